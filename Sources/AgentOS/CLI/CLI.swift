@@ -1,0 +1,114 @@
+import Foundation
+
+/// Everything a command needs: its arguments, the vault, where to print, and the environment.
+public struct CommandContext: Sendable {
+    public let arguments: ParsedArguments
+    public let vault: Vault
+    /// Whether the vault was chosen by `--vault` / `$FBT_VAULT` / the cwd (`false`: the `~/AgentOS` default).
+    public let console: Console
+    public let environment: [String: String]
+    /// The path of the running `fuckbigtech` binary (for commands that start copies of it).
+    public let executablePath: String
+
+    /// Whether `--json` was given.
+    public var json: Bool { arguments.has("--json") }
+}
+
+/// A subcommand: its name, a one-line summary, its help text and its declared flags and options.
+public struct CommandSpec: Sendable {
+    public let name: String
+    public let summary: String
+    /// The usage line(s) and option descriptions shown by `--help`.
+    public let help: String
+    public let flags: Set<String>
+    public let options: Set<String>
+    public let aliases: [String: String]
+    public let run: @Sendable (CommandContext) throws -> Int32
+
+    public init(name: String, summary: String, help: String, flags: Set<String> = [], options: Set<String> = [], aliases: [String: String] = [:], run: @escaping @Sendable (CommandContext) throws -> Int32) {
+        self.name = name
+        self.summary = summary
+        self.help = help
+        self.flags = flags
+        self.options = options
+        self.aliases = aliases
+        self.run = run
+    }
+}
+
+/// The command line: finds the subcommand, parses its options, picks the vault and runs it.
+public enum CLI {
+    /// Every subcommand, in the order `--help` lists them.
+    public static let commands: [CommandSpec] = [
+        NoteCommand.spec,
+    ]
+
+    static let globalFlags: Set<String> = ["--help", "--json", "--no-color"]
+    static let globalOptions: Set<String> = ["--vault"]
+
+    /// Runs the command line and returns the exit code (0 ok, 1 failure, 64 usage).
+    public static func run(_ arguments: [String], console: Console, environment: [String: String], executablePath: String) -> Int32 {
+        guard let first = arguments.first else {
+            console.error(overview)
+            return 64
+        }
+        if first == "--help" || first == "-h" || first == "help" {
+            if arguments.count > 1, let spec = commands.first(where: { $0.name == arguments[1] }) {
+                console.print(helpText(spec))
+            } else {
+                console.print(overview)
+            }
+            return 0
+        }
+        if first == "--version" {
+            console.print("fuckbigtech \(AgentOSVersion.current)")
+            return 0
+        }
+        guard let spec = commands.first(where: { $0.name == first }) else {
+            console.error("fuckbigtech: unknown command '\(first)'; run 'fuckbigtech --help' for the list")
+            return 64
+        }
+        let rest = Array(arguments.dropFirst())
+        if rest.contains("--help") || rest.contains("-h") {
+            console.print(helpText(spec))
+            return 0
+        }
+        do {
+            let parsed = try ParsedArguments.parse(rest, flags: spec.flags.union(globalFlags), options: spec.options.union(globalOptions), aliases: spec.aliases)
+            let vault = Vault.locate(explicit: parsed.value("--vault"), environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
+            let context = CommandContext(arguments: parsed, vault: vault, console: console, environment: environment, executablePath: executablePath)
+            return try spec.run(context)
+        } catch let error as CLIError {
+            console.error("fuckbigtech \(spec.name): \(error.description)")
+            return error.exitCode
+        } catch {
+            console.error("fuckbigtech \(spec.name): \(oneLine(error))")
+            return 1
+        }
+    }
+
+    /// An error as one line for stderr.
+    public static func oneLine(_ error: Error) -> String {
+        String(describing: error).replacingOccurrences(of: "\n", with: " ")
+    }
+
+    static func helpText(_ spec: CommandSpec) -> String {
+        spec.help + "\n\nCommon options:\n  --vault PATH   the vault (else $FBT_VAULT, else the vault around the current folder, else ~/AgentOS)\n  --help         this help"
+    }
+
+    static var overview: String {
+        var lines = ["fuckbigtech — a local-first agent OS over an Obsidian vault", "", "Usage: fuckbigtech COMMAND [options]", "", "Commands:"]
+        let width = (commands.map(\.name.count).max() ?? 8) + 2
+        for spec in commands {
+            lines.append("  " + spec.name.padding(toLength: width, withPad: " ", startingAt: 0) + spec.summary)
+        }
+        lines.append("")
+        lines.append("Run 'fuckbigtech COMMAND --help' for a command's options. Exit codes: 0 ok, 1 failure, 64 usage.")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The tool's version.
+public enum AgentOSVersion {
+    public static let current = "0.1.0"
+}

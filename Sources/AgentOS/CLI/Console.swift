@@ -1,0 +1,100 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a command's output goes. Library code takes this as a parameter; only the executable picks
+/// the real streams, so tests can capture everything a command prints.
+public final class Console: @unchecked Sendable {
+    private let writeOut: @Sendable (String) -> Void
+    private let writeErr: @Sendable (String) -> Void
+    /// Whether stderr is a terminal (progress lines are only drawn then).
+    public let isInteractive: Bool
+    /// Whether colour may be used (a terminal and no `NO_COLOR`).
+    public let useColor: Bool
+    private var progressShown = false
+    private let lock = NSLock()
+
+    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void, isInteractive: Bool = false, useColor: Bool = false) {
+        writeOut = out
+        writeErr = err
+        self.isInteractive = isInteractive
+        self.useColor = useColor
+    }
+
+    /// The process's real stdout and stderr.
+    public static func standard(environment: [String: String]) -> Console {
+        let tty = isatty(2) == 1
+        let color = isatty(1) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+        return Console(
+            out: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
+            err: { text in FileHandle.standardError.write(Data(text.utf8)) },
+            isInteractive: tty,
+            useColor: color
+        )
+    }
+
+    /// A console that collects output in memory (for tests).
+    public static func capturing() -> (Console, CapturedOutput) {
+        let captured = CapturedOutput()
+        let console = Console(out: { captured.appendOut($0) }, err: { captured.appendErr($0) })
+        return (console, captured)
+    }
+
+    /// Prints a line to stdout.
+    public func print(_ line: String = "") {
+        lock.withLock {
+            clearProgressLocked()
+            writeOut(line + "\n")
+        }
+    }
+
+    /// Prints a line to stderr.
+    public func error(_ line: String) {
+        lock.withLock {
+            clearProgressLocked()
+            writeErr(line + "\n")
+        }
+    }
+
+    /// Redraws a one-line progress indicator on stderr, only on a terminal.
+    public func progress(_ line: String) {
+        guard isInteractive else { return }
+        lock.withLock {
+            writeErr("\r\u{1B}[2K" + line)
+            progressShown = true
+        }
+    }
+
+    /// Removes the progress line, if one is drawn.
+    public func clearProgress() {
+        lock.withLock { clearProgressLocked() }
+    }
+
+    private func clearProgressLocked() {
+        if progressShown {
+            writeErr("\r\u{1B}[2K")
+            progressShown = false
+        }
+    }
+
+    /// Wraps text in an ANSI colour when colour is on.
+    public func color(_ text: String, _ code: ColorCode) -> String {
+        useColor ? "\u{1B}[\(code.rawValue)m\(text)\u{1B}[0m" : text
+    }
+
+    public enum ColorCode: String, Sendable {
+        case red = "31", green = "32", yellow = "33", blue = "34", magenta = "35", cyan = "36", dim = "2", bold = "1"
+    }
+}
+
+/// Output collected by `Console.capturing()`.
+public final class CapturedOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outText = ""
+    private var errText = ""
+    func appendOut(_ s: String) { lock.withLock { outText += s } }
+    func appendErr(_ s: String) { lock.withLock { errText += s } }
+    public var stdout: String { lock.withLock { outText } }
+    public var stderr: String { lock.withLock { errText } }
+}

@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `lstat` says about a path (symlinks are reported, never followed).
+public struct FileStatus: Equatable, Sendable {
+    public enum Kind: Sendable { case file, directory, symlink, other }
+    public let kind: Kind
+    public let size: Int64
+    /// Modification time in nanoseconds since the epoch.
+    public let mtimeNanoseconds: Int64
+    public let mode: UInt32
+}
+
+/// Raw file-system calls with typed errors. The corresponding C functions are named on each.
+public enum FileSystem {
+    /// `lstat(2)`: the status of a path without following a final symlink; `nil` if it does not exist.
+    public static func status(_ path: String) throws(SystemError) -> FileStatus? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { return nil }
+            throw SystemError(call: "lstat", subject: path, code: code)
+        }
+        return FileStatus(st)
+    }
+
+    /// Reads a whole regular file. Refuses a symlink in the final component (`O_NOFOLLOW`).
+    /// The corresponding C functions are `open`, `fstat` and `read`.
+    public static func read(_ path: String, limit: Int = Int.max) throws(SystemError) -> (bytes: [UInt8], status: FileStatus) {
+        let fd = try Syscall.check("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        defer { close(fd) }
+        var st = stat()
+        try Syscall.check("fstat", path) { fstat(fd, &st) }
+        let status = FileStatus(st)
+        if status.kind == .directory { throw SystemError(call: "read", subject: path, code: EISDIR) }
+        if Int64(limit) < status.size { throw SystemError(call: "read", subject: path, code: EFBIG) }
+        var bytes = [UInt8](repeating: 0, count: Int(status.size))
+        var filled = 0
+        while true {
+            if filled == bytes.count {
+                // The file may have grown since fstat; read on until EOF.
+                if bytes.count >= limit { break }
+                bytes.append(contentsOf: [UInt8](repeating: 0, count: max(4096, bytes.count / 2)))
+            }
+            let start = filled
+            let n = try Syscall.check("read", path) {
+                bytes.withUnsafeMutableBytes { buffer in Glibc.read(fd, buffer.baseAddress! + start, buffer.count - start) }
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        bytes.removeSubrange(filled...)
+        return (bytes, status)
+    }
+
+    /// Writes `bytes` to a new file at `path` (which must not exist), fsyncs it, and closes it.
+    /// The corresponding C functions are `open(O_CREAT|O_EXCL)`, `write` and `fsync`.
+    public static func createDurably(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
+        let fd = try Syscall.check("open", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { unlink(path) }
+        }
+        var written = 0
+        while written < bytes.count {
+            let start = written
+            let n = try Syscall.check("write", path) {
+                bytes.withUnsafeBytes { buffer in Glibc.write(fd, buffer.baseAddress! + start, buffer.count - start) }
+            }
+            written += n
+        }
+        _ = fchmod(fd, mode)
+        try Syscall.check("fsync", path) { fsync(fd) }
+        ok = true
+    }
+
+    /// `rename(2)`: atomically replaces `to` with `from` (same file system).
+    public static func rename(_ from: String, to: String) throws(SystemError) {
+        try Syscall.check("rename", to) { Glibc.rename(from, to) }
+    }
+
+    /// Fsyncs a directory so that a rename in it survives a crash.
+    public static func syncDirectory(_ path: String) throws(SystemError) {
+        let fd = try Syscall.check("open", path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(fd) }
+        try Syscall.check("fsync", path) { fsync(fd) }
+    }
+
+    /// `mkdir -p`, refusing to pass through symlinks.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            current += "/" + component
+            if let st = try status(current) {
+                if st.kind == .directory { continue }
+                throw SystemError(call: "mkdir", subject: current, code: st.kind == .symlink ? ELOOP : ENOTDIR)
+            }
+            if mkdir(current, mode) != 0 && errno != EEXIST {
+                throw Syscall.lastError("mkdir", current)
+            }
+        }
+    }
+
+    /// Removes a file; a missing file is not an error.
+    public static func remove(_ path: String) throws(SystemError) {
+        if unlink(path) != 0 && errno != ENOENT { throw Syscall.lastError("unlink", path) }
+    }
+
+    /// Lists a directory's entry names (without `.` and `..`), with their type from `d_type` when the
+    /// file system gives it (`nil` means unknown: call `status`).
+    public static func list(_ path: String) throws(SystemError) -> [(name: String, kind: FileStatus.Kind?)] {
+        guard let dir = opendir(path) else { throw Syscall.lastError("opendir", path) }
+        defer { closedir(dir) }
+        var entries: [(String, FileStatus.Kind?)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            let kind: FileStatus.Kind?
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): kind = .file
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            case Int32(DT_UNKNOWN): kind = nil
+            default: kind = .other
+            }
+            entries.append((name, kind))
+        }
+        return entries
+    }
+
+    /// Whether the calling process may write into a directory (`access(W_OK)`), probed by creating a file
+    /// because `access` ignores read-only mounts for root.
+    public static func isWritableDirectory(_ path: String) -> Bool {
+        let probe = path + "/.fbt-probe-\(getpid())"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 { return false }
+        close(fd)
+        unlink(probe)
+        return true
+    }
+
+    /// Free bytes available to unprivileged users on the file system holding `path`.
+    public static func freeBytes(_ path: String) throws(SystemError) -> UInt64 {
+        var st = statvfs()
+        try Syscall.check("statvfs", path) { statvfs(path, &st) }
+        return UInt64(st.f_bavail) * UInt64(st.f_frsize)
+    }
+}
+
+extension FileStatus {
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .file
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        default: kind = .other
+        }
+        size = Int64(st.st_size)
+        mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        mode = UInt32(st.st_mode & 0o7777)
+    }
+}

@@ -1,0 +1,775 @@
+/// Malformed frontmatter: what is wrong and where (1-based line and column in the whole file).
+public struct FrontmatterError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let line: Int
+    public let column: Int
+    public let message: String
+
+    public init(line: Int, column: Int, message: String) {
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String { "frontmatter line \(line), column \(column): \(message)" }
+}
+
+/// The raw layout of a note: where its frontmatter block sits, byte for byte, so that edits can
+/// touch only the lines they change.
+struct NoteLayout {
+    /// The note's bytes.
+    let bytes: [UInt8]
+    /// Bytes of a UTF-8 byte-order mark at the start (0 or 3).
+    let bomLength: Int
+    /// Line terminator the note uses (`\r\n` if its first line ends so, else `\n`).
+    let newline: [UInt8]
+    /// Byte range of the opening `---` line including its terminator, if the note has frontmatter.
+    let opening: Range<Int>?
+    /// Byte ranges of each line between the delimiters (without terminators), and where each line ends
+    /// including its terminator.
+    let innerLines: [(content: Range<Int>, full: Range<Int>)]
+    /// Byte range of the closing `---` line including its terminator.
+    let closing: Range<Int>?
+    /// Where the body starts.
+    let bodyStart: Int
+    /// 1-based line number of the body's first line.
+    let bodyStartLine: Int
+
+    var hasFrontmatter: Bool { opening != nil }
+
+    static func isDelimiter(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+        // `---` followed only by spaces or tabs.
+        guard range.count >= 3, bytes[range.lowerBound] == 0x2D, bytes[range.lowerBound + 1] == 0x2D, bytes[range.lowerBound + 2] == 0x2D else {
+            return false
+        }
+        var i = range.lowerBound + 3
+        while i < range.upperBound {
+            if bytes[i] != 0x20 && bytes[i] != 0x09 { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Splits the note into frontmatter lines and body.
+    static func scan(_ bytes: [UInt8]) throws(FrontmatterError) -> NoteLayout {
+        var bom = 0
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { bom = 3 }
+
+        // Line 1.
+        func lineEnd(from start: Int) -> (content: Int, full: Int) {
+            var i = start
+            while i < bytes.count, bytes[i] != 0x0A { i += 1 }
+            let full = i < bytes.count ? i + 1 : i
+            var content = i
+            if content > start, bytes[content - 1] == 0x0D { content -= 1 }
+            return (content, full)
+        }
+        let first = lineEnd(from: bom)
+        var newline: [UInt8] = [0x0A]
+        if first.full > first.content + 1 { newline = [0x0D, 0x0A] }
+
+        guard isDelimiter(bytes, bom..<first.content) else {
+            if first.full == first.content && bytes.count > bom {
+                // One line without terminator; nothing to do.
+            }
+            return NoteLayout(bytes: bytes, bomLength: bom, newline: newline, opening: nil, innerLines: [], closing: nil, bodyStart: bom, bodyStartLine: 1)
+        }
+        if first.full == first.content {
+            // `---` alone with nothing after it: a horizontal rule, not frontmatter.
+            return NoteLayout(bytes: bytes, bomLength: bom, newline: newline, opening: nil, innerLines: [], closing: nil, bodyStart: bom, bodyStartLine: 1)
+        }
+        var inner: [(Range<Int>, Range<Int>)] = []
+        var start = first.full
+        var lineNumber = 2
+        while start < bytes.count {
+            let end = lineEnd(from: start)
+            if isDelimiter(bytes, start..<end.content) {
+                return NoteLayout(bytes: bytes, bomLength: bom, newline: newline, opening: bom..<first.full, innerLines: inner, closing: start..<end.full, bodyStart: end.full, bodyStartLine: lineNumber + 1)
+            }
+            inner.append((start..<end.content, start..<end.full))
+            start = end.full
+            lineNumber += 1
+        }
+        throw FrontmatterError(line: 1, column: 1, message: "the '---' that opens the frontmatter is never closed; add a '---' line after the properties")
+    }
+}
+
+/// Parses the YAML subset that Obsidian's Properties and hand-written notes use.
+///
+/// Supports block and flow sequences and maps, plain / single- / double-quoted scalars (also over
+/// several lines), block scalars (`|`, `>`, with chomping and indentation indicators), comments,
+/// and the core schema's null, booleans, integers, floats, plus dates and datetimes.
+struct YAMLParser {
+    /// Line contents (no terminators); may be rewritten for inline collections in sequence items.
+    var lines: [String]
+    /// The 1-based file line number of `lines[0]`.
+    let firstLineNumber: Int
+    var index = 0
+
+    init(lines: [String], firstLineNumber: Int) {
+        self.lines = lines
+        self.firstLineNumber = firstLineNumber
+    }
+
+    func fail(_ message: String, line: Int? = nil, column: Int = 1) -> FrontmatterError {
+        FrontmatterError(line: firstLineNumber + (line ?? index), column: column, message: message)
+    }
+
+    /// Leading spaces of a line, or `nil` for a blank or comment-only line.
+    static func indentation(_ line: String) -> Int? {
+        var count = 0
+        for c in line.utf8 {
+            if c == 0x20 { count += 1; continue }
+            if c == 0x23 { return nil } // '#': comment line
+            if c == 0x09 || c == 0x0D { // tab or stray CR: blank if the rest is blank
+                if line.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+                return count
+            }
+            return count
+        }
+        return nil
+    }
+
+    mutating func skipBlank() {
+        while index < lines.count, YAMLParser.indentation(lines[index]) == nil { index += 1 }
+    }
+
+    /// The top-level mapping: each entry with the range of lines it spans.
+    mutating func parseDocument() throws(FrontmatterError) -> [(Property, ClosedRange<Int>)] {
+        skipBlank()
+        guard index < lines.count else { return [] }
+        let indent = YAMLParser.indentation(lines[index])!
+        if indent != 0 { throw fail("the first property is indented; properties start at the beginning of the line", column: 1) }
+        let trimmed = lines[index].drop { $0 == " " }
+        if trimmed.hasPrefix("- ") || trimmed == "-" {
+            throw fail("the frontmatter is a list, not properties; write 'key: value' lines")
+        }
+        let entries = try parseMapping(indent: 0, recordRanges: true)
+        skipBlank()
+        if index < lines.count {
+            throw fail("unexpected indentation", column: (YAMLParser.indentation(lines[index]) ?? 0) + 1)
+        }
+        return entries
+    }
+
+    /// Parses `key: value` lines at exactly `indent`.
+    mutating func parseMapping(indent: Int, recordRanges: Bool = false) throws(FrontmatterError) -> [(Property, ClosedRange<Int>)] {
+        var entries: [(Property, ClosedRange<Int>)] = []
+        while true {
+            skipBlank()
+            guard index < lines.count else { break }
+            let lineIndent = YAMLParser.indentation(lines[index])!
+            if lineIndent < indent { break }
+            if lineIndent > indent { throw fail("unexpected indentation", column: lineIndent + 1) }
+            let start = index
+            let line = lines[index]
+            let content = String(line.utf8.dropFirst(indent))!
+            if content.hasPrefix("\t") { throw fail("tabs cannot indent YAML; use spaces", column: indent + 1) }
+            if content.hasPrefix("- ") || content == "-" {
+                if indent == 0 { throw fail("a list item needs a property above it ('key:' on the line before)", column: indent + 1) }
+                break
+            }
+            guard let (key, rest) = try YAMLParser.splitKey(content, lineIndex: index, column: indent, parser: self) else {
+                throw fail("expected 'key: value' but found '\(content.prefix(40))'", column: indent + 1)
+            }
+            let value = try parseValue(after: rest, parentIndent: indent, column: indent + (content.utf8.count - rest.utf8.count))
+            var end = index - 1
+            while end > start, YAMLParser.indentation(lines[end]) == nil { end -= 1 }
+            entries.append((Property(key, value), start...max(start, end)))
+        }
+        return entries
+    }
+
+    /// Splits `key: rest` (the key may be quoted). Returns `nil` when the line has no key.
+    static func splitKey(_ content: String, lineIndex: Int, column: Int, parser: YAMLParser) throws(FrontmatterError) -> (String, Substring)? {
+        let chars = Array(content.unicodeScalars)
+        var i = 0
+        var key: String
+        if let q = chars.first, q == "\"" || q == "'" {
+            var sub = Substring(content)
+            guard let (k, consumed) = try? YAMLParser.parseQuoted(&sub, quote: q, continuation: []) else {
+                throw parser.fail("unterminated quoted key", line: lineIndex, column: column + 1)
+            }
+            _ = consumed
+            key = k
+            let rest = sub.drop { $0 == " " }
+            guard rest.first == ":" else { return nil }
+            let after = rest.dropFirst()
+            if let f = after.first, f != " " && f != "\t" { return nil }
+            return (key, after)
+        }
+        // Plain key: ends at the first ':' followed by a space, a tab or the end of the line.
+        while i < chars.count {
+            if chars[i] == ":" && (i + 1 == chars.count || chars[i + 1] == " " || chars[i + 1] == "\t") {
+                key = String(String.UnicodeScalarView(chars[0..<i]))
+                while key.hasSuffix(" ") { key.removeLast() }
+                if key.isEmpty { return nil }
+                if key.hasPrefix("#") { return nil }
+                if key == "?" { throw parser.fail("complex keys ('? ') are not supported", line: lineIndex, column: column + 1) }
+                let rest = Substring(String(String.UnicodeScalarView(chars[(i + 1)...])))
+                return (key, rest)
+            }
+            if chars[i] == " " && i + 1 < chars.count && chars[i + 1] == "#" { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Parses the value after `key:` or `- ` (the rest of the line, then any more-indented lines).
+    mutating func parseValue(after rest: Substring, parentIndent: Int, column: Int, inSequence: Bool = false) throws(FrontmatterError) -> PropertyValue {
+        let lineIndex = index
+        let trimmed = rest.drop { $0 == " " || $0 == "\t" }
+        let valueColumn = column + (rest.utf8.count - trimmed.utf8.count) + 1
+        index += 1
+
+        // Anchors and tags we do not interpret: skip `&anchor` and `!tag` prefixes like YAML does.
+        var text = Substring(trimmed)
+        var explicitString = false
+        while let f = text.first, f == "&" || f == "!" {
+            let token = text.prefix { $0 != " " }
+            if token == "!!str" { explicitString = true }
+            text = text.dropFirst(token.count).drop { $0 == " " }
+        }
+        if text.first == "*" { throw fail("aliases ('*name') are not supported in properties", line: lineIndex, column: valueColumn) }
+
+        if text.isEmpty || text.first == "#" {
+            // The value is on the following lines: a nested block, a block list, or nothing (null).
+            skipBlank()
+            guard index < lines.count else { return explicitString ? .string("") : .null }
+            let nextIndent = YAMLParser.indentation(lines[index])!
+            let nextContent = lines[index].utf8.dropFirst(nextIndent)
+            let startsItem = nextContent.starts(with: "- ".utf8) || nextContent.elementsEqual("-".utf8)
+            if nextIndent > parentIndent {
+                if startsItem { return .list(try parseSequence(indent: nextIndent)) }
+                let nextLine = String(nextContent)!
+                if (try? YAMLParser.splitKey(nextLine, lineIndex: index, column: nextIndent, parser: self)) != nil,
+                   nextLine.first != "\"" || nextLine.contains("\": ") || nextLine.hasSuffix("\":") {
+                    return .map(try parseMapping(indent: nextIndent).map(\.0))
+                }
+                // A plain scalar that starts on the next line.
+                let startIndex = index
+                let restLine = Substring(nextLine)
+                index = startIndex
+                return try parseInlineValue(restLine, lineIndex: startIndex, parentIndent: parentIndent, column: nextIndent, explicitString: explicitString, consumeFirstLine: true)
+            }
+            if nextIndent == parentIndent && startsItem && !inSequence {
+                return .list(try parseSequence(indent: nextIndent))
+            }
+            return explicitString ? .string("") : .null
+        }
+
+        index = lineIndex
+        return try parseInlineValue(text, lineIndex: lineIndex, parentIndent: parentIndent, column: valueColumn - 1, explicitString: explicitString, consumeFirstLine: true)
+    }
+
+    /// Parses a value that starts on line `lineIndex` with `text`, consuming continuation lines.
+    mutating func parseInlineValue(_ text: Substring, lineIndex: Int, parentIndent: Int, column: Int, explicitString: Bool, consumeFirstLine: Bool) throws(FrontmatterError) -> PropertyValue {
+        index = lineIndex + 1
+        guard let first = text.first else { return .null }
+        switch first {
+        case "|", ">":
+            return .string(try parseBlockScalar(header: text, parentIndent: parentIndent, lineIndex: lineIndex, column: column))
+        case "\"", "'":
+            var sub = text
+            let continuation = collectContinuation(parentIndent: parentIndent)
+            do {
+                let (value, usedLines) = try YAMLParser.parseQuoted(&sub, quote: first.unicodeScalars.first!, continuation: continuation)
+                index = lineIndex + 1 + usedLines
+                let after = sub.drop { $0 == " " || $0 == "\t" }
+                if !after.isEmpty && after.first != "#" {
+                    throw fail("unexpected text after the closing quote", line: index - 1, column: column + 1)
+                }
+                return .string(value)
+            } catch let error as FrontmatterError {
+                throw error
+            } catch {
+                throw fail("a quoted value is never closed; add the closing \(first)", line: lineIndex, column: column + 1)
+            }
+        case "[", "{":
+            // Flow collections may continue over following lines until the brackets balance.
+            var joined = String(text)
+            var depthOK = YAMLParser.flowBalanced(joined)
+            while !depthOK, index < lines.count {
+                joined += " " + lines[index].trimmingSpaces
+                index += 1
+                depthOK = YAMLParser.flowBalanced(joined)
+            }
+            var flow = FlowParser(Array(joined.unicodeScalars))
+            do throws(FlowParser.Failure) {
+                let value = try flow.parseValue()
+                flow.skipSpaces()
+                if flow.position < flow.scalars.count && flow.scalars[flow.position] != "#" {
+                    throw FlowParser.Failure(offset: flow.position, message: "unexpected text after the closing bracket")
+                }
+                return value
+            } catch {
+                throw fail(error.message, line: lineIndex, column: column + 1 + min(error.offset, 200))
+            }
+        default:
+            // Plain scalar, possibly folded over more-indented continuation lines.
+            var value = YAMLParser.stripComment(text)
+            while index < lines.count {
+                let line = lines[index]
+                guard let ind = YAMLParser.indentation(line) else {
+                    // A blank line inside a multi-line plain scalar becomes a newline; a comment ends it.
+                    if line.trimmingSpaces.isEmpty, index + 1 < lines.count, let nextInd = YAMLParser.indentation(lines[index + 1]), nextInd > parentIndent,
+                       !YAMLParser.looksLikeEntry(lines[index + 1], indent: nextInd) {
+                        value += "\n"
+                        index += 1
+                        continue
+                    }
+                    break
+                }
+                if ind <= parentIndent { break }
+                let piece = YAMLParser.stripComment(Substring(line.trimmingSpaces))
+                if value.hasSuffix("\n") { value += piece } else { value += " " + piece }
+                index += 1
+            }
+            if explicitString { return .string(value) }
+            return YAMLParser.resolvePlain(value)
+        }
+    }
+
+    static func looksLikeEntry(_ line: String, indent: Int) -> Bool {
+        let content = line.utf8.dropFirst(indent)
+        return content.starts(with: "- ".utf8)
+    }
+
+    /// Lines after the current one that are more indented than `parentIndent` (for multi-line quoted scalars).
+    func collectContinuation(parentIndent: Int) -> [String] {
+        var result: [String] = []
+        var i = index
+        while i < lines.count {
+            let line = lines[i]
+            if let ind = YAMLParser.indentation(line) {
+                if ind <= parentIndent { break }
+            } else if !line.trimmingSpaces.isEmpty && !line.trimmingSpaces.hasPrefix("#") {
+                break
+            }
+            result.append(line)
+            i += 1
+        }
+        return result
+    }
+
+    /// Block sequence items (`- value`) at exactly `indent`.
+    mutating func parseSequence(indent: Int) throws(FrontmatterError) -> [PropertyValue] {
+        var items: [PropertyValue] = []
+        while true {
+            skipBlank()
+            guard index < lines.count else { break }
+            let lineIndent = YAMLParser.indentation(lines[index])!
+            if lineIndent != indent { if lineIndent > indent { throw fail("unexpected indentation", column: lineIndent + 1) }; break }
+            let content = lines[index].utf8.dropFirst(indent)
+            guard content.starts(with: "- ".utf8) || content.elementsEqual("-".utf8) || content.starts(with: "-\t".utf8) else { break }
+            let afterDash = String(content.dropFirst(1))!
+            let itemText = afterDash.drop { $0 == " " || $0 == "\t" }
+            let itemColumn = indent + 1 + (afterDash.utf8.count - itemText.utf8.count)
+            if itemText.hasPrefix("- ") || itemText == "-" {
+                // A nested sequence on the same line: re-read this line as a sequence at the item's column.
+                lines[index] = String(repeating: " ", count: itemColumn) + itemText
+                items.append(.list(try parseSequence(indent: itemColumn)))
+                continue
+            }
+            if !itemText.isEmpty, itemText.first != "\"", itemText.first != "'", itemText.first != "[", itemText.first != "{",
+               (try? YAMLParser.splitKey(String(itemText), lineIndex: index, column: itemColumn, parser: self)) != nil {
+                // A map inside a list item.
+                lines[index] = String(repeating: " ", count: itemColumn) + itemText
+                items.append(.map(try parseMapping(indent: itemColumn).map(\.0)))
+                continue
+            }
+            items.append(try parseValue(after: Substring(afterDash), parentIndent: indent, column: indent + 1, inSequence: true))
+        }
+        return items
+    }
+
+    /// A literal (`|`) or folded (`>`) block scalar.
+    mutating func parseBlockScalar(header: Substring, parentIndent: Int, lineIndex: Int, column: Int) throws(FrontmatterError) -> String {
+        let folded = header.first == ">"
+        var chomp: Character = " "
+        var explicitIndent: Int?
+        for c in YAMLParser.stripComment(header.dropFirst()) {
+            if c == "-" || c == "+" { chomp = c }
+            else if let d = c.wholeNumberValue, d > 0 { explicitIndent = d }
+            else if c != " " { throw fail("unexpected '\(c)' after the block scalar indicator", line: lineIndex, column: column + 2) }
+        }
+        var contentIndent = explicitIndent.map { parentIndent + $0 }
+        var collected: [String] = []
+        while index < lines.count {
+            let line = lines[index]
+            let leading = line.utf8.prefix { $0 == 0x20 }.count
+            let isBlank = line.utf8.allSatisfy { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }
+            if isBlank {
+                collected.append("")
+                index += 1
+                continue
+            }
+            if contentIndent == nil {
+                if leading <= parentIndent { break }
+                contentIndent = leading
+            }
+            if leading < contentIndent! { break }
+            collected.append(String(line.utf8.dropFirst(contentIndent!))!)
+            index += 1
+        }
+        // Trailing blank lines belong to chomping, and the lines after them to whatever follows.
+        var trailingBlank = 0
+        while let last = collected.last, last.isEmpty { collected.removeLast(); trailingBlank += 1 }
+        // Give back trailing blank lines to the outer parser (they are harmless there).
+        var text: String
+        if folded {
+            text = ""
+            var previousWasMoreIndented = false
+            for (i, line) in collected.enumerated() {
+                let moreIndented = line.hasPrefix(" ") || line.hasPrefix("\t")
+                if i == 0 { text = line; previousWasMoreIndented = moreIndented; continue }
+                if line.isEmpty { text += "\n"; continue }
+                let previous = collected[i - 1]
+                if previous.isEmpty || moreIndented || previousWasMoreIndented {
+                    text += (previous.isEmpty && !moreIndented && !previousWasMoreIndented) ? line : "\n" + line
+                } else {
+                    text += " " + line
+                }
+                previousWasMoreIndented = moreIndented
+            }
+        } else {
+            text = collected.joined(separator: "\n")
+        }
+        if collected.isEmpty { return chomp == "+" ? String(repeating: "\n", count: trailingBlank) : "" }
+        switch chomp {
+        case "-": return text
+        case "+": return text + "\n" + String(repeating: "\n", count: trailingBlank)
+        default: return text + "\n"
+        }
+    }
+
+    /// Removes a trailing ` # comment` from a plain scalar and trims spaces.
+    static func stripComment(_ text: Substring) -> String {
+        var result = text
+        if let range = result.range(of: " #") { result = result[..<range.lowerBound] }
+        if let range = result.range(of: "\t#") { result = result[..<range.lowerBound] }
+        return String(result).trimmingSpaces
+    }
+
+    /// Whether the brackets of a flow collection balance (ignoring those in quotes).
+    static func flowBalanced(_ text: String) -> Bool {
+        var depth = 0
+        var quote: Character?
+        var previous: Character = " "
+        for c in text {
+            if let q = quote {
+                if c == q && !(q == "\"" && previous == "\\") { quote = nil }
+            } else if c == "\"" || c == "'" {
+                if previous == " " || previous == "[" || previous == "{" || previous == "," || previous == ":" { quote = c }
+            } else if c == "[" || c == "{" {
+                depth += 1
+            } else if c == "]" || c == "}" {
+                depth -= 1
+            }
+            previous = c
+        }
+        return depth <= 0 && quote == nil
+    }
+
+    /// Parses a quoted scalar at the start of `text`; may continue on `continuation` lines.
+    /// Returns the value and how many continuation lines were used; leaves `text` after the closing quote.
+    static func parseQuoted(_ text: inout Substring, quote: Unicode.Scalar, continuation: [String]) throws -> (String, Int) {
+        var scalars = String.UnicodeScalarView()
+        var source = Array(text.unicodeScalars.dropFirst())
+        var lineUsed = 0
+        var i = 0
+        while true {
+            while i < source.count {
+                let c = source[i]
+                if quote == "'" {
+                    if c == "'" {
+                        if i + 1 < source.count && source[i + 1] == "'" { scalars.append("'"); i += 2; continue }
+                        text = Substring(String(String.UnicodeScalarView(source[(i + 1)...])))
+                        return (String(scalars), lineUsed)
+                    }
+                    scalars.append(c)
+                    i += 1
+                } else {
+                    if c == "\"" {
+                        text = Substring(String(String.UnicodeScalarView(source[(i + 1)...])))
+                        return (String(scalars), lineUsed)
+                    }
+                    if c == "\\" {
+                        guard i + 1 < source.count else {
+                            // An escaped line break: join with the next line without a space.
+                            i += 1
+                            break
+                        }
+                        let e = source[i + 1]
+                        i += 2
+                        switch e {
+                        case "n": scalars.append("\n")
+                        case "t", "\t": scalars.append("\t")
+                        case "r": scalars.append("\r")
+                        case "0": scalars.append("\0")
+                        case "a": scalars.append("\u{07}")
+                        case "b": scalars.append("\u{08}")
+                        case "e": scalars.append("\u{1B}")
+                        case "f": scalars.append("\u{0C}")
+                        case "v": scalars.append("\u{0B}")
+                        case " ": scalars.append(" ")
+                        case "/": scalars.append("/")
+                        case "\\": scalars.append("\\")
+                        case "\"": scalars.append("\"")
+                        case "N": scalars.append("\u{85}")
+                        case "_": scalars.append("\u{A0}")
+                        case "L": scalars.append("\u{2028}")
+                        case "P": scalars.append("\u{2029}")
+                        case "x", "u", "U":
+                            let length = e == "x" ? 2 : (e == "u" ? 4 : 8)
+                            guard i + length <= source.count,
+                                  let code = UInt32(String(String.UnicodeScalarView(source[i..<i + length])), radix: 16),
+                                  let scalar = Unicode.Scalar(code) else {
+                                throw FrontmatterError(line: 0, column: 0, message: "bad escape")
+                            }
+                            scalars.append(scalar)
+                            i += length
+                        default:
+                            throw FrontmatterError(line: 0, column: 0, message: "unknown escape '\\\(e)'")
+                        }
+                        continue
+                    }
+                    scalars.append(c)
+                    i += 1
+                }
+            }
+            // End of line inside the quotes: fold with the next line.
+            guard lineUsed < continuation.count else { throw FrontmatterError(line: 0, column: 0, message: "unterminated") }
+            let escapedBreak = source.last == "\\" && quote == "\"" && i > source.count - 1
+            while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+            var emptyLines = 0
+            var next = continuation[lineUsed].trimmingSpaces
+            lineUsed += 1
+            while next.isEmpty, lineUsed < continuation.count {
+                emptyLines += 1
+                next = continuation[lineUsed].trimmingSpaces
+                lineUsed += 1
+            }
+            if emptyLines > 0 {
+                scalars.append(contentsOf: String(repeating: "\n", count: emptyLines).unicodeScalars)
+            } else if !escapedBreak {
+                scalars.append(" ")
+            }
+            source = Array(next.unicodeScalars)
+            i = 0
+        }
+    }
+
+    /// Resolves a plain scalar to null, a boolean, a number, a date, a datetime or text (YAML 1.2 core schema,
+    /// plus dates and datetimes as Obsidian writes them).
+    static func resolvePlain(_ text: String) -> PropertyValue {
+        switch text {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .double(.infinity)
+        case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
+        case ".nan", ".NaN", ".NAN": return .double(.nan)
+        default: break
+        }
+        let u = Array(text.utf8)
+        guard let f = u.first, (f >= 0x30 && f <= 0x39) || f == 0x2D || f == 0x2B || f == 0x2E else { return .string(text) }
+        if isInteger(u) {
+            if let i = Int(text.hasPrefix("+") ? String(text.dropFirst()) : text) { return .int(i) }
+            if let d = Double(text) { return .double(d) }
+        }
+        if u.count > 2, u[0] == 0x30, u[1] == 0x78 || u[1] == 0x6F, let i = Int(text.dropFirst(2), radix: u[1] == 0x78 ? 16 : 8) {
+            return .int(i)
+        }
+        if isFloat(u), let d = Double(text) { return .double(d) }
+        if let kind = dateKind(u) { return kind == .date ? .date(text) : .datetime(text) }
+        return .string(text)
+    }
+
+    static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    static func isInteger(_ u: [UInt8]) -> Bool {
+        var i = 0
+        if u.first == 0x2D || u.first == 0x2B { i = 1 }
+        guard i < u.count else { return false }
+        return u[i...].allSatisfy(isDigit)
+    }
+
+    /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` with a dot or an exponent.
+    static func isFloat(_ u: [UInt8]) -> Bool {
+        var i = 0
+        if i < u.count, u[i] == 0x2D || u[i] == 0x2B { i += 1 }
+        var digits = 0
+        while i < u.count, isDigit(u[i]) { i += 1; digits += 1 }
+        var sawDot = false
+        if i < u.count, u[i] == 0x2E {
+            sawDot = true
+            i += 1
+            while i < u.count, isDigit(u[i]) { i += 1; digits += 1 }
+        }
+        guard digits > 0 else { return false }
+        var sawExponent = false
+        if i < u.count, u[i] == 0x65 || u[i] == 0x45 {
+            sawExponent = true
+            i += 1
+            if i < u.count, u[i] == 0x2D || u[i] == 0x2B { i += 1 }
+            var expDigits = 0
+            while i < u.count, isDigit(u[i]) { i += 1; expDigits += 1 }
+            if expDigits == 0 { return false }
+        }
+        return i == u.count && (sawDot || sawExponent)
+    }
+
+    enum DateKind { case date, datetime }
+
+    /// `YYYY-MM-DD`, or that followed by `T` or spaces and `HH:MM[:SS[.f]]` and an optional zone.
+    static func dateKind(_ u: [UInt8]) -> DateKind? {
+        guard u.count >= 10, u[0...3].allSatisfy(isDigit), u[4] == 0x2D, isDigit(u[5]), isDigit(u[6]), u[7] == 0x2D, isDigit(u[8]), isDigit(u[9]) else {
+            return nil
+        }
+        let month = Int(u[5] - 0x30) * 10 + Int(u[6] - 0x30)
+        let day = Int(u[8] - 0x30) * 10 + Int(u[9] - 0x30)
+        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        if u.count == 10 { return .date }
+        var i = 10
+        if u[i] == 0x54 || u[i] == 0x74 { i += 1 } else {
+            guard u[i] == 0x20 || u[i] == 0x09 else { return nil }
+            while i < u.count, u[i] == 0x20 || u[i] == 0x09 { i += 1 }
+        }
+        func two() -> Bool {
+            guard i + 1 < u.count, isDigit(u[i]), isDigit(u[i + 1]) else { return false }
+            i += 2
+            return true
+        }
+        // Hour may be one digit in YAML's timestamp; accept one or two.
+        guard i < u.count, isDigit(u[i]) else { return nil }
+        i += 1
+        if i < u.count, isDigit(u[i]) { i += 1 }
+        guard i < u.count, u[i] == 0x3A else { return nil }
+        i += 1
+        guard two() else { return nil }
+        if i < u.count, u[i] == 0x3A {
+            i += 1
+            guard two() else { return nil }
+            if i < u.count, u[i] == 0x2E {
+                i += 1
+                while i < u.count, isDigit(u[i]) { i += 1 }
+            }
+        }
+        while i < u.count, u[i] == 0x20 || u[i] == 0x09 { i += 1 }
+        if i == u.count { return .datetime }
+        if u[i] == 0x5A { return i + 1 == u.count ? .datetime : nil }
+        guard u[i] == 0x2B || u[i] == 0x2D else { return nil }
+        i += 1
+        guard i < u.count, isDigit(u[i]) else { return nil }
+        i += 1
+        if i < u.count, isDigit(u[i]) { i += 1 }
+        if i < u.count, u[i] == 0x3A {
+            i += 1
+            guard two() else { return nil }
+        }
+        return i == u.count ? .datetime : nil
+    }
+}
+
+/// Flow collections: `[a, "b", [c]]` and `{k: v}`.
+struct FlowParser {
+    struct Failure: Error {
+        let offset: Int
+        let message: String
+    }
+
+    let scalars: [Unicode.Scalar]
+    var position = 0
+
+    init(_ scalars: [Unicode.Scalar]) { self.scalars = scalars }
+
+    mutating func skipSpaces() {
+        while position < scalars.count, scalars[position] == " " || scalars[position] == "\t" { position += 1 }
+    }
+
+    mutating func parseValue() throws(Failure) -> PropertyValue {
+        skipSpaces()
+        guard position < scalars.count else { throw Failure(offset: position, message: "a value is missing before the end of the line") }
+        switch scalars[position] {
+        case "[":
+            position += 1
+            var items: [PropertyValue] = []
+            while true {
+                skipSpaces()
+                guard position < scalars.count else { throw Failure(offset: position, message: "a '[' list is never closed; add ']'") }
+                if scalars[position] == "]" { position += 1; return .list(items) }
+                let item = try parseValue()
+                skipSpaces()
+                // `[a: b]` is a single-pair map inside a list.
+                if position < scalars.count, scalars[position] == ":" {
+                    position += 1
+                    let value = try parseValue()
+                    items.append(.map([Property(item.text ?? "", value)]))
+                    skipSpaces()
+                } else {
+                    items.append(item)
+                }
+                guard position < scalars.count else { throw Failure(offset: position, message: "a '[' list is never closed; add ']'") }
+                if scalars[position] == "," { position += 1; continue }
+                if scalars[position] == "]" { position += 1; return .list(items) }
+                throw Failure(offset: position, message: "expected ',' or ']' in a list")
+            }
+        case "{":
+            position += 1
+            var pairs: [Property] = []
+            while true {
+                skipSpaces()
+                guard position < scalars.count else { throw Failure(offset: position, message: "a '{' map is never closed; add '}'") }
+                if scalars[position] == "}" { position += 1; return .map(pairs) }
+                let key = try parseValue()
+                skipSpaces()
+                var value = PropertyValue.null
+                if position < scalars.count, scalars[position] == ":" {
+                    position += 1
+                    skipSpaces()
+                    if position < scalars.count, scalars[position] != "," && scalars[position] != "}" {
+                        value = try parseValue()
+                    }
+                }
+                pairs.append(Property(key.text ?? "", value))
+                skipSpaces()
+                guard position < scalars.count else { throw Failure(offset: position, message: "a '{' map is never closed; add '}'") }
+                if scalars[position] == "," { position += 1; continue }
+                if scalars[position] == "}" { position += 1; return .map(pairs) }
+                throw Failure(offset: position, message: "expected ',' or '}' in a map")
+            }
+        case "\"", "'":
+            var rest = Substring(String(String.UnicodeScalarView(scalars[position...])))
+            let before = rest.unicodeScalars.count
+            do {
+                let (value, _) = try YAMLParser.parseQuoted(&rest, quote: scalars[position], continuation: [])
+                position += before - rest.unicodeScalars.count
+                return .string(value)
+            } catch {
+                throw Failure(offset: position, message: "a quoted value is never closed")
+            }
+        default:
+            // Plain scalar in flow context: ends at ',', ']', '}', or ': '.
+            let start = position
+            while position < scalars.count {
+                let c = scalars[position]
+                if c == "," || c == "]" || c == "}" { break }
+                if c == ":" && (position + 1 == scalars.count || scalars[position + 1] == " " || scalars[position + 1] == "," || scalars[position + 1] == "]" || scalars[position + 1] == "}") { break }
+                if c == "#" && position > start && scalars[position - 1] == " " { break }
+                position += 1
+            }
+            let text = String(String.UnicodeScalarView(scalars[start..<position])).trimmingSpaces
+            return YAMLParser.resolvePlain(text)
+        }
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces and tabs.
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s = s.dropLast() }
+        return String(s)
+    }
+}

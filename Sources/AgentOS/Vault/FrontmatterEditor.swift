@@ -1,0 +1,228 @@
+/// Changes properties of a note while leaving every other byte as it was: the order of other
+/// properties, comments, quoting, blank lines, line endings, a BOM, and the body.
+public enum FrontmatterEditor {
+    /// Returns the note's bytes with `updates` set and `removals` removed.
+    ///
+    /// A property that exists is replaced where it stands; a new one is appended at the end of the
+    /// frontmatter; a note without frontmatter gains a block. Removing the last property removes the
+    /// block, so setting and then unsetting a property gives back the original bytes.
+    public static func apply(set updates: [Property], unset removals: [String] = [], to bytes: [UInt8]) throws(FrontmatterError) -> [UInt8] {
+        let layout = try NoteLayout.scan(bytes)
+        let newline = layout.newline
+        let removalSet = Set(removals).subtracting(updates.map(\.key))
+
+        guard layout.hasFrontmatter, let opening = layout.opening, let closing = layout.closing else {
+            if updates.isEmpty { return bytes }
+            var out = Array(bytes[0..<layout.bomLength])
+            out += Array("---".utf8) + newline
+            for property in updates { out += serialize(property, newline: newline) }
+            out += Array("---".utf8) + newline
+            out += bytes[layout.bomLength...]
+            return out
+        }
+
+        let (entries, isJSON) = try Note.parseFrontmatter(layout)
+        if isJSON {
+            return try applyJSON(entries.map(\.0), updates: updates, removals: removalSet, layout: layout)
+        }
+
+        var startOfEntry: [Int: Int] = [:] // line index -> entry index
+        for (i, entry) in entries.enumerated() { startOfEntry[entry.1.lowerBound] = i }
+        let updateByKey = Dictionary(updates.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+        var written = Set<String>()
+        var removedSomething = false
+        var innerOut: [UInt8] = []
+        var keptLines = 0
+        var line = 0
+        while line < layout.innerLines.count {
+            if let e = startOfEntry[line] {
+                let (property, range) = entries[e]
+                if let update = updateByKey[property.key] {
+                    if !written.contains(property.key) {
+                        innerOut += serialize(update, newline: newline)
+                        written.insert(property.key)
+                        keptLines += 1
+                    } else {
+                        removedSomething = true
+                    }
+                    line = range.upperBound + 1
+                    continue
+                }
+                if removalSet.contains(property.key) {
+                    removedSomething = true
+                    line = range.upperBound + 1
+                    continue
+                }
+            }
+            innerOut += bytes[layout.innerLines[line].full]
+            keptLines += 1
+            line += 1
+        }
+        for property in updates where !written.contains(property.key) {
+            // The last inner line always ends with a line break (the closing '---' follows it).
+            innerOut += serialize(property, newline: newline)
+            written.insert(property.key)
+            keptLines += 1
+        }
+        if removedSomething && keptLines == 0 {
+            // Nothing left: drop the block, as Obsidian does when the last property is deleted.
+            return Array(bytes[0..<layout.bomLength]) + Array(bytes[layout.bodyStart...])
+        }
+        return Array(bytes[0..<opening.upperBound]) + innerOut + Array(bytes[closing.lowerBound...])
+    }
+
+    /// Convenience over text.
+    public static func apply(set updates: [Property], unset removals: [String] = [], to text: String) throws(FrontmatterError) -> String {
+        String(decoding: try apply(set: updates, unset: removals, to: Array(text.utf8)), as: UTF8.self)
+    }
+
+    /// JSON frontmatter is rewritten as a whole (key order kept), since JSON has no line-level edits.
+    static func applyJSON(_ properties: [Property], updates: [Property], removals: Set<String>, layout: NoteLayout) throws(FrontmatterError) -> [UInt8] {
+        var pairs: [(String, JSON)] = []
+        var written = Set<String>()
+        let updateByKey = Dictionary(updates.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+        for property in properties {
+            if removals.contains(property.key) { continue }
+            if let update = updateByKey[property.key] {
+                if written.insert(property.key).inserted { pairs.append((property.key, update.value.json)) }
+            } else {
+                pairs.append((property.key, property.value.json))
+            }
+        }
+        for update in updates where !written.contains(update.key) { pairs.append((update.key, update.value.json)) }
+        let text = JSON.object(pairs).pretty.replacingNewlines(with: layout.newline)
+        return Array(layout.bytes[0..<layout.opening!.upperBound]) + Array(text.utf8) + layout.newline + Array(layout.bytes[layout.closing!.lowerBound...])
+    }
+
+    /// One property as YAML lines, in the style Obsidian writes.
+    static func serialize(_ property: Property, newline: [UInt8]) -> [UInt8] {
+        var out = Array(serializeKey(property.key).utf8) + Array(":".utf8)
+        appendValue(property.value, indent: 0, into: &out, newline: newline)
+        return out
+    }
+
+    static func appendValue(_ value: PropertyValue, indent: Int, into out: inout [UInt8], newline: [UInt8]) {
+        switch value {
+        case .null:
+            out += newline
+        case .list(let items) where items.isEmpty:
+            out += Array(" []".utf8) + newline
+        case .list(let items):
+            out += newline
+            for item in items {
+                out += Array((String(repeating: " ", count: indent + 2) + "-").utf8)
+                switch item {
+                case .list, .map:
+                    out += Array(" ".utf8) + Array(flow(item).utf8) + newline
+                default:
+                    out += Array(" ".utf8)
+                    out += Array(scalar(item).utf8) + newline
+                }
+            }
+        case .map(let pairs) where pairs.isEmpty:
+            out += Array(" {}".utf8) + newline
+        case .map(let pairs):
+            out += newline
+            for pair in pairs {
+                out += Array((String(repeating: " ", count: indent + 2) + serializeKey(pair.key) + ":").utf8)
+                appendValue(pair.value, indent: indent + 2, into: &out, newline: newline)
+            }
+        default:
+            out += Array(" ".utf8) + Array(scalar(value).utf8) + newline
+        }
+    }
+
+    static func serializeKey(_ key: String) -> String {
+        if key.isEmpty || key.contains(": ") || key.hasSuffix(":") || key.contains(" #") || key.contains("\n") || "-?[]{},#&*!|>'\"%@`".unicodeScalars.contains(key.unicodeScalars.first!) || key != key.trimmingSpaces {
+            return doubleQuoted(key)
+        }
+        return key
+    }
+
+    /// A scalar written plain when that reads back as the same value, else double-quoted.
+    static func scalar(_ value: PropertyValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return PropertyValue.format(double: d)
+        case .date(let s), .datetime(let s): return s
+        case .string(let s): return plainIsSafe(s) ? s : doubleQuoted(s)
+        case .list, .map: return flow(value)
+        }
+    }
+
+    static func flow(_ value: PropertyValue) -> String {
+        switch value {
+        case .list(let items): return "[" + items.map(flow).joined(separator: ", ") + "]"
+        case .map(let pairs): return "{" + pairs.map { serializeKey($0.key) + ": " + flow($0.value) }.joined(separator: ", ") + "}"
+        case .string(let s): return plainIsSafe(s) && !s.contains(where: { ",[]{}".contains($0) }) ? s : doubleQuoted(s)
+        default: return scalar(value)
+        }
+    }
+
+    static func plainIsSafe(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first else { return false }
+        if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) { return false }
+        if s != s.trimmingSpaces { return false }
+        if s.contains(": ") || s.hasSuffix(":") || s.contains(" #") || s.contains("\t") { return false }
+        if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{7F}" || $0 == "\u{FEFF}" || $0 == "\u{85}" || $0 == "\u{2028}" || $0 == "\u{2029}" }) { return false }
+        if case .string = YAMLParser.resolvePlain(s) { return true }
+        return false
+    }
+
+    static func doubleQuoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{FEFF}" || scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    func replacingNewlines(with newline: [UInt8]) -> String {
+        newline.count == 1 ? self : split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
+    }
+}
+
+extension NoteStore {
+    /// Sets and removes properties of a note with compare-and-swap, re-reading and re-applying the
+    /// change when the note changed underneath (so a person's concurrent edit survives).
+    ///
+    /// - Parameter expected: the hash the caller read, if it read the note earlier; a mismatch on the
+    ///   first attempt is then reported as a conflict instead of merged.
+    /// - Returns: the hash of what was written.
+    @discardableResult
+    public func updateProperties(_ relativePath: String, set updates: [Property], unset removals: [String] = [], expected: ContentHash? = nil, attempts: Int = 5) throws -> ContentHash {
+        var lastError: Error?
+        for attempt in 0..<max(1, attempts) {
+            let snapshot = try read(relativePath)
+            if attempt == 0, let expected, expected != snapshot.hash {
+                throw NoteWriteError.conflict(path: relativePath, expected: .hash(expected), found: snapshot.hash)
+            }
+            let newBytes = try FrontmatterEditor.apply(set: updates, unset: removals, to: snapshot.bytes)
+            if newBytes == snapshot.bytes { return snapshot.hash }
+            do {
+                return try write(newBytes, to: relativePath, expecting: .hash(snapshot.hash))
+            } catch let error {
+                if case .conflict = error { lastError = error; continue }
+                throw error
+            }
+        }
+        throw lastError!
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a writer expects to find on disk when it replaces a note (compare-and-swap).
+public enum WriteExpectation: Equatable, Sendable {
+    /// The note must not exist yet.
+    case absent
+    /// The note must still have the content hash the writer read.
+    case hash(ContentHash)
+    /// Anything goes (only for files the OS alone owns, such as new telemetry notes).
+    case any
+}
+
+/// Why a safe write was refused.
+public enum NoteWriteError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The note changed on disk since it was read (or appeared when it was expected absent).
+    case conflict(path: String, expected: WriteExpectation, found: ContentHash?)
+    case path(Vault.PathError)
+    case system(SystemError)
+
+    public var description: String {
+        switch self {
+        case .conflict(let path, let expected, let found):
+            switch expected {
+            case .absent: return "\(path): already exists; refusing to overwrite it"
+            default:
+                return found == nil
+                    ? "\(path): was deleted since it was read; re-read it and try again"
+                    : "\(path): changed on disk since it was read; re-read it and try again"
+            }
+        case .path(let e): return e.description
+        case .system(let e): return e.description
+        }
+    }
+}
+
+/// A note's bytes as read from disk, with the hash a later write must match.
+public struct NoteSnapshot: Sendable {
+    public let relativePath: String
+    public let bytes: [UInt8]
+    public let hash: ContentHash
+    public let status: FileStatus
+
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// The one place notes are read and written.
+///
+/// Writes go to a temp file in the same folder, are fsynced, renamed over the note, and the folder is
+/// fsynced, so a crash leaves either the old or the new note, never a half-written one. Each write
+/// compares the hash on disk with the one the writer read and refuses on mismatch.
+public struct NoteStore: Sendable {
+    public let vault: Vault
+
+    public init(vault: Vault) { self.vault = vault }
+
+    /// Prefix of the OS's temp files; the watcher and the indexer ignore them (they are dot-files).
+    public static let tempPrefix = ".fbt-"
+
+    /// Reads a note by vault-relative path.
+    public func read(_ relativePath: String) throws(NoteWriteError) -> NoteSnapshot {
+        let absolute: String
+        do { absolute = try vault.resolve(relativePath) } catch { throw .path(error) }
+        do {
+            let (bytes, status) = try FileSystem.read(absolute)
+            return NoteSnapshot(relativePath: try! Vault.normalize(relativePath), bytes: bytes, hash: ContentHash(of: bytes), status: status)
+        } catch { throw .system(error) }
+    }
+
+    /// Reads a note, or returns `nil` if it does not exist.
+    public func readIfPresent(_ relativePath: String) throws(NoteWriteError) -> NoteSnapshot? {
+        do { return try read(relativePath) } catch {
+            if case .system(let e) = error, e.isNotFound { return nil }
+            throw error
+        }
+    }
+
+    /// Writes `text` to a note with compare-and-swap. Creates parent folders when needed.
+    /// Returns the hash of what was written.
+    @discardableResult
+    public func write(_ text: String, to relativePath: String, expecting expectation: WriteExpectation) throws(NoteWriteError) -> ContentHash {
+        try write(Array(text.utf8), to: relativePath, expecting: expectation)
+    }
+
+    /// Writes bytes to a note with compare-and-swap. See `write(_:to:expecting:)`.
+    @discardableResult
+    public func write(_ bytes: [UInt8], to relativePath: String, expecting expectation: WriteExpectation) throws(NoteWriteError) -> ContentHash {
+        let normalized: String
+        let absolute: String
+        do {
+            normalized = try Vault.normalize(relativePath)
+            absolute = try vault.resolve(normalized)
+        } catch { throw .path(error) }
+        let slash = absolute.lastIndex(of: "/")!
+        let folder = String(absolute[..<slash])
+        let name = String(absolute[absolute.index(after: slash)...])
+        do {
+            try FileSystem.makeDirectories(folder)
+        } catch { throw .system(error) }
+
+        // Keep the existing note's permissions.
+        var mode: mode_t = 0o644
+        if let st = try? FileSystem.status(absolute), st.kind == .file { mode = mode_t(st.mode) }
+
+        let temp = folder + "/" + NoteStore.tempPrefix + name + "." + String(getpid()) + "." + String(NoteStore.nextTempCounter()) + ".tmp"
+        do { try FileSystem.createDurably(temp, bytes: bytes, mode: mode) } catch { throw .system(error) }
+
+        // Compare as late as possible: right before the rename.
+        if let failure = check(expectation, at: absolute, relativePath: normalized) {
+            try? FileSystem.remove(temp)
+            throw failure
+        }
+        do {
+            try FileSystem.rename(temp, to: absolute)
+            try FileSystem.syncDirectory(folder)
+        } catch {
+            try? FileSystem.remove(temp)
+            throw .system(error)
+        }
+        return ContentHash(of: bytes)
+    }
+
+    private func check(_ expectation: WriteExpectation, at absolute: String, relativePath: String) -> NoteWriteError? {
+        switch expectation {
+        case .any:
+            return nil
+        case .absent:
+            if (try? FileSystem.status(absolute)) ?? nil != nil {
+                let found = (try? FileSystem.read(absolute)).map { ContentHash(of: $0.bytes) }
+                return .conflict(path: relativePath, expected: expectation, found: found)
+            }
+            return nil
+        case .hash(let expected):
+            guard let current = try? FileSystem.read(absolute) else {
+                return .conflict(path: relativePath, expected: expectation, found: nil)
+            }
+            let found = ContentHash(of: current.bytes)
+            return found == expected ? nil : .conflict(path: relativePath, expected: expectation, found: found)
+        }
+    }
+
+    private static let counter = AtomicCounter()
+    static func nextTempCounter() -> Int { counter.next() }
+}
+
+/// A process-wide counter for unique temp names.
+final class AtomicCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func next() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
+

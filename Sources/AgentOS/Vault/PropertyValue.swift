@@ -1,0 +1,96 @@
+/// A typed value of a note property, as Obsidian's Properties and hand-written YAML produce them.
+///
+/// Properties in our own formats are flat; `map` exists because other tools write nested maps and we
+/// must read (and preserve) them.
+public enum PropertyValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    /// A calendar date written `YYYY-MM-DD`, kept as written.
+    case date(String)
+    /// A date and time (`YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]`), kept as written.
+    case datetime(String)
+    case list([PropertyValue])
+    case map([Property])
+
+    /// The value as text when it is a scalar (numbers and dates rendered as written), else `nil`.
+    public var text: String? {
+        switch self {
+        case .null: return nil
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return PropertyValue.format(double: d)
+        case .string(let s), .date(let s), .datetime(let s): return s
+        case .list, .map: return nil
+        }
+    }
+
+    /// The value as a list of texts: a list's scalar items, or a single scalar as a one-item list.
+    public var texts: [String] {
+        switch self {
+        case .list(let items): return items.compactMap { $0.text }
+        case .null: return []
+        default: return text.map { [$0] } ?? []
+        }
+    }
+
+    /// The value as a number when it is numeric (or numeric text).
+    public var number: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        case .string(let s): return Double(s.trimmingCharacters(in: .whitespaces))
+        default: return nil
+        }
+    }
+
+    /// The value as a boolean when it is a checkbox (or `true`/`false`/`yes`/`no` text).
+    public var bool: Bool? {
+        switch self {
+        case .bool(let b): return b
+        case .string(let s):
+            switch s.lowercased() {
+            case "true", "yes", "on": return true
+            case "false", "no", "off": return false
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    static func format(double d: Double) -> String {
+        if d.isNaN { return ".nan" }
+        if d.isInfinite { return d < 0 ? "-.inf" : ".inf" }
+        if d == d.rounded(), abs(d) < 1e15 { return String(format: "%.1f", d) }
+        return String(d)
+    }
+}
+
+/// One key and its value, in the order they appear in a note.
+public struct Property: Equatable, Sendable {
+    public var key: String
+    public var value: PropertyValue
+    public init(_ key: String, _ value: PropertyValue) {
+        self.key = key
+        self.value = value
+    }
+}
+
+import Foundation
+
+extension PropertyValue {
+    /// The value as typed JSON (dates and datetimes become strings).
+    public var json: JSON {
+        switch self {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .string(let s), .date(let s), .datetime(let s): return .string(s)
+        case .list(let items): return .array(items.map(\.json))
+        case .map(let props): return .object(props.map { ($0.key, $0.value.json) })
+        }
+    }
+}

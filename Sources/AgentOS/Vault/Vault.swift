@@ -1,0 +1,140 @@
+import Foundation
+
+/// A vault: a folder of Markdown notes that Obsidian opens and the OS works in.
+///
+/// Every path from note content or the command line goes through `resolve(_:)`, which confines it to
+/// the vault: no absolute paths, no `..`, and no symlink anywhere along the way.
+public struct Vault: Sendable {
+    /// The vault's absolute, standardized root path (no trailing slash).
+    public let root: String
+
+    public init(root: String) {
+        var path = root
+        if !path.hasPrefix("/") {
+            path = FileManager.default.currentDirectoryPath + "/" + path
+        }
+        path = URL(fileURLWithPath: path).standardizedFileURL.path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        self.root = path
+    }
+
+    /// The folder for machine state (index, ledger, logs); never holds notes.
+    public var stateDirectory: String { root + "/" + Layout.state }
+    /// The index database path.
+    public var databasePath: String { stateDirectory + "/index.sqlite" }
+
+    /// Folder names of the vault layout (DESIGN.md).
+    public enum Layout {
+        public static let state = ".agentos"
+        public static let obsidian = ".obsidian"
+        public static let tasks = "Tasks"
+        public static let handoffs = "Handoffs"
+        public static let results = "Results"
+        public static let telemetry = "Telemetry"
+        public static let daily = "Daily"
+        public static let memory = "Memory"
+        public static let rules = "Rules"
+        public static let privateFolder = "Private"
+        public static let templates = "Templates"
+        /// The folders `init` creates, each with a README note.
+        public static let folders = [tasks, handoffs, results, telemetry, daily, memory, rules, privateFolder, templates]
+    }
+
+    /// Errors about paths that would leave the vault.
+    public enum PathError: Error, CustomStringConvertible, Equatable, Sendable {
+        case empty
+        case absolute(String)
+        case parentReference(String)
+        case symlink(String)
+        case notInVault(String)
+
+        public var description: String {
+            switch self {
+            case .empty: return "empty path"
+            case .absolute(let p): return "\(p): absolute paths are not allowed here; give a path inside the vault"
+            case .parentReference(let p): return "\(p): '..' would leave the vault"
+            case .symlink(let p): return "\(p): passes through a symlink, which the OS never follows"
+            case .notInVault(let p): return "\(p): not inside the vault"
+            }
+        }
+    }
+
+    /// Turns a vault-relative path (from a note or a user) into an absolute path inside the vault.
+    ///
+    /// Refuses absolute paths, `..`, NUL bytes, and any existing symlink along the path.
+    public func resolve(_ relative: String) throws(PathError) -> String {
+        let cleaned = try Vault.normalize(relative)
+        var current = root
+        for component in cleaned.split(separator: "/") {
+            current += "/" + component
+            if let st = try? FileSystem.status(current), st.kind == .symlink { throw .symlink(relative) }
+        }
+        return current
+    }
+
+    /// Normalizes a vault-relative path: strips `./` and duplicate slashes; refuses `..` and absolute paths.
+    public static func normalize(_ relative: String) throws(PathError) -> String {
+        if relative.isEmpty || relative.contains("\0") { throw .empty }
+        if relative.hasPrefix("/") || relative.hasPrefix("~") { throw .absolute(relative) }
+        var parts: [Substring] = []
+        for part in relative.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { throw .parentReference(relative) }
+            parts.append(part)
+        }
+        if parts.isEmpty { throw .empty }
+        return parts.joined(separator: "/")
+    }
+
+    /// Accepts a path given on the command line: absolute paths must lie inside the vault; relative ones
+    /// are taken relative to the vault root, or to the current directory when that is inside the vault.
+    public func resolveUserPath(_ given: String) throws(PathError) -> (absolute: String, relative: String) {
+        var candidate = given
+        if !candidate.hasPrefix("/") {
+            let cwd = FileManager.default.currentDirectoryPath
+            let fromCwd = URL(fileURLWithPath: cwd + "/" + given).standardizedFileURL.path
+            if cwd.hasPrefix(root + "/") || cwd == root, fromCwd.hasPrefix(root + "/") {
+                candidate = fromCwd
+            } else {
+                let rel = try Vault.normalize(given)
+                return (try resolve(rel), rel)
+            }
+        }
+        let standardized = URL(fileURLWithPath: candidate).standardizedFileURL.path
+        guard standardized.hasPrefix(root + "/") else { throw .notInVault(given) }
+        let rel = String(standardized.dropFirst(root.count + 1))
+        return (try resolve(rel), rel)
+    }
+
+    /// The vault-relative form of an absolute path inside the vault.
+    public func relativePath(_ absolute: String) -> String? {
+        guard absolute.hasPrefix(root + "/") else { return nil }
+        return String(absolute.dropFirst(root.count + 1))
+    }
+
+    /// Whether a vault-relative path is one the OS ignores: a dot-folder or dot-file anywhere along it,
+    /// or one of the OS's own temp files.
+    public static func isIgnored(_ relative: String) -> Bool {
+        for part in relative.split(separator: "/") where part.hasPrefix(".") { return true }
+        return false
+    }
+
+    /// Finds the vault for a command: `--vault`, else `$FBT_VAULT`, else the vault around the current
+    /// directory (a folder holding `.agentos/` or `.obsidian/`), else `~/AgentOS`.
+    public static func locate(explicit: String?, environment: [String: String], currentDirectory: String) -> Vault {
+        if let explicit, !explicit.isEmpty { return Vault(root: explicit) }
+        if let env = environment["FBT_VAULT"], !env.isEmpty { return Vault(root: env) }
+        var dir = URL(fileURLWithPath: currentDirectory).standardizedFileURL.path
+        while true {
+            for marker in [Layout.state, Layout.obsidian] {
+                if let st = try? FileSystem.status(dir + "/" + marker), st.kind == .directory {
+                    return Vault(root: dir)
+                }
+            }
+            if dir == "/" || dir.isEmpty { break }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return Vault(root: home + "/AgentOS")
+    }
+}
