@@ -1,0 +1,215 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The state of one run in the run store.
+public enum RunState: String, Sendable, CaseIterable {
+    /// Claimed by a watcher or `run`; routing not finished.
+    case claimed
+    /// The agent is running.
+    case running
+    case done
+    case failed
+    case blocked
+    /// Waiting for a person (`approved: true` resumes it).
+    case review
+    case cancelled
+
+    /// States in which a run is in flight and owns its task.
+    public var isActive: Bool { self == .claimed || self == .running }
+}
+
+/// One row of the run store.
+public struct RunRecord: Sendable, Equatable {
+    public var runID: String
+    public var taskPath: String
+    public var kind: String
+    public var state: RunState
+    public var attempt: Int
+    public var lane: String?
+    public var agent: String?
+    public var model: String?
+    public var rule: String?
+    public var reason: String?
+    public var ownerPID: Int32
+    public var createdAt: Double
+    public var startedAt: Double?
+    public var finishedAt: Double?
+    public var resultPath: String?
+    public var error: String?
+    public var costUSD: Double?
+    public var tokensIn: Int?
+    public var tokensOut: Int?
+    public var exitCode: Int?
+}
+
+/// The run ledger in `.agentos/runs.sqlite`: which task runs are claimed, running and finished.
+///
+/// Exactly-once claiming lives here, not in the note: a partial unique index allows at most one
+/// active (claimed or running) run per task path, across threads and processes, so a watcher and a
+/// foreground `run` can never start the same task twice.
+public final class RunStore: @unchecked Sendable {
+    public let database: Database
+    private let lock = NSLock()
+
+    /// The schema version of the run store.
+    public static let schemaVersion = 1
+
+    public init(vault: Vault) throws {
+        try FileSystem.makeDirectories(vault.stateDirectory)
+        database = try Database(path: vault.stateDirectory + "/runs.sqlite")
+        try migrate()
+    }
+
+    private func migrate() throws {
+        try lock.withLock {
+            try database.execute("""
+            CREATE TABLE IF NOT EXISTS runs(
+                run_id TEXT PRIMARY KEY,
+                task_path TEXT NOT NULL,
+                kind TEXT NOT NULL DEFAULT 'task',
+                state TEXT NOT NULL,
+                attempt INTEGER NOT NULL DEFAULT 1,
+                lane TEXT, agent TEXT, model TEXT, rule TEXT, reason TEXT,
+                owner_pid INTEGER NOT NULL DEFAULT 0,
+                created_at REAL NOT NULL,
+                started_at REAL, finished_at REAL,
+                result_path TEXT, error TEXT,
+                cost_usd REAL, tokens_in INTEGER, tokens_out INTEGER, exit_code INTEGER,
+                task_hash TEXT
+            );
+            CREATE UNIQUE INDEX IF NOT EXISTS runs_one_active ON runs(task_path) WHERE state IN ('claimed','running');
+            CREATE INDEX IF NOT EXISTS runs_by_task ON runs(task_path, created_at);
+            CREATE INDEX IF NOT EXISTS runs_by_state ON runs(state, finished_at);
+            CREATE TABLE IF NOT EXISTS rejected_notes(
+                task_path TEXT PRIMARY KEY,
+                task_hash TEXT NOT NULL,
+                error TEXT NOT NULL,
+                at REAL NOT NULL
+            );
+            PRAGMA user_version = \(RunStore.schemaVersion);
+            """)
+        }
+    }
+
+    /// A new run id: time-ordered and unique (`20261126-074512-3f9a1c`).
+    public static func newRunID(now: Date = Date()) -> String {
+        var t = time_t(now.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
+        let random = String(UInt32.random(in: 0...0xFFFFFF), radix: 16)
+        return stamp + "-" + String(repeating: "0", count: 6 - random.count) + random
+    }
+
+    /// Claims a task for a new run. Returns `nil` when another run of that task is already active.
+    public func claim(taskPath: String, kind: String = "task", taskHash: ContentHash?, attempt: Int, now: Date = Date()) throws -> RunRecord? {
+        let runID = RunStore.newRunID(now: now)
+        let record = RunRecord(runID: runID, taskPath: taskPath, kind: kind, state: .claimed, attempt: attempt, ownerPID: getpid(), createdAt: now.timeIntervalSince1970)
+        return try lock.withLock {
+            do {
+                try database.run("INSERT INTO runs(run_id, task_path, kind, state, attempt, owner_pid, created_at, task_hash) VALUES(?,?,?,?,?,?,?,?)", [
+                    .text(runID), .text(taskPath), .text(kind), .text(RunState.claimed.rawValue), .int(Int64(attempt)), .int(Int64(getpid())),
+                    .double(now.timeIntervalSince1970), SQLValue(taskHash?.hex),
+                ])
+            } catch let error as DatabaseError where error.code & 0xff == 19 /* SQLITE_CONSTRAINT */ {
+                return nil
+            }
+            return record
+        }
+    }
+
+    /// Records routing and start details, or a new state, for a run.
+    public func update(_ record: RunRecord) throws {
+        try lock.withLock {
+            try database.run("""
+            UPDATE runs SET state=?, lane=?, agent=?, model=?, rule=?, reason=?, started_at=?, finished_at=?, result_path=?, error=?,
+                cost_usd=?, tokens_in=?, tokens_out=?, exit_code=?, attempt=? WHERE run_id=?
+            """, [
+                .text(record.state.rawValue), SQLValue(record.lane), SQLValue(record.agent), SQLValue(record.model), SQLValue(record.rule), SQLValue(record.reason),
+                record.startedAt.map { .double($0) } ?? .null, record.finishedAt.map { .double($0) } ?? .null,
+                SQLValue(record.resultPath), SQLValue(record.error), record.costUSD.map { .double($0) } ?? .null,
+                record.tokensIn.map { .int(Int64($0)) } ?? .null, record.tokensOut.map { .int(Int64($0)) } ?? .null,
+                record.exitCode.map { .int(Int64($0)) } ?? .null, .int(Int64(record.attempt)), .text(record.runID),
+            ])
+        }
+    }
+
+    private static let columns = "run_id, task_path, kind, state, attempt, lane, agent, model, rule, reason, owner_pid, created_at, started_at, finished_at, result_path, error, cost_usd, tokens_in, tokens_out, exit_code"
+
+    private static func record(_ s: Statement) -> RunRecord {
+        RunRecord(
+            runID: s.text(0), taskPath: s.text(1), kind: s.text(2), state: RunState(rawValue: s.text(3)) ?? .failed, attempt: s.int(4),
+            lane: s.optionalText(5), agent: s.optionalText(6), model: s.optionalText(7), rule: s.optionalText(8), reason: s.optionalText(9),
+            ownerPID: Int32(truncatingIfNeeded: s.int64(10)), createdAt: s.double(11), startedAt: s.isNull(12) ? nil : s.double(12),
+            finishedAt: s.isNull(13) ? nil : s.double(13), resultPath: s.optionalText(14), error: s.optionalText(15),
+            costUSD: s.isNull(16) ? nil : s.double(16), tokensIn: s.isNull(17) ? nil : s.int(17), tokensOut: s.isNull(18) ? nil : s.int(18),
+            exitCode: s.isNull(19) ? nil : s.int(19)
+        )
+    }
+
+    /// The active run of a task, if any.
+    public func activeRun(taskPath: String) throws -> RunRecord? {
+        try lock.withLock {
+            try database.query("SELECT \(RunStore.columns) FROM runs WHERE task_path=? AND state IN ('claimed','running')", [.text(taskPath)], row: RunStore.record).first
+        }
+    }
+
+    /// The most recent run of a task, if any.
+    public func latestRun(taskPath: String) throws -> RunRecord? {
+        try lock.withLock {
+            try database.query("SELECT \(RunStore.columns) FROM runs WHERE task_path=? ORDER BY created_at DESC, rowid DESC LIMIT 1", [.text(taskPath)], row: RunStore.record).first
+        }
+    }
+
+    /// A run by id.
+    public func run(id: String) throws -> RunRecord? {
+        try lock.withLock {
+            try database.query("SELECT \(RunStore.columns) FROM runs WHERE run_id=?", [.text(id)], row: RunStore.record).first
+        }
+    }
+
+    /// Runs in the given states, newest first.
+    public func runs(in states: [RunState], limit: Int = 50) throws -> [RunRecord] {
+        let placeholders = states.map { _ in "?" }.joined(separator: ",")
+        return try lock.withLock {
+            try database.query("SELECT \(RunStore.columns) FROM runs WHERE state IN (\(placeholders)) ORDER BY COALESCE(finished_at, started_at, created_at) DESC LIMIT ?",
+                               states.map { .text($0.rawValue) } + [.int(Int64(limit))], row: RunStore.record)
+        }
+    }
+
+    /// Counts of runs per state.
+    public func counts() throws -> [RunState: Int] {
+        try lock.withLock {
+            var result: [RunState: Int] = [:]
+            for (state, count) in try database.query("SELECT state, COUNT(*) FROM runs GROUP BY state", row: { ($0.text(0), $0.int(1)) }) {
+                if let s = RunState(rawValue: state) { result[s] = count }
+            }
+            return result
+        }
+    }
+
+    /// Whether the note at `taskPath` with this exact content was already rejected (bad frontmatter),
+    /// so the watcher does not report it again on every event.
+    public func wasRejected(taskPath: String, hash: ContentHash) throws -> Bool {
+        try lock.withLock {
+            try database.scalarInt("SELECT 1 FROM rejected_notes WHERE task_path=? AND task_hash=?", [.text(taskPath), .text(hash.hex)]) != nil
+        }
+    }
+
+    /// Remembers that a note's content was rejected.
+    public func recordRejection(taskPath: String, hash: ContentHash, error: String) throws {
+        try lock.withLock {
+            try database.run("INSERT INTO rejected_notes(task_path, task_hash, error, at) VALUES(?,?,?,?) ON CONFLICT(task_path) DO UPDATE SET task_hash=excluded.task_hash, error=excluded.error, at=excluded.at",
+                             [.text(taskPath), .text(hash.hex), .text(error), .double(Date().timeIntervalSince1970)])
+        }
+    }
+
+    /// Moves a task path's runs to a new path (the task note was renamed).
+    public func renameTask(from old: String, to new: String) throws {
+        try lock.withLock {
+            try database.run("UPDATE runs SET task_path=? WHERE task_path=?", [.text(new), .text(old)])
+        }
+    }
+}

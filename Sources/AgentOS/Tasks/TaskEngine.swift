@@ -1,0 +1,600 @@
+import Foundation
+
+/// What the routing layer decided for one task: the single place where lanes, agents and guardrails
+/// meet the lifecycle.
+public struct RoutePlan: Sendable {
+    public enum Action: Sendable, Equatable {
+        case run
+        case review(String)
+        case blocked(String)
+    }
+
+    public var lane: String
+    public var agent: String
+    public var model: String?
+    public var rule: String
+    public var reason: String
+    public var action: Action
+    /// The prompt to send (after redaction, with the context packet when there is one).
+    public var prompt: String
+    /// Paths that went into the prompt (the result note's `sources`).
+    public var sources: [String]
+    /// Extra properties to record on the task (guardrail verdicts and the like).
+    public var extraProperties: [Property]
+    /// A budget reservation to settle after the run, if one was made.
+    public var reservationID: String?
+
+    public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil) {
+        self.lane = lane
+        self.agent = agent
+        self.model = model
+        self.rule = rule
+        self.reason = reason
+        self.action = action
+        self.prompt = prompt
+        self.sources = sources
+        self.extraProperties = extraProperties
+        self.reservationID = reservationID
+    }
+}
+
+/// Decides routes and settles budgets; implemented over the rules engine and guardrails.
+public protocol TaskRouting: Sendable {
+    /// Plans the run of a task (`runID` names any budget reservation made).
+    func plan(_ task: TaskNote, runID: String) -> RoutePlan
+    /// Settles the real cost of a run against its reservation (or releases it when `cost` is nil).
+    func settle(_ plan: RoutePlan, cost: Double?)
+    /// How many runs a lane may have at once.
+    func concurrency(lane: String) -> Int
+}
+
+/// A flag another thread can raise to stop a running agent.
+public final class CancelToken: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    private var handlers: [@Sendable () -> Void] = []
+
+    public init() {}
+
+    public var isCancelled: Bool { lock.withLock { cancelled } }
+
+    /// Raises the flag and runs the registered handlers once.
+    public func cancel() {
+        let toRun: [@Sendable () -> Void] = lock.withLock {
+            if cancelled { return [] }
+            cancelled = true
+            defer { handlers.removeAll() }
+            return handlers
+        }
+        toRun.forEach { $0() }
+    }
+
+    /// Runs `handler` on cancel (at once if already cancelled).
+    public func onCancel(_ handler: @escaping @Sendable () -> Void) {
+        let runNow: Bool = lock.withLock {
+            if cancelled { return true }
+            handlers.append(handler)
+            return false
+        }
+        if runNow { handler() }
+    }
+}
+
+/// What came back from an agent, in the lifecycle's terms.
+public struct AgentExecution: Sendable {
+    public var succeeded: Bool
+    public var answer: String
+    public var error: String?
+    public var costUSD: Double?
+    public var tokensIn: Int?
+    public var tokensOut: Int?
+    public var exitCode: Int?
+    public var stderrTail: String
+    public var model: String?
+    public var cancelled: Bool
+
+    public init(succeeded: Bool, answer: String, error: String?, costUSD: Double? = nil, tokensIn: Int? = nil, tokensOut: Int? = nil, exitCode: Int? = nil, stderrTail: String = "", model: String? = nil, cancelled: Bool = false) {
+        self.succeeded = succeeded
+        self.answer = answer
+        self.error = error
+        self.costUSD = costUSD
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.exitCode = exitCode
+        self.stderrTail = stderrTail
+        self.model = model
+        self.cancelled = cancelled
+    }
+}
+
+/// Runs an agent by name.
+public protocol AgentExecuting: Sendable {
+    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken) -> AgentExecution
+}
+
+/// Something the engine wants the operator to see (the watcher prints these; tests collect them).
+public struct EngineEvent: Sendable {
+    public enum Level: String, Sendable { case info, warning, error }
+    public let level: Level
+    public let message: String
+}
+
+/// The task lifecycle: claims a task exactly once, routes it, runs its agent, and writes the result,
+/// the task's properties, telemetry and the daily log back — every note write by compare-and-swap.
+public final class TaskEngine: @unchecked Sendable {
+    public let vault: Vault
+    public let store: NoteStore
+    public let runs: RunStore
+    public let telemetry: TelemetryWriter
+    let routing: TaskRouting
+    let executor: AgentExecuting
+    let log: @Sendable (EngineEvent) -> Void
+
+    private let lock = NSLock()
+    /// The hash of the OS's last write per path, so that the watcher never reacts to its own writes.
+    private var ownWrites: [String: ContentHash] = [:]
+    /// Cancel tokens of runs in flight, by task path.
+    private var inFlight: [String: CancelToken] = [:]
+    private var laneQueues: [String: OperationQueue] = [:]
+    private let routingQueue: OperationQueue
+    private var accepting = true
+
+    public init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, log: @escaping @Sendable (EngineEvent) -> Void) {
+        self.vault = vault
+        self.store = NoteStore(vault: vault)
+        self.runs = runs
+        self.telemetry = TelemetryWriter(store: store)
+        self.routing = routing
+        self.executor = executor
+        self.log = log
+        routingQueue = OperationQueue()
+        routingQueue.name = "fbt.route"
+        routingQueue.maxConcurrentOperationCount = 2
+    }
+
+    // MARK: Own writes
+
+    /// Whether the note's current bytes are exactly what the OS last wrote there.
+    public func isOwnWrite(path: String, hash: ContentHash) -> Bool {
+        lock.withLock { ownWrites[path] == hash }
+    }
+
+    private func remember(_ path: String, _ hash: ContentHash) {
+        lock.withLock { ownWrites[path] = hash }
+    }
+
+    // MARK: Considering a changed note
+
+    /// What `consider` did with a note.
+    public enum Consideration: Equatable, Sendable {
+        case ignored
+        case ownWrite
+        case started(runID: String)
+        case alreadyActive
+        case cancelling
+        case rejected(String)
+    }
+
+    /// Looks at a note that changed and starts, resumes or cancels work as its status asks.
+    /// Runs in the background unless `wait` is set (the foreground `run` command).
+    @discardableResult
+    public func consider(path: String, wait: Bool = false, force: Bool = false) -> Consideration {
+        guard path.hasSuffix(".md"), !Vault.isIgnored(path) else { return .ignored }
+        let snapshot: NoteSnapshot
+        do {
+            guard let s = try store.readIfPresent(path) else {
+                cancelIfRunning(path, reason: "the task note was deleted")
+                return .ignored
+            }
+            snapshot = s
+        } catch {
+            log(EngineEvent(level: .warning, message: "\(path): cannot read: \(error)"))
+            return .ignored
+        }
+        if !force && isOwnWrite(path: path, hash: snapshot.hash) { return .ownWrite }
+
+        let note: Note
+        do {
+            note = try Note.parse(bytes: snapshot.bytes)
+        } catch {
+            guard TaskNote.isInWorkFolder(path) else { return .ignored }
+            return reject(path: path, snapshot: snapshot, error: error)
+        }
+        guard let kind = TaskNote.kind(of: note, path: path) else { return .ignored }
+        let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
+        guard let status = task.status else {
+            return reject(path: path, snapshot: snapshot, error: "unknown status '\(note.text("status") ?? "")'; use new, review (with approved: true) or cancelled")
+        }
+        switch status {
+        case .new:
+            return start(task, wait: wait, approvedReview: false)
+        case .review where task.isApproved:
+            return start(task, wait: wait, approvedReview: true)
+        case .cancelled:
+            return cancelIfRunning(path, reason: "cancelled by a person") ? .cancelling : .ignored
+        default:
+            return .ignored
+        }
+    }
+
+    @discardableResult
+    private func cancelIfRunning(_ path: String, reason: String) -> Bool {
+        guard let token = lock.withLock({ inFlight[path] }) else { return false }
+        log(EngineEvent(level: .info, message: "\(path): stopping its agent (\(reason))"))
+        token.cancel()
+        return true
+    }
+
+    private func reject(path: String, snapshot: NoteSnapshot, error: Any) -> Consideration {
+        let message = String(describing: error)
+        if (try? runs.wasRejected(taskPath: path, hash: snapshot.hash)) == true { return .rejected(message) }
+        log(EngineEvent(level: .error, message: "\(path): \(message)"))
+        do {
+            let written = try writeErrorIntoBrokenNote(path: path, snapshot: snapshot, message: message)
+            try runs.recordRejection(taskPath: path, hash: written, error: message)
+        } catch {
+            log(EngineEvent(level: .error, message: "\(path): could not record the error in the note: \(error)"))
+            try? runs.recordRejection(taskPath: path, hash: snapshot.hash, error: message)
+        }
+        return .rejected(message)
+    }
+
+    /// Puts `status: failed` and `error:` into a note whose frontmatter does not parse, without
+    /// touching anything else: as new lines right after the opening `---` (or a new block when the
+    /// note has parseable frontmatter but a bad status).
+    private func writeErrorIntoBrokenNote(path: String, snapshot: NoteSnapshot, message: String) throws -> ContentHash {
+        let updates = [Property("status", .string("failed")), Property("error", .string(message))]
+        var bytes: [UInt8]
+        if let edited = try? FrontmatterEditor.apply(set: updates, to: snapshot.bytes) {
+            bytes = edited
+        } else {
+            bytes = snapshot.bytes
+            var start = 0
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
+            let newline: [UInt8] = bytes.firstIndex(of: 0x0A).map { $0 > 0 && bytes[$0 - 1] == 0x0D ? [0x0D, 0x0A] : [0x0A] } ?? [0x0A]
+            let lines = updates.flatMap { FrontmatterEditor.serialize($0, newline: newline) }
+            if bytes[start...].starts(with: Array("---".utf8)), let eol = bytes[start...].firstIndex(of: 0x0A) {
+                bytes.insert(contentsOf: lines, at: eol + 1)
+            } else {
+                bytes.insert(contentsOf: Array("---".utf8) + newline + lines + Array("---".utf8) + newline, at: start)
+            }
+        }
+        let hash = try store.write(bytes, to: path, expecting: .hash(snapshot.hash))
+        remember(path, hash)
+        return hash
+    }
+
+    // MARK: Running
+
+    private func start(_ task: TaskNote, wait: Bool, approvedReview: Bool) -> Consideration {
+        if !lock.withLock({ accepting }) { return .ignored }
+        let claimed: RunRecord?
+        do {
+            claimed = try runs.claim(taskPath: task.path, kind: task.kind.rawValue, taskHash: task.snapshot.hash, attempt: task.attempts + 1)
+        } catch {
+            log(EngineEvent(level: .error, message: "\(task.path): cannot claim: \(error)"))
+            return .ignored
+        }
+        guard let record = claimed else { return .alreadyActive }
+        let token = CancelToken()
+        lock.withLock { inFlight[task.path] = token }
+        if wait {
+            route(task, record: record, token: token, approved: task.isApproved, waitForRun: true)
+        } else {
+            routingQueue.addOperation { [self] in
+                route(task, record: record, token: token, approved: task.isApproved, waitForRun: false)
+            }
+        }
+        return .started(runID: record.runID)
+    }
+
+    private func lane(_ name: String) -> OperationQueue {
+        lock.withLock {
+            if let queue = laneQueues[name] { return queue }
+            let queue = OperationQueue()
+            queue.name = "fbt.lane." + name
+            queue.maxConcurrentOperationCount = max(1, routing.concurrency(lane: name))
+            laneQueues[name] = queue
+            return queue
+        }
+    }
+
+    private func route(_ task: TaskNote, record initial: RunRecord, token: CancelToken, approved: Bool, waitForRun: Bool) {
+        var record = initial
+        let plan = routing.plan(task, runID: record.runID)
+        record.lane = plan.lane
+        record.agent = plan.agent
+        record.model = plan.model
+        record.rule = plan.rule
+        record.reason = plan.reason
+
+        var routeProperties = [
+            Property("route_lane", .string(plan.lane)),
+            Property("route_agent", .string(plan.agent)),
+            Property("route_rule", .string(plan.rule)),
+            Property("route_reason", .string(plan.reason)),
+        ] + plan.extraProperties
+        routeProperties.append(Property("run_id", .string(record.runID)))
+
+        switch plan.action {
+        case .review(let why), .blocked(let why):
+            let isReview: Bool = { if case .review = plan.action { return true }; return false }()
+            record.state = isReview ? .review : .blocked
+            record.error = isReview ? nil : why
+            record.finishedAt = Date().timeIntervalSince1970
+            var props = routeProperties + [Property("status", .string(record.state.rawValue))]
+            if isReview {
+                props.append(Property("route_reason", .string(why)))
+                props.append(Property("approved", .bool(false)))
+            } else {
+                props.append(Property("error", .string(why)))
+            }
+            routing.settle(plan, cost: nil)
+            finishWithoutRun(task, record: record, properties: props)
+            return
+        case .run:
+            break
+        }
+
+        let routed = updateTask(task.path, set: routeProperties + [Property("status", .string(TaskStatus.routed.rawValue))], unset: ["error", "result"]) { status in
+            status == .cancelled ? "cancelled before it was routed" : nil
+        }
+        if case .stopped(let why) = routed {
+            routing.settle(plan, cost: nil)
+            record.state = .cancelled
+            record.error = why
+            record.finishedAt = Date().timeIntervalSince1970
+            finishWithoutRun(task, record: record, properties: nil)
+            return
+        }
+        do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        log(EngineEvent(level: .info, message: "\(task.path): routed to \(plan.agent) (\(plan.lane)) by \(plan.rule)"))
+
+        let routedRecord = record
+        let operation = BlockOperation { [self] in
+            execute(task, record: routedRecord, plan: plan, token: token, approved: approved)
+        }
+        if waitForRun {
+            operation.start()
+        } else {
+            lane(plan.lane).addOperation(operation)
+        }
+    }
+
+    private func execute(_ task: TaskNote, record initial: RunRecord, plan: RoutePlan, token: CancelToken, approved: Bool) {
+        var record = initial
+        let started = Date()
+        record.state = .running
+        record.startedAt = started.timeIntervalSince1970
+        let running = updateTask(task.path, set: [
+            Property("status", .string(TaskStatus.running.rawValue)),
+            Property("attempts", .int(record.attempt)),
+            Property("started", .datetime(LocalTime.dateTime(started))),
+        ], unset: ["finished", "duration_s"]) { status in
+            status == .cancelled ? "cancelled before it started" : nil
+        }
+        if case .stopped = running { token.cancel() }
+        do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+
+        let outcome: AgentExecution
+        if token.isCancelled {
+            outcome = AgentExecution(succeeded: false, answer: "", error: "cancelled by a person", cancelled: true)
+        } else {
+            log(EngineEvent(level: .info, message: "\(task.path): running \(plan.agent)"))
+            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: approved, timeout: task.timeout, cancel: token)
+        }
+        let finished = Date()
+        routing.settle(plan, cost: outcome.costUSD ?? (outcome.succeeded ? 0 : nil))
+        complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: finished)
+    }
+
+    /// Writes the result note, the task's final properties, the run store and telemetry.
+    private func complete(_ task: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date) {
+        var record = initial
+        let status: TaskStatus = outcome.cancelled ? .cancelled : (outcome.succeeded ? .done : .failed)
+        record.state = RunState(rawValue: status.rawValue) ?? .failed
+        record.finishedAt = finished.timeIntervalSince1970
+        record.costUSD = outcome.costUSD
+        record.tokensIn = outcome.tokensIn
+        record.tokensOut = outcome.tokensOut
+        record.exitCode = outcome.exitCode
+        record.error = outcome.succeeded ? nil : (outcome.error ?? "the agent failed")
+        if let model = outcome.model { record.model = model }
+        let duration = finished.timeIntervalSince(started)
+
+        let resultPath = TaskEngine.resultPath(for: task, runID: record.runID)
+        let resultText = TaskEngine.resultNote(task: task, record: record, plan: plan, outcome: outcome, status: status, started: started, finished: finished)
+        do {
+            let hash = try store.write(resultText, to: resultPath, expecting: .absent)
+            remember(resultPath, hash)
+            record.resultPath = resultPath
+        } catch {
+            log(EngineEvent(level: .error, message: "\(task.path): cannot write the result note: \(error)"))
+        }
+
+        var props: [Property] = [
+            Property("status", .string(status.rawValue)),
+            Property("finished", .datetime(LocalTime.dateTime(finished))),
+            Property("duration_s", .double((duration * 1000).rounded() / 1000)),
+        ]
+        if let cost = outcome.costUSD { props.append(Property("cost_usd", .double(cost))) }
+        if let t = outcome.tokensIn { props.append(Property("tokens_in", .int(t))) }
+        if let t = outcome.tokensOut { props.append(Property("tokens_out", .int(t))) }
+        if let resultPath = record.resultPath { props.append(Property("result", .string(TelemetryWriter.link(resultPath)))) }
+        var unset: [String] = []
+        if let error = record.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) } else { unset.append("error") }
+        _ = updateTask(task.path, set: props, unset: unset) { _ in nil }
+
+        do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        lock.withLock { _ = inFlight.removeValue(forKey: task.path) }
+        recordTelemetry(record, duration: duration, time: finished)
+        log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.error.map { " — \($0)" } ?? "")))
+    }
+
+    private func finishWithoutRun(_ task: TaskNote, record: RunRecord, properties: [Property]?) {
+        if let properties {
+            _ = updateTask(task.path, set: properties, unset: []) { _ in nil }
+        }
+        do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        lock.withLock { _ = inFlight.removeValue(forKey: task.path) }
+        recordTelemetry(record, duration: 0, time: Date())
+        log(EngineEvent(level: .info, message: "\(task.path): \(record.state.rawValue)" + ((record.error ?? record.reason).map { " — \($0)" } ?? "")))
+    }
+
+    private func recordTelemetry(_ record: RunRecord, duration: Double, time: Date) {
+        let entry = TelemetryRecord(time: time, runID: record.runID, taskPath: record.taskPath, kind: record.kind, agent: record.agent ?? "", model: record.model, lane: record.lane ?? "", rule: record.rule, reason: record.reason, costUSD: record.costUSD, tokensIn: record.tokensIn, tokensOut: record.tokensOut, durationSeconds: duration, outcome: record.state.rawValue, resultPath: record.resultPath, error: record.error)
+        do {
+            try telemetry.record(entry)
+            remember(TelemetryWriter.notePath(time), (try? store.read(TelemetryWriter.notePath(time)).hash) ?? ContentHash(value: 0))
+        } catch {
+            log(EngineEvent(level: .error, message: "telemetry: \(error)"))
+        }
+    }
+
+    enum UpdateResult { case written, stopped(String), failed }
+
+    /// Merges the OS's properties into a task note with compare-and-swap, re-reading on conflict so a
+    /// person's concurrent edit survives. `stop` may veto the write after seeing the current status.
+    private func updateTask(_ path: String, set: [Property], unset: [String], stop: (TaskStatus?) -> String?) -> UpdateResult {
+        for _ in 0..<8 {
+            do {
+                guard let snapshot = try store.readIfPresent(path) else {
+                    log(EngineEvent(level: .warning, message: "\(path): the task note is gone; its result is kept in Results/"))
+                    return .failed
+                }
+                let current = try? Note.parse(bytes: snapshot.bytes)
+                if let why = stop(current.flatMap { TaskStatus(property: $0.text("status")) }) { return .stopped(why) }
+                let bytes = try FrontmatterEditor.apply(set: set, unset: unset, to: snapshot.bytes)
+                let hash = try store.write(bytes, to: path, expecting: .hash(snapshot.hash))
+                remember(path, hash)
+                return .written
+            } catch let error as NoteWriteError {
+                if case .conflict = error { continue }
+                log(EngineEvent(level: .error, message: "\(path): cannot update the task: \(error)"))
+                return .failed
+            } catch {
+                log(EngineEvent(level: .error, message: "\(path): cannot update the task: \(error)"))
+                return .failed
+            }
+        }
+        log(EngineEvent(level: .error, message: "\(path): the note kept changing; the task's properties were not updated"))
+        return .failed
+    }
+
+    // MARK: Recovery and shutdown
+
+    /// After a crash: runs left claimed or running by a process that is gone are marked failed with
+    /// reason `interrupted`, or re-queued when the task allows retries. Also finishes the note of a run
+    /// that completed in the store but whose task write-back was cut off.
+    public func recover() {
+        let stale: [RunRecord]
+        do { stale = try runs.runs(in: [.claimed, .running], limit: 100_000) } catch {
+            log(EngineEvent(level: .error, message: "recovery: \(error)"))
+            return
+        }
+        for var record in stale {
+            if record.ownerPID != getpid() && ProcessLiveness.isAlive(record.ownerPID) && record.ownerPID != 0 { continue }
+            let snapshot = try? store.readIfPresent(record.taskPath)
+            let note = snapshot.flatMap { try? Note.parse(bytes: $0.bytes) }
+            let retries = note.map { Int($0["retries"]?.number ?? 0) } ?? 0
+            record.state = .failed
+            record.error = "interrupted"
+            record.finishedAt = Date().timeIntervalSince1970
+            try? runs.update(record)
+            if record.attempt <= retries {
+                _ = updateTask(record.taskPath, set: [Property("status", .string("new")), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))], unset: []) { _ in nil }
+                log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
+                // Re-queued work must be picked up even though the OS wrote it.
+                lock.withLock { _ = ownWrites.removeValue(forKey: record.taskPath) }
+            } else {
+                _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string("interrupted")), Property("finished", .datetime(LocalTime.dateTime(Date())))], unset: []) { _ in nil }
+                recordTelemetry(record, duration: 0, time: Date())
+                log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; marked failed"))
+            }
+        }
+    }
+
+    /// Stops accepting work; waits up to `grace` seconds for running agents, then cancels the rest.
+    public func shutdown(grace: Double) {
+        lock.withLock { accepting = false }
+        routingQueue.cancelAllOperations()
+        let deadline = Date().addingTimeInterval(grace)
+        while Date() < deadline, !lock.withLock({ inFlight.isEmpty }) {
+            usleep(20_000)
+        }
+        let tokens = lock.withLock { Array(inFlight.values) }
+        tokens.forEach { $0.cancel() }
+        routingQueue.waitUntilAllOperationsAreFinished()
+        for queue in lock.withLock({ Array(laneQueues.values) }) { queue.waitUntilAllOperationsAreFinished() }
+    }
+
+    /// Waits until no run is queued or in flight (for tests and the bench).
+    public func waitUntilIdle() {
+        while true {
+            routingQueue.waitUntilAllOperationsAreFinished()
+            for queue in lock.withLock({ Array(laneQueues.values) }) { queue.waitUntilAllOperationsAreFinished() }
+            if lock.withLock({ inFlight.isEmpty }) && routingQueue.operationCount == 0 { return }
+            usleep(5_000)
+        }
+    }
+
+    /// Number of runs queued or in flight.
+    public var inFlightCount: Int { lock.withLock { inFlight.count } }
+
+    // MARK: Notes the engine writes
+
+    /// `Results/<task title> <run id>.md`.
+    public static func resultPath(for task: TaskNote, runID: String) -> String {
+        let forbidden = Set("[]#^|\\/:*?\"<>")
+        var title = String(task.title.map { forbidden.contains($0) ? "-" : $0 })
+        if title.count > 80 { title = String(title.prefix(80)) }
+        return Vault.Layout.results + "/" + title + " " + runID + ".md"
+    }
+
+    static func oneLine(_ text: String) -> String {
+        let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        return line.count > 400 ? String(line.prefix(400)) + "…" : line
+    }
+
+    static func resultNote(task: TaskNote, record: RunRecord, plan: RoutePlan, outcome: AgentExecution, status: TaskStatus, started: Date, finished: Date) -> String {
+        var props: [Property] = [
+            Property("type", .string("result")),
+            Property(task.kind == .handoff ? "handoff" : "task", .string(TelemetryWriter.link(task.path))),
+        ]
+        if task.kind == .handoff, let original = task.note.text("task") {
+            props.append(Property("task", .string(original)))
+        }
+        props += [
+            Property("run_id", .string(record.runID)),
+            Property("agent", .string(plan.agent)),
+            Property("model", record.model.map { .string($0) } ?? .null),
+            Property("lane", .string(plan.lane)),
+            Property("rule", .string(plan.rule)),
+            Property("status", .string(status.rawValue)),
+            Property("started", .datetime(LocalTime.dateTime(started))),
+            Property("finished", .datetime(LocalTime.dateTime(finished))),
+            Property("duration_s", .double((finished.timeIntervalSince(started) * 1000).rounded() / 1000)),
+            Property("cost_usd", outcome.costUSD.map { .double($0) } ?? .null),
+            Property("tokens_in", outcome.tokensIn.map { .int($0) } ?? .null),
+            Property("tokens_out", outcome.tokensOut.map { .int($0) } ?? .null),
+            Property("exit_code", outcome.exitCode.map { .int($0) } ?? .null),
+            Property("sources", .list(plan.sources.map { .string(TelemetryWriter.link($0)) })),
+        ]
+        var text = String(decoding: (try? FrontmatterEditor.apply(set: props, to: [UInt8]())) ?? [], as: UTF8.self)
+        text += "# \(task.title)\n\n"
+        if outcome.succeeded {
+            text += outcome.answer.hasSuffix("\n") ? outcome.answer : outcome.answer + "\n"
+        } else {
+            text += "**\(status == .cancelled ? "Cancelled" : "Failed"):** \(oneLine(outcome.error ?? "the agent failed"))\n"
+            if !outcome.answer.isEmpty {
+                text += "\n## Partial answer\n\n" + outcome.answer + (outcome.answer.hasSuffix("\n") ? "" : "\n")
+            }
+            let tail = outcome.stderrTail.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !tail.isEmpty {
+                text += "\n## stderr (tail)\n\n```text\n" + tail.replacingOccurrences(of: "```", with: "ˋˋˋ") + "\n```\n"
+            }
+        }
+        return text
+    }
+}
+

@@ -1,0 +1,63 @@
+/// Where a task is in its lifecycle (DESIGN.md): `new → routed → running → done | failed | blocked | review`,
+/// `review` + `approved: true` → runs, `status: new` re-runs, `status: cancelled` stops a running agent.
+public enum TaskStatus: String, Sendable, CaseIterable {
+    case new, routed, running, done, failed, blocked, review, cancelled
+
+    /// Reads a status property; absent or empty means `new`. Unknown words give `nil`.
+    public init?(property: String?) {
+        guard let text = property?.trimmingSpaces.lowercased(), !text.isEmpty else {
+            self = .new
+            return
+        }
+        self.init(rawValue: text)
+    }
+}
+
+/// What kind of work note a note is.
+public enum WorkKind: String, Sendable {
+    case task, handoff
+}
+
+/// A task (or handoff) note as the OS reads it.
+public struct TaskNote: Sendable {
+    public let path: String
+    public let snapshot: NoteSnapshot
+    public let note: Note
+    public let kind: WorkKind
+
+    /// The status; `nil` when the note holds a word the lifecycle does not know.
+    public var status: TaskStatus? { TaskStatus(property: note.text("status")) }
+    /// The prompt: the body, trimmed.
+    public var prompt: String { note.body.trimmingCharacters(in: .whitespacesAndNewlines) }
+    /// Obsidian's title: the file name without `.md`.
+    public var title: String { TaskNote.title(of: path) }
+    public var isApproved: Bool { note["approved"]?.bool ?? false }
+    public var attempts: Int { Int(note["attempts"]?.number ?? 0) }
+    /// How many times an interrupted run may be retried (`retries` property, default 0).
+    public var retries: Int { max(0, Int(note["retries"]?.number ?? 0)) }
+    /// The task's own timeout in seconds, if set.
+    public var timeout: Double? { note["timeout"]?.number }
+
+    /// Decides whether a note is work for the OS: `type: task` / `type: handoff`, or a note without a
+    /// `type` under `Tasks/` / `Handoffs/` (folder READMEs carry another type and are left alone).
+    public static func kind(of note: Note?, path: String) -> WorkKind? {
+        if let type = note?.text("type")?.lowercased() {
+            return WorkKind(rawValue: type)
+        }
+        if path.hasPrefix(Vault.Layout.tasks + "/") { return .task }
+        if path.hasPrefix(Vault.Layout.handoffs + "/") { return .handoff }
+        return nil
+    }
+
+    /// Whether a path could hold work without reading it (for malformed notes, where the type is unreadable).
+    public static func isInWorkFolder(_ path: String) -> Bool {
+        path.hasPrefix(Vault.Layout.tasks + "/") || path.hasPrefix(Vault.Layout.handoffs + "/")
+    }
+
+    public static func title(of path: String) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name.hasSuffix(".md") ? String(name.dropLast(3)) : name
+    }
+}
+
+import Foundation

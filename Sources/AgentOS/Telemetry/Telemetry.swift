@@ -1,0 +1,126 @@
+import Foundation
+
+/// One finished run, as recorded in telemetry.
+public struct TelemetryRecord: Sendable {
+    public var time: Date
+    public var runID: String
+    public var taskPath: String
+    public var kind: String
+    public var agent: String
+    public var model: String?
+    public var lane: String
+    public var rule: String?
+    public var reason: String?
+    public var costUSD: Double?
+    public var tokensIn: Int?
+    public var tokensOut: Int?
+    public var durationSeconds: Double
+    public var outcome: String
+    public var resultPath: String?
+    public var error: String?
+
+    public init(time: Date, runID: String, taskPath: String, kind: String = "task", agent: String, model: String?, lane: String, rule: String?, reason: String?, costUSD: Double?, tokensIn: Int?, tokensOut: Int?, durationSeconds: Double, outcome: String, resultPath: String?, error: String?) {
+        self.time = time
+        self.runID = runID
+        self.taskPath = taskPath
+        self.kind = kind
+        self.agent = agent
+        self.model = model
+        self.lane = lane
+        self.rule = rule
+        self.reason = reason
+        self.costUSD = costUSD
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.durationSeconds = durationSeconds
+        self.outcome = outcome
+        self.resultPath = resultPath
+        self.error = error
+    }
+
+    /// The JSON line written to `.agentos/telemetry.jsonl`.
+    public var json: JSON {
+        var pairs: [(String, JSON)] = [
+            ("time", .string(LocalTime.dateTime(time))),
+            ("run_id", .string(runID)),
+            ("task", .string(taskPath)),
+            ("kind", .string(kind)),
+            ("harness", .string(agent)),
+            ("model", model.map { .string($0) } ?? .null),
+            ("lane", .string(lane)),
+            ("rule", rule.map { .string($0) } ?? .null),
+            ("reason", reason.map { .string($0) } ?? .null),
+            ("cost_usd", costUSD.map { .double($0) } ?? .null),
+            ("tokens_in", tokensIn.map { .int($0) } ?? .null),
+            ("tokens_out", tokensOut.map { .int($0) } ?? .null),
+            ("duration_s", .double((durationSeconds * 1000).rounded() / 1000)),
+            ("outcome", .string(outcome)),
+        ]
+        if let resultPath { pairs.append(("result", .string(resultPath))) }
+        if let error { pairs.append(("error", .string(error))) }
+        return .object(pairs)
+    }
+}
+
+/// Writes telemetry: a table row in `Telemetry/YYYY-MM-DD.md`, a JSON line in `.agentos/telemetry.jsonl`,
+/// and a line in the daily note `Daily/YYYY-MM-DD.md`.
+public struct TelemetryWriter: Sendable {
+    public let store: NoteStore
+
+    public init(store: NoteStore) { self.store = store }
+
+    /// The telemetry note path for a day.
+    public static func notePath(_ date: Date) -> String { Vault.Layout.telemetry + "/" + LocalTime.day(date) + ".md" }
+    /// The daily note path for a day.
+    public static func dailyPath(_ date: Date) -> String { Vault.Layout.daily + "/" + LocalTime.day(date) + ".md" }
+
+    static let tableHeader = "| time | task | harness | model | lane | cost_usd | tokens_in | tokens_out | duration_s | outcome |\n|---|---|---|---|---|---|---|---|---|---|\n"
+
+    /// Records one finished run everywhere.
+    public func record(_ record: TelemetryRecord) throws {
+        try FileSystem.append(Array((record.json.compact + "\n").utf8), to: store.vault.stateDirectory + "/telemetry.jsonl")
+        try store.append(TelemetryWriter.row(record), to: TelemetryWriter.notePath(record.time), header: TelemetryWriter.noteHeader(record.time))
+        try appendDaily(TelemetryWriter.dailyLine(record), at: record.time)
+    }
+
+    /// Appends a line to the day's daily note, creating it when absent.
+    public func appendDaily(_ line: String, at date: Date) throws {
+        let day = LocalTime.day(date)
+        try store.append(line + "\n", to: TelemetryWriter.dailyPath(date), header: "---\ntype: daily\ndate: \(day)\n---\n# \(day)\n\n## Agent runs\n\n")
+    }
+
+    static func noteHeader(_ date: Date) -> String {
+        let day = LocalTime.day(date)
+        return "---\ntype: telemetry\ndate: \(day)\n---\n# Telemetry \(day)\n\n" + tableHeader
+    }
+
+    /// A wikilink to a vault path, without the `.md` extension.
+    public static func link(_ path: String) -> String {
+        "[[" + (path.hasSuffix(".md") ? String(path.dropLast(3)) : path) + "]]"
+    }
+
+    static func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    static func money(_ cost: Double?) -> String {
+        guard let cost else { return "" }
+        return String(format: "%.4f", cost)
+    }
+
+    static func row(_ r: TelemetryRecord) -> String {
+        let cells = [
+            LocalTime.time(r.time), link(r.taskPath), r.agent, r.model ?? "", r.lane, money(r.costUSD),
+            r.tokensIn.map(String.init) ?? "", r.tokensOut.map(String.init) ?? "", String(format: "%.2f", r.durationSeconds), r.outcome,
+        ].map(cell)
+        return "| " + cells.joined(separator: " | ") + " |\n"
+    }
+
+    static func dailyLine(_ r: TelemetryRecord) -> String {
+        let time = String(LocalTime.time(r.time).prefix(5))
+        var line = "- \(time) \(link(r.taskPath)) → \(r.agent) (\(r.lane)): \(r.outcome)"
+        if let cost = r.costUSD, cost > 0 { line += String(format: ", $%.4f", cost) }
+        if let resultPath = r.resultPath { line += " — " + link(resultPath) }
+        return line
+    }
+}
