@@ -41,6 +41,8 @@ public enum CLI {
     /// Every subcommand, in the order `--help` lists them.
     public static let commands: [CommandSpec] = [
         NoteCommand.spec,
+        TaskCommand.spec,
+        StatusCommand.spec,
     ]
 
     static let globalFlags: Set<String> = ["--help", "--json", "--no-color"]

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An exclusive advisory lock on a file (`flock(LOCK_EX|LOCK_NB)`), held until released or the
+/// process dies — so a crashed watcher never leaves a stale lock behind.
+public final class FileLock {
+    private var fd: Int32
+
+    /// Takes the lock or returns `nil` when another process holds it. Writes our pid into the file.
+    /// The corresponding C functions are `open` and `flock`.
+    public init?(path: String) throws(SystemError) {
+        fd = try Syscall.check("open", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { return nil }
+            throw SystemError(call: "flock", subject: path, code: code)
+        }
+        _ = ftruncate(fd, 0)
+        let pid = Array("\(getpid())\n".utf8)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// The pid written in a lock file by its holder, if readable.
+    public static func holder(path: String) -> Int32? {
+        guard let (bytes, _) = try? FileSystem.read(path, limit: 64) else { return nil }
+        return Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    deinit { close(fd) }
+}
+
+import Foundation
