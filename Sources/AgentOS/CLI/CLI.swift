@@ -41,6 +41,7 @@ public enum CLI {
     /// Every subcommand, in the order `--help` lists them.
     public static let commands: [CommandSpec] = [
         NoteCommand.spec,
+        RouteCommand.spec,
     ]
 
     static let globalFlags: Set<String> = ["--help", "--json", "--no-color"]
