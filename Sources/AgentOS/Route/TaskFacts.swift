@@ -94,7 +94,7 @@ public struct TaskFacts: Sendable, Equatable {
         var paths: [String] = []
         var privates: [String] = []
         for target in targets {
-            guard let path = links.resolve(target, from: self.path) ?? LinkResolver.literalPath(target), !paths.contains(path), path != self.path else { continue }
+            guard let path = links.resolve(target, from: self.path) ?? LinkResolver.literalPath(target, from: self.path), !paths.contains(path), path != self.path else { continue }
             paths.append(path)
             if Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails) { privates.append(path) }
         }
@@ -185,11 +185,15 @@ public final class LinkResolver: @unchecked Sendable {
         guard !target.isEmpty else { return nil }
         let hasExtension = (target.split(separator: "/").last ?? "").contains(".")
         let candidates = hasExtension ? [target] : [target + ".md", target]
-        var bases = [""]
-        if let source { let folder = TaskFacts.folder(of: source); if !folder.isEmpty { bases.insert(folder + "/", at: target.contains("/") ? 1 : 0) } }
+        let folder = source.map(TaskFacts.folder(of:)) ?? ""
+        // Obsidian reads `a/b` from the vault root first, a bare name next to the linking note first;
+        // `./` and `../` are always relative to the linking note.
+        let isRelative = target.hasPrefix("./") || target.hasPrefix("../")
+        var bases = isRelative ? [folder] : (target.contains("/") ? ["", folder] : [folder, ""])
+        if bases.count == 2 && bases[0] == bases[1] { bases.removeLast() }
         for base in bases {
             for candidate in candidates {
-                if let path = try? Vault.normalize(base + candidate), exists(path) { return path }
+                if let path = LinkResolver.join(base, candidate), exists(path) { return path }
             }
         }
         guard !target.contains("/") else { return nil }
@@ -198,9 +202,27 @@ public final class LinkResolver: @unchecked Sendable {
     }
 
     /// A link's own path when it does not resolve (so a link into `Private/` is private even if absent).
-    static func literalPath(_ target: String) -> String? {
-        guard let path = try? Vault.normalize(target) else { return nil }
+    static func literalPath(_ target: String, from source: String?) -> String? {
+        let relative = target.hasPrefix("./") || target.hasPrefix("../")
+        guard let path = LinkResolver.join(relative ? (source.map(TaskFacts.folder(of:)) ?? "") : "", target) else { return nil }
         return path.split(separator: "/").last?.contains(".") == true ? path : path + ".md"
+    }
+
+    /// Joins a vault folder and a relative path, resolving `.` and `..` lexically; `nil` if the result
+    /// would leave the vault or is empty.
+    static func join(_ folder: String, _ target: String) -> String? {
+        guard !target.hasPrefix("/"), !target.contains("\0") else { return nil }
+        var parts = folder.split(separator: "/").map(String.init)
+        for part in target.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." {
+                if parts.isEmpty { return nil }
+                parts.removeLast()
+            } else {
+                parts.append(String(part))
+            }
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "/")
     }
 
     private func exists(_ path: String) -> Bool {
