@@ -352,7 +352,9 @@ public final class BudgetLedger: @unchecked Sendable {
     // MARK: Helpers
 
     private func sum(_ condition: String, _ arguments: [SQLValue]) throws -> Int64 {
-        try database.scalarInt("SELECT COALESCE(SUM(\(BudgetLedger.committed)), 0) FROM budget_ledger WHERE \(condition)", arguments) ?? 0
+        // `query` steps the statement to its end, which ends its read; `Database.scalarInt` stops after
+        // the first row and would leave the statement (and an old snapshot) open on this connection.
+        try database.query("SELECT COALESCE(SUM(\(BudgetLedger.committed)), 0) FROM budget_ledger WHERE \(condition)", arguments) { $0.int64(0) }.first ?? 0
     }
 
     private func period(of date: Date) -> (day: String, month: String) {

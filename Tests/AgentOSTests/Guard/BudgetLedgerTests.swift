@@ -105,6 +105,66 @@ import Testing
         #expect(abs(spend.dayReservedUSD - 4.8) < 1e-9)
     }
 
+    /// Two real processes (copies of this test binary, each running `reserveBatch` below with 30
+    /// threads) race for the same daily cap in one database file.
+    @Test func reservationsFromTwoProcessesNeverExceedTheCap() throws {
+        let folder = TempFolder()
+        _ = try BudgetLedger(path: folder.database, timeZone: utc)
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        var children: [(Process, Pipe)] = []
+        for name in ["A", "B"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["--testing-library", "swift-testing", "--filter", "BudgetLedgerTests/reserveBatch"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["FBT_LEDGER_DB"] = folder.database
+            environment["FBT_LEDGER_PREFIX"] = name
+            process.environment = environment
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            children.append((process, pipe))
+        }
+        for (process, pipe) in children {
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "child failed: \(output.suffix(2000))")
+            #expect(output.contains("reserveBatch"), "the child did not run the batch: \(output.suffix(500))")
+        }
+        let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
+        let spend = try ledger.spend(caps: Self.batchCaps, at: noon)
+        // 60 attempts at $0.30 against $5.00: exactly 16 fit, whichever process got them.
+        #expect(try ledger.openReservations().count == 16)
+        #expect(abs(spend.dayReservedUSD - 4.8) < 1e-9)
+    }
+
+    static let batchCaps = BudgetCaps(dayUSD: 5)
+
+    /// 30 threads reserve $0.30 each against a $5 day cap. Alone it uses a fresh database; as a child
+    /// of the test above it shares that test's database (`FBT_LEDGER_DB`).
+    @Test func reserveBatch() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let folder = TempFolder()
+        let database = environment["FBT_LEDGER_DB"] ?? folder.database
+        let prefix = environment["FBT_LEDGER_PREFIX"] ?? "solo"
+        _ = try BudgetLedger(path: database, timeZone: utc)
+        let failures = Counter()
+        let granted = Counter()
+        runConcurrently(30) { i in
+            do {
+                let ledger = try BudgetLedger(path: database, timeZone: utc)
+                if try ledger.reserve(runID: "\(prefix)-\(i)", lane: .premium, amount: 0.3, caps: Self.batchCaps, at: noon) != nil { granted.add() }
+            } catch {
+                failures.add()
+            }
+        }
+        #expect(failures.value == 0)
+        let spend = try BudgetLedger(path: database, timeZone: utc).spend(caps: Self.batchCaps, at: noon)
+        #expect(spend.dayReservedUSD <= 5)
+        if environment["FBT_LEDGER_DB"] == nil { #expect(granted.value == 16) }
+    }
+
     /// The same race through one shared ledger object (the watcher's case): its lock and the
     /// transaction together still hold the cap.
     @Test func parallelReservationsThroughOneLedgerNeverExceedTheCap() throws {
