@@ -27,7 +27,7 @@ public enum Lane: String, Sendable, Hashable, CaseIterable, CustomStringConverti
 }
 
 /// A side effect a task may have (DESIGN.md); anything beyond `read` needs a rule or a person's approval.
-public enum Effect {
+public enum SideEffect {
     /// The effect that never needs review.
     public static let read = "read"
     /// Every effect the notes know about.

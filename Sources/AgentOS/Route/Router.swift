@@ -284,7 +284,7 @@ public struct Router: Sendable {
         let effects = Router.unique(facts.effects + (choice.matched?.impliedEffects ?? []))
         let allowed = Set(choice.matched?.allowEffects ?? [])
         let reviewSet = Set(guardrails.reviewEffects)
-        let needing = effects.filter { $0 != Effect.read && !allowed.contains($0) && (reviewSet.contains($0) || !Effect.all.contains($0)) }
+        let needing = effects.filter { $0 != SideEffect.read && !allowed.contains($0) && (reviewSet.contains($0) || !SideEffect.all.contains($0)) }
         if needing.isEmpty {
             let allowedUsed = effects.filter { allowed.contains($0) }
             let detail = allowedUsed.isEmpty

@@ -135,7 +135,7 @@ public struct Guardrails: Sendable, Equatable {
     /// Block or redact a prompt with a secret in it.
     public var secretAction: SecretAction = .block
     /// Effects that need a rule's `allow_effects` or a person's approval.
-    public var reviewEffects: [String] = Effect.all.filter { $0 != Effect.read }
+    public var reviewEffects: [String] = SideEffect.all.filter { $0 != SideEffect.read }
     /// The lane for tasks no rule matches.
     public var defaultLane: Lane = .local
     /// The agent for the default lane (else the lane's cheapest agent).

@@ -170,15 +170,29 @@ public struct TaskFacts: Sendable, Equatable {
 /// Resolves link targets to vault paths the way Obsidian does: an exact path first, then a path
 /// relative to the linking note, then any note with that file name (the shortest path wins).
 ///
-/// The name index is built on first use by walking the vault once; create one per rule reload (or
-/// per batch of tasks) and share it. Thread-safe.
+/// By default the name index is built on first use by walking the vault once. A long-lived resolver
+/// must be told when notes appear or move (`invalidate()`), or be given `findByName` backed by a live
+/// index — otherwise a link to a note created later would not be found, and its privacy not checked.
+/// Thread-safe.
 public final class LinkResolver: @unchecked Sendable {
     /// The vault whose notes links point into.
     public let vault: Vault
     private let lock = NSLock()
     private var namesIndex: [String: [String]]?
+    private let findByName: (@Sendable (String) -> [String])?
 
-    public init(vault: Vault) { self.vault = vault }
+    /// A resolver over `vault`. `findByName`, if given, returns the vault paths of files with a given
+    /// lower-cased file name (`diary.md`), shortest path first; else the vault is walked once.
+    public init(vault: Vault, findByName: (@Sendable (String) -> [String])? = nil) {
+        self.vault = vault
+        self.findByName = findByName
+    }
+
+    /// Forgets the name index so the next bare-name lookup walks the vault again (call after a
+    /// note is created, renamed or deleted).
+    public func invalidate() {
+        lock.withLock { namesIndex = nil }
+    }
 
     /// The vault path a link points to, or `nil` when no such file exists (or the link leaves the vault).
     public func resolve(_ target: String, from source: String?) -> String? {
@@ -198,6 +212,7 @@ public final class LinkResolver: @unchecked Sendable {
         }
         guard !target.contains("/") else { return nil }
         let key = (hasExtension ? target : target + ".md").lowercased()
+        if let findByName { return findByName(key).first }
         return names()[key]?.first
     }
 

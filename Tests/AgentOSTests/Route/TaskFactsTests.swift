@@ -75,3 +75,26 @@ import Testing
         #expect(Privacy.reason(path: "Privateer/a.md", privacy: nil, tags: ["privately"], guardrails: g) == nil)
     }
 }
+
+@Suite struct LinkResolverTests {
+    @Test func sharedResolverFindsNotesCreatedAfterInvalidate() {
+        let v = RouteTestVault()
+        let links = LinkResolver(vault: v.vault)
+        #expect(links.resolve("Later", from: "Tasks/a.md") == nil)
+        v.write("Private/Deep/Later.md", "x\n")
+        links.invalidate()
+        #expect(links.resolve("Later", from: "Tasks/a.md") == "Private/Deep/Later.md")
+        let f = TaskFacts.from(text: "summarize [[Later]]", vault: v.vault, ruleBook: v.book, links: links)
+        #expect(f.privateSources == ["Private/Deep/Later.md"])
+    }
+
+    @Test func shortestPathWinsAndCustomLookupIsUsed() {
+        let v = RouteTestVault()
+        v.write("A/B/Note.md", "x\n")
+        v.write("C/Note.md", "x\n")
+        #expect(LinkResolver(vault: v.vault).resolve("note", from: nil) == "C/Note.md")
+        let custom = LinkResolver(vault: v.vault, findByName: { $0 == "note.md" ? ["A/B/Note.md"] : [] })
+        #expect(custom.resolve("Note", from: nil) == "A/B/Note.md")
+        #expect(LinkResolver(vault: v.vault).resolve("../outside", from: "Tasks/x.md") == nil)
+    }
+}
