@@ -43,7 +43,8 @@ public final class SecretScanner: @unchecked Sendable {
     private static let builtIn: [Pattern] = [
         make("private key block", "private-key", #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)"#),
         make("Anthropic API key", "anthropic-key", #"\bsk-ant-[A-Za-z0-9_\-]{16,}"#),
-        make("OpenAI-style API key", "api-key", #"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"#),
+        // Real keys always carry digits; words like `sk-learn-compatible-wrapper` do not.
+        make("OpenAI-style API key", "api-key", #"\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{20,}"#),
         make("AWS access key ID", "aws-key", #"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"#),
         make("GitHub token", "github-token", #"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{20,}"#),
         make("Slack token", "slack-token", #"\bxox[abposr]-[A-Za-z0-9\-]{10,}"#),
@@ -56,6 +57,8 @@ public final class SecretScanner: @unchecked Sendable {
         make("password assignment", "password", #"(?im)(?:\b(?:password|passwd|passphrase|pwd)\s*=\s*|^[ \t]*(?:[\w.-]*[_-])?(?:password|passwd|passphrase)\s*:\s*)["']?([^\s"'$<*][^\s"']*)"#, group: 1),
         // `.env` style: NAME=value where NAME has SECRET, TOKEN, KEY, PASSWORD, CREDENTIALS as a word.
         make("secret assignment (.env style)", "env-secret", #"(?im)^[ \t]*(?:export[ \t]+)?(?:[A-Za-z0-9]+[_-])*(?:secret|token|key|apikey|password|passwd|credentials?)(?:[_-][A-Za-z0-9]+)*[ \t]*=[ \t]*["']?([^\s"'$<*{][^\s"']{5,})"#, group: 1),
+        // JSON-style fields: "api_key": "…", "client_secret": "…".
+        make("secret field (JSON)", "json-secret", #"(?i)"(?:[A-Za-z0-9]+[_-])*(?:secret|token|apikey|api_key|password|passwd|private_key|access_key)"\s*:\s*"([^"\s$<*{][^"\s]{5,})""#, group: 1),
     ]
 
     /// Every secret in `text`, in order of position.

@@ -33,6 +33,7 @@ import Testing
             ("password assignment", "Tr0ub4dor", "config:\n  db_password: Tr0ub4dor\n"),
             ("secret assignment (.env style)", "d8f7a6s5d4f3", "here is my .env:\nSTRIPE_SECRET_KEY=d8f7a6s5d4f3\nDEBUG=1\n"),
             ("secret assignment (.env style)", "abcdef123456", "export API_TOKEN=\"abcdef123456\"\n"),
+            ("secret field (JSON)", "9f8e7d6c5b4a", "the config is {\"client_secret\": \"9f8e7d6c5b4a\", \"debug\": true}"),
         ]
     }()
 
@@ -97,6 +98,8 @@ import Testing
             "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}",
             "Visit https://example.com/docs#section and the skeleton file sk-8.md",
             "The monkey=banana mapping",
+            "pip install sk-learn-compatible-estimator-wrapper",
+            "{\"max_tokens\": 500, \"token_type\": \"bearer\"}",
         ] {
             #expect(scanner.scan(text).isEmpty, "\(text)")
         }
