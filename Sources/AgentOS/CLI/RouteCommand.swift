@@ -2,6 +2,7 @@ import Foundation
 
 /// `route TEXT|NOTE [--json]`: shows where a task would go and why, without running anything.
 enum RouteCommand {
+    /// The command's name, help and options.
     static let spec = CommandSpec(
         name: "route",
         summary: "show the lane, agent and rule a task would get, and every guardrail's verdict",
@@ -24,6 +25,7 @@ enum RouteCommand {
         run: run
     )
 
+    /// Routes the argument (note or text) and prints the decision.
     static func run(_ context: CommandContext) throws -> Int32 {
         let words = context.arguments.positionals
         guard !words.isEmpty else { throw CLIError.usage("give a prompt or a note path; see 'fuckbigtech route --help'") }

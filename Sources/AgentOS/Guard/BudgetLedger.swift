@@ -13,6 +13,7 @@ public struct BudgetCaps: Sendable, Equatable {
     /// Per-lane monthly caps.
     public var laneMonthUSD: [Lane: Double]
 
+    /// Caps in USD; leave one out for no cap of that kind.
     public init(taskUSD: Double? = nil, dayUSD: Double? = nil, monthUSD: Double? = nil, laneDayUSD: [Lane: Double] = [:], laneMonthUSD: [Lane: Double] = [:]) {
         self.taskUSD = taskUSD
         self.dayUSD = dayUSD
@@ -32,10 +33,13 @@ public struct BudgetCaps: Sendable, Equatable {
 
 /// Money held for one run before it starts.
 public struct Reservation: Sendable, Equatable {
+    /// The run the money is held for.
     public let runID: String
     /// The task the run belongs to (its note path), if given.
     public let task: String?
+    /// The lane whose caps the reservation counts against.
     public let lane: Lane
+    /// The amount held.
     public let amountUSD: Double
     /// The day (`YYYY-MM-DD`, local time) the spend counts against.
     public let day: String
@@ -47,11 +51,14 @@ public struct Reservation: Sendable, Equatable {
 public struct BudgetRefusal: Sendable, Equatable, CustomStringConvertible {
     /// The cap in words: "daily cap", "premium lane's monthly cap", "task cap".
     public let cap: String
+    /// The cap's amount.
     public let capUSD: Double
     /// Spent plus still reserved, before this request.
     public let committedUSD: Double
+    /// What this run asked to reserve.
     public let requestedUSD: Double
 
+    /// The refusal in one line, for reasons and `route`.
     public var description: String {
         "the \(cap) of \(BudgetLedger.dollars(capUSD)) would be exceeded (\(BudgetLedger.dollars(committedUSD)) spent or reserved + \(BudgetLedger.dollars(requestedUSD)) for this run)"
     }
@@ -59,15 +66,21 @@ public struct BudgetRefusal: Sendable, Equatable, CustomStringConvertible {
 
 /// The result of asking for a reservation.
 public enum ReservationOutcome: Sendable, Equatable {
+    /// The money is held; start the run, then settle or release.
     case reserved(Reservation)
+    /// A cap would be crossed; do not start the paid run.
     case refused(BudgetRefusal)
 }
 
 /// Spend and open reservations of one lane in the current day and month.
 public struct LaneSpend: Sendable, Equatable {
+    /// Settled today.
     public var daySpentUSD: Double = 0
+    /// Reserved by open runs today.
     public var dayReservedUSD: Double = 0
+    /// Settled this month.
     public var monthSpentUSD: Double = 0
+    /// Reserved by open runs this month.
     public var monthReservedUSD: Double = 0
 }
 
@@ -75,17 +88,22 @@ public struct LaneSpend: Sendable, Equatable {
 public struct SpendSnapshot: Sendable, Equatable {
     /// The current day (`YYYY-MM-DD`) and month (`YYYY-MM`), local time.
     public let day: String
+    /// The current month.
     public let month: String
     /// Settled spend and open reservations today / this month, all lanes.
     public var daySpentUSD: Double = 0
+    /// Reserved by open runs today.
     public var dayReservedUSD: Double = 0
+    /// Settled this month.
     public var monthSpentUSD: Double = 0
+    /// Reserved by open runs this month.
     public var monthReservedUSD: Double = 0
     /// The same per lane (lanes with no entries are absent).
     public var lanes: [Lane: LaneSpend] = [:]
     /// The caps the snapshot is measured against.
     public let caps: BudgetCaps
 
+    /// An empty snapshot (nothing spent) for a day and month.
     public init(day: String, month: String, caps: BudgetCaps) {
         self.day = day
         self.month = month
@@ -165,6 +183,7 @@ public enum BudgetLedgerError: Error, CustomStringConvertible, Sendable {
     /// The vault's `.agentos/` folder could not be created.
     case stateFolder(SystemError)
 
+    /// The error as one line for stderr.
     public var description: String {
         switch self {
         case .database(let e): return "budget ledger: \(e.description)"
@@ -385,7 +404,9 @@ public final class BudgetLedger: @unchecked Sendable {
         }
     }
 
+    /// Dollars as whole micro-dollars, the ledger's unit.
     static func micros(_ dollars: Double) -> Int64 { Int64((dollars * 1_000_000).rounded()) }
+    /// Micro-dollars back to dollars.
     static func dollarsValue(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }
 
     /// Dollars for people: `$1.25`, `$0.0042` for sums under a cent.

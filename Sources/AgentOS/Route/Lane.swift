@@ -11,6 +11,7 @@ public enum Lane: String, Sendable, Hashable, CaseIterable, CustomStringConverti
     /// A person: the task waits in `review`.
     case human
 
+    /// The lane's name as notes write it.
     public var description: String { rawValue }
 
     /// Whether work in this lane stays on this machine (private notes may go there).

@@ -8,6 +8,7 @@ public struct Router: Sendable {
     public let book: RuleBook
     private let scanner: SecretScanner
 
+    /// A router over `book` (its secret patterns are compiled once, here).
     public init(book: RuleBook) {
         self.book = book
         scanner = SecretScanner(extraPatterns: book.guardrails.secretPatterns)
@@ -68,6 +69,7 @@ public struct Router: Sendable {
         }
     }
 
+    /// The lane/agent/model before any guardrail: explicit, else first matching rule, else default.
     func choose(_ facts: TaskFacts) -> Choice {
         let matched = firstMatch(facts)
         if facts.agent != nil || facts.lane != nil {
@@ -143,6 +145,7 @@ public struct Router: Sendable {
         return nil
     }
 
+    /// What matched, in words ("keyword \"fix\" and tag #code"), or `nil` when a condition fails.
     static func explainMatch(_ c: RuleConditions, facts: TaskFacts, isPrivate: Bool, loweredText: String) -> String? {
         var parts: [String] = []
         if !c.types.isEmpty {

@@ -10,6 +10,7 @@ public struct GuardVerdict: Sendable, Equatable {
     /// One line saying what the guardrail found and did.
     public let detail: String
 
+    /// A verdict; `detail` must be one line and must not quote a secret.
     public init(name: String, passed: Bool, detail: String) {
         self.name = name
         self.passed = passed

@@ -7,11 +7,13 @@ public struct RuleProblem: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, in one line, saying what to fix.
     public let message: String
 
+    /// A problem with the note at `path`.
     public init(path: String, message: String) {
         self.path = path
         self.message = message
     }
 
+    /// `path: message`, one line.
     public var description: String { "\(path): \(message)" }
 }
 
@@ -49,14 +51,21 @@ public struct RoutingRule: Sendable, Equatable {
 
 /// The conditions of a rule. Absent conditions match anything; a rule without conditions matches every task.
 public struct RuleConditions: Sendable, Equatable {
+    /// `when_type`: note types (lower-cased).
     public var types: [String] = []
+    /// `when_tags`: tags without `#` (nested tags match their parents).
     public var tags: [String] = []
+    /// `when_folder`: folders the task's path must be under.
     public var folders: [String] = []
+    /// `when_keywords`: whole words or phrases, lower-cased; a trailing `*` matches word beginnings.
     public var keywords: [String] = []
     /// `private` or `public`.
     public var privacy: String?
+    /// `when_effects`: declared effects, any of which matches.
     public var effects: [String] = []
+    /// `when_max_chars`: the most characters the prompt may have.
     public var maxChars: Int?
+    /// `when_min_chars`: the fewest characters the prompt may have.
     public var minChars: Int?
 
     /// The condition keys a rule note may use; any other `when_*` key is a mistake and skips the rule.
@@ -81,6 +90,7 @@ public struct AgentSummary: Sendable, Equatable {
     /// The note's path (or `built-in:NAME`).
     public let path: String
 
+    /// A summary as parsed from an agent note (or built in).
     public init(name: String, lane: Lane, model: String? = nil, priceInPerMTok: Double? = nil, priceOutPerMTok: Double? = nil, maxCostUSD: Double? = nil, path: String) {
         self.name = name
         self.lane = lane
@@ -143,6 +153,7 @@ public struct Guardrails: Sendable, Equatable {
     /// The agent each lane uses when a rule names only the lane (`premium_agent: claude`).
     public var laneAgents: [Lane: String] = [:]
 
+    /// The built-in settings.
     public init() {}
 
     /// The budget caps these settings define.
@@ -167,6 +178,7 @@ public struct RuleBook: Sendable {
     /// Whether the vault has no `Rules/` folder at all (everything is built in).
     public var hasNoRulesFolder: Bool
 
+    /// A rule book from parts (rules are sorted by priority, then path).
     public init(rules: [RoutingRule], agents: [AgentSummary], guardrails: Guardrails, problems: [RuleProblem] = [], builtInParts: [String] = [], hasNoRulesFolder: Bool = false) {
         self.rules = rules.sorted { ($0.priority, $0.path) < ($1.priority, $1.path) }
         self.agents = agents
@@ -202,11 +214,13 @@ public struct RuleBook: Sendable {
         RuleBook(rules: builtInRules, agents: builtInAgents, guardrails: Guardrails(), builtInParts: ["rules", "agents", "guardrails"], hasNoRulesFolder: true)
     }
 
+    /// Agents used when `Rules/` has no agent notes.
     static let builtInAgents: [AgentSummary] = [
         AgentSummary(name: "ollama", lane: .local, model: "llama3.2", priceInPerMTok: 0, priceOutPerMTok: 0, maxCostUSD: 0, path: "built-in:ollama"),
         AgentSummary(name: "claude", lane: .premium, model: nil, priceInPerMTok: 3, priceOutPerMTok: 15, maxCostUSD: 1, path: "built-in:claude"),
     ]
 
+    /// Rules used when `Rules/` has no rule notes.
     static let builtInRules: [RoutingRule] = [
         RoutingRule(
             path: "built-in:risky-work-needs-a-person", name: "risky work needs a person", priority: 10,
@@ -342,12 +356,14 @@ public struct RuleBook: Sendable {
         return RuleBook(rules: usable, agents: agents, guardrails: finalGuardrails, problems: problems, builtInParts: builtIn, hasNoRulesFolder: false)
     }
 
+    /// A note's name: its file name without `.md`.
     static func name(of path: String) -> String {
         var name = path.split(separator: "/").last.map(String.init) ?? path
         if name.lowercased().hasSuffix(".md") { name.removeLast(3) }
         return name
     }
 
+    /// A rule from its note, or the one-line problem that skips it.
     static func parseRule(_ note: Note, path: String) -> Result<RoutingRule, RuleProblem> {
         func fail(_ message: String) -> Result<RoutingRule, RuleProblem> {
             .failure(RuleProblem(path: path, message: message + "; the rule is skipped"))
@@ -400,6 +416,7 @@ public struct RuleBook: Sendable {
             why: why))
     }
 
+    /// The routing view of an agent note, or the one-line problem that skips it.
     static func parseAgent(_ note: Note, path: String) -> Result<AgentSummary, RuleProblem> {
         func fail(_ message: String) -> Result<AgentSummary, RuleProblem> {
             .failure(RuleProblem(path: path, message: message + "; the agent is skipped"))
@@ -419,6 +436,7 @@ public struct RuleBook: Sendable {
             maxCostUSD: numbers["max_cost_usd"], path: path))
     }
 
+    /// The guardrails note's settings, with a problem for each key that keeps its built-in value.
     static func parseGuardrails(_ note: Note, path: String) -> (Guardrails, [RuleProblem]) {
         var guardrails = Guardrails()
         guardrails.path = path

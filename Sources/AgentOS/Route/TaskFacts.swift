@@ -38,6 +38,7 @@ public struct TaskFacts: Sendable, Equatable {
     /// could not be checked (unreadable or bad frontmatter: treated as private).
     public var privateSources: [String]
 
+    /// Facts given field by field (`folder` defaults to the path's folder).
     public init(path: String? = nil, title: String = "", body: String = "", type: String? = "task", tags: [String] = [], folder: String? = nil, privacy: String? = nil, effects: [String] = [], lane: String? = nil, agent: String? = nil, model: String? = nil, approved: Bool = false, budgetUSD: Double? = nil, contextPaths: [String] = [], privateSources: [String] = []) {
         self.path = path
         self.title = title
@@ -120,6 +121,7 @@ public struct TaskFacts: Sendable, Equatable {
         return f
     }
 
+    /// The folder part of a vault path (`""` at the root).
     static func folder(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "" }
         return String(path[..<slash])
