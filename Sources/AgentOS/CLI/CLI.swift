@@ -42,6 +42,7 @@ public enum CLI {
     public static let commands: [CommandSpec] = [
         NoteCommand.spec,
         TaskCommand.spec,
+        RouteCommand.spec,
         StatusCommand.spec,
     ]
 

@@ -102,6 +102,7 @@ public final class Database: @unchecked Sendable {
     public func query<T>(_ sql: String, _ arguments: [SQLValue] = [], row: (Statement) throws -> T) throws -> [T] {
         let statement = try prepare(sql)
         try statement.bind(arguments)
+        defer { statement.reset() }
         var rows: [T] = []
         while try statement.step() { rows.append(try row(statement)) }
         return rows
@@ -110,6 +111,7 @@ public final class Database: @unchecked Sendable {
     /// Convenience: runs a statement with arguments that returns no rows.
     public func run(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) {
         let statement = try prepare(sql)
+        defer { statement.reset() }
         try statement.bind(arguments)
         while try statement.step() {}
     }
@@ -118,6 +120,7 @@ public final class Database: @unchecked Sendable {
     public func scalarInt(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) -> Int64? {
         let statement = try prepare(sql)
         try statement.bind(arguments)
+        defer { statement.reset() }
         guard try statement.step() else { return nil }
         return statement.isNull(0) ? nil : statement.int64(0)
     }

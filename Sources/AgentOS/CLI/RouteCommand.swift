@@ -1,0 +1,106 @@
+import Foundation
+
+/// `route TEXT|NOTE [--json]`: shows where a task would go and why, without running anything.
+enum RouteCommand {
+    /// The command's name, help and options.
+    static let spec = CommandSpec(
+        name: "route",
+        summary: "show the lane, agent and rule a task would get, and every guardrail's verdict",
+        help: """
+        Usage: fuckbigtech route TEXT|NOTE [--json]
+
+        Prints the lane, agent and model a task would get, the rule that decided, the reason, and each
+        guardrail's verdict (privacy, secrets, effects, budget). Runs nothing and changes no note.
+
+          NOTE     a note path (an existing file, or any path ending in .md): routed with its
+                   properties and the notes it links to
+          TEXT     anything else: routed as the prompt of a new task (several words need no quotes)
+          --json   the same as one JSON object
+
+        Rules, agents and guardrails are read from the vault's Rules/ folder; without it the built-in
+        defaults are used, and the output says so. Malformed rule notes are listed and skipped.
+        """,
+        flags: [],
+        options: [],
+        run: run
+    )
+
+    /// Routes the argument (note or text) and prints the decision.
+    static func run(_ context: CommandContext) throws -> Int32 {
+        let words = context.arguments.positionals
+        guard !words.isEmpty else { throw CLIError.usage("give a prompt or a note path; see 'fuckbigtech route --help'") }
+        let vault = context.vault
+        let book = RuleBook.load(vault: vault)
+        let links = LinkResolver(vault: vault)
+
+        let facts: TaskFacts
+        if let relative = try notePath(words, vault: vault) {
+            let snapshot = try NoteStore(vault: vault).read(relative)
+            let note: Note
+            do { note = try Note.parse(bytes: snapshot.bytes) } catch {
+                throw CLIError.failure("\(relative): bad frontmatter at line \(error.line): \(error.message)")
+            }
+            facts = TaskFacts.from(note: note, path: relative, vault: vault, ruleBook: book, links: links)
+        } else {
+            facts = TaskFacts.from(text: words.joined(separator: " "), vault: vault, ruleBook: book, links: links)
+        }
+
+        var spend: SpendSnapshot?
+        if (try? FileSystem.status(BudgetLedger.path(for: vault))) ?? nil != nil {
+            spend = try? BudgetLedger(path: BudgetLedger.path(for: vault)).spend(caps: book.guardrails.caps)
+        }
+        let decision = Router(book: book).decide(facts, prompt: facts.body, spend: spend)
+
+        if context.json {
+            var pairs: [(String, JSON)] = [("task", facts.path.map { .string($0) } ?? .null)]
+            if case .object(let rest) = decision.json { pairs += rest }
+            if let outgoing = decision.outgoingPrompt { pairs.append(("outgoing_prompt", .string(outgoing))) }
+            pairs.append(("built_in", .array(book.builtInParts.map { .string($0) })))
+            pairs.append(("problems", .array(book.problems.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })))
+            context.console.print(JSON.object(pairs).pretty)
+            return 0
+        }
+
+        let console = context.console
+        if let path = facts.path { console.print("task:     \(path)") }
+        console.print("lane:     \(console.color(decision.lane.rawValue, .bold))")
+        console.print("agent:    \(decision.agent ?? "none")")
+        console.print("model:    \(decision.model ?? "the agent's default")")
+        console.print("rule:     \(decision.rule)")
+        console.print("reason:   \(decision.reason)")
+        let actionColor: Console.ColorCode = decision.action == .run ? .green : (decision.action.name == "review" ? .yellow : .red)
+        console.print("action:   \(console.color(decision.action.name, actionColor))" + (decision.action.reason.map { " — \($0)" } ?? ""))
+        if decision.reservationUSD > 0 { console.print("reserve:  \(BudgetLedger.dollars(decision.reservationUSD)) before the run") }
+        console.print("guardrails:")
+        for verdict in decision.verdicts {
+            let mark = verdict.passed ? console.color("ok  ", .green) : console.color("STOP", .red)
+            console.print("  \(verdict.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(mark) \(verdict.detail)")
+        }
+        if book.hasNoRulesFolder {
+            console.print("note: no \(Vault.Layout.rules)/ folder in \(vault.root); using the built-in defaults")
+        } else if !book.builtInParts.isEmpty {
+            console.print("note: \(Vault.Layout.rules)/ has no \(book.builtInParts.joined(separator: " or ")) notes; using the built-in ones")
+        }
+        if !book.problems.isEmpty {
+            console.print("problems in \(Vault.Layout.rules)/ (these notes or keys are skipped):")
+            for problem in book.problems { console.print("  \(problem.description)") }
+        }
+        return 0
+    }
+
+    /// The vault-relative path when the argument names a note: an existing file, or anything ending
+    /// in `.md` (which must then exist). `nil` means: route the words as a prompt.
+    private static func notePath(_ words: [String], vault: Vault) throws -> String? {
+        guard words.count == 1, let word = words.first, !word.contains("\n") else { return nil }
+        let looksLikeNote = word.lowercased().hasSuffix(".md")
+        let resolved: (absolute: String, relative: String)
+        do { resolved = try vault.resolveUserPath(word) } catch {
+            if looksLikeNote { throw CLIError.failure(error.description) }
+            return nil
+        }
+        let status = (try? FileSystem.status(resolved.absolute)) ?? nil
+        if status?.kind == .file { return resolved.relative }
+        if looksLikeNote { throw CLIError.failure("\(word): no such note in \(vault.root)") }
+        return nil
+    }
+}

@@ -1,0 +1,417 @@
+import Foundation
+
+/// Spending caps in USD. `nil` means no cap of that kind.
+public struct BudgetCaps: Sendable, Equatable {
+    /// Most one task may spend over all its runs.
+    public var taskUSD: Double?
+    /// Most all runs may spend per calendar day (local time).
+    public var dayUSD: Double?
+    /// Most all runs may spend per calendar month (local time).
+    public var monthUSD: Double?
+    /// Per-lane daily caps.
+    public var laneDayUSD: [Lane: Double]
+    /// Per-lane monthly caps.
+    public var laneMonthUSD: [Lane: Double]
+
+    /// Caps in USD; leave one out for no cap of that kind.
+    public init(taskUSD: Double? = nil, dayUSD: Double? = nil, monthUSD: Double? = nil, laneDayUSD: [Lane: Double] = [:], laneMonthUSD: [Lane: Double] = [:]) {
+        self.taskUSD = taskUSD
+        self.dayUSD = dayUSD
+        self.monthUSD = monthUSD
+        self.laneDayUSD = laneDayUSD
+        self.laneMonthUSD = laneMonthUSD
+    }
+
+    /// These caps with the task cap lowered to a task's own `budget_usd` (never raised by it).
+    public func limitingTask(to budget: Double?) -> BudgetCaps {
+        guard let budget, budget >= 0 else { return self }
+        var caps = self
+        caps.taskUSD = min(taskUSD ?? budget, budget)
+        return caps
+    }
+}
+
+/// Money held for one run before it starts.
+public struct Reservation: Sendable, Equatable {
+    /// The run the money is held for.
+    public let runID: String
+    /// The task the run belongs to (its note path), if given.
+    public let task: String?
+    /// The lane whose caps the reservation counts against.
+    public let lane: Lane
+    /// The amount held.
+    public let amountUSD: Double
+    /// The day (`YYYY-MM-DD`, local time) the spend counts against.
+    public let day: String
+    /// The month (`YYYY-MM`) the spend counts against.
+    public let month: String
+}
+
+/// Why a reservation was refused: which cap it would cross, and by how much.
+public struct BudgetRefusal: Sendable, Equatable, CustomStringConvertible {
+    /// The cap in words: "daily cap", "premium lane's monthly cap", "task cap".
+    public let cap: String
+    /// The cap's amount.
+    public let capUSD: Double
+    /// Spent plus still reserved, before this request.
+    public let committedUSD: Double
+    /// What this run asked to reserve.
+    public let requestedUSD: Double
+
+    /// The refusal in one line, for reasons and `route`.
+    public var description: String {
+        "the \(cap) of \(BudgetLedger.dollars(capUSD)) would be exceeded (\(BudgetLedger.dollars(committedUSD)) spent or reserved + \(BudgetLedger.dollars(requestedUSD)) for this run)"
+    }
+}
+
+/// The result of asking for a reservation.
+public enum ReservationOutcome: Sendable, Equatable {
+    /// The money is held; start the run, then settle or release.
+    case reserved(Reservation)
+    /// A cap would be crossed; do not start the paid run.
+    case refused(BudgetRefusal)
+}
+
+/// Spend and open reservations of one lane in the current day and month.
+public struct LaneSpend: Sendable, Equatable {
+    /// Settled today.
+    public var daySpentUSD: Double = 0
+    /// Reserved by open runs today.
+    public var dayReservedUSD: Double = 0
+    /// Settled this month.
+    public var monthSpentUSD: Double = 0
+    /// Reserved by open runs this month.
+    public var monthReservedUSD: Double = 0
+}
+
+/// Spend against every cap at one moment, for `status` and for routing decisions.
+public struct SpendSnapshot: Sendable, Equatable {
+    /// The current day (`YYYY-MM-DD`) and month (`YYYY-MM`), local time.
+    public let day: String
+    /// The current month.
+    public let month: String
+    /// Settled spend and open reservations today / this month, all lanes.
+    public var daySpentUSD: Double = 0
+    /// Reserved by open runs today.
+    public var dayReservedUSD: Double = 0
+    /// Settled this month.
+    public var monthSpentUSD: Double = 0
+    /// Reserved by open runs this month.
+    public var monthReservedUSD: Double = 0
+    /// The same per lane (lanes with no entries are absent).
+    public var lanes: [Lane: LaneSpend] = [:]
+    /// The caps the snapshot is measured against.
+    public let caps: BudgetCaps
+
+    /// An empty snapshot (nothing spent) for a day and month.
+    public init(day: String, month: String, caps: BudgetCaps) {
+        self.day = day
+        self.month = month
+        self.caps = caps
+    }
+
+    /// The cap a new reservation of `amount` on `lane` would cross, or `nil` if it fits.
+    /// (Routing uses this as a preview; only `BudgetLedger.reserve` decides, atomically.)
+    public func refusal(lane: Lane, amount: Double, caps: BudgetCaps, taskCommittedUSD: Double = 0) -> BudgetRefusal? {
+        let laneSpend = lanes[lane] ?? LaneSpend()
+        let checks: [(String, Double?, Double)] = [
+            ("task cap", caps.taskUSD, taskCommittedUSD),
+            ("daily cap", caps.dayUSD, daySpentUSD + dayReservedUSD),
+            ("monthly cap", caps.monthUSD, monthSpentUSD + monthReservedUSD),
+            ("\(lane) lane's daily cap", caps.laneDayUSD[lane], laneSpend.daySpentUSD + laneSpend.dayReservedUSD),
+            ("\(lane) lane's monthly cap", caps.laneMonthUSD[lane], laneSpend.monthSpentUSD + laneSpend.monthReservedUSD),
+        ]
+        for (name, cap, committed) in checks {
+            guard let cap else { continue }
+            if BudgetLedger.micros(committed) + BudgetLedger.micros(amount) > BudgetLedger.micros(cap) {
+                return BudgetRefusal(cap: name, capUSD: cap, committedUSD: committed, requestedUSD: amount)
+            }
+        }
+        return nil
+    }
+
+    /// One line per cap: "today: $1.20 spent + $1.00 reserved of $10.00".
+    public var lines: [String] {
+        func line(_ label: String, _ spent: Double, _ reserved: Double, _ cap: Double?) -> String {
+            let of = cap.map { " of \(BudgetLedger.dollars($0))" } ?? " (no cap)"
+            return "\(label): \(BudgetLedger.dollars(spent)) spent + \(BudgetLedger.dollars(reserved)) reserved\(of)"
+        }
+        var result = [
+            line("today (\(day))", daySpentUSD, dayReservedUSD, caps.dayUSD),
+            line("this month (\(month))", monthSpentUSD, monthReservedUSD, caps.monthUSD),
+        ]
+        for lane in Lane.allCases {
+            let spend = lanes[lane] ?? LaneSpend()
+            if caps.laneDayUSD[lane] != nil || spend.daySpentUSD + spend.dayReservedUSD > 0 {
+                result.append(line("\(lane) lane today", spend.daySpentUSD, spend.dayReservedUSD, caps.laneDayUSD[lane]))
+            }
+            if caps.laneMonthUSD[lane] != nil || spend.monthSpentUSD + spend.monthReservedUSD > 0 {
+                result.append(line("\(lane) lane this month", spend.monthSpentUSD, spend.monthReservedUSD, caps.laneMonthUSD[lane]))
+            }
+        }
+        if let task = caps.taskUSD { result.append("per task: at most \(BudgetLedger.dollars(task))") }
+        return result
+    }
+
+    /// The snapshot as JSON for `status --json`.
+    public var json: JSON {
+        func money(_ v: Double?) -> JSON { v.map { .double(($0 * 1_000_000).rounded() / 1_000_000) } ?? .null }
+        var laneObjects: [(String, JSON)] = []
+        for lane in Lane.allCases {
+            let spend = lanes[lane] ?? LaneSpend()
+            guard caps.laneDayUSD[lane] != nil || caps.laneMonthUSD[lane] != nil || spend != LaneSpend() else { continue }
+            laneObjects.append((lane.rawValue, .object([
+                ("day_spent_usd", money(spend.daySpentUSD)), ("day_reserved_usd", money(spend.dayReservedUSD)), ("day_cap_usd", money(caps.laneDayUSD[lane])),
+                ("month_spent_usd", money(spend.monthSpentUSD)), ("month_reserved_usd", money(spend.monthReservedUSD)), ("month_cap_usd", money(caps.laneMonthUSD[lane])),
+            ])))
+        }
+        return .object([
+            ("day", .string(day)), ("day_spent_usd", money(daySpentUSD)), ("day_reserved_usd", money(dayReservedUSD)), ("day_cap_usd", money(caps.dayUSD)),
+            ("month", .string(month)), ("month_spent_usd", money(monthSpentUSD)), ("month_reserved_usd", money(monthReservedUSD)), ("month_cap_usd", money(caps.monthUSD)),
+            ("task_cap_usd", money(caps.taskUSD)),
+            ("lanes", .object(laneObjects)),
+        ])
+    }
+}
+
+/// Errors of the budget ledger.
+public enum BudgetLedgerError: Error, CustomStringConvertible, Sendable {
+    /// The database could not be opened or used.
+    case database(DatabaseError)
+    /// A run ID that was already settled or released was reserved again.
+    case runAlreadyClosed(String)
+    /// The vault's `.agentos/` folder could not be created.
+    case stateFolder(SystemError)
+
+    /// The error as one line for stderr.
+    public var description: String {
+        switch self {
+        case .database(let e): return "budget ledger: \(e.description)"
+        case .runAlreadyClosed(let id): return "budget ledger: run \(id) was already settled or released; use a new run ID"
+        case .stateFolder(let e): return "budget ledger: cannot create the state folder: \(e.description)"
+        }
+    }
+}
+
+/// The budget ledger in `.agentos/runs.sqlite`: every paid run reserves its maximum cost before it
+/// starts and settles its real cost after.
+///
+/// Each reservation checks the task, day, month and lane caps — counting settled spend *and* open
+/// reservations — inside one `BEGIN IMMEDIATE` transaction, so any number of threads and processes
+/// reserving at once can never push committed spend over a cap. Amounts are kept as whole
+/// micro-dollars so sums never drift. One connection per ledger, used under a lock.
+public final class BudgetLedger: @unchecked Sendable {
+    private let database: Database
+    private let lock = NSLock()
+    private let calendar: Calendar
+
+    /// The ledger's database file in a vault.
+    public static func path(for vault: Vault) -> String { vault.stateDirectory + "/runs.sqlite" }
+
+    /// Opens (creating if needed) the ledger in a vault's `.agentos/runs.sqlite`.
+    public convenience init(vault: Vault, timeZone: TimeZone = .current) throws {
+        do { try FileSystem.makeDirectories(vault.stateDirectory) } catch {
+            throw BudgetLedgerError.stateFolder(error)
+        }
+        try self.init(path: BudgetLedger.path(for: vault), timeZone: timeZone)
+    }
+
+    /// Opens (creating if needed) a ledger database. Days and months are counted in `timeZone`.
+    public init(path: String, timeZone: TimeZone = .current) throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
+        do {
+            database = try Database(path: path)
+            try BudgetLedger.withBusyRetry {
+                try database.execute("""
+                CREATE TABLE IF NOT EXISTS budget_ledger (
+                    run_id TEXT PRIMARY KEY,
+                    task TEXT,
+                    lane TEXT NOT NULL,
+                    day TEXT NOT NULL,
+                    month TEXT NOT NULL,
+                    reserved_micros INTEGER NOT NULL,
+                    actual_micros INTEGER,
+                    state TEXT NOT NULL CHECK (state IN ('open', 'settled', 'released')),
+                    reserved_at REAL NOT NULL,
+                    closed_at REAL
+                );
+                CREATE INDEX IF NOT EXISTS budget_ledger_day ON budget_ledger(day, lane);
+                CREATE INDEX IF NOT EXISTS budget_ledger_month ON budget_ledger(month, lane);
+                CREATE INDEX IF NOT EXISTS budget_ledger_task ON budget_ledger(task);
+                """)
+            }
+        } catch let error as DatabaseError {
+            throw BudgetLedgerError.database(error)
+        }
+    }
+
+    // What a row commits: its reservation while open, its real cost once settled, nothing if released.
+    private static let committed = "CASE state WHEN 'open' THEN reserved_micros WHEN 'settled' THEN COALESCE(actual_micros, 0) ELSE 0 END"
+
+    /// Reserves `amount` USD for a run if every cap still has room; `nil` when a cap would be crossed
+    /// (use `tryReserve` to learn which). Reserving an open run ID again returns its reservation.
+    public func reserve(runID: String, lane: Lane, amount: Double, caps: BudgetCaps, task: String? = nil, at date: Date = Date()) throws -> Reservation? {
+        if case .reserved(let reservation) = try tryReserve(runID: runID, lane: lane, amount: amount, caps: caps, task: task, at: date) {
+            return reservation
+        }
+        return nil
+    }
+
+    /// Reserves `amount` USD for a run, or says which cap it would cross. Atomic across processes.
+    public func tryReserve(runID: String, lane: Lane, amount: Double, caps: BudgetCaps, task: String? = nil, at date: Date = Date()) throws -> ReservationOutcome {
+        let (day, month) = period(of: date)
+        let amountMicros = BudgetLedger.micros(max(0, amount))
+        return try locked {
+            try database.transaction {
+                if let existing = try database.query("SELECT task, lane, day, month, reserved_micros, state FROM budget_ledger WHERE run_id = ?", [.text(runID)], row: { s in
+                    (s.optionalText(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.text(5))
+                }).first {
+                    guard existing.5 == "open" else { throw BudgetLedgerError.runAlreadyClosed(runID) }
+                    return .reserved(Reservation(runID: runID, task: existing.0, lane: Lane(rawValue: existing.1) ?? lane, amountUSD: BudgetLedger.dollarsValue(existing.4), day: existing.2, month: existing.3))
+                }
+                var checks: [(String, Double?, Int64)] = [
+                    ("daily cap", caps.dayUSD, try sum("day = ?", [.text(day)])),
+                    ("monthly cap", caps.monthUSD, try sum("month = ?", [.text(month)])),
+                ]
+                if let cap = caps.laneDayUSD[lane] {
+                    checks.append(("\(lane) lane's daily cap", cap, try sum("day = ? AND lane = ?", [.text(day), .text(lane.rawValue)])))
+                }
+                if let cap = caps.laneMonthUSD[lane] {
+                    checks.append(("\(lane) lane's monthly cap", cap, try sum("month = ? AND lane = ?", [.text(month), .text(lane.rawValue)])))
+                }
+                if let cap = caps.taskUSD {
+                    checks.insert(("task cap", cap, try task.map { try sum("task = ?", [.text($0)]) } ?? 0), at: 0)
+                }
+                for (name, cap, committed) in checks {
+                    guard let cap else { continue }
+                    if committed + amountMicros > BudgetLedger.micros(cap) {
+                        return .refused(BudgetRefusal(cap: name, capUSD: cap, committedUSD: BudgetLedger.dollarsValue(committed), requestedUSD: BudgetLedger.dollarsValue(amountMicros)))
+                    }
+                }
+                try database.run(
+                    "INSERT INTO budget_ledger (run_id, task, lane, day, month, reserved_micros, state, reserved_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
+                    [.text(runID), SQLValue(task), .text(lane.rawValue), .text(day), .text(month), .int(amountMicros), .double(date.timeIntervalSince1970)])
+                return .reserved(Reservation(runID: runID, task: task, lane: lane, amountUSD: BudgetLedger.dollarsValue(amountMicros), day: day, month: month))
+            }
+        }
+    }
+
+    /// Records a run's real cost (from the agent's report, or tokens × prices) in place of its
+    /// reservation. Returns `false` when the run has no ledger entry. The real cost is recorded even
+    /// when it is above the reservation: the ledger tells the truth about money spent.
+    @discardableResult
+    public func settle(runID: String, actualUSD: Double, at date: Date = Date()) throws -> Bool {
+        try locked {
+            try database.transaction {
+                try database.run("UPDATE budget_ledger SET actual_micros = ?, state = 'settled', closed_at = ? WHERE run_id = ?",
+                                 [.int(BudgetLedger.micros(max(0, actualUSD))), .double(date.timeIntervalSince1970), .text(runID)])
+                return database.changes > 0
+            }
+        }
+    }
+
+    /// Gives back an open reservation (the run never started, or was refused). Returns `false` when
+    /// there was no open reservation for the run.
+    @discardableResult
+    public func release(runID: String, at date: Date = Date()) throws -> Bool {
+        try locked {
+            try database.transaction {
+                try database.run("UPDATE budget_ledger SET state = 'released', closed_at = ? WHERE run_id = ? AND state = 'open'", [.double(date.timeIntervalSince1970), .text(runID)])
+                return database.changes > 0
+            }
+        }
+    }
+
+    /// Reservations not yet settled or released (after a crash the run store releases those whose
+    /// runs are gone).
+    public func openReservations() throws -> [Reservation] {
+        try locked {
+            try database.query("SELECT run_id, task, lane, reserved_micros, day, month FROM budget_ledger WHERE state = 'open' ORDER BY reserved_at") { s in
+                Reservation(runID: s.text(0), task: s.optionalText(1), lane: Lane(rawValue: s.text(2)) ?? .premium, amountUSD: BudgetLedger.dollarsValue(s.int64(3)), day: s.text(4), month: s.text(5))
+            }
+        }
+    }
+
+    /// Total committed (settled + open) by one task over all its runs.
+    public func committed(task: String) throws -> Double {
+        try locked { BudgetLedger.dollarsValue(try sum("task = ?", [.text(task)])) }
+    }
+
+    /// Spend today and this month, overall and per lane, against `caps`.
+    public func spend(caps: BudgetCaps = Guardrails().caps, at date: Date = Date()) throws -> SpendSnapshot {
+        let (day, month) = period(of: date)
+        return try locked {
+            var snapshot = SpendSnapshot(day: day, month: month, caps: caps)
+            let rows = try database.query("""
+                SELECT lane, day = ?1, state,
+                       SUM(\(BudgetLedger.committed))
+                FROM budget_ledger WHERE month = ?2 AND state != 'released' GROUP BY lane, day = ?1, state
+                """, [.text(day), .text(month)]) { s in (s.text(0), s.int(1) == 1, s.text(2), s.int64(3)) }
+            for (laneName, isToday, state, micros) in rows {
+                let amount = BudgetLedger.dollarsValue(micros)
+                let lane = Lane(rawValue: laneName) ?? .premium
+                var laneSpend = snapshot.lanes[lane] ?? LaneSpend()
+                if state == "open" {
+                    snapshot.monthReservedUSD += amount
+                    laneSpend.monthReservedUSD += amount
+                    if isToday { snapshot.dayReservedUSD += amount; laneSpend.dayReservedUSD += amount }
+                } else {
+                    snapshot.monthSpentUSD += amount
+                    laneSpend.monthSpentUSD += amount
+                    if isToday { snapshot.daySpentUSD += amount; laneSpend.daySpentUSD += amount }
+                }
+                snapshot.lanes[lane] = laneSpend
+            }
+            return snapshot
+        }
+    }
+
+    // MARK: Helpers
+
+    private func sum(_ condition: String, _ arguments: [SQLValue]) throws -> Int64 {
+        // `query` steps the statement to its end, which ends its read; `Database.scalarInt` stops after
+        // the first row and would leave the statement (and an old snapshot) open on this connection.
+        try database.query("SELECT COALESCE(SUM(\(BudgetLedger.committed)), 0) FROM budget_ledger WHERE \(condition)", arguments) { $0.int64(0) }.first ?? 0
+    }
+
+    private func period(of date: Date) -> (day: String, month: String) {
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        let month = String(format: "%04d-%02d", c.year ?? 0, c.month ?? 0)
+        return (month + String(format: "-%02d", c.day ?? 0), month)
+    }
+
+    private func locked<T>(_ body: () throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            return try BudgetLedger.withBusyRetry(body)
+        } catch let error as DatabaseError {
+            throw BudgetLedgerError.database(error)
+        }
+    }
+
+    // SQLite's busy timeout covers waiting for the write lock; under heavy contention between many
+    // connections a statement can still report SQLITE_BUSY, and the whole transaction is then retried.
+    private static func withBusyRetry<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do { return try body() } catch let error as DatabaseError where (error.code & 0xff) == 5 && attempt < 50 {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.002 * Double(min(attempt, 25)))
+            }
+        }
+    }
+
+    /// Dollars as whole micro-dollars, the ledger's unit.
+    static func micros(_ dollars: Double) -> Int64 { Int64((dollars * 1_000_000).rounded()) }
+    /// Micro-dollars back to dollars.
+    static func dollarsValue(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }
+
+    /// Dollars for people: `$1.25`, `$0.0042` for sums under a cent.
+    public static func dollars(_ amount: Double) -> String {
+        if amount != 0 && abs(amount) < 0.01 { return String(format: "$%.4f", amount) }
+        return String(format: "$%.2f", amount)
+    }
+}

@@ -1,0 +1,496 @@
+import Foundation
+
+/// A note in `Rules/` that could not be used, and why. The note is skipped; nothing else stops.
+public struct RuleProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The vault-relative path of the note.
+    public let path: String
+    /// What is wrong, in one line, saying what to fix.
+    public let message: String
+
+    /// A problem with the note at `path`.
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    /// `path: message`, one line.
+    public var description: String { "\(path): \(message)" }
+}
+
+/// A routing rule note (`type: rule`): conditions that pick a task, and the lane/agent/model it goes to.
+public struct RoutingRule: Sendable, Equatable {
+    /// The note's vault-relative path (or `built-in:NAME` for a built-in rule).
+    public let path: String
+    /// The note's name (file name without `.md`), used in reasons.
+    public let name: String
+    /// Lower is checked first.
+    public let priority: Double
+    /// What must hold for the rule to match (every condition given; any value within a list).
+    public let conditions: RuleConditions
+    /// Outcome: the lane (`nil`: the agent's lane).
+    public let lane: Lane?
+    /// Outcome: the agent by name (`nil`: the lane's default agent).
+    public let agent: String?
+    /// Outcome: the model (`nil`: the agent's default model).
+    public let model: String?
+    /// The lane to use when the chosen lane is over budget (`nil`: the task goes to review).
+    public let fallback: Lane?
+    /// Effects this rule allows without a person's approval.
+    public let allowEffects: [String]
+    /// Effects a matching task is assumed to have even if it does not declare them (`effects` on the rule).
+    public let impliedEffects: [String]
+    /// The first line of the rule's body: why the rule exists.
+    public let why: String
+
+    /// Whether the path names a built-in rule rather than a note.
+    public var isBuiltIn: Bool { path.hasPrefix("built-in:") }
+
+    /// How a person refers to this rule in a reason: `rule "Routine" (Rules/Routing/Routine.md)`.
+    public var label: String { isBuiltIn ? "built-in rule \"\(name)\"" : "rule \"\(name)\" (\(path))" }
+}
+
+/// The conditions of a rule. Absent conditions match anything; a rule without conditions matches every task.
+public struct RuleConditions: Sendable, Equatable {
+    /// `when_type`: note types (lower-cased).
+    public var types: [String] = []
+    /// `when_tags`: tags without `#` (nested tags match their parents).
+    public var tags: [String] = []
+    /// `when_folder`: folders the task's path must be under.
+    public var folders: [String] = []
+    /// `when_keywords`: whole words or phrases, lower-cased; a trailing `*` matches word beginnings.
+    public var keywords: [String] = []
+    /// `private` or `public`.
+    public var privacy: String?
+    /// `when_effects`: declared effects, any of which matches.
+    public var effects: [String] = []
+    /// `when_max_chars`: the most characters the prompt may have.
+    public var maxChars: Int?
+    /// `when_min_chars`: the fewest characters the prompt may have.
+    public var minChars: Int?
+
+    /// The condition keys a rule note may use; any other `when_*` key is a mistake and skips the rule.
+    public static let keys = ["when_type", "when_tags", "when_folder", "when_keywords", "when_privacy", "when_effects", "when_max_chars", "when_min_chars"]
+}
+
+/// What routing needs to know about an agent note (`type: agent`). The full definition, with the
+/// command line, is read by the run layer; this is only the routing view of it.
+public struct AgentSummary: Sendable, Equatable {
+    /// The agent's name, as tasks and rules refer to it.
+    public let name: String
+    /// The lane the agent belongs to.
+    public let lane: Lane
+    /// The agent's default model, if the note names one.
+    public let model: String?
+    /// USD per million input tokens.
+    public let priceInPerMTok: Double?
+    /// USD per million output tokens.
+    public let priceOutPerMTok: Double?
+    /// The most one run may cost; reserved against the budget before the run.
+    public let maxCostUSD: Double?
+    /// The note's path (or `built-in:NAME`).
+    public let path: String
+
+    /// A summary as parsed from an agent note (or built in).
+    public init(name: String, lane: Lane, model: String? = nil, priceInPerMTok: Double? = nil, priceOutPerMTok: Double? = nil, maxCostUSD: Double? = nil, path: String) {
+        self.name = name
+        self.lane = lane
+        self.model = model
+        self.priceInPerMTok = priceInPerMTok
+        self.priceOutPerMTok = priceOutPerMTok
+        self.maxCostUSD = maxCostUSD
+        self.path = path
+    }
+
+    /// Whether running this agent may cost money (it declares prices or a maximum cost above zero).
+    public var isPaid: Bool {
+        (priceInPerMTok ?? 0) > 0 || (priceOutPerMTok ?? 0) > 0 || (maxCostUSD ?? 0) > 0
+    }
+
+    /// The cost of a run from its token counts and the note's prices (`nil` when the note has no prices).
+    public func cost(tokensIn: Int, tokensOut: Int) -> Double? {
+        guard priceInPerMTok != nil || priceOutPerMTok != nil else { return nil }
+        return Double(tokensIn) * (priceInPerMTok ?? 0) / 1_000_000 + Double(tokensOut) * (priceOutPerMTok ?? 0) / 1_000_000
+    }
+}
+
+/// What to do with a secret found in a prompt bound for a non-local lane.
+public enum SecretAction: String, Sendable, Equatable {
+    /// Refuse to send the prompt (the default).
+    case block
+    /// Replace each secret with `[REDACTED:kind]` and send the rest.
+    case redact
+}
+
+/// The guardrails note (`type: guardrails`, conventionally `Rules/Guardrails.md`). Every key is
+/// optional; a missing or malformed key keeps its built-in value.
+public struct Guardrails: Sendable, Equatable {
+    /// The note's path, or `nil` for the built-in settings.
+    public var path: String?
+    /// Most a single task may spend, over all its runs.
+    public var budgetTaskUSD: Double = 2
+    /// Most all runs together may spend per calendar day.
+    public var budgetDayUSD: Double = 10
+    /// Most all runs together may spend per calendar month.
+    public var budgetMonthUSD: Double = 100
+    /// Per-lane daily caps (`budget_premium_day_usd`).
+    public var laneDayUSD: [Lane: Double] = [:]
+    /// Per-lane monthly caps (`budget_premium_month_usd`).
+    public var laneMonthUSD: [Lane: Double] = [:]
+    /// Tags that make a note private. `private` is always one of them.
+    public var privateTags: [String] = ["private"]
+    /// Folders whose notes are private. `Private` is always one of them.
+    public var privateFolders: [String] = [Vault.Layout.privateFolder]
+    /// Extra regular expressions that count as secrets.
+    public var secretPatterns: [String] = []
+    /// Block or redact a prompt with a secret in it.
+    public var secretAction: SecretAction = .block
+    /// Effects that need a rule's `allow_effects` or a person's approval.
+    public var reviewEffects: [String] = SideEffect.all.filter { $0 != SideEffect.read }
+    /// The lane for tasks no rule matches.
+    public var defaultLane: Lane = .local
+    /// The agent for the default lane (else the lane's cheapest agent).
+    public var defaultAgent: String?
+    /// The agent each lane uses when a rule names only the lane (`premium_agent: claude`).
+    public var laneAgents: [Lane: String] = [:]
+
+    /// The built-in settings.
+    public init() {}
+
+    /// The budget caps these settings define.
+    public var caps: BudgetCaps {
+        BudgetCaps(taskUSD: budgetTaskUSD, dayUSD: budgetDayUSD, monthUSD: budgetMonthUSD, laneDayUSD: laneDayUSD, laneMonthUSD: laneMonthUSD)
+    }
+}
+
+/// Everything routing reads from `Rules/`: rules, agents, guardrails, and the notes that were malformed.
+public struct RuleBook: Sendable {
+    /// Usable rules, in the order they are checked (priority, then path).
+    public var rules: [RoutingRule]
+    /// Usable agents, by path order.
+    public var agents: [AgentSummary]
+    /// The guardrail settings (built-in values where the note says nothing).
+    public var guardrails: Guardrails
+    /// Notes that were skipped (or keys that were ignored), with what to fix.
+    public var problems: [RuleProblem]
+    /// Which parts came from the built-in defaults because `Rules/` had no notes of that kind:
+    /// any of "rules", "agents", "guardrails".
+    public var builtInParts: [String]
+    /// Whether the vault has no `Rules/` folder at all (everything is built in).
+    public var hasNoRulesFolder: Bool
+
+    /// A rule book from parts (rules are sorted by priority, then path).
+    public init(rules: [RoutingRule], agents: [AgentSummary], guardrails: Guardrails, problems: [RuleProblem] = [], builtInParts: [String] = [], hasNoRulesFolder: Bool = false) {
+        self.rules = rules.sorted { ($0.priority, $0.path) < ($1.priority, $1.path) }
+        self.agents = agents
+        self.guardrails = guardrails
+        self.problems = problems
+        self.builtInParts = builtInParts
+        self.hasNoRulesFolder = hasNoRulesFolder
+    }
+
+    /// The agent with this name (case-insensitive).
+    public func agent(named name: String) -> AgentSummary? {
+        let wanted = name.lowercased()
+        return agents.first { $0.name.lowercased() == wanted }
+    }
+
+    /// The agent a lane uses when nothing names one: the guardrails' choice for the lane, else the
+    /// lane's cheapest agent (so an unnamed choice never drifts to the expensive one).
+    public func defaultAgent(for lane: Lane) -> AgentSummary? {
+        if let named = guardrails.laneAgents[lane], let agent = agent(named: named), agent.lane == lane { return agent }
+        if lane == guardrails.defaultLane, let named = guardrails.defaultAgent, let agent = agent(named: named), agent.lane == lane { return agent }
+        return agents.filter { $0.lane == lane }.min { a, b in
+            let ca = a.maxCostUSD ?? (a.priceOutPerMTok ?? 0)
+            let cb = b.maxCostUSD ?? (b.priceOutPerMTok ?? 0)
+            return (ca, a.name) < (cb, b.name)
+        }
+    }
+
+    // MARK: Built-in defaults
+
+    /// The built-in rules, agents and guardrails, used when `Rules/` is missing: routine work and
+    /// anything unmatched stays local, risky work waits for a person, nothing defaults to premium.
+    public static var defaults: RuleBook {
+        RuleBook(rules: builtInRules, agents: builtInAgents, guardrails: Guardrails(), builtInParts: ["rules", "agents", "guardrails"], hasNoRulesFolder: true)
+    }
+
+    /// Agents used when `Rules/` has no agent notes.
+    static let builtInAgents: [AgentSummary] = [
+        AgentSummary(name: "ollama", lane: .local, model: "llama3.2", priceInPerMTok: 0, priceOutPerMTok: 0, maxCostUSD: 0, path: "built-in:ollama"),
+        AgentSummary(name: "claude", lane: .premium, model: nil, priceInPerMTok: 3, priceOutPerMTok: 15, maxCostUSD: 1, path: "built-in:claude"),
+    ]
+
+    /// Rules used when `Rules/` has no rule notes.
+    static let builtInRules: [RoutingRule] = [
+        RoutingRule(
+            path: "built-in:risky-work-needs-a-person", name: "risky work needs a person", priority: 10,
+            conditions: RuleConditions(keywords: ["deploy", "deploys", "deployment", "release to production", "payment", "payments", "pay", "invoice", "delete", "deletes", "remove permanently", "drop table", "wire transfer"]),
+            lane: .human, agent: nil, model: nil, fallback: nil, allowEffects: [], impliedEffects: [],
+            why: "Deploys, payments and deletions wait for a person."),
+        RoutingRule(
+            path: "built-in:routine-work-stays-local", name: "routine work stays local", priority: 20,
+            conditions: RuleConditions(keywords: ["summarize", "summarise", "summary", "extract", "classify", "rename", "translate", "format", "log", "logs", "tag", "list"]),
+            lane: .local, agent: nil, model: nil, fallback: nil, allowEffects: [], impliedEffects: [],
+            why: "Routine text work is done well and free by a local model."),
+    ]
+
+    // MARK: Loading
+
+    /// Loads every rule, agent and guardrails note under the vault's `Rules/` folder (recursively).
+    ///
+    /// Never fails: an unreadable or malformed note becomes a `RuleProblem` and is skipped; a vault
+    /// without `Rules/` gets `RuleBook.defaults`; a kind of note that is missing gets its built-in part.
+    public static func load(vault: Vault) -> RuleBook {
+        let folder = vault.root + "/" + Vault.Layout.rules
+        guard let status = try? FileSystem.status(folder), status.kind == .directory else { return defaults }
+        var notes: [(path: String, text: String)] = []
+        var problems: [RuleProblem] = []
+        collectNotes(in: folder, relative: Vault.Layout.rules, into: &notes, problems: &problems, depth: 0)
+        var book = parse(notes: notes)
+        book.problems = problems + book.problems
+        return book
+    }
+
+    private static func collectNotes(in absolute: String, relative: String, into notes: inout [(path: String, text: String)], problems: inout [RuleProblem], depth: Int) {
+        // A depth limit guards against pathological trees; symlinks are never followed anyway.
+        guard depth < 32 else { return }
+        let entries: [(name: String, kind: FileStatus.Kind?)]
+        do { entries = try FileSystem.list(absolute) } catch {
+            problems.append(RuleProblem(path: relative, message: "cannot list this folder (\(error.description))"))
+            return
+        }
+        for entry in entries.sorted(by: { $0.name < $1.name }) where !entry.name.hasPrefix(".") {
+            let childAbsolute = absolute + "/" + entry.name
+            let childRelative = relative + "/" + entry.name
+            let kind = entry.kind ?? (try? FileSystem.status(childAbsolute))??.kind
+            switch kind {
+            case .directory:
+                collectNotes(in: childAbsolute, relative: childRelative, into: &notes, problems: &problems, depth: depth + 1)
+            case .file where entry.name.lowercased().hasSuffix(".md"):
+                do {
+                    // Rule notes are small; a huge file here is a mistake, not a rule.
+                    let (bytes, _) = try FileSystem.read(childAbsolute, limit: 1 << 20)
+                    notes.append((childRelative, String(decoding: bytes, as: UTF8.self)))
+                } catch {
+                    problems.append(RuleProblem(path: childRelative, message: "cannot read this note (\(error.description))"))
+                }
+            default:
+                continue
+            }
+        }
+    }
+
+    /// Builds a rule book from note texts (vault-relative path and content), as `load` does after reading.
+    public static func parse(notes: [(path: String, text: String)]) -> RuleBook {
+        var rules: [RoutingRule] = []
+        var agents: [AgentSummary] = []
+        var guardrails: Guardrails?
+        var problems: [RuleProblem] = []
+        var sawRuleNote = false
+        var sawAgentNote = false
+
+        for (path, text) in notes {
+            let note: Note
+            do { note = try Note.parse(text) } catch {
+                problems.append(RuleProblem(path: path, message: "bad frontmatter at line \(error.line): \(error.message); the note is skipped"))
+                continue
+            }
+            switch note.text("type")?.lowercased() {
+            case "rule":
+                sawRuleNote = true
+                switch parseRule(note, path: path) {
+                case .success(let rule): rules.append(rule)
+                case .failure(let problem): problems.append(problem)
+                }
+            case "agent":
+                sawAgentNote = true
+                switch parseAgent(note, path: path) {
+                case .success(let agent):
+                    if let existing = agents.first(where: { $0.name.lowercased() == agent.name.lowercased() }) {
+                        problems.append(RuleProblem(path: path, message: "agent '\(agent.name)' is already defined in \(existing.path); this note is skipped"))
+                    } else {
+                        agents.append(agent)
+                    }
+                case .failure(let problem): problems.append(problem)
+                }
+            case "guardrails":
+                if let existing = guardrails {
+                    problems.append(RuleProblem(path: path, message: "a second guardrails note; only \(existing.path ?? "the first") is used"))
+                } else {
+                    let (parsed, issues) = parseGuardrails(note, path: path)
+                    guardrails = parsed
+                    problems += issues
+                }
+            default:
+                continue
+            }
+        }
+
+        var builtIn: [String] = []
+        if !sawRuleNote { rules = builtInRules; builtIn.append("rules") }
+        if !sawAgentNote { agents = builtInAgents; builtIn.append("agents") }
+        if guardrails == nil { builtIn.append("guardrails") }
+        let finalGuardrails = guardrails ?? Guardrails()
+
+        // A rule naming an agent nobody defined cannot route; report it rather than fail tasks later.
+        var usable: [RoutingRule] = []
+        for rule in rules {
+            if let name = rule.agent {
+                guard let agent = agents.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+                    problems.append(RuleProblem(path: rule.path, message: "names agent '\(name)', but no agent note defines it; the rule is skipped"))
+                    continue
+                }
+                if let lane = rule.lane, lane != .human, lane != agent.lane {
+                    problems.append(RuleProblem(path: rule.path, message: "says lane \(lane) but agent '\(agent.name)' is in lane \(agent.lane); the rule is skipped"))
+                    continue
+                }
+            }
+            usable.append(rule)
+        }
+        for (lane, name) in finalGuardrails.laneAgents where !agents.contains(where: { $0.name.lowercased() == name.lowercased() && $0.lane == lane }) {
+            problems.append(RuleProblem(path: finalGuardrails.path ?? "Rules", message: "\(lane)_agent '\(name)' is not an agent of the \(lane) lane; the lane's cheapest agent is used"))
+        }
+        if let name = finalGuardrails.defaultAgent, !agents.contains(where: { $0.name.lowercased() == name.lowercased() && $0.lane == finalGuardrails.defaultLane }) {
+            problems.append(RuleProblem(path: finalGuardrails.path ?? "Rules", message: "default_agent '\(name)' is not an agent of the default lane (\(finalGuardrails.defaultLane)); the lane's cheapest agent is used"))
+        }
+        return RuleBook(rules: usable, agents: agents, guardrails: finalGuardrails, problems: problems, builtInParts: builtIn, hasNoRulesFolder: false)
+    }
+
+    /// A note's name: its file name without `.md`.
+    static func name(of path: String) -> String {
+        var name = path.split(separator: "/").last.map(String.init) ?? path
+        if name.lowercased().hasSuffix(".md") { name.removeLast(3) }
+        return name
+    }
+
+    /// A rule from its note, or the one-line problem that skips it.
+    static func parseRule(_ note: Note, path: String) -> Result<RoutingRule, RuleProblem> {
+        func fail(_ message: String) -> Result<RoutingRule, RuleProblem> {
+            .failure(RuleProblem(path: path, message: message + "; the rule is skipped"))
+        }
+        if let enabled = note["enabled"]?.bool, !enabled { return fail("enabled: false") }
+        for property in note.properties where property.key.hasPrefix("when_") && !RuleConditions.keys.contains(property.key) {
+            // A misspelt condition would silently widen the rule to every task: refuse it instead.
+            return fail("unknown condition '\(property.key)' (known: \(RuleConditions.keys.joined(separator: ", ")))")
+        }
+        var priority = 100.0
+        if let value = note["priority"], value != .null {
+            guard let number = value.number else { return fail("priority must be a number, got '\(value.text ?? "a list")'") }
+            priority = number
+        }
+        var conditions = RuleConditions()
+        conditions.types = note.texts("when_type").map { $0.lowercased() }
+        conditions.tags = note.texts("when_tags").map(TaskFacts.normalizeTag)
+        conditions.folders = note.texts("when_folder").map(TaskFacts.normalizeFolder)
+        conditions.keywords = note.texts("when_keywords").map { $0.lowercased().trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        conditions.effects = note.texts("when_effects").map { $0.lowercased() }
+        if let privacy = note.text("when_privacy") {
+            let lowered = privacy.lowercased()
+            guard lowered == "private" || lowered == "public" else { return fail("when_privacy must be private or public, got '\(privacy)'") }
+            conditions.privacy = lowered
+        }
+        for (key, slot) in [("when_max_chars", \RuleConditions.maxChars), ("when_min_chars", \RuleConditions.minChars)] {
+            if let value = note[key], value != .null {
+                guard let number = value.number, number >= 0 else { return fail("\(key) must be a whole number, got '\(value.text ?? "a list")'") }
+                conditions[keyPath: slot] = Int(number)
+            }
+        }
+        var lane: Lane?
+        if let text = note.text("lane") {
+            guard let parsed = Lane(note: text) else { return fail("lane '\(text)' is not one of \(Lane.spelledOut)") }
+            lane = parsed
+        }
+        var fallback: Lane?
+        if let text = note.text("fallback") {
+            guard let parsed = Lane(note: text) else { return fail("fallback '\(text)' is not one of \(Lane.spelledOut)") }
+            fallback = parsed
+        }
+        let agent = note.text("agent")
+        if lane == nil && agent == nil { return fail("names neither a lane nor an agent, so it decides nothing") }
+        let why = note.body.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty && !$0.hasPrefix("#") } ?? ""
+        return .success(RoutingRule(
+            path: path, name: note.text("title") ?? name(of: path), priority: priority, conditions: conditions,
+            lane: lane, agent: agent, model: note.text("model"), fallback: fallback,
+            allowEffects: note.texts("allow_effects").map { $0.lowercased() },
+            impliedEffects: note.texts("effects").map { $0.lowercased() },
+            why: why))
+    }
+
+    /// The routing view of an agent note, or the one-line problem that skips it.
+    static func parseAgent(_ note: Note, path: String) -> Result<AgentSummary, RuleProblem> {
+        func fail(_ message: String) -> Result<AgentSummary, RuleProblem> {
+            .failure(RuleProblem(path: path, message: message + "; the agent is skipped"))
+        }
+        let name = note.text("name") ?? name(of: path)
+        guard let laneText = note.text("lane") else { return fail("has no lane (one of \(Lane.spelledOut))") }
+        guard let lane = Lane(note: laneText) else { return fail("lane '\(laneText)' is not one of \(Lane.spelledOut)") }
+        var numbers: [String: Double] = [:]
+        for key in ["price_in_per_mtok", "price_out_per_mtok", "max_cost_usd"] {
+            guard let value = note[key], value != .null else { continue }
+            guard let number = value.number, number >= 0, number.isFinite else { return fail("\(key) must be a number of dollars, got '\(value.text ?? "a list")'") }
+            numbers[key] = number
+        }
+        return .success(AgentSummary(
+            name: name, lane: lane, model: note.text("model"),
+            priceInPerMTok: numbers["price_in_per_mtok"], priceOutPerMTok: numbers["price_out_per_mtok"],
+            maxCostUSD: numbers["max_cost_usd"], path: path))
+    }
+
+    /// The guardrails note's settings, with a problem for each key that keeps its built-in value.
+    static func parseGuardrails(_ note: Note, path: String) -> (Guardrails, [RuleProblem]) {
+        var guardrails = Guardrails()
+        guardrails.path = path
+        var problems: [RuleProblem] = []
+        func problem(_ message: String) { problems.append(RuleProblem(path: path, message: message)) }
+
+        func money(_ key: String) -> Double? {
+            guard let value = note[key], value != .null else { return nil }
+            guard let number = value.number, number >= 0, number.isFinite else {
+                problem("\(key) must be a number of dollars, got '\(value.text ?? "a list")'; the built-in value is used")
+                return nil
+            }
+            return number
+        }
+        if let v = money("budget_task_usd") { guardrails.budgetTaskUSD = v }
+        if let v = money("budget_day_usd") { guardrails.budgetDayUSD = v }
+        if let v = money("budget_month_usd") { guardrails.budgetMonthUSD = v }
+        for lane in Lane.allCases {
+            if let v = money("budget_\(lane)_day_usd") { guardrails.laneDayUSD[lane] = v }
+            if let v = money("budget_\(lane)_month_usd") { guardrails.laneMonthUSD[lane] = v }
+            if let name = note.text("\(lane)_agent") { guardrails.laneAgents[lane] = name }
+        }
+        for property in note.properties where property.key.hasPrefix("budget_") && property.key.hasSuffix("_usd") {
+            let known = ["budget_task_usd", "budget_day_usd", "budget_month_usd"] + Lane.allCases.flatMap { ["budget_\($0)_day_usd", "budget_\($0)_month_usd"] }
+            if !known.contains(property.key) { problem("unknown budget key '\(property.key)' is ignored (per-lane caps are budget_LANE_day_usd / budget_LANE_month_usd)") }
+        }
+        // Private/ and #private always stay private; the note can only add to them.
+        for tag in note.texts("private_tags").map(TaskFacts.normalizeTag) where !tag.isEmpty && !guardrails.privateTags.contains(tag) {
+            guardrails.privateTags.append(tag)
+        }
+        for folder in note.texts("private_folders").map(TaskFacts.normalizeFolder) where !folder.isEmpty && !guardrails.privateFolders.contains(folder) {
+            guardrails.privateFolders.append(folder)
+        }
+        for (index, pattern) in note.texts("secret_patterns").enumerated() {
+            if (try? NSRegularExpression(pattern: pattern)) == nil {
+                problem("secret_patterns item \(index + 1) is not a valid regular expression and is ignored")
+            } else {
+                guardrails.secretPatterns.append(pattern)
+            }
+        }
+        if let action = note.text("secret_action") {
+            if let parsed = SecretAction(rawValue: action.lowercased()) { guardrails.secretAction = parsed } else {
+                problem("secret_action must be block or redact, got '\(action)'; prompts with secrets are blocked")
+            }
+        }
+        if note["review_effects"] != nil {
+            guardrails.reviewEffects = note.texts("review_effects").map { $0.lowercased() }
+        }
+        if let text = note.text("default_lane") {
+            if let lane = Lane(note: text) { guardrails.defaultLane = lane } else {
+                problem("default_lane '\(text)' is not one of \(Lane.spelledOut); the local lane is used")
+            }
+        }
+        guardrails.defaultAgent = note.text("default_agent")
+        return (guardrails, problems)
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+@Suite struct BudgetLedgerTests {
+    final class TempFolder: Sendable {
+        let path = NSTemporaryDirectory() + "fbt-ledger-" + UUID().uuidString
+        init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+        var database: String { path + "/runs.sqlite" }
+    }
+
+    let utc = TimeZone(identifier: "UTC")!
+    let noon = Date(timeIntervalSince1970: 1_795_000_000) // 2026-11-18, mid-day UTC
+
+    @Test func reserveSettleReleaseAndSpend() throws {
+        let folder = TempFolder()
+        let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
+        let caps = BudgetCaps(taskUSD: 1, dayUSD: 2, monthUSD: 10)
+        let first = try #require(try ledger.reserve(runID: "r1", lane: .premium, amount: 0.75, caps: caps, task: "Tasks/a.md", at: noon))
+        #expect(first.day == "2026-11-18")
+        #expect(first.month == "2026-11")
+        // The same open run asks again (a retry): the same reservation, nothing added.
+        #expect(try ledger.reserve(runID: "r1", lane: .premium, amount: 0.75, caps: caps, task: "Tasks/a.md", at: noon) == first)
+        _ = try #require(try ledger.reserve(runID: "r2", lane: .premium, amount: 0.75, caps: caps, task: "Tasks/b.md", at: noon))
+        // 1.50 committed: another 0.75 crosses the $2 day cap.
+        guard case .refused(let refusal) = try ledger.tryReserve(runID: "r3", lane: .premium, amount: 0.75, caps: caps, at: noon) else {
+            Issue.record("expected a refusal"); return
+        }
+        #expect(refusal.cap == "daily cap")
+        #expect(refusal.committedUSD == 1.5)
+        #expect(refusal.description.contains("$2.00"))
+
+        // Settling at the real (lower) cost frees room; releasing frees all of it.
+        #expect(try ledger.settle(runID: "r1", actualUSD: 0.10, at: noon))
+        #expect(try ledger.release(runID: "r2", at: noon))
+        #expect(try !ledger.release(runID: "r2", at: noon))
+        #expect(try ledger.reserve(runID: "r3", lane: .premium, amount: 0.75, caps: caps, at: noon) != nil)
+        let spend = try ledger.spend(caps: caps, at: noon)
+        #expect(spend.daySpentUSD == 0.10)
+        #expect(spend.dayReservedUSD == 0.75)
+        #expect(spend.lanes[.premium]?.daySpentUSD == 0.10)
+        #expect(spend.lines.first == "today (2026-11-18): $0.10 spent + $0.75 reserved of $2.00")
+        #expect(try ledger.openReservations().map(\.runID) == ["r3"])
+        #expect(throws: BudgetLedgerError.self) { try ledger.reserve(runID: "r1", lane: .premium, amount: 0.1, caps: caps, at: noon) }
+    }
+
+    @Test func taskLaneAndMonthCapsAreEachEnforced() throws {
+        let folder = TempFolder()
+        let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
+        let caps = BudgetCaps(taskUSD: 1, dayUSD: 100, monthUSD: 3, laneDayUSD: [.premium: 1.5])
+        // Task cap counts every run of the same task.
+        #expect(try ledger.reserve(runID: "a1", lane: .tool, amount: 0.6, caps: caps, task: "Tasks/a.md", at: noon) != nil)
+        guard case .refused(let task) = try ledger.tryReserve(runID: "a2", lane: .tool, amount: 0.6, caps: caps, task: "Tasks/a.md", at: noon) else { Issue.record("task cap"); return }
+        #expect(task.cap == "task cap")
+        // Lane cap: premium has $1.50 a day; the tool lane's spend does not count against it.
+        #expect(try ledger.reserve(runID: "p1", lane: .premium, amount: 0.8, caps: caps, at: noon) != nil)
+        guard case .refused(let lane) = try ledger.tryReserve(runID: "p2", lane: .premium, amount: 0.8, caps: caps, at: noon) else { Issue.record("lane cap"); return }
+        #expect(lane.cap == "premium lane's daily cap")
+        // Month cap: spend from earlier days of the month counts; last month's does not.
+        let earlier = noon.addingTimeInterval(-5 * 86_400)
+        let lastMonth = noon.addingTimeInterval(-40 * 86_400)
+        #expect(try ledger.reserve(runID: "old", lane: .tool, amount: 0.9, caps: caps, at: lastMonth) != nil)
+        #expect(try ledger.reserve(runID: "m1", lane: .tool, amount: 0.9, caps: caps, at: earlier) != nil)
+        guard case .refused(let month) = try ledger.tryReserve(runID: "m2", lane: .tool, amount: 0.9, caps: caps, at: noon) else { Issue.record("month cap"); return }
+        #expect(month.cap == "monthly cap")
+        let spend = try ledger.spend(caps: caps, at: noon)
+        #expect(abs(spend.monthReservedUSD - 2.3) < 1e-9)
+        #expect(abs(spend.dayReservedUSD - 1.4) < 1e-9)
+    }
+
+    @Test func settlingAboveTheReservationRecordsTheTruth() throws {
+        let folder = TempFolder()
+        let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
+        let caps = BudgetCaps(dayUSD: 1)
+        _ = try ledger.reserve(runID: "r", lane: .premium, amount: 0.5, caps: caps, at: noon)
+        try ledger.settle(runID: "r", actualUSD: 0.7, at: noon)
+        #expect(try ledger.spend(caps: caps, at: noon).daySpentUSD == 0.7)
+        #expect(try ledger.reserve(runID: "s", lane: .premium, amount: 0.5, caps: caps, at: noon) == nil)
+        #expect(try ledger.reserve(runID: "t", lane: .premium, amount: 0.3, caps: caps, at: noon) != nil)
+    }
+
+    /// 50 threads, each with its own connection (as separate processes would have), race to reserve.
+    @Test func parallelReservationsNeverExceedTheDailyCap() throws {
+        let folder = TempFolder()
+        _ = try BudgetLedger(path: folder.database, timeZone: utc) // create the schema once
+        let caps = BudgetCaps(taskUSD: 5, dayUSD: 5, monthUSD: 100, laneDayUSD: [.premium: 5])
+        let granted = Counter()
+        let failures = Counter()
+        runConcurrently(50) { i in
+            do {
+                let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
+                if try ledger.reserve(runID: "run-\(i)", lane: .premium, amount: 0.3, caps: caps, task: "Tasks/t\(i).md", at: noon) != nil {
+                    granted.add()
+                }
+            } catch {
+                failures.add()
+            }
+        }
+        #expect(failures.value == 0)
+        // floor(5 / 0.3) = 16 runs fit; every other one must have been refused.
+        #expect(granted.value == 16)
+        let spend = try BudgetLedger(path: folder.database, timeZone: utc).spend(caps: caps, at: noon)
+        #expect(spend.dayReservedUSD <= 5)
+        #expect(abs(spend.dayReservedUSD - 4.8) < 1e-9)
+    }
+
+    /// Two real processes (copies of this test binary, each running `reserveBatch` below with 30
+    /// threads) race for the same daily cap in one database file.
+    @Test func reservationsFromTwoProcessesNeverExceedTheCap() throws {
+        let folder = TempFolder()
+        _ = try BudgetLedger(path: folder.database, timeZone: utc)
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        var children: [(Process, Pipe)] = []
+        for name in ["A", "B"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["--testing-library", "swift-testing", "--filter", "BudgetLedgerTests/reserveBatch"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["FBT_LEDGER_DB"] = folder.database
+            environment["FBT_LEDGER_PREFIX"] = name
+            process.environment = environment
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            children.append((process, pipe))
+        }
+        for (process, pipe) in children {
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "child failed: \(output.suffix(2000))")
+            #expect(output.contains("reserveBatch"), "the child did not run the batch: \(output.suffix(500))")
+        }
+        let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
+        let spend = try ledger.spend(caps: Self.batchCaps, at: noon)
+        // 60 attempts at $0.30 against $5.00: exactly 16 fit, whichever process got them.
+        #expect(try ledger.openReservations().count == 16)
+        #expect(abs(spend.dayReservedUSD - 4.8) < 1e-9)
+    }
+
+    static let batchCaps = BudgetCaps(dayUSD: 5)
+
+    /// 30 threads reserve $0.30 each against a $5 day cap. Alone it uses a fresh database; as a child
+    /// of the test above it shares that test's database (`FBT_LEDGER_DB`).
+    @Test func reserveBatch() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let folder = TempFolder()
+        let database = environment["FBT_LEDGER_DB"] ?? folder.database
+        let prefix = environment["FBT_LEDGER_PREFIX"] ?? "solo"
+        _ = try BudgetLedger(path: database, timeZone: utc)
+        let failures = Counter()
+        let granted = Counter()
+        runConcurrently(30) { i in
+            do {
+                let ledger = try BudgetLedger(path: database, timeZone: utc)
+                if try ledger.reserve(runID: "\(prefix)-\(i)", lane: .premium, amount: 0.3, caps: Self.batchCaps, at: noon) != nil { granted.add() }
+            } catch {
+                failures.add()
+            }
+        }
+        #expect(failures.value == 0)
+        let spend = try BudgetLedger(path: database, timeZone: utc).spend(caps: Self.batchCaps, at: noon)
+        #expect(spend.dayReservedUSD <= 5)
+        if environment["FBT_LEDGER_DB"] == nil { #expect(granted.value == 16) }
+    }
+
+    /// The same race through one shared ledger object (the watcher's case): its lock and the
+    /// transaction together still hold the cap.
+    @Test func parallelReservationsThroughOneLedgerNeverExceedTheCap() throws {
+        let folder = TempFolder()
+        let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
+        let caps = BudgetCaps(dayUSD: 2)
+        let granted = Counter()
+        runConcurrently(50) { i in
+            if (try? ledger.reserve(runID: "run-\(i)", lane: .premium, amount: 0.25, caps: caps, at: noon)) ?? nil != nil {
+                granted.add()
+            }
+            if i % 5 == 0 { _ = try? ledger.spend(caps: caps, at: noon) }
+        }
+        #expect(granted.value == 8)
+        #expect(try ledger.spend(caps: caps, at: noon).dayReservedUSD == 2)
+    }
+
+    @Test func ledgerLivesInTheVaultStateFolder() throws {
+        let folder = TempFolder()
+        let vault = Vault(root: folder.path)
+        let ledger = try BudgetLedger(vault: vault)
+        _ = try ledger.reserve(runID: "x", lane: .premium, amount: 0.01, caps: BudgetCaps(), at: noon)
+        #expect(FileManager.default.fileExists(atPath: folder.path + "/.agentos/runs.sqlite"))
+    }
+
+    /// Runs `body` on `count` real threads released at the same moment (2 cores would let a thread
+    /// pool run only two at a time).
+    func runConcurrently(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let ready = DispatchGroup()
+        let done = DispatchGroup()
+        let start = DispatchSemaphore(value: 0)
+        for i in 0..<count {
+            ready.enter()
+            done.enter()
+            let thread = Thread {
+                ready.leave()
+                start.wait()
+                body(i)
+                done.leave()
+            }
+            thread.start()
+        }
+        ready.wait()
+        for _ in 0..<count { start.signal() }
+        done.wait()
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        func add() { lock.withLock { count += 1 } }
+        var value: Int { lock.withLock { count } }
+    }
+}

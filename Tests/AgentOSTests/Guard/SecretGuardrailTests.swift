@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+@Suite struct SecretGuardrailTests {
+    // Fake secrets are assembled at run time so the repository never holds a string that looks like a
+    // live credential (push-protection scanners would rightly complain).
+    static func fake(_ parts: String...) -> String { parts.joined() }
+
+    /// (kind reported, the secret itself, the prompt it sits in)
+    static let samples: [(kind: String, secret: String, prompt: String)] = {
+        let anthropic = fake("sk-", "ant-", "api03-", String(repeating: "Qx7_", count: 10))
+        let openai = fake("sk-", "proj-", String(repeating: "Zr4k", count: 8))
+        let aws = fake("AKIA", "IOSFODNN7", "EXAMPL1")
+        let github = fake("ghp", "_", String(repeating: "aB3d", count: 9))
+        let githubPAT = fake("github", "_pat_", String(repeating: "11AbC", count: 6))
+        let slack = fake("xo", "xb-", "1234567890-", String(repeating: "abcd", count: 5))
+        let google = fake("AI", "za", String(repeating: "Sy9_x", count: 7))
+        let pem = fake("-----BEGIN ", "RSA PRIVATE KEY-----\nMIIEow", String(repeating: "IBAAKCAQEA", count: 3), "\n-----END RSA ", "PRIVATE KEY-----")
+        let bearer = fake("eyJhbGciOiJIUzI1NiJ9", ".", "eyJzdWIiOiIxMjM0In0", ".", "c2lnbmF0dXJl")
+        return [
+            ("Anthropic API key", anthropic, "Use the key \(anthropic) to call the API."),
+            ("OpenAI-style API key", openai, "OPENAI key is \(openai)"),
+            ("AWS access key ID", aws, "aws creds: \(aws) please check"),
+            ("GitHub token", github, "push with \(github) to the repo"),
+            ("GitHub token", githubPAT, "token \(githubPAT)"),
+            ("Slack token", slack, "post to slack using \(slack)"),
+            ("Google API key", google, "maps key \(google) in the config"),
+            ("private key block", pem, "my ssh key:\n\(pem)\nthanks"),
+            ("bearer token", bearer, "curl -H 'Authorization: Bearer \(bearer)' https://api.example.com"),
+            ("password in a URL", "hunter2pass", "connect to postgres://admin:hunter2pass@db.example.com/prod"),
+            ("password assignment", "s3cr3t-P4ss", "login with user=bob password=s3cr3t-P4ss today"),
+            ("password assignment", "Tr0ub4dor", "config:\n  db_password: Tr0ub4dor\n"),
+            ("secret assignment (.env style)", "d8f7a6s5d4f3", "here is my .env:\nSTRIPE_SECRET_KEY=d8f7a6s5d4f3\nDEBUG=1\n"),
+            ("secret assignment (.env style)", "abcdef123456", "export API_TOKEN=\"abcdef123456\"\n"),
+            ("secret field (JSON)", "9f8e7d6c5b4a", "the config is {\"client_secret\": \"9f8e7d6c5b4a\", \"debug\": true}"),
+        ]
+    }()
+
+    @Test(arguments: 0..<samples.count)
+    func eachKindOfSecretIsBlockedBeforeAPremiumLane(_ index: Int) {
+        let sample = Self.samples[index]
+        let v = RouteTestVault()
+        let findings = SecretScanner().scan(sample.prompt)
+        #expect(findings.map(\.kind) == [sample.kind], "\(sample.kind)")
+        let d = v.route("Tasks/s.md", "---\nagent: claude\n---\n" + sample.prompt + "\n")
+        #expect(d.action.name == "blocked")
+        let verdict = d.verdicts.first { $0.name == "secrets" }!
+        #expect(!verdict.passed)
+        #expect(verdict.detail.contains(sample.kind))
+        // Nothing the decision records may carry the secret.
+        for text in [verdict.detail, d.reason, d.action.reason ?? "", d.json.compact] {
+            #expect(!text.contains(sample.secret))
+        }
+        #expect(d.outgoingPrompt == nil)
+    }
+
+    @Test(arguments: 0..<samples.count)
+    func eachKindOfSecretIsRedactedWhenConfigured(_ index: Int) {
+        let sample = Self.samples[index]
+        let v = RouteTestVault()
+        v.writeStandardRules(guardrails: "secret_action: redact")
+        let d = v.route("Tasks/s.md", "---\nagent: claude\n---\n" + sample.prompt + "\n")
+        #expect(d.action == .run)
+        let outgoing = try! #require(d.outgoingPrompt)
+        #expect(!outgoing.contains(sample.secret))
+        #expect(outgoing.contains("[REDACTED:"))
+        let verdict = d.verdicts.first { $0.name == "secrets" }!
+        #expect(verdict.passed)
+        #expect(verdict.detail.hasPrefix("redacted 1 secret"))
+        for text in [verdict.detail, d.reason, d.json.compact] {
+            #expect(!text.contains(sample.secret))
+        }
+    }
+
+    @Test func redactionKeepsTheRestOfThePrompt() {
+        let scanner = SecretScanner()
+        let (text, findings) = scanner.redact("connect to postgres://admin:hunter2pass@db.example.com/prod and summarize")
+        #expect(text == "connect to postgres://admin:[REDACTED:url-password]@db.example.com/prod and summarize")
+        #expect(findings == [SecretFinding(kind: "password in a URL", line: 1)])
+    }
+
+    @Test func findingsReportTheirLines() {
+        let aws = Self.fake("AKIA", "IOSFODNN7", "EXAMPL1")
+        let findings = SecretScanner().scan("line one\nline two \(aws)\n\npassword=abc\n")
+        #expect(findings == [SecretFinding(kind: "AWS access key ID", line: 2), SecretFinding(kind: "password assignment", line: 4)])
+    }
+
+    @Test func ordinaryProseIsNotMistakenForSecrets() {
+        let scanner = SecretScanner()
+        for text in [
+            "The key to success is consistency.",
+            "Reset the password: see the wiki page.",
+            "Set max_tokens=500 and temperature=0.2",
+            "Use OPENAI_API_KEY=$OPENAI_API_KEY from the environment",
+            "TOKEN_LIMIT=4096",
+            "OPENAI_API_KEY=$OPENAI_API_KEY",
+            "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}",
+            "Visit https://example.com/docs#section and the skeleton file sk-8.md",
+            "The monkey=banana mapping",
+            "pip install sk-learn-compatible-estimator-wrapper",
+            "{\"max_tokens\": 500, \"token_type\": \"bearer\"}",
+        ] {
+            #expect(scanner.scan(text).isEmpty, "\(text)")
+        }
+    }
+
+    @Test func extraPatternsFromGuardrailsCount() {
+        let v = RouteTestVault()
+        v.writeStandardRules(guardrails: "secret_patterns: [\"ACME-[0-9]{6}\"]")
+        let d = v.route("Tasks/x.md", "---\nagent: claude\n---\nour badge code is ACME-123456\n")
+        #expect(d.action.name == "blocked")
+        #expect(d.verdicts.first { $0.name == "secrets" }!.detail.contains("custom pattern 1"))
+        #expect(!d.reason.contains("ACME-123456"))
+    }
+
+    @Test func localLanePromptsAreNotScannedOrBlocked() {
+        let v = RouteTestVault()
+        let aws = Self.fake("AKIA", "IOSFODNN7", "EXAMPL1")
+        let d = v.route("Tasks/l.md", "summarize the logs mentioning \(aws)\n")
+        #expect(d.lane == .local)
+        #expect(d.action == .run)
+        #expect(d.outgoingPrompt == nil)
+    }
+
+    @Test func explicitChoiceDoesNotOverrideTheSecretGuardrail() {
+        let v = RouteTestVault()
+        let d = v.route("Tasks/e.md", "---\nlane: premium\napproved: true\n---\nuse password=letmein123 to log in\n")
+        #expect(d.action.name == "blocked")
+    }
+}
