@@ -92,5 +92,10 @@ public struct StatusSection: Sendable {
 
 /// The providers of extra `status` sections.
 enum StatusSections {
-    static let all: [@Sendable (Vault) -> StatusSection?] = []
+    static let all: [@Sendable (Vault) -> StatusSection?] = [
+        { vault in
+            guard let spend = (try? VaultRouting(vault: vault))?.spend() else { return nil }
+            return StatusSection(name: "budget", title: "Budget (spent + reserved against caps)", lines: spend.lines, json: spend.json)
+        },
+    ]
 }

@@ -12,6 +12,8 @@ public struct FileStatus: Equatable, Sendable {
     /// Modification time in nanoseconds since the epoch.
     public let mtimeNanoseconds: Int64
     public let mode: UInt32
+    /// The owner's user id.
+    public let ownerUID: UInt32
 }
 
 /// Raw file-system calls with typed errors. The corresponding C functions are named on each.
@@ -145,6 +147,17 @@ public enum FileSystem {
         return true
     }
 
+    /// The login name of a user id (`getpwuid_r`), or the number when it has none.
+    public static func userName(_ uid: UInt32) -> String {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 1024)
+        if getpwuid_r(uid_t(uid), &entry, &buffer, buffer.count, &result) == 0, let result, let name = result.pointee.pw_name {
+            return String(cString: name)
+        }
+        return String(uid)
+    }
+
     /// Free bytes available to unprivileged users on the file system holding `path`.
     public static func freeBytes(_ path: String) throws(SystemError) -> UInt64 {
         var st = statvfs()
@@ -164,5 +177,6 @@ extension FileStatus {
         size = Int64(st.st_size)
         mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         mode = UInt32(st.st_mode & 0o7777)
+        ownerUID = UInt32(st.st_uid)
     }
 }

@@ -23,8 +23,10 @@ public struct RoutePlan: Sendable {
     public var extraProperties: [Property]
     /// A budget reservation to settle after the run, if one was made.
     public var reservationID: String?
+    /// Whether a person approved the task (the agent then starts without its read-only flags).
+    public var approved: Bool
 
-    public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil) {
+    public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil, approved: Bool = false) {
         self.lane = lane
         self.agent = agent
         self.model = model
@@ -35,6 +37,7 @@ public struct RoutePlan: Sendable {
         self.sources = sources
         self.extraProperties = extraProperties
         self.reservationID = reservationID
+        self.approved = approved
     }
 }
 
@@ -315,6 +318,11 @@ public final class TaskEngine: @unchecked Sendable {
             Property("route_reason", .string(plan.reason)),
         ] + plan.extraProperties
         routeProperties.append(Property("run_id", .string(record.runID)))
+        if approved, task.status == .review {
+            // Who approved and when, read from the change that set `approved: true`.
+            routeProperties.append(Property("approved_by", .string(FileSystem.userName(task.snapshot.status.ownerUID))))
+            routeProperties.append(Property("approved_at", .datetime(LocalTime.dateTime(Date(timeIntervalSince1970: Double(task.snapshot.status.mtimeNanoseconds) / 1e9)))))
+        }
 
         switch plan.action {
         case .review(let why), .blocked(let why):
@@ -381,7 +389,7 @@ public final class TaskEngine: @unchecked Sendable {
             outcome = AgentExecution(succeeded: false, answer: "", error: "cancelled by a person", cancelled: true)
         } else {
             log(EngineEvent(level: .info, message: "\(task.path): running \(plan.agent)"))
-            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: approved, timeout: task.timeout, cancel: token)
+            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: plan.approved || approved, timeout: task.timeout, cancel: token)
         }
         let finished = Date()
         routing.settle(plan, cost: outcome.costUSD ?? (outcome.succeeded ? 0 : nil))

@@ -1,0 +1,132 @@
+import Foundation
+
+/// The watcher's routing: the rule book from `Rules/`, the router and its guardrails, and the budget
+/// ledger — the one place where a task's route is decided and its money reserved and settled.
+public final class VaultRouting: TaskRouting, @unchecked Sendable {
+    public let vault: Vault
+    let ledger: BudgetLedger
+    private let lock = NSLock()
+    private var book: RuleBook
+    private var router: Router
+    /// Builds the text sent to the agent (the context packet); the prompt alone when `nil`.
+    public var packetBuilder: (@Sendable (TaskNote, RuleBook) -> ContextPacketResult)?
+
+    public init(vault: Vault) throws {
+        self.vault = vault
+        ledger = try BudgetLedger(vault: vault)
+        book = RuleBook.load(vault: vault)
+        router = Router(book: book)
+    }
+
+    /// Reads `Rules/` again (the watcher calls this when a rule note changes).
+    public func reload() {
+        let fresh = RuleBook.load(vault: vault)
+        lock.withLock {
+            book = fresh
+            router = Router(book: fresh)
+        }
+    }
+
+    /// The current rule book.
+    public var ruleBook: RuleBook { lock.withLock { book } }
+
+    /// Malformed rule notes, one line each.
+    public var problems: [String] { ruleBook.problems.map(\.description) }
+
+    public func plan(_ task: TaskNote, runID: String) -> RoutePlan {
+        let (book, router) = lock.withLock { (self.book, self.router) }
+        var facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book)
+        var prompt = task.prompt
+        var sources: [String] = []
+        if let packetBuilder {
+            let packet = packetBuilder(task, book)
+            prompt = packet.text
+            sources = packet.sources
+            // Retrieved memory that is private makes the whole packet private.
+            for source in packet.privateSources where !facts.privateSources.contains(source) {
+                facts.privateSources.append(source)
+            }
+        }
+        let spend = try? ledger.spend(caps: book.guardrails.caps)
+        var decision = router.decide(facts, prompt: prompt, spend: spend)
+        var reservationID: String?
+        if decision.action == .run && decision.reservationUSD > 0 {
+            let caps = book.guardrails.caps.limitingTask(to: facts.budgetUSD)
+            for _ in 0..<2 {
+                do {
+                    switch try ledger.tryReserve(runID: runID, lane: decision.lane, amount: decision.reservationUSD, caps: caps, task: task.path) {
+                    case .reserved:
+                        reservationID = runID
+                    case .refused(let refusal):
+                        decision = router.fallback(from: decision, facts: facts, prompt: prompt, because: refusal.description)
+                        if decision.action == .run && decision.reservationUSD > 0 { continue }
+                    }
+                } catch {
+                    decision.action = .blocked("the budget ledger could not be read: \(error)")
+                }
+                break
+            }
+            if decision.action == .run && decision.reservationUSD > 0 && reservationID == nil {
+                decision.action = .review("budget: no cap leaves room for this paid run")
+            }
+        }
+        var action: RoutePlan.Action
+        switch decision.action {
+        case .run: action = .run
+        case .review(let why): action = .review(why)
+        case .blocked(let why): action = .blocked(why)
+        }
+        if case .run = action, decision.agent == nil {
+            action = .blocked("no agent is defined for the \(decision.lane.rawValue) lane; add one in Rules/Agents/")
+        }
+        let verdicts = decision.verdicts.map { "\($0.name): \($0.passed ? "ok" : "stopped") — \($0.detail)" }
+        return RoutePlan(
+            lane: decision.lane.rawValue,
+            agent: decision.agent ?? "",
+            model: decision.model,
+            rule: decision.rule,
+            reason: decision.reason,
+            action: action,
+            prompt: decision.outgoingPrompt ?? prompt,
+            sources: sources,
+            extraProperties: [Property("route_verdicts", .list(verdicts.map { .string($0) }))],
+            reservationID: reservationID,
+            approved: decision.approved
+        )
+    }
+
+    public func settle(_ plan: RoutePlan, cost: Double?) {
+        guard let id = plan.reservationID else { return }
+        if let cost {
+            _ = try? ledger.settle(runID: id, actualUSD: cost)
+        } else {
+            _ = try? ledger.release(runID: id)
+        }
+    }
+
+    public func concurrency(lane: String) -> Int {
+        switch lane {
+        case Lane.premium.rawValue: return 2
+        case Lane.local.rawValue: return 2
+        default: return 1
+        }
+    }
+
+    /// Spend against every cap, for `status`.
+    public func spend() -> SpendSnapshot? {
+        try? ledger.spend(caps: ruleBook.guardrails.caps)
+    }
+}
+
+/// What the context-packet builder returns to routing.
+public struct ContextPacketResult: Sendable {
+    public var text: String
+    public var sources: [String]
+    public var privateSources: [String]
+
+    public init(text: String, sources: [String], privateSources: [String]) {
+        self.text = text
+        self.sources = sources
+        self.privateSources = privateSources
+    }
+}
