@@ -115,6 +115,8 @@ public enum Spawn {
     public struct Result: Sendable {
         /// The absolute path that was executed.
         public var executablePath: String
+        /// The child's process id (reaped by the time this is returned).
+        public var pid: Int32
         public var termination: Termination
         /// The first `stdoutLimit` bytes of stdout.
         public var stdout: [UInt8]
@@ -450,7 +452,7 @@ private struct SpawnedChild {
         let low = status & 0x7f
         let termination: Spawn.Termination = low == 0 ? .exited((status >> 8) & 0xff) : .signaled(low)
         return Spawn.Result(
-            executablePath: executablePath, termination: termination, stdout: stdout, stdoutTotalBytes: stdoutTotal,
+            executablePath: executablePath, pid: pid, termination: termination, stdout: stdout, stdoutTotalBytes: stdoutTotal,
             stderrTail: stderr, stderrTotalBytes: stderrTotal, duration: Descriptor.monotonicSeconds() - started,
             timedOut: timedOut, cancelled: cancelled
         )

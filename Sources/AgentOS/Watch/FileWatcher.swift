@@ -308,7 +308,16 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
             // Re-add watches lost with the dropped events before the caller starts reconciling.
             try? watchTree("", report: false)
         }
-        return coalescer.takeDue(now: now)
+        // A symlink (or fifo, socket) at a changed path is not followed or reported, as the walk does.
+        return coalescer.takeDue(now: now).filter { change in
+            switch change.kind {
+            case .changed, .renamed:
+                guard let status = (try? FileSystem.status(root + "/" + change.path)) ?? nil else { return true }
+                return status.kind == .file
+            default:
+                return true
+            }
+        }
     }
 
     /// Feeds decoded events through the watcher's rules (the real path and the tests' injection point).
