@@ -5,9 +5,9 @@ import Foundation
 /// Treat every change as "re-check this path": the file on disk (and its hash) is the truth; the kind
 /// is a hint. Changes caused by our own writes are reported too — the caller recognises them by
 /// comparing the file's content hash with the hash it wrote (see `FileWatcher`).
-public struct FileChange: Equatable, Sendable, CustomStringConvertible {
+public struct FileChange: Hashable, Sendable, CustomStringConvertible {
     /// What happened.
-    public enum Kind: Equatable, Sendable {
+    public enum Kind: Hashable, Sendable {
         /// The file was created or written (or moved in from outside the tree or from an ignored name,
         /// such as an editor's temp file).
         case changed
@@ -128,6 +128,12 @@ struct ChangeCoalescer {
     /// Forgets whatever is pending for `path` (its file moved away and the move is reported instead).
     mutating func discard(_ path: String) {
         pending[path] = nil
+    }
+
+    /// Moves what is pending for `path` to `newPath` (its directory was renamed), keeping its place.
+    mutating func move(_ path: String, to newPath: String) {
+        guard let entry = pending.removeValue(forKey: path) else { return }
+        pending[newPath] = entry
     }
 
     /// Records a queue overflow: everything must be reconciled, at most once per back-off period.
@@ -400,7 +406,15 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
             watchOf[dir] = nil
             watchOf[renamed] = wd
         }
-        for (path, _) in coalescer.pending where isInside(path, old) { coalescer.discard(path) }
+        for (path, entry) in coalescer.pending where isInside(path, old) {
+            // A file renamed into the directory just before it moved: keep "its source is gone" under the
+            // new name; anything else under the old name is covered by removing `old` and scanning `new`.
+            if case .renamed(let from) = entry.kind, !isInside(from, old) {
+                coalescer.move(path, to: new + path.dropFirst(old.count))
+            } else {
+                coalescer.discard(path)
+            }
+        }
         coalescer.add(old, .removed, now: now)
         directoryAppeared(new, now: now)
     }
