@@ -26,13 +26,13 @@ public enum Descriptor {
     public static func makePipe() throws(SystemError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         if let pipe2 = Symbols.pipe2 {
-            try fds.withUnsafeMutableBufferPointer { buffer throws(SystemError) in
+            _ = try fds.withUnsafeMutableBufferPointer { buffer throws(SystemError) in
                 try Syscall.check("pipe2") { pipe2(buffer.baseAddress!, O_CLOEXEC) }
             }
         } else {
             spawnLock.lock()
             defer { spawnLock.unlock() }
-            try fds.withUnsafeMutableBufferPointer { buffer throws(SystemError) in
+            _ = try fds.withUnsafeMutableBufferPointer { buffer throws(SystemError) in
                 try Syscall.check("pipe") { pipe(buffer.baseAddress!) }
             }
             _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)

@@ -54,7 +54,7 @@ public struct FileChange: Hashable, Sendable, CustomStringConvertible {
 ///
 /// Ignored: any path with a component starting with "." (dot-folders such as `.obsidian`, `.agentos`,
 /// `.trash`, and our `.fbt-` temp files). Symlinks are never followed.
-public protocol FileWatcher: AnyObject {
+public protocol FileWatcher: AnyObject, Sendable {
     /// The absolute root being watched.
     var root: String { get }
     /// Begins watching; throws when the root cannot be watched (for inotify: with the fix for `ENOSPC`).

@@ -269,7 +269,7 @@ import Testing
         let root = PlatformTestSupport.makeTempDirectory()
         defer { PlatformTestSupport.remove(root) }
         let watcher = try makeWatcher(implementation, root: root)
-        nonisolated(unsafe) let shared = watcher
+        let shared = watcher
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) { shared.stop() }
         let started = Date()
         #expect(watcher.next(timeout: 30).isEmpty)

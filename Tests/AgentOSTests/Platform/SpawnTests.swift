@@ -84,6 +84,18 @@ import Testing
         #expect(PlatformTestSupport.isDeadOrZombie(result.pid))
     }
 
+    @Test func childInheritsOnlyItsThreeStandardDescriptors() throws {
+        // A descriptor opened without O_CLOEXEC (as other code in the process might) must not leak in.
+        let leaky = open("/dev/null", O_RDONLY)
+        defer { Descriptor.close(leaky) }
+        #expect(leaky > 2)
+        let result = try Spawn.run(Spawn.Options(executable: "ls", arguments: ["/proc/self/fd"], environment: environment))
+        let fds = Set(String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init))
+        // 0-2 plus the one ls opens to list the folder.
+        #expect(fds.isSubset(of: ["0", "1", "2", "3"]))
+        #expect(!fds.contains(String(leaky)) || leaky == 3)
+    }
+
     @Test func deathBySignalIsReported() throws {
         let result = try bash("kill -SEGV $$")
         #expect(result.termination == .signaled(SIGSEGV))
