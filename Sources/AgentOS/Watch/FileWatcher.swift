@@ -64,7 +64,7 @@ public protocol FileWatcher: AnyObject, Sendable {
     /// Stops watching; safe from any thread, idempotent.
     func stop()
     /// Problems met while running that did not stop the watcher (e.g. the watch limit reached for a new
-    /// folder), one clear line each; reading them clears the list.
+    /// folder), one clear line each; reading them clears the list. Call it from the thread that calls `next`.
     func takeWarnings() -> [String]
 }
 
@@ -438,10 +438,10 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
             do {
                 wd = try Inotify.addWatch(fd, path: absolute)
             } catch {
-                if case .system(let system) = error, system.isNotFound || system.code == ENOTDIR || system.code == ELOOP {
+                if directory.isEmpty { throw error }
+                if case .system(let system) = error, system.isNotFound || system.code == ELOOP {
                     continue // gone already, or a symlink: nothing to watch
                 }
-                if directory.isEmpty { throw error }
                 warnings.append(error.description)
                 continue
             }

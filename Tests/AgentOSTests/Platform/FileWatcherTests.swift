@@ -265,6 +265,11 @@ import Testing
     }
 
     @Test(arguments: Implementation.allCases)
+    func aMissingRootIsAnError(_ implementation: Implementation) {
+        #expect(throws: (any Error).self) { try makeWatcher(implementation, root: "/nonexistent/fbt-vault") }
+    }
+
+    @Test(arguments: Implementation.allCases)
     func stopFromAnotherThreadWakesNext(_ implementation: Implementation) throws {
         let root = PlatformTestSupport.makeTempDirectory()
         defer { PlatformTestSupport.remove(root) }
