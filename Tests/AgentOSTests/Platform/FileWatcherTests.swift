@@ -265,6 +265,25 @@ import Testing
     }
 
     @Test(arguments: Implementation.allCases)
+    func aBurstOfAThousandNotesIsReportedOncePerNote(_ implementation: Implementation) throws {
+        let root = PlatformTestSupport.makeTempDirectory()
+        defer { PlatformTestSupport.remove(root) }
+        try FileManager.default.createDirectory(atPath: root + "/Tasks", withIntermediateDirectories: true)
+        let watcher = try makeWatcher(implementation, root: root)
+        defer { watcher.stop() }
+        var expected: Set<String> = []
+        for i in 0..<1000 {
+            writeInPlace(root + "/Tasks/task-\(i).md", ["---\n", "status: new\n", "---\nDo \(i)\n"])
+            expected.insert("Tasks/task-\(i).md")
+        }
+        let changes = collect(watcher)
+        // One per note; a writer descheduled for longer than the debounce mid-save may cause a second.
+        #expect(changes.count >= 1000 && changes.count < 1050)
+        #expect(Set(changes.map(\.path)) == expected)
+        #expect(changes.allSatisfy { $0.kind == .changed })
+    }
+
+    @Test(arguments: Implementation.allCases)
     func aMissingRootIsAnError(_ implementation: Implementation) {
         #expect(throws: (any Error).self) { try makeWatcher(implementation, root: "/nonexistent/fbt-vault") }
     }
