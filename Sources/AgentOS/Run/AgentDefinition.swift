@@ -160,6 +160,7 @@ public struct AgentDefinition: Equatable, Sendable {
     /// The argv for one run (program name first), and whether the prompt goes to stdin.
     public func argv(prompt: String, model: String?, approved: Bool, workingDirectory: String) throws(AgentDefinitionError) -> (arguments: [String], promptOnStdin: Bool) {
         let source = sourcePath ?? "agent \(name)"
+        if command.isEmpty { throw AgentDefinitionError(source: source, message: "missing 'command'") }
         let chosenModel = model ?? self.model
         let usesPrompt = command.contains { $0.contains("{prompt}") }
         if usesPrompt && prompt.utf8.count > AgentDefinition.maximumPromptArgumentBytes {

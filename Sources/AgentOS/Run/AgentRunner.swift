@@ -104,10 +104,11 @@ public struct AgentRunner {
     /// - approved: use `approved_args` instead of `readonly_args`.
     /// - timeout: the task's limit, else the definition's, else none.
     /// - environment: where allowed variables are copied from (our own environment by default).
+    /// - extraEnvironment: variables set for the agent on top of the allow-list (e.g. a run id).
     public static func run(
         _ definition: AgentDefinition, prompt: String, model: String?, approved: Bool, workingDirectory: String,
         timeout: Double?, cancel: CancelToken?, environment: [String: String] = ProcessInfo.processInfo.environment,
-        terminationGrace: Double = 2
+        extraEnvironment: [String: String] = [:], terminationGrace: Double = 2
     ) -> AgentRunResult {
         let started = Descriptor.monotonicSeconds()
         let limit = timeout ?? definition.timeout
@@ -121,7 +122,8 @@ public struct AgentRunner {
             runOllama(definition, prompt: prompt, model: chosenModel, timeout: limit, cancel: cancel, into: &result)
         } else {
             runProcess(definition, prompt: prompt, model: chosenModel, approved: approved, workingDirectory: workingDirectory,
-                       timeout: limit, cancel: cancel, environment: environment, grace: terminationGrace, into: &result)
+                       timeout: limit, cancel: cancel, environment: environment, extras: extraEnvironment,
+                       grace: terminationGrace, into: &result)
         }
         if let reported = result.outcome.model { result.model = reported }
         if let cost = result.outcome.costUSD {
@@ -139,7 +141,8 @@ public struct AgentRunner {
 
     static func runProcess(
         _ definition: AgentDefinition, prompt: String, model: String?, approved: Bool, workingDirectory: String,
-        timeout: Double?, cancel: CancelToken?, environment: [String: String], grace: Double, into result: inout AgentRunResult
+        timeout: Double?, cancel: CancelToken?, environment: [String: String], extras: [String: String], grace: Double,
+        into result: inout AgentRunResult
     ) {
         let built: (arguments: [String], promptOnStdin: Bool)
         do {
@@ -151,7 +154,7 @@ public struct AgentRunner {
         result.argv = built.arguments
         let options = Spawn.Options(
             executable: built.arguments[0], arguments: Array(built.arguments.dropFirst()),
-            environment: Spawn.environment(allowing: definition.environmentNames, from: environment),
+            environment: Spawn.environment(allowing: definition.environmentNames, from: environment, extras: extras),
             workingDirectory: workingDirectory, input: built.promptOnStdin ? .bytes(Array(prompt.utf8)) : .none,
             timeout: timeout, terminationGrace: grace, stdoutLimit: stdoutLimit, stderrLimit: stderrLimit, cancel: cancel
         )

@@ -35,16 +35,17 @@ import Testing
     }
 
     func run(_ definition: AgentDefinition, _ prompt: String, in scratch: Scratch, model: String? = nil, approved: Bool = false,
-             timeout: Double? = nil, cancel: CancelToken? = nil) -> AgentRunResult {
+             timeout: Double? = nil, cancel: CancelToken? = nil, extras: [String: String] = [:]) -> AgentRunResult {
         AgentRunner.run(definition, prompt: prompt, model: model, approved: approved, workingDirectory: scratch.directory,
-                        timeout: timeout, cancel: cancel, environment: scratch.environment, terminationGrace: 0.5)
+                        timeout: timeout, cancel: cancel, environment: scratch.environment, extraEnvironment: extras,
+                        terminationGrace: 0.5)
     }
 
     @Test func claudeSuccessWithWhatTheAgentReceived() throws {
         let s = Scratch()
         defer { PlatformTestSupport.remove(s.directory) }
         let prompt = "- [ ] Summarise \"notes\"\nsecond line"
-        let r = run(AgentRunnerTests.claude, prompt, in: s, model: "claude-opus-4-1")
+        let r = run(AgentRunnerTests.claude, prompt, in: s, model: "claude-opus-4-1", extras: ["FBT_RUN_ID": "r1"])
         #expect(r.isSuccess && r.failure == nil)
         #expect(r.outcome.answer == "claude fixture answer: " + prompt)
         #expect(r.costUSD == 0.0123405 && !r.isCostEstimated)
@@ -56,9 +57,9 @@ import Testing
         let argv = (record["argv"]?.arrayValue ?? []).compactMap(\.stringValue)
         #expect(argv == ["-p", "--output-format", "json", "--model", "claude-opus-4-1", "--permission-mode", "plan", "--", prompt])
         let names = Set((record["env"]?.arrayValue ?? []).compactMap(\.stringValue))
-        #expect(names.isSuperset(of: ["PATH", "HOME", "FBT_FIXTURE_LOG"]))
-        // Only bash's own variables besides the allow-list; nothing else leaked through.
-        #expect(names.subtracting(["PATH", "HOME", "FBT_FIXTURE_LOG", "PWD", "SHLVL", "OLDPWD", "_"]).isEmpty)
+        #expect(names.isSuperset(of: ["PATH", "HOME", "FBT_FIXTURE_LOG", "FBT_RUN_ID"]))
+        // Only bash's own variables besides the allow-list and extras; nothing else leaked through.
+        #expect(names.subtracting(["PATH", "HOME", "FBT_FIXTURE_LOG", "FBT_RUN_ID", "PWD", "SHLVL", "OLDPWD", "_"]).isEmpty)
     }
 
     @Test func claudeIsErrorWithExitZeroIsAFailure() {
