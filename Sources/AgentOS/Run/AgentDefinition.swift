@@ -1,0 +1,199 @@
+import Foundation
+
+/// How an agent's stdout (or HTTP answer) is read.
+public enum AgentOutputFormat: String, Sendable, CaseIterable {
+    /// `claude -p --output-format json`: one result object.
+    case claudeJSON = "claude-json"
+    /// `codex exec --json`: JSONL thread events.
+    case codexJSONL = "codex-jsonl"
+    /// `opencode run --format json`: NDJSON part events.
+    case opencodeJSONL = "opencode-jsonl"
+    /// Ollama's HTTP `/api/generate` answer (no process).
+    case ollama
+    /// Plain text on stdout (`llm`, any command).
+    case text
+}
+
+/// An agent as defined by a note in `Rules/` (`type: agent`); only these notes name commands.
+///
+/// Building argv: the `command` list with `{prompt}`, `{model}` and `{cwd}` replaced; then `model_args`
+/// (only when a model is set) and `readonly_args` (unless approved) or `approved_args` (when approved)
+/// are inserted just before the first element holding `{prompt}` (before a `--` right in front of it),
+/// or appended when there is none. Without `{prompt}` in `command`, the prompt goes to stdin.
+public struct AgentDefinition: Equatable, Sendable {
+    /// The name tasks use to pick it.
+    public var name: String
+    /// premium, local, tool or human.
+    public var lane: String
+    /// argv with placeholders; empty for `ollama`.
+    public var command: [String]
+    public var modelArguments: [String]
+    public var readonlyArguments: [String]
+    public var approvedArguments: [String]
+    public var output: AgentOutputFormat
+    /// Base URL for `ollama` ("http://localhost:11434").
+    public var endpoint: String?
+    /// Default model.
+    public var model: String?
+    /// USD per million input / output tokens (used when the tool reports no cost).
+    public var priceInPerMillionTokens: Double?
+    public var priceOutPerMillionTokens: Double?
+    /// The reservation per run against the budget.
+    public var maxCostUSD: Double?
+    /// Seconds before the run is stopped.
+    public var timeout: Double?
+    /// Environment variable names passed through (PATH and HOME always are).
+    public var environmentNames: [String]
+    /// Token budget of the context packet.
+    public var contextTokens: Int?
+    /// The note it came from (vault-relative), when known.
+    public var sourcePath: String?
+
+    /// The lanes an agent may name.
+    public static let lanes = ["premium", "local", "tool", "human"]
+
+    public init(
+        name: String, lane: String, command: [String], modelArguments: [String] = [], readonlyArguments: [String] = [],
+        approvedArguments: [String] = [], output: AgentOutputFormat, endpoint: String? = nil, model: String? = nil,
+        priceInPerMillionTokens: Double? = nil, priceOutPerMillionTokens: Double? = nil, maxCostUSD: Double? = nil,
+        timeout: Double? = nil, environmentNames: [String] = [], contextTokens: Int? = nil, sourcePath: String? = nil
+    ) {
+        self.name = name
+        self.lane = lane
+        self.command = command
+        self.modelArguments = modelArguments
+        self.readonlyArguments = readonlyArguments
+        self.approvedArguments = approvedArguments
+        self.output = output
+        self.endpoint = endpoint
+        self.model = model
+        self.priceInPerMillionTokens = priceInPerMillionTokens
+        self.priceOutPerMillionTokens = priceOutPerMillionTokens
+        self.maxCostUSD = maxCostUSD
+        self.timeout = timeout
+        self.environmentNames = environmentNames
+        self.contextTokens = contextTokens
+        self.sourcePath = sourcePath
+    }
+
+    /// Reads an agent note. Every problem is one line naming the note and the property.
+    public static func parse(_ note: Note, path: String? = nil) throws(AgentDefinitionError) -> AgentDefinition {
+        let source = path ?? "agent note"
+        func fail(_ message: String) -> AgentDefinitionError { AgentDefinitionError(source: source, message: message) }
+
+        if let type = note.text("type"), type.lowercased() != "agent" {
+            throw fail("type is '\(type)', expected 'agent'")
+        }
+        guard let name = note.text("name") else { throw fail("missing 'name'") }
+        if name.contains(where: { $0.isWhitespace || $0 == "/" }) { throw fail("name '\(name)' must be one word without '/'") }
+        guard let laneText = note.text("lane") else { throw fail("missing 'lane' (one of \(lanes.joined(separator: ", ")))") }
+        let lane = laneText.lowercased()
+        guard lanes.contains(lane) else { throw fail("lane '\(laneText)' is not one of \(lanes.joined(separator: ", "))") }
+        guard let outputText = note.text("output") else {
+            throw fail("missing 'output' (one of \(AgentOutputFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard let output = AgentOutputFormat(rawValue: outputText.lowercased()) else {
+            throw fail("output '\(outputText)' is not one of \(AgentOutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+
+        func list(_ key: String) throws(AgentDefinitionError) -> [String] {
+            guard let value = note[key] else { return [] }
+            switch value {
+            case .null: return []
+            case .list(let items):
+                var result: [String] = []
+                for item in items {
+                    guard let text = item.text else { throw fail("'\(key)' must be a list of texts") }
+                    result.append(text)
+                }
+                return result
+            case .string(let s):
+                // A single string is a one-element list; never split on spaces (that would be a shell).
+                if key == "command" && s.contains(" ") {
+                    throw fail("'command' must be a list of arguments, e.g. [\"claude\", \"-p\", \"{prompt}\"], never a shell string")
+                }
+                return [s]
+            default:
+                throw fail("'\(key)' must be a list of texts")
+            }
+        }
+        func number(_ key: String) throws(AgentDefinitionError) -> Double? {
+            guard let value = note[key], value != .null else { return nil }
+            guard let n = value.number, n.isFinite, n >= 0 else { throw fail("'\(key)' must be a non-negative number") }
+            return n
+        }
+
+        let command = try list("command")
+        var endpoint = note.text("endpoint")
+        if output == .ollama {
+            if endpoint == nil { endpoint = "http://localhost:11434" }
+            guard let e = endpoint, let url = URL(string: e), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw fail("endpoint '\(endpoint ?? "")' is not an http(s) URL")
+            }
+        } else if command.isEmpty {
+            throw fail("missing 'command' (an argv list such as [\"llm\", \"-m\", \"{model}\", \"--\", \"{prompt}\"])")
+        }
+        if let first = command.first, first.contains("{") {
+            throw fail("the program name in 'command' cannot be a placeholder")
+        }
+        let timeout = try number("timeout")
+        if let t = timeout, t <= 0 { throw fail("'timeout' must be more than 0 seconds") }
+        let contextTokens = try number("context_tokens").map { Int($0) }
+        let environmentNames = try list("env")
+        for name in environmentNames where name.isEmpty || name.contains("=") {
+            throw fail("'env' lists variable names; '\(name)' is not one")
+        }
+
+        return AgentDefinition(
+            name: name, lane: lane, command: command, modelArguments: try list("model_args"),
+            readonlyArguments: try list("readonly_args"), approvedArguments: try list("approved_args"), output: output,
+            endpoint: endpoint, model: note.text("model"), priceInPerMillionTokens: try number("price_in_per_mtok"),
+            priceOutPerMillionTokens: try number("price_out_per_mtok"), maxCostUSD: try number("max_cost_usd"),
+            timeout: timeout, environmentNames: environmentNames, contextTokens: contextTokens, sourcePath: path
+        )
+    }
+
+    /// The longest prompt passed as one argument; Linux refuses a single argument over 128 KiB
+    /// (MAX_ARG_STRLEN), so longer prompts must go on stdin.
+    public static let maximumPromptArgumentBytes = 120_000
+
+    /// The argv for one run (program name first), and whether the prompt goes to stdin.
+    public func argv(prompt: String, model: String?, approved: Bool, workingDirectory: String) throws(AgentDefinitionError) -> (arguments: [String], promptOnStdin: Bool) {
+        let source = sourcePath ?? "agent \(name)"
+        if command.isEmpty { throw AgentDefinitionError(source: source, message: "missing 'command'") }
+        let chosenModel = model ?? self.model
+        let usesPrompt = command.contains { $0.contains("{prompt}") }
+        if usesPrompt && prompt.utf8.count > AgentDefinition.maximumPromptArgumentBytes {
+            throw AgentDefinitionError(source: source, message: "the prompt (\(prompt.utf8.count) bytes) is too long for one argument; remove {prompt} from 'command' so it goes to stdin")
+        }
+        let extras = (chosenModel != nil ? modelArguments : []) + (approved ? approvedArguments : readonlyArguments)
+        let needsModel = (command + extras).contains { $0.contains("{model}") }
+        if needsModel && chosenModel == nil {
+            throw AgentDefinitionError(source: source, message: "'command' uses {model} but neither the task nor the agent sets a model")
+        }
+        func fill(_ argument: String) -> String {
+            var result = argument
+            if result.contains("{model}") { result = result.replacingOccurrences(of: "{model}", with: chosenModel ?? "") }
+            if result.contains("{cwd}") { result = result.replacingOccurrences(of: "{cwd}", with: workingDirectory) }
+            // The prompt last, so that braces inside it are never taken for placeholders.
+            if result.contains("{prompt}") { result = result.replacingOccurrences(of: "{prompt}", with: prompt) }
+            return result
+        }
+        var template = command
+        if let index = template.firstIndex(where: { $0.contains("{prompt}") }) {
+            let at = index > 1 && template[index - 1] == "--" ? index - 1 : index
+            template.insert(contentsOf: extras, at: at)
+        } else {
+            template.append(contentsOf: extras)
+        }
+        return (template.map(fill), !usesPrompt)
+    }
+}
+
+/// A problem with an agent definition, one line: "Rules/Agents/claude.md: missing 'lane'".
+public struct AgentDefinitionError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The note (or agent) it is about.
+    public var source: String
+    public var message: String
+    public var description: String { "\(source): \(message)" }
+}

@@ -1,0 +1,230 @@
+import Foundation
+
+/// What an agent answered, read from its own output.
+public struct AgentOutcome: Equatable, Sendable {
+    /// The answer text (empty when there is none).
+    public var answer: String
+    /// The tool itself reported a failure (an error event, `is_error`, `turn.failed`, an HTTP error).
+    public var isError: Bool
+    /// The tool's error, one line, when `isError`.
+    public var errorMessage: String?
+    /// Dollars the tool reported (nil when it reports none).
+    public var costUSD: Double?
+    /// Input tokens, including cached ones read or written.
+    public var tokensIn: Int?
+    /// Output tokens, including reasoning tokens.
+    public var tokensOut: Int?
+    /// The model the tool says it used.
+    public var model: String?
+    /// The tool's session or thread id.
+    public var sessionID: String?
+
+    public init(answer: String = "", isError: Bool = false, errorMessage: String? = nil, costUSD: Double? = nil,
+                tokensIn: Int? = nil, tokensOut: Int? = nil, model: String? = nil, sessionID: String? = nil) {
+        self.answer = answer
+        self.isError = isError
+        self.errorMessage = errorMessage
+        self.costUSD = costUSD
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.model = model
+        self.sessionID = sessionID
+    }
+}
+
+/// Readers for each `AgentOutputFormat`. Each trusts the tool's own error signals over its exit code.
+public enum AgentOutputParser {
+    /// Reads stdout (or the HTTP body for `ollama`) in the given format.
+    public static func parse(_ format: AgentOutputFormat, output: [UInt8]) -> AgentOutcome {
+        let text = String(decoding: output, as: UTF8.self)
+        switch format {
+        case .claudeJSON: return parseClaude(text)
+        case .codexJSONL: return parseCodex(text)
+        case .opencodeJSONL: return parseOpencode(text)
+        case .ollama: return parseOllama(text)
+        case .text: return AgentOutcome(answer: trimTrailingNewlines(text))
+        }
+    }
+
+    /// `claude -p --output-format json` (also the last line of `stream-json`): the `type: result` object.
+    /// `is_error: true` is a failure even with `subtype: success` and exit status 0.
+    public static func parseClaude(_ text: String) -> AgentOutcome {
+        let objects = jsonLines(text)
+        guard let result = objects.last(where: { $0["type"]?.stringValue == "result" }) else {
+            return AgentOutcome(isError: true, errorMessage: "claude printed no result object" + excerpt(text))
+        }
+        var outcome = AgentOutcome()
+        outcome.answer = result["result"]?.stringValue ?? ""
+        let subtype = result["subtype"]?.stringValue ?? "success"
+        outcome.isError = result["is_error"]?.boolValue == true || subtype != "success"
+        if outcome.isError {
+            let errors = (result["errors"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let message = errors.first ?? (outcome.answer.isEmpty ? nil : outcome.answer)
+            outcome.errorMessage = oneLine(message ?? "claude reported an error (\(subtype))")
+        }
+        outcome.costUSD = result["total_cost_usd"]?.doubleValue ?? result["cost_usd"]?.doubleValue
+        if let usage = result["usage"] {
+            let input = usage["input_tokens"]?.intValue
+            let cacheWrite = usage["cache_creation_input_tokens"]?.intValue ?? 0
+            let cacheRead = usage["cache_read_input_tokens"]?.intValue ?? 0
+            outcome.tokensIn = input.map { $0 + cacheWrite + cacheRead }
+            outcome.tokensOut = usage["output_tokens"]?.intValue
+        }
+        if case .object(let models)? = result["modelUsage"], let first = models.first { outcome.model = first.0 }
+        outcome.sessionID = result["session_id"]?.stringValue
+        return outcome
+    }
+
+    /// `codex exec --json`: the last `agent_message` is the answer; usage is summed over
+    /// `turn.completed`; `turn.failed` is a failure, and so is an `error` event not followed by a
+    /// completed turn (codex also reports transient reconnects as `error`).
+    public static func parseCodex(_ text: String) -> AgentOutcome {
+        var outcome = AgentOutcome()
+        var completed = false
+        var failure: String?
+        var lastError: String?
+        var sawEvent = false
+        var tokensIn = 0, tokensOut = 0, sawUsage = false
+        for event in jsonLines(text) {
+            guard let type = event["type"]?.stringValue else { continue }
+            sawEvent = true
+            switch type {
+            case "thread.started":
+                outcome.sessionID = event["thread_id"]?.stringValue
+            case "item.completed":
+                if let item = event["item"], item["type"]?.stringValue == "agent_message", let message = item["text"]?.stringValue {
+                    outcome.answer = message
+                }
+            case "turn.completed":
+                completed = true
+                lastError = nil
+                if let usage = event["usage"] {
+                    sawUsage = true
+                    tokensIn += usage["input_tokens"]?.intValue ?? 0
+                    tokensOut += usage["output_tokens"]?.intValue ?? 0
+                }
+            case "turn.failed":
+                failure = event["error"]?["message"]?.stringValue ?? "codex turn failed"
+            case "error":
+                lastError = event["message"]?.stringValue ?? "codex reported an error"
+            default:
+                break
+            }
+        }
+        if sawUsage {
+            outcome.tokensIn = tokensIn
+            outcome.tokensOut = tokensOut
+        }
+        if let failure {
+            outcome.isError = true
+            outcome.errorMessage = oneLine(failure)
+        } else if let lastError {
+            outcome.isError = true
+            outcome.errorMessage = oneLine(lastError)
+        } else if !completed {
+            outcome.isError = true
+            outcome.errorMessage = sawEvent ? "codex ended without completing its turn" : "codex printed no events" + excerpt(text)
+        }
+        return outcome
+    }
+
+    /// `opencode run --format json`: `text` parts make the answer; `step_finish` parts carry cost and
+    /// tokens (summed); an `error` event is a failure.
+    public static func parseOpencode(_ text: String) -> AgentOutcome {
+        var outcome = AgentOutcome()
+        var texts: [String] = []
+        var cost = 0.0, sawCost = false
+        var tokensIn = 0, tokensOut = 0, sawTokens = false
+        var sawEvent = false
+        var errors: [String] = []
+        for event in jsonLines(text) {
+            guard let type = event["type"]?.stringValue else { continue }
+            sawEvent = true
+            if outcome.sessionID == nil { outcome.sessionID = event["sessionID"]?.stringValue }
+            switch type {
+            case "text":
+                if let t = event["part"]?["text"]?.stringValue, !t.isEmpty { texts.append(t) }
+            case "step_finish":
+                guard let part = event["part"] else { continue }
+                if let c = part["cost"]?.doubleValue { cost += c; sawCost = true }
+                if let tokens = part["tokens"] {
+                    sawTokens = true
+                    let cache = tokens["cache"]
+                    tokensIn += (tokens["input"]?.intValue ?? 0) + (cache?["read"]?.intValue ?? 0) + (cache?["write"]?.intValue ?? 0)
+                    tokensOut += (tokens["output"]?.intValue ?? 0) + (tokens["reasoning"]?.intValue ?? 0)
+                }
+            case "error":
+                let error = event["error"]
+                let message = error?["data"]?["message"]?.stringValue ?? error?["message"]?.stringValue ?? error?["name"]?.stringValue
+                errors.append(message ?? "opencode reported an error")
+            default:
+                break
+            }
+        }
+        outcome.answer = texts.joined(separator: "\n\n")
+        if sawCost { outcome.costUSD = cost }
+        if sawTokens {
+            outcome.tokensIn = tokensIn
+            outcome.tokensOut = tokensOut
+        }
+        if !errors.isEmpty {
+            outcome.isError = true
+            outcome.errorMessage = oneLine(errors.joined(separator: "; "))
+        } else if !sawEvent {
+            outcome.isError = true
+            outcome.errorMessage = "opencode printed no events" + excerpt(text)
+        }
+        return outcome
+    }
+
+    /// Ollama's `/api/generate` answer with `"stream": false`; `{"error": …}` is a failure. Cost is 0.
+    public static func parseOllama(_ text: String) -> AgentOutcome {
+        guard let object = try? JSON.parse(text.trimmingCharacters(in: .whitespacesAndNewlines)), case .object = object else {
+            return AgentOutcome(isError: true, errorMessage: "ollama answered with something that is not JSON" + excerpt(text))
+        }
+        if let error = object["error"]?.stringValue {
+            return AgentOutcome(isError: true, errorMessage: oneLine("ollama: " + error), costUSD: 0, model: object["model"]?.stringValue)
+        }
+        var outcome = AgentOutcome(answer: object["response"]?.stringValue ?? "", costUSD: 0)
+        outcome.tokensIn = object["prompt_eval_count"]?.intValue
+        outcome.tokensOut = object["eval_count"]?.intValue
+        outcome.model = object["model"]?.stringValue
+        if object["response"] == nil {
+            outcome.isError = true
+            outcome.errorMessage = "ollama's answer has no 'response'"
+        }
+        return outcome
+    }
+
+    /// Every line that parses as a JSON object (tools sometimes print warnings between them), or the
+    /// whole text when it is one pretty-printed object.
+    static func jsonLines(_ text: String) -> [JSON] {
+        var objects: [JSON] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("{"), let value = try? JSON.parse(trimmed), case .object = value else { continue }
+            objects.append(value)
+        }
+        if objects.isEmpty, let value = try? JSON.parse(text.trimmingCharacters(in: .whitespacesAndNewlines)), case .object = value {
+            objects.append(value)
+        }
+        return objects
+    }
+
+    static func trimTrailingNewlines(_ text: String) -> String {
+        var result = text
+        while result.hasSuffix("\n") || result.hasSuffix("\r") { result.removeLast() }
+        return result
+    }
+
+    /// Squeezes a message onto one line of at most 500 characters.
+    static func oneLine(_ text: String) -> String {
+        let joined = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        return joined.count > 500 ? String(joined.prefix(497)) + "..." : joined
+    }
+
+    static func excerpt(_ text: String) -> String {
+        let t = oneLine(text)
+        return t.isEmpty ? "" : ": " + String(t.prefix(120))
+    }
+}

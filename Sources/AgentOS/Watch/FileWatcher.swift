@@ -1,0 +1,619 @@
+import Foundation
+
+/// One thing that changed under the watched root, as a path relative to it.
+///
+/// Treat every change as "re-check this path": the file on disk (and its hash) is the truth; the kind
+/// is a hint. Changes caused by our own writes are reported too — the caller recognises them by
+/// comparing the file's content hash with the hash it wrote (see `FileWatcher`).
+public struct FileChange: Hashable, Sendable, CustomStringConvertible {
+    /// What happened.
+    public enum Kind: Hashable, Sendable {
+        /// The file was created or written (or moved in from outside the tree or from an ignored name,
+        /// such as an editor's temp file).
+        case changed
+        /// The file or directory is gone; for a directory, everything under it is gone.
+        case removed
+        /// A file moved inside the tree: `from` is gone and `path` holds its content.
+        case renamed(from: String)
+        /// A directory appeared (created or moved in). Its files are reported as `.changed` as well.
+        case directoryAdded
+        /// Events were lost: reconcile everything under the root. `path` is empty.
+        case overflow
+    }
+
+    /// The path relative to the watched root ("Tasks/Fix login.md"); empty for `.overflow`.
+    public var path: String
+    public var kind: Kind
+
+    public init(_ path: String, _ kind: Kind) {
+        self.path = path
+        self.kind = kind
+    }
+
+    public var description: String {
+        switch kind {
+        case .changed: return "changed \(path)"
+        case .removed: return "removed \(path)"
+        case .renamed(let from): return "renamed \(from) -> \(path)"
+        case .directoryAdded: return "directory added \(path)"
+        case .overflow: return "overflow"
+        }
+    }
+}
+
+/// Watches a folder tree and hands out batches of changes; pull-style, for one watcher thread.
+///
+/// Use: `try watcher.start()`, then reconcile everything once (changes made before `start()` are not
+/// reported), then loop `let batch = watcher.next(timeout: 1)` and handle each batch. `stop()` may be
+/// called from any thread: it wakes a waiting `next` (which returns `[]`) and releases the resources.
+/// `next` must be called from one thread at a time.
+///
+/// Self-writes: the watcher reports every change, ours included. The caller keeps the hash of what it
+/// wrote for each path and ignores a change whose file now has that hash — simpler and more exact than
+/// a suppression window in the watcher, which would swallow a person's edit made right after ours.
+///
+/// Ignored: any path with a component starting with "." (dot-folders such as `.obsidian`, `.agentos`,
+/// `.trash`, and our `.fbt-` temp files). Symlinks are never followed.
+public protocol FileWatcher: AnyObject, Sendable {
+    /// The absolute root being watched.
+    var root: String { get }
+    /// Begins watching; throws when the root cannot be watched (for inotify: with the fix for `ENOSPC`).
+    func start() throws
+    /// Waits up to `timeout` seconds for changes and returns the next batch (`[]` when none, or stopped).
+    func next(timeout: Double) -> [FileChange]
+    /// Stops watching; safe from any thread, idempotent.
+    func stop()
+    /// Problems met while running that did not stop the watcher (e.g. the watch limit reached for a new
+    /// folder), one clear line each; reading them clears the list. Call it from the thread that calls `next`.
+    func takeWarnings() -> [String]
+}
+
+/// Coalesces raw per-path events into debounced changes, pairs nothing itself, and rate-limits overflow.
+///
+/// Pure state plus explicit times, so its rules are tested without sleeping.
+struct ChangeCoalescer {
+    struct Pending {
+        var kind: FileChange.Kind
+        var first: Double
+        var last: Double
+        var order: Int
+    }
+
+    /// Quiet time after a path's last event before it is reported.
+    var debounce: Double
+    /// A path that keeps changing is reported at least this often.
+    var maximumDelay: Double
+    /// The first overflow is reported at once; later ones wait this long, doubling up to `overflowBackoffLimit`.
+    var overflowBackoff: Double
+    var overflowBackoffLimit: Double
+    /// After this long without an overflow the back-off starts again from `overflowBackoff`.
+    var overflowQuietReset: Double
+
+    private(set) var pending: [String: Pending] = [:]
+    private var counter = 0
+    private(set) var overflowPending = false
+    private var overflowNotBefore = -Double.infinity
+    private var currentBackoff: Double
+    private var lastOverflow = -Double.infinity
+
+    init(debounce: Double, overflowBackoff: Double = 1, overflowBackoffLimit: Double = 60, overflowQuietReset: Double = 120) {
+        self.debounce = debounce
+        self.maximumDelay = max(debounce * 10, 0.2)
+        self.overflowBackoff = overflowBackoff
+        self.overflowBackoffLimit = overflowBackoffLimit
+        self.overflowQuietReset = overflowQuietReset
+        self.currentBackoff = overflowBackoff
+    }
+
+    /// Records an event for `path`, merging with what is pending for it.
+    mutating func add(_ path: String, _ kind: FileChange.Kind, now: Double) {
+        counter += 1
+        guard var entry = pending[path] else {
+            pending[path] = Pending(kind: kind, first: now, last: now, order: counter)
+            return
+        }
+        entry.last = now
+        switch (entry.kind, kind) {
+        case (.renamed, .changed), (.directoryAdded, .changed):
+            break // the rename (or new directory) already tells the caller to look at this path
+        case (.renamed(let from), .removed):
+            entry.kind = .removed
+            if pending[from] == nil { pending[from] = Pending(kind: .removed, first: now, last: now, order: counter) }
+        default:
+            entry.kind = kind
+        }
+        pending[path] = entry
+    }
+
+    /// Forgets whatever is pending for `path` (its file moved away and the move is reported instead).
+    mutating func discard(_ path: String) {
+        pending[path] = nil
+    }
+
+    /// Moves what is pending for `path` to `newPath` (its directory was renamed), keeping its place.
+    mutating func move(_ path: String, to newPath: String) {
+        guard let entry = pending.removeValue(forKey: path) else { return }
+        pending[newPath] = entry
+    }
+
+    /// Records a queue overflow: everything must be reconciled, at most once per back-off period.
+    mutating func addOverflow(now: Double) {
+        if now - lastOverflow > overflowQuietReset { currentBackoff = overflowBackoff }
+        lastOverflow = now
+        overflowPending = true
+    }
+
+    /// The earliest time something becomes due (`nil`: nothing pending).
+    var nextDeadline: Double? {
+        var deadline: Double? = overflowPending ? overflowNotBefore : nil
+        for entry in pending.values {
+            let due = min(entry.last + debounce, entry.first + maximumDelay)
+            deadline = min(deadline ?? due, due)
+        }
+        return deadline
+    }
+
+    /// Takes the changes that are due at `now`, oldest first; an overflow comes last.
+    mutating func takeDue(now: Double) -> [FileChange] {
+        var due: [(Int, FileChange)] = []
+        for (path, entry) in pending where now >= min(entry.last + debounce, entry.first + maximumDelay) {
+            due.append((entry.order, FileChange(path, entry.kind)))
+        }
+        for (_, change) in due { pending[change.path] = nil }
+        var changes = due.sorted { $0.0 < $1.0 }.map(\.1)
+        if overflowPending && now >= overflowNotBefore {
+            overflowPending = false
+            overflowNotBefore = now + currentBackoff
+            currentBackoff = min(currentBackoff * 2, overflowBackoffLimit)
+            changes.append(FileChange("", .overflow))
+        }
+        return changes
+    }
+}
+
+/// Joins two relative paths ("" is the root).
+@inline(__always)
+func joinRelative(_ directory: String, _ name: String) -> String {
+    directory.isEmpty ? name : directory + "/" + name
+}
+
+/// Whether a relative path has a prefix directory `directory` (or is it).
+@inline(__always)
+func isInside(_ path: String, _ directory: String) -> Bool {
+    directory.isEmpty || path == directory || path.hasPrefix(directory + "/")
+}
+
+#if canImport(Glibc)
+import Glibc
+
+/// The Linux watcher: one inotify watch per directory (never per file), added recursively.
+///
+/// - A new or moved-in directory gets its watch first and is listed afterwards, emitting `.changed` for
+///   the files found (a file created in between may be reported twice; that is fine).
+/// - `IN_MOVED_FROM`/`IN_MOVED_TO` are paired by cookie. A paired file move is `.renamed(from:)`; a
+///   paired directory move is `.removed(old)` + `.directoryAdded(new)` + its files; an unpaired
+///   `MOVED_FROM` (moved out of the tree, or to an ignored name) is `.removed` after the debounce; an
+///   unpaired `MOVED_TO` (moved in, or from an ignored name such as a temp file) is `.changed`.
+/// - `IN_Q_OVERFLOW` gives `.overflow` — at once the first time, then at most once per back-off period
+///   (1 s doubling to 60 s), so an overflow storm cannot become a reconcile storm. Before an overflow is
+///   reported, directories are walked again so that any watch lost with the events is added back.
+/// - Per-path debounce (20 ms by default) folds the several events of one save into one change.
+/// - Removed or moved-out directories lose their watches.
+public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
+    public let root: String
+    private let debounce: Double
+    private var fd: Int32 = -1
+    private var wakePipe: (read: Int32, write: Int32) = (-1, -1)
+    private let lock = NSLock()
+    private var stopped = false
+    private var started = false
+    private var coalescer: ChangeCoalescer
+    /// watch descriptor → directory relative to root ("" for the root).
+    private var directories: [Int32: String] = [:]
+    private var watchOf: [String: Int32] = [:]
+    /// MOVED_FROM waiting for its MOVED_TO: cookie → (path, isDirectory, time).
+    private var moves: [UInt32: (path: String, isDirectory: Bool, time: Double)] = [:]
+    private var warnings: [String] = []
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 8)
+    /// The clock; tests replace it.
+    var now: () -> Double = Descriptor.monotonicSeconds
+
+    /// Watches `root` (absolute) with a per-path debounce of `debounce` seconds.
+    public init(root: String, debounce: Double = 0.020) {
+        var path = root
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        self.root = path
+        self.debounce = debounce
+        self.coalescer = ChangeCoalescer(debounce: debounce)
+    }
+
+    deinit {
+        closeAll()
+        buffer.deallocate()
+    }
+
+    public func start() throws {
+        guard !started else { return }
+        fd = try Inotify.makeInstance()
+        do {
+            wakePipe = try Descriptor.makePipe()
+            try Descriptor.setNonBlocking(wakePipe.read)
+            try Descriptor.setNonBlocking(wakePipe.write)
+        } catch {
+            closeAll()
+            throw error
+        }
+        started = true
+        do {
+            try watchTree("", report: false)
+        } catch {
+            closeAll()
+            throw error
+        }
+    }
+
+    public func stop() {
+        // The byte is written under the lock that `closeAll` takes, so it can never land in a
+        // descriptor number that was closed and reused meanwhile.
+        lock.lock()
+        defer { lock.unlock() }
+        if !stopped && wakePipe.write >= 0 {
+            var byte: UInt8 = 1
+            _ = withUnsafeBytes(of: &byte) { try? Descriptor.write(wakePipe.write, from: $0) }
+        }
+        stopped = true
+    }
+
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+
+    public func takeWarnings() -> [String] {
+        defer { warnings.removeAll() }
+        return warnings
+    }
+
+    public func next(timeout: Double) -> [FileChange] {
+        guard started else { return [] }
+        let deadline = now() + max(0, timeout)
+        while true {
+            if isStopped { closeAll(); return [] }
+            let current = now()
+            expireMoves(now: current)
+            let batch = takeDue(now: current)
+            if !batch.isEmpty { return batch }
+            var wait = deadline - current
+            if let due = nextDeadline() { wait = min(wait, due - current) }
+            if current >= deadline && (nextDeadline() ?? .infinity) > current { return [] }
+            let ready = (try? Descriptor.poll([(fd, .readable), (wakePipe.read, .readable)], timeout: max(0, wait))) ?? []
+            if ready.count == 2 && !ready[1].isEmpty { closeAll(); return [] }
+            if ready.first.map({ !$0.isEmpty }) == true {
+                do {
+                    let events = try Inotify.readEvents(fd, buffer: buffer)
+                    ingest(events, now: now())
+                } catch {
+                    warnings.append("inotify: \(error)")
+                }
+            }
+        }
+    }
+
+    private func nextDeadline() -> Double? {
+        var deadline = coalescer.nextDeadline
+        for move in moves.values {
+            let due = move.time + debounce
+            deadline = min(deadline ?? due, due)
+        }
+        return deadline
+    }
+
+    private func takeDue(now: Double) -> [FileChange] {
+        if coalescer.overflowPending && coalescer.nextDeadline.map({ $0 <= now }) == true {
+            // Re-add watches lost with the dropped events before the caller starts reconciling.
+            try? watchTree("", report: false)
+        }
+        // A symlink (or fifo, socket) at a changed path is not followed or reported, as the walk does.
+        return coalescer.takeDue(now: now).filter { change in
+            switch change.kind {
+            case .changed, .renamed:
+                guard let status = (try? FileSystem.status(root + "/" + change.path)) ?? nil else { return true }
+                return status.kind == .file
+            default:
+                return true
+            }
+        }
+    }
+
+    /// Feeds decoded events through the watcher's rules (the real path and the tests' injection point).
+    func ingest(_ events: [Inotify.Event], now: Double) {
+        for event in events {
+            if event.mask.contains(.queueOverflow) {
+                coalescer.addOverflow(now: now)
+                continue
+            }
+            guard let directory = directories[event.watch] else { continue }
+            if event.mask.contains(.ignored) {
+                forget(watch: event.watch)
+                continue
+            }
+            if event.name.isEmpty {
+                // About the watched directory itself; its parent reports the deletion or move. Only the
+                // root has no parent here: losing it means everything must be looked at again.
+                if directory.isEmpty && (event.mask.contains(.deleteSelf) || event.mask.contains(.moveSelf) || event.mask.contains(.unmount)) {
+                    coalescer.addOverflow(now: now)
+                }
+                continue
+            }
+            let path = joinRelative(directory, event.name)
+            let ignored = event.name.hasPrefix(".")
+            let isDirectory = event.mask.contains(.isDirectory)
+
+            if event.mask.contains(.movedFrom) {
+                if !ignored { moves[event.cookie] = (path, isDirectory, now) }
+                continue
+            }
+            if event.mask.contains(.movedTo) {
+                let source = moves.removeValue(forKey: event.cookie)
+                if ignored {
+                    if let source { movedAway(source.path, isDirectory: source.isDirectory, now: now) }
+                    continue
+                }
+                if let source {
+                    if isDirectory {
+                        renameDirectory(from: source.path, to: path, now: now)
+                    } else {
+                        coalescer.discard(source.path)
+                        coalescer.add(path, .renamed(from: source.path), now: now)
+                    }
+                } else if isDirectory {
+                    directoryAppeared(path, now: now)
+                } else {
+                    coalescer.add(path, .changed, now: now)
+                }
+                continue
+            }
+            if ignored { continue }
+            if event.mask.contains(.create) {
+                if isDirectory { directoryAppeared(path, now: now) } else { coalescer.add(path, .changed, now: now) }
+            } else if event.mask.contains(.delete) {
+                if isDirectory { dropWatches(under: path) }
+                coalescer.add(path, .removed, now: now)
+            } else if event.mask.contains(.modify) || event.mask.contains(.closeWrite) {
+                if !isDirectory { coalescer.add(path, .changed, now: now) }
+            }
+        }
+    }
+
+    private func expireMoves(now: Double) {
+        for (cookie, move) in moves where now >= move.time + debounce {
+            moves[cookie] = nil
+            movedAway(move.path, isDirectory: move.isDirectory, now: now)
+        }
+    }
+
+    private func movedAway(_ path: String, isDirectory: Bool, now: Double) {
+        if isDirectory { dropWatches(under: path) }
+        coalescer.add(path, .removed, now: now)
+    }
+
+    private func renameDirectory(from old: String, to new: String, now: Double) {
+        // The kernel's watches follow the moved directories; only our names for them change.
+        for (wd, dir) in directories where isInside(dir, old) {
+            let renamed = new + dir.dropFirst(old.count)
+            directories[wd] = renamed
+            watchOf[dir] = nil
+            watchOf[renamed] = wd
+        }
+        for (path, entry) in coalescer.pending where isInside(path, old) {
+            // A file renamed into the directory just before it moved: keep "its source is gone" under the
+            // new name; anything else under the old name is covered by removing `old` and scanning `new`.
+            if case .renamed(let from) = entry.kind, !isInside(from, old) {
+                coalescer.move(path, to: new + path.dropFirst(old.count))
+            } else {
+                coalescer.discard(path)
+            }
+        }
+        coalescer.add(old, .removed, now: now)
+        directoryAppeared(new, now: now)
+    }
+
+    private func directoryAppeared(_ path: String, now: Double) {
+        coalescer.add(path, .directoryAdded, now: now)
+        do {
+            try watchTree(path, report: true)
+        } catch {
+            warnings.append(String(describing: error))
+        }
+    }
+
+    /// Adds watches to `relative` and every directory below it (watch first, then list), reporting the
+    /// files found as `.changed` when `report` is set.
+    private func watchTree(_ relative: String, report: Bool) throws {
+        var stack = [relative]
+        while let directory = stack.popLast() {
+            let absolute = directory.isEmpty ? root : root + "/" + directory
+            let wd: Int32
+            do {
+                wd = try Inotify.addWatch(fd, path: absolute)
+            } catch {
+                if directory.isEmpty { throw error }
+                if case .system(let system) = error, system.isNotFound || system.code == ELOOP {
+                    continue // gone already, or a symlink: nothing to watch
+                }
+                warnings.append(error.description)
+                continue
+            }
+            if let known = directories[wd], known != directory { watchOf[known] = nil }
+            directories[wd] = directory
+            watchOf[directory] = wd
+            guard let entries = try? FileSystem.list(absolute) else { continue }
+            for entry in entries where !entry.name.hasPrefix(".") {
+                let child = joinRelative(directory, entry.name)
+                var kind = entry.kind
+                if kind == nil { kind = (try? FileSystem.status(absolute + "/" + entry.name))??.kind }
+                switch kind {
+                case .directory?:
+                    if report && watchOf[child] == nil { coalescer.add(child, .directoryAdded, now: now()) }
+                    stack.append(child)
+                case .file?:
+                    if report { coalescer.add(child, .changed, now: now()) }
+                default:
+                    break // symlinks and special files are not followed or reported
+                }
+            }
+        }
+    }
+
+    private func dropWatches(under path: String) {
+        for (wd, dir) in directories where isInside(dir, path) {
+            Inotify.removeWatch(fd, watch: wd)
+            forget(watch: wd)
+        }
+    }
+
+    private func forget(watch wd: Int32) {
+        if let dir = directories.removeValue(forKey: wd), watchOf[dir] == wd { watchOf[dir] = nil }
+    }
+
+    /// For tests: forget a directory's watch as if its events had been lost in an overflow.
+    func simulateLostWatch(_ relative: String) {
+        if let wd = watchOf[relative] {
+            Inotify.removeWatch(fd, watch: wd)
+            forget(watch: wd)
+        }
+    }
+
+    /// Number of directories watched (for tests and `doctor`).
+    public var watchCount: Int { directories.count }
+
+    private func closeAll() {
+        lock.lock()
+        for d in [fd, wakePipe.read, wakePipe.write] { Descriptor.close(d) }
+        fd = -1
+        wakePipe = (-1, -1)
+        stopped = true
+        lock.unlock()
+        directories.removeAll()
+        watchOf.removeAll()
+    }
+}
+#endif
+
+/// The portable watcher: walks the tree every `interval` seconds and compares each file's
+/// (kind, modification time, size) with the previous walk. It cannot see renames (they appear as
+/// `.removed` + `.changed`) and never reports `.overflow`. Same ignore rules as `InotifyWatcher`.
+public final class PollingWatcher: FileWatcher, @unchecked Sendable {
+    struct Entry: Equatable {
+        var isDirectory: Bool
+        var mtime: Int64
+        var size: Int64
+    }
+
+    public let root: String
+    private let interval: Double
+    private var snapshot: [String: Entry] = [:]
+    private var lastWalk = -Double.infinity
+    private let lock = NSLock()
+    private let condition = NSCondition()
+    private var stopped = false
+    private var warnings: [String] = []
+
+    /// Watches `root` (absolute), walking it every `interval` seconds.
+    public init(root: String, interval: Double = 1.0) {
+        var path = root
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        self.root = path
+        self.interval = interval
+    }
+
+    public func start() throws {
+        guard let st = try FileSystem.status(root), st.kind == .directory else {
+            throw SystemError(call: "watch", subject: root, code: ENOTDIR)
+        }
+        snapshot = walk()
+        lastWalk = Descriptor.monotonicSeconds()
+    }
+
+    public func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    public func takeWarnings() -> [String] {
+        defer { warnings.removeAll() }
+        return warnings
+    }
+
+    public func next(timeout: Double) -> [FileChange] {
+        let deadline = Descriptor.monotonicSeconds() + max(0, timeout)
+        while true {
+            condition.lock()
+            if stopped { condition.unlock(); return [] }
+            let current = Descriptor.monotonicSeconds()
+            let due = lastWalk + interval
+            if current < due {
+                if current >= deadline { condition.unlock(); return [] }
+                _ = condition.wait(until: Date(timeIntervalSinceNow: min(due, deadline) - current))
+                condition.unlock()
+                continue
+            }
+            condition.unlock()
+            let fresh = walk()
+            lastWalk = Descriptor.monotonicSeconds()
+            let changes = PollingWatcher.diff(old: snapshot, new: fresh)
+            snapshot = fresh
+            if !changes.isEmpty { return changes }
+            if Descriptor.monotonicSeconds() >= deadline { return [] }
+        }
+    }
+
+    static func diff(old: [String: Entry], new: [String: Entry]) -> [FileChange] {
+        var changes: [FileChange] = []
+        for path in old.keys.sorted() where new[path] == nil {
+            // A path under a removed directory is covered by the directory's own removal.
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty, old[parent] != nil, new[parent] == nil { continue }
+            changes.append(FileChange(path, .removed))
+        }
+        for path in new.keys.sorted() {
+            let entry = new[path]!
+            if let before = old[path] {
+                if before.isDirectory != entry.isDirectory {
+                    changes.append(FileChange(path, entry.isDirectory ? .directoryAdded : .changed))
+                } else if !entry.isDirectory && before != entry {
+                    changes.append(FileChange(path, .changed))
+                }
+            } else {
+                changes.append(FileChange(path, entry.isDirectory ? .directoryAdded : .changed))
+            }
+        }
+        return changes
+    }
+
+    private func walk() -> [String: Entry] {
+        var result: [String: Entry] = [:]
+        var stack = [""]
+        while let directory = stack.popLast() {
+            let absolute = directory.isEmpty ? root : root + "/" + directory
+            guard let entries = try? FileSystem.list(absolute) else { continue }
+            for entry in entries where !entry.name.hasPrefix(".") {
+                let child = joinRelative(directory, entry.name)
+                guard let st = (try? FileSystem.status(absolute + "/" + entry.name)) ?? nil else { continue }
+                switch st.kind {
+                case .directory:
+                    result[child] = Entry(isDirectory: true, mtime: 0, size: 0)
+                    stack.append(child)
+                case .file:
+                    result[child] = Entry(isDirectory: false, mtime: st.mtimeNanoseconds, size: st.size)
+                default:
+                    break
+                }
+            }
+        }
+        return result
+    }
+}
