@@ -5,31 +5,6 @@ import Darwin
 #endif
 import Foundation
 
-/// A flag another thread sets to stop a running process (or HTTP call) early.
-///
-/// `Spawn.run` checks it every few milliseconds and then stops the process group the same way as on
-/// timeout (SIGTERM, grace period, SIGKILL).
-public final class CancelToken: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false
-
-    public init() {}
-
-    /// Asks the work watching this token to stop. Safe from any thread; idempotent.
-    public func cancel() {
-        lock.lock()
-        cancelled = true
-        lock.unlock()
-    }
-
-    /// Whether `cancel()` was called.
-    public var isCancelled: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return cancelled
-    }
-}
-
 /// Runs a program without a shell and collects its output safely.
 ///
 /// - argv only; the program name is resolved against the child's `PATH` here, never by a shell.

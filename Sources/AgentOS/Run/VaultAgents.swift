@@ -1,0 +1,89 @@
+import Foundation
+
+/// Runs agents by name from the definitions in `Rules/` (agent notes), with built-in definitions
+/// for the agents routing falls back to when `Rules/` has none.
+public final class VaultAgents: AgentExecuting, @unchecked Sendable {
+    public let vault: Vault
+    /// Where agent processes start (the vault root: coding agents see the notes as files).
+    public let workingDirectory: String
+    /// Variables set for every agent on top of its allow-list.
+    public var extraEnvironment: [String: String] = [:]
+
+    public init(vault: Vault) {
+        self.vault = vault
+        workingDirectory = vault.root
+    }
+
+    /// Definitions used when no agent note of that name exists.
+    public static let builtIn: [String: AgentDefinition] = [
+        "ollama": AgentDefinition(name: "ollama", lane: "local", command: [], output: .ollama, endpoint: "http://localhost:11434", model: "llama3.2", timeout: 600),
+        "claude": AgentDefinition(name: "claude", lane: "premium", command: ["claude", "-p", "--output-format", "json", "--", "{prompt}"],
+                                  modelArguments: ["--model", "{model}"], readonlyArguments: ["--permission-mode", "plan"],
+                                  approvedArguments: ["--permission-mode", "acceptEdits"], output: .claudeJSON,
+                                  priceInPerMillionTokens: 3, priceOutPerMillionTokens: 15, maxCostUSD: 1, timeout: 900,
+                                  environmentNames: ["ANTHROPIC_API_KEY"]),
+        "echo": AgentDefinition(name: "echo", lane: "local", command: ["printf", "%s\\n", "{prompt}"], output: .text, timeout: 30),
+    ]
+
+    /// Finds the definition of an agent: an agent note in `Rules/` with that name, else a built-in one.
+    public func definition(named name: String) throws -> AgentDefinition {
+        let wanted = name.lowercased()
+        for path in VaultWalker.markdownFiles(in: vault, under: Vault.Layout.rules) {
+            guard let snapshot = try? NoteStore(vault: vault).read(path), let note = try? Note.parse(bytes: snapshot.bytes),
+                  note.text("type")?.lowercased() == "agent" else { continue }
+            let noteName = (note.text("name") ?? TaskNote.title(of: path)).lowercased()
+            guard noteName == wanted else { continue }
+            return try AgentDefinition.parse(note, path: path)
+        }
+        if let builtIn = VaultAgents.builtIn[wanted] { return builtIn }
+        throw AgentDefinitionError(source: name, message: "no agent named '\(name)'; define it in Rules/Agents/\(name).md")
+    }
+
+    public func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken) -> AgentExecution {
+        let definition: AgentDefinition
+        do {
+            definition = try self.definition(named: agent)
+        } catch {
+            return AgentExecution(succeeded: false, answer: "", error: String(describing: error))
+        }
+        let result = AgentRunner.run(definition, prompt: prompt, model: model, approved: approved, workingDirectory: workingDirectory,
+                                     timeout: timeout, cancel: cancel, extraEnvironment: extraEnvironment)
+        return AgentExecution(
+            succeeded: result.isSuccess,
+            answer: result.outcome.answer,
+            error: result.errorMessage,
+            costUSD: result.costUSD,
+            tokensIn: result.outcome.tokensIn,
+            tokensOut: result.outcome.tokensOut,
+            exitCode: result.exitCode.map(Int.init),
+            stderrTail: result.stderrTail,
+            model: result.model,
+            cancelled: cancel.isCancelled
+        )
+    }
+}
+
+/// Walks the vault for Markdown notes the way every part of the OS does: dot-folders and dot-files
+/// skipped, symlinks never followed.
+public enum VaultWalker {
+    /// Vault-relative paths of `.md` files under `folder` (the whole vault when `folder` is empty).
+    public static func markdownFiles(in vault: Vault, under folder: String = "") -> [String] {
+        var result: [String] = []
+        var stack = [folder]
+        while let relative = stack.popLast() {
+            let absolute = relative.isEmpty ? vault.root : vault.root + "/" + relative
+            guard let entries = try? FileSystem.list(absolute) else { continue }
+            for entry in entries where !entry.name.hasPrefix(".") {
+                let child = relative.isEmpty ? entry.name : relative + "/" + entry.name
+                var kind = entry.kind
+                if kind == nil { kind = (try? FileSystem.status(absolute + "/" + entry.name))??.kind }
+                switch kind {
+                case .directory: stack.append(child)
+                case .file where entry.name.hasSuffix(".md"): result.append(child)
+                default: break
+                }
+            }
+        }
+        return result.sorted()
+    }
+}
