@@ -9,7 +9,8 @@ enum NoteCommand {
                fuckbigtech note set PATH KEY=VALUE... [--unset KEY]... [--expect HASH]
                fuckbigtech note write PATH (--expect HASH | --create) [--from FILE] < new-content.md
 
-        show   prints the note's properties and body (typed JSON with --json, including its "hash")
+        show   prints the note's properties and body (typed JSON with --json, plus its "hash" and
+               whole "text": edit that text and pass the hash back to 'write --expect')
         set    changes properties, leaving every other byte of the note as it was; values are read
                like YAML (true, 3, 2026-01-02, [a, b], "text"); the write is refused, not clobbered,
                if the note changes on disk at the same moment
@@ -45,6 +46,8 @@ enum NoteCommand {
                     ("hash", .string(snapshot.hash.hex)),
                     ("properties", note.propertiesJSON),
                     ("body", .string(note.body)),
+                    // The whole text of exactly the version `hash` names, for a read-then-write.
+                    ("text", .string(snapshot.text)),
                 ]).pretty)
             } else {
                 for property in note.properties {

@@ -73,12 +73,42 @@ public enum StaleMemoryGuard {
         let normalized: String
         do { normalized = try Vault.normalize(path) } catch { throw NoteWriteError.path(error) }
         let context = ConflictContext(path: normalized, expectation: expectation, store: store, now: now, guardrails: guardrails)
-        switch change {
-        case .text(let text):
-            return try writeText(Array(text.utf8), context: context)
-        case .properties(let updates, let removals):
-            return try writeProperties(set: updates, unset: removals, base: base, context: context)
+        return try withWriteLock(store) {
+            switch change {
+            case .text(let text):
+                return try writeText(Array(text.utf8), context: context)
+            case .properties(let updates, let removals):
+                return try writeProperties(set: updates, unset: removals, base: base, context: context)
+            }
         }
+    }
+
+    /// The lock file that serializes guarded writes to one vault.
+    static let writeLockPath = Vault.Layout.state + "/locks/guarded-write.lock"
+
+    /// Runs `body` holding the vault's guarded-write lock.
+    ///
+    /// `NoteStore` compares the hash right before its rename, but two writers can both pass the
+    /// comparison before either renames; then both "win" and one edit is lost. Holding one lock
+    /// across read, compare and rename closes that window for every writer that goes through this
+    /// guard (commands, the watcher, the MCP server; threads and processes alike, since each
+    /// `FileLock` is its own open file). Writers that take no lock, such as Obsidian, are still
+    /// caught by the hash comparison. `flock` is released when its holder dies, so the lock cannot
+    /// go stale; if it cannot be had (a read-only state folder) the write goes ahead on the hash alone.
+    static func withWriteLock<T>(_ store: NoteStore, _ body: () throws -> T) throws -> T {
+        let path = store.vault.root + "/" + writeLockPath
+        try? FileSystem.makeDirectories((path as NSString).deletingLastPathComponent)
+        var lock: FileLock?
+        let deadline = Date().addingTimeInterval(10)
+        while lock == nil {
+            do { lock = try FileLock(path: path) } catch { break }
+            if lock == nil {
+                if Date() > deadline { break }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
+        return try body()
     }
 
     /// Remembers a version of a note that was shown to a reader (an agent running `note show`), so a

@@ -291,11 +291,15 @@ final class Verdicts: @unchecked Sendable {
     @Test func agentsReadThenWriteLandsOnAnUnchangedNote() throws {
         let v = MemoryTestVault()
         v.write(StaleMemoryTests.path, StaleMemoryTests.original)
-        let hash = try shownHash(StaleMemoryTests.path, in: v)
-        let result = run(["write", StaleMemoryTests.path, "--expect", hash, "--from", draft(StaleMemoryTests.personsEdit), "--json"], in: v)
+        let shown = try JSON.parse(run(["show", StaleMemoryTests.path, "--json"], in: v).out)
+        let hash = try #require(shown["hash"]?.stringValue)
+        let text = try #require(shown["text"]?.stringValue)
+        #expect(text == StaleMemoryTests.original)
+        let edited = text.replacingOccurrences(of: "/v1.", with: "/v1 (checked).")
+        let result = run(["write", StaleMemoryTests.path, "--expect", hash, "--from", draft(edited), "--json"], in: v)
         #expect(result.code == 0, "\(result.err)")
-        #expect(v.text(StaleMemoryTests.path) == StaleMemoryTests.personsEdit)
-        #expect(try JSON.parse(result.out)["hash"]?.stringValue == ContentHash(of: StaleMemoryTests.personsEdit).hex)
+        #expect(v.text(StaleMemoryTests.path) == edited)
+        #expect(try JSON.parse(result.out)["hash"]?.stringValue == ContentHash(of: edited).hex)
     }
 
     @Test func concurrentEditMakesWriteExitOneNamingTheConflictNote() throws {
@@ -364,5 +368,24 @@ final class Verdicts: @unchecked Sendable {
         #expect(run(["write", StaleMemoryTests.path, "--expect", "xyz", "--from", draft("a\n")], in: v).code == 64)
         #expect(run(["write", StaleMemoryTests.path, "--expect", String(repeating: "0", count: 16), "--create", "--from", draft("a\n")], in: v).code == 64)
         #expect(v.text(StaleMemoryTests.path) == StaleMemoryTests.original)
+    }
+}
+
+/// The "Stale memory" section of docs/routing.md shows a conflict note: it must match what is written.
+@Suite struct StaleMemoryDocsTests {
+    @Test func documentedConflictNoteHasTheSamePropertiesAsARealOne() throws {
+        let text = try String(contentsOfFile: RoutingDocsTests.docsPath, encoding: .utf8)
+        let section = try #require(text.range(of: "\n## Stale memory\n")).upperBound
+        let example = try #require(MemoryTestVault.block(after: "```markdown", in: String(text[section...])))
+        let documented = try Note.parse(example + "\n")
+        #expect(documented.text("type") == "conflict")
+
+        let v = MemoryTestVault()
+        v.write(StaleMemoryTests.path, StaleMemoryTests.personsEdit)
+        let verdict = try StaleMemoryGuard.write(.text("x\n"), to: StaleMemoryTests.path, expecting: .hash(ContentHash(of: StaleMemoryTests.original)), store: v.store)
+        guard case .conflict(let conflict) = verdict else { Issue.record("\(verdict)"); return }
+        let real = try Note.parse(try #require(v.text(conflict.conflictNotePath)))
+        #expect(documented.properties.map(\.key) == real.properties.map(\.key))
+        #expect(text[section...].contains("note write \"$note\" --expect \"$hash\""))
     }
 }
