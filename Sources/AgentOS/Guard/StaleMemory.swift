@@ -128,6 +128,7 @@ public enum StaleMemoryGuard {
         return snapshot.hash == hash ? snapshot.bytes : nil
     }
 
+    /// Removes remembered read versions older than `readVersionLifetime`.
     static func pruneReadVersions(store: NoteStore, now: Date) {
         let folder = store.vault.root + "/" + readVersionsFolder
         guard let entries = try? FileSystem.list(folder) else { return }
@@ -142,6 +143,7 @@ public enum StaleMemoryGuard {
 
     // MARK: - Whole text
 
+    /// A whole-text write: lands only on the expected version (or creates a note that must be absent).
     static func writeText(_ bytes: [UInt8], context: ConflictContext) throws -> WriteVerdict {
         // Refuse malformed frontmatter before anything is written: an agent must not break a note.
         _ = try Note.parse(bytes: bytes)
@@ -178,6 +180,8 @@ public enum StaleMemoryGuard {
 
     // MARK: - Properties
 
+    /// A property edit: lands on the expected version, or is re-applied over a newer one when the
+    /// properties it changes were left alone (retrying while other writers keep winning the race).
     static func writeProperties(set updates: [Property], unset removals: [String], base givenBase: [UInt8]?, context: ConflictContext) throws -> WriteVerdict {
         let store = context.store
         let path = context.path
@@ -235,6 +239,7 @@ public enum StaleMemoryGuard {
         return nil
     }
 
+    /// The reason phrase for a note that is no longer the version read.
     static func staleReason(_ current: NoteSnapshot?) -> String {
         current == nil ? "was deleted since it was read" : "changed since it was read"
     }
@@ -273,7 +278,10 @@ public enum StaleMemoryGuard {
                                                      current: current, refused: refused, change: change)
             let text = try FrontmatterEditor.apply(set: properties, to: body)
 
-            let stem = StaleMemoryGuard.title(of: path) + " " + LocalTime.day(now) + " " + LocalTime.time(now).replacingOccurrences(of: ":", with: "")
+            // File names are limited to 255 bytes; a long title is cut so the refused version is never lost to that.
+            var title = StaleMemoryGuard.title(of: path)
+            while title.utf8.count > 150 { title.removeLast() }
+            let stem = title + " " + LocalTime.day(now) + " " + LocalTime.time(now).replacingOccurrences(of: ":", with: "")
             var attempt = 1
             while true {
                 let name = StaleMemoryGuard.conflictFolder + "/" + stem + (attempt == 1 ? "" : " \(attempt)") + ".md"
@@ -288,6 +296,7 @@ public enum StaleMemoryGuard {
             }
         }
 
+        /// The expectation as the conflict note's `expected_hash` shows it.
         var expectedText: String {
             switch expectation {
             case .hash(let h): return h.hex
@@ -308,6 +317,7 @@ public enum StaleMemoryGuard {
         path.lowercased().hasSuffix(".md") ? String(path.dropLast(3)) : path
     }
 
+    /// The conflict note's body: what happened, the hashes, the refused change, a diff and the refused version.
     static func conflictBody(path: String, reason: String, expected: String, found: ContentHash?, current: NoteSnapshot?, refused: [UInt8]?, change: (set: [Property], unset: [String])?) -> String {
         let link = "[[\(linkTarget(path))]]"
         var lines = [
@@ -347,12 +357,14 @@ public enum StaleMemoryGuard {
 
 /// A line diff in the unified format (`-` old, `+` new, three lines of context), for conflict notes.
 enum LineDiff {
+    /// One line of a diff: in both texts, only in the old one, or only in the new one.
     enum Operation: Equatable { case same(String), removed(String), added(String) }
 
     /// Largest middle section (old lines × new lines) diffed exactly; beyond it the changed middle is
     /// shown as all removed then all added, which is still a correct (if longer) diff.
     static let exactLimit = 4_000_000
 
+    /// A text's lines, without a final empty line after a trailing newline.
     static func lines(_ text: String) -> [String] {
         if text.isEmpty { return [] }
         var result = text.components(separatedBy: "\n")
@@ -360,6 +372,7 @@ enum LineDiff {
         return result
     }
 
+    /// The line operations turning `old` into `new`, minimal unless the changed middle is huge.
     static func operations(old: [String], new: [String]) -> [Operation] {
         var prefix = 0
         while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
@@ -409,8 +422,14 @@ enum LineDiff {
         // Line numbers where each operation starts, in the old and the new text.
         var oldLine = [Int](repeating: 0, count: ops.count + 1), newLine = oldLine
         for (k, op) in ops.enumerated() {
-            oldLine[k + 1] = oldLine[k] + (op == .added(op.text) ? 0 : 1)
-            newLine[k + 1] = newLine[k] + (op == .removed(op.text) ? 0 : 1)
+            let (inOld, inNew): (Int, Int)
+            switch op {
+            case .same: (inOld, inNew) = (1, 1)
+            case .removed: (inOld, inNew) = (1, 0)
+            case .added: (inOld, inNew) = (0, 1)
+            }
+            oldLine[k + 1] = oldLine[k] + inOld
+            newLine[k + 1] = newLine[k] + inNew
         }
         for (start, end) in hunks {
             let oldCount = oldLine[end] - oldLine[start], newCount = newLine[end] - newLine[start]
@@ -428,6 +447,7 @@ enum LineDiff {
 }
 
 extension LineDiff.Operation {
+    /// The line itself.
     var text: String {
         switch self {
         case .same(let t), .removed(let t), .added(let t): return t

@@ -237,6 +237,15 @@ final class MemoryTestVault: Sendable {
         #expect(note.text("privacy") == "private")
     }
 
+    @Test func veryLongNoteTitlesStillGetAConflictNote() throws {
+        let v = MemoryTestVault()
+        let path = "Memory/" + String(repeating: "ü", count: 120) + ".md" // 240 bytes of name
+        v.write(path, "mine\n")
+        let verdict = try StaleMemoryGuard.write(.text("agent's\n"), to: path, expecting: .hash(ContentHash(of: "old")), store: v.store)
+        guard case .conflict(let conflict) = verdict else { Issue.record("\(verdict)"); return }
+        #expect(v.text(conflict.conflictNotePath)?.contains("agent's") == true)
+    }
+
     @Test func lineDiffShowsRemovalsThenAdditionsWithContext() {
         let old = (1...10).map { "line \($0)" }.joined(separator: "\n") + "\n"
         let new = old.replacingOccurrences(of: "line 5\n", with: "line five\nline 5½\n")
