@@ -1,6 +1,8 @@
 import Foundation
 
+/// `fuckbigtech note`: show a note, change its properties, or rewrite it, never over an edit it did not see.
 enum NoteCommand {
+    /// The command's name, help and options.
     static let spec = CommandSpec(
         name: "note",
         summary: "show, change or rewrite a note safely",
@@ -27,6 +29,7 @@ enum NoteCommand {
         run: run
     )
 
+    /// Runs `note show|set|write`.
     static func run(_ context: CommandContext) throws -> Int32 {
         let args = context.arguments.positionals
         guard let action = args.first else { throw CLIError.usage("say 'show', 'set' or 'write'; see 'fuckbigtech note --help'") }

@@ -100,8 +100,11 @@ final class MemoryTestVault: Sendable {
         let verdicts = Verdicts()
         DispatchQueue.concurrentPerform(iterations: count) { i in
             let text = Self.original + "\nWriter \(i) was here.\n"
-            let verdict = try! StaleMemoryGuard.write(.text(text), to: Self.path, expecting: .hash(read.hash), store: v.store, now: Self.fixedNow)
-            verdicts.append(i, verdict)
+            do {
+                verdicts.append(i, try StaleMemoryGuard.write(.text(text), to: Self.path, expecting: .hash(read.hash), store: v.store, now: Self.fixedNow))
+            } catch {
+                Issue.record("writer \(i) failed: \(error)")
+            }
         }
         let all = verdicts.all
         let winners = all.filter { if case .written = $0.1 { return true } else { return false } }
