@@ -1,24 +1,38 @@
+import Foundation
+
+/// `fuckbigtech note`: show a note, change its properties, or rewrite it, never over an edit it did not see.
 enum NoteCommand {
+    /// The command's name, help and options.
     static let spec = CommandSpec(
         name: "note",
-        summary: "show or change a note's properties safely",
+        summary: "show, change or rewrite a note safely",
         help: """
         Usage: fuckbigtech note show PATH [--json]
-               fuckbigtech note set PATH KEY=VALUE... [--unset KEY]...
+               fuckbigtech note set PATH KEY=VALUE... [--unset KEY]... [--expect HASH]
+               fuckbigtech note write PATH (--expect HASH | --create) [--from FILE] < new-content.md
 
-        show   prints the note's properties and body (typed JSON with --json)
+        show   prints the note's properties and body (typed JSON with --json, plus its "hash" and
+               whole "text": edit that text and pass the hash back to 'write --expect')
         set    changes properties, leaving every other byte of the note as it was; values are read
                like YAML (true, 3, 2026-01-02, [a, b], "text"); the write is refused, not clobbered,
                if the note changes on disk at the same moment
+        write  replaces the whole note with the text on stdin (or in FILE)
+
+        --expect HASH  the hash 'note show --json' printed: the change lands only on that version.
+                       If the note changed since, 'write' is refused and 'set' is re-applied only when
+                       the other writer left the same properties alone; a refused change is kept in a
+                       conflict note under Memory/Conflicts/ (named on stderr; exit 1)
+        --create       'write' a new note; refused if the note exists
         """,
-        flags: [],
-        options: ["--unset"],
+        flags: ["--create"],
+        options: ["--unset", "--expect", "--from"],
         run: run
     )
 
+    /// Runs `note show|set|write`.
     static func run(_ context: CommandContext) throws -> Int32 {
         let args = context.arguments.positionals
-        guard let action = args.first else { throw CLIError.usage("say 'show' or 'set'; see 'fuckbigtech note --help'") }
+        guard let action = args.first else { throw CLIError.usage("say 'show', 'set' or 'write'; see 'fuckbigtech note --help'") }
         guard args.count >= 2 else { throw CLIError.usage("'note \(action)' needs a note path") }
         let (_, relative) = try context.vault.resolveUserPath(args[1])
         let store = NoteStore(vault: context.vault)
@@ -27,11 +41,16 @@ enum NoteCommand {
             let snapshot = try store.read(relative)
             let note = try Note.parse(bytes: snapshot.bytes)
             if context.json {
+                // An agent passes this hash back with --expect; remembering the version lets a later
+                // property edit be merged over someone else's change without losing it.
+                StaleMemoryGuard.remember(snapshot, store: store)
                 context.console.print(JSON.object([
                     ("path", .string(relative)),
                     ("hash", .string(snapshot.hash.hex)),
                     ("properties", note.propertiesJSON),
                     ("body", .string(note.body)),
+                    // The whole text of exactly the version `hash` names, for a read-then-write.
+                    ("text", .string(snapshot.text)),
                 ]).pretty)
             } else {
                 for property in note.properties {
@@ -53,13 +72,83 @@ enum NoteCommand {
             }
             let removals = context.arguments.values("--unset")
             if updates.isEmpty && removals.isEmpty { throw CLIError.usage("nothing to change: give KEY=VALUE or --unset KEY") }
+            if let expected = try expectedHash(context) {
+                let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: relative, expecting: .hash(expected), store: store)
+                return try report(verdict, path: relative, context: context)
+            }
             let hash = try store.updateProperties(relative, set: updates, unset: removals)
             if context.json {
                 context.console.print(JSON.object([("path", .string(relative)), ("hash", .string(hash.hex))]).compact)
             }
             return 0
+        case "write":
+            guard args.count == 2 else { throw CLIError.usage("'note write' takes one path and reads the new content from stdin") }
+            let expected = try expectedHash(context)
+            let creating = context.arguments.has("--create")
+            if expected != nil && creating { throw CLIError.usage("give --expect HASH to replace a note or --create to make a new one, not both") }
+            let text = try newContent(context)
+            let expectation: WriteExpectation
+            if let expected {
+                expectation = .hash(expected)
+            } else if creating {
+                expectation = .absent
+            } else if try store.readIfPresent(relative) != nil {
+                // An agent must say which version it read; otherwise it could overwrite an edit it never saw.
+                throw CLIError.failure("\(relative) exists; pass --expect HASH with the hash 'note show --json' printed when you read it")
+            } else {
+                throw CLIError.failure("\(relative) does not exist; pass --create to create it")
+            }
+            let verdict = try StaleMemoryGuard.write(.text(text), to: relative, expecting: expectation, store: store)
+            return try report(verdict, path: relative, context: context)
         default:
-            throw CLIError.usage("unknown action '\(action)'; use 'show' or 'set'")
+            throw CLIError.usage("unknown action '\(action)'; use 'show', 'set' or 'write'")
+        }
+    }
+
+    /// The `--expect` hash, checked to be 16 hex digits.
+    static func expectedHash(_ context: CommandContext) throws -> ContentHash? {
+        guard let text = context.arguments.value("--expect") else { return nil }
+        guard let hash = ContentHash(hex: text.lowercased()) else {
+            throw CLIError.usage("--expect takes the 16 hex digits 'note show --json' prints as \"hash\", got '\(text)'")
+        }
+        return hash
+    }
+
+    /// The new note text, from `--from FILE` or stdin.
+    static func newContent(_ context: CommandContext) throws -> String {
+        let data: Data
+        if let file = context.arguments.value("--from"), file != "-" {
+            guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError.failure("cannot read \(file)") }
+            data = contents
+        } else {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw CLIError.failure("the new content is not UTF-8 text") }
+        return text
+    }
+
+    /// Prints the outcome of a guarded write; a conflict exits 1 naming the conflict note.
+    static func report(_ verdict: StaleMemoryGuard.WriteVerdict, path: String, context: CommandContext) throws -> Int32 {
+        switch verdict {
+        case .written(let hash, let merged):
+            if context.json {
+                context.console.print(JSON.object([("path", .string(path)), ("hash", .string(hash.hex)), ("merged", .bool(merged))]).compact)
+            }
+            return 0
+        case .unchanged(let hash):
+            if context.json {
+                context.console.print(JSON.object([("path", .string(path)), ("hash", .string(hash.hex)), ("unchanged", .bool(true))]).compact)
+            }
+            return 0
+        case .conflict(let conflict):
+            if context.json {
+                context.console.print(JSON.object([
+                    ("path", .string(path)),
+                    ("conflict", .string(conflict.conflictNotePath)),
+                    ("found_hash", conflict.found.map { .string($0.hex) } ?? .null),
+                ]).compact)
+            }
+            throw CLIError.failure(conflict.description)
         }
     }
 }

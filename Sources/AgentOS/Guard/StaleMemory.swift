@@ -1,0 +1,456 @@
+import Foundation
+
+/// The stale-memory guardrail: a write made for an agent (or by the OS) lands only on the version of
+/// the note the writer read. When the note changed in between, the write never lands on it; the
+/// refused version goes to a conflict note in `Memory/Conflicts/` instead, so nobody's edit is lost.
+///
+/// Whole-text writes are always refused on a changed note (a text merge could silently drop a
+/// person's edit). Property edits are re-applied over the newer note only when the properties being
+/// changed were not themselves changed by the other writer, a merge that cannot lose anything.
+///
+/// Commands, the watcher and the MCP server all call `write(_:to:expecting:base:store:now:guardrails:)`.
+public enum StaleMemoryGuard {
+    /// What a writer wants done to a note.
+    public enum Change: Sendable, Equatable {
+        /// Replace the whole note with this text.
+        case text(String)
+        /// Set and remove properties, leaving every other byte as it is.
+        case properties(set: [Property], unset: [String])
+    }
+
+    /// The outcome of a guarded write.
+    public enum WriteVerdict: Sendable, Equatable {
+        /// The change landed. `merged` is true when it was re-applied over another writer's change.
+        case written(hash: ContentHash, merged: Bool)
+        /// The note already held exactly the requested content; nothing was written.
+        case unchanged(hash: ContentHash)
+        /// The write was refused: the note is untouched and the refused version is in a conflict note.
+        case conflict(Conflict)
+    }
+
+    /// A refused write and where its refused version was kept.
+    public struct Conflict: Sendable, Equatable, CustomStringConvertible {
+        /// The note the write was meant for.
+        public let path: String
+        /// The conflict note holding the refused version.
+        public let conflictNotePath: String
+        /// What the writer expected to find (the hash it read, or `.absent` for a new note).
+        public let expected: WriteExpectation
+        /// The hash on disk when the write was refused (`nil`: the note was deleted).
+        public let found: ContentHash?
+        /// Why the write could not land, as a phrase (`changed since it was read`, …).
+        public let reason: String
+
+        /// One line for a user or an agent: what happened and where the refused version is.
+        public var description: String {
+            "\(path): \(reason); not written, the refused version is in \(conflictNotePath)"
+        }
+    }
+
+    /// The folder conflict notes go to.
+    public static let conflictFolder = Vault.Layout.memory + "/Conflicts"
+
+    /// Where versions read by `note show` are remembered (content-addressed by hash), so that a later
+    /// `note set --expect HASH` from another process can see what changed since and merge safely.
+    static let readVersionsFolder = Vault.Layout.state + "/read-versions"
+
+    /// How long a remembered read version is kept.
+    static let readVersionLifetime: TimeInterval = 7 * 24 * 3600
+
+    /// Writes `change` to the note at `path` only if it still is what the writer read.
+    ///
+    /// - Parameters:
+    ///   - expectation: `.hash(h)` with the hash the writer read; `.absent` to create a note that must
+    ///     not exist yet; `.any` writes unguarded (only for files the OS alone owns).
+    ///   - base: the bytes the writer read, when it has them (the watcher, an MCP server). Without them,
+    ///     a version remembered by `remember(_:store:)` is used. Only property merges need it.
+    ///   - guardrails: used to mark a conflict note private when the note it copies is private; loaded
+    ///     from the vault's rules when `nil` and a conflict note is written.
+    /// - Throws: `NoteWriteError` for a bad path or a failed disk operation, `FrontmatterError` when the
+    ///   new text or the note on disk has malformed frontmatter. A lost race is not an error: it is
+    ///   the `.conflict` verdict.
+    public static func write(_ change: Change, to path: String, expecting expectation: WriteExpectation, base: [UInt8]? = nil, store: NoteStore, now: Date = Date(), guardrails: Guardrails? = nil) throws -> WriteVerdict {
+        let normalized: String
+        do { normalized = try Vault.normalize(path) } catch { throw NoteWriteError.path(error) }
+        let context = ConflictContext(path: normalized, expectation: expectation, store: store, now: now, guardrails: guardrails)
+        return try withWriteLock(store) {
+            switch change {
+            case .text(let text):
+                return try writeText(Array(text.utf8), context: context)
+            case .properties(let updates, let removals):
+                return try writeProperties(set: updates, unset: removals, base: base, context: context)
+            }
+        }
+    }
+
+    /// The lock file that serializes guarded writes to one vault.
+    static let writeLockPath = Vault.Layout.state + "/locks/guarded-write.lock"
+
+    /// Runs `body` holding the vault's guarded-write lock.
+    ///
+    /// `NoteStore` compares the hash right before its rename, but two writers can both pass the
+    /// comparison before either renames; then both "win" and one edit is lost. Holding one lock
+    /// across read, compare and rename closes that window for every writer that goes through this
+    /// guard (commands, the watcher, the MCP server; threads and processes alike, since each
+    /// `FileLock` is its own open file). Writers that take no lock, such as Obsidian, are still
+    /// caught by the hash comparison. `flock` is released when its holder dies, so the lock cannot
+    /// go stale; if it cannot be had (a read-only state folder) the write goes ahead on the hash alone.
+    static func withWriteLock<T>(_ store: NoteStore, _ body: () throws -> T) throws -> T {
+        let path = store.vault.root + "/" + writeLockPath
+        try? FileSystem.makeDirectories((path as NSString).deletingLastPathComponent)
+        var lock: FileLock?
+        let deadline = Date().addingTimeInterval(10)
+        while lock == nil {
+            do { lock = try FileLock(path: path) } catch { break }
+            if lock == nil {
+                if Date() > deadline { break }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
+        return try body()
+    }
+
+    /// Remembers a version of a note that was shown to a reader (an agent running `note show`), so a
+    /// later property edit that names its hash can be merged safely. Failures are ignored: remembering
+    /// only makes more merges possible, it is never needed for safety.
+    public static func remember(_ snapshot: NoteSnapshot, store: NoteStore, now: Date = Date()) {
+        let relative = readVersionsFolder + "/" + snapshot.hash.hex
+        if (try? store.readIfPresent(relative)) ?? nil == nil {
+            _ = try? store.write(snapshot.bytes, to: relative, expecting: .any)
+        }
+        pruneReadVersions(store: store, now: now)
+    }
+
+    /// A remembered version with this hash, if one is kept (and really has that hash).
+    static func recall(_ hash: ContentHash, store: NoteStore) -> [UInt8]? {
+        guard let snapshot = (try? store.readIfPresent(readVersionsFolder + "/" + hash.hex)) ?? nil else { return nil }
+        return snapshot.hash == hash ? snapshot.bytes : nil
+    }
+
+    /// Removes remembered read versions older than `readVersionLifetime`.
+    static func pruneReadVersions(store: NoteStore, now: Date) {
+        let folder = store.vault.root + "/" + readVersionsFolder
+        guard let entries = try? FileSystem.list(folder) else { return }
+        let cutoff = Int64((now.timeIntervalSince1970 - readVersionLifetime) * 1_000_000_000)
+        for entry in entries where entry.kind == .file {
+            let file = folder + "/" + entry.name
+            if let status = (try? FileSystem.status(file)) ?? nil, status.mtimeNanoseconds < cutoff {
+                try? FileSystem.remove(file)
+            }
+        }
+    }
+
+    // MARK: - Whole text
+
+    /// A whole-text write: lands only on the expected version (or creates a note that must be absent).
+    static func writeText(_ bytes: [UInt8], context: ConflictContext) throws -> WriteVerdict {
+        // Refuse malformed frontmatter before anything is written: an agent must not break a note.
+        _ = try Note.parse(bytes: bytes)
+        let store = context.store
+        switch context.expectation {
+        case .any:
+            return .written(hash: try store.write(bytes, to: context.path, expecting: .any), merged: false)
+        case .absent:
+            do {
+                return .written(hash: try store.write(bytes, to: context.path, expecting: .absent), merged: false)
+            } catch let error {
+                guard case .conflict = error else { throw error }
+                let current = try store.readIfPresent(context.path)
+                if let current, current.bytes == bytes { return .unchanged(hash: current.hash) }
+                return .conflict(try context.record(current: current, refused: bytes, change: nil,
+                                                    reason: "already exists, so it was not created"))
+            }
+        case .hash(let expected):
+            let current = try store.readIfPresent(context.path)
+            // Identical content loses nothing, whoever wrote it first.
+            if let current, current.bytes == bytes { return .unchanged(hash: current.hash) }
+            if let current, current.hash == expected {
+                do {
+                    return .written(hash: try store.write(bytes, to: context.path, expecting: .hash(expected)), merged: false)
+                } catch let error {
+                    guard case .conflict = error else { throw error }
+                    // Lost the race between the check and the rename: report what is there now.
+                }
+            }
+            let latest = try store.readIfPresent(context.path)
+            return .conflict(try context.record(current: latest, refused: bytes, change: nil, reason: staleReason(latest)))
+        }
+    }
+
+    // MARK: - Properties
+
+    /// A property edit: lands on the expected version, or is re-applied over a newer one when the
+    /// properties it changes were left alone (retrying while other writers keep winning the race).
+    static func writeProperties(set updates: [Property], unset removals: [String], base givenBase: [UInt8]?, context: ConflictContext) throws -> WriteVerdict {
+        let store = context.store
+        let path = context.path
+        let expected: ContentHash
+        switch context.expectation {
+        case .hash(let hash): expected = hash
+        case .absent:
+            // A new note with just these properties: the same rules as creating it from text.
+            return try writeText(try FrontmatterEditor.apply(set: updates, unset: removals, to: [UInt8]()), context: context)
+        case .any:
+            return .written(hash: try store.updateProperties(path, set: updates, unset: removals), merged: false)
+        }
+        var base = givenBase.flatMap { ContentHash(of: $0) == expected ? $0 : nil }
+        let keys = updates.map(\.key) + removals
+        for _ in 0..<5 {
+            guard let current = try store.readIfPresent(path) else {
+                return .conflict(try context.record(current: nil, refused: nil, change: (updates, removals), reason: staleReason(nil)))
+            }
+            let newBytes = try FrontmatterEditor.apply(set: updates, unset: removals, to: current.bytes)
+            if current.hash != expected {
+                if base == nil { base = recall(expected, store: store) }
+                if let clash = clashingKey(keys, updates: updates, base: base, current: current.bytes) {
+                    return .conflict(try context.record(current: current, refused: newBytes, change: (updates, removals), reason: clash))
+                }
+            }
+            if newBytes == current.bytes { return .unchanged(hash: current.hash) }
+            do {
+                let hash = try store.write(newBytes, to: path, expecting: .hash(current.hash))
+                return .written(hash: hash, merged: current.hash != expected)
+            } catch let error {
+                guard case .conflict = error else { throw error }
+                // What we just read was the version expected: keep it as the base for the merge check.
+                if base == nil, current.hash == expected { base = current.bytes }
+            }
+        }
+        let current = try store.readIfPresent(path)
+        let refused = try current.map { try FrontmatterEditor.apply(set: updates, unset: removals, to: $0.bytes) }
+        return .conflict(try context.record(current: current, refused: refused, change: (updates, removals),
+                                            reason: "kept changing while the edit was retried"))
+    }
+
+    /// Why re-applying the edit over `current` could lose something, or `nil` when it cannot: every
+    /// property being changed still has the value it had in `base`, or already has the new value.
+    static func clashingKey(_ keys: [String], updates: [Property], base: [UInt8]?, current: [UInt8]) -> String? {
+        guard let base else {
+            return "changed since it was read, and the version read is unknown, so a merge could lose an edit"
+        }
+        guard let before = try? Note.parse(bytes: base), let after = try? Note.parse(bytes: current) else {
+            return "changed since it was read, and its frontmatter cannot be compared"
+        }
+        let wanted = Dictionary(updates.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        for key in keys where before[key] != after[key] && after[key] != wanted[key] {
+            return "changed since it was read, and the other writer also changed '\(key)'"
+        }
+        return nil
+    }
+
+    /// The reason phrase for a note that is no longer the version read.
+    static func staleReason(_ current: NoteSnapshot?) -> String {
+        current == nil ? "was deleted since it was read" : "changed since it was read"
+    }
+
+    // MARK: - Conflict notes
+
+    /// Everything needed to write a conflict note for one guarded write.
+    struct ConflictContext {
+        let path: String
+        let expectation: WriteExpectation
+        let store: NoteStore
+        let now: Date
+        let guardrails: Guardrails?
+
+        /// Writes the conflict note (never over another one) and returns the conflict.
+        func record(current: NoteSnapshot?, refused: [UInt8]?, change: (set: [Property], unset: [String])?, reason: String) throws -> Conflict {
+            let found = current?.hash
+            var isPrivate = false
+            let rules = guardrails ?? RuleBook.load(vault: store.vault).guardrails
+            for candidate in [current?.bytes, refused].compactMap({ $0 }) {
+                if let note = try? Note.parse(bytes: candidate), Privacy.reason(note: note, path: path, guardrails: rules) != nil { isPrivate = true }
+            }
+            if Privacy.privateFolder(containing: path, guardrails: rules) != nil { isPrivate = true }
+
+            var properties = [
+                Property("type", .string("conflict")),
+                Property("note", .string("[[\(StaleMemoryGuard.linkTarget(path))]]")),
+                Property("expected_hash", .string(expectedText)),
+                Property("found_hash", found.map { .string($0.hex) } ?? .null),
+                Property("created", .datetime(LocalTime.dateTime(now))),
+                Property("status", .string("open")),
+            ]
+            // The copy must stay as private as the note it copies, wherever conflict notes live.
+            if isPrivate { properties.append(Property("privacy", .string("private"))) }
+            let body = StaleMemoryGuard.conflictBody(path: path, reason: reason, expected: expectedText, found: found,
+                                                     current: current, refused: refused, change: change)
+            let text = try FrontmatterEditor.apply(set: properties, to: body)
+
+            // File names are limited to 255 bytes; a long title is cut so the refused version is never lost to that.
+            var title = StaleMemoryGuard.title(of: path)
+            while title.utf8.count > 150 { title.removeLast() }
+            let stem = title + " " + LocalTime.day(now) + " " + LocalTime.time(now).replacingOccurrences(of: ":", with: "")
+            var attempt = 1
+            while true {
+                let name = StaleMemoryGuard.conflictFolder + "/" + stem + (attempt == 1 ? "" : " \(attempt)") + ".md"
+                do {
+                    try store.write(text, to: name, expecting: .absent)
+                    return Conflict(path: path, conflictNotePath: name, expected: expectation, found: found, reason: reason)
+                } catch let error {
+                    // Another conflict in the same second: take the next free name, never overwrite.
+                    guard case .conflict = error, attempt < 10_000 else { throw error }
+                    attempt += 1
+                }
+            }
+        }
+
+        /// The expectation as the conflict note's `expected_hash` shows it.
+        var expectedText: String {
+            switch expectation {
+            case .hash(let h): return h.hex
+            case .absent: return "absent"
+            case .any: return "any"
+            }
+        }
+    }
+
+    /// The note's title as Obsidian shows it: the file name without `.md`.
+    static func title(of path: String) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name.lowercased().hasSuffix(".md") ? String(name.dropLast(3)) : name
+    }
+
+    /// The path as a wikilink target (Obsidian links Markdown notes without `.md`).
+    static func linkTarget(_ path: String) -> String {
+        path.lowercased().hasSuffix(".md") ? String(path.dropLast(3)) : path
+    }
+
+    /// The conflict note's body: what happened, the hashes, the refused change, a diff and the refused version.
+    static func conflictBody(path: String, reason: String, expected: String, found: ContentHash?, current: NoteSnapshot?, refused: [UInt8]?, change: (set: [Property], unset: [String])?) -> String {
+        let link = "[[\(linkTarget(path))]]"
+        var lines = [
+            "# Conflict: \(path)",
+            "",
+            "A write to \(link) was refused: the note \(reason). The note was left exactly as it is; the refused version is kept here. Merge what should survive into \(link) by hand, then set `status: resolved`.",
+            "",
+            "- expected (the version the writer read): `\(expected)`",
+            "- found (on disk when the write was refused): " + (found.map { "`\($0.hex)`" } ?? "nothing, the note was deleted"),
+        ]
+        if let change {
+            let parts = change.set.map { "set `\(FrontmatterEditor.serializeKey($0.key)): \(FrontmatterEditor.flow($0.value))`" } + change.unset.map { "remove `\($0)`" }
+            lines.append("- refused change: " + parts.joined(separator: ", "))
+        }
+        if let refused {
+            let currentText = current.map(\.text) ?? ""
+            let refusedText = String(decoding: refused, as: UTF8.self)
+            let diff = LineDiff.unified(old: currentText, new: refusedText, oldLabel: current == nil ? "(deleted)" : path, newLabel: "refused version")
+            let diffFence = fence(for: diff)
+            lines += ["", "## Difference (current note → refused version)", "", diffFence + "diff", diff, diffFence]
+            let refusedFence = fence(for: refusedText)
+            lines += ["", "## Refused version", "", refusedFence + "markdown", refusedText.hasSuffix("\n") ? String(refusedText.dropLast()) : refusedText, refusedFence]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A backtick fence longer than any backtick run in `text`, so the text cannot close it early.
+    static func fence(for text: String) -> String {
+        var longest = 0
+        var run = 0
+        for character in text {
+            if character == "`" { run += 1; longest = max(longest, run) } else { run = 0 }
+        }
+        return String(repeating: "`", count: max(3, longest + 1))
+    }
+}
+
+/// A line diff in the unified format (`-` old, `+` new, three lines of context), for conflict notes.
+enum LineDiff {
+    /// One line of a diff: in both texts, only in the old one, or only in the new one.
+    enum Operation: Equatable { case same(String), removed(String), added(String) }
+
+    /// Largest middle section (old lines × new lines) diffed exactly; beyond it the changed middle is
+    /// shown as all removed then all added, which is still a correct (if longer) diff.
+    static let exactLimit = 4_000_000
+
+    /// A text's lines, without a final empty line after a trailing newline.
+    static func lines(_ text: String) -> [String] {
+        if text.isEmpty { return [] }
+        var result = text.components(separatedBy: "\n")
+        if result.last == "" { result.removeLast() }
+        return result
+    }
+
+    /// The line operations turning `old` into `new`, minimal unless the changed middle is huge.
+    static func operations(old: [String], new: [String]) -> [Operation] {
+        var prefix = 0
+        while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < old.count - prefix, suffix < new.count - prefix, old[old.count - 1 - suffix] == new[new.count - 1 - suffix] { suffix += 1 }
+        let a = Array(old[prefix..<(old.count - suffix)])
+        let b = Array(new[prefix..<(new.count - suffix)])
+        var middle: [Operation] = []
+        if a.count * b.count > exactLimit || a.isEmpty || b.isEmpty {
+            middle = a.map(Operation.removed) + b.map(Operation.added)
+        } else {
+            // Longest common subsequence table, filled from the end so the walk below goes forward.
+            let width = b.count + 1
+            var table = [Int32](repeating: 0, count: (a.count + 1) * width)
+            for i in stride(from: a.count - 1, through: 0, by: -1) {
+                for j in stride(from: b.count - 1, through: 0, by: -1) {
+                    table[i * width + j] = a[i] == b[j] ? table[(i + 1) * width + j + 1] + 1 : max(table[(i + 1) * width + j], table[i * width + j + 1])
+                }
+            }
+            var i = 0, j = 0
+            while i < a.count || j < b.count {
+                if i < a.count, j < b.count, a[i] == b[j] {
+                    middle.append(.same(a[i])); i += 1; j += 1
+                } else if i < a.count, j == b.count || table[(i + 1) * width + j] >= table[i * width + j + 1] {
+                    // Removals first, as diff(1) prints them.
+                    middle.append(.removed(a[i])); i += 1
+                } else {
+                    middle.append(.added(b[j])); j += 1
+                }
+            }
+        }
+        return old[..<prefix].map(Operation.same) + middle + old[(old.count - suffix)...].map(Operation.same)
+    }
+
+    /// The unified diff of two texts, with `---`/`+++` labels and `@@` hunk headers.
+    static func unified(old: String, new: String, oldLabel: String, newLabel: String, context: Int = 3) -> String {
+        let ops = operations(old: lines(old), new: lines(new))
+        let changed = ops.indices.filter { if case .same = ops[$0] { return false } else { return true } }
+        var out = ["--- \(oldLabel)", "+++ \(newLabel)"]
+        guard !changed.isEmpty else { return (out + ["(no difference)"]).joined(separator: "\n") }
+        // Group changes whose context windows touch into hunks.
+        var hunks: [(Int, Int)] = []
+        for index in changed {
+            let start = max(0, index - context), end = min(ops.count, index + context + 1)
+            if let last = hunks.last, start <= last.1 { hunks[hunks.count - 1].1 = end } else { hunks.append((start, end)) }
+        }
+        // Line numbers where each operation starts, in the old and the new text.
+        var oldLine = [Int](repeating: 0, count: ops.count + 1), newLine = oldLine
+        for (k, op) in ops.enumerated() {
+            let (inOld, inNew): (Int, Int)
+            switch op {
+            case .same: (inOld, inNew) = (1, 1)
+            case .removed: (inOld, inNew) = (1, 0)
+            case .added: (inOld, inNew) = (0, 1)
+            }
+            oldLine[k + 1] = oldLine[k] + inOld
+            newLine[k + 1] = newLine[k] + inNew
+        }
+        for (start, end) in hunks {
+            let oldCount = oldLine[end] - oldLine[start], newCount = newLine[end] - newLine[start]
+            out.append("@@ -\(oldLine[start] + (oldCount == 0 ? 0 : 1)),\(oldCount) +\(newLine[start] + (newCount == 0 ? 0 : 1)),\(newCount) @@")
+            for op in ops[start..<end] {
+                switch op {
+                case .same(let t): out.append(" " + t)
+                case .removed(let t): out.append("-" + t)
+                case .added(let t): out.append("+" + t)
+                }
+            }
+        }
+        return out.joined(separator: "\n")
+    }
+}
+
+extension LineDiff.Operation {
+    /// The line itself.
+    var text: String {
+        switch self {
+        case .same(let t), .removed(let t), .added(let t): return t
+        }
+    }
+}
