@@ -33,12 +33,8 @@ enum SystemChecks {
     ]
 
     static func agentCommands(_ context: DoctorContext) -> [DoctorFinding] {
-        let names = context.agentCommands
-        let results = ConcurrentResults<DoctorFinding>(count: names.count)
-        DispatchQueue.concurrentPerform(iterations: names.count) { index in
-            results.set(index, agentCommand(names[index], context: context))
-        }
-        return results.values
+        // One after another: each is quick, and parallel probes would compete for two cores anyway.
+        context.agentCommands.map { agentCommand($0, context: context) }
     }
 
     static func agentCommand(_ name: String, context: DoctorContext) -> DoctorFinding {
@@ -133,36 +129,49 @@ enum CommandProbe {
     }
 
     /// Runs `executable --version` and returns the first line that looks like a version.
+    ///
+    /// Output goes to a temp file rather than a pipe: a child the CLI leaves behind cannot then keep
+    /// us waiting for end-of-file. The CLI runs under coreutils `timeout -s KILL`, because a child
+    /// started from a worker thread inherits that thread's blocked signals, so a plain SIGTERM
+    /// (`Process.terminate`) may never arrive; SIGKILL cannot be blocked.
     static func version(executable: String, environment: [String: String], timeout: Double) -> Outcome {
+        let outputPath = NSTemporaryDirectory() + "/.fbt-version-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil),
+              let output = FileHandle(forWritingAtPath: outputPath) else {
+            return .failed("could not create a temp file for its output")
+        }
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--version"]
+        let killer = ["/usr/bin/timeout", "/bin/timeout"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        if let killer {
+            process.executableURL = URL(fileURLWithPath: killer)
+            process.arguments = ["-s", "KILL", String(format: "%.3f", timeout), executable, "--version"]
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["--version"]
+        }
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        process.standardOutput = output
+        process.standardError = output
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
         do { try process.run() } catch {
+            try? output.close()
             return .failed("could not start: \(error.localizedDescription)")
         }
-        // Read while it runs: waiting first could deadlock on a full pipe.
-        let output = ConcurrentResults<Data>(count: 1)
-        let drained = DispatchSemaphore(value: 0)
-        let reader = pipe.fileHandleForReading
-        DispatchQueue.global().async {
-            output.set(0, reader.readDataToEndOfFile())
-            drained.signal()
-        }
-        if exited.wait(timeout: .now() + timeout) == .timedOut {
+        try? output.close()
+        if exited.wait(timeout: .now() + timeout + 2) == .timedOut {
             process.terminate()
-            _ = exited.wait(timeout: .now() + 0.5)
             return .timedOut
         }
-        // A child it left behind may hold the pipe open; do not wait for it long.
-        _ = drained.wait(timeout: .now() + 0.5)
-        let text = String(decoding: output.values.first ?? Data(), as: UTF8.self)
+        // timeout(1) exits 128+9 when it had to kill the command, or dies of the same SIGKILL it sends
+        // to its own process group.
+        if killer != nil {
+            let killedBySignal = process.terminationReason == .uncaughtSignal && process.terminationStatus == 9
+            if killedBySignal || process.terminationStatus == 137 { return .timedOut }
+        }
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if process.terminationStatus != 0 {
             return .failed("exited with status \(process.terminationStatus)" + (lines.first.map { ": \($0.prefix(100))" } ?? ""))
