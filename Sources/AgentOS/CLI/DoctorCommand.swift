@@ -1,5 +1,6 @@
 /// `fuckbigtech doctor [--json]`: checks the vault, the rules and the machine, with a fix for each problem.
 enum DoctorCommand {
+    /// The command's name, help and options.
     static let spec = CommandSpec(
         name: "doctor",
         summary: "check the vault, the rule notes and the machine, and say how to fix what is wrong",
@@ -24,6 +25,7 @@ enum DoctorCommand {
         run: run
     )
 
+    /// Runs every check and prints the findings.
     static func run(_ context: CommandContext) throws -> Int32 {
         if let extra = context.arguments.positionals.first {
             throw CLIError.usage("doctor takes no arguments, got '\(extra)'; use --vault PATH to pick the vault")

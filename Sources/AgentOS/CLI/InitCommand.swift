@@ -1,5 +1,6 @@
 /// `fuckbigtech init [PATH] [--with-memory]`: creates a vault, or adds what is missing to one.
 enum InitCommand {
+    /// The command's name, help and options.
     static let spec = CommandSpec(
         name: "init",
         summary: "create a vault, or add what is missing to an existing one",
@@ -20,6 +21,7 @@ enum InitCommand {
         run: run
     )
 
+    /// Runs `init` and prints what it created.
     static func run(_ context: CommandContext) throws -> Int32 {
         let positionals = context.arguments.positionals
         if positionals.count > 1 { throw CLIError.usage("init takes at most one PATH, got \(positionals.count)") }

@@ -2,8 +2,10 @@ import Foundation
 
 /// How one finding of `doctor` came out.
 public enum DoctorStatus: String, Sendable, Comparable {
+    /// `ok`: nothing to do; `warn`: works, but worth a look; `fail`: something will not work.
     case ok, warn, fail
 
+    /// Severity order: ok < warn < fail.
     var rank: Int {
         switch self {
         case .ok: return 0
@@ -12,6 +14,7 @@ public enum DoctorStatus: String, Sendable, Comparable {
         }
     }
 
+    /// Orders statuses by severity.
     public static func < (lhs: DoctorStatus, rhs: DoctorStatus) -> Bool { lhs.rank < rhs.rank }
 }
 
@@ -19,12 +22,14 @@ public enum DoctorStatus: String, Sendable, Comparable {
 public struct DoctorFinding: Sendable, Equatable {
     /// The check's name (`vault`, `rules`, …).
     public let check: String
+    /// How it came out.
     public let status: DoctorStatus
     /// One line: what was found.
     public let finding: String
     /// One line: what to do about it (`nil` when nothing needs doing).
     public let fix: String?
 
+    /// Makes a finding; `fix` may be left out for `ok`.
     public init(check: String, status: DoctorStatus, finding: String, fix: String? = nil) {
         self.check = check
         self.status = status
@@ -45,6 +50,7 @@ public struct DoctorFinding: Sendable, Equatable {
 
 /// What a check may look at: the vault, the environment, and the limits it must keep to.
 public struct DoctorContext: Sendable {
+    /// The vault under examination (it may not exist yet).
     public var vault: Vault
     /// The environment the OS runs agents with (`PATH` decides which CLIs are found).
     public var environment: [String: String]
@@ -61,6 +67,7 @@ public struct DoctorContext: Sendable {
     /// The index schema version this build expects.
     public var expectedIndexVersion: Int64 = MemoryIndexBootstrap.schemaVersion
 
+    /// A context with the standard limits: 3 s per `--version`, 300 ms for Ollama.
     public init(vault: Vault, environment: [String: String]) {
         self.vault = vault
         self.environment = environment
@@ -69,9 +76,12 @@ public struct DoctorContext: Sendable {
 
 /// One check: a name and a function that returns its findings (at least one).
 public struct DoctorCheck: Sendable {
+    /// The name shown in the report and used in `--json`.
     public let name: String
+    /// Looks and returns findings; it must not change anything.
     public let run: @Sendable (DoctorContext) -> [DoctorFinding]
 
+    /// Makes a check from a name and a function.
     public init(name: String, run: @escaping @Sendable (DoctorContext) -> [DoctorFinding]) {
         self.name = name
         self.run = run
@@ -80,7 +90,9 @@ public struct DoctorCheck: Sendable {
 
 /// The findings of a `doctor` run, in check order.
 public struct DoctorReport: Sendable {
+    /// The vault that was checked.
     public let vault: Vault
+    /// Every finding, in check order.
     public let findings: [DoctorFinding]
 
     /// Whether any finding failed.
@@ -103,6 +115,7 @@ public struct DoctorReport: Sendable {
 }
 
 extension DoctorStatus {
+    /// The statuses from best to worst, for summaries.
     static let allInOrder: [DoctorStatus] = [.ok, .warn, .fail]
 }
 

@@ -3,12 +3,16 @@ import Foundation
 /// Checks every note in `Rules/`: it must parse, and agent, rule and guardrails notes must carry
 /// their required fields with the right kinds of values (docs/notes.md lists them).
 enum RuleNoteChecks {
+    /// The lanes a task can run in.
     static let lanes: Set<String> = ["premium", "local", "tool", "human"]
+    /// The answer formats the runner can read.
     static let outputs: Set<String> = ["claude-json", "codex-jsonl", "opencode-jsonl", "ollama", "text"]
+    /// The side effects a task can declare.
     static let effects: Set<String> = ["read", "write", "shell", "network", "deploy", "payment", "delete"]
     /// Programs that would turn an argv back into a shell command line, which agent notes must not do.
     static let shells: Set<String> = ["sh", "bash", "dash", "zsh", "ksh", "mksh", "fish", "csh", "tcsh", "busybox", "pwsh"]
 
+    /// The `rules` check: every note in `Rules/` parses and the typed ones are complete.
     static func run(_ context: DoctorContext) -> [DoctorFinding] {
         let rulesPath = context.vault.root + "/" + Vault.Layout.rules
         guard let status = (try? FileSystem.status(rulesPath)) ?? nil, status.kind == .directory else {
@@ -81,6 +85,7 @@ enum RuleNoteChecks {
 
     // MARK: - Field checks (each returns what is wrong, in words a person can act on)
 
+    /// What is wrong with an agent note (empty when nothing is).
     static func agentProblems(_ note: Note) -> [String] {
         var problems: [String] = []
         if note.text("name") == nil { problems.append("name is missing") }
@@ -115,6 +120,7 @@ enum RuleNoteChecks {
         return problems
     }
 
+    /// What is wrong with a rule note (empty when nothing is).
     static func ruleProblems(_ note: Note) -> [String] {
         var problems: [String] = []
         switch note["priority"] {
@@ -133,6 +139,7 @@ enum RuleNoteChecks {
         return problems
     }
 
+    /// What is wrong with the guardrails note (empty when nothing is).
     static func guardrailsProblems(_ note: Note) -> [String] {
         var problems: [String] = []
         for property in note.properties where property.key.hasPrefix("budget_") {
@@ -148,6 +155,7 @@ enum RuleNoteChecks {
         return problems
     }
 
+    /// `key` must be one of `allowed` (when present, or always when `required`).
     static func oneOf(_ key: String, _ allowed: Set<String>, in note: Note, required: Bool) -> [String] {
         guard let value = note.text(key) else {
             if let raw = note[key], raw != .null { return ["\(key) must be one of \(allowed.sorted().joined(separator: ", "))"] }
@@ -156,6 +164,7 @@ enum RuleNoteChecks {
         return allowed.contains(value) ? [] : ["\(key) is '\(value)', expected one of \(allowed.sorted().joined(separator: ", "))"]
     }
 
+    /// `key`, when present, must be a number (and not negative unless allowed).
     static func number(_ key: String, in note: Note, allowNegative: Bool = false) -> [String] {
         guard let value = note[key], value != .null else { return [] }
         switch value {
@@ -167,6 +176,7 @@ enum RuleNoteChecks {
         }
     }
 
+    /// `key`, when present, must be a list or a single value, never a nested map.
     static func list(_ key: String, in note: Note) -> [String] {
         switch note[key] {
         case .none, .some(.null), .some(.list): return []
@@ -175,6 +185,7 @@ enum RuleNoteChecks {
         }
     }
 
+    /// `key`, when present, must list known effects only.
     static func effectList(_ key: String, in note: Note) -> [String] {
         let problems = list(key, in: note)
         if !problems.isEmpty { return problems }

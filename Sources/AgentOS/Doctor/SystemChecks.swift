@@ -6,6 +6,7 @@ import FoundationNetworking
 
 /// Checks of the machine around the vault: inotify, agent CLIs, the Ollama server, free disk.
 enum SystemChecks {
+    /// The `inotify` check: the per-user watch limit against the vault's folder count.
     static func inotify(_ context: DoctorContext) -> [DoctorFinding] {
         guard let bytes = try? FileSystem.read(context.inotifyWatchLimitPath, limit: 64).bytes,
               let limit = Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
@@ -32,11 +33,13 @@ enum SystemChecks {
         "qmd": "install qmd (github.com/tobi/qmd) for qmd search; optional",
     ]
 
+    /// The `agent-cli` check: one finding per CLI in `context.agentCommands`.
     static func agentCommands(_ context: DoctorContext) -> [DoctorFinding] {
         // One after another: each is quick, and parallel probes would compete for two cores anyway.
         context.agentCommands.map { agentCommand($0, context: context) }
     }
 
+    /// Finds one CLI on `PATH` and asks it for its version.
     static func agentCommand(_ name: String, context: DoctorContext) -> DoctorFinding {
         guard let path = CommandProbe.find(name, path: context.environment["PATH"] ?? "") else {
             return DoctorFinding(check: "agent-cli", status: .warn, finding: "\(name) is not on PATH", fix: installHints[name] ?? "install \(name) or leave it out of Rules/Agents")
@@ -51,6 +54,7 @@ enum SystemChecks {
         }
     }
 
+    /// The `ollama` check: `GET /api/version` with a short timeout.
     static func ollamaServer(_ context: DoctorContext) -> [DoctorFinding] {
         let endpoint = context.ollamaEndpoint.hasSuffix("/") ? String(context.ollamaEndpoint.dropLast()) : context.ollamaEndpoint
         let fix = "start it with 'ollama serve' (or the Ollama app) if you want the local lane"
@@ -69,6 +73,7 @@ enum SystemChecks {
         }
     }
 
+    /// The `disk` check: free space on the vault's file system.
     static func freeDisk(_ context: DoctorContext) -> [DoctorFinding] {
         // Measure the vault's file system, or the nearest existing parent before init.
         var path = context.vault.root
@@ -89,6 +94,7 @@ enum SystemChecks {
         return [DoctorFinding(check: "disk", status: .ok, finding: "\(text) free at \(path)")]
     }
 
+    /// A duration for a finding: `300 ms`, `3 s`.
     static func formatSeconds(_ seconds: Double) -> String {
         seconds < 1 ? "\(Int(seconds * 1000)) ms" : (seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s")
     }
@@ -99,15 +105,19 @@ final class ConcurrentResults<Value>: @unchecked Sendable {
     private var storage: [Value?]
     private let lock = NSLock()
 
+    /// `count` empty slots.
     init(count: Int) { storage = Array(repeating: nil, count: count) }
 
+    /// Fills one slot.
     func set(_ index: Int, _ value: Value) { lock.withLock { storage[index] = value } }
 
+    /// The filled slots, in order.
     var values: [Value] { lock.withLock { storage.compactMap { $0 } } }
 }
 
 /// Runs `X --version` the safe way: an argv (never a shell), no stdin, a hard timeout.
 enum CommandProbe {
+    /// What `--version` gave.
     enum Outcome: Equatable {
         case version(String)
         case failed(String)
@@ -183,11 +193,13 @@ enum CommandProbe {
 
 /// One quick HTTP GET with a hard timeout.
 enum HTTPProbe {
+    /// What the server gave.
     enum Outcome {
         case answered(status: Int, body: String)
         case failed(String)
     }
 
+    /// `GET url`, giving up after `timeout` seconds.
     static func get(_ url: URL, timeout: Double) -> Outcome {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout

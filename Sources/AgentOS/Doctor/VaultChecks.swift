@@ -1,5 +1,6 @@
 /// Checks of the vault on disk: its layout, the machine-state folder, the index database.
 enum VaultChecks {
+    /// The `vault` check: the folder exists and has every layout folder.
     static func layout(_ context: DoctorContext) -> [DoctorFinding] {
         let root = context.vault.root
         let fixInit = "run 'fuckbigtech init \(InitCommand.shellQuoted(root))' (it adds only what is missing)"
@@ -32,6 +33,7 @@ enum VaultChecks {
         return findings
     }
 
+    /// The `state` check: `.agentos/` is a writable folder (or not there yet).
     static func stateFolder(_ context: DoctorContext) -> [DoctorFinding] {
         let path = context.vault.stateDirectory
         switch (try? FileSystem.status(path)) ?? nil {
@@ -49,6 +51,7 @@ enum VaultChecks {
         }
     }
 
+    /// The `index` check: the index database opens and has the expected schema version.
     static func index(_ context: DoctorContext) -> [DoctorFinding] {
         let path = context.vault.databasePath
         let relative = Vault.Layout.state + "/index.sqlite"

@@ -7,6 +7,7 @@ public struct TemplateFile: Sendable, Equatable {
     /// The file's bytes, as UTF-8 text.
     public let contents: String
 
+    /// A template file at `path` with `contents`.
     public init(path: String, contents: String) {
         self.path = path
         self.contents = contents
@@ -38,6 +39,7 @@ public enum VaultTemplate {
 /// What `init` did: what it created, what it found already there and left alone.
 public struct VaultInitReport: Sendable, Equatable {
     /// The vault root.
+    /// The vault root.
     public var root: String
     /// Whether the vault folder itself had to be created.
     public var createdRoot = false
@@ -50,6 +52,7 @@ public struct VaultInitReport: Sendable, Equatable {
     /// Things `init` refused to touch (a symlink or a file where a folder belongs), one line each.
     public var warnings: [String] = []
 
+    /// An empty report for the vault at `root`.
     public init(root: String) { self.root = root }
 
     /// Whether this run changed anything on disk.
@@ -156,8 +159,10 @@ public enum VaultInit {
         return report
     }
 
+    /// What became of a folder init needs.
     enum FolderOutcome { case existed, created, blocked(String) }
 
+    /// Creates a vault folder unless it exists; refuses symlinks and files in its place.
     static func ensureFolder(_ relative: String, in vault: Vault) -> FolderOutcome {
         let absolute = vault.root + "/" + relative
         switch (try? FileSystem.status(absolute)) ?? nil {

@@ -47,7 +47,9 @@ import Testing
         // Generated from vault-template/ and rules/ by `FBT_REGENERATE_TEMPLATE=1 swift test --filter TemplateSyncTests`.
         // Do not edit: edit the folders and regenerate; a test fails when this file and the folders differ.
 
+        /// The vault template and default rules, compiled into the binary.
         enum VaultTemplateFiles {
+            /// Every file, vault-template/ first, then rules/ (as Rules/), each sorted by path.
             static let all: [TemplateFile] = [
 
         """
