@@ -122,6 +122,17 @@ import Testing
         #expect(second.stdout == "nothing to do: \(sandbox.vault) already has everything init adds\n")
     }
 
+    @Test func initFollowsAVaultFolderThatIsASymlink() throws {
+        let sandbox = try Sandbox()
+        let target = sandbox.root + "/disk/vault"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: sandbox.vault, withDestinationPath: target)
+        let outcome = try Self.run(["init", sandbox.vault], in: sandbox)
+        #expect(outcome.code == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.hasPrefix("Added to the vault at \(target)\n"))
+        #expect(FileManager.default.fileExists(atPath: target + "/Rules/Guardrails.md"))
+    }
+
     @Test func initWithoutAPathUsesTheDefaultVaultInHome() throws {
         let sandbox = try Sandbox()
         let outcome = try Self.run(["init", "--json"], in: sandbox)

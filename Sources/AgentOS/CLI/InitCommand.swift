@@ -1,3 +1,5 @@
+import Foundation
+
 /// `fuckbigtech init [PATH] [--with-memory]`: creates a vault, or adds what is missing to one.
 enum InitCommand {
     /// The command's name, help and options.
@@ -25,7 +27,10 @@ enum InitCommand {
     static func run(_ context: CommandContext) throws -> Int32 {
         let positionals = context.arguments.positionals
         if positionals.count > 1 { throw CLIError.usage("init takes at most one PATH, got \(positionals.count)") }
-        let vault = positionals.first.map { Vault(root: $0) } ?? context.vault
+        let chosen = positionals.first.map { Vault(root: $0) } ?? context.vault
+        // A vault folder that is itself a symlink (~/AgentOS → a synced disk) is the user's choice;
+        // work in its target, since nothing inside a vault is ever reached through a symlink.
+        let vault = Vault(root: URL(fileURLWithPath: chosen.root).resolvingSymlinksInPath().path)
         let report: VaultInitReport
         do {
             report = try VaultInit.run(vault: vault, withMemory: context.arguments.has("--with-memory"))
