@@ -24,7 +24,7 @@ import Testing
             let enumerator = FileManager.default.enumerator(atPath: base)
             while let relative = enumerator?.nextObject() as? String {
                 var isDirectory: ObjCBool = false
-                FileManager.default.fileExists(atPath: base + "/" + relative, isDirectory: &isDirectory)
+                _ = FileManager.default.fileExists(atPath: base + "/" + relative, isDirectory: &isDirectory)
                 if !isDirectory.boolValue, !relative.hasSuffix(".DS_Store") { found.append(relative) }
             }
             for relative in found.sorted() {
