@@ -40,6 +40,7 @@ public struct CommandSpec: Sendable {
 public enum CLI {
     /// Every subcommand, in the order `--help` lists them.
     public static let commands: [CommandSpec] = [
+        InitCommand.spec, DoctorCommand.spec,
         NoteCommand.spec,
         TaskCommand.spec,
         RouteCommand.spec,

@@ -1,0 +1,73 @@
+import Foundation
+
+/// `fuckbigtech init [PATH] [--with-memory]`: creates a vault, or adds what is missing to one.
+enum InitCommand {
+    /// The command's name, help and options.
+    static let spec = CommandSpec(
+        name: "init",
+        summary: "create a vault, or add what is missing to an existing one",
+        help: """
+        Usage: fuckbigtech init [PATH] [--with-memory] [--json]
+
+        Creates the vault layout (Tasks/ Handoffs/ Results/ Telemetry/ Daily/ Memory/ Rules/ Private/
+        Templates/ and .obsidian/), the Task and Handoff templates, the Tasks base, and the default
+        guardrails, agent and routing notes in Rules/. An existing folder or Obsidian vault is adopted:
+        only missing files are added and no existing file is ever changed, so running it again is safe.
+
+        PATH            the vault folder (default: --vault, else $FBT_VAULT, else the vault around the
+                        current folder, else ~/AgentOS)
+        --with-memory   also create .agentos/ and the full-text index database
+        --json          print what was created as JSON
+        """,
+        flags: ["--with-memory"],
+        run: run
+    )
+
+    /// Runs `init` and prints what it created.
+    static func run(_ context: CommandContext) throws -> Int32 {
+        let positionals = context.arguments.positionals
+        if positionals.count > 1 { throw CLIError.usage("init takes at most one PATH, got \(positionals.count)") }
+        let chosen = positionals.first.map { Vault(root: $0) } ?? context.vault
+        // A vault folder that is itself a symlink (~/AgentOS → a synced disk) is the user's choice;
+        // work in its target, since nothing inside a vault is ever reached through a symlink.
+        let vault = Vault(root: URL(fileURLWithPath: chosen.root).resolvingSymlinksInPath().path)
+        let report: VaultInitReport
+        do {
+            report = try VaultInit.run(vault: vault, withMemory: context.arguments.has("--with-memory"))
+        } catch {
+            throw CLIError.failure(error.description)
+        }
+        for warning in report.warnings { context.console.error("fuckbigtech init: \(warning)") }
+        if context.json {
+            context.console.print(JSON.object([
+                ("vault", .string(report.root)),
+                ("created_vault", .bool(report.createdRoot)),
+                ("created_folders", .array(report.createdFolders.map { .string($0) })),
+                ("created_files", .array(report.createdFiles.map { .string($0) })),
+                ("kept_files", .array(report.keptFiles.map { .string($0) })),
+                ("warnings", .array(report.warnings.map { .string($0) })),
+            ]).pretty)
+            return 0
+        }
+        let console = context.console
+        guard report.changedAnything else {
+            console.print("nothing to do: \(report.root) already has everything init adds")
+            return 0
+        }
+        console.print(report.createdRoot ? "Created a vault at \(report.root)" : "Added to the vault at \(report.root)")
+        for folder in report.createdFolders { console.print("  + " + console.color(folder + "/", .green)) }
+        for file in report.createdFiles { console.print("  + " + console.color(file, .green)) }
+        if !report.keptFiles.isEmpty {
+            let noun = report.keptFiles.count == 1 ? "file" : "files"
+            console.print("Kept \(report.keptFiles.count) existing \(noun) exactly as they were.")
+        }
+        console.print("Next: fuckbigtech doctor --vault \(shellQuoted(report.root))")
+        return 0
+    }
+
+    /// Quotes a path for a command a person may copy, only when it needs it.
+    static func shellQuoted(_ path: String) -> String {
+        let plain = path.allSatisfy { $0.isLetter || $0.isNumber || "/._-+~".contains($0) }
+        return plain ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,229 @@
+import Dispatch
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Checks of the machine around the vault: inotify, agent CLIs, the Ollama server, free disk.
+enum SystemChecks {
+    /// The `inotify` check: the per-user watch limit against the vault's folder count.
+    static func inotify(_ context: DoctorContext) -> [DoctorFinding] {
+        guard let bytes = try? FileSystem.read(context.inotifyWatchLimitPath, limit: 64).bytes,
+              let limit = Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            return [DoctorFinding(check: "inotify", status: .fail, finding: "inotify is not available (cannot read \(context.inotifyWatchLimitPath)), so the watcher cannot see changes", fix: "run on Linux with inotify; in a container, make /proc/sys/fs/inotify visible")]
+        }
+        let folders = DoctorFiles.folderCount(under: context.vault.root)
+        let raise = "raise it: sysctl fs.inotify.max_user_watches=\(max(524_288, folders * 4)) (and add it to /etc/sysctl.d/)"
+        if limit <= folders {
+            return [DoctorFinding(check: "inotify", status: .fail, finding: "the vault has \(folders) folders but only \(limit) inotify watches are allowed per user", fix: raise)]
+        }
+        if limit < folders * 2 {
+            return [DoctorFinding(check: "inotify", status: .warn, finding: "the vault's \(folders) folders use more than half of the \(limit) inotify watches other programs share", fix: raise)]
+        }
+        return [DoctorFinding(check: "inotify", status: .ok, finding: "inotify allows \(limit) watches; the vault needs \(folders)")]
+    }
+
+    /// Install hints for the agent CLIs we know.
+    static let installHints: [String: String] = [
+        "claude": "install Claude Code (npm install -g @anthropic-ai/claude-code) to use the claude agent",
+        "codex": "install Codex CLI (npm install -g @openai/codex) to use the codex agent",
+        "opencode": "install OpenCode (npm install -g opencode-ai) to use the opencode agent",
+        "ollama": "install Ollama (https://ollama.com/download) for the local lane",
+        "llm": "install llm (pip install llm) to use the llm agent",
+        "qmd": "install qmd (github.com/tobi/qmd) for qmd search; optional",
+    ]
+
+    /// The `agent-cli` check: one finding per CLI in `context.agentCommands`.
+    static func agentCommands(_ context: DoctorContext) -> [DoctorFinding] {
+        // One after another: each is quick, and parallel probes would compete for two cores anyway.
+        context.agentCommands.map { agentCommand($0, context: context) }
+    }
+
+    /// Finds one CLI on `PATH` and asks it for its version.
+    static func agentCommand(_ name: String, context: DoctorContext) -> DoctorFinding {
+        guard let path = CommandProbe.find(name, path: context.environment["PATH"] ?? "") else {
+            return DoctorFinding(check: "agent-cli", status: .warn, finding: "\(name) is not on PATH", fix: installHints[name] ?? "install \(name) or leave it out of Rules/Agents")
+        }
+        switch CommandProbe.version(executable: path, environment: context.environment, timeout: context.commandTimeout) {
+        case .version(let line):
+            return DoctorFinding(check: "agent-cli", status: .ok, finding: "\(name) \(line) (\(path))")
+        case .failed(let detail):
+            return DoctorFinding(check: "agent-cli", status: .warn, finding: "\(path) --version \(detail)", fix: "reinstall \(name), or check that it runs from a terminal")
+        case .timedOut:
+            return DoctorFinding(check: "agent-cli", status: .warn, finding: "\(path) --version gave no answer within \(formatSeconds(context.commandTimeout))", fix: "run '\(name) --version' by hand; it may be waiting for a login or an update")
+        }
+    }
+
+    /// The `ollama` check: `GET /api/version` with a short timeout.
+    static func ollamaServer(_ context: DoctorContext) -> [DoctorFinding] {
+        let endpoint = context.ollamaEndpoint.hasSuffix("/") ? String(context.ollamaEndpoint.dropLast()) : context.ollamaEndpoint
+        let fix = "start it with 'ollama serve' (or the Ollama app) if you want the local lane"
+        guard let url = URL(string: endpoint + "/api/version") else {
+            return [DoctorFinding(check: "ollama", status: .warn, finding: "'\(endpoint)' is not a URL", fix: "give an http:// endpoint")]
+        }
+        switch HTTPProbe.get(url, timeout: context.ollamaTimeout) {
+        case .answered(let status, let body):
+            guard status == 200 else {
+                return [DoctorFinding(check: "ollama", status: .warn, finding: "\(endpoint) answered HTTP \(status), not Ollama's version", fix: fix)]
+            }
+            let version = (try? JSON.parse(body))?["version"]?.stringValue
+            return [DoctorFinding(check: "ollama", status: .ok, finding: "Ollama \(version ?? "(unknown version)") answers at \(endpoint)")]
+        case .failed(let reason):
+            return [DoctorFinding(check: "ollama", status: .warn, finding: "no Ollama server at \(endpoint) (\(reason))", fix: fix)]
+        }
+    }
+
+    /// The `disk` check: free space on the vault's file system.
+    static func freeDisk(_ context: DoctorContext) -> [DoctorFinding] {
+        // Measure the vault's file system, or the nearest existing parent before init.
+        var path = context.vault.root
+        while (try? FileSystem.status(path)) ?? nil == nil, path != "/" {
+            path = (path as NSString).deletingLastPathComponent
+        }
+        guard let free = try? FileSystem.freeBytes(path) else {
+            return [DoctorFinding(check: "disk", status: .warn, finding: "cannot tell how much space is free at \(path)")]
+        }
+        let megabytes = free / 1_048_576
+        let text = megabytes >= 10_240 ? "\(megabytes / 1024) GB" : "\(megabytes) MB"
+        if megabytes < 100 {
+            return [DoctorFinding(check: "disk", status: .fail, finding: "only \(text) free at \(path); notes, results and the index may fail to save", fix: "free some space on that disk")]
+        }
+        if megabytes < 1024 {
+            return [DoctorFinding(check: "disk", status: .warn, finding: "only \(text) free at \(path)", fix: "free some space on that disk")]
+        }
+        return [DoctorFinding(check: "disk", status: .ok, finding: "\(text) free at \(path)")]
+    }
+
+    /// A duration for a finding: `300 ms`, `3 s`.
+    static func formatSeconds(_ seconds: Double) -> String {
+        seconds < 1 ? "\(Int(seconds * 1000)) ms" : (seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s")
+    }
+}
+
+/// A fixed-size array filled from several threads at once.
+final class ConcurrentResults<Value>: @unchecked Sendable {
+    private var storage: [Value?]
+    private let lock = NSLock()
+
+    /// `count` empty slots.
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+
+    /// Fills one slot.
+    func set(_ index: Int, _ value: Value) { lock.withLock { storage[index] = value } }
+
+    /// The filled slots, in order.
+    var values: [Value] { lock.withLock { storage.compactMap { $0 } } }
+}
+
+/// Runs `X --version` the safe way: an argv (never a shell), no stdin, a hard timeout.
+enum CommandProbe {
+    /// What `--version` gave.
+    enum Outcome: Equatable {
+        case version(String)
+        case failed(String)
+        case timedOut
+    }
+
+    /// The first executable called `name` along `path` (a `PATH` value), or `nil`.
+    static func find(_ name: String, path: String) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = directory + "/" + name
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+               FileManager.default.isExecutableFile(atPath: candidate) {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// Runs `executable --version` and returns the first line that looks like a version.
+    ///
+    /// Output goes to a temp file rather than a pipe: a child the CLI leaves behind cannot then keep
+    /// us waiting for end-of-file. The CLI runs under coreutils `timeout -s KILL`, because a child
+    /// started from a worker thread inherits that thread's blocked signals, so a plain SIGTERM
+    /// (`Process.terminate`) may never arrive; SIGKILL cannot be blocked.
+    static func version(executable: String, environment: [String: String], timeout: Double) -> Outcome {
+        let outputPath = NSTemporaryDirectory() + "/.fbt-version-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil),
+              let output = FileHandle(forWritingAtPath: outputPath) else {
+            return .failed("could not create a temp file for its output")
+        }
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let process = Process()
+        let killer = ["/usr/bin/timeout", "/bin/timeout"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        if let killer {
+            process.executableURL = URL(fileURLWithPath: killer)
+            process.arguments = ["-s", "KILL", String(format: "%.3f", timeout), executable, "--version"]
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["--version"]
+        }
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = output
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        do { try process.run() } catch {
+            try? output.close()
+            return .failed("could not start: \(error.localizedDescription)")
+        }
+        try? output.close()
+        if exited.wait(timeout: .now() + timeout + 2) == .timedOut {
+            process.terminate()
+            return .timedOut
+        }
+        // timeout(1) exits 128+9 when it had to kill the command, or dies of the same SIGKILL it sends
+        // to its own process group.
+        if killer != nil {
+            let killedBySignal = process.terminationReason == .uncaughtSignal && process.terminationStatus == 9
+            if killedBySignal || process.terminationStatus == 137 { return .timedOut }
+        }
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if process.terminationStatus != 0 {
+            return .failed("exited with status \(process.terminationStatus)" + (lines.first.map { ": \($0.prefix(100))" } ?? ""))
+        }
+        let line = lines.first { $0.contains(where: \.isNumber) } ?? lines.first ?? "(no version printed)"
+        return .version(String(line.prefix(100)))
+    }
+}
+
+/// One quick HTTP GET with a hard timeout.
+enum HTTPProbe {
+    /// What the server gave.
+    enum Outcome {
+        case answered(status: Int, body: String)
+        case failed(String)
+    }
+
+    /// `GET url`, giving up after `timeout` seconds.
+    static func get(_ url: URL, timeout: Double) -> Outcome {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        configuration.connectionProxyDictionary = [:]
+        let session = URLSession(configuration: configuration)
+        defer { session.invalidateAndCancel() }
+        var request = URLRequest(url: url)
+        request.timeoutInterval = timeout
+        let result = ConcurrentResults<Outcome>(count: 1)
+        let finished = DispatchSemaphore(value: 0)
+        let task = session.dataTask(with: request) { data, response, error in
+            if let http = response as? HTTPURLResponse {
+                result.set(0, .answered(status: http.statusCode, body: String(decoding: data ?? Data(), as: UTF8.self)))
+            } else {
+                result.set(0, .failed(error.map { $0.localizedDescription } ?? "no answer"))
+            }
+            finished.signal()
+        }
+        task.resume()
+        if finished.wait(timeout: .now() + timeout + 0.2) == .timedOut {
+            task.cancel()
+            return .failed("no answer within \(SystemChecks.formatSeconds(timeout))")
+        }
+        return result.values.first ?? .failed("no answer")
+    }
+}

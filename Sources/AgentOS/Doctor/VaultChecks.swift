@@ -1,0 +1,77 @@
+/// Checks of the vault on disk: its layout, the machine-state folder, the index database.
+enum VaultChecks {
+    /// The `vault` check: the folder exists and has every layout folder.
+    static func layout(_ context: DoctorContext) -> [DoctorFinding] {
+        let root = context.vault.root
+        let fixInit = "run 'fuckbigtech init \(InitCommand.shellQuoted(root))' (it adds only what is missing)"
+        guard let status = try? FileSystem.status(root) else {
+            return [DoctorFinding(check: "vault", status: .fail, finding: "no vault at \(root)", fix: fixInit)]
+        }
+        if status.kind == .file || status.kind == .other {
+            return [DoctorFinding(check: "vault", status: .fail, finding: "\(root) is not a folder", fix: "give a folder with --vault PATH")]
+        }
+        var missing: [String] = []
+        var blocked: [String] = []
+        for folder in Vault.Layout.folders + [Vault.Layout.obsidian] {
+            switch (try? FileSystem.status(root + "/" + folder)) ?? nil {
+            case .none: missing.append(folder + "/")
+            case .some(let st) where st.kind == .directory: break
+            case .some(let st) where st.kind == .symlink: blocked.append(folder + " (a symlink, which the OS never follows)")
+            case .some: blocked.append(folder + " (a file, not a folder)")
+            }
+        }
+        var findings: [DoctorFinding] = []
+        if !blocked.isEmpty {
+            findings.append(DoctorFinding(check: "vault", status: .fail, finding: "not usable as vault folders: " + blocked.joined(separator: ", "), fix: "move them aside, then " + fixInit))
+        }
+        if !missing.isEmpty {
+            findings.append(DoctorFinding(check: "vault", status: .warn, finding: "\(root) lacks " + missing.joined(separator: " "), fix: fixInit))
+        }
+        if findings.isEmpty {
+            findings.append(DoctorFinding(check: "vault", status: .ok, finding: "\(root) has the vault layout"))
+        }
+        return findings
+    }
+
+    /// The `state` check: `.agentos/` is a writable folder (or not there yet).
+    static func stateFolder(_ context: DoctorContext) -> [DoctorFinding] {
+        let path = context.vault.stateDirectory
+        switch (try? FileSystem.status(path)) ?? nil {
+        case .none:
+            return [DoctorFinding(check: "state", status: .warn, finding: "no \(Vault.Layout.state)/ yet (machine state: index, run ledger, logs)", fix: "run 'fuckbigtech init --with-memory'; the OS also creates it on first use")]
+        case .some(let st) where st.kind == .directory:
+            if FileSystem.isWritableDirectory(path) {
+                return [DoctorFinding(check: "state", status: .ok, finding: "\(Vault.Layout.state)/ is writable")]
+            }
+            return [DoctorFinding(check: "state", status: .fail, finding: "\(Vault.Layout.state)/ is not writable, so nothing can be indexed, run or logged", fix: "make \(path) writable for this user (or mount the vault read-write)")]
+        case .some(let st) where st.kind == .symlink:
+            return [DoctorFinding(check: "state", status: .fail, finding: "\(Vault.Layout.state) is a symlink, which the OS never follows", fix: "replace it with a real folder: move it aside and run 'fuckbigtech init --with-memory'")]
+        case .some:
+            return [DoctorFinding(check: "state", status: .fail, finding: "\(Vault.Layout.state) is a file, not a folder, so nothing can be indexed, run or logged", fix: "move \(path) aside and run 'fuckbigtech init --with-memory'")]
+        }
+    }
+
+    /// The `index` check: the index database opens and has the expected schema version.
+    static func index(_ context: DoctorContext) -> [DoctorFinding] {
+        let path = context.vault.databasePath
+        let relative = Vault.Layout.state + "/index.sqlite"
+        let rebuild = "delete \(path) and run 'fuckbigtech init --with-memory'; the index is rebuilt from the notes, nothing is lost"
+        switch (try? FileSystem.status(path)) ?? nil {
+        case .none:
+            return [DoctorFinding(check: "index", status: .warn, finding: "no index yet (\(relative))", fix: "run 'fuckbigtech init --with-memory'")]
+        case .some(let st) where st.kind != .file:
+            return [DoctorFinding(check: "index", status: .fail, finding: "\(relative) is not a regular file", fix: rebuild)]
+        case .some:
+            do {
+                let version = try MemoryIndexBootstrap.storedVersion(at: path)
+                if version == context.expectedIndexVersion {
+                    return [DoctorFinding(check: "index", status: .ok, finding: "\(relative) opens, schema version \(version)")]
+                }
+                return [DoctorFinding(check: "index", status: .fail, finding: "\(relative) has schema version \(version), this build expects \(context.expectedIndexVersion)", fix: rebuild)]
+            } catch {
+                let what = error.isCorruption ? "is not a readable SQLite database" : "cannot be opened (\(error.message))"
+                return [DoctorFinding(check: "index", status: .fail, finding: "\(relative) \(what)", fix: rebuild)]
+            }
+        }
+    }
+}

@@ -1,0 +1,611 @@
+// Generated from vault-template/ and rules/ by `FBT_REGENERATE_TEMPLATE=1 swift test --filter TemplateSyncTests`.
+// Do not edit: edit the folders and regenerate; a test fails when this file and the folders differ.
+
+/// The vault template and default rules, compiled into the binary.
+enum VaultTemplateFiles {
+    /// Every file, vault-template/ first, then rules/ (as Rules/), each sorted by path.
+    static let all: [TemplateFile] = [
+        TemplateFile(path: ".obsidian/app.json", contents: #"""
+{
+  "alwaysUpdateLinks": true
+}
+
+"""#),
+        TemplateFile(path: ".obsidian/templates.json", contents: #"""
+{
+  "folder": "Templates"
+}
+
+"""#),
+        TemplateFile(path: ".obsidian/types.json", contents: #"""
+{
+  "types": {
+    "aliases": "aliases",
+    "cssclasses": "multitext",
+    "tags": "tags",
+    "type": "text",
+    "status": "text",
+    "lane": "text",
+    "agent": "text",
+    "model": "text",
+    "privacy": "text",
+    "effects": "multitext",
+    "budget_usd": "number",
+    "timeout": "number",
+    "context": "multitext",
+    "approved": "checkbox",
+    "route_lane": "text",
+    "route_agent": "text",
+    "route_rule": "text",
+    "route_reason": "text",
+    "run_id": "text",
+    "attempts": "number",
+    "started": "datetime",
+    "finished": "datetime",
+    "duration_s": "number",
+    "cost_usd": "number",
+    "tokens_in": "number",
+    "tokens_out": "number",
+    "result": "text",
+    "error": "text",
+    "task": "text",
+    "rule": "text",
+    "exit_code": "number",
+    "sources": "multitext",
+    "from": "text",
+    "to": "text",
+    "name": "text",
+    "command": "multitext",
+    "model_args": "multitext",
+    "readonly_args": "multitext",
+    "approved_args": "multitext",
+    "output": "text",
+    "endpoint": "text",
+    "price_in_per_mtok": "number",
+    "price_out_per_mtok": "number",
+    "max_cost_usd": "number",
+    "env": "multitext",
+    "context_tokens": "number",
+    "priority": "number",
+    "when_type": "multitext",
+    "when_tags": "multitext",
+    "when_folder": "multitext",
+    "when_keywords": "multitext",
+    "when_privacy": "text",
+    "when_effects": "multitext",
+    "when_max_chars": "number",
+    "when_min_chars": "number",
+    "fallback": "text",
+    "allow_effects": "multitext",
+    "budget_task_usd": "number",
+    "budget_day_usd": "number",
+    "budget_month_usd": "number",
+    "budget_premium_day_usd": "number",
+    "budget_premium_month_usd": "number",
+    "private_tags": "multitext",
+    "private_folders": "multitext",
+    "secret_patterns": "multitext",
+    "secret_action": "text",
+    "review_effects": "multitext",
+    "default_lane": "text",
+    "default_agent": "text"
+  }
+}
+
+"""#),
+        TemplateFile(path: "Daily/README.md", contents: #"""
+---
+type: readme
+---
+# Daily
+
+Daily logs named `YYYY-MM-DD.md`, as Obsidian's Daily notes plugin names them. People write here;
+the OS appends a line per finished run. The most recent log goes into every context packet.
+
+"""#),
+        TemplateFile(path: "Handoffs/README.md", contents: #"""
+---
+type: readme
+---
+# Handoffs
+
+One agent (or person) hands work to another here. Start from the **Handoff** template: `from`,
+`to` (the agent that takes over), `task` (a link), `status`, and `context` (links). In the body
+write what was done, what is left, the decisions taken and the open questions.
+
+The OS runs `to` with a bounded context packet (this note, the linked notes, the best matches from
+memory and the recent daily log, each labelled with its source) and links the result back.
+
+"""#),
+        TemplateFile(path: "Memory/README.md", contents: #"""
+---
+type: readme
+---
+# Memory
+
+Durable memory that agents and people share: project state, decisions, facts worth keeping. Keep
+one subject per note and link generously; full-text search ranks these notes for context packets
+and points back to the exact file and line.
+
+"""#),
+        TemplateFile(path: "Private/README.md", contents: #"""
+---
+type: readme
+---
+# Private
+
+Nothing in this folder ever reaches a non-local lane: a task under it, or a task whose context
+includes a note from it, only runs on a local agent. Tag a note `private` elsewhere for the same effect.
+
+"""#),
+        TemplateFile(path: "Results/README.md", contents: #"""
+---
+type: readme
+---
+# Results
+
+Written by the OS: one note per run, `type: result`, with the task, agent, model, lane, rule,
+status, times, cost, tokens, exit code and the sources the agent was given. The body is the
+agent's answer, or the error and the tail of its stderr. Read them; there is no need to edit them.
+
+"""#),
+        TemplateFile(path: "Rules/README.md", contents: #"""
+---
+type: readme
+---
+# Rules
+
+How work is routed and what it may cost, all as notes you can read and change:
+
+- `Guardrails.md` (`type: guardrails`): budgets, private tags and folders, secret patterns,
+  which effects need review, the default lane and agent.
+- `Agents/` (`type: agent`): one note per agent CLI: its lane, argv `command`, output format,
+  prices and timeout. Only these notes name commands; a task picks an agent by name.
+- `Routing/` (`type: rule`): conditions and an outcome lane; the lowest `priority` that matches
+  wins. An explicit `lane` or `agent` on a task wins over rules; guardrails win over everything.
+- `Routing Cases.md` (`type: rule-cases`): prompts and the lane each should get, for memory tests.
+
+Run `fuckbigtech doctor` after an edit: it checks that every note here parses and is complete.
+
+"""#),
+        TemplateFile(path: "Tasks.base", contents: #"""
+filters:
+  and:
+    - file.ext == "md"
+    - '!file.inFolder("Templates")'
+    - 'type != "readme"'
+    - or:
+        - 'type == "task"'
+        - file.inFolder("Tasks")
+properties:
+  route_lane:
+    displayName: Routed to
+  cost_usd:
+    displayName: Cost (USD)
+views:
+  - type: table
+    name: By status
+    groupBy:
+      property: status
+      direction: ASC
+    order:
+      - file.name
+      - status
+      - lane
+      - agent
+      - route_lane
+      - route_agent
+      - cost_usd
+      - started
+      - finished
+    sort:
+      - property: file.mtime
+        direction: DESC
+  - type: table
+    name: Needs a person
+    filters:
+      or:
+        - 'status == "review"'
+        - 'status == "blocked"'
+        - 'status == "failed"'
+    order:
+      - file.name
+      - status
+      - route_reason
+      - error
+      - approved
+    sort:
+      - property: status
+        direction: ASC
+  - type: table
+    name: Spend
+    filters:
+      and:
+        - 'cost_usd > 0'
+    order:
+      - file.name
+      - route_agent
+      - model
+      - tokens_in
+      - tokens_out
+      - cost_usd
+      - finished
+    sort:
+      - property: finished
+        direction: DESC
+    summaries:
+      cost_usd: Sum
+
+"""#),
+        TemplateFile(path: "Tasks/README.md", contents: #"""
+---
+type: readme
+---
+# Tasks
+
+Put a task here and an agent picks it up. A task is any note in this folder (at any depth) or any
+note with `type: task`; the note's body is the prompt. Start from the **Task** template.
+
+What you may set: `lane`, `agent`, `model`, `privacy`, `effects`, `budget_usd`, `timeout`,
+`context` (links to notes the agent should read), `approved`, `tags`. The OS fills in `status`,
+`route_*`, `run_id`, times, cost and tokens, and links the `result`.
+
+Lifecycle: `new → routed → running → done | failed | blocked | review`. A task waiting in `review`
+runs once you tick `approved`; set `status: new` to run it again, `status: cancelled` to stop it.
+
+This note has `type: readme`, so it is not a task.
+
+"""#),
+        TemplateFile(path: "Telemetry/README.md", contents: #"""
+---
+type: readme
+---
+# Telemetry
+
+Written by the OS: `YYYY-MM-DD.md` notes with a table of the day's runs (lane, agent, cost,
+tokens, duration, outcome) and memory-test reports. The raw event log is `.agentos/telemetry.jsonl`.
+
+"""#),
+        TemplateFile(path: "Templates/Handoff.md", contents: #"""
+---
+type: handoff
+from:
+to:
+task:
+status: new
+context: []
+tags: []
+---
+## Done
+
+## Left to do
+
+## Decisions
+
+## Open questions
+
+"""#),
+        TemplateFile(path: "Templates/README.md", contents: #"""
+---
+type: readme
+---
+# Templates
+
+Templates for Obsidian's Templates plugin (its template folder is set to `Templates`):
+**Task** for a new task, **Handoff** for passing work on. Notes here are never run, even though
+the Task template says `type: task`.
+
+"""#),
+        TemplateFile(path: "Templates/Task.md", contents: #"""
+---
+type: task
+status: new
+lane:
+agent:
+model:
+privacy:
+effects: []
+context: []
+budget_usd:
+timeout:
+approved: false
+tags: []
+---
+Write the prompt here: what you want done, and what a good answer looks like.
+
+"""#),
+        TemplateFile(path: "Rules/Agents/claude.md", contents: #"""
+---
+type: agent
+name: claude
+lane: premium
+command: [claude, -p, "{prompt}", --output-format, json]
+model_args: [--model, "{model}"]
+readonly_args: [--permission-mode, plan]
+approved_args: [--permission-mode, acceptEdits]
+output: claude-json
+model:
+price_in_per_mtok: 3.0
+price_out_per_mtok: 15.0
+max_cost_usd: 1.0
+timeout: 900
+env: [ANTHROPIC_API_KEY, CLAUDE_CONFIG_DIR]
+context_tokens: 16000
+---
+# Claude Code
+
+Runs `claude -p` headless and reads its one JSON answer (`result`, `is_error`, `total_cost_usd`,
+`usage`). Some API errors arrive with exit code 0 and `is_error: true`; the OS always reads it.
+
+Unless the task is approved it runs in plan mode, which reads but does not edit. Leave `model`
+empty to use Claude Code's default, or set one (`sonnet`, `opus`). Prices are USD per million
+tokens and only used when the answer carries no cost of its own.
+
+"""#),
+        TemplateFile(path: "Rules/Agents/codex.md", contents: #"""
+---
+type: agent
+name: codex
+lane: premium
+command: [codex, exec, --json, --skip-git-repo-check, "{prompt}"]
+model_args: [-m, "{model}"]
+readonly_args: [--sandbox, read-only]
+approved_args: [--sandbox, workspace-write]
+output: codex-jsonl
+model:
+price_in_per_mtok: 1.25
+price_out_per_mtok: 10.0
+max_cost_usd: 1.0
+timeout: 900
+env: [OPENAI_API_KEY, CODEX_HOME]
+context_tokens: 16000
+---
+# Codex CLI
+
+Runs `codex exec --json` and reads its JSONL events; tokens come from `turn.completed`, and a
+`turn.failed` or `error` event fails the run whatever the exit code says. Codex reports no dollar
+cost, so the cost is worked out from the tokens and the prices here (USD per million tokens).
+
+Unless the task is approved it runs in the read-only sandbox.
+
+"""#),
+        TemplateFile(path: "Rules/Agents/echo.md", contents: #"""
+---
+type: agent
+name: echo
+lane: local
+command: [printf, "%s", "{prompt}"]
+output: text
+price_in_per_mtok: 0
+price_out_per_mtok: 0
+timeout: 10
+context_tokens: 2000
+---
+# echo
+
+A harmless built-in agent: it answers with the prompt it was given, word for word, and touches
+nothing. Use `agent: echo` on a task to watch the whole loop (routing, run, result note, telemetry)
+without calling a model.
+
+"""#),
+        TemplateFile(path: "Rules/Agents/llm.md", contents: #"""
+---
+type: agent
+name: llm
+lane: premium
+command: [llm, "{prompt}"]
+model_args: [-m, "{model}"]
+output: text
+model:
+max_cost_usd: 0.1
+timeout: 300
+env: [OPENAI_API_KEY, LLM_USER_PATH]
+context_tokens: 8000
+---
+# llm
+
+Simon Willison's `llm`: plain text on stdout, any model its plugins provide. Its default model is
+usually a cloud model, so this note puts it in the premium lane. If you point it at a local model
+(for example with the `llm-ollama` or `llm-gpt4all` plugin), change `lane` to `local`. With the
+`llm-echo` plugin, `model: echo` answers without a network, which is handy for trying things out.
+
+"""#),
+        TemplateFile(path: "Rules/Agents/ollama.md", contents: #"""
+---
+type: agent
+name: ollama
+lane: local
+endpoint: http://localhost:11434
+output: ollama
+model: llama3.2
+price_in_per_mtok: 0
+price_out_per_mtok: 0
+timeout: 600
+context_tokens: 4000
+---
+# Ollama
+
+The local lane's default agent: a model on this machine, through Ollama's HTTP API
+(`POST /api/generate`), so nothing leaves the computer and every run costs nothing. Pull the
+model first (`ollama pull llama3.2`) or set `model` to one you have.
+
+"""#),
+        TemplateFile(path: "Rules/Agents/opencode.md", contents: #"""
+---
+type: agent
+name: opencode
+lane: tool
+command: [opencode, run, --format, json, "{prompt}"]
+model_args: [-m, "{model}"]
+readonly_args: [--agent, plan]
+approved_args: [--agent, build]
+output: opencode-jsonl
+model:
+max_cost_usd: 1.0
+timeout: 900
+env: [OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY]
+context_tokens: 16000
+---
+# OpenCode
+
+The tool lane: work that needs tools beyond reading and writing text, such as a browser or
+screenshots. Runs `opencode run --format json` and reads its NDJSON events; cost and tokens come
+from `step_finish`. Models are named `provider/model`.
+
+Unless the task is approved it runs as OpenCode's `plan` agent, which may not edit files.
+
+"""#),
+        TemplateFile(path: "Rules/Guardrails.md", contents: #"""
+---
+type: guardrails
+budget_task_usd: 1.0
+budget_day_usd: 5.0
+budget_month_usd: 50.0
+budget_premium_day_usd: 5.0
+budget_premium_month_usd: 50.0
+private_tags: [private, secret, personal]
+private_folders: [Private]
+secret_patterns: []
+secret_action: block
+review_effects: [write, shell, network, deploy, payment, delete]
+default_lane: local
+default_agent: ollama
+---
+# Guardrails
+
+These settings win over every rule and every task.
+
+- **Budgets** (USD): a paid run reserves its agent's `max_cost_usd` before it starts and settles
+  the real cost after. A run that would pass `budget_task_usd`, a day or month cap, or a lane's cap
+  (`budget_LANE_day_usd`, `budget_LANE_month_usd`) goes to the rule's `fallback` lane or to
+  `review`, never to a silent paid call.
+- **Private**: a task tagged with one of `private_tags`, under one of `private_folders`, with
+  `privacy: private`, or whose context includes such a note, only runs on the local lane.
+- **Secrets**: prompts for non-local lanes are scanned for API keys, private keys, tokens and
+  passwords, plus the regular expressions in `secret_patterns`; `secret_action` says whether a
+  match blocks the run or is redacted.
+- **Effects**: a task whose `effects` include one of `review_effects` waits in `review` until a
+  person sets `approved: true`, unless a rule's `allow_effects` allows it. Agents run with their
+  read-only flags unless the task was approved.
+- **Defaults**: when no rule matches, `default_lane` and `default_agent` are used.
+
+"""#),
+        TemplateFile(path: "Rules/Routing Cases.md", contents: #"""
+---
+type: rule-cases
+---
+# Routing cases
+
+Prompts and the lane the default rules should give them. A memory test routes each prompt and
+compares; add a row when you add or change a rule. Each prompt is a task with no properties set.
+
+| Prompt | Lane |
+| --- | --- |
+| Summarize the meeting notes from Monday in five bullet points | local |
+| Extract every email address from the attached text | local |
+| Classify these support tickets by urgency | local |
+| Translate this paragraph into German | local |
+| Rename these files so they follow the date-first convention | local |
+| Format this table as Markdown | local |
+| Read the nginx logs and tell me what went wrong overnight | local |
+| Write a haiku about autumn | local |
+| What is the capital of Australia? | local |
+| Fix the off-by-one bug in the pagination code | premium |
+| Refactor the parser into smaller functions and add unit tests | premium |
+| Review this architecture proposal and list the risks | premium |
+| Implement a function that merges two sorted lists | premium |
+| Help me decide between Postgres and SQLite for this project | premium |
+| Take a screenshot of the login page and describe the layout | tool |
+| Open the website in a browser and fill in the signup form | tool |
+| Check the UI for contrast problems | tool |
+| Deploy the new version to production | human |
+| Delete all records older than a year | human |
+| Pay the outstanding invoice from Acme | human |
+| Refund the customer's last order | human |
+
+"""#),
+        TemplateFile(path: "Rules/Routing/Default to local.md", contents: #"""
+---
+type: rule
+priority: 1000
+lane: local
+agent: ollama
+---
+The catch-all, checked last: anything no other rule claims runs locally. Nothing reaches a paid
+model unless a rule above, or the task itself, asks for it.
+
+"""#),
+        TemplateFile(path: "Rules/Routing/Local for routine work.md", contents: #"""
+---
+type: rule
+priority: 40
+when_keywords: [summarize, summarise, summary, extract, classify, categorize, rename, translate, translation, format, reformat, log, logs]
+lane: local
+agent: ollama
+---
+Routine text work (summaries, extraction, classification, renaming, translation, formatting,
+reading logs) is what a local model does well, for free and without anything leaving the machine.
+
+"""#),
+        TemplateFile(path: "Rules/Routing/Premium for code and judgment.md", contents: #"""
+---
+type: rule
+priority: 30
+when_keywords: [code, coding, program, programming, bug, bugs, debug, fix, refactor, implement, function, compile, test, tests, script, API, architecture, design, review, strategy, decide, decision, tradeoff, prove]
+lane: premium
+agent: claude
+fallback: local
+---
+Writing or fixing code and calls that need judgment (architecture, design, review, decisions) are
+worth a premium model. Over budget, the task falls back to the local lane rather than waiting.
+
+"""#),
+        TemplateFile(path: "Rules/Routing/Private stays local.md", contents: #"""
+---
+type: rule
+priority: 15
+when_privacy: private
+lane: local
+agent: ollama
+---
+A private task runs on this machine. The guardrails enforce this anyway (also for private tags,
+the `Private/` folder and private notes in the context); this rule makes the reason visible in
+the task's `route_rule`.
+
+"""#),
+        TemplateFile(path: "Rules/Routing/Review risky effects.md", contents: #"""
+---
+type: rule
+priority: 10
+when_effects: [deploy, payment, delete]
+lane: human
+---
+A task that declares it will deploy, pay or delete goes to a person first. It waits with
+`status: review` until someone sets `approved: true`.
+
+"""#),
+        TemplateFile(path: "Rules/Routing/Review risky requests.md", contents: #"""
+---
+type: rule
+priority: 11
+when_keywords: [deploy, deployment, payment, payments, pay, purchase, refund, delete, wipe]
+lane: human
+---
+A prompt that talks about deploying, paying or deleting goes to a person first, even when the task
+does not declare those effects: a wrong guess here is expensive and hard to undo.
+
+"""#),
+        TemplateFile(path: "Rules/Routing/Tools for UI and browser.md", contents: #"""
+---
+type: rule
+priority: 20
+when_keywords: [UI, browser, screenshot, screenshots, click, webpage, website, form]
+lane: tool
+agent: opencode
+fallback: human
+---
+Work on a user interface, in a browser or with screenshots needs an agent that can use tools.
+
+"""#),
+    ]
+}

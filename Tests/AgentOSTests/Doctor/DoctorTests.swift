@@ -1,0 +1,223 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import AgentOS
+
+@Suite struct DoctorTests {
+    /// A context that cannot reach anything outside the test: no agent CLIs, a closed Ollama port.
+    static func isolatedContext(_ root: String, path: String = "") -> DoctorContext {
+        var context = DoctorContext(vault: Vault(root: root), environment: ["PATH": path])
+        context.ollamaEndpoint = "http://127.0.0.1:9"
+        context.commandTimeout = 1
+        return context
+    }
+
+    static func freshVault(withMemory: Bool = true) throws -> TemporaryFolder {
+        let temp = TemporaryFolder("fbt-doctor")
+        _ = try VaultInit.run(vault: Vault(root: temp.path), withMemory: withMemory)
+        return temp
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
+    @Test func freshVaultPasses() throws {
+        let temp = try Self.freshVault()
+        let report = Doctor.run(Self.isolatedContext(temp.path))
+        #expect(!report.hasFailures, "\(report.findings.filter { $0.status == .fail })")
+        #expect(report.exitCode == 0)
+        #expect(Set(report.findings.map(\.check)) == Set(Doctor.standardChecks.map(\.name)))
+        for check in ["vault", "state", "rules", "index", "disk"] {
+            #expect(report.findings.first { $0.check == check }?.status == .ok, "\(check)")
+        }
+        #expect(report.findings.first { $0.check == "rules" }?.finding.contains("6 agents") == true)
+        // Nothing on PATH and no server: warnings with a fix, never failures.
+        let clis = report.findings.filter { $0.check == "agent-cli" }
+        #expect(clis.count == 6 && clis.allSatisfy { $0.status == .warn && $0.fix != nil })
+        #expect(report.findings.first { $0.check == "ollama" }?.status == .warn)
+    }
+
+    @Test func freshVaultWithoutMemoryOnlyWarnsAboutTheIndex() throws {
+        let temp = try Self.freshVault(withMemory: false)
+        let report = Doctor.run(Self.isolatedContext(temp.path))
+        #expect(!report.hasFailures)
+        #expect(report.findings.first { $0.check == "state" }?.status == .warn)
+        #expect(report.findings.first { $0.check == "index" }?.status == .warn)
+    }
+
+    @Test func missingVaultFails() {
+        let report = Doctor.run(Self.isolatedContext("/nonexistent/fbt-\(UUID().uuidString)"))
+        let vault = report.findings.first { $0.check == "vault" }
+        #expect(vault?.status == .fail)
+        #expect(vault?.fix?.contains("fuckbigtech init") == true)
+        #expect(report.exitCode == 1)
+    }
+
+    @Test func ruleNoteWithBadFrontmatterFailsWithItsLine() throws {
+        let temp = try Self.freshVault()
+        try Self.write("---\ntype: rule\npriority: [10\nlane: local\n---\nWhy.\n", to: temp.path + "/Rules/Routing/Broken.md")
+        let report = Doctor.run(Self.isolatedContext(temp.path))
+        #expect(report.hasFailures)
+        let finding = try #require(report.findings.first { $0.check == "rules" && $0.status == .fail })
+        #expect(finding.finding.hasPrefix("Rules/Routing/Broken.md: bad frontmatter line 3"))
+        #expect(finding.fix?.contains("line 3") == true)
+        // The other notes are still checked and no ok line claims all is well.
+        #expect(!report.findings.contains { $0.check == "rules" && $0.status == .ok })
+    }
+
+    @Test func agentNoteMustBeCompleteAndUseAnArgv() throws {
+        let temp = try Self.freshVault()
+        try Self.write("---\ntype: agent\nname: half\ncommand: half-agent {prompt}\n---\n", to: temp.path + "/Rules/Agents/half.md")
+        try Self.write("---\ntype: agent\nname: shelly\nlane: local\noutput: text\ncommand: [/bin/bash, -c, \"echo {prompt}\"]\ntimeout: soon\n---\n", to: temp.path + "/Rules/Agents/shelly.md")
+        let report = Doctor.run(Self.isolatedContext(temp.path))
+        let failures = report.findings.filter { $0.check == "rules" && $0.status == .fail }.map(\.finding)
+        let half = try #require(failures.first { $0.hasPrefix("Rules/Agents/half.md") })
+        #expect(half.contains("lane is missing") && half.contains("output is missing") && half.contains("single string"))
+        let shelly = try #require(failures.first { $0.hasPrefix("Rules/Agents/shelly.md") })
+        #expect(shelly.contains("starts a shell (bash)") && shelly.contains("timeout must be a number"))
+    }
+
+    @Test func ruleAndGuardrailsFieldsAreChecked() throws {
+        let temp = try Self.freshVault()
+        try Self.write("---\ntype: rule\nlane: cloud\nwhen_effects: [launch]\n---\n", to: temp.path + "/Rules/Routing/Odd.md")
+        try Self.write("---\ntype: rule\npriority: 5\nagent: gemini\n---\n", to: temp.path + "/Rules/Routing/Gemini.md")
+        let report = Doctor.run(Self.isolatedContext(temp.path))
+        let odd = try #require(report.findings.first { $0.finding.hasPrefix("Rules/Routing/Odd.md") })
+        #expect(odd.status == .fail)
+        #expect(odd.finding.contains("priority is missing") && odd.finding.contains("lane is 'cloud'") && odd.finding.contains("launch"))
+        let gemini = try #require(report.findings.first { $0.finding.hasPrefix("Rules/Routing/Gemini.md") })
+        #expect(gemini.status == .warn && gemini.finding.contains("'gemini'"))
+
+        try Self.write("---\ntype: guardrails\nbudget_day_usd: lots\nsecret_action: shrug\nsecret_patterns: [\"(unclosed\"]\n---\n", to: temp.path + "/Rules/Guardrails.md")
+        let second = Doctor.run(Self.isolatedContext(temp.path))
+        let guardrails = try #require(second.findings.first { $0.finding.hasPrefix("Rules/Guardrails.md") })
+        #expect(guardrails.finding.contains("budget_day_usd must be a number"))
+        #expect(guardrails.finding.contains("secret_action is 'shrug'"))
+        #expect(guardrails.finding.contains("invalid regular expression"))
+    }
+
+    @Test func duplicateAgentNamesFail() throws {
+        let temp = try Self.freshVault()
+        let claude = try String(contentsOfFile: temp.path + "/Rules/Agents/claude.md", encoding: .utf8)
+        try Self.write(claude, to: temp.path + "/Rules/Agents/claude copy.md")
+        let report = Doctor.run(Self.isolatedContext(temp.path))
+        #expect(report.findings.contains { $0.status == .fail && $0.finding.contains("two agents are named 'claude'") })
+    }
+
+    @Test func stateFolderThatIsAFileFails() throws {
+        // Tests run as root, for whom chmod does not stop a write; a file where the folder belongs does.
+        let temp = try Self.freshVault(withMemory: false)
+        try "not a folder".write(toFile: temp.path + "/.agentos", atomically: false, encoding: .utf8)
+        let report = Doctor.run(Self.isolatedContext(temp.path))
+        let state = try #require(report.findings.first { $0.check == "state" })
+        #expect(state.status == .fail)
+        #expect(state.finding.contains("is a file, not a folder"))
+        #expect(report.exitCode == 1)
+    }
+
+    @Test func indexWithAnotherSchemaOrGarbageFails() throws {
+        let temp = try Self.freshVault()
+        var context = Self.isolatedContext(temp.path)
+        context.expectedIndexVersion = MemoryIndexBootstrap.schemaVersion + 1
+        let mismatch = try #require(Doctor.run(context, checks: Doctor.standardChecks.filter { $0.name == "index" }).findings.first)
+        #expect(mismatch.status == .fail && mismatch.finding.contains("schema version \(MemoryIndexBootstrap.schemaVersion)"))
+
+        let database = Vault(root: temp.path).databasePath
+        try FileManager.default.removeItem(atPath: database)
+        try String(repeating: "not sqlite ", count: 100).write(toFile: database, atomically: false, encoding: .utf8)
+        let garbage = try #require(Doctor.run(Self.isolatedContext(temp.path), checks: Doctor.standardChecks.filter { $0.name == "index" }).findings.first)
+        #expect(garbage.status == .fail && garbage.finding.contains("not a readable SQLite database"))
+    }
+
+    @Test func inotifyLimitBelowTheFolderCountFails() throws {
+        let temp = try Self.freshVault()
+        let limit = temp.path + "/.agentos/max_user_watches"
+        try "5\n".write(toFile: limit, atomically: false, encoding: .utf8)
+        var context = Self.isolatedContext(temp.path)
+        context.inotifyWatchLimitPath = limit
+        let inotify = Doctor.standardChecks.filter { $0.name == "inotify" }
+        let tight = try #require(Doctor.run(context, checks: inotify).findings.first)
+        #expect(tight.status == .fail && tight.fix?.contains("sysctl") == true)
+
+        context.inotifyWatchLimitPath = temp.path + "/no-such-file"
+        #expect(Doctor.run(context, checks: inotify).findings.first?.status == .fail)
+
+        try "1000000\n".write(toFile: limit, atomically: false, encoding: .utf8)
+        context.inotifyWatchLimitPath = limit
+        #expect(Doctor.run(context, checks: inotify).findings.first?.status == .ok)
+    }
+
+    @Test func agentCommandsAreFoundAndAskedForTheirVersion() throws {
+        let bin = TemporaryFolder("fbt-bin")
+        func script(_ name: String, _ body: String) throws {
+            let path = bin.path + "/" + name
+            try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        }
+        try script("claude", "echo '9.9.9 (Claude Code)'")
+        try script("codex", "PATH=/usr/bin:/bin; exec sleep 30")
+        try script("llm", "echo 'llm: broken install' >&2; exit 2")
+        try script("ollama", "echo 'Warning: could not connect to a running Ollama instance'; echo 'Warning: client version is 0.9.1'")
+        var context = Self.isolatedContext(bin.path, path: bin.path)
+        context.commandTimeout = 0.5
+        let findings = Doctor.run(context, checks: Doctor.standardChecks.filter { $0.name == "agent-cli" }).findings
+        #expect(findings.count == context.agentCommands.count)
+        #expect(findings[0].status == .ok && findings[0].finding.hasPrefix("claude 9.9.9 (Claude Code)"))
+        #expect(findings[1].status == .warn && findings[1].finding.contains("no answer within 500 ms"))
+        #expect(findings[2].status == .warn && findings[2].finding.contains("not on PATH"))
+        #expect(findings[3].status == .ok && findings[3].finding.contains("0.9.1"))
+        #expect(findings[4].status == .warn && findings[4].finding.contains("exited with status 2"))
+        #expect(findings[5].status == .warn && findings[5].finding.contains("qmd is not on PATH"))
+    }
+
+    @Test func ollamaServerThatAnswersIsOK() throws {
+        let python = try #require(CommandProbe.find("python3", path: ProcessInfo.processInfo.environment["PATH"] ?? ""), "python3 serves the fake Ollama")
+        let site = TemporaryFolder("fbt-ollama")
+        try Self.write("{\"version\":\"0.0.1-test\"}", to: site.path + "/api/version")
+        var server: Process?
+        var endpoint = ""
+        // SIGKILL: a child started from a test thread inherits its blocked signals, SIGTERM included.
+        defer { if let server { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() } }
+        // A random high port; try again if it is taken.
+        for _ in 0..<5 where server == nil {
+            let port = Int.random(in: 20_000...60_000)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", site.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            endpoint = "http://127.0.0.1:\(port)"
+            for _ in 0..<100 where process.isRunning {
+                if case .answered = HTTPProbe.get(URL(string: endpoint + "/api/version")!, timeout: 0.3) { server = process; break }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            if server == nil { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        }
+        try #require(server != nil, "the fake Ollama server did not start")
+        var context = Self.isolatedContext(site.path)
+        context.ollamaEndpoint = endpoint
+        context.ollamaTimeout = 2
+        let finding = try #require(Doctor.run(context, checks: Doctor.standardChecks.filter { $0.name == "ollama" }).findings.first)
+        #expect(finding.status == .ok)
+        #expect(finding.finding.contains("0.0.1-test"))
+    }
+
+    @Test func laterFeaturesCanAddChecks() throws {
+        let temp = try Self.freshVault()
+        let extra = DoctorCheck(name: "watcher") { context in
+            [DoctorFinding(check: "watcher", status: .fail, finding: "not running in \(context.vault.root)", fix: "start it")]
+        }
+        let silent = DoctorCheck(name: "quiet") { _ in [] }
+        let report = Doctor.run(Self.isolatedContext(temp.path), checks: [silent, extra])
+        #expect(report.findings.map(\.check) == ["quiet", "watcher"])
+        #expect(report.findings[0].status == .ok)
+        #expect(report.exitCode == 1)
+        #expect(report.json["summary"]?["fail"]?.intValue == 1)
+        #expect(report.json["checks"]?.arrayValue?.count == 2)
+    }
+}

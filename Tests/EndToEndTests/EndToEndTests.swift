@@ -1,0 +1,204 @@
+import AgentOS
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// Runs the built `fuckbigtech` binary as a user would and checks its output and exit codes.
+@Suite struct EndToEndTests {
+    /// The `fuckbigtech` executable: SwiftPM puts it in the same build folder as this test bundle.
+    static let binary: String? = {
+        var folders: [String] = []
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            folders.append((exe as NSString).deletingLastPathComponent)
+        }
+        folders.append(Bundle.main.bundleURL.deletingLastPathComponent().path)
+        folders.append(Bundle.main.bundleURL.path)
+        folders.append((CommandLine.arguments[0] as NSString).deletingLastPathComponent)
+        for folder in folders {
+            let candidate = folder + "/fuckbigtech"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }()
+
+    struct Outcome {
+        let code: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// A temp folder with a home inside, so nothing reads or writes the real `~/AgentOS`.
+    final class Sandbox {
+        let root: String
+        var home: String { root + "/home" }
+        var vault: String { root + "/vault" }
+
+        init() throws {
+            root = URL(fileURLWithPath: NSTemporaryDirectory() + "/fbt-e2e-\(UUID().uuidString)").standardizedFileURL.path
+            try FileManager.default.createDirectory(atPath: root + "/home", withIntermediateDirectories: true)
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: root) }
+    }
+
+    /// Runs the binary with `arguments`, output captured in files (no pipe can fill and block it).
+    static func run(_ arguments: [String], in sandbox: Sandbox, cwd: String? = nil, path: String = "/usr/bin:/bin") throws -> Outcome {
+        let binary = try #require(Self.binary, "no fuckbigtech executable next to the test bundle; run 'swift build' first")
+        let outPath = sandbox.root + "/.stdout-\(UUID().uuidString)"
+        let errPath = sandbox.root + "/.stderr-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: outPath)
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
+        let out = try #require(FileHandle(forWritingAtPath: outPath))
+        let err = try #require(FileHandle(forWritingAtPath: errPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = ["PATH": path, "HOME": sandbox.home, "NO_COLOR": "1", "TERM": "dumb"]
+        process.currentDirectoryURL = URL(fileURLWithPath: cwd ?? sandbox.root)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = out
+        process.standardError = err
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+        try out.close()
+        try err.close()
+        if exited.wait(timeout: .now() + 60) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("fuckbigtech \(arguments.joined(separator: " ")) did not finish within 60 s")
+            _ = exited.wait(timeout: .now() + 5)
+        }
+        return Outcome(
+            code: process.terminationStatus,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        )
+    }
+
+    @Test func helpListsTheCommands() throws {
+        let sandbox = try Sandbox()
+        let help = try Self.run(["--help"], in: sandbox)
+        #expect(help.code == 0)
+        for command in ["init", "doctor", "note"] {
+            #expect(help.stdout.contains("\n  \(command) "), "--help does not list \(command)")
+        }
+        #expect(help.stderr.isEmpty)
+        let initHelp = try Self.run(["init", "--help"], in: sandbox)
+        #expect(initHelp.code == 0 && initHelp.stdout.contains("--with-memory"))
+        let doctorHelp = try Self.run(["doctor", "--help"], in: sandbox)
+        #expect(doctorHelp.code == 0 && doctorHelp.stdout.contains("--json"))
+    }
+
+    @Test func unknownCommandIsAUsageError() throws {
+        let sandbox = try Sandbox()
+        let outcome = try Self.run(["frobnicate"], in: sandbox)
+        #expect(outcome.code == 64)
+        #expect(outcome.stdout.isEmpty)
+        #expect(outcome.stderr == "fuckbigtech: unknown command 'frobnicate'; run 'fuckbigtech --help' for the list\n")
+        let tooMany = try Self.run(["init", "a", "b"], in: sandbox)
+        #expect(tooMany.code == 64 && tooMany.stderr.hasPrefix("fuckbigtech init: "))
+        let badFlag = try Self.run(["doctor", "--frob"], in: sandbox)
+        #expect(badFlag.code == 64 && badFlag.stderr.contains("unknown option --frob"))
+    }
+
+    @Test func initCreatesAVaultThenHasNothingToDo() throws {
+        let sandbox = try Sandbox()
+        let first = try Self.run(["init", sandbox.vault], in: sandbox)
+        #expect(first.code == 0, "\(first.stderr)")
+        #expect(first.stdout.hasPrefix("Created a vault at \(sandbox.vault)\n"))
+        #expect(first.stdout.contains("  + Rules/Agents/echo.md\n"))
+        #expect(first.stdout.contains("  + Templates/Task.md\n"))
+        #expect(FileManager.default.fileExists(atPath: sandbox.vault + "/Rules/Guardrails.md"))
+        #expect(FileManager.default.fileExists(atPath: sandbox.vault + "/.obsidian/types.json"))
+
+        let second = try Self.run(["init", sandbox.vault], in: sandbox)
+        #expect(second.code == 0)
+        #expect(second.stdout == "nothing to do: \(sandbox.vault) already has everything init adds\n")
+    }
+
+    @Test func initFollowsAVaultFolderThatIsASymlink() throws {
+        let sandbox = try Sandbox()
+        let target = sandbox.root + "/disk/vault"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: sandbox.vault, withDestinationPath: target)
+        let outcome = try Self.run(["init", sandbox.vault], in: sandbox)
+        #expect(outcome.code == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.hasPrefix("Added to the vault at \(target)\n"))
+        #expect(FileManager.default.fileExists(atPath: target + "/Rules/Guardrails.md"))
+    }
+
+    @Test func initWithoutAPathUsesTheDefaultVaultInHome() throws {
+        let sandbox = try Sandbox()
+        let outcome = try Self.run(["init", "--json"], in: sandbox)
+        #expect(outcome.code == 0)
+        let json = try JSON.parse(outcome.stdout)
+        #expect(json["vault"]?.stringValue == sandbox.home + "/AgentOS")
+        #expect(json["created_vault"]?.boolValue == true)
+        #expect(json["created_files"]?.arrayValue?.contains(.string("Tasks/README.md")) == true)
+        #expect(FileManager.default.fileExists(atPath: sandbox.home + "/AgentOS/Tasks/README.md"))
+    }
+
+    @Test func doctorReportsJSONForTheVaultAroundTheCurrentFolder() throws {
+        let sandbox = try Sandbox()
+        #expect(try Self.run(["init", "--with-memory", sandbox.vault], in: sandbox).code == 0)
+        // No --vault: the vault is found from the current folder, inside it.
+        let outcome = try Self.run(["doctor", "--json"], in: sandbox, cwd: sandbox.vault + "/Tasks")
+        #expect(outcome.code == 0, "\(outcome.stdout)")
+        let report = try JSON.parse(outcome.stdout)
+        #expect(report["vault"]?.stringValue == sandbox.vault)
+        #expect(report["ok"]?.boolValue == true)
+        let checks = try #require(report["checks"]?.arrayValue)
+        let names = Set(checks.compactMap { $0["check"]?.stringValue })
+        #expect(names.isSuperset(of: ["vault", "state", "rules", "index", "inotify", "agent-cli", "ollama", "disk"]))
+        for check in checks {
+            let status = check["status"]?.stringValue ?? "none"
+            let finding = check["finding"]?.stringValue ?? ""
+            #expect(["ok", "warn", "fail"].contains(status))
+            #expect(finding.count > 3)
+        }
+        #expect(checks.first { $0["check"]?.stringValue == "index" }?["status"]?.stringValue == "ok")
+        #expect(report["summary"]?["fail"]?.intValue == 0)
+    }
+
+    @Test func doctorFailsOnABrokenRuleNote() throws {
+        let sandbox = try Sandbox()
+        #expect(try Self.run(["init", sandbox.vault], in: sandbox).code == 0)
+        try "---\ntype: rule\npriority: 10\nlane: [local\n---\n".write(toFile: sandbox.vault + "/Rules/Routing/Broken.md", atomically: false, encoding: .utf8)
+        let outcome = try Self.run(["doctor", "--vault", sandbox.vault], in: sandbox)
+        #expect(outcome.code == 1)
+        #expect(outcome.stdout.contains("fail  rules"))
+        #expect(outcome.stdout.contains("Rules/Routing/Broken.md: bad frontmatter line 4"))
+        #expect(outcome.stderr == "fuckbigtech doctor: 1 check failed; see the fixes above\n")
+    }
+
+    @Test func noteSetChangesOnlyThePropertyAndShowReadsItBack() throws {
+        let sandbox = try Sandbox()
+        #expect(try Self.run(["init", sandbox.vault], in: sandbox).code == 0)
+        let original = "---\ntype: task\nstatus: new\nagent: echo\n---\nSay hello.\n\nKeep this body exactly.\n"
+        try original.write(toFile: sandbox.vault + "/Tasks/Hello.md", atomically: false, encoding: .utf8)
+
+        let set = try Self.run(["note", "set", "Tasks/Hello.md", "status=review", "approved=true", "--vault", sandbox.vault], in: sandbox)
+        #expect(set.code == 0, "\(set.stderr)")
+        let text = try String(contentsOfFile: sandbox.vault + "/Tasks/Hello.md", encoding: .utf8)
+        #expect(text.hasPrefix("---\ntype: task\nstatus: review\nagent: echo\n"))
+        #expect(text.contains("approved: true\n"))
+        #expect(text.hasSuffix("---\nSay hello.\n\nKeep this body exactly.\n"))
+
+        let show = try Self.run(["note", "show", "Tasks/Hello.md", "--json", "--vault", sandbox.vault], in: sandbox)
+        #expect(show.code == 0)
+        let json = try JSON.parse(show.stdout)
+        #expect(json["properties"]?["status"]?.stringValue == "review")
+        #expect(json["properties"]?["approved"]?.boolValue == true)
+        #expect(json["body"]?.stringValue == "Say hello.\n\nKeep this body exactly.\n")
+
+        let missing = try Self.run(["note", "show", "Tasks/Nope.md", "--vault", sandbox.vault], in: sandbox)
+        #expect(missing.code == 1)
+        #expect(missing.stderr.hasPrefix("fuckbigtech note: ") && missing.stderr.filter { $0 == "\n" }.count == 1)
+    }
+}
