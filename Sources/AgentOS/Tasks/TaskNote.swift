@@ -41,6 +41,8 @@ public struct TaskNote: Sendable {
     /// Decides whether a note is work for the OS: `type: task` / `type: handoff`, or a note without a
     /// `type` under `Tasks/` / `Handoffs/` (folder READMEs carry another type and are left alone).
     public static func kind(of note: Note?, path: String) -> WorkKind? {
+        // Templates carry `type: task` for Obsidian's Templates plugin; they are never work.
+        if path.hasPrefix(Vault.Layout.templates + "/") { return nil }
         if let type = note?.text("type")?.lowercased() {
             return WorkKind(rawValue: type)
         }
@@ -51,7 +53,7 @@ public struct TaskNote: Sendable {
 
     /// Whether a path could hold work without reading it (for malformed notes, where the type is unreadable).
     public static func isInWorkFolder(_ path: String) -> Bool {
-        path.hasPrefix(Vault.Layout.tasks + "/") || path.hasPrefix(Vault.Layout.handoffs + "/")
+        !path.hasPrefix(Vault.Layout.templates + "/") && path.hasPrefix(Vault.Layout.tasks + "/") || path.hasPrefix(Vault.Layout.handoffs + "/")
     }
 
     public static func title(of path: String) -> String {

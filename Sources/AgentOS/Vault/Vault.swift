@@ -15,6 +15,12 @@ public struct Vault: Sendable {
         }
         path = URL(fileURLWithPath: path).standardizedFileURL.path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        // A vault folder that is itself a symlink (or lies under one) is taken at its real place, so
+        // the no-symlinks rule applies only inside the vault.
+        if let real = realpath(path, nil) {
+            path = String(cString: real)
+            free(real)
+        }
         self.root = path
     }
 
