@@ -319,7 +319,7 @@ Write the prompt here: what you want done, and what a good answer looks like.
 type: agent
 name: claude
 lane: premium
-command: [claude, -p, "{prompt}", --output-format, json]
+command: [claude, -p, --output-format, json, --, "{prompt}"]
 model_args: [--model, "{model}"]
 readonly_args: [--permission-mode, plan]
 approved_args: [--permission-mode, acceptEdits]
@@ -347,7 +347,7 @@ tokens and only used when the answer carries no cost of its own.
 type: agent
 name: codex
 lane: premium
-command: [codex, exec, --json, --skip-git-repo-check, "{prompt}"]
+command: [codex, exec, --json, --skip-git-repo-check, --, "{prompt}"]
 model_args: [-m, "{model}"]
 readonly_args: [--sandbox, read-only]
 approved_args: [--sandbox, workspace-write]
@@ -393,7 +393,7 @@ without calling a model.
 type: agent
 name: llm
 lane: premium
-command: [llm, "{prompt}"]
+command: [llm, --no-log, --, "{prompt}"]
 model_args: [-m, "{model}"]
 output: text
 model:
@@ -435,7 +435,7 @@ model first (`ollama pull llama3.2`) or set `model` to one you have.
 type: agent
 name: opencode
 lane: tool
-command: [opencode, run, --format, json, "{prompt}"]
+command: [opencode, run, --format, json, --, "{prompt}"]
 model_args: [-m, "{model}"]
 readonly_args: [--agent, plan]
 approved_args: [--agent, build]
