@@ -478,7 +478,7 @@ public final class TaskEngine: @unchecked Sendable {
             record.finishedAt = Date().timeIntervalSince1970
             try? runs.update(record)
             if record.attempt <= retries {
-                _ = updateTask(record.taskPath, set: [Property("status", .string("new")), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))], unset: []) { _ in nil }
+                _ = updateTask(record.taskPath, set: [Property("status", .string("new")), Property("attempts", .int(record.attempt)), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))], unset: []) { _ in nil }
                 log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
                 // Re-queued work must be picked up even though the OS wrote it.
                 lock.withLock { _ = ownWrites.removeValue(forKey: record.taskPath) }

@@ -1,0 +1,273 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// A temp vault made by `init`, with the claude/codex/opencode agent notes pointed at the fixture
+/// agents (which print exactly what the real tools print).
+final class EngineTestVault: @unchecked Sendable {
+    let root: String
+    let vault: Vault
+    let store: NoteStore
+    let fixtureLog: String
+    private let lock = NSLock()
+    private var events: [EngineEvent] = []
+
+    init() throws {
+        root = PlatformTestSupport.makeTempDirectory("fbt-engine")
+        vault = Vault(root: root + "/vault")
+        _ = try VaultInit.run(vault: vault, withMemory: false)
+        store = NoteStore(vault: vault)
+        fixtureLog = root + "/fixture-log.jsonl"
+        for tool in ["claude", "codex", "opencode"] {
+            let path = "Rules/Agents/\(tool).md"
+            let note = try Note.parse(bytes: try store.read(path).bytes)
+            var command = note.texts("command")
+            command[0] = PlatformTestSupport.agentsDirectory + "/" + tool
+            try store.updateProperties(path, set: [
+                Property("command", .list(command.map { .string($0) })),
+                Property("env", .list(["FBT_FIXTURE_LOG", "FBT_FIXTURE_MODE"].map { .string($0) })),
+            ])
+        }
+        setenv("FBT_FIXTURE_LOG", fixtureLog, 1)
+    }
+
+    deinit { PlatformTestSupport.remove(root) }
+
+    func engine() throws -> TaskEngine {
+        let runs = try RunStore(vault: vault)
+        return TaskEngine(vault: vault, runs: runs, routing: try VaultRouting(vault: vault), executor: VaultAgents(vault: vault)) { [self] event in
+            lock.withLock { events.append(event) }
+        }
+    }
+
+    var loggedEvents: [EngineEvent] { lock.withLock { events } }
+
+    func writeTask(_ name: String, properties: String, body: String) throws -> String {
+        let path = "Tasks/\(name).md"
+        try store.write("---\n\(properties)\n---\n\(body)\n", to: path, expecting: .absent)
+        return path
+    }
+
+    func note(_ path: String) throws -> Note {
+        try Note.parse(bytes: try store.read(path).bytes)
+    }
+
+    func text(_ path: String) throws -> String {
+        try store.read(path).text
+    }
+
+    /// The prompts the fixture agents received, in order.
+    func fixturePrompts() -> [String] {
+        guard let text = PlatformTestSupport.read(fixtureLog) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSON.parse(String($0))["prompt"]?.stringValue }
+    }
+}
+
+@Suite(.serialized) struct TaskEngineTests {
+    @Test func echoTaskGoesToDoneWithResultTelemetryAndDailyLine() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Hello", properties: "type: task\nagent: echo", body: "Say hello in three languages.")
+
+        guard case .started(let runID) = engine.consider(path: path, wait: true) else {
+            Issue.record("the task did not start")
+            return
+        }
+        engine.waitUntilIdle()
+
+        let task = try env.note(path)
+        #expect(task.text("status") == "done")
+        #expect(task.text("route_agent") == "echo")
+        #expect(task.text("route_lane") == "local")
+        #expect(task.text("run_id") == runID)
+        #expect(task["attempts"] == .int(1))
+        let resultLink = try #require(task.text("result"))
+        #expect(resultLink.hasPrefix("[[Results/Hello "))
+        let resultPath = String(resultLink.dropFirst(2).dropLast(2)) + ".md"
+        let result = try env.note(resultPath)
+        #expect(result.text("type") == "result")
+        #expect(result.text("task") == "[[Tasks/Hello]]")
+        #expect(result.text("status") == "done")
+        #expect(result.text("agent") == "echo")
+        #expect(result.body.contains("Say hello in three languages."))
+
+        let day = LocalTime.day(Date())
+        let telemetry = try env.text("Telemetry/\(day).md")
+        #expect(telemetry.contains("| [[Tasks/Hello]] | echo |"))
+        #expect(telemetry.contains("| done |"))
+        let daily = try env.text("Daily/\(day).md")
+        #expect(daily.contains("[[Tasks/Hello]] → echo (local): done"))
+        let jsonl = try #require(PlatformTestSupport.read(env.vault.stateDirectory + "/telemetry.jsonl"))
+        let line = try JSON.parse(String(try #require(jsonl.split(separator: "\n").last)))
+        #expect(line["run_id"]?.stringValue == runID)
+        #expect(line["outcome"]?.stringValue == "done")
+        #expect(line["harness"]?.stringValue == "echo")
+        // Everything the engine wrote parses.
+        for written in [path, resultPath, "Telemetry/\(day).md", "Daily/\(day).md"] {
+            _ = try env.note(written)
+        }
+    }
+
+    @Test func claudeErrorWithExitStatusZeroEndsFailed() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Flaky", properties: "type: task\nagent: claude", body: "Refactor the parser. FIXTURE_MODE=error")
+        #expect(engine.consider(path: path, wait: true) != .ignored)
+        engine.waitUntilIdle()
+        let task = try env.note(path)
+        #expect(task.text("status") == "failed")
+        #expect(task.text("error")?.contains("529") == true)
+        let resultPath = String(try #require(task.text("result")).dropFirst(2).dropLast(2)) + ".md"
+        #expect(try env.text(resultPath).contains("**Failed:**"))
+    }
+
+    @Test func claudeSuccessRecordsCostAndTokensAndRunsReadOnly() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Review", properties: "type: task\nagent: claude", body: "Review the login handler for bugs.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let task = try env.note(path)
+        #expect(task.text("status") == "done")
+        #expect(task["cost_usd"]?.number == 0.0123405)
+        #expect(task["tokens_out"] == .int(42))
+        let log = try #require(PlatformTestSupport.read(env.fixtureLog))
+        #expect(log.contains("\"--permission-mode\",\"plan\""))
+    }
+
+    @Test func brokenFrontmatterGetsFailedStatusAndErrorOnceAndKeepsTheText() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let original = "---\ntype: task\nagent: [echo\n---\nDo the thing.\n"
+        try env.store.write(original, to: "Tasks/Broken.md", expecting: .absent)
+        guard case .rejected(let why) = engine.consider(path: "Tasks/Broken.md") else {
+            Issue.record("a broken task was not rejected")
+            return
+        }
+        #expect(why.contains("line 3"))
+        let text = try env.text("Tasks/Broken.md")
+        #expect(text.contains("status: failed\n"))
+        #expect(text.contains("error: "))
+        #expect(text.contains("agent: [echo\n---\nDo the thing.\n"))
+        // The same content is not reported (or rewritten) again.
+        let hash = try env.store.read("Tasks/Broken.md").hash
+        _ = engine.consider(path: "Tasks/Broken.md", force: true)
+        #expect(try env.store.read("Tasks/Broken.md").hash == hash)
+    }
+
+    @Test func concurrentConsiderationsStartATaskExactlyOnce() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Once", properties: "type: task\nagent: echo", body: "Only once.")
+        let starts = LockedCounter()
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            if case .started = engine.consider(path: path, force: true) { starts.increment() }
+        }
+        engine.waitUntilIdle()
+        // Later considerations of the finished task start nothing either.
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            if case .started = engine.consider(path: path, force: true) { starts.increment() }
+        }
+        engine.waitUntilIdle()
+        #expect(starts.value == 1)
+        let results = VaultWalker.markdownFiles(in: env.vault, under: "Results").filter { $0.contains("Once ") }
+        #expect(results.count == 1)
+    }
+
+    @Test func aPersonsEditDuringTheRunSurvivesTheWriteBack() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Slow", properties: "type: task\nagent: codex\ntimeout: 3", body: "Look at the code. FIXTURE_MODE=hang")
+        _ = engine.consider(path: path)
+        #expect(PlatformTestSupport.eventually(10) { (try? env.note(path).text("status")) == "running" })
+        // A person adds a tag and a line to the body while the agent runs.
+        let snapshot = try env.store.read(path)
+        let edited = try FrontmatterEditor.apply(set: [Property("tags", .list([.string("edited")]))], to: snapshot.text) + "A line the person added.\n"
+        try env.store.write(edited, to: path, expecting: .hash(snapshot.hash))
+        engine.waitUntilIdle()
+        let task = try env.note(path)
+        #expect(task.text("status") == "failed")
+        #expect(task.text("error")?.contains("did not finish within 3") == true)
+        #expect(task.texts("tags") == ["edited"])
+        #expect(task.body.contains("A line the person added."))
+    }
+
+    @Test func settingStatusCancelledStopsARunningAgent() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Endless", properties: "type: task\nagent: codex", body: "Never ends. FIXTURE_MODE=hang")
+        _ = engine.consider(path: path)
+        #expect(PlatformTestSupport.eventually(10) { (try? env.note(path).text("status")) == "running" })
+        try env.store.updateProperties(path, set: [Property("status", .string("cancelled"))])
+        #expect(engine.consider(path: path) == .cancelling)
+        engine.waitUntilIdle()
+        let task = try env.note(path)
+        #expect(task.text("status") == "cancelled")
+        let resultPath = String(try #require(task.text("result")).dropFirst(2).dropLast(2)) + ".md"
+        #expect(try env.text(resultPath).contains("**Cancelled:**"))
+    }
+
+    @Test func sideEffectsWaitForReviewAndRunOnceApproved() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Ship", properties: "type: task\nagent: echo\neffects: [deploy]", body: "Ship the site.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        var task = try env.note(path)
+        #expect(task.text("status") == "review")
+        #expect(task.text("route_reason")?.isEmpty == false)
+        #expect(task["result"] == nil)
+
+        try env.store.updateProperties(path, set: [Property("approved", .bool(true))])
+        guard case .started = engine.consider(path: path, wait: true) else {
+            Issue.record("approval did not resume the task")
+            return
+        }
+        engine.waitUntilIdle()
+        task = try env.note(path)
+        #expect(task.text("status") == "done")
+        #expect(task.text("approved_by")?.isEmpty == false)
+        #expect(task["approved_at"] != nil)
+    }
+
+    @Test func recoveryMarksRunsOfDeadProcessesInterruptedOrRequeuesThem() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        let once = try env.writeTask("Crashed", properties: "type: task\nagent: echo\nstatus: running", body: "Was running.")
+        let retry = try env.writeTask("Retried", properties: "type: task\nagent: echo\nstatus: running\nretries: 1", body: "Was running too.")
+        for path in [once, retry] {
+            let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
+            // A pid that cannot be alive: the process that claimed it is gone.
+            try runs.database.run("UPDATE runs SET owner_pid=?, state='running' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)])
+        }
+        let engine = try env.engine()
+        engine.recover()
+        #expect(try env.note(once).text("status") == "failed")
+        #expect(try env.note(once).text("error") == "interrupted")
+        #expect(try env.note(retry).text("status") == "new")
+        #expect(try runs.activeRun(taskPath: once) == nil)
+        // The re-queued task runs once more.
+        guard case .started = engine.consider(path: retry, wait: true) else {
+            Issue.record("the re-queued task did not start")
+            return
+        }
+        engine.waitUntilIdle()
+        #expect(try env.note(retry).text("status") == "done")
+        #expect(try env.note(retry)["attempts"] == .int(2))
+    }
+
+    @Test func templatesAndFolderReadmesAreNeverRun() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        #expect(engine.consider(path: "Templates/Task.md", force: true) == .ignored)
+        #expect(engine.consider(path: "Tasks/README.md", force: true) == .ignored)
+    }
+}
+
+/// A counter safe to bump from several threads.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
