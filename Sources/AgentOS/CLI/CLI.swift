@@ -41,6 +41,9 @@ public enum CLI {
     /// Every subcommand, in the order `--help` lists them.
     public static let commands: [CommandSpec] = [
         NoteCommand.spec,
+        IndexCommand.spec,
+        SearchCommand.spec,
+        BacklinksCommand.spec,
     ]
 
     static let globalFlags: Set<String> = ["--help", "--json", "--no-color"]
