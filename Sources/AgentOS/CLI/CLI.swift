@@ -44,6 +44,7 @@ public enum CLI {
         IndexCommand.spec,
         SearchCommand.spec,
         BacklinksCommand.spec,
+        BenchCommand.spec,
     ]
 
     static let globalFlags: Set<String> = ["--help", "--json", "--no-color"]

@@ -42,7 +42,8 @@ public enum IndexSchema {
     CREATE INDEX IF NOT EXISTS notes_name_key ON notes(name_key);
     CREATE TABLE IF NOT EXISTS title_keys (
         key TEXT NOT NULL,
-        note_id INTEGER NOT NULL
+        note_id INTEGER NOT NULL,
+        kind INTEGER NOT NULL -- 0 file name, 1 `title` property, 2 alias: the order they win in
     );
     CREATE INDEX IF NOT EXISTS title_keys_key ON title_keys(key);
     CREATE INDEX IF NOT EXISTS title_keys_note ON title_keys(note_id);
@@ -111,6 +112,8 @@ public enum IndexSchema {
     static func createTables(_ database: Database) throws {
         try database.execute(createStatements)
         try database.execute("INSERT INTO sections(sections, rank) VALUES('rank', '\(rankFunction)')")
+        // A larger in-memory term buffer means fewer, larger segments during a full index.
+        try database.execute("INSERT INTO sections(sections, rank) VALUES('hashsize', 8388608)")
         try database.execute("PRAGMA user_version = \(version)")
     }
 

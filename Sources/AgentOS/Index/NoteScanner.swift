@@ -1,7 +1,7 @@
 import Foundation
 
 /// One section of a note: the lines from a heading (or the top of the file) to the next heading.
-struct ScannedSection {
+struct ScannedSection: Sendable {
     /// The heading's text (empty for the part before the first heading).
     var heading: String
     /// The chain of headings above and including this one, joined with " › ".
@@ -29,7 +29,7 @@ public struct ScannedLink: Equatable, Sendable {
 }
 
 /// What the index keeps of one note, taken from its bytes without ever changing them.
-struct ScannedNote {
+struct ScannedNote: Sendable {
     /// The note's text as UTF-8 bytes (broken sequences already replaced by U+FFFD).
     var bytes: [UInt8]
     var title: String

@@ -105,52 +105,62 @@ extension MemoryIndex {
         let (filterSQL, filterArguments) = filterClause(filters)
 
         var picked: [(rowid: Int64, rank: Double, isTitleMatch: Bool)] = []
-        var seenNotes = Set<Int64>()
 
-        // Notes whose title (or `title`, or an alias) equals the query go first.
+        // Notes whose title equals the query go first: by file name, then `title` property, then alias
+        // (translated notes often carry the original title as an alias).
+        var exactKinds: [Int64: Int] = [:]
         if let key = query.titleKey {
-            let ids = try database.query("SELECT DISTINCT note_id FROM title_keys WHERE key = ?", [.text(key)]) { $0.int64(0) }
-            var exact: [(Int64, Double)] = []
-            for id in ids {
+            for (id, kind) in try database.query("SELECT note_id, min(kind) FROM title_keys WHERE key = ? GROUP BY note_id", [.text(key)], row: { ($0.int64(0), $0.int(1)) }) {
                 if !filters.isEmpty {
                     let passes = try database.scalarInt("SELECT count(*) FROM notes n WHERE n.id = ?" + filterSQL, [.int(id)] + filterArguments) ?? 0
                     if passes == 0 { continue }
                 }
-                let first = id << NoteScanner.sectionBits
-                let best = try database.query("SELECT rowid, rank FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rank LIMIT 1", [.text(expression), .int(first), .int(first + Int64(NoteScanner.maxSections))]) { ($0.int64(0), $0.double(1)) }
-                if let best = best.first { exact.append(best) }
-            }
-            exact.sort { $0.1 < $1.1 }
-            for (rowid, rank) in exact.prefix(limit) {
-                picked.append((rowid, rank, true))
-                seenNotes.insert(rowid >> NoteScanner.sectionBits)
+                exactKinds[id] = kind
             }
         }
-
         // Then the best sections, one per note. Sections of one note can crowd the top, so fetch more
         // rows than hits and widen the window if too few distinct notes came back.
         let join = filters.isEmpty ? "" : " JOIN notes n ON n.id = (sections.rowid >> \(NoteScanner.sectionBits))"
         let sql = "SELECT sections.rowid, sections.rank FROM sections" + join + " WHERE sections MATCH ?" + filterSQL + " ORDER BY sections.rank LIMIT ?"
         var window = max(limit * 4, 32)
-        let exactCount = picked.count
-        while picked.count < limit {
-            picked.removeSubrange(exactCount...)
-            var notes = seenNotes
+        var ranked: [(rowid: Int64, rank: Double)] = []
+        var exactFound: [Int64: (rowid: Int64, rank: Double)] = [:]
+        while true {
+            ranked.removeAll()
+            exactFound.removeAll()
+            var notes = Set<Int64>()
             let statement = try database.prepare(sql)
             try statement.bind([.text(expression)] + filterArguments + [.int(Int64(window))])
             var rows = 0
             while try statement.step() {
                 rows += 1
                 let rowid = statement.int64(0)
-                if notes.insert(rowid >> NoteScanner.sectionBits).inserted {
-                    picked.append((rowid, statement.double(1), false))
-                    if picked.count == limit { break }
+                let note = rowid >> NoteScanner.sectionBits
+                guard notes.insert(note).inserted else { continue }
+                if exactKinds[note] != nil {
+                    exactFound[note] = (rowid, statement.double(1))
+                } else if ranked.count < limit {
+                    ranked.append((rowid, statement.double(1)))
                 }
+                if ranked.count >= limit && exactFound.count == exactKinds.count { break }
             }
             statement.reset()
-            if rows < window || picked.count >= limit { break }
+            if rows < window || ranked.count >= limit { break }
             window *= 8
         }
+        // Title matches outside the window (rare: the title weighs ten times the body) get their own query.
+        for id in exactKinds.keys where exactFound[id] == nil {
+            let first = id << NoteScanner.sectionBits
+            let best = try database.query("SELECT rowid, rank FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rank LIMIT 1", [.text(expression), .int(first), .int(first + Int64(NoteScanner.maxSections))]) { ($0.int64(0), $0.double(1)) }
+            if let best = best.first { exactFound[id] = (best.0, best.1) }
+        }
+        let exact = exactFound.sorted { a, b in
+            let ka = exactKinds[a.key] ?? 9
+            let kb = exactKinds[b.key] ?? 9
+            return ka != kb ? ka < kb : a.value.rank < b.value.rank
+        }
+        for entry in exact.prefix(limit) { picked.append((entry.value.rowid, entry.value.rank, true)) }
+        for entry in ranked where picked.count < limit { picked.append((entry.rowid, entry.rank, false)) }
 
         // Snippets and lines for the few hits only: auxiliary functions are costly per row.
         let detail = try database.prepare("""
