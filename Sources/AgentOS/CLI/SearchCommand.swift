@@ -15,6 +15,7 @@ enum SearchCommand {
           login -oauth       login, but not notes mentioning oauth (also -"a phrase")
           login OR signin    either word (OR in capitals)
           検索               Chinese, Japanese, Korean and Thai text is matched character by character
+        A query that starts with '-' goes after '--' (search -- -draft notes) or in quotes.
         A note whose title equals the query comes first. Reads the index only; run 'fuckbigtech
         index' (or keep 'fuckbigtech watch' running) to pick up changes.
 

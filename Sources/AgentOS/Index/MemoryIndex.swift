@@ -147,9 +147,16 @@ public final class MemoryIndex {
 
     private func updateLocked(_ relativePath: String) throws -> UpdateOutcome {
         let existing = try row(for: relativePath)
-        guard relativePath.hasSuffix(".md"), !Vault.isIgnored(relativePath), let absolute = try? vault.resolve(relativePath) else {
+        func skip(_ reason: SkipReason) throws -> UpdateOutcome {
             if let existing { try deleteRows(noteID: existing.id) }
-            return .skipped(.ignored)
+            return .skipped(reason)
+        }
+        guard relativePath.hasSuffix(".md"), !Vault.isIgnored(relativePath) else { return try skip(.ignored) }
+        let absolute: String
+        do {
+            absolute = try vault.resolve(relativePath)
+        } catch {
+            return try skip(error == .symlink(relativePath) ? .notRegularFile : .ignored)
         }
         let status: FileStatus?
         do {
