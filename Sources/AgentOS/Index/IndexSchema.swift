@@ -129,6 +129,11 @@ public enum IndexSchema {
 }
 
 extension Database {
+    /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
+    func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(handle, milliseconds)
+    }
+
     /// Resets every prepared statement of this connection, releasing their read locks.
     func resetAllStatements() {
         var statement = sqlite3_next_stmt(handle, nil)

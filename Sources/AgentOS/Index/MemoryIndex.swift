@@ -86,6 +86,10 @@ public final class MemoryIndex {
         warnings = notes
         // A full index writes tens of MB in one transaction; keep its pages in memory until commit.
         try database.execute("PRAGMA cache_size = -32768")
+        try database.execute("PRAGMA mmap_size = 1073741824")
+        // A full index of a large vault holds the write lock for seconds; a watcher's single-note
+        // update waits for it rather than failing.
+        database.setBusyTimeout(milliseconds: 60_000)
     }
 
     private init(vault: Vault, readOnlyDatabase: Database) {
@@ -99,6 +103,8 @@ public final class MemoryIndex {
     public static func openForReading(vault: Vault) throws -> MemoryIndex? {
         guard let status = try? FileSystem.status(vault.databasePath), status.kind == .file else { return nil }
         let database = try Database(path: vault.databasePath, readOnly: true)
+        // Reading the index through a memory map avoids a copy per page on large doclists.
+        try database.execute("PRAGMA mmap_size = 1073741824")
         guard Int(try database.scalarInt("PRAGMA user_version") ?? 0) == IndexSchema.version else { return nil }
         return MemoryIndex(vault: vault, readOnlyDatabase: database)
     }
@@ -126,6 +132,9 @@ public final class MemoryIndex {
     /// Runs `body`; if SQLite reports the file damaged, moves it aside, starts an empty index, and
     /// runs `body` once more (the caller's work then re-fills it).
     private func recovering<T>(_ body: () throws -> T) throws -> T {
+        // No statement may hold an old read snapshot into a write transaction.
+        database.resetAllStatements()
+        defer { database.resetAllStatements() }
         do {
             return try body()
         } catch let error as DatabaseError where error.isCorruption && !isReadOnly {
@@ -227,12 +236,38 @@ public final class MemoryIndex {
         summary.skipped = walk.skipped
         let total = walk.files.count
         progress?(0, total)
-        try database.transaction {
+        func loadKnown() throws -> [String: IndexedRow] {
             var known: [String: IndexedRow] = [:]
+            known.reserveCapacity(total)
             let statement = try database.prepare("SELECT id, path, mtime, size, hash FROM notes")
             while try statement.step() {
                 known[statement.text(1)] = IndexedRow(id: statement.int64(0), mtime: statement.int64(2), size: statement.int64(3), hash: statement.int64(4))
             }
+            statement.reset()
+            return known
+        }
+        // Nothing to do is the common case (start-up, after an overflow): find out without taking the
+        // write lock, so a re-scan never blocks the watcher or another `index`.
+        do {
+            var known = try loadKnown()
+            var isClean = known.count == walk.files.count
+            if isClean {
+                for file in walk.files {
+                    guard let row = known.removeValue(forKey: file.path), row.mtime == file.status.mtimeNanoseconds, row.size == file.status.size else {
+                        isClean = false
+                        break
+                    }
+                }
+            }
+            if isClean {
+                summary.unchanged = total
+                progress?(total, total)
+                summary.seconds = seconds(since: started, clock: clock)
+                return summary
+            }
+        }
+        try database.transaction {
+            var known = try loadKnown()
             // Metadata first: only files whose modification time or size differ are read.
             var work: [(entry: VaultWalker.File, existing: IndexedRow?)] = []
             for file in walk.files {

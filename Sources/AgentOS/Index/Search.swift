@@ -99,6 +99,8 @@ extension MemoryIndex {
     /// Searches the index. One hit per note (its best section), notes whose title equals the query
     /// first, then by weighted bm25 (title ×10, headings ×4, body ×1).
     public func search(_ text: String, limit: Int = 10, filters: SearchFilters = SearchFilters()) throws -> [SearchHit] {
+        // Statements left on a row would pin this connection to an old snapshot of the index.
+        defer { database.resetAllStatements() }
         let query = try SearchQuery(text)
         let expression = query.matchExpression
         guard limit > 0 else { return [] }
@@ -255,6 +257,8 @@ extension MemoryIndex {
     /// notes share the name, the one nearest the linking note (longest shared folder path) wins if it
     /// is the only one that near. `nil`: unresolved, the link is kept as written.
     public func resolve(linkTarget target: String, from sourcePath: String? = nil) throws -> String? {
+        // Statements left on a row would pin this connection to an old snapshot of the index.
+        defer { database.resetAllStatements() }
         guard let id = try resolveID(NoteScanner.linkKey(target), from: sourcePath) else { return nil }
         return try database.query("SELECT path FROM notes WHERE id = ?", [.int(id)]) { $0.text(0) }.first
     }
@@ -296,6 +300,8 @@ extension MemoryIndex {
 
     /// The notes linking to `note` (a path, a path without `.md`, a file name or an alias).
     public func backlinks(to note: String) throws -> [Backlink] {
+        // Statements left on a row would pin this connection to an old snapshot of the index.
+        defer { database.resetAllStatements() }
         guard let id = try resolveID(NoteScanner.linkKey(note), from: nil) else {
             let same = try database.scalarInt("SELECT count(*) FROM notes WHERE name_key = ?", [.text(NoteScanner.linkKey(note))]) ?? 0
             throw same > 1 ? IndexError.ambiguous(note, count: Int(same)) : IndexError.noSuchNote(note)
@@ -334,6 +340,8 @@ extension MemoryIndex {
 
     /// The links written in the note at `path`, each with the note it resolves to.
     public func links(from path: String) throws -> [ResolvedLink] {
+        // Statements left on a row would pin this connection to an old snapshot of the index.
+        defer { database.resetAllStatements() }
         let rows = try database.query("""
             SELECT l.target, l.heading, l.alias, l.embed, l.line, l.target_key
             FROM links l JOIN notes n ON n.id = l.source_id WHERE n.path = ? ORDER BY l.rowid

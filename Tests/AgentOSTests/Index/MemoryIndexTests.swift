@@ -162,3 +162,41 @@ import Testing
         #expect(summary.skipped.isEmpty)
     }
 }
+
+@Suite struct ConcurrentWriterTests {
+    /// The watcher and a manual `index` may write at once; both must finish and agree.
+    @Test func twoWritersOverlapWithoutErrors() async throws {
+        let temp = try TemporaryVault()
+        for i in 0..<400 { try temp.write("Bulk/n\(i).md", "# Note \(i)\n\nbulk content number \(i) with shared words\n") }
+        let root = temp.root
+        let background = Task.detached { () throws -> Int in
+            let index = try MemoryIndex(vault: Vault(root: root))
+            return try index.reconcile().notesOnDisk
+        }
+        let watcher = try MemoryIndex(vault: temp.vault)
+        for i in 0..<20 {
+            try temp.write("Live/edit\(i).md", "live edit \(i) capybara\n")
+            let outcome = try watcher.update(path: "Live/edit\(i).md")
+            #expect(outcome == .added || outcome == .unchanged)
+        }
+        let seen = try await background.value
+        #expect(seen >= 400)
+        _ = try watcher.reconcile()
+        #expect(try watcher.database.scalarInt("SELECT count(*) FROM notes") == 420)
+        #expect(try watcher.search("capybara", limit: 50).count == 20)
+    }
+
+    /// A long-lived read-only index (an agent's context builder) sees what another connection wrote.
+    @Test func aReaderSeesLaterWrites() throws {
+        let temp = try TemporaryVault()
+        try temp.write("a.md", "first meerkat\n")
+        let writer = try MemoryIndex(vault: temp.vault)
+        _ = try writer.reconcile()
+        let reader = try #require(try MemoryIndex.openForReading(vault: temp.vault))
+        #expect(try reader.search("meerkat", filters: SearchFilters(tag: "none")).isEmpty)
+        #expect(try reader.search("meerkat").count == 1)
+        try temp.write("b.md", "second meerkat\n")
+        #expect(try writer.update(path: "b.md") == .added)
+        #expect(try reader.search("meerkat").count == 2)
+    }
+}
