@@ -110,6 +110,20 @@ public final class MemoryIndex {
     }
 
     private static func openWritable(_ path: String, warnings: inout [String]) throws -> Database {
+        // Switching a new file to WAL needs a moment of exclusive access, and SQLite does not wait on
+        // the busy handler for it: when two processes create the index at once, one retries here.
+        var attempt = 0
+        while true {
+            do {
+                return try openWritableOnce(path, warnings: &warnings)
+            } catch let error as DatabaseError where error.code & 0xff == SQLITE_BUSY && attempt < 200 {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.025)
+            }
+        }
+    }
+
+    private static func openWritableOnce(_ path: String, warnings: inout [String]) throws -> Database {
         do {
             let database = try IndexSchema.create(at: path)
             _ = try database.scalarInt("SELECT count(*) FROM notes WHERE id = 0")
