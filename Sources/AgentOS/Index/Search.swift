@@ -124,6 +124,18 @@ extension MemoryIndex {
         // rows than hits and widen the window if too few distinct notes came back.
         let join = filters.isEmpty ? "" : " JOIN notes n ON n.id = (sections.rowid >> \(NoteScanner.sectionBits))"
         let sql = "SELECT sections.rowid, sections.rank FROM sections" + join + " WHERE sections MATCH ?" + filterSQL + " ORDER BY sections.rank LIMIT ?"
+        // A note that mentions an excluded term in any section is left out.
+        var exclusionCache: [Int64: Bool] = [:]
+        func isExcluded(_ note: Int64) throws -> Bool {
+            guard let exclusion = query.exclusionExpression else { return false }
+            if let known = exclusionCache[note] { return known }
+            let first = note << NoteScanner.sectionBits
+            let found = try database.scalarInt("SELECT count(*) FROM (SELECT 1 FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? LIMIT 1)", [.text(exclusion), .int(first), .int(first + Int64(NoteScanner.maxSections))]) ?? 0
+            exclusionCache[note] = found > 0
+            return found > 0
+        }
+        for id in Array(exactKinds.keys) where try isExcluded(id) { exactKinds[id] = nil }
+
         var window = max(limit * 4, 32)
         var ranked: [(rowid: Int64, rank: Double)] = []
         var exactFound: [Int64: (rowid: Int64, rank: Double)] = [:]
@@ -139,6 +151,7 @@ extension MemoryIndex {
                 let rowid = statement.int64(0)
                 let note = rowid >> NoteScanner.sectionBits
                 guard notes.insert(note).inserted else { continue }
+                if try isExcluded(note) { continue }
                 if exactKinds[note] != nil {
                     exactFound[note] = (rowid, statement.double(1))
                 } else if ranked.count < limit {

@@ -92,12 +92,20 @@ public struct SearchQuery: Equatable, Sendable {
         text.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil }
     }
 
+    static func quoted(_ term: Term) -> String {
+        let text = TextSegmenter.segment(term.text).replacingOccurrences(of: "\"", with: "\"\"")
+        return "\"" + text + "\"" + (term.isPrefix ? "*" : "")
+    }
+
+    /// An expression matching any excluded term (`nil` without exclusions). FTS5's `NOT` works per
+    /// section; this one is used to drop whole notes that mention an excluded term anywhere.
+    var exclusionExpression: String? {
+        excluded.isEmpty ? nil : excluded.map(SearchQuery.quoted).joined(separator: " OR ")
+    }
+
     /// The FTS5 expression: every term a quoted string, so no user text is read as syntax.
     public var matchExpression: String {
-        func quoted(_ term: Term) -> String {
-            let text = TextSegmenter.segment(term.text).replacingOccurrences(of: "\"", with: "\"\"")
-            return "\"" + text + "\"" + (term.isPrefix ? "*" : "")
-        }
+        let quoted = SearchQuery.quoted
         let groups = alternatives.map { terms in
             terms.count == 1 ? quoted(terms[0]) : "(" + terms.map(quoted).joined(separator: " AND ") + ")"
         }

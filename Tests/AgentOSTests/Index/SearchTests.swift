@@ -44,6 +44,14 @@ import Testing
         #expect(try index.search("session -oauth").map(\.path) == ["Tasks/Fix cookie.md"])
         #expect(try index.search("login -\"ten minutes\"").map(\.path) == ["Research/Timeline.md"])
         #expect(throws: SearchQuery.Problem.onlyExclusions) { try index.search("-oauth") }
+        // A note mentioning the excluded word in another section is left out too.
+        let temp = try TemporaryVault()
+        try temp.write("two sections.md", "# One\n\nsession notes\n\n# Two\n\noauth details\n")
+        try temp.write("clean.md", "session only\n")
+        let other = try MemoryIndex(vault: temp.vault)
+        _ = try other.reconcile()
+        #expect(try other.search("session -oauth").map(\.path) == ["clean.md"])
+        #expect(try other.search("session").count == 2)
         #expect(throws: SearchQuery.Problem.empty) { try index.search("  !!! ") }
     }
 
