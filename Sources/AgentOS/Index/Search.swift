@@ -136,32 +136,42 @@ extension MemoryIndex {
         }
         for id in Array(exactKinds.keys) where try isExcluded(id) { exactKinds[id] = nil }
 
-        var window = max(limit * 4, 32)
+        // Two tiers: sections whose title or headings match come before matches in the text alone.
+        // The first tier is small, so a common word is ranked over hundreds of rows, not tens of
+        // thousands; the text tier only runs when the first leaves room.
         var ranked: [(rowid: Int64, rank: Double)] = []
         var exactFound: [Int64: (rowid: Int64, rank: Double)] = [:]
-        while true {
-            ranked.removeAll()
-            exactFound.removeAll()
-            var notes = Set<Int64>()
-            let statement = try database.prepare(sql)
-            try statement.bind([.text(expression)] + filterArguments + [.int(Int64(window))])
-            var rows = 0
-            while try statement.step() {
-                rows += 1
-                let rowid = statement.int64(0)
-                let note = rowid >> NoteScanner.sectionBits
-                guard notes.insert(note).inserted else { continue }
-                if try isExcluded(note) { continue }
-                if exactKinds[note] != nil {
-                    exactFound[note] = (rowid, statement.double(1))
-                } else if ranked.count < limit {
-                    ranked.append((rowid, statement.double(1)))
+        var taken = Set<Int64>()
+        let tiers = ["{title headings} : (" + expression + ")", expression]
+        for tierExpression in tiers where ranked.count < limit {
+            var window = max(limit * 4, 32)
+            let keptCount = ranked.count
+            let keptTaken = taken
+            while true {
+                ranked.removeSubrange(keptCount...)
+                taken = keptTaken
+                var notes = Set<Int64>()
+                let statement = try database.prepare(sql)
+                try statement.bind([.text(tierExpression)] + filterArguments + [.int(Int64(window))])
+                var rows = 0
+                while try statement.step() {
+                    rows += 1
+                    let rowid = statement.int64(0)
+                    let note = rowid >> NoteScanner.sectionBits
+                    guard notes.insert(note).inserted, !taken.contains(note) else { continue }
+                    if try isExcluded(note) { continue }
+                    if exactKinds[note] != nil {
+                        if exactFound[note] == nil { exactFound[note] = (rowid, statement.double(1)) }
+                    } else if ranked.count < limit {
+                        ranked.append((rowid, statement.double(1)))
+                        taken.insert(note)
+                    }
+                    if ranked.count >= limit && exactFound.count == exactKinds.count { break }
                 }
-                if ranked.count >= limit && exactFound.count == exactKinds.count { break }
+                statement.reset()
+                if rows < window || ranked.count >= limit { break }
+                window *= 8
             }
-            statement.reset()
-            if rows < window || ranked.count >= limit { break }
-            window *= 8
         }
         // Title matches outside the window (rare: the title weighs ten times the body) get their own query.
         for id in exactKinds.keys where exactFound[id] == nil {

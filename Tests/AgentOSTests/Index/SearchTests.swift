@@ -123,6 +123,20 @@ import Testing
         #expect(try index.search("curriculum sync").isEmpty)
     }
 
+    @Test func headingMatchesComeBeforeTextMatches() throws {
+        let temp = try TemporaryVault()
+        for i in 0..<5 { try temp.write("Text/t\(i).md", "tapir tapir tapir tapir in the text \(i)\n") }
+        try temp.write("Guide.md", "# Intro\n\nNothing.\n\n## Tapir care\n\nFeeding once.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let hits = try index.search("tapir", limit: 3)
+        #expect(hits.first?.path == "Guide.md")
+        #expect(hits.first?.heading == "Tapir care")
+        #expect(hits.first?.line == 5)
+        #expect(hits.count == 3)
+        #expect(try index.search("tapir", limit: 10).count == 6)
+    }
+
     @Test func queryParserBuildsQuotedExpressions() throws {
         let query = try SearchQuery("login \"time out\" -oauth pre* OR x")
         #expect(query.matchExpression == "((\"login\" AND \"time out\" AND \"pre\"*) OR \"x\") NOT \"oauth\"")
