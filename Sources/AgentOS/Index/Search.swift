@@ -96,8 +96,9 @@ public enum IndexError: Error, Equatable, CustomStringConvertible, Sendable {
 extension MemoryIndex {
     // MARK: Search
 
-    /// Searches the index. One hit per note (its best section), notes whose title equals the query
-    /// first, then by weighted bm25 (title ×10, headings ×4, body ×1).
+    /// Searches the index. One hit per note (its best section): notes whose title equals the query
+    /// first, then notes matching in their title or headings, then in their text only; each group
+    /// by weighted bm25 (title ×10, headings ×4, body ×1).
     public func search(_ text: String, limit: Int = 10, filters: SearchFilters = SearchFilters()) throws -> [SearchHit] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
