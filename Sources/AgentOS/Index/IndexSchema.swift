@@ -127,7 +127,7 @@ public enum IndexSchema {
         try database.execute(createStatements)
         try database.execute("INSERT INTO sections(sections, rank) VALUES('rank', '\(rankFunction)')")
         // A larger in-memory term buffer means fewer, larger segments during a full index.
-        try database.execute("INSERT INTO sections(sections, rank) VALUES('hashsize', 8388608)")
+        try database.execute("INSERT INTO sections(sections, rank) VALUES('hashsize', 4194304)")
         try database.execute("PRAGMA user_version = \(version)")
     }
 

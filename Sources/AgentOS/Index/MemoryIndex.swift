@@ -85,8 +85,7 @@ public final class MemoryIndex {
         database = try MemoryIndex.openWritable(vault.databasePath, warnings: &notes)
         warnings = notes
         // A full index writes tens of MB in one transaction; keep its pages in memory until commit.
-        try database.execute("PRAGMA cache_size = -32768")
-        try database.execute("PRAGMA mmap_size = 1073741824")
+        try database.execute("PRAGMA cache_size = -16384")
         // A full index of a large vault holds the write lock for seconds; a watcher's single-note
         // update waits for it rather than failing.
         database.setBusyTimeout(milliseconds: 60_000)
@@ -103,8 +102,6 @@ public final class MemoryIndex {
     public static func openForReading(vault: Vault) throws -> MemoryIndex? {
         guard let status = try? FileSystem.status(vault.databasePath), status.kind == .file else { return nil }
         let database = try Database(path: vault.databasePath, readOnly: true)
-        // Reading the index through a memory map avoids a copy per page on large doclists.
-        try database.execute("PRAGMA mmap_size = 1073741824")
         guard Int(try database.scalarInt("PRAGMA user_version") ?? 0) == IndexSchema.version else { return nil }
         return MemoryIndex(vault: vault, readOnlyDatabase: database)
     }
