@@ -126,8 +126,6 @@ public enum IndexSchema {
     static func createTables(_ database: Database) throws {
         try database.execute(createStatements)
         try database.execute("INSERT INTO sections(sections, rank) VALUES('rank', '\(rankFunction)')")
-        // A larger in-memory term buffer means fewer, larger segments during a full index.
-        try database.execute("INSERT INTO sections(sections, rank) VALUES('hashsize', 4194304)")
         try database.execute("PRAGMA user_version = \(version)")
     }
 
