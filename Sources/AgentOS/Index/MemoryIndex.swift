@@ -430,21 +430,15 @@ public final class MemoryIndex {
         }
 
         // Title keys: the file name, the `title` property and the aliases, for "title equals query".
-        var keys: [(String, Int)] = []
-        let named = [(note.title, 0)] + (note.titleProperty.map { [($0, 1)] } ?? []) + note.aliases.map { ($0, 2) }
-        for (text, kind) in named {
-            let key = NoteScanner.titleKey(text)
-            if !key.isEmpty && !keys.contains(where: { $0.0 == key }) { keys.append((key, kind)) }
-        }
         let keyStatement = try database.prepare("INSERT INTO title_keys(key, note_id, kind) VALUES(?, ?, ?)")
-        for (key, kind) in keys {
+        for (key, kind) in note.titleKeys {
             keyStatement.reset()
             try keyStatement.bind([.text(key), .int(noteID), .int(Int64(kind))])
             _ = try keyStatement.step()
         }
-        if !note.aliases.isEmpty {
+        if !note.aliasKeys.isEmpty {
             let aliasStatement = try database.prepare("INSERT INTO aliases(key, note_id) VALUES(?, ?)")
-            for alias in Set(note.aliases.map(NoteScanner.linkKey)) {
+            for alias in note.aliasKeys {
                 aliasStatement.reset()
                 try aliasStatement.bind([.text(alias), .int(noteID)])
                 _ = try aliasStatement.step()
@@ -452,19 +446,22 @@ public final class MemoryIndex {
         }
         if !note.links.isEmpty {
             let linkStatement = try database.prepare("INSERT INTO links(source_id, target, target_key, heading, alias, embed, line) VALUES(?, ?, ?, ?, ?, ?, ?)")
-            for link in note.links {
+            for (link, key) in zip(note.links, note.linkKeys) {
                 linkStatement.reset()
-                try linkStatement.bind([.int(noteID), .text(link.target), .text(NoteScanner.linkKey(link.target)), SQLValue(link.heading), SQLValue(link.alias), .int(link.isEmbed ? 1 : 0), SQLValue(link.line)])
+                try linkStatement.bind(.int(noteID), at: 1)
+                try linkStatement.bind(.text(link.target), at: 2)
+                try linkStatement.bind(.text(key), at: 3)
+                try linkStatement.bind(SQLValue(link.heading), at: 4)
+                try linkStatement.bind(SQLValue(link.alias), at: 5)
+                try linkStatement.bind(.int(link.isEmbed ? 1 : 0), at: 6)
+                try linkStatement.bind(.int(Int64(link.line)), at: 7)
                 _ = try linkStatement.step()
             }
         }
 
         // Sections: the title column carries the file name, `title` and aliases, so that every
         // section of a note ranks by its title.
-        var titleColumn = note.title
-        if let property = note.titleProperty { titleColumn += "\n" + property }
-        for alias in note.aliases { titleColumn += "\n" + alias }
-        titleColumn = TextSegmenter.segment(titleColumn)
+        let titleColumn = note.titleColumn
         let sectionStatement = try database.prepare("INSERT INTO sections(rowid, path, heading, start_line, end_line, title, headings, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
         let first = noteID << NoteScanner.sectionBits
         try note.bytes.withUnsafeBufferPointer { buffer in
@@ -476,9 +473,9 @@ public final class MemoryIndex {
                 try sectionStatement.bind(.int(Int64(section.startLine)), at: 4)
                 try sectionStatement.bind(.int(Int64(section.endLine)), at: 5)
                 try sectionStatement.bind(.text(titleColumn), at: 6)
-                try sectionStatement.bind(.text(TextSegmenter.segment(section.headingPath)), at: 7)
+                try sectionStatement.bind(.text(section.headingsColumn), at: 7)
                 let body = UnsafeBufferPointer(rebasing: buffer[section.body])
-                if let segmented = TextSegmenter.segment(body) {
+                if let segmented = section.segmentedBody {
                     try segmented.withUnsafeBufferPointer { try sectionStatement.bindUTF8($0, at: 8) }
                     _ = try sectionStatement.step()
                 } else {

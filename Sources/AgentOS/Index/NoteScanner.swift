@@ -12,6 +12,10 @@ struct ScannedSection: Sendable {
     var endLine: Int
     /// Byte range of the indexed text in the note's bytes: the lines after the heading line.
     var body: Range<Int>
+    /// `headingPath` as indexed (CJK set apart); filled by `prepareColumns`.
+    var headingsColumn = ""
+    /// The body as indexed when it needed CJK separators (else the bytes in `body` are indexed as is).
+    var segmentedBody: [UInt8]?
 }
 
 /// A wikilink or embed found in a note.
@@ -43,6 +47,16 @@ struct ScannedNote: Sendable {
     var links: [ScannedLink]
     /// Why the frontmatter could not be read, when it could not (the note is indexed anyway).
     var frontmatterProblem: String?
+
+    // Derived values, computed with the scan (on the reading thread, not the database one).
+    /// The FTS title column: file name, `title` property and aliases.
+    var titleColumn = ""
+    /// Title keys with their kind (0 file name, 1 `title`, 2 alias).
+    var titleKeys: [(key: String, kind: Int)] = []
+    /// Link keys of the aliases.
+    var aliasKeys: [String] = []
+    /// Link keys of `links`, in the same order.
+    var linkKeys: [String] = []
 }
 
 /// Reads notes for the index: sections at headings, wikilinks outside code, properties, inline tags.
@@ -83,7 +97,35 @@ enum NoteScanner {
         bytes.withUnsafeBufferPointer { buffer in
             scanLines(buffer, bodyStartLine: bodyStartLine, into: &note)
         }
+        prepareColumns(&note)
         return note
+    }
+
+    /// Computes what the database writer would otherwise compute: keys and indexed column text.
+    static func prepareColumns(_ note: inout ScannedNote) {
+        var titleColumn = note.title
+        if let property = note.titleProperty { titleColumn += "\n" + property }
+        for alias in note.aliases { titleColumn += "\n" + alias }
+        note.titleColumn = TextSegmenter.segment(titleColumn)
+        let named = [(note.title, 0)] + (note.titleProperty.map { [($0, 1)] } ?? []) + note.aliases.map { ($0, 2) }
+        for (text, kind) in named {
+            let key = titleKey(text)
+            if !key.isEmpty && !note.titleKeys.contains(where: { $0.key == key }) { note.titleKeys.append((key, kind)) }
+        }
+        var aliasKeys: [String] = []
+        for alias in note.aliases {
+            let key = linkKey(alias)
+            if !aliasKeys.contains(key) { aliasKeys.append(key) }
+        }
+        note.aliasKeys = aliasKeys
+        note.linkKeys = note.links.map { linkKey($0.target) }
+        let bytes = note.bytes
+        bytes.withUnsafeBufferPointer { buffer in
+            for i in note.sections.indices {
+                note.sections[i].headingsColumn = TextSegmenter.segment(note.sections[i].headingPath)
+                note.sections[i].segmentedBody = TextSegmenter.segment(UnsafeBufferPointer(rebasing: buffer[note.sections[i].body]))
+            }
+        }
     }
 
     /// Bytes with invalid UTF-8 replaced by U+FFFD; the same array when already valid.
