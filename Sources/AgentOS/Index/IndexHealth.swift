@@ -4,7 +4,7 @@ public struct IndexHealth: Equatable, Sendable {
     public var notesOnDisk: Int
     /// Notes in the index.
     public var rowsInIndex: Int
-    /// Notes on disk with no row.
+    /// Notes on disk with no row (files the index skips, such as binary ones, count here too).
     public var missingFromIndex: Int
     /// Notes whose modification time or size differs from the row (likely changed since indexing).
     public var staleInIndex: Int
