@@ -40,11 +40,18 @@ public struct CommandSpec: Sendable {
 public enum CLI {
     /// Every subcommand, in the order `--help` lists them.
     public static let commands: [CommandSpec] = [
-        InitCommand.spec, DoctorCommand.spec,
-        NoteCommand.spec,
+        InitCommand.spec,
+        DoctorCommand.spec,
+        WatchCommand.spec,
+        RunCommand.spec,
+        StatusCommand.spec,
         TaskCommand.spec,
         RouteCommand.spec,
-        StatusCommand.spec,
+        IndexCommand.spec,
+        SearchCommand.spec,
+        BacklinksCommand.spec,
+        NoteCommand.spec,
+        BenchCommand.spec,
     ]
 
     static let globalFlags: Set<String> = ["--help", "--json", "--no-color"]

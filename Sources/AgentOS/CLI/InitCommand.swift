@@ -44,6 +44,7 @@ enum InitCommand {
                 ("created_vault", .bool(report.createdRoot)),
                 ("created_folders", .array(report.createdFolders.map { .string($0) })),
                 ("created_files", .array(report.createdFiles.map { .string($0) })),
+                ("indexed_notes", .int(report.indexedNotes)),
                 ("kept_files", .array(report.keptFiles.map { .string($0) })),
                 ("warnings", .array(report.warnings.map { .string($0) })),
             ]).pretty)
@@ -57,6 +58,7 @@ enum InitCommand {
         console.print(report.createdRoot ? "Created a vault at \(report.root)" : "Added to the vault at \(report.root)")
         for folder in report.createdFolders { console.print("  + " + console.color(folder + "/", .green)) }
         for file in report.createdFiles { console.print("  + " + console.color(file, .green)) }
+        if report.indexedNotes > 0 { console.print("Indexed \(report.indexedNotes) notes into the memory index.") }
         if !report.keptFiles.isEmpty {
             let noun = report.keptFiles.count == 1 ? "file" : "files"
             console.print("Kept \(report.keptFiles.count) existing \(noun) exactly as they were.")

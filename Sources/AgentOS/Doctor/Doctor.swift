@@ -64,8 +64,6 @@ public struct DoctorContext: Sendable {
     public var ollamaTimeout: Double = 0.3
     /// The kernel's per-user inotify watch limit.
     public var inotifyWatchLimitPath = "/proc/sys/fs/inotify/max_user_watches"
-    /// The index schema version this build expects.
-    public var expectedIndexVersion: Int64 = MemoryIndexBootstrap.schemaVersion
 
     /// A context with the standard limits: 3 s per `--version`, 300 ms for Ollama.
     public init(vault: Vault, environment: [String: String]) {

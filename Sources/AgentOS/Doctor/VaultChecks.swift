@@ -51,27 +51,36 @@ enum VaultChecks {
         }
     }
 
-    /// The `index` check: the index database opens and has the expected schema version.
+    /// The `index` check: the index database opens, has this build's schema version, and matches
+    /// the notes on disk (drift counted: notes missing from it, changed since, or gone).
     static func index(_ context: DoctorContext) -> [DoctorFinding] {
         let path = context.vault.databasePath
         let relative = Vault.Layout.state + "/index.sqlite"
-        let rebuild = "delete \(path) and run 'fuckbigtech init --with-memory'; the index is rebuilt from the notes, nothing is lost"
+        let rebuild = "run 'fuckbigtech index --rebuild'; the index is rebuilt from the notes, nothing is lost"
         switch (try? FileSystem.status(path)) ?? nil {
         case .none:
-            return [DoctorFinding(check: "index", status: .warn, finding: "no index yet (\(relative))", fix: "run 'fuckbigtech init --with-memory'")]
+            return [DoctorFinding(check: "index", status: .warn, finding: "no index yet (\(relative))", fix: "run 'fuckbigtech index' (or 'fuckbigtech watch', which keeps it current)")]
         case .some(let st) where st.kind != .file:
-            return [DoctorFinding(check: "index", status: .fail, finding: "\(relative) is not a regular file", fix: rebuild)]
+            return [DoctorFinding(check: "index", status: .fail, finding: "\(relative) is not a regular file", fix: "move \(path) aside, then " + rebuild)]
         case .some:
             do {
-                let version = try MemoryIndexBootstrap.storedVersion(at: path)
-                if version == context.expectedIndexVersion {
-                    return [DoctorFinding(check: "index", status: .ok, finding: "\(relative) opens, schema version \(version)")]
+                let database = try Database(path: path, readOnly: true)
+                let version = Int(try database.scalarInt("PRAGMA user_version") ?? 0)
+                guard version == IndexSchema.version else {
+                    return [DoctorFinding(check: "index", status: .fail, finding: "\(relative) has schema version \(version), this build expects \(IndexSchema.version)", fix: rebuild)]
                 }
-                return [DoctorFinding(check: "index", status: .fail, finding: "\(relative) has schema version \(version), this build expects \(context.expectedIndexVersion)", fix: rebuild)]
             } catch {
                 let what = error.isCorruption ? "is not a readable SQLite database" : "cannot be opened (\(error.message))"
                 return [DoctorFinding(check: "index", status: .fail, finding: "\(relative) \(what)", fix: rebuild)]
             }
+            let health = IndexHealth.check(vault: context.vault)
+            if let problem = health.problem {
+                return [DoctorFinding(check: "index", status: .fail, finding: problem, fix: rebuild)]
+            }
+            if health.drift > 0 {
+                return [DoctorFinding(check: "index", status: .warn, finding: "\(health.rowsInIndex) notes indexed, \(health.notesOnDisk) on disk: \(health.missingFromIndex) missing, \(health.staleInIndex) changed since, \(health.orphanedInIndex) gone", fix: "run 'fuckbigtech index' (a running watcher catches up by itself)")]
+            }
+            return [DoctorFinding(check: "index", status: .ok, finding: "\(relative) schema \(health.schemaVersion), \(health.rowsInIndex) notes indexed, no drift")]
         }
     }
 }

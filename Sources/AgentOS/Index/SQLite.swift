@@ -120,6 +120,8 @@ public final class Database: @unchecked Sendable {
     public func scalarInt(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) -> Int64? {
         let statement = try prepare(sql)
         try statement.bind(arguments)
+        // Reset after reading: a statement left on a row keeps its read transaction (and its old
+        // snapshot) open, which makes a later BEGIN IMMEDIATE fail with SQLITE_BUSY_SNAPSHOT.
         defer { statement.reset() }
         guard try statement.step() else { return nil }
         return statement.isNull(0) ? nil : statement.int64(0)

@@ -62,28 +62,3 @@ public final class VaultAgents: AgentExecuting, @unchecked Sendable {
         )
     }
 }
-
-/// Walks the vault for Markdown notes the way every part of the OS does: dot-folders and dot-files
-/// skipped, symlinks never followed.
-public enum VaultWalker {
-    /// Vault-relative paths of `.md` files under `folder` (the whole vault when `folder` is empty).
-    public static func markdownFiles(in vault: Vault, under folder: String = "") -> [String] {
-        var result: [String] = []
-        var stack = [folder]
-        while let relative = stack.popLast() {
-            let absolute = relative.isEmpty ? vault.root : vault.root + "/" + relative
-            guard let entries = try? FileSystem.list(absolute) else { continue }
-            for entry in entries where !entry.name.hasPrefix(".") {
-                let child = relative.isEmpty ? entry.name : relative + "/" + entry.name
-                var kind = entry.kind
-                if kind == nil { kind = (try? FileSystem.status(absolute + "/" + entry.name))??.kind }
-                switch kind {
-                case .directory: stack.append(child)
-                case .file where entry.name.hasSuffix(".md"): result.append(child)
-                default: break
-                }
-            }
-        }
-        return result.sorted()
-    }
-}

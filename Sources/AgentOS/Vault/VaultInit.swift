@@ -49,6 +49,8 @@ public struct VaultInitReport: Sendable, Equatable {
     public var createdFiles: [String] = []
     /// Template files that already existed and were left exactly as they were.
     public var keptFiles: [String] = []
+    /// Notes indexed into a newly created index (`--with-memory`).
+    public var indexedNotes = 0
     /// Things `init` refused to touch (a symlink or a file where a folder belongs), one line each.
     public var warnings: [String] = []
 
@@ -150,7 +152,11 @@ public enum VaultInit {
             case .blocked(let why): throw .system(why)
             }
             if (try? FileSystem.status(vault.databasePath)) ?? nil == nil {
-                do { try MemoryIndexBootstrap.create(at: vault.databasePath) } catch {
+                do {
+                    _ = try IndexSchema.create(at: vault.databasePath)
+                    // A new index starts filled: memory is searchable as soon as init returns.
+                    report.indexedNotes = try MemoryIndex(vault: vault).reconcile(progress: nil).indexed
+                } catch {
                     throw .index(String(describing: error))
                 }
                 report.createdFiles.append(Vault.Layout.state + "/index.sqlite")

@@ -121,10 +121,10 @@ import Testing
 
     @Test func indexWithAnotherSchemaOrGarbageFails() throws {
         let temp = try Self.freshVault()
-        var context = Self.isolatedContext(temp.path)
-        context.expectedIndexVersion = MemoryIndexBootstrap.schemaVersion + 1
+        let context = Self.isolatedContext(temp.path)
+        try Database(path: Vault(root: temp.path).databasePath).execute("PRAGMA user_version = \(IndexSchema.version + 1)")
         let mismatch = try #require(Doctor.run(context, checks: Doctor.standardChecks.filter { $0.name == "index" }).findings.first)
-        #expect(mismatch.status == .fail && mismatch.finding.contains("schema version \(MemoryIndexBootstrap.schemaVersion)"))
+        #expect(mismatch.status == .fail && mismatch.finding.contains("schema version \(IndexSchema.version + 1)"))
 
         let database = Vault(root: temp.path).databasePath
         try FileManager.default.removeItem(atPath: database)

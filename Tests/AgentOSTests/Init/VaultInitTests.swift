@@ -127,7 +127,7 @@ func treeSnapshot(_ root: String) -> [String: Data] {
         let report = try VaultInit.run(vault: vault, withMemory: true)
         #expect(report.createdFolders.contains(".agentos"))
         #expect(report.createdFiles.contains(".agentos/index.sqlite"))
-        #expect(try MemoryIndexBootstrap.storedVersion(at: vault.databasePath) == MemoryIndexBootstrap.schemaVersion)
+        #expect(try Database(path: vault.databasePath, readOnly: true).scalarInt("PRAGMA user_version") == Int64(IndexSchema.version))
     }
 }
 
@@ -181,7 +181,7 @@ func treeSnapshot(_ root: String) -> [String: Data] {
         #expect(echo.texts("command") == ["printf", "%s", "{prompt}"])
         #expect(echo.text("output") == "text" && echo.text("lane") == "local")
         let claude = try Self.note("Rules/Agents/claude.md")
-        #expect(claude.texts("command") == ["claude", "-p", "{prompt}", "--output-format", "json"])
+        #expect(claude.texts("command") == ["claude", "-p", "--output-format", "json", "--", "{prompt}"])
         #expect(claude.texts("readonly_args") == ["--permission-mode", "plan"])
         let codex = try Self.note("Rules/Agents/codex.md")
         #expect(codex.texts("readonly_args") == ["--sandbox", "read-only"])

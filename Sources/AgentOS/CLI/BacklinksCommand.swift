@@ -1,0 +1,51 @@
+/// `fuckbigtech backlinks NOTE`: the notes that link to a note.
+enum BacklinksCommand {
+    static let spec = CommandSpec(
+        name: "backlinks",
+        summary: "list the notes linking to a note",
+        help: """
+        Usage: fuckbigtech backlinks NOTE [--json]
+
+        NOTE is a path (with or without .md), a file name or an alias. Links are [[wikilinks]] and
+        ![[embeds]] outside code, resolved as Obsidian does: the exact path, then a unique file name,
+        then an alias.
+
+          --json   print the links as JSON
+        """,
+        run: run
+    )
+
+    static func run(_ context: CommandContext) throws -> Int32 {
+        guard let name = context.arguments.positionals.first else { throw CLIError.usage("give a note: fuckbigtech backlinks NOTE") }
+        let index = try SearchCommand.openIndex(context)
+        let links: [Backlink]
+        do {
+            links = try index.backlinks(to: name)
+        } catch let error as IndexError {
+            throw CLIError.failure(error.description)
+        }
+        if context.json {
+            context.console.print(JSON.array(links.map { link in
+                JSON.object([
+                    ("path", .string(link.sourcePath)),
+                    ("line", .int(link.line)),
+                    ("title", .string(link.sourceTitle)),
+                    ("target", .string(link.target)),
+                    ("heading", link.heading.map { .string($0) } ?? .null),
+                    ("alias", link.alias.map { .string($0) } ?? .null),
+                    ("embed", .bool(link.isEmbed)),
+                ])
+            }).pretty)
+            return 0
+        }
+        if links.isEmpty { context.console.error("no notes link to '\(name)'") }
+        for link in links {
+            var written = link.target
+            if let heading = link.heading { written += "#" + heading }
+            if let alias = link.alias { written += "|" + alias }
+            let shown = (link.isEmbed ? "![[" : "[[") + written + "]]"
+            context.console.print("\(context.console.color("\(link.sourcePath):\(link.line)", .magenta))  \(shown)")
+        }
+        return 0
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// `fuckbigtech bench`: measures the OS on a generated vault or on a copy of a real one.
+enum BenchCommand {
+    static let spec = CommandSpec(
+        name: "bench",
+        summary: "measure indexing, search and updates on a generated or copied vault",
+        help: """
+        Usage: fuckbigtech bench [--notes N] [--vault PATH] [--runs R] [--keep] [--json]
+
+        Generates a vault of N notes (default 20,000: frontmatter, headings, links, some German,
+        French, Russian, Japanese, Chinese and Korean) in a temporary folder, or copies the vault
+        given with --vault there first (the original is never touched), and reports: full index
+        time and notes/s, re-scan time with nothing changed, search p50/p95 per query shape (rare
+        word, common word, two words, phrase, prefix, title) in-process and as a whole command,
+        single-note update time, the title-first rate (per top-level folder for a real vault),
+        database size and peak memory. Build with 'swift build -c release' for real figures.
+
+          --notes N   notes to generate (default 20000; ignored with --vault)
+          --vault P   benchmark a copy of this vault instead
+          --runs R    full-index runs to take the median of (default 3)
+          --keep      keep the temporary vault and print its path
+          --json      print the figures as JSON
+        """,
+        flags: ["--keep"],
+        options: ["--notes", "--runs"],
+        run: run
+    )
+
+    static func run(_ context: CommandContext) throws -> Int32 {
+        let console = context.console
+        let notes = try context.arguments.int("--notes", default: 20_000)
+        let runs = try context.arguments.int("--runs", default: 3)
+        guard notes > 0, runs > 0 else { throw CLIError.usage("--notes and --runs expect positive numbers") }
+        let temp = NSTemporaryDirectory() + "fuckbigtech-bench-\(getpid())-\(Int(Date().timeIntervalSince1970))"
+        let root = temp + "/vault"
+        let source = context.arguments.value("--vault")
+        defer {
+            if context.arguments.has("--keep") {
+                console.error("kept the bench vault at \(root)")
+            } else {
+                try? FileManager.default.removeItem(atPath: temp)
+            }
+        }
+        let count: Int
+        if let source {
+            let original = Vault(root: source)
+            guard let status = try? FileSystem.status(original.root), status.kind == .directory else {
+                throw CLIError.failure("no folder at \(original.root) to benchmark")
+            }
+            console.progress("copying \(original.root)")
+            try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: original.root, toPath: root)
+            // The copy must start without the original's index.
+            try? FileManager.default.removeItem(atPath: root + "/" + Vault.Layout.state)
+            count = VaultWalker.walk(Vault(root: root)).files.count
+        } else {
+            console.progress("generating \(notes) notes")
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            count = try VaultGenerator.generate(count: notes, into: root).notes
+        }
+        let benchContext = BenchContext(vault: Vault(root: root), noteCount: count, isRealVault: source != nil, executablePath: context.executablePath, runs: runs, progress: { console.progress($0) })
+        var figures: [BenchFigure] = []
+        for section in Bench.sections {
+            figures += try section.run(benchContext)
+        }
+        console.clearProgress()
+        let label = source.map { "copy of \(Vault(root: $0).root)" } ?? "generated"
+        if context.json {
+            console.print(Bench.json(figures, vault: label, notes: count).pretty)
+        } else {
+            console.print("bench: \(count) notes (\(label))")
+            console.print(Bench.table(figures))
+        }
+        return 0
+    }
+}

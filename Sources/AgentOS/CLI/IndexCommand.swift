@@ -1,0 +1,61 @@
+import Foundation
+
+/// `fuckbigtech index [--rebuild]`: brings the full-text index up to date with the vault.
+enum IndexCommand {
+    static let spec = CommandSpec(
+        name: "index",
+        summary: "update the full-text index of the vault (only what changed)",
+        help: """
+        Usage: fuckbigtech index [--rebuild] [--json]
+
+        Walks the vault and indexes new and changed notes, removes deleted ones, and leaves the rest
+        alone (modification time and size first, content hash only when they differ). Notes are only
+        read, never changed. Files that cannot be indexed (binary, over 20 MB, unreadable) are skipped
+        and listed with the reason.
+
+          --rebuild   empty the index and index every note again
+          --json      print the summary as JSON
+        """,
+        flags: ["--rebuild"],
+        run: run
+    )
+
+    static func run(_ context: CommandContext) throws -> Int32 {
+        let console = context.console
+        let index = try MemoryIndex(vault: context.vault)
+        for warning in index.warnings { console.error("fuckbigtech index: warning: \(warning)") }
+        let progress: (Int, Int) -> Void = { done, total in
+            console.progress("indexing \(done)/\(total) notes")
+        }
+        let summary = context.arguments.has("--rebuild") ? try index.rebuild(progress: progress) : try index.reconcile(progress: progress)
+        console.clearProgress()
+        for warning in index.warnings { console.error("fuckbigtech index: warning: \(warning)") }
+        if context.json {
+            console.print(JSON.object([
+                ("vault", .string(context.vault.root)),
+                ("notes_on_disk", .int(summary.notesOnDisk)),
+                ("indexed", .int(summary.indexed)),
+                ("added", .int(summary.added)),
+                ("changed", .int(summary.changed)),
+                ("unchanged", .int(summary.unchanged)),
+                ("removed", .int(summary.removed)),
+                ("skipped", .array(summary.skipped.map { JSON.object([("path", .string($0.path)), ("reason", .string($0.reason.description))]) })),
+                ("seconds", .double(summary.seconds)),
+            ]).pretty)
+        } else {
+            for skip in summary.skipped { console.error("skipped \(skip.path): \(skip.reason)") }
+            console.print(summaryLine(summary))
+        }
+        return 0
+    }
+
+    static func summaryLine(_ s: ReconcileSummary) -> String { s.oneLine }
+}
+
+extension ReconcileSummary {
+    /// The summary in one line, as `index` and the watcher print it.
+    public var oneLine: String {
+        let seconds = String(format: "%.2f", self.seconds)
+        return "indexed \(indexed) notes (\(added) new, \(changed) changed), \(unchanged) unchanged, \(removed) removed, \(skipped.count) skipped in \(seconds) s"
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// `fuckbigtech search QUERY`: ranked full-text search of the vault's index.
+enum SearchCommand {
+    static let spec = CommandSpec(
+        name: "search",
+        summary: "search the vault's notes (ranked, with path:line and a snippet)",
+        help: """
+        Usage: fuckbigtech search QUERY [-n N] [--json] [--type T] [--tag T] [--folder F] [--status S]
+
+        Query syntax:
+          login timeout      notes with both words (accents ignored: resume finds résumé)
+          "login timeout"    the exact phrase
+          time*              words starting with "time"
+          login -oauth       login, but not notes mentioning oauth (also -"a phrase")
+          login OR signin    either word (OR in capitals)
+          検索               Chinese, Japanese, Korean and Thai text is matched character by character
+        A query that starts with '-' goes after '--' (search -- -draft notes) or in quotes.
+        A note whose title equals the query comes first. Reads the index only; run 'fuckbigtech
+        index' (or keep 'fuckbigtech watch' running) to pick up changes.
+
+          -n, --limit N   at most N hits (default 10)
+          --type T        only notes with type T (notes under Tasks/ are type task)
+          --tag T         only notes tagged T (also T/sub-tags)
+          --folder F      only notes under folder F
+          --status S      only notes with status S
+          --json          print hits as JSON
+        """,
+        options: ["--limit", "--type", "--tag", "--folder", "--status"],
+        aliases: ["-n": "--limit"],
+        run: run
+    )
+
+    static func run(_ context: CommandContext) throws -> Int32 {
+        let text = context.arguments.positionals.joined(separator: " ")
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError.usage("give a query: fuckbigtech search QUERY") }
+        let limit = try context.arguments.int("--limit", default: 10)
+        guard limit > 0 else { throw CLIError.usage("-n expects a positive number") }
+        let filters = SearchFilters(type: context.arguments.value("--type"), tag: context.arguments.value("--tag"), folder: context.arguments.value("--folder"), status: context.arguments.value("--status"))
+        let index = try openIndex(context)
+        let hits: [SearchHit]
+        do {
+            hits = try index.search(text, limit: limit, filters: filters)
+        } catch let problem as SearchQuery.Problem {
+            throw CLIError.usage(problem.description)
+        }
+        let console = context.console
+        if context.json {
+            console.print(JSON.array(hits.map { hit in
+                JSON.object([
+                    ("path", .string(hit.path)),
+                    ("line", .int(hit.line)),
+                    ("end_line", .int(hit.endLine)),
+                    ("title", .string(hit.title)),
+                    ("heading", .string(hit.heading)),
+                    ("snippet", .string(hit.snippet(open: "**", close: "**"))),
+                    ("score", .double((hit.score * 1000).rounded() / 1000)),
+                    ("title_match", .bool(hit.isTitleMatch)),
+                ])
+            }).pretty)
+            return 0
+        }
+        if hits.isEmpty {
+            console.error("no notes match '\(text)'")
+            return 0
+        }
+        for hit in hits {
+            let location = console.color("\(hit.path):\(hit.line)", .magenta)
+            let where_ = hit.heading.isEmpty ? hit.title : "\(hit.title) › \(hit.heading)"
+            console.print("\(location)  \(console.color(where_, .bold))  " + console.color(String(format: "%.2f", hit.score), .dim))
+            let snippet = console.useColor ? hit.snippet(open: "\u{1B}[1;33m", close: "\u{1B}[0m") : hit.snippet(open: "[", close: "]")
+            if !snippet.isEmpty { console.print("    " + snippet) }
+        }
+        return 0
+    }
+
+    /// The index read-only; built first (once) when the vault has none yet.
+    static func openIndex(_ context: CommandContext) throws -> MemoryIndex {
+        if let index = try? MemoryIndex.openForReading(vault: context.vault) { return index }
+        guard let status = try? FileSystem.status(context.vault.root), status.kind == .directory else {
+            throw CLIError.failure("no vault at \(context.vault.root); give --vault PATH or run 'fuckbigtech init'")
+        }
+        context.console.error("fuckbigtech: no usable index yet; indexing \(context.vault.root) first")
+        let index = try MemoryIndex(vault: context.vault)
+        for warning in index.warnings { context.console.error("fuckbigtech: warning: \(warning)") }
+        _ = try index.reconcile(progress: { done, total in context.console.progress("indexing \(done)/\(total) notes") })
+        context.console.clearProgress()
+        return index
+    }
+}

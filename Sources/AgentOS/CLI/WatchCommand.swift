@@ -1,0 +1,69 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum WatchCommand {
+    static let spec = CommandSpec(
+        name: "watch",
+        summary: "watch the vault: index every change, run task and handoff notes",
+        help: """
+        Usage: fuckbigtech watch [--poll SECONDS] [--debounce MS]
+
+        Creates the vault from the template if it does not exist yet, catches up with everything that
+        changed while no watcher ran, then follows changes with inotify (or polling with --poll).
+        Task notes in Tasks/ (or typed task) move new → routed → running → done|failed; results land in
+        Results/, telemetry in Telemetry/ and Daily/. Ctrl-C stops cleanly (running agents get a few
+        seconds to finish); a second Ctrl-C stops at once.
+        """,
+        options: ["--poll", "--debounce"],
+        run: run
+    )
+
+    static func run(_ context: CommandContext) throws -> Int32 {
+        var options = Daemon.Options()
+        if let poll = context.arguments.value("--poll") {
+            guard let seconds = Double(poll), seconds > 0 else { throw CLIError.usage("--poll expects seconds, got '\(poll)'") }
+            options.pollInterval = seconds
+        }
+        if let debounce = context.arguments.value("--debounce") {
+            guard let ms = Double(debounce), ms >= 0 else { throw CLIError.usage("--debounce expects milliseconds, got '\(debounce)'") }
+            options.debounce = ms / 1000
+        }
+        if (try? FileSystem.status(context.vault.root)) ?? nil == nil || (try? FileSystem.status(context.vault.stateDirectory)) ?? nil == nil {
+            context.console.print("No vault at \(context.vault.root) yet: creating it from the template.")
+            let report = try VaultInit.run(vault: context.vault, withMemory: true)
+            context.console.print("Created \(report.createdFolders.count) folders and \(report.createdFiles.count) notes; open \(context.vault.root) in Obsidian to follow along.")
+            for warning in report.warnings { context.console.error("warning: \(warning)") }
+        }
+        let daemon = Daemon(vault: context.vault, options: options, console: context.console)
+        let signals = SignalStopper(daemon: daemon, console: context.console)
+        defer { withExtendedLifetime(signals) {} }
+        return try daemon.run()
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a clean stop; a second signal exits at once.
+final class SignalStopper: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private var count = 0
+    private let lock = NSLock()
+
+    init(daemon: Daemon, console: Console) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in
+                let n = lock.withLock { count += 1; return count }
+                if n == 1 {
+                    daemon.stop()
+                } else {
+                    console.error("stopping at once")
+                    exit(130)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import CSQLite
+import Foundation
+
+/// The tables of the memory index (`.agentos/index.sqlite`) and how an older file is brought up to date.
+///
+/// The index holds only data derived from the notes, so a version it cannot migrate step by step is
+/// dropped and rebuilt from the vault: nothing is lost.
+public enum IndexSchema {
+    /// The schema version this build writes, kept in `PRAGMA user_version`.
+    public static let version: Int = 1
+
+    /// The bm25 column weights: the title counts ten times the body, the headings four times.
+    /// Order follows the columns of `sections`.
+    static let rankFunction = "bm25(0.0, 0.0, 0.0, 0.0, 10.0, 4.0, 1.0)"
+
+    /// The step from version `from` to `from + 1`; `nil` means: drop everything and re-create.
+    static func migration(from: Int) -> ((Database) throws -> Void)? {
+        switch from {
+        // Version 1 is the first; later versions add their steps here (e.g. `case 1: add a column`).
+        default: return nil
+        }
+    }
+
+    static let createStatements = """
+    CREATE TABLE IF NOT EXISTS notes (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        path_key TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        mtime INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        hash INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        type TEXT,
+        status TEXT,
+        tags TEXT NOT NULL DEFAULT '',
+        aliases TEXT NOT NULL DEFAULT '',
+        privacy TEXT,
+        section_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS notes_path_key ON notes(path_key);
+    CREATE INDEX IF NOT EXISTS notes_name_key ON notes(name_key);
+    CREATE TABLE IF NOT EXISTS title_keys (
+        key TEXT NOT NULL,
+        note_id INTEGER NOT NULL,
+        kind INTEGER NOT NULL -- 0 file name, 1 `title` property, 2 alias: the order they win in
+    );
+    CREATE INDEX IF NOT EXISTS title_keys_key ON title_keys(key);
+    CREATE INDEX IF NOT EXISTS title_keys_note ON title_keys(note_id);
+    CREATE TABLE IF NOT EXISTS aliases (
+        key TEXT NOT NULL,
+        note_id INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS aliases_key ON aliases(key);
+    CREATE INDEX IF NOT EXISTS aliases_note ON aliases(note_id);
+    CREATE TABLE IF NOT EXISTS links (
+        source_id INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        target_key TEXT NOT NULL,
+        heading TEXT,
+        alias TEXT,
+        embed INTEGER NOT NULL,
+        line INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS links_source ON links(source_id);
+    CREATE INDEX IF NOT EXISTS links_target ON links(target_key);
+    CREATE VIRTUAL TABLE IF NOT EXISTS sections USING fts5(
+        path UNINDEXED, heading UNINDEXED, start_line UNINDEXED, end_line UNINDEXED,
+        title, headings, body,
+        tokenize = "unicode61 remove_diacritics 2"
+    );
+    """
+
+    /// Creates (or opens) the index database at `path` with every table at the current version.
+    @discardableResult
+    public static func create(at path: String) throws -> Database {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileSystem.makeDirectories(directory) }
+        let database = try Database(path: path)
+        try prepare(database)
+        return database
+    }
+
+    /// Brings an open database to the current version: creates it when empty, migrates step by step
+    /// when older, and rebuilds it (empty, ready to be re-filled) when no step path exists.
+    static func prepare(_ database: Database) throws {
+        let found = Int(try database.scalarInt("PRAGMA user_version") ?? 0)
+        if found == version {
+            return
+        }
+        if found == 0, (try database.scalarInt("SELECT count(*) FROM sqlite_master")) == 0 {
+            // Only an optimisation: if another process is creating the file too, keep the default.
+            try? usePageSize(16384, database)
+        }
+        try database.transaction {
+            var current = found
+            if current == 0 {
+                let tables = try database.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'notes'") ?? 0
+                if tables == 0 {
+                    try createTables(database)
+                    return
+                }
+            }
+            while current < version, let step = migration(from: current) {
+                try step(database)
+                current += 1
+            }
+            if current != version {
+                try dropAll(database)
+                try createTables(database)
+            }
+            try database.execute("PRAGMA user_version = \(version)")
+        }
+    }
+
+    /// Sets the page size of a still-empty database. Larger pages mean a quarter of the write calls
+    /// for a full index (FTS5 writes its segments page by page). The page size of a WAL database is
+    /// fixed, so the file leaves WAL for a moment while it is empty.
+    private static func usePageSize(_ size: Int, _ database: Database) throws {
+        let current = try database.scalarInt("PRAGMA page_size") ?? 0
+        let pages = try database.scalarInt("PRAGMA page_count") ?? 0
+        guard current != Int64(size), pages <= 1 else { return }
+        try database.execute("PRAGMA journal_mode=DELETE; PRAGMA page_size=\(size); VACUUM; PRAGMA journal_mode=WAL")
+    }
+
+    static func createTables(_ database: Database) throws {
+        try database.execute(createStatements)
+        try database.execute("INSERT INTO sections(sections, rank) VALUES('rank', '\(rankFunction)')")
+        try database.execute("PRAGMA user_version = \(version)")
+    }
+
+    /// Removes every table of the index (for `--rebuild` and for versions with no migration step).
+    static func dropAll(_ database: Database) throws {
+        // DROP TABLE fails while any statement on the connection is mid-way ("table is locked").
+        database.resetAllStatements()
+        let names = try database.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'sections_%'") { $0.text(0) }
+        for name in names {
+            try database.execute("DROP TABLE IF EXISTS \"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"")
+        }
+    }
+}
+
+extension Database {
+    /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
+    func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(handle, milliseconds)
+    }
+
+    /// Resets every prepared statement of this connection, releasing their read locks.
+    func resetAllStatements() {
+        var statement = sqlite3_next_stmt(handle, nil)
+        while let current = statement {
+            sqlite3_reset(current)
+            statement = sqlite3_next_stmt(handle, current)
+        }
+    }
+}

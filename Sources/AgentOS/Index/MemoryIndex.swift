@@ -1,0 +1,620 @@
+import CSQLite
+import Foundation
+
+/// Why a file was left out of the index. Indexing never stops for one bad file.
+public enum SkipReason: Equatable, Sendable, CustomStringConvertible {
+    /// A NUL byte near the start: not a text note.
+    case binary
+    /// Larger than `MemoryIndex.maxNoteBytes`.
+    case tooLarge(bytes: Int64)
+    /// Not a regular file (a FIFO, a device, a directory, a symlink, which the OS never follows).
+    case notRegularFile
+    /// Reading failed.
+    case unreadable(String)
+    /// The file disappeared between the listing and the read.
+    case vanished
+    /// A dot-file, a file in a dot-folder, or not a `.md` file.
+    case ignored
+
+    public var description: String {
+        switch self {
+        case .binary: return "binary content (a NUL byte), not a text note"
+        case .tooLarge(let bytes): return "too large (\(bytes / 1_048_576) MB; the limit is \(MemoryIndex.maxNoteBytes / 1_048_576) MB)"
+        case .notRegularFile: return "not a regular file (symlinks, FIFOs and devices are not read)"
+        case .unreadable(let why): return "unreadable: \(why)"
+        case .vanished: return "vanished while being indexed"
+        case .ignored: return "ignored (dot-file or dot-folder, or not a .md file)"
+        }
+    }
+}
+
+/// What `MemoryIndex.update(path:)` did with one note.
+public enum UpdateOutcome: Equatable, Sendable {
+    case added
+    case changed
+    /// Same content as indexed (its modification time may have been refreshed).
+    case unchanged
+    /// The note is gone from disk and its rows were deleted.
+    case removed
+    case skipped(SkipReason)
+}
+
+/// The counts of a full walk of the vault.
+public struct ReconcileSummary: Sendable {
+    /// Markdown files found on disk (indexed, unchanged or skipped).
+    public var notesOnDisk = 0
+    /// Notes newly indexed.
+    public var added = 0
+    /// Notes whose content changed and were re-indexed.
+    public var changed = 0
+    /// Notes left as they were.
+    public var unchanged = 0
+    /// Index rows whose note is gone.
+    public var removed = 0
+    /// Files left out, with the reason.
+    public var skipped: [(path: String, reason: SkipReason)] = []
+    /// Wall time of the walk in seconds.
+    public var seconds: Double = 0
+
+    /// Notes written to the index by this walk.
+    public var indexed: Int { added + changed }
+}
+
+/// The full-text memory of a vault: notes, their sections in an FTS5 table, and their links.
+///
+/// Several processes may write at once (the watcher and a manual `index`); each change runs in one
+/// SQLite transaction and waits on the busy timeout rather than failing. Indexing only reads notes.
+public final class MemoryIndex {
+    /// The largest note indexed; bigger files are skipped with a reason.
+    public static let maxNoteBytes = 20 * 1_048_576
+
+    /// The vault indexed.
+    public let vault: Vault
+    /// Problems met while opening (a damaged index moved aside and rebuilt), for the caller to show.
+    public private(set) var warnings: [String] = []
+    /// The open connection.
+    public private(set) var database: Database
+    let isReadOnly: Bool
+
+    /// Opens the vault's index for writing, creating it when missing. A damaged database file is moved
+    /// aside (`index.sqlite.damaged-TIME`) and an empty one made; `warnings` says so.
+    public init(vault: Vault) throws {
+        self.vault = vault
+        isReadOnly = false
+        var notes: [String] = []
+        database = try MemoryIndex.openWritable(vault.databasePath, warnings: &notes)
+        warnings = notes
+        // A full index writes tens of MB in one transaction; keep its pages in memory until commit.
+        try database.execute("PRAGMA cache_size = -16384")
+        // A full index of a large vault holds the write lock for seconds; a watcher's single-note
+        // update waits for it rather than failing.
+        database.setBusyTimeout(milliseconds: 60_000)
+    }
+
+    private init(vault: Vault, readOnlyDatabase: Database) {
+        self.vault = vault
+        database = readOnlyDatabase
+        isReadOnly = true
+    }
+
+    /// Opens an existing index read-only (for `search` and `backlinks`: no walk, no writes).
+    /// Returns `nil` when there is no index file yet, or it is from another schema version.
+    public static func openForReading(vault: Vault) throws -> MemoryIndex? {
+        guard let status = try? FileSystem.status(vault.databasePath), status.kind == .file else { return nil }
+        let database = try Database(path: vault.databasePath, readOnly: true)
+        guard Int(try database.scalarInt("PRAGMA user_version") ?? 0) == IndexSchema.version else { return nil }
+        return MemoryIndex(vault: vault, readOnlyDatabase: database)
+    }
+
+    private static func openWritable(_ path: String, warnings: inout [String]) throws -> Database {
+        // Switching a new file to WAL needs a moment of exclusive access, and SQLite does not wait on
+        // the busy handler for it: when two processes create the index at once, one retries here.
+        var attempt = 0
+        while true {
+            do {
+                return try openWritableOnce(path, warnings: &warnings)
+            } catch let error as DatabaseError where error.code & 0xff == SQLITE_BUSY && attempt < 200 {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.025)
+            }
+        }
+    }
+
+    private static func openWritableOnce(_ path: String, warnings: inout [String]) throws -> Database {
+        do {
+            let database = try IndexSchema.create(at: path)
+            _ = try database.scalarInt("SELECT count(*) FROM notes WHERE id = 0")
+            return database
+        } catch let error as DatabaseError where error.isCorruption {
+            let aside = moveAside(path)
+            warnings.append("the index at \(path) was damaged (\(error.message)); moved it to \(aside) and started a new one")
+            return try IndexSchema.create(at: path)
+        }
+    }
+
+    private static func moveAside(_ path: String) -> String {
+        let aside = path + ".damaged-\(Int(Date().timeIntervalSince1970))"
+        try? FileSystem.rename(path, to: aside)
+        try? FileSystem.remove(path + "-wal")
+        try? FileSystem.remove(path + "-shm")
+        return aside
+    }
+
+    /// Runs `body`; if SQLite reports the file damaged, moves it aside, starts an empty index, and
+    /// runs `body` once more (the caller's work then re-fills it).
+    private func recovering<T>(_ body: () throws -> T) throws -> T {
+        // No statement may hold an old read snapshot into a write transaction.
+        database.resetAllStatements()
+        defer { database.resetAllStatements() }
+        do {
+            return try body()
+        } catch let error as DatabaseError where error.isCorruption && !isReadOnly {
+            let aside = MemoryIndex.moveAside(vault.databasePath)
+            warnings.append("the index was damaged (\(error.message)); moved it to \(aside) and rebuilt it")
+            database = try IndexSchema.create(at: vault.databasePath)
+            return try body()
+        }
+    }
+
+    // MARK: Single notes (the watcher's entry points)
+
+    /// Brings one note's rows up to date with the file at `relativePath`.
+    public func update(path relativePath: String) throws -> UpdateOutcome {
+        try recovering {
+            try database.transaction { try updateLocked(relativePath) }
+        }
+    }
+
+    private func updateLocked(_ relativePath: String) throws -> UpdateOutcome {
+        let existing = try row(for: relativePath)
+        func skip(_ reason: SkipReason) throws -> UpdateOutcome {
+            if let existing { try deleteRows(noteID: existing.id) }
+            return .skipped(reason)
+        }
+        guard relativePath.hasSuffix(".md"), !Vault.isIgnored(relativePath) else { return try skip(.ignored) }
+        let absolute: String
+        do {
+            absolute = try vault.resolve(relativePath)
+        } catch {
+            return try skip(error == .symlink(relativePath) ? .notRegularFile : .ignored)
+        }
+        let status: FileStatus?
+        do {
+            status = try FileSystem.status(absolute)
+        } catch {
+            if let existing { try deleteRows(noteID: existing.id) }
+            return .skipped(.unreadable(error.description))
+        }
+        guard let status else {
+            if let existing {
+                try deleteRows(noteID: existing.id)
+                return .removed
+            }
+            return .skipped(.vanished)
+        }
+        return try index(relativePath, absolute: absolute, status: status, existing: existing)
+    }
+
+    /// Deletes a note's rows (the file was deleted).
+    public func remove(path relativePath: String) throws {
+        try recovering {
+            try database.transaction {
+                if let existing = try row(for: relativePath) { try deleteRows(noteID: existing.id) }
+            }
+        }
+    }
+
+    /// Moves a note's rows to its new path: the old rows go and the note is read again under the new
+    /// name (its title is its file name, so the title column changes too).
+    @discardableResult
+    public func rename(from oldPath: String, to newPath: String) throws -> UpdateOutcome {
+        try recovering {
+            try database.transaction {
+                if let existing = try row(for: oldPath) { try deleteRows(noteID: existing.id) }
+                return try updateLocked(newPath)
+            }
+        }
+    }
+
+    // MARK: Full walk
+
+    /// Walks the whole vault and fixes any drift: new and changed notes are indexed, notes gone from
+    /// disk are removed. Modification time and size are compared first; the content is read and
+    /// hashed only when they differ. `progress` gets (done, total) now and then.
+    public func reconcile(progress: ((Int, Int) -> Void)? = nil) throws -> ReconcileSummary {
+        try recovering { try reconcileOnce(progress: progress) }
+    }
+
+    /// Empties the index and indexes the whole vault again.
+    public func rebuild(progress: ((Int, Int) -> Void)? = nil) throws -> ReconcileSummary {
+        try recovering {
+            try database.transaction {
+                try IndexSchema.dropAll(database)
+                try IndexSchema.createTables(database)
+            }
+            database.resetAllStatements()
+            try database.execute("VACUUM")
+            return try reconcileOnce(progress: progress)
+        }
+    }
+
+    private func reconcileOnce(progress: ((Int, Int) -> Void)?) throws -> ReconcileSummary {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let walk = VaultWalker.walk(vault)
+        var summary = ReconcileSummary()
+        summary.notesOnDisk = walk.files.count + walk.skipped.count
+        summary.skipped = walk.skipped
+        let total = walk.files.count
+        progress?(0, total)
+        func loadKnown() throws -> [String: IndexedRow] {
+            var known: [String: IndexedRow] = [:]
+            known.reserveCapacity(total)
+            let statement = try database.prepare("SELECT id, path, mtime, size, hash FROM notes")
+            while try statement.step() {
+                known[statement.text(1)] = IndexedRow(id: statement.int64(0), mtime: statement.int64(2), size: statement.int64(3), hash: statement.int64(4))
+            }
+            statement.reset()
+            return known
+        }
+        // Nothing to do is the common case (start-up, after an overflow): find out without taking the
+        // write lock, so a re-scan never blocks the watcher or another `index`.
+        do {
+            var known = try loadKnown()
+            var isClean = known.count == walk.files.count
+            if isClean {
+                for file in walk.files {
+                    guard let row = known.removeValue(forKey: file.path), row.mtime == file.status.mtimeNanoseconds, row.size == file.status.size else {
+                        isClean = false
+                        break
+                    }
+                }
+            }
+            if isClean {
+                summary.unchanged = total
+                progress?(total, total)
+                summary.seconds = seconds(since: started, clock: clock)
+                return summary
+            }
+        }
+        try database.transaction {
+            var known = try loadKnown()
+            // Metadata first: only files whose modification time or size differ are read.
+            var work: [(entry: VaultWalker.File, existing: IndexedRow?)] = []
+            for file in walk.files {
+                let existing = known.removeValue(forKey: file.path)
+                if let existing, existing.mtime == file.status.mtimeNanoseconds, existing.size == file.status.size {
+                    summary.unchanged += 1
+                } else {
+                    work.append((file, existing))
+                }
+            }
+            // Reading and scanning run on a second thread while this one writes to SQLite: the two
+            // take about the same time, so a full index takes about half as long on two cores.
+            let root = vault.root
+            let jobs = work.map { (path: $0.entry.path, status: $0.entry.status, hash: $0.existing?.hash) }
+            let channel = BoundedChannel<PreparedNote>(capacity: 64)
+            if jobs.count > 16 {
+                Thread.detachNewThread {
+                    for job in jobs {
+                        if !channel.send(MemoryIndex.prepare(job.path, absolute: root + "/" + job.path, status: job.status, indexedHash: job.hash)) { break }
+                    }
+                }
+            }
+            defer { channel.close() }
+            for (number, item) in work.enumerated() {
+                if number & 63 == 0 { progress?(summary.unchanged + number, total) }
+                let prepared = jobs.count > 16 ? channel.receive() : MemoryIndex.prepare(item.entry.path, absolute: root + "/" + item.entry.path, status: item.entry.status, indexedHash: item.existing?.hash)
+                let outcome = try apply(prepared, path: item.entry.path, existing: item.existing)
+                switch outcome {
+                case .added: summary.added += 1
+                case .changed: summary.changed += 1
+                case .unchanged: summary.unchanged += 1
+                case .removed: summary.removed += 1
+                case .skipped(let reason): summary.skipped.append((item.entry.path, reason))
+                }
+            }
+            for (_, row) in known {
+                try deleteRows(noteID: row.id)
+                summary.removed += 1
+            }
+        }
+        progress?(total, total)
+        summary.seconds = seconds(since: started, clock: clock)
+        return summary
+    }
+
+    private func seconds(since start: ContinuousClock.Instant, clock: ContinuousClock) -> Double {
+        let d = clock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    // MARK: Writing one note
+
+    struct IndexedRow {
+        var id: Int64
+        var mtime: Int64
+        var size: Int64
+        var hash: Int64
+    }
+
+    private func row(for path: String) throws -> IndexedRow? {
+        let statement = try database.prepare("SELECT id, mtime, size, hash FROM notes WHERE path = ?")
+        try statement.bind(.text(path), at: 1)
+        guard try statement.step() else { return nil }
+        return IndexedRow(id: statement.int64(0), mtime: statement.int64(1), size: statement.int64(2), hash: statement.int64(3))
+    }
+
+    /// A file read and scanned, ready to be written; made off the database thread.
+    enum PreparedNote: Sendable {
+        case skip(SkipReason)
+        /// Same hash as indexed: only the modification time and size are refreshed.
+        case sameContent(mtime: Int64, size: Int64)
+        case note(ScannedNote, hash: Int64, mtime: Int64, size: Int64)
+    }
+
+    /// Reads, checks and scans one file. Touches no database, so it can run on another thread.
+    static func prepare(_ relativePath: String, absolute: String, status: FileStatus, indexedHash: Int64?) -> PreparedNote {
+        guard status.kind == .file else { return .skip(.notRegularFile) }
+        guard status.size <= Int64(MemoryIndex.maxNoteBytes) else { return .skip(.tooLarge(bytes: status.size)) }
+        let bytes: [UInt8]
+        let readStatus: FileStatus
+        do {
+            (bytes, readStatus) = try FileSystem.read(absolute, limit: MemoryIndex.maxNoteBytes)
+        } catch {
+            if error.isNotFound { return .skip(.vanished) }
+            if error.code == EFBIG { return .skip(.tooLarge(bytes: max(status.size, Int64(MemoryIndex.maxNoteBytes) + 1))) }
+            if error.code == ELOOP { return .skip(.notRegularFile) }
+            return .skip(.unreadable(error.description))
+        }
+        guard readStatus.kind == .file else { return .skip(.notRegularFile) }
+        if NoteScanner.looksBinary(bytes) { return .skip(.binary) }
+        let hash = Int64(bitPattern: ContentHash(of: bytes).value)
+        if let indexedHash, indexedHash == hash { return .sameContent(mtime: readStatus.mtimeNanoseconds, size: readStatus.size) }
+        let scanned = NoteScanner.scan(relativePath: relativePath, bytes: bytes)
+        return .note(scanned, hash: hash, mtime: readStatus.mtimeNanoseconds, size: readStatus.size)
+    }
+
+    /// Writes a prepared file. Must run inside a transaction.
+    private func apply(_ prepared: PreparedNote, path relativePath: String, existing: IndexedRow?) throws -> UpdateOutcome {
+        switch prepared {
+        case .skip(let reason):
+            if let existing { try deleteRows(noteID: existing.id) }
+            return .skipped(reason)
+        case .sameContent(let mtime, let size):
+            guard let existing else { return .unchanged }
+            try database.run("UPDATE notes SET mtime = ?, size = ? WHERE id = ?", [.int(mtime), .int(size), .int(existing.id)])
+            return .unchanged
+        case .note(let scanned, let hash, let mtime, let size):
+            try write(scanned, path: relativePath, mtime: mtime, size: size, hash: hash, existingID: existing?.id)
+            return existing == nil ? .added : .changed
+        }
+    }
+
+    /// Reads, checks and writes one file. Must run inside a transaction.
+    private func index(_ relativePath: String, absolute: String, status: FileStatus, existing: IndexedRow?) throws -> UpdateOutcome {
+        let prepared = MemoryIndex.prepare(relativePath, absolute: absolute, status: status, indexedHash: existing?.hash)
+        return try apply(prepared, path: relativePath, existing: existing)
+    }
+
+    private func deleteRows(noteID: Int64) throws {
+        try deleteDependentRows(noteID: noteID)
+        try database.run("DELETE FROM notes WHERE id = ?", [.int(noteID)])
+    }
+
+    private func deleteDependentRows(noteID: Int64) throws {
+        let first = noteID << NoteScanner.sectionBits
+        try database.run("DELETE FROM sections WHERE rowid BETWEEN ? AND ?", [.int(first), .int(first + Int64(NoteScanner.maxSections))])
+        try database.run("DELETE FROM title_keys WHERE note_id = ?", [.int(noteID)])
+        try database.run("DELETE FROM aliases WHERE note_id = ?", [.int(noteID)])
+        try database.run("DELETE FROM links WHERE source_id = ?", [.int(noteID)])
+    }
+
+    private func write(_ note: ScannedNote, path: String, mtime: Int64, size: Int64, hash: Int64, existingID: Int64?) throws {
+        let tags = note.tags.isEmpty ? "" : " " + note.tags.joined(separator: " ") + " "
+        let aliasesText = note.aliases.joined(separator: "\n")
+        let pathKey = NoteScanner.linkKey(path)
+        let nameKey = NoteScanner.linkKey(note.title)
+        let noteID: Int64
+        if let existingID {
+            try deleteDependentRows(noteID: existingID)
+            let statement = try database.prepare("UPDATE notes SET path = ?, path_key = ?, name_key = ?, mtime = ?, size = ?, hash = ?, title = ?, type = ?, status = ?, tags = ?, aliases = ?, privacy = ?, section_count = ? WHERE id = ?")
+            try statement.bind([.text(path), .text(pathKey), .text(nameKey), .int(mtime), .int(size), .int(hash), .text(note.title), SQLValue(note.type), SQLValue(note.status), .text(tags), .text(aliasesText), SQLValue(note.privacy), SQLValue(note.sections.count), .int(existingID)])
+            _ = try statement.step()
+            noteID = existingID
+        } else {
+            let statement = try database.prepare("INSERT INTO notes(path, path_key, name_key, mtime, size, hash, title, type, status, tags, aliases, privacy, section_count) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            try statement.bind([.text(path), .text(pathKey), .text(nameKey), .int(mtime), .int(size), .int(hash), .text(note.title), SQLValue(note.type), SQLValue(note.status), .text(tags), .text(aliasesText), SQLValue(note.privacy), SQLValue(note.sections.count)])
+            _ = try statement.step()
+            noteID = database.lastInsertRowID
+        }
+
+        // Title keys: the file name, the `title` property and the aliases, for "title equals query".
+        let keyStatement = try database.prepare("INSERT INTO title_keys(key, note_id, kind) VALUES(?, ?, ?)")
+        for (key, kind) in note.titleKeys {
+            keyStatement.reset()
+            try keyStatement.bind([.text(key), .int(noteID), .int(Int64(kind))])
+            _ = try keyStatement.step()
+        }
+        if !note.aliasKeys.isEmpty {
+            let aliasStatement = try database.prepare("INSERT INTO aliases(key, note_id) VALUES(?, ?)")
+            for alias in note.aliasKeys {
+                aliasStatement.reset()
+                try aliasStatement.bind([.text(alias), .int(noteID)])
+                _ = try aliasStatement.step()
+            }
+        }
+        if !note.links.isEmpty {
+            let linkStatement = try database.prepare("INSERT INTO links(source_id, target, target_key, heading, alias, embed, line) VALUES(?, ?, ?, ?, ?, ?, ?)")
+            for (link, key) in zip(note.links, note.linkKeys) {
+                linkStatement.reset()
+                try linkStatement.bind(.int(noteID), at: 1)
+                try linkStatement.bind(.text(link.target), at: 2)
+                try linkStatement.bind(.text(key), at: 3)
+                try linkStatement.bind(SQLValue(link.heading), at: 4)
+                try linkStatement.bind(SQLValue(link.alias), at: 5)
+                try linkStatement.bind(.int(link.isEmbed ? 1 : 0), at: 6)
+                try linkStatement.bind(.int(Int64(link.line)), at: 7)
+                _ = try linkStatement.step()
+            }
+        }
+
+        // Sections: the title column carries the file name, `title` and aliases, so that every
+        // section of a note ranks by its title.
+        let titleColumn = note.titleColumn
+        let sectionStatement = try database.prepare("INSERT INTO sections(rowid, path, heading, start_line, end_line, title, headings, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+        let first = noteID << NoteScanner.sectionBits
+        try note.bytes.withUnsafeBufferPointer { buffer in
+            for (index, section) in note.sections.enumerated() {
+                sectionStatement.reset()
+                try sectionStatement.bind(.int(first + Int64(index)), at: 1)
+                try sectionStatement.bind(.text(path), at: 2)
+                try sectionStatement.bind(.text(section.heading), at: 3)
+                try sectionStatement.bind(.int(Int64(section.startLine)), at: 4)
+                try sectionStatement.bind(.int(Int64(section.endLine)), at: 5)
+                try sectionStatement.bind(.text(titleColumn), at: 6)
+                try sectionStatement.bind(.text(section.headingsColumn), at: 7)
+                let body = UnsafeBufferPointer(rebasing: buffer[section.body])
+                if let segmented = section.segmentedBody {
+                    try segmented.withUnsafeBufferPointer { try sectionStatement.bindUTF8($0, at: 8) }
+                    _ = try sectionStatement.step()
+                } else {
+                    try sectionStatement.bindUTF8(body, at: 8)
+                    _ = try sectionStatement.step()
+                }
+            }
+        }
+    }
+}
+
+extension Statement {
+    /// Binds UTF-8 bytes as text without building a `String`. SQLite copies them (`SQLITE_TRANSIENT`).
+    func bindUTF8(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) throws(DatabaseError) {
+        let rc: Int32
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            rc = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { sqlite3_bind_text(handle, index, $0, Int32(bytes.count), sqliteTransient) }
+        } else {
+            rc = sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
+        }
+        if rc != SQLITE_OK { throw database.error(sql) }
+    }
+
+    /// Column bytes without building a `String` (valid until the next step or reset).
+    func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let p = sqlite3_column_text(handle, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, column)))
+    }
+}
+
+/// Lists the notes of a vault: `*.md` regular files, never through a symlink, never in a dot-folder.
+/// Every part of the OS that walks the vault goes through here.
+public enum VaultWalker {
+    /// One note file found on disk.
+    public struct File: Sendable {
+        public var path: String
+        public var status: FileStatus
+    }
+
+    /// Vault-relative paths of the notes under `folder` (the whole vault when empty), sorted.
+    public static func markdownFiles(in vault: Vault, under folder: String = "") -> [String] {
+        walk(vault, under: folder).files.map(\.path).sorted()
+    }
+
+    /// Every note under `folder` (the whole vault when empty), and the `.md` paths that were skipped and why.
+    public static func walk(_ vault: Vault, under folder: String = "") -> (files: [File], skipped: [(path: String, reason: SkipReason)]) {
+        var files: [File] = []
+        var skipped: [(String, SkipReason)] = []
+        var pending: [String] = [folder]
+        while let relative = pending.popLast() {
+            let absolute = relative.isEmpty ? vault.root : vault.root + "/" + relative
+            let entries: [(name: String, kind: FileStatus.Kind?)]
+            do {
+                entries = try FileSystem.list(absolute)
+            } catch {
+                if !relative.isEmpty { skipped.append((relative, .unreadable(error.description))) }
+                continue
+            }
+            for entry in entries {
+                if entry.name.hasPrefix(".") { continue }
+                let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
+                var kind = entry.kind
+                let isNote = entry.name.hasSuffix(".md")
+                if kind == .directory {
+                    pending.append(path)
+                    continue
+                }
+                if !isNote && kind != nil { continue }
+                let status: FileStatus?
+                do {
+                    status = try FileSystem.status(vault.root + "/" + path)
+                } catch {
+                    if isNote { skipped.append((path, .unreadable(error.description))) }
+                    continue
+                }
+                guard let status else {
+                    if isNote { skipped.append((path, .vanished)) }
+                    continue
+                }
+                kind = status.kind
+                if kind == .directory {
+                    pending.append(path)
+                    continue
+                }
+                guard isNote else { continue }
+                if kind == .file {
+                    files.append(File(path: path, status: status))
+                } else {
+                    skipped.append((path, .notRegularFile))
+                }
+            }
+        }
+        return (files, skipped)
+    }
+}
+
+/// A first-in first-out queue of fixed capacity between one producer thread and one consumer.
+final class BoundedChannel<Element: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var buffer: [Element] = []
+    private var head = 0
+    private var isClosed = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Adds an element, waiting while the queue is full. Returns `false` once the consumer has closed
+    /// the queue (the producer should stop).
+    @discardableResult
+    func send(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while buffer.count - head >= capacity && !isClosed { condition.wait() }
+        if isClosed { return false }
+        buffer.append(element)
+        condition.broadcast()
+        return true
+    }
+
+    /// Tells the producer to stop (the consumer gave up, e.g. on an error).
+    func close() {
+        condition.lock()
+        isClosed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Takes the oldest element, waiting while the queue is empty.
+    func receive() -> Element {
+        condition.lock()
+        while buffer.count == head { condition.wait() }
+        let element = buffer[head]
+        head += 1
+        if head > 256 && head * 2 > buffer.count {
+            buffer.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        condition.unlock()
+        return element
+    }
+}

@@ -1,0 +1,385 @@
+import CSQLite
+
+/// Narrows a search to notes with given properties. `nil` means no condition.
+public struct SearchFilters: Equatable, Sendable {
+    /// The note's `type` (notes under `Tasks/` count as `task`).
+    public var type: String?
+    /// A tag from the `tags` property or the body; `project` also matches `project/alpha`.
+    public var tag: String?
+    /// A folder, relative to the vault; notes at any depth below it match.
+    public var folder: String?
+    /// The note's `status`.
+    public var status: String?
+
+    public init(type: String? = nil, tag: String? = nil, folder: String? = nil, status: String? = nil) {
+        self.type = type
+        self.tag = tag
+        self.folder = folder
+        self.status = status
+    }
+
+    var isEmpty: Bool { type == nil && tag == nil && folder == nil && status == nil }
+}
+
+/// One ranked answer: the note, the section the match sits in, and a snippet.
+public struct SearchHit: Equatable, Sendable {
+    /// Marks the start of a matched word in `snippet`.
+    public static let highlightStart = "\u{2}"
+    /// Marks the end of a matched word in `snippet`.
+    public static let highlightEnd = "\u{3}"
+
+    /// The note's vault-relative path.
+    public var path: String
+    /// The 1-based line of the first match in the section (the heading line when only the title or
+    /// heading matched).
+    public var line: Int
+    /// The section's last line.
+    public var endLine: Int
+    /// The note's title (its file name without `.md`).
+    public var title: String
+    /// The heading the hit sits under (empty before the first heading).
+    public var heading: String
+    /// Text around the match on one line, matches wrapped in `highlightStart`/`highlightEnd`.
+    public var snippet: String
+    /// Relevance: higher is better (the negated, weighted bm25).
+    public var score: Double
+    /// Whether the query equals the note's title, `title` property or an alias (such notes come first).
+    public var isTitleMatch: Bool
+
+    /// The snippet with the highlight markers replaced.
+    public func snippet(open: String, close: String) -> String {
+        snippet.replacingOccurrences(of: SearchHit.highlightStart, with: open).replacingOccurrences(of: SearchHit.highlightEnd, with: close)
+    }
+}
+
+/// A link from another note to the note asked about.
+public struct Backlink: Equatable, Sendable {
+    /// The linking note.
+    public var sourcePath: String
+    /// Its title.
+    public var sourceTitle: String
+    /// The line of the link.
+    public var line: Int
+    /// The link target as written.
+    public var target: String
+    /// The heading or block part, if any.
+    public var heading: String?
+    /// The shown text, if any.
+    public var alias: String?
+    /// Whether it is an embed (`![[…]]`).
+    public var isEmbed: Bool
+}
+
+/// An outgoing link and the note it resolves to (`nil`: unresolved, kept as written).
+public struct ResolvedLink: Equatable, Sendable {
+    /// The link as found.
+    public var link: ScannedLink
+    /// The path of the note it points to, if any note matches.
+    public var resolvedPath: String?
+}
+
+/// Errors of the memory index that a user sees.
+public enum IndexError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// No note in the index matches the name given.
+    case noSuchNote(String)
+    /// Several notes share the name given; a path is needed.
+    case ambiguous(String, count: Int)
+
+    public var description: String {
+        switch self {
+        case .noSuchNote(let name): return "no note '\(name)' in the index; check the name or run 'fuckbigtech index'"
+        case .ambiguous(let name, let count): return "\(count) notes are called '\(name)'; give its path (Folder/\(name))"
+        }
+    }
+}
+
+extension MemoryIndex {
+    // MARK: Search
+
+    /// Searches the index. One hit per note (its best section): notes whose title equals the query
+    /// first, then notes matching in their title or headings, then in their text only; each group
+    /// by weighted bm25 (title ×10, headings ×4, body ×1).
+    public func search(_ text: String, limit: Int = 10, filters: SearchFilters = SearchFilters()) throws -> [SearchHit] {
+        // Statements left on a row would pin this connection to an old snapshot of the index.
+        defer { database.resetAllStatements() }
+        let query = try SearchQuery(text)
+        let expression = query.matchExpression
+        guard limit > 0 else { return [] }
+        let (filterSQL, filterArguments) = filterClause(filters)
+
+        var picked: [(rowid: Int64, rank: Double, isTitleMatch: Bool)] = []
+
+        // Notes whose title equals the query go first: by file name, then `title` property, then alias
+        // (translated notes often carry the original title as an alias).
+        var exactKinds: [Int64: Int] = [:]
+        if let key = query.titleKey {
+            for (id, kind) in try database.query("SELECT note_id, min(kind) FROM title_keys WHERE key = ? GROUP BY note_id", [.text(key)], row: { ($0.int64(0), $0.int(1)) }) {
+                if !filters.isEmpty {
+                    let passes = try database.scalarInt("SELECT count(*) FROM notes n WHERE n.id = ?" + filterSQL, [.int(id)] + filterArguments) ?? 0
+                    if passes == 0 { continue }
+                }
+                exactKinds[id] = kind
+            }
+        }
+        // Then the best sections, one per note. Sections of one note can crowd the top, so fetch more
+        // rows than hits and widen the window if too few distinct notes came back.
+        let join = filters.isEmpty ? "" : " JOIN notes n ON n.id = (sections.rowid >> \(NoteScanner.sectionBits))"
+        let sql = "SELECT sections.rowid, sections.rank FROM sections" + join + " WHERE sections MATCH ?" + filterSQL + " ORDER BY sections.rank LIMIT ?"
+        // A note that mentions an excluded term in any section is left out.
+        var exclusionCache: [Int64: Bool] = [:]
+        func isExcluded(_ note: Int64) throws -> Bool {
+            guard let exclusion = query.exclusionExpression else { return false }
+            if let known = exclusionCache[note] { return known }
+            let first = note << NoteScanner.sectionBits
+            let found = try database.scalarInt("SELECT count(*) FROM (SELECT 1 FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? LIMIT 1)", [.text(exclusion), .int(first), .int(first + Int64(NoteScanner.maxSections))]) ?? 0
+            exclusionCache[note] = found > 0
+            return found > 0
+        }
+        for id in Array(exactKinds.keys) where try isExcluded(id) { exactKinds[id] = nil }
+
+        // Two tiers: sections whose title or headings match come before matches in the text alone.
+        // The first tier is small, so a common word is ranked over hundreds of rows, not tens of
+        // thousands; the text tier only runs when the first leaves room.
+        var ranked: [(rowid: Int64, rank: Double)] = []
+        var exactFound: [Int64: (rowid: Int64, rank: Double)] = [:]
+        var taken = Set<Int64>()
+        let tiers = ["{title headings} : (" + expression + ")", expression]
+        for tierExpression in tiers where ranked.count < limit {
+            var window = max(limit * 4, 32)
+            let keptCount = ranked.count
+            let keptTaken = taken
+            while true {
+                ranked.removeSubrange(keptCount...)
+                taken = keptTaken
+                var notes = Set<Int64>()
+                let statement = try database.prepare(sql)
+                try statement.bind([.text(tierExpression)] + filterArguments + [.int(Int64(window))])
+                var rows = 0
+                while try statement.step() {
+                    rows += 1
+                    let rowid = statement.int64(0)
+                    let note = rowid >> NoteScanner.sectionBits
+                    guard notes.insert(note).inserted, !taken.contains(note) else { continue }
+                    if try isExcluded(note) { continue }
+                    if exactKinds[note] != nil {
+                        if exactFound[note] == nil { exactFound[note] = (rowid, statement.double(1)) }
+                    } else if ranked.count < limit {
+                        ranked.append((rowid, statement.double(1)))
+                        taken.insert(note)
+                    }
+                    if ranked.count >= limit && exactFound.count == exactKinds.count { break }
+                }
+                statement.reset()
+                if rows < window || ranked.count >= limit { break }
+                window *= 8
+            }
+        }
+        // Title matches outside the window (rare: the title weighs ten times the body) get their own query.
+        for id in exactKinds.keys where exactFound[id] == nil {
+            let first = id << NoteScanner.sectionBits
+            let best = try database.query("SELECT rowid, rank FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rank LIMIT 1", [.text(expression), .int(first), .int(first + Int64(NoteScanner.maxSections))]) { ($0.int64(0), $0.double(1)) }
+            if let best = best.first { exactFound[id] = (best.0, best.1) }
+        }
+        let exact = exactFound.sorted { a, b in
+            let ka = exactKinds[a.key] ?? 9
+            let kb = exactKinds[b.key] ?? 9
+            return ka != kb ? ka < kb : a.value.rank < b.value.rank
+        }
+        for entry in exact.prefix(limit) { picked.append((entry.value.rowid, entry.value.rank, true)) }
+        for entry in ranked where picked.count < limit { picked.append((entry.rowid, entry.rank, false)) }
+
+        // Snippets and lines for the few hits only: auxiliary functions are costly per row.
+        let detail = try database.prepare("""
+            SELECT sections.path, sections.heading, sections.start_line, sections.end_line, n.title,
+                   snippet(sections, 6, char(2), char(3), '…', 14), highlight(sections, 6, char(2), char(3))
+            FROM sections JOIN notes n ON n.id = ? WHERE sections MATCH ? AND sections.rowid = ?
+            """)
+        var hits: [SearchHit] = []
+        for entry in picked {
+            detail.reset()
+            try detail.bind([.int(entry.rowid >> NoteScanner.sectionBits), .text(expression), .int(entry.rowid)])
+            guard try detail.step() else { continue }
+            let heading = detail.text(1)
+            let startLine = detail.int(2)
+            var line = startLine
+            let marked = detail.bytes(6)
+            if let markerLine = MemoryIndex.lineOfFirstMarker(marked) {
+                let bodyStart = (heading.isEmpty && startLine == 1) ? startLine : startLine + 1
+                line = bodyStart + markerLine
+            }
+            var snippet = TextSegmenter.removeSeparators(detail.text(5))
+            snippet = MemoryIndex.oneLine(snippet)
+            hits.append(SearchHit(path: detail.text(0), line: line, endLine: detail.int(3), title: detail.text(4), heading: heading, snippet: snippet, score: -entry.rank, isTitleMatch: entry.isTitleMatch))
+        }
+        detail.reset()
+        return hits
+    }
+
+    private func filterClause(_ filters: SearchFilters) -> (String, [SQLValue]) {
+        var sql = ""
+        var arguments: [SQLValue] = []
+        if let type = filters.type {
+            sql += " AND n.type = ?"
+            arguments.append(.text(type.lowercased()))
+        }
+        if let status = filters.status {
+            sql += " AND n.status = ?"
+            arguments.append(.text(status.lowercased()))
+        }
+        if let tag = filters.tag {
+            var t = tag.lowercased()
+            if t.hasPrefix("#") { t.removeFirst() }
+            sql += " AND (instr(n.tags, ' ' || ? || ' ') > 0 OR instr(n.tags, ' ' || ? || '/') > 0)"
+            arguments.append(.text(t))
+            arguments.append(.text(t))
+        }
+        if let folder = filters.folder {
+            var f = Substring(folder)
+            while f.hasPrefix("./") { f = f.dropFirst(2) }
+            while f.hasPrefix("/") { f = f.dropFirst() }
+            while f.hasSuffix("/") { f = f.dropLast() }
+            if !f.isEmpty {
+                let prefix = String(f) + "/"
+                sql += " AND substr(n.path, 1, ?) = ?"
+                arguments.append(.int(Int64(prefix.utf8.count)))
+                arguments.append(.text(prefix))
+            }
+        }
+        return (sql, arguments)
+    }
+
+    /// The 0-based line (within the text) of the first highlight marker, if any.
+    static func lineOfFirstMarker(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var newlines = 0
+        for b in bytes {
+            if b == 0x02 { return newlines }
+            if b == 0x0A { newlines += 1 }
+        }
+        return nil
+    }
+
+    static func oneLine(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        var lastWasSpace = false
+        for ch in text.unicodeScalars {
+            if ch == "\n" || ch == "\r" || ch == "\t" || ch == " " {
+                if !lastWasSpace { out.unicodeScalars.append(" ") }
+                lastWasSpace = true
+            } else {
+                out.unicodeScalars.append(ch)
+                lastWasSpace = false
+            }
+        }
+        return out.trimmingSpaces
+    }
+
+    // MARK: Links
+
+    /// The note a link target resolves to, the way Obsidian does: the exact path first, then the file
+    /// name (or path ending, for `Folder/Note`) when one note has it, then a unique alias. When several
+    /// notes share the name, the one nearest the linking note (longest shared folder path) wins if it
+    /// is the only one that near. `nil`: unresolved, the link is kept as written.
+    public func resolve(linkTarget target: String, from sourcePath: String? = nil) throws -> String? {
+        // Statements left on a row would pin this connection to an old snapshot of the index.
+        defer { database.resetAllStatements() }
+        guard let id = try resolveID(NoteScanner.linkKey(target), from: sourcePath) else { return nil }
+        return try database.query("SELECT path FROM notes WHERE id = ?", [.int(id)]) { $0.text(0) }.first
+    }
+
+    func resolveID(_ key: String, from sourcePath: String? = nil) throws -> Int64? {
+        if key.isEmpty { return nil }
+        if let id = try database.scalarInt("SELECT id FROM notes WHERE path_key = ? LIMIT 1", [.text(key)]) { return id }
+        let byName: [(Int64, String)]
+        if key.contains("/") {
+            let suffix = "/" + key
+            byName = try database.query("SELECT id, path_key FROM notes WHERE length(path_key) > ? AND substr(path_key, -?) = ?", [.int(Int64(suffix.unicodeScalars.count)), .int(Int64(suffix.unicodeScalars.count)), .text(suffix)]) { ($0.int64(0), $0.text(1)) }
+        } else {
+            byName = try database.query("SELECT id, path_key FROM notes WHERE name_key = ?", [.text(key)]) { ($0.int64(0), $0.text(1)) }
+        }
+        if byName.count == 1 { return byName[0].0 }
+        if byName.count > 1 {
+            guard let sourcePath else { return nil }
+            let source = NoteScanner.linkKey(sourcePath)
+            let scored = byName.map { ($0.0, MemoryIndex.sharedFolderDepth(source, $0.1)) }
+            let best = scored.map(\.1).max() ?? 0
+            let nearest = scored.filter { $0.1 == best }
+            return nearest.count == 1 ? nearest[0].0 : nil
+        }
+        let byAlias = try database.query("SELECT DISTINCT note_id FROM aliases WHERE key = ? LIMIT 2", [.text(key)]) { $0.int64(0) }
+        return byAlias.count == 1 ? byAlias[0] : nil
+    }
+
+    /// How many leading folders two paths share.
+    static func sharedFolderDepth(_ a: String, _ b: String) -> Int {
+        let fa = a.split(separator: "/").dropLast()
+        let fb = b.split(separator: "/").dropLast()
+        var depth = 0
+        for (x, y) in zip(fa, fb) {
+            if x != y { break }
+            depth += 1
+        }
+        return depth
+    }
+
+    /// The notes linking to `note` (a path, a path without `.md`, a file name or an alias).
+    public func backlinks(to note: String) throws -> [Backlink] {
+        // Statements left on a row would pin this connection to an old snapshot of the index.
+        defer { database.resetAllStatements() }
+        guard let id = try resolveID(NoteScanner.linkKey(note), from: nil) else {
+            let same = try database.scalarInt("SELECT count(*) FROM notes WHERE name_key = ?", [.text(NoteScanner.linkKey(note))]) ?? 0
+            throw same > 1 ? IndexError.ambiguous(note, count: Int(same)) : IndexError.noSuchNote(note)
+        }
+        guard let row = try database.query("SELECT path_key FROM notes WHERE id = ?", [.int(id)], row: { $0.text(0) }).first else { throw IndexError.noSuchNote(note) }
+        // Every key a link could use for this note: the path and each of its endings, and its aliases.
+        var keys: Set<String> = [row]
+        var rest = Substring(row)
+        while let slash = rest.firstIndex(of: "/") {
+            rest = rest[rest.index(after: slash)...]
+            keys.insert(String(rest))
+        }
+        for alias in try database.query("SELECT key FROM aliases WHERE note_id = ?", [.int(id)], row: { $0.text(0) }) { keys.insert(alias) }
+
+        var resolved: [String: Bool] = [:]
+        var result: [Backlink] = []
+        for key in keys.sorted() {
+            let ambiguousName = try (database.scalarInt("SELECT count(*) FROM notes WHERE name_key = ?", [.text(key)]) ?? 0) > 1
+            let links = try database.query("""
+                SELECT n.path, n.title, l.line, l.target, l.heading, l.alias, l.embed
+                FROM links l JOIN notes n ON n.id = l.source_id WHERE l.target_key = ?
+                """, [.text(key)]) { s in
+                Backlink(sourcePath: s.text(0), sourceTitle: s.text(1), line: s.int(2), target: s.text(3), heading: s.optionalText(4), alias: s.optionalText(5), isEmbed: s.int(6) != 0)
+            }
+            for link in links {
+                // With several notes of that name the answer depends on where the link is written.
+                let folder = ambiguousName ? String(link.sourcePath.split(separator: "/").dropLast().joined(separator: "/")) : ""
+                let cacheKey = key + "\u{0}" + folder
+                if resolved[cacheKey] == nil { resolved[cacheKey] = try resolveID(key, from: link.sourcePath) == id }
+                if resolved[cacheKey] == true { result.append(link) }
+            }
+        }
+        result.sort { ($0.sourcePath, $0.line) < ($1.sourcePath, $1.line) }
+        return result
+    }
+
+    /// The links written in the note at `path`, each with the note it resolves to.
+    public func links(from path: String) throws -> [ResolvedLink] {
+        // Statements left on a row would pin this connection to an old snapshot of the index.
+        defer { database.resetAllStatements() }
+        let rows = try database.query("""
+            SELECT l.target, l.heading, l.alias, l.embed, l.line, l.target_key
+            FROM links l JOIN notes n ON n.id = l.source_id WHERE n.path = ? ORDER BY l.rowid
+            """, [.text(path)]) { s in
+            (ScannedLink(target: s.text(0), heading: s.optionalText(1), alias: s.optionalText(2), isEmbed: s.int(3) != 0, line: s.int(4)), s.text(5))
+        }
+        var result: [ResolvedLink] = []
+        for (link, key) in rows {
+            var resolvedPath: String?
+            if let id = try resolveID(key, from: path) {
+                resolvedPath = try database.query("SELECT path FROM notes WHERE id = ?", [.int(id)]) { $0.text(0) }.first
+            }
+            result.append(ResolvedLink(link: link, resolvedPath: resolvedPath))
+        }
+        return result
+    }
+}

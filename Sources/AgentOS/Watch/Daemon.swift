@@ -1,0 +1,147 @@
+import Foundation
+
+/// `fuckbigtech watch`: keeps the index current and turns task and handoff notes into runs.
+///
+/// Start-up: take the vault's watcher lock, recover runs a crash left in flight, reconcile the index
+/// with the disk (catching up with everything that changed while the watcher was down), then consider
+/// every work note. Afterwards each change the file watcher reports updates the index and is handed
+/// to the task engine; an overflow triggers a full reconcile.
+public final class Daemon: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Use the polling watcher instead of inotify, with this interval in seconds.
+        public var pollInterval: Double?
+        /// Per-path debounce in seconds.
+        public var debounce: Double = 0.02
+        /// Seconds to wait for running agents on a clean stop before cancelling them.
+        public var shutdownGrace: Double = 5
+
+        public init(pollInterval: Double? = nil, debounce: Double = 0.02, shutdownGrace: Double = 5) {
+            self.pollInterval = pollInterval
+            self.debounce = debounce
+            self.shutdownGrace = shutdownGrace
+        }
+    }
+
+    public let vault: Vault
+    let options: Options
+    let console: Console
+    let stopToken = CancelToken()
+
+    public init(vault: Vault, options: Options, console: Console) {
+        self.vault = vault
+        self.options = options
+        self.console = console
+    }
+
+    /// Asks the loop to stop (from a signal handler's queue or a test).
+    public func stop() { stopToken.cancel() }
+
+    /// Runs until `stop()`; returns the exit code.
+    public func run() throws -> Int32 {
+        try FileSystem.makeDirectories(vault.stateDirectory)
+        guard let lock = try FileLock(path: vault.stateDirectory + "/watch.lock") else {
+            let holder = FileLock.holder(path: vault.stateDirectory + "/watch.lock").map { " (pid \($0))" } ?? ""
+            throw CLIError.failure("another watcher is already running on \(vault.root)\(holder); stop it first")
+        }
+        defer { withExtendedLifetime(lock) {} }
+
+        let log: @Sendable (EngineEvent) -> Void = { [console] event in
+            let stamp = LocalTime.time(Date())
+            switch event.level {
+            case .info: console.print("\(stamp) \(event.message)")
+            case .warning: console.print("\(stamp) " + console.color("warning: ", .yellow) + event.message)
+            case .error: console.error("\(stamp) " + console.color("error: ", .red) + event.message)
+            }
+        }
+
+        let index = try MemoryIndex(vault: vault)
+        for warning in index.warnings { log(EngineEvent(level: .warning, message: warning)) }
+        let runs = try RunStore(vault: vault)
+        let routing = try VaultRouting(vault: vault)
+        for problem in routing.problems { log(EngineEvent(level: .warning, message: problem)) }
+        let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: VaultAgents(vault: vault), log: log)
+
+        engine.recover()
+        let summary = try index.reconcile(progress: nil)
+        log(EngineEvent(level: .info, message: "index: \(summary.oneLine)"))
+
+        let watcher: FileWatcher = options.pollInterval.map { PollingWatcher(root: vault.root, interval: $0) as FileWatcher }
+            ?? InotifyWatcher(root: vault.root, debounce: options.debounce)
+        try watcher.start()
+        defer { watcher.stop() }
+        log(EngineEvent(level: .info, message: "watching \(vault.root) (\(options.pollInterval == nil ? "inotify" : "polling")); Ctrl-C stops"))
+
+        for path in workNotes(index: index) { engine.consider(path: path) }
+
+        while !stopToken.isCancelled {
+            let changes = watcher.next(timeout: 0.2)
+            if changes.isEmpty { continue }
+            handle(changes, index: index, engine: engine, routing: routing, log: log)
+        }
+        log(EngineEvent(level: .info, message: "stopping: waiting up to \(Int(options.shutdownGrace)) s for running agents"))
+        watcher.stop()
+        engine.shutdown(grace: options.shutdownGrace)
+        engine.recover()
+        log(EngineEvent(level: .info, message: "stopped"))
+        return 0
+    }
+
+    private func handle(_ changes: [FileChange], index: MemoryIndex, engine: TaskEngine, routing: VaultRouting, log: @Sendable (EngineEvent) -> Void) {
+        var rulesChanged = false
+        var considered: [String] = []
+        for change in changes {
+            do {
+                switch change.kind {
+                case .overflow:
+                    log(EngineEvent(level: .warning, message: "the kernel's event queue overflowed; reconciling everything"))
+                    let summary = try index.reconcile(progress: nil)
+                    log(EngineEvent(level: .info, message: "index: \(summary.oneLine)"))
+                    rulesChanged = true
+                    considered += workNotes(index: index)
+                case .removed:
+                    try index.remove(path: change.path)
+                    if change.path.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
+                    considered.append(change.path)
+                case .renamed(let from):
+                    try index.rename(from: from, to: change.path)
+                    try? engine.runs.renameTask(from: from, to: change.path)
+                    if change.path.hasPrefix(Vault.Layout.rules + "/") || from.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
+                    considered.append(change.path)
+                case .changed:
+                    _ = try index.update(path: change.path)
+                    if change.path.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
+                    considered.append(change.path)
+                case .directoryAdded:
+                    break
+                }
+            } catch {
+                log(EngineEvent(level: .error, message: "\(change.path): \(error)"))
+            }
+        }
+        if rulesChanged {
+            routing.reload()
+            log(EngineEvent(level: .info, message: "rules reloaded" + (routing.problems.isEmpty ? "" : " (\(routing.problems.count) problem(s): \(routing.problems.joined(separator: "; ")))")))
+        }
+        for path in considered where path.hasSuffix(".md") {
+            engine.consider(path: path)
+        }
+    }
+
+    /// Every note that may hold work: notes under `Tasks/` and `Handoffs/`, and notes typed task or handoff.
+    private func workNotes(index: MemoryIndex) -> [String] {
+        var paths = Set<String>()
+        for folder in [Vault.Layout.tasks, Vault.Layout.handoffs] {
+            paths.formUnion(VaultWalker.markdownFiles(in: vault, under: folder))
+        }
+        paths.formUnion((try? index.paths(ofTypes: ["task", "handoff"])) ?? [])
+        return paths.sorted()
+    }
+}
+
+extension MemoryIndex {
+    /// Paths of indexed notes whose `type` property is one of `types`.
+    public func paths(ofTypes types: [String]) throws -> [String] {
+        let placeholders = types.map { _ in "?" }.joined(separator: ",")
+        return try database.query("SELECT path FROM notes WHERE lower(type) IN (\(placeholders))", types.map { .text($0.lowercased()) }) { $0.text(0) }
+    }
+}
