@@ -46,6 +46,8 @@ public enum CLI {
         RunCommand.spec,
         StatusCommand.spec,
         TaskCommand.spec,
+        HandoffCommand.spec,
+        ContextCommand.spec,
         RouteCommand.spec,
         IndexCommand.spec,
         SearchCommand.spec,

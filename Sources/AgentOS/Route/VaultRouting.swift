@@ -8,8 +8,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     private let lock = NSLock()
     private var book: RuleBook
     private var router: Router
-    /// Builds the text sent to the agent (the context packet); the prompt alone when `nil`.
-    public var packetBuilder: (@Sendable (TaskNote, RuleBook) -> ContextPacketResult)?
+    /// Whether agents get a context packet (memory, links, daily log) rather than the bare prompt.
+    public var usesContextPackets = true
 
     public init(vault: Vault) throws {
         self.vault = vault
@@ -36,14 +36,18 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     public func plan(_ task: TaskNote, runID: String) -> RoutePlan {
         let (book, router) = lock.withLock { (self.book, self.router) }
         var facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book)
+        if task.kind == .handoff {
+            // A handoff names its agent in `to`; that is an explicit choice, as `agent` is on a task.
+            if let to = task.note.text("to") { facts.agent = to }
+        }
         var prompt = task.prompt
         var sources: [String] = []
-        if let packetBuilder {
-            let packet = packetBuilder(task, book)
+        if usesContextPackets {
+            let packet = contextPacket(for: task, book: book)
             prompt = packet.text
             sources = packet.sources
-            // Retrieved memory that is private makes the whole packet private.
-            for source in packet.privateSources where !facts.privateSources.contains(source) {
+            // Any private piece makes the whole packet private.
+            for source in packet.privateSources where source != task.path && !facts.privateSources.contains(source) {
                 facts.privateSources.append(source)
             }
         }
@@ -95,6 +99,15 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         )
     }
 
+    /// The context packet for a task or handoff, within the token budget of the agent it names.
+    public func contextPacket(for task: TaskNote, book: RuleBook? = nil) -> ContextPacket {
+        let book = book ?? ruleBook
+        let named = task.kind == .handoff ? task.note.text("to") : task.note.text("agent")
+        let budget = named.flatMap { try? VaultAgents(vault: vault).definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
+        let index = try? MemoryIndex.openForReading(vault: vault)
+        return ContextPacketBuilder(vault: vault, guardrails: book.guardrails).build(for: task, budgetTokens: budget, index: index ?? nil)
+    }
+
     public func settle(_ plan: RoutePlan, cost: Double?) {
         guard let id = plan.reservationID else { return }
         if let cost {
@@ -115,18 +128,5 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// Spend against every cap, for `status`.
     public func spend() -> SpendSnapshot? {
         try? ledger.spend(caps: ruleBook.guardrails.caps)
-    }
-}
-
-/// What the context-packet builder returns to routing.
-public struct ContextPacketResult: Sendable {
-    public var text: String
-    public var sources: [String]
-    public var privateSources: [String]
-
-    public init(text: String, sources: [String], privateSources: [String]) {
-        self.text = text
-        self.sources = sources
-        self.privateSources = privateSources
     }
 }

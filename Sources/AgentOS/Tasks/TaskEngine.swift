@@ -174,10 +174,11 @@ public final class TaskEngine: @unchecked Sendable {
         guard let kind = TaskNote.kind(of: note, path: path) else { return .ignored }
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
         guard let status = task.status else {
-            return reject(path: path, snapshot: snapshot, error: "unknown status '\(note.text("status") ?? "")'; use new, review (with approved: true) or cancelled")
+            return reject(path: path, snapshot: snapshot, error: "unknown status '\(note.text("status") ?? "")'; use new, draft, review (with approved: true) or cancelled")
         }
         switch status {
         case .new:
+            if task.notReadyReason != nil { return .ignored }
             return start(task, wait: wait, approvedReview: false)
         case .review where task.isApproved:
             return start(task, wait: wait, approvedReview: true)
@@ -324,6 +325,12 @@ public final class TaskEngine: @unchecked Sendable {
             return
         }
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        if task.kind == .handoff, let original = Handoffs.taskPath(of: task.note, vault: vault, from: task.path) {
+            // The original task records the chain, also for handoffs written by hand from the template.
+            do { try Handoffs.recordOnTask(vault: vault, taskPath: original, handoffPath: task.path) } catch {
+                log(EngineEvent(level: .warning, message: "\(original): could not record the handoff: \(error)"))
+            }
+        }
         log(EngineEvent(level: .info, message: "\(task.path): routed to \(plan.agent) (\(plan.lane)) by \(plan.rule)"))
 
         let routedRecord = record

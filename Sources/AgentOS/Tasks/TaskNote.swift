@@ -2,6 +2,8 @@
 /// `review` + `approved: true` → runs, `status: new` re-runs, `status: cancelled` stops a running agent.
 public enum TaskStatus: String, Sendable, CaseIterable {
     case new, routed, running, done, failed, blocked, review, cancelled
+    /// Being written: the OS leaves it alone until a person sets `new` (or removes the status).
+    case draft
 
     /// Reads a status property; absent or empty means `new`. Unknown words give `nil`.
     public init?(property: String?) {
@@ -35,6 +37,14 @@ public struct TaskNote: Sendable {
     public var attempts: Int { Int(note["attempts"]?.number ?? 0) }
     /// How many times an interrupted run may be retried (`retries` property, default 0).
     public var retries: Int { max(0, Int(note["retries"]?.number ?? 0)) }
+    /// Why the note is not ready to run yet, if it is not: an empty prompt (a note just made from
+    /// the template), or a handoff that names no agent in `to`.
+    public var notReadyReason: String? {
+        if prompt.isEmpty { return "no prompt yet" }
+        if kind == .handoff, note.text("to") == nil { return "the handoff names no agent in 'to'" }
+        return nil
+    }
+
     /// The task's own timeout in seconds, if set.
     public var timeout: Double? { note["timeout"]?.number }
 

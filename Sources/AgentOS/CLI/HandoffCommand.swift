@@ -1,0 +1,109 @@
+import Foundation
+
+enum HandoffCommand {
+    static let spec = CommandSpec(
+        name: "handoff",
+        summary: "pass a job to another agent with what was done and what is left",
+        help: """
+        Usage: fuckbigtech handoff --from AGENT --to AGENT [--task NOTE] [--context NOTE]... MESSAGE [--json]
+
+        Writes a handoff note in Handoffs/ (type: handoff, from, to, task, context; the message is its
+        body), adds it to the task's `handoffs` list and to today's daily note. A running watcher then
+        runs AGENT with a context packet: the message, the task and linked notes, the best matches from
+        memory and the recent daily log (see 'fuckbigtech context NOTE'). The routing guardrails apply:
+        a handoff of private work to a cloud agent is blocked, with the reason, and exits 1.
+        The message may also come on standard input.
+        """,
+        options: ["--from", "--to", "--task", "--context"],
+        run: run
+    )
+
+    static func run(_ context: CommandContext) throws -> Int32 {
+        guard let from = context.arguments.value("--from"), !from.isEmpty else { throw CLIError.usage("--from AGENT is required (who hands off)") }
+        guard let to = context.arguments.value("--to"), !to.isEmpty else { throw CLIError.usage("--to AGENT is required (who takes over)") }
+        var message = context.arguments.positionals.joined(separator: " ")
+        if message.isEmpty, isatty(0) == 0, let data = try? FileHandle.standardInput.readToEnd() {
+            message = String(decoding: data, as: UTF8.self)
+        }
+        guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw CLIError.usage("say what was done and what is left (as the last argument or on stdin)")
+        }
+        var taskPath: String?
+        if let task = context.arguments.value("--task") {
+            let (_, relative) = try context.vault.resolveUserPath(task.hasSuffix(".md") ? task : task + ".md")
+            guard (try NoteStore(vault: context.vault).readIfPresent(relative)) != nil else { throw CLIError.failure("\(relative): no such task note") }
+            taskPath = relative
+        }
+        guard (try? FileSystem.status(context.vault.root)) ?? nil != nil else {
+            throw CLIError.failure("no vault at \(context.vault.root); run 'fuckbigtech init' first")
+        }
+        let path = try Handoffs.create(vault: context.vault, from: from, to: to, taskPath: taskPath, message: message, context: context.arguments.values("--context"))
+
+        // Say at once whether the routing lets this handoff run, and stop it here when it does not.
+        let routing = try VaultRouting(vault: context.vault)
+        let store = NoteStore(vault: context.vault)
+        let snapshot = try store.read(path)
+        let note = try Note.parse(bytes: snapshot.bytes)
+        let book = routing.ruleBook
+        var facts = TaskFacts.from(note: note, path: path, vault: context.vault, ruleBook: book)
+        facts.agent = to
+        let packet = routing.contextPacket(for: TaskNote(path: path, snapshot: snapshot, note: note, kind: .handoff), book: book)
+        for source in packet.privateSources where source != path && !facts.privateSources.contains(source) { facts.privateSources.append(source) }
+        let decision = Router(book: book).decide(facts, prompt: packet.text, spend: nil)
+        if case .blocked(let why) = decision.action {
+            try store.updateProperties(path, set: [Property("status", .string("blocked")), Property("error", .string(why))] + decision.properties)
+            if context.json {
+                context.console.print(JSON.object([("path", .string(path)), ("status", .string("blocked")), ("reason", .string(why))]).compact)
+            } else {
+                context.console.print(path)
+            }
+            throw CLIError.failure("handoff blocked: \(why)")
+        }
+        if context.json {
+            context.console.print(JSON.object([("path", .string(path)), ("status", .string("new")), ("lane", .string(decision.lane.rawValue)), ("agent", decision.agent.map { .string($0) } ?? .null)]).compact)
+        } else {
+            context.console.print(path)
+        }
+        return 0
+    }
+}
+
+enum ContextCommand {
+    static let spec = CommandSpec(
+        name: "context",
+        summary: "print the context packet an agent would get for a note",
+        help: """
+        Usage: fuckbigtech context NOTE [--tokens N] [--json]
+
+        Builds the packet the watcher would send for a task or handoff note: its text, the notes it
+        links or lists in `context`, the best matches from memory and the recent daily log, each piece
+        labelled with its source path and line, within the token budget of the agent it names (or N).
+        Nothing is run or written.
+        """,
+        options: ["--tokens"],
+        run: run
+    )
+
+    static func run(_ context: CommandContext) throws -> Int32 {
+        guard let given = context.arguments.positionals.first else { throw CLIError.usage("'context' needs a note path") }
+        let (_, path) = try context.vault.resolveUserPath(given)
+        let store = NoteStore(vault: context.vault)
+        guard let snapshot = try store.readIfPresent(path) else { throw CLIError.failure("\(path): no such note") }
+        let note = try Note.parse(bytes: snapshot.bytes)
+        let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
+        let routing = try VaultRouting(vault: context.vault)
+        var packet = routing.contextPacket(for: task)
+        if let tokens = context.arguments.value("--tokens") {
+            guard let n = Int(tokens), n > 0 else { throw CLIError.usage("--tokens expects a positive number") }
+            let index = try? MemoryIndex.openForReading(vault: context.vault)
+            packet = ContextPacketBuilder(vault: context.vault, guardrails: routing.ruleBook.guardrails).build(for: task, budgetTokens: n, index: index ?? nil)
+        }
+        if context.json {
+            context.console.print(packet.json.pretty)
+        } else {
+            context.console.print(packet.text)
+            context.console.error("\(packet.pieces.count) pieces, ~\(ContextPacket.estimateTokens(packet.text)) of \(packet.budgetTokens) tokens" + (packet.privateSources.isEmpty ? "" : "; PRIVATE (from \(packet.privateSources.joined(separator: ", "))): stays on local agents"))
+        }
+        return 0
+    }
+}
