@@ -75,6 +75,7 @@ public final class Daemon: @unchecked Sendable {
 
         while !stopToken.isCancelled {
             let changes = watcher.next(timeout: 0.2)
+            for warning in watcher.takeWarnings() { log(EngineEvent(level: .warning, message: warning)) }
             if changes.isEmpty { continue }
             handle(changes, index: index, engine: engine, routing: routing, log: log)
         }
@@ -99,9 +100,16 @@ public final class Daemon: @unchecked Sendable {
                     rulesChanged = true
                     considered += workNotes(index: index)
                 case .removed:
-                    try index.remove(path: change.path)
-                    if change.path.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
-                    considered.append(change.path)
+                    if change.path.hasSuffix(".md") {
+                        try index.remove(path: change.path)
+                        considered.append(change.path)
+                    } else {
+                        // A folder: everything indexed under it is gone (and any task in it stops).
+                        let gone = try index.paths(under: change.path)
+                        for path in gone { try index.remove(path: path) }
+                        considered += gone
+                    }
+                    if change.path.hasPrefix(Vault.Layout.rules + "/") || change.path == Vault.Layout.rules { rulesChanged = true }
                 case .renamed(let from):
                     try index.rename(from: from, to: change.path)
                     try? engine.runs.renameTask(from: from, to: change.path)
@@ -139,6 +147,12 @@ public final class Daemon: @unchecked Sendable {
 }
 
 extension MemoryIndex {
+    /// Paths of indexed notes under a folder.
+    public func paths(under folder: String) throws -> [String] {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        return try database.query("SELECT path FROM notes WHERE substr(path, 1, ?) = ?", [.int(Int64(prefix.utf8.count)), .text(prefix)]) { $0.text(0) }
+    }
+
     /// Paths of indexed notes whose `type` property is one of `types`.
     public func paths(ofTypes types: [String]) throws -> [String] {
         let placeholders = types.map { _ in "?" }.joined(separator: ",")
