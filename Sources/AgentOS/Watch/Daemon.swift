@@ -150,7 +150,8 @@ extension MemoryIndex {
     /// Paths of indexed notes under a folder.
     public func paths(under folder: String) throws -> [String] {
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
-        return try database.query("SELECT path FROM notes WHERE substr(path, 1, ?) = ?", [.int(Int64(prefix.utf8.count)), .text(prefix)]) { $0.text(0) }
+        // substr counts code points, as unicodeScalars does.
+        return try database.query("SELECT path FROM notes WHERE substr(path, 1, ?) = ?", [.int(Int64(prefix.unicodeScalars.count)), .text(prefix)]) { $0.text(0) }
     }
 
     /// Paths of indexed notes whose `type` property is one of `types`.
