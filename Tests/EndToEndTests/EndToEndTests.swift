@@ -173,7 +173,7 @@ import Testing
         let outcome = try Self.run(["doctor", "--vault", sandbox.vault], in: sandbox)
         #expect(outcome.code == 1)
         #expect(outcome.stdout.contains("fail  rules"))
-        #expect(outcome.stdout.contains("Rules/Routing/Broken.md: bad frontmatter line 4"))
+        #expect(outcome.stdout.contains("Rules/Routing/Broken.md: bad frontmatter at line 4"))
         #expect(outcome.stderr == "fuckbigtech doctor: 1 check failed; see the fixes above\n")
     }
 

@@ -136,6 +136,9 @@ public struct AgentDefinition: Equatable, Sendable {
         if let first = command.first, first.contains("{") {
             throw fail("the program name in 'command' cannot be a placeholder")
         }
+        if let first = command.first, AgentDefinition.shells.contains((first as NSString).lastPathComponent) {
+            throw fail("'command' starts a shell (\((first as NSString).lastPathComponent)); give the agent's own argv, never a shell")
+        }
         let timeout = try number("timeout")
         if let t = timeout, t <= 0 { throw fail("'timeout' must be more than 0 seconds") }
         let contextTokens = try number("context_tokens").map { Int($0) }
@@ -152,6 +155,9 @@ public struct AgentDefinition: Equatable, Sendable {
             timeout: timeout, environmentNames: environmentNames, contextTokens: contextTokens, sourcePath: path
         )
     }
+
+    /// Programs that would turn an argv back into a shell command line; agent notes may not start them.
+    public static let shells: Set<String> = ["sh", "bash", "dash", "zsh", "ksh", "mksh", "fish", "csh", "tcsh", "busybox", "pwsh", "env"]
 
     /// The longest prompt passed as one argument; Linux refuses a single argument over 128 KiB
     /// (MAX_ARG_STRLEN), so longer prompts must go on stdin.

@@ -35,6 +35,7 @@ import Testing
             #expect(report.findings.first { $0.check == check }?.status == .ok, "\(check)")
         }
         #expect(report.findings.first { $0.check == "rules" }?.finding.contains("6 agents") == true)
+        #expect(report.findings.first { $0.check == "rules" }?.finding.contains("Rules/Guardrails.md") == true)
         // Nothing on PATH and no server: warnings with a fix, never failures.
         let clis = report.findings.filter { $0.check == "agent-cli" }
         #expect(clis.count == 6 && clis.allSatisfy { $0.status == .warn && $0.fix != nil })
@@ -63,8 +64,8 @@ import Testing
         let report = Doctor.run(Self.isolatedContext(temp.path))
         #expect(report.hasFailures)
         let finding = try #require(report.findings.first { $0.check == "rules" && $0.status == .fail })
-        #expect(finding.finding.hasPrefix("Rules/Routing/Broken.md: bad frontmatter line 3"))
-        #expect(finding.fix?.contains("line 3") == true)
+        #expect(finding.finding.hasPrefix("Rules/Routing/Broken.md: bad frontmatter at line 3"))
+        #expect(finding.fix?.contains("Rules/Routing/Broken.md") == true)
         // The other notes are still checked and no ok line claims all is well.
         #expect(!report.findings.contains { $0.check == "rules" && $0.status == .ok })
     }
@@ -75,10 +76,11 @@ import Testing
         try Self.write("---\ntype: agent\nname: shelly\nlane: local\noutput: text\ncommand: [/bin/bash, -c, \"echo {prompt}\"]\ntimeout: soon\n---\n", to: temp.path + "/Rules/Agents/shelly.md")
         let report = Doctor.run(Self.isolatedContext(temp.path))
         let failures = report.findings.filter { $0.check == "rules" && $0.status == .fail }.map(\.finding)
+        // The runner's own parser speaks: the first thing to fix in each note.
         let half = try #require(failures.first { $0.hasPrefix("Rules/Agents/half.md") })
-        #expect(half.contains("lane is missing") && half.contains("output is missing") && half.contains("single string"))
+        #expect(half.contains("has no lane"))
         let shelly = try #require(failures.first { $0.hasPrefix("Rules/Agents/shelly.md") })
-        #expect(shelly.contains("starts a shell (bash)") && shelly.contains("timeout must be a number"))
+        #expect(shelly.contains("starts a shell (bash)"))
     }
 
     @Test func ruleAndGuardrailsFieldsAreChecked() throws {
@@ -88,16 +90,16 @@ import Testing
         let report = Doctor.run(Self.isolatedContext(temp.path))
         let odd = try #require(report.findings.first { $0.finding.hasPrefix("Rules/Routing/Odd.md") })
         #expect(odd.status == .fail)
-        #expect(odd.finding.contains("priority is missing") && odd.finding.contains("lane is 'cloud'") && odd.finding.contains("launch"))
+        #expect(odd.finding.contains("cloud"))
         let gemini = try #require(report.findings.first { $0.finding.hasPrefix("Rules/Routing/Gemini.md") })
-        #expect(gemini.status == .warn && gemini.finding.contains("'gemini'"))
+        #expect(gemini.status == .fail && gemini.finding.contains("'gemini'"))
 
         try Self.write("---\ntype: guardrails\nbudget_day_usd: lots\nsecret_action: shrug\nsecret_patterns: [\"(unclosed\"]\n---\n", to: temp.path + "/Rules/Guardrails.md")
         let second = Doctor.run(Self.isolatedContext(temp.path))
-        let guardrails = try #require(second.findings.first { $0.finding.hasPrefix("Rules/Guardrails.md") })
-        #expect(guardrails.finding.contains("budget_day_usd must be a number"))
-        #expect(guardrails.finding.contains("secret_action is 'shrug'"))
-        #expect(guardrails.finding.contains("invalid regular expression"))
+        let guardrails = second.findings.filter { $0.finding.hasPrefix("Rules/Guardrails.md") }.map(\.finding).joined(separator: "\n")
+        #expect(guardrails.contains("budget_day_usd must be a number"))
+        #expect(guardrails.contains("shrug"))
+        #expect(guardrails.contains("not a valid regular expression"))
     }
 
     @Test func duplicateAgentNamesFail() throws {
@@ -105,7 +107,7 @@ import Testing
         let claude = try String(contentsOfFile: temp.path + "/Rules/Agents/claude.md", encoding: .utf8)
         try Self.write(claude, to: temp.path + "/Rules/Agents/claude copy.md")
         let report = Doctor.run(Self.isolatedContext(temp.path))
-        #expect(report.findings.contains { $0.status == .fail && $0.finding.contains("two agents are named 'claude'") })
+        #expect(report.findings.contains { $0.status == .fail && $0.finding.contains("agent 'claude' is already defined") })
     }
 
     @Test func stateFolderThatIsAFileFails() throws {

@@ -28,14 +28,16 @@ final class EngineTestVault: @unchecked Sendable {
                 Property("env", .list(["FBT_FIXTURE_LOG", "FBT_FIXTURE_MODE"].map { .string($0) })),
             ])
         }
-        setenv("FBT_FIXTURE_LOG", fixtureLog, 1)
     }
 
     deinit { PlatformTestSupport.remove(root) }
 
     func engine() throws -> TaskEngine {
         let runs = try RunStore(vault: vault)
-        return TaskEngine(vault: vault, runs: runs, routing: try VaultRouting(vault: vault), executor: VaultAgents(vault: vault)) { [self] event in
+        // Each vault's fixture agents log to its own file (tests run in parallel).
+        let agents = VaultAgents(vault: vault)
+        agents.extraEnvironment = ["FBT_FIXTURE_LOG": fixtureLog]
+        return TaskEngine(vault: vault, runs: runs, routing: try VaultRouting(vault: vault), executor: agents) { [self] event in
             lock.withLock { events.append(event) }
         }
     }
