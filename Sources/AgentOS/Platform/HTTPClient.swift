@@ -146,7 +146,7 @@ public enum HTTPClient {
         let url = try HTTPURL(parsing: request.url)
         let head = try requestHead(request, url: url)
         if cancel?.isCancelled == true { throw .cancelled }
-        let wait = Waiter(deadline: Descriptor.monotonicSeconds() + max(0, timeout), timeout: timeout, cancel: cancel)
+        let wait = Waiter(url: url, deadline: Descriptor.monotonicSeconds() + max(0, timeout), timeout: timeout, cancel: cancel)
         let connection = try Connection.open(url, wait: wait)
         try connection.sendAll(head + request.body)
         return try connection.readResponse(method: request.method, maxBodyBytes: maxBodyBytes)
@@ -256,6 +256,7 @@ public struct HTTPURL: Equatable, Sendable {
 
 /// The shared deadline and cancel token; every wait goes through `until`.
 private struct Waiter {
+    let url: HTTPURL
     let deadline: Double
     let timeout: Double
     let cancel: CancelToken?
@@ -276,7 +277,7 @@ private struct Waiter {
             do {
                 ready = try Descriptor.poll([(fd: fd, interest: interest)], timeout: max(0, slice))
             } catch {
-                throw .malformedResponse("poll failed: \(error)")
+                throw .connectionFailed(host: url.host, port: url.port, reason: error.description)
             }
             if !ready[0].isEmpty { return }
         }
