@@ -1,8 +1,5 @@
 import Dispatch
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Checks of the machine around the vault: inotify, agent CLIs, the Ollama server, free disk.
 enum SystemChecks {
@@ -201,29 +198,15 @@ enum HTTPProbe {
 
     /// `GET url`, giving up after `timeout` seconds.
     static func get(_ url: URL, timeout: Double) -> Outcome {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        configuration.connectionProxyDictionary = [:]
-        let session = URLSession(configuration: configuration)
-        defer { session.invalidateAndCancel() }
-        var request = URLRequest(url: url)
-        request.timeoutInterval = timeout
-        let result = ConcurrentResults<Outcome>(count: 1)
-        let finished = DispatchSemaphore(value: 0)
-        let task = session.dataTask(with: request) { data, response, error in
-            if let http = response as? HTTPURLResponse {
-                result.set(0, .answered(status: http.statusCode, body: String(decoding: data ?? Data(), as: UTF8.self)))
-            } else {
-                result.set(0, .failed(error.map { $0.localizedDescription } ?? "no answer"))
-            }
-            finished.signal()
-        }
-        task.resume()
-        if finished.wait(timeout: .now() + timeout + 0.2) == .timedOut {
-            task.cancel()
+        do {
+            let response = try HTTPClient.get(url.absoluteString, timeout: timeout, maxBodyBytes: 1 << 20)
+            return .answered(status: response.status, body: response.text)
+        } catch .timedOut {
             return .failed("no answer within \(SystemChecks.formatSeconds(timeout))")
+        } catch .connectionRefused {
+            return .failed("connection refused")
+        } catch {
+            return .failed(error.description)
         }
-        return result.values.first ?? .failed("no answer")
     }
 }
