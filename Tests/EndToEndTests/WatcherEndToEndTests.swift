@@ -137,6 +137,46 @@ import Testing
         #expect(env.errorLog.isEmpty, "the watcher reported errors:\n\(env.errorLog)")
     }
 
+    @Test func notesAndFoldersMovedInFromOutsideOrCreatedInNewFoldersRun() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let task = { (prompt: String) in "---\ntype: task\nagent: echo\n---\n\(prompt)\n" }
+        // A note moved in from outside the vault (a sync tool, `mv`): a rename with no partner.
+        let outside = env.sandbox.root + "/Moved in.md"
+        try task("Moved in from outside.").write(toFile: outside, atomically: false, encoding: .utf8)
+        #expect(rename(outside, env.root + "/Tasks/Moved in.md") == 0)
+        // A whole folder moved in: the watcher must watch it and scan what is already inside.
+        let batch = env.sandbox.root + "/Batch"
+        try FileManager.default.createDirectory(atPath: batch, withIntermediateDirectories: true)
+        try task("First of the batch.").write(toFile: batch + "/One.md", atomically: false, encoding: .utf8)
+        try task("Second of the batch.").write(toFile: batch + "/Two.md", atomically: false, encoding: .utf8)
+        #expect(rename(batch, env.root + "/Tasks/Batch") == 0)
+        // A new folder with a note written into it at once, before any watch on it can exist.
+        try FileManager.default.createDirectory(atPath: env.root + "/Tasks/New folder", withIntermediateDirectories: false)
+        try env.writeInPlace("Tasks/New folder/Three.md", task("Third, in a new folder."))
+
+        for (path, prompt) in [("Tasks/Moved in.md", "Moved in from outside."), ("Tasks/Batch/One.md", "First of the batch."),
+                               ("Tasks/Batch/Two.md", "Second of the batch."), ("Tasks/New folder/Three.md", "Third, in a new folder.")] {
+            #expect(Self.waitForTerminal(env, path) == "done", "\(path)")
+            #expect(env.linked(env.note(path)?.text("result"))?.note.body.contains(prompt) == true, "\(path)")
+            #expect(env.resultNotes(for: path).count == 1)
+        }
+        try env.stop(SIGTERM)
+    }
+
+    @Test func thePollingWatcherRunsTasksToo() throws {
+        let env = try WatchedVault()
+        try env.start(extraArguments: ["--poll", "0.05"])
+        #expect(env.log.contains("(polling)"))
+        try env.writeInPlace("Tasks/Polled A.md", "---\ntype: task\nagent: echo\n---\nPolled in place.\n")
+        try env.writeViaRename("Tasks/Polled B.md", "---\ntype: task\nagent: echo\n---\nPolled by rename.\n")
+        for path in ["Tasks/Polled A.md", "Tasks/Polled B.md"] {
+            #expect(Self.waitForTerminal(env, path) == "done")
+            #expect(env.resultNotes(for: path).count == 1)
+        }
+        #expect(try env.stop(SIGINT).status == 0)
+    }
+
     // MARK: 2. kill -9 in the middle of a burst
 
     @Test func aWatcherKilledMidBurstLeavesEveryTaskInExactlyOneTerminalState() throws {
@@ -257,24 +297,32 @@ import Testing
     @Test func anEditMadeWhileTheAgentRunsSurvivesTheWriteBack() throws {
         let env = try WatchedVault()
         try env.start()
-        let path = "Tasks/Slow review.md"
-        try env.writeInPlace(path, "---\ntype: task\nagent: slow\n---\nReview the draft. SLEEP=3\n")
-        #expect(env.eventually { env.status(path) == "running" }, "the task never ran\n\(env.allLogs)")
+        // Two runs at once (the local lane runs two): one edited in place as Obsidian saves, one
+        // saved to a temp name and renamed as vim and VS Code save.
+        let paths = ["Tasks/Slow review.md", "Tasks/Slow draft.md"]
+        for path in paths {
+            try env.writeInPlace(path, "---\ntype: task\nagent: slow\n---\nReview \(path). SLEEP=3\n")
+        }
+        #expect(env.eventually { paths.allSatisfy { env.status($0) == "running" } }, "the tasks never ran\n\(env.allLogs)")
 
-        // Obsidian saves the whole file in place: a tag added to the frontmatter, a line to the body.
-        let current = try #require(env.text(path))
-        let edited = current.replacingOccurrences(of: "---\ntype: task\n", with: "---\ntype: task\ntags: [edited]\n") + "A line the person added.\n"
-        #expect(edited != current + "A line the person added.\n", "the edit did not add the tag")
-        try env.writeInPlace(path, edited)
+        // A tag added to the frontmatter and a line to the body.
+        for (i, path) in paths.enumerated() {
+            let current = try #require(env.text(path))
+            let edited = current.replacingOccurrences(of: "---\ntype: task\n", with: "---\ntype: task\ntags: [edited]\n") + "A line the person added.\n"
+            #expect(edited != current + "A line the person added.\n", "the edit did not add the tag")
+            if i == 0 { try env.writeInPlace(path, edited) } else { try env.writeViaRename(path, edited) }
+        }
 
-        #expect(Self.waitForTerminal(env, path) == "done")
-        let task = try #require(env.note(path))
-        #expect(task.texts("tags") == ["edited"], "the person's tag was lost:\n\(env.text(path) ?? "")")
-        #expect(task.body == "Review the draft. SLEEP=3\nA line the person added.\n", "the person's line was lost:\n\(env.text(path) ?? "")")
-        #expect(task.text("result") != nil && task["finished"] != nil)
-        #expect(env.resultNotes(for: path).count == 1)
-        // The edit did not start a second run.
-        #expect(env.fixtureRuns().count == 1)
+        for path in paths {
+            #expect(Self.waitForTerminal(env, path) == "done")
+            let task = try #require(env.note(path))
+            #expect(task.texts("tags") == ["edited"], "the person's tag was lost:\n\(env.text(path) ?? "")")
+            #expect(task.body == "Review \(path). SLEEP=3\nA line the person added.\n", "the person's line was lost:\n\(env.text(path) ?? "")")
+            #expect(task.text("result") != nil && task["finished"] != nil && task.text("status") == "done")
+            #expect(env.resultNotes(for: path).count == 1)
+        }
+        // The edits did not start second runs.
+        #expect(env.fixtureRuns().count == 2)
         try env.stop(SIGTERM)
     }
 
@@ -284,6 +332,10 @@ import Testing
         let env = try WatchedVault()
         try env.start()
         // A run in flight when Ctrl-C comes gets its grace period and finishes.
+        // A second watcher on the same vault refuses to start, in one line.
+        let second = try EndToEndTests.run(["watch", "--vault", env.root], in: env.sandbox)
+        #expect(second.code == 1)
+        #expect(second.stderr.contains("another watcher is already running on \(env.root)") && second.stderr.filter { $0 == "\n" }.count == 1, "\(second.stderr)")
         let running = "Tasks/In flight.md"
         try env.writeViaRename(running, "---\ntype: task\nagent: slow\n---\nFinish me. SLEEP=1\n")
         #expect(env.eventually { env.status(running) == "running" }, "the task never ran\n\(env.allLogs)")
