@@ -32,6 +32,8 @@ final class WatchedVault: @unchecked Sendable {
     /// `LLM_USER_PATH`: llm's keys and logs stay in the sandbox.
     let llmHome: String
 
+    /// The process id of the latest watcher started (still known after it exited).
+    private(set) var lastPID: Int32 = 0
     private var process: Process?
     private var exited: DispatchSemaphore?
     private var outputs: [String] = []
@@ -116,6 +118,7 @@ final class WatchedVault: @unchecked Sendable {
         try err.close()
         self.process = process
         self.exited = exited
+        lastPID = process.processIdentifier
         let watching = eventually { self.log.contains(" watching \(self.vault.root) (") || !process.isRunning }
         try #require(watching && process.isRunning, "the watcher did not start watching:\n\(log)\n\(errorLog)")
     }

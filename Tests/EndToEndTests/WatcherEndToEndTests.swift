@@ -222,6 +222,11 @@ import Testing
                 #expect(env.linked(task.text("result"))?.path == results.first?.path)
             case "failed":
                 #expect(task.text("error") == "interrupted", "\(path) failed with \(task.text("error") ?? "no error")")
+                // A kill that lands after the result note was written leaves an answer the task
+                // disowns; aKillAfterTheResultWasWrittenKeepsTheAnswer reproduces it every time.
+                withKnownIssue("recovery marks a run `interrupted` although its result note says done", isIntermittent: true) {
+                    #expect(results.first?.note.text("status") != "done", "\(path) says interrupted, but \(results.first?.path ?? "") holds its answer")
+                }
             default:
                 Issue.record("\(path) ended \(status); expected done, or failed with error interrupted")
             }
@@ -289,6 +294,43 @@ import Testing
         #expect(Self.waitForTerminal(env, path) == "failed")
         #expect(env.note(path)?.text("error") == "interrupted")
         #expect(env.fixtureRuns().count == 1, "the interrupted task ran again")
+        try env.stop(SIGTERM)
+    }
+
+    @Test func aKillAfterTheResultWasWrittenKeepsTheAnswer() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let path = "Tasks/Answered.md"
+        try env.writeInPlace(path, "---\ntype: task\nagent: echo\n---\nKeep my answer.\n")
+        #expect(Self.waitForTerminal(env, path) == "done")
+        let runID = try #require(env.note(path)?.text("run_id"))
+        #expect(env.eventually { env.telemetryLines().contains { $0["run_id"]?.stringValue == runID } })
+        try env.stop(SIGTERM)
+        let deadWatcher = env.lastPID
+
+        // The run store as a kill -9 leaves it when it lands after the result note and the task's
+        // `done` were written but before the store's own update (the burst above hits this window
+        // now and then): the run still `running`, owned by a process that is gone.
+        do {
+            let store = try RunStore(vault: env.vault)
+            try store.database.run("UPDATE runs SET state='running', owner_pid=?, finished_at=NULL, result_path=NULL, error=NULL WHERE run_id=?",
+                                   [.int(Int64(deadWatcher)), .text(runID)])
+            #expect(try store.activeRun(taskPath: path)?.runID == runID)
+        }
+
+        // Recovery runs before the watcher says it is watching.
+        try env.start()
+        let task = try #require(env.note(path))
+        let results = env.resultNotes(for: path)
+        #expect(results.count == 1)
+        #expect(results.first?.note.text("status") == "done")
+        withKnownIssue("recovery marks a run `interrupted` although its result note says done (TaskEngine.recover)") {
+            #expect(task.text("status") == "done", "the answer is in \(results.first?.path ?? "?") but the task says:\n\(env.text(path) ?? "")")
+            #expect(task["error"] == nil)
+        }
+        let store = try RunStore(vault: env.vault)
+        #expect(try store.activeRun(taskPath: path) == nil)
+        #expect(try store.latestRun(taskPath: path)?.runID == runID)
         try env.stop(SIGTERM)
     }
 
