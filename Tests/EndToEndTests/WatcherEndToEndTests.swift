@@ -401,6 +401,33 @@ import Testing
         #expect(try env.stop(SIGINT).status == 0)
     }
 
+    @Test func ctrlCDuringARunLongerThanTheGraceStopsTheAgentToo() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let path = "Tasks/Too long.md"
+        try env.writeInPlace(path, "---\ntype: task\nagent: slow\n---\nNever finishes in time. SLEEP=30\n")
+        #expect(env.eventually { env.status(path) == "running" && !env.fixtureRuns().isEmpty }, "the task never ran\n\(env.allLogs)")
+        let pid = Int32(try #require(env.fixtureRuns().first?["pid"]?.intValue))
+        // The watcher gives running agents 5 s, then stops them and exits.
+        let stopped = try env.stop(SIGINT)
+        #expect(stopped.reason == .exit && stopped.status == 0, "\(stopped)\n\(env.allLogs)")
+        #expect(env.eventually(3) { !Self.isAlive(pid) }, "agent pid \(pid) outlived a clean stop")
+        if Self.isAlive(pid) { kill(-pid, SIGKILL) }
+        // The run ends `cancelled` with the reason in the task and its result note (today's rule:
+        // a person must set `status: new` to run it again).
+        #expect(env.status(path) == "cancelled", "\(env.text(path) ?? "")")
+        #expect(env.note(path)?.text("error")?.contains("cancelled") == true)
+        let result = env.resultNotes(for: path)
+        #expect(result.count == 1 && result.first?.note.body.contains("**Cancelled:**") == true)
+
+        try env.start()
+        usleep(300_000)
+        #expect(env.status(path) == "cancelled")
+        #expect(env.fixtureRuns().count == 1, "the stopped task ran again unasked")
+        #expect(try RunStore(vault: env.vault).activeRun(taskPath: path) == nil)
+        try env.stop(SIGINT)
+    }
+
     // MARK: 5. Bad input
 
     @Test func brokenFrontmatterFailsTheTaskAndTheWatcherKeepsGoing() throws {
