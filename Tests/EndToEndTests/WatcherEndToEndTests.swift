@@ -453,6 +453,19 @@ import Testing
         #expect(error.contains("nosuchagent") && error.contains("no agent note"), "error: \(error)")
         #expect(env.resultNotes(for: unknown).isEmpty)
 
+        // The real llm with a model it does not have: exit status 1 and one line on stderr.
+        if WatchedVault.llmFolder != nil {
+            let badModel = "Tasks/Bad model.md"
+            try env.writeViaRename(badModel, "---\ntype: task\nagent: llm\nmodel: nosuchmodel\n---\nAnyone there?\n")
+            #expect(Self.waitForTerminal(env, badModel) == "failed")
+            let failed = env.note(badModel)
+            #expect(failed?.text("error")?.contains("Unknown model: nosuchmodel") == true, "error: \(failed?.text("error") ?? "none")")
+            let result = env.resultNotes(for: badModel).first
+            #expect(result?.note.text("status") == "failed")
+            #expect(result?.note["exit_code"] == .int(1))
+            #expect(result?.note.body.contains("**Failed:**") == true)
+        }
+
         let good = "Tasks/After the broken one.md"
         try env.writeInPlace(good, "---\ntype: task\nagent: echo\n---\nStill here.\n")
         #expect(Self.waitForTerminal(env, good) == "done", "\(env.allLogs)")
