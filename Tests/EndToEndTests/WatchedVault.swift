@@ -24,8 +24,11 @@ final class WatchedVault: @unchecked Sendable {
         return folders.first { FileManager.default.isExecutableFile(atPath: $0 + "/llm") }
     }()
 
+    /// The temp folder (home, vault, logs); removed when this object goes.
     let sandbox: EndToEndTests.Sandbox
+    /// The vault under test (`sandbox/vault`).
     let vault: Vault
+    /// Used for setup writes only; the behaviour under test sees plain file writes.
     let store: NoteStore
     /// Where the fixture agents record each run (one JSON line: tool, argv, prompt).
     let fixtureLog: String
@@ -39,8 +42,10 @@ final class WatchedVault: @unchecked Sendable {
     private var outputs: [String] = []
     private var errors: [String] = []
 
+    /// The vault's absolute path.
     var root: String { vault.root }
 
+    /// Runs the real `init --with-memory` and points the agent notes at the fixtures.
     init() throws {
         sandbox = try EndToEndTests.Sandbox()
         let created = try EndToEndTests.run(["init", "--with-memory", sandbox.vault], in: sandbox)
@@ -138,6 +143,7 @@ final class WatchedVault: @unchecked Sendable {
         return (process.terminationStatus, process.terminationReason)
     }
 
+    /// Whether the latest watcher started is still running.
     var isRunning: Bool { process?.isRunning ?? false }
 
     /// Standard output of the watcher's latest start.
@@ -186,6 +192,7 @@ final class WatchedVault: @unchecked Sendable {
 
     // MARK: Reading the vault back
 
+    /// The text of a vault note, or nil when it is missing.
     func text(_ path: String) -> String? {
         try? String(contentsOfFile: vault.root + "/" + path, encoding: .utf8)
     }
@@ -195,6 +202,7 @@ final class WatchedVault: @unchecked Sendable {
         text(path).flatMap { try? Note.parse($0) }
     }
 
+    /// A note's `status` property.
     func status(_ path: String) -> String? {
         note(path)?.text("status")
     }

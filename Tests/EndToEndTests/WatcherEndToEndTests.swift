@@ -9,6 +9,7 @@ import Testing
 /// agent processes (fixture claude/codex/opencode, the real `llm -m echo`), results and telemetry read
 /// back from the notes. Serialized so that the watchers do not compete for the machine's two cores.
 @Suite(.serialized) struct WatcherEndToEndTests {
+    /// Statuses a task leaves only when a person changes it.
     static let terminal: Set<String> = ["done", "failed", "blocked", "review", "cancelled"]
 
     /// Waits until the task note reaches a terminal status; records the logs when it does not.
