@@ -14,7 +14,7 @@ import Testing
 
     /// Waits until the task note reaches a terminal status; records the logs when it does not.
     @discardableResult
-    static func waitForTerminal(_ env: WatchedVault, _ path: String, seconds: Double = 20) -> String? {
+    static func waitForTerminal(_ env: WatchedVault, _ path: String, seconds: Double = 30) -> String? {
         let reached = env.eventually(seconds) { env.status(path).map { terminal.contains($0) } ?? false }
         if !reached {
             Issue.record("\(path) did not finish within \(Int(seconds)) s (status \(env.status(path) ?? "none"))\n\(env.text(path) ?? "missing")\n\(env.allLogs)")
