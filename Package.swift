@@ -30,7 +30,9 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentOS"]
+            dependencies: ["AgentOS"],
+            // Agent scripts the tests run by absolute path (found from #filePath), not resources.
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -88,7 +88,13 @@ public struct AgentRunResult: Sendable {
     /// Whether the run succeeded.
     public var isSuccess: Bool { failure == nil }
     /// The one-line error for the result note, or nil on success.
-    public var errorMessage: String? { failure?.description }
+    public var errorMessage: String? {
+        guard let failure else { return nil }
+        // An exit status alone says nothing; the tool's last line on stderr usually says why.
+        guard case .exitStatus = failure,
+              let why = stderrTail.split(whereSeparator: \.isNewline).last(where: { !$0.allSatisfy(\.isWhitespace) }) else { return failure.description }
+        return failure.description + ": " + why.trimmingCharacters(in: .whitespaces).prefix(300)
+    }
 }
 
 /// Runs an agent once: builds argv from its definition, starts it (or calls Ollama), reads its output.

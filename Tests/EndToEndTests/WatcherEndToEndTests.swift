@@ -1,0 +1,521 @@
+import AgentOS
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// The real `fuckbigtech watch` on a temp vault: task notes written the ways editors write them, real
+/// agent processes (fixture claude/codex/opencode, the real `llm -m echo`), results and telemetry read
+/// back from the notes. Serialized so that the watchers do not compete for the machine's two cores.
+@Suite(.serialized) struct WatcherEndToEndTests {
+    /// Statuses a task leaves only when a person changes it.
+    static let terminal: Set<String> = ["done", "failed", "blocked", "review", "cancelled"]
+
+    /// Waits until the task note reaches a terminal status; records the logs when it does not.
+    @discardableResult
+    static func waitForTerminal(_ env: WatchedVault, _ path: String, seconds: Double = 30) -> String? {
+        let reached = env.eventually(seconds) { env.status(path).map { terminal.contains($0) } ?? false }
+        if !reached {
+            Issue.record("\(path) did not finish within \(Int(seconds)) s (status \(env.status(path) ?? "none"))\n\(env.text(path) ?? "missing")\n\(env.allLogs)")
+        }
+        return env.status(path)
+    }
+
+    // MARK: 1. Every kind of agent, both ways of saving
+
+    @Test func tasksSavedInPlaceOrByRenameRunEveryAgentAndWriteEverythingBack() throws {
+        try #require(WatchedVault.llmFolder != nil, "the real `llm` is not installed: run .ci/run, or python3 -m venv /tmp/fbt-venv && /tmp/fbt-venv/bin/pip install llm llm-echo")
+        let env = try WatchedVault()
+        let began = Date()
+        try env.start()
+
+        struct Case {
+            let name: String
+            let agent: String
+            let extra: String
+            let prompt: String
+            let answerPrefix: String
+            let viaRename: Bool
+        }
+        let cases = [
+            Case(name: "Haiku", agent: "claude", extra: "", prompt: "Write a haiku about inotify.", answerPrefix: "claude fixture answer: ", viaRename: false),
+            Case(name: "Listing", agent: "codex", extra: "", prompt: "List the files in this folder.", answerPrefix: "codex fixture answer: ", viaRename: true),
+            Case(name: "Browse", agent: "opencode", extra: "", prompt: "Read notes.md and sum it up.", answerPrefix: "opencode fixture answer: ", viaRename: false),
+            Case(name: "Echo via llm", agent: "llm", extra: "\nmodel: echo", prompt: "Repeat after me: local first.", answerPrefix: "", viaRename: true),
+        ]
+        for c in cases {
+            let text = "---\ntype: task\nagent: \(c.agent)\(c.extra)\n---\n\(c.prompt)\n"
+            if c.viaRename {
+                try env.writeViaRename("Tasks/\(c.name).md", text)
+            } else {
+                try env.writeInPlace("Tasks/\(c.name).md", text)
+            }
+        }
+        for c in cases { Self.waitForTerminal(env, "Tasks/\(c.name).md") }
+        // The task note says `done` a moment before the telemetry and daily lines are appended.
+        let days = WatchedVault.days(around: began)
+        let logged = env.eventually {
+            let tasks = Set(env.telemetryLines().compactMap { $0["task"]?.stringValue })
+            let daily = days.compactMap { env.text("Daily/\($0).md") }.joined()
+            return cases.allSatisfy { tasks.contains("Tasks/\($0.name).md") && daily.contains("[[Tasks/\($0.name)]]") }
+        }
+        #expect(logged, "the telemetry and daily lines did not all appear")
+
+        let telemetryNote = days.compactMap { env.text("Telemetry/\($0).md") }.joined()
+        let dailyNote = days.compactMap { env.text("Daily/\($0).md") }.joined()
+        let telemetry = env.telemetryLines()
+        for c in cases {
+            let path = "Tasks/\(c.name).md"
+            let task = try #require(env.note(path), "\(path) is missing or does not parse")
+            #expect(task.text("status") == "done", "\(path): \(env.text(path) ?? "")\n\(env.allLogs)")
+            #expect(task.text("route_agent") == c.agent)
+            #expect(task.text("route_lane") == (c.agent == "opencode" ? "tool" : "premium"))
+            #expect(task.text("route_rule") == "explicit")
+            #expect(task.text("route_reason")?.isEmpty == false)
+            let runID = try #require(task.text("run_id"), "\(path) has no run_id")
+            #expect(task["started"] != nil && task["finished"] != nil)
+            #expect((task["duration_s"]?.number ?? -1) >= 0)
+            #expect(task["attempts"] == .int(1))
+            #expect(task["error"] == nil)
+            #expect(task.body == c.prompt + "\n", "the OS must not touch the task's body")
+
+            let result = try #require(env.linked(task.text("result")), "\(path): result link \(task.text("result") ?? "none") does not lead to a note")
+            #expect(result.path.hasPrefix("Results/\(c.name) "))
+            #expect(result.note.text("type") == "result")
+            #expect(result.note.text("task") == "[[Tasks/\(c.name)]]")
+            #expect(result.note.text("run_id") == runID)
+            #expect(result.note.text("agent") == c.agent)
+            #expect(result.note.text("status") == "done")
+            #expect(result.note["exit_code"] == .int(0))
+            #expect(result.note.body.contains(c.answerPrefix + c.prompt), "\(result.path) body: \(result.note.body)")
+            #expect(env.resultNotes(for: path).count == 1)
+
+            #expect(telemetryNote.contains("| [[Tasks/\(c.name)]] | \(c.agent) |"), "no telemetry row for \(path):\n\(telemetryNote)")
+            #expect(dailyNote.contains("[[Tasks/\(c.name)]] → \(c.agent) ("), "no daily line for \(path):\n\(dailyNote)")
+            let line = try #require(telemetry.first { $0["run_id"]?.stringValue == runID }, "no telemetry.jsonl line for \(runID)")
+            #expect(line["task"]?.stringValue == path)
+            #expect(line["harness"]?.stringValue == c.agent)
+            #expect(line["outcome"]?.stringValue == "done")
+            #expect(line["result"]?.stringValue == result.path)
+        }
+
+        // Claude reports its own cost and usage; codex's cost is worked out from tokens and the
+        // agent note's prices; opencode sums its steps.
+        let haiku = try #require(env.note("Tasks/Haiku.md"))
+        #expect(haiku["cost_usd"]?.number == 0.0123405)
+        #expect((haiku["tokens_in"]?.number ?? 0) >= 4)
+        #expect(haiku["tokens_out"] == .int(42))
+        let haikuLine = telemetry.first { $0["task"]?.stringValue == "Tasks/Haiku.md" }
+        #expect(haikuLine?["cost_usd"]?.doubleValue == 0.0123405)
+        #expect(haikuLine?["tokens_out"]?.intValue == 42)
+        let listing = try #require(env.note("Tasks/Listing.md"))
+        #expect(listing["tokens_out"] == .int(122))
+        #expect((listing["cost_usd"]?.number ?? 0) > 0)
+        let browse = try #require(env.note("Tasks/Browse.md"))
+        #expect(abs((browse["cost_usd"]?.number ?? 0) - 0.0032) < 1e-9)
+        // Output tokens include the reasoning tokens (35 + 24 + 11 + 46).
+        #expect(browse["tokens_out"] == .int(116))
+        // llm -m echo has no prices: the run reserved the agent's max_cost_usd and spent nothing known.
+        let echoed = try #require(env.note("Tasks/Echo via llm.md"))
+        #expect(echoed["cost_usd"] == nil)
+        // Routing lets it run: the reservation (the llm note's max_cost_usd, $0.10) fits every cap.
+        #expect(echoed.texts("route_verdicts").contains { $0.hasPrefix("budget: ok") && $0.contains("$0.10") }, "\(echoed.texts("route_verdicts"))")
+
+        // What the fixture agents were really given: argv only, read-only flags, the prompt.
+        let runs = env.fixtureRuns()
+        let claudeRun = try #require(runs.first { $0["tool"]?.stringValue == "claude" })
+        #expect(claudeRun["prompt"]?.stringValue?.contains("Write a haiku about inotify.") == true)
+        let claudeArgs = claudeRun["argv"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(claudeArgs.starts(with: ["-p", "--output-format", "json"]))
+        #expect(claudeArgs.contains("--permission-mode") && claudeArgs.contains("plan"))
+        let codexArgs = runs.first { $0["tool"]?.stringValue == "codex" }?["argv"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(codexArgs.starts(with: ["exec", "--json"]) && codexArgs.contains("read-only"))
+        #expect(runs.count == 3, "each fixture agent runs exactly once: \(runs)")
+
+        let stopped = try env.stop(SIGTERM)
+        #expect(stopped.reason == .exit && stopped.status == 0)
+        #expect(env.errorLog.isEmpty, "the watcher reported errors:\n\(env.errorLog)")
+    }
+
+    @Test func notesAndFoldersMovedInFromOutsideOrCreatedInNewFoldersRun() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let task = { (prompt: String) in "---\ntype: task\nagent: echo\n---\n\(prompt)\n" }
+        // A note moved in from outside the vault (a sync tool, `mv`): a rename with no partner.
+        let outside = env.sandbox.root + "/Moved in.md"
+        try task("Moved in from outside.").write(toFile: outside, atomically: false, encoding: .utf8)
+        #expect(rename(outside, env.root + "/Tasks/Moved in.md") == 0)
+        // A whole folder moved in: the watcher must watch it and scan what is already inside.
+        let batch = env.sandbox.root + "/Batch"
+        try FileManager.default.createDirectory(atPath: batch, withIntermediateDirectories: true)
+        try task("First of the batch.").write(toFile: batch + "/One.md", atomically: false, encoding: .utf8)
+        try task("Second of the batch.").write(toFile: batch + "/Two.md", atomically: false, encoding: .utf8)
+        #expect(rename(batch, env.root + "/Tasks/Batch") == 0)
+        // A new folder with a note written into it at once, before any watch on it can exist.
+        try FileManager.default.createDirectory(atPath: env.root + "/Tasks/New folder", withIntermediateDirectories: false)
+        try env.writeInPlace("Tasks/New folder/Three.md", task("Third, in a new folder."))
+
+        for (path, prompt) in [("Tasks/Moved in.md", "Moved in from outside."), ("Tasks/Batch/One.md", "First of the batch."),
+                               ("Tasks/Batch/Two.md", "Second of the batch."), ("Tasks/New folder/Three.md", "Third, in a new folder.")] {
+            #expect(Self.waitForTerminal(env, path) == "done", "\(path)")
+            #expect(env.linked(env.note(path)?.text("result"))?.note.body.contains(prompt) == true, "\(path)")
+            #expect(env.resultNotes(for: path).count == 1)
+        }
+        try env.stop(SIGTERM)
+    }
+
+    @Test func thePollingWatcherRunsTasksToo() throws {
+        let env = try WatchedVault()
+        try env.start(extraArguments: ["--poll", "0.05"])
+        #expect(env.log.contains("(polling)"))
+        try env.writeInPlace("Tasks/Polled A.md", "---\ntype: task\nagent: echo\n---\nPolled in place.\n")
+        try env.writeViaRename("Tasks/Polled B.md", "---\ntype: task\nagent: echo\n---\nPolled by rename.\n")
+        for path in ["Tasks/Polled A.md", "Tasks/Polled B.md"] {
+            #expect(Self.waitForTerminal(env, path) == "done")
+            #expect(env.resultNotes(for: path).count == 1)
+        }
+        #expect(try env.stop(SIGINT).status == 0)
+    }
+
+    // MARK: 2. kill -9 in the middle of a burst
+
+    @Test func aWatcherKilledMidBurstLeavesEveryTaskInExactlyOneTerminalState() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let count = 60
+        let paths = (0..<count).map { String(format: "Tasks/Burst %02d.md", $0) }
+        for (i, path) in paths.enumerated() {
+            let text = String(format: "---\ntype: task\nagent: slow\n---\nBurst task %02d. SLEEP=0.15\n", i)
+            if i.isMultiple(of: 2) { try env.writeInPlace(path, text) } else { try env.writeViaRename(path, text) }
+        }
+        let someDone = env.eventually { paths.filter { env.status($0) == "done" }.count >= 6 }
+        try #require(someDone, "the burst did not get going\n\(env.allLogs)")
+        let killed = try env.stop(SIGKILL)
+        #expect(killed.reason == .uncaughtSignal)
+        let doneAtKill = paths.filter { env.status($0) == "done" }.count
+        #expect(doneAtKill < count, "the kill came after the whole burst; it tested nothing")
+
+        // Written while no watcher runs: the restart must catch up with these.
+        let written = (0..<5).map { String(format: "Tasks/After the kill %02d.md", $0) }
+        for (i, path) in written.enumerated() {
+            try env.writeViaRename(path, String(format: "---\ntype: task\nagent: slow\n---\nLate task %02d. SLEEP=0\n", i))
+        }
+
+        try env.start()
+        let settled = env.eventually(30) {
+            (paths + written).allSatisfy { env.status($0).map { Self.terminal.contains($0) } ?? false }
+        }
+        #expect(settled, "not every task settled after the restart:\n\((paths + written).map { "\($0): \(env.status($0) ?? "none")" }.joined(separator: "\n"))\n\(env.allLogs)")
+
+        let agentRuns = env.fixtureRuns().compactMap { $0["prompt"]?.stringValue }
+        var outcomes: [String: Int] = [:]
+        for (i, path) in paths.enumerated() {
+            let task = try #require(env.note(path), "\(path) does not parse:\n\(env.text(path) ?? "missing")")
+            let status = task.text("status") ?? "none"
+            outcomes[status == "failed" ? "failed: " + (task.text("error") ?? "") : status, default: 0] += 1
+            let results = env.resultNotes(for: path)
+            #expect(results.count <= 1, "\(path) has \(results.count) result notes: \(results.map(\.path))")
+            switch status {
+            case "done":
+                #expect(results.count == 1, "\(path) is done without a result note")
+                #expect(results.first?.note.text("status") == "done")
+                #expect(env.linked(task.text("result"))?.path == results.first?.path)
+            case "failed":
+                #expect(task.text("error") == "interrupted", "\(path) failed with \(task.text("error") ?? "no error")")
+                // A kill that lands after the result note was written leaves an answer the task
+                // disowns; aKillAfterTheResultWasWrittenKeepsTheAnswer reproduces it every time.
+                withKnownIssue("recovery marks a run `interrupted` although its result note says done", isIntermittent: true) {
+                    #expect(results.first?.note.text("status") != "done", "\(path) says interrupted, but \(results.first?.path ?? "") holds its answer")
+                }
+            default:
+                Issue.record("\(path) ended \(status); expected done, or failed with error interrupted")
+            }
+            // Nothing ran twice unasked: each task's agent started at most once (the runs share one log).
+            let marker = String(format: "Burst task %02d.", i)
+            let started = agentRuns.filter { $0.hasPrefix(marker) }.count
+            #expect(started <= 1, "\(path)'s agent started \(started) times")
+            if status == "done" { #expect(started == 1) }
+        }
+        // Runs claimed before the kill end `interrupted` even when their agent never started (the
+        // recovery's rule); what was written while the watcher was down runs after the restart.
+        for path in written {
+            #expect(env.status(path) == "done", "\(path): \(env.text(path) ?? "missing")")
+            #expect(env.resultNotes(for: path).count == 1)
+        }
+        #expect(outcomes["done", default: 0] >= doneAtKill, "\(outcomes)")
+        // The run store agrees with every note (it is updated just after the note; give it a moment).
+        let store = try RunStore(vault: env.vault)
+        let agree = env.eventually {
+            (paths + written).allSatisfy { (try? store.latestRun(taskPath: $0))?.state.rawValue == env.status($0) }
+        }
+        for path in paths + written where !agree {
+            let latest = try store.latestRun(taskPath: path)
+            #expect(latest?.state.rawValue == env.status(path), "\(path): the run store says \(latest.map { "\($0.state)" } ?? "nothing"), the note \(env.status(path) ?? "nothing")")
+        }
+
+        // Every note in the vault parses, including the telemetry and daily notes written concurrently.
+        for path in VaultWalker.markdownFiles(in: env.vault) {
+            let text = try #require(env.text(path), "\(path) is unreadable")
+            #expect(throws: Never.self, "\(path) does not parse") { try Note.parse(text) }
+        }
+        let active = try store.runs(in: [.claimed, .running], limit: 1000)
+        #expect(active.isEmpty, "runs still active: \(active.map { "\($0.taskPath) \($0.state)" })")
+        let stopped = try env.stop(SIGTERM)
+        #expect(stopped.status == 0)
+    }
+
+    /// Whether `pid` is a live process (a zombie, waiting for a reaper, counts as gone).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).prefix(1)
+        return state != "Z" && state != "X"
+    }
+
+    @Test func anAgentDoesNotOutliveAWatcherKilledWithSIGKILL() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let path = "Tasks/Long job.md"
+        try env.writeInPlace(path, "---\ntype: task\nagent: slow\n---\nA long job. SLEEP=8\n")
+        #expect(env.eventually { env.status(path) == "running" && !env.fixtureRuns().isEmpty }, "the task never ran\n\(env.allLogs)")
+        let pid = Int32(try #require(env.fixtureRuns().first?["pid"]?.intValue, "the slow agent recorded no pid"))
+        #expect(Self.isAlive(pid))
+        try env.stop(SIGKILL)
+        // The agent leads its own process group, so the kernel does not take it down with the
+        // watcher; nothing else does either. A real agent would go on working (and spending) with
+        // nobody to read its answer, while the restarted watcher reports the run as interrupted.
+        let gone = env.eventually(3) { !Self.isAlive(pid) }
+        withKnownIssue("an agent outlives a watcher killed with SIGKILL (no parent-death signal, no reaping at recovery)") {
+            #expect(gone, "agent pid \(pid) still runs 3 s after its watcher was killed")
+        }
+        if !gone { kill(-pid, SIGKILL) }
+
+        try env.start()
+        #expect(Self.waitForTerminal(env, path) == "failed")
+        #expect(env.note(path)?.text("error") == "interrupted")
+        #expect(env.fixtureRuns().count == 1, "the interrupted task ran again")
+        try env.stop(SIGTERM)
+    }
+
+    @Test func aKillAfterTheResultWasWrittenKeepsTheAnswer() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let path = "Tasks/Answered.md"
+        try env.writeInPlace(path, "---\ntype: task\nagent: echo\n---\nKeep my answer.\n")
+        #expect(Self.waitForTerminal(env, path) == "done")
+        let runID = try #require(env.note(path)?.text("run_id"))
+        #expect(env.eventually { env.telemetryLines().contains { $0["run_id"]?.stringValue == runID } })
+        try env.stop(SIGTERM)
+        let deadWatcher = env.lastPID
+
+        // The run store as a kill -9 leaves it when it lands after the result note and the task's
+        // `done` were written but before the store's own update (the burst above hits this window
+        // now and then): the run still `running`, owned by a process that is gone.
+        do {
+            let store = try RunStore(vault: env.vault)
+            try store.database.run("UPDATE runs SET state='running', owner_pid=?, finished_at=NULL, result_path=NULL, error=NULL WHERE run_id=?",
+                                   [.int(Int64(deadWatcher)), .text(runID)])
+            #expect(try store.activeRun(taskPath: path)?.runID == runID)
+        }
+
+        // Recovery runs before the watcher says it is watching.
+        try env.start()
+        let task = try #require(env.note(path))
+        let results = env.resultNotes(for: path)
+        #expect(results.count == 1)
+        #expect(results.first?.note.text("status") == "done")
+        withKnownIssue("recovery marks a run `interrupted` although its result note says done (TaskEngine.recover)") {
+            #expect(task.text("status") == "done", "the answer is in \(results.first?.path ?? "?") but the task says:\n\(env.text(path) ?? "")")
+            #expect(task["error"] == nil)
+        }
+        let store = try RunStore(vault: env.vault)
+        #expect(try store.activeRun(taskPath: path) == nil)
+        #expect(try store.latestRun(taskPath: path)?.runID == runID)
+        try env.stop(SIGTERM)
+    }
+
+    // MARK: 3. A person's edit during a run survives
+
+    @Test func anEditMadeWhileTheAgentRunsSurvivesTheWriteBack() throws {
+        let env = try WatchedVault()
+        try env.start()
+        // Two runs at once (the local lane runs two): one edited in place as Obsidian saves, one
+        // saved to a temp name and renamed as vim and VS Code save.
+        let paths = ["Tasks/Slow review.md", "Tasks/Slow draft.md"]
+        for path in paths {
+            try env.writeInPlace(path, "---\ntype: task\nagent: slow\n---\nReview \(path). SLEEP=3\n")
+        }
+        #expect(env.eventually { paths.allSatisfy { env.status($0) == "running" } }, "the tasks never ran\n\(env.allLogs)")
+
+        // A tag added to the frontmatter and a line to the body.
+        for (i, path) in paths.enumerated() {
+            let current = try #require(env.text(path))
+            let edited = current.replacingOccurrences(of: "---\ntype: task\n", with: "---\ntype: task\ntags: [edited]\n") + "A line the person added.\n"
+            #expect(edited != current + "A line the person added.\n", "the edit did not add the tag")
+            if i == 0 { try env.writeInPlace(path, edited) } else { try env.writeViaRename(path, edited) }
+        }
+
+        for path in paths {
+            #expect(Self.waitForTerminal(env, path) == "done")
+            let task = try #require(env.note(path))
+            #expect(task.texts("tags") == ["edited"], "the person's tag was lost:\n\(env.text(path) ?? "")")
+            #expect(task.body == "Review \(path). SLEEP=3\nA line the person added.\n", "the person's line was lost:\n\(env.text(path) ?? "")")
+            #expect(task.text("result") != nil && task["finished"] != nil && task.text("status") == "done")
+            #expect(env.resultNotes(for: path).count == 1)
+        }
+        // The edits did not start second runs.
+        #expect(env.fixtureRuns().count == 2)
+        try env.stop(SIGTERM)
+    }
+
+    // MARK: 4. Ctrl-C, then catching up
+
+    @Test func ctrlCStopsCleanlyAndARestartCatchesUp() throws {
+        let env = try WatchedVault()
+        try env.start()
+        // A run in flight when Ctrl-C comes gets its grace period and finishes.
+        // A second watcher on the same vault refuses to start, in one line.
+        let second = try EndToEndTests.run(["watch", "--vault", env.root], in: env.sandbox)
+        #expect(second.code == 1)
+        #expect(second.stderr.contains("another watcher is already running on \(env.root)") && second.stderr.filter { $0 == "\n" }.count == 1, "\(second.stderr)")
+        let running = "Tasks/In flight.md"
+        try env.writeViaRename(running, "---\ntype: task\nagent: slow\n---\nFinish me. SLEEP=1\n")
+        #expect(env.eventually { env.status(running) == "running" }, "the task never ran\n\(env.allLogs)")
+        let stopped = try env.stop(SIGINT)
+        #expect(stopped.reason == .exit && stopped.status == 0, "Ctrl-C ended the watcher with \(stopped)\n\(env.allLogs)")
+        #expect(env.log.contains(" stopped\n"))
+        #expect(env.status(running) == "done", "the running agent was not allowed to finish:\n\(env.text(running) ?? "")")
+
+        // Written while no watcher runs.
+        let later = "Tasks/Written while down.md"
+        try env.writeInPlace(later, "---\ntype: task\nagent: echo\n---\nCatch up with me.\n")
+        usleep(100_000)
+        #expect(env.status(later) == nil)
+        try env.start()
+        #expect(Self.waitForTerminal(env, later) == "done", "\(env.allLogs)")
+        let result = try #require(env.linked(env.note(later)?.text("result")))
+        #expect(result.note.body.contains("Catch up with me."))
+        // The restart did not run the finished task again.
+        #expect(env.resultNotes(for: running).count == 1)
+        #expect(env.fixtureRuns().count == 1)
+        #expect(try env.stop(SIGINT).status == 0)
+    }
+
+    @Test func ctrlCDuringARunLongerThanTheGraceStopsTheAgentToo() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let path = "Tasks/Too long.md"
+        try env.writeInPlace(path, "---\ntype: task\nagent: slow\n---\nNever finishes in time. SLEEP=30\n")
+        #expect(env.eventually { env.status(path) == "running" && !env.fixtureRuns().isEmpty }, "the task never ran\n\(env.allLogs)")
+        let pid = Int32(try #require(env.fixtureRuns().first?["pid"]?.intValue))
+        // The watcher gives running agents 5 s, then stops them and exits.
+        let stopped = try env.stop(SIGINT)
+        #expect(stopped.reason == .exit && stopped.status == 0, "\(stopped)\n\(env.allLogs)")
+        #expect(env.eventually(3) { !Self.isAlive(pid) }, "agent pid \(pid) outlived a clean stop")
+        if Self.isAlive(pid) { kill(-pid, SIGKILL) }
+        // The run ends `cancelled` with the reason in the task and its result note (today's rule:
+        // a person must set `status: new` to run it again).
+        #expect(env.status(path) == "cancelled", "\(env.text(path) ?? "")")
+        #expect(env.note(path)?.text("error")?.contains("cancelled") == true)
+        let result = env.resultNotes(for: path)
+        #expect(result.count == 1 && result.first?.note.body.contains("**Cancelled:**") == true)
+
+        try env.start()
+        usleep(300_000)
+        #expect(env.status(path) == "cancelled")
+        #expect(env.fixtureRuns().count == 1, "the stopped task ran again unasked")
+        #expect(try RunStore(vault: env.vault).activeRun(taskPath: path) == nil)
+        try env.stop(SIGINT)
+    }
+
+    // MARK: 5. Bad input
+
+    @Test func brokenFrontmatterFailsTheTaskAndTheWatcherKeepsGoing() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let broken = "Tasks/Broken.md"
+        try env.writeInPlace(broken, "---\ntype: task\nagent: [echo\n---\nDo the thing.\n")
+        // The frontmatter stays broken (the person's text is kept), so the OS adds its two lines right
+        // after the opening `---` where Obsidian shows them; read them as text.
+        #expect(env.eventually { env.text(broken)?.hasPrefix("---\nstatus: failed\nerror: ") == true }, "\(env.text(broken) ?? "missing")\n\(env.allLogs)")
+        let text = try #require(env.text(broken))
+        #expect(text.contains("line 3"), "the error does not say where: \(text)")
+        #expect(text.hasSuffix("\ntype: task\nagent: [echo\n---\nDo the thing.\n"), "the person's text was changed:\n\(text)")
+        #expect(env.errorLog.contains("error: Tasks/Broken.md: frontmatter line 3"), "\(env.allLogs)")
+
+        let unknown = "Tasks/Unknown agent.md"
+        try env.writeViaRename(unknown, "---\ntype: task\nagent: nosuchagent\n---\nWho runs this?\n")
+        let unknownStatus = Self.waitForTerminal(env, unknown)
+        // The routing layer treats an unknown agent as a configuration problem: `blocked`, a terminal
+        // state, with the reason in `error` (issue 4 words this as "a failed run").
+        #expect(unknownStatus == "blocked")
+        let error = env.note(unknown)?.text("error") ?? ""
+        #expect(error.contains("nosuchagent") && error.contains("no agent note"), "error: \(error)")
+        #expect(env.resultNotes(for: unknown).isEmpty)
+
+        // The real llm with a model it does not have: exit status 1 and one line on stderr.
+        if WatchedVault.llmFolder != nil {
+            let badModel = "Tasks/Bad model.md"
+            try env.writeViaRename(badModel, "---\ntype: task\nagent: llm\nmodel: nosuchmodel\n---\nAnyone there?\n")
+            #expect(Self.waitForTerminal(env, badModel) == "failed")
+            let failed = env.note(badModel)
+            #expect(failed?.text("error")?.contains("Unknown model: nosuchmodel") == true, "error: \(failed?.text("error") ?? "none")")
+            let result = env.resultNotes(for: badModel).first
+            #expect(result?.note.text("status") == "failed")
+            #expect(result?.note["exit_code"] == .int(1))
+            #expect(result?.note.body.contains("**Failed:**") == true)
+        }
+
+        let good = "Tasks/After the broken one.md"
+        try env.writeInPlace(good, "---\ntype: task\nagent: echo\n---\nStill here.\n")
+        #expect(Self.waitForTerminal(env, good) == "done", "\(env.allLogs)")
+        #expect(env.isRunning)
+        // The broken note is not rewritten again and again: its bytes are stable.
+        let settled = env.text(broken)
+        usleep(300_000)
+        #expect(env.text(broken) == settled)
+        try env.stop(SIGTERM)
+    }
+
+    // MARK: 6. Rules edited while the watcher runs
+
+    @Test func aRuleAddedWhileWatchingRoutesTheNextTask() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let reloadsBefore = env.log.components(separatedBy: "rules reloaded").count
+        try env.writeViaRename("Rules/Routing/Zebras to echo.md", """
+            ---
+            type: rule
+            priority: 5
+            when_keywords: [zebra]
+            lane: local
+            agent: echo
+            ---
+            Anything about zebras is answered by echo.
+
+            """)
+        #expect(env.eventually { env.log.components(separatedBy: "rules reloaded").count > reloadsBefore }, "the rule change was not noticed\n\(env.allLogs)")
+
+        // No agent on the task: without the new rule it would go to the default (ollama).
+        let path = "Tasks/Stripes.md"
+        try env.writeInPlace(path, "---\ntype: task\n---\nWhy does a zebra have stripes?\n")
+        #expect(Self.waitForTerminal(env, path) == "done", "\(env.text(path) ?? "")\n\(env.allLogs)")
+        let task = try #require(env.note(path))
+        #expect(task.text("route_agent") == "echo")
+        #expect(task.text("route_lane") == "local")
+        #expect(task.text("route_rule")?.contains("Zebras to echo") == true, "route_rule: \(task.text("route_rule") ?? "none")")
+        #expect(env.linked(task.text("result"))?.note.body.contains("Why does a zebra have stripes?") == true)
+
+        // Editing the rule (now to the slow agent) is picked up too.
+        let reloads = env.log.components(separatedBy: "rules reloaded").count
+        let rule = try #require(env.text("Rules/Routing/Zebras to echo.md"))
+        try env.writeInPlace("Rules/Routing/Zebras to echo.md", rule.replacingOccurrences(of: "agent: echo", with: "agent: slow"))
+        #expect(env.eventually { env.log.components(separatedBy: "rules reloaded").count > reloads })
+        let second = "Tasks/More stripes.md"
+        try env.writeInPlace(second, "---\ntype: task\n---\nAnother zebra question. SLEEP=0\n")
+        #expect(Self.waitForTerminal(env, second) == "done")
+        #expect(env.note(second)?.text("route_agent") == "slow")
+        try env.stop(SIGTERM)
+    }
+}
