@@ -110,8 +110,31 @@ struct YAMLParser {
         self.firstLineNumber = firstLineNumber
     }
 
+    /// An error at a 1-based UTF-8 byte `column` of line `line` (default: the current line); the error
+    /// reports the column in characters (Unicode scalars), as editors and YAML tools count them.
     func fail(_ message: String, line: Int? = nil, column: Int = 1) -> FrontmatterError {
-        FrontmatterError(line: firstLineNumber + (line ?? index), column: column, message: message)
+        let lineIndex = line ?? index
+        let text = lineIndex >= 0 && lineIndex < lines.count ? lines[lineIndex] : ""
+        return FrontmatterError(line: firstLineNumber + lineIndex, column: YAMLParser.characterColumn(column, in: text), message: message)
+    }
+
+    /// An error at a 1-based character `column` of line `line`.
+    func fail(_ message: String, line: Int, characterColumn: Int) -> FrontmatterError {
+        FrontmatterError(line: firstLineNumber + line, column: max(1, characterColumn), message: message)
+    }
+
+    /// Converts a 1-based UTF-8 byte column into a 1-based character column.
+    static func characterColumn(_ byteColumn: Int, in line: String) -> Int {
+        guard byteColumn > 1 else { return 1 }
+        var characters = 0
+        var bytes = 0
+        for b in line.utf8 {
+            if bytes >= byteColumn - 1 { return characters + 1 }
+            if b & 0xC0 != 0x80 { characters += 1 }
+            bytes += 1
+        }
+        // Past the end of the line (e.g. a missing value at the end): count on in bytes.
+        return characters + (byteColumn - 1 - bytes) + 1
     }
 
     /// Leading spaces of a line, or `nil` for a blank or comment-only line.
@@ -137,13 +160,13 @@ struct YAMLParser {
     mutating func parseDocument() throws(FrontmatterError) -> [(Property, ClosedRange<Int>)] {
         skipBlank()
         guard index < lines.count else { return [] }
-        let indent = YAMLParser.indentation(lines[index])!
-        if indent != 0 { throw fail("the first property is indented; properties start at the beginning of the line", column: 1) }
+        // YAML lets the whole mapping be indented; the editor then indents new properties alike.
+        guard let indent = YAMLParser.indentation(lines[index]) else { return [] }
         let trimmed = lines[index].drop { $0 == " " }
         if trimmed.hasPrefix("- ") || trimmed == "-" {
             throw fail("the frontmatter is a list, not properties; write 'key: value' lines")
         }
-        let entries = try parseMapping(indent: 0, recordRanges: true)
+        let entries = try parseMapping(indent: indent, recordRanges: true)
         skipBlank()
         if index < lines.count {
             throw fail("unexpected indentation", column: (YAMLParser.indentation(lines[index]) ?? 0) + 1)
@@ -165,7 +188,7 @@ struct YAMLParser {
             let content = String(line.utf8.dropFirst(indent))!
             if content.hasPrefix("\t") { throw fail("tabs cannot indent YAML; use spaces", column: indent + 1) }
             if content.hasPrefix("- ") || content == "-" {
-                if indent == 0 { throw fail("a list item needs a property above it ('key:' on the line before)", column: indent + 1) }
+                if recordRanges { throw fail("a list item needs a property above it ('key:' on the line before)", column: indent + 1) }
                 break
             }
             guard let (key, rest) = try YAMLParser.splitKey(content, lineIndex: index, column: indent, parser: self) else {
@@ -186,11 +209,15 @@ struct YAMLParser {
         var key: String
         if let q = chars.first, q == "\"" || q == "'" {
             var sub = Substring(content)
-            guard let (k, consumed) = try? YAMLParser.parseQuoted(&sub, quote: q, continuation: []) else {
-                throw parser.fail("unterminated quoted key", line: lineIndex, column: column + 1)
+            do throws(QuoteFailure) {
+                key = try YAMLParser.parseQuoted(&sub, quote: q, continuation: []).0
+            } catch {
+                let keyColumn = YAMLParser.characterColumn(column + 1, in: parser.lines[lineIndex])
+                if error.isUnterminated {
+                    throw parser.fail("a quoted key is never closed; add the closing \(q)", line: lineIndex, characterColumn: keyColumn)
+                }
+                throw parser.fail(error.message, line: lineIndex, characterColumn: keyColumn + error.offset)
             }
-            _ = consumed
-            key = k
             let rest = sub.drop { $0 == " " }
             guard rest.first == ":" else { return nil }
             let after = rest.dropFirst()
@@ -271,25 +298,42 @@ struct YAMLParser {
         case "\"", "'":
             var sub = text
             let continuation = collectContinuation(parentIndent: parentIndent)
-            do {
-                let (value, usedLines) = try YAMLParser.parseQuoted(&sub, quote: first.unicodeScalars.first!, continuation: continuation)
-                index = lineIndex + 1 + usedLines
-                let after = sub.drop { $0 == " " || $0 == "\t" }
-                if !after.isEmpty && after.first != "#" {
-                    throw fail("unexpected text after the closing quote", line: index - 1, column: column + 1)
-                }
-                return .string(value)
-            } catch let error as FrontmatterError {
-                throw error
+            let value: String
+            let usedLines: Int
+            do throws(QuoteFailure) {
+                (value, usedLines) = try YAMLParser.parseQuoted(&sub, quote: first == "'" ? "'" : "\"", continuation: continuation)
             } catch {
-                throw fail("a quoted value is never closed; add the closing \(first)", line: lineIndex, column: column + 1)
+                if error.isUnterminated {
+                    throw fail("a quoted value is never closed; add the closing \(first)", line: lineIndex, column: column + 1)
+                }
+                if error.line == 0 {
+                    throw fail(error.message, line: lineIndex, characterColumn: YAMLParser.characterColumn(column + 1, in: lines[lineIndex]) + error.offset)
+                }
+                throw fail(error.message, line: lineIndex + error.line, characterColumn: error.offset + 1)
             }
+            index = lineIndex + 1 + usedLines
+            let after = sub.drop { $0 == " " || $0 == "\t" }
+            if !after.isEmpty && after.first != "#" {
+                let line = lines[index - 1].unicodeScalars
+                let trimmedEnd = usedLines > 0 ? line.reversed().prefix { $0 == " " || $0 == "\t" || $0 == "\r" }.count : 0
+                throw fail("unexpected text after the closing quote", line: index - 1, characterColumn: line.count - trimmedEnd - after.unicodeScalars.count + 1)
+            }
+            return .string(value)
         case "[", "{":
             // Flow collections may continue over following lines until the brackets balance.
+            // `pieces` maps offsets in the joined text back to lines: (line, offset in `joined`, column of its start).
             var joined = String(text)
+            var pieces = [(line: lineIndex, start: 0, column: YAMLParser.characterColumn(column + 1, in: lines[lineIndex]))]
+            var joinedCount = joined.unicodeScalars.count
             var depthOK = YAMLParser.flowBalanced(joined)
             while !depthOK, index < lines.count {
-                joined += " " + lines[index].trimmingSpaces
+                let line = lines[index]
+                let piece = line.trimmingSpaces
+                let leading = line.unicodeScalars.prefix { $0 == " " || $0 == "\t" || $0 == "\r" }.count
+                joined += " "
+                pieces.append((index, joinedCount + 1, leading + 1))
+                joined += piece
+                joinedCount += 1 + piece.unicodeScalars.count
                 index += 1
                 depthOK = YAMLParser.flowBalanced(joined)
             }
@@ -302,7 +346,8 @@ struct YAMLParser {
                 }
                 return value
             } catch {
-                throw fail(error.message, line: lineIndex, column: column + 1 + min(error.offset, 200))
+                let piece = pieces.last { $0.start <= error.offset } ?? pieces[0]
+                throw fail(error.message, line: piece.line, characterColumn: piece.column + error.offset - piece.start)
             }
         default:
             // Plain scalar, possibly folded over more-indented continuation lines.
@@ -310,17 +355,23 @@ struct YAMLParser {
             while index < lines.count {
                 let line = lines[index]
                 guard let ind = YAMLParser.indentation(line) else {
-                    // A blank line inside a multi-line plain scalar becomes a newline; a comment ends it.
-                    if line.trimmingSpaces.isEmpty, index + 1 < lines.count, let nextInd = YAMLParser.indentation(lines[index + 1]), nextInd > parentIndent,
-                       !YAMLParser.looksLikeEntry(lines[index + 1], indent: nextInd) {
-                        value += "\n"
-                        index += 1
+                    // Blank lines inside a multi-line plain scalar become newlines; a comment ends it.
+                    var next = index
+                    while next < lines.count, lines[next].trimmingSpaces.isEmpty { next += 1 }
+                    if next > index, next < lines.count, let nextIndent = YAMLParser.indentation(lines[next]), nextIndent > parentIndent {
+                        value += String(repeating: "\n", count: next - index)
+                        index = next
                         continue
                     }
                     break
                 }
                 if ind <= parentIndent { break }
                 let piece = YAMLParser.stripComment(Substring(line.trimmingSpaces))
+                if YAMLParser.looksLikeKey(piece) {
+                    // YAML forbids `key: value` inside a plain scalar; this is almost always a property
+                    // indented by mistake, which must not silently become part of the value above.
+                    throw fail("unexpected indentation: this property is indented under the one above; line it up with the others", line: index, column: ind + 1)
+                }
                 if value.hasSuffix("\n") { value += piece } else { value += " " + piece }
                 index += 1
             }
@@ -329,9 +380,16 @@ struct YAMLParser {
         }
     }
 
-    static func looksLikeEntry(_ line: String, indent: Int) -> Bool {
-        let content = line.utf8.dropFirst(indent)
-        return content.starts(with: "- ".utf8)
+    /// Whether a plain continuation line holds a mapping indicator (`: ` or a final `:`).
+    static func looksLikeKey(_ piece: String) -> Bool {
+        let u = piece.utf8
+        if u.last == 0x3A { return true }
+        var previousWasColon = false
+        for b in u {
+            if previousWasColon && (b == 0x20 || b == 0x09) { return true }
+            previousWasColon = b == 0x3A
+        }
+        return false
     }
 
     /// Lines after the current one that are more indented than `parentIndent` (for multi-line quoted scalars).
@@ -470,14 +528,28 @@ struct YAMLParser {
         return depth <= 0 && quote == nil
     }
 
+    /// Why a quoted scalar could not be read, and where.
+    struct QuoteFailure: Error {
+        /// 0 for the line the quote opens on, k for `continuation[k - 1]`.
+        let line: Int
+        /// 0-based character offset: from the opening quote on line 0, from the line start otherwise.
+        let offset: Int
+        let message: String
+        /// The closing quote is missing (the position is then the opening quote's).
+        let isUnterminated: Bool
+    }
+
     /// Parses a quoted scalar at the start of `text`; may continue on `continuation` lines.
     /// Returns the value and how many continuation lines were used; leaves `text` after the closing quote.
-    static func parseQuoted(_ text: inout Substring, quote: Unicode.Scalar, continuation: [String]) throws -> (String, Int) {
+    static func parseQuoted(_ text: inout Substring, quote: Unicode.Scalar, continuation: [String]) throws(QuoteFailure) -> (String, Int) {
         var scalars = String.UnicodeScalarView()
-        var source = Array(text.unicodeScalars.dropFirst())
+        var source = Array(text.unicodeScalars)
         var lineUsed = 0
-        var i = 0
+        // Where `source` starts within its line, in characters (1 skips the opening quote on line 0).
+        var base = 0
+        var i = 1
         while true {
+            var escapedBreak = false
             while i < source.count {
                 let c = source[i]
                 if quote == "'" {
@@ -496,10 +568,12 @@ struct YAMLParser {
                     if c == "\\" {
                         guard i + 1 < source.count else {
                             // An escaped line break: join with the next line without a space.
+                            escapedBreak = true
                             i += 1
                             break
                         }
                         let e = source[i + 1]
+                        let escapeStart = i
                         i += 2
                         switch e {
                         case "n": scalars.append("\n")
@@ -524,12 +598,12 @@ struct YAMLParser {
                             guard i + length <= source.count,
                                   let code = UInt32(String(String.UnicodeScalarView(source[i..<i + length])), radix: 16),
                                   let scalar = Unicode.Scalar(code) else {
-                                throw FrontmatterError(line: 0, column: 0, message: "bad escape")
+                                throw QuoteFailure(line: lineUsed, offset: base + escapeStart, message: "'\\\(e)' needs \(length) hex digits of a valid character", isUnterminated: false)
                             }
                             scalars.append(scalar)
                             i += length
                         default:
-                            throw FrontmatterError(line: 0, column: 0, message: "unknown escape '\\\(e)'")
+                            throw QuoteFailure(line: lineUsed, offset: base + escapeStart, message: "unknown escape '\\\(e)' in a double-quoted value; write '\\\\' for a backslash", isUnterminated: false)
                         }
                         continue
                     }
@@ -538,15 +612,20 @@ struct YAMLParser {
                 }
             }
             // End of line inside the quotes: fold with the next line.
-            guard lineUsed < continuation.count else { throw FrontmatterError(line: 0, column: 0, message: "unterminated") }
-            let escapedBreak = source.last == "\\" && quote == "\"" && i > source.count - 1
-            while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+            guard lineUsed < continuation.count else {
+                throw QuoteFailure(line: 0, offset: 0, message: "never closed", isUnterminated: true)
+            }
+            if !escapedBreak {
+                while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+            }
             var emptyLines = 0
-            var next = continuation[lineUsed].trimmingSpaces
+            var line = continuation[lineUsed]
+            var next = line.trimmingSpaces
             lineUsed += 1
             while next.isEmpty, lineUsed < continuation.count {
                 emptyLines += 1
-                next = continuation[lineUsed].trimmingSpaces
+                line = continuation[lineUsed]
+                next = line.trimmingSpaces
                 lineUsed += 1
             }
             if emptyLines > 0 {
@@ -554,6 +633,7 @@ struct YAMLParser {
             } else if !escapedBreak {
                 scalars.append(" ")
             }
+            base = line.unicodeScalars.prefix { $0 == " " || $0 == "\t" || $0 == "\r" }.count
             source = Array(next.unicodeScalars)
             i = 0
         }
@@ -678,8 +758,12 @@ struct FlowParser {
         let message: String
     }
 
+    /// Deeper nesting is refused rather than risking the stack on hostile input.
+    static let maximumDepth = 64
+
     let scalars: [Unicode.Scalar]
     var position = 0
+    var depth = 0
 
     init(_ scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
@@ -692,11 +776,15 @@ struct FlowParser {
         guard position < scalars.count else { throw Failure(offset: position, message: "a value is missing before the end of the line") }
         switch scalars[position] {
         case "[":
+            let open = position
+            depth += 1
+            defer { depth -= 1 }
+            if depth > FlowParser.maximumDepth { throw Failure(offset: open, message: "lists and maps are nested too deeply") }
             position += 1
             var items: [PropertyValue] = []
             while true {
                 skipSpaces()
-                guard position < scalars.count else { throw Failure(offset: position, message: "a '[' list is never closed; add ']'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '[' list is never closed; add ']'") }
                 if scalars[position] == "]" { position += 1; return .list(items) }
                 let item = try parseValue()
                 skipSpaces()
@@ -709,17 +797,21 @@ struct FlowParser {
                 } else {
                     items.append(item)
                 }
-                guard position < scalars.count else { throw Failure(offset: position, message: "a '[' list is never closed; add ']'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '[' list is never closed; add ']'") }
                 if scalars[position] == "," { position += 1; continue }
                 if scalars[position] == "]" { position += 1; return .list(items) }
                 throw Failure(offset: position, message: "expected ',' or ']' in a list")
             }
         case "{":
+            let open = position
+            depth += 1
+            defer { depth -= 1 }
+            if depth > FlowParser.maximumDepth { throw Failure(offset: open, message: "lists and maps are nested too deeply") }
             position += 1
             var pairs: [Property] = []
             while true {
                 skipSpaces()
-                guard position < scalars.count else { throw Failure(offset: position, message: "a '{' map is never closed; add '}'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '{' map is never closed; add '}'") }
                 if scalars[position] == "}" { position += 1; return .map(pairs) }
                 let key = try parseValue()
                 skipSpaces()
@@ -733,7 +825,7 @@ struct FlowParser {
                 }
                 pairs.append(Property(key.text ?? "", value))
                 skipSpaces()
-                guard position < scalars.count else { throw Failure(offset: position, message: "a '{' map is never closed; add '}'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '{' map is never closed; add '}'") }
                 if scalars[position] == "," { position += 1; continue }
                 if scalars[position] == "}" { position += 1; return .map(pairs) }
                 throw Failure(offset: position, message: "expected ',' or '}' in a map")
@@ -741,12 +833,13 @@ struct FlowParser {
         case "\"", "'":
             var rest = Substring(String(String.UnicodeScalarView(scalars[position...])))
             let before = rest.unicodeScalars.count
-            do {
+            do throws(YAMLParser.QuoteFailure) {
                 let (value, _) = try YAMLParser.parseQuoted(&rest, quote: scalars[position], continuation: [])
                 position += before - rest.unicodeScalars.count
                 return .string(value)
             } catch {
-                throw Failure(offset: position, message: "a quoted value is never closed")
+                if error.isUnterminated { throw Failure(offset: position, message: "a quoted value is never closed; add the closing \(scalars[position])") }
+                throw Failure(offset: position + error.offset, message: error.message)
             }
         default:
             // Plain scalar in flow context: ends at ',', ']', '}', or ': '.

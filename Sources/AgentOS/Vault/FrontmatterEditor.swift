@@ -26,6 +26,11 @@ public enum FrontmatterEditor {
             return try applyJSON(entries.map(\.0), updates: updates, removals: removalSet, layout: layout)
         }
 
+        // YAML allows an indented top-level mapping; new lines must line up with the existing ones.
+        var indent = 0
+        if let first = entries.first {
+            indent = layout.bytes[layout.innerLines[first.1.lowerBound].content].prefix(while: { $0 == 0x20 }).count
+        }
         var startOfEntry: [Int: Int] = [:] // line index -> entry index
         for (i, entry) in entries.enumerated() { startOfEntry[entry.1.lowerBound] = i }
         let updateByKey = Dictionary(updates.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
@@ -39,7 +44,7 @@ public enum FrontmatterEditor {
                 let (property, range) = entries[e]
                 if let update = updateByKey[property.key] {
                     if !written.contains(property.key) {
-                        innerOut += serialize(update, newline: newline)
+                        innerOut += serialize(update, indent: indent, newline: newline)
                         written.insert(property.key)
                         keptLines += 1
                     } else {
@@ -60,7 +65,7 @@ public enum FrontmatterEditor {
         }
         for property in updates where !written.contains(property.key) {
             // The last inner line always ends with a line break (the closing '---' follows it).
-            innerOut += serialize(property, newline: newline)
+            innerOut += serialize(property, indent: indent, newline: newline)
             written.insert(property.key)
             keptLines += 1
         }
@@ -76,8 +81,54 @@ public enum FrontmatterEditor {
         String(decoding: try apply(set: updates, unset: removals, to: Array(text.utf8)), as: UTF8.self)
     }
 
-    /// JSON frontmatter is rewritten as a whole (key order kept), since JSON has no line-level edits.
+    /// JSON frontmatter is edited member by member: a changed value is replaced in place, a removed
+    /// member takes its separator with it, and a new member is appended with the separator the others
+    /// use, so that setting and then removing a property gives back the same bytes.
     static func applyJSON(_ properties: [Property], updates: [Property], removals: Set<String>, layout: NoteLayout) throws(FrontmatterError) -> [UInt8] {
+        let bytes = layout.bytes
+        guard let opening = layout.opening, let closing = layout.closing else { return bytes }
+        guard let object = JSONObjectLayout(bytes, opening.upperBound..<closing.lowerBound), object.members.count == properties.count else {
+            // The block parsed as JSON, so the scan cannot fail; rewriting it whole is the safe fallback.
+            return rewriteJSON(properties, updates: updates, removals: removals, layout: layout)
+        }
+        let updateByKey = Dictionary(updates.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+        var written = Set<String>()
+        // Each kept member: the separator before it (nil for the first member) and its text.
+        var kept: [(separator: ArraySlice<UInt8>?, text: [UInt8])] = []
+        for (i, (property, member)) in zip(properties, object.members).enumerated() {
+            let separator = i == 0 ? nil : bytes[object.members[i - 1].end..<member.keyStart]
+            if let update = updateByKey[property.key] {
+                guard written.insert(property.key).inserted else { continue }
+                kept.append((separator, Array(bytes[member.keyStart..<member.valueStart]) + Array(update.value.json.compact.utf8)))
+            } else if !removals.contains(property.key) {
+                kept.append((separator, Array(bytes[member.keyStart..<member.end])))
+            }
+        }
+        // New members use the last separator in the object, or one built from the space after `{`.
+        let head = object.members.first.map { bytes[(object.open + 1)..<$0.keyStart] } ?? []
+        let newSeparator: [UInt8] = object.members.count >= 2
+            ? Array(bytes[object.members[object.members.count - 2].end..<object.members[object.members.count - 1].keyStart])
+            : Array(",".utf8) + (head.isEmpty ? Array(" ".utf8) : Array(head))
+        for update in updates where !written.contains(update.key) {
+            written.insert(update.key)
+            var text: [UInt8] = []
+            JSON.quote(update.key, into: &text)
+            kept.append((kept.isEmpty ? nil : newSeparator[...], text + Array(": ".utf8) + Array(update.value.json.compact.utf8)))
+        }
+        var out = Array(bytes[..<(object.open + 1)])
+        out += head
+        for (i, member) in kept.enumerated() {
+            if i > 0 { out += member.separator ?? newSeparator[...] }
+            out += member.text
+        }
+        let tailStart = object.members.last?.end ?? (object.open + 1)
+        out += bytes[tailStart...]
+        return out
+    }
+
+    /// Rewrites JSON frontmatter as a whole (key order kept).
+    static func rewriteJSON(_ properties: [Property], updates: [Property], removals: Set<String>, layout: NoteLayout) -> [UInt8] {
+        guard let opening = layout.opening, let closing = layout.closing else { return layout.bytes }
         var pairs: [(String, JSON)] = []
         var written = Set<String>()
         let updateByKey = Dictionary(updates.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
@@ -91,13 +142,13 @@ public enum FrontmatterEditor {
         }
         for update in updates where !written.contains(update.key) { pairs.append((update.key, update.value.json)) }
         let text = JSON.object(pairs).pretty.replacingNewlines(with: layout.newline)
-        return Array(layout.bytes[0..<layout.opening!.upperBound]) + Array(text.utf8) + layout.newline + Array(layout.bytes[layout.closing!.lowerBound...])
+        return Array(layout.bytes[0..<opening.upperBound]) + Array(text.utf8) + layout.newline + Array(layout.bytes[closing.lowerBound...])
     }
 
-    /// One property as YAML lines, in the style Obsidian writes.
-    static func serialize(_ property: Property, newline: [UInt8]) -> [UInt8] {
-        var out = Array(serializeKey(property.key).utf8) + Array(":".utf8)
-        appendValue(property.value, indent: 0, into: &out, newline: newline)
+    /// One property as YAML lines, in the style Obsidian writes, indented by `indent` spaces.
+    static func serialize(_ property: Property, indent: Int = 0, newline: [UInt8]) -> [UInt8] {
+        var out = Array(repeating: UInt8(0x20), count: indent) + Array(serializeKey(property.key).utf8) + Array(":".utf8)
+        appendValue(property.value, indent: indent, into: &out, newline: newline)
         return out
     }
 
@@ -193,6 +244,103 @@ public enum FrontmatterEditor {
     }
 }
 
+/// Where the members of a JSON object lie in a note's bytes (the object is known to be valid JSON).
+struct JSONObjectLayout {
+    struct Member {
+        /// The opening quote of the key.
+        let keyStart: Int
+        /// The first byte of the value.
+        let valueStart: Int
+        /// Just after the value.
+        let end: Int
+    }
+
+    /// The `{` and `}` offsets.
+    let open: Int
+    let close: Int
+    let members: [Member]
+
+    /// Scans the object in `bytes[range]`; `nil` if the range is not a single JSON object.
+    init?(_ bytes: [UInt8], _ range: Range<Int>) {
+        var i = range.lowerBound
+        let end = range.upperBound
+        func skipSpace() {
+            while i < end, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+        }
+        func skipString() -> Bool {
+            i += 1
+            while i < end {
+                if bytes[i] == 0x5C { i += 2; continue }
+                if bytes[i] == 0x22 { i += 1; return true }
+                i += 1
+            }
+            return false
+        }
+        func skipValue() -> Bool {
+            guard i < end else { return false }
+            if bytes[i] == 0x22 { return skipString() }
+            if bytes[i] == 0x5B || bytes[i] == 0x7B {
+                var depth = 0
+                while i < end {
+                    switch bytes[i] {
+                    case 0x22: if !skipString() { return false }; continue
+                    case 0x5B, 0x7B: depth += 1
+                    case 0x5D, 0x7D:
+                        depth -= 1
+                        if depth == 0 { i += 1; return true }
+                    default: break
+                    }
+                    i += 1
+                }
+                return false
+            }
+            let start = i
+            while i < end, ![0x2C, 0x7D, 0x5D, 0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
+            return i > start
+        }
+        skipSpace()
+        guard i < end, bytes[i] == 0x7B else { return nil }
+        open = i
+        i += 1
+        var members: [Member] = []
+        skipSpace()
+        if i < end, bytes[i] == 0x7D {
+            close = i
+            self.members = []
+            return
+        }
+        while true {
+            skipSpace()
+            guard i < end, bytes[i] == 0x22 else { return nil }
+            let keyStart = i
+            guard skipString() else { return nil }
+            skipSpace()
+            guard i < end, bytes[i] == 0x3A else { return nil }
+            i += 1
+            skipSpace()
+            let valueStart = i
+            guard skipValue() else { return nil }
+            members.append(Member(keyStart: keyStart, valueStart: valueStart, end: i))
+            skipSpace()
+            guard i < end else { return nil }
+            if bytes[i] == 0x2C { i += 1; continue }
+            guard bytes[i] == 0x7D else { return nil }
+            close = i
+            self.members = members
+            return
+        }
+    }
+}
+
+extension JSON {
+    /// Appends `s` as a JSON string literal to UTF-8 bytes.
+    static func quote(_ s: String, into bytes: inout [UInt8]) {
+        var text = ""
+        quote(s, into: &text)
+        bytes += Array(text.utf8)
+    }
+}
+
 extension String {
     func replacingNewlines(with newline: [UInt8]) -> String {
         newline.count == 1 ? self : split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
@@ -223,6 +371,6 @@ extension NoteStore {
                 throw error
             }
         }
-        throw lastError!
+        throw lastError ?? NoteWriteError.conflict(path: relativePath, expected: .any, found: nil)
     }
 }

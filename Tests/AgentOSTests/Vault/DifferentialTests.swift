@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// Mutated notes read by us and by PyYAML: where both read a note, they must read the same values.
+@Suite struct DifferentialTests {
+    @Test func mutatedNotesAgreeWithPyYAML() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let baseSeed = environment["FBT_DIFF_SEED"].flatMap { UInt64($0) } ?? 0xD1FF
+        let cases = environment["FBT_DIFF_CASES"].flatMap { Int($0) } ?? 3000
+        var pool = FrontmatterFuzzTests.seeds.map { Array($0.utf8) }
+        if let corpus = try? VaultTestSupport.corpusSample(every: 8) { pool += corpus }
+
+        let folder = try VaultTestSupport.makeTemporaryDirectory("diff")
+        defer { VaultTestSupport.removeTree(folder) }
+        var inputs: [[UInt8]] = []
+        var paths: [String] = []
+        for n in 0..<cases {
+            var random = SeededGenerator(seed: baseSeed &+ UInt64(n))
+            let input = FrontmatterFuzzTests.makeInput(pool: pool, random: &random)
+            let path = folder + "/\(n).md"
+            FileManager.default.createFile(atPath: path, contents: Data(input))
+            inputs.append(input)
+            paths.append(path)
+        }
+        let records = try VaultTestSupport.pyYAMLRecords(for: paths)
+        var counts: [String: Int] = [:]
+        var problems: [String] = []
+        for (n, (input, record)) in zip(inputs, records).enumerated() {
+            let kind = record["kind"]?.stringValue ?? "?"
+            let note: Note
+            do { note = try Note.parse(bytes: input) } catch {
+                counts["we reject, PyYAML \(kind)", default: 0] += 1
+                if environment["FBT_DIFF_VERBOSE"] != nil, kind == "value" {
+                    print("REJECT case \(n): \(error)\n  input: \(FrontmatterFuzzTests.show(input))\n  pyyaml: \(record.compact.prefix(300))")
+                }
+                continue
+            }
+            counts["we read, PyYAML \(kind)", default: 0] += 1
+            if kind == "error", environment["FBT_DIFF_VERBOSE"] != nil {
+                print("LENIENT case \(n): \(record["message"]?.stringValue ?? "")\n  input: \(FrontmatterFuzzTests.show(input))")
+            }
+            guard kind == "value", let value = record["value"] else { continue }
+            if case .object(let tag) = value, tag.first?.0 == "$map" {
+                if let problem = YAMLReference.disagreement(properties: note.properties, reference: value) {
+                    problems.append("case \(n) (seed \(baseSeed &+ UInt64(n))): \(problem)\n  input: \(FrontmatterFuzzTests.show(input))")
+                }
+            } else if !note.properties.isEmpty {
+                problems.append("case \(n): PyYAML reads \(value.compact.prefix(80)), not a map, we read properties\n  input: \(FrontmatterFuzzTests.show(input))")
+            }
+        }
+        print("DIFFSTATS", counts.sorted { $0.key < $1.key })
+        #expect(problems.isEmpty, "\(problems.count) disagreements:\n\(problems.prefix(15).joined(separator: "\n"))")
+    }
+}
