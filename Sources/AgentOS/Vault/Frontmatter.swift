@@ -58,19 +58,17 @@ struct NoteLayout {
         func lineEnd(from start: Int) -> (content: Int, full: Int) {
             var i = start
             while i < bytes.count, bytes[i] != 0x0A { i += 1 }
-            let full = i < bytes.count ? i + 1 : i
-            var content = i
-            if content > start, bytes[content - 1] == 0x0D { content -= 1 }
-            return (content, full)
+            // Only a CR right before the LF is part of the terminator; a CR at the end of the file stays
+            // in the line (so `---\r` alone is not an opening delimiter, as for YAML tools).
+            guard i < bytes.count else { return (i, i) }
+            let content = i > start && bytes[i - 1] == 0x0D ? i - 1 : i
+            return (content, i + 1)
         }
         let first = lineEnd(from: bom)
         var newline: [UInt8] = [0x0A]
         if first.full > first.content + 1 { newline = [0x0D, 0x0A] }
 
         guard isDelimiter(bytes, bom..<first.content) else {
-            if first.full == first.content && bytes.count > bom {
-                // One line without terminator; nothing to do.
-            }
             return NoteLayout(bytes: bytes, bomLength: bom, newline: newline, opening: nil, innerLines: [], closing: nil, bodyStart: bom, bodyStartLine: 1)
         }
         if first.full == first.content {
@@ -228,7 +226,11 @@ struct YAMLParser {
         while i < chars.count {
             if chars[i] == ":" && (i + 1 == chars.count || chars[i + 1] == " " || chars[i + 1] == "\t") {
                 key = String(String.UnicodeScalarView(chars[0..<i]))
-                while key.hasSuffix(" ") { key.removeLast() }
+                while key.hasSuffix(" ") || key.hasSuffix("\t") { key.removeLast() }
+                // A tag or an anchor before a key (`!!str key:`, `&a key:`) is not part of its name.
+                while let f = key.first, f == "!" || f == "&", let gap = key.firstIndex(where: { $0 == " " || $0 == "\t" }) {
+                    key = String(key[gap...].drop { $0 == " " || $0 == "\t" })
+                }
                 if key.isEmpty { return nil }
                 if key.hasPrefix("#") { return nil }
                 if key == "?" { throw parser.fail("complex keys ('? ') are not supported", line: lineIndex, column: column + 1) }
@@ -457,7 +459,12 @@ struct YAMLParser {
             let leading = line.utf8.prefix { $0 == 0x20 }.count
             let isBlank = line.utf8.allSatisfy { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }
             if isBlank {
-                collected.append("")
+                // White space beyond the content indentation is content (YAML's "spaced text").
+                if let contentIndent, leading >= contentIndent, line.utf8.count > contentIndent, !line.utf8.contains(0x0D) {
+                    collected.append(String(decoding: line.utf8.dropFirst(contentIndent), as: UTF8.self))
+                } else {
+                    collected.append("")
+                }
                 index += 1
                 continue
             }
@@ -465,28 +472,33 @@ struct YAMLParser {
                 if leading <= parentIndent { break }
                 contentIndent = leading
             }
-            if leading < contentIndent! { break }
-            collected.append(String(line.utf8.dropFirst(contentIndent!))!)
+            guard let contentIndent, leading >= contentIndent else { break }
+            collected.append(String(decoding: line.utf8.dropFirst(contentIndent), as: UTF8.self))
             index += 1
         }
-        // Trailing blank lines belong to chomping, and the lines after them to whatever follows.
+        // Trailing blank lines belong to chomping; the lines after them to whatever follows.
         var trailingBlank = 0
         while let last = collected.last, last.isEmpty { collected.removeLast(); trailingBlank += 1 }
-        // Give back trailing blank lines to the outer parser (they are harmless there).
-        var text: String
+        var text = ""
         if folded {
-            text = ""
-            var previousWasMoreIndented = false
-            for (i, line) in collected.enumerated() {
+            // Folding: a single line break between two normal lines becomes a space; empty lines
+            // stay line breaks; breaks around more-indented lines (starting with white space) are kept.
+            var emptyLines = 0
+            var previousWasMoreIndented: Bool?
+            for line in collected {
+                if line.isEmpty { emptyLines += 1; continue }
                 let moreIndented = line.hasPrefix(" ") || line.hasPrefix("\t")
-                if i == 0 { text = line; previousWasMoreIndented = moreIndented; continue }
-                if line.isEmpty { text += "\n"; continue }
-                let previous = collected[i - 1]
-                if previous.isEmpty || moreIndented || previousWasMoreIndented {
-                    text += (previous.isEmpty && !moreIndented && !previousWasMoreIndented) ? line : "\n" + line
+                if let previous = previousWasMoreIndented {
+                    if !previous && !moreIndented {
+                        text += emptyLines == 0 ? " " : String(repeating: "\n", count: emptyLines)
+                    } else {
+                        text += String(repeating: "\n", count: emptyLines + 1)
+                    }
                 } else {
-                    text += " " + line
+                    text += String(repeating: "\n", count: emptyLines)
                 }
+                text += line
+                emptyLines = 0
                 previousWasMoreIndented = moreIndented
             }
         } else {

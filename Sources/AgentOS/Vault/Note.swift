@@ -28,7 +28,12 @@ public struct Note: Sendable {
     }
 
     static func parseFrontmatter(_ layout: NoteLayout) throws(FrontmatterError) -> ([(Property, ClosedRange<Int>)], Bool) {
-        let lines = layout.innerLines.map { String(decoding: layout.bytes[$0.content], as: UTF8.self) }
+        var lines = layout.innerLines.map { String(decoding: layout.bytes[$0.content], as: UTF8.self) }
+        // A byte-order mark where the YAML stream starts is not content (YAML 1.2, 5.2), e.g. in a
+        // note pasted together from two files.
+        if let first = lines.first, first.unicodeScalars.first == "\u{FEFF}" {
+            lines[0] = String(first.unicodeScalars.dropFirst())
+        }
         if let firstContent = lines.firstIndex(where: { !$0.trimmingSpaces.isEmpty }), lines[firstContent].trimmingSpaces.hasPrefix("{") {
             let text = lines.joined(separator: "\n")
             do {
