@@ -222,6 +222,12 @@ struct YAMLParser {
             if let f = after.first, f != " " && f != "\t" { return nil }
             return (key, after)
         }
+        // YAML reserves these at the start of a plain scalar; as keys they are almost always a typo or
+        // body text that slipped into the frontmatter, so say so instead of inventing a property.
+        if let f = chars.first, "[]{},|>*@`%".unicodeScalars.contains(f) {
+            guard chars.contains(":") else { return nil }
+            throw parser.fail("a property name cannot start with '\(f)'; put the name in quotes", line: lineIndex, column: column + 1)
+        }
         // Plain key: ends at the first ':' followed by a space, a tab or the end of the line.
         while i < chars.count {
             if chars[i] == ":" && (i + 1 == chars.count || chars[i + 1] == " " || chars[i + 1] == "\t") {
@@ -259,6 +265,10 @@ struct YAMLParser {
             text = text.dropFirst(token.count).drop { $0 == " " }
         }
         if text.first == "*" { throw fail("aliases ('*name') are not supported in properties", line: lineIndex, column: valueColumn) }
+        if text.hasPrefix("- ") || text.hasPrefix("-\t") {
+            throw fail("a list cannot start on the line of its property; put each '- item' on its own line below", line: lineIndex, column: valueColumn)
+        }
+        if text.hasPrefix("? ") || text == "?" { throw fail("complex keys ('? ') are not supported", line: lineIndex, column: valueColumn) }
 
         if text.isEmpty || text.first == "#" {
             // The value is on the following lines: a nested block, a block list, or nothing (null).
@@ -798,6 +808,7 @@ struct FlowParser {
                 skipSpaces()
                 guard position < scalars.count else { throw Failure(offset: open, message: "a '[' list is never closed; add ']'") }
                 if scalars[position] == "]" { position += 1; return .list(items) }
+                if scalars[position] == "," { throw Failure(offset: position, message: "an item is missing before ','") }
                 let item = try parseValue()
                 skipSpaces()
                 // `[a: b]` is a single-pair map inside a list.
@@ -825,6 +836,7 @@ struct FlowParser {
                 skipSpaces()
                 guard position < scalars.count else { throw Failure(offset: open, message: "a '{' map is never closed; add '}'") }
                 if scalars[position] == "}" { position += 1; return .map(pairs) }
+                if scalars[position] == "," { throw Failure(offset: position, message: "an entry is missing before ','") }
                 let key = try parseValue()
                 skipSpaces()
                 var value = PropertyValue.null

@@ -36,6 +36,10 @@ public struct Note: Sendable {
         }
         if let firstContent = lines.firstIndex(where: { !$0.trimmingSpaces.isEmpty }), lines[firstContent].trimmingSpaces.hasPrefix("{") {
             let text = lines.joined(separator: "\n")
+            if let offset = rawControlCharacterInString(text) {
+                let (line, column) = lineAndColumn(of: offset, in: text)
+                throw FrontmatterError(line: 1 + line, column: column, message: "invalid JSON frontmatter: a line break or control character inside a string; write it as an escape such as \\n")
+            }
             do {
                 let json = try JSON.parse(text)
                 guard case .object(let pairs) = json else {
@@ -54,6 +58,21 @@ public struct Note: Sendable {
         }
         var parser = YAMLParser(lines: lines, firstLineNumber: 2)
         return (try parser.parseDocument(), false)
+    }
+
+    /// The UTF-8 offset of the first raw control character inside a JSON string literal, if any
+    /// (JSON forbids them; YAML would fold a line break inside quotes into a space).
+    static func rawControlCharacterInString(_ text: String) -> Int? {
+        var inString = false
+        var escaped = false
+        for (i, b) in text.utf8.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false } else if b < 0x20 { return i }
+            } else if b == 0x22 {
+                inString = true
+            }
+        }
+        return nil
     }
 
     static func lineAndColumn(of offset: Int, in text: String) -> (Int, Int) {

@@ -8,7 +8,8 @@ import Testing
         let environment = ProcessInfo.processInfo.environment
         let baseSeed = environment["FBT_DIFF_SEED"].flatMap { UInt64($0) } ?? 0xD1FF
         let cases = environment["FBT_DIFF_CASES"].flatMap { Int($0) } ?? 3000
-        var pool = FrontmatterFuzzTests.seeds.map { Array($0.utf8) }
+        // The hand-written seeds hold every construct; weight them like the corpus sample.
+        var pool = Array(repeating: FrontmatterFuzzTests.seeds.map { Array($0.utf8) }, count: 16).flatMap { $0 }
         if let corpus = try? VaultTestSupport.corpusSample(every: 8) { pool += corpus }
 
         let folder = try VaultTestSupport.makeTemporaryDirectory("diff")

@@ -40,7 +40,8 @@ import Testing
         let baseSeed = environment["FBT_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x5EED_F00D
         let cases = environment["FBT_FUZZ_CASES"].flatMap { Int($0) } ?? 20_000
 
-        var pool = FrontmatterFuzzTests.seeds.map { Array($0.utf8) }
+        // The hand-written seeds hold every construct; weight them like the corpus sample.
+        var pool = Array(repeating: FrontmatterFuzzTests.seeds.map { Array($0.utf8) }, count: 16).flatMap { $0 }
         if let corpus = try? VaultTestSupport.corpusSample(every: 8) { pool += corpus }
 
         var stats = (parsed: 0, rejected: 0, roundTripped: 0)
