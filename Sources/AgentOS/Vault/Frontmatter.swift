@@ -102,6 +102,10 @@ struct YAMLParser {
     /// The 1-based file line number of `lines[0]`.
     let firstLineNumber: Int
     var index = 0
+    /// How many block maps and lists enclose the current line.
+    var depth = 0
+    /// Deeper nesting is refused rather than risking the stack on hostile input.
+    static let maximumDepth = 64
 
     init(lines: [String], firstLineNumber: Int) {
         self.lines = lines
@@ -174,6 +178,9 @@ struct YAMLParser {
 
     /// Parses `key: value` lines at exactly `indent`.
     mutating func parseMapping(indent: Int, recordRanges: Bool = false) throws(FrontmatterError) -> [(Property, ClosedRange<Int>)] {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > YAMLParser.maximumDepth { throw fail("properties are nested too deeply", column: indent + 1) }
         var entries: [(Property, ClosedRange<Int>)] = []
         while true {
             skipBlank()
@@ -423,6 +430,9 @@ struct YAMLParser {
 
     /// Block sequence items (`- value`) at exactly `indent`.
     mutating func parseSequence(indent: Int) throws(FrontmatterError) -> [PropertyValue] {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > YAMLParser.maximumDepth { throw fail("lists are nested too deeply", column: indent + 1) }
         var items: [PropertyValue] = []
         while true {
             skipBlank()
