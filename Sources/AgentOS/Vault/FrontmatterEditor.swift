@@ -364,6 +364,7 @@ extension NoteStore {
             }
             let newBytes = try FrontmatterEditor.apply(set: updates, unset: removals, to: snapshot.bytes)
             if newBytes == snapshot.bytes { return snapshot.hash }
+            beforeConditionalWrite?(attempt)
             do {
                 return try write(newBytes, to: relativePath, expecting: .hash(snapshot.hash))
             } catch let error {

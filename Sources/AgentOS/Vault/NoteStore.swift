@@ -54,6 +54,10 @@ public struct NoteSnapshot: Sendable {
 public struct NoteStore: Sendable {
     public let vault: Vault
 
+    /// Runs in `updateProperties` between reading a note and writing it back, with the attempt number;
+    /// tests use it to change the note at exactly that moment. `nil` outside tests.
+    var beforeConditionalWrite: (@Sendable (_ attempt: Int) -> Void)?
+
     public init(vault: Vault) { self.vault = vault }
 
     /// Prefix of the OS's temp files; the watcher and the indexer ignore them (they are dot-files).
@@ -107,18 +111,23 @@ public struct NoteStore: Sendable {
         let temp = folder + "/" + NoteStore.tempPrefix + name + "." + String(getpid()) + "." + String(NoteStore.nextTempCounter()) + ".tmp"
         do { try FileSystem.createDurably(temp, bytes: bytes, mode: mode) } catch { throw .system(error) }
 
-        // Compare as late as possible: right before the rename.
-        if let failure = check(expectation, at: absolute, relativePath: normalized) {
-            try? FileSystem.remove(temp)
-            throw failure
-        }
+        // Compare as late as possible, right before the rename, and hold the folder's lock across both
+        // so that no other writer of ours can slip its rename in between (a lost update otherwise).
+        var failure: NoteWriteError?
         do {
-            try FileSystem.rename(temp, to: absolute)
-            try FileSystem.syncDirectory(folder)
+            let lock = try DirectoryLock(folder)
+            failure = check(expectation, at: absolute, relativePath: normalized)
+            if failure == nil { try FileSystem.rename(temp, to: absolute) }
+            withExtendedLifetime(lock) {}
         } catch {
             try? FileSystem.remove(temp)
             throw .system(error)
         }
+        if let failure {
+            try? FileSystem.remove(temp)
+            throw failure
+        }
+        do { try FileSystem.syncDirectory(folder) } catch { throw .system(error) }
         return ContentHash(of: bytes)
     }
 
