@@ -339,34 +339,33 @@ struct YAMLParser {
             }
             return .string(value)
         case "[", "{":
-            // Flow collections may continue over following lines until the brackets balance.
-            // `pieces` maps offsets in the joined text back to lines: (line, offset in `joined`, column of its start).
-            var joined = String(text)
+            // A flow collection may continue over the following lines: when the parser runs out of
+            // text before the closing bracket, the next line is joined (with a space, as YAML folds
+            // it) and parsing starts again. `pieces` maps offsets in the joined text back to lines.
+            var joined = Array(text.unicodeScalars)
             var pieces = [(line: lineIndex, start: 0, column: YAMLParser.characterColumn(column + 1, in: lines[lineIndex]))]
-            var joinedCount = joined.unicodeScalars.count
-            var depthOK = YAMLParser.flowBalanced(joined)
-            while !depthOK, index < lines.count {
-                let line = lines[index]
-                let piece = line.trimmingSpaces
-                let leading = line.unicodeScalars.prefix { $0 == " " || $0 == "\t" || $0 == "\r" }.count
-                joined += " "
-                pieces.append((index, joinedCount + 1, leading + 1))
-                joined += piece
-                joinedCount += 1 + piece.unicodeScalars.count
-                index += 1
-                depthOK = YAMLParser.flowBalanced(joined)
-            }
-            var flow = FlowParser(Array(joined.unicodeScalars))
-            do throws(FlowParser.Failure) {
-                let value = try flow.parseValue()
-                flow.skipSpaces()
-                if flow.position < flow.scalars.count && flow.scalars[flow.position] != "#" {
-                    throw FlowParser.Failure(offset: flow.position, message: "unexpected text after the closing bracket")
+            while true {
+                var flow = FlowParser(joined)
+                do throws(FlowParser.Failure) {
+                    let value = try flow.parseValue()
+                    flow.skipSpaces()
+                    if flow.position < flow.scalars.count && flow.scalars[flow.position] != "#" {
+                        throw FlowParser.Failure(offset: flow.position, message: "unexpected text after the closing bracket")
+                    }
+                    return value
+                } catch {
+                    if error.reachedEnd, index < lines.count {
+                        let line = lines[index]
+                        let leading = line.unicodeScalars.prefix { $0 == " " || $0 == "\t" || $0 == "\r" }.count
+                        joined.append(" ")
+                        pieces.append((index, joined.count, leading + 1))
+                        joined += line.trimmingSpaces.unicodeScalars
+                        index += 1
+                        continue
+                    }
+                    let piece = pieces.last { $0.start <= error.offset } ?? pieces[0]
+                    throw fail(error.message, line: piece.line, characterColumn: piece.column + error.offset - piece.start)
                 }
-                return value
-            } catch {
-                let piece = pieces.last { $0.start <= error.offset } ?? pieces[0]
-                throw fail(error.message, line: piece.line, characterColumn: piece.column + error.offset - piece.start)
             }
         default:
             // Plain scalar, possibly folded over more-indented continuation lines.
@@ -538,26 +537,6 @@ struct YAMLParser {
         if let range = result.range(of: " #") { result = result[..<range.lowerBound] }
         if let range = result.range(of: "\t#") { result = result[..<range.lowerBound] }
         return String(result).trimmingSpaces
-    }
-
-    /// Whether the brackets of a flow collection balance (ignoring those in quotes).
-    static func flowBalanced(_ text: String) -> Bool {
-        var depth = 0
-        var quote: Character?
-        var previous: Character = " "
-        for c in text {
-            if let q = quote {
-                if c == q && !(q == "\"" && previous == "\\") { quote = nil }
-            } else if c == "\"" || c == "'" {
-                if previous == " " || previous == "[" || previous == "{" || previous == "," || previous == ":" { quote = c }
-            } else if c == "[" || c == "{" {
-                depth += 1
-            } else if c == "]" || c == "}" {
-                depth -= 1
-            }
-            previous = c
-        }
-        return depth <= 0 && quote == nil
     }
 
     /// Why a quoted scalar could not be read, and where.
@@ -788,6 +767,8 @@ struct FlowParser {
     struct Failure: Error {
         let offset: Int
         let message: String
+        /// The text ended before the collection did: more lines may complete it.
+        var reachedEnd = false
     }
 
     /// Deeper nesting is refused rather than risking the stack on hostile input.
@@ -805,49 +786,54 @@ struct FlowParser {
 
     mutating func parseValue() throws(Failure) -> PropertyValue {
         skipSpaces()
-        guard position < scalars.count else { throw Failure(offset: position, message: "a value is missing before the end of the line") }
+        guard position < scalars.count else {
+            throw Failure(offset: position, message: "a value is missing before the end of the line", reachedEnd: true)
+        }
         switch scalars[position] {
         case "[":
             let open = position
-            depth += 1
+            try enter(at: open)
             defer { depth -= 1 }
-            if depth > FlowParser.maximumDepth { throw Failure(offset: open, message: "lists and maps are nested too deeply") }
             position += 1
             var items: [PropertyValue] = []
             while true {
                 skipSpaces()
-                guard position < scalars.count else { throw Failure(offset: open, message: "a '[' list is never closed; add ']'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '[' list is never closed; add ']'", reachedEnd: true) }
                 if scalars[position] == "]" { position += 1; return .list(items) }
                 if scalars[position] == "," { throw Failure(offset: position, message: "an item is missing before ','") }
+                let itemStart = position
                 let item = try parseValue()
                 skipSpaces()
                 // `[a: b]` is a single-pair map inside a list.
                 if position < scalars.count, scalars[position] == ":" {
+                    let key = isPlainStart(itemStart) ? rawText(itemStart..<position) : item.text ?? ""
                     position += 1
                     let value = try parseValue()
-                    items.append(.map([Property(item.text ?? "", value)]))
+                    items.append(.map([Property(key, value)]))
                     skipSpaces()
                 } else {
                     items.append(item)
                 }
-                guard position < scalars.count else { throw Failure(offset: open, message: "a '[' list is never closed; add ']'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '[' list is never closed; add ']'", reachedEnd: true) }
                 if scalars[position] == "," { position += 1; continue }
                 if scalars[position] == "]" { position += 1; return .list(items) }
                 throw Failure(offset: position, message: "expected ',' or ']' in a list")
             }
         case "{":
             let open = position
-            depth += 1
+            try enter(at: open)
             defer { depth -= 1 }
-            if depth > FlowParser.maximumDepth { throw Failure(offset: open, message: "lists and maps are nested too deeply") }
             position += 1
             var pairs: [Property] = []
             while true {
                 skipSpaces()
-                guard position < scalars.count else { throw Failure(offset: open, message: "a '{' map is never closed; add '}'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '{' map is never closed; add '}'", reachedEnd: true) }
                 if scalars[position] == "}" { position += 1; return .map(pairs) }
                 if scalars[position] == "," { throw Failure(offset: position, message: "an entry is missing before ','") }
-                let key = try parseValue()
+                // Keys are names: a plain key is kept as written (`{1.50: x}` has the key "1.50").
+                let keyStart = position
+                let parsedKey = try parseValue()
+                let key = isPlainStart(keyStart) ? rawText(keyStart..<position) : parsedKey.text ?? ""
                 skipSpaces()
                 var value = PropertyValue.null
                 if position < scalars.count, scalars[position] == ":" {
@@ -857,9 +843,9 @@ struct FlowParser {
                         value = try parseValue()
                     }
                 }
-                pairs.append(Property(key.text ?? "", value))
+                pairs.append(Property(key, value))
                 skipSpaces()
-                guard position < scalars.count else { throw Failure(offset: open, message: "a '{' map is never closed; add '}'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '{' map is never closed; add '}'", reachedEnd: true) }
                 if scalars[position] == "," { position += 1; continue }
                 if scalars[position] == "}" { position += 1; return .map(pairs) }
                 throw Failure(offset: position, message: "expected ',' or '}' in a map")
@@ -872,7 +858,9 @@ struct FlowParser {
                 position += before - rest.unicodeScalars.count
                 return .string(value)
             } catch {
-                if error.isUnterminated { throw Failure(offset: position, message: "a quoted value is never closed; add the closing \(scalars[position])") }
+                if error.isUnterminated {
+                    throw Failure(offset: position, message: "a quoted value is never closed; add the closing \(scalars[position])", reachedEnd: true)
+                }
                 throw Failure(offset: position + error.offset, message: error.message)
             }
         default:
@@ -888,6 +876,24 @@ struct FlowParser {
             let text = String(String.UnicodeScalarView(scalars[start..<position])).trimmingSpaces
             return YAMLParser.resolvePlain(text)
         }
+    }
+
+    mutating func enter(at open: Int) throws(Failure) {
+        depth += 1
+        if depth > FlowParser.maximumDepth {
+            depth -= 1
+            throw Failure(offset: open, message: "lists and maps are nested too deeply")
+        }
+    }
+
+    /// Whether the value at `start` is a plain scalar (not quoted, not a collection).
+    func isPlainStart(_ start: Int) -> Bool {
+        start < scalars.count && !["\"", "'", "[", "{"].contains(scalars[start])
+    }
+
+    /// The text of `range` without surrounding spaces.
+    func rawText(_ range: Range<Int>) -> String {
+        String(String.UnicodeScalarView(scalars[range])).trimmingSpaces
     }
 }
 

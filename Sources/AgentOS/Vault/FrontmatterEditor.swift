@@ -183,11 +183,29 @@ public enum FrontmatterEditor {
         }
     }
 
+    /// A key as written in a block mapping: plain when it reads back as the same name, else quoted.
     static func serializeKey(_ key: String) -> String {
-        if key.isEmpty || key.contains(": ") || key.hasSuffix(":") || key.contains(" #") || key.contains("\n") || "-?[]{},#&*!|>'\"%@`".unicodeScalars.contains(key.unicodeScalars.first!) || key != key.trimmingSpaces {
+        guard let first = key.unicodeScalars.first,
+              !"-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first),
+              key == key.trimmingSpaces,
+              !key.contains(": "), !key.hasSuffix(":"), !key.contains(" #"),
+              !key.unicodeScalars.contains(where: isUnsafeInPlain) else {
             return doubleQuoted(key)
         }
         return key
+    }
+
+    /// A key as written inside `{...}`, where `,[]{}` and `:` would end it.
+    static func serializeFlowKey(_ key: String) -> String {
+        let block = serializeKey(key)
+        if block.unicodeScalars.first == "\"" { return block }
+        return key.contains(where: { ",[]{}:".contains($0) }) ? doubleQuoted(key) : key
+    }
+
+    /// Characters a plain scalar must not hold: they would be read differently or make the line
+    /// hard to read back (control characters, tabs, Unicode line breaks, a byte-order mark).
+    static func isUnsafeInPlain(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{FEFF}" || scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}"
     }
 
     /// A scalar written plain when that reads back as the same value, else double-quoted.
@@ -206,7 +224,7 @@ public enum FrontmatterEditor {
     static func flow(_ value: PropertyValue) -> String {
         switch value {
         case .list(let items): return "[" + items.map(flow).joined(separator: ", ") + "]"
-        case .map(let pairs): return "{" + pairs.map { serializeKey($0.key) + ": " + flow($0.value) }.joined(separator: ", ") + "}"
+        case .map(let pairs): return "{" + pairs.map { serializeFlowKey($0.key) + ": " + flow($0.value) }.joined(separator: ", ") + "}"
         case .string(let s): return plainIsSafe(s) && !s.contains(where: { ",[]{}".contains($0) }) ? s : doubleQuoted(s)
         default: return scalar(value)
         }
@@ -216,8 +234,8 @@ public enum FrontmatterEditor {
         guard let first = s.unicodeScalars.first else { return false }
         if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) { return false }
         if s != s.trimmingSpaces { return false }
-        if s.contains(": ") || s.hasSuffix(":") || s.contains(" #") || s.contains("\t") { return false }
-        if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{7F}" || $0 == "\u{FEFF}" || $0 == "\u{85}" || $0 == "\u{2028}" || $0 == "\u{2029}" }) { return false }
+        if s.contains(": ") || s.hasSuffix(":") || s.contains(" #") { return false }
+        if s.unicodeScalars.contains(where: isUnsafeInPlain) { return false }
         if case .string = YAMLParser.resolvePlain(s) { return true }
         return false
     }

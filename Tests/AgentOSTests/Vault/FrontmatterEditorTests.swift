@@ -75,6 +75,8 @@ import Testing
             .list([.list([.string("x")]), .map([Property("k", .string("v"))])]),
             .map([]), .map([Property("a", .int(1)), Property("b", .list([.string("x")])), Property("c: d", .string("e"))]),
             .map([Property("nested", .map([Property("deep", .list([.int(1), .int(2)]))]))]),
+            .list([.map([Property("k{[", .string("v}")), Property("1.50", .string("~")), Property("a: b", .null), Property("", .int(1))])]),
+            .list([.map([Property("tab\tkey", .string("x")), Property("#h", .string("y")), Property("q\"", .list([]))])]),
         ]
         for value in values {
             for base in ["", "---\na: 1\n---\n", "---\r\na: 1\r\n---\r\n", "---\n  a: 1\n---\n"] {

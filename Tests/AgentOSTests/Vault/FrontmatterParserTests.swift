@@ -32,6 +32,16 @@ import Testing
         #expect(note["open"] == .list([.string("a"), .string("b")]))
     }
 
+    @Test func flowKeysAreNamesAsWrittenAndFlowsSpanLines() throws {
+        let note = try properties("m: {1.50: a, ~: b, \"q k\": c, true: d}\nl: [x: 1]\nq: [\"one\n  two\", b]\nodd: {x: 1{, y: [2]}\nnext: 1")
+        #expect(note["m"] == .map([Property("1.50", .string("a")), Property("~", .string("b")), Property("q k", .string("c")), Property("true", .string("d"))]))
+        #expect(note["l"] == .list([.map([Property("x", .int(1))])]))
+        #expect(note["q"] == .list([.string("one two"), .string("b")]))
+        // A stray bracket inside a plain value must not swallow the next property.
+        #expect(note["odd"] == .map([Property("x", .string("1{")), Property("y", .list([.int(2)]))]))
+        #expect(note["next"] == .int(1))
+    }
+
     @Test func quotedScalars() throws {
         let note = try properties(#"""
         double: "tab\there \u00e9 \"q\" \\ \x41"
