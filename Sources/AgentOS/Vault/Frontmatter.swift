@@ -1,15 +1,20 @@
 /// Malformed frontmatter: what is wrong and where (1-based line and column in the whole file).
 public struct FrontmatterError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// 1-based line in the file (the opening `---` is line 1).
     public let line: Int
+    /// 1-based column in characters (Unicode scalars), as editors count them.
     public let column: Int
+    /// What is wrong and how to fix it, in one line.
     public let message: String
 
+    /// An error at `line`, `column`.
     public init(line: Int, column: Int, message: String) {
         self.line = line
         self.column = column
         self.message = message
     }
 
+    /// `frontmatter line L, column C: message`.
     public var description: String { "frontmatter line \(line), column \(column): \(message)" }
 }
 
@@ -36,6 +41,7 @@ struct NoteLayout {
 
     var hasFrontmatter: Bool { opening != nil }
 
+    /// Whether the line in `range` is `---` followed only by spaces or tabs.
     static func isDelimiter(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
         // `---` followed only by spaces or tabs.
         guard range.count >= 3, bytes[range.lowerBound] == 0x2D, bytes[range.lowerBound + 1] == 0x2D, bytes[range.lowerBound + 2] == 0x2D else {
@@ -107,6 +113,7 @@ struct YAMLParser {
     /// Deeper nesting is refused rather than risking the stack on hostile input.
     static let maximumDepth = 64
 
+    /// A parser over `lines`, the first of which is file line `firstLineNumber`.
     init(lines: [String], firstLineNumber: Int) {
         self.lines = lines
         self.firstLineNumber = firstLineNumber
@@ -154,6 +161,7 @@ struct YAMLParser {
         return nil
     }
 
+    /// Moves past blank and comment-only lines.
     mutating func skipBlank() {
         while index < lines.count, YAMLParser.indentation(lines[index]) == nil { index += 1 }
     }
@@ -243,6 +251,9 @@ struct YAMLParser {
                 // A tag or an anchor before a key (`!!str key:`, `&a key:`) is not part of its name.
                 while let f = key.first, f == "!" || f == "&", let gap = key.firstIndex(where: { $0 == " " || $0 == "\t" }) {
                     key = String(key[gap...].drop { $0 == " " || $0 == "\t" })
+                }
+                if let f = key.first, f == "!" || f == "&" {
+                    throw parser.fail("a property name cannot start with '\(f)'; put the name in quotes", line: lineIndex, column: column + 1)
                 }
                 if key.isEmpty { return nil }
                 if key.hasPrefix("#") { return nil }
@@ -676,8 +687,10 @@ struct YAMLParser {
         return .string(text)
     }
 
+    /// Whether `c` is an ASCII digit.
     static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
 
+    /// `[-+]?[0-9]+`.
     static func isInteger(_ u: [UInt8]) -> Bool {
         var i = 0
         if u.first == 0x2D || u.first == 0x2B { i = 1 }
@@ -710,6 +723,7 @@ struct YAMLParser {
         return i == u.count && (sawDot || sawExponent)
     }
 
+    /// What `dateKind` recognised.
     enum DateKind { case date, datetime }
 
     /// `YYYY-MM-DD`, or that followed by `T` or spaces and `HH:MM[:SS[.f]]` and an optional zone.
@@ -764,6 +778,7 @@ struct YAMLParser {
 
 /// Flow collections: `[a, "b", [c]]` and `{k: v}`.
 struct FlowParser {
+    /// A malformed flow collection: the message and where, as an offset in `scalars`.
     struct Failure: Error {
         let offset: Int
         let message: String
@@ -774,16 +789,22 @@ struct FlowParser {
     /// Deeper nesting is refused rather than risking the stack on hostile input.
     static let maximumDepth = 64
 
+    /// The text being parsed.
     let scalars: [Unicode.Scalar]
+    /// The next scalar to read.
     var position = 0
+    /// How many collections enclose `position`.
     var depth = 0
 
+    /// A parser over `scalars`, starting at the first.
     init(_ scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
+    /// Moves past spaces and tabs.
     mutating func skipSpaces() {
         while position < scalars.count, scalars[position] == " " || scalars[position] == "\t" { position += 1 }
     }
 
+    /// Parses one flow value: a list, a map, a quoted or a plain scalar.
     mutating func parseValue() throws(Failure) -> PropertyValue {
         skipSpaces()
         guard position < scalars.count else {
@@ -864,6 +885,9 @@ struct FlowParser {
                 throw Failure(offset: position + error.offset, message: error.message)
             }
         default:
+            if scalars[position] == "?", position + 1 == scalars.count || scalars[position + 1] == " " || scalars[position + 1] == "\t" {
+                throw Failure(offset: position, message: "complex keys ('? ') are not supported")
+            }
             // Plain scalar in flow context: ends at ',', ']', '}', or ': '.
             let start = position
             while position < scalars.count {
@@ -878,6 +902,7 @@ struct FlowParser {
         }
     }
 
+    /// Counts one more level of nesting, refusing too many.
     mutating func enter(at open: Int) throws(Failure) {
         depth += 1
         if depth > FlowParser.maximumDepth {

@@ -152,6 +152,7 @@ public enum FrontmatterEditor {
         return out
     }
 
+    /// Appends a value after `key:`: scalars on the same line, lists and maps on indented lines below.
     static func appendValue(_ value: PropertyValue, indent: Int, into out: inout [UInt8], newline: [UInt8]) {
         switch value {
         case .null:
@@ -221,6 +222,7 @@ public enum FrontmatterEditor {
         }
     }
 
+    /// A value in flow style (`[a, b]`, `{k: v}`), for items nested inside a list.
     static func flow(_ value: PropertyValue) -> String {
         switch value {
         case .list(let items): return "[" + items.map(flow).joined(separator: ", ") + "]"
@@ -230,6 +232,7 @@ public enum FrontmatterEditor {
         }
     }
 
+    /// Whether `s` can be written without quotes and still read back as the same text.
     static func plainIsSafe(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first else { return false }
         if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) { return false }
@@ -240,6 +243,7 @@ public enum FrontmatterEditor {
         return false
     }
 
+    /// `s` as a double-quoted YAML scalar with escapes.
     static func doubleQuoted(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
@@ -264,6 +268,7 @@ public enum FrontmatterEditor {
 
 /// Where the members of a JSON object lie in a note's bytes (the object is known to be valid JSON).
 struct JSONObjectLayout {
+    /// One `"key": value` member.
     struct Member {
         /// The opening quote of the key.
         let keyStart: Int
@@ -360,6 +365,7 @@ extension JSON {
 }
 
 extension String {
+    /// The text with `\n` replaced by `newline` when that is `\r\n`.
     func replacingNewlines(with newline: [UInt8]) -> String {
         newline.count == 1 ? self : split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
     }

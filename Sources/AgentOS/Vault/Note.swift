@@ -27,6 +27,8 @@ public struct Note: Sendable {
         return Note(properties: properties.map(\.0), body: body, bodyStartLine: layout.bodyStartLine, hasFrontmatter: true, isJSONFrontmatter: isJSON)
     }
 
+    /// Parses the frontmatter block of `layout`: each property with the range of inner lines it spans,
+    /// and whether the block is JSON.
     static func parseFrontmatter(_ layout: NoteLayout) throws(FrontmatterError) -> ([(Property, ClosedRange<Int>)], Bool) {
         var lines = layout.innerLines.map { String(decoding: layout.bytes[$0.content], as: UTF8.self) }
         // A byte-order mark where the YAML stream starts is not content (YAML 1.2, 5.2), e.g. in a
@@ -75,6 +77,7 @@ public struct Note: Sendable {
         return nil
     }
 
+    /// The 1-based line and column of a UTF-8 offset in `text`.
     static func lineAndColumn(of offset: Int, in text: String) -> (Int, Int) {
         var line = 1
         var column = 1
@@ -106,6 +109,7 @@ public struct Note: Sendable {
 }
 
 extension PropertyValue {
+    /// The property value of a JSON value (JSON frontmatter).
     init(json: JSON) {
         switch json {
         case .null: self = .null

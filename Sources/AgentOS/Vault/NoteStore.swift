@@ -17,9 +17,12 @@ public enum WriteExpectation: Equatable, Sendable {
 public enum NoteWriteError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The note changed on disk since it was read (or appeared when it was expected absent).
     case conflict(path: String, expected: WriteExpectation, found: ContentHash?)
+    /// The path would leave the vault.
     case path(Vault.PathError)
+    /// The file system refused (permissions, full disk, ...).
     case system(SystemError)
 
+    /// One line saying what happened and what to do.
     public var description: String {
         switch self {
         case .conflict(let path, let expected, let found):
@@ -38,11 +41,16 @@ public enum NoteWriteError: Error, CustomStringConvertible, Equatable, Sendable 
 
 /// A note's bytes as read from disk, with the hash a later write must match.
 public struct NoteSnapshot: Sendable {
+    /// The normalized vault-relative path.
     public let relativePath: String
+    /// The note's bytes as read.
     public let bytes: [UInt8]
+    /// The hash a compare-and-swap write must find on disk.
     public let hash: ContentHash
+    /// What `fstat` said when the note was read.
     public let status: FileStatus
 
+    /// The bytes as text (invalid UTF-8 replaced).
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 }
 
@@ -52,12 +60,14 @@ public struct NoteSnapshot: Sendable {
 /// fsynced, so a crash leaves either the old or the new note, never a half-written one. Each write
 /// compares the hash on disk with the one the writer read and refuses on mismatch.
 public struct NoteStore: Sendable {
+    /// The vault whose notes this store reads and writes.
     public let vault: Vault
 
     /// Runs in `updateProperties` between reading a note and writing it back, with the attempt number;
     /// tests use it to change the note at exactly that moment. `nil` outside tests.
     var beforeConditionalWrite: (@Sendable (_ attempt: Int) -> Void)?
 
+    /// A store over `vault`.
     public init(vault: Vault) { self.vault = vault }
 
     /// Prefix of the OS's temp files; the watcher and the indexer ignore them (they are dot-files).

@@ -2,7 +2,16 @@ import Foundation
 import Testing
 @testable import AgentOS
 
-/// Mutated notes read by us and by PyYAML: where both read a note, they must read the same values.
+/// Mutated notes read by us and by PyYAML: where both read a note, they must read the same values
+/// (up to the YAML 1.1 / 1.2 differences in `YAMLReference`), and both must agree on whether a note
+/// has frontmatter at all.
+///
+/// Not asserted, by design: notes we refuse and PyYAML reads (features we do not support, such as
+/// aliases and complex keys, or YAML PyYAML is lenient about, such as quoted text continuing at
+/// column 1), and notes we read and PyYAML refuses (we are lenient about control characters, tabs
+/// after `-`, and `: ` inside a plain value such as `title: Re: hello`).
+///
+/// `FBT_DIFF_SEED`, `FBT_DIFF_CASES` and `FBT_DIFF_VERBOSE=1` help when hunting a disagreement.
 @Suite struct DifferentialTests {
     @Test func mutatedNotesAgreeWithPyYAML() throws {
         let environment = ProcessInfo.processInfo.environment
@@ -56,8 +65,9 @@ import Testing
                 problems.append("case \(n): PyYAML reads \(value.compact.prefix(80)), not a map, we read properties\n  input: \(FrontmatterFuzzTests.show(input))")
             }
         }
-        print("DIFFSTATS", counts.sorted { $0.key < $1.key })
-        #expect((counts["we read, PyYAML value"] ?? 0) > cases / 4, "too few notes were compared: \(counts)")
+        if cases >= 100 {
+            #expect((counts["we read, PyYAML value"] ?? 0) > cases / 4, "too few notes were compared: \(counts)")
+        }
         #expect(problems.isEmpty, "\(problems.count) disagreements:\n\(problems.prefix(15).joined(separator: "\n"))")
     }
 

@@ -60,7 +60,6 @@ import Testing
             }
             if failures.count >= 10 { break }
         }
-        print("FUZZSTATS", stats, pool.count)
         #expect(failures.isEmpty, "\(failures.count) fuzz failures:\n\(failures.joined(separator: "\n"))")
         if cases >= 1000 {
             // The mix must exercise both paths, or the test proves little.
