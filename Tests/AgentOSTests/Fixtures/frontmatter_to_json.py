@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Reference reader for the frontmatter tests: PyYAML's view of each note's frontmatter.
 
-Reads note paths (one per line) on stdin and prints one JSON line per note, in order:
+Reads note paths (one per line) from the file named by the first argument (or stdin) and prints one
+JSON line per note, in order:
   {"kind": "none"}                    no frontmatter block
   {"kind": "unclosed"}                '---' opens a block that never closes
   {"kind": "error", "message": "..."} yaml.safe_load refused the block
@@ -89,7 +90,12 @@ def tag(value):
 
 def main():
     out = sys.stdout
-    for path in sys.stdin.read().splitlines():
+    if len(sys.argv) > 1:
+        with open(sys.argv[1], encoding="utf-8") as f:
+            paths = f.read().splitlines()
+    else:
+        paths = sys.stdin.read().splitlines()
+    for path in paths:
         if not path:
             continue
         with open(path, "rb") as f:

@@ -59,6 +59,30 @@ import Testing
         #expect(rewrittenProperties > 5000)
     }
 
+    /// Without python3 or PyYAML the agreement tests fail with a message saying what to install,
+    /// rather than passing without having compared anything.
+    @Test func missingPythonOrPyYAMLFailsClearly() throws {
+        let folder = try VaultTestSupport.makeTemporaryDirectory("nopyyaml")
+        defer { VaultTestSupport.removeTree(folder) }
+        let note = folder + "/n.md"
+        try Data("---\na: 1\n---\n".utf8).write(to: URL(fileURLWithPath: note))
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = folder + "/no-such-bin"
+        #expect { _ = try VaultTestSupport.pyYAMLRecords(for: [note], environment: environment) } throws: { error in
+            "\(error)".contains("python3 is not installed")
+        }
+        // A `yaml` module that fails to import stands in for a missing PyYAML.
+        try Data("raise ImportError('simulated: no PyYAML')\n".utf8).write(to: URL(fileURLWithPath: folder + "/yaml.py"))
+        environment = ProcessInfo.processInfo.environment
+        environment["PYTHONPATH"] = folder
+        #expect { _ = try VaultTestSupport.pyYAMLRecords(for: [note], environment: environment) } throws: { error in
+            "\(error)".contains("pip install pyyaml")
+        }
+        // And with both present, the reader works.
+        let records = try VaultTestSupport.pyYAMLRecords(for: [note])
+        #expect(records.first?["kind"]?.stringValue == "value")
+    }
+
     /// What we read from each note's frontmatter is what PyYAML reads, up to the documented
     /// YAML 1.1 / 1.2 differences; a note we reject must be one PyYAML rejects too.
     @Test func valuesAgreeWithPyYAML() throws {

@@ -29,7 +29,9 @@ import Testing
             var random = SeededGenerator(seed: baseSeed &+ UInt64(n))
             let input = FrontmatterFuzzTests.makeInput(pool: pool, random: &random)
             let path = folder + "/\(n).md"
-            FileManager.default.createFile(atPath: path, contents: Data(input))
+            guard FileManager.default.createFile(atPath: path, contents: Data(input)) else {
+                throw VaultTestSupport.SupportError("cannot write \(path)")
+            }
             inputs.append(input)
             paths.append(path)
         }

@@ -67,29 +67,32 @@ enum VaultTestSupport {
 
     /// Runs the PyYAML reference reader over `paths` in one `python3` process and returns one parsed
     /// record per path. Throws a clear error when python3 or PyYAML is missing, so the test fails.
-    static func pyYAMLRecords(for paths: [String]) throws -> [JSON] {
+    /// `environment` replaces the process environment (to test those failures).
+    static func pyYAMLRecords(for paths: [String], environment: [String: String]? = nil) throws -> [JSON] {
         let script = testsDirectory + "/Fixtures/frontmatter_to_json.py"
         guard FileManager.default.fileExists(atPath: script) else { throw SupportError("missing \(script)") }
+        // The list goes in a file, not down a pipe: writing to the pipe of a python3 that failed to
+        // start would kill the test process with SIGPIPE.
+        let listFile = try makeTemporaryDirectory("pyyaml")
+        defer { removeTree(listFile) }
+        let listPath = listFile + "/notes.txt"
+        guard FileManager.default.createFile(atPath: listPath, contents: Data((paths.joined(separator: "\n") + "\n").utf8)) else {
+            throw SupportError("cannot write \(listPath)")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script]
-        let input = Pipe()
+        process.arguments = ["python3", script, listPath]
+        if let environment { process.environment = environment }
         let output = Pipe()
         let errors = Pipe()
-        process.standardInput = input
+        process.standardInput = FileHandle.nullDevice
         process.standardOutput = output
         process.standardError = errors
         do { try process.run() } catch {
-            throw SupportError("cannot start python3 (\(error)); the YAML agreement test needs python3 with PyYAML: apt-get install python3, then python3 -m pip install pyyaml")
+            throw SupportError("cannot start python3 (\(error)); the YAML agreement test needs python3 with PyYAML: install python3, then python3 -m pip install pyyaml")
         }
-        // Feed stdin from another thread while this one drains stdout: waiting for either first can
+        // Drain stderr on another thread while this one drains stdout: waiting for either first can
         // deadlock once a pipe buffer fills.
-        let list = Data(paths.joined(separator: "\n").utf8 + [0x0A])
-        let writer = Thread {
-            input.fileHandleForWriting.write(list)
-            try? input.fileHandleForWriting.close()
-        }
-        writer.start()
         let errorBox = DataBox()
         let errorReader = Thread { errorBox.data = errors.fileHandleForReading.readDataToEndOfFile() }
         errorReader.start()
