@@ -75,11 +75,15 @@ public struct NoteStore: Sendable {
 
     /// Reads a note by vault-relative path.
     public func read(_ relativePath: String) throws(NoteWriteError) -> NoteSnapshot {
+        let normalized: String
         let absolute: String
-        do { absolute = try vault.resolve(relativePath) } catch { throw .path(error) }
+        do {
+            normalized = try Vault.normalize(relativePath)
+            absolute = try vault.resolve(normalized)
+        } catch { throw .path(error) }
         do {
             let (bytes, status) = try FileSystem.read(absolute)
-            return NoteSnapshot(relativePath: try! Vault.normalize(relativePath), bytes: bytes, hash: ContentHash(of: bytes), status: status)
+            return NoteSnapshot(relativePath: normalized, bytes: bytes, hash: ContentHash(of: bytes), status: status)
         } catch { throw .system(error) }
     }
 
@@ -107,7 +111,8 @@ public struct NoteStore: Sendable {
             normalized = try Vault.normalize(relativePath)
             absolute = try vault.resolve(normalized)
         } catch { throw .path(error) }
-        let slash = absolute.lastIndex(of: "/")!
+        // `resolve` returns the root plus at least one component, so there is always a slash.
+        guard let slash = absolute.lastIndex(of: "/") else { throw .path(.notInVault(relativePath)) }
         let folder = String(absolute[..<slash])
         let name = String(absolute[absolute.index(after: slash)...])
         do {
