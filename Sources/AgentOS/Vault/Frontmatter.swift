@@ -807,9 +807,15 @@ struct FlowParser {
     /// Parses one flow value: a list, a map, a quoted or a plain scalar.
     mutating func parseValue() throws(Failure) -> PropertyValue {
         skipSpaces()
+        // Anchors and tags we do not interpret, as in block values: skip `&anchor` and `!tag`.
+        while position < scalars.count, scalars[position] == "&" || scalars[position] == "!" {
+            while position < scalars.count, !" \t,[]{}".unicodeScalars.contains(scalars[position]) { position += 1 }
+            skipSpaces()
+        }
         guard position < scalars.count else {
             throw Failure(offset: position, message: "a value is missing before the end of the line", reachedEnd: true)
         }
+        if scalars[position] == "*" { throw Failure(offset: position, message: "aliases ('*name') are not supported in properties") }
         switch scalars[position] {
         case "[":
             let open = position

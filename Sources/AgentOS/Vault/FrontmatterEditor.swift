@@ -29,7 +29,10 @@ public enum FrontmatterEditor {
         // YAML allows an indented top-level mapping; new lines must line up with the existing ones.
         var indent = 0
         if let first = entries.first {
-            indent = layout.bytes[layout.innerLines[first.1.lowerBound].content].prefix(while: { $0 == 0x20 }).count
+            var line = layout.bytes[layout.innerLines[first.1.lowerBound].content]
+            // The parser ignores a byte-order mark where the YAML starts; so must the count.
+            if line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
+            indent = line.prefix(while: { $0 == 0x20 }).count
         }
         var startOfEntry: [Int: Int] = [:] // line index -> entry index
         for (i, entry) in entries.enumerated() { startOfEntry[entry.1.lowerBound] = i }
