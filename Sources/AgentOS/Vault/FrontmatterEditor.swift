@@ -5,8 +5,10 @@ public enum FrontmatterEditor {
     ///
     /// A property that exists is replaced where it stands; a new one is appended at the end of the
     /// frontmatter; a note without frontmatter gains a block. Removing the last property removes the
-    /// block, so setting and then unsetting a property gives back the original bytes.
+    /// block, so setting and then unsetting a property gives back the original bytes. A key given
+    /// twice in `updates` takes its last value.
     public static func apply(set updates: [Property], unset removals: [String] = [], to bytes: [UInt8]) throws(FrontmatterError) -> [UInt8] {
+        let updates = lastValuePerKey(updates)
         let layout = try NoteLayout.scan(bytes)
         let newline = layout.newline
         let removalSet = Set(removals).subtracting(updates.map(\.key))
@@ -77,6 +79,21 @@ public enum FrontmatterEditor {
             return Array(bytes[0..<layout.bomLength]) + Array(bytes[layout.bodyStart...])
         }
         return Array(bytes[0..<opening.upperBound]) + innerOut + Array(bytes[closing.lowerBound...])
+    }
+
+    /// One update per key, at the position of its first mention, with its last value.
+    static func lastValuePerKey(_ updates: [Property]) -> [Property] {
+        var position: [String: Int] = [:]
+        var result: [Property] = []
+        for update in updates {
+            if let i = position[update.key] {
+                result[i] = update
+            } else {
+                position[update.key] = result.count
+                result.append(update)
+            }
+        }
+        return result
     }
 
     /// Convenience over text.

@@ -180,6 +180,14 @@ import Testing
         #expect(try apply(empty, set: [Property("a", .int(1))]) == "---\na: 1\n---\nBody\n")
     }
 
+    @Test func aKeyGivenTwiceTakesItsLastValue() throws {
+        let twice = [Property("a", .int(1)), Property("b", .int(5)), Property("a", .int(2))]
+        #expect(try apply("Body\n", set: twice) == "---\na: 2\nb: 5\n---\nBody\n")
+        #expect(try apply("---\nx: 0\n---\n", set: twice) == "---\nx: 0\na: 2\nb: 5\n---\n")
+        #expect(try apply("---\na: 0\n---\n", set: twice) == "---\na: 2\nb: 5\n---\n")
+        #expect(try apply("---\n{\"x\": 0}\n---\n", set: twice) == "---\n{\"x\": 0, \"a\": 2, \"b\": 5}\n---\n")
+    }
+
     @Test func setAndUnsetTogether() throws {
         let edited = try apply("---\na: 1\nb: 2\nc: 3\n---\n", set: [Property("b", .int(20)), Property("d", .int(4))], unset: ["a", "c"])
         #expect(edited == "---\nb: 20\nd: 4\n---\n")
