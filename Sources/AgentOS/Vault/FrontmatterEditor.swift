@@ -75,8 +75,11 @@ public enum FrontmatterEditor {
             keptLines += 1
         }
         if removedSomething && keptLines == 0 {
-            // Nothing left: drop the block, as Obsidian does when the last property is deleted.
-            return Array(bytes[0..<layout.bomLength]) + Array(bytes[layout.bodyStart...])
+            // Nothing left: drop the block, as Obsidian does when the last property is deleted, unless
+            // the body itself starts with a `---` line, which would then open a new block and swallow
+            // the body; an empty block keeps it a body.
+            let dropped = Array(bytes[0..<layout.bomLength]) + Array(bytes[layout.bodyStart...])
+            if let rescanned = try? NoteLayout.scan(dropped), !rescanned.hasFrontmatter { return dropped }
         }
         return Array(bytes[0..<opening.upperBound]) + innerOut + Array(bytes[closing.lowerBound...])
     }

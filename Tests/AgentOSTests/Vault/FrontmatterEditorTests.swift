@@ -174,6 +174,9 @@ import Testing
         #expect(try apply("---\na: 1\n---\nBody\n", unset: ["a"]) == "Body\n")
         // A comment keeps the block: it is the person's text.
         #expect(try apply("---\n# keep\na: 1\n---\nBody\n", unset: ["a"]) == "---\n# keep\n---\nBody\n")
+        // A body that starts with `---` keeps an empty block in front of it, or it would become one.
+        #expect(try apply("---\na: 1\n---\n---\nrule\n", unset: ["a"]) == "---\n---\n---\nrule\n")
+        #expect(try Note.parse(try apply("---\na: 1\n---\n---\nb: 2\n---\n", unset: ["a"])).body == "---\nb: 2\n---\n")
         // An empty block gains the property, and removing it drops the block (as Obsidian does), so
         // this is the one note that does not come back byte for byte.
         let empty = "---\n---\nBody\n"

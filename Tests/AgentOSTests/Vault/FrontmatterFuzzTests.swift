@@ -224,6 +224,21 @@ import Testing
             }
         }
 
+        // Removing an existing property must keep the note readable and every other property intact.
+        if let existing = note.properties.randomElement(using: &random) {
+            do {
+                let removed = try FrontmatterEditor.apply(set: [], unset: [existing.key], to: input)
+                let reread = try Note.parse(bytes: removed)
+                if reread[existing.key] != nil { return .failed("unset '\(existing.key)' left it in place\n  edited: \(show(removed))") }
+                for other in note.properties where other.key != existing.key && reread[other.key] != note[other.key] {
+                    return .failed("unset '\(existing.key)' changed '\(other.key)'\n  edited: \(show(removed))")
+                }
+                if reread.body != note.body { return .failed("unset '\(existing.key)' changed the body") }
+            } catch {
+                return .failed("unset '\(existing.key)' failed: \(error)")
+            }
+        }
+
         // An empty `---`/`---` block is dropped with the last property (as in Obsidian), so it cannot
         // come back; every other note must.
         if note.hasFrontmatter && isEmptyBlock(input) { return .parsed }
