@@ -246,7 +246,9 @@ struct YAMLParser {
         // Plain key: ends at the first ':' followed by a space, a tab or the end of the line.
         while i < chars.count {
             if chars[i] == ":" && (i + 1 == chars.count || chars[i + 1] == " " || chars[i + 1] == "\t") {
-                key = String(String.UnicodeScalarView(chars[0..<i]))
+                // A byte-order mark is invisible: one pasted before a key is not part of its name.
+                let start = chars.prefix { $0 == "\u{FEFF}" }.count
+                key = String(String.UnicodeScalarView(chars[start..<i]))
                 while key.hasSuffix(" ") || key.hasSuffix("\t") { key.removeLast() }
                 // A tag or an anchor before a key (`!!str key:`, `&a key:`) is not part of its name.
                 while let f = key.first, f == "!" || f == "&", let gap = key.firstIndex(where: { $0 == " " || $0 == "\t" }) {

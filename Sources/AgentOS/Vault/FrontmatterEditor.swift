@@ -13,7 +13,7 @@ public enum FrontmatterEditor {
         let newline = layout.newline
         let removalSet = Set(removals).subtracting(updates.map(\.key))
 
-        guard layout.hasFrontmatter, let opening = layout.opening, let closing = layout.closing else {
+        guard layout.hasFrontmatter else {
             if updates.isEmpty { return bytes }
             var out = Array(bytes[0..<layout.bomLength])
             out += Array("---".utf8) + newline
@@ -28,10 +28,36 @@ public enum FrontmatterEditor {
             return try applyJSON(entries.map(\.0), updates: updates, removals: removalSet, layout: layout)
         }
 
+        let edited = editYAML(layout, entries: entries, updates: updates, removals: removalSet, absorbingBlankLines: false)
+        if edited.removedLines {
+            // Blank lines after a removed property can join a block scalar above it (`|+` keeps them,
+            // and white space beyond the indentation is content). If any other property reads back
+            // differently, remove the blank lines that followed each removed property as well.
+            let updatedKeys = Set(updates.map(\.key))
+            let kept = entries.map(\.0).filter { !updatedKeys.contains($0.key) && !removalSet.contains($0.key) }
+            let reread = try? Note.parse(bytes: edited.bytes)
+            if reread.map({ note in kept.contains { note[$0.key] != lastValue(of: $0.key, in: entries) } }) ?? true {
+                return editYAML(layout, entries: entries, updates: updates, removals: removalSet, absorbingBlankLines: true).bytes
+            }
+        }
+        return edited.bytes
+    }
+
+    /// The value a reader sees for `key`: the last one.
+    static func lastValue(of key: String, in entries: [(Property, ClosedRange<Int>)]) -> PropertyValue? {
+        entries.last { $0.0.key == key }?.0.value
+    }
+
+    /// Rewrites the YAML frontmatter line by line: replaced properties where they stand, removed ones
+    /// gone (with the blank lines after them when `absorbingBlankLines`), new ones at the end.
+    static func editYAML(_ layout: NoteLayout, entries: [(Property, ClosedRange<Int>)], updates: [Property], removals: Set<String>, absorbingBlankLines: Bool) -> (bytes: [UInt8], removedLines: Bool) {
+        let bytes = layout.bytes
+        let newline = layout.newline
+        guard let opening = layout.opening, let closing = layout.closing else { return (bytes, false) }
         // YAML allows an indented top-level mapping; new lines must line up with the existing ones.
         var indent = 0
         if let first = entries.first {
-            var line = layout.bytes[layout.innerLines[first.1.lowerBound].content]
+            var line = bytes[layout.innerLines[first.1.lowerBound].content]
             // The parser ignores a byte-order mark where the YAML starts; so must the count.
             if line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
             indent = line.prefix(while: { $0 == 0x20 }).count
@@ -44,23 +70,31 @@ public enum FrontmatterEditor {
         var innerOut: [UInt8] = []
         var keptLines = 0
         var line = 0
+        func skipBlankLines() {
+            guard absorbingBlankLines else { return }
+            while line < layout.innerLines.count, bytes[layout.innerLines[line].content].allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                line += 1
+            }
+        }
         while line < layout.innerLines.count {
             if let e = startOfEntry[line] {
                 let (property, range) = entries[e]
                 if let update = updateByKey[property.key] {
+                    line = range.upperBound + 1
                     if !written.contains(property.key) {
                         innerOut += serialize(update, indent: indent, newline: newline)
                         written.insert(property.key)
                         keptLines += 1
                     } else {
                         removedSomething = true
+                        skipBlankLines()
                     }
-                    line = range.upperBound + 1
                     continue
                 }
-                if removalSet.contains(property.key) {
+                if removals.contains(property.key) {
                     removedSomething = true
                     line = range.upperBound + 1
+                    skipBlankLines()
                     continue
                 }
             }
@@ -76,12 +110,14 @@ public enum FrontmatterEditor {
         }
         if removedSomething && keptLines == 0 {
             // Nothing left: drop the block, as Obsidian does when the last property is deleted, unless
-            // the body itself starts with a `---` line, which would then open a new block and swallow
-            // the body; an empty block keeps it a body.
+            // the body would then read differently: a body starting with a `---` line would open a new
+            // block, one starting with U+FEFF would lose it as a byte-order mark.
             let dropped = Array(bytes[0..<layout.bomLength]) + Array(bytes[layout.bodyStart...])
-            if let rescanned = try? NoteLayout.scan(dropped), !rescanned.hasFrontmatter { return dropped }
+            if let rescanned = try? NoteLayout.scan(dropped), !rescanned.hasFrontmatter, rescanned.bodyStart == layout.bomLength {
+                return (dropped, true)
+            }
         }
-        return Array(bytes[0..<opening.upperBound]) + innerOut + Array(bytes[closing.lowerBound...])
+        return (Array(bytes[0..<opening.upperBound]) + innerOut + Array(bytes[closing.lowerBound...]), removedSomething)
     }
 
     /// One update per key, at the position of its first mention, with its last value.
@@ -344,6 +380,8 @@ struct JSONObjectLayout {
             while i < end, ![0x2C, 0x7D, 0x5D, 0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
             return i > start
         }
+        // The parser ignores a byte-order mark where the block starts.
+        if bytes[i..<end].starts(with: [0xEF, 0xBB, 0xBF]) { i += 3 }
         skipSpace()
         guard i < end, bytes[i] == 0x7B else { return nil }
         open = i

@@ -51,6 +51,11 @@ import Testing
                     #expect(reread[other.key] == note[other.key], "\(relative): rewriting '\(key)' changed '\(other.key)'")
                 }
                 rewrittenProperties += 1
+
+                // Removing it keeps the rest of the note as it was.
+                let removed = try Note.parse(bytes: try FrontmatterEditor.apply(set: [], unset: [key], to: bytes))
+                #expect(removed[key] == nil && removed.body == note.body, "\(relative): unset '\(key)'")
+                #expect(removed.properties == note.properties.filter { $0.key != key }, "\(relative): unset '\(key)' changed other properties")
             }
         }
         // The Obsidian Help vault has valid frontmatter throughout; list any note that is not.

@@ -170,6 +170,35 @@ import Testing
         #expect(try apply("---\na: 1\nb: 2\na: 3\n---\n", unset: ["a"]) == "---\nb: 2\n---\n")
     }
 
+    @Test func removingAPropertyNeverChangesABlockScalarAboveIt() throws {
+        // The blank line after `b` would otherwise become part of `a` (kept by `|+`).
+        let keep = "---\na: |+\n  x\nb: 1\n\nc: 2\n---\n"
+        #expect(try apply(keep, unset: ["b"]) == "---\na: |+\n  x\nc: 2\n---\n")
+        #expect(try Note.parse(try apply(keep, unset: ["b"]))["a"] == .string("x\n"))
+        // White space beyond the indentation would become content of any block scalar.
+        let spaced = "---\na: |\n  x\nb: 1\n     \n---\n"
+        #expect(try Note.parse(try apply(spaced, unset: ["b"]))["a"] == .string("x\n"))
+        // Without a block scalar above, the blank line stays where the person put it.
+        #expect(try apply("---\na: 1\nb: 2\n\nc: 3\n---\n", unset: ["b"]) == "---\na: 1\n\nc: 3\n---\n")
+    }
+
+    @Test func byteOrderMarksInsideTheNoteStayContent() throws {
+        // A body starting with U+FEFF keeps an empty block, or the character would turn into a BOM.
+        let body = "---\na: 1\n---\n\u{FEFF}text\n"
+        let removed = try apply(body, unset: ["a"])
+        #expect(removed == "---\n---\n\u{FEFF}text\n")
+        #expect(try Note.parse(removed).body == "\u{FEFF}text\n")
+        // JSON whose first line starts with a BOM is still edited in place.
+        let json = "---\n\u{FEFF}{\"a\": 1}\n---\n"
+        let added = try apply(json, set: [Property("b", .int(2))])
+        #expect(added == "---\n\u{FEFF}{\"a\": 1, \"b\": 2}\n---\n")
+        #expect(try apply(added, unset: ["b"]) == json)
+        // A BOM pasted before a key is not part of its name, wherever the key stands.
+        let pasted = "---\ntitle: x\n\u{FEFF}tags: [a]\n---\n"
+        #expect(try Note.parse(pasted)["tags"] == .list([.string("a")]))
+        #expect(try Note.parse(try apply(pasted, unset: ["title"]))["tags"] == .list([.string("a")]))
+    }
+
     @Test func removingTheLastPropertyRemovesTheBlock() throws {
         #expect(try apply("---\na: 1\n---\nBody\n", unset: ["a"]) == "Body\n")
         // A comment keeps the block: it is the person's text.

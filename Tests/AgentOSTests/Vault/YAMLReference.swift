@@ -48,7 +48,8 @@ enum YAMLReference {
 
     /// Our key is the text as written; PyYAML resolves plain keys (`1:` is the integer 1).
     static func keyMatches(_ key: String, _ theirs: JSON) -> Bool {
-        if case .string(let s) = theirs { return s == key }
+        // We drop a byte-order mark before a key anywhere; PyYAML only where the stream starts.
+        if case .string(let s) = theirs { return s == key || String(s.unicodeScalars.drop { $0 == "\u{FEFF}" }) == key }
         let resolved = YAMLParser.resolvePlain(key)
         return scalarsEqual(tagged(resolved), theirs) || isSchemaDifference(resolved, theirs)
     }
