@@ -1,15 +1,20 @@
 /// Malformed frontmatter: what is wrong and where (1-based line and column in the whole file).
 public struct FrontmatterError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// 1-based line in the file (the opening `---` is line 1).
     public let line: Int
+    /// 1-based column in characters (Unicode scalars), as editors count them.
     public let column: Int
+    /// What is wrong and how to fix it, in one line.
     public let message: String
 
+    /// An error at `line`, `column`.
     public init(line: Int, column: Int, message: String) {
         self.line = line
         self.column = column
         self.message = message
     }
 
+    /// `frontmatter line L, column C: message`.
     public var description: String { "frontmatter line \(line), column \(column): \(message)" }
 }
 
@@ -36,6 +41,7 @@ struct NoteLayout {
 
     var hasFrontmatter: Bool { opening != nil }
 
+    /// Whether the line in `range` is `---` followed only by spaces or tabs.
     static func isDelimiter(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
         // `---` followed only by spaces or tabs.
         guard range.count >= 3, bytes[range.lowerBound] == 0x2D, bytes[range.lowerBound + 1] == 0x2D, bytes[range.lowerBound + 2] == 0x2D else {
@@ -58,19 +64,17 @@ struct NoteLayout {
         func lineEnd(from start: Int) -> (content: Int, full: Int) {
             var i = start
             while i < bytes.count, bytes[i] != 0x0A { i += 1 }
-            let full = i < bytes.count ? i + 1 : i
-            var content = i
-            if content > start, bytes[content - 1] == 0x0D { content -= 1 }
-            return (content, full)
+            // Only a CR right before the LF is part of the terminator; a CR at the end of the file stays
+            // in the line (so `---\r` alone is not an opening delimiter, as for YAML tools).
+            guard i < bytes.count else { return (i, i) }
+            let content = i > start && bytes[i - 1] == 0x0D ? i - 1 : i
+            return (content, i + 1)
         }
         let first = lineEnd(from: bom)
         var newline: [UInt8] = [0x0A]
         if first.full > first.content + 1 { newline = [0x0D, 0x0A] }
 
         guard isDelimiter(bytes, bom..<first.content) else {
-            if first.full == first.content && bytes.count > bom {
-                // One line without terminator; nothing to do.
-            }
             return NoteLayout(bytes: bytes, bomLength: bom, newline: newline, opening: nil, innerLines: [], closing: nil, bodyStart: bom, bodyStartLine: 1)
         }
         if first.full == first.content {
@@ -104,14 +108,42 @@ struct YAMLParser {
     /// The 1-based file line number of `lines[0]`.
     let firstLineNumber: Int
     var index = 0
+    /// How many block maps and lists enclose the current line.
+    var depth = 0
+    /// Deeper nesting is refused rather than risking the stack on hostile input.
+    static let maximumDepth = 64
 
+    /// A parser over `lines`, the first of which is file line `firstLineNumber`.
     init(lines: [String], firstLineNumber: Int) {
         self.lines = lines
         self.firstLineNumber = firstLineNumber
     }
 
+    /// An error at a 1-based UTF-8 byte `column` of line `line` (default: the current line); the error
+    /// reports the column in characters (Unicode scalars), as editors and YAML tools count them.
     func fail(_ message: String, line: Int? = nil, column: Int = 1) -> FrontmatterError {
-        FrontmatterError(line: firstLineNumber + (line ?? index), column: column, message: message)
+        let lineIndex = line ?? index
+        let text = lineIndex >= 0 && lineIndex < lines.count ? lines[lineIndex] : ""
+        return FrontmatterError(line: firstLineNumber + lineIndex, column: YAMLParser.characterColumn(column, in: text), message: message)
+    }
+
+    /// An error at a 1-based character `column` of line `line`.
+    func fail(_ message: String, line: Int, characterColumn: Int) -> FrontmatterError {
+        FrontmatterError(line: firstLineNumber + line, column: max(1, characterColumn), message: message)
+    }
+
+    /// Converts a 1-based UTF-8 byte column into a 1-based character column.
+    static func characterColumn(_ byteColumn: Int, in line: String) -> Int {
+        guard byteColumn > 1 else { return 1 }
+        var characters = 0
+        var bytes = 0
+        for b in line.utf8 {
+            if bytes >= byteColumn - 1 { return characters + 1 }
+            if b & 0xC0 != 0x80 { characters += 1 }
+            bytes += 1
+        }
+        // Past the end of the line (e.g. a missing value at the end): count on in bytes.
+        return characters + (byteColumn - 1 - bytes) + 1
     }
 
     /// Leading spaces of a line, or `nil` for a blank or comment-only line.
@@ -129,6 +161,7 @@ struct YAMLParser {
         return nil
     }
 
+    /// Moves past blank and comment-only lines.
     mutating func skipBlank() {
         while index < lines.count, YAMLParser.indentation(lines[index]) == nil { index += 1 }
     }
@@ -137,13 +170,13 @@ struct YAMLParser {
     mutating func parseDocument() throws(FrontmatterError) -> [(Property, ClosedRange<Int>)] {
         skipBlank()
         guard index < lines.count else { return [] }
-        let indent = YAMLParser.indentation(lines[index])!
-        if indent != 0 { throw fail("the first property is indented; properties start at the beginning of the line", column: 1) }
+        // YAML lets the whole mapping be indented; the editor then indents new properties alike.
+        guard let indent = YAMLParser.indentation(lines[index]) else { return [] }
         let trimmed = lines[index].drop { $0 == " " }
         if trimmed.hasPrefix("- ") || trimmed == "-" {
             throw fail("the frontmatter is a list, not properties; write 'key: value' lines")
         }
-        let entries = try parseMapping(indent: 0, recordRanges: true)
+        let entries = try parseMapping(indent: indent, recordRanges: true)
         skipBlank()
         if index < lines.count {
             throw fail("unexpected indentation", column: (YAMLParser.indentation(lines[index]) ?? 0) + 1)
@@ -153,6 +186,9 @@ struct YAMLParser {
 
     /// Parses `key: value` lines at exactly `indent`.
     mutating func parseMapping(indent: Int, recordRanges: Bool = false) throws(FrontmatterError) -> [(Property, ClosedRange<Int>)] {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > YAMLParser.maximumDepth { throw fail("properties are nested too deeply", column: indent + 1) }
         var entries: [(Property, ClosedRange<Int>)] = []
         while true {
             skipBlank()
@@ -165,7 +201,7 @@ struct YAMLParser {
             let content = String(line.utf8.dropFirst(indent))!
             if content.hasPrefix("\t") { throw fail("tabs cannot indent YAML; use spaces", column: indent + 1) }
             if content.hasPrefix("- ") || content == "-" {
-                if indent == 0 { throw fail("a list item needs a property above it ('key:' on the line before)", column: indent + 1) }
+                if recordRanges { throw fail("a list item needs a property above it ('key:' on the line before)", column: indent + 1) }
                 break
             }
             guard let (key, rest) = try YAMLParser.splitKey(content, lineIndex: index, column: indent, parser: self) else {
@@ -186,22 +222,41 @@ struct YAMLParser {
         var key: String
         if let q = chars.first, q == "\"" || q == "'" {
             var sub = Substring(content)
-            guard let (k, consumed) = try? YAMLParser.parseQuoted(&sub, quote: q, continuation: []) else {
-                throw parser.fail("unterminated quoted key", line: lineIndex, column: column + 1)
+            do throws(QuoteFailure) {
+                key = try YAMLParser.parseQuoted(&sub, quote: q, continuation: []).0
+            } catch {
+                let keyColumn = YAMLParser.characterColumn(column + 1, in: parser.lines[lineIndex])
+                if error.isUnterminated {
+                    throw parser.fail("a quoted key is never closed; add the closing \(q)", line: lineIndex, characterColumn: keyColumn)
+                }
+                throw parser.fail(error.message, line: lineIndex, characterColumn: keyColumn + error.offset)
             }
-            _ = consumed
-            key = k
             let rest = sub.drop { $0 == " " }
             guard rest.first == ":" else { return nil }
             let after = rest.dropFirst()
             if let f = after.first, f != " " && f != "\t" { return nil }
             return (key, after)
         }
+        // YAML reserves these at the start of a plain scalar; as keys they are almost always a typo or
+        // body text that slipped into the frontmatter, so say so instead of inventing a property.
+        if let f = chars.first, "[]{},|>*@`%".unicodeScalars.contains(f) {
+            guard chars.contains(":") else { return nil }
+            throw parser.fail("a property name cannot start with '\(f)'; put the name in quotes", line: lineIndex, column: column + 1)
+        }
         // Plain key: ends at the first ':' followed by a space, a tab or the end of the line.
         while i < chars.count {
             if chars[i] == ":" && (i + 1 == chars.count || chars[i + 1] == " " || chars[i + 1] == "\t") {
-                key = String(String.UnicodeScalarView(chars[0..<i]))
-                while key.hasSuffix(" ") { key.removeLast() }
+                // A byte-order mark is invisible: one pasted before a key is not part of its name.
+                let start = chars.prefix { $0 == "\u{FEFF}" }.count
+                key = String(String.UnicodeScalarView(chars[start..<i]))
+                while key.hasSuffix(" ") || key.hasSuffix("\t") { key.removeLast() }
+                // A tag or an anchor before a key (`!!str key:`, `&a key:`) is not part of its name.
+                while let f = key.first, f == "!" || f == "&", let gap = key.firstIndex(where: { $0 == " " || $0 == "\t" }) {
+                    key = String(key[gap...].drop { $0 == " " || $0 == "\t" })
+                }
+                if let f = key.first, f == "!" || f == "&" {
+                    throw parser.fail("a property name cannot start with '\(f)'; put the name in quotes", line: lineIndex, column: column + 1)
+                }
                 if key.isEmpty { return nil }
                 if key.hasPrefix("#") { return nil }
                 if key == "?" { throw parser.fail("complex keys ('? ') are not supported", line: lineIndex, column: column + 1) }
@@ -230,6 +285,10 @@ struct YAMLParser {
             text = text.dropFirst(token.count).drop { $0 == " " }
         }
         if text.first == "*" { throw fail("aliases ('*name') are not supported in properties", line: lineIndex, column: valueColumn) }
+        if text.hasPrefix("- ") || text.hasPrefix("-\t") {
+            throw fail("a list cannot start on the line of its property; put each '- item' on its own line below", line: lineIndex, column: valueColumn)
+        }
+        if text.hasPrefix("? ") || text == "?" { throw fail("complex keys ('? ') are not supported", line: lineIndex, column: valueColumn) }
 
         if text.isEmpty || text.first == "#" {
             // The value is on the following lines: a nested block, a block list, or nothing (null).
@@ -271,38 +330,55 @@ struct YAMLParser {
         case "\"", "'":
             var sub = text
             let continuation = collectContinuation(parentIndent: parentIndent)
-            do {
-                let (value, usedLines) = try YAMLParser.parseQuoted(&sub, quote: first.unicodeScalars.first!, continuation: continuation)
-                index = lineIndex + 1 + usedLines
-                let after = sub.drop { $0 == " " || $0 == "\t" }
-                if !after.isEmpty && after.first != "#" {
-                    throw fail("unexpected text after the closing quote", line: index - 1, column: column + 1)
-                }
-                return .string(value)
-            } catch let error as FrontmatterError {
-                throw error
+            let value: String
+            let usedLines: Int
+            do throws(QuoteFailure) {
+                (value, usedLines) = try YAMLParser.parseQuoted(&sub, quote: first == "'" ? "'" : "\"", continuation: continuation)
             } catch {
-                throw fail("a quoted value is never closed; add the closing \(first)", line: lineIndex, column: column + 1)
+                if error.isUnterminated {
+                    throw fail("a quoted value is never closed; add the closing \(first)", line: lineIndex, column: column + 1)
+                }
+                if error.line == 0 {
+                    throw fail(error.message, line: lineIndex, characterColumn: YAMLParser.characterColumn(column + 1, in: lines[lineIndex]) + error.offset)
+                }
+                throw fail(error.message, line: lineIndex + error.line, characterColumn: error.offset + 1)
             }
+            index = lineIndex + 1 + usedLines
+            let after = sub.drop { $0 == " " || $0 == "\t" }
+            if !after.isEmpty && after.first != "#" {
+                let line = lines[index - 1].unicodeScalars
+                let trimmedEnd = usedLines > 0 ? line.reversed().prefix { $0 == " " || $0 == "\t" || $0 == "\r" }.count : 0
+                throw fail("unexpected text after the closing quote", line: index - 1, characterColumn: line.count - trimmedEnd - after.unicodeScalars.count + 1)
+            }
+            return .string(value)
         case "[", "{":
-            // Flow collections may continue over following lines until the brackets balance.
-            var joined = String(text)
-            var depthOK = YAMLParser.flowBalanced(joined)
-            while !depthOK, index < lines.count {
-                joined += " " + lines[index].trimmingSpaces
-                index += 1
-                depthOK = YAMLParser.flowBalanced(joined)
-            }
-            var flow = FlowParser(Array(joined.unicodeScalars))
-            do throws(FlowParser.Failure) {
-                let value = try flow.parseValue()
-                flow.skipSpaces()
-                if flow.position < flow.scalars.count && flow.scalars[flow.position] != "#" {
-                    throw FlowParser.Failure(offset: flow.position, message: "unexpected text after the closing bracket")
+            // A flow collection may continue over the following lines: when the parser runs out of
+            // text before the closing bracket, the next line is joined (with a space, as YAML folds
+            // it) and parsing starts again. `pieces` maps offsets in the joined text back to lines.
+            var joined = Array(text.unicodeScalars)
+            var pieces = [(line: lineIndex, start: 0, column: YAMLParser.characterColumn(column + 1, in: lines[lineIndex]))]
+            while true {
+                var flow = FlowParser(joined)
+                do throws(FlowParser.Failure) {
+                    let value = try flow.parseValue()
+                    flow.skipSpaces()
+                    if flow.position < flow.scalars.count && flow.scalars[flow.position] != "#" {
+                        throw FlowParser.Failure(offset: flow.position, message: "unexpected text after the closing bracket")
+                    }
+                    return value
+                } catch {
+                    if error.reachedEnd, index < lines.count {
+                        let line = lines[index]
+                        let leading = line.unicodeScalars.prefix { $0 == " " || $0 == "\t" || $0 == "\r" }.count
+                        joined.append(" ")
+                        pieces.append((index, joined.count, leading + 1))
+                        joined += line.trimmingSpaces.unicodeScalars
+                        index += 1
+                        continue
+                    }
+                    let piece = pieces.last { $0.start <= error.offset } ?? pieces[0]
+                    throw fail(error.message, line: piece.line, characterColumn: piece.column + error.offset - piece.start)
                 }
-                return value
-            } catch {
-                throw fail(error.message, line: lineIndex, column: column + 1 + min(error.offset, 200))
             }
         default:
             // Plain scalar, possibly folded over more-indented continuation lines.
@@ -310,17 +386,23 @@ struct YAMLParser {
             while index < lines.count {
                 let line = lines[index]
                 guard let ind = YAMLParser.indentation(line) else {
-                    // A blank line inside a multi-line plain scalar becomes a newline; a comment ends it.
-                    if line.trimmingSpaces.isEmpty, index + 1 < lines.count, let nextInd = YAMLParser.indentation(lines[index + 1]), nextInd > parentIndent,
-                       !YAMLParser.looksLikeEntry(lines[index + 1], indent: nextInd) {
-                        value += "\n"
-                        index += 1
+                    // Blank lines inside a multi-line plain scalar become newlines; a comment ends it.
+                    var next = index
+                    while next < lines.count, lines[next].trimmingSpaces.isEmpty { next += 1 }
+                    if next > index, next < lines.count, let nextIndent = YAMLParser.indentation(lines[next]), nextIndent > parentIndent {
+                        value += String(repeating: "\n", count: next - index)
+                        index = next
                         continue
                     }
                     break
                 }
                 if ind <= parentIndent { break }
                 let piece = YAMLParser.stripComment(Substring(line.trimmingSpaces))
+                if YAMLParser.looksLikeKey(piece) {
+                    // YAML forbids `key: value` inside a plain scalar; this is almost always a property
+                    // indented by mistake, which must not silently become part of the value above.
+                    throw fail("unexpected indentation: this property is indented under the one above; line it up with the others", line: index, column: ind + 1)
+                }
                 if value.hasSuffix("\n") { value += piece } else { value += " " + piece }
                 index += 1
             }
@@ -329,9 +411,16 @@ struct YAMLParser {
         }
     }
 
-    static func looksLikeEntry(_ line: String, indent: Int) -> Bool {
-        let content = line.utf8.dropFirst(indent)
-        return content.starts(with: "- ".utf8)
+    /// Whether a plain continuation line holds a mapping indicator (`: ` or a final `:`).
+    static func looksLikeKey(_ piece: String) -> Bool {
+        let u = piece.utf8
+        if u.last == 0x3A { return true }
+        var previousWasColon = false
+        for b in u {
+            if previousWasColon && (b == 0x20 || b == 0x09) { return true }
+            previousWasColon = b == 0x3A
+        }
+        return false
     }
 
     /// Lines after the current one that are more indented than `parentIndent` (for multi-line quoted scalars).
@@ -353,6 +442,9 @@ struct YAMLParser {
 
     /// Block sequence items (`- value`) at exactly `indent`.
     mutating func parseSequence(indent: Int) throws(FrontmatterError) -> [PropertyValue] {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > YAMLParser.maximumDepth { throw fail("lists are nested too deeply", column: indent + 1) }
         var items: [PropertyValue] = []
         while true {
             skipBlank()
@@ -399,7 +491,12 @@ struct YAMLParser {
             let leading = line.utf8.prefix { $0 == 0x20 }.count
             let isBlank = line.utf8.allSatisfy { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }
             if isBlank {
-                collected.append("")
+                // White space beyond the content indentation is content (YAML's "spaced text").
+                if let contentIndent, leading >= contentIndent, line.utf8.count > contentIndent, !line.utf8.contains(0x0D) {
+                    collected.append(String(decoding: line.utf8.dropFirst(contentIndent), as: UTF8.self))
+                } else {
+                    collected.append("")
+                }
                 index += 1
                 continue
             }
@@ -407,28 +504,33 @@ struct YAMLParser {
                 if leading <= parentIndent { break }
                 contentIndent = leading
             }
-            if leading < contentIndent! { break }
-            collected.append(String(line.utf8.dropFirst(contentIndent!))!)
+            guard let contentIndent, leading >= contentIndent else { break }
+            collected.append(String(decoding: line.utf8.dropFirst(contentIndent), as: UTF8.self))
             index += 1
         }
-        // Trailing blank lines belong to chomping, and the lines after them to whatever follows.
+        // Trailing blank lines belong to chomping; the lines after them to whatever follows.
         var trailingBlank = 0
         while let last = collected.last, last.isEmpty { collected.removeLast(); trailingBlank += 1 }
-        // Give back trailing blank lines to the outer parser (they are harmless there).
-        var text: String
+        var text = ""
         if folded {
-            text = ""
-            var previousWasMoreIndented = false
-            for (i, line) in collected.enumerated() {
+            // Folding: a single line break between two normal lines becomes a space; empty lines
+            // stay line breaks; breaks around more-indented lines (starting with white space) are kept.
+            var emptyLines = 0
+            var previousWasMoreIndented: Bool?
+            for line in collected {
+                if line.isEmpty { emptyLines += 1; continue }
                 let moreIndented = line.hasPrefix(" ") || line.hasPrefix("\t")
-                if i == 0 { text = line; previousWasMoreIndented = moreIndented; continue }
-                if line.isEmpty { text += "\n"; continue }
-                let previous = collected[i - 1]
-                if previous.isEmpty || moreIndented || previousWasMoreIndented {
-                    text += (previous.isEmpty && !moreIndented && !previousWasMoreIndented) ? line : "\n" + line
+                if let previous = previousWasMoreIndented {
+                    if !previous && !moreIndented {
+                        text += emptyLines == 0 ? " " : String(repeating: "\n", count: emptyLines)
+                    } else {
+                        text += String(repeating: "\n", count: emptyLines + 1)
+                    }
                 } else {
-                    text += " " + line
+                    text += String(repeating: "\n", count: emptyLines)
                 }
+                text += line
+                emptyLines = 0
                 previousWasMoreIndented = moreIndented
             }
         } else {
@@ -450,34 +552,28 @@ struct YAMLParser {
         return String(result).trimmingSpaces
     }
 
-    /// Whether the brackets of a flow collection balance (ignoring those in quotes).
-    static func flowBalanced(_ text: String) -> Bool {
-        var depth = 0
-        var quote: Character?
-        var previous: Character = " "
-        for c in text {
-            if let q = quote {
-                if c == q && !(q == "\"" && previous == "\\") { quote = nil }
-            } else if c == "\"" || c == "'" {
-                if previous == " " || previous == "[" || previous == "{" || previous == "," || previous == ":" { quote = c }
-            } else if c == "[" || c == "{" {
-                depth += 1
-            } else if c == "]" || c == "}" {
-                depth -= 1
-            }
-            previous = c
-        }
-        return depth <= 0 && quote == nil
+    /// Why a quoted scalar could not be read, and where.
+    struct QuoteFailure: Error {
+        /// 0 for the line the quote opens on, k for `continuation[k - 1]`.
+        let line: Int
+        /// 0-based character offset: from the opening quote on line 0, from the line start otherwise.
+        let offset: Int
+        let message: String
+        /// The closing quote is missing (the position is then the opening quote's).
+        let isUnterminated: Bool
     }
 
     /// Parses a quoted scalar at the start of `text`; may continue on `continuation` lines.
     /// Returns the value and how many continuation lines were used; leaves `text` after the closing quote.
-    static func parseQuoted(_ text: inout Substring, quote: Unicode.Scalar, continuation: [String]) throws -> (String, Int) {
+    static func parseQuoted(_ text: inout Substring, quote: Unicode.Scalar, continuation: [String]) throws(QuoteFailure) -> (String, Int) {
         var scalars = String.UnicodeScalarView()
-        var source = Array(text.unicodeScalars.dropFirst())
+        var source = Array(text.unicodeScalars)
         var lineUsed = 0
-        var i = 0
+        // Where `source` starts within its line, in characters (1 skips the opening quote on line 0).
+        var base = 0
+        var i = 1
         while true {
+            var escapedBreak = false
             while i < source.count {
                 let c = source[i]
                 if quote == "'" {
@@ -496,10 +592,12 @@ struct YAMLParser {
                     if c == "\\" {
                         guard i + 1 < source.count else {
                             // An escaped line break: join with the next line without a space.
+                            escapedBreak = true
                             i += 1
                             break
                         }
                         let e = source[i + 1]
+                        let escapeStart = i
                         i += 2
                         switch e {
                         case "n": scalars.append("\n")
@@ -524,12 +622,12 @@ struct YAMLParser {
                             guard i + length <= source.count,
                                   let code = UInt32(String(String.UnicodeScalarView(source[i..<i + length])), radix: 16),
                                   let scalar = Unicode.Scalar(code) else {
-                                throw FrontmatterError(line: 0, column: 0, message: "bad escape")
+                                throw QuoteFailure(line: lineUsed, offset: base + escapeStart, message: "'\\\(e)' needs \(length) hex digits of a valid character", isUnterminated: false)
                             }
                             scalars.append(scalar)
                             i += length
                         default:
-                            throw FrontmatterError(line: 0, column: 0, message: "unknown escape '\\\(e)'")
+                            throw QuoteFailure(line: lineUsed, offset: base + escapeStart, message: "unknown escape '\\\(e)' in a double-quoted value; write '\\\\' for a backslash", isUnterminated: false)
                         }
                         continue
                     }
@@ -538,15 +636,20 @@ struct YAMLParser {
                 }
             }
             // End of line inside the quotes: fold with the next line.
-            guard lineUsed < continuation.count else { throw FrontmatterError(line: 0, column: 0, message: "unterminated") }
-            let escapedBreak = source.last == "\\" && quote == "\"" && i > source.count - 1
-            while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+            guard lineUsed < continuation.count else {
+                throw QuoteFailure(line: 0, offset: 0, message: "never closed", isUnterminated: true)
+            }
+            if !escapedBreak {
+                while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+            }
             var emptyLines = 0
-            var next = continuation[lineUsed].trimmingSpaces
+            var line = continuation[lineUsed]
+            var next = line.trimmingSpaces
             lineUsed += 1
             while next.isEmpty, lineUsed < continuation.count {
                 emptyLines += 1
-                next = continuation[lineUsed].trimmingSpaces
+                line = continuation[lineUsed]
+                next = line.trimmingSpaces
                 lineUsed += 1
             }
             if emptyLines > 0 {
@@ -554,6 +657,7 @@ struct YAMLParser {
             } else if !escapedBreak {
                 scalars.append(" ")
             }
+            base = line.unicodeScalars.prefix { $0 == " " || $0 == "\t" || $0 == "\r" }.count
             source = Array(next.unicodeScalars)
             i = 0
         }
@@ -585,8 +689,10 @@ struct YAMLParser {
         return .string(text)
     }
 
+    /// Whether `c` is an ASCII digit.
     static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
 
+    /// `[-+]?[0-9]+`.
     static func isInteger(_ u: [UInt8]) -> Bool {
         var i = 0
         if u.first == 0x2D || u.first == 0x2B { i = 1 }
@@ -619,6 +725,7 @@ struct YAMLParser {
         return i == u.count && (sawDot || sawExponent)
     }
 
+    /// What `dateKind` recognised.
     enum DateKind { case date, datetime }
 
     /// `YYYY-MM-DD`, or that followed by `T` or spaces and `HH:MM[:SS[.f]]` and an optional zone.
@@ -673,55 +780,89 @@ struct YAMLParser {
 
 /// Flow collections: `[a, "b", [c]]` and `{k: v}`.
 struct FlowParser {
+    /// A malformed flow collection: the message and where, as an offset in `scalars`.
     struct Failure: Error {
         let offset: Int
         let message: String
+        /// The text ended before the collection did: more lines may complete it.
+        var reachedEnd = false
     }
 
-    let scalars: [Unicode.Scalar]
-    var position = 0
+    /// Deeper nesting is refused rather than risking the stack on hostile input.
+    static let maximumDepth = 64
 
+    /// The text being parsed.
+    let scalars: [Unicode.Scalar]
+    /// The next scalar to read.
+    var position = 0
+    /// How many collections enclose `position`.
+    var depth = 0
+
+    /// A parser over `scalars`, starting at the first.
     init(_ scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
+    /// Moves past spaces and tabs.
     mutating func skipSpaces() {
         while position < scalars.count, scalars[position] == " " || scalars[position] == "\t" { position += 1 }
     }
 
+    /// Parses one flow value: a list, a map, a quoted or a plain scalar.
     mutating func parseValue() throws(Failure) -> PropertyValue {
         skipSpaces()
-        guard position < scalars.count else { throw Failure(offset: position, message: "a value is missing before the end of the line") }
+        // Anchors and tags we do not interpret, as in block values: skip `&anchor` and `!tag`.
+        while position < scalars.count, scalars[position] == "&" || scalars[position] == "!" {
+            while position < scalars.count, !" \t,[]{}".unicodeScalars.contains(scalars[position]) { position += 1 }
+            skipSpaces()
+        }
+        guard position < scalars.count else {
+            throw Failure(offset: position, message: "a value is missing before the end of the line", reachedEnd: true)
+        }
+        if scalars[position] == "*" { throw Failure(offset: position, message: "aliases ('*name') are not supported in properties") }
         switch scalars[position] {
         case "[":
+            let open = position
+            try enter(at: open)
+            defer { depth -= 1 }
             position += 1
             var items: [PropertyValue] = []
             while true {
                 skipSpaces()
-                guard position < scalars.count else { throw Failure(offset: position, message: "a '[' list is never closed; add ']'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '[' list is never closed; add ']'", reachedEnd: true) }
                 if scalars[position] == "]" { position += 1; return .list(items) }
+                if scalars[position] == "," { throw Failure(offset: position, message: "an item is missing before ','") }
+                let itemStart = position
                 let item = try parseValue()
                 skipSpaces()
                 // `[a: b]` is a single-pair map inside a list.
                 if position < scalars.count, scalars[position] == ":" {
+                    let key = isPlainStart(itemStart) ? rawText(itemStart..<position) : item.text ?? ""
                     position += 1
                     let value = try parseValue()
-                    items.append(.map([Property(item.text ?? "", value)]))
+                    items.append(.map([Property(key, value)]))
                     skipSpaces()
                 } else {
                     items.append(item)
                 }
-                guard position < scalars.count else { throw Failure(offset: position, message: "a '[' list is never closed; add ']'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '[' list is never closed; add ']'", reachedEnd: true) }
                 if scalars[position] == "," { position += 1; continue }
                 if scalars[position] == "]" { position += 1; return .list(items) }
                 throw Failure(offset: position, message: "expected ',' or ']' in a list")
             }
         case "{":
+            let open = position
+            try enter(at: open)
+            defer { depth -= 1 }
             position += 1
             var pairs: [Property] = []
             while true {
                 skipSpaces()
-                guard position < scalars.count else { throw Failure(offset: position, message: "a '{' map is never closed; add '}'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '{' map is never closed; add '}'", reachedEnd: true) }
                 if scalars[position] == "}" { position += 1; return .map(pairs) }
-                let key = try parseValue()
+                if scalars[position] == "," { throw Failure(offset: position, message: "an entry is missing before ','") }
+                // Keys are names: a plain key is kept as written (`{1.50: x}` has the key "1.50").
+                let keyStart = position
+                let parsedKey = try parseValue()
+                let key = isPlainStart(keyStart) ? rawText(keyStart..<position) : parsedKey.text ?? ""
                 skipSpaces()
                 var value = PropertyValue.null
                 if position < scalars.count, scalars[position] == ":" {
@@ -731,9 +872,9 @@ struct FlowParser {
                         value = try parseValue()
                     }
                 }
-                pairs.append(Property(key.text ?? "", value))
+                pairs.append(Property(key, value))
                 skipSpaces()
-                guard position < scalars.count else { throw Failure(offset: position, message: "a '{' map is never closed; add '}'") }
+                guard position < scalars.count else { throw Failure(offset: open, message: "a '{' map is never closed; add '}'", reachedEnd: true) }
                 if scalars[position] == "," { position += 1; continue }
                 if scalars[position] == "}" { position += 1; return .map(pairs) }
                 throw Failure(offset: position, message: "expected ',' or '}' in a map")
@@ -741,14 +882,20 @@ struct FlowParser {
         case "\"", "'":
             var rest = Substring(String(String.UnicodeScalarView(scalars[position...])))
             let before = rest.unicodeScalars.count
-            do {
+            do throws(YAMLParser.QuoteFailure) {
                 let (value, _) = try YAMLParser.parseQuoted(&rest, quote: scalars[position], continuation: [])
                 position += before - rest.unicodeScalars.count
                 return .string(value)
             } catch {
-                throw Failure(offset: position, message: "a quoted value is never closed")
+                if error.isUnterminated {
+                    throw Failure(offset: position, message: "a quoted value is never closed; add the closing \(scalars[position])", reachedEnd: true)
+                }
+                throw Failure(offset: position + error.offset, message: error.message)
             }
         default:
+            if scalars[position] == "?", position + 1 == scalars.count || scalars[position + 1] == " " || scalars[position + 1] == "\t" {
+                throw Failure(offset: position, message: "complex keys ('? ') are not supported")
+            }
             // Plain scalar in flow context: ends at ',', ']', '}', or ': '.
             let start = position
             while position < scalars.count {
@@ -761,6 +908,25 @@ struct FlowParser {
             let text = String(String.UnicodeScalarView(scalars[start..<position])).trimmingSpaces
             return YAMLParser.resolvePlain(text)
         }
+    }
+
+    /// Counts one more level of nesting, refusing too many.
+    mutating func enter(at open: Int) throws(Failure) {
+        depth += 1
+        if depth > FlowParser.maximumDepth {
+            depth -= 1
+            throw Failure(offset: open, message: "lists and maps are nested too deeply")
+        }
+    }
+
+    /// Whether the value at `start` is a plain scalar (not quoted, not a collection).
+    func isPlainStart(_ start: Int) -> Bool {
+        start < scalars.count && !["\"", "'", "[", "{"].contains(scalars[start])
+    }
+
+    /// The text of `range` without surrounding spaces.
+    func rawText(_ range: Range<Int>) -> String {
+        String(String.UnicodeScalarView(scalars[range])).trimmingSpaces
     }
 }
 

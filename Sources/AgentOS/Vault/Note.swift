@@ -27,10 +27,21 @@ public struct Note: Sendable {
         return Note(properties: properties.map(\.0), body: body, bodyStartLine: layout.bodyStartLine, hasFrontmatter: true, isJSONFrontmatter: isJSON)
     }
 
+    /// Parses the frontmatter block of `layout`: each property with the range of inner lines it spans,
+    /// and whether the block is JSON.
     static func parseFrontmatter(_ layout: NoteLayout) throws(FrontmatterError) -> ([(Property, ClosedRange<Int>)], Bool) {
-        let lines = layout.innerLines.map { String(decoding: layout.bytes[$0.content], as: UTF8.self) }
+        var lines = layout.innerLines.map { String(decoding: layout.bytes[$0.content], as: UTF8.self) }
+        // A byte-order mark where the YAML stream starts is not content (YAML 1.2, 5.2), e.g. in a
+        // note pasted together from two files.
+        if let first = lines.first, first.unicodeScalars.first == "\u{FEFF}" {
+            lines[0] = String(first.unicodeScalars.dropFirst())
+        }
         if let firstContent = lines.firstIndex(where: { !$0.trimmingSpaces.isEmpty }), lines[firstContent].trimmingSpaces.hasPrefix("{") {
             let text = lines.joined(separator: "\n")
+            if let offset = rawControlCharacterInString(text) {
+                let (line, column) = lineAndColumn(of: offset, in: text)
+                throw FrontmatterError(line: 1 + line, column: column, message: "invalid JSON frontmatter: a line break or control character inside a string; write it as an escape such as \\n")
+            }
             do {
                 let json = try JSON.parse(text)
                 guard case .object(let pairs) = json else {
@@ -51,6 +62,22 @@ public struct Note: Sendable {
         return (try parser.parseDocument(), false)
     }
 
+    /// The UTF-8 offset of the first raw control character inside a JSON string literal, if any
+    /// (JSON forbids them; YAML would fold a line break inside quotes into a space).
+    static func rawControlCharacterInString(_ text: String) -> Int? {
+        var inString = false
+        var escaped = false
+        for (i, b) in text.utf8.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false } else if b < 0x20 { return i }
+            } else if b == 0x22 {
+                inString = true
+            }
+        }
+        return nil
+    }
+
+    /// The 1-based line and column of a UTF-8 offset in `text`.
     static func lineAndColumn(of offset: Int, in text: String) -> (Int, Int) {
         var line = 1
         var column = 1
@@ -82,6 +109,7 @@ public struct Note: Sendable {
 }
 
 extension PropertyValue {
+    /// The property value of a JSON value (JSON frontmatter).
     init(json: JSON) {
         switch json {
         case .null: self = .null

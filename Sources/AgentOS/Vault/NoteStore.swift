@@ -17,9 +17,12 @@ public enum WriteExpectation: Equatable, Sendable {
 public enum NoteWriteError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The note changed on disk since it was read (or appeared when it was expected absent).
     case conflict(path: String, expected: WriteExpectation, found: ContentHash?)
+    /// The path would leave the vault.
     case path(Vault.PathError)
+    /// The file system refused (permissions, full disk, ...).
     case system(SystemError)
 
+    /// One line saying what happened and what to do.
     public var description: String {
         switch self {
         case .conflict(let path, let expected, let found):
@@ -38,11 +41,16 @@ public enum NoteWriteError: Error, CustomStringConvertible, Equatable, Sendable 
 
 /// A note's bytes as read from disk, with the hash a later write must match.
 public struct NoteSnapshot: Sendable {
+    /// The normalized vault-relative path.
     public let relativePath: String
+    /// The note's bytes as read.
     public let bytes: [UInt8]
+    /// The hash a compare-and-swap write must find on disk.
     public let hash: ContentHash
+    /// What `fstat` said when the note was read.
     public let status: FileStatus
 
+    /// The bytes as text (invalid UTF-8 replaced).
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 }
 
@@ -52,8 +60,14 @@ public struct NoteSnapshot: Sendable {
 /// fsynced, so a crash leaves either the old or the new note, never a half-written one. Each write
 /// compares the hash on disk with the one the writer read and refuses on mismatch.
 public struct NoteStore: Sendable {
+    /// The vault whose notes this store reads and writes.
     public let vault: Vault
 
+    /// Runs in `updateProperties` between reading a note and writing it back, with the attempt number;
+    /// tests use it to change the note at exactly that moment. `nil` outside tests.
+    var beforeConditionalWrite: (@Sendable (_ attempt: Int) -> Void)?
+
+    /// A store over `vault`.
     public init(vault: Vault) { self.vault = vault }
 
     /// Prefix of the OS's temp files; the watcher and the indexer ignore them (they are dot-files).
@@ -61,11 +75,15 @@ public struct NoteStore: Sendable {
 
     /// Reads a note by vault-relative path.
     public func read(_ relativePath: String) throws(NoteWriteError) -> NoteSnapshot {
+        let normalized: String
         let absolute: String
-        do { absolute = try vault.resolve(relativePath) } catch { throw .path(error) }
+        do {
+            normalized = try Vault.normalize(relativePath)
+            absolute = try vault.resolve(normalized)
+        } catch { throw .path(error) }
         do {
             let (bytes, status) = try FileSystem.read(absolute)
-            return NoteSnapshot(relativePath: try! Vault.normalize(relativePath), bytes: bytes, hash: ContentHash(of: bytes), status: status)
+            return NoteSnapshot(relativePath: normalized, bytes: bytes, hash: ContentHash(of: bytes), status: status)
         } catch { throw .system(error) }
     }
 
@@ -93,7 +111,8 @@ public struct NoteStore: Sendable {
             normalized = try Vault.normalize(relativePath)
             absolute = try vault.resolve(normalized)
         } catch { throw .path(error) }
-        let slash = absolute.lastIndex(of: "/")!
+        // `resolve` returns the root plus at least one component, so there is always a slash.
+        guard let slash = absolute.lastIndex(of: "/") else { throw .path(.notInVault(relativePath)) }
         let folder = String(absolute[..<slash])
         let name = String(absolute[absolute.index(after: slash)...])
         do {
@@ -107,18 +126,23 @@ public struct NoteStore: Sendable {
         let temp = folder + "/" + NoteStore.tempPrefix + name + "." + String(getpid()) + "." + String(NoteStore.nextTempCounter()) + ".tmp"
         do { try FileSystem.createDurably(temp, bytes: bytes, mode: mode) } catch { throw .system(error) }
 
-        // Compare as late as possible: right before the rename.
-        if let failure = check(expectation, at: absolute, relativePath: normalized) {
-            try? FileSystem.remove(temp)
-            throw failure
-        }
+        // Compare as late as possible, right before the rename, and hold the folder's lock across both
+        // so that no other writer of ours can slip its rename in between (a lost update otherwise).
+        var failure: NoteWriteError?
         do {
-            try FileSystem.rename(temp, to: absolute)
-            try FileSystem.syncDirectory(folder)
+            let lock = try DirectoryLock(folder)
+            failure = check(expectation, at: absolute, relativePath: normalized)
+            if failure == nil { try FileSystem.rename(temp, to: absolute) }
+            withExtendedLifetime(lock) {}
         } catch {
             try? FileSystem.remove(temp)
             throw .system(error)
         }
+        if let failure {
+            try? FileSystem.remove(temp)
+            throw failure
+        }
+        do { try FileSystem.syncDirectory(folder) } catch { throw .system(error) }
         return ContentHash(of: bytes)
     }
 

@@ -3,16 +3,23 @@
 /// Properties in our own formats are flat; `map` exists because other tools write nested maps and we
 /// must read (and preserve) them.
 public enum PropertyValue: Equatable, Sendable {
+    /// `null`, `~` or nothing after the colon.
     case null
+    /// A checkbox: `true` or `false`.
     case bool(Bool)
+    /// A whole number.
     case int(Int)
+    /// A number with a fraction or an exponent, or `.inf` / `.nan`.
     case double(Double)
+    /// Text.
     case string(String)
     /// A calendar date written `YYYY-MM-DD`, kept as written.
     case date(String)
     /// A date and time (`YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]`), kept as written.
     case datetime(String)
+    /// A list (block `- item` lines or flow `[a, b]`).
     case list([PropertyValue])
+    /// A nested map, its keys in order.
     case map([Property])
 
     /// The value as text when it is a scalar (numbers and dates rendered as written), else `nil`.
@@ -60,6 +67,7 @@ public enum PropertyValue: Equatable, Sendable {
         }
     }
 
+    /// A double as YAML writes it (`1.0`, `.inf`, `.nan`).
     static func format(double d: Double) -> String {
         if d.isNaN { return ".nan" }
         if d.isInfinite { return d < 0 ? "-.inf" : ".inf" }
@@ -70,8 +78,11 @@ public enum PropertyValue: Equatable, Sendable {
 
 /// One key and its value, in the order they appear in a note.
 public struct Property: Equatable, Sendable {
+    /// The property's name as written (without quotes).
     public var key: String
+    /// Its value.
     public var value: PropertyValue
+    /// A property named `key` with `value`.
     public init(_ key: String, _ value: PropertyValue) {
         self.key = key
         self.value = value

@@ -8,6 +8,7 @@ public struct Vault: Sendable {
     /// The vault's absolute, standardized root path (no trailing slash).
     public let root: String
 
+    /// A vault at `root` (relative paths are taken from the current directory).
     public init(root: String) {
         var path = root
         if !path.hasPrefix("/") {
@@ -48,12 +49,18 @@ public struct Vault: Sendable {
 
     /// Errors about paths that would leave the vault.
     public enum PathError: Error, CustomStringConvertible, Equatable, Sendable {
+        /// No path, or a path with a NUL byte.
         case empty
+        /// An absolute (or `~`) path where a vault-relative one is required.
         case absolute(String)
+        /// A `..` component.
         case parentReference(String)
+        /// An existing symlink along the path.
         case symlink(String)
+        /// An absolute path outside the vault.
         case notInVault(String)
 
+        /// One line saying what is wrong with the path.
         public var description: String {
             switch self {
             case .empty: return "empty path"
