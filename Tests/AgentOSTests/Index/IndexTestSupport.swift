@@ -19,7 +19,7 @@ final class TemporaryVault {
         return temp
     }
 
-    static let corpusPath = "/work/shared/corpus/obsidian-help"
+    static var corpusPath: String { VaultTestSupport.corpusRoot }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
 

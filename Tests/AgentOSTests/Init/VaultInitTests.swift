@@ -32,7 +32,7 @@ func treeSnapshot(_ root: String) -> [String: Data] {
 }
 
 @Suite struct VaultInitTests {
-    static let corpus = "/work/shared/corpus/obsidian-help"
+    static var corpus: String { VaultTestSupport.corpusRoot }
 
     @Test func createsTheLayoutAndEveryTemplateFile() throws {
         let temp = TemporaryFolder()

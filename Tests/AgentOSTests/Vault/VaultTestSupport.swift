@@ -20,9 +20,15 @@ enum VaultTestSupport {
         try? FileManager.default.removeItem(atPath: path)
     }
 
-    /// Where the Obsidian Help vault lies: `$FBT_CORPUS`, else the shared checkout on the build machine.
+    /// Where the Obsidian Help vault lies: `$FBT_CORPUS`, else `shared/` beside the repository (how
+    /// CI lays it out), else the shared folder of the workplace.
     static var corpusRoot: String {
-        ProcessInfo.processInfo.environment["FBT_CORPUS"] ?? "/work/shared/corpus/obsidian-help"
+        if let given = ProcessInfo.processInfo.environment["FBT_CORPUS"], !given.isEmpty { return given }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let beside = repository.deletingLastPathComponent().appendingPathComponent("shared/corpus/obsidian-help").path
+        if FileManager.default.fileExists(atPath: beside) { return beside }
+        return "/work/shared/corpus/obsidian-help"
     }
 
     /// Copies the corpus into a temp folder (the shared copy must never be modified) and returns the
