@@ -53,6 +53,8 @@ public enum Spawn {
         public var stderrLimit: Int
         /// Lets another thread stop the run.
         public var cancel: CancelToken?
+        /// Called with the child's pid (also its process group) as soon as it runs.
+        public var onStart: (@Sendable (Int32) -> Void)?
 
         public init(
             executable: String, arguments: [String] = [], environment: [String: String] = [:],
@@ -208,6 +210,7 @@ public enum Spawn {
         } catch {
             throw .system(error)
         }
+        options.onStart?(child.pid)
         return child.collect(options: options, executablePath: path)
     }
 

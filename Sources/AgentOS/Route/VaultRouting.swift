@@ -117,6 +117,12 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         }
     }
 
+    public func releaseAbandonedReservations(activeRunIDs: Set<String>) {
+        for reservation in (try? ledger.openReservations()) ?? [] where !activeRunIDs.contains(reservation.runID) {
+            _ = try? ledger.release(runID: reservation.runID)
+        }
+    }
+
     public func concurrency(lane: String) -> Int {
         switch lane {
         case Lane.premium.rawValue: return 2

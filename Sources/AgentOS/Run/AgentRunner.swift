@@ -114,7 +114,7 @@ public struct AgentRunner {
     public static func run(
         _ definition: AgentDefinition, prompt: String, model: String?, approved: Bool, workingDirectory: String,
         timeout: Double?, cancel: CancelToken?, environment: [String: String] = ProcessInfo.processInfo.environment,
-        extraEnvironment: [String: String] = [:], terminationGrace: Double = 2
+        extraEnvironment: [String: String] = [:], terminationGrace: Double = 2, onStart: (@Sendable (Int32) -> Void)? = nil
     ) -> AgentRunResult {
         let started = Descriptor.monotonicSeconds()
         let limit = timeout ?? definition.timeout
@@ -129,7 +129,7 @@ public struct AgentRunner {
         } else {
             runProcess(definition, prompt: prompt, model: chosenModel, approved: approved, workingDirectory: workingDirectory,
                        timeout: limit, cancel: cancel, environment: environment, extras: extraEnvironment,
-                       grace: terminationGrace, into: &result)
+                       grace: terminationGrace, onStart: onStart, into: &result)
         }
         if let reported = result.outcome.model { result.model = reported }
         if let cost = result.outcome.costUSD {
@@ -148,6 +148,7 @@ public struct AgentRunner {
     static func runProcess(
         _ definition: AgentDefinition, prompt: String, model: String?, approved: Bool, workingDirectory: String,
         timeout: Double?, cancel: CancelToken?, environment: [String: String], extras: [String: String], grace: Double,
+        onStart: (@Sendable (Int32) -> Void)?,
         into result: inout AgentRunResult
     ) {
         let built: (arguments: [String], promptOnStdin: Bool)
@@ -158,12 +159,13 @@ public struct AgentRunner {
             return
         }
         result.argv = built.arguments
-        let options = Spawn.Options(
+        var options = Spawn.Options(
             executable: built.arguments[0], arguments: Array(built.arguments.dropFirst()),
             environment: Spawn.environment(allowing: definition.environmentNames, from: environment, extras: extras),
             workingDirectory: workingDirectory, input: built.promptOnStdin ? .bytes(Array(prompt.utf8)) : .none,
             timeout: timeout, terminationGrace: grace, stdoutLimit: stdoutLimit, stderrLimit: stderrLimit, cancel: cancel
         )
+        options.onStart = onStart
         let spawned: Spawn.Result
         do {
             spawned = try Spawn.run(options)

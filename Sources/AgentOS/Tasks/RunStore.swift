@@ -77,7 +77,8 @@ public final class RunStore: @unchecked Sendable {
                 started_at REAL, finished_at REAL,
                 result_path TEXT, error TEXT,
                 cost_usd REAL, tokens_in INTEGER, tokens_out INTEGER, exit_code INTEGER,
-                task_hash TEXT
+                task_hash TEXT,
+                agent_pid INTEGER, agent_start INTEGER
             );
             CREATE UNIQUE INDEX IF NOT EXISTS runs_one_active ON runs(task_path) WHERE state IN ('claimed','running');
             CREATE INDEX IF NOT EXISTS runs_by_task ON runs(task_path, created_at);
@@ -90,6 +91,11 @@ public final class RunStore: @unchecked Sendable {
             );
             PRAGMA user_version = \(RunStore.schemaVersion);
             """)
+            // Files made before the agent-process columns existed get them added.
+            let columns = try database.query("PRAGMA table_info(runs)") { $0.text(1) }
+            for column in ["agent_pid", "agent_start"] where !columns.contains(column) {
+                try database.execute("ALTER TABLE runs ADD COLUMN \(column) INTEGER")
+            }
         }
     }
 
@@ -203,6 +209,22 @@ public final class RunStore: @unchecked Sendable {
         try lock.withLock {
             try database.run("INSERT INTO rejected_notes(task_path, task_hash, error, at) VALUES(?,?,?,?) ON CONFLICT(task_path) DO UPDATE SET task_hash=excluded.task_hash, error=excluded.error, at=excluded.at",
                              [.text(taskPath), .text(hash.hex), .text(error), .double(Date().timeIntervalSince1970)])
+        }
+    }
+
+    /// Records the agent process of a run (pid and start time, so a reused pid is never mistaken for it).
+    public func recordAgentProcess(runID: String, pid: Int32, startTime: UInt64) throws {
+        try lock.withLock {
+            try database.run("UPDATE runs SET agent_pid=?, agent_start=? WHERE run_id=?", [.int(Int64(pid)), .int(Int64(bitPattern: startTime)), .text(runID)])
+        }
+    }
+
+    /// The agent process recorded for a run, if any.
+    public func agentProcess(runID: String) throws -> (pid: Int32, startTime: UInt64)? {
+        try lock.withLock {
+            try database.query("SELECT agent_pid, agent_start FROM runs WHERE run_id=? AND agent_pid IS NOT NULL", [.text(runID)]) {
+                (Int32(truncatingIfNeeded: $0.int64(0)), UInt64(bitPattern: $0.int64(1)))
+            }.first
         }
     }
 

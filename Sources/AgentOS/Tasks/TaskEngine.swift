@@ -49,6 +49,8 @@ public protocol TaskRouting: Sendable {
     func settle(_ plan: RoutePlan, cost: Double?)
     /// How many runs a lane may have at once.
     func concurrency(lane: String) -> Int
+    /// Releases budget reservations of runs that are no longer in flight (after a crash).
+    func releaseAbandonedReservations(activeRunIDs: Set<String>)
 }
 
 /// What came back from an agent, in the lifecycle's terms.
@@ -80,7 +82,8 @@ public struct AgentExecution: Sendable {
 
 /// Runs an agent by name.
 public protocol AgentExecuting: Sendable {
-    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken) -> AgentExecution
+    /// Runs an agent; `onStart` gets the agent process's pid (its process group) as soon as it runs.
+    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution
 }
 
 /// Something the engine wants the operator to see (the watcher prints these; tests collect them).
@@ -184,6 +187,8 @@ public final class TaskEngine: @unchecked Sendable {
             return start(task, wait: wait, approvedReview: true)
         case .cancelled:
             return cancelIfRunning(path, reason: "cancelled by a person") ? .cancelling : .ignored
+        case .routed, .running:
+            return catchUp(task)
         default:
             return .ignored
         }
@@ -364,7 +369,19 @@ public final class TaskEngine: @unchecked Sendable {
             outcome = AgentExecution(succeeded: false, answer: "", error: "cancelled by a person", cancelled: true)
         } else {
             log(EngineEvent(level: .info, message: "\(task.path): running \(plan.agent)"))
-            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: plan.approved || approved, timeout: task.timeout, cancel: token)
+            let runID = record.runID
+            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: plan.approved || approved, timeout: task.timeout, cancel: token) { [runs] pid in
+                // Recorded so that a watcher restarted after a crash can stop an agent left running.
+                try? runs.recordAgentProcess(runID: runID, pid: pid, startTime: ProcessLiveness.startTime(pid) ?? 0)
+            }
+        }
+        if outcome.cancelled && lock.withLock({ !accepting }) {
+            // Stopped by the watcher's own shutdown, not by a person: recovery decides (interrupted,
+            // or re-queued when the task allows retries), exactly as after a crash.
+            routing.settle(plan, cost: nil)
+            lock.withLock { _ = inFlight.removeValue(forKey: task.path) }
+            log(EngineEvent(level: .warning, message: "\(task.path): stopped with the watcher"))
+            return
         }
         let finished = Date()
         routing.settle(plan, cost: outcome.costUSD ?? (outcome.succeeded ? 0 : nil))
@@ -406,9 +423,10 @@ public final class TaskEngine: @unchecked Sendable {
         if let resultPath = record.resultPath { props.append(Property("result", .string(TelemetryWriter.link(resultPath)))) }
         var unset: [String] = []
         if let error = record.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) } else { unset.append("error") }
-        _ = updateTask(task.path, set: props, unset: unset) { _ in nil }
-
+        // The run store first: if the process dies before the note is written, the note catches up
+        // from the store; the other way round a finished run would look interrupted.
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        _ = updateTask(task.path, set: props, unset: unset) { _ in nil }
         lock.withLock { _ = inFlight.removeValue(forKey: task.path) }
         recordTelemetry(record, duration: duration, time: finished)
         log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.error.map { " — \($0)" } ?? "")))
@@ -466,35 +484,107 @@ public final class TaskEngine: @unchecked Sendable {
 
     // MARK: Recovery and shutdown
 
-    /// After a crash: runs left claimed or running by a process that is gone are marked failed with
-    /// reason `interrupted`, or re-queued when the task allows retries. Also finishes the note of a run
-    /// that completed in the store but whose task write-back was cut off.
+    /// After a crash (or a stop that cut runs off): every run left claimed or running by a process
+    /// that is gone ends in exactly one state, and nothing runs twice unasked.
+    ///
+    /// - A run whose result note was written finishes from it (the answer is not lost).
+    /// - A run that never started its agent (still `claimed`) goes back to `new`: nothing ran.
+    /// - A run whose agent had started is `failed` with error `interrupted`, or back to `new` when
+    ///   the task allows `retries`; an agent the dead watcher left running is stopped first.
+    /// - Budget reservations of runs no longer in flight are released.
     public func recover() {
         let stale: [RunRecord]
         do { stale = try runs.runs(in: [.claimed, .running], limit: 100_000) } catch {
             log(EngineEvent(level: .error, message: "recovery: \(error)"))
             return
         }
-        for var record in stale {
-            if record.ownerPID != getpid() && ProcessLiveness.isAlive(record.ownerPID) && record.ownerPID != 0 { continue }
-            let snapshot = try? store.readIfPresent(record.taskPath)
-            let note = snapshot.flatMap { try? Note.parse(bytes: $0.bytes) }
-            let retries = note.map { Int($0["retries"]?.number ?? 0) } ?? 0
-            record.state = .failed
-            record.error = "interrupted"
-            record.finishedAt = Date().timeIntervalSince1970
-            try? runs.update(record)
-            if record.attempt <= retries {
-                _ = updateTask(record.taskPath, set: [Property("status", .string("new")), Property("attempts", .int(record.attempt)), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))], unset: []) { _ in nil }
-                log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
-                // Re-queued work must be picked up even though the OS wrote it.
-                lock.withLock { _ = ownWrites.removeValue(forKey: record.taskPath) }
-            } else {
-                _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string("interrupted")), Property("finished", .datetime(LocalTime.dateTime(Date())))], unset: []) { _ in nil }
-                recordTelemetry(record, duration: 0, time: Date())
-                log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; marked failed"))
-            }
+        let ours = lock.withLock { Set(inFlight.keys) }
+        for record in stale {
+            if ours.contains(record.taskPath) { continue }
+            if record.ownerPID != getpid() && record.ownerPID != 0 && ProcessLiveness.isAlive(record.ownerPID) { continue }
+            recoverRun(record)
         }
+        routing.releaseAbandonedReservations(activeRunIDs: Set(((try? runs.runs(in: [.claimed, .running], limit: 100_000)) ?? []).map(\.runID)))
+    }
+
+    private func recoverRun(_ initial: RunRecord) {
+        var record = initial
+        if let agent = try? runs.agentProcess(runID: record.runID), ProcessLiveness.stopOrphanedGroup(pid: agent.pid, startTime: agent.startTime) {
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): stopped agent process \(agent.pid) left running by run \(record.runID)"))
+        }
+        // A kill after the run wrote its result note but before the store heard of it: the answer
+        // exists, so finish from the result note instead of calling the run interrupted.
+        let resultPath = Vault.Layout.results + "/" + TaskEngine.resultPath(forTitle: TaskNote.title(of: record.taskPath), runID: record.runID)
+        if let result = (try? store.readIfPresent(resultPath)).flatMap({ $0 }).flatMap({ try? Note.parse(bytes: $0.bytes) }),
+           result.text("run_id") == record.runID, let state = result.text("status").flatMap(RunState.init(rawValue:)), !state.isActive {
+            record.state = state
+            record.resultPath = resultPath
+            record.finishedAt = Date().timeIntervalSince1970
+            record.costUSD = result["cost_usd"]?.number
+            record.tokensIn = result["tokens_in"]?.number.map { Int($0) }
+            record.tokensOut = result["tokens_out"]?.number.map { Int($0) }
+            try? runs.update(record)
+            var props = [Property("status", .string(state.rawValue)), Property("result", .string(TelemetryWriter.link(resultPath)))]
+            for key in ["finished", "duration_s", "cost_usd", "tokens_in", "tokens_out"] {
+                if let value = result[key], value != .null { props.append(Property(key, value)) }
+            }
+            _ = updateTask(record.taskPath, set: props, unset: state == .done ? ["error"] : []) { _ in nil }
+            recordTelemetry(record, duration: result["duration_s"]?.number ?? 0, time: Date())
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was cut off after its result was written; finished from \(resultPath)"))
+            return
+        }
+        let note = (try? store.readIfPresent(record.taskPath)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) }
+        let retries = note.map { Int($0["retries"]?.number ?? 0) } ?? 0
+        record.finishedAt = Date().timeIntervalSince1970
+        if record.state == .claimed {
+            // Claimed and perhaps routed, but its agent never started: nothing ran, so it runs later.
+            record.state = .cancelled
+            record.error = "stopped before its agent started; re-queued"
+            try? runs.update(record)
+            requeue(record.taskPath, set: [Property("status", .string("new"))], unset: ["run_id"])
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) never started its agent; re-queued"))
+            return
+        }
+        record.state = .failed
+        record.error = "interrupted"
+        try? runs.update(record)
+        if record.attempt <= retries {
+            requeue(record.taskPath, set: [Property("status", .string("new")), Property("attempts", .int(record.attempt)), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))], unset: [])
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
+        } else {
+            _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string("interrupted")), Property("finished", .datetime(LocalTime.dateTime(Date())))], unset: []) { _ in nil }
+            recordTelemetry(record, duration: 0, time: Date())
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; marked failed"))
+        }
+    }
+
+    /// Puts a task back to `new`; the OS wrote that status, yet the watcher must pick it up.
+    private func requeue(_ path: String, set: [Property], unset: [String]) {
+        _ = updateTask(path, set: set, unset: unset) { _ in nil }
+        lock.withLock { _ = ownWrites.removeValue(forKey: path) }
+    }
+
+    /// A note that says `routed` or `running` while no run of it is in flight: the process that ran it
+    /// stopped between recording the run's end and writing the note. The note catches up with the
+    /// run store (or, with no record at all, is marked interrupted).
+    private func catchUp(_ task: TaskNote) -> Consideration {
+        if lock.withLock({ inFlight[task.path] != nil }) { return .ignored }
+        guard (try? runs.activeRun(taskPath: task.path)) ?? nil == nil else { return .ignored }
+        let latest = (try? runs.latestRun(taskPath: task.path)) ?? nil
+        if let latest, task.note.text("run_id") == nil || task.note.text("run_id") == latest.runID {
+            var props = [Property("status", .string(latest.state.rawValue))]
+            if let result = latest.resultPath { props.append(Property("result", .string(TelemetryWriter.link(result)))) }
+            if let finished = latest.finishedAt { props.append(Property("finished", .datetime(LocalTime.dateTime(Date(timeIntervalSince1970: finished))))) }
+            if let cost = latest.costUSD { props.append(Property("cost_usd", .double(cost))) }
+            if let error = latest.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) }
+            _ = updateTask(task.path, set: props, unset: latest.error == nil ? ["error"] : []) { _ in nil }
+            recordTelemetry(latest, duration: (latest.finishedAt ?? 0) - (latest.startedAt ?? latest.finishedAt ?? 0), time: Date())
+            log(EngineEvent(level: .warning, message: "\(task.path): caught up with run \(latest.runID), which ended \(latest.state.rawValue)"))
+        } else {
+            _ = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string("interrupted (no record of its run)"))], unset: []) { _ in nil }
+            log(EngineEvent(level: .warning, message: "\(task.path): says it is in flight but no run of it is; marked failed"))
+        }
+        return .ignored
     }
 
     /// Stops accepting work; waits up to `grace` seconds for running agents, then cancels the rest.
@@ -528,10 +618,14 @@ public final class TaskEngine: @unchecked Sendable {
 
     /// `Results/<task title> <run id>.md`.
     public static func resultPath(for task: TaskNote, runID: String) -> String {
+        Vault.Layout.results + "/" + resultPath(forTitle: task.title, runID: runID)
+    }
+
+    static func resultPath(forTitle taskTitle: String, runID: String) -> String {
         let forbidden = Set("[]#^|\\/:*?\"<>")
-        var title = String(task.title.map { forbidden.contains($0) ? "-" : $0 })
+        var title = String(taskTitle.map { forbidden.contains($0) ? "-" : $0 })
         if title.count > 80 { title = String(title.prefix(80)) }
-        return Vault.Layout.results + "/" + title + " " + runID + ".md"
+        return title + " " + runID + ".md"
     }
 
     static func oneLine(_ text: String) -> String {
