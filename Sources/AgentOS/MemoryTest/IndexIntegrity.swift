@@ -20,6 +20,8 @@ public struct ScratchVault {
         let files = VaultWalker.walk(original).files.filter { !isReportNote($0.path) }
         var made: Set<String> = []
         do {
+            // Only this user may read the copy: it holds the vault's private notes too.
+            try FileSystem.makeDirectories(folder, mode: 0o700)
             try FileSystem.makeDirectories(root)
             for file in files {
                 let target = root + "/" + file.path
