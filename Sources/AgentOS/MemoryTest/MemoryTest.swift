@@ -54,6 +54,7 @@ public enum MemoryTest {
         progress("running \(queries.count) queries")
         let evaluation = KnownItemQueries.evaluate(queries, index: index)
         report.retrieval = evaluation.figures
+        report.misses = Array(evaluation.misses.prefix(20))
         report.latencySamples = evaluation.milliseconds.count
         report.latencyP50 = BenchClock.percentile(evaluation.milliseconds, 0.5)
         report.latencyP95 = BenchClock.percentile(evaluation.milliseconds, 0.95)

@@ -96,6 +96,8 @@ public struct MemoryTestReport: Sendable {
     public var checks: [MemoryTestCheck] = []
     /// recall@5 and MRR per query kind, then `all`.
     public var retrieval: [RetrievalFigures] = []
+    /// Queries whose note was not among the first five hits (the first 20), with the rank it had.
+    public var misses: [(query: KnownItemQuery, rank: Int?)] = []
     /// Median search time in milliseconds.
     public var latencyP50: Double = .nan
     /// 95th-percentile search time in milliseconds.
@@ -175,6 +177,10 @@ public struct MemoryTestReport: Sendable {
                          baselineFigures["mrr" + suffix].map { MemoryTestReport.format($0, digits: 3) } ?? "-"])
         }
         out.append(MemoryTestReport.align(rows))
+        if !misses.isEmpty {
+            out.append("not in the first five (first \(min(5, misses.count))):")
+            for miss in misses.prefix(5) { out.append("  " + MemoryTestReport.describe(miss)) }
+        }
         out.append("")
         let p95Base = baselineFigures["latency_p95_ms"].map { " (baseline \(MemoryTestReport.format($0)) ms)" } ?? ""
         out.append("search latency: p50 \(MemoryTestReport.format(latencyP50)) ms, p95 \(MemoryTestReport.format(latencyP95)) ms\(p95Base) over \(latencySamples) searches")
@@ -207,6 +213,9 @@ public struct MemoryTestReport: Sendable {
             })),
             ("retrieval", .array(retrieval.map { r in
                 .object([("kind", .string(r.kind)), ("queries", .int(r.queries)), ("recall_at_5", number(r.recallAtFive)), ("mrr", number(r.meanReciprocalRank))])
+            })),
+            ("misses", .array(misses.map { m in
+                .object([("kind", .string(m.query.kind)), ("query", .string(m.query.text)), ("note", .string(m.query.target)), ("rank", m.rank.map { .int($0) } ?? .null)])
             })),
             ("latency", .object([("p50_ms", number(latencyP50)), ("p95_ms", number(latencyP95)), ("searches", .int(latencySamples))])),
             ("baseline", .object([
@@ -245,6 +254,11 @@ public struct MemoryTestReport: Sendable {
         text += "# Memory test \(LocalTime.dateTime(date).replacingOccurrences(of: "T", with: " "))\n\n"
         text += "```text\n" + table.replacingOccurrences(of: "```", with: "ˋˋˋ") + "\n```\n"
         return text
+    }
+
+    /// One miss: `phrase "ferry hotel fortnight" → Memory/Budget.md: rank 7`.
+    static func describe(_ miss: (query: KnownItemQuery, rank: Int?)) -> String {
+        "\(miss.query.kind) \"\(miss.query.text)\" → \(miss.query.target): " + (miss.rank.map { "rank \($0)" } ?? "not in the first \(KnownItemQueries.depth)")
     }
 
     /// A number for people: one decimal above 10, else three significant places; `-` when not a number.
