@@ -81,7 +81,9 @@ public enum KnownItemQueries {
                 continue
             }
             if inFence || line.hasPrefix("#") || line.hasPrefix("|") || line.hasPrefix("<") { continue }
-            let words = line.split(whereSeparator: { !($0.isASCII && $0.isLetter) }).map { $0.lowercased() }.filter { $0.count >= 4 }
+            // Whole words only: a word with an accent is left out, not cut at it (the tokenizer keeps
+            // "implementată" whole, so the fragment "implementat" would be a word no note holds).
+            let words = line.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).filter { $0.count >= 4 && $0.allSatisfy { $0.isASCII && $0.isLetter } }.map { $0.lowercased() }
             var seen: Set<String> = []
             let distinct = words.filter { seen.insert($0).inserted }
             if distinct.count >= phraseWords + 2 { candidates.append(distinct) }
