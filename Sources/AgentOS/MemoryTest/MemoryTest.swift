@@ -37,7 +37,14 @@ public enum MemoryTest {
         let vaultIndexCheck = IndexIntegrity.checkVault(vault)
 
         progress("copying the notes to a scratch folder")
+        var phases: [(name: String, seconds: Double)] = []
+        var phaseStart = clock.now
+        func endPhase(_ name: String) {
+            phases.append((name, seconds(clock.now - phaseStart)))
+            phaseStart = clock.now
+        }
         let scratch = try ScratchVault.copy(of: vault)
+        endPhase("copy")
         defer {
             if options.keepsCopy { progress("kept the scratch copy at \(scratch.vault.root)") } else { scratch.remove() }
         }
@@ -48,6 +55,7 @@ public enum MemoryTest {
         let summary = try index.reconcile()
         report.checks.append(try IndexIntegrity.checkCopy(index: index, summary: summary, originalNotes: scratch.notes))
         report.checks.append(vaultIndexCheck)
+        endPhase("index")
 
         progress("making known-item queries")
         let queries = try KnownItemQueries.make(index: index, seed: options.seed, sampleSize: mode.sampleSize)
@@ -58,13 +66,17 @@ public enum MemoryTest {
         report.latencySamples = evaluation.milliseconds.count
         report.latencyP50 = BenchClock.percentile(evaluation.milliseconds, 0.5)
         report.latencyP95 = BenchClock.percentile(evaluation.milliseconds, 0.95)
+        endPhase("queries")
 
         progress("routing the rule cases")
         report.checks.append(RoutingCases.check(vault: scratch.vault))
+        endPhase("routing")
 
         progress("handoff round trip through the echo agent")
         let context = queries.first { isPlainMemory($0.target) }?.target
         report.checks.append(HandoffProbe.check(vault: scratch.vault, contextNote: context, seed: options.seed))
+        endPhase("handoff")
+        report.phases = phases
 
         // The baseline: compare, then keep this run's figures unless they are worse.
         let current = report.figures

@@ -104,6 +104,8 @@ public struct MemoryTestReport: Sendable {
     public var latencyP95: Double = .nan
     /// Searches timed for the latency figures.
     public var latencySamples = 0
+    /// Wall time of each step in seconds (`copy`, `index`, `queries`, `routing`, `handoff`), in order.
+    public var phases: [(name: String, seconds: Double)] = []
     /// Figures worse than the baseline beyond their threshold.
     public var degradations: [Degradation] = []
     /// What happened with the baseline: `set` (first run), `compared`, `reset`, `kept` (not updated
@@ -183,6 +185,9 @@ public struct MemoryTestReport: Sendable {
         }
         out.append("")
         let p95Base = baselineFigures["latency_p95_ms"].map { " (baseline \(MemoryTestReport.format($0)) ms)" } ?? ""
+        if !phases.isEmpty {
+            out.append("time: " + phases.map { "\($0.name) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", "))
+        }
         out.append("search latency: p50 \(MemoryTestReport.format(latencyP50)) ms, p95 \(MemoryTestReport.format(latencyP95)) ms\(p95Base) over \(latencySamples) searches")
         switch baselineStatus {
         case "set": out.append("baseline: none yet; this run's figures are now the baseline")
@@ -208,6 +213,7 @@ public struct MemoryTestReport: Sendable {
             ("notes", .int(notes)),
             ("seconds", number(seconds, digits: 1000)),
             ("passed", .bool(passed)),
+            ("phases", .object(phases.map { ($0.name, number($0.seconds, digits: 1000)) })),
             ("checks", .array(checks.map { c in
                 .object([("name", .string(c.name)), ("status", .string(c.status.rawValue)), ("detail", .string(c.detail)), ("problems", .array(c.problems.map { .string($0) }))])
             })),

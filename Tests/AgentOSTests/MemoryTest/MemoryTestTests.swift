@@ -169,6 +169,16 @@ final class SeedVault {
         #expect(problems.contains { $0.contains("Take a screenshot of the login page") && $0.contains("expected tool") }, "\(problems)")
     }
 
+    @Test func aFailingAgentBreaksTheRoundTrip() throws {
+        let v = try SeedVault()
+        let path = "Rules/Agents/echo.md"
+        try v.write(path, v.read(path).replacingOccurrences(of: "command: [printf, \"%s\", \"{prompt}\"]", with: "command: [\"false\"]"))
+        try v.reindex()
+        let run = v.run(["memory-test", "quick"])
+        #expect(run.code == 1)
+        #expect(run.err.contains("handoff round trip: the run ended failed"), "\(run.err)")
+    }
+
     @Test func aBetterBaselineMakesTheRunFailAndIsKept() throws {
         let v = try SeedVault()
         #expect(v.run(["memory-test", "quick"]).code == 0)
