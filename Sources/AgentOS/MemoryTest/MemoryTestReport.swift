@@ -276,6 +276,7 @@ public struct MemoryTestReport: Sendable {
         return String(format: "%.3f", value)
     }
 
+    /// Rows as columns padded to their widest cell (the last column is not padded).
     static func align(_ rows: [[String]]) -> String {
         let columns = rows.map(\.count).max() ?? 0
         let widths = (0..<columns).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
