@@ -54,6 +54,7 @@ public enum CLI {
         BacklinksCommand.spec,
         NoteCommand.spec,
         BenchCommand.spec,
+        MemoryTestCommand.spec,
     ]
 
     static let globalFlags: Set<String> = ["--help", "--json", "--no-color"]

@@ -1,0 +1,130 @@
+import Foundation
+
+/// The handoff round trip: a work note that names a context note is run by the task engine through
+/// the built-in `echo` agent (which answers with the prompt it got), and the result is checked: the
+/// run finished, the prompt arrived, the result note links back, and — where the engine builds a
+/// context packet — the packet carried the context note and `sources` lists it.
+public enum HandoffProbe {
+    /// The kind of note the round trip writes. Handoff notes (`type: handoff`, `to: echo`) are run by
+    /// the engine once the lead's handoff work is on main; until then a task note with `agent: echo`
+    /// takes the same path. Switching to `.handoff` is the one-line change: it also makes the packet
+    /// and `sources` checks mandatory rather than "not built yet".
+    public static let noteKind: WorkKind = .task
+
+    /// Whether a missing context packet fails the check (it is a warning while packets are not built).
+    static var requiresPacket: Bool { noteKind == .handoff }
+
+    /// Runs the round trip in `vault` (a scratch copy: it writes notes, a run store and telemetry).
+    /// `contextNote` is a note whose path the packet should carry (`nil` in an empty vault).
+    public static func check(vault: Vault, contextNote: String?, seed: UInt64) -> MemoryTestCheck {
+        let name = "handoff round trip"
+        do {
+            return try run(vault: vault, contextNote: contextNote, seed: seed)
+        } catch {
+            return MemoryTestCheck(name: name, status: .fail, detail: "the round trip could not run: \(CLI.oneLine(error))")
+        }
+    }
+
+    private static func run(vault: Vault, contextNote: String?, seed: UInt64) throws -> MemoryTestCheck {
+        let name = "handoff round trip"
+        let store = NoteStore(vault: vault)
+        // The echo agent must be known to routing; a vault whose Rules/ does not define it gets one
+        // in the copy (the built-in runner then has a note to route to).
+        if RuleBook.load(vault: vault).agent(named: "echo") == nil {
+            _ = try store.write(echoAgentNote, to: Vault.Layout.rules + "/Agents/memory-test echo.md", expecting: .any)
+        }
+        let marker = "memorytestprobe\(seed % 100_000)"
+        let contextLinks: [PropertyValue] = contextNote.map { [.string(TelemetryWriter.link($0))] } ?? []
+        let taskPath = Vault.Layout.tasks + "/memory-test probe.md"
+        let body = "Memory test probe \(marker): what was done is the index check, what is left is this round trip.\n"
+        var probePath = taskPath
+        switch noteKind {
+        case .task:
+            let props = [Property("type", .string("task")), Property("agent", .string("echo")), Property("context", .list(contextLinks))]
+            _ = try store.write(noteText(props, body: body), to: taskPath, expecting: .any)
+        case .handoff:
+            let task = [Property("type", .string("task")), Property("status", .string("done"))]
+            _ = try store.write(noteText(task, body: "The task the probe hands off.\n"), to: taskPath, expecting: .any)
+            probePath = Vault.Layout.handoffs + "/memory-test probe.md"
+            let props = [Property("type", .string("handoff")), Property("from", .string("memory-test")), Property("to", .string("echo")),
+                         Property("task", .string(TelemetryWriter.link(taskPath))), Property("status", .string("new")), Property("context", .list(contextLinks))]
+            _ = try store.write(noteText(props, body: body), to: probePath, expecting: .any)
+        }
+
+        let runs = try RunStore(vault: vault)
+        let routing = try VaultRouting(vault: vault)
+        let events = EventLog()
+        let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: VaultAgents(vault: vault)) { events.append($0) }
+        let outcome = engine.consider(path: probePath, wait: true, force: true)
+        guard case .started(let runID) = outcome else {
+            return MemoryTestCheck(name: name, status: .fail, detail: "the engine did not start \(probePath): \(outcome)", problems: events.errors)
+        }
+        engine.waitUntilIdle()
+        guard let record = try runs.run(id: runID) else {
+            return MemoryTestCheck(name: name, status: .fail, detail: "run \(runID) is missing from the run store")
+        }
+        var problems: [String] = []
+        var warnings: [String] = []
+        if record.state != .done {
+            problems.append("the run ended \(record.state.rawValue)" + ((record.error ?? record.reason).map { ": \($0)" } ?? ""))
+        }
+        guard let resultPath = record.resultPath, let snapshot = try store.readIfPresent(resultPath), let result = try? Note.parse(bytes: snapshot.bytes) else {
+            problems.append("no result note was written")
+            return MemoryTestCheck(name: name, status: .fail, detail: "\(probePath) → no result", problems: problems + events.errors)
+        }
+        let backLink = noteKind == .handoff ? "handoff" : "task"
+        if result.text(backLink) != TelemetryWriter.link(probePath) {
+            problems.append("\(resultPath): '\(backLink)' is \(result.text(backLink).map { "'\($0)'" } ?? "missing"), expected '\(TelemetryWriter.link(probePath))'")
+        }
+        if noteKind == .handoff, result.text("task") != TelemetryWriter.link(taskPath) {
+            problems.append("\(resultPath): 'task' does not link the original task \(TelemetryWriter.link(taskPath))")
+        }
+        if !result.body.contains(marker) { problems.append("the agent's answer does not hold the prompt (\(marker))") }
+        // The packet: the echo answer is the prompt the agent received, so it shows what the packet held.
+        let sources = result.texts("sources")
+        let hasPacket = !sources.isEmpty || (contextNote.map { result.body.contains($0) } ?? false)
+        if let contextNote {
+            if hasPacket {
+                if !result.body.contains(contextNote) { problems.append("the context packet does not name \(contextNote)") }
+                if !sources.contains(TelemetryWriter.link(contextNote)) && !sources.contains(contextNote) {
+                    problems.append("\(resultPath): 'sources' does not list \(contextNote)")
+                }
+            } else if requiresPacket {
+                problems.append("no context packet: the prompt holds no context and 'sources' is empty")
+            } else {
+                warnings.append("no context packet was built (this build sends the prompt alone); 'sources' is empty")
+            }
+        }
+        let detail = "\(probePath) → \(record.agent ?? "?") → \(resultPath)" + (hasPacket ? ", packet with \(sources.count) sources" : "")
+        if !problems.isEmpty { return MemoryTestCheck(name: name, status: .fail, detail: detail, problems: problems) }
+        if !warnings.isEmpty { return MemoryTestCheck(name: name, status: .warn, detail: detail, problems: warnings) }
+        return MemoryTestCheck(name: name, status: .ok, detail: detail)
+    }
+
+    private static func noteText(_ props: [Property], body: String) -> String {
+        String(decoding: (try? FrontmatterEditor.apply(set: props, to: [UInt8]())) ?? [], as: UTF8.self) + body
+    }
+
+    private static let echoAgentNote = """
+    ---
+    type: agent
+    name: echo
+    lane: local
+    command: [printf, "%s", "{prompt}"]
+    output: text
+    price_in_per_mtok: 0
+    price_out_per_mtok: 0
+    timeout: 30
+    ---
+    The echo agent for the memory test's round trip (written into the scratch copy only).
+
+    """
+
+    /// Collects the engine's events from its threads.
+    private final class EventLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var events: [EngineEvent] = []
+        func append(_ event: EngineEvent) { lock.withLock { events.append(event) } }
+        var errors: [String] { lock.withLock { events.filter { $0.level == .error }.map(\.message) } }
+    }
+}
