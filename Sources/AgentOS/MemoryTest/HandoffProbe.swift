@@ -5,11 +5,9 @@ import Foundation
 /// run finished, the prompt arrived, the result note links back, and — where the engine builds a
 /// context packet — the packet carried the context note and `sources` lists it.
 public enum HandoffProbe {
-    /// The kind of note the round trip writes. Handoff notes (`type: handoff`, `to: echo`) are run by
-    /// the engine once the lead's handoff work is on main; until then a task note with `agent: echo`
-    /// takes the same path. Switching to `.handoff` is the one-line change: it also makes the packet
-    /// and `sources` checks mandatory rather than "not built yet".
-    public static let noteKind: WorkKind = .task
+    /// The kind of note the round trip writes: a handoff note (`type: handoff`, `to: echo`) for a
+    /// task, so the packet and `sources` checks are mandatory. (`.task` runs a task note instead.)
+    public static let noteKind: WorkKind = .handoff
 
     /// Whether a missing context packet fails the check (it is a warning while packets are not built).
     static var requiresPacket: Bool { noteKind == .handoff }
