@@ -62,7 +62,7 @@ final class WatchedVault: @unchecked Sendable {
             command[0] = Self.fixtureAgents + "/" + tool
             _ = try store.updateProperties(path, set: [
                 Property("command", .list(command.map { .string($0) })),
-                Property("env", .list(["FBT_FIXTURE_LOG"].map { .string($0) })),
+                Property("env", .list(["FBT_FIXTURE_LOG", "FBT_BIN"].map { .string($0) })),
             ])
         }
         try write("Rules/Agents/slow.md", """
@@ -108,6 +108,8 @@ final class WatchedVault: @unchecked Sendable {
             "PATH": (Self.llmFolder.map { $0 + ":" } ?? "") + "/usr/local/bin:/usr/bin:/bin",
             "HOME": sandbox.home,
             "FBT_FIXTURE_LOG": fixtureLog,
+            // The binary under test, for fixture agents that call back into the OS.
+            "FBT_BIN": binary,
             "LLM_USER_PATH": llmHome,
             "NO_COLOR": "1",
             "TERM": "dumb",

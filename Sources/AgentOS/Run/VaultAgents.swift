@@ -39,7 +39,7 @@ public final class VaultAgents: AgentExecuting, @unchecked Sendable {
         throw AgentDefinitionError(source: name, message: "no agent named '\(name)'; define it in Rules/Agents/\(name).md")
     }
 
-    public func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
+    public func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
         let definition: AgentDefinition
         do {
             definition = try self.definition(named: agent)
@@ -47,7 +47,7 @@ public final class VaultAgents: AgentExecuting, @unchecked Sendable {
             return AgentExecution(succeeded: false, answer: "", error: String(describing: error))
         }
         let result = AgentRunner.run(definition, prompt: prompt, model: model, approved: approved, workingDirectory: workingDirectory,
-                                     timeout: timeout, cancel: cancel, extraEnvironment: extraEnvironment, onStart: onStart)
+                                     timeout: timeout, cancel: cancel, extraEnvironment: extraEnvironment.merging(runEnvironment) { _, run in run }, onStart: onStart)
         return AgentExecution(
             succeeded: result.isSuccess,
             answer: result.outcome.answer,

@@ -82,8 +82,10 @@ public struct AgentExecution: Sendable {
 
 /// Runs an agent by name.
 public protocol AgentExecuting: Sendable {
-    /// Runs an agent; `onStart` gets the agent process's pid (its process group) as soon as it runs.
-    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution
+    /// Runs an agent; `runEnvironment` is set for it on top of its allow-list (`FBT_VAULT`,
+    /// `FBT_TASK`, `FBT_RUN_ID`, so an agent can call back, e.g. `fuckbigtech handoff --task "$FBT_TASK"`);
+    /// `onStart` gets the agent process's pid (its process group) as soon as it runs.
+    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution
 }
 
 /// Something the engine wants the operator to see (the watcher prints these; tests collect them).
@@ -370,7 +372,8 @@ public final class TaskEngine: @unchecked Sendable {
         } else {
             log(EngineEvent(level: .info, message: "\(task.path): running \(plan.agent)"))
             let runID = record.runID
-            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: plan.approved || approved, timeout: task.timeout, cancel: token) { [runs] pid in
+            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: plan.approved || approved, timeout: task.timeout, cancel: token,
+                                       runEnvironment: ["FBT_VAULT": vault.root, "FBT_TASK": task.path, "FBT_RUN_ID": runID]) { [runs] pid in
                 // Recorded so that a watcher restarted after a crash can stop an agent left running.
                 try? runs.recordAgentProcess(runID: runID, pid: pid, startTime: ProcessLiveness.startTime(pid) ?? 0)
             }
