@@ -16,8 +16,8 @@ enum MemoryTestCommand {
           retrieval   known-item queries made from the notes (titles, unique headings, the rarest
                       words of a sentence): recall@5 and MRR per kind; search latency p50/p95
           routing     every case of the Rules/ cases note (type: rule-cases) gets its lane
-          handoff     a work note with a context link runs through the echo agent; the result
-                      links back (and lists its sources once context packets are built)
+          handoff     a handoff note with a context link runs through the echo agent; the result
+                      links back to the handoff and the task and lists the context note in sources
         quick samples 100 notes (seconds on a 2,000-note vault); full uses every note.
 
         Writes a report note to Telemetry/ and compares with the previous run's figures
