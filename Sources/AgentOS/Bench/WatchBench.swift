@@ -66,6 +66,9 @@ public struct WatchBenchSection: BenchSection {
             throw CLIError.failure("the watch bench needs the fuckbigtech binary; none at \(context.executablePath)")
         }
         try WatchBenchVault.prepare(context.vault)
+        // Latency outliers mean little without knowing how busy the machine was.
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)).flatMap { $0.split(separator: " ").first.flatMap { Double($0) } } ?? .nan
+        let machine = BenchFigure(section: "watch", name: "load_average", value: load, unit: "", note: "1-minute load before the watch section, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         let modes = [
             Mode(label: "inotify", arguments: ["--debounce", Bench.format(debounceMS)], subtractMS: debounceMS),
             Mode(label: "poll", arguments: ["--poll", String(pollInterval)], subtractMS: 0),
@@ -75,7 +78,7 @@ public struct WatchBenchSection: BenchSection {
             perMode.append(try measure(mode, context))
         }
         // Side by side: each measure for inotify, then for polling.
-        var figures: [BenchFigure] = []
+        var figures: [BenchFigure] = [machine]
         for i in 0..<(perMode.map(\.count).max() ?? 0) {
             for list in perMode where i < list.count { figures.append(list[i]) }
         }
