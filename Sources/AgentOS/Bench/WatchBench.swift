@@ -136,7 +136,7 @@ public struct WatchBenchSection: BenchSection {
         add("pickup_p50", pick.p50, "ms", target: mode.subtractMS > 0 ? "≤ 5 ms" : nil, meets: pick.p50 <= 5, note: "write→claim, \(beyond), n=\(pick.count)\(missedNote)")
         add("pickup_p99", pick.p99, "ms", target: mode.subtractMS > 0 ? "≤ 25 ms" : nil, meets: pick.p99 <= 25, note: "max \(Bench.format(pick.max)) ms")
         add("claim_to_running_p50", LatencySummary(claimToRunning).p50, "ms", note: "route, write status routed, queue, write status running")
-        add("agent_run_p50", LatencySummary(runningToFinished).p50, "ms", note: "running→finished: spawn printf, read it, write the result note")
+        add("agent_run_p50", LatencySummary(runningToFinished).p50, "ms", note: "write status running, spawn printf, read its output")
 
         // Saved → searchable.
         var searchable: [Double] = []
@@ -195,6 +195,31 @@ public struct WatchBenchSection: BenchSection {
         add("rss_now_private", memory.anon, "MB", note: "RssAnon: heap, stacks, SQLite caches")
         add("rss_now_shared_files", memory.file, "MB", note: "RssFile: mapped libraries (Swift runtime, Foundation, ICU, SQLite)")
         watcher.stop()
+
+        // What the watcher thread does after every run besides the task itself: re-index the OS's own
+        // day notes, which grow by a row per run. Timed in-process, on the stopped watcher's index.
+        let index = try MemoryIndex(vault: vault)
+        for path in [TelemetryWriter.notePath(Date()), TelemetryWriter.dailyPath(Date())] {
+            let absolute = vault.root + "/" + path
+            guard var data = FileManager.default.contents(atPath: absolute) else { continue }
+            var times: [Double] = []
+            for _ in 0..<5 {
+                data.append(Data("\n".utf8))
+                try data.write(to: URL(fileURLWithPath: absolute))
+                times.append(try BenchClock.seconds { _ = try index.update(path: path) } * 1000)
+            }
+            let name = path.hasPrefix(Vault.Layout.telemetry) ? "reindex_telemetry_note" : "reindex_daily_note"
+            add(name, LatencySummary(times).p50, "ms", note: "\(path), \(data.count / 1024) KB; the watcher re-indexes it after every run")
+        }
+        if mode.subtractMS == 0 {
+            // One polling pass over the vault (what `--poll` does every interval).
+            let walk = try BenchClock.seconds {
+                let poller = PollingWatcher(root: vault.root, interval: 3600)
+                try poller.start()
+                poller.stop()
+            } * 1000
+            add("poll_walk", walk, "ms", note: "one polling pass over \(context.noteCount) notes")
+        }
         return figures
     }
 }
