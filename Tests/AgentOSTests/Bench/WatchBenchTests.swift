@@ -38,6 +38,13 @@ import Testing
         #expect(throws: CLIError.self) { try sections(["--burst", "0"]) }
     }
 
+    @Test func withoutTheBinaryTheSectionSaysItSkipped() throws {
+        let context = BenchContext(vault: Vault(root: "/nonexistent"), noteCount: 0, isRealVault: false, executablePath: "/nonexistent/fuckbigtech", runs: 1, progress: { _ in })
+        let figures = try WatchBenchSection(burst: 1, samples: 1).run(context)
+        #expect(figures.map(\.name) == ["skipped"])
+        #expect(figures[0].note?.contains("/nonexistent/fuckbigtech") == true)
+    }
+
     /// Runs the watch section on a tiny generated vault with the real binary: every figure is there,
     /// the latencies are positive and finite, and every burst task ran exactly once.
     @Test(.timeLimit(.minutes(5))) func watchSectionOnATinyVault() throws {
