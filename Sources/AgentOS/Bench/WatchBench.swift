@@ -247,6 +247,7 @@ enum WatchBenchVault {
         return Date().timeIntervalSince1970
     }
 
+    /// The file name (without `.md`) of burst task `i`: `burst-inotify-00042`.
     static func burstName(_ label: String, _ i: Int) -> String {
         "burst-\(label)-" + String(repeating: "0", count: max(0, 5 - String(i).count)) + String(i)
     }
@@ -254,6 +255,7 @@ enum WatchBenchVault {
 
 /// Reads the watcher's run store (`.agentos/runs.sqlite`) read-only while the watcher writes it.
 final class RunStoreReader {
+    /// One run's state and times (seconds since 1970).
     struct Run {
         var state: String
         var createdAt: Double
@@ -261,9 +263,12 @@ final class RunStoreReader {
         var finishedAt: Double?
     }
 
+    /// The read-only connection.
     let database: Database
+    /// States in which a run is over.
     static let terminal = ["done", "failed", "blocked", "review", "cancelled"]
 
+    /// Opens the vault's run store read-only, waiting briefly for the watcher to create it.
     init(vault: Vault) throws {
         let path = vault.stateDirectory + "/runs.sqlite"
         var database: Database?
@@ -316,19 +321,26 @@ final class RunStoreReader {
 struct BurstCheck {
     /// Tasks with exactly one run (state done), exactly one result note, and `status: done`.
     var exactlyOnce = 0
+    /// Tasks the run store has no run for.
     var withoutRun = 0
+    /// Tasks with more than one run.
     var withSeveralRuns = 0
+    /// Tasks whose note does not say `status: done`.
     var notDone = 0
+    /// Tasks without exactly one result note.
     var resultNotesOff = 0
+    /// When the last run finished.
     var lastFinished: Double?
     /// Per run, in ms: claim → status running (routing, queueing), and running → agent finished.
     var claimToRunning: [Double] = []
     var agentRun: [Double] = []
 
+    /// The counts, in one line.
     var summary: String {
         "1 run + 1 result + done; no run \(withoutRun), >1 run \(withSeveralRuns), not done \(notDone), results≠1 \(resultNotesOff)"
     }
 
+    /// Checks the tasks at `paths` against the run store, `Results/` and their own notes.
     static func verify(vault: Vault, runs: RunStoreReader, folder: String, paths: [String]) throws -> BurstCheck {
         var check = BurstCheck()
         var runsByTask: [String: [(String, Double?)]] = [:]
@@ -364,12 +376,16 @@ struct BurstCheck {
 
 /// A `fuckbigtech watch` child process with its output in a log file.
 final class WatcherProcess {
+    /// The child.
     let process = Process()
+    /// Where its stdout and stderr go (in the vault's `.agentos/`).
     let logPath: String
+    /// When it was spawned (seconds since 1970).
     let started: Double
     private let exited = DispatchSemaphore(value: 0)
     private var stopped = false
 
+    /// Spawns `executable watch --vault ROOT arguments…`.
     init(executable: String, vault: Vault, arguments: [String]) throws {
         logPath = vault.stateDirectory + "/bench-watch-\(UUID().uuidString.prefix(8)).log"
         try FileSystem.makeDirectories(vault.stateDirectory)
