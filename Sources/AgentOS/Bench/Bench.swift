@@ -85,7 +85,7 @@ public enum BenchClock {
 /// The benchmark: prepares a vault, runs each section, and renders the report.
 public enum Bench {
     /// The sections run by `fuckbigtech bench`, in order.
-    public static var sections: [BenchSection] { [IndexBenchSection()] }
+    public static var sections: [BenchSection] { [IndexBenchSection(), WatchBenchSection()] }
 
     /// Renders figures as an aligned table.
     public static func table(_ figures: [BenchFigure]) -> String {

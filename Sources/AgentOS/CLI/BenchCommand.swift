@@ -6,7 +6,7 @@ enum BenchCommand {
         name: "bench",
         summary: "measure indexing, search and updates on a generated or copied vault",
         help: """
-        Usage: fuckbigtech bench [--notes N] [--vault PATH] [--runs R] [--keep] [--json]
+        Usage: fuckbigtech bench [--notes N] [--vault PATH] [--runs R] [--sections LIST] [--burst N] [--keep] [--json]
 
         Generates a vault of N notes (default 20,000: frontmatter, headings, links, some German,
         French, Russian, Japanese, Chinese and Korean) in a temporary folder, or copies the vault
@@ -14,16 +14,21 @@ enum BenchCommand {
         time and notes/s, re-scan time with nothing changed, search p50/p95 per query shape (rare
         word, common word, two words, phrase, prefix, title) in-process and as a whole command,
         single-note update time, the title-first rate (per top-level folder for a real vault),
-        database size and peak memory. Build with 'swift build -c release' for real figures.
+        database size and peak memory. The watch section starts the real 'fuckbigtech watch' on the
+        vault, with inotify and with polling, and reports write→pick-up and saved→searchable latency,
+        a burst of task notes through the echo agent (tasks/s, each done exactly once) and the
+        watcher's peak memory. Build with 'swift build -c release' for real figures.
 
           --notes N   notes to generate (default 20000; ignored with --vault)
           --vault P   benchmark a copy of this vault instead
           --runs R    full-index runs to take the median of (default 3)
+          --sections L  sections to run, comma-separated: index, watch (default all; --only too)
+          --burst N   task notes in the watch section's burst (default 1000)
           --keep      keep the temporary vault and print its path
           --json      print the figures as JSON
         """,
         flags: ["--keep"],
-        options: ["--notes", "--runs"],
+        options: ["--notes", "--runs", "--sections", "--only", "--burst"],
         run: run
     )
 
@@ -32,6 +37,7 @@ enum BenchCommand {
         let notes = try context.arguments.int("--notes", default: 20_000)
         let runs = try context.arguments.int("--runs", default: 3)
         guard notes > 0, runs > 0 else { throw CLIError.usage("--notes and --runs expect positive numbers") }
+        let sections = try selectedSections(context)
         let temp = NSTemporaryDirectory() + "fuckbigtech-bench-\(getpid())-\(Int(Date().timeIntervalSince1970))"
         let root = temp + "/vault"
         let source = context.arguments.value("--vault")
@@ -61,7 +67,7 @@ enum BenchCommand {
         }
         let benchContext = BenchContext(vault: Vault(root: root), noteCount: count, isRealVault: source != nil, executablePath: context.executablePath, runs: runs, progress: { console.progress($0) })
         var figures: [BenchFigure] = []
-        for section in Bench.sections {
+        for section in sections {
             figures += try section.run(benchContext)
         }
         console.clearProgress()
@@ -73,5 +79,25 @@ enum BenchCommand {
             console.print(Bench.table(figures))
         }
         return 0
+    }
+
+    /// `Bench.sections`, narrowed by `--sections`/`--only` and with `--burst` applied.
+    static func selectedSections(_ context: CommandContext) throws -> [BenchSection] {
+        var sections = Bench.sections
+        if let burst = context.arguments.value("--burst") {
+            guard let n = Int(burst), n > 0 else { throw CLIError.usage("--burst expects a positive number, got '\(burst)'") }
+            sections = sections.map { section in
+                guard var watch = section as? WatchBenchSection else { return section }
+                watch.burst = n
+                return watch
+            }
+        }
+        guard let list = context.arguments.value("--sections") ?? context.arguments.value("--only") else { return sections }
+        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let known = sections.map(\.name)
+        if let unknown = names.first(where: { !known.contains($0) }) {
+            throw CLIError.usage("no bench section '\(unknown)'; there are: \(known.joined(separator: ", "))")
+        }
+        return sections.filter { names.contains($0.name) }
     }
 }
