@@ -24,7 +24,7 @@ enum RunCommand {
         let json = context.json
         let routing = try VaultRouting(vault: context.vault)
         for problem in routing.problems where !json { console.error("warning: \(problem)") }
-        let engine = TaskEngine(vault: context.vault, runs: runs, routing: routing, executor: VaultAgents(vault: context.vault)) { event in
+        let engine = TaskEngine(vault: context.vault, runs: runs, routing: routing, executor: routing.agents) { event in
             if !json || event.level == .error { console.error(event.message) }
         }
         engine.recover()

@@ -52,7 +52,7 @@ public enum HandoffProbe {
         let runs = try RunStore(vault: vault)
         let routing = try VaultRouting(vault: vault)
         let events = EventLog()
-        let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: VaultAgents(vault: vault)) { events.append($0) }
+        let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: routing.agents) { events.append($0) }
         let outcome = engine.consider(path: probePath, wait: true, force: true)
         guard case .started(let runID) = outcome else {
             return MemoryTestCheck(name: name, status: .fail, detail: "the engine did not start \(probePath): \(outcome)", problems: events.errors)

@@ -11,8 +11,12 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// Whether agents get a context packet (memory, links, daily log) rather than the bare prompt.
     public var usesContextPackets = true
 
+    /// The agents, read from `Rules/` (shared with the runner so notes are read once per change).
+    public let agents: VaultAgents
+
     public init(vault: Vault) throws {
         self.vault = vault
+        agents = VaultAgents(vault: vault)
         ledger = try BudgetLedger(vault: vault)
         book = RuleBook.load(vault: vault)
         router = Router(book: book)
@@ -25,6 +29,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             book = fresh
             router = Router(book: fresh)
         }
+        agents.reload()
     }
 
     /// The current rule book.
@@ -103,7 +108,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     public func contextPacket(for task: TaskNote, book: RuleBook? = nil) -> ContextPacket {
         let book = book ?? ruleBook
         let named = task.kind == .handoff ? task.note.text("to") : task.note.text("agent")
-        let budget = named.flatMap { try? VaultAgents(vault: vault).definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
+        let budget = named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
         let index = try? MemoryIndex.openForReading(vault: vault)
         return ContextPacketBuilder(vault: vault, guardrails: book.guardrails).build(for: task, budgetTokens: budget, index: index ?? nil)
     }

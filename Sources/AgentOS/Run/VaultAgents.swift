@@ -9,9 +9,33 @@ public final class VaultAgents: AgentExecuting, @unchecked Sendable {
     /// Variables set for every agent on top of its allow-list.
     public var extraEnvironment: [String: String] = [:]
 
+    private let lock = NSLock()
+    /// Agent notes by lower-cased name, read on first use and again after `reload()`.
+    private var cache: [String: Result<AgentDefinition, AgentDefinitionError>]?
+
     public init(vault: Vault) {
         self.vault = vault
         workingDirectory = vault.root
+    }
+
+    /// Forgets the cached definitions (the watcher calls this when a note in `Rules/` changes).
+    public func reload() {
+        lock.withLock { cache = nil }
+    }
+
+    private func definitions() -> [String: Result<AgentDefinition, AgentDefinitionError>] {
+        if let cached = lock.withLock({ cache }) { return cached }
+        var found: [String: Result<AgentDefinition, AgentDefinitionError>] = [:]
+        let store = NoteStore(vault: vault)
+        for path in VaultWalker.markdownFiles(in: vault, under: Vault.Layout.rules) {
+            guard let snapshot = try? store.read(path), let note = try? Note.parse(bytes: snapshot.bytes),
+                  note.text("type")?.lowercased() == "agent" else { continue }
+            let name = (note.text("name") ?? TaskNote.title(of: path)).lowercased()
+            if found[name] != nil { continue } // the first note of a name wins, as in the rule book
+            do { found[name] = .success(try AgentDefinition.parse(note, path: path)) } catch { found[name] = .failure(error) }
+        }
+        lock.withLock { cache = found }
+        return found
     }
 
     /// Definitions used when no agent note of that name exists.
@@ -28,13 +52,7 @@ public final class VaultAgents: AgentExecuting, @unchecked Sendable {
     /// Finds the definition of an agent: an agent note in `Rules/` with that name, else a built-in one.
     public func definition(named name: String) throws -> AgentDefinition {
         let wanted = name.lowercased()
-        for path in VaultWalker.markdownFiles(in: vault, under: Vault.Layout.rules) {
-            guard let snapshot = try? NoteStore(vault: vault).read(path), let note = try? Note.parse(bytes: snapshot.bytes),
-                  note.text("type")?.lowercased() == "agent" else { continue }
-            let noteName = (note.text("name") ?? TaskNote.title(of: path)).lowercased()
-            guard noteName == wanted else { continue }
-            return try AgentDefinition.parse(note, path: path)
-        }
+        if let defined = definitions()[wanted] { return try defined.get() }
         if let builtIn = VaultAgents.builtIn[wanted] { return builtIn }
         throw AgentDefinitionError(source: name, message: "no agent named '\(name)'; define it in Rules/Agents/\(name).md")
     }

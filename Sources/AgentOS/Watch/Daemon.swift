@@ -59,7 +59,7 @@ public final class Daemon: @unchecked Sendable {
         let runs = try RunStore(vault: vault)
         let routing = try VaultRouting(vault: vault)
         for problem in routing.problems { log(EngineEvent(level: .warning, message: problem)) }
-        let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: VaultAgents(vault: vault), log: log)
+        let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: routing.agents, log: log)
 
         engine.recover()
         let summary = try index.reconcile(progress: nil)
@@ -73,12 +73,26 @@ public final class Daemon: @unchecked Sendable {
 
         for path in workNotes(index: index) { engine.consider(path: path) }
 
+        // Checkpoints run when the watcher is idle, never inside a change (SQLite's automatic one
+        // fsyncs twice on whichever write crosses the threshold: a task would wait for it).
+        try? index.database.execute("PRAGMA wal_autocheckpoint=0")
+        var lastDeferredFlush = Date()
         while !stopToken.isCancelled {
-            let changes = watcher.next(timeout: 0.2)
+            let changes = watcher.next(timeout: deferred.isEmpty ? 0.2 : 0.05)
             for warning in watcher.takeWarnings() { log(EngineEvent(level: .warning, message: warning)) }
-            if changes.isEmpty { continue }
-            handle(changes, index: index, engine: engine, routing: routing, log: log)
+            if !changes.isEmpty {
+                handle(changes, index: index, engine: engine, routing: routing, log: log)
+            }
+            if changes.isEmpty || Date().timeIntervalSince(lastDeferredFlush) > 1 {
+                flushDeferred(index: index, log: log)
+                lastDeferredFlush = Date()
+            }
+            if changes.isEmpty && indexWritesSinceCheckpoint > 0 {
+                try? index.database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                indexWritesSinceCheckpoint = 0
+            }
         }
+        flushDeferred(index: index, log: log)
         log(EngineEvent(level: .info, message: "stopping: waiting up to \(Int(options.shutdownGrace)) s for running agents"))
         watcher.stop()
         engine.shutdown(grace: options.shutdownGrace)
@@ -87,9 +101,33 @@ public final class Daemon: @unchecked Sendable {
         return 0
     }
 
+    /// The OS's own telemetry and daily-log writes, indexed in a batch at most once a second (or
+    /// when idle) instead of on every run: they grow by a line per run and re-indexing them each
+    /// time would hold up the next task.
+    private var deferred = Set<String>()
+    private var indexWritesSinceCheckpoint = 0
+
+    private func flushDeferred(index: MemoryIndex, log: @Sendable (EngineEvent) -> Void) {
+        guard !deferred.isEmpty else { return }
+        for path in deferred.sorted() {
+            do { _ = try index.update(path: path) } catch { log(EngineEvent(level: .error, message: "\(path): \(error)")) }
+        }
+        indexWritesSinceCheckpoint += deferred.count
+        deferred.removeAll()
+    }
+
+    static func isOSLog(_ path: String) -> Bool {
+        path.hasPrefix(Vault.Layout.telemetry + "/") || path.hasPrefix(Vault.Layout.daily + "/")
+    }
+
     private func handle(_ changes: [FileChange], index: MemoryIndex, engine: TaskEngine, routing: VaultRouting, log: @Sendable (EngineEvent) -> Void) {
         var rulesChanged = false
         var considered: [String] = []
+        // Work notes are claimed first, before any indexing, so pick-up never waits for the index.
+        for change in changes where change.kind == .changed && TaskNote.isInWorkFolder(change.path) {
+            engine.consider(path: change.path)
+        }
+        indexWritesSinceCheckpoint += changes.count
         for change in changes {
             do {
                 switch change.kind {
@@ -116,9 +154,14 @@ public final class Daemon: @unchecked Sendable {
                     if change.path.hasPrefix(Vault.Layout.rules + "/") || from.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
                     considered.append(change.path)
                 case .changed:
+                    if Daemon.isOSLog(change.path) {
+                        deferred.insert(change.path)
+                        continue
+                    }
                     _ = try index.update(path: change.path)
                     if change.path.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
-                    considered.append(change.path)
+                    // Work folders were considered above; typed tasks elsewhere are found after indexing.
+                    if !TaskNote.isInWorkFolder(change.path) { considered.append(change.path) }
                 case .directoryAdded:
                     break
                 }
