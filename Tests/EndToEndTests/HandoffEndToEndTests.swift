@@ -45,7 +45,8 @@ import Testing
         #expect(result.note.texts("sources").contains("[[Memory/Auth design]]"))
         #expect(result.note.texts("sources").contains("[[Tasks/Token refresh]]"))
 
-        // The daily log has the handoff and both runs.
+        // The daily log has the handoff and both runs (run lines are written in batches: wait a moment).
+        _ = env.eventually { env.text(TelemetryWriter.dailyPath(Date()))?.contains("→ codex (premium): done") == true }
         let daily = try #require(env.text(TelemetryWriter.dailyPath(Date())))
         #expect(daily.contains("handoff \(TelemetryWriter.link(handoff.path)): claude → codex for [[Tasks/Token refresh]]"))
         #expect(daily.contains("[[Tasks/Token refresh]] → claude (premium): done"))

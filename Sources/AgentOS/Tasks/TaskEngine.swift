@@ -445,14 +445,48 @@ public final class TaskEngine: @unchecked Sendable {
         log(EngineEvent(level: .info, message: "\(task.path): \(record.state.rawValue)" + ((record.error ?? record.reason).map { " — \($0)" } ?? "")))
     }
 
+    /// Telemetry: the JSON line at once; the rows of `Telemetry/<day>.md` and the lines of the daily
+    /// note in batches (at most ~100 ms late), so a burst of runs does not rewrite and fsync those
+    /// growing notes once per run. `telemetry.jsonl` holds every run even if a crash cuts a batch.
     private func recordTelemetry(_ record: RunRecord, duration: Double, time: Date) {
         let entry = TelemetryRecord(time: time, runID: record.runID, taskPath: record.taskPath, kind: record.kind, agent: record.agent ?? "", model: record.model, lane: record.lane ?? "", rule: record.rule, reason: record.reason, costUSD: record.costUSD, tokensIn: record.tokensIn, tokensOut: record.tokensOut, durationSeconds: duration, outcome: record.state.rawValue, resultPath: record.resultPath, error: record.error)
+        do { try telemetry.appendJSONLine(entry) } catch { log(EngineEvent(level: .error, message: "telemetry: \(error)")) }
+        let schedule: Bool = telemetryLock.withLock {
+            pendingTelemetry.append(entry)
+            if telemetryFlushScheduled { return false }
+            telemetryFlushScheduled = true
+            return true
+        }
+        if schedule {
+            telemetryQueue.asyncAfter(deadline: .now() + 0.1) { [self] in flushTelemetryNow() }
+        }
+    }
+
+    private let telemetryQueue = DispatchQueue(label: "fbt.telemetry")
+    private let telemetryLock = NSLock()
+    private var pendingTelemetry: [TelemetryRecord] = []
+    private var telemetryFlushScheduled = false
+
+    /// Writes the pending telemetry rows and daily lines (call on the telemetry queue).
+    private func flushTelemetryNow() {
+        let batch: [TelemetryRecord] = telemetryLock.withLock {
+            telemetryFlushScheduled = false
+            defer { pendingTelemetry.removeAll() }
+            return pendingTelemetry
+        }
+        guard !batch.isEmpty else { return }
         do {
-            try telemetry.record(entry)
-            remember(TelemetryWriter.notePath(time), (try? store.read(TelemetryWriter.notePath(time)).hash) ?? ContentHash(value: 0))
+            for path in try telemetry.appendToNotes(batch) {
+                if let hash = try? store.read(path).hash { remember(path, hash) }
+            }
         } catch {
             log(EngineEvent(level: .error, message: "telemetry: \(error)"))
         }
+    }
+
+    /// Writes pending telemetry now (at shutdown, and when a caller waits for the engine to be idle).
+    public func flushTelemetry() {
+        telemetryQueue.sync { flushTelemetryNow() }
     }
 
     enum UpdateResult { case written, stopped(String), failed }
@@ -508,6 +542,7 @@ public final class TaskEngine: @unchecked Sendable {
             recoverRun(record)
         }
         routing.releaseAbandonedReservations(activeRunIDs: Set(((try? runs.runs(in: [.claimed, .running], limit: 100_000)) ?? []).map(\.runID)))
+        flushTelemetry()
     }
 
     private func recoverRun(_ initial: RunRecord) {
@@ -602,6 +637,7 @@ public final class TaskEngine: @unchecked Sendable {
         tokens.forEach { $0.cancel() }
         routingQueue.waitUntilAllOperationsAreFinished()
         for queue in lock.withLock({ Array(laneQueues.values) }) { queue.waitUntilAllOperationsAreFinished() }
+        flushTelemetry()
     }
 
     /// Waits until no run is queued or in flight (for tests and the bench).
@@ -609,7 +645,10 @@ public final class TaskEngine: @unchecked Sendable {
         while true {
             routingQueue.waitUntilAllOperationsAreFinished()
             for queue in lock.withLock({ Array(laneQueues.values) }) { queue.waitUntilAllOperationsAreFinished() }
-            if lock.withLock({ inFlight.isEmpty }) && routingQueue.operationCount == 0 { return }
+            if lock.withLock({ inFlight.isEmpty }) && routingQueue.operationCount == 0 {
+                flushTelemetry()
+                return
+            }
             usleep(5_000)
         }
     }

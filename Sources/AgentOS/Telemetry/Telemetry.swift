@@ -78,9 +78,28 @@ public struct TelemetryWriter: Sendable {
 
     /// Records one finished run everywhere.
     public func record(_ record: TelemetryRecord) throws {
+        try appendJSONLine(record)
+        try appendToNotes([record])
+    }
+
+    /// The machine-readable line in `.agentos/telemetry.jsonl` (one `O_APPEND` write, at once).
+    public func appendJSONLine(_ record: TelemetryRecord) throws {
         try FileSystem.append(Array((record.json.compact + "\n").utf8), to: store.vault.stateDirectory + "/telemetry.jsonl")
-        try store.append(TelemetryWriter.row(record), to: TelemetryWriter.notePath(record.time), header: TelemetryWriter.noteHeader(record.time))
-        try appendDaily(TelemetryWriter.dailyLine(record), at: record.time)
+    }
+
+    /// The table rows and daily-log lines of several runs, one compare-and-swap write per note.
+    /// Returns the notes written.
+    @discardableResult
+    public func appendToNotes(_ records: [TelemetryRecord]) throws -> [String] {
+        var written: [String] = []
+        for (day, group) in Dictionary(grouping: records, by: { LocalTime.day($0.time) }).sorted(by: { $0.key < $1.key }) {
+            let first = group[0].time
+            try store.append(group.map(TelemetryWriter.row).joined(), to: TelemetryWriter.notePath(first), header: TelemetryWriter.noteHeader(first))
+            try appendDaily(group.map(TelemetryWriter.dailyLine).joined(separator: "\n"), at: first)
+            written += [TelemetryWriter.notePath(first), TelemetryWriter.dailyPath(first)]
+            _ = day
+        }
+        return written
     }
 
     /// Appends a line to the day's daily note, creating it when absent.
