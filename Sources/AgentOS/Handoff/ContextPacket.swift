@@ -239,8 +239,9 @@ public struct ContextPacketBuilder: Sendable {
         return t
     }
 
-    /// A search for the distinctive words of a text: up to 10 words of four letters or more that are
-    /// not common function words, joined with OR (the search syntax, never raw FTS).
+    /// A search for the distinctive words of a text: the 6 longest words of four letters or more that
+    /// are not common function words (longer words are rarer, and each common word makes the search
+    /// rank many more sections), joined with OR (the search syntax, never raw FTS).
     static func query(from text: String) -> String? {
         var words: [String] = []
         var seen = Set<String>()
@@ -253,11 +254,12 @@ public struct ContextPacketBuilder: Sendable {
         }
         for character in text {
             if character.isLetter || character.isNumber { current.append(character) } else { flush() }
-            if words.count >= 10 { break }
+            if words.count >= 24 { break }
         }
         flush()
         guard !words.isEmpty else { return nil }
-        return words.prefix(10).joined(separator: " OR ")
+        let longest = words.enumerated().sorted { ($0.element.count, -$0.offset) > ($1.element.count, -$1.offset) }.prefix(6)
+        return longest.sorted { $0.offset < $1.offset }.map(\.element).joined(separator: " OR ")
     }
 
     static let stopWords: Set<String> = [

@@ -77,17 +77,22 @@ public final class Daemon: @unchecked Sendable {
         // fsyncs twice on whichever write crosses the threshold: a task would wait for it).
         try? index.database.execute("PRAGMA wal_autocheckpoint=0")
         var lastDeferredFlush = Date()
+        var idleSince = Date()
         while !stopToken.isCancelled {
-            let changes = watcher.next(timeout: deferred.isEmpty ? 0.2 : 0.05)
+            let changes = watcher.next(timeout: deferred.isEmpty && indexWritesSinceCheckpoint == 0 ? 0.2 : 0.1)
             for warning in watcher.takeWarnings() { log(EngineEvent(level: .warning, message: warning)) }
             if !changes.isEmpty {
                 handle(changes, index: index, engine: engine, routing: routing, log: log)
+                idleSince = Date()
             }
-            if changes.isEmpty || Date().timeIntervalSince(lastDeferredFlush) > 1 {
+            // Housekeeping waits for a quiet moment (or, under a steady stream, runs every 2 s), so a
+            // task written meanwhile is never held up by it.
+            let quiet = changes.isEmpty && Date().timeIntervalSince(idleSince) >= 0.3
+            if quiet || Date().timeIntervalSince(lastDeferredFlush) > 2 {
                 flushDeferred(index: index, log: log)
                 lastDeferredFlush = Date()
             }
-            if changes.isEmpty && indexWritesSinceCheckpoint > 0 {
+            if quiet && indexWritesSinceCheckpoint >= 100 {
                 try? index.database.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 indexWritesSinceCheckpoint = 0
             }
