@@ -64,6 +64,10 @@ public final class Daemon: @unchecked Sendable {
         engine.recover()
         let summary = try index.reconcile(progress: nil)
         log(EngineEvent(level: .info, message: "index: \(summary.oneLine)"))
+        // The big page cache helps the start-up reconcile; single-note updates need little, and
+        // the watcher runs for days.
+        try? index.database.execute("PRAGMA cache_size = -2048")
+        try? index.database.execute("PRAGMA shrink_memory")
 
         let watcher: FileWatcher = options.pollInterval.map { PollingWatcher(root: vault.root, interval: $0) as FileWatcher }
             ?? InotifyWatcher(root: vault.root, debounce: options.debounce)
