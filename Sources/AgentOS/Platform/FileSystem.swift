@@ -32,12 +32,16 @@ public enum FileSystem {
     /// Reads a whole regular file. Refuses a symlink in the final component (`O_NOFOLLOW`).
     /// The corresponding C functions are `open`, `fstat` and `read`.
     public static func read(_ path: String, limit: Int = Int.max) throws(SystemError) -> (bytes: [UInt8], status: FileStatus) {
-        let fd = try Syscall.check("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        // O_NONBLOCK: opening a FIFO named like a note must not wait for a writer (it would hang the
+        // watcher); for a regular file the flag changes nothing.
+        let fd = try Syscall.check("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
         defer { close(fd) }
         var st = stat()
         try Syscall.check("fstat", path) { fstat(fd, &st) }
         let status = FileStatus(st)
         if status.kind == .directory { throw SystemError(call: "read", subject: path, code: EISDIR) }
+        // Devices, FIFOs and sockets are not notes.
+        if status.kind != .file { throw SystemError(call: "read", subject: path, code: EINVAL) }
         if Int64(limit) < status.size { throw SystemError(call: "read", subject: path, code: EFBIG) }
         var bytes = [UInt8](repeating: 0, count: Int(status.size))
         var filled = 0

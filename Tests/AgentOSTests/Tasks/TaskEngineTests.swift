@@ -258,6 +258,20 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.note(retry)["attempts"] == .int(2))
     }
 
+    @Test func aFIFONamedLikeATaskIsSkippedWithoutHanging() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        #expect(mkfifo(env.vault.root + "/Tasks/Pipe.md", 0o644) == 0)
+        // Reading it must not wait for a writer: the watcher thread would hang for good.
+        #expect(engine.consider(path: "Tasks/Pipe.md", force: true) == .ignored)
+        #expect(throws: SystemError.self) { _ = try FileSystem.read(env.vault.root + "/Tasks/Pipe.md") }
+        // A good task after it still runs.
+        let path = try env.writeTask("After pipe", properties: "type: task\nagent: echo", body: "Still here.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "done")
+    }
+
     @Test func templatesAndFolderReadmesAreNeverRun() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
