@@ -128,6 +128,9 @@ public final class TaskEngine: @unchecked Sendable {
         routingQueue.maxConcurrentOperationCount = 2
     }
 
+    /// The largest task or handoff note the engine reads (the index skips notes over 20 MB too).
+    public static let maxTaskBytes: Int64 = 20 * 1_048_576
+
     // MARK: Own writes
 
     /// Whether the note's current bytes are exactly what the OS last wrote there.
@@ -156,6 +159,17 @@ public final class TaskEngine: @unchecked Sendable {
     @discardableResult
     public func consider(path: String, wait: Bool = false, force: Bool = false) -> Consideration {
         guard path.hasSuffix(".md"), !Vault.isIgnored(path) else { return .ignored }
+        // A prompt is never megabytes: a huge file in a work folder is reported once, not read.
+        if TaskNote.isInWorkFolder(path), let absolute = try? vault.resolve(path), let st = (try? FileSystem.status(absolute)) ?? nil,
+           st.size > TaskEngine.maxTaskBytes {
+            let stamp = ContentHash(value: UInt64(bitPattern: st.size) &* 31 &+ UInt64(bitPattern: st.mtimeNanoseconds))
+            if (try? runs.wasRejected(taskPath: path, hash: stamp)) != true {
+                let message = "\(st.size / 1_048_576) MB is too large for a task note (the limit is \(TaskEngine.maxTaskBytes / 1_048_576) MB); it is left alone"
+                log(EngineEvent(level: .error, message: "\(path): \(message)"))
+                try? runs.recordRejection(taskPath: path, hash: stamp, error: message)
+            }
+            return .rejected("too large")
+        }
         let snapshot: NoteSnapshot
         do {
             guard let s = try store.readIfPresent(path) else {

@@ -272,6 +272,19 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.note(path).text("status") == "done")
     }
 
+    @Test func aHugeTaskNoteIsReportedOnceAndLeftAlone() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = env.vault.root + "/Tasks/Huge.md"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        #expect(truncate(path, off_t(TaskEngine.maxTaskBytes + 1)) == 0)
+        let before = try #require(try FileSystem.status(path))
+        #expect(engine.consider(path: "Tasks/Huge.md") == .rejected("too large"))
+        #expect(engine.consider(path: "Tasks/Huge.md") == .rejected("too large"))
+        #expect(env.loggedEvents.filter { $0.message.contains("too large for a task note") }.count == 1)
+        #expect(try FileSystem.status(path) == before)
+    }
+
     @Test func templatesAndFolderReadmesAreNeverRun() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
