@@ -443,9 +443,8 @@ import Testing
         let unknown = "Tasks/Unknown agent.md"
         try env.writeViaRename(unknown, "---\ntype: task\nagent: nosuchagent\n---\nWho runs this?\n")
         let unknownStatus = Self.waitForTerminal(env, unknown)
-        // The routing layer treats an unknown agent as a configuration problem: `blocked`, a terminal
-        // state, with the reason in `error` (issue 4 words this as "a failed run").
-        #expect(unknownStatus == "blocked")
+        // An agent name nothing defines ends as a failed run, with the reason in `error`.
+        #expect(unknownStatus == "failed")
         let error = env.note(unknown)?.text("error") ?? ""
         #expect(error.contains("nosuchagent") && error.contains("no agent note"), "error: \(error)")
         #expect(env.resultNotes(for: unknown).isEmpty)

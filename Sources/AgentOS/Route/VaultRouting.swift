@@ -83,7 +83,13 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         switch decision.action {
         case .run: action = .run
         case .review(let why): action = .review(why)
-        case .blocked(let why): action = .blocked(why)
+        case .blocked(let why):
+            // A name no agent note (nor a built-in) defines is not a guardrail's verdict: the run fails.
+            if let named = facts.agent, book.agent(named: named) == nil, VaultAgents.builtIn[named.lowercased()] == nil {
+                action = .failed(why)
+            } else {
+                action = .blocked(why)
+            }
         }
         if case .run = action, decision.agent == nil {
             action = .blocked("no agent is defined for the \(decision.lane.rawValue) lane; add one in Rules/Agents/")

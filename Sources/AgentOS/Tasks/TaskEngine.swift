@@ -7,6 +7,8 @@ public struct RoutePlan: Sendable {
         case run
         case review(String)
         case blocked(String)
+        /// Cannot run at all (an agent name nothing defines): the run ends `failed` with the reason.
+        case failed(String)
     }
 
     public var lane: String
@@ -315,9 +317,10 @@ public final class TaskEngine: @unchecked Sendable {
         }
 
         switch plan.action {
-        case .review(let why), .blocked(let why):
+        case .review(let why), .blocked(let why), .failed(let why):
             let isReview: Bool = { if case .review = plan.action { return true }; return false }()
-            record.state = isReview ? .review : .blocked
+            let isFailure: Bool = { if case .failed = plan.action { return true }; return false }()
+            record.state = isReview ? .review : (isFailure ? .failed : .blocked)
             record.error = isReview ? nil : why
             record.finishedAt = Date().timeIntervalSince1970
             var props = routeProperties + [Property("status", .string(record.state.rawValue))]
