@@ -135,9 +135,15 @@ public final class TaskEngine: @unchecked Sendable {
 
     // MARK: Own writes
 
-    /// Whether the note's current bytes are exactly what the OS last wrote there.
+    /// Whether the note's current bytes are exactly what the OS last wrote there. A match is
+    /// forgotten once seen (a write arrives as one rename event), so the table does not grow with
+    /// every result note a long-running watcher writes.
     public func isOwnWrite(path: String, hash: ContentHash) -> Bool {
-        lock.withLock { ownWrites[path] == hash }
+        lock.withLock {
+            guard ownWrites[path] == hash else { return false }
+            ownWrites.removeValue(forKey: path)
+            return true
+        }
     }
 
     private func remember(_ path: String, _ hash: ContentHash) {
