@@ -142,8 +142,17 @@ public struct ContextPacketBuilder: Sendable {
         // Recent runs and handoffs from the daily log.
         for day in [now, now.addingTimeInterval(-86_400)] {
             let path = TelemetryWriter.dailyPath(day)
-            guard let snapshot = try? store.readIfPresent(path), let note = try? Note.parse(bytes: snapshot.bytes) else { continue }
-            let lines = note.body.split(separator: "\n").filter { $0.hasPrefix("- ") }.suffix(dailyLines)
+            guard let snapshot = try? store.readIfPresent(path) else { continue }
+            // Only the end matters, and a busy day's note is long: a long one is read from its last
+            // 16 KB (past any frontmatter); a short one without its frontmatter.
+            let tail: String
+            if snapshot.bytes.count > 16_384 {
+                tail = String(String(decoding: snapshot.bytes.suffix(16_384), as: UTF8.self).drop { $0 != "\n" })
+            } else {
+                guard let note = try? Note.parse(bytes: snapshot.bytes) else { continue }
+                tail = note.body
+            }
+            let lines = tail.split(separator: "\n").filter { $0.hasPrefix("- ") }.suffix(dailyLines)
             guard !lines.isEmpty else { continue }
             candidates.append(ContextPiece(kind: .daily, path: path, line: nil, heading: nil, text: lines.joined(separator: "\n"), isPrivate: false))
         }

@@ -121,6 +121,20 @@ import Testing
         #expect(try env.note("Tasks/Fix login.md")["status"] == nil)
     }
 
+    @Test func aLongDailyNoteGivesItsLastLines() throws {
+        let env = try Self.vaultWithMemory()
+        let lines = (0..<2_000).map { "- 10:\(String(format: "%02d", $0 % 60)) run number \($0)" }.joined(separator: "\n")
+        try env.store.write("---\ntype: daily\n---\n# Today\n\n\(lines)\nA closing sentence, not a list line.\n", to: TelemetryWriter.dailyPath(Date()), expecting: .any)
+        let snapshot = try env.store.read("Tasks/Fix login.md")
+        let task = TaskNote(path: "Tasks/Fix login.md", snapshot: snapshot, note: try Note.parse(bytes: snapshot.bytes), kind: .task)
+        let packet = ContextPacketBuilder(vault: env.vault, guardrails: Guardrails()).build(for: task, budgetTokens: 8000, index: nil)
+        let daily = try #require(packet.pieces.first { $0.kind == .daily })
+        let got = daily.text.split(separator: "\n")
+        #expect(got.count == 10)
+        #expect(got.last == "- 10:19 run number 1999")
+        #expect(got.first == "- 10:10 run number 1990")
+    }
+
     @Test func queryUsesDistinctiveWordsOnly() {
         #expect(ContextPacketBuilder.query(from: "Fix the login timeout in the app") == "login OR timeout")
         #expect(ContextPacketBuilder.query(from: "a an to") == nil)
