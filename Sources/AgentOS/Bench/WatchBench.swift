@@ -211,7 +211,7 @@ public struct WatchBenchSection: BenchSection {
                 times.append(try BenchClock.seconds { _ = try index.update(path: path) } * 1000)
             }
             let name = path.hasPrefix(Vault.Layout.telemetry) ? "reindex_telemetry_note" : "reindex_daily_note"
-            add(name, LatencySummary(times).p50, "ms", note: "\(path), \(data.count / 1024) KB; the watcher re-indexes it after every run")
+            add(name, LatencySummary(times).p50, "ms", note: "\(path), \(data.count / 1024) KB; what one re-index of it costs; the watcher batches these when quiet")
         }
         if mode.subtractMS == 0 {
             // One polling pass over the vault (what `--poll` does every interval).
