@@ -103,20 +103,10 @@ public enum HandoffProbe {
         String(decoding: (try? FrontmatterEditor.apply(set: props, to: [UInt8]())) ?? [], as: UTF8.self) + body
     }
 
-    private static let echoAgentNote = """
-    ---
-    type: agent
-    name: echo
-    lane: local
-    command: [printf, "%s", "{prompt}"]
-    output: text
-    price_in_per_mtok: 0
-    price_out_per_mtok: 0
-    timeout: 30
-    ---
-    The echo agent for the memory test's round trip (written into the scratch copy only).
-
-    """
+    /// The shipped `echo` agent note (the same text `init` writes), for a copy whose `Rules/` lacks it.
+    private static var echoAgentNote: String {
+        VaultTemplate.files.first { $0.path == Vault.Layout.rules + "/Agents/echo.md" }?.contents ?? ""
+    }
 
     /// Collects the engine's events from its threads.
     private final class EventLog: @unchecked Sendable {
