@@ -74,9 +74,48 @@ public struct ParsedArguments: Sendable {
             } else if Int(argument) != nil {
                 parsed.positionals.append(argument) // a negative number
             } else {
-                throw .usage("unknown option \(argument)")
+                let hint = Suggestion.closest(to: name, among: Array(flags) + Array(options)).map { "; did you mean \($0)?" } ?? ""
+                throw .usage("unknown option \(argument)\(hint)")
             }
         }
         return parsed
+    }
+}
+
+/// "Did you mean …?" for a mistyped command or option.
+enum Suggestion {
+    /// The known word closest to `word`: within two edits (one for short words), or the only one it
+    /// begins; `nil` when nothing is close.
+    static func closest(to word: String, among known: [String]) -> String? {
+        let typed = word.lowercased()
+        guard !typed.isEmpty else { return nil }
+        let allowed = typed.count <= 4 ? 1 : 2
+        let scored = known.map { ($0, distance(typed, $0.lowercased())) }.filter { $0.1 <= allowed }
+        if let best = scored.min(by: { ($0.1, $0.0) < ($1.1, $1.0) }) { return best.0 }
+        let prefixed = known.filter { $0.lowercased().hasPrefix(typed) }
+        return prefixed.count == 1 ? prefixed[0] : nil
+    }
+
+    /// Levenshtein distance with adjacent transpositions counted as one edit.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var previous2 = [Int](repeating: 0, count: y.count + 1)
+        var previous = Array(0...y.count)
+        for i in 1...x.count {
+            var current = [Int](repeating: 0, count: y.count + 1)
+            current[0] = i
+            for j in 1...y.count {
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                    current[j] = min(current[j], previous2[j - 2] + 1)
+                }
+            }
+            previous2 = previous
+            previous = current
+        }
+        return previous[y.count]
     }
 }

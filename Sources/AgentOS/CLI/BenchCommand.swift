@@ -29,6 +29,7 @@ enum BenchCommand {
         """,
         flags: ["--keep"],
         options: ["--notes", "--runs", "--sections", "--only", "--burst"],
+        vaultUse: .none,
         run: run
     )
 

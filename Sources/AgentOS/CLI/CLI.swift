@@ -4,14 +4,27 @@ import Foundation
 public struct CommandContext: Sendable {
     public let arguments: ParsedArguments
     public let vault: Vault
-    /// Whether the vault was chosen by `--vault` / `$FBT_VAULT` / the cwd (`false`: the `~/AgentOS` default).
     public let console: Console
     public let environment: [String: String]
+    /// Where the vault came from (`--vault`, `$FBT_VAULT`, the current folder, or the `~/AgentOS` default).
+    public var vaultSource: Vault.Source = .option
     /// The path of the running `fuckbigtech` binary (for commands that start copies of it).
     public let executablePath: String
 
     /// Whether `--json` was given.
     public var json: Bool { arguments.has("--json") }
+}
+
+/// What a command needs of its vault.
+public enum VaultUse: Sendable {
+    /// An existing vault: a path that is not one is an error, and nothing is written there.
+    case existing
+    /// Creates the vault (`init`).
+    case creates
+    /// An existing vault, or the default `~/AgentOS`, which it creates on first use (`watch`).
+    case createsDefault
+    /// No vault of its own (`bench` works on a temporary copy).
+    case none
 }
 
 /// A subcommand: its name, a one-line summary, its help text and its declared flags and options.
@@ -23,15 +36,18 @@ public struct CommandSpec: Sendable {
     public let flags: Set<String>
     public let options: Set<String>
     public let aliases: [String: String]
+    /// Whether the command needs an existing vault or may create one.
+    public let vaultUse: VaultUse
     public let run: @Sendable (CommandContext) throws -> Int32
 
-    public init(name: String, summary: String, help: String, flags: Set<String> = [], options: Set<String> = [], aliases: [String: String] = [:], run: @escaping @Sendable (CommandContext) throws -> Int32) {
+    public init(name: String, summary: String, help: String, flags: Set<String> = [], options: Set<String> = [], aliases: [String: String] = [:], vaultUse: VaultUse = .existing, run: @escaping @Sendable (CommandContext) throws -> Int32) {
         self.name = name
         self.summary = summary
         self.help = help
         self.flags = flags
         self.options = options
         self.aliases = aliases
+        self.vaultUse = vaultUse
         self.run = run
     }
 }
@@ -79,7 +95,8 @@ public enum CLI {
             return 0
         }
         guard let spec = commands.first(where: { $0.name == first }) else {
-            console.error("fuckbigtech: unknown command '\(first)'; run 'fuckbigtech --help' for the list")
+            let hint = Suggestion.closest(to: first, among: commands.map(\.name)).map { "did you mean '\($0)'? " } ?? ""
+            console.error("fuckbigtech: unknown command '\(first)'; \(hint)run 'fuckbigtech --help' for the list")
             return 64
         }
         let rest = Array(arguments.dropFirst())
@@ -89,8 +106,10 @@ public enum CLI {
         }
         do {
             let parsed = try ParsedArguments.parse(rest, flags: spec.flags.union(globalFlags), options: spec.options.union(globalOptions), aliases: spec.aliases)
-            let vault = Vault.locate(explicit: parsed.value("--vault"), environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
-            let context = CommandContext(arguments: parsed, vault: vault, console: console, environment: environment, executablePath: executablePath)
+            let console = parsed.has("--no-color") ? console.withoutColor() : console
+            let (vault, source) = Vault.locateWithSource(explicit: parsed.value("--vault"), environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
+            try checkVault(vault, source: source, for: spec)
+            let context = CommandContext(arguments: parsed, vault: vault, console: console, environment: environment, vaultSource: source, executablePath: executablePath)
             return try spec.run(context)
         } catch let error as CLIError {
             console.error("fuckbigtech \(spec.name): \(error.description)")
@@ -99,6 +118,28 @@ public enum CLI {
             console.error("fuckbigtech \(spec.name): \(oneLine(error))")
             return 1
         }
+    }
+
+    /// Refuses to run a command on a path that is not a vault (unless the command creates vaults):
+    /// a mistyped `--vault` or a missing `~/AgentOS` must not become a new, empty vault.
+    static func checkVault(_ vault: Vault, source: Vault.Source, for spec: CommandSpec) throws(CLIError) {
+        switch spec.vaultUse {
+        case .creates, .none: return
+        case .createsDefault where source == .defaultHome: return
+        case .existing, .createsDefault: break
+        }
+        guard let why = vault.notAVaultReason else { return }
+        let given: String
+        switch source {
+        case .option: given = "--vault"
+        case .environment: given = "$FBT_VAULT"
+        case .currentDirectory: given = "the current folder"
+        case .defaultHome: given = "the default vault"
+        }
+        let fix = source == .defaultHome
+            ? "run 'fuckbigtech init' (or 'fuckbigtech watch') to create it, or pass --vault PATH"
+            : "check the path, or run 'fuckbigtech init \(vault.root)' to make it a vault"
+        throw .failure("\(vault.root) (\(given)) is not a vault: \(why); \(fix)")
     }
 
     /// An error as one line for stderr.

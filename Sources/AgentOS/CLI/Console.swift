@@ -78,6 +78,11 @@ public final class Console: @unchecked Sendable {
         }
     }
 
+    /// The same streams with colour off (`--no-color`).
+    public func withoutColor() -> Console {
+        Console(out: writeOut, err: writeErr, isInteractive: isInteractive, useColor: false)
+    }
+
     /// Wraps text in an ANSI colour when colour is on.
     public func color(_ text: String, _ code: ColorCode) -> String {
         useColor ? "\u{1B}[\(code.rawValue)m\(text)\u{1B}[0m" : text

@@ -20,6 +20,7 @@ enum InitCommand {
         --json          print what was created as JSON
         """,
         flags: ["--with-memory"],
+        vaultUse: .creates,
         run: run
     )
 

@@ -17,6 +17,7 @@ enum WatchCommand {
         seconds to finish); a second Ctrl-C stops at once.
         """,
         options: ["--poll", "--debounce"],
+        vaultUse: .createsDefault,
         run: run
     )
 

@@ -45,6 +45,11 @@ public enum MemoryTest {
         }
         let scratch = try ScratchVault.copy(of: vault)
         endPhase("copy")
+        // Nothing to measure is a failure, not a pass: an empty vault says nothing about memory.
+        if scratch.notes == 0 {
+            scratch.remove()
+            throw MemoryTestError.empty(vault.root)
+        }
         defer {
             if options.keepsCopy { progress("kept the scratch copy at \(scratch.vault.root)") } else { scratch.remove() }
         }

@@ -119,6 +119,8 @@ public enum MemoryTestError: Error, Equatable, CustomStringConvertible, Sendable
     case copy(String)
     /// The report note could not be written.
     case report(String)
+    /// The vault holds no notes, so there is nothing to measure.
+    case empty(String)
 
     /// One line for the user.
     public var description: String {
@@ -127,6 +129,7 @@ public enum MemoryTestError: Error, Equatable, CustomStringConvertible, Sendable
         case .baseline(let why): return "baseline: \(why)"
         case .copy(let why): return "cannot make the scratch copy: \(why)"
         case .report(let why): return "cannot write the report note: \(why)"
+        case .empty(let root): return "\(root) holds no notes: there is nothing to measure; add notes or run 'fuckbigtech init --with-memory'"
         }
     }
 }

@@ -243,7 +243,10 @@ public struct MemoryTestReport: Sendable {
             Property("type", .string("memory-test")),
             Property("mode", .string(mode.rawValue)),
             Property("status", .string(passed ? "passed" : "failed")),
-            Property("date", .datetime(LocalTime.dateTime(date))),
+            // One type per property name across the vault (Obsidian keeps one): `date` is a day
+            // everywhere the OS writes it, the moment is `created`.
+            Property("date", .date(LocalTime.day(date))),
+            Property("created", .datetime(LocalTime.dateTime(date))),
             Property("notes", .int(notes)),
             Property("duration_s", .double((seconds * 100).rounded() / 100)),
         ]

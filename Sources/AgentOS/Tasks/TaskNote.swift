@@ -29,8 +29,9 @@ public struct TaskNote: Sendable {
 
     /// The status; `nil` when the note holds a word the lifecycle does not know.
     public var status: TaskStatus? { TaskStatus(property: note.text("status")) }
-    /// The prompt: the body, trimmed.
-    public var prompt: String { note.body.trimmingCharacters(in: .whitespacesAndNewlines) }
+    /// The prompt: the body without Obsidian comments (`%% … %%`, which Obsidian hides when reading
+    /// and the templates use for their instructions), trimmed.
+    public var prompt: String { TaskNote.removingComments(note.body).trimmingCharacters(in: .whitespacesAndNewlines) }
     /// Obsidian's title: the file name without `.md`.
     public var title: String { TaskNote.title(of: path) }
     public var isApproved: Bool { note["approved"]?.bool ?? false }
@@ -41,6 +42,10 @@ public struct TaskNote: Sendable {
     /// the template), or a handoff that names no agent in `to`.
     public var notReadyReason: String? {
         if prompt.isEmpty { return "no prompt yet" }
+        // A template's empty sections (`## Done`, `## Left to do`) are not a prompt.
+        if prompt.split(whereSeparator: \.isNewline).allSatisfy(TaskNote.isHeading) {
+            return "no prompt yet (only empty headings)"
+        }
         if kind == .handoff, note.text("to") == nil { return "the handoff names no agent in 'to'" }
         return nil
     }
@@ -64,6 +69,28 @@ public struct TaskNote: Sendable {
     /// Whether a path could hold work without reading it (for malformed notes, where the type is unreadable).
     public static func isInWorkFolder(_ path: String) -> Bool {
         !path.hasPrefix(Vault.Layout.templates + "/") && path.hasPrefix(Vault.Layout.tasks + "/") || path.hasPrefix(Vault.Layout.handoffs + "/")
+    }
+
+    /// Whether a line is a Markdown heading (`## Done`), not text (`#tag` is a tag, not a heading).
+    static func isHeading(_ line: Substring) -> Bool {
+        let hashes = line.prefix { $0 == "#" }
+        return (1...6).contains(hashes.count) && line.dropFirst(hashes.count).first == " "
+    }
+
+    /// `text` without Obsidian comments: every `%%` … `%%` span (an unclosed `%%` hides the rest, as
+    /// in Obsidian).
+    public static func removingComments(_ text: String) -> String {
+        guard text.contains("%%") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "%%") {
+            out += rest[..<open.lowerBound]
+            let after = rest[open.upperBound...]
+            guard let close = after.range(of: "%%") else { return out }
+            rest = after[close.upperBound...]
+        }
+        out += rest
+        return out
     }
 
     public static func title(of path: String) -> String {

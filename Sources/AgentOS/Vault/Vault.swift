@@ -132,22 +132,70 @@ public struct Vault: Sendable {
         return false
     }
 
+    /// Where a command's vault came from.
+    public enum Source: String, Sendable {
+        /// `--vault PATH`.
+        case option
+        /// `$FBT_VAULT`.
+        case environment
+        /// The folder around the current directory that holds `.agentos/` or `.obsidian/`.
+        case currentDirectory
+        /// Nothing named one: `~/AgentOS`.
+        case defaultHome
+    }
+
     /// Finds the vault for a command: `--vault`, else `$FBT_VAULT`, else the vault around the current
     /// directory (a folder holding `.agentos/` or `.obsidian/`), else `~/AgentOS`.
     public static func locate(explicit: String?, environment: [String: String], currentDirectory: String) -> Vault {
-        if let explicit, !explicit.isEmpty { return Vault(root: explicit) }
-        if let env = environment["FBT_VAULT"], !env.isEmpty { return Vault(root: env) }
+        locateWithSource(explicit: explicit, environment: environment, currentDirectory: currentDirectory).vault
+    }
+
+    /// `locate(explicit:environment:currentDirectory:)`, also saying which of the four places it came from.
+    public static func locateWithSource(explicit: String?, environment: [String: String], currentDirectory: String) -> (vault: Vault, source: Source) {
+        if let explicit, !explicit.isEmpty { return (Vault(root: explicit), .option) }
+        if let env = environment["FBT_VAULT"], !env.isEmpty { return (Vault(root: env), .environment) }
         var dir = URL(fileURLWithPath: currentDirectory).standardizedFileURL.path
         while true {
             for marker in [Layout.state, Layout.obsidian] {
                 if let st = try? FileSystem.status(dir + "/" + marker), st.kind == .directory {
-                    return Vault(root: dir)
+                    return (Vault(root: dir), .currentDirectory)
                 }
             }
             if dir == "/" || dir.isEmpty { break }
             dir = (dir as NSString).deletingLastPathComponent
         }
         let home = environment["HOME"] ?? NSHomeDirectory()
-        return Vault(root: home + "/AgentOS")
+        return (Vault(root: home + "/AgentOS"), .defaultHome)
+    }
+
+    /// Why this folder is not a vault a command may work in, or `nil` when it is one: it exists and
+    /// holds `.agentos/`, `.obsidian/`, or at least one Markdown note (Obsidian opens any folder of
+    /// notes). Only `init` (and `watch` on the default `~/AgentOS`) create vaults, so that a mistyped
+    /// path never becomes an empty vault no watcher serves.
+    public var notAVaultReason: String? {
+        guard let status = (try? FileSystem.status(root)) ?? nil else { return "no such folder" }
+        guard status.kind == .directory else { return "not a folder" }
+        for marker in [Layout.state, Layout.obsidian] {
+            if let st = (try? FileSystem.status(root + "/" + marker)) ?? nil, st.kind == .directory { return nil }
+        }
+        var budget = 5_000
+        return Vault.holdsNote(root, depth: 0, budget: &budget) ? nil : "no .obsidian/ or .agentos/ folder and no Markdown note in it"
+    }
+
+    /// Whether a folder holds a `.md` file within a few levels (a bounded look, not a full walk).
+    private static func holdsNote(_ folder: String, depth: Int, budget: inout Int) -> Bool {
+        guard depth < 4, budget > 0, let entries = try? FileSystem.list(folder) else { return false }
+        var subfolders: [String] = []
+        for entry in entries where !entry.name.hasPrefix(".") {
+            budget -= 1
+            if budget <= 0 { return false }
+            let path = folder + "/" + entry.name
+            switch entry.kind ?? (try? FileSystem.status(path))??.kind {
+            case .file where entry.name.lowercased().hasSuffix(".md"): return true
+            case .directory: subfolders.append(path)
+            default: continue
+            }
+        }
+        return subfolders.contains { holdsNote($0, depth: depth + 1, budget: &budget) }
     }
 }

@@ -11,6 +11,14 @@ enum VaultTemplateFiles {
 }
 
 """#),
+        TemplateFile(path: ".obsidian/daily-notes.json", contents: #"""
+{
+  "folder": "Daily",
+  "format": "YYYY-MM-DD",
+  "template": "Templates/Daily"
+}
+
+"""#),
         TemplateFile(path: ".obsidian/templates.json", contents: #"""
 {
   "folder": "Templates"
@@ -88,7 +96,26 @@ enum VaultTemplateFiles {
     "secret_action": "text",
     "review_effects": "multitext",
     "default_lane": "text",
-    "default_agent": "text"
+    "default_agent": "text",
+    "date": "date",
+    "created": "datetime",
+    "approved_by": "text",
+    "approved_at": "datetime",
+    "route_verdicts": "multitext",
+    "handoffs": "multitext",
+    "handoff": "text",
+    "expected_hash": "text",
+    "found_hash": "text",
+    "note": "text",
+    "mode": "text",
+    "notes": "number",
+    "queries": "number",
+    "recall_at_5": "number",
+    "mrr": "number",
+    "latency_p50_ms": "number",
+    "latency_p95_ms": "number",
+    "failures": "multitext",
+    "retries": "number"
   }
 }
 
@@ -266,16 +293,32 @@ Written by the OS: `YYYY-MM-DD.md` notes with a table of the day's runs (lane, a
 tokens, duration, outcome) and memory-test reports. The raw event log is `.agentos/telemetry.jsonl`.
 
 """#),
+        TemplateFile(path: "Templates/Daily.md", contents: #"""
+---
+type: daily
+date: "{{date:YYYY-MM-DD}}"
+---
+# {{date:YYYY-MM-DD}}
+
+## Notes
+
+## Agent runs
+
+
+"""#),
         TemplateFile(path: "Templates/Handoff.md", contents: #"""
 ---
 type: handoff
+status: draft
+created: "{{date:YYYY-MM-DD}}T{{time:HH:mm}}"
 from:
 to:
 task:
-status: new
 context: []
 tags: []
 ---
+%% Fill in the sections, name the next agent in to, then set status to new. This comment is never sent. %%
+
 ## Done
 
 ## Left to do
@@ -292,14 +335,21 @@ type: readme
 # Templates
 
 Templates for Obsidian's Templates plugin (its template folder is set to `Templates`):
-**Task** for a new task, **Handoff** for passing work on. Notes here are never run, even though
-the Task template says `type: task`.
+**Task** for a new task, **Handoff** for passing work on, **Daily** for the daily note (Obsidian's
+Daily notes plugin creates `Daily/YYYY-MM-DD.md` from it). Notes here are never run, even though the
+Task template says `type: task`.
+
+A note made from the Task or Handoff template starts as `status: draft`: the watcher leaves it alone
+while you write. Set `status` to `new` when it is ready, and it runs within moments. The `%% … %%`
+comment is Obsidian's own comment syntax: it is never part of the prompt, and a note whose prompt is
+still empty (or holds only empty headings) does not run.
 
 """#),
         TemplateFile(path: "Templates/Task.md", contents: #"""
 ---
 type: task
-status: new
+status: draft
+created: "{{date:YYYY-MM-DD}}T{{time:HH:mm}}"
 lane:
 agent:
 model:
@@ -311,7 +361,8 @@ timeout:
 approved: false
 tags: []
 ---
-Write the prompt here: what you want done, and what a good answer looks like.
+%% Write the prompt below: what you want done, and what a good answer looks like. Then set status to new — the watcher runs it within moments. This comment is never sent. %%
+
 
 """#),
         TemplateFile(path: "Rules/Agents/claude.md", contents: #"""
