@@ -59,6 +59,7 @@ public enum CLI {
         InitCommand.spec,
         DoctorCommand.spec,
         WatchCommand.spec,
+        ServiceCommand.spec,
         RunCommand.spec,
         StatusCommand.spec,
         TaskCommand.spec,

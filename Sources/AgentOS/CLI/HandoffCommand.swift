@@ -64,6 +64,7 @@ enum HandoffCommand {
         } else {
             context.console.print(path)
         }
+        WatcherHeartbeat.warnIfNobodyRuns(path, vault: context.vault, console: context.console)
         return 0
     }
 }

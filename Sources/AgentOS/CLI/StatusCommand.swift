@@ -7,8 +7,10 @@ enum StatusCommand {
         help: """
         Usage: fuckbigtech status [--json] [-n N]
 
-        Lists runs from the run store (.agentos/runs.sqlite): queued (claimed, routing or waiting
-        for a lane), running, waiting for review, and the N most recently finished (default 10).
+        Says whether a watcher serves the vault (and how fresh its heartbeat is), then lists each
+        task once, in its current state: waiting for a watcher (notes ready to run that no watcher
+        has picked up), queued (claimed, routing or waiting for a lane), running, waiting for review,
+        and the N most recently finished (default 10), from the run store (.agentos/runs.sqlite).
         """,
         options: ["--limit"],
         aliases: ["-n": "--limit"],
@@ -19,14 +21,32 @@ enum StatusCommand {
         let limit = try context.arguments.int("--limit", default: 10)
         let runs = try RunStore(vault: context.vault)
         let active = try runs.runs(in: [.claimed, .running], limit: 1000)
-        let review = try runs.runs(in: [.review], limit: 1000).filter { (try? runs.activeRun(taskPath: $0.taskPath)) == nil }
-        let finished = try runs.runs(in: [.done, .failed, .blocked, .cancelled], limit: limit)
+        // A task is shown once, as its latest run says: a review that was approved (and ran), or
+        // a task re-run since, is no longer waiting.
+        func isLatest(_ record: RunRecord) -> Bool {
+            ((try? runs.latestRun(taskPath: record.taskPath)) ?? nil)?.runID == record.runID
+        }
+        let review = try runs.runs(in: [.review], limit: 1000).filter(isLatest)
+        var seenFinished = Set<String>()
+        let finished = try runs.runs(in: [.done, .failed, .blocked, .cancelled], limit: 1000)
+            .filter { isLatest($0) && seenFinished.insert($0.taskPath).inserted }.prefix(max(0, limit))
         let queued = active.filter { $0.state == .claimed || $0.startedAt == nil }
+        let watcher = WatcherHeartbeat.liveness(of: context.vault)
+        let waiting = StatusCommand.notesWaiting(in: context.vault, runs: runs)
         let running = active.filter { $0.state == .running && $0.startedAt != nil }
         let extra = StatusSections.all.compactMap { $0(context.vault) }
 
         if context.json {
+            var watcherJSON: [(String, JSON)] = []
+            switch watcher {
+            case .running(let beat, let age):
+                watcherJSON = [("running", .bool(true)), ("heartbeat", beat?.json ?? .null), ("heartbeat_age_s", age.map { .double(($0 * 10).rounded() / 10) } ?? .null)]
+            case .stopped(let last):
+                watcherJSON = [("running", .bool(false)), ("last_heartbeat", last?.json ?? .null)]
+            }
             var pairs: [(String, JSON)] = [
+                ("watcher", .object(watcherJSON)),
+                ("waiting_for_watcher", .array(waiting.map { .string($0) })),
                 ("queued", .array(queued.map(json))),
                 ("running", .array(running.map(json))),
                 ("review", .array(review.map(json))),
@@ -37,6 +57,12 @@ enum StatusCommand {
             return 0
         }
         let c = context.console
+        c.print(c.color("Watcher: ", .bold) + WatcherHeartbeat.describe(watcher))
+        if case .stopped = watcher, !waiting.isEmpty {
+            c.print(c.color("Waiting for a watcher (\(waiting.count))", .bold) + " — start 'fuckbigtech watch' (or 'fuckbigtech service install'), or 'fuckbigtech run NOTE' for one")
+            for path in waiting.prefix(20) { c.print("  \(path)") }
+            if waiting.count > 20 { c.print("  … and \(waiting.count - 20) more") }
+        }
         c.print(c.color("Queued (\(queued.count))", .bold))
         for r in queued { c.print("  \(r.taskPath)  \(r.agent ?? "routing…") \(r.lane.map { "(\($0))" } ?? "")") }
         c.print(c.color("Running (\(running.count))", .bold))
@@ -58,6 +84,26 @@ enum StatusCommand {
             for line in section.lines { c.print("  " + line) }
         }
         return 0
+    }
+
+    /// Work notes that are ready to run (status new, with a prompt) and that no run has claimed:
+    /// what a watcher would pick up now.
+    static func notesWaiting(in vault: Vault, runs: RunStore?, limit: Int = 10_000) -> [String] {
+        let store = NoteStore(vault: vault)
+        var waiting: [String] = []
+        var looked = 0
+        for folder in [Vault.Layout.tasks, Vault.Layout.handoffs] {
+            for path in VaultWalker.markdownFiles(in: vault, under: folder) {
+                looked += 1
+                if looked > limit { return waiting }
+                guard let snapshot = (try? store.readIfPresent(path)) ?? nil, snapshot.bytes.count < 1 << 20,
+                      let note = try? Note.parse(bytes: snapshot.bytes), let kind = TaskNote.kind(of: note, path: path) else { continue }
+                let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
+                guard task.status == .new, task.notReadyReason == nil, ((try? runs?.activeRun(taskPath: path)) ?? nil) == nil else { continue }
+                waiting.append(path)
+            }
+        }
+        return waiting
     }
 
     static func json(_ r: RunRecord) -> JSON {

@@ -48,6 +48,7 @@ enum TaskCommand {
         } else {
             context.console.print(path)
         }
+        WatcherHeartbeat.warnIfNobodyRuns(path, vault: context.vault, console: context.console)
         return 0
     }
 

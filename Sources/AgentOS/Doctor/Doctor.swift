@@ -125,6 +125,7 @@ public enum Doctor {
         DoctorCheck(name: "state", run: VaultChecks.stateFolder),
         DoctorCheck(name: "rules", run: RuleNoteChecks.run),
         DoctorCheck(name: "index", run: VaultChecks.index),
+        DoctorCheck(name: "watcher", run: VaultChecks.watcher),
         DoctorCheck(name: "inotify", run: SystemChecks.inotify),
         DoctorCheck(name: "agent-cli", run: SystemChecks.agentCommands),
         DoctorCheck(name: "ollama", run: SystemChecks.ollamaServer),

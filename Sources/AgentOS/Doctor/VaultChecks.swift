@@ -51,6 +51,30 @@ enum VaultChecks {
         }
     }
 
+    /// The `watcher` check: whether a watcher serves the vault; a failure when notes wait to run and
+    /// none does (they would wait forever), a warning when its heartbeat is stale.
+    static func watcher(_ context: DoctorContext) -> [DoctorFinding] {
+        let liveness = WatcherHeartbeat.liveness(of: context.vault)
+        let line = "watcher " + WatcherHeartbeat.describe(liveness)
+        switch liveness {
+        case .running(_, let age):
+            if let age, age > WatcherHeartbeat.staleAfter {
+                return [DoctorFinding(check: "watcher", status: .warn, finding: line, fix: "the watcher holds the lock but has not written its heartbeat for \(Int(age)) s; look at its log, restart it if it is stuck")]
+            }
+            return [DoctorFinding(check: "watcher", status: .ok, finding: line)]
+        case .stopped:
+            // Only read the run store if it exists: doctor changes nothing.
+            let hasRuns = (try? FileSystem.status(context.vault.stateDirectory + "/runs.sqlite")) ?? nil != nil
+            let runs = hasRuns ? try? RunStore(vault: context.vault) : nil
+            let waiting = StatusCommand.notesWaiting(in: context.vault, runs: runs)
+            if waiting.isEmpty {
+                return [DoctorFinding(check: "watcher", status: .warn, finding: line + "; no note is waiting", fix: "start 'fuckbigtech watch' (or 'fuckbigtech service install') so new task notes run")]
+            }
+            let shown = waiting.prefix(3).joined(separator: ", ") + (waiting.count > 3 ? " and \(waiting.count - 3) more" : "")
+            return [DoctorFinding(check: "watcher", status: .fail, finding: line + "; \(waiting.count) note(s) wait to run: \(shown)", fix: "start 'fuckbigtech watch' (or 'fuckbigtech service install'), or run one now with 'fuckbigtech run NOTE'")]
+        }
+    }
+
     /// The `index` check: the index database opens, has this build's schema version, and matches
     /// the notes on disk (drift counted: notes missing from it, changed since, or gone).
     static func index(_ context: DoctorContext) -> [DoctorFinding] {

@@ -22,6 +22,20 @@ public final class FileLock {
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
+    /// Whether some process holds the lock now. Taking it ourselves (and releasing it at once) is the
+    /// only sure test: the kernel drops a dead holder's lock, whatever pid the file still names.
+    /// The corresponding C function is `flock`.
+    public static func isHeld(path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            _ = flock(fd, LOCK_UN)
+            return false
+        }
+        return errno == EWOULDBLOCK
+    }
+
     /// The pid written in a lock file by its holder, if readable.
     public static func holder(path: String) -> Int32? {
         guard let (bytes, _) = try? FileSystem.read(path, limit: 64) else { return nil }

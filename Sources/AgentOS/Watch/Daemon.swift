@@ -39,7 +39,13 @@ public final class Daemon: @unchecked Sendable {
     /// Runs until `stop()`; returns the exit code.
     public func run() throws -> Int32 {
         try FileSystem.makeDirectories(vault.stateDirectory)
-        guard let lock = try FileLock(path: vault.stateDirectory + "/watch.lock") else {
+        // `status` and `doctor` test the lock by taking it for an instant: try again before giving up.
+        var taken = try FileLock(path: vault.stateDirectory + "/watch.lock")
+        for _ in 0..<3 where taken == nil {
+            usleep(30_000)
+            taken = try FileLock(path: vault.stateDirectory + "/watch.lock")
+        }
+        guard let lock = taken else {
             let holder = FileLock.holder(path: vault.stateDirectory + "/watch.lock").map { " (pid \($0))" } ?? ""
             throw CLIError.failure("another watcher is already running on \(vault.root)\(holder); stop it first")
         }
@@ -75,6 +81,15 @@ public final class Daemon: @unchecked Sendable {
         defer { watcher.stop() }
         log(EngineEvent(level: .info, message: "watching \(vault.root) (\(options.pollInterval == nil ? "inotify" : "polling")); Ctrl-C stops"))
 
+        var heartbeat = WatcherHeartbeat(pid: getpid(), version: AgentOSVersion.current, mode: options.pollInterval == nil ? "inotify" : "polling",
+                                         started: Date().timeIntervalSince1970, updated: 0, lastEvent: nil, lastEventPath: nil, queue: 0)
+        func beat() {
+            heartbeat.updated = Date().timeIntervalSince1970
+            heartbeat.queue = engine.inFlightCount
+            do { try heartbeat.write(to: vault) } catch { log(EngineEvent(level: .warning, message: "heartbeat: \(error)")) }
+        }
+        beat()
+
         for path in workNotes(index: index) { engine.consider(path: path) }
 
         // Checkpoints run when the watcher is idle, never inside a change (SQLite's automatic one
@@ -88,7 +103,10 @@ public final class Daemon: @unchecked Sendable {
             if !changes.isEmpty {
                 handle(changes, index: index, engine: engine, routing: routing, log: log)
                 idleSince = Date()
+                heartbeat.lastEvent = idleSince.timeIntervalSince1970
+                heartbeat.lastEventPath = changes.last?.path
             }
+            if Date().timeIntervalSince1970 - heartbeat.updated >= WatcherHeartbeat.interval { beat() }
             // Housekeeping waits for a quiet moment (or, under a steady stream, runs every 2 s), so a
             // task written meanwhile is never held up by it.
             let quiet = changes.isEmpty && Date().timeIntervalSince(idleSince) >= 0.3

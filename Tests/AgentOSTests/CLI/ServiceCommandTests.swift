@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// `service install|uninstall|status`: a unit systemd accepts, written and removed idempotently,
+/// started through the service manager.
+@Suite struct ServiceCommandTests {
+    static let awkward = ServiceUnit(executable: "/opt/fbt bin/fuckbigtech", vault: "/home/ann/My Vault 100%", path: "/opt/fbt bin:/usr/bin:/bin", home: "/home/ann")
+
+    @Test func theSystemdUnitQuotesPathsAndEscapesSpecifiers() {
+        let unit = Self.awkward.systemdUnit
+        #expect(unit.contains(#"ExecStart="/opt/fbt bin/fuckbigtech" watch --vault "/home/ann/My Vault 100%%""#))
+        #expect(unit.contains(#"Environment="PATH=/opt/fbt bin:/usr/bin:/bin""#))
+        #expect(unit.contains("Restart=on-failure") && unit.contains("StandardOutput=journal") && unit.contains("WantedBy=default.target"))
+        #expect(ServiceUnit.systemdQuote(#"a"b\c$d"#) == #""a\"b\\c$$d""#)
+        // The same vault always gets the same name; another vault another.
+        #expect(Self.awkward.name.hasPrefix("fuckbigtech-my-vault-100--"))
+        var other = Self.awkward
+        other.vault = "/home/ann/Other"
+        #expect(other.name != Self.awkward.name)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "needs systemd-analyze (Debian package systemd; .ci/run installs it)"))
+    func systemdAnalyzeAcceptsTheUnit() throws {
+        let folder = PlatformTestSupport.makeTempDirectory("fbt-unit")
+        defer { PlatformTestSupport.remove(folder) }
+        // A real executable at the path, with a space in it: verify checks that ExecStart exists.
+        try FileManager.default.createDirectory(atPath: folder + "/fbt bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: folder + "/fbt bin/fuckbigtech")
+        let unit = ServiceUnit(executable: folder + "/fbt bin/fuckbigtech", vault: folder + "/My Vault 100%", path: "/usr/bin:/bin", home: folder)
+        let file = folder + "/" + unit.name + ".service"
+        try unit.systemdUnit.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try Spawn.run(Spawn.Options(executable: "/usr/bin/systemd-analyze", arguments: ["verify", file], environment: ["PATH": "/usr/bin:/bin"], timeout: 60))
+        let said = String(decoding: result.stderrTail + result.stdout, as: UTF8.self)
+        #expect(result.exitCode == 0, "\(said)")
+        // systemd only warns (exit 0) about settings it cannot parse: any word about our file is a failure.
+        #expect(!said.contains(unit.name), "\(said)")
+    }
+
+    @Test func theLaunchdPlistIsAPropertyListPythonReads() throws {
+        let folder = PlatformTestSupport.makeTempDirectory("fbt-plist")
+        defer { PlatformTestSupport.remove(folder) }
+        var unit = Self.awkward
+        unit.vault = "/Users/ann/A & B <vault>"
+        try unit.launchdPlist.write(toFile: folder + "/u.plist", atomically: true, encoding: .utf8)
+        let script = "import plistlib,sys,json; d=plistlib.load(open(sys.argv[1],'rb')); print(json.dumps([d['Label'], d['ProgramArguments'], d['KeepAlive']['SuccessfulExit'], d['EnvironmentVariables']['PATH']]))"
+        let result = try Spawn.run(Spawn.Options(executable: try Spawn.resolveExecutable("python3", searchPath: "/usr/local/bin:/usr/bin:/bin"), arguments: ["-c", script, folder + "/u.plist"], environment: ["PATH": "/usr/bin:/bin"], timeout: 60))
+        #expect(result.exitCode == 0, "\(String(decoding: result.stderrTail, as: UTF8.self))")
+        let parsed = try JSON.parse(String(decoding: result.stdout, as: UTF8.self))
+        #expect(parsed == .array([.string(unit.launchdLabel), .array([.string("/opt/fbt bin/fuckbigtech"), .string("watch"), .string("--vault"), .string("/Users/ann/A & B <vault>")]), .bool(false), .string("/opt/fbt bin:/usr/bin:/bin")]))
+    }
+
+    @Test func installWritesTheUnitOnceStartsItAndUninstallRemovesIt() throws {
+        let root = PlatformTestSupport.makeTempDirectory("fbt-service")
+        defer { PlatformTestSupport.remove(root) }
+        let home = root + "/home"
+        _ = try VaultInit.run(vault: Vault(root: root + "/vault"))
+        // A stand-in systemctl that records its arguments (the real one needs a user session).
+        try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
+        try "#!/bin/sh\necho \"$@\" >> \"\(root)/systemctl.log\"\n".write(toFile: root + "/bin/systemctl", atomically: true, encoding: .utf8)
+        chmod(root + "/bin/systemctl", 0o755)
+        let environment = ["HOME": home, "PATH": root + "/bin:/usr/bin:/bin"]
+        func run(_ arguments: [String]) -> (code: Int32, out: String, err: String) {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(["service"] + arguments + ["--vault", root + "/vault"], console: console, environment: environment, executablePath: "/opt/fbt/fuckbigtech")
+            return (code, captured.stdout, captured.stderr)
+        }
+        let first = run(["install"])
+        #expect(first.code == 0, "\(first.err)")
+        let unitFile = try #require(first.out.split(separator: "\n").first { $0.hasPrefix("wrote ") }.map { String($0.dropFirst(6)) })
+        #expect(unitFile.hasPrefix(home + "/.config/systemd/user/fuckbigtech-vault-") && unitFile.hasSuffix(".service"))
+        let text = try String(contentsOfFile: unitFile, encoding: .utf8)
+        #expect(text.contains(#"ExecStart="/opt/fbt/fuckbigtech" watch --vault "\#(root)/vault""#))
+        #expect(text.contains("PATH=/opt/fbt:" + root + "/bin:/usr/bin:/bin"), "the binary's folder leads the PATH the agents get")
+        let second = run(["install"])
+        #expect(second.code == 0 && second.out.contains("already up to date"))
+        #expect(run(["status"]).out.contains("installed (\(unitFile))"))
+        #expect(run(["uninstall"]).code == 0)
+        #expect(!FileManager.default.fileExists(atPath: unitFile))
+        #expect(run(["status"]).out.contains("not installed"))
+        let log = try String(contentsOfFile: root + "/systemctl.log", encoding: .utf8)
+        let name = (unitFile as NSString).lastPathComponent
+        #expect(log.contains("--user enable --now \(name)") && log.contains("--user disable --now \(name)") && log.contains("--user daemon-reload"), "\(log)")
+    }
+
+    @Test func aFailingServiceManagerIsReportedWithTheCommandsToRunByHand() throws {
+        let root = PlatformTestSupport.makeTempDirectory("fbt-service-fail")
+        defer { PlatformTestSupport.remove(root) }
+        _ = try VaultInit.run(vault: Vault(root: root + "/vault"))
+        try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
+        try "#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n".write(toFile: root + "/bin/systemctl", atomically: true, encoding: .utf8)
+        chmod(root + "/bin/systemctl", 0o755)
+        let (console, captured) = Console.capturing()
+        let code = CLI.run(["service", "install", "--vault", root + "/vault"], console: console, environment: ["HOME": root + "/home", "PATH": root + "/bin:/usr/bin:/bin"], executablePath: "/opt/fbt/fuckbigtech")
+        #expect(code == 1)
+        #expect(captured.stderr.contains("Failed to connect to bus") && captured.stderr.contains("systemctl --user enable --now") && captured.stderr.contains("loginctl enable-linger"))
+    }
+}
