@@ -38,9 +38,11 @@ public struct CommandSpec: Sendable {
     public let aliases: [String: String]
     /// Whether the command needs an existing vault or may create one.
     public let vaultUse: VaultUse
+    /// The words its first argument may be (`note show|set|write`), for completion and the man page.
+    public let actions: [String]
     public let run: @Sendable (CommandContext) throws -> Int32
 
-    public init(name: String, summary: String, help: String, flags: Set<String> = [], options: Set<String> = [], aliases: [String: String] = [:], vaultUse: VaultUse = .existing, run: @escaping @Sendable (CommandContext) throws -> Int32) {
+    public init(name: String, summary: String, help: String, flags: Set<String> = [], options: Set<String> = [], aliases: [String: String] = [:], vaultUse: VaultUse = .existing, actions: [String] = [], run: @escaping @Sendable (CommandContext) throws -> Int32) {
         self.name = name
         self.summary = summary
         self.help = help
@@ -48,6 +50,7 @@ public struct CommandSpec: Sendable {
         self.options = options
         self.aliases = aliases
         self.vaultUse = vaultUse
+        self.actions = actions
         self.run = run
     }
 }
@@ -72,6 +75,7 @@ public enum CLI {
         NoteCommand.spec,
         BenchCommand.spec,
         MemoryTestCommand.spec,
+        CompletionCommand.spec,
     ]
 
     static let globalFlags: Set<String> = ["--help", "--json", "--no-color"]

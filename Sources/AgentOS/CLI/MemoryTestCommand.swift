@@ -34,6 +34,7 @@ enum MemoryTestCommand {
         """,
         flags: ["--reset-baseline", "--keep"],
         options: ["--seed"],
+        actions: ["quick", "full"],
         run: run
     )
 

@@ -26,6 +26,7 @@ enum NoteCommand {
         """,
         flags: ["--create"],
         options: ["--unset", "--expect", "--from"],
+        actions: ["show", "set", "write"],
         run: run
     )
 

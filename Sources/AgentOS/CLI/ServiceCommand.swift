@@ -27,6 +27,7 @@ enum ServiceCommand {
         unless lingering is on: 'loginctl enable-linger $USER'.
         """,
         flags: ["--print", "--no-start"],
+        actions: ["install", "uninstall", "status"],
         run: run
     )
 

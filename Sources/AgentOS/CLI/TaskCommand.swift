@@ -13,6 +13,7 @@ enum TaskCommand {
         """,
         flags: ["--private"],
         options: ["--title", "--agent", "--lane", "--model", "--effects", "--context"],
+        actions: ["new"],
         run: run
     )
 
