@@ -97,6 +97,11 @@ public enum StaleMemoryGuard {
         case .properties(let updates, let removals):
             try RunWriteGuard.checkProperties(set: updates, unset: removals, path: path, runID: runID)
             if let current { try RunWriteGuard.checkNotInReview(current, path: path, runID: runID) }
+            // And by what the edit would leave on disk, as the OS will read it back: no key spelling
+            // or quoting may turn into `approved`/`status`.
+            if let edited = try? FrontmatterEditor.apply(set: updates, unset: removals, to: current ?? []) {
+                try RunWriteGuard.checkText(edited, replacing: current, path: path, runID: runID)
+            }
         }
     }
 

@@ -53,6 +53,14 @@ import Testing
             expectRefused(cli(arguments, env), arguments.joined(separator: " "))
             #expect(try env.text(path) == before, "\(arguments.joined(separator: " ")) changed the note")
         }
+        // Keys spelt so that they might read back as `approved` or `status`: refused, or harmless —
+        // the note as the OS reads it never gains an approval nor a new status.
+        for key in ["\"approved\"", "'approved'", "approved\u{200B}", "approved:", "approved: true\nx", "status\t", "\u{FEFF}status", "x\nstatus"] {
+            _ = cli(["note", "set", path, "\(key)=true"], env)
+            let note = try env.note(path)
+            #expect(note["approved"] == nil, "\(key.debugDescription) approved the note")
+            #expect(note.text("status") == "failed", "\(key.debugDescription) changed the status")
+        }
         // Other properties stay open to a run, and outside a run a person may do all of it.
         #expect(cli(["note", "set", path, "summary=checked"], env).code == 0)
         #expect(try env.note(path).text("summary") == "checked")
