@@ -44,7 +44,8 @@ import Testing
     }
 
     /// Runs the binary with `arguments`, output captured in files (no pipe can fill and block it).
-    static func run(_ arguments: [String], in sandbox: Sandbox, cwd: String? = nil, path: String = "/usr/bin:/bin") throws -> Outcome {
+    /// `environment` is added to the minimal one (e.g. `FBT_RUN_ID`, as an agent in a run has it).
+    static func run(_ arguments: [String], in sandbox: Sandbox, cwd: String? = nil, path: String = "/usr/bin:/bin", environment: [String: String] = [:]) throws -> Outcome {
         let binary = try #require(Self.binary, "no fuckbigtech executable next to the test bundle; run 'swift build' first")
         let outPath = sandbox.root + "/.stdout-\(UUID().uuidString)"
         let errPath = sandbox.root + "/.stderr-\(UUID().uuidString)"
@@ -59,7 +60,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
-        process.environment = ["PATH": path, "HOME": sandbox.home, "NO_COLOR": "1", "TERM": "dumb"]
+        process.environment = ["PATH": path, "HOME": sandbox.home, "NO_COLOR": "1", "TERM": "dumb"].merging(environment) { $1 }
         process.currentDirectoryURL = URL(fileURLWithPath: cwd ?? sandbox.root)
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out

@@ -37,6 +37,9 @@ enum NoteCommand {
         guard args.count >= 2 else { throw CLIError.usage("'note \(action)' needs a note path") }
         let (_, relative) = try context.vault.resolveUserPath(args[1])
         let store = NoteStore(vault: context.vault)
+        // From within a run (an agent calling back), approvals, statuses, Rules/ and notes in review
+        // are off limits; `show` stays open.
+        let runID = RunWriteGuard.runID(in: context.environment)
         switch action {
         case "show":
             let snapshot = try store.read(relative)
@@ -74,7 +77,12 @@ enum NoteCommand {
             let removals = context.arguments.values("--unset")
             if updates.isEmpty && removals.isEmpty { throw CLIError.usage("nothing to change: give KEY=VALUE or --unset KEY") }
             if let expected = try expectedHash(context) {
-                let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: relative, expecting: .hash(expected), store: store)
+                let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: relative, expecting: .hash(expected), store: store, runID: runID)
+                return try report(verdict, path: relative, context: context)
+            }
+            if let runID {
+                // Under the guarded-write lock, checked against the note on disk, like every other writer.
+                let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: relative, expecting: .any, store: store, runID: runID)
                 return try report(verdict, path: relative, context: context)
             }
             let hash = try store.updateProperties(relative, set: updates, unset: removals)
@@ -99,7 +107,7 @@ enum NoteCommand {
             } else {
                 throw CLIError.failure("\(relative) does not exist; pass --create to create it")
             }
-            let verdict = try StaleMemoryGuard.write(.text(text), to: relative, expecting: expectation, store: store)
+            let verdict = try StaleMemoryGuard.write(.text(text), to: relative, expecting: expectation, store: store, runID: runID)
             return try report(verdict, path: relative, context: context)
         default:
             throw CLIError.usage("unknown action '\(action)'; use 'show', 'set' or 'write'")

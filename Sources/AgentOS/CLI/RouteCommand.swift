@@ -33,7 +33,8 @@ enum RouteCommand {
         let book = RuleBook.load(vault: vault)
         let links = LinkResolver(vault: vault)
 
-        let facts: TaskFacts
+        var facts: TaskFacts
+        var approval = ApprovalCheck.Verdict.none
         if let relative = try notePath(words, vault: vault) {
             let snapshot = try NoteStore(vault: vault).read(relative)
             let note: Note
@@ -41,6 +42,13 @@ enum RouteCommand {
                 throw CLIError.failure("\(relative): bad frontmatter at line \(error.line): \(error.message)")
             }
             facts = TaskFacts.from(note: note, path: relative, vault: vault, ruleBook: book, links: links)
+            // The same truth the watcher acts on: `approved: true` counts only as a change made after
+            // the OS showed the task in review (the run store says whether it did).
+            let task = TaskNote(path: relative, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: relative) ?? .task)
+            let runsPath = vault.stateDirectory + "/runs.sqlite"
+            let runs = ((try? FileSystem.status(runsPath)) ?? nil) != nil ? try? RunStore(vault: vault) : nil
+            approval = ApprovalCheck.verify(task, runs: runs)
+            facts.approved = approval.approval != nil
         } else {
             facts = TaskFacts.from(text: words.joined(separator: " "), vault: vault, ruleBook: book, links: links)
         }
@@ -55,6 +63,8 @@ enum RouteCommand {
             var pairs: [(String, JSON)] = [("task", facts.path.map { .string($0) } ?? .null)]
             if case .object(let rest) = decision.json { pairs += rest }
             if let outgoing = decision.outgoingPrompt { pairs.append(("outgoing_prompt", .string(outgoing))) }
+            if let why = approval.refusal { pairs.append(("approval_not_counted", .string(why))) }
+            if let approved = approval.approval { pairs.append(("approved_by", .string(approved.by))) }
             pairs.append(("built_in", .array(book.builtInParts.map { .string($0) })))
             pairs.append(("problems", .array(book.problems.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })))
             context.console.print(JSON.object(pairs).pretty)
@@ -71,6 +81,11 @@ enum RouteCommand {
         let actionColor: Console.ColorCode = decision.action == .run ? .green : (decision.action.name == "review" ? .yellow : .red)
         console.print("action:   \(console.color(decision.action.name, actionColor))" + (decision.action.reason.map { " — \($0)" } ?? ""))
         if decision.reservationUSD > 0 { console.print("reserve:  \(BudgetLedger.dollars(decision.reservationUSD)) before the run") }
+        if let why = approval.refusal {
+            console.print("approval: \(console.color(why, .yellow))")
+        } else if let approved = approval.approval {
+            console.print("approval: approved by \(approved.by) at \(LocalTime.dateTime(approved.at)), after the review of run \(approved.reviewRunID)")
+        }
         console.print("guardrails:")
         for verdict in decision.verdicts {
             let mark = verdict.passed ? console.color("ok  ", .green) : console.color("STOP", .red)

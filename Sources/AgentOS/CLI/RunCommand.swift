@@ -16,6 +16,10 @@ enum RunCommand {
 
     static func run(_ context: CommandContext) throws -> Int32 {
         guard let given = context.arguments.positionals.first else { throw CLIError.usage("'run' needs a note path") }
+        if let runID = RunWriteGuard.runID(in: context.environment) {
+            // `run` resets a finished note's status and starts an agent: neither is a run's to do.
+            throw CLIError.failure("refused from within run \(runID): a run may not start or re-run notes; write a task ('task new') or a handoff and the watcher routes it")
+        }
         let (_, path) = try context.vault.resolveUserPath(given)
         let store = NoteStore(vault: context.vault)
         guard let snapshot = try store.readIfPresent(path) else { throw CLIError.failure("\(path): no such note") }

@@ -31,6 +31,11 @@ enum TaskCommand {
         if let effects = context.arguments.value("--effects") {
             props.append(Property("effects", .list(effects.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })))
         }
+        if let runID = RunWriteGuard.runID(in: context.environment) {
+            // Made by an agent: said so in the note. It is born `status: new` and never approved,
+            // like every task; what it may do is decided by routing and a person, not by its author.
+            props.append(Property("created_by_run", .string(runID)))
+        }
         let contextLinks = context.arguments.values("--context")
         if !contextLinks.isEmpty {
             props.append(Property("context", .list(contextLinks.map { .string($0.hasPrefix("[[") ? $0 : "[[\($0)]]") })))

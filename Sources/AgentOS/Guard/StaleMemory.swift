@@ -66,19 +66,41 @@ public enum StaleMemoryGuard {
     ///     a version remembered by `remember(_:store:)` is used. Only property merges need it.
     ///   - guardrails: used to mark a conflict note private when the note it copies is private; loaded
     ///     from the vault's rules when `nil` and a conflict note is written.
+    ///   - runID: the run the writer belongs to (`FBT_RUN_ID`), if any: then `RunWriteGuard` refuses,
+    ///     before anything is written, a change to `approved*` or `status`, to `Rules/`, or to a note
+    ///     waiting in review (checked under the write lock against the note on disk).
     /// - Throws: `NoteWriteError` for a bad path or a failed disk operation, `FrontmatterError` when the
-    ///   new text or the note on disk has malformed frontmatter. A lost race is not an error: it is
-    ///   the `.conflict` verdict.
-    public static func write(_ change: Change, to path: String, expecting expectation: WriteExpectation, base: [UInt8]? = nil, store: NoteStore, now: Date = Date(), guardrails: Guardrails? = nil) throws -> WriteVerdict {
+    ///   new text or the note on disk has malformed frontmatter, `RunWriteGuard.Refusal` for a change a
+    ///   run may not make. A lost race is not an error: it is the `.conflict` verdict.
+    public static func write(_ change: Change, to path: String, expecting expectation: WriteExpectation, base: [UInt8]? = nil, store: NoteStore, now: Date = Date(), guardrails: Guardrails? = nil, runID: String? = nil) throws -> WriteVerdict {
         let normalized: String
         do { normalized = try Vault.normalize(path) } catch { throw NoteWriteError.path(error) }
         let context = ConflictContext(path: normalized, expectation: expectation, store: store, now: now, guardrails: guardrails)
         return try withWriteLock(store) {
+            if let runID { try refuseFromRun(change, path: normalized, runID: runID, store: store) }
             switch change {
             case .text(let text):
                 return try writeText(Array(text.utf8), context: context)
             case .properties(let updates, let removals):
                 return try writeProperties(set: updates, unset: removals, base: base, context: context)
+            }
+        }
+    }
+
+    /// The run-write hook: what a write from within a run may not do (see `RunWriteGuard`).
+    static func refuseFromRun(_ change: Change, path: String, runID: String, store: NoteStore) throws {
+        try RunWriteGuard.checkPath(path, runID: runID)
+        let current = try store.readIfPresent(path)?.bytes
+        switch change {
+        case .text(let text):
+            try RunWriteGuard.checkText(Array(text.utf8), replacing: current, path: path, runID: runID)
+        case .properties(let updates, let removals):
+            try RunWriteGuard.checkProperties(set: updates, unset: removals, path: path, runID: runID)
+            if let current { try RunWriteGuard.checkNotInReview(current, path: path, runID: runID) }
+            // And by what the edit would leave on disk, as the OS will read it back: no key spelling
+            // or quoting may turn into `approved`/`status`.
+            if let edited = try? FrontmatterEditor.apply(set: updates, unset: removals, to: current ?? []) {
+                try RunWriteGuard.checkText(edited, replacing: current, path: path, runID: runID)
             }
         }
     }

@@ -27,7 +27,9 @@ public struct TaskFacts: Sendable, Equatable {
     public var agent: String?
     /// The task's explicit `model`, if it names one.
     public var model: String?
-    /// Whether a person set `approved: true`.
+    /// Whether a person approved the task after the OS showed it in review (`ApprovalCheck`). Never
+    /// read from the note itself: `from(note:…)` leaves it false and the caller sets it from the
+    /// verified approval, so a note born `approved: true` gets no approval.
     public var approved: Bool
     /// The task's own `budget_usd`, if set.
     public var budgetUSD: Double?
@@ -75,7 +77,8 @@ public struct TaskFacts: Sendable, Equatable {
         facts.lane = note.text("lane")
         facts.agent = note.text("agent")
         facts.model = note.text("model")
-        facts.approved = note["approved"]?.bool ?? false
+        // A note's own `approved: true` is a claim anyone could have written; see `approved`.
+        facts.approved = false
         facts.budgetUSD = note["budget_usd"]?.number
         let targets = note.texts("context").map(linkTarget) + linkTargets(in: note.body)
         facts.resolveContext(targets, vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))

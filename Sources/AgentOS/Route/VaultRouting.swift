@@ -41,6 +41,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     public func plan(_ task: TaskNote, runID: String) -> RoutePlan {
         let (book, router) = lock.withLock { (self.book, self.router) }
         var facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book)
+        // Only the approval the engine verified (a change after the OS showed the task in review).
+        facts.approved = task.approval != nil
         if task.kind == .handoff {
             // A handoff names its agent in `to`; that is an explicit choice, as `agent` is on a task.
             if let to = task.note.text("to") { facts.agent = to }

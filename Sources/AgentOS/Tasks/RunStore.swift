@@ -78,7 +78,8 @@ public final class RunStore: @unchecked Sendable {
                 result_path TEXT, error TEXT,
                 cost_usd REAL, tokens_in INTEGER, tokens_out INTEGER, exit_code INTEGER,
                 task_hash TEXT,
-                agent_pid INTEGER, agent_start INTEGER
+                agent_pid INTEGER, agent_start INTEGER,
+                review_hash TEXT, approved_from TEXT
             );
             CREATE UNIQUE INDEX IF NOT EXISTS runs_one_active ON runs(task_path) WHERE state IN ('claimed','running');
             CREATE INDEX IF NOT EXISTS runs_by_task ON runs(task_path, created_at);
@@ -95,6 +96,11 @@ public final class RunStore: @unchecked Sendable {
             let columns = try database.query("PRAGMA table_info(runs)") { $0.text(1) }
             for column in ["agent_pid", "agent_start"] where !columns.contains(column) {
                 try database.execute("ALTER TABLE runs ADD COLUMN \(column) INTEGER")
+            }
+            // Files made before approvals were bound to reviews get the review columns (NULL: a task
+            // such a store shows in review was never shown by this code, so it is reviewed again).
+            for column in ["review_hash", "approved_from"] where !columns.contains(column) {
+                try database.execute("ALTER TABLE runs ADD COLUMN \(column) TEXT")
             }
         }
     }
@@ -225,6 +231,40 @@ public final class RunStore: @unchecked Sendable {
             try database.query("SELECT agent_pid, agent_start FROM runs WHERE run_id=? AND agent_pid IS NOT NULL", [.text(runID)]) {
                 (Int32(truncatingIfNeeded: $0.int64(0)), UInt64(bitPattern: $0.int64(1)))
             }.first
+        }
+    }
+
+    // MARK: Reviews and approvals
+
+    /// Remembers that run `runID` put its task into review by writing exactly the bytes with `hash`
+    /// (which hold `approved: false`). Only a later change to that note can approve it.
+    public func recordReview(runID: String, hash: ContentHash) throws {
+        try lock.withLock {
+            try database.run("UPDATE runs SET review_hash=? WHERE run_id=?", [.text(hash.hex), .text(runID)])
+        }
+    }
+
+    /// The hash of the note the OS wrote when run `runID` put its task into review, if it did.
+    public func reviewHash(runID: String) throws -> ContentHash? {
+        try lock.withLock {
+            try database.query("SELECT review_hash FROM runs WHERE run_id=? AND state='review' AND review_hash IS NOT NULL", [.text(runID)]) {
+                ContentHash(hex: $0.text(0))
+            }.first ?? nil
+        }
+    }
+
+    /// Records that run `runID` runs on the approval a person gave in review run `reviewRunID`
+    /// (the approval is spent: the review run is no longer the task's latest run).
+    public func recordApproval(runID: String, reviewRunID: String) throws {
+        try lock.withLock {
+            try database.run("UPDATE runs SET approved_from=? WHERE run_id=?", [.text(reviewRunID), .text(runID)])
+        }
+    }
+
+    /// The review run whose approval run `runID` ran on, if any.
+    public func approvedFrom(runID: String) throws -> String? {
+        try lock.withLock {
+            try database.query("SELECT approved_from FROM runs WHERE run_id=? AND approved_from IS NOT NULL", [.text(runID)]) { $0.text(0) }.first
         }
     }
 

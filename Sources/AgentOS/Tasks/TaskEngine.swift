@@ -206,9 +206,13 @@ public final class TaskEngine: @unchecked Sendable {
         switch status {
         case .new:
             if task.notReadyReason != nil { return .ignored }
-            return start(task, wait: wait, approvedReview: false)
+            return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs))
         case .review where task.isApproved:
-            return start(task, wait: wait, approvedReview: true)
+            // `approved: true` counts only as a change after the OS showed this task in review; a
+            // note born in review and approved is routed like a new one (and waits for a person).
+            let verdict = ApprovalCheck.verify(task, runs: runs)
+            if verdict.approval == nil && task.notReadyReason != nil { return .ignored }
+            return start(task, wait: wait, approval: verdict)
         case .cancelled:
             return cancelIfRunning(path, reason: "cancelled by a person") ? .cancelling : .ignored
         case .routed, .running:
@@ -267,8 +271,13 @@ public final class TaskEngine: @unchecked Sendable {
 
     // MARK: Running
 
-    private func start(_ task: TaskNote, wait: Bool, approvedReview: Bool) -> Consideration {
+    private func start(_ given: TaskNote, wait: Bool, approval: ApprovalCheck.Verdict) -> Consideration {
         if !lock.withLock({ accepting }) { return .ignored }
+        let task: TaskNote = {
+            var task = given
+            task.approval = approval.approval
+            return task
+        }()
         let claimed: RunRecord?
         do {
             claimed = try runs.claim(taskPath: task.path, kind: task.kind.rawValue, taskHash: task.snapshot.hash, attempt: task.attempts + 1)
@@ -277,13 +286,19 @@ public final class TaskEngine: @unchecked Sendable {
             return .ignored
         }
         guard let record = claimed else { return .alreadyActive }
+        if let approved = task.approval {
+            // The approval is spent on this run: the review run is no longer the task's latest.
+            do { try runs.recordApproval(runID: record.runID, reviewRunID: approved.reviewRunID) } catch {
+                log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)"))
+            }
+        }
         let token = CancelToken()
         lock.withLock { inFlight[task.path] = token }
         if wait {
-            route(task, record: record, token: token, approved: task.isApproved, waitForRun: true)
+            route(task, record: record, token: token, unapproved: approval.refusal, waitForRun: true)
         } else {
             routingQueue.addOperation { [self] in
-                route(task, record: record, token: token, approved: task.isApproved, waitForRun: false)
+                route(task, record: record, token: token, unapproved: approval.refusal, waitForRun: false)
             }
         }
         return .started(runID: record.runID)
@@ -300,9 +315,19 @@ public final class TaskEngine: @unchecked Sendable {
         }
     }
 
-    private func route(_ task: TaskNote, record initial: RunRecord, token: CancelToken, approved: Bool, waitForRun: Bool) {
+    /// `unapproved` says why the note's `approved: true` does not count, when it does not.
+    private func route(_ task: TaskNote, record initial: RunRecord, token: CancelToken, unapproved: String?, waitForRun: Bool) {
         var record = initial
-        let plan = routing.plan(task, runID: record.runID)
+        let plan: RoutePlan = {
+            var plan = routing.plan(task, runID: record.runID)
+            // Write permissions follow the verified approval only, whatever a router says.
+            plan.approved = task.approval != nil
+            if let unapproved {
+                plan.reason += "; " + unapproved
+                if case .review(let why) = plan.action { plan.action = .review(why + "; " + unapproved) }
+            }
+            return plan
+        }()
         record.lane = plan.lane
         record.agent = plan.agent
         record.model = plan.model
@@ -316,10 +341,15 @@ public final class TaskEngine: @unchecked Sendable {
             Property("route_reason", .string(plan.reason)),
         ] + plan.extraProperties
         routeProperties.append(Property("run_id", .string(record.runID)))
-        if approved, task.status == .review {
+        var approvalUnset: [String] = []
+        if let approval = task.approval {
             // Who approved and when, read from the change that set `approved: true`.
-            routeProperties.append(Property("approved_by", .string(FileSystem.userName(task.snapshot.status.ownerUID))))
-            routeProperties.append(Property("approved_at", .datetime(LocalTime.dateTime(Date(timeIntervalSince1970: Double(task.snapshot.status.mtimeNanoseconds) / 1e9)))))
+            routeProperties.append(Property("approved_by", .string(approval.by)))
+            routeProperties.append(Property("approved_at", .datetime(LocalTime.dateTime(approval.at))))
+        } else if task.isApproved {
+            // An approval that does not count is taken back, so the note says what the OS believes.
+            routeProperties.append(Property("approved", .bool(false)))
+            approvalUnset = ["approved_by", "approved_at"]
         }
 
         switch plan.action {
@@ -337,13 +367,13 @@ public final class TaskEngine: @unchecked Sendable {
                 props.append(Property("error", .string(why)))
             }
             routing.settle(plan, cost: nil)
-            finishWithoutRun(task, record: record, properties: props)
+            finishWithoutRun(task, record: record, properties: props, unset: approvalUnset)
             return
         case .run:
             break
         }
 
-        let routed = updateTask(task.path, set: routeProperties + [Property("status", .string(TaskStatus.routed.rawValue))], unset: ["error", "result"]) { status in
+        let routed = updateTask(task.path, set: routeProperties + [Property("status", .string(TaskStatus.routed.rawValue))], unset: ["error", "result"] + approvalUnset) { status in
             status == .cancelled ? "cancelled before it was routed" : nil
         }
         if case .stopped(let why) = routed {
@@ -365,7 +395,7 @@ public final class TaskEngine: @unchecked Sendable {
 
         let routedRecord = record
         let operation = BlockOperation { [self] in
-            execute(task, record: routedRecord, plan: plan, token: token, approved: approved)
+            execute(task, record: routedRecord, plan: plan, token: token, approved: task.approval != nil)
         }
         if waitForRun {
             operation.start()
@@ -395,7 +425,7 @@ public final class TaskEngine: @unchecked Sendable {
         } else {
             log(EngineEvent(level: .info, message: "\(task.path): running \(plan.agent)"))
             let runID = record.runID
-            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: plan.approved || approved, timeout: task.timeout, cancel: token,
+            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: plan.approved && approved, timeout: task.timeout, cancel: token,
                                        runEnvironment: ["FBT_VAULT": vault.root, "FBT_TASK": task.path, "FBT_RUN_ID": runID]) { [runs] pid in
                 // Recorded so that a watcher restarted after a crash can stop an agent left running.
                 try? runs.recordAgentProcess(runID: runID, pid: pid, startTime: ProcessLiveness.startTime(pid) ?? 0)
@@ -458,14 +488,27 @@ public final class TaskEngine: @unchecked Sendable {
         log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.error.map { " — \($0)" } ?? "")))
     }
 
-    private func finishWithoutRun(_ task: TaskNote, record: RunRecord, properties: [Property]?) {
+    private func finishWithoutRun(_ task: TaskNote, record: RunRecord, properties: [Property]?, unset: [String] = []) {
+        var reviewHash: ContentHash?
         if let properties {
-            _ = updateTask(task.path, set: properties, unset: []) { _ in nil }
+            if case .written(let hash) = updateTask(task.path, set: properties, unset: unset, stop: { _ in nil }) { reviewHash = hash }
         }
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        if record.state == .review, let reviewHash {
+            // What the OS showed in review: only a later change to these bytes can approve the task.
+            do { try runs.recordReview(runID: record.runID, hash: reviewHash) } catch {
+                log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)"))
+            }
+        }
         lock.withLock { _ = inFlight.removeValue(forKey: task.path) }
         recordTelemetry(record, duration: 0, time: Date())
         log(EngineEvent(level: .info, message: "\(task.path): \(record.state.rawValue)" + ((record.error ?? record.reason).map { " — \($0)" } ?? "")))
+        if record.state == .review, let reviewHash, let now = (try? store.readIfPresent(task.path)) ?? nil, now.hash != reviewHash {
+            // A person answered before the review was recorded (their event found the run still
+            // claimed and was dropped): look at the note again now.
+            lock.withLock { _ = ownWrites.removeValue(forKey: task.path) }
+            consider(path: task.path)
+        }
     }
 
     /// Telemetry: the JSON line at once; the rows of `Telemetry/<day>.md` and the lines of the daily
@@ -512,7 +555,7 @@ public final class TaskEngine: @unchecked Sendable {
         telemetryQueue.sync { flushTelemetryNow() }
     }
 
-    enum UpdateResult { case written, stopped(String), failed }
+    enum UpdateResult { case written(ContentHash), stopped(String), failed }
 
     /// Merges the OS's properties into a task note with compare-and-swap, re-reading on conflict so a
     /// person's concurrent edit survives. `stop` may veto the write after seeing the current status.
@@ -528,7 +571,7 @@ public final class TaskEngine: @unchecked Sendable {
                 let bytes = try FrontmatterEditor.apply(set: set, unset: unset, to: snapshot.bytes)
                 let hash = try store.write(bytes, to: path, expecting: .hash(snapshot.hash))
                 remember(path, hash)
-                return .written
+                return .written(hash)
             } catch let error as NoteWriteError {
                 if case .conflict = error { continue }
                 log(EngineEvent(level: .error, message: "\(path): cannot update the task: \(error)"))

@@ -34,7 +34,11 @@ public struct TaskNote: Sendable {
     public var prompt: String { TaskNote.removingComments(note.body).trimmingCharacters(in: .whitespacesAndNewlines) }
     /// Obsidian's title: the file name without `.md`.
     public var title: String { TaskNote.title(of: path) }
+    /// Whether the note *says* `approved: true`. That is a claim, not an approval: see `approval`.
     public var isApproved: Bool { note["approved"]?.bool ?? false }
+    /// The approval the OS verified for this run (`ApprovalCheck.verify`), if any; routing and the
+    /// agent's write permissions follow this, never the note's own `approved` property.
+    public var approval: Approval? = nil
     public var attempts: Int { Int(note["attempts"]?.number ?? 0) }
     /// How many times an interrupted run may be retried (`retries` property, default 0).
     public var retries: Int { max(0, Int(note["retries"]?.number ?? 0)) }

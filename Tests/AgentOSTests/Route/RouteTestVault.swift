@@ -27,11 +27,14 @@ final class RouteTestVault {
 
     var book: RuleBook { RuleBook.load(vault: vault) }
 
-    /// Facts for a note written at `relative` with `text`.
+    /// Facts for a note written at `relative` with `text`. The router's own tests take the note's
+    /// `approved: true` as a person's verified approval (the engine verifies it; see ApprovalTests).
     func facts(_ relative: String, _ text: String) -> TaskFacts {
         write(relative, text)
         let note = try! Note.parse(text)
-        return TaskFacts.from(note: note, path: relative, vault: vault, ruleBook: book)
+        var facts = TaskFacts.from(note: note, path: relative, vault: vault, ruleBook: book)
+        facts.approved = note["approved"]?.bool ?? false
+        return facts
     }
 
     /// Routes a note written at `relative` (under `Tasks/` unless a folder is given).

@@ -5,7 +5,7 @@ import Testing
 @Suite struct TaskFactsTests {
     @Test func readsTheTaskPropertiesAndInlineTags() {
         let v = RouteTestVault()
-        let f = v.facts("Tasks/Work/Fix.md", """
+        let text = """
         ---
         title: Fix the login
         tags: ["#Backend", code]
@@ -18,7 +18,10 @@ import Testing
         budget_usd: 0.75
         ---
         Fix the login bug. #urgent and not a # heading, nor a url https://x.org/#frag
-        """)
+        """
+        v.write("Tasks/Work/Fix.md", text)
+        // Straight from the note (not through the test vault's helper, which stands in a verified approval).
+        let f = TaskFacts.from(note: try! Note.parse(text), path: "Tasks/Work/Fix.md", vault: v.vault, ruleBook: v.book)
         #expect(f.path == "Tasks/Work/Fix.md")
         #expect(f.folder == "Tasks/Work")
         #expect(f.title == "Fix the login")
@@ -29,7 +32,7 @@ import Testing
         #expect(f.lane == "premium")
         #expect(f.agent == "claude")
         #expect(f.model == "opus")
-        #expect(f.approved)
+        #expect(!f.approved, "a note's own approved: true is a claim; only a verified approval sets it")
         #expect(f.budgetUSD == 0.75)
         #expect(f.privateSources.isEmpty)
     }

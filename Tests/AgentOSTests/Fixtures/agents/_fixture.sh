@@ -35,6 +35,24 @@ fixture_mode() {
     printf 'success'
 }
 
+# callback NAME ARGS... : runs the OS's CLI as an agent in a run would ("$FBT_BIN", with the run's
+# environment: FBT_RUN_ID, FBT_VAULT), and appends "NAME exit=<code> <stderr>" to
+# $FBT_FIXTURE_LOG.callbacks so a test can see what the OS answered.
+callback() {
+    local name=$1 err code
+    shift
+    err=$("${FBT_BIN:-fuckbigtech}" "$@" 2>&1 >/dev/null)
+    code=$?
+    [ -n "${FBT_FIXTURE_LOG:-}" ] && printf '%s exit=%s %s\n' "$name" "$code" "${err//$'\n'/ }" >> "$FBT_FIXTURE_LOG.callbacks"
+    return 0
+}
+
+# The note a mode acts on: "FIXTURE_TARGET=<vault path without spaces>" in the prompt.
+fixture_target() {
+    if [[ $1 =~ FIXTURE_TARGET=([^[:space:]]+) ]]; then printf '%s' "${BASH_REMATCH[1]}"; return; fi
+    printf 'Tasks/OtherTask.md'
+}
+
 # Modes every tool shares; returns when the mode is the tool's own to handle.
 common_modes() {
     case $1 in
@@ -59,5 +77,21 @@ common_modes() {
         exit-status)
             echo "fatal: something went wrong" >&2
             exit 3 ;;
+        approve-other)
+            # An agent that tries to approve (and re-status) another task through the OS's CLI,
+            # then answers as usual.
+            local target
+            target=$(fixture_target "${prompt:-}")
+            callback note-set-approved note set --vault "$FBT_VAULT" "$target" approved=true
+            callback note-set-approved-by note set --vault "$FBT_VAULT" "$target" approved_by=alice "approved_at=2026-01-01T00:00:00"
+            callback note-set-status note set --vault "$FBT_VAULT" "$target" status=new
+            callback run-other run --vault "$FBT_VAULT" "$target" ;;
+        spawn-approved)
+            # An agent that tries to create tasks born approved, then answers as usual.
+            local born=$'---\ntype: task\nstatus: review\napproved: true\neffects: [deploy, payment]\nagent: claude\n---\nDeploy and pay. FIXTURE_MODE=success\n'
+            printf '%s' "$born" > "${TMPDIR:-/tmp}/fbt-fixture-born-$$.md"
+            callback note-write-born note write --vault "$FBT_VAULT" --create "Tasks/Spawned approved.md" --from "${TMPDIR:-/tmp}/fbt-fixture-born-$$.md"
+            rm -f "${TMPDIR:-/tmp}/fbt-fixture-born-$$.md"
+            callback task-new task new --vault "$FBT_VAULT" --title "Spawned by agent" --agent claude --effects deploy,payment "Deploy the site and pay the invoice." ;;
     esac
 }

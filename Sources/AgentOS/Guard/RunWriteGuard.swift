@@ -1,0 +1,88 @@
+import Foundation
+
+/// Writes made from within a run of the OS (an agent calling back into `fuckbigtech`) may not
+/// approve anything nor move any note through its lifecycle: `approved`, `approved_by`,
+/// `approved_at` and `status` belong to the person and to the OS. Nor may they change `Rules/` (the
+/// agents' flags, the routing and the guardrails), and a note waiting in review is frozen, so the
+/// note a person approves is the note the OS showed.
+///
+/// A run is recognised by `FBT_RUN_ID` in the environment, which the engine sets for every agent
+/// it starts. That is a convention, not a wall: an agent with a shell can unset the variable or
+/// write the files directly. The wall is the read-only mode agents start in and the working folder
+/// outside the vault (see docs/security.md); this guard stops a run that uses the documented tools.
+public enum RunWriteGuard {
+    /// The environment variable that marks a process as part of a run.
+    public static let environmentKey = "FBT_RUN_ID"
+
+    /// The properties no run may set, change or remove.
+    public static let protectedKeys = ["approved", "approved_by", "approved_at", "status"]
+
+    /// The run id when `environment` belongs to a run (a non-empty `FBT_RUN_ID`).
+    public static func runID(in environment: [String: String]) -> String? {
+        guard let id = environment[environmentKey]?.trimmingCharacters(in: .whitespacesAndNewlines), !id.isEmpty else { return nil }
+        return id
+    }
+
+    /// Whether a property key is protected. Compared trimmed and case-folded, so `Approved` or
+    /// `status ` cannot slip past (YAML keys are case-sensitive, and the OS reads the exact keys,
+    /// but a near-miss key is refused all the same: no run has a reason to write one).
+    public static func isProtected(_ key: String) -> Bool {
+        protectedKeys.contains(key.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
+    }
+
+    /// A refused write: one line naming the run and what it may not do.
+    public struct Refusal: Error, CustomStringConvertible, Equatable {
+        /// Why, in one line.
+        public let description: String
+    }
+
+    /// Refuses writing `path` at all from within run `runID` (the vault's rules).
+    public static func checkPath(_ path: String, runID: String) throws(Refusal) {
+        let lowered = path.lowercased()
+        if lowered == Vault.Layout.rules.lowercased() || lowered.hasPrefix(Vault.Layout.rules.lowercased() + "/") {
+            throw Refusal(description: "\(path): refused from within run \(runID): a run may not change \(Vault.Layout.rules)/ (agents, routing, guardrails); ask a person")
+        }
+    }
+
+    /// Refuses a property edit that sets or removes a protected property.
+    public static func checkProperties(set updates: [Property], unset removals: [String], path: String, runID: String) throws(Refusal) {
+        let touched = updates.map(\.key).filter(isProtected) + removals.filter(isProtected)
+        if let first = touched.first {
+            throw refusal(path: path, key: first, runID: runID)
+        }
+    }
+
+    /// Refuses a whole-text write whose protected properties differ from the note's current ones
+    /// (`current` nil: a new note, which may hold none of them), or a change to a note in review.
+    public static func checkText(_ new: [UInt8], replacing current: [UInt8]?, path: String, runID: String) throws(Refusal) {
+        let newProtected = protectedProperties(new)
+        let oldProtected = current.map(protectedProperties) ?? []
+        if newProtected != oldProtected {
+            // Name a key that differs (the order changing alone is reported as the first key).
+            let keys = Set(newProtected.map(\.key) + oldProtected.map(\.key)).sorted()
+            let changed = keys.first { key in newProtected.filter { $0.key == key } != oldProtected.filter { $0.key == key } } ?? keys.first ?? "status"
+            throw refusal(path: path, key: changed, runID: runID)
+        }
+        if let current { try checkNotInReview(current, path: path, runID: runID) }
+    }
+
+    /// Refuses any change to a note that is waiting in review: what a person approves must be what
+    /// the OS showed, not something a run rewrote in between.
+    public static func checkNotInReview(_ current: [UInt8], path: String, runID: String) throws(Refusal) {
+        guard let note = try? Note.parse(bytes: current), TaskNote.kind(of: note, path: path) != nil,
+              TaskStatus(property: note.text("status")) == .review else { return }
+        throw Refusal(description: "\(path): refused from within run \(runID): the note is waiting for a person's review and may not be changed by a run")
+    }
+
+    /// The protected properties of a note's text in order (a note whose frontmatter does not parse
+    /// has none the OS would read; the write itself is refused later for the bad frontmatter).
+    static func protectedProperties(_ bytes: [UInt8]) -> [Property] {
+        guard let note = try? Note.parse(bytes: bytes) else { return [] }
+        return note.properties.filter { isProtected($0.key) }
+    }
+
+    static func refusal(path: String, key: String, runID: String) -> Refusal {
+        let what = key.lowercased().hasPrefix("approved") ? "only a person approves" : "only a person or the OS changes a note's status"
+        return Refusal(description: "\(path): refused from within run \(runID): a run may not set or change '\(key)' (\(what))")
+    }
+}

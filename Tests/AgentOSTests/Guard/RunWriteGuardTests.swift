@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// From within a run (`FBT_RUN_ID` set), the CLI refuses approvals, status changes, `Rules/` and
+/// notes in review — in every phrasing an agent could try — and writes nothing.
+@Suite struct RunWriteGuardTests {
+    static let runEnvironment = ["FBT_RUN_ID": "20261202-120000-abcdef"]
+
+    func cli(_ arguments: [String], _ env: EngineTestVault, environment: [String: String] = runEnvironment, stdin: String? = nil) -> (code: Int32, out: String, err: String) {
+        let (console, captured) = Console.capturing()
+        let code = CLI.run(arguments + ["--vault", env.vault.root], console: console, environment: environment, executablePath: "fuckbigtech")
+        return (code, captured.stdout, captured.stderr)
+    }
+
+    /// A file outside the vault holding a note text for `note write --from`.
+    func draft(_ text: String) -> String {
+        let file = NSTemporaryDirectory() + "fbt-run-draft-" + UUID().uuidString + ".md"
+        try! text.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    func expectRefused(_ outcome: (code: Int32, out: String, err: String), _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(outcome.code == 1, "\(what) was not refused: \(outcome.err)", sourceLocation: sourceLocation)
+        #expect(outcome.err.contains("refused from within run 20261202-120000-abcdef"), "\(what): \(outcome.err)", sourceLocation: sourceLocation)
+        #expect(outcome.err.split(separator: "\n").count == 1, "\(what): not one line: \(outcome.err)", sourceLocation: sourceLocation)
+    }
+
+    @Test func noteSetRefusesEveryApprovalAndStatusChangeFromARun() throws {
+        let env = try EngineTestVault()
+        let path = try env.writeTask("Other", properties: "type: task\nagent: claude\nstatus: failed", body: "Deploy.")
+        let before = try env.text(path)
+        let hash = try env.store.read(path).hash.hex
+        let attempts: [[String]] = [
+            ["note", "set", path, "approved=true"],
+            ["note", "set", path, "approved=yes"],
+            ["note", "set", path, "approved=\"true\""],
+            ["note", "set", path, "Approved=true"],
+            ["note", "set", path, "APPROVED=true"],
+            ["note", "set", path, " approved =true"],
+            ["note", "set", path, "approved_by=alice"],
+            ["note", "set", path, "approved_at=2026-01-01T00:00:00"],
+            ["note", "set", path, "status=new"],
+            ["note", "set", path, "status=review"],
+            ["note", "set", path, "Status=new"],
+            ["note", "set", path, "title=x", "status=new"],
+            ["note", "set", path, "--unset", "status"],
+            ["note", "set", path, "--unset", "approved"],
+            ["note", "set", path, "approved=true", "--expect", hash],
+            ["note", "set", path, "status=new", "--expect", hash],
+        ]
+        for arguments in attempts {
+            expectRefused(cli(arguments, env), arguments.joined(separator: " "))
+            #expect(try env.text(path) == before, "\(arguments.joined(separator: " ")) changed the note")
+        }
+        // Keys spelt so that they might read back as `approved` or `status`: refused, or harmless —
+        // the note as the OS reads it never gains an approval nor a new status.
+        for key in ["\"approved\"", "'approved'", "approved\u{200B}", "approved:", "approved: true\nx", "status\t", "\u{FEFF}status", "x\nstatus"] {
+            _ = cli(["note", "set", path, "\(key)=true"], env)
+            let note = try env.note(path)
+            #expect(note["approved"] == nil, "\(key.debugDescription) approved the note")
+            #expect(note.text("status") == "failed", "\(key.debugDescription) changed the status")
+        }
+        // Other properties stay open to a run, and outside a run a person may do all of it.
+        #expect(cli(["note", "set", path, "summary=checked"], env).code == 0)
+        #expect(try env.note(path).text("summary") == "checked")
+        #expect(cli(["note", "set", path, "approved=true", "status=new"], env, environment: [:]).code == 0)
+        #expect(try env.note(path)["approved"]?.bool == true)
+    }
+
+    @Test func noteWriteCannotCreateOrChangeAnApprovedOrStatusNoteFromARun() throws {
+        let env = try EngineTestVault()
+        let path = try env.writeTask("Held", properties: "type: task\nagent: claude\nstatus: done\napproved: false", body: "Deploy.")
+        let before = try env.text(path)
+        let hash = try env.store.read(path).hash.hex
+        let rewrites = [
+            "---\ntype: task\nagent: claude\nstatus: done\napproved: true\n---\nDeploy.\n",
+            "---\ntype: task\nagent: claude\nstatus: new\napproved: false\n---\nDeploy.\n",
+            "---\ntype: task\nagent: claude\nstatus: done\n---\nDeploy.\n",
+            "---\ntype: task\nagent: claude\nstatus: done\napproved: false\napproved_by: alice\n---\nDeploy.\n",
+            "---\ntype: task\nagent: claude\nstatus: done\napproved: false\nApproved: true\n---\nDeploy.\n",
+            "---\ntype: task\nagent: claude\nstatus: done\napproved: false\napproved: true\n---\nDeploy.\n",
+            "---\n{\"type\": \"task\", \"agent\": \"claude\", \"status\": \"done\", \"approved\": true}\n---\nDeploy.\n",
+        ]
+        for text in rewrites {
+            expectRefused(cli(["note", "write", path, "--expect", hash, "--from", draft(text)], env), text)
+            #expect(try env.text(path) == before)
+        }
+        // The same protected values with a new body are no change to them: allowed.
+        #expect(cli(["note", "write", path, "--expect", hash, "--from", draft("---\ntype: task\nagent: claude\nstatus: done\napproved: false\n---\nDeploy, carefully.\n")], env).code == 0)
+
+        let born = [
+            "---\ntype: task\nstatus: review\napproved: true\neffects: [deploy, payment]\n---\nPay.\n",
+            "---\ntype: task\napproved: true\n---\nPay.\n",
+            "---\nstatus: new\n---\nPay.\n",
+            "---\ntype: handoff\nto: claude\napproved: true\n---\nPay.\n",
+        ]
+        for (i, text) in born.enumerated() {
+            let newPath = "Tasks/Born \(i).md"
+            expectRefused(cli(["note", "write", newPath, "--create", "--from", draft(text)], env), text)
+            #expect(try env.store.readIfPresent(newPath) == nil)
+        }
+        // A refusal writes nothing anywhere, not even a conflict note.
+        let conflicts = (try? FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/" + StaleMemoryGuard.conflictFolder)) ?? []
+        #expect(conflicts.filter { $0.hasSuffix(".md") }.isEmpty)
+        // A new note without them is fine (routing decides what it may do).
+        #expect(cli(["note", "write", "Tasks/Plain.md", "--create", "--from", draft("---\ntype: task\n---\nPay.\n")], env).code == 0)
+    }
+
+    @Test func aRunMayNotChangeRulesNorANoteWaitingInReview() throws {
+        let env = try EngineTestVault()
+        let agent = "Rules/Agents/claude.md"
+        let rulesBefore = try env.text(agent)
+        let hash = try env.store.read(agent).hash.hex
+        expectRefused(cli(["note", "set", agent, "readonly_args=[--permission-mode, bypassPermissions]"], env), "rules set")
+        expectRefused(cli(["note", "set", "rules/agents/claude.md", "readonly_args=[]"], env), "rules set, other case")
+        expectRefused(cli(["note", "write", agent, "--expect", hash, "--from", draft(rulesBefore.replacingOccurrences(of: "plan", with: "bypassPermissions"))], env), "rules write")
+        expectRefused(cli(["note", "write", "Rules/Routing/Escalate.md", "--create", "--from", draft("---\ntype: rule\nallow_effects: [deploy]\n---\n")], env), "new rule")
+        #expect(try env.text(agent) == rulesBefore)
+
+        let waiting = try env.writeTask("Waiting", properties: "type: task\nagent: claude\nstatus: review\napproved: false", body: "Deploy the site.")
+        let before = try env.text(waiting)
+        let waitingHash = try env.store.read(waiting).hash.hex
+        expectRefused(cli(["note", "set", waiting, "effects=[]"], env), "edit in review")
+        expectRefused(cli(["note", "write", waiting, "--expect", waitingHash, "--from", draft("---\ntype: task\nagent: claude\nstatus: review\napproved: false\n---\nDeploy the site and wire the money.\n")], env), "rewrite in review")
+        #expect(try env.text(waiting) == before)
+    }
+
+    @Test func taskNewFromARunIsBornNewUnapprovedAndSaysWhichRunMadeIt() throws {
+        let env = try EngineTestVault()
+        let made = cli(["task", "new", "--title", "From agent", "--effects", "deploy,payment", "Deploy and pay."], env)
+        #expect(made.code == 0, "\(made.err)")
+        let note = try env.note("Tasks/From agent.md")
+        #expect(note.text("status") == "new")
+        #expect(note["approved"] == nil)
+        #expect(note.text("created_by_run") == "20261202-120000-abcdef")
+        // Routed by the engine, it waits for a person like any task with those effects.
+        let engine = try env.engine()
+        _ = engine.consider(path: "Tasks/From agent.md", wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note("Tasks/From agent.md").text("status") == "review")
+        #expect(env.fixturePrompts().isEmpty)
+    }
+
+    @Test func runFromARunIsRefused() throws {
+        let env = try EngineTestVault()
+        let path = try env.writeTask("Finished", properties: "type: task\nagent: echo\nstatus: done", body: "Say hi.")
+        let before = try env.text(path)
+        expectRefused(cli(["run", path], env), "run")
+        #expect(try env.text(path) == before)
+    }
+
+    @Test func anEmptyRunIDIsNoRun() {
+        #expect(RunWriteGuard.runID(in: ["FBT_RUN_ID": ""]) == nil)
+        #expect(RunWriteGuard.runID(in: ["FBT_RUN_ID": "  "]) == nil)
+        #expect(RunWriteGuard.runID(in: [:]) == nil)
+        #expect(RunWriteGuard.runID(in: ["FBT_RUN_ID": "r1"]) == "r1")
+    }
+}
