@@ -291,11 +291,16 @@ public struct RuleBook: Sendable {
         var problems: [RuleProblem] = []
         var sawRuleNote = false
         var sawAgentNote = false
+        var brokenGuardrails: [String] = []
 
         for (path, text) in notes {
             let note: Note
             do { note = try Note.parse(text) } catch {
                 problems.append(RuleProblem(path: path, message: "bad frontmatter at line \(error.line): \(error.message); the note is skipped"))
+                if looksLikeGuardrails(path: path, text: text) {
+                    // Its caps cannot be read: paid runs stop rather than run under the built-in caps.
+                    brokenGuardrails.append("\(path): the guardrails note does not parse (bad frontmatter at line \(error.line)), so its budget caps cannot be read; paid runs are blocked until it is fixed")
+                }
                 continue
             }
             switch note.text("type")?.lowercased() {
@@ -333,7 +338,8 @@ public struct RuleBook: Sendable {
         if !sawRuleNote { rules = builtInRules; builtIn.append("rules") }
         if !sawAgentNote { agents = builtInAgents; builtIn.append("agents") }
         if guardrails == nil { builtIn.append("guardrails") }
-        let finalGuardrails = guardrails ?? Guardrails()
+        var finalGuardrails = guardrails ?? Guardrails()
+        finalGuardrails.capErrors += brokenGuardrails
 
         // A rule naming an agent nobody defined cannot route; report it rather than fail tasks later.
         var usable: [RoutingRule] = []
@@ -357,6 +363,16 @@ public struct RuleBook: Sendable {
             problems.append(RuleProblem(path: finalGuardrails.path ?? "Rules", message: "default_agent '\(name)' is not an agent of the default lane (\(finalGuardrails.defaultLane)); the lane's cheapest agent is used"))
         }
         return RuleBook(rules: usable, agents: agents, guardrails: finalGuardrails, problems: problems, builtInParts: builtIn, hasNoRulesFolder: false)
+    }
+
+    /// Whether a note whose frontmatter does not parse was meant as the guardrails note: it says
+    /// `type: guardrails` on a line of its own, or is named `Guardrails.md`.
+    static func looksLikeGuardrails(path: String, text: String) -> Bool {
+        if name(of: path).lowercased() == "guardrails" { return true }
+        return text.split(whereSeparator: \.isNewline).prefix(200).contains { line in
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            return parts.count == 2 && parts[0] == "type" && parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) == "guardrails"
+        }
     }
 
     /// A note's name: its file name without `.md`.

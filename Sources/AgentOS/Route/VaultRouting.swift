@@ -190,6 +190,10 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             // cost when one was recorded, else its whole reservation. Only a run that never got
             // that far (still `claimed`, no agent process) gets its reservation back.
             let record = (try? runs?.run(id: reservation.runID)) ?? nil
+            // Read now, not when `activeRunIDs` was listed: a run that reserved since then is in
+            // flight (active, its process alive), and its reservation is not abandoned.
+            if let record, record.state.isActive,
+               record.ownerPID == 0 || record.ownerPID == getpid() || ProcessLiveness.isAlive(record.ownerPID) { continue }
             let agentProcess = (try? runs?.agentProcess(runID: reservation.runID)) ?? nil
             let started = record == nil || agentProcess != nil || record?.startedAt != nil
             _ = closeReservation(runID: reservation.runID, cost: record?.costUSD, agentStarted: started)

@@ -140,6 +140,15 @@ import Testing
         #expect(v.route("Tasks/Sum.md", "---\ntype: task\n---\nSummarize the logs.").action == .run)
     }
 
+    @Test func aGuardrailsNoteThatDoesNotParseBlocksPaidRuns() {
+        let v = RouteTestVault()
+        v.write("Rules/Guardrails.md", "---\ntype: guardrails\nbudget_day_usd: [0.10\n---\n")
+        #expect(v.book.guardrails.capErrors.first?.contains("Rules/Guardrails.md: the guardrails note does not parse") == true)
+        #expect(v.route("Tasks/Fix.md", "---\ntype: task\nagent: claude\n---\nFix the bug.").action.name == "blocked")
+        #expect(RuleBook.looksLikeGuardrails(path: "Rules/Caps.md", text: "---\ntype: \"guardrails\"\nbudget_day_usd: [\n"))
+        #expect(!RuleBook.looksLikeGuardrails(path: "Rules/Routing/Fix.md", text: "---\ntype: rule\nlane: [\n"))
+    }
+
     @Test func goodCapSpellingsAreAccepted() {
         let v = RouteTestVault()
         v.writeStandardRules(guardrails: "budget_premium_month_usd: \"$0.10\"")

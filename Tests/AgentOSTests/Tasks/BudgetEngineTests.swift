@@ -136,6 +136,24 @@ final class GatedExecutor: AgentExecuting, @unchecked Sendable {
         #expect(try ledger.spend(caps: caps).daySpentUSD == 0.05)
     }
 
+    /// The sweep for abandoned reservations never touches one whose run is in flight in a live
+    /// process, even when that run reserved after the list of active runs was taken.
+    @Test func theAbandonedSweepLeavesRunsInFlightAlone() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        let routing = try VaultRouting(vault: env.vault)
+        let live = try #require(try runs.claim(taskPath: "Tasks/Live.md", taskHash: nil, attempt: 1))
+        let dead = try #require(try runs.claim(taskPath: "Tasks/Dead.md", taskHash: nil, attempt: 1))
+        try runs.database.run("UPDATE runs SET owner_pid=?, state='running', started_at=1 WHERE run_id=?", [.int(Int64(Int32.max)), .text(dead.runID)])
+        let ledger = try BudgetLedger(vault: env.vault)
+        for id in [live.runID, dead.runID] {
+            #expect(try ledger.reserve(runID: id, lane: .premium, amount: 0.03, caps: BudgetCaps(dayUSD: 1), task: id) != nil)
+        }
+        routing.releaseAbandonedReservations(activeRunIDs: [])
+        #expect(try ledger.openReservations().map(\.runID) == [live.runID])
+        #expect(try ledger.committed(task: dead.runID) == 0.03)
+    }
+
     /// Room held only by a run in flight: the second task waits in the queue and runs once the first
     /// settles, instead of going to review.
     @Test func aTaskWaitsForRunsInFlightInsteadOfGoingToReview() throws {
