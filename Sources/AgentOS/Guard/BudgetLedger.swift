@@ -502,8 +502,9 @@ public final class BudgetLedger: @unchecked Sendable {
         try locked { BudgetLedger.dollarsValue(try sum("task = ?", [.text(task)])) }
     }
 
-    /// Spend today and this month, overall and per lane, against `caps`.
-    public func spend(caps: BudgetCaps = Guardrails().caps, at date: Date = Date()) throws -> SpendSnapshot {
+    /// Spend today and this month, overall and per lane, against `caps`. With `details` (for
+    /// `status`) also the caps that spending went over and this month's overruns.
+    public func spend(caps: BudgetCaps = Guardrails().caps, at date: Date = Date(), details: Bool = false) throws -> SpendSnapshot {
         let (day, month) = period(of: date)
         return try locked {
             var snapshot = SpendSnapshot(day: day, month: month, caps: caps)
@@ -527,6 +528,8 @@ public final class BudgetLedger: @unchecked Sendable {
                 }
                 snapshot.lanes[lane] = laneSpend
             }
+            // Routing asks for spend on every task; the scan below is only for people reading status.
+            guard details else { return snapshot }
             snapshot.overCaps = try overCaps(caps: caps, day: day, month: month)
             snapshot.overruns = try database.query("""
                 SELECT run_id, task, lane, reserved_micros, actual_micros FROM budget_ledger
@@ -569,8 +572,13 @@ public final class BudgetLedger: @unchecked Sendable {
         // The task cap counts a task over all months; this month's tasks are the ones that matter now.
         if let cap = caps.taskUSD {
             let capMicros = BudgetLedger.micros(cap)
+            // Only tasks of this month whose settled spend is over the cap at all (one grouped query).
             let tasks = Set(rows.compactMap(\.2))
-            for task in tasks.sorted() {
+            let over = try database.query("""
+                SELECT task FROM budget_ledger WHERE task IS NOT NULL AND state = 'settled'
+                GROUP BY task HAVING SUM(COALESCE(actual_micros, 0)) > ?
+                """, [.int(capMicros)]) { $0.text(0) }.filter(tasks.contains)
+            for task in over.sorted() {
                 let history = try database.query("""
                     SELECT COALESCE(actual_micros, 0), COALESCE(closed_at, reserved_at) FROM budget_ledger
                     WHERE task = ? AND state = 'settled' ORDER BY COALESCE(closed_at, reserved_at), rowid

@@ -210,6 +210,6 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
 
     /// Spend against every cap, for `status`.
     public func spend() -> SpendSnapshot? {
-        try? ledger.spend(caps: ruleBook.guardrails.caps)
+        try? ledger.spend(caps: ruleBook.guardrails.caps, details: true)
     }
 }

@@ -22,7 +22,7 @@ import Testing
         #expect(settled.kind == .settled)
         #expect(settled.actualUSD == 0.50)
         #expect(abs(settled.overrunUSD - 0.47) < 1e-9)
-        let spend = try ledger.spend(caps: caps, at: noon)
+        let spend = try ledger.spend(caps: caps, at: noon, details: true)
         // The ledger records the truth, not the reservation.
         #expect(spend.daySpentUSD == 0.50)
         let over = try #require(spend.overCaps.first { $0.cap == "daily cap" })
@@ -60,7 +60,7 @@ import Testing
         guard case .refused = try ledger.tryReserve(runID: "r2", lane: .premium, amount: 0.01, caps: caps, task: "Tasks/a.md", at: noon) else {
             Issue.record("the \(kind) cap let a paid run start after an overrun"); return
         }
-        #expect(try ledger.spend(caps: caps, at: noon).overCaps.contains { $0.spentUSD == 0.20 && abs($0.overUSD - 0.10) < 1e-9 })
+        #expect(try ledger.spend(caps: caps, at: noon, details: true).overCaps.contains { $0.spentUSD == 0.20 && abs($0.overUSD - 0.10) < 1e-9 })
         #expect(try ledger.openReservations().isEmpty)
     }
 
