@@ -76,8 +76,7 @@ import Testing
         // Once the first run settles at its real cost, the second fits.
         _ = try ledger.close(runID: "a", actualUSD: 0.01, agentStarted: true, at: noon)
         #expect(try ledger.reserve(runID: "b", lane: .premium, amount: 0.03, caps: caps, at: noon) != nil)
-        // With $0.04 settled and $0.03 held, a third run cannot fit even when "b" settles at nothing... only
-        // if settled spend itself leaves no room is it refused outright.
+        // Once settled spend itself ($0.04) leaves no room for $0.03, the refusal is outright: no waiting.
         _ = try ledger.close(runID: "b", actualUSD: 0.03, agentStarted: true, at: noon)
         guard case .refused(let full) = try ledger.tryReserve(runID: "c", lane: .premium, amount: 0.03, caps: caps, at: noon) else {
             Issue.record("a run crossed the cap"); return
