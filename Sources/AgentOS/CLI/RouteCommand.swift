@@ -55,7 +55,11 @@ enum RouteCommand {
 
         var spend: SpendSnapshot?
         if (try? FileSystem.status(BudgetLedger.path(for: vault))) ?? nil != nil {
-            spend = try? BudgetLedger(path: BudgetLedger.path(for: vault)).spend(caps: book.guardrails.caps)
+            // As the watcher does: caps are checked against settled spend; room held by runs in
+            // flight makes a run wait when it starts, not go to review.
+            let ledger = try? BudgetLedger(path: BudgetLedger.path(for: vault))
+            spend = (try? ledger?.spend(caps: book.guardrails.caps))??.settledOnly
+            if let path = facts.path { spend?.taskCommittedUSD = (try? ledger?.committed(task: path)) ?? 0 }
         }
         let decision = Router(book: book).decide(facts, prompt: facts.body, spend: spend)
 
@@ -80,7 +84,8 @@ enum RouteCommand {
         console.print("reason:   \(decision.reason)")
         let actionColor: Console.ColorCode = decision.action == .run ? .green : (decision.action.name == "review" ? .yellow : .red)
         console.print("action:   \(console.color(decision.action.name, actionColor))" + (decision.action.reason.map { " — \($0)" } ?? ""))
-        if decision.reservationUSD > 0 { console.print("reserve:  \(BudgetLedger.dollars(decision.reservationUSD)) before the run") }
+        if decision.reservationUSD > 0 { console.print("reserve:  \(BudgetLedger.dollars(decision.reservationUSD)) when the run starts") }
+        for broken in book.guardrails.capErrors { console.print("budget:   \(console.color("cap does not parse", .red)) — \(broken)") }
         if let why = approval.refusal {
             console.print("approval: \(console.color(why, .yellow))")
         } else if let approved = approval.approval {

@@ -140,8 +140,16 @@ public struct StatusSection: Sendable {
 enum StatusSections {
     static let all: [@Sendable (Vault) -> StatusSection?] = [
         { vault in
-            guard let spend = (try? VaultRouting(vault: vault))?.spend() else { return nil }
-            return StatusSection(name: "budget", title: "Budget (spent + reserved against caps)", lines: spend.lines, json: spend.json)
+            guard let routing = try? VaultRouting(vault: vault), let spend = routing.spend() else { return nil }
+            // A cap that does not parse blocks every paid run: status says so first.
+            let broken = routing.ruleBook.guardrails.capErrors
+            let lines = broken.map { "cap does not parse, paid runs are blocked: \($0)" } + spend.lines
+            var json = spend.json
+            if case .object(var pairs) = json {
+                pairs.append(("cap_errors", .array(broken.map { .string($0) })))
+                json = .object(pairs)
+            }
+            return StatusSection(name: "budget", title: "Budget (spent + reserved against caps)", lines: lines, json: json)
         },
     ]
 }

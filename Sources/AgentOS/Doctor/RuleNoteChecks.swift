@@ -15,6 +15,8 @@ enum RuleNoteChecks {
         for problem in book.problems {
             // A note or rule the OS skips is a failure; a setting it replaces with a default is a warning.
             let skipped = problem.message.contains("skipped") || problem.message.contains("cannot read") || problem.message.contains("bad frontmatter")
+                // A budget cap that does not parse blocks every paid run: a failure, never a warning.
+                || book.guardrails.capErrors.contains(problem.description)
             let fix = problem.message.contains("bad frontmatter")
                 ? "correct the frontmatter of \(problem.path) (Obsidian's source mode shows the raw YAML)"
                 : "edit \(problem.path); docs/notes.md lists each field"

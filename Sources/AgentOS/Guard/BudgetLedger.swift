@@ -57,10 +57,26 @@ public struct BudgetRefusal: Sendable, Equatable, CustomStringConvertible {
     public let committedUSD: Double
     /// What this run asked to reserve.
     public let requestedUSD: Double
+    /// Whether every cap would have room if the open reservations of runs in flight were settled at
+    /// nothing: the run should wait for them rather than fall back or go to review.
+    public var heldByOpenReservations: Bool = false
+
+    /// A refusal of `requestedUSD` by the cap `cap` (`capUSD`), with `committedUSD` already counted.
+    public init(cap: String, capUSD: Double, committedUSD: Double, requestedUSD: Double, heldByOpenReservations: Bool = false) {
+        self.cap = cap
+        self.capUSD = capUSD
+        self.committedUSD = committedUSD
+        self.requestedUSD = requestedUSD
+        self.heldByOpenReservations = heldByOpenReservations
+    }
 
     /// The refusal in one line, for reasons and `route`.
     public var description: String {
-        "the \(cap) of \(BudgetLedger.dollars(capUSD)) would be exceeded (\(BudgetLedger.dollars(committedUSD)) spent or reserved + \(BudgetLedger.dollars(requestedUSD)) for this run)"
+        if BudgetLedger.micros(committedUSD) >= BudgetLedger.micros(capUSD) {
+            // Spend at or over the cap (an overrun, or a cap of $0): no paid run until it is raised.
+            return "the \(cap) of \(BudgetLedger.dollars(capUSD)) is used up (\(BudgetLedger.dollars(committedUSD)) spent or reserved); no paid run until it is raised or resets"
+        }
+        return "the \(cap) of \(BudgetLedger.dollars(capUSD)) would be exceeded (\(BudgetLedger.dollars(committedUSD)) spent or reserved + \(BudgetLedger.dollars(requestedUSD)) for this run)"
     }
 }
 
@@ -102,6 +118,13 @@ public struct SpendSnapshot: Sendable, Equatable {
     public var lanes: [Lane: LaneSpend] = [:]
     /// The caps the snapshot is measured against.
     public let caps: BudgetCaps
+    /// What the task being routed has committed over its runs (set by the router's caller; 0 when
+    /// the snapshot is not about one task).
+    public var taskCommittedUSD: Double = 0
+    /// Caps that settled spend has gone over (a run reported more than it reserved).
+    public var overCaps: [CapOverrun] = []
+    /// This month's runs that reported more than they reserved, newest first (at most 10).
+    public var overruns: [BudgetSettlement] = []
 
     /// An empty snapshot (nothing spent) for a day and month.
     public init(day: String, month: String, caps: BudgetCaps) {
@@ -123,11 +146,26 @@ public struct SpendSnapshot: Sendable, Equatable {
         ]
         for (name, cap, committed) in checks {
             guard let cap else { continue }
-            if BudgetLedger.micros(committed) + BudgetLedger.micros(amount) > BudgetLedger.micros(cap) {
+            if BudgetLedger.micros(committed) + BudgetLedger.micros(amount) > BudgetLedger.micros(cap) || BudgetLedger.micros(committed) >= BudgetLedger.micros(cap) {
                 return BudgetRefusal(cap: name, capUSD: cap, committedUSD: committed, requestedUSD: amount)
             }
         }
         return nil
+    }
+
+    /// The same spend with every open reservation left out: what routing checks caps against, so a
+    /// task is not sent to review while the room is only held by runs in flight (those settle; the
+    /// reservation taken when the run starts is what decides).
+    public var settledOnly: SpendSnapshot {
+        var copy = self
+        copy.dayReservedUSD = 0
+        copy.monthReservedUSD = 0
+        for (lane, var spend) in lanes {
+            spend.dayReservedUSD = 0
+            spend.monthReservedUSD = 0
+            copy.lanes[lane] = spend
+        }
+        return copy
     }
 
     /// One line per cap: "today: $1.20 spent + $1.00 reserved of $10.00".
@@ -150,6 +188,10 @@ public struct SpendSnapshot: Sendable, Equatable {
             }
         }
         if let task = caps.taskUSD { result.append("per task: at most \(BudgetLedger.dollars(task))") }
+        result += overCaps.map(\.line)
+        for overrun in overruns {
+            result.append("run \(overrun.runID)\(overrun.task.map { " (\($0))" } ?? "") reported \(BudgetLedger.dollars(overrun.actualUSD)) against \(BudgetLedger.dollars(overrun.reservedUSD)) reserved, \(BudgetLedger.dollars(overrun.overrunUSD)) over")
+        }
         return result
     }
 
@@ -170,7 +212,71 @@ public struct SpendSnapshot: Sendable, Equatable {
             ("month", .string(month)), ("month_spent_usd", money(monthSpentUSD)), ("month_reserved_usd", money(monthReservedUSD)), ("month_cap_usd", money(caps.monthUSD)),
             ("task_cap_usd", money(caps.taskUSD)),
             ("lanes", .object(laneObjects)),
+            ("over_caps", .array(overCaps.map { over in .object([
+                ("cap", .string(over.cap)), ("key", .string(over.key)), ("cap_usd", money(over.capUSD)), ("spent_usd", money(over.spentUSD)),
+                ("over_usd", money(over.overUSD)), ("since", .string(LocalTime.dateTime(over.since))), ("task", over.task.map { .string($0) } ?? .null),
+            ]) })),
+            ("overruns", .array(overruns.map { o in .object([
+                ("run_id", .string(o.runID)), ("task", o.task.map { .string($0) } ?? .null), ("lane", .string(o.lane.rawValue)),
+                ("reserved_usd", money(o.reservedUSD)), ("actual_usd", money(o.actualUSD)), ("overrun_usd", money(o.overrunUSD)),
+            ]) })),
         ])
+    }
+}
+
+/// How a run's reservation was closed, and what the run cost against what it held.
+public struct BudgetSettlement: Sendable, Equatable {
+    /// How the reservation ended.
+    public enum Kind: String, Sendable {
+        /// The run's real cost was recorded (reported by the agent, or tokens × prices).
+        case settled
+        /// The run started but its cost is unknown (a crash, a kill, no report): it is charged its
+        /// whole reservation.
+        case charged
+        /// The agent never started: the money is given back.
+        case released
+    }
+    /// The run.
+    public let runID: String
+    /// The task the run belongs to.
+    public let task: String?
+    /// The lane the spend counts against.
+    public let lane: Lane
+    /// How the reservation ended.
+    public let kind: Kind
+    /// What the run reserved.
+    public let reservedUSD: Double
+    /// What is now counted for it (0 when released).
+    public let actualUSD: Double
+
+    /// How much more than its reservation the run cost (0 when it stayed within it).
+    public var overrunUSD: Double { BudgetLedger.dollarsValue(max(0, BudgetLedger.micros(actualUSD) - BudgetLedger.micros(reservedUSD))) }
+}
+
+/// A cap that settled spend went over: no paid run counts against it until a person raises it
+/// (or, for a day or month cap, the period ends).
+public struct CapOverrun: Sendable, Equatable {
+    /// The cap in words ("daily cap", "premium lane's monthly cap", "task cap").
+    public let cap: String
+    /// The `Rules/Guardrails.md` key that sets it.
+    public let key: String
+    /// The cap.
+    public let capUSD: Double
+    /// What was spent against it.
+    public let spentUSD: Double
+    /// When the settlement that crossed it was recorded.
+    public let since: Date
+    /// The task, for a task cap.
+    public let task: String?
+
+    /// How far over the cap the spend is.
+    public var overUSD: Double { BudgetLedger.dollarsValue(BudgetLedger.micros(spentUSD) - BudgetLedger.micros(capUSD)) }
+
+    /// "daily cap: over by $0.40 since 2026-11-18 10:02; raise budget_day_usd in Rules/Guardrails.md".
+    public var line: String {
+        let whose = task.map { " of \($0)" } ?? ""
+        let raise = task == nil ? "raise \(key) in Rules/Guardrails.md" : "raise \(key) in Rules/Guardrails.md or the task's budget_usd"
+        return "\(cap)\(whose): over cap by \(BudgetLedger.dollars(overUSD)) (\(BudgetLedger.dollars(spentUSD)) spent of \(BudgetLedger.dollars(capUSD))) since \(LocalTime.dateTime(since)); no paid run on it until you \(raise)"
     }
 }
 
@@ -241,6 +347,12 @@ public final class BudgetLedger: @unchecked Sendable {
                 CREATE INDEX IF NOT EXISTS budget_ledger_month ON budget_ledger(month, lane);
                 CREATE INDEX IF NOT EXISTS budget_ledger_task ON budget_ledger(task);
                 """)
+                // How a settled row got its amount: 'reported' (the run's real cost) or 'reservation'
+                // (charged in full: the run started and its cost is unknown). Older files get the column.
+                let columns = try database.query("PRAGMA table_info(budget_ledger)") { $0.text(1) }
+                if !columns.contains("basis") {
+                    try database.execute("ALTER TABLE budget_ledger ADD COLUMN basis TEXT")
+                }
             }
         } catch let error as DatabaseError {
             throw BudgetLedgerError.database(error)
@@ -271,24 +383,40 @@ public final class BudgetLedger: @unchecked Sendable {
                     guard existing.5 == "open" else { throw BudgetLedgerError.runAlreadyClosed(runID) }
                     return .reserved(Reservation(runID: runID, task: existing.0, lane: Lane(rawValue: existing.1) ?? lane, amountUSD: BudgetLedger.dollarsValue(existing.4), day: existing.2, month: existing.3))
                 }
-                var checks: [(String, Double?, Int64)] = [
-                    ("daily cap", caps.dayUSD, try sum("day = ?", [.text(day)])),
-                    ("monthly cap", caps.monthUSD, try sum("month = ?", [.text(month)])),
+                // Each cap with what is committed against it (settled + open) and what is settled.
+                var checks: [(String, Double?, String, [SQLValue])] = [
+                    ("daily cap", caps.dayUSD, "day = ?", [.text(day)]),
+                    ("monthly cap", caps.monthUSD, "month = ?", [.text(month)]),
                 ]
                 if let cap = caps.laneDayUSD[lane] {
-                    checks.append(("\(lane) lane's daily cap", cap, try sum("day = ? AND lane = ?", [.text(day), .text(lane.rawValue)])))
+                    checks.append(("\(lane) lane's daily cap", cap, "day = ? AND lane = ?", [.text(day), .text(lane.rawValue)]))
                 }
                 if let cap = caps.laneMonthUSD[lane] {
-                    checks.append(("\(lane) lane's monthly cap", cap, try sum("month = ? AND lane = ?", [.text(month), .text(lane.rawValue)])))
+                    checks.append(("\(lane) lane's monthly cap", cap, "month = ? AND lane = ?", [.text(month), .text(lane.rawValue)]))
                 }
                 if let cap = caps.taskUSD {
-                    checks.insert(("task cap", cap, try task.map { try sum("task = ?", [.text($0)]) } ?? 0), at: 0)
+                    checks.insert(("task cap", cap, "task = ?", [SQLValue(task)]), at: 0)
                 }
-                for (name, cap, committed) in checks {
+                var refusal: BudgetRefusal?
+                var fitsOnceSettled = true
+                for (name, cap, condition, arguments) in checks {
                     guard let cap else { continue }
-                    if committed + amountMicros > BudgetLedger.micros(cap) {
-                        return .refused(BudgetRefusal(cap: name, capUSD: cap, committedUSD: BudgetLedger.dollarsValue(committed), requestedUSD: BudgetLedger.dollarsValue(amountMicros)))
+                    let capMicros = BudgetLedger.micros(cap)
+                    // A task cap without a task counts nothing against it; `task = NULL` matches no row anyway.
+                    let committed = try sum(condition, arguments)
+                    // `>=` as well as `>`: a paid run never starts on a cap that is used up or overrun,
+                    // even when it asks to reserve nothing.
+                    if committed + amountMicros > capMicros || committed >= capMicros {
+                        if refusal == nil {
+                            refusal = BudgetRefusal(cap: name, capUSD: cap, committedUSD: BudgetLedger.dollarsValue(committed), requestedUSD: BudgetLedger.dollarsValue(amountMicros))
+                        }
+                        let settled = try sum(condition, arguments, settledOnly: true)
+                        if settled + amountMicros > capMicros || settled >= capMicros { fitsOnceSettled = false }
                     }
+                }
+                if var refusal {
+                    refusal.heldByOpenReservations = fitsOnceSettled
+                    return .refused(refusal)
                 }
                 try database.run(
                     "INSERT INTO budget_ledger (run_id, task, lane, day, month, reserved_micros, state, reserved_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
@@ -308,6 +436,41 @@ public final class BudgetLedger: @unchecked Sendable {
                 try database.run("UPDATE budget_ledger SET actual_micros = ?, state = 'settled', closed_at = ? WHERE run_id = ?",
                                  [.int(BudgetLedger.micros(max(0, actualUSD))), .double(date.timeIntervalSince1970), .text(runID)])
                 return database.changes > 0
+            }
+        }
+    }
+
+    /// Closes a run's reservation with what is known about it, in one transaction:
+    ///
+    /// - a known cost (`actualUSD`) is recorded as the truth, even above the reservation, and even
+    ///   over an earlier charge or release (recovery found the run's result after all);
+    /// - a run whose agent started and whose cost is unknown is charged its whole reservation;
+    /// - a run whose agent never started gets its reservation back.
+    ///
+    /// Returns what happened, or `nil` when the run has no ledger entry or nothing changed (an
+    /// unknown cost on a reservation that is already closed).
+    @discardableResult
+    public func close(runID: String, actualUSD: Double?, agentStarted: Bool, at date: Date = Date()) throws -> BudgetSettlement? {
+        try locked {
+            try database.transaction {
+                guard let row = try database.query("SELECT task, lane, reserved_micros, state FROM budget_ledger WHERE run_id = ?", [.text(runID)], row: { s in
+                    (s.optionalText(0), s.text(1), s.int64(2), s.text(3))
+                }).first else { return nil }
+                let (task, laneName, reserved, state) = row
+                let lane = Lane(rawValue: laneName) ?? .premium
+                let now = SQLValue.double(date.timeIntervalSince1970)
+                if let actualUSD {
+                    let actual = BudgetLedger.micros(max(0, actualUSD.isFinite ? actualUSD : 0))
+                    try database.run("UPDATE budget_ledger SET actual_micros = ?, state = 'settled', basis = 'reported', closed_at = ? WHERE run_id = ?", [.int(actual), now, .text(runID)])
+                    return BudgetSettlement(runID: runID, task: task, lane: lane, kind: .settled, reservedUSD: BudgetLedger.dollarsValue(reserved), actualUSD: BudgetLedger.dollarsValue(actual))
+                }
+                guard state == "open" else { return nil }
+                if agentStarted {
+                    try database.run("UPDATE budget_ledger SET actual_micros = reserved_micros, state = 'settled', basis = 'reservation', closed_at = ? WHERE run_id = ?", [now, .text(runID)])
+                    return BudgetSettlement(runID: runID, task: task, lane: lane, kind: .charged, reservedUSD: BudgetLedger.dollarsValue(reserved), actualUSD: BudgetLedger.dollarsValue(reserved))
+                }
+                try database.run("UPDATE budget_ledger SET state = 'released', closed_at = ? WHERE run_id = ?", [now, .text(runID)])
+                return BudgetSettlement(runID: runID, task: task, lane: lane, kind: .released, reservedUSD: BudgetLedger.dollarsValue(reserved), actualUSD: 0)
             }
         }
     }
@@ -339,8 +502,9 @@ public final class BudgetLedger: @unchecked Sendable {
         try locked { BudgetLedger.dollarsValue(try sum("task = ?", [.text(task)])) }
     }
 
-    /// Spend today and this month, overall and per lane, against `caps`.
-    public func spend(caps: BudgetCaps = Guardrails().caps, at date: Date = Date()) throws -> SpendSnapshot {
+    /// Spend today and this month, overall and per lane, against `caps`. With `details` (for
+    /// `status`) also the caps that spending went over and this month's overruns.
+    public func spend(caps: BudgetCaps = Guardrails().caps, at date: Date = Date(), details: Bool = false) throws -> SpendSnapshot {
         let (day, month) = period(of: date)
         return try locked {
             var snapshot = SpendSnapshot(day: day, month: month, caps: caps)
@@ -364,16 +528,82 @@ public final class BudgetLedger: @unchecked Sendable {
                 }
                 snapshot.lanes[lane] = laneSpend
             }
+            // Routing asks for spend on every task; the scan below is only for people reading status.
+            guard details else { return snapshot }
+            snapshot.overCaps = try overCaps(caps: caps, day: day, month: month)
+            snapshot.overruns = try database.query("""
+                SELECT run_id, task, lane, reserved_micros, actual_micros FROM budget_ledger
+                WHERE month = ? AND state = 'settled' AND actual_micros > reserved_micros ORDER BY closed_at DESC LIMIT 10
+                """, [.text(month)]) { s in
+                BudgetSettlement(runID: s.text(0), task: s.optionalText(1), lane: Lane(rawValue: s.text(2)) ?? .premium, kind: .settled,
+                                 reservedUSD: BudgetLedger.dollarsValue(s.int64(3)), actualUSD: BudgetLedger.dollarsValue(s.int64(4)))
+            }
             return snapshot
         }
     }
 
+    /// Caps that settled spend has gone over, each with the moment the settlement that crossed it
+    /// was recorded (call under the lock).
+    private func overCaps(caps: BudgetCaps, day: String, month: String) throws -> [CapOverrun] {
+        // Settlements of this month in the order they were recorded; running sums find the crossing.
+        let rows = try database.query("""
+            SELECT day, lane, task, COALESCE(actual_micros, 0), COALESCE(closed_at, reserved_at) FROM budget_ledger
+            WHERE month = ? AND state = 'settled' ORDER BY COALESCE(closed_at, reserved_at), rowid
+            """, [.text(month)]) { s in (s.text(0), s.text(1), s.optionalText(2), s.int64(3), s.double(4)) }
+        func crossing(_ name: String, _ key: String, _ cap: Double?, task: String? = nil, _ counts: ((day: String, lane: String, task: String?)) -> Bool) -> CapOverrun? {
+            guard let cap else { return nil }
+            let capMicros = BudgetLedger.micros(cap)
+            var total: Int64 = 0
+            var since: Double?
+            for row in rows where counts((row.0, row.1, row.2)) {
+                total += row.3
+                if since == nil && total > capMicros { since = row.4 }
+            }
+            guard let since, total > capMicros else { return nil }
+            return CapOverrun(cap: name, key: key, capUSD: cap, spentUSD: BudgetLedger.dollarsValue(total), since: Date(timeIntervalSince1970: since), task: task)
+        }
+        var result: [CapOverrun] = []
+        if let over = crossing("daily cap", "budget_day_usd", caps.dayUSD, { $0.day == day }) { result.append(over) }
+        if let over = crossing("monthly cap", "budget_month_usd", caps.monthUSD, { _ in true }) { result.append(over) }
+        for lane in Lane.allCases {
+            if let over = crossing("\(lane) lane's daily cap", "budget_\(lane)_day_usd", caps.laneDayUSD[lane], { $0.day == day && $0.lane == lane.rawValue }) { result.append(over) }
+            if let over = crossing("\(lane) lane's monthly cap", "budget_\(lane)_month_usd", caps.laneMonthUSD[lane], { $0.lane == lane.rawValue }) { result.append(over) }
+        }
+        // The task cap counts a task over all months; this month's tasks are the ones that matter now.
+        if let cap = caps.taskUSD {
+            let capMicros = BudgetLedger.micros(cap)
+            // Only tasks of this month whose settled spend is over the cap at all (one grouped query).
+            let tasks = Set(rows.compactMap(\.2))
+            let over = try database.query("""
+                SELECT task FROM budget_ledger WHERE task IS NOT NULL AND state = 'settled'
+                GROUP BY task HAVING SUM(COALESCE(actual_micros, 0)) > ?
+                """, [.int(capMicros)]) { $0.text(0) }.filter(tasks.contains)
+            for task in over.sorted() {
+                let history = try database.query("""
+                    SELECT COALESCE(actual_micros, 0), COALESCE(closed_at, reserved_at) FROM budget_ledger
+                    WHERE task = ? AND state = 'settled' ORDER BY COALESCE(closed_at, reserved_at), rowid
+                    """, [.text(task)]) { s in (s.int64(0), s.double(1)) }
+                var total: Int64 = 0
+                var since: Double?
+                for (amount, at) in history {
+                    total += amount
+                    if since == nil && total > capMicros { since = at }
+                }
+                if let since, total > capMicros {
+                    result.append(CapOverrun(cap: "task cap", key: "budget_task_usd", capUSD: cap, spentUSD: BudgetLedger.dollarsValue(total), since: Date(timeIntervalSince1970: since), task: task))
+                }
+            }
+        }
+        return result
+    }
+
     // MARK: Helpers
 
-    private func sum(_ condition: String, _ arguments: [SQLValue]) throws -> Int64 {
+    private func sum(_ condition: String, _ arguments: [SQLValue], settledOnly: Bool = false) throws -> Int64 {
         // `query` steps the statement to its end, which ends its read; `Database.scalarInt` stops after
         // the first row and would leave the statement (and an old snapshot) open on this connection.
-        try database.query("SELECT COALESCE(SUM(\(BudgetLedger.committed)), 0) FROM budget_ledger WHERE \(condition)", arguments) { $0.int64(0) }.first ?? 0
+        let what = settledOnly ? "CASE state WHEN 'settled' THEN COALESCE(actual_micros, 0) ELSE 0 END" : BudgetLedger.committed
+        return try database.query("SELECT COALESCE(SUM(\(what)), 0) FROM budget_ledger WHERE \(condition)", arguments) { $0.int64(0) }.first ?? 0
     }
 
     private func period(of date: Date) -> (day: String, month: String) {
@@ -413,5 +643,45 @@ public final class BudgetLedger: @unchecked Sendable {
     public static func dollars(_ amount: Double) -> String {
         if amount != 0 && abs(amount) < 0.01 { return String(format: "$%.4f", amount) }
         return String(format: "$%.2f", amount)
+    }
+}
+
+/// Dollar amounts as people write them in notes (caps, `budget_usd`, `max_cost_usd`).
+public enum Money {
+    /// The amount a property holds: a YAML number (`0.10`, `1`) or text holding one (`"0.10"`,
+    /// `"$0.10"`). Anything else — `0,10`, `ten`, a negative number, a list, an infinity, an empty
+    /// value — is `nil`: a cap that does not parse must never turn into some other cap.
+    public static func dollars(_ value: PropertyValue) -> Double? {
+        switch value {
+        case .int(let i):
+            return i >= 0 ? Double(i) : nil
+        case .double(let d):
+            return d.isFinite && d >= 0 ? d : nil
+        case .string(let raw):
+            var text = Substring(raw.trimmingCharacters(in: .whitespaces))
+            if text.hasPrefix("$") { text = text.dropFirst() }
+            // Plain decimal digits only: Swift's Double("…") would also take "0x1p-2", "1e3", "nan".
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard !text.isEmpty, parts.count <= 2, parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+                  !(parts.first?.isEmpty ?? true) || (parts.count == 2 && !parts[1].isEmpty),
+                  parts.count == 1 || !parts[1].isEmpty,
+                  let number = Double(String(text)), number.isFinite else { return nil }
+            return number
+        default:
+            return nil
+        }
+    }
+
+    /// The one-line problem for a money property that does not parse: "`key` must be a number of
+    /// dollars such as 0.10, got '0,10'".
+    public static func problem(key: String, value: PropertyValue) -> String {
+        let shown: String
+        switch value {
+        case .null: shown = "nothing"
+        case .list: shown = "a list"
+        case .map: shown = "a map"
+        default: shown = "'\(value.text ?? "")'"
+        }
+        return "\(key) must be a number of dollars such as 0.10 (a dot, no comma; 0 or more), got \(shown)"
     }
 }

@@ -308,12 +308,18 @@ public struct Router: Sendable {
         let isPaid = choice.lane == .premium || (agent?.isPaid ?? false)
         if choice.lane == .human || !isPaid {
             verdicts.append(GuardVerdict(name: "budget", passed: true, detail: "no paid call in the \(choice.lane) lane"))
+        } else if let broken = guardrails.capErrors.first ?? facts.budgetError {
+            // A cap that does not parse stops paid runs; it never turns into another cap.
+            verdicts.append(GuardVerdict(name: "budget", passed: false, detail: broken))
+            blocked.append("budget: " + broken)
         } else {
             let caps = guardrails.caps.limitingTask(to: facts.budgetUSD)
             var estimate = (agent?.maxCostUSD).flatMap { $0 > 0 ? $0 : nil } ?? facts.budgetUSD ?? guardrails.budgetTaskUSD
             if let taskCap = caps.taskUSD { estimate = min(estimate, taskCap) }
+            // A paid run always holds something, so a cap of $0 (or one used up) refuses it.
+            estimate = max(estimate, 0.000001)
             reservation = estimate
-            if let spend, let refusal = spend.refusal(lane: choice.lane, amount: estimate, caps: caps) {
+            if let spend, let refusal = spend.refusal(lane: choice.lane, amount: estimate, caps: caps, taskCommittedUSD: spend.taskCommittedUSD) {
                 if mayFallBack, let lane = choice.fallback, lane != choice.lane {
                     var moved = start
                     moved.moveToFallback(lane, book: book, note: "budget: \(refusal) → fell back to the \(lane) lane")
@@ -324,9 +330,9 @@ public struct Router: Sendable {
                 review.append("budget: \(refusal)")
                 reservation = 0
             } else if spend != nil {
-                verdicts.append(GuardVerdict(name: "budget", passed: true, detail: "reserves \(BudgetLedger.dollars(estimate)) before the run; within every cap"))
+                verdicts.append(GuardVerdict(name: "budget", passed: true, detail: "reserves \(BudgetLedger.dollars(estimate)) when the run starts; settled spend leaves room under every cap"))
             } else {
-                verdicts.append(GuardVerdict(name: "budget", passed: true, detail: "reserves \(BudgetLedger.dollars(estimate)) before the run (the ledger checks the caps then)"))
+                verdicts.append(GuardVerdict(name: "budget", passed: true, detail: "reserves \(BudgetLedger.dollars(estimate)) when the run starts (the ledger checks the caps then)"))
             }
         }
 

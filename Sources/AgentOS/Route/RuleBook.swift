@@ -152,6 +152,9 @@ public struct Guardrails: Sendable, Equatable {
     public var defaultAgent: String?
     /// The agent each lane uses when a rule names only the lane (`premium_agent: claude`).
     public var laneAgents: [Lane: String] = [:]
+    /// Budget keys that do not parse (`budget_day_usd: 0,10`), one line each naming the key and the
+    /// note. While any is listed every paid run is blocked with it: a cap is never silently replaced.
+    public var capErrors: [String] = []
 
     /// The built-in settings.
     public init() {}
@@ -288,11 +291,16 @@ public struct RuleBook: Sendable {
         var problems: [RuleProblem] = []
         var sawRuleNote = false
         var sawAgentNote = false
+        var brokenGuardrails: [String] = []
 
         for (path, text) in notes {
             let note: Note
             do { note = try Note.parse(text) } catch {
                 problems.append(RuleProblem(path: path, message: "bad frontmatter at line \(error.line): \(error.message); the note is skipped"))
+                if looksLikeGuardrails(path: path, text: text) {
+                    // Its caps cannot be read: paid runs stop rather than run under the built-in caps.
+                    brokenGuardrails.append("\(path): the guardrails note does not parse (bad frontmatter at line \(error.line)), so its budget caps cannot be read; paid runs are blocked until it is fixed")
+                }
                 continue
             }
             switch note.text("type")?.lowercased() {
@@ -330,7 +338,8 @@ public struct RuleBook: Sendable {
         if !sawRuleNote { rules = builtInRules; builtIn.append("rules") }
         if !sawAgentNote { agents = builtInAgents; builtIn.append("agents") }
         if guardrails == nil { builtIn.append("guardrails") }
-        let finalGuardrails = guardrails ?? Guardrails()
+        var finalGuardrails = guardrails ?? Guardrails()
+        finalGuardrails.capErrors += brokenGuardrails
 
         // A rule naming an agent nobody defined cannot route; report it rather than fail tasks later.
         var usable: [RoutingRule] = []
@@ -354,6 +363,16 @@ public struct RuleBook: Sendable {
             problems.append(RuleProblem(path: finalGuardrails.path ?? "Rules", message: "default_agent '\(name)' is not an agent of the default lane (\(finalGuardrails.defaultLane)); the lane's cheapest agent is used"))
         }
         return RuleBook(rules: usable, agents: agents, guardrails: finalGuardrails, problems: problems, builtInParts: builtIn, hasNoRulesFolder: false)
+    }
+
+    /// Whether a note whose frontmatter does not parse was meant as the guardrails note: it says
+    /// `type: guardrails` on a line of its own, or is named `Guardrails.md`.
+    static func looksLikeGuardrails(path: String, text: String) -> Bool {
+        if name(of: path).lowercased() == "guardrails" { return true }
+        return text.split(whereSeparator: \.isNewline).prefix(200).contains { line in
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            return parts.count == 2 && parts[0] == "type" && parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) == "guardrails"
+        }
     }
 
     /// A note's name: its file name without `.md`.
@@ -427,7 +446,7 @@ public struct RuleBook: Sendable {
         var numbers: [String: Double] = [:]
         for key in ["price_in_per_mtok", "price_out_per_mtok", "max_cost_usd"] {
             guard let value = note[key], value != .null else { continue }
-            guard let number = value.number, number >= 0, number.isFinite else { return fail("\(key) must be a number of dollars, got '\(value.text ?? "a list")'") }
+            guard let number = Money.dollars(value) else { return fail(Money.problem(key: key, value: value)) }
             numbers[key] = number
         }
         return .success(AgentSummary(
@@ -444,9 +463,12 @@ public struct RuleBook: Sendable {
         func problem(_ message: String) { problems.append(RuleProblem(path: path, message: message)) }
 
         func money(_ key: String) -> Double? {
-            guard let value = note[key], value != .null else { return nil }
-            guard let number = value.number, number >= 0, number.isFinite else {
-                problem("\(key) must be a number of dollars, got '\(value.text ?? "a list")'; the built-in value is used")
+            guard let value = note[key] else { return nil }
+            guard let number = Money.dollars(value) else {
+                // Never a silent fallback to the built-in cap: the key is reported, and paid runs stop.
+                let message = Money.problem(key: key, value: value) + "; paid runs are blocked until it is fixed"
+                problem(message)
+                guardrails.capErrors.append("\(path): \(message)")
                 return nil
             }
             return number
@@ -461,7 +483,12 @@ public struct RuleBook: Sendable {
         }
         for property in note.properties where property.key.hasPrefix("budget_") && property.key.hasSuffix("_usd") {
             let known = ["budget_task_usd", "budget_day_usd", "budget_month_usd"] + Lane.allCases.flatMap { ["budget_\($0)_day_usd", "budget_\($0)_month_usd"] }
-            if !known.contains(property.key) { problem("unknown budget key '\(property.key)' is ignored (per-lane caps are budget_LANE_day_usd / budget_LANE_month_usd)") }
+            if !known.contains(property.key) {
+                // A misspelt cap would leave a lane without the cap a person meant to set.
+                let message = "unknown budget key '\(property.key)' (per-lane caps are budget_LANE_day_usd / budget_LANE_month_usd); paid runs are blocked until it is fixed"
+                problem(message)
+                guardrails.capErrors.append("\(path): \(message)")
+            }
         }
         // Private/ and #private always stay private; the note can only add to them.
         for tag in note.texts("private_tags").map(TaskFacts.normalizeTag) where !tag.isEmpty && !guardrails.privateTags.contains(tag) {

@@ -33,6 +33,9 @@ public struct TaskFacts: Sendable, Equatable {
     public var approved: Bool
     /// The task's own `budget_usd`, if set.
     public var budgetUSD: Double?
+    /// Why the task's `budget_usd` does not parse (`0,10`, `ten`, a negative number): a paid run is
+    /// then blocked with it rather than run without the limit the task asked for.
+    public var budgetError: String?
     /// Notes the task pulls in: `context` links and wikilinks/Markdown links in the body, resolved to
     /// vault paths where the note exists (else the link's own path).
     public var contextPaths: [String]
@@ -79,7 +82,10 @@ public struct TaskFacts: Sendable, Equatable {
         facts.model = note.text("model")
         // A note's own `approved: true` is a claim anyone could have written; see `approved`.
         facts.approved = false
-        facts.budgetUSD = note["budget_usd"]?.number
+        if let value = note["budget_usd"], value != .null {
+            facts.budgetUSD = Money.dollars(value)
+            if facts.budgetUSD == nil { facts.budgetError = Money.problem(key: "budget_usd", value: value) + " in the task; fix it to run a paid agent" }
+        }
         let targets = note.texts("context").map(linkTarget) + linkTargets(in: note.body)
         facts.resolveContext(targets, vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
         return facts

@@ -13,11 +13,21 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
 
     /// The agents, read from `Rules/` (shared with the runner so notes are read once per change).
     public let agents: VaultAgents
+    /// The run store (same database file as the ledger): whether an abandoned run's agent started,
+    /// and its recorded cost.
+    private let runs: RunStore?
+    /// Lanes whose reservation the ledger refused when a run was about to start, by run id, with the
+    /// refusal: planning that run again falls back from them (or sends it to review).
+    private var refusedLanes: [String: [Lane: String]] = [:]
+    /// Signalled whenever a reservation is closed, so runs waiting for room try again at once.
+    private let budgetChanged = NSCondition()
+    private var budgetGeneration = 0
 
     public init(vault: Vault) throws {
         self.vault = vault
         agents = VaultAgents(vault: vault)
         ledger = try BudgetLedger(vault: vault)
+        runs = try? RunStore(vault: vault)
         book = RuleBook.load(vault: vault)
         router = Router(book: book)
     }
@@ -58,28 +68,23 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
                 facts.privateSources.append(source)
             }
         }
-        let spend = try? ledger.spend(caps: book.guardrails.caps)
+        // Caps are checked here against *settled* spend: room held by runs in flight is not refused
+        // now; the reservation taken when the run starts decides (and waits for them to settle).
+        var spend = (try? ledger.spend(caps: book.guardrails.caps))?.settledOnly
+        spend?.taskCommittedUSD = (try? ledger.committed(task: task.path)) ?? 0
         var decision = router.decide(facts, prompt: prompt, spend: spend)
-        var reservationID: String?
-        if decision.action == .run && decision.reservationUSD > 0 {
-            let caps = book.guardrails.caps.limitingTask(to: facts.budgetUSD)
-            for _ in 0..<2 {
-                do {
-                    switch try ledger.tryReserve(runID: runID, lane: decision.lane, amount: decision.reservationUSD, caps: caps, task: task.path) {
-                    case .reserved:
-                        reservationID = runID
-                    case .refused(let refusal):
-                        decision = router.fallback(from: decision, facts: facts, prompt: prompt, because: refusal.description)
-                        if decision.action == .run && decision.reservationUSD > 0 { continue }
-                    }
-                } catch {
-                    decision.action = .blocked("the budget ledger could not be read: \(error)")
-                }
-                break
-            }
-            if decision.action == .run && decision.reservationUSD > 0 && reservationID == nil {
-                decision.action = .review("budget: no cap leaves room for this paid run")
-            }
+        // Lanes the ledger refused when this run was about to start: fall back from them.
+        let refused = lock.withLock { refusedLanes[runID] ?? [:] }
+        for _ in 0..<Lane.allCases.count {
+            guard decision.action == .run, decision.reservationUSD > 0, let why = refused[decision.lane] else { break }
+            decision = router.fallback(from: decision, facts: facts, prompt: prompt, because: why)
+        }
+        if decision.action == .run, decision.reservationUSD > 0, refused[decision.lane] != nil {
+            decision.action = .review("budget: no cap leaves room for this paid run")
+            decision.reservationUSD = 0
+        }
+        if decision.action != .run || decision.reservationUSD <= 0 {
+            _ = lock.withLock { refusedLanes.removeValue(forKey: runID) }
         }
         var action: RoutePlan.Action
         switch decision.action {
@@ -107,8 +112,10 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             prompt: decision.outgoingPrompt ?? prompt,
             sources: sources,
             extraProperties: [Property("route_verdicts", .list(verdicts.map { .string($0) }))],
-            reservationID: reservationID,
-            approved: decision.approved
+            reservationID: nil,
+            approved: decision.approved,
+            reservationUSD: action == .run ? decision.reservationUSD : 0,
+            taskBudgetUSD: facts.budgetUSD
         )
     }
 
@@ -128,11 +135,70 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         } else {
             _ = try? ledger.release(runID: id)
         }
+        closed(runID: id)
+    }
+
+    public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate {
+        guard plan.reservationUSD > 0 else { return .go }
+        let book = ruleBook
+        guard let lane = Lane(rawValue: plan.lane) else { return refuse(runID, .premium, "unknown lane '\(plan.lane)'") }
+        // A cap that stopped parsing since the task was routed: route again, which blocks it.
+        if let broken = book.guardrails.capErrors.first { return refuse(runID, lane, broken) }
+        let caps = book.guardrails.caps.limitingTask(to: plan.taskBudgetUSD)
+        do {
+            switch try ledger.tryReserve(runID: runID, lane: lane, amount: plan.reservationUSD, caps: caps, task: task) {
+            case .reserved:
+                return .go
+            case .refused(let refusal):
+                if refusal.heldByOpenReservations { return .wait(refusal.description) }
+                return refuse(runID, lane, refusal.description)
+            }
+        } catch {
+            // Never a paid run without a reservation: a ledger that cannot be used refuses.
+            return refuse(runID, lane, "the budget ledger could not be used: \(error)")
+        }
+    }
+
+    private func refuse(_ runID: String, _ lane: Lane, _ why: String) -> BudgetGate {
+        lock.withLock { refusedLanes[runID, default: [:]][lane] = why }
+        return .refused(why)
+    }
+
+    public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement? {
+        defer { closed(runID: runID) }
+        return try? ledger.close(runID: runID, actualUSD: cost, agentStarted: agentStarted)
+    }
+
+    public func waitForBudgetChange(timeout: Double) {
+        budgetChanged.lock()
+        defer { budgetChanged.unlock() }
+        let seen = budgetGeneration
+        let deadline = Date().addingTimeInterval(timeout)
+        while budgetGeneration == seen && budgetChanged.wait(until: deadline) {}
+    }
+
+    private func closed(runID: String) {
+        _ = lock.withLock { refusedLanes.removeValue(forKey: runID) }
+        budgetChanged.lock()
+        budgetGeneration &+= 1
+        budgetChanged.broadcast()
+        budgetChanged.unlock()
     }
 
     public func releaseAbandonedReservations(activeRunIDs: Set<String>) {
         for reservation in (try? ledger.openReservations()) ?? [] where !activeRunIDs.contains(reservation.runID) {
-            _ = try? ledger.release(runID: reservation.runID)
+            // What the run store knows decides: a run with no record, or whose agent process was
+            // recorded, or that was marked running, may have spent money — it is charged its real
+            // cost when one was recorded, else its whole reservation. Only a run that never got
+            // that far (still `claimed`, no agent process) gets its reservation back.
+            let record = (try? runs?.run(id: reservation.runID)) ?? nil
+            // Read now, not when `activeRunIDs` was listed: a run that reserved since then is in
+            // flight (active, its process alive), and its reservation is not abandoned.
+            if let record, record.state.isActive,
+               record.ownerPID == 0 || record.ownerPID == getpid() || ProcessLiveness.isAlive(record.ownerPID) { continue }
+            let agentProcess = (try? runs?.agentProcess(runID: reservation.runID)) ?? nil
+            let started = record == nil || agentProcess != nil || record?.startedAt != nil
+            _ = closeReservation(runID: reservation.runID, cost: record?.costUSD, agentStarted: started)
         }
     }
 
@@ -146,6 +212,6 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
 
     /// Spend against every cap, for `status`.
     public func spend() -> SpendSnapshot? {
-        try? ledger.spend(caps: ruleBook.guardrails.caps)
+        try? ledger.spend(caps: ruleBook.guardrails.caps, details: true)
     }
 }

@@ -17,9 +17,11 @@ public enum AgentOutputFormat: String, Sendable, CaseIterable {
 /// An agent as defined by a note in `Rules/` (`type: agent`); only these notes name commands.
 ///
 /// Building argv: the `command` list with `{prompt}`, `{model}` and `{cwd}` replaced; then `model_args`
-/// (only when a model is set) and `readonly_args` (unless approved) or `approved_args` (when approved)
-/// are inserted just before the first element holding `{prompt}` (before a `--` right in front of it),
-/// or appended when there is none. Without `{prompt}` in `command`, the prompt goes to stdin.
+/// (only when a model is set), `budget_args` (only when the run holds a budget reservation, with
+/// `{budget}` = that reservation in dollars) and `readonly_args` (unless approved) or `approved_args`
+/// (when approved) are inserted just before the first element holding `{prompt}` (before a `--` right
+/// in front of it), or appended when there is none. Without `{prompt}` in `command`, the prompt goes
+/// to stdin.
 public struct AgentDefinition: Equatable, Sendable {
     /// The name tasks use to pick it.
     public var name: String
@@ -30,6 +32,9 @@ public struct AgentDefinition: Equatable, Sendable {
     public var modelArguments: [String]
     public var readonlyArguments: [String]
     public var approvedArguments: [String]
+    /// Arguments that give the CLI the run's own spending cap (`[--max-budget-usd, "{budget}"]` for
+    /// Claude Code), so the tool stops itself near the reservation instead of spending on.
+    public var budgetArguments: [String] = []
     public var output: AgentOutputFormat
     /// Base URL for `ollama` ("http://localhost:11434").
     public var endpoint: String?
@@ -147,13 +152,42 @@ public struct AgentDefinition: Equatable, Sendable {
             throw fail("'env' lists variable names; '\(name)' is not one")
         }
 
-        return AgentDefinition(
+        let budgetArguments = try list("budget_args")
+        if !budgetArguments.isEmpty && !budgetArguments.contains(where: { $0.contains("{budget}") }) {
+            throw fail("'budget_args' must hold {budget} (the run's reservation in dollars), e.g. [--max-budget-usd, \"{budget}\"]")
+        }
+        if (command + (try list("model_args")) + (try list("readonly_args")) + (try list("approved_args"))).contains(where: { $0.contains("{budget}") }) {
+            throw fail("{budget} belongs in 'budget_args' only (it is given only to runs that hold a reservation)")
+        }
+        // A cost that does not parse is refused, never read as "no cost" (that would reserve nothing).
+        var maxCost: Double?
+        if let value = note["max_cost_usd"], value != .null {
+            guard let parsed = Money.dollars(value) else { throw fail(Money.problem(key: "max_cost_usd", value: value)) }
+            maxCost = parsed
+        }
+
+        var definition = AgentDefinition(
             name: name, lane: lane, command: command, modelArguments: try list("model_args"),
             readonlyArguments: try list("readonly_args"), approvedArguments: try list("approved_args"), output: output,
             endpoint: endpoint, model: note.text("model"), priceInPerMillionTokens: try number("price_in_per_mtok"),
-            priceOutPerMillionTokens: try number("price_out_per_mtok"), maxCostUSD: try number("max_cost_usd"),
+            priceOutPerMillionTokens: try number("price_out_per_mtok"), maxCostUSD: maxCost,
             timeout: timeout, environmentNames: environmentNames, contextTokens: contextTokens, sourcePath: path
         )
+        definition.budgetArguments = budgetArguments
+        return definition
+    }
+
+    /// The variable through which the engine gives a run its reservation in dollars (also set for
+    /// the agent, so a wrapper script can read its cap).
+    public static let budgetVariable = "FBT_BUDGET_USD"
+
+    /// Dollars as `{budget}` is filled in: plain decimal, no exponent, no trailing zeros (`0.03`, `1`).
+    public static func budgetText(_ dollars: Double) -> String {
+        let micros = max(0, Int64((dollars * 1_000_000).rounded()))
+        let whole = micros / 1_000_000
+        var fraction = String(format: "%06lld", micros % 1_000_000)
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return fraction.isEmpty ? String(whole) : "\(whole).\(fraction)"
     }
 
     /// Programs that would turn an argv back into a shell command line; agent notes may not start them.
@@ -164,7 +198,8 @@ public struct AgentDefinition: Equatable, Sendable {
     public static let maximumPromptArgumentBytes = 120_000
 
     /// The argv for one run (program name first), and whether the prompt goes to stdin.
-    public func argv(prompt: String, model: String?, approved: Bool, workingDirectory: String) throws(AgentDefinitionError) -> (arguments: [String], promptOnStdin: Bool) {
+    /// `budgetUSD` is the run's reservation: with it, `budget_args` are added with `{budget}` filled in.
+    public func argv(prompt: String, model: String?, approved: Bool, workingDirectory: String, budgetUSD: Double? = nil) throws(AgentDefinitionError) -> (arguments: [String], promptOnStdin: Bool) {
         let source = sourcePath ?? "agent \(name)"
         if command.isEmpty { throw AgentDefinitionError(source: source, message: "missing 'command'") }
         let chosenModel = model ?? self.model
@@ -172,7 +207,8 @@ public struct AgentDefinition: Equatable, Sendable {
         if usesPrompt && prompt.utf8.count > AgentDefinition.maximumPromptArgumentBytes {
             throw AgentDefinitionError(source: source, message: "the prompt (\(prompt.utf8.count) bytes) is too long for one argument; remove {prompt} from 'command' so it goes to stdin")
         }
-        let extras = (chosenModel != nil ? modelArguments : []) + (approved ? approvedArguments : readonlyArguments)
+        let budget = budgetUSD.map(AgentDefinition.budgetText)
+        let extras = (chosenModel != nil ? modelArguments : []) + (budget != nil ? budgetArguments : []) + (approved ? approvedArguments : readonlyArguments)
         let needsModel = (command + extras).contains { $0.contains("{model}") }
         if needsModel && chosenModel == nil {
             throw AgentDefinitionError(source: source, message: "'command' uses {model} but neither the task nor the agent sets a model")
@@ -181,6 +217,7 @@ public struct AgentDefinition: Equatable, Sendable {
             var result = argument
             if result.contains("{model}") { result = result.replacingOccurrences(of: "{model}", with: chosenModel ?? "") }
             if result.contains("{cwd}") { result = result.replacingOccurrences(of: "{cwd}", with: workingDirectory) }
+            if let budget, result.contains("{budget}") { result = result.replacingOccurrences(of: "{budget}", with: budget) }
             // The prompt last, so that braces inside it are never taken for placeholders.
             if result.contains("{prompt}") { result = result.replacingOccurrences(of: "{prompt}", with: prompt) }
             return result

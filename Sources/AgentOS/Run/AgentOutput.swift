@@ -60,7 +60,12 @@ public enum AgentOutputParser {
         if outcome.isError {
             let errors = (result["errors"]?.arrayValue ?? []).compactMap(\.stringValue)
             let message = errors.first ?? (outcome.answer.isEmpty ? nil : outcome.answer)
-            outcome.errorMessage = oneLine(message ?? "claude reported an error (\(subtype))")
+            if subtype == "error_max_budget_usd" {
+                // `--max-budget-usd` stopped the run (checked between turns, so the cost can be a little over).
+                outcome.errorMessage = "claude stopped at its budget (--max-budget-usd) before finishing" + (message.map { ": " + oneLine($0) } ?? "")
+            } else {
+                outcome.errorMessage = oneLine(message ?? "claude reported an error (\(subtype))")
+            }
         }
         outcome.costUSD = result["total_cost_usd"]?.doubleValue ?? result["cost_usd"]?.doubleValue
         if let usage = result["usage"] {

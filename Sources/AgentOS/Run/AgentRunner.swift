@@ -153,7 +153,9 @@ public struct AgentRunner {
     ) {
         let built: (arguments: [String], promptOnStdin: Bool)
         do {
-            built = try definition.argv(prompt: prompt, model: model, approved: approved, workingDirectory: workingDirectory)
+            // The engine passes a run's reservation in FBT_BUDGET_USD; `budget_args` turn it into the CLI's own cap.
+            let budget = extras[AgentDefinition.budgetVariable].flatMap { Money.dollars(.string($0)) }
+            built = try definition.argv(prompt: prompt, model: model, approved: approved, workingDirectory: workingDirectory, budgetUSD: budget)
         } catch {
             result.failure = .invalidDefinition(error.description)
             return

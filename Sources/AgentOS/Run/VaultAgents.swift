@@ -41,11 +41,16 @@ public final class VaultAgents: AgentExecuting, @unchecked Sendable {
     /// Definitions used when no agent note of that name exists.
     public static let builtIn: [String: AgentDefinition] = [
         "ollama": AgentDefinition(name: "ollama", lane: "local", command: [], output: .ollama, endpoint: "http://localhost:11434", model: "llama3.2", timeout: 600),
-        "claude": AgentDefinition(name: "claude", lane: "premium", command: ["claude", "-p", "--output-format", "json", "--", "{prompt}"],
-                                  modelArguments: ["--model", "{model}"], readonlyArguments: ["--permission-mode", "plan"],
-                                  approvedArguments: ["--permission-mode", "acceptEdits"], output: .claudeJSON,
-                                  priceInPerMillionTokens: 3, priceOutPerMillionTokens: 15, maxCostUSD: 1, timeout: 900,
-                                  environmentNames: ["ANTHROPIC_API_KEY"]),
+        "claude": {
+            var claude = AgentDefinition(name: "claude", lane: "premium", command: ["claude", "-p", "--output-format", "json", "--", "{prompt}"],
+                                         modelArguments: ["--model", "{model}"], readonlyArguments: ["--permission-mode", "plan"],
+                                         approvedArguments: ["--permission-mode", "acceptEdits"], output: .claudeJSON,
+                                         priceInPerMillionTokens: 3, priceOutPerMillionTokens: 15, maxCostUSD: 1, timeout: 900,
+                                         environmentNames: ["ANTHROPIC_API_KEY"])
+            // Claude Code stops itself once a print-mode run has spent this much (checked between turns).
+            claude.budgetArguments = ["--max-budget-usd", "{budget}"]
+            return claude
+        }(),
         "echo": AgentDefinition(name: "echo", lane: "local", command: ["printf", "%s\\n", "{prompt}"], output: .text, timeout: 30),
     ]
 

@@ -27,8 +27,12 @@ public struct RoutePlan: Sendable {
     public var reservationID: String?
     /// Whether a person approved the task (the agent then starts without its read-only flags).
     public var approved: Bool
+    /// USD the run reserves right before its agent starts (0: not a paid run, nothing to reserve).
+    public var reservationUSD: Double = 0
+    /// The task's own `budget_usd`, which lowers the task cap when the reservation is taken.
+    public var taskBudgetUSD: Double?
 
-    public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil, approved: Bool = false) {
+    public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil, approved: Bool = false, reservationUSD: Double = 0, taskBudgetUSD: Double? = nil) {
         self.lane = lane
         self.agent = agent
         self.model = model
@@ -40,7 +44,20 @@ public struct RoutePlan: Sendable {
         self.extraProperties = extraProperties
         self.reservationID = reservationID
         self.approved = approved
+        self.reservationUSD = reservationUSD
+        self.taskBudgetUSD = taskBudgetUSD
     }
+}
+
+/// What the budget says about a planned paid run that is about to start.
+public enum BudgetGate: Sendable, Equatable {
+    /// The reservation is held (or there is nothing to reserve): start the agent.
+    case go
+    /// Only reservations of runs in flight hold the room: wait in the queue until they settle.
+    case wait(String)
+    /// Settled spend leaves no room (or the ledger cannot be used): route again, which falls back
+    /// to the rule's fallback lane or sends the task to review.
+    case refused(String)
 }
 
 /// Decides routes and settles budgets; implemented over the rules engine and guardrails.
@@ -51,8 +68,27 @@ public protocol TaskRouting: Sendable {
     func settle(_ plan: RoutePlan, cost: Double?)
     /// How many runs a lane may have at once.
     func concurrency(lane: String) -> Int
-    /// Releases budget reservations of runs that are no longer in flight (after a crash).
+    /// Closes the budget reservations of runs that are no longer in flight (after a crash): a run
+    /// whose agent started is charged its real cost when known, else its whole reservation; only a
+    /// run whose agent never started gets its reservation back.
     func releaseAbandonedReservations(activeRunIDs: Set<String>)
+    /// Takes the reservation of a planned paid run right before its agent starts (`plan.reservationUSD`
+    /// against the caps as they are now); the ledger's atomic check decides.
+    func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate
+    /// Closes a run's reservation: its real cost when known (even above the reservation), else its
+    /// whole reservation if the agent started, else nothing. Returns what was recorded.
+    func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement?
+    /// Waits up to `timeout` seconds for a reservation to be closed (a waiting run then tries again).
+    func waitForBudgetChange(timeout: Double)
+}
+
+extension TaskRouting {
+    /// Routing without a budget ledger lets every run start.
+    public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate { .go }
+    /// Routing without a budget ledger has nothing to close.
+    public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement? { nil }
+    /// Sleeps: routing without a ledger hears of no settlement.
+    public func waitForBudgetChange(timeout: Double) { usleep(useconds_t(max(0, min(timeout, 1)) * 1_000_000)) }
 }
 
 /// What came back from an agent, in the lifecycle's terms.
@@ -395,7 +431,7 @@ public final class TaskEngine: @unchecked Sendable {
 
         let routedRecord = record
         let operation = BlockOperation { [self] in
-            execute(task, record: routedRecord, plan: plan, token: token, approved: task.approval != nil)
+            execute(task, record: routedRecord, plan: plan, token: token, approved: task.approval != nil, waitForRun: waitForRun)
         }
         if waitForRun {
             operation.start()
@@ -404,7 +440,19 @@ public final class TaskEngine: @unchecked Sendable {
         }
     }
 
-    private func execute(_ task: TaskNote, record initial: RunRecord, plan: RoutePlan, token: CancelToken, approved: Bool) {
+    private func execute(_ task: TaskNote, record initial: RunRecord, plan routedPlan: RoutePlan, token: CancelToken, approved: Bool, waitForRun: Bool = false) {
+        var plan = routedPlan
+        // Budget: the reservation is taken now, right before the agent starts, not while queued.
+        switch holdBudget(task, runID: initial.runID, plan: &plan, token: token) {
+        case .proceed: break
+        case .reroute:
+            route(task, record: initial, token: token, unapproved: nil, waitForRun: waitForRun)
+            return
+        case .stopped:
+            // The watcher is stopping: the run is still `claimed`, so recovery re-queues it.
+            lock.withLock { _ = inFlight.removeValue(forKey: task.path) }
+            return
+        }
         var record = initial
         let started = Date()
         record.state = .running
@@ -420,28 +468,88 @@ public final class TaskEngine: @unchecked Sendable {
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
 
         let outcome: AgentExecution
+        let agentStart = StartMark()
         if token.isCancelled {
             outcome = AgentExecution(succeeded: false, answer: "", error: "cancelled by a person", cancelled: true)
         } else {
             log(EngineEvent(level: .info, message: "\(task.path): running \(plan.agent)"))
             let runID = record.runID
+            var runEnvironment = ["FBT_VAULT": vault.root, "FBT_TASK": task.path, "FBT_RUN_ID": runID]
+            // The run's own cap, for agents whose CLI can stop itself there (`budget_args`).
+            if plan.reservationID != nil { runEnvironment[AgentDefinition.budgetVariable] = AgentDefinition.budgetText(plan.reservationUSD) }
             outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: plan.approved && approved, timeout: task.timeout, cancel: token,
-                                       runEnvironment: ["FBT_VAULT": vault.root, "FBT_TASK": task.path, "FBT_RUN_ID": runID]) { [runs] pid in
+                                       runEnvironment: runEnvironment) { [runs] pid in
+                agentStart.mark()
                 // Recorded so that a watcher restarted after a crash can stop an agent left running.
                 try? runs.recordAgentProcess(runID: runID, pid: pid, startTime: ProcessLiveness.startTime(pid) ?? 0)
             }
         }
+        // Whether money may have been spent: the agent process started, or it answered at all.
+        let agentStarted = agentStart.marked || outcome.costUSD != nil || outcome.exitCode != nil || outcome.succeeded
         if outcome.cancelled && lock.withLock({ !accepting }) {
             // Stopped by the watcher's own shutdown, not by a person: recovery decides (interrupted,
-            // or re-queued when the task allows retries), exactly as after a crash.
-            routing.settle(plan, cost: nil)
+            // or re-queued when the task allows retries), exactly as after a crash. A started agent
+            // is charged its reservation (its cost is unknown), never given it back.
+            if let id = plan.reservationID { _ = routing.closeReservation(runID: id, cost: outcome.costUSD, agentStarted: agentStarted) }
             lock.withLock { _ = inFlight.removeValue(forKey: task.path) }
             log(EngineEvent(level: .warning, message: "\(task.path): stopped with the watcher"))
             return
         }
         let finished = Date()
-        routing.settle(plan, cost: outcome.costUSD ?? (outcome.succeeded ? 0 : nil))
+        // Settled as soon as the cost is known; a run that reports no cost is charged its reservation.
+        if let id = plan.reservationID, let settlement = routing.closeReservation(runID: id, cost: outcome.costUSD, agentStarted: agentStarted), settlement.overrunUSD > 0 {
+            recordOverrun(task, settlement)
+        }
         complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: finished)
+    }
+
+    private enum BudgetHold { case proceed, reroute, stopped }
+
+    /// Takes the run's budget reservation right before its agent starts. While the room is held only
+    /// by runs in flight the run waits here, in its lane's queue; when settled spend leaves no room
+    /// it is routed again (fallback lane or review). The ledger's atomic reservation decides.
+    private func holdBudget(_ task: TaskNote, runID: String, plan: inout RoutePlan, token: CancelToken) -> BudgetHold {
+        guard plan.reservationUSD > 0, plan.reservationID == nil else { return .proceed }
+        var announced = false
+        var rounds = 0
+        while true {
+            switch routing.reserve(plan, task: task.path, runID: runID) {
+            case .go:
+                plan.reservationID = runID
+                if announced { log(EngineEvent(level: .info, message: "\(task.path): budget room is free again; starting")) }
+                return .proceed
+            case .refused(let why):
+                log(EngineEvent(level: .warning, message: "\(task.path): budget: \(why); routing again"))
+                return .reroute
+            case .wait(let why):
+                if !lock.withLock({ accepting }) { return .stopped }
+                // A person cancelled: the usual path records it; no agent starts and nothing is held.
+                if token.isCancelled { return .proceed }
+                if !announced {
+                    announced = true
+                    log(EngineEvent(level: .info, message: "\(task.path): waiting in the queue for runs in flight to settle (\(why))"))
+                }
+                routing.waitForBudgetChange(timeout: 0.25)
+                rounds += 1
+                if rounds % 20 == 0 {
+                    // Reservations of processes that died meanwhile (a killed `run`) would hold the
+                    // room for ever; they are closed here as at start-up (charged, or released when
+                    // their agent never started). Runs of live processes are left alone.
+                    let live = ((try? runs.runs(in: [.claimed, .running], limit: 100_000)) ?? []).filter {
+                        $0.ownerPID == getpid() || $0.ownerPID == 0 || ProcessLiveness.isAlive($0.ownerPID)
+                    }
+                    routing.releaseAbandonedReservations(activeRunIDs: Set(live.map(\.runID)))
+                }
+            }
+        }
+    }
+
+    /// A run reported more than it reserved: the ledger already holds the real cost; the task says
+    /// so, and the log says which caps now stop paid runs.
+    private func recordOverrun(_ task: TaskNote, _ settlement: BudgetSettlement) {
+        let line = "reported \(BudgetLedger.dollars(settlement.actualUSD)) against a reservation of \(BudgetLedger.dollars(settlement.reservedUSD)): \(BudgetLedger.dollars(settlement.overrunUSD)) over; the ledger counts the real cost, and a cap it went over stops paid runs until a person raises it (see 'fuckbigtech status')"
+        _ = updateTask(task.path, set: [Property("budget_overrun_usd", .double(settlement.overrunUSD)), Property("budget_overrun", .string(line))], unset: []) { _ in nil }
+        log(EngineEvent(level: .warning, message: "\(task.path): budget overrun: \(line)"))
     }
 
     /// Writes the result note, the task's final properties, the run store and telemetry.
@@ -627,6 +735,8 @@ public final class TaskEngine: @unchecked Sendable {
             record.costUSD = result["cost_usd"]?.number
             record.tokensIn = result["tokens_in"]?.number.map { Int($0) }
             record.tokensOut = result["tokens_out"]?.number.map { Int($0) }
+            // The run finished and its result says what it cost: that is what the ledger counts.
+            _ = routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: true)
             try? runs.update(record)
             var props = [Property("status", .string(state.rawValue)), Property("result", .string(TelemetryWriter.link(resultPath)))]
             for key in ["finished", "duration_s", "cost_usd", "tokens_in", "tokens_out"] {
@@ -783,3 +893,13 @@ public final class TaskEngine: @unchecked Sendable {
     }
 }
 
+
+/// Set once an agent process has started (from the runner's start callback, on another thread).
+final class StartMark: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    /// Records that the agent started.
+    func mark() { lock.withLock { value = true } }
+    /// Whether the agent started.
+    var marked: Bool { lock.withLock { value } }
+}

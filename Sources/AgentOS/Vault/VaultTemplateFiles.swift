@@ -39,6 +39,7 @@ enum VaultTemplateFiles {
     "privacy": "text",
     "effects": "multitext",
     "budget_usd": "number",
+    "budget_overrun_usd": "number",
     "timeout": "number",
     "context": "multitext",
     "approved": "checkbox",
@@ -67,6 +68,7 @@ enum VaultTemplateFiles {
     "model_args": "multitext",
     "readonly_args": "multitext",
     "approved_args": "multitext",
+    "budget_args": "multitext",
     "output": "text",
     "endpoint": "text",
     "price_in_per_mtok": "number",
@@ -374,6 +376,7 @@ command: [claude, -p, --output-format, json, --, "{prompt}"]
 model_args: [--model, "{model}"]
 readonly_args: [--permission-mode, plan]
 approved_args: [--permission-mode, acceptEdits]
+budget_args: [--max-budget-usd, "{budget}"]
 output: claude-json
 model:
 price_in_per_mtok: 3.0
@@ -387,6 +390,10 @@ context_tokens: 16000
 
 Runs `claude -p` headless and reads its one JSON answer (`result`, `is_error`, `total_cost_usd`,
 `usage`). Some API errors arrive with exit code 0 and `is_error: true`; the OS always reads it.
+
+Each run is given its own cap with `--max-budget-usd`: `{budget}` is what the run reserved
+(`max_cost_usd`, or less when a task or lane cap leaves less). Claude Code checks it between turns,
+so a run can end a little above it; the real cost is what the budget ledger counts.
 
 Unless the task is approved it runs in plan mode, which reads but does not edit. Leave `model`
 empty to use Claude Code's default, or set one (`sonnet`, `opus`). Prices are USD per million
@@ -526,10 +533,14 @@ default_agent: ollama
 
 These settings win over every rule and every task.
 
-- **Budgets** (USD): a paid run reserves its agent's `max_cost_usd` before it starts and settles
-  the real cost after. A run that would pass `budget_task_usd`, a day or month cap, or a lane's cap
-  (`budget_LANE_day_usd`, `budget_LANE_month_usd`) goes to the rule's `fallback` lane or to
-  `review`, never to a silent paid call.
+- **Budgets** (USD, written `0.10`, `1` or `"$0.10"`): a paid run reserves its agent's
+  `max_cost_usd` right before its agent starts and settles the real cost after, even when that is
+  more than it reserved. A run that would pass `budget_task_usd`, a day or month cap, or a lane's
+  cap (`budget_LANE_day_usd`, `budget_LANE_month_usd`) waits in the queue while runs in flight hold
+  the room, else goes to the rule's `fallback` lane or to `review`, never to a silent paid call.
+  A cap that spending went over stops paid runs until you raise it (`status` says which). A run cut
+  off by a crash is charged its reservation unless its real cost is known. A cap that does not
+  parse (`0,10`, `ten`) blocks every paid run until it is fixed; `doctor` names it.
 - **Private**: a task tagged with one of `private_tags`, under one of `private_folders`, with
   `privacy: private`, or whose context includes such a note, only runs on the local lane.
 - **Secrets**: prompts for non-local lanes are scanned for API keys, private keys, tokens and

@@ -1,0 +1,247 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// An executor that holds the run of one task until the test lets it go, and records the order in
+/// which agents started. Every run reports `cost` dollars.
+final class GatedExecutor: AgentExecuting, @unchecked Sendable {
+    let heldTask: String
+    let cost: Double
+    let gate = DispatchSemaphore(value: 0)
+    let heldStarted = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var order: [String] = []
+
+    init(holding task: String, cost: Double) {
+        heldTask = task
+        self.cost = cost
+    }
+
+    var started: [String] { lock.withLock { order } }
+
+    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
+        let task = runEnvironment["FBT_TASK"] ?? ""
+        lock.withLock { order.append(task) }
+        if task == heldTask {
+            heldStarted.signal()
+            gate.wait()
+        }
+        return AgentExecution(succeeded: true, answer: "done", error: nil, costUSD: cost, exitCode: 0)
+    }
+}
+
+@Suite(.serialized) struct BudgetEngineTests {
+    /// Sets a guardrails key and the claude agent's `max_cost_usd` in an engine test vault.
+    func setCaps(_ env: EngineTestVault, _ guardrails: [Property], claudeMaxCost: Double? = nil) throws {
+        try env.store.updateProperties("Rules/Guardrails.md", set: guardrails)
+        if let claudeMaxCost { try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(claudeMaxCost))]) }
+    }
+
+    func fixtureArgvs(_ env: EngineTestVault) -> [[String]] {
+        guard let text = PlatformTestSupport.read(env.fixtureLog) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSON.parse(String(line)))?["argv"]?.arrayValue?.compactMap(\.stringValue)
+        }
+    }
+
+    /// $0.50 reported against a $0.03 reservation and a $0.10 day cap: the ledger records $0.50, the
+    /// task records the overrun, `status` says which cap is over, and the next paid task never runs.
+    @Test func anOverrunIsSettledAtTheTruthRecordedAndStopsTheNextPaidRun() throws {
+        let env = try EngineTestVault()
+        try setCaps(env, [Property("budget_day_usd", .double(0.10))], claudeMaxCost: 0.03)
+        let engine = try env.engine()
+        let first = try env.writeTask("Costly", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_COST=0.50")
+        _ = engine.consider(path: first, wait: true)
+        engine.waitUntilIdle()
+
+        // Claude Code was given the run's own cap.
+        let argvs = fixtureArgvs(env)
+        #expect(argvs.count == 1)
+        let argv = try #require(argvs.first)
+        let flag = try #require(argv.firstIndex(of: "--max-budget-usd"))
+        #expect(argv[flag + 1] == "0.03")
+
+        let ledger = try BudgetLedger(vault: env.vault)
+        let caps = RuleBook.load(vault: env.vault).guardrails.caps
+        #expect(try ledger.spend(caps: caps).daySpentUSD == 0.50)
+        let task = try env.note(first)
+        #expect(task.text("status") == "done")
+        #expect(abs((task["budget_overrun_usd"]?.number ?? 0) - 0.47) < 1e-9)
+        #expect(task.text("budget_overrun")?.contains("$0.50") == true)
+        #expect(env.loggedEvents.contains { $0.message.contains("budget overrun") })
+
+        // The next paid task does not run: the cap is used up until a person raises it.
+        let second = try env.writeTask("Next", properties: "type: task\nagent: claude", body: "Review the lexer.")
+        _ = engine.consider(path: second, wait: true)
+        engine.waitUntilIdle()
+        #expect(fixtureArgvs(env).count == 1)
+        #expect(try env.note(second).text("status") != "done")
+        #expect(try ledger.spend(caps: caps).daySpentUSD == 0.50)
+        #expect(try ledger.openReservations().isEmpty)
+
+        // `status` names the cap, how far over it is, and the key to raise.
+        let (console, captured) = Console.capturing()
+        #expect(CLI.run(["status", "--vault", env.vault.root], console: console, environment: [:], executablePath: "fuckbigtech") == 0)
+        #expect(captured.stdout.contains("daily cap: over cap by $0.40"))
+        #expect(captured.stdout.contains("raise budget_day_usd in Rules/Guardrails.md"))
+    }
+
+    /// A claude run stopped by `--max-budget-usd` a little above its cap is settled at what it cost.
+    @Test func aRunStoppedAtItsBudgetIsChargedItsRealCost() throws {
+        let env = try EngineTestVault()
+        try setCaps(env, [], claudeMaxCost: 0.04)
+        let engine = try env.engine()
+        let path = try env.writeTask("Long", properties: "type: task\nagent: claude", body: "Rewrite everything. FIXTURE_MODE=over-budget FIXTURE_COST=0.045")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let task = try env.note(path)
+        #expect(task.text("status") == "failed")
+        #expect(task.text("error")?.contains("--max-budget-usd") == true)
+        #expect(try BudgetLedger(vault: env.vault).committed(task: path) == 0.045)
+    }
+
+    /// What a SIGKILL leaves behind: open reservations of runs whose agent had started (charged),
+    /// whose result note was written (its cost), and that never started (released).
+    @Test func recoveryChargesCutOffRunsAndSettlesFinishedOnesFromTheirResult() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        let ledger = try BudgetLedger(vault: env.vault)
+        let caps = BudgetCaps(dayUSD: 10)
+        let started = try env.writeTask("Started", properties: "type: task\nagent: claude\nstatus: running", body: "Was running.")
+        let finished = try env.writeTask("Finished", properties: "type: task\nagent: claude\nstatus: running", body: "Had finished.")
+        let never = try env.writeTask("Never", properties: "type: task\nagent: claude\nstatus: routed", body: "Never started.")
+        var ids: [String: String] = [:]
+        for path in [started, finished, never] {
+            let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
+            ids[path] = record.runID
+            #expect(try ledger.reserve(runID: record.runID, lane: .premium, amount: 0.03, caps: caps, task: path) != nil)
+            // The process that ran it is gone.
+            try runs.database.run("UPDATE runs SET owner_pid=? WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)])
+        }
+        for path in [started, finished] {
+            let id = try #require(ids[path])
+            try runs.database.run("UPDATE runs SET state='running', started_at=? WHERE run_id=?", [.double(Date().timeIntervalSince1970), .text(id)])
+            try runs.recordAgentProcess(runID: id, pid: Int32.max - 1, startTime: 1)
+        }
+        let finishedID = try #require(ids[finished])
+        let resultPath = Vault.Layout.results + "/" + TaskEngine.resultPath(forTitle: "Finished", runID: finishedID)
+        try env.store.write("---\ntype: result\nrun_id: \(finishedID)\nstatus: done\ncost_usd: 0.02\nduration_s: 1\n---\n# Finished\n\nThe answer.\n", to: resultPath, expecting: .absent)
+
+        try env.engine().recover()
+
+        #expect(try ledger.openReservations().isEmpty)
+        #expect(try ledger.committed(task: started) == 0.03)
+        #expect(try ledger.committed(task: finished) == 0.02)
+        #expect(try ledger.committed(task: never) == 0)
+        #expect(try ledger.spend(caps: caps).daySpentUSD == 0.05)
+    }
+
+    /// The sweep for abandoned reservations never touches one whose run is in flight in a live
+    /// process, even when that run reserved after the list of active runs was taken.
+    @Test func theAbandonedSweepLeavesRunsInFlightAlone() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        let routing = try VaultRouting(vault: env.vault)
+        let live = try #require(try runs.claim(taskPath: "Tasks/Live.md", taskHash: nil, attempt: 1))
+        let dead = try #require(try runs.claim(taskPath: "Tasks/Dead.md", taskHash: nil, attempt: 1))
+        try runs.database.run("UPDATE runs SET owner_pid=?, state='running', started_at=1 WHERE run_id=?", [.int(Int64(Int32.max)), .text(dead.runID)])
+        let ledger = try BudgetLedger(vault: env.vault)
+        for id in [live.runID, dead.runID] {
+            #expect(try ledger.reserve(runID: id, lane: .premium, amount: 0.03, caps: BudgetCaps(dayUSD: 1), task: id) != nil)
+        }
+        routing.releaseAbandonedReservations(activeRunIDs: [])
+        #expect(try ledger.openReservations().map(\.runID) == [live.runID])
+        #expect(try ledger.committed(task: dead.runID) == 0.03)
+    }
+
+    /// Room held only by a run in flight: the second task waits in the queue and runs once the first
+    /// settles, instead of going to review.
+    @Test func aTaskWaitsForRunsInFlightInsteadOfGoingToReview() throws {
+        let env = try EngineTestVault()
+        try env.store.write("---\ntype: agent\nname: paid\nlane: premium\ncommand: [paid, \"{prompt}\"]\noutput: text\nmax_cost_usd: 0.03\n---\n", to: "Rules/Agents/paid.md", expecting: .absent)
+        try setCaps(env, [Property("budget_day_usd", .double(0.05))])
+        let first = try env.writeTask("First", properties: "type: task\nagent: paid", body: "One.")
+        let second = try env.writeTask("Second", properties: "type: task\nagent: paid", body: "Two.")
+        let executor = GatedExecutor(holding: first, cost: 0.01)
+        let events = EventLog()
+        let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault), executor: executor) { events.add($0) }
+
+        guard case .started = engine.consider(path: first) else { Issue.record("the first task did not start"); return }
+        // Hang guard only: the first run is inside its agent, holding $0.03 of the $0.05 day cap.
+        guard executor.heldStarted.wait(timeout: .now() + 300) == .success else { Issue.record("the first run never started"); return }
+        guard case .started = engine.consider(path: second) else { Issue.record("the second task did not start"); return }
+        // Until the second one either waits (right) or is decided without waiting (wrong).
+        while !events.contains("\(second): waiting in the queue"), !["review", "blocked", "done", "failed"].contains((try? env.note(second).text("status")) ?? "") {
+            usleep(10_000)
+        }
+        #expect(try env.note(second).text("status") == "routed")
+        #expect(executor.started == [first])
+        executor.gate.signal()
+        engine.waitUntilIdle()
+
+        #expect(try env.note(first).text("status") == "done")
+        #expect(try env.note(second).text("status") == "done")
+        #expect(executor.started == [first, second])
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD == 0.02)
+        #expect(try ledger.openReservations().isEmpty)
+    }
+
+    /// When settled spend itself leaves no room, the task is not held: it goes to review (no fallback).
+    @Test func settledSpendWithoutRoomSendsTheTaskToReview() throws {
+        let env = try EngineTestVault()
+        try env.store.write("---\ntype: agent\nname: paid\nlane: premium\ncommand: [paid, \"{prompt}\"]\noutput: text\nmax_cost_usd: 0.03\n---\n", to: "Rules/Agents/paid.md", expecting: .absent)
+        try setCaps(env, [Property("budget_day_usd", .double(0.05))])
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.reserve(runID: "earlier", lane: .premium, amount: 0.04, caps: BudgetCaps(dayUSD: 1)) != nil)
+        _ = try ledger.close(runID: "earlier", actualUSD: 0.04, agentStarted: true)
+        let executor = GatedExecutor(holding: "", cost: 0.01)
+        let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault), executor: executor) { _ in }
+        let path = try env.writeTask("Over", properties: "type: task\nagent: paid", body: "Three.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "review")
+        #expect(executor.started.isEmpty)
+    }
+
+    /// `budget_day_usd: 0,10`: doctor fails naming the key, `route` shows the error, a paid task is
+    /// blocked with it — never the built-in cap.
+    @Test func aCapThatDoesNotParseIsAnErrorInDoctorRouteAndTheTask() throws {
+        let env = try EngineTestVault()
+        let guardrailsPath = env.vault.root + "/Rules/Guardrails.md"
+        let text = try String(contentsOfFile: guardrailsPath, encoding: .utf8)
+        try text.replacingOccurrences(of: "budget_day_usd: 5.0", with: "budget_day_usd: 0,10").write(toFile: guardrailsPath, atomically: true, encoding: .utf8)
+
+        let report = Doctor.run(DoctorTests.isolatedContext(env.vault.root))
+        let finding = try #require(report.findings.first { $0.finding.contains("budget_day_usd") })
+        #expect(finding.status == .fail)
+        #expect(finding.finding.hasPrefix("Rules/Guardrails.md: budget_day_usd must be a number of dollars"))
+
+        let path = try env.writeTask("Fix", properties: "type: task\nagent: claude", body: "Fix the bug in the parser.")
+        let (console, captured) = Console.capturing()
+        #expect(CLI.run(["route", path, "--vault", env.vault.root], console: console, environment: [:], executablePath: "fuckbigtech") == 0)
+        #expect(captured.stdout.contains("action:   blocked"))
+        #expect(captured.stdout.contains("budget_day_usd must be a number of dollars"))
+
+        let engine = try env.engine()
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let task = try env.note(path)
+        #expect(task.text("status") == "blocked")
+        #expect(task.text("error")?.contains("budget_day_usd") == true)
+        #expect(fixtureArgvs(env).isEmpty)
+        // Free work still runs.
+        let free = try env.writeTask("Echo", properties: "type: task\nagent: echo", body: "Hello.")
+        _ = engine.consider(path: free, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(free).text("status") == "done")
+    }
+}
+
+/// Engine events collected for a test.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+    func add(_ event: EngineEvent) { lock.withLock { messages.append(event.message) } }
+    func contains(_ text: String) -> Bool { lock.withLock { messages.contains { $0.contains(text) } } }
+}
