@@ -11,7 +11,8 @@ final class MemoryTestVault: Sendable {
 
     init() {
         root = NSTemporaryDirectory() + "fbt-stale-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // A vault as Obsidian leaves it (commands refuse a folder that is not one).
+        try! FileManager.default.createDirectory(atPath: root + "/.obsidian", withIntermediateDirectories: true)
         vault = Vault(root: root)
         store = NoteStore(vault: vault)
     }

@@ -9,7 +9,8 @@ final class RouteTestVault {
 
     init(rules: Bool = true) {
         root = NSTemporaryDirectory() + "fbt-route-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // A vault as Obsidian leaves it (commands refuse a folder that is not one).
+        try! FileManager.default.createDirectory(atPath: root + "/.obsidian", withIntermediateDirectories: true)
         vault = Vault(root: root)
         if rules { writeStandardRules() }
     }
