@@ -41,7 +41,7 @@ public enum EffectsInference {
     /// word that introduces an instruction.
     private static let lead = #"(?:^|[.!?;:\n(\-*>•]\s*|\b(?:please|pls|then|and|now|also|first|finally|must|should|can you|could you|will you|would you|go ahead and|need you to|want you to|i want to|let's|lets|to|just|immediately|asap|quickly)\s+)"#
     /// What follows an English verb used on an object: a determiner, pronoun, amount or direction.
-    private static let object = #"(?=\s+(?:the|a|an|all|any|every|each|my|our|your|their|his|her|its|this|that|these|those|it|them|him|everything|anything|[$€£¥]|\d|to|from|on|into|in|out|off|for|up|some|old|unused|stale)\b|\s*[$€£¥]|\s*$)"#
+    private static let object = #"(?=\s+(?:the|a|an|all|any|every|each|my|our|your|their|his|her|its|this|that|these|those|it|them|him|everything|anything|[$€£¥]|\d|to|from|on|into|out|off|for|up|some|old|unused|stale)\b|\s*[$€£¥]|\s*$)"#
 
     /// Nouns an English verb is often followed by when it is not a command ("release notes", "pay attention").
     private static let notCommand = #"(?!\s+(?:notes?|docs?|documentation|process|pipeline|button|key|endpoint|method|methods|request|requests|operation|operations|statement|command|function|policy|date|schedule|plan|candidate|branch|workflow|script|log|history|strategy|checklist|manager|team|status|attention|homage|tribute|cycle|train|page|section|semantics|works?|does|did|means?|is|was)\b)"#

@@ -187,8 +187,6 @@ public final class SecretScanner: @unchecked Sendable {
         let views = ScanView.views(of: text)
         var accepted: [Match] = []
         for pattern in patterns {
-            let t0 = Date()
-            defer { if ProcessInfo.processInfo.environment["FBT_SCAN_TIMING"] != nil { FileHandle.standardError.write("\(pattern.kind) \(Date().timeIntervalSince(t0))\n".data(using: .utf8)!) } }
             for view in views where view.joins == .none || (view.joins == .long) == pattern.generic {
                 if !pattern.hints.isEmpty && !pattern.hints.contains(where: (pattern.caseless ? view.lowered : view.text).contains) { continue }
                 let ns = view.text as NSString

@@ -133,12 +133,15 @@ public struct Router: Sendable {
 
     // MARK: Rule matching
 
-    /// The first rule (by priority) whose conditions all hold, with what matched in words.
+    /// The first rule (by priority) whose conditions all hold, with what matched in words. A rule's
+    /// `when_effects` sees the effects the task's words ask for as if they were declared.
     func firstMatch(_ facts: TaskFacts) -> (rule: RoutingRule, why: String)? {
         let isPrivate = Privacy.reason(for: facts, guardrails: book.guardrails) != nil
         let text = (facts.title + "\n" + facts.body).lowercased()
+        var effective = facts
+        effective.effects = Router.unique(facts.effects + inferEffects(facts).map(\.effect))
         for rule in book.rules {
-            if let why = Router.explainMatch(rule.conditions, facts: facts, isPrivate: isPrivate, loweredText: text) {
+            if let why = Router.explainMatch(rule.conditions, facts: effective, isPrivate: isPrivate, loweredText: text) {
                 return (rule, why)
             }
         }
