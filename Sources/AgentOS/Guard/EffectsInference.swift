@@ -100,9 +100,18 @@ public enum EffectsInference {
         rule("payment", #"支払|払って|払う|振り込|振込|送金|返金|購入|買って|注文して|決済"#),
     ]
 
-    /// The risky effects `text` asks for, one per effect (first evidence), in `delete`, `deploy`,
+    private static let sqlComment = try! NSRegularExpression(pattern: #"/\*[\s\S]*?\*/"#)
+
+    /// The risky effects `raw` asks for, one per effect (first evidence), in `delete`, `deploy`,
     /// `payment` order.
-    public static func infer(_ text: String) -> [InferredEffect] {
+    public static func infer(_ raw: String) -> [InferredEffect] {
+        // The words as a model reads them: no invisible characters, full-width letters folded, SQL
+        // comments (`DROP/**/TABLE`) and shell quote games (`r''m`, `r\m`) taken out.
+        var text = ScanView.views(of: raw)[0].text
+        if text.contains("/*") { text = sqlComment.stringByReplacingMatches(in: text, range: NSRange(location: 0, length: (text as NSString).length), withTemplate: " ") }
+        if text.contains("''") || text.contains("\"\"") || text.contains("\\") {
+            text = text.replacingOccurrences(of: "''", with: "").replacingOccurrences(of: "\"\"", with: "").replacingOccurrences(of: "\\", with: "")
+        }
         let ns = text as NSString
         let whole = NSRange(location: 0, length: ns.length)
         var found: [String: InferredEffect] = [:]

@@ -107,6 +107,19 @@ import Testing
         #expect(!d.json.compact.contains(token))
     }
 
+    @Test func disguisedCommandsAreStillRead() {
+        for (prompt, effect) in [
+            ("r\u{200B}m -rf ./data", "delete"),
+            ("ＤＲＯＰ ＴＡＢＬＥ users", "delete"),
+            ("DROP/**/TABLE users", "delete"),
+            ("r''m -rf ~/notes", "delete"),
+            ("de\u{00AD}ploy the site", "deploy"),
+            ("terraform\u{2060} apply", "deploy"),
+        ] {
+            #expect(EffectsInference.infer(prompt).map(\.effect).contains(effect), "\(prompt)")
+        }
+    }
+
     @Test func aRulesAllowEffectsStillCoversAnInferredEffect() {
         let v = RouteTestVault()
         v.write("Rules/Routing/Cleanup.md", "---\ntype: rule\npriority: 1\nwhen_keywords: [cleanup]\nagent: claude\nallow_effects: [delete]\n---\nThe cleanup job may delete.\n")
