@@ -284,6 +284,13 @@ struct ScanView {
             let width = scalar.utf16.count
             defer { offset += width }
             let value = scalar.value
+            if value < 0x80 && value != 0x0B && value != 0x0C {
+                // Plain ASCII, by far the most common case: kept as it is.
+                units.append(UInt16(value))
+                origin.append(offset)
+                previousWasASCII = true
+                continue
+            }
             if isInvisible(scalar) || (previousWasASCII && isCombiningMark(scalar)) {
                 changed = true
                 continue

@@ -107,6 +107,8 @@ import Testing
         add("Python dict secret", g.alnum(30)) { "settings = {'client_secret': '\($0)'}" }
         add(".env API token", "abcdef123456") { "export API_TOKEN=\"\($0)\"\n" }
         add(".env secret key", "d8f7a6s5d4f3") { "here is my .env:\nSTRIPE_SECRET_KEY=\($0)\nDEBUG=1\n" }
+        add("YAML token with CRLF line ends", g.alnum(30)) { "name: app\r\ntoken: \($0)\r\nport: 8080\r\n" }
+        add("single-quoted YAML api_key", g.alnum(30)) { "  api_key: '\($0)'  # prod\n" }
         add("properties auth token", g.alnum(26)) { "app.auth.token=\($0)\n" }
         add("XML password", "Xy7" + g.alnum(10)) { "<config><password>\($0)</password></config>" }
         add("CLI token flag", g.alnum(32)) { "run deploy-tool --token \($0) --verbose" }
@@ -241,6 +243,8 @@ import Testing
         "token: null",
         "api_token: \"\"",
         "private_key_id: 4f1c2a",
+        "name: app\r\ntoken: ${APP_TOKEN}\r\n",
+        "api_key: '' # set in production",
         "token: version2",
         "the api key is stored in Vault under kv/app",
         "COVID-19\nimplementation of the ISO-8601\nparser",
