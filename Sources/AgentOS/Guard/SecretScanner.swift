@@ -9,8 +9,20 @@ public struct SecretFinding: Sendable, Equatable {
     public let line: Int
 }
 
-/// The secret guardrail's scanner: provider API keys, private key blocks, bearer tokens, passwords in
-/// URLs and `password=` lines, `.env`-style assignments, and the guardrails note's own patterns.
+/// The secret guardrail's scanner.
+///
+/// It looks for the families the well-known scanners (gitleaks, trufflehog) cover: provider keys with a
+/// recognisable shape (cloud, source hosting, package registries, chat, payments, AI providers), JWTs,
+/// private key blocks (PEM, OpenSSH, PGP, PuTTY), connection strings and basic/bearer credentials, and
+/// generic `key/token/secret/password = value` assignments in `.env`, YAML, INI, TOML, JSON, XML and
+/// command-line forms — where the value must look random (an entropy check) so prose and placeholders
+/// (`your-api-key-here`, `${TOKEN}`, `changeme`) do not count. Plus the guardrails note's own patterns.
+///
+/// Before scanning, the text is normalised: invisible and format characters (zero-width spaces and
+/// joiners, soft hyphens, bidi controls, variation selectors, …) are dropped, full-width ASCII is
+/// folded, and a second view joins lines where a token was broken over a line end. Every match is
+/// mapped back to the original text, so redaction removes the whole secret there, including the
+/// invisible characters and line breaks inside it.
 public final class SecretScanner: @unchecked Sendable {
     // NSRegularExpression is immutable after creation and safe to use from many threads.
     private struct Pattern {
@@ -19,6 +31,19 @@ public final class SecretScanner: @unchecked Sendable {
         let regex: NSRegularExpression
         /// The capture group holding the secret (0: the whole match); only it is redacted.
         let group: Int
+        /// The capture group holding the key name the value was assigned to (0: none), for `check`.
+        let keyGroup: Int
+        /// Literal fragments one of which must occur for the pattern to be worth running at all —
+        /// skipping a regex pass over hundreds of KB is the cheapest speed-up there is. Compared
+        /// case-insensitively (lower-cased) when the pattern itself ignores case.
+        let hints: [String]
+        /// Whether `hints` are compared with the lower-cased text.
+        let caseless: Bool
+        /// A generic rule (a key name and a random-looking value, not a provider's shape): it sees lines
+        /// joined only where both sides are long, since joining short words can make them look random.
+        let generic: Bool
+        /// Decides whether a match counts (and may rename its kind): `(key, value) -> (kind, slug)?`.
+        let check: (@Sendable (String, String) -> (kind: String, slug: String)?)?
     }
 
     private let patterns: [Pattern]
@@ -29,36 +54,100 @@ public final class SecretScanner: @unchecked Sendable {
         var list = SecretScanner.builtIn
         for (index, source) in extraPatterns.enumerated() {
             if let regex = try? NSRegularExpression(pattern: source) {
-                list.append(Pattern(kind: "custom pattern \(index + 1)", slug: "custom", regex: regex, group: 0))
+                list.append(Pattern(kind: "custom pattern \(index + 1)", slug: "custom", regex: regex, group: 0, keyGroup: 0, hints: [], caseless: false, generic: false, check: nil))
             }
         }
         patterns = list
     }
 
-    private static func make(_ kind: String, _ slug: String, _ source: String, group: Int = 0) -> Pattern {
-        Pattern(kind: kind, slug: slug, regex: try! NSRegularExpression(pattern: source), group: group)
+    private static func make(_ kind: String, _ slug: String, _ source: String, group: Int = 0, key: Int = 0, hints: [String] = [],
+                             check: (@Sendable (String, String) -> (kind: String, slug: String)?)? = nil) -> Pattern {
+        let caseless = source.hasPrefix("(?i")
+        return Pattern(kind: kind, slug: slug, regex: try! NSRegularExpression(pattern: source), group: group, keyGroup: key,
+                       hints: caseless ? hints.map { $0.lowercased() } : hints, caseless: caseless, generic: key > 0 || slug == "secret", check: check)
+    }
+
+    /// A check that only rejects placeholders (`EXAMPLE`, `xxxxxxxx…`, `your…`) in a provider-shaped key.
+    private static func notPlaceholder(_ kind: String, _ slug: String) -> @Sendable (String, String) -> (kind: String, slug: String)? {
+        { _, value in SecretValue.isDocumentationExample(value) ? nil : (kind, slug) }
     }
 
     // Earlier patterns win where two overlap (an `sk-ant-` key is reported as Anthropic, not OpenAI).
+    // Every quantifier on a character class is followed by something the class cannot contain, or is
+    // bounded, so no pattern backtracks more than linearly.
     private static let builtIn: [Pattern] = [
-        make("private key block", "private-key", #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)"#),
-        make("Anthropic API key", "anthropic-key", #"\bsk-ant-[A-Za-z0-9_\-]{16,}"#),
+        // Key material.
+        make("private key block", "private-key", #"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\z)"#, hints: ["PRIVATE KEY"]),
+        make("PuTTY private key", "private-key", #"PuTTY-User-Key-File-[0-9]+:[\s\S]*?(?:Private-MAC:[ \t]*[0-9A-Fa-f]+|\z)"#, hints: ["PuTTY-User-Key-File"]),
+        make("age secret key", "private-key", #"\bAGE-SECRET-KEY-1[0-9A-Z]{50,}"#, hints: ["AGE-SECRET-KEY"]),
+        // AI providers.
+        make("Anthropic API key", "anthropic-key", #"\bsk-ant-[A-Za-z0-9_\-]{16,}"#, hints: ["sk-ant-"], check: notPlaceholder("Anthropic API key", "anthropic-key")),
         // Real keys always carry digits; words like `sk-learn-compatible-wrapper` do not.
-        make("OpenAI-style API key", "api-key", #"\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{20,}"#),
-        make("AWS access key ID", "aws-key", #"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"#),
-        make("GitHub token", "github-token", #"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{20,}"#),
-        make("Slack token", "slack-token", #"\bxox[abposr]-[A-Za-z0-9\-]{10,}"#),
-        make("Google API key", "google-key", #"\bAIza[0-9A-Za-z_\-]{35}"#),
-        make("bearer token", "bearer-token", #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1),
-        make("basic-auth credentials", "basic-auth", #"(?i)\bauthorization\s*:\s*basic\s+([A-Za-z0-9+/]{8,}=*)"#, group: 1),
-        make("password in a URL", "url-password", #"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]+:([^\s@/]+)@"#, group: 1),
-        // `password=…` anywhere; `password: …` only at the start of a line (config/YAML style), so
-        // prose like "the password: see the wiki" is not mistaken for one.
-        make("password assignment", "password", #"(?im)(?:\b(?:password|passwd|passphrase|pwd)\s*=\s*|^[ \t]*(?:[\w.-]*[_-])?(?:password|passwd|passphrase)\s*:\s*)["']?([^\s"'$<*][^\s"']*)"#, group: 1),
-        // `.env` style: NAME=value where NAME has SECRET, TOKEN, KEY, PASSWORD, CREDENTIALS as a word.
-        make("secret assignment (.env style)", "env-secret", #"(?im)^[ \t]*(?:export[ \t]+)?(?:[A-Za-z0-9]+[_-])*(?:secret|token|key|apikey|password|passwd|credentials?)(?:[_-][A-Za-z0-9]+)*[ \t]*=[ \t]*["']?([^\s"'$<*{][^\s"']{5,})"#, group: 1),
-        // JSON-style fields: "api_key": "…", "client_secret": "…".
-        make("secret field (JSON)", "json-secret", #"(?i)"(?:[A-Za-z0-9]+[_-])*(?:secret|token|apikey|api_key|password|passwd|private_key|access_key)"\s*:\s*"([^"\s$<*{][^"\s]{5,})""#, group: 1),
+        make("OpenAI-style API key", "api-key", #"\bsk-(?:proj-|svcacct-|admin-|or-v1-)?(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{20,}"#, hints: ["sk-"], check: notPlaceholder("OpenAI-style API key", "api-key")),
+        make("Hugging Face token", "huggingface-token", #"\b(?:hf_|api_org_)[A-Za-z0-9]{30,}"#, hints: ["hf_", "api_org_"], check: notPlaceholder("Hugging Face token", "huggingface-token")),
+        make("AI provider API key", "api-key", #"\b(?:gsk_[A-Za-z0-9]{40,}|xai-[A-Za-z0-9]{40,}|r8_[A-Za-z0-9]{30,}|pplx-[A-Za-z0-9]{40,})"#, hints: ["gsk_", "xai-", "r8_", "pplx-"]),
+        // Cloud.
+        make("AWS access key ID", "aws-key", #"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}\b"#, hints: ["AKIA", "ASIA", "ABIA", "ACCA", "A3T"], check: notPlaceholder("AWS access key ID", "aws-key")),
+        make("AWS secret access key", "aws-secret", #"(?i)\baws_?(?:secret_?access_?key|secret_?key|session_?token|security_?token)["']?[ \t]*(?:=|:)[ \t]*["']?([A-Za-z0-9/+=]{16,})"#, group: 1, hints: ["aws"], check: notPlaceholder("AWS secret access key", "aws-secret")),
+        make("AWS secret access key", "aws-secret", #""(?:SecretAccessKey|SessionToken)"\s*:\s*"([A-Za-z0-9/+=]{16,})""#, group: 1, hints: ["SecretAccessKey", "SessionToken"]),
+        make("Google API key", "google-key", #"\bAIza[0-9A-Za-z_\-]{35}"#, hints: ["AIza"]),
+        make("Google OAuth secret or token", "google-oauth", #"\bGOCSPX-[A-Za-z0-9_\-]{20,}|\bya29\.[A-Za-z0-9_\-]{20,}|\b1//0[A-Za-z0-9_\-]{40,}"#, hints: ["GOCSPX-", "ya29.", "1//0"]),
+        make("Azure key", "azure-key", #"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|sig)=([A-Za-z0-9%+/=]{20,})"#, group: 1, hints: ["AccountKey", "SharedAccess", "sig="]),
+        make("Azure client secret", "azure-secret", #"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])"#, hints: ["Q~"]),
+        make("DigitalOcean token", "cloud-token", #"\bdo[opr]_v1_[a-f0-9]{64}\b"#, hints: ["_v1_"]),
+        make("HashiCorp token", "cloud-token", #"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}|\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=\-]{60,}"#, hints: ["hvs.", "hvb.", "hvr.", ".atlasv1."]),
+        make("Databricks token", "cloud-token", #"\bdapi[a-f0-9]{32}(?:-[0-9]+)?\b"#, hints: ["dapi"]),
+        make("Doppler token", "cloud-token", #"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"#, hints: ["dp."]),
+        // Source hosting and CI.
+        make("GitHub token", "github-token", #"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{20,}"#, hints: ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"], check: notPlaceholder("GitHub token", "github-token")),
+        make("GitLab token", "gitlab-token", #"\bgl(?:pat|ptt|dt|rt|cbt|oas|ft|soat|imt|agent)-[A-Za-z0-9_\-]{20,}|\bGR1348941[A-Za-z0-9_\-]{20,}"#, hints: ["glpat-", "glptt-", "gldt-", "glrt-", "glcbt-", "gloas-", "glft-", "glsoat-", "glimt-", "glagent-", "GR1348941"], check: notPlaceholder("GitLab token", "gitlab-token")),
+        make("Atlassian token", "atlassian-token", #"\bATATT3[A-Za-z0-9_\-=]{60,}"#, hints: ["ATATT3"]),
+        make("Linear or Postman key", "api-key", #"\blin_api_[A-Za-z0-9]{40}\b|\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b"#, hints: ["lin_api_", "PMAK-"]),
+        // Package registries.
+        make("npm token", "npm-token", #"\bnpm_[A-Za-z0-9]{36}\b"#, hints: ["npm_"]),
+        make("npm auth token", "npm-token", #"(?im)(?:^|[:\s])_(?:authToken|auth|password)[ \t]*=[ \t]*["']?([^\s"']+)"#, group: 1, hints: ["_auth", "_password"], check: { _, value in
+            SecretValue.isReference(value) || SecretValue.isPlaceholder(value) ? nil : ("npm auth token", "npm-token") }),
+        make("PyPI token", "pypi-token", #"\bpypi-AgE[A-Za-z0-9_\-]{50,}"#, hints: ["pypi-"]),
+        make("RubyGems key", "rubygems-key", #"\brubygems_[a-f0-9]{48}\b"#, hints: ["rubygems_"]),
+        make("Docker registry credentials", "docker-auth", #""(?:auth|identitytoken)"\s*:\s*"([A-Za-z0-9+/=_\-.]{12,})""#, group: 1, hints: ["\"auth\"", "identitytoken"], check: { _, value in
+            SecretValue.isPlaceholder(value) ? nil : ("Docker registry credentials", "docker-auth") }),
+        // Chat, payments, mail and other services.
+        make("Slack token", "slack-token", #"\bxox[abposre]-[A-Za-z0-9\-]{10,}|\bxapp-[0-9]-[A-Za-z0-9\-]{10,}"#, hints: ["xox", "xapp-"], check: notPlaceholder("Slack token", "slack-token")),
+        make("Slack webhook", "slack-webhook", #"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+\-]{20,}"#, hints: ["hooks.slack.com"]),
+        make("Discord webhook", "discord-webhook", #"discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_\-]{30,}"#, hints: ["/api/webhooks/"]),
+        make("Discord bot token", "discord-token", #"(?<![A-Za-z0-9_\-])[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}(?![A-Za-z0-9_\-])"#, hints: ["."]),
+        make("Telegram bot token", "telegram-token", #"(?<![0-9A-Za-z])[0-9]{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])"#, hints: [":AA"]),
+        make("Stripe key", "stripe-key", #"\b(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}|\bwhsec_[A-Za-z0-9]{24,}"#, hints: ["_live_", "_test_", "_prod_", "whsec_"], check: notPlaceholder("Stripe key", "stripe-key")),
+        make("Square or Shopify token", "commerce-token", #"\bsq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}|\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"#, hints: ["sq0atp-", "sq0csp-", "shpat_", "shpca_", "shppa_", "shpss_"]),
+        make("Twilio API key", "twilio-key", #"\bSK[0-9a-fA-F]{32}\b"#, hints: ["SK"]),
+        make("SendGrid API key", "sendgrid-key", #"\bSG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}"#, hints: ["SG."]),
+        make("Mailgun or Mailchimp key", "mail-key", #"\bkey-[0-9a-zA-Z]{32}\b|\b[0-9a-f]{32}-us[0-9]{1,2}\b"#, hints: ["key-", "-us"]),
+        make("monitoring token", "monitoring-token", #"\bNRAK-[A-Z0-9]{27}\b|\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b|\bglc_[A-Za-z0-9+/]{32,}={0,2}|\bsntry[su]_[A-Za-z0-9+/=_]{40,}"#, hints: ["NRAK-", "glsa_", "glc_", "sntry"]),
+        make("Notion token", "notion-token", #"\b(?:secret_[A-Za-z0-9]{43}|ntn_[A-Za-z0-9]{40,})\b"#, hints: ["secret_", "ntn_"]),
+        // JSON Web Tokens: a base64url JSON header and payload (both start `ey`, for `{"`), then a signature.
+        make("JSON Web Token", "jwt", #"\bey[A-Za-z0-9_\-]{10,}\.ey[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*"#, hints: [".ey"]),
+        // Credentials in HTTP and connection strings.
+        make("bearer token", "bearer-token", #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1, hints: ["bearer"]),
+        make("basic-auth credentials", "basic-auth", #"(?i)\bauthorization\s*:\s*basic\s+([A-Za-z0-9+/]{8,}=*)"#, group: 1, hints: ["basic"]),
+        make("authorization header", "auth-header", #"(?i)\bauthorization\s*:\s*(?:token|digest|apikey|sso-key)\s+([A-Za-z0-9\-._~+/=:,"]{12,})"#, group: 1, hints: ["authorization"]),
+        make("password in a URL", "url-password", #"\b[a-zA-Z][a-zA-Z0-9+.\-]{0,30}://[^\s:/@]{0,256}:([^\s@/]{1,256})@"#, group: 1, hints: ["://"], check: { _, value in
+            SecretValue.isPlaceholder(value) || SecretValue.isReference(value) ? nil : ("password in a URL", "url-password") }),
+        make("password in a URL", "url-password", #"(?:^|\s)(?:-u|--user)[ \t]+["']?[^\s:"']{1,128}:([^\s"']{1,256})"#, group: 1, hints: ["-u", "--user"], check: { _, value in
+            SecretValue.isPlaceholder(value) || SecretValue.isReference(value) ? nil : ("password in a URL", "url-password") }),
+        make("password assignment", "password", #"(?i)\blogin[ \t]+\S{1,256}[ \t]+password[ \t]+(\S{1,256})"#, group: 1, hints: ["login"], check: { _, value in
+            SecretValue.isPlaceholder(value) ? nil : ("password assignment", "password") }),
+        // Generic assignments: the key decides whether the value is a password (any real value counts)
+        // or a token/secret/key (the value must look random). Line-anchored forms first (.env, YAML,
+        // INI, TOML, properties), then `key=value` anywhere (query strings, connection strings, shell),
+        // then quoted keys (JSON, Python dicts), XML elements, command-line flags, and prose ("my token is …").
+        make("secret assignment", "secret", #"(?m)^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?["']?([A-Za-z_@][\w.\-]{0,120})["']?[ \t]*(?:=>|:=|=|:)[ \t]*(["'`]?)([^\s"'`]{1,1024})\2[ \t]*,?[ \t]*(?:(?:#|;|//).*)?$"#, group: 3, key: 1, check: SecretValue.classify),
+        make("secret assignment", "secret", #"(?<![\w.\-])([A-Za-z_][\w.\-]{0,120}+)[ \t]*=[ \t]*["']?([^\s"'&;,<>()\[\]{}]{1,1024}+)(?!\()"#, group: 2, key: 1, hints: ["="], check: SecretValue.classify),
+        make("secret field (JSON)", "json-secret", #"["']([A-Za-z_][\w.\-]{0,120})["'][ \t]*:[ \t]*["']([^"'\n]{1,1024})["']"#, group: 2, key: 1, hints: ["\"", "'"], check: { key, value in
+            SecretValue.classify(key, value).map { $0.slug == "password" ? $0 : ("secret field (JSON)", "json-secret") } }),
+        make("secret assignment", "secret", #"<([A-Za-z_][\w.\-]{0,120})>[ \t]*([^<\s]{1,1024})[ \t]*</"#, group: 2, key: 1, hints: ["</"], check: SecretValue.classify),
+        make("secret assignment", "secret", #"(?i)(?:^|\s)--?([a-z][a-z\-]{0,40})(?:=|[ \t]+)["']?([^\s"']{1,1024})"#, group: 2, key: 1, hints: ["-"], check: SecretValue.classify),
+        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passcode|passwd)\b[ \t]*(?:is\b|was\b|=|:)[ \t]*["'`]?([A-Za-z0-9+/=_\-.~!@#$%^*]{12,256}+)"#, group: 2, key: 1, hints: ["key", "token", "secret", "pass"], check: { _, value in
+            SecretValue.looksRandom(value) ? ("secret in prose", "secret") : nil }),
     ]
 
     /// Every secret in `text`, in order of position.
@@ -66,12 +155,23 @@ public final class SecretScanner: @unchecked Sendable {
         matches(in: text).map { SecretFinding(kind: $0.kind, line: $0.line) }
     }
 
-    /// `text` with each secret replaced by `[REDACTED:kind]`, and what was replaced.
+    /// `text` with each secret replaced by `[REDACTED:kind]`, and what was replaced. Replacement works
+    /// on the original text: a secret found through normalisation (split over lines, with invisible
+    /// characters inside) is removed together with those line breaks and characters.
     public func redact(_ text: String) -> (text: String, findings: [SecretFinding]) {
         let found = matches(in: text)
+        // Overlapping ranges (a value extended by a line-joined match) are merged before replacing.
+        var spans: [(range: NSRange, slug: String)] = []
+        for match in found {
+            if let last = spans.last, NSMaxRange(last.range) >= match.range.location {
+                spans[spans.count - 1].range = NSUnionRange(last.range, match.range)
+            } else {
+                spans.append((match.range, match.slug))
+            }
+        }
         let result = NSMutableString(string: text)
-        for match in found.sorted(by: { $0.range.location > $1.range.location }) {
-            result.replaceCharacters(in: match.range, with: "[REDACTED:\(match.slug)]")
+        for span in spans.reversed() {
+            result.replaceCharacters(in: span.range, with: "[REDACTED:\(span.slug)]")
         }
         return (result as String, found.map { SecretFinding(kind: $0.kind, line: $0.line) })
     }
@@ -79,39 +179,364 @@ public final class SecretScanner: @unchecked Sendable {
     private struct Match {
         let kind: String
         let slug: String
-        let range: NSRange
-        let line: Int
+        var range: NSRange
+        var line: Int
     }
 
     private func matches(in text: String) -> [Match] {
-        let ns = text as NSString
-        let whole = NSRange(location: 0, length: ns.length)
+        let views = ScanView.views(of: text)
         var accepted: [Match] = []
         for pattern in patterns {
-            for result in pattern.regex.matches(in: text, range: whole) {
-                let range = result.range(at: pattern.group)
-                guard range.location != NSNotFound, range.length > 0 else { continue }
-                let outer = result.range
-                if accepted.contains(where: { NSIntersectionRange($0.range, outer).length > 0 || NSIntersectionRange($0.range, range).length > 0 }) { continue }
-                accepted.append(Match(kind: pattern.kind, slug: pattern.slug, range: range, line: SecretScanner.line(of: range.location, in: ns)))
+            for view in views where view.joins == .none || (view.joins == .long) == pattern.generic {
+                if !pattern.hints.isEmpty && !pattern.hints.contains(where: (pattern.caseless ? view.lowered : view.text).contains) { continue }
+                let ns = view.text as NSString
+                for result in pattern.regex.matches(in: view.text, range: NSRange(location: 0, length: ns.length)) {
+                    let local = result.range(at: pattern.group)
+                    guard local.location != NSNotFound, local.length > 0 else { continue }
+                    var kind = pattern.kind
+                    var slug = pattern.slug
+                    if let check = pattern.check {
+                        let key = pattern.keyGroup > 0 && result.range(at: pattern.keyGroup).location != NSNotFound ? ns.substring(with: result.range(at: pattern.keyGroup)) : ""
+                        guard let verdict = check(key, ns.substring(with: local)) else { continue }
+                        (kind, slug) = verdict
+                    }
+                    let range = view.original(local)
+                    // A match that overlaps one already accepted widens it (a key found whole in the
+                    // line-joined view covers the part found on its first line) rather than counting twice.
+                    if let index = accepted.firstIndex(where: { NSIntersectionRange($0.range, range).length > 0 }) {
+                        accepted[index].range = NSUnionRange(accepted[index].range, range)
+                        continue
+                    }
+                    accepted.append(Match(kind: kind, slug: slug, range: range, line: 0))
+                }
             }
         }
-        return accepted.sorted { $0.range.location < $1.range.location }
-    }
-
-    private static func line(of location: Int, in text: NSString) -> Int {
-        var line = 1
-        var index = 0
-        while index < location {
-            if text.character(at: index) == 0x0A { line += 1 }
-            index += 1
-        }
-        return line
+        accepted.sort { $0.range.location < $1.range.location }
+        let lines = LineIndex(text)
+        for index in accepted.indices { accepted[index].line = lines.line(of: accepted[index].range.location) }
+        return accepted
     }
 
     /// One line describing findings without revealing them: "AWS access key ID (line 3), bearer token (line 7)".
     public static func describe(_ findings: [SecretFinding]) -> String {
         let shown = findings.prefix(5).map { "\($0.kind) (line \($0.line))" }.joined(separator: ", ")
         return findings.count > 5 ? shown + " and \(findings.count - 5) more" : shown
+    }
+}
+
+/// 1-based line numbers of UTF-16 offsets, from one pass over the text.
+private struct LineIndex {
+    private var starts: [Int] = [0]
+
+    init(_ text: String) {
+        var offset = 0
+        for unit in text.utf16 {
+            offset += 1
+            if unit == 0x0A { starts.append(offset) }
+        }
+    }
+
+    func line(of location: Int) -> Int {
+        var low = 0, high = starts.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if starts[mid] <= location { low = mid } else { high = mid - 1 }
+        }
+        return low + 1
+    }
+}
+
+/// A view of the prompt the patterns run on, with the way back to the original's UTF-16 offsets.
+struct ScanView {
+    /// The text the patterns see.
+    let text: String
+    /// `text` lower-cased, for the cheap "is this pattern worth running" check.
+    let lowered: String
+    /// For each UTF-16 unit of `text`, its offset in the original (`nil`: the same offsets).
+    let origin: [Int]?
+    /// Which line breaks were joined: none (the whole normalised text), any that splits a token, or
+    /// only those between two long runs (lines around joins only, in both joined views).
+    let joins: Joins
+
+    /// How a view joins lines.
+    enum Joins { case none, any, long }
+
+    /// The original range covering `range` of this view (invisible characters and joined line breaks
+    /// inside it included).
+    func original(_ range: NSRange) -> NSRange {
+        guard let origin else { return range }
+        let start = origin[range.location]
+        let end = origin[NSMaxRange(range) - 1] + 1
+        return NSRange(location: start, length: end - start)
+    }
+
+    /// The normalised view (invisible characters removed, full-width ASCII folded, odd line breaks
+    /// made `\n`) and, when some line end splits a token, a second view with those lines joined.
+    static func views(of text: String) -> [ScanView] {
+        var units: [UInt16] = []
+        units.reserveCapacity(text.utf16.count)
+        var origin: [Int] = []
+        origin.reserveCapacity(text.utf16.count)
+        var changed = false
+        var offset = 0
+        var previousWasASCII = false
+        for scalar in text.unicodeScalars {
+            let width = scalar.utf16.count
+            defer { offset += width }
+            let value = scalar.value
+            if value < 0x80 && value != 0x0B && value != 0x0C {
+                // Plain ASCII, by far the most common case: kept as it is.
+                units.append(UInt16(value))
+                origin.append(offset)
+                previousWasASCII = true
+                continue
+            }
+            if isInvisible(scalar) || (previousWasASCII && isCombiningMark(scalar)) {
+                changed = true
+                continue
+            }
+            var folded = scalar
+            if (0xFF01...0xFF5E).contains(value), let ascii = Unicode.Scalar(value - 0xFF01 + 0x21) {
+                folded = ascii
+            } else if value == 0x2028 || value == 0x2029 || value == 0x85 || value == 0x0B || value == 0x0C {
+                folded = "\n"
+            }
+            if folded != scalar { changed = true }
+            previousWasASCII = folded.isASCII
+            var index = 0
+            for unit in folded.utf16 {
+                units.append(unit)
+                origin.append(offset + min(index, width - 1))
+                index += 1
+            }
+        }
+        let normalised = changed ? String(decoding: units, as: UTF16.self) : text
+        var views = [ScanView(text: normalised, lowered: normalised.lowercased(), origin: changed ? origin : nil, joins: .none)]
+        for joins in [Joins.any, .long] {
+            if let joined = joinSplitTokens(units, origin: origin, longOnly: joins == .long) {
+                let joinedText = String(decoding: joined.units, as: UTF16.self)
+                views.append(ScanView(text: joinedText, lowered: joinedText.lowercased(), origin: joined.origin, joins: joins))
+            }
+        }
+        return views
+    }
+
+    /// Format characters (Unicode category Cf: zero-width space/joiners, soft hyphen, bidi controls,
+    /// word joiner, BOM, tag characters, …) and other characters that render as nothing.
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B...0x180F, 0x3164, 0xFFA0, 0xFE00...0xFE0F, 0xE0100...0xE01EF:
+            return true
+        default:
+            return scalar.properties.generalCategory == .format
+        }
+    }
+
+    private static func isCombiningMark(_ scalar: Unicode.Scalar) -> Bool {
+        let category = scalar.properties.generalCategory
+        return category == .nonspacingMark || category == .enclosingMark
+    }
+
+    private static func isTokenUnit(_ unit: UInt16) -> Bool {
+        switch unit {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2B, 0x2D, 0x2F, 0x3D, 0x5F, 0x2E: return true // 0-9 A-Z a-z + - / = _ .
+        default: return false
+        }
+    }
+
+    /// The lines around every line break that splits a token, with those breaks removed (and a
+    /// trailing `\\`, quotes and indentation around them): the line ends in a run of token characters
+    /// that looks like part of a key (a digit, mixed case, or `-_+/=` in it) and the next line goes on
+    /// with a token-like run too. Only those lines are kept, separated by
+    /// line breaks, so a long prompt is not scanned twice. `nil` when no line break qualifies.
+    /// With `longOnly`, only breaks between a run of 16 or more and a run of 8 or more count.
+    static func joinSplitTokens(_ units: [UInt16], origin: [Int], longOnly: Bool) -> (units: [UInt16], origin: [Int])? {
+        let count = units.count
+        var joins: [(end: Int, next: Int)] = []
+        var index = 0
+        while index < count {
+            guard units[index] == 0x0A else { index += 1; continue }
+            let lineStart = joins.last?.next ?? 0
+            // Back over `\r`, spaces, tabs, a continuation backslash and a closing quote.
+            var end = index
+            while end > lineStart, [0x0D, 0x20, 0x09, 0x5C, 0x22, 0x27].contains(units[end - 1]) { end -= 1 }
+            var start = end
+            var digit = false, upper = false, lower = false, symbol = false
+            while start > lineStart, isTokenUnit(units[start - 1]), end - start < 64 {
+                let u = units[start - 1]
+                if (0x30...0x39).contains(u) { digit = true } else if (0x41...0x5A).contains(u) { upper = true }
+                else if (0x61...0x7A).contains(u) { lower = true } else if u != 0x2E { symbol = true }
+                start -= 1
+            }
+            let tokenLike = end - start >= 3 && (digit || symbol || (upper && lower))
+            // Forward over `\r`, indentation and an opening quote.
+            var next = index + 1
+            while next < count, [0x0D, 0x20, 0x09, 0x22, 0x27].contains(units[next]) { next += 1 }
+            var after = next
+            var nextDigit = false, nextUpper = false, nextLower = false, nextSymbol = false
+            while after < count, isTokenUnit(units[after]), after - next < 64 {
+                let u = units[after]
+                if (0x30...0x39).contains(u) { nextDigit = true } else if (0x41...0x5A).contains(u) { nextUpper = true }
+                else if (0x61...0x7A).contains(u) { nextLower = true } else if u != 0x2E { nextSymbol = true }
+                after += 1
+            }
+            var goesOn = after > next && units[next] != 0x2E && (nextDigit || nextSymbol || (nextUpper && nextLower))
+            if longOnly && (end - start < 16 || after - next < 8) { goesOn = false }
+            if tokenLike && goesOn {
+                joins.append((end, next))
+                index = next
+            } else {
+                index += 1
+            }
+        }
+        guard !joins.isEmpty else { return nil }
+        var out: [UInt16] = []
+        var outOrigin: [Int] = []
+        var j = 0
+        while j < joins.count {
+            // One segment: from the start of the line before the first join to the end of the line
+            // after the last join of a chain (at most 4 KB either way).
+            var segmentStart = joins[j].end
+            while segmentStart > 0, units[segmentStart - 1] != 0x0A, joins[j].end - segmentStart < 4096 { segmentStart -= 1 }
+            var cursor = segmentStart
+            var segmentEnd = joins[j].next
+            while true {
+                out.append(contentsOf: units[cursor..<joins[j].end])
+                outOrigin.append(contentsOf: origin[cursor..<joins[j].end])
+                cursor = joins[j].next
+                segmentEnd = cursor
+                while segmentEnd < count, units[segmentEnd] != 0x0A, segmentEnd - cursor < 4096 { segmentEnd += 1 }
+                if j + 1 < joins.count && joins[j + 1].end <= segmentEnd { j += 1 } else { break }
+            }
+            out.append(contentsOf: units[cursor..<segmentEnd])
+            outOrigin.append(contentsOf: origin[cursor..<segmentEnd])
+            if let last = outOrigin.last {
+                out.append(0x0A)
+                outOrigin.append(last)
+            }
+            j += 1
+        }
+        return (out, outOrigin)
+    }
+}
+
+/// How the generic rules judge a key and a value: is the key about a password or a token/secret,
+/// is the value a placeholder or reference, and does it look random enough to be a credential.
+enum SecretValue {
+    private static let passwordWords: Set<String> = ["password", "passwd", "passphrase", "pwd", "pass", "passcode", "passwort", "contrasena", "motdepasse", "mdp"]
+    private static let secretWords: Set<String> = ["secret", "secrets", "token", "key", "apikey", "auth", "credential", "credentials", "creds", "authtoken", "accesstoken", "accesskey", "secretkey", "privatekey", "clientsecret", "apitoken", "signature", "sas", "dsn"]
+    // Joined spellings without separators (APIKEY, AUTHTOKEN) that camel-case splitting cannot see.
+    private static let compoundSecretWords = ["apikey", "apitoken", "authtoken", "accesstoken", "refreshtoken", "sessiontoken", "secretkey", "accesskey", "privatekey", "clientsecret", "signingkey", "masterkey", "bottoken"]
+    // A key ending in one of these names something about a secret, not the secret (`token_url`, `key_id`).
+    private static let descriptiveSuffixes: Set<String> = ["id", "ids", "name", "names", "type", "types", "path", "file", "files", "url", "uri", "endpoint", "length", "size", "count", "limit", "max", "min", "format", "version", "prefix", "env", "var", "field", "header", "location", "expiry", "expires", "expiration", "ttl", "timeout", "lifetime", "algorithm", "alg", "policy", "rotation", "store", "storage", "provider", "usage", "mode", "enabled", "required", "hint", "label", "placeholder", "pattern", "regex", "column", "index", "hash", "len", "bits", "public", "pub", "fingerprint", "kind", "scope", "scopes", "source", "ref"]
+    private static let notSecretWords: Set<String> = ["public", "pub", "publishable", "sort", "primary", "foreign", "partition", "cache", "idempotency", "hotkey", "keyboard", "monkey", "turkey", "donkey", "jockey", "hockey", "whiskey", "tokens", "tokenizer", "keys", "keyword", "keywords", "keyspace", "author", "authors", "authority", "authorities", "oauth2"]
+    private static let placeholderWords = ["your", "example", "placeholder", "changeme", "change_me", "change-me", "replace", "insert", "dummy", "sample", "redacted", "xxxx", "****", "....", "todo", "fixme", "here", "secret_here", "...", "<", ">", "{{", "}}", "${", "process.env", "os.environ", "getenv", "env(", "env[", "vault:", "secrets."]
+    private static let placeholderValues: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "none", "nil", "undefined", "required", "optional", "string", "str", "text", "int", "integer", "number", "bool", "boolean", "secret", "password", "passwd", "token", "hidden", "masked", "empty", "default", "env", "tbd", "n/a", "na", "unset", "disabled", "enabled", "auto", "prompt", "stdin", "keyring", "keychain", "bearer", "basic", "value", "any", "omitted", "same", "see", "below", "above", "ask", "set"]
+
+    /// `(kind, slug)` when `value`, assigned to `key`, counts as a secret: any real value for a
+    /// password key, a random-looking one for a token/secret/key key; `nil` otherwise.
+    @Sendable static func classify(_ key: String, _ value: String) -> (kind: String, slug: String)? {
+        let words = keyWords(key)
+        guard let last = words.last else { return nil }
+        if words.contains(where: notSecretWords.contains) { return nil }
+        if descriptiveSuffixes.contains(last) && words.count > 1 { return nil }
+        let squashed = words.joined()
+        let isPassword = words.contains(where: passwordWords.contains) && !(squashed == "pwd" || squashed == "oldpwd")
+        if isPassword {
+            return isReference(value) || isPlaceholder(value) || value.count < 3 ? nil : ("password assignment", "password")
+        }
+        let isSecret = words.contains(where: secretWords.contains) || compoundSecretWords.contains(where: squashed.contains)
+        guard isSecret, !isReference(value), looksRandom(value) else { return nil }
+        return ("secret assignment", "secret")
+    }
+
+    /// The words of a key: split at `_ - . /` and at camel-case humps, lower-cased (`clientSecret` →
+    /// `client, secret`; `AWS_SECRET_ACCESS_KEY` → `aws, secret, access, key`).
+    static func keyWords(_ key: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var previousLower = false
+        for ch in key {
+            if !(ch.isLetter || ch.isNumber) {
+                if !current.isEmpty { words.append(current.lowercased()); current = "" }
+                previousLower = false
+                continue
+            }
+            if ch.isUppercase && previousLower && !current.isEmpty {
+                words.append(current.lowercased())
+                current = ""
+            }
+            current.append(ch)
+            previousLower = ch.isLowercase || ch.isNumber
+        }
+        if !current.isEmpty { words.append(current.lowercased()) }
+        return words
+    }
+
+    /// A reference to a secret kept elsewhere: `$VAR`, `${VAR}`, `%VAR%`, `{{ secrets.X }}`,
+    /// `<token>`, `[redacted]`, `!vault`, `getpass()`, `ENC[…]`.
+    static func isReference(_ value: String) -> Bool {
+        guard let first = value.first else { return true }
+        if "$%<{[(!@*&".contains(first) { return true }
+        return value.contains("${") || value.contains("{{") || value.contains("()") || value.contains("[") || value.contains("(")
+    }
+
+    /// A value written to be replaced: `your-api-key-here`, `changeme`, `xxxxxxxx`, `<token>`, `true`, `string`.
+    static func isPlaceholder(_ value: String) -> Bool {
+        let lowered = value.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;"))
+        if lowered.isEmpty || placeholderValues.contains(lowered) { return true }
+        if placeholderWords.contains(where: lowered.contains) { return true }
+        if lowered.count >= 4 && Set(lowered.filter { $0.isLetter || $0.isNumber }).count <= 2 { return true }
+        return isDocumentationExample(value)
+    }
+
+    /// The shapes documentation uses for keys that are not real: `…EXAMPLE…`, `your…`, a run of the
+    /// same character (`xxxxxxxx`, `00000000`), `<…>`.
+    static func isDocumentationExample(_ value: String) -> Bool {
+        if value.contains("EXAMPLE") || value.contains("example") || value.contains("Example") || value.contains("YOUR") || value.contains("your") || value.contains("<") { return true }
+        var run = 1
+        var previous: Character?
+        for ch in value {
+            run = ch == previous ? run + 1 : 1
+            if run >= 8 && (ch.isLetter || ch.isNumber) { return true }
+            previous = ch
+        }
+        return false
+    }
+
+    /// Whether a value looks like a generated credential rather than a word, identifier, number or date:
+    /// at least 8 characters, not a placeholder, letters mixed with digits inside one part (or a long
+    /// run of random-case letters), and a Shannon entropy of at least 3 bits per character.
+    static func looksRandom(_ raw: String) -> Bool {
+        let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;."))
+        guard value.count >= 8, value.count <= 4096, !isPlaceholder(value), !isReference(value) else { return false }
+        let parts = value.split { !($0.isLetter || $0.isNumber) }
+        let mixedPart = parts.contains { part in part.contains(where: \.isLetter) && part.contains(where: \.isNumber) }
+        if !mixedPart {
+            // Letters only: random base64 without a digit still has case changes every other character;
+            // CamelCaseIdentifiers and words do not.
+            guard parts.count == 1, value.count >= 20, value.allSatisfy(\.isLetter) else { return false }
+            var changes = 0
+            var previousUpper: Bool?
+            for ch in value {
+                if let p = previousUpper, p != ch.isUppercase { changes += 1 }
+                previousUpper = ch.isUppercase
+            }
+            guard changes * 4 >= value.count else { return false }
+        }
+        // A short value with a single digit is a word with a number (`version2`), not a key.
+        if value.count < 16 && value.filter(\.isNumber).count < 2 { return false }
+        return entropy(value) >= 3.0
+    }
+
+    /// Shannon entropy of the characters of `value`, in bits per character.
+    static func entropy(_ value: String) -> Double {
+        var counts: [Character: Int] = [:]
+        for ch in value { counts[ch, default: 0] += 1 }
+        let total = Double(value.count)
+        return counts.values.reduce(0) { sum, n in
+            let p = Double(n) / total
+            return sum - p * log2(p)
+        }
     }
 }

@@ -133,12 +133,15 @@ public struct Router: Sendable {
 
     // MARK: Rule matching
 
-    /// The first rule (by priority) whose conditions all hold, with what matched in words.
+    /// The first rule (by priority) whose conditions all hold, with what matched in words. A rule's
+    /// `when_effects` sees the effects the task's words ask for as if they were declared.
     func firstMatch(_ facts: TaskFacts) -> (rule: RoutingRule, why: String)? {
         let isPrivate = Privacy.reason(for: facts, guardrails: book.guardrails) != nil
         let text = (facts.title + "\n" + facts.body).lowercased()
+        var effective = facts
+        effective.effects = Router.unique(facts.effects + inferEffects(facts).map(\.effect))
         for rule in book.rules {
-            if let why = Router.explainMatch(rule.conditions, facts: facts, isPrivate: isPrivate, loweredText: text) {
+            if let why = Router.explainMatch(rule.conditions, facts: effective, isPrivate: isPrivate, loweredText: text) {
                 return (rule, why)
             }
         }
@@ -283,8 +286,11 @@ public struct Router: Sendable {
             }
         }
 
-        // Side effects: beyond `read` needs the rule's allow_effects or a person's approval.
-        let effects = Router.unique(facts.effects + (choice.matched?.impliedEffects ?? []))
+        // Side effects: beyond `read` needs the rule's allow_effects or a person's approval. Effects the
+        // task's own words ask for count as declared — whether or not it names its agent or lane.
+        let inferred = inferEffects(facts)
+        let inferredNote = inferred.isEmpty ? "" : EffectsInference.describe(inferred) + "; "
+        let effects = Router.unique(facts.effects + (choice.matched?.impliedEffects ?? []) + inferred.map(\.effect))
         let allowed = Set(choice.matched?.allowEffects ?? [])
         let reviewSet = Set(guardrails.reviewEffects)
         let needing = effects.filter { $0 != SideEffect.read && !allowed.contains($0) && (reviewSet.contains($0) || !SideEffect.all.contains($0)) }
@@ -293,11 +299,11 @@ public struct Router: Sendable {
             let detail = allowedUsed.isEmpty
                 ? (effects.isEmpty ? "no side effects declared (read only)" : "effects \(effects.joined(separator: ", ")) need no review")
                 : "effects \(allowedUsed.joined(separator: ", ")) allowed by \(choice.matched!.label)"
-            verdicts.append(GuardVerdict(name: "effects", passed: true, detail: detail))
+            verdicts.append(GuardVerdict(name: "effects", passed: true, detail: inferredNote + detail))
         } else if facts.approved {
-            verdicts.append(GuardVerdict(name: "effects", passed: true, detail: "effects \(needing.joined(separator: ", ")) approved by a person (approved: true)"))
+            verdicts.append(GuardVerdict(name: "effects", passed: true, detail: inferredNote + "effects \(needing.joined(separator: ", ")) approved by a person (approved: true)"))
         } else {
-            let message = "effects \(needing.joined(separator: ", ")) need a person's approval: set approved: true to run"
+            let message = inferredNote + "effects \(needing.joined(separator: ", ")) need a person's approval: set approved: true to run"
             verdicts.append(GuardVerdict(name: "effects", passed: false, detail: message))
             review.append(message)
         }
@@ -352,6 +358,14 @@ public struct Router: Sendable {
             reason: reason.replacingOccurrences(of: "\n", with: " "), verdicts: verdicts, action: action,
             outgoingPrompt: outgoing, reservationUSD: action == .run ? reservation : 0,
             fallback: choice.fallback, approved: facts.approved, effects: effects)
+    }
+
+    /// The effects the task's title and body ask for (`EffectsInference`). Evidence that quotes
+    /// something the secret scanner recognises is not repeated: verdicts go into notes and telemetry.
+    func inferEffects(_ facts: TaskFacts) -> [InferredEffect] {
+        EffectsInference.infer(facts.title + "\n" + facts.body).map { found in
+            scanner.scan(found.evidence).isEmpty ? found : InferredEffect(effect: found.effect, evidence: "[words withheld: they hold a secret]")
+        }
     }
 
     private static func unique(_ items: [String]) -> [String] {

@@ -69,7 +69,8 @@ public struct RoutingDecision: Sendable, Equatable {
     public var fallback: Lane?
     /// Whether a person approved the task: the agent may start without its read-only flags.
     public var approved: Bool
-    /// The effects the task is taken to have (declared plus those the matching rule implies).
+    /// The effects the task is taken to have: declared, those the matching rule implies, and those
+    /// inferred from the task's own words (`EffectsInference`).
     public var effects: [String]
 
     /// The properties recorded on the task note: `route_lane`, `route_agent`, `route_rule`, `route_reason`.

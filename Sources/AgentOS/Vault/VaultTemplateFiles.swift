@@ -650,11 +650,17 @@ A task that declares it will deploy, pay or delete goes to a person first. It wa
 ---
 type: rule
 priority: 11
-when_keywords: [deploy, deployment, payment, payments, pay, purchase, refund, delete, wipe]
+when_keywords: [wipe, rm -rf, drop table, force push, force-push, wire transfer, delete everything]
 lane: human
 ---
-A prompt that talks about deploying, paying or deleting goes to a person first, even when the task
-does not declare those effects: a wrong guess here is expensive and hard to undo.
+A prompt that asks to delete, deploy, publish or pay goes to a person first, even when the task does
+not declare those effects: a wrong guess here is expensive and hard to undo. Most of that work is done
+by the effects guardrail, which infers `delete`, `deploy` and `payment` from the task's own words — in
+English, German, French, Spanish, Chinese and Japanese, and from commands such as `rm -rf`,
+`git push --force`, `DROP TABLE`, `terraform apply` or `npm publish` — whether or not the task names
+its agent or lane. Those inferred effects also make "Review risky effects" match. This rule only adds
+a few phrases that need no grammar to be read as risky; nouns such as "deployment" or "payment" are
+left out on purpose, so "summarize the deployment docs" is not held back.
 
 """#),
         TemplateFile(path: "Rules/Routing/Tools for UI and browser.md", contents: #"""

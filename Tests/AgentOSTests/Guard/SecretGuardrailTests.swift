@@ -27,12 +27,14 @@ import Testing
             ("Slack token", slack, "post to slack using \(slack)"),
             ("Google API key", google, "maps key \(google) in the config"),
             ("private key block", pem, "my ssh key:\n\(pem)\nthanks"),
-            ("bearer token", bearer, "curl -H 'Authorization: Bearer \(bearer)' https://api.example.com"),
+            // A bearer token that is a JWT is reported by its shape.
+            ("JSON Web Token", bearer, "curl -H 'Authorization: Bearer \(bearer)' https://api.example.com"),
+            ("bearer token", "Zr4kQx7Zr4kQx7Zr4kQx7", "curl -H 'Authorization: Bearer Zr4kQx7Zr4kQx7Zr4kQx7' https://api.example.com"),
             ("password in a URL", "hunter2pass", "connect to postgres://admin:hunter2pass@db.example.com/prod"),
             ("password assignment", "s3cr3t-P4ss", "login with user=bob password=s3cr3t-P4ss today"),
             ("password assignment", "Tr0ub4dor", "config:\n  db_password: Tr0ub4dor\n"),
-            ("secret assignment (.env style)", "d8f7a6s5d4f3", "here is my .env:\nSTRIPE_SECRET_KEY=d8f7a6s5d4f3\nDEBUG=1\n"),
-            ("secret assignment (.env style)", "abcdef123456", "export API_TOKEN=\"abcdef123456\"\n"),
+            ("secret assignment", "d8f7a6s5d4f3", "here is my .env:\nSTRIPE_SECRET_KEY=d8f7a6s5d4f3\nDEBUG=1\n"),
+            ("secret assignment", "abcdef123456", "export API_TOKEN=\"abcdef123456\"\n"),
             ("secret field (JSON)", "9f8e7d6c5b4a", "the config is {\"client_secret\": \"9f8e7d6c5b4a\", \"debug\": true}"),
         ]
     }()

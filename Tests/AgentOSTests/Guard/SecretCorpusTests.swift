@@ -1,0 +1,383 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// A corpus of secrets in the shapes the well-known scanners know (cloud credentials files, JWTs,
+/// package-registry tokens, provider keys, generic assignments, connection strings, private keys),
+/// written the way people paste them — and near misses that must not count. Every secret-looking value
+/// is generated at run time, so the repository itself holds nothing a push-protection scanner would flag.
+@Suite struct SecretCorpusTests {
+    /// Deterministic random text (an LCG), so each run checks the same corpus.
+    final class Gen {
+        private var state: UInt64
+        init(_ seed: UInt64) { state = seed }
+        private func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        func pick(_ n: Int, _ alphabet: String) -> String {
+            let chars = Array(alphabet)
+            return String((0..<n).map { _ in chars[next() % chars.count] })
+        }
+        func alnum(_ n: Int) -> String { pick(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") }
+        func hex(_ n: Int) -> String { pick(n, "0123456789abcdef") }
+        func b64(_ n: Int) -> String { pick(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") }
+        func url64(_ n: Int) -> String { pick(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") }
+        func upper(_ n: Int) -> String { pick(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") }
+    }
+
+    static func j(_ parts: String...) -> String { parts.joined() }
+
+    /// A positive: a name, the secret (as it appears once invisible characters and line breaks are
+    /// ignored) and the prompt holding it.
+    struct Positive: CustomStringConvertible {
+        let name: String
+        let secret: String
+        let prompt: String
+        var description: String { name }
+    }
+
+    static let positives: [Positive] = {
+        let g = Gen(20261202)
+        var list: [Positive] = []
+        func add(_ name: String, _ secret: String, _ prompt: (String) -> String) { list.append(Positive(name: name, secret: secret, prompt: prompt(secret))) }
+        let jwt = j("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", ".", "eyJzdWIiOiI", g.url64(30), ".", g.url64(43))
+
+        // Cloud credentials.
+        add("AWS access key ID", j("AKIA", g.upper(16))) { "aws creds: \($0) please check" }
+        add("AWS credentials file secret", g.b64(40)) { "[default]\naws_access_key_id = \(j("AKIA", g.upper(16)))\naws_secret_access_key = \($0)\nregion = eu-west-1\n" }
+        add("AWS credentials file session token", g.b64(120)) { "[tmp]\naws_session_token=\($0)\n" }
+        add("AWS env secret", g.b64(40)) { "export AWS_SECRET_ACCESS_KEY=\($0)\n" }
+        add("AWS STS JSON", g.b64(40)) { "{\"Credentials\": {\"AccessKeyId\": \"ASIA\(g.upper(16))\", \"SecretAccessKey\": \"\($0)\"}}" }
+        add("GCP service account private key", g.b64(64)) { "{\n  \"type\": \"service_account\",\n  \"private_key_id\": \"\(g.hex(40))\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEv\($0)\\n-----END PRIVATE KEY-----\\n\"\n}" }
+        add("Azure storage connection string", g.b64(86) + "==") { "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=\($0);EndpointSuffix=core.windows.net" }
+        add("Azure SAS signature", g.alnum(43) + "%3D") { "https://acme.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig=\($0)" }
+        add("Azure service bus key", g.b64(44)) { "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=\($0)" }
+        add("Azure AD client secret", j(g.alnum(3), "8Q~", g.url64(34))) { "client secret is \($0) for the app" }
+        add("DigitalOcean token", j("dop_v1_", g.hex(64))) { "doctl auth init -t \($0)" }
+        add("Databricks token", j("dapi", g.hex(32))) { "DATABRICKS host token \($0)" }
+        // JWTs.
+        add("JWT in prose", jwt) { "the session is \($0) — can you decode it?" }
+        add("JWT in YAML", jwt) { "auth:\n  id_token: \($0)\n" }
+        add("JWT in a cookie", jwt) { "Cookie: session=\($0); Path=/" }
+        add("JWT bearer", jwt) { "curl -H 'Authorization: Bearer \($0)' https://api.example.com" }
+        // Package registries.
+        add("npm _authToken (npmrc)", j("npm_", g.alnum(36))) { "//registry.npmjs.org/:_authToken=\($0)\n" }
+        add("npm _authToken legacy UUID", "5b3c1e2a-8d4f-4a6b-9c7e-0f1a2b3c4d5e") { "registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=\($0)\n" }
+        add("npm token alone", j("npm_", g.alnum(36))) { "publish with \($0)" }
+        add("npm _auth", g.b64(24) + "==") { "_auth = \($0)\nalways-auth=true" }
+        add("PyPI token", j("pypi-AgEIcHlwaS5vcmc", g.url64(60))) { "twine upload -u __token__ -p \($0) dist/*" }
+        add("pypirc password", "Qw7" + g.alnum(12)) { "[pypi]\nusername = bob\npassword = \($0)\n" }
+        add("RubyGems key", j("rubygems_", g.hex(48))) { "---\n:rubygems_api_key: \($0)\n" }
+        add("Docker config auth", g.b64(32) + "=") { "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"\($0)\"}}}" }
+        // Source hosting.
+        add("GitHub classic token", j("ghp", "_", g.alnum(36))) { "push with \($0) to the repo" }
+        add("GitHub fine-grained token", j("github", "_pat_", g.alnum(22), "_", g.alnum(59))) { "token \($0)" }
+        add("GitLab personal token", j("glpat", "-", g.url64(20))) { "git clone https://oauth2:\($0)@gitlab.com/acme/app.git" }
+        add("GitLab runner token", j("GR1348941", g.url64(20))) { "runner registration \($0)" }
+        // Chat, payments, services.
+        add("Slack bot token", j("xo", "xb-", "1234567890-", g.alnum(24))) { "post to slack using \($0)" }
+        add("Slack webhook", j("T0", g.upper(8), "/B0", g.upper(8), "/", g.alnum(24))) { "webhook: https://hooks.slack.com/services/\($0)" }
+        add("Stripe live secret key", j("sk", "_live_", g.alnum(24))) { "Stripe.api_key = '\($0)'" }
+        add("Stripe restricted key", j("rk", "_live_", g.alnum(24))) { "use \($0) for the report job" }
+        add("Stripe webhook secret", j("whsec", "_", g.alnum(32))) { "STRIPE_WEBHOOK=\($0)" }
+        add("Twilio API key", j("SK", g.hex(32))) { "twilio api key \($0)" }
+        add("Twilio auth token (env)", g.hex(32)) { "TWILIO_AUTH_TOKEN=\($0)\n" }
+        add("SendGrid key", j("SG", ".", g.url64(22), ".", g.url64(43))) { "sendgrid: \($0)" }
+        add("Hugging Face token", j("hf", "_", g.alnum(34))) { "huggingface-cli login --token \($0)" }
+        add("Google API key", j("AI", "za", g.url64(35))) { "maps key \($0) in the config" }
+        add("Google OAuth client secret", j("GOCSPX", "-", g.url64(28))) { "client_secret GOCSPX for the app is \($0)" }
+        add("Google OAuth access token", j("ya29", ".", g.url64(60))) { "access token \($0)" }
+        add("Anthropic key", j("sk-", "ant-", "api03-", g.url64(80))) { "Use the key \($0) to call the API." }
+        add("OpenAI project key", j("sk-", "proj-", g.alnum(48))) { "OPENAI key is \($0)" }
+        add("Discord bot token", j("M", g.alnum(23), ".", g.url64(6), ".", g.url64(27))) { "discord bot \($0)" }
+        add("Discord webhook", j("1234567890123/", g.url64(68))) { "https://discord.com/api/webhooks/\($0)" }
+        add("Telegram bot token", j("123456789:AA", g.url64(33))) { "telegram bot token: \($0)" }
+        add("Shopify access token", j("shpat", "_", g.hex(32))) { "shopify \($0)" }
+        add("Mailgun key", j("key", "-", g.alnum(32))) { "mailgun \($0)" }
+        add("age secret key", j("AGE-SECRET-KEY-1", g.upper(58))) { "# created: 2026\n\($0)\n" }
+        // Generic assignments.
+        add("YAML api_key", g.alnum(32)) { "service:\n  api_key: \($0)\n" }
+        add("YAML token", g.alnum(40)) { "token: \($0)\n" }
+        add("YAML secret (quoted)", g.alnum(24)) { "secret: \"\($0)\"\n" }
+        add("YAML list item", g.hex(40)) { "keys:\n  - access_token: \($0)\n" }
+        add("INI api_key", g.alnum(28)) { "[service]\napi_key = \($0)\n" }
+        add("TOML secret_key", g.b64(44)) { "[auth]\nsecret_key = \"\($0)\"\n" }
+        add("JSON apiKey", g.alnum(32)) { "{\"apiKey\": \"\($0)\", \"debug\": false}" }
+        add("Python dict secret", g.alnum(30)) { "settings = {'client_secret': '\($0)'}" }
+        add(".env API token", "abcdef123456") { "export API_TOKEN=\"\($0)\"\n" }
+        add(".env secret key", "d8f7a6s5d4f3") { "here is my .env:\nSTRIPE_SECRET_KEY=\($0)\nDEBUG=1\n" }
+        add("YAML token with CRLF line ends", g.alnum(30)) { "name: app\r\ntoken: \($0)\r\nport: 8080\r\n" }
+        add("single-quoted YAML api_key", g.alnum(30)) { "  api_key: '\($0)'  # prod\n" }
+        add("properties auth token", g.alnum(26)) { "app.auth.token=\($0)\n" }
+        add("XML password", "Xy7" + g.alnum(10)) { "<config><password>\($0)</password></config>" }
+        add("CLI token flag", g.alnum(32)) { "run deploy-tool --token \($0) --verbose" }
+        add("prose api key", g.alnum(28)) { "btw my API key is \($0), use it" }
+        add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
+        // Passwords and connection strings.
+        add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
+        add("password= anywhere", "s3cr3t-P4ss") { "login with user=bob password=\($0) today" }
+        add("JDBC password", "S3cretPw9") { "jdbc:mysql://db:3306/app?user=app&password=\($0)" }
+        add(".NET connection string", "Str0ngPass9") { "Server=db;Database=app;User Id=sa;Password=\($0);" }
+        add("postgres URL", "hunter2pass") { "connect to postgres://admin:\($0)@db.example.com/prod" }
+        add("mongodb+srv URL", g.alnum(16)) { "MONGO_URI=mongodb+srv://app:\($0)@cluster0.abcde.mongodb.net/db" }
+        add("redis URL without user", "r3dis" + g.alnum(8)) { "redis://:\($0)@cache:6379/0" }
+        add("curl -u", "pa55" + g.alnum(8)) { "curl -u alice:\($0) https://api.example.com" }
+        add(".netrc", "n3trc" + g.alnum(8)) { "machine api.example.com login bob password \($0)" }
+        add("basic auth header", g.b64(24) + "=") { "Authorization: Basic \($0)" }
+        add("bearer token", g.alnum(40)) { "Authorization: Bearer \($0)" }
+        // Private keys.
+        add("RSA private key", g.b64(64)) { "my key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\($0)\n\(g.b64(64))\n-----END RSA PRIVATE KEY-----\nthanks" }
+        add("OpenSSH private key", g.b64(70)) { "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\($0)\n-----END OPENSSH PRIVATE KEY-----" }
+        add("EC private key", g.b64(60)) { "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\($0)\n-----END EC PRIVATE KEY-----" }
+        add("PGP private key block", g.b64(64)) { "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF\($0)\n-----END PGP PRIVATE KEY BLOCK-----" }
+        add("PuTTY private key", g.b64(64)) { "PuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\nComment: bob\nPublic-Lines: 1\nAAAAB3NzaC1yc2E\nPrivate-Lines: 1\n\($0)\nPrivate-MAC: \(g.hex(64))\n" }
+        add("private key without an end line", g.b64(64)) { "-----BEGIN PRIVATE KEY-----\nMIIEv\($0)" }
+        // Obfuscated: split over lines, invisible characters inside, full-width letters.
+        let anthropic = j("sk-", "ant-", "api03-", g.url64(60))
+        add("Anthropic key split over two lines", anthropic) { s in String(s.prefix(30)) + "\n" + String(s.dropFirst(30)) + " is my key" }
+        add("key split right after its prefix", anthropic) { s in "key: " + String(s.prefix(9)) + "\n" + String(s.dropFirst(9)) }
+        add("JWT wrapped over three lines", jwt) { s in "token follows\n" + String(s.prefix(40)) + "\n" + String(s.dropFirst(40).prefix(40)) + "\n" + String(s.dropFirst(80)) + "\nend" }
+        add("GitHub token split with a backslash", j("ghp", "_", g.alnum(36))) { s in "export GH=\"" + String(s.prefix(20)) + "\\\n  " + String(s.dropFirst(20)) + "\"" }
+        add("YAML api_key wrapped", g.alnum(64)) { s in "api_key: " + String(s.prefix(32)) + "\n  " + String(s.dropFirst(32)) + "\n" }
+        add("zero-width space in an Anthropic key", anthropic) { s in "key " + String(s.prefix(12)) + "\u{200B}" + String(s.dropFirst(12)) }
+        add("zero-width joiners in a GitHub token", j("ghp", "_", g.alnum(36))) { s in "use " + s.enumerated().map { $0.offset % 5 == 4 ? "\u{200D}" + String($0.element) : String($0.element) }.joined() }
+        add("soft hyphen in an AWS key ID", j("AKIA", g.upper(16))) { s in "id " + String(s.prefix(4)) + "\u{00AD}" + String(s.dropFirst(4)) }
+        add("word joiner and BOM in a JWT", jwt) { s in String(s.prefix(20)) + "\u{2060}" + String(s.dropFirst(20).prefix(30)) + "\u{FEFF}" + String(s.dropFirst(50)) }
+        add("bidi controls in a Stripe key", j("sk", "_live_", g.alnum(24))) { s in "\u{202E}" + String(s.prefix(8)) + "\u{2066}\u{2069}" + String(s.dropFirst(8)) + "\u{202C}" }
+        add("zero-width space in a YAML token", g.alnum(32)) { s in "token: " + String(s.prefix(10)) + "\u{200B}\u{200C}" + String(s.dropFirst(10)) + "\n" }
+        add("zero-width inside npm _authToken", j("npm_", g.alnum(36))) { s in "//registry.npmjs.org/:_auth\u{200B}Token=" + s }
+        add("full-width Anthropic prefix", anthropic) { s in "key " + "ｓｋ－ａｎｔ－" + String(s.dropFirst(7)) }
+        return list
+    }()
+
+    /// Text that looks a little like a secret but is not one: placeholders, documentation examples,
+    /// references to variables, hashes, ids, and words around secrets.
+    static let negatives: [String] = [
+        "The key to success is consistency.",
+        "Reset the password: see the wiki page.",
+        "password: see the wiki",
+        "Set max_tokens=500 and temperature=0.2",
+        "max_tokens: 4096",
+        "token_count = 12345",
+        "Use OPENAI_API_KEY=$OPENAI_API_KEY from the environment",
+        "TOKEN_LIMIT=4096",
+        "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}",
+        "token: ${{ secrets.GH_TOKEN }}",
+        "API_KEY=${API_KEY}",
+        "api_key: your-api-key-here",
+        "api_key: YOUR_API_KEY",
+        "token: <token>",
+        "password: changeme",
+        "password: \"********\"",
+        "secret: xxxxxxxxxxxxxxxx",
+        "secret: REPLACE_ME_WITH_A_SECRET",
+        "auth: true",
+        "auth_method: oauth2",
+        "credentials: file",
+        "key: value",
+        "sort_key: created_at_2024",
+        "primary_key: user_id",
+        "key_id: 1234",
+        "public_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 bob@laptop",
+        "secretName: db-credentials",
+        "tokenUrl: https://oauth2.googleapis.com/token",
+        "private_key_path: ~/.ssh/id_ed25519",
+        "password_file: /run/secrets/db_password",
+        "password_min_length: 12",
+        "token_expiry: 3600",
+        "PASSWORD_REGEX=^[a-z0-9]+$",
+        "PWD=/home/user/projects/app2024",
+        "The monkey=banana mapping",
+        "version=1.2.3",
+        "Set DEBUG=true and LOG_LEVEL=info",
+        "export GITHUB_TOKEN=$(gh auth token)",
+        "api_key = os.environ['API_KEY']",
+        "token = request.headers.get('Authorization')",
+        "password = getpass.getpass()",
+        "secret: '{{ vault_secret }}'",
+        "password: !vault |",
+        "STRIPE_KEY=process.env.STRIPE_KEY",
+        "The tokenizer splits text into tokens before the model sees it.",
+        "tokenizer: bpe-v2",
+        "Our API key rotation policy is 90 days.",
+        "API keys are created in the dashboard under Settings > API.",
+        "the refresh token is stored in the keychain",
+        "The secret: nobody reads the changelog.",
+        "secret_santa: true",
+        "keyboard_shortcut: Ctrl+K",
+        "Fixed in commit 3f9a2b1c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90 last week.",
+        "sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "checksum = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "The download's SHA-256 is 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824, verify it.",
+        "request 550e8400-e29b-41d4-a716-446655440000 failed with a timeout",
+        "trace_id: 4bf92f3577b34da6a3ce929d0e0e4736",
+        "See https://github.com/acme/app/commit/a1b2c3d4e5f60718293a4b5c6d7e8f9012345678 for details",
+        "![chart](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==)",
+        "Visit https://example.com/docs#section and the skeleton file sk-8.md",
+        "pip install sk-learn-compatible-estimator-wrapper",
+        "{\"max_tokens\": 500, \"token_type\": \"bearer\"}",
+        "Use the AKIAIOSFODNN7EXAMPLE key from the AWS docs.",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        "sk-ant-xxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "glpat-xxxxxxxxxxxxxxxxxxxx",
+        "Authorization: Bearer <token>",
+        "Authorization: Bearer $TOKEN",
+        "curl -H \"Authorization: Bearer ${API_TOKEN}\" https://api.example.com",
+        "postgres://user:password@localhost:5432/app",
+        "postgres://USER:PASSWORD@HOST:5432/DB",
+        "https://user:${PASS}@git.example.com/repo.git",
+        "mongodb://localhost:27017/test",
+        "git@github.com:acme/app.git",
+        "Call hf_hub_download() to fetch the weights.",
+        "npm_config_cache is where npm keeps its cache",
+        "The eyebrow.eyelid.eyeball muscles",
+        "Colour #ffaa00 and #00ff00.",
+        "IPv6 2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+        "Kubernetes objects use kind: Secret with type: Opaque.",
+        "the `secret` keyword, the `token` type and the `key` path",
+        "password is required",
+        "The password is at least twelve characters long.",
+        "Enter your password: ",
+        "token: null",
+        "api_token: \"\"",
+        "private_key_id: 4f1c2a",
+        "name: app\r\ntoken: ${APP_TOKEN}\r\n",
+        "api_key: '' # set in production",
+        "token: version2",
+        "the api key is stored in Vault under kv/app",
+        "COVID-19\nimplementation of the ISO-8601\nparser",
+        "secret = os.getenv(\"SECRET\")",
+        "token=\"$(cat /run/secrets/token)\"",
+        "password=\"%DB_PASSWORD%\"",
+        "implementation\ndetails of the tokenizer are in chapter\nthree of the documentation",
+    ]
+
+    @Test(arguments: positives)
+    func everyPositiveIsFoundAndGoneAfterRedaction(_ sample: Positive) {
+        let scanner = SecretScanner()
+        #expect(!scanner.scan(sample.prompt).isEmpty, "not found: \(sample.name)")
+        let (redacted, findings) = scanner.redact(sample.prompt)
+        #expect(!findings.isEmpty)
+        #expect(!redacted.contains(sample.secret), "\(sample.name): secret left after redaction")
+        // Also with invisible characters and line breaks taken out of the result: no trace of the secret.
+        #expect(!Self.squash(redacted).contains(Self.squash(sample.secret)), "\(sample.name): secret left (squashed) after redaction: \(redacted)")
+        // The findings never quote the secret.
+        #expect(!SecretScanner.describe(findings).contains(sample.secret))
+    }
+
+    @Test(arguments: negatives)
+    func everyNegativeIsLeftAlone(_ text: String) {
+        #expect(SecretScanner().scan(text).isEmpty, "false alarm: \(text) → \(SecretScanner.describe(SecretScanner().scan(text)))")
+    }
+
+    @Test func theCorpusIsBigEnough() {
+        #expect(Self.positives.count >= 60)
+        #expect(Self.negatives.count >= Self.positives.count)
+    }
+
+    /// The text without invisible characters and whitespace, full-width letters folded.
+    static func squash(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars where !ScanView.isInvisible(scalar) && !scalar.properties.isWhitespace && scalar != "\\" && scalar != "\"" {
+            if (0xFF01...0xFF5E).contains(scalar.value), let ascii = Unicode.Scalar(scalar.value - 0xFF01 + 0x21) { out.append(ascii) } else { out.append(scalar) }
+        }
+        return String(out)
+    }
+
+    @Test func aSplitKeyIsRedactedWholeNotJustItsFirstLine() {
+        let key = Self.j("sk-", "ant-", "api03-", Gen(7).url64(60))
+        let prompt = "first line\nmy key: " + String(key.prefix(30)) + "\n" + String(key.dropFirst(30)) + "\nlast line"
+        let (redacted, findings) = SecretScanner().redact(prompt)
+        #expect(findings.count == 1)
+        #expect(findings.first?.line == 2)
+        #expect(!redacted.contains(String(key.dropFirst(30))))
+        #expect(!redacted.contains(String(key.prefix(30))))
+        #expect(redacted.hasPrefix("first line\nmy key: [REDACTED:anthropic-key]"))
+        #expect(redacted.hasSuffix("\nlast line"))
+    }
+
+    @Test func invisibleCharactersInsideAKeyAreRedactedWithIt() {
+        let key = Self.j("ghp", "_", Gen(8).alnum(36))
+        let hidden = String(key.prefix(10)) + "\u{200B}" + String(key.dropFirst(10))
+        let (redacted, findings) = SecretScanner().redact("push with \(hidden) now")
+        #expect(findings.map(\.kind) == ["GitHub token"])
+        #expect(redacted == "push with [REDACTED:github-token] now")
+    }
+
+    @Test func aMegabyteOfProseScansAndTheSecretAtItsEndIsFound() {
+        let g = Gen(99)
+        let words = ["the", "deployment", "implementation", "version2", "tokenizer", "v1.2.3", "password", "key", "review", "summary", "release-notes", "ISO-8601", "COVID-19", "well-known", "and", "of", "a", "configuration", "https://example.com/docs", "x=1", "token:", "secret", "API", "2026-12-02"]
+        var text = ""
+        var line = ""
+        while text.utf8.count < 1_000_000 {
+            let word = words[Int(g.hex(4), radix: 16)! % words.count]
+            if line.count + word.count > 72 { text += line + "\n"; line = "" }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        let scanner = SecretScanner()
+        let falseAlarms = scanner.scan(text)
+        let lines = text.components(separatedBy: "\n")
+        #expect(falseAlarms.isEmpty, "\(falseAlarms.prefix(3).map { "\($0.kind): " + lines[$0.line - 1] })")
+        let key = Self.j("AKIA", g.upper(16))
+        let findings = scanner.scan(text + line + "\nfinally " + key + "\n")
+        #expect(findings.map(\.kind) == ["AWS access key ID"])
+        #expect(findings.first!.line == text.split(separator: "\n", omittingEmptySubsequences: false).count + 1)
+    }
+}
+
+/// The attack cases of issue 9, end to end through the router: a task that names a premium agent or
+/// lane and carries the secret is blocked (`secret_action: block`), and with `secret_action: redact`
+/// the prompt that would be sent holds none of it. Each of these was sent unredacted before.
+@Suite struct SecretRoutingAttackTests {
+    static let attacks: [SecretCorpusTests.Positive] = {
+        let names: Set<String> = [
+            "JWT in prose", "JWT in YAML", "AWS credentials file secret", "AWS credentials file session token", "YAML api_key", "YAML token",
+            "YAML secret (quoted)", "INI api_key", "npm _authToken (npmrc)", "npm _authToken legacy UUID", "Anthropic key split over two lines",
+            "key split right after its prefix", "JWT wrapped over three lines", "zero-width space in an Anthropic key",
+            "zero-width joiners in a GitHub token", "soft hyphen in an AWS key ID", "zero-width space in a YAML token", "full-width Anthropic prefix",
+        ]
+        return SecretCorpusTests.positives.filter { names.contains($0.name) }
+    }()
+
+    @Test func everyAttackCaseIsInTheCorpus() {
+        #expect(Self.attacks.count == 18)
+    }
+
+    @Test(arguments: attacks, ["agent: claude", "lane: premium"])
+    func blockedBeforeThePremiumLane(_ sample: SecretCorpusTests.Positive, _ choice: String) {
+        let v = RouteTestVault()
+        let d = v.route("Tasks/s.md", "---\n\(choice)\n---\n" + sample.prompt + "\n")
+        #expect(d.lane == .premium)
+        #expect(d.action.name == "blocked", "\(sample.name)")
+        #expect(d.outgoingPrompt == nil)
+        for text in [d.reason, d.json.compact] + d.verdicts.map(\.detail) {
+            #expect(!text.contains(sample.secret))
+        }
+    }
+
+    @Test(arguments: attacks)
+    func redactedOutgoingPromptHoldsNoneOfTheSecret(_ sample: SecretCorpusTests.Positive) {
+        let v = RouteTestVault()
+        v.writeStandardRules(guardrails: "secret_action: redact")
+        let d = v.route("Tasks/s.md", "---\nagent: claude\n---\n" + sample.prompt + "\n")
+        #expect(d.action == .run, "\(sample.name)")
+        let outgoing = try! #require(d.outgoingPrompt)
+        #expect(!outgoing.contains(sample.secret))
+        #expect(!SecretCorpusTests.squash(outgoing).contains(SecretCorpusTests.squash(sample.secret)), "\(sample.name): \(outgoing)")
+        #expect(outgoing.contains("[REDACTED:"))
+    }
+
+    @Test func aRedactedPromptIsCleanWhenScannedAgain() {
+        // Redaction leaves nothing the scanner would still find, for the whole corpus at once.
+        let all = SecretCorpusTests.positives.map(\.prompt).joined(separator: "\n\n")
+        let scanner = SecretScanner()
+        let (redacted, findings) = scanner.redact(all)
+        #expect(!findings.isEmpty)
+        #expect(scanner.scan(redacted).isEmpty, "\(SecretScanner.describe(scanner.scan(redacted)))")
+        for sample in SecretCorpusTests.positives {
+            #expect(!SecretCorpusTests.squash(redacted).contains(SecretCorpusTests.squash(sample.secret)), "\(sample.name)")
+        }
+    }
+}
