@@ -152,6 +152,9 @@ public struct Guardrails: Sendable, Equatable {
     public var defaultAgent: String?
     /// The agent each lane uses when a rule names only the lane (`premium_agent: claude`).
     public var laneAgents: [Lane: String] = [:]
+    /// Folders under which a task's `project:` working directory may lie (`project_roots: [~/code]`);
+    /// none by default, so agents run in a fresh per-run folder.
+    public var projectRoots: [String] = []
 
     /// The built-in settings.
     public init() {}
@@ -491,6 +494,13 @@ public struct RuleBook: Sendable {
             }
         }
         guardrails.defaultAgent = note.text("default_agent")
+        for root in note.texts("project_roots").map({ $0.trimmingCharacters(in: .whitespaces) }) where !root.isEmpty {
+            if root.hasPrefix("/") || root == "~" || root.hasPrefix("~/") {
+                guardrails.projectRoots.append(root)
+            } else {
+                problem("project_roots item '\(root)' must be an absolute path or start with ~/; it is ignored")
+            }
+        }
         return (guardrails, problems)
     }
 }

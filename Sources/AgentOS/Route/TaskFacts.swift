@@ -69,8 +69,8 @@ public struct TaskFacts: Sendable, Equatable {
         let underTasks = normalized.hasPrefix(Vault.Layout.tasks + "/")
         facts.type = note.text("type")?.lowercased() ?? (underTasks ? "task" : nil)
         facts.tags = unique((note.texts("tags") + note.texts("tag")).map(normalizeTag) + inlineTags(in: note.body))
-        if let privacy = note.text("privacy") { facts.privacy = privacy.lowercased() }
-        if note["private"]?.bool == true { facts.privacy = "private" }
+        // The same reading of `privacy`/`private` as every other privacy test (`Privacy.declaredPrivacy`).
+        facts.privacy = (Privacy.declaredPrivacy(of: note) ?? note.text("privacy"))?.lowercased()
         facts.effects = unique(note.texts("effects").map { $0.lowercased().trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         facts.lane = note.text("lane")
         facts.agent = note.text("agent")

@@ -47,14 +47,26 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         }
         var prompt = task.prompt
         var sources: [String] = []
+        var packetHasPrivatePiece = false
         if usesContextPackets {
             let packet = contextPacket(for: task, book: book)
             prompt = packet.text
             sources = packet.sources
-            // Any private piece makes the whole packet private.
+            packetHasPrivatePiece = !packet.privateSources.isEmpty
+            // Routing judges exactly the pieces the agent receives: any private piece left in the
+            // packet (a linked note; daily and memory pieces only stay private in a task that is
+            // private already) makes the whole task private.
             for source in packet.privateSources where source != task.path && !facts.privateSources.contains(source) {
                 facts.privateSources.append(source)
             }
+        }
+        let privacy = Privacy.reason(for: facts, guardrails: book.guardrails)
+        // A `project:` working directory outside project_roots (or in the vault) is refused before
+        // anything is reserved or run.
+        if let project = RunWorkspace.projectProperty(of: task.note),
+           case .failure(let refusal) = RunWorkspace.project(project, vault: vault, roots: book.guardrails.projectRoots) {
+            return RoutePlan(lane: facts.lane ?? "", agent: facts.agent ?? "", model: facts.model, rule: "guardrails", reason: refusal.description,
+                             action: .failed(refusal.description), prompt: prompt, sources: sources, privacy: privacy)
         }
         let spend = try? ledger.spend(caps: book.guardrails.caps)
         var decision = router.decide(facts, prompt: prompt, spend: spend)
@@ -94,6 +106,11 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         if case .run = action, decision.agent == nil {
             action = .blocked("no agent is defined for the \(decision.lane.rawValue) lane; add one in Rules/Agents/")
         }
+        // Last line of defence: whatever the router decided, private input never goes to an agent
+        // off this machine.
+        if case .run = action, !decision.lane.keepsWorkLocal, privacy != nil || packetHasPrivatePiece {
+            action = .blocked("private (\(privacy ?? "a private piece in the context packet")); private work never leaves this machine")
+        }
         let verdicts = decision.verdicts.map { "\($0.name): \($0.passed ? "ok" : "stopped") — \($0.detail)" }
         return RoutePlan(
             lane: decision.lane.rawValue,
@@ -106,7 +123,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             sources: sources,
             extraProperties: [Property("route_verdicts", .list(verdicts.map { .string($0) }))],
             reservationID: reservationID,
-            approved: decision.approved
+            approved: decision.approved,
+            privacy: privacy
         )
     }
 
