@@ -84,15 +84,18 @@ public enum Privacy {
         return guardrails.privateFolders.first { lowered.hasPrefix($0.lowercased() + "/") || lowered == $0.lowercased() }
     }
 
-    /// Why the note at a vault path is private, or `nil`: its path, its own properties and tags, and —
-    /// for notes derived from other work — the notes its `task`, `handoff` and `sources` name (one
-    /// level deep, by their own properties). A note that exists but cannot be read or parsed counts as
-    /// private, because its privacy cannot be checked; a missing note is judged by its path alone.
-    public static func reason(ofNoteAt path: String, store: NoteStore, guardrails: Guardrails) -> String? {
-        reason(ofNoteAt: path, store: store, guardrails: guardrails, followDerivation: true)
+    /// Why the note at a vault path is private, or `nil`: its path, its own properties and tags, and
+    /// what it is made from, one level deep (by those notes' own properties and paths): the `task`,
+    /// `handoff` and `sources` a result or handoff note names, and — for a work note (a task or
+    /// handoff) — the notes it pulls in (`context` and body links), exactly as routing judges the
+    /// work itself. A note that exists but cannot be read or parsed counts as private, because its
+    /// privacy cannot be checked; a missing note is judged by its path alone. `links` resolves bare
+    /// names (one is made when `nil`; pass a shared one when judging many notes).
+    public static func reason(ofNoteAt path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver? = nil) -> String? {
+        reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links, followDerivation: true)
     }
 
-    private static func reason(ofNoteAt path: String, store: NoteStore, guardrails: Guardrails, followDerivation: Bool) -> String? {
+    private static func reason(ofNoteAt path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, followDerivation: Bool) -> String? {
         if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
         guard path.lowercased().hasSuffix(".md") else { return nil }
         let snapshot: NoteSnapshot?
@@ -104,12 +107,16 @@ public enum Privacy {
         guard let note = try? Note.parse(bytes: snapshot.bytes) else { return "frontmatter cannot be parsed to check its privacy" }
         if let own = reason(note: note, path: path, guardrails: guardrails) { return own }
         guard followDerivation else { return nil }
-        for link in derivationLinks(of: note) {
-            let target = TaskFacts.linkTarget(link)
-            let resolved = LinkResolver(vault: store.vault).resolve(target, from: path)
-            for candidate in [resolved, LinkResolver.literalPath(target, from: path)].compactMap({ $0 }) where candidate != path {
-                if reason(ofNoteAt: candidate, store: store, guardrails: guardrails, followDerivation: false) != nil {
-                    return "derived from private work (\(candidate))"
+        var targets = derivationLinks(of: note).map(TaskFacts.linkTarget)
+        if TaskNote.kind(of: note, path: path) != nil {
+            targets += note.texts("context").map(TaskFacts.linkTarget) + TaskFacts.linkTargets(in: note.body)
+        }
+        guard !targets.isEmpty else { return nil }
+        let resolver = links ?? LinkResolver(vault: store.vault)
+        for target in targets where !target.isEmpty {
+            for candidate in [resolver.resolve(target, from: path), LinkResolver.literalPath(target, from: path)].compactMap({ $0 }) where candidate != path {
+                if reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: resolver, followDerivation: false) != nil {
+                    return "made from or pulls in private \(candidate)"
                 }
             }
         }
@@ -117,8 +124,8 @@ public enum Privacy {
     }
 
     /// Whether a note a task pulls in is private (see `reason(ofNoteAt:store:guardrails:)`).
-    public static func isPrivate(linkedNote path: String, store: NoteStore, guardrails: Guardrails) -> Bool {
-        reason(ofNoteAt: path, store: store, guardrails: guardrails) != nil
+    public static func isPrivate(linkedNote path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver? = nil) -> Bool {
+        reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links) != nil
     }
 
     /// Why one line of a shared note (a daily-log line) is private, or `nil`: it holds a private tag
@@ -129,7 +136,7 @@ public enum Privacy {
         for target in TaskFacts.linkTargets(in: line) {
             let candidates = [links.resolve(target, from: path), LinkResolver.literalPath(target, from: path)].compactMap { $0 }
             for candidate in candidates {
-                if let why = reason(ofNoteAt: candidate, store: store, guardrails: guardrails) { return "links \(candidate) (\(why))" }
+                if let why = reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: links) { return "links \(candidate) (\(why))" }
             }
         }
         return nil

@@ -105,7 +105,8 @@ public struct ContextPacketBuilder: Sendable {
     }
 
     /// Builds the packet for a task or handoff note. `index` may be `nil` (no memory matches then).
-    public func build(for task: TaskNote, budgetTokens: Int, index: MemoryIndex?, now: Date = Date()) -> ContextPacket {
+    /// `links` resolves bare wikilinks; pass the one routing used so both judge the same notes.
+    public func build(for task: TaskNote, budgetTokens: Int, index: MemoryIndex?, now: Date = Date(), links: LinkResolver? = nil) -> ContextPacket {
         let store = NoteStore(vault: vault)
         var candidates: [ContextPiece] = []
         let ownPrivate = Privacy.reason(note: task.note, path: task.path, guardrails: guardrails) != nil
@@ -116,11 +117,11 @@ public struct ContextPacketBuilder: Sendable {
         if task.kind == .handoff, let link = task.note.text("task") { targets.append(TaskFacts.linkTarget(link)) }
         targets += task.note.texts("context").map(TaskFacts.linkTarget)
         targets += TaskFacts.linkTargets(in: task.note.body)
-        let resolver = LinkResolver(vault: vault)
+        let resolver = links ?? LinkResolver(vault: vault)
         var judged: [String: Bool] = [:]
         func isPrivate(_ path: String) -> Bool {
             if let known = judged[path] { return known }
-            let verdict = Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails)
+            let verdict = Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: resolver)
             judged[path] = verdict
             return verdict
         }
@@ -130,7 +131,7 @@ public struct ContextPacketBuilder: Sendable {
             // routing judges every note the link could mean.
             let indexed = (try? index?.resolve(linkTarget: target, from: task.path)) ?? nil
             let walked = resolver.resolve(target, from: task.path) ?? LinkResolver.literalPath(target, from: task.path)
-            guard let path = indexed ?? walked, path != task.path, var piece = linkedPiece(path, store: store) else { continue }
+            guard let path = indexed ?? walked, path != task.path, var piece = linkedPiece(path, store: store, links: resolver) else { continue }
             if !piece.isPrivate, let walked, walked != path, walked != task.path, isPrivate(walked) { piece.isPrivate = true }
             candidates.append(piece)
         }
@@ -143,7 +144,7 @@ public struct ContextPacketBuilder: Sendable {
             var taken = 0
             for hit in hits where taken < memoryMatches {
                 guard hit.path != task.path, !ContextPacketBuilder.isMachineOutput(hit.path),
-                      let piece = memoryPiece(hit, store: store) else { continue }
+                      let piece = memoryPiece(hit, store: store, links: resolver) else { continue }
                 if piece.isPrivate && !alreadyPrivate { continue }
                 candidates.append(piece)
                 taken += 1
@@ -275,15 +276,15 @@ public struct ContextPacketBuilder: Sendable {
         return nil
     }
 
-    private func linkedPiece(_ path: String, store: NoteStore) -> ContextPiece? {
+    private func linkedPiece(_ path: String, store: NoteStore, links: LinkResolver) -> ContextPiece? {
         guard path.hasSuffix(".md"), let snapshot = try? store.readIfPresent(path) else { return nil }
         let note = try? Note.parse(bytes: snapshot.bytes)
-        let isPrivate = Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails)
+        let isPrivate = Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: links)
         let body = note?.body ?? snapshot.text
         return ContextPiece(kind: .linked, path: path, line: note?.bodyStartLine ?? 1, heading: nil, text: body, isPrivate: isPrivate)
     }
 
-    private func memoryPiece(_ hit: SearchHit, store: NoteStore) -> ContextPiece? {
+    private func memoryPiece(_ hit: SearchHit, store: NoteStore, links: LinkResolver) -> ContextPiece? {
         guard let snapshot = try? store.readIfPresent(hit.path) else { return nil }
         let lines = snapshot.text.split(separator: "\n", omittingEmptySubsequences: false)
         let start = max(1, hit.line)
@@ -291,7 +292,7 @@ public struct ContextPacketBuilder: Sendable {
         guard start <= lines.count else { return nil }
         var text = lines[(start - 1)..<end].joined(separator: "\n")
         if text.utf8.count > 2400 { text = ContextPacketBuilder.cut(text, toTokens: 600) + "\n…" }
-        let isPrivate = Privacy.isPrivate(linkedNote: hit.path, store: store, guardrails: guardrails)
+        let isPrivate = Privacy.isPrivate(linkedNote: hit.path, store: store, guardrails: guardrails, links: links)
         return ContextPiece(kind: .memory, path: hit.path, line: start, heading: hit.heading.isEmpty ? nil : hit.heading, text: text, isPrivate: isPrivate)
     }
 

@@ -97,7 +97,7 @@ public struct TaskFacts: Sendable, Equatable {
         for target in targets {
             guard let path = links.resolve(target, from: self.path) ?? LinkResolver.literalPath(target, from: self.path), !paths.contains(path), path != self.path else { continue }
             paths.append(path)
-            if Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails) { privates.append(path) }
+            if Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: links) { privates.append(path) }
         }
         contextPaths = paths
         privateSources = privates
@@ -134,7 +134,8 @@ public struct TaskFacts: Sendable, Equatable {
 
     private static let inlineTagPattern = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}_/#&])#([\p{L}\p{N}_/-]*[\p{L}_/-][\p{L}\p{N}_/-]*)"#)
     private static let wikilinkPattern = try! NSRegularExpression(pattern: #"\[\[([^\[\]\n]+?)\]\]"#)
-    private static let markdownLinkPattern = try! NSRegularExpression(pattern: #"\[[^\]\n]*\]\(<?([^)<>\s]+)>?(?:\s+"[^"]*")?\)"#)
+    // `[text](path.md)`, or `[text](<path with spaces.md>)` as Obsidian writes a path with spaces.
+    private static let markdownLinkPattern = try! NSRegularExpression(pattern: #"\[[^\]\n]*\]\((?:<([^<>\n]+)>|([^)<>\s]+))(?:\s+"[^"]*")?\)"#)
 
     /// `#tags` written in the body (Obsidian counts them as the note's tags).
     static func inlineTags(in text: String) -> [String] {
@@ -150,7 +151,8 @@ public struct TaskFacts: Sendable, Equatable {
         let whole = NSRange(location: 0, length: ns.length)
         var targets = wikilinkPattern.matches(in: text, range: whole).map { linkTarget(ns.substring(with: $0.range(at: 1))) }
         for match in markdownLinkPattern.matches(in: text, range: whole) {
-            let raw = ns.substring(with: match.range(at: 1))
+            let group = match.range(at: 1).location != NSNotFound ? 1 : 2
+            let raw = ns.substring(with: match.range(at: group))
             if raw.contains("://") || raw.hasPrefix("#") || raw.lowercased().hasPrefix("mailto:") { continue }
             targets.append(linkTarget(raw.removingPercentEncoding ?? raw))
         }

@@ -40,7 +40,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
 
     public func plan(_ task: TaskNote, runID: String) -> RoutePlan {
         let (book, router) = lock.withLock { (self.book, self.router) }
-        var facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book)
+        // One resolver for the task's facts and its packet: both judge the same notes, the vault is walked once.
+        let links = LinkResolver(vault: vault)
+        var facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book, links: links)
         if task.kind == .handoff {
             // A handoff names its agent in `to`; that is an explicit choice, as `agent` is on a task.
             if let to = task.note.text("to") { facts.agent = to }
@@ -49,7 +51,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         var sources: [String] = []
         var packetHasPrivatePiece = false
         if usesContextPackets {
-            let packet = contextPacket(for: task, book: book)
+            let packet = contextPacket(for: task, book: book, links: links)
             prompt = packet.text
             sources = packet.sources
             packetHasPrivatePiece = !packet.privateSources.isEmpty
@@ -129,12 +131,12 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     }
 
     /// The context packet for a task or handoff, within the token budget of the agent it names.
-    public func contextPacket(for task: TaskNote, book: RuleBook? = nil) -> ContextPacket {
+    public func contextPacket(for task: TaskNote, book: RuleBook? = nil, links: LinkResolver? = nil) -> ContextPacket {
         let book = book ?? ruleBook
         let named = task.kind == .handoff ? task.note.text("to") : task.note.text("agent")
         let budget = named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
         let index = try? MemoryIndex.openForReading(vault: vault)
-        return ContextPacketBuilder(vault: vault, guardrails: book.guardrails).build(for: task, budgetTokens: budget, index: index ?? nil)
+        return ContextPacketBuilder(vault: vault, guardrails: book.guardrails).build(for: task, budgetTokens: budget, index: index ?? nil, links: links)
     }
 
     public func settle(_ plan: RoutePlan, cost: Double?) {
