@@ -142,6 +142,23 @@ public enum Privacy {
         return nil
     }
 
+    /// Why a command must not show private notes to its caller, or `nil` when it may: the command
+    /// runs inside an agent run (`FBT_RUN_ID` is set, as the runner sets it for every agent) whose
+    /// lane is not local, or whose run cannot be found (then the lane is unknown: hidden too).
+    /// A courtesy guard for agents that use the CLI as they are told; an agent with shell access as
+    /// the same user can still read the vault's files unless its sandbox stops it (docs/security.md).
+    public static func hidesPrivateNotes(environment: [String: String], vault: Vault) -> String? {
+        guard let runID = environment["FBT_RUN_ID"], !runID.isEmpty else { return nil }
+        var record: RunRecord?
+        if (try? FileSystem.status(vault.stateDirectory + "/runs.sqlite")) ?? nil != nil, let runs = try? RunStore(vault: vault) {
+            record = (try? runs.run(id: runID)) ?? nil
+        }
+        guard let record, let lane = record.lane.flatMap({ Lane(note: $0) }) else {
+            return "called from agent run \(runID), which this vault does not know"
+        }
+        return lane.keepsWorkLocal ? nil : "called from agent run \(runID) on the \(lane) lane"
+    }
+
     /// Why a task is private, or `nil`: its own note (see `reason`), or any private note it pulls in.
     public static func reason(for facts: TaskFacts, guardrails: Guardrails) -> String? {
         if let own = reason(path: facts.path, privacy: facts.privacy, tags: facts.tags, guardrails: guardrails) {

@@ -243,6 +243,38 @@ import Testing
         #expect(RunWorkspace.finish(workspace))
     }
 
+    // MARK: The CLI inside a run
+
+    @Test func searchAndContextInsideACloudRunShowNoPrivateNote() throws {
+        let v = RouteTestVault()
+        v.write("Notes/Secret.md", "---\nprivacy: private\n---\nZebrafish SEARCHMARK diary.\n")
+        v.write("Notes/Open.md", "Zebrafish open facts.\n")
+        v.write("Tasks/Mine.md", "---\ntype: task\nprivacy: private\n---\nZebrafish CONTEXTMARK plan.\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let runs = try RunStore(vault: v.vault)
+        func run(lane: String) throws -> String {
+            var record = try #require(try runs.claim(taskPath: "Tasks/T\(lane).md", taskHash: nil, attempt: 1))
+            record.lane = lane
+            try runs.update(record)
+            return record.runID
+        }
+        let premium = try run(lane: "premium"), local = try run(lane: "local")
+        func cli(_ arguments: [String], _ environment: [String: String]) -> (Int32, String) {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: environment, executablePath: "fuckbigtech")
+            return (code, captured.stdout + captured.stderr)
+        }
+        #expect(cli(["search", "zebrafish"], [:]).1.contains("SEARCHMARK"), "a person sees everything")
+        #expect(cli(["search", "zebrafish"], ["FBT_RUN_ID": local]).1.contains("SEARCHMARK"), "a local run may")
+        for environment in [["FBT_RUN_ID": premium], ["FBT_RUN_ID": "no-such-run"]] {
+            let (code, out) = cli(["search", "zebrafish", "--json"], environment)
+            #expect(code == 0 && out.contains("Notes/Open.md") && !out.contains("SEARCHMARK"))
+            let (contextCode, contextOut) = cli(["context", "Tasks/Mine.md", "--json"], environment)
+            #expect(contextCode == 1 && !contextOut.contains("CONTEXTMARK"))
+        }
+        #expect(cli(["context", "Tasks/Mine.md"], ["FBT_RUN_ID": local]).1.contains("CONTEXTMARK"))
+    }
+
     // MARK: One judge
 
     @Test func everyDocumentedWayOfBeingPrivateIsJudgedAlikeEverywhere() throws {
