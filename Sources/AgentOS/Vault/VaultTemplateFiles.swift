@@ -88,7 +88,9 @@ enum VaultTemplateFiles {
     "secret_action": "text",
     "review_effects": "multitext",
     "default_lane": "text",
-    "default_agent": "text"
+    "default_agent": "text",
+    "project_roots": "multitext",
+    "project": "text"
   }
 }
 
@@ -470,6 +472,7 @@ secret_action: block
 review_effects: [write, shell, network, deploy, payment, delete]
 default_lane: local
 default_agent: ollama
+project_roots: []
 ---
 # Guardrails
 
@@ -480,7 +483,14 @@ These settings win over every rule and every task.
   (`budget_LANE_day_usd`, `budget_LANE_month_usd`) goes to the rule's `fallback` lane or to
   `review`, never to a silent paid call.
 - **Private**: a task tagged with one of `private_tags`, under one of `private_folders`, with
-  `privacy: private`, or whose context includes such a note, only runs on the local lane.
+  `privacy: private`, or whose context includes such a note, only runs on the local lane. What a
+  private run produces is private too: its result note, its handoffs, and its telemetry row and
+  daily line (the public ones say only `private run <run id>`; the full ones are in
+  `Private/Telemetry/` and `Private/Daily/`). Packets for cloud agents leave out private daily-log
+  lines and private memory matches.
+- **Working folders**: agents never start in the vault. A run works in a fresh folder of its own
+  outside it, or in the folder a task names in `project:`, which must lie under one of
+  `project_roots` (e.g. `[~/code]`) and must not be, contain or lie in the vault.
 - **Secrets**: prompts for non-local lanes are scanned for API keys, private keys, tokens and
   passwords, plus the regular expressions in `secret_patterns`; `secret_action` says whether a
   match blocks the run or is redacted.
