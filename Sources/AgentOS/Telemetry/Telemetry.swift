@@ -96,12 +96,18 @@ public struct TelemetryWriter: Sendable {
     @discardableResult
     public func appendToNotes(_ records: [TelemetryRecord]) throws -> [String] {
         var written: [String] = []
-        let judge = PrivateRunJudge(store: store)
+        // The rules are read only when some record does not say whether its run was private.
+        var judge: PrivateRunJudge?
+        func judged(_ record: TelemetryRecord) -> Bool {
+            if let known = record.isPrivate { return known }
+            if judge == nil { judge = PrivateRunJudge(store: store) }
+            return judge!.isPrivate(record)
+        }
         for (day, group) in Dictionary(grouping: records, by: { LocalTime.day($0.time) }).sorted(by: { $0.key < $1.key }) {
             let first = group[0].time
             // Taint follows the data: a private run's public row and daily line say only
             // `private run <id>`; the full ones go to the private companion notes.
-            let marked = group.map { ($0, $0.isPrivate ?? judge.isPrivate($0)) }
+            let marked = group.map { ($0, judged($0)) }
             try store.append(marked.map { TelemetryWriter.row($0.0, isPrivate: $0.1) }.joined(), to: TelemetryWriter.notePath(first), header: TelemetryWriter.noteHeader(first))
             try appendDaily(marked.map { TelemetryWriter.dailyLine($0.0, isPrivate: $0.1) }.joined(separator: "\n"), at: first)
             written += [TelemetryWriter.notePath(first), TelemetryWriter.dailyPath(first)]
