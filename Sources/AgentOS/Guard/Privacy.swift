@@ -131,10 +131,11 @@ public enum Privacy {
     /// Why one line of a shared note (a daily-log line) is private, or `nil`: it holds a private tag
     /// (`#private`, `#secret/x`…), or it links a private note (a private task, a private run's result,
     /// anything under a private folder). `links` resolves bare names the way the vault does.
-    public static func reason(line: String, from path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver) -> String? {
+    /// `alsoResolve` may add the index's reading of a link (aliases), so every note it could mean is judged.
+    public static func reason(line: String, from path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver, alsoResolve: ((String) -> String?)? = nil) -> String? {
         if let tagged = reason(path: nil, privacy: nil, tags: TaskFacts.inlineTags(in: line), guardrails: guardrails) { return tagged }
         for target in TaskFacts.linkTargets(in: line) {
-            let candidates = [links.resolve(target, from: path), LinkResolver.literalPath(target, from: path)].compactMap { $0 }
+            let candidates = [links.resolve(target, from: path), LinkResolver.literalPath(target, from: path), alsoResolve?(target)].compactMap { $0 }
             for candidate in candidates {
                 if let why = reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: links) { return "links \(candidate) (\(why))" }
             }

@@ -156,7 +156,7 @@ public struct ContextPacketBuilder: Sendable {
         // note) is left out — they never taint the task, they are simply not sent.
         for day in [now, now.addingTimeInterval(-86_400)] {
             let path = TelemetryWriter.dailyPath(day)
-            guard let piece = dailyPiece(path, store: store, links: resolver, keepPrivate: alreadyPrivate) else { continue }
+            guard let piece = dailyPiece(path, store: store, links: resolver, keepPrivate: alreadyPrivate, index: index) else { continue }
             candidates.append(piece)
         }
 
@@ -217,7 +217,7 @@ public struct ContextPacketBuilder: Sendable {
     /// The last `dailyLines` log lines of a daily note, as one piece. With `keepPrivate` false (the
     /// task is not private) a note private as a whole gives nothing and private lines are dropped;
     /// with it true they stay and mark the piece private. `nil` when nothing is left.
-    func dailyPiece(_ path: String, store: NoteStore, links: LinkResolver, keepPrivate: Bool) -> ContextPiece? {
+    func dailyPiece(_ path: String, store: NoteStore, links: LinkResolver, keepPrivate: Bool, index: MemoryIndex? = nil) -> ContextPiece? {
         guard let snapshot = try? store.readIfPresent(path) else { return nil }
         // Only the end matters, and a busy day's note is long: a long one is read from its last
         // 16 KB (past any frontmatter); a short one without its frontmatter.
@@ -245,7 +245,8 @@ public struct ContextPacketBuilder: Sendable {
         let candidates = tail.split(separator: "\n").filter { $0.hasPrefix("- ") }.suffix(dailyLines * 4)
         var kept: [Substring] = []
         for line in candidates.reversed() where kept.count < dailyLines {
-            if Privacy.reason(line: String(line), from: path, store: store, guardrails: guardrails, links: links) != nil {
+            let viaIndex: ((String) -> String?)? = index.map { index in { target in (try? index.resolve(linkTarget: target, from: path)) ?? nil } }
+            if Privacy.reason(line: String(line), from: path, store: store, guardrails: guardrails, links: links, alsoResolve: viaIndex) != nil {
                 guard keepPrivate else { continue }
                 anyPrivate = true
             }
