@@ -276,6 +276,19 @@ import Testing
         #expect(cli(["context", "Tasks/Mine.md"], ["FBT_RUN_ID": local]).1.contains("CONTEXTMARK"))
     }
 
+    @Test func aConflictNoteAboutTheResultOfPrivateWorkIsPrivate() throws {
+        let v = RouteTestVault()
+        let store = NoteStore(vault: v.vault)
+        v.write("Tasks/Therapy.md", "---\ntype: task\nprivacy: private\n---\nx\n")
+        // A result written before results were marked private: only what it was made from says so.
+        v.write("Results/Answer.md", "---\ntype: result\ntask: \"[[Therapy]]\"\n---\nCONFLICTMARK\n")
+        let verdict = try StaleMemoryGuard.write(.text("---\ntype: result\ntask: \"[[Therapy]]\"\n---\nedited\n"), to: "Results/Answer.md",
+                                                 expecting: .hash(ContentHash(of: "stale")), store: store)
+        guard case .conflict(let conflict) = verdict else { Issue.record("\(verdict)"); return }
+        let note = try Note.parse(bytes: try store.read(conflict.conflictNotePath).bytes)
+        #expect(note.text("privacy") == "private")
+    }
+
     // MARK: One judge
 
     @Test func everyDocumentedWayOfBeingPrivateIsJudgedAlikeEverywhere() throws {
