@@ -13,7 +13,8 @@ import Foundation
 /// - a path under a private folder (`private_folders`, `Private` always among them), compared
 ///   case-insensitively;
 /// - being derived from private work: a result or handoff note whose `task`, `handoff` or `sources`
-///   names a private note (the OS also writes `privacy: private` into such notes itself).
+///   names a private note (the OS also writes `privacy: private` into such notes itself), and a work
+///   note (task or handoff) that pulls in a private note, exactly as routing judges that work.
 public enum Privacy {
     /// Why a note is private, or `nil` when it is not: its `privacy` says so (any value but `public`),
     /// `private: true` (pass it as `privacy: "private"`), a private tag (or a tag nested under one),
