@@ -99,6 +99,11 @@ enum ContextCommand {
             let index = try? MemoryIndex.openForReading(vault: context.vault)
             packet = ContextPacketBuilder(vault: context.vault, guardrails: routing.ruleBook.guardrails).build(for: task, budgetTokens: n, index: index ?? nil)
         }
+        // An agent off this machine may not read a private packet through the CLI either.
+        if let why = Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault),
+           !packet.privateSources.isEmpty || Privacy.reason(ofNoteAt: path, store: store, guardrails: routing.ruleBook.guardrails) != nil {
+            throw CLIError.failure("\(path): the context packet holds private notes and this command was \(why); private text stays on this machine")
+        }
         if context.json {
             context.console.print(packet.json.pretty)
         } else {

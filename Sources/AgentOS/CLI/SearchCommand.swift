@@ -38,11 +38,18 @@ enum SearchCommand {
         guard limit > 0 else { throw CLIError.usage("-n expects a positive number") }
         let filters = SearchFilters(type: context.arguments.value("--type"), tag: context.arguments.value("--tag"), folder: context.arguments.value("--folder"), status: context.arguments.value("--status"))
         let index = try openIndex(context)
-        let hits: [SearchHit]
+        var hits: [SearchHit]
         do {
             hits = try index.search(text, limit: limit, filters: filters)
         } catch let problem as SearchQuery.Problem {
             throw CLIError.usage(problem.description)
+        }
+        // An agent off this machine that searches through the CLI gets no private note back.
+        if Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) != nil {
+            let store = NoteStore(vault: context.vault)
+            let guardrails = RuleBook.load(vault: context.vault).guardrails
+            let links = LinkResolver(vault: context.vault)
+            hits = hits.filter { !Privacy.isPrivate(linkedNote: $0.path, store: store, guardrails: guardrails, links: links) }
         }
         let console = context.console
         if context.json {

@@ -1,12 +1,26 @@
 import Foundation
 
-/// The privacy guardrail's tests: which notes and tasks are private. Private work never reaches a
-/// non-local lane; when in doubt (a note that cannot be read or parsed) a note counts as private.
+/// The privacy guardrail's tests: which notes, pieces and tasks are private. Private work never
+/// reaches a non-local lane; when in doubt (a note that cannot be read or parsed) a note counts as private.
+///
+/// Every judgement goes through `reason(path:privacy:tags:guardrails:)`: routing (`reason(for:)`), the
+/// context packet (`reason(ofNoteAt:store:guardrails:)`, `reason(line:from:store:guardrails:links:)`),
+/// memory matches served to agents, and the telemetry and daily writers. The documented ways a note is
+/// private:
+/// - `privacy:` set to anything but `public`, or `private: true`;
+/// - a private tag (`private_tags`, `private` always among them) in `tags`/`tag` or written inline as
+///   `#tag`, or a tag nested under one (`#private/health`);
+/// - a path under a private folder (`private_folders`, `Private` always among them), compared
+///   case-insensitively;
+/// - being derived from private work: a result or handoff note whose `task`, `handoff` or `sources`
+///   names a private note (the OS also writes `privacy: private` into such notes itself), and a work
+///   note (task or handoff) that pulls in a private note, exactly as routing judges that work.
 public enum Privacy {
     /// Why a note is private, or `nil` when it is not: its `privacy` says so (any value but `public`),
-    /// `private: true`, a private tag (or a tag nested under one), or a path under a private folder.
+    /// `private: true` (pass it as `privacy: "private"`), a private tag (or a tag nested under one),
+    /// or a path under a private folder. The one rule every other test here applies.
     public static func reason(path: String?, privacy: String?, tags: [String], guardrails: Guardrails) -> String? {
-        if let privacy, privacy.lowercased() != "public" { return "privacy: \(privacy)" }
+        if let privacy, privacy.trimmingCharacters(in: .whitespaces).lowercased() != "public" { return "privacy: \(privacy)" }
         for tag in tags.map(TaskFacts.normalizeTag) {
             for privateTag in guardrails.privateTags where tag == privateTag || tag.hasPrefix(privateTag + "/") {
                 return "tagged #\(tag)"
@@ -18,35 +32,133 @@ public enum Privacy {
         return nil
     }
 
-    /// Why a parsed note is private, or `nil` (see `reason(path:privacy:tags:guardrails:)`).
-    /// Use this for notes pulled into a context packet by other means (search, retrieved memory).
+    /// Why a parsed note is private by what it says about itself (properties, tags, inline tags, path),
+    /// or `nil`. Also catches a note derived from private work whose `task`/`handoff`/`sources` names a
+    /// path under a private folder; notes it names elsewhere are followed by `reason(ofNoteAt:store:guardrails:)`.
     public static func reason(note: Note, path: String, guardrails: Guardrails) -> String? {
-        var privacy = note.text("privacy")
-        if note["private"]?.bool == true { privacy = "private" }
+        if let own = ownReason(note: note, path: path, guardrails: guardrails) { return own }
+        for link in derivationLinks(of: note) {
+            guard let target = LinkResolver.literalPath(TaskFacts.linkTarget(link), from: path) else { continue }
+            if let folder = privateFolder(containing: target, guardrails: guardrails) {
+                return "derived from private work (\(target) is under \(folder)/)"
+            }
+        }
+        return nil
+    }
+
+    /// The note's own properties, tags and path, without following anything it names.
+    static func ownReason(note: Note, path: String, guardrails: Guardrails) -> String? {
         let tags = note.texts("tags") + note.texts("tag") + TaskFacts.inlineTags(in: note.body)
-        return reason(path: path, privacy: privacy, tags: tags, guardrails: guardrails)
+        return reason(path: path, privacy: declaredPrivacy(of: note), tags: tags, guardrails: guardrails)
+    }
+
+    /// What a note's `privacy` and `private` properties declare, as the `privacy` value the rule reads:
+    /// `nil` when they say nothing (or `public`). A value that is not plain text (`privacy: [private]`,
+    /// `private: 1`) counts as private rather than being ignored.
+    public static func declaredPrivacy(of note: Note) -> String? {
+        var declared: String?
+        if let value = note["privacy"], value != .null {
+            if let text = value.text?.trimmingCharacters(in: .whitespaces) {
+                if !text.isEmpty { declared = text }
+            } else {
+                let items = value.texts.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                if case .map = value { declared = "private" } else { declared = items.first { $0.lowercased() != "public" } ?? items.first }
+            }
+        }
+        if declared?.lowercased() == "public" { declared = nil }
+        if let flag = note["private"], flag != .null, flag.bool != false {
+            declared = declared ?? "private"
+        }
+        return declared
+    }
+
+    /// The links through which a note says what it was made from: the task or handoff a result or
+    /// handoff note belongs to, and the sources a result note lists.
+    static func derivationLinks(of note: Note) -> [String] {
+        note.texts("task") + note.texts("handoff") + note.texts("sources")
     }
 
     /// The private folder a path lies under, if any (compared case-insensitively, so `private/x.md`
     /// on a case-insensitive disk is caught too).
     public static func privateFolder(containing path: String, guardrails: Guardrails) -> String? {
         let lowered = TaskFacts.normalizeFolder(path).lowercased()
-        return guardrails.privateFolders.first { lowered.hasPrefix($0.lowercased() + "/") }
+        return guardrails.privateFolders.first { lowered.hasPrefix($0.lowercased() + "/") || lowered == $0.lowercased() }
     }
 
-    /// Whether a note a task pulls in is private. Reads it through `store`; a note that exists but
-    /// cannot be read or parsed counts as private, because its privacy cannot be checked.
-    public static func isPrivate(linkedNote path: String, store: NoteStore, guardrails: Guardrails) -> Bool {
-        if privateFolder(containing: path, guardrails: guardrails) != nil { return true }
-        guard path.lowercased().hasSuffix(".md") else { return false }
+    /// Why the note at a vault path is private, or `nil`: its path, its own properties and tags, and
+    /// what it is made from, one level deep (by those notes' own properties and paths): the `task`,
+    /// `handoff` and `sources` a result or handoff note names, and — for a work note (a task or
+    /// handoff) — the notes it pulls in (`context` and body links), exactly as routing judges the
+    /// work itself. A note that exists but cannot be read or parsed counts as private, because its
+    /// privacy cannot be checked; a missing note is judged by its path alone. `links` resolves bare
+    /// names (one is made when `nil`; pass a shared one when judging many notes).
+    public static func reason(ofNoteAt path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver? = nil) -> String? {
+        reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links, followDerivation: true)
+    }
+
+    private static func reason(ofNoteAt path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, followDerivation: Bool) -> String? {
+        if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
+        guard path.lowercased().hasSuffix(".md") else { return nil }
         let snapshot: NoteSnapshot?
         do { snapshot = try store.readIfPresent(path) } catch {
-            if case .path = error { return false } // the link leaves the vault: nothing is read from it
-            return true
+            if case .path = error { return nil } // the link leaves the vault: nothing is read from it
+            return "cannot be read to check its privacy"
         }
-        guard let snapshot else { return false }
-        guard let note = try? Note.parse(bytes: snapshot.bytes) else { return true }
-        return reason(note: note, path: path, guardrails: guardrails) != nil
+        guard let snapshot else { return nil }
+        guard let note = try? Note.parse(bytes: snapshot.bytes) else { return "frontmatter cannot be parsed to check its privacy" }
+        if let own = reason(note: note, path: path, guardrails: guardrails) { return own }
+        guard followDerivation else { return nil }
+        var targets = derivationLinks(of: note).map(TaskFacts.linkTarget)
+        if TaskNote.kind(of: note, path: path) != nil {
+            targets += note.texts("context").map(TaskFacts.linkTarget) + TaskFacts.linkTargets(in: note.body)
+        }
+        guard !targets.isEmpty else { return nil }
+        let resolver = links ?? LinkResolver(vault: store.vault)
+        for target in targets where !target.isEmpty {
+            for candidate in [resolver.resolve(target, from: path), LinkResolver.literalPath(target, from: path)].compactMap({ $0 }) where candidate != path {
+                if reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: resolver, followDerivation: false) != nil {
+                    return "made from or pulls in private \(candidate)"
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Whether a note a task pulls in is private (see `reason(ofNoteAt:store:guardrails:)`).
+    public static func isPrivate(linkedNote path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver? = nil) -> Bool {
+        reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links) != nil
+    }
+
+    /// Why one line of a shared note (a daily-log line) is private, or `nil`: it holds a private tag
+    /// (`#private`, `#secret/x`…), or it links a private note (a private task, a private run's result,
+    /// anything under a private folder). `links` resolves bare names the way the vault does.
+    /// `alsoResolve` may add the index's reading of a link (aliases), so every note it could mean is judged.
+    public static func reason(line: String, from path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver, alsoResolve: ((String) -> String?)? = nil) -> String? {
+        if let tagged = reason(path: nil, privacy: nil, tags: TaskFacts.inlineTags(in: line), guardrails: guardrails) { return tagged }
+        for target in TaskFacts.linkTargets(in: line) {
+            let candidates = [links.resolve(target, from: path), LinkResolver.literalPath(target, from: path), alsoResolve?(target)].compactMap { $0 }
+            for candidate in candidates {
+                if let why = reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: links) { return "links \(candidate) (\(why))" }
+            }
+        }
+        return nil
+    }
+
+    /// Why a command must not show private notes to its caller, or `nil` when it may: the command
+    /// runs inside an agent run (`FBT_RUN_ID` is set, as the runner sets it for every agent) whose
+    /// lane is not local, or whose run cannot be found (then the lane is unknown: hidden too).
+    /// A courtesy guard for agents that use the CLI as they are told; an agent with shell access as
+    /// the same user can still read the vault's files unless its sandbox stops it (docs/security.md).
+    public static func hidesPrivateNotes(environment: [String: String], vault: Vault) -> String? {
+        guard let runID = environment["FBT_RUN_ID"], !runID.isEmpty else { return nil }
+        var record: RunRecord?
+        if (try? FileSystem.status(vault.stateDirectory + "/runs.sqlite")) ?? nil != nil, let runs = try? RunStore(vault: vault) {
+            record = (try? runs.run(id: runID)) ?? nil
+        }
+        guard let record, let lane = record.lane.flatMap({ Lane(note: $0) }) else {
+            return "called from agent run \(runID), which this vault does not know"
+        }
+        return lane.keepsWorkLocal ? nil : "called from agent run \(runID) on the \(lane) lane"
     }
 
     /// Why a task is private, or `nil`: its own note (see `reason`), or any private note it pulls in.

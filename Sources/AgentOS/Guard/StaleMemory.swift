@@ -285,6 +285,8 @@ public enum StaleMemoryGuard {
                 if let note = try? Note.parse(bytes: candidate), Privacy.reason(note: note, path: path, guardrails: rules) != nil { isPrivate = true }
             }
             if Privacy.privateFolder(containing: path, guardrails: rules) != nil { isPrivate = true }
+            // Also private when the note is derived from private work (a private run's result or handoff).
+            if !isPrivate, Privacy.reason(ofNoteAt: path, store: store, guardrails: rules) != nil { isPrivate = true }
 
             var properties = [
                 Property("type", .string("conflict")),

@@ -105,7 +105,8 @@ public struct ContextPacketBuilder: Sendable {
     }
 
     /// Builds the packet for a task or handoff note. `index` may be `nil` (no memory matches then).
-    public func build(for task: TaskNote, budgetTokens: Int, index: MemoryIndex?, now: Date = Date()) -> ContextPacket {
+    /// `links` resolves bare wikilinks; pass the one routing used so both judge the same notes.
+    public func build(for task: TaskNote, budgetTokens: Int, index: MemoryIndex?, now: Date = Date(), links: LinkResolver? = nil) -> ContextPacket {
         let store = NoteStore(vault: vault)
         var candidates: [ContextPiece] = []
         let ownPrivate = Privacy.reason(note: task.note, path: task.path, guardrails: guardrails) != nil
@@ -113,14 +114,25 @@ public struct ContextPacketBuilder: Sendable {
 
         // The original task of a handoff, then every linked or listed note.
         var targets: [String] = []
-        if task.kind == .handoff, let link = task.note.text("task") { targets.append(ContextPacketBuilder.linkTarget(link)) }
-        targets += task.note.texts("context").map(ContextPacketBuilder.linkTarget)
+        if task.kind == .handoff, let link = task.note.text("task") { targets.append(TaskFacts.linkTarget(link)) }
+        targets += task.note.texts("context").map(TaskFacts.linkTarget)
         targets += TaskFacts.linkTargets(in: task.note.body)
-        let resolver = LinkResolver(vault: vault)
-        for target in targets {
-            let path = (try? index?.resolve(linkTarget: target, from: task.path)) ?? nil
-                ?? resolver.resolve(target, from: task.path) ?? LinkResolver.literalPath(target, from: task.path)
-            guard let path, path != task.path, let piece = linkedPiece(path, store: store) else { continue }
+        let resolver = links ?? LinkResolver(vault: vault)
+        var judged: [String: Bool] = [:]
+        func isPrivate(_ path: String) -> Bool {
+            if let known = judged[path] { return known }
+            let verdict = Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: resolver)
+            judged[path] = verdict
+            return verdict
+        }
+        for target in targets where !target.isEmpty {
+            // The index and the file-name resolver may disagree (a later issue unifies them): the piece
+            // is read from the first, and is private if the note either one finds is private, so
+            // routing judges every note the link could mean.
+            let indexed = (try? index?.resolve(linkTarget: target, from: task.path)) ?? nil
+            let walked = resolver.resolve(target, from: task.path) ?? LinkResolver.literalPath(target, from: task.path)
+            guard let path = indexed ?? walked, path != task.path, var piece = linkedPiece(path, store: store, links: resolver) else { continue }
+            if !piece.isPrivate, let walked, walked != path, walked != task.path, isPrivate(walked) { piece.isPrivate = true }
             candidates.append(piece)
         }
 
@@ -132,29 +144,20 @@ public struct ContextPacketBuilder: Sendable {
             var taken = 0
             for hit in hits where taken < memoryMatches {
                 guard hit.path != task.path, !ContextPacketBuilder.isMachineOutput(hit.path),
-                      let piece = memoryPiece(hit, store: store) else { continue }
+                      let piece = memoryPiece(hit, store: store, links: resolver) else { continue }
                 if piece.isPrivate && !alreadyPrivate { continue }
                 candidates.append(piece)
                 taken += 1
             }
         }
 
-        // Recent runs and handoffs from the daily log.
+        // Recent runs and handoffs from the daily log. For a task that is not private, a daily note
+        // private as a whole is skipped and each private line (a private tag, a link to a private
+        // note) is left out — they never taint the task, they are simply not sent.
         for day in [now, now.addingTimeInterval(-86_400)] {
             let path = TelemetryWriter.dailyPath(day)
-            guard let snapshot = try? store.readIfPresent(path) else { continue }
-            // Only the end matters, and a busy day's note is long: a long one is read from its last
-            // 16 KB (past any frontmatter); a short one without its frontmatter.
-            let tail: String
-            if snapshot.bytes.count > 16_384 {
-                tail = String(String(decoding: snapshot.bytes.suffix(16_384), as: UTF8.self).drop { $0 != "\n" })
-            } else {
-                guard let note = try? Note.parse(bytes: snapshot.bytes) else { continue }
-                tail = note.body
-            }
-            let lines = tail.split(separator: "\n").filter { $0.hasPrefix("- ") }.suffix(dailyLines)
-            guard !lines.isEmpty else { continue }
-            candidates.append(ContextPiece(kind: .daily, path: path, line: nil, heading: nil, text: lines.joined(separator: "\n"), isPrivate: false))
+            guard let piece = dailyPiece(path, store: store, links: resolver, keepPrivate: alreadyPrivate, index: index) else { continue }
+            candidates.append(piece)
         }
 
         return ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens)
@@ -211,15 +214,78 @@ public struct ContextPacketBuilder: Sendable {
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n\n"
     }
 
-    private func linkedPiece(_ path: String, store: NoteStore) -> ContextPiece? {
+    /// The last `dailyLines` log lines of a daily note, as one piece. With `keepPrivate` false (the
+    /// task is not private) a note private as a whole gives nothing and private lines are dropped;
+    /// with it true they stay and mark the piece private. `nil` when nothing is left.
+    func dailyPiece(_ path: String, store: NoteStore, links: LinkResolver, keepPrivate: Bool, index: MemoryIndex? = nil) -> ContextPiece? {
+        guard let snapshot = try? store.readIfPresent(path) else { return nil }
+        // Only the end matters, and a busy day's note is long: a long one is read from its last
+        // 16 KB (past any frontmatter); a short one without its frontmatter.
+        let tail: String
+        let header: Note?
+        if snapshot.bytes.count > 16_384 {
+            tail = String(String(decoding: snapshot.bytes.suffix(16_384), as: UTF8.self).drop { $0 != "\n" })
+            header = ContextPacketBuilder.frontmatterOnly(snapshot.bytes)
+        } else {
+            header = try? Note.parse(bytes: snapshot.bytes)
+            tail = header?.body ?? ""
+        }
+        // The note as a whole: its properties (`privacy`, `private`, `tags`) and its path. Inline tags
+        // are judged line by line instead, so one `#private` line does not hide the whole log.
+        let wholeReason: String?
+        if let header {
+            let tags = header.texts("tags") + header.texts("tag")
+            wholeReason = Privacy.reason(path: path, privacy: Privacy.declaredPrivacy(of: header), tags: tags, guardrails: guardrails)
+        } else {
+            wholeReason = "frontmatter cannot be parsed to check its privacy"
+        }
+        if wholeReason != nil && !keepPrivate { return nil }
+        var anyPrivate = wholeReason != nil
+        // Judging a line may read the notes it links; only the last few candidates are judged.
+        let candidates = tail.split(separator: "\n").filter { $0.hasPrefix("- ") }.suffix(dailyLines * 4)
+        var kept: [Substring] = []
+        for line in candidates.reversed() where kept.count < dailyLines {
+            let viaIndex: ((String) -> String?)? = index.map { index in { target in (try? index.resolve(linkTarget: target, from: path)) ?? nil } }
+            if Privacy.reason(line: String(line), from: path, store: store, guardrails: guardrails, links: links, alsoResolve: viaIndex) != nil {
+                guard keepPrivate else { continue }
+                anyPrivate = true
+            }
+            kept.append(line)
+        }
+        guard !kept.isEmpty else { return nil }
+        return ContextPiece(kind: .daily, path: path, line: nil, heading: nil, text: kept.reversed().joined(separator: "\n"), isPrivate: anyPrivate)
+    }
+
+    /// The frontmatter of a note as a note with an empty body (for long notes read only in part);
+    /// `nil` when it does not parse, and a note without properties when there is no frontmatter.
+    static func frontmatterOnly(_ bytes: [UInt8]) -> Note? {
+        let head = Array(bytes.prefix(65_536))
+        let text = String(decoding: head, as: UTF8.self)
+        guard text.hasPrefix("---") else { return try? Note.parse(bytes: []) }
+        var offset = text.startIndex
+        var first = true
+        while offset < text.endIndex {
+            let lineEnd = text[offset...].firstIndex(of: "\n") ?? text.endIndex
+            let line = text[offset..<lineEnd].trimmingCharacters(in: .whitespaces)
+            if !first && (line == "---" || line == "...") {
+                let end = lineEnd < text.endIndex ? text.index(after: lineEnd) : lineEnd
+                return try? Note.parse(bytes: Array(text[..<end].utf8))
+            }
+            first = false
+            offset = lineEnd < text.endIndex ? text.index(after: lineEnd) : lineEnd
+        }
+        return nil
+    }
+
+    private func linkedPiece(_ path: String, store: NoteStore, links: LinkResolver) -> ContextPiece? {
         guard path.hasSuffix(".md"), let snapshot = try? store.readIfPresent(path) else { return nil }
         let note = try? Note.parse(bytes: snapshot.bytes)
-        let isPrivate = Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails)
+        let isPrivate = Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: links)
         let body = note?.body ?? snapshot.text
         return ContextPiece(kind: .linked, path: path, line: note?.bodyStartLine ?? 1, heading: nil, text: body, isPrivate: isPrivate)
     }
 
-    private func memoryPiece(_ hit: SearchHit, store: NoteStore) -> ContextPiece? {
+    private func memoryPiece(_ hit: SearchHit, store: NoteStore, links: LinkResolver) -> ContextPiece? {
         guard let snapshot = try? store.readIfPresent(hit.path) else { return nil }
         let lines = snapshot.text.split(separator: "\n", omittingEmptySubsequences: false)
         let start = max(1, hit.line)
@@ -227,7 +293,7 @@ public struct ContextPacketBuilder: Sendable {
         guard start <= lines.count else { return nil }
         var text = lines[(start - 1)..<end].joined(separator: "\n")
         if text.utf8.count > 2400 { text = ContextPacketBuilder.cut(text, toTokens: 600) + "\n…" }
-        let isPrivate = Privacy.isPrivate(linkedNote: hit.path, store: store, guardrails: guardrails)
+        let isPrivate = Privacy.isPrivate(linkedNote: hit.path, store: store, guardrails: guardrails, links: links)
         return ContextPiece(kind: .memory, path: hit.path, line: start, heading: hit.heading.isEmpty ? nil : hit.heading, text: text, isPrivate: isPrivate)
     }
 

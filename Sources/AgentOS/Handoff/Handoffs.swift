@@ -16,10 +16,15 @@ public enum Handoffs {
         props.append(Property("status", .string("new")))
         props.append(Property("context", .list(context.map { .string($0.hasPrefix("[[") ? $0 : TelemetryWriter.link($0)) })))
         props.append(Property("created", .datetime(LocalTime.dateTime(now))))
+        // Taint follows the data: a handoff of private work (a private task, a private note in its
+        // context, a private tag in the message) is private itself, and its name, the task's `handoffs`
+        // list aside, carries no private title.
+        let isPrivate = privacyReason(vault: vault, taskPath: taskPath, context: context, message: message) != nil
+        if isPrivate { props.append(Property("privacy", .string("private"))) }
         let body = message.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
         let text = try FrontmatterEditor.apply(set: props, to: "") + body
 
-        let subject = taskPath.map { " — " + TaskNote.title(of: $0) } ?? ""
+        let subject = isPrivate ? "" : (taskPath.map { " — " + TaskNote.title(of: $0) } ?? "")
         let stamp = LocalTime.dateTime(now).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "T", with: " ")
         let base = TaskCommand.sanitize("\(stamp) \(from) to \(to)\(subject)")
         var path = Vault.Layout.handoffs + "/" + base + ".md"
@@ -35,8 +40,47 @@ public enum Handoffs {
             }
         }
         if let taskPath { try recordOnTask(vault: vault, taskPath: taskPath, handoffPath: path) }
-        try TelemetryWriter(store: store).appendDaily("- \(String(LocalTime.time(now).prefix(5))) handoff \(TelemetryWriter.link(path)): \(from) → \(to)" + (taskPath.map { " for \(TelemetryWriter.link($0))" } ?? ""), at: now)
+        let telemetry = TelemetryWriter(store: store)
+        let time = String(LocalTime.time(now).prefix(5))
+        let fullLine = "- \(time) handoff \(TelemetryWriter.link(path)): \(from) → \(to)" + (taskPath.map { " for \(TelemetryWriter.link($0))" } ?? "")
+        if isPrivate {
+            // The public daily log (sent to agents) gets no title or link; the full line is kept privately.
+            try telemetry.appendDaily("- \(time) private handoff: \(from) → \(to)", at: now)
+            try telemetry.appendPrivateDaily(fullLine, at: now)
+        } else {
+            try telemetry.appendDaily(fullLine, at: now)
+        }
         return path
+    }
+
+    /// Why a handoff made from this task, context and message would be private, or `nil`: the task is
+    /// private (itself or a private note it pulls in), a context note is private, or the message holds
+    /// a private tag. Unreadable notes count as private.
+    public static func privacyReason(vault: Vault, taskPath: String?, context: [String], message: String) -> String? {
+        let book = RuleBook.load(vault: vault)
+        let guardrails = book.guardrails
+        let store = NoteStore(vault: vault)
+        let links = LinkResolver(vault: vault)
+        if let tagged = Privacy.reason(path: nil, privacy: nil, tags: TaskFacts.inlineTags(in: message), guardrails: guardrails) { return tagged }
+        if let taskPath {
+            if let why = Privacy.reason(ofNoteAt: taskPath, store: store, guardrails: guardrails) { return why }
+            if let snapshot = try? store.readIfPresent(taskPath), let note = try? Note.parse(bytes: snapshot.bytes) {
+                let facts = TaskFacts.from(note: note, path: taskPath, vault: vault, ruleBook: book, links: links)
+                if let why = Privacy.reason(for: facts, guardrails: guardrails) { return why }
+            }
+        }
+        for item in context {
+            let target = TaskFacts.linkTarget(item)
+            for candidate in [links.resolve(target, from: taskPath), LinkResolver.literalPath(target, from: taskPath)].compactMap({ $0 }) {
+                if let why = Privacy.reason(ofNoteAt: candidate, store: store, guardrails: guardrails) { return "context \(candidate): \(why)" }
+            }
+        }
+        for target in TaskFacts.linkTargets(in: message) {
+            for candidate in [links.resolve(target, from: taskPath), LinkResolver.literalPath(target, from: taskPath)].compactMap({ $0 }) {
+                if let why = Privacy.reason(ofNoteAt: candidate, store: store, guardrails: guardrails) { return "links \(candidate): \(why)" }
+            }
+        }
+        return nil
     }
 
     /// Adds a handoff to the task's `handoffs` list (once), by compare-and-swap.

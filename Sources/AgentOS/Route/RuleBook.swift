@@ -155,6 +155,9 @@ public struct Guardrails: Sendable, Equatable {
     /// Budget keys that do not parse (`budget_day_usd: 0,10`), one line each naming the key and the
     /// note. While any is listed every paid run is blocked with it: a cap is never silently replaced.
     public var capErrors: [String] = []
+    /// Folders under which a task's `project:` working directory may lie (`project_roots: [~/code]`);
+    /// none by default, so agents run in a fresh per-run folder.
+    public var projectRoots: [String] = []
 
     /// The built-in settings.
     public init() {}
@@ -518,6 +521,13 @@ public struct RuleBook: Sendable {
             }
         }
         guardrails.defaultAgent = note.text("default_agent")
+        for root in note.texts("project_roots").map({ $0.trimmingCharacters(in: .whitespaces) }) where !root.isEmpty {
+            if root.hasPrefix("/") || root == "~" || root.hasPrefix("~/") {
+                guardrails.projectRoots.append(root)
+            } else {
+                problem("project_roots item '\(root)' must be an absolute path or start with ~/; it is ignored")
+            }
+        }
         return (guardrails, problems)
     }
 }

@@ -74,8 +74,8 @@ public struct TaskFacts: Sendable, Equatable {
         let underTasks = normalized.hasPrefix(Vault.Layout.tasks + "/")
         facts.type = note.text("type")?.lowercased() ?? (underTasks ? "task" : nil)
         facts.tags = unique((note.texts("tags") + note.texts("tag")).map(normalizeTag) + inlineTags(in: note.body))
-        if let privacy = note.text("privacy") { facts.privacy = privacy.lowercased() }
-        if note["private"]?.bool == true { facts.privacy = "private" }
+        // The same reading of `privacy`/`private` as every other privacy test (`Privacy.declaredPrivacy`).
+        facts.privacy = (Privacy.declaredPrivacy(of: note) ?? note.text("privacy"))?.lowercased()
         facts.effects = unique(note.texts("effects").map { $0.lowercased().trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         facts.lane = note.text("lane")
         facts.agent = note.text("agent")
@@ -106,7 +106,7 @@ public struct TaskFacts: Sendable, Equatable {
         for target in targets {
             guard let path = links.resolve(target, from: self.path) ?? LinkResolver.literalPath(target, from: self.path), !paths.contains(path), path != self.path else { continue }
             paths.append(path)
-            if Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails) { privates.append(path) }
+            if Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: links) { privates.append(path) }
         }
         contextPaths = paths
         privateSources = privates
@@ -143,7 +143,8 @@ public struct TaskFacts: Sendable, Equatable {
 
     private static let inlineTagPattern = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}_/#&])#([\p{L}\p{N}_/-]*[\p{L}_/-][\p{L}\p{N}_/-]*)"#)
     private static let wikilinkPattern = try! NSRegularExpression(pattern: #"\[\[([^\[\]\n]+?)\]\]"#)
-    private static let markdownLinkPattern = try! NSRegularExpression(pattern: #"\[[^\]\n]*\]\(<?([^)<>\s]+)>?(?:\s+"[^"]*")?\)"#)
+    // `[text](path.md)`, or `[text](<path with spaces.md>)` as Obsidian writes a path with spaces.
+    private static let markdownLinkPattern = try! NSRegularExpression(pattern: #"\[[^\]\n]*\]\((?:<([^<>\n]+)>|([^)<>\s]+))(?:\s+"[^"]*")?\)"#)
 
     /// `#tags` written in the body (Obsidian counts them as the note's tags).
     static func inlineTags(in text: String) -> [String] {
@@ -159,7 +160,8 @@ public struct TaskFacts: Sendable, Equatable {
         let whole = NSRange(location: 0, length: ns.length)
         var targets = wikilinkPattern.matches(in: text, range: whole).map { linkTarget(ns.substring(with: $0.range(at: 1))) }
         for match in markdownLinkPattern.matches(in: text, range: whole) {
-            let raw = ns.substring(with: match.range(at: 1))
+            let group = match.range(at: 1).location != NSNotFound ? 1 : 2
+            let raw = ns.substring(with: match.range(at: group))
             if raw.contains("://") || raw.hasPrefix("#") || raw.lowercased().hasPrefix("mailto:") { continue }
             targets.append(linkTarget(raw.removingPercentEncoding ?? raw))
         }

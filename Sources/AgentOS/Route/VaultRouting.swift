@@ -50,7 +50,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
 
     public func plan(_ task: TaskNote, runID: String) -> RoutePlan {
         let (book, router) = lock.withLock { (self.book, self.router) }
-        var facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book)
+        // One resolver for the task's facts and its packet: both judge the same notes, the vault is walked once.
+        let links = LinkResolver(vault: vault)
+        var facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book, links: links)
         // Only the approval the engine verified (a change after the OS showed the task in review).
         facts.approved = task.approval != nil
         if task.kind == .handoff {
@@ -59,14 +61,26 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         }
         var prompt = task.prompt
         var sources: [String] = []
+        var packetHasPrivatePiece = false
         if usesContextPackets {
-            let packet = contextPacket(for: task, book: book)
+            let packet = contextPacket(for: task, book: book, links: links)
             prompt = packet.text
             sources = packet.sources
-            // Any private piece makes the whole packet private.
+            packetHasPrivatePiece = !packet.privateSources.isEmpty
+            // Routing judges exactly the pieces the agent receives: any private piece left in the
+            // packet (a linked note; daily and memory pieces only stay private in a task that is
+            // private already) makes the whole task private.
             for source in packet.privateSources where source != task.path && !facts.privateSources.contains(source) {
                 facts.privateSources.append(source)
             }
+        }
+        let privacy = Privacy.reason(for: facts, guardrails: book.guardrails)
+        // A `project:` working directory outside project_roots (or in the vault) is refused before
+        // anything is reserved or run.
+        if let project = RunWorkspace.projectProperty(of: task.note),
+           case .failure(let refusal) = RunWorkspace.project(project, vault: vault, roots: book.guardrails.projectRoots) {
+            return RoutePlan(lane: facts.lane ?? "", agent: facts.agent ?? "", model: facts.model, rule: "guardrails", reason: refusal.description,
+                             action: .failed(refusal.description), prompt: prompt, sources: sources, privacy: privacy)
         }
         // Caps are checked here against *settled* spend: room held by runs in flight is not refused
         // now; the reservation taken when the run starts decides (and waits for them to settle).
@@ -101,6 +115,11 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         if case .run = action, decision.agent == nil {
             action = .blocked("no agent is defined for the \(decision.lane.rawValue) lane; add one in Rules/Agents/")
         }
+        // Last line of defence: whatever the router decided, private input never goes to an agent
+        // off this machine.
+        if case .run = action, !decision.lane.keepsWorkLocal, privacy != nil || packetHasPrivatePiece {
+            action = .blocked("private (\(privacy ?? "a private piece in the context packet")); private work never leaves this machine")
+        }
         let verdicts = decision.verdicts.map { "\($0.name): \($0.passed ? "ok" : "stopped") — \($0.detail)" }
         return RoutePlan(
             lane: decision.lane.rawValue,
@@ -115,17 +134,18 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             reservationID: nil,
             approved: decision.approved,
             reservationUSD: action == .run ? decision.reservationUSD : 0,
-            taskBudgetUSD: facts.budgetUSD
+            taskBudgetUSD: facts.budgetUSD,
+            privacy: privacy
         )
     }
 
     /// The context packet for a task or handoff, within the token budget of the agent it names.
-    public func contextPacket(for task: TaskNote, book: RuleBook? = nil) -> ContextPacket {
+    public func contextPacket(for task: TaskNote, book: RuleBook? = nil, links: LinkResolver? = nil) -> ContextPacket {
         let book = book ?? ruleBook
         let named = task.kind == .handoff ? task.note.text("to") : task.note.text("agent")
         let budget = named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
         let index = try? MemoryIndex.openForReading(vault: vault)
-        return ContextPacketBuilder(vault: vault, guardrails: book.guardrails).build(for: task, budgetTokens: budget, index: index ?? nil)
+        return ContextPacketBuilder(vault: vault, guardrails: book.guardrails).build(for: task, budgetTokens: budget, index: index ?? nil, links: links)
     }
 
     public func settle(_ plan: RoutePlan, cost: Double?) {

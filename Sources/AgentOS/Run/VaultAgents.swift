@@ -4,8 +4,9 @@ import Foundation
 /// for the agents routing falls back to when `Rules/` has none.
 public final class VaultAgents: AgentExecuting, @unchecked Sendable {
     public let vault: Vault
-    /// Where agent processes start (the vault root: coding agents see the notes as files).
-    public let workingDirectory: String
+    /// Agents never start in the vault: each run gets its own folder outside it, or the `project:`
+    /// folder its task names (see `RunWorkspace`). Kept for callers that read it; always `nil`.
+    public let workingDirectory: String? = nil
     /// Variables set for every agent on top of its allow-list.
     public var extraEnvironment: [String: String] = [:]
 
@@ -15,7 +16,6 @@ public final class VaultAgents: AgentExecuting, @unchecked Sendable {
 
     public init(vault: Vault) {
         self.vault = vault
-        workingDirectory = vault.root
     }
 
     /// Forgets the cached definitions (the watcher calls this when a note in `Rules/` changes).
@@ -69,7 +69,20 @@ public final class VaultAgents: AgentExecuting, @unchecked Sendable {
         } catch {
             return AgentExecution(succeeded: false, answer: "", error: String(describing: error))
         }
-        let result = AgentRunner.run(definition, prompt: prompt, model: model, approved: approved, workingDirectory: workingDirectory,
+        // The agent's own file tools see its working directory: never the vault (private notes are
+        // there), but a fresh folder for this run or the task's checked `project:` folder.
+        let workspace: RunWorkspace.Workspace
+        if definition.output == .ollama {
+            workspace = RunWorkspace.Workspace(path: "/", isScratch: false) // an HTTP call: no process, no folder
+        } else {
+            let runID = runEnvironment["FBT_RUN_ID"] ?? "adhoc-\(UUID().uuidString.prefix(8).lowercased())"
+            switch RunWorkspace.forRun(runID: runID, taskPath: runEnvironment["FBT_TASK"], vault: vault) {
+            case .success(let chosen): workspace = chosen
+            case .failure(let refusal): return AgentExecution(succeeded: false, answer: "", error: refusal.description)
+            }
+        }
+        defer { RunWorkspace.finish(workspace) }
+        let result = AgentRunner.run(definition, prompt: prompt, model: model, approved: approved, workingDirectory: workspace.path,
                                      timeout: timeout, cancel: cancel, extraEnvironment: extraEnvironment.merging(runEnvironment) { _, run in run }, onStart: onStart)
         return AgentExecution(
             succeeded: result.isSuccess,

@@ -31,8 +31,11 @@ public struct RoutePlan: Sendable {
     public var reservationUSD: Double = 0
     /// The task's own `budget_usd`, which lowers the task cap when the reservation is taken.
     public var taskBudgetUSD: Double?
+    /// Why the run's input is private (`nil`: public). Its result note is then private too, and its
+    /// telemetry row and daily line name no title or link (taint follows the data).
+    public var privacy: String?
 
-    public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil, approved: Bool = false, reservationUSD: Double = 0, taskBudgetUSD: Double? = nil) {
+    public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil, approved: Bool = false, reservationUSD: Double = 0, taskBudgetUSD: Double? = nil, privacy: String? = nil) {
         self.lane = lane
         self.agent = agent
         self.model = model
@@ -46,6 +49,7 @@ public struct RoutePlan: Sendable {
         self.approved = approved
         self.reservationUSD = reservationUSD
         self.taskBudgetUSD = taskBudgetUSD
+        self.privacy = privacy
     }
 }
 
@@ -875,6 +879,12 @@ public final class TaskEngine: @unchecked Sendable {
             Property("exit_code", outcome.exitCode.map { .int($0) } ?? .null),
             Property("sources", .list(plan.sources.map { .string(TelemetryWriter.link($0)) })),
         ]
+        // Taint follows the data: the answer to private input is private, so it may list its private
+        // sources but never reaches a cloud agent. The task's own note is judged again with the
+        // built-in rules in case the plan came from a router that did not say.
+        if plan.privacy != nil || Privacy.reason(note: task.note, path: task.path, guardrails: Guardrails()) != nil {
+            props.insert(Property("privacy", .string("private")), at: 1)
+        }
         var text = String(decoding: (try? FrontmatterEditor.apply(set: props, to: [UInt8]())) ?? [], as: UTF8.self)
         text += "# \(task.title)\n\n"
         if outcome.succeeded {

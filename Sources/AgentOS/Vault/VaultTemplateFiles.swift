@@ -117,7 +117,9 @@ enum VaultTemplateFiles {
     "latency_p50_ms": "number",
     "latency_p95_ms": "number",
     "failures": "multitext",
-    "retries": "number"
+    "retries": "number",
+    "project_roots": "multitext",
+    "project": "text"
   }
 }
 
@@ -528,6 +530,7 @@ secret_action: block
 review_effects: [write, shell, network, deploy, payment, delete]
 default_lane: local
 default_agent: ollama
+project_roots: []
 ---
 # Guardrails
 
@@ -542,7 +545,14 @@ These settings win over every rule and every task.
   off by a crash is charged its reservation unless its real cost is known. A cap that does not
   parse (`0,10`, `ten`) blocks every paid run until it is fixed; `doctor` names it.
 - **Private**: a task tagged with one of `private_tags`, under one of `private_folders`, with
-  `privacy: private`, or whose context includes such a note, only runs on the local lane.
+  `privacy: private`, or whose context includes such a note, only runs on the local lane. What a
+  private run produces is private too: its result note, its handoffs, and its telemetry row and
+  daily line (the public ones say only `private run <run id>`; the full ones are in
+  `Private/Telemetry/` and `Private/Daily/`). Packets for cloud agents leave out private daily-log
+  lines and private memory matches.
+- **Working folders**: agents never start in the vault. A run works in a fresh folder of its own
+  outside it, or in the folder a task names in `project:`, which must lie under one of
+  `project_roots` (e.g. `[~/code]`) and must not be, contain or lie in the vault.
 - **Secrets**: prompts for non-local lanes are scanned for API keys, private keys, tokens and
   passwords, plus the regular expressions in `secret_patterns`; `secret_action` says whether a
   match blocks the run or is redacted.

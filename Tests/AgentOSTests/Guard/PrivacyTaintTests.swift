@@ -1,0 +1,325 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// The leaks issue 9 found, one test each: private text reaching cloud agents through what the OS
+/// itself writes (daily log, telemetry, result and handoff notes, memory matches) and through the
+/// agent's working directory.
+@Suite struct PrivacyTaintTests {
+    /// Plans a note the way the watcher does and releases any reservation, so tests never pay.
+    static func plan(_ vault: Vault, _ path: String) throws -> (RoutePlan, ContextPacket) {
+        let routing = try VaultRouting(vault: vault)
+        let snapshot = try NoteStore(vault: vault).read(path)
+        let note = try Note.parse(bytes: snapshot.bytes)
+        let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
+        let plan = routing.plan(task, runID: RunStore.newRunID())
+        routing.settle(plan, cost: nil)
+        return (plan, routing.contextPacket(for: task))
+    }
+
+    static func isPremiumRun(_ plan: RoutePlan) -> Bool {
+        plan.action == .run && !(Lane(note: plan.lane)?.keepsWorkLocal ?? false)
+    }
+
+    static var today: String { LocalTime.day(Date()) }
+
+    // MARK: Daily log
+
+    /// Daily notes private as a whole, and private lines in a public one, each holding the marker.
+    static let privateDailies: [String] = [
+        "---\ntype: daily\nprivacy: private\n---\n- 09:00 DAILYMARK dentist results\n",
+        "---\ntype: daily\ntags: [private]\n---\n- 09:00 DAILYMARK dentist results\n",
+        "---\ntype: daily\nprivate: true\n---\n- 09:00 DAILYMARK dentist results\n",
+        "---\ntype: daily\ntags: [personal/health]\n---\n- 09:00 DAILYMARK dentist results\n",
+        "---\ntype: daily\nprivacy: [private]\n---\n- 09:00 DAILYMARK dentist results\n",
+        "---\ntype: daily\n---\n- 09:00 DAILYMARK dentist results #private\n- 09:05 public standup notes\n",
+        "---\ntype: daily\n---\n- 09:00 DAILYMARK dentist results #Private/health\n- 09:05 public standup notes\n",
+        "---\ntype: daily\n---\n- 09:00 DAILYMARK #personal\n- 09:05 public standup notes\n",
+        "---\ntype: daily\n---\n- 09:00 DAILYMARK see [[Journal/Day one]]\n- 09:05 public standup notes\n",
+        "---\ntype: daily\n---\n- 09:00 DAILYMARK see [[Day one|my day]]\n- 09:05 public standup notes\n",
+        "---\ntype: daily\n---\n- 09:00 DAILYMARK see [day](journal/Day%20one.md)\n- 09:05 public standup notes\n",
+        "---\ntype: daily\n---\n- 09:00 DAILYMARK ran [[Tasks/Therapy notes]]\n- 09:05 public standup notes\n",
+        "---\ntype: daily\n---\n- 09:00 DAILYMARK result [[Results/Old answer]]\n- 09:05 public standup notes\n",
+    ]
+
+    @Test(arguments: privateDailies)
+    func privateDailyTextNeverReachesAPremiumPacket(_ daily: String) throws {
+        let v = RouteTestVault()
+        v.write("Journal/Day one.md", "A private day.\n")
+        v.write("Tasks/Therapy notes.md", "---\ntype: task\nprivacy: private\nstatus: done\n---\nprivate\n")
+        // A result note written before results were marked private: private by what it was made from.
+        v.write("Results/Old answer.md", "---\ntype: result\ntask: \"[[Tasks/Therapy notes]]\"\nsources: [\"[[Journal/Day one]]\"]\n---\nanswer\n")
+        v.write("Daily/\(Self.today).md", daily)
+        v.write("Tasks/Public.md", "---\ntype: task\nagent: claude\n---\nRefactor the parser code.\n")
+
+        let (plan, packet) = try Self.plan(v.vault, "Tasks/Public.md")
+        #expect(Self.isPremiumRun(plan), "a public task still runs on claude: \(plan.action)")
+        #expect(!plan.prompt.contains("DAILYMARK"))
+        #expect(!packet.text.contains("DAILYMARK"))
+        // `context --json` prints this: no piece with private text is labelled public.
+        for piece in packet.pieces where piece.text.contains("DAILYMARK") { #expect(piece.isPrivate) }
+        if daily.contains("public standup") {
+            #expect(plan.prompt.contains("public standup notes"), "the public lines of the daily log are still sent")
+        }
+    }
+
+    @Test func aPrivateTaskKeepsItsDailyLinesAndContextLabelsThemPrivate() throws {
+        let v = RouteTestVault()
+        v.write("Daily/\(Self.today).md", "---\ntype: daily\n---\n- 09:00 DAILYMARK dentist #private\n- 09:05 public standup notes\n")
+        v.write("Tasks/Mine.md", "---\ntype: task\nprivacy: private\n---\nSummarize my week.\n")
+        let (plan, packet) = try Self.plan(v.vault, "Tasks/Mine.md")
+        #expect(!Self.isPremiumRun(plan))
+        let daily = try #require(packet.pieces.first { $0.kind == .daily })
+        #expect(daily.text.contains("DAILYMARK"))
+        #expect(daily.isPrivate)
+        let json = packet.json.compact
+        #expect(json.contains("\"private\":true"))
+    }
+
+    // MARK: Runs of private work
+
+    @Test func aPrivateRunLeavesNoTitleInPublicNotesAndItsResultIsPrivate() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let secretTask = try env.writeTask("Divorce lawyer TITLEMARK", properties: "type: task\nagent: echo\nprivacy: private", body: "Draft a letter. BODYMARK")
+        #expect(engine.consider(path: secretTask, wait: true) != .ignored)
+        engine.waitUntilIdle()
+
+        let task = try env.note(secretTask)
+        #expect(task.text("status") == "done")
+        let resultLink = try #require(task.text("result"))
+        let resultPath = String(resultLink.dropFirst(2).dropLast(2)) + ".md"
+        let result = try env.note(resultPath)
+        #expect(result.text("privacy") == "private", "the answer to private input is private")
+
+        let day = Self.today
+        let daily = try env.text("Daily/\(day).md")
+        let telemetry = try env.text("Telemetry/\(day).md")
+        #expect(!daily.contains("TITLEMARK") && !telemetry.contains("TITLEMARK"))
+        #expect(daily.contains("private run "))
+        // The full line is kept, privately.
+        let privateDaily = try env.text("Private/Daily/\(day).md")
+        #expect(privateDaily.contains("TITLEMARK"))
+        #expect(try env.note("Private/Daily/\(day).md").text("privacy") == "private")
+
+        // A public claude task gets the daily log: nothing of the private run is in it.
+        let publicTask = try env.writeTask("Weekly review", properties: "type: task\nagent: claude", body: "Review the parser design.")
+        #expect(engine.consider(path: publicTask, wait: true) != .ignored)
+        engine.waitUntilIdle()
+        let prompts = env.fixturePrompts()
+        #expect(!prompts.isEmpty)
+        for prompt in prompts { #expect(!prompt.contains("TITLEMARK") && !prompt.contains("BODYMARK")) }
+
+        // A public task that links the private result is never sent to claude: blocked when it
+        // names claude, kept local when it names no agent.
+        let linking = try env.writeTask("Follow up", properties: "type: task\nagent: claude", body: "Polish [[\(resultPath.dropLast(3))]] please.")
+        let (named, _) = try Self.plan(env.vault, linking)
+        guard case .blocked = named.action else { Issue.record("linking a private result must block a claude task: \(named.action)"); return }
+        let unnamed = try env.writeTask("Follow up two", properties: "type: task", body: "Polish this: ![[\(resultPath.dropLast(3))|the answer]]")
+        let (rerouted, _) = try Self.plan(env.vault, unnamed)
+        #expect(!Self.isPremiumRun(rerouted))
+        #expect(env.fixturePrompts().count == prompts.count, "nothing more reached a cloud agent")
+    }
+
+    @Test func telemetryRowsOfPrivateRunsNameNoTask() throws {
+        let v = RouteTestVault()
+        let writer = TelemetryWriter(store: NoteStore(vault: v.vault))
+        var record = TelemetryRecord(time: Date(), runID: "20260101-abc", taskPath: "Tasks/Secret ROWMARK.md", agent: "ollama", model: nil, lane: "local", rule: nil, reason: nil, costUSD: nil, tokensIn: nil, tokensOut: nil, durationSeconds: 1, outcome: "done", resultPath: "Results/Secret ROWMARK 20260101-abc.md", error: nil)
+        record.isPrivate = true
+        try writer.appendToNotes([record])
+        let day = Self.today
+        let telemetry = try String(contentsOfFile: v.root + "/Telemetry/\(day).md", encoding: .utf8)
+        let daily = try String(contentsOfFile: v.root + "/Daily/\(day).md", encoding: .utf8)
+        #expect(!telemetry.contains("ROWMARK") && !daily.contains("ROWMARK"))
+        #expect(telemetry.contains("| private run 20260101-abc |"))
+        #expect(daily.contains("private run 20260101-abc"))
+        #expect(try String(contentsOfFile: v.root + "/Private/Telemetry/\(day).md", encoding: .utf8).contains("ROWMARK"))
+        // Not told: the writer judges from the task note itself.
+        v.write("Tasks/Own ROWMARK2.md", "---\ntype: task\ntags: [personal]\n---\nx\n")
+        let unknown = TelemetryRecord(time: Date(), runID: "20260101-def", taskPath: "Tasks/Own ROWMARK2.md", agent: "ollama", model: nil, lane: "local", rule: nil, reason: nil, costUSD: nil, tokensIn: nil, tokensOut: nil, durationSeconds: 1, outcome: "done", resultPath: nil, error: nil)
+        try writer.appendToNotes([unknown])
+        #expect(!(try String(contentsOfFile: v.root + "/Daily/\(day).md", encoding: .utf8)).contains("ROWMARK2"))
+    }
+
+    // MARK: Handoffs and memory
+
+    @Test func memorySearchNeverPullsAPrivateHandoffIntoAPremiumPacket() throws {
+        let v = RouteTestVault()
+        v.write("Tasks/Biopsy.md", "---\ntype: task\nprivacy: private\n---\nRead the biopsy letter.\n")
+        let handoff = try Handoffs.create(vault: v.vault, from: "ollama", to: "ollama", taskPath: "Tasks/Biopsy.md",
+                                          message: "Zebrafish histology HANDOFFMARK findings so far.", context: [])
+        let written = try Note.parse(bytes: try NoteStore(vault: v.vault).read(handoff).bytes)
+        #expect(written.text("privacy") == "private")
+        #expect(!handoff.contains("Biopsy"), "a private handoff's file name carries no task title")
+        let daily = try String(contentsOfFile: v.root + "/Daily/\(Self.today).md", encoding: .utf8)
+        #expect(!daily.contains("Biopsy") && !daily.contains(handoff.dropLast(3)))
+        // A handoff written before handoffs were marked: private by the task it belongs to.
+        v.write("Handoffs/Old handoff.md", "---\ntype: handoff\nfrom: a\nto: b\ntask: \"[[Biopsy]]\"\nstatus: done\n---\nZebrafish histology OLDHANDOFFMARK notes.\n")
+        v.write("Notes/Fish.md", "# Fish\n\nZebrafish histology public facts.\n")
+        v.write("Tasks/Ask.md", "---\ntype: task\nagent: claude\n---\nExplain zebrafish histology to me.\n")
+        let index = try MemoryIndex(vault: v.vault)
+        _ = try index.reconcile()
+
+        let (plan, _) = try Self.plan(v.vault, "Tasks/Ask.md")
+        #expect(Self.isPremiumRun(plan))
+        #expect(plan.prompt.contains("Zebrafish histology public facts"), "retrieval works")
+        #expect(!plan.prompt.contains("HANDOFFMARK"))
+        #expect(!plan.prompt.contains("OLDHANDOFFMARK"))
+    }
+
+    // MARK: Working directory
+
+    @Test func agentsNeverRunInTheVault() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Look around", properties: "type: task\nagent: claude", body: "List the files you can see.")
+        #expect(engine.consider(path: path, wait: true) != .ignored)
+        engine.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "done")
+        let log = try #require(PlatformTestSupport.read(env.fixtureLog))
+        let record = try JSON.parse(String(try #require(log.split(separator: "\n").last)))
+        let cwd = try #require(record["cwd"]?.stringValue)
+        let vaultRoot = env.vault.root
+        #expect(cwd != vaultRoot && !cwd.hasPrefix(vaultRoot + "/"), "the agent ran in \(cwd)")
+        #expect(cwd.contains("fbt-run-"))
+        #expect((try? FileSystem.status(cwd)) ?? nil == nil, "an empty run folder is removed after the run")
+    }
+
+    @Test func aProjectFolderMustLieUnderProjectRootsAndOutsideTheVault() throws {
+        let env = try EngineTestVault()
+        let roots = env.root + "/code"
+        try FileManager.default.createDirectory(atPath: roots + "/app", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: env.root + "/elsewhere", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: roots + "/sneaky", withDestinationPath: env.vault.root + "/Private")
+        try FileManager.default.createSymbolicLink(atPath: roots + "/vaultlink", withDestinationPath: env.vault.root)
+        let guardrails = try env.text("Rules/Guardrails.md")
+        #expect(guardrails.contains("project_roots: []\n"), "the shipped guardrails allow no project folder")
+        try env.store.write(guardrails.replacingOccurrences(of: "project_roots: []\n", with: "project_roots: [\"\(roots)\"]\n"), to: "Rules/Guardrails.md", expecting: .any)
+        let roots1 = RuleBook.load(vault: env.vault).guardrails.projectRoots
+        #expect(roots1 == [roots])
+
+        for bad in [env.vault.root, env.vault.root + "/Private", env.root, env.root + "/elsewhere", roots + "/sneaky", roots + "/vaultlink", roots + "/missing", "code/app", "/"] {
+            guard case .failure(let refusal) = RunWorkspace.project(bad, vault: env.vault, roots: roots1) else {
+                Issue.record("\(bad) must be refused")
+                continue
+            }
+            #expect(!refusal.description.isEmpty)
+        }
+        guard case .success(let good) = RunWorkspace.project(roots + "/app", vault: env.vault, roots: roots1) else {
+            Issue.record("a folder under project_roots is allowed")
+            return
+        }
+        // A root that contains the vault does not make the vault allowed.
+        #expect(RunWorkspace.project(env.vault.root, vault: env.vault, roots: ["/"]) != .success(env.vault.root))
+
+        let engine = try env.engine()
+        let inProject = try env.writeTask("Build it", properties: "type: task\nagent: claude\nproject: \(roots)/app", body: "Read the code.")
+        #expect(engine.consider(path: inProject, wait: true) != .ignored)
+        engine.waitUntilIdle()
+        let log = try #require(PlatformTestSupport.read(env.fixtureLog))
+        let record = try JSON.parse(String(try #require(log.split(separator: "\n").last)))
+        #expect(record["cwd"]?.stringValue == good)
+
+        let inVault = try env.writeTask("Sneak in", properties: "type: task\nagent: claude\nproject: \(roots)/sneaky", body: "Read the notes.")
+        #expect(engine.consider(path: inVault, wait: true) != .ignored)
+        engine.waitUntilIdle()
+        let refused = try env.note(inVault)
+        #expect(refused.text("status") == "failed")
+        #expect(refused.text("error")?.contains("inside the vault") == true)
+        #expect(PlatformTestSupport.read(env.fixtureLog)?.split(separator: "\n").count == 1, "the refused task never ran")
+    }
+
+    @Test func scratchFoldersAreThisUsersAloneAndKeptWhenUsed() throws {
+        let v = RouteTestVault()
+        guard case .success(let workspace) = RunWorkspace.makeScratch(runID: "r/1 x", vault: v.vault, environment: ["TMPDIR": v.root + "/Private"]) else {
+            Issue.record("a scratch folder can be made")
+            return
+        }
+        #expect(!workspace.path.hasPrefix(v.vault.root + "/"), "a TMPDIR inside the vault is not used")
+        let status = try #require(try FileSystem.status(workspace.path))
+        #expect(status.mode & 0o777 == 0o700)
+        try "x".write(toFile: workspace.path + "/out.txt", atomically: true, encoding: .utf8)
+        #expect(!RunWorkspace.finish(workspace), "a folder the agent wrote to is kept")
+        try FileManager.default.removeItem(atPath: workspace.path + "/out.txt")
+        #expect(RunWorkspace.finish(workspace))
+    }
+
+    // MARK: The CLI inside a run
+
+    @Test func searchAndContextInsideACloudRunShowNoPrivateNote() throws {
+        let v = RouteTestVault()
+        v.write("Notes/Secret.md", "---\nprivacy: private\n---\nZebrafish SEARCHMARK diary.\n")
+        v.write("Notes/Open.md", "Zebrafish open facts.\n")
+        v.write("Tasks/Mine.md", "---\ntype: task\nprivacy: private\n---\nZebrafish CONTEXTMARK plan.\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let runs = try RunStore(vault: v.vault)
+        func run(lane: String) throws -> String {
+            var record = try #require(try runs.claim(taskPath: "Tasks/T\(lane).md", taskHash: nil, attempt: 1))
+            record.lane = lane
+            try runs.update(record)
+            return record.runID
+        }
+        let premium = try run(lane: "premium"), local = try run(lane: "local")
+        func cli(_ arguments: [String], _ environment: [String: String]) -> (Int32, String) {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: environment, executablePath: "fuckbigtech")
+            return (code, captured.stdout + captured.stderr)
+        }
+        #expect(cli(["search", "zebrafish"], [:]).1.contains("SEARCHMARK"), "a person sees everything")
+        #expect(cli(["search", "zebrafish"], ["FBT_RUN_ID": local]).1.contains("SEARCHMARK"), "a local run may")
+        for environment in [["FBT_RUN_ID": premium], ["FBT_RUN_ID": "no-such-run"]] {
+            let (code, out) = cli(["search", "zebrafish", "--json"], environment)
+            #expect(code == 0 && out.contains("Notes/Open.md") && !out.contains("SEARCHMARK"))
+            let (contextCode, contextOut) = cli(["context", "Tasks/Mine.md", "--json"], environment)
+            #expect(contextCode == 1 && !contextOut.contains("CONTEXTMARK"))
+        }
+        #expect(cli(["context", "Tasks/Mine.md"], ["FBT_RUN_ID": local]).1.contains("CONTEXTMARK"))
+    }
+
+    @Test func aConflictNoteAboutTheResultOfPrivateWorkIsPrivate() throws {
+        let v = RouteTestVault()
+        let store = NoteStore(vault: v.vault)
+        v.write("Tasks/Therapy.md", "---\ntype: task\nprivacy: private\n---\nx\n")
+        // A result written before results were marked private: only what it was made from says so.
+        v.write("Results/Answer.md", "---\ntype: result\ntask: \"[[Therapy]]\"\n---\nCONFLICTMARK\n")
+        let verdict = try StaleMemoryGuard.write(.text("---\ntype: result\ntask: \"[[Therapy]]\"\n---\nedited\n"), to: "Results/Answer.md",
+                                                 expecting: .hash(ContentHash(of: "stale")), store: store)
+        guard case .conflict(let conflict) = verdict else { Issue.record("\(verdict)"); return }
+        let note = try Note.parse(bytes: try store.read(conflict.conflictNotePath).bytes)
+        #expect(note.text("privacy") == "private")
+    }
+
+    // MARK: One judge
+
+    @Test func everyDocumentedWayOfBeingPrivateIsJudgedAlikeEverywhere() throws {
+        let v = RouteTestVault()
+        let store = NoteStore(vault: v.vault)
+        let guardrails = v.book.guardrails
+        let cases: [(String, String, Bool)] = [
+            ("Notes/a.md", "---\nprivacy: private\n---\nx\n", true),
+            ("Notes/b.md", "---\nprivacy: Confidential\n---\nx\n", true),
+            ("Notes/c.md", "---\nprivacy: public\n---\nx\n", false),
+            ("Notes/d.md", "---\nprivate: true\n---\nx\n", true),
+            ("Notes/e.md", "---\nprivate: yes\n---\nx\n", true),
+            ("Notes/f.md", "---\nprivate: false\n---\nx\n", false),
+            ("Notes/g.md", "---\ntags: [work, Personal/Health]\n---\nx\n", true),
+            ("Notes/h.md", "---\ntag: private\n---\nx\n", true),
+            ("Notes/i.md", "text #private/deep here\n", true),
+            ("Notes/j.md", "text #privateer is another tag\n", false),
+            ("JOURNAL/k.md", "x\n", true),
+            ("private/l.md", "x\n", true),
+            ("Notes/m.md", "---\nprivacy: [public, private]\n---\nx\n", true),
+            ("Notes/n.md", "---\ntitle: [unclosed\n---\nx\n", true),
+            ("Results/o.md", "---\ntype: result\nsources: [\"[[Private/x]]\"]\n---\nx\n", true),
+            ("Results/p.md", "---\ntype: result\ntask: \"[[Notes/a]]\"\n---\nx\n", true),
+            ("Results/q.md", "---\ntype: result\ntask: \"[[Notes/c]]\"\n---\nx\n", false),
+        ]
+        for (path, text, expected) in cases { v.write(path, text) }
+        for (path, text, expected) in cases {
+            #expect(Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails) == expected, "\(path): \(text)")
+            // Routing judges a task that links it the same way.
+            let facts = v.facts("Tasks/Link \(path.replacingOccurrences(of: "/", with: "-")).md", "---\ntype: task\n---\nSee [[\(path.dropLast(3))]].\n")
+            #expect((Privacy.reason(for: facts, guardrails: guardrails) != nil) == expected, "task linking \(path)")
+        }
+    }
+}
