@@ -123,19 +123,22 @@ public enum SecretAction: String, Sendable, Equatable {
 
 /// The guardrails note (`type: guardrails`, conventionally `Rules/Guardrails.md`). Every key is
 /// optional; a missing or malformed key keeps its built-in value.
+///
+/// A key the note leaves out takes the shipped `rules/Guardrails.md` value; a vault with no guardrails
+/// note gets that note whole (`Guardrails.shipped`), so the caps are the ones the docs name.
 public struct Guardrails: Sendable, Equatable {
     /// The note's path, or `nil` for the built-in settings.
     public var path: String?
     /// Most a single task may spend, over all its runs.
-    public var budgetTaskUSD: Double = 2
+    public var budgetTaskUSD: Double = 1
     /// Most all runs together may spend per calendar day.
-    public var budgetDayUSD: Double = 10
+    public var budgetDayUSD: Double = 5
     /// Most all runs together may spend per calendar month.
-    public var budgetMonthUSD: Double = 100
+    public var budgetMonthUSD: Double = 50
     /// Per-lane daily caps (`budget_premium_day_usd`).
-    public var laneDayUSD: [Lane: Double] = [:]
+    public var laneDayUSD: [Lane: Double] = [.premium: 5]
     /// Per-lane monthly caps (`budget_premium_month_usd`).
-    public var laneMonthUSD: [Lane: Double] = [:]
+    public var laneMonthUSD: [Lane: Double] = [.premium: 50]
     /// Tags that make a note private. `private` is always one of them.
     public var privateTags: [String] = ["private"]
     /// Folders whose notes are private. `Private` is always one of them.
@@ -159,8 +162,18 @@ public struct Guardrails: Sendable, Equatable {
     /// none by default, so agents run in a fresh per-run folder.
     public var projectRoots: [String] = []
 
-    /// The built-in settings.
+    /// The built-in settings (every key the shipped note sets, at its shipped value, except the lists
+    /// a note can only add to).
     public init() {}
+
+    /// The shipped `rules/Guardrails.md`, parsed: what a vault without a guardrails note runs with.
+    public static let shipped: Guardrails = {
+        guard let file = VaultTemplate.files.first(where: { $0.path == Vault.Layout.rules + "/Guardrails.md" }),
+              let note = try? Note.parse(file.contents) else { return Guardrails() }
+        var parsed = RuleBook.parseGuardrails(note, path: file.path).0
+        parsed.path = nil
+        return parsed
+    }()
 
     /// The budget caps these settings define.
     public var caps: BudgetCaps {
@@ -217,7 +230,7 @@ public struct RuleBook: Sendable {
     /// The built-in rules, agents and guardrails, used when `Rules/` is missing: routine work and
     /// anything unmatched stays local, risky work waits for a person, nothing defaults to premium.
     public static var defaults: RuleBook {
-        RuleBook(rules: builtInRules, agents: builtInAgents, guardrails: Guardrails(), builtInParts: ["rules", "agents", "guardrails"], hasNoRulesFolder: true)
+        RuleBook(rules: builtInRules, agents: builtInAgents, guardrails: .shipped, builtInParts: ["rules", "agents", "guardrails"], hasNoRulesFolder: true)
     }
 
     /// Agents used when `Rules/` has no agent notes.
@@ -341,7 +354,7 @@ public struct RuleBook: Sendable {
         if !sawRuleNote { rules = builtInRules; builtIn.append("rules") }
         if !sawAgentNote { agents = builtInAgents; builtIn.append("agents") }
         if guardrails == nil { builtIn.append("guardrails") }
-        var finalGuardrails = guardrails ?? Guardrails()
+        var finalGuardrails = guardrails ?? .shipped
         finalGuardrails.capErrors += brokenGuardrails
 
         // A rule naming an agent nobody defined cannot route; report it rather than fail tasks later.

@@ -120,3 +120,29 @@ import Testing
         #expect(v.route(text: "summarize it").lane == .local)
     }
 }
+
+/// One set of default caps: what a vault without `Rules/Guardrails.md` runs with is the shipped note,
+/// and a key a note leaves out takes the shipped value (issue 14: $10/$100/$2 built in against the
+/// shipped $5/$50/$1 before).
+@Suite struct DefaultGuardrailsTests {
+    @Test func theBuiltInGuardrailsAreTheShippedNote() throws {
+        let file = try #require(VaultTemplate.files.first { $0.path == "Rules/Guardrails.md" })
+        let note = try Note.parse(file.contents)
+        let (parsed, problems) = RuleBook.parseGuardrails(note, path: file.path)
+        #expect(problems.isEmpty)
+        var shipped = parsed
+        shipped.path = nil
+        #expect(Guardrails.shipped == shipped)
+        #expect(RuleBook.defaults.guardrails == shipped)
+        #expect(RuleBook.parse(notes: []).guardrails == shipped)
+        // The caps a note leaves out are the shipped ones, not older built-in figures.
+        let bare = Guardrails()
+        #expect(bare.budgetTaskUSD == note["budget_task_usd"]?.number)
+        #expect(bare.budgetDayUSD == note["budget_day_usd"]?.number)
+        #expect(bare.budgetMonthUSD == note["budget_month_usd"]?.number)
+        #expect(bare.laneDayUSD[.premium] == note["budget_premium_day_usd"]?.number)
+        #expect(bare.laneMonthUSD[.premium] == note["budget_premium_month_usd"]?.number)
+        #expect(Set(shipped.privateTags) == Set(note.texts("private_tags")))
+        #expect(shipped.defaultAgent == note.text("default_agent"))
+    }
+}
