@@ -39,6 +39,7 @@ enum InitCommand {
             throw CLIError.failure(error.description)
         }
         for warning in report.warnings { context.console.error("fuckbigtech init: \(warning)") }
+        let lanes = LaneReadiness.lanes(of: vault, environment: context.environment)
         if context.json {
             context.console.print(JSON.object([
                 ("vault", .string(report.root)),
@@ -48,6 +49,7 @@ enum InitCommand {
                 ("indexed_notes", .int(report.indexedNotes)),
                 ("kept_files", .array(report.keptFiles.map { .string($0) })),
                 ("warnings", .array(report.warnings.map { .string($0) })),
+                ("lanes", .array(lanes.map { .object([("lane", .string($0.lane)), ("agent", $0.agent.map { .string($0) } ?? .null), ("usable", .bool($0.problem == nil)), ("problem", $0.problem.map { .string($0) } ?? .null), ("default", .bool($0.isDefault))]) })),
             ]).pretty)
             return 0
         }
@@ -64,6 +66,8 @@ enum InitCommand {
             let noun = report.keptFiles.count == 1 ? "file" : "files"
             console.print("Kept \(report.keptFiles.count) existing \(noun) exactly as they were.")
         }
+        console.print("Lanes on this machine:")
+        for line in LaneReadiness.describe(lanes) { console.print("  " + line) }
         console.print("Next: fuckbigtech doctor --vault \(shellQuoted(report.root))")
         return 0
     }

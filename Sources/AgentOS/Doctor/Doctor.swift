@@ -129,6 +129,7 @@ public enum Doctor {
         DoctorCheck(name: "inotify", run: SystemChecks.inotify),
         DoctorCheck(name: "agent-cli", run: SystemChecks.agentCommands),
         DoctorCheck(name: "ollama", run: SystemChecks.ollamaServer),
+        DoctorCheck(name: "lanes", run: SystemChecks.lanes),
         DoctorCheck(name: "disk", run: SystemChecks.freeDisk),
     ]
 

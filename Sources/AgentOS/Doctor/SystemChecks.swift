@@ -210,3 +210,58 @@ enum HTTPProbe {
         }
     }
 }
+
+/// Which lanes can run on this machine: each lane's default agent and whether it is usable here.
+public enum LaneReadiness {
+    /// One lane's state.
+    public struct Lane: Sendable, Equatable {
+        /// The lane's name.
+        public let lane: String
+        /// The agent a task routed to the lane (without naming one) gets, if any.
+        public let agent: String?
+        /// Why that agent cannot run here, or `nil` when it can.
+        public let problem: String?
+        /// Whether tasks no rule matches go to this lane.
+        public let isDefault: Bool
+    }
+
+    /// The premium, local and tool lanes of a vault, with their default agents' availability.
+    public static func lanes(of vault: Vault, environment: [String: String]) -> [Lane] {
+        let book = RuleBook.load(vault: vault)
+        let agents = VaultAgents(vault: vault)
+        let availability = AgentAvailability(environment: environment, probeTimeout: 0.3)
+        return [AgentOS.Lane.premium, .local, .tool].map { lane in
+            let isDefault = book.guardrails.defaultLane == lane
+            guard let summary = book.defaultAgent(for: lane) else {
+                return Lane(lane: lane.rawValue, agent: nil, problem: "no agent note for this lane", isDefault: isDefault)
+            }
+            let problem: String?
+            do { problem = availability.unavailableReason(try agents.definition(named: summary.name)) } catch { problem = "\(error)" }
+            return Lane(lane: lane.rawValue, agent: summary.name, problem: problem, isDefault: isDefault)
+        }
+    }
+
+    /// One line per lane for people: "local: ollama — not usable here: …".
+    public static func describe(_ lanes: [Lane]) -> [String] {
+        lanes.map { lane in
+            let agent = lane.agent.map { "agent \($0)" } ?? "no agent"
+            let marker = lane.isDefault ? " (the default lane)" : ""
+            return "\(lane.lane)\(marker): \(agent) — " + (lane.problem.map { "not usable here: \($0)" } ?? "usable")
+        }
+    }
+}
+
+extension SystemChecks {
+    /// The `lanes` check: fails when the lane unlabelled tasks go to cannot run here (each such task
+    /// would wait in review), warns for other lanes that cannot.
+    static func lanes(_ context: DoctorContext) -> [DoctorFinding] {
+        LaneReadiness.lanes(of: context.vault, environment: context.environment).map { lane in
+            guard let problem = lane.problem else {
+                return DoctorFinding(check: "lanes", status: .ok, finding: "\(lane.lane)\(lane.isDefault ? " (default)" : ""): agent \(lane.agent ?? "?") can run here")
+            }
+            let status: DoctorStatus = lane.isDefault ? .fail : .warn
+            let what = lane.isDefault ? "tasks no rule routes elsewhere wait in review" : "tasks routed there wait in review"
+            return DoctorFinding(check: "lanes", status: status, finding: "\(lane.lane)\(lane.isDefault ? " (default)" : ""): \(lane.agent.map { "agent \($0)" } ?? "no agent") cannot run here, so \(what)", fix: problem)
+        }
+    }
+}

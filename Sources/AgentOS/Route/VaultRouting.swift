@@ -13,6 +13,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
 
     /// The agents, read from `Rules/` (shared with the runner so notes are read once per change).
     public let agents: VaultAgents
+    /// Whether each agent can run on this machine now (checked before a run, kept a few seconds).
+    public let availability = AgentAvailability()
     /// The run store (same database file as the ledger): whether an abandoned run's agent started,
     /// and its recorded cost.
     private let runs: RunStore?
@@ -114,6 +116,13 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         }
         if case .run = action, decision.agent == nil {
             action = .blocked("no agent is defined for the \(decision.lane.rawValue) lane; add one in Rules/Agents/")
+        }
+        // A lane whose agent cannot run here (Ollama not running, a CLI not installed): the task
+        // waits in review with the fix, instead of every task failing one by one. A task that named
+        // its agent asked for exactly that one and gets its real error.
+        if case .run = action, facts.agent == nil, let name = decision.agent,
+           let definition = try? agents.definition(named: name), let why = availability.unavailableReason(definition) {
+            action = .review("the \(decision.lane.rawValue) lane cannot run here: \(why); then set status: new to route it again")
         }
         // Last line of defence: whatever the router decided, private input never goes to an agent
         // off this machine.

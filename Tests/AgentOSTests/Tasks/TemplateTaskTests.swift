@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import AgentOS
 
@@ -63,5 +66,73 @@ import Testing
         #expect(TaskNote.isHeading("## Done"))
         #expect(!TaskNote.isHeading("#todo fix this"))
         #expect(!TaskNote.isHeading("####### seven"))
+    }
+}
+
+/// Defaults that work on the machine (issue 14, trap 5): a lane whose agent cannot run here sends its
+/// tasks to review with the fix, instead of failing each; a task that names the agent gets its error.
+@Suite(.serialized) struct UnusableLaneTests {
+    /// Points the shipped Ollama agent at a port nothing listens on.
+    static func withoutOllama(_ env: EngineTestVault) throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let port = UInt16(bigEndian: address.sin_port)
+        close(listener) // a port that was free a moment ago: connections are refused
+        try env.store.updateProperties("Rules/Agents/ollama.md", set: [Property("endpoint", .string("http://127.0.0.1:\(port)"))])
+    }
+
+    @Test func aTaskForALaneThatCannotRunHereWaitsInReviewWithTheFix() throws {
+        let env = try EngineTestVault()
+        try Self.withoutOllama(env)
+        let engine = try env.engine()
+        let path = try env.writeTask("Summarize", properties: "type: task", body: "Summarize the logs of last night.")
+        guard case .started = engine.consider(path: path, wait: true) else {
+            Issue.record("the task did not start")
+            return
+        }
+        engine.waitUntilIdle()
+        let note = try env.note(path)
+        #expect(note.text("status") == "review")
+        let reason = note.text("route_reason") ?? ""
+        #expect(reason.contains("the local lane cannot run here") && reason.contains("Ollama") && reason.contains("set status: new"), "\(reason)")
+        #expect(env.fixturePrompts().isEmpty)
+
+        // Naming the agent asks for exactly that one: the run fails with its real error.
+        let named = try env.writeTask("Named", properties: "type: task\nagent: ollama", body: "Summarize the logs.")
+        _ = engine.consider(path: named, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(named).text("status") == "failed")
+    }
+
+    @Test func availabilityFindsProgramsAndServers() throws {
+        let checker = AgentAvailability(environment: ["PATH": "/usr/bin:/bin"])
+        #expect(checker.unavailableReason(AgentDefinition(name: "echo", lane: "local", command: ["printf", "%s", "{prompt}"], output: .text)) == nil)
+        let missing = checker.unavailableReason(AgentDefinition(name: "ghost", lane: "premium", command: ["no-such-agent-cli"], output: .text))
+        #expect(missing?.contains("'no-such-agent-cli' is not installed") == true)
+        let server = checker.unavailableReason(AgentDefinition(name: "ollama", lane: "local", command: [], output: .ollama, endpoint: "http://127.0.0.1:9"))
+        #expect(server?.contains("no Ollama server answers at http://127.0.0.1:9") == true)
+    }
+
+    @Test func doctorFailsWhenTheDefaultLaneCannotRunAndInitSaysWhichLanesCan() throws {
+        let env = try EngineTestVault()
+        try Self.withoutOllama(env)
+        let report = Doctor.run(DoctorContext(vault: env.vault, environment: ["PATH": "/usr/bin:/bin"]))
+        let lanes = report.findings.filter { $0.check == "lanes" }
+        #expect(lanes.contains { $0.status == .fail && $0.finding.hasPrefix("local (default)") })
+        // With a local agent that runs here as the default, the check passes.
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("default_agent", .string("echo"))])
+        let fixed = Doctor.run(DoctorContext(vault: env.vault, environment: ["PATH": "/usr/bin:/bin"]))
+        #expect(fixed.findings.contains { $0.check == "lanes" && $0.status == .ok && $0.finding.hasPrefix("local (default)") })
+        #expect(!fixed.findings.contains { $0.check == "lanes" && $0.status == .fail })
+
+        let (console, captured) = Console.capturing()
+        #expect(CLI.run(["init", env.root + "/fresh"], console: console, environment: ["PATH": "/usr/bin:/bin", "HOME": env.root], executablePath: "fuckbigtech") == 0)
+        #expect(captured.stdout.contains("Lanes on this machine:") && captured.stdout.contains("local (the default lane): agent ollama"))
     }
 }
