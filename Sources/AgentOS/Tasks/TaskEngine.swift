@@ -190,6 +190,7 @@ public final class TaskEngine: @unchecked Sendable {
             return .ignored
         }
         if !force && isOwnWrite(path: path, hash: snapshot.hash) { return .ownWrite }
+        if !TaskEngine.isText(snapshot.bytes) { return leaveBinary(path: path, snapshot: snapshot) }
 
         let note: Note
         do {
@@ -216,6 +217,24 @@ public final class TaskEngine: @unchecked Sendable {
         default:
             return .ignored
         }
+    }
+
+    /// Whether bytes can be a note: valid UTF-8 without NUL bytes (a PNG, a PDF or other binary data
+    /// named `.md` is not one, and the OS must not write frontmatter into it).
+    static func isText(_ bytes: [UInt8]) -> Bool {
+        if bytes.contains(0) { return false }
+        return String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    /// Reports a binary file where a note was expected, once per content, and leaves it byte-identical.
+    private func leaveBinary(path: String, snapshot: NoteSnapshot) -> Consideration {
+        let message = "not a text note (binary data or invalid UTF-8); it is left exactly as it is"
+        guard TaskNote.isInWorkFolder(path) else { return .ignored }
+        if (try? runs.wasRejected(taskPath: path, hash: snapshot.hash)) != true {
+            log(EngineEvent(level: .error, message: "\(path): \(message)"))
+            try? runs.recordRejection(taskPath: path, hash: snapshot.hash, error: message)
+        }
+        return .rejected(message)
     }
 
     @discardableResult

@@ -187,8 +187,7 @@ public struct TelemetryWriter: Sendable {
             if let record = TelemetryRecord(journalLine: String(decoding: line, as: UTF8.self)) { records.append(record) }
         }
         let notes = try appendToNotes(records)
-        let temp = checkpointPath + ".\(getpid()).tmp"
-        try? FileSystem.remove(temp)
+        let temp = NoteStore.tempPath(folder: store.vault.stateDirectory, name: "telemetry.checkpoint")
         try FileSystem.createDurably(temp, bytes: Array(String(from + lastNewline + 1).utf8))
         try FileSystem.rename(temp, to: checkpointPath)
         return (notes.isEmpty ? [] : records.map(\.runID), notes)
