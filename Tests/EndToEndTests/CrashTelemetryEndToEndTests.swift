@@ -44,7 +44,7 @@ import Testing
         var paths: [String] = []
         var kills = 0
         for round in 0..<rounds {
-            try env.start()
+            try env.start(timeout: 300)
             for i in 0..<perRound {
                 let path = String(format: "Tasks/Round %02d task %03d.md", round, i)
                 paths.append(path)
@@ -57,9 +57,9 @@ import Testing
         }
         #expect(kills == rounds)
 
-        try env.start()
+        try env.start(timeout: 300)
         let terminal: Set<String> = ["done", "failed", "blocked", "review", "cancelled"]
-        let settled = env.eventually(180) { paths.allSatisfy { env.status($0).map(terminal.contains) ?? false } }
+        let settled = env.eventually(Double(max(180, rounds * perRound / 5))) { paths.allSatisfy { env.status($0).map(terminal.contains) ?? false } }
         #expect(settled, "not every task settled:\n\(paths.filter { !(env.status($0).map(terminal.contains) ?? false) }.prefix(10))\n\(env.allLogs.suffix(4000))")
         #expect(try env.stop(SIGINT).status == 0)
 

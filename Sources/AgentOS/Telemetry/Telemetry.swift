@@ -109,6 +109,11 @@ public struct TelemetryWriter: Sendable {
     /// The machine-readable line in `.agentos/telemetry.jsonl` (one `O_APPEND` write, fsynced before
     /// it returns): the journal from which the rows and daily lines are rebuilt after a crash.
     public func appendJSONLine(_ record: TelemetryRecord) throws {
+        // The first line a journal-aware writer adds starts the checkpoint: older lines (written before
+        // rows and daily lines carried run markers) were flushed by the version that wrote them.
+        if (try? FileSystem.status(checkpointPath)) ?? nil == nil {
+            try writeCheckpoint(Int((try? FileSystem.status(journalPath))??.size ?? 0))
+        }
         try FileSystem.append(Array((record.json.compact + "\n").utf8), to: journalPath, sync: true)
     }
 
@@ -174,6 +179,11 @@ public struct TelemetryWriter: Sendable {
     /// Returns the run ids rebuilt and the notes written.
     @discardableResult
     public func rebuildFromJournal() throws -> (runIDs: [String], notes: [String]) {
+        guard (try? FileSystem.status(checkpointPath)) ?? nil != nil else {
+            // A journal from before checkpoints: its lines were flushed by the version that wrote them.
+            try writeCheckpoint(Int((try? FileSystem.status(journalPath))??.size ?? 0))
+            return ([], [])
+        }
         let start = Int((try? FileSystem.read(checkpointPath))
             .flatMap { Int(String(decoding: $0.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0)
         let size = Int((try? FileSystem.status(journalPath))??.size ?? 0)
@@ -187,10 +197,15 @@ public struct TelemetryWriter: Sendable {
             if let record = TelemetryRecord(journalLine: String(decoding: line, as: UTF8.self)) { records.append(record) }
         }
         let notes = try appendToNotes(records)
-        let temp = NoteStore.tempPath(folder: store.vault.stateDirectory, name: "telemetry.checkpoint")
-        try FileSystem.createDurably(temp, bytes: Array(String(from + lastNewline + 1).utf8))
-        try FileSystem.rename(temp, to: checkpointPath)
+        try writeCheckpoint(from + lastNewline + 1)
         return (notes.isEmpty ? [] : records.map(\.runID), notes)
+    }
+
+    /// Replaces the checkpoint atomically.
+    private func writeCheckpoint(_ offset: Int) throws {
+        let temp = NoteStore.tempPath(folder: store.vault.stateDirectory, name: "telemetry.checkpoint")
+        try FileSystem.createDurably(temp, bytes: Array(String(offset).utf8))
+        try FileSystem.rename(temp, to: checkpointPath)
     }
 
     /// Run ids in the journal from byte `offset` on, and the offset after the last whole line.
