@@ -14,7 +14,9 @@ import Testing
 @Suite(.serialized) struct CrashTelemetryEndToEndTests {
     /// SplitMix64: a small seeded generator, so a failing sequence of kill moments can be replayed.
     struct SeededRandom: RandomNumberGenerator {
+        /// The generator's state (the seed at first).
         var state: UInt64
+        /// The next 64 random bits.
         mutating func next() -> UInt64 {
             state &+= 0x9E37_79B9_7F4A_7C15
             var z = state
@@ -24,6 +26,7 @@ import Testing
         }
     }
 
+    /// An integer from the environment, or `fallback`.
     static func setting(_ name: String, _ fallback: Int) -> Int {
         Int(ProcessInfo.processInfo.environment[name] ?? "") ?? fallback
     }
@@ -34,8 +37,29 @@ import Testing
         return names.filter { $0.hasSuffix(".md") }.sorted().compactMap { try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }.joined(separator: "\n")
     }
 
+    /// Whether nobody holds the watcher's lock file (a non-blocking `flock` succeeds).
+    static func lockIsFree(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return true }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }
+        flock(fd, LOCK_UN)
+        return true
+    }
+
+    /// How often each run's marker occurs in `text`, by run id (one pass over the text).
+    static func markerCounts(in text: String) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for piece in text.components(separatedBy: "<!-- run:").dropFirst() {
+            if let end = piece.range(of: " -->") { counts[String(piece[..<end.lowerBound]), default: 0] += 1 }
+        }
+        return counts
+    }
+
+    /// How often `needle` occurs in `text`.
     static func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
 
+    /// The SIGKILL test (see the suite's comment for sizes).
     @Test func sigkillAtRandomMomentsLosesAndDoublesNoTelemetry() throws {
         let rounds = Self.setting("FBT_KILL_ROUNDS", 4)
         let perRound = Self.setting("FBT_KILL_TASKS", 40)
@@ -43,6 +67,7 @@ import Testing
         let env = try WatchedVault()
         var paths: [String] = []
         var kills = 0
+        var lockWaits = 0
         for round in 0..<rounds {
             try env.start(timeout: 300)
             for i in 0..<perRound {
@@ -54,7 +79,14 @@ import Testing
             let delay = Double.random(in: 0.05...1.5, using: &random)
             usleep(useconds_t(delay * 1_000_000))
             if try env.stop(SIGKILL).reason == .uncaughtSignal { kills += 1 }
+            if !Self.lockIsFree(env.vault.stateDirectory + "/watch.lock") {
+                lockWaits += 1
+                #expect(env.eventually(30) { Self.lockIsFree(env.vault.stateDirectory + "/watch.lock") }, "the watcher lock stayed held after the kill")
+            }
         }
+        // An agent started just before the kill may hold the lock for a moment (between its fork and
+        // its exec); reported, not failed.
+        if lockWaits > 0 { print("note: the watcher lock was still held right after \(lockWaits) of \(rounds) kills") }
         #expect(kills == rounds)
 
         try env.start(timeout: 300)
@@ -75,10 +107,10 @@ import Testing
         let journalCounts = Dictionary(journal.map { ($0, 1) }, uniquingKeysWith: +)
         let rows = Self.texts(under: env.root + "/" + Vault.Layout.telemetry)
         let daily = Self.texts(under: env.root + "/" + Vault.Layout.daily)
+        let rowCounts = Self.markerCounts(in: rows), dailyCounts = Self.markerCounts(in: daily)
         var problems: [String] = []
         for run in finished {
-            let marker = TelemetryWriter.marker(run.runID)
-            let counts = (journalCounts[run.runID] ?? 0, Self.count(marker, in: rows), Self.count(marker, in: daily))
+            let counts = (journalCounts[run.runID] ?? 0, rowCounts[run.runID] ?? 0, dailyCounts[run.runID] ?? 0)
             if counts != (1, 1, 1) { problems.append("\(run.runID) (\(run.taskPath), \(run.state.rawValue)): journal \(counts.0), rows \(counts.1), daily \(counts.2)") }
         }
         #expect(problems.isEmpty, "\(problems.count) of \(finished.count) runs: \(problems.prefix(10))")

@@ -155,9 +155,8 @@ public struct TelemetryWriter: Sendable {
         var lastError: Error?
         for _ in 0..<8 {
             let existing = try store.readIfPresent(path)
-            let text = existing?.text ?? ""
-            var seen = Set<String>()
-            let missing = records.filter { text.contains(TelemetryWriter.marker($0.runID)) == false && seen.insert($0.runID).inserted }
+            var seen = TelemetryWriter.markedRunIDs(in: existing?.text ?? "")
+            let missing = records.filter { seen.insert($0.runID).inserted }
             if missing.isEmpty { return false }
             var bytes = existing?.bytes ?? Array(header.utf8)
             if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
@@ -171,6 +170,19 @@ public struct TelemetryWriter: Sendable {
             }
         }
         throw lastError!
+    }
+
+    /// The run ids of every marker in a note (one pass, so a rebuild of thousands of runs stays linear).
+    static func markedRunIDs(in text: String) -> Set<String> {
+        var ids = Set<String>()
+        var rest = Substring(text)
+        while let open = rest.range(of: "<!-- run:") {
+            rest = rest[open.upperBound...]
+            guard let close = rest.range(of: " -->") else { break }
+            ids.insert(String(rest[..<close.lowerBound]))
+            rest = rest[close.upperBound...]
+        }
+        return ids
     }
 
     /// Rebuilds the rows and daily lines of every journal line since the checkpoint that lacks them

@@ -9,11 +9,13 @@ import Testing
         try RunStore(vault: env.vault).database.scalarInt("SELECT COUNT(*) FROM runs WHERE task_path=?", [.text(path)]).map { Int($0) } ?? 0
     }
 
+    /// How many journal lines name `runID`.
     func journalLines(_ env: EngineTestVault, runID: String) -> Int {
         (PlatformTestSupport.read(env.vault.stateDirectory + "/telemetry.jsonl") ?? "").split(separator: "\n")
             .filter { (try? JSON.parse(String($0)))?["run_id"]?.stringValue == runID }.count
     }
 
+    /// How often `needle` occurs in `text`.
     func occurrences(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
 
     /// On 320a560 a name of 80 CJK characters made the temp name exceed NAME_MAX: the task note was

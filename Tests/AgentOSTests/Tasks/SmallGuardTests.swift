@@ -37,6 +37,7 @@ import Testing
         #expect(EngineEvent.printable("Tasks/日本語 ok.md") == "Tasks/日本語 ok.md")
     }
 
+    /// Runs `fuckbigtech run PATH` in-process; returns the exit code and stderr.
     func run(_ env: EngineTestVault, _ path: String) -> (Int32, String) {
         let (console, output) = Console.capturing()
         let code = CLI.run(["run", "--vault", env.vault.root, path], console: console, environment: [:], executablePath: "/nonexistent")

@@ -8,6 +8,7 @@ import Glibc
 /// Writes that hold for every name and against every editor: temp names within `NAME_MAX`, and no save
 /// by a program outside the folder lock (an editor writing in place or by rename) silently lost.
 @Suite struct NoteStoreDurabilityTests {
+    /// A store over a fresh temp vault; the caller removes `root`.
     func makeStore() throws -> (store: NoteStore, root: String) {
         let root = try VaultTestSupport.makeTemporaryDirectory("durable")
         return (NoteStore(vault: Vault(root: root)), root)
