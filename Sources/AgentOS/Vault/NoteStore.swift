@@ -145,11 +145,20 @@ public struct NoteStore: Sendable {
                     try FileSystem.rename(temp, to: absolute)
                 case .absent:
                     // `link` never replaces: a note someone created since the check is a conflict, not lost.
-                    do { try FileSystem.link(temp, to: absolute) } catch {
-                        guard error.code == EEXIST else { throw error }
-                        failure = .conflict(path: normalized, expected: expectation, found: (try? FileSystem.read(absolute)).map { ContentHash(of: $0.bytes) })
+                    do {
+                        try FileSystem.link(temp, to: absolute)
+                        try? FileSystem.remove(temp)
+                    } catch {
+                        if error.code == EEXIST {
+                            failure = .conflict(path: normalized, expected: expectation, found: (try? FileSystem.read(absolute)).map { ContentHash(of: $0.bytes) })
+                            try? FileSystem.remove(temp)
+                        } else if NoteStore.noHardLinks(error) {
+                            // A file system without hard links (exFAT, some FUSE mounts): the checked rename.
+                            try FileSystem.rename(temp, to: absolute)
+                        } else {
+                            throw error
+                        }
                     }
-                    try? FileSystem.remove(temp)
                 case .hash(let expected):
                     (failure, displaced) = try replace(absolute, with: temp, folder: folder, ours: bytes, expected: expected, relativePath: normalized)
                 }
@@ -181,14 +190,21 @@ public struct NoteStore: Sendable {
     /// in place into the old file) is no party to the folder lock; its save must not vanish.
     ///
     /// With `RENAME_EXCHANGE` the temp path holds exactly the replaced file afterwards: it is compared
-    /// (once at once and once after the folder's fsync, for an in-place writer still writing), and a
-    /// save found there is swapped back and reported as a conflict, so the caller re-reads and merges.
-    /// Without it a hard link keeps the file that is about to be replaced.
+    /// once no process has it open for writing any more (an in-place writer that opened it before the
+    /// swap finishes first), and a save found there is swapped back and reported as a conflict, so the
+    /// caller re-reads and merges. Without exchange a hard link keeps the file about to be replaced
+    /// (a rename-save between the link and the rename is then not seen); without hard links either,
+    /// only the checked rename remains.
     private func replace(_ absolute: String, with temp: String, folder: String, ours: [UInt8], expected: ContentHash, relativePath: String) throws(SystemError) -> (NoteWriteError?, DisplacedSave?) {
         var holder = temp
         if try !FileSystem.exchange(temp, absolute) {
             holder = NoteStore.tempPath(folder: folder, name: relativePath)
             do { try FileSystem.link(absolute, to: holder) } catch {
+                if NoteStore.noHardLinks(error) {
+                    // Neither exchange nor hard links: the checked rename is all there is.
+                    try FileSystem.rename(temp, to: absolute)
+                    return (nil, nil)
+                }
                 try? FileSystem.remove(temp)
                 // Deleted since the check: a conflict like any other.
                 if error.isNotFound { return (.conflict(path: relativePath, expected: .hash(expected), found: nil), nil) }
@@ -213,7 +229,7 @@ public struct NoteStore: Sendable {
 
         // A save landed in the window: put it back, and take out whatever is at the note now (our
         // version, or yet another save, which then goes to a conflict note).
-        let back = holder + ".back"
+        let back = NoteStore.tempPath(folder: folder, name: relativePath)
         var putBack = false
         if (try? FileSystem.exchange(holder, absolute)) == true {
             putBack = true
@@ -228,6 +244,11 @@ public struct NoteStore: Sendable {
             return (conflict, DisplacedSave(bytes: taken))
         }
         return (conflict, nil)
+    }
+
+    /// Whether an error means the file system has no hard links.
+    static func noHardLinks(_ error: SystemError) -> Bool {
+        error.code == EPERM || error.code == ENOTSUP || error.code == EOPNOTSUPP || error.code == EMLINK || error.code == ENOSYS
     }
 
     /// A temp file name for a note in `folder`: short whatever the note's name (a name of 255 bytes
