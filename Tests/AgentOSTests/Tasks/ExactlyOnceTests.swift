@@ -156,4 +156,19 @@ import Testing
         let day = LocalTime.day(Date())
         #expect(occurrences(TelemetryWriter.marker(record.runID), in: try env.text("Daily/\(day).md")) == 1)
     }
+
+    /// The 20×300 SIGKILL run left one task `new` and never claimed. One way that happens (fixed here):
+    /// two claims in one second draw the same run id, and the second is taken for "already active".
+    @Test func aRunIDCollisionIsNotMistakenForAnActiveRun() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        let drawn = AtomicCounter()
+        // The first two draws collide; the third is fresh.
+        runs.runIDSource = { _ in drawn.next() <= 2 ? "20990101-000000-aaaaaa" : "20990101-000000-bbbbbb" }
+        let first = try #require(try runs.claim(taskPath: "Tasks/A.md", taskHash: nil, attempt: 1))
+        let second = try #require(try runs.claim(taskPath: "Tasks/B.md", taskHash: nil, attempt: 1), "a colliding id blocked another task")
+        #expect(first.runID != second.runID)
+        // A real active run still blocks a second claim of the same task.
+        #expect(try runs.claim(taskPath: "Tasks/A.md", taskHash: nil, attempt: 1) == nil)
+    }
 }
