@@ -90,7 +90,8 @@ final class WatchedVault: @unchecked Sendable {
     // MARK: The watcher process
 
     /// Starts `fuckbigtech watch --vault V` and waits until its log says it is watching.
-    func start(extraArguments: [String] = []) throws {
+    /// `timeout` bounds the wait for start-up (recovery and the index catch-up of a big vault take longer).
+    func start(extraArguments: [String] = [], timeout: Double = 20) throws {
         let binary = try #require(EndToEndTests.binary, "no fuckbigtech executable next to the test bundle; run 'swift build' first")
         let n = outputs.count + 1
         let outPath = sandbox.root + "/watch-\(n).out"
@@ -126,7 +127,7 @@ final class WatchedVault: @unchecked Sendable {
         self.process = process
         self.exited = exited
         lastPID = process.processIdentifier
-        let watching = eventually { self.log.contains(" watching \(self.vault.root) (") || !process.isRunning }
+        let watching = eventually(timeout) { self.log.contains(" watching \(self.vault.root) (") || !process.isRunning }
         try #require(watching && process.isRunning, "the watcher did not start watching:\n\(log)\n\(errorLog)")
     }
 

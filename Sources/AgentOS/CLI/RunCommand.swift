@@ -29,7 +29,7 @@ enum RunCommand {
         let routing = try VaultRouting(vault: context.vault)
         for problem in routing.problems where !json { console.error("warning: \(problem)") }
         let engine = TaskEngine(vault: context.vault, runs: runs, routing: routing, executor: routing.agents) { event in
-            if !json || event.level == .error { console.error(event.message) }
+            if !json || event.level == .error { console.error(EngineEvent.printable(event.message)) }
         }
         engine.recover()
         // A finished or failed note is run again: that is what asking for it in the foreground means.
@@ -44,7 +44,7 @@ enum RunCommand {
         case .rejected(let why):
             throw CLIError.failure("\(path): \(why)")
         case .ignored, .ownWrite, .cancelling:
-            throw CLIError.failure("\(path) is not a task or handoff note (give it type: task or put it under Tasks/)")
+            throw CLIError.failure("\(path): " + whyNotRun(path: path, store: store, runs: runs))
         case .started(let runID):
             engine.waitUntilIdle()
             if let index = try? MemoryIndex(vault: context.vault) {
@@ -58,6 +58,25 @@ enum RunCommand {
                 console.print("\(record.state.rawValue): \(path) → \(record.agent ?? "?") (\(record.lane ?? "?"))" + (record.resultPath.map { "\nresult: \($0)" } ?? "") + (record.error.map { "\nerror: \($0)" } ?? ""))
             }
             return record.state == .done ? 0 : 1
+        }
+    }
+
+    /// Why `run` will not run a note, in words a person can act on.
+    static func whyNotRun(path: String, store: NoteStore, runs: RunStore) -> String {
+        let notATask = "is not a task or handoff note (give it type: task or put it under Tasks/)"
+        guard let snapshot = try? store.readIfPresent(path) else { return "cannot be read" }
+        guard let note = try? Note.parse(bytes: snapshot.bytes), let kind = TaskNote.kind(of: note, path: path) else { return notATask }
+        if let active = (try? runs.activeRun(taskPath: path)) ?? nil {
+            return "already running (run id \(active.runID)); set status: cancelled to stop it"
+        }
+        let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
+        switch task.status {
+        case .draft?: return "status is draft; set status: new to run it"
+        case .review?: return "waits for review; a person sets approved: true to run it"
+        case .done?: return "already done; set status: new to run it again"
+        case .new?: return task.notReadyReason.map { "not ready: \($0)" } ?? "was not started (see 'fuckbigtech status')"
+        case nil: return "has an unknown status '\(note.text("status") ?? "")'; use new, draft, review or cancelled"
+        case let status?: return "status is \(status.rawValue); set status: new to run it again"
         }
     }
 }

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Foundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -182,5 +183,63 @@ extension FileStatus {
         mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         mode = UInt32(st.st_mode & 0o7777)
         ownerUID = UInt32(st.st_uid)
+    }
+}
+
+extension FileSystem {
+    /// `renameat2(2)` as found in the C library at run time (Swift's Glibc module does not declare it).
+    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    private static let renameAt2: RenameAt2? = {
+        // RTLD_DEFAULT is the null handle: search every loaded object.
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: RenameAt2.self)
+    }()
+
+    /// `renameat2(RENAME_EXCHANGE)`: atomically swaps two paths, so that afterwards `a` holds exactly the
+    /// file that was at `b` at that instant. Returns `false` when the kernel or file system cannot
+    /// (old kernels, some network file systems); the caller then falls back to `link` and `rename`.
+    public static func exchange(_ a: String, _ b: String) throws(SystemError) -> Bool {
+        guard let renameAt2 else { return false }
+        if renameAt2(AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) == 0 { return true }
+        let code = errno
+        if code == EINVAL || code == ENOSYS || code == ENOTSUP || code == EOPNOTSUPP { return false }
+        throw SystemError(call: "renameat2", subject: b, code: code)
+    }
+
+    /// `link(2)`: a second name for an existing file. Fails with `EEXIST` when `to` exists, which makes it
+    /// an atomic create-if-absent for a fully written temp file.
+    public static func link(_ from: String, to: String) throws(SystemError) {
+        try Syscall.check("link", to) { Glibc.link(from, to) }
+    }
+
+    /// The inode number and change time (ns) of a path, without following a final symlink; `nil` if absent.
+    public static func identity(_ path: String) -> (inode: UInt64, changeNanoseconds: Int64, size: Int64)? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return (UInt64(st.st_ino), Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec), Int64(st.st_size))
+    }
+}
+
+extension FileSystem {
+    /// Whether no process has the file at `path` open for writing, waiting up to `timeout` seconds for
+    /// writers to close it. Uses a read lease (`fcntl(F_SETLEASE, F_RDLCK)`), which the kernel grants
+    /// only while nobody holds the file open for writing. `nil` when it cannot tell (a file system or
+    /// owner that does not allow leases).
+    public static func waitUntilNoWriters(_ path: String, timeout: Double) -> Bool? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let deadline = Date().addingTimeInterval(timeout)
+        var pause: useconds_t = 200
+        while true {
+            if fcntl(fd, 1024 /* F_SETLEASE */, Int32(F_RDLCK)) == 0 {
+                _ = fcntl(fd, 1024, Int32(F_UNLCK))
+                return true
+            }
+            guard errno == EAGAIN || errno == EBUSY else { return nil }
+            if Date() >= deadline { return false }
+            usleep(pause)
+            pause = min(pause * 2, 20_000)
+        }
     }
 }

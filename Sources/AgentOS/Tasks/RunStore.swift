@@ -53,6 +53,9 @@ public final class RunStore: @unchecked Sendable {
     public let database: Database
     private let lock = NSLock()
 
+    /// Makes run ids (`newRunID`; tests draw colliding ones).
+    var runIDSource: @Sendable (Date) -> String = { RunStore.newRunID(now: $0) }
+
     /// The schema version of the run store.
     public static let schemaVersion = 1
 
@@ -117,18 +120,26 @@ public final class RunStore: @unchecked Sendable {
 
     /// Claims a task for a new run. Returns `nil` when another run of that task is already active.
     public func claim(taskPath: String, kind: String = "task", taskHash: ContentHash?, attempt: Int, now: Date = Date()) throws -> RunRecord? {
-        let runID = RunStore.newRunID(now: now)
-        let record = RunRecord(runID: runID, taskPath: taskPath, kind: kind, state: .claimed, attempt: attempt, ownerPID: getpid(), createdAt: now.timeIntervalSince1970)
-        return try lock.withLock {
-            do {
-                try database.run("INSERT INTO runs(run_id, task_path, kind, state, attempt, owner_pid, created_at, task_hash) VALUES(?,?,?,?,?,?,?,?)", [
-                    .text(runID), .text(taskPath), .text(kind), .text(RunState.claimed.rawValue), .int(Int64(attempt)), .int(Int64(getpid())),
-                    .double(now.timeIntervalSince1970), SQLValue(taskHash?.hex),
-                ])
-            } catch let error as DatabaseError where error.code & 0xff == 19 /* SQLITE_CONSTRAINT */ {
-                return nil
+        try lock.withLock {
+            // A run id is the second plus 24 random bits: hundreds of claims in one second can draw the
+            // same id. That collision is not "already active" (the task would silently never run):
+            // draw again.
+            for _ in 0..<16 {
+                let runID = runIDSource(now)
+                do {
+                    try database.run("INSERT INTO runs(run_id, task_path, kind, state, attempt, owner_pid, created_at, task_hash) VALUES(?,?,?,?,?,?,?,?)", [
+                        .text(runID), .text(taskPath), .text(kind), .text(RunState.claimed.rawValue), .int(Int64(attempt)), .int(Int64(getpid())),
+                        .double(now.timeIntervalSince1970), SQLValue(taskHash?.hex),
+                    ])
+                    return RunRecord(runID: runID, taskPath: taskPath, kind: kind, state: .claimed, attempt: attempt, ownerPID: getpid(), createdAt: now.timeIntervalSince1970)
+                } catch let error as DatabaseError where error.code & 0xff == 19 /* SQLITE_CONSTRAINT */ {
+                    let active = try database.scalarInt("SELECT 1 FROM runs WHERE task_path=? AND state IN ('claimed','running')", [.text(taskPath)]) != nil
+                    if active { return nil }
+                    let taken = try database.scalarInt("SELECT 1 FROM runs WHERE run_id=?", [.text(runID)]) != nil
+                    if !taken { throw error }
+                }
             }
-            return record
+            return nil
         }
     }
 

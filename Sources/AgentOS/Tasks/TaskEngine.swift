@@ -230,6 +230,7 @@ public final class TaskEngine: @unchecked Sendable {
             return .ignored
         }
         if !force && isOwnWrite(path: path, hash: snapshot.hash) { return .ownWrite }
+        if !TaskEngine.isText(snapshot.bytes) { return leaveBinary(path: path, snapshot: snapshot) }
 
         let note: Note
         do {
@@ -260,6 +261,24 @@ public final class TaskEngine: @unchecked Sendable {
         default:
             return .ignored
         }
+    }
+
+    /// Whether bytes can be a note: valid UTF-8 without NUL bytes (a PNG, a PDF or other binary data
+    /// named `.md` is not one, and the OS must not write frontmatter into it).
+    static func isText(_ bytes: [UInt8]) -> Bool {
+        if bytes.contains(0) { return false }
+        return String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    /// Reports a binary file where a note was expected, once per content, and leaves it byte-identical.
+    private func leaveBinary(path: String, snapshot: NoteSnapshot) -> Consideration {
+        let message = "not a text note (binary data or invalid UTF-8); it is left exactly as it is"
+        guard TaskNote.isInWorkFolder(path) else { return .ignored }
+        if (try? runs.wasRejected(taskPath: path, hash: snapshot.hash)) != true {
+            log(EngineEvent(level: .error, message: "\(path): \(message)"))
+            try? runs.recordRejection(taskPath: path, hash: snapshot.hash, error: message)
+        }
+        return .rejected(message)
     }
 
     @discardableResult
@@ -559,7 +578,7 @@ public final class TaskEngine: @unchecked Sendable {
     /// Writes the result note, the task's final properties, the run store and telemetry.
     private func complete(_ task: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date) {
         var record = initial
-        let status: TaskStatus = outcome.cancelled ? .cancelled : (outcome.succeeded ? .done : .failed)
+        var status: TaskStatus = outcome.cancelled ? .cancelled : (outcome.succeeded ? .done : .failed)
         record.state = RunState(rawValue: status.rawValue) ?? .failed
         record.finishedAt = finished.timeIntervalSince1970
         record.costUSD = outcome.costUSD
@@ -577,7 +596,14 @@ public final class TaskEngine: @unchecked Sendable {
             remember(resultPath, hash)
             record.resultPath = resultPath
         } catch {
-            log(EngineEvent(level: .error, message: "\(task.path): cannot write the result note: \(error)"))
+            // The answer must not be lost, nor the run called done: it ends failed with the reason,
+            // and the answer waits in `.agentos/results/` until a restart can write the note.
+            status = .failed
+            record.state = .failed
+            let kept = keepResult(TaskEngine.resultNote(task: task, record: record, plan: plan, outcome: outcome, status: .failed, started: started, finished: finished), runID: record.runID)
+            let why = "the result note \(resultPath) could not be written: \(error)"
+                + (kept.map { "; the answer is kept in \($0) and is written there on the next start" } ?? "; the answer could not be kept either")
+            record.error = record.error.map { $0 + "; " + why } ?? why
         }
 
         var props: [Property] = [
@@ -591,12 +617,16 @@ public final class TaskEngine: @unchecked Sendable {
         if let resultPath = record.resultPath { props.append(Property("result", .string(TelemetryWriter.link(resultPath)))) }
         var unset: [String] = []
         if let error = record.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) } else { unset.append("error") }
-        // The run store first: if the process dies before the note is written, the note catches up
-        // from the store; the other way round a finished run would look interrupted.
+        // The journal line first (fsynced), then the run store: a run the store calls finished always
+        // has its telemetry; a kill between the two leaves a run that recovery finishes from its
+        // result note, and the journal's run id keeps it from being recorded twice.
+        let entry = journal(record, duration: duration, time: finished)
+        // The run store before the note: if the process dies before the note is written, the note
+        // catches up from the store; the other way round a finished run would look interrupted.
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
         _ = updateTask(task.path, set: props, unset: unset) { _ in nil }
         lock.withLock { _ = inFlight.removeValue(forKey: task.path) }
-        recordTelemetry(record, duration: duration, time: finished)
+        if let entry { queueNotes(entry) }
         log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.error.map { " — \($0)" } ?? "")))
     }
 
@@ -605,6 +635,8 @@ public final class TaskEngine: @unchecked Sendable {
         if let properties {
             if case .written(let hash) = updateTask(task.path, set: properties, unset: unset, stop: { _ in nil }) { reviewHash = hash }
         }
+        // Journal first, as in `complete`: a finished run in the store always has its telemetry.
+        let entry = journal(record, duration: 0, time: Date())
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
         if record.state == .review, let reviewHash {
             // What the OS showed in review: only a later change to these bytes can approve the task.
@@ -613,7 +645,7 @@ public final class TaskEngine: @unchecked Sendable {
             }
         }
         lock.withLock { _ = inFlight.removeValue(forKey: task.path) }
-        recordTelemetry(record, duration: 0, time: Date())
+        if let entry { queueNotes(entry) }
         log(EngineEvent(level: .info, message: "\(task.path): \(record.state.rawValue)" + ((record.error ?? record.reason).map { " — \($0)" } ?? "")))
         if record.state == .review, let reviewHash, let now = (try? store.readIfPresent(task.path)) ?? nil, now.hash != reviewHash {
             // A person answered before the review was recorded (their event found the run still
@@ -623,12 +655,46 @@ public final class TaskEngine: @unchecked Sendable {
         }
     }
 
-    /// Telemetry: the JSON line at once; the rows of `Telemetry/<day>.md` and the lines of the daily
-    /// note in batches (at most ~100 ms late), so a burst of runs does not rewrite and fsync those
-    /// growing notes once per run. `telemetry.jsonl` holds every run even if a crash cuts a batch.
+    /// Telemetry: the JSON line at once, fsynced (the journal); the rows of `Telemetry/<day>.md` and
+    /// the lines of the daily note in batches (at most ~100 ms late), so a burst of runs does not
+    /// rewrite and fsync those growing notes once per run. A crash that cuts a batch loses nothing:
+    /// the next start rebuilds the missing rows and lines from the journal (`rebuildTelemetry`).
+    /// A run already in the journal is not recorded again (recovery paths may see a run twice).
     private func recordTelemetry(_ record: RunRecord, duration: Double, time: Date) {
+        if let entry = journal(record, duration: duration, time: time) { queueNotes(entry) }
+    }
+
+    /// Appends the run's journal line unless the journal has it already; returns the entry written.
+    private func journal(_ record: RunRecord, duration: Double, time: Date) -> TelemetryRecord? {
         let entry = TelemetryRecord(time: time, runID: record.runID, taskPath: record.taskPath, kind: record.kind, agent: record.agent ?? "", model: record.model, lane: record.lane ?? "", rule: record.rule, reason: record.reason, costUSD: record.costUSD, tokensIn: record.tokensIn, tokensOut: record.tokensOut, durationSeconds: duration, outcome: record.state.rawValue, resultPath: record.resultPath, error: record.error)
-        do { try telemetry.appendJSONLine(entry) } catch { log(EngineEvent(level: .error, message: "telemetry: \(error)")) }
+        return journalLock.withLock { () -> TelemetryRecord? in
+            if isJournaledLocked(record.runID) { return nil }
+            do { try telemetry.appendJSONLine(entry) } catch {
+                log(EngineEvent(level: .error, message: "telemetry: \(error)"))
+                return nil
+            }
+            journaledRunIDs.insert(record.runID)
+            return entry
+        }
+    }
+
+    /// Whether the journal holds a line for this run (reading any lines appended since the last look,
+    /// also by other processes).
+    func isJournaled(_ runID: String) -> Bool { journalLock.withLock { isJournaledLocked(runID) } }
+
+    private func isJournaledLocked(_ runID: String) -> Bool {
+        if journaledRunIDs.contains(runID) { return true }
+        let (ids, end) = TelemetryWriter.journalRunIDs(path: telemetry.journalPath, from: journalScanned)
+        journalScanned = end
+        journaledRunIDs.formUnion(ids)
+        return journaledRunIDs.contains(runID)
+    }
+
+    private let journalLock = NSLock()
+    private var journaledRunIDs = Set<String>()
+    private var journalScanned = 0
+
+    private func queueNotes(_ entry: TelemetryRecord) {
         let schedule: Bool = telemetryLock.withLock {
             pendingTelemetry.append(entry)
             if telemetryFlushScheduled { return false }
@@ -637,6 +703,71 @@ public final class TaskEngine: @unchecked Sendable {
         }
         if schedule {
             telemetryQueue.asyncAfter(deadline: .now() + 0.1) { [self] in flushTelemetryNow() }
+        }
+    }
+
+    /// Writes the rows and daily lines of journal lines that lack them (after a crash), exactly once.
+    public func rebuildTelemetry() {
+        do {
+            let (ids, notes) = try telemetry.rebuildFromJournal()
+            for path in notes {
+                if let hash = try? store.read(path).hash { remember(path, hash) }
+            }
+            if !notes.isEmpty {
+                log(EngineEvent(level: .warning, message: "telemetry: rebuilt missing rows and daily lines from the journal (\(ids.count) run(s) checked)"))
+            }
+        } catch {
+            log(EngineEvent(level: .error, message: "telemetry: cannot rebuild from the journal: \(error)"))
+        }
+    }
+
+    // MARK: Results that could not be written
+
+    /// `.agentos/results`: answers whose result note could not be written, by run id.
+    var keptResultsFolder: String { vault.stateDirectory + "/results" }
+
+    /// Keeps a result note's text in `.agentos/results/<run id>.md`; returns the vault-relative path.
+    private func keepResult(_ text: String, runID: String) -> String? {
+        let path = keptResultsFolder + "/" + runID + ".md"
+        do {
+            try FileSystem.makeDirectories(keptResultsFolder)
+            let temp = NoteStore.tempPath(folder: keptResultsFolder, name: runID)
+            try FileSystem.createDurably(temp, bytes: Array(text.utf8))
+            try FileSystem.rename(temp, to: path)
+            try FileSystem.syncDirectory(keptResultsFolder)
+            return Vault.Layout.state + "/results/" + runID + ".md"
+        } catch {
+            log(EngineEvent(level: .error, message: "run \(runID): cannot keep the answer in \(path): \(error)"))
+            return nil
+        }
+    }
+
+    /// Writes kept answers as their result notes where that works now, links them from their tasks,
+    /// and removes them from `.agentos/results/`; the others stay for the next start.
+    func recoverKeptResults() {
+        guard let entries = try? FileSystem.list(keptResultsFolder) else { return }
+        for (name, _) in entries where name.hasSuffix(".md") && !name.hasPrefix(".") {
+            let runID = String(name.dropLast(3))
+            guard var record = (try? runs.run(id: runID)) ?? nil, !record.state.isActive,
+                  let text = try? FileSystem.read(keptResultsFolder + "/" + name) else { continue }
+            let resultPath = Vault.Layout.results + "/" + TaskEngine.resultPath(forTitle: TaskNote.title(of: record.taskPath), runID: runID)
+            do {
+                let hash = try store.write(text.bytes, to: resultPath, expecting: .absent)
+                remember(resultPath, hash)
+            } catch {
+                // Already written by an earlier start that stopped before cleaning up: same run id, same note.
+                let existing = (try? store.readIfPresent(resultPath)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) }
+                guard existing?.text("run_id") == runID else {
+                    log(EngineEvent(level: .warning, message: "run \(runID): the kept answer still cannot be written to \(resultPath): \(error)"))
+                    continue
+                }
+            }
+            record.resultPath = resultPath
+            record.error = "the result note could not be written when the run ended; it was recovered on restart"
+            try? runs.update(record)
+            _ = updateTask(record.taskPath, set: [Property("result", .string(TelemetryWriter.link(resultPath))), Property("error", .string(record.error!))], unset: []) { _ in nil }
+            try? FileSystem.remove(keptResultsFolder + "/" + name)
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): recovered the answer of run \(runID) into \(resultPath)"))
         }
     }
 
@@ -720,7 +851,9 @@ public final class TaskEngine: @unchecked Sendable {
             recoverRun(record)
         }
         routing.releaseAbandonedReservations(activeRunIDs: Set(((try? runs.runs(in: [.claimed, .running], limit: 100_000)) ?? []).map(\.runID)))
+        recoverKeptResults()
         flushTelemetry()
+        rebuildTelemetry()
     }
 
     private func recoverRun(_ initial: RunRecord) {
@@ -845,9 +978,21 @@ public final class TaskEngine: @unchecked Sendable {
 
     static func resultPath(forTitle taskTitle: String, runID: String) -> String {
         let forbidden = Set("[]#^|\\/:*?\"<>")
-        var title = String(taskTitle.map { forbidden.contains($0) ? "-" : $0 })
-        if title.count > 80 { title = String(title.prefix(80)) }
-        return title + " " + runID + ".md"
+        let suffix = " " + runID + ".md"
+        // A file name holds at most 255 bytes (NAME_MAX): the title is cut to what fits beside the
+        // run id, in bytes, at a character boundary (never inside a character or a grapheme).
+        let budget = max(0, 255 - suffix.utf8.count)
+        var title = ""
+        var bytes = 0
+        for character in taskTitle.prefix(80) {
+            let isControl = character.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            let kept: Character = forbidden.contains(character) || isControl ? "-" : character
+            let size = String(kept).utf8.count
+            if bytes + size > budget { break }
+            title.append(kept)
+            bytes += size
+        }
+        return title + suffix
     }
 
     static func oneLine(_ text: String) -> String {

@@ -66,6 +66,32 @@ public struct TelemetryRecord: Sendable {
     }
 }
 
+extension TelemetryRecord {
+    /// Reads a record back from its journal line (`nil` for a line that is not one, e.g. cut short).
+    public init?(journalLine line: String) {
+        guard let json = try? JSON.parse(line), let runID = json["run_id"]?.stringValue, let task = json["task"]?.stringValue,
+              let timeText = json["time"]?.stringValue, let time = TelemetryRecord.localDate(timeText) else { return nil }
+        self.init(time: time, runID: runID, taskPath: task, kind: json["kind"]?.stringValue ?? "task", agent: json["harness"]?.stringValue ?? "",
+                  model: json["model"]?.stringValue, lane: json["lane"]?.stringValue ?? "", rule: json["rule"]?.stringValue,
+                  reason: json["reason"]?.stringValue, costUSD: json["cost_usd"]?.doubleValue, tokensIn: json["tokens_in"]?.intValue,
+                  tokensOut: json["tokens_out"]?.intValue, durationSeconds: json["duration_s"]?.doubleValue ?? 0,
+                  outcome: json["outcome"]?.stringValue ?? "", resultPath: json["result"]?.stringValue, error: json["error"]?.stringValue)
+        // A rebuilt row of a private run stays as private as the row the run wrote.
+        isPrivate = json["private"]?.boolValue
+    }
+
+    /// Parses `LocalTime.dateTime` text (`2026-11-26T07:45:12`, local time) back into a date.
+    static func localDate(_ text: String) -> Date? {
+        let parts = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int32($0) }
+        guard parts.count == 6 else { return nil }
+        var t = tm()
+        t.tm_year = parts[0] - 1900; t.tm_mon = parts[1] - 1; t.tm_mday = parts[2]
+        t.tm_hour = parts[3]; t.tm_min = parts[4]; t.tm_sec = parts[5]; t.tm_isdst = -1
+        let seconds = mktime(&t)
+        return seconds == -1 ? nil : Date(timeIntervalSince1970: Double(seconds))
+    }
+}
+
 /// Writes telemetry: a table row in `Telemetry/YYYY-MM-DD.md`, a JSON line in `.agentos/telemetry.jsonl`,
 /// and a line in the daily note `Daily/YYYY-MM-DD.md`.
 public struct TelemetryWriter: Sendable {
@@ -86,10 +112,28 @@ public struct TelemetryWriter: Sendable {
         try appendToNotes([record])
     }
 
-    /// The machine-readable line in `.agentos/telemetry.jsonl` (one `O_APPEND` write, at once).
+    /// The machine-readable line in `.agentos/telemetry.jsonl` (one `O_APPEND` write, fsynced before
+    /// it returns): the journal from which the rows and daily lines are rebuilt after a crash.
     public func appendJSONLine(_ record: TelemetryRecord) throws {
-        try FileSystem.append(Array((record.json.compact + "\n").utf8), to: store.vault.stateDirectory + "/telemetry.jsonl")
+        // The first line a journal-aware writer adds starts the checkpoint: older lines (written before
+        // rows and daily lines carried run markers) were flushed by the version that wrote them.
+        if (try? FileSystem.status(checkpointPath)) ?? nil == nil {
+            try writeCheckpoint(Int((try? FileSystem.status(journalPath))??.size ?? 0))
+        }
+        try FileSystem.append(Array((record.json.compact + "\n").utf8), to: journalPath, sync: true)
     }
+
+    /// `.agentos/telemetry.jsonl`.
+    public var journalPath: String { store.vault.stateDirectory + "/telemetry.jsonl" }
+
+    /// `.agentos/telemetry.checkpoint`: the journal offset up to which every line is known to have its
+    /// row and daily line, so a rebuild reads only what came after (and a line a person deleted from
+    /// an older daily note is not put back).
+    var checkpointPath: String { store.vault.stateDirectory + "/telemetry.checkpoint" }
+
+    /// The marker that ties a row or a daily line to its run, so that each is written exactly once
+    /// (an HTML comment: Obsidian and other Markdown renderers do not show it).
+    public static func marker(_ runID: String) -> String { "<!-- run:\(runID) -->" }
 
     /// The table rows and daily-log lines of several runs, one compare-and-swap write per note.
     /// Returns the notes written.
@@ -106,20 +150,119 @@ public struct TelemetryWriter: Sendable {
         for (day, group) in Dictionary(grouping: records, by: { LocalTime.day($0.time) }).sorted(by: { $0.key < $1.key }) {
             let first = group[0].time
             // Taint follows the data: a private run's public row and daily line say only
-            // `private run <id>`; the full ones go to the private companion notes.
+            // `private run <id>`; the full ones go to the private companion notes. Each row and line
+            // carries its run's marker; one already there is not written again (a rebuild after a
+            // crash, or two processes recording the same run).
             let marked = group.map { ($0, judged($0)) }
-            try store.append(marked.map { TelemetryWriter.row($0.0, isPrivate: $0.1) }.joined(), to: TelemetryWriter.notePath(first), header: TelemetryWriter.noteHeader(first))
-            try appendDaily(marked.map { TelemetryWriter.dailyLine($0.0, isPrivate: $0.1) }.joined(separator: "\n"), at: first)
-            written += [TelemetryWriter.notePath(first), TelemetryWriter.dailyPath(first)]
+            let isPrivate = Dictionary(marked.map { ($0.0.runID, $0.1) }, uniquingKeysWith: { a, b in a || b })
+            if try appendOnce(group, to: TelemetryWriter.notePath(first), header: TelemetryWriter.noteHeader(first), render: {
+                TelemetryWriter.row($0, isPrivate: isPrivate[$0.runID] ?? true).dropLast() + " " + TelemetryWriter.marker($0.runID) + "\n"
+            }) { written.append(TelemetryWriter.notePath(first)) }
+            let dailyHeader = "---\ntype: daily\ndate: \(day)\n---\n# \(day)\n\n## Agent runs\n\n"
+            if try appendOnce(group, to: TelemetryWriter.dailyPath(first), header: dailyHeader, render: {
+                TelemetryWriter.dailyLine($0, isPrivate: isPrivate[$0.runID] ?? true) + " " + TelemetryWriter.marker($0.runID) + "\n"
+            }) { written.append(TelemetryWriter.dailyPath(first)) }
             let privateRuns = marked.filter(\.1).map(\.0)
             if !privateRuns.isEmpty {
-                try store.append(privateRuns.map { TelemetryWriter.row($0) }.joined(), to: TelemetryWriter.privateNotePath(first), header: TelemetryWriter.privateNoteHeader(first))
-                try appendPrivateDaily(privateRuns.map { TelemetryWriter.dailyLine($0) }.joined(separator: "\n"), at: first)
-                written += [TelemetryWriter.privateNotePath(first), TelemetryWriter.privateDailyPath(first)]
+                if try appendOnce(privateRuns, to: TelemetryWriter.privateNotePath(first), header: TelemetryWriter.privateNoteHeader(first), render: {
+                    TelemetryWriter.row($0).dropLast() + " " + TelemetryWriter.marker($0.runID) + "\n"
+                }) { written.append(TelemetryWriter.privateNotePath(first)) }
+                if try appendOnce(privateRuns, to: TelemetryWriter.privateDailyPath(first), header: TelemetryWriter.privateDailyHeader(first), render: {
+                    TelemetryWriter.dailyLine($0) + " " + TelemetryWriter.marker($0.runID) + "\n"
+                }) { written.append(TelemetryWriter.privateDailyPath(first)) }
             }
-            _ = day
         }
         return written
+    }
+
+    /// Appends the rendering of each record whose marker the note does not hold yet, with
+    /// compare-and-swap (re-reading on conflict). Returns whether anything was written.
+    private func appendOnce(_ records: [TelemetryRecord], to path: String, header: String, render: (TelemetryRecord) -> String) throws -> Bool {
+        var lastError: Error?
+        for _ in 0..<8 {
+            let existing = try store.readIfPresent(path)
+            var seen = TelemetryWriter.markedRunIDs(in: existing?.text ?? "")
+            let missing = records.filter { seen.insert($0.runID).inserted }
+            if missing.isEmpty { return false }
+            var bytes = existing?.bytes ?? Array(header.utf8)
+            if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
+            bytes += Array(missing.map(render).joined().utf8)
+            do {
+                try store.write(bytes, to: path, expecting: existing.map { .hash($0.hash) } ?? .absent)
+                return true
+            } catch {
+                if case .conflict = error { lastError = error; continue }
+                throw error
+            }
+        }
+        throw lastError!
+    }
+
+    /// The run ids of every marker in a note (one pass, so a rebuild of thousands of runs stays linear).
+    static func markedRunIDs(in text: String) -> Set<String> {
+        var ids = Set<String>()
+        var rest = Substring(text)
+        while let open = rest.range(of: "<!-- run:") {
+            rest = rest[open.upperBound...]
+            guard let close = rest.range(of: " -->") else { break }
+            ids.insert(String(rest[..<close.lowerBound]))
+            rest = rest[close.upperBound...]
+        }
+        return ids
+    }
+
+    /// Rebuilds the rows and daily lines of every journal line since the checkpoint that lacks them
+    /// (a crash cut the batch that would have written them), then moves the checkpoint. Safe to
+    /// crash at any point: each append is atomic and skips runs whose marker is already there.
+    /// Returns the run ids rebuilt and the notes written.
+    @discardableResult
+    public func rebuildFromJournal() throws -> (runIDs: [String], notes: [String]) {
+        guard (try? FileSystem.status(checkpointPath)) ?? nil != nil else {
+            // A journal from before checkpoints: its lines were flushed by the version that wrote them.
+            try writeCheckpoint(Int((try? FileSystem.status(journalPath))??.size ?? 0))
+            return ([], [])
+        }
+        let start = Int((try? FileSystem.read(checkpointPath))
+            .flatMap { Int(String(decoding: $0.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0)
+        let size = Int((try? FileSystem.status(journalPath))??.size ?? 0)
+        // A journal shorter than the checkpoint was replaced: read it all again.
+        let from = start <= size ? start : 0
+        let bytes = TelemetryWriter.readJournal(journalPath, from: from)
+        // Only whole lines: a line still being appended by another process is left for next time.
+        guard let lastNewline = bytes.lastIndex(of: 0x0A) else { return ([], []) }
+        var records: [TelemetryRecord] = []
+        for line in bytes[...lastNewline].split(separator: 0x0A) {
+            if let record = TelemetryRecord(journalLine: String(decoding: line, as: UTF8.self)) { records.append(record) }
+        }
+        let notes = try appendToNotes(records)
+        try writeCheckpoint(from + lastNewline + 1)
+        return (notes.isEmpty ? [] : records.map(\.runID), notes)
+    }
+
+    /// Replaces the checkpoint atomically.
+    private func writeCheckpoint(_ offset: Int) throws {
+        let temp = NoteStore.tempPath(folder: store.vault.stateDirectory, name: "telemetry.checkpoint")
+        try FileSystem.createDurably(temp, bytes: Array(String(offset).utf8))
+        try FileSystem.rename(temp, to: checkpointPath)
+    }
+
+    /// Run ids in the journal from byte `offset` on, and the offset after the last whole line.
+    static func journalRunIDs(path: String, from offset: Int) -> (ids: [String], end: Int) {
+        let tail = readJournal(path, from: offset)
+        guard let lastNewline = tail.lastIndex(of: 0x0A) else { return ([], offset) }
+        var ids: [String] = []
+        for line in tail[...lastNewline].split(separator: 0x0A) {
+            if let id = (try? JSON.parse(String(decoding: line, as: UTF8.self)))?["run_id"]?.stringValue { ids.append(id) }
+        }
+        return (ids, offset + lastNewline + 1)
+    }
+
+    /// The journal's bytes from `offset` on (empty when it is shorter or missing).
+    static func readJournal(_ path: String, from offset: Int) -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: UInt64(offset))) != nil, let data = try? handle.readToEnd() else { return [] }
+        return [UInt8](data)
     }
 
     /// Appends a line to the day's daily note, creating it when absent.
@@ -135,8 +278,13 @@ public struct TelemetryWriter: Sendable {
 
     /// Appends a line to the day's private daily note (under `Private/`, marked `privacy: private`).
     public func appendPrivateDaily(_ line: String, at date: Date) throws {
+        try store.append(line + "\n", to: TelemetryWriter.privateDailyPath(date), header: TelemetryWriter.privateDailyHeader(date))
+    }
+
+    /// The first lines of a day's private daily note.
+    static func privateDailyHeader(_ date: Date) -> String {
         let day = LocalTime.day(date)
-        try store.append(line + "\n", to: TelemetryWriter.privateDailyPath(date), header: "---\ntype: daily\ndate: \(day)\nprivacy: private\n---\n# \(day) (private)\n\n## Private agent runs\n\n")
+        return "---\ntype: daily\ndate: \(day)\nprivacy: private\n---\n# \(day) (private)\n\n## Private agent runs\n\n"
     }
 
     static func privateNoteHeader(_ date: Date) -> String {

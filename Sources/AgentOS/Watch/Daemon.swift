@@ -53,12 +53,15 @@ public final class Daemon: @unchecked Sendable {
 
         let log: @Sendable (EngineEvent) -> Void = { [console] event in
             let stamp = LocalTime.time(Date())
+            // File names may hold newlines and escape sequences: one event is always one log line.
+            let message = EngineEvent.printable(event.message)
             switch event.level {
-            case .info: console.print("\(stamp) \(event.message)")
-            case .warning: console.print("\(stamp) " + console.color("warning: ", .yellow) + event.message)
-            case .error: console.error("\(stamp) " + console.color("error: ", .red) + event.message)
+            case .info: console.print("\(stamp) \(message)")
+            case .warning: console.print("\(stamp) " + console.color("warning: ", .yellow) + message)
+            case .error: console.error("\(stamp) " + console.color("error: ", .red) + message)
             }
         }
+        removeStaleTempFiles(log: log)
 
         let index = try MemoryIndex(vault: vault)
         for warning in index.warnings { log(EngineEvent(level: .warning, message: warning)) }
@@ -213,6 +216,61 @@ public final class Daemon: @unchecked Sendable {
         }
         paths.formUnion((try? index.paths(ofTypes: ["task", "handoff"])) ?? [])
         return paths.sorted()
+    }
+}
+
+extension Daemon {
+    /// Removes the OS's own temp files (`.fbt-*.tmp`) that a killed process left in the vault's folders
+    /// and in `.agentos/`: those made by a process that is gone, or before this one started.
+    func removeStaleTempFiles(log: @Sendable (EngineEvent) -> Void) {
+        // Runs before this watcher writes anything: every temp file older than now is someone else's.
+        let started = Date().timeIntervalSince1970
+        var removed = 0
+        var folders = [vault.root]
+        while let folder = folders.popLast() {
+            guard let entries = try? FileSystem.list(folder) else { continue }
+            for (name, kind) in entries {
+                let path = folder + "/" + name
+                let resolved = kind ?? ((try? FileSystem.status(path)) ?? nil)?.kind
+                if resolved == .directory {
+                    // Dot-folders are not the vault's, except the OS's own state folder.
+                    if !name.hasPrefix(".") || path == vault.stateDirectory { folders.append(path) }
+                    continue
+                }
+                guard resolved == .file, name.hasPrefix(NoteStore.tempPrefix), name.hasSuffix(".tmp") else { continue }
+                // `.fbt-<hash>.<pid>.<n>.tmp`: a file of a live process other than this one is in use.
+                let parts = name.split(separator: ".")
+                if parts.count >= 4, let pid = Int32(parts[parts.count - 3]), pid != getpid(), ProcessLiveness.isAlive(pid) { continue }
+                guard let st = (try? FileSystem.status(path)) ?? nil, Double(st.mtimeNanoseconds) / 1e9 < started else { continue }
+                if (try? FileSystem.remove(path)) != nil { removed += 1 }
+            }
+        }
+        if removed > 0 { log(EngineEvent(level: .info, message: "removed \(removed) temp file(s) left by an earlier run")) }
+    }
+}
+
+extension EngineEvent {
+    /// The message with control characters, line and paragraph separators and bidirectional
+    /// overrides escaped (`\n`, `\u{1B}`), so a file name can neither break a log line in two nor
+    /// forge one, nor recolour or reorder the terminal's text.
+    public static func printable(_ message: String) -> String {
+        var out = ""
+        for scalar in message.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                let category = scalar.properties.generalCategory
+                let bidi = (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+                if category == .control || category == .lineSeparator || category == .paragraphSeparator || bidi {
+                    out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
     }
 }
 

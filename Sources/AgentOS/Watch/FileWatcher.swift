@@ -395,6 +395,12 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
 
     private func movedAway(_ path: String, isDirectory: Bool, now: Double) {
         if isDirectory { dropWatches(under: path) }
+        // A file swapped with a temp file (`renameat2(RENAME_EXCHANGE)`, how `NoteStore` replaces a
+        // note) moves "away" to the temp name while the new version takes its place: it changed.
+        if !isDirectory, let st = (try? FileSystem.status(root + "/" + path)) ?? nil, st.kind == .file {
+            coalescer.add(path, .changed, now: now)
+            return
+        }
         coalescer.add(path, .removed, now: now)
     }
 
