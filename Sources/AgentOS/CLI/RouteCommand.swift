@@ -35,6 +35,7 @@ enum RouteCommand {
 
         var facts: TaskFacts
         var approval = ApprovalCheck.Verdict.none
+        var wontRun: String?
         if let relative = try notePath(words, vault: vault) {
             let snapshot = try NoteStore(vault: vault).read(relative)
             let note: Note
@@ -49,6 +50,8 @@ enum RouteCommand {
             let runs = ((try? FileSystem.status(runsPath)) ?? nil) != nil ? try? RunStore(vault: vault) : nil
             approval = ApprovalCheck.verify(task, runs: runs)
             facts.approved = approval.approval != nil
+            // Routing a note that will never run would mislead: say so first.
+            wontRun = TaskNote.notRunnableReason(path: relative, snapshot: snapshot, note: note, runs: runs)
         } else {
             facts = TaskFacts.from(text: words.joined(separator: " "), vault: vault, ruleBook: book, links: links)
         }
@@ -68,6 +71,8 @@ enum RouteCommand {
             if case .object(let rest) = decision.json { pairs += rest }
             if let outgoing = decision.outgoingPrompt { pairs.append(("outgoing_prompt", .string(outgoing))) }
             if let why = approval.refusal { pairs.append(("approval_not_counted", .string(why))) }
+            if facts.path != nil { pairs.append(("will_run", .bool(wontRun == nil))) }
+            if let wontRun { pairs.append(("will_not_run", .string(wontRun))) }
             if let approved = approval.approval { pairs.append(("approved_by", .string(approved.by))) }
             pairs.append(("built_in", .array(book.builtInParts.map { .string($0) })))
             pairs.append(("problems", .array(book.problems.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })))
@@ -77,6 +82,7 @@ enum RouteCommand {
 
         let console = context.console
         if let path = facts.path { console.print("task:     \(path)") }
+        if let wontRun { console.print("runs:     \(console.color("no", .yellow)) — this note will not run: \(wontRun); the route below is what would happen if it did") }
         console.print("lane:     \(console.color(decision.lane.rawValue, .bold))")
         console.print("agent:    \(decision.agent ?? "none")")
         console.print("model:    \(decision.model ?? "the agent's default")")

@@ -63,20 +63,8 @@ enum RunCommand {
 
     /// Why `run` will not run a note, in words a person can act on.
     static func whyNotRun(path: String, store: NoteStore, runs: RunStore) -> String {
-        let notATask = "is not a task or handoff note (give it type: task or put it under Tasks/)"
         guard let snapshot = try? store.readIfPresent(path) else { return "cannot be read" }
-        guard let note = try? Note.parse(bytes: snapshot.bytes), let kind = TaskNote.kind(of: note, path: path) else { return notATask }
-        if let active = (try? runs.activeRun(taskPath: path)) ?? nil {
-            return "already running (run id \(active.runID)); set status: cancelled to stop it"
-        }
-        let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
-        switch task.status {
-        case .draft?: return "status is draft; set status: new to run it"
-        case .review?: return "waits for review; a person sets approved: true to run it"
-        case .done?: return "already done; set status: new to run it again"
-        case .new?: return task.notReadyReason.map { "not ready: \($0)" } ?? "was not started (see 'fuckbigtech status')"
-        case nil: return "has an unknown status '\(note.text("status") ?? "")'; use new, draft, review or cancelled"
-        case let status?: return "status is \(status.rawValue); set status: new to run it again"
-        }
+        guard let note = try? Note.parse(bytes: snapshot.bytes) else { return "its frontmatter does not parse" }
+        return "will not run: " + (TaskNote.notRunnableReason(path: path, snapshot: snapshot, note: note, runs: runs) ?? "it was not started (see 'fuckbigtech status')")
     }
 }

@@ -70,6 +70,36 @@ public struct TaskNote: Sendable {
         return nil
     }
 
+    /// Why a note is not work the OS runs (in words that say what to change), or `nil` when it is.
+    public static func notWorkReason(of note: Note?, path: String) -> String? {
+        if path.hasPrefix(Vault.Layout.templates + "/") { return "it is a template (notes under \(Vault.Layout.templates)/ never run)" }
+        if let type = note?.text("type"), WorkKind(rawValue: type.lowercased()) == nil {
+            return "its type is \(type); only notes with type: task or type: handoff (or no type, under \(Vault.Layout.tasks)/ or \(Vault.Layout.handoffs)/) run"
+        }
+        if kind(of: note, path: path) == nil {
+            return "it is not under \(Vault.Layout.tasks)/ or \(Vault.Layout.handoffs)/ and has no type: task; move it there or add type: task"
+        }
+        return nil
+    }
+
+    /// Why the OS will not run a work note now (a draft, waiting for review, already running or done),
+    /// or `nil` when it would run it. `runs` (when there is a run store) tells a running one.
+    public static func notRunnableReason(path: String, snapshot: NoteSnapshot, note: Note, runs: RunStore?) -> String? {
+        if let why = notWorkReason(of: note, path: path) { return why }
+        let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind(of: note, path: path) ?? .task)
+        if let active = (try? runs?.activeRun(taskPath: path)) ?? nil {
+            return "it is already running (run id \(active.runID)); set status: cancelled to stop it"
+        }
+        switch task.status {
+        case .draft?: return "its status is draft; set status: new to run it"
+        case .review?: return "it waits for review; a person sets approved: true to run it"
+        case .done?: return "it is already done; set status: new to run it again"
+        case .new?: return task.notReadyReason.map { "it is not ready: \($0)" }
+        case nil: return "it has an unknown status '\(note.text("status") ?? "")'; use new, draft, review or cancelled"
+        case let status?: return "its status is \(status.rawValue); set status: new to run it again"
+        }
+    }
+
     /// Whether a path could hold work without reading it (for malformed notes, where the type is unreadable).
     public static func isInWorkFolder(_ path: String) -> Bool {
         !path.hasPrefix(Vault.Layout.templates + "/") && path.hasPrefix(Vault.Layout.tasks + "/") || path.hasPrefix(Vault.Layout.handoffs + "/")

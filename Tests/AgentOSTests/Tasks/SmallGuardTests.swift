@@ -63,6 +63,28 @@ import Testing
 
         try env.store.write("# Just a note\n", to: "Memory/Plain.md", expecting: .absent)
         (code, stderr) = run(env, "Memory/Plain.md")
-        #expect(stderr.contains("is not a task or handoff note"))
+        #expect(stderr.contains("will not run: it is not under Tasks/ or Handoffs/ and has no type: task"))
+
+        // A folder README under Tasks/ is not work either, and `run` says why (not "put it under Tasks/").
+        (code, stderr) = run(env, "Tasks/README.md")
+        #expect(code != 0 && stderr.contains("its type is readme") && !stderr.contains("put it under Tasks/"), "\(stderr)")
+    }
+
+    /// `route` on a note that will never run says so first (issue 14, trap 6: a note in a mistyped
+    /// folder was shown "action: run").
+    @Test func routeSaysWhenANoteWillNotRun() throws {
+        let env = try EngineTestVault()
+        try env.store.write("---\nagent: echo\n---\nTypo folder job.\n", to: "Task/Typo folder job.md", expecting: .absent)
+        func route(_ path: String) -> String {
+            let (console, captured) = Console.capturing()
+            _ = CLI.run(["route", path, "--vault", env.vault.root], console: console, environment: [:], executablePath: "fuckbigtech")
+            return captured.stdout + captured.stderr
+        }
+        let typo = route("Task/Typo folder job.md")
+        #expect(typo.contains("runs:     no — this note will not run: it is not under Tasks/ or Handoffs/"), "\(typo)")
+        let draft = try env.writeTask("Later", properties: "type: task\nstatus: draft\nagent: echo", body: "Later.")
+        #expect(route(draft).contains("this note will not run: its status is draft; set status: new"))
+        let ready = try env.writeTask("Now", properties: "type: task\nagent: echo", body: "Now.")
+        #expect(!route(ready).contains("will not run"))
     }
 }
