@@ -436,9 +436,9 @@ import Testing
         // after the opening `---` where Obsidian shows them; read them as text.
         #expect(env.eventually { env.text(broken)?.hasPrefix("---\nstatus: failed\nerror: ") == true }, "\(env.text(broken) ?? "missing")\n\(env.allLogs)")
         let text = try #require(env.text(broken))
-        #expect(text.contains("line 3"), "the error does not say where: \(text)")
+        #expect(text.contains("frontmatter line 5") && text.split(separator: "\n")[4] == "agent: [echo", "the error does not say where: \(text)")
         #expect(text.hasSuffix("\ntype: task\nagent: [echo\n---\nDo the thing.\n"), "the person's text was changed:\n\(text)")
-        #expect(env.errorLog.contains("error: Tasks/Broken.md: frontmatter line 3"), "\(env.allLogs)")
+        #expect(env.errorLog.contains("error: Tasks/Broken.md: frontmatter line 5"), "\(env.allLogs)")
 
         let unknown = "Tasks/Unknown agent.md"
         try env.writeViaRename(unknown, "---\ntype: task\nagent: nosuchagent\n---\nWho runs this?\n")

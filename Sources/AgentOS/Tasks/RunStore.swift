@@ -221,6 +221,13 @@ public final class RunStore: @unchecked Sendable {
         }
     }
 
+    /// The error the OS last recorded when it rejected the note at this path, if any.
+    public func rejectionError(taskPath: String) throws -> String? {
+        try lock.withLock {
+            try database.query("SELECT error FROM rejected_notes WHERE task_path=?", [.text(taskPath)]) { $0.text(0) }.first
+        }
+    }
+
     /// Remembers that a note's content was rejected.
     public func recordRejection(taskPath: String, hash: ContentHash, error: String) throws {
         try lock.withLock {

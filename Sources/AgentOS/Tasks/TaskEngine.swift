@@ -258,6 +258,12 @@ public final class TaskEngine: @unchecked Sendable {
             return cancelIfRunning(path, reason: "cancelled by a person") ? .cancelling : .ignored
         case .routed, .running:
             return catchUp(task)
+        case .failed where isFixedAfterRejection(task):
+            // The person fixed the frontmatter the OS reported and left the `status: failed` and
+            // `error` it wrote: the fix is the go-ahead (the routed write clears the old error).
+            if task.notReadyReason != nil { return .ignored }
+            log(EngineEvent(level: .info, message: "\(path): its frontmatter parses now; running it"))
+            return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs))
         default:
             return .ignored
         }
@@ -289,8 +295,19 @@ public final class TaskEngine: @unchecked Sendable {
         return true
     }
 
+    /// Whether a failed note is one the OS failed for its frontmatter, now fixed: its `error` is the
+    /// one the OS wrote when it rejected the note, and it has never been run since.
+    private func isFixedAfterRejection(_ task: TaskNote) -> Bool {
+        guard task.note.text("run_id") == nil, let written = task.note.text("error"), written.hasPrefix("frontmatter line "),
+              let rejected = (try? runs.rejectionError(taskPath: task.path)) ?? nil else { return false }
+        return written == rejected
+    }
+
     private func reject(path: String, snapshot: NoteSnapshot, error: Any) -> Consideration {
-        let message = String(describing: error)
+        var message = String(describing: error)
+        if let parse = error as? FrontmatterError {
+            message = TaskEngine.describe(parse, in: snapshot.bytes, shiftedBy: TaskEngine.errorLinesInsertedAtTop(snapshot.bytes))
+        }
         if (try? runs.wasRejected(taskPath: path, hash: snapshot.hash)) == true { return .rejected(message) }
         log(EngineEvent(level: .error, message: "\(path): \(message)"))
         do {
@@ -301,6 +318,27 @@ public final class TaskEngine: @unchecked Sendable {
             try? runs.recordRejection(taskPath: path, hash: snapshot.hash, error: message)
         }
         return .rejected(message)
+    }
+
+    /// How many lines `writeErrorIntoBrokenNote` inserts above the frontmatter's own lines: two
+    /// (`status`, `error`) right after an opening `---` of a note whose frontmatter does not parse.
+    static func errorLinesInsertedAtTop(_ bytes: [UInt8]) -> Int {
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        return bytes[start...].starts(with: Array("---".utf8)) ? 2 : 0
+    }
+
+    /// A frontmatter error as the note will show it: its line number counted in the note as the OS
+    /// writes it back (with the `status`/`error` lines inserted above), and the offending line quoted,
+    /// so the person finds it whatever moves.
+    static func describe(_ error: FrontmatterError, in bytes: [UInt8], shiftedBy inserted: Int) -> String {
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        var quoted = ""
+        if error.line >= 1, error.line <= lines.count {
+            var text = lines[error.line - 1].trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.count > 60 { text = String(text.prefix(60)) + "…" }
+            if !text.isEmpty { quoted = " (the line reads: \(text))" }
+        }
+        return "frontmatter line \(error.line + inserted), column \(error.column): \(error.message)\(quoted); fix it and the task runs"
     }
 
     /// Puts `status: failed` and `error:` into a note whose frontmatter does not parse, without

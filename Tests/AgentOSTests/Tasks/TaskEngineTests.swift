@@ -146,15 +146,49 @@ final class EngineTestVault: @unchecked Sendable {
             Issue.record("a broken task was not rejected")
             return
         }
-        #expect(why.contains("line 3"))
         let text = try env.text("Tasks/Broken.md")
         #expect(text.contains("status: failed\n"))
         #expect(text.contains("error: "))
         #expect(text.contains("agent: [echo\n---\nDo the thing.\n"))
+        // The line number is right in the note as written back (two lines were added above the bad
+        // one), and the line is quoted (issue 14: the numbers went stale once the OS added lines).
+        #expect(why.contains("frontmatter line 5") && why.contains("(the line reads: agent: [echo)"), "\(why)")
+        #expect(text.split(separator: "\n", omittingEmptySubsequences: false)[4] == "agent: [echo")
         // The same content is not reported (or rewritten) again.
         let hash = try env.store.read("Tasks/Broken.md").hash
         _ = engine.consider(path: "Tasks/Broken.md", force: true)
         #expect(try env.store.read("Tasks/Broken.md").hash == hash)
+    }
+
+    /// A note failed for its frontmatter runs once the person fixes it, although the `status: failed`
+    /// and `error` the OS wrote are still there; a note failed for another reason does not.
+    @Test func aFixedBrokenNoteRunsWithoutTouchingItsStatus() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        try env.store.write("---\ntype: task\nagent: [echo\n---\nSay fixed.\n", to: "Tasks/Fixable.md", expecting: .absent)
+        guard case .rejected = engine.consider(path: "Tasks/Fixable.md") else {
+            Issue.record("the broken task was not rejected")
+            return
+        }
+        // The person fixes the bracket only.
+        let broken = try env.store.read("Tasks/Fixable.md")
+        try env.store.write(broken.text.replacingOccurrences(of: "\nagent: [echo\n", with: "\nagent: echo\n"), to: "Tasks/Fixable.md", expecting: .hash(broken.hash))
+        guard case .started = engine.consider(path: "Tasks/Fixable.md", wait: true) else {
+            Issue.record("the fixed task did not start: \((try? env.text("Tasks/Fixable.md")) ?? "")")
+            return
+        }
+        engine.waitUntilIdle()
+        let done = try env.note("Tasks/Fixable.md")
+        #expect(done.text("status") == "done")
+        #expect(done["error"] == nil)
+
+        // A run that failed on its own keeps its status when the note is touched again.
+        let failed = try env.writeTask("Failed run", properties: "type: task\nagent: nosuchagent", body: "Who?")
+        _ = engine.consider(path: failed, wait: true)
+        engine.waitUntilIdle()
+        let snapshot = try env.store.read(failed)
+        try env.store.write(snapshot.text + "More words.\n", to: failed, expecting: .hash(snapshot.hash))
+        #expect(engine.consider(path: failed, wait: true) == .ignored)
     }
 
     @Test func concurrentConsiderationsStartATaskExactlyOnce() throws {
