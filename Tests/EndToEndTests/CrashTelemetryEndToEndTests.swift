@@ -65,6 +65,24 @@ import Testing
         let perRound = Self.setting("FBT_KILL_TASKS", 40)
         var random = SeededRandom(state: UInt64(Self.setting("FBT_KILL_SEED", 9)))
         let env = try WatchedVault()
+        // Every third task goes to a paid agent that reports no cost, so each of its runs whose agent
+        // started is charged its $0.01 reservation; caps high enough never to refuse one.
+        try env.write("Rules/Agents/paid.md", """
+            ---
+            type: agent
+            name: paid
+            lane: premium
+            command: [printf, "%s\\n", "{prompt}"]
+            output: text
+            max_cost_usd: 0.01
+            timeout: 30
+            ---
+            A paid stand-in: answers at once, reports no cost.
+
+            """)
+        for key in ["budget_task_usd", "budget_day_usd", "budget_month_usd", "budget_premium_day_usd", "budget_premium_month_usd"] {
+            _ = try env.store.updateProperties("Rules/Guardrails.md", set: [Property(key, .double(100_000))])
+        }
         var paths: [String] = []
         var kills = 0
         var lockWaits = 0
@@ -73,7 +91,7 @@ import Testing
             for i in 0..<perRound {
                 let path = String(format: "Tasks/Round %02d task %03d.md", round, i)
                 paths.append(path)
-                try env.writeViaRename(path, String(format: "---\ntype: task\nagent: echo\n---\nRound %02d, task %03d.\n", round, i))
+                try env.writeViaRename(path, String(format: "---\ntype: task\nagent: %@\n---\nRound %02d, task %03d.\n", i % 3 == 0 ? "paid" : "echo", round, i))
             }
             // Kill somewhere in the burst: while tasks are claimed, running, and being recorded.
             let delay = Double.random(in: 0.05...1.5, using: &random)
@@ -119,7 +137,22 @@ import Testing
         #expect(journal.count == finished.count)
         #expect(Self.count("<!-- run:", in: rows) == finished.count)
         #expect(Self.count("<!-- run:", in: daily) == finished.count)
-        // No run charged twice: the journal's costs are per run id (counted once each above).
+        // The ledger equals the sum of charged runs: no reservation left open, every paid run whose
+        // agent started charged once at its reservation (it reported no cost), none released, and a
+        // run re-queued before its agent started never charged.
+        let ledger = try runs.database.query("SELECT run_id, state, reserved_micros, actual_micros FROM budget_ledger") { row in
+            (runID: row.text(0), state: row.text(1), reserved: row.int64(2), actual: row.isNull(3) ? nil : row.int64(3))
+        }
+        let paidRuns = Set(finished.filter { $0.lane == "premium" }.map(\.runID))
+        #expect(!paidRuns.isEmpty)
+        #expect(ledger.filter { $0.state == "open" }.isEmpty, "reservations left open: \(ledger.filter { $0.state == "open" }.prefix(5))")
+        let charged = ledger.filter { $0.state == "settled" }
+        #expect(Set(charged.map(\.runID)) == paidRuns, "charged \(charged.count), paid runs finished \(paidRuns.count)")
+        #expect(charged.allSatisfy { $0.actual == $0.reserved && $0.reserved == 10_000 }, "\(charged.filter { $0.actual != $0.reserved }.prefix(5))")
+        let released = Set(ledger.filter { $0.state == "released" }.map(\.runID))
+        #expect(released.isDisjoint(with: paidRuns), "finished paid runs released: \(released.intersection(paidRuns).prefix(5))")
+        let spent = try BudgetLedger(vault: env.vault).spend(caps: BudgetCaps())
+        #expect(abs(spent.monthSpentUSD - Double(paidRuns.count) * 0.01) < 1e-9, "ledger \(spent.monthSpentUSD), charged runs \(paidRuns.count) × $0.01")
 
         // No temp file of the OS is left anywhere in the vault or its state folder.
         var leftovers: [String] = []
