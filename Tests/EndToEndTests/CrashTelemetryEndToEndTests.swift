@@ -12,20 +12,6 @@ import Testing
 /// CI runs 4 rounds of 40 tasks; the full run is `FBT_KILL_ROUNDS=20 FBT_KILL_TASKS=300`
 /// (`FBT_KILL_SEED` picks other kill moments).
 @Suite(.serialized) struct CrashTelemetryEndToEndTests {
-    /// SplitMix64: a small seeded generator, so a failing sequence of kill moments can be replayed.
-    struct SeededRandom: RandomNumberGenerator {
-        /// The generator's state (the seed at first).
-        var state: UInt64
-        /// The next 64 random bits.
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// An integer from the environment, or `fallback`.
     static func setting(_ name: String, _ fallback: Int) -> Int {
         Int(ProcessInfo.processInfo.environment[name] ?? "") ?? fallback
@@ -63,7 +49,7 @@ import Testing
     @Test func sigkillAtRandomMomentsLosesAndDoublesNoTelemetry() throws {
         let rounds = Self.setting("FBT_KILL_ROUNDS", 4)
         let perRound = Self.setting("FBT_KILL_TASKS", 40)
-        var random = SeededRandom(state: UInt64(Self.setting("FBT_KILL_SEED", 9)))
+        var random = SeededRandom(seed: UInt64(Self.setting("FBT_KILL_SEED", 9)))
         let env = try WatchedVault()
         // Every third task goes to a paid agent that reports no cost, so each of its runs whose agent
         // started is charged its $0.01 reservation; caps high enough never to refuse one.

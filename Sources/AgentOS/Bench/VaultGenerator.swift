@@ -1,12 +1,15 @@
 import Foundation
 
-/// A small, fast, seeded random generator (SplitMix64), so every bench run builds the same vault.
-struct SeededRandom: RandomNumberGenerator {
+/// A small, fast, seeded random generator (SplitMix64), so every bench run builds the same vault (and
+/// a test's random choices can be replayed from its seed).
+public struct SeededRandom: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    /// A generator whose sequence is fixed by `seed`.
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
