@@ -18,11 +18,19 @@ enum BacklinksCommand {
     static func run(_ context: CommandContext) throws -> Int32 {
         guard let name = context.arguments.positionals.first else { throw CLIError.usage("give a note: fuckbigtech backlinks NOTE") }
         let index = try SearchCommand.openIndex(context)
-        let links: [Backlink]
+        var links: [Backlink]
         do {
             links = try index.backlinks(to: name)
         } catch let error as IndexError {
             throw CLIError.failure(error.description)
+        }
+        // As `search`: an agent off this machine asking through the CLI learns nothing of private
+        // notes, not even that one links here (their titles and lines are private text too).
+        if Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) != nil {
+            let store = NoteStore(vault: context.vault)
+            let guardrails = RuleBook.load(vault: context.vault).guardrails
+            let resolver = LinkResolver(vault: context.vault)
+            links = links.filter { !Privacy.isPrivate(linkedNote: $0.sourcePath, store: store, guardrails: guardrails, links: resolver) }
         }
         if context.json {
             context.console.print(JSON.array(links.map { link in

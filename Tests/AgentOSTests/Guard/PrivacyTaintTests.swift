@@ -249,7 +249,9 @@ import Testing
     @Test func searchAndContextInsideACloudRunShowNoPrivateNote() throws {
         let v = RouteTestVault()
         v.write("Notes/Secret.md", "---\nprivacy: private\n---\nZebrafish SEARCHMARK diary.\n")
-        v.write("Notes/Open.md", "Zebrafish open facts.\n")
+        v.write("Notes/Open.md", "Zebrafish open facts. [[Target]]\n")
+        v.write("Notes/Target.md", "The target.\n")
+        v.write("Notes/Diary link.md", "---\ntags: [private]\n---\nBACKLINKMARK [[Target]]\n")
         v.write("Tasks/Mine.md", "---\ntype: task\nprivacy: private\n---\nZebrafish CONTEXTMARK plan.\n")
         _ = try MemoryIndex(vault: v.vault).reconcile()
         let runs = try RunStore(vault: v.vault)
@@ -272,8 +274,16 @@ import Testing
             #expect(code == 0 && out.contains("Notes/Open.md") && !out.contains("SEARCHMARK"))
             let (contextCode, contextOut) = cli(["context", "Tasks/Mine.md", "--json"], environment)
             #expect(contextCode == 1 && !contextOut.contains("CONTEXTMARK"))
+            // `note show` and `backlinks` hold back private notes the same way.
+            let (showCode, showOut) = cli(["note", "show", "Notes/Secret.md", "--json"], environment)
+            #expect(showCode == 1 && !showOut.contains("SEARCHMARK") && showOut.contains("is private"), "\(showOut)")
+            #expect(cli(["note", "show", "Notes/Open.md"], environment).0 == 0)
+            let (_, backlinksOut) = cli(["backlinks", "Notes/Target", "--json"], environment)
+            #expect(backlinksOut.contains("Notes/Open.md") && !backlinksOut.contains("Diary link"), "\(backlinksOut)")
         }
         #expect(cli(["context", "Tasks/Mine.md"], ["FBT_RUN_ID": local]).1.contains("CONTEXTMARK"))
+        #expect(cli(["note", "show", "Notes/Secret.md"], ["FBT_RUN_ID": local]).1.contains("SEARCHMARK"))
+        #expect(cli(["backlinks", "Notes/Target"], [:]).1.contains("Diary link"))
     }
 
     @Test func aConflictNoteAboutTheResultOfPrivateWorkIsPrivate() throws {
