@@ -20,19 +20,22 @@ enum StatusCommand {
     static func run(_ context: CommandContext) throws -> Int32 {
         let limit = try context.arguments.int("--limit", default: 10)
         let runs = try RunStore(vault: context.vault)
-        let active = try runs.runs(in: [.claimed, .running], limit: 1000)
+        // Inside a cloud agent's run, private tasks are not listed: their paths are their titles,
+        // and a private task's title is private text.
+        let shows = StatusCommand.visibility(context)
+        let active = try runs.runs(in: [.claimed, .running], limit: 1000).filter { shows($0.taskPath) }
         // A task is shown once, as its latest run says: a review that was approved (and ran), or
         // a task re-run since, is no longer waiting.
         func isLatest(_ record: RunRecord) -> Bool {
             ((try? runs.latestRun(taskPath: record.taskPath)) ?? nil)?.runID == record.runID
         }
-        let review = try runs.runs(in: [.review], limit: 1000).filter(isLatest)
+        let review = try runs.runs(in: [.review], limit: 1000).filter { shows($0.taskPath) && isLatest($0) }
         var seenFinished = Set<String>()
         let finished = try runs.runs(in: [.done, .failed, .blocked, .cancelled], limit: 1000)
-            .filter { isLatest($0) && seenFinished.insert($0.taskPath).inserted }.prefix(max(0, limit))
+            .filter { shows($0.taskPath) && isLatest($0) && seenFinished.insert($0.taskPath).inserted }.prefix(max(0, limit))
         let queued = active.filter { $0.state == .claimed || $0.startedAt == nil }
         let watcher = WatcherHeartbeat.liveness(of: context.vault)
-        let waiting = StatusCommand.notesWaiting(in: context.vault, runs: runs)
+        let waiting = StatusCommand.notesWaiting(in: context.vault, runs: runs).filter(shows)
         let running = active.filter { $0.state == .running && $0.startedAt != nil }
         let extra = StatusSections.all.compactMap { $0(context.vault) }
 
@@ -84,6 +87,16 @@ enum StatusCommand {
             for line in section.lines { c.print("  " + line) }
         }
         return 0
+    }
+
+    /// Whether `status` may list a task: always for a person or a local run; from a cloud agent's
+    /// run, only tasks that are not private.
+    static func visibility(_ context: CommandContext) -> (String) -> Bool {
+        guard Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) != nil else { return { _ in true } }
+        let store = NoteStore(vault: context.vault)
+        let guardrails = RuleBook.load(vault: context.vault).guardrails
+        let links = LinkResolver(vault: context.vault)
+        return { path in !Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: links) }
     }
 
     /// Work notes that are ready to run (status new, with a prompt) and that no run has claimed:

@@ -262,6 +262,12 @@ import Testing
             return record.runID
         }
         let premium = try run(lane: "premium"), local = try run(lane: "local")
+        // A finished run of the private task: its path (its title) is private text too.
+        var mine = try #require(try runs.claim(taskPath: "Tasks/Mine.md", taskHash: nil, attempt: 1))
+        mine.lane = "local"
+        mine.state = .done
+        mine.finishedAt = Date().timeIntervalSince1970
+        try runs.update(mine)
         func cli(_ arguments: [String], _ environment: [String: String]) -> (Int32, String) {
             let (console, captured) = Console.capturing()
             let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: environment, executablePath: "fuckbigtech")
@@ -280,10 +286,13 @@ import Testing
             #expect(cli(["note", "show", "Notes/Open.md"], environment).0 == 0)
             let (_, backlinksOut) = cli(["backlinks", "Notes/Target", "--json"], environment)
             #expect(backlinksOut.contains("Notes/Open.md") && !backlinksOut.contains("Diary link"), "\(backlinksOut)")
+            let (statusCode, statusOut) = cli(["status", "--json"], environment)
+            #expect(statusCode == 0 && !statusOut.contains("Tasks/Mine.md"), "\(statusOut)")
         }
         #expect(cli(["context", "Tasks/Mine.md"], ["FBT_RUN_ID": local]).1.contains("CONTEXTMARK"))
         #expect(cli(["note", "show", "Notes/Secret.md"], ["FBT_RUN_ID": local]).1.contains("SEARCHMARK"))
         #expect(cli(["backlinks", "Notes/Target"], [:]).1.contains("Diary link"))
+        #expect(cli(["status", "--json"], [:]).1.contains("Tasks/Mine.md"), "a person sees every task")
     }
 
     @Test func aConflictNoteAboutTheResultOfPrivateWorkIsPrivate() throws {
