@@ -200,15 +200,37 @@ public struct TelemetryWriter: Sendable {
 
     /// The run ids of every marker in a note (one pass, so a rebuild of thousands of runs stays linear).
     static func markedRunIDs(in text: String) -> Set<String> {
+        // A byte scan: Foundation's `range(of:)` on a long note bridges it to UTF-16 on every call,
+        // which made each batch quadratic in the day's rows (the watcher's hottest path in a burst).
         var ids = Set<String>()
-        var rest = Substring(text)
-        while let open = rest.range(of: "<!-- run:") {
-            rest = rest[open.upperBound...]
-            guard let close = rest.range(of: " -->") else { break }
-            ids.insert(String(rest[..<close.lowerBound]))
-            rest = rest[close.upperBound...]
+        let open = Array("<!-- run:".utf8), close = Array(" -->".utf8)
+        var text = text
+        text.withUTF8 { bytes in
+            var i = 0
+            while let start = TelemetryWriter.find(open, in: bytes, from: i) {
+                let idStart = start + open.count
+                guard let end = TelemetryWriter.find(close, in: bytes, from: idStart) else { break }
+                ids.insert(String(decoding: UnsafeBufferPointer(rebasing: bytes[idStart..<end]), as: UTF8.self))
+                i = end + close.count
+            }
         }
         return ids
+    }
+
+    /// The first index at or after `from` where `needle` occurs in `bytes`.
+    static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard let first = needle.first, bytes.count >= needle.count else { return nil }
+        var i = from
+        let last = bytes.count - needle.count
+        while i <= last {
+            if bytes[i] == first {
+                var j = 1
+                while j < needle.count && bytes[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// Rebuilds the rows and daily lines of every journal line since the checkpoint that lacks them

@@ -146,3 +146,23 @@ import Testing
         #expect(shipped.defaultAgent == note.text("default_agent"))
     }
 }
+
+/// The scanned inline tags and telemetry markers agree with the slower implementations they replace.
+@Suite struct FastScannerTests {
+    @Test func inlineTagsMatchTheRegularExpressionOnRandomText() {
+        let alphabet: [String] = ["#", "#", "#", "&", "/", "-", "_", " ", "\n", "1", "9", "a", "Z", "é", "ß", "日", "本", "٣", "Ⅻ", "😀", ".", ",", "(", "[", "]", "x", "tag", "private", "#private/health"]
+        var random = SeededRandom(seed: 42)
+        for _ in 0..<20_000 {
+            let length = Int(random.next() % 24)
+            let text = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }.joined()
+            #expect(TaskFacts.inlineTags(in: text) == TaskFacts.inlineTagsByPattern(in: text), "\(text.debugDescription)")
+        }
+        #expect(TaskFacts.inlineTags(in: "see #Private/Health and a#b, #123, #1a, &#x; ##x") == ["private/health", "1a"])
+    }
+
+    @Test func markersAreFoundByTheByteScan() {
+        let text = "| a | <!-- run:abc-1 --> |\n- line <!-- run:日本-2 -->\n<!-- run:cut"
+        #expect(TelemetryWriter.markedRunIDs(in: text) == ["abc-1", "日本-2"])
+        #expect(TelemetryWriter.markedRunIDs(in: "") == [])
+    }
+}
