@@ -96,8 +96,7 @@ enum ContextCommand {
         var packet = routing.contextPacket(for: task)
         if let tokens = context.arguments.value("--tokens") {
             guard let n = Int(tokens), n > 0 else { throw CLIError.usage("--tokens expects a positive number") }
-            let index = try? MemoryIndex.openForReading(vault: context.vault)
-            packet = ContextPacketBuilder(vault: context.vault, guardrails: routing.ruleBook.guardrails).build(for: task, budgetTokens: n, index: index ?? nil)
+            packet = routing.contextPacket(for: task, budgetTokens: n)
         }
         // An agent off this machine may not read a private packet through the CLI either.
         if let why = Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault),

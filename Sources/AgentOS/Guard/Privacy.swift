@@ -38,7 +38,7 @@ public enum Privacy {
     public static func reason(note: Note, path: String, guardrails: Guardrails) -> String? {
         if let own = ownReason(note: note, path: path, guardrails: guardrails) { return own }
         for link in derivationLinks(of: note) {
-            guard let target = LinkResolver.literalPath(TaskFacts.linkTarget(link), from: path) else { continue }
+            guard let target = WikiLink.parse(link).flatMap({ LinkResolver.literalPath($0.target, from: path) }) else { continue }
             if let folder = privateFolder(containing: target, guardrails: guardrails) {
                 return "derived from private work (\(target) is under \(folder)/)"
             }
@@ -90,7 +90,7 @@ public enum Privacy {
     /// `handoff` and `sources` a result or handoff note names, and — for a work note (a task or
     /// handoff) — the notes it pulls in (`context` and body links), exactly as routing judges the
     /// work itself. A note that exists but cannot be read or parsed counts as private, because its
-    /// privacy cannot be checked; a missing note is judged by its path alone. `links` resolves bare
+    /// privacy cannot be checked; a missing note is judged by its path alone. `links` resolves what it
     /// names (one is made when `nil`; pass a shared one when judging many notes).
     public static func reason(ofNoteAt path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver? = nil) -> String? {
         reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links, followDerivation: true)
@@ -108,14 +108,12 @@ public enum Privacy {
         guard let note = try? Note.parse(bytes: snapshot.bytes) else { return "frontmatter cannot be parsed to check its privacy" }
         if let own = reason(note: note, path: path, guardrails: guardrails) { return own }
         guard followDerivation else { return nil }
-        var targets = derivationLinks(of: note).map(TaskFacts.linkTarget)
-        if TaskNote.kind(of: note, path: path) != nil {
-            targets += note.texts("context").map(TaskFacts.linkTarget) + TaskFacts.linkTargets(in: note.body)
-        }
-        guard !targets.isEmpty else { return nil }
+        var followed = derivationLinks(of: note).compactMap(WikiLink.parse)
+        if TaskNote.kind(of: note, path: path) != nil { followed += TaskFacts.pulledLinks(of: note, path: path) }
+        guard !followed.isEmpty else { return nil }
         let resolver = links ?? LinkResolver(vault: store.vault)
-        for target in targets where !target.isEmpty {
-            for candidate in [resolver.resolve(target, from: path), LinkResolver.literalPath(target, from: path)].compactMap({ $0 }) where candidate != path {
+        for link in followed {
+            for candidate in resolver.resolve(link, from: path).judged where candidate != path {
                 if reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: resolver, followDerivation: false) != nil {
                     return "made from or pulls in private \(candidate)"
                 }
@@ -131,13 +129,11 @@ public enum Privacy {
 
     /// Why one line of a shared note (a daily-log line) is private, or `nil`: it holds a private tag
     /// (`#private`, `#secret/x`…), or it links a private note (a private task, a private run's result,
-    /// anything under a private folder). `links` resolves bare names the way the vault does.
-    /// `alsoResolve` may add the index's reading of a link (aliases), so every note it could mean is judged.
-    public static func reason(line: String, from path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver, alsoResolve: ((String) -> String?)? = nil) -> String? {
+    /// anything under a private folder), judging every note the link could mean (`LinkResolution.judged`).
+    public static func reason(line: String, from path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver) -> String? {
         if let tagged = reason(path: nil, privacy: nil, tags: TaskFacts.inlineTags(in: line), guardrails: guardrails) { return tagged }
-        for target in TaskFacts.linkTargets(in: line) {
-            let candidates = [links.resolve(target, from: path), LinkResolver.literalPath(target, from: path), alsoResolve?(target)].compactMap { $0 }
-            for candidate in candidates {
+        for link in WikiLink.links(in: line) {
+            for candidate in links.resolve(link, from: path).judged {
                 if let why = reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: links) { return "links \(candidate) (\(why))" }
             }
         }

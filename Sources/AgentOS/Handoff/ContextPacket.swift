@@ -104,35 +104,20 @@ public struct ContextPacketBuilder: Sendable {
         self.guardrails = guardrails
     }
 
-    /// Builds the packet for a task or handoff note. `index` may be `nil` (no memory matches then).
-    /// `links` resolves bare wikilinks; pass the one routing used so both judge the same notes.
-    public func build(for task: TaskNote, budgetTokens: Int, index: MemoryIndex?, now: Date = Date(), links: LinkResolver? = nil) -> ContextPacket {
+    /// Builds the packet for a task or handoff note. Its linked notes are exactly `facts.contextPaths`,
+    /// the links routing resolved and privacy judged (`TaskFacts.from(note:…)`): the packet never
+    /// resolves a link of the task itself. `links` is the resolver that made them (privacy reads the
+    /// notes a memory match or daily line names through it). `index` may be `nil` (no memory matches then).
+    public func build(for task: TaskNote, facts: TaskFacts, links: LinkResolver, budgetTokens: Int, index: MemoryIndex?, now: Date = Date()) -> ContextPacket {
         let store = NoteStore(vault: vault)
         var candidates: [ContextPiece] = []
         let ownPrivate = Privacy.reason(note: task.note, path: task.path, guardrails: guardrails) != nil
         candidates.append(ContextPiece(kind: task.kind == .handoff ? .handoff : .task, path: task.path, line: task.note.bodyStartLine, heading: nil, text: handoffHeader(task) + task.prompt, isPrivate: ownPrivate))
 
-        // The original task of a handoff, then every linked or listed note.
-        var targets: [String] = []
-        if task.kind == .handoff, let link = task.note.text("task") { targets.append(TaskFacts.linkTarget(link)) }
-        targets += task.note.texts("context").map(TaskFacts.linkTarget)
-        targets += TaskFacts.linkTargets(in: task.note.body)
-        let resolver = links ?? LinkResolver(vault: vault)
-        var judged: [String: Bool] = [:]
-        func isPrivate(_ path: String) -> Bool {
-            if let known = judged[path] { return known }
-            let verdict = Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: resolver)
-            judged[path] = verdict
-            return verdict
-        }
-        for target in targets where !target.isEmpty {
-            // The index and the file-name resolver may disagree (a later issue unifies them): the piece
-            // is read from the first, and is private if the note either one finds is private, so
-            // routing judges every note the link could mean.
-            let indexed = (try? index?.resolve(linkTarget: target, from: task.path)) ?? nil
-            let walked = resolver.resolve(target, from: task.path) ?? LinkResolver.literalPath(target, from: task.path)
-            guard let path = indexed ?? walked, path != task.path, var piece = linkedPiece(path, store: store, links: resolver) else { continue }
-            if !piece.isPrivate, let walked, walked != path, walked != task.path, isPrivate(walked) { piece.isPrivate = true }
+        // The original task of a handoff, then every linked or listed note, as routing resolved them.
+        for path in facts.contextPaths where path != task.path {
+            guard var piece = linkedPiece(path, store: store, links: links) else { continue }
+            if facts.privateSources.contains(path) { piece.isPrivate = true }
             candidates.append(piece)
         }
 
@@ -144,7 +129,7 @@ public struct ContextPacketBuilder: Sendable {
             var taken = 0
             for hit in hits where taken < memoryMatches {
                 guard hit.path != task.path, !ContextPacketBuilder.isMachineOutput(hit.path),
-                      let piece = memoryPiece(hit, store: store, links: resolver) else { continue }
+                      let piece = memoryPiece(hit, store: store, links: links) else { continue }
                 if piece.isPrivate && !alreadyPrivate { continue }
                 candidates.append(piece)
                 taken += 1
@@ -156,7 +141,7 @@ public struct ContextPacketBuilder: Sendable {
         // note) is left out — they never taint the task, they are simply not sent.
         for day in [now, now.addingTimeInterval(-86_400)] {
             let path = TelemetryWriter.dailyPath(day)
-            guard let piece = dailyPiece(path, store: store, links: resolver, keepPrivate: alreadyPrivate, index: index) else { continue }
+            guard let piece = dailyPiece(path, store: store, links: links, keepPrivate: alreadyPrivate) else { continue }
             candidates.append(piece)
         }
 
@@ -217,7 +202,7 @@ public struct ContextPacketBuilder: Sendable {
     /// The last `dailyLines` log lines of a daily note, as one piece. With `keepPrivate` false (the
     /// task is not private) a note private as a whole gives nothing and private lines are dropped;
     /// with it true they stay and mark the piece private. `nil` when nothing is left.
-    func dailyPiece(_ path: String, store: NoteStore, links: LinkResolver, keepPrivate: Bool, index: MemoryIndex? = nil) -> ContextPiece? {
+    func dailyPiece(_ path: String, store: NoteStore, links: LinkResolver, keepPrivate: Bool) -> ContextPiece? {
         guard let snapshot = try? store.readIfPresent(path) else { return nil }
         // Only the end matters, and a busy day's note is long: a long one is read from its last
         // 16 KB (past any frontmatter); a short one without its frontmatter.
@@ -245,8 +230,7 @@ public struct ContextPacketBuilder: Sendable {
         let candidates = tail.split(separator: "\n").filter { $0.hasPrefix("- ") }.suffix(dailyLines * 4)
         var kept: [Substring] = []
         for line in candidates.reversed() where kept.count < dailyLines {
-            let viaIndex: ((String) -> String?)? = index.map { index in { target in (try? index.resolve(linkTarget: target, from: path)) ?? nil } }
-            if Privacy.reason(line: String(line), from: path, store: store, guardrails: guardrails, links: links, alsoResolve: viaIndex) != nil {
+            if Privacy.reason(line: String(line), from: path, store: store, guardrails: guardrails, links: links) != nil {
                 guard keepPrivate else { continue }
                 anyPrivate = true
             }
@@ -304,14 +288,6 @@ public struct ContextPacketBuilder: Sendable {
         if Vault.Layout.folders.contains(where: { path == $0 + "/README.md" }) { return true }
         return path.hasPrefix(Vault.Layout.telemetry + "/") || path.hasPrefix(Vault.Layout.daily + "/") || path.hasPrefix(Vault.Layout.results + "/")
             || path.hasPrefix(Vault.Layout.templates + "/") || path.hasPrefix(Vault.Layout.rules + "/")
-    }
-
-    /// `[[Tasks/X|alias]]` → `Tasks/X`.
-    static func linkTarget(_ link: String) -> String {
-        var t = link.trimmingCharacters(in: .whitespaces)
-        if t.hasPrefix("[[") && t.hasSuffix("]]") { t = String(t.dropFirst(2).dropLast(2)) }
-        if let bar = t.firstIndex(of: "|") { t = String(t[..<bar]) }
-        return t
     }
 
     /// A search for the distinctive words of a text: the 6 longest words of four letters or more that

@@ -69,14 +69,13 @@ public enum Handoffs {
                 if let why = Privacy.reason(for: facts, guardrails: guardrails) { return why }
             }
         }
-        for item in context {
-            let target = TaskFacts.linkTarget(item)
-            for candidate in [links.resolve(target, from: taskPath), LinkResolver.literalPath(target, from: taskPath)].compactMap({ $0 }) {
+        for link in context.compactMap(WikiLink.parse) {
+            for candidate in links.resolve(link, from: taskPath).judged {
                 if let why = Privacy.reason(ofNoteAt: candidate, store: store, guardrails: guardrails) { return "context \(candidate): \(why)" }
             }
         }
-        for target in TaskFacts.linkTargets(in: message) {
-            for candidate in [links.resolve(target, from: taskPath), LinkResolver.literalPath(target, from: taskPath)].compactMap({ $0 }) {
+        for link in WikiLink.links(in: message) {
+            for candidate in links.resolve(link, from: taskPath).judged {
                 if let why = Privacy.reason(ofNoteAt: candidate, store: store, guardrails: guardrails) { return "links \(candidate): \(why)" }
             }
         }
@@ -105,8 +104,7 @@ public enum Handoffs {
 
     /// The vault path of a handoff's original task, from its `task` link.
     public static func taskPath(of handoff: Note, vault: Vault, from path: String) -> String? {
-        guard let link = handoff.text("task") else { return nil }
-        let target = ContextPacketBuilder.linkTarget(link)
-        return LinkResolver(vault: vault).resolve(target, from: path) ?? LinkResolver.literalPath(target, from: path)
+        guard let link = handoff.text("task").flatMap(WikiLink.parse) else { return nil }
+        return LinkResolver(vault: vault).resolve(link, from: path).path ?? LinkResolver.literalPath(link.target, from: path)
     }
 }

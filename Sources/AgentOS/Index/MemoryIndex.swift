@@ -413,8 +413,8 @@ public final class MemoryIndex {
     private func write(_ note: ScannedNote, path: String, mtime: Int64, size: Int64, hash: Int64, existingID: Int64?) throws {
         let tags = note.tags.isEmpty ? "" : " " + note.tags.joined(separator: " ") + " "
         let aliasesText = note.aliases.joined(separator: "\n")
-        let pathKey = NoteScanner.linkKey(path)
-        let nameKey = NoteScanner.linkKey(note.title)
+        let pathKey = LinkResolver.key(path)
+        let nameKey = LinkResolver.key(note.title)
         let noteID: Int64
         if let existingID {
             try deleteDependentRows(noteID: existingID)
@@ -451,8 +451,8 @@ public final class MemoryIndex {
                 try linkStatement.bind(.int(noteID), at: 1)
                 try linkStatement.bind(.text(link.target), at: 2)
                 try linkStatement.bind(.text(key), at: 3)
-                try linkStatement.bind(SQLValue(link.heading), at: 4)
-                try linkStatement.bind(SQLValue(link.alias), at: 5)
+                try linkStatement.bind(SQLValue(link.anchor), at: 4)
+                try linkStatement.bind(SQLValue(link.display), at: 5)
                 try linkStatement.bind(.int(link.isEmbed ? 1 : 0), at: 6)
                 try linkStatement.bind(.int(Int64(link.line)), at: 7)
                 _ = try linkStatement.step()

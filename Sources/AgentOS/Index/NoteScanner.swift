@@ -18,20 +18,6 @@ struct ScannedSection: Sendable {
     var segmentedBody: [UInt8]?
 }
 
-/// A wikilink or embed found in a note.
-public struct ScannedLink: Equatable, Sendable {
-    /// The link's path part as written (`Folder/Note` in `[[Folder/Note#Part|shown]]`).
-    public var target: String
-    /// The heading or block after `#`, if any.
-    public var heading: String?
-    /// The text after `|`, if any.
-    public var alias: String?
-    /// Whether it is an embed (`![[…]]`).
-    public var isEmbed: Bool
-    /// 1-based line of the link.
-    public var line: Int
-}
-
 /// What the index keeps of one note, taken from its bytes without ever changing them.
 struct ScannedNote: Sendable {
     /// The note's text as UTF-8 bytes (broken sequences already replaced by U+FFFD).
@@ -44,7 +30,7 @@ struct ScannedNote: Sendable {
     var privacy: String?
     var tags: [String]
     var sections: [ScannedSection]
-    var links: [ScannedLink]
+    var links: [WikiLink]
     /// Why the frontmatter could not be read, when it could not (the note is indexed anyway).
     var frontmatterProblem: String?
 
@@ -59,7 +45,7 @@ struct ScannedNote: Sendable {
     var linkKeys: [String] = []
 }
 
-/// Reads notes for the index: sections at headings, wikilinks outside code, properties, inline tags.
+/// Reads notes for the index: sections at headings, links outside code (`WikiLink`), properties, inline tags.
 ///
 /// Works on UTF-8 bytes: the full index spends most of its time here and in SQLite, and byte loops
 /// avoid the cost of `Character` iteration.
@@ -114,11 +100,11 @@ enum NoteScanner {
         }
         var aliasKeys: [String] = []
         for alias in note.aliases {
-            let key = linkKey(alias)
+            let key = LinkResolver.key(alias)
             if !aliasKeys.contains(key) { aliasKeys.append(key) }
         }
         note.aliasKeys = aliasKeys
-        note.linkKeys = note.links.map { linkKey($0.target) }
+        note.linkKeys = note.links.map { LinkResolver.key($0.target) }
         let bytes = note.bytes
         bytes.withUnsafeBufferPointer { buffer in
             for i in note.sections.indices {
@@ -307,94 +293,28 @@ enum NoteScanner {
         return String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
     }
 
-    /// Finds `[[…]]` / `![[…]]` on one line, skipping inline code spans; collects `#tags` when asked.
-    private static func scanLinks(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, line: Int, links: inout [ScannedLink], collectTags: Bool, tags: inout [String]) {
-        var i = from
-        while i < to {
-            let c = b[i]
-            if c == 0x60 { // `: skip an inline code span with the same number of backticks
-                var j = i
-                while j < to && b[j] == 0x60 { j += 1 }
-                let run = j - i
-                var k = j
-                var closed = -1
-                while k < to {
-                    if b[k] == 0x60 {
-                        var m = k
-                        while m < to && b[m] == 0x60 { m += 1 }
-                        if m - k == run { closed = m; break }
-                        k = m
-                    } else {
-                        k += 1
-                    }
-                }
-                i = closed >= 0 ? closed : j
-                continue
+    /// Finds the links on one line outside code spans (`WikiLink.scanLine`); collects `#tags` when asked.
+    private static func scanLinks(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, line: Int, links: inout [WikiLink], collectTags: Bool, tags: inout [String]) {
+        WikiLink.scanLine(b, from, to, line: line, skippingCodeSpans: true, into: &links) { i in
+            guard b[i] == 0x23, collectTags, i + 1 < to, i == from || b[i - 1] == 0x20 || b[i - 1] == 0x09 else { return i + 1 }
+            var j = i + 1
+            var hasNonDigit = false
+            while j < to {
+                let d = b[j]
+                let isTagByte = (d >= 0x30 && d <= 0x39) || (d >= 0x41 && d <= 0x5A) || (d >= 0x61 && d <= 0x7A) || d == 0x5F || d == 0x2D || d == 0x2F || d >= 0x80
+                if !isTagByte { break }
+                if !(d >= 0x30 && d <= 0x39) { hasNonDigit = true }
+                j += 1
             }
-            if c == 0x5B, i + 1 < to, b[i + 1] == 0x5B { // [[
-                let start = i + 2
-                var k = start
-                while k + 1 < to && !(b[k] == 0x5D && b[k + 1] == 0x5D) && b[k] != 0x5B { k += 1 }
-                if k + 1 < to, b[k] == 0x5D, b[k + 1] == 0x5D {
-                    let isEmbed = i > from && b[i - 1] == 0x21
-                    if let link = parseLink(b, start, k, isEmbed: isEmbed, line: line) { links.append(link) }
-                    i = k + 2
-                    continue
-                }
-                i += 2
-                continue
+            if j > i + 1 && hasNonDigit {
+                let tag = String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<j]), as: UTF8.self).lowercased()
+                if !tags.contains(tag) { tags.append(tag) }
             }
-            if c == 0x23, collectTags, i + 1 < to, i == from || b[i - 1] == 0x20 || b[i - 1] == 0x09 {
-                var j = i + 1
-                var hasNonDigit = false
-                while j < to {
-                    let d = b[j]
-                    let isTagByte = (d >= 0x30 && d <= 0x39) || (d >= 0x41 && d <= 0x5A) || (d >= 0x61 && d <= 0x7A) || d == 0x5F || d == 0x2D || d == 0x2F || d >= 0x80
-                    if !isTagByte { break }
-                    if !(d >= 0x30 && d <= 0x39) { hasNonDigit = true }
-                    j += 1
-                }
-                if j > i + 1 && hasNonDigit {
-                    let tag = String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<j]), as: UTF8.self).lowercased()
-                    if !tags.contains(tag) { tags.append(tag) }
-                }
-                i = max(j, i + 1)
-                continue
-            }
-            i += 1
+            return max(j, i + 1)
         }
-    }
-
-    private static func parseLink(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, isEmbed: Bool, line: Int) -> ScannedLink? {
-        let inner = String(decoding: UnsafeBufferPointer(rebasing: b[from..<to]), as: UTF8.self)
-        var targetPart = Substring(inner)
-        var alias: String?
-        if let bar = inner.firstIndex(of: "|") {
-            targetPart = inner[..<bar]
-            alias = String(inner[inner.index(after: bar)...])
-            // Inside a table the pipe is escaped as "\|".
-            if targetPart.hasSuffix("\\") { targetPart = targetPart.dropLast() }
-        }
-        var heading: String?
-        if let hash = targetPart.firstIndex(of: "#") {
-            heading = String(targetPart[targetPart.index(after: hash)...]).trimmingSpaces
-            targetPart = targetPart[..<hash]
-        }
-        let target = String(targetPart).trimmingSpaces
-        // "[[#Heading]]" links within the same note: not a link to another note.
-        if target.isEmpty { return nil }
-        return ScannedLink(target: target, heading: heading, alias: alias, isEmbed: isEmbed, line: line)
     }
 
     // MARK: Keys
-
-    /// How links name a note: lower-cased, without `.md` (Obsidian resolves links case-insensitively).
-    static func linkKey(_ target: String) -> String {
-        var t = Substring(target)
-        if t.lowercased().hasSuffix(".md") { t = t.dropLast(3) }
-        while t.hasPrefix("/") { t = t.dropFirst() }
-        return t.lowercased()
-    }
 
     /// A form of a title for equality tests: words lower-cased without accents, CJK characters apart,
     /// punctuation dropped. `Résumé — 2024!` and `resume 2024` get the same key.

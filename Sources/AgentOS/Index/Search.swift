@@ -73,7 +73,7 @@ public struct Backlink: Equatable, Sendable {
 /// An outgoing link and the note it resolves to (`nil`: unresolved, kept as written).
 public struct ResolvedLink: Equatable, Sendable {
     /// The link as found.
-    public var link: ScannedLink
+    public var link: WikiLink
     /// The path of the note it points to, if any note matches.
     public var resolvedPath: String?
 }
@@ -276,61 +276,28 @@ extension MemoryIndex {
 
     // MARK: Links
 
-    /// The note a link target resolves to, the way Obsidian does: the exact path first, then the file
-    /// name (or path ending, for `Folder/Note`) when one note has it, then a unique alias. When several
-    /// notes share the name, the one nearest the linking note (longest shared folder path) wins if it
-    /// is the only one that near. `nil`: unresolved, the link is kept as written.
-    public func resolve(linkTarget target: String, from sourcePath: String? = nil) throws -> String? {
+    /// The note a link target written in `sourcePath` resolves to, by the one set of rules
+    /// (`LinkResolver`) over the index's tables. `nil`: unresolved, the link is kept as written.
+    func resolvedPath(_ target: String, from sourcePath: String?) throws -> String? {
+        try LinkResolver.resolve(target, from: sourcePath, in: IndexLinkTable(database: database)).path
+    }
+
+    /// Every alias key with the path of the note that has it (for `LinkResolver`'s alias lookups).
+    func aliasPaths() throws -> [(key: String, path: String)] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
-        guard let id = try resolveID(NoteScanner.linkKey(target), from: sourcePath) else { return nil }
-        return try database.query("SELECT path FROM notes WHERE id = ?", [.int(id)]) { $0.text(0) }.first
-    }
-
-    func resolveID(_ key: String, from sourcePath: String? = nil) throws -> Int64? {
-        if key.isEmpty { return nil }
-        if let id = try database.scalarInt("SELECT id FROM notes WHERE path_key = ? LIMIT 1", [.text(key)]) { return id }
-        let byName: [(Int64, String)]
-        if key.contains("/") {
-            let suffix = "/" + key
-            byName = try database.query("SELECT id, path_key FROM notes WHERE length(path_key) > ? AND substr(path_key, -?) = ?", [.int(Int64(suffix.unicodeScalars.count)), .int(Int64(suffix.unicodeScalars.count)), .text(suffix)]) { ($0.int64(0), $0.text(1)) }
-        } else {
-            byName = try database.query("SELECT id, path_key FROM notes WHERE name_key = ?", [.text(key)]) { ($0.int64(0), $0.text(1)) }
-        }
-        if byName.count == 1 { return byName[0].0 }
-        if byName.count > 1 {
-            guard let sourcePath else { return nil }
-            let source = NoteScanner.linkKey(sourcePath)
-            let scored = byName.map { ($0.0, MemoryIndex.sharedFolderDepth(source, $0.1)) }
-            let best = scored.map(\.1).max() ?? 0
-            let nearest = scored.filter { $0.1 == best }
-            return nearest.count == 1 ? nearest[0].0 : nil
-        }
-        let byAlias = try database.query("SELECT DISTINCT note_id FROM aliases WHERE key = ? LIMIT 2", [.text(key)]) { $0.int64(0) }
-        return byAlias.count == 1 ? byAlias[0] : nil
-    }
-
-    /// How many leading folders two paths share.
-    static func sharedFolderDepth(_ a: String, _ b: String) -> Int {
-        let fa = a.split(separator: "/").dropLast()
-        let fb = b.split(separator: "/").dropLast()
-        var depth = 0
-        for (x, y) in zip(fa, fb) {
-            if x != y { break }
-            depth += 1
-        }
-        return depth
+        return try database.query("SELECT a.key, n.path FROM aliases a JOIN notes n ON n.id = a.note_id") { (key: $0.text(0), path: $0.text(1)) }
     }
 
     /// The notes linking to `note` (a path, a path without `.md`, a file name or an alias).
     public func backlinks(to note: String) throws -> [Backlink] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
-        guard let id = try resolveID(NoteScanner.linkKey(note), from: nil) else {
-            let same = try database.scalarInt("SELECT count(*) FROM notes WHERE name_key = ?", [.text(NoteScanner.linkKey(note))]) ?? 0
+        guard let notePath = try resolvedPath(note, from: nil) else {
+            let same = try database.scalarInt("SELECT count(*) FROM notes WHERE name_key = ?", [.text(LinkResolver.key(note))]) ?? 0
             throw same > 1 ? IndexError.ambiguous(note, count: Int(same)) : IndexError.noSuchNote(note)
         }
-        guard let row = try database.query("SELECT path_key FROM notes WHERE id = ?", [.int(id)], row: { $0.text(0) }).first else { throw IndexError.noSuchNote(note) }
+        guard let (id, row) = try database.query("SELECT id, path_key FROM notes WHERE path = ?", [.text(notePath)], row: { ($0.int64(0), $0.text(1)) }).first else { throw IndexError.noSuchNote(note) }
         // Every key a link could use for this note: the path and each of its endings, and its aliases.
         var keys: Set<String> = [row]
         var rest = Substring(row)
@@ -354,7 +321,7 @@ extension MemoryIndex {
                 // With several notes of that name the answer depends on where the link is written.
                 let folder = ambiguousName ? String(link.sourcePath.split(separator: "/").dropLast().joined(separator: "/")) : ""
                 let cacheKey = key + "\u{0}" + folder
-                if resolved[cacheKey] == nil { resolved[cacheKey] = try resolveID(key, from: link.sourcePath) == id }
+                if resolved[cacheKey] == nil { resolved[cacheKey] = try resolvedPath(key, from: link.sourcePath) == notePath }
                 if resolved[cacheKey] == true { result.append(link) }
             }
         }
@@ -367,19 +334,30 @@ extension MemoryIndex {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
         let rows = try database.query("""
-            SELECT l.target, l.heading, l.alias, l.embed, l.line, l.target_key
+            SELECT l.target, l.heading, l.alias, l.embed, l.line
             FROM links l JOIN notes n ON n.id = l.source_id WHERE n.path = ? ORDER BY l.rowid
             """, [.text(path)]) { s in
-            (ScannedLink(target: s.text(0), heading: s.optionalText(1), alias: s.optionalText(2), isEmbed: s.int(3) != 0, line: s.int(4)), s.text(5))
+            WikiLink(target: s.text(0), anchor: s.optionalText(1), display: s.optionalText(2), isEmbed: s.int(3) != 0, line: s.int(4))
         }
-        var result: [ResolvedLink] = []
-        for (link, key) in rows {
-            var resolvedPath: String?
-            if let id = try resolveID(key, from: path) {
-                resolvedPath = try database.query("SELECT path FROM notes WHERE id = ?", [.int(id)]) { $0.text(0) }.first
-            }
-            result.append(ResolvedLink(link: link, resolvedPath: resolvedPath))
-        }
-        return result
+        return try rows.map { ResolvedLink(link: $0, resolvedPath: try resolvedPath($0.target, from: path)) }
+    }
+}
+
+/// The index's tables as `LinkResolver` looks names up in them (notes only: the index holds no other files).
+private struct IndexLinkTable: LinkTable {
+    let database: Database
+
+    func file(lowercasedPath: String) throws -> String? {
+        guard lowercasedPath.hasSuffix(".md") else { return nil }
+        return try database.query("SELECT path FROM notes WHERE path_key = ? LIMIT 1", [.text(LinkResolver.key(lowercasedPath))]) { $0.text(0) }.first
+    }
+
+    func files(lowercasedName: String) throws -> [String] {
+        guard lowercasedName.hasSuffix(".md") else { return [] }
+        return try database.query("SELECT path FROM notes WHERE name_key = ?", [.text(LinkResolver.key(lowercasedName))]) { $0.text(0) }
+    }
+
+    func notes(aliasKey: String) throws -> [String] {
+        try database.query("SELECT DISTINCT n.path FROM aliases a JOIN notes n ON n.id = a.note_id WHERE a.key = ? LIMIT 2", [.text(aliasKey)]) { $0.text(0) }
     }
 }

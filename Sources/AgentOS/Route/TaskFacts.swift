@@ -36,11 +36,14 @@ public struct TaskFacts: Sendable, Equatable {
     /// Why the task's `budget_usd` does not parse (`0,10`, `ten`, a negative number): a paid run is
     /// then blocked with it rather than run without the limit the task asked for.
     public var budgetError: String?
-    /// Notes the task pulls in: `context` links and wikilinks/Markdown links in the body, resolved to
-    /// vault paths where the note exists (else the link's own path).
+    /// Notes the task pulls in (`pulledLinks`), resolved once by `LinkResolver` to vault paths where
+    /// a file exists (else the link's own path), in order, each once. The context packet reads its
+    /// linked pieces from exactly this list, so what privacy judged is what the agent receives.
     public var contextPaths: [String]
-    /// Which of `contextPaths` are private (by `privacy`, a private tag, or a private folder), or
-    /// could not be checked (unreadable or bad frontmatter: treated as private).
+    /// Which notes the task's links could mean are private (by `privacy`, a private tag, a private
+    /// folder, or what they are made from), or could not be checked (unreadable or bad frontmatter:
+    /// treated as private): `contextPaths`, and also every note an ambiguous link could mean and a
+    /// link's literal path (`LinkResolution.judged`).
     public var privateSources: [String]
 
     /// Facts given field by field (`folder` defaults to the path's folder).
@@ -64,8 +67,8 @@ public struct TaskFacts: Sendable, Equatable {
 
     /// Facts for a task note. Reads the notes it links to (through `NoteStore`) to find private ones.
     ///
-    /// `links` resolves bare wikilinks (`[[Name]]`) by file name; pass a shared one to avoid
-    /// re-walking the vault for every task (a fresh one is made when `nil`).
+    /// `links` resolves the links; pass a shared one to avoid re-walking the vault for every task
+    /// (a fresh one is made when `nil`).
     public static func from(note: Note, path: String, vault: Vault, ruleBook: RuleBook, links: LinkResolver? = nil) -> TaskFacts {
         let normalized = (try? Vault.normalize(path)) ?? path
         var facts = TaskFacts(path: normalized)
@@ -86,8 +89,7 @@ public struct TaskFacts: Sendable, Equatable {
             facts.budgetUSD = Money.dollars(value)
             if facts.budgetUSD == nil { facts.budgetError = Money.problem(key: "budget_usd", value: value) + " in the task; fix it to run a paid agent" }
         }
-        let targets = note.texts("context").map(linkTarget) + linkTargets(in: note.body)
-        facts.resolveContext(targets, vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
+        facts.resolveContext(pulledLinks(of: note, path: normalized), vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
         return facts
     }
 
@@ -95,21 +97,32 @@ public struct TaskFacts: Sendable, Equatable {
     public static func from(text: String, vault: Vault, ruleBook: RuleBook, links: LinkResolver? = nil) -> TaskFacts {
         var facts = TaskFacts(title: String(text.split(separator: "\n").first ?? "").trimmingCharacters(in: .whitespaces), body: text)
         facts.tags = inlineTags(in: text)
-        facts.resolveContext(linkTargets(in: text), vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
+        facts.resolveContext(WikiLink.links(in: text), vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
         return facts
     }
 
-    private mutating func resolveContext(_ targets: [String], vault: Vault, guardrails: Guardrails, links: LinkResolver) {
+    /// The links a work note pulls in, as written: a handoff's original `task`, its `context` list,
+    /// then every link in its body (code included: a link is followed however it is written).
+    public static func pulledLinks(of note: Note, path: String) -> [WikiLink] {
+        var links: [WikiLink] = []
+        if TaskNote.kind(of: note, path: path) == .handoff, let task = note.text("task"), let link = WikiLink.parse(task) { links.append(link) }
+        links += note.texts("context").compactMap(WikiLink.parse)
+        return links + WikiLink.links(in: note.body)
+    }
+
+    /// Resolves the task's links once: `contextPaths` (what the packet reads) and `privateSources`
+    /// (every private path among those the links could mean).
+    private mutating func resolveContext(_ pulled: [WikiLink], vault: Vault, guardrails: Guardrails, links: LinkResolver) {
         let store = NoteStore(vault: vault)
         var paths: [String] = []
-        var privates: [String] = []
-        for target in targets {
-            guard let path = links.resolve(target, from: self.path) ?? LinkResolver.literalPath(target, from: self.path), !paths.contains(path), path != self.path else { continue }
-            paths.append(path)
-            if Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: links) { privates.append(path) }
+        var judged: [String] = []
+        for link in pulled {
+            let resolution = links.resolve(link, from: path)
+            if let read = resolution.path ?? LinkResolver.literalPath(link.target, from: path), read != path, !paths.contains(read) { paths.append(read) }
+            for candidate in resolution.judged where candidate != path && !judged.contains(candidate) { judged.append(candidate) }
         }
         contextPaths = paths
-        privateSources = privates
+        privateSources = judged.filter { Privacy.isPrivate(linkedNote: $0, store: store, guardrails: guardrails, links: links) }
     }
 
     // MARK: Text helpers
@@ -142,10 +155,6 @@ public struct TaskFacts: Sendable, Equatable {
     }
 
     private static let inlineTagPattern = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}_/#&])#([\p{L}\p{N}_/-]*[\p{L}_/-][\p{L}\p{N}_/-]*)"#)
-    private static let wikilinkPattern = try! NSRegularExpression(pattern: #"\[\[([^\[\]\n]+?)\]\]"#)
-    // `[text](path.md)`, or `[text](<path with spaces.md>)` as Obsidian writes a path with spaces.
-    private static let markdownLinkPattern = try! NSRegularExpression(pattern: #"\[[^\]\n]*\]\((?:<([^<>\n]+)>|([^)<>\s]+))(?:\s+"[^"]*")?\)"#)
-
     /// `#tags` written in the body (Obsidian counts them as the note's tags).
     ///
     /// The same as `inlineTagPattern` (a test holds them equal), scanned in Swift: privacy judges the
@@ -200,136 +209,6 @@ public struct TaskFacts: Sendable, Equatable {
         let ns = text as NSString
         return inlineTagPattern.matches(in: text, range: NSRange(location: 0, length: ns.length)).map {
             ns.substring(with: $0.range(at: 1)).lowercased()
-        }
-    }
-
-    /// Link targets in a body: `[[target|alias]]`, `![[embed]]`, and `[text](relative/path.md)`.
-    static func linkTargets(in text: String) -> [String] {
-        let ns = text as NSString
-        let whole = NSRange(location: 0, length: ns.length)
-        var targets = wikilinkPattern.matches(in: text, range: whole).map { linkTarget(ns.substring(with: $0.range(at: 1))) }
-        for match in markdownLinkPattern.matches(in: text, range: whole) {
-            let group = match.range(at: 1).location != NSNotFound ? 1 : 2
-            let raw = ns.substring(with: match.range(at: group))
-            if raw.contains("://") || raw.hasPrefix("#") || raw.lowercased().hasPrefix("mailto:") { continue }
-            targets.append(linkTarget(raw.removingPercentEncoding ?? raw))
-        }
-        return targets.filter { !$0.isEmpty }
-    }
-
-    /// The path part of a link as written in a property or a body: strips `[[ ]]`, `|alias`, `#heading`, `^block`.
-    static func linkTarget(_ raw: String) -> String {
-        var t = raw.trimmingCharacters(in: .whitespaces)
-        if t.hasPrefix("!") { t.removeFirst() }
-        if t.hasPrefix("[["), t.hasSuffix("]]") { t = String(t.dropFirst(2).dropLast(2)) }
-        if let bar = t.firstIndex(of: "|") { t = String(t[..<bar]) }
-        if let hash = t.firstIndex(of: "#") { t = String(t[..<hash]) }
-        if let caret = t.firstIndex(of: "^") { t = String(t[..<caret]) }
-        return t.trimmingCharacters(in: .whitespaces)
-    }
-}
-
-/// Resolves link targets to vault paths the way Obsidian does: an exact path first, then a path
-/// relative to the linking note, then any note with that file name (the shortest path wins).
-///
-/// By default the name index is built on first use by walking the vault once. A long-lived resolver
-/// must be told when notes appear or move (`invalidate()`), or be given `findByName` backed by a live
-/// index — otherwise a link to a note created later would not be found, and its privacy not checked.
-/// Thread-safe.
-public final class LinkResolver: @unchecked Sendable {
-    /// The vault whose notes links point into.
-    public let vault: Vault
-    private let lock = NSLock()
-    private var namesIndex: [String: [String]]?
-    private let findByName: (@Sendable (String) -> [String])?
-
-    /// A resolver over `vault`. `findByName`, if given, returns the vault paths of files with a given
-    /// lower-cased file name (`diary.md`), shortest path first; else the vault is walked once.
-    public init(vault: Vault, findByName: (@Sendable (String) -> [String])? = nil) {
-        self.vault = vault
-        self.findByName = findByName
-    }
-
-    /// Forgets the name index so the next bare-name lookup walks the vault again (call after a
-    /// note is created, renamed or deleted).
-    public func invalidate() {
-        lock.withLock { namesIndex = nil }
-    }
-
-    /// The vault path a link points to, or `nil` when no such file exists (or the link leaves the vault).
-    public func resolve(_ target: String, from source: String?) -> String? {
-        guard !target.isEmpty else { return nil }
-        let hasExtension = (target.split(separator: "/").last ?? "").contains(".")
-        let candidates = hasExtension ? [target] : [target + ".md", target]
-        let folder = source.map(TaskFacts.folder(of:)) ?? ""
-        // Obsidian reads `a/b` from the vault root first, a bare name next to the linking note first;
-        // `./` and `../` are always relative to the linking note.
-        let isRelative = target.hasPrefix("./") || target.hasPrefix("../")
-        var bases = isRelative ? [folder] : (target.contains("/") ? ["", folder] : [folder, ""])
-        if bases.count == 2 && bases[0] == bases[1] { bases.removeLast() }
-        for base in bases {
-            for candidate in candidates {
-                if let path = LinkResolver.join(base, candidate), exists(path) { return path }
-            }
-        }
-        guard !target.contains("/") else { return nil }
-        let key = (hasExtension ? target : target + ".md").lowercased()
-        if let findByName { return findByName(key).first }
-        return names()[key]?.first
-    }
-
-    /// A link's own path when it does not resolve (so a link into `Private/` is private even if absent).
-    static func literalPath(_ target: String, from source: String?) -> String? {
-        let relative = target.hasPrefix("./") || target.hasPrefix("../")
-        guard let path = LinkResolver.join(relative ? (source.map(TaskFacts.folder(of:)) ?? "") : "", target) else { return nil }
-        return path.split(separator: "/").last?.contains(".") == true ? path : path + ".md"
-    }
-
-    /// Joins a vault folder and a relative path, resolving `.` and `..` lexically; `nil` if the result
-    /// would leave the vault or is empty.
-    static func join(_ folder: String, _ target: String) -> String? {
-        guard !target.hasPrefix("/"), !target.contains("\0") else { return nil }
-        var parts = folder.split(separator: "/").map(String.init)
-        for part in target.split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." {
-                if parts.isEmpty { return nil }
-                parts.removeLast()
-            } else {
-                parts.append(String(part))
-            }
-        }
-        return parts.isEmpty ? nil : parts.joined(separator: "/")
-    }
-
-    private func exists(_ path: String) -> Bool {
-        guard let absolute = try? vault.resolve(path), let status = try? FileSystem.status(absolute) else { return false }
-        return status.kind == .file
-    }
-
-    private func names() -> [String: [String]] {
-        lock.lock()
-        defer { lock.unlock() }
-        if let namesIndex { return namesIndex }
-        var index: [String: [String]] = [:]
-        walk(vault.root, relative: "", depth: 0, into: &index)
-        for key in index.keys {
-            index[key]!.sort { ($0.split(separator: "/").count, $0) < ($1.split(separator: "/").count, $1) }
-        }
-        namesIndex = index
-        return index
-    }
-
-    private func walk(_ absolute: String, relative: String, depth: Int, into index: inout [String: [String]]) {
-        guard depth < 64, let entries = try? FileSystem.list(absolute) else { return }
-        for entry in entries where !entry.name.hasPrefix(".") {
-            let childAbsolute = absolute + "/" + entry.name
-            let childRelative = relative.isEmpty ? entry.name : relative + "/" + entry.name
-            switch entry.kind ?? (try? FileSystem.status(childAbsolute))??.kind {
-            case .directory: walk(childAbsolute, relative: childRelative, depth: depth + 1, into: &index)
-            case .file: index[entry.name.lowercased(), default: []].append(childRelative)
-            default: continue
-            }
         }
     }
 }

@@ -52,7 +52,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
 
     public func plan(_ task: TaskNote, runID: String) -> RoutePlan {
         let (book, router) = lock.withLock { (self.book, self.router) }
-        // One resolver for the task's facts and its packet: both judge the same notes, the vault is walked once.
+        // The task's links are resolved once, into `facts`: privacy judges them and the packet is
+        // built from them, so what privacy judged is exactly what the agent receives.
         let links = LinkResolver(vault: vault)
         var facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book, links: links)
         // Only the approval the engine verified (a change after the OS showed the task in review).
@@ -65,7 +66,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         var sources: [String] = []
         var packetHasPrivatePiece = false
         if usesContextPackets {
-            let packet = contextPacket(for: task, book: book, links: links)
+            let packet = contextPacket(for: task, facts: facts, book: book, links: links, budgetTokens: nil)
             prompt = packet.text
             sources = packet.sources
             packetHasPrivatePiece = !packet.privateSources.isEmpty
@@ -148,13 +149,20 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         )
     }
 
-    /// The context packet for a task or handoff, within the token budget of the agent it names.
-    public func contextPacket(for task: TaskNote, book: RuleBook? = nil, links: LinkResolver? = nil) -> ContextPacket {
+    /// The context packet for a task or handoff, within `budgetTokens` or else the token budget of
+    /// the agent it names; its links resolved exactly as `plan` resolves them.
+    public func contextPacket(for task: TaskNote, book: RuleBook? = nil, budgetTokens: Int? = nil) -> ContextPacket {
         let book = book ?? ruleBook
+        let links = LinkResolver(vault: vault)
+        let facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book, links: links)
+        return contextPacket(for: task, facts: facts, book: book, links: links, budgetTokens: budgetTokens)
+    }
+
+    private func contextPacket(for task: TaskNote, facts: TaskFacts, book: RuleBook, links: LinkResolver, budgetTokens: Int?) -> ContextPacket {
         let named = task.kind == .handoff ? task.note.text("to") : task.note.text("agent")
-        let budget = named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
+        let budget = budgetTokens ?? named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
         let index = try? MemoryIndex.openForReading(vault: vault)
-        return ContextPacketBuilder(vault: vault, guardrails: book.guardrails).build(for: task, budgetTokens: budget, index: index ?? nil, links: links)
+        return ContextPacketBuilder(vault: vault, guardrails: book.guardrails).build(for: task, facts: facts, links: links, budgetTokens: budget, index: index ?? nil)
     }
 
     public func settle(_ plan: RoutePlan, cost: Double?) {

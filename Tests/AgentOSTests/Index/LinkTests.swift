@@ -37,9 +37,9 @@ import Testing
 
         let decisionLinks = links.filter { $0.link.target == "Decisions" }
         #expect(decisionLinks.count == 3)
-        #expect(decisionLinks.contains { $0.link.heading == "Why" && $0.link.alias == "our decisions" && !$0.link.isEmbed })
+        #expect(decisionLinks.contains { $0.link.anchor == "Why" && $0.link.display == "our decisions" && !$0.link.isEmbed })
         #expect(decisionLinks.contains { $0.link.isEmbed && $0.link.line == 2 })
-        #expect(decisionLinks.contains { $0.link.alias == "escaped" })
+        #expect(decisionLinks.contains { $0.link.display == "escaped" })
 
         let backlinks = try index.backlinks(to: "Memory/Decisions.md")
         #expect(backlinks.count == 3)

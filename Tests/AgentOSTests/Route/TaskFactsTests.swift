@@ -51,10 +51,10 @@ import Testing
         See [[Sibling]], [[Ann|our contact]], [[Project#Goals]], [plans](../Private/Plans.md),
         [[Private/Missing]], [[Broken]], [site](https://example.com) and [[../../etc/passwd]].
         """)
-        // Property links first, then wikilinks, then Markdown links, each once; the escape is dropped.
-        #expect(f.contextPaths == ["Memory/Project.md", "Memory/People/Ann.md", "Tasks/Sibling.md", "Private/Missing.md", "Memory/Broken.md", "Private/Plans.md"])
+        // Property links first, then the body's links in the order written, each once; the escape is dropped.
+        #expect(f.contextPaths == ["Memory/Project.md", "Memory/People/Ann.md", "Tasks/Sibling.md", "Private/Plans.md", "Private/Missing.md", "Memory/Broken.md"])
         // Ann is tagged private; Plans and Missing are under Private/; Broken cannot be checked.
-        #expect(f.privateSources == ["Memory/People/Ann.md", "Private/Missing.md", "Memory/Broken.md", "Private/Plans.md"])
+        #expect(f.privateSources == ["Memory/People/Ann.md", "Private/Plans.md", "Private/Missing.md", "Memory/Broken.md"])
     }
 
     @Test func barePromptsFollowTheirLinksToo() {
@@ -76,28 +76,5 @@ import Testing
         #expect(Privacy.reason(path: "private/notes/a.md", privacy: "public", tags: [], guardrails: g) == "under Private/")
         #expect(Privacy.reason(path: "Journal/2026.md", privacy: nil, tags: [], guardrails: g) == "under Journal/")
         #expect(Privacy.reason(path: "Privateer/a.md", privacy: nil, tags: ["privately"], guardrails: g) == nil)
-    }
-}
-
-@Suite struct LinkResolverTests {
-    @Test func sharedResolverFindsNotesCreatedAfterInvalidate() {
-        let v = RouteTestVault()
-        let links = LinkResolver(vault: v.vault)
-        #expect(links.resolve("Later", from: "Tasks/a.md") == nil)
-        v.write("Private/Deep/Later.md", "x\n")
-        links.invalidate()
-        #expect(links.resolve("Later", from: "Tasks/a.md") == "Private/Deep/Later.md")
-        let f = TaskFacts.from(text: "summarize [[Later]]", vault: v.vault, ruleBook: v.book, links: links)
-        #expect(f.privateSources == ["Private/Deep/Later.md"])
-    }
-
-    @Test func shortestPathWinsAndCustomLookupIsUsed() {
-        let v = RouteTestVault()
-        v.write("A/B/Note.md", "x\n")
-        v.write("C/Note.md", "x\n")
-        #expect(LinkResolver(vault: v.vault).resolve("note", from: nil) == "C/Note.md")
-        let custom = LinkResolver(vault: v.vault, findByName: { $0 == "note.md" ? ["A/B/Note.md"] : [] })
-        #expect(custom.resolve("Note", from: nil) == "A/B/Note.md")
-        #expect(LinkResolver(vault: v.vault).resolve("../outside", from: "Tasks/x.md") == nil)
     }
 }

@@ -1,0 +1,236 @@
+import Foundation
+
+/// Where a link leads, and what privacy must judge for it.
+public struct LinkResolution: Equatable, Sendable {
+    /// The vault path of the file the link resolves to; `nil` when no file matches, or when several
+    /// match equally near (then none is read).
+    public var path: String?
+    /// Every vault path privacy judges for this link: `path`, every file an ambiguous link could
+    /// mean, and the link's literal path (so `[[Private/Gone]]` is private though nothing is there).
+    public var judged: [String]
+}
+
+/// Where names are looked up: the vault's files (`LinkResolver`) or the memory index's tables.
+protocol LinkTable {
+    /// The file whose vault path, lower-cased, is `lowercasedPath` (`notes/a.md`).
+    func file(lowercasedPath: String) throws -> String?
+    /// The files whose name, lower-cased, is `lowercasedName` (`a.md`).
+    func files(lowercasedName: String) throws -> [String]
+    /// The notes with a frontmatter alias whose key (`LinkResolver.key`) is `key`.
+    func notes(aliasKey: String) throws -> [String]
+}
+
+/// Resolves links to vault paths, the one way for the whole OS (index, routing, privacy, the
+/// context packet), by Obsidian's rules, case-insensitively:
+///
+/// 1. the exact vault-relative path (`[[Notes/A]]`, `[[Notes/A.md]]`); `./` and `../` are read
+///    from the linking note's folder and go no further;
+/// 2. the file name (or path ending, for `[[Sub/A]]`) when one file has it;
+/// 3. when several do, the one nearest the linking note — the most leading folders in common;
+///    if several are equally near the link stays unresolved (nothing is read) and privacy judges
+///    every one of them;
+/// 4. a frontmatter alias, when one note has it (several: unresolved, all judged).
+///
+/// Headings and blocks (`#Part`, `#^b1`) are anchors, never part of the name (`WikiLink`).
+///
+/// Names come from one walk of the vault, made on first need (every file, not only notes, so an
+/// attachment under `Private/` is found); aliases from the memory index when it exists, checked
+/// against the walk (an alias of a note since moved resolves to nothing). A long-lived resolver must
+/// be told when files appear or move (`invalidate()`). Thread-safe.
+public final class LinkResolver: @unchecked Sendable {
+    /// The vault whose files links point into.
+    public let vault: Vault
+    private let lock = NSLock()
+    private var walked: VaultFiles?
+
+    /// A resolver over `vault`.
+    public init(vault: Vault) {
+        self.vault = vault
+    }
+
+    /// Forgets the walk so the next lookup walks the vault again (call after a file is created,
+    /// renamed or deleted).
+    public func invalidate() {
+        lock.withLock { walked = nil }
+    }
+
+    /// Where a link written in the note at `source` (`nil`: a bare prompt, read from the vault root) leads.
+    public func resolve(_ link: WikiLink, from source: String?) -> LinkResolution {
+        resolve(link.target, from: source)
+    }
+
+    /// Where a link target (the path part of a link) written in the note at `source` leads.
+    public func resolve(_ target: String, from source: String?) -> LinkResolution {
+        // The common case, an exact path as written, needs no walk.
+        if let exact = LinkResolver.candidates(target, from: source) {
+            for candidate in exact.0 where isFile(candidate) {
+                return LinkResolution(path: candidate, judged: LinkResolver.merge([candidate], LinkResolver.literalPath(target, from: source)))
+            }
+        }
+        let table = lock.withLock {
+            if let walked { return walked }
+            let fresh = VaultFiles(vault: vault)
+            walked = fresh
+            return fresh
+        }
+        return (try? LinkResolver.resolve(target, from: source, in: table)) ?? LinkResolution(path: nil, judged: LinkResolver.literalPath(target, from: source).map { [$0] } ?? [])
+    }
+
+    private func isFile(_ path: String) -> Bool {
+        guard let absolute = try? vault.resolve(path), let status = try? FileSystem.status(absolute) else { return false }
+        return status.kind == .file
+    }
+
+    // MARK: The rules
+
+    /// Resolves `target` written in the note at `source` against `table` (see the type's rules).
+    static func resolve(_ target: String, from source: String?, in table: some LinkTable) throws -> LinkResolution {
+        let literal = literalPath(target, from: source)
+        func done(_ path: String?, also: [String] = []) -> LinkResolution {
+            LinkResolution(path: path, judged: merge((path.map { [$0] } ?? []) + also, literal))
+        }
+        guard let (candidates, relative) = candidates(target, from: source).map({ ($0.0, $0.relative) }) else { return done(nil) }
+        for candidate in candidates {
+            if let hit = try table.file(lowercasedPath: candidate.lowercased()) { return done(hit) }
+        }
+        if relative { return done(nil) }
+        for candidate in candidates {
+            let lowered = candidate.lowercased()
+            let name = lowered.split(separator: "/").last.map(String.init) ?? lowered
+            var matches = try table.files(lowercasedName: name)
+            if lowered.contains("/") { matches = matches.filter { $0.lowercased().hasSuffix("/" + lowered) } }
+            if matches.isEmpty { continue }
+            if matches.count == 1 { return done(matches[0]) }
+            let nearest = LinkResolver.nearest(matches, to: source)
+            return nearest.count == 1 ? done(nearest[0]) : done(nil, also: matches)
+        }
+        let aliased = try table.notes(aliasKey: key(candidates[0]))
+        return aliased.count == 1 ? done(aliased[0]) : done(nil, also: aliased)
+    }
+
+    /// The vault paths a target may name exactly (with `.md` added first unless written), and whether
+    /// it is relative to the linking note; `nil` when it is empty or leaves the vault.
+    private static func candidates(_ target: String, from source: String?) -> ([String], relative: Bool)? {
+        let written = target.trimmingCharacters(in: .whitespaces)
+        let relative = written.hasPrefix("./") || written.hasPrefix("../")
+        var rest = Substring(written)
+        while rest.hasPrefix("/") { rest = rest.dropFirst() }
+        guard !rest.isEmpty, let joined = join(relative ? folder(of: source ?? "") : "", String(rest)) else { return nil }
+        return (joined.lowercased().hasSuffix(".md") ? [joined] : [joined + ".md", joined], relative)
+    }
+
+    /// The notes among `paths` nearest `source`: those sharing the most leading folders with it.
+    private static func nearest(_ paths: [String], to source: String?) -> [String] {
+        let from = (source ?? "").lowercased()
+        let scored = paths.map { ($0, sharedFolderDepth(from, $0.lowercased())) }
+        let best = scored.map(\.1).max() ?? 0
+        return scored.filter { $0.1 == best }.map(\.0)
+    }
+
+    /// How many leading folders two paths share.
+    static func sharedFolderDepth(_ a: String, _ b: String) -> Int {
+        var depth = 0
+        for (x, y) in zip(a.split(separator: "/").dropLast(), b.split(separator: "/").dropLast()) {
+            if x != y { break }
+            depth += 1
+        }
+        return depth
+    }
+
+    private static func merge(_ paths: [String], _ literal: String?) -> [String] {
+        var out: [String] = []
+        for path in paths + (literal.map { [$0] } ?? []) where !out.contains(path) { out.append(path) }
+        return out
+    }
+
+    /// A link's own path, as if it resolved exactly (`.md` added unless the name has an extension):
+    /// judged by privacy even when nothing is there, so a link into `Private/` is private.
+    static func literalPath(_ target: String, from source: String?) -> String? {
+        let written = target.trimmingCharacters(in: .whitespaces)
+        let relative = written.hasPrefix("./") || written.hasPrefix("../")
+        var rest = Substring(written)
+        while rest.hasPrefix("/") { rest = rest.dropFirst() }
+        guard let path = join(relative ? folder(of: source ?? "") : "", String(rest)) else { return nil }
+        return path.split(separator: "/").last?.contains(".") == true ? path : path + ".md"
+    }
+
+    /// How the index stores a name a link may use: lower-cased, without `.md` or a leading `/`.
+    static func key(_ target: String) -> String {
+        var t = Substring(target)
+        if t.lowercased().hasSuffix(".md") { t = t.dropLast(3) }
+        while t.hasPrefix("/") { t = t.dropFirst() }
+        return t.lowercased()
+    }
+
+    /// The folder part of a vault path (`""` at the root).
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
+    /// Joins a vault folder and a relative path, resolving `.` and `..` lexically; `nil` if the result
+    /// would leave the vault or is empty.
+    static func join(_ folder: String, _ target: String) -> String? {
+        guard !target.hasPrefix("/"), !target.contains("\0") else { return nil }
+        var parts = folder.split(separator: "/").map(String.init)
+        for part in target.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." {
+                if parts.isEmpty { return nil }
+                parts.removeLast()
+            } else {
+                parts.append(String(part))
+            }
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "/")
+    }
+}
+
+/// The vault's files by lower-cased path and name, from one walk, and the index's aliases of them.
+private final class VaultFiles: LinkTable, @unchecked Sendable {
+    private var byPath: [String: String] = [:]
+    private var byName: [String: [String]] = [:]
+    private let vault: Vault
+    private let lock = NSLock()
+    private var aliases: [String: [String]]?
+
+    init(vault: Vault) {
+        self.vault = vault
+        walk(vault.root, relative: "", depth: 0)
+    }
+
+    func file(lowercasedPath: String) -> String? { byPath[lowercasedPath] }
+
+    func files(lowercasedName: String) -> [String] { byName[lowercasedName] ?? [] }
+
+    func notes(aliasKey: String) -> [String] {
+        lock.withLock {
+            if aliases == nil {
+                // Read once, only when a link names no file: most links never get here.
+                var table: [String: [String]] = [:]
+                if let index = (try? MemoryIndex.openForReading(vault: vault)) ?? nil {
+                    for (key, path) in (try? index.aliasPaths()) ?? [] where byPath[path.lowercased()] != nil {
+                        table[key, default: []].append(byPath[path.lowercased()]!)
+                    }
+                }
+                aliases = table
+            }
+            return aliases?[aliasKey] ?? []
+        }
+    }
+
+    private func walk(_ absolute: String, relative: String, depth: Int) {
+        guard depth < 64, let entries = try? FileSystem.list(absolute) else { return }
+        for entry in entries where !entry.name.hasPrefix(".") {
+            let childAbsolute = absolute + "/" + entry.name
+            let childRelative = relative.isEmpty ? entry.name : relative + "/" + entry.name
+            switch entry.kind ?? (try? FileSystem.status(childAbsolute))??.kind {
+            case .directory: walk(childAbsolute, relative: childRelative, depth: depth + 1)
+            case .file:
+                byPath[childRelative.lowercased()] = childRelative
+                byName[entry.name.lowercased(), default: []].append(childRelative)
+            default: continue
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// The one link parser: every way a note links, read alike by the index, routing and the packet.
+@Suite struct WikiLinkTests {
+    @Test func readsEveryWayANoteLinks() {
+        let text = """
+        [[Note]] [[Folder/Note.md#Part|shown]] ![[Pic.png]] [[Note#^b1]]
+        | a | [[Table\\|cell]] |
+        [md](Some%20Note.md#Sec) [spaced](<Other Note.md>) ![titled](x.md "T") [web](https://e.com) [mail](mailto:a@b) [same](#h) [[#Own heading]]
+        `[[In code]]` [[unclosed
+        """
+        #expect(WikiLink.links(in: text) == [
+            WikiLink(target: "Note", line: 1),
+            WikiLink(target: "Folder/Note.md", anchor: "Part", display: "shown", line: 1),
+            WikiLink(target: "Pic.png", isEmbed: true, line: 1),
+            WikiLink(target: "Note", anchor: "^b1", line: 1),
+            WikiLink(target: "Table", display: "cell", line: 2),
+            WikiLink(target: "Some Note.md", anchor: "Sec", display: "md", line: 3),
+            WikiLink(target: "Other Note.md", display: "spaced", line: 3),
+            WikiLink(target: "x.md", display: "titled", isEmbed: true, line: 3),
+            // Routing follows a link even in code (fail closed); the index does not (below).
+            WikiLink(target: "In code", line: 4),
+        ])
+        #expect(WikiLink.parse(" [[Note#Part|x]] ") == WikiLink(target: "Note", anchor: "Part", display: "x"))
+        #expect(WikiLink.parse("![[Note]]") == WikiLink(target: "Note", isEmbed: true))
+        #expect(WikiLink.parse("Notes/A.md#Part") == WikiLink(target: "Notes/A.md", anchor: "Part"))
+        #expect(WikiLink.parse("[x](Private/My%20Note.md)") == WikiLink(target: "Private/My Note.md", display: "x"))
+        #expect(WikiLink.parse("[[#Heading]]") == nil)
+        #expect(WikiLink.parse("[site](https://example.com)") == nil)
+        #expect(WikiLink.parse("  ") == nil)
+    }
+
+    @Test func theIndexReadsTheSameLinksOutsideCode() throws {
+        let temp = try TemporaryVault()
+        let body = """
+        Start [[A#Part|shown]] and ![[B]] and [c](C%20D.md) and [[E\\|cell]].
+        `[[Code span]]` then [[F]]
+        ```
+        [[Fenced]]
+        ```
+        """
+        try temp.write("Home.md", body)
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let indexed = try index.links(from: "Home.md").map(\.link)
+        let parsed = WikiLink.links(in: body).filter { !["Code span", "Fenced"].contains($0.target) }
+        #expect(indexed == parsed)
+        #expect(indexed.map(\.target) == ["A", "B", "C D.md", "E", "F"])
+    }
+}
+
+/// The one resolver: Obsidian's rules, from the vault's files (routing, privacy, the packet) and
+/// from the index's tables (backlinks, `links`), with the same answers.
+@Suite struct LinkResolverTests {
+    static func vault() throws -> RouteTestVault {
+        let v = RouteTestVault(rules: false)
+        v.write("Note.md", "Root note.\n")
+        v.write("Tasks/Note.md", "Sibling note.\n")
+        v.write("Projects/Alpha.md", "---\naliases: [Nick, The First]\n---\nAlpha.\n")
+        v.write("Archive/Alpha.md", "Old alpha.\n")
+        v.write("Memory/Decisions.md", "Decisions.\n")
+        v.write("Private/Scan.pdf", "%PDF-1.4\n")
+        v.write("en/Plugins/Canvas.md", "English.\n")
+        v.write("de/Plugins/Canvas.md", "Deutsch.\n")
+        v.write("Shared/One.md", "---\naliases: [Twin]\n---\n1\n")
+        v.write("Shared/Two.md", "---\naliases: [twin]\n---\n2\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        return v
+    }
+
+    @Test func resolvesByObsidiansRules() throws {
+        let v = try Self.vault()
+        let links = LinkResolver(vault: v.vault)
+        // The exact path first (from the vault root), case-insensitively, with or without .md.
+        #expect(links.resolve("Note", from: "Tasks/x.md").path == "Note.md")
+        #expect(links.resolve("tasks/NOTE", from: nil).path == "Tasks/Note.md")
+        #expect(links.resolve("Projects/Alpha.md", from: nil).path == "Projects/Alpha.md")
+        // A unique file name, any case; attachments too.
+        #expect(links.resolve("DECISIONS", from: "Tasks/x.md").path == "Memory/Decisions.md")
+        #expect(links.resolve("scan.PDF", from: "Tasks/x.md").path == "Private/Scan.pdf")
+        // A shared name: the nearest to the linking note; a path ending narrows first.
+        #expect(links.resolve("Canvas", from: "de/Anleitung.md").path == "de/Plugins/Canvas.md")
+        #expect(links.resolve("Plugins/Canvas", from: "en/Guide.md").path == "en/Plugins/Canvas.md")
+        // Equally near: unresolved, and privacy judges every note it could mean and the literal path.
+        let tie = links.resolve("Alpha", from: "Home.md")
+        #expect(tie.path == nil)
+        #expect(Set(tie.judged) == ["Projects/Alpha.md", "Archive/Alpha.md", "Alpha.md"])
+        // Aliases (from the index), case-insensitively; two notes with one alias: both judged.
+        #expect(links.resolve("nick", from: "Home.md").path == "Projects/Alpha.md")
+        #expect(links.resolve("The First", from: nil).path == "Projects/Alpha.md")
+        let twins = links.resolve("Twin", from: "Home.md")
+        #expect(twins.path == nil)
+        #expect(Set(twins.judged) == ["Shared/One.md", "Shared/Two.md", "Twin.md"])
+        // Relative paths read from the linking note's folder; nothing outside the vault.
+        #expect(links.resolve("../Memory/Decisions", from: "Tasks/x.md").path == "Memory/Decisions.md")
+        #expect(links.resolve("../../etc/passwd", from: "Tasks/x.md") == LinkResolution(path: nil, judged: []))
+        // A folder-qualified path that does not exist: judged by its own path.
+        #expect(links.resolve("Private/Nothing", from: "Tasks/x.md") == LinkResolution(path: nil, judged: ["Private/Nothing.md"]))
+    }
+
+    @Test func theIndexResolvesNotesExactlyAsTheVaultWalkDoes() throws {
+        let v = try Self.vault()
+        let links = LinkResolver(vault: v.vault)
+        let index = try #require(try MemoryIndex.openForReading(vault: v.vault))
+        let targets = ["Note", "note.md", "Tasks/Note", "Alpha", "projects/alpha", "Decisions", "Canvas", "Plugins/Canvas",
+                       "Nick", "Twin", "../Memory/Decisions", "Nowhere", "Private/Nothing", "../../x"]
+        for source in ["Tasks/x.md", "en/Guide.md", "de/Anleitung.md", "Home.md"] {
+            for target in targets {
+                #expect(try index.resolvedPath(target, from: source) == links.resolve(target, from: source).path, "\(target) from \(source)")
+            }
+        }
+    }
+
+    @Test func aSharedResolverFindsNotesCreatedAfterInvalidate() {
+        let v = RouteTestVault()
+        let links = LinkResolver(vault: v.vault)
+        #expect(links.resolve("Later", from: "Tasks/a.md").path == nil)
+        v.write("Private/Deep/Later.md", "x\n")
+        links.invalidate()
+        #expect(links.resolve("Later", from: "Tasks/a.md").path == "Private/Deep/Later.md")
+        let f = TaskFacts.from(text: "summarize [[Later]]", vault: v.vault, ruleBook: v.book, links: links)
+        #expect(f.privateSources == ["Private/Deep/Later.md"])
+    }
+}
+
+/// Routing and the context packet share one resolution per task: a note reached through a heading,
+/// a block or an alias is judged by privacy and sent to the agent exactly as a plain link to it is.
+@Suite struct OneResolvedSetTests {
+    /// Plans a note as the watcher does (packet included), releases any reservation, and gives the
+    /// facts routing judged.
+    static func plan(_ v: RouteTestVault, _ path: String, _ text: String) throws -> (RoutePlan, TaskFacts) {
+        v.write(path, text)
+        let routing = try VaultRouting(vault: v.vault)
+        let snapshot = try NoteStore(vault: v.vault).read(path)
+        let note = try Note.parse(bytes: snapshot.bytes)
+        let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
+        let plan = routing.plan(task, runID: RunStore.newRunID())
+        routing.settle(plan, cost: nil)
+        return (plan, TaskFacts.from(note: note, path: path, vault: v.vault, ruleBook: v.book))
+    }
+
+    static func isPremiumRun(_ plan: RoutePlan) -> Bool {
+        plan.action == .run && !(Lane(note: plan.lane)?.keepsWorkLocal ?? false)
+    }
+
+    /// Ways of reaching `Notes/Note.md` (alias `Nick`, heading `Part`, block `^b1`) from a task.
+    static let reaches: [(name: String, properties: String, body: String)] = [
+        ("plain link", "", "See [[Note]]."),
+        ("context heading link", "context: [\"[[Note#Part]]\"]\n", "Do it."),
+        ("body heading link", "", "See [[Notes/Note#Part|the part]]."),
+        ("block link", "", "See [[Note#^b1]]."),
+        ("alias in the body", "", "See [[Nick]]."),
+        ("alias in context", "context: [\"[[nick#Part]]\"]\n", "Do it."),
+        ("embed", "", "![[note]]"),
+        ("markdown link", "", "See [it](Notes/Note.md#Part)."),
+    ]
+
+    @Test(arguments: reaches.indices)
+    func aPublicNoteReachesThePacketHoweverItIsLinked(_ i: Int) throws {
+        let (name, properties, body) = Self.reaches[i]
+        let v = RouteTestVault()
+        v.write("Notes/Note.md", "---\naliases: [Nick]\n---\nIntro.\n\n## Part\n\nPUBLICPART text ^b1\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let (plan, facts) = try Self.plan(v, "Tasks/T.md", "---\ntype: task\nagent: claude\n\(properties)---\n\(body)\n")
+        #expect(facts.contextPaths == ["Notes/Note.md"], "\(name)")
+        #expect(facts.privateSources.isEmpty, "\(name)")
+        #expect(Self.isPremiumRun(plan), "\(name): \(plan.action)")
+        #expect(plan.sources == ["Notes/Note.md"], "\(name)")
+        #expect(plan.prompt.contains("PUBLICPART"), "\(name): the linked note reaches the agent")
+    }
+
+    @Test(arguments: reaches.indices)
+    func aPrivateNoteBlocksTheCloudHoweverItIsLinked(_ i: Int) throws {
+        let (name, properties, body) = Self.reaches[i]
+        let v = RouteTestVault()
+        v.write("Notes/Note.md", "---\naliases: [Nick]\nprivacy: private\n---\nIntro.\n\n## Part\n\nPRIVATEPART text ^b1\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let (plan, facts) = try Self.plan(v, "Tasks/T.md", "---\ntype: task\nagent: claude\n\(properties)---\n\(body)\n")
+        #expect(facts.contextPaths == ["Notes/Note.md"], "\(name)")
+        #expect(facts.privateSources == ["Notes/Note.md"], "\(name)")
+        #expect(!Self.isPremiumRun(plan), "\(name): a private note reached the cloud: \(plan.action)")
+        #expect(plan.privacy?.contains("Notes/Note.md") == true, "\(name): \(plan.privacy ?? "no privacy reason")")
+    }
+
+    /// An attacker's ways of naming private notes so that one resolver misses what another finds.
+    static let attacks: [(properties: String, body: String)] = [
+        ("", "[[private/note]]"),
+        ("", "[[Private/Note.md]]"),
+        ("", "[[Note|shown]]"),
+        ("", "![[Note]]"),
+        ("", "| cell | [[Note\\|shown]] |"),
+        ("", "[text](Private/Note.md)"),
+        ("", "[text](private/note.md#Part)"),
+        ("", "[text](Notes/Secret%20Plan.md)"),
+        ("", "[text](<Notes/Secret Plan.md>)"),
+        ("", "[[secret plan#^b1]]"),
+        ("", "[[SECRET PLAN]]"),
+        ("", "[[Hidden name]]"),
+        ("", "[[Report]]"),
+        ("", "[[Private/Nothing]]"),
+        ("", "[[journal/does not exist#Part]]"),
+        ("context: [\"Private/Note\"]\n", "Do it."),
+        ("context: [\"[[Note#Part|x]]\"]\n", "Do it."),
+        ("", "`[[Private/Note]]`"),
+    ]
+
+    @Test(arguments: attacks.indices)
+    func noWayOfNamingAPrivateNoteReachesTheCloud(_ i: Int) throws {
+        let (properties, body) = Self.attacks[i]
+        let v = RouteTestVault()
+        v.write("Private/Note.md", "## Part\n\nMARKER one\n")
+        v.write("Notes/Secret Plan.md", "---\nprivacy: private\naliases: [Hidden name]\n---\nMARKER two ^b1\n")
+        v.write("Public/Report.md", "Public report.\n")
+        v.write("Private/Report.md", "MARKER three\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let (plan, facts) = try Self.plan(v, "Tasks/T.md", "---\ntype: task\nagent: claude\n\(properties)---\n\(body)\n")
+        #expect(!Self.isPremiumRun(plan), "\(body) \(properties): \(plan.action)")
+        #expect(!facts.privateSources.isEmpty, "\(body) \(properties)")
+    }
+
+    @Test func aSharedNameResolvesToTheNearestNoteAndOnlyThatOneIsSent() throws {
+        let v = RouteTestVault()
+        v.write("Public/Report.md", "PUBLICREPORT\n")
+        v.write("Private/Report.md", "MARKER three\n")
+        let (plan, facts) = try Self.plan(v, "Public/Task.md", "---\ntype: task\nagent: claude\n---\nSummarize [[Report]].\n")
+        #expect(facts.contextPaths == ["Public/Report.md"])
+        #expect(Self.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("PUBLICREPORT"))
+        #expect(!plan.prompt.contains("MARKER"))
+        // From a folder equally near both, the link means either: nothing is sent, and it stays local.
+        let (fromTasks, tasksFacts) = try Self.plan(v, "Tasks/T.md", "---\ntype: task\nagent: claude\n---\nSummarize [[Report]].\n")
+        #expect(tasksFacts.privateSources == ["Private/Report.md"])
+        #expect(!Self.isPremiumRun(fromTasks))
+        #expect(!fromTasks.prompt.contains("MARKER") && !fromTasks.prompt.contains("PUBLICREPORT"))
+    }
+}
