@@ -53,7 +53,7 @@ public struct TaskFacts: Sendable, Equatable {
         self.body = body
         self.type = type
         self.tags = tags
-        self.folder = folder ?? path.map(TaskFacts.folder(of:))
+        self.folder = folder ?? path.map(LinkResolver.folder(of:))
         self.privacy = privacy
         self.effects = effects
         self.lane = lane
@@ -141,12 +141,6 @@ public struct TaskFacts: Sendable, Equatable {
         while f.hasPrefix("/") { f.removeFirst() }
         while f.hasSuffix("/") { f.removeLast() }
         return f
-    }
-
-    /// The folder part of a vault path (`""` at the root).
-    static func folder(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "" }
-        return String(path[..<slash])
     }
 
     private static func unique(_ items: [String]) -> [String] {

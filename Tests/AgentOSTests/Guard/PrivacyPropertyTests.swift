@@ -4,7 +4,8 @@ import Testing
 
 /// The privacy property, over random vaults: for every packet routing would send to an agent off
 /// this machine, no private text is in it — whichever of the documented ways made the text private,
-/// and however it is linked (wikilinks, embeds, aliases, heading and block links, Markdown links,
+/// and however it is linked (wikilinks, embeds, display text, frontmatter aliases, names and paths in
+/// another case, heading and block links, Markdown links,
 /// `context` lists, daily-log lines, results and handoffs of private runs, retrieval by shared
 /// rare words). And a task that links a private note never runs off this machine at all.
 ///
@@ -70,13 +71,17 @@ import Testing
     static func pick<T>(_ items: [T], _ random: inout SeededGenerator) -> T { items[random.below(items.count)] }
 
     /// A link to `path` written one of the ways notes link: returns the text and whether it goes in
-    /// the `context` property rather than the body.
-    static func link(to path: String, from source: String, _ random: inout SeededGenerator) -> (String, inContext: Bool) {
+    /// the `context` property rather than the body. `aliases` holds the frontmatter alias of some notes.
+    static func link(to path: String, from source: String, aliases: [String: String], _ random: inout SeededGenerator) -> (String, inContext: Bool) {
         let stem = String(path.dropLast(3))
         let name = String(stem.split(separator: "/").last!)
+        // Which spelling (case, alias) is picked from the paths, not drawn from `random`, so the
+        // vaults generated stay those of earlier versions of this test.
+        let spelling = (path + source).unicodeScalars.reduce(UInt32(2_166_136_261)) { ($0 ^ $1.value) &* 16_777_619 } % 4
         switch random.below(10) {
-        case 0: return ("[[\(stem)]]", false)
-        case 1: return ("[[\(name)]]", false)
+        // Obsidian ignores case in names and paths.
+        case 0: return (spelling == 0 ? "[[\(stem.uppercased())]]" : "[[\(stem)]]", false)
+        case 1: return (spelling == 0 ? "[[\(name.lowercased())#Part two]]" : "[[\(name)]]", false)
         case 2: return ("![[\(name)]]", false)
         case 3: return ("[[\(stem)|see this]]", false)
         case 4: return ("[[\(name)#Part two]]", false)
@@ -86,8 +91,13 @@ import Testing
             let depth = source.split(separator: "/").count - 1
             let up = String(repeating: "../", count: depth)
             return ("[rel](<\(up)\(path)>)", false)
-        case 8: return ("[[\(stem)]]", true)
-        default: return ("[[\(name)|alias]]", true)
+        case 8:
+            // A frontmatter alias, any case, with or without an anchor.
+            if let alias = aliases[path], spelling < 2 { return (spelling == 0 ? "[[\(alias)]]" : "[[\(alias.uppercased())#Part two|shown]]", true) }
+            return ("[[\(stem)]]", true)
+        default:
+            if let alias = aliases[path], spelling < 2 { return ("[[\(alias)|alias]]", spelling == 0) }
+            return ("[[\(name)|alias]]", true)
         }
     }
 
@@ -106,6 +116,7 @@ import Testing
         }
 
         var privateNotes: [String] = []
+        var aliases: [String: String] = [:]
         var privateTasks: [String] = []
         var publicNotes: [String] = []
         let store = NoteStore(vault: v.vault)
@@ -126,10 +137,14 @@ import Testing
             let body = "\(topicText(2)) \(m) \(topicText(2))\n\n## Part two\n\nMore \(m).\n"
             let n = "P\(i) \(word(&random))"
             switch i < kinds ? i : random.below(kinds) {
-            case 0: v.write("Notes/\(n).md", "---\nprivacy: private\n---\n" + body)
+            case 0:
+                v.write("Notes/\(n).md", "---\nprivacy: private\naliases: [\"aka \(n)\"]\n---\n" + body)
+                aliases["Notes/\(n).md"] = "aka \(n)"
             case 1: v.write("Notes/\(n).md", "---\nprivacy: Secret\n---\n" + body)
             case 2: v.write("Notes/\(n).md", "---\nprivate: true\n---\n" + body)
-            case 3: v.write("Notes/\(n).md", "---\ntags: [work, secret]\n---\n" + body)
+            case 3:
+                v.write("Notes/\(n).md", "---\ntags: [work, secret]\naliases: [\"aka \(n)\"]\n---\n" + body)
+                aliases["Notes/\(n).md"] = "aka \(n)"
             case 4: v.write("Notes/\(n).md", "---\ntags: [personal/deep]\n---\n" + body)
             case 5: v.write("Notes/\(n).md", "---\ntag: Private\n---\n" + body)
             case 6: v.write("Notes/\(n).md", body + "\nfiled #private\n")
@@ -172,7 +187,12 @@ import Testing
                 let target = pick(privateNotes.filter { !$0.hasPrefix("Tasks/") && !$0.hasPrefix("Results/") && !$0.hasPrefix("Handoffs/") }, &random)
                 body += "Related: [[\(target.dropLast(3))]]\n"
             }
-            v.write(path, body)
+            if i % 2 == 0 {
+                v.write(path, "---\naliases: [\"aka pub \(i)\"]\n---\n" + body)
+                aliases[path] = "aka pub \(i)"
+            } else {
+                v.write(path, body)
+            }
             publicNotes.append(path)
         }
 
@@ -190,7 +210,7 @@ import Testing
                 case 2: lines.append("- 09:00 \(m) \(pick(["#private", "#secret", "#personal/x", "#Private/Deep"], &random))")
                 case 3:
                     let target = pick(privateNotes, &random)
-                    let (text, _) = link(to: target, from: path, &random)
+                    let (text, _) = link(to: target, from: path, aliases: aliases, &random)
                     lines.append("- 09:10 \(m) about \(text)")
                 case 4:
                     // A run of private work, written by the OS: its title holds a marker.
@@ -220,7 +240,7 @@ import Testing
             var linksPrivate = false
             for _ in 0..<pick([0, 0, 1, 1, 2, 3], &random) {
                 let target = pick(linkable, &random)
-                let (text, inContext) = link(to: target, from: path, &random)
+                let (text, inContext) = link(to: target, from: path, aliases: aliases, &random)
                 if inContext { context.append(text) } else { body += "See \(text).\n" }
                 if privateNotes.contains(target) { linksPrivate = true }
             }
