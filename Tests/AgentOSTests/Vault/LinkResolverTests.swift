@@ -220,6 +220,32 @@ import Testing
         #expect(!facts.privateSources.isEmpty, "\(body) \(properties)")
     }
 
+    @Test func aHandoffsTaskLinkWithAnAnchorFindsItsTask() throws {
+        let v = RouteTestVault()
+        v.write("Tasks/Original.md", "---\ntype: task\n---\nORIGINAL\n")
+        let note = try Note.parse("---\ntype: handoff\ntask: \"[[tasks/original#Plan|the task]]\"\n---\nGo on.\n")
+        #expect(Handoffs.taskPath(of: note, vault: v.vault, from: "Handoffs/H.md") == "Tasks/Original.md")
+        let (plan, facts) = try Self.plan(v, "Handoffs/H.md", "---\ntype: handoff\nfrom: me\nto: claude\ntask: \"[[tasks/original#Plan|the task]]\"\n---\nGo on.\n")
+        #expect(facts.contextPaths == ["Tasks/Original.md"])
+        #expect(plan.prompt.contains("ORIGINAL"))
+    }
+
+    @Test func withoutAnIndexAnAliasReadsNothingAndSendsNothing() throws {
+        let v = RouteTestVault()
+        v.write("Notes/Note.md", "---\naliases: [Nick]\n---\nALIASED text\n")
+        // No index: aliases are unknown, so the link stays unresolved for privacy and packet alike.
+        let (plan, facts) = try Self.plan(v, "Tasks/T.md", "---\ntype: task\nagent: claude\n---\nSee [[Nick]].\n")
+        #expect(facts.contextPaths == ["Nick.md"])
+        #expect(plan.sources.isEmpty)
+        #expect(!plan.prompt.contains("ALIASED"))
+        // Once indexed, the same link reaches the note in both.
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let (indexed, indexedFacts) = try Self.plan(v, "Tasks/T.md", "---\ntype: task\nagent: claude\n---\nSee [[Nick]].\n")
+        #expect(indexedFacts.contextPaths == ["Notes/Note.md"])
+        #expect(indexed.sources == ["Notes/Note.md"])
+        #expect(indexed.prompt.contains("ALIASED"))
+    }
+
     @Test func aSharedNameResolvesToTheNearestNoteAndOnlyThatOneIsSent() throws {
         let v = RouteTestVault()
         v.write("Public/Report.md", "PUBLICREPORT\n")
