@@ -361,7 +361,14 @@ public final class TaskEngine: @unchecked Sendable {
                 bytes.insert(contentsOf: Array("---".utf8) + newline + lines + Array("---".utf8) + newline, at: start)
             }
         }
-        let hash = try store.write(bytes, to: path, expecting: .hash(snapshot.hash))
+        // Only over the version the message describes (its line numbers count in those bytes).
+        let outcome = try store.update(path, attempts: 1) { current in
+            guard let current, current.hash == snapshot.hash else {
+                throw NoteWriteError.conflict(path: path, expected: .hash(snapshot.hash), found: current?.hash)
+            }
+            return .write(bytes)
+        }
+        let hash = outcome.hash ?? ContentHash(of: bytes)
         remember(path, hash)
         return hash
     }
@@ -630,7 +637,7 @@ public final class TaskEngine: @unchecked Sendable {
         let resultPath = TaskEngine.resultPath(for: task, runID: record.runID)
         let resultText = TaskEngine.resultNote(task: task, record: record, plan: plan, outcome: outcome, status: status, started: started, finished: finished)
         do {
-            let hash = try store.write(resultText, to: resultPath, expecting: .absent)
+            let hash = try store.create(resultText, at: resultPath)
             remember(resultPath, hash)
             record.resultPath = resultPath
         } catch {
@@ -766,14 +773,10 @@ public final class TaskEngine: @unchecked Sendable {
 
     /// Keeps a result note's text in `.agentos/results/<run id>.md`; returns the vault-relative path.
     private func keepResult(_ text: String, runID: String) -> String? {
-        let path = keptResultsFolder + "/" + runID + ".md"
+        let path = Vault.Layout.state + "/results/" + runID + ".md"
         do {
-            try FileSystem.makeDirectories(keptResultsFolder)
-            let temp = NoteStore.tempPath(folder: keptResultsFolder, name: runID)
-            try FileSystem.createDurably(temp, bytes: Array(text.utf8))
-            try FileSystem.rename(temp, to: path)
-            try FileSystem.syncDirectory(keptResultsFolder)
-            return Vault.Layout.state + "/results/" + runID + ".md"
+            try store.replace(path, with: Array(text.utf8))
+            return path
         } catch {
             log(EngineEvent(level: .error, message: "run \(runID): cannot keep the answer in \(path): \(error)"))
             return nil
@@ -790,7 +793,7 @@ public final class TaskEngine: @unchecked Sendable {
                   let text = try? FileSystem.read(keptResultsFolder + "/" + name) else { continue }
             let resultPath = Vault.Layout.results + "/" + TaskEngine.resultPath(forTitle: TaskNote.title(of: record.taskPath), runID: runID)
             do {
-                let hash = try store.write(text.bytes, to: resultPath, expecting: .absent)
+                let hash = try store.create(text.bytes, at: resultPath)
                 remember(resultPath, hash)
             } catch {
                 // Already written by an earlier start that stopped before cleaning up: same run id, same note.
@@ -841,29 +844,33 @@ public final class TaskEngine: @unchecked Sendable {
     /// Merges the OS's properties into a task note with compare-and-swap, re-reading on conflict so a
     /// person's concurrent edit survives. `stop` may veto the write after seeing the current status.
     private func updateTask(_ path: String, set: [Property], unset: [String], stop: (TaskStatus?) -> String?) -> UpdateResult {
-        for _ in 0..<8 {
-            do {
-                guard let snapshot = try store.readIfPresent(path) else {
-                    log(EngineEvent(level: .warning, message: "\(path): the task note is gone; its result is kept in Results/"))
-                    return .failed
-                }
+        var stopped: String?
+        do {
+            let outcome = try store.update(path) { snapshot in
+                guard let snapshot else { return .keep }
                 let current = try? Note.parse(bytes: snapshot.bytes)
-                if let why = stop(current.flatMap { TaskStatus(property: $0.text("status")) }) { return .stopped(why) }
-                let bytes = try FrontmatterEditor.apply(set: set, unset: unset, to: snapshot.bytes)
-                let hash = try store.write(bytes, to: path, expecting: .hash(snapshot.hash))
-                remember(path, hash)
-                return .written(hash)
-            } catch let error as NoteWriteError {
-                if case .conflict = error { continue }
-                log(EngineEvent(level: .error, message: "\(path): cannot update the task: \(error)"))
-                return .failed
-            } catch {
-                log(EngineEvent(level: .error, message: "\(path): cannot update the task: \(error)"))
+                stopped = stop(current.flatMap { TaskStatus(property: $0.text("status")) })
+                if stopped != nil { return .keep }
+                return .write(try FrontmatterEditor.apply(set: set, unset: unset, to: snapshot.bytes))
+            }
+            if let stopped { return .stopped(stopped) }
+            guard case .written(let hash, _) = outcome else {
+                log(EngineEvent(level: .warning, message: "\(path): the task note is gone; its result is kept in Results/"))
                 return .failed
             }
+            remember(path, hash)
+            return .written(hash)
+        } catch let error as NoteWriteError {
+            if case .conflict = error {
+                log(EngineEvent(level: .error, message: "\(path): the note kept changing; the task's properties were not updated"))
+            } else {
+                log(EngineEvent(level: .error, message: "\(path): cannot update the task: \(error)"))
+            }
+            return .failed
+        } catch {
+            log(EngineEvent(level: .error, message: "\(path): cannot update the task: \(error)"))
+            return .failed
         }
-        log(EngineEvent(level: .error, message: "\(path): the note kept changing; the task's properties were not updated"))
-        return .failed
     }
 
     // MARK: Recovery and shutdown
