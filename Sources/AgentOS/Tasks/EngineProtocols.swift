@@ -3,19 +3,29 @@ import Foundation
 /// What the routing layer decided for one task: the single place where lanes, agents and guardrails
 /// meet the lifecycle.
 public struct RoutePlan: Sendable {
+    /// What happens to the task.
     public enum Action: Sendable, Equatable {
+        /// Run the agent.
         case run
+        /// Wait for a person in `review`, for this reason.
         case review(String)
+        /// Do not run: `blocked`, for this reason (it needs a change).
         case blocked(String)
         /// Cannot run at all (an agent name nothing defines): the run ends `failed` with the reason.
         case failed(String)
     }
 
+    /// The lane the task runs in (`premium`, `local`, `tool`, `human`).
     public var lane: String
+    /// The agent that runs it.
     public var agent: String
+    /// The model asked for, if any.
     public var model: String?
+    /// The routing rule that decided.
     public var rule: String
+    /// Why, in one line (written to `route_reason`).
     public var reason: String
+    /// What happens to the task.
     public var action: Action
     /// The prompt to send (after redaction, with the context packet when there is one).
     public var prompt: String
@@ -35,6 +45,7 @@ public struct RoutePlan: Sendable {
     /// telemetry row and daily line name no title or link (taint follows the data).
     public var privacy: String?
 
+    /// A plan; see the properties for each argument.
     public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil, approved: Bool = false, reservationUSD: Double = 0, taskBudgetUSD: Double? = nil, privacy: String? = nil) {
         self.lane = lane
         self.agent = agent
@@ -97,17 +108,28 @@ extension TaskRouting {
 
 /// What came back from an agent, in the lifecycle's terms.
 public struct AgentExecution: Sendable {
+    /// Whether the agent answered without error.
     public var succeeded: Bool
+    /// The answer text (partial when the run failed).
     public var answer: String
+    /// Why the run failed, in one line.
     public var error: String?
+    /// What the run cost, when the agent reported it.
     public var costUSD: Double?
+    /// Input tokens, when reported.
     public var tokensIn: Int?
+    /// Output tokens, when reported.
     public var tokensOut: Int?
+    /// The agent process's exit code, when it ran as a process.
     public var exitCode: Int?
+    /// The end of what the agent wrote to stderr.
     public var stderrTail: String
+    /// The model that answered, when reported.
     public var model: String?
+    /// Whether the run was stopped (by a person, or by the watcher stopping).
     public var cancelled: Bool
 
+    /// An execution; see the properties for each argument.
     public init(succeeded: Bool, answer: String, error: String?, costUSD: Double? = nil, tokensIn: Int? = nil, tokensOut: Int? = nil, exitCode: Int? = nil, stderrTail: String = "", model: String? = nil, cancelled: Bool = false) {
         self.succeeded = succeeded
         self.answer = answer
@@ -132,7 +154,10 @@ public protocol AgentExecuting: Sendable {
 
 /// Something the engine wants the operator to see (the watcher prints these; tests collect them).
 public struct EngineEvent: Sendable {
+    /// How much the event matters.
     public enum Level: String, Sendable { case info, warning, error }
+    /// How much it matters.
     public let level: Level
+    /// One line, starting with the note's path when it is about one.
     public let message: String
 }

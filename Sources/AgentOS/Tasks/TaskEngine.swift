@@ -3,12 +3,19 @@ import Foundation
 /// The task lifecycle: claims a task exactly once, routes it, runs its agent, and writes the result,
 /// the task's properties, telemetry and the daily log back — every note write through `NoteStore.update`.
 public final class TaskEngine: Sendable {
+    /// The vault whose task notes the engine runs.
     public let vault: Vault
+    /// Where every note the engine writes goes (`NoteStore.update`).
     public let store: NoteStore
+    /// Runs, claims and approvals (`.agentos/runs.sqlite`).
     public let runs: RunStore
+    /// Rows, daily lines and the journal.
     public let telemetry: TelemetryWriter
+    /// Plans routes and holds budgets.
     let routing: TaskRouting
+    /// Runs agents.
     let executor: AgentExecuting
+    /// Where events for the operator go.
     let log: @Sendable (EngineEvent) -> Void
 
     /// What the engine's threads share.
@@ -21,6 +28,7 @@ public final class TaskEngine: Sendable {
         var accepting = true
     }
 
+    /// Runs in flight, lane queues and `accepting`, shared by the engine's threads.
     let state = Locked(Shared())
     /// The hash of the OS's last write per path, so that the watcher never reacts to its own writes.
     let ownWrites = Locked([String: ContentHash]())
@@ -30,6 +38,7 @@ public final class TaskEngine: Sendable {
     /// The run's journal line, rows and daily lines.
     let telemetryBatch: TelemetryBatcher
 
+    /// An engine over `vault`; `log` receives what the operator should see.
     public init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, log: @escaping @Sendable (EngineEvent) -> Void) {
         self.vault = vault
         self.store = NoteStore(vault: vault)
@@ -62,6 +71,7 @@ public final class TaskEngine: Sendable {
         }
     }
 
+    /// Records a write of the OS, so that its event is recognized (`isOwnWrite`).
     func remember(_ path: String, _ hash: ContentHash) {
         ownWrites.withLock { $0[path] = hash }
     }
@@ -89,11 +99,17 @@ public final class TaskEngine: Sendable {
 
     /// What `consider` did with a note.
     public enum Consideration: Equatable, Sendable {
+        /// Nothing to do (not a task, not ready, or a status that asks for nothing).
         case ignored
+        /// The OS's own write.
         case ownWrite
+        /// A run was claimed and started.
         case started(runID: String)
+        /// A run of the task is already in flight.
         case alreadyActive
+        /// A person cancelled: its agent is being stopped.
         case cancelling
+        /// Not runnable as it stands (too large, binary, bad frontmatter), with the reason.
         case rejected(String)
     }
 
