@@ -89,7 +89,7 @@ enum NoteCommand {
                 return try report(verdict, path: relative, context: context)
             }
             if let runID {
-                // Under the guarded-write lock, checked against the note on disk, like every other writer.
+                // Checked against exactly the version on disk the edit replaces.
                 let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: relative, expecting: .any, store: store, runID: runID)
                 return try report(verdict, path: relative, context: context)
             }

@@ -48,7 +48,7 @@ enum TaskCommand {
             path = Vault.Layout.tasks + "/" + sanitize(title) + " \(n).md"
             n += 1
         }
-        try store.write(text, to: path, expecting: .absent)
+        try store.create(text, at: path)
         if context.json {
             context.console.print(JSON.object([("path", .string(path))]).compact)
         } else {

@@ -8,7 +8,8 @@ import Foundation
 /// person's edit). Property edits are re-applied over the newer note only when the properties being
 /// changed were not themselves changed by the other writer, a merge that cannot lose anything.
 ///
-/// Commands, the watcher and the MCP server all call `write(_:to:expecting:base:store:now:guardrails:)`.
+/// `write(_:to:expecting:base:store:now:guardrails:runID:)` is one `NoteStore.update`: the change is a
+/// transform that decides, for the version on disk, whether it lands, is merged or is refused.
 public enum StaleMemoryGuard {
     /// What a writer wants done to a note.
     public enum Change: Sendable, Equatable {
@@ -68,29 +69,47 @@ public enum StaleMemoryGuard {
     ///     from the vault's rules when `nil` and a conflict note is written.
     ///   - runID: the run the writer belongs to (`FBT_RUN_ID`), if any: then `RunWriteGuard` refuses,
     ///     before anything is written, a change to `approved*` or `status`, to `Rules/`, or to a note
-    ///     waiting in review (checked under the write lock against the note on disk).
+    ///     waiting in review (checked against exactly the version on disk the write replaces).
     /// - Throws: `NoteWriteError` for a bad path or a failed disk operation, `FrontmatterError` when the
     ///   new text or the note on disk has malformed frontmatter, `RunWriteGuard.Refusal` for a change a
     ///   run may not make. A lost race is not an error: it is the `.conflict` verdict.
     public static func write(_ change: Change, to path: String, expecting expectation: WriteExpectation, base: [UInt8]? = nil, store: NoteStore, now: Date = Date(), guardrails: Guardrails? = nil, runID: String? = nil) throws -> WriteVerdict {
         let normalized: String
         do { normalized = try Vault.normalize(path) } catch { throw NoteWriteError.path(error) }
-        let context = ConflictContext(path: normalized, expectation: expectation, store: store, now: now, guardrails: guardrails)
-        return try withWriteLock(store) {
-            if let runID { try refuseFromRun(change, path: normalized, runID: runID, store: store) }
-            switch change {
-            case .text(let text):
-                return try writeText(Array(text.utf8), context: context)
-            case .properties(let updates, let removals):
-                return try writeProperties(set: updates, unset: removals, base: base, context: context)
-            }
+        var recording = ConflictRecording(expected: expectation, now: now, guardrails: guardrails)
+        let transform: (NoteSnapshot?) throws -> NoteChange
+        var attempts = 8
+        switch change {
+        case .text(let text):
+            transform = textChange(Array(text.utf8), expectation: expectation)
+        case .properties(let updates, let removals):
+            recording.properties = (updates, removals)
+            transform = propertyChange(set: updates, unset: removals, base: base, expectation: expectation, path: normalized, store: store)
+            attempts = 5
+        }
+        // An edit without an expectation retries and then fails like any other update; one with an
+        // expectation that keeps losing the race ends in a conflict note.
+        let outcome = try store.update(normalized, attempts: attempts, conflicts: expectation == .any ? nil : recording) { current in
+            // Checked against exactly the version the write replaces (the compare-and-swap sees to it).
+            if let runID { try refuseFromRun(change, path: normalized, runID: runID, current: current?.bytes) }
+            return try transform(current)
+        }
+        switch outcome {
+        case .written(let hash, let replaced):
+            if case .hash(let expected) = expectation { return .written(hash: hash, merged: replaced != expected) }
+            return .written(hash: hash, merged: false)
+        case .unchanged(let hash):
+            // A property edit without an expectation reports the hash it found, as a write.
+            if expectation == .any, let hash { return .written(hash: hash, merged: false) }
+            return .unchanged(hash: hash ?? ContentHash(of: [UInt8]()))
+        case .conflict(let conflict):
+            return .conflict(conflict)
         }
     }
 
-    /// The run-write hook: what a write from within a run may not do (see `RunWriteGuard`).
-    static func refuseFromRun(_ change: Change, path: String, runID: String, store: NoteStore) throws {
+    /// The run-write hook: what a write from within a run may not do to the note `current` (see `RunWriteGuard`).
+    static func refuseFromRun(_ change: Change, path: String, runID: String, current: [UInt8]?) throws {
         try RunWriteGuard.checkPath(path, runID: runID)
-        let current = try store.readIfPresent(path)?.bytes
         switch change {
         case .text(let text):
             try RunWriteGuard.checkText(Array(text.utf8), replacing: current, path: path, runID: runID)
@@ -105,41 +124,13 @@ public enum StaleMemoryGuard {
         }
     }
 
-    /// The lock file that serializes guarded writes to one vault.
-    static let writeLockPath = Vault.Layout.state + "/locks/guarded-write.lock"
-
-    /// Runs `body` holding the vault's guarded-write lock.
-    ///
-    /// `NoteStore` compares the hash right before its rename, but two writers can both pass the
-    /// comparison before either renames; then both "win" and one edit is lost. Holding one lock
-    /// across read, compare and rename closes that window for every writer that goes through this
-    /// guard (commands, the watcher, the MCP server; threads and processes alike, since each
-    /// `FileLock` is its own open file). Writers that take no lock, such as Obsidian, are still
-    /// caught by the hash comparison. `flock` is released when its holder dies, so the lock cannot
-    /// go stale; if it cannot be had (a read-only state folder) the write goes ahead on the hash alone.
-    static func withWriteLock<T>(_ store: NoteStore, _ body: () throws -> T) throws -> T {
-        let path = store.vault.root + "/" + writeLockPath
-        try? FileSystem.makeDirectories((path as NSString).deletingLastPathComponent)
-        var lock: FileLock?
-        let deadline = Date().addingTimeInterval(10)
-        while lock == nil {
-            do { lock = try FileLock(path: path) } catch { break }
-            if lock == nil {
-                if Date() > deadline { break }
-                Thread.sleep(forTimeInterval: 0.002)
-            }
-        }
-        defer { withExtendedLifetime(lock) {} }
-        return try body()
-    }
-
     /// Remembers a version of a note that was shown to a reader (an agent running `note show`), so a
     /// later property edit that names its hash can be merged safely. Failures are ignored: remembering
     /// only makes more merges possible, it is never needed for safety.
     public static func remember(_ snapshot: NoteSnapshot, store: NoteStore, now: Date = Date()) {
         let relative = readVersionsFolder + "/" + snapshot.hash.hex
         if (try? store.readIfPresent(relative)) ?? nil == nil {
-            _ = try? store.write(snapshot.bytes, to: relative, expecting: .any)
+            _ = try? store.replace(relative, with: snapshot.bytes)
         }
         pruneReadVersions(store: store, now: now)
     }
@@ -165,84 +156,60 @@ public enum StaleMemoryGuard {
 
     // MARK: - Whole text
 
-    /// A whole-text write: lands only on the expected version (or creates a note that must be absent).
-    static func writeText(_ bytes: [UInt8], context: ConflictContext) throws -> WriteVerdict {
-        // Refuse malformed frontmatter before anything is written: an agent must not break a note.
-        _ = try Note.parse(bytes: bytes)
-        let store = context.store
-        switch context.expectation {
-        case .any:
-            return .written(hash: try store.write(bytes, to: context.path, expecting: .any), merged: false)
-        case .absent:
-            do {
-                return .written(hash: try store.write(bytes, to: context.path, expecting: .absent), merged: false)
-            } catch let error {
-                guard case .conflict = error else { throw error }
-                let current = try store.readIfPresent(context.path)
-                if let current, current.bytes == bytes { return .unchanged(hash: current.hash) }
-                return .conflict(try context.record(current: current, refused: bytes, change: nil,
-                                                    reason: "already exists, so it was not created"))
+    /// A whole-text write: lands only on the expected version (or creates a note that must be absent);
+    /// identical content loses nothing, whoever wrote it first.
+    static func textChange(_ bytes: [UInt8], expectation: WriteExpectation) -> (NoteSnapshot?) throws -> NoteChange {
+        { current in
+            // Refuse malformed frontmatter before anything is written: an agent must not break a note.
+            _ = try Note.parse(bytes: bytes)
+            switch expectation {
+            case .any:
+                return .write(bytes)
+            case .absent:
+                guard let current else { return .write(bytes) }
+                return current.bytes == bytes ? .keep : .conflict(reason: "already exists, so it was not created", refused: bytes)
+            case .hash(let expected):
+                if let current, current.bytes == bytes { return .keep }
+                if let current, current.hash == expected { return .write(bytes) }
+                return .conflict(reason: staleReason(current), refused: bytes)
             }
-        case .hash(let expected):
-            let current = try store.readIfPresent(context.path)
-            // Identical content loses nothing, whoever wrote it first.
-            if let current, current.bytes == bytes { return .unchanged(hash: current.hash) }
-            if let current, current.hash == expected {
-                do {
-                    return .written(hash: try store.write(bytes, to: context.path, expecting: .hash(expected)), merged: false)
-                } catch let error {
-                    guard case .conflict = error else { throw error }
-                    // Lost the race between the check and the rename: report what is there now.
-                }
-            }
-            let latest = try store.readIfPresent(context.path)
-            return .conflict(try context.record(current: latest, refused: bytes, change: nil, reason: staleReason(latest)))
         }
     }
 
     // MARK: - Properties
 
     /// A property edit: lands on the expected version, or is re-applied over a newer one when the
-    /// properties it changes were left alone (retrying while other writers keep winning the race).
-    static func writeProperties(set updates: [Property], unset removals: [String], base givenBase: [UInt8]?, context: ConflictContext) throws -> WriteVerdict {
-        let store = context.store
-        let path = context.path
-        let expected: ContentHash
-        switch context.expectation {
-        case .hash(let hash): expected = hash
+    /// properties it changes were left alone.
+    static func propertyChange(set updates: [Property], unset removals: [String], base givenBase: [UInt8]?, expectation: WriteExpectation, path: String, store: NoteStore) -> (NoteSnapshot?) throws -> NoteChange {
+        switch expectation {
         case .absent:
             // A new note with just these properties: the same rules as creating it from text.
-            return try writeText(try FrontmatterEditor.apply(set: updates, unset: removals, to: [UInt8]()), context: context)
+            return { current in try textChange(try FrontmatterEditor.apply(set: updates, unset: removals, to: [UInt8]()), expectation: .absent)(current) }
         case .any:
-            return .written(hash: try store.updateProperties(path, set: updates, unset: removals), merged: false)
-        }
-        var base = givenBase.flatMap { ContentHash(of: $0) == expected ? $0 : nil }
-        let keys = updates.map(\.key) + removals
-        for _ in 0..<5 {
-            guard let current = try store.readIfPresent(path) else {
-                return .conflict(try context.record(current: nil, refused: nil, change: (updates, removals), reason: staleReason(nil)))
+            return { current in
+                // A missing note is an error here, the one `read` reports.
+                guard let current else { return .write(try FrontmatterEditor.apply(set: updates, unset: removals, to: try store.read(path).bytes)) }
+                let newBytes = try FrontmatterEditor.apply(set: updates, unset: removals, to: current.bytes)
+                return newBytes == current.bytes ? .keep : .write(newBytes)
             }
-            let newBytes = try FrontmatterEditor.apply(set: updates, unset: removals, to: current.bytes)
-            if current.hash != expected {
-                if base == nil { base = recall(expected, store: store) }
-                if let clash = clashingKey(keys, updates: updates, base: base, current: current.bytes) {
-                    return .conflict(try context.record(current: current, refused: newBytes, change: (updates, removals), reason: clash))
+        case .hash(let expected):
+            var base = givenBase.flatMap { ContentHash(of: $0) == expected ? $0 : nil }
+            let keys = updates.map(\.key) + removals
+            return { current in
+                guard let current else { return .conflict(reason: staleReason(nil), refused: nil) }
+                let newBytes = try FrontmatterEditor.apply(set: updates, unset: removals, to: current.bytes)
+                if current.hash != expected {
+                    if base == nil { base = recall(expected, store: store) }
+                    if let clash = clashingKey(keys, updates: updates, base: base, current: current.bytes) {
+                        return .conflict(reason: clash, refused: newBytes)
+                    }
+                } else if base == nil {
+                    // The version expected, read here: the base for the merge check should this write lose the race.
+                    base = current.bytes
                 }
-            }
-            if newBytes == current.bytes { return .unchanged(hash: current.hash) }
-            do {
-                let hash = try store.write(newBytes, to: path, expecting: .hash(current.hash))
-                return .written(hash: hash, merged: current.hash != expected)
-            } catch let error {
-                guard case .conflict = error else { throw error }
-                // What we just read was the version expected: keep it as the base for the merge check.
-                if base == nil, current.hash == expected { base = current.bytes }
+                return newBytes == current.bytes ? .keep : .write(newBytes)
             }
         }
-        let current = try store.readIfPresent(path)
-        let refused = try current.map { try FrontmatterEditor.apply(set: updates, unset: removals, to: $0.bytes) }
-        return .conflict(try context.record(current: current, refused: refused, change: (updates, removals),
-                                            reason: "kept changing while the edit was retried"))
     }
 
     /// Why re-applying the edit over `current` could lose something, or `nil` when it cannot: every
@@ -310,9 +277,9 @@ public enum StaleMemoryGuard {
             while true {
                 let name = StaleMemoryGuard.conflictFolder + "/" + stem + (attempt == 1 ? "" : " \(attempt)") + ".md"
                 do {
-                    try store.write(text, to: name, expecting: .absent)
+                    try store.create(text, at: name)
                     return Conflict(path: path, conflictNotePath: name, expected: expectation, found: found, reason: reason)
-                } catch let error {
+                } catch let error as NoteWriteError {
                     // Another conflict in the same second: take the next free name, never overwrite.
                     guard case .conflict = error, attempt < 10_000 else { throw error }
                     attempt += 1

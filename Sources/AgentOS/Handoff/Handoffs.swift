@@ -31,10 +31,10 @@ public enum Handoffs {
         var n = 2
         while true {
             do {
-                try store.write(text, to: path, expecting: .absent)
+                try store.create(text, at: path)
                 break
             } catch {
-                guard case .conflict = error else { throw error }
+                guard case .conflict? = error as? NoteWriteError else { throw error }
                 path = Vault.Layout.handoffs + "/" + base + " \(n).md"
                 n += 1
             }
@@ -82,23 +82,22 @@ public enum Handoffs {
         return nil
     }
 
-    /// Adds a handoff to the task's `handoffs` list (once), by compare-and-swap.
+    /// Adds a handoff to the task's `handoffs` list (once), by `update`. A task that is gone, or that
+    /// kept changing through every retry, is left as it is.
     public static func recordOnTask(vault: Vault, taskPath: String, handoffPath: String) throws {
         let store = NoteStore(vault: vault)
         let link = TelemetryWriter.link(handoffPath)
-        for _ in 0..<8 {
-            guard let snapshot = try store.readIfPresent(taskPath) else { return }
-            let note = try Note.parse(bytes: snapshot.bytes)
-            var chain = note.texts("handoffs")
-            if chain.contains(link) { return }
-            chain.append(link)
-            let bytes = try FrontmatterEditor.apply(set: [Property("handoffs", .list(chain.map { .string($0) }))], to: snapshot.bytes)
-            do {
-                try store.write(bytes, to: taskPath, expecting: .hash(snapshot.hash))
-                return
-            } catch {
-                guard case .conflict = error else { throw error }
+        do {
+            try store.update(taskPath) { snapshot in
+                guard let snapshot else { return .keep }
+                let note = try Note.parse(bytes: snapshot.bytes)
+                var chain = note.texts("handoffs")
+                if chain.contains(link) { return .keep }
+                chain.append(link)
+                return .write(try FrontmatterEditor.apply(set: [Property("handoffs", .list(chain.map { .string($0) }))], to: snapshot.bytes))
             }
+        } catch let error as NoteWriteError {
+            guard case .conflict = error else { throw error }
         }
     }
 

@@ -29,7 +29,7 @@ public enum HandoffProbe {
         // The echo agent must be known to routing; a vault whose Rules/ does not define it gets one
         // in the copy (the built-in runner then has a note to route to).
         if RuleBook.load(vault: vault).agent(named: "echo") == nil {
-            _ = try store.write(echoAgentNote, to: Vault.Layout.rules + "/Agents/memory-test echo.md", expecting: .any)
+            _ = try store.replace(Vault.Layout.rules + "/Agents/memory-test echo.md", with: Array(echoAgentNote.utf8))
         }
         let marker = "memorytestprobe\(seed % 100_000)"
         let contextLinks: [PropertyValue] = contextNote.map { [.string(TelemetryWriter.link($0))] } ?? []
@@ -39,14 +39,14 @@ public enum HandoffProbe {
         switch noteKind {
         case .task:
             let props = [Property("type", .string("task")), Property("agent", .string("echo")), Property("context", .list(contextLinks))]
-            _ = try store.write(noteText(props, body: body), to: taskPath, expecting: .any)
+            _ = try store.replace(taskPath, with: Array(noteText(props, body: body).utf8))
         case .handoff:
             let task = [Property("type", .string("task")), Property("status", .string("done"))]
-            _ = try store.write(noteText(task, body: "The task the probe hands off.\n"), to: taskPath, expecting: .any)
+            _ = try store.replace(taskPath, with: Array(noteText(task, body: "The task the probe hands off.\n").utf8))
             probePath = Vault.Layout.handoffs + "/memory-test probe.md"
             let props = [Property("type", .string("handoff")), Property("from", .string("memory-test")), Property("to", .string("echo")),
                          Property("task", .string(TelemetryWriter.link(taskPath))), Property("status", .string("new")), Property("context", .list(contextLinks))]
-            _ = try store.write(noteText(props, body: body), to: probePath, expecting: .any)
+            _ = try store.replace(probePath, with: Array(noteText(props, body: body).utf8))
         }
 
         let runs = try RunStore(vault: vault)

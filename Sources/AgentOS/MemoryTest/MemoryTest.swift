@@ -124,7 +124,7 @@ public enum MemoryTest {
             var withPath = report
             withPath.reportNotePath = path
             do {
-                _ = try store.write(withPath.noteText(date: date), to: path, expecting: .absent)
+                _ = try store.create(withPath.noteText(date: date), at: path)
                 return path
             } catch {
                 if (try? store.readIfPresent(path)) ?? nil != nil { continue }

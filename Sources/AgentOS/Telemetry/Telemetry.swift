@@ -175,27 +175,19 @@ public struct TelemetryWriter: Sendable {
         return written
     }
 
-    /// Appends the rendering of each record whose marker the note does not hold yet, with
-    /// compare-and-swap (re-reading on conflict). Returns whether anything was written.
+    /// Appends the rendering of each record whose marker the note does not hold yet, by `update`
+    /// (a lost race re-reads the note and looks at the markers again). Returns whether anything was written.
     private func appendOnce(_ records: [TelemetryRecord], to path: String, header: String, render: (TelemetryRecord) -> String) throws -> Bool {
-        var lastError: Error?
-        for _ in 0..<8 {
-            let existing = try store.readIfPresent(path)
+        let outcome = try store.update(path) { existing in
             var seen = TelemetryWriter.markedRunIDs(in: existing?.text ?? "")
             let missing = records.filter { seen.insert($0.runID).inserted }
-            if missing.isEmpty { return false }
+            if missing.isEmpty { return .keep }
             var bytes = existing?.bytes ?? Array(header.utf8)
             if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
-            bytes += Array(missing.map(render).joined().utf8)
-            do {
-                try store.write(bytes, to: path, expecting: existing.map { .hash($0.hash) } ?? .absent)
-                return true
-            } catch {
-                if case .conflict = error { lastError = error; continue }
-                throw error
-            }
+            return .write(bytes + Array(missing.map(render).joined().utf8))
         }
-        throw lastError!
+        if case .written = outcome { return true }
+        return false
     }
 
     /// The run ids of every marker in a note (one pass, so a rebuild of thousands of runs stays linear).
@@ -263,9 +255,7 @@ public struct TelemetryWriter: Sendable {
 
     /// Replaces the checkpoint atomically.
     private func writeCheckpoint(_ offset: Int) throws {
-        let temp = NoteStore.tempPath(folder: store.vault.stateDirectory, name: "telemetry.checkpoint")
-        try FileSystem.createDurably(temp, bytes: Array(String(offset).utf8))
-        try FileSystem.rename(temp, to: checkpointPath)
+        try store.replace(Vault.Layout.state + "/telemetry.checkpoint", with: Array(String(offset).utf8))
     }
 
     /// Run ids in the journal from byte `offset` on, and the offset after the last whole line.

@@ -433,30 +433,25 @@ extension String {
 }
 
 extension NoteStore {
-    /// Sets and removes properties of a note with compare-and-swap, re-reading and re-applying the
-    /// change when the note changed underneath (so a person's concurrent edit survives).
+    /// Sets and removes properties of a note by `update`, re-applying the change over the newer note
+    /// when it changed underneath (so a person's concurrent edit survives).
     ///
     /// - Parameter expected: the hash the caller read, if it read the note earlier; a mismatch on the
     ///   first attempt is then reported as a conflict instead of merged.
-    /// - Returns: the hash of what was written.
+    /// - Returns: the hash of the note afterwards (unchanged when it already had these properties).
     @discardableResult
     public func updateProperties(_ relativePath: String, set updates: [Property], unset removals: [String] = [], expected: ContentHash? = nil, attempts: Int = 5) throws -> ContentHash {
-        var lastError: Error?
-        for attempt in 0..<max(1, attempts) {
-            let snapshot = try read(relativePath)
-            if attempt == 0, let expected, expected != snapshot.hash {
-                throw NoteWriteError.conflict(path: relativePath, expected: .hash(expected), found: snapshot.hash)
+        var first = true
+        let outcome = try update(relativePath, attempts: attempts) { current in
+            // A missing note is an error here, the one `read` reports.
+            guard let current else { return .write(try FrontmatterEditor.apply(set: updates, unset: removals, to: try read(relativePath).bytes)) }
+            if first, let expected, expected != current.hash {
+                throw NoteWriteError.conflict(path: current.relativePath, expected: .hash(expected), found: current.hash)
             }
-            let newBytes = try FrontmatterEditor.apply(set: updates, unset: removals, to: snapshot.bytes)
-            if newBytes == snapshot.bytes { return snapshot.hash }
-            beforeConditionalWrite?(attempt)
-            do {
-                return try write(newBytes, to: relativePath, expecting: .hash(snapshot.hash))
-            } catch let error {
-                if case .conflict = error { lastError = error; continue }
-                throw error
-            }
+            first = false
+            let newBytes = try FrontmatterEditor.apply(set: updates, unset: removals, to: current.bytes)
+            return newBytes == current.bytes ? .keep : .write(newBytes)
         }
-        throw lastError ?? NoteWriteError.conflict(path: relativePath, expected: .any, found: nil)
+        return outcome.hash ?? ContentHash(of: [UInt8]())
     }
 }

@@ -54,16 +54,71 @@ public struct NoteSnapshot: Sendable {
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 }
 
+/// What an update's transform wants done with the version of the note it was shown.
+public enum NoteChange: Sendable, Equatable {
+    /// Write these bytes over the version shown (or create the note when none was shown).
+    case write([UInt8])
+    /// Leave the note as it is (it already says what the writer wants, or there is nothing to do).
+    case keep
+    /// The change cannot be applied to the version shown: the note is left alone and `refused` (the
+    /// version the writer wanted, when there is one) is kept in a conflict note under
+    /// `Memory/Conflicts/`, which says `reason` (a phrase: "changed since it was read", …).
+    case conflict(reason: String, refused: [UInt8]?)
+}
+
+/// What `NoteStore.update` did.
+public enum NoteUpdate: Sendable, Equatable {
+    /// The note was written; `replaced` is the hash of the version the transform was shown and the
+    /// write replaced (`nil`: the note was created).
+    case written(ContentHash, replaced: ContentHash?)
+    /// Nothing was written; the hash of the note as it is (`nil`: there is no note).
+    case unchanged(ContentHash?)
+    /// Nothing was written; the refused version is in the conflict note named here.
+    case conflict(StaleMemoryGuard.Conflict)
+
+    /// The hash of the note after the update (`nil`: no note, or a conflict).
+    public var hash: ContentHash? {
+        switch self {
+        case .written(let hash, _): return hash
+        case .unchanged(let hash): return hash
+        case .conflict: return nil
+        }
+    }
+}
+
+/// How an update that cannot land records its conflict note (see `StaleMemoryGuard.Conflict`).
+public struct ConflictRecording: Sendable {
+    /// What the writer expected to find (the conflict note's `expected_hash`).
+    public var expected: WriteExpectation
+    /// When the conflict happened (names the conflict note).
+    public var now: Date
+    /// Marks the conflict note private when the note it copies is; read from the vault when `nil`.
+    public var guardrails: Guardrails?
+    /// The property edit that was refused, listed in the conflict note (`nil` for a whole-text write).
+    public var properties: (set: [Property], unset: [String])?
+
+    /// A recording of conflicts for a writer that expected `expected`.
+    public init(expected: WriteExpectation, now: Date = Date(), guardrails: Guardrails? = nil, properties: (set: [Property], unset: [String])? = nil) {
+        self.expected = expected
+        self.now = now
+        self.guardrails = guardrails
+        self.properties = properties
+    }
+}
+
 /// The one place notes are read and written.
 ///
-/// Writes go to a temp file in the same folder, are fsynced, renamed over the note, and the folder is
-/// fsynced, so a crash leaves either the old or the new note, never a half-written one. Each write
-/// compares the hash on disk with the one the writer read and refuses on mismatch.
+/// Every note (and every file the OS keeps in `.agentos/`) is written by `update`: read the note,
+/// let the caller's transform say what it should become, and replace it by compare-and-swap against
+/// exactly the version the transform saw, re-reading and re-applying when another writer won the
+/// race. The replacing write goes to a temp file in the same folder, is fsynced, renamed over the
+/// note, and the folder is fsynced, so a crash leaves either the old or the new note, never a
+/// half-written one.
 public struct NoteStore: Sendable {
     /// The vault whose notes this store reads and writes.
     public let vault: Vault
 
-    /// Runs in `updateProperties` between reading a note and writing it back, with the attempt number;
+    /// Runs in `update` between the transform and the write, with the attempt number (from 0);
     /// tests use it to change the note at exactly that moment. `nil` outside tests.
     var beforeConditionalWrite: (@Sendable (_ attempt: Int) -> Void)?
 
@@ -99,16 +154,85 @@ public struct NoteStore: Sendable {
         }
     }
 
-    /// Writes `text` to a note with compare-and-swap. Creates parent folders when needed.
-    /// Returns the hash of what was written.
+    /// Reads the note, asks `transform` what it should become, and writes that by compare-and-swap
+    /// against exactly the version the transform was shown (`nil`: the note must still be absent).
+    ///
+    /// When another writer replaced the note in between, the note is read again and the transform
+    /// runs again on the newer version, up to `attempts` times; a transform that cannot be re-applied
+    /// says so with `.conflict`, and the refused version goes to a conflict note. After `attempts`
+    /// lost races the last conflict is thrown, or, with `conflicts`, recorded in a conflict note.
+    /// Whatever the transform throws is rethrown before anything is written.
+    ///
+    /// Creates parent folders when needed; keeps the note's permissions.
     @discardableResult
-    public func write(_ text: String, to relativePath: String, expecting expectation: WriteExpectation) throws(NoteWriteError) -> ContentHash {
+    public func update(_ relativePath: String, attempts: Int = 8, conflicts: ConflictRecording? = nil, _ transform: (NoteSnapshot?) throws -> NoteChange) throws -> NoteUpdate {
+        let normalized: String
+        do { normalized = try Vault.normalize(relativePath) } catch { throw NoteWriteError.path(error) }
+        var lastConflict: NoteWriteError?
+        var lastRefused: [UInt8]?
+        for attempt in 0..<max(1, attempts) {
+            let current = try readIfPresent(normalized)
+            switch try transform(current) {
+            case .keep:
+                return .unchanged(current?.hash)
+            case .conflict(let reason, let refused):
+                return .conflict(try recordConflict(normalized, conflicts, current: current, refused: refused, reason: reason))
+            case .write(let bytes):
+                beforeConditionalWrite?(attempt)
+                do {
+                    let hash = try write(bytes, to: normalized, expecting: current.map { .hash($0.hash) } ?? .absent)
+                    return .written(hash, replaced: current?.hash)
+                } catch {
+                    guard case .conflict = error else { throw error }
+                    lastConflict = error
+                    lastRefused = bytes
+                }
+            }
+        }
+        guard conflicts != nil else { throw lastConflict ?? NoteWriteError.conflict(path: normalized, expected: .any, found: nil) }
+        return .conflict(try recordConflict(normalized, conflicts, current: try readIfPresent(normalized), refused: lastRefused,
+                                            reason: "kept changing while the edit was retried"))
+    }
+
+    /// Creates a note that must not exist yet; throws `NoteWriteError.conflict` when it does.
+    @discardableResult
+    public func create(_ text: String, at relativePath: String) throws -> ContentHash {
+        try create(Array(text.utf8), at: relativePath)
+    }
+
+    /// Creates a note that must not exist yet from bytes. See `create(_:at:)`.
+    @discardableResult
+    public func create(_ bytes: [UInt8], at relativePath: String) throws -> ContentHash {
+        let outcome = try update(relativePath) { current in
+            if let current { throw NoteWriteError.conflict(path: current.relativePath, expected: .absent, found: current.hash) }
+            return .write(bytes)
+        }
+        return outcome.hash ?? ContentHash(of: bytes)
+    }
+
+    /// Replaces a file whatever it holds now (for files only the OS writes, such as those in `.agentos/`).
+    @discardableResult
+    public func replace(_ relativePath: String, with bytes: [UInt8]) throws -> ContentHash {
+        try update(relativePath) { _ in .write(bytes) }.hash ?? ContentHash(of: bytes)
+    }
+
+    /// Writes a conflict note for an update of `path` that could not land.
+    private func recordConflict(_ path: String, _ recording: ConflictRecording?, current: NoteSnapshot?, refused: [UInt8]?, reason: String) throws -> StaleMemoryGuard.Conflict {
+        let recording = recording ?? ConflictRecording(expected: .any)
+        let context = StaleMemoryGuard.ConflictContext(path: path, expectation: recording.expected, store: self, now: recording.now, guardrails: recording.guardrails)
+        return try context.record(current: current, refused: refused, change: recording.properties, reason: reason)
+    }
+
+    /// The compare-and-swap step of `update`: writes `text` only if the note is what `expectation`
+    /// says. No other code writes notes with it; tests call it to exercise the step alone.
+    @discardableResult
+    func write(_ text: String, to relativePath: String, expecting expectation: WriteExpectation) throws(NoteWriteError) -> ContentHash {
         try write(Array(text.utf8), to: relativePath, expecting: expectation)
     }
 
-    /// Writes bytes to a note with compare-and-swap. See `write(_:to:expecting:)`.
+    /// The compare-and-swap step of `update`, over bytes. See `write(_:to:expecting:)`.
     @discardableResult
-    public func write(_ bytes: [UInt8], to relativePath: String, expecting expectation: WriteExpectation) throws(NoteWriteError) -> ContentHash {
+    func write(_ bytes: [UInt8], to relativePath: String, expecting expectation: WriteExpectation) throws(NoteWriteError) -> ContentHash {
         let normalized: String
         let absolute: String
         do {
@@ -278,18 +402,8 @@ public struct NoteStore: Sendable {
         }
     }
 
-    private static let counter = AtomicCounter()
-    static func nextTempCounter() -> Int { counter.next() }
-}
-
-/// A process-wide counter for unique temp names.
-final class AtomicCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func next() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        value += 1
-        return value
-    }
+    /// A process-wide counter for unique temp names.
+    private static let counter = Locked(0)
+    static func nextTempCounter() -> Int { counter.withLock { $0 += 1; return $0 } }
 }
 

@@ -136,12 +136,12 @@ public enum VaultInit {
                 continue
             }
             do {
-                try store.write(file.contents, to: file.path, expecting: .absent)
+                try store.create(file.contents, at: file.path)
                 report.createdFiles.append(file.path)
             } catch {
                 // Someone created it between our look and our write: theirs wins.
-                if case .conflict = error { report.keptFiles.append(file.path); continue }
-                throw .system(error.description)
+                if case .conflict? = error as? NoteWriteError { report.keptFiles.append(file.path); continue }
+                throw .system(String(describing: error))
             }
         }
 

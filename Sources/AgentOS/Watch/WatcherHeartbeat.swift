@@ -30,7 +30,10 @@ public struct WatcherHeartbeat: Sendable, Equatable {
     public static let staleAfter: Double = 15
 
     /// The file's path in a vault.
-    public static func path(for vault: Vault) -> String { vault.stateDirectory + "/watcher.json" }
+    public static func path(for vault: Vault) -> String { vault.stateDirectory + "/" + fileName }
+
+    /// The heartbeat's file name in `.agentos/`.
+    static let fileName = "watcher.json"
 
     /// The heartbeat as JSON.
     public var json: JSON {
@@ -45,12 +48,9 @@ public struct WatcherHeartbeat: Sendable, Equatable {
         ])
     }
 
-    /// Writes the file atomically (temp file and rename in `.agentos/`; a reader never sees half of it).
+    /// Writes the file atomically through `NoteStore` (a reader never sees half of it).
     public func write(to vault: Vault) throws {
-        let path = WatcherHeartbeat.path(for: vault)
-        let temp = path + ".\(getpid()).tmp"
-        try FileSystem.createDurably(temp, bytes: Array((json.compact + "\n").utf8), mode: 0o644)
-        try FileSystem.rename(temp, to: path)
+        try NoteStore(vault: vault).replace(Vault.Layout.state + "/" + WatcherHeartbeat.fileName, with: Array((json.compact + "\n").utf8))
     }
 
     /// Reads the file; `nil` when it is absent or not a heartbeat.

@@ -162,9 +162,9 @@ import Testing
     @Test func aRunIDCollisionIsNotMistakenForAnActiveRun() throws {
         let env = try EngineTestVault()
         let runs = try RunStore(vault: env.vault)
-        let drawn = AtomicCounter()
+        let drawn = Locked(0)
         // The first two draws collide; the third is fresh.
-        runs.runIDSource = { _ in drawn.next() <= 2 ? "20990101-000000-aaaaaa" : "20990101-000000-bbbbbb" }
+        runs.runIDSource = { _ in drawn.withLock({ $0 += 1; return $0 }) <= 2 ? "20990101-000000-aaaaaa" : "20990101-000000-bbbbbb" }
         let first = try #require(try runs.claim(taskPath: "Tasks/A.md", taskHash: nil, attempt: 1))
         let second = try #require(try runs.claim(taskPath: "Tasks/B.md", taskHash: nil, attempt: 1), "a colliding id blocked another task")
         #expect(first.runID != second.runID)

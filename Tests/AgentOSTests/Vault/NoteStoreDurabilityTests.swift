@@ -60,7 +60,7 @@ import Glibc
     }
 
     /// A save that lands between the check and the rename, in place or by rename, is never replaced:
-    /// the write reports a conflict, and `updateProperties` re-reads and merges onto the save.
+    /// the write reports a conflict, and `update` re-reads and merges onto the save.
     /// (On 320a560 the rename went ahead unconditionally after the check, and the save vanished.)
     @Test(arguments: [false, true])
     func aSaveInsideTheWindowIsKeptAndMerged(byRename: Bool) throws {
@@ -68,10 +68,10 @@ import Glibc
         defer { VaultTestSupport.removeTree(root) }
         let absolute = root + "/Tasks/t.md"
         try store.write("---\nstatus: new\n---\noriginal\n", to: "Tasks/t.md", expecting: .absent)
-        let saves = AtomicCounter()
+        let saves = Locked(0)
         store.betweenCheckAndReplace = {
             // Only the first attempt is raced; the merge that follows must then succeed.
-            guard saves.next() == 1 else { return }
+            guard saves.withLock({ $0 += 1; return $0 }) == 1 else { return }
             let text = "---\nstatus: new\n---\noriginal\nSAVED-IN-WINDOW\n"
             if byRename { Self.saveByRename(absolute, text) } else { Self.saveInPlace(absolute, text) }
         }

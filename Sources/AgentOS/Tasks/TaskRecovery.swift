@@ -1,0 +1,159 @@
+import Foundation
+
+/// Crash recovery: runs a dead process left claimed or running end in exactly one state, notes that
+/// say a run is in flight catch up with the run store, and answers kept aside are written.
+extension TaskEngine {
+    /// After a crash (or a stop that cut runs off): every run left claimed or running by a process
+    /// that is gone ends in exactly one state, and nothing runs twice unasked.
+    ///
+    /// - A run whose result note was written finishes from it (the answer is not lost).
+    /// - A run that never started its agent (still `claimed`) goes back to `new`: nothing ran.
+    /// - A run whose agent had started is `failed` with error `interrupted`, or back to `new` when
+    ///   the task allows `retries`; an agent the dead watcher left running is stopped first.
+    /// - Budget reservations of runs no longer in flight are released.
+    public func recover() {
+        let stale: [RunRecord]
+        do { stale = try runs.runs(in: [.claimed, .running], limit: 100_000) } catch {
+            log(EngineEvent(level: .error, message: "recovery: \(error)"))
+            return
+        }
+        let ours = state.withLock { Set($0.inFlight.keys) }
+        for record in stale {
+            if ours.contains(record.taskPath) { continue }
+            if record.ownerPID != getpid() && record.ownerPID != 0 && ProcessLiveness.isAlive(record.ownerPID) { continue }
+            recoverRun(record)
+        }
+        routing.releaseAbandonedReservations(activeRunIDs: Set(((try? runs.runs(in: [.claimed, .running], limit: 100_000)) ?? []).map(\.runID)))
+        recoverKeptResults()
+        flushTelemetry()
+        rebuildTelemetry()
+    }
+
+    private func recoverRun(_ initial: RunRecord) {
+        var record = initial
+        if let agent = try? runs.agentProcess(runID: record.runID), ProcessLiveness.stopOrphanedGroup(pid: agent.pid, startTime: agent.startTime) {
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): stopped agent process \(agent.pid) left running by run \(record.runID)"))
+        }
+        // A kill after the run wrote its result note but before the store heard of it: the answer
+        // exists, so finish from the result note instead of calling the run interrupted.
+        let resultPath = Vault.Layout.results + "/" + TaskEngine.resultPath(forTitle: TaskNote.title(of: record.taskPath), runID: record.runID)
+        if let result = (try? store.readIfPresent(resultPath)).flatMap({ $0 }).flatMap({ try? Note.parse(bytes: $0.bytes) }),
+           result.text("run_id") == record.runID, let state = result.text("status").flatMap(RunState.init(rawValue:)), !state.isActive {
+            record.state = state
+            record.resultPath = resultPath
+            record.finishedAt = Date().timeIntervalSince1970
+            record.costUSD = result["cost_usd"]?.number
+            record.tokensIn = result["tokens_in"]?.number.map { Int($0) }
+            record.tokensOut = result["tokens_out"]?.number.map { Int($0) }
+            // The run finished and its result says what it cost: that is what the ledger counts.
+            _ = routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: true)
+            try? runs.update(record)
+            var props = [Property("status", .string(state.rawValue)), Property("result", .string(TelemetryWriter.link(resultPath)))]
+            for key in ["finished", "duration_s", "cost_usd", "tokens_in", "tokens_out"] {
+                if let value = result[key], value != .null { props.append(Property(key, value)) }
+            }
+            _ = updateTask(record.taskPath, set: props, unset: state == .done ? ["error"] : []) { _ in nil }
+            telemetryBatch.record(record, duration: result["duration_s"]?.number ?? 0, time: Date())
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was cut off after its result was written; finished from \(resultPath)"))
+            return
+        }
+        let note = (try? store.readIfPresent(record.taskPath)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) }
+        let retries = note.map { Int($0["retries"]?.number ?? 0) } ?? 0
+        record.finishedAt = Date().timeIntervalSince1970
+        if record.state == .claimed {
+            // Claimed and perhaps routed, but its agent never started: nothing ran, so it runs later.
+            record.state = .cancelled
+            record.error = "stopped before its agent started; re-queued"
+            try? runs.update(record)
+            requeue(record.taskPath, set: [Property("status", .string("new"))], unset: ["run_id"])
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) never started its agent; re-queued"))
+            return
+        }
+        record.state = .failed
+        record.error = "interrupted"
+        try? runs.update(record)
+        if record.attempt <= retries {
+            requeue(record.taskPath, set: [Property("status", .string("new")), Property("attempts", .int(record.attempt)), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))], unset: [])
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
+        } else {
+            _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string("interrupted")), Property("finished", .datetime(LocalTime.dateTime(Date())))], unset: []) { _ in nil }
+            telemetryBatch.record(record, duration: 0, time: Date())
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; marked failed"))
+        }
+    }
+
+    /// Puts a task back to `new`; the OS wrote that status, yet the watcher must pick it up.
+    private func requeue(_ path: String, set: [Property], unset: [String]) {
+        _ = updateTask(path, set: set, unset: unset) { _ in nil }
+        ownWrites.withLock { _ = $0.removeValue(forKey: path) }
+    }
+
+    /// A note that says `routed` or `running` while no run of it is in flight: the process that ran it
+    /// stopped between recording the run's end and writing the note. The note catches up with the
+    /// run store (or, with no record at all, is marked interrupted).
+    func catchUp(_ task: TaskNote) -> Consideration {
+        if state.withLock({ $0.inFlight[task.path] != nil }) { return .ignored }
+        guard (try? runs.activeRun(taskPath: task.path)) ?? nil == nil else { return .ignored }
+        let latest = (try? runs.latestRun(taskPath: task.path)) ?? nil
+        if let latest, task.note.text("run_id") == nil || task.note.text("run_id") == latest.runID {
+            var props = [Property("status", .string(latest.state.rawValue))]
+            if let result = latest.resultPath { props.append(Property("result", .string(TelemetryWriter.link(result)))) }
+            if let finished = latest.finishedAt { props.append(Property("finished", .datetime(LocalTime.dateTime(Date(timeIntervalSince1970: finished))))) }
+            if let cost = latest.costUSD { props.append(Property("cost_usd", .double(cost))) }
+            if let error = latest.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) }
+            _ = updateTask(task.path, set: props, unset: latest.error == nil ? ["error"] : []) { _ in nil }
+            telemetryBatch.record(latest, duration: (latest.finishedAt ?? 0) - (latest.startedAt ?? latest.finishedAt ?? 0), time: Date())
+            log(EngineEvent(level: .warning, message: "\(task.path): caught up with run \(latest.runID), which ended \(latest.state.rawValue)"))
+        } else {
+            _ = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string("interrupted (no record of its run)"))], unset: []) { _ in nil }
+            log(EngineEvent(level: .warning, message: "\(task.path): says it is in flight but no run of it is; marked failed"))
+        }
+        return .ignored
+    }
+
+    // MARK: Results that could not be written
+
+    /// `.agentos/results`: answers whose result note could not be written, by run id.
+    var keptResultsFolder: String { vault.stateDirectory + "/results" }
+
+    /// Keeps a result note's text in `.agentos/results/<run id>.md`; returns the vault-relative path.
+    func keepResult(_ text: String, runID: String) -> String? {
+        let path = Vault.Layout.state + "/results/" + runID + ".md"
+        do {
+            try store.replace(path, with: Array(text.utf8))
+            return path
+        } catch {
+            log(EngineEvent(level: .error, message: "run \(runID): cannot keep the answer in \(path): \(error)"))
+            return nil
+        }
+    }
+
+    /// Writes kept answers as their result notes where that works now, links them from their tasks,
+    /// and removes them from `.agentos/results/`; the others stay for the next start.
+    func recoverKeptResults() {
+        guard let entries = try? FileSystem.list(keptResultsFolder) else { return }
+        for (name, _) in entries where name.hasSuffix(".md") && !name.hasPrefix(".") {
+            let runID = String(name.dropLast(3))
+            guard var record = (try? runs.run(id: runID)) ?? nil, !record.state.isActive,
+                  let text = try? FileSystem.read(keptResultsFolder + "/" + name) else { continue }
+            let resultPath = Vault.Layout.results + "/" + TaskEngine.resultPath(forTitle: TaskNote.title(of: record.taskPath), runID: runID)
+            do {
+                let hash = try store.create(text.bytes, at: resultPath)
+                remember(resultPath, hash)
+            } catch {
+                // Already written by an earlier start that stopped before cleaning up: same run id, same note.
+                let existing = (try? store.readIfPresent(resultPath)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) }
+                guard existing?.text("run_id") == runID else {
+                    log(EngineEvent(level: .warning, message: "run \(runID): the kept answer still cannot be written to \(resultPath): \(error)"))
+                    continue
+                }
+            }
+            record.resultPath = resultPath
+            record.error = "the result note could not be written when the run ended; it was recovered on restart"
+            try? runs.update(record)
+            _ = updateTask(record.taskPath, set: [Property("result", .string(TelemetryWriter.link(resultPath))), Property("error", .string(record.error!))], unset: []) { _ in nil }
+            try? FileSystem.remove(keptResultsFolder + "/" + name)
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): recovered the answer of run \(runID) into \(resultPath)"))
+        }
+    }
+}

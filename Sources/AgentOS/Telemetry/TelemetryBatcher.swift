@@ -1,0 +1,123 @@
+import Foundation
+
+/// The telemetry of finished runs as the task engine writes it: the JSON line at once, fsynced (the
+/// journal); the rows of `Telemetry/<day>.md` and the lines of the daily note in batches (at most
+/// ~100 ms late), so a burst of runs does not rewrite and fsync those growing notes once per run.
+/// A crash that cuts a batch loses nothing: the next start rebuilds the missing rows and lines from
+/// the journal (`rebuild`). A run already in the journal is not recorded again (recovery paths may
+/// see a run twice).
+final class TelemetryBatcher: Sendable {
+    /// Writes the journal line, the rows and the daily lines.
+    let telemetry: TelemetryWriter
+    /// Where failures are reported.
+    let log: @Sendable (EngineEvent) -> Void
+    /// Told of every note a batch wrote, with its hash (the engine then knows the write as its own).
+    let wrote: @Sendable (String, ContentHash) -> Void
+
+    /// The run ids known to be in the journal, and how far the journal was read for them.
+    private struct Journal {
+        var runIDs = Set<String>()
+        var scanned = 0
+    }
+
+    /// Entries waiting for their rows and daily lines, and whether a flush is scheduled.
+    private struct Pending {
+        var entries: [TelemetryRecord] = []
+        var scheduled = false
+    }
+
+    private let journal = Locked(Journal())
+    private let pending = Locked(Pending())
+    private let queue = DispatchQueue(label: "fbt.telemetry")
+
+    /// A batcher writing through `telemetry`.
+    init(telemetry: TelemetryWriter, log: @escaping @Sendable (EngineEvent) -> Void, wrote: @escaping @Sendable (String, ContentHash) -> Void) {
+        self.telemetry = telemetry
+        self.log = log
+        self.wrote = wrote
+    }
+
+    /// Records a finished run: its journal line now, its rows and daily lines with the next batch.
+    func record(_ record: RunRecord, duration: Double, time: Date) {
+        if let entry = journal(record, duration: duration, time: time) { queueNotes(entry) }
+    }
+
+    /// Appends the run's journal line unless the journal has it already; returns the entry written.
+    func journal(_ record: RunRecord, duration: Double, time: Date) -> TelemetryRecord? {
+        let entry = TelemetryRecord(time: time, runID: record.runID, taskPath: record.taskPath, kind: record.kind, agent: record.agent ?? "", model: record.model, lane: record.lane ?? "", rule: record.rule, reason: record.reason, costUSD: record.costUSD, tokensIn: record.tokensIn, tokensOut: record.tokensOut, durationSeconds: duration, outcome: record.state.rawValue, resultPath: record.resultPath, error: record.error)
+        // Held across the look and the append, so two threads recording one run write one line.
+        return journal.withLock { known -> TelemetryRecord? in
+            if isJournaled(record.runID, in: &known) { return nil }
+            do { try telemetry.appendJSONLine(entry) } catch {
+                log(EngineEvent(level: .error, message: "telemetry: \(error)"))
+                return nil
+            }
+            known.runIDs.insert(record.runID)
+            return entry
+        }
+    }
+
+    /// Whether the journal holds a line for this run (reading any lines appended since the last look,
+    /// also by other processes).
+    func isJournaled(_ runID: String) -> Bool { journal.withLock { isJournaled(runID, in: &$0) } }
+
+    private func isJournaled(_ runID: String, in known: inout Journal) -> Bool {
+        if known.runIDs.contains(runID) { return true }
+        let (ids, end) = TelemetryWriter.journalRunIDs(path: telemetry.journalPath, from: known.scanned)
+        known.scanned = end
+        known.runIDs.formUnion(ids)
+        return known.runIDs.contains(runID)
+    }
+
+    /// Queues an entry's rows and daily lines for the next batch.
+    func queueNotes(_ entry: TelemetryRecord) {
+        let schedule: Bool = pending.withLock {
+            $0.entries.append(entry)
+            if $0.scheduled { return false }
+            $0.scheduled = true
+            return true
+        }
+        if schedule {
+            queue.asyncAfter(deadline: .now() + 0.1) { [self] in flushNow() }
+        }
+    }
+
+    /// Writes the pending rows and daily lines (call on `queue`).
+    private func flushNow() {
+        let batch: [TelemetryRecord] = pending.withLock { waiting in
+            waiting.scheduled = false
+            defer { waiting.entries.removeAll() }
+            return waiting.entries
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            noteWritten(try telemetry.appendToNotes(batch))
+        } catch {
+            log(EngineEvent(level: .error, message: "telemetry: \(error)"))
+        }
+    }
+
+    /// Writes pending rows and daily lines now (at shutdown, and when a caller waits for the engine).
+    func flush() {
+        queue.sync { flushNow() }
+    }
+
+    /// Writes the rows and daily lines of journal lines that lack them (after a crash), exactly once.
+    func rebuild() {
+        do {
+            let (ids, notes) = try telemetry.rebuildFromJournal()
+            noteWritten(notes)
+            if !notes.isEmpty {
+                log(EngineEvent(level: .warning, message: "telemetry: rebuilt missing rows and daily lines from the journal (\(ids.count) run(s) checked)"))
+            }
+        } catch {
+            log(EngineEvent(level: .error, message: "telemetry: cannot rebuild from the journal: \(error)"))
+        }
+    }
+
+    private func noteWritten(_ paths: [String]) {
+        for path in paths {
+            if let hash = try? telemetry.store.read(path).hash { wrote(path, hash) }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import AgentOS
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// Many writers on one note, in threads of this process and in two `fuckbigtech` processes at once,
+/// all going through `NoteStore.update` with nothing but its folder lock between them: no write that
+/// reports success is lost, and none lands twice. (The vault-wide lock `StaleMemoryGuard` once took
+/// around its writes is gone; this is the lost update it was there to prevent.)
+@Suite struct ConcurrentWritersEndToEndTests {
+    static let note = "Memory/Busy.md"
+
+    /// Starts `/bin/sh` running `fuckbigtech note set NOTE KEY<i>=<i>` for i in 1...count, each retried
+    /// until it succeeds (a refusal after too many lost races is honest: nothing was written), 50 times
+    /// at most: then the loop exits 1.
+    static func setLoop(key: String, count: Int, sandbox: EndToEndTests.Sandbox, binary: String, environment: [String: String]) throws -> Process {
+        let script = """
+        i=1
+        while [ $i -le \(count) ]; do
+          n=0
+          until "$FBT" note set "\(note)" "\(key)$i=$i" --vault "$VAULT" >/dev/null 2>&1; do
+            n=$((n+1)); [ $n -lt 50 ] || exit 1
+          done
+          i=$((i+1))
+        done
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        process.environment = ["PATH": "/usr/bin:/bin", "HOME": sandbox.home, "FBT": binary, "VAULT": sandbox.vault].merging(environment) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func everyAppendAndEveryPropertyFromThreadsAndTwoProcessesLandsExactlyOnce() throws {
+        let binary = try #require(EndToEndTests.binary, "no fuckbigtech executable next to the test bundle; run 'swift build' first")
+        let sandbox = try EndToEndTests.Sandbox()
+        try FileManager.default.createDirectory(atPath: sandbox.vault + "/.obsidian", withIntermediateDirectories: true)
+        let store = NoteStore(vault: Vault(root: sandbox.vault))
+        try store.create("---\ntype: memory\n---\n# Busy\n\n", at: Self.note)
+
+        // Two processes: a plain `note set`, and one from within a run (the guarded write, which used
+        // to take the vault-wide lock).
+        let perProcess = 10
+        let plain = try Self.setLoop(key: "a", count: perProcess, sandbox: sandbox, binary: binary, environment: [:])
+        let guarded = try Self.setLoop(key: "b", count: perProcess, sandbox: sandbox, binary: binary, environment: ["FBT_RUN_ID": "20990101-000000-cccccc"])
+        let processesDone = Locked(false)
+        let waiter = Thread {
+            plain.waitUntilExit()
+            guarded.waitUntilExit()
+            processesDone.withLock { $0 = true }
+        }
+        waiter.start()
+
+        // Threads of this process: two append lines to the body, two make guarded property edits, each
+        // numbering its writes and going on until both processes are done (so they overlap them).
+        let counts = Locked([Int](repeating: 0, count: 4))
+        let failures = Locked([String]())
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            var i = 0
+            while !processesDone.withLock({ $0 }) || i < 10 {
+                do {
+                    if worker < 2 {
+                        try store.append("- line \(worker)-\(i) end\n", to: Self.note, header: "", attempts: 10_000)
+                    } else {
+                        let verdict = try StaleMemoryGuard.write(.properties(set: [Property("t\(worker)_\(i)", .int(i))], unset: []), to: Self.note,
+                                                                 expecting: .any, store: store, runID: "20990101-000000-dddddd")
+                        guard case .written = verdict else {
+                            failures.withLock { $0.append("worker \(worker): \(verdict)") }
+                            return
+                        }
+                    }
+                } catch let error as NoteWriteError {
+                    // Too many lost races in a row: refused, nothing written; try the same write again.
+                    if case .conflict = error { continue }
+                    failures.withLock { $0.append("worker \(worker): \(error)") }
+                    return
+                } catch {
+                    failures.withLock { $0.append("worker \(worker): \(error)") }
+                    return
+                }
+                i += 1
+                counts.withLock { $0[worker] = i }
+            }
+        }
+        // Every worker went on until both processes had exited.
+        #expect(plain.terminationStatus == 0 && guarded.terminationStatus == 0)
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+
+        let text = try String(contentsOfFile: sandbox.vault + "/" + Self.note, encoding: .utf8)
+        let note = try Note.parse(text)
+        let done = counts.withLock { $0 }
+        for worker in 0..<2 {
+            #expect(done[worker] >= 10)
+            for i in 0..<done[worker] {
+                let line = "- line \(worker)-\(i) end\n"
+                #expect(text.components(separatedBy: line).count == 2, "'\(line.dropLast())' is not in the note exactly once")
+            }
+        }
+        for worker in 2..<4 {
+            #expect(done[worker] >= 10)
+            for i in 0..<done[worker] {
+                #expect(note["t\(worker)_\(i)"] == .int(i), "t\(worker)_\(i) was lost")
+                #expect(text.components(separatedBy: "\nt\(worker)_\(i): ").count == 2, "t\(worker)_\(i) is not in the note exactly once")
+            }
+        }
+        for key in ["a", "b"] {
+            for i in 1...perProcess {
+                #expect(note["\(key)\(i)"] == .int(i), "\(key)\(i), set by a process, was lost")
+                #expect(text.components(separatedBy: "\n\(key)\(i): ").count == 2, "\(key)\(i) is not in the note exactly once")
+            }
+        }
+        // Nothing was refused as a conflict note: no write had an expectation that could go stale.
+        #expect(!FileManager.default.fileExists(atPath: sandbox.vault + "/" + StaleMemoryGuard.conflictFolder))
+    }
+}
