@@ -35,8 +35,7 @@ final class EngineTestVault: @unchecked Sendable {
     func engine() throws -> TaskEngine {
         let runs = try RunStore(vault: vault)
         // Each vault's fixture agents log to its own file (tests run in parallel).
-        let agents = VaultAgents(vault: vault)
-        agents.extraEnvironment = ["FBT_FIXTURE_LOG": fixtureLog]
+        let agents = VaultAgents(vault: vault, extraEnvironment: ["FBT_FIXTURE_LOG": fixtureLog])
         return TaskEngine(vault: vault, runs: runs, routing: try VaultRouting(vault: vault), executor: agents) { [self] event in
             lock.withLock { events.append(event) }
         }
