@@ -115,6 +115,7 @@ public final class MemoryIndex {
                 return try openWritableOnce(path, warnings: &warnings)
             } catch let error as DatabaseError where error.code & 0xff == SQLITE_BUSY && attempt < 200 {
                 attempt += 1
+                // The other side is another process; SQLite gives no wait for this lock: back off.
                 Thread.sleep(forTimeInterval: 0.025)
             }
         }

@@ -40,6 +40,7 @@ public final class Daemon: @unchecked Sendable {
     public func run() throws -> Int32 {
         try FileSystem.makeDirectories(vault.stateDirectory)
         // `status` and `doctor` test the lock by taking it for an instant: try again before giving up.
+        // Those are other processes and flock(2) has no timed wait, so a short sleep between tries.
         var taken = try FileLock(path: vault.stateDirectory + "/watch.lock")
         for _ in 0..<3 where taken == nil {
             usleep(30_000)

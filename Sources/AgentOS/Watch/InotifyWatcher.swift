@@ -19,9 +19,14 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
     public let root: String
     private let debounce: Double
     private var fd: Int32 = -1
-    private var wakePipe: (read: Int32, write: Int32) = (-1, -1)
-    private let lock = NSLock()
-    private var stopped = false
+    /// The read end of the pipe `stop()` writes to, so that a waiting `next` wakes at once.
+    private var wakeRead: Int32 = -1
+    /// What `stop()` (any thread) shares with the watching thread: the flag, and the pipe's write end.
+    private struct Control {
+        var stopped = false
+        var wakeWrite: Int32 = -1
+    }
+    private let control = Locked(Control())
     private var started = false
     private var coalescer: ChangeCoalescer
     /// watch descriptor → directory relative to root ("" for the root).
@@ -52,7 +57,9 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
         guard !started else { return }
         fd = try Inotify.makeInstance()
         do {
-            wakePipe = try Descriptor.makePipe()
+            let wakePipe = try Descriptor.makePipe()
+            wakeRead = wakePipe.read
+            control.withLock { $0.wakeWrite = wakePipe.write }
             try Descriptor.setNonBlocking(wakePipe.read)
             try Descriptor.setNonBlocking(wakePipe.write)
         } catch {
@@ -71,20 +78,16 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
     public func stop() {
         // The byte is written under the lock that `closeAll` takes, so it can never land in a
         // descriptor number that was closed and reused meanwhile.
-        lock.lock()
-        defer { lock.unlock() }
-        if !stopped && wakePipe.write >= 0 {
-            var byte: UInt8 = 1
-            _ = withUnsafeBytes(of: &byte) { try? Descriptor.write(wakePipe.write, from: $0) }
+        control.withLock { control in
+            if !control.stopped && control.wakeWrite >= 0 {
+                var byte: UInt8 = 1
+                _ = withUnsafeBytes(of: &byte) { try? Descriptor.write(control.wakeWrite, from: $0) }
+            }
+            control.stopped = true
         }
-        stopped = true
     }
 
-    private var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
-    }
+    private var isStopped: Bool { control.withLock { $0.stopped } }
 
     public func takeWarnings() -> [String] {
         defer { warnings.removeAll() }
@@ -103,7 +106,7 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
             var wait = deadline - current
             if let due = nextDeadline() { wait = min(wait, due - current) }
             if current >= deadline && (nextDeadline() ?? .infinity) > current { return [] }
-            let ready = (try? Descriptor.poll([(fd, .readable), (wakePipe.read, .readable)], timeout: max(0, wait))) ?? []
+            let ready = (try? Descriptor.poll([(fd, .readable), (wakeRead, .readable)], timeout: max(0, wait))) ?? []
             if ready.count == 2 && !ready[1].isEmpty { closeAll(); return [] }
             if ready.first.map({ !$0.isEmpty }) == true {
                 do {
@@ -311,12 +314,13 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
     public var watchCount: Int { directories.count }
 
     private func closeAll() {
-        lock.lock()
-        for d in [fd, wakePipe.read, wakePipe.write] { Descriptor.close(d) }
-        fd = -1
-        wakePipe = (-1, -1)
-        stopped = true
-        lock.unlock()
+        control.withLock { control in
+            for d in [fd, wakeRead, control.wakeWrite] { Descriptor.close(d) }
+            fd = -1
+            wakeRead = -1
+            control.wakeWrite = -1
+            control.stopped = true
+        }
         directories.removeAll()
         watchOf.removeAll()
     }

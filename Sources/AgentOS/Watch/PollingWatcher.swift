@@ -14,7 +14,7 @@ public final class PollingWatcher: FileWatcher, @unchecked Sendable {
     private let interval: Double
     private var snapshot: [String: Entry] = [:]
     private var lastWalk = -Double.infinity
-    private let lock = NSLock()
+    /// Guards `stopped` and wakes a waiting `next` when `stop()` sets it.
     private let condition = NSCondition()
     private var stopped = false
     private var warnings: [String] = []

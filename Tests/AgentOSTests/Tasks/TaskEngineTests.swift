@@ -273,7 +273,7 @@ final class EngineTestVault: @unchecked Sendable {
         for path in [once, retry] {
             let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
             // A pid that cannot be alive: the process that claimed it is gone.
-            try runs.database.run("UPDATE runs SET owner_pid=?, state='running' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)])
+            try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
         }
         let engine = try env.engine()
         engine.recover()
