@@ -31,12 +31,16 @@ public struct AgentDefinition: Equatable, Sendable {
     public var lane: Lane
     /// argv with placeholders; empty for `ollama`.
     public var command: [String]
+    /// Arguments added when a model is chosen (`[--model, "{model}"]`).
     public var modelArguments: [String]
+    /// Arguments added unless the task is approved (the CLI's read-only mode).
     public var readonlyArguments: [String]
+    /// Arguments added when the task is approved (the CLI's editing mode).
     public var approvedArguments: [String]
     /// Arguments that give the CLI the run's own spending cap (`[--max-budget-usd, "{budget}"]` for
     /// Claude Code), so the tool stops itself near the reservation instead of spending on.
     public var budgetArguments: [String] = []
+    /// How its answer is read.
     public var output: AgentOutputFormat
     /// Base URL for `ollama` ("http://localhost:11434").
     public var endpoint: String?
@@ -44,6 +48,7 @@ public struct AgentDefinition: Equatable, Sendable {
     public var model: String?
     /// USD per million input / output tokens (used when the tool reports no cost).
     public var priceInPerMillionTokens: Double?
+    /// USD per million output tokens.
     public var priceOutPerMillionTokens: Double?
     /// The reservation per run against the budget.
     public var maxCostUSD: Double?
@@ -84,6 +89,7 @@ public struct AgentDefinition: Equatable, Sendable {
         return definition
     }
 
+    /// A definition from its parts (tests and tools; vaults define agents in notes).
     public init(
         name: String, lane: Lane, command: [String], modelArguments: [String] = [], readonlyArguments: [String] = [],
         approvedArguments: [String] = [], output: AgentOutputFormat, endpoint: String? = nil, model: String? = nil,
@@ -264,6 +270,7 @@ public struct AgentDefinition: Equatable, Sendable {
 public struct AgentDefinitionError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The note (or agent) it is about.
     public var source: String
+    /// What is wrong, saying what to fix.
     public var message: String
     public var description: String { "\(source): \(message)" }
 }

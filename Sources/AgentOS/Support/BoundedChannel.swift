@@ -8,6 +8,7 @@ final class BoundedChannel<Element: Sendable>: @unchecked Sendable {
     private var isClosed = false
     private let capacity: Int
 
+    /// A queue holding at most `capacity` elements.
     init(capacity: Int) { self.capacity = capacity }
 
     /// Adds an element, waiting while the queue is full. Returns `false` once the consumer has closed

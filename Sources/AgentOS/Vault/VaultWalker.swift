@@ -5,7 +5,9 @@ import Foundation
 public enum VaultWalker {
     /// One note file found on disk.
     public struct File: Sendable {
+        /// Vault-relative path of the note.
         public var path: String
+        /// Its status as the walk found it (size, modification time).
         public var status: FileStatus
     }
 

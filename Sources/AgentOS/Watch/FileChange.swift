@@ -23,13 +23,16 @@ public struct FileChange: Hashable, Sendable, CustomStringConvertible {
 
     /// The path relative to the watched root ("Tasks/Fix login.md"); empty for `.overflow`.
     public var path: String
+    /// What happened to it.
     public var kind: Kind
 
+    /// A change of `kind` at `path` (relative to the watched root).
     public init(_ path: String, _ kind: Kind) {
         self.path = path
         self.kind = kind
     }
 
+    /// One line for logs: "renamed A.md -> B.md".
     public var description: String {
         switch kind {
         case .changed: return "changed \(path)"
