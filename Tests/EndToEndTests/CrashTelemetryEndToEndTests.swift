@@ -126,9 +126,9 @@ import Testing
         // The ledger equals the sum of charged runs: no reservation left open, every paid run whose
         // agent started charged once at its reservation (it reported no cost), none released, and a
         // run re-queued before its agent started never charged.
-        let ledger = try runs.database.query("SELECT run_id, state, reserved_micros, actual_micros FROM budget_ledger") { row in
+        let ledger = try runs.withDatabase { try $0.query("SELECT run_id, state, reserved_micros, actual_micros FROM budget_ledger") { row in
             (runID: row.text(0), state: row.text(1), reserved: row.int64(2), actual: row.isNull(3) ? nil : row.int64(3))
-        }
+        } }
         let paidRuns = Set(finished.filter { $0.lane == "premium" }.map(\.runID))
         #expect(!paidRuns.isEmpty)
         #expect(ledger.filter { $0.state == "open" }.isEmpty, "reservations left open: \(ledger.filter { $0.state == "open" }.prefix(5))")

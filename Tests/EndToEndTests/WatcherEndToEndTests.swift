@@ -313,8 +313,8 @@ import Testing
         // now and then): the run still `running`, owned by a process that is gone.
         do {
             let store = try RunStore(vault: env.vault)
-            try store.database.run("UPDATE runs SET state='running', owner_pid=?, finished_at=NULL, result_path=NULL, error=NULL WHERE run_id=?",
-                                   [.int(Int64(deadWatcher)), .text(runID)])
+            try store.withDatabase { try $0.run("UPDATE runs SET state='running', owner_pid=?, finished_at=NULL, result_path=NULL, error=NULL WHERE run_id=?",
+                                   [.int(Int64(deadWatcher)), .text(runID)]) }
             #expect(try store.activeRun(taskPath: path)?.runID == runID)
         }
 

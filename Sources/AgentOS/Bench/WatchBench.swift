@@ -130,6 +130,7 @@ public struct WatchBenchSection: BenchSection {
                 claimToRunning.append((started - run.createdAt) * 1000)
                 if let finished = run.finishedAt { runningToFinished.append((finished - started) * 1000) }
             }
+            // The watcher is another process: its telemetry writes for this run end with no signal to us.
             Thread.sleep(forTimeInterval: 0.03) // let the telemetry writes of this run settle
         }
         let pick = LatencySummary(pickup)
@@ -159,6 +160,7 @@ public struct WatchBenchSection: BenchSection {
                         found = Date().timeIntervalSince1970
                         break
                     }
+                    // Polling the watcher's index (another process) is what this figure measures.
                     usleep(500)
                 }
                 if let found { searchable.append((found - written) * 1000) } else { notFound += 1 }
@@ -183,7 +185,8 @@ public struct WatchBenchSection: BenchSection {
         let finished = runs.waitForBurst(folder: burstFolder, count: burst, stallTimeout: 30) { done in
             context.progress("watch (\(mode.label)): burst \(done) of \(burst) finished")
         }
-        Thread.sleep(forTimeInterval: 0.3) // the last telemetry and index writes
+        // The watcher is another process: its last telemetry and index writes give no signal to us.
+        Thread.sleep(forTimeInterval: 0.3)
         let check = try BurstCheck.verify(vault: vault, runs: runs, folder: burstFolder, paths: burstPaths)
         let lastFinish = check.lastFinished ?? Date().timeIntervalSince1970
         let rate = finished ? Double(burst) / (lastFinish - burstStart) : .nan
@@ -278,6 +281,7 @@ final class RunStoreReader {
                 database = try Database(path: path, readOnly: true)
                 break
             }
+            // The watcher (another process) creates the file; it says nothing when it has.
             Thread.sleep(forTimeInterval: 0.01)
         }
         guard let database else { throw CLIError.failure("the watcher created no run store at \(path)") }
@@ -292,6 +296,7 @@ final class RunStoreReader {
                 Run(state: $0.text(0), createdAt: $0.double(1), startedAt: $0.isNull(2) ? nil : $0.double(2), finishedAt: $0.isNull(3) ? nil : $0.double(3))
             }) ?? []
             if let run = rows.first, RunStoreReader.terminal.contains(run.state) { return run }
+            // The run store is written by another process (the watcher): poll it, 1 ms apart.
             usleep(1000)
         }
         return nil
@@ -312,6 +317,7 @@ final class RunStoreReader {
             } else if Date().timeIntervalSince(lastChange) > stallTimeout {
                 return false
             }
+            // As above: another process's run store, polled.
             usleep(10_000)
         }
     }
@@ -377,12 +383,19 @@ struct BurstCheck {
 /// A `fuckbigtech watch` child process with its output in a log file.
 final class WatcherProcess {
     /// The child.
-    let process = Process()
+    let child: Spawn.Child
     /// Where its stdout and stderr go (in the vault's `.agentos/`).
     let logPath: String
     /// When it was spawned (seconds since 1970).
     let started: Double
-    private let exited = DispatchSemaphore(value: 0)
+    /// What the log has shown so far, set by the thread that copies the child's output into it.
+    private struct Progress {
+        var watching = false
+        var outputEnded = false
+        var lastLine = ""
+    }
+    private let progress = NSCondition()
+    private let seen = Locked(Progress())
     private var stopped = false
 
     /// Spawns `executable watch --vault ROOT arguments…`.
@@ -391,29 +404,55 @@ final class WatcherProcess {
         try FileSystem.makeDirectories(vault.stateDirectory)
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["watch", "--vault", vault.root] + arguments
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        process.terminationHandler = { [exited] _ in exited.signal() }
         started = Date().timeIntervalSince1970
-        try process.run()
-        try? log.close()
+        child = try Spawn.start(Spawn.Options(executable: executable, arguments: ["watch", "--vault", vault.root] + arguments,
+                                              environment: ProcessInfo.processInfo.environment))
+        // The watcher's output comes through a pipe: copying it to the log, this thread sees the
+        // "watching" line the moment it is written, and the end of the output when the watcher exits.
+        let reader = Thread { [child, progress, seen] in
+            var pending = ""
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+            defer { buffer.deallocate() }
+            while case .bytes(let n)? = try? Descriptor.read(child.output, into: buffer) {
+                let chunk = Data(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                log.write(chunk)
+                pending += String(decoding: chunk, as: UTF8.self)
+                let lines = pending.split(separator: "\n", omittingEmptySubsequences: false)
+                pending = String(lines.last ?? "")
+                guard let last = lines.dropLast().last(where: { !$0.isEmpty }) else { continue }
+                progress.lock()
+                seen.withLock { state in
+                    state.lastLine = String(last)
+                    if lines.dropLast().contains(where: { $0.contains(" watching ") }) { state.watching = true }
+                }
+                progress.broadcast()
+                progress.unlock()
+            }
+            try? log.close()
+            Descriptor.close(child.output)
+            progress.lock()
+            seen.withLock { state in
+                if !pending.isEmpty { state.lastLine = pending }
+                state.outputEnded = true
+            }
+            progress.broadcast()
+            progress.unlock()
+        }
+        reader.start()
     }
 
     /// Seconds from the spawn until the watcher logged that it is watching.
     func waitUntilWatching(timeout: Double) throws -> Double {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let text = try? String(contentsOfFile: logPath, encoding: .utf8), text.contains(" watching ") {
-                return Date().timeIntervalSince1970 - started
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        progress.lock()
+        defer { progress.unlock() }
+        while true {
+            let state = seen.withLock { $0 }
+            if state.watching { return Date().timeIntervalSince1970 - started }
+            if state.outputEnded {
+                throw CLIError.failure("the watcher exited during start-up: " + (state.lastLine.isEmpty ? "no output" : state.lastLine))
             }
-            if !process.isRunning {
-                let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-                throw CLIError.failure("the watcher exited during start-up: " + (text.split(separator: "\n").last.map(String.init) ?? "no output"))
-            }
-            usleep(2000)
+            if !progress.wait(until: deadline) { break }
         }
         throw CLIError.failure("the watcher did not start watching within \(Int(timeout)) s")
     }
@@ -424,7 +463,7 @@ final class WatcherProcess {
     func memoryMB() -> (anon: Double, file: Double) { (statusField("RssAnon:"), statusField("RssFile:")) }
 
     private func statusField(_ field: String) -> Double {
-        guard process.isRunning, let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8) else { return .nan }
+        guard child.termination == nil, let status = try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8) else { return .nan }
         for line in status.split(separator: "\n") where line.hasPrefix(field) {
             return (line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? .nan) / 1024
         }
@@ -435,11 +474,11 @@ final class WatcherProcess {
     func stop() {
         guard !stopped else { return }
         stopped = true
-        guard process.isRunning else { return }
-        process.terminate()
-        if exited.wait(timeout: .now() + 10) == .timedOut {
-            process.terminate()
-            _ = exited.wait(timeout: .now() + 5)
+        guard child.termination == nil else { return }
+        child.send(SIGTERM)
+        if child.waitForExit(timeout: 10) == nil {
+            child.send(SIGTERM)
+            _ = child.waitForExit(timeout: 5)
         }
     }
 }

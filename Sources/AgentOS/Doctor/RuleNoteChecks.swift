@@ -1,8 +1,8 @@
 import Foundation
 
-/// Checks every note in `Rules/` with the same parsers the OS runs on: the rule book that routing
-/// loads (rules, agents, guardrails, each malformed note reported and skipped) and the agent
-/// definitions the runner starts agents from — so doctor reports exactly what would stop a task.
+/// Checks every note in `Rules/` with the parsers the OS runs on: the rule book that routing and
+/// the runner load (rules, agent definitions, guardrails, each malformed note reported and
+/// skipped) — so doctor reports exactly what would stop a task.
 enum RuleNoteChecks {
     /// The `rules` check.
     static func run(_ context: DoctorContext) -> [DoctorFinding] {
@@ -21,19 +21,6 @@ enum RuleNoteChecks {
                 ? "correct the frontmatter of \(problem.path) (Obsidian's source mode shows the raw YAML)"
                 : "edit \(problem.path); docs/notes.md lists each field"
             findings.append(DoctorFinding(check: "rules", status: skipped ? .fail : .warn, finding: problem.description, fix: fix))
-        }
-        // Agent notes: the runner's own parser, which also refuses shells and shell strings (for notes
-        // the rule book did not already report).
-        let store = NoteStore(vault: context.vault)
-        let reported = Set(book.problems.map(\.path))
-        for path in VaultWalker.markdownFiles(in: context.vault, under: Vault.Layout.rules) where !reported.contains(path) {
-            guard let snapshot = try? store.read(path), let note = try? Note.parse(bytes: snapshot.bytes),
-                  note.text("type")?.lowercased() == "agent" else { continue }
-            do {
-                _ = try AgentDefinition.parse(note, path: path)
-            } catch {
-                findings.append(DoctorFinding(check: "rules", status: .fail, finding: error.description, fix: "edit \(path); docs/notes.md lists each field of an agent note"))
-            }
         }
         if book.guardrails.path == nil {
             findings.append(DoctorFinding(check: "rules", status: .warn, finding: "no guardrails note, so the built-in budget caps apply", fix: "run 'fuckbigtech init' to add Rules/Guardrails.md"))

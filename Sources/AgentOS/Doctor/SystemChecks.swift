@@ -97,21 +97,6 @@ enum SystemChecks {
     }
 }
 
-/// A fixed-size array filled from several threads at once.
-final class ConcurrentResults<Value>: @unchecked Sendable {
-    private var storage: [Value?]
-    private let lock = NSLock()
-
-    /// `count` empty slots.
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-
-    /// Fills one slot.
-    func set(_ index: Int, _ value: Value) { lock.withLock { storage[index] = value } }
-
-    /// The filled slots, in order.
-    var values: [Value] { lock.withLock { storage.compactMap { $0 } } }
-}
-
 /// Runs `X --version` the safe way: an argv (never a shell), no stdin, a hard timeout.
 enum CommandProbe {
     /// What `--version` gave.
@@ -121,67 +106,34 @@ enum CommandProbe {
         case timedOut
     }
 
-    /// The first executable called `name` along `path` (a `PATH` value), or `nil`.
+    /// The first executable called `name` along `path` (a `PATH` value), or `nil`; found the way
+    /// `Spawn` finds the programs it runs.
     static func find(_ name: String, path: String) -> String? {
-        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        for directory in path.split(separator: ":") where !directory.isEmpty {
-            let candidate = directory + "/" + name
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
-               FileManager.default.isExecutableFile(atPath: candidate) {
-                return candidate
-            }
-        }
-        return nil
+        try? Spawn.resolveExecutable(name, searchPath: path)
     }
 
     /// Runs `executable --version` and returns the first line that looks like a version.
     ///
-    /// Output goes to a temp file rather than a pipe: a child the CLI leaves behind cannot then keep
-    /// us waiting for end-of-file. The CLI runs under coreutils `timeout -s KILL`, because a child
-    /// started from a worker thread inherits that thread's blocked signals, so a plain SIGTERM
-    /// (`Process.terminate`) may never arrive; SIGKILL cannot be blocked.
+    /// `Spawn` gives the CLI its own process group and an empty signal mask, stops the whole group
+    /// at the timeout, and kills whatever the CLI leaves behind holding its output, so a helper it
+    /// starts can keep us waiting for no longer than the grace period.
     static func version(executable: String, environment: [String: String], timeout: Double) -> Outcome {
-        let outputPath = NSTemporaryDirectory() + "/.fbt-version-\(UUID().uuidString)"
-        guard FileManager.default.createFile(atPath: outputPath, contents: nil),
-              let output = FileHandle(forWritingAtPath: outputPath) else {
-            return .failed("could not create a temp file for its output")
+        let result: Spawn.Result
+        do {
+            result = try Spawn.run(Spawn.Options(executable: executable, arguments: ["--version"], environment: environment,
+                                                 timeout: timeout, terminationGrace: 0.5, stdoutLimit: 64 << 10, stderrLimit: 64 << 10))
+        } catch {
+            return .failed("could not start: \(error.description)")
         }
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let process = Process()
-        let killer = ["/usr/bin/timeout", "/bin/timeout"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        if let killer {
-            process.executableURL = URL(fileURLWithPath: killer)
-            process.arguments = ["-s", "KILL", String(format: "%.3f", timeout), executable, "--version"]
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["--version"]
-        }
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        do { try process.run() } catch {
-            try? output.close()
-            return .failed("could not start: \(error.localizedDescription)")
-        }
-        try? output.close()
-        if exited.wait(timeout: .now() + timeout + 2) == .timedOut {
-            process.terminate()
-            return .timedOut
-        }
-        // timeout(1) exits 128+9 when it had to kill the command, or dies of the same SIGKILL it sends
-        // to its own process group.
-        if killer != nil {
-            let killedBySignal = process.terminationReason == .uncaughtSignal && process.terminationStatus == 9
-            if killedBySignal || process.terminationStatus == 137 { return .timedOut }
-        }
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        if result.timedOut { return .timedOut }
+        let text = String(decoding: result.stdout + result.stderrTail, as: UTF8.self)
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if process.terminationStatus != 0 {
-            return .failed("exited with status \(process.terminationStatus)" + (lines.first.map { ": \($0.prefix(100))" } ?? ""))
+        switch result.termination {
+        case .exited(0): break
+        case .exited(let code):
+            return .failed("exited with status \(code)" + (lines.first.map { ": \($0.prefix(100))" } ?? ""))
+        case .signaled:
+            return .failed(result.termination.description + (lines.first.map { ": \($0.prefix(100))" } ?? ""))
         }
         let line = lines.first { $0.contains(where: \.isNumber) } ?? lines.first ?? "(no version printed)"
         return .version(String(line.prefix(100)))
@@ -228,16 +180,13 @@ public enum LaneReadiness {
     /// The premium, local and tool lanes of a vault, with their default agents' availability.
     public static func lanes(of vault: Vault, environment: [String: String]) -> [Lane] {
         let book = RuleBook.load(vault: vault)
-        let agents = VaultAgents(vault: vault)
         let availability = AgentAvailability(environment: environment, probeTimeout: 0.3)
         return [AgentOS.Lane.premium, .local, .tool].map { lane in
             let isDefault = book.guardrails.defaultLane == lane
-            guard let summary = book.defaultAgent(for: lane) else {
+            guard let agent = book.defaultAgent(for: lane) else {
                 return Lane(lane: lane.rawValue, agent: nil, problem: "no agent note for this lane", isDefault: isDefault)
             }
-            let problem: String?
-            do { problem = availability.unavailableReason(try agents.definition(named: summary.name)) } catch { problem = "\(error)" }
-            return Lane(lane: lane.rawValue, agent: summary.name, problem: problem, isDefault: isDefault)
+            return Lane(lane: lane.rawValue, agent: agent.name, problem: availability.unavailableReason(agent), isDefault: isDefault)
         }
     }
 

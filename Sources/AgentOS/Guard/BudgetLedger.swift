@@ -305,10 +305,10 @@ public enum BudgetLedgerError: Error, CustomStringConvertible, Sendable {
 /// Each reservation checks the task, day, month and lane caps — counting settled spend *and* open
 /// reservations — inside one `BEGIN IMMEDIATE` transaction, so any number of threads and processes
 /// reserving at once can never push committed spend over a cap. Amounts are kept as whole
-/// micro-dollars so sums never drift. One connection per ledger, used under a lock.
-public final class BudgetLedger: @unchecked Sendable {
-    private let database: Database
-    private let lock = NSLock()
+/// micro-dollars so sums never drift. One connection per ledger, reached only under its lock.
+public final class BudgetLedger: Sendable {
+    /// The ledger's connection; every use goes through `locked`.
+    private let connection: Locked<Database>
     private let calendar: Calendar
 
     /// The ledger's database file in a vault.
@@ -328,7 +328,8 @@ public final class BudgetLedger: @unchecked Sendable {
         calendar.timeZone = timeZone
         self.calendar = calendar
         do {
-            database = try Database(path: path)
+            let database = try Database(path: path)
+            connection = Locked(database)
             try BudgetLedger.withBusyRetry {
                 try database.execute("""
                 CREATE TABLE IF NOT EXISTS budget_ledger (
@@ -375,7 +376,7 @@ public final class BudgetLedger: @unchecked Sendable {
     public func tryReserve(runID: String, lane: Lane, amount: Double, caps: BudgetCaps, task: String? = nil, at date: Date = Date()) throws -> ReservationOutcome {
         let (day, month) = period(of: date)
         let amountMicros = BudgetLedger.micros(max(0, amount))
-        return try locked {
+        return try locked { database in
             try database.transaction {
                 if let existing = try database.query("SELECT task, lane, day, month, reserved_micros, state FROM budget_ledger WHERE run_id = ?", [.text(runID)], row: { s in
                     (s.optionalText(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.text(5))
@@ -403,14 +404,14 @@ public final class BudgetLedger: @unchecked Sendable {
                     guard let cap else { continue }
                     let capMicros = BudgetLedger.micros(cap)
                     // A task cap without a task counts nothing against it; `task = NULL` matches no row anyway.
-                    let committed = try sum(condition, arguments)
+                    let committed = try sum(database, condition, arguments)
                     // `>=` as well as `>`: a paid run never starts on a cap that is used up or overrun,
                     // even when it asks to reserve nothing.
                     if committed + amountMicros > capMicros || committed >= capMicros {
                         if refusal == nil {
                             refusal = BudgetRefusal(cap: name, capUSD: cap, committedUSD: BudgetLedger.dollarsValue(committed), requestedUSD: BudgetLedger.dollarsValue(amountMicros))
                         }
-                        let settled = try sum(condition, arguments, settledOnly: true)
+                        let settled = try sum(database, condition, arguments, settledOnly: true)
                         if settled + amountMicros > capMicros || settled >= capMicros { fitsOnceSettled = false }
                     }
                 }
@@ -431,7 +432,7 @@ public final class BudgetLedger: @unchecked Sendable {
     /// when it is above the reservation: the ledger tells the truth about money spent.
     @discardableResult
     public func settle(runID: String, actualUSD: Double, at date: Date = Date()) throws -> Bool {
-        try locked {
+        try locked { database in
             try database.transaction {
                 try database.run("UPDATE budget_ledger SET actual_micros = ?, state = 'settled', closed_at = ? WHERE run_id = ?",
                                  [.int(BudgetLedger.micros(max(0, actualUSD))), .double(date.timeIntervalSince1970), .text(runID)])
@@ -451,7 +452,7 @@ public final class BudgetLedger: @unchecked Sendable {
     /// unknown cost on a reservation that is already closed).
     @discardableResult
     public func close(runID: String, actualUSD: Double?, agentStarted: Bool, at date: Date = Date()) throws -> BudgetSettlement? {
-        try locked {
+        try locked { database in
             try database.transaction {
                 guard let row = try database.query("SELECT task, lane, reserved_micros, state FROM budget_ledger WHERE run_id = ?", [.text(runID)], row: { s in
                     (s.optionalText(0), s.text(1), s.int64(2), s.text(3))
@@ -479,7 +480,7 @@ public final class BudgetLedger: @unchecked Sendable {
     /// there was no open reservation for the run.
     @discardableResult
     public func release(runID: String, at date: Date = Date()) throws -> Bool {
-        try locked {
+        try locked { database in
             try database.transaction {
                 try database.run("UPDATE budget_ledger SET state = 'released', closed_at = ? WHERE run_id = ? AND state = 'open'", [.double(date.timeIntervalSince1970), .text(runID)])
                 return database.changes > 0
@@ -490,7 +491,7 @@ public final class BudgetLedger: @unchecked Sendable {
     /// Reservations not yet settled or released (after a crash the run store releases those whose
     /// runs are gone).
     public func openReservations() throws -> [Reservation] {
-        try locked {
+        try locked { database in
             try database.query("SELECT run_id, task, lane, reserved_micros, day, month FROM budget_ledger WHERE state = 'open' ORDER BY reserved_at") { s in
                 Reservation(runID: s.text(0), task: s.optionalText(1), lane: Lane(rawValue: s.text(2)) ?? .premium, amountUSD: BudgetLedger.dollarsValue(s.int64(3)), day: s.text(4), month: s.text(5))
             }
@@ -499,14 +500,14 @@ public final class BudgetLedger: @unchecked Sendable {
 
     /// Total committed (settled + open) by one task over all its runs.
     public func committed(task: String) throws -> Double {
-        try locked { BudgetLedger.dollarsValue(try sum("task = ?", [.text(task)])) }
+        try locked { database in BudgetLedger.dollarsValue(try sum(database, "task = ?", [.text(task)])) }
     }
 
     /// Spend today and this month, overall and per lane, against `caps`. With `details` (for
     /// `status`) also the caps that spending went over and this month's overruns.
     public func spend(caps: BudgetCaps = Guardrails().caps, at date: Date = Date(), details: Bool = false) throws -> SpendSnapshot {
         let (day, month) = period(of: date)
-        return try locked {
+        return try locked { database in
             var snapshot = SpendSnapshot(day: day, month: month, caps: caps)
             let rows = try database.query("""
                 SELECT lane, day = ?1, state,
@@ -530,7 +531,7 @@ public final class BudgetLedger: @unchecked Sendable {
             }
             // Routing asks for spend on every task; the scan below is only for people reading status.
             guard details else { return snapshot }
-            snapshot.overCaps = try overCaps(caps: caps, day: day, month: month)
+            snapshot.overCaps = try overCaps(database, caps: caps, day: day, month: month)
             snapshot.overruns = try database.query("""
                 SELECT run_id, task, lane, reserved_micros, actual_micros FROM budget_ledger
                 WHERE month = ? AND state = 'settled' AND actual_micros > reserved_micros ORDER BY closed_at DESC LIMIT 10
@@ -544,7 +545,7 @@ public final class BudgetLedger: @unchecked Sendable {
 
     /// Caps that settled spend has gone over, each with the moment the settlement that crossed it
     /// was recorded (call under the lock).
-    private func overCaps(caps: BudgetCaps, day: String, month: String) throws -> [CapOverrun] {
+    private func overCaps(_ database: Database, caps: BudgetCaps, day: String, month: String) throws -> [CapOverrun] {
         // Settlements of this month in the order they were recorded; running sums find the crossing.
         let rows = try database.query("""
             SELECT day, lane, task, COALESCE(actual_micros, 0), COALESCE(closed_at, reserved_at) FROM budget_ledger
@@ -599,7 +600,7 @@ public final class BudgetLedger: @unchecked Sendable {
 
     // MARK: Helpers
 
-    private func sum(_ condition: String, _ arguments: [SQLValue], settledOnly: Bool = false) throws -> Int64 {
+    private func sum(_ database: Database, _ condition: String, _ arguments: [SQLValue], settledOnly: Bool = false) throws -> Int64 {
         // `query` steps the statement to its end, which ends its read; `Database.scalarInt` stops after
         // the first row and would leave the statement (and an old snapshot) open on this connection.
         let what = settledOnly ? "CASE state WHEN 'settled' THEN COALESCE(actual_micros, 0) ELSE 0 END" : BudgetLedger.committed
@@ -612,11 +613,10 @@ public final class BudgetLedger: @unchecked Sendable {
         return (month + String(format: "-%02d", c.day ?? 0), month)
     }
 
-    private func locked<T>(_ body: () throws -> T) throws -> T {
-        lock.lock()
-        defer { lock.unlock() }
+    /// Runs `body` with the connection, holding its lock, retried as a whole on `SQLITE_BUSY`.
+    private func locked<T>(_ body: (Database) throws -> T) throws -> T {
         do {
-            return try BudgetLedger.withBusyRetry(body)
+            return try connection.withLock { database in try BudgetLedger.withBusyRetry { try body(database) } }
         } catch let error as DatabaseError {
             throw BudgetLedgerError.database(error)
         }
@@ -629,6 +629,8 @@ public final class BudgetLedger: @unchecked Sendable {
         while true {
             do { return try body() } catch let error as DatabaseError where (error.code & 0xff) == 5 && attempt < 50 {
                 attempt += 1
+                // A growing backoff against the other connections (other processes); there is
+                // nothing to wait on but time.
                 Thread.sleep(forTimeInterval: 0.002 * Double(min(attempt, 25)))
             }
         }

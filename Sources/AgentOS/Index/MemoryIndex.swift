@@ -115,6 +115,7 @@ public final class MemoryIndex {
                 return try openWritableOnce(path, warnings: &warnings)
             } catch let error as DatabaseError where error.code & 0xff == SQLITE_BUSY && attempt < 200 {
                 attempt += 1
+                // The other side is another process; SQLite gives no wait for this lock: back off.
                 Thread.sleep(forTimeInterval: 0.025)
             }
         }
@@ -506,115 +507,17 @@ extension Statement {
     }
 }
 
-/// Lists the notes of a vault: `*.md` regular files, never through a symlink, never in a dot-folder.
-/// Every part of the OS that walks the vault goes through here.
-public enum VaultWalker {
-    /// One note file found on disk.
-    public struct File: Sendable {
-        public var path: String
-        public var status: FileStatus
+extension MemoryIndex {
+    /// Paths of indexed notes under a folder.
+    public func paths(under folder: String) throws -> [String] {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        // substr counts code points, as unicodeScalars does.
+        return try database.query("SELECT path FROM notes WHERE substr(path, 1, ?) = ?", [.int(Int64(prefix.unicodeScalars.count)), .text(prefix)]) { $0.text(0) }
     }
 
-    /// Vault-relative paths of the notes under `folder` (the whole vault when empty), sorted.
-    public static func markdownFiles(in vault: Vault, under folder: String = "") -> [String] {
-        walk(vault, under: folder).files.map(\.path).sorted()
-    }
-
-    /// Every note under `folder` (the whole vault when empty), and the `.md` paths that were skipped and why.
-    public static func walk(_ vault: Vault, under folder: String = "") -> (files: [File], skipped: [(path: String, reason: SkipReason)]) {
-        var files: [File] = []
-        var skipped: [(String, SkipReason)] = []
-        var pending: [String] = [folder]
-        while let relative = pending.popLast() {
-            let absolute = relative.isEmpty ? vault.root : vault.root + "/" + relative
-            let entries: [(name: String, kind: FileStatus.Kind?)]
-            do {
-                entries = try FileSystem.list(absolute)
-            } catch {
-                if !relative.isEmpty { skipped.append((relative, .unreadable(error.description))) }
-                continue
-            }
-            for entry in entries {
-                if entry.name.hasPrefix(".") { continue }
-                let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
-                var kind = entry.kind
-                let isNote = entry.name.hasSuffix(".md")
-                if kind == .directory {
-                    pending.append(path)
-                    continue
-                }
-                if !isNote && kind != nil { continue }
-                let status: FileStatus?
-                do {
-                    status = try FileSystem.status(vault.root + "/" + path)
-                } catch {
-                    if isNote { skipped.append((path, .unreadable(error.description))) }
-                    continue
-                }
-                guard let status else {
-                    if isNote { skipped.append((path, .vanished)) }
-                    continue
-                }
-                kind = status.kind
-                if kind == .directory {
-                    pending.append(path)
-                    continue
-                }
-                guard isNote else { continue }
-                if kind == .file {
-                    files.append(File(path: path, status: status))
-                } else {
-                    skipped.append((path, .notRegularFile))
-                }
-            }
-        }
-        return (files, skipped)
-    }
-}
-
-/// A first-in first-out queue of fixed capacity between one producer thread and one consumer.
-final class BoundedChannel<Element: Sendable>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var buffer: [Element] = []
-    private var head = 0
-    private var isClosed = false
-    private let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    /// Adds an element, waiting while the queue is full. Returns `false` once the consumer has closed
-    /// the queue (the producer should stop).
-    @discardableResult
-    func send(_ element: Element) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while buffer.count - head >= capacity && !isClosed { condition.wait() }
-        if isClosed { return false }
-        buffer.append(element)
-        condition.broadcast()
-        return true
-    }
-
-    /// Tells the producer to stop (the consumer gave up, e.g. on an error).
-    func close() {
-        condition.lock()
-        isClosed = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Takes the oldest element, waiting while the queue is empty.
-    func receive() -> Element {
-        condition.lock()
-        while buffer.count == head { condition.wait() }
-        let element = buffer[head]
-        head += 1
-        if head > 256 && head * 2 > buffer.count {
-            buffer.removeFirst(head)
-            head = 0
-        }
-        condition.broadcast()
-        condition.unlock()
-        return element
+    /// Paths of indexed notes whose `type` property is one of `types`.
+    public func paths(ofTypes types: [String]) throws -> [String] {
+        let placeholders = types.map { _ in "?" }.joined(separator: ",")
+        return try database.query("SELECT path FROM notes WHERE lower(type) IN (\(placeholders))", types.map { .text($0.lowercased()) }) { $0.text(0) }
     }
 }

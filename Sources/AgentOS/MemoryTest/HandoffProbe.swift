@@ -51,11 +51,13 @@ public enum HandoffProbe {
 
         let runs = try RunStore(vault: vault)
         let routing = try VaultRouting(vault: vault)
-        let events = EventLog()
-        let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: routing.agents) { events.append($0) }
+        // The engine logs from its own threads.
+        let events = Locked<[EngineEvent]>([])
+        let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: routing.agents) { event in events.withLock { $0.append(event) } }
+        var errors: [String] { events.withLock { $0.filter { $0.level == .error }.map(\.message) } }
         let outcome = engine.consider(path: probePath, wait: true, force: true)
         guard case .started(let runID) = outcome else {
-            return MemoryTestCheck(name: name, status: .fail, detail: "the engine did not start \(probePath): \(outcome)", problems: events.errors)
+            return MemoryTestCheck(name: name, status: .fail, detail: "the engine did not start \(probePath): \(outcome)", problems: errors)
         }
         engine.waitUntilIdle()
         guard let record = try runs.run(id: runID) else {
@@ -68,7 +70,7 @@ public enum HandoffProbe {
         }
         guard let resultPath = record.resultPath, let snapshot = try store.readIfPresent(resultPath), let result = try? Note.parse(bytes: snapshot.bytes) else {
             problems.append("no result note was written")
-            return MemoryTestCheck(name: name, status: .fail, detail: "\(probePath) → no result", problems: problems + events.errors)
+            return MemoryTestCheck(name: name, status: .fail, detail: "\(probePath) → no result", problems: problems + errors)
         }
         let backLink = noteKind == .handoff ? "handoff" : "task"
         if result.text(backLink) != TelemetryWriter.link(probePath) {
@@ -108,11 +110,4 @@ public enum HandoffProbe {
         VaultTemplate.files.first { $0.path == Vault.Layout.rules + "/Agents/echo.md" }?.contents ?? ""
     }
 
-    /// Collects the engine's events from its threads.
-    private final class EventLog: @unchecked Sendable {
-        private let lock = NSLock()
-        private var events: [EngineEvent] = []
-        func append(_ event: EngineEvent) { lock.withLock { events.append(event) } }
-        var errors: [String] { lock.withLock { events.filter { $0.level == .error }.map(\.message) } }
-    }
 }

@@ -30,20 +30,27 @@ public enum Descriptor {
                 try Syscall.check("pipe2") { pipe2(buffer.baseAddress!, O_CLOEXEC) }
             }
         } else {
-            spawnLock.lock()
-            defer { spawnLock.unlock() }
-            _ = try fds.withUnsafeMutableBufferPointer { buffer throws(SystemError) in
-                try Syscall.check("pipe") { pipe(buffer.baseAddress!) }
+            let failure: SystemError? = spawnLock.withLock { _ in
+                do throws(SystemError) {
+                    _ = try fds.withUnsafeMutableBufferPointer { buffer throws(SystemError) in
+                        try Syscall.check("pipe") { pipe(buffer.baseAddress!) }
+                    }
+                } catch {
+                    return error
+                }
+                _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+                _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+                return nil
             }
-            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            if let failure { throw failure }
         }
         return (fds[0], fds[1])
     }
 
     /// Taken around `pipe`+`fcntl` and `posix_spawn` when `pipe2` is missing, so no child inherits a
     /// descriptor in the window before `FD_CLOEXEC` is set.
-    static let spawnLock = NSLock()
+    /// It guards no value, only the order of those calls.
+    static let spawnLock = Locked(())
 
     /// Puts a descriptor in non-blocking mode. The corresponding C function is `fcntl(F_SETFL)`.
     public static func setNonBlocking(_ fd: Int32) throws(SystemError) {

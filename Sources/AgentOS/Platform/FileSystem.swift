@@ -238,6 +238,8 @@ extension FileSystem {
             }
             guard errno == EAGAIN || errno == EBUSY else { return nil }
             if Date() >= deadline { return false }
+            // The writers are other processes and the kernel offers no wait for a lease to become
+            // grantable (only a signal to the holder), so this backs off and asks again.
             usleep(pause)
             pause = min(pause * 2, 20_000)
         }

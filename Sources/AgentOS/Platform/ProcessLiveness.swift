@@ -26,6 +26,8 @@ enum ProcessLiveness {
         let deadline = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 + grace
         while Double(DispatchTime.now().uptimeNanoseconds) / 1e9 < deadline {
             if ProcessLiveness.startTime(pid) != startTime { return true }
+            // Not our child (its parent crashed), so there is no waitpid or exit pipe to wait on:
+            // looking again every 20 ms is the honest wait.
             usleep(20_000)
         }
         kill(-pid, SIGKILL)

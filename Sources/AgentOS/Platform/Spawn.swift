@@ -214,6 +214,81 @@ public enum Spawn {
         return child.collect(options: options, executablePath: path)
     }
 
+    /// Starts the program in the background and returns at once (for a long-lived child such as the
+    /// bench's watcher). Unlike `run`, the child stays in our process group, so a Ctrl-C that stops us
+    /// stops it too; stdout and stderr go together into one pipe whose read end the caller reads
+    /// (`Child.output`); stdin is `/dev/null`. `timeout`, `cancel`, `input` and the output limits of
+    /// `options` do not apply: the caller decides when the child stops.
+    public static func start(_ options: Options) throws(SpawnError) -> Child {
+        _ = ignoreSIGPIPE
+        let path = try resolveExecutable(options.executable, searchPath: options.environment["PATH"] ?? "")
+        let output: (read: Int32, write: Int32)
+        do { output = try Descriptor.makePipe() } catch { throw .system(error) }
+        var pid: pid_t = 0
+        let status = posixSpawn(&pid, path: path, options: options, stdin: nil, stdout: output.write, stderr: output.write, newProcessGroup: false)
+        Descriptor.close(output.write)
+        if status != 0 {
+            Descriptor.close(output.read)
+            throw .system(SystemError(call: "posix_spawn", subject: path, code: status))
+        }
+        return Child(pid: pid, output: output.read)
+    }
+
+    /// A child started by `start`. A thread of its own reaps it as soon as it exits, so it never
+    /// stays a zombie and `waitForExit` wakes on the exit itself, not on a polling tick.
+    public final class Child: Sendable {
+        /// The child's process id.
+        public let pid: Int32
+        /// The read end of the pipe holding the child's stdout and stderr; the caller reads it (it
+        /// ends when the child and everything that inherited the pipe are gone) and closes it.
+        public let output: Int32
+        /// How the child ended, once it has; signalled when it is set.
+        private let ended = NSCondition()
+        private let state = Locked<Termination?>(nil)
+
+        fileprivate init(pid: Int32, output: Int32) {
+            self.pid = pid
+            self.output = output
+            let reaper = Thread { [pid, ended, state] in
+                // Learn of the exit without reaping, then reap under the lock `send` takes: a pid is
+                // never signalled after it was freed for reuse.
+                var info = siginfo_t()
+                while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+                ended.lock()
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                let low = status & 0x7f
+                let termination: Termination = low == 0 ? .exited((status >> 8) & 0xff) : .signaled(low)
+                state.withLock { $0 = termination }
+                ended.broadcast()
+                ended.unlock()
+            }
+            reaper.start()
+        }
+
+        /// How the child ended, or `nil` while it runs.
+        public var termination: Termination? { state.withLock { $0 } }
+
+        /// Sends `signal` to the child (not to its process group), unless it has already been reaped.
+        public func send(_ signal: Int32) {
+            ended.lock()
+            defer { ended.unlock() }
+            // Under the lock the reaper cannot reap in between, so the pid cannot have been reused.
+            if state.withLock({ $0 }) == nil { kill(pid, signal) }
+        }
+
+        /// Waits up to `timeout` seconds for the child to end; its termination, or `nil` if it still runs.
+        public func waitForExit(timeout: Double) -> Termination? {
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            ended.lock()
+            defer { ended.unlock() }
+            while state.withLock({ $0 }) == nil {
+                if !ended.wait(until: deadline) { break }
+            }
+            return state.withLock { $0 }
+        }
+    }
+
     /// A readable name for a signal number ("SIGKILL").
     public static func signalName(_ signal: Int32) -> String {
         switch signal {
@@ -232,6 +307,61 @@ public enum Spawn {
         case SIGUSR1: return "SIGUSR1"
         case SIGUSR2: return "SIGUSR2"
         default: return "signal \(signal)"
+        }
+    }
+}
+
+extension Spawn {
+    /// `posix_spawn` with the rules every child of ours gets: stdin from `stdin` (or `/dev/null`),
+    /// stdout and stderr onto the given descriptors, no other descriptor of ours, default signal
+    /// dispositions and an empty signal mask (a child of a worker thread would otherwise inherit its
+    /// blocked signals and never see SIGTERM), and its own process group when `newProcessGroup`.
+    /// Returns `posix_spawn`'s status (0 on success).
+    fileprivate static func posixSpawn(_ pid: inout pid_t, path: String, options: Options, stdin: Int32?, stdout: Int32, stderr: Int32, newProcessGroup: Bool) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let stdin {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // dup2 clears FD_CLOEXEC on 0-2; everything else is closed so that no descriptor of ours (another
+        // run's pipe, the index database) leaks into the child.
+        if let closeFrom = Symbols.addCloseFrom { _ = closeFrom(&actions, 3) }
+        if let directory = options.workingDirectory, let addChdir = Symbols.addChdir {
+            _ = directory.withCString { addChdir(&actions, $0) }
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in SpawnedChild.defaultSignals { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+        if newProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+
+        let argv = [path] + options.arguments
+        let envp = options.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return withCStrings(argv) { argvPointers in
+            withCStrings(envp) { envPointers in
+                if Symbols.pipe2 == nil {
+                    // Without pipe2 a pipe gets FD_CLOEXEC a moment after it is made: never spawn in between.
+                    return Descriptor.spawnLock.withLock { _ in posix_spawn(&pid, path, &actions, &attributes, argvPointers, envPointers) }
+                }
+                return posix_spawn(&pid, path, &actions, &attributes, argvPointers, envPointers)
+            }
         }
     }
 }
@@ -267,49 +397,8 @@ private struct SpawnedChild {
             throw error
         }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let p = stdinPipe {
-            posix_spawn_file_actions_adddup2(&actions, p.read, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe.write, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe.write, 2)
-        // dup2 clears FD_CLOEXEC on 0-2; everything else is closed so that no descriptor of ours (another
-        // run's pipe, the index database) leaks into the child.
-        if let closeFrom = Symbols.addCloseFrom { _ = closeFrom(&actions, 3) }
-        if let directory = options.workingDirectory, let addChdir = Symbols.addChdir {
-            _ = directory.withCString { addChdir(&actions, $0) }
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in defaultSignals { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let argv = [path] + options.arguments
-        let envp = options.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
-        let status: Int32 = withCStrings(argv) { argvPointers in
-            withCStrings(envp) { envPointers in
-                if Symbols.pipe2 == nil {
-                    Descriptor.spawnLock.lock()
-                    defer { Descriptor.spawnLock.unlock() }
-                    return posix_spawn(&pid, path, &actions, &attributes, argvPointers, envPointers)
-                }
-                return posix_spawn(&pid, path, &actions, &attributes, argvPointers, envPointers)
-            }
-        }
+        let status = Spawn.posixSpawn(&pid, path: path, options: options, stdin: stdinPipe?.read, stdout: stdoutPipe.write, stderr: stderrPipe.write, newProcessGroup: true)
         // The child holds its own copies now.
         if let p = stdinPipe { Descriptor.close(p.read) }
         Descriptor.close(stdoutPipe.write)
@@ -377,6 +466,13 @@ private struct SpawnedChild {
                     killSent = true
                 }
                 if killSent && now - e >= options.terminationGrace * 2 + 1 { break }
+            }
+
+            if exitedAt == nil && !outputsOpen && stdinFD < 0 && options.timeout == nil && options.cancel == nil {
+                // Nothing left to read, feed, time or cancel: wait for the exit itself, not for a tick.
+                var info = siginfo_t()
+                while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+                continue
             }
 
             var interests: [(fd: Int32, interest: Descriptor.Readiness)] = []

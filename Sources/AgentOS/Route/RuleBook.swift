@@ -72,47 +72,6 @@ public struct RuleConditions: Sendable, Equatable {
     public static let keys = ["when_type", "when_tags", "when_folder", "when_keywords", "when_privacy", "when_effects", "when_max_chars", "when_min_chars"]
 }
 
-/// What routing needs to know about an agent note (`type: agent`). The full definition, with the
-/// command line, is read by the run layer; this is only the routing view of it.
-public struct AgentSummary: Sendable, Equatable {
-    /// The agent's name, as tasks and rules refer to it.
-    public let name: String
-    /// The lane the agent belongs to.
-    public let lane: Lane
-    /// The agent's default model, if the note names one.
-    public let model: String?
-    /// USD per million input tokens.
-    public let priceInPerMTok: Double?
-    /// USD per million output tokens.
-    public let priceOutPerMTok: Double?
-    /// The most one run may cost; reserved against the budget before the run.
-    public let maxCostUSD: Double?
-    /// The note's path (or `built-in:NAME`).
-    public let path: String
-
-    /// A summary as parsed from an agent note (or built in).
-    public init(name: String, lane: Lane, model: String? = nil, priceInPerMTok: Double? = nil, priceOutPerMTok: Double? = nil, maxCostUSD: Double? = nil, path: String) {
-        self.name = name
-        self.lane = lane
-        self.model = model
-        self.priceInPerMTok = priceInPerMTok
-        self.priceOutPerMTok = priceOutPerMTok
-        self.maxCostUSD = maxCostUSD
-        self.path = path
-    }
-
-    /// Whether running this agent may cost money (it declares prices or a maximum cost above zero).
-    public var isPaid: Bool {
-        (priceInPerMTok ?? 0) > 0 || (priceOutPerMTok ?? 0) > 0 || (maxCostUSD ?? 0) > 0
-    }
-
-    /// The cost of a run from its token counts and the note's prices (`nil` when the note has no prices).
-    public func cost(tokensIn: Int, tokensOut: Int) -> Double? {
-        guard priceInPerMTok != nil || priceOutPerMTok != nil else { return nil }
-        return Double(tokensIn) * (priceInPerMTok ?? 0) / 1_000_000 + Double(tokensOut) * (priceOutPerMTok ?? 0) / 1_000_000
-    }
-}
-
 /// What to do with a secret found in a prompt bound for a non-local lane.
 public enum SecretAction: String, Sendable, Equatable {
     /// Refuse to send the prompt (the default).
@@ -185,8 +144,8 @@ public struct Guardrails: Sendable, Equatable {
 public struct RuleBook: Sendable {
     /// Usable rules, in the order they are checked (priority, then path).
     public var rules: [RoutingRule]
-    /// Usable agents, by path order.
-    public var agents: [AgentSummary]
+    /// Usable agents, by path order: the one catalogue both routing and running read.
+    public var agents: [AgentDefinition]
     /// The guardrail settings (built-in values where the note says nothing).
     public var guardrails: Guardrails
     /// Notes that were skipped (or keys that were ignored), with what to fix.
@@ -198,7 +157,7 @@ public struct RuleBook: Sendable {
     public var hasNoRulesFolder: Bool
 
     /// A rule book from parts (rules are sorted by priority, then path).
-    public init(rules: [RoutingRule], agents: [AgentSummary], guardrails: Guardrails, problems: [RuleProblem] = [], builtInParts: [String] = [], hasNoRulesFolder: Bool = false) {
+    public init(rules: [RoutingRule], agents: [AgentDefinition], guardrails: Guardrails, problems: [RuleProblem] = [], builtInParts: [String] = [], hasNoRulesFolder: Bool = false) {
         self.rules = rules.sorted { ($0.priority, $0.path) < ($1.priority, $1.path) }
         self.agents = agents
         self.guardrails = guardrails
@@ -208,19 +167,19 @@ public struct RuleBook: Sendable {
     }
 
     /// The agent with this name (case-insensitive).
-    public func agent(named name: String) -> AgentSummary? {
+    public func agent(named name: String) -> AgentDefinition? {
         let wanted = name.lowercased()
         return agents.first { $0.name.lowercased() == wanted }
     }
 
     /// The agent a lane uses when nothing names one: the guardrails' choice for the lane, else the
     /// lane's cheapest agent (so an unnamed choice never drifts to the expensive one).
-    public func defaultAgent(for lane: Lane) -> AgentSummary? {
+    public func defaultAgent(for lane: Lane) -> AgentDefinition? {
         if let named = guardrails.laneAgents[lane], let agent = agent(named: named), agent.lane == lane { return agent }
         if lane == guardrails.defaultLane, let named = guardrails.defaultAgent, let agent = agent(named: named), agent.lane == lane { return agent }
         return agents.filter { $0.lane == lane }.min { a, b in
-            let ca = a.maxCostUSD ?? (a.priceOutPerMTok ?? 0)
-            let cb = b.maxCostUSD ?? (b.priceOutPerMTok ?? 0)
+            let ca = a.maxCostUSD ?? (a.priceOutPerMillionTokens ?? 0)
+            let cb = b.maxCostUSD ?? (b.priceOutPerMillionTokens ?? 0)
             return (ca, a.name) < (cb, b.name)
         }
     }
@@ -230,14 +189,8 @@ public struct RuleBook: Sendable {
     /// The built-in rules, agents and guardrails, used when `Rules/` is missing: routine work and
     /// anything unmatched stays local, risky work waits for a person, nothing defaults to premium.
     public static var defaults: RuleBook {
-        RuleBook(rules: builtInRules, agents: builtInAgents, guardrails: .shipped, builtInParts: ["rules", "agents", "guardrails"], hasNoRulesFolder: true)
+        RuleBook(rules: builtInRules, agents: AgentDefinition.builtIn, guardrails: .shipped, builtInParts: ["rules", "agents", "guardrails"], hasNoRulesFolder: true)
     }
-
-    /// Agents used when `Rules/` has no agent notes.
-    static let builtInAgents: [AgentSummary] = [
-        AgentSummary(name: "ollama", lane: .local, model: "llama3.2", priceInPerMTok: 0, priceOutPerMTok: 0, maxCostUSD: 0, path: "built-in:ollama"),
-        AgentSummary(name: "claude", lane: .premium, model: nil, priceInPerMTok: 3, priceOutPerMTok: 15, maxCostUSD: 1, path: "built-in:claude"),
-    ]
 
     /// Rules used when `Rules/` has no rule notes.
     static let builtInRules: [RoutingRule] = [
@@ -302,7 +255,7 @@ public struct RuleBook: Sendable {
     /// Builds a rule book from note texts (vault-relative path and content), as `load` does after reading.
     public static func parse(notes: [(path: String, text: String)]) -> RuleBook {
         var rules: [RoutingRule] = []
-        var agents: [AgentSummary] = []
+        var agents: [AgentDefinition] = []
         var guardrails: Guardrails?
         var problems: [RuleProblem] = []
         var sawRuleNote = false
@@ -352,7 +305,7 @@ public struct RuleBook: Sendable {
 
         var builtIn: [String] = []
         if !sawRuleNote { rules = builtInRules; builtIn.append("rules") }
-        if !sawAgentNote { agents = builtInAgents; builtIn.append("agents") }
+        if !sawAgentNote { agents = AgentDefinition.builtIn; builtIn.append("agents") }
         if guardrails == nil { builtIn.append("guardrails") }
         var finalGuardrails = guardrails ?? .shipped
         finalGuardrails.capErrors += brokenGuardrails
@@ -451,24 +404,13 @@ public struct RuleBook: Sendable {
             why: why))
     }
 
-    /// The routing view of an agent note, or the one-line problem that skips it.
-    static func parseAgent(_ note: Note, path: String) -> Result<AgentSummary, RuleProblem> {
-        func fail(_ message: String) -> Result<AgentSummary, RuleProblem> {
-            .failure(RuleProblem(path: path, message: message + "; the agent is skipped"))
+    /// An agent note's definition (the same parse the runner uses), or the one-line problem that skips it.
+    static func parseAgent(_ note: Note, path: String) -> Result<AgentDefinition, RuleProblem> {
+        do {
+            return .success(try AgentDefinition.parse(note, path: path))
+        } catch {
+            return .failure(RuleProblem(path: path, message: error.message + "; the agent is skipped"))
         }
-        let name = note.text("name") ?? name(of: path)
-        guard let laneText = note.text("lane") else { return fail("has no lane (one of \(Lane.spelledOut))") }
-        guard let lane = Lane(note: laneText) else { return fail("lane '\(laneText)' is not one of \(Lane.spelledOut)") }
-        var numbers: [String: Double] = [:]
-        for key in ["price_in_per_mtok", "price_out_per_mtok", "max_cost_usd"] {
-            guard let value = note[key], value != .null else { continue }
-            guard let number = Money.dollars(value) else { return fail(Money.problem(key: key, value: value)) }
-            numbers[key] = number
-        }
-        return .success(AgentSummary(
-            name: name, lane: lane, model: note.text("model"),
-            priceInPerMTok: numbers["price_in_per_mtok"], priceOutPerMTok: numbers["price_out_per_mtok"],
-            maxCostUSD: numbers["max_cost_usd"], path: path))
     }
 
     /// The guardrails note's settings, with a problem for each key that keeps its built-in value.

@@ -5,11 +5,18 @@ import Foundation
 public final class VaultRouting: TaskRouting, @unchecked Sendable {
     public let vault: Vault
     let ledger: BudgetLedger
-    private let lock = NSLock()
-    private var book: RuleBook
-    private var router: Router
+    /// What `reload()` replaces and runs change, shared by the watcher's threads.
+    private struct State {
+        /// The rule book and the router built from it, always replaced together.
+        var book: RuleBook
+        var router: Router
+        /// Lanes whose reservation the ledger refused when a run was about to start, by run id, with
+        /// the refusal: planning that run again falls back from them (or sends it to review).
+        var refusedLanes: [String: [Lane: String]] = [:]
+    }
+    private let state: Locked<State>
     /// Whether agents get a context packet (memory, links, daily log) rather than the bare prompt.
-    public var usesContextPackets = true
+    public let usesContextPackets: Bool
 
     /// The agents, read from `Rules/` (shared with the runner so notes are read once per change).
     public let agents: VaultAgents
@@ -18,40 +25,42 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// The run store (same database file as the ledger): whether an abandoned run's agent started,
     /// and its recorded cost.
     private let runs: RunStore?
-    /// Lanes whose reservation the ledger refused when a run was about to start, by run id, with the
-    /// refusal: planning that run again falls back from them (or sends it to review).
-    private var refusedLanes: [String: [Lane: String]] = [:]
     /// Signalled whenever a reservation is closed, so runs waiting for room try again at once.
     private let budgetChanged = NSCondition()
     private var budgetGeneration = 0
 
-    public init(vault: Vault) throws {
+    /// Routing for `vault`, with its rule book loaded now; `usesContextPackets: false` gives agents
+    /// the bare prompt.
+    public init(vault: Vault, usesContextPackets: Bool = true) throws {
         self.vault = vault
-        agents = VaultAgents(vault: vault)
+        self.usesContextPackets = usesContextPackets
         ledger = try BudgetLedger(vault: vault)
         runs = try? RunStore(vault: vault)
-        book = RuleBook.load(vault: vault)
-        router = Router(book: book)
+        let book = RuleBook.load(vault: vault)
+        state = Locked(State(book: book, router: Router(book: book)))
+        agents = VaultAgents(vault: vault)
+        agents.reload(book)
     }
 
     /// Reads `Rules/` again (the watcher calls this when a rule note changes).
     public func reload() {
         let fresh = RuleBook.load(vault: vault)
-        lock.withLock {
-            book = fresh
-            router = Router(book: fresh)
+        let router = Router(book: fresh)
+        state.withLock {
+            $0.book = fresh
+            $0.router = router
         }
-        agents.reload()
+        agents.reload(fresh)
     }
 
     /// The current rule book.
-    public var ruleBook: RuleBook { lock.withLock { book } }
+    public var ruleBook: RuleBook { state.withLock { $0.book } }
 
     /// Malformed rule notes, one line each.
     public var problems: [String] { ruleBook.problems.map(\.description) }
 
     public func plan(_ task: TaskNote, runID: String) -> RoutePlan {
-        let (book, router) = lock.withLock { (self.book, self.router) }
+        let (book, router) = state.withLock { ($0.book, $0.router) }
         // The task's links are resolved once, into `facts`: privacy judges them and the packet is
         // built from them, so what privacy judged is exactly what the agent receives.
         let links = LinkResolver(vault: vault)
@@ -91,7 +100,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         spend?.taskCommittedUSD = (try? ledger.committed(task: task.path)) ?? 0
         var decision = router.decide(facts, prompt: prompt, spend: spend)
         // Lanes the ledger refused when this run was about to start: fall back from them.
-        let refused = lock.withLock { refusedLanes[runID] ?? [:] }
+        let refused = state.withLock { $0.refusedLanes[runID] ?? [:] }
         for _ in 0..<Lane.allCases.count {
             guard decision.action == .run, decision.reservationUSD > 0, let why = refused[decision.lane] else { break }
             decision = router.fallback(from: decision, facts: facts, prompt: prompt, because: why)
@@ -101,7 +110,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             decision.reservationUSD = 0
         }
         if decision.action != .run || decision.reservationUSD <= 0 {
-            _ = lock.withLock { refusedLanes.removeValue(forKey: runID) }
+            _ = state.withLock { $0.refusedLanes.removeValue(forKey: runID) }
         }
         var action: RoutePlan.Action
         switch decision.action {
@@ -109,7 +118,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         case .review(let why): action = .review(why)
         case .blocked(let why):
             // A name no agent note (nor a built-in) defines is not a guardrail's verdict: the run fails.
-            if let named = facts.agent, book.agent(named: named) == nil, VaultAgents.builtIn[named.lowercased()] == nil {
+            if let named = facts.agent, book.agent(named: named) == nil {
                 action = .failed(why)
             } else {
                 action = .blocked(why)
@@ -197,7 +206,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     }
 
     private func refuse(_ runID: String, _ lane: Lane, _ why: String) -> BudgetGate {
-        lock.withLock { refusedLanes[runID, default: [:]][lane] = why }
+        state.withLock { $0.refusedLanes[runID, default: [:]][lane] = why }
         return .refused(why)
     }
 
@@ -215,7 +224,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     }
 
     private func closed(runID: String) {
-        _ = lock.withLock { refusedLanes.removeValue(forKey: runID) }
+        _ = state.withLock { $0.refusedLanes.removeValue(forKey: runID) }
         budgetChanged.lock()
         budgetGeneration &+= 1
         budgetChanged.broadcast()

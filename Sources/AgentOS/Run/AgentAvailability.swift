@@ -5,14 +5,14 @@ import Foundation
 /// and the fix, instead of letting each task fail; `doctor` and `init` say which lanes are usable.
 ///
 /// Answers are kept a few seconds, so a burst of tasks probes a server once, not once a task.
-public final class AgentAvailability: @unchecked Sendable {
+public final class AgentAvailability: Sendable {
     /// How long an answer is kept.
     public let ttl: Double
     /// How long an HTTP probe may take.
     public let probeTimeout: Double
     private let environment: [String: String]
-    private let lock = NSLock()
-    private var answers: [String: (reason: String?, at: Double)] = [:]
+    /// Answers by agent, with when they were found.
+    private let answers = Locked<[String: (reason: String?, at: Double)]>([:])
 
     /// A checker that finds programs on `environment["PATH"]`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, ttl: Double = 10, probeTimeout: Double = 0.5) {
@@ -25,9 +25,9 @@ public final class AgentAvailability: @unchecked Sendable {
     public func unavailableReason(_ definition: AgentDefinition) -> String? {
         let key = definition.name.lowercased() + "|" + (definition.endpoint ?? "") + "|" + (definition.command.first ?? "")
         let now = Descriptor.monotonicSeconds()
-        if let cached = lock.withLock({ answers[key] }), now - cached.at < ttl { return cached.reason }
+        if let cached = answers.withLock({ $0[key] }), now - cached.at < ttl { return cached.reason }
         let reason = AgentAvailability.probe(definition, environment: environment, timeout: probeTimeout)
-        lock.withLock { answers[key] = (reason, now) }
+        answers.withLock { $0[key] = (reason, now) }
         return reason
     }
 

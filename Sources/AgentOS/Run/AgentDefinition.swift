@@ -15,6 +15,8 @@ public enum AgentOutputFormat: String, Sendable, CaseIterable {
 }
 
 /// An agent as defined by a note in `Rules/` (`type: agent`); only these notes name commands.
+/// Routing and running read the same definitions: `RuleBook.load` parses the notes once (with
+/// `parse`), and a vault without agent notes gets `AgentDefinition.builtIn`.
 ///
 /// Building argv: the `command` list with `{prompt}`, `{model}` and `{cwd}` replaced; then `model_args`
 /// (only when a model is set), `budget_args` (only when the run holds a budget reservation, with
@@ -25,16 +27,20 @@ public enum AgentOutputFormat: String, Sendable, CaseIterable {
 public struct AgentDefinition: Equatable, Sendable {
     /// The name tasks use to pick it.
     public var name: String
-    /// premium, local, tool or human.
-    public var lane: String
+    /// The lane the agent belongs to.
+    public var lane: Lane
     /// argv with placeholders; empty for `ollama`.
     public var command: [String]
+    /// Arguments added when a model is chosen (`[--model, "{model}"]`).
     public var modelArguments: [String]
+    /// Arguments added unless the task is approved (the CLI's read-only mode).
     public var readonlyArguments: [String]
+    /// Arguments added when the task is approved (the CLI's editing mode).
     public var approvedArguments: [String]
     /// Arguments that give the CLI the run's own spending cap (`[--max-budget-usd, "{budget}"]` for
     /// Claude Code), so the tool stops itself near the reservation instead of spending on.
     public var budgetArguments: [String] = []
+    /// How its answer is read.
     public var output: AgentOutputFormat
     /// Base URL for `ollama` ("http://localhost:11434").
     public var endpoint: String?
@@ -42,6 +48,7 @@ public struct AgentDefinition: Equatable, Sendable {
     public var model: String?
     /// USD per million input / output tokens (used when the tool reports no cost).
     public var priceInPerMillionTokens: Double?
+    /// USD per million output tokens.
     public var priceOutPerMillionTokens: Double?
     /// The reservation per run against the budget.
     public var maxCostUSD: Double?
@@ -54,11 +61,37 @@ public struct AgentDefinition: Equatable, Sendable {
     /// The note it came from (vault-relative), when known.
     public var sourcePath: String?
 
-    /// The lanes an agent may name.
-    public static let lanes = ["premium", "local", "tool", "human"]
+    /// The lane names an agent note may use, for messages.
+    private static let laneNames = Lane.allCases.map(\.rawValue).joined(separator: ", ")
 
+    /// The note's path, or `built-in:NAME` for a built-in definition.
+    public var path: String { sourcePath ?? "built-in:\(name)" }
+
+    /// Whether running this agent may cost money (it declares prices or a maximum cost above zero).
+    public var isPaid: Bool {
+        (priceInPerMillionTokens ?? 0) > 0 || (priceOutPerMillionTokens ?? 0) > 0 || (maxCostUSD ?? 0) > 0
+    }
+
+    /// The cost of a run from its token counts and the note's prices (`nil` when the note has no
+    /// prices); used when the tool reports no cost of its own.
+    public func cost(tokensIn: Int, tokensOut: Int) -> Double? {
+        guard priceInPerMillionTokens != nil || priceOutPerMillionTokens != nil else { return nil }
+        return Double(tokensIn) * (priceInPerMillionTokens ?? 0) / 1_000_000 + Double(tokensOut) * (priceOutPerMillionTokens ?? 0) / 1_000_000
+    }
+
+    /// The agents a vault without agent notes routes to and runs: the local lane's default and the
+    /// premium lane's, defined by the same notes `init` writes (`rules/Agents/`), parsed from the
+    /// embedded template so that their text exists once.
+    public static let builtIn: [AgentDefinition] = ["ollama", "claude"].compactMap { name in
+        guard let file = VaultTemplate.files.first(where: { $0.path == Vault.Layout.rules + "/Agents/\(name).md" }),
+              let note = try? Note.parse(file.contents), var definition = try? AgentDefinition.parse(note) else { return nil }
+        definition.sourcePath = nil // not a note of this vault
+        return definition
+    }
+
+    /// A definition from its parts (tests and tools; vaults define agents in notes).
     public init(
-        name: String, lane: String, command: [String], modelArguments: [String] = [], readonlyArguments: [String] = [],
+        name: String, lane: Lane, command: [String], modelArguments: [String] = [], readonlyArguments: [String] = [],
         approvedArguments: [String] = [], output: AgentOutputFormat, endpoint: String? = nil, model: String? = nil,
         priceInPerMillionTokens: Double? = nil, priceOutPerMillionTokens: Double? = nil, maxCostUSD: Double? = nil,
         timeout: Double? = nil, environmentNames: [String] = [], contextTokens: Int? = nil, sourcePath: String? = nil
@@ -91,9 +124,8 @@ public struct AgentDefinition: Equatable, Sendable {
         }
         guard let name = note.text("name") else { throw fail("missing 'name'") }
         if name.contains(where: { $0.isWhitespace || $0 == "/" }) { throw fail("name '\(name)' must be one word without '/'") }
-        guard let laneText = note.text("lane") else { throw fail("missing 'lane' (one of \(lanes.joined(separator: ", ")))") }
-        let lane = laneText.lowercased()
-        guard lanes.contains(lane) else { throw fail("lane '\(laneText)' is not one of \(lanes.joined(separator: ", "))") }
+        guard let laneText = note.text("lane") else { throw fail("missing 'lane' (one of \(laneNames))") }
+        guard let lane = Lane(note: laneText) else { throw fail("lane '\(laneText)' is not one of \(laneNames)") }
         guard let outputText = note.text("output") else {
             throw fail("missing 'output' (one of \(AgentOutputFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -121,6 +153,13 @@ public struct AgentDefinition: Equatable, Sendable {
             default:
                 throw fail("'\(key)' must be a list of texts")
             }
+        }
+        // Prices and the cost cap are dollars, written as budgets are (`0.10`, `"$0.10"`); a value
+        // that does not parse is refused, never read as "no cost" (that would reserve nothing).
+        func dollars(_ key: String) throws(AgentDefinitionError) -> Double? {
+            guard let value = note[key], value != .null else { return nil }
+            guard let parsed = Money.dollars(value) else { throw fail(Money.problem(key: key, value: value)) }
+            return parsed
         }
         func number(_ key: String) throws(AgentDefinitionError) -> Double? {
             guard let value = note[key], value != .null else { return nil }
@@ -159,18 +198,12 @@ public struct AgentDefinition: Equatable, Sendable {
         if (command + (try list("model_args")) + (try list("readonly_args")) + (try list("approved_args"))).contains(where: { $0.contains("{budget}") }) {
             throw fail("{budget} belongs in 'budget_args' only (it is given only to runs that hold a reservation)")
         }
-        // A cost that does not parse is refused, never read as "no cost" (that would reserve nothing).
-        var maxCost: Double?
-        if let value = note["max_cost_usd"], value != .null {
-            guard let parsed = Money.dollars(value) else { throw fail(Money.problem(key: "max_cost_usd", value: value)) }
-            maxCost = parsed
-        }
 
         var definition = AgentDefinition(
             name: name, lane: lane, command: command, modelArguments: try list("model_args"),
             readonlyArguments: try list("readonly_args"), approvedArguments: try list("approved_args"), output: output,
-            endpoint: endpoint, model: note.text("model"), priceInPerMillionTokens: try number("price_in_per_mtok"),
-            priceOutPerMillionTokens: try number("price_out_per_mtok"), maxCostUSD: maxCost,
+            endpoint: endpoint, model: note.text("model"), priceInPerMillionTokens: try dollars("price_in_per_mtok"),
+            priceOutPerMillionTokens: try dollars("price_out_per_mtok"), maxCostUSD: try dollars("max_cost_usd"),
             timeout: timeout, environmentNames: environmentNames, contextTokens: contextTokens, sourcePath: path
         )
         definition.budgetArguments = budgetArguments
@@ -237,6 +270,7 @@ public struct AgentDefinition: Equatable, Sendable {
 public struct AgentDefinitionError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The note (or agent) it is about.
     public var source: String
+    /// What is wrong, saying what to fix.
     public var message: String
     public var description: String { "\(source): \(message)" }
 }

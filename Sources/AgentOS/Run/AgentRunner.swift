@@ -135,10 +135,8 @@ public struct AgentRunner {
         if let cost = result.outcome.costUSD {
             result.costUSD = cost
         } else if let tokensIn = result.outcome.tokensIn, let tokensOut = result.outcome.tokensOut,
-                  definition.priceInPerMillionTokens != nil || definition.priceOutPerMillionTokens != nil {
-            let inCost = Double(tokensIn) * (definition.priceInPerMillionTokens ?? 0) / 1_000_000
-            let outCost = Double(tokensOut) * (definition.priceOutPerMillionTokens ?? 0) / 1_000_000
-            result.costUSD = inCost + outCost
+                  let estimate = definition.cost(tokensIn: tokensIn, tokensOut: tokensOut) {
+            result.costUSD = estimate
             result.isCostEstimated = true
         }
         result.duration = Descriptor.monotonicSeconds() - started

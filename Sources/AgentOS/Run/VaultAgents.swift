@@ -1,67 +1,47 @@
 import Foundation
 
-/// Runs agents by name from the definitions in `Rules/` (agent notes), with built-in definitions
-/// for the agents routing falls back to when `Rules/` has none.
-public final class VaultAgents: AgentExecuting, @unchecked Sendable {
+/// Runs agents by name, from the vault's agent catalogue: the agent notes in `Rules/` as
+/// `RuleBook.load` reads them (or `AgentDefinition.builtIn` when there are none), so that
+/// routing and running always see the same agents.
+public final class VaultAgents: AgentExecuting, Sendable {
+    /// The vault whose `Rules/` define the agents.
     public let vault: Vault
     /// Agents never start in the vault: each run gets its own folder outside it, or the `project:`
     /// folder its task names (see `RunWorkspace`). Kept for callers that read it; always `nil`.
     public let workingDirectory: String? = nil
     /// Variables set for every agent on top of its allow-list.
-    public var extraEnvironment: [String: String] = [:]
+    public let extraEnvironment: [String: String]
 
-    private let lock = NSLock()
-    /// Agent notes by lower-cased name, read on first use and again after `reload()`.
-    private var cache: [String: Result<AgentDefinition, AgentDefinitionError>]?
+    /// The catalogue, read on first use and replaced by `reload`.
+    private let catalogue = Locked<[AgentDefinition]?>(nil)
 
-    public init(vault: Vault) {
+    /// Agents of `vault`; `extraEnvironment` is given to every agent it runs.
+    public init(vault: Vault, extraEnvironment: [String: String] = [:]) {
         self.vault = vault
+        self.extraEnvironment = extraEnvironment
     }
 
-    /// Forgets the cached definitions (the watcher calls this when a note in `Rules/` changes).
-    public func reload() {
-        lock.withLock { cache = nil }
+    /// Takes the agents of a freshly loaded rule book (the watcher's routing calls this when a note
+    /// in `Rules/` changes, so the notes are read once), or forgets them to read them on next use.
+    public func reload(_ book: RuleBook? = nil) {
+        catalogue.withLock { $0 = book?.agents }
     }
 
-    private func definitions() -> [String: Result<AgentDefinition, AgentDefinitionError>] {
-        if let cached = lock.withLock({ cache }) { return cached }
-        var found: [String: Result<AgentDefinition, AgentDefinitionError>] = [:]
-        let store = NoteStore(vault: vault)
-        for path in VaultWalker.markdownFiles(in: vault, under: Vault.Layout.rules) {
-            guard let snapshot = try? store.read(path), let note = try? Note.parse(bytes: snapshot.bytes),
-                  note.text("type")?.lowercased() == "agent" else { continue }
-            let name = (note.text("name") ?? TaskNote.title(of: path)).lowercased()
-            if found[name] != nil { continue } // the first note of a name wins, as in the rule book
-            do { found[name] = .success(try AgentDefinition.parse(note, path: path)) } catch { found[name] = .failure(error) }
-        }
-        lock.withLock { cache = found }
-        return found
+    private func agents() -> [AgentDefinition] {
+        if let cached = catalogue.withLock({ $0 }) { return cached }
+        let loaded = RuleBook.load(vault: vault).agents
+        catalogue.withLock { $0 = loaded }
+        return loaded
     }
 
-    /// Definitions used when no agent note of that name exists.
-    public static let builtIn: [String: AgentDefinition] = [
-        "ollama": AgentDefinition(name: "ollama", lane: "local", command: [], output: .ollama, endpoint: "http://localhost:11434", model: "llama3.2", timeout: 600),
-        "claude": {
-            var claude = AgentDefinition(name: "claude", lane: "premium", command: ["claude", "-p", "--output-format", "json", "--", "{prompt}"],
-                                         modelArguments: ["--model", "{model}"], readonlyArguments: ["--permission-mode", "plan"],
-                                         approvedArguments: ["--permission-mode", "acceptEdits"], output: .claudeJSON,
-                                         priceInPerMillionTokens: 3, priceOutPerMillionTokens: 15, maxCostUSD: 1, timeout: 900,
-                                         environmentNames: ["ANTHROPIC_API_KEY"])
-            // Claude Code stops itself once a print-mode run has spent this much (checked between turns).
-            claude.budgetArguments = ["--max-budget-usd", "{budget}"]
-            return claude
-        }(),
-        "echo": AgentDefinition(name: "echo", lane: "local", command: ["printf", "%s\\n", "{prompt}"], output: .text, timeout: 30),
-    ]
-
-    /// Finds the definition of an agent: an agent note in `Rules/` with that name, else a built-in one.
+    /// Finds the definition of an agent by name (case-insensitive) in the catalogue.
     public func definition(named name: String) throws -> AgentDefinition {
         let wanted = name.lowercased()
-        if let defined = definitions()[wanted] { return try defined.get() }
-        if let builtIn = VaultAgents.builtIn[wanted] { return builtIn }
+        if let found = agents().first(where: { $0.name.lowercased() == wanted }) { return found }
         throw AgentDefinitionError(source: name, message: "no agent named '\(name)'; define it in Rules/Agents/\(name).md")
     }
 
+    /// Runs `agent` on `prompt` in a folder of its own (see `RunWorkspace`) and reports what it did.
     public func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
         let definition: AgentDefinition
         do {

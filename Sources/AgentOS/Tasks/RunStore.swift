@@ -50,8 +50,8 @@ public struct RunRecord: Sendable, Equatable {
 /// active (claimed or running) run per task path, across threads and processes, so a watcher and a
 /// foreground `run` can never start the same task twice.
 public final class RunStore: @unchecked Sendable {
-    public let database: Database
-    private let lock = NSLock()
+    /// The store's connection; every use holds its lock.
+    private let connection: Locked<Database>
 
     /// Makes run ids (`newRunID`; tests draw colliding ones).
     var runIDSource: @Sendable (Date) -> String = { RunStore.newRunID(now: $0) }
@@ -61,12 +61,17 @@ public final class RunStore: @unchecked Sendable {
 
     public init(vault: Vault) throws {
         try FileSystem.makeDirectories(vault.stateDirectory)
-        database = try Database(path: vault.stateDirectory + "/runs.sqlite")
+        connection = Locked(try Database(path: vault.stateDirectory + "/runs.sqlite"))
         try migrate()
     }
 
+    /// Runs `body` with the store's connection while holding its lock (for raw SQL in tools and tests).
+    public func withDatabase<R>(_ body: (Database) throws -> R) rethrows -> R {
+        try connection.withLock { try body($0) }
+    }
+
     private func migrate() throws {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.execute("""
             CREATE TABLE IF NOT EXISTS runs(
                 run_id TEXT PRIMARY KEY,
@@ -120,7 +125,7 @@ public final class RunStore: @unchecked Sendable {
 
     /// Claims a task for a new run. Returns `nil` when another run of that task is already active.
     public func claim(taskPath: String, kind: String = "task", taskHash: ContentHash?, attempt: Int, now: Date = Date()) throws -> RunRecord? {
-        try lock.withLock {
+        try connection.withLock { database in
             // A run id is the second plus 24 random bits: hundreds of claims in one second can draw the
             // same id. That collision is not "already active" (the task would silently never run):
             // draw again.
@@ -145,7 +150,7 @@ public final class RunStore: @unchecked Sendable {
 
     /// Records routing and start details, or a new state, for a run.
     public func update(_ record: RunRecord) throws {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.run("""
             UPDATE runs SET state=?, lane=?, agent=?, model=?, rule=?, reason=?, started_at=?, finished_at=?, result_path=?, error=?,
                 cost_usd=?, tokens_in=?, tokens_out=?, exit_code=?, attempt=? WHERE run_id=?
@@ -174,21 +179,21 @@ public final class RunStore: @unchecked Sendable {
 
     /// The active run of a task, if any.
     public func activeRun(taskPath: String) throws -> RunRecord? {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.query("SELECT \(RunStore.columns) FROM runs WHERE task_path=? AND state IN ('claimed','running')", [.text(taskPath)], row: RunStore.record).first
         }
     }
 
     /// The most recent run of a task, if any.
     public func latestRun(taskPath: String) throws -> RunRecord? {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.query("SELECT \(RunStore.columns) FROM runs WHERE task_path=? ORDER BY created_at DESC, rowid DESC LIMIT 1", [.text(taskPath)], row: RunStore.record).first
         }
     }
 
     /// A run by id.
     public func run(id: String) throws -> RunRecord? {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.query("SELECT \(RunStore.columns) FROM runs WHERE run_id=?", [.text(id)], row: RunStore.record).first
         }
     }
@@ -196,7 +201,7 @@ public final class RunStore: @unchecked Sendable {
     /// Runs in the given states, newest first.
     public func runs(in states: [RunState], limit: Int = 50) throws -> [RunRecord] {
         let placeholders = states.map { _ in "?" }.joined(separator: ",")
-        return try lock.withLock {
+        return try connection.withLock { database in
             try database.query("SELECT \(RunStore.columns) FROM runs WHERE state IN (\(placeholders)) ORDER BY COALESCE(finished_at, started_at, created_at) DESC LIMIT ?",
                                states.map { .text($0.rawValue) } + [.int(Int64(limit))], row: RunStore.record)
         }
@@ -204,7 +209,7 @@ public final class RunStore: @unchecked Sendable {
 
     /// Counts of runs per state.
     public func counts() throws -> [RunState: Int] {
-        try lock.withLock {
+        try connection.withLock { database in
             var result: [RunState: Int] = [:]
             for (state, count) in try database.query("SELECT state, COUNT(*) FROM runs GROUP BY state", row: { ($0.text(0), $0.int(1)) }) {
                 if let s = RunState(rawValue: state) { result[s] = count }
@@ -216,21 +221,21 @@ public final class RunStore: @unchecked Sendable {
     /// Whether the note at `taskPath` with this exact content was already rejected (bad frontmatter),
     /// so the watcher does not report it again on every event.
     public func wasRejected(taskPath: String, hash: ContentHash) throws -> Bool {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.scalarInt("SELECT 1 FROM rejected_notes WHERE task_path=? AND task_hash=?", [.text(taskPath), .text(hash.hex)]) != nil
         }
     }
 
     /// The error the OS last recorded when it rejected the note at this path, if any.
     public func rejectionError(taskPath: String) throws -> String? {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.query("SELECT error FROM rejected_notes WHERE task_path=?", [.text(taskPath)]) { $0.text(0) }.first
         }
     }
 
     /// Remembers that a note's content was rejected.
     public func recordRejection(taskPath: String, hash: ContentHash, error: String) throws {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.run("INSERT INTO rejected_notes(task_path, task_hash, error, at) VALUES(?,?,?,?) ON CONFLICT(task_path) DO UPDATE SET task_hash=excluded.task_hash, error=excluded.error, at=excluded.at",
                              [.text(taskPath), .text(hash.hex), .text(error), .double(Date().timeIntervalSince1970)])
         }
@@ -238,14 +243,14 @@ public final class RunStore: @unchecked Sendable {
 
     /// Records the agent process of a run (pid and start time, so a reused pid is never mistaken for it).
     public func recordAgentProcess(runID: String, pid: Int32, startTime: UInt64) throws {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.run("UPDATE runs SET agent_pid=?, agent_start=? WHERE run_id=?", [.int(Int64(pid)), .int(Int64(bitPattern: startTime)), .text(runID)])
         }
     }
 
     /// The agent process recorded for a run, if any.
     public func agentProcess(runID: String) throws -> (pid: Int32, startTime: UInt64)? {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.query("SELECT agent_pid, agent_start FROM runs WHERE run_id=? AND agent_pid IS NOT NULL", [.text(runID)]) {
                 (Int32(truncatingIfNeeded: $0.int64(0)), UInt64(bitPattern: $0.int64(1)))
             }.first
@@ -257,14 +262,14 @@ public final class RunStore: @unchecked Sendable {
     /// Remembers that run `runID` put its task into review by writing exactly the bytes with `hash`
     /// (which hold `approved: false`). Only a later change to that note can approve it.
     public func recordReview(runID: String, hash: ContentHash) throws {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.run("UPDATE runs SET review_hash=? WHERE run_id=?", [.text(hash.hex), .text(runID)])
         }
     }
 
     /// The hash of the note the OS wrote when run `runID` put its task into review, if it did.
     public func reviewHash(runID: String) throws -> ContentHash? {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.query("SELECT review_hash FROM runs WHERE run_id=? AND state='review' AND review_hash IS NOT NULL", [.text(runID)]) {
                 ContentHash(hex: $0.text(0))
             }.first ?? nil
@@ -274,21 +279,21 @@ public final class RunStore: @unchecked Sendable {
     /// Records that run `runID` runs on the approval a person gave in review run `reviewRunID`
     /// (the approval is spent: the review run is no longer the task's latest run).
     public func recordApproval(runID: String, reviewRunID: String) throws {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.run("UPDATE runs SET approved_from=? WHERE run_id=?", [.text(reviewRunID), .text(runID)])
         }
     }
 
     /// The review run whose approval run `runID` ran on, if any.
     public func approvedFrom(runID: String) throws -> String? {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.query("SELECT approved_from FROM runs WHERE run_id=? AND approved_from IS NOT NULL", [.text(runID)]) { $0.text(0) }.first
         }
     }
 
     /// Moves a task path's runs to a new path (the task note was renamed).
     public func renameTask(from old: String, to new: String) throws {
-        try lock.withLock {
+        try connection.withLock { database in
             try database.run("UPDATE runs SET task_path=? WHERE task_path=?", [.text(new), .text(old)])
         }
     }

@@ -40,6 +40,7 @@ public final class Daemon: @unchecked Sendable {
     public func run() throws -> Int32 {
         try FileSystem.makeDirectories(vault.stateDirectory)
         // `status` and `doctor` test the lock by taking it for an instant: try again before giving up.
+        // Those are other processes and flock(2) has no timed wait, so a short sleep between tries.
         var taken = try FileLock(path: vault.stateDirectory + "/watch.lock")
         for _ in 0..<3 where taken == nil {
             usleep(30_000)
@@ -246,45 +247,5 @@ extension Daemon {
             }
         }
         if removed > 0 { log(EngineEvent(level: .info, message: "removed \(removed) temp file(s) left by an earlier run")) }
-    }
-}
-
-extension EngineEvent {
-    /// The message with control characters, line and paragraph separators and bidirectional
-    /// overrides escaped (`\n`, `\u{1B}`), so a file name can neither break a log line in two nor
-    /// forge one, nor recolour or reorder the terminal's text.
-    public static func printable(_ message: String) -> String {
-        var out = ""
-        for scalar in message.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                let category = scalar.properties.generalCategory
-                let bidi = (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
-                if category == .control || category == .lineSeparator || category == .paragraphSeparator || bidi {
-                    out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
-    }
-}
-
-extension MemoryIndex {
-    /// Paths of indexed notes under a folder.
-    public func paths(under folder: String) throws -> [String] {
-        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
-        // substr counts code points, as unicodeScalars does.
-        return try database.query("SELECT path FROM notes WHERE substr(path, 1, ?) = ?", [.int(Int64(prefix.unicodeScalars.count)), .text(prefix)]) { $0.text(0) }
-    }
-
-    /// Paths of indexed notes whose `type` property is one of `types`.
-    public func paths(ofTypes types: [String]) throws -> [String] {
-        let placeholders = types.map { _ in "?" }.joined(separator: ",")
-        return try database.query("SELECT path FROM notes WHERE lower(type) IN (\(placeholders))", types.map { .text($0.lowercased()) }) { $0.text(0) }
     }
 }

@@ -90,7 +90,7 @@ import Testing
         let failures = report.findings.filter { $0.check == "rules" && $0.status == .fail }.map(\.finding)
         // The runner's own parser speaks: the first thing to fix in each note.
         let half = try #require(failures.first { $0.hasPrefix("Rules/Agents/half.md") })
-        #expect(half.contains("has no lane"))
+        #expect(half.contains("missing 'lane'"))
         let shelly = try #require(failures.first { $0.hasPrefix("Rules/Agents/shelly.md") })
         #expect(shelly.contains("starts a shell (bash)"))
     }

@@ -194,7 +194,7 @@ import Testing
         #expect(AgentDefinition.budgetText(0.000001) == "0.000001")
         #expect(AgentDefinition.budgetText(12.5) == "12.5")
         // The built-in claude and the shipped note both pass Claude Code its cap.
-        #expect(VaultAgents.builtIn["claude"]?.budgetArguments == ["--max-budget-usd", "{budget}"])
+        #expect(AgentDefinition.builtIn.first { $0.name == "claude" }?.budgetArguments == ["--max-budget-usd", "{budget}"])
         let shipped = try #require(VaultTemplate.files.first { $0.path == "Rules/Agents/claude.md" })
         #expect(try AgentDefinition.parse(try Note.parse(shipped.contents)).budgetArguments == ["--max-budget-usd", "{budget}"])
         // budget_args without the placeholder, or the placeholder elsewhere, is a mistake.

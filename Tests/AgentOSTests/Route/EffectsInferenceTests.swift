@@ -201,7 +201,7 @@ import Testing
             let note = try Note.parse(try String(contentsOfFile: folder + "/" + name, encoding: .utf8))
             agents.append(try AgentDefinition.parse(note, path: "Rules/Agents/" + name))
         }
-        return agents + VaultAgents.builtIn.keys.sorted().map { VaultAgents.builtIn[$0]! }
+        return agents + AgentDefinition.builtIn
     }
 
     static func contains(_ argv: [String], _ part: [String]) -> Bool {

@@ -35,7 +35,7 @@ import Testing
             }
         }
         // The doc's agents are claude only; the local agent comes from a note like the shipped one.
-        v.write("Rules/Agents/ollama.md", "---\ntype: agent\nname: ollama\nlane: local\nmodel: llama3.2\n---\n")
+        v.write("Rules/Agents/ollama.md", "---\ntype: agent\nname: ollama\nlane: local\noutput: ollama\nmodel: llama3.2\n---\n")
         let book = v.book
         #expect(book.problems.isEmpty, "\(book.problems)")
         #expect(book.builtInParts.isEmpty)

@@ -13,7 +13,7 @@ import Testing
         let claude = book.agent(named: "Claude")
         #expect(claude?.lane == .premium)
         #expect(claude?.maxCostUSD == 0.5)
-        #expect(claude?.priceOutPerMTok == 15)
+        #expect(claude?.priceOutPerMillionTokens == 15)
         #expect(book.guardrails.budgetDayUSD == 5)
         #expect(book.guardrails.laneDayUSD[.premium] == 4)
         // Private/ and #private always stay; the note only adds.

@@ -40,7 +40,7 @@ import Testing
 
     @Test func parsesEveryField() throws {
         let d = try definition(AgentDefinitionTests.claudeNote)
-        #expect(d.name == "claude" && d.lane == "premium" && d.output == .claudeJSON)
+        #expect(d.name == "claude" && d.lane == .premium && d.output == .claudeJSON)
         #expect(d.command == ["claude", "-p", "--output-format", "json", "--", "{prompt}"])
         #expect(d.modelArguments == ["--model", "{model}"])
         #expect(d.readonlyArguments == ["--permission-mode", "plan"])
@@ -82,7 +82,7 @@ import Testing
     }
 
     @Test func withoutAPromptPlaceholderThePromptGoesToStdin() throws {
-        let d = AgentDefinition(name: "c", lane: "premium", command: ["codex", "exec", "--json", "-C", "{cwd}"],
+        let d = AgentDefinition(name: "c", lane: .premium, command: ["codex", "exec", "--json", "-C", "{cwd}"],
                                 modelArguments: ["-m", "{model}"], readonlyArguments: ["--sandbox", "read-only"], output: .codexJSONL, model: "gpt-5")
         let built = try d.argv(prompt: "hello", model: nil, approved: false, workingDirectory: "/work/dir")
         #expect(built.arguments == ["codex", "exec", "--json", "-C", "/work/dir", "-m", "gpt-5", "--sandbox", "read-only"])
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func modelPlaceholderWithoutAModelAndHugePromptsAreRefused() throws {
-        let d = AgentDefinition(name: "llm", lane: "local", command: ["llm", "-m", "{model}", "--", "{prompt}"], output: .text, sourcePath: "Rules/Agents/llm.md")
+        let d = AgentDefinition(name: "llm", lane: .local, command: ["llm", "-m", "{model}", "--", "{prompt}"], output: .text, sourcePath: "Rules/Agents/llm.md")
         #expect(throws: AgentDefinitionError(source: "Rules/Agents/llm.md", message: "'command' uses {model} but neither the task nor the agent sets a model")) {
             try d.argv(prompt: "x", model: nil, approved: false, workingDirectory: "/")
         }

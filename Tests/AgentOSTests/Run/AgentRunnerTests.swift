@@ -5,16 +5,16 @@ import Testing
 /// The runner against the fixture agents (real processes that print what the real tools print).
 @Suite struct AgentRunnerTests {
     static let claude = AgentDefinition(
-        name: "claude", lane: "premium", command: ["claude", "-p", "--output-format", "json", "--", "{prompt}"],
+        name: "claude", lane: .premium, command: ["claude", "-p", "--output-format", "json", "--", "{prompt}"],
         modelArguments: ["--model", "{model}"], readonlyArguments: ["--permission-mode", "plan"],
         approvedArguments: ["--permission-mode", "acceptEdits"], output: .claudeJSON, timeout: 30,
         environmentNames: ["FBT_FIXTURE_LOG"], sourcePath: "Rules/Agents/claude.md")
     static let codex = AgentDefinition(
-        name: "codex", lane: "premium", command: ["codex", "exec", "--json", "--skip-git-repo-check"],
+        name: "codex", lane: .premium, command: ["codex", "exec", "--json", "--skip-git-repo-check"],
         modelArguments: ["-m", "{model}"], readonlyArguments: ["--sandbox", "read-only"], output: .codexJSONL,
         model: "gpt-5", priceInPerMillionTokens: 1.25, priceOutPerMillionTokens: 10, environmentNames: ["FBT_FIXTURE_LOG"])
     static let opencode = AgentDefinition(
-        name: "opencode", lane: "premium", command: ["opencode", "run", "--format", "json", "--", "{prompt}"],
+        name: "opencode", lane: .premium, command: ["opencode", "run", "--format", "json", "--", "{prompt}"],
         modelArguments: ["-m", "{model}"], output: .opencodeJSONL, environmentNames: ["FBT_FIXTURE_LOG"])
 
     /// A scratch folder with a fixture log, and an environment whose PATH starts at the fixtures.
@@ -133,7 +133,7 @@ import Testing
         let r = run(AgentRunnerTests.claude, "FIXTURE_MODE=signal", in: s)
         #expect(r.failure?.code == "tool_error" || r.failure?.code == "signal")
         #expect(r.signal == SIGSEGV && r.stderrTail.contains("about to crash"))
-        let text = AgentDefinition(name: "t", lane: "tool", command: ["claude", "{prompt}"], output: .text)
+        let text = AgentDefinition(name: "t", lane: .tool, command: ["claude", "{prompt}"], output: .text)
         let killed = run(text, "FIXTURE_MODE=signal", in: s)
         #expect(killed.failure == .signaled(signal: SIGSEGV))
         #expect(killed.errorMessage == "the agent was killed by SIGSEGV")
@@ -144,7 +144,7 @@ import Testing
     @Test func missingBinaryNamesTheAgentAndTheFix() {
         let s = Scratch()
         defer { PlatformTestSupport.remove(s.directory) }
-        let d = AgentDefinition(name: "ghost", lane: "local", command: ["fbt-ghost-agent", "{prompt}"], output: .text, sourcePath: "Rules/Agents/ghost.md")
+        let d = AgentDefinition(name: "ghost", lane: .local, command: ["fbt-ghost-agent", "{prompt}"], output: .text, sourcePath: "Rules/Agents/ghost.md")
         let r = run(d, "hi", in: s)
         #expect(r.failure?.code == "missing_binary")
         #expect(r.errorMessage?.hasPrefix("agent ghost: fbt-ghost-agent: not found on PATH (") == true)
@@ -174,7 +174,7 @@ import Testing
         let home = PlatformTestSupport.makeTempDirectory("fbt-llm-home")
         defer { PlatformTestSupport.remove(home) }
         environment["LLM_USER_PATH"] = home
-        let d = AgentDefinition(name: "llm", lane: "local", command: ["llm", "-m", "{model}", "--no-log", "--", "{prompt}"],
+        let d = AgentDefinition(name: "llm", lane: .local, command: ["llm", "-m", "{model}", "--no-log", "--", "{prompt}"],
                                 output: .text, model: "echo", environmentNames: ["LLM_USER_PATH"])
         let prompt = "- [ ] Reply with the word banana"
         let r = AgentRunner.run(d, prompt: prompt, model: nil, approved: false, workingDirectory: home, timeout: 60, cancel: nil, environment: environment)
@@ -241,7 +241,7 @@ final class OllamaStandIn: @unchecked Sendable {
     @Test func answersThroughHTTPWithCountsFromTheAnswer() throws {
         let server = try OllamaStandIn()
         defer { server.stop() }
-        let d = AgentDefinition(name: "ollama", lane: "local", command: [], output: .ollama, endpoint: "http://127.0.0.1:\(server.port)", model: "llama3.2")
+        let d = AgentDefinition(name: "ollama", lane: .local, command: [], output: .ollama, endpoint: "http://127.0.0.1:\(server.port)", model: "llama3.2")
         let r = AgentRunner.run(d, prompt: "Why is the sky blue?", model: nil, approved: false, workingDirectory: "/", timeout: 10, cancel: nil)
         #expect(r.isSuccess)
         #expect(r.outcome.answer == "ollama stand-in answer: Why is the sky blue?")
@@ -252,14 +252,14 @@ final class OllamaStandIn: @unchecked Sendable {
 
     @Test func connectionRefusedIsAClearError() {
         // Port 9 (discard) has no listener here; the connection is refused at once.
-        let d = AgentDefinition(name: "ollama", lane: "local", command: [], output: .ollama, endpoint: "http://127.0.0.1:9", model: "llama3.2")
+        let d = AgentDefinition(name: "ollama", lane: .local, command: [], output: .ollama, endpoint: "http://127.0.0.1:9", model: "llama3.2")
         let r = AgentRunner.run(d, prompt: "hi", model: nil, approved: false, workingDirectory: "/", timeout: 10, cancel: nil)
         #expect(r.failure == .unreachable("cannot reach ollama at http://127.0.0.1:9 (connection refused); is `ollama serve` running?"))
         #expect(r.failure?.code == "unreachable")
     }
 
     @Test func aModelIsRequired() {
-        let d = AgentDefinition(name: "ollama", lane: "local", command: [], output: .ollama, sourcePath: "Rules/Agents/ollama.md")
+        let d = AgentDefinition(name: "ollama", lane: .local, command: [], output: .ollama, sourcePath: "Rules/Agents/ollama.md")
         let r = AgentRunner.run(d, prompt: "hi", model: nil, approved: false, workingDirectory: "/", timeout: 1, cancel: nil)
         #expect(r.failure == .invalidDefinition("Rules/Agents/ollama.md: ollama needs a model; set 'model' on the agent or the task"))
     }

@@ -116,11 +116,11 @@ final class GatedExecutor: AgentExecuting, @unchecked Sendable {
             ids[path] = record.runID
             #expect(try ledger.reserve(runID: record.runID, lane: .premium, amount: 0.03, caps: caps, task: path) != nil)
             // The process that ran it is gone.
-            try runs.database.run("UPDATE runs SET owner_pid=? WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)])
+            try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=? WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
         }
         for path in [started, finished] {
             let id = try #require(ids[path])
-            try runs.database.run("UPDATE runs SET state='running', started_at=? WHERE run_id=?", [.double(Date().timeIntervalSince1970), .text(id)])
+            try runs.withDatabase { try $0.run("UPDATE runs SET state='running', started_at=? WHERE run_id=?", [.double(Date().timeIntervalSince1970), .text(id)]) }
             try runs.recordAgentProcess(runID: id, pid: Int32.max - 1, startTime: 1)
         }
         let finishedID = try #require(ids[finished])
@@ -144,7 +144,7 @@ final class GatedExecutor: AgentExecuting, @unchecked Sendable {
         let routing = try VaultRouting(vault: env.vault)
         let live = try #require(try runs.claim(taskPath: "Tasks/Live.md", taskHash: nil, attempt: 1))
         let dead = try #require(try runs.claim(taskPath: "Tasks/Dead.md", taskHash: nil, attempt: 1))
-        try runs.database.run("UPDATE runs SET owner_pid=?, state='running', started_at=1 WHERE run_id=?", [.int(Int64(Int32.max)), .text(dead.runID)])
+        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', started_at=1 WHERE run_id=?", [.int(Int64(Int32.max)), .text(dead.runID)]) }
         let ledger = try BudgetLedger(vault: env.vault)
         for id in [live.runID, dead.runID] {
             #expect(try ledger.reserve(runID: id, lane: .premium, amount: 0.03, caps: BudgetCaps(dayUSD: 1), task: id) != nil)

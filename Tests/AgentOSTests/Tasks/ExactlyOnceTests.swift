@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized) struct ExactlyOnceTests {
     /// Runs recorded for a task path, in any state.
     func runCount(_ env: EngineTestVault, _ path: String) throws -> Int {
-        try RunStore(vault: env.vault).database.scalarInt("SELECT COUNT(*) FROM runs WHERE task_path=?", [.text(path)]).map { Int($0) } ?? 0
+        try RunStore(vault: env.vault).withDatabase { try $0.scalarInt("SELECT COUNT(*) FROM runs WHERE task_path=?", [.text(path)]) }.map { Int($0) } ?? 0
     }
 
     /// How many journal lines name `runID`.
@@ -141,7 +141,7 @@ import Testing
         let runs = try RunStore(vault: env.vault)
         let path = try env.writeTask("Cut off", properties: "type: task\nagent: echo\nstatus: running", body: "x")
         let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
-        try runs.database.run("UPDATE runs SET owner_pid=?, state='running', agent='echo', lane='local' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)])
+        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', agent='echo', lane='local' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
         let resultPath = "Results/" + TaskEngine.resultPath(forTitle: "Cut off", runID: record.runID)
         try env.store.write("---\ntype: result\nrun_id: \(record.runID)\nstatus: done\nduration_s: 0.5\n---\n# Cut off\n\nanswer\n", to: resultPath, expecting: .absent)
         try TelemetryWriter(store: env.store).appendJSONLine(TelemetryRecord(time: Date(), runID: record.runID, taskPath: path, agent: "echo", model: nil, lane: "local", rule: nil, reason: nil, costUSD: nil, tokensIn: nil, tokensOut: nil, durationSeconds: 0.5, outcome: "done", resultPath: resultPath, error: nil))

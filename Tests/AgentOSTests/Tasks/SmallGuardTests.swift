@@ -56,7 +56,7 @@ import Testing
         let runs = try RunStore(vault: env.vault)
         let active = try #require(try runs.claim(taskPath: running, taskHash: nil, attempt: 1))
         // Owned by a live process other than this one (the one `run` is called from would be recovered).
-        try runs.database.run("UPDATE runs SET state='running', owner_pid=? WHERE run_id=?", [.int(Int64(getppid())), .text(active.runID)])
+        try runs.withDatabase { try $0.run("UPDATE runs SET state='running', owner_pid=? WHERE run_id=?", [.int(Int64(getppid())), .text(active.runID)]) }
         (code, stderr) = run(env, running)
         #expect(code != 0)
         #expect(stderr.contains("already running (run id \(active.runID))"))

@@ -35,8 +35,7 @@ final class EngineTestVault: @unchecked Sendable {
     func engine() throws -> TaskEngine {
         let runs = try RunStore(vault: vault)
         // Each vault's fixture agents log to its own file (tests run in parallel).
-        let agents = VaultAgents(vault: vault)
-        agents.extraEnvironment = ["FBT_FIXTURE_LOG": fixtureLog]
+        let agents = VaultAgents(vault: vault, extraEnvironment: ["FBT_FIXTURE_LOG": fixtureLog])
         return TaskEngine(vault: vault, runs: runs, routing: try VaultRouting(vault: vault), executor: agents) { [self] event in
             lock.withLock { events.append(event) }
         }
@@ -274,7 +273,7 @@ final class EngineTestVault: @unchecked Sendable {
         for path in [once, retry] {
             let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
             // A pid that cannot be alive: the process that claimed it is gone.
-            try runs.database.run("UPDATE runs SET owner_pid=?, state='running' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)])
+            try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
         }
         let engine = try env.engine()
         engine.recover()

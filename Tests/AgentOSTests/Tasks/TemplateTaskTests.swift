@@ -112,10 +112,10 @@ import Testing
 
     @Test func availabilityFindsProgramsAndServers() throws {
         let checker = AgentAvailability(environment: ["PATH": "/usr/bin:/bin"])
-        #expect(checker.unavailableReason(AgentDefinition(name: "echo", lane: "local", command: ["printf", "%s", "{prompt}"], output: .text)) == nil)
-        let missing = checker.unavailableReason(AgentDefinition(name: "ghost", lane: "premium", command: ["no-such-agent-cli"], output: .text))
+        #expect(checker.unavailableReason(AgentDefinition(name: "echo", lane: .local, command: ["printf", "%s", "{prompt}"], output: .text)) == nil)
+        let missing = checker.unavailableReason(AgentDefinition(name: "ghost", lane: .premium, command: ["no-such-agent-cli"], output: .text))
         #expect(missing?.contains("'no-such-agent-cli' is not installed") == true)
-        let server = checker.unavailableReason(AgentDefinition(name: "ollama", lane: "local", command: [], output: .ollama, endpoint: "http://127.0.0.1:9"))
+        let server = checker.unavailableReason(AgentDefinition(name: "ollama", lane: .local, command: [], output: .ollama, endpoint: "http://127.0.0.1:9"))
         #expect(server?.contains("no Ollama server answers at http://127.0.0.1:9") == true)
     }
 

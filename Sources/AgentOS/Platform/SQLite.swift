@@ -22,7 +22,10 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
 }
 
 /// One open SQLite connection. The sole owner of its `sqlite3*`; closed in `deinit`.
-public final class Database: @unchecked Sendable {
+///
+/// Not `Sendable`: the connection is opened `NOMUTEX` and caches its prepared statements, so it
+/// belongs to one thread at a time. An owner shared between threads keeps it in a `Locked`.
+public final class Database {
     let handle: OpaquePointer
     public let path: String
     private var statementCache: [String: Statement] = [:]

@@ -1,0 +1,69 @@
+import Foundation
+
+/// Lists the notes of a vault: `*.md` regular files, never through a symlink, never in a dot-folder.
+/// Every part of the OS that walks the vault goes through here.
+public enum VaultWalker {
+    /// One note file found on disk.
+    public struct File: Sendable {
+        /// Vault-relative path of the note.
+        public var path: String
+        /// Its status as the walk found it (size, modification time).
+        public var status: FileStatus
+    }
+
+    /// Vault-relative paths of the notes under `folder` (the whole vault when empty), sorted.
+    public static func markdownFiles(in vault: Vault, under folder: String = "") -> [String] {
+        walk(vault, under: folder).files.map(\.path).sorted()
+    }
+
+    /// Every note under `folder` (the whole vault when empty), and the `.md` paths that were skipped and why.
+    public static func walk(_ vault: Vault, under folder: String = "") -> (files: [File], skipped: [(path: String, reason: SkipReason)]) {
+        var files: [File] = []
+        var skipped: [(String, SkipReason)] = []
+        var pending: [String] = [folder]
+        while let relative = pending.popLast() {
+            let absolute = relative.isEmpty ? vault.root : vault.root + "/" + relative
+            let entries: [(name: String, kind: FileStatus.Kind?)]
+            do {
+                entries = try FileSystem.list(absolute)
+            } catch {
+                if !relative.isEmpty { skipped.append((relative, .unreadable(error.description))) }
+                continue
+            }
+            for entry in entries {
+                if entry.name.hasPrefix(".") { continue }
+                let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
+                var kind = entry.kind
+                let isNote = entry.name.hasSuffix(".md")
+                if kind == .directory {
+                    pending.append(path)
+                    continue
+                }
+                if !isNote && kind != nil { continue }
+                let status: FileStatus?
+                do {
+                    status = try FileSystem.status(vault.root + "/" + path)
+                } catch {
+                    if isNote { skipped.append((path, .unreadable(error.description))) }
+                    continue
+                }
+                guard let status else {
+                    if isNote { skipped.append((path, .vanished)) }
+                    continue
+                }
+                kind = status.kind
+                if kind == .directory {
+                    pending.append(path)
+                    continue
+                }
+                guard isNote else { continue }
+                if kind == .file {
+                    files.append(File(path: path, status: status))
+                } else {
+                    skipped.append((path, .notRegularFile))
+                }
+            }
+        }
+        return (files, skipped)
+    }
+}
