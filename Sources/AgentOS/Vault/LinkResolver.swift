@@ -40,8 +40,7 @@ protocol LinkTable {
 public final class LinkResolver: @unchecked Sendable {
     /// The vault whose files links point into.
     public let vault: Vault
-    private let lock = NSLock()
-    private var walked: VaultFiles?
+    private let walked = Locked<VaultFiles?>(nil)
 
     /// A resolver over `vault`.
     public init(vault: Vault) {
@@ -51,7 +50,7 @@ public final class LinkResolver: @unchecked Sendable {
     /// Forgets the walk so the next lookup walks the vault again (call after a file is created,
     /// renamed or deleted).
     public func invalidate() {
-        lock.withLock { walked = nil }
+        walked.withLock { $0 = nil }
     }
 
     /// Where a link written in the note at `source` (`nil`: a bare prompt, read from the vault root) leads.
@@ -67,7 +66,7 @@ public final class LinkResolver: @unchecked Sendable {
                 return LinkResolution(path: candidate, judged: LinkResolver.merge([candidate], LinkResolver.literalPath(target, from: source)))
             }
         }
-        let table = lock.withLock {
+        let table = walked.withLock { walked in
             if let walked { return walked }
             let fresh = VaultFiles(vault: vault)
             walked = fresh
@@ -191,12 +190,14 @@ private final class VaultFiles: LinkTable, @unchecked Sendable {
     private var byPath: [String: String] = [:]
     private var byName: [String: [String]] = [:]
     private let vault: Vault
-    private let lock = NSLock()
-    private var aliases: [String: [String]]?
+    private let aliases = Locked<[String: [String]]?>(nil)
 
     init(vault: Vault) {
         self.vault = vault
-        walk(vault.root, relative: "", depth: 0)
+        for path in VaultWalker.allFiles(in: vault) {
+            byPath[path.lowercased()] = path
+            byName[(path.split(separator: "/").last.map(String.init) ?? path).lowercased(), default: []].append(path)
+        }
     }
 
     func file(lowercasedPath: String) -> String? { byPath[lowercasedPath] }
@@ -204,33 +205,18 @@ private final class VaultFiles: LinkTable, @unchecked Sendable {
     func files(lowercasedName: String) -> [String] { byName[lowercasedName] ?? [] }
 
     func notes(aliasKey: String) -> [String] {
-        lock.withLock {
+        aliases.withLock { aliases in
             if aliases == nil {
                 // Read once, only when a link names no file: most links never get here.
                 var table: [String: [String]] = [:]
                 if let index = (try? MemoryIndex.openForReading(vault: vault)) ?? nil {
-                    for (key, path) in (try? index.aliasPaths()) ?? [] where byPath[path.lowercased()] != nil {
-                        table[key, default: []].append(byPath[path.lowercased()]!)
+                    for (key, path) in (try? index.aliasPaths()) ?? [] {
+                        if let file = byPath[path.lowercased()] { table[key, default: []].append(file) }
                     }
                 }
                 aliases = table
             }
             return aliases?[aliasKey] ?? []
-        }
-    }
-
-    private func walk(_ absolute: String, relative: String, depth: Int) {
-        guard depth < 64, let entries = try? FileSystem.list(absolute) else { return }
-        for entry in entries where !entry.name.hasPrefix(".") {
-            let childAbsolute = absolute + "/" + entry.name
-            let childRelative = relative.isEmpty ? entry.name : relative + "/" + entry.name
-            switch entry.kind ?? (try? FileSystem.status(childAbsolute))??.kind {
-            case .directory: walk(childAbsolute, relative: childRelative, depth: depth + 1)
-            case .file:
-                byPath[childRelative.lowercased()] = childRelative
-                byName[entry.name.lowercased(), default: []].append(childRelative)
-            default: continue
-            }
         }
     }
 }

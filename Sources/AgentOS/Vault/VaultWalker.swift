@@ -66,4 +66,25 @@ public enum VaultWalker {
         }
         return (files, skipped)
     }
+
+    /// Vault-relative paths of every regular file in the vault (notes and attachments alike), never
+    /// through a symlink, never in a dot-folder; what link resolution needs to find `[[image.png]]` too.
+    /// Reads the kind the directory listing gives and asks the file system only when it gives none.
+    public static func allFiles(in vault: Vault) -> [String] {
+        var files: [String] = []
+        var pending: [(relative: String, depth: Int)] = [("", 0)]
+        while let (relative, depth) = pending.popLast() {
+            // A depth cap, as a guard against pathological nesting, not a limit anyone meets.
+            guard depth < 64, let entries = try? FileSystem.list(relative.isEmpty ? vault.root : vault.root + "/" + relative) else { continue }
+            for entry in entries where !entry.name.hasPrefix(".") {
+                let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
+                switch entry.kind ?? (try? FileSystem.status(vault.root + "/" + path))??.kind {
+                case .directory: pending.append((path, depth + 1))
+                case .file: files.append(path)
+                default: continue
+                }
+            }
+        }
+        return files
+    }
 }
