@@ -154,7 +154,7 @@ public struct IndexBenchSection: BenchSection {
                 summary = try fresh.reconcile()
                 index = fresh
             }
-            if summary.indexed == 0 { throw CLIError.failure("the full index indexed no notes; is the vault empty?") }
+            if summary.indexed == 0 { throw BenchError("the full index indexed no notes; is the vault empty?") }
             fullTimes.append(seconds)
         }
         let full = BenchClock.percentile(fullTimes, 0.5)

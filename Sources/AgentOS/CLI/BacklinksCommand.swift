@@ -26,12 +26,8 @@ enum BacklinksCommand {
         }
         // As `search`: an agent off this machine asking through the CLI learns nothing of private
         // notes, not even that one links here (their titles and lines are private text too).
-        if Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) != nil {
-            let store = NoteStore(vault: context.vault)
-            let guardrails = RuleBook.load(vault: context.vault).guardrails
-            let resolver = LinkResolver(vault: context.vault)
-            links = links.filter { !Privacy.isPrivate(linkedNote: $0.sourcePath, store: store, guardrails: guardrails, links: resolver) }
-        }
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        if visibility.hiddenBecause != nil { links = links.filter { visibility.shows($0.sourcePath) } }
         if context.json {
             context.console.print(JSON.array(links.map { link in
                 JSON.object([

@@ -120,7 +120,7 @@ public enum CLI {
             console.error("fuckbigtech \(spec.name): \(error.description)")
             return error.exitCode
         } catch {
-            console.error("fuckbigtech \(spec.name): \(oneLine(error))")
+            console.error("fuckbigtech \(spec.name): \(ErrorText.oneLine(error))")
             return 1
         }
     }
@@ -145,11 +145,6 @@ public enum CLI {
             ? "run 'fuckbigtech init' (or 'fuckbigtech watch') to create it, or pass --vault PATH"
             : "check the path, or run 'fuckbigtech init \(vault.root)' to make it a vault"
         throw .failure("\(vault.root) (\(given)) is not a vault: \(why); \(fix)")
-    }
-
-    /// An error as one line for stderr.
-    public static func oneLine(_ error: Error) -> String {
-        String(describing: error).replacingOccurrences(of: "\n", with: " ")
     }
 
     static func helpText(_ spec: CommandSpec) -> String {

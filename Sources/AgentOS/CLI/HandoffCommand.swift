@@ -28,30 +28,11 @@ enum HandoffCommand {
         guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CLIError.usage("say what was done and what is left (as the last argument or on stdin)")
         }
-        var taskPath: String?
-        if let task = context.arguments.value("--task") {
-            let (_, relative) = try context.vault.resolveUserPath(task.hasSuffix(".md") ? task : task + ".md")
-            guard (try NoteStore(vault: context.vault).readIfPresent(relative)) != nil else { throw CLIError.failure("\(relative): no such task note") }
-            taskPath = relative
-        }
-        guard (try? FileSystem.status(context.vault.root)) ?? nil != nil else {
-            throw CLIError.failure("no vault at \(context.vault.root); run 'fuckbigtech init' first")
-        }
-        let path = try Handoffs.create(vault: context.vault, from: from, to: to, taskPath: taskPath, message: message, context: context.arguments.values("--context"))
-
-        // Say at once whether the routing lets this handoff run, and stop it here when it does not.
-        let routing = try VaultRouting(vault: context.vault)
-        let store = NoteStore(vault: context.vault)
-        let snapshot = try store.read(path)
-        let note = try Note.parse(bytes: snapshot.bytes)
-        let book = routing.ruleBook
-        var facts = TaskFacts.from(note: note, path: path, vault: context.vault, ruleBook: book)
-        facts.agent = to
-        let packet = routing.contextPacket(for: TaskNote(path: path, snapshot: snapshot, note: note, kind: .handoff), book: book)
-        for source in packet.privateSources where source != path && !facts.privateSources.contains(source) { facts.privateSources.append(source) }
-        let decision = Router(book: book).decide(facts, prompt: packet.text, spend: nil)
-        if case .blocked(let why) = decision.action {
-            try store.updateProperties(path, set: [Property("status", .string("blocked")), Property("error", .string(why))] + decision.properties)
+        let request = HandoffRequest(from: from, to: to, task: context.arguments.value("--task"), message: message, context: context.arguments.values("--context"))
+        let submission = try request.submit(vault: context.vault)
+        let path = submission.path
+        let decision = submission.decision
+        if let why = submission.blockedReason {
             if context.json {
                 context.console.print(JSON.object([("path", .string(path)), ("status", .string("blocked")), ("reason", .string(why))]).compact)
             } else {
@@ -64,7 +45,7 @@ enum HandoffCommand {
         } else {
             context.console.print(path)
         }
-        WatcherHeartbeat.warnIfNobodyRuns(path, vault: context.vault, console: context.console)
+        context.console.warnIfNobodyRuns(path, vault: context.vault)
         return 0
     }
 }
@@ -100,8 +81,8 @@ enum ContextCommand {
             packet = ContextPacketBuilder(vault: context.vault, guardrails: routing.ruleBook.guardrails).build(for: task, budgetTokens: n, index: index ?? nil)
         }
         // An agent off this machine may not read a private packet through the CLI either.
-        if let why = Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault),
-           !packet.privateSources.isEmpty || Privacy.reason(ofNoteAt: path, store: store, guardrails: routing.ruleBook.guardrails) != nil {
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        if let why = visibility.hiddenBecause, !packet.privateSources.isEmpty || visibility.withholding(path) != nil {
             throw CLIError.failure("\(path): the context packet holds private notes and this command was \(why); private text stays on this machine")
         }
         if context.json {

@@ -68,13 +68,7 @@ enum InitCommand {
         }
         console.print("Lanes on this machine:")
         for line in LaneReadiness.describe(lanes) { console.print("  " + line) }
-        console.print("Next: fuckbigtech doctor --vault \(shellQuoted(report.root))")
+        console.print("Next: fuckbigtech doctor --vault \(ShellQuote.ifNeeded(report.root))")
         return 0
-    }
-
-    /// Quotes a path for a command a person may copy, only when it needs it.
-    static func shellQuoted(_ path: String) -> String {
-        let plain = path.allSatisfy { $0.isLetter || $0.isNumber || "/._-+~".contains($0) }
-        return plain ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

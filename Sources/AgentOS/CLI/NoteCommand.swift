@@ -44,11 +44,9 @@ enum NoteCommand {
         case "show":
             // An agent off this machine reading through the CLI gets no private note (as `search`
             // and `context`); the refusal names the reason, never the text.
-            if let why = Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) {
-                let guardrails = RuleBook.load(vault: context.vault).guardrails
-                if let privacy = Privacy.reason(ofNoteAt: relative, store: store, guardrails: guardrails) {
-                    throw CLIError.failure("\(relative) is private (\(privacy)); it is not shown when \(why)")
-                }
+            let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+            if let why = visibility.hiddenBecause, let privacy = visibility.withholding(relative) {
+                throw CLIError.failure("\(relative) is private (\(privacy)); it is not shown when \(why)")
             }
             let snapshot = try store.read(relative)
             let note = try Note.parse(bytes: snapshot.bytes)

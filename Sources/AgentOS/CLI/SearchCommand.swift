@@ -45,12 +45,8 @@ enum SearchCommand {
             throw CLIError.usage(problem.description)
         }
         // An agent off this machine that searches through the CLI gets no private note back.
-        if Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) != nil {
-            let store = NoteStore(vault: context.vault)
-            let guardrails = RuleBook.load(vault: context.vault).guardrails
-            let links = LinkResolver(vault: context.vault)
-            hits = hits.filter { !Privacy.isPrivate(linkedNote: $0.path, store: store, guardrails: guardrails, links: links) }
-        }
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        if visibility.hiddenBecause != nil { hits = hits.filter { visibility.shows($0.path) } }
         let console = context.console
         if context.json {
             console.print(JSON.array(hits.map { hit in

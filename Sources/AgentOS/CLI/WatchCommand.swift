@@ -37,10 +37,25 @@ enum WatchCommand {
             context.console.print("Created \(report.createdFolders.count) folders and \(report.createdFiles.count) notes; open \(context.vault.root) in Obsidian to follow along.")
             for warning in report.warnings { context.console.error("warning: \(warning)") }
         }
-        let daemon = Daemon(vault: context.vault, options: options, console: context.console)
+        let daemon = Daemon(vault: context.vault, options: options, log: logLine(context.console))
         let signals = SignalStopper(daemon: daemon, console: context.console)
         defer { withExtendedLifetime(signals) {} }
         return try daemon.run()
+    }
+
+    /// Prints each watcher event as one timestamped line: information and warnings on stdout,
+    /// errors on stderr.
+    static func logLine(_ console: Console) -> @Sendable (EngineEvent) -> Void {
+        { event in
+            let stamp = LocalTime.time(Date())
+            // File names may hold newlines and escape sequences: one event is always one log line.
+            let message = EngineEvent.printable(event.message)
+            switch event.level {
+            case .info: console.print("\(stamp) \(message)")
+            case .warning: console.print("\(stamp) " + console.color("warning: ", .yellow) + message)
+            case .error: console.error("\(stamp) " + console.color("error: ", .red) + message)
+            }
+        }
     }
 }
 
