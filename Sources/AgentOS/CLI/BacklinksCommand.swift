@@ -3,14 +3,12 @@ enum BacklinksCommand {
     static let spec = CommandSpec(
         name: "backlinks",
         summary: "list the notes linking to a note",
-        help: """
-        Usage: fuckbigtech backlinks NOTE [--json]
-
+        forms: [CommandForm(arguments: "NOTE", max: 1)],
+        options: [.json("print the links as JSON")],
+        description: """
         NOTE is a path (with or without .md), a file name or an alias. Links are [[wikilinks]] and
         ![[embeds]] outside code, resolved as Obsidian does: the exact path, then a unique file name,
         then an alias.
-
-          --json   print the links as JSON
         """,
         run: run
     )

@@ -27,34 +27,6 @@ public enum VaultUse: Sendable {
     case none
 }
 
-/// A subcommand: its name, a one-line summary, its help text and its declared flags and options.
-public struct CommandSpec: Sendable {
-    public let name: String
-    public let summary: String
-    /// The usage line(s) and option descriptions shown by `--help`.
-    public let help: String
-    public let flags: Set<String>
-    public let options: Set<String>
-    public let aliases: [String: String]
-    /// Whether the command needs an existing vault or may create one.
-    public let vaultUse: VaultUse
-    /// The words its first argument may be (`note show|set|write`), for completion and the man page.
-    public let actions: [String]
-    public let run: @Sendable (CommandContext) throws -> Int32
-
-    public init(name: String, summary: String, help: String, flags: Set<String> = [], options: Set<String> = [], aliases: [String: String] = [:], vaultUse: VaultUse = .existing, actions: [String] = [], run: @escaping @Sendable (CommandContext) throws -> Int32) {
-        self.name = name
-        self.summary = summary
-        self.help = help
-        self.flags = flags
-        self.options = options
-        self.aliases = aliases
-        self.vaultUse = vaultUse
-        self.actions = actions
-        self.run = run
-    }
-}
-
 /// The command line: finds the subcommand, parses its options, picks the vault and runs it.
 public enum CLI {
     /// Every subcommand, in the order `--help` lists them.
@@ -78,8 +50,12 @@ public enum CLI {
         CompletionCommand.spec,
     ]
 
-    static let globalFlags: Set<String> = ["--help", "--json", "--no-color"]
-    static let globalOptions: Set<String> = ["--vault"]
+    /// The options every command takes (a command may redefine one, as `bench` does `--vault`).
+    static let commonOptions: [OptionSpec] = [
+        .option("--vault", "PATH", "the vault (else $FBT_VAULT, else the vault around the current folder, else ~/AgentOS)"),
+        .flag("--no-color", "no colour in the output (colour is only used on a terminal, without NO_COLOR)"),
+        .flag("--help", "this help", short: "-h"),
+    ]
 
     /// Runs the command line and returns the exit code (0 ok, 1 failure, 64 usage).
     public static func run(_ arguments: [String], console: Console, environment: [String: String], executablePath: String) -> Int32 {
@@ -89,7 +65,7 @@ public enum CLI {
         }
         if first == "--help" || first == "-h" || first == "help" {
             if arguments.count > 1, let spec = commands.first(where: { $0.name == arguments[1] }) {
-                console.print(helpText(spec))
+                console.print(spec.help)
             } else {
                 console.print(overview)
             }
@@ -106,11 +82,12 @@ public enum CLI {
         }
         let rest = Array(arguments.dropFirst())
         if rest.contains("--help") || rest.contains("-h") {
-            console.print(helpText(spec))
+            console.print(spec.help)
             return 0
         }
         do {
-            let parsed = try ParsedArguments.parse(rest, flags: spec.flags.union(globalFlags), options: spec.options.union(globalOptions), aliases: spec.aliases)
+            let parsed = try ParsedArguments.parse(rest, flags: spec.flags, options: spec.options, aliases: spec.aliases)
+            try spec.check(parsed)
             let console = parsed.has("--no-color") ? console.withoutColor() : console
             let (vault, source) = Vault.locateWithSource(explicit: parsed.value("--vault"), environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
             try checkVault(vault, source: source, for: spec)
@@ -145,10 +122,6 @@ public enum CLI {
             ? "run 'fuckbigtech init' (or 'fuckbigtech watch') to create it, or pass --vault PATH"
             : "check the path, or run 'fuckbigtech init \(vault.root)' to make it a vault"
         throw .failure("\(vault.root) (\(given)) is not a vault: \(why); \(fix)")
-    }
-
-    static func helpText(_ spec: CommandSpec) -> String {
-        spec.help + "\n\nCommon options:\n  --vault PATH   the vault (else $FBT_VAULT, else the vault around the current folder, else ~/AgentOS)\n  --help         this help"
     }
 
     static var overview: String {

@@ -4,9 +4,15 @@ enum HandoffCommand {
     static let spec = CommandSpec(
         name: "handoff",
         summary: "pass a job to another agent with what was done and what is left",
-        help: """
-        Usage: fuckbigtech handoff --from AGENT --to AGENT [--task NOTE] [--context NOTE]... MESSAGE [--json]
-
+        forms: [CommandForm(arguments: "MESSAGE", max: nil)],
+        options: [
+            .option("--from", "AGENT", "who hands off", required: true),
+            .option("--to", "AGENT", "who takes over", required: true),
+            .option("--task", "NOTE", "the original task note"),
+            .option("--context", "NOTE", "a note for the handoff's context list", repeats: true),
+            .json("print the note's path, status, lane and agent as JSON"),
+        ],
+        description: """
         Writes a handoff note in Handoffs/ (type: handoff, from, to, task, context; the message is its
         body), adds it to the task's `handoffs` list and to today's daily note. A running watcher then
         runs AGENT with a context packet: the message, the task and linked notes, the best matches from
@@ -14,7 +20,6 @@ enum HandoffCommand {
         a handoff of private work to a cloud agent is blocked, with the reason, and exits 1.
         The message may also come on standard input.
         """,
-        options: ["--from", "--to", "--task", "--context"],
         run: run
     )
 
@@ -54,15 +59,17 @@ enum ContextCommand {
     static let spec = CommandSpec(
         name: "context",
         summary: "print the context packet an agent would get for a note",
-        help: """
-        Usage: fuckbigtech context NOTE [--tokens N] [--json]
-
+        forms: [CommandForm(arguments: "NOTE", max: 1)],
+        options: [
+            .option("--tokens", "N", "the token budget (default: the agent's context_tokens)"),
+            .json("print the packet as JSON"),
+        ],
+        description: """
         Builds the packet the watcher would send for a task or handoff note: its text, the notes it
         links or lists in `context`, the best matches from memory and the recent daily log, each piece
         labelled with its source path and line, within the token budget of the agent it names (or N).
         Nothing is run or written.
         """,
-        options: ["--tokens"],
         run: run
     )
 

@@ -6,27 +6,32 @@ enum NoteCommand {
     static let spec = CommandSpec(
         name: "note",
         summary: "show, change or rewrite a note safely",
-        help: """
-        Usage: fuckbigtech note show PATH [--json]
-               fuckbigtech note set PATH KEY=VALUE... [--unset KEY]... [--expect HASH]
-               fuckbigtech note write PATH (--expect HASH | --create) [--from FILE] < new-content.md
-
+        forms: [
+            CommandForm(["show"], arguments: "PATH", max: 1),
+            CommandForm(["set"], arguments: "PATH KEY=VALUE...", max: nil),
+            CommandForm(["write"], arguments: "PATH", max: 1),
+        ],
+        options: [
+            .option("--unset", "KEY", "remove the property KEY", repeats: true, actions: ["set"]),
+            .option("--expect", "HASH", """
+            the hash 'note show --json' printed: the change lands only on that version.
+            If the note changed since, 'write' is refused and 'set' is re-applied only when
+            the other writer left the same properties alone; a refused change is kept in a
+            conflict note under Memory/Conflicts/ (named on stderr; exit 1)
+            """, actions: ["set", "write"]),
+            .flag("--create", "'write' a new note; refused if the note exists", actions: ["write"]),
+            .option("--from", "FILE", "read the new content from FILE instead of stdin", actions: ["write"]),
+            .json("print the note (show) or the new hash (set, write) as JSON"),
+        ],
+        description: """
         show   prints the note's properties and body (typed JSON with --json, plus its "hash" and
                whole "text": edit that text and pass the hash back to 'write --expect')
         set    changes properties, leaving every other byte of the note as it was; values are read
                like YAML (true, 3, 2026-01-02, [a, b], "text"); the write is refused, not clobbered,
                if the note changes on disk at the same moment
-        write  replaces the whole note with the text on stdin (or in FILE)
-
-        --expect HASH  the hash 'note show --json' printed: the change lands only on that version.
-                       If the note changed since, 'write' is refused and 'set' is re-applied only when
-                       the other writer left the same properties alone; a refused change is kept in a
-                       conflict note under Memory/Conflicts/ (named on stderr; exit 1)
-        --create       'write' a new note; refused if the note exists
+        write  replaces the whole note with the text on stdin (or in FILE); give --expect HASH to
+               replace a note, or --create to make a new one
         """,
-        flags: ["--create"],
-        options: ["--unset", "--expect", "--from"],
-        actions: ["show", "set", "write"],
         run: run
     )
 
@@ -97,7 +102,6 @@ enum NoteCommand {
             }
             return 0
         case "write":
-            guard args.count == 2 else { throw CLIError.usage("'note write' takes one path and reads the new content from stdin") }
             let expected = try expectedHash(context)
             let creating = context.arguments.has("--create")
             if expected != nil && creating { throw CLIError.usage("give --expect HASH to replace a note or --create to make a new one, not both") }

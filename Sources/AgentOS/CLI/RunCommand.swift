@@ -4,9 +4,9 @@ enum RunCommand {
     static let spec = CommandSpec(
         name: "run",
         summary: "run one task or handoff note now, in the foreground",
-        help: """
-        Usage: fuckbigtech run NOTE [--json]
-
+        forms: [CommandForm(arguments: "NOTE", max: 1)],
+        options: [.json("print the run as JSON (as in 'status --json')")],
+        description: """
         Routes the note, runs its agent and writes the result note, the task's properties, telemetry
         and the daily log — exactly what the watcher does, but for one note and in the foreground.
         A finished note is run again. Exit 0 when the run ends done, 1 otherwise.

@@ -5,9 +5,16 @@ enum SearchCommand {
     static let spec = CommandSpec(
         name: "search",
         summary: "search the vault's notes (ranked, with path:line and a snippet)",
-        help: """
-        Usage: fuckbigtech search QUERY [-n N] [--json] [--type T] [--tag T] [--folder F] [--status S]
-
+        forms: [CommandForm(arguments: "QUERY", max: nil)],
+        options: [
+            .option("--limit", "N", "at most N hits (default 10)", short: "-n"),
+            .option("--type", "T", "only notes with type T (notes under Tasks/ are type task)"),
+            .option("--tag", "T", "only notes tagged T (also T/sub-tags)"),
+            .option("--folder", "F", "only notes under folder F"),
+            .option("--status", "S", "only notes with status S"),
+            .json("print hits as JSON"),
+        ],
+        description: """
         Query syntax:
           login timeout      notes with both words (accents ignored: resume finds résumé)
           "login timeout"    the exact phrase
@@ -18,16 +25,7 @@ enum SearchCommand {
         A query that starts with '-' goes after '--' (search -- -draft notes) or in quotes.
         A note whose title equals the query comes first. Reads the index only; run 'fuckbigtech
         index' (or keep 'fuckbigtech watch' running) to pick up changes.
-
-          -n, --limit N   at most N hits (default 10)
-          --type T        only notes with type T (notes under Tasks/ are type task)
-          --tag T         only notes tagged T (also T/sub-tags)
-          --folder F      only notes under folder F
-          --status S      only notes with status S
-          --json          print hits as JSON
         """,
-        options: ["--limit", "--type", "--tag", "--folder", "--status"],
-        aliases: ["-n": "--limit"],
         run: run
     )
 

@@ -4,16 +4,17 @@ enum StatusCommand {
     static let spec = CommandSpec(
         name: "status",
         summary: "what is queued, running, waiting for review and recently finished",
-        help: """
-        Usage: fuckbigtech status [--json] [-n N]
-
+        forms: [CommandForm(max: 0)],
+        options: [
+            .option("--limit", "N", "list the N most recently finished tasks (default 10)", short: "-n"),
+            .json("print the status as JSON"),
+        ],
+        description: """
         Says whether a watcher serves the vault (and how fresh its heartbeat is), then lists each
         task once, in its current state: waiting for a watcher (notes ready to run that no watcher
         has picked up), queued (claimed, routing or waiting for a lane), running, waiting for review,
         and the N most recently finished (default 10), from the run store (.agentos/runs.sqlite).
         """,
-        options: ["--limit"],
-        aliases: ["-n": "--limit"],
         run: run
     )
 

@@ -4,16 +4,21 @@ enum TaskCommand {
     static let spec = CommandSpec(
         name: "task",
         summary: "create a task note from the command line",
-        help: """
-        Usage: fuckbigtech task new PROMPT [--title TITLE] [--agent NAME] [--lane LANE] [--model M]
-                                    [--private] [--effects a,b] [--context NOTE]... [--json]
-
+        forms: [CommandForm(["new"], arguments: "PROMPT", max: nil)],
+        options: [
+            .option("--title", "TITLE", "the note's title (default: the prompt's first words)"),
+            .option("--agent", "NAME", "the agent to run it"),
+            .option("--lane", "LANE", "the lane: premium, local, tool or human"),
+            .option("--model", "M", "the model to ask the agent for"),
+            .flag("--private", "mark it private: it stays on local agents"),
+            .option("--effects", "a,b", "what it may do (its effects list), comma-separated"),
+            .option("--context", "NOTE", "a note for its context list", repeats: true),
+            .json("print the new note's path as JSON"),
+        ],
+        description: """
         Writes Tasks/TITLE.md (the title defaults to the prompt's first words) with the prompt as its
         body. A running watcher picks it up; 'fuckbigtech run Tasks/TITLE.md' runs it in the foreground.
         """,
-        flags: ["--private"],
-        options: ["--title", "--agent", "--lane", "--model", "--effects", "--context"],
-        actions: ["new"],
         run: run
     )
 

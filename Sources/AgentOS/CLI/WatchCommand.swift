@@ -7,16 +7,18 @@ enum WatchCommand {
     static let spec = CommandSpec(
         name: "watch",
         summary: "watch the vault: index every change, run task and handoff notes",
-        help: """
-        Usage: fuckbigtech watch [--poll SECONDS] [--debounce MS]
-
+        forms: [CommandForm(max: 0)],
+        options: [
+            .option("--poll", "SECONDS", "poll for changes every SECONDS instead of using inotify"),
+            .option("--debounce", "MS", "wait MS milliseconds for a path's events to settle (default 20)"),
+        ],
+        description: """
         Creates the vault from the template if it does not exist yet, catches up with everything that
         changed while no watcher ran, then follows changes with inotify (or polling with --poll).
         Task notes in Tasks/ (or typed task) move new → routed → running → done|failed; results land in
         Results/, telemetry in Telemetry/ and Daily/. Ctrl-C stops cleanly (running agents get a few
         seconds to finish); a second Ctrl-C stops at once.
         """,
-        options: ["--poll", "--debounce"],
         vaultUse: .createsDefault,
         run: run
     )
