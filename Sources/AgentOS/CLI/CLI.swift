@@ -135,8 +135,3 @@ public enum CLI {
         return lines.joined(separator: "\n")
     }
 }
-
-/// The tool's version.
-public enum AgentOSVersion {
-    public static let current = "0.1.0"
-}

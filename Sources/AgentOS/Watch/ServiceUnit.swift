@@ -1,7 +1,7 @@
 import Foundation
 
 /// The watcher as a service the system keeps running: a systemd user unit on Linux, a launchd agent
-/// on macOS. Rendering is pure (tests check both everywhere); installing is `ServiceCommand`'s job.
+/// on macOS. Rendering is pure (tests check both everywhere); installing is the `service` command's job.
 public struct ServiceUnit: Sendable, Equatable {
     /// Which service manager the unit is for.
     public enum Manager: String, Sendable {
