@@ -42,6 +42,16 @@ public struct BenchContext {
     public var runs: Int
     /// Progress messages (a line on a terminal).
     public var progress: (String) -> Void
+
+    /// A context with every field given.
+    public init(vault: Vault, noteCount: Int, isRealVault: Bool, executablePath: String, runs: Int, progress: @escaping (String) -> Void) {
+        self.vault = vault
+        self.noteCount = noteCount
+        self.isRealVault = isRealVault
+        self.executablePath = executablePath
+        self.runs = runs
+        self.progress = progress
+    }
 }
 
 /// A part of the benchmark. The index section is here; the watcher adds its own section later.

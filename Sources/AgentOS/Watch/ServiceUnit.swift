@@ -17,6 +17,14 @@ public struct ServiceUnit: Sendable, Equatable {
     /// The user's home (launchd needs absolute log paths).
     public var home: String
 
+    /// The unit that runs `executable watch` on `vault`, with `path` as its PATH and `home` as HOME.
+    public init(executable: String, vault: String, path: String, home: String) {
+        self.executable = executable
+        self.vault = vault
+        self.path = path
+        self.home = home
+    }
+
     /// The service's name: `fuckbigtech-<vault folder>-<8 hex digits of the vault path>`, so two
     /// vaults get two services and the same vault always the same one.
     public var name: String {

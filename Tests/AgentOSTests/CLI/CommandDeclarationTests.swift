@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// Each command declares its options once; `--help` is made from that declaration, and every
 /// command turns away what it does not declare in the same way: exit 64, one line on stderr.

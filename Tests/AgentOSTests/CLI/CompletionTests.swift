@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// Completion scripts and the man page come from the commands' declarations: every shell parses its
 /// script, bash completes what the parser accepts, and `docs/fuckbigtech.1` matches the code.

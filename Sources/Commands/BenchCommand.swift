@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech bench`: measures the OS on a generated vault or on a copy of a real one.

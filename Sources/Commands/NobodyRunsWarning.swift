@@ -1,3 +1,5 @@
+import AgentOS
+
 extension Console {
     /// Warns on stderr when no watcher serves the vault, so a note just written does not wait unseen.
     func warnIfNobodyRuns(_ path: String, vault: Vault) {

@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// One option a command takes: a flag (`--keep`) or an option with a value (`--limit N`).

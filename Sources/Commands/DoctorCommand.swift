@@ -1,3 +1,5 @@
+import AgentOS
+
 /// `fuckbigtech doctor [--json]`: checks the vault, the rules and the machine, with a fix for each problem.
 enum DoctorCommand {
     /// The command's name, help and options.

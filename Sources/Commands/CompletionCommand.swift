@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech completion bash|zsh|fish`: shell completion generated from the commands' declared

@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `route TEXT|NOTE [--json]`: shows where a task would go and why, without running anything.

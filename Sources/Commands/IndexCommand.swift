@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech index [--rebuild]`: brings the full-text index up to date with the vault.

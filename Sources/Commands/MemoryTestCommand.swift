@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `memory-test quick|full [--json]`: checks memory, retrieval, routing and handoffs on a scratch

@@ -1,3 +1,5 @@
+import AgentOS
+
 /// `fuckbigtech backlinks NOTE`: the notes that link to a note.
 enum BacklinksCommand {
     static let spec = CommandSpec(

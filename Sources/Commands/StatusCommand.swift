@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 enum StatusCommand {

@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech note`: show a note, change its properties, or rewrite it, never over an edit it did not see.

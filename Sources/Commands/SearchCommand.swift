@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech search QUERY`: ranked full-text search of the vault's index.

@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech init [PATH] [--with-memory]`: creates a vault, or adds what is missing to one.

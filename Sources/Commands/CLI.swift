@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// Everything a command needs: its arguments, the vault, where to print, and the environment.

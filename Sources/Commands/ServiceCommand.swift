@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech service install|uninstall|status`: keeps the watcher running as a systemd user unit
