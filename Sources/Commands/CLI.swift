@@ -3,9 +3,13 @@ import Foundation
 
 /// Everything a command needs: its arguments, the vault, where to print, and the environment.
 public struct CommandContext: Sendable {
+    /// The parsed command line, after the command's name.
     public let arguments: ParsedArguments
+    /// The vault it works on.
     public let vault: Vault
+    /// Where it prints.
     public let console: Console
+    /// The process environment (`FBT_RUN_ID` says an agent's run is calling).
     public let environment: [String: String]
     /// Where the vault came from (`--vault`, `$FBT_VAULT`, the current folder, or the `~/AgentOS` default).
     public var vaultSource: Vault.Source = .option

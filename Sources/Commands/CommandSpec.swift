@@ -71,7 +71,9 @@ public struct CommandForm: Sendable {
 /// A subcommand, declared once: its name, summary, forms, options and description. The parser,
 /// `--help`, the shell completions and the man page are all made from this declaration.
 public struct CommandSpec: Sendable {
+    /// The word that calls it (`search`).
     public let name: String
+    /// One line for the overview and the completions.
     public let summary: String
     /// The ways to call it; usage shows one line per form.
     public let forms: [CommandForm]
@@ -81,8 +83,10 @@ public struct CommandSpec: Sendable {
     public let description: String
     /// Whether the command needs an existing vault or may create one.
     public let vaultUse: VaultUse
+    /// Runs it; returns the exit code (or throws: `CLIError` for usage, anything else exits 1).
     public let run: @Sendable (CommandContext) throws -> Int32
 
+    /// A command declared with its forms, options and description.
     public init(name: String, summary: String, forms: [CommandForm], options: [OptionSpec] = [], description: String, vaultUse: VaultUse = .existing, run: @escaping @Sendable (CommandContext) throws -> Int32) {
         self.name = name
         self.summary = summary
