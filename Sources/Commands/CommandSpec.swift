@@ -158,8 +158,9 @@ public struct CommandSpec: Sendable {
         }.joined(separator: "\n")
     }
 
-    /// Rejects what the declaration does not allow and the parser cannot see: an option given to an
-    /// action it does not belong to, and arguments beyond what the form takes.
+    /// Rejects what the declaration does not allow and the parser cannot see: a missing or unknown
+    /// action, an option given to an action it does not belong to, and arguments beyond what the
+    /// form takes. A command with actions may rely on its first argument being one of them.
     func check(_ parsed: ParsedArguments) throws(CLIError) {
         let words = parsed.positionals
         let form: CommandForm?
@@ -171,8 +172,10 @@ public struct CommandSpec: Sendable {
             form = matched
             action = first
         } else {
-            // No action or an unknown one: the command says which actions there are.
-            return
+            let list = actions.map { "'\($0)'" }.dropLast().joined(separator: ", ") + (actions.count > 1 ? " or " : "") + "'\(actions.last ?? "")'"
+            guard let first = words.first else { throw .usage("say \(list); see 'fuckbigtech \(name) --help'") }
+            let hint = Suggestion.closest(to: first, among: actions).map { "did you mean '\($0)'? " } ?? ""
+            throw .usage("unknown action '\(first)'; \(hint)use \(list)")
         }
         for option in declared where !option.applies(to: action) {
             if parsed.has(option.name) || !parsed.values(option.name).isEmpty {

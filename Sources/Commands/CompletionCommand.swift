@@ -22,14 +22,13 @@ enum CompletionCommand {
     /// Prints the script for the shell named in the first argument.
     static func run(_ context: CommandContext) throws -> Int32 {
         let args = context.arguments.positionals
-        guard let shell = args.first else { throw CLIError.usage("say which shell: bash, zsh or fish") }
+        let shell = args[0] // an action: `CommandSpec.check` made sure it is one
         switch shell {
         case "bash": context.console.print(Completion.bash(CLI.commands))
         case "zsh": context.console.print(Completion.zsh(CLI.commands))
         case "fish": context.console.print(Completion.fish(CLI.commands))
         default:
-            let hint = Suggestion.closest(to: shell, among: ["bash", "zsh", "fish"]).map { "; did you mean \($0)?" } ?? ""
-            throw CLIError.usage("unknown shell '\(shell)'\(hint); use bash, zsh or fish")
+            preconditionFailure("CommandSpec.check admits only the declared actions")
         }
         return 0
     }

@@ -39,9 +39,8 @@ enum MemoryTestCommand {
     /// Runs the memory test and prints the report.
     static func run(_ context: CommandContext) throws -> Int32 {
         let words = context.arguments.positionals
-        guard let word = words.first, let mode = MemoryTestMode(rawValue: word) else {
-            throw CLIError.usage("give 'quick' or 'full'; see 'fuckbigtech memory-test --help'")
-        }
+        // An action: `CommandSpec.check` made sure it is quick or full.
+        guard let mode = MemoryTestMode(rawValue: words[0]) else { preconditionFailure("CommandSpec.check admits only the declared actions") }
         var options = MemoryTest.Options()
         if let seed = context.arguments.value("--seed") {
             guard let value = UInt64(seed) else { throw CLIError.usage("--seed expects a whole number") }

@@ -39,7 +39,7 @@ enum NoteCommand {
     /// Runs `note show|set|write`.
     static func run(_ context: CommandContext) throws -> Int32 {
         let args = context.arguments.positionals
-        guard let action = args.first else { throw CLIError.usage("say 'show', 'set' or 'write'; see 'fuckbigtech note --help'") }
+        let action = args[0] // an action: `CommandSpec.check` made sure it is one
         guard args.count >= 2 else { throw CLIError.usage("'note \(action)' needs a note path") }
         let (_, relative) = try context.vault.resolveUserPath(args[1])
         let store = NoteStore(vault: context.vault)
@@ -121,7 +121,7 @@ enum NoteCommand {
             let verdict = try StaleMemoryGuard.write(.text(text), to: relative, expecting: expectation, store: store, runID: runID)
             return try report(verdict, path: relative, context: context)
         default:
-            throw CLIError.usage("unknown action '\(action)'; use 'show', 'set' or 'write'")
+            preconditionFailure("CommandSpec.check admits only the declared actions")
         }
     }
 

@@ -32,7 +32,7 @@ enum ServiceCommand {
     /// Runs `service install|uninstall|status`.
     static func run(_ context: CommandContext) throws -> Int32 {
         let args = context.arguments.positionals
-        guard let action = args.first else { throw CLIError.usage("say 'install', 'uninstall' or 'status'; see 'fuckbigtech service --help'") }
+        let action = args[0] // an action: `CommandSpec.check` made sure it is one
         #if os(macOS)
         let manager = ServiceUnit.Manager.launchd
         #else
@@ -106,7 +106,7 @@ enum ServiceCommand {
             }
             return 0
         default:
-            throw CLIError.usage("unknown action '\(action)'; use 'install', 'uninstall' or 'status'")
+            preconditionFailure("CommandSpec.check admits only the declared actions")
         }
     }
 

@@ -25,7 +25,6 @@ enum TaskCommand {
 
     static func run(_ context: CommandContext) throws -> Int32 {
         let args = context.arguments.positionals
-        guard args.first == "new" else { throw CLIError.usage("say 'task new PROMPT'") }
         let prompt = args.dropFirst().joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !prompt.isEmpty else { throw CLIError.usage("'task new' needs a prompt") }
         var task = NewTask(prompt: prompt)

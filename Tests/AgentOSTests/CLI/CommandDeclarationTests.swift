@@ -87,6 +87,20 @@ import Testing
         #expect(open.sorted() == ["handoff", "note set", "route", "search", "task new"])
     }
 
+    @Test func everyCommandWithActionsRejectsAMissingOrUnknownOneInOneLine() {
+        let withActions = CLI.commands.filter { !$0.actions.isEmpty }
+        #expect(withActions.map(\.name).sorted() == ["completion", "memory-test", "note", "service", "task"])
+        for spec in withActions {
+            let missing = run([spec.name])
+            #expect(missing.code == 64 && missing.out.isEmpty)
+            #expect(missing.err.hasPrefix("fuckbigtech \(spec.name): say '") && missing.err.split(separator: "\n").count == 1, "\(missing.err)")
+            let unknown = run([spec.name, "zzzz"])
+            #expect(unknown.code == 64 && unknown.out.isEmpty)
+            #expect(unknown.err.hasPrefix("fuckbigtech \(spec.name): unknown action 'zzzz'; use '") && unknown.err.split(separator: "\n").count == 1, "\(unknown.err)")
+        }
+        #expect(run(["service", "instal"]).err == "fuckbigtech service: unknown action 'instal'; did you mean 'install'? use 'install', 'uninstall' or 'status'\n")
+    }
+
     @Test func anOptionOfAnotherActionIsRejected() {
         let result = run(["service", "status", "--print"])
         #expect(result.code == 64)
