@@ -18,12 +18,7 @@ enum BacklinksCommand {
     static func run(_ context: CommandContext) throws -> Int32 {
         guard let name = context.arguments.positionals.first else { throw CLIError.usage("give a note: fuckbigtech backlinks NOTE") }
         let index = try SearchCommand.openIndex(context)
-        var links: [Backlink]
-        do {
-            links = try index.backlinks(to: name)
-        } catch let error as IndexError {
-            throw CLIError.failure(error.description)
-        }
+        var links = try index.backlinks(to: name)
         // As `search`: an agent off this machine asking through the CLI learns nothing of private
         // notes, not even that one links here (their titles and lines are private text too).
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)

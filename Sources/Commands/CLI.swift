@@ -102,6 +102,7 @@ public enum CLI {
             console.error("fuckbigtech \(spec.name): \(error.description)")
             return error.exitCode
         } catch {
+            // The library's own errors (typed, each with a one-line description) are failures.
             console.error("fuckbigtech \(spec.name): \(ErrorText.oneLine(error))")
             return 1
         }

@@ -31,12 +31,7 @@ enum InitCommand {
         // A vault folder that is itself a symlink (~/AgentOS → a synced disk) is the user's choice;
         // work in its target, since nothing inside a vault is ever reached through a symlink.
         let vault = Vault(root: URL(fileURLWithPath: chosen.root).resolvingSymlinksInPath().path)
-        let report: VaultInitReport
-        do {
-            report = try VaultInit.run(vault: vault, withMemory: context.arguments.has("--with-memory"))
-        } catch {
-            throw CLIError.failure(error.description)
-        }
+        let report = try VaultInit.run(vault: vault, withMemory: context.arguments.has("--with-memory"))
         for warning in report.warnings { context.console.error("fuckbigtech init: \(warning)") }
         let lanes = LaneReadiness.lanes(of: vault, environment: context.environment)
         if context.json {

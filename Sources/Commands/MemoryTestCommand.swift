@@ -49,14 +49,9 @@ enum MemoryTestCommand {
         options.resetsBaseline = context.arguments.has("--reset-baseline")
         options.keepsCopy = context.arguments.has("--keep")
         let console = context.console
-        let report: MemoryTestReport
-        do {
-            report = try MemoryTest.run(vault: context.vault, mode: mode, options: options) { line in
-                if line.hasPrefix("kept ") { console.error(line) } else { console.progress(line) }
-            }
-        } catch let error as MemoryTestError {
-            console.clearProgress()
-            throw CLIError.failure(error.description)
+        // A library error exits 1 with its one-line description (printing it clears the progress line).
+        let report = try MemoryTest.run(vault: context.vault, mode: mode, options: options) { line in
+            if line.hasPrefix("kept ") { console.error(line) } else { console.progress(line) }
         }
         console.clearProgress()
         if context.json {
