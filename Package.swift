@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "fuckbigtech", targets: ["fuckbigtech"]),
         .library(name: "AgentOS", targets: ["AgentOS"]),
+        .library(name: "Commands", targets: ["Commands"]),
     ],
     targets: [
         .systemLibrary(
@@ -19,18 +20,23 @@ let package = Package(
             name: "AgentOS",
             dependencies: ["CSQLite"]
         ),
+        // The command line: parsing, help, output. The library below it knows nothing of it.
+        .target(
+            name: "Commands",
+            dependencies: ["AgentOS"]
+        ),
         .executableTarget(
             name: "fuckbigtech",
-            dependencies: ["AgentOS"]
+            dependencies: ["Commands"]
         ),
         .testTarget(
             name: "AgentOSTests",
-            dependencies: ["AgentOS"],
+            dependencies: ["AgentOS", "Commands"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentOS"],
+            dependencies: ["AgentOS", "Commands"],
             // Agent scripts the tests run by absolute path (found from #filePath), not resources.
             exclude: ["Fixtures"]
         ),

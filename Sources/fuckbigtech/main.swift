@@ -1,4 +1,4 @@
-import AgentOS
+import Commands
 import Foundation
 
 // The executable is only this: pick the real streams and hand the arguments to the library.

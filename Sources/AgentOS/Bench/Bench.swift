@@ -42,6 +42,16 @@ public struct BenchContext {
     public var runs: Int
     /// Progress messages (a line on a terminal).
     public var progress: (String) -> Void
+
+    /// A context with every field given.
+    public init(vault: Vault, noteCount: Int, isRealVault: Bool, executablePath: String, runs: Int, progress: @escaping (String) -> Void) {
+        self.vault = vault
+        self.noteCount = noteCount
+        self.isRealVault = isRealVault
+        self.executablePath = executablePath
+        self.runs = runs
+        self.progress = progress
+    }
 }
 
 /// A part of the benchmark. The index section is here; the watcher adds its own section later.
@@ -154,7 +164,7 @@ public struct IndexBenchSection: BenchSection {
                 summary = try fresh.reconcile()
                 index = fresh
             }
-            if summary.indexed == 0 { throw CLIError.failure("the full index indexed no notes; is the vault empty?") }
+            if summary.indexed == 0 { throw BenchError("the full index indexed no notes; is the vault empty?") }
             fullTimes.append(seconds)
         }
         let full = BenchClock.percentile(fullTimes, 0.5)

@@ -27,11 +27,13 @@ public struct SeededRandom: RandomNumberGenerator {
 /// Writes a synthetic vault that looks like a working one: folders, frontmatter, headings, links,
 /// code blocks, tags, word frequencies that follow Zipf's law, and about one note in ten in German,
 /// French, Russian, Japanese, Chinese or Korean.
-enum VaultGenerator {
+public enum VaultGenerator {
     /// What was generated.
-    struct Result {
-        var notes: Int
-        var bytes: Int
+    public struct Result {
+        /// Notes written.
+        public var notes: Int
+        /// Their bytes in all.
+        public var bytes: Int
     }
 
     static let englishFolders = ["Projects", "Meetings", "Research", "Memory", "Daily", "Tasks", "Reference"]
@@ -54,7 +56,7 @@ enum VaultGenerator {
     static let tags = ["project", "idea", "meeting", "todo", "research", "reading", "ops", "infra", "design", "personal", "work/alpha", "work/beta", "review", "draft", "archive"]
 
     /// Writes `count` notes under `root` (which must exist and be empty). Deterministic for a seed.
-    static func generate(count: Int, into root: String, seed: UInt64 = 42) throws -> Result {
+    public static func generate(count: Int, into root: String, seed: UInt64 = 42) throws -> Result {
         var random = SeededRandom(seed: seed)
         let vocabulary = makeVocabulary(&random, size: 6000)
         // Zipf weights: the k-th word is drawn in proportion to 1/k.

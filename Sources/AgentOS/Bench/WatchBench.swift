@@ -234,7 +234,7 @@ enum WatchBenchVault {
     /// Makes the vault a working one (Rules/ with the `echo` agent, the folders) and settles the
     /// generated task notes that say `status: new`, so that the watcher's start-up runs none of them.
     static func prepare(_ vault: Vault) throws {
-        do { _ = try VaultInit.run(vault: vault) } catch { throw CLIError.failure("the watch bench could not set up the vault: \(error)") }
+        do { _ = try VaultInit.run(vault: vault) } catch { throw BenchError("the watch bench could not set up the vault: \(error)") }
         for path in VaultWalker.markdownFiles(in: vault, under: Vault.Layout.tasks) {
             let absolute = vault.root + "/" + path
             guard let text = try? String(contentsOfFile: absolute, encoding: .utf8), text.contains("\nstatus: new\n") else { continue }
@@ -284,7 +284,7 @@ final class RunStoreReader {
             // The watcher (another process) creates the file; it says nothing when it has.
             Thread.sleep(forTimeInterval: 0.01)
         }
-        guard let database else { throw CLIError.failure("the watcher created no run store at \(path)") }
+        guard let database else { throw BenchError("the watcher created no run store at \(path)") }
         self.database = database
     }
 
@@ -450,11 +450,11 @@ final class WatcherProcess {
             let state = seen.withLock { $0 }
             if state.watching { return Date().timeIntervalSince1970 - started }
             if state.outputEnded {
-                throw CLIError.failure("the watcher exited during start-up: " + (state.lastLine.isEmpty ? "no output" : state.lastLine))
+                throw BenchError("the watcher exited during start-up: " + (state.lastLine.isEmpty ? "no output" : state.lastLine))
             }
             if !progress.wait(until: deadline) { break }
         }
-        throw CLIError.failure("the watcher did not start watching within \(Int(timeout)) s")
+        throw BenchError("the watcher did not start watching within \(Int(timeout)) s")
     }
 
     /// `VmHWM` (peak resident memory) of the watcher in MB.

@@ -3,7 +3,7 @@ enum VaultChecks {
     /// The `vault` check: the folder exists and has every layout folder.
     static func layout(_ context: DoctorContext) -> [DoctorFinding] {
         let root = context.vault.root
-        let fixInit = "run 'fuckbigtech init \(InitCommand.shellQuoted(root))' (it adds only what is missing)"
+        let fixInit = "run 'fuckbigtech init \(ShellQuote.ifNeeded(root))' (it adds only what is missing)"
         guard let status = try? FileSystem.status(root) else {
             return [DoctorFinding(check: "vault", status: .fail, finding: "no vault at \(root)", fix: fixInit)]
         }
@@ -66,7 +66,7 @@ enum VaultChecks {
             // Only read the run store if it exists: doctor changes nothing.
             let hasRuns = (try? FileSystem.status(context.vault.stateDirectory + "/runs.sqlite")) ?? nil != nil
             let runs = hasRuns ? try? RunStore(vault: context.vault) : nil
-            let waiting = StatusCommand.notesWaiting(in: context.vault, runs: runs)
+            let waiting = TaskNote.waiting(in: context.vault, runs: runs)
             if waiting.isEmpty {
                 return [DoctorFinding(check: "watcher", status: .warn, finding: line + "; no note is waiting", fix: "start 'fuckbigtech watch' (or 'fuckbigtech service install') so new task notes run")]
             }

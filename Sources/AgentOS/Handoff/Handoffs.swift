@@ -26,7 +26,7 @@ public enum Handoffs {
 
         let subject = isPrivate ? "" : (taskPath.map { " — " + TaskNote.title(of: $0) } ?? "")
         let stamp = LocalTime.dateTime(now).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "T", with: " ")
-        let base = TaskCommand.sanitize("\(stamp) \(from) to \(to)\(subject)")
+        let base = NoteName.sanitize("\(stamp) \(from) to \(to)\(subject)")
         var path = Vault.Layout.handoffs + "/" + base + ".md"
         var n = 2
         while true {

@@ -19,7 +19,7 @@ public enum HandoffProbe {
         do {
             return try run(vault: vault, contextNote: contextNote, seed: seed)
         } catch {
-            return MemoryTestCheck(name: name, status: .fail, detail: "the round trip could not run: \(CLI.oneLine(error))")
+            return MemoryTestCheck(name: name, status: .fail, detail: "the round trip could not run: \(ErrorText.oneLine(error))")
         }
     }
 

@@ -39,6 +39,16 @@ public struct TaskNote: Sendable {
     /// The approval the OS verified for this run (`ApprovalCheck.verify`), if any; routing and the
     /// agent's write permissions follow this, never the note's own `approved` property.
     public var approval: Approval? = nil
+
+    /// A work note read from `snapshot` at `path`, of `kind`.
+    public init(path: String, snapshot: NoteSnapshot, note: Note, kind: WorkKind, approval: Approval? = nil) {
+        self.path = path
+        self.snapshot = snapshot
+        self.note = note
+        self.kind = kind
+        self.approval = approval
+    }
+
     public var attempts: Int { Int(note["attempts"]?.number ?? 0) }
     /// How many times an interrupted run may be retried (`retries` property, default 0).
     public var retries: Int { max(0, Int(note["retries"]?.number ?? 0)) }

@@ -282,7 +282,7 @@ public enum FrontmatterEditor {
     }
 
     /// A value in flow style (`[a, b]`, `{k: v}`), for items nested inside a list.
-    static func flow(_ value: PropertyValue) -> String {
+    public static func flow(_ value: PropertyValue) -> String {
         switch value {
         case .list(let items): return "[" + items.map(flow).joined(separator: ", ") + "]"
         case .map(let pairs): return "{" + pairs.map { serializeFlowKey($0.key) + ": " + flow($0.value) }.joined(separator: ", ") + "}"

@@ -24,13 +24,14 @@ public final class Daemon: @unchecked Sendable {
 
     public let vault: Vault
     let options: Options
-    let console: Console
+    /// Where the watcher's events go (`watch` prints each as a timestamped line).
+    let log: @Sendable (EngineEvent) -> Void
     let stopToken = CancelToken()
 
-    public init(vault: Vault, options: Options, console: Console) {
+    public init(vault: Vault, options: Options, log: @escaping @Sendable (EngineEvent) -> Void) {
         self.vault = vault
         self.options = options
-        self.console = console
+        self.log = log
     }
 
     /// Asks the loop to stop (from a signal handler's queue or a test).
@@ -47,21 +48,10 @@ public final class Daemon: @unchecked Sendable {
             taken = try FileLock(path: vault.stateDirectory + "/watch.lock")
         }
         guard let lock = taken else {
-            let holder = FileLock.holder(path: vault.stateDirectory + "/watch.lock").map { " (pid \($0))" } ?? ""
-            throw CLIError.failure("another watcher is already running on \(vault.root)\(holder); stop it first")
+            throw DaemonError.alreadyRunning(vault: vault.root, pid: FileLock.holder(path: vault.stateDirectory + "/watch.lock"))
         }
         defer { withExtendedLifetime(lock) {} }
 
-        let log: @Sendable (EngineEvent) -> Void = { [console] event in
-            let stamp = LocalTime.time(Date())
-            // File names may hold newlines and escape sequences: one event is always one log line.
-            let message = EngineEvent.printable(event.message)
-            switch event.level {
-            case .info: console.print("\(stamp) \(message)")
-            case .warning: console.print("\(stamp) " + console.color("warning: ", .yellow) + message)
-            case .error: console.error("\(stamp) " + console.color("error: ", .red) + message)
-            }
-        }
         removeStaleTempFiles(log: log)
 
         let index = try MemoryIndex(vault: vault)

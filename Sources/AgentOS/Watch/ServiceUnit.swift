@@ -1,7 +1,7 @@
 import Foundation
 
 /// The watcher as a service the system keeps running: a systemd user unit on Linux, a launchd agent
-/// on macOS. Rendering is pure (tests check both everywhere); installing is `ServiceCommand`'s job.
+/// on macOS. Rendering is pure (tests check both everywhere); installing is the `service` command's job.
 public struct ServiceUnit: Sendable, Equatable {
     /// Which service manager the unit is for.
     public enum Manager: String, Sendable {
@@ -16,6 +16,14 @@ public struct ServiceUnit: Sendable, Equatable {
     public var path: String
     /// The user's home (launchd needs absolute log paths).
     public var home: String
+
+    /// The unit that runs `executable watch` on `vault`, with `path` as its PATH and `home` as HOME.
+    public init(executable: String, vault: String, path: String, home: String) {
+        self.executable = executable
+        self.vault = vault
+        self.path = path
+        self.home = home
+    }
 
     /// The service's name: `fuckbigtech-<vault folder>-<8 hex digits of the vault path>`, so two
     /// vaults get two services and the same vault always the same one.

@@ -83,12 +83,6 @@ public struct WatcherHeartbeat: Sendable, Equatable {
         return .running(beat, ageSeconds: beat.map { now.timeIntervalSince1970 - $0.updated })
     }
 
-    /// Warns on stderr when no watcher serves the vault, so a note just written does not wait unseen.
-    static func warnIfNobodyRuns(_ path: String, vault: Vault, console: Console) {
-        guard case .stopped = liveness(of: vault) else { return }
-        console.error("warning: no watcher runs on \(vault.root), so nothing will pick up \(path); start 'fuckbigtech watch' (or 'fuckbigtech service install'), or run it now with 'fuckbigtech run \"\(path)\"'")
-    }
-
     /// One line for people: "running (pid 123, inotify, since 10:02:11; heartbeat 1 s ago, 0 queued)"
     /// or "not running (last seen 2026-12-02T10:02:11)".
     public static func describe(_ liveness: Liveness) -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 @Suite struct WatchBenchTests {
     @Test func percentilesUseTheNearestRank() {

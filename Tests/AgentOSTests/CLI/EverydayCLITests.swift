@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// The traps a new user met (issue "Living with it every day"): vaults created by a typo, commands
 /// without "did you mean", `--no-color` ignored, and templates that ran their placeholder.

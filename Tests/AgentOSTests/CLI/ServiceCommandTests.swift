@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// `service install|uninstall|status`: a unit systemd accepts, written and removed idempotently,
 /// started through the service manager.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// The leaks issue 9 found, one test each: private text reaching cloud agents through what the OS
 /// itself writes (daily log, telemetry, result and handoff notes, memory matches) and through the

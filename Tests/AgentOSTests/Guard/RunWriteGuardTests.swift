@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// From within a run (`FBT_RUN_ID` set), the CLI refuses approvals, status changes, `Rules/` and
 /// notes in review — in every phrasing an agent could try — and writes nothing.

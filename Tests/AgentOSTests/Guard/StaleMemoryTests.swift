@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// A vault in a fresh temp folder for the stale-memory tests. Writes made "by a person" go straight to
 /// disk with Foundation, as Obsidian's would, not through `NoteStore`.

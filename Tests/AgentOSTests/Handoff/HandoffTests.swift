@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 @Suite(.serialized) struct HandoffTests {
     /// A vault with a task, a linked memory note and an index over both.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// A vault made by `init --with-memory` plus a few memory notes, in a temporary folder.
 final class SeedVault {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 @Suite struct RouteCommandTests {
     func run(_ arguments: [String], in v: RouteTestVault) -> (code: Int32, out: String, err: String) {

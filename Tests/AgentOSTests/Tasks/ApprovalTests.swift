@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// Only a person approves: `approved: true` counts only as a change made after the OS showed the
 /// task in review, and an approval is spent by the run it approved.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// An executor that holds the run of one task until the test lets it go, and records the order in
 /// which agents started. Every run reports `cost` dollars.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// The small ones of issue 9: binary files under `Tasks/`, control characters in log lines, and
 /// `run` saying why it will not run a note.

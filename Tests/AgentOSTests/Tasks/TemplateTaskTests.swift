@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// A note made from the Task or Handoff template waits for the person, and never runs the template's
 /// own instructions as a prompt.

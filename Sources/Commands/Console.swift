@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 #if canImport(Glibc)
 import Glibc

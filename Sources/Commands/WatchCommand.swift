@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -7,16 +8,18 @@ enum WatchCommand {
     static let spec = CommandSpec(
         name: "watch",
         summary: "watch the vault: index every change, run task and handoff notes",
-        help: """
-        Usage: fuckbigtech watch [--poll SECONDS] [--debounce MS]
-
+        forms: [CommandForm(max: 0)],
+        options: [
+            .option("--poll", "SECONDS", "poll for changes every SECONDS instead of using inotify"),
+            .option("--debounce", "MS", "wait MS milliseconds for a path's events to settle (default 20)"),
+        ],
+        description: """
         Creates the vault from the template if it does not exist yet, catches up with everything that
         changed while no watcher ran, then follows changes with inotify (or polling with --poll).
         Task notes in Tasks/ (or typed task) move new → routed → running → done|failed; results land in
         Results/, telemetry in Telemetry/ and Daily/. Ctrl-C stops cleanly (running agents get a few
         seconds to finish); a second Ctrl-C stops at once.
         """,
-        options: ["--poll", "--debounce"],
         vaultUse: .createsDefault,
         run: run
     )
@@ -37,10 +40,25 @@ enum WatchCommand {
             context.console.print("Created \(report.createdFolders.count) folders and \(report.createdFiles.count) notes; open \(context.vault.root) in Obsidian to follow along.")
             for warning in report.warnings { context.console.error("warning: \(warning)") }
         }
-        let daemon = Daemon(vault: context.vault, options: options, console: context.console)
+        let daemon = Daemon(vault: context.vault, options: options, log: logLine(context.console))
         let signals = SignalStopper(daemon: daemon, console: context.console)
         defer { withExtendedLifetime(signals) {} }
         return try daemon.run()
+    }
+
+    /// Prints each watcher event as one timestamped line: information and warnings on stdout,
+    /// errors on stderr.
+    static func logLine(_ console: Console) -> @Sendable (EngineEvent) -> Void {
+        { event in
+            let stamp = LocalTime.time(Date())
+            // File names may hold newlines and escape sequences: one event is always one log line.
+            let message = EngineEvent.printable(event.message)
+            switch event.level {
+            case .info: console.print("\(stamp) \(message)")
+            case .warning: console.print("\(stamp) " + console.color("warning: ", .yellow) + message)
+            case .error: console.error("\(stamp) " + console.color("error: ", .red) + message)
+            }
+        }
     }
 }
 

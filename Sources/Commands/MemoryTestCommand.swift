@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `memory-test quick|full [--json]`: checks memory, retrieval, routing and handoffs on a scratch
@@ -7,9 +8,14 @@ enum MemoryTestCommand {
     static let spec = CommandSpec(
         name: "memory-test",
         summary: "check index, retrieval, routing and handoffs on a scratch copy; compare with the last run",
-        help: """
-        Usage: fuckbigtech memory-test quick|full [--json] [--seed N] [--reset-baseline] [--keep]
-
+        forms: [CommandForm(["quick", "full"], max: 0)],
+        options: [
+            .option("--seed", "N", "seed of the note sample (default 20261126)"),
+            .flag("--reset-baseline", "save this run's figures as the baseline even if they are worse"),
+            .flag("--keep", "keep the scratch copy and print its path"),
+            .json("the report as JSON"),
+        ],
+        description: """
         Copies the vault's notes to a temporary folder, indexes the copy, and measures:
           index       every note has an index row with its content hash; the vault's own index
                       is present and readable (drift since the last index is a warning)
@@ -26,24 +32,15 @@ enum MemoryTestCommand {
         does not replace the baseline. Exit 0 when everything held, 1 when a check failed or a
         figure got worse (each named), 64 on a usage error. The vault itself is never changed
         otherwise.
-
-          --seed N          seed of the note sample (default 20261126)
-          --reset-baseline  save this run's figures as the baseline even if they are worse
-          --keep            keep the scratch copy and print its path
-          --json            the report as JSON
         """,
-        flags: ["--reset-baseline", "--keep"],
-        options: ["--seed"],
-        actions: ["quick", "full"],
         run: run
     )
 
     /// Runs the memory test and prints the report.
     static func run(_ context: CommandContext) throws -> Int32 {
         let words = context.arguments.positionals
-        guard words.count == 1, let mode = MemoryTestMode(rawValue: words[0]) else {
-            throw CLIError.usage("give 'quick' or 'full'; see 'fuckbigtech memory-test --help'")
-        }
+        // An action: `CommandSpec.check` made sure it is quick or full.
+        guard let mode = MemoryTestMode(rawValue: words[0]) else { preconditionFailure("CommandSpec.check admits only the declared actions") }
         var options = MemoryTest.Options()
         if let seed = context.arguments.value("--seed") {
             guard let value = UInt64(seed) else { throw CLIError.usage("--seed expects a whole number") }
@@ -52,14 +49,9 @@ enum MemoryTestCommand {
         options.resetsBaseline = context.arguments.has("--reset-baseline")
         options.keepsCopy = context.arguments.has("--keep")
         let console = context.console
-        let report: MemoryTestReport
-        do {
-            report = try MemoryTest.run(vault: context.vault, mode: mode, options: options) { line in
-                if line.hasPrefix("kept ") { console.error(line) } else { console.progress(line) }
-            }
-        } catch let error as MemoryTestError {
-            console.clearProgress()
-            throw CLIError.failure(error.description)
+        // A library error exits 1 with its one-line description (printing it clears the progress line).
+        let report = try MemoryTest.run(vault: context.vault, mode: mode, options: options) { line in
+            if line.hasPrefix("kept ") { console.error(line) } else { console.progress(line) }
         }
         console.clearProgress()
         if context.json {

@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech bench`: measures the OS on a generated vault or on a copy of a real one.
@@ -5,9 +6,18 @@ enum BenchCommand {
     static let spec = CommandSpec(
         name: "bench",
         summary: "measure indexing, search and updates on a generated or copied vault",
-        help: """
-        Usage: fuckbigtech bench [--notes N] [--vault PATH] [--runs R] [--sections LIST] [--burst N] [--keep] [--json]
-
+        forms: [CommandForm(max: 0)],
+        options: [
+            .option("--notes", "N", "notes to generate (default 20000; ignored with --vault)"),
+            .option("--vault", "PATH", "benchmark a copy of this vault instead"),
+            .option("--runs", "R", "full-index runs to take the median of (default 3)"),
+            .option("--sections", "LIST", "sections to run, comma-separated: index, watch (default all)"),
+            .option("--only", "LIST", "the same as --sections"),
+            .option("--burst", "N", "task notes in the watch section's burst (default 1000)"),
+            .flag("--keep", "keep the temporary vault and print its path"),
+            .json("print the figures as JSON"),
+        ],
+        description: """
         Generates a vault of N notes (default 20,000: frontmatter, headings, links, some German,
         French, Russian, Japanese, Chinese and Korean) in a temporary folder, or copies the vault
         given with --vault there first (the original is never touched), and reports: full index
@@ -18,17 +28,7 @@ enum BenchCommand {
         vault, with inotify and with polling, and reports write→pick-up and saved→searchable latency,
         a burst of task notes through the echo agent (tasks/s, each done exactly once) and the
         watcher's peak memory. Build with 'swift build -c release' for real figures.
-
-          --notes N   notes to generate (default 20000; ignored with --vault)
-          --vault P   benchmark a copy of this vault instead
-          --runs R    full-index runs to take the median of (default 3)
-          --sections L  sections to run, comma-separated: index, watch (default all; --only too)
-          --burst N   task notes in the watch section's burst (default 1000)
-          --keep      keep the temporary vault and print its path
-          --json      print the figures as JSON
         """,
-        flags: ["--keep"],
-        options: ["--notes", "--runs", "--sections", "--only", "--burst"],
         vaultUse: .none,
         run: run
     )

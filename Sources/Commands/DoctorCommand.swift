@@ -1,12 +1,14 @@
+import AgentOS
+
 /// `fuckbigtech doctor [--json]`: checks the vault, the rules and the machine, with a fix for each problem.
 enum DoctorCommand {
     /// The command's name, help and options.
     static let spec = CommandSpec(
         name: "doctor",
         summary: "check the vault, the rule notes and the machine, and say how to fix what is wrong",
-        help: """
-        Usage: fuckbigtech doctor [--json]
-
+        forms: [CommandForm(max: 0)],
+        options: [.json("print the findings as JSON")],
+        description: """
         Checks, each reported as ok, warn or fail with a one-line finding and a fix:
           vault      the vault exists and has the layout init creates
           state      .agentos/ (machine state) is a writable folder
@@ -19,17 +21,12 @@ enum DoctorCommand {
 
         Missing agent CLIs and a missing Ollama server are warnings, not failures.
         Exit status: 0 when nothing failed, 1 otherwise.
-
-        --json   print the findings as JSON
         """,
         run: run
     )
 
     /// Runs every check and prints the findings.
     static func run(_ context: CommandContext) throws -> Int32 {
-        if let extra = context.arguments.positionals.first {
-            throw CLIError.usage("doctor takes no arguments, got '\(extra)'; use --vault PATH to pick the vault")
-        }
         let report = Doctor.run(DoctorContext(vault: context.vault, environment: context.environment))
         let console = context.console
         if context.json {

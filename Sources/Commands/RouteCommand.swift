@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `route TEXT|NOTE [--json]`: shows where a task would go and why, without running anything.
@@ -6,22 +7,19 @@ enum RouteCommand {
     static let spec = CommandSpec(
         name: "route",
         summary: "show the lane, agent and rule a task would get, and every guardrail's verdict",
-        help: """
-        Usage: fuckbigtech route TEXT|NOTE [--json]
-
+        forms: [CommandForm(arguments: "TEXT|NOTE", max: nil)],
+        options: [.json("the same as one JSON object")],
+        description: """
         Prints the lane, agent and model a task would get, the rule that decided, the reason, and each
         guardrail's verdict (privacy, secrets, effects, budget). Runs nothing and changes no note.
 
           NOTE     a note path (an existing file, or any path ending in .md): routed with its
                    properties and the notes it links to
           TEXT     anything else: routed as the prompt of a new task (several words need no quotes)
-          --json   the same as one JSON object
 
         Rules, agents and guardrails are read from the vault's Rules/ folder; without it the built-in
         defaults are used, and the output says so. Malformed rule notes are listed and skipped.
         """,
-        flags: [],
-        options: [],
         run: run
     )
 

@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech init [PATH] [--with-memory]`: creates a vault, or adds what is missing to one.
@@ -6,38 +7,31 @@ enum InitCommand {
     static let spec = CommandSpec(
         name: "init",
         summary: "create a vault, or add what is missing to an existing one",
-        help: """
-        Usage: fuckbigtech init [PATH] [--with-memory] [--json]
-
+        forms: [CommandForm(arguments: "[PATH]", max: 1)],
+        options: [
+            .flag("--with-memory", "also create .agentos/ and the full-text index database"),
+            .json("print what was created as JSON"),
+        ],
+        description: """
         Creates the vault layout (Tasks/ Handoffs/ Results/ Telemetry/ Daily/ Memory/ Rules/ Private/
         Templates/ and .obsidian/), the Task and Handoff templates, the Tasks base, and the default
         guardrails, agent and routing notes in Rules/. An existing folder or Obsidian vault is adopted:
         only missing files are added and no existing file is ever changed, so running it again is safe.
 
-        PATH            the vault folder (default: --vault, else $FBT_VAULT, else the vault around the
-                        current folder, else ~/AgentOS)
-        --with-memory   also create .agentos/ and the full-text index database
-        --json          print what was created as JSON
+        PATH is the vault folder (default: --vault, else $FBT_VAULT, else the vault around the current
+        folder, else ~/AgentOS).
         """,
-        flags: ["--with-memory"],
         vaultUse: .creates,
         run: run
     )
 
     /// Runs `init` and prints what it created.
     static func run(_ context: CommandContext) throws -> Int32 {
-        let positionals = context.arguments.positionals
-        if positionals.count > 1 { throw CLIError.usage("init takes at most one PATH, got \(positionals.count)") }
-        let chosen = positionals.first.map { Vault(root: $0) } ?? context.vault
+        let chosen = context.arguments.positionals.first.map { Vault(root: $0) } ?? context.vault
         // A vault folder that is itself a symlink (~/AgentOS → a synced disk) is the user's choice;
         // work in its target, since nothing inside a vault is ever reached through a symlink.
         let vault = Vault(root: URL(fileURLWithPath: chosen.root).resolvingSymlinksInPath().path)
-        let report: VaultInitReport
-        do {
-            report = try VaultInit.run(vault: vault, withMemory: context.arguments.has("--with-memory"))
-        } catch {
-            throw CLIError.failure(error.description)
-        }
+        let report = try VaultInit.run(vault: vault, withMemory: context.arguments.has("--with-memory"))
         for warning in report.warnings { context.console.error("fuckbigtech init: \(warning)") }
         let lanes = LaneReadiness.lanes(of: vault, environment: context.environment)
         if context.json {
@@ -68,13 +62,7 @@ enum InitCommand {
         }
         console.print("Lanes on this machine:")
         for line in LaneReadiness.describe(lanes) { console.print("  " + line) }
-        console.print("Next: fuckbigtech doctor --vault \(shellQuoted(report.root))")
+        console.print("Next: fuckbigtech doctor --vault \(ShellQuote.ifNeeded(report.root))")
         return 0
-    }
-
-    /// Quotes a path for a command a person may copy, only when it needs it.
-    static func shellQuoted(_ path: String) -> String {
-        let plain = path.allSatisfy { $0.isLetter || $0.isNumber || "/._-+~".contains($0) }
-        return plain ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

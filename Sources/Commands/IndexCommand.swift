@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech index [--rebuild]`: brings the full-text index up to date with the vault.
@@ -5,18 +6,17 @@ enum IndexCommand {
     static let spec = CommandSpec(
         name: "index",
         summary: "update the full-text index of the vault (only what changed)",
-        help: """
-        Usage: fuckbigtech index [--rebuild] [--json]
-
+        forms: [CommandForm(max: 0)],
+        options: [
+            .flag("--rebuild", "empty the index and index every note again"),
+            .json("print the summary as JSON"),
+        ],
+        description: """
         Walks the vault and indexes new and changed notes, removes deleted ones, and leaves the rest
         alone (modification time and size first, content hash only when they differ). Notes are only
         read, never changed. Files that cannot be indexed (binary, over 20 MB, unreadable) are skipped
         and listed with the reason.
-
-          --rebuild   empty the index and index every note again
-          --json      print the summary as JSON
         """,
-        flags: ["--rebuild"],
         run: run
     )
 
@@ -50,12 +50,4 @@ enum IndexCommand {
     }
 
     static func summaryLine(_ s: ReconcileSummary) -> String { s.oneLine }
-}
-
-extension ReconcileSummary {
-    /// The summary in one line, as `index` and the watcher print it.
-    public var oneLine: String {
-        let seconds = String(format: "%.2f", self.seconds)
-        return "indexed \(indexed) notes (\(added) new, \(changed) changed), \(unchanged) unchanged, \(removed) removed, \(skipped.count) skipped in \(seconds) s"
-    }
 }

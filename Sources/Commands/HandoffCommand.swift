@@ -1,12 +1,19 @@
+import AgentOS
 import Foundation
 
 enum HandoffCommand {
     static let spec = CommandSpec(
         name: "handoff",
         summary: "pass a job to another agent with what was done and what is left",
-        help: """
-        Usage: fuckbigtech handoff --from AGENT --to AGENT [--task NOTE] [--context NOTE]... MESSAGE [--json]
-
+        forms: [CommandForm(arguments: "MESSAGE", max: nil)],
+        options: [
+            .option("--from", "AGENT", "who hands off", required: true),
+            .option("--to", "AGENT", "who takes over", required: true),
+            .option("--task", "NOTE", "the original task note"),
+            .option("--context", "NOTE", "a note for the handoff's context list", repeats: true),
+            .json("print the note's path, status, lane and agent as JSON"),
+        ],
+        description: """
         Writes a handoff note in Handoffs/ (type: handoff, from, to, task, context; the message is its
         body), adds it to the task's `handoffs` list and to today's daily note. A running watcher then
         runs AGENT with a context packet: the message, the task and linked notes, the best matches from
@@ -14,7 +21,6 @@ enum HandoffCommand {
         a handoff of private work to a cloud agent is blocked, with the reason, and exits 1.
         The message may also come on standard input.
         """,
-        options: ["--from", "--to", "--task", "--context"],
         run: run
     )
 
@@ -28,30 +34,11 @@ enum HandoffCommand {
         guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CLIError.usage("say what was done and what is left (as the last argument or on stdin)")
         }
-        var taskPath: String?
-        if let task = context.arguments.value("--task") {
-            let (_, relative) = try context.vault.resolveUserPath(task.hasSuffix(".md") ? task : task + ".md")
-            guard (try NoteStore(vault: context.vault).readIfPresent(relative)) != nil else { throw CLIError.failure("\(relative): no such task note") }
-            taskPath = relative
-        }
-        guard (try? FileSystem.status(context.vault.root)) ?? nil != nil else {
-            throw CLIError.failure("no vault at \(context.vault.root); run 'fuckbigtech init' first")
-        }
-        let path = try Handoffs.create(vault: context.vault, from: from, to: to, taskPath: taskPath, message: message, context: context.arguments.values("--context"))
-
-        // Say at once whether the routing lets this handoff run, and stop it here when it does not.
-        let routing = try VaultRouting(vault: context.vault)
-        let store = NoteStore(vault: context.vault)
-        let snapshot = try store.read(path)
-        let note = try Note.parse(bytes: snapshot.bytes)
-        let book = routing.ruleBook
-        var facts = TaskFacts.from(note: note, path: path, vault: context.vault, ruleBook: book)
-        facts.agent = to
-        let packet = routing.contextPacket(for: TaskNote(path: path, snapshot: snapshot, note: note, kind: .handoff), book: book)
-        for source in packet.privateSources where source != path && !facts.privateSources.contains(source) { facts.privateSources.append(source) }
-        let decision = Router(book: book).decide(facts, prompt: packet.text, spend: nil)
-        if case .blocked(let why) = decision.action {
-            try store.updateProperties(path, set: [Property("status", .string("blocked")), Property("error", .string(why))] + decision.properties)
+        let request = HandoffRequest(from: from, to: to, task: context.arguments.value("--task"), message: message, context: context.arguments.values("--context"))
+        let submission = try request.submit(vault: context.vault)
+        let path = submission.path
+        let decision = submission.decision
+        if let why = submission.blockedReason {
             if context.json {
                 context.console.print(JSON.object([("path", .string(path)), ("status", .string("blocked")), ("reason", .string(why))]).compact)
             } else {
@@ -64,7 +51,7 @@ enum HandoffCommand {
         } else {
             context.console.print(path)
         }
-        WatcherHeartbeat.warnIfNobodyRuns(path, vault: context.vault, console: context.console)
+        context.console.warnIfNobodyRuns(path, vault: context.vault)
         return 0
     }
 }
@@ -73,15 +60,17 @@ enum ContextCommand {
     static let spec = CommandSpec(
         name: "context",
         summary: "print the context packet an agent would get for a note",
-        help: """
-        Usage: fuckbigtech context NOTE [--tokens N] [--json]
-
+        forms: [CommandForm(arguments: "NOTE", max: 1)],
+        options: [
+            .option("--tokens", "N", "the token budget (default: the agent's context_tokens)"),
+            .json("print the packet as JSON"),
+        ],
+        description: """
         Builds the packet the watcher would send for a task or handoff note: its text, the notes it
         links or lists in `context`, the best matches from memory and the recent daily log, each piece
         labelled with its source path and line, within the token budget of the agent it names (or N).
         Nothing is run or written.
         """,
-        options: ["--tokens"],
         run: run
     )
 
@@ -99,8 +88,8 @@ enum ContextCommand {
             packet = routing.contextPacket(for: task, budgetTokens: n)
         }
         // An agent off this machine may not read a private packet through the CLI either.
-        if let why = Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault),
-           !packet.privateSources.isEmpty || Privacy.reason(ofNoteAt: path, store: store, guardrails: routing.ruleBook.guardrails) != nil {
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        if let why = visibility.hiddenBecause, !packet.privateSources.isEmpty || visibility.withholding(path) != nil {
             throw CLIError.failure("\(path): the context packet holds private notes and this command was \(why); private text stays on this machine")
         }
         if context.json {

@@ -1,10 +1,15 @@
+import AgentOS
 import Foundation
 
 /// Everything a command needs: its arguments, the vault, where to print, and the environment.
 public struct CommandContext: Sendable {
+    /// The parsed command line, after the command's name.
     public let arguments: ParsedArguments
+    /// The vault it works on.
     public let vault: Vault
+    /// Where it prints.
     public let console: Console
+    /// The process environment (`FBT_RUN_ID` says an agent's run is calling).
     public let environment: [String: String]
     /// Where the vault came from (`--vault`, `$FBT_VAULT`, the current folder, or the `~/AgentOS` default).
     public var vaultSource: Vault.Source = .option
@@ -25,34 +30,6 @@ public enum VaultUse: Sendable {
     case createsDefault
     /// No vault of its own (`bench` works on a temporary copy).
     case none
-}
-
-/// A subcommand: its name, a one-line summary, its help text and its declared flags and options.
-public struct CommandSpec: Sendable {
-    public let name: String
-    public let summary: String
-    /// The usage line(s) and option descriptions shown by `--help`.
-    public let help: String
-    public let flags: Set<String>
-    public let options: Set<String>
-    public let aliases: [String: String]
-    /// Whether the command needs an existing vault or may create one.
-    public let vaultUse: VaultUse
-    /// The words its first argument may be (`note show|set|write`), for completion and the man page.
-    public let actions: [String]
-    public let run: @Sendable (CommandContext) throws -> Int32
-
-    public init(name: String, summary: String, help: String, flags: Set<String> = [], options: Set<String> = [], aliases: [String: String] = [:], vaultUse: VaultUse = .existing, actions: [String] = [], run: @escaping @Sendable (CommandContext) throws -> Int32) {
-        self.name = name
-        self.summary = summary
-        self.help = help
-        self.flags = flags
-        self.options = options
-        self.aliases = aliases
-        self.vaultUse = vaultUse
-        self.actions = actions
-        self.run = run
-    }
 }
 
 /// The command line: finds the subcommand, parses its options, picks the vault and runs it.
@@ -78,8 +55,12 @@ public enum CLI {
         CompletionCommand.spec,
     ]
 
-    static let globalFlags: Set<String> = ["--help", "--json", "--no-color"]
-    static let globalOptions: Set<String> = ["--vault"]
+    /// The options every command takes (a command may redefine one, as `bench` does `--vault`).
+    static let commonOptions: [OptionSpec] = [
+        .option("--vault", "PATH", "the vault (else $FBT_VAULT, else the vault around the current folder, else ~/AgentOS)"),
+        .flag("--no-color", "no colour in the output (colour is only used on a terminal, without NO_COLOR)"),
+        .flag("--help", "this help", short: "-h"),
+    ]
 
     /// Runs the command line and returns the exit code (0 ok, 1 failure, 64 usage).
     public static func run(_ arguments: [String], console: Console, environment: [String: String], executablePath: String) -> Int32 {
@@ -89,7 +70,7 @@ public enum CLI {
         }
         if first == "--help" || first == "-h" || first == "help" {
             if arguments.count > 1, let spec = commands.first(where: { $0.name == arguments[1] }) {
-                console.print(helpText(spec))
+                console.print(spec.help)
             } else {
                 console.print(overview)
             }
@@ -106,11 +87,12 @@ public enum CLI {
         }
         let rest = Array(arguments.dropFirst())
         if rest.contains("--help") || rest.contains("-h") {
-            console.print(helpText(spec))
+            console.print(spec.help)
             return 0
         }
         do {
-            let parsed = try ParsedArguments.parse(rest, flags: spec.flags.union(globalFlags), options: spec.options.union(globalOptions), aliases: spec.aliases)
+            let parsed = try ParsedArguments.parse(rest, flags: spec.flags, options: spec.options, aliases: spec.aliases)
+            try spec.check(parsed)
             let console = parsed.has("--no-color") ? console.withoutColor() : console
             let (vault, source) = Vault.locateWithSource(explicit: parsed.value("--vault"), environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
             try checkVault(vault, source: source, for: spec)
@@ -120,7 +102,8 @@ public enum CLI {
             console.error("fuckbigtech \(spec.name): \(error.description)")
             return error.exitCode
         } catch {
-            console.error("fuckbigtech \(spec.name): \(oneLine(error))")
+            // The library's own errors (typed, each with a one-line description) are failures.
+            console.error("fuckbigtech \(spec.name): \(ErrorText.oneLine(error))")
             return 1
         }
     }
@@ -147,15 +130,6 @@ public enum CLI {
         throw .failure("\(vault.root) (\(given)) is not a vault: \(why); \(fix)")
     }
 
-    /// An error as one line for stderr.
-    public static func oneLine(_ error: Error) -> String {
-        String(describing: error).replacingOccurrences(of: "\n", with: " ")
-    }
-
-    static func helpText(_ spec: CommandSpec) -> String {
-        spec.help + "\n\nCommon options:\n  --vault PATH   the vault (else $FBT_VAULT, else the vault around the current folder, else ~/AgentOS)\n  --help         this help"
-    }
-
     static var overview: String {
         var lines = ["fuckbigtech — a local-first agent OS over an Obsidian vault", "", "Usage: fuckbigtech COMMAND [options]", "", "Commands:"]
         let width = (commands.map(\.name.count).max() ?? 8) + 2
@@ -166,9 +140,4 @@ public enum CLI {
         lines.append("Run 'fuckbigtech COMMAND --help' for a command's options. Exit codes: 0 ok, 1 failure, 64 usage.")
         return lines.joined(separator: "\n")
     }
-}
-
-/// The tool's version.
-public enum AgentOSVersion {
-    public static let current = "0.1.0"
 }

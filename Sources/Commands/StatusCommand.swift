@@ -1,19 +1,21 @@
+import AgentOS
 import Foundation
 
 enum StatusCommand {
     static let spec = CommandSpec(
         name: "status",
         summary: "what is queued, running, waiting for review and recently finished",
-        help: """
-        Usage: fuckbigtech status [--json] [-n N]
-
+        forms: [CommandForm(max: 0)],
+        options: [
+            .option("--limit", "N", "list the N most recently finished tasks (default 10)", short: "-n"),
+            .json("print the status as JSON"),
+        ],
+        description: """
         Says whether a watcher serves the vault (and how fresh its heartbeat is), then lists each
         task once, in its current state: waiting for a watcher (notes ready to run that no watcher
         has picked up), queued (claimed, routing or waiting for a lane), running, waiting for review,
         and the N most recently finished (default 10), from the run store (.agentos/runs.sqlite).
         """,
-        options: ["--limit"],
-        aliases: ["-n": "--limit"],
         run: run
     )
 
@@ -22,7 +24,8 @@ enum StatusCommand {
         let runs = try RunStore(vault: context.vault)
         // Inside a cloud agent's run, private tasks are not listed: their paths are their titles,
         // and a private task's title is private text.
-        let shows = StatusCommand.visibility(context)
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        let shows = visibility.shows
         let active = try runs.runs(in: [.claimed, .running], limit: 1000).filter { shows($0.taskPath) }
         // A task is shown once, as its latest run says: a review that was approved (and ran), or
         // a task re-run since, is no longer waiting.
@@ -35,7 +38,7 @@ enum StatusCommand {
             .filter { shows($0.taskPath) && isLatest($0) && seenFinished.insert($0.taskPath).inserted }.prefix(max(0, limit))
         let queued = active.filter { $0.state == .claimed || $0.startedAt == nil }
         let watcher = WatcherHeartbeat.liveness(of: context.vault)
-        let waiting = StatusCommand.notesWaiting(in: context.vault, runs: runs).filter(shows)
+        let waiting = TaskNote.waiting(in: context.vault, runs: runs).filter(shows)
         let running = active.filter { $0.state == .running && $0.startedAt != nil }
         let extra = StatusSections.all.compactMap { $0(context.vault) }
 
@@ -87,36 +90,6 @@ enum StatusCommand {
             for line in section.lines { c.print("  " + line) }
         }
         return 0
-    }
-
-    /// Whether `status` may list a task: always for a person or a local run; from a cloud agent's
-    /// run, only tasks that are not private.
-    static func visibility(_ context: CommandContext) -> (String) -> Bool {
-        guard Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) != nil else { return { _ in true } }
-        let store = NoteStore(vault: context.vault)
-        let guardrails = RuleBook.load(vault: context.vault).guardrails
-        let links = LinkResolver(vault: context.vault)
-        return { path in !Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: links) }
-    }
-
-    /// Work notes that are ready to run (status new, with a prompt) and that no run has claimed:
-    /// what a watcher would pick up now.
-    static func notesWaiting(in vault: Vault, runs: RunStore?, limit: Int = 10_000) -> [String] {
-        let store = NoteStore(vault: vault)
-        var waiting: [String] = []
-        var looked = 0
-        for folder in [Vault.Layout.tasks, Vault.Layout.handoffs] {
-            for path in VaultWalker.markdownFiles(in: vault, under: folder) {
-                looked += 1
-                if looked > limit { return waiting }
-                guard let snapshot = (try? store.readIfPresent(path)) ?? nil, snapshot.bytes.count < 1 << 20,
-                      let note = try? Note.parse(bytes: snapshot.bytes), let kind = TaskNote.kind(of: note, path: path) else { continue }
-                let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
-                guard task.status == .new, task.notReadyReason == nil, ((try? runs?.activeRun(taskPath: path)) ?? nil) == nil else { continue }
-                waiting.append(path)
-            }
-        }
-        return waiting
     }
 
     static func json(_ r: RunRecord) -> JSON {

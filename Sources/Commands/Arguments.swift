@@ -1,3 +1,5 @@
+import AgentOS
+
 /// A command-line error: `usage` exits 64, `failure` exits 1. The message is one line for stderr.
 public enum CLIError: Error, CustomStringConvertible, Equatable {
     case usage(String)

@@ -1,16 +1,16 @@
+import AgentOS
+
 /// `fuckbigtech backlinks NOTE`: the notes that link to a note.
 enum BacklinksCommand {
     static let spec = CommandSpec(
         name: "backlinks",
         summary: "list the notes linking to a note",
-        help: """
-        Usage: fuckbigtech backlinks NOTE [--json]
-
+        forms: [CommandForm(arguments: "NOTE", max: 1)],
+        options: [.json("print the links as JSON")],
+        description: """
         NOTE is a path (with or without .md), a file name or an alias. Links are [[wikilinks]] and
         ![[embeds]] outside code, resolved as Obsidian does: the exact path, then a unique file name,
         then an alias.
-
-          --json   print the links as JSON
         """,
         run: run
     )
@@ -18,20 +18,11 @@ enum BacklinksCommand {
     static func run(_ context: CommandContext) throws -> Int32 {
         guard let name = context.arguments.positionals.first else { throw CLIError.usage("give a note: fuckbigtech backlinks NOTE") }
         let index = try SearchCommand.openIndex(context)
-        var links: [Backlink]
-        do {
-            links = try index.backlinks(to: name)
-        } catch let error as IndexError {
-            throw CLIError.failure(error.description)
-        }
+        var links = try index.backlinks(to: name)
         // As `search`: an agent off this machine asking through the CLI learns nothing of private
         // notes, not even that one links here (their titles and lines are private text too).
-        if Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) != nil {
-            let store = NoteStore(vault: context.vault)
-            let guardrails = RuleBook.load(vault: context.vault).guardrails
-            let resolver = LinkResolver(vault: context.vault)
-            links = links.filter { !Privacy.isPrivate(linkedNote: $0.sourcePath, store: store, guardrails: guardrails, links: resolver) }
-        }
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        if visibility.hiddenBecause != nil { links = links.filter { visibility.shows($0.sourcePath) } }
         if context.json {
             context.console.print(JSON.array(links.map { link in
                 JSON.object([

@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech note`: show a note, change its properties, or rewrite it, never over an edit it did not see.
@@ -6,34 +7,39 @@ enum NoteCommand {
     static let spec = CommandSpec(
         name: "note",
         summary: "show, change or rewrite a note safely",
-        help: """
-        Usage: fuckbigtech note show PATH [--json]
-               fuckbigtech note set PATH KEY=VALUE... [--unset KEY]... [--expect HASH]
-               fuckbigtech note write PATH (--expect HASH | --create) [--from FILE] < new-content.md
-
+        forms: [
+            CommandForm(["show"], arguments: "PATH", max: 1),
+            CommandForm(["set"], arguments: "PATH KEY=VALUE...", max: nil),
+            CommandForm(["write"], arguments: "PATH", max: 1),
+        ],
+        options: [
+            .option("--unset", "KEY", "remove the property KEY", repeats: true, actions: ["set"]),
+            .option("--expect", "HASH", """
+            the hash 'note show --json' printed: the change lands only on that version.
+            If the note changed since, 'write' is refused and 'set' is re-applied only when
+            the other writer left the same properties alone; a refused change is kept in a
+            conflict note under Memory/Conflicts/ (named on stderr; exit 1)
+            """, actions: ["set", "write"]),
+            .flag("--create", "'write' a new note; refused if the note exists", actions: ["write"]),
+            .option("--from", "FILE", "read the new content from FILE instead of stdin", actions: ["write"]),
+            .json("print the note (show) or the new hash (set, write) as JSON"),
+        ],
+        description: """
         show   prints the note's properties and body (typed JSON with --json, plus its "hash" and
                whole "text": edit that text and pass the hash back to 'write --expect')
         set    changes properties, leaving every other byte of the note as it was; values are read
                like YAML (true, 3, 2026-01-02, [a, b], "text"); the write is refused, not clobbered,
                if the note changes on disk at the same moment
-        write  replaces the whole note with the text on stdin (or in FILE)
-
-        --expect HASH  the hash 'note show --json' printed: the change lands only on that version.
-                       If the note changed since, 'write' is refused and 'set' is re-applied only when
-                       the other writer left the same properties alone; a refused change is kept in a
-                       conflict note under Memory/Conflicts/ (named on stderr; exit 1)
-        --create       'write' a new note; refused if the note exists
+        write  replaces the whole note with the text on stdin (or in FILE); give --expect HASH to
+               replace a note, or --create to make a new one
         """,
-        flags: ["--create"],
-        options: ["--unset", "--expect", "--from"],
-        actions: ["show", "set", "write"],
         run: run
     )
 
     /// Runs `note show|set|write`.
     static func run(_ context: CommandContext) throws -> Int32 {
         let args = context.arguments.positionals
-        guard let action = args.first else { throw CLIError.usage("say 'show', 'set' or 'write'; see 'fuckbigtech note --help'") }
+        let action = args[0] // an action: `CommandSpec.check` made sure it is one
         guard args.count >= 2 else { throw CLIError.usage("'note \(action)' needs a note path") }
         let (_, relative) = try context.vault.resolveUserPath(args[1])
         let store = NoteStore(vault: context.vault)
@@ -44,11 +50,9 @@ enum NoteCommand {
         case "show":
             // An agent off this machine reading through the CLI gets no private note (as `search`
             // and `context`); the refusal names the reason, never the text.
-            if let why = Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) {
-                let guardrails = RuleBook.load(vault: context.vault).guardrails
-                if let privacy = Privacy.reason(ofNoteAt: relative, store: store, guardrails: guardrails) {
-                    throw CLIError.failure("\(relative) is private (\(privacy)); it is not shown when \(why)")
-                }
+            let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+            if let why = visibility.hiddenBecause, let privacy = visibility.withholding(relative) {
+                throw CLIError.failure("\(relative) is private (\(privacy)); it is not shown when \(why)")
             }
             let snapshot = try store.read(relative)
             let note = try Note.parse(bytes: snapshot.bytes)
@@ -99,7 +103,6 @@ enum NoteCommand {
             }
             return 0
         case "write":
-            guard args.count == 2 else { throw CLIError.usage("'note write' takes one path and reads the new content from stdin") }
             let expected = try expectedHash(context)
             let creating = context.arguments.has("--create")
             if expected != nil && creating { throw CLIError.usage("give --expect HASH to replace a note or --create to make a new one, not both") }
@@ -118,7 +121,7 @@ enum NoteCommand {
             let verdict = try StaleMemoryGuard.write(.text(text), to: relative, expecting: expectation, store: store, runID: runID)
             return try report(verdict, path: relative, context: context)
         default:
-            throw CLIError.usage("unknown action '\(action)'; use 'show', 'set' or 'write'")
+            preconditionFailure("CommandSpec.check admits only the declared actions")
         }
     }
 

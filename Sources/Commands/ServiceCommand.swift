@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech service install|uninstall|status`: keeps the watcher running as a systemd user unit
@@ -7,11 +8,13 @@ enum ServiceCommand {
     static let spec = CommandSpec(
         name: "service",
         summary: "run the watcher as a service (systemd user unit, launchd agent)",
-        help: """
-        Usage: fuckbigtech service install [--print] [--no-start]
-               fuckbigtech service uninstall
-               fuckbigtech service status
-
+        forms: [CommandForm(["install"], max: 0), CommandForm(["uninstall"], max: 0), CommandForm(["status"], max: 0)],
+        options: [
+            .flag("--print", "print the unit instead of writing it", actions: ["install"]),
+            .flag("--no-start", "write the unit but do not enable or start it", actions: ["install"]),
+            .json("print the status as JSON", actions: ["status"]),
+        ],
+        description: """
         install    writes a unit that runs 'fuckbigtech watch' on this vault, restarts it when it
                    fails, and logs to the journal (systemd: ~/.config/systemd/user/NAME.service,
                    then 'systemctl --user enable --now NAME'; macOS: ~/Library/LaunchAgents/NAME.plist,
@@ -20,21 +23,16 @@ enum ServiceCommand {
         uninstall  stops the service and removes its unit file
         status     whether the unit is installed and the watcher runs
 
-          --print     print the unit instead of writing it
-          --no-start  write the unit but do not enable or start it
-
         On a machine where nobody is logged in (a server), systemd stops user services at logout
         unless lingering is on: 'loginctl enable-linger $USER'.
         """,
-        flags: ["--print", "--no-start"],
-        actions: ["install", "uninstall", "status"],
         run: run
     )
 
     /// Runs `service install|uninstall|status`.
     static func run(_ context: CommandContext) throws -> Int32 {
         let args = context.arguments.positionals
-        guard let action = args.first, args.count == 1 else { throw CLIError.usage("say 'install', 'uninstall' or 'status'; see 'fuckbigtech service --help'") }
+        let action = args[0] // an action: `CommandSpec.check` made sure it is one
         #if os(macOS)
         let manager = ServiceUnit.Manager.launchd
         #else
@@ -108,7 +106,7 @@ enum ServiceCommand {
             }
             return 0
         default:
-            throw CLIError.usage("unknown action '\(action)'; use 'install', 'uninstall' or 'status'")
+            preconditionFailure("CommandSpec.check admits only the declared actions")
         }
     }
 

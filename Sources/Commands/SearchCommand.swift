@@ -1,3 +1,4 @@
+import AgentOS
 import Foundation
 
 /// `fuckbigtech search QUERY`: ranked full-text search of the vault's index.
@@ -5,9 +6,16 @@ enum SearchCommand {
     static let spec = CommandSpec(
         name: "search",
         summary: "search the vault's notes (ranked, with path:line and a snippet)",
-        help: """
-        Usage: fuckbigtech search QUERY [-n N] [--json] [--type T] [--tag T] [--folder F] [--status S]
-
+        forms: [CommandForm(arguments: "QUERY", max: nil)],
+        options: [
+            .option("--limit", "N", "at most N hits (default 10)", short: "-n"),
+            .option("--type", "T", "only notes with type T (notes under Tasks/ are type task)"),
+            .option("--tag", "T", "only notes tagged T (also T/sub-tags)"),
+            .option("--folder", "F", "only notes under folder F"),
+            .option("--status", "S", "only notes with status S"),
+            .json("print hits as JSON"),
+        ],
+        description: """
         Query syntax:
           login timeout      notes with both words (accents ignored: resume finds résumé)
           "login timeout"    the exact phrase
@@ -18,16 +26,7 @@ enum SearchCommand {
         A query that starts with '-' goes after '--' (search -- -draft notes) or in quotes.
         A note whose title equals the query comes first. Reads the index only; run 'fuckbigtech
         index' (or keep 'fuckbigtech watch' running) to pick up changes.
-
-          -n, --limit N   at most N hits (default 10)
-          --type T        only notes with type T (notes under Tasks/ are type task)
-          --tag T         only notes tagged T (also T/sub-tags)
-          --folder F      only notes under folder F
-          --status S      only notes with status S
-          --json          print hits as JSON
         """,
-        options: ["--limit", "--type", "--tag", "--folder", "--status"],
-        aliases: ["-n": "--limit"],
         run: run
     )
 
@@ -45,12 +44,8 @@ enum SearchCommand {
             throw CLIError.usage(problem.description)
         }
         // An agent off this machine that searches through the CLI gets no private note back.
-        if Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) != nil {
-            let store = NoteStore(vault: context.vault)
-            let guardrails = RuleBook.load(vault: context.vault).guardrails
-            let links = LinkResolver(vault: context.vault)
-            hits = hits.filter { !Privacy.isPrivate(linkedNote: $0.path, store: store, guardrails: guardrails, links: links) }
-        }
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        if visibility.hiddenBecause != nil { hits = hits.filter { visibility.shows($0.path) } }
         let console = context.console
         if context.json {
             console.print(JSON.array(hits.map { hit in

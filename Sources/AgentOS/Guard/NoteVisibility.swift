@@ -1,0 +1,33 @@
+import Foundation
+
+/// What the caller of a vault command may read. A person, or an agent run on a local lane, sees
+/// every note; inside the run of an agent off this machine (see `Privacy.hidesPrivateNotes`),
+/// private notes are held back: not listed, not shown, not even named by their titles.
+public struct NoteVisibility {
+    /// Why private notes are held back ("called from agent run … on the premium lane"), or `nil`
+    /// when the caller sees everything.
+    public let hiddenBecause: String?
+    private let store: NoteStore
+    private let guardrails: Guardrails
+    private let links: LinkResolver?
+
+    /// The visibility for a command run with `environment` (its `FBT_RUN_ID`) on `vault`.
+    public init(vault: Vault, environment: [String: String]) {
+        hiddenBecause = Privacy.hidesPrivateNotes(environment: environment, vault: vault)
+        store = NoteStore(vault: vault)
+        // Rules and links are only read when something has to be judged.
+        guardrails = hiddenBecause == nil ? Guardrails() : RuleBook.load(vault: vault).guardrails
+        links = hiddenBecause == nil ? nil : LinkResolver(vault: vault)
+    }
+
+    /// Why the note at `path` is withheld from this caller, or `nil` when it may be shown.
+    public func withholding(_ path: String) -> String? {
+        guard hiddenBecause != nil else { return nil }
+        return Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links)
+    }
+
+    /// Whether the note at `path` may be listed or shown to this caller.
+    public func shows(_ path: String) -> Bool {
+        withholding(path) == nil
+    }
+}

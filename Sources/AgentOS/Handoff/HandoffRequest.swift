@@ -1,0 +1,86 @@
+import Foundation
+
+/// A handoff asked for from outside the watcher (`fuckbigtech handoff`, an agent calling back):
+/// who hands off to whom, for which task, with what message and context notes.
+public struct HandoffRequest: Sendable {
+    /// Who hands off (an agent's name, or a person).
+    public var from: String
+    /// The agent that takes over.
+    public var to: String
+    /// The original task as the caller named it (a path, with or without `.md`); `nil` for none.
+    public var task: String?
+    /// What was done and what is left: the handoff note's body.
+    public var message: String
+    /// Notes for the `context` list (links or paths).
+    public var context: [String]
+
+    /// A request with these fields.
+    public init(from: String, to: String, task: String? = nil, message: String, context: [String] = []) {
+        self.from = from
+        self.to = to
+        self.task = task
+        self.message = message
+        self.context = context
+    }
+
+    /// Writes the handoff note (see `Handoffs.create`) and routes it at once, as the watcher will:
+    /// when the guardrails forbid it (private work to a cloud agent) the note is set `blocked` with
+    /// the reason here, so it never waits for a watcher that would refuse it.
+    public func submit(vault: Vault) throws -> HandoffSubmission {
+        var taskPath: String?
+        if let task {
+            let (_, relative) = try vault.resolveUserPath(task.hasSuffix(".md") ? task : task + ".md")
+            guard (try NoteStore(vault: vault).readIfPresent(relative)) != nil else { throw HandoffError.noSuchTask(relative) }
+            taskPath = relative
+        }
+        guard (try? FileSystem.status(vault.root)) ?? nil != nil else { throw HandoffError.noVault(vault.root) }
+        let path = try Handoffs.create(vault: vault, from: from, to: to, taskPath: taskPath, message: message, context: context)
+
+        // The same judgement the watcher makes: the handoff's own facts, plus every private note its
+        // context packet would carry.
+        let routing = try VaultRouting(vault: vault)
+        let store = NoteStore(vault: vault)
+        let snapshot = try store.read(path)
+        let note = try Note.parse(bytes: snapshot.bytes)
+        let book = routing.ruleBook
+        var facts = TaskFacts.from(note: note, path: path, vault: vault, ruleBook: book)
+        facts.agent = to
+        let packet = routing.contextPacket(for: TaskNote(path: path, snapshot: snapshot, note: note, kind: .handoff), book: book)
+        for source in packet.privateSources where source != path && !facts.privateSources.contains(source) { facts.privateSources.append(source) }
+        let decision = Router(book: book).decide(facts, prompt: packet.text, spend: nil)
+        if case .blocked(let why) = decision.action {
+            try store.updateProperties(path, set: [Property("status", .string("blocked")), Property("error", .string(why))] + decision.properties)
+        }
+        return HandoffSubmission(path: path, decision: decision)
+    }
+}
+
+/// A handoff note written by `HandoffRequest.submit`, and how routing judged it.
+public struct HandoffSubmission: Sendable {
+    /// The new note's vault path.
+    public let path: String
+    /// The routing decision; a blocked one has already been recorded on the note.
+    public let decision: RoutingDecision
+
+    /// Why the guardrails block the handoff, or `nil` when a watcher will run it.
+    public var blockedReason: String? {
+        if case .blocked(let why) = decision.action { return why }
+        return nil
+    }
+}
+
+/// Why a handoff could not be written.
+public enum HandoffError: Error, CustomStringConvertible, Equatable {
+    /// The task named does not exist (its vault path).
+    case noSuchTask(String)
+    /// The vault folder does not exist (its root).
+    case noVault(String)
+
+    /// One line, as `handoff` prints it.
+    public var description: String {
+        switch self {
+        case .noSuchTask(let path): return "\(path): no such task note"
+        case .noVault(let root): return "no vault at \(root); run 'fuckbigtech init' first"
+        }
+    }
+}

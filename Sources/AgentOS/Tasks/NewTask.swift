@@ -1,0 +1,62 @@
+import Foundation
+
+/// A task note asked for from outside the vault's editor (`task new`, an agent calling back): the
+/// prompt and the properties to give it. `write` makes `Tasks/TITLE.md`, born `status: new`.
+public struct NewTask: Sendable {
+    /// The task's prompt, its body.
+    public var prompt: String
+    /// The note's title; `nil` takes the prompt's first words.
+    public var title: String?
+    /// `agent`, `lane` and `model` properties, when given.
+    public var agent: String?
+    public var lane: String?
+    public var model: String?
+    /// Marks the task `privacy: private`.
+    public var isPrivate = false
+    /// The `effects` list, when given.
+    public var effects: [String]?
+    /// Notes for the `context` list: links (`[[Note]]`) or names, which become links.
+    public var context: [String] = []
+
+    /// A task with this prompt and nothing else set.
+    public init(prompt: String) {
+        self.prompt = prompt
+    }
+
+    /// The title a task gets when none is given: the prompt's first eight words, at most 60 characters.
+    public static func defaultTitle(_ prompt: String) -> String {
+        let words = prompt.split(whereSeparator: { $0.isWhitespace }).prefix(8).joined(separator: " ")
+        return words.count > 60 ? String(words.prefix(60)) : words
+    }
+
+    /// Writes the note (a second task with the same title gets " 2", " 3"…) and returns its path.
+    /// `environment` tells whether an agent run asks (`FBT_RUN_ID`): the note then says so.
+    public func write(vault: Vault, environment: [String: String]) throws -> String {
+        let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
+        var props: [Property] = [Property("type", .string("task")), Property("status", .string("new"))]
+        for (key, value) in [("agent", agent), ("lane", lane), ("model", model)] {
+            if let value { props.append(Property(key, .string(value))) }
+        }
+        if isPrivate { props.append(Property("privacy", .string("private"))) }
+        if let effects { props.append(Property("effects", .list(effects.map { .string($0) }))) }
+        if let runID = RunWriteGuard.runID(in: environment) {
+            // Made by an agent: said so in the note. It is born `status: new` and never approved,
+            // like every task; what it may do is decided by routing and a person, not by its author.
+            props.append(Property("created_by_run", .string(runID)))
+        }
+        if !context.isEmpty {
+            props.append(Property("context", .list(context.map { .string($0.hasPrefix("[[") ? $0 : "[[\($0)]]") })))
+        }
+        let store = NoteStore(vault: vault)
+        let text = try FrontmatterEditor.apply(set: props, to: "") + trimmed + "\n"
+        let base = NoteName.sanitize(title ?? NewTask.defaultTitle(trimmed))
+        var path = Vault.Layout.tasks + "/" + base + ".md"
+        var n = 2
+        while (try? store.readIfPresent(path)) ?? nil != nil {
+            path = Vault.Layout.tasks + "/" + base + " \(n).md"
+            n += 1
+        }
+        try store.create(text, at: path)
+        return path
+    }
+}

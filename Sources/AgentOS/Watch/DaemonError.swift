@@ -1,0 +1,13 @@
+/// Why the watcher cannot start on a vault.
+public enum DaemonError: Error, CustomStringConvertible, Equatable {
+    /// Another live process holds the vault's watcher lock (its pid, when the lock file names one).
+    case alreadyRunning(vault: String, pid: Int32?)
+
+    /// One line, as `watch` prints it.
+    public var description: String {
+        switch self {
+        case .alreadyRunning(let vault, let pid):
+            return "another watcher is already running on \(vault)\(pid.map { " (pid \($0))" } ?? ""); stop it first"
+        }
+    }
+}
