@@ -23,14 +23,21 @@ let package = Package(
             name: "fuckbigtech",
             dependencies: ["AgentOS"]
         ),
+        // What both test targets share: temp folders, the binary under test, running processes,
+        // repository paths, waiting with a deadline, external tools. A plain library (test targets
+        // cannot depend on each other); it imports Foundation only, never the code under test.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "AgentOSTests",
-            dependencies: ["AgentOS"],
+            dependencies: ["AgentOS", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentOS"],
+            dependencies: ["AgentOS", "TestSupport"],
             // Agent scripts the tests run by absolute path (found from #filePath), not resources.
             exclude: ["Fixtures"]
         ),
