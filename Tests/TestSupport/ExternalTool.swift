@@ -23,8 +23,8 @@ public enum ExternalTool {
     }
 
     /// For `.enabled(if:)`: true when the tool is there, and always in CI (where absence must fail).
-    public static func canRun(_ name: String) -> Bool {
-        isCI || path(name) != nil
+    public static func canRun(_ name: String, inCI: Bool = isCI) -> Bool {
+        inCI || path(name) != nil
     }
 
     /// The tool's path; throws (so the test fails) when it is missing.
