@@ -29,14 +29,21 @@ let package = Package(
             name: "fuckbigtech",
             dependencies: ["Commands"]
         ),
+        // What both test targets share: temp folders, the binary under test, running processes,
+        // repository paths, waiting with a deadline, external tools. A plain library (test targets
+        // cannot depend on each other); it imports Foundation only, never the code under test.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "AgentOSTests",
-            dependencies: ["AgentOS", "Commands"],
+            dependencies: ["AgentOS", "Commands", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentOS", "Commands"],
+            dependencies: ["AgentOS", "Commands", "TestSupport"],
             // Agent scripts the tests run by absolute path (found from #filePath), not resources.
             exclude: ["Fixtures"]
         ),

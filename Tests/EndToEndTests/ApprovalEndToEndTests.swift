@@ -1,5 +1,6 @@
 import AgentOS
 import Foundation
+import TestSupport
 import Testing
 
 /// Only a person approves, end to end with the real binary: a process in a run (`FBT_RUN_ID` set,
@@ -52,12 +53,12 @@ import Testing
         try env.start()
         let victim = "Tasks/Victim.md"
         try env.writeInPlace(victim, "---\ntype: task\nagent: claude\neffects: [deploy, payment]\n---\nDeploy the site and pay the hosting invoice.\n")
-        try #require(env.eventually { env.status(victim) == "review" }, "the victim did not go to review:\n\(env.text(victim) ?? "missing")\n\(env.allLogs)")
+        try #require(eventually(within: 20, every: 0.05) { env.status(victim) == "review" }, "the victim did not go to review:\n\(env.text(victim) ?? "missing")\n\(env.allLogs)")
 
         // An agent run that calls `note set Victim approved=true` (and more) through the CLI.
         let approver = "Tasks/Approver.md"
         try env.writeInPlace(approver, "---\ntype: task\nagent: claude\n---\nTidy the notes. FIXTURE_MODE=approve-other FIXTURE_TARGET=\(victim)\n")
-        try #require(env.eventually(30) { env.status(approver) == "done" }, "the approver run did not finish:\n\(env.text(approver) ?? "missing")\n\(env.allLogs)")
+        try #require(eventually(within: 30, every: 0.05) { env.status(approver) == "done" }, "the approver run did not finish:\n\(env.text(approver) ?? "missing")\n\(env.allLogs)")
         let callbacks = (try? String(contentsOfFile: env.fixtureLog + ".callbacks", encoding: .utf8)) ?? ""
         let lines = callbacks.split(separator: "\n").map(String.init)
         for name in ["note-set-approved", "note-set-approved-by", "note-set-status", "run-other"] {
@@ -72,7 +73,7 @@ import Testing
         // An agent run that tries to create tasks born approved.
         let spawner = "Tasks/Spawner.md"
         try env.writeInPlace(spawner, "---\ntype: task\nagent: claude\n---\nPlan the release. FIXTURE_MODE=spawn-approved\n")
-        try #require(env.eventually(30) { env.status(spawner) == "done" }, "the spawner run did not finish:\n\(env.text(spawner) ?? "missing")\n\(env.allLogs)")
+        try #require(eventually(within: 30, every: 0.05) { env.status(spawner) == "done" }, "the spawner run did not finish:\n\(env.text(spawner) ?? "missing")\n\(env.allLogs)")
         let spawnLines = ((try? String(contentsOfFile: env.fixtureLog + ".callbacks", encoding: .utf8)) ?? "").split(separator: "\n")
         #expect(spawnLines.first { $0.hasPrefix("note-write-born ") }?.hasPrefix("note-write-born exit=1 ") == true)
         #expect(env.text("Tasks/Spawned approved.md") == nil, "a run created a note born approved")
@@ -82,7 +83,7 @@ import Testing
         #expect(spawnedNote["approved"]?.bool != true)
         #expect(spawnedNote.text("created_by_run") != nil)
         #expect(spawnedNote.text("created_by_run") == env.note(spawner)?.text("run_id"))
-        #expect(env.eventually { env.status(spawned) == "review" }, "the spawned task did not wait for review:\n\(env.text(spawned) ?? "missing")")
+        #expect(eventually(within: 20, every: 0.05) { env.status(spawned) == "review" }, "the spawned task did not wait for review:\n\(env.text(spawned) ?? "missing")")
 
         // Neither the victim nor the spawned task ever ran.
         #expect(env.resultNotes(for: victim).isEmpty)

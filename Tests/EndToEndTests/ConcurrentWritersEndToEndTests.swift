@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #endif
 import Testing
+import TestSupport
 
 /// Many writers on one note, in threads of this process and in two `fuckbigtech` processes at once,
 /// all going through `NoteStore.update` with nothing but its folder lock between them: no write that
@@ -15,7 +16,7 @@ import Testing
     /// Starts `/bin/sh` running `fuckbigtech note set NOTE KEY<i>=<i>` for i in 1...count, each retried
     /// until it succeeds (a refusal after too many lost races is honest: nothing was written), 50 times
     /// at most: then the loop exits 1.
-    static func setLoop(key: String, count: Int, sandbox: EndToEndTests.Sandbox, binary: String, environment: [String: String]) throws -> Process {
+    static func setLoop(key: String, count: Int, sandbox: EndToEndTests.Sandbox, binary: String, environment: [String: String]) throws -> ChildProcess {
         let script = """
         i=1
         while [ $i -le \(count) ]; do
@@ -26,17 +27,12 @@ import Testing
           i=$((i+1))
         done
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": sandbox.home, "FBT": binary, "VAULT": sandbox.vault].merging(environment) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process
+        return try ChildProcess("/bin/sh", ["-c", script],
+                                environment: ["PATH": "/usr/bin:/bin", "HOME": sandbox.home, "FBT": binary, "VAULT": sandbox.vault].merging(environment) { $1 })
     }
 
     @Test func everyAppendAndEveryPropertyFromThreadsAndTwoProcessesLandsExactlyOnce() throws {
-        let binary = try #require(EndToEndTests.binary, "no fuckbigtech executable next to the test bundle; run 'swift build' first")
+        let binary = try BuiltBinary.path()
         let sandbox = try EndToEndTests.Sandbox()
         try FileManager.default.createDirectory(atPath: sandbox.vault + "/.obsidian", withIntermediateDirectories: true)
         let store = NoteStore(vault: Vault(root: sandbox.vault))
@@ -49,8 +45,9 @@ import Testing
         let guarded = try Self.setLoop(key: "b", count: perProcess, sandbox: sandbox, binary: binary, environment: ["FBT_RUN_ID": "20990101-000000-cccccc"])
         let processesDone = Locked(false)
         let waiter = Thread {
-            plain.waitUntilExit()
-            guarded.waitUntilExit()
+            // Each loop is at most 10 × 50 tries of one short command.
+            _ = plain.wait(seconds: 600)
+            _ = guarded.wait(seconds: 600)
             processesDone.withLock { $0 = true }
         }
         waiter.start()

@@ -1,5 +1,6 @@
 import AgentOS
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -85,7 +86,7 @@ import Testing
             if try env.stop(SIGKILL).reason == .uncaughtSignal { kills += 1 }
             if !Self.lockIsFree(env.vault.stateDirectory + "/watch.lock") {
                 lockWaits += 1
-                #expect(env.eventually(30) { Self.lockIsFree(env.vault.stateDirectory + "/watch.lock") }, "the watcher lock stayed held after the kill")
+                #expect(eventually(within: 30, every: 0.05) { Self.lockIsFree(env.vault.stateDirectory + "/watch.lock") }, "the watcher lock stayed held after the kill")
             }
         }
         // An agent started just before the kill may hold the lock for a moment (between its fork and
@@ -95,7 +96,7 @@ import Testing
 
         try env.start(timeout: 300)
         let terminal: Set<String> = ["done", "failed", "blocked", "review", "cancelled"]
-        let settled = env.eventually(Double(max(180, rounds * perRound / 5))) { paths.allSatisfy { env.status($0).map(terminal.contains) ?? false } }
+        let settled = eventually(within: Double(max(180, rounds * perRound / 5)), every: 0.05) { paths.allSatisfy { env.status($0).map(terminal.contains) ?? false } }
         #expect(settled, "not every task settled:\n\(paths.filter { !(env.status($0).map(terminal.contains) ?? false) }.prefix(10))\n\(env.allLogs.suffix(4000))")
         #expect(try env.stop(SIGINT).status == 0)
 

@@ -1,5 +1,6 @@
 import AgentOS
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,79 +8,34 @@ import Testing
 
 /// Runs the built `fuckbigtech` binary as a user would and checks its output and exit codes.
 @Suite struct EndToEndTests {
-    /// The `fuckbigtech` executable: SwiftPM puts it in the same build folder as this test bundle.
-    static let binary: String? = {
-        var folders: [String] = []
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            folders.append((exe as NSString).deletingLastPathComponent)
-        }
-        folders.append(Bundle.main.bundleURL.deletingLastPathComponent().path)
-        folders.append(Bundle.main.bundleURL.path)
-        folders.append((CommandLine.arguments[0] as NSString).deletingLastPathComponent)
-        for folder in folders {
-            let candidate = folder + "/fuckbigtech"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }()
-
-    struct Outcome {
-        let code: Int32
-        let stdout: String
-        let stderr: String
-    }
-
     /// A temp folder with a home inside, so nothing reads or writes the real `~/AgentOS`.
     final class Sandbox {
+        /// The temp folder; removed when the sandbox goes.
         let root: String
+        /// `HOME` for the commands run in the sandbox.
         var home: String { root + "/home" }
+        /// Where a test's vault goes.
         var vault: String { root + "/vault" }
 
         init() throws {
-            root = URL(fileURLWithPath: NSTemporaryDirectory() + "/fbt-e2e-\(UUID().uuidString)").standardizedFileURL.path
+            root = TemporaryFolder.make("fbt-e2e")
             try FileManager.default.createDirectory(atPath: root + "/home", withIntermediateDirectories: true)
         }
 
-        deinit { try? FileManager.default.removeItem(atPath: root) }
+        deinit { TemporaryFolder.remove(root) }
     }
 
-    /// Runs the binary with `arguments`, output captured in files (no pipe can fill and block it).
-    /// `environment` is added to the minimal one (e.g. `FBT_RUN_ID`, as an agent in a run has it).
-    static func run(_ arguments: [String], in sandbox: Sandbox, cwd: String? = nil, path: String = "/usr/bin:/bin", environment: [String: String] = [:]) throws -> Outcome {
-        let binary = try #require(Self.binary, "no fuckbigtech executable next to the test bundle; run 'swift build' first")
-        let outPath = sandbox.root + "/.stdout-\(UUID().uuidString)"
-        let errPath = sandbox.root + "/.stderr-\(UUID().uuidString)"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: outPath)
-            try? FileManager.default.removeItem(atPath: errPath)
-        }
-        let out = try #require(FileHandle(forWritingAtPath: outPath))
-        let err = try #require(FileHandle(forWritingAtPath: errPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = ["PATH": path, "HOME": sandbox.home, "NO_COLOR": "1", "TERM": "dumb"].merging(environment) { $1 }
-        process.currentDirectoryURL = URL(fileURLWithPath: cwd ?? sandbox.root)
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        try out.close()
-        try err.close()
-        if exited.wait(timeout: .now() + 60) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            Issue.record("fuckbigtech \(arguments.joined(separator: " ")) did not finish within 60 s")
-            _ = exited.wait(timeout: .now() + 5)
-        }
-        return Outcome(
-            code: process.terminationStatus,
-            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    /// Runs the binary with `arguments` in the sandbox, with a minimal environment.
+    /// `environment` is added to it (e.g. `FBT_RUN_ID`, as an agent in a run has it).
+    static func run(_ arguments: [String], in sandbox: Sandbox, cwd: String? = nil, path: String = "/usr/bin:/bin", environment: [String: String] = [:]) throws -> ProcessOutcome {
+        let outcome = try ChildProcess.run(
+            try BuiltBinary.path(), arguments,
+            environment: ["PATH": path, "HOME": sandbox.home, "NO_COLOR": "1", "TERM": "dumb"].merging(environment) { $1 },
+            directory: cwd ?? sandbox.root,
+            timeout: 60
         )
+        if outcome.timedOut { Issue.record("fuckbigtech \(arguments.joined(separator: " ")) did not finish within 60 s") }
+        return outcome
     }
 
     /// The shipped Ollama agent, pointed at a port nothing answers (whatever this machine runs).

@@ -1,5 +1,6 @@
 import AgentOS
 import Foundation
+import TestSupport
 import Testing
 
 /// The seed's promise that a harness switch is not a restart, end to end with the real watcher:
@@ -14,7 +15,7 @@ import Testing
         try env.writeInPlace(task, "---\ntype: task\nagent: claude\n---\nPlan the token refresh for the login flow. FIXTURE_MODE=handoff\n")
 
         // claude ran, handed off, and codex ran the handoff.
-        let settled = env.eventually(30) {
+        let settled = eventually(within: 30, every: 0.05) {
             guard env.status(task) == "done", let handoffs = env.note(task)?.texts("handoffs"), let link = handoffs.first,
                   let handoff = env.linked(link) else { return false }
             return handoff.note.text("status") == "done"
@@ -46,7 +47,7 @@ import Testing
         #expect(result.note.texts("sources").contains("[[Tasks/Token refresh]]"))
 
         // The daily log has the handoff and both runs (run lines are written in batches: wait a moment).
-        _ = env.eventually { env.text(TelemetryWriter.dailyPath(Date()))?.contains("→ codex (premium): done") == true }
+        _ = eventually(within: 20, every: 0.05) { env.text(TelemetryWriter.dailyPath(Date()))?.contains("→ codex (premium): done") == true }
         let daily = try #require(env.text(TelemetryWriter.dailyPath(Date())))
         #expect(daily.contains("handoff \(TelemetryWriter.link(handoff.path)): claude → codex for [[Tasks/Token refresh]]"))
         #expect(daily.contains("[[Tasks/Token refresh]] → claude (premium): done"))

@@ -1,5 +1,6 @@
 import AgentOS
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,7 +44,7 @@ import Testing
         try env.write("Tasks/Private.md", "---\nagent: echo\nprivacy: private\n---\nA private chore.\n")
         try env.write("Tasks/Plan.md", "---\nagent: claude\n---\nPlan the token refresh. FIXTURE_MODE=handoff\n")
         try env.write("Tasks/Broken.md", "---\nagent: [echo\n---\nBroken.\n")
-        let settled = env.eventually(60) {
+        let settled = eventually(within: 60, every: 0.05) {
             ["Tasks/Hello.md", "Tasks/Fails.md", "Tasks/Secret.md", "Tasks/Private.md", "Tasks/Plan.md"].allSatisfy {
                 ["done", "failed", "blocked"].contains(env.status($0) ?? "")
             } && env.status("Tasks/Deploy.md") == "review" && env.text("Tasks/Broken.md")?.contains("status: failed") == true
@@ -51,14 +52,14 @@ import Testing
         try #require(settled, "\(["Hello", "Fails", "Deploy", "Secret", "Private", "Plan", "Broken"].map { "\($0): \(env.status("Tasks/\($0).md") ?? "-")" })\n\(env.allLogs)")
         let review = try #require(env.text("Tasks/Deploy.md"))
         try env.writeInPlace("Tasks/Deploy.md", review.replacingOccurrences(of: "approved: false", with: "approved: true"))
-        #expect(env.eventually(30) { env.status("Tasks/Deploy.md") == "done" }, "\(env.allLogs)")
+        #expect(eventually(within: 30, every: 0.05) { env.status("Tasks/Deploy.md") == "done" }, "\(env.allLogs)")
         // A refused stale write leaves a conflict note; memory-test writes a report.
         let shown = try EndToEndTests.run(["note", "show", "Memory/Auth design.md", "--json", "--vault", env.root], in: env.sandbox)
         let hash = try #require(try JSON.parse(shown.stdout)["hash"]?.stringValue)
         try env.writeInPlace("Memory/Auth design.md", "---\ntype: note\n---\n# Auth design\n\nTokens rotate hourly.\n")
         _ = try EndToEndTests.run(["note", "set", "Memory/Auth design.md", "type=decision", "--expect", hash, "--vault", env.root], in: env.sandbox)
         _ = try EndToEndTests.run(["memory-test", "quick", "--vault", env.root], in: env.sandbox)
-        _ = env.eventually { env.text(TelemetryWriter.dailyPath(Date()))?.contains("Tasks/Deploy") == true }
+        _ = eventually(within: 20, every: 0.05) { env.text(TelemetryWriter.dailyPath(Date()))?.contains("Tasks/Deploy") == true }
         try env.stop(SIGTERM)
 
         var checked = 0

@@ -1,5 +1,6 @@
 import AgentOS
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,16 +10,12 @@ import Testing
 /// everything lands in ~/AgentOS), checking what the README says each command shows.
 @Suite(.serialized) struct ReadmeTourTests {
     /// The README's code blocks hold these commands; the test fails if the README stops showing them.
-    static let readme: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return (try? String(contentsOfFile: url.path + "/README.md", encoding: .utf8)) ?? ""
-    }()
+    static let readme: String = (try? String(contentsOfFile: RepositoryPaths.file("README.md"), encoding: .utf8)) ?? ""
 
     @Test func theTourRunsAsWrittenOnAFreshHome() throws {
         let sandbox = try EndToEndTests.Sandbox()
         let vault = sandbox.home + "/AgentOS"
-        func tour(_ arguments: [String]) throws -> EndToEndTests.Outcome {
+        func tour(_ arguments: [String]) throws -> ProcessOutcome {
             let line = "fuckbigtech " + arguments.map { $0.contains(" ") || $0.contains("'") ? "\"\($0)\"" : $0 }.joined(separator: " ")
             #expect(Self.readme.contains(line) || arguments.first == "context", "the README no longer shows: \(line)")
             return try EndToEndTests.run(arguments, in: sandbox)
@@ -45,25 +42,9 @@ import Testing
         }
 
         // fuckbigtech watch &
-        let binary = try #require(EndToEndTests.binary)
-        let watcher = Process()
-        watcher.executableURL = URL(fileURLWithPath: binary)
-        watcher.arguments = ["watch"]
-        watcher.environment = ["PATH": "/usr/bin:/bin", "HOME": sandbox.home, "NO_COLOR": "1"]
-        watcher.currentDirectoryURL = URL(fileURLWithPath: sandbox.root)
-        watcher.standardOutput = FileHandle.nullDevice
-        watcher.standardError = FileHandle.nullDevice
-        try watcher.run()
-        defer { if watcher.isRunning { kill(watcher.processIdentifier, SIGTERM); watcher.waitUntilExit() } }
-        func eventually(_ condition: () throws -> Bool) -> Bool {
-            let deadline = Date().addingTimeInterval(30)
-            while Date() < deadline {
-                if (try? condition()) == true { return true }
-                usleep(50_000)
-            }
-            return false
-        }
-        #expect(eventually { try EndToEndTests.run(["status"], in: sandbox).stdout.contains("Watcher: running") })
+        let watcher = try ChildProcess(try BuiltBinary.path(), ["watch"], environment: ["PATH": "/usr/bin:/bin", "HOME": sandbox.home, "NO_COLOR": "1"], directory: sandbox.root)
+        defer { if watcher.isRunning { watcher.signal(SIGTERM); _ = watcher.finish(timeout: 30) } }
+        #expect(eventually(within: 30, every: 0.05) { try EndToEndTests.run(["status"], in: sandbox).stdout.contains("Watcher: running") })
 
         let created = try tour(["task", "new", "Say hello in three languages", "--agent", "echo"])
         #expect(created.code == 0 && created.stdout == "Tasks/Say hello in three languages.md\n", "\(created.stdout)\(created.stderr)")
@@ -71,14 +52,14 @@ import Testing
         // "Within moments its status goes routed → running → done, route_* says which rule chose the
         // lane, result links the answer in Results/, a row lands in Telemetry/<today>.md and a line in
         // Daily/<today>.md."
-        #expect(eventually { try String(contentsOfFile: task, encoding: .utf8).contains("status: done") })
+        #expect(eventually(within: 30, every: 0.05) { try String(contentsOfFile: task, encoding: .utf8).contains("status: done") })
         let note = try String(contentsOfFile: task, encoding: .utf8)
         #expect(note.contains("route_lane: local") && note.contains("route_rule:") && note.contains("result: \"[[Results/Say hello in three languages "))
         let status = try tour(["status"])
         #expect(status.stdout.contains("Watcher: running") && status.stdout.contains("Tasks/Say hello in three languages.md") && status.stdout.contains("Budget"), "\(status.stdout)")
         let day = LocalTime.day(Date())
-        #expect(eventually { try String(contentsOfFile: vault + "/Telemetry/\(day).md", encoding: .utf8).contains("[[Tasks/Say hello in three languages]]") })
-        #expect(eventually { try String(contentsOfFile: vault + "/Daily/\(day).md", encoding: .utf8).contains("[[Tasks/Say hello in three languages]] → echo (local): done") })
+        #expect(eventually(within: 30, every: 0.05) { try String(contentsOfFile: vault + "/Telemetry/\(day).md", encoding: .utf8).contains("[[Tasks/Say hello in three languages]]") })
+        #expect(eventually(within: 30, every: 0.05) { try String(contentsOfFile: vault + "/Daily/\(day).md", encoding: .utf8).contains("[[Tasks/Say hello in three languages]] → echo (local): done") })
 
         // Switch harnesses without restarting.
         let handoff = try tour(["handoff", "--from", "echo", "--to", "codex", "--task", "Tasks/Say hello in three languages.md", "Said hello; left: add Welsh"])
@@ -90,7 +71,7 @@ import Testing
         #expect(Self.readme.contains("fuckbigtech context \"Handoffs/"))
 
         // Memory is the vault itself, indexed.
-        #expect(eventually { try EndToEndTests.run(["search", "hello languages", "-n", "5"], in: sandbox).stdout.contains("Tasks/Say hello in three languages.md:") })
+        #expect(eventually(within: 30, every: 0.05) { try EndToEndTests.run(["search", "hello languages", "-n", "5"], in: sandbox).stdout.contains("Tasks/Say hello in three languages.md:") })
         _ = try tour(["search", "hello languages", "-n", "5"])
         let backlinks = try tour(["backlinks", "Tasks/Say hello in three languages"])
         #expect(backlinks.stdout.contains("Results/Say hello in three languages ") && backlinks.stdout.contains(handoffPath), "\(backlinks.stdout)")

@@ -1,5 +1,6 @@
 import AgentOS
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,20 +10,12 @@ import Testing
 /// as a child process. The claude, codex and opencode agent notes point at the fixture agents (which
 /// print exactly what the real tools print); `slow` is a local agent that takes a moment.
 final class WatchedVault: @unchecked Sendable {
-    /// This folder (`Tests/EndToEndTests`), found from the source file so the fixtures need no bundle.
-    static let testsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().standardizedFileURL.path
-    /// The claude/codex/opencode fixture agents shared with the engine tests.
-    static let fixtureAgents = URL(fileURLWithPath: testsFolder + "/../AgentOSTests/Fixtures/agents").standardizedFileURL.path
     /// `Fixtures/slow-agent`: sleeps `SLEEP=<seconds>` (from the prompt), then echoes the prompt.
-    static let slowAgent = testsFolder + "/Fixtures/slow-agent"
+    static let slowAgent = RepositoryPaths.endToEndFixtures + "/slow-agent"
 
-    /// The folder holding the real `llm` (with the llm-echo plugin): `.ci/run` installs it into
-    /// /tmp/fbt-venv; otherwise the first `llm` on PATH.
-    static let llmFolder: String? = {
-        var folders = ["/tmp/fbt-venv/bin"]
-        folders += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        return folders.first { FileManager.default.isExecutableFile(atPath: $0 + "/llm") }
-    }()
+    /// The folder holding the real `llm` (with the llm-echo plugin), put first on the watcher's PATH:
+    /// `.ci/run` installs it into /tmp/fbt-venv; nil when it is not installed.
+    static let llmFolder: String? = ExternalTool.path("llm").map { ($0 as NSString).deletingLastPathComponent }
 
     /// The temp folder (home, vault, logs); removed when this object goes.
     let sandbox: EndToEndTests.Sandbox
@@ -37,10 +30,10 @@ final class WatchedVault: @unchecked Sendable {
 
     /// The process id of the latest watcher started (still known after it exited).
     private(set) var lastPID: Int32 = 0
-    private var process: Process?
-    private var exited: DispatchSemaphore?
-    private var outputs: [String] = []
-    private var errors: [String] = []
+    /// The running watcher, nil once stopped.
+    private var process: ChildProcess?
+    /// Every watcher started, oldest first (their output stays readable).
+    private var starts: [ChildProcess] = []
 
     /// The vault's absolute path.
     var root: String { vault.root }
@@ -59,7 +52,7 @@ final class WatchedVault: @unchecked Sendable {
             let path = "Rules/Agents/\(tool).md"
             let note = try Note.parse(bytes: try store.read(path).bytes)
             var command = note.texts("command")
-            command[0] = Self.fixtureAgents + "/" + tool
+            command[0] = RepositoryPaths.fixtureAgents + "/" + tool
             _ = try store.updateProperties(path, set: [
                 Property("command", .list(command.map { .string($0) })),
                 Property("env", .list(["FBT_FIXTURE_LOG", "FBT_BIN"].map { .string($0) })),
@@ -80,32 +73,13 @@ final class WatchedVault: @unchecked Sendable {
             """)
     }
 
-    deinit {
-        if let process, process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            _ = exited?.wait(timeout: .now() + 10)
-        }
-    }
-
     // MARK: The watcher process
 
     /// Starts `fuckbigtech watch --vault V` and waits until its log says it is watching.
     /// `timeout` bounds the wait for start-up (recovery and the index catch-up of a big vault take longer).
     func start(extraArguments: [String] = [], timeout: Double = 20) throws {
-        let binary = try #require(EndToEndTests.binary, "no fuckbigtech executable next to the test bundle; run 'swift build' first")
-        let n = outputs.count + 1
-        let outPath = sandbox.root + "/watch-\(n).out"
-        let errPath = sandbox.root + "/watch-\(n).err"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        outputs.append(outPath)
-        errors.append(errPath)
-        let out = try #require(FileHandle(forWritingAtPath: outPath))
-        let err = try #require(FileHandle(forWritingAtPath: errPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["watch", "--vault", vault.root] + extraArguments
-        process.environment = [
+        let binary = try BuiltBinary.path()
+        let process = try ChildProcess(binary, ["watch", "--vault", vault.root] + extraArguments, environment: [
             "PATH": (Self.llmFolder.map { $0 + ":" } ?? "") + "/usr/local/bin:/usr/bin:/bin",
             "HOME": sandbox.home,
             "FBT_FIXTURE_LOG": fixtureLog,
@@ -114,20 +88,11 @@ final class WatchedVault: @unchecked Sendable {
             "LLM_USER_PATH": llmHome,
             "NO_COLOR": "1",
             "TERM": "dumb",
-        ]
-        process.currentDirectoryURL = URL(fileURLWithPath: sandbox.root)
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        try out.close()
-        try err.close()
+        ], directory: sandbox.root)
         self.process = process
-        self.exited = exited
-        lastPID = process.processIdentifier
-        let watching = eventually(timeout) { self.log.contains(" watching \(self.vault.root) (") || !process.isRunning }
+        starts.append(process)
+        lastPID = process.pid
+        let watching = eventually(within: timeout, every: 0.05) { self.log.contains(" watching \(self.vault.root) (") || !process.isRunning }
         try #require(watching && process.isRunning, "the watcher did not start watching:\n\(log)\n\(errorLog)")
     }
 
@@ -135,11 +100,11 @@ final class WatchedVault: @unchecked Sendable {
     @discardableResult
     func stop(_ signal: Int32) throws -> (status: Int32, reason: Process.TerminationReason) {
         let process = try #require(process, "the watcher is not running")
-        kill(process.processIdentifier, signal)
-        if exited?.wait(timeout: .now() + 30) == .timedOut {
+        process.signal(signal)
+        if !process.wait(seconds: 30) {
             Issue.record("the watcher did not exit within 30 s of signal \(signal); killing it\n\(log)")
-            kill(process.processIdentifier, SIGKILL)
-            _ = exited?.wait(timeout: .now() + 10)
+            process.signal(SIGKILL)
+            _ = process.wait(seconds: 10)
         }
         // The exit is only reaped once the handler ran; the status is final now.
         self.process = nil
@@ -150,15 +115,13 @@ final class WatchedVault: @unchecked Sendable {
     var isRunning: Bool { process?.isRunning ?? false }
 
     /// Standard output of the watcher's latest start.
-    var log: String { outputs.last.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? "" }
+    var log: String { starts.last?.stdout ?? "" }
     /// Standard error of the watcher's latest start.
-    var errorLog: String { errors.last.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? "" }
+    var errorLog: String { starts.last?.stderr ?? "" }
     /// Everything every start printed, for failure messages.
     var allLogs: String {
-        zip(outputs, errors).enumerated().map { i, files in
-            let out = (try? String(contentsOfFile: files.0, encoding: .utf8)) ?? ""
-            let err = (try? String(contentsOfFile: files.1, encoding: .utf8)) ?? ""
-            return "--- watcher start \(i + 1) stdout:\n\(out)--- stderr:\n\(err)"
+        starts.enumerated().map { i, start in
+            "--- watcher start \(i + 1) stdout:\n\(start.stdout)--- stderr:\n\(start.stderr)"
         }.joined(separator: "\n")
     }
 
@@ -241,15 +204,5 @@ final class WatchedVault: @unchecked Sendable {
     /// The days a note written around now may be named after (the test may cross midnight).
     static func days(around start: Date) -> Set<String> {
         [LocalTime.day(start), LocalTime.day(Date())]
-    }
-
-    /// Polls `condition` every 50 ms until it holds or `seconds` pass.
-    func eventually(_ seconds: Double = 20, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
     }
 }

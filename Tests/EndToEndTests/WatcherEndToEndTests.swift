@@ -1,5 +1,6 @@
 import AgentOS
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,10 +13,13 @@ import Testing
     /// Statuses a task leaves only when a person changes it.
     static let terminal: Set<String> = ["done", "failed", "blocked", "review", "cancelled"]
 
+    /// Why the tests that run the real `llm` skip away from CI when it is missing.
+    static let needsLLM: Comment = "needs the real llm with llm-echo (.ci/run installs it: python3 -m venv /tmp/fbt-venv && /tmp/fbt-venv/bin/pip install llm llm-echo)"
+
     /// Waits until the task note reaches a terminal status; records the logs when it does not.
     @discardableResult
     static func waitForTerminal(_ env: WatchedVault, _ path: String, seconds: Double = 30) -> String? {
-        let reached = env.eventually(seconds) { env.status(path).map { terminal.contains($0) } ?? false }
+        let reached = eventually(within: seconds, every: 0.05) { env.status(path).map { terminal.contains($0) } ?? false }
         if !reached {
             Issue.record("\(path) did not finish within \(Int(seconds)) s (status \(env.status(path) ?? "none"))\n\(env.text(path) ?? "missing")\n\(env.allLogs)")
         }
@@ -24,8 +28,9 @@ import Testing
 
     // MARK: 1. Every kind of agent, both ways of saving
 
-    @Test func tasksSavedInPlaceOrByRenameRunEveryAgentAndWriteEverythingBack() throws {
-        try #require(WatchedVault.llmFolder != nil, "the real `llm` is not installed: run .ci/run, or python3 -m venv /tmp/fbt-venv && /tmp/fbt-venv/bin/pip install llm llm-echo")
+    @Test(.enabled(if: ExternalTool.canRun("llm"), Self.needsLLM))
+    func tasksSavedInPlaceOrByRenameRunEveryAgentAndWriteEverythingBack() throws {
+        _ = try ExternalTool.require("llm")
         let env = try WatchedVault()
         let began = Date()
         try env.start()
@@ -55,7 +60,7 @@ import Testing
         for c in cases { Self.waitForTerminal(env, "Tasks/\(c.name).md") }
         // The task note says `done` a moment before the telemetry and daily lines are appended.
         let days = WatchedVault.days(around: began)
-        let logged = env.eventually {
+        let logged = eventually(within: 20, every: 0.05) {
             let tasks = Set(env.telemetryLines().compactMap { $0["task"]?.stringValue })
             let daily = days.compactMap { env.text("Daily/\($0).md") }.joined()
             return cases.allSatisfy { tasks.contains("Tasks/\($0.name).md") && daily.contains("[[Tasks/\($0.name)]]") }
@@ -189,7 +194,7 @@ import Testing
             let text = String(format: "---\ntype: task\nagent: slow\n---\nBurst task %02d. SLEEP=0.15\n", i)
             if i.isMultiple(of: 2) { try env.writeInPlace(path, text) } else { try env.writeViaRename(path, text) }
         }
-        let someDone = env.eventually { paths.filter { env.status($0) == "done" }.count >= 6 }
+        let someDone = eventually(within: 20, every: 0.05) { paths.filter { env.status($0) == "done" }.count >= 6 }
         try #require(someDone, "the burst did not get going\n\(env.allLogs)")
         let killed = try env.stop(SIGKILL)
         #expect(killed.reason == .uncaughtSignal)
@@ -203,7 +208,7 @@ import Testing
         }
 
         try env.start()
-        let settled = env.eventually(30) {
+        let settled = eventually(within: 30, every: 0.05) {
             (paths + written).allSatisfy { env.status($0).map { Self.terminal.contains($0) } ?? false }
         }
         #expect(settled, "not every task settled after the restart:\n\((paths + written).map { "\($0): \(env.status($0) ?? "none")" }.joined(separator: "\n"))\n\(env.allLogs)")
@@ -247,7 +252,7 @@ import Testing
         #expect(outcomes["done", default: 0] >= doneAtKill, "\(outcomes)")
         // The run store agrees with every note (it is updated just after the note; give it a moment).
         let store = try RunStore(vault: env.vault)
-        let agree = env.eventually {
+        let agree = eventually(within: 20, every: 0.05) {
             (paths + written).allSatisfy { (try? store.latestRun(taskPath: $0))?.state.rawValue == env.status($0) }
         }
         for path in paths + written where !agree {
@@ -279,7 +284,7 @@ import Testing
         try env.start()
         let path = "Tasks/Long job.md"
         try env.writeInPlace(path, "---\ntype: task\nagent: slow\n---\nA long job. SLEEP=8\n")
-        #expect(env.eventually { env.status(path) == "running" && !env.fixtureRuns().isEmpty }, "the task never ran\n\(env.allLogs)")
+        #expect(eventually(within: 20, every: 0.05) { env.status(path) == "running" && !env.fixtureRuns().isEmpty }, "the task never ran\n\(env.allLogs)")
         let pid = Int32(try #require(env.fixtureRuns().first?["pid"]?.intValue, "the slow agent recorded no pid"))
         #expect(Self.isAlive(pid))
         try env.stop(SIGKILL)
@@ -288,7 +293,7 @@ import Testing
         // stops it before it reports the run as interrupted.
         #expect(Self.isAlive(pid), "the agent died with the watcher; this test no longer shows recovery stopping it")
         try env.start()
-        let gone = env.eventually(10) { !Self.isAlive(pid) }
+        let gone = eventually(within: 10, every: 0.05) { !Self.isAlive(pid) }
         #expect(gone, "agent pid \(pid) still runs after the restarted watcher recovered its run")
         if !gone { kill(-pid, SIGKILL) }
         #expect(Self.waitForTerminal(env, path) == "failed")
@@ -304,7 +309,7 @@ import Testing
         try env.writeInPlace(path, "---\ntype: task\nagent: echo\n---\nKeep my answer.\n")
         #expect(Self.waitForTerminal(env, path) == "done")
         let runID = try #require(env.note(path)?.text("run_id"))
-        #expect(env.eventually { env.telemetryLines().contains { $0["run_id"]?.stringValue == runID } })
+        #expect(eventually(within: 20, every: 0.05) { env.telemetryLines().contains { $0["run_id"]?.stringValue == runID } })
         try env.stop(SIGTERM)
         let deadWatcher = env.lastPID
 
@@ -343,7 +348,7 @@ import Testing
         for path in paths {
             try env.writeInPlace(path, "---\ntype: task\nagent: slow\n---\nReview \(path). SLEEP=3\n")
         }
-        #expect(env.eventually { paths.allSatisfy { env.status($0) == "running" } }, "the tasks never ran\n\(env.allLogs)")
+        #expect(eventually(within: 20, every: 0.05) { paths.allSatisfy { env.status($0) == "running" } }, "the tasks never ran\n\(env.allLogs)")
 
         // A tag added to the frontmatter and a line to the body.
         for (i, path) in paths.enumerated() {
@@ -378,7 +383,7 @@ import Testing
         #expect(second.stderr.contains("another watcher is already running on \(env.root)") && second.stderr.filter { $0 == "\n" }.count == 1, "\(second.stderr)")
         let running = "Tasks/In flight.md"
         try env.writeViaRename(running, "---\ntype: task\nagent: slow\n---\nFinish me. SLEEP=1\n")
-        #expect(env.eventually { env.status(running) == "running" }, "the task never ran\n\(env.allLogs)")
+        #expect(eventually(within: 20, every: 0.05) { env.status(running) == "running" }, "the task never ran\n\(env.allLogs)")
         let stopped = try env.stop(SIGINT)
         #expect(stopped.reason == .exit && stopped.status == 0, "Ctrl-C ended the watcher with \(stopped)\n\(env.allLogs)")
         #expect(env.log.contains(" stopped\n"))
@@ -404,12 +409,12 @@ import Testing
         try env.start()
         let path = "Tasks/Too long.md"
         try env.writeInPlace(path, "---\ntype: task\nagent: slow\n---\nNever finishes in time. SLEEP=30\n")
-        #expect(env.eventually { env.status(path) == "running" && !env.fixtureRuns().isEmpty }, "the task never ran\n\(env.allLogs)")
+        #expect(eventually(within: 20, every: 0.05) { env.status(path) == "running" && !env.fixtureRuns().isEmpty }, "the task never ran\n\(env.allLogs)")
         let pid = Int32(try #require(env.fixtureRuns().first?["pid"]?.intValue))
         // The watcher gives running agents 5 s, then stops them and exits.
         let stopped = try env.stop(SIGINT)
         #expect(stopped.reason == .exit && stopped.status == 0, "\(stopped)\n\(env.allLogs)")
-        #expect(env.eventually(3) { !Self.isAlive(pid) }, "agent pid \(pid) outlived a clean stop")
+        #expect(eventually(within: 3, every: 0.05) { !Self.isAlive(pid) }, "agent pid \(pid) outlived a clean stop")
         if Self.isAlive(pid) { kill(-pid, SIGKILL) }
         // A stop is not a person's cancel: the run ends as after a crash, `failed` with error
         // `interrupted` (a task with `retries` would be re-queued), and it does not run again unasked.
@@ -427,6 +432,25 @@ import Testing
 
     // MARK: 5. Bad input
 
+    /// The real llm with a model it does not have: exit status 1 and one line on stderr; the run
+    /// fails with llm's own words and a failed result note.
+    @Test(.enabled(if: ExternalTool.canRun("llm"), Self.needsLLM))
+    func aModelTheRealLLMDoesNotHaveFailsTheRun() throws {
+        _ = try ExternalTool.require("llm")
+        let env = try WatchedVault()
+        try env.start()
+        let badModel = "Tasks/Bad model.md"
+        try env.writeViaRename(badModel, "---\ntype: task\nagent: llm\nmodel: nosuchmodel\n---\nAnyone there?\n")
+        #expect(Self.waitForTerminal(env, badModel) == "failed")
+        let failed = env.note(badModel)
+        #expect(failed?.text("error")?.contains("Unknown model: nosuchmodel") == true, "error: \(failed?.text("error") ?? "none")")
+        let result = env.resultNotes(for: badModel).first
+        #expect(result?.note.text("status") == "failed")
+        #expect(result?.note["exit_code"] == .int(1))
+        #expect(result?.note.body.contains("**Failed:**") == true)
+        try env.stop(SIGTERM)
+    }
+
     @Test func brokenFrontmatterFailsTheTaskAndTheWatcherKeepsGoing() throws {
         let env = try WatchedVault()
         try env.start()
@@ -434,7 +458,7 @@ import Testing
         try env.writeInPlace(broken, "---\ntype: task\nagent: [echo\n---\nDo the thing.\n")
         // The frontmatter stays broken (the person's text is kept), so the OS adds its two lines right
         // after the opening `---` where Obsidian shows them; read them as text.
-        #expect(env.eventually { env.text(broken)?.hasPrefix("---\nstatus: failed\nerror: ") == true }, "\(env.text(broken) ?? "missing")\n\(env.allLogs)")
+        #expect(eventually(within: 20, every: 0.05) { env.text(broken)?.hasPrefix("---\nstatus: failed\nerror: ") == true }, "\(env.text(broken) ?? "missing")\n\(env.allLogs)")
         let text = try #require(env.text(broken))
         #expect(text.contains("frontmatter line 5") && text.split(separator: "\n")[4] == "agent: [echo", "the error does not say where: \(text)")
         #expect(text.hasSuffix("\ntype: task\nagent: [echo\n---\nDo the thing.\n"), "the person's text was changed:\n\(text)")
@@ -448,19 +472,6 @@ import Testing
         let error = env.note(unknown)?.text("error") ?? ""
         #expect(error.contains("nosuchagent") && error.contains("no agent note"), "error: \(error)")
         #expect(env.resultNotes(for: unknown).isEmpty)
-
-        // The real llm with a model it does not have: exit status 1 and one line on stderr.
-        if WatchedVault.llmFolder != nil {
-            let badModel = "Tasks/Bad model.md"
-            try env.writeViaRename(badModel, "---\ntype: task\nagent: llm\nmodel: nosuchmodel\n---\nAnyone there?\n")
-            #expect(Self.waitForTerminal(env, badModel) == "failed")
-            let failed = env.note(badModel)
-            #expect(failed?.text("error")?.contains("Unknown model: nosuchmodel") == true, "error: \(failed?.text("error") ?? "none")")
-            let result = env.resultNotes(for: badModel).first
-            #expect(result?.note.text("status") == "failed")
-            #expect(result?.note["exit_code"] == .int(1))
-            #expect(result?.note.body.contains("**Failed:**") == true)
-        }
 
         let good = "Tasks/After the broken one.md"
         try env.writeInPlace(good, "---\ntype: task\nagent: echo\n---\nStill here.\n")
@@ -490,7 +501,7 @@ import Testing
             Anything about zebras is answered by echo.
 
             """)
-        #expect(env.eventually { env.log.components(separatedBy: "rules reloaded").count > reloadsBefore }, "the rule change was not noticed\n\(env.allLogs)")
+        #expect(eventually(within: 20, every: 0.05) { env.log.components(separatedBy: "rules reloaded").count > reloadsBefore }, "the rule change was not noticed\n\(env.allLogs)")
 
         // No agent on the task: without the new rule it would go to the default (ollama).
         let path = "Tasks/Stripes.md"
@@ -506,7 +517,7 @@ import Testing
         let reloads = env.log.components(separatedBy: "rules reloaded").count
         let rule = try #require(env.text("Rules/Routing/Zebras to echo.md"))
         try env.writeInPlace("Rules/Routing/Zebras to echo.md", rule.replacingOccurrences(of: "agent: echo", with: "agent: slow"))
-        #expect(env.eventually { env.log.components(separatedBy: "rules reloaded").count > reloads })
+        #expect(eventually(within: 20, every: 0.05) { env.log.components(separatedBy: "rules reloaded").count > reloads })
         let second = "Tasks/More stripes.md"
         try env.writeInPlace(second, "---\ntype: task\n---\nAnother zebra question. SLEEP=0\n")
         #expect(Self.waitForTerminal(env, second) == "done")

@@ -1,5 +1,6 @@
 import AgentOS
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +9,7 @@ import Testing
 /// Whether a watcher runs is visible: `status` and `doctor` say so, `task new` warns when nobody will
 /// pick the note up, and `status` shows each task once in its current state.
 @Suite(.serialized) struct WatcherVisibilityTests {
-    func cli(_ arguments: [String], _ env: WatchedVault) throws -> EndToEndTests.Outcome {
+    func cli(_ arguments: [String], _ env: WatchedVault) throws -> ProcessOutcome {
         try EndToEndTests.run(arguments + ["--vault", env.root], in: env.sandbox)
     }
 
@@ -26,7 +27,7 @@ import Testing
         #expect(doctor.stdout.contains("1 note(s) wait to run: Tasks/Say hello.md"), "\(doctor.stdout)")
 
         try env.start()
-        #expect(env.eventually { env.status("Tasks/Say hello.md") == "done" }, "\(env.log)")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Say hello.md") == "done" }, "\(env.log)")
         let status = try cli(["status", "--json"], env)
         let json = try JSON.parse(status.stdout)
         #expect(json["watcher"]?["running"] == .bool(true))
@@ -51,22 +52,22 @@ import Testing
         let env = try WatchedVault()
         try env.start()
         try env.write("Tasks/Ship it.md", "---\nagent: echo\neffects: [deploy]\n---\nDeploy the site.\n")
-        #expect(env.eventually { env.status("Tasks/Ship it.md") == "review" }, "\(env.log)")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Ship it.md") == "review" }, "\(env.log)")
         var shown = try cli(["status"], env).stdout
         #expect(shown.contains("Waiting for review (1)"), "\(shown)")
         let current = try #require(env.text("Tasks/Ship it.md"))
         try env.writeInPlace("Tasks/Ship it.md", current.replacingOccurrences(of: "approved: false", with: "approved: true"))
-        #expect(env.eventually { env.status("Tasks/Ship it.md") == "done" }, "\(env.log)")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Ship it.md") == "done" }, "\(env.log)")
         shown = try cli(["status"], env).stdout
         #expect(shown.contains("Waiting for review (0)"), "\(shown)")
 
         // A task run twice shows once among the finished, as its latest run.
         try env.write("Tasks/Twice.md", "---\nagent: echo\n---\nSay twice.\n")
-        #expect(env.eventually { env.status("Tasks/Twice.md") == "done" }, "\(env.log)")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Twice.md") == "done" }, "\(env.log)")
         let first = try #require(env.note("Tasks/Twice.md")?.text("run_id"))
         let done = try #require(env.text("Tasks/Twice.md"))
         try env.writeInPlace("Tasks/Twice.md", done.replacingOccurrences(of: "status: done", with: "status: new"))
-        #expect(env.eventually { env.status("Tasks/Twice.md") == "done" && env.note("Tasks/Twice.md")?.text("run_id") != first }, "\(env.log)")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Twice.md") == "done" && env.note("Tasks/Twice.md")?.text("run_id") != first }, "\(env.log)")
         let finished = try JSON.parse(try cli(["status", "--json"], env).stdout)["finished"]?.arrayValue ?? []
         let twice = finished.filter { $0["task"] == .string("Tasks/Twice.md") }
         #expect(twice.count == 1 && twice.first?["run_id"] != .string(first), "\(finished)")

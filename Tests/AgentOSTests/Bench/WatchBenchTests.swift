@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 @testable import Commands
@@ -49,10 +50,9 @@ import Testing
     /// Runs the watch section on a tiny generated vault with the real binary: every figure is there,
     /// the latencies are positive and finite, and every burst task ran exactly once.
     @Test(.timeLimit(.minutes(5))) func watchSectionOnATinyVault() throws {
-        let binary = try #require(Self.binary, "no fuckbigtech executable next to the test bundle; run 'swift build' first")
-        let root = NSTemporaryDirectory() + "fbt-watch-bench-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let binary = try BuiltBinary.path()
+        let root = TemporaryFolder.make("fbt-watch-bench")
+        defer { TemporaryFolder.remove(root) }
         let notes = try VaultGenerator.generate(count: 50, into: root).notes
         let context = BenchContext(vault: Vault(root: root), noteCount: notes, isRealVault: false, executablePath: binary, runs: 1, progress: { _ in })
         let figures = try WatchBenchSection(burst: 20, samples: 5).run(context)
@@ -74,20 +74,4 @@ import Testing
         #expect(try runs.scalarInt("SELECT count(*) FROM runs WHERE task_path NOT LIKE 'Tasks/Bench %'") == 0)
         #expect(try runs.scalarInt("SELECT count(*) FROM runs") == 2 * (5 + 20))
     }
-
-    /// The `fuckbigtech` executable: SwiftPM puts it in the same build folder as this test bundle.
-    static let binary: String? = {
-        var folders: [String] = []
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            folders.append((exe as NSString).deletingLastPathComponent)
-        }
-        folders.append(Bundle.main.bundleURL.deletingLastPathComponent().path)
-        folders.append(Bundle.main.bundleURL.path)
-        folders.append((CommandLine.arguments[0] as NSString).deletingLastPathComponent)
-        for folder in folders {
-            let candidate = folder + "/fuckbigtech"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }()
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 @testable import Commands
@@ -6,24 +7,16 @@ import Testing
 /// Completion scripts and the man page come from the commands' declarations: every shell parses its
 /// script, bash completes what the parser accepts, and `docs/fuckbigtech.1` matches the code.
 @Suite struct CompletionTests {
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
-    func shell(_ name: String) -> String? {
-        ["/usr/bin/" + name, "/bin/" + name].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
+    /// Runs a shell or groff with a minimal environment; `code` is nil when it did not exit normally.
     func run(_ executable: String, _ arguments: [String]) throws -> (code: Int32?, out: String, err: String) {
-        let result = try Spawn.run(Spawn.Options(executable: executable, arguments: arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()], timeout: 60))
-        return (result.exitCode, String(decoding: result.stdout, as: UTF8.self), String(decoding: result.stderrTail, as: UTF8.self))
+        let home = TemporaryFolder("fbt-home")
+        let result = try ChildProcess.run(executable, arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": home.path])
+        return (result.timedOut || result.signalled ? nil : result.code, result.stdout, result.stderr)
     }
 
     /// What bash offers after typing `words` (the last one being completed).
     func bashCompletes(_ words: [String]) throws -> [String] {
-        let bash = try #require(shell("bash"))
+        let bash = try ExternalTool.require("bash")
         let script = Completion.bash(CLI.commands)
         let setWords = "COMP_WORDS=(" + words.map { "'\($0)'" }.joined(separator: " ") + "); COMP_CWORD=\(words.count - 1)"
         let result = try run(bash, ["-c", script + "\n" + setWords + "; _fuckbigtech; printf '%s\\n' \"${COMPREPLY[@]}\""])
@@ -45,21 +38,23 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/zsh"), "needs zsh (.ci/run installs it)"))
+    @Test(.enabled(if: ExternalTool.canRun("zsh"), "needs zsh (.ci/run installs it)"))
     func zshParsesItsScript() throws {
-        let file = NSTemporaryDirectory() + "/fbt-\(UUID().uuidString).zsh"
+        let zsh = try ExternalTool.require("zsh")
+        let folder = TemporaryFolder("fbt-zsh")
+        let file = folder.path + "/fuckbigtech.zsh"
         try Completion.zsh(CLI.commands).write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let result = try run("/usr/bin/zsh", ["-n", file])
+        let result = try run(zsh, ["-n", file])
         #expect(result.code == 0, "\(result.err)")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/fish"), "needs fish (.ci/run installs it)"))
+    @Test(.enabled(if: ExternalTool.canRun("fish"), "needs fish (.ci/run installs it)"))
     func fishCompletesFromItsScript() throws {
-        let file = NSTemporaryDirectory() + "/fbt-\(UUID().uuidString).fish"
+        let fish = try ExternalTool.require("fish")
+        let folder = TemporaryFolder("fbt-fish")
+        let file = folder.path + "/fuckbigtech.fish"
         try Completion.fish(CLI.commands).write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let result = try run("/usr/bin/fish", ["-c", "source \(file); complete -C 'fuckbigtech search --li'; complete -C 'fuckbigtech serv'"])
+        let result = try run(fish, ["-c", "source \(file); complete -C 'fuckbigtech search --li'; complete -C 'fuckbigtech serv'"])
         #expect(result.code == 0, "\(result.err)")
         #expect(result.out.contains("--limit") && result.out.contains("service"), "\(result.out)")
     }
@@ -72,8 +67,8 @@ import Testing
 
     /// `docs/fuckbigtech.1` is the rendered page; `FBT_REGENERATE_MAN=1` rewrites it (the test still
     /// fails that once).
-    @Test func theManPageMatchesTheCommandsAndRenders() throws {
-        let path = Self.packageRoot + "/docs/fuckbigtech.1"
+    @Test func theManPageMatchesTheCommands() throws {
+        let path = RepositoryPaths.file("docs/fuckbigtech.1")
         let rendered = ManPage.render(CLI.commands)
         if ProcessInfo.processInfo.environment["FBT_REGENERATE_MAN"] == "1" {
             try rendered.write(toFile: path, atomically: true, encoding: .utf8)
@@ -83,9 +78,13 @@ import Testing
         let onDisk = try String(contentsOfFile: path, encoding: .utf8)
         #expect(onDisk == rendered, "docs/fuckbigtech.1 is stale: run FBT_REGENERATE_MAN=1 swift test --filter CompletionTests")
         for spec in CLI.commands { #expect(onDisk.contains(".SS \(ManPage.escape(spec.name))")) }
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/groff") {
-            let result = try run("/usr/bin/groff", ["-man", "-Tutf8", "-ww", "-z", path])
-            #expect(result.code == 0 && result.err.isEmpty, "groff: \(result.err)")
-        }
+    }
+
+    /// groff renders `docs/fuckbigtech.1` with every warning on and prints none.
+    @Test(.enabled(if: ExternalTool.canRun("groff"), "needs groff (Debian package groff-base; .ci/run installs it)"))
+    func groffRendersTheManPageWithoutWarnings() throws {
+        let groff = try ExternalTool.require("groff")
+        let result = try run(groff, ["-man", "-Tutf8", "-ww", "-z", RepositoryPaths.file("docs/fuckbigtech.1")])
+        #expect(result.code == 0 && result.err.isEmpty, "groff: \(result.err)")
     }
 }

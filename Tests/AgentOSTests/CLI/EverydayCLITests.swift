@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 @testable import Commands
@@ -13,8 +14,8 @@ import Testing
     }
 
     @Test func aMistypedVaultIsNeverCreated() throws {
-        let root = PlatformTestSupport.makeTempDirectory("fbt-novault")
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make("fbt-novault")
+        defer { TemporaryFolder.remove(root) }
         let missing = root + "/nope"
         for arguments in [["status"], ["task", "new", "hi"], ["search", "hello"], ["doctor"], ["index"], ["route", "hello"],
                           ["memory-test", "quick"], ["note", "show", "Tasks/x.md"], ["handoff", "--from", "a", "--to", "echo", "m"]] {
@@ -30,8 +31,8 @@ import Testing
     }
 
     @Test func withoutTheDefaultVaultOnlyInitAndWatchCreateIt() throws {
-        let home = PlatformTestSupport.makeTempDirectory("fbt-home")
-        defer { PlatformTestSupport.remove(home) }
+        let home = TemporaryFolder.make("fbt-home")
+        defer { TemporaryFolder.remove(home) }
         let result = run(["status"], environment: ["HOME": home])
         #expect(result.code == 1)
         #expect(result.err.contains(home + "/AgentOS") && result.err.contains("the default vault"))
@@ -42,8 +43,8 @@ import Testing
     }
 
     @Test func anEmptyFolderIsNotAVaultButAFolderOfNotesIs() throws {
-        let root = PlatformTestSupport.makeTempDirectory("fbt-folders")
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make("fbt-folders")
+        defer { TemporaryFolder.remove(root) }
         let empty = root + "/empty"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         let refused = run(["search", "anything", "--vault", empty])
@@ -59,8 +60,8 @@ import Testing
     }
 
     @Test func memoryTestFailsOnAVaultWithoutNotes() throws {
-        let root = PlatformTestSupport.makeTempDirectory("fbt-emptyvault")
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make("fbt-emptyvault")
+        defer { TemporaryFolder.remove(root) }
         try FileManager.default.createDirectory(atPath: root + "/v/.obsidian", withIntermediateDirectories: true)
         let result = run(["memory-test", "quick", "--vault", root + "/v"])
         #expect(result.code == 1)
@@ -79,8 +80,8 @@ import Testing
     }
 
     @Test func noColorTurnsColourOff() throws {
-        let root = PlatformTestSupport.makeTempDirectory("fbt-color")
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make("fbt-color")
+        defer { TemporaryFolder.remove(root) }
         _ = try VaultInit.run(vault: Vault(root: root + "/v"))
         try "# Kiwi\n\nA kiwi note.\n".write(toFile: root + "/v/Memory/Kiwi.md", atomically: true, encoding: .utf8)
         func colouredConsole() -> (Console, CapturedOutput) {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 @testable import Commands
@@ -21,39 +22,40 @@ import Testing
         #expect(other.name != Self.awkward.name)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "needs systemd-analyze (Debian package systemd; .ci/run installs it)"))
+    @Test(.enabled(if: ExternalTool.canRun("systemd-analyze"), "needs systemd-analyze (Debian package systemd; .ci/run installs it)"))
     func systemdAnalyzeAcceptsTheUnit() throws {
-        let folder = PlatformTestSupport.makeTempDirectory("fbt-unit")
-        defer { PlatformTestSupport.remove(folder) }
+        let systemdAnalyze = try ExternalTool.require("systemd-analyze")
+        let folder = TemporaryFolder.make("fbt-unit")
+        defer { TemporaryFolder.remove(folder) }
         // A real executable at the path, with a space in it: verify checks that ExecStart exists.
         try FileManager.default.createDirectory(atPath: folder + "/fbt bin", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "/bin/true", toPath: folder + "/fbt bin/fuckbigtech")
         let unit = ServiceUnit(executable: folder + "/fbt bin/fuckbigtech", vault: folder + "/My Vault 100%", path: "/usr/bin:/bin", home: folder)
         let file = folder + "/" + unit.name + ".service"
         try unit.systemdUnit.write(toFile: file, atomically: true, encoding: .utf8)
-        let result = try Spawn.run(Spawn.Options(executable: "/usr/bin/systemd-analyze", arguments: ["verify", file], environment: ["PATH": "/usr/bin:/bin"], timeout: 60))
-        let said = String(decoding: result.stderrTail + result.stdout, as: UTF8.self)
-        #expect(result.exitCode == 0, "\(said)")
+        let result = try ChildProcess.run(systemdAnalyze, ["verify", file], environment: ["PATH": "/usr/bin:/bin"])
+        let said = result.stderr + result.stdout
+        #expect(result.code == 0 && !result.timedOut, "\(said)")
         // systemd only warns (exit 0) about settings it cannot parse: any word about our file is a failure.
         #expect(!said.contains(unit.name), "\(said)")
     }
 
     @Test func theLaunchdPlistIsAPropertyListPythonReads() throws {
-        let folder = PlatformTestSupport.makeTempDirectory("fbt-plist")
-        defer { PlatformTestSupport.remove(folder) }
+        let folder = TemporaryFolder.make("fbt-plist")
+        defer { TemporaryFolder.remove(folder) }
         var unit = Self.awkward
         unit.vault = "/Users/ann/A & B <vault>"
         try unit.launchdPlist.write(toFile: folder + "/u.plist", atomically: true, encoding: .utf8)
         let script = "import plistlib,sys,json; d=plistlib.load(open(sys.argv[1],'rb')); print(json.dumps([d['Label'], d['ProgramArguments'], d['KeepAlive']['SuccessfulExit'], d['EnvironmentVariables']['PATH']]))"
-        let result = try Spawn.run(Spawn.Options(executable: try Spawn.resolveExecutable("python3", searchPath: "/usr/local/bin:/usr/bin:/bin"), arguments: ["-c", script, folder + "/u.plist"], environment: ["PATH": "/usr/bin:/bin"], timeout: 60))
-        #expect(result.exitCode == 0, "\(String(decoding: result.stderrTail, as: UTF8.self))")
-        let parsed = try JSON.parse(String(decoding: result.stdout, as: UTF8.self))
+        let result = try ChildProcess.run(try ExternalTool.require("python3"), ["-c", script, folder + "/u.plist"], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(result.code == 0 && !result.timedOut, "\(result.stderr)")
+        let parsed = try JSON.parse(result.stdout)
         #expect(parsed == .array([.string(unit.launchdLabel), .array([.string("/opt/fbt bin/fuckbigtech"), .string("watch"), .string("--vault"), .string("/Users/ann/A & B <vault>")]), .bool(false), .string("/opt/fbt bin:/usr/bin:/bin")]))
     }
 
     @Test func installWritesTheUnitOnceStartsItAndUninstallRemovesIt() throws {
-        let root = PlatformTestSupport.makeTempDirectory("fbt-service")
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make("fbt-service")
+        defer { TemporaryFolder.remove(root) }
         let home = root + "/home"
         _ = try VaultInit.run(vault: Vault(root: root + "/vault"))
         // A stand-in systemctl that records its arguments (the real one needs a user session).
@@ -85,8 +87,8 @@ import Testing
     }
 
     @Test func aFailingServiceManagerIsReportedWithTheCommandsToRunByHand() throws {
-        let root = PlatformTestSupport.makeTempDirectory("fbt-service-fail")
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make("fbt-service-fail")
+        defer { TemporaryFolder.remove(root) }
         _ = try VaultInit.run(vault: Vault(root: root + "/vault"))
         try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
         try "#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n".write(toFile: root + "/bin/systemctl", atomically: true, encoding: .utf8)

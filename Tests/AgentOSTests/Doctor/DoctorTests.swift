@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -189,28 +190,24 @@ import Testing
     }
 
     @Test func ollamaServerThatAnswersIsOK() throws {
-        let python = try #require(CommandProbe.find("python3", path: ProcessInfo.processInfo.environment["PATH"] ?? ""), "python3 serves the fake Ollama")
+        let python = try ExternalTool.require("python3")
         let site = TemporaryFolder("fbt-ollama")
         try Self.write("{\"version\":\"0.0.1-test\"}", to: site.path + "/api/version")
-        var server: Process?
+        // The ChildProcess kills the server (SIGKILL: a child started from a test thread inherits its
+        // blocked signals, SIGTERM included) when it goes away.
+        var server: ChildProcess?
         var endpoint = ""
-        // SIGKILL: a child started from a test thread inherits its blocked signals, SIGTERM included.
-        defer { if let server { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() } }
         // A random high port; try again if it is taken.
         for _ in 0..<5 where server == nil {
             let port = Int.random(in: 20_000...60_000)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", site.path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try ChildProcess(python, ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", site.path])
             endpoint = "http://127.0.0.1:\(port)"
-            for _ in 0..<100 where process.isRunning {
-                if case .answered = HTTPProbe.get(URL(string: endpoint + "/api/version")!, timeout: 0.3) { server = process; break }
-                Thread.sleep(forTimeInterval: 0.05)
+            let answered = eventually(within: 5, every: 0.05) {
+                guard process.isRunning else { return true }
+                if case .answered = HTTPProbe.get(URL(string: endpoint + "/api/version")!, timeout: 0.3) { return true }
+                return false
             }
-            if server == nil { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            if answered, process.isRunning { server = process }
         }
         try #require(server != nil, "the fake Ollama server did not start")
         var context = Self.isolatedContext(site.path)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -8,8 +9,8 @@ import Testing
     let utc = TimeZone(identifier: "UTC")!
     let noon = Date(timeIntervalSince1970: 1_795_000_000) // 2026-11-18, mid-day UTC
 
-    func ledger() throws -> (BudgetLedgerTests.TempFolder, BudgetLedger) {
-        let folder = BudgetLedgerTests.TempFolder()
+    func ledger() throws -> (TemporaryFolder, BudgetLedger) {
+        let folder = TemporaryFolder("fbt-ledger")
         return (folder, try BudgetLedger(path: folder.database, timeZone: utc))
     }
 

@@ -1,20 +1,15 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
 @Suite struct BudgetLedgerTests {
-    final class TempFolder: Sendable {
-        let path = NSTemporaryDirectory() + "fbt-ledger-" + UUID().uuidString
-        init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-        var database: String { path + "/runs.sqlite" }
-    }
 
     let utc = TimeZone(identifier: "UTC")!
     let noon = Date(timeIntervalSince1970: 1_795_000_000) // 2026-11-18, mid-day UTC
 
     @Test func reserveSettleReleaseAndSpend() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder("fbt-ledger")
         let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
         let caps = BudgetCaps(taskUSD: 1, dayUSD: 2, monthUSD: 10)
         let first = try #require(try ledger.reserve(runID: "r1", lane: .premium, amount: 0.75, caps: caps, task: "Tasks/a.md", at: noon))
@@ -46,7 +41,7 @@ import Testing
     }
 
     @Test func taskLaneAndMonthCapsAreEachEnforced() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder("fbt-ledger")
         let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
         let caps = BudgetCaps(taskUSD: 1, dayUSD: 100, monthUSD: 3, laneDayUSD: [.premium: 1.5])
         // Task cap counts every run of the same task.
@@ -70,7 +65,7 @@ import Testing
     }
 
     @Test func settlingAboveTheReservationRecordsTheTruth() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder("fbt-ledger")
         let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
         let caps = BudgetCaps(dayUSD: 1)
         _ = try ledger.reserve(runID: "r", lane: .premium, amount: 0.5, caps: caps, at: noon)
@@ -82,7 +77,7 @@ import Testing
 
     /// 50 threads, each with its own connection (as separate processes would have), race to reserve.
     @Test func parallelReservationsNeverExceedTheDailyCap() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder("fbt-ledger")
         _ = try BudgetLedger(path: folder.database, timeZone: utc) // create the schema once
         let caps = BudgetCaps(taskUSD: 5, dayUSD: 5, monthUSD: 100, laneDayUSD: [.premium: 5])
         let granted = Counter()
@@ -108,28 +103,20 @@ import Testing
     /// Two real processes (copies of this test binary, each running `reserveBatch` below with 30
     /// threads) race for the same daily cap in one database file.
     @Test func reservationsFromTwoProcessesNeverExceedTheCap() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder("fbt-ledger")
         _ = try BudgetLedger(path: folder.database, timeZone: utc)
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        var children: [(Process, Pipe)] = []
+        var children: [ChildProcess] = []
         for name in ["A", "B"] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["--testing-library", "swift-testing", "--filter", "BudgetLedgerTests/reserveBatch"]
             var environment = ProcessInfo.processInfo.environment
             environment["FBT_LEDGER_DB"] = folder.database
             environment["FBT_LEDGER_PREFIX"] = name
-            process.environment = environment
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            children.append((process, pipe))
+            children.append(try ChildProcess(executable, ["--testing-library", "swift-testing", "--filter", "BudgetLedgerTests/reserveBatch"], environment: environment))
         }
-        for (process, pipe) in children {
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "child failed: \(output.suffix(2000))")
+        for child in children {
+            let outcome = child.finish(timeout: 600)
+            let output = outcome.stdout + outcome.stderr
+            #expect(outcome.code == 0 && !outcome.signalled && !outcome.timedOut, "child failed: \(output.suffix(2000))")
             #expect(output.contains("reserveBatch"), "the child did not run the batch: \(output.suffix(500))")
         }
         let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
@@ -145,7 +132,7 @@ import Testing
     /// of the test above it shares that test's database (`FBT_LEDGER_DB`).
     @Test func reserveBatch() throws {
         let environment = ProcessInfo.processInfo.environment
-        let folder = TempFolder()
+        let folder = TemporaryFolder("fbt-ledger")
         let database = environment["FBT_LEDGER_DB"] ?? folder.database
         let prefix = environment["FBT_LEDGER_PREFIX"] ?? "solo"
         _ = try BudgetLedger(path: database, timeZone: utc)
@@ -168,7 +155,7 @@ import Testing
     /// The same race through one shared ledger object (the watcher's case): its lock and the
     /// transaction together still hold the cap.
     @Test func parallelReservationsThroughOneLedgerNeverExceedTheCap() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder("fbt-ledger")
         let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
         let caps = BudgetCaps(dayUSD: 2)
         let granted = Counter()
@@ -183,7 +170,7 @@ import Testing
     }
 
     @Test func ledgerLivesInTheVaultStateFolder() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder("fbt-ledger")
         let vault = Vault(root: folder.path)
         let ledger = try BudgetLedger(vault: vault)
         _ = try ledger.reserve(runID: "x", lane: .premium, amount: 0.01, caps: BudgetCaps(), at: noon)
@@ -218,4 +205,9 @@ import Testing
         func add() { lock.withLock { count += 1 } }
         var value: Int { lock.withLock { count } }
     }
+}
+
+extension TemporaryFolder {
+    /// The ledger database the budget tests keep in the folder.
+    var database: String { path + "/runs.sqlite" }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 @testable import Commands
@@ -16,7 +17,7 @@ import Testing
 
     /// A file outside the vault holding a note text for `note write --from`.
     func draft(_ text: String) -> String {
-        let file = NSTemporaryDirectory() + "fbt-run-draft-" + UUID().uuidString + ".md"
+        let file = TemporaryFolder.make("fbt-run-draft") + "/draft.md"
         try! text.write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 @testable import Commands
@@ -11,14 +12,14 @@ final class MemoryTestVault: Sendable {
     let store: NoteStore
 
     init() {
-        root = NSTemporaryDirectory() + "fbt-stale-" + UUID().uuidString
+        root = TemporaryFolder.make("fbt-stale")
         // A vault as Obsidian leaves it (commands refuse a folder that is not one).
         try! FileManager.default.createDirectory(atPath: root + "/.obsidian", withIntermediateDirectories: true)
         vault = Vault(root: root)
         store = NoteStore(vault: vault)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: root) }
+    deinit { TemporaryFolder.remove(root) }
 
     /// Writes a file as another program would.
     func write(_ relative: String, _ text: String) {
@@ -297,7 +298,7 @@ final class Verdicts: @unchecked Sendable {
 
     /// A file outside the vault holding the agent's new version.
     func draft(_ text: String) -> String {
-        let file = NSTemporaryDirectory() + "fbt-draft-" + UUID().uuidString + ".md"
+        let file = TemporaryFolder.make("fbt-draft") + "/draft.md"
         try! text.write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import AgentOS
 
 /// A vault in a fresh temporary folder, removed when the value goes away.
@@ -7,21 +8,18 @@ final class TemporaryVault {
     var vault: Vault { Vault(root: root) }
 
     init() throws {
-        root = NSTemporaryDirectory() + "fbt-index-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        root = TemporaryFolder.make("fbt-index-test")
     }
 
     /// A copy of the Obsidian help corpus (the original is never touched).
     static func corpusCopy() throws -> TemporaryVault {
         let temp = try TemporaryVault()
         try FileManager.default.removeItem(atPath: temp.root)
-        try FileManager.default.copyItem(atPath: corpusPath, toPath: temp.root)
+        try ObsidianHelpCorpus.copy(to: temp.root)
         return temp
     }
 
-    static var corpusPath: String { VaultTestSupport.corpusRoot }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
+    deinit { TemporaryFolder.remove(root) }
 
     /// Writes a note (creating folders), returning its path.
     @discardableResult

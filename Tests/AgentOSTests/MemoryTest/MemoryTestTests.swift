@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 @testable import Commands
@@ -9,7 +10,7 @@ final class SeedVault {
     var vault: Vault { Vault(root: root) }
 
     init(index: Bool = true) throws {
-        root = NSTemporaryDirectory() + "fbt-memory-test-" + UUID().uuidString
+        root = TemporaryFolder.make("fbt-memory-test")
         _ = try VaultInit.run(vault: Vault(root: root), withMemory: false)
         write("Memory/Quarterly budget.md", """
         ---
@@ -44,7 +45,7 @@ final class SeedVault {
         if index { try reindex() }
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: root) }
+    deinit { TemporaryFolder.remove(root) }
 
     func write(_ relative: String, _ text: String) {
         let path = root + "/" + relative
@@ -267,8 +268,8 @@ final class SeedVault {
     /// The seed's first loop on a fresh vault: every step exits 0, but doctor, which fails only because
     /// no local agent runs on this machine (no Ollama here) and says how to fix it.
     @Test func theFirstLoopWorksOnAFreshVault() throws {
-        let root = NSTemporaryDirectory() + "fbt-first-loop-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let root = TemporaryFolder.make("fbt-first-loop")
+        defer { TemporaryFolder.remove(root) }
         func run(_ arguments: [String]) -> (Int32, String) {
             let (console, output) = Console.capturing()
             let code = CLI.run(arguments, console: console, environment: [:], executablePath: "/nonexistent")

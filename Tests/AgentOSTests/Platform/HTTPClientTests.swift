@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -104,9 +105,7 @@ final class HTTPTestServer: @unchecked Sendable {
     sys.stdin.read()
     """#
 
-    let process = Process()
-    let input = Pipe()
-    let output = Pipe()
+    let process: ChildProcess
     /// The HTTP server on 127.0.0.1.
     let port: Int
     /// The same server on ::1, or 0 when the machine has no IPv6 loopback.
@@ -116,25 +115,21 @@ final class HTTPTestServer: @unchecked Sendable {
     /// Was free a moment ago: nothing listens there.
     let closedPort: Int
 
+    /// Starts the servers and waits for them to print their ports.
     init() throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", HTTPTestServer.script]
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-        let ports = String(decoding: line, as: UTF8.self).split(separator: " ").compactMap { Int($0) }
-        guard ports.count == 4 else { throw CocoaError(.fileReadCorruptFile) }
+        process = try ChildProcess(try ExternalTool.require("python3"), ["-c", HTTPTestServer.script], input: .pipe)
+        let line = try process.firstLine(within: 30)
+        let ports = line.split(separator: " ").compactMap { Int($0) }
+        guard ports.count == 4 else { throw TestSupportError("the test server printed no ports: \(line) \(process.stderr)") }
         (port, ipv6Port, silentPort, closedPort) = (ports[0], ports[1], ports[2], ports[3])
     }
 
     var base: String { "http://127.0.0.1:\(port)" }
 
+    /// Closes its stdin, so it stops, and waits for it.
     func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        process.closeInput()
+        _ = process.finish(timeout: 30)
     }
 }
 

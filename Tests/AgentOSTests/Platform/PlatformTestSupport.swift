@@ -1,33 +1,15 @@
 import Foundation
 @testable import AgentOS
 
-/// Helpers for the platform and run tests (prefixed so they cannot clash with other suites' helpers).
+/// Small file and process-state helpers for the platform, run and task tests (temp folders, fixture
+/// paths and waiting are in `TestSupport`).
 enum PlatformTestSupport {
-    /// A fresh temp folder (realpath'd, so comparisons with what children print work).
-    static func makeTempDirectory(_ label: String = "fbt-test") -> String {
-        let template = NSTemporaryDirectory() + "/\(label)-XXXXXX"
-        var bytes = Array(template.utf8CString)
-        let path = bytes.withUnsafeMutableBufferPointer { buffer -> String in
-            guard let result = mkdtemp(buffer.baseAddress!) else { fatalError("mkdtemp failed") }
-            return String(cString: result)
-        }
-        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-    }
-
-    static func remove(_ path: String) {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    /// The fixture agents folder in the source tree.
-    static var agentsDirectory: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/agents").path
-    }
-
+    /// Writes `text` to `path` (the test's own expectations catch a write that did not happen).
     static func write(_ text: String, to path: String) {
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
     }
 
+    /// The text of the file at `path`, or nil when it cannot be read.
     static func read(_ path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return String(decoding: data, as: UTF8.self)
@@ -40,15 +22,5 @@ enum PlatformTestSupport {
         guard let close = stat.lastIndex(of: ")") else { return true }
         let state = stat[stat.index(close, offsetBy: 2)]
         return state == "Z" || state == "X"
-    }
-
-    /// Polls `condition` up to `seconds`.
-    static func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(10_000)
-        }
-        return condition()
     }
 }

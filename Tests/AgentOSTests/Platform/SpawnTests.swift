@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -44,35 +45,35 @@ import Testing
     }
 
     @Test func timeoutKillsTheWholeGroupIncludingGrandchildren() throws {
-        let dir = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(dir) }
+        let dir = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(dir) }
         let result = try bash("sleep 300 & echo $! > \(dir)/pid; wait", timeout: 0.5)
         #expect(result.timedOut)
         #expect(result.termination == .signaled(SIGTERM))
         let grandchild = try #require(PlatformTestSupport.read(dir + "/pid").flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
-        #expect(PlatformTestSupport.eventually { PlatformTestSupport.isDeadOrZombie(grandchild) })
+        #expect(eventually(within: 5) { PlatformTestSupport.isDeadOrZombie(grandchild) })
         #expect(PlatformTestSupport.isDeadOrZombie(result.pid))
     }
 
     @Test func aChildIgnoringSIGTERMGetsSIGKILLAfterTheGrace() throws {
-        let dir = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(dir) }
+        let dir = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(dir) }
         let result = try bash("trap '' TERM; sleep 300 & echo $! > \(dir)/pid; wait; wait; sleep 300", timeout: 0.3, grace: 0.3)
         #expect(result.timedOut)
         #expect(result.termination == .signaled(SIGKILL))
         let grandchild = try #require(PlatformTestSupport.read(dir + "/pid").flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
-        #expect(PlatformTestSupport.eventually { PlatformTestSupport.isDeadOrZombie(grandchild) })
+        #expect(eventually(within: 5) { PlatformTestSupport.isDeadOrZombie(grandchild) })
     }
 
     @Test func leftoverBackgroundProcessesDieWhenTheChildExits() throws {
-        let dir = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(dir) }
+        let dir = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(dir) }
         // The grandchild keeps stdout open; the run still ends (after the grace) and the grandchild is killed.
         let result = try bash("sleep 300 & echo $! > \(dir)/pid; echo parent done", grace: 0.2)
         #expect(result.termination == .exited(0))
         #expect(String(decoding: result.stdout, as: UTF8.self) == "parent done\n")
         let grandchild = try #require(PlatformTestSupport.read(dir + "/pid").flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
-        #expect(PlatformTestSupport.eventually { PlatformTestSupport.isDeadOrZombie(grandchild) })
+        #expect(eventually(within: 5) { PlatformTestSupport.isDeadOrZombie(grandchild) })
     }
 
     @Test func cancelFromAnotherThreadStopsTheRun() throws {
@@ -121,8 +122,8 @@ import Testing
     }
 
     @Test func workingDirectoryIsSet() throws {
-        let dir = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(dir) }
+        let dir = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(dir) }
         let result = try Spawn.run(Spawn.Options(executable: "pwd", environment: environment, workingDirectory: dir))
         #expect(String(decoding: result.stdout, as: UTF8.self) == dir + "\n")
         #expect(FileManager.default.currentDirectoryPath != dir)
@@ -150,8 +151,8 @@ import Testing
     }
 
     @Test func lookupSkipsRelativePathEntries() throws {
-        let dir = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(dir) }
+        let dir = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(dir) }
         PlatformTestSupport.write("#!/bin/sh\n", to: dir + "/tool")
         chmod(dir + "/tool", 0o755)
         PlatformTestSupport.write("not executable", to: dir + "/plain")

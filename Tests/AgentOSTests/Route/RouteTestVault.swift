@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import AgentOS
 
 /// A vault in a fresh temp folder with the rule, agent and guardrails notes routing tests use,
@@ -8,14 +9,14 @@ final class RouteTestVault {
     let vault: Vault
 
     init(rules: Bool = true) {
-        root = NSTemporaryDirectory() + "fbt-route-" + UUID().uuidString
+        root = TemporaryFolder.make("fbt-route")
         // A vault as Obsidian leaves it (commands refuse a folder that is not one).
         try! FileManager.default.createDirectory(atPath: root + "/.obsidian", withIntermediateDirectories: true)
         vault = Vault(root: root)
         if rules { writeStandardRules() }
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: root) }
+    deinit { TemporaryFolder.remove(root) }
 
     /// Writes a note (creating folders).
     func write(_ relative: String, _ text: String) {

@@ -1,12 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
 /// The examples in docs/routing.md are meant to be copied: each must load without a problem.
 @Suite struct RoutingDocsTests {
-    static let docsPath = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("docs/routing.md").path
+    static let docsPath = RepositoryPaths.file("docs/routing.md")
 
     /// Every ```markdown block of the doc that has frontmatter.
     static func examples() throws -> [String] {

@@ -1,18 +1,17 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
 /// The default rules shipped in `rules/` against the cases table shipped with them
 /// (`rules/Routing Cases.md`): each prompt, routed as a task with no properties, gets its lane.
 @Suite struct ShippedRulesTests {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let casesPath = repositoryRoot + "/rules/Routing Cases.md"
+    static let casesPath = RepositoryPaths.file("rules/Routing Cases.md")
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: casesPath)))
-    func shippedRulesRouteEveryCaseToItsLane() throws {
+    // The cases table ships in the repository: when it is missing the test fails (reading it throws).
+    @Test func shippedRulesRouteEveryCaseToItsLane() throws {
         let v = RouteTestVault(rules: false)
-        let shipped = URL(fileURLWithPath: Self.repositoryRoot + "/rules").resolvingSymlinksInPath().path
+        let shipped = URL(fileURLWithPath: RepositoryPaths.file("rules")).resolvingSymlinksInPath().path
         try FileManager.default.copyItem(atPath: shipped, toPath: v.root + "/Rules")
         let book = v.book
         #expect(book.problems.isEmpty, "\(book.problems)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import AgentOS
 
 /// Routing and running read one agent catalogue: the agent notes as `RuleBook.load` parses them,
@@ -8,7 +9,7 @@ import Testing
     @Test func builtInAgentsAreTheShippedNotesWordForWord() throws {
         #expect(AgentDefinition.builtIn.map(\.name) == ["ollama", "claude"])
         for builtIn in AgentDefinition.builtIn {
-            let path = ShippedRulesTests.repositoryRoot + "/rules/Agents/\(builtIn.name).md"
+            let path = RepositoryPaths.packageRoot + "/rules/Agents/\(builtIn.name).md"
             var shipped = try AgentDefinition.parse(try Note.parse(try String(contentsOfFile: path, encoding: .utf8)))
             shipped.sourcePath = nil
             #expect(builtIn == shipped, "\(builtIn.name)")

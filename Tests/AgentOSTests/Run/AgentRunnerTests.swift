@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -19,11 +20,11 @@ import Testing
 
     /// A scratch folder with a fixture log, and an environment whose PATH starts at the fixtures.
     struct Scratch {
-        let directory = PlatformTestSupport.makeTempDirectory("fbt-run")
+        let directory = TemporaryFolder.make("fbt-run")
         var log: String { directory + "/fixture.log" }
         var environment: [String: String] {
             var env = ProcessInfo.processInfo.environment
-            env["PATH"] = PlatformTestSupport.agentsDirectory + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+            env["PATH"] = RepositoryPaths.fixtureAgents + ":" + (env["PATH"] ?? "/usr/bin:/bin")
             env["FBT_FIXTURE_LOG"] = log
             env["FBT_NOT_ALLOWED"] = "leak"
             return env
@@ -43,7 +44,7 @@ import Testing
 
     @Test func claudeSuccessWithWhatTheAgentReceived() throws {
         let s = Scratch()
-        defer { PlatformTestSupport.remove(s.directory) }
+        defer { TemporaryFolder.remove(s.directory) }
         let prompt = "- [ ] Summarise \"notes\"\nsecond line"
         let r = run(AgentRunnerTests.claude, prompt, in: s, model: "claude-opus-4-1", extras: ["FBT_RUN_ID": "r1"])
         #expect(r.isSuccess && r.failure == nil)
@@ -64,7 +65,7 @@ import Testing
 
     @Test func claudeIsErrorWithExitZeroIsAFailure() {
         let s = Scratch()
-        defer { PlatformTestSupport.remove(s.directory) }
+        defer { TemporaryFolder.remove(s.directory) }
         let r = run(AgentRunnerTests.claude, "FIXTURE_MODE=error please", in: s)
         #expect(r.exitCode == 0)
         #expect(r.failure?.code == "tool_error")
@@ -76,7 +77,7 @@ import Testing
 
     @Test func codexGetsThePromptOnStdinAndCostFromPrices() throws {
         let s = Scratch()
-        defer { PlatformTestSupport.remove(s.directory) }
+        defer { TemporaryFolder.remove(s.directory) }
         let r = run(AgentRunnerTests.codex, "fix the login", in: s, approved: true)
         #expect(r.isSuccess)
         #expect(r.outcome.answer == "codex fixture answer: fix the login")
@@ -90,7 +91,7 @@ import Testing
 
     @Test func codexFailuresTrustTheEvents() {
         let s = Scratch()
-        defer { PlatformTestSupport.remove(s.directory) }
+        defer { TemporaryFolder.remove(s.directory) }
         let failed = run(AgentRunnerTests.codex, "FIXTURE_MODE=error", in: s)
         #expect(failed.failure == .toolError("unexpected status 401 Unauthorized: Missing bearer or basic authentication in header"))
         let reconnected = run(AgentRunnerTests.codex, "FIXTURE_MODE=reconnect", in: s)
@@ -99,7 +100,7 @@ import Testing
 
     @Test func opencodeSuccessAndError() {
         let s = Scratch()
-        defer { PlatformTestSupport.remove(s.directory) }
+        defer { TemporaryFolder.remove(s.directory) }
         let r = run(AgentRunnerTests.opencode, "what is 2+2", in: s, model: "anthropic/claude-sonnet-4-5")
         #expect(r.isSuccess)
         #expect(r.outcome.answer == "opencode fixture answer: what is 2+2")
@@ -111,7 +112,7 @@ import Testing
 
     @Test func hangIsStoppedAtTheTimeout() {
         let s = Scratch()
-        defer { PlatformTestSupport.remove(s.directory) }
+        defer { TemporaryFolder.remove(s.directory) }
         let r = run(AgentRunnerTests.claude, "FIXTURE_MODE=hang", in: s, timeout: 0.5)
         #expect(r.failure == .timedOut(seconds: 0.5))
         #expect(r.errorMessage == "the agent did not finish within 0.5 s and was stopped")
@@ -121,7 +122,7 @@ import Testing
 
     @Test func floodEndsAsAClearFailure() {
         let s = Scratch()
-        defer { PlatformTestSupport.remove(s.directory) }
+        defer { TemporaryFolder.remove(s.directory) }
         let r = run(AgentRunnerTests.opencode, "FIXTURE_MODE=flood", in: s)
         #expect(r.failure == .outputFlood(totalBytes: 104_857_600, keptBytes: 16 << 20))
         #expect(r.errorMessage == "the agent printed 100 MB on stdout; only the first 16 MB were kept, so its answer cannot be trusted")
@@ -129,7 +130,7 @@ import Testing
 
     @Test func deathBySignalAndPlainExitStatus() {
         let s = Scratch()
-        defer { PlatformTestSupport.remove(s.directory) }
+        defer { TemporaryFolder.remove(s.directory) }
         let r = run(AgentRunnerTests.claude, "FIXTURE_MODE=signal", in: s)
         #expect(r.failure?.code == "tool_error" || r.failure?.code == "signal")
         #expect(r.signal == SIGSEGV && r.stderrTail.contains("about to crash"))
@@ -143,7 +144,7 @@ import Testing
 
     @Test func missingBinaryNamesTheAgentAndTheFix() {
         let s = Scratch()
-        defer { PlatformTestSupport.remove(s.directory) }
+        defer { TemporaryFolder.remove(s.directory) }
         let d = AgentDefinition(name: "ghost", lane: .local, command: ["fbt-ghost-agent", "{prompt}"], output: .text, sourcePath: "Rules/Agents/ghost.md")
         let r = run(d, "hi", in: s)
         #expect(r.failure?.code == "missing_binary")
@@ -153,7 +154,7 @@ import Testing
 
     @Test func cancelStopsARunningAgent() {
         let s = Scratch()
-        defer { PlatformTestSupport.remove(s.directory) }
+        defer { TemporaryFolder.remove(s.directory) }
         let token = CancelToken()
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { token.cancel() }
         let r = run(AgentRunnerTests.claude, "FIXTURE_MODE=hang", in: s, cancel: token)
@@ -161,18 +162,13 @@ import Testing
     }
 
     /// The real `llm` CLI with the `llm-echo` plugin: a third-party agent with no network.
-    @Test func realLLMEchoModelAnswersWithThePrompt() throws {
+    @Test(.enabled(if: ExternalTool.canRun("llm"), "needs the real llm with llm-echo (.ci/run installs it: python3 -m venv /tmp/fbt-venv && /tmp/fbt-venv/bin/pip install llm llm-echo)"))
+    func realLLMEchoModelAnswersWithThePrompt() throws {
         var environment = ProcessInfo.processInfo.environment
-        let venv = "/tmp/fbt-venv/bin"
-        let onPath = (try? Spawn.resolveExecutable("llm", searchPath: environment["PATH"] ?? "")) != nil
-        let inVenv = Spawn.isExecutableFile(venv + "/llm")
-        guard onPath || inVenv else {
-            Issue.record("llm is not installed: .ci/run must install it (python3 -m venv /tmp/fbt-venv && /tmp/fbt-venv/bin/pip install llm llm-echo, then put /tmp/fbt-venv/bin on PATH)")
-            return
-        }
-        if !onPath { environment["PATH"] = venv + ":" + (environment["PATH"] ?? "/usr/bin:/bin") }
-        let home = PlatformTestSupport.makeTempDirectory("fbt-llm-home")
-        defer { PlatformTestSupport.remove(home) }
+        let llmFolder = (try ExternalTool.require("llm") as NSString).deletingLastPathComponent
+        environment["PATH"] = llmFolder + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        let home = TemporaryFolder.make("fbt-llm-home")
+        defer { TemporaryFolder.remove(home) }
         environment["LLM_USER_PATH"] = home
         let d = AgentDefinition(name: "llm", lane: .local, command: ["llm", "-m", "{model}", "--no-log", "--", "{prompt}"],
                                 output: .text, model: "echo", environmentNames: ["LLM_USER_PATH"])
@@ -214,26 +210,22 @@ final class OllamaStandIn: @unchecked Sendable {
     sys.stdin.read()
     """#
 
-    let process = Process()
-    let input = Pipe()
-    let output = Pipe()
+    let process: ChildProcess
+    /// The port it listens on (127.0.0.1).
     let port: Int
 
+    /// Starts the stand-in and waits for it to print its port.
     init() throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", OllamaStandIn.script]
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else { throw CocoaError(.fileReadCorruptFile) }
+        process = try ChildProcess(try ExternalTool.require("python3"), ["-c", OllamaStandIn.script], input: .pipe)
+        let line = try process.firstLine(within: 30)
+        guard let port = Int(line) else { throw TestSupportError("the Ollama stand-in printed no port: \(line) \(process.stderr)") }
         self.port = port
     }
 
+    /// Closes its stdin, so it stops, and waits for it.
     func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        process.closeInput()
+        _ = process.finish(timeout: 30)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -13,7 +14,7 @@ final class EngineTestVault: @unchecked Sendable {
     private var events: [EngineEvent] = []
 
     init() throws {
-        root = PlatformTestSupport.makeTempDirectory("fbt-engine")
+        root = TemporaryFolder.make("fbt-engine")
         vault = Vault(root: root + "/vault")
         _ = try VaultInit.run(vault: vault, withMemory: false)
         store = NoteStore(vault: vault)
@@ -22,7 +23,7 @@ final class EngineTestVault: @unchecked Sendable {
             let path = "Rules/Agents/\(tool).md"
             let note = try Note.parse(bytes: try store.read(path).bytes)
             var command = note.texts("command")
-            command[0] = PlatformTestSupport.agentsDirectory + "/" + tool
+            command[0] = RepositoryPaths.fixtureAgents + "/" + tool
             try store.updateProperties(path, set: [
                 Property("command", .list(command.map { .string($0) })),
                 Property("env", .list(["FBT_FIXTURE_LOG", "FBT_FIXTURE_MODE"].map { .string($0) })),
@@ -30,7 +31,7 @@ final class EngineTestVault: @unchecked Sendable {
         }
     }
 
-    deinit { PlatformTestSupport.remove(root) }
+    deinit { TemporaryFolder.remove(root) }
 
     func engine() throws -> TaskEngine {
         let runs = try RunStore(vault: vault)
@@ -214,7 +215,7 @@ final class EngineTestVault: @unchecked Sendable {
         let engine = try env.engine()
         let path = try env.writeTask("Slow", properties: "type: task\nagent: codex\ntimeout: 3", body: "Look at the code. FIXTURE_MODE=hang")
         _ = engine.consider(path: path)
-        #expect(PlatformTestSupport.eventually(10) { (try? env.note(path).text("status")) == "running" })
+        #expect(eventually(within: 10) { (try? env.note(path).text("status")) == "running" })
         // A person adds a tag and a line to the body while the agent runs.
         let snapshot = try env.store.read(path)
         let edited = try FrontmatterEditor.apply(set: [Property("tags", .list([.string("edited")]))], to: snapshot.text) + "A line the person added.\n"
@@ -232,7 +233,7 @@ final class EngineTestVault: @unchecked Sendable {
         let engine = try env.engine()
         let path = try env.writeTask("Endless", properties: "type: task\nagent: codex", body: "Never ends. FIXTURE_MODE=hang")
         _ = engine.consider(path: path)
-        #expect(PlatformTestSupport.eventually(10) { (try? env.note(path).text("status")) == "running" })
+        #expect(eventually(within: 10) { (try? env.note(path).text("status")) == "running" })
         try env.store.updateProperties(path, set: [Property("status", .string("cancelled"))])
         #expect(engine.consider(path: path) == .cancelling)
         engine.waitUntilIdle()

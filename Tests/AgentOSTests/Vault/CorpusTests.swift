@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -10,7 +11,7 @@ import Testing
     /// existing property back with its own value keeps the note readable with the same value.
     @Test func everyNoteParsesAndRoundTrips() throws {
         let corpus = try VaultTestSupport.copyCorpus()
-        defer { VaultTestSupport.removeTree(corpus.root) }
+        defer { TemporaryFolder.remove(corpus.root) }
         var invalid: [String] = []
         var withFrontmatter = 0
         var rewrittenProperties = 0
@@ -67,8 +68,8 @@ import Testing
     /// Without python3 or PyYAML the agreement tests fail with a message saying what to install,
     /// rather than passing without having compared anything.
     @Test func missingPythonOrPyYAMLFailsClearly() throws {
-        let folder = try VaultTestSupport.makeTemporaryDirectory("nopyyaml")
-        defer { VaultTestSupport.removeTree(folder) }
+        let folder = TemporaryFolder.make("fbt-nopyyaml")
+        defer { TemporaryFolder.remove(folder) }
         let note = folder + "/n.md"
         try Data("---\na: 1\n---\n".utf8).write(to: URL(fileURLWithPath: note))
         var environment = ProcessInfo.processInfo.environment
@@ -92,7 +93,7 @@ import Testing
     /// YAML 1.1 / 1.2 differences; a note we reject must be one PyYAML rejects too.
     @Test func valuesAgreeWithPyYAML() throws {
         let corpus = try VaultTestSupport.copyCorpus()
-        defer { VaultTestSupport.removeTree(corpus.root) }
+        defer { TemporaryFolder.remove(corpus.root) }
         let records = try VaultTestSupport.pyYAMLRecords(for: corpus.notes.map { corpus.root + "/" + $0 })
         var compared = 0
         for (relative, record) in zip(corpus.notes, records) {

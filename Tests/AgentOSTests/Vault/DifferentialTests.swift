@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -19,10 +20,10 @@ import Testing
         let cases = environment["FBT_DIFF_CASES"].flatMap { Int($0) } ?? 3000
         // The hand-written seeds hold every construct; weight them like the corpus sample.
         var pool = Array(repeating: FrontmatterFuzzTests.seeds.map { Array($0.utf8) }, count: 16).flatMap { $0 }
-        if let corpus = try? VaultTestSupport.corpusSample(every: 8) { pool += corpus }
+        pool += try VaultTestSupport.corpusSample(every: 8)
 
-        let folder = try VaultTestSupport.makeTemporaryDirectory("diff")
-        defer { VaultTestSupport.removeTree(folder) }
+        let folder = TemporaryFolder.make("fbt-diff")
+        defer { TemporaryFolder.remove(folder) }
         var inputs: [[UInt8]] = []
         var paths: [String] = []
         for n in 0..<cases {
@@ -30,7 +31,7 @@ import Testing
             let input = FrontmatterFuzzTests.makeInput(pool: pool, random: &random)
             let path = folder + "/\(n).md"
             guard FileManager.default.createFile(atPath: path, contents: Data(input)) else {
-                throw VaultTestSupport.SupportError("cannot write \(path)")
+                throw TestSupportError("cannot write \(path)")
             }
             inputs.append(input)
             paths.append(path)

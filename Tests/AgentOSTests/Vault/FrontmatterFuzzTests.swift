@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -42,7 +43,7 @@ import Testing
 
         // The hand-written seeds hold every construct; weight them like the corpus sample.
         var pool = Array(repeating: FrontmatterFuzzTests.seeds.map { Array($0.utf8) }, count: 16).flatMap { $0 }
-        if let corpus = try? VaultTestSupport.corpusSample(every: 8) { pool += corpus }
+        pool += try VaultTestSupport.corpusSample(every: 8)
 
         var stats = (parsed: 0, rejected: 0, roundTripped: 0)
         var failures: [String] = []
@@ -269,10 +270,11 @@ import Testing
 }
 
 extension VaultTestSupport {
-    /// Every `stride`-th corpus note with frontmatter (read in place, never written), or `nil` without a corpus.
-    static func corpusSample(every stride: Int) throws -> [[UInt8]]? {
-        let root = corpusRoot
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return nil }
+    /// Every `stride`-th corpus note with frontmatter (read in place, never written); throws when the
+    /// corpus is missing, so the fuzzers never quietly run on the hand-written seeds alone.
+    static func corpusSample(every stride: Int) throws -> [[UInt8]] {
+        let root = ObsidianHelpCorpus.root
+        guard let walker = FileManager.default.enumerator(atPath: root) else { throw TestSupportError("the Obsidian Help corpus is missing at \(root); set FBT_CORPUS") }
         var paths: [String] = []
         while let relative = walker.nextObject() as? String {
             if relative.hasSuffix(".md") { paths.append(relative) }
@@ -283,6 +285,7 @@ extension VaultTestSupport {
             let bytes = try VaultTestSupport.bytes(root + "/" + path)
             if bytes.starts(with: Array("---".utf8)) { sample.append(Array(bytes.prefix(2000))) }
         }
+        guard !sample.isEmpty else { throw TestSupportError("no corpus note at \(root) has frontmatter") }
         return sample
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Glibc
 @Suite struct NoteStoreDurabilityTests {
     /// A store over a fresh temp vault; the caller removes `root`.
     func makeStore() throws -> (store: NoteStore, root: String) {
-        let root = try VaultTestSupport.makeTemporaryDirectory("durable")
+        let root = TemporaryFolder.make("fbt-durable")
         return (NoteStore(vault: Vault(root: root)), root)
     }
 
@@ -27,7 +28,10 @@ import Glibc
     /// Saves `text` into the file at `path` as an editor that writes in place does (same inode).
     static func saveInPlace(_ path: String, _ text: String) {
         let fd = open(path, O_WRONLY | O_TRUNC | O_CREAT, 0o644)
-        guard fd >= 0 else { return }
+        guard fd >= 0 else {
+            Issue.record("cannot open \(path) for writing: errno \(errno)")
+            return
+        }
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
@@ -47,7 +51,7 @@ import Glibc
     ])
     func namesUpToNameMaxWriteAndLeaveNoTempFiles(stem: String) throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         let path = "Tasks/" + stem + ".md"
         #expect((stem + ".md").utf8.count <= 255)
         let first = try store.write("---\nstatus: new\n---\nbody\n", to: path, expecting: .absent)
@@ -65,7 +69,7 @@ import Glibc
     @Test(arguments: [false, true])
     func aSaveInsideTheWindowIsKeptAndMerged(byRename: Bool) throws {
         var (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         let absolute = root + "/Tasks/t.md"
         try store.write("---\nstatus: new\n---\noriginal\n", to: "Tasks/t.md", expecting: .absent)
         let saves = Locked(0)
@@ -86,7 +90,7 @@ import Glibc
     /// disk and says so (a conflict), never "written".
     @Test func aRacedWriteReportsTheConflict() throws {
         var (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         let absolute = root + "/n.md"
         let hash = try store.write("v1\n", to: "n.md", expecting: .absent)
         store.betweenCheckAndReplace = { Self.saveInPlace(absolute, "person's v2\n") }
@@ -103,7 +107,7 @@ import Glibc
     /// A note created by someone else between the `absent` check and the write is not overwritten.
     @Test func aNoteCreatedInsideTheWindowIsNotOverwritten() throws {
         var (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         let absolute = root + "/Results/r.md"
         try FileManager.default.createDirectory(atPath: root + "/Results", withIntermediateDirectories: true)
         store.betweenCheckAndReplace = { Self.saveByRename(absolute, "a person's note\n") }
@@ -118,7 +122,7 @@ import Glibc
     /// save must be in the note or in a conflict note; none may vanish.
     @Test func aHammeringEditorLosesNoSave() throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         let path = "Tasks/hammered.md"
         let absolute = root + "/" + path
         try store.write("---\nstatus: running\n---\n# Hammered\n", to: path, expecting: .absent)

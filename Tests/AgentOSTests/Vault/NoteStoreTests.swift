@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -7,7 +8,7 @@ import Testing
 @Suite struct NoteStoreTests {
     /// A store over a fresh temp vault; the caller removes `root`.
     func makeStore() throws -> (store: NoteStore, root: String) {
-        let root = try VaultTestSupport.makeTemporaryDirectory("store")
+        let root = TemporaryFolder.make("fbt-store")
         return (NoteStore(vault: Vault(root: root)), root)
     }
 
@@ -31,7 +32,7 @@ import Testing
 
     @Test func absentExpectationCreatesOnceAndRefusesAnExistingNote() throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         let hash = try store.write("first\n", to: "Tasks/new.md", expecting: .absent)
         #expect(hash == ContentHash(of: Array("first\n".utf8)))
         #expect(try store.read("Tasks/new.md").text == "first\n")
@@ -49,7 +50,7 @@ import Testing
 
     @Test func staleHashIsRefusedAndFreshHashWrites() throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         try store.write("v1\n", to: "note.md", expecting: .absent)
         let snapshot = try store.read("note.md")
         // Someone else changes the note after our read.
@@ -68,7 +69,7 @@ import Testing
 
     @Test func writesLeaveNoTempFilesAndReplaceAtomically() throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         var hash = try store.write("start\n", to: "Daily/day.md", expecting: .absent)
         for i in 0..<20 {
             hash = try store.write("version \(i)\n", to: "Daily/day.md", expecting: .hash(hash))
@@ -81,7 +82,7 @@ import Testing
 
     @Test func permissionsAreKept() throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         try store.write("secret\n", to: "Private/p.md", expecting: .absent)
         #expect(try FileSystem.status(root + "/Private/p.md")?.mode == 0o644)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: root + "/Private/p.md")
@@ -94,9 +95,9 @@ import Testing
 
     @Test func pathsCannotLeaveTheVault() throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
-        let outside = try VaultTestSupport.makeTemporaryDirectory("outside")
-        defer { VaultTestSupport.removeTree(outside) }
+        defer { TemporaryFolder.remove(root) }
+        let outside = TemporaryFolder.make("fbt-outside")
+        defer { TemporaryFolder.remove(outside) }
         try Data("outside secret\n".utf8).write(to: URL(fileURLWithPath: outside + "/secret.md"))
         try FileManager.default.createSymbolicLink(atPath: root + "/escape", withDestinationPath: outside)
         try FileManager.default.createSymbolicLink(atPath: root + "/link.md", withDestinationPath: outside + "/secret.md")
@@ -129,7 +130,7 @@ import Testing
 
     @Test func updatePropertiesMergesWithAConcurrentEdit() throws {
         var (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         try store.write("---\nstatus: open\n---\nBody\n", to: "Tasks/t.md", expecting: .absent)
         let attempts = AttemptLog()
         let path = root + "/Tasks/t.md"
@@ -150,7 +151,7 @@ import Testing
 
     @Test func updatePropertiesWithAnExpectedHashReportsTheConflict() throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         let original = try store.write("---\na: 1\n---\n", to: "n.md", expecting: .absent)
         try Data("---\na: 2\n---\n".utf8).write(to: URL(fileURLWithPath: root + "/n.md"))
         expectConflict { try store.updateProperties("n.md", set: [Property("b", .int(1))], expected: original) }
@@ -162,7 +163,7 @@ import Testing
 
     @Test func updatePropertiesKeepsEveryEditUnderRealContention() throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         try store.write("---\nstart: 0\n---\n", to: "busy.md", expecting: .absent)
         let rounds = 25
         let failures = AttemptLog()

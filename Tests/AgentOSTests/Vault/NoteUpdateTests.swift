@@ -1,18 +1,19 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import AgentOS
 
 /// `NoteStore.update`, the one way notes are written: the transform sees the version it replaces,
 /// runs again after a lost race, can keep the note or refuse into a conflict note.
 @Suite struct NoteUpdateTests {
     func makeStore() throws -> (store: NoteStore, root: String) {
-        let root = try VaultTestSupport.makeTemporaryDirectory("update")
+        let root = TemporaryFolder.make("fbt-update")
         return (NoteStore(vault: Vault(root: root)), root)
     }
 
     @Test func aLostRaceRunsTheTransformAgainOnTheNewerVersion() throws {
         var (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         try store.create("a\n", at: "n.md")
         let file = root + "/n.md"
         store.beforeConditionalWrite = { attempt in
@@ -31,7 +32,7 @@ import Testing
 
     @Test func keepWritesNothingAndCreateRefusesAnExistingNote() throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         let hash = try store.create("x\n", at: "Tasks/t.md")
         let before = FileSystem.identity(root + "/Tasks/t.md")
         #expect(try store.update("Tasks/t.md") { _ in .keep } == .unchanged(hash))
@@ -43,7 +44,7 @@ import Testing
 
     @Test func aRefusedTransformLeavesTheNoteAndKeepsItsVersionInAConflictNote() throws {
         let (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         try store.create("# Facts\n\nmine\n", at: "Memory/Facts.md")
         let outcome = try store.update("Memory/Facts.md", conflicts: ConflictRecording(expected: .hash(ContentHash(of: "old")))) { _ in
             .conflict(reason: "changed since it was read", refused: Array("# Facts\n\ntheirs\n".utf8))
@@ -56,7 +57,7 @@ import Testing
 
     @Test func racesLostOnEveryAttemptThrowOrEndInAConflictNote() throws {
         var (store, root) = try makeStore()
-        defer { VaultTestSupport.removeTree(root) }
+        defer { TemporaryFolder.remove(root) }
         try store.create("0\n", at: "n.md")
         let saves = Locked(0)
         let file = root + "/n.md"

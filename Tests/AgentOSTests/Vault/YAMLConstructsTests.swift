@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -82,8 +83,8 @@ import Testing
     ]
 
     @Test func handWrittenConstructsAgreeWithPyYAML() throws {
-        let folder = try VaultTestSupport.makeTemporaryDirectory("constructs")
-        defer { VaultTestSupport.removeTree(folder) }
+        let folder = TemporaryFolder.make("fbt-constructs")
+        defer { TemporaryFolder.remove(folder) }
         var paths: [String] = []
         for (n, yaml) in YAMLConstructsTests.constructs.enumerated() {
             let path = folder + "/\(n).md"

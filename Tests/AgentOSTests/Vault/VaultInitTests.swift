@@ -1,19 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
-
-/// A temp folder removed when the value goes away.
-final class TemporaryFolder {
-    let path: String
-
-    init(_ label: String = "fbt") {
-        let base = NSTemporaryDirectory() + "/\(label)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        path = URL(fileURLWithPath: base).standardizedFileURL.path
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// Every entry under a folder: files with their bytes, folders and symlinks marked as such.
 func treeSnapshot(_ root: String) -> [String: Data] {
@@ -32,8 +20,6 @@ func treeSnapshot(_ root: String) -> [String: Data] {
 }
 
 @Suite struct VaultInitTests {
-    static var corpus: String { VaultTestSupport.corpusRoot }
-
     @Test func createsTheLayoutAndEveryTemplateFile() throws {
         let temp = TemporaryFolder()
         let vault = Vault(root: temp.path + "/vault")
@@ -66,12 +52,11 @@ func treeSnapshot(_ root: String) -> [String: Data] {
         #expect(treeSnapshot(vault.root) == before)
     }
 
-    // The shared corpus lives on the development machine; on a clean clone the test is reported as skipped.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: corpus), "needs the obsidian-help corpus"))
-    func adoptingTheHelpVaultLeavesEveryFileByteIdentical() throws {
+    // The corpus is a fixture (CI lays shared/ beside the clone): when it is missing the copy throws.
+    @Test func adoptingTheHelpVaultLeavesEveryFileByteIdentical() throws {
         let temp = TemporaryFolder()
         let copy = temp.path + "/obsidian-help"
-        try FileManager.default.copyItem(atPath: Self.corpus, toPath: copy)
+        try ObsidianHelpCorpus.copy(to: copy)
         let before = treeSnapshot(copy)
         #expect(before.count > 2000)
         let report = try VaultInit.run(vault: Vault(root: copy))

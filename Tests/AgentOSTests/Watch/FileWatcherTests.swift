@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -59,7 +60,10 @@ import Testing
         guard let handle = FileHandle(forWritingAtPath: path) ?? {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             return FileHandle(forWritingAtPath: path)
-        }() else { return }
+        }() else {
+            Issue.record("cannot open \(path) for writing")
+            return
+        }
         handle.truncateFile(atOffset: 0)
         for part in parts { handle.write(Data(part.utf8)) }
         handle.closeFile()
@@ -67,8 +71,8 @@ import Testing
 
     @Test(arguments: Implementation.allCases)
     func writeInPlaceGivesOneChange(_ implementation: Implementation) throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         PlatformTestSupport.write("old\n", to: root + "/note.md")
         let watcher = try makeWatcher(implementation, root: root)
         defer { watcher.stop() }
@@ -79,8 +83,8 @@ import Testing
 
     @Test(arguments: Implementation.allCases)
     func tempFileThenRenameGivesOneChange(_ implementation: Implementation) throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         try FileManager.default.createDirectory(atPath: root + "/Tasks", withIntermediateDirectories: true)
         PlatformTestSupport.write("old\n", to: root + "/Tasks/A.md")
         let watcher = try makeWatcher(implementation, root: root)
@@ -96,8 +100,8 @@ import Testing
 
     @Test(arguments: Implementation.allCases)
     func newDirectoryWithFilesCreatedRightAfterIsFullyReported(_ implementation: Implementation) throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         let watcher = try makeWatcher(implementation, root: root)
         defer { watcher.stop() }
         // No pause between mkdir and the writes: the files exist before the watcher can add the watch.
@@ -120,10 +124,10 @@ import Testing
 
     @Test(arguments: Implementation.allCases)
     func dotFoldersDotFilesAndSymlinksAreIgnored(_ implementation: Implementation) throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
-        let outside = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(outside) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
+        let outside = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(outside) }
         try FileManager.default.createDirectory(atPath: root + "/.obsidian", withIntermediateDirectories: true)
         let watcher = try makeWatcher(implementation, root: root)
         defer { watcher.stop() }
@@ -139,8 +143,8 @@ import Testing
 
     @Test(arguments: Implementation.allCases)
     func removedDirectoryIsReportedAndItsWatchesDropped(_ implementation: Implementation) throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         try FileManager.default.createDirectory(atPath: root + "/Old/Sub", withIntermediateDirectories: true)
         PlatformTestSupport.write("a", to: root + "/Old/Sub/a.md")
         PlatformTestSupport.write("b", to: root + "/keep.md")
@@ -157,8 +161,8 @@ import Testing
     }
 
     @Test func fileRenamesArePairedByCookie() throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         try FileManager.default.createDirectory(atPath: root + "/Tasks", withIntermediateDirectories: true)
         PlatformTestSupport.write("a", to: root + "/Tasks/a.md")
         PlatformTestSupport.write("b", to: root + "/b.md")
@@ -172,10 +176,10 @@ import Testing
     }
 
     @Test func movesInAndOutOfTheTreeAreUnpaired() throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
-        let outside = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(outside) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
+        let outside = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(outside) }
         PlatformTestSupport.write("a", to: root + "/leaving.md")
         PlatformTestSupport.write("b", to: outside + "/arriving.md")
         try FileManager.default.createDirectory(atPath: outside + "/Folder", withIntermediateDirectories: true)
@@ -194,8 +198,8 @@ import Testing
     }
 
     @Test func renamedDirectoryKeepsWatchingUnderItsNewName() throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         try FileManager.default.createDirectory(atPath: root + "/Before/Inner", withIntermediateDirectories: true)
         PlatformTestSupport.write("x", to: root + "/Before/Inner/x.md")
         let watcher = InotifyWatcher(root: root)
@@ -212,8 +216,8 @@ import Testing
     }
 
     @Test func injectedOverflowIsReportedOnceAndLostWatchesAreRestored() throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         try FileManager.default.createDirectory(atPath: root + "/Lost", withIntermediateDirectories: true)
         let watcher = InotifyWatcher(root: root)
         try watcher.start()
@@ -233,8 +237,8 @@ import Testing
     }
 
     @Test func pollingAndInotifyAgreeOnTheFinalSet() throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         try FileManager.default.createDirectory(atPath: root + "/Tasks/Done", withIntermediateDirectories: true)
         for i in 0..<5 { PlatformTestSupport.write("n\(i)", to: root + "/Tasks/n\(i).md") }
         PlatformTestSupport.write("d", to: root + "/Tasks/Done/d.md")
@@ -266,8 +270,8 @@ import Testing
 
     @Test(arguments: Implementation.allCases)
     func aBurstOfAThousandNotesIsReportedOncePerNote(_ implementation: Implementation) throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         try FileManager.default.createDirectory(atPath: root + "/Tasks", withIntermediateDirectories: true)
         let watcher = try makeWatcher(implementation, root: root)
         defer { watcher.stop() }
@@ -290,8 +294,8 @@ import Testing
 
     @Test(arguments: Implementation.allCases)
     func stopFromAnotherThreadWakesNext(_ implementation: Implementation) throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         let watcher = try makeWatcher(implementation, root: root)
         let shared = watcher
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) { shared.stop() }
@@ -399,8 +403,8 @@ import Testing
     }
 
     @Test func addWatchRefusesSymlinksAndFiles() throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         try FileManager.default.createDirectory(atPath: root + "/real", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/real")
         PlatformTestSupport.write("x", to: root + "/file")
@@ -412,8 +416,8 @@ import Testing
     }
 
     @Test func readsRealEvents() throws {
-        let root = PlatformTestSupport.makeTempDirectory()
-        defer { PlatformTestSupport.remove(root) }
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
         let fd = try Inotify.makeInstance()
         defer { Descriptor.close(fd) }
         let wd = try Inotify.addWatch(fd, path: root)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -170,7 +171,7 @@ import Testing
 
     @Test func routinePromptsMostlyStayOutOfReview() throws {
         let v = RouteTestVault(rules: false)
-        let shipped = URL(fileURLWithPath: ShippedRulesTests.repositoryRoot + "/rules").resolvingSymlinksInPath().path
+        let shipped = URL(fileURLWithPath: RepositoryPaths.file("rules")).resolvingSymlinksInPath().path
         try FileManager.default.copyItem(atPath: shipped, toPath: v.root + "/Rules")
         #expect(Self.benign.count >= 30)
         var reviewed: Set<String> = []
@@ -181,7 +182,7 @@ import Testing
 
     @Test func shippedRulesSendInferredRiskToAPersonEvenWithoutDeclaredEffects() throws {
         let v = RouteTestVault(rules: false)
-        let shipped = URL(fileURLWithPath: ShippedRulesTests.repositoryRoot + "/rules").resolvingSymlinksInPath().path
+        let shipped = URL(fileURLWithPath: RepositoryPaths.file("rules")).resolvingSymlinksInPath().path
         try FileManager.default.copyItem(atPath: shipped, toPath: v.root + "/Rules")
         for (prompt, _) in Self.risky {
             let d = v.route(text: prompt)
@@ -195,7 +196,7 @@ import Testing
 /// that has a write mode starts in its read-only mode unless the task was approved.
 @Suite struct UnapprovedRunsAreReadOnlyTests {
     static func shippedAgents() throws -> [AgentDefinition] {
-        let folder = ShippedRulesTests.repositoryRoot + "/rules/Agents"
+        let folder = RepositoryPaths.file("rules/Agents")
         var agents: [AgentDefinition] = []
         for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() where name.hasSuffix(".md") {
             let note = try Note.parse(try String(contentsOfFile: folder + "/" + name, encoding: .utf8))

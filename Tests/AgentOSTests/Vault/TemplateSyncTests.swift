@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -7,19 +8,13 @@ import Testing
 /// them: the test then rewrites `VaultTemplateFiles.swift` (and still fails once, so a stale build
 /// is never mistaken for a passing one).
 @Suite struct TemplateSyncTests {
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
-    static let generatedFile = packageRoot + "/Sources/AgentOS/Vault/VaultTemplateFiles.swift"
+    static let generatedFile = RepositoryPaths.file("Sources/AgentOS/Vault/VaultTemplateFiles.swift")
 
     /// The template files as they are in the repository folders, in the embedded order.
     static func filesOnDisk() throws -> [TemplateFile] {
         var files: [TemplateFile] = []
         for folder in [VaultTemplate.templateFolder, VaultTemplate.rulesFolder] {
-            let base = packageRoot + "/" + folder
+            let base = RepositoryPaths.file(folder)
             var found: [String] = []
             let enumerator = FileManager.default.enumerator(atPath: base)
             while let relative = enumerator?.nextObject() as? String {

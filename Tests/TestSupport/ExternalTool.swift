@@ -1,0 +1,37 @@
+import Foundation
+
+/// Programs outside the project that some tests run (shells, groff, systemd-analyze, the real `llm`).
+/// Away from CI a missing one skips its test visibly, with the reason:
+/// `@Test(.enabled(if: ExternalTool.canRun("zsh"), "needs zsh (.ci/run installs it)"))`, and the
+/// test body takes the path with `try ExternalTool.require("zsh")`. In CI (`CI=true`), where
+/// `.ci/run` installs every one of them, the test runs anyway, so a missing tool is a failure.
+public enum ExternalTool {
+    /// Whether this is a CI run (`CI=true`).
+    public static var isCI: Bool {
+        ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"
+    }
+
+    /// Where `.ci/run` installs the real `llm` with the llm-echo plugin.
+    public static let llmVirtualEnvironment = "/tmp/fbt-venv/bin"
+
+    /// The tool's path: the system folders, the venv `.ci/run` makes for `llm`, then `$PATH`;
+    /// nil when absent.
+    public static func path(_ name: String) -> String? {
+        var folders = ["/usr/bin", "/bin", "/usr/local/bin", llmVirtualEnvironment]
+        folders += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        return folders.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// For `.enabled(if:)`: true when the tool is there, and always in CI (where absence must fail).
+    public static func canRun(_ name: String, inCI: Bool = isCI) -> Bool {
+        inCI || path(name) != nil
+    }
+
+    /// The tool's path; throws (so the test fails) when it is missing.
+    public static func require(_ name: String) throws -> String {
+        guard let found = path(name) else {
+            throw TestSupportError("\(name) is not installed\(isCI ? " in CI" : ""); .ci/run installs it")
+        }
+        return found
+    }
+}
