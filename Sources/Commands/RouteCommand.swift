@@ -28,41 +28,13 @@ enum RouteCommand {
         let words = context.arguments.positionals
         guard !words.isEmpty else { throw CLIError.usage("give a prompt or a note path; see 'fuckbigtech route --help'") }
         let vault = context.vault
-        let book = RuleBook.load(vault: vault)
-        let links = LinkResolver(vault: vault)
-
-        var facts: TaskFacts
-        var approval = ApprovalCheck.Verdict.none
-        var wontRun: String?
+        let preview: RoutePreview
         if let relative = try notePath(words, vault: vault) {
-            let snapshot = try NoteStore(vault: vault).read(relative)
-            let note: Note
-            do { note = try Note.parse(bytes: snapshot.bytes) } catch {
-                throw CLIError.failure("\(relative): bad frontmatter at line \(error.line): \(error.message)")
-            }
-            facts = TaskFacts.from(note: note, path: relative, vault: vault, ruleBook: book, links: links)
-            // The same truth the watcher acts on: `approved: true` counts only as a change made after
-            // the OS showed the task in review (the run store says whether it did).
-            let task = TaskNote(path: relative, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: relative) ?? .task)
-            let runsPath = vault.stateDirectory + "/runs.sqlite"
-            let runs = ((try? FileSystem.status(runsPath)) ?? nil) != nil ? try? RunStore(vault: vault) : nil
-            approval = ApprovalCheck.verify(task, runs: runs)
-            facts.approved = approval.approval != nil
-            // Routing a note that will never run would mislead: say so first.
-            wontRun = TaskNote.notRunnableReason(path: relative, snapshot: snapshot, note: note, runs: runs)
+            preview = try RoutePreview.note(at: relative, vault: vault)
         } else {
-            facts = TaskFacts.from(text: words.joined(separator: " "), vault: vault, ruleBook: book, links: links)
+            preview = RoutePreview.text(words.joined(separator: " "), vault: vault)
         }
-
-        var spend: SpendSnapshot?
-        if (try? FileSystem.status(BudgetLedger.path(for: vault))) ?? nil != nil {
-            // As the watcher does: caps are checked against settled spend; room held by runs in
-            // flight makes a run wait when it starts, not go to review.
-            let ledger = try? BudgetLedger(path: BudgetLedger.path(for: vault))
-            spend = (try? ledger?.spend(caps: book.guardrails.caps))??.settledOnly
-            if let path = facts.path { spend?.taskCommittedUSD = (try? ledger?.committed(task: path)) ?? 0 }
-        }
-        let decision = Router(book: book).decide(facts, prompt: facts.body, spend: spend)
+        let (book, facts, decision, approval, wontRun) = (preview.book, preview.facts, preview.decision, preview.approval, preview.wontRun)
 
         if context.json {
             var pairs: [(String, JSON)] = [("task", facts.path.map { .string($0) } ?? .null)]

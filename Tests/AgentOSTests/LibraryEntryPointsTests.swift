@@ -73,4 +73,30 @@ import Testing
         let daemon = Daemon(vault: env.vault, options: Daemon.Options(), log: { _ in })
         #expect(throws: DaemonError.alreadyRunning(vault: env.vault.root, pid: getpid())) { _ = try daemon.run() }
     }
+
+    @Test func aRoutePreviewDecidesAsTheWatcherWouldAndChangesNothing() throws {
+        let env = try EngineTestVault()
+        try env.store.create("---\nprivacy: private\n---\n# Plans\nsecret plans\n", at: "Memory/Diary.md")
+        let path = try env.writeTask("Summarise", properties: "type: task\nagent: claude\ncontext: [\"[[Diary#Plans]]\"]", body: "Summarise my notes.")
+        let before = try String(contentsOfFile: env.vault.root + "/" + path, encoding: .utf8)
+        let preview = try RoutePreview.note(at: path, vault: env.vault)
+        // A private note reached through an anchored link keeps the task off the cloud, as in the
+        // watcher: the task insists on claude, so it is blocked rather than rerouted.
+        #expect(preview.facts.privateSources == ["Memory/Diary.md"])
+        #expect(preview.decision.action.name == "blocked")
+        #expect(preview.decision.verdicts.contains { $0.name == "privacy" && !$0.passed })
+        #expect(preview.wontRun == nil)
+        #expect(try String(contentsOfFile: env.vault.root + "/" + path, encoding: .utf8) == before)
+        // The same words as a bare prompt go where the rules send an unmarked task.
+        #expect(RoutePreview.text("Summarise my notes.", vault: env.vault).facts.privateSources.isEmpty)
+    }
+
+    @Test func aRoutePreviewOfABrokenNoteSaysWhichLine() throws {
+        let env = try EngineTestVault()
+        try env.store.create("---\ntype: task\nagent: [unclosed\n---\nbody\n", at: "Tasks/Broken.md")
+        #expect(throws: RoutePreviewError.self) { _ = try RoutePreview.note(at: "Tasks/Broken.md", vault: env.vault) }
+        do { _ = try RoutePreview.note(at: "Tasks/Broken.md", vault: env.vault) } catch {
+            #expect("\(error)".hasPrefix("Tasks/Broken.md: bad frontmatter at line 3:"))
+        }
+    }
 }

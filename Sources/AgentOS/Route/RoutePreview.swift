@@ -1,0 +1,73 @@
+import Foundation
+
+/// Where a task would go and why, decided exactly as the watcher would decide it, without running or
+/// changing anything: what `route` prints and what any other front end asks before it runs a note.
+public struct RoutePreview: Sendable {
+    /// The rules, agents and guardrails the decision was made with.
+    public let book: RuleBook
+    /// The task as routing read it (its resolved links included).
+    public let facts: TaskFacts
+    /// The decision: lane, agent, model, rule, reason, every guardrail's verdict.
+    public let decision: RoutingDecision
+    /// Whether `approved: true` on the note counts (a person's change after the OS showed it in review).
+    public let approval: ApprovalCheck.Verdict
+    /// Why the note will not run at all, when it will not (the decision is then what would happen if it did).
+    public let wontRun: String?
+
+    /// Routes the note at the vault-relative `path`, with its properties and the notes it links to.
+    /// Throws `RoutePreviewError.badFrontmatter` when the note's frontmatter does not parse.
+    public static func note(at path: String, vault: Vault) throws -> RoutePreview {
+        let book = RuleBook.load(vault: vault)
+        let snapshot = try NoteStore(vault: vault).read(path)
+        let note: Note
+        do { note = try Note.parse(bytes: snapshot.bytes) } catch {
+            throw RoutePreviewError.badFrontmatter(path: path, line: error.line, message: error.message)
+        }
+        var facts = TaskFacts.from(note: note, path: path, vault: vault, ruleBook: book, links: LinkResolver(vault: vault))
+        // The same truth the watcher acts on: `approved: true` counts only as a change made after the
+        // OS showed the task in review (the run store says whether it did).
+        let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
+        let runsPath = vault.stateDirectory + "/runs.sqlite"
+        let runs = ((try? FileSystem.status(runsPath)) ?? nil) != nil ? try? RunStore(vault: vault) : nil
+        let approval = ApprovalCheck.verify(task, runs: runs)
+        facts.approved = approval.approval != nil
+        let wontRun = TaskNote.notRunnableReason(path: path, snapshot: snapshot, note: note, runs: runs)
+        return RoutePreview(book: book, facts: facts, approval: approval, wontRun: wontRun, vault: vault)
+    }
+
+    /// Routes `text` as the prompt of a new task.
+    public static func text(_ text: String, vault: Vault) -> RoutePreview {
+        let book = RuleBook.load(vault: vault)
+        let facts = TaskFacts.from(text: text, vault: vault, ruleBook: book, links: LinkResolver(vault: vault))
+        return RoutePreview(book: book, facts: facts, approval: .none, wontRun: nil, vault: vault)
+    }
+
+    private init(book: RuleBook, facts: TaskFacts, approval: ApprovalCheck.Verdict, wontRun: String?, vault: Vault) {
+        var spend: SpendSnapshot?
+        if (try? FileSystem.status(BudgetLedger.path(for: vault))) ?? nil != nil {
+            // As the watcher does: caps are checked against settled spend; room held by runs in flight
+            // makes a run wait when it starts, not go to review.
+            let ledger = try? BudgetLedger(path: BudgetLedger.path(for: vault))
+            spend = (try? ledger?.spend(caps: book.guardrails.caps))??.settledOnly
+            if let path = facts.path { spend?.taskCommittedUSD = (try? ledger?.committed(task: path)) ?? 0 }
+        }
+        self.book = book
+        self.facts = facts
+        self.approval = approval
+        self.wontRun = wontRun
+        decision = Router(book: book).decide(facts, prompt: facts.body, spend: spend)
+    }
+}
+
+/// Why a route preview could not be made.
+public enum RoutePreviewError: Error, CustomStringConvertible, Sendable {
+    /// The note's frontmatter does not parse.
+    case badFrontmatter(path: String, line: Int, message: String)
+
+    /// One line, as the command line prints it.
+    public var description: String {
+        switch self {
+        case .badFrontmatter(let path, let line, let message): return "\(path): bad frontmatter at line \(line): \(message)"
+        }
+    }
+}
