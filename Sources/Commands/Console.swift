@@ -6,15 +6,15 @@ import Glibc
 
 /// Where a command's output goes. Library code takes this as a parameter; only the executable picks
 /// the real streams, so tests can capture everything a command prints.
-public final class Console: @unchecked Sendable {
+public final class Console: Sendable {
     private let writeOut: @Sendable (String) -> Void
     private let writeErr: @Sendable (String) -> Void
     /// Whether stderr is a terminal (progress lines are only drawn then).
     public let isInteractive: Bool
     /// Whether colour may be used (a terminal and no `NO_COLOR`).
     public let useColor: Bool
-    private var progressShown = false
-    private let lock = NSLock()
+    /// Whether a progress line is drawn; the lock also keeps lines from two threads whole.
+    private let progressShown = Locked(false)
 
     public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void, isInteractive: Bool = false, useColor: Bool = false) {
         writeOut = out
@@ -44,16 +44,16 @@ public final class Console: @unchecked Sendable {
 
     /// Prints a line to stdout.
     public func print(_ line: String = "") {
-        lock.withLock {
-            clearProgressLocked()
+        progressShown.withLock { shown in
+            clearProgress(&shown)
             writeOut(line + "\n")
         }
     }
 
     /// Prints a line to stderr.
     public func error(_ line: String) {
-        lock.withLock {
-            clearProgressLocked()
+        progressShown.withLock { shown in
+            clearProgress(&shown)
             writeErr(line + "\n")
         }
     }
@@ -61,21 +61,21 @@ public final class Console: @unchecked Sendable {
     /// Redraws a one-line progress indicator on stderr, only on a terminal.
     public func progress(_ line: String) {
         guard isInteractive else { return }
-        lock.withLock {
+        progressShown.withLock { shown in
             writeErr("\r\u{1B}[2K" + line)
-            progressShown = true
+            shown = true
         }
     }
 
     /// Removes the progress line, if one is drawn.
     public func clearProgress() {
-        lock.withLock { clearProgressLocked() }
+        progressShown.withLock { clearProgress(&$0) }
     }
 
-    private func clearProgressLocked() {
-        if progressShown {
+    private func clearProgress(_ shown: inout Bool) {
+        if shown {
             writeErr("\r\u{1B}[2K")
-            progressShown = false
+            shown = false
         }
     }
 
@@ -95,12 +95,12 @@ public final class Console: @unchecked Sendable {
 }
 
 /// Output collected by `Console.capturing()`.
-public final class CapturedOutput: @unchecked Sendable {
-    private let lock = NSLock()
-    private var outText = ""
-    private var errText = ""
-    func appendOut(_ s: String) { lock.withLock { outText += s } }
-    func appendErr(_ s: String) { lock.withLock { errText += s } }
-    public var stdout: String { lock.withLock { outText } }
-    public var stderr: String { lock.withLock { errText } }
+public final class CapturedOutput: Sendable {
+    private let text = Locked((out: "", err: ""))
+    func appendOut(_ s: String) { text.withLock { $0.out += s } }
+    func appendErr(_ s: String) { text.withLock { $0.err += s } }
+    /// Everything printed to stdout so far.
+    public var stdout: String { text.withLock { $0.out } }
+    /// Everything printed to stderr so far.
+    public var stderr: String { text.withLock { $0.err } }
 }

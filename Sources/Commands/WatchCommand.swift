@@ -65,15 +65,14 @@ enum WatchCommand {
 /// Turns SIGINT and SIGTERM into a clean stop; a second signal exits at once.
 final class SignalStopper: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
-    private var count = 0
-    private let lock = NSLock()
+    private let count = Locked(0)
 
     init(daemon: Daemon, console: Console) {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in
-                let n = lock.withLock { count += 1; return count }
+                let n = count.withLock { $0 += 1; return $0 }
                 if n == 1 {
                     daemon.stop()
                 } else {

@@ -334,7 +334,7 @@ import Testing
             ("Results/p.md", "---\ntype: result\ntask: \"[[Notes/a]]\"\n---\nx\n", true),
             ("Results/q.md", "---\ntype: result\ntask: \"[[Notes/c]]\"\n---\nx\n", false),
         ]
-        for (path, text, expected) in cases { v.write(path, text) }
+        for (path, text, _) in cases { v.write(path, text) }
         for (path, text, expected) in cases {
             #expect(Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails) == expected, "\(path): \(text)")
             // Routing judges a task that links it the same way.

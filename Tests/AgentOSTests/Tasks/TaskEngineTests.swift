@@ -10,8 +10,7 @@ final class EngineTestVault: @unchecked Sendable {
     let vault: Vault
     let store: NoteStore
     let fixtureLog: String
-    private let lock = NSLock()
-    private var events: [EngineEvent] = []
+    private let events = Locked<[EngineEvent]>([])
 
     init() throws {
         root = TemporaryFolder.make("fbt-engine")
@@ -38,11 +37,11 @@ final class EngineTestVault: @unchecked Sendable {
         // Each vault's fixture agents log to its own file (tests run in parallel).
         let agents = VaultAgents(vault: vault, extraEnvironment: ["FBT_FIXTURE_LOG": fixtureLog])
         return TaskEngine(vault: vault, runs: runs, routing: try VaultRouting(vault: vault), executor: agents) { [self] event in
-            lock.withLock { events.append(event) }
+            events.withLock { $0.append(event) }
         }
     }
 
-    var loggedEvents: [EngineEvent] { lock.withLock { events } }
+    var loggedEvents: [EngineEvent] { events.withLock { $0 } }
 
     func writeTask(_ name: String, properties: String, body: String) throws -> String {
         let path = "Tasks/\(name).md"
