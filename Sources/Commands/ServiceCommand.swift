@@ -57,7 +57,7 @@ enum ServiceCommand {
             let existing = try? String(contentsOfFile: file, encoding: .utf8)
             if existing != text {
                 try FileSystem.makeDirectories((file as NSString).deletingLastPathComponent)
-                do { try FileSystem.createDurably(file + ".tmp", bytes: Array(text.utf8)); try FileSystem.rename(file + ".tmp", to: file) } catch {
+                do { try FileSystem.replaceDurably(file, bytes: Array(text.utf8)) } catch {
                     throw CLIError.failure("cannot write \(file): \(error)")
                 }
                 console.print("wrote \(file)")

@@ -402,7 +402,7 @@ final class WatcherProcess {
     init(executable: String, vault: Vault, arguments: [String]) throws {
         logPath = vault.stateDirectory + "/bench-watch-\(UUID().uuidString.prefix(8)).log"
         try FileSystem.makeDirectories(vault.stateDirectory)
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard FileManager.default.createFile(atPath: logPath, contents: nil) else { throw BenchError("cannot create the watcher's log \(logPath)") }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         started = Date().timeIntervalSince1970
         child = try Spawn.start(Spawn.Options(executable: executable, arguments: ["watch", "--vault", vault.root] + arguments,

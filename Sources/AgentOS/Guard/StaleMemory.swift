@@ -63,7 +63,7 @@ public enum StaleMemoryGuard {
     /// - Parameters:
     ///   - expectation: `.hash(h)` with the hash the writer read; `.absent` to create a note that must
     ///     not exist yet; `.any` writes unguarded (only for files the OS alone owns).
-    ///   - base: the bytes the writer read, when it has them (the watcher, an MCP server). Without them,
+    ///   - base: the bytes the writer read, when the caller kept them. Without them,
     ///     a version remembered by `remember(_:store:)` is used. Only property merges need it.
     ///   - guardrails: used to mark a conflict note private when the note it copies is private; loaded
     ///     from the vault's rules when `nil` and a conflict note is written.

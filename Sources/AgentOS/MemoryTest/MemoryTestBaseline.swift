@@ -102,9 +102,9 @@ public struct MemoryTestBaseline: Sendable, Equatable {
         let directory = (path as NSString).deletingLastPathComponent
         try FileSystem.makeDirectories(directory)
         do {
-            try Data((json.pretty + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try FileSystem.replaceDurably(path, bytes: Array((json.pretty + "\n").utf8))
         } catch {
-            throw MemoryTestError.baseline("cannot write \(path): \(error.localizedDescription)")
+            throw MemoryTestError.baseline("cannot write \(path): \(error)")
         }
     }
 }

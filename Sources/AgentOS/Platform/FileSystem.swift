@@ -85,6 +85,22 @@ public enum FileSystem {
         ok = true
     }
 
+    /// Replaces the file at `path` (a file the OS owns outside the vault: a service unit, a baseline)
+    /// with `bytes`, atomically and durably: a temp file beside it, fsync, `rename(2)`, folder fsync.
+    /// Notes never come here: `NoteStore.update` is their one write, because a person may be editing them.
+    public static func replaceDurably(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let temp = (folder.isEmpty ? "" : folder + "/") + "." + (path as NSString).lastPathComponent + ".\(getpid()).tmp"
+        // A temp file a crashed run of this process id left behind would make the exclusive create fail.
+        unlink(temp)
+        try createDurably(temp, bytes: bytes, mode: mode)
+        do { try rename(temp, to: path) } catch {
+            unlink(temp)
+            throw error
+        }
+        try syncDirectory(folder.isEmpty ? "." : folder)
+    }
+
     /// `rename(2)`: atomically replaces `to` with `from` (same file system).
     public static func rename(_ from: String, to: String) throws(SystemError) {
         try Syscall.check("rename", to) { Glibc.rename(from, to) }
