@@ -48,6 +48,7 @@ public enum CLI {
         RouteCommand.spec,
         IndexCommand.spec,
         SearchCommand.spec,
+        RelatedCommand.spec,
         BacklinksCommand.spec,
         NoteCommand.spec,
         BenchCommand.spec,

@@ -96,8 +96,11 @@ public struct ContextPacketBuilder: Sendable {
     public static let defaultBudget = 4000
     /// Memory matches asked of the index.
     public var memoryMatches = 6
-    /// Daily-log lines taken from each of today's and yesterday's notes.
+    /// Daily-log lines about the task and its chain taken from each of today's and yesterday's notes.
     public var dailyLines = 10
+    /// Daily-log lines taken from the end of today's note when no line concerns the task: recent
+    /// runs tell what the vault is busy with, and a set number of them bound the piece.
+    public var recentDailyLines = 3
 
     public init(vault: Vault, guardrails: Guardrails) {
         self.vault = vault
@@ -121,29 +124,34 @@ public struct ContextPacketBuilder: Sendable {
             candidates.append(piece)
         }
 
-        // The best full-text matches for the note's own words. Retrieval never pulls a private note
-        // into a task that is not private itself (a link does, and then the task is private).
+        // The notes memory holds about the task's words (`memoryHits`). Retrieval never pulls a
+        // private note into a task that is not private itself (a link does, and then the task is private).
         let alreadyPrivate = ownPrivate || candidates.contains(where: \.isPrivate)
-        if let index, let query = ContextPacketBuilder.query(from: task.title + "\n" + task.prompt) {
-            let hits = (try? index.search(query, limit: memoryMatches * 3)) ?? []
+        if let index {
             var taken = 0
-            for hit in hits where taken < memoryMatches {
-                guard hit.path != task.path, !ContextPacketBuilder.isMachineOutput(hit.path),
-                      let piece = memoryPiece(hit, store: store, links: links) else { continue }
+            for hit in memoryHits(for: task, facts: facts, index: index) where taken < memoryMatches {
+                guard let piece = memoryPiece(hit, store: store, links: links) else { continue }
                 if piece.isPrivate && !alreadyPrivate { continue }
                 candidates.append(piece)
                 taken += 1
             }
         }
 
-        // Recent runs and handoffs from the daily log. For a task that is not private, a daily note
-        // private as a whole is skipped and each private line (a private tag, a link to a private
-        // note) is left out — they never taint the task, they are simply not sent.
+        // The daily log, bounded: the lines about this task and its chain, else the last few lines.
+        // For a task that is not private, a daily note private as a whole is skipped and each private
+        // line (a private tag, a link to a private note) is left out — they never taint the task,
+        // they are simply not sent.
+        let chain = ContextPacketBuilder.chainKeys(task: task, facts: facts)
+        var daily: [ContextPiece] = []
         for day in [now, now.addingTimeInterval(-86_400)] {
             let path = TelemetryWriter.dailyPath(day)
-            guard let piece = dailyPiece(path, store: store, links: links, keepPrivate: alreadyPrivate) else { continue }
-            candidates.append(piece)
+            guard let piece = dailyPiece(path, store: store, links: links, keepPrivate: alreadyPrivate, concerning: chain) else { continue }
+            daily.append(piece)
         }
+        if daily.isEmpty, let piece = dailyPiece(TelemetryWriter.dailyPath(now), store: store, links: links, keepPrivate: alreadyPrivate, concerning: nil) {
+            daily.append(piece)
+        }
+        candidates += daily
 
         return ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens)
     }
@@ -199,10 +207,12 @@ public struct ContextPacketBuilder: Sendable {
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n\n"
     }
 
-    /// The last `dailyLines` log lines of a daily note, as one piece. With `keepPrivate` false (the
-    /// task is not private) a note private as a whole gives nothing and private lines are dropped;
-    /// with it true they stay and mark the piece private. `nil` when nothing is left.
-    func dailyPiece(_ path: String, store: NoteStore, links: LinkResolver, keepPrivate: Bool) -> ContextPiece? {
+    /// Log lines of a daily note, as one piece: with `concerning`, the last `dailyLines` lines that
+    /// link one of those notes (`chainKeys`); without, the last `recentDailyLines` lines. With
+    /// `keepPrivate` false (the task is not private) a note private as a whole gives nothing and
+    /// private lines are dropped; with it true they stay and mark the piece private. `nil` when
+    /// nothing is left.
+    func dailyPiece(_ path: String, store: NoteStore, links: LinkResolver, keepPrivate: Bool, concerning: Set<String>?) -> ContextPiece? {
         guard let snapshot = try? store.readIfPresent(path) else { return nil }
         // Only the end matters, and a busy day's note is long: a long one is read from its last
         // 16 KB (past any frontmatter); a short one without its frontmatter.
@@ -227,9 +237,12 @@ public struct ContextPacketBuilder: Sendable {
         if wholeReason != nil && !keepPrivate { return nil }
         var anyPrivate = wholeReason != nil
         // Judging a line may read the notes it links; only the last few candidates are judged.
-        let candidates = tail.split(separator: "\n").filter { $0.hasPrefix("- ") }.suffix(dailyLines * 4)
+        let wanted = concerning == nil ? recentDailyLines : dailyLines
+        var lines = tail.split(separator: "\n").filter { $0.hasPrefix("- ") }
+        if let concerning { lines = lines.filter { ContextPacketBuilder.line($0, links: concerning) } }
+        let candidates = lines.suffix(wanted * 4)
         var kept: [Substring] = []
-        for line in candidates.reversed() where kept.count < dailyLines {
+        for line in candidates.reversed() where kept.count < wanted {
             if Privacy.reason(line: String(line), from: path, store: store, guardrails: guardrails, links: links) != nil {
                 guard keepPrivate else { continue }
                 anyPrivate = true
@@ -269,10 +282,22 @@ public struct ContextPacketBuilder: Sendable {
         return ContextPiece(kind: .linked, path: path, line: note?.bodyStartLine ?? 1, heading: nil, text: body, isPrivate: isPrivate)
     }
 
-    private func memoryPiece(_ hit: SearchHit, store: NoteStore, links: LinkResolver) -> ContextPiece? {
+    /// The notes retrieval gives the packet for `task`, before privacy is judged: `MemoryIndex.related`
+    /// over the task's title and text, leaving out the task itself, the notes it links or lists (they
+    /// are in the packet already), and the folders of the guardrails' `memory_exclude` (the OS's own
+    /// notes by default). What `fuckbigtech related NOTE` prints.
+    public func memoryHits(for task: TaskNote, facts: TaskFacts, index: MemoryIndex) -> [RelatedHit] {
+        let scope = RelatedScope(excludedFolders: guardrails.memoryExclude, skippedPaths: Set([task.path] + facts.contextPaths))
+        return (try? index.related(to: task.title + "\n" + task.prompt, scope: scope, limit: memoryMatches * 2)) ?? []
+    }
+
+    private func memoryPiece(_ hit: RelatedHit, store: NoteStore, links: LinkResolver) -> ContextPiece? {
         guard let snapshot = try? store.readIfPresent(hit.path) else { return nil }
         let lines = snapshot.text.split(separator: "\n", omittingEmptySubsequences: false)
-        let start = max(1, hit.line)
+        // The part before the first heading starts at line 1, frontmatter included: the properties
+        // are the note's bookkeeping, not what it says, and are never sent.
+        let bodyStart = (try? Note.parse(bytes: snapshot.bytes))?.bodyStartLine ?? 1
+        let start = max(1, hit.line, hit.heading.isEmpty ? bodyStart : 1)
         let end = min(lines.count, max(start, hit.endLine))
         guard start <= lines.count else { return nil }
         var text = lines[(start - 1)..<end].joined(separator: "\n")
@@ -281,42 +306,26 @@ public struct ContextPacketBuilder: Sendable {
         return ContextPiece(kind: .memory, path: hit.path, line: start, heading: hit.heading.isEmpty ? nil : hit.heading, text: text, isPrivate: isPrivate)
     }
 
-    /// Notes the OS writes about runs (they would echo earlier prompts back) and the vault's own
-    /// scaffolding: retrieval skips them.
-    static func isMachineOutput(_ path: String) -> Bool {
-        // Folder READMEs explain the vault layout; they answer no question an agent is asked.
-        if Vault.Layout.folders.contains(where: { path == $0 + "/README.md" }) { return true }
-        return path.hasPrefix(Vault.Layout.telemetry + "/") || path.hasPrefix(Vault.Layout.daily + "/") || path.hasPrefix(Vault.Layout.results + "/")
-            || path.hasPrefix(Vault.Layout.templates + "/") || path.hasPrefix(Vault.Layout.rules + "/")
+    /// Link keys of the task and its chain (the notes it links under `Tasks/`, `Handoffs/` and
+    /// `Results/`: the original task, earlier handoffs, their results): the daily lines about them.
+    static func chainKeys(task: TaskNote, facts: TaskFacts) -> Set<String> {
+        let chainFolders = [Vault.Layout.tasks, Vault.Layout.handoffs, Vault.Layout.results].map { $0 + "/" }
+        let paths = [task.path] + facts.contextPaths.filter { path in chainFolders.contains { path.hasPrefix($0) } }
+        var keys = Set<String>()
+        for path in paths {
+            let stem = path.hasSuffix(".md") ? String(path.dropLast(3)) : path
+            keys.insert(LinkResolver.key(stem))
+            keys.insert(LinkResolver.key(NoteScanner.title(ofPath: path)))
+        }
+        return keys
     }
 
-    /// A search for the distinctive words of a text: the 6 longest words of four letters or more that
-    /// are not common function words (longer words are rarer, and each common word makes the search
-    /// rank many more sections), joined with OR (the search syntax, never raw FTS).
-    static func query(from text: String) -> String? {
-        var words: [String] = []
-        var seen = Set<String>()
-        var current = ""
-        func flush() {
-            defer { current = "" }
-            let lowered = current.lowercased()
-            guard lowered.count >= 4, !stopWords.contains(lowered), !lowered.allSatisfy(\.isNumber), seen.insert(lowered).inserted else { return }
-            words.append(lowered)
+    /// Whether a daily line links one of `keys` (by path or by name, with or without `.md`).
+    static func line(_ line: Substring, links keys: Set<String>) -> Bool {
+        WikiLink.links(in: String(line)).contains { link in
+            var target = link.target
+            if target.hasSuffix(".md") { target.removeLast(3) }
+            return keys.contains(LinkResolver.key(target))
         }
-        for character in text {
-            if character.isLetter || character.isNumber { current.append(character) } else { flush() }
-            if words.count >= 24 { break }
-        }
-        flush()
-        guard !words.isEmpty else { return nil }
-        let longest = words.enumerated().sorted { ($0.element.count, -$0.offset) > ($1.element.count, -$1.offset) }.prefix(6)
-        return longest.sorted { $0.offset < $1.offset }.map(\.element).joined(separator: " OR ")
     }
-
-    static let stopWords: Set<String> = [
-        "this", "that", "with", "from", "have", "what", "when", "where", "which", "will", "would", "should", "could", "there",
-        "their", "about", "into", "than", "then", "them", "they", "these", "those", "your", "some", "more", "most", "been",
-        "were", "just", "also", "only", "over", "such", "very", "like", "make", "does", "done", "left", "each", "please",
-        "task", "note", "notes", "type", "status", "fixture_mode",
-    ]
 }

@@ -7,16 +7,23 @@ import Foundation
 /// dropped and rebuilt from the vault: nothing is lost.
 public enum IndexSchema {
     /// The schema version this build writes, kept in `PRAGMA user_version`.
-    public static let version: Int = 1
+    public static let version: Int = 2
 
     /// The bm25 column weights: the title counts ten times the body, the headings four times.
     /// Order follows the columns of `sections`.
     static let rankFunction = "bm25(0.0, 0.0, 0.0, 0.0, 10.0, 4.0, 1.0)"
 
+    /// The bm25 column weights of `memory` (what a context packet retrieves): title ×5, headings ×3,
+    /// body ×1, properties ×0.2 (a property value is bookkeeping, not what a note is about). Chosen
+    /// on the tuning half of `Tests/AgentOSTests/Fixtures/retrieval-cases.tsv`; order follows the
+    /// columns of `memory`.
+    static let memoryRankFunction = "bm25(0.0, 0.0, 0.0, 0.0, 5.0, 3.0, 1.0, 0.2)"
+
     /// The step from version `from` to `from + 1`; `nil` means: drop everything and re-create.
     static func migration(from: Int) -> ((Database) throws -> Void)? {
         switch from {
-        // Version 1 is the first; later versions add their steps here (e.g. `case 1: add a column`).
+        // Version 2 added the `memory` table; filling it needs every note read again, which is what
+        // a rebuild does, so 1 has no step. Later versions add theirs here (`case 2: add a column`).
         default: return nil
         }
     }
@@ -68,6 +75,11 @@ public enum IndexSchema {
         path UNINDEXED, heading UNINDEXED, start_line UNINDEXED, end_line UNINDEXED,
         title, headings, body,
         tokenize = "unicode61 remove_diacritics 2"
+    );
+    CREATE VIRTUAL TABLE IF NOT EXISTS memory USING fts5(
+        path UNINDEXED, heading UNINDEXED, start_line UNINDEXED, end_line UNINDEXED,
+        title, headings, body, properties,
+        tokenize = "porter unicode61 remove_diacritics 2"
     );
     """
 
@@ -126,6 +138,7 @@ public enum IndexSchema {
     static func createTables(_ database: Database) throws {
         try database.execute(createStatements)
         try database.execute("INSERT INTO sections(sections, rank) VALUES('rank', '\(rankFunction)')")
+        try database.execute("INSERT INTO memory(memory, rank) VALUES('rank', '\(memoryRankFunction)')")
         try database.execute("PRAGMA user_version = \(version)")
     }
 
@@ -133,7 +146,7 @@ public enum IndexSchema {
     static func dropAll(_ database: Database) throws {
         // DROP TABLE fails while any statement on the connection is mid-way ("table is locked").
         database.resetAllStatements()
-        let names = try database.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'sections_%'") { $0.text(0) }
+        let names = try database.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'sections_%' AND name NOT LIKE 'memory_%'") { $0.text(0) }
         for name in names {
             try database.execute("DROP TABLE IF EXISTS \"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"")
         }

@@ -406,6 +406,7 @@ public final class MemoryIndex {
     private func deleteDependentRows(noteID: Int64) throws {
         let first = noteID << NoteScanner.sectionBits
         try database.run("DELETE FROM sections WHERE rowid BETWEEN ? AND ?", [.int(first), .int(first + Int64(NoteScanner.maxSections))])
+        try database.run("DELETE FROM memory WHERE rowid BETWEEN ? AND ?", [.int(first), .int(first + Int64(NoteScanner.maxSections))])
         try database.run("DELETE FROM title_keys WHERE note_id = ?", [.int(noteID)])
         try database.run("DELETE FROM aliases WHERE note_id = ?", [.int(noteID)])
         try database.run("DELETE FROM links WHERE source_id = ?", [.int(noteID)])
@@ -483,6 +484,30 @@ public final class MemoryIndex {
                     try sectionStatement.bindUTF8(body, at: 8)
                     _ = try sectionStatement.step()
                 }
+            }
+        }
+
+        // The sections once more, stemmed, for context packets (`related`): task text says "creating"
+        // where a note says "create". The first section's frontmatter goes to `properties`.
+        let memoryStatement = try database.prepare("INSERT INTO memory(rowid, path, heading, start_line, end_line, title, headings, body, properties) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        try note.bytes.withUnsafeBufferPointer { buffer in
+            for (index, section) in note.sections.enumerated() {
+                memoryStatement.reset()
+                try memoryStatement.bind([.int(first + Int64(index)), .text(path), .text(section.heading), .int(Int64(section.startLine)), .int(Int64(section.endLine)), .text(titleColumn), .text(section.headingsColumn)])
+                if index == 0 {
+                    try memoryStatement.bind(.text(note.memoryProperties), at: 9)
+                    let start = min(max(note.bodyStart, section.body.lowerBound), section.body.upperBound)
+                    if let segmented = note.segmentedMemoryFirstBody {
+                        try segmented.withUnsafeBufferPointer { try memoryStatement.bindUTF8($0, at: 8) }
+                    } else {
+                        try memoryStatement.bindUTF8(UnsafeBufferPointer(rebasing: buffer[start..<section.body.upperBound]), at: 8)
+                    }
+                } else if let segmented = section.segmentedBody {
+                    try segmented.withUnsafeBufferPointer { try memoryStatement.bindUTF8($0, at: 8) }
+                } else {
+                    try memoryStatement.bindUTF8(UnsafeBufferPointer(rebasing: buffer[section.body]), at: 8)
+                }
+                _ = try memoryStatement.step()
             }
         }
     }

@@ -43,6 +43,13 @@ struct ScannedNote: Sendable {
     var aliasKeys: [String] = []
     /// Link keys of `links`, in the same order.
     var linkKeys: [String] = []
+    /// Byte offset where the body starts (after the frontmatter; 0 without one).
+    var bodyStart = 0
+    /// The first section's body without the frontmatter, as indexed in `memory`, when it needed CJK
+    /// separators (else `bytes[bodyStart..<first section's end]` is indexed as is).
+    var segmentedMemoryFirstBody: [UInt8]?
+    /// The frontmatter's lines as indexed in `memory`'s low-weight `properties` column (first section only).
+    var memoryProperties = ""
 }
 
 /// Reads notes for the index: sections at headings, links outside code (`WikiLink`), properties, inline tags.
@@ -79,6 +86,7 @@ enum NoteScanner {
             note.frontmatterProblem = error.description
         }
         if note.type == nil, relativePath.hasPrefix(Vault.Layout.tasks + "/") { note.type = "task" }
+        note.bodyStart = byteOffset(ofLine: bodyStartLine, in: bytes)
 
         bytes.withUnsafeBufferPointer { buffer in
             scanLines(buffer, bodyStartLine: bodyStartLine, into: &note)
@@ -111,7 +119,26 @@ enum NoteScanner {
                 note.sections[i].headingsColumn = TextSegmenter.segment(note.sections[i].headingPath)
                 note.sections[i].segmentedBody = TextSegmenter.segment(UnsafeBufferPointer(rebasing: buffer[note.sections[i].body]))
             }
+            // The `memory` table's first section leaves the frontmatter out of its body: its text goes
+            // to a low-weight column of its own (a property value is not what a note is about).
+            if let first = note.sections.first {
+                let start = min(max(note.bodyStart, first.body.lowerBound), first.body.upperBound)
+                note.segmentedMemoryFirstBody = TextSegmenter.segment(UnsafeBufferPointer(rebasing: buffer[start..<first.body.upperBound]))
+            }
+            let end = min(note.bodyStart, buffer.count)
+            note.memoryProperties = TextSegmenter.segment(String(decoding: UnsafeBufferPointer(rebasing: buffer[..<end]), as: UTF8.self))
         }
+    }
+
+    /// The byte offset of the start of 1-based `line` (the end of the bytes when there are fewer lines).
+    static func byteOffset(ofLine line: Int, in bytes: [UInt8]) -> Int {
+        guard line > 1 else { return 0 }
+        var seen = 1
+        for (i, b) in bytes.enumerated() where b == 0x0A {
+            seen += 1
+            if seen == line { return i + 1 }
+        }
+        return bytes.count
     }
 
     /// Bytes with invalid UTF-8 replaced by U+FFFD; the same array when already valid.

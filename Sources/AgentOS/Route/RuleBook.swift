@@ -120,6 +120,18 @@ public struct Guardrails: Sendable, Equatable {
     /// Folders under which a task's `project:` working directory may lie (`project_roots: [~/code]`);
     /// none by default, so agents run in a fresh per-run folder.
     public var projectRoots: [String] = []
+    /// Folders whose notes a context packet never retrieves from memory (`memory_exclude`): the OS's
+    /// own notes. A task still gets the notes it links or lists in `context`, and its chain. A note
+    /// that sets the key replaces the list (so `Results` can be taken out to recall earlier answers).
+    public var memoryExclude: [String] = Guardrails.osFolders
+
+    /// The folders the OS writes its own notes to: tasks, their results and handoffs, telemetry, the
+    /// daily logs (public and private), conflict copies, rules and templates.
+    public static let osFolders: [String] = [
+        Vault.Layout.tasks, Vault.Layout.results, Vault.Layout.telemetry, Vault.Layout.daily, Vault.Layout.handoffs,
+        Vault.Layout.memory + "/Conflicts", Vault.Layout.rules, Vault.Layout.templates,
+        Vault.Layout.privateFolder + "/" + Vault.Layout.telemetry, Vault.Layout.privateFolder + "/" + Vault.Layout.daily,
+    ]
 
     /// The built-in settings (every key the shipped note sets, at its shipped value, except the lists
     /// a note can only add to).
@@ -466,6 +478,9 @@ public struct RuleBook: Sendable {
             if let parsed = SecretAction(rawValue: action.lowercased()) { guardrails.secretAction = parsed } else {
                 problem("secret_action must be block or redact, got '\(action)'; prompts with secrets are blocked")
             }
+        }
+        if note["memory_exclude"] != nil {
+            guardrails.memoryExclude = note.texts("memory_exclude").map(TaskFacts.normalizeFolder).filter { !$0.isEmpty }
         }
         if note["review_effects"] != nil {
             guardrails.reviewEffects = note.texts("review_effects").map { $0.lowercased() }

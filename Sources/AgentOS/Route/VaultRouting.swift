@@ -167,6 +167,20 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         return contextPacket(for: task, facts: facts, book: book, links: links, budgetTokens: budgetTokens)
     }
 
+    /// The notes the context packet for `task` retrieves from memory, with their scores, before
+    /// privacy is judged (`fuckbigtech related NOTE`): the task's links resolved as `plan` resolves them.
+    public func related(for task: TaskNote, index: MemoryIndex) -> [RelatedHit] {
+        let links = LinkResolver(vault: vault)
+        let facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: ruleBook, links: links)
+        return ContextPacketBuilder(vault: vault, guardrails: ruleBook.guardrails).memoryHits(for: task, facts: facts, index: index)
+    }
+
+    /// What a packet would retrieve for a task written as `text` (`fuckbigtech related TEXT`).
+    public func related(toText text: String, index: MemoryIndex) throws -> [RelatedHit] {
+        let builder = ContextPacketBuilder(vault: vault, guardrails: ruleBook.guardrails)
+        return try index.related(to: text, scope: RelatedScope(excludedFolders: ruleBook.guardrails.memoryExclude), limit: builder.memoryMatches * 2)
+    }
+
     private func contextPacket(for task: TaskNote, facts: TaskFacts, book: RuleBook, links: LinkResolver, budgetTokens: Int?) -> ContextPacket {
         let named = task.kind == .handoff ? task.note.text("to") : task.note.text("agent")
         let budget = budgetTokens ?? named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget

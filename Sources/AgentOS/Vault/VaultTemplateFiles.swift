@@ -531,6 +531,7 @@ review_effects: [write, shell, network, deploy, payment, delete]
 default_lane: local
 default_agent: ollama
 project_roots: []
+memory_exclude: [Tasks, Results, Telemetry, Daily, Handoffs, Memory/Conflicts, Rules, Templates, Private/Telemetry, Private/Daily]
 ---
 # Guardrails
 
@@ -559,6 +560,12 @@ These settings win over every rule and every task.
 - **Effects**: a task whose `effects` include one of `review_effects` waits in `review` until a
   person sets `approved: true`, unless a rule's `allow_effects` allows it. Agents run with their
   read-only flags unless the task was approved.
+- **Memory**: a context packet retrieves notes about the task's words from the whole vault except
+  the folders in `memory_exclude` — the OS's own notes by default, so earlier tasks, their results
+  and errors, and the logs never crowd out what you wrote. A task still gets every note it links
+  or lists in `context`, and its chain (the original task, earlier handoffs and their results).
+  Take `Results` out of the list to have earlier answers recalled. `fuckbigtech related NOTE`
+  shows what a packet would retrieve.
 - **Defaults**: when no rule matches, `default_lane` and `default_agent` are used.
 
 """#),

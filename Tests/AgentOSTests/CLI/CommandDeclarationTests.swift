@@ -83,8 +83,8 @@ import Testing
                 #expect(lines.count == 1 && lines[0].hasPrefix("fuckbigtech \(spec.name): ") && lines[0].contains("'word\(max)'"), "\(spec.name): \(result.err)")
             }
         }
-        // Only prompts, queries, messages and property lists take any number of words.
-        #expect(open.sorted() == ["handoff", "note set", "route", "search", "task new"])
+        // Only prompts, queries, task text, messages and property lists take any number of words.
+        #expect(open.sorted() == ["handoff", "note set", "related", "route", "search", "task new"])
     }
 
     @Test func everyCommandWithActionsRejectsAMissingOrUnknownOneInOneLine() {

@@ -124,7 +124,7 @@ import Testing
         #expect(try env.note("Tasks/Fix login.md")["status"] == nil)
     }
 
-    @Test func aLongDailyNoteGivesItsLastLines() throws {
+    @Test func aLongDailyNoteGivesItsLastFewLinesWhenNoneConcernsTheTask() throws {
         let env = try Self.vaultWithMemory()
         let lines = (0..<2_000).map { "- 10:\(String(format: "%02d", $0 % 60)) run number \($0)" }.joined(separator: "\n")
         try env.store.write("---\ntype: daily\n---\n# Today\n\n\(lines)\nA closing sentence, not a list line.\n", to: TelemetryWriter.dailyPath(Date()), expecting: .any)
@@ -133,13 +133,27 @@ import Testing
         let packet = try VaultRouting(vault: env.vault).contextPacket(for: task, budgetTokens: 8000)
         let daily = try #require(packet.pieces.first { $0.kind == .daily })
         let got = daily.text.split(separator: "\n")
-        #expect(got.count == 10)
+        #expect(got.count == ContextPacketBuilder(vault: env.vault, guardrails: Guardrails()).recentDailyLines)
         #expect(got.last == "- 10:19 run number 1999")
-        #expect(got.first == "- 10:10 run number 1990")
+        #expect(got.first == "- 10:17 run number 1997")
     }
 
-    @Test func queryUsesDistinctiveWordsOnly() {
-        #expect(ContextPacketBuilder.query(from: "Fix the login timeout in the app") == "login OR timeout")
-        #expect(ContextPacketBuilder.query(from: "a an to") == nil)
+    @Test func theDailyLogGivesOnlyTheLinesAboutTheTaskWhenThereAreAny() throws {
+        let env = try Self.vaultWithMemory()
+        var lines = (0..<50).map { "- 09:\(String(format: "%02d", $0)) [[Tasks/Other \($0)]] → ollama (local): done" }
+        lines.insert("- 10:01 [[Tasks/Fix login]] → claude (premium): failed — [[Results/Fix login result]]", at: 20)
+        lines.append("- 10:02 [[Fix login]] → claude (premium): done")
+        try env.store.write("---\ntype: daily\n---\n" + lines.joined(separator: "\n") + "\n", to: TelemetryWriter.dailyPath(Date()), expecting: .any)
+        let snapshot = try env.store.read("Tasks/Fix login.md")
+        let task = TaskNote(path: "Tasks/Fix login.md", snapshot: snapshot, note: try Note.parse(bytes: snapshot.bytes), kind: .task)
+        let packet = try VaultRouting(vault: env.vault).contextPacket(for: task, budgetTokens: 8000)
+        let daily = try #require(packet.pieces.first { $0.kind == .daily })
+        #expect(daily.text.split(separator: "\n") == ["- 10:01 [[Tasks/Fix login]] → claude (premium): failed — [[Results/Fix login result]]", "- 10:02 [[Fix login]] → claude (premium): done"])
+    }
+
+    @Test func taskWordsLeaveOutStopWordsAndNumbers() {
+        #expect(RelatedQuery.words(from: "Fix the login timeout in the app, please — 2024") == ["fix", "login", "timeout", "app"])
+        #expect(RelatedQuery.words(from: "a an to") == [])
+        #expect(RelatedQuery.words(from: "don't Résumé résumé") == ["résumé"])
     }
 }

@@ -1,0 +1,82 @@
+import AgentOS
+import Foundation
+
+/// `fuckbigtech related NOTE|TEXT`: the notes a context packet would retrieve from memory, with scores.
+enum RelatedCommand {
+    static let spec = CommandSpec(
+        name: "related",
+        summary: "show the notes a context packet would retrieve for a note or a text, with scores",
+        forms: [CommandForm(arguments: "NOTE|TEXT", max: nil)],
+        options: [
+            .json("print the hits as JSON"),
+        ],
+        description: """
+        Given a note (a path, or a name as a link would write it), shows the memory pieces the
+        packet for that note would take, best first: the note's title and text searched with
+        stemming ("creating" finds "create"), stop words left out, every other word joined with OR,
+        ranked by bm25 per section (title ×5, headings ×3, body ×1, properties ×0.2), one hit a note, hits
+        under 40 % of the best left out. The note itself, the notes it links or lists in `context`
+        and the folders in the guardrails' memory_exclude are never retrieved. Anything else is
+        taken as the text of a task. A packet for a task that is not private also leaves out private
+        notes. Reads the index only; nothing is run or written.
+        """,
+        run: run
+    )
+
+    static func run(_ context: CommandContext) throws -> Int32 {
+        let given = context.arguments.positionals.joined(separator: " ")
+        guard !given.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError.usage("give a note or a text: fuckbigtech related NOTE|TEXT") }
+        let index = try SearchCommand.openIndex(context)
+        let routing = try VaultRouting(vault: context.vault)
+        let hits: [RelatedHit]
+        var source = "text"
+        if let path = notePath(given, vault: context.vault) {
+            let store = NoteStore(vault: context.vault)
+            guard let snapshot = try store.readIfPresent(path) else { throw CLIError.failure("\(path): no such note") }
+            let note = try Note.parse(bytes: snapshot.bytes)
+            let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
+            hits = routing.related(for: task, index: index)
+            source = path
+        } else {
+            hits = try routing.related(toText: given, index: index)
+        }
+        // An agent off this machine that asks through the CLI gets no private note back.
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        let shown = visibility.hiddenBecause == nil ? hits : hits.filter { visibility.shows($0.path) }
+        let console = context.console
+        if context.json {
+            console.print(JSON.object([
+                ("for", .string(source)),
+                ("hits", .array(shown.map { hit in
+                    JSON.object([
+                        ("path", .string(hit.path)), ("line", .int(hit.line)), ("end_line", .int(hit.endLine)),
+                        ("title", .string(hit.title)), ("heading", .string(hit.heading)),
+                        ("score", .double((hit.score * 1000).rounded() / 1000)),
+                    ])
+                })),
+            ]).pretty)
+            return 0
+        }
+        if shown.isEmpty {
+            console.error("nothing in memory is related to \(source == "text" ? "'\(given)'" : source)")
+            return 0
+        }
+        for hit in shown {
+            let location = console.color("\(hit.path):\(hit.line)", .magenta)
+            let where_ = hit.heading.isEmpty ? hit.title : "\(hit.title) › \(hit.heading)"
+            console.print(console.color(String(format: "%6.2f", hit.score), .dim) + "  \(location)  " + console.color(where_, .bold))
+        }
+        return 0
+    }
+
+    /// The note `given` names — a vault path (with or without `.md`) or a name a link would resolve —
+    /// or `nil` when it names none (then it is a task's text).
+    static func notePath(_ given: String, vault: Vault) -> String? {
+        if let (_, relative) = try? vault.resolveUserPath(given), relative.hasSuffix(".md"),
+           let status = try? FileSystem.status(vault.root + "/" + relative), status.kind == .file {
+            return relative
+        }
+        guard !given.contains("\n") else { return nil }
+        return LinkResolver(vault: vault).resolve(given, from: nil).path.flatMap { $0.hasSuffix(".md") ? $0 : nil }
+    }
+}

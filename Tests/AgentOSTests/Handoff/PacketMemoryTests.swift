@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+
+/// What a packet retrieves from memory: the vault's own notes, not the OS's bookkeeping.
+@Suite struct PacketMemoryTests {
+    /// A vault with 300 earlier tasks and their results (their words overlap the new task's), and a
+    /// few notes a person wrote.
+    static func busyVault() throws -> EngineTestVault {
+        let env = try EngineTestVault()
+        for n in 0..<300 {
+            let words = ["prime numbers", "line summary", "three items", "deploy notes"][n % 4]
+            try env.store.write("---\ntype: task\nstatus: done\nroute_reason: no rule matched; \(words)\nerror: exit 1 PATH=/usr/local/bin:/usr/bin\n---\nList \(words) for run \(n).\n", to: "Tasks/Earlier \(n).md", expecting: .absent)
+            try env.store.write("---\ntype: result\n---\nHere are three \(words) from run \(n).\n", to: "Results/Earlier \(n) result.md", expecting: .absent)
+        }
+        try env.store.write("# Primes\n\nPrime numbers below twenty: 2, 3, 5, 7, 11, 13, 17, 19.\n", to: "Memory/Primes.md", expecting: .absent)
+        try env.store.write("# Deploying\n\nDeploy with the release script; three steps.\n", to: "Memory/Deploying.md", expecting: .absent)
+        _ = try MemoryIndex(vault: env.vault).reconcile(progress: nil)
+        return env
+    }
+
+    static func packet(_ env: EngineTestVault, task path: String) throws -> ContextPacket {
+        let snapshot = try env.store.read(path)
+        let task = TaskNote(path: path, snapshot: snapshot, note: try Note.parse(bytes: snapshot.bytes), kind: .task)
+        return try VaultRouting(vault: env.vault).contextPacket(for: task, budgetTokens: 16_000)
+    }
+
+    @Test func earlierTasksAndResultsAreNotMemoryByDefault() throws {
+        let env = try Self.busyVault()
+        let path = try env.writeTask("New", properties: "type: task", body: "List three prime numbers in one line.")
+        let memory = try Self.packet(env, task: path).pieces.filter { $0.kind == .memory }
+        #expect(!memory.isEmpty)
+        let own = memory.filter { piece in Guardrails.osFolders.contains { piece.path.hasPrefix($0 + "/") } }
+        #expect(Double(own.count) <= Double(memory.count) * 0.1)
+        #expect(memory.first?.path == "Memory/Primes.md")
+        // Nothing of the earlier tasks' bookkeeping (their `error:` with the PATH) is sent.
+        #expect(!(try Self.packet(env, task: path).text.contains("PATH=")))
+    }
+
+    @Test func aLinkedResultIsStillInThePacket() throws {
+        let env = try Self.busyVault()
+        let path = try env.writeTask("Follow up", properties: "type: task", body: "Check [[Results/Earlier 3 result]] and list three prime numbers.")
+        let pieces = try Self.packet(env, task: path).pieces
+        #expect(pieces.contains { $0.kind == .linked && $0.path == "Results/Earlier 3 result.md" })
+        #expect(!pieces.contains { $0.kind == .memory && $0.path.hasPrefix("Results/") })
+    }
+
+    @Test func memoryExcludeIsASettingOfTheGuardrailsNote() throws {
+        let env = try Self.busyVault()
+        // Without Results in the list, earlier answers are recalled.
+        let kept = Guardrails.osFolders.filter { $0 != Vault.Layout.results }
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("memory_exclude", .list(kept.map { .string($0) }))])
+        #expect(RuleBook.load(vault: env.vault).guardrails.memoryExclude == kept)
+        let path = try env.writeTask("Recall", properties: "type: task", body: "Give me three deploy notes again.")
+        let memory = try Self.packet(env, task: path).pieces.filter { $0.kind == .memory }
+        #expect(memory.contains { $0.path.hasPrefix("Results/") })
+        #expect(!memory.contains { $0.path.hasPrefix("Tasks/") })
+    }
+
+    @Test func theShippedGuardrailsListTheOSFolders() {
+        #expect(Guardrails.shipped.memoryExclude == Guardrails.osFolders)
+        #expect(Guardrails().memoryExclude == Guardrails.osFolders)
+    }
+}
