@@ -11,7 +11,8 @@ enum BenchCommand {
             .option("--notes", "N", "notes to generate (default 20000; ignored with --vault)"),
             .option("--vault", "PATH", "benchmark a copy of this vault instead"),
             .option("--runs", "R", "full-index runs to take the median of (default 3)"),
-            .option("--sections", "LIST", "sections to run, comma-separated: index, watch (default all)"),
+            .option("--sections", "LIST", "sections to run, comma-separated: index, retrieval, watch (default all)"),
+            .option("--cases", "FILE", "retrieval cases (split<TAB>task text<TAB>Note.md per line; default: 100 made from the vault)"),
             .option("--only", "LIST", "the same as --sections"),
             .option("--burst", "N", "task notes in the watch section's burst (default 1000)"),
             .flag("--keep", "keep the temporary vault and print its path"),
@@ -24,7 +25,10 @@ enum BenchCommand {
         time and notes/s, re-scan time with nothing changed, search p50/p95 per query shape (rare
         word, common word, two words, phrase, prefix, title) in-process and as a whole command,
         single-note update time, the title-first rate (per top-level folder for a real vault),
-        database size and peak memory. The watch section starts the real 'fuckbigtech watch' on the
+        database size and peak memory. The retrieval section turns each case (a task in plain words
+        and the note that answers it) into a task note, builds its context packet, and reports
+        packet hit@3 (the answer among the first three memory pieces) next to a plain FTS5 porter
+        bm25 table built in the same run, and packet build p50/p95. The watch section starts the real 'fuckbigtech watch' on the
         vault, with inotify and with polling, and reports write→pick-up and saved→searchable latency,
         a burst of task notes through the echo agent (tasks/s, each done exactly once) and the
         watcher's peak memory. Build with 'swift build -c release' for real figures.
@@ -91,6 +95,14 @@ enum BenchCommand {
                 guard var watch = section as? WatchBenchSection else { return section }
                 watch.burst = n
                 return watch
+            }
+        }
+        if let file = context.arguments.value("--cases") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError.failure("cannot read the retrieval cases at \(file)") }
+            let cases = try RetrievalCase.parse(text)
+            sections = sections.map { section in
+                guard section is RetrievalBenchSection else { return section }
+                return RetrievalBenchSection(cases: cases)
             }
         }
         guard let list = context.arguments.value("--sections") ?? context.arguments.value("--only") else { return sections }

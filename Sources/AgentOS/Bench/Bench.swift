@@ -54,7 +54,7 @@ public struct BenchContext {
     }
 }
 
-/// A part of the benchmark. The index section is here; the watcher adds its own section later.
+/// A part of the benchmark: index (here), retrieval (`RetrievalBench.swift`), watch (`WatchBench.swift`).
 public protocol BenchSection {
     /// The section's name in the report.
     var name: String { get }
@@ -95,7 +95,7 @@ public enum BenchClock {
 /// The benchmark: prepares a vault, runs each section, and renders the report.
 public enum Bench {
     /// The sections run by `fuckbigtech bench`, in order.
-    public static var sections: [BenchSection] { [IndexBenchSection(), WatchBenchSection()] }
+    public static var sections: [BenchSection] { [IndexBenchSection(), RetrievalBenchSection(), WatchBenchSection()] }
 
     /// Renders figures as an aligned table.
     public static func table(_ figures: [BenchFigure]) -> String {

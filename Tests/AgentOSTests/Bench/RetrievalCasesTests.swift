@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+
+/// Packet retrieval on the Obsidian Help vault's English notes, against the plain FTS5 porter bm25
+/// baseline built in the same run (`Fixtures/retrieval-cases.tsv`).
+@Suite struct RetrievalCasesTests {
+    static func cases() throws -> [RetrievalCase] {
+        try RetrievalCase.parse(String(contentsOfFile: RepositoryPaths.file("Tests/AgentOSTests/Fixtures/retrieval-cases.tsv"), encoding: .utf8))
+    }
+
+    @Test func theFixtureHasFortyCasesSplitInTwoAndEveryAnswerExists() throws {
+        let cases = try Self.cases()
+        #expect(cases.count >= 40)
+        #expect(cases.filter { $0.split == "tune" }.count == cases.filter { $0.split == "test" }.count)
+        let english = ObsidianHelpCorpus.root + "/en/"
+        for item in cases {
+            for answer in item.answers {
+                #expect(FileManager.default.fileExists(atPath: english + answer), "no note \(answer)")
+            }
+        }
+    }
+
+    @Test func packetsFindTheAnswerAtLeastAsOftenAsTheBaseline() throws {
+        let temp = TemporaryFolder.make("fbt-retrieval")
+        defer { TemporaryFolder.remove(temp) }
+        let root = temp + "/en"
+        try FileManager.default.copyItem(atPath: ObsidianHelpCorpus.root + "/en", toPath: root)
+        let vault = Vault(root: root)
+        let index = try MemoryIndex(vault: vault)
+        _ = try index.reconcile()
+        let cases = try Self.cases()
+        let score = try RetrievalMeasure(vault: vault, index: index).run(cases)
+        #expect(score.cases == cases.count)
+        #expect(score.packetHits >= score.baselineHits, "packet hit@3 \(score.packetHits)/\(score.cases) fell below the baseline's \(score.baselineHits)")
+        let held = try RetrievalMeasure(vault: vault, index: index).run(cases.filter { $0.split == "test" })
+        #expect(held.packetHits >= held.baselineHits, "held-out: packet \(held.packetHits) < baseline \(held.baselineHits)")
+    }
+
+    @Test func aMalformedCaseLineIsNamed() {
+        #expect(throws: BenchError.self) { try RetrievalCase.parse("tune\tonly two fields\n") }
+        #expect((try? RetrievalCase.parse("# comment\n\ntest\ta task\tA.md|B.md\n"))?.first?.answers == ["A.md", "B.md"])
+    }
+}
