@@ -119,6 +119,7 @@ enum VaultTemplateFiles {
     "failures": "multitext",
     "retries": "number",
     "project_roots": "multitext",
+    "memory_exclude": "multitext",
     "project": "text"
   }
 }

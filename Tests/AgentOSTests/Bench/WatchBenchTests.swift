@@ -29,11 +29,11 @@ import Testing
 
     @Test func sectionsAreChosenByName() throws {
         func sections(_ arguments: [String]) throws -> [String] {
-            let parsed = try ParsedArguments.parse(arguments, flags: ["--keep", "--json"], options: ["--notes", "--runs", "--sections", "--only", "--burst", "--vault"], aliases: [:])
+            let parsed = try ParsedArguments.parse(arguments, flags: ["--keep", "--json"], options: ["--notes", "--runs", "--sections", "--only", "--burst", "--vault", "--cases"], aliases: [:])
             let context = CommandContext(arguments: parsed, vault: Vault(root: "/nonexistent"), console: Console.capturing().0, environment: [:], executablePath: "/nonexistent")
             return try BenchCommand.selectedSections(context).map(\.name)
         }
-        #expect(try sections([]) == ["index", "watch"])
+        #expect(try sections([]) == ["index", "retrieval", "watch"])
         #expect(try sections(["--sections", "watch"]) == ["watch"])
         #expect(try sections(["--only", "index,watch"]) == ["index", "watch"])
         #expect(throws: CLIError.self) { try sections(["--sections", "nope"]) }
