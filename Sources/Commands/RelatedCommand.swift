@@ -11,14 +11,15 @@ enum RelatedCommand {
             .json("print the hits as JSON"),
         ],
         description: """
-        Given a note (a path, or a name as a link would write it), shows the memory pieces the
-        packet for that note would take, best first: the note's title and text searched with
-        stemming ("creating" finds "create"), stop words left out, every other word joined with OR,
-        ranked by bm25 per section (title ×5, headings ×3, body ×1, properties ×0.2), one hit a note, hits
-        under 40 % of the best left out. The note itself, the notes it links or lists in `context`
-        and the folders in the guardrails' memory_exclude are never retrieved. Anything else is
-        taken as the text of a task. A packet for a task that is not private also leaves out private
-        notes. Reads the index only; nothing is run or written.
+        Given a note (a path, or a name as a link would write it), shows the notes retrieval finds
+        for that note's packet, best first, up to 12; the packet takes the first 6 of them (for a
+        task that is not private, the first 6 that are not private). The note's title and text are
+        searched with stemming ("creating" finds "create"), stop words left out, the other words
+        joined with OR, ranked by bm25 per section (title x5, headings x3, body x1, properties
+        x0.2), one hit a note, hits under 40 % of the best left out. The note itself, the notes it
+        links or lists in `context` and the folders in the guardrails' memory_exclude are never
+        retrieved. Anything else is taken as the text of a task. Reads the index only; nothing is
+        run or written.
         """,
         run: run
     )
