@@ -566,6 +566,28 @@ These settings win over every rule and every task.
 - **Defaults**: when no rule matches, `default_lane` and `default_agent` are used.
 
 """#),
+        TemplateFile(path: "Rules/Memory Cases.md", contents: #"""
+---
+type: memory-cases
+---
+# Memory cases
+
+Tasks written in plain words, and the note that answers each. `fuckbigtech memory-test` retrieves
+memory for each task exactly as a context packet does and checks that the note is among the first
+three memory pieces (hit@3, and MRR over the first ten); it compares both with the last run.
+
+Add a row to the table when a task once got the wrong notes: write the task as you would write a
+task note (not the note's title), and name the note as a link or a path. For example:
+
+```
+| Show a popup that asks the user to type a name | [[Dialogs]] |
+| How do I undo the last change to a note? | Memory/Version history.md |
+```
+
+| Task | Note |
+| --- | --- |
+
+"""#),
         TemplateFile(path: "Rules/Routing Cases.md", contents: #"""
 ---
 type: rule-cases
