@@ -405,6 +405,10 @@ Unless the task is approved it runs in plan mode, which reads but does not edit.
 empty to use Claude Code's default, or set one (`sonnet`, `opus`). Prices are USD per million
 tokens and only used when the answer carries no cost of its own.
 
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (the task, result and telemetry then say
+`context_truncated`).
+
 """#),
         TemplateFile(path: "Rules/Agents/codex.md", contents: #"""
 ---
@@ -432,6 +436,9 @@ cost, so the cost is worked out from the tokens and the prices here (USD per mil
 
 Unless the task is approved it runs in the read-only sandbox.
 
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
+
 """#),
         TemplateFile(path: "Rules/Agents/echo.md", contents: #"""
 ---
@@ -450,6 +457,9 @@ context_tokens: 2000
 A harmless built-in agent: it answers with the prompt it was given, word for word, and touches
 nothing. Use `agent: echo` on a task to watch the whole loop (routing, run, result note, telemetry)
 without calling a model.
+
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
 
 """#),
         TemplateFile(path: "Rules/Agents/llm.md", contents: #"""
@@ -473,6 +483,9 @@ usually a cloud model, so this note puts it in the premium lane. If you point it
 (for example with the `llm-ollama` or `llm-gpt4all` plugin), change `lane` to `local`. With the
 `llm-echo` plugin, `model: echo` answers without a network, which is handy for trying things out.
 
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
+
 """#),
         TemplateFile(path: "Rules/Agents/ollama.md", contents: #"""
 ---
@@ -492,6 +505,9 @@ context_tokens: 4000
 The local lane's default agent: a model on this machine, through Ollama's HTTP API
 (`POST /api/generate`), so nothing leaves the computer and every run costs nothing. Pull the
 model first (`ollama pull llama3.2`) or set `model` to one you have.
+
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
 
 """#),
         TemplateFile(path: "Rules/Agents/opencode.md", contents: #"""
@@ -517,6 +533,9 @@ screenshots. Runs `opencode run --format json` and reads its NDJSON events; cost
 from `step_finish`. Models are named `provider/model`.
 
 Unless the task is approved it runs as OpenCode's `plan` agent, which may not edit files.
+
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
 
 """#),
         TemplateFile(path: "Rules/Guardrails.md", contents: #"""
