@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// Retrieved pieces (memory matches, daily lines) that hold a secret or are private are left out of
 /// a packet bound off this machine, counted in the verdicts, and never block the task; what the task
@@ -134,5 +135,19 @@ import Testing
         let tainted = try Self.plan(v, "Tasks/Private link.md")
         #expect(tainted.privacy != nil)
         #expect(!PrivacyTaintTests.isPremiumRun(tainted))
+    }
+
+    @Test func theContextCommandSaysWhatRetrievalLeftOut() throws {
+        let v = RouteTestVault()
+        let secret = Self.token()
+        v.write("Notes/Wombat tokens.md", "# Wombat tokens\n\nThe wombat ledger reconciliation pushes with \(secret).\n")
+        v.write("Notes/Wombat ledger.md", Self.clean)
+        v.write("Tasks/Ask.md", Self.askText)
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let (console, output) = Console.capturing()
+        let code = CLI.run(["context", "Tasks/Ask.md", "--vault", v.root], console: console, environment: [:], executablePath: "/nonexistent")
+        #expect(code == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("CLEANMARK") && !output.stdout.contains(secret))
+        #expect(output.stderr.contains("left out 1 retrieved piece: 1 holding a secret (GitHub token)"), "\(output.stderr)")
     }
 }
