@@ -97,6 +97,8 @@ enum ContextCommand {
         } else {
             context.console.print(packet.text)
             context.console.error("\(packet.pieces.count) pieces, ~\(ContextPacket.estimateTokens(packet.text)) of \(packet.budgetTokens) tokens" + (packet.privateSources.isEmpty ? "" : "; PRIVATE (from \(packet.privateSources.joined(separator: ", "))): stays on local agents"))
+            if let leftOut = LeftOutPiece.describe(packet.leftOut) { context.console.error(leftOut) }
+            if let cut = packet.truncation { context.console.error("truncated: ~\(cut.tokensLeftOut) tokens of the task's text and linked notes do not fit") }
         }
         return 0
     }

@@ -39,7 +39,7 @@ enum RelatedCommand {
             hits = routing.related(for: task, index: index)
             source = path
         } else {
-            hits = try routing.related(toText: given, index: index)
+            hits = routing.related(toText: given, index: index)
         }
         // An agent off this machine that asks through the CLI gets no private note back.
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)

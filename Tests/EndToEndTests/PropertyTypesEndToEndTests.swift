@@ -35,7 +35,10 @@ import Testing
         let before = Set(Self.notes(in: env))
 
         try env.write("Memory/Auth design.md", "---\ntype: note\n---\n# Auth design\n\nTokens rotate.\n")
+        // A local agent with a small budget that may cut: a long task is recorded as truncated.
+        try env.write("Rules/Agents/short.md", "---\ntype: agent\nname: short\nlane: local\ncommand: [echo, \"{prompt}\"]\noutput: text\ncontext_tokens: 200\ntruncate: allow\n---\nA local echo with a small budget.\n")
         try env.start()
+        try env.write("Tasks/Long.md", "---\nagent: short\n---\n" + String(repeating: "A long line of words about nothing in particular.\n", count: 100))
         // Done, failed, review (then approved), blocked, cancelled-free paths, a handoff, and a private task.
         try env.write("Tasks/Hello.md", "---\nagent: echo\n---\nSay hello.\n")
         try env.write("Tasks/Fails.md", "---\nagent: nosuchagent\n---\nThis agent does not exist.\n")
@@ -45,7 +48,7 @@ import Testing
         try env.write("Tasks/Plan.md", "---\nagent: claude\n---\nPlan the token refresh. FIXTURE_MODE=handoff\n")
         try env.write("Tasks/Broken.md", "---\nagent: [echo\n---\nBroken.\n")
         let settled = eventually(within: 60, every: 0.05) {
-            ["Tasks/Hello.md", "Tasks/Fails.md", "Tasks/Secret.md", "Tasks/Private.md", "Tasks/Plan.md"].allSatisfy {
+            ["Tasks/Hello.md", "Tasks/Fails.md", "Tasks/Secret.md", "Tasks/Private.md", "Tasks/Plan.md", "Tasks/Long.md"].allSatisfy {
                 ["done", "failed", "blocked"].contains(env.status($0) ?? "")
             } && env.status("Tasks/Deploy.md") == "review" && env.text("Tasks/Broken.md")?.contains("status: failed") == true
         }
@@ -78,7 +81,7 @@ import Testing
             }
         }
         #expect(checked > 100, "only \(checked) properties were checked")
-        for key in ["route_verdicts", "handoffs", "approved_by", "approved_at", "date", "created", "sources", "result"] {
+        for key in ["route_verdicts", "handoffs", "approved_by", "approved_at", "date", "created", "sources", "result", "context_truncated", "context_tokens_sent", "context_tokens_left_out"] {
             #expect(seenTypes[key] != nil, "no note the OS wrote had \(key): the scenario did not cover it")
         }
     }

@@ -30,6 +30,61 @@ public struct ContextPiece: Sendable, Equatable {
     }
 }
 
+/// A retrieved piece (a memory match or a daily-log line) the packet left out, and why — never its
+/// text or path: a verdict that names them must not leak what they hold.
+public struct LeftOutPiece: Sendable, Equatable {
+    /// Why a piece was left out.
+    public enum Reason: Sendable, Equatable {
+        /// It is private and the task is not.
+        case privateNote
+        /// It holds secrets of these kinds (`SecretFinding.kind`) and the packet may leave this machine.
+        case secret([String])
+    }
+
+    public var kind: ContextPiece.Kind
+    public var reason: Reason
+
+    /// One line for the route verdicts: "left out 2 retrieved pieces: 1 holding a secret (GitHub
+    /// token), 1 private (a memory match)"; `nil` when nothing was left out.
+    public static func describe(_ pieces: [LeftOutPiece]) -> String? {
+        guard !pieces.isEmpty else { return nil }
+        var kinds: [String] = []
+        var secretCount = 0
+        var privateCount = 0
+        for piece in pieces {
+            switch piece.reason {
+            case .privateNote: privateCount += 1
+            case .secret(let found):
+                secretCount += 1
+                for kind in found where !kinds.contains(kind) { kinds.append(kind) }
+            }
+        }
+        var parts: [String] = []
+        if secretCount > 0 { parts.append("\(secretCount) holding \(secretCount == 1 ? "a secret" : "secrets") (\(kinds.joined(separator: ", ")))") }
+        if privateCount > 0 { parts.append("\(privateCount) private") }
+        return "left out \(pieces.count) retrieved \(pieces.count == 1 ? "piece" : "pieces"): " + parts.joined(separator: ", ")
+            + "; they are not sent and do not block the task"
+    }
+}
+
+/// What of the text the task names (its own text, its linked notes) did not fit the packet's budget.
+public struct ContextTruncation: Sendable, Equatable {
+    /// Estimated tokens of the whole packet as sent.
+    public var tokensSent: Int
+    /// Estimated tokens of the task's own text and linked notes that were cut or left out.
+    public var tokensLeftOut: Int
+    /// Whether the task's own text (not only a linked note) was cut.
+    public var ownTextCut: Bool
+
+    /// The task properties that record it (`vault-template/.obsidian/types.json` declares them).
+    public static let propertyNames = ["context_truncated", "context_tokens_sent", "context_tokens_left_out"]
+
+    /// The properties written on the task and its result note.
+    public var properties: [Property] {
+        [Property("context_truncated", .bool(true)), Property("context_tokens_sent", .int(tokensSent)), Property("context_tokens_left_out", .int(tokensLeftOut))]
+    }
+}
+
 /// What an agent is given: the note's own text, the notes it links or lists in `context`, the best
 /// full-text matches from memory, and the recent daily log — each piece labelled with its source,
 /// deduplicated, most relevant first, cut to a token budget.
@@ -39,6 +94,10 @@ public struct ContextPacket: Sendable {
     /// Pieces left out because the budget was spent (their paths).
     public var omitted: [String]
     public var budgetTokens: Int
+    /// Retrieved pieces left out because they are private or hold a secret (counts and reasons only).
+    public var leftOut: [LeftOutPiece] = []
+    /// Set when text the task names was cut or left out to fit the budget.
+    public var truncation: ContextTruncation?
 
     /// Every source path used, the note itself excluded (the result note's `sources`).
     public var sources: [String] {
@@ -83,6 +142,14 @@ public struct ContextPacket: Sendable {
                 ])
             })),
             ("omitted", .array(omitted.map { .string($0) })),
+            ("left_out", .array(leftOut.map { piece in
+                switch piece.reason {
+                case .privateNote: return .object([("kind", .string(piece.kind.rawValue)), ("reason", .string("private"))])
+                case .secret(let kinds): return .object([("kind", .string(piece.kind.rawValue)), ("reason", .string("secret")), ("secrets", .array(kinds.map { .string($0) }))])
+                }
+            })),
+            ("truncated", .bool(truncation != nil)),
+            ("tokens_left_out", .int(truncation?.tokensLeftOut ?? 0)),
             ("text", .string(text)),
         ])
     }
@@ -92,6 +159,8 @@ public struct ContextPacket: Sendable {
 public struct ContextPacketBuilder: Sendable {
     public let vault: Vault
     public let guardrails: Guardrails
+    /// Judges retrieved pieces for secrets (the router's own scanner when routing builds the packet).
+    public let scanner: SecretScanner
     /// The token budget when the agent note sets none.
     public static let defaultBudget = 4000
     /// Memory matches asked of the index.
@@ -102,18 +171,27 @@ public struct ContextPacketBuilder: Sendable {
     /// runs tell what the vault is busy with, and a set number of them bound the piece.
     public var recentDailyLines = 3
 
-    public init(vault: Vault, guardrails: Guardrails) {
+    /// A builder; `scanner` defaults to one with the guardrails' `secret_patterns`.
+    public init(vault: Vault, guardrails: Guardrails, scanner: SecretScanner? = nil) {
         self.vault = vault
         self.guardrails = guardrails
+        self.scanner = scanner ?? SecretScanner(extraPatterns: guardrails.secretPatterns)
     }
 
     /// Builds the packet for a task or handoff note. Its linked notes are exactly `facts.contextPaths`,
     /// the links routing resolved and privacy judged (`TaskFacts.from(note:…)`): the packet never
     /// resolves a link of the task itself. `links` is the resolver that made them (privacy reads the
     /// notes a memory match or daily line names through it). `index` may be `nil` (no memory matches then).
-    public func build(for task: TaskNote, facts: TaskFacts, links: LinkResolver, budgetTokens: Int, index: MemoryIndex?, now: Date = Date()) -> ContextPacket {
+    ///
+    /// Pieces the task names keep their text whatever it holds (the router blocks or redacts secrets
+    /// in them, and privacy taints the task). Retrieved pieces — memory matches and daily lines — are
+    /// judged here, when the packet is built: a private one is left out of a task that is not private,
+    /// and with `offMachine` (the packet may go to a non-local lane) one holding a secret is left out.
+    /// Either is counted in `leftOut`, never sent and never blocks the task.
+    public func build(for task: TaskNote, facts: TaskFacts, links: LinkResolver, budgetTokens: Int, index: MemoryIndex?, offMachine: Bool = true, now: Date = Date()) -> ContextPacket {
         let store = NoteStore(vault: vault)
         var candidates: [ContextPiece] = []
+        var leftOut: [LeftOutPiece] = []
         let ownPrivate = Privacy.reason(note: task.note, path: task.path, guardrails: guardrails) != nil
         candidates.append(ContextPiece(kind: task.kind == .handoff ? .handoff : .task, path: task.path, line: task.note.bodyStartLine, heading: nil, text: handoffHeader(task) + task.prompt, isPrivate: ownPrivate))
 
@@ -123,6 +201,7 @@ public struct ContextPacketBuilder: Sendable {
             if facts.privateSources.contains(path) { piece.isPrivate = true }
             candidates.append(piece)
         }
+        let named = candidates.count
 
         // The notes memory holds about the task's words (`memoryHits`). Retrieval never pulls a
         // private note into a task that is not private itself (a link does, and then the task is private).
@@ -131,7 +210,17 @@ public struct ContextPacketBuilder: Sendable {
             var taken = 0
             for hit in memoryHits(for: task, facts: facts, index: index) where taken < memoryMatches {
                 guard let piece = memoryPiece(hit, store: store, links: links) else { continue }
-                if piece.isPrivate && !alreadyPrivate { continue }
+                if piece.isPrivate && !alreadyPrivate {
+                    leftOut.append(LeftOutPiece(kind: .memory, reason: .privateNote))
+                    continue
+                }
+                if offMachine {
+                    let found = scanner.scan(piece.text)
+                    if !found.isEmpty {
+                        leftOut.append(LeftOutPiece(kind: .memory, reason: .secret(found.map(\.kind))))
+                        continue
+                    }
+                }
                 candidates.append(piece)
                 taken += 1
             }
@@ -145,25 +234,31 @@ public struct ContextPacketBuilder: Sendable {
         var daily: [ContextPiece] = []
         for day in [now, now.addingTimeInterval(-86_400)] {
             let path = TelemetryWriter.dailyPath(day)
-            guard let piece = dailyPiece(path, store: store, links: links, keepPrivate: alreadyPrivate, concerning: chain) else { continue }
+            guard let piece = dailyPiece(path, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: chain, leftOut: &leftOut) else { continue }
             daily.append(piece)
         }
-        if daily.isEmpty, let piece = dailyPiece(TelemetryWriter.dailyPath(now), store: store, links: links, keepPrivate: alreadyPrivate, concerning: nil) {
+        if daily.isEmpty, let piece = dailyPiece(TelemetryWriter.dailyPath(now), store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: nil, leftOut: &leftOut) {
             daily.append(piece)
         }
         candidates += daily
 
-        return ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens)
+        var packet = ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens, named: named)
+        packet.leftOut = leftOut
+        return packet
     }
 
     /// Deduplicates (by path and section, then by identical text) and keeps pieces in order until
-    /// the budget is spent; the note's own piece always stays, cut if it alone is too long.
-    static func fit(_ candidates: [ContextPiece], notePath: String, budgetTokens: Int) -> ContextPacket {
+    /// the budget is spent. The first `named` pieces are what the task names (its own text first,
+    /// then its linked notes): the note's own piece always stays, cut if it alone is too long, and
+    /// whatever of them is cut or left out is recorded in `truncation`.
+    static func fit(_ candidates: [ContextPiece], notePath: String, budgetTokens: Int, named: Int = 1) -> ContextPacket {
         var kept: [ContextPiece] = []
         var omitted: [String] = []
         var seenKeys = Set<String>()
         var seenTexts = Set<String>()
         var remaining = budgetTokens
+        var namedLeftOut = 0
+        var ownTextCut = false
         for (i, var piece) in candidates.enumerated() {
             let key = piece.path + "#" + (piece.line.map(String.init) ?? "")
             let normalizedText = piece.text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -171,9 +266,13 @@ public struct ContextPacketBuilder: Sendable {
             let cost = ContextPacket.estimateTokens(piece.text) + 12
             if cost > remaining {
                 if i == 0 || remaining > 200 {
+                    let whole = ContextPacket.estimateTokens(piece.text)
                     piece.text = cut(piece.text, toTokens: max(remaining - 12, i == 0 ? budgetTokens / 2 : 0))
                     piece.text += "\n…"
+                    if i < named { namedLeftOut += max(0, whole - ContextPacket.estimateTokens(piece.text)) }
+                    if i == 0 { ownTextCut = true }
                 } else {
+                    if i < named { namedLeftOut += ContextPacket.estimateTokens(piece.text) }
                     omitted.append(piece.path)
                     continue
                 }
@@ -184,7 +283,11 @@ public struct ContextPacketBuilder: Sendable {
             seenTexts.insert(normalizedText)
             kept.append(piece)
         }
-        return ContextPacket(notePath: notePath, pieces: kept, omitted: omitted, budgetTokens: budgetTokens)
+        var packet = ContextPacket(notePath: notePath, pieces: kept, omitted: omitted, budgetTokens: budgetTokens)
+        if namedLeftOut > 0 || ownTextCut {
+            packet.truncation = ContextTruncation(tokensSent: ContextPacket.estimateTokens(packet.text), tokensLeftOut: namedLeftOut, ownTextCut: ownTextCut)
+        }
+        return packet
     }
 
     /// The first `tokens` worth of text, cut at a line break when one is near.
@@ -210,9 +313,10 @@ public struct ContextPacketBuilder: Sendable {
     /// Log lines of a daily note, as one piece: with `concerning`, the last `dailyLines` lines that
     /// link one of those notes (`chainKeys`); without, the last `recentDailyLines` lines. With
     /// `keepPrivate` false (the task is not private) a note private as a whole gives nothing and
-    /// private lines are dropped; with it true they stay and mark the piece private. `nil` when
+    /// private lines are dropped; with it true they stay and mark the piece private. With `offMachine`
+    /// a line holding a secret is dropped too. What is dropped is counted in `leftOut`. `nil` when
     /// nothing is left.
-    func dailyPiece(_ path: String, store: NoteStore, links: LinkResolver, keepPrivate: Bool, concerning: Set<String>?) -> ContextPiece? {
+    func dailyPiece(_ path: String, store: NoteStore, links: LinkResolver, keepPrivate: Bool, offMachine: Bool = false, concerning: Set<String>?, leftOut: inout [LeftOutPiece]) -> ContextPiece? {
         guard let snapshot = try? store.readIfPresent(path) else { return nil }
         // Only the end matters, and a busy day's note is long: a long one is read from its last
         // 16 KB (past any frontmatter); a short one without its frontmatter.
@@ -234,7 +338,10 @@ public struct ContextPacketBuilder: Sendable {
         } else {
             wholeReason = "frontmatter cannot be parsed to check its privacy"
         }
-        if wholeReason != nil && !keepPrivate { return nil }
+        if wholeReason != nil && !keepPrivate {
+            leftOut.append(LeftOutPiece(kind: .daily, reason: .privateNote))
+            return nil
+        }
         var anyPrivate = wholeReason != nil
         // Judging a line may read the notes it links; only the last few candidates are judged.
         let wanted = concerning == nil ? recentDailyLines : dailyLines
@@ -244,13 +351,32 @@ public struct ContextPacketBuilder: Sendable {
         var kept: [Substring] = []
         for line in candidates.reversed() where kept.count < wanted {
             if Privacy.reason(line: String(line), from: path, store: store, guardrails: guardrails, links: links) != nil {
-                guard keepPrivate else { continue }
+                guard keepPrivate else {
+                    leftOut.append(LeftOutPiece(kind: .daily, reason: .privateNote))
+                    continue
+                }
                 anyPrivate = true
+            }
+            if offMachine {
+                let found = scanner.scan(String(line))
+                if !found.isEmpty {
+                    leftOut.append(LeftOutPiece(kind: .daily, reason: .secret(found.map(\.kind))))
+                    continue
+                }
             }
             kept.append(line)
         }
         guard !kept.isEmpty else { return nil }
-        return ContextPiece(kind: .daily, path: path, line: nil, heading: nil, text: kept.reversed().joined(separator: "\n"), isPrivate: anyPrivate)
+        let text = kept.reversed().joined(separator: "\n")
+        // A secret wrapped over several lines is found only in the lines together: then none are sent.
+        if offMachine {
+            let found = scanner.scan(text)
+            if !found.isEmpty {
+                leftOut.append(LeftOutPiece(kind: .daily, reason: .secret(found.map(\.kind))))
+                return nil
+            }
+        }
+        return ContextPiece(kind: .daily, path: path, line: nil, heading: nil, text: text, isPrivate: anyPrivate)
     }
 
     /// The frontmatter of a note as a note with an empty body (for long notes read only in part);
@@ -282,13 +408,19 @@ public struct ContextPacketBuilder: Sendable {
         return ContextPiece(kind: .linked, path: path, line: note?.bodyStartLine ?? 1, heading: nil, text: body, isPrivate: isPrivate)
     }
 
-    /// The notes retrieval gives the packet for `task`, before privacy is judged: `MemoryIndex.related`
-    /// over the task's title and text, leaving out the task itself, the notes it links or lists (they
-    /// are in the packet already), and the folders of the guardrails' `memory_exclude` (the OS's own
-    /// notes by default). What `fuckbigtech related NOTE` prints.
+    /// The memory matches retrieval finds for a task, best first: the one retrieval the packet uses
+    /// (and `related` and `memory-test` show). The task's own note, the notes it links (they come as
+    /// linked pieces) and the guardrails' `memory_exclude` folders are never among them; privacy and
+    /// secrets are judged by the caller, on the text it takes.
     public func memoryHits(for task: TaskNote, facts: TaskFacts, index: MemoryIndex) -> [RelatedHit] {
-        let scope = RelatedScope(excludedFolders: guardrails.memoryExclude, skippedPaths: Set([task.path] + facts.contextPaths))
-        return (try? index.related(to: task.title + "\n" + task.prompt, scope: scope, limit: memoryMatches * 2)) ?? []
+        retrieve(text: task.title + "\n" + task.prompt, excluding: [task.path] + facts.contextPaths, index: index)
+    }
+
+    /// The memory matches for a text, best first, leaving out the notes in `excluding` and the
+    /// guardrails' `memory_exclude` folders.
+    public func retrieve(text: String, excluding: [String] = [], index: MemoryIndex) -> [RelatedHit] {
+        let scope = RelatedScope(excludedFolders: guardrails.memoryExclude, skippedPaths: Set(excluding))
+        return (try? index.related(to: text, scope: scope, limit: memoryMatches * 2)) ?? []
     }
 
     private func memoryPiece(_ hit: RelatedHit, store: NoteStore, links: LinkResolver) -> ContextPiece? {

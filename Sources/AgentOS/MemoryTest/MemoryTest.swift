@@ -73,6 +73,15 @@ public enum MemoryTest {
         report.latencyP95 = BenchClock.percentile(evaluation.milliseconds, 0.95)
         endPhase("queries")
 
+        progress("retrieving for the task cases")
+        let taskCases = TaskRetrievalCases.load(vault: scratch.vault)
+        let generated = try TaskRetrievalCases.generate(index: index, seed: options.seed, sampleSize: mode.sampleSize,
+                                                      excludedFolders: RuleBook.load(vault: scratch.vault).guardrails.memoryExclude)
+        let taskFigures = TaskRetrievalCases.evaluate(taskCases.cases + generated, vault: scratch.vault, index: index)
+        report.taskRetrieval = taskFigures
+        report.checks.append(TaskRetrievalCases.check(taskFigures, problems: taskCases.problems, notes: taskCases.notes))
+        endPhase("task retrieval")
+
         progress("routing the rule cases")
         report.checks.append(RoutingCases.check(vault: scratch.vault))
         endPhase("routing")

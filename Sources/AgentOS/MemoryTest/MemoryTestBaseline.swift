@@ -31,9 +31,9 @@ public struct MemoryTestBaseline: Sendable, Equatable {
 
     // MARK: Thresholds (documented in docs/memory-test.md)
 
-    /// recall@5 may drop this many percentage points before it counts as worse.
+    /// recall@5 (and task retrieval's hit@3) may drop this many percentage points before it counts as worse.
     public static let recallDropPoints = 2.0
-    /// MRR may drop this much before it counts as worse.
+    /// MRR (of known items and of task retrieval) may drop this much before it counts as worse.
     public static let mrrDrop = 0.02
     /// p95 search latency counts as worse only when it is more than this many times the baseline …
     public static let latencyFactor = 2.0
@@ -46,9 +46,9 @@ public struct MemoryTestBaseline: Sendable, Equatable {
         var found: [Degradation] = []
         for key in current.keys.sorted() {
             guard let now = current[key], let before = baseline[key], now.isFinite, before.isFinite else { continue }
-            if key.hasPrefix("recall_at_5"), before - now > recallDropPoints + 1e-9 {
+            if key.hasPrefix("recall_at_5") || key == "task_hit_at_3", before - now > recallDropPoints + 1e-9 {
                 found.append(Degradation(figure: key, baseline: before, current: now, threshold: String(format: "-%.1f points; allowed: %.0f", before - now, recallDropPoints)))
-            } else if key.hasPrefix("mrr"), before - now > mrrDrop + 1e-9 {
+            } else if key.hasPrefix("mrr") || key == "task_mrr", before - now > mrrDrop + 1e-9 {
                 found.append(Degradation(figure: key, baseline: before, current: now, threshold: String(format: "-%.3f; allowed: %.2f", before - now, mrrDrop)))
             } else if key == "latency_p95_ms", now > before * latencyFactor, now > latencyFloorMilliseconds {
                 found.append(Degradation(figure: key, baseline: before, current: now, threshold: String(format: "%.1f× slower; allowed: %.0f× or under %.0f ms", before > 0 ? now / before : .infinity, latencyFactor, latencyFloorMilliseconds)))

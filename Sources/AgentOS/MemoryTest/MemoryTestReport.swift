@@ -98,6 +98,8 @@ public struct MemoryTestReport: Sendable {
     public var retrieval: [RetrievalFigures] = []
     /// Queries whose note was not among the first five hits (the first 20), with the rank it had.
     public var misses: [(query: KnownItemQuery, rank: Int?)] = []
+    /// Task retrieval: hit@3 and MRR of the packet's memory retrieval over the task cases.
+    public var taskRetrieval: TaskRetrievalCases.Figures?
     /// Median search time in milliseconds.
     public var latencyP50: Double = .nan
     /// 95th-percentile search time in milliseconds.
@@ -129,13 +131,17 @@ public struct MemoryTestReport: Sendable {
     public var passed: Bool { !checks.contains { $0.status == .fail } && degradations.isEmpty }
 
     /// The figures kept in the baseline and compared: `recall_at_5`, `mrr` (overall and `[kind]`),
-    /// `latency_p50_ms`, `latency_p95_ms`.
+    /// `task_hit_at_3`, `task_mrr`, `latency_p50_ms`, `latency_p95_ms`.
     public var figures: [String: Double] {
         var result: [String: Double] = [:]
         for r in retrieval where r.queries > 0 {
             let suffix = r.kind == "all" ? "" : "[\(r.kind)]"
             result["recall_at_5" + suffix] = r.recallAtFive
             result["mrr" + suffix] = r.meanReciprocalRank
+        }
+        if let task = taskRetrieval, task.cases > 0 {
+            result["task_hit_at_3"] = task.hitAtThree
+            result["task_mrr"] = task.meanReciprocalRank
         }
         if latencyP50.isFinite { result["latency_p50_ms"] = latencyP50 }
         if latencyP95.isFinite { result["latency_p95_ms"] = latencyP95 }

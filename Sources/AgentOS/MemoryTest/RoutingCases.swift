@@ -44,30 +44,16 @@ public enum RoutingCases {
     static func parse(table body: String, source: String, firstLine: Int) -> (cases: [RoutingCase], problems: [String]) {
         var cases: [RoutingCase] = []
         var problems: [String] = []
-        var rowInTable = 0
-        for (offset, rawLine) in body.components(separatedBy: "\n").enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            guard line.hasPrefix("|") else {
-                rowInTable = 0
+        for row in MarkdownTable.rows(body, firstLine: firstLine) {
+            guard row.cells.count >= 2, !row.cells[0].isEmpty else {
+                problems.append("\(source):\(row.line): a case needs a prompt and a lane")
                 continue
             }
-            rowInTable += 1
-            // `\|` is a pipe inside a cell.
-            let cells = line.replacingOccurrences(of: "\\|", with: "\u{1}").split(separator: "|", omittingEmptySubsequences: false)
-                .map { $0.replacingOccurrences(of: "\u{1}", with: "|").trimmingCharacters(in: .whitespaces) }
-                .dropFirst().dropLast(line.hasSuffix("|") ? 1 : 0)
-            let row = Array(cells)
-            if rowInTable == 1 || row.allSatisfy({ $0.allSatisfy { "-: ".contains($0) } }) { continue }
-            let number = firstLine + offset
-            guard row.count >= 2, !row[0].isEmpty else {
-                problems.append("\(source):\(number): a case needs a prompt and a lane")
+            guard let lane = Lane(rawValue: row.cells[1].lowercased()) else {
+                problems.append("\(source):\(row.line): '\(row.cells[1])' is not a lane (\(Lane.allCases.map(\.rawValue).joined(separator: ", ")))")
                 continue
             }
-            guard let lane = Lane(rawValue: row[1].lowercased()) else {
-                problems.append("\(source):\(number): '\(row[1])' is not a lane (\(Lane.allCases.map(\.rawValue).joined(separator: ", ")))")
-                continue
-            }
-            cases.append(RoutingCase(prompt: row[0], lane: lane, source: source, line: number))
+            cases.append(RoutingCase(prompt: row.cells[0], lane: lane, source: source, line: row.line))
         }
         return (cases, problems)
     }
@@ -99,5 +85,33 @@ public enum RoutingCases {
         }
         let detail = "\(held)/\(cases.count) cases hold (\(notes.joined(separator: ", ")))"
         return MemoryTestCheck(name: "routing", status: problems.isEmpty ? .ok : .fail, detail: detail, problems: problems)
+    }
+}
+
+/// The body rows of the Markdown tables in a cases note (rule cases, memory cases).
+enum MarkdownTable {
+    /// Each row's trimmed cells and 1-based line; each table's header row and `---` row are skipped,
+    /// tables inside code blocks too, and `\|` is a pipe inside a cell.
+    static func rows(_ body: String, firstLine: Int) -> [(cells: [String], line: Int)] {
+        var rows: [(cells: [String], line: Int)] = []
+        var rowInTable = 0
+        var inFence = false
+        for (offset, rawLine) in body.components(separatedBy: "\n").enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            // A table inside a code block is an example, not cases.
+            if line.hasPrefix("```") || line.hasPrefix("~~~") { inFence.toggle() }
+            guard !inFence, line.hasPrefix("|") else {
+                rowInTable = 0
+                continue
+            }
+            rowInTable += 1
+            let cells = line.replacingOccurrences(of: "\\|", with: "\u{1}").split(separator: "|", omittingEmptySubsequences: false)
+                .map { $0.replacingOccurrences(of: "\u{1}", with: "|").trimmingCharacters(in: .whitespaces) }
+                .dropFirst().dropLast(line.hasSuffix("|") ? 1 : 0)
+            let row = Array(cells)
+            if rowInTable == 1 || row.allSatisfy({ $0.allSatisfy { "-: ".contains($0) } }) { continue }
+            rows.append((row, firstLine + offset))
+        }
+        return rows
     }
 }

@@ -6,7 +6,8 @@ import Foundation
 public struct Router: Sendable {
     /// The rules, agents and guardrails decisions are made from.
     public let book: RuleBook
-    private let scanner: SecretScanner
+    /// The secret scanner (also the packet builder's, so retrieved pieces are judged by the same rules).
+    let scanner: SecretScanner
 
     /// A router over `book` (its secret patterns are compiled once, here).
     public init(book: RuleBook) {

@@ -74,8 +74,11 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         var prompt = task.prompt
         var sources: [String] = []
         var packetHasPrivatePiece = false
+        // Built for a lane off this machine (retrieved pieces holding secrets left out) until the
+        // decision says the work stays local.
+        var _packet: ContextPacket?
         if usesContextPackets {
-            let packet = contextPacket(for: task, facts: facts, book: book, links: links, budgetTokens: nil)
+            let packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: nil, offMachine: true)
             prompt = packet.text
             sources = packet.sources
             packetHasPrivatePiece = !packet.privateSources.isEmpty
@@ -85,6 +88,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             for source in packet.privateSources where source != task.path && !facts.privateSources.contains(source) {
                 facts.privateSources.append(source)
             }
+            _packet = packet
         }
         let privacy = Privacy.reason(for: facts, guardrails: book.guardrails)
         // A `project:` working directory outside project_roots (or in the vault) is refused before
@@ -139,23 +143,51 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         if case .run = action, !decision.lane.keepsWorkLocal, privacy != nil || packetHasPrivatePiece {
             action = .blocked("private (\(privacy ?? "a private piece in the context packet")); private work never leaves this machine")
         }
-        let verdicts = decision.verdicts.map { "\($0.name): \($0.passed ? "ok" : "stopped") — \($0.detail)" }
-        return RoutePlan(
+        var verdicts = decision.verdicts.map { "\($0.name): \($0.passed ? "ok" : "stopped") — \($0.detail)" }
+        var outgoing = decision.outgoingPrompt ?? prompt
+        var extraProperties: [Property] = []
+        var truncation: ContextTruncation?
+        if var packet = _packet {
+            // A lane that keeps the work here is not scanned for secrets: its agent gets the retrieved
+            // pieces the off-machine packet left out for holding one (privacy is judged alike in both).
+            if decision.lane.keepsWorkLocal, packet.leftOut.contains(where: { if case .secret = $0.reason { return true }; return false }) {
+                packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: nil, offMachine: false)
+                outgoing = packet.text
+                sources = packet.sources
+            }
+            if let line = LeftOutPiece.describe(packet.leftOut) { verdicts.append("retrieval: ok — " + line) }
+            if let cut = packet.truncation {
+                let definition = decision.agent.flatMap { try? agents.definition(named: $0) }
+                if cut.ownTextCut, !(definition?.truncateAllowed ?? false), case .run = action {
+                    let whole = ContextPacket.estimateTokens(task.prompt)
+                    let agentName = decision.agent ?? "the agent"
+                    let key = definition.map { " in \($0.path)" } ?? ""
+                    action = .failed("the task's text is about \(whole) tokens and the context budget is \(packet.budgetTokens) (context_tokens of \(agentName)); shorten it, or set truncate: allow\(key) to send it cut")
+                } else {
+                    truncation = cut
+                    extraProperties += cut.properties
+                    verdicts.append("context: ok — truncated to \(packet.budgetTokens) tokens; \(cut.tokensLeftOut) tokens of the task's text and linked notes were left out")
+                }
+            }
+        }
+        var plan = RoutePlan(
             lane: decision.lane.rawValue,
             agent: decision.agent ?? "",
             model: decision.model,
             rule: decision.rule,
             reason: decision.reason,
             action: action,
-            prompt: decision.outgoingPrompt ?? prompt,
+            prompt: outgoing,
             sources: sources,
-            extraProperties: [Property("route_verdicts", .list(verdicts.map { .string($0) }))],
+            extraProperties: [Property("route_verdicts", .list(verdicts.map { .string($0) }))] + extraProperties,
             reservationID: nil,
             approved: decision.approved,
             reservationUSD: action == .run ? decision.reservationUSD : 0,
             taskBudgetUSD: facts.budgetUSD,
             privacy: privacy
         )
+        plan.contextTruncation = truncation
+        return plan
     }
 
     /// The context packet for a task or handoff, within `budgetTokens` or else the token budget of
@@ -164,7 +196,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         let book = book ?? ruleBook
         let links = LinkResolver(vault: vault)
         let facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book, links: links)
-        return contextPacket(for: task, facts: facts, book: book, links: links, budgetTokens: budgetTokens)
+        let scanner = state.withLock { $0.router.scanner }
+        return contextPacket(for: task, facts: facts, book: book, scanner: scanner, links: links, budgetTokens: budgetTokens, offMachine: true)
     }
 
     /// The notes the context packet for `task` retrieves from memory, with their scores, before
@@ -176,16 +209,18 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     }
 
     /// What a packet would retrieve for a task written as `text` (`fuckbigtech related TEXT`).
-    public func related(toText text: String, index: MemoryIndex) throws -> [RelatedHit] {
-        let builder = ContextPacketBuilder(vault: vault, guardrails: ruleBook.guardrails)
-        return try index.related(to: text, scope: RelatedScope(excludedFolders: ruleBook.guardrails.memoryExclude), limit: builder.memoryMatches * 2)
+    public func related(toText text: String, index: MemoryIndex) -> [RelatedHit] {
+        ContextPacketBuilder(vault: vault, guardrails: ruleBook.guardrails).retrieve(text: text, index: index)
     }
 
-    private func contextPacket(for task: TaskNote, facts: TaskFacts, book: RuleBook, links: LinkResolver, budgetTokens: Int?) -> ContextPacket {
+    /// The packet within `budgetTokens`, else the named agent's `context_tokens`, else the default;
+    /// `offMachine` leaves out retrieved pieces holding secrets (`ContextPacketBuilder.build`).
+    private func contextPacket(for task: TaskNote, facts: TaskFacts, book: RuleBook, scanner: SecretScanner, links: LinkResolver, budgetTokens: Int?, offMachine: Bool) -> ContextPacket {
         let named = task.kind == .handoff ? task.note.text("to") : task.note.text("agent")
         let budget = budgetTokens ?? named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
         let index = try? MemoryIndex.openForReading(vault: vault)
-        return ContextPacketBuilder(vault: vault, guardrails: book.guardrails).build(for: task, facts: facts, links: links, budgetTokens: budget, index: index ?? nil)
+        return ContextPacketBuilder(vault: vault, guardrails: book.guardrails, scanner: scanner)
+            .build(for: task, facts: facts, links: links, budgetTokens: budget, index: index ?? nil, offMachine: offMachine)
     }
 
     public func settle(_ plan: RoutePlan, cost: Double?) {

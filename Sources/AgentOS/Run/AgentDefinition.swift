@@ -58,6 +58,10 @@ public struct AgentDefinition: Equatable, Sendable {
     public var environmentNames: [String]
     /// Token budget of the context packet.
     public var contextTokens: Int?
+    /// Whether a task whose own text does not fit `contextTokens` runs with it cut (`truncate: allow`)
+    /// rather than failing (`truncate: fail`, the default). A cut run is recorded on the task, its
+    /// result note and telemetry.
+    public var truncateAllowed = false
     /// The note it came from (vault-relative), when known.
     public var sourcePath: String?
 
@@ -186,6 +190,12 @@ public struct AgentDefinition: Equatable, Sendable {
         let timeout = try number("timeout")
         if let t = timeout, t <= 0 { throw fail("'timeout' must be more than 0 seconds") }
         let contextTokens = try number("context_tokens").map { Int($0) }
+        let truncateAllowed: Bool
+        switch note.text("truncate")?.lowercased() {
+        case nil, "fail": truncateAllowed = false
+        case "allow": truncateAllowed = true
+        case let other?: throw fail("'truncate' is allow or fail, not '\(other)'")
+        }
         let environmentNames = try list("env")
         for name in environmentNames where name.isEmpty || name.contains("=") {
             throw fail("'env' lists variable names; '\(name)' is not one")
@@ -207,6 +217,7 @@ public struct AgentDefinition: Equatable, Sendable {
             timeout: timeout, environmentNames: environmentNames, contextTokens: contextTokens, sourcePath: path
         )
         definition.budgetArguments = budgetArguments
+        definition.truncateAllowed = truncateAllowed
         return definition
     }
 

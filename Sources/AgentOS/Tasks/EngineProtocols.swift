@@ -44,6 +44,9 @@ public struct RoutePlan: Sendable {
     /// Why the run's input is private (`nil`: public). Its result note is then private too, and its
     /// telemetry row and daily line name no title or link (taint follows the data).
     public var privacy: String?
+    /// Set when the packet sent was cut to the agent's budget (`truncate: allow`): recorded on the
+    /// task, the result note and telemetry.
+    public var contextTruncation: ContextTruncation?
 
     /// A plan; see the properties for each argument.
     public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil, approved: Bool = false, reservationUSD: Double = 0, taskBudgetUSD: Double? = nil, privacy: String? = nil) {

@@ -54,7 +54,7 @@ extension TaskEngine {
             Property("tokens_out", outcome.tokensOut.map { .int($0) } ?? .null),
             Property("exit_code", outcome.exitCode.map { .int($0) } ?? .null),
             Property("sources", .list(plan.sources.map { .string(TelemetryWriter.link($0)) })),
-        ]
+        ] + (plan.contextTruncation?.properties ?? [])
         // Taint follows the data: the answer to private input is private, so it may list its private
         // sources but never reaches a cloud agent. The task's own note is judged again with the
         // built-in rules in case the plan came from a router that did not say.
@@ -63,6 +63,9 @@ extension TaskEngine {
         }
         var text = String(decoding: (try? FrontmatterEditor.apply(set: props, to: [UInt8]())) ?? [], as: UTF8.self)
         text += "# \(task.title)\n\n"
+        if let cut = plan.contextTruncation {
+            text += "> [!warning] Context truncated\n> The agent got \(cut.tokensSent) tokens; \(cut.tokensLeftOut) tokens of the task's text and linked notes were left out to fit its budget.\n\n"
+        }
         if outcome.succeeded {
             text += outcome.answer.hasSuffix("\n") ? outcome.answer : outcome.answer + "\n"
         } else {

@@ -286,13 +286,13 @@ public final class TaskEngine: Sendable {
                 props.append(Property("error", .string(why)))
             }
             routing.settle(plan, cost: nil)
-            finishWithoutRun(task, record: record, properties: props, unset: approvalUnset)
+            finishWithoutRun(task, record: record, properties: props, unset: approvalUnset + (plan.contextTruncation == nil ? ContextTruncation.propertyNames : []))
             return
         case .run:
             break
         }
 
-        let routed = updateTask(task.path, set: routeProperties + [Property("status", .string(TaskStatus.routed.rawValue))], unset: ["error", "result"] + approvalUnset) { status in
+        let routed = updateTask(task.path, set: routeProperties + [Property("status", .string(TaskStatus.routed.rawValue))], unset: ["error", "result"] + approvalUnset + (plan.contextTruncation == nil ? ContextTruncation.propertyNames : [])) { status in
             status == .cancelled ? "cancelled before it was routed" : nil
         }
         if case .stopped(let why) = routed {
@@ -480,7 +480,7 @@ public final class TaskEngine: Sendable {
         // The journal line first (fsynced), then the run store: a run the store calls finished always
         // has its telemetry; a kill between the two leaves a run that recovery finishes from its
         // result note, and the journal's run id keeps it from being recorded twice.
-        let entry = telemetryBatch.journal(record, duration: duration, time: finished)
+        let entry = telemetryBatch.journal(record, duration: duration, time: finished, contextTruncation: plan.contextTruncation)
         // The run store before the note: if the process dies before the note is written, the note
         // catches up from the store; the other way round a finished run would look interrupted.
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }

@@ -21,6 +21,8 @@ public struct TelemetryRecord: Sendable {
     /// Whether the run's input was private; `nil` when the caller does not know, and then the writer
     /// judges it from the task and result notes (`TelemetryWriter.isPrivate`).
     public var isPrivate: Bool?
+    /// Set when the run's context packet was cut to its agent's budget (`truncate: allow`).
+    public var contextTruncation: ContextTruncation?
 
     public init(time: Date, runID: String, taskPath: String, kind: String = "task", agent: String, model: String?, lane: String, rule: String?, reason: String?, costUSD: Double?, tokensIn: Int?, tokensOut: Int?, durationSeconds: Double, outcome: String, resultPath: String?, error: String?) {
         self.time = time
@@ -62,6 +64,9 @@ public struct TelemetryRecord: Sendable {
         if let resultPath { pairs.append(("result", .string(resultPath))) }
         if let error { pairs.append(("error", .string(error))) }
         if let isPrivate { pairs.append(("private", .bool(isPrivate))) }
+        if let cut = contextTruncation {
+            pairs += [("context_truncated", .bool(true)), ("context_tokens_sent", .int(cut.tokensSent)), ("context_tokens_left_out", .int(cut.tokensLeftOut))]
+        }
         return .object(pairs)
     }
 }
@@ -78,6 +83,9 @@ extension TelemetryRecord {
                   outcome: json["outcome"]?.stringValue ?? "", resultPath: json["result"]?.stringValue, error: json["error"]?.stringValue)
         // A rebuilt row of a private run stays as private as the row the run wrote.
         isPrivate = json["private"]?.boolValue
+        if json["context_truncated"]?.boolValue == true {
+            contextTruncation = ContextTruncation(tokensSent: json["context_tokens_sent"]?.intValue ?? 0, tokensLeftOut: json["context_tokens_left_out"]?.intValue ?? 0, ownTextCut: true)
+        }
     }
 
     /// Parses `LocalTime.dateTime` text (`2026-11-26T07:45:12`, local time) back into a date.
@@ -348,9 +356,15 @@ public struct TelemetryWriter: Sendable {
     private static func row(_ r: TelemetryRecord, task: String) -> String {
         let cells = [
             LocalTime.time(r.time), task, r.agent, r.model ?? "", r.lane, money(r.costUSD),
-            r.tokensIn.map(String.init) ?? "", r.tokensOut.map(String.init) ?? "", String(format: "%.2f", r.durationSeconds), r.outcome,
+            r.tokensIn.map(String.init) ?? "", r.tokensOut.map(String.init) ?? "", String(format: "%.2f", r.durationSeconds), outcomeCell(r),
         ].map(cell)
         return "| " + cells.joined(separator: " | ") + " |\n"
+    }
+
+    /// The outcome, with a cut context packet said in so many words (`done, context truncated: 70000 tokens left out`).
+    static func outcomeCell(_ r: TelemetryRecord) -> String {
+        guard let cut = r.contextTruncation else { return r.outcome }
+        return r.outcome + ", context truncated: \(cut.tokensLeftOut) tokens left out"
     }
 
     static func dailyLine(_ r: TelemetryRecord) -> String {

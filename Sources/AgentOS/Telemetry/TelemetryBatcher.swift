@@ -43,8 +43,10 @@ final class TelemetryBatcher: Sendable {
     }
 
     /// Appends the run's journal line unless the journal has it already; returns the entry written.
-    func journal(_ record: RunRecord, duration: Double, time: Date) -> TelemetryRecord? {
-        let entry = TelemetryRecord(time: time, runID: record.runID, taskPath: record.taskPath, kind: record.kind, agent: record.agent ?? "", model: record.model, lane: record.lane ?? "", rule: record.rule, reason: record.reason, costUSD: record.costUSD, tokensIn: record.tokensIn, tokensOut: record.tokensOut, durationSeconds: duration, outcome: record.state.rawValue, resultPath: record.resultPath, error: record.error)
+    /// `contextTruncation` says the run's packet was cut to its agent's budget.
+    func journal(_ record: RunRecord, duration: Double, time: Date, contextTruncation: ContextTruncation? = nil) -> TelemetryRecord? {
+        var entry = TelemetryRecord(time: time, runID: record.runID, taskPath: record.taskPath, kind: record.kind, agent: record.agent ?? "", model: record.model, lane: record.lane ?? "", rule: record.rule, reason: record.reason, costUSD: record.costUSD, tokensIn: record.tokensIn, tokensOut: record.tokensOut, durationSeconds: duration, outcome: record.state.rawValue, resultPath: record.resultPath, error: record.error)
+        entry.contextTruncation = contextTruncation
         // Held across the look and the append, so two threads recording one run write one line.
         return journal.withLock { known -> TelemetryRecord? in
             if isJournaled(record.runID, in: &known) { return nil }

@@ -76,6 +76,10 @@ enum VaultTemplateFiles {
     "max_cost_usd": "number",
     "env": "multitext",
     "context_tokens": "number",
+    "truncate": "text",
+    "context_truncated": "checkbox",
+    "context_tokens_sent": "number",
+    "context_tokens_left_out": "number",
     "priority": "number",
     "when_type": "multitext",
     "when_tags": "multitext",
@@ -402,6 +406,10 @@ Unless the task is approved it runs in plan mode, which reads but does not edit.
 empty to use Claude Code's default, or set one (`sonnet`, `opus`). Prices are USD per million
 tokens and only used when the answer carries no cost of its own.
 
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (the task, result and telemetry then say
+`context_truncated`).
+
 """#),
         TemplateFile(path: "Rules/Agents/codex.md", contents: #"""
 ---
@@ -429,6 +437,9 @@ cost, so the cost is worked out from the tokens and the prices here (USD per mil
 
 Unless the task is approved it runs in the read-only sandbox.
 
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
+
 """#),
         TemplateFile(path: "Rules/Agents/echo.md", contents: #"""
 ---
@@ -447,6 +458,9 @@ context_tokens: 2000
 A harmless built-in agent: it answers with the prompt it was given, word for word, and touches
 nothing. Use `agent: echo` on a task to watch the whole loop (routing, run, result note, telemetry)
 without calling a model.
+
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
 
 """#),
         TemplateFile(path: "Rules/Agents/llm.md", contents: #"""
@@ -470,6 +484,9 @@ usually a cloud model, so this note puts it in the premium lane. If you point it
 (for example with the `llm-ollama` or `llm-gpt4all` plugin), change `lane` to `local`. With the
 `llm-echo` plugin, `model: echo` answers without a network, which is handy for trying things out.
 
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
+
 """#),
         TemplateFile(path: "Rules/Agents/ollama.md", contents: #"""
 ---
@@ -489,6 +506,9 @@ context_tokens: 4000
 The local lane's default agent: a model on this machine, through Ollama's HTTP API
 (`POST /api/generate`), so nothing leaves the computer and every run costs nothing. Pull the
 model first (`ollama pull llama3.2`) or set `model` to one you have.
+
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
 
 """#),
         TemplateFile(path: "Rules/Agents/opencode.md", contents: #"""
@@ -514,6 +534,9 @@ screenshots. Runs `opencode run --format json` and reads its NDJSON events; cost
 from `step_finish`. Models are named `provider/model`.
 
 Unless the task is approved it runs as OpenCode's `plan` agent, which may not edit files.
+
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
 
 """#),
         TemplateFile(path: "Rules/Guardrails.md", contents: #"""
@@ -568,6 +591,28 @@ These settings win over every rule and every task.
   Take `Results` out of the list to have earlier answers recalled. `fuckbigtech related NOTE`
   shows what a packet would retrieve.
 - **Defaults**: when no rule matches, `default_lane` and `default_agent` are used.
+
+"""#),
+        TemplateFile(path: "Rules/Memory Cases.md", contents: #"""
+---
+type: memory-cases
+---
+# Memory cases
+
+Tasks written in plain words, and the note that answers each. `fuckbigtech memory-test` retrieves
+memory for each task exactly as a context packet does and checks that the note is among the first
+three memory pieces (hit@3, and MRR over the first ten); it compares both with the last run.
+
+Add a row to the table when a task once got the wrong notes: write the task as you would write a
+task note (not the note's title), and name the note as a link or a path. For example:
+
+```
+| Show a popup that asks the user to type a name | [[Dialogs]] |
+| How do I undo the last change to a note? | Memory/Version history.md |
+```
+
+| Task | Note |
+| --- | --- |
 
 """#),
         TemplateFile(path: "Rules/Routing Cases.md", contents: #"""

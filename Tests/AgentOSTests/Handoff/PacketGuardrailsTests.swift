@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+@testable import AgentOS
+@testable import Commands
+
+/// Retrieved pieces (memory matches, daily lines) that hold a secret or are private are left out of
+/// a packet bound off this machine, counted in the verdicts, and never block the task; what the task
+/// names keeps the old rules (block or redact, private taints). Written the way an attacker would.
+@Suite struct PacketGuardrailsTests {
+    /// A GitHub-style token made at run time.
+    static func token() -> String {
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return "ghp_" + String((0..<36).map { _ in letters.randomElement()! })
+    }
+
+    /// Indexes the vault, then plans `path` the way the watcher does.
+    static func plan(_ v: RouteTestVault, _ path: String, index: Bool = true) throws -> RoutePlan {
+        if index { _ = try MemoryIndex(vault: v.vault).reconcile() }
+        return try PrivacyTaintTests.plan(v.vault, path).0
+    }
+
+    static func retrievalVerdict(_ plan: RoutePlan) -> String? {
+        for property in plan.extraProperties where property.key == "route_verdicts" {
+            if case .list(let items) = property.value {
+                return items.compactMap(\.text).first { $0.hasPrefix("retrieval:") }
+            }
+        }
+        return nil
+    }
+
+    static let askText = "---\ntype: task\nagent: claude\n---\nExplain the wombat ledger reconciliation in one line.\n"
+    static let clean = "# Wombat ledger\n\nThe wombat ledger reconciliation runs CLEANMARK every Friday.\n"
+
+    @Test func aSecretWrappedOverLinesWithInvisibleCharactersIsLeftOutNotBlocking() throws {
+        let v = RouteTestVault()
+        let secret = Self.token()
+        let split = secret.index(secret.startIndex, offsetBy: 20)
+        // Zero-width spaces inside, and the token wrapped over two lines.
+        let disguised = String(secret[..<split]) + "\u{200B}\n" + String(secret[split...]).replacingOccurrences(of: "A", with: "A\u{2060}")
+        v.write("Notes/Wombat tokens.md", "# Wombat tokens\n\nThe wombat ledger reconciliation pushes with\n\(disguised)\n")
+        v.write("Notes/Wombat ledger.md", Self.clean)
+        v.write("Tasks/Ask.md", Self.askText)
+
+        let plan = try Self.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("CLEANMARK"))
+        #expect(!plan.prompt.contains(String(secret.prefix(12))) && !plan.prompt.contains("ghp_"))
+        let verdict = try #require(Self.retrievalVerdict(plan))
+        #expect(verdict.contains("left out 1 retrieved piece: 1 holding a secret (GitHub token)"), "\(verdict)")
+        #expect(!verdict.contains(String(secret.prefix(12))))
+    }
+
+    @Test func aPrivateNoteReachedOnlyThroughRetrievalIsLeftOutAndCounted() throws {
+        let v = RouteTestVault()
+        v.write("Private/Wombat worries.md", "# Wombat worries\n\nThe wombat ledger reconciliation PRIVATEMARK keeps me awake.\n")
+        v.write("Notes/Wombat ledger.md", Self.clean)
+        v.write("Tasks/Ask.md", Self.askText)
+
+        let plan = try Self.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.privacy == nil, "a retrieved private note does not taint the task")
+        #expect(!plan.prompt.contains("PRIVATEMARK"))
+        #expect(plan.prompt.contains("CLEANMARK"))
+        #expect(Self.retrievalVerdict(plan)?.contains("1 private") == true)
+        #expect(!(Self.retrievalVerdict(plan) ?? "").contains("Wombat worries"), "the verdict names no private note")
+    }
+
+    @Test func aNoteMadePrivateAfterItWasIndexedIsJudgedWhenThePacketIsBuilt() throws {
+        let v = RouteTestVault()
+        v.write("Notes/Wombat diary.md", "# Wombat diary\n\nThe wombat ledger reconciliation LATEMARK diary.\n")
+        v.write("Notes/Wombat ledger.md", Self.clean)
+        v.write("Tasks/Ask.md", Self.askText)
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        // Marked private after the index saw it public; the index is not told.
+        v.write("Notes/Wombat diary.md", "---\nprivacy: private\n---\n# Wombat diary\n\nThe wombat ledger reconciliation LATEMARK diary.\n")
+
+        let plan = try Self.plan(v, "Tasks/Ask.md", index: false)
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(!plan.prompt.contains("LATEMARK"))
+        #expect(Self.retrievalVerdict(plan)?.contains("private") == true)
+    }
+
+    @Test func theResultNoteOfAPrivateRunNeverReachesACloudPacket() throws {
+        let v = RouteTestVault()
+        v.write("Results/Wombat answer 20261203-0101-abcd.md", "---\ntype: result\nprivacy: private\ntask: \"[[Tasks/Secret wombat]]\"\n---\n# Wombat answer\n\nThe wombat ledger reconciliation RESULTMARK answer.\n")
+        v.write("Notes/Wombat ledger.md", Self.clean)
+        v.write("Tasks/Ask.md", Self.askText)
+
+        let plan = try Self.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(!plan.prompt.contains("RESULTMARK"))
+    }
+
+    @Test func aDailyLineHoldingASecretIsLeftOutAndTheRestIsSent() throws {
+        let v = RouteTestVault()
+        let secret = Self.token()
+        let day = LocalTime.day(Date())
+        v.write("Daily/\(day).md", "# \(day)\n\n- 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK\n- 09:05 pushed with \(secret)\n")
+        v.write("Tasks/Ask.md", Self.askText)
+
+        let plan = try Self.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("DAILYMARK"))
+        #expect(!plan.prompt.contains(secret))
+        #expect(Self.retrievalVerdict(plan)?.contains("1 holding a secret") == true)
+    }
+
+    @Test func aLocalLaneKeepsTheRetrievedPiecesASecretWouldKeepOffACloudLane() throws {
+        let v = RouteTestVault()
+        let secret = Self.token()
+        v.write("Notes/Wombat tokens.md", "# Wombat tokens\n\nThe wombat ledger reconciliation pushes with \(secret).\n")
+        v.write("Tasks/Ask.md", "---\ntype: task\nagent: ollama\n---\nExplain the wombat ledger reconciliation in one line.\n")
+
+        let plan = try Self.plan(v, "Tasks/Ask.md")
+        #expect(plan.action == .run && plan.lane == "local", "\(plan.action) \(plan.lane)")
+        #expect(plan.prompt.contains(secret), "local prompts are not scanned, so nothing needs leaving out")
+        #expect(Self.retrievalVerdict(plan) == nil)
+    }
+
+    @Test func whatTheTaskNamesKeepsTheOldRulesASecretBlocksAndAPrivateLinkTaints() throws {
+        let v = RouteTestVault()
+        let secret = Self.token()
+        v.write("Notes/Deploy keys.md", "# Deploy keys\n\nPush with \(secret).\n")
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nExplain [[Deploy keys]] in one line.\n")
+        let linked = try Self.plan(v, "Tasks/Linked.md")
+        guard case .blocked(let why) = linked.action else { Issue.record("a linked secret must block: \(linked.action)"); return }
+        #expect(why.contains("GitHub token") && !why.contains(secret))
+
+        v.write("Tasks/Own.md", "---\ntype: task\nagent: claude\n---\nExplain this token \(secret) in one line.\n")
+        let own = try Self.plan(v, "Tasks/Own.md")
+        if case .blocked = own.action {} else { Issue.record("a secret in the task's own text must block: \(own.action)") }
+
+        v.write("Private/Diary.md", "# Diary\n\nDIARYMARK\n")
+        v.write("Tasks/Private link.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Diary]].\n")
+        let tainted = try Self.plan(v, "Tasks/Private link.md")
+        #expect(tainted.privacy != nil)
+        #expect(!PrivacyTaintTests.isPremiumRun(tainted))
+    }
+
+    @Test func theContextCommandSaysWhatRetrievalLeftOut() throws {
+        let v = RouteTestVault()
+        let secret = Self.token()
+        v.write("Notes/Wombat tokens.md", "# Wombat tokens\n\nThe wombat ledger reconciliation pushes with \(secret).\n")
+        v.write("Notes/Wombat ledger.md", Self.clean)
+        v.write("Tasks/Ask.md", Self.askText)
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let (console, output) = Console.capturing()
+        let code = CLI.run(["context", "Tasks/Ask.md", "--vault", v.root], console: console, environment: [:], executablePath: "/nonexistent")
+        #expect(code == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("CLEANMARK") && !output.stdout.contains(secret))
+        #expect(output.stderr.contains("left out 1 retrieved piece: 1 holding a secret (GitHub token)"), "\(output.stderr)")
+    }
+}
