@@ -52,6 +52,7 @@ public enum CLI {
         NoteCommand.spec,
         BenchCommand.spec,
         MemoryTestCommand.spec,
+        MCPCommand.spec,
         CompletionCommand.spec,
     ]
 
