@@ -45,7 +45,7 @@ public final class MCPServer {
     /// Ids (compact JSON) of requests the client cancelled; shared by the reader and the runner.
     private let cancelled = Locked(Set<String>())
 
-    /// A server for `vault`, scoped as `scope` says (the agent it serves, the run it belongs to).
+    /// A server offering `tools`, refusing lines longer than `maxLineBytes`, logging through `log`.
     public init(tools: MCPTools, maxLineBytes: Int = MCPServer.defaultMaxLineBytes, log: @escaping @Sendable (String) -> Void) {
         self.tools = tools
         self.maxLineBytes = maxLineBytes

@@ -317,7 +317,6 @@ public final class MCPTools {
         let preview: RoutePreview
         if let given = try text(args, "path"), !given.isEmpty {
             let path = try path(args)
-            _ = given
             try checkVisible(path)
             preview = try RoutePreview.note(at: path, vault: vault)
         } else {
