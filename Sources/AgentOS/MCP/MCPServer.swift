@@ -42,8 +42,16 @@ public final class MCPServer {
     private let tools: MCPTools
     private let log: @Sendable (String) -> Void
     private let maxLineBytes: Int
-    /// Ids (compact JSON) of requests the client cancelled; shared by the reader and the runner.
-    private let cancelled = Locked(Set<String>())
+    /// Requests read and not yet answered, and which of them the client cancelled, by id (compact
+    /// JSON); shared by the reader and the runner. Only open requests can be cancelled, so neither
+    /// set outgrows the queue however many cancellations a client sends.
+    struct InFlight {
+        var open: Set<String> = []
+        var cancelled: Set<String> = []
+    }
+    private let inFlight = Locked(InFlight())
+    /// Called with each request just before it runs (tests hold a request here to cancel it).
+    var beforeRequest: (@Sendable (JSON) -> Void)?
 
     /// A server offering `tools`, refusing lines longer than `maxLineBytes`, logging through `log`.
     public init(tools: MCPTools, maxLineBytes: Int = MCPServer.defaultMaxLineBytes, log: @escaping @Sendable (String) -> Void) {
@@ -62,8 +70,8 @@ public final class MCPServer {
     /// Serves until `input` reaches end of file; returns the exit status (0).
     public func serve(input: Int32, output: Int32) -> Int32 {
         let channel = BoundedChannel<Inbound>(capacity: 64)
-        let reader = Thread { [cancelled, maxLineBytes, log] in
-            MCPServer.readLoop(fd: input, maxLineBytes: maxLineBytes, cancelled: cancelled, log: log, channel: channel)
+        let reader = Thread { [inFlight, maxLineBytes, log] in
+            MCPServer.readLoop(fd: input, maxLineBytes: maxLineBytes, inFlight: inFlight, log: log, channel: channel)
         }
         reader.start()
         while true {
@@ -74,17 +82,26 @@ public final class MCPServer {
                 write(message, to: output)
             case .request(let message):
                 let key = message["id"]?.compact ?? ""
-                if cancelled.withLock({ $0.contains(key) }) { continue }
+                // A request cancelled while it waited is not run.
+                if inFlight.withLock({ $0.cancelled.contains(key) }) {
+                    inFlight.withLock { $0.cancelled.remove(key); $0.open.remove(key) }
+                    continue
+                }
+                beforeRequest?(message)
                 let answer = respond(to: message)
                 // A request cancelled while it ran: its answer is not sent.
-                if cancelled.withLock({ $0.remove(key) != nil }) { continue }
+                let wasCancelled = inFlight.withLock { state -> Bool in
+                    state.open.remove(key)
+                    return state.cancelled.remove(key) != nil
+                }
+                if wasCancelled { continue }
                 if let answer { write(answer, to: output) }
             }
         }
     }
 
     /// Reads newline-delimited messages; parses each; answers what is malformed; queues the rest.
-    private static func readLoop(fd: Int32, maxLineBytes: Int, cancelled: Locked<Set<String>>, log: @Sendable (String) -> Void, channel: BoundedChannel<Inbound>) {
+    private static func readLoop(fd: Int32, maxLineBytes: Int, inFlight: Locked<InFlight>, log: @Sendable (String) -> Void, channel: BoundedChannel<Inbound>) {
         var pending: [UInt8] = []
         var skipping = false
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -92,8 +109,11 @@ public final class MCPServer {
             var line = line
             if line.last == 0x0D { line = line.dropLast() }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-            switch classify(Array(line), cancelled: cancelled) {
-            case .request(let message): channel.send(.request(message))
+            switch classify(Array(line), inFlight: inFlight) {
+            case .request(let message):
+                let key = message["id"]?.compact ?? ""
+                _ = inFlight.withLock { $0.open.insert(key) }
+                channel.send(.request(message))
             case .reply(let reply): channel.send(.reply(reply))
             case .end, nil: break
             }
@@ -126,7 +146,7 @@ public final class MCPServer {
     }
 
     /// Sorts one line: a request to run, an error to send back at once, or nothing (a notification).
-    private static func classify(_ line: [UInt8], cancelled: Locked<Set<String>>) -> Inbound? {
+    private static func classify(_ line: [UInt8], inFlight: Locked<InFlight>) -> Inbound? {
         guard let message = try? JSON.parse(String(decoding: line, as: UTF8.self)) else {
             return .reply(errorResponse(id: .null, code: Code.parse, message: "parse error: not JSON"))
         }
@@ -155,7 +175,10 @@ public final class MCPServer {
         if id == nil {
             // A notification: never answered.
             if name == "notifications/cancelled", let target = message["params"]?["requestId"] {
-                _ = cancelled.withLock { $0.insert(target.compact) }
+                // Only an open request can be cancelled; a late cancellation is ignored.
+                inFlight.withLock { state in
+                    if state.open.contains(target.compact) { state.cancelled.insert(target.compact) }
+                }
             }
             return nil
         }
@@ -233,6 +256,9 @@ public final class MCPServer {
             return MCPServer.errorResponse(id: id, code: Code.internalError, message: ErrorText.oneLine(error))
         }
     }
+
+    /// Whether the client cancelled the open request with this id (for tests).
+    func isCancelled(_ id: JSON) -> Bool { inFlight.withLock { $0.cancelled.contains(id.compact) } }
 
     private var capabilities: JSON { .object([("tools", .object([("listChanged", .bool(false))]))]) }
     private var serverInfo: JSON { .object([("name", .string("fuckbigtech")), ("version", .string(AgentOSVersion.current))]) }

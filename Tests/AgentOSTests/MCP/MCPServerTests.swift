@@ -90,4 +90,44 @@ import Testing
         let log = try String(contentsOfFile: MCPWriteLog.path(temp.vault), encoding: .utf8)
         #expect(log.split(separator: "\n").count == 2 && log.contains("\"agent\":\"echo\""))
     }
+
+    @Test func cancelledRequestsAreNotRunOrNotAnswered() throws {
+        let temp = try InitVault()
+        let server = Self.server(temp.vault)
+        let input = Pipe(), output = Pipe()
+        // Request 1 is held as it starts until the test has cancelled it and request 2 (queued).
+        let release = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        server.beforeRequest = { message in
+            if message["id"] == .int(1) { started.signal(); release.wait() }
+        }
+        let done = DispatchSemaphore(value: 0)
+        let status = Locked<Int32?>(nil)
+        // The server is handed to one thread, which serves; the test touches only its locked state.
+        nonisolated(unsafe) let serving = server
+        Thread {
+            let code = serving.serve(input: input.fileHandleForReading.fileDescriptor, output: output.fileHandleForWriting.fileDescriptor)
+            status.withLock { $0 = code }
+            try? output.fileHandleForWriting.close()
+            done.signal()
+        }.start()
+        func send(_ text: String) { input.fileHandleForWriting.write(Data((text + "\n").utf8)) }
+        send(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        #expect(started.wait(timeout: .now() + 30) == .success)
+        send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"changed my mind"}}"#)
+        send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#)
+        // A cancellation of a request that was never sent is ignored.
+        send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":77}}"#)
+        send(#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#)
+        #expect(eventually(within: 30) { server.isCancelled(.int(1)) && server.isCancelled(.int(2)) })
+        #expect(!server.isCancelled(.int(77)))
+        release.signal()
+        try input.fileHandleForWriting.close()
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(status.withLock { $0 } == 0)
+        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let ids = try lines.map { try JSON.parse(String($0))["id"] }
+        #expect(ids == [.int(3)], "only the ping is answered: \(lines)")
+    }
 }
