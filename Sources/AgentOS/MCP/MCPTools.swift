@@ -352,31 +352,23 @@ public final class MCPTools {
 
     func status(_ args: JSON) throws -> Outcome {
         let limit = try number(args, "limit", default: 10)
-        let runs = try RunStore(vault: vault)
-        let shows = visibility.shows
+        let status = try VaultStatus.read(vault: vault, limit: limit, shows: visibility.shows)
         func entry(_ r: RunRecord) -> JSON {
             .object([("run_id", .string(r.runID)), ("task", .string(r.taskPath)), ("state", .string(r.state.rawValue)),
                      ("agent", r.agent.map { .string($0) } ?? .null), ("lane", r.lane.map { .string($0) } ?? .null),
                      ("reason", r.reason.map { .string($0) } ?? .null), ("error", r.error.map { .string($0) } ?? .null)])
         }
-        func isLatest(_ r: RunRecord) -> Bool { ((try? runs.latestRun(taskPath: r.taskPath)) ?? nil)?.runID == r.runID }
-        let active = try runs.runs(in: [.claimed, .running], limit: 1000).filter { shows($0.taskPath) }
-        let review = try runs.runs(in: [.review], limit: 1000).filter { shows($0.taskPath) && isLatest($0) }
-        var seen = Set<String>()
-        let finished = try runs.runs(in: [.done, .failed, .blocked, .cancelled], limit: 1000)
-            .filter { shows($0.taskPath) && isLatest($0) && seen.insert($0.taskPath).inserted }.prefix(limit)
-        let waiting = TaskNote.waiting(in: vault, runs: runs).filter(shows)
-        let watcher = WatcherHeartbeat.liveness(of: vault)
-        var running = false
-        if case .running = watcher { running = true }
-        let lines = ["watcher: " + WatcherHeartbeat.describe(watcher),
-                     "waiting for a watcher: \(waiting.count)", "queued or running: \(active.count)",
-                     "waiting for review: \(review.count)" + review.map { "\n  \($0.taskPath)" }.joined(),
-                     "recently finished: \(finished.count)" + finished.map { "\n  \($0.state.rawValue)  \($0.taskPath)" }.joined()]
+        var watcherRunning = false
+        if case .running = status.watcher { watcherRunning = true }
+        let lines = ["watcher: " + WatcherHeartbeat.describe(status.watcher),
+                     "waiting for a watcher: \(status.waiting.count)", "queued: \(status.queued.count)", "running: \(status.running.count)",
+                     "waiting for review: \(status.review.count)" + status.review.map { "\n  \($0.taskPath)" }.joined(),
+                     "recently finished: \(status.finished.count)" + status.finished.map { "\n  \($0.state.rawValue)  \($0.taskPath)" }.joined()]
         return Outcome(text: lines.joined(separator: "\n"), structured: [
-            ("watcher_running", .bool(running)),
-            ("waiting_for_watcher", .array(waiting.map { .string($0) })),
-            ("active", .array(active.map(entry))), ("review", .array(review.map(entry))), ("finished", .array(finished.map(entry))),
+            ("watcher_running", .bool(watcherRunning)),
+            ("waiting_for_watcher", .array(status.waiting.map { .string($0) })),
+            ("queued", .array(status.queued.map(entry))), ("running", .array(status.running.map(entry))),
+            ("review", .array(status.review.map(entry))), ("finished", .array(status.finished.map(entry))),
         ])
     }
 
