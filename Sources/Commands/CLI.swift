@@ -53,6 +53,7 @@ public enum CLI {
         NoteCommand.spec,
         BenchCommand.spec,
         MemoryTestCommand.spec,
+        MCPCommand.spec,
         CompletionCommand.spec,
     ]
 

@@ -21,25 +21,11 @@ enum StatusCommand {
 
     static func run(_ context: CommandContext) throws -> Int32 {
         let limit = try context.arguments.int("--limit", default: 10)
-        let runs = try RunStore(vault: context.vault)
         // Inside a cloud agent's run, private tasks are not listed: their paths are their titles,
         // and a private task's title is private text.
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
-        let shows = visibility.shows
-        let active = try runs.runs(in: [.claimed, .running], limit: 1000).filter { shows($0.taskPath) }
-        // A task is shown once, as its latest run says: a review that was approved (and ran), or
-        // a task re-run since, is no longer waiting.
-        func isLatest(_ record: RunRecord) -> Bool {
-            ((try? runs.latestRun(taskPath: record.taskPath)) ?? nil)?.runID == record.runID
-        }
-        let review = try runs.runs(in: [.review], limit: 1000).filter { shows($0.taskPath) && isLatest($0) }
-        var seenFinished = Set<String>()
-        let finished = try runs.runs(in: [.done, .failed, .blocked, .cancelled], limit: 1000)
-            .filter { shows($0.taskPath) && isLatest($0) && seenFinished.insert($0.taskPath).inserted }.prefix(max(0, limit))
-        let queued = active.filter { $0.state == .claimed || $0.startedAt == nil }
-        let watcher = WatcherHeartbeat.liveness(of: context.vault)
-        let waiting = TaskNote.waiting(in: context.vault, runs: runs).filter(shows)
-        let running = active.filter { $0.state == .running && $0.startedAt != nil }
+        let status = try VaultStatus.read(vault: context.vault, limit: limit, shows: visibility.shows)
+        let (watcher, waiting, queued, running, review, finished) = (status.watcher, status.waiting, status.queued, status.running, status.review, status.finished)
         let extra = StatusSections.all.compactMap { $0(context.vault) }
 
         if context.json {

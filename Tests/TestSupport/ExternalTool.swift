@@ -14,6 +14,13 @@ public enum ExternalTool {
     /// Where `.ci/run` installs the real `llm` with the llm-echo plugin.
     public static let llmVirtualEnvironment = "/tmp/fbt-venv/bin"
 
+    /// The Python of the venv `.ci/run` makes with the official MCP SDK 1.x (`mcp<2`: the
+    /// initialize handshake, up to protocol 2025-11-25).
+    public static let mcpHandshakePython = "/tmp/fbt-mcp1/bin/python"
+    /// The Python of the venv `.ci/run` makes with the current MCP SDK (2.x: `server/discover`,
+    /// protocol 2026-07-28).
+    public static let mcpStatelessPython = "/tmp/fbt-mcp/bin/python"
+
     /// The tool's path: the system folders, the venv `.ci/run` makes for `llm`, then `$PATH`;
     /// nil when absent.
     public static func path(_ name: String) -> String? {

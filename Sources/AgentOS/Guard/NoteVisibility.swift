@@ -20,6 +20,15 @@ public struct NoteVisibility {
         links = hiddenBecause == nil ? nil : LinkResolver(vault: vault)
     }
 
+    /// The visibility for a caller that `hiddenBecause` (non-nil) says may not read private notes,
+    /// decided by the caller (an MCP server started for a cloud agent).
+    public init(vault: Vault, hiddenBecause: String?) {
+        self.hiddenBecause = hiddenBecause
+        store = NoteStore(vault: vault)
+        guardrails = hiddenBecause == nil ? Guardrails() : RuleBook.load(vault: vault).guardrails
+        links = hiddenBecause == nil ? nil : LinkResolver(vault: vault)
+    }
+
     /// Why the note at `path` is withheld from this caller, or `nil` when it may be shown.
     public func withholding(_ path: String) -> String? {
         guard hiddenBecause != nil else { return nil }

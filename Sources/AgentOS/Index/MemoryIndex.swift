@@ -545,4 +545,30 @@ extension MemoryIndex {
         let placeholders = types.map { _ in "?" }.joined(separator: ",")
         return try database.query("SELECT path FROM notes WHERE lower(type) IN (\(placeholders))", types.map { .text($0.lowercased()) }) { $0.text(0) }
     }
+
+    /// The most recently changed indexed notes (by modification time), newest first, optionally
+    /// only those under `folder`.
+    public func recentlyChanged(limit: Int, under folder: String? = nil) throws -> [RecentNote] {
+        defer { database.resetAllStatements() }
+        let prefix = folder.map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? ""
+        return try database.query("SELECT path, title, mtime, type, status FROM notes WHERE substr(path, 1, ?) = ? ORDER BY mtime DESC, path LIMIT ?",
+                                  [.int(Int64(prefix.unicodeScalars.count)), .text(prefix), .int(Int64(limit))]) { row in
+            RecentNote(path: row.text(0), title: row.text(1), modified: Date(timeIntervalSince1970: Double(row.int64(2)) / 1e9),
+                       type: row.optionalText(3), status: row.optionalText(4))
+        }
+    }
+}
+
+/// A note `MemoryIndex.recentlyChanged` lists.
+public struct RecentNote: Sendable, Equatable {
+    /// Its vault path.
+    public var path: String
+    /// Its title.
+    public var title: String
+    /// When it last changed on disk (as indexed).
+    public var modified: Date
+    /// Its `type` property.
+    public var type: String?
+    /// Its `status` property.
+    public var status: String?
 }

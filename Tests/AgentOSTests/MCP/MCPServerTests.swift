@@ -1,0 +1,133 @@
+@testable import AgentOS
+import Foundation
+import TestSupport
+import Testing
+
+/// The protocol and the tools in process: version negotiation in both eras, the scope an agent
+/// name gives, the tool list, and guarded writes.
+@Suite struct MCPServerTests {
+    /// A vault made by `init` (its rules, agents and folders), removed with the value.
+    final class InitVault {
+        let folder = TemporaryFolder("fbt-mcp")
+        var vault: Vault { Vault(root: folder.path) }
+        init() throws { _ = try VaultInit.run(vault: Vault(root: folder.path), withMemory: false) }
+    }
+
+    static func server(_ vault: Vault, agent: String? = nil, environment: [String: String] = [:]) -> MCPServer {
+        MCPServer(tools: MCPTools(vault: vault, scope: MCPScope(vault: vault, agent: agent, environment: environment)), log: { _ in })
+    }
+
+    static func request(_ id: Int, _ method: String, _ params: JSON) -> JSON {
+        .object([("jsonrpc", .string("2.0")), ("id", .int(id)), ("method", .string(method)), ("params", params)])
+    }
+
+    static let modern: (String, JSON) = ("_meta", .object([("io.modelcontextprotocol/protocolVersion", .string("2026-07-28")),
+                                                           ("io.modelcontextprotocol/clientCapabilities", .object([]))]))
+
+    @Test func theHandshakeEchoesAServedVersionAndOffersTheNewestOtherwise() throws {
+        let temp = try InitVault()
+        let server = Self.server(temp.vault)
+        for (asked, offered) in [("2025-06-18", "2025-06-18"), ("2024-11-05", "2024-11-05"), ("2099-01-01", "2025-11-25"), ("2026-07-28", "2025-11-25")] {
+            let answer = server.respond(to: Self.request(1, "initialize", .object([("protocolVersion", .string(asked)), ("capabilities", .object([]))])))
+            #expect(answer?["result"]?["protocolVersion"]?.stringValue == offered, "asked \(asked)")
+            #expect(answer?["result"]?["resultType"] == nil, "a handshake result carries no resultType")
+        }
+        let missing = server.respond(to: Self.request(2, "initialize", .object([])))
+        #expect(missing?["error"]?["code"]?.intValue == -32602)
+    }
+
+    @Test func statelessRequestsAreServedAtTheirVersionAndOthersRefusedWithTheSupportedList() throws {
+        let temp = try InitVault()
+        let server = Self.server(temp.vault)
+        let discover = server.respond(to: Self.request(1, "server/discover", .object([Self.modern])))?["result"]
+        #expect(discover?["supportedVersions"]?.arrayValue?.compactMap(\.stringValue) == MCPServer.supportedVersions)
+        #expect(discover?["resultType"]?.stringValue == "complete")
+        #expect(discover?["ttlMs"]?.intValue == 0 && discover?["cacheScope"]?.stringValue == "private")
+        let list = server.respond(to: Self.request(2, "tools/list", .object([Self.modern])))?["result"]
+        #expect(list?["resultType"]?.stringValue == "complete" && list?["tools"]?.arrayValue?.count == 11)
+        let unsupported = server.respond(to: Self.request(3, "tools/list", .object([("_meta", .object([("io.modelcontextprotocol/protocolVersion", .string("2025-11-25"))]))])))
+        #expect(unsupported?["error"]?["code"]?.intValue == -32022)
+        #expect(unsupported?["error"]?["data"]?["requested"]?.stringValue == "2025-11-25")
+        #expect(unsupported?["error"]?["data"]?["supported"]?.arrayValue?.count == MCPServer.supportedVersions.count)
+        // server/discover belongs to the stateless revision: without its version it is a bad request.
+        #expect(server.respond(to: Self.request(4, "server/discover", .object([])))?["error"]?["code"]?.intValue == -32602)
+    }
+
+    @Test func everyToolDeclaresASchemaAndAnnotationsInAStableOrder() throws {
+        let temp = try InitVault()
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: nil, environment: [:]))
+        let names = tools.definitions.compactMap { $0["name"]?.stringValue }
+        #expect(names == ["search", "read_note", "write_note", "set_properties", "create_task", "handoff", "route", "context", "status", "backlinks", "recent"])
+        for tool in tools.definitions {
+            #expect(tool["inputSchema"]?["type"]?.stringValue == "object")
+            let annotations = tool["annotations"]
+            #expect(annotations?["readOnlyHint"]?.boolValue != nil && annotations?["destructiveHint"]?.boolValue != nil && annotations?["idempotentHint"]?.boolValue != nil)
+        }
+        #expect(tools.definitions == MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: nil, environment: [:])).definitions)
+    }
+
+    @Test func aCloudAgentOrAnUnknownOneIsDeniedPrivateNotesAndALocalOneIsNot() throws {
+        let temp = try InitVault()
+        #expect(MCPScope(vault: temp.vault, agent: nil, environment: [:]).hidesPrivateBecause == nil)
+        #expect(MCPScope(vault: temp.vault, agent: "echo", environment: [:]).hidesPrivateBecause == nil)
+        #expect(MCPScope(vault: temp.vault, agent: "claude", environment: [:]).hidesPrivateBecause?.contains("premium lane") == true)
+        #expect(MCPScope(vault: temp.vault, agent: "nobody", environment: [:]).hidesPrivateBecause?.contains("does not know") == true)
+        // A run the vault has no record of: fail closed, whatever agent was named.
+        #expect(MCPScope(vault: temp.vault, agent: "echo", environment: ["FBT_RUN_ID": "r-404"]).hidesPrivateBecause != nil)
+    }
+
+    @Test func aWriteOnAStaleHashKeepsTheNoteAndAConflictNote() throws {
+        let temp = try InitVault()
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "echo", environment: [:]))
+        let created = tools.call("write_note", arguments: .object([("path", .string("Memory/Note.md")), ("text", .string("first\n")), ("create", .bool(true))]))
+        #expect(created.first { $0.0 == "isError" }?.1 == .bool(false))
+        let stale = tools.call("write_note", arguments: .object([("path", .string("Memory/Note.md")), ("text", .string("second\n")), ("expect_hash", .string("0000000000000000"))]))
+        #expect(stale.first { $0.0 == "isError" }?.1 == .bool(true))
+        #expect(try String(contentsOfFile: temp.folder.path + "/Memory/Note.md", encoding: .utf8) == "first\n")
+        let conflicts = try FileManager.default.contentsOfDirectory(atPath: temp.folder.path + "/Memory/Conflicts")
+        #expect(conflicts.count == 1)
+        // Both writes are in the record, with the agent.
+        let log = try String(contentsOfFile: MCPWriteLog.path(temp.vault), encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 2 && log.contains("\"agent\":\"echo\""))
+    }
+
+    @Test func cancelledRequestsAreNotRunOrNotAnswered() throws {
+        let temp = try InitVault()
+        let server = Self.server(temp.vault)
+        let input = Pipe(), output = Pipe()
+        // Request 1 is held as it starts until the test has cancelled it and request 2 (queued).
+        let release = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        server.beforeRequest = { message in
+            if message["id"] == .int(1) { started.signal(); release.wait() }
+        }
+        let done = DispatchSemaphore(value: 0)
+        let status = Locked<Int32?>(nil)
+        // The server is handed to one thread, which serves; the test touches only its locked state.
+        nonisolated(unsafe) let serving = server
+        Thread {
+            let code = serving.serve(input: input.fileHandleForReading.fileDescriptor, output: output.fileHandleForWriting.fileDescriptor)
+            status.withLock { $0 = code }
+            try? output.fileHandleForWriting.close()
+            done.signal()
+        }.start()
+        func send(_ text: String) { input.fileHandleForWriting.write(Data((text + "\n").utf8)) }
+        send(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        #expect(started.wait(timeout: .now() + 30) == .success)
+        send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"changed my mind"}}"#)
+        send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#)
+        // A cancellation of a request that was never sent is ignored.
+        send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":77}}"#)
+        send(#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#)
+        #expect(eventually(within: 30) { server.isCancelled(.int(1)) && server.isCancelled(.int(2)) })
+        #expect(!server.isCancelled(.int(77)))
+        release.signal()
+        try input.fileHandleForWriting.close()
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(status.withLock { $0 } == 0)
+        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let ids = try lines.map { try JSON.parse(String($0))["id"] }
+        #expect(ids == [.int(3)], "only the ping is answered: \(lines)")
+    }
+}
