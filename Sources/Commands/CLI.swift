@@ -41,6 +41,7 @@ public enum CLI {
         WatchCommand.spec,
         ServiceCommand.spec,
         MCPInstallCommand.spec,
+        SkillsCommand.spec,
         RunCommand.spec,
         StatusCommand.spec,
         TaskCommand.spec,
