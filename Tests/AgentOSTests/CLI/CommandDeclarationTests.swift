@@ -89,7 +89,7 @@ import Testing
 
     @Test func everyCommandWithActionsRejectsAMissingOrUnknownOneInOneLine() {
         let withActions = CLI.commands.filter { !$0.actions.isEmpty }
-        #expect(withActions.map(\.name).sorted() == ["completion", "mcp", "memory-test", "note", "service", "task"])
+        #expect(withActions.map(\.name).sorted() == ["completion", "mcp", "memory-test", "note", "service", "skills", "task"])
         for spec in withActions {
             let missing = run([spec.name])
             #expect(missing.code == 64 && missing.out.isEmpty)
