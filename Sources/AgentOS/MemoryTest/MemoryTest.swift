@@ -18,6 +18,9 @@ public enum MemoryTest {
         public var resetsBaseline = false
         /// Keep the scratch copy (its path goes to `progress`).
         public var keepsCopy = false
+        /// The harness folders the vault's skills should be linked into (`SkillFolder.standard`);
+        /// empty: only the skills' validity is checked.
+        public var skillFolders: [SkillFolder] = []
 
         /// The defaults: seeded, report note and baseline on.
         public init() {}
@@ -60,6 +63,7 @@ public enum MemoryTest {
         let summary = try index.reconcile()
         report.checks.append(try IndexIntegrity.checkCopy(index: index, summary: summary, originalNotes: scratch.notes))
         report.checks.append(vaultIndexCheck)
+        report.checks.append(SkillCheck.check(vault: vault, folders: options.skillFolders))
         endPhase("index")
 
         progress("making known-item queries")
