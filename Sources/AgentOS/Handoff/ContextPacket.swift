@@ -282,12 +282,12 @@ public struct ContextPacketBuilder: Sendable {
     }
 
     /// Notes the OS writes about runs (they would echo earlier prompts back) and the vault's own
-    /// scaffolding: retrieval skips them.
+    /// scaffolding (templates, rules, skills): retrieval skips them.
     static func isMachineOutput(_ path: String) -> Bool {
         // Folder READMEs explain the vault layout; they answer no question an agent is asked.
         if Vault.Layout.folders.contains(where: { path == $0 + "/README.md" }) { return true }
         return path.hasPrefix(Vault.Layout.telemetry + "/") || path.hasPrefix(Vault.Layout.daily + "/") || path.hasPrefix(Vault.Layout.results + "/")
-            || path.hasPrefix(Vault.Layout.templates + "/") || path.hasPrefix(Vault.Layout.rules + "/")
+            || path.hasPrefix(Vault.Layout.templates + "/") || path.hasPrefix(Vault.Layout.rules + "/") || path.hasPrefix(Vault.Layout.skills + "/")
     }
 
     /// A search for the distinctive words of a text: the 6 longest words of four letters or more that

@@ -115,7 +115,7 @@ public enum MemoryTest {
 
     /// Notes whose text is the user's memory (not the OS's own bookkeeping), for the packet probe.
     static func isPlainMemory(_ path: String) -> Bool {
-        let machinery = [Vault.Layout.tasks, Vault.Layout.handoffs, Vault.Layout.results, Vault.Layout.telemetry, Vault.Layout.rules, Vault.Layout.privateFolder, Vault.Layout.templates]
+        let machinery = [Vault.Layout.tasks, Vault.Layout.handoffs, Vault.Layout.results, Vault.Layout.telemetry, Vault.Layout.rules, Vault.Layout.privateFolder, Vault.Layout.templates, Vault.Layout.skills]
         return !machinery.contains { path.hasPrefix($0 + "/") }
     }
 

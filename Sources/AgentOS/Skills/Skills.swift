@@ -104,7 +104,7 @@ public struct SkillLink: Sendable, Equatable {
 /// is reported and never changed.
 public struct SkillSync: Sendable {
     /// The vault's folder of skills.
-    public static let folder = "Skills"
+    public static let folder = Vault.Layout.skills
 
     /// The vault's skills, valid or not, sorted by name.
     public let skills: [Skill]

@@ -134,4 +134,20 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: claude + "/mine/SKILL.md"), "the user's folder of that name stays")
         #expect(setup.link(agents + "/unrelated") != nil && setup.link(agents + "/theirs") != nil)
     }
+
+    @Test func aSkillIsFoundBySearchButNeverPushedIntoATasksPacket() throws {
+        let setup = try Setup()
+        defer { TemporaryFolder.remove(setup.root) }
+        func cli(_ arguments: [String]) -> String {
+            let (console, captured) = Console.capturing()
+            _ = CLI.run(arguments + ["--vault", setup.vault.root], console: console, environment: setup.environment, executablePath: "/opt/fbt/fuckbigtech")
+            return captured.stdout + captured.stderr
+        }
+        _ = cli(["task", "new", "Find things before you write: read the note, keep its hash, write with the expected hash", "--title", "Hash"])
+        _ = cli(["index"])
+        #expect(cli(["search", "expected hash"]).contains("Skills/fuckbigtech/SKILL.md"), "the words do match the skill")
+        let packet = cli(["context", "Tasks/Hash.md"])
+        #expect(packet.contains("keep its hash") && packet.contains(" pieces, ~"), "\(packet)")
+        #expect(!packet.contains("Skills/"), "skills are instructions for the harness, not memory for the packet: \(packet)")
+    }
 }
