@@ -40,6 +40,7 @@ public enum CLI {
         DoctorCommand.spec,
         WatchCommand.spec,
         ServiceCommand.spec,
+        SkillsCommand.spec,
         RunCommand.spec,
         StatusCommand.spec,
         TaskCommand.spec,

@@ -45,6 +45,8 @@ public struct OptionSpec: Sendable {
     }
 
     /// Whether it belongs to `action` (`nil`: the command has no action, or none was given).
+    /// `action` is `nil` for a usage line of several actions (any of them), `""` for the form
+    /// without an action word in a command that also has actions (`mcp` beside `mcp install`).
     func applies(to action: String?) -> Bool {
         actions.isEmpty || action.map(actions.contains) ?? true
     }
@@ -117,7 +119,7 @@ public struct CommandSpec: Sendable {
     var usageLines: [String] {
         forms.map { form in
             let head = (["fuckbigtech", name] + [form.actions.joined(separator: "|"), form.arguments].filter { !$0.isEmpty }).joined(separator: " ")
-            let action = form.actions.count == 1 ? form.actions[0] : nil
+            let action = form.actions.count == 1 ? form.actions[0] : (form.actions.isEmpty && !actions.isEmpty ? "" : nil)
             let words = declared.filter { $0.applies(to: action) }.map(\.usage)
             return Self.wrap(head, words, width: 100)
         }
@@ -165,12 +167,18 @@ public struct CommandSpec: Sendable {
         let words = parsed.positionals
         let form: CommandForm?
         let action: String?
+        // The form without an action word, in a command that also has actions (`mcp` beside
+        // `mcp install`): its options are declared for the action "".
+        let bare = actions.isEmpty ? nil : forms.first(where: { $0.actions.isEmpty })
         if actions.isEmpty {
             form = forms.first
             action = nil
         } else if let first = words.first, let matched = forms.first(where: { $0.actions.contains(first) }) {
             form = matched
             action = first
+        } else if let bare, words.first.flatMap({ Suggestion.closest(to: $0, among: actions) }) == nil {
+            form = bare
+            action = ""
         } else {
             let list = actions.map { "'\($0)'" }.dropLast().joined(separator: ", ") + (actions.count > 1 ? " or " : "") + "'\(actions.last ?? "")'"
             guard let first = words.first else { throw .usage("say \(list); see 'fuckbigtech \(name) --help'") }
@@ -179,14 +187,15 @@ public struct CommandSpec: Sendable {
         }
         for option in declared where !option.applies(to: action) {
             if parsed.has(option.name) || !parsed.values(option.name).isEmpty {
-                throw .usage("\(option.name) is not an option of '\(name) \(action ?? "")'; see 'fuckbigtech \(name) --help'")
+                let called = [name, action ?? ""].filter { !$0.isEmpty }.joined(separator: " ")
+                throw .usage("\(option.name) is not an option of '\(called)'; see 'fuckbigtech \(name) --help'")
             }
         }
         guard let form, let max = form.maxArguments else { return }
-        let arguments = action == nil ? words : Array(words.dropFirst())
+        let arguments = (action ?? "").isEmpty ? words : Array(words.dropFirst())
         guard arguments.count > max else { return }
         let extra = arguments[max]
-        let command = action.map { "\(name) \($0)" } ?? name
+        let command = action.flatMap { $0.isEmpty ? nil : "\(name) \($0)" } ?? name
         if max == 0 {
             throw .usage("\(command) takes no arguments, got '\(extra)'" + (vaultUse == .none ? "" : "; use --vault PATH to pick the vault"))
         }

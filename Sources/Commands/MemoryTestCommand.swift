@@ -48,6 +48,7 @@ enum MemoryTestCommand {
         }
         options.resetsBaseline = context.arguments.has("--reset-baseline")
         options.keepsCopy = context.arguments.has("--keep")
+        options.skillFolders = SkillFolder.standard(environment: context.environment)
         let console = context.console
         // A library error exits 1 with its one-line description (printing it clears the progress line).
         let report = try MemoryTest.run(vault: context.vault, mode: mode, options: options) { line in

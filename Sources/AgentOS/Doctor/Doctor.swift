@@ -130,6 +130,7 @@ public enum Doctor {
         DoctorCheck(name: "agent-cli", run: SystemChecks.agentCommands),
         DoctorCheck(name: "ollama", run: SystemChecks.ollamaServer),
         DoctorCheck(name: "lanes", run: SystemChecks.lanes),
+        DoctorCheck(name: "harness", run: HarnessChecks.run),
         DoctorCheck(name: "disk", run: SystemChecks.freeDisk),
     ]
 

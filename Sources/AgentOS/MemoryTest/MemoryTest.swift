@@ -18,6 +18,9 @@ public enum MemoryTest {
         public var resetsBaseline = false
         /// Keep the scratch copy (its path goes to `progress`).
         public var keepsCopy = false
+        /// The harness folders the vault's skills should be linked into (`SkillFolder.standard`);
+        /// empty: only the skills' validity is checked.
+        public var skillFolders: [SkillFolder] = []
 
         /// The defaults: seeded, report note and baseline on.
         public init() {}
@@ -60,6 +63,7 @@ public enum MemoryTest {
         let summary = try index.reconcile()
         report.checks.append(try IndexIntegrity.checkCopy(index: index, summary: summary, originalNotes: scratch.notes))
         report.checks.append(vaultIndexCheck)
+        report.checks.append(SkillCheck.check(vault: vault, folders: options.skillFolders))
         endPhase("index")
 
         progress("making known-item queries")
@@ -120,7 +124,7 @@ public enum MemoryTest {
 
     /// Notes whose text is the user's memory (not the OS's own bookkeeping), for the packet probe.
     static func isPlainMemory(_ path: String) -> Bool {
-        let machinery = [Vault.Layout.tasks, Vault.Layout.handoffs, Vault.Layout.results, Vault.Layout.telemetry, Vault.Layout.rules, Vault.Layout.privateFolder, Vault.Layout.templates]
+        let machinery = [Vault.Layout.tasks, Vault.Layout.handoffs, Vault.Layout.results, Vault.Layout.telemetry, Vault.Layout.rules, Vault.Layout.privateFolder, Vault.Layout.templates, Vault.Layout.skills]
         return !machinery.contains { path.hasPrefix($0 + "/") }
     }
 

@@ -129,7 +129,7 @@ public struct Guardrails: Sendable, Equatable {
     /// daily logs (public and private), conflict copies, rules and templates.
     public static let osFolders: [String] = [
         Vault.Layout.tasks, Vault.Layout.results, Vault.Layout.telemetry, Vault.Layout.daily, Vault.Layout.handoffs,
-        Vault.Layout.memory + "/Conflicts", Vault.Layout.rules, Vault.Layout.templates,
+        Vault.Layout.memory + "/Conflicts", Vault.Layout.rules, Vault.Layout.templates, Vault.Layout.skills,
         Vault.Layout.privateFolder + "/" + Vault.Layout.telemetry, Vault.Layout.privateFolder + "/" + Vault.Layout.daily,
     ]
 

@@ -43,6 +43,9 @@ public struct Vault: Sendable {
         public static let rules = "Rules"
         public static let privateFolder = "Private"
         public static let templates = "Templates"
+        /// Agent Skills (`Skills/<name>/SKILL.md`), linked into the harnesses by `skills sync`: instructions
+        /// for agents, not memory, so retrieval for a packet skips them (`search` still finds them).
+        public static let skills = "Skills"
         /// The folders `init` creates, each with a README note.
         public static let folders = [tasks, handoffs, results, telemetry, daily, memory, rules, privateFolder, templates]
     }

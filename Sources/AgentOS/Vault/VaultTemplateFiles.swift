@@ -124,7 +124,9 @@ enum VaultTemplateFiles {
     "retries": "number",
     "project_roots": "multitext",
     "memory_exclude": "multitext",
-    "project": "text"
+    "project": "text",
+    "description": "text",
+    "compatibility": "text"
   }
 }
 
@@ -202,6 +204,71 @@ How work is routed and what it may cost, all as notes you can read and change:
 - `Routing Cases.md` (`type: rule-cases`): prompts and the lane each should get, for memory tests.
 
 Run `fuckbigtech doctor` after an edit: it checks that every note here parses and is complete.
+
+"""#),
+        TemplateFile(path: "Skills/fuckbigtech/SKILL.md", contents: #"""
+---
+name: fuckbigtech
+description: Use the fuckbigtech agent OS (an Obsidian vault of Markdown notes) as shared memory and task queue. Use when you need to look something up in the team's notes, read or change a note, record a decision, create a task for another agent, or hand your work off. Explains the MCP tools (search, read_note, write_note, set_properties, create_task, handoff, route, context, status, backlinks, recent) and the fuckbigtech CLI fallback, and what an agent must never do.
+compatibility: Needs the fuckbigtech binary (MCP server 'fuckbigtech' or the CLI on PATH) and a vault.
+---
+
+# Using the fuckbigtech agent OS
+
+The vault is a folder of Markdown notes with YAML properties. It is the shared memory of every
+agent and person working here: what was decided, what is being done, and by whom. Work is
+queued as task notes in `Tasks/`; a watcher routes each one to an agent and writes a result note.
+
+Use the **MCP tools** of the server named `fuckbigtech` when your harness lists them. Otherwise use
+the **CLI** (`fuckbigtech`, with `--vault PATH` unless `$FBT_VAULT` is set). They run the same code.
+
+## Find things before you write
+
+| need | MCP tool | CLI |
+|---|---|---|
+| notes about a topic | `search` (query, limit, type/tag/folder filters) | `fuckbigtech search "login timeout" --json` |
+| one note, with its hash | `read_note` (path) | `fuckbigtech note show Memory/Auth.md --json` |
+| what links to a note | `backlinks` | `fuckbigtech backlinks Memory/Auth.md` |
+| what changed lately | `recent` | `fuckbigtech status` |
+| everything a task would be given | `context` (note) | `fuckbigtech context Tasks/Fix-login.md` |
+
+Search first: the answer is often already in `Memory/` or an earlier result in `Results/`.
+
+## Change a note safely
+
+Someone else (a person in Obsidian, another agent) may edit the same note while you work.
+
+1. Read it with `read_note` / `note show --json` and keep the `hash` it returns.
+2. Write with that hash: `write_note` (path, text, expected hash) or `set_properties` (path,
+   properties, expected hash); on the CLI `fuckbigtech note write PATH --expect HASH < new.md` or
+   `fuckbigtech note set PATH status=done --expect HASH`.
+3. If the write is refused because the note changed, **do not retry blindly**: read it again,
+   merge your change into the new text, and write with the new hash. Your refused version is kept
+   in `Memory/Conflicts/`, so nothing is lost.
+
+Prefer `set_properties` / `note set` for property changes: it leaves every other byte as it was.
+Create a new note with `write_note` without a hash (CLI: `note write PATH --create`).
+
+## Queue work and hand it off
+
+- New work for the OS: `create_task` (prompt, title, agent or lane, `private` for private work) —
+  CLI `fuckbigtech task new "Summarise the auth incidents" --title "Auth summary"`.
+- Check where it would go first: `route` (a dry run with each guardrail's verdict) —
+  CLI `fuckbigtech route Tasks/Auth-summary.md`.
+- Pass your work to another agent: `handoff` (message, from, to, task) — CLI
+  `fuckbigtech handoff "Tests pass; please review the migration" --from claude --to codex --task Tasks/Migrate.md`.
+- What is running, queued or waiting for review: `status` — CLI `fuckbigtech status`.
+
+## Never
+
+- **Never approve work** or move a task out of review: do not set `approved`, `approved_by`,
+  `approved_at`, or a task's `status` other than through your own run. A person approves.
+- **Never edit `Rules/`** (routing rules, agents, guardrails, budgets): ask a person instead.
+- **Never read or write `Private/`**, and never copy a private note's text anywhere. A refusal or a
+  withheld search hit is the guardrail working: do not work around it.
+- Never write a secret (API key, token, password) into a note; the write is refused.
+- Never edit vault files directly with your file tools when the MCP tools or the CLI can do it:
+  direct edits skip the hash check and the guardrails.
 
 """#),
         TemplateFile(path: "Tasks.base", contents: #"""
@@ -555,7 +622,7 @@ review_effects: [write, shell, network, deploy, payment, delete]
 default_lane: local
 default_agent: ollama
 project_roots: []
-memory_exclude: [Tasks, Results, Telemetry, Daily, Handoffs, Memory/Conflicts, Rules, Templates, Private/Telemetry, Private/Daily]
+memory_exclude: [Tasks, Results, Telemetry, Daily, Handoffs, Memory/Conflicts, Rules, Templates, Skills, Private/Telemetry, Private/Daily]
 ---
 # Guardrails
 

@@ -89,8 +89,9 @@ import Testing
 
     @Test func everyCommandWithActionsRejectsAMissingOrUnknownOneInOneLine() {
         let withActions = CLI.commands.filter { !$0.actions.isEmpty }
-        #expect(withActions.map(\.name).sorted() == ["completion", "memory-test", "note", "service", "task"])
-        for spec in withActions {
+        #expect(withActions.map(\.name).sorted() == ["completion", "mcp", "memory-test", "note", "service", "skills", "task"])
+        // `mcp` alone serves (its form without an action word); the others need one.
+        for spec in withActions where !spec.forms.contains(where: \.actions.isEmpty) {
             let missing = run([spec.name])
             #expect(missing.code == 64 && missing.out.isEmpty)
             #expect(missing.err.hasPrefix("fuckbigtech \(spec.name): say '") && missing.err.split(separator: "\n").count == 1, "\(missing.err)")
@@ -99,6 +100,20 @@ import Testing
             #expect(unknown.err.hasPrefix("fuckbigtech \(spec.name): unknown action 'zzzz'; use '") && unknown.err.split(separator: "\n").count == 1, "\(unknown.err)")
         }
         #expect(run(["service", "instal"]).err == "fuckbigtech service: unknown action 'instal'; did you mean 'install'? use 'install', 'uninstall' or 'status'\n")
+    }
+
+    /// A command with a form without an action word beside its actions (`mcp` serves, `mcp install`
+    /// registers): a near miss of an action is a did-you-mean, anything else an extra argument, and
+    /// each form's options are refused in the other.
+    @Test func aCommandThatAlsoRunsWithoutAnActionKeepsItsFormsApart() {
+        #expect(run(["mcp", "instal", "claude"]).err == "fuckbigtech mcp: unknown action 'instal'; did you mean 'install'? use 'install' or 'uninstall'\n")
+        let extra = run(["mcp", "zzzz"])
+        #expect(extra.code == 64 && extra.out.isEmpty)
+        #expect(extra.err.hasPrefix("fuckbigtech mcp: mcp takes no arguments, got 'zzzz'") && extra.err.split(separator: "\n").count == 1, "\(extra.err)")
+        let print = run(["mcp", "--print"])
+        #expect(print.code == 64 && print.err.hasPrefix("fuckbigtech mcp: --print is not an option of 'mcp';"), "\(print.err)")
+        let agent = run(["mcp", "install", "claude", "--agent", "claude"])
+        #expect(agent.code == 64 && agent.err.hasPrefix("fuckbigtech mcp: --agent is not an option of 'mcp install';"), "\(agent.err)")
     }
 
     @Test func anOptionOfAnotherActionIsRejected() {

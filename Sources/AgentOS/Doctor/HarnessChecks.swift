@@ -1,0 +1,60 @@
+import Foundation
+
+/// `doctor`'s view of each agent harness: whether its configuration registers our MCP server for this
+/// vault (what `mcp install` writes) and whether the skills folder it reads matches the vault's `Skills/`
+/// (what `skills sync` makes). A harness that is not installed is only reported, never warned about.
+enum HarnessChecks {
+    /// One finding per harness, then one per invalid skill.
+    static func run(_ context: DoctorContext) -> [DoctorFinding] {
+        let folders = SkillFolder.standard(environment: context.environment)
+        let skills = SkillSync.status(vault: context.vault, folders: folders)
+        var findings = Harness.allCases.map { finding(for: $0, skills: skills, context: context) }
+        for skill in skills.invalid {
+            findings.append(DoctorFinding(check: "skills", status: .warn, finding: "skill \(skill.name) is invalid and not linked: \(skill.problems.joined(separator: "; "))", fix: "fix \(SkillSync.folder)/\(skill.name)/SKILL.md"))
+        }
+        return findings
+    }
+
+    static func finding(for harness: Harness, skills: SkillSync, context: DoctorContext) -> DoctorFinding {
+        let installed = CommandProbe.find(harness.rawValue, path: context.environment["PATH"] ?? "") != nil
+        var problems: [String] = []
+        var fixes: [String] = []
+        var said: [String] = []
+        let path = harness.configPath(environment: context.environment)
+        do {
+            if let argv = try MCPRegistration.registered(at: path, harness: harness) {
+                if argv.count == 4, argv[1] == "mcp", argv[2] == "--vault", argv[3] == context.vault.root {
+                    if FileManager.default.isExecutableFile(atPath: argv[0]) {
+                        said.append("MCP server registered in \(path)")
+                    } else {
+                        problems.append("the MCP server registered in \(path) runs \(argv[0]), which is not an executable")
+                        fixes.append("fuckbigtech mcp install \(harness.rawValue)")
+                    }
+                } else {
+                    problems.append("the MCP server registered in \(path) is for another vault or command: \(argv.joined(separator: " "))")
+                    fixes.append("fuckbigtech mcp install \(harness.rawValue)")
+                }
+            } else {
+                if installed { problems.append("MCP server not registered in \(path)") } else { said.append("MCP server not registered in \(path)") }
+                fixes.append("fuckbigtech mcp install \(harness.rawValue)")
+            }
+        } catch {
+            problems.append(error.description)
+        }
+        if let (folder, links) = skills.folders.first(where: { $0.folder.harnesses.contains(harness) }) {
+            let off = links.filter { $0.state != .linked }
+            if off.isEmpty {
+                said.append(links.isEmpty ? "no skills to link" : "skills in sync in \(folder.path) (\(links.count))")
+            } else {
+                let text = "skills out of sync in \(folder.path): " + off.map { "\($0.name) \($0.state.rawValue)" }.joined(separator: ", ")
+                if installed { problems.append(text) } else { said.append(text) }
+                if off.contains(where: { $0.state == .missing || $0.state == .stale }) { fixes.append("fuckbigtech skills sync") }
+                for link in off where link.state == .foreign || link.state == .occupied {
+                    fixes.append("move \(link.path) (not ours) aside, then fuckbigtech skills sync")
+                }
+            }
+        }
+        let prefix = harness.rawValue + (installed ? "" : " (not installed)") + ": "
+        return DoctorFinding(check: "harness", status: problems.isEmpty ? .ok : .warn, finding: prefix + (problems + said).joined(separator: "; "), fix: problems.isEmpty ? nil : fixes.joined(separator: " && "))
+    }
+}

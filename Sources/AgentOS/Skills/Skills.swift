@@ -1,0 +1,214 @@
+import Foundation
+
+/// One folder of the vault's `Skills/`: an Agent Skill (`SKILL.md` with `name` and `description` in
+/// its frontmatter, optional `scripts/`, `references/`, `assets/`), and the rules it breaks.
+public struct Skill: Sendable, Equatable {
+    /// The folder's name (what the skill is linked as).
+    public let name: String
+    /// The folder's absolute path.
+    public let path: String
+    /// The Agent Skills rules it breaks, one line each; empty for a valid skill.
+    public let problems: [String]
+
+    /// Whether harnesses may be given it.
+    public var isValid: Bool { problems.isEmpty }
+
+    /// Checks the skill in `path` against the Agent Skills format.
+    public static func check(folder path: String) -> Skill {
+        let name = (path as NSString).lastPathComponent
+        var problems: [String] = []
+        func rulesOfName(_ value: String, _ what: String) -> [String] {
+            var broken: [String] = []
+            if value.isEmpty || value.count > 64 { broken.append("\(what) must be 1 to 64 characters (is \(value.count))") }
+            if value.range(of: "^[a-z0-9]+(-[a-z0-9]+)*$", options: .regularExpression) == nil {
+                broken.append("\(what) '\(value)' must be lowercase letters, digits and single hyphens, not starting or ending with a hyphen")
+            }
+            return broken
+        }
+        let file = path + "/SKILL.md"
+        guard let bytes = try? FileSystem.read(file, limit: 1 << 20).bytes else {
+            return Skill(name: name, path: path, problems: problems + ["SKILL.md is missing (or is not a readable file)"])
+        }
+        let note: Note
+        do { note = try Note.parse(bytes: bytes) } catch {
+            return Skill(name: name, path: path, problems: problems + ["SKILL.md's frontmatter does not parse: \(error)"])
+        }
+        guard note.hasFrontmatter, !note.isJSONFrontmatter else {
+            return Skill(name: name, path: path, problems: problems + ["SKILL.md must start with YAML frontmatter (---) holding name and description"])
+        }
+        if let skillName = note.text("name") {
+            problems += rulesOfName(skillName, "name")
+            if skillName != name { problems.append("name '\(skillName)' must equal the folder name '\(name)'") }
+        } else {
+            problems.append("frontmatter has no name")
+        }
+        let description = note.text("description")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if description.isEmpty { problems.append("frontmatter has no description (it must be non-empty)") }
+        if description.count > 1024 { problems.append("description must be at most 1,024 characters (is \(description.count))") }
+        if let compatibility = note.text("compatibility"), compatibility.count > 500 {
+            problems.append("compatibility must be at most 500 characters (is \(compatibility.count))")
+        }
+        return Skill(name: name, path: path, problems: problems)
+    }
+}
+
+/// A folder a harness reads skills from, and the harnesses that read it.
+public struct SkillFolder: Sendable, Equatable {
+    /// A short name (`claude`, `agents`).
+    public let name: String
+    /// The folder (`~/.claude/skills`, `~/.agents/skills`).
+    public let path: String
+    /// Who reads it.
+    public let harnesses: [Harness]
+
+    /// Claude Code's personal skills (`~/.claude/skills`, or `$CLAUDE_CONFIG_DIR/skills`), and the
+    /// shared `~/.agents/skills` that Codex reads and OpenCode reads besides its own (OpenCode also
+    /// reads `~/.claude/skills`, so it sees the skills once through each; both links point to the same folder).
+    public static func standard(environment: [String: String]) -> [SkillFolder] {
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return [
+            SkillFolder(name: "claude", path: (environment["CLAUDE_CONFIG_DIR"] ?? home + "/.claude") + "/skills", harnesses: [.claude]),
+            SkillFolder(name: "agents", path: home + "/.agents/skills", harnesses: [.codex, .opencode]),
+        ]
+    }
+}
+
+/// What one entry of a harness's skills folder is, compared with the vault's skills.
+public struct SkillLink: Sendable, Equatable {
+    /// Its state.
+    public enum State: String, Sendable {
+        /// Our link to the vault's skill: in sync.
+        case linked
+        /// A valid skill with no entry yet (`sync` links it).
+        case missing
+        /// Our link, to a skill that is gone or no longer valid (`sync` removes it).
+        case stale
+        /// A link with the skill's name that points somewhere else: not ours, left alone.
+        case foreign
+        /// A real folder or file with the skill's name: not ours, left alone.
+        case occupied
+    }
+
+    /// The skill's name (the entry's name in the folder).
+    public let name: String
+    /// The entry's path.
+    public let path: String
+    /// Its state.
+    public let state: State
+    /// What it points to, or why it is in that state.
+    public let detail: String
+}
+
+/// `skills status|sync`: the vault's `Skills/<name>/SKILL.md` linked into the folders the harnesses
+/// read. Only links into this vault's `Skills/` are ours; a folder, a file or a link to anywhere else
+/// is reported and never changed.
+public struct SkillSync: Sendable {
+    /// The vault's folder of skills.
+    public static let folder = Vault.Layout.skills
+
+    /// The vault's skills, valid or not, sorted by name.
+    public let skills: [Skill]
+    /// Each harness folder and what is (or should be) in it.
+    public let folders: [(folder: SkillFolder, links: [SkillLink])]
+
+    /// Whether every valid skill is linked everywhere and no stale link of ours is left.
+    public var inSync: Bool { folders.allSatisfy { $0.links.allSatisfy { $0.state == .linked } } }
+    /// The skills that break a rule.
+    public var invalid: [Skill] { skills.filter { !$0.isValid } }
+
+    /// Looks (changing nothing) at the vault's skills and the harness folders.
+    public static func status(vault: Vault, folders: [SkillFolder]) -> SkillSync {
+        let root = vault.root + "/" + folder
+        let names = ((try? FileSystem.list(root)) ?? []).filter { !$0.name.hasPrefix(".") && $0.kind == .directory }.map(\.name).sorted()
+        let skills = names.map { Skill.check(folder: root + "/" + $0) }
+        let report = folders.map { target -> (folder: SkillFolder, links: [SkillLink]) in
+            var links: [SkillLink] = []
+            for skill in skills {
+                let entry = target.path + "/" + skill.name
+                switch inspect(entry, vaultSkills: root) {
+                case .none: if skill.isValid { links.append(SkillLink(name: skill.name, path: entry, state: .missing, detail: "not linked")) }
+                case .ours(let to):
+                    links.append(skill.isValid && to == skill.name
+                        ? SkillLink(name: skill.name, path: entry, state: .linked, detail: skill.path)
+                        : SkillLink(name: skill.name, path: entry, state: .stale, detail: skill.isValid ? "points to the vault's skill '\(to)'" : "the skill is invalid"))
+                case .foreign(let to): links.append(SkillLink(name: skill.name, path: entry, state: .foreign, detail: "a link to \(to), not ours; left alone"))
+                case .occupied: links.append(SkillLink(name: skill.name, path: entry, state: .occupied, detail: "a real folder or file, not ours; left alone"))
+                }
+            }
+            // Links of ours whose skill folder is gone.
+            for other in (try? FileSystem.list(target.path)) ?? [] where !names.contains(other.name) {
+                let entry = target.path + "/" + other.name
+                if case .ours(let to) = inspect(entry, vaultSkills: root) {
+                    links.append(SkillLink(name: other.name, path: entry, state: .stale, detail: "the vault's skill '\(to)' is gone"))
+                }
+            }
+            return (target, links.sorted { $0.name < $1.name })
+        }
+        return SkillSync(skills: skills, folders: report)
+    }
+
+    /// Makes the harness folders match: links the missing, removes stale links of ours, and leaves
+    /// everything else alone. Returns the state after it (entries it could not change keep their state).
+    public static func sync(vault: Vault, folders: [SkillFolder]) throws(SkillSyncError) -> SkillSync {
+        // Stale links of ours first (one may hold the name a skill is to be linked as), then the missing.
+        for (_, links) in status(vault: vault, folders: folders).folders {
+            for link in links where link.state == .stale {
+                guard unlink(link.path) == 0 else { throw SkillSyncError(description: "cannot remove the stale link \(link.path): \(SystemError(call: "unlink", subject: link.path, code: errno))") }
+            }
+        }
+        let current = status(vault: vault, folders: folders)
+        for (target, links) in current.folders {
+            for link in links where link.state == .missing {
+                guard let skill = current.skills.first(where: { $0.name == link.name }) else { continue }
+                do {
+                    try FileSystem.makeDirectories(target.path)
+                    guard symlink(skill.path, link.path) == 0 else { throw SystemError(call: "symlink", subject: link.path, code: errno) }
+                } catch { throw SkillSyncError(description: "cannot link \(link.path): \(error)") }
+            }
+        }
+        return status(vault: vault, folders: folders)
+    }
+
+    /// What is at `entry`.
+    enum Entry: Equatable {
+        case none
+        /// A link into the vault's `Skills/`, to the skill folder of this name.
+        case ours(String)
+        case foreign(String)
+        case occupied
+    }
+
+    static func inspect(_ entry: String, vaultSkills: String) -> Entry {
+        guard let status = try? FileSystem.status(entry) else { return .none }
+        guard status.kind == .symlink else { return .occupied }
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: entry) else { return .foreign("?") }
+        let parent = (target as NSString).deletingLastPathComponent
+        // Ours: a link whose target's folder is this vault's Skills/ (compared resolved, so a vault
+        // reached through a symlinked path is still recognised).
+        if parent == vaultSkills || (parent as NSString).resolvingSymlinksInPath == (vaultSkills as NSString).resolvingSymlinksInPath {
+            return .ours((target as NSString).lastPathComponent)
+        }
+        return .foreign(target)
+    }
+
+    /// The report as JSON (`skills status --json`).
+    public var json: JSON {
+        .object([
+            ("in_sync", .bool(inSync)),
+            ("skills", .array(skills.map { .object([("name", .string($0.name)), ("path", .string($0.path)), ("valid", .bool($0.isValid)), ("problems", .array($0.problems.map { .string($0) }))]) })),
+            ("folders", .array(folders.map { entry in
+                .object([
+                    ("name", .string(entry.folder.name)), ("path", .string(entry.folder.path)),
+                    ("harnesses", .array(entry.folder.harnesses.map { .string($0.rawValue) })),
+                    ("links", .array(entry.links.map { .object([("name", .string($0.name)), ("path", .string($0.path)), ("state", .string($0.state.rawValue)), ("detail", .string($0.detail))]) })),
+                ])
+            })),
+        ])
+    }
+}
+
+/// Why `skills sync` could not change a harness folder.
+public struct SkillSyncError: Error, CustomStringConvertible, Sendable {
+    /// The one-line reason.
+    public let description: String
+}
