@@ -31,8 +31,10 @@ public struct NoteVisibility {
 
     /// Why the note at `path` is withheld from this caller, or `nil` when it may be shown.
     public func withholding(_ path: String) -> String? {
-        guard hiddenBecause != nil else { return nil }
-        return Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links)
+        guard hiddenBecause != nil, let reason = Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links) else { return nil }
+        // Worded for the caller it is withheld from: the name of the private note it pulls in is
+        // private text too, so it is not given.
+        return reason.hasPrefix(Privacy.derivedReasonPrefix) ? "made from or pulls in a private note" : reason
     }
 
     /// Whether the note at `path` may be listed or shown to this caller.

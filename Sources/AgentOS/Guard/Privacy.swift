@@ -85,6 +85,10 @@ public enum Privacy {
         return guardrails.privateFolders.first { lowered.hasPrefix($0.lowercased() + "/") || lowered == $0.lowercased() }
     }
 
+    /// How a reason starts when a note is private because of another note it is made from or
+    /// pulls in; the path of that note follows.
+    public static let derivedReasonPrefix = "made from or pulls in private "
+
     /// Why the note at a vault path is private, or `nil`: its path, its own properties and tags, and
     /// what it is made from, one level deep (by those notes' own properties and paths): the `task`,
     /// `handoff` and `sources` a result or handoff note names, and — for a work note (a task or
@@ -115,7 +119,7 @@ public enum Privacy {
         for link in followed {
             for candidate in resolver.resolve(link, from: path).judged where candidate != path {
                 if reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: resolver, followDerivation: false) != nil {
-                    return "made from or pulls in private \(candidate)"
+                    return derivedReasonPrefix + candidate
                 }
             }
         }
