@@ -21,9 +21,10 @@ public enum AgentOutputFormat: String, Sendable, CaseIterable {
 /// Building argv: the `command` list with `{prompt}`, `{model}` and `{cwd}` replaced; then `model_args`
 /// (only when a model is set), `budget_args` (only when the run holds a budget reservation, with
 /// `{budget}` = that reservation in dollars) and `readonly_args` (unless approved) or `approved_args`
-/// (when approved) are inserted just before the first element holding `{prompt}` (before a `--` right
-/// in front of it), or appended when there is none. Without `{prompt}` in `command`, the prompt goes
-/// to stdin.
+/// (when approved) and, for a run given the MCP server (`mcp: true`), `mcp_args` with `{mcp_config}`,
+/// `{mcp_command}`, `{mcp_args}`, `{mcp_env}` filled in (see `RunMCPServer`) are inserted just before
+/// the first element holding `{prompt}` (before a `--` right in front of it), or appended when there
+/// is none. Without `{prompt}` in `command`, the prompt goes to stdin.
 public struct AgentDefinition: Equatable, Sendable {
     /// The name tasks use to pick it.
     public var name: String
@@ -40,6 +41,11 @@ public struct AgentDefinition: Equatable, Sendable {
     /// Arguments that give the CLI the run's own spending cap (`[--max-budget-usd, "{budget}"]` for
     /// Claude Code), so the tool stops itself near the reservation instead of spending on.
     public var budgetArguments: [String] = []
+    /// Whether runs get this vault's MCP server (`mcp: true`; off unless the note turns it on).
+    public var usesMCP = false
+    /// Arguments that hand the CLI the run's MCP server (`mcp_args`, e.g. `[--mcp-config,
+    /// "{mcp_config}"]` for Claude Code); added only when `usesMCP`.
+    public var mcpArguments: [String] = []
     /// How its answer is read.
     public var output: AgentOutputFormat
     /// Base URL for `ollama` ("http://localhost:11434").
@@ -209,6 +215,24 @@ public struct AgentDefinition: Equatable, Sendable {
             throw fail("{budget} belongs in 'budget_args' only (it is given only to runs that hold a reservation)")
         }
 
+        let mcpArguments = try list("mcp_args")
+        let usesMCP: Bool
+        switch note["mcp"] {
+        case nil, .null?: usesMCP = false
+        case let value?:
+            guard let flag = value.bool else { throw fail("'mcp' is true or false") }
+            usesMCP = flag
+        }
+        if !mcpArguments.isEmpty && !mcpArguments.contains(where: { a in RunMCPServer.placeholders.contains { a.contains($0) } }) {
+            throw fail("'mcp_args' must hold one of \(RunMCPServer.placeholders.joined(separator: ", ")), e.g. [--mcp-config, \"{mcp_config}\"]")
+        }
+        if (command + budgetArguments + (try list("model_args")) + (try list("readonly_args")) + (try list("approved_args"))).contains(where: { a in RunMCPServer.placeholders.contains { a.contains($0) } }) {
+            throw fail("the {mcp_…} placeholders belong in 'mcp_args' only (they are given only to runs with 'mcp: true')")
+        }
+        if usesMCP && mcpArguments.isEmpty {
+            throw fail("'mcp: true' needs 'mcp_args', the arguments that give this CLI an MCP server (e.g. [--mcp-config, \"{mcp_config}\"]); a CLI without such arguments cannot be given one per run")
+        }
+
         var definition = AgentDefinition(
             name: name, lane: lane, command: command, modelArguments: try list("model_args"),
             readonlyArguments: try list("readonly_args"), approvedArguments: try list("approved_args"), output: output,
@@ -218,6 +242,8 @@ public struct AgentDefinition: Equatable, Sendable {
         )
         definition.budgetArguments = budgetArguments
         definition.truncateAllowed = truncateAllowed
+        definition.usesMCP = usesMCP
+        definition.mcpArguments = mcpArguments
         return definition
     }
 
@@ -243,7 +269,8 @@ public struct AgentDefinition: Equatable, Sendable {
 
     /// The argv for one run (program name first), and whether the prompt goes to stdin.
     /// `budgetUSD` is the run's reservation: with it, `budget_args` are added with `{budget}` filled in.
-    public func argv(prompt: String, model: String?, approved: Bool, workingDirectory: String, budgetUSD: Double? = nil) throws(AgentDefinitionError) -> (arguments: [String], promptOnStdin: Bool) {
+    /// `mcp` is the run's MCP server: with it, `mcp_args` are added with its placeholders filled in.
+    public func argv(prompt: String, model: String?, approved: Bool, workingDirectory: String, budgetUSD: Double? = nil, mcp: RunMCPServer? = nil) throws(AgentDefinitionError) -> (arguments: [String], promptOnStdin: Bool) {
         let source = sourcePath ?? "agent \(name)"
         if command.isEmpty { throw AgentDefinitionError(source: source, message: "missing 'command'") }
         let chosenModel = model ?? self.model
@@ -253,6 +280,7 @@ public struct AgentDefinition: Equatable, Sendable {
         }
         let budget = budgetUSD.map(AgentDefinition.budgetText)
         let extras = (chosenModel != nil ? modelArguments : []) + (budget != nil ? budgetArguments : []) + (approved ? approvedArguments : readonlyArguments)
+            + (mcp != nil ? mcpArguments : [])
         let needsModel = (command + extras).contains { $0.contains("{model}") }
         if needsModel && chosenModel == nil {
             throw AgentDefinitionError(source: source, message: "'command' uses {model} but neither the task nor the agent sets a model")
@@ -262,6 +290,7 @@ public struct AgentDefinition: Equatable, Sendable {
             if result.contains("{model}") { result = result.replacingOccurrences(of: "{model}", with: chosenModel ?? "") }
             if result.contains("{cwd}") { result = result.replacingOccurrences(of: "{cwd}", with: workingDirectory) }
             if let budget, result.contains("{budget}") { result = result.replacingOccurrences(of: "{budget}", with: budget) }
+            if let mcp, result.contains("{mcp_") { result = mcp.fill(result) }
             // The prompt last, so that braces inside it are never taken for placeholders.
             if result.contains("{prompt}") { result = result.replacingOccurrences(of: "{prompt}", with: prompt) }
             return result

@@ -111,10 +111,11 @@ public struct AgentRunner {
     /// - timeout: the task's limit, else the definition's, else none.
     /// - environment: where allowed variables are copied from (our own environment by default).
     /// - extraEnvironment: variables set for the agent on top of the allow-list (e.g. a run id).
+    /// - mcp: the run's MCP server, handed to the CLI through the note's `mcp_args`.
     public static func run(
         _ definition: AgentDefinition, prompt: String, model: String?, approved: Bool, workingDirectory: String,
         timeout: Double?, cancel: CancelToken?, environment: [String: String] = ProcessInfo.processInfo.environment,
-        extraEnvironment: [String: String] = [:], terminationGrace: Double = 2, onStart: (@Sendable (Int32) -> Void)? = nil
+        extraEnvironment: [String: String] = [:], mcp: RunMCPServer? = nil, terminationGrace: Double = 2, onStart: (@Sendable (Int32) -> Void)? = nil
     ) -> AgentRunResult {
         let started = Descriptor.monotonicSeconds()
         let limit = timeout ?? definition.timeout
@@ -128,7 +129,7 @@ public struct AgentRunner {
             runOllama(definition, prompt: prompt, model: chosenModel, timeout: limit, cancel: cancel, into: &result)
         } else {
             runProcess(definition, prompt: prompt, model: chosenModel, approved: approved, workingDirectory: workingDirectory,
-                       timeout: limit, cancel: cancel, environment: environment, extras: extraEnvironment,
+                       timeout: limit, cancel: cancel, environment: environment, extras: extraEnvironment, mcp: mcp,
                        grace: terminationGrace, onStart: onStart, into: &result)
         }
         if let reported = result.outcome.model { result.model = reported }
@@ -145,7 +146,7 @@ public struct AgentRunner {
 
     static func runProcess(
         _ definition: AgentDefinition, prompt: String, model: String?, approved: Bool, workingDirectory: String,
-        timeout: Double?, cancel: CancelToken?, environment: [String: String], extras: [String: String], grace: Double,
+        timeout: Double?, cancel: CancelToken?, environment: [String: String], extras: [String: String], mcp: RunMCPServer?, grace: Double,
         onStart: (@Sendable (Int32) -> Void)?,
         into result: inout AgentRunResult
     ) {
@@ -153,7 +154,7 @@ public struct AgentRunner {
         do {
             // The engine passes a run's reservation in FBT_BUDGET_USD; `budget_args` turn it into the CLI's own cap.
             let budget = extras[AgentDefinition.budgetVariable].flatMap { Money.dollars(.string($0)) }
-            built = try definition.argv(prompt: prompt, model: model, approved: approved, workingDirectory: workingDirectory, budgetUSD: budget)
+            built = try definition.argv(prompt: prompt, model: model, approved: approved, workingDirectory: workingDirectory, budgetUSD: budget, mcp: mcp)
         } catch {
             result.failure = .invalidDefinition(error.description)
             return

@@ -11,14 +11,18 @@ public final class VaultAgents: AgentExecuting, Sendable {
     public let workingDirectory: String? = nil
     /// Variables set for every agent on top of its allow-list.
     public let extraEnvironment: [String: String]
+    /// The binary a run's MCP server is (`mcp: true` agents): this process's own, normally.
+    public let mcpExecutable: String?
 
     /// The catalogue, read on first use and replaced by `reload`.
     private let catalogue = Locked<[AgentDefinition]?>(nil)
 
-    /// Agents of `vault`; `extraEnvironment` is given to every agent it runs.
-    public init(vault: Vault, extraEnvironment: [String: String] = [:]) {
+    /// Agents of `vault`; `extraEnvironment` is given to every agent it runs; `mcpExecutable` is the
+    /// `fuckbigtech` binary that serves MCP to runs of `mcp: true` agents (this process by default).
+    public init(vault: Vault, extraEnvironment: [String: String] = [:], mcpExecutable: String? = RunMCPServer.currentExecutable) {
         self.vault = vault
         self.extraEnvironment = extraEnvironment
+        self.mcpExecutable = mcpExecutable
     }
 
     /// Takes the agents of a freshly loaded rule book (the watcher's routing calls this when a note
@@ -52,6 +56,8 @@ public final class VaultAgents: AgentExecuting, Sendable {
         // The agent's own file tools see its working directory: never the vault (private notes are
         // there), but a fresh folder for this run or the task's checked `project:` folder.
         let workspace: RunWorkspace.Workspace
+        var mcp: RunMCPServer?
+        var mcpFolder: RunWorkspace.Workspace?
         if definition.output == .ollama {
             workspace = RunWorkspace.Workspace(path: "/", isScratch: false) // an HTTP call: no process, no folder
         } else {
@@ -60,10 +66,39 @@ public final class VaultAgents: AgentExecuting, Sendable {
             case .success(let chosen): workspace = chosen
             case .failure(let refusal): return AgentExecution(succeeded: false, answer: "", error: refusal.description)
             }
+            if definition.usesMCP {
+                guard let executable = mcpExecutable else {
+                    RunWorkspace.finish(workspace)
+                    return AgentExecution(succeeded: false, answer: "", error: "agent \(definition.name) has 'mcp: true' but this process cannot tell where its fuckbigtech binary is")
+                }
+                // The configuration goes into the run's own 0700 folder; a `project:` folder is the
+                // user's, so there it goes into a scratch folder of its own instead.
+                if !workspace.isScratch {
+                    switch RunWorkspace.makeScratch(runID: runID + "-mcp", vault: vault) {
+                    case .success(let folder): mcpFolder = folder
+                    case .failure(let refusal): return AgentExecution(succeeded: false, answer: "", error: refusal.description)
+                    }
+                }
+                let server = RunMCPServer(executable: executable, vault: vault.root, agent: definition.name, runID: runID, folder: (mcpFolder ?? workspace).path)
+                do {
+                    try server.writeConfig()
+                } catch {
+                    RunWorkspace.finish(workspace)
+                    if let mcpFolder { RunWorkspace.finish(mcpFolder) }
+                    return AgentExecution(succeeded: false, answer: "", error: "cannot write the run's MCP configuration \(server.configPath): \(error.description)")
+                }
+                mcp = server
+            }
         }
-        defer { RunWorkspace.finish(workspace) }
+        defer {
+            // The configuration goes first, so that a folder the agent left empty is removed as before.
+            mcp?.removeConfig()
+            if let mcpFolder { RunWorkspace.finish(mcpFolder) }
+            RunWorkspace.finish(workspace)
+        }
         let result = AgentRunner.run(definition, prompt: prompt, model: model, approved: approved, workingDirectory: workspace.path,
-                                     timeout: timeout, cancel: cancel, extraEnvironment: extraEnvironment.merging(runEnvironment) { _, run in run }, onStart: onStart)
+                                     timeout: timeout, cancel: cancel, extraEnvironment: extraEnvironment.merging(runEnvironment) { _, run in run },
+                                     mcp: mcp, onStart: onStart)
         return AgentExecution(
             succeeded: result.isSuccess,
             answer: result.outcome.answer,

@@ -69,6 +69,8 @@ enum VaultTemplateFiles {
     "readonly_args": "multitext",
     "approved_args": "multitext",
     "budget_args": "multitext",
+    "mcp": "checkbox",
+    "mcp_args": "multitext",
     "output": "text",
     "endpoint": "text",
     "price_in_per_mtok": "number",
@@ -451,6 +453,8 @@ model_args: [--model, "{model}"]
 readonly_args: [--permission-mode, plan]
 approved_args: [--permission-mode, acceptEdits]
 budget_args: [--max-budget-usd, "{budget}"]
+mcp: false
+mcp_args: [--mcp-config, "{mcp_config}", --strict-mcp-config]
 output: claude-json
 model:
 price_in_per_mtok: 3.0
@@ -477,6 +481,11 @@ A task whose own text does not fit `context_tokens` ends `failed` with the reaso
 `truncate: allow` to send it cut instead (the task, result and telemetry then say
 `context_truncated`).
 
+Set `mcp: true` to give each run this vault's MCP server (`fuckbigtech mcp --agent claude`, with
+the run's id, so it sees only what the run's lane may see and its writes carry the run id): the
+run's folder gets a `--mcp-config` file naming it, and `--strict-mcp-config` keeps Claude Code from
+also starting the servers of its own configuration.
+
 """#),
         TemplateFile(path: "Rules/Agents/codex.md", contents: #"""
 ---
@@ -487,6 +496,8 @@ command: [codex, exec, --json, --skip-git-repo-check, --, "{prompt}"]
 model_args: [-m, "{model}"]
 readonly_args: [--sandbox, read-only]
 approved_args: [--sandbox, workspace-write]
+mcp: false
+mcp_args: [-c, "mcp_servers.fuckbigtech.command={mcp_command}", -c, "mcp_servers.fuckbigtech.args={mcp_args}", -c, "mcp_servers.fuckbigtech.env={mcp_env}"]
 output: codex-jsonl
 model:
 price_in_per_mtok: 1.25
@@ -506,6 +517,10 @@ Unless the task is approved it runs in the read-only sandbox.
 
 A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
 `truncate: allow` to send it cut instead (recorded as `context_truncated`).
+
+Set `mcp: true` to give each run this vault's MCP server (`fuckbigtech mcp --agent codex`, with
+the run's id, so it sees only what the run's lane may see and its writes carry the run id), through
+`-c mcp_servers.fuckbigtech.…` overrides: nothing is written to Codex's own configuration.
 
 """#),
         TemplateFile(path: "Rules/Agents/echo.md", contents: #"""
@@ -604,6 +619,10 @@ Unless the task is approved it runs as OpenCode's `plan` agent, which may not ed
 
 A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
 `truncate: allow` to send it cut instead (recorded as `context_truncated`).
+
+`opencode run` has no argument that hands it an MCP server for one run, so `mcp: true` is refused
+here (the note would not load); register the server in OpenCode's own configuration with
+`fuckbigtech mcp install opencode` instead.
 
 """#),
         TemplateFile(path: "Rules/Guardrails.md", contents: #"""

@@ -97,4 +97,46 @@ import Testing
         let huge = String(repeating: "a", count: 200_000)
         #expect(throws: AgentDefinitionError.self) { try d.argv(prompt: huge, model: "echo", approved: false, workingDirectory: "/") }
     }
+
+    /// The shipped notes for Claude Code and Codex carry their CLI's way of taking an MCP server
+    /// (`mcp_args`), off by default; with a run's server the placeholders become its file or values.
+    @Test func mcpArgumentsAreTheNotesOwnAndOnlyGivenToRunsWithAServer() throws {
+        func shipped(_ name: String) throws -> AgentDefinition {
+            let file = try #require(VaultTemplate.files.first { $0.path == "Rules/Agents/\(name).md" })
+            return try AgentDefinition.parse(try Note.parse(file.contents))
+        }
+        let server = RunMCPServer(executable: "/opt/fbt/fuckbigtech", vault: "/home/a/My Vault", agent: "codex", runID: "r-1", folder: "/tmp/fbt-run-r-1")
+        let claude = try shipped("claude")
+        #expect(!claude.usesMCP)
+        #expect(!(try claude.argv(prompt: "hi", model: nil, approved: false, workingDirectory: "/tmp").arguments.contains("--mcp-config")))
+        let handed = try claude.argv(prompt: "hi", model: nil, approved: false, workingDirectory: "/tmp", mcp: server).arguments
+        #expect(Array(handed.suffix(5)) == ["--mcp-config", "/tmp/fbt-run-r-1/fbt-mcp-config.json", "--strict-mcp-config", "--", "hi"])
+
+        let codex = try shipped("codex")
+        #expect(!codex.usesMCP)
+        let overrides = try codex.argv(prompt: "hi", model: nil, approved: false, workingDirectory: "/tmp", mcp: server).arguments
+        #expect(overrides.contains(#"mcp_servers.fuckbigtech.command="/opt/fbt/fuckbigtech""#))
+        #expect(overrides.contains(#"mcp_servers.fuckbigtech.args=["mcp", "--vault", "/home/a/My Vault", "--agent", "codex"]"#))
+        #expect(overrides.contains(#"mcp_servers.fuckbigtech.env={"FBT_RUN_ID" = "r-1"}"#))
+
+        // The configuration file is Claude Code's layout, with the run id in the server's environment.
+        let config = try JSON.parse(server.configJSON)
+        #expect(config["mcpServers"]?["fuckbigtech"]?["env"]?["FBT_RUN_ID"]?.stringValue == "r-1")
+        #expect(config["mcpServers"]?["fuckbigtech"]?["args"] == .array(["mcp", "--vault", "/home/a/My Vault", "--agent", "codex"].map { .string($0) }))
+    }
+
+    /// `mcp: true` where the CLI has no way to take a server (no `mcp_args`), a misspelt flag, or
+    /// the placeholders outside `mcp_args` are one-line problems naming the note.
+    @Test func mcpMistakesAreRefused() throws {
+        func problem(_ extra: String) -> String? {
+            let text = "---\ntype: agent\nname: o\nlane: tool\ncommand: [opencode, run, \"{prompt}\"]\noutput: text\n\(extra)\n---\n"
+            do { _ = try AgentDefinition.parse(try Note.parse(text), path: "Rules/Agents/o.md"); return nil } catch { return String(describing: error) }
+        }
+        #expect(problem("mcp: true")?.contains("'mcp: true' needs 'mcp_args'") == true)
+        #expect(problem("mcp: yes please")?.contains("'mcp' is true or false") == true)
+        #expect(problem("mcp_args: [--mcp-config, config.json]")?.contains("must hold one of") == true)
+        #expect(problem("model_args: [--cfg, \"{mcp_config}\"]")?.contains("belong in 'mcp_args' only") == true)
+        #expect(problem("mcp: false") == nil)
+        #expect(problem("mcp: true\nmcp_args: [--mcp, \"{mcp_config}\"]") == nil)
+    }
 }
