@@ -57,6 +57,8 @@ import Testing
         #expect(error.contains("16000") && error.contains("truncate: allow"), "\(error)")
         #expect(env.note(task)?.text("context_truncated") == nil)
         #expect(env.fixtureRuns().isEmpty, "the agent never started")
+        // The journal line lands in the same run as the final status, a moment apart: wait for it.
+        _ = eventually(within: 10, every: 0.05) { env.telemetryLines().contains { $0["task"]?.stringValue == task } }
         let line = try #require(env.telemetryLines().last { $0["task"]?.stringValue == task })
         #expect(line["outcome"]?.stringValue == "failed")
         #expect(line["error"]?.stringValue?.contains("truncate: allow") == true)
@@ -89,6 +91,8 @@ import Testing
         #expect(result.note["context_tokens_left_out"]?.number == Double(leftOut))
         #expect(result.note.body.contains("Context truncated"))
 
+        // The journal line lands in the same run as the final status, a moment apart: wait for it.
+        _ = eventually(within: 10, every: 0.05) { env.telemetryLines().contains { $0["task"]?.stringValue == task } }
         let line = try #require(env.telemetryLines().last { $0["task"]?.stringValue == task })
         #expect(line["context_truncated"]?.boolValue == true)
         #expect(line["context_tokens_left_out"]?.intValue == leftOut)
