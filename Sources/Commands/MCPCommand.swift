@@ -28,7 +28,7 @@ enum MCPCommand {
         in .agentos/mcp-writes.jsonl. Started inside a run (FBT_RUN_ID) it takes that run's lane.
         Register it with your agent as: fuckbigtech mcp --vault VAULT --agent NAME (see docs/mcp.md).
 
-        install    adds the server 'fuckbigtech' (this binary, 'mcp --vault VAULT') to the harness's
+        install    adds the server 'fuckbigtech' (this binary, 'mcp --vault VAULT --agent HARNESS') to the harness's
                    MCP servers: Claude Code ~/.claude.json (what 'claude mcp add --scope user' writes),
                    Codex ~/.codex/config.toml [mcp_servers.fuckbigtech] ($CODEX_HOME is honoured),
                    OpenCode ~/.config/opencode/opencode.json "mcp". Installing again changes nothing.

@@ -17,7 +17,7 @@ import Testing
         }
         let binary = try BuiltBinary.path()
         let toml = try String(contentsOfFile: sandbox.home + "/.codex/config.toml", encoding: .utf8)
-        #expect(toml.contains("args = [\"mcp\", \"--vault\", \"\(sandbox.vault)\"]"))
+        #expect(toml.contains("args = [\"mcp\", \"--vault\", \"\(sandbox.vault)\", \"--agent\", \"codex\"]"))
         // The command is an absolute path to the binary that was run (the same file, however reached).
         let command = try #require(try MCPRegistration.registered(at: sandbox.home + "/.codex/config.toml", harness: .codex)?.first)
         #expect(command.hasPrefix("/") && (command as NSString).resolvingSymlinksInPath == (binary as NSString).resolvingSymlinksInPath)

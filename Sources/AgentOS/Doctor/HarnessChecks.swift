@@ -23,13 +23,19 @@ enum HarnessChecks {
         let path = harness.configPath(environment: context.environment)
         do {
             if let argv = try MCPRegistration.registered(at: path, harness: harness) {
-                if argv.count == 4, argv[1] == "mcp", argv[2] == "--vault", argv[3] == context.vault.root {
+                let expected = MCPRegistration(harness: harness, executable: argv.first ?? "", vault: context.vault.root).argv
+                if argv == expected {
                     if FileManager.default.isExecutableFile(atPath: argv[0]) {
                         said.append("MCP server registered in \(path)")
                     } else {
                         problems.append("the MCP server registered in \(path) runs \(argv[0]), which is not an executable")
                         fixes.append("fuckbigtech mcp install \(harness.rawValue)")
                     }
+                } else if argv.count > 1, argv[1] == "mcp", !argv.contains("--agent") {
+                    // An entry from before install named the agent: its server treats the client as
+                    // the vault's owner and would hand a cloud agent private notes' text.
+                    problems.append("the MCP server registered in \(path) has no --agent, so \(harness.rawValue) could read private notes through it")
+                    fixes.append("fuckbigtech mcp install \(harness.rawValue)")
                 } else {
                     problems.append("the MCP server registered in \(path) is for another vault or command: \(argv.joined(separator: " "))")
                     fixes.append("fuckbigtech mcp install \(harness.rawValue)")

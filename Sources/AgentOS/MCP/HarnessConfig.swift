@@ -41,13 +41,14 @@ public struct MCPRegistration: Sendable {
 
     /// The harness.
     public let harness: Harness
-    /// The argv that starts the server (absolute binary, `mcp`, `--vault`, the vault).
+    /// The argv that starts the server (absolute binary, `mcp`, `--vault`, the vault, `--agent`, the
+    /// harness): every harness is a cloud agent's, so its server never returns a private note's text.
     public let argv: [String]
 
     /// The entry for `executable` serving `vault`.
     public init(harness: Harness, executable: String, vault: String) {
         self.harness = harness
-        self.argv = [executable, "mcp", "--vault", vault]
+        self.argv = [executable, "mcp", "--vault", vault, "--agent", harness.rawValue]
     }
 
     /// The configuration text with our entry in it; `existing` is `nil` for a file that does not exist.

@@ -154,7 +154,7 @@ import Testing
         let installed = try home.read(harness)
         let after = try Self.python(harness, home.path(harness))
         #expect(Self.removing(Self.ourPath(harness), from: after) == before, "every other entry is as it was")
-        let argv: [JSON] = [.string(Self.binary), .string("mcp"), .string("--vault"), .string(home.vault)]
+        let argv: [JSON] = [.string(Self.binary), .string("mcp"), .string("--vault"), .string(home.vault), .string("--agent"), .string(harness.rawValue)]
         switch harness {
         case .claude:
             #expect(after["mcpServers"]?["fuckbigtech"] == .object([("type", .string("stdio")), ("command", argv[0]), ("args", .array(Array(argv.dropFirst())))]))
@@ -199,7 +199,7 @@ import Testing
         try home.write(.codex, Self.codex)
         let shown = home.run(["install", "codex", "--print"])
         #expect(shown.code == 0)
-        #expect(shown.out.contains("[mcp_servers.fuckbigtech]\ncommand = \"/opt/fbt bin/fuckbigtech\"\nargs = [\"mcp\", \"--vault\", \"\(home.vault)\"]"))
+        #expect(shown.out.contains("[mcp_servers.fuckbigtech]\ncommand = \"/opt/fbt bin/fuckbigtech\"\nargs = [\"mcp\", \"--vault\", \"\(home.vault)\", \"--agent\", \"codex\"]"))
         #expect(try home.read(.codex) == Self.codex)
         // A harness with no configuration yet: nothing is created by --print; install creates it.
         #expect(home.run(["install", "opencode", "--print"]).out.contains("\"$schema\": \"https://opencode.ai/config.json\""))

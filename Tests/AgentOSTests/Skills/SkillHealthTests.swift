@@ -41,6 +41,16 @@ import Testing
         _ = try VaultInit.run(vault: other)
         let moved = Doctor.run(DoctorContext(vault: other, environment: environment), checks: [DoctorCheck(name: "harness", run: HarnessChecks.run)])
         #expect(moved.findings.contains { $0.status == .warn && $0.finding.contains("is for another vault or command") })
+
+        // An entry without --agent (written before install named the agent) serves a cloud agent as
+        // the vault's owner: doctor says so and gives the fix.
+        let toml = root + "/home/.codex/config.toml"
+        let text = try String(contentsOfFile: toml, encoding: .utf8)
+        #expect(text.contains(#", "--agent", "codex"]"#), "install names the agent: \(text)")
+        try Data(text.replacingOccurrences(of: #", "--agent", "codex"]"#, with: "]").utf8).write(to: URL(fileURLWithPath: toml))
+        let old = harness()
+        #expect(old["codex"]?.status == .warn && old["codex"]?.finding.contains("has no --agent, so codex could read private notes") == true, "\(old["codex"]?.finding ?? "")")
+        #expect(old["codex"]?.fix?.hasPrefix("fuckbigtech mcp install codex") == true)
     }
 
     @Test func memoryTestFailsOnAnInvalidSkillAndWarnsOnDrift() throws {
