@@ -242,6 +242,14 @@ public final class MCPTools {
     }
 
     /// Refuses a path whose note this client may not see, naming why (never its text).
+    /// The note `args` names (`path`), once this caller may see it: its path, bytes and parse.
+    private func visibleNote(_ args: JSON) throws -> (path: String, snapshot: NoteSnapshot, note: Note) {
+        let path = try path(args)
+        try checkVisible(path)
+        guard let snapshot = try store.readIfPresent(path) else { throw Refused(description: "\(path): no such note") }
+        return (path, snapshot, try Note.parse(bytes: snapshot.bytes))
+    }
+
     private func checkVisible(_ path: String) throws {
         if let why = scope.hidesPrivateBecause, let privacy = visibility.withholding(path) {
             throw Refused(description: "\(path) is private (\(privacy)); withheld: this server is \(why)")
@@ -301,10 +309,7 @@ public final class MCPTools {
     }
 
     func readNote(_ args: JSON) throws -> Outcome {
-        let path = try path(args)
-        try checkVisible(path)
-        guard let snapshot = try store.readIfPresent(path) else { throw Refused(description: "\(path): no such note") }
-        let note = try Note.parse(bytes: snapshot.bytes)
+        let (path, snapshot, note) = try visibleNote(args)
         // Remembered so that a later set_properties naming this hash can merge over a newer version.
         StaleMemoryGuard.remember(snapshot, store: store)
         return Outcome(text: "hash: \(snapshot.hash.hex)\n\n" + snapshot.text, structured: [
@@ -335,10 +340,7 @@ public final class MCPTools {
     }
 
     func context(_ args: JSON) throws -> Outcome {
-        let path = try path(args)
-        try checkVisible(path)
-        guard let snapshot = try store.readIfPresent(path) else { throw Refused(description: "\(path): no such note") }
-        let note = try Note.parse(bytes: snapshot.bytes)
+        let (path, snapshot, note) = try visibleNote(args)
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
         let routing = try VaultRouting(vault: vault)
         let tokens = args["tokens"] == nil ? nil : try number(args, "tokens", default: 1)
