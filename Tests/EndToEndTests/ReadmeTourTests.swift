@@ -52,7 +52,8 @@ import Testing
         // "Within moments its status goes routed → running → done, route_* says which rule chose the
         // lane, result links the answer in Results/, a row lands in Telemetry/<today>.md and a line in
         // Daily/<today>.md."
-        #expect(eventually(within: 30, every: 0.05) { try String(contentsOfFile: task, encoding: .utf8).contains("status: done") })
+        #expect(eventually(within: 30, every: 0.05) { try String(contentsOfFile: task, encoding: .utf8).contains("status: done") },
+                "the task did not finish; watcher running: \(watcher.isRunning)\n\(watcher.stdout)\(watcher.stderr)")
         let note = try String(contentsOfFile: task, encoding: .utf8)
         #expect(note.contains("route_lane: local") && note.contains("route_rule:") && note.contains("result: \"[[Results/Say hello in three languages "))
         let status = try tour(["status"])
