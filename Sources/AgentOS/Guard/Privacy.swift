@@ -110,6 +110,17 @@ public enum Privacy {
         }
         guard let snapshot else { return nil }
         guard let note = try? Note.parse(bytes: snapshot.bytes) else { return "frontmatter cannot be parsed to check its privacy" }
+        return reason(parsed: note, at: path, store: store, guardrails: guardrails, links: links, followDerivation: followDerivation)
+    }
+
+    /// `reason(ofNoteAt:)` for a note the caller has already read and parsed (a packet's memory
+    /// piece): the same judgement without reading the file again.
+    public static func reason(ofParsed note: Note, at path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver? = nil) -> String? {
+        if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
+        return reason(parsed: note, at: path, store: store, guardrails: guardrails, links: links, followDerivation: true)
+    }
+
+    private static func reason(parsed note: Note, at path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, followDerivation: Bool) -> String? {
         if let own = reason(note: note, path: path, guardrails: guardrails) { return own }
         guard followDerivation else { return nil }
         var followed = derivationLinks(of: note).compactMap(WikiLink.parse)

@@ -428,13 +428,16 @@ public struct ContextPacketBuilder: Sendable {
         let lines = snapshot.text.split(separator: "\n", omittingEmptySubsequences: false)
         // The part before the first heading starts at line 1, frontmatter included: the properties
         // are the note's bookkeeping, not what it says, and are never sent.
-        let bodyStart = (try? Note.parse(bytes: snapshot.bytes))?.bodyStartLine ?? 1
+        let note = try? Note.parse(bytes: snapshot.bytes)
+        let bodyStart = note?.bodyStartLine ?? 1
         let start = max(1, hit.line, hit.heading.isEmpty ? bodyStart : 1)
         let end = min(lines.count, max(start, hit.endLine))
         guard start <= lines.count else { return nil }
         var text = lines[(start - 1)..<end].joined(separator: "\n")
         if text.utf8.count > 2400 { text = ContextPacketBuilder.cut(text, toTokens: 600) + "\n…" }
-        let isPrivate = Privacy.isPrivate(linkedNote: hit.path, store: store, guardrails: guardrails, links: links)
+        // Judged on the bytes just read (one read: what is judged is what is sent); a note whose
+        // frontmatter does not parse cannot be judged, and counts as private.
+        let isPrivate = note.map { Privacy.reason(ofParsed: $0, at: hit.path, store: store, guardrails: guardrails, links: links) != nil } ?? true
         return ContextPiece(kind: .memory, path: hit.path, line: start, heading: hit.heading.isEmpty ? nil : hit.heading, text: text, isPrivate: isPrivate)
     }
 

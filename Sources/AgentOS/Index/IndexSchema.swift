@@ -7,23 +7,25 @@ import Foundation
 /// dropped and rebuilt from the vault: nothing is lost.
 public enum IndexSchema {
     /// The schema version this build writes, kept in `PRAGMA user_version`.
-    public static let version: Int = 2
+    public static let version: Int = 3
 
     /// The bm25 column weights: the title counts ten times the body, the headings four times.
     /// Order follows the columns of `sections`.
     static let rankFunction = "bm25(0.0, 0.0, 0.0, 0.0, 10.0, 4.0, 1.0)"
 
-    /// The bm25 column weights of `memory` (what a context packet retrieves): title ×5, headings ×3,
-    /// body ×1, properties ×0.2 (a property value is bookkeeping, not what a note is about). Chosen
-    /// on the tuning half of `Tests/AgentOSTests/Fixtures/retrieval-cases.tsv`; order follows the
+    /// The bm25 column weights of `memory` (whole notes, what a context packet retrieves): title ×2,
+    /// headings ×2, body ×1, property values ×0.2 (a property value is mostly bookkeeping, not what
+    /// a note is about). Title weight stays low because a vault has notes named after one common word
+    /// ("Name", "Set"), which a high title weight lets win on that word alone. Order follows the
     /// columns of `memory`.
-    static let memoryRankFunction = "bm25(0.0, 0.0, 0.0, 0.0, 5.0, 3.0, 1.0, 0.2)"
+    static let memoryRankFunction = "bm25(0.0, 2.0, 2.0, 1.0, 0.2)"
 
     /// The step from version `from` to `from + 1`; `nil` means: drop everything and re-create.
     static func migration(from: Int) -> ((Database) throws -> Void)? {
         switch from {
-        // Version 2 added the `memory` table; filling it needs every note read again, which is what
-        // a rebuild does, so 1 has no step. Later versions add theirs here (`case 2: add a column`).
+        // Version 2 added the `memory` table, version 3 made it one row per note and added `anchors`;
+        // filling them needs every note read again, which is what a rebuild does, so neither has a
+        // step. Later versions add theirs here (`case 3: add a column`).
         default: return nil
         }
     }
@@ -77,8 +79,11 @@ public enum IndexSchema {
         tokenize = "unicode61 remove_diacritics 2"
     );
     CREATE VIRTUAL TABLE IF NOT EXISTS memory USING fts5(
-        path UNINDEXED, heading UNINDEXED, start_line UNINDEXED, end_line UNINDEXED,
-        title, headings, body, properties,
+        path UNINDEXED, title, headings, body, properties,
+        tokenize = "porter unicode61 remove_diacritics 2"
+    );
+    CREATE VIRTUAL TABLE IF NOT EXISTS anchors USING fts5(
+        target_key UNINDEXED, text,
         tokenize = "porter unicode61 remove_diacritics 2"
     );
     """
@@ -146,7 +151,7 @@ public enum IndexSchema {
     static func dropAll(_ database: Database) throws {
         // DROP TABLE fails while any statement on the connection is mid-way ("table is locked").
         database.resetAllStatements()
-        let names = try database.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'sections_%' AND name NOT LIKE 'memory_%'") { $0.text(0) }
+        let names = try database.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'sections_%' AND name NOT LIKE 'memory_%' AND name NOT LIKE 'anchors_%'") { $0.text(0) }
         for name in names {
             try database.execute("DROP TABLE IF EXISTS \"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"")
         }

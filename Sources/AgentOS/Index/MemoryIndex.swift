@@ -406,7 +406,8 @@ public final class MemoryIndex {
     private func deleteDependentRows(noteID: Int64) throws {
         let first = noteID << NoteScanner.sectionBits
         try database.run("DELETE FROM sections WHERE rowid BETWEEN ? AND ?", [.int(first), .int(first + Int64(NoteScanner.maxSections))])
-        try database.run("DELETE FROM memory WHERE rowid BETWEEN ? AND ?", [.int(first), .int(first + Int64(NoteScanner.maxSections))])
+        try database.run("DELETE FROM memory WHERE rowid = ?", [.int(noteID)])
+        try database.run("DELETE FROM anchors WHERE rowid BETWEEN ? AND ?", [.int(first), .int(first + Int64(NoteScanner.maxSections))])
         try database.run("DELETE FROM title_keys WHERE note_id = ?", [.int(noteID)])
         try database.run("DELETE FROM aliases WHERE note_id = ?", [.int(noteID)])
         try database.run("DELETE FROM links WHERE source_id = ?", [.int(noteID)])
@@ -487,27 +488,28 @@ public final class MemoryIndex {
             }
         }
 
-        // The sections once more, stemmed, for context packets (`related`): task text says "creating"
-        // where a note says "create". The first section's frontmatter goes to `properties`.
-        let memoryStatement = try database.prepare("INSERT INTO memory(rowid, path, heading, start_line, end_line, title, headings, body, properties) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        try note.bytes.withUnsafeBufferPointer { buffer in
-            for (index, section) in note.sections.enumerated() {
-                memoryStatement.reset()
-                try memoryStatement.bind([.int(first + Int64(index)), .text(path), .text(section.heading), .int(Int64(section.startLine)), .int(Int64(section.endLine)), .text(titleColumn), .text(section.headingsColumn)])
-                if index == 0 {
-                    try memoryStatement.bind(.text(note.memoryProperties), at: 9)
-                    let start = min(max(note.bodyStart, section.body.lowerBound), section.body.upperBound)
-                    if let segmented = note.segmentedMemoryFirstBody {
-                        try segmented.withUnsafeBufferPointer { try memoryStatement.bindUTF8($0, at: 8) }
-                    } else {
-                        try memoryStatement.bindUTF8(UnsafeBufferPointer(rebasing: buffer[start..<section.body.upperBound]), at: 8)
-                    }
-                } else if let segmented = section.segmentedBody {
-                    try segmented.withUnsafeBufferPointer { try memoryStatement.bindUTF8($0, at: 8) }
-                } else {
-                    try memoryStatement.bindUTF8(UnsafeBufferPointer(rebasing: buffer[section.body]), at: 8)
-                }
-                _ = try memoryStatement.step()
+        // The note once more, whole and stemmed, for context packets (`related`): task text says
+        // "creating" where a note says "create". Its frontmatter values go to `properties`.
+        let memoryStatement = try database.prepare("INSERT INTO memory(rowid, path, title, headings, body, properties) VALUES(?, ?, ?, ?, ?, ?)")
+        try memoryStatement.bind([.int(noteID), .text(path), .text(titleColumn), .text(note.memoryHeadings)])
+        try memoryStatement.bind(.text(note.memoryProperties), at: 6)
+        if let segmented = note.segmentedMemoryBody {
+            try segmented.withUnsafeBufferPointer { try memoryStatement.bindUTF8($0, at: 5) }
+        } else {
+            try note.bytes.withUnsafeBufferPointer { buffer in
+                try memoryStatement.bindUTF8(UnsafeBufferPointer(rebasing: buffer[min(note.bodyStart, buffer.count)...]), at: 5)
+            }
+        }
+        _ = try memoryStatement.step()
+
+        // What this note says about the notes it links, for theirs: retrieval finds a note by the
+        // words other notes use around their links to it.
+        if !note.anchorTexts.isEmpty {
+            let anchorStatement = try database.prepare("INSERT INTO anchors(rowid, target_key, text) VALUES(?, ?, ?)")
+            for (index, anchor) in note.anchorTexts.prefix(NoteScanner.maxSections).enumerated() {
+                anchorStatement.reset()
+                try anchorStatement.bind([.int(first + Int64(index)), .text(anchor.key), .text(anchor.text)])
+                _ = try anchorStatement.step()
             }
         }
     }

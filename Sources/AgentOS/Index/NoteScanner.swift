@@ -45,11 +45,17 @@ struct ScannedNote: Sendable {
     var linkKeys: [String] = []
     /// Byte offset where the body starts (after the frontmatter; 0 without one).
     var bodyStart = 0
-    /// The first section's body without the frontmatter, as indexed in `memory`, when it needed CJK
-    /// separators (else `bytes[bodyStart..<first section's end]` is indexed as is).
-    var segmentedMemoryFirstBody: [UInt8]?
-    /// The frontmatter's lines as indexed in `memory`'s low-weight `properties` column (first section only).
+    /// The whole body (after the frontmatter), as indexed in `memory`, when it needed CJK separators
+    /// (else `bytes[bodyStart...]` is indexed as is).
+    var segmentedMemoryBody: [UInt8]?
+    /// The headings of every section, one a line, as indexed in `memory`'s `headings` column.
+    var memoryHeadings = ""
+    /// The frontmatter's values (never its keys: every note has a `type:`), as indexed in `memory`'s
+    /// low-weight `properties` column.
     var memoryProperties = ""
+    /// For each link to a note: the line it is written on, with link syntax reduced to the words a
+    /// reader sees — what the linking note says about the note it links (`anchors`).
+    var anchorTexts: [(key: String, text: String)] = []
 }
 
 /// Reads notes for the index: sections at headings, links outside code (`WikiLink`), properties, inline tags.
@@ -113,21 +119,85 @@ enum NoteScanner {
         }
         note.aliasKeys = aliasKeys
         note.linkKeys = note.links.map { LinkResolver.key($0.target) }
+        note.memoryHeadings = TextSegmenter.segment(note.sections.map(\.heading).filter { !$0.isEmpty }.joined(separator: "\n"))
         let bytes = note.bytes
         bytes.withUnsafeBufferPointer { buffer in
             for i in note.sections.indices {
                 note.sections[i].headingsColumn = TextSegmenter.segment(note.sections[i].headingPath)
                 note.sections[i].segmentedBody = TextSegmenter.segment(UnsafeBufferPointer(rebasing: buffer[note.sections[i].body]))
             }
-            // The `memory` table's first section leaves the frontmatter out of its body: its text goes
-            // to a low-weight column of its own (a property value is not what a note is about).
-            if let first = note.sections.first {
-                let start = min(max(note.bodyStart, first.body.lowerBound), first.body.upperBound)
-                note.segmentedMemoryFirstBody = TextSegmenter.segment(UnsafeBufferPointer(rebasing: buffer[start..<first.body.upperBound]))
-            }
-            let end = min(note.bodyStart, buffer.count)
-            note.memoryProperties = TextSegmenter.segment(String(decoding: UnsafeBufferPointer(rebasing: buffer[..<end]), as: UTF8.self))
+            // The `memory` table holds the note whole, body without the frontmatter: its values go to a
+            // low-weight column of their own (a property value is not what a note is about).
+            let start = min(note.bodyStart, buffer.count)
+            note.segmentedMemoryBody = TextSegmenter.segment(UnsafeBufferPointer(rebasing: buffer[start...]))
+            note.memoryProperties = TextSegmenter.segment(propertyValues(String(decoding: UnsafeBufferPointer(rebasing: buffer[..<start]), as: UTF8.self)))
+            note.anchorTexts = anchorTexts(note.links, keys: note.linkKeys, buffer: buffer)
         }
+    }
+
+    /// The values of frontmatter lines (`key: value` gives `value`, `- item` gives `item`), one a line.
+    static func propertyValues(_ frontmatter: String) -> String {
+        var values: [Substring] = []
+        for raw in frontmatter.split(separator: "\n") {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
+            if line.hasPrefix("---") || line.hasPrefix("...") || line.hasPrefix("#") { continue }
+            if line.hasPrefix("- ") {
+                values.append(line.dropFirst(2))
+            } else if let colon = line.firstIndex(of: ":") {
+                let value = line[line.index(after: colon)...].drop { $0 == " " }
+                if !value.isEmpty { values.append(value) }
+            } else {
+                values.append(line)
+            }
+        }
+        return values.joined(separator: "\n")
+    }
+
+    /// The most bytes of one line kept as anchor text (a long paragraph says little more about a link).
+    static let maxAnchorBytes = 600
+
+    /// The anchor text of each link to a note (not to an image or other file): the line the link is
+    /// on, links reduced to their shown text, once per target and line.
+    static func anchorTexts(_ links: [WikiLink], keys: [String], buffer: UnsafeBufferPointer<UInt8>) -> [(key: String, text: String)] {
+        guard !links.isEmpty else { return [] }
+        var starts: [Int] = [0]
+        for (i, byte) in buffer.enumerated() where byte == 0x0A { starts.append(i + 1) }
+        var seen = Set<String>()
+        var anchors: [(key: String, text: String)] = []
+        for (link, key) in zip(links, keys) {
+            let name = link.target.split(separator: "/").last.map(String.init) ?? link.target
+            // `image.png`, `talk.pdf`, `Board.canvas` are files, not notes; "Version 1.2" is a note.
+            if let dot = name.lastIndex(of: ".") {
+                let ext = name[name.index(after: dot)...].lowercased()
+                if ext != "md", (1...5).contains(ext.count), ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }), ext.contains(where: \.isLetter) { continue }
+            }
+            guard link.line >= 1, link.line <= starts.count, seen.insert(key + "\u{1}" + String(link.line)).inserted else { continue }
+            let start = starts[link.line - 1]
+            var end = link.line < starts.count ? starts[link.line] : buffer.count
+            end = min(end, start + maxAnchorBytes)
+            let line = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+            let text = TextSegmenter.segment(shownText(line))
+            if !text.trimmingCharacters(in: .whitespaces).isEmpty { anchors.append((key, text)) }
+        }
+        return anchors
+    }
+
+    /// A line with `[[target|shown]]` reduced to `shown` and `[[target]]` to the target's name.
+    static func shownText(_ line: String) -> String {
+        var result = ""
+        var rest = Substring(line)
+        while let open = rest.range(of: "[["), let close = rest[open.upperBound...].range(of: "]]") {
+            result += rest[..<open.lowerBound]
+            let inner = rest[open.upperBound..<close.lowerBound]
+            if let bar = inner.firstIndex(of: "|") {
+                result += inner[inner.index(after: bar)...]
+            } else {
+                let target = inner.split(separator: "#").first ?? inner
+                result += target.split(separator: "/").last ?? target
+            }
+            rest = rest[close.upperBound...]
+        }
+        return result + rest
     }
 
     /// The byte offset of the start of 1-based `line` (the end of the bytes when there are fewer lines).

@@ -21,26 +21,34 @@ public struct RelatedHit: Equatable, Sendable {
 /// a packet passes the guardrails' `memory_exclude` folders and the notes it already holds.
 public struct RelatedScope: Equatable, Sendable {
     /// Folders (vault-relative) whose notes are never returned, at any depth below them.
-    public var excludedFolders: [String]
+    public var excludedFolders: [String] { didSet { prefixes = RelatedScope.prefixes(excludedFolders) } }
     /// Paths never returned (the task itself and the notes it links: they are in the packet already).
     public var skippedPaths: Set<String>
+    /// `excludedFolders` lower-cased, without surrounding slashes, each ending in "/" (computed once:
+    /// `excludes` runs for every candidate of every packet).
+    private var prefixes: [String]
 
     /// A scope leaving out `excludedFolders` and `skippedPaths`.
     public init(excludedFolders: [String] = [], skippedPaths: Set<String> = []) {
         self.excludedFolders = excludedFolders
         self.skippedPaths = skippedPaths
+        prefixes = RelatedScope.prefixes(excludedFolders)
+    }
+
+    private static func prefixes(_ folders: [String]) -> [String] {
+        folders.compactMap { folder in
+            let trimmed = folder.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            return trimmed.isEmpty ? nil : trimmed + "/"
+        }
     }
 
     /// Whether a path is outside what retrieval may return.
     public func excludes(_ path: String) -> Bool {
         if skippedPaths.contains(path) { return true }
         // The READMEs `init` writes explain the vault's layout; they answer no question a task asks.
-        if Vault.Layout.folders.contains(where: { path == $0 + "/README.md" }) { return true }
+        if path.hasSuffix("/README.md"), Vault.Layout.folders.contains(where: { path == $0 + "/README.md" }) { return true }
         let lowered = path.lowercased()
-        return excludedFolders.contains { folder in
-            let prefix = folder.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/"
-            return prefix != "/" && lowered.hasPrefix(prefix)
-        }
+        return prefixes.contains { lowered.hasPrefix($0) }
     }
 }
 
@@ -102,39 +110,188 @@ extension MemoryIndex {
     /// a word or two with the task by chance, and would fill the packet's budget with noise.
     public static let relatedFloor = 0.4
 
-    /// The notes a context packet retrieves for `text`, best first: sections of the stemmed `memory`
-    /// table ranked by bm25 (title ×5, headings ×3, body ×1, properties ×0.2) for the text's
-    /// meaningful words joined with OR, one hit per note (its best section, so a note's sections never
-    /// push each other or the note out); hits under `relatedFloor` of the best are left out.
+    /// How the three signals of `related` make a score, each first divided by its best value among
+    /// the candidates: `whole note × (0.6 + 0.4 × best section) + 0.2 × anchors`. Whole-note bm25
+    /// (stemmed, `memory`) carries the score: it is what a plain BM25 baseline does, and alone it is a
+    /// fair retriever. The best section (exact words, `sections`) lifts a note one part of which is
+    /// about the task, by up to 40 %, but never makes a note relevant by itself (the first section
+    /// holds the frontmatter as text, and bookkeeping must not count). The anchors (what other notes
+    /// say around their links to it) reach a note whose own words differ from the task's.
+    public static let relatedWeights = (note: 0.6, section: 0.4, anchors: 0.2)
+
+    /// A note whose anchors score at least this share of the best anchors is kept under the floor:
+    /// other notes describe it with the task's words, though its own words differ.
+    public static let relatedAnchorKeep = 0.5
+
+    /// The most notes the query words may match together, counting each word's notes: words are
+    /// kept rarest first until this budget is spent (at least two are kept). The commonest words
+    /// weigh least in bm25 and cost most to rank: in a vault of 20,000 notes, "project" or "note"
+    /// match thousands each, and ranking every note they match is what makes a packet slow.
+    public static let relatedPostingBudget = 2_500
+
+    /// The notes a context packet retrieves for `text`, best first, one hit per note, each with the
+    /// section its piece is cut from. The text's meaningful words (`RelatedQuery`, rarest first within
+    /// `relatedPostingBudget`) are matched with OR; candidates are the best whole notes by bm25 (title ×2, headings ×2,
+    /// body ×1, property values ×0.2, stemmed) and the notes whose incoming links' lines match best;
+    /// each candidate's best section is then found by exact words, and the three scores combined as
+    /// `relatedWeights` says. Hits under `relatedFloor` of the best are left out, unless their anchors
+    /// reach `relatedAnchorKeep`.
     public func related(to text: String, scope: RelatedScope = RelatedScope(), limit: Int = 6) throws -> [RelatedHit] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
-        let words = RelatedQuery.words(from: text)
-        guard !words.isEmpty, limit > 0 else { return [] }
+        guard limit > 0 else { return [] }
+        let words = try relatedWords(RelatedQuery.words(from: text))
+        guard !words.isEmpty else { return [] }
         let expression = RelatedQuery.expression(words)
-        var hits: [RelatedHit] = []
-        var window = max(limit * 8, 64)
+
+        // Whole notes, best first.
+        var notes: [(id: Int64, path: String, title: String, score: Double)] = []
+        var window = max(limit * 4, 32)
         while true {
-            hits.removeAll()
-            var notes = Set<Int64>()
-            let statement = try database.prepare("""
-                SELECT memory.rowid, memory.path, memory.heading, memory.start_line, memory.end_line, memory.rank, n.title
-                FROM memory JOIN notes n ON n.id = (memory.rowid >> \(NoteScanner.sectionBits)) WHERE memory MATCH ? ORDER BY memory.rank LIMIT ?
-                """)
+            notes.removeAll()
+            let statement = try database.prepare("SELECT memory.rowid, memory.path, memory.rank, n.title FROM memory JOIN notes n ON n.id = memory.rowid WHERE memory MATCH ? ORDER BY memory.rank LIMIT ?")
             try statement.bind([.text(expression), .int(Int64(window))])
             var rows = 0
             while try statement.step() {
                 rows += 1
                 let path = statement.text(1)
-                guard notes.insert(statement.int64(0) >> NoteScanner.sectionBits).inserted, !scope.excludes(path) else { continue }
-                hits.append(RelatedHit(path: path, title: statement.text(6), heading: statement.text(2), line: statement.int(3), endLine: statement.int(4), score: -statement.double(5)))
-                if hits.count >= limit { break }
+                guard !scope.excludes(path) else { continue }
+                notes.append((statement.int64(0), path, statement.text(3), -statement.double(2)))
+                if notes.count >= limit * 2 { break }
             }
             statement.reset()
-            if hits.count >= limit || rows < window { break }
+            if notes.count >= limit * 2 || rows < window { break }
             window *= 8
         }
+
+        // Anchors: a note's score is that of the best line linking it.
+        var anchorScores: [Int64: Double] = [:]
+        var anchorNotes: [(id: Int64, path: String, title: String)] = []
+        let anchorRows = try database.query("SELECT target_key, rank FROM anchors WHERE anchors MATCH ? ORDER BY rank LIMIT 48", [.text(expression)]) { ($0.text(0), -$0.double(1)) }
+        for (key, score) in anchorRows {
+            guard let target = try anchorTarget(key), !scope.excludes(target.path) else { continue }
+            if anchorScores[target.id] == nil { anchorNotes.append(target) }
+            anchorScores[target.id] = max(anchorScores[target.id] ?? 0, score)
+        }
+
+        // Candidates: the best notes, then up to four notes only their anchors found.
+        var candidates = notes.map { (id: $0.id, path: $0.path, title: $0.title) }
+        var known = Set(candidates.map(\.id))
+        for note in anchorNotes.prefix(4) where known.insert(note.id).inserted { candidates.append(note) }
+        let noteScores = Dictionary(notes.map { ($0.id, $0.score) }, uniquingKeysWith: max)
+
+        var hits: [RelatedHit] = []
+        var sectionScores: [Double] = []
+        for candidate in candidates {
+            let section = try bestSection(of: candidate.id, expression: expression, words: words)
+            hits.append(RelatedHit(path: candidate.path, title: candidate.title, heading: section.heading, line: section.line, endLine: section.endLine, score: 0))
+            sectionScores.append(section.score)
+        }
+        let bestNote = noteScores.values.max() ?? 0
+        let bestSection = sectionScores.max() ?? 0
+        let bestAnchor = anchorScores.values.max() ?? 0
+        func share(_ value: Double?, of best: Double) -> Double { best > 0 ? max(0, value ?? 0) / best : 0 }
+        let weights = MemoryIndex.relatedWeights
+        for i in hits.indices {
+            let id = candidates[i].id
+            hits[i].score = share(noteScores[id], of: bestNote) * (weights.note + weights.section * share(sectionScores[i], of: bestSection)) + weights.anchors * share(anchorScores[id], of: bestAnchor)
+        }
+        // Stable: equal scores keep the whole-note order.
+        hits = hits.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }.map(\.element)
         guard let best = hits.first?.score, best > 0 else { return [] }
-        return hits.filter { $0.score >= best * MemoryIndex.relatedFloor }
+        let paths = Dictionary(candidates.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+        return Array(hits.filter { hit in
+            hit.score >= best * MemoryIndex.relatedFloor || share(paths[hit.path].flatMap { anchorScores[$0] }, of: bestAnchor) >= MemoryIndex.relatedAnchorKeep
+        }.prefix(limit))
+    }
+
+    /// The words of a query worth ranking by: words no note holds are dropped, and the rest are kept
+    /// rarest first until the notes they match, added up, would pass `budget`
+    /// (`relatedPostingBudget`; the two rarest are always kept), in their original order. Document
+    /// counts are cached per index file (`RelatedWordCounts`).
+    func relatedWords(_ words: [String], budget: Int = MemoryIndex.relatedPostingBudget) throws -> [String] {
+        guard !words.isEmpty else { return [] }
+        _ = try RelatedWordCounts.shared.noteCount(database)
+        var counted: [(word: String, count: Int, position: Int)] = []
+        for (position, word) in words.enumerated() {
+            let count = try RelatedWordCounts.shared.count(of: word, in: database)
+            if count > 0 { counted.append((word, count, position)) }
+        }
+        counted.sort { $0.count != $1.count ? $0.count < $1.count : $0.position < $1.position }
+        var kept: [(word: String, count: Int, position: Int)] = []
+        var spent = 0
+        for entry in counted where kept.count < 2 || spent + entry.count <= budget {
+            kept.append(entry)
+            spent += entry.count
+        }
+        return kept.sorted { $0.position < $1.position }.map(\.word)
+    }
+
+    /// The note a link key names, as retrieval counts it: the note of that path, else the note of that
+    /// name with the shortest path (a ranking signal; `LinkResolver` is the full resolver).
+    private func anchorTarget(_ key: String) throws -> (id: Int64, path: String, title: String)? {
+        let byPath = try database.query("SELECT id, path, title FROM notes WHERE path_key = ? LIMIT 1", [.text(key + ".md")]) { ($0.int64(0), $0.text(1), $0.text(2)) }
+        if let found = byPath.first { return found }
+        let name = key.split(separator: "/").last.map(String.init) ?? key
+        return try database.query("SELECT id, path, title FROM notes WHERE name_key = ? ORDER BY length(path), path LIMIT 1", [.text(name)]) { ($0.int64(0), $0.text(1), $0.text(2)) }.first
+    }
+
+    /// A note's best section for the query: by exact words in `sections` (title ×5, headings ×3, body
+    /// ×1, the search weights' order); when no section holds a word exactly (the note matched on a
+    /// stem only), the first section, scored 0.
+    private func bestSection(of noteID: Int64, expression: String, words: [String]) throws -> (heading: String, line: Int, endLine: Int, score: Double) {
+        let first = noteID << NoteScanner.sectionBits
+        let rows = try database.query("""
+            SELECT heading, start_line, end_line, bm25(sections, 0, 0, 0, 0, 5.0, 3.0, 1.0) FROM sections
+            WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY 4 LIMIT 1
+            """, [.text(expression), .int(first), .int(first + Int64(NoteScanner.maxSections))]) { ($0.text(0), $0.int(1), $0.int(2), -$0.double(3)) }
+        if let best = rows.first { return best }
+        let top = try database.query("SELECT heading, start_line, end_line FROM sections WHERE rowid = ?", [.int(first)]) { ($0.text(0), $0.int(1), $0.int(2)) }
+        return top.first.map { ($0.0, $0.1, $0.2, 0) } ?? ("", 1, 1, 0)
+    }
+}
+
+/// How many notes each query word matches in `memory`, remembered per index file: counting a common
+/// word walks its whole doclist, and the same words come back task after task. Only large counts are
+/// remembered (a small one costs little to count again, and a word new to the vault must be found at
+/// once); a remembered count is an estimate used only to choose words, forgotten when the file's
+/// note count has moved by more than a twentieth, or after ten minutes.
+final class RelatedWordCounts: Sendable {
+    static let shared = RelatedWordCounts()
+    /// The smallest count remembered.
+    static let rememberedFrom = 256
+
+    private struct Entry {
+        var notes: Int
+        var stamp: Date
+        var counts: [String: Int]
+    }
+
+    private let entries = Locked<[String: Entry]>([:])
+
+    /// The notes in the index (cached with the counts).
+    func noteCount(_ database: Database) throws -> Int {
+        let notes = Int(try database.scalarInt("SELECT count(*) FROM notes") ?? 0)
+        let now = Date()
+        entries.withLock { entries in
+            if let entry = entries[database.path], abs(entry.notes - notes) * 20 <= max(entry.notes, 20), now.timeIntervalSince(entry.stamp) < 600 { return }
+            entries[database.path] = Entry(notes: notes, stamp: now, counts: [:])
+        }
+        return notes
+    }
+
+    /// The notes `word` matches (as a quoted FTS5 term).
+    func count(of word: String, in database: Database) throws -> Int {
+        if let known = entries.withLock({ $0[database.path]?.counts[word] }) { return known }
+        let expression = SearchQuery.quoted(SearchQuery.Term(text: word, isPhrase: false, isPrefix: false))
+        let count = Int(try database.scalarInt("SELECT count(*) FROM memory WHERE memory MATCH ?", [.text(expression)]) ?? 0)
+        guard count >= RelatedWordCounts.rememberedFrom else { return count }
+        entries.withLock { entries in
+            guard var entry = entries[database.path] else { return }
+            if entry.counts.count > 50_000 { entry.counts.removeAll() }
+            entry.counts[word] = count
+            entries[database.path] = entry
+        }
+        return count
     }
 }

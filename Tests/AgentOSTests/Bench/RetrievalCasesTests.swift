@@ -12,7 +12,7 @@ import TestSupport
 
     @Test func theFixtureHasFortyCasesSplitInTwoAndEveryAnswerExists() throws {
         let cases = try Self.cases()
-        #expect(cases.count >= 40)
+        #expect(cases.count >= 100)
         #expect(cases.filter { $0.split == "tune" }.count == cases.filter { $0.split == "test" }.count)
         let english = ObsidianHelpCorpus.root + "/en/"
         for item in cases {
@@ -34,8 +34,9 @@ import TestSupport
         let score = try RetrievalMeasure(vault: vault, index: index).run(cases)
         #expect(score.cases == cases.count)
         #expect(score.packetHits >= score.baselineHits, "packet hit@3 \(score.packetHits)/\(score.cases) fell below the baseline's \(score.baselineHits)")
-        let held = try RetrievalMeasure(vault: vault, index: index).run(cases.filter { $0.split == "test" })
-        #expect(held.packetHits >= held.baselineHits, "held-out: packet \(held.packetHits) < baseline \(held.baselineHits)")
+        // The cases no weight was fitted on: the `test` half and the `heldout` ones.
+        let held = try RetrievalMeasure(vault: vault, index: index).run(cases.filter { $0.split != "tune" })
+        #expect(held.packetHits > held.baselineHits, "held-out: packet \(held.packetHits) ≤ baseline \(held.baselineHits)")
     }
 
     @Test func aMalformedCaseLineIsNamed() {

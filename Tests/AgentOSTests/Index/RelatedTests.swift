@@ -79,9 +79,84 @@ import TestSupport
         }
         #expect(try MemoryIndex.openForReading(vault: temp.vault) == nil)
         let index = try MemoryIndex(vault: temp.vault)
-        #expect(try index.database.scalarInt("PRAGMA user_version") == 2)
+        #expect(try index.database.scalarInt("PRAGMA user_version") == Int64(IndexSchema.version))
         _ = try index.reconcile()
         #expect(try index.related(to: "heron").map(\.path) == ["note.md"])
         #expect(try index.search("herons").count == 1)
+    }
+
+    @Test func aNoteIsFoundByWhatOtherNotesSayAroundTheirLinksToIt() throws {
+        let temp = try TemporaryVault()
+        // The policy's own text shares no word with the task; two notes linking it do.
+        try temp.write("Licenses/Refund policy.md", "# Refund policy\n\nA purchase can be returned within 30 days of the order.\n")
+        try temp.write("FAQ.md", "# FAQ\n\nChanged your mind? [[Refund policy|Get your money back]] within a month.\n")
+        try temp.write("Billing.md", "# Billing\n\nAsking for money back after paying: see [[Licenses/Refund policy]].\n")
+        try temp.write("Garden.md", "# Garden\n\nTomatoes need water and sun.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let hits = try index.related(to: "get my money back")
+        #expect(hits.map(\.path).contains("Licenses/Refund policy.md"))
+        #expect(!hits.map(\.path).contains("Garden.md"))
+        // Without the links nothing points there: the anchors are what found it.
+        try temp.write("FAQ.md", "# FAQ\n\nChanged your mind? Get your money back within a month.\n")
+        try temp.write("Billing.md", "# Billing\n\nAsking for money back after paying.\n")
+        _ = try index.reconcile()
+        #expect(!(try index.related(to: "get my money back").map(\.path).contains("Licenses/Refund policy.md")))
+    }
+
+    @Test func anAnchorToAFileThatIsNotANoteIsNotAnAnchor() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Gallery.md", "Sunset over the harbour: ![[harbour.png]] and [[Version 1.2]] notes.\n")
+        try temp.write("Version 1.2.md", "Release.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let keys = try index.database.query("SELECT target_key FROM anchors") { $0.text(0) }
+        #expect(keys == [LinkResolver.key("Version 1.2")])
+    }
+
+    @Test func propertyKeysAreNotIndexedOnlyTheirValues() throws {
+        let temp = try TemporaryVault()
+        try temp.write("A.md", "---\ntype: reference\ntags:\n  - heron\n---\nText about boats.\n")
+        try temp.write("B.md", "---\ntype: reference\n---\nText about trains.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        // Every note has a `type:` key; the word is in no note's text or values.
+        #expect(try index.related(to: "type").isEmpty)
+        #expect(try index.related(to: "heron").map(\.path) == ["A.md"])
+        #expect(try index.related(to: "reference trains").first?.path == "B.md")
+    }
+
+    @Test func theCommonestWordsAreLeftOutRarestFirstWithinTheBudget() throws {
+        let temp = try TemporaryVault()
+        // "alpha" in 20 notes, "beta" in 12, "gamma" in 3, "delta" in 1, "zeta" in none, of 24.
+        for n in 0..<24 {
+            var words = ["filler\(n)"]
+            if n < 20 { words.append("alpha") }
+            if n < 12 { words.append("beta") }
+            if n < 3 { words.append("gamma") }
+            if n < 1 { words.append("delta") }
+            try temp.write("N\(n).md", words.joined(separator: " ") + "\n")
+        }
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        // Within the default budget every word a note holds is kept, in the task's order; zeta is in none.
+        #expect(try index.relatedWords(["alpha", "beta", "gamma", "delta", "zeta"]) == ["alpha", "beta", "gamma", "delta"])
+        // With a budget of 10 notes the two rarest are kept, and beta (12 more) and alpha are not.
+        #expect(try index.relatedWords(["alpha", "beta", "gamma", "delta"], budget: 10) == ["gamma", "delta"])
+        // With a budget of 16: delta 1 + gamma 3 + beta 12 = 16 fits; alpha would be 36.
+        #expect(try index.relatedWords(["beta", "alpha", "delta", "gamma"], budget: 16) == ["beta", "delta", "gamma"])
+        #expect(try index.related(to: "alpha delta").first?.path == "N0.md")
+    }
+
+    @Test func aWordNewToTheVaultIsFoundAtOnce() throws {
+        let temp = try TemporaryVault()
+        for n in 0..<4 { try temp.write("N\(n).md", "common words only\n") }
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        // Counted (0) before the note holding it exists: a count that small is never remembered.
+        #expect(try index.related(to: "quetzal feathers").isEmpty)
+        try temp.write("Birds.md", "The quetzal has green feathers.\n")
+        _ = try index.reconcile()
+        #expect(try index.related(to: "quetzal feathers").map(\.path) == ["Birds.md"])
     }
 }
