@@ -43,10 +43,16 @@ final class TelemetryBatcher: Sendable {
     }
 
     /// Appends the run's journal line unless the journal has it already; returns the entry written.
-    /// `contextTruncation` says the run's packet was cut to its agent's budget.
-    func journal(_ record: RunRecord, duration: Double, time: Date, contextTruncation: ContextTruncation? = nil) -> TelemetryRecord? {
+    /// `contextTruncation` says the run's packet was cut to its agent's budget; `execution` (when an
+    /// agent ran) gives the cost's source, the files touched and whether the tokens were guessed.
+    func journal(_ record: RunRecord, duration: Double, time: Date, contextTruncation: ContextTruncation? = nil, execution: AgentExecution? = nil) -> TelemetryRecord? {
         var entry = TelemetryRecord(time: time, runID: record.runID, taskPath: record.taskPath, kind: record.kind, agent: record.agent ?? "", model: record.model, lane: record.lane ?? "", rule: record.rule, reason: record.reason, costUSD: record.costUSD, tokensIn: record.tokensIn, tokensOut: record.tokensOut, durationSeconds: duration, outcome: record.state.rawValue, resultPath: record.resultPath, error: record.error)
         entry.contextTruncation = contextTruncation
+        if let execution {
+            entry.costSource = record.costUSD == nil ? nil : execution.costSource
+            entry.files = execution.files
+            entry.tokensEstimated = execution.tokensEstimated
+        }
         // Held across the look and the append, so two threads recording one run write one line.
         return journal.withLock { known -> TelemetryRecord? in
             if isJournaled(record.runID, in: &known) { return nil }
