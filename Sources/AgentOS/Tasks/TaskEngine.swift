@@ -419,10 +419,11 @@ public final class TaskEngine: Sendable {
         // Settled as soon as the cost is known; a run that reports no cost is charged its reservation.
         // Telemetry, the result note and the task then show exactly the figure the ledger counts.
         if let id = plan.reservationID, let settlement = routing.closeReservation(runID: id, cost: outcome.costUSD, agentStarted: agentStarted) {
-            switch settlement.kind {
-            case .settled: outcome.costUSD = settlement.actualUSD
-            case .charged: outcome.costUSD = settlement.actualUSD; outcome.costSource = .reserved
-            case .released: break
+            // A settled cost is the agent's own figure (the ledger keeps it to the millionth of a
+            // dollar); a charged run costs what the ledger kept.
+            if settlement.kind == .charged {
+                outcome.costUSD = settlement.actualUSD
+                outcome.costSource = .reserved
             }
             if settlement.overrunUSD > 0 { recordOverrun(task, settlement) }
         }

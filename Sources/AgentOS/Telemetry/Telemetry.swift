@@ -112,8 +112,9 @@ extension TelemetryRecord {
     }
 }
 
-/// Writes telemetry: a table row in `Telemetry/YYYY-MM-DD.md`, a JSON line in `.agentos/telemetry.jsonl`,
-/// and a line in the daily note `Daily/YYYY-MM-DD.md`.
+/// Writes telemetry: a table row in `Telemetry/YYYY-MM-DD.md`, a JSON line in `.agentos/telemetry.jsonl`
+/// (earlier months' lines move to `telemetry-YYYY-MM.jsonl`, see `rotateIfDue`), and a line in the
+/// daily note `Daily/YYYY-MM-DD.md`.
 public struct TelemetryWriter: Sendable {
     public let store: NoteStore
 
@@ -140,6 +141,9 @@ public struct TelemetryWriter: Sendable {
         if (try? FileSystem.status(checkpointPath)) ?? nil == nil {
             try writeCheckpoint(Int((try? FileSystem.status(journalPath))??.size ?? 0))
         }
+        // Rotation replaces the journal under this lock: an append waits rather than land in the old file.
+        let lock = try FileLock(waitingFor: journalLockPath)
+        defer { withExtendedLifetime(lock) {} }
         try FileSystem.append(Array((record.json.compact + "\n").utf8), to: journalPath, sync: true)
     }
 
@@ -277,7 +281,7 @@ public struct TelemetryWriter: Sendable {
     }
 
     /// Replaces the checkpoint atomically.
-    private func writeCheckpoint(_ offset: Int) throws {
+    func writeCheckpoint(_ offset: Int) throws {
         try store.replace(Vault.Layout.state + "/telemetry.checkpoint", with: Array(String(offset).utf8))
     }
 

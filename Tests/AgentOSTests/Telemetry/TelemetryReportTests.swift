@@ -234,4 +234,56 @@ import Testing
         #expect(totals.first == "**Totals:** 4 runs · $0.1230 (reported $0.0200 · estimated $0.0030 · reserved $0.1000) · tokens 40 in / 20 out · 2 done, 1 failed, 1 review <!-- totals -->")
         #expect(text.contains("| 0.1000 reserved |"))
     }
+
+    // MARK: Retention
+
+    /// A local date in a given month (the 10th, noon).
+    static func date(_ month: String, day: Int = 10) -> Date { TelemetryRecord.localDate("\(month)-\(String(format: "%02d", day))T12:00:00")! }
+
+    @Test func rotationMovesEarlierMonthsOutAndACrashBetweenStepsLosesNothing() throws {
+        let env = try EngineTestVault()
+        let writer = TelemetryWriter(store: env.store)
+        let months = ["2026-10", "2026-10", "2026-10", "2026-11", "2026-11", "2026-12", "2026-12"]
+        var records: [TelemetryRecord] = []
+        for (i, month) in months.enumerated() {
+            var r = TelemetryRecord(time: Self.date(month, day: 10 + i), runID: "rot-\(i)", taskPath: "Tasks/R\(i).md", agent: "ollama", model: nil, lane: "local", rule: nil, reason: nil,
+                                    costUSD: 0.001 * Double(i + 1), tokensIn: 1, tokensOut: 1, durationSeconds: 1, outcome: "done", resultPath: nil, error: nil)
+            r.costSource = .reported
+            r.isPrivate = false
+            records.append(r)
+            try writer.appendJSONLine(r)
+        }
+        try writer.appendToNotes(Array(records.prefix(4))) // the last three lost their batch to a "crash"
+        let now = Self.date("2026-12", day: 20)
+        func ids() -> [String] { TelemetryJournal.records(vault: env.vault).map(\.runID).sorted() }
+        let all = records.map(\.runID).sorted()
+
+        // A crash after the month files were written: every run is still read, once.
+        #expect(throws: TelemetryWriter.SimulatedCrash.self) { try writer.rotateIfDue(now: now, crashAfter: .monthFilesWritten) }
+        #expect(ids() == all)
+        // Again, and a crash after the live journal was replaced (the checkpoint still old).
+        #expect(throws: TelemetryWriter.SimulatedCrash.self) { try writer.rotateIfDue(now: now, crashAfter: .liveJournalReplaced) }
+        #expect(ids() == all)
+        // The next start rebuilds what the crash cut, exactly once, and finishes the rotation.
+        try writer.rebuildFromJournal()
+        #expect(try writer.rotateIfDue(now: now) == 0)
+        #expect(ids() == all)
+        func lines(_ name: String) throws -> [String] {
+            try String(contentsOfFile: env.vault.stateDirectory + "/" + name, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        #expect(try lines("telemetry-2026-10.jsonl").count == 3)
+        #expect(try lines("telemetry-2026-11.jsonl").count == 2)
+        #expect(try lines("telemetry.jsonl").map { try JSON.parse($0)["run_id"]!.stringValue! } == ["rot-5", "rot-6"])
+        for r in records {
+            let note = try env.text(TelemetryWriter.notePath(r.time))
+            #expect(note.components(separatedBy: TelemetryWriter.marker(r.runID)).count == 2, "\(r.runID) not exactly once")
+        }
+        // An append after rotation goes to the live journal, and the report reads across the files.
+        var later = records[6]
+        later.runID = "rot-7"
+        try writer.appendJSONLine(later)
+        let report = TelemetryReport.make(vault: env.vault, since: Self.date("2026-10", day: 1), until: now)
+        #expect(report.total.runs == 8)
+        #expect(abs(report.total.costUSD - (records.compactMap(\.costUSD).reduce(0, +) + 0.007)) < 1e-12)
+    }
 }
