@@ -61,7 +61,7 @@ enum ReportCommand {
         let sources = CostSource.allCases.compactMap { s in t.costBySource[s].map { "\(s.rawValue) " + String(format: "$%.4f", $0) } }
         c.print("  cost " + String(format: "$%.4f", t.costUSD) + (sources.isEmpty ? "" : " (" + sources.joined(separator: ", ") + ")") + ", tokens \(t.tokensIn) in / \(t.tokensOut) out")
         for lane in report.byLane {
-            c.print("  \(lane.key): \(lane.runs) runs, " + String(format: "$%.4f", lane.costUSD) + (lane.verdicts.isEmpty ? "" : ", \(lane.verdicts[.good] ?? 0)/\(lane.verdicts.values.reduce(0, +)) good"))
+            c.print("  \(lane.key): \(lane.runs) \(lane.runs == 1 ? "run" : "runs"), " + String(format: "$%.4f", lane.costUSD) + (lane.verdicts.isEmpty ? "" : ", \(lane.verdicts[.good] ?? 0)/\(lane.verdicts.values.reduce(0, +)) good"))
         }
         if let premium = report.premiumAgent {
             c.print("  saved " + String(format: "$%.4f", t.savingsUSD) + " against \(premium.name)'s prices")

@@ -38,10 +38,10 @@ final class RunTouches: Sendable {
             let attribution: TouchedFile.Attribution = runs.count == 1 ? .watched : .during
             for id in Array(runs.keys) {
                 for (path, change) in candidates where path != runs[id]!.taskPath {
-                    if let known = runs[id]!.seen[path] {
-                        // Created then changed is still created; anything then deleted is deleted.
+                    if runs[id]!.seen[path] != nil {
+                        // Created then changed is still created (and seen alone stays the run's own);
+                        // anything then deleted is deleted.
                         if change == .deleted { runs[id]!.seen[path]?.change = .deleted }
-                        if known.attribution == .watched && attribution == .during { runs[id]!.seen[path]?.attribution = .during }
                         continue
                     }
                     runs[id]!.seen[path] = TouchedFile(path: path, change: change, attribution: attribution, inVault: true)

@@ -115,7 +115,10 @@ public enum SVGChart {
 
     static func number(_ v: Double) -> String {
         if v == v.rounded() && abs(v) < 1e9 { return String(Int(v)) }
-        return abs(v) < 1 ? String(format: "%.4f", v) : String(format: "%.2f", v)
+        var text = abs(v) < 1 ? String(format: "%.4f", v) : String(format: "%.2f", v)
+        // 0.5000 reads better as 0.5 (a tick of a chart counting runs).
+        while text.hasSuffix("0") { text.removeLast() }
+        return text
     }
 
     /// Text made safe for XML content and attribute values.

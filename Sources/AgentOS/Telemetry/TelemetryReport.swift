@@ -247,7 +247,7 @@ public struct TelemetryReport: Sendable {
         if let premium = premiumAgent {
             let priced = records.filter { saving($0) != nil }.count
             let offPremium = records.filter { $0.lane != Lane.premium.rawValue }.count
-            s += "Keeping work off the premium lane saved **\(TelemetryReport.money(t.savingsUSD))**: the \(priced) runs outside it that recorded tokens, priced with [[\(premium.sourcePath.map { String($0.dropLast($0.hasSuffix(".md") ? 3 : 0)) } ?? premium.name)|\(premium.name)]]'s prices ($\(premium.priceInPerMillionTokens ?? 0) in / $\(premium.priceOutPerMillionTokens ?? 0) out per million tokens), minus what they cost."
+            s += "Keeping work off the premium lane saved **\(TelemetryReport.money(t.savingsUSD))**: the \(priced) run(s) outside it that recorded tokens, priced with [[\(premium.sourcePath.map { String($0.dropLast($0.hasSuffix(".md") ? 3 : 0)) } ?? premium.name)|\(premium.name)]]'s prices ($\(premium.priceInPerMillionTokens ?? 0) in / $\(premium.priceOutPerMillionTokens ?? 0) out per million tokens), minus what they cost."
             if offPremium > priced { s += " \(offPremium - priced) run(s) outside the premium lane recorded no tokens and are not priced." }
             s += "\n\n"
         } else {

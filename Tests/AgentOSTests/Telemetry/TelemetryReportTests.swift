@@ -286,4 +286,34 @@ import Testing
         #expect(report.total.runs == 8)
         #expect(abs(report.total.costUSD - (records.compactMap(\.costUSD).reduce(0, +) + 0.007)) < 1e-12)
     }
+
+    // MARK: Files seen by the OS
+
+    @Test func watchedChangesAreTheRunsAloneOrDuringWhenRunsOverlapAndMCPWritesAreExact() throws {
+        let env = try EngineTestVault()
+        try FileSystem.makeDirectories(env.vault.stateDirectory)
+        let touches = RunTouches(vault: env.vault)
+        touches.begin(runID: "A", taskPath: "Tasks/A.md")
+        touches.saw([("Memory/One.md", .created), ("Tasks/A.md", .changed)])
+        touches.begin(runID: "B", taskPath: "Tasks/B.md")
+        touches.saw([("Memory/Two.md", .changed), ("Memory/One.md", .changed)])
+        // The MCP server of run B logged a write with its run id (and a refusal, which wrote nothing).
+        let log = [
+            #"{"time":"t","tool":"write_note","path":"Memory/Exact.md","hash":null,"outcome":"written","agent":"claude","run_id":"B"}"#,
+            #"{"time":"t","tool":"write_note","path":"Memory/Refused.md","hash":null,"outcome":"refused","agent":"claude","run_id":"B"}"#,
+            #"{"time":"t","tool":"write_note","path":"Memory/Other.md","hash":null,"outcome":"written","agent":"claude","run_id":"C"}"#,
+        ].joined(separator: "\n") + "\n"
+        try FileSystem.append(Array(log.utf8), to: MCPWriteLog.path(env.vault), sync: false)
+        let a = touches.end(runID: "A")
+        #expect(a == [TouchedFile(path: "Memory/One.md", change: .created, attribution: .watched, inVault: true),
+                      TouchedFile(path: "Memory/Two.md", change: .changed, attribution: .during, inVault: true)])
+        touches.saw([("Memory/Three.md", .deleted)])
+        let b = touches.end(runID: "B")
+        #expect(b == [TouchedFile(path: "Memory/Exact.md", change: .changed, attribution: .mcp, inVault: true),
+                      TouchedFile(path: "Memory/One.md", change: .changed, attribution: .during, inVault: true),
+                      TouchedFile(path: "Memory/Three.md", change: .deleted, attribution: .watched, inVault: true),
+                      TouchedFile(path: "Memory/Two.md", change: .changed, attribution: .during, inVault: true)])
+        #expect(!touches.isWatching)
+        #expect(!RunTouches.mayBeAgentWrite("Telemetry/2026-12-03.md") && !RunTouches.mayBeAgentWrite("Private/Daily/2026-12-03.md") && RunTouches.mayBeAgentWrite("Memory/x.md"))
+    }
 }
