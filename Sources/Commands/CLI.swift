@@ -43,6 +43,7 @@ public enum CLI {
         SkillsCommand.spec,
         RunCommand.spec,
         StatusCommand.spec,
+        ReportCommand.spec,
         TaskCommand.spec,
         HandoffCommand.spec,
         ContextCommand.spec,

@@ -123,5 +123,18 @@ enum StatusSections {
             }
             return StatusSection(name: "budget", title: "Budget (spent + reserved against caps)", lines: lines, json: json)
         },
+        { vault in
+            // The same figures the ledger settled, split by how each is known (docs/telemetry.md).
+            let spend = TelemetryJournal.spendBySource(vault: vault)
+            guard !spend.month.isEmpty else { return nil }
+            func line(_ label: String, _ amounts: [CostSource: Double]) -> String {
+                label + ": " + CostSource.allCases.map { "\($0.rawValue) " + String(format: "$%.4f", amounts[$0] ?? 0) }.joined(separator: ", ")
+            }
+            func json(_ amounts: [CostSource: Double]) -> JSON {
+                .object(CostSource.allCases.map { ($0.rawValue, .double(((amounts[$0] ?? 0) * 1_000_000).rounded() / 1_000_000)) })
+            }
+            return StatusSection(name: "spend_by_source", title: "Spend by cost source", lines: [line("today", spend.day), line("this month", spend.month)],
+                                 json: .object([("day", json(spend.day)), ("month", json(spend.month))]))
+        },
     ]
 }

@@ -123,9 +123,24 @@ import Testing
         #expect(abs((browse["cost_usd"]?.number ?? 0) - 0.0032) < 1e-9)
         // Output tokens include the reasoning tokens (35 + 24 + 11 + 46).
         #expect(browse["tokens_out"] == .int(116))
-        // llm -m echo has no prices: the run reserved the agent's max_cost_usd and spent nothing known.
+        // llm -m echo has no prices: the run reserved the agent's max_cost_usd, and with nothing
+        // known the ledger kept it; the task and telemetry show that same $0.10, said to be reserved.
         let echoed = try #require(env.note("Tasks/Echo via llm.md"))
-        #expect(echoed["cost_usd"] == nil)
+        #expect(echoed["cost_usd"]?.number == 0.1)
+        #expect(echoed.text("cost_source") == "reserved")
+        let echoedLine = telemetry.first { $0["task"]?.stringValue == "Tasks/Echo via llm.md" }
+        #expect(echoedLine?["cost_usd"]?.doubleValue == 0.1 && echoedLine?["cost_source"]?.stringValue == "reserved")
+        #expect(haiku.text("cost_source") == "reported" && listing.text("cost_source") == "estimated")
+        // Every run that reserved budget: the ledger counts exactly the figure its JSON line shows.
+        let ledger = try BudgetLedger(vault: env.vault)
+        var compared = 0
+        for line in telemetry {
+            guard let id = line["run_id"]?.stringValue, let settled = try ledger.settledUSD(runID: id) else { continue }
+            compared += 1
+            #expect((settled * 1_000_000).rounded() == ((line["cost_usd"]?.doubleValue ?? -1) * 1_000_000).rounded(), "\(line)")
+            #expect(line["cost_source"]?.stringValue != nil, "\(line)")
+        }
+        #expect(compared >= 4, "only \(compared) runs were settled in the ledger")
         // Routing lets it run: the reservation (the llm note's max_cost_usd, $0.10) fits every cap.
         #expect(echoed.texts("route_verdicts").contains { $0.hasPrefix("budget: ok") && $0.contains("$0.10") }, "\(echoed.texts("route_verdicts"))")
 

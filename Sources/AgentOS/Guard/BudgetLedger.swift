@@ -498,6 +498,17 @@ public final class BudgetLedger: Sendable {
         }
     }
 
+    /// What the ledger counts for one closed run (its settled cost, or the reservation it was
+    /// charged); `nil` when the run has no entry, is still open, or was released. Telemetry shows
+    /// this same figure (docs/telemetry.md).
+    public func settledUSD(runID: String) throws -> Double? {
+        try locked { database in
+            try database.query("SELECT actual_micros FROM budget_ledger WHERE run_id = ? AND state = 'settled'", [.text(runID)]) { s in
+                BudgetLedger.dollarsValue(s.int64(0))
+            }.first
+        }
+    }
+
     /// Total committed (settled + open) by one task over all its runs.
     public func committed(task: String) throws -> Double {
         try locked { database in BudgetLedger.dollarsValue(try sum(database, "task = ?", [.text(task)])) }

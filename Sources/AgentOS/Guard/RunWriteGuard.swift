@@ -2,7 +2,9 @@ import Foundation
 
 /// Writes made from within a run of the OS (an agent calling back into `fuckbigtech`) may not
 /// approve anything nor move any note through its lifecycle: `approved`, `approved_by`,
-/// `approved_at` and `status` belong to the person and to the OS. Nor may they change `Rules/` (the
+/// `approved_at` and `status` belong to the person and to the OS. Nor may a run judge work:
+/// `verdict` (good, redo, wrong on a result note) is a person's word on a run, so no run sets its own
+/// or another's. Nor may they change `Rules/` (the
 /// agents' flags, the routing and the guardrails), and a note waiting in review is frozen, so the
 /// note a person approves is the note the OS showed.
 ///
@@ -15,7 +17,7 @@ public enum RunWriteGuard {
     public static let environmentKey = "FBT_RUN_ID"
 
     /// The properties no run may set, change or remove.
-    public static let protectedKeys = ["approved", "approved_by", "approved_at", "status"]
+    public static let protectedKeys = ["approved", "approved_by", "approved_at", "status", ResultVerdict.property]
 
     /// The run id when `environment` belongs to a run (a non-empty `FBT_RUN_ID`).
     public static func runID(in environment: [String: String]) -> String? {
@@ -82,7 +84,9 @@ public enum RunWriteGuard {
     }
 
     static func refusal(path: String, key: String, runID: String) -> Refusal {
-        let what = key.lowercased().hasPrefix("approved") ? "only a person approves" : "only a person or the OS changes a note's status"
+        let lowered = key.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let what = lowered.hasPrefix("approved") ? "only a person approves"
+            : (lowered == ResultVerdict.property ? "only a person judges a run's result" : "only a person or the OS changes a note's status")
         return Refusal(description: "\(path): refused from within run \(runID): a run may not set or change '\(key)' (\(what))")
     }
 }

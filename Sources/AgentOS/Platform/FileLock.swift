@@ -22,6 +22,19 @@ public final class FileLock {
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
+    /// Waits for the lock (`flock(LOCK_EX)`, blocking) instead of giving up; for short critical
+    /// sections shared by threads and processes (the telemetry journal's appends and rotation).
+    /// The corresponding C functions are `open` and `flock`.
+    public init(waitingFor path: String) throws(SystemError) {
+        fd = try Syscall.check("open", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        while flock(fd, LOCK_EX) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            close(fd)
+            throw SystemError(call: "flock", subject: path, code: code)
+        }
+    }
+
     /// Whether some process holds the lock now. Taking it ourselves (and releasing it at once) is the
     /// only sure test: the kernel drops a dead holder's lock, whatever pid the file still names.
     /// The corresponding C function is `flock`.

@@ -18,6 +18,9 @@ public struct AgentOutcome: Equatable, Sendable {
     public var model: String?
     /// The tool's session or thread id.
     public var sessionID: String?
+    /// Files the tool says it created, changed or deleted (Codex `file_change` items, OpenCode
+    /// `write`/`edit`/`multiedit`/`apply_patch` tool parts), as it names them.
+    public var files: [TouchedFile] = []
 
     public init(answer: String = "", isError: Bool = false, errorMessage: String? = nil, costUSD: Double? = nil,
                 tokensIn: Int? = nil, tokensOut: Int? = nil, model: String? = nil, sessionID: String? = nil) {
@@ -80,9 +83,12 @@ public enum AgentOutputParser {
         return outcome
     }
 
-    /// `codex exec --json`: the last `agent_message` is the answer; usage is summed over
-    /// `turn.completed`; `turn.failed` is a failure, and so is an `error` event not followed by a
-    /// completed turn (codex also reports transient reconnects as `error`).
+    /// `codex exec --json`: the last `agent_message` is the answer; `turn.failed` is a failure, and so
+    /// is an `error` event not followed by a completed turn (codex also reports transient reconnects
+    /// as `error`). A `turn.completed` event's usage is the thread's running total, not the turn's
+    /// (openai/codex#17539): each turn counts the difference from the one before, so the run's tokens
+    /// are the sum of those differences. Completed `file_change` items name the files it wrote
+    /// (`changes: [{path, kind: add|update|delete}]`, codex-rs/exec/src/exec_events.rs).
     public static func parseCodex(_ text: String) -> AgentOutcome {
         var outcome = AgentOutcome()
         var completed = false
@@ -90,6 +96,8 @@ public enum AgentOutputParser {
         var lastError: String?
         var sawEvent = false
         var tokensIn = 0, tokensOut = 0, sawUsage = false
+        var totalIn = 0, totalOut = 0
+        var files: [TouchedFile] = []
         for event in jsonLines(text) {
             guard let type = event["type"]?.stringValue else { continue }
             sawEvent = true
@@ -100,13 +108,24 @@ public enum AgentOutputParser {
                 if let item = event["item"], item["type"]?.stringValue == "agent_message", let message = item["text"]?.stringValue {
                     outcome.answer = message
                 }
+                if let item = event["item"], item["type"]?.stringValue == "file_change", item["status"]?.stringValue != "failed" {
+                    for change in item["changes"]?.arrayValue ?? [] {
+                        guard let path = change["path"]?.stringValue, !path.isEmpty else { continue }
+                        let kind: TouchedFile.Change = change["kind"]?.stringValue == "add" ? .created : (change["kind"]?.stringValue == "delete" ? .deleted : .changed)
+                        files.append(TouchedFile(path: path, change: kind, attribution: .reported, inVault: false))
+                    }
+                }
             case "turn.completed":
                 completed = true
                 lastError = nil
                 if let usage = event["usage"] {
                     sawUsage = true
-                    tokensIn += usage["input_tokens"]?.intValue ?? 0
-                    tokensOut += usage["output_tokens"]?.intValue ?? 0
+                    let cumulativeIn = usage["input_tokens"]?.intValue ?? 0, cumulativeOut = usage["output_tokens"]?.intValue ?? 0
+                    // A total smaller than the last one is a new count (another thread): taken whole.
+                    tokensIn += cumulativeIn >= totalIn ? cumulativeIn - totalIn : cumulativeIn
+                    tokensOut += cumulativeOut >= totalOut ? cumulativeOut - totalOut : cumulativeOut
+                    totalIn = cumulativeIn
+                    totalOut = cumulativeOut
                 }
             case "turn.failed":
                 failure = event["error"]?["message"]?.stringValue ?? "codex turn failed"
@@ -116,6 +135,7 @@ public enum AgentOutputParser {
                 break
             }
         }
+        outcome.files = TouchedFile.merged(files)
         if sawUsage {
             outcome.tokensIn = tokensIn
             outcome.tokensOut = tokensOut
@@ -134,7 +154,10 @@ public enum AgentOutputParser {
     }
 
     /// `opencode run --format json`: `text` parts make the answer; `step_finish` parts carry cost and
-    /// tokens (summed); an `error` event is a failure.
+    /// tokens (summed); an `error` event is a failure. Completed `tool_use` parts of the file tools
+    /// name the files written: `write`, `edit` and `multiedit` in `state.input.filePath`,
+    /// `apply_patch`/`patch` in the `*** Add/Update/Delete File:` lines of `state.input.patchText`
+    /// (packages/opencode/src/tool/ in sst/opencode).
     public static func parseOpencode(_ text: String) -> AgentOutcome {
         var outcome = AgentOutcome()
         var texts: [String] = []
@@ -142,6 +165,7 @@ public enum AgentOutputParser {
         var tokensIn = 0, tokensOut = 0, sawTokens = false
         var sawEvent = false
         var errors: [String] = []
+        var files: [TouchedFile] = []
         for event in jsonLines(text) {
             guard let type = event["type"]?.stringValue else { continue }
             sawEvent = true
@@ -149,6 +173,8 @@ public enum AgentOutputParser {
             switch type {
             case "text":
                 if let t = event["part"]?["text"]?.stringValue, !t.isEmpty { texts.append(t) }
+            case "tool_use":
+                if let part = event["part"] { files += openCodeFiles(part) }
             case "step_finish":
                 guard let part = event["part"] else { continue }
                 if let c = part["cost"]?.doubleValue { cost += c; sawCost = true }
@@ -167,6 +193,7 @@ public enum AgentOutputParser {
             }
         }
         outcome.answer = texts.joined(separator: "\n\n")
+        outcome.files = TouchedFile.merged(files)
         if sawCost { outcome.costUSD = cost }
         if sawTokens {
             outcome.tokensIn = tokensIn
@@ -180,6 +207,33 @@ public enum AgentOutputParser {
             outcome.errorMessage = "opencode printed no events" + excerpt(text)
         }
         return outcome
+    }
+
+    /// The files one completed OpenCode tool part wrote (none for other tools or a failed call).
+    static func openCodeFiles(_ part: JSON) -> [TouchedFile] {
+        guard let state = part["state"], state["status"]?.stringValue == "completed", let tool = part["tool"]?.stringValue?.lowercased() else { return [] }
+        let input = state["input"]
+        switch tool {
+        case "write", "edit", "multiedit":
+            guard let path = input?["filePath"]?.stringValue, !path.isEmpty else { return [] }
+            // `write` reports in its metadata whether the file was there before.
+            let existed = state["metadata"]?["exists"]?.boolValue
+            let change: TouchedFile.Change = tool == "write" && existed == false ? .created : .changed
+            return [TouchedFile(path: path, change: change, attribution: .reported, inVault: false)]
+        case "apply_patch", "patch":
+            guard let patch = input?["patchText"]?.stringValue ?? input?["patch"]?.stringValue else { return [] }
+            var files: [TouchedFile] = []
+            for line in patch.split(whereSeparator: \.isNewline) {
+                let prefixes: [(String, TouchedFile.Change)] = [("*** Add File: ", .created), ("*** Update File: ", .changed), ("*** Delete File: ", .deleted)]
+                for (prefix, change) in prefixes where line.hasPrefix(prefix) {
+                    let path = line.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
+                    if !path.isEmpty { files.append(TouchedFile(path: path, change: change, attribution: .reported, inVault: false)) }
+                }
+            }
+            return files
+        default:
+            return []
+        }
     }
 
     /// Ollama's `/api/generate` answer with `"stream": false`; `{"error": …}` is a failure. Cost is 0.

@@ -78,10 +78,15 @@ public struct AgentRunResult: Sendable {
     public var stderrTail: String
     /// Seconds from start to end.
     public var duration: Double
-    /// Dollars: the tool's figure, else tokens × the definition's prices, else nil.
+    /// Dollars: the tool's figure, else tokens × the definition's prices (characters ÷ 4 as tokens
+    /// when the tool reports none), else 0 for an agent note with no prices and no cost cap, else nil.
     public var costUSD: Double?
     /// `costUSD` was computed from prices, not reported by the tool.
     public var isCostEstimated: Bool
+    /// Where `costUSD` comes from (`nil` when there is none: the reservation decides).
+    public var costSource: CostSource?
+    /// The token counts were guessed from the prompt's and answer's length (characters ÷ 4).
+    public var tokensEstimated = false
     /// The model used: the tool's word, else the one asked for.
     public var model: String?
 
@@ -133,12 +138,26 @@ public struct AgentRunner {
                        grace: terminationGrace, onStart: onStart, into: &result)
         }
         if let reported = result.outcome.model { result.model = reported }
+        if result.outcome.tokensIn == nil && result.outcome.tokensOut == nil && (result.exitCode != nil || !result.outcome.answer.isEmpty) {
+            // No counts from the tool: four characters a token, so savings and prices have something to go on.
+            result.outcome.tokensIn = TokenEstimate.tokens(prompt)
+            result.outcome.tokensOut = TokenEstimate.tokens(result.outcome.answer)
+            result.tokensEstimated = true
+        }
         if let cost = result.outcome.costUSD {
             result.costUSD = cost
+            result.costSource = .reported
         } else if let tokensIn = result.outcome.tokensIn, let tokensOut = result.outcome.tokensOut,
                   let estimate = definition.cost(tokensIn: tokensIn, tokensOut: tokensOut) {
             result.costUSD = estimate
             result.isCostEstimated = true
+            result.costSource = .estimated
+        } else if !definition.isPaid && definition.lane != .premium {
+            // A note with no prices and no cost cap outside the premium lane says the agent costs
+            // nothing (the router reserves nothing for it either).
+            result.costUSD = 0
+            result.isCostEstimated = true
+            result.costSource = .estimated
         }
         result.duration = Descriptor.monotonicSeconds() - started
         return result

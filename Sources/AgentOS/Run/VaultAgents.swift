@@ -99,7 +99,7 @@ public final class VaultAgents: AgentExecuting, Sendable {
         let result = AgentRunner.run(definition, prompt: prompt, model: model, approved: approved, workingDirectory: workspace.path,
                                      timeout: timeout, cancel: cancel, extraEnvironment: extraEnvironment.merging(runEnvironment) { _, run in run },
                                      mcp: mcp, onStart: onStart)
-        return AgentExecution(
+        var execution = AgentExecution(
             succeeded: result.isSuccess,
             answer: result.outcome.answer,
             error: result.errorMessage,
@@ -111,5 +111,9 @@ public final class VaultAgents: AgentExecuting, Sendable {
             model: result.model,
             cancelled: cancel.isCancelled
         )
+        execution.costSource = result.costSource
+        execution.tokensEstimated = result.tokensEstimated
+        execution.files = result.outcome.files
+        return execution
     }
 }

@@ -131,6 +131,12 @@ public struct AgentExecution: Sendable {
     public var model: String?
     /// Whether the run was stopped (by a person, or by the watcher stopping).
     public var cancelled: Bool
+    /// Where `costUSD` comes from; the engine sets `.reserved` when the ledger kept the reservation.
+    public var costSource: CostSource?
+    /// The token counts were guessed from text (characters ÷ 4).
+    public var tokensEstimated = false
+    /// Files the agent says it wrote (the engine adds what the watcher and the MCP server saw).
+    public var files: [TouchedFile] = []
 
     /// An execution; see the properties for each argument.
     public init(succeeded: Bool, answer: String, error: String?, costUSD: Double? = nil, tokensIn: Int? = nil, tokensOut: Int? = nil, exitCode: Int? = nil, stderrTail: String = "", model: String? = nil, cancelled: Bool = false) {

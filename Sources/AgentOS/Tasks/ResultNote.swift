@@ -50,10 +50,15 @@ extension TaskEngine {
             Property("finished", .datetime(LocalTime.dateTime(finished))),
             Property("duration_s", .double((finished.timeIntervalSince(started) * 1000).rounded() / 1000)),
             Property("cost_usd", outcome.costUSD.map { .double($0) } ?? .null),
+            Property("cost_source", outcome.costUSD == nil ? .null : (outcome.costSource.map { .string($0.rawValue) } ?? .null)),
             Property("tokens_in", outcome.tokensIn.map { .int($0) } ?? .null),
             Property("tokens_out", outcome.tokensOut.map { .int($0) } ?? .null),
             Property("exit_code", outcome.exitCode.map { .int($0) } ?? .null),
             Property("sources", .list(plan.sources.map { .string(TelemetryWriter.link($0)) })),
+            // What the run created, changed or deleted: vault notes as links, the agent's own files as paths.
+            Property("files", .list(outcome.files.map { .string($0.inVault ? TelemetryWriter.link($0.path) : $0.path) })),
+            // Left empty for a person: good, redo or wrong (`report` counts them by lane and agent).
+            Property(ResultVerdict.property, .null),
         ] + (plan.contextTruncation?.properties ?? [])
         // Taint follows the data: the answer to private input is private, so it may list its private
         // sources but never reaches a cloud agent. The task's own note is judged again with the

@@ -37,6 +37,8 @@ public final class TaskEngine: Sendable {
     private let routingQueue: OperationQueue
     /// The run's journal line, rows and daily lines.
     let telemetryBatch: TelemetryBatcher
+    /// What each running agent touched, as the watcher and the MCP server saw it.
+    let touches: RunTouches
 
     /// An engine over `vault`; `log` receives what the operator should see.
     public init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, log: @escaping @Sendable (EngineEvent) -> Void) {
@@ -50,6 +52,7 @@ public final class TaskEngine: Sendable {
         telemetryBatch = TelemetryBatcher(telemetry: telemetry, log: log) { [ownWrites] path, hash in
             ownWrites.withLock { $0[path] = hash }
         }
+        touches = RunTouches(vault: vault)
         routingQueue = OperationQueue()
         routingQueue.name = "fbt.route"
         routingQueue.maxConcurrentOperationCount = 2
@@ -69,6 +72,37 @@ public final class TaskEngine: Sendable {
             $0.removeValue(forKey: path)
             return true
         }
+    }
+
+    /// The changes among `changes` that may be a running agent's work, for its `files`: none when
+    /// no agent runs; never the OS's own last write of a note (looked at without forgetting it, so
+    /// `consider` still recognises it). Call before `consider` sees the same changes.
+    public func runTouchCandidates(_ changes: [FileChange]) -> [(path: String, change: TouchedFile.Change)] {
+        guard touches.isWatching else { return [] }
+        var found: [(path: String, change: TouchedFile.Change)] = []
+        for change in changes {
+            switch change.kind {
+            case .changed:
+                guard RunTouches.mayBeAgentWrite(change.path) else { continue }
+                let mine = ownWrites.withLock { $0[change.path] }
+                if let mine, ((try? store.readIfPresent(change.path)) ?? nil)?.hash == mine { continue }
+                found.append((change.path, .changed))
+            case .removed:
+                found.append((change.path, .deleted))
+            case .renamed(let from):
+                found.append((from, .deleted))
+                found.append((change.path, .created))
+            case .directoryAdded, .overflow:
+                break
+            }
+        }
+        return found.filter { RunTouches.mayBeAgentWrite($0.path) }
+    }
+
+    /// Attributes changes the watcher saw (from `runTouchCandidates`) to the runs in flight;
+    /// `added` holds the paths the index saw for the first time (created rather than changed).
+    public func recordRunTouches(_ candidates: [(path: String, change: TouchedFile.Change)], added: Set<String>) {
+        touches.saw(candidates.map { ($0.path, $0.change == .changed && added.contains($0.path) ? .created : $0.change) })
     }
 
     /// Records a write of the OS, so that its event is recognized (`isOwnWrite`).
@@ -350,8 +384,9 @@ public final class TaskEngine: Sendable {
         if case .stopped = running { token.cancel() }
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
 
-        let outcome: AgentExecution
+        var outcome: AgentExecution
         let agentStart = StartMark()
+        touches.begin(runID: record.runID, taskPath: task.path)
         if token.isCancelled {
             outcome = AgentExecution(succeeded: false, answer: "", error: "cancelled by a person", cancelled: true)
         } else {
@@ -367,6 +402,8 @@ public final class TaskEngine: Sendable {
                 try? runs.recordAgentProcess(runID: runID, pid: pid, startTime: ProcessLiveness.startTime(pid) ?? 0)
             }
         }
+        // What it touched: its own report, its MCP writes, and what the watcher saw meanwhile.
+        outcome.files = TouchedFile.merged(RunTouches.reported(outcome.files, vault: vault, workingDirectory: nil), touches.end(runID: record.runID))
         // Whether money may have been spent: the agent process started, or it answered at all.
         let agentStarted = agentStart.marked || outcome.costUSD != nil || outcome.exitCode != nil || outcome.succeeded
         if outcome.cancelled && state.withLock({ !$0.accepting }) {
@@ -380,9 +417,17 @@ public final class TaskEngine: Sendable {
         }
         let finished = Date()
         // Settled as soon as the cost is known; a run that reports no cost is charged its reservation.
-        if let id = plan.reservationID, let settlement = routing.closeReservation(runID: id, cost: outcome.costUSD, agentStarted: agentStarted), settlement.overrunUSD > 0 {
-            recordOverrun(task, settlement)
+        // Telemetry, the result note and the task then show exactly the figure the ledger counts.
+        if let id = plan.reservationID, let settlement = routing.closeReservation(runID: id, cost: outcome.costUSD, agentStarted: agentStarted) {
+            // A settled cost is the agent's own figure (the ledger keeps it to the millionth of a
+            // dollar); a charged run costs what the ledger kept.
+            if settlement.kind == .charged {
+                outcome.costUSD = settlement.actualUSD
+                outcome.costSource = .reserved
+            }
+            if settlement.overrunUSD > 0 { recordOverrun(task, settlement) }
         }
+        if outcome.costUSD == nil { outcome.costSource = nil }
         complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: finished)
     }
 
@@ -471,7 +516,10 @@ public final class TaskEngine: Sendable {
             Property("finished", .datetime(LocalTime.dateTime(finished))),
             Property("duration_s", .double((duration * 1000).rounded() / 1000)),
         ]
-        if let cost = outcome.costUSD { props.append(Property("cost_usd", .double(cost))) }
+        if let cost = outcome.costUSD {
+            props.append(Property("cost_usd", .double(cost)))
+            if let source = outcome.costSource { props.append(Property("cost_source", .string(source.rawValue))) }
+        }
         if let t = outcome.tokensIn { props.append(Property("tokens_in", .int(t))) }
         if let t = outcome.tokensOut { props.append(Property("tokens_out", .int(t))) }
         if let resultPath = record.resultPath { props.append(Property("result", .string(TelemetryWriter.link(resultPath)))) }
@@ -480,7 +528,7 @@ public final class TaskEngine: Sendable {
         // The journal line first (fsynced), then the run store: a run the store calls finished always
         // has its telemetry; a kill between the two leaves a run that recovery finishes from its
         // result note, and the journal's run id keeps it from being recorded twice.
-        let entry = telemetryBatch.journal(record, duration: duration, time: finished, contextTruncation: plan.contextTruncation)
+        let entry = telemetryBatch.journal(record, duration: duration, time: finished, contextTruncation: plan.contextTruncation, execution: outcome)
         // The run store before the note: if the process dies before the note is written, the note
         // catches up from the store; the other way round a finished run would look interrupted.
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }

@@ -53,7 +53,14 @@ extension TaskEngine {
                 if let value = result[key], value != .null { props.append(Property(key, value)) }
             }
             _ = updateTask(record.taskPath, set: props, unset: state == .done ? ["error"] : []) { _ in nil }
-            telemetryBatch.record(record, duration: result["duration_s"]?.number ?? 0, time: Date())
+            // The result note says how its cost is known; its files are kept as the note lists them.
+            var execution = AgentExecution(succeeded: state == .done, answer: "", error: nil)
+            execution.costSource = result.text("cost_source").flatMap(CostSource.init(rawValue:))
+            execution.files = result.texts("files").map { shown in
+                let isLink = shown.hasPrefix("[[") && shown.hasSuffix("]]")
+                return TouchedFile(path: isLink ? String(shown.dropFirst(2).dropLast(2)) + ".md" : shown, change: .changed, attribution: .reported, inVault: isLink)
+            }
+            telemetryBatch.record(record, duration: result["duration_s"]?.number ?? 0, time: Date(), execution: execution)
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was cut off after its result was written; finished from \(resultPath)"))
             return
         }
@@ -71,13 +78,20 @@ extension TaskEngine {
         }
         record.state = .failed
         record.error = "interrupted"
+        // Its agent started and its cost is unknown: the ledger keeps the reservation, and the run's
+        // telemetry shows that same figure.
+        var interrupted = AgentExecution(succeeded: false, answer: "", error: "interrupted")
+        if let settlement = routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: true), settlement.kind != .released {
+            record.costUSD = settlement.actualUSD
+            interrupted.costSource = settlement.kind == .charged ? .reserved : nil
+        }
         try? runs.update(record)
         if record.attempt <= retries {
             requeue(record.taskPath, set: [Property("status", .string("new")), Property("attempts", .int(record.attempt)), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))], unset: [])
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
         } else {
             _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string("interrupted")), Property("finished", .datetime(LocalTime.dateTime(Date())))], unset: []) { _ in nil }
-            telemetryBatch.record(record, duration: 0, time: Date())
+            telemetryBatch.record(record, duration: 0, time: Date(), execution: interrupted)
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; marked failed"))
         }
     }

@@ -23,6 +23,12 @@ public struct TelemetryRecord: Sendable {
     public var isPrivate: Bool?
     /// Set when the run's context packet was cut to its agent's budget (`truncate: allow`).
     public var contextTruncation: ContextTruncation?
+    /// Where `costUSD` comes from (`nil` when there is no cost).
+    public var costSource: CostSource?
+    /// The files the run created, changed or deleted, and how the OS knows.
+    public var files: [TouchedFile] = []
+    /// The token counts were guessed from text (characters ÷ 4).
+    public var tokensEstimated = false
 
     public init(time: Date, runID: String, taskPath: String, kind: String = "task", agent: String, model: String?, lane: String, rule: String?, reason: String?, costUSD: Double?, tokensIn: Int?, tokensOut: Int?, durationSeconds: Double, outcome: String, resultPath: String?, error: String?) {
         self.time = time
@@ -67,6 +73,9 @@ public struct TelemetryRecord: Sendable {
         if let cut = contextTruncation {
             pairs += [("context_truncated", .bool(true)), ("context_tokens_sent", .int(cut.tokensSent)), ("context_tokens_left_out", .int(cut.tokensLeftOut))]
         }
+        if let costSource { pairs.append(("cost_source", .string(costSource.rawValue))) }
+        if tokensEstimated { pairs.append(("tokens_estimated", .bool(true))) }
+        if !files.isEmpty { pairs.append(("files", .array(files.map(\.json)))) }
         return .object(pairs)
     }
 }
@@ -83,13 +92,16 @@ extension TelemetryRecord {
                   outcome: json["outcome"]?.stringValue ?? "", resultPath: json["result"]?.stringValue, error: json["error"]?.stringValue)
         // A rebuilt row of a private run stays as private as the row the run wrote.
         isPrivate = json["private"]?.boolValue
+        costSource = json["cost_source"]?.stringValue.flatMap(CostSource.init(rawValue:))
+        tokensEstimated = json["tokens_estimated"]?.boolValue ?? false
+        files = (json["files"]?.arrayValue ?? []).compactMap(TouchedFile.init(json:))
         if json["context_truncated"]?.boolValue == true {
             contextTruncation = ContextTruncation(tokensSent: json["context_tokens_sent"]?.intValue ?? 0, tokensLeftOut: json["context_tokens_left_out"]?.intValue ?? 0, ownTextCut: true)
         }
     }
 
     /// Parses `LocalTime.dateTime` text (`2026-11-26T07:45:12`, local time) back into a date.
-    static func localDate(_ text: String) -> Date? {
+    public static func localDate(_ text: String) -> Date? {
         let parts = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int32($0) }
         guard parts.count == 6 else { return nil }
         var t = tm()
@@ -100,8 +112,9 @@ extension TelemetryRecord {
     }
 }
 
-/// Writes telemetry: a table row in `Telemetry/YYYY-MM-DD.md`, a JSON line in `.agentos/telemetry.jsonl`,
-/// and a line in the daily note `Daily/YYYY-MM-DD.md`.
+/// Writes telemetry: a table row in `Telemetry/YYYY-MM-DD.md`, a JSON line in `.agentos/telemetry.jsonl`
+/// (earlier months' lines move to `telemetry-YYYY-MM.jsonl`, see `rotateIfDue`), and a line in the
+/// daily note `Daily/YYYY-MM-DD.md`.
 public struct TelemetryWriter: Sendable {
     public let store: NoteStore
 
@@ -112,7 +125,7 @@ public struct TelemetryWriter: Sendable {
     /// The daily note path for a day.
     public static func dailyPath(_ date: Date) -> String { Vault.Layout.daily + "/" + LocalTime.day(date) + ".md" }
 
-    static let tableHeader = "| time | task | harness | model | lane | cost_usd | tokens_in | tokens_out | duration_s | outcome |\n|---|---|---|---|---|---|---|---|---|---|\n"
+    static let tableHeader = "| time | task | harness | model | lane | cost_usd | tokens_in | tokens_out | duration_s | outcome | files |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
 
     /// Records one finished run everywhere.
     public func record(_ record: TelemetryRecord) throws {
@@ -128,6 +141,9 @@ public struct TelemetryWriter: Sendable {
         if (try? FileSystem.status(checkpointPath)) ?? nil == nil {
             try writeCheckpoint(Int((try? FileSystem.status(journalPath))??.size ?? 0))
         }
+        // Rotation replaces the journal under this lock: an append waits rather than land in the old file.
+        let lock = try FileLock(waitingFor: journalLockPath)
+        defer { withExtendedLifetime(lock) {} }
         try FileSystem.append(Array((record.json.compact + "\n").utf8), to: journalPath, sync: true)
     }
 
@@ -163,7 +179,7 @@ public struct TelemetryWriter: Sendable {
             // crash, or two processes recording the same run).
             let marked = group.map { ($0, judged($0)) }
             let isPrivate = Dictionary(marked.map { ($0.0.runID, $0.1) }, uniquingKeysWith: { a, b in a || b })
-            if try appendOnce(group, to: TelemetryWriter.notePath(first), header: TelemetryWriter.noteHeader(first), render: {
+            if try appendOnce(group, to: TelemetryWriter.notePath(first), header: TelemetryWriter.noteHeader(first), totals: true, render: {
                 TelemetryWriter.row($0, isPrivate: isPrivate[$0.runID] ?? true).dropLast() + " " + TelemetryWriter.marker($0.runID) + "\n"
             }) { written.append(TelemetryWriter.notePath(first)) }
             let dailyHeader = "---\ntype: daily\ndate: \(day)\n---\n# \(day)\n\n## Agent runs\n\n"
@@ -172,7 +188,7 @@ public struct TelemetryWriter: Sendable {
             }) { written.append(TelemetryWriter.dailyPath(first)) }
             let privateRuns = marked.filter(\.1).map(\.0)
             if !privateRuns.isEmpty {
-                if try appendOnce(privateRuns, to: TelemetryWriter.privateNotePath(first), header: TelemetryWriter.privateNoteHeader(first), render: {
+                if try appendOnce(privateRuns, to: TelemetryWriter.privateNotePath(first), header: TelemetryWriter.privateNoteHeader(first), totals: true, render: {
                     TelemetryWriter.row($0).dropLast() + " " + TelemetryWriter.marker($0.runID) + "\n"
                 }) { written.append(TelemetryWriter.privateNotePath(first)) }
                 if try appendOnce(privateRuns, to: TelemetryWriter.privateDailyPath(first), header: TelemetryWriter.privateDailyHeader(first), render: {
@@ -184,15 +200,18 @@ public struct TelemetryWriter: Sendable {
     }
 
     /// Appends the rendering of each record whose marker the note does not hold yet, by `update`
-    /// (a lost race re-reads the note and looks at the markers again). Returns whether anything was written.
-    private func appendOnce(_ records: [TelemetryRecord], to path: String, header: String, render: (TelemetryRecord) -> String) throws -> Bool {
+    /// (a lost race re-reads the note and looks at the markers again). With `totals`, the note's
+    /// totals line is worked out again in the same write. Returns whether anything was written.
+    private func appendOnce(_ records: [TelemetryRecord], to path: String, header: String, totals: Bool = false, render: (TelemetryRecord) -> String) throws -> Bool {
         let outcome = try store.update(path) { existing in
             var seen = TelemetryWriter.markedRunIDs(in: existing?.text ?? "")
             let missing = records.filter { seen.insert($0.runID).inserted }
             if missing.isEmpty { return .keep }
             var bytes = existing?.bytes ?? Array(header.utf8)
             if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
-            return .write(bytes + Array(missing.map(render).joined().utf8))
+            let appended = bytes + Array(missing.map(render).joined().utf8)
+            guard totals else { return .write(appended) }
+            return .write(Array(TelemetryTotals.refresh(String(decoding: appended, as: UTF8.self)).utf8))
         }
         if case .written = outcome { return true }
         return false
@@ -262,7 +281,7 @@ public struct TelemetryWriter: Sendable {
     }
 
     /// Replaces the checkpoint atomically.
-    private func writeCheckpoint(_ offset: Int) throws {
+    func writeCheckpoint(_ offset: Int) throws {
         try store.replace(Vault.Layout.state + "/telemetry.checkpoint", with: Array(String(offset).utf8))
     }
 
@@ -331,9 +350,22 @@ public struct TelemetryWriter: Sendable {
         return String(format: "%.4f", cost)
     }
 
+    /// The cost with its source (`0.1000 reserved`), so that no figure is shown without saying how it is known.
+    static func money(_ cost: Double?, _ source: CostSource?) -> String {
+        guard cost != nil else { return "" }
+        return money(cost) + (source.map { " " + $0.rawValue } ?? "")
+    }
+
+    /// The files cell: links for a public run; only how many for a private one (their names are private too).
+    static func filesCell(_ r: TelemetryRecord, isPrivate: Bool) -> String {
+        guard !r.files.isEmpty else { return "" }
+        if isPrivate { return r.files.count == 1 ? "1 file" : "\(r.files.count) files" }
+        return r.files.map { $0.shown + ($0.attribution == .during ? " (during)" : "") }.joined(separator: ", ")
+    }
+
     /// A table row; a private run's row names no task (`private run <run id>`).
     static func row(_ r: TelemetryRecord, isPrivate: Bool) -> String {
-        row(r, task: isPrivate ? "private run \(r.runID)" : link(r.taskPath))
+        row(r, task: isPrivate ? "private run \(r.runID)" : link(r.taskPath), files: filesCell(r, isPrivate: isPrivate))
     }
 
     /// A private run's line in the public daily note: no title, no link.
@@ -341,7 +373,7 @@ public struct TelemetryWriter: Sendable {
         guard isPrivate else { return dailyLine(r) }
         let time = String(LocalTime.time(r.time).prefix(5))
         var line = "- \(time) private run \(oneLineID(r.runID)) → \(r.agent) (\(r.lane)): \(r.outcome)"
-        if let cost = r.costUSD, cost > 0 { line += String(format: ", $%.4f", cost) }
+        if let cost = r.costUSD, cost > 0 { line += String(format: ", $%.4f", cost) + (r.costSource.map { " " + $0.rawValue } ?? "") }
         return line
     }
 
@@ -350,13 +382,13 @@ public struct TelemetryWriter: Sendable {
     }
 
     static func row(_ r: TelemetryRecord) -> String {
-        row(r, task: link(r.taskPath))
+        row(r, task: link(r.taskPath), files: filesCell(r, isPrivate: false))
     }
 
-    private static func row(_ r: TelemetryRecord, task: String) -> String {
+    private static func row(_ r: TelemetryRecord, task: String, files: String) -> String {
         let cells = [
-            LocalTime.time(r.time), task, r.agent, r.model ?? "", r.lane, money(r.costUSD),
-            r.tokensIn.map(String.init) ?? "", r.tokensOut.map(String.init) ?? "", String(format: "%.2f", r.durationSeconds), outcomeCell(r),
+            LocalTime.time(r.time), task, r.agent, r.model ?? "", r.lane, money(r.costUSD, r.costSource),
+            r.tokensIn.map(String.init) ?? "", r.tokensOut.map(String.init) ?? "", String(format: "%.2f", r.durationSeconds), outcomeCell(r), files,
         ].map(cell)
         return "| " + cells.joined(separator: " | ") + " |\n"
     }
@@ -370,7 +402,7 @@ public struct TelemetryWriter: Sendable {
     static func dailyLine(_ r: TelemetryRecord) -> String {
         let time = String(LocalTime.time(r.time).prefix(5))
         var line = "- \(time) \(link(r.taskPath)) → \(r.agent) (\(r.lane)): \(r.outcome)"
-        if let cost = r.costUSD, cost > 0 { line += String(format: ", $%.4f", cost) }
+        if let cost = r.costUSD, cost > 0 { line += String(format: ", $%.4f", cost) + (r.costSource.map { " " + $0.rawValue } ?? "") }
         if let resultPath = r.resultPath { line += " — " + link(resultPath) }
         return line
     }

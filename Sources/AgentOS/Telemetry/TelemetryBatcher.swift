@@ -24,6 +24,8 @@ final class TelemetryBatcher: Sendable {
     private struct Pending {
         var entries: [TelemetryRecord] = []
         var scheduled = false
+        /// The month the journal was last checked for rotation in.
+        var rotationChecked: String?
     }
 
     private let journal = Locked(Journal())
@@ -38,15 +40,21 @@ final class TelemetryBatcher: Sendable {
     }
 
     /// Records a finished run: its journal line now, its rows and daily lines with the next batch.
-    func record(_ record: RunRecord, duration: Double, time: Date) {
-        if let entry = journal(record, duration: duration, time: time) { queueNotes(entry) }
+    func record(_ record: RunRecord, duration: Double, time: Date, execution: AgentExecution? = nil) {
+        if let entry = journal(record, duration: duration, time: time, execution: execution) { queueNotes(entry) }
     }
 
     /// Appends the run's journal line unless the journal has it already; returns the entry written.
-    /// `contextTruncation` says the run's packet was cut to its agent's budget.
-    func journal(_ record: RunRecord, duration: Double, time: Date, contextTruncation: ContextTruncation? = nil) -> TelemetryRecord? {
+    /// `contextTruncation` says the run's packet was cut to its agent's budget; `execution` (when an
+    /// agent ran) gives the cost's source, the files touched and whether the tokens were guessed.
+    func journal(_ record: RunRecord, duration: Double, time: Date, contextTruncation: ContextTruncation? = nil, execution: AgentExecution? = nil) -> TelemetryRecord? {
         var entry = TelemetryRecord(time: time, runID: record.runID, taskPath: record.taskPath, kind: record.kind, agent: record.agent ?? "", model: record.model, lane: record.lane ?? "", rule: record.rule, reason: record.reason, costUSD: record.costUSD, tokensIn: record.tokensIn, tokensOut: record.tokensOut, durationSeconds: duration, outcome: record.state.rawValue, resultPath: record.resultPath, error: record.error)
         entry.contextTruncation = contextTruncation
+        if let execution {
+            entry.costSource = record.costUSD == nil ? nil : execution.costSource
+            entry.files = execution.files
+            entry.tokensEstimated = execution.tokensEstimated
+        }
         // Held across the look and the append, so two threads recording one run write one line.
         return journal.withLock { known -> TelemetryRecord? in
             if isJournaled(record.runID, in: &known) { return nil }
@@ -65,6 +73,8 @@ final class TelemetryBatcher: Sendable {
 
     private func isJournaled(_ runID: String, in known: inout Journal) -> Bool {
         if known.runIDs.contains(runID) { return true }
+        // Rotation rewrote the journal shorter: read it again from the start (ids already known stay known).
+        if Int((try? FileSystem.status(telemetry.journalPath))??.size ?? 0) < known.scanned { known.scanned = 0 }
         let (ids, end) = TelemetryWriter.journalRunIDs(path: telemetry.journalPath, from: known.scanned)
         known.scanned = end
         known.runIDs.formUnion(ids)
@@ -97,6 +107,22 @@ final class TelemetryBatcher: Sendable {
         } catch {
             log(EngineEvent(level: .error, message: "telemetry: \(error)"))
         }
+        // Once a month, a watcher that runs across its start moves last month's lines out.
+        let month = LocalTime.month(Date())
+        if pending.withLock({ state in
+            defer { state.rotationChecked = month }
+            return state.rotationChecked != month
+        }) { rotate() }
+    }
+
+    /// Moves earlier months' journal lines to their month files (see `TelemetryWriter.rotateIfDue`).
+    func rotate() {
+        do {
+            let moved = try telemetry.rotateIfDue()
+            if moved > 0 { log(EngineEvent(level: .info, message: "telemetry: moved \(moved) line(s) of earlier months to their month files")) }
+        } catch {
+            log(EngineEvent(level: .error, message: "telemetry: cannot rotate the journal: \(error)"))
+        }
     }
 
     /// Writes pending rows and daily lines now (at shutdown, and when a caller waits for the engine).
@@ -109,6 +135,7 @@ final class TelemetryBatcher: Sendable {
         do {
             let (ids, notes) = try telemetry.rebuildFromJournal()
             noteWritten(notes)
+            rotate()
             if !notes.isEmpty {
                 log(EngineEvent(level: .warning, message: "telemetry: rebuilt missing rows and daily lines from the journal (\(ids.count) run(s) checked)"))
             }

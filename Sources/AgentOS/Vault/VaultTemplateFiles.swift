@@ -128,7 +128,13 @@ enum VaultTemplateFiles {
     "memory_exclude": "multitext",
     "project": "text",
     "description": "text",
-    "compatibility": "text"
+    "compatibility": "text",
+    "cost_source": "text",
+    "files": "multitext",
+    "verdict": "text",
+    "since": "date",
+    "runs": "number",
+    "savings_usd": "number"
   }
 }
 

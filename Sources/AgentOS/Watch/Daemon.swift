@@ -144,6 +144,9 @@ public final class Daemon: @unchecked Sendable {
     private func handle(_ changes: [FileChange], index: MemoryIndex, engine: TaskEngine, routing: VaultRouting, log: @Sendable (EngineEvent) -> Void) {
         var rulesChanged = false
         var considered: [String] = []
+        // Notes an agent may have written, taken before `consider` forgets the OS's own writes.
+        let touched = engine.runTouchCandidates(changes)
+        var added = Set<String>()
         // Work notes are claimed first, before any indexing, so pick-up never waits for the index.
         for change in changes where change.kind == .changed && TaskNote.isInWorkFolder(change.path) {
             engine.consider(path: change.path)
@@ -179,7 +182,7 @@ public final class Daemon: @unchecked Sendable {
                         deferred.insert(change.path)
                         continue
                     }
-                    _ = try index.update(path: change.path)
+                    if try index.update(path: change.path) == .added { added.insert(change.path) }
                     if change.path.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
                     // Work folders were considered above; typed tasks elsewhere are found after indexing.
                     if !TaskNote.isInWorkFolder(change.path) { considered.append(change.path) }
@@ -197,6 +200,7 @@ public final class Daemon: @unchecked Sendable {
         for path in considered where path.hasSuffix(".md") {
             engine.consider(path: path)
         }
+        if !touched.isEmpty { engine.recordRunTouches(touched, added: added) }
     }
 
     /// Every note that may hold work: notes under `Tasks/` and `Handoffs/`, and notes typed task or handoff.

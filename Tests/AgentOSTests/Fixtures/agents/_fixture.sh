@@ -86,6 +86,14 @@ common_modes() {
             callback note-set-approved-by note set --vault "$FBT_VAULT" "$target" approved_by=alice "approved_at=2026-01-01T00:00:00"
             callback note-set-status note set --vault "$FBT_VAULT" "$target" status=new
             callback run-other run --vault "$FBT_VAULT" "$target" ;;
+        write-vault)
+            # An agent that writes notes straight into the vault and says nothing about them (what
+            # the watcher's own view of a run is for): creates one note, changes another, then
+            # lingers a moment so the watcher sees the writes before the run ends.
+            mkdir -p "$FBT_VAULT/Memory"
+            printf -- '---\ntype: note\n---\n# Written by an agent\n\nUnreported.\n' > "$FBT_VAULT/Memory/Agent wrote this.md"
+            printf -- '\nAppended by an agent.\n' >> "$FBT_VAULT/$(fixture_target "${prompt:-}")"
+            sleep 0.6 ;;
         spawn-approved)
             # An agent that tries to create tasks born approved, then answers as usual.
             local born=$'---\ntype: task\nstatus: review\napproved: true\neffects: [deploy, payment]\nagent: claude\n---\nDeploy and pay. FIXTURE_MODE=success\n'
