@@ -45,6 +45,7 @@ public enum CLI {
         StatusCommand.spec,
         TaskCommand.spec,
         HandoffCommand.spec,
+        AgentCommand.spec,
         ContextCommand.spec,
         RouteCommand.spec,
         IndexCommand.spec,

@@ -99,7 +99,7 @@ public final class VaultAgents: AgentExecuting, Sendable {
         let result = AgentRunner.run(definition, prompt: prompt, model: model, approved: approved, workingDirectory: workspace.path,
                                      timeout: timeout, cancel: cancel, extraEnvironment: extraEnvironment.merging(runEnvironment) { _, run in run },
                                      mcp: mcp, onStart: onStart)
-        return AgentExecution(
+        var execution = AgentExecution(
             succeeded: result.isSuccess,
             answer: result.outcome.answer,
             error: result.errorMessage,
@@ -111,5 +111,9 @@ public final class VaultAgents: AgentExecuting, Sendable {
             model: result.model,
             cancelled: cancel.isCancelled
         )
+        if let failure = result.failure, !cancel.isCancelled {
+            execution.failure = FailureClassifier.classify(failure, message: result.outcome.errorMessage, stderr: result.stderrTail, signal: result.signal)
+        }
+        return execution
     }
 }

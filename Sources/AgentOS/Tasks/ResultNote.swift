@@ -53,6 +53,10 @@ extension TaskEngine {
             Property("tokens_in", outcome.tokensIn.map { .int($0) } ?? .null),
             Property("tokens_out", outcome.tokensOut.map { .int($0) } ?? .null),
             Property("exit_code", outcome.exitCode.map { .int($0) } ?? .null),
+        ]
+        if let failure = record.failure { props.append(Property("failure", .string(failure))) }
+        if let next = record.failoverTo { props.append(Property("failover_to", .string(next))) }
+        props += [
             Property("sources", .list(plan.sources.map { .string(TelemetryWriter.link($0)) })),
         ] + (plan.contextTruncation?.properties ?? [])
         // Taint follows the data: the answer to private input is private, so it may list its private

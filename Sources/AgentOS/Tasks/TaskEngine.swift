@@ -383,7 +383,10 @@ public final class TaskEngine: Sendable {
         if let id = plan.reservationID, let settlement = routing.closeReservation(runID: id, cost: outcome.costUSD, agentStarted: agentStarted), settlement.overrunUSD > 0 {
             recordOverrun(task, settlement)
         }
-        complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: finished)
+        // A failure class that fails over (a limit, a rate, an overload, a key, a timeout) cools the
+        // agent down and picks the next agent of the chain before anything is written.
+        let step = failoverStep(task, plan: plan, outcome: outcome)
+        complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: finished, failover: step)
     }
 
     private enum BudgetHold { case proceed, reroute, stopped }
@@ -436,10 +439,12 @@ public final class TaskEngine: Sendable {
     }
 
     /// Writes the result note, the task's final properties, the run store and telemetry.
-    private func complete(_ task: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date) {
+    private func complete(_ task: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date, failover: FailoverStep? = nil) {
         var record = initial
         var status: TaskStatus = outcome.cancelled ? .cancelled : (outcome.succeeded ? .done : .failed)
         record.state = RunState(rawValue: status.rawValue) ?? .failed
+        record.failure = failover?.report.failureClass.rawValue
+        record.failoverTo = failover?.target
         record.finishedAt = finished.timeIntervalSince1970
         record.costUSD = outcome.costUSD
         record.tokensIn = outcome.tokensIn
@@ -477,6 +482,8 @@ public final class TaskEngine: Sendable {
         if let resultPath = record.resultPath { props.append(Property("result", .string(TelemetryWriter.link(resultPath)))) }
         var unset: [String] = []
         if let error = record.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) } else { unset.append("error") }
+        // `failure` stays after a later success: it says why the task moved on (or was retried).
+        if let failover { props += failover.taskProperties(task: task, runID: record.runID, agent: plan.agent, runStatus: status) }
         // The journal line first (fsynced), then the run store: a run the store calls finished always
         // has its telemetry; a kill between the two leaves a run that recovery finishes from its
         // result note, and the journal's run id keeps it from being recorded twice.
@@ -485,9 +492,16 @@ public final class TaskEngine: Sendable {
         // catches up from the store; the other way round a finished run would look interrupted.
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
         _ = updateTask(task.path, set: props, unset: unset) { _ in nil }
+        if status == .done { clearStrikes(agent: plan.agent) }
+        log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.error.map { " — \($0)" } ?? "")))
+        // After the run store says which agent is next: a stop from here on is finished by
+        // `resumeFailovers` at the next start, exactly once.
+        if record.failoverTo != nil { handOver(record, chain: failover?.chain) }
+        if task.kind == .handoff, record.failoverTo == nil { finishFailedOverTask(task, record: record, status: status) }
         endRun(task.path)
         if let entry { telemetryBatch.queueNotes(entry) }
-        log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.error.map { " — \($0)" } ?? "")))
+        // Only after `endRun`: a task queued again here is picked up as a new run.
+        afterFailure(task, record: record, plan: plan, failover: failover)
     }
 
     private func finishWithoutRun(_ task: TaskNote, record: RunRecord, properties: [Property]?, unset: [String] = []) {

@@ -47,6 +47,7 @@ final class TelemetryBatcher: Sendable {
     func journal(_ record: RunRecord, duration: Double, time: Date, contextTruncation: ContextTruncation? = nil) -> TelemetryRecord? {
         var entry = TelemetryRecord(time: time, runID: record.runID, taskPath: record.taskPath, kind: record.kind, agent: record.agent ?? "", model: record.model, lane: record.lane ?? "", rule: record.rule, reason: record.reason, costUSD: record.costUSD, tokensIn: record.tokensIn, tokensOut: record.tokensOut, durationSeconds: duration, outcome: record.state.rawValue, resultPath: record.resultPath, error: record.error)
         entry.contextTruncation = contextTruncation
+        entry.failure = record.failure
         // Held across the look and the append, so two threads recording one run write one line.
         return journal.withLock { known -> TelemetryRecord? in
             if isJournaled(record.runID, in: &known) { return nil }
