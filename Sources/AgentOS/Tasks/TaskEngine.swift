@@ -493,7 +493,7 @@ public final class TaskEngine: Sendable {
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
         _ = updateTask(task.path, set: props, unset: unset) { _ in nil }
         if status == .done { clearStrikes(agent: plan.agent) }
-        log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.error.map { " — \($0)" } ?? "")))
+        log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.failure.map { " (\($0))" } ?? "") + (record.error.map { " — \($0)" } ?? "")))
         // After the run store says which agent is next: a stop from here on is finished by
         // `resumeFailovers` at the next start, exactly once.
         if record.failoverTo != nil { handOver(record, chain: failover?.chain) }

@@ -144,8 +144,9 @@ extension TaskEngine {
     }
 
     /// What follows a failure that did not fail over: a context overflow is queued again once with
-    /// half the packet; a read-only task cut off by a timeout, an overload or a crash is queued
-    /// again once (or `retries` times). Tasks with effects are never queued again without a person.
+    /// half the packet; a read-only task cut off by a timeout or an overload is queued again once
+    /// (or `retries` times). Tasks with effects are never queued again without a person; an agent
+    /// that crashed or reported a task error is not retried blindly.
     func afterFailure(_ task: TaskNote, record: RunRecord, plan: RoutePlan, failover: FailoverStep?) {
         guard let failover, failover.target == nil, record.state == .failed else { return }
         switch failover.report.failureClass {
@@ -157,7 +158,7 @@ extension TaskEngine {
                 Property("error", .string("context overflow on \(plan.agent); retrying once with a packet of \(smaller) tokens")),
             ])
             log(EngineEvent(level: .warning, message: "\(task.path): context overflow; queued again once with a packet of \(smaller) tokens"))
-        case .timeout, .overloaded, .crashed:
+        case .timeout, .overloaded:
             let effects = task.note.texts("effects").filter { $0.lowercased() != SideEffect.read }
             guard effects.isEmpty, task.approval == nil, !task.isApproved else { return }
             let allowed = task.note["retries"] != nil ? task.retries : 1

@@ -128,7 +128,18 @@ enum VaultTemplateFiles {
     "memory_exclude": "multitext",
     "project": "text",
     "description": "text",
-    "compatibility": "text"
+    "compatibility": "text",
+    "failover": "multitext",
+    "failover_premium": "multitext",
+    "failure": "text",
+    "failure_reset": "datetime",
+    "failovers": "multitext",
+    "failover_note": "text",
+    "failover_of": "text",
+    "failover_chain": "multitext",
+    "failover_tried": "multitext",
+    "failover_to": "text",
+    "context_retry": "checkbox"
   }
 }
 
