@@ -190,6 +190,27 @@ import Testing
         try env.stop(SIGINT)
     }
 
+    @Test func effectsGoWithTheHandoffAndNeedAPersonAgain() throws {
+        let env = try WatchedVault()
+        try env.start()
+        // A write a person approved for claude; claude then hits its limit.
+        let task = "Tasks/Write the changelog.md"
+        try env.writeInPlace(task, "---\ntype: task\nagent: claude\neffects: [write]\n---\nWrite the changelog entry. FIXTURE_MODE_CLAUDE=usage-limit\n")
+        try Self.settle(env, task, ["review"])
+        let approve = try EndToEndTests.run(["note", "set", "--vault", env.root, task, "approved=true"], in: env.sandbox)
+        try #require(approve.code == 0, "\(approve.stderr)")
+        try Self.settle(env, task, ["handed_off"])
+        // The task says handed_off first; its handoff is recorded right after.
+        _ = eventually(within: 20, every: 0.05) { !Self.handoffs(env, task).isEmpty }
+        let handoff = try #require(Self.handoffs(env, task).first, "\(env.text(task) ?? "")\n\(env.log)")
+        #expect(handoff.note.texts("effects") == ["write"])
+        // The approval was spent on claude's run: codex waits for a person, and has not run.
+        let reviewed = eventually(within: 30, every: 0.05) { env.note(handoff.path)?.text("status") == "review" }
+        #expect(reviewed, "\(env.text(handoff.path) ?? "")")
+        #expect(Self.runs(env, "claude").count == 1 && Self.runs(env, "codex").isEmpty)
+        try env.stop(SIGINT)
+    }
+
     @Test func readOnlyTimeoutIsRetriedOnceButATaskWithEffectsIsNot() throws {
         let env = try WatchedVault()
         try env.write("Rules/Routing/Slow writes.md", "---\ntype: rule\npriority: 1\nwhen_keywords: [slowwrite]\nagent: slow\nallow_effects: [write]\n---\nWrites by the slow agent.\n")

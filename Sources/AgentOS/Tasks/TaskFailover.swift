@@ -93,12 +93,16 @@ extension TaskEngine {
         message += "## What \(from) produced before it stopped\n\n"
         message += partial.isEmpty ? "Nothing: it stopped before it answered.\n" : partial + (partial.hasSuffix("\n") ? "" : "\n")
         if let resultPath = record.resultPath { message += "\nIts result note: \(TelemetryWriter.link(resultPath))\n" }
-        let extra: [Property] = [
+        var extra: [Property] = [
             Property("failover_of", .string(record.runID)),
             Property("failure", .string(record.failure ?? "")),
             Property("failover_chain", .list(chain.map { .string($0) })),
             Property("failover_tried", .list(tried.map { .string($0) })),
         ]
+        // The task's effects go with it: the next agent needs a person's approval for them again
+        // (an approval is spent by the run it approved).
+        let effects = failing?.texts("effects") ?? []
+        if !effects.isEmpty { extra.append(Property("effects", .list(effects.map { .string($0) }))) }
         let path = TaskEngine.failoverHandoffPath(runID: record.runID, from: from, to: to)
         do {
             let written = try Handoffs.create(vault: vault, from: from, to: to, taskPath: original, message: message, context: [], exactPath: path, extra: extra)
