@@ -35,7 +35,7 @@ struct FailoverStep: Sendable {
 extension TaskEngine {
     /// The handoff note of a run's failover: named after the run, so a restart finds the one an
     /// earlier attempt wrote instead of writing a second.
-    static func failoverHandoffPath(runID: String, from: String, to: String) -> String {
+    public static func failoverHandoffPath(runID: String, from: String, to: String) -> String {
         Vault.Layout.handoffs + "/" + NoteName.sanitize("Failover \(runID) \(from) to \(to)") + ".md"
     }
 
