@@ -150,40 +150,33 @@ extension TaskEngine {
     /// What follows a failure that did not fail over: a context overflow is queued again once with
     /// half the packet; a read-only task cut off by a timeout or an overload is queued again once
     /// (or `retries` times). Tasks with effects are never queued again without a person; an agent
-    /// that crashed or reported a task error is not retried blindly.
-    func afterFailure(_ task: TaskNote, record: RunRecord, plan: RoutePlan, failover: FailoverStep?) {
-        guard let failover, failover.target == nil, record.state == .failed else { return }
+    /// that crashed or reported a task error is not retried blindly. Returns the properties that
+    /// queue it again (`status: new` among them), or nil when it stays failed.
+    func retryProperties(_ task: TaskNote, record: RunRecord, plan: RoutePlan, failover: FailoverStep?) -> [Property]? {
+        guard let failover, failover.target == nil, record.state == .failed else { return nil }
         switch failover.report.failureClass {
         case .contextOverflow:
-            guard task.note["context_retry"] == nil else { return }
+            guard task.note["context_retry"] == nil else { return nil }
             let smaller = max(64, ContextPacket.estimateTokens(plan.prompt) / 2)
-            requeueAfterFailure(task.path, set: [
+            log(EngineEvent(level: .warning, message: "\(task.path): context overflow; queued again once with a packet of \(smaller) tokens"))
+            return [
+                Property("status", .string(TaskStatus.new.rawValue)),
                 Property("context_tokens", .int(smaller)), Property("context_retry", .bool(true)),
                 Property("error", .string("context overflow on \(plan.agent); retrying once with a packet of \(smaller) tokens")),
-            ])
-            log(EngineEvent(level: .warning, message: "\(task.path): context overflow; queued again once with a packet of \(smaller) tokens"))
+            ]
         case .timeout, .overloaded:
             let effects = task.note.texts("effects").filter { $0.lowercased() != SideEffect.read }
-            guard effects.isEmpty, task.approval == nil, !task.isApproved else { return }
+            guard effects.isEmpty, task.approval == nil, !task.isApproved else { return nil }
             let allowed = task.note["retries"] != nil ? task.retries : 1
-            guard record.attempt <= allowed else { return }
-            requeueAfterFailure(task.path, set: [
-                Property("attempts", .int(record.attempt)),
-                Property("error", .string("\(failover.report.failureClass.words) on \(plan.agent); read-only, so retrying (attempt \(record.attempt + 1) of \(allowed + 1))")),
-            ])
+            guard record.attempt <= allowed else { return nil }
             log(EngineEvent(level: .warning, message: "\(task.path): \(failover.report.failureClass.words); read-only, queued again (attempt \(record.attempt + 1) of \(allowed + 1))"))
+            return [
+                Property("status", .string(TaskStatus.new.rawValue)),
+                Property("error", .string("\(failover.report.failureClass.words) on \(plan.agent); read-only, so retrying (attempt \(record.attempt + 1) of \(allowed + 1))")),
+            ]
         default:
-            return
+            return nil
         }
-    }
-
-    /// Puts a failed task back to `new` so the watcher picks it up again.
-    private func requeueAfterFailure(_ path: String, set: [Property]) {
-        _ = updateTask(path, set: set + [Property("status", .string(TaskStatus.new.rawValue))], unset: []) { current in
-            current == .failed ? nil : "changed by a person"
-        }
-        // The OS wrote that status, yet the watcher must pick it up (as recovery's re-queue).
-        ownWrites.withLock { _ = $0.removeValue(forKey: path) }
     }
 
     /// An agent that answered is fine again: its failures in a row are forgotten.
