@@ -46,6 +46,7 @@ public enum CLI {
         ReportCommand.spec,
         TaskCommand.spec,
         HandoffCommand.spec,
+        AgentCommand.spec,
         ContextCommand.spec,
         RouteCommand.spec,
         IndexCommand.spec,

@@ -44,6 +44,8 @@ enum RouteCommand {
             if facts.path != nil { pairs.append(("will_run", .bool(wontRun == nil))) }
             if let wontRun { pairs.append(("will_not_run", .string(wontRun))) }
             if let approved = approval.approval { pairs.append(("approved_by", .string(approved.by))) }
+            pairs.append(("failover_chain", .array(preview.chain.map { .string($0) })))
+            pairs.append(("cooling", .array(preview.cooling.map { .object([("agent", .string($0.agent)), ("failure", .string($0.failure.rawValue)), ("until", .string(LocalTime.dateTime($0.until)))]) })))
             pairs.append(("built_in", .array(book.builtInParts.map { .string($0) })))
             pairs.append(("problems", .array(book.problems.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })))
             context.console.print(JSON.object(pairs).pretty)
@@ -61,6 +63,8 @@ enum RouteCommand {
         let actionColor: Console.ColorCode = decision.action == .run ? .green : (decision.action.name == "review" ? .yellow : .red)
         console.print("action:   \(console.color(decision.action.name, actionColor))" + (decision.action.reason.map { " — \($0)" } ?? ""))
         if decision.reservationUSD > 0 { console.print("reserve:  \(BudgetLedger.dollars(decision.reservationUSD)) when the run starts") }
+        if preview.chain.count > 1 { console.print("failover: \(preview.chain.joined(separator: " → ")) (on a usage limit, rate limit, overload, bad key or timeout)") }
+        for cooldown in preview.cooling { console.print("cooling:  \(console.color(cooldown.summary, .yellow))") }
         for broken in book.guardrails.capErrors { console.print("budget:   \(console.color("cap does not parse", .red)) — \(broken)") }
         if let why = approval.refusal {
             console.print("approval: \(console.color(why, .yellow))")

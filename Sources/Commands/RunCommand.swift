@@ -28,7 +28,12 @@ enum RunCommand {
             console.print(StatusCommand.json(record).pretty)
         } else {
             let path = record.taskPath
-            console.print("\(record.state.rawValue): \(path) → \(record.agent ?? "?") (\(record.lane ?? "?"))" + (record.resultPath.map { "\nresult: \($0)" } ?? "") + (record.error.map { "\nerror: \($0)" } ?? ""))
+            console.print("\(record.state.rawValue): \(path) → \(record.agent ?? "?") (\(record.lane ?? "?"))" + (record.failure.map { " (\($0))" } ?? "") + (record.resultPath.map { "\nresult: \($0)" } ?? "") + (record.error.map { "\nerror: \($0)" } ?? ""))
+            if let next = record.failoverTo, let from = record.agent {
+                // The task goes on as a handoff, which a watcher runs (or 'run' does, given its path).
+                let handoff = TaskEngine.failoverHandoffPath(runID: record.runID, from: from, to: next)
+                console.print("handed off to \(next): \(handoff) (a running watcher runs it; or 'fuckbigtech run \"\(handoff)\"')")
+            }
         }
         return record.state == .done ? 0 : 1
     }

@@ -88,7 +88,7 @@ enum StatusCommand {
             ("finished", r.finishedAt.map { .string(LocalTime.dateTime(Date(timeIntervalSince1970: $0))) } ?? .null),
             ("cost_usd", r.costUSD.map { .double($0) } ?? .null), ("tokens_in", r.tokensIn.map { .int($0) } ?? .null),
             ("tokens_out", r.tokensOut.map { .int($0) } ?? .null), ("result", r.resultPath.map { .string($0) } ?? .null),
-            ("error", r.error.map { .string($0) } ?? .null),
+            ("error", r.error.map { .string($0) } ?? .null), ("failure", r.failure.map { .string($0) } ?? .null),
         ])
     }
 }
@@ -135,6 +135,13 @@ enum StatusSections {
             }
             return StatusSection(name: "spend_by_source", title: "Spend by cost source", lines: [line("today", spend.day), line("this month", spend.month)],
                                  json: .object([("day", json(spend.day)), ("month", json(spend.month))]))
+        },
+        { vault in
+            // Agents resting after a limit: routing skips them to the next agent of their chain.
+            guard let cooling = try? AgentCooldowns.list(vault: vault).compactMap(\.cooldown), !cooling.isEmpty else { return nil }
+            let lines = cooling.map { "\($0.summary) — \($0.reason); 'fuckbigtech agent reset \($0.agent)' ends it" }
+            let json = JSON.array(cooling.map { .object([("agent", .string($0.agent)), ("failure", .string($0.failure.rawValue)), ("until", .string(LocalTime.dateTime($0.until))), ("reason", .string($0.reason))]) })
+            return StatusSection(name: "cooling", title: "Cooling down (\(cooling.count))", lines: lines, json: json)
         },
     ]
 }

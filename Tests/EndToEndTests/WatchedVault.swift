@@ -77,7 +77,8 @@ final class WatchedVault: @unchecked Sendable {
 
     /// Starts `fuckbigtech watch --vault V` and waits until its log says it is watching.
     /// `timeout` bounds the wait for start-up (recovery and the index catch-up of a big vault take longer).
-    func start(extraArguments: [String] = [], timeout: Double = 20) throws {
+    /// `environment` adds variables to the watcher's (a test hook such as `FBT_TEST_HOLD_BEFORE_HANDOFF`).
+    func start(extraArguments: [String] = [], environment extra: [String: String] = [:], timeout: Double = 20) throws {
         let binary = try BuiltBinary.path()
         let process = try ChildProcess(binary, ["watch", "--vault", vault.root] + extraArguments, environment: [
             "PATH": (Self.llmFolder.map { $0 + ":" } ?? "") + "/usr/local/bin:/usr/bin:/bin",
@@ -88,7 +89,7 @@ final class WatchedVault: @unchecked Sendable {
             "LLM_USER_PATH": llmHome,
             "NO_COLOR": "1",
             "TERM": "dumb",
-        ], directory: sandbox.root)
+        ].merging(extra) { $1 }, directory: sandbox.root)
         self.process = process
         starts.append(process)
         lastPID = process.pid

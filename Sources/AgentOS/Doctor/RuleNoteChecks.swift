@@ -25,6 +25,14 @@ enum RuleNoteChecks {
         if book.guardrails.path == nil {
             findings.append(DoctorFinding(check: "rules", status: .warn, finding: "no guardrails note, so the built-in budget caps apply", fix: "run 'fuckbigtech init' to add Rules/Guardrails.md"))
         }
+        // Agents cooling down after a limit: routing skips them (read only when a run store exists,
+        // so doctor never makes one).
+        if ((try? FileSystem.status(context.vault.stateDirectory + "/runs.sqlite")) ?? nil) != nil {
+            for cooldown in (try? RunStore(vault: context.vault).cooldowns()) ?? [] {
+                findings.append(DoctorFinding(check: "rules", status: .warn, finding: "\(cooldown.summary); routing skips it to the next agent of its failover chain (\(cooldown.reason))",
+                                              fix: "wait, or 'fuckbigtech agent reset \(cooldown.agent)' once the limit is lifted"))
+            }
+        }
         if !findings.contains(where: { $0.status == .fail }) {
             let summary = "rules load: \(book.agents.count) agents, \(book.rules.count) rules, guardrails from \(book.guardrails.path ?? "the built-in defaults")"
             findings.insert(DoctorFinding(check: "rules", status: .ok, finding: summary), at: 0)

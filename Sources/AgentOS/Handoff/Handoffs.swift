@@ -5,7 +5,13 @@ public enum Handoffs {
     /// Creates `Handoffs/<date> <from> to <to> — <task title>.md` from the Handoff template's fields,
     /// records it on the original task's `handoffs` list, and logs it in the daily note.
     /// Returns the new note's path.
-    public static func create(vault: Vault, from: String, to: String, taskPath: String?, message: String, context: [String], now: Date = Date()) throws -> String {
+    ///
+    /// `exactPath` writes it there instead, once: when a note is there already (an earlier attempt
+    /// that stopped half-way) that note is kept and recorded, and no second daily line is written —
+    /// the failover's handoff is named after its run so that a restart can never make two.
+    /// `extra` properties go into its frontmatter (a failover's chain and reason).
+    public static func create(vault: Vault, from: String, to: String, taskPath: String?, message: String, context: [String], now: Date = Date(),
+                              exactPath: String? = nil, extra: [Property] = []) throws -> String {
         let store = NoteStore(vault: vault)
         var props: [Property] = [
             Property("type", .string("handoff")),
@@ -21,15 +27,25 @@ public enum Handoffs {
         // list aside, carries no private title.
         let isPrivate = privacyReason(vault: vault, taskPath: taskPath, context: context, message: message) != nil
         if isPrivate { props.append(Property("privacy", .string("private"))) }
+        props += extra
         let body = message.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
         let text = try FrontmatterEditor.apply(set: props, to: "") + body
 
         let subject = isPrivate ? "" : (taskPath.map { " — " + TaskNote.title(of: $0) } ?? "")
         let stamp = LocalTime.dateTime(now).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "T", with: " ")
         let base = NoteName.sanitize("\(stamp) \(from) to \(to)\(subject)")
-        var path = Vault.Layout.handoffs + "/" + base + ".md"
+        var path = exactPath ?? (Vault.Layout.handoffs + "/" + base + ".md")
+        if exactPath != nil {
+            do {
+                try store.create(text, at: path)
+            } catch {
+                guard case .conflict? = error as? NoteWriteError, try store.readIfPresent(path) != nil else { throw error }
+                if let taskPath { try recordOnTask(vault: vault, taskPath: taskPath, handoffPath: path) }
+                return path
+            }
+        }
         var n = 2
-        while true {
+        while exactPath == nil {
             do {
                 try store.create(text, at: path)
                 break

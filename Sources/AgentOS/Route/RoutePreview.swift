@@ -13,6 +13,10 @@ public struct RoutePreview: Sendable {
     public let approval: ApprovalCheck.Verdict
     /// Why the note will not run at all, when it will not (the decision is then what would happen if it did).
     public let wontRun: String?
+    /// The failover chain of the agent first chosen (that agent first); one name when it has none.
+    public let chain: [String]
+    /// Agents cooling down now (a usage limit, a rate limit, an overload, a bad key).
+    public let cooling: [Cooldown]
 
     /// Routes the note at the vault-relative `path`, with its properties and the notes it links to.
     /// Throws `RoutePreviewError.badFrontmatter` when the note's frontmatter does not parse.
@@ -32,17 +36,17 @@ public struct RoutePreview: Sendable {
         let approval = ApprovalCheck.verify(task, runs: runs)
         facts.approved = approval.approval != nil
         let wontRun = TaskNote.notRunnableReason(path: path, snapshot: snapshot, note: note, runs: runs)
-        return RoutePreview(book: book, facts: facts, approval: approval, wontRun: wontRun, vault: vault)
+        return RoutePreview(book: book, facts: facts, approval: approval, wontRun: wontRun, vault: vault, carriedChain: FailoverChain.carried(by: note))
     }
 
     /// Routes `text` as the prompt of a new task.
     public static func text(_ text: String, vault: Vault) -> RoutePreview {
         let book = RuleBook.load(vault: vault)
         let facts = TaskFacts.from(text: text, vault: vault, ruleBook: book, links: LinkResolver(vault: vault))
-        return RoutePreview(book: book, facts: facts, approval: .none, wontRun: nil, vault: vault)
+        return RoutePreview(book: book, facts: facts, approval: .none, wontRun: nil, vault: vault, carriedChain: nil)
     }
 
-    private init(book: RuleBook, facts: TaskFacts, approval: ApprovalCheck.Verdict, wontRun: String?, vault: Vault) {
+    private init(book: RuleBook, facts: TaskFacts, approval: ApprovalCheck.Verdict, wontRun: String?, vault: Vault, carriedChain: [String]?) {
         var spend: SpendSnapshot?
         if (try? FileSystem.status(BudgetLedger.path(for: vault))) ?? nil != nil {
             // As the watcher does: caps are checked against settled spend; room held by runs in flight
@@ -55,7 +59,15 @@ public struct RoutePreview: Sendable {
         self.facts = facts
         self.approval = approval
         self.wontRun = wontRun
-        decision = Router(book: book).decide(facts, prompt: facts.body, spend: spend)
+        let router = Router(book: book)
+        let first = router.decide(facts, prompt: facts.body, spend: spend)
+        // As the watcher does: an agent cooling down is skipped to the next agent of its chain.
+        let runsPath = vault.stateDirectory + "/runs.sqlite"
+        let cooling = ((try? FileSystem.status(runsPath)) ?? nil) != nil ? ((try? RunStore(vault: vault).cooldowns()) ?? []) : []
+        self.cooling = cooling
+        chain = carriedChain ?? first.agent.map { FailoverChain.chain(startingWith: $0, rulePath: first.rule, book: book) } ?? []
+        decision = router.skippingCoolingAgents(first, carriedChain: carriedChain, facts: facts, prompt: facts.body, spend: spend,
+                                                cooling: Dictionary(cooling.map { ($0.agent.lowercased(), $0) }) { a, _ in a })
     }
 }
 

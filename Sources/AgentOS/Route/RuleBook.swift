@@ -39,6 +39,9 @@ public struct RoutingRule: Sendable, Equatable {
     public let allowEffects: [String]
     /// Effects a matching task is assumed to have even if it does not declare them (`effects` on the rule).
     public let impliedEffects: [String]
+    /// The agents to try next when the chosen one hits a limit (`failover: [codex, ollama]`); wins
+    /// over the agent note's and the guardrails' chain.
+    public var failover: [String] = []
     /// The first line of the rule's body: why the rule exists.
     public let why: String
 
@@ -114,6 +117,9 @@ public struct Guardrails: Sendable, Equatable {
     public var defaultAgent: String?
     /// The agent each lane uses when a rule names only the lane (`premium_agent: claude`).
     public var laneAgents: [Lane: String] = [:]
+    /// The default failover chain per lane (`failover_premium: [codex, opencode]`), used when
+    /// neither the rule nor the agent note names one.
+    public var failoverChains: [Lane: [String]] = [.premium: ["codex", "opencode"]]
     /// Budget keys that do not parse (`budget_day_usd: 0,10`), one line each naming the key and the
     /// note. While any is listed every paid run is blocked with it: a cap is never silently replaced.
     public var capErrors: [String] = []
@@ -408,12 +414,14 @@ public struct RuleBook: Sendable {
         let agent = note.text("agent")
         if lane == nil && agent == nil { return fail("names neither a lane nor an agent, so it decides nothing") }
         let why = note.body.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty && !$0.hasPrefix("#") } ?? ""
-        return .success(RoutingRule(
+        var rule = RoutingRule(
             path: path, name: note.text("title") ?? name(of: path), priority: priority, conditions: conditions,
             lane: lane, agent: agent, model: note.text("model"), fallback: fallback,
             allowEffects: note.texts("allow_effects").map { $0.lowercased() },
             impliedEffects: note.texts("effects").map { $0.lowercased() },
-            why: why))
+            why: why)
+        rule.failover = note.texts("failover").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return .success(rule)
     }
 
     /// An agent note's definition (the same parse the runner uses), or the one-line problem that skips it.
@@ -450,6 +458,7 @@ public struct RuleBook: Sendable {
             if let v = money("budget_\(lane)_day_usd") { guardrails.laneDayUSD[lane] = v }
             if let v = money("budget_\(lane)_month_usd") { guardrails.laneMonthUSD[lane] = v }
             if let name = note.text("\(lane)_agent") { guardrails.laneAgents[lane] = name }
+            if note["failover_\(lane)"] != nil { guardrails.failoverChains[lane] = note.texts("failover_\(lane)").filter { !$0.isEmpty } }
         }
         for property in note.properties where property.key.hasPrefix("budget_") && property.key.hasSuffix("_usd") {
             let known = ["budget_task_usd", "budget_day_usd", "budget_month_usd"] + Lane.allCases.flatMap { ["budget_\($0)_day_usd", "budget_\($0)_month_usd"] }

@@ -25,6 +25,10 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// The run store (same database file as the ledger): whether an abandoned run's agent started,
     /// and its recorded cost.
     private let runs: RunStore?
+    /// The run store, for cooldowns (`Failover.swift`).
+    var runStore: RunStore? { runs }
+    /// The rule book and its router, read together.
+    var bookAndRouter: (RuleBook, Router) { state.withLock { ($0.book, $0.router) } }
     /// Signalled whenever a reservation is closed, so runs waiting for room try again at once.
     private let budgetChanged = NSCondition()
     private var budgetGeneration = 0
@@ -113,6 +117,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             decision.action = .review("budget: no cap leaves room for this paid run")
             decision.reservationUSD = 0
         }
+        // An agent cooling down after a limit is skipped to the next agent of its chain, which the
+        // guardrails judge again (a private task never moves off this machine).
+        decision = skippingCoolingAgents(decision, task: task, facts: facts, prompt: prompt, spend: spend, book: book, router: router)
         if decision.action != .run || decision.reservationUSD <= 0 {
             _ = state.withLock { $0.refusedLanes.removeValue(forKey: runID) }
         }
@@ -217,7 +224,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// `offMachine` leaves out retrieved pieces holding secrets (`ContextPacketBuilder.build`).
     private func contextPacket(for task: TaskNote, facts: TaskFacts, book: RuleBook, scanner: SecretScanner, links: LinkResolver, budgetTokens: Int?, offMachine: Bool) -> ContextPacket {
         let named = task.kind == .handoff ? task.note.text("to") : task.note.text("agent")
-        let budget = budgetTokens ?? named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
+        // A task queued again after a context overflow carries the smaller budget it gets (`context_tokens`).
+        let retryBudget = task.note["context_tokens"]?.number.map { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+        let budget = budgetTokens ?? retryBudget ?? named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
         let index = try? MemoryIndex.openForReading(vault: vault)
         return ContextPacketBuilder(vault: vault, guardrails: book.guardrails, scanner: scanner)
             .build(for: task, facts: facts, links: links, budgetTokens: budget, index: index ?? nil, offMachine: offMachine)

@@ -70,6 +70,10 @@ public struct AgentDefinition: Equatable, Sendable {
     public var truncateAllowed = false
     /// The note it came from (vault-relative), when known.
     public var sourcePath: String?
+    /// The agents to try next, in order, when this one hits a limit, a rate limit, an overload, a
+    /// key problem or its timeout (`failover: [codex, opencode, ollama]`); every guardrail applies
+    /// to each again.
+    public var failover: [String] = []
 
     /// The lane names an agent note may use, for messages.
     private static let laneNames = Lane.allCases.map(\.rawValue).joined(separator: ", ")
@@ -244,6 +248,7 @@ public struct AgentDefinition: Equatable, Sendable {
         definition.truncateAllowed = truncateAllowed
         definition.usesMCP = usesMCP
         definition.mcpArguments = mcpArguments
+        definition.failover = note.texts("failover").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return definition
     }
 

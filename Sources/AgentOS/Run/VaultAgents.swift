@@ -114,6 +114,9 @@ public final class VaultAgents: AgentExecuting, Sendable {
         execution.costSource = result.costSource
         execution.tokensEstimated = result.tokensEstimated
         execution.files = result.outcome.files
+        if let failure = result.failure, !cancel.isCancelled {
+            execution.failure = FailureClassifier.classify(failure, message: result.outcome.errorMessage, stderr: result.stderrTail, signal: result.signal)
+        }
         return execution
     }
 }

@@ -98,6 +98,9 @@ public protocol TaskRouting: Sendable {
     func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement?
     /// Waits up to `timeout` seconds for a reservation to be closed (a waiting run then tries again).
     func waitForBudgetChange(timeout: Double)
+    /// Where a task goes after its run on `failedAgent` failed with a class that fails over: the next
+    /// agent of its chain not in `tried`, not cooling down, and let through by the guardrails.
+    func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String]) -> FailoverTarget
 }
 
 extension TaskRouting {
@@ -105,6 +108,10 @@ extension TaskRouting {
     public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate { .go }
     /// Routing without a budget ledger has nothing to close.
     public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement? { nil }
+    /// Routing without rules has no failover chain.
+    public func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String]) -> FailoverTarget {
+        FailoverTarget(agent: nil, chain: [failedAgent], note: "no failover chain")
+    }
     /// Sleeps: routing without a ledger hears of no settlement.
     public func waitForBudgetChange(timeout: Double) { usleep(useconds_t(max(0, min(timeout, 1)) * 1_000_000)) }
 }
@@ -137,6 +144,9 @@ public struct AgentExecution: Sendable {
     public var tokensEstimated = false
     /// Files the agent says it wrote (the engine adds what the watcher and the MCP server saw).
     public var files: [TouchedFile] = []
+    /// Why a failed run failed, as a class (usage limit, rate limited, …) with any reset time the
+    /// agent printed; nil when it succeeded or was cancelled.
+    public var failure: FailureReport?
 
     /// An execution; see the properties for each argument.
     public init(succeeded: Bool, answer: String, error: String?, costUSD: Double? = nil, tokensIn: Int? = nil, tokensOut: Int? = nil, exitCode: Int? = nil, stderrTail: String = "", model: String? = nil, cancelled: Bool = false) {
@@ -150,6 +160,13 @@ public struct AgentExecution: Sendable {
         self.stderrTail = stderrTail
         self.model = model
         self.cancelled = cancelled
+    }
+
+    /// The failure class, or `task_error` for a failed run nobody classified (an executor that
+    /// does not read agent output).
+    public var failureClass: FailureClass? {
+        if succeeded || cancelled { return nil }
+        return failure?.failureClass ?? .taskError
     }
 }
 

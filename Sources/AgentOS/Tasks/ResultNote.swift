@@ -54,6 +54,10 @@ extension TaskEngine {
             Property("tokens_in", outcome.tokensIn.map { .int($0) } ?? .null),
             Property("tokens_out", outcome.tokensOut.map { .int($0) } ?? .null),
             Property("exit_code", outcome.exitCode.map { .int($0) } ?? .null),
+        ]
+        if let failure = record.failure { props.append(Property("failure", .string(failure))) }
+        if let next = record.failoverTo { props.append(Property("failover_to", .string(next))) }
+        props += [
             Property("sources", .list(plan.sources.map { .string(TelemetryWriter.link($0)) })),
             // What the run created, changed or deleted: vault notes as links, the agent's own files as paths.
             Property("files", .list(outcome.files.map { .string($0.inVault ? TelemetryWriter.link($0.path) : $0.path) })),

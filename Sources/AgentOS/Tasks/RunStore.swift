@@ -42,6 +42,11 @@ public struct RunRecord: Sendable, Equatable {
     public var tokensIn: Int?
     public var tokensOut: Int?
     public var exitCode: Int?
+    /// The failure class of a failed run (`FailureClass` raw value), when it has one.
+    public var failure: String?
+    /// The agent the task was handed to after this run failed (its failover); set before the
+    /// handoff note is written, so a restart writes a handoff still missing (`pendingFailovers`).
+    public var failoverTo: String?
 }
 
 /// The run ledger in `.agentos/runs.sqlite`: which task runs are claimed, running and finished.
@@ -110,6 +115,20 @@ public final class RunStore: @unchecked Sendable {
             for column in ["review_hash", "approved_from"] where !columns.contains(column) {
                 try database.execute("ALTER TABLE runs ADD COLUMN \(column) TEXT")
             }
+            // Failover (older files get the columns; NULL: no failure class, no failover).
+            for column in ["failure", "failover_to", "handoff_path"] where !columns.contains(column) {
+                try database.execute("ALTER TABLE runs ADD COLUMN \(column) TEXT")
+            }
+            try database.execute("""
+            CREATE TABLE IF NOT EXISTS cooldowns(
+                agent TEXT PRIMARY KEY COLLATE NOCASE,
+                until REAL NOT NULL,
+                failure TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                strikes INTEGER NOT NULL DEFAULT 1,
+                since REAL NOT NULL
+            );
+            """)
         }
     }
 
@@ -153,18 +172,19 @@ public final class RunStore: @unchecked Sendable {
         try connection.withLock { database in
             try database.run("""
             UPDATE runs SET state=?, lane=?, agent=?, model=?, rule=?, reason=?, started_at=?, finished_at=?, result_path=?, error=?,
-                cost_usd=?, tokens_in=?, tokens_out=?, exit_code=?, attempt=? WHERE run_id=?
+                cost_usd=?, tokens_in=?, tokens_out=?, exit_code=?, attempt=?, failure=?, failover_to=? WHERE run_id=?
             """, [
                 .text(record.state.rawValue), SQLValue(record.lane), SQLValue(record.agent), SQLValue(record.model), SQLValue(record.rule), SQLValue(record.reason),
                 record.startedAt.map { .double($0) } ?? .null, record.finishedAt.map { .double($0) } ?? .null,
                 SQLValue(record.resultPath), SQLValue(record.error), record.costUSD.map { .double($0) } ?? .null,
                 record.tokensIn.map { .int(Int64($0)) } ?? .null, record.tokensOut.map { .int(Int64($0)) } ?? .null,
-                record.exitCode.map { .int(Int64($0)) } ?? .null, .int(Int64(record.attempt)), .text(record.runID),
+                record.exitCode.map { .int(Int64($0)) } ?? .null, .int(Int64(record.attempt)),
+                SQLValue(record.failure), SQLValue(record.failoverTo), .text(record.runID),
             ])
         }
     }
 
-    private static let columns = "run_id, task_path, kind, state, attempt, lane, agent, model, rule, reason, owner_pid, created_at, started_at, finished_at, result_path, error, cost_usd, tokens_in, tokens_out, exit_code"
+    private static let columns = "run_id, task_path, kind, state, attempt, lane, agent, model, rule, reason, owner_pid, created_at, started_at, finished_at, result_path, error, cost_usd, tokens_in, tokens_out, exit_code, failure, failover_to"
 
     private static func record(_ s: Statement) -> RunRecord {
         RunRecord(
@@ -173,7 +193,7 @@ public final class RunStore: @unchecked Sendable {
             ownerPID: Int32(truncatingIfNeeded: s.int64(10)), createdAt: s.double(11), startedAt: s.isNull(12) ? nil : s.double(12),
             finishedAt: s.isNull(13) ? nil : s.double(13), resultPath: s.optionalText(14), error: s.optionalText(15),
             costUSD: s.isNull(16) ? nil : s.double(16), tokensIn: s.isNull(17) ? nil : s.int(17), tokensOut: s.isNull(18) ? nil : s.int(18),
-            exitCode: s.isNull(19) ? nil : s.int(19)
+            exitCode: s.isNull(19) ? nil : s.int(19), failure: s.optionalText(20), failoverTo: s.optionalText(21)
         )
     }
 

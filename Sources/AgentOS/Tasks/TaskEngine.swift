@@ -428,7 +428,10 @@ public final class TaskEngine: Sendable {
             if settlement.overrunUSD > 0 { recordOverrun(task, settlement) }
         }
         if outcome.costUSD == nil { outcome.costSource = nil }
-        complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: finished)
+        // A failure class that fails over (a limit, a rate, an overload, a key, a timeout) cools the
+        // agent down and picks the next agent of the chain before anything is written.
+        let step = failoverStep(task, plan: plan, outcome: outcome)
+        complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: finished, failover: step)
     }
 
     private enum BudgetHold { case proceed, reroute, stopped }
@@ -481,10 +484,12 @@ public final class TaskEngine: Sendable {
     }
 
     /// Writes the result note, the task's final properties, the run store and telemetry.
-    private func complete(_ task: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date) {
+    private func complete(_ task: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date, failover: FailoverStep? = nil) {
         var record = initial
         var status: TaskStatus = outcome.cancelled ? .cancelled : (outcome.succeeded ? .done : .failed)
         record.state = RunState(rawValue: status.rawValue) ?? .failed
+        record.failure = failover?.report.failureClass.rawValue
+        record.failoverTo = failover?.target
         record.finishedAt = finished.timeIntervalSince1970
         record.costUSD = outcome.costUSD
         record.tokensIn = outcome.tokensIn
@@ -525,6 +530,15 @@ public final class TaskEngine: Sendable {
         if let resultPath = record.resultPath { props.append(Property("result", .string(TelemetryWriter.link(resultPath)))) }
         var unset: [String] = []
         if let error = record.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) } else { unset.append("error") }
+        // `failure` stays after a later success: it says why the task moved on (or was retried).
+        if let failover { props += failover.taskProperties(task: task, runID: record.runID, agent: plan.agent, runStatus: status) }
+        // A retry is written in the same update (`status: new`), so the task never shows `failed`
+        // in between; its run has ended before that write, so the watcher picks it up as a new run.
+        let retry = retryProperties(task, record: record, plan: plan, failover: failover)
+        if let retry {
+            let keys = Set(retry.map(\.key))
+            props = props.filter { !keys.contains($0.key) } + retry
+        }
         // The journal line first (fsynced), then the run store: a run the store calls finished always
         // has its telemetry; a kill between the two leaves a run that recovery finishes from its
         // result note, and the journal's run id keeps it from being recorded twice.
@@ -532,10 +546,18 @@ public final class TaskEngine: Sendable {
         // The run store before the note: if the process dies before the note is written, the note
         // catches up from the store; the other way round a finished run would look interrupted.
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
-        _ = updateTask(task.path, set: props, unset: unset) { _ in nil }
-        endRun(task.path)
+        if retry != nil { endRun(task.path) }
+        // A retry's write is not the OS's own to ignore: the watcher must see it and run the task again.
+        _ = updateTask(task.path, set: props, unset: unset, remembering: retry == nil) { _ in nil }
+        if status == .done { clearStrikes(agent: plan.agent) }
+        log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.failure.map { " (\($0))" } ?? "") + (record.error.map { " — \($0)" } ?? "")))
+        // After the run store says which agent is next: a stop from here on is finished by
+        // `resumeFailovers` at the next start, exactly once.
+        if record.failoverTo != nil { handOver(record, chain: failover?.chain) }
+        // A failover handoff that ended (and is not queued again) ends its original task the same way.
+        if task.kind == .handoff, record.failoverTo == nil, retry == nil { finishFailedOverTask(task, record: record, status: status) }
+        if retry == nil { endRun(task.path) }
         if let entry { telemetryBatch.queueNotes(entry) }
-        log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.error.map { " — \($0)" } ?? "")))
     }
 
     private func finishWithoutRun(_ task: TaskNote, record: RunRecord, properties: [Property]?, unset: [String] = []) {
@@ -568,7 +590,8 @@ public final class TaskEngine: Sendable {
 
     /// Merges the OS's properties into a task note with compare-and-swap, re-reading on conflict so a
     /// person's concurrent edit survives. `stop` may veto the write after seeing the current status.
-    func updateTask(_ path: String, set: [Property], unset: [String], stop: (TaskStatus?) -> String?) -> UpdateResult {
+    /// `remembering: false` leaves the write for the watcher to see (a task queued again).
+    func updateTask(_ path: String, set: [Property], unset: [String], remembering: Bool = true, stop: (TaskStatus?) -> String?) -> UpdateResult {
         var stopped: String?
         do {
             let outcome = try store.update(path) { snapshot in
@@ -583,7 +606,7 @@ public final class TaskEngine: Sendable {
                 log(EngineEvent(level: .warning, message: "\(path): the task note is gone; its result is kept in Results/"))
                 return .failed
             }
-            remember(path, hash)
+            if remembering { remember(path, hash) }
             return .written(hash)
         } catch let error as NoteWriteError {
             if case .conflict = error {

@@ -2,6 +2,9 @@
 /// `review` + `approved: true` → runs, `status: new` re-runs, `status: cancelled` stops a running agent.
 public enum TaskStatus: String, Sendable, CaseIterable {
     case new, routed, running, done, failed, blocked, review, cancelled
+    /// Its agent hit a limit and the OS handed it to the next agent of its failover chain: the
+    /// handoff note in `handoffs` carries it on, and this task ends as that handoff ends.
+    case handedOff = "handed_off"
     /// Being written: the OS leaves it alone until a person sets `new` (or removes the status).
     case draft
 

@@ -24,6 +24,8 @@ extension TaskEngine {
             recoverRun(record)
         }
         routing.releaseAbandonedReservations(activeRunIDs: Set(((try? runs.runs(in: [.claimed, .running], limit: 100_000)) ?? []).map(\.runID)))
+        // Failed runs that chose their next agent but were stopped before its handoff was written.
+        resumeFailovers()
         recoverKeptResults()
         flushTelemetry()
         rebuildTelemetry()
@@ -45,10 +47,14 @@ extension TaskEngine {
             record.costUSD = result["cost_usd"]?.number
             record.tokensIn = result["tokens_in"]?.number.map { Int($0) }
             record.tokensOut = result["tokens_out"]?.number.map { Int($0) }
+            // A failed run that had chosen its failover: `resumeFailovers` writes the handoff.
+            record.failure = result.text("failure")
+            record.failoverTo = result.text("failover_to")
             // The run finished and its result says what it cost: that is what the ledger counts.
             _ = routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: true)
             try? runs.update(record)
-            var props = [Property("status", .string(state.rawValue)), Property("result", .string(TelemetryWriter.link(resultPath)))]
+            var props = [Property("status", .string(record.failoverTo == nil ? state.rawValue : TaskStatus.handedOff.rawValue)), Property("result", .string(TelemetryWriter.link(resultPath)))]
+            if let failure = record.failure { props.append(Property("failure", .string(failure))) }
             for key in ["finished", "duration_s", "cost_usd", "tokens_in", "tokens_out"] {
                 if let value = result[key], value != .null { props.append(Property(key, value)) }
             }

@@ -29,6 +29,8 @@ public struct TelemetryRecord: Sendable {
     public var files: [TouchedFile] = []
     /// The token counts were guessed from text (characters ÷ 4).
     public var tokensEstimated = false
+    /// The failure class of a failed run (`usage_limit`, `rate_limited`, …), when it has one.
+    public var failure: String?
 
     public init(time: Date, runID: String, taskPath: String, kind: String = "task", agent: String, model: String?, lane: String, rule: String?, reason: String?, costUSD: Double?, tokensIn: Int?, tokensOut: Int?, durationSeconds: Double, outcome: String, resultPath: String?, error: String?) {
         self.time = time
@@ -69,6 +71,7 @@ public struct TelemetryRecord: Sendable {
         ]
         if let resultPath { pairs.append(("result", .string(resultPath))) }
         if let error { pairs.append(("error", .string(error))) }
+        if let failure { pairs.append(("failure", .string(failure))) }
         if let isPrivate { pairs.append(("private", .bool(isPrivate))) }
         if let cut = contextTruncation {
             pairs += [("context_truncated", .bool(true)), ("context_tokens_sent", .int(cut.tokensSent)), ("context_tokens_left_out", .int(cut.tokensLeftOut))]
@@ -95,6 +98,7 @@ extension TelemetryRecord {
         costSource = json["cost_source"]?.stringValue.flatMap(CostSource.init(rawValue:))
         tokensEstimated = json["tokens_estimated"]?.boolValue ?? false
         files = (json["files"]?.arrayValue ?? []).compactMap(TouchedFile.init(json:))
+        failure = json["failure"]?.stringValue
         if json["context_truncated"]?.boolValue == true {
             contextTruncation = ContextTruncation(tokensSent: json["context_tokens_sent"]?.intValue ?? 0, tokensLeftOut: json["context_tokens_left_out"]?.intValue ?? 0, ownTextCut: true)
         }
@@ -372,7 +376,7 @@ public struct TelemetryWriter: Sendable {
     static func dailyLine(_ r: TelemetryRecord, isPrivate: Bool) -> String {
         guard isPrivate else { return dailyLine(r) }
         let time = String(LocalTime.time(r.time).prefix(5))
-        var line = "- \(time) private run \(oneLineID(r.runID)) → \(r.agent) (\(r.lane)): \(r.outcome)"
+        var line = "- \(time) private run \(oneLineID(r.runID)) → \(r.agent) (\(r.lane)): \(outcomeWithFailure(r))"
         if let cost = r.costUSD, cost > 0 { line += String(format: ", $%.4f", cost) + (r.costSource.map { " " + $0.rawValue } ?? "") }
         return line
     }
@@ -395,13 +399,18 @@ public struct TelemetryWriter: Sendable {
 
     /// The outcome, with a cut context packet said in so many words (`done, context truncated: 70000 tokens left out`).
     static func outcomeCell(_ r: TelemetryRecord) -> String {
-        guard let cut = r.contextTruncation else { return r.outcome }
-        return r.outcome + ", context truncated: \(cut.tokensLeftOut) tokens left out"
+        guard let cut = r.contextTruncation else { return outcomeWithFailure(r) }
+        return outcomeWithFailure(r) + ", context truncated: \(cut.tokensLeftOut) tokens left out"
+    }
+
+    /// The outcome with the failure class of a failed run (`failed (usage_limit)`).
+    static func outcomeWithFailure(_ r: TelemetryRecord) -> String {
+        r.failure.map { "\(r.outcome) (\($0))" } ?? r.outcome
     }
 
     static func dailyLine(_ r: TelemetryRecord) -> String {
         let time = String(LocalTime.time(r.time).prefix(5))
-        var line = "- \(time) \(link(r.taskPath)) → \(r.agent) (\(r.lane)): \(r.outcome)"
+        var line = "- \(time) \(link(r.taskPath)) → \(r.agent) (\(r.lane)): \(outcomeWithFailure(r))"
         if let cost = r.costUSD, cost > 0 { line += String(format: ", $%.4f", cost) + (r.costSource.map { " " + $0.rawValue } ?? "") }
         if let resultPath = r.resultPath { line += " — " + link(resultPath) }
         return line

@@ -55,6 +55,7 @@ final class TelemetryBatcher: Sendable {
             entry.files = execution.files
             entry.tokensEstimated = execution.tokensEstimated
         }
+        entry.failure = record.failure
         // Held across the look and the append, so two threads recording one run write one line.
         return journal.withLock { known -> TelemetryRecord? in
             if isJournaled(record.runID, in: &known) { return nil }

@@ -134,7 +134,18 @@ enum VaultTemplateFiles {
     "verdict": "text",
     "since": "date",
     "runs": "number",
-    "savings_usd": "number"
+    "savings_usd": "number",
+    "failover": "multitext",
+    "failover_premium": "multitext",
+    "failure": "text",
+    "failure_reset": "datetime",
+    "failovers": "multitext",
+    "failover_note": "text",
+    "failover_of": "text",
+    "failover_chain": "multitext",
+    "failover_tried": "multitext",
+    "failover_to": "text",
+    "context_retry": "checkbox"
   }
 }
 
@@ -646,6 +657,7 @@ secret_action: block
 review_effects: [write, shell, network, deploy, payment, delete]
 default_lane: local
 default_agent: ollama
+failover_premium: [codex, opencode]
 project_roots: []
 memory_exclude: [Tasks, Results, Telemetry, Daily, Handoffs, Memory/Conflicts, Rules, Templates, Skills, Private/Telemetry, Private/Daily]
 ---
@@ -676,6 +688,13 @@ These settings win over every rule and every task.
 - **Effects**: a task whose `effects` include one of `review_effects` waits in `review` until a
   person sets `approved: true`, unless a rule's `allow_effects` allows it. Agents run with their
   read-only flags unless the task was approved.
+- **Failover**: when an agent reports a usage limit, a rate limit, an overload or a bad key, or
+  runs out of time, the task is handed (a handoff note with what it produced and why it stopped)
+  to the next agent of its chain: the rule's `failover`, else the agent note's `failover`, else
+  `failover_LANE` here. Every guardrail applies to the next agent again: private work only moves
+  to local agents, the budget is reserved again, effects still wait for a person. The agent then
+  cools down until the reset time it printed (or 1 minute, doubling, at most an hour) and routing
+  skips it; `fuckbigtech agent reset NAME` ends that.
 - **Memory**: a context packet retrieves notes about the task's words from the whole vault except
   the folders in `memory_exclude` — the OS's own notes by default, so earlier tasks, their results
   and errors, and the logs never crowd out what you wrote. A task still gets every note it links

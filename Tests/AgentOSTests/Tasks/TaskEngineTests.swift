@@ -116,7 +116,10 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(engine.consider(path: path, wait: true) != .ignored)
         engine.waitUntilIdle()
         let task = try env.note(path)
-        #expect(task.text("status") == "failed")
+        // A 529 is an overload: the run failed, and the task moved on to the next agent of the
+        // premium chain (failover_premium in Rules/Guardrails.md) as a handoff.
+        #expect(task.text("status") == "handed_off")
+        #expect(task.text("failure") == "overloaded")
         #expect(task.text("error")?.contains("529") == true)
         let resultPath = String(try #require(task.text("result")).dropFirst(2).dropLast(2)) + ".md"
         #expect(try env.text(resultPath).contains("**Failed:**"))
@@ -221,7 +224,9 @@ final class EngineTestVault: @unchecked Sendable {
         try env.store.write(edited, to: path, expecting: .hash(snapshot.hash))
         engine.waitUntilIdle()
         let task = try env.note(path)
-        #expect(task.text("status") == "failed")
+        // The timeout fails the run over to the next agent of the premium chain (a handoff).
+        #expect(task.text("status") == "handed_off")
+        #expect(task.text("failure") == "timeout")
         #expect(task.text("error")?.contains("did not finish within 3") == true)
         #expect(task.texts("tags") == ["edited"])
         #expect(task.body.contains("A line the person added."))

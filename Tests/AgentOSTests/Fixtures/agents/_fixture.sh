@@ -28,9 +28,13 @@ record() {
         "$tool" "$argv" "$(json_escape "$prompt")" "$(json_escape "$PWD")" "$names" >> "$FBT_FIXTURE_LOG"
 }
 
+# fixture_mode PROMPT [TOOL]: "FIXTURE_MODE_<TOOL>=<mode>" (e.g. FIXTURE_MODE_CLAUDE=usage-limit)
+# acts on that tool only, so a task can make claude hit its limit and let codex, which gets the same
+# task in its failover handoff, answer.
 fixture_mode() {
-    local prompt=$1
+    local prompt=$1 tool=${2:-}
     if [ -n "${FBT_FIXTURE_MODE:-}" ]; then printf '%s' "$FBT_FIXTURE_MODE"; return; fi
+    if [ -n "$tool" ] && [[ $prompt =~ FIXTURE_MODE_${tool^^}=([a-z-]+) ]]; then printf '%s' "${BASH_REMATCH[1]}"; return; fi
     if [[ $prompt =~ FIXTURE_MODE=([a-z-]+) ]]; then printf '%s' "${BASH_REMATCH[1]}"; return; fi
     printf 'success'
 }
@@ -102,4 +106,12 @@ common_modes() {
             rm -f "${TMPDIR:-/tmp}/fbt-fixture-born-$$.md"
             callback task-new task new --vault "$FBT_VAULT" --title "Spawned by agent" --agent claude --effects deploy,payment "Deploy the site and pay the invoice." ;;
     esac
+}
+
+# reset_epoch PROMPT: the epoch second a usage limit resets, "FIXTURE_RESET_IN=<seconds>" from now
+# (default an hour).
+reset_epoch() {
+    local in=3600
+    if [[ $1 =~ FIXTURE_RESET_IN=([0-9]+) ]]; then in=${BASH_REMATCH[1]}; fi
+    printf '%s' $(( ${EPOCHSECONDS} + in ))
 }
