@@ -12,6 +12,8 @@ public enum AgentOutputFormat: String, Sendable, CaseIterable {
     case ollama
     /// Plain text on stdout (`llm`, any command).
     case text
+    /// The built-in browser agent (`BrowserAgent`): `command` names the Chromium or Chrome to start.
+    case browser
 }
 
 /// An agent as defined by a note in `Rules/` (`type: agent`); only these notes name commands.
@@ -70,6 +72,9 @@ public struct AgentDefinition: Equatable, Sendable {
     public var truncateAllowed = false
     /// The note it came from (vault-relative), when known.
     public var sourcePath: String?
+    /// For the browser agent: the agent a question about the page is handed to (`ask_agent`; a
+    /// task's `ask` property wins).
+    public var askAgent: String?
 
     /// The lane names an agent note may use, for messages.
     private static let laneNames = Lane.allCases.map(\.rawValue).joined(separator: ", ")
@@ -244,6 +249,7 @@ public struct AgentDefinition: Equatable, Sendable {
         definition.truncateAllowed = truncateAllowed
         definition.usesMCP = usesMCP
         definition.mcpArguments = mcpArguments
+        definition.askAgent = note.text("ask_agent")
         return definition
     }
 
