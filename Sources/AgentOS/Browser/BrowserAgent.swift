@@ -42,7 +42,7 @@ public enum BrowserAgent {
         unavailableReason(nil, environment: environment) == nil
     }
 
-    private static let urlPattern = try! NSRegularExpression(pattern: #"https?://[^\s<>()\[\]{}"'`|]+"#, options: [.caseInsensitive])
+    private static let urlPattern = try! NSRegularExpression(pattern: #"https?://(?:\[[0-9A-Fa-f:.]+\])?[^\s<>()\[\]{}"'`|]+"#, options: [.caseInsensitive])
 
     /// The pages a task names: its web addresses, then its links to vault HTML files, in order, once each.
     public static func targets(title: String, body: String, taskPath: String, vault: Vault) -> [Target] {
