@@ -93,7 +93,8 @@ import Testing
         #expect(server.stderr.contains("GET /index.html"))
 
         // The browser's profile folder is gone after the run.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("fbt-run-") && $0.hasSuffix("-browser") }
+        // (The watcher runs with no XDG_RUNTIME_DIR or TMPDIR, so run folders are made in /tmp.)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("fbt-run-") && $0.hasSuffix("-browser") }
         let runID = try #require(result.note.text("run_id"))
         #expect(!leftovers.contains { $0.contains(runID) }, "\(leftovers)")
 
@@ -106,5 +107,39 @@ import Testing
         #expect(waiting.text("error")?.contains("inferred submit from \"submit the signup form\"") == true || (env.text(submit) ?? "").contains("inferred submit"), "\(env.text(submit) ?? "")")
         #expect(env.resultNotes(for: submit).isEmpty)
         #expect(server.stderr.components(separatedBy: "GET /index.html").count == requestsBefore)
+    }
+
+    @Test(.enabled(if: ExternalTool.canRun("chromium"), needs))
+    func aVaultPageIsCheckedAndAQuestionIsHandedToTheAgentTheTaskNames() throws {
+        _ = try ExternalTool.require("chromium")
+        let sandbox = try EndToEndTests.Sandbox()
+        #expect(try EndToEndTests.run(["init", sandbox.vault], in: sandbox).code == 0)
+        try FileManager.default.createDirectory(atPath: sandbox.vault + "/Site", withIntermediateDirectories: true)
+        try "<!doctype html><title>Local page</title><body style=\"margin:0\"><div style=\"width:300px;height:300px;background:#00ff00\">Opening hours: 9 to 5</div></body>"
+            .write(toFile: sandbox.vault + "/Site/hours.html", atomically: false, encoding: .utf8)
+        try "---\ntype: task\nagent: browser\nask: echo\n---\nWhat opening hours does [[Site/hours.html]] show?\n"
+            .write(toFile: sandbox.vault + "/Tasks/Hours.md", atomically: false, encoding: .utf8)
+
+        let run = try EndToEndTests.run(["run", "--vault", sandbox.vault, "Tasks/Hours.md"], in: sandbox)
+        #expect(run.code == 0, "\(run.stdout)\(run.stderr)")
+        let resultLine = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("result: ") }, "\(run.stdout)")
+        let resultPath = String(resultLine.dropFirst("result: ".count))
+        let result = try String(contentsOfFile: sandbox.vault + "/" + resultPath, encoding: .utf8)
+        #expect(result.contains("## Site/hours.html\n\n![["), "\(result)")
+        #expect(result.contains("- Title: Local page\n- HTTP status: (a file)\n"), "\(result)")
+        #expect(result.contains("Opening hours: 9 to 5"))
+        let imageName = try #require(result.split(separator: "\n").first { $0.hasPrefix("![[") }.map { String($0.dropFirst(3).dropLast(2)) })
+        let image = try PNGImage(Array(try Data(contentsOf: URL(fileURLWithPath: sandbox.vault + "/Results/" + imageName))))
+        let green = image.pixel(150, 150)
+        #expect(green.0 < 50 && green.1 > 200 && green.2 < 50, "\(green)")
+
+        // The question went to the agent the task names, as a handoff note carrying what the browser saw.
+        let handoffLink = try #require(result.split(separator: "\n").first { $0.hasPrefix("Handed to echo: [[") }, "\(result)")
+        let handoffPath = String(handoffLink.dropFirst("Handed to echo: [[".count).dropLast(2)) + ".md"
+        let handoff = try Note.parse(String(contentsOfFile: sandbox.vault + "/" + handoffPath, encoding: .utf8))
+        #expect(handoff.text("to") == "echo")
+        #expect(handoff.text("from") == "browser")
+        #expect(handoff.body.contains("- Title: Local page"))
+        #expect(handoff.body.contains("Opening hours: 9 to 5"))
     }
 }

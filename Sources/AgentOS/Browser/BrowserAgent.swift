@@ -169,7 +169,8 @@ public enum BrowserAgent {
         var out = "## \(target.label)\n\n"
         if let imageName { out += "![[\(imageName)]]\n\n" }
         out += "- Title: \(report.title.isEmpty ? "(none)" : oneLine(report.title))\n"
-        out += "- HTTP status: \(report.status.map(String.init) ?? (target.hostPort == nil ? "(a file)" : "(none)"))\n"
+        // Chromium reports 200 for a file it read; that is no HTTP status.
+        out += "- HTTP status: \(target.hostPort == nil ? "(a file)" : report.status.map(String.init) ?? "(none)")\n"
         if let final = report.finalURL, final != target.url { out += "- Final address: \(final)\n" }
         if let error = report.loadError { out += "- Load error: \(oneLine(error))\n" }
         if report.screenshot != nil {
