@@ -176,7 +176,7 @@ public enum BrowserAgent {
         if report.screenshot != nil {
             out += "- Screenshot: \(report.width)×\(report.height) CSS px" + (report.height >= PageCapture.maxHeight ? " (cut at \(PageCapture.maxHeight) px)" : "") + "\n"
         }
-        out += "- Console errors: \(report.consoleErrors.count)\n"
+        out += "- Errors logged in the console: \(report.consoleErrors.count)\n"
         for error in report.consoleErrors.prefix(20) { out += "  - `\(oneLine(error).replacingOccurrences(of: "`", with: "'"))`\n" }
         let text = report.text.trimmingCharacters(in: .whitespacesAndNewlines)
         if !text.isEmpty {

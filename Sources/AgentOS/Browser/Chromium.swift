@@ -131,9 +131,8 @@ public final class Chromium {
         browserPath = found!.1
     }
 
-    /// The browser's last meaningful output lines (for an error message).
-    public var outputExcerpt: String { Chromium.lastLines(outputTail.withLock { $0 }) }
-
+    /// The browser's last meaningful output lines, for an error message (its D-Bus complaints and
+    /// the Debian wrapper's shell noise left out).
     private static func lastLines(_ bytes: [UInt8]) -> String {
         let lines = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
             .map(String.init).filter { !$0.contains("dbus") && !$0.hasPrefix("/usr/bin/chromium: ") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }

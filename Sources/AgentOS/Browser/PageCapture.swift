@@ -12,7 +12,7 @@ public struct PageReport: Sendable {
     public var title: String
     /// `document.body.innerText`, cut to `PageCapture.textLimit` characters.
     public var text: String
-    /// Console errors, uncaught exceptions and the browser's own error log lines (failed loads), in order.
+    /// `console.error` calls, uncaught exceptions and the browser's own error log lines (failed loads), in order.
     public var consoleErrors: [String]
     /// The full-page screenshot (PNG), when it could be taken.
     public var screenshot: [UInt8]?

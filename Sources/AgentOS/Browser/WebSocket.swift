@@ -12,14 +12,22 @@ import Glibc
 public final class WebSocket {
     /// Why the connection failed, one line each.
     public enum WebSocketError: Error, Equatable, Sendable, CustomStringConvertible {
+        /// The socket could not be made, connected, read or written.
         case connect(String)
+        /// The HTTP upgrade was not answered with 101.
         case handshake(String)
+        /// The deadline passed.
         case timedOut
+        /// The run's cancel token fired.
         case cancelled
+        /// The browser closed the connection (or sent a close frame).
         case closed
+        /// A frame a server may not send (masked, unknown opcode).
         case protocolError(String)
+        /// A message larger than `maxMessageBytes`.
         case tooLarge(Int)
 
+        /// One line for the run's error.
         public var description: String {
             switch self {
             case .connect(let why): return "cannot connect to the browser's DevTools socket: \(why)"

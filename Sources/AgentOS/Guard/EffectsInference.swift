@@ -79,7 +79,7 @@ public enum EffectsInference {
         rule("deploy", english(#"deploy|redeploy|publish|ship|release|roll\s+out|go\s+live|push\s+(?:it\s+)?to\s+(?:prod|production|live)"#)),
         rule("deploy", #"(?i)\b(?:deploy|release|ship|push|promote)\b[^\n.]{0,40}?\bto\s+(?:prod|production|live|staging|the\s+app\s+store|the\s+play\s+store|npm|pypi|crates\.io)\b|\bgo\s+live\b|\bmerge\s+(?:it\s+|this\s+)?(?:in)?to\s+(?:main|master|production)\b"#),
         rule("payment", english(#"pay|repay|prepay|refund|reimburse|purchase|buy|donate|transfer\s+(?:[$€£¥]|\d|money|funds|the\s+(?:money|funds|payment|amount|balance))"#)),
-        rule("submit", english(#"submit|log\s*in(?:to)?|sign\s*in(?:to)?|sign\s*up|create\s+(?:an?|my|our|the|new)\s+account|register\s+(?:an?|my|our|the|new)\s+account|place\s+(?:an?|the|my|our)\s+order|subscribe"#)),
+        rule("submit", english(#"submit|log\s+in(?:to)?|sign\s+in(?:to)?|sign\s+up|create\s+(?:an?|my|our|the|new)\s+account|register\s+(?:an?|my|our|the|new)\s+account|place\s+(?:an?|the|my|our)\s+order|subscribe"#)),
         rule("submit", #"(?i)\b(?:submit|send|post)\s+(?:the|this|that|a|an|its|their|my|our)\s+(?:[\w-]+\s+){0,2}?form\b|\bclick\s+(?:on\s+)?(?:the\s+)?["'“]?(?:submit|send|sign\s*up|sign\s*in|log\s*in|buy|order|pay|checkout|check\s*out|register|subscribe|confirm)\b"#),
         rule("payment", #"(?i)\b(?:send|transfer|wire|move)\s+(?:\w+\s+){0,2}?(?:[$€£¥]\s?\d|\d[\d,.]*\s?(?:k\s)?(?:usd|eur|gbp|chf|jpy|cny|dollars?|euros?|pounds?|francs?|yen|yuan|bucks|btc|eth)\b)|\b(?:make|process|issue|send|initiate)\s+(?:a|the)\s+(?:payment|refund|transfer|wire|purchase|donation)\b|\bwire\s+transfer\b|\bpay\s+(?:for|off|out|back)\b|\bcharge\s+(?:the\s+|my\s+|our\s+)?(?:card|credit\s+card|customer|client|account)\b"#),
 

@@ -61,7 +61,7 @@ import Testing
         ])
         let section = BrowserAgent.section(target: BrowserAgent.Target(url: "http://a/old", label: "http://a/old", hostPort: "a:80"), report: report, imageName: "R 1.png")
         #expect(section.hasPrefix("## http://a/old\n\n![[R 1.png]]\n\n- Title: (none)\n- HTTP status: 200\n- Final address: http://a/new\n"))
-        #expect(section.contains("- Console errors: 3\n  - `console.error: widget failed 42`\n"))
+        #expect(section.contains("- Errors logged in the console: 3\n  - `console.error: widget failed 42`\n"))
     }
 
     /// (prompt, whether it asks the browser to act for someone)
