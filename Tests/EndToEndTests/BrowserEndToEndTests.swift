@@ -142,4 +142,39 @@ import Testing
         #expect(handoff.body.contains("- Title: Local page"))
         #expect(handoff.body.contains("Opening hours: 9 to 5"))
     }
+
+    @Test(.enabled(if: ExternalTool.canRun("chromium") && ExternalTool.canRun("python3"), needs))
+    func aPageThatNeverAnswersEndsAtTheTimeoutAndLeavesNoBrowserBehind() throws {
+        _ = try ExternalTool.require("chromium")
+        let python = try ExternalTool.require("python3")
+        // A server that accepts connections and never answers.
+        let silent = try ChildProcess(python, ["-u", "-c", """
+            import socket
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+            print(s.getsockname()[1], flush=True)
+            held = []
+            while True: held.append(s.accept())
+            """], environment: ["PATH": "/usr/bin:/bin"])
+        defer { silent.signal(SIGTERM) }
+        let port = try #require(Int(try silent.firstLine(within: 20).trimmingCharacters(in: .whitespaces)))
+        let sandbox = try EndToEndTests.Sandbox()
+        #expect(try EndToEndTests.run(["init", sandbox.vault], in: sandbox).code == 0)
+        try "---\ntype: task\nagent: browser\ntimeout: 5\n---\nCheck http://127.0.0.1:\(port)/slow loads.\n"
+            .write(toFile: sandbox.vault + "/Tasks/Slow.md", atomically: false, encoding: .utf8)
+
+        let run = try EndToEndTests.run(["run", "--vault", sandbox.vault, "Tasks/Slow.md"], in: sandbox, environment: ["TMPDIR": sandbox.root])
+        #expect(run.code == 1, "\(run.stdout)\(run.stderr)")
+        let task = try Note.parse(String(contentsOfFile: sandbox.vault + "/Tasks/Slow.md", encoding: .utf8))
+        #expect(task.text("status") == "failed")
+        let error = try #require(task.text("error"))
+        #expect(error.contains("http://127.0.0.1:\(port)/slow") && error.contains("in time"), "\(error)")
+        // The browser was stopped and its folder (profile included) removed.
+        let left = try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasPrefix("fbt-run-") }
+        #expect(left.isEmpty, "\(left)")
+        let profiles = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { Int32($0) }.filter { pid in
+            let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            return cmdline.contains("--user-data-dir=" + sandbox.root)
+        }
+        #expect(profiles.isEmpty, "browser processes left: \(profiles)")
+    }
 }
