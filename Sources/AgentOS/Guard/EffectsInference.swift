@@ -2,7 +2,8 @@ import Foundation
 
 /// An effect read from a task's own words, with the words it was read from.
 public struct InferredEffect: Sendable, Equatable {
-    /// One of `SideEffect.all`: `delete`, `deploy` or `payment`.
+    /// `delete`, `deploy` or `payment` (of `SideEffect.all`), or `submit` (sending a form, logging
+    /// in, signing up on a web page: not in `SideEffect.all`, so it always needs review).
     public let effect: String
     /// The words that gave it away, as written (one line; a long match is shortened to its ends): `rm -rf`, `despliega`.
     public let evidence: String
@@ -30,7 +31,9 @@ public struct InferredEffect: Sendable, Equatable {
 /// Mapping: deleting, wiping, dropping, truncating, force-pushing (it destroys remote history) and
 /// destroying infrastructure are `delete`; deploying, releasing, publishing a package, post or
 /// release, and applying infrastructure changes are `deploy`; paying, transferring or wiring money,
-/// refunds and purchases are `payment`.
+/// refunds and purchases are `payment`; submitting a form, logging or signing in, signing up,
+/// creating an account and checking out (what a browser agent would do on someone's behalf) are
+/// `submit`, which no `review_effects` list can leave out.
 public enum EffectsInference {
     private struct Rule {
         let effect: String
@@ -76,6 +79,8 @@ public enum EffectsInference {
         rule("deploy", english(#"deploy|redeploy|publish|ship|release|roll\s+out|go\s+live|push\s+(?:it\s+)?to\s+(?:prod|production|live)"#)),
         rule("deploy", #"(?i)\b(?:deploy|release|ship|push|promote)\b[^\n.]{0,40}?\bto\s+(?:prod|production|live|staging|the\s+app\s+store|the\s+play\s+store|npm|pypi|crates\.io)\b|\bgo\s+live\b|\bmerge\s+(?:it\s+|this\s+)?(?:in)?to\s+(?:main|master|production)\b"#),
         rule("payment", english(#"pay|repay|prepay|refund|reimburse|purchase|buy|donate|transfer\s+(?:[$€£¥]|\d|money|funds|the\s+(?:money|funds|payment|amount|balance))"#)),
+        rule("submit", english(#"submit|log\s+in(?:to)?|sign\s+in(?:to)?|sign\s+up|create\s+(?:an?|my|our|the|new)\s+account|register\s+(?:an?|my|our|the|new)\s+account|place\s+(?:an?|the|my|our)\s+order|subscribe"#)),
+        rule("submit", #"(?i)\b(?:submit|send|post)\s+(?:the|this|that|a|an|its|their|my|our)\s+(?:[\w-]+\s+){0,2}?form\b|\bclick\s+(?:on\s+)?(?:the\s+)?["'“]?(?:submit|send|sign\s*up|sign\s*in|log\s*in|buy|order|pay|checkout|check\s*out|register|subscribe|confirm)\b"#),
         rule("payment", #"(?i)\b(?:send|transfer|wire|move)\s+(?:\w+\s+){0,2}?(?:[$€£¥]\s?\d|\d[\d,.]*\s?(?:k\s)?(?:usd|eur|gbp|chf|jpy|cny|dollars?|euros?|pounds?|francs?|yen|yuan|bucks|btc|eth)\b)|\b(?:make|process|issue|send|initiate)\s+(?:a|the)\s+(?:payment|refund|transfer|wire|purchase|donation)\b|\bwire\s+transfer\b|\bpay\s+(?:for|off|out|back)\b|\bcharge\s+(?:the\s+|my\s+|our\s+)?(?:card|credit\s+card|customer|client|account)\b"#),
 
         // German.
@@ -103,7 +108,7 @@ public enum EffectsInference {
     private static let sqlComment = try! NSRegularExpression(pattern: #"/\*[\s\S]*?\*/"#)
 
     /// The risky effects `raw` asks for, one per effect (first evidence), in `delete`, `deploy`,
-    /// `payment` order.
+    /// `payment`, `submit` order.
     public static func infer(_ raw: String) -> [InferredEffect] {
         // The words as a model reads them: no invisible characters, full-width letters folded, SQL
         // comments (`DROP/**/TABLE`) and shell quote games (`r''m`, `r\m`) taken out.
@@ -119,7 +124,7 @@ public enum EffectsInference {
             guard let match = rule.regex.firstMatch(in: text, range: whole) else { continue }
             found[rule.effect] = InferredEffect(effect: rule.effect, evidence: evidence(ns.substring(with: match.range)))
         }
-        return ["delete", "deploy", "payment"].compactMap { found[$0] }
+        return ["delete", "deploy", "payment", "submit"].compactMap { found[$0] }
     }
 
     /// The matched words as shown in a verdict: without the lead-in (`please `, `. `), one line, short.

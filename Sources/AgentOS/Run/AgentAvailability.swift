@@ -46,6 +46,7 @@ public final class AgentAvailability: Sendable {
                 return "agent \(definition.name): no Ollama server answers at \(endpoint) (\(why)); install and start Ollama ('ollama serve'), or set another local agent (local_agent / default_agent in Rules/Guardrails.md)"
             }
         }
+        if definition.output == .browser { return BrowserAgent.unavailableReason(definition, environment: environment) }
         guard let program = definition.command.first, !program.isEmpty else { return "agent \(definition.name) has no command; fix 'command' in \(source)" }
         if program.contains("{") { return nil } // a placeholder decides at run time
         do {

@@ -12,6 +12,8 @@ public enum AgentOutputFormat: String, Sendable, CaseIterable {
     case ollama
     /// Plain text on stdout (`llm`, any command).
     case text
+    /// The built-in browser agent (`BrowserAgent`): `command` names the Chromium or Chrome to start.
+    case browser
 }
 
 /// An agent as defined by a note in `Rules/` (`type: agent`); only these notes name commands.
@@ -74,6 +76,9 @@ public struct AgentDefinition: Equatable, Sendable {
     /// key problem or its timeout (`failover: [codex, opencode, ollama]`); every guardrail applies
     /// to each again.
     public var failover: [String] = []
+    /// For the browser agent: the agent a question about the page is handed to (`ask_agent`; a
+    /// task's `ask` property wins).
+    public var askAgent: String?
 
     /// The lane names an agent note may use, for messages.
     private static let laneNames = Lane.allCases.map(\.rawValue).joined(separator: ", ")
@@ -249,6 +254,7 @@ public struct AgentDefinition: Equatable, Sendable {
         definition.usesMCP = usesMCP
         definition.mcpArguments = mcpArguments
         definition.failover = note.texts("failover").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        definition.askAgent = note.text("ask_agent")
         return definition
     }
 

@@ -45,7 +45,7 @@ public enum AgentOutputParser {
         case .codexJSONL: return parseCodex(text)
         case .opencodeJSONL: return parseOpencode(text)
         case .ollama: return parseOllama(text)
-        case .text: return AgentOutcome(answer: trimTrailingNewlines(text))
+        case .text, .browser: return AgentOutcome(answer: trimTrailingNewlines(text))
         }
     }
 

@@ -53,6 +53,10 @@ public final class VaultAgents: AgentExecuting, Sendable {
         } catch {
             return AgentExecution(succeeded: false, answer: "", error: String(describing: error))
         }
+        if definition.output == .browser {
+            // Our own code drives the browser (no agent process reads a prompt): see `BrowserAgent`.
+            return BrowserAgent.execute(definition, vault: vault, timeout: timeout, cancel: cancel, runEnvironment: runEnvironment, onStart: onStart)
+        }
         // The agent's own file tools see its working directory: never the vault (private notes are
         // there), but a fresh folder for this run or the task's checked `project:` folder.
         let workspace: RunWorkspace.Workspace

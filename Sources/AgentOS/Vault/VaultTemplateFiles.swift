@@ -460,6 +460,36 @@ tags: []
 
 
 """#),
+        TemplateFile(path: "Rules/Agents/browser.md", contents: #"""
+---
+type: agent
+name: browser
+lane: tool
+command: [chromium]
+output: browser
+price_in_per_mtok: 0
+price_out_per_mtok: 0
+timeout: 120
+---
+# Browser
+
+A headless Chromium driven by the OS itself over the Chrome DevTools Protocol (no model, no
+cost). For each web address in the task (or `.html` file of the vault it links) it saves a
+full-page screenshot next to the result note and embeds it, and writes the page's title, HTTP
+status, console errors and text into the result.
+
+It only loads pages: it never clicks, types, logs in or submits. A task that asks for that is an
+effect (`submit`, or `payment` for buying) and waits in `review` before any agent runs.
+
+Each run has a fresh profile in a temporary folder (removed after the run) and may reach only the
+hosts its task names: other host names do not resolve and other requests go to a proxy that does
+not exist. See docs/browser.md for what that does and does not isolate.
+
+Set `command` to the browser to start (`chromium`, `google-chrome`, or a path). To have a question
+about the page answered, set `ask_agent` here (or `ask: AGENT` on the task): the run hands what it
+saw to that agent with a handoff note, which is routed and guarded like any other.
+
+"""#),
         TemplateFile(path: "Rules/Agents/claude.md", contents: #"""
 ---
 type: agent

@@ -47,7 +47,7 @@ import Testing
         for check in ["vault", "state", "rules", "index", "disk"] {
             #expect(report.findings.first { $0.check == check }?.status == .ok, "\(check)")
         }
-        #expect(report.findings.first { $0.check == "rules" }?.finding.contains("6 agents") == true)
+        #expect(report.findings.first { $0.check == "rules" }?.finding.contains("7 agents") == true)
         #expect(report.findings.first { $0.check == "rules" }?.finding.contains("Rules/Guardrails.md") == true)
         // Nothing on PATH and no server: warnings with a fix, never failures.
         let clis = report.findings.filter { $0.check == "agent-cli" }
