@@ -350,10 +350,7 @@ public final class BudgetLedger: Sendable {
                 """)
                 // How a settled row got its amount: 'reported' (the run's real cost) or 'reservation'
                 // (charged in full: the run started and its cost is unknown). Older files get the column.
-                let columns = try database.query("PRAGMA table_info(budget_ledger)") { $0.text(1) }
-                if !columns.contains("basis") {
-                    try database.execute("ALTER TABLE budget_ledger ADD COLUMN basis TEXT")
-                }
+                try database.addColumnIfMissing("budget_ledger", "basis", "TEXT")
             }
         } catch let error as DatabaseError {
             throw BudgetLedgerError.database(error)

@@ -79,6 +79,19 @@ public final class Database {
         return statement
     }
 
+    /// Adds a column to a table made by an older version, unless it is there already. Two processes
+    /// opening the same older file at once both see the column missing and both add it; the one that
+    /// comes second is told "duplicate column name", which means the column is there: not an error.
+    public func addColumnIfMissing(_ table: String, _ column: String, _ type: String) throws {
+        let columns = try query("PRAGMA table_info(\(table))") { $0.text(1) }
+        guard !columns.contains(column) else { return }
+        do {
+            try execute("ALTER TABLE \(table) ADD COLUMN \(column) \(type)")
+        } catch let error as DatabaseError where error.message.hasPrefix("duplicate column name") {
+            return
+        }
+    }
+
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")

@@ -106,18 +106,17 @@ public final class RunStore: @unchecked Sendable {
             PRAGMA user_version = \(RunStore.schemaVersion);
             """)
             // Files made before the agent-process columns existed get them added.
-            let columns = try database.query("PRAGMA table_info(runs)") { $0.text(1) }
-            for column in ["agent_pid", "agent_start"] where !columns.contains(column) {
-                try database.execute("ALTER TABLE runs ADD COLUMN \(column) INTEGER")
+            for column in ["agent_pid", "agent_start"] {
+                try database.addColumnIfMissing("runs", column, "INTEGER")
             }
             // Files made before approvals were bound to reviews get the review columns (NULL: a task
             // such a store shows in review was never shown by this code, so it is reviewed again).
-            for column in ["review_hash", "approved_from"] where !columns.contains(column) {
-                try database.execute("ALTER TABLE runs ADD COLUMN \(column) TEXT")
+            for column in ["review_hash", "approved_from"] {
+                try database.addColumnIfMissing("runs", column, "TEXT")
             }
             // Failover (older files get the columns; NULL: no failure class, no failover).
-            for column in ["failure", "failover_to", "handoff_path"] where !columns.contains(column) {
-                try database.execute("ALTER TABLE runs ADD COLUMN \(column) TEXT")
+            for column in ["failure", "failover_to", "handoff_path"] {
+                try database.addColumnIfMissing("runs", column, "TEXT")
             }
             try database.execute("""
             CREATE TABLE IF NOT EXISTS cooldowns(

@@ -8,6 +8,34 @@ import Testing
     let utc = TimeZone(identifier: "UTC")!
     let noon = Date(timeIntervalSince1970: 1_795_000_000) // 2026-11-18, mid-day UTC
 
+    /// The watcher and a command opening a new vault's ledger at the same moment both saw the `basis`
+    /// column missing and both added it; the second died of "duplicate column name" (a watcher that
+    /// never started, seen in the README tour). Many openers at once must all succeed.
+    @Test func manyProcessesOpeningANewLedgerAtOnceAllSucceed() throws {
+        for round in 0..<5 {
+            let folder = TemporaryFolder("fbt-ledger-race")
+            let path = folder.path + "/runs-\(round).sqlite"
+            let failures = Locked<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                do { _ = try BudgetLedger(path: path) } catch { failures.withLock { $0.append("\(error)") } }
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "round \(round): \(failures.withLock { $0 })")
+            let columns = try Database(path: path).query("PRAGMA table_info(budget_ledger)") { $0.text(1) }
+            #expect(columns.filter { $0 == "basis" }.count == 1)
+        }
+    }
+
+    @Test func addingAColumnAnotherConnectionAddedIsNotAnError() throws {
+        let folder = TemporaryFolder("fbt-ledger-column")
+        let first = try Database(path: folder.path + "/t.sqlite")
+        let second = try Database(path: folder.path + "/t.sqlite")
+        try first.execute("CREATE TABLE t(a TEXT)")
+        try first.addColumnIfMissing("t", "b", "TEXT")
+        try second.addColumnIfMissing("t", "b", "TEXT")
+        #expect(throws: DatabaseError.self) { try second.execute("ALTER TABLE t ADD COLUMN b TEXT") }
+        #expect(try first.query("PRAGMA table_info(t)") { $0.text(1) } == ["a", "b"])
+    }
+
     @Test func reserveSettleReleaseAndSpend() throws {
         let folder = TemporaryFolder("fbt-ledger")
         let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
