@@ -78,6 +78,7 @@ enum VaultTemplateFiles {
     "max_cost_usd": "number",
     "env": "multitext",
     "context_tokens": "number",
+    "concurrency": "number",
     "truncate": "text",
     "context_truncated": "checkbox",
     "context_tokens_sent": "number",
