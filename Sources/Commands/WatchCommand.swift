@@ -11,7 +11,7 @@ enum WatchCommand {
         forms: [CommandForm(max: 0)],
         options: [
             .option("--poll", "SECONDS", "poll for changes every SECONDS instead of using inotify"),
-            .option("--debounce", "MS", "wait MS milliseconds for a path's events to settle (default 20)"),
+            .option("--debounce", "MS", "wait MS milliseconds for a write still open (no close yet) to settle (default 20); a closed or renamed-in write is taken at once"),
         ],
         description: """
         Creates the vault from the template if it does not exist yet, catches up with everything that

@@ -16,8 +16,10 @@ public struct BenchFigure: Sendable {
     public var meetsTarget: Bool?
     /// Extra words shown after the value.
     public var note: String?
+    /// The same kind of work done the plainest way in the same run (`BenchBaselines`), if any.
+    public var baseline: BenchBaseline?
 
-    public init(section: String, name: String, value: Double, unit: String, target: String? = nil, meetsTarget: Bool? = nil, note: String? = nil) {
+    public init(section: String, name: String, value: Double, unit: String, target: String? = nil, meetsTarget: Bool? = nil, note: String? = nil, baseline: BenchBaseline? = nil) {
         self.section = section
         self.name = name
         self.value = value
@@ -25,6 +27,13 @@ public struct BenchFigure: Sendable {
         self.target = target
         self.meetsTarget = meetsTarget
         self.note = note
+        self.baseline = baseline
+    }
+
+    /// The value divided by its baseline's (`nil` without one).
+    public var ratio: Double? {
+        guard let baseline, baseline.value != 0, baseline.value.isFinite, value.isFinite else { return nil }
+        return value / baseline.value
     }
 }
 
@@ -99,13 +108,16 @@ public enum Bench {
 
     /// Renders figures as an aligned table.
     public static func table(_ figures: [BenchFigure]) -> String {
-        var rows: [[String]] = [["section", "measure", "value", "target", ""]]
+        // The note goes last: it is long, and the columns before it stay aligned.
+        var rows: [[String]] = [["section", "measure", "value", "baseline (same run)", "ratio", "target", "", "note"]]
         for f in figures {
-            let value = format(f.value) + " " + f.unit + (f.note.map { "  (\($0))" } ?? "")
+            let value = format(f.value) + " " + f.unit
             let verdict = f.meetsTarget.map { $0 ? "ok" : "MISSED" } ?? ""
-            rows.append([f.section, f.name, value, f.target ?? "", verdict])
+            let baseline = f.baseline.map { format($0.value) + " " + f.unit + " " + $0.name } ?? ""
+            let ratio = f.ratio.map { "× " + format($0) } ?? ""
+            rows.append([f.section, f.name, value, baseline, ratio, f.target ?? "", verdict, f.note ?? ""])
         }
-        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let widths = (0..<8).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             row.enumerated().map { column, cell in cell.padding(toLength: widths[column], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
@@ -125,6 +137,8 @@ public enum Bench {
                     ("target", f.target.map { .string($0) } ?? .null),
                     ("meets_target", f.meetsTarget.map { .bool($0) } ?? .null),
                     ("note", f.note.map { .string($0) } ?? .null),
+                    ("baseline", f.baseline.map { JSON.object([("name", .string($0.name)), ("value", $0.value.isFinite ? .double(($0.value * 10000).rounded() / 10000) : .null)]) } ?? .null),
+                    ("ratio", f.ratio.map { .double(($0 * 10000).rounded() / 10000) } ?? .null),
                 ])
             })),
         ])

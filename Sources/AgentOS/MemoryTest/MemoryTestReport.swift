@@ -213,34 +213,50 @@ public struct MemoryTestReport: Sendable {
     /// The report as one JSON object.
     public var json: JSON {
         func number(_ value: Double, digits: Double = 10000) -> JSON { value.isFinite ? .double((value * digits).rounded() / digits) : .null }
-        return .object([
-            ("mode", .string(mode.rawValue)),
-            ("vault", .string(vaultRoot)),
-            ("notes", .int(notes)),
-            ("seconds", number(seconds, digits: 1000)),
-            ("passed", .bool(passed)),
-            ("phases", .object(phases.map { ($0.name, number($0.seconds, digits: 1000)) })),
-            ("checks", .array(checks.map { c in
-                .object([("name", .string(c.name)), ("status", .string(c.status.rawValue)), ("detail", .string(c.detail)), ("problems", .array(c.problems.map { .string($0) }))])
-            })),
-            ("retrieval", .array(retrieval.map { r in
-                .object([("kind", .string(r.kind)), ("queries", .int(r.queries)), ("recall_at_5", number(r.recallAtFive)), ("mrr", number(r.meanReciprocalRank))])
-            })),
-            ("misses", .array(misses.map { m in
-                .object([("kind", .string(m.query.kind)), ("query", .string(m.query.text)), ("note", .string(m.query.target)), ("rank", m.rank.map { .int($0) } ?? .null)])
-            })),
-            ("latency", .object([("p50_ms", number(latencyP50)), ("p95_ms", number(latencyP95)), ("searches", .int(latencySamples))])),
-            ("baseline", .object([
-                ("status", .string(baselineStatus)),
-                ("time", baselineTime.map { .string($0) } ?? .null),
-                ("figures", .object(baselineFigures.keys.sorted().map { ($0, number(baselineFigures[$0]!)) })),
-            ])),
-            ("degradations", .array(degradations.map { d in
-                .object([("figure", .string(d.figure)), ("baseline", number(d.baseline)), ("current", number(d.current)), ("threshold", .string(d.threshold))])
-            })),
-            ("failures", .array(failures.map { .string($0) })),
-            ("report_note", reportNotePath.map { .string($0) } ?? .null),
+        // Each part built with its type spelled out: as one literal the expression took seconds to
+        // type-check (the slowest in a release build, `-warn-long-expression-type-checking`).
+        let phaseFigures: [(String, JSON)] = phases.map { ($0.name, number($0.seconds, digits: 1000)) }
+        let checkList: [JSON] = checks.map { (c) -> JSON in
+            let problems: [JSON] = c.problems.map { JSON.string($0) }
+            return JSON.object([("name", JSON.string(c.name)), ("status", JSON.string(c.status.rawValue)), ("detail", JSON.string(c.detail)), ("problems", JSON.array(problems))])
+        }
+        let retrievalList: [JSON] = retrieval.map { (r) -> JSON in
+            JSON.object([("kind", JSON.string(r.kind)), ("queries", JSON.int(r.queries)), ("recall_at_5", number(r.recallAtFive)), ("mrr", number(r.meanReciprocalRank))])
+        }
+        let missList: [JSON] = misses.map { (m) -> JSON in
+            let rank: JSON = m.rank.map { JSON.int($0) } ?? JSON.null
+            return JSON.object([("kind", JSON.string(m.query.kind)), ("query", JSON.string(m.query.text)), ("note", JSON.string(m.query.target)), ("rank", rank)])
+        }
+        let latency: JSON = .object([("p50_ms", number(latencyP50)), ("p95_ms", number(latencyP95)), ("searches", JSON.int(latencySamples))])
+        let baselineKeys: [String] = baselineFigures.keys.sorted()
+        let baselineValues: [(String, JSON)] = baselineKeys.map { ($0, number(baselineFigures[$0] ?? .nan)) }
+        let baseline: JSON = .object([
+            ("status", JSON.string(baselineStatus)),
+            ("time", baselineTime.map { JSON.string($0) } ?? JSON.null),
+            ("figures", JSON.object(baselineValues)),
         ])
+        let degradationList: [JSON] = degradations.map { (d) -> JSON in
+            JSON.object([("figure", JSON.string(d.figure)), ("baseline", number(d.baseline)), ("current", number(d.current)), ("threshold", JSON.string(d.threshold))])
+        }
+        let failureList: [JSON] = failures.map { JSON.string($0) }
+        let reportNote: JSON = reportNotePath.map { JSON.string($0) } ?? JSON.null
+        let fields: [(String, JSON)] = [
+            ("mode", JSON.string(mode.rawValue)),
+            ("vault", JSON.string(vaultRoot)),
+            ("notes", JSON.int(notes)),
+            ("seconds", number(seconds, digits: 1000)),
+            ("passed", JSON.bool(passed)),
+            ("phases", JSON.object(phaseFigures)),
+            ("checks", JSON.array(checkList)),
+            ("retrieval", JSON.array(retrievalList)),
+            ("misses", JSON.array(missList)),
+            ("latency", latency),
+            ("baseline", baseline),
+            ("degradations", JSON.array(degradationList)),
+            ("failures", JSON.array(failureList)),
+            ("report_note", reportNote),
+        ]
+        return .object(fields)
     }
 
     /// The report note's text: properties with the headline figures, the tables as the body.

@@ -227,9 +227,35 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         // A task queued again after a context overflow carries the smaller budget it gets (`context_tokens`).
         let retryBudget = task.note["context_tokens"]?.number.map { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
         let budget = budgetTokens ?? retryBudget ?? named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
-        let index = try? MemoryIndex.openForReading(vault: vault)
-        return ContextPacketBuilder(vault: vault, guardrails: book.guardrails, scanner: scanner)
-            .build(for: task, facts: facts, links: links, budgetTokens: budget, index: index ?? nil, offMachine: offMachine)
+        return withIndexReader { index in
+            ContextPacketBuilder(vault: vault, guardrails: book.guardrails, scanner: scanner)
+                .build(for: task, facts: facts, links: links, budgetTokens: budget, index: index, offMachine: offMachine)
+        }
+    }
+
+    /// Read-only index connections kept between packets (at most one per routing thread is in use
+    /// at a time), each with the inode of the index file it opened.
+    private let indexReaders = Locked<[(inode: UInt64, index: MemoryIndex)]>([])
+
+    /// Runs `body` with a read-only connection to the index (`nil` when there is none yet), reusing
+    /// one a previous packet opened instead of opening a connection per task. A connection is only
+    /// reused while the index file is the same inode: a rebuilt or replaced index gets new ones.
+    /// Its statements are reset after every query, so a kept connection holds no read snapshot.
+    private func withIndexReader<R>(_ body: (MemoryIndex?) -> R) -> R {
+        let inode = FileSystem.identity(vault.databasePath)?.inode
+        var reader: MemoryIndex? = indexReaders.withLock { kept in
+            // Every kept one is of one file; another inode means the index was replaced: drop them.
+            guard let last = kept.popLast(), last.inode == inode else {
+                kept.removeAll()
+                return nil
+            }
+            return last.index
+        }
+        if reader == nil, inode != nil { reader = (try? MemoryIndex.openForReading(vault: vault)) ?? nil }
+        defer {
+            if let reader, let inode { indexReaders.withLock { $0.append((inode, reader)) } }
+        }
+        return body(reader)
     }
 
     public func settle(_ plan: RoutePlan, cost: Double?) {
@@ -312,6 +338,10 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         case Lane.local.rawValue: return 2
         default: return 1
         }
+    }
+
+    public func concurrency(agent: String) -> Int? {
+        (try? agents.definition(named: agent))?.concurrency
     }
 
     /// Spend against every cap, for `status`.

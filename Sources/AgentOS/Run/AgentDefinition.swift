@@ -70,6 +70,9 @@ public struct AgentDefinition: Equatable, Sendable {
     /// rather than failing (`truncate: fail`, the default). A cut run is recorded on the task, its
     /// result note and telemetry.
     public var truncateAllowed = false
+    /// How many runs of this agent may run at once (`concurrency: N`); `nil`: the lane's default
+    /// (premium 2, local 2, tool 1, human 1). The watcher's global cap (`TaskEngine.runCap`) still applies.
+    public var concurrency: Int?
     /// The note it came from (vault-relative), when known.
     public var sourcePath: String?
     /// The agents to try next, in order, when this one hits a limit, a rate limit, an overload, a
@@ -205,6 +208,8 @@ public struct AgentDefinition: Equatable, Sendable {
         let timeout = try number("timeout")
         if let t = timeout, t <= 0 { throw fail("'timeout' must be more than 0 seconds") }
         let contextTokens = try number("context_tokens").map { Int($0) }
+        let concurrency = try number("concurrency")
+        if let n = concurrency, n < 1 || n != n.rounded() { throw fail("'concurrency' must be a whole number of runs, 1 or more") }
         let truncateAllowed: Bool
         switch note.text("truncate")?.lowercased() {
         case nil, "fail": truncateAllowed = false
@@ -255,6 +260,7 @@ public struct AgentDefinition: Equatable, Sendable {
         definition.mcpArguments = mcpArguments
         definition.failover = note.texts("failover").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         definition.askAgent = note.text("ask_agent")
+        definition.concurrency = concurrency.map { Int($0) }
         return definition
     }
 

@@ -86,6 +86,9 @@ public protocol TaskRouting: Sendable {
     func settle(_ plan: RoutePlan, cost: Double?)
     /// How many runs a lane may have at once.
     func concurrency(lane: String) -> Int
+    /// How many runs of an agent may run at once when its note says (`concurrency: N`); `nil`: the
+    /// agent shares its lane's queue and width.
+    func concurrency(agent: String) -> Int?
     /// Closes the budget reservations of runs that are no longer in flight (after a crash): a run
     /// whose agent started is charged its real cost when known, else its whole reservation; only a
     /// run whose agent never started gets its reservation back.
@@ -186,4 +189,9 @@ public struct EngineEvent: Sendable {
     public let level: Level
     /// One line, starting with the note's path when it is about one.
     public let message: String
+}
+
+extension TaskRouting {
+    /// No agent of its own width: every agent shares its lane's queue.
+    public func concurrency(agent: String) -> Int? { nil }
 }

@@ -22,8 +22,11 @@ public final class TaskEngine: Sendable {
     struct Shared {
         /// Cancel tokens of runs in flight, by task path.
         var inFlight: [String: CancelToken] = [:]
-        /// One queue per lane, as wide as the lane's concurrency.
+        /// One queue per lane, as wide as the lane's concurrency, and one per agent whose note sets
+        /// `concurrency` (keyed `agent:NAME`).
         var laneQueues: [String: OperationQueue] = [:]
+        /// Runs queued or running per queue (whether a new run would start at once).
+        var laneLoad: [String: Int] = [:]
         /// Whether new work is taken (false once `shutdown` began).
         var accepting = true
     }
@@ -35,6 +38,8 @@ public final class TaskEngine: Sendable {
     /// Broadcast whenever a run leaves `inFlight`, for `shutdown` and `waitUntilIdle` to wait on.
     private let runEnded = NSCondition()
     private let routingQueue: OperationQueue
+    /// `runCap` slots shared by every queue's runs.
+    private let runSlots = DispatchSemaphore(value: TaskEngine.runCap)
     /// The run's journal line, rows and daily lines.
     let telemetryBatch: TelemetryBatcher
     /// What each running agent touched, as the watcher and the MCP server saw it.
@@ -257,15 +262,26 @@ public final class TaskEngine: Sendable {
         return .started(runID: record.runID)
     }
 
-    private func lane(_ name: String) -> OperationQueue {
-        state.withLock {
-            if let queue = $0.laneQueues[name] { return queue }
+    /// Runs at once across all lanes and agents: four per core (agents mostly wait — on a model, the
+    /// network or the disk — but a burst of local ones must not starve the watcher's own thread).
+    public static let runCap = max(2, 4 * ProcessInfo.processInfo.activeProcessorCount)
+
+    /// The queue a planned run waits in: its agent's own when the agent note sets `concurrency`
+    /// (as wide as that, within `runCap`), else its lane's (2/2/1/1, as before).
+    private func queue(for plan: RoutePlan) -> (key: String, queue: OperationQueue) {
+        let own = plan.agent.isEmpty ? nil : routing.concurrency(agent: plan.agent)
+        let key = own == nil ? plan.lane : "agent:" + plan.agent
+        let width = min(TaskEngine.runCap, max(1, own ?? routing.concurrency(lane: plan.lane)))
+        let queue: OperationQueue = state.withLock {
+            if let queue = $0.laneQueues[key] { return queue }
             let queue = OperationQueue()
-            queue.name = "fbt.lane." + name
-            queue.maxConcurrentOperationCount = max(1, routing.concurrency(lane: name))
-            $0.laneQueues[name] = queue
+            queue.name = "fbt.lane." + key
+            $0.laneQueues[key] = queue
             return queue
         }
+        // An agent note edited while the watcher runs changes the width of its queue from now on.
+        if queue.maxConcurrentOperationCount != width { queue.maxConcurrentOperationCount = width }
+        return (key, queue)
     }
 
     /// `unapproved` says why the note's `approved: true` does not count, when it does not.
@@ -326,18 +342,26 @@ public final class TaskEngine: Sendable {
             break
         }
 
-        let routed = updateTask(task.path, set: routeProperties + [Property("status", .string(TaskStatus.routed.rawValue))], unset: ["error", "result"] + approvalUnset + (plan.contextTruncation == nil ? ContextTruncation.propertyNames : [])) { status in
-            status == .cancelled ? "cancelled before it was routed" : nil
+        let routeUnset = ["error", "result"] + approvalUnset + (plan.contextTruncation == nil ? ContextTruncation.propertyNames : [])
+        // Routed and running in one write: a run that reserves no money, in a lane with room now,
+        // starts at once, so `execute` writes the route together with `status: running`. `routed` is
+        // written on its own only when the run waits (a full lane, or a budget reservation first).
+        let target = waitForRun ? nil : queue(for: plan)
+        let startsNow = plan.reservationUSD <= 0 && (target.map { takeSlot($0.key, width: $0.queue.maxConcurrentOperationCount) } ?? true)
+        if !startsNow {
+            let routed = updateTask(task.path, set: routeProperties + [Property("status", .string(TaskStatus.routed.rawValue))], unset: routeUnset) { status in
+                status == .cancelled ? "cancelled before it was routed" : nil
+            }
+            if case .stopped(let why) = routed {
+                routing.settle(plan, cost: nil)
+                record.state = .cancelled
+                record.error = why
+                record.finishedAt = Date().timeIntervalSince1970
+                finishWithoutRun(task, record: record, properties: nil)
+                return
+            }
+            do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
         }
-        if case .stopped(let why) = routed {
-            routing.settle(plan, cost: nil)
-            record.state = .cancelled
-            record.error = why
-            record.finishedAt = Date().timeIntervalSince1970
-            finishWithoutRun(task, record: record, properties: nil)
-            return
-        }
-        do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
         if task.kind == .handoff, let original = Handoffs.taskPath(of: task.note, vault: vault, from: task.path) {
             // The original task records the chain, also for handoffs written by hand from the template.
             do { try Handoffs.recordOnTask(vault: vault, taskPath: original, handoffPath: task.path) } catch {
@@ -347,17 +371,39 @@ public final class TaskEngine: Sendable {
         log(EngineEvent(level: .info, message: "\(task.path): routed to \(plan.agent) (\(plan.lane)) by \(plan.rule)"))
 
         let routedRecord = record
-        let operation = BlockOperation { [self] in
-            execute(task, record: routedRecord, plan: plan, token: token, approved: task.approval != nil, waitForRun: waitForRun)
+        let routeWrite = startsNow ? RouteWrite(set: routeProperties, unset: routeUnset) : nil
+        guard let target else {
+            execute(task, record: routedRecord, plan: plan, token: token, approved: task.approval != nil, waitForRun: true, routeWrite: routeWrite)
+            return
         }
-        if waitForRun {
-            operation.start()
-        } else {
-            lane(plan.lane).addOperation(operation)
+        if !startsNow { state.withLock { $0.laneLoad[target.key, default: 0] += 1 } }
+        target.queue.addOperation { [self] in
+            defer { state.withLock { $0.laneLoad[target.key, default: 1] -= 1 } }
+            // The global cap: a queue thread waits here for a run slot (released as any run ends).
+            runSlots.wait()
+            defer { runSlots.signal() }
+            execute(task, record: routedRecord, plan: plan, token: token, approved: task.approval != nil, waitForRun: false, routeWrite: routeWrite)
         }
     }
 
-    private func execute(_ task: TaskNote, record initial: RunRecord, plan routedPlan: RoutePlan, token: CancelToken, approved: Bool, waitForRun: Bool = false) {
+    /// The route's properties when they are written together with `status: running` (see `route`).
+    struct RouteWrite {
+        var set: [Property]
+        var unset: [String]
+    }
+
+    /// Counts a run into its queue when the queue can start it at once; `false` (nothing counted) when
+    /// the queue's runs already fill it and this one would wait.
+    private func takeSlot(_ name: String, width: Int) -> Bool {
+        state.withLock {
+            let load = $0.laneLoad[name, default: 0]
+            guard load < width else { return false }
+            $0.laneLoad[name] = load + 1
+            return true
+        }
+    }
+
+    private func execute(_ task: TaskNote, record initial: RunRecord, plan routedPlan: RoutePlan, token: CancelToken, approved: Bool, waitForRun: Bool = false, routeWrite: RouteWrite? = nil) {
         var plan = routedPlan
         // Budget: the reservation is taken now, right before the agent starts, not while queued.
         switch holdBudget(task, runID: initial.runID, plan: &plan, token: token) {
@@ -374,12 +420,22 @@ public final class TaskEngine: Sendable {
         let started = Date()
         record.state = .running
         record.startedAt = started.timeIntervalSince1970
-        let running = updateTask(task.path, set: [
+        let running = updateTask(task.path, set: (routeWrite?.set ?? []) + [
             Property("status", .string(TaskStatus.running.rawValue)),
             Property("attempts", .int(record.attempt)),
             Property("started", .datetime(LocalTime.dateTime(started))),
-        ], unset: ["finished", "duration_s"]) { status in
-            status == .cancelled ? "cancelled before it started" : nil
+        ], unset: (routeWrite?.unset ?? []) + ["finished", "duration_s"]) { status in
+            status == .cancelled ? (routeWrite == nil ? "cancelled before it started" : "cancelled before it was routed") : nil
+        }
+        if case .stopped(let why) = running, routeWrite != nil {
+            // Cancelled before anything was written: ends as a cancel before routing does.
+            routing.settle(plan, cost: nil)
+            var cancelled = initial
+            cancelled.state = .cancelled
+            cancelled.error = why
+            cancelled.finishedAt = Date().timeIntervalSince1970
+            finishWithoutRun(task, record: cancelled, properties: nil)
+            return
         }
         if case .stopped = running { token.cancel() }
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }

@@ -78,6 +78,7 @@ enum VaultTemplateFiles {
     "max_cost_usd": "number",
     "env": "multitext",
     "context_tokens": "number",
+    "concurrency": "number",
     "truncate": "text",
     "context_truncated": "checkbox",
     "context_tokens_sent": "number",
@@ -581,12 +582,16 @@ price_in_per_mtok: 0
 price_out_per_mtok: 0
 timeout: 10
 context_tokens: 2000
+concurrency: 8
 ---
 # echo
 
 A harmless built-in agent: it answers with the prompt it was given, word for word, and touches
 nothing. Use `agent: echo` on a task to watch the whole loop (routing, run, result note, telemetry)
 without calling a model.
+
+It does no work of its own, so up to 8 of its runs go at once (`concurrency: 8`; the lane's
+default is 2, and the watcher never runs more than 4 per core at once).
 
 A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
 `truncate: allow` to send it cut instead (recorded as `context_truncated`).

@@ -1,7 +1,10 @@
 import Foundation
 
-/// Coalesces raw per-path events into debounced changes, pairs nothing itself, and rate-limits overflow.
+/// Coalesces raw per-path events into changes, pairs nothing itself, and rate-limits overflow.
 ///
+/// A path whose last event says the write is over (`complete`: the writer closed the file, or it was
+/// renamed into place) is due at once; one whose last event is a write still open (`IN_MODIFY` with no
+/// close yet, a create) waits for the debounce, so a writer that pauses between writes is read once.
 /// Pure state plus explicit times, so its rules are tested without sleeping.
 struct ChangeCoalescer {
     struct Pending {
@@ -9,9 +12,16 @@ struct ChangeCoalescer {
         var first: Double
         var last: Double
         var order: Int
+        /// The last event said the write is over: report it without waiting for the debounce.
+        var complete = false
+
+        /// When the change is reported.
+        func due(debounce: Double, maximumDelay: Double) -> Double {
+            complete ? last : min(last + debounce, first + maximumDelay)
+        }
     }
 
-    /// Quiet time after a path's last event before it is reported.
+    /// Quiet time after a path's last open-write event before it is reported.
     var debounce: Double
     /// A path that keeps changing is reported at least this often.
     var maximumDelay: Double
@@ -37,14 +47,17 @@ struct ChangeCoalescer {
         self.currentBackoff = overflowBackoff
     }
 
-    /// Records an event for `path`, merging with what is pending for it.
-    mutating func add(_ path: String, _ kind: FileChange.Kind, now: Double) {
+    /// Records an event for `path`, merging with what is pending for it. `complete` says the event ends
+    /// a write (a close after writing, a rename into place); any other event of the path starts the
+    /// debounce again (the writer opened it once more).
+    mutating func add(_ path: String, _ kind: FileChange.Kind, now: Double, complete: Bool = false) {
         counter += 1
         guard var entry = pending[path] else {
-            pending[path] = Pending(kind: kind, first: now, last: now, order: counter)
+            pending[path] = Pending(kind: kind, first: now, last: now, order: counter, complete: complete)
             return
         }
         entry.last = now
+        entry.complete = complete
         switch (entry.kind, kind) {
         case (.renamed, .changed), (.directoryAdded, .changed):
             break // the rename (or new directory) already tells the caller to look at this path
@@ -79,7 +92,7 @@ struct ChangeCoalescer {
     var nextDeadline: Double? {
         var deadline: Double? = overflowPending ? overflowNotBefore : nil
         for entry in pending.values {
-            let due = min(entry.last + debounce, entry.first + maximumDelay)
+            let due = entry.due(debounce: debounce, maximumDelay: maximumDelay)
             deadline = min(deadline ?? due, due)
         }
         return deadline
@@ -88,7 +101,7 @@ struct ChangeCoalescer {
     /// Takes the changes that are due at `now`, oldest first; an overflow comes last.
     mutating func takeDue(now: Double) -> [FileChange] {
         var due: [(Int, FileChange)] = []
-        for (path, entry) in pending where now >= min(entry.last + debounce, entry.first + maximumDelay) {
+        for (path, entry) in pending where now >= entry.due(debounce: debounce, maximumDelay: maximumDelay) {
             due.append((entry.order, FileChange(path, entry.kind)))
         }
         for (_, change) in due { pending[change.path] = nil }

@@ -122,9 +122,9 @@ public final class Daemon: @unchecked Sendable {
         return 0
     }
 
-    /// The OS's own telemetry and daily-log writes, indexed in a batch at most once a second (or
-    /// when idle) instead of on every run: they grow by a line per run and re-indexing them each
-    /// time would hold up the next task.
+    /// The OS's own telemetry and daily-log writes, and its own writes to task notes, indexed in a
+    /// batch every 2 s under a steady stream (or when idle) instead of on every run: re-indexing them
+    /// each time would hold up the next task.
     private var deferred = Set<String>()
     private var indexWritesSinceCheckpoint = 0
 
@@ -148,8 +148,11 @@ public final class Daemon: @unchecked Sendable {
         let touched = engine.runTouchCandidates(changes)
         var added = Set<String>()
         // Work notes are claimed first, before any indexing, so pick-up never waits for the index.
+        // The engine's own writes to them (routed, running, done: each a rename the watcher sees)
+        // are indexed with the OS's logs, in a batch when quiet, not once per write mid-burst.
+        var ownWrites = Set<String>()
         for change in changes where change.kind == .changed && TaskNote.isInWorkFolder(change.path) {
-            engine.consider(path: change.path)
+            if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
         }
         indexWritesSinceCheckpoint += changes.count
         for change in changes {
@@ -178,7 +181,7 @@ public final class Daemon: @unchecked Sendable {
                     if change.path.hasPrefix(Vault.Layout.rules + "/") || from.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
                     considered.append(change.path)
                 case .changed:
-                    if Daemon.isOSLog(change.path) {
+                    if Daemon.isOSLog(change.path) || ownWrites.contains(change.path) {
                         deferred.insert(change.path)
                         continue
                     }

@@ -13,7 +13,10 @@ import Glibc
 /// - `IN_Q_OVERFLOW` gives `.overflow` — at once the first time, then at most once per back-off period
 ///   (1 s doubling to 60 s), so an overflow storm cannot become a reconcile storm. Before an overflow is
 ///   reported, directories are walked again so that any watch lost with the events is added back.
-/// - Per-path debounce (20 ms by default) folds the several events of one save into one change.
+/// - A write that says it is over — `IN_CLOSE_WRITE`, or a file renamed into place (`IN_MOVED_TO`) —
+///   is reported at once; only a write still open (`IN_MODIFY` with no close yet, `IN_CREATE`) waits
+///   for the per-path debounce (20 ms by default), which folds the several events of one save into one
+///   change. Obsidian saves in place (open with truncate, write, close), so its saves end in a close.
 /// - Removed or moved-out directories lose their watches.
 public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
     public let root: String
@@ -184,12 +187,12 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
                         renameDirectory(from: source.path, to: path, now: now)
                     } else {
                         coalescer.discard(source.path)
-                        coalescer.add(path, .renamed(from: source.path), now: now)
+                        coalescer.add(path, .renamed(from: source.path), now: now, complete: true)
                     }
                 } else if isDirectory {
                     directoryAppeared(path, now: now)
                 } else {
-                    coalescer.add(path, .changed, now: now)
+                    coalescer.add(path, .changed, now: now, complete: true)
                 }
                 continue
             }
@@ -199,7 +202,9 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
             } else if event.mask.contains(.delete) {
                 if isDirectory { dropWatches(under: path) }
                 coalescer.add(path, .removed, now: now)
-            } else if event.mask.contains(.modify) || event.mask.contains(.closeWrite) {
+            } else if event.mask.contains(.closeWrite) {
+                if !isDirectory { coalescer.add(path, .changed, now: now, complete: true) }
+            } else if event.mask.contains(.modify) {
                 if !isDirectory { coalescer.add(path, .changed, now: now) }
             }
         }
@@ -217,7 +222,7 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
         // A file swapped with a temp file (`renameat2(RENAME_EXCHANGE)`, how `NoteStore` replaces a
         // note) moves "away" to the temp name while the new version takes its place: it changed.
         if !isDirectory, let st = (try? FileSystem.status(root + "/" + path)) ?? nil, st.kind == .file {
-            coalescer.add(path, .changed, now: now)
+            coalescer.add(path, .changed, now: now, complete: true)
             return
         }
         coalescer.add(path, .removed, now: now)

@@ -60,15 +60,24 @@ import Testing
         for mode in ["inotify", "poll"] {
             for name in ["startup", "pickup_p50", "pickup_p99", "searchable_p50", "searchable_p99", "burst_rate", "rss_after_startup", "rss_after_burst"] {
                 let figure = try #require(byName["watch:\(mode)/\(name)"], "missing \(mode) \(name)")
-                #expect(figure.value.isFinite && figure.value > (name.hasPrefix("pickup") ? -20 : 0), "\(mode) \(name) = \(figure.value)")
+                #expect(figure.value.isFinite && figure.value > 0, "\(mode) \(name) = \(figure.value)")
             }
             #expect(byName["watch:\(mode)/burst_exactly_once"]?.value == 20, "\(byName["watch:\(mode)/burst_exactly_once"]?.note ?? "")")
             let p50 = byName["watch:\(mode)/pickup_p50"]!.value
             #expect(byName["watch:\(mode)/pickup_p99"]!.value >= p50)
             #expect(byName["watch:\(mode)/rss_after_burst"]!.value >= byName["watch:\(mode)/rss_after_startup"]!.value)
         }
-        // Side by side: inotify's figure, then polling's, for each measure.
-        #expect(figures.dropFirst().prefix(2).map(\.section) == ["watch:inotify", "watch:poll"])
+        // The machine's load and the baselines first, then side by side: inotify's figure, then
+        // polling's, for each measure.
+        #expect(figures.prefix(4).map(\.name) == ["load_average", "baseline_spawn_true", "baseline_write_rename", "baseline_durable_write_rename"])
+        for baseline in figures.dropFirst().prefix(3) { #expect(baseline.value.isFinite && baseline.value > 0, "\(baseline.name) = \(baseline.value)") }
+        #expect(figures.dropFirst(4).prefix(2).map(\.section) == ["watch:inotify", "watch:poll"])
+        // Figures bounded by a plain operation carry it, measured in this run, and the ratio to it.
+        for name in ["burst_rate", "agent_run_p50", "claim_to_running_p50", "burst_ms_per_task"] {
+            let figure = try #require(byName["watch:inotify/\(name)"])
+            #expect(figure.baseline != nil && figure.ratio.map { $0.isFinite && $0 > 0 } == true, "\(name): \(String(describing: figure.baseline)) ratio \(String(describing: figure.ratio))")
+        }
+        #expect(Bench.table(figures).contains("/bin/true spawn"))
         // Generated tasks that said `status: new` were settled, so no run but the bench's happened.
         let runs = try Database(path: root + "/.agentos/runs.sqlite", readOnly: true)
         #expect(try runs.scalarInt("SELECT count(*) FROM runs WHERE task_path NOT LIKE 'Tasks/Bench %'") == 0)

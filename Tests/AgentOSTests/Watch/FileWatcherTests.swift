@@ -236,6 +236,31 @@ import Testing
         #expect(collect(watcher) == [FileChange("Lost/z.md", .changed)])
     }
 
+    /// A save that ends in a close (in place, as Obsidian writes) or a rename into place is reported
+    /// without waiting for the debounce; a write with no close yet waits for it. The watcher's clock is
+    /// frozen and the kernel's events are injected, so the rule is checked without timing anything.
+    @Test func aClosedOrRenamedWriteIsReportedAtOnceAnOpenWriteAfterTheDebounce() throws {
+        let root = TemporaryFolder.make()
+        defer { TemporaryFolder.remove(root) }
+        for name in ["closed.md", "open.md", "moved.md"] { PlatformTestSupport.write("x\n", to: root + "/" + name) }
+        let watcher = InotifyWatcher(root: root, debounce: 0.02)
+        let clock = Locked(100.0)
+        watcher.now = { clock.withLock { $0 } }
+        try watcher.start()
+        defer { watcher.stop() }
+        let rootWatch: Int32 = 1 // the first watch of a fresh inotify instance
+        watcher.ingest([
+            Inotify.Event(watch: rootWatch, mask: .modify, name: "closed.md"),
+            Inotify.Event(watch: rootWatch, mask: .closeWrite, name: "closed.md"),
+            Inotify.Event(watch: rootWatch, mask: .modify, name: "open.md"),
+            Inotify.Event(watch: rootWatch, mask: .movedTo, cookie: 9, name: "moved.md"),
+        ], now: 100)
+        #expect(Set(watcher.next(timeout: 0)) == [FileChange("closed.md", .changed), FileChange("moved.md", .changed)])
+        #expect(watcher.next(timeout: 0).isEmpty)
+        clock.withLock { $0 = 100.02 }
+        #expect(watcher.next(timeout: 0) == [FileChange("open.md", .changed)])
+    }
+
     @Test func pollingAndInotifyAgreeOnTheFinalSet() throws {
         let root = TemporaryFolder.make()
         defer { TemporaryFolder.remove(root) }
@@ -317,6 +342,20 @@ import Testing
         #expect(c.nextDeadline == 0.035)
         #expect(c.takeDue(now: 0.035) == [FileChange("a.md", .changed)])
         #expect(c.nextDeadline == nil)
+    }
+
+    @Test func aCloseEndsTheWaitAndAWriteAfterItStartsItAgain() {
+        var c = ChangeCoalescer(debounce: 0.02)
+        c.add("a.md", .changed, now: 0)
+        #expect(c.takeDue(now: 0.001).isEmpty)
+        c.add("a.md", .changed, now: 0.001, complete: true)
+        #expect(c.nextDeadline == 0.001)
+        #expect(c.takeDue(now: 0.001) == [FileChange("a.md", .changed)])
+        // Closed, then opened for writing again before it was taken: the debounce applies again.
+        c.add("b.md", .changed, now: 1, complete: true)
+        c.add("b.md", .changed, now: 1.001)
+        #expect(c.takeDue(now: 1.001).isEmpty)
+        #expect(c.takeDue(now: 1.021) == [FileChange("b.md", .changed)])
     }
 
     @Test func aPathThatKeepsChangingIsStillReported() {
