@@ -85,11 +85,16 @@ public final class Database {
     public func addColumnIfMissing(_ table: String, _ column: String, _ type: String) throws {
         let columns = try query("PRAGMA table_info(\(table))") { $0.text(1) }
         guard !columns.contains(column) else { return }
-        do {
-            try execute("ALTER TABLE \(table) ADD COLUMN \(column) \(type)")
-        } catch let error as DatabaseError where error.message.hasPrefix("duplicate column name") {
-            return
+        if let error = Database.failure(of: { () throws(DatabaseError) in try execute("ALTER TABLE \(table) ADD COLUMN \(column) \(type)") }),
+           !error.message.hasPrefix("duplicate column name") {
+            throw error
         }
+    }
+
+    /// The error `body` throws, or `nil`.
+    private static func failure(of body: () throws(DatabaseError) -> Void) -> DatabaseError? {
+        do { try body() } catch { return error }
+        return nil
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws.
