@@ -43,6 +43,7 @@ public enum AgentOutputParser {
         case .opencodeJSONL: return parseOpencode(text)
         case .ollama: return parseOllama(text)
         case .text: return AgentOutcome(answer: trimTrailingNewlines(text))
+        case .openAIChat: return parseOpenAIChat(text)
         }
     }
 

@@ -97,7 +97,7 @@ public struct AgentRunResult: Sendable {
     }
 }
 
-/// Runs an agent once: builds argv from its definition, starts it (or calls Ollama), reads its output.
+/// Runs an agent once: builds argv from its definition, starts it (or calls Ollama or an OpenAI-compatible server), reads its output.
 public struct AgentRunner {
     /// Stdout bytes kept per run.
     public static let stdoutLimit = 16 << 20
@@ -127,6 +127,8 @@ public struct AgentRunner {
 
         if definition.output == .ollama {
             runOllama(definition, prompt: prompt, model: chosenModel, timeout: limit, cancel: cancel, into: &result)
+        } else if definition.output == .openAIChat {
+            runOpenAIChat(definition, prompt: prompt, model: chosenModel, timeout: limit, cancel: cancel, environment: environment, into: &result)
         } else {
             runProcess(definition, prompt: prompt, model: chosenModel, approved: approved, workingDirectory: workingDirectory,
                        timeout: limit, cancel: cancel, environment: environment, extras: extraEnvironment, mcp: mcp,
