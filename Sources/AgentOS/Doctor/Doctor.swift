@@ -129,7 +129,7 @@ public enum Doctor {
         DoctorCheck(name: "inotify", run: SystemChecks.inotify),
         DoctorCheck(name: "agent-cli", run: SystemChecks.agentCommands),
         DoctorCheck(name: "ollama", run: SystemChecks.ollamaServer),
-        DoctorCheck(name: "lanes", run: SystemChecks.lanes),
+        DoctorCheck(name: "lanes", run: LaneChecks.run),
         DoctorCheck(name: "harness", run: HarnessChecks.run),
         DoctorCheck(name: "disk", run: SystemChecks.freeDisk),
     ]

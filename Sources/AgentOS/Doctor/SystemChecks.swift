@@ -199,18 +199,3 @@ public enum LaneReadiness {
         }
     }
 }
-
-extension SystemChecks {
-    /// The `lanes` check: fails when the lane unlabelled tasks go to cannot run here (each such task
-    /// would wait in review), warns for other lanes that cannot.
-    static func lanes(_ context: DoctorContext) -> [DoctorFinding] {
-        LaneReadiness.lanes(of: context.vault, environment: context.environment).map { lane in
-            guard let problem = lane.problem else {
-                return DoctorFinding(check: "lanes", status: .ok, finding: "\(lane.lane)\(lane.isDefault ? " (default)" : ""): agent \(lane.agent ?? "?") can run here")
-            }
-            let status: DoctorStatus = lane.isDefault ? .fail : .warn
-            let what = lane.isDefault ? "tasks no rule routes elsewhere wait in review" : "tasks routed there wait in review"
-            return DoctorFinding(check: "lanes", status: status, finding: "\(lane.lane)\(lane.isDefault ? " (default)" : ""): \(lane.agent.map { "agent \($0)" } ?? "no agent") cannot run here, so \(what)", fix: problem)
-        }
-    }
-}
