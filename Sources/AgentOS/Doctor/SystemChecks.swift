@@ -25,6 +25,8 @@ enum SystemChecks {
         "claude": "install Claude Code (npm install -g @anthropic-ai/claude-code) to use the claude agent",
         "codex": "install Codex CLI (npm install -g @openai/codex) to use the codex agent",
         "opencode": "install OpenCode (npm install -g opencode-ai) to use the opencode agent",
+        "hermes": "install Hermes Agent (pip install hermes-agent, or pipx) to use the hermes agent",
+        "openclaw": "install OpenClaw (npm install -g openclaw) to use the openclaw agent",
         "ollama": "install Ollama (https://ollama.com/download) for the local lane",
         "llm": "install llm (pip install llm) to use the llm agent",
         "qmd": "install qmd (github.com/tobi/qmd) for qmd search; optional",

@@ -12,6 +12,10 @@ public enum AgentOutputFormat: String, Sendable, CaseIterable {
     case ollama
     /// Plain text on stdout (`llm`, any command).
     case text
+    /// `hermes chat -Q -q`: the final answer as text on stdout, `session_id:` and `Error:` on stderr.
+    case hermes
+    /// `openclaw agent --json`: one object with `payloads` and `meta.agentMeta`.
+    case openclawJSON = "openclaw-json"
     /// Any `/v1/chat/completions` server's answer, streamed or not (no process; see `OpenAIChatClient`).
     case openAIChat = "openai-chat"
 

@@ -185,7 +185,9 @@ public struct AgentRunner {
         result.exitCode = spawned.exitCode
         result.signal = spawned.signal
         result.stderrTail = String(decoding: spawned.stderrTail, as: UTF8.self)
-        result.outcome = AgentOutputParser.parse(definition.output, output: spawned.stdout)
+        result.outcome = definition.output == .hermes
+            ? AgentOutputParser.parseHermes(stdout: String(decoding: spawned.stdout, as: UTF8.self), stderr: result.stderrTail)
+            : AgentOutputParser.parse(definition.output, output: spawned.stdout)
 
         // Order matters: what we did to the process explains its death better than what it printed.
         if spawned.cancelled {

@@ -21,7 +21,7 @@ import Testing
         let local = findings[1]
         #expect(local.status == .fail)
         // An empty PATH: not even echo's printf is found.
-        #expect(local.finding.contains("agents: echo not usable, ollama not usable"), "\(local.finding)")
+        #expect(local.finding.contains("agents: echo not usable, llama-server not usable, ollama not usable"), "\(local.finding)")
         #expect(local.finding.contains("'Default to local'") && local.finding.contains("tasks no rule matches waits in review"))
         #expect(local.fix?.contains("no Ollama server answers at http://127.0.0.1:9") == true)
         #expect(findings[3].status == .ok && findings[3].finding.contains("'Review risky effects'"))
@@ -55,7 +55,7 @@ import Testing
             .write(toFile: guardrails, atomically: true, encoding: .utf8)
         let local = try #require(Self.lanes(temp.path, path: "/usr/bin:/bin").first { $0.finding.hasPrefix("local ") })
         #expect(local.status == .ok, "\(local)")
-        #expect(local.finding.contains("echo usable, ollama not usable"))
+        #expect(local.finding.contains("echo usable, llama-server not usable, ollama not usable"))
     }
 
     @Test func theBrowserIsFoundOnPathAndFailsOnlyWhenARuleNeedsIt() throws {
