@@ -780,6 +780,11 @@ These settings win over every rule and every task.
   or lists in `context`, and its chain (the original task, earlier handoffs and their results).
   Take `Results` out of the list to have earlier answers recalled. `fuckbigtech related NOTE`
   shows what a packet would retrieve.
+- **qmd** (optional): add `qmd: search` (or `query`, `vsearch`) and, if you like,
+  `qmd_collection: NAME` to have packets also ask [qmd](https://github.com/tobi/qmd) — when `qmd` is
+  on the watcher's PATH and its index covers this vault — and merge its hits with ours. Its hits
+  pass the same `memory_exclude`, privacy and secret checks. `fuckbigtech memory-test` then compares
+  both engines on the same cases. Off unless set.
 - **Defaults**: when no rule matches, `default_lane` and `default_agent` are used.
 
 """#),
