@@ -32,7 +32,8 @@ enum QMDComparison {
         let ranked = [("ours", result.ours), ("qmd \(mode)", result.qmd), ("merged", result.merged)]
         let best = ranked.max { a, b in (a.1.hits, a.1.reciprocalRankSum) < (b.1.hits, b.1.reciprocalRankSum) }!
         let tie = ranked.filter { ($0.1.hits, $0.1.reciprocalRankSum) == (best.1.hits, best.1.reciprocalRankSum) }.map(\.0)
-        let verdict = tie.count > 1 ? "\(tie.joined(separator: " and ")) retrieve equally well" : "\(best.0) retrieves best"
+        let verdict = tie.count == ranked.count ? "all three retrieve equally well"
+            : tie.count > 1 ? "\(tie.joined(separator: " and ")) retrieve equally well" : "\(best.0) retrieves best"
         let detail = "ours \(figures(result.ours)); qmd \(mode) \(figures(result.qmd)); merged \(figures(result.merged)) over \(cases.count) cases: \(verdict)"
         if let failure = result.failure {
             return MemoryTestCheck(name: "engines", status: .warn, detail: detail, problems: ["qmd failed on \(result.failedCases) of \(cases.count) cases: \(failure)"])
