@@ -49,7 +49,11 @@ enum LaneChecks {
             if let name = route.agent, problems[name.lowercased()] == nil, let agent = book.agent(named: name),
                let problem = availability.unavailableReason(agent) { problems[name.lowercased()] = problem }
         }
-        let listed = agents.map { "\($0.name) " + (problems[$0.name.lowercased()] == nil ? "usable" : "not usable") }
+        // An HTTP agent that can run says which server answered.
+        let listed = agents.map { agent in
+            guard problems[agent.name.lowercased()] == nil else { return "\(agent.name) not usable" }
+            return agent.output.isHTTP ? "\(agent.name) usable (\(agent.endpoint ?? "?") answers)" : "\(agent.name) usable"
+        }
         let agentText = listed.isEmpty ? "no agent notes" : "agents: " + listed.joined(separator: ", ")
         let routes = routes(into: lane, book: book)
         let routedText = routes.isEmpty ? "no rule routes work here" : "routed here: " + describe(routes)
@@ -94,11 +98,13 @@ enum LaneChecks {
     }
 }
 
-/// Finds a Chromium-family browser on `PATH`, the way `Spawn` finds programs.
+/// Finds a Chromium-family browser on `PATH`, the way `Spawn` finds programs. The browser lane's
+/// own lookup (`Chromium.find`, built in parallel for issue 17) does the same; when both are in
+/// the tree this one should give way to it.
 public enum BrowserLookup {
     /// The program names looked for, in order: Debian's `chromium`, Ubuntu's older
     /// `chromium-browser`, Google Chrome.
-    public static let names = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+    public static let names = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
 
     /// The first browser found on `environment["PATH"]`, as an absolute path, or `nil`.
     public static func find(environment: [String: String]) -> String? {

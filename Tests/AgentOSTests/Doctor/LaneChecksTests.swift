@@ -58,6 +58,17 @@ import Testing
         #expect(local.finding.contains("echo usable, llama-server not usable, ollama not usable"))
     }
 
+    @Test func anHTTPAgentSaysWhichServerAnswers() throws {
+        let server = try OpenAIChatStandIn()
+        defer { server.stop() }
+        let temp = try DoctorTests.freshVault(withMemory: false)
+        let path = temp.path + "/Rules/Agents/llama-server.md"
+        try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "endpoint: http://localhost:8080/v1", with: "endpoint: \(server.endpoint)")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let local = try #require(Self.lanes(temp.path).first { $0.finding.hasPrefix("local ") })
+        #expect(local.finding.contains("llama-server usable (\(server.endpoint) answers), ollama not usable"), "\(local.finding)")
+    }
+
     @Test func theBrowserIsFoundOnPathAndFailsOnlyWhenARuleNeedsIt() throws {
         let temp = try DoctorTests.freshVault(withMemory: false)
         let bin = temp.path + "/bin"
