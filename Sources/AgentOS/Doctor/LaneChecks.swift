@@ -40,6 +40,7 @@ enum LaneChecks {
         return names.dropLast().joined(separator: ", ") + " and " + names.last!
     }
 
+    /// One lane's line: its agents and whether each can run, the routes into it, and the verdict.
     static func finding(for lane: Lane, book: RuleBook, availability: AgentAvailability) -> DoctorFinding {
         let agents = book.agents.filter { $0.lane == lane }
         var problems: [String: String] = [:]

@@ -6,8 +6,11 @@ import Foundation
 enum QMDComparison {
     /// The three engines' figures for one run.
     struct Result {
+        /// Our index alone.
         var ours = TaskRetrievalCases.Figures()
+        /// qmd alone.
         var qmd = TaskRetrievalCases.Figures()
+        /// Both, merged as a packet merges them.
         var merged = TaskRetrievalCases.Figures()
         /// The first qmd failure, if qmd failed on any case.
         var failure: String?

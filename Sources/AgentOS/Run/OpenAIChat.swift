@@ -11,7 +11,9 @@ import Foundation
 public enum OpenAIChatClient {
     /// What came back: the HTTP status and body, or why nothing came back.
     public enum Response: Sendable {
+        /// The server's status and body (an error status is an answer too).
         case answered(status: Int, body: [UInt8])
+        /// No answer, and why.
         case failed(OpenAIChatError)
     }
 
@@ -19,9 +21,13 @@ public enum OpenAIChatClient {
     public enum OpenAIChatError: Error, Equatable, Sendable, CustomStringConvertible {
         /// Nothing listens at the endpoint.
         case unreachable(endpoint: String, reason: String)
+        /// No whole answer within the run's time limit.
         case timedOut(seconds: Double)
+        /// The run was cancelled while waiting.
         case cancelled
+        /// The endpoint is not an `http://` URL.
         case invalidEndpoint(String)
+        /// Anything else (a malformed or oversized response).
         case other(String)
 
         public var description: String {
@@ -181,6 +187,7 @@ extension AgentOutputParser {
         return error["message"]?.stringValue ?? error["type"]?.stringValue ?? "the server reported an error"
     }
 
+    /// `usage.prompt_tokens` and `usage.completion_tokens` into the outcome's token counts.
     static func readUsage(_ usage: JSON, into outcome: inout AgentOutcome) {
         if let input = usage["prompt_tokens"]?.intValue { outcome.tokensIn = input }
         if let output = usage["completion_tokens"]?.intValue { outcome.tokensOut = output }
