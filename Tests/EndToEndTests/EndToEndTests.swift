@@ -117,9 +117,10 @@ import Testing
         let outcome = try Self.run(["doctor", "--json"], in: sandbox, cwd: sandbox.vault + "/Tasks")
         let report = try JSON.parse(outcome.stdout)
         #expect(report["vault"]?.stringValue == sandbox.vault)
-        // No Ollama here: the default (local) lane cannot run, the one failure a fresh vault has.
+        // No Ollama, Claude Code or OpenCode here: the lanes the shipped rules route work to cannot
+        // run, the only failures a fresh vault has.
         let failed = (report["checks"]?.arrayValue ?? []).filter { $0["status"] == .string("fail") }.compactMap { $0["check"]?.stringValue }
-        #expect(failed == ["lanes"] && outcome.code == 1, "\(outcome.stdout)")
+        #expect(Set(failed) == ["lanes"] && outcome.code == 1, "\(outcome.stdout)")
         let checks = try #require(report["checks"]?.arrayValue)
         let names = Set(checks.compactMap { $0["check"]?.stringValue })
         #expect(names.isSuperset(of: ["vault", "state", "rules", "index", "inotify", "agent-cli", "ollama", "disk"]))
@@ -130,7 +131,7 @@ import Testing
             #expect(finding.count > 3)
         }
         #expect(checks.first { $0["check"]?.stringValue == "index" }?["status"]?.stringValue == "ok")
-        #expect(report["summary"]?["fail"]?.intValue == 1)
+        #expect(report["summary"]?["fail"]?.intValue == failed.count)
     }
 
     @Test func doctorFailsOnABrokenRuleNote() throws {
@@ -143,7 +144,9 @@ import Testing
         #expect(outcome.stdout.contains("fail  rules"))
         #expect(outcome.stdout.contains("Rules/Routing/Broken.md: bad frontmatter at line 4"))
         #expect(outcome.stdout.contains("fail  lanes"), "no Ollama here: the default lane fails too")
-        #expect(outcome.stderr == "fuckbigtech doctor: 2 checks failed; see the fixes above\n")
+        // The rules check and the lanes the shipped rules route to (how many depends on which agent CLIs this machine has).
+        let failures = outcome.stdout.components(separatedBy: "\nfail  ").count - 1 + (outcome.stdout.hasPrefix("fail  ") ? 1 : 0)
+        #expect(failures >= 2 && outcome.stderr == "fuckbigtech doctor: \(failures) checks failed; see the fixes above\n", "\(outcome.stdout)")
     }
 
     @Test func noteSetChangesOnlyThePropertyAndShowReadsItBack() throws {

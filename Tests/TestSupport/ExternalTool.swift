@@ -14,6 +14,9 @@ public enum ExternalTool {
     /// Where `.ci/run` installs the real `llm` with the llm-echo plugin.
     public static let llmVirtualEnvironment = "/tmp/fbt-venv/bin"
 
+    /// Where `.ci/run` installs the real Hermes Agent (`pip install hermes-agent`) for its contract test.
+    public static let hermesVirtualEnvironment = "/tmp/fbt-hermes/bin"
+
     /// The Python of the venv `.ci/run` makes with the official MCP SDK 1.x (`mcp<2`: the
     /// initialize handshake, up to protocol 2025-11-25).
     public static let mcpHandshakePython = "/tmp/fbt-mcp1/bin/python"
@@ -21,10 +24,10 @@ public enum ExternalTool {
     /// protocol 2026-07-28).
     public static let mcpStatelessPython = "/tmp/fbt-mcp/bin/python"
 
-    /// The tool's path: the system folders, the venv `.ci/run` makes for `llm`, then `$PATH`;
+    /// The tool's path: the system folders, the venvs `.ci/run` makes for `llm` and `hermes`, then `$PATH`;
     /// nil when absent.
     public static func path(_ name: String) -> String? {
-        var folders = ["/usr/bin", "/bin", "/usr/local/bin", llmVirtualEnvironment]
+        var folders = ["/usr/bin", "/bin", "/usr/local/bin", llmVirtualEnvironment, hermesVirtualEnvironment]
         folders += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         return folders.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }

@@ -57,7 +57,7 @@ public struct DoctorContext: Sendable {
     /// How long `X --version` may take before it counts as hanging, in seconds.
     public var commandTimeout: Double = 3
     /// The agent CLIs to look for on `PATH`.
-    public var agentCommands: [String] = ["claude", "codex", "opencode", "ollama", "llm", "qmd"]
+    public var agentCommands: [String] = ["claude", "codex", "opencode", "hermes", "openclaw", "ollama", "llm", "qmd"]
     /// Where the Ollama server answers.
     public var ollamaEndpoint: String = "http://localhost:11434"
     /// How long the Ollama server may take to answer, in seconds.
@@ -129,7 +129,7 @@ public enum Doctor {
         DoctorCheck(name: "inotify", run: SystemChecks.inotify),
         DoctorCheck(name: "agent-cli", run: SystemChecks.agentCommands),
         DoctorCheck(name: "ollama", run: SystemChecks.ollamaServer),
-        DoctorCheck(name: "lanes", run: SystemChecks.lanes),
+        DoctorCheck(name: "lanes", run: LaneChecks.run),
         DoctorCheck(name: "harness", run: HarnessChecks.run),
         DoctorCheck(name: "disk", run: SystemChecks.freeDisk),
     ]

@@ -25,6 +25,8 @@ enum SystemChecks {
         "claude": "install Claude Code (npm install -g @anthropic-ai/claude-code) to use the claude agent",
         "codex": "install Codex CLI (npm install -g @openai/codex) to use the codex agent",
         "opencode": "install OpenCode (npm install -g opencode-ai) to use the opencode agent",
+        "hermes": "install Hermes Agent (pip install hermes-agent, or pipx) to use the hermes agent",
+        "openclaw": "install OpenClaw (npm install -g openclaw) to use the openclaw agent",
         "ollama": "install Ollama (https://ollama.com/download) for the local lane",
         "llm": "install llm (pip install llm) to use the llm agent",
         "qmd": "install qmd (github.com/tobi/qmd) for qmd search; optional",
@@ -196,21 +198,6 @@ public enum LaneReadiness {
             let agent = lane.agent.map { "agent \($0)" } ?? "no agent"
             let marker = lane.isDefault ? " (the default lane)" : ""
             return "\(lane.lane)\(marker): \(agent) — " + (lane.problem.map { "not usable here: \($0)" } ?? "usable")
-        }
-    }
-}
-
-extension SystemChecks {
-    /// The `lanes` check: fails when the lane unlabelled tasks go to cannot run here (each such task
-    /// would wait in review), warns for other lanes that cannot.
-    static func lanes(_ context: DoctorContext) -> [DoctorFinding] {
-        LaneReadiness.lanes(of: context.vault, environment: context.environment).map { lane in
-            guard let problem = lane.problem else {
-                return DoctorFinding(check: "lanes", status: .ok, finding: "\(lane.lane)\(lane.isDefault ? " (default)" : ""): agent \(lane.agent ?? "?") can run here")
-            }
-            let status: DoctorStatus = lane.isDefault ? .fail : .warn
-            let what = lane.isDefault ? "tasks no rule routes elsewhere wait in review" : "tasks routed there wait in review"
-            return DoctorFinding(check: "lanes", status: status, finding: "\(lane.lane)\(lane.isDefault ? " (default)" : ""): \(lane.agent.map { "agent \($0)" } ?? "no agent") cannot run here, so \(what)", fix: problem)
         }
     }
 }

@@ -170,12 +170,15 @@ public struct ContextPacketBuilder: Sendable {
     /// Daily-log lines taken from the end of today's note when no line concerns the task: recent
     /// runs tell what the vault is busy with, and a set number of them bound the piece.
     public var recentDailyLines = 3
+    /// The second memory engine retrieval merges in (`qmd:` in the guardrails, `qmd` on PATH), or `nil`.
+    public var qmd: QMDEngine?
 
     /// A builder; `scanner` defaults to one with the guardrails' `secret_patterns`.
     public init(vault: Vault, guardrails: Guardrails, scanner: SecretScanner? = nil) {
         self.vault = vault
         self.guardrails = guardrails
         self.scanner = scanner ?? SecretScanner(extraPatterns: guardrails.secretPatterns)
+        self.qmd = QMDEngine.configured(guardrails)
     }
 
     /// Builds the packet for a task or handoff note. Its linked notes are exactly `facts.contextPaths`,
@@ -420,7 +423,9 @@ public struct ContextPacketBuilder: Sendable {
     /// guardrails' `memory_exclude` folders.
     public func retrieve(text: String, excluding: [String] = [], index: MemoryIndex) -> [RelatedHit] {
         let scope = RelatedScope(excludedFolders: guardrails.memoryExclude, skippedPaths: Set(excluding))
-        return (try? index.related(to: text, scope: scope, limit: memoryMatches * 2)) ?? []
+        let ours = (try? index.related(to: text, scope: scope, limit: memoryMatches * 2)) ?? []
+        // The optional second engine (`qmd:` in the guardrails): its hits merged with ours, same scope.
+        return QMDEngine.merged(ours, engine: qmd, text: text, scope: scope, limit: memoryMatches * 2, vault: vault)
     }
 
     private func memoryPiece(_ hit: RelatedHit, store: NoteStore, links: LinkResolver) -> ContextPiece? {

@@ -84,6 +84,7 @@ public enum MemoryTest {
         let taskFigures = TaskRetrievalCases.evaluate(taskCases.cases + generated, vault: scratch.vault, index: index)
         report.taskRetrieval = taskFigures
         report.checks.append(TaskRetrievalCases.check(taskFigures, problems: taskCases.problems, notes: taskCases.notes))
+        report.checks.append(QMDComparison.check(cases: taskCases.cases + generated, vault: scratch.vault, index: index))
         endPhase("task retrieval")
 
         progress("routing the rule cases")

@@ -130,6 +130,12 @@ public struct Guardrails: Sendable, Equatable {
     /// own notes. A task still gets the notes it links or lists in `context`, and its chain. A note
     /// that sets the key replaces the list (so `Results` can be taken out to recall earlier answers).
     public var memoryExclude: [String] = Guardrails.osFolders
+    /// The optional second memory engine: `qmd: search` (BM25), `query` (hybrid with re-ranking) or
+    /// `vsearch` asks the `qmd` CLI on PATH too and merges its hits with ours (`QMDEngine`); `nil` (the
+    /// default, or `qmd: off`) asks only our index.
+    public var qmdMode: String?
+    /// The qmd collection to search (`qmd_collection`, qmd's `-c`); `nil` searches all of them.
+    public var qmdCollection: String?
 
     /// The folders the OS writes its own notes to: tasks, their results and handoffs, telemetry, the
     /// daily logs (public and private), conflict copies, rules and templates.
@@ -488,6 +494,14 @@ public struct RuleBook: Sendable {
                 problem("secret_action must be block or redact, got '\(action)'; prompts with secrets are blocked")
             }
         }
+        if let mode = note.text("qmd")?.lowercased() {
+            if QMDEngine.modes.contains(mode) {
+                guardrails.qmdMode = mode
+            } else if mode != "off" {
+                problem("'qmd' is one of off, \(QMDEngine.modes.joined(separator: ", ")), not '\(mode)'; qmd is not asked")
+            }
+        }
+        guardrails.qmdCollection = note.text("qmd_collection")
         if note["memory_exclude"] != nil {
             guardrails.memoryExclude = note.texts("memory_exclude").map(TaskFacts.normalizeFolder).filter { !$0.isEmpty }
         }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Whether an agent can run on this machine now: its program is on `PATH`, or (for Ollama) its
-/// server answers. Routing sends a task whose lane has no usable agent to `review` with the reason
+/// Whether an agent can run on this machine now: its program is on `PATH`, or (for Ollama and
+/// `openai-chat`) its server answers. Routing sends a task whose lane has no usable agent to `review` with the reason
 /// and the fix, instead of letting each task fail; `doctor` and `init` say which lanes are usable.
 ///
 /// Answers are kept a few seconds, so a burst of tasks probes a server once, not once a task.
@@ -47,6 +47,11 @@ public final class AgentAvailability: Sendable {
             }
         }
         if definition.output == .browser { return BrowserAgent.unavailableReason(definition, environment: environment) }
+        if definition.output == .openAIChat {
+            guard let endpoint = definition.endpoint else { return "agent \(definition.name) has no endpoint; fix 'endpoint' in \(source)" }
+            let key = definition.apiKeyVariable.flatMap { environment[$0] }
+            return OpenAIChatClient.probe(endpoint: endpoint, apiKey: key, timeout: timeout).map { "agent \(definition.name): \($0); start it, or fix 'endpoint' in \(source)" }
+        }
         guard let program = definition.command.first, !program.isEmpty else { return "agent \(definition.name) has no command; fix 'command' in \(source)" }
         if program.contains("{") { return nil } // a placeholder decides at run time
         do {

@@ -14,6 +14,15 @@ public enum AgentOutputFormat: String, Sendable, CaseIterable {
     case text
     /// The built-in browser agent (`BrowserAgent`): `command` names the Chromium or Chrome to start.
     case browser
+    /// `hermes chat -Q -q`: the final answer as text on stdout, `session_id:` and `Error:` on stderr.
+    case hermes
+    /// `openclaw agent --json`: one object with `payloads` and `meta.agentMeta`.
+    case openclawJSON = "openclaw-json"
+    /// Any `/v1/chat/completions` server's answer, streamed or not (no process; see `OpenAIChatClient`).
+    case openAIChat = "openai-chat"
+
+    /// Whether the agent is an HTTP call rather than a process (no argv, no run folder).
+    public var isHTTP: Bool { self == .ollama || self == .openAIChat }
 }
 
 /// An agent as defined by a note in `Rules/` (`type: agent`); only these notes name commands.
@@ -50,8 +59,13 @@ public struct AgentDefinition: Equatable, Sendable {
     public var mcpArguments: [String] = []
     /// How its answer is read.
     public var output: AgentOutputFormat
-    /// Base URL for `ollama` ("http://localhost:11434").
+    /// Base URL for `ollama` ("http://localhost:11434") and `openai-chat` ("http://localhost:8080/v1").
     public var endpoint: String?
+    /// For `openai-chat`: the environment variable whose value is sent as the bearer key
+    /// (`api_key_env`); the key itself never sits in a note.
+    public var apiKeyVariable: String?
+    /// For `openai-chat`: whether the answer is asked for as a stream (`stream`, true by default).
+    public var streams = true
     /// Default model.
     public var model: String?
     /// USD per million input / output tokens (used when the tool reports no cost).
@@ -196,6 +210,16 @@ public struct AgentDefinition: Equatable, Sendable {
             guard let e = endpoint, let url = URL(string: e), url.scheme == "http" || url.scheme == "https", url.host != nil else {
                 throw fail("endpoint '\(endpoint ?? "")' is not an http(s) URL")
             }
+        } else if output == .openAIChat {
+            guard let e = endpoint else {
+                throw fail("missing 'endpoint' (the server's base URL, e.g. http://localhost:8080/v1 for llama-server, http://localhost:1234/v1 for LM Studio)")
+            }
+            // Our HTTP client speaks plain http:// only (no TLS), so an https endpoint is refused here
+            // rather than at the first run.
+            do { _ = try HTTPURL(parsing: e) } catch {
+                throw fail("endpoint '\(e)' is not an http:// URL (only plain http:// is supported: a server on this machine or your network)")
+            }
+            if !command.isEmpty { throw fail("'command' is not used by output openai-chat (it is an HTTP call); remove it") }
         } else if command.isEmpty {
             throw fail("missing 'command' (an argv list such as [\"llm\", \"-m\", \"{model}\", \"--\", \"{prompt}\"])")
         }
@@ -261,6 +285,20 @@ public struct AgentDefinition: Equatable, Sendable {
         definition.failover = note.texts("failover").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         definition.askAgent = note.text("ask_agent")
         definition.concurrency = concurrency.map { Int($0) }
+        if let variable = note.text("api_key_env") {
+            guard output == .openAIChat else { throw fail("'api_key_env' is only used by output openai-chat") }
+            if variable.isEmpty || variable.contains("=") || variable.contains(where: \.isWhitespace) {
+                throw fail("'api_key_env' names an environment variable; '\(variable)' is not one")
+            }
+            definition.apiKeyVariable = variable
+        }
+        switch note["stream"] {
+        case nil, .null?: break
+        case let value?:
+            guard let flag = value.bool else { throw fail("'stream' is true or false") }
+            definition.streams = flag
+        }
+        if usesMCP && output.isHTTP { throw fail("'mcp: true' needs a CLI; output \(output.rawValue) is an HTTP call") }
         return definition
     }
 

@@ -37,7 +37,8 @@ public struct AgentOutcome: Equatable, Sendable {
 
 /// Readers for each `AgentOutputFormat`. Each trusts the tool's own error signals over its exit code.
 public enum AgentOutputParser {
-    /// Reads stdout (or the HTTP body for `ollama`) in the given format.
+    /// Reads stdout (or the HTTP body for `ollama` and `openai-chat`) in the given format; for `hermes`,
+    /// whose errors are on stderr, `AgentRunner` calls `parseHermes` with both.
     public static func parse(_ format: AgentOutputFormat, output: [UInt8]) -> AgentOutcome {
         let text = String(decoding: output, as: UTF8.self)
         switch format {
@@ -46,6 +47,9 @@ public enum AgentOutputParser {
         case .opencodeJSONL: return parseOpencode(text)
         case .ollama: return parseOllama(text)
         case .text, .browser: return AgentOutcome(answer: trimTrailingNewlines(text))
+        case .openAIChat: return parseOpenAIChat(text)
+        case .hermes: return parseHermes(stdout: text, stderr: "")
+        case .openclawJSON: return parseOpenClaw(text)
         }
     }
 

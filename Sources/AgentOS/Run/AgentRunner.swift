@@ -102,7 +102,7 @@ public struct AgentRunResult: Sendable {
     }
 }
 
-/// Runs an agent once: builds argv from its definition, starts it (or calls Ollama), reads its output.
+/// Runs an agent once: builds argv from its definition, starts it (or calls Ollama or an OpenAI-compatible server), reads its output.
 public struct AgentRunner {
     /// Stdout bytes kept per run.
     public static let stdoutLimit = 16 << 20
@@ -132,6 +132,8 @@ public struct AgentRunner {
 
         if definition.output == .ollama {
             runOllama(definition, prompt: prompt, model: chosenModel, timeout: limit, cancel: cancel, into: &result)
+        } else if definition.output == .openAIChat {
+            runOpenAIChat(definition, prompt: prompt, model: chosenModel, timeout: limit, cancel: cancel, environment: environment, into: &result)
         } else {
             runProcess(definition, prompt: prompt, model: chosenModel, approved: approved, workingDirectory: workingDirectory,
                        timeout: limit, cancel: cancel, environment: environment, extras: extraEnvironment, mcp: mcp,
@@ -202,7 +204,9 @@ public struct AgentRunner {
         result.exitCode = spawned.exitCode
         result.signal = spawned.signal
         result.stderrTail = String(decoding: spawned.stderrTail, as: UTF8.self)
-        result.outcome = AgentOutputParser.parse(definition.output, output: spawned.stdout)
+        result.outcome = definition.output == .hermes
+            ? AgentOutputParser.parseHermes(stdout: String(decoding: spawned.stdout, as: UTF8.self), stderr: result.stderrTail)
+            : AgentOutputParser.parse(definition.output, output: spawned.stdout)
 
         // Order matters: what we did to the process explains its death better than what it printed.
         if spawned.cancelled {

@@ -62,7 +62,7 @@ public final class VaultAgents: AgentExecuting, Sendable {
         let workspace: RunWorkspace.Workspace
         var mcp: RunMCPServer?
         var mcpFolder: RunWorkspace.Workspace?
-        if definition.output == .ollama {
+        if definition.output.isHTTP {
             workspace = RunWorkspace.Workspace(path: "/", isScratch: false) // an HTTP call: no process, no folder
         } else {
             let runID = runEnvironment["FBT_RUN_ID"] ?? "adhoc-\(UUID().uuidString.prefix(8).lowercased())"

@@ -73,6 +73,10 @@ enum VaultTemplateFiles {
     "mcp_args": "multitext",
     "output": "text",
     "endpoint": "text",
+    "stream": "checkbox",
+    "api_key_env": "text",
+    "qmd": "text",
+    "qmd_collection": "text",
     "price_in_per_mtok": "number",
     "price_out_per_mtok": "number",
     "max_cost_usd": "number",
@@ -597,6 +601,78 @@ A task whose own text does not fit `context_tokens` ends `failed` with the reaso
 `truncate: allow` to send it cut instead (recorded as `context_truncated`).
 
 """#),
+        TemplateFile(path: "Rules/Agents/hermes.md", contents: #"""
+---
+type: agent
+name: hermes
+lane: premium
+command: [hermes, chat, -Q, --source, tool, "--query={prompt}"]
+model_args: [-m, "{model}"]
+readonly_args: [-t, "web,vision"]
+approved_args: [-t, coding]
+output: hermes
+model:
+max_cost_usd: 1.0
+timeout: 900
+env: [OPENROUTER_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY, HERMES_HOME]
+context_tokens: 16000
+---
+# Hermes Agent
+
+Nous Research's Hermes Agent (`pip install hermes-agent`), run as `hermes chat -Q --query=PROMPT`:
+quiet single-query mode prints only the final answer on stdout; a failed turn says `Error: …` on
+stderr, which becomes the run's error. `--source tool` keeps these runs out of your own session list.
+
+Hermes answers a run without a terminal by approving its own dangerous commands, so the tools it
+gets are chosen here: unless the task is approved it gets only the `web` and `vision` toolsets
+(search, page extraction, image reading — no terminal, no file writes); an approved task gets
+`coding` (terminal and file edits in the run's folder). We never pass `--yolo` or `-z`/`--oneshot`
+(which bypasses every approval).
+
+Hermes prints no token counts in this mode, so runs reserve `max_cost_usd` and are charged that
+reservation unless you set prices. Models are `provider/model` (e.g. `anthropic/claude-sonnet-4`);
+leave `model` empty for the one in `~/.hermes/config.yaml`. An install without keys fails with
+"hermes is not configured": run `hermes setup` once, or list the key's variable in `env`.
+
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
+
+"""#),
+        TemplateFile(path: "Rules/Agents/llama-server.md", contents: #"""
+---
+type: agent
+name: llama-server
+lane: local
+output: openai-chat
+endpoint: http://localhost:8080/v1
+model: local
+stream: true
+price_in_per_mtok: 0
+price_out_per_mtok: 0
+timeout: 600
+context_tokens: 4000
+---
+# A local OpenAI-compatible server
+
+Any server that speaks OpenAI's `POST /v1/chat/completions`: llama.cpp's `llama-server` (port
+8080, the endpoint above), LM Studio (`http://localhost:1234/v1`), vLLM (`http://localhost:8000/v1`)
+or Ollama's compatible endpoint (`http://localhost:11434/v1`). Set `endpoint` to the server's base
+URL and `model` to a model it serves (`llama-server` answers with whatever it loaded, whatever the
+name). Start the server first; `doctor` asks `GET /v1/models` to see whether it answers.
+
+The answer is read as a stream (`stream: true`; set `false` for a server that cannot stream), with
+the token counts of its last chunk (`stream_options.include_usage`), within `timeout`. Nothing
+leaves the machine and every run costs nothing.
+
+A remote server is a premium agent: copy this note, set `lane: premium`, its prices
+(`price_in_per_mtok`, `price_out_per_mtok`, `max_cost_usd`) and `api_key_env: NAME`, the environment
+variable holding its key (sent as a bearer token; the key itself never goes in a note). Only plain
+`http://` is spoken (no TLS): a server on this machine or your own network.
+
+To make it the local lane's agent, set `local_agent: llama-server` in `Rules/Guardrails.md` and
+`agent: llama-server` in the local rules.
+
+"""#),
         TemplateFile(path: "Rules/Agents/llm.md", contents: #"""
 ---
 type: agent
@@ -640,6 +716,38 @@ context_tokens: 4000
 The local lane's default agent: a model on this machine, through Ollama's HTTP API
 (`POST /api/generate`), so nothing leaves the computer and every run costs nothing. Pull the
 model first (`ollama pull llama3.2`) or set `model` to one you have.
+
+A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
+`truncate: allow` to send it cut instead (recorded as `context_truncated`).
+
+"""#),
+        TemplateFile(path: "Rules/Agents/openclaw.md", contents: #"""
+---
+type: agent
+name: openclaw
+lane: premium
+command: [openclaw, agent, --local, --agent, main, --json, "--message={prompt}"]
+model_args: [--model, "{model}"]
+output: openclaw-json
+model:
+max_cost_usd: 1.0
+timeout: 900
+env: [OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY, OPENCLAW_HOME, OPENCLAW_STATE_DIR]
+context_tokens: 16000
+---
+# OpenClaw
+
+OpenClaw (`npm install -g openclaw`), one agent turn without a chat message:
+`openclaw agent --local --agent main --json --message=PROMPT`. `--local` runs the embedded agent
+on this machine instead of going through a Gateway; `--json` prints one object whose
+`payloads[].text` is the answer and whose `meta.agentMeta` names the provider, model, session and
+token `usage`. OpenClaw reports no dollar cost, so the cost is the reservation unless you add
+`price_in_per_mtok` / `price_out_per_mtok`.
+
+OpenClaw has no per-run read-only switch: what its agent may do is set in its own configuration
+(`~/.openclaw/openclaw.json`). Give the `main` agent only the tools you want an unattended run to
+have; the effects guardrail still sends tasks that declare or imply writes, shell or network use
+to review first. Nothing is delivered to a chat channel (we never pass `--deliver`).
 
 A task whose own text does not fit `context_tokens` ends `failed` with the reason; add
 `truncate: allow` to send it cut instead (recorded as `context_truncated`).
@@ -736,6 +844,11 @@ These settings win over every rule and every task.
   or lists in `context`, and its chain (the original task, earlier handoffs and their results).
   Take `Results` out of the list to have earlier answers recalled. `fuckbigtech related NOTE`
   shows what a packet would retrieve.
+- **qmd** (optional): add `qmd: search` (or `query`, `vsearch`) and, if you like,
+  `qmd_collection: NAME` to have packets also ask [qmd](https://github.com/tobi/qmd) — when `qmd` is
+  on the watcher's PATH and its index covers this vault — and merge its hits with ours. Its hits
+  pass the same `memory_exclude`, privacy and secret checks. `fuckbigtech memory-test` then compares
+  both engines on the same cases. Off unless set.
 - **Defaults**: when no rule matches, `default_lane` and `default_agent` are used.
 
 """#),

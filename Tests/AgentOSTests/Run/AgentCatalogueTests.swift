@@ -37,7 +37,7 @@ import TestSupport
         v.write("Rules/Agents/whole.md", "---\ntype: agent\nname: whole\nlane: local\noutput: text\ncommand: [whole-agent, \"{prompt}\"]\nprice_out_per_mtok: \"$2\"\n---\n")
         let routing = try VaultRouting(vault: v.vault)
         let problem = try #require(routing.ruleBook.problems.first { $0.path == "Rules/Agents/half.md" })
-        #expect(problem.message == "missing 'output' (one of claude-json, codex-jsonl, opencode-jsonl, ollama, text, browser); the agent is skipped")
+        #expect(problem.message == "missing 'output' (one of claude-json, codex-jsonl, opencode-jsonl, ollama, text, browser, hermes, openclaw-json, openai-chat); the agent is skipped")
         #expect(routing.ruleBook.agent(named: "half") == nil)
         #expect(throws: AgentDefinitionError.self) { try routing.agents.definition(named: "half") }
         // Prices are dollars as budgets are written, for routing and the runner alike.

@@ -59,7 +59,7 @@ import Testing
         let cases: [(String, String)] = [
             ("---\ntype: agent\nlane: local\noutput: text\ncommand: [x]\n---\n", "Rules/Agents/x.md: missing 'name'"),
             ("---\ntype: agent\nname: a\nlane: cloud\noutput: text\ncommand: [x]\n---\n", "Rules/Agents/x.md: lane 'cloud' is not one of premium, local, tool, human"),
-            ("---\ntype: agent\nname: a\nlane: local\noutput: yaml\ncommand: [x]\n---\n", "Rules/Agents/x.md: output 'yaml' is not one of claude-json, codex-jsonl, opencode-jsonl, ollama, text, browser"),
+            ("---\ntype: agent\nname: a\nlane: local\noutput: yaml\ncommand: [x]\n---\n", "Rules/Agents/x.md: output 'yaml' is not one of claude-json, codex-jsonl, opencode-jsonl, ollama, text, browser, hermes, openclaw-json, openai-chat"),
             ("---\ntype: agent\nname: a\nlane: local\noutput: text\ncommand: llm -m echo {prompt}\n---\n", "Rules/Agents/x.md: 'command' must be a list of arguments, e.g. [\"claude\", \"-p\", \"{prompt}\"], never a shell string"),
             ("---\ntype: agent\nname: a\nlane: local\noutput: text\n---\n", "Rules/Agents/x.md: missing 'command' (an argv list such as [\"llm\", \"-m\", \"{model}\", \"--\", \"{prompt}\"])"),
             ("---\ntype: agent\nname: a\nlane: local\noutput: text\ncommand: [x]\ntimeout: soon\n---\n", "Rules/Agents/x.md: 'timeout' must be a non-negative number"),

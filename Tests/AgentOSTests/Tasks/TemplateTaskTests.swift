@@ -125,12 +125,15 @@ import Testing
         try Self.withoutOllama(env)
         let report = Doctor.run(DoctorContext(vault: env.vault, environment: ["PATH": "/usr/bin:/bin"]))
         let lanes = report.findings.filter { $0.check == "lanes" }
-        #expect(lanes.contains { $0.status == .fail && $0.finding.hasPrefix("local (default)") })
-        // With a local agent that runs here as the default, the check passes.
+        #expect(lanes.contains { $0.status == .fail && $0.finding.hasPrefix("local — ") && $0.finding.contains("tasks no rule matches waits in review") })
+        // With a local agent that runs here as the default and in the local rules, the local line passes.
         try env.store.updateProperties("Rules/Guardrails.md", set: [Property("default_agent", .string("echo"))])
+        for rule in ["Default to local", "Local for routine work", "Private stays local"] {
+            try env.store.updateProperties("Rules/Routing/\(rule).md", set: [Property("agent", .string("echo"))])
+        }
         let fixed = Doctor.run(DoctorContext(vault: env.vault, environment: ["PATH": "/usr/bin:/bin"]))
-        #expect(fixed.findings.contains { $0.check == "lanes" && $0.status == .ok && $0.finding.hasPrefix("local (default)") })
-        #expect(!fixed.findings.contains { $0.check == "lanes" && $0.status == .fail })
+        #expect(fixed.findings.contains { $0.check == "lanes" && $0.status == .ok && $0.finding.hasPrefix("local — ") })
+        #expect(!fixed.findings.contains { $0.check == "lanes" && $0.status == .fail && $0.finding.hasPrefix("local — ") })
 
         let (console, captured) = Console.capturing()
         #expect(CLI.run(["init", env.root + "/fresh"], console: console, environment: ["PATH": "/usr/bin:/bin", "HOME": env.root], executablePath: "fuckbigtech") == 0)

@@ -156,7 +156,7 @@ func treeSnapshot(_ root: String) -> [String: Data] {
 
     @Test func agentNotesAreCompleteAndNeverUseAShell() throws {
         let agents = VaultTemplate.files.filter { $0.path.hasPrefix("Rules/Agents/") }
-        #expect(Set(agents.map { ($0.path as NSString).lastPathComponent }) == ["claude.md", "codex.md", "opencode.md", "ollama.md", "llm.md", "echo.md", "browser.md"])
+        #expect(Set(agents.map { ($0.path as NSString).lastPathComponent }) == ["claude.md", "codex.md", "opencode.md", "hermes.md", "openclaw.md", "ollama.md", "llama-server.md", "llm.md", "echo.md", "browser.md"])
         for file in agents {
             let note = try Note.parse(file.contents)
             #expect(note.text("type") == "agent")

@@ -1,4 +1,4 @@
-# Shared by the fixture agents (claude, codex, opencode): recording, JSON escaping and failure modes.
+# Shared by the fixture agents (claude, codex, opencode, hermes, openclaw): recording, JSON escaping and failure modes.
 # Not a real tool. Modes come from FBT_FIXTURE_MODE, or from "FIXTURE_MODE=<mode>" inside the prompt.
 
 json_escape() {
