@@ -75,7 +75,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         try "#!/bin/sh\nexit 0\n".write(toFile: bin + "/chromium-browser", atomically: true, encoding: .utf8)
         _ = chmod(bin + "/chromium-browser", 0o755)
-        #expect(BrowserLookup.find(environment: ["PATH": bin]) == bin + "/chromium-browser")
+        #expect(Chromium.find(environment: ["PATH": bin]) == bin + "/chromium-browser")
         let found = try #require(Self.lanes(temp.path, path: bin).last)
         #expect(found.status == .ok && found.finding.contains(bin + "/chromium-browser"))
 
