@@ -43,6 +43,7 @@ enum RouteCommand {
             if let why = approval.refusal { pairs.append(("approval_not_counted", .string(why))) }
             if facts.path != nil { pairs.append(("will_run", .bool(wontRun == nil))) }
             if let wontRun { pairs.append(("will_not_run", .string(wontRun))) }
+            pairs.append(("machines", .array(preview.machines.map { .string($0) })))
             if let approved = approval.approval { pairs.append(("approved_by", .string(approved.by))) }
             pairs.append(("built_in", .array(book.builtInParts.map { .string($0) })))
             pairs.append(("problems", .array(book.problems.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })))
@@ -60,6 +61,7 @@ enum RouteCommand {
         console.print("reason:   \(decision.reason)")
         let actionColor: Console.ColorCode = decision.action == .run ? .green : (decision.action.name == "review" ? .yellow : .red)
         console.print("action:   \(console.color(decision.action.name, actionColor))" + (decision.action.reason.map { " — \($0)" } ?? ""))
+        console.print("machines: \(preview.machines.joined(separator: ", "))")
         if decision.reservationUSD > 0 { console.print("reserve:  \(BudgetLedger.dollars(decision.reservationUSD)) when the run starts") }
         for broken in book.guardrails.capErrors { console.print("budget:   \(console.color("cap does not parse", .red)) — \(broken)") }
         if let why = approval.refusal {

@@ -14,6 +14,12 @@ public struct RoutePreview: Sendable {
     /// Why the note will not run at all, when it will not (the decision is then what would happen if it did).
     public let wontRun: String?
 
+    /// The machines that could take the task (`Machine.candidates`): names of `Rules/Machines/` notes
+    /// serving its lane and agent, and whether a machine without a note would.
+    public var machines: [String] {
+        Machine.candidates(lane: decision.lane.rawValue, agent: decision.agent ?? "", machines: book.machines)
+    }
+
     /// Routes the note at the vault-relative `path`, with its properties and the notes it links to.
     /// Throws `RoutePreviewError.badFrontmatter` when the note's frontmatter does not parse.
     public static func note(at path: String, vault: Vault) throws -> RoutePreview {

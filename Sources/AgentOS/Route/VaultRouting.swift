@@ -56,6 +56,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// The current rule book.
     public var ruleBook: RuleBook { state.withLock { $0.book } }
 
+    /// The machine notes of the current rule book.
+    public var machines: [MachineNote] { ruleBook.machines }
+
     /// Malformed rule notes, one line each.
     public var problems: [String] { ruleBook.problems.map(\.description) }
 

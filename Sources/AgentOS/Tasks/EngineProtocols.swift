@@ -98,9 +98,13 @@ public protocol TaskRouting: Sendable {
     func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement?
     /// Waits up to `timeout` seconds for a reservation to be closed (a waiting run then tries again).
     func waitForBudgetChange(timeout: Double)
+    /// The machine notes: which machine serves which lanes and agents (`Machine.refusal`).
+    var machines: [MachineNote] { get }
 }
 
 extension TaskRouting {
+    /// Routing without machine notes lets every machine serve everything.
+    public var machines: [MachineNote] { [] }
     /// Routing without a budget ledger lets every run start.
     public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate { .go }
     /// Routing without a budget ledger has nothing to close.
