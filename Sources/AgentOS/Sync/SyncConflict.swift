@@ -46,6 +46,15 @@ public struct SyncConflict: Sendable, Equatable {
         return nil
     }
 
+    /// The tool's name as people write it.
+    public var toolName: String {
+        switch tool {
+        case "syncthing": return "Syncthing"
+        case "dropbox": return "Dropbox"
+        default: return "Obsidian Sync"
+        }
+    }
+
     /// Whether `path` is a sync tool's conflicting copy (never work, whatever it says).
     public static func isCopy(_ path: String) -> Bool { parse(path) != nil }
 
@@ -80,7 +89,7 @@ public struct SyncConflict: Sendable, Equatable {
         let body = """
         # Sync conflict: \(StaleMemoryGuard.title(of: original))
 
-        \(tool) kept two versions of \(originalLink)\(exists ? "" : " (the note itself is gone)"): the note and the conflicting copy \(copyLink).
+        \(toolName) kept two versions of \(originalLink)\(exists ? "" : " (the note itself is gone)"): the note and the conflicting copy \(copyLink).
         Compare them, keep what you want in the note, then delete the copy and set `status: resolved` here.
 
         The OS never runs a task or handoff from a conflicting copy.
@@ -109,10 +118,10 @@ extension SyncConflict {
         guard let conflict = parse(path) else { return false }
         do {
             if let note = try conflict.record(store: store, guardrails: guardrails()) {
-                log(EngineEvent(level: .warning, message: "\(path): a \(conflict.tool) conflicting copy of \(conflict.original); it never runs; compare them in \(note)"))
+                log(EngineEvent(level: .warning, message: "\(path): a \(conflict.toolName) conflicting copy of \(conflict.original); it never runs; compare them in \(note)"))
             }
         } catch {
-            log(EngineEvent(level: .warning, message: "\(path): a \(conflict.tool) conflicting copy; cannot write its conflict note: \(error)"))
+            log(EngineEvent(level: .warning, message: "\(path): a \(conflict.toolName) conflicting copy; cannot write its conflict note: \(error)"))
         }
         return true
     }

@@ -86,7 +86,7 @@ public struct TaskNote: Sendable {
     public static func notWorkReason(of note: Note?, path: String) -> String? {
         if path.hasPrefix(Vault.Layout.templates + "/") { return "it is a template (notes under \(Vault.Layout.templates)/ never run)" }
         if let conflict = SyncConflict.parse(path) {
-            return "it is a \(conflict.tool) conflicting copy of \(conflict.original) (copies never run; see \(conflict.notePath))"
+            return "it is a \(conflict.toolName) conflicting copy of \(conflict.original) (copies never run; see \(conflict.notePath))"
         }
         if let type = note?.text("type"), WorkKind(rawValue: type.lowercased()) == nil {
             return "its type is \(type); only notes with type: task or type: handoff (or no type, under \(Vault.Layout.tasks)/ or \(Vault.Layout.handoffs)/) run"

@@ -38,7 +38,7 @@ import Testing
         try store.create("---\ntype: task\nstatus: new\n---\nDo it differently.\n", at: copy)
         let note = try Note.parse("---\ntype: task\nstatus: new\n---\nDo it.\n")
         #expect(TaskNote.kind(of: note, path: copy) == nil)
-        #expect(TaskNote.notWorkReason(of: note, path: copy)?.contains("syncthing conflicting copy of Tasks/Do it.md") == true)
+        #expect(TaskNote.notWorkReason(of: note, path: copy)?.contains("Syncthing conflicting copy of Tasks/Do it.md") == true)
 
         let conflict = try #require(SyncConflict.parse(copy))
         let written = try conflict.record(store: store, guardrails: .shipped)
