@@ -85,10 +85,15 @@ import Testing
         try env.stop(SIGTERM)
         #expect(env.fixtureRuns().isEmpty && env.status(path) == nil)
 
+        // A task another machine is running (its status synced here, its run in that machine's store)
+        // is left alone, not marked failed for want of a local run.
+        let elsewhere = "Tasks/Elsewhere.md"
+        try env.write(elsewhere, "---\ntype: task\nagent: slow\nstatus: running\nmachine: laptop\nrun_id: 20261203-000000-abcdef\n---\nRunning on the laptop.\n")
         // The GPU box takes it.
         try env.start(extraArguments: ["--machine", "gpu"])
         #expect(eventually(within: 30) { env.status(path) == "done" }, "the GPU box did not run it:\n\(env.log)")
         #expect(env.note(path)?.text("machine") == "gpu")
+        #expect(env.status(elsewhere) == "running" && env.note(elsewhere)?.text("error") == nil, "\(env.text(elsewhere) ?? "")")
         #expect(env.fixtureRuns().count == 1)
         let status = try EndToEndTests.run(["status", "--vault", env.root, "--json"], in: env.sandbox)
         let machines = try JSON.parse(status.stdout)["machines"]?.arrayValue ?? []
@@ -104,5 +109,53 @@ import Testing
         #expect(try EndToEndTests.run(["init", sandbox.vault], in: sandbox).code == 0)
         let outcome = try EndToEndTests.run(["watch", "--vault", sandbox.vault, "--machine", "../evil"], in: sandbox)
         #expect(outcome.code == 64 && outcome.stderr.contains("--machine: '../evil' contains a slash"), "\(outcome.stderr)")
+    }
+}
+
+/// Claims through a git remote: two vault copies (two clones of one bare repository), two watchers
+/// with different machine names serving the same lane, the same tasks in both copies.
+@Suite(.serialized) struct GitClaimsEndToEndTests {
+    /// Runs git with `arguments`; fails the test when it fails.
+    static func git(_ arguments: [String], in directory: String) throws {
+        let outcome = try ChildProcess.run("/usr/bin/git", arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": directory], directory: directory, timeout: 60)
+        try #require(outcome.code == 0, "git \(arguments.joined(separator: " ")): \(outcome.stderr)")
+    }
+
+    @Test func everyTaskRunsOnceAcrossTwoMachines() throws {
+        let a = try WatchedVault()
+        let b = try WatchedVault()
+        let bare = a.sandbox.root + "/remote.git"
+        try Self.git(["init", "--quiet", "--bare", bare], in: a.sandbox.root)
+        for env in [a, b] {
+            try Self.git(["init", "--quiet"], in: env.root)
+            try Self.git(["remote", "add", "origin", bare], in: env.root)
+            try env.write("Rules/Sync.md", "---\ntype: sync\nsync: git\n---\nClaims go through the shared remote.\n")
+        }
+        try a.start(extraArguments: ["--machine", "alpha"])
+        try b.start(extraArguments: ["--machine", "beta"])
+        let count = 60
+        let paths = (0..<count).map { String(format: "Tasks/Shared %02d.md", $0) }
+        // The same task lands in both copies, as sync delivers it.
+        for (i, path) in paths.enumerated() {
+            let text = FleetEndToEndTests.task(String(format: "SHARED-%02d", i))
+            try a.writeViaRename(path, text)
+            try b.writeViaRename(path, text)
+        }
+        let finished = eventually(within: 120, every: 0.2) { paths.allSatisfy { a.status($0) == "done" || b.status($0) == "done" } }
+        #expect(finished, "not every task finished:\n\(a.log)\n\(b.log)")
+        // Let any second run that would happen, happen.
+        _ = eventually(within: 2) { false }
+        let prompts = (a.fixtureRuns() + b.fixtureRuns()).compactMap { $0["prompt"]?.stringValue }
+        for i in 0..<count {
+            let runs = prompts.filter { $0.contains(String(format: "SHARED-%02d", i)) }.count
+            #expect(runs == 1, "task \(i) ran \(runs) times")
+        }
+        for path in paths {
+            // The losing copy is left as it was (status untouched) for sync to bring the result.
+            #expect((a.status(path) == "done") != (b.status(path) == "done"), "\(path): alpha \(a.status(path) ?? "new"), beta \(b.status(path) ?? "new")")
+        }
+        #expect(a.log.contains("left for another machine: claimed by beta") || b.log.contains("left for another machine: claimed by alpha"))
+        try a.stop(SIGTERM)
+        try b.stop(SIGTERM)
     }
 }

@@ -169,6 +169,8 @@ public struct RuleBook: Sendable {
     public var hasNoRulesFolder: Bool
     /// The machine notes (`Rules/Machines/`): which machine serves which lanes and agents.
     public var machines: [MachineNote] = []
+    /// `Rules/Sync.md` (`type: sync`): how machines sharing the vault claim tasks (`nil`: no shared claims).
+    public var sync: SyncSettings?
 
     /// A rule book from parts (rules are sorted by priority, then path).
     public init(rules: [RoutingRule], agents: [AgentDefinition], guardrails: Guardrails, problems: [RuleProblem] = [], builtInParts: [String] = [], hasNoRulesFolder: Bool = false) {
@@ -276,6 +278,7 @@ public struct RuleBook: Sendable {
         var sawAgentNote = false
         var brokenGuardrails: [String] = []
         var machines: [MachineNote] = []
+        var sync: SyncSettings?
 
         for (path, text) in notes {
             let note: Note
@@ -314,6 +317,16 @@ public struct RuleBook: Sendable {
                         problems.append(RuleProblem(path: path, message: "agent '\(agent.name)' is already defined in \(existing.path); this note is skipped"))
                     } else {
                         agents.append(agent)
+                    }
+                case .failure(let problem): problems.append(problem)
+                }
+            case "sync":
+                switch SyncSettings.parse(note, path: path) {
+                case .success(let settings):
+                    if sync != nil {
+                        problems.append(RuleProblem(path: path, message: "a second sync note; only the first is used"))
+                    } else {
+                        sync = settings
                     }
                 case .failure(let problem): problems.append(problem)
                 }
@@ -360,6 +373,7 @@ public struct RuleBook: Sendable {
         }
         var book = RuleBook(rules: usable, agents: agents, guardrails: finalGuardrails, problems: problems, builtInParts: builtIn, hasNoRulesFolder: false)
         book.machines = machines
+        book.sync = sync
         return book
     }
 

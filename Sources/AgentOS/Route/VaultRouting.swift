@@ -59,6 +59,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// The machine notes of the current rule book.
     public var machines: [MachineNote] { ruleBook.machines }
 
+    /// The sync note of the current rule book.
+    public var sync: SyncSettings? { ruleBook.sync }
+
     /// Malformed rule notes, one line each.
     public var problems: [String] { ruleBook.problems.map(\.description) }
 

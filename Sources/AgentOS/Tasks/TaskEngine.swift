@@ -299,6 +299,21 @@ public final class TaskEngine: Sendable {
             log(EngineEvent(level: .info, message: "\(task.path): not for this machine: \(refusal)"))
             return
         }
+        if let machine, let sync = routing.sync, sync.mode == "git" {
+            // The shared claim: one machine's push creates the claim ref, every other one is refused.
+            let outcome = GitClaims(vault: vault, remote: sync.remote, machine: machine).claim(taskPath: task.path, attempt: record.attempt, runID: record.runID)
+            if outcome != .won {
+                routing.settle(plan, cost: nil)
+                do { try runs.release(runID: record.runID) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+                endRun(task.path)
+                switch outcome {
+                case .lost(let why): log(EngineEvent(level: .info, message: "\(task.path): left for another machine: \(why)"))
+                case .failed(let why): log(EngineEvent(level: .error, message: "\(task.path): not run: the git claim failed (\(why)); status untouched"))
+                case .won: break
+                }
+                return
+            }
+        }
         record.lane = plan.lane
         record.agent = plan.agent
         record.model = plan.model

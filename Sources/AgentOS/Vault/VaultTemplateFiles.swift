@@ -134,7 +134,20 @@ enum VaultTemplateFiles {
     "verdict": "text",
     "since": "date",
     "runs": "number",
-    "savings_usd": "number"
+    "savings_usd": "number",
+    "machine": "text",
+    "state": "text",
+    "updated": "datetime",
+    "updated_epoch": "number",
+    "serves": "text",
+    "running": "multitext",
+    "version": "text",
+    "copy": "text",
+    "sync_tool": "text",
+    "lanes": "multitext",
+    "agents": "multitext",
+    "sync": "text",
+    "remote": "text"
   }
 }
 

@@ -43,4 +43,16 @@ import Testing
         #expect(!host.isEmpty && !host.contains(".") && Machine.invalidNameReason(host) == nil)
         #expect(Machine.invalidNameReason(".hidden") != nil && Machine.invalidNameReason("") != nil)
     }
+
+    @Test func theSyncNoteTurnsOnGitClaims() {
+        let book = RuleBook.parse(notes: [("Rules/Sync.md", "---\ntype: sync\nsync: git\nremote: shared\n---\n")])
+        #expect(book.sync == SyncSettings(mode: "git", remote: "shared"))
+        let bad = RuleBook.parse(notes: [("Rules/Sync.md", "---\ntype: sync\nsync: dropbox\n---\n")])
+        #expect(bad.sync == nil && bad.problems.contains { $0.message.contains("is not git or none") })
+        #expect(RuleBook.parse(notes: []).sync == nil)
+        // Every machine computes the same ref for a task's attempt; another attempt is another ref.
+        #expect(GitClaims.ref(taskPath: "Tasks/A.md", attempt: 1) == GitClaims.ref(taskPath: "Tasks/A.md", attempt: 1))
+        #expect(GitClaims.ref(taskPath: "Tasks/A.md", attempt: 1) != GitClaims.ref(taskPath: "Tasks/A.md", attempt: 2))
+        #expect(GitClaims.ref(taskPath: "Tasks/A.md", attempt: 1).hasPrefix("refs/fbt-claims/"))
+    }
 }
