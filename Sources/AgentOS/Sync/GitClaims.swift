@@ -50,8 +50,16 @@ public struct GitClaims: Sendable {
         "refs/fbt-claims/" + ContentHash(of: Array(taskPath.utf8)).hex + "-\(attempt)"
     }
 
+    /// One claim at a time in this process: two git commands updating the same repository's refs at
+    /// once can trip over git's lock files and fail a claim for nothing.
+    private static let oneAtATime = Locked(())
+
     /// Claims attempt `attempt` of the task at `taskPath` for run `runID`.
     public func claim(taskPath: String, attempt: Int, runID: String) -> Outcome {
+        GitClaims.oneAtATime.withLock { _ in claimNow(taskPath: taskPath, attempt: attempt, runID: runID) }
+    }
+
+    private func claimNow(taskPath: String, attempt: Int, runID: String) -> Outcome {
         let ref = GitClaims.ref(taskPath: taskPath, attempt: attempt)
         let message = "claimed_by: \(machine)\nrun_id: \(runID)\ntask: \(taskPath)\nattempt: \(attempt)\n"
         let tree: String
