@@ -43,6 +43,7 @@ enum RouteCommand {
             if let why = approval.refusal { pairs.append(("approval_not_counted", .string(why))) }
             if facts.path != nil { pairs.append(("will_run", .bool(wontRun == nil))) }
             if let wontRun { pairs.append(("will_not_run", .string(wontRun))) }
+            pairs.append(("machines", .array(preview.machines.map { .string($0) })))
             if let approved = approval.approval { pairs.append(("approved_by", .string(approved.by))) }
             pairs.append(("failover_chain", .array(preview.chain.map { .string($0) })))
             pairs.append(("cooling", .array(preview.cooling.map { .object([("agent", .string($0.agent)), ("failure", .string($0.failure.rawValue)), ("until", .string(LocalTime.dateTime($0.until)))]) })))
@@ -62,6 +63,7 @@ enum RouteCommand {
         console.print("reason:   \(decision.reason)")
         let actionColor: Console.ColorCode = decision.action == .run ? .green : (decision.action.name == "review" ? .yellow : .red)
         console.print("action:   \(console.color(decision.action.name, actionColor))" + (decision.action.reason.map { " — \($0)" } ?? ""))
+        console.print("machines: \(preview.machines.joined(separator: ", "))")
         if decision.reservationUSD > 0 { console.print("reserve:  \(BudgetLedger.dollars(decision.reservationUSD)) when the run starts") }
         if preview.chain.count > 1 { console.print("failover: \(preview.chain.joined(separator: " → ")) (on a usage limit, rate limit, overload, bad key or timeout)") }
         for cooldown in preview.cooling { console.print("cooling:  \(console.color(cooldown.summary, .yellow))") }

@@ -112,6 +112,18 @@ public struct StatusSection: Sendable {
 enum StatusSections {
     static let all: [@Sendable (Vault) -> StatusSection?] = [
         { vault in
+            // The fleet: every machine whose watcher wrote Telemetry/Machines/<name>.md.
+            let machines = MachineHeartbeat.readAll(vault: vault)
+            guard !machines.isEmpty else { return nil }
+            let now = Date()
+            let json = JSON.array(machines.map { m in
+                .object([("machine", .string(m.machine)), ("state", .string(m.state)), ("updated_epoch", .double(m.updated)),
+                         ("silent", .bool(m.state == "watching" && now.timeIntervalSince1970 - m.updated > MachineHeartbeat.staleAfter)),
+                         ("serves", .string(m.serves)), ("running", .array(m.running.map { .string($0) })), ("version", .string(m.version))])
+            })
+            return StatusSection(name: "machines", title: "Machines (\(machines.count))", lines: machines.map { $0.describe(now: now) }, json: json)
+        },
+        { vault in
             guard let routing = try? VaultRouting(vault: vault), let spend = routing.spend() else { return nil }
             // A cap that does not parse blocks every paid run: status says so first.
             let broken = routing.ruleBook.guardrails.capErrors

@@ -12,12 +12,15 @@ enum WatchCommand {
         options: [
             .option("--poll", "SECONDS", "poll for changes every SECONDS instead of using inotify"),
             .option("--debounce", "MS", "wait MS milliseconds for a write still open (no close yet) to settle (default 20); a closed or renamed-in write is taken at once"),
+            .option("--machine", "NAME", "this machine's name (default: FBT_MACHINE, else the host name); see Rules/Machines/"),
         ],
         description: """
         Creates the vault from the template if it does not exist yet, catches up with everything that
         changed while no watcher ran, then follows changes with inotify (or polling with --poll).
         Task notes in Tasks/ (or typed task) move new → routed → running → done|failed; results land in
-        Results/, telemetry in Telemetry/ and Daily/. Ctrl-C stops cleanly (running agents get a few
+        Results/, telemetry in Telemetry/ and Daily/. With several machines on one synced vault, each
+        runs only the lanes its Rules/Machines/<name>.md note serves and writes
+        Telemetry/Machines/<name>.md for 'status' (docs/sync.md). Ctrl-C stops cleanly (running agents get a few
         seconds to finish); a second Ctrl-C stops at once.
         """,
         vaultUse: .createsDefault,
@@ -33,6 +36,10 @@ enum WatchCommand {
         if let debounce = context.arguments.value("--debounce") {
             guard let ms = Double(debounce), ms >= 0 else { throw CLIError.usage("--debounce expects milliseconds, got '\(debounce)'") }
             options.debounce = ms / 1000
+        }
+        if let machine = context.arguments.value("--machine") {
+            if let why = Machine.invalidNameReason(machine) { throw CLIError.usage("--machine: '\(machine)' \(why)") }
+            options.machine = machine
         }
         if (try? FileSystem.status(context.vault.root)) ?? nil == nil || (try? FileSystem.status(context.vault.stateDirectory)) ?? nil == nil {
             context.console.print("No vault at \(context.vault.root) yet: creating it from the template.")

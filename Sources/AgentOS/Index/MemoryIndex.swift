@@ -548,6 +548,13 @@ extension MemoryIndex {
         return try database.query("SELECT path FROM notes WHERE lower(type) IN (\(placeholders))", types.map { .text($0.lowercased()) }) { $0.text(0) }
     }
 
+    /// Paths of indexed notes whose path contains one of `fragments` (ASCII case-insensitive).
+    public func paths(containingAny fragments: [String]) throws -> [String] {
+        guard !fragments.isEmpty else { return [] }
+        let clauses = fragments.map { _ in "instr(lower(path), ?) > 0" }.joined(separator: " OR ")
+        return try database.query("SELECT path FROM notes WHERE \(clauses)", fragments.map { .text($0.lowercased()) }) { $0.text(0) }
+    }
+
     /// The most recently changed indexed notes (by modification time), newest first, optionally
     /// only those under `folder`.
     public func recentlyChanged(limit: Int, under folder: String? = nil) throws -> [RecentNote] {

@@ -18,6 +18,12 @@ public struct RoutePreview: Sendable {
     /// Agents cooling down now (a usage limit, a rate limit, an overload, a bad key).
     public let cooling: [Cooldown]
 
+    /// The machines that could take the task (`Machine.candidates`): names of `Rules/Machines/` notes
+    /// serving its lane and agent, and whether a machine without a note would.
+    public var machines: [String] {
+        Machine.candidates(lane: decision.lane.rawValue, agent: decision.agent ?? "", machines: book.machines)
+    }
+
     /// Routes the note at the vault-relative `path`, with its properties and the notes it links to.
     /// Throws `RoutePreviewError.badFrontmatter` when the note's frontmatter does not parse.
     public static func note(at path: String, vault: Vault) throws -> RoutePreview {

@@ -179,6 +179,10 @@ public struct RuleBook: Sendable {
     public var builtInParts: [String]
     /// Whether the vault has no `Rules/` folder at all (everything is built in).
     public var hasNoRulesFolder: Bool
+    /// The machine notes (`Rules/Machines/`): which machine serves which lanes and agents.
+    public var machines: [MachineNote] = []
+    /// `Rules/Sync.md` (`type: sync`): how machines sharing the vault claim tasks (`nil`: no shared claims).
+    public var sync: SyncSettings?
 
     /// A rule book from parts (rules are sorted by priority, then path).
     public init(rules: [RoutingRule], agents: [AgentDefinition], guardrails: Guardrails, problems: [RuleProblem] = [], builtInParts: [String] = [], hasNoRulesFolder: Bool = false) {
@@ -285,6 +289,8 @@ public struct RuleBook: Sendable {
         var sawRuleNote = false
         var sawAgentNote = false
         var brokenGuardrails: [String] = []
+        var machines: [MachineNote] = []
+        var sync: SyncSettings?
 
         for (path, text) in notes {
             let note: Note
@@ -293,6 +299,18 @@ public struct RuleBook: Sendable {
                 if looksLikeGuardrails(path: path, text: text) {
                     // Its caps cannot be read: paid runs stop rather than run under the built-in caps.
                     brokenGuardrails.append("\(path): the guardrails note does not parse (bad frontmatter at line \(error.line)), so its budget caps cannot be read; paid runs are blocked until it is fixed")
+                }
+                continue
+            }
+            if MachineNote.isMachineNote(note, path: path) {
+                switch MachineNote.parse(note, path: path) {
+                case .success(let machine):
+                    if let existing = Machine.note(for: machine.name, in: machines) {
+                        problems.append(RuleProblem(path: path, message: "machine '\(machine.name)' is already described in \(existing.path); this note is skipped"))
+                    } else {
+                        machines.append(machine)
+                    }
+                case .failure(let problem): problems.append(problem)
                 }
                 continue
             }
@@ -311,6 +329,16 @@ public struct RuleBook: Sendable {
                         problems.append(RuleProblem(path: path, message: "agent '\(agent.name)' is already defined in \(existing.path); this note is skipped"))
                     } else {
                         agents.append(agent)
+                    }
+                case .failure(let problem): problems.append(problem)
+                }
+            case "sync":
+                switch SyncSettings.parse(note, path: path) {
+                case .success(let settings):
+                    if sync != nil {
+                        problems.append(RuleProblem(path: path, message: "a second sync note; only the first is used"))
+                    } else {
+                        sync = settings
                     }
                 case .failure(let problem): problems.append(problem)
                 }
@@ -355,7 +383,10 @@ public struct RuleBook: Sendable {
         if let name = finalGuardrails.defaultAgent, !agents.contains(where: { $0.name.lowercased() == name.lowercased() && $0.lane == finalGuardrails.defaultLane }) {
             problems.append(RuleProblem(path: finalGuardrails.path ?? "Rules", message: "default_agent '\(name)' is not an agent of the default lane (\(finalGuardrails.defaultLane)); the lane's cheapest agent is used"))
         }
-        return RuleBook(rules: usable, agents: agents, guardrails: finalGuardrails, problems: problems, builtInParts: builtIn, hasNoRulesFolder: false)
+        var book = RuleBook(rules: usable, agents: agents, guardrails: finalGuardrails, problems: problems, builtInParts: builtIn, hasNoRulesFolder: false)
+        book.machines = machines
+        book.sync = sync
+        return book
     }
 
     /// Whether a note whose frontmatter does not parse was meant as the guardrails note: it says

@@ -60,6 +60,12 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// The current rule book.
     public var ruleBook: RuleBook { state.withLock { $0.book } }
 
+    /// The machine notes of the current rule book.
+    public var machines: [MachineNote] { ruleBook.machines }
+
+    /// The sync note of the current rule book.
+    public var sync: SyncSettings? { ruleBook.sync }
+
     /// Malformed rule notes, one line each.
     public var problems: [String] { ruleBook.problems.map(\.description) }
 

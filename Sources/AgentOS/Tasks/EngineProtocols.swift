@@ -104,9 +104,17 @@ public protocol TaskRouting: Sendable {
     /// Where a task goes after its run on `failedAgent` failed with a class that fails over: the next
     /// agent of its chain not in `tried`, not cooling down, and let through by the guardrails.
     func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String]) -> FailoverTarget
+    /// The machine notes: which machine serves which lanes and agents (`Machine.refusal`).
+    var machines: [MachineNote] { get }
+    /// How machines sharing the vault claim tasks (`Rules/Sync.md`), if they do.
+    var sync: SyncSettings? { get }
 }
 
 extension TaskRouting {
+    /// Routing without machine notes lets every machine serve everything.
+    public var machines: [MachineNote] { [] }
+    /// Routing without a sync note makes no shared claims.
+    public var sync: SyncSettings? { nil }
     /// Routing without a budget ledger lets every run start.
     public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate { .go }
     /// Routing without a budget ledger has nothing to close.

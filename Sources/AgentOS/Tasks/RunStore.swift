@@ -166,6 +166,16 @@ public final class RunStore: @unchecked Sendable {
         }
     }
 
+    /// Drops a claim whose agent never started (the task was left for another machine): the task is
+    /// as if never claimed here. Returns whether a claim was dropped.
+    @discardableResult
+    public func release(runID: String) throws -> Bool {
+        try connection.withLock { database in
+            try database.run("DELETE FROM runs WHERE run_id=? AND state=?", [.text(runID), .text(RunState.claimed.rawValue)])
+            return try database.scalarInt("SELECT changes()") ?? 0 > 0
+        }
+    }
+
     /// Records routing and start details, or a new state, for a run.
     public func update(_ record: RunRecord) throws {
         try connection.withLock { database in

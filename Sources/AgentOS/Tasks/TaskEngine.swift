@@ -46,8 +46,16 @@ public final class TaskEngine: Sendable {
     let touches: RunTouches
 
     /// An engine over `vault`; `log` receives what the operator should see.
-    public init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, log: @escaping @Sendable (EngineEvent) -> Void) {
+    /// This machine's name when the engine is a watcher's: it runs only the lanes and agents its
+    /// machine note serves (`Machine.refusal`) and stamps `machine:` on the tasks it routes.
+    /// `nil` (a foreground `run`, tests): every task, as a person asked.
+    public let machine: String?
+
+    /// An engine over `vault`; `log` receives what the operator should see; `machine` names this
+    /// machine for a watcher (see `machine`).
+    public init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, machine: String? = nil, log: @escaping @Sendable (EngineEvent) -> Void) {
         self.vault = vault
+        self.machine = machine
         self.store = NoteStore(vault: vault)
         self.runs = runs
         self.telemetry = TelemetryWriter(store: store)
@@ -157,6 +165,8 @@ public final class TaskEngine: Sendable {
     @discardableResult
     public func consider(path: String, wait: Bool = false, force: Bool = false) -> Consideration {
         guard path.hasSuffix(".md"), !Vault.isIgnored(path) else { return .ignored }
+        // A sync tool's conflicting copy is surfaced as a conflict note by the watcher, never run.
+        if SyncConflict.isCopy(path) { return .ignored }
         // A prompt is never megabytes: a huge file in a work folder is reported once, not read.
         if TaskNote.isInWorkFolder(path), let absolute = try? vault.resolve(path), let st = (try? FileSystem.status(absolute)) ?? nil,
            st.size > TaskEngine.maxTaskBytes {
@@ -297,6 +307,29 @@ public final class TaskEngine: Sendable {
             }
             return plan
         }()
+        if let machine, let refusal = Machine.refusal(machine: machine, lane: plan.lane, agent: plan.agent, machines: routing.machines) {
+            // Another machine's work: forget the claim (nothing was written or started) and say so.
+            routing.settle(plan, cost: nil)
+            do { try runs.release(runID: record.runID) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+            endRun(task.path)
+            log(EngineEvent(level: .info, message: "\(task.path): not for this machine: \(refusal)"))
+            return
+        }
+        if let machine, let sync = routing.sync, sync.mode == "git" {
+            // The shared claim: one machine's push creates the claim ref, every other one is refused.
+            let outcome = GitClaims(vault: vault, remote: sync.remote, machine: machine).claim(taskPath: task.path, attempt: record.attempt, runID: record.runID)
+            if outcome != .won {
+                routing.settle(plan, cost: nil)
+                do { try runs.release(runID: record.runID) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+                endRun(task.path)
+                switch outcome {
+                case .lost(let why): log(EngineEvent(level: .info, message: "\(task.path): left for another machine: \(why)"))
+                case .failed(let why): log(EngineEvent(level: .error, message: "\(task.path): not run: the git claim failed (\(why)); status untouched"))
+                case .won: break
+                }
+                return
+            }
+        }
         record.lane = plan.lane
         record.agent = plan.agent
         record.model = plan.model
@@ -310,6 +343,8 @@ public final class TaskEngine: Sendable {
             Property("route_reason", .string(plan.reason)),
         ] + plan.extraProperties
         routeProperties.append(Property("run_id", .string(record.runID)))
+        // Which machine took it: another machine's watcher leaves its in-flight status alone.
+        if let machine { routeProperties.append(Property("machine", .string(machine))) }
         var approvalUnset: [String] = []
         if let approval = task.approval {
             // Who approved and when, read from the change that set `approved: true`.

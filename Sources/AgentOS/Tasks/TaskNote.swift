@@ -75,6 +75,8 @@ public struct TaskNote: Sendable {
     public static func kind(of note: Note?, path: String) -> WorkKind? {
         // Templates carry `type: task` for Obsidian's Templates plugin; they are never work.
         if path.hasPrefix(Vault.Layout.templates + "/") { return nil }
+        // A sync tool's conflicting copy repeats a task's text: running it would run the task twice.
+        if SyncConflict.isCopy(path) { return nil }
         if let type = note?.text("type")?.lowercased() {
             return WorkKind(rawValue: type)
         }
@@ -86,6 +88,9 @@ public struct TaskNote: Sendable {
     /// Why a note is not work the OS runs (in words that say what to change), or `nil` when it is.
     public static func notWorkReason(of note: Note?, path: String) -> String? {
         if path.hasPrefix(Vault.Layout.templates + "/") { return "it is a template (notes under \(Vault.Layout.templates)/ never run)" }
+        if let conflict = SyncConflict.parse(path) {
+            return "it is a \(conflict.toolName) conflicting copy of \(conflict.original) (copies never run; see \(conflict.notePath))"
+        }
         if let type = note?.text("type"), WorkKind(rawValue: type.lowercased()) == nil {
             return "its type is \(type); only notes with type: task or type: handoff (or no type, under \(Vault.Layout.tasks)/ or \(Vault.Layout.handoffs)/) run"
         }

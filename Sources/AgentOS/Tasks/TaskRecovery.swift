@@ -113,6 +113,8 @@ extension TaskEngine {
     /// run store (or, with no record at all, is marked interrupted).
     func catchUp(_ task: TaskNote) -> Consideration {
         if state.withLock({ $0.inFlight[task.path] != nil }) { return .ignored }
+        // Routed or running on another machine (the vault is synced): its run is not in this store.
+        if let machine, let owner = task.note.text("machine"), owner.lowercased() != machine.lowercased() { return .ignored }
         guard (try? runs.activeRun(taskPath: task.path)) ?? nil == nil else { return .ignored }
         let latest = (try? runs.latestRun(taskPath: task.path)) ?? nil
         if let latest, task.note.text("run_id") == nil || task.note.text("run_id") == latest.runID {

@@ -150,7 +150,20 @@ enum VaultTemplateFiles {
     "failover_chain": "multitext",
     "failover_tried": "multitext",
     "failover_to": "text",
-    "context_retry": "checkbox"
+    "context_retry": "checkbox",
+    "machine": "text",
+    "state": "text",
+    "updated": "datetime",
+    "updated_epoch": "number",
+    "serves": "text",
+    "running": "multitext",
+    "version": "text",
+    "copy": "text",
+    "sync_tool": "text",
+    "lanes": "multitext",
+    "agents": "multitext",
+    "sync": "text",
+    "remote": "text"
   }
 }
 

@@ -14,6 +14,9 @@ public final class Daemon: @unchecked Sendable {
         public var debounce: Double = 0.02
         /// Seconds to wait for running agents on a clean stop before cancelling them.
         public var shutdownGrace: Double = 5
+        /// This machine's name (`--machine`; default `FBT_MACHINE`, else the host name): which
+        /// `Rules/Machines/` note it follows and which `Telemetry/Machines/` note it writes.
+        public var machine: String?
 
         public init(pollInterval: Double? = nil, debounce: Double = 0.02, shutdownGrace: Double = 5) {
             self.pollInterval = pollInterval
@@ -39,6 +42,8 @@ public final class Daemon: @unchecked Sendable {
 
     /// Runs until `stop()`; returns the exit code.
     public func run() throws -> Int32 {
+        let machine = options.machine ?? Machine.currentName()
+        if let why = Machine.invalidNameReason(machine) { throw DaemonError.badMachineName(machine, why) }
         try FileSystem.makeDirectories(vault.stateDirectory)
         // `status` and `doctor` test the lock by taking it for an instant: try again before giving up.
         // Those are other processes and flock(2) has no timed wait, so a short sleep between tries.
@@ -59,7 +64,7 @@ public final class Daemon: @unchecked Sendable {
         let runs = try RunStore(vault: vault)
         let routing = try VaultRouting(vault: vault)
         for problem in routing.problems { log(EngineEvent(level: .warning, message: problem)) }
-        let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: routing.agents, log: log)
+        let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: routing.agents, machine: machine, log: log)
 
         engine.recover()
         let summary = try index.reconcile(progress: nil)
@@ -83,7 +88,18 @@ public final class Daemon: @unchecked Sendable {
             do { try heartbeat.write(to: vault) } catch { log(EngineEvent(level: .warning, message: "heartbeat: \(error)")) }
         }
         beat()
+        // The fleet's view of this machine, through the synced vault (at most once a minute).
+        var fleetBeat = 0.0
+        func fleetBeatNow(state: String = "watching") {
+            fleetBeat = Date().timeIntervalSince1970
+            let note = MachineHeartbeat.current(machine: machine, state: state, book: routing.ruleBook, runs: runs, store: engine.store)
+            do { try note.write(store: engine.store) } catch { log(EngineEvent(level: .warning, message: "machine heartbeat: \(error)")) }
+        }
+        fleetBeatNow()
+        log(EngineEvent(level: .info, message: "machine \(machine): serves \(MachineHeartbeat.current(machine: machine, state: "watching", book: routing.ruleBook, runs: runs, store: engine.store).serves)"))
 
+        // Conflicting copies a sync tool made while the watcher was down.
+        SyncConflict.surfaceAll(index: index, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
         for path in workNotes(index: index) { engine.consider(path: path) }
 
         // Checkpoints run when the watcher is idle, never inside a change (SQLite's automatic one
@@ -101,6 +117,7 @@ public final class Daemon: @unchecked Sendable {
                 heartbeat.lastEventPath = changes.last?.path
             }
             if Date().timeIntervalSince1970 - heartbeat.updated >= WatcherHeartbeat.interval { beat() }
+            if Date().timeIntervalSince1970 - fleetBeat >= MachineHeartbeat.interval { fleetBeatNow() }
             // Housekeeping waits for a quiet moment (or, under a steady stream, runs every 2 s), so a
             // task written meanwhile is never held up by it.
             let quiet = changes.isEmpty && Date().timeIntervalSince(idleSince) >= 0.3
@@ -118,6 +135,7 @@ public final class Daemon: @unchecked Sendable {
         watcher.stop()
         engine.shutdown(grace: options.shutdownGrace)
         engine.recover()
+        fleetBeatNow(state: "stopped")
         log(EngineEvent(level: .info, message: "stopped"))
         return 0
     }
@@ -178,6 +196,7 @@ public final class Daemon: @unchecked Sendable {
                 case .renamed(let from):
                     try index.rename(from: from, to: change.path)
                     try? engine.runs.renameTask(from: from, to: change.path)
+                    SyncConflict.surface(change.path, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
                     if change.path.hasPrefix(Vault.Layout.rules + "/") || from.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
                     considered.append(change.path)
                 case .changed:
@@ -186,6 +205,7 @@ public final class Daemon: @unchecked Sendable {
                         continue
                     }
                     if try index.update(path: change.path) == .added { added.insert(change.path) }
+                    SyncConflict.surface(change.path, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
                     if change.path.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
                     // Work folders were considered above; typed tasks elsewhere are found after indexing.
                     if !TaskNote.isInWorkFolder(change.path) { considered.append(change.path) }

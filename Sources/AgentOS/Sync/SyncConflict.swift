@@ -1,0 +1,135 @@
+import Foundation
+
+/// A conflicting copy a file-sync tool left beside a note, and the conflict note that surfaces it.
+///
+/// File sync keeps both versions when two machines changed a note between syncs, under a name that
+/// says so:
+/// - Syncthing: `Note.sync-conflict-20261203-073000-ABCDEFG.md`
+/// - Dropbox: `Note (conflicted copy).md`, `Note (Ana's conflicted copy 2026-12-03).md`
+/// - Obsidian Sync, in its "create conflict file" mode: `Note (Conflicted copy …).md`
+///
+/// The watcher writes one conflict note per copy in `Memory/Conflicts/` (where the stale-memory
+/// guardrail keeps its conflict notes too) linking both versions, and never runs a copy as work.
+public struct SyncConflict: Sendable, Equatable {
+    /// The conflicting copy (vault-relative).
+    public let copy: String
+    /// The note it is a version of (vault-relative; it may be gone).
+    public let original: String
+    /// The tool whose naming the copy follows: `syncthing`, `dropbox` or `obsidian-sync`.
+    public let tool: String
+
+    /// The conflict a path names, or `nil` when it is not a sync tool's conflicting copy. Only
+    /// Markdown notes count, and never a conflict note of ours (`Memory/Conflicts/`).
+    public static func parse(_ path: String) -> SyncConflict? {
+        guard path.lowercased().hasSuffix(".md"), !path.hasPrefix(StaleMemoryGuard.conflictFolder + "/") else { return nil }
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        let name = String(path[(slash.map { path.index(after: $0) } ?? path.startIndex)...].dropLast(3))
+        // Syncthing: `<stem>.sync-conflict-YYYYMMDD-HHMMSS-<7 characters of the device id>`.
+        if let range = name.range(of: ".sync-conflict-", options: .backwards) {
+            let tail = name[range.upperBound...]
+            let parts = tail.split(separator: "-", omittingEmptySubsequences: false)
+            if parts.count == 3, parts[0].count == 8, parts[1].count == 6, parts[0].allSatisfy(\.isNumber), parts[1].allSatisfy(\.isNumber),
+               !parts[2].isEmpty, range.lowerBound > name.startIndex {
+                return SyncConflict(copy: path, original: folder + name[..<range.lowerBound] + ".md", tool: "syncthing")
+            }
+        }
+        // Dropbox and Obsidian Sync: `<stem> (… conflicted copy …)` at the end of the name (Dropbox
+        // may add ` (1)` inside it for a second copy of the same day).
+        if name.hasSuffix(")"), let hit = name.range(of: "conflicted copy", options: [.caseInsensitive, .backwards]),
+           let open = name[..<hit.lowerBound].range(of: " (", options: .backwards), open.lowerBound > name.startIndex,
+           !name[open.upperBound..<hit.lowerBound].contains(")") {
+            // Obsidian Sync writes "(Conflicted copy …"; Dropbox "(conflicted copy" or "(Name's conflicted copy".
+            let tool = open.upperBound == hit.lowerBound && name[hit].hasPrefix("C") ? "obsidian-sync" : "dropbox"
+            return SyncConflict(copy: path, original: folder + name[..<open.lowerBound] + ".md", tool: tool)
+        }
+        return nil
+    }
+
+    /// The tool's name as people write it.
+    public var toolName: String {
+        switch tool {
+        case "syncthing": return "Syncthing"
+        case "dropbox": return "Dropbox"
+        default: return "Obsidian Sync"
+        }
+    }
+
+    /// Whether `path` is a sync tool's conflicting copy (never work, whatever it says).
+    public static func isCopy(_ path: String) -> Bool { parse(path) != nil }
+
+    /// The conflict note for this copy: one per copy, named from the copy's path so every machine
+    /// (and every restart) finds the same one instead of writing another.
+    public var notePath: String {
+        var title = StaleMemoryGuard.title(of: original)
+        // File names are limited to 255 bytes.
+        while title.utf8.count > 150 { title.removeLast() }
+        let id = String(ContentHash(of: Array(copy.utf8)).hex.prefix(8))
+        return StaleMemoryGuard.conflictFolder + "/" + title + " sync conflict " + id + ".md"
+    }
+
+    /// Writes the conflict note unless it exists; returns its path when this call wrote it.
+    /// The note is private when either version is (it names both).
+    @discardableResult
+    public func record(store: NoteStore, guardrails: Guardrails, now: Date = Date()) throws -> String? {
+        if try store.readIfPresent(notePath) != nil { return nil }
+        let isPrivate = [copy, original].contains { Privacy.reason(ofNoteAt: $0, store: store, guardrails: guardrails) != nil }
+        let originalLink = "[[\(StaleMemoryGuard.linkTarget(original))]]"
+        let copyLink = "[[\(StaleMemoryGuard.linkTarget(copy))]]"
+        var properties = [
+            Property("type", .string("conflict")),
+            Property("note", .string(originalLink)),
+            Property("copy", .string(copyLink)),
+            Property("sync_tool", .string(tool)),
+            Property("created", .datetime(LocalTime.dateTime(now))),
+            Property("status", .string("open")),
+        ]
+        if isPrivate { properties.append(Property("privacy", .string("private"))) }
+        let exists = (try? store.readIfPresent(original)) ?? nil != nil
+        let body = """
+        # Sync conflict: \(StaleMemoryGuard.title(of: original))
+
+        \(toolName) kept two versions of \(originalLink)\(exists ? "" : " (the note itself is gone)"): the note and the conflicting copy \(copyLink).
+        Compare them, keep what you want in the note, then delete the copy and set `status: resolved` here.
+
+        The OS never runs a task or handoff from a conflicting copy.
+
+        """
+        let text = try FrontmatterEditor.apply(set: properties, to: Array(body.utf8))
+        do {
+            _ = try store.create(text, at: notePath)
+        } catch let error as NoteWriteError {
+            // Another watcher (or a synced machine) wrote it first: nothing to add.
+            if case .conflict = error { return nil }
+            throw error
+        }
+        return notePath
+    }
+}
+
+extension SyncConflict {
+    /// Fragments every conflicting copy's path contains (to find them in the index).
+    static let pathFragments = [".sync-conflict-", "conflicted copy"]
+
+    /// Writes the conflict note for `path` when it is a conflicting copy without one, and says so in
+    /// `log`. Returns whether `path` is a copy. Never throws: a failure is a warning, the copy stays.
+    @discardableResult
+    public static func surface(_ path: String, store: NoteStore, guardrails: @autoclosure () -> Guardrails, log: (EngineEvent) -> Void) -> Bool {
+        guard let conflict = parse(path) else { return false }
+        do {
+            if let note = try conflict.record(store: store, guardrails: guardrails()) {
+                log(EngineEvent(level: .warning, message: "\(path): a \(conflict.toolName) conflicting copy of \(conflict.original); it never runs; compare them in \(note)"))
+            }
+        } catch {
+            log(EngineEvent(level: .warning, message: "\(path): a \(conflict.toolName) conflicting copy; cannot write its conflict note: \(error)"))
+        }
+        return true
+    }
+
+    /// Surfaces every conflicting copy the index knows (the watcher's start, after reconciling).
+    public static func surfaceAll(index: MemoryIndex, store: NoteStore, guardrails: Guardrails, log: (EngineEvent) -> Void) {
+        for path in ((try? index.paths(containingAny: pathFragments)) ?? []).sorted() {
+            surface(path, store: store, guardrails: guardrails, log: log)
+        }
+    }
+}
