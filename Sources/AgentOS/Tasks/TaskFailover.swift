@@ -165,8 +165,7 @@ extension TaskEngine {
                 Property("error", .string("context overflow on \(plan.agent); retrying once with a packet of \(smaller) tokens")),
             ]
         case .timeout, .overloaded:
-            let effects = task.note.texts("effects").filter { $0.lowercased() != SideEffect.read }
-            guard effects.isEmpty, task.approval == nil, !task.isApproved else { return nil }
+            guard TaskEngine.isReadOnly(task.note, path: task.path), task.approval == nil, !task.isApproved else { return nil }
             let allowed = task.note["retries"] != nil ? task.retries : 1
             guard record.attempt <= allowed else { return nil }
             log(EngineEvent(level: .warning, message: "\(task.path): \(failover.report.failureClass.words); read-only, queued again (attempt \(record.attempt + 1) of \(allowed + 1))"))
@@ -177,6 +176,16 @@ extension TaskEngine {
         default:
             return nil
         }
+    }
+
+    /// Whether a task may be run again without a person: it declares no effect but `read`, its words
+    /// ask for none (`EffectsInference`, as the router infers them), and it was not approved (an
+    /// approval is spent by the run it approved).
+    static func isReadOnly(_ note: Note, path: String) -> Bool {
+        let declared = note.texts("effects").filter { $0.lowercased() != SideEffect.read }
+        guard declared.isEmpty, note["approved"]?.bool != true else { return false }
+        let title = NoteScanner.title(ofPath: path)
+        return EffectsInference.infer(title + "\n" + note.body).isEmpty
     }
 
     /// An agent that answered is fine again: its failures in a row are forgotten.

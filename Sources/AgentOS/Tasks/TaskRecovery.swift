@@ -4,12 +4,13 @@ import Foundation
 /// say a run is in flight catch up with the run store, and answers kept aside are written.
 extension TaskEngine {
     /// After a crash (or a stop that cut runs off): every run left claimed or running by a process
-    /// that is gone ends in exactly one state, and nothing runs twice unasked.
+    /// that is gone ends in exactly one state, and nothing with effects runs twice unasked.
     ///
     /// - A run whose result note was written finishes from it (the answer is not lost).
     /// - A run that never started its agent (still `claimed`) goes back to `new`: nothing ran.
     /// - A run whose agent had started is `failed` with error `interrupted`, or back to `new` when
-    ///   the task allows `retries`; an agent the dead watcher left running is stopped first.
+    ///   the task allows `retries` (a read-only task, one retry by default; a task with effects,
+    ///   none); an agent the dead watcher left running is stopped first.
     /// - Budget reservations of runs no longer in flight are released.
     public func recover() {
         let stale: [RunRecord]
@@ -71,7 +72,11 @@ extension TaskEngine {
             return
         }
         let note = (try? store.readIfPresent(record.taskPath)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) }
-        let retries = note.map { Int($0["retries"]?.number ?? 0) } ?? 0
+        // `retries` on the task decides; without it a read-only task (no effect declared or asked
+        // for, not approved) runs once more, and a task with effects never runs again unasked.
+        let retries = note.map { note in
+            note["retries"] != nil ? Int(note["retries"]?.number ?? 0) : (TaskEngine.isReadOnly(note, path: record.taskPath) ? 1 : 0)
+        } ?? 0
         record.finishedAt = Date().timeIntervalSince1970
         if record.state == .claimed {
             // Claimed and perhaps routed, but its agent never started: nothing ran, so it runs later.

@@ -273,9 +273,12 @@ final class EngineTestVault: @unchecked Sendable {
     @Test func recoveryMarksRunsOfDeadProcessesInterruptedOrRequeuesThem() throws {
         let env = try EngineTestVault()
         let runs = try RunStore(vault: env.vault)
-        let once = try env.writeTask("Crashed", properties: "type: task\nagent: echo\nstatus: running", body: "Was running.")
+        // A task with an effect never runs twice unasked; `retries` asks; a read-only task runs once more.
+        let once = try env.writeTask("Crashed", properties: "type: task\nagent: echo\nstatus: running\neffects: [deploy]", body: "Was running.")
         let retry = try env.writeTask("Retried", properties: "type: task\nagent: echo\nstatus: running\nretries: 1", body: "Was running too.")
-        for path in [once, retry] {
+        let readOnly = try env.writeTask("Read only", properties: "type: task\nagent: echo\nstatus: running", body: "Summarise the notes.")
+        let asksForAnEffect = try env.writeTask("Asks", properties: "type: task\nagent: echo\nstatus: running", body: "Delete the old branches.")
+        for path in [once, retry, readOnly, asksForAnEffect] {
             let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
             // A pid that cannot be alive: the process that claimed it is gone.
             try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
@@ -285,6 +288,10 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.note(once).text("status") == "failed")
         #expect(try env.note(once).text("error") == "interrupted")
         #expect(try env.note(retry).text("status") == "new")
+        #expect(try env.note(readOnly).text("status") == "new")
+        #expect(try env.note(readOnly).text("error") == "interrupted; retrying (attempt 2 of 2)")
+        // No `effects:` written, but its words ask for one (as the router infers them): not retried.
+        #expect(try env.note(asksForAnEffect).text("status") == "failed")
         #expect(try runs.activeRun(taskPath: once) == nil)
         // The re-queued task runs once more.
         guard case .started = engine.consider(path: retry, wait: true) else {
