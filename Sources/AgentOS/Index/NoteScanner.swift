@@ -157,13 +157,12 @@ enum NoteScanner {
     static let maxAnchorBytes = 600
 
     /// The anchor text of each link to a note (not to an image or other file): the line the link is
-    /// on, links reduced to their shown text, once per target and line.
+    /// on, links reduced to their shown text, once per target and line. Works on the note's bytes in
+    /// one pass (it runs for every linking note of a full index).
     static func anchorTexts(_ links: [WikiLink], keys: [String], buffer: UnsafeBufferPointer<UInt8>) -> [(key: String, text: String)] {
         guard !links.isEmpty else { return [] }
-        var starts: [Int] = [0]
-        for (i, byte) in buffer.enumerated() where byte == 0x0A { starts.append(i + 1) }
+        var wanted: [(key: String, line: Int)] = []
         var seen = Set<String>()
-        var anchors: [(key: String, text: String)] = []
         for (link, key) in zip(links, keys) {
             let name = link.target.split(separator: "/").last.map(String.init) ?? link.target
             // `image.png`, `talk.pdf`, `Board.canvas` are files, not notes; "Version 1.2" is a note.
@@ -171,33 +170,59 @@ enum NoteScanner {
                 let ext = name[name.index(after: dot)...].lowercased()
                 if ext != "md", (1...5).contains(ext.count), ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }), ext.contains(where: \.isLetter) { continue }
             }
-            guard link.line >= 1, link.line <= starts.count, seen.insert(key + "\u{1}" + String(link.line)).inserted else { continue }
-            let start = starts[link.line - 1]
-            var end = link.line < starts.count ? starts[link.line] : buffer.count
-            end = min(end, start + maxAnchorBytes)
-            let line = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
-            let text = TextSegmenter.segment(shownText(line))
-            if !text.trimmingCharacters(in: .whitespaces).isEmpty { anchors.append((key, text)) }
+            guard link.line >= 1, seen.insert(key + "\u{1}" + String(link.line)).inserted else { continue }
+            wanted.append((key, link.line))
+        }
+        guard let last = wanted.map(\.line).max() else { return [] }
+        // Byte ranges of the lines wanted, from one pass that stops after the last of them.
+        let needed = Set(wanted.map(\.line))
+        var ranges: [Int: Range<Int>] = [:]
+        var line = 1
+        var start = 0
+        var i = 0
+        while i <= buffer.count && line <= last {
+            if i == buffer.count || buffer[i] == 0x0A {
+                if needed.contains(line) { ranges[line] = start..<min(i, start + maxAnchorBytes) }
+                line += 1
+                start = i + 1
+            }
+            i += 1
+        }
+        var anchors: [(key: String, text: String)] = []
+        for (key, line) in wanted {
+            guard let range = ranges[line] else { continue }
+            let shown = shownBytes(UnsafeBufferPointer(rebasing: buffer[range]))
+            guard shown.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
+            let segmented = shown.withUnsafeBufferPointer { TextSegmenter.segment($0) } ?? shown
+            anchors.append((key, String(decoding: segmented, as: UTF8.self)))
         }
         return anchors
     }
 
-    /// A line with `[[target|shown]]` reduced to `shown` and `[[target]]` to the target's name.
-    static func shownText(_ line: String) -> String {
-        var result = ""
-        var rest = Substring(line)
-        while let open = rest.range(of: "[["), let close = rest[open.upperBound...].range(of: "]]") {
-            result += rest[..<open.lowerBound]
-            let inner = rest[open.upperBound..<close.lowerBound]
-            if let bar = inner.firstIndex(of: "|") {
-                result += inner[inner.index(after: bar)...]
+    /// A line's bytes with `[[target|shown]]` reduced to `shown` and `[[target]]` (or
+    /// `[[folder/target#heading]]`) to the target's name.
+    static func shownBytes(_ line: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(line.count)
+        var i = 0
+        while i < line.count {
+            if line[i] == 0x5B, i + 1 < line.count, line[i + 1] == 0x5B,
+               let close = (i + 2..<max(i + 2, line.count - 1)).first(where: { line[$0] == 0x5D && line[$0 + 1] == 0x5D }) {
+                let inner = i + 2..<close
+                if let bar = inner.first(where: { line[$0] == 0x7C }) {
+                    out.append(contentsOf: line[(bar + 1)..<close])
+                } else {
+                    let end = inner.first(where: { line[$0] == 0x23 }) ?? close
+                    let slash = (inner.lowerBound..<end).last(where: { line[$0] == 0x2F }).map { $0 + 1 } ?? inner.lowerBound
+                    out.append(contentsOf: line[slash..<end])
+                }
+                i = close + 2
             } else {
-                let target = inner.split(separator: "#").first ?? inner
-                result += target.split(separator: "/").last ?? target
+                out.append(line[i])
+                i += 1
             }
-            rest = rest[close.upperBound...]
         }
-        return result + rest
+        return out
     }
 
     /// The byte offset of the start of 1-based `line` (the end of the bytes when there are fewer lines).

@@ -159,4 +159,14 @@ import TestSupport
         _ = try index.reconcile()
         #expect(try index.related(to: "quetzal feathers").map(\.path) == ["Birds.md"])
     }
+
+    @Test func anchorTextIsTheLineAsAReaderSeesIt() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Hub.md", "---\ntags: [x]\n---\nIntro line.\nSee [[Folder/Note#Part]] and [[Other|the other one]] here.\nUnclosed [[link at the end\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let rows = try index.database.query("SELECT target_key, text FROM anchors ORDER BY rowid") { ($0.text(0), $0.text(1)) }
+        #expect(rows.map(\.0) == [LinkResolver.key("Folder/Note"), LinkResolver.key("Other")])
+        #expect(rows.allSatisfy { $0.1 == "See Note and the other one here." })
+    }
 }
