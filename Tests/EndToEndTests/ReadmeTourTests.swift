@@ -62,6 +62,13 @@ import Testing
         #expect(eventually(within: 30, every: 0.05) { try String(contentsOfFile: vault + "/Telemetry/\(day).md", encoding: .utf8).contains("[[Tasks/Say hello in three languages]]") })
         #expect(eventually(within: 30, every: 0.05) { try String(contentsOfFile: vault + "/Daily/\(day).md", encoding: .utf8).contains("[[Tasks/Say hello in three languages]] → echo (local): done") })
 
+        // What the runs cost, saved and touched; which agents rest after a limit.
+        let report = try tour(["report", "--days", "7"])
+        #expect(report.code == 0 && report.stdout.contains("Wrote Telemetry/Report \(day).md"), "\(report.stdout)\(report.stderr)")
+        #expect(FileManager.default.fileExists(atPath: vault + "/Telemetry/Report \(day).md"))
+        let agents = try tour(["agent", "list"])
+        #expect(agents.code == 0 && agents.stdout.contains("echo"), "\(agents.stdout)\(agents.stderr)")
+
         // Switch harnesses without restarting.
         let handoff = try tour(["handoff", "--from", "echo", "--to", "codex", "--task", "Tasks/Say hello in three languages.md", "Said hello; left: add Welsh"])
         #expect(handoff.code == 0, "\(handoff.stderr)")
