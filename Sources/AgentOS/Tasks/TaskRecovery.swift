@@ -98,6 +98,9 @@ extension TaskEngine {
         }
         try? runs.update(record)
         if record.attempt <= retries {
+            // The cut-off run happened (and may have cost its reservation): it gets its telemetry
+            // line like any finished run, and the task runs again as a new run.
+            telemetryBatch.record(record, duration: 0, time: Date(), execution: interrupted)
             requeue(record.taskPath, set: [Property("status", .string("new")), Property("attempts", .int(record.attempt)), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))], unset: [])
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
         } else {
