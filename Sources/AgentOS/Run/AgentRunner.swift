@@ -233,12 +233,7 @@ public struct AgentRunner {
         let endpoint = definition.endpoint ?? "http://localhost:11434"
         switch OllamaClient.generate(endpoint: endpoint, model: model, prompt: prompt, timeout: timeout, cancel: cancel) {
         case .failed(let error):
-            switch error {
-            case .cancelled: result.failure = .cancelled
-            case .timedOut(let s): result.failure = .timedOut(seconds: s)
-            case .unreachable: result.failure = .unreachable(error.description)
-            default: result.failure = .toolError(error.description)
-            }
+            result.failure = HTTPAgentCall.failure(error)
         case .answered(let status, let body):
             result.outcome = AgentOutputParser.parseOllama(String(decoding: body, as: UTF8.self))
             if result.outcome.isError {

@@ -9,39 +9,6 @@ import Foundation
 /// (asked for with `stream_options.include_usage`) and `data: [DONE]`. The parser also reads a plain
 /// JSON answer, so a server that ignores `stream` still works.
 public enum OpenAIChatClient {
-    /// What came back: the HTTP status and body, or why nothing came back.
-    public enum Response: Sendable {
-        /// The server's status and body (an error status is an answer too).
-        case answered(status: Int, body: [UInt8])
-        /// No answer, and why.
-        case failed(OpenAIChatError)
-    }
-
-    /// Why no answer arrived, one clear line each.
-    public enum OpenAIChatError: Error, Equatable, Sendable, CustomStringConvertible {
-        /// Nothing listens at the endpoint.
-        case unreachable(endpoint: String, reason: String)
-        /// No whole answer within the run's time limit.
-        case timedOut(seconds: Double)
-        /// The run was cancelled while waiting.
-        case cancelled
-        /// The endpoint is not an `http://` URL.
-        case invalidEndpoint(String)
-        /// Anything else (a malformed or oversized response).
-        case other(String)
-
-        public var description: String {
-            switch self {
-            case .unreachable(let endpoint, let reason):
-                return "cannot reach the OpenAI-compatible server at \(endpoint) (\(reason)); is it running (llama-server, LM Studio, vLLM, `ollama serve`)?"
-            case .timedOut(let seconds): return "the OpenAI-compatible server did not answer within \(PropertyValue.format(double: seconds)) s"
-            case .cancelled: return "cancelled"
-            case .invalidEndpoint(let e): return "openai-chat endpoint '\(e)' is not an http:// URL"
-            case .other(let message): return "openai-chat request failed: \(message)"
-            }
-        }
-    }
-
     /// The full chat-completions URL for an endpoint as users copy it: a base with `/v1` (what
     /// OpenAI clients call `base_url`), a bare server (`http://localhost:8080`) or the whole path.
     public static func completionsURL(endpoint: String) -> String {
@@ -78,14 +45,14 @@ public enum OpenAIChatClient {
     }
 
     /// Sends one chat request and waits for the whole answer (the stream's end), the timeout, or the cancel token.
-    public static func complete(endpoint: String, model: String, prompt: String, stream: Bool, apiKey: String?, timeout: Double?, cancel: CancelToken?) -> Response {
+    public static func complete(endpoint: String, model: String, prompt: String, stream: Bool, apiKey: String?, timeout: Double?, cancel: CancelToken?) -> HTTPAgentCall.Response {
         let request = HTTPClient.Request(method: "POST", url: completionsURL(endpoint: endpoint), headers: headers(apiKey: apiKey),
                                          body: requestBody(model: model, prompt: prompt, stream: stream))
         do {
             let response = try HTTPClient.send(request, timeout: timeout ?? 3600, cancel: cancel)
             return .answered(status: response.status, body: response.body)
         } catch {
-            return .failed(classify(error, endpoint: endpoint))
+            return .failed(HTTPAgentCall.classify(error, server: .openAIChat, endpoint: endpoint))
         }
     }
 
@@ -100,20 +67,7 @@ public enum OpenAIChatClient {
             default: return "\(endpoint) answered HTTP \(response.status) to GET /v1/models; is it an OpenAI-compatible server?"
             }
         } catch {
-            return classify(error, endpoint: endpoint).description
-        }
-    }
-
-    /// The error for an HTTP failure, worded for this kind of server.
-    static func classify(_ error: HTTPClient.HTTPError, endpoint: String) -> OpenAIChatError {
-        switch error {
-        case .invalidURL, .unsupportedScheme: return .invalidEndpoint(endpoint)
-        case .connectionRefused: return .unreachable(endpoint: endpoint, reason: "connection refused")
-        case .unknownHost: return .unreachable(endpoint: endpoint, reason: "unknown host")
-        case .connectionFailed(_, _, let reason): return .unreachable(endpoint: endpoint, reason: reason)
-        case .timedOut(let seconds): return .timedOut(seconds: seconds)
-        case .cancelled: return .cancelled
-        case .malformedResponse, .bodyTooLarge: return .other(error.description)
+            return HTTPAgentCall.classify(error, server: .openAIChat, endpoint: endpoint).description
         }
     }
 }
@@ -219,12 +173,7 @@ extension AgentRunner {
         }
         switch OpenAIChatClient.complete(endpoint: endpoint, model: model, prompt: prompt, stream: definition.streams, apiKey: apiKey, timeout: timeout, cancel: cancel) {
         case .failed(let error):
-            switch error {
-            case .cancelled: result.failure = .cancelled
-            case .timedOut(let s): result.failure = .timedOut(seconds: s)
-            case .unreachable: result.failure = .unreachable(error.description)
-            default: result.failure = .toolError(error.description)
-            }
+            result.failure = HTTPAgentCall.failure(error)
         case .answered(let status, let body):
             result.outcome = AgentOutputParser.parseOpenAIChat(String(decoding: body, as: UTF8.self))
             if !definition.isPaid { result.outcome.costUSD = 0 }

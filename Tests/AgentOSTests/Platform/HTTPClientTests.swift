@@ -292,10 +292,10 @@ final class HTTPTestServer: @unchecked Sendable {
             #expect(error.description == "cannot reach ollama at http://127.0.0.1:\(server.closedPort) (connection refused); is `ollama serve` running?")
 
             let silent = OllamaClient.generate(endpoint: "http://127.0.0.1:\(server.silentPort)", model: "m", prompt: "hi", timeout: 0.3, cancel: nil)
-            guard case .failed(.timedOut(0.3)) = silent else { Issue.record("not a timeout: \(silent)"); return }
+            guard case .failed(let late) = silent, late.kind == .timedOut(seconds: 0.3) else { Issue.record("not a timeout: \(silent)"); return }
 
             let secure = OllamaClient.generate(endpoint: "https://127.0.0.1:11434", model: "m", prompt: "hi", timeout: 1, cancel: nil)
-            guard case .failed(.other(let message)) = secure else { Issue.record("https was not refused: \(secure)"); return }
+            guard case .failed(let refusal) = secure, case .other(let message) = refusal.kind else { Issue.record("https was not refused: \(secure)"); return }
             #expect(message.contains("only plain http://"))
         }
     }
