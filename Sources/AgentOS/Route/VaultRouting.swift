@@ -350,6 +350,10 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         (try? agents.definition(named: agent))?.concurrency
     }
 
+    public func retries(agent: String) -> Int? {
+        (try? agents.definition(named: agent))?.retries
+    }
+
     /// Spend against every cap, for `status`.
     public func spend() -> SpendSnapshot? {
         try? ledger.spend(caps: ruleBook.guardrails.caps, details: true)

@@ -87,6 +87,9 @@ public struct AgentDefinition: Equatable, Sendable {
     /// How many runs of this agent may run at once (`concurrency: N`); `nil`: the lane's default
     /// (premium 2, local 2, tool 1, human 1). The watcher's global cap (`TaskEngine.runCap`) still applies.
     public var concurrency: Int?
+    /// How many times a read-only task this agent ran is queued again after a timeout, an overload or
+    /// a crash of the watcher (`retries: N`; a task's own `retries` wins); `nil`: once.
+    public var retries: Int?
     /// The note it came from (vault-relative), when known.
     public var sourcePath: String?
     /// The agents to try next, in order, when this one hits a limit, a rate limit, an overload, a
@@ -233,6 +236,8 @@ public struct AgentDefinition: Equatable, Sendable {
         if let t = timeout, t <= 0 { throw fail("'timeout' must be more than 0 seconds") }
         let contextTokens = try number("context_tokens").map { Int($0) }
         let concurrency = try number("concurrency")
+        let retries = try number("retries")
+        if let n = retries, n < 0 || n != n.rounded() { throw fail("'retries' must be a whole number, 0 or more") }
         if let n = concurrency, n < 1 || n != n.rounded() { throw fail("'concurrency' must be a whole number of runs, 1 or more") }
         let truncateAllowed: Bool
         switch note.text("truncate")?.lowercased() {
@@ -285,6 +290,7 @@ public struct AgentDefinition: Equatable, Sendable {
         definition.failover = note.texts("failover").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         definition.askAgent = note.text("ask_agent")
         definition.concurrency = concurrency.map { Int($0) }
+        definition.retries = retries.map { Int($0) }
         if let variable = note.text("api_key_env") {
             guard output == .openAIChat else { throw fail("'api_key_env' is only used by output openai-chat") }
             if variable.isEmpty || variable.contains("=") || variable.contains(where: \.isWhitespace) {

@@ -89,6 +89,8 @@ public protocol TaskRouting: Sendable {
     /// How many runs of an agent may run at once when its note says (`concurrency: N`); `nil`: the
     /// agent shares its lane's queue and width.
     func concurrency(agent: String) -> Int?
+    /// How many times a read-only task the agent ran is queued again (`retries` on its note); `nil`: once.
+    func retries(agent: String) -> Int?
     /// Closes the budget reservations of runs that are no longer in flight (after a crash): a run
     /// whose agent started is charged its real cost when known, else its whole reservation; only a
     /// run whose agent never started gets its reservation back.
@@ -202,4 +204,6 @@ public struct EngineEvent: Sendable {
 extension TaskRouting {
     /// No agent of its own width: every agent shares its lane's queue.
     public func concurrency(agent: String) -> Int? { nil }
+    /// No agent says: a read-only task is queued again once.
+    public func retries(agent: String) -> Int? { nil }
 }

@@ -166,7 +166,7 @@ extension TaskEngine {
             ]
         case .timeout, .overloaded:
             guard TaskEngine.isReadOnly(task.note, path: task.path), task.approval == nil, !task.isApproved else { return nil }
-            let allowed = task.note["retries"] != nil ? task.retries : 1
+            let allowed = task.note["retries"] != nil ? task.retries : max(0, routing.retries(agent: plan.agent) ?? 1)
             guard record.attempt <= allowed else { return nil }
             log(EngineEvent(level: .warning, message: "\(task.path): \(failover.report.failureClass.words); read-only, queued again (attempt \(record.attempt + 1) of \(allowed + 1))"))
             return [

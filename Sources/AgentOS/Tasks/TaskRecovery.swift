@@ -73,9 +73,12 @@ extension TaskEngine {
         }
         let note = (try? store.readIfPresent(record.taskPath)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) }
         // `retries` on the task decides; without it a read-only task (no effect declared or asked
-        // for, not approved) runs once more, and a task with effects never runs again unasked.
+        // for, not approved) runs again as often as its agent's note says (once by default), and a
+        // task with effects never runs again unasked.
         let retries = note.map { note in
-            note["retries"] != nil ? Int(note["retries"]?.number ?? 0) : (TaskEngine.isReadOnly(note, path: record.taskPath) ? 1 : 0)
+            if note["retries"] != nil { return Int(note["retries"]?.number ?? 0) }
+            guard TaskEngine.isReadOnly(note, path: record.taskPath) else { return 0 }
+            return max(0, record.agent.flatMap { routing.retries(agent: $0) } ?? 1)
         } ?? 0
         record.finishedAt = Date().timeIntervalSince1970
         if record.state == .claimed {

@@ -303,6 +303,23 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.note(retry)["attempts"] == .int(2))
     }
 
+    @Test func anAgentNoteSaysHowOftenItsReadOnlyTasksAreRetried() throws {
+        let env = try EngineTestVault()
+        try env.store.write("---\ntype: agent\nname: once\nlane: local\ncommand: [printf, \"%s\", \"{prompt}\"]\noutput: text\nretries: 0\n---\n", to: "Rules/Agents/once.md", expecting: .absent)
+        #expect(throws: (any Error).self) { try AgentDefinition.parse(Note.parse(bytes: Array("---\ntype: agent\nname: x\nlane: local\ncommand: [x]\noutput: text\nretries: 1.5\n---\n".utf8)), path: "Rules/Agents/x.md") }
+        let runs = try RunStore(vault: env.vault)
+        let never = try env.writeTask("Never again", properties: "type: task\nagent: once\nstatus: running", body: "Summarise the notes.")
+        let asked = try env.writeTask("Asked", properties: "type: task\nagent: once\nstatus: running\nretries: 1", body: "Summarise the notes too.")
+        for path in [never, asked] {
+            let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
+            try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', agent='once' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
+        }
+        try env.engine().recover()
+        // The agent's `retries: 0` keeps its read-only task from running again; the task's own wins.
+        #expect(try env.note(never).text("status") == "failed")
+        #expect(try env.note(asked).text("status") == "new")
+    }
+
     @Test func aFIFONamedLikeATaskIsSkippedWithoutHanging() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
