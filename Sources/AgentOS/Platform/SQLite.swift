@@ -45,7 +45,20 @@ public final class Database {
         handle = db
         self.path = path
         if !readOnly {
-            try execute("PRAGMA journal_mode=WAL")
+            // Switching a new file to WAL needs a moment of exclusive access, and SQLite does not
+            // wait on the busy handler for it: when several processes open a new file at once (the
+            // watcher and a command on a new vault), the others back off and try again.
+            var attempt = 0
+            while true {
+                do {
+                    try execute("PRAGMA journal_mode=WAL")
+                    break
+                } catch {
+                    guard error.code & 0xff == SQLITE_BUSY, attempt < 200 else { throw error }
+                    attempt += 1
+                    usleep(25_000)
+                }
+            }
             try execute("PRAGMA synchronous=NORMAL")
         }
         try execute("PRAGMA foreign_keys=ON")
