@@ -64,6 +64,24 @@ import Testing
         #expect(line["error"]?.stringValue?.contains("truncate: allow") == true)
     }
 
+    @Test func aTaskARuleSendsToClaudeGetsClaudesBudgetNotTheDefault() throws {
+        let env = try WatchedVault()
+        try env.start()
+        // About 10,000 tokens: more than the 4,000 a task naming no agent starts with, within the
+        // 16,000 of claude, which the premium rule picks for "fix".
+        let body = (1...600).map { "Step \($0): fix the harbour pipeline's nightly build report." }.joined(separator: "\n")
+        #expect(ContextPacket.estimateTokens(body) > 8_000 && ContextPacket.estimateTokens(body) < 15_000)
+        let task = "Tasks/Fix the report.md"
+        try env.writeInPlace(task, "---\ntype: task\n---\n" + body + "\n")
+        let finished = eventually(within: 30, every: 0.05) { ["done", "failed", "blocked", "review"].contains(env.status(task) ?? "") }
+        try #require(finished, "the task did not finish:\n\(env.text(task) ?? "missing")\n\(env.allLogs)")
+        #expect(env.note(task)?.text("route_agent") == "claude", "\(env.text(task) ?? "")")
+        #expect(env.status(task) == "done", "\(env.note(task)?.text("error") ?? "")")
+        #expect(env.note(task)?.text("context_truncated") == nil)
+        let prompt = try #require(env.fixtureRuns().last { $0["tool"]?.stringValue == "claude" }?["prompt"]?.stringValue)
+        #expect(prompt.contains("Step 600: fix the harbour pipeline"), "the task's whole text reached claude")
+    }
+
     @Test func withTruncateAllowTheTaskRunsCutAndTaskResultAndTelemetrySaySo() throws {
         let env = try WatchedVault()
         let agent = try #require(env.text("Rules/Agents/claude.md"))

@@ -113,6 +113,27 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         var spend = (try? ledger.spend(caps: book.guardrails.caps))?.settledOnly
         spend?.taskCommittedUSD = (try? ledger.committed(task: task.path)) ?? 0
         var decision = router.decide(facts, prompt: prompt, spend: spend)
+        // The packet was built within the budget of the agent the task names, else the default; a
+        // rule may pick an agent with another `context_tokens`. Build it again for that agent and
+        // decide again on exactly what will be sent (secrets and privacy are judged on it); the new
+        // packet is kept only when the same agent and lane are chosen with the same privacy.
+        if usesContextPackets, let first = _packet, task.note["context_tokens"] == nil, let chosen = decision.agent,
+           let wanted = (try? agents.definition(named: chosen))?.contextTokens, wanted != first.budgetTokens {
+            let packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: wanted, offMachine: true)
+            var wider = facts
+            for source in packet.privateSources where source != task.path && !wider.privateSources.contains(source) {
+                wider.privateSources.append(source)
+            }
+            let again = router.decide(wider, prompt: packet.text, spend: spend)
+            if again.agent == decision.agent, again.lane == decision.lane, Privacy.reason(for: wider, guardrails: book.guardrails) == privacy {
+                decision = again
+                facts = wider
+                prompt = packet.text
+                sources = packet.sources
+                packetHasPrivatePiece = !packet.privateSources.isEmpty
+                _packet = packet
+            }
+        }
         // Lanes the ledger refused when this run was about to start: fall back from them.
         let refused = state.withLock { $0.refusedLanes[runID] ?? [:] }
         for _ in 0..<Lane.allCases.count {
@@ -164,7 +185,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             // A lane that keeps the work here is not scanned for secrets: its agent gets the retrieved
             // pieces the off-machine packet left out for holding one (privacy is judged alike in both).
             if decision.lane.keepsWorkLocal, packet.leftOut.contains(where: { if case .secret = $0.reason { return true }; return false }) {
-                packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: nil, offMachine: false)
+                packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: packet.budgetTokens, offMachine: false)
                 outgoing = packet.text
                 sources = packet.sources
             }
