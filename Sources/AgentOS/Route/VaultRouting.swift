@@ -88,7 +88,11 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         // decision says the work stays local.
         var _packet: ContextPacket?
         if usesContextPackets {
-            let packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: nil, offMachine: true)
+            // Within the budget of the agent the rules pick (`Router.choose` reads only what the task
+            // says, not the packet), so a task a rule sends to claude gets claude's budget from the
+            // start; a retry's own `context_tokens` wins.
+            let picked = task.note["context_tokens"] == nil ? router.choose(facts).agent.flatMap { (try? agents.definition(named: $0))?.contextTokens } : nil
+            let packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: picked, offMachine: true)
             prompt = packet.text
             sources = packet.sources
             packetHasPrivatePiece = !packet.privateSources.isEmpty
@@ -113,8 +117,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         var spend = (try? ledger.spend(caps: book.guardrails.caps))?.settledOnly
         spend?.taskCommittedUSD = (try? ledger.committed(task: task.path)) ?? 0
         var decision = router.decide(facts, prompt: prompt, spend: spend)
-        // The packet was built within the budget of the agent the task names, else the default; a
-        // rule may pick an agent with another `context_tokens`. Build it again for that agent and
+        // The guardrails may have sent the task to another agent than the rules picked (a fallback
+        // lane, a cooling agent), with another `context_tokens`: build the packet again for it and
         // decide again on exactly what will be sent (secrets and privacy are judged on it); the new
         // packet is kept only when the same agent and lane are chosen with the same privacy.
         if usesContextPackets, let first = _packet, task.note["context_tokens"] == nil, let chosen = decision.agent,
