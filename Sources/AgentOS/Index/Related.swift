@@ -13,7 +13,8 @@ public struct RelatedHit: Equatable, Sendable {
     public var line: Int
     /// The section's last line.
     public var endLine: Int
-    /// Relevance: the negated, weighted bm25 of the note's best section in `memory`. Higher is better.
+    /// Relevance: whole note × (0.6 + 0.4 × best section) + 0.2 × anchors, each a share of the best
+    /// candidate's (`MemoryIndex.relatedWeights`); 1 at most for the notes and sections part. Higher is better.
     public var score: Double
 }
 
