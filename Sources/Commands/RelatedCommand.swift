@@ -31,9 +31,15 @@ enum RelatedCommand {
         guard !given.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError.usage("give a note or a text: fuckbigtech related NOTE|TEXT") }
         let index = try SearchCommand.openIndex(context)
         let routing = try VaultRouting(vault: context.vault)
+        // An agent off this machine that asks through the CLI gets no private note back, and cannot
+        // ask about one either: which notes relate to a private note says what it is about.
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
         let hits: [RelatedHit]
         var source = "text"
         if let path = notePath(given, vault: context.vault) {
+            if let why = visibility.hiddenBecause, let privacy = visibility.withholding(path) {
+                throw CLIError.failure("\(path) is private (\(privacy)); related notes are not shown when \(why)")
+            }
             let store = NoteStore(vault: context.vault)
             guard let snapshot = try store.readIfPresent(path) else { throw CLIError.failure("\(path): no such note") }
             let note = try Note.parse(bytes: snapshot.bytes)
@@ -43,8 +49,6 @@ enum RelatedCommand {
         } else {
             hits = routing.related(toText: given, index: index)
         }
-        // An agent off this machine that asks through the CLI gets no private note back.
-        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
         let shown = visibility.hiddenBecause == nil ? hits : hits.filter { visibility.shows($0.path) }
         let console = context.console
         if context.json {

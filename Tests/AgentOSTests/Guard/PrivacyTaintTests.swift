@@ -289,7 +289,13 @@ import Testing
             #expect(backlinksOut.contains("Notes/Open.md") && !backlinksOut.contains("Diary link"), "\(backlinksOut)")
             let (statusCode, statusOut) = cli(["status", "--json"], environment)
             #expect(statusCode == 0 && !statusOut.contains("Tasks/Mine.md"), "\(statusOut)")
+            // `related` neither lists a private note nor says what relates to one.
+            let (relatedCode, relatedOut) = cli(["related", "zebrafish facts", "--json"], environment)
+            #expect(relatedCode == 0 && relatedOut.contains("Notes/Open.md") && !relatedOut.contains("Notes/Secret.md"), "\(relatedOut)")
+            let (aboutCode, aboutOut) = cli(["related", "Notes/Secret.md", "--json"], environment)
+            #expect(aboutCode == 1 && aboutOut.contains("is private") && !aboutOut.contains("Notes/Open.md"), "\(aboutOut)")
         }
+        #expect(cli(["related", "Notes/Secret.md"], ["FBT_RUN_ID": local]).0 == 0)
         #expect(cli(["context", "Tasks/Mine.md"], ["FBT_RUN_ID": local]).1.contains("CONTEXTMARK"))
         #expect(cli(["note", "show", "Notes/Secret.md"], ["FBT_RUN_ID": local]).1.contains("SEARCHMARK"))
         #expect(cli(["backlinks", "Notes/Target"], [:]).1.contains("Diary link"))
