@@ -16,9 +16,15 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // Retrieval's ranking functions for FTS5 (C: FTS5 calls them once per matching row).
+        .target(
+            name: "CRank",
+            dependencies: ["CSQLite"],
+            linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("m")]
+        ),
         .target(
             name: "AgentOS",
-            dependencies: ["CSQLite"]
+            dependencies: ["CSQLite", "CRank"]
         ),
         // The command line: parsing, help, output. The library below it knows nothing of it.
         .target(

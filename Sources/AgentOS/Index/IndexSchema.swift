@@ -18,7 +18,10 @@ public enum IndexSchema {
     /// a note is about). Title weight stays low because a vault has notes named after one common word
     /// ("Name", "Set"), which a high title weight lets win on that word alone. Order follows the
     /// columns of `memory`.
-    static let memoryRankFunction = "bm25(0.0, 2.0, 2.0, 1.0, 0.2)"
+    static let memoryRankFunction = "bm25(\(memoryColumnWeights))"
+    /// The weights of `memory`'s columns (path, title, headings, body, property values), for
+    /// `bm25` and `fbt_bm25`.
+    static let memoryColumnWeights = "0.0, 2.0, 2.0, 1.0, 0.2"
 
     /// The step from version `from` to `from + 1`; `nil` means: drop everything and re-create.
     static func migration(from: Int) -> ((Database) throws -> Void)? {

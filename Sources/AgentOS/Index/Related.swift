@@ -124,16 +124,18 @@ extension MemoryIndex {
     /// other notes describe it with the task's words, though its own words differ.
     public static let relatedAnchorKeep = 0.5
 
-    /// The most notes the query words may match together, counting each word's notes: words are
-    /// kept rarest first until this budget is spent (at least two are kept). The commonest words
-    /// weigh least in bm25 and cost most to rank: in a vault of 20,000 notes, "project" or "note"
-    /// match thousands each, and ranking every note they match is what makes a packet slow.
-    public static let relatedPostingBudget = 2_500
+    /// The most notes the gate words may match together, counting each word's notes: words are
+    /// taken rarest first until this budget is spent (at least two are taken), and only notes holding
+    /// one of them are scored (by every word). Scoring a note is what a query costs: in a vault of
+    /// 20,000 notes, "project" or "note" match thousands each, and scoring every note they match is
+    /// what made a packet slow. A vault of a few hundred notes never reaches the budget.
+    public static let relatedPostingBudget = 1_000
 
     /// The notes a context packet retrieves for `text`, best first, one hit per note, each with the
-    /// section its piece is cut from. The text's meaningful words (`RelatedQuery`, rarest first within
-    /// `relatedPostingBudget`) are matched with OR; candidates are the best whole notes by bm25 (title ×2, headings ×2,
-    /// body ×1, property values ×0.2, stemmed) and the notes whose incoming links' lines match best;
+    /// section its piece is cut from. The text's meaningful words (`RelatedQuery`) are matched with
+    /// OR, among the notes holding one of the rarest of them (`relatedPostingBudget`); candidates are
+    /// the best whole notes by bm25 (title ×2, headings ×2, body ×1, property values ×0.2, stemmed)
+    /// and the notes whose incoming links' lines match best;
     /// each candidate's best section is then found by exact words, and the three scores combined as
     /// `relatedWeights` says. Hits under `relatedFloor` of the best are left out, unless their anchors
     /// reach `relatedAnchorKeep`.
@@ -141,23 +143,23 @@ extension MemoryIndex {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
         guard limit > 0 else { return [] }
-        let words = try relatedWords(RelatedQuery.words(from: text))
-        guard !words.isEmpty else { return [] }
-        let expression = RelatedQuery.expression(words)
+        let query = try relatedQuery(RelatedQuery.words(from: text))
+        guard !query.all.isEmpty else { return [] }
+        let expression = query.expression
 
         // Whole notes, best first.
-        var notes: [(id: Int64, path: String, title: String, score: Double)] = []
+        var notes: [(id: Int64, path: String, title: String, score: Double, phrases: UInt64)] = []
         var window = max(limit * 4, 32)
         while true {
             notes.removeAll()
-            let statement = try database.prepare("SELECT memory.rowid, memory.path, memory.rank, n.title FROM memory JOIN notes n ON n.id = memory.rowid WHERE memory MATCH ? ORDER BY memory.rank LIMIT ?")
-            try statement.bind([.text(expression), .int(Int64(window))])
+            let statement = try database.prepare("SELECT memory.rowid, memory.path, fbt_bm25(memory, \(IndexSchema.memoryColumnWeights)\(query.countParameters)) AS score, n.title, fbt_phrases(memory) FROM memory JOIN notes n ON n.id = memory.rowid WHERE memory MATCH ? ORDER BY score LIMIT ?")
+            try statement.bind(query.phraseCounts(in: database, table: .memory).map { .int(Int64($0)) } + [.text(expression), .int(Int64(window))])
             var rows = 0
             while try statement.step() {
                 rows += 1
                 let path = statement.text(1)
                 guard !scope.excludes(path) else { continue }
-                notes.append((statement.int64(0), path, statement.text(3), -statement.double(2)))
+                notes.append((statement.int64(0), path, statement.text(3), -statement.double(2), UInt64(bitPattern: statement.int64(4))))
                 if notes.count >= limit * 2 { break }
             }
             statement.reset()
@@ -168,23 +170,29 @@ extension MemoryIndex {
         // Anchors: a note's score is that of the best line linking it.
         var anchorScores: [Int64: Double] = [:]
         var anchorNotes: [(id: Int64, path: String, title: String)] = []
-        let anchorRows = try database.query("SELECT target_key, rank FROM anchors WHERE anchors MATCH ? ORDER BY rank LIMIT 48", [.text(expression)]) { ($0.text(0), -$0.double(1)) }
+        let anchorCounts = try query.phraseCounts(in: database, table: .anchors)
+        let anchorRows = try database.query("SELECT target_key, fbt_bm25(anchors, 0, 1\(query.countParameters)) AS score FROM anchors WHERE anchors MATCH ? ORDER BY score LIMIT 48",
+                                            anchorCounts.map { .int(Int64($0)) } + [.text(expression)]) { ($0.text(0), -$0.double(1)) }
+        var targets: [String: (id: Int64, path: String, title: String)?] = [:]
         for (key, score) in anchorRows {
-            guard let target = try anchorTarget(key), !scope.excludes(target.path) else { continue }
+            if targets[key] == nil { targets[key] = .some(try anchorTarget(key)) }
+            guard let target = targets[key] ?? nil, !scope.excludes(target.path) else { continue }
             if anchorScores[target.id] == nil { anchorNotes.append(target) }
             anchorScores[target.id] = max(anchorScores[target.id] ?? 0, score)
         }
 
         // Candidates: the best notes, then up to four notes only their anchors found.
-        var candidates = notes.map { (id: $0.id, path: $0.path, title: $0.title) }
+        // A note's sections can hold a word exactly only if the note holds its stem: its best
+        // section is looked for with those words only (`fbt_phrases`); an anchors-only note with all.
+        var candidates = notes.map { (id: $0.id, path: $0.path, title: $0.title, words: query.words(matching: $0.phrases)) }
         var known = Set(candidates.map(\.id))
-        for note in anchorNotes.prefix(4) where known.insert(note.id).inserted { candidates.append(note) }
+        for note in anchorNotes.prefix(4) where known.insert(note.id).inserted { candidates.append((note.id, note.path, note.title, query.all)) }
         let noteScores = Dictionary(notes.map { ($0.id, $0.score) }, uniquingKeysWith: max)
 
+        let sections = try bestSections(of: candidates.map { ($0.id, $0.words) })
         var hits: [RelatedHit] = []
         var sectionScores: [Double] = []
-        for candidate in candidates {
-            let section = try bestSection(of: candidate.id, expression: expression, words: words)
+        for (candidate, section) in zip(candidates, sections) {
             hits.append(RelatedHit(path: candidate.path, title: candidate.title, heading: section.heading, line: section.line, endLine: section.endLine, score: 0))
             sectionScores.append(section.score)
         }
@@ -211,13 +219,20 @@ extension MemoryIndex {
     /// (`relatedPostingBudget`; the two rarest are always kept), in their original order. Document
     /// counts are cached per index file (`RelatedWordCounts`).
     func relatedWords(_ words: [String], budget: Int = MemoryIndex.relatedPostingBudget) throws -> [String] {
-        guard !words.isEmpty else { return [] }
-        _ = try RelatedWordCounts.shared.noteCount(database)
+        try relatedQuery(words, budget: budget).gate
+    }
+
+    /// The query `related` runs for `words`: the words any note holds, their note counts, and the
+    /// rarest of them within `budget` (the gate).
+    func relatedQuery(_ words: [String], budget: Int = MemoryIndex.relatedPostingBudget) throws -> RelatedQueryPlan {
+        guard !words.isEmpty else { return RelatedQueryPlan(all: [], gate: [], counts: [:], notes: 0) }
+        let notes = try RelatedWordCounts.shared.noteCount(database)
         var counted: [(word: String, count: Int, position: Int)] = []
         for (position, word) in words.enumerated() {
             let count = try RelatedWordCounts.shared.count(of: word, in: database)
             if count > 0 { counted.append((word, count, position)) }
         }
+        let all = counted.map(\.word)
         counted.sort { $0.count != $1.count ? $0.count < $1.count : $0.position < $1.position }
         var kept: [(word: String, count: Int, position: Int)] = []
         var spent = 0
@@ -225,7 +240,8 @@ extension MemoryIndex {
             kept.append(entry)
             spent += entry.count
         }
-        return kept.sorted { $0.position < $1.position }.map(\.word)
+        let gate = kept.sorted { $0.position < $1.position }.map(\.word)
+        return RelatedQueryPlan(all: all, gate: gate, counts: Dictionary(counted.map { ($0.word, $0.count) }, uniquingKeysWith: max), notes: notes)
     }
 
     /// The note a link key names, as retrieval counts it: the note of that path, else the note of that
@@ -237,19 +253,86 @@ extension MemoryIndex {
         return try database.query("SELECT id, path, title FROM notes WHERE name_key = ? ORDER BY length(path), path LIMIT 1", [.text(name)]) { ($0.int64(0), $0.text(1), $0.text(2)) }.first
     }
 
-    /// A note's best section for the query: by exact words in `sections` (title ×5, headings ×3, body
-    /// ×1, the search weights' order); when no section holds a word exactly (the note matched on a
-    /// stem only), the first section, scored 0.
-    private func bestSection(of noteID: Int64, expression: String, words: [String]) throws -> (heading: String, line: Int, endLine: Int, score: Double) {
-        let first = noteID << NoteScanner.sectionBits
-        let rows = try database.query("""
-            SELECT heading, start_line, end_line, bm25(sections, 0, 0, 0, 0, 5.0, 3.0, 1.0) FROM sections
-            WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY 4 LIMIT 1
-            """, [.text(expression), .int(first), .int(first + Int64(NoteScanner.maxSections))]) { ($0.text(0), $0.int(1), $0.int(2), -$0.double(3)) }
-        if let best = rows.first { return best }
-        let top = try database.query("SELECT heading, start_line, end_line FROM sections WHERE rowid = ?", [.int(first)]) { ($0.text(0), $0.int(1), $0.int(2)) }
-        return top.first.map { ($0.0, $0.1, $0.2, 0) } ?? ("", 1, 1, 0)
+    /// Each candidate's best section for its words: by exact words in `sections` (title ×5,
+    /// headings ×3, body ×1, the search weights' order); when no section holds a word exactly (the
+    /// note matched on a stem only), the first section, scored 0. Ranked by `fbt_bm25` with each
+    /// word's section count made once here: `bm25()` would count them again for every candidate.
+    private func bestSections(of candidates: [(id: Int64, words: [String])]) throws -> [(heading: String, line: Int, endLine: Int, score: Double)] {
+        var counts: [String: Int] = [:]
+        let top = try database.prepare("SELECT heading, start_line, end_line FROM sections WHERE rowid = ?")
+        return try candidates.map { candidate in
+            let first = candidate.id << NoteScanner.sectionBits
+            defer { top.reset() }
+            var words: [String] = []
+            var wordCounts: [SQLValue] = []
+            for word in candidate.words {
+                if counts[word] == nil { counts[word] = try RelatedWordCounts.shared.count(of: word, in: database, table: .sections) }
+                // A word no section holds exactly would only make the query longer.
+                if let count = counts[word], count > 0 { words.append(word); wordCounts.append(.int(Int64(count))) }
+            }
+            if !words.isEmpty {
+                let best = try database.prepare("""
+                    SELECT heading, start_line, end_line, fbt_bm25(sections, 0, 0, 0, 0, 5.0, 3.0, 1.0\(String(repeating: ", ?", count: words.count))) AS score
+                    FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY score LIMIT 1
+                    """)
+                defer { best.reset() }
+                try best.bind(wordCounts + [.text(RelatedQuery.expression(words)), .int(first), .int(first + Int64(NoteScanner.maxSections))])
+                if try best.step() { return (best.text(0), best.int(1), best.int(2), -best.double(3)) }
+            }
+            try top.bind([.int(first)])
+            if try top.step() { return (top.text(0), top.int(1), top.int(2), 0) }
+            return ("", 1, 1, 0)
+        }
     }
+}
+
+/// What `related` searches with: the task's words any note holds (`all`, in the task's order), the
+/// rarest of them within the posting budget (`gate`), and each word's note count.
+struct RelatedQueryPlan {
+    /// The words some note holds, in the task's order.
+    var all: [String]
+    /// The rarest words, within `MemoryIndex.relatedPostingBudget` (all of them in a small vault).
+    var gate: [String]
+    /// Notes each word matches.
+    var counts: [String: Int]
+    /// Notes in the index.
+    var notes: Int
+
+    /// The FTS5 expression: every word with OR; when the budget left words out of the gate, a note
+    /// must hold a gate word, and is then ranked by all words — `(gate) AND (all)`. Only the notes
+    /// the gate lets through are scored (scoring is what costs), and each by every word of the task.
+    var expression: String {
+        if !isGated { return RelatedQuery.expression(all) }
+        return "(" + RelatedQuery.expression(gate) + ") AND (" + RelatedQuery.expression(all) + ")"
+    }
+
+    /// The rows of `table` each phrase of `expression` matches, in the expression's order
+    /// (`fbt_bm25`'s arguments after the weights); the gate's phrases get -1: they choose the rows,
+    /// and only the second group scores them, so every word counts once.
+    func phraseCounts(in database: Database, table: RelatedTable) throws -> [Int] {
+        let scored = try all.map { word in
+            table == .memory ? counts[word] ?? 0 : try RelatedWordCounts.shared.count(of: word, in: database, table: table)
+        }
+        return (isGated ? gate.map { _ in -1 } : []) + scored
+    }
+
+    /// Whether the budget left words out of the gate (the expression then has two groups).
+    var isGated: Bool { gate.count != all.count }
+
+    /// The words of `all` whose phrases `fbt_phrases` set in `bits` (bit 63 stands for every phrase
+    /// from 63 on).
+    func words(matching bits: UInt64) -> [String] {
+        let offset = isGated ? gate.count : 0
+        return all.enumerated().filter { i, _ in bits & (1 << UInt64(min(offset + i, 63))) != 0 }.map(\.element)
+    }
+
+    /// `, ?` once for each of `phraseCounts`.
+    var countParameters: String { String(repeating: ", ?", count: (isGated ? gate.count : 0) + all.count) }
+}
+
+/// The FTS5 tables retrieval counts words in.
+enum RelatedTable: String {
+    case memory, sections, anchors
 }
 
 /// How many notes each query word matches in `memory`, remembered per index file: counting a common
@@ -281,16 +364,18 @@ final class RelatedWordCounts: Sendable {
         return notes
     }
 
-    /// The notes `word` matches (as a quoted FTS5 term).
-    func count(of word: String, in database: Database) throws -> Int {
-        if let known = entries.withLock({ $0[database.path]?.counts[word] }) { return known }
+    /// The rows of `table` (`memory`: notes, stemmed; `sections`: sections, exact words) `word`
+    /// matches as a quoted FTS5 term.
+    func count(of word: String, in database: Database, table: RelatedTable = .memory) throws -> Int {
+        let key = table.rawValue + "\u{0}" + word
+        if let known = entries.withLock({ $0[database.path]?.counts[key] }) { return known }
         let expression = SearchQuery.quoted(SearchQuery.Term(text: word, isPhrase: false, isPrefix: false))
-        let count = Int(try database.scalarInt("SELECT count(*) FROM memory WHERE memory MATCH ?", [.text(expression)]) ?? 0)
+        let count = Int(try database.scalarInt("SELECT count(*) FROM \(table.rawValue) WHERE \(table.rawValue) MATCH ?", [.text(expression)]) ?? 0)
         guard count >= RelatedWordCounts.rememberedFrom else { return count }
         entries.withLock { entries in
             guard var entry = entries[database.path] else { return }
             if entry.counts.count > 50_000 { entry.counts.removeAll() }
-            entry.counts[word] = count
+            entry.counts[key] = count
             entries[database.path] = entry
         }
         return count

@@ -170,3 +170,62 @@ import TestSupport
         #expect(rows.allSatisfy { $0.1 == "See Note and the other one here." })
     }
 }
+
+/// `fbt_bm25` and `fbt_phrases`, retrieval's FTS5 functions (`CRank`).
+@Suite struct RankFunctionTests {
+    /// An index of notes sharing some words in different amounts and columns.
+    private func index() throws -> (TemporaryVault, MemoryIndex) {
+        let temp = try TemporaryVault()
+        try temp.write("Heron.md", "# Heron watching\n\nThe heron waits by the river. A heron, a river, a reed.\n")
+        try temp.write("River.md", "# River\n\nThe river bends twice before the sea.\n\n## Reeds\n\nReeds along the river.\n")
+        try temp.write("Sea.md", "# Sea\n\nSalt and waves; no birds here.\n")
+        try temp.write("Notes/Birds.md", "---\ntags: [heron]\n---\nA list of birds: heron, egret, kingfisher.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        return (temp, index)
+    }
+
+    @Test func givenFTS5sOwnRowCountsItScoresEveryRowAsBm25Does() throws {
+        let (_, index) = try index()
+        let words = ["heron", "river", "reed"]
+        let counts = try words.map { try index.database.scalarInt("SELECT count(*) FROM memory WHERE memory MATCH ?", [.text("\"\($0)\"")]) ?? 0 }
+        let expression = RelatedQuery.expression(words)
+        let rows = try index.database.query("SELECT path, bm25(memory, \(IndexSchema.memoryColumnWeights)), fbt_bm25(memory, \(IndexSchema.memoryColumnWeights), ?, ?, ?) FROM memory WHERE memory MATCH ?",
+                                            counts.map { .int($0) } + [.text(expression)]) { ($0.text(0), $0.double(1), $0.double(2)) }
+        #expect(rows.count == 3)
+        for (path, builtIn, ours) in rows {
+            #expect(abs(builtIn - ours) < 1e-9, "\(path): bm25 \(builtIn), fbt_bm25 \(ours)")
+            #expect(ours < 0)
+        }
+    }
+
+    @Test func aPhraseGivenANegativeCountOnlyFilters() throws {
+        let (_, index) = try index()
+        let count = { (word: String) in try index.database.scalarInt("SELECT count(*) FROM memory WHERE memory MATCH ?", [.text("\"\(word)\"")]) ?? 0 }
+        // Gate "reed", score by "heron" and "river": the same scores as "heron OR river" alone, on
+        // the rows holding "reed" only.
+        let gated = try index.database.query("SELECT path, fbt_bm25(memory, \(IndexSchema.memoryColumnWeights), -1, ?, ?) FROM memory WHERE memory MATCH '(\"reed\") AND (\"heron\" OR \"river\")' ORDER BY path",
+                                             [.int(try count("heron")), .int(try count("river"))]) { ($0.text(0), $0.double(1)) }
+        let plain = try index.database.query("SELECT path, bm25(memory, \(IndexSchema.memoryColumnWeights)) FROM memory WHERE memory MATCH '\"heron\" OR \"river\"' ORDER BY path") { ($0.text(0), $0.double(1)) }
+        #expect(gated.map(\.0) == ["Heron.md", "River.md"])
+        for (path, score) in gated {
+            let expected = try #require(plain.first { $0.0 == path }?.1)
+            #expect(abs(score - expected) < 1e-9, "\(path)")
+        }
+    }
+
+    @Test func fbtPhrasesSaysWhichWordsARowHolds() throws {
+        let (_, index) = try index()
+        let bits = try index.database.query("SELECT path, fbt_phrases(memory) FROM memory WHERE memory MATCH '\"heron\" OR \"river\" OR \"sea\"' ORDER BY path") { ($0.text(0), $0.int64(1)) }
+        // Phrase 0 heron, 1 river, 2 sea (stemmed: "reeds" is "reed", not asked here).
+        #expect(bits.map(\.0) == ["Heron.md", "Notes/Birds.md", "River.md", "Sea.md"])
+        #expect(bits.map(\.1) == [0b011, 0b001, 0b110, 0b100])
+    }
+
+    @Test func aWrongNumberOfArgumentsIsAnError() throws {
+        let (_, index) = try index()
+        #expect(throws: DatabaseError.self) {
+            _ = try index.database.query("SELECT fbt_bm25(memory, 1.0) FROM memory WHERE memory MATCH 'heron'") { $0.double(0) }
+        }
+    }
+}
