@@ -82,6 +82,13 @@ public enum BenchClock {
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
+    /// CPU time the calling thread has used, in seconds (`CLOCK_THREAD_CPUTIME_ID`).
+    public static func threadCPUSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
     /// The value at quantile `q` (0…1) of `samples` (nearest rank).
     public static func percentile(_ samples: [Double], _ q: Double) -> Double {
         guard !samples.isEmpty else { return .nan }
