@@ -75,45 +75,58 @@ public struct GitClaims: Sendable {
 
     /// Claims attempt `attempt` of the task at `taskPath` for run `runID`.
     public func claim(taskPath: String, attempt: Int, runID: String) -> Outcome {
+        claimHeld(taskPath: taskPath, attempt: attempt, runID: runID).0
+    }
+
+    /// `claim`, and when won the claim as the remote holds it (its commit, for later moves).
+    func claimHeld(taskPath: String, attempt: Int, runID: String) -> (Outcome, GitClaim?) {
         GitClaims.oneAtATime.withLock { _ in claimNow(taskPath: taskPath, attempt: attempt, runID: runID) }
     }
 
-    private func claimNow(taskPath: String, attempt: Int, runID: String) -> Outcome {
+    private func claimNow(taskPath: String, attempt: Int, runID: String) -> (Outcome, GitClaim?) {
         let ref = GitClaims.ref(taskPath: taskPath, attempt: attempt)
-        let mine = GitClaim(ref: ref, commit: "", machine: machine, runID: runID, session: GitClaims.session, task: taskPath, attempt: attempt, state: .claimed)
-        let commit: String
+        var mine = GitClaim(ref: ref, commit: "", machine: machine, runID: runID, session: GitClaims.session, task: taskPath, attempt: attempt, state: .claimed)
         switch makeCommit(mine.message, parent: nil) {
-        case .success(let out): commit = out
-        case .failure(let why): return .failed(why.text)
+        case .success(let out): mine.commit = out
+        case .failure(let why): return (.failed(why.text), nil)
         }
-        if case .success = git(["push", "--quiet", remote, commit + ":" + ref]) {
-            _ = git(["update-ref", ref, commit])
-            return .won
-        }
+        if case .success = git(["push", "--quiet", remote, mine.commit + ":" + ref]) { return (.won, mine) }
         // Rejected (another machine's claim is there) or unreachable: read what the remote holds.
         switch git(["fetch", "--quiet", "--no-tags", remote, "+" + ref + ":" + ref]) {
-        case .failure(let why): return .failed("push refused and the claim cannot be read: \(why.text)")
+        case .failure(let why): return (.failed("push refused and the claim cannot be read: \(why.text)"), nil)
         case .success: break
         }
-        switch git(["log", "-1", "--format=%B", ref]) {
-        case .success(let body):
-            let holder = body.split(separator: "\n").first { $0.hasPrefix("claimed_by: ") }.map { String($0.dropFirst(12)) } ?? "another machine"
-            let run = body.split(separator: "\n").first { $0.hasPrefix("run_id: ") }.map { String($0.dropFirst(8)) } ?? "?"
-            if holder == machine && run == runID { return .won }
-            return .lost("claimed by \(holder) (run \(run)) through git")
-        case .failure(let why): return .failed(why.text)
+        switch git(["log", "-1", "--format=%H%n%B", ref]) {
+        case .success(let out):
+            let lines = out.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let held = GitClaim.parse(ref: ref, commit: String(lines[0]), message: lines.count > 1 ? String(lines[1]) : "") else {
+                return (.lost("claimed by another machine through git"), nil)
+            }
+            if held.machine == machine && held.runID == runID { return (.won, held) }
+            return (.lost("claimed by \(held.machine) (run \(held.runID)) through git"), nil)
+        case .failure(let why): return (.failed(why.text), nil)
         }
     }
 
     /// A commit with the empty tree, `message` and `parent` (written to the repository's objects).
     func makeCommit(_ message: String, parent: String?) -> Result<String, GitFailure> {
+        // The empty tree is written once per vault and process (one process less per claim).
+        let known = GitClaims.emptyTrees.withLock { $0[vault.root] }
         let tree: String
-        switch git(["hash-object", "-t", "tree", "-w", "--stdin"], input: []) {
-        case .success(let out): tree = out
-        case .failure(let why): return .failure(why)
+        if let known {
+            tree = known
+        } else {
+            switch git(["hash-object", "-t", "tree", "-w", "--stdin"], input: []) {
+            case .success(let out): tree = out
+            case .failure(let why): return .failure(why)
+            }
+            GitClaims.emptyTrees.withLock { $0[vault.root] = tree }
         }
         return git(["commit-tree", tree] + (parent.map { ["-p", $0] } ?? []) + ["-m", message])
     }
+
+    /// The empty tree's id per vault, once written.
+    private static let emptyTrees = Locked([String: String]())
 
     /// Runs git in the vault; the trimmed stdout, or why it failed (one line).
     func git(_ arguments: [String], input: [UInt8]? = nil) -> Result<String, GitFailure> {

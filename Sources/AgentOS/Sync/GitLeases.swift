@@ -78,10 +78,7 @@ extension GitClaims {
             case .success(let commit): moved.commit = commit
             case .failure(let why): return (.failed(why.text), nil)
             }
-            if case .success = git(["push", "--quiet", remote, moved.commit + ":" + claim.ref]) {
-                _ = git(["update-ref", claim.ref, moved.commit])
-                return (.won, moved)
-            }
+            if case .success = git(["push", "--quiet", remote, moved.commit + ":" + claim.ref]) { return (.won, moved) }
             switch readRemote(claim.ref) {
             case .success(let now?): return (.lost("\(now.state == .claimed ? "claimed" : now.state.rawValue) by \(now.machine) (run \(now.runID)) through git"), nil)
             case .success(nil): return (.failed("the claim \(claim.ref) is gone from the remote"), nil)
@@ -111,17 +108,20 @@ extension GitClaims {
         }
     }
 
-    /// Pushes this machine's lease (a new commit naming its session, replacing the last) and every
+    /// Pushes this machine's lease (a new commit naming its session, replacing the last; unless not
+    /// `renewing`) and every
     /// claim in `finished` moved to `finished`, in one push. Returns the claims whose move the remote
     /// refused (another machine took them over meanwhile) and, when the push failed for another
     /// reason, why.
-    public func renew(lease seconds: Double, finishing finished: [(claim: GitClaim, outcome: String)]) -> (refused: [GitClaim], error: String?) {
+    public func renew(lease seconds: Double, renewing: Bool = true, finishing finished: [(claim: GitClaim, outcome: String)]) -> (refused: [GitClaim], error: String?) {
         GitClaims.oneAtATime.withLock { _ in
             var refspecs: [String] = []
             let leaseMessage = "machine: \(machine)\nsession: \(GitClaims.session)\nlease_s: \(Int(seconds))\nrenewed: \(LocalTime.dateTime(Date()))\n"
-            switch makeCommit(leaseMessage, parent: nil) {
-            case .success(let commit): refspecs.append("+" + commit + ":" + GitClaims.leasePrefix + machine)
-            case .failure(let why): return ([], why.text)
+            if renewing {
+                switch makeCommit(leaseMessage, parent: nil) {
+                case .success(let commit): refspecs.append("+" + commit + ":" + GitClaims.leasePrefix + machine)
+                case .failure(let why): return ([], why.text)
+                }
             }
             var byRef: [String: GitClaim] = [:]
             for (claim, outcome) in finished {
@@ -206,6 +206,8 @@ public final class GitLeases: Sendable {
         var done = Set<String>()
         /// When the claims were last fetched.
         var scanned = 0.0
+        /// The last problem a notes round reported (said once, until it changes).
+        var notesProblem: String?
     }
 
     private let seen = Locked(Seen())
@@ -222,6 +224,9 @@ public final class GitLeases: Sendable {
 
     /// Starts the thread (it does nothing while the rule book says no `sync: git`).
     public func start() {
+        if let sync = engine.routing.sync, sync.mode == "git" {
+            GitNotes(git: GitClaims(vault: engine.vault, remote: sync.remote, machine: machine)).excludeState()
+        }
         engine.state.withLock { $0.claimEndedHook = { [wake] in wake.signal() } }
         let thread = Thread { [self] in
             while !stopToken.isCancelled {
@@ -248,7 +253,39 @@ public final class GitLeases: Sendable {
         stopToken.cancel()
         wake.signal()
         ended.wait()
-        if let sync = engine.routing.sync, sync.mode == "git" { renew(sync, force: true) }
+        if let sync = engine.routing.sync, sync.mode == "git" {
+            renew(sync, force: true)
+            syncNotes(sync)
+        }
+    }
+
+    /// Commits the notes the OS wrote that still hold its bytes (and this machine's heartbeat note),
+    /// merges the other machines' work and pushes (`GitNotes`).
+    func syncNotes(_ sync: SyncSettings) {
+        let written = engine.gitWritten.withLock { written in
+            defer { written.removeAll() }
+            return written
+        }
+        let store = engine.store
+        var paths = written.compactMap { path, hash -> String? in
+            // A note a person changed since the OS wrote it is theirs to commit.
+            ((try? store.readIfPresent(path)) ?? nil)?.hash == hash ? path : nil
+        }
+        let heartbeat = MachineHeartbeat.path(for: machine)
+        if !paths.contains(heartbeat), FileManager.default.fileExists(atPath: engine.vault.root + "/" + heartbeat) { paths.append(heartbeat) }
+        let notes = GitNotes(git: GitClaims(vault: engine.vault, remote: sync.remote, machine: machine))
+        let round = notes.round(paths: paths.sorted(), remote: sync.remote, log: log)
+        if !round.pathsSettled {
+            // Not committed: tried again next round (unless the OS wrote the note again meanwhile).
+            engine.gitWritten.withLock { now in
+                for (path, hash) in written where now[path] == nil { now[path] = hash }
+            }
+        }
+        let said = seen.withLock { seen -> Bool in
+            defer { seen.notesProblem = round.problem }
+            return seen.notesProblem == round.problem
+        }
+        if let problem = round.problem, !said { log(EngineEvent(level: .warning, message: "git: \(problem)")) }
     }
 
     /// Pushes the lease when due (or `force`) and the claims of runs that ended.
@@ -258,13 +295,13 @@ public final class GitLeases: Sendable {
         let due = force || now - seen.withLock { $0.renewed } >= sync.lease / 3
         guard due || !finishing.isEmpty else { return }
         let claims = GitClaims(vault: engine.vault, remote: sync.remote, machine: machine)
-        let (refused, error) = claims.renew(lease: sync.lease, finishing: finishing)
+        let (refused, error) = claims.renew(lease: sync.lease, renewing: due, finishing: finishing)
         if let error {
             log(EngineEvent(level: .warning, message: "git lease: cannot push to \(sync.remote): \(error); tried again shortly"))
             engine.returnEndedClaims(finishing)
             return
         }
-        seen.withLock { $0.renewed = now }
+        if due { seen.withLock { $0.renewed = now } }
         for claim in refused {
             log(EngineEvent(level: .warning, message: "\(claim.task): run \(claim.runID) ended, but another machine took its claim over meanwhile (this machine's lease had expired for it): the task ran on both"))
         }
@@ -275,6 +312,7 @@ public final class GitLeases: Sendable {
         guard let sync = engine.routing.sync else { return }
         renew(sync, force: false)
         seen.withLock { $0.scanned = Date().timeIntervalSince1970 }
+        syncNotes(sync)
         let claims = GitClaims(vault: engine.vault, remote: sync.remote, machine: machine)
         let scanned: (claims: [GitClaim], leases: [String: GitLease])
         switch claims.scan() {

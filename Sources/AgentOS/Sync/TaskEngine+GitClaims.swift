@@ -29,10 +29,7 @@ extension TaskEngine {
             next.takenOverFrom = "\(takeover.machine) (run \(takeover.runID))"
             (outcome, held) = claims.move(takeover, to: next)
         } else {
-            outcome = claims.claim(taskPath: task.path, attempt: record.attempt, runID: record.runID)
-            if outcome == .won {
-                held = (try? claims.current(taskPath: task.path, attempt: record.attempt).get()) ?? nil
-            }
+            (outcome, held) = claims.claimHeld(taskPath: task.path, attempt: record.attempt, runID: record.runID)
         }
         if outcome == .won {
             if let held { state.withLock { $0.gitClaims[record.runID] = held } }

@@ -41,6 +41,9 @@ public final class TaskEngine: Sendable {
     let state = Locked(Shared())
     /// The hash of the OS's last write per path, so that the watcher never reacts to its own writes.
     let ownWrites = Locked([String: ContentHash]())
+    /// Notes the OS wrote and the hash it wrote, for `GitNotes` to commit with `sync: git` (only
+    /// while a note still holds exactly those bytes).
+    let gitWritten = Locked([String: ContentHash]())
     /// Broadcast whenever a run leaves `inFlight`, for `shutdown` and `waitUntilIdle` to wait on.
     private let runEnded = NSCondition()
     let routingQueue: OperationQueue
@@ -68,8 +71,9 @@ public final class TaskEngine: Sendable {
         self.routing = routing
         self.executor = executor
         self.log = log
-        telemetryBatch = TelemetryBatcher(telemetry: telemetry, log: log) { [ownWrites] path, hash in
+        telemetryBatch = TelemetryBatcher(telemetry: telemetry, log: log) { [ownWrites, gitWritten] path, hash in
             ownWrites.withLock { $0[path] = hash }
+            gitWritten.withLock { $0[path] = hash }
         }
         touches = RunTouches(vault: vault)
         routingQueue = OperationQueue()
@@ -127,6 +131,7 @@ public final class TaskEngine: Sendable {
     /// Records a write of the OS, so that its event is recognized (`isOwnWrite`).
     func remember(_ path: String, _ hash: ContentHash) {
         ownWrites.withLock { $0[path] = hash }
+        gitWritten.withLock { $0[path] = hash }
     }
 
     /// Takes a run off `inFlight` and wakes whoever waits for runs to end.
@@ -197,6 +202,8 @@ public final class TaskEngine: Sendable {
         }
         if !force && isOwnWrite(path: path, hash: snapshot.hash) { return .ownWrite }
         if !TaskEngine.isText(snapshot.bytes) { return leaveBinary(path: path, snapshot: snapshot) }
+        // A git merge left two versions in it (the watcher writes its conflict note): never run.
+        if TaskNote.isInWorkFolder(path) && SyncConflict.hasMergeMarkers(snapshot.bytes) { return .rejected("merge-conflict markers") }
 
         let note: Note
         do {
@@ -694,7 +701,7 @@ public final class TaskEngine: Sendable {
                 log(EngineEvent(level: .warning, message: "\(path): the task note is gone; its result is kept in Results/"))
                 return .failed
             }
-            if remembering { remember(path, hash) }
+            if remembering { remember(path, hash) } else { gitWritten.withLock { $0[path] = hash } }
             return .written(hash)
         } catch let error as NoteWriteError {
             if case .conflict = error {

@@ -211,6 +211,7 @@ public final class Daemon: @unchecked Sendable {
                     }
                     if try index.update(path: change.path) == .added { added.insert(change.path) }
                     SyncConflict.surface(change.path, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
+                    SyncConflict.surfaceMarkers(change.path, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
                     if change.path.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
                     // Work folders were considered above; typed tasks elsewhere are found after indexing.
                     if !TaskNote.isInWorkFolder(change.path) { considered.append(change.path) }
