@@ -9,8 +9,13 @@ import Foundation
 /// rejected, so its machine has lost and leaves the task. Nothing in the vault's working tree, index
 /// or branches is touched (a person's uncommitted edits stay as they are).
 ///
+/// A claim ref is a chain of such commits, each a child of the last: a run's end (`state: finished`),
+/// a restarted holder letting go (`state: released`) and another machine taking over a claim whose
+/// lease expired (`state: claimed` by the rescuer) are pushed as fast-forwards of the commit they
+/// saw, so of two machines moving one claim only the first push lands (see `GitLeases`).
+///
 /// Turned on by a `Rules/Sync.md` note (`type: sync`, `sync: git`, optional `remote:`, default
-/// `origin`). Not built: leases (a claim outlives a machine that died) and committing results.
+/// `origin`, optional `lease:`).
 public struct GitClaims: Sendable {
     /// The vault (a git work tree).
     public let vault: Vault
@@ -45,6 +50,20 @@ public struct GitClaims: Sendable {
         self.environment = env
     }
 
+    /// This watcher process's session: written into its claims and its lease, so that another machine
+    /// tells a claim of a machine that restarted (a new session) from one it still runs.
+    public static let session: String = {
+        var bytes = [UInt8](repeating: 0, count: 6)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        return bytes.map { String(format: "%02x", $0) }.joined()
+    }()
+
+    /// Where each machine's lease lives on the remote: `refs/fbt-leases/<machine>`, a commit its
+    /// watcher replaces every third of the lease while it runs.
+    public static let leasePrefix = "refs/fbt-leases/"
+    /// Where the claims live on the remote.
+    public static let claimPrefix = "refs/fbt-claims/"
+
     /// The ref a task's attempt is claimed under (the same on every machine).
     public static func ref(taskPath: String, attempt: Int) -> String {
         "refs/fbt-claims/" + ContentHash(of: Array(taskPath.utf8)).hex + "-\(attempt)"
@@ -52,44 +71,65 @@ public struct GitClaims: Sendable {
 
     /// One claim at a time in this process: two git commands updating the same repository's refs at
     /// once can trip over git's lock files and fail a claim for nothing.
-    private static let oneAtATime = Locked(())
+    static let oneAtATime = Locked(())
 
     /// Claims attempt `attempt` of the task at `taskPath` for run `runID`.
     public func claim(taskPath: String, attempt: Int, runID: String) -> Outcome {
+        claimHeld(taskPath: taskPath, attempt: attempt, runID: runID).0
+    }
+
+    /// `claim`, and when won the claim as the remote holds it (its commit, for later moves).
+    func claimHeld(taskPath: String, attempt: Int, runID: String) -> (Outcome, GitClaim?) {
         GitClaims.oneAtATime.withLock { _ in claimNow(taskPath: taskPath, attempt: attempt, runID: runID) }
     }
 
-    private func claimNow(taskPath: String, attempt: Int, runID: String) -> Outcome {
+    private func claimNow(taskPath: String, attempt: Int, runID: String) -> (Outcome, GitClaim?) {
         let ref = GitClaims.ref(taskPath: taskPath, attempt: attempt)
-        let message = "claimed_by: \(machine)\nrun_id: \(runID)\ntask: \(taskPath)\nattempt: \(attempt)\n"
-        let tree: String
-        let commit: String
-        switch git(["hash-object", "-t", "tree", "-w", "--stdin"], input: []) {
-        case .success(let out): tree = out
-        case .failure(let why): return .failed(why.text)
+        var mine = GitClaim(ref: ref, commit: "", machine: machine, runID: runID, session: GitClaims.session, task: taskPath, attempt: attempt, state: .claimed)
+        switch makeCommit(mine.message, parent: nil) {
+        case .success(let out): mine.commit = out
+        case .failure(let why): return (.failed(why.text), nil)
         }
-        switch git(["commit-tree", tree, "-m", message]) {
-        case .success(let out): commit = out
-        case .failure(let why): return .failed(why.text)
-        }
-        if case .success = git(["push", "--quiet", remote, commit + ":" + ref]) { return .won }
+        if case .success = git(["push", "--quiet", remote, mine.commit + ":" + ref]) { return (.won, mine) }
         // Rejected (another machine's claim is there) or unreachable: read what the remote holds.
         switch git(["fetch", "--quiet", "--no-tags", remote, "+" + ref + ":" + ref]) {
-        case .failure(let why): return .failed("push refused and the claim cannot be read: \(why.text)")
+        case .failure(let why): return (.failed("push refused and the claim cannot be read: \(why.text)"), nil)
         case .success: break
         }
-        switch git(["log", "-1", "--format=%B", ref]) {
-        case .success(let body):
-            let holder = body.split(separator: "\n").first { $0.hasPrefix("claimed_by: ") }.map { String($0.dropFirst(12)) } ?? "another machine"
-            let run = body.split(separator: "\n").first { $0.hasPrefix("run_id: ") }.map { String($0.dropFirst(8)) } ?? "?"
-            if holder == machine && run == runID { return .won }
-            return .lost("claimed by \(holder) (run \(run)) through git")
-        case .failure(let why): return .failed(why.text)
+        switch git(["log", "-1", "--format=%H%n%B", ref]) {
+        case .success(let out):
+            let lines = out.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let held = GitClaim.parse(ref: ref, commit: String(lines[0]), message: lines.count > 1 ? String(lines[1]) : "") else {
+                return (.lost("claimed by another machine through git"), nil)
+            }
+            if held.machine == machine && held.runID == runID { return (.won, held) }
+            return (.lost("claimed by \(held.machine) (run \(held.runID)) through git"), nil)
+        case .failure(let why): return (.failed(why.text), nil)
         }
     }
 
+    /// A commit with the empty tree, `message` and `parent` (written to the repository's objects).
+    func makeCommit(_ message: String, parent: String?) -> Result<String, GitFailure> {
+        // The empty tree is written once per vault and process (one process less per claim).
+        let known = GitClaims.emptyTrees.withLock { $0[vault.root] }
+        let tree: String
+        if let known {
+            tree = known
+        } else {
+            switch git(["hash-object", "-t", "tree", "-w", "--stdin"], input: []) {
+            case .success(let out): tree = out
+            case .failure(let why): return .failure(why)
+            }
+            GitClaims.emptyTrees.withLock { $0[vault.root] = tree }
+        }
+        return git(["commit-tree", tree] + (parent.map { ["-p", $0] } ?? []) + ["-m", message])
+    }
+
+    /// The empty tree's id per vault, once written.
+    private static let emptyTrees = Locked([String: String]())
+
     /// Runs git in the vault; the trimmed stdout, or why it failed (one line).
-    private func git(_ arguments: [String], input: [UInt8]? = nil) -> Result<String, GitFailure> {
+    func git(_ arguments: [String], input: [UInt8]? = nil) -> Result<String, GitFailure> {
         let options = Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: environment,
                                     input: input.map { .bytes($0) } ?? .none, timeout: 60)
         do {
@@ -105,10 +145,21 @@ public struct GitClaims: Sendable {
         }
     }
 
+    /// Runs git in the vault and returns its exit code (-1 when it did not exit), stdout, and its
+    /// last line of stderr, whatever the code (for `push --porcelain`, whose refusals are on stdout).
+    func gitStatus(_ arguments: [String]) -> (code: Int32, stdout: String, error: String) {
+        let options = Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: environment, input: .none, timeout: 120)
+        guard let result = try? Spawn.run(options) else { return (-1, "", "git could not be started") }
+        let err = String(decoding: result.stderrTail, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        return (result.exitCode ?? -1, String(decoding: result.stdout, as: UTF8.self), "git \(arguments.first ?? ""): \(result.termination)" + (err.isEmpty ? "" : ": " + err))
+    }
+
     /// Why a git call failed, one line.
-    struct GitFailure: Error, CustomStringConvertible {
-        let text: String
-        var description: String { text }
+    public struct GitFailure: Error, CustomStringConvertible {
+        /// The line.
+        public let text: String
+        /// The line.
+        public var description: String { text }
     }
 }
 
@@ -118,6 +169,22 @@ public struct SyncSettings: Sendable, Equatable {
     public var mode: String
     /// The git remote (default `origin`).
     public var remote: String
+    /// How long a claim outlives its machine's last lease renewal before another machine takes it
+    /// over, in seconds (`lease: 10m`; default 10 minutes).
+    public var lease: Double = SyncSettings.defaultLease
+
+    /// The lease when `Rules/Sync.md` names none.
+    public static let defaultLease: Double = 600
+
+    /// Seconds from `90`, `90s`, `10m`, `2h`; `nil` for anything else.
+    static func seconds(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("h", 3600), ("m", 60), ("s", 1)]
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            return Double(trimmed.dropLast()).flatMap { $0 > 0 ? $0 * factor : nil }
+        }
+        return Double(trimmed).flatMap { $0 > 0 ? $0 : nil }
+    }
 
     /// Reads a `type: sync` note.
     static func parse(_ note: Note, path: String) -> Result<SyncSettings, RuleProblem> {
@@ -129,6 +196,13 @@ public struct SyncSettings: Sendable, Equatable {
         guard !remote.hasPrefix("-"), !remote.isEmpty else {
             return .failure(RuleProblem(path: path, message: "remote: '\(remote)' is not a remote name; no shared claims are made"))
         }
-        return .success(SyncSettings(mode: mode, remote: remote))
+        var settings = SyncSettings(mode: mode, remote: remote)
+        if let text = note.text("lease") ?? note["lease"]?.number.map({ String($0) }) {
+            guard let seconds = seconds(text) else {
+                return .failure(RuleProblem(path: path, message: "lease: '\(text)' is not a duration such as 90s, 10m or 1h; no shared claims are made"))
+            }
+            settings.lease = seconds
+        }
+        return .success(settings)
     }
 }

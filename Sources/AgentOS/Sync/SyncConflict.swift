@@ -133,3 +133,72 @@ extension SyncConflict {
         }
     }
 }
+
+/// Merge-conflict markers a `git merge` (or `pull`) left in a note: such a note holds two versions
+/// at once, so a task or handoff in that state is never run; it gets a conflict note instead.
+extension SyncConflict {
+    /// Whether `line` is one of git's conflict markers (`<<<<<<< `, `=======`, `>>>>>>> `, and the
+    /// diff3 base marker `||||||| `) at the start of a line.
+    static func isMarkerLine(_ line: some StringProtocol) -> Bool {
+        line.hasPrefix("<<<<<<< ") || line.hasPrefix(">>>>>>> ") || line.hasPrefix("||||||| ") || line == "======="
+            || line == "<<<<<<<" || line == ">>>>>>>"
+    }
+
+    /// Whether `bytes` hold a whole conflict: an opening, a separator and a closing marker line.
+    public static func hasMergeMarkers(_ bytes: [UInt8]) -> Bool {
+        // Cheap first: most notes hold no "<<<<<<<" at all.
+        guard bytes.count >= 7, String(decoding: bytes, as: UTF8.self).contains("<<<<<<<") else { return false }
+        var open = false, separated = false
+        // "\r\n" is one Character in Swift: lines are split on the bytes.
+        for bytesOfLine in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let line = String(decoding: bytesOfLine.last == UInt8(ascii: "\r") ? bytesOfLine.dropLast() : bytesOfLine, as: UTF8.self)
+            if line.hasPrefix("<<<<<<<") && isMarkerLine(line) { open = true; separated = false }
+            else if open && line == "=======" { separated = true }
+            else if open && separated && line.hasPrefix(">>>>>>>") && isMarkerLine(line) { return true }
+        }
+        return false
+    }
+
+    /// The conflict note for merge-conflict markers in `path` (one per note; a second merge conflict
+    /// in the same note after the first was resolved reuses it).
+    static func markersNotePath(_ path: String) -> String {
+        var title = StaleMemoryGuard.title(of: path)
+        while title.utf8.count > 150 { title.removeLast() }
+        return StaleMemoryGuard.conflictFolder + "/" + title + " merge conflict " + String(ContentHash(of: Array(path.utf8)).hex.prefix(8)) + ".md"
+    }
+
+    /// Writes a conflict note for the merge-conflict markers in the task or handoff `path` unless an
+    /// open one exists, and says so in `log`. Returns whether `path` holds markers. Never throws.
+    @discardableResult
+    public static func surfaceMarkers(_ path: String, store: NoteStore, guardrails: @autoclosure () -> Guardrails, log: (EngineEvent) -> Void) -> Bool {
+        guard TaskNote.isInWorkFolder(path), let snapshot = (try? store.readIfPresent(path)) ?? nil, hasMergeMarkers(snapshot.bytes) else { return false }
+        let notePath = markersNotePath(path)
+        if let existing = (try? store.readIfPresent(notePath)) ?? nil, (try? Note.parse(bytes: existing.bytes))?.text("status") == "open" { return true }
+        let link = "[[\(StaleMemoryGuard.linkTarget(path))]]"
+        var properties = [
+            Property("type", .string("conflict")),
+            Property("note", .string(link)),
+            Property("sync_tool", .string("git")),
+            Property("created", .datetime(LocalTime.dateTime(Date()))),
+            Property("status", .string("open")),
+        ]
+        if Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails()) != nil { properties.append(Property("privacy", .string("private"))) }
+        let body = """
+        # Merge conflict: \(StaleMemoryGuard.title(of: path))
+
+        A git merge left conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) in \(link): it holds two versions at once.
+        Keep what you want, remove the markers, then set `status: resolved` here.
+
+        The OS does not run a task or handoff while it holds conflict markers.
+
+        """
+        do {
+            let text = try FrontmatterEditor.apply(set: properties, to: Array(body.utf8))
+            _ = try store.update(notePath) { _ in .write(text) }
+            log(EngineEvent(level: .warning, message: "\(path): holds git merge-conflict markers; it does not run; see \(notePath)"))
+        } catch {
+            log(EngineEvent(level: .warning, message: "\(path): holds git merge-conflict markers; it does not run; cannot write its conflict note: \(error)"))
+        }
+        return true
+    }
+}

@@ -29,15 +29,24 @@ public final class TaskEngine: Sendable {
         var laneLoad: [String: Int] = [:]
         /// Whether new work is taken (false once `shutdown` began).
         var accepting = true
+        /// Git claims (`sync: git`) this machine holds, by run id.
+        var gitClaims: [String: GitClaim] = [:]
+        /// Git claims of runs that ended, with the outcome, for the lease thread to push as finished.
+        var endedClaims: [(claim: GitClaim, outcome: String)] = []
+        /// Wakes the lease thread when a claim ended (its finish is pushed at once).
+        var claimEndedHook: (@Sendable () -> Void)?
     }
 
     /// Runs in flight, lane queues and `accepting`, shared by the engine's threads.
     let state = Locked(Shared())
     /// The hash of the OS's last write per path, so that the watcher never reacts to its own writes.
     let ownWrites = Locked([String: ContentHash]())
+    /// Notes the OS wrote and the hash it wrote, for `GitNotes` to commit with `sync: git` (only
+    /// while a note still holds exactly those bytes).
+    let gitWritten = Locked([String: ContentHash]())
     /// Broadcast whenever a run leaves `inFlight`, for `shutdown` and `waitUntilIdle` to wait on.
     private let runEnded = NSCondition()
-    private let routingQueue: OperationQueue
+    let routingQueue: OperationQueue
     /// `runCap` slots shared by every queue's runs.
     private let runSlots = DispatchSemaphore(value: TaskEngine.runCap)
     /// The run's journal line, rows and daily lines.
@@ -62,8 +71,9 @@ public final class TaskEngine: Sendable {
         self.routing = routing
         self.executor = executor
         self.log = log
-        telemetryBatch = TelemetryBatcher(telemetry: telemetry, log: log) { [ownWrites] path, hash in
+        telemetryBatch = TelemetryBatcher(telemetry: telemetry, log: log) { [ownWrites, gitWritten] path, hash in
             ownWrites.withLock { $0[path] = hash }
+            gitWritten.withLock { $0[path] = hash }
         }
         touches = RunTouches(vault: vault)
         routingQueue = OperationQueue()
@@ -121,6 +131,7 @@ public final class TaskEngine: Sendable {
     /// Records a write of the OS, so that its event is recognized (`isOwnWrite`).
     func remember(_ path: String, _ hash: ContentHash) {
         ownWrites.withLock { $0[path] = hash }
+        gitWritten.withLock { $0[path] = hash }
     }
 
     /// Takes a run off `inFlight` and wakes whoever waits for runs to end.
@@ -191,6 +202,8 @@ public final class TaskEngine: Sendable {
         }
         if !force && isOwnWrite(path: path, hash: snapshot.hash) { return .ownWrite }
         if !TaskEngine.isText(snapshot.bytes) { return leaveBinary(path: path, snapshot: snapshot) }
+        // A git merge left two versions in it (the watcher writes its conflict note): never run.
+        if TaskNote.isInWorkFolder(path) && SyncConflict.hasMergeMarkers(snapshot.bytes) { return .rejected("merge-conflict markers") }
 
         let note: Note
         do {
@@ -294,10 +307,11 @@ public final class TaskEngine: Sendable {
         return (key, queue)
     }
 
-    /// `unapproved` says why the note's `approved: true` does not count, when it does not.
-    private func route(_ task: TaskNote, record initial: RunRecord, token: CancelToken, unapproved: String?, waitForRun: Bool) {
+    /// `unapproved` says why the note's `approved: true` does not count, when it does not;
+    /// `takeover` is the expired git claim of another machine this run takes over (`takeOver`).
+    func route(_ task: TaskNote, record initial: RunRecord, token: CancelToken, unapproved: String?, waitForRun: Bool, takeover: GitClaim? = nil) {
         var record = initial
-        let plan: RoutePlan = {
+        let planned: RoutePlan = {
             var plan = routing.plan(task, runID: record.runID)
             // Write permissions follow the verified approval only, whatever a router says.
             plan.approved = task.approval != nil
@@ -307,29 +321,17 @@ public final class TaskEngine: Sendable {
             }
             return plan
         }()
-        if let machine, let refusal = Machine.refusal(machine: machine, lane: plan.lane, agent: plan.agent, machines: routing.machines) {
+        if let machine, let refusal = Machine.refusal(machine: machine, lane: planned.lane, agent: planned.agent, machines: routing.machines) {
             // Another machine's work: forget the claim (nothing was written or started) and say so.
-            routing.settle(plan, cost: nil)
+            routing.settle(planned, cost: nil)
             do { try runs.release(runID: record.runID) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
             endRun(task.path)
             log(EngineEvent(level: .info, message: "\(task.path): not for this machine: \(refusal)"))
             return
         }
-        if let machine, let sync = routing.sync, sync.mode == "git" {
-            // The shared claim: one machine's push creates the claim ref, every other one is refused.
-            let outcome = GitClaims(vault: vault, remote: sync.remote, machine: machine).claim(taskPath: task.path, attempt: record.attempt, runID: record.runID)
-            if outcome != .won {
-                routing.settle(plan, cost: nil)
-                do { try runs.release(runID: record.runID) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
-                endRun(task.path)
-                switch outcome {
-                case .lost(let why): log(EngineEvent(level: .info, message: "\(task.path): left for another machine: \(why)"))
-                case .failed(let why): log(EngineEvent(level: .error, message: "\(task.path): not run: the git claim failed (\(why)); status untouched"))
-                case .won: break
-                }
-                return
-            }
-        }
+        // The shared claim (`sync: git`): one machine's push creates the claim ref, every other one is refused.
+        if !takeGitClaim(task, record: record, plan: planned, takeover: takeover) { return }
+        let plan = takeover.map { TaskEngine.takeoverPlan(planned, task: task, from: $0) } ?? planned
         record.lane = plan.lane
         record.agent = plan.agent
         record.model = plan.model
@@ -637,6 +639,7 @@ public final class TaskEngine: Sendable {
         // The run store before the note: if the process dies before the note is written, the note
         // catches up from the store; the other way round a finished run would look interrupted.
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        gitClaimEnded(record)
         if retry != nil { endRun(task.path) }
         // A retry's write is not the OS's own to ignore: the watcher must see it and run the task again.
         _ = updateTask(task.path, set: props, unset: unset, remembering: retry == nil) { _ in nil }
@@ -659,6 +662,7 @@ public final class TaskEngine: Sendable {
         // Journal first, as in `complete`: a finished run in the store always has its telemetry.
         let entry = telemetryBatch.journal(record, duration: 0, time: Date())
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        gitClaimEnded(record)
         if record.state == .review, let reviewHash {
             // What the OS showed in review: only a later change to these bytes can approve the task.
             do { try runs.recordReview(runID: record.runID, hash: reviewHash) } catch {
@@ -697,7 +701,7 @@ public final class TaskEngine: Sendable {
                 log(EngineEvent(level: .warning, message: "\(path): the task note is gone; its result is kept in Results/"))
                 return .failed
             }
-            if remembering { remember(path, hash) }
+            if remembering { remember(path, hash) } else { gitWritten.withLock { $0[path] = hash } }
             return .written(hash)
         } catch let error as NoteWriteError {
             if case .conflict = error {

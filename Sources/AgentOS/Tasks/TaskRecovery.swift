@@ -37,6 +37,8 @@ extension TaskEngine {
         if let agent = try? runs.agentProcess(runID: record.runID), ProcessLiveness.stopOrphanedGroup(pid: agent.pid, startTime: agent.startTime) {
             log(EngineEvent(level: .warning, message: "\(record.taskPath): stopped agent process \(agent.pid) left running by run \(record.runID)"))
         }
+        // With `sync: git`, another machine may have taken the task over while this one was down.
+        if !recoverGitClaim(record) { return }
         // A kill after the run wrote its result note but before the store heard of it: the answer
         // exists, so finish from the result note instead of calling the run interrupted.
         let resultPath = Vault.Layout.results + "/" + TaskEngine.resultPath(forTitle: TaskNote.title(of: record.taskPath), runID: record.runID)
@@ -128,6 +130,8 @@ extension TaskEngine {
         if let machine, let owner = task.note.text("machine"), owner.lowercased() != machine.lowercased() { return .ignored }
         guard (try? runs.activeRun(taskPath: task.path)) ?? nil == nil else { return .ignored }
         let latest = (try? runs.latestRun(taskPath: task.path)) ?? nil
+        // Its claim is another machine's (it took the task over): that machine writes the note.
+        if latest?.error?.hasPrefix(TaskEngine.leftToTheFleet) == true { return .ignored }
         if let latest, task.note.text("run_id") == nil || task.note.text("run_id") == latest.runID {
             var props = [Property("status", .string(latest.state.rawValue))]
             if let result = latest.resultPath { props.append(Property("result", .string(TelemetryWriter.link(result)))) }

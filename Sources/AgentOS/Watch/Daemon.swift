@@ -98,6 +98,10 @@ public final class Daemon: @unchecked Sendable {
         fleetBeatNow()
         log(EngineEvent(level: .info, message: "machine \(machine): serves \(MachineHeartbeat.current(machine: machine, state: "watching", book: routing.ruleBook, runs: runs, store: engine.store).serves)"))
 
+        // With `sync: git`: this machine's lease, finished claims, and taking over expired claims.
+        let leases = GitLeases(engine: engine, machine: machine, log: log)
+        leases.start()
+
         // Conflicting copies a sync tool made while the watcher was down.
         SyncConflict.surfaceAll(index: index, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
         for path in workNotes(index: index) { engine.consider(path: path) }
@@ -135,6 +139,7 @@ public final class Daemon: @unchecked Sendable {
         watcher.stop()
         engine.shutdown(grace: options.shutdownGrace)
         engine.recover()
+        leases.stop()
         fleetBeatNow(state: "stopped")
         log(EngineEvent(level: .info, message: "stopped"))
         return 0
@@ -206,6 +211,7 @@ public final class Daemon: @unchecked Sendable {
                     }
                     if try index.update(path: change.path) == .added { added.insert(change.path) }
                     SyncConflict.surface(change.path, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
+                    SyncConflict.surfaceMarkers(change.path, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
                     if change.path.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
                     // Work folders were considered above; typed tasks elsewhere are found after indexing.
                     if !TaskNote.isInWorkFolder(change.path) { considered.append(change.path) }

@@ -1,0 +1,188 @@
+import Foundation
+
+/// With `sync: git`, the notes the OS wrote travel through the remote too: each round of the lease
+/// thread commits them (only them, by explicit path, and only while they still hold exactly the
+/// bytes the OS wrote), merges what the other machines pushed, and pushes (docs/sync.md).
+///
+/// Merging, not rebasing: `git merge` refuses to start when a change a person has not committed is
+/// in a file the merge would touch, and leaves every other uncommitted change alone, so nothing of a
+/// person's is stashed, rewritten or committed. Telemetry day notes and daily notes, which every
+/// machine appends to, are merged line by line (`unionMerge`) when git reports a conflict in them;
+/// a conflict in any other note stops the merge (`git merge --abort`) and is left to a person.
+struct GitNotes {
+    /// The git plumbing (environment, identity, the one-at-a-time lock).
+    let git: GitClaims
+
+    /// Notes every machine appends to: a day's telemetry note and daily note (public or private).
+    static func isAppendOnly(_ path: String) -> Bool {
+        let name = (path as NSString).lastPathComponent
+        let day = Array(name.utf8.prefix(10))
+        guard name.utf8.count == 13, name.hasSuffix(".md"), day[4] == UInt8(ascii: "-"), day[7] == UInt8(ascii: "-"),
+              day.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element) }) else { return false }
+        let folder = (path as NSString).deletingLastPathComponent
+        return [Vault.Layout.telemetry, Vault.Layout.daily, Vault.Layout.privateFolder + "/" + Vault.Layout.telemetry,
+                Vault.Layout.privateFolder + "/" + Vault.Layout.daily].contains(folder)
+    }
+
+    /// What one round did, for the log.
+    struct Round {
+        /// Notes committed.
+        var committed = 0
+        /// Whether the branch was pushed.
+        var pushed = false
+        /// Why the round stopped early (one line), if it did.
+        var problem: String?
+        /// Whether the paths it was given are committed (or had nothing to commit); when not, they
+        /// are handed to the next round.
+        var pathsSettled = true
+    }
+
+    /// Keeps `.agentos/` (each machine's own databases, locks and journals) out of git for this
+    /// clone, whatever the vault's `.gitignore` says.
+    func excludeState() {
+        let exclude = git.vault.root + "/.git/info/exclude"
+        let text = (try? String(contentsOfFile: exclude, encoding: .utf8)) ?? ""
+        guard !text.split(separator: "\n").contains(where: { $0 == "/.agentos/" }) else { return }
+        try? FileManager.default.createDirectory(atPath: git.vault.root + "/.git/info", withIntermediateDirectories: true)
+        try? (text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + "/.agentos/\n").write(toFile: exclude, atomically: true, encoding: .utf8)
+    }
+
+    /// Commits `paths` (the OS's own notes), merges the remote's branch and pushes; a refused push is
+    /// merged again and retried, three times, waiting a little longer each time.
+    func round(paths: [String], remote: String, log: (EngineEvent) -> Void) -> Round {
+        GitClaims.oneAtATime.withLock { _ in
+            var round = Round()
+            guard case .success(let branch) = git.git(["symbolic-ref", "--quiet", "--short", "HEAD"]) else {
+                round.problem = "the vault's git work tree is not on a branch; notes are not committed"
+                return round
+            }
+            var paths = paths
+            if !paths.isEmpty, case .success(let out) = git.git(["check-ignore", "--"] + paths) {
+                // Notes the person's `.gitignore` keeps out of git stay out (exit 1: none is ignored).
+                let ignored = Set(out.split(separator: "\n").map(String.init))
+                paths.removeAll { ignored.contains($0) }
+            }
+            if !paths.isEmpty {
+                // A person's git command holding the index lock for a moment fails these: the paths
+                // then go to the next round, never dropped.
+                let add = git.gitStatus(["add", "--"] + paths)
+                if add.code != 0 {
+                    round.problem = "cannot stage the OS's notes: \(add.error)"
+                    round.pathsSettled = false
+                    return round
+                }
+                let commit = git.gitStatus(["commit", "--quiet", "--no-verify", "-m", "fuckbigtech on \(git.machine): \(paths.count) note\(paths.count == 1 ? "" : "s")", "--"] + paths)
+                if commit.code == 0 {
+                    round.committed = paths.count
+                } else if !(commit.stdout + commit.error).contains("nothing") {
+                    round.problem = "cannot commit the OS's notes: \(commit.error)"
+                    round.pathsSettled = false
+                    return round
+                }
+            }
+            for attempt in 0..<4 {
+                if attempt > 0 { usleep(UInt32(200_000 * attempt)) }
+                let fetch = git.gitStatus(["fetch", "--quiet", "--no-tags", remote, "+refs/heads/\(branch):refs/remotes/\(remote)/\(branch)"])
+                let upstream = "refs/remotes/\(remote)/\(branch)"
+                let remoteHasBranch = fetch.code == 0
+                if remoteHasBranch, let problem = merge(upstream, log: log) {
+                    round.problem = problem
+                    return round
+                }
+                if remoteHasBranch, case .success(let ahead) = git.git(["rev-list", "--count", upstream + "..HEAD"]), ahead == "0" {
+                    return round
+                }
+                let push = git.gitStatus(["push", "--quiet", remote, "HEAD:refs/heads/" + branch])
+                if push.code == 0 {
+                    round.pushed = true
+                    return round
+                }
+                round.problem = "push refused: \(push.error)"
+            }
+            return round
+        }
+    }
+
+    /// Merges `upstream` into the branch; `nil` when the branch now contains it, else why not.
+    private func merge(_ upstream: String, log: (EngineEvent) -> Void) -> String? {
+        let merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", upstream])
+        if merge.code == 0 { return nil }
+        let conflicted = (try? git.git(["diff", "--name-only", "--diff-filter=U", "-z"]).get())?
+            .split(separator: "\0").map(String.init) ?? []
+        if conflicted.isEmpty {
+            // Refused before it began (a person's uncommitted change in a file it would touch, or a
+            // staged change): nothing was changed.
+            return "cannot merge \(upstream): \(merge.error); commit or undo your change and the OS merges at its next round"
+        }
+        let others = conflicted.filter { !GitNotes.isAppendOnly($0) }
+        if !others.isEmpty {
+            _ = git.gitStatus(["merge", "--abort"])
+            return "merging \(upstream) conflicts in \(others.joined(separator: ", ")), which the OS does not merge; merge by hand (the OS pushes again after)"
+        }
+        let store = NoteStore(vault: git.vault)
+        for path in conflicted {
+            let ours = (try? git.git(["show", ":2:" + path]).get()) ?? ""
+            let theirs = (try? git.git(["show", ":3:" + path]).get()) ?? ""
+            do {
+                // Through the one write path: a line the telemetry batch appends meanwhile is kept.
+                try store.update(path) { snapshot in
+                    let now = snapshot.map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
+                    var merged = GitNotes.unionMerge(GitNotes.unionMerge(ours, theirs), GitNotes.withoutMarkers(now))
+                    if path.contains(Vault.Layout.telemetry + "/") { merged = TelemetryTotals.refresh(GitNotes.oneTotalsLine(merged)) }
+                    return .write(Array((merged.hasSuffix("\n") ? merged : merged + "\n").utf8))
+                }
+            } catch {
+                _ = git.gitStatus(["merge", "--abort"])
+                return "cannot merge \(path): \(error)"
+            }
+        }
+        let add = git.gitStatus(["add", "--"] + conflicted)
+        let commit = git.gitStatus(["commit", "--quiet", "--no-edit", "--no-verify"])
+        if add.code != 0 || commit.code != 0 {
+            _ = git.gitStatus(["merge", "--abort"])
+            return "cannot finish the merge: \(add.code != 0 ? add.error : commit.error)"
+        }
+        log(EngineEvent(level: .info, message: "git: merged \(conflicted.joined(separator: ", ")) line by line (every machine appends to them)"))
+        return nil
+    }
+
+    /// `base` with every line of `other` it lacks, each put after the line it follows in `other` and
+    /// after `base`'s own lines there (or at the end): the union of two appends to one note, in
+    /// order, each line once.
+    static func unionMerge(_ base: String, _ other: String) -> String {
+        var lines = base.components(separatedBy: "\n")
+        if lines.last == "" { lines.removeLast() }
+        var present = Set(lines)
+        let otherLines = other.components(separatedBy: "\n")
+        let inOther = Set(otherLines)
+        var at = 0
+        for line in otherLines where !(line.isEmpty && at >= lines.count) {
+            if present.contains(line) {
+                if let found = lines[at...].firstIndex(of: line) ?? lines.firstIndex(of: line) { at = found + 1 }
+                continue
+            }
+            // Past what only `base` appended here: its lines first, then the other machine's.
+            while at < lines.count && !inOther.contains(lines[at]) { at += 1 }
+            lines.insert(line, at: at)
+            present.insert(line)
+            at += 1
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `text` without git's conflict marker lines.
+    static func withoutMarkers(_ text: String) -> String {
+        text.components(separatedBy: "\n").filter { !SyncConflict.isMarkerLine($0) }.joined(separator: "\n")
+    }
+
+    /// `text` with only its first totals line (a union keeps both sides' totals; `refresh` then
+    /// works the one left out again from the rows).
+    static func oneTotalsLine(_ text: String) -> String {
+        var seen = false
+        return text.components(separatedBy: "\n").filter { line in
+            guard line.hasSuffix(TelemetryTotals.marker) else { return true }
+            defer { seen = true }
+            return !seen
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// The engine's side of claims through git (`sync: git`, docs/sync.md): taking the claim before a
+/// run writes anything, marking it finished when the run ends, taking over another machine's expired
+/// claim, and checking the remote before recovery runs a task again.
+extension TaskEngine {
+    /// The git claims of this vault as this machine, when `Rules/Sync.md` says `sync: git` and the
+    /// engine is a watcher's (a foreground `run` takes no claim).
+    var gitClaims: GitClaims? {
+        guard let machine, let sync = routing.sync, sync.mode == "git" else { return nil }
+        return GitClaims(vault: vault, remote: sync.remote, machine: machine)
+    }
+
+    /// Takes the shared claim of `record`'s attempt (or moves `takeover`'s to this run). Returns
+    /// whether this machine runs it; when not, the local claim is dropped and the log says why.
+    func takeGitClaim(_ task: TaskNote, record: RunRecord, plan: RoutePlan, takeover: GitClaim?) -> Bool {
+        guard let claims = gitClaims else { return true }
+        // Routed again after a budget refusal: the claim is already this run's.
+        if state.withLock({ $0.gitClaims[record.runID] != nil }) { return true }
+        let outcome: GitClaims.Outcome
+        var held: GitClaim?
+        if let takeover {
+            var next = takeover
+            next.machine = claims.machine
+            next.runID = record.runID
+            next.session = GitClaims.session
+            next.state = .claimed
+            next.outcome = nil
+            next.takenOverFrom = "\(takeover.machine) (run \(takeover.runID))"
+            (outcome, held) = claims.move(takeover, to: next)
+        } else {
+            (outcome, held) = claims.claimHeld(taskPath: task.path, attempt: record.attempt, runID: record.runID)
+        }
+        if outcome == .won {
+            if let held { state.withLock { $0.gitClaims[record.runID] = held } }
+            if let takeover {
+                log(EngineEvent(level: .warning, message: "\(task.path): took over the claim of \(takeover.machine) (run \(takeover.runID)), whose lease expired"))
+            }
+            return true
+        }
+        routing.settle(plan, cost: nil)
+        do { try runs.release(runID: record.runID) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        endRun(task.path)
+        switch outcome {
+        case .lost(let why): log(EngineEvent(level: .info, message: "\(task.path): left for another machine: \(why)"))
+        case .failed(let why): log(EngineEvent(level: .error, message: "\(task.path): not run: the git claim failed (\(why)); status untouched"))
+        case .won: break
+        }
+        return false
+    }
+
+    /// The plan of a run that takes over another machine's claim. The dead machine's agent may have
+    /// done part of the work: as after a crash (`recover`), a task with effects (declared, asked for
+    /// in its words, or approved) is never run again without a person — it goes to review — and a
+    /// task whose `retries` is 0 is not run again at all.
+    static func takeoverPlan(_ plan: RoutePlan, task: TaskNote, from claim: GitClaim) -> RoutePlan {
+        guard case .run = plan.action else { return plan }
+        var plan = plan
+        let whose = "taken over from \(claim.machine) (run \(claim.runID)), whose lease expired while it held the task"
+        if !TaskEngine.isReadOnly(task.note, path: task.path) {
+            plan.action = .review("\(whose): its agent may have started, and a task with effects never runs again without a person; set approved: true to run it")
+        } else if task.note["retries"] != nil, Int(task.note["retries"]?.number ?? 0) <= 0 {
+            plan.action = .failed("\(whose); retries: 0 says it does not run again")
+        } else {
+            plan.reason += "; " + whose
+        }
+        return plan
+    }
+
+    /// How the error of a run recovery closed because its claim is another machine's begins
+    /// (`catchUp` then leaves the task note to that machine).
+    static let leftToTheFleet = "interrupted; left to the fleet: "
+
+    /// A run ended: its git claim (if any) is handed to the lease thread to be marked finished.
+    func gitClaimEnded(_ record: RunRecord) {
+        let hook: (@Sendable () -> Void)? = state.withLock { shared in
+            guard let claim = shared.gitClaims.removeValue(forKey: record.runID) else { return nil }
+            shared.endedClaims.append((claim, record.state.rawValue))
+            return shared.claimEndedHook
+        }
+        // Pushed at once: until it is, a machine killed now would have its finished run taken over.
+        hook?()
+    }
+
+    /// The claims of runs that ended, for `GitLeases` to push (given back when the push failed).
+    func takeEndedClaims() -> [(claim: GitClaim, outcome: String)] {
+        state.withLock { shared in
+            defer { shared.endedClaims.removeAll() }
+            return shared.endedClaims
+        }
+    }
+
+    /// Claims `takeEndedClaims` returned whose push failed: tried again at the next renewal.
+    func returnEndedClaims(_ claims: [(claim: GitClaim, outcome: String)]) {
+        state.withLock { $0.endedClaims.insert(contentsOf: claims, at: 0) }
+    }
+
+    /// Takes over `claim`, another machine's claim whose lease expired: the task is run here as that
+    /// attempt (or sent to review, `takeoverPlan`) if this machine's push moves the claim first.
+    /// `.ignored` when the task note is not in this copy (yet) or the watcher is stopping.
+    public func takeOver(_ claim: GitClaim) -> Consideration {
+        guard state.withLock({ $0.accepting }), state.withLock({ $0.inFlight[claim.task] == nil }) else { return .alreadyActive }
+        guard let snapshot = (try? store.readIfPresent(claim.task)) ?? nil, let note = try? Note.parse(bytes: snapshot.bytes),
+              let kind = TaskNote.kind(of: note, path: claim.task) else { return .ignored }
+        let task = TaskNote(path: claim.task, snapshot: snapshot, note: note, kind: kind)
+        let record: RunRecord
+        do {
+            guard let claimed = try runs.claim(taskPath: task.path, kind: kind.rawValue, taskHash: snapshot.hash, attempt: claim.attempt) else { return .alreadyActive }
+            record = claimed
+        } catch {
+            log(EngineEvent(level: .error, message: "\(task.path): cannot claim: \(error)"))
+            return .ignored
+        }
+        let token = CancelToken()
+        state.withLock { $0.inFlight[task.path] = token }
+        routingQueue.addOperation { [self] in
+            route(task, record: record, token: token, unapproved: nil, waitForRun: false, takeover: claim)
+        }
+        return .started(runID: record.runID)
+    }
+
+    /// Before recovery decides about a run a dead watcher of this machine left: what the remote says
+    /// about its claim. `true`: recovery goes on as on one machine (the claim is let go first, so no
+    /// other machine takes it over as well). `false`: another machine took it over, or the remote
+    /// cannot be asked — the run is closed here as interrupted, and the task note is left alone (the
+    /// machine that holds the claim writes it).
+    func recoverGitClaim(_ initial: RunRecord) -> Bool {
+        guard let claims = gitClaims else { return true }
+        var record = initial
+        let why: String
+        switch claims.current(taskPath: record.taskPath, attempt: record.attempt) {
+        case .success(nil):
+            // Killed between its local claim and the push: no other machine ever saw it.
+            return true
+        case .success(let claim?) where claim.machine.lowercased() == claims.machine.lowercased() && claim.runID == record.runID:
+            guard claim.state == .claimed else { return true }
+            var released = claim
+            released.state = .released
+            released.session = GitClaims.session
+            let (outcome, _) = claims.move(claim, to: released)
+            if outcome == .won { return true }
+            if case .lost(let text) = outcome { why = "taken over by another machine: \(text)" } else { why = "its git claim could not be released (\(outcome)); the task is left to the fleet" }
+        case .success(let claim?):
+            why = "taken over by \(claim.machine) (run \(claim.runID)) through git after this machine's lease expired"
+        case .failure(let failure):
+            why = "its git claim could not be checked (\(failure.text)); the task is left to the fleet"
+        }
+        let agentStarted = record.state == .running
+        record.state = .failed
+        record.error = TaskEngine.leftToTheFleet + why
+        record.finishedAt = Date().timeIntervalSince1970
+        if let settlement = routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: agentStarted), settlement.kind != .released {
+            record.costUSD = settlement.actualUSD
+        }
+        try? runs.update(record)
+        // A started agent was a run (it may have cost money and done work): it is counted, as
+        // `interrupted`, in this machine's telemetry; the task note is the other machine's now.
+        if agentStarted { telemetryBatch.record(record, duration: 0, time: Date(), execution: AgentExecution(succeeded: false, answer: "", error: "interrupted")) }
+        log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted and is not run again here: \(why)"))
+        return false
+    }
+}
