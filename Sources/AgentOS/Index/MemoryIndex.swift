@@ -90,7 +90,8 @@ public final class MemoryIndex {
         database = try MemoryIndex.openWritable(vault.databasePath, warnings: &notes)
         warnings = notes
         try FolderRecord.createTable(database)
-        // A full index writes tens of MB in one transaction; keep its pages in memory until commit.
+        // A full index writes tens of MB, in batches of a few MB (`Rescan`); a large cache keeps
+        // FTS5's pages between batches. The watcher sets a small one before its start-up index.
         try database.execute("PRAGMA cache_size = -16384")
         // A full index of a large vault holds the write lock for seconds; a watcher's single-note
         // update waits for it rather than failing.
