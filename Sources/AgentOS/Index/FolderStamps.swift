@@ -12,9 +12,13 @@ import Foundation
 /// time. So equal stamps mean the same names, never the same contents: the re-scan still `lstat`s
 /// every note of a folder it skips (`MemoryIndex.reconcile`).
 struct FolderStamp: Equatable, Sendable {
+    /// `st_dev`: the file system the folder is on.
     var device: UInt64
+    /// `st_ino`: the folder itself (a folder removed and made again has another).
     var inode: UInt64
+    /// Modification time, ns since the epoch: moves when an entry is added, removed or renamed.
     var mtime: Int64
+    /// Change time, ns since the epoch: moves with `mtime`, and when anyone sets `mtime`.
     var ctime: Int64
 
     /// How long after a folder's last change its stamp is trusted: a change made within the same clock
@@ -78,6 +82,7 @@ struct FolderStamp: Equatable, Sendable {
 /// and its `.md` entries that are not indexed notes (symlinks, binary or oversized files), which
 /// are looked at again on every re-scan as they always were. Kept in the index's `folders` table.
 struct FolderRecord: Sendable {
+    /// The folder's stamp, taken just before it was listed.
     var stamp: FolderStamp
     /// The wall clock (ns) just before the stamp was taken.
     var listedAt: Int64

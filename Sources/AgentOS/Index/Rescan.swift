@@ -23,7 +23,9 @@ final class Rescan {
     final class Folder {
         /// Vault-relative path ("" for the root).
         let path: String
+        /// Its absolute path.
         let absolute: String
+        /// Its stamp, taken just before it was listed or compared with its record.
         var stamp: FolderStamp?
         /// The wall clock just before `stamp` was taken.
         var listedAt: Int64 = 0
@@ -40,11 +42,13 @@ final class Rescan {
         /// A descriptor of the folder, for `fstatat` by name (-1 until opened).
         var descriptor: Int32 = -1
 
+        /// The folder at vault-relative `path` (absolute: `absolute`).
         init(path: String, absolute: String) {
             self.path = path
             self.absolute = absolute
         }
 
+        /// Whether this re-scan listed it (rather than taking it from its record).
         var isListed: Bool { record == nil }
 
         /// The path of a note named `name` in this folder.
@@ -53,20 +57,25 @@ final class Rescan {
 
     /// A note to read (new, or its size or modification time differ from its row).
     struct Work {
+        /// Vault-relative path of the note.
         var path: String
+        /// Its `lstat` as the re-scan found it.
         var status: FileStatus
         /// Its row as the re-scan read it (read again inside the write, which may find it changed).
         var known: MemoryIndex.IndexedRow?
+        /// The folder holding it, whose record the outcome may make out of date.
         var folder: Folder
     }
 
     /// The most bytes of notes, and the most notes, in one batch of `Work`: each batch is read and
     /// written in one transaction, so neither SQLite's cache nor the notes read hold the whole vault.
     static let batchBytes = 4 << 20
+    /// See `batchBytes`.
     static let batchNotes = 1024
     /// The most folder descriptors held open at once; past it, notes are `lstat`ed by their full path.
     static let maxDescriptors = 256
 
+    /// The index re-scanned.
     let index: MemoryIndex
     /// The folders visited, by vault-relative path.
     private(set) var folders: [String: Folder] = [:]
@@ -82,8 +91,9 @@ final class Rescan {
     let usesRecords: Bool
     /// Records of folders this re-scan did not visit (gone, now a symlink, unreadable).
     private(set) var staleRecords: [String] = []
-    /// Folders listed, and folders taken from their record.
+    /// Folders listed.
     private(set) var listedFolders = 0
+    /// Folders taken from their record, not listed.
     private(set) var recordedFolders = 0
 
     private var batch: [Work] = []
