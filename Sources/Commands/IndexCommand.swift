@@ -13,7 +13,9 @@ enum IndexCommand {
         ],
         description: """
         Walks the vault and indexes new and changed notes, removes deleted ones, and leaves the rest
-        alone (modification time and size first, content hash only when they differ). Notes are only
+        alone (modification time and size first, content hash only when they differ). A folder whose
+        stamp has not moved since it was last listed is not listed again; its notes are still checked
+        one by one (docs/search.md, "The re-scan"). Notes are only
         read, never changed. Files that cannot be indexed (binary, over 20 MB, unreadable) are skipped
         and listed with the reason.
         """,
@@ -40,6 +42,8 @@ enum IndexCommand {
                 ("unchanged", .int(summary.unchanged)),
                 ("removed", .int(summary.removed)),
                 ("skipped", .array(summary.skipped.map { JSON.object([("path", .string($0.path)), ("reason", .string($0.reason.description))]) })),
+                ("folders_listed", .int(summary.foldersListed)),
+                ("folders_from_record", .int(summary.foldersFromRecord)),
                 ("seconds", .double(summary.seconds)),
             ]).pretty)
         } else {

@@ -33,8 +33,10 @@ public struct LatencySummary: Sendable, Equatable {
 ///   write until the last run finished, and a check that every task ran exactly once (one run in the
 ///   run store, one result note, task status `done`);
 /// - peak RSS (`VmHWM`) after the burst;
+/// - the re-scan with nothing changed, as the watcher runs it (`rescanUnchanged`);
 /// - next to the figures they bound, baselines measured in the same run (`BenchBaselines`): `/bin/true`
-///   spawns, and plain and durable write+rename loops, with the ratio.
+///   spawns, plain and durable write+rename loops, the same watcher's peak RSS on an empty vault, an
+///   `lstat` of every note, with the ratio.
 public struct WatchBenchSection: BenchSection {
     public var name: String { "watch" }
 
@@ -78,9 +80,11 @@ public struct WatchBenchSection: BenchSection {
         ]
         context.progress("watch: baselines (/bin/true spawns, plain and durable write+rename)")
         let baselines = try BenchBaselines.measure(in: context.vault.stateDirectory + "/bench-baselines", samples: 2 * samples)
+        context.progress("watch: baseline (the watcher on a new, empty vault)")
+        let emptyWatcher = try emptyVaultWatcherPeakMB(context)
         var perMode: [[BenchFigure]] = []
         for mode in modes {
-            perMode.append(try measure(mode, context, baselines: baselines))
+            perMode.append(try measure(mode, context, baselines: baselines, emptyWatcherMB: emptyWatcher))
         }
         // Side by side: each measure for inotify, then for polling.
         var figures: [BenchFigure] = [
@@ -88,6 +92,7 @@ public struct WatchBenchSection: BenchSection {
             BenchFigure(section: "watch", name: "baseline_spawn_true", value: baselines.spawn.p50, unit: "ms", note: "/bin/true started and waited for, p50 of \(baselines.spawn.count); \(Bench.format(baselines.spawnsPerSecond)) per second one at a time"),
             BenchFigure(section: "watch", name: "baseline_write_rename", value: baselines.writeRename.p50, unit: "ms", note: "temp file written, renamed over a note, no fsync; p50 of \(baselines.writeRename.count)"),
             BenchFigure(section: "watch", name: "baseline_durable_write_rename", value: baselines.durableWriteRename.p50, unit: "ms", note: "the same with fsync of the file and of its folder (what NoteStore adds)"),
+            BenchFigure(section: "watch", name: "baseline_watcher_empty_vault_rss", value: emptyWatcher, unit: "MB", note: "VmHWM of the same watcher on a new vault (init's notes only): the runtime's own floor"),
         ]
         for i in 0..<(perMode.map(\.count).max() ?? 0) {
             for list in perMode where i < list.count { figures.append(list[i]) }
@@ -95,7 +100,23 @@ public struct WatchBenchSection: BenchSection {
         return figures
     }
 
-    private func measure(_ mode: Mode, _ context: BenchContext, baselines: BenchBaselines) throws -> [BenchFigure] {
+    /// `VmHWM` of `fuckbigtech watch` on a vault made by `init` and nothing else, once it is watching:
+    /// what the process needs before any note of the bench's vault (Swift runtime, Foundation, SQLite).
+    private func emptyVaultWatcherPeakMB(_ context: BenchContext) throws -> Double {
+        // Inside the bench vault's state folder, which the bench's own watchers never look into.
+        let root = context.vault.stateDirectory + "/bench-empty-vault"
+        try? FileManager.default.removeItem(atPath: root)
+        try FileSystem.makeDirectories(root)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let empty = Vault(root: root)
+        do { _ = try VaultInit.run(vault: empty) } catch { throw BenchError("the watch bench could not set up an empty vault: \(error)") }
+        let watcher = try WatcherProcess(executable: context.executablePath, vault: empty, arguments: ["--debounce", Bench.format(debounceMS)])
+        defer { watcher.stop() }
+        _ = try watcher.waitUntilWatching(timeout: 60)
+        return watcher.peakResidentMB()
+    }
+
+    private func measure(_ mode: Mode, _ context: BenchContext, baselines: BenchBaselines, emptyWatcherMB: Double) throws -> [BenchFigure] {
         let vault = context.vault
         let section = "watch:" + mode.label
         var figures: [BenchFigure] = []
@@ -119,7 +140,8 @@ public struct WatchBenchSection: BenchSection {
         let startup = try watcher.waitUntilWatching(timeout: 600)
         let rssStartup = watcher.peakResidentMB()
         add("startup", startup, "s", note: "spawn → watching, full index")
-        add("rss_after_startup", rssStartup, "MB", target: "≤ 30 MB", meets: rssStartup <= 30, note: "VmHWM of the watcher")
+        let emptyWatcher = BenchBaseline(name: "watcher, empty vault", value: emptyWatcherMB)
+        add("rss_after_startup", rssStartup, "MB", target: "≤ 30 MB", meets: rssStartup <= 30, note: "VmHWM of the watcher", baseline: emptyWatcher)
 
         let runs = try RunStoreReader(vault: vault)
 
@@ -209,7 +231,7 @@ public struct WatchBenchSection: BenchSection {
         add("burst_claim_to_running_p50", LatencySummary(check.claimToRunning).p50, "ms", note: "queueing included; p99 \(Bench.format(LatencySummary(check.claimToRunning).p99)) ms")
         add("burst_agent_run_p50", LatencySummary(check.agentRun).p50, "ms", note: "running→finished; runs at once as the echo agent's concurrency allows", baseline: spawnTrue)
         let rssBurst = watcher.peakResidentMB()
-        add("rss_after_burst", rssBurst, "MB", target: "≤ 30 MB", meets: rssBurst <= 30, note: "VmHWM")
+        add("rss_after_burst", rssBurst, "MB", target: "≤ 30 MB", meets: rssBurst <= 30, note: "VmHWM", baseline: emptyWatcher)
         let memory = watcher.memoryMB()
         add("rss_now_private", memory.anon, "MB", note: "RssAnon: heap, stacks, SQLite caches")
         add("rss_now_shared_files", memory.file, "MB", note: "RssFile: mapped libraries (Swift runtime, Foundation, ICU, SQLite)")
@@ -230,6 +252,9 @@ public struct WatchBenchSection: BenchSection {
             let name = path.hasPrefix(Vault.Layout.telemetry) ? "reindex_telemetry_note" : "reindex_daily_note"
             add(name, LatencySummary(times).p50, "ms", note: "\(path), \(data.count / 1024) KB; what one re-index of it costs; the watcher batches these when quiet")
         }
+        if mode.label == "inotify" {
+            figures.append(try rescanUnchanged(index: index, context, section: section))
+        }
         if mode.label == "poll" {
             // One polling pass over the vault (what `--poll` does every interval).
             let walk = try BenchClock.seconds {
@@ -240,6 +265,37 @@ public struct WatchBenchSection: BenchSection {
             add("poll_walk", walk, "ms", note: "one polling pass over \(context.noteCount) notes")
         }
         return figures
+    }
+}
+
+extension WatchBenchSection {
+    /// The re-scan with nothing changed: `MemoryIndex.reconcile`, the call the watcher makes at
+    /// start-up and after an event queue overflow, on the vault the watcher has just left; next to
+    /// the plainest look at every note, an `lstat` of each by its full path.
+    func rescanUnchanged(index: MemoryIndex, _ context: BenchContext, section: String) throws -> BenchFigure {
+        context.progress("watch: re-scan with nothing changed")
+        // Catch up with what the stopped watcher left (its batched own writes). The burst changed
+        // folders a moment ago, and a folder changed within `FolderStamp.settleNanoseconds` of its
+        // listing is listed again: wait that out and list them once more, so that what is timed is
+        // the re-scan of a vault in which nothing changed.
+        _ = try index.reconcile()
+        Thread.sleep(forTimeInterval: Double(FolderStamp.settleNanoseconds) / 1e9 + 0.1)
+        _ = try index.reconcile()
+        var times: [Double] = []
+        var last = ReconcileSummary()
+        for _ in 0..<9 { times.append(try BenchClock.seconds { last = try index.reconcile() } * 1000) }
+        let paths = VaultWalker.walk(context.vault).files.map { context.vault.root + "/" + $0.path }
+        var plain: [Double] = []
+        for _ in 0..<9 {
+            plain.append(BenchClock.seconds {
+                for path in paths { _ = try? FileSystem.status(path) }
+            } * 1000)
+        }
+        let value = BenchClock.percentile(times, 0.5)
+        let folders = last.foldersListed + last.foldersFromRecord
+        return BenchFigure(section: section, name: "rescan_unchanged", value: value, unit: "ms", target: "≤ 30 ms", meetsTarget: value <= 30,
+                           note: "reconcile as the watcher runs it, \(last.unchanged) notes, \(last.foldersListed) of \(folders) folders listed; p50 of 9",
+                           baseline: BenchBaseline(name: "lstat of every note", value: BenchClock.percentile(plain, 0.5)))
     }
 }
 

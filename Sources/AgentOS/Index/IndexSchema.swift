@@ -33,6 +33,20 @@ public enum IndexSchema {
         }
     }
 
+    /// The re-scan's folder records (`FolderRecord`): what each folder held when it was last listed.
+    static let foldersTable = """
+    CREATE TABLE IF NOT EXISTS folders (
+        path TEXT PRIMARY KEY,
+        device INTEGER NOT NULL,
+        inode INTEGER NOT NULL,
+        mtime INTEGER NOT NULL,
+        ctime INTEGER NOT NULL,
+        listed_at INTEGER NOT NULL,
+        subfolders TEXT NOT NULL,
+        others TEXT NOT NULL
+    );
+    """
+
     static let createStatements = """
     CREATE TABLE IF NOT EXISTS notes (
         id INTEGER PRIMARY KEY,
@@ -76,6 +90,7 @@ public enum IndexSchema {
     );
     CREATE INDEX IF NOT EXISTS links_source ON links(source_id);
     CREATE INDEX IF NOT EXISTS links_target ON links(target_key);
+    \(foldersTable)
     CREATE VIRTUAL TABLE IF NOT EXISTS sections USING fts5(
         path UNINDEXED, heading UNINDEXED, start_line UNINDEXED, end_line UNINDEXED,
         title, headings, body,

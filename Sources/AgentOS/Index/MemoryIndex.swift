@@ -55,6 +55,11 @@ public struct ReconcileSummary: Sendable {
     public var skipped: [(path: String, reason: SkipReason)] = []
     /// Wall time of the walk in seconds.
     public var seconds: Double = 0
+    /// Folders listed (new, changed, or on a file system whose folder stamps are not trusted).
+    public var foldersListed = 0
+    /// Folders not listed: their stamp was the one recorded when they were last listed, so their
+    /// entries are the same (their notes were still each `lstat`ed).
+    public var foldersFromRecord = 0
 
     /// Notes written to the index by this walk.
     public var indexed: Int { added + changed }
@@ -84,7 +89,9 @@ public final class MemoryIndex {
         var notes: [String] = []
         database = try MemoryIndex.openWritable(vault.databasePath, warnings: &notes)
         warnings = notes
-        // A full index writes tens of MB in one transaction; keep its pages in memory until commit.
+        try FolderRecord.createTable(database)
+        // A full index writes tens of MB, in batches of a few MB (`Rescan`); a large cache keeps
+        // FTS5's pages between batches. The watcher sets a small one before its start-up index.
         try database.execute("PRAGMA cache_size = -16384")
         // A full index of a large vault holds the write lock for seconds; a watcher's single-note
         // update waits for it rather than failing.
@@ -169,7 +176,7 @@ public final class MemoryIndex {
     private func updateLocked(_ relativePath: String) throws -> UpdateOutcome {
         let existing = try row(for: relativePath)
         func skip(_ reason: SkipReason) throws -> UpdateOutcome {
-            if let existing { try deleteRows(noteID: existing.id) }
+            if let existing { try deleteRows(noteID: existing.id, path: relativePath) }
             return .skipped(reason)
         }
         guard relativePath.hasSuffix(".md"), !Vault.isIgnored(relativePath) else { return try skip(.ignored) }
@@ -183,7 +190,7 @@ public final class MemoryIndex {
         do {
             status = try FileSystem.status(absolute)
         } catch {
-            if let existing { try deleteRows(noteID: existing.id) }
+            if let existing { try deleteRows(noteID: existing.id, path: relativePath) }
             return .skipped(.unreadable(error.description))
         }
         guard let status else {
@@ -193,14 +200,16 @@ public final class MemoryIndex {
             }
             return .skipped(.vanished)
         }
-        return try index(relativePath, absolute: absolute, status: status, existing: existing)
+        let outcome = try index(relativePath, absolute: absolute, status: status, existing: existing)
+        if case .skipped = outcome, existing != nil { try FolderRecord.forget(folderOf: relativePath, database) }
+        return outcome
     }
 
     /// Deletes a note's rows (the file was deleted).
     public func remove(path relativePath: String) throws {
         try recovering {
             try database.transaction {
-                if let existing = try row(for: relativePath) { try deleteRows(noteID: existing.id) }
+                if let existing = try row(for: relativePath) { try deleteRows(noteID: existing.id, path: relativePath) }
             }
         }
     }
@@ -211,7 +220,7 @@ public final class MemoryIndex {
     public func rename(from oldPath: String, to newPath: String) throws -> UpdateOutcome {
         try recovering {
             try database.transaction {
-                if let existing = try row(for: oldPath) { try deleteRows(noteID: existing.id) }
+                if let existing = try row(for: oldPath) { try deleteRows(noteID: existing.id, path: oldPath) }
                 return try updateLocked(newPath)
             }
         }
@@ -220,8 +229,11 @@ public final class MemoryIndex {
     // MARK: Full walk
 
     /// Walks the whole vault and fixes any drift: new and changed notes are indexed, notes gone from
-    /// disk are removed. Modification time and size are compared first; the content is read and
-    /// hashed only when they differ. `progress` gets (done, total) now and then.
+    /// disk are removed. Every note is `lstat`ed and its modification time and size compared with the
+    /// index; the content is read and hashed only when they differ. A folder is listed again only
+    /// when its stamp moved since it was last listed (`Rescan`; docs/search.md says what holds).
+    /// Changes are written in batches of at most `Rescan.batchBytes` of notes, one transaction each.
+    /// `progress` gets (done, found so far) after each batch.
     public func reconcile(progress: ((Int, Int) -> Void)? = nil) throws -> ReconcileSummary {
         try recovering { try reconcileOnce(progress: progress) }
     }
@@ -242,88 +254,103 @@ public final class MemoryIndex {
     private func reconcileOnce(progress: ((Int, Int) -> Void)?) throws -> ReconcileSummary {
         let clock = ContinuousClock()
         let started = clock.now
-        let walk = VaultWalker.walk(vault)
         var summary = ReconcileSummary()
-        summary.notesOnDisk = walk.files.count + walk.skipped.count
-        summary.skipped = walk.skipped
-        let total = walk.files.count
-        progress?(0, total)
-        func loadKnown() throws -> [String: IndexedRow] {
-            var known: [String: IndexedRow] = [:]
-            known.reserveCapacity(total)
-            let statement = try database.prepare("SELECT id, path, mtime, size, hash FROM notes")
-            while try statement.step() {
-                known[statement.text(1)] = IndexedRow(id: statement.int64(0), mtime: statement.int64(2), size: statement.int64(3), hash: statement.int64(4))
-            }
-            statement.reset()
-            return known
-        }
-        // Nothing to do is the common case (start-up, after an overflow): find out without taking the
-        // write lock, so a re-scan never blocks the watcher or another `index`.
-        do {
-            var known = try loadKnown()
-            var isClean = known.count == walk.files.count
-            if isClean {
-                for file in walk.files {
-                    guard let row = known.removeValue(forKey: file.path), row.mtime == file.status.mtimeNanoseconds, row.size == file.status.size else {
-                        isClean = false
-                        break
-                    }
-                }
-            }
-            if isClean {
-                summary.unchanged = total
-                progress?(total, total)
-                summary.seconds = seconds(since: started, clock: clock)
-                return summary
+        var done = 0
+        progress?(0, 0)
+        // Batches commit often; a checkpoint (with its fsyncs) after each would cost more than the
+        // batch. One after the walk, as a single transaction would have had.
+        let autoCheckpoint = try database.scalarInt("PRAGMA wal_autocheckpoint") ?? 0
+        if autoCheckpoint > 0 { try database.execute("PRAGMA wal_autocheckpoint = 0") }
+        defer {
+            if autoCheckpoint > 0 {
+                try? database.execute("PRAGMA wal_autocheckpoint = \(autoCheckpoint)")
+                if done > 0 { try? database.execute("PRAGMA wal_checkpoint(PASSIVE)") }
             }
         }
-        try database.transaction {
-            var known = try loadKnown()
-            // Metadata first: only files whose modification time or size differ are read.
-            var work: [(entry: VaultWalker.File, existing: IndexedRow?)] = []
-            for file in walk.files {
-                let existing = known.removeValue(forKey: file.path)
-                if let existing, existing.mtime == file.status.mtimeNanoseconds, existing.size == file.status.size {
-                    summary.unchanged += 1
-                } else {
-                    work.append((file, existing))
-                }
-            }
-            // Reading and scanning run on a second thread while this one writes to SQLite: the two
-            // take about the same time, so a full index takes about half as long on two cores.
+        // Finding out what changed reads only, so a re-scan with nothing to do never takes the write
+        // lock and never blocks the watcher or another `index`. The notes to read come in batches,
+        // each written in its own transaction while the walk goes on.
+        let rescan = Rescan(self) { [self] rescan, batch in
+            try write(batch, into: &summary)
+            done += batch.count
+            // The total grows as the walk finds notes: it is what was found so far.
+            progress?(rescan.unchanged + done, rescan.notesSeen)
+        }
+        try rescan.run()
+        summary.unchanged += rescan.unchanged
+        summary.skipped = rescan.skipped + summary.skipped
+        summary.notesOnDisk = rescan.notesSeen
+        summary.foldersListed = rescan.listedFolders
+        summary.foldersFromRecord = rescan.recordedFolders
+        if rescan.hasFinalWrites {
             let root = vault.root
-            let jobs = work.map { (path: $0.entry.path, status: $0.entry.status, hash: $0.existing?.hash) }
-            let channel = BoundedChannel<PreparedNote>(capacity: 64)
-            if jobs.count > 16 {
-                Thread.detachNewThread {
-                    for job in jobs {
-                        if !channel.send(MemoryIndex.prepare(job.path, absolute: root + "/" + job.path, status: job.status, indexedHash: job.hash)) { break }
-                    }
+            try database.transaction {
+                for (id, path) in rescan.orphans {
+                    guard let existing = try row(for: path), existing.id == id else { continue }
+                    // A note created in a listed folder after its listing is left for the watcher (or
+                    // the next re-scan), not deleted.
+                    let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+                    if rescan.folders[folder] != nil, path.hasSuffix(".md"), !Vault.isIgnored(path),
+                       let status = try? FileSystem.status(root + "/" + path), status.kind == .file { continue }
+                    try deleteRows(noteID: id)
+                    summary.removed += 1
+                }
+                try rescan.saveRecords(database)
+            }
+        }
+        if summary.indexed >= MemoryIndex.mergeAfter { try mergeFullTextSegments() }
+        progress?(rescan.notesSeen, rescan.notesSeen)
+        summary.seconds = seconds(since: started, clock: clock)
+        return summary
+    }
+
+    /// Reads and writes one batch of the re-scan's notes in one transaction. Reading and scanning run
+    /// on a second thread while this one writes to SQLite: the two take about the same time, so a
+    /// full index takes about half as long on two cores.
+    private func write(_ batch: [Rescan.Work], into summary: inout ReconcileSummary) throws {
+        let root = vault.root
+        let jobs = batch.map { (path: $0.path, status: $0.status, hash: $0.known?.hash) }
+        let channel = BoundedChannel<PreparedNote>(capacity: 64)
+        let threaded = jobs.count > 16
+        if threaded {
+            Thread.detachNewThread {
+                for job in jobs {
+                    if !channel.send(MemoryIndex.prepare(job.path, absolute: root + "/" + job.path, status: job.status, indexedHash: job.hash)) { break }
                 }
             }
-            defer { channel.close() }
-            for (number, item) in work.enumerated() {
-                if number & 63 == 0 { progress?(summary.unchanged + number, total) }
-                let prepared = jobs.count > 16 ? channel.receive() : MemoryIndex.prepare(item.entry.path, absolute: root + "/" + item.entry.path, status: item.entry.status, indexedHash: item.existing?.hash)
-                let outcome = try apply(prepared, path: item.entry.path, existing: item.existing)
+        }
+        defer { channel.close() }
+        // The rows are read again inside the write, as another writer (the watcher, another
+        // `index`) may have changed them since the re-scan read them.
+        try database.transaction {
+            for item in batch {
+                var prepared = threaded ? channel.receive() : MemoryIndex.prepare(item.path, absolute: root + "/" + item.path, status: item.status, indexedHash: item.known?.hash)
+                let existing = try row(for: item.path)
+                if case .sameContent = prepared, existing?.hash != item.known?.hash {
+                    // Same as the row the re-scan read, which another writer has changed since.
+                    prepared = MemoryIndex.prepare(item.path, absolute: root + "/" + item.path, status: item.status, indexedHash: existing?.hash)
+                }
+                let outcome = try apply(prepared, path: item.path, existing: existing)
                 switch outcome {
                 case .added: summary.added += 1
                 case .changed: summary.changed += 1
                 case .unchanged: summary.unchanged += 1
                 case .removed: summary.removed += 1
-                case .skipped(let reason): summary.skipped.append((item.entry.path, reason))
+                case .skipped(let reason): summary.skipped.append((item.path, reason))
+                }
+                if case .skipped(let reason) = outcome, reason != .vanished {
+                    item.folder.others.append(Rescan.name(item.path))
+                }
+                // A folder taken from its record had this entry as a note and now not, or the other
+                // way round: its record is out of date.
+                if !item.folder.isListed {
+                    switch outcome {
+                    case .added, .skipped: item.folder.forget = true
+                    case .changed, .unchanged, .removed: break
+                    }
                 }
             }
-            for (_, row) in known {
-                try deleteRows(noteID: row.id)
-                summary.removed += 1
-            }
         }
-        if summary.indexed >= MemoryIndex.mergeAfter { try mergeFullTextSegments() }
-        progress?(total, total)
-        summary.seconds = seconds(since: started, clock: clock)
-        return summary
     }
 
     /// A walk that indexed at least this many notes merges the full-text tables' segments.
@@ -416,6 +443,14 @@ public final class MemoryIndex {
     private func deleteRows(noteID: Int64) throws {
         try deleteDependentRows(noteID: noteID)
         try database.run("DELETE FROM notes WHERE id = ?", [.int(noteID)])
+    }
+
+    /// Deletes a note's rows although its file may still be there (it was removed from the index, or
+    /// is skipped now): the folder's record goes too, so that the next re-scan lists the folder and
+    /// finds the file again rather than trusting the record.
+    private func deleteRows(noteID: Int64, path: String) throws {
+        try deleteRows(noteID: noteID)
+        try FolderRecord.forget(folderOf: path, database)
     }
 
     private func deleteDependentRows(noteID: Int64) throws {

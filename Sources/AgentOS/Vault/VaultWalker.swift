@@ -22,49 +22,75 @@ public enum VaultWalker {
         var skipped: [(String, SkipReason)] = []
         var pending: [String] = [folder]
         while let relative = pending.popLast() {
-            let absolute = relative.isEmpty ? vault.root : vault.root + "/" + relative
-            let entries: [(name: String, kind: FileStatus.Kind?)]
-            do {
-                entries = try FileSystem.list(absolute)
-            } catch {
-                if !relative.isEmpty { skipped.append((relative, .unreadable(error.description))) }
-                continue
-            }
-            for entry in entries {
-                if entry.name.hasPrefix(".") { continue }
-                let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
-                var kind = entry.kind
-                let isNote = entry.name.hasSuffix(".md")
-                if kind == .directory {
-                    pending.append(path)
-                    continue
-                }
-                if !isNote && kind != nil { continue }
-                let status: FileStatus?
-                do {
-                    status = try FileSystem.status(vault.root + "/" + path)
-                } catch {
-                    if isNote { skipped.append((path, .unreadable(error.description))) }
-                    continue
-                }
-                guard let status else {
-                    if isNote { skipped.append((path, .vanished)) }
-                    continue
-                }
-                kind = status.kind
-                if kind == .directory {
-                    pending.append(path)
-                    continue
-                }
-                guard isNote else { continue }
-                if kind == .file {
-                    files.append(File(path: path, status: status))
-                } else {
-                    skipped.append((path, .notRegularFile))
-                }
-            }
+            let listing = list(vault, folder: relative)
+            files += listing.files
+            skipped += listing.skipped
+            pending += listing.subfolders
         }
         return (files, skipped)
+    }
+
+    /// What one folder holds, as `list(_:folder:)` found it.
+    public struct Listing: Sendable {
+        /// The notes directly in the folder (regular `*.md` files), with their status.
+        public var files: [File] = []
+        /// Vault-relative paths of its subfolders (never a symlink, never a dot-folder).
+        public var subfolders: [String] = []
+        /// `.md` entries that are not notes (a symlink, a FIFO), or that could not be looked at, and
+        /// why; the folder itself when it could not be listed (never the vault's root).
+        public var skipped: [(path: String, reason: SkipReason)] = []
+        /// Whether the folder could be listed.
+        public var isReadable = true
+    }
+
+    /// One folder of the walk (`relative` is vault-relative, "" for the root): its notes, each with an
+    /// `lstat`, its subfolders, and the `.md` entries skipped. The walk is this, folder after folder;
+    /// the index's re-scan calls it for the folders it cannot skip.
+    public static func list(_ vault: Vault, folder relative: String) -> Listing {
+        var listing = Listing()
+        let absolute = relative.isEmpty ? vault.root : vault.root + "/" + relative
+        let entries: [(name: String, kind: FileStatus.Kind?)]
+        do {
+            entries = try FileSystem.list(absolute)
+        } catch {
+            if !relative.isEmpty { listing.skipped.append((relative, .unreadable(error.description))) }
+            listing.isReadable = false
+            return listing
+        }
+        for entry in entries {
+            if entry.name.hasPrefix(".") { continue }
+            let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
+            var kind = entry.kind
+            let isNote = entry.name.hasSuffix(".md")
+            if kind == .directory {
+                listing.subfolders.append(path)
+                continue
+            }
+            if !isNote && kind != nil { continue }
+            let status: FileStatus?
+            do {
+                status = try FileSystem.status(vault.root + "/" + path)
+            } catch {
+                if isNote { listing.skipped.append((path, .unreadable(error.description))) }
+                continue
+            }
+            guard let status else {
+                if isNote { listing.skipped.append((path, .vanished)) }
+                continue
+            }
+            kind = status.kind
+            if kind == .directory {
+                listing.subfolders.append(path)
+                continue
+            }
+            guard isNote else { continue }
+            if kind == .file {
+                listing.files.append(File(path: path, status: status))
+            } else {
+                listing.skipped.append((path, .notRegularFile))
+            }
+        }
+        return listing
     }
 
     /// Vault-relative paths of every regular file in the vault (notes and attachments alike), never

@@ -67,12 +67,14 @@ public final class Daemon: @unchecked Sendable {
         let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: routing.agents, machine: machine, log: log)
 
         engine.recover()
+        // Single-note updates need little cache, and the watcher runs for days; the start-up
+        // reconcile writes in batches (`Rescan`), which a small cache serves too, so the watcher's
+        // peak memory does not grow with the vault.
+        try? index.database.execute("PRAGMA cache_size = -2048")
         let summary = try index.reconcile(progress: nil)
         log(EngineEvent(level: .info, message: "index: \(summary.oneLine)"))
-        // The big page cache helps the start-up reconcile; single-note updates need little, and
-        // the watcher runs for days.
-        try? index.database.execute("PRAGMA cache_size = -2048")
         try? index.database.execute("PRAGMA shrink_memory")
+        ProcessMemory.releaseFreePages()
 
         let watcher: FileWatcher = options.pollInterval.map { PollingWatcher(root: vault.root, interval: $0) as FileWatcher }
             ?? InotifyWatcher(root: vault.root, debounce: options.debounce)
@@ -185,6 +187,7 @@ public final class Daemon: @unchecked Sendable {
                     log(EngineEvent(level: .warning, message: "the kernel's event queue overflowed; reconciling everything"))
                     let summary = try index.reconcile(progress: nil)
                     log(EngineEvent(level: .info, message: "index: \(summary.oneLine)"))
+                    ProcessMemory.releaseFreePages()
                     rulesChanged = true
                     considered += workNotes(index: index)
                 case .removed:

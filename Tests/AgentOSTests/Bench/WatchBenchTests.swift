@@ -69,11 +69,11 @@ import Testing
         }
         // The machine's load and the baselines first, then side by side: inotify's figure, then
         // polling's, for each measure.
-        #expect(figures.prefix(4).map(\.name) == ["load_average", "baseline_spawn_true", "baseline_write_rename", "baseline_durable_write_rename"])
-        for baseline in figures.dropFirst().prefix(3) { #expect(baseline.value.isFinite && baseline.value > 0, "\(baseline.name) = \(baseline.value)") }
-        #expect(figures.dropFirst(4).prefix(2).map(\.section) == ["watch:inotify", "watch:poll"])
+        #expect(figures.prefix(5).map(\.name) == ["load_average", "baseline_spawn_true", "baseline_write_rename", "baseline_durable_write_rename", "baseline_watcher_empty_vault_rss"])
+        for baseline in figures.dropFirst().prefix(4) { #expect(baseline.value.isFinite && baseline.value > 0, "\(baseline.name) = \(baseline.value)") }
+        #expect(figures.dropFirst(5).prefix(2).map(\.section) == ["watch:inotify", "watch:poll"])
         // Figures bounded by a plain operation carry it, measured in this run, and the ratio to it.
-        for name in ["burst_rate", "agent_run_p50", "claim_to_running_p50", "burst_ms_per_task"] {
+        for name in ["burst_rate", "agent_run_p50", "claim_to_running_p50", "burst_ms_per_task", "rss_after_startup", "rss_after_burst", "rescan_unchanged"] {
             let figure = try #require(byName["watch:inotify/\(name)"])
             #expect(figure.baseline != nil && figure.ratio.map { $0.isFinite && $0 > 0 } == true, "\(name): \(String(describing: figure.baseline)) ratio \(String(describing: figure.ratio))")
         }
