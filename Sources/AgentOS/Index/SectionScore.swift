@@ -82,8 +82,9 @@ private final class PhraseCounts {
 
 /// What one statement computes once: per phrase its IDF, then room for its frequency in a row.
 /// Laid out in one `malloc` block so FTS5 can free it with the cursor: `[avgdl, idf…, freq…]`.
-private func statementData(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer, _ counts: PhraseCounts?, _ values: UnsafeMutablePointer<OpaquePointer?>?, _ count: Int) -> UnsafeMutablePointer<Double>? {
+private func statementData(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer, _ values: UnsafeMutablePointer<OpaquePointer?>?, _ count: Int) -> UnsafeMutablePointer<Double>? {
     if let existing = api.pointee.xGetAuxdata!(fts, 0) { return existing.assumingMemoryBound(to: Double.self) }
+    let counts = api.pointee.xUserData!(fts).map { Unmanaged<PhraseCounts>.fromOpaque($0).takeUnretainedValue() }
     let phrases = Int(api.pointee.xPhraseCount!(fts))
     var keys: [String]?
     if count > SectionScore.weightCount, let values {
@@ -126,9 +127,8 @@ private func statementData(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: Opaque
 /// The auxiliary function: bm25 of the current row (negated, so smaller is better, as FTS5's).
 private let sectionScore: fts5_extension_function = { api, fts, context, count, values in
     guard let api, let fts else { return }
-    let counts = api.pointee.xUserData!(fts).map { Unmanaged<PhraseCounts>.fromOpaque($0).takeUnretainedValue() }
     let weights = min(Int(count), SectionScore.weightCount)
-    guard let data = statementData(api, fts, counts, values, Int(count)) else {
+    guard let data = statementData(api, fts, values, Int(count)) else {
         sqlite3_result_error_code(context, SQLITE_ERROR)
         return
     }
