@@ -25,7 +25,10 @@ enum BenchCommand {
         time and notes/s, re-scan time with nothing changed, search p50/p95 per query shape (rare
         word, common word, two words, phrase, prefix, title) in-process and as a whole command,
         single-note update time, the title-first rate (per top-level folder for a real vault),
-        database size and peak memory. The retrieval section turns each case (a task in plain words
+        database size and peak memory. Each index figure stands next to a baseline from the same run,
+        with the ratio: the full index next to walking and reading every note, each search shape next
+        to a plain FTS5 table (title + text, unicode61, bm25), the whole command next to
+        'rg -l -i -F' on the same vault (when rg is on PATH). The retrieval section turns each case (a task in plain words
         and the note that answers it) into a task note, builds its context packet, and reports
         packet hit@3 (the answer among the first three memory pieces) next to a plain FTS5 porter
         bm25 table built in the same run, and packet build p50/p95. The watch section starts the real 'fuckbigtech watch' on the

@@ -42,7 +42,7 @@ public enum VaultGenerator {
     static let common: [String] = """
     the of and to in is that for it as with was on be by this are from or have an they which you were her all she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three
     project meeting review plan design system data team notes index search memory agent model task budget release deploy server client query result report draft update issue feature test build config vault sync folder link heading
-    """.split(whereSeparator: { (c: Character) -> Bool in c == " " || c == "\n" }).map(String.init)
+    """.split(whereSeparator: \.isWhitespace).map { String($0) }
 
     static let german = "über straße größe änderung prüfung schlüssel übersicht zusammenfassung gespräch entwurf arbeitsbereich verknüpfung lösung mächtig fähigkeit bestätigung größenordnung weiß grün früh spät natürlich möglich".split(separator: " ").map(String.init)
     static let french = "réunion équipe élément système déjà créer été réseau sécurité bibliothèque fenêtre côté première dernière mémoire résumé café naïve où très préférence données".split(separator: " ").map(String.init)

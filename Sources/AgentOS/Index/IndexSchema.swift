@@ -9,9 +9,12 @@ public enum IndexSchema {
     /// The schema version this build writes, kept in `PRAGMA user_version`.
     public static let version: Int = 3
 
-    /// The bm25 column weights: the title counts ten times the body, the headings four times.
-    /// Order follows the columns of `sections`.
-    static let rankFunction = "bm25(0.0, 0.0, 0.0, 0.0, 10.0, 4.0, 1.0)"
+    /// The bm25 column weights of `sections`: the title counts ten times the body, the headings four
+    /// times. Order follows the columns of `sections`.
+    static let sectionWeights = "0.0, 0.0, 0.0, 0.0, 10.0, 4.0, 1.0"
+
+    /// The table's rank function (`ORDER BY rank`), with `sectionWeights`.
+    static let rankFunction = "bm25(\(sectionWeights))"
 
     /// The bm25 column weights of `memory` (whole notes, what a context packet retrieves): title ×2,
     /// headings ×2, body ×1, property values ×0.2 (a property value is mostly bookkeeping, not what
@@ -113,6 +116,7 @@ public enum IndexSchema {
         if !directory.isEmpty { try FileSystem.makeDirectories(directory) }
         let database = try Database(path: path)
         try prepare(database)
+        try SectionScore.register(on: database)
         return database
     }
 

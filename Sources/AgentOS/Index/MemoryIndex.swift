@@ -110,6 +110,7 @@ public final class MemoryIndex {
         guard let status = try? FileSystem.status(vault.databasePath), status.kind == .file else { return nil }
         let database = try Database(path: vault.databasePath, readOnly: true)
         guard Int(try database.scalarInt("PRAGMA user_version") ?? 0) == IndexSchema.version else { return nil }
+        try SectionScore.register(on: database)
         return MemoryIndex(vault: vault, readOnlyDatabase: database)
     }
 

@@ -48,7 +48,20 @@ public struct SearchHit: Equatable, Sendable {
 
     /// The snippet with the highlight markers replaced.
     public func snippet(open: String, close: String) -> String {
-        snippet.replacingOccurrences(of: SearchHit.highlightStart, with: open).replacingOccurrences(of: SearchHit.highlightEnd, with: close)
+        // Scalar by scalar: Foundation's replacingOccurrences went through NSString, a measurable
+        // share of a whole `search` command.
+        var out = ""
+        out.reserveCapacity(snippet.utf8.count + 8 * (open.utf8.count + close.utf8.count))
+        for scalar in snippet.unicodeScalars {
+            if scalar == "\u{2}" {
+                out += open
+            } else if scalar == "\u{3}" {
+                out += close
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }
 
@@ -124,7 +137,8 @@ extension MemoryIndex {
         // Then the best sections, one per note. Sections of one note can crowd the top, so fetch more
         // rows than hits and widen the window if too few distinct notes came back.
         let join = filters.isEmpty ? "" : " JOIN notes n ON n.id = (sections.rowid >> \(NoteScanner.sectionBits))"
-        let sql = "SELECT sections.rowid, sections.rank FROM sections" + join + " WHERE sections MATCH ?" + filterSQL + " ORDER BY sections.rank LIMIT ?"
+        let score = SectionScore.expression(phrases: query.phrases.count)
+        let sql = "SELECT sections.rowid, \(score) AS score FROM sections" + join + " WHERE sections MATCH ?" + filterSQL + " ORDER BY score LIMIT ?"
         // A note that mentions an excluded term in any section is left out.
         var exclusionCache: [Int64: Bool] = [:]
         func isExcluded(_ note: Int64) throws -> Bool {
@@ -143,9 +157,13 @@ extension MemoryIndex {
         var ranked: [(rowid: Int64, rank: Double)] = []
         var exactFound: [Int64: (rowid: Int64, rank: Double)] = [:]
         var taken = Set<Int64>()
-        let tiers = ["{title headings} : (" + expression + ")", expression]
-        for tierExpression in tiers where ranked.count < limit {
-            var window = max(limit * 4, 32)
+        let titleColumns = "{title headings}"
+        let tiers = [(titleColumns + " : (" + expression + ")", titleColumns), (expression, "")]
+        for (tierExpression, columnFilter) in tiers where ranked.count < limit {
+            // Every matching row is scored whatever the LIMIT (bm25 needs each), so a wide first
+            // window costs only a longer bounded sort, while a second pass would count each
+            // phrase's rows in the whole table again.
+            var window = max(limit * 32, 320)
             let keptCount = ranked.count
             let keptTaken = taken
             while true {
@@ -153,7 +171,7 @@ extension MemoryIndex {
                 taken = keptTaken
                 var notes = Set<Int64>()
                 let statement = try database.prepare(sql)
-                try statement.bind([.text(tierExpression)] + filterArguments + [.int(Int64(window))])
+                try statement.bind(SectionScore.keys(of: query, under: columnFilter) + [.text(tierExpression)] + filterArguments + [.int(Int64(window))])
                 var rows = 0
                 while try statement.step() {
                     rows += 1
@@ -177,7 +195,7 @@ extension MemoryIndex {
         // Title matches outside the window (rare: the title weighs ten times the body) get their own query.
         for id in exactKinds.keys where exactFound[id] == nil {
             let first = id << NoteScanner.sectionBits
-            let best = try database.query("SELECT rowid, rank FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rank LIMIT 1", [.text(expression), .int(first), .int(first + Int64(NoteScanner.maxSections))]) { ($0.int64(0), $0.double(1)) }
+            let best = try database.query("SELECT rowid, \(score) AS score FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY score LIMIT 1", SectionScore.keys(of: query, under: "") + [.text(expression), .int(first), .int(first + Int64(NoteScanner.maxSections))]) { ($0.int64(0), $0.double(1)) }
             if let best = best.first { exactFound[id] = (best.0, best.1) }
         }
         let exact = exactFound.sorted { a, b in

@@ -114,6 +114,12 @@ public struct SearchQuery: Equatable, Sendable {
         return expression
     }
 
+    /// The phrases of `matchExpression` in the order FTS5 numbers them (left to right): each term
+    /// of each alternative, then the excluded ones, as quoted there.
+    var phrases: [String] {
+        alternatives.joined().map(SearchQuery.quoted) + excluded.map(SearchQuery.quoted)
+    }
+
     /// The title key the query would equal if it is a note's title: only for one alternative
     /// without prefixes (`Obsidian Sync` or `"Obsidian Sync"`).
     var titleKey: String? {

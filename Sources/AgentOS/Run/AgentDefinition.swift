@@ -340,8 +340,12 @@ public struct AgentDefinition: Equatable, Sendable {
             throw AgentDefinitionError(source: source, message: "the prompt (\(prompt.utf8.count) bytes) is too long for one argument; remove {prompt} from 'command' so it goes to stdin")
         }
         let budget = budgetUSD.map(AgentDefinition.budgetText)
-        let extras = (chosenModel != nil ? modelArguments : []) + (budget != nil ? budgetArguments : []) + (approved ? approvedArguments : readonlyArguments)
-            + (mcp != nil ? mcpArguments : [])
+        // Appended one by one: as one sum of conditional arrays it took the type checker 0.2 s.
+        var extras: [String] = []
+        if chosenModel != nil { extras += modelArguments }
+        if budget != nil { extras += budgetArguments }
+        extras += approved ? approvedArguments : readonlyArguments
+        if mcp != nil { extras += mcpArguments }
         let needsModel = (command + extras).contains { $0.contains("{model}") }
         if needsModel && chosenModel == nil {
             throw AgentDefinitionError(source: source, message: "'command' uses {model} but neither the task nor the agent sets a model")

@@ -299,28 +299,42 @@ public struct TelemetryReport: Sendable {
 
     /// The report as JSON (`report --json`).
     public var json: JSON {
+        // Each field is its own typed statement: as one literal, the nested closures and `.map`s
+        // took the type checker about 7 s of a release build.
         func groupJSON(_ g: Group) -> JSON {
-            .object([
-                ("key", .string(g.key)), ("runs", .int(g.runs)),
-                ("outcomes", .object(g.outcomes.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-                ("cost_usd", .double(TelemetryReport.rounded(g.costUSD))),
-                ("cost_by_source", .object(CostSource.allCases.compactMap { s in g.costBySource[s].map { (s.rawValue, .double(TelemetryReport.rounded($0))) } })),
-                ("tokens_in", .int(g.tokensIn)), ("tokens_out", .int(g.tokensOut)), ("duration_s", .double((g.seconds * 1000).rounded() / 1000)),
-                ("savings_usd", .double(TelemetryReport.rounded(g.savingsUSD))),
-                ("verdicts", .object(ResultVerdict.allCases.map { ($0.rawValue, .int(g.verdicts[$0] ?? 0)) })),
-            ])
+            let outcomes: [(String, JSON)] = g.outcomes.sorted { $0.key < $1.key }.map { ($0.key, JSON.int($0.value)) }
+            var bySource: [(String, JSON)] = []
+            for source in CostSource.allCases {
+                if let cost = g.costBySource[source] { bySource.append((source.rawValue, JSON.double(TelemetryReport.rounded(cost)))) }
+            }
+            let verdicts: [(String, JSON)] = ResultVerdict.allCases.map { ($0.rawValue, JSON.int(g.verdicts[$0] ?? 0)) }
+            var fields: [(String, JSON)] = [("key", .string(g.key)), ("runs", .int(g.runs))]
+            fields.append(("outcomes", .object(outcomes)))
+            fields.append(("cost_usd", .double(TelemetryReport.rounded(g.costUSD))))
+            fields.append(("cost_by_source", .object(bySource)))
+            fields.append(("tokens_in", .int(g.tokensIn)))
+            fields.append(("tokens_out", .int(g.tokensOut)))
+            fields.append(("duration_s", .double((g.seconds * 1000).rounded() / 1000)))
+            fields.append(("savings_usd", .double(TelemetryReport.rounded(g.savingsUSD))))
+            fields.append(("verdicts", .object(verdicts)))
+            return .object(fields)
         }
-        return .object([
-            ("since", .string(LocalTime.day(since))), ("until", .string(LocalTime.dateTime(until))),
-            ("premium_agent", premiumAgent.map { .string($0.name) } ?? .null),
-            ("total", groupJSON(total)),
-            ("by_lane", .array(byLane.map(groupJSON))), ("by_agent", .array(byAgent.map(groupJSON))),
-            ("by_model", .array(byModel.map(groupJSON))), ("by_day", .array(byDay.map(groupJSON))),
-            ("most_expensive", .array(mostExpensive().map(TelemetryReport.expensiveJSON))),
-            ("failure_reasons", .array(failureReasons.map { .object([("reason", .string($0.reason)), ("count", .int($0.count))]) })),
-            ("review_waits_s", .array(reviewWaits.map { .double(($0 * 10).rounded() / 10) })),
-            ("files_most_touched", .array(filesMostTouched().map { .object([("path", .string($0.path)), ("runs", .int($0.runs))]) })),
-        ])
+        let premium: JSON = premiumAgent.map { JSON.string($0.name) } ?? .null
+        let reasons: [JSON] = failureReasons.map { JSON.object([("reason", .string($0.reason)), ("count", .int($0.count))]) }
+        let waits: [JSON] = reviewWaits.map { JSON.double(($0 * 10).rounded() / 10) }
+        let touched: [JSON] = filesMostTouched().map { JSON.object([("path", .string($0.path)), ("runs", .int($0.runs))]) }
+        var fields: [(String, JSON)] = [("since", .string(LocalTime.day(since))), ("until", .string(LocalTime.dateTime(until)))]
+        fields.append(("premium_agent", premium))
+        fields.append(("total", groupJSON(total)))
+        fields.append(("by_lane", .array(byLane.map(groupJSON))))
+        fields.append(("by_agent", .array(byAgent.map(groupJSON))))
+        fields.append(("by_model", .array(byModel.map(groupJSON))))
+        fields.append(("by_day", .array(byDay.map(groupJSON))))
+        fields.append(("most_expensive", .array(mostExpensive().map(TelemetryReport.expensiveJSON))))
+        fields.append(("failure_reasons", .array(reasons)))
+        fields.append(("review_waits_s", .array(waits)))
+        fields.append(("files_most_touched", .array(touched)))
+        return .object(fields)
     }
 
     static func expensiveJSON(_ r: TelemetryRecord) -> JSON {

@@ -88,5 +88,28 @@ import Testing
         }
         let titleFirst = (report["figures"]?.arrayValue ?? []).first { $0["name"]?.stringValue == "title_first" }
         #expect((titleFirst?["value"]?.doubleValue ?? 0) >= 95)
+        // Each of these stands next to its baseline from the same run, with the ratio.
+        let figures = report["figures"]?.arrayValue ?? []
+        for (figure, baseline) in [("full_index", "walk + read every .md"), ("title_p50", "plain FTS5"), ("all_shapes_p50", "plain FTS5")] {
+            let found = figures.first { $0["name"]?.stringValue == figure }
+            #expect(found?["baseline"]?["name"]?.stringValue == baseline, "\(figure)")
+            #expect((found?["baseline"]?["value"]?.doubleValue ?? 0) > 0, "\(figure)")
+            #expect((found?["ratio"]?.doubleValue ?? 0) > 0, "\(figure)")
+        }
+    }
+
+    @Test func searchBaselinesFindWhatSearchFinds() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Notes/Pangolin facts.md", "Scales and a long tongue.\n")
+        try temp.write("Notes/Other.md", "Nothing about that animal.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let plain = try PlainFTS5Table(vault: temp.vault, index: index)
+        #expect(try plain.search("pangolin") == ["Notes/Pangolin facts.md"])
+        #expect(try plain.search("\"long tongue\"") == ["Notes/Pangolin facts.md"])
+        #expect(try plain.search("-only").isEmpty)
+        #expect(SearchBaselines.ripgrepPattern("\"long tongue\"") == "long tongue")
+        #expect(SearchBaselines.ripgrepPattern("plea*") == "plea")
+        #expect(SearchBaselines.readVault(temp.vault) > 0)
     }
 }
