@@ -16,15 +16,9 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // Retrieval's ranking functions for FTS5 (C: FTS5 calls them once per matching row).
-        .target(
-            name: "CRank",
-            dependencies: ["CSQLite"],
-            linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("m")]
-        ),
         .target(
             name: "AgentOS",
-            dependencies: ["CSQLite", "CRank"]
+            dependencies: ["CSQLite"]
         ),
         // The command line: parsing, help, output. The library below it knows nothing of it.
         .target(

@@ -1,16 +1,24 @@
 import CSQLite
 import Foundation
 
-/// The score `search` orders sections by: FTS5's bm25 with the `sections` weights, computed by the
-/// same formula, but with each phrase's row count — what bm25 needs for its IDF, and what it counts
-/// by walking every row holding the phrase — kept per connection while the index is unchanged.
+/// The index's own bm25: the FTS5 auxiliary function `fbt_bm25(table, weight of each column…, one
+/// argument per phrase…)`, with FTS5's formula, but with each phrase's row count — what bm25 needs
+/// for its IDF, and what FTS5's `bm25()` counts by walking every row holding the phrase, every time a
+/// statement runs — given or kept instead of counted again. A phrase's argument is
 ///
-/// A title-shaped query is made of common words ("The", "of", "will"): counting their rows was
-/// most of its time, once for each statement, although the counts only change when the index does.
-/// The scores are the built-in bm25's to the last bit (`SectionScoreTests` compares them).
+/// - a text key: its count is kept per connection under that key while the index is unchanged
+///   (`search`: a title-shaped query is made of common words, "The", "of", "will", and counting
+///   their rows was most of its time);
+/// - a number: its count, as the caller knows it (`related`: retrieval has counted its words to
+///   choose them, and runs one statement per candidate note);
+/// - a negative number: the phrase only filters rows and adds nothing to the score (`related`'s gate);
+/// - NULL: counted by FTS5, as `bm25()` does.
+///
+/// With the same counts the scores are the built-in bm25's to the last bit (`SectionScoreTests`,
+/// `RankFunctionTests`). `fbt_phrases(table)` says which phrases the current row holds.
 enum SectionScore {
     /// The SQL function's name (an FTS5 auxiliary function, registered on each index connection).
-    static let functionName = "fbt_section_score"
+    static let functionName = "fbt_bm25"
 
     /// The score of a `sections` row, as SQL with one `?` per phrase of the `MATCH`, to be bound to
     /// `keys(of:under:)` (before the statement's other arguments: the score comes first in its text).
@@ -25,11 +33,8 @@ enum SectionScore {
         query.phrases.map { .text(columnFilter + "\u{1}" + $0) }
     }
 
-    /// The number of weight arguments (one per column of `sections`); the phrase keys follow them.
-    static let weightCount = IndexSchema.sectionWeights.split(separator: ",").count
-
-    /// Registers the function on `database` (each index connection, when it is opened). The row
-    /// counts live as long as the connection.
+    /// Registers `fbt_bm25` and `fbt_phrases` on `database` (each index connection, when it is
+    /// opened). The kept row counts live as long as the connection.
     static func register(on database: Database) throws {
         var api: UnsafeMutablePointer<fts5_api>?
         let statement = try database.prepare("SELECT fts5(?1)")
@@ -50,6 +55,8 @@ enum SectionScore {
             Unmanaged<PhraseCounts>.fromOpaque(counts).release()
             throw DatabaseError(code: created, message: "cannot register \(functionName)", sql: "")
         }
+        let phrases = create(api, "fbt_phrases", nil, phrasesHeld, nil)
+        guard phrases == SQLITE_OK else { throw DatabaseError(code: phrases, message: "cannot register fbt_phrases", sql: "") }
     }
 }
 
@@ -80,16 +87,14 @@ private final class PhraseCounts {
     }
 }
 
-/// What one statement computes once: per phrase its IDF, then room for its frequency in a row.
-/// Laid out in one `malloc` block so FTS5 can free it with the cursor: `[avgdl, idf…, freq…]`.
+/// What one statement computes once: per phrase its IDF (NaN for a phrase that only filters), then
+/// room for its frequency in a row. Laid out in one `malloc` block so FTS5 can free it with the
+/// cursor: `[avgdl, idf…, freq…]`.
 private func statementData(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer, _ values: UnsafeMutablePointer<OpaquePointer?>?, _ count: Int) -> UnsafeMutablePointer<Double>? {
     if let existing = api.pointee.xGetAuxdata!(fts, 0) { return existing.assumingMemoryBound(to: Double.self) }
     let counts = api.pointee.xUserData!(fts).map { Unmanaged<PhraseCounts>.fromOpaque($0).takeUnretainedValue() }
     let phrases = Int(api.pointee.xPhraseCount!(fts))
-    var keys: [String]?
-    if count > SectionScore.weightCount, let values {
-        keys = (SectionScore.weightCount..<count).map { i in sqlite3_value_text(values[i]).map { String(cString: $0) } ?? "" }
-    }
+    let columns = Int(api.pointee.xColumnCount!(fts))
     guard let block = malloc(MemoryLayout<Double>.stride * (1 + 2 * phrases))?.assumingMemoryBound(to: Double.self) else { return nil }
     var rows: Int64 = 0
     var tokens: Int64 = 0
@@ -98,12 +103,26 @@ private func statementData(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: Opaque
         return nil
     }
     block[0] = Double(tokens) / Double(rows)
-    // The keys name the phrases only if there is one per phrase; otherwise every count is taken.
-    let usable = keys.flatMap { $0.count == phrases ? $0 : nil }
     counts?.checkVersion()
+    // The arguments name the phrases only if there is one per phrase; otherwise every count is taken.
+    let named = count == columns + phrases
     for i in 0..<phrases {
+        let argument: OpaquePointer? = named ? values?[columns + i] : nil
+        var key: String?
         var hits: Int64 = -1
-        if let usable, let known = counts?.counts[usable[i]] { hits = known }
+        switch argument.map({ sqlite3_value_type($0) }) ?? SQLITE_NULL {
+        case SQLITE_INTEGER, SQLITE_FLOAT:
+            hits = sqlite3_value_int64(argument)
+            if hits < 0 {
+                block[1 + i] = .nan
+                continue
+            }
+        case SQLITE_TEXT:
+            key = sqlite3_value_text(argument).map { String(cString: $0) }
+            if let key, let known = counts?.counts[key] { hits = known }
+        default:
+            break
+        }
         if hits < 0 {
             hits = 0
             let rc = api.pointee.xQueryPhrase!(fts, Int32(i), &hits) { _, _, user in
@@ -114,7 +133,7 @@ private func statementData(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: Opaque
                 free(block)
                 return nil
             }
-            if let usable { counts?.counts[usable[i]] = hits }
+            if let key { counts?.counts[key] = hits }
         }
         // The standard bm25 IDF, floored just above zero as FTS5's own bm25 does.
         let idf = log((Double(rows) - Double(hits) + 0.5) / (Double(hits) + 0.5))
@@ -124,10 +143,14 @@ private func statementData(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: Opaque
     return block
 }
 
-/// The auxiliary function: bm25 of the current row (negated, so smaller is better, as FTS5's).
+/// `fbt_bm25`: bm25 of the current row (negated, so smaller is better, as FTS5's).
 private let sectionScore: fts5_extension_function = { api, fts, context, count, values in
     guard let api, let fts else { return }
-    let weights = min(Int(count), SectionScore.weightCount)
+    let columns = Int(api.pointee.xColumnCount!(fts))
+    guard Int(count) >= columns, let values else {
+        sqlite3_result_error(context, "fbt_bm25: give one weight per column, then one count or key per phrase", -1)
+        return
+    }
     guard let data = statementData(api, fts, values, Int(count)) else {
         sqlite3_result_error_code(context, SQLITE_ERROR)
         return
@@ -135,19 +158,22 @@ private let sectionScore: fts5_extension_function = { api, fts, context, count, 
     let phrases = Int(api.pointee.xPhraseCount!(fts))
     let avgdl = data[0]
     let frequency = data + 1 + phrases
-    for i in 0..<phrases { frequency[i] = 0 }
-    var instances: Int32 = 0
-    guard api.pointee.xInstCount!(fts, &instances) == SQLITE_OK else {
-        sqlite3_result_error_code(context, SQLITE_ERROR)
-        return
-    }
-    for n in 0..<instances {
-        var phrase: Int32 = 0
-        var column: Int32 = 0
+    // Each phrase's own instances (xPhraseFirst), not xInst: xInst first merges every phrase's
+    // positions into one sorted list; a phrase that only filters is not read at all.
+    for i in 0..<phrases {
+        frequency[i] = 0
+        if data[1 + i].isNaN { continue }
+        var iterator = Fts5PhraseIter()
+        var column: Int32 = -1
         var offset: Int32 = 0
-        guard api.pointee.xInst!(fts, n, &phrase, &column, &offset) == SQLITE_OK else { continue }
-        let weight = Int(column) < weights ? sqlite3_value_double(values![Int(column)]) : 1.0
-        frequency[Int(phrase)] += weight
+        guard api.pointee.xPhraseFirst!(fts, Int32(i), &iterator, &column, &offset) == SQLITE_OK else {
+            sqlite3_result_error_code(context, SQLITE_ERROR)
+            return
+        }
+        while column >= 0 {
+            if Int(column) < columns { frequency[i] += sqlite3_value_double(values[Int(column)]) }
+            api.pointee.xPhraseNext!(fts, &iterator, &column, &offset)
+        }
     }
     var rowTokens: Int32 = 0
     _ = api.pointee.xColumnSize!(fts, -1, &rowTokens)
@@ -155,9 +181,28 @@ private let sectionScore: fts5_extension_function = { api, fts, context, count, 
     let b = 0.75
     let length = Double(rowTokens)
     var score = 0.0
-    for i in 0..<phrases {
+    for i in 0..<phrases where !data[1 + i].isNaN {
         let f = frequency[i]
         score += data[1 + i] * ((f * (k1 + 1.0)) / (f + k1 * (1 - b + b * length / avgdl)))
     }
     sqlite3_result_double(context, -1.0 * score)
+}
+
+/// `fbt_phrases`: which phrases of the query the current row holds, as bits (bit p for phrase p
+/// below 63; bit 63 for any phrase from 63 on). `related` looks for these words only in the row's
+/// sections.
+private let phrasesHeld: fts5_extension_function = { api, fts, context, _, _ in
+    guard let api, let fts else { return }
+    var bits: UInt64 = 0
+    for i in 0..<Int(api.pointee.xPhraseCount!(fts)) {
+        var iterator = Fts5PhraseIter()
+        var column: Int32 = -1
+        var offset: Int32 = 0
+        guard api.pointee.xPhraseFirst!(fts, Int32(i), &iterator, &column, &offset) == SQLITE_OK else {
+            sqlite3_result_error_code(context, SQLITE_ERROR)
+            return
+        }
+        if column >= 0 { bits |= 1 << UInt64(min(i, 63)) }
+    }
+    sqlite3_result_int64(context, Int64(bitPattern: bits))
 }

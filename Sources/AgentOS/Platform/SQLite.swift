@@ -1,4 +1,3 @@
-import CRank
 import CSQLite
 import Foundation
 
@@ -45,9 +44,6 @@ public final class Database {
         sqlite3_busy_timeout(db, 5000)
         handle = db
         self.path = path
-        // Retrieval's ranking functions (`CRank`); FTS5 is in every SQLite this runs on.
-        let registered = fbt_register_fts5_functions(UnsafeMutableRawPointer(db))
-        guard registered == SQLITE_OK else { throw DatabaseError(code: registered, message: "cannot register fbt_bm25 with FTS5", sql: "open \(path)") }
         if !readOnly {
             // Switching a new file to WAL needs a moment of exclusive access, and SQLite does not
             // wait on the busy handler for it: when several processes open a new file at once (the
