@@ -153,7 +153,7 @@ extension MemoryIndex {
         while true {
             notes.removeAll()
             let statement = try database.prepare("SELECT memory.rowid, memory.path, fbt_bm25(memory, \(IndexSchema.memoryColumnWeights)\(query.countParameters)) AS score, n.title, fbt_phrases(memory) FROM memory JOIN notes n ON n.id = memory.rowid WHERE memory MATCH ? ORDER BY score LIMIT ?")
-            try statement.bind(query.phraseCounts(in: database, table: .memory).map { .int(Int64($0)) } + [.text(expression), .int(Int64(window))])
+            try statement.bind(query.phraseArguments(scoredBy: query.all.map { .int(Int64(query.counts[$0] ?? 0)) }) + [.text(expression), .int(Int64(window))])
             var rows = 0
             while try statement.step() {
                 rows += 1
@@ -170,9 +170,9 @@ extension MemoryIndex {
         // Anchors: a note's score is that of the best line linking it.
         var anchorScores: [Int64: Double] = [:]
         var anchorNotes: [(id: Int64, path: String, title: String)] = []
-        let anchorCounts = try query.phraseCounts(in: database, table: .anchors)
+        // One statement: FTS5 counts the anchors of each word once (NULL), as bm25() would.
         let anchorRows = try database.query("SELECT target_key, fbt_bm25(anchors, 0, 1\(query.countParameters)) AS score FROM anchors WHERE anchors MATCH ? ORDER BY score LIMIT 48",
-                                            anchorCounts.map { .int(Int64($0)) } + [.text(expression)]) { ($0.text(0), -$0.double(1)) }
+                                            query.phraseArguments(scoredBy: query.all.map { _ in .null }) + [.text(expression)]) { ($0.text(0), -$0.double(1)) }
         var targets: [String: (id: Int64, path: String, title: String)?] = [:]
         for (key, score) in anchorRows {
             if targets[key] == nil { targets[key] = .some(try anchorTarget(key)) }
@@ -225,8 +225,8 @@ extension MemoryIndex {
     /// The query `related` runs for `words`: the words any note holds, their note counts, and the
     /// rarest of them within `budget` (the gate).
     func relatedQuery(_ words: [String], budget: Int = MemoryIndex.relatedPostingBudget) throws -> RelatedQueryPlan {
-        guard !words.isEmpty else { return RelatedQueryPlan(all: [], gate: [], counts: [:], notes: 0) }
-        let notes = try RelatedWordCounts.shared.noteCount(database)
+        guard !words.isEmpty else { return RelatedQueryPlan(all: [], gate: [], counts: [:]) }
+        _ = try RelatedWordCounts.shared.noteCount(database)
         var counted: [(word: String, count: Int, position: Int)] = []
         for (position, word) in words.enumerated() {
             let count = try RelatedWordCounts.shared.count(of: word, in: database)
@@ -241,7 +241,7 @@ extension MemoryIndex {
             spent += entry.count
         }
         let gate = kept.sorted { $0.position < $1.position }.map(\.word)
-        return RelatedQueryPlan(all: all, gate: gate, counts: Dictionary(counted.map { ($0.word, $0.count) }, uniquingKeysWith: max), notes: notes)
+        return RelatedQueryPlan(all: all, gate: gate, counts: Dictionary(counted.map { ($0.word, $0.count) }, uniquingKeysWith: max))
     }
 
     /// The note a link key names, as retrieval counts it: the note of that path, else the note of that
@@ -256,27 +256,21 @@ extension MemoryIndex {
     /// Each candidate's best section for its words: by exact words in `sections` (title ×5,
     /// headings ×3, body ×1, the search weights' order); when no section holds a word exactly (the
     /// note matched on a stem only), the first section, scored 0. Ranked by `fbt_bm25` with each
-    /// word's section count made once here: `bm25()` would count them again for every candidate.
+    /// word named by a key, so its section count is made once per connection and index version, not
+    /// again for every candidate as `bm25()` would.
     private func bestSections(of candidates: [(id: Int64, words: [String])]) throws -> [(heading: String, line: Int, endLine: Int, score: Double)] {
-        var counts: [String: Int] = [:]
         let top = try database.prepare("SELECT heading, start_line, end_line FROM sections WHERE rowid = ?")
         return try candidates.map { candidate in
             let first = candidate.id << NoteScanner.sectionBits
             defer { top.reset() }
-            var words: [String] = []
-            var wordCounts: [SQLValue] = []
-            for word in candidate.words {
-                if counts[word] == nil { counts[word] = try RelatedWordCounts.shared.count(of: word, in: database, table: .sections) }
-                // A word no section holds exactly would only make the query longer.
-                if let count = counts[word], count > 0 { words.append(word); wordCounts.append(.int(Int64(count))) }
-            }
-            if !words.isEmpty {
+            if !candidate.words.isEmpty {
                 let best = try database.prepare("""
-                    SELECT heading, start_line, end_line, fbt_bm25(sections, 0, 0, 0, 0, 5.0, 3.0, 1.0\(String(repeating: ", ?", count: words.count))) AS score
+                    SELECT heading, start_line, end_line, fbt_bm25(sections, 0, 0, 0, 0, 5.0, 3.0, 1.0\(String(repeating: ", ?", count: candidate.words.count))) AS score
                     FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY score LIMIT 1
                     """)
                 defer { best.reset() }
-                try best.bind(wordCounts + [.text(RelatedQuery.expression(words)), .int(first), .int(first + Int64(NoteScanner.maxSections))])
+                let keys = candidate.words.map { SQLValue.text("related\u{1}" + $0) }
+                try best.bind(keys + [.text(RelatedQuery.expression(candidate.words)), .int(first), .int(first + Int64(NoteScanner.maxSections))])
                 if try best.step() { return (best.text(0), best.int(1), best.int(2), -best.double(3)) }
             }
             try top.bind([.int(first)])
@@ -295,8 +289,6 @@ struct RelatedQueryPlan {
     var gate: [String]
     /// Notes each word matches.
     var counts: [String: Int]
-    /// Notes in the index.
-    var notes: Int
 
     /// The FTS5 expression: every word with OR; when the budget left words out of the gate, a note
     /// must hold a gate word, and is then ranked by all words — `(gate) AND (all)`. Only the notes
@@ -306,14 +298,11 @@ struct RelatedQueryPlan {
         return "(" + RelatedQuery.expression(gate) + ") AND (" + RelatedQuery.expression(all) + ")"
     }
 
-    /// The rows of `table` each phrase of `expression` matches, in the expression's order
-    /// (`fbt_bm25`'s arguments after the weights); the gate's phrases get -1: they choose the rows,
-    /// and only the second group scores them, so every word counts once.
-    func phraseCounts(in database: Database, table: RelatedTable) throws -> [Int] {
-        let scored = try all.map { word in
-            table == .memory ? counts[word] ?? 0 : try RelatedWordCounts.shared.count(of: word, in: database, table: table)
-        }
-        return (isGated ? gate.map { _ in -1 } : []) + scored
+    /// `fbt_bm25`'s arguments after the weights, one per phrase of `expression` in its order: the
+    /// gate's phrases get -1 (they choose the rows; only the second group scores them, so every word
+    /// counts once), then `scored`, one per word of `all`.
+    func phraseArguments(scoredBy scored: [SQLValue]) -> [SQLValue] {
+        (isGated ? gate.map { _ in .int(-1) } : []) + scored
     }
 
     /// Whether the budget left words out of the gate (the expression then has two groups).
@@ -326,13 +315,8 @@ struct RelatedQueryPlan {
         return all.enumerated().filter { i, _ in bits & (1 << UInt64(min(offset + i, 63))) != 0 }.map(\.element)
     }
 
-    /// `, ?` once for each of `phraseCounts`.
+    /// `, ?` once for each of `phraseArguments`.
     var countParameters: String { String(repeating: ", ?", count: (isGated ? gate.count : 0) + all.count) }
-}
-
-/// The FTS5 tables retrieval counts words in.
-enum RelatedTable: String {
-    case memory, sections, anchors
 }
 
 /// How many notes each query word matches in `memory`, remembered per index file: counting a common
@@ -364,18 +348,16 @@ final class RelatedWordCounts: Sendable {
         return notes
     }
 
-    /// The rows of `table` (`memory`: notes, stemmed; `sections`: sections, exact words) `word`
-    /// matches as a quoted FTS5 term.
-    func count(of word: String, in database: Database, table: RelatedTable = .memory) throws -> Int {
-        let key = table.rawValue + "\u{0}" + word
-        if let known = entries.withLock({ $0[database.path]?.counts[key] }) { return known }
+    /// The notes `word` matches (as a quoted FTS5 term).
+    func count(of word: String, in database: Database) throws -> Int {
+        if let known = entries.withLock({ $0[database.path]?.counts[word] }) { return known }
         let expression = SearchQuery.quoted(SearchQuery.Term(text: word, isPhrase: false, isPrefix: false))
-        let count = Int(try database.scalarInt("SELECT count(*) FROM \(table.rawValue) WHERE \(table.rawValue) MATCH ?", [.text(expression)]) ?? 0)
+        let count = Int(try database.scalarInt("SELECT count(*) FROM memory WHERE memory MATCH ?", [.text(expression)]) ?? 0)
         guard count >= RelatedWordCounts.rememberedFrom else { return count }
         entries.withLock { entries in
             guard var entry = entries[database.path] else { return }
             if entry.counts.count > 50_000 { entry.counts.removeAll() }
-            entry.counts[key] = count
+            entry.counts[word] = count
             entries[database.path] = entry
         }
         return count
