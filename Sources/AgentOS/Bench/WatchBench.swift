@@ -313,11 +313,14 @@ enum WatchBenchVault {
     }
 
     /// Writes a task for the `echo` agent in place (as most editors save) and returns the time the
-    /// file was closed (seconds since 1970, the run store's clock).
+    /// write began (seconds since 1970, the run store's clock).
     static func writeTask(_ vault: Vault, path: String, prompt: String) throws -> Double {
         let text = "---\ntype: task\nagent: echo\nstatus: new\n---\n\(prompt)\n"
+        // Read before the write: read after it, this process may be descheduled between the close
+        // and the clock while the watcher claims the task, and the latency comes out negative.
+        let started = Date().timeIntervalSince1970
         try Data(text.utf8).write(to: URL(fileURLWithPath: vault.root + "/" + path))
-        return Date().timeIntervalSince1970
+        return started
     }
 
     /// The file name (without `.md`) of burst task `i`: `burst-inotify-00042`.
