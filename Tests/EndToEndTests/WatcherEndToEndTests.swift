@@ -200,6 +200,30 @@ import Testing
         #expect(try env.stop(SIGINT).status == 0)
     }
 
+    @Test func theSmallSegmentsOfNoteByNoteEditsAreMergedWhenTheWatcherIsQuiet() throws {
+        let env = try WatchedVault()
+        try env.start()
+        // Notes saved one by one, as a person or an agent saves them: each is indexed on its own,
+        // and each index write leaves a small full-text segment behind.
+        for n in 0..<30 {
+            try env.writeInPlace("Memory/Heron \(n).md", "# Heron \(n)\n\nThe heron \(n) waits by the river for kingfisher\(n).\n")
+            usleep(60_000)
+        }
+        let index = try Database(path: env.vault.databasePath, readOnly: true)
+        let segments = { () throws -> [Int] in
+            try ["sections", "memory", "anchors"].map { Int(try index.scalarInt("SELECT count(DISTINCT segid) FROM \($0)_idx") ?? 0) }
+        }
+        let searchable = eventually(within: 20, every: 0.05) {
+            (try? index.scalarInt("SELECT count(*) FROM sections WHERE sections MATCH 'kingfisher29'")) == 1
+        }
+        try #require(searchable, "the last note was not indexed\n\(env.allLogs)")
+        let merged = eventually(within: 20, every: 0.1) { (try? segments().allSatisfy { $0 <= 3 }) == true }
+        #expect(merged, "segments per table: \((try? segments()) ?? [])")
+        #expect(try index.scalarInt("SELECT count(*) FROM sections WHERE sections MATCH 'heron'") == 30)
+        #expect(env.errorLog.isEmpty, "the watcher reported errors:\n\(env.errorLog)")
+        try env.stop(SIGTERM)
+    }
+
     // MARK: 2. kill -9 in the middle of a burst
 
     @Test func aWatcherKilledMidBurstLeavesEveryTaskInExactlyOneTerminalState() throws {

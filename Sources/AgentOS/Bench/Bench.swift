@@ -285,6 +285,12 @@ public struct IndexBenchSection: BenchSection {
         let update = BenchClock.percentile(updateSamples, 0.5)
         figures.append(BenchFigure(section: name, name: "single_note_update_p50", value: update, unit: "ms", target: "≤ 5 ms", meetsTarget: update <= 5, note: "\(findable)/\(updateSamples.count) edits found right after"))
 
+        // What the watcher does when quiet after such writes: their small segments merged.
+        let segmentsBefore = try index.segmentCounts().values.reduce(0, +)
+        let mergeSeconds = try BenchClock.seconds { try index.mergeSmallSegments(stepsPerTable: .max) }
+        figures.append(BenchFigure(section: name, name: "segment_merge_after_updates", value: mergeSeconds * 1000, unit: "ms",
+                                   note: "the watcher's merge when quiet: full-text segments \(segmentsBefore) → \(try index.segmentCounts().values.reduce(0, +))"))
+
         // Title-first: a note's exact title finds it first.
         context.progress("title-first rate")
         figures += try TitleFirst.measure(index: index, perFolder: context.isRealVault, sectionName: "titles")
@@ -420,3 +426,4 @@ enum TitleFirst {
         return figures
     }
 }
+

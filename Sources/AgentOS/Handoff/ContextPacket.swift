@@ -430,20 +430,32 @@ public struct ContextPacketBuilder: Sendable {
 
     private func memoryPiece(_ hit: RelatedHit, store: NoteStore, links: LinkResolver) -> ContextPiece? {
         guard let snapshot = try? store.readIfPresent(hit.path) else { return nil }
-        let lines = snapshot.text.split(separator: "\n", omittingEmptySubsequences: false)
         // The part before the first heading starts at line 1, frontmatter included: the properties
         // are the note's bookkeeping, not what it says, and are never sent.
         let note = try? Note.parse(bytes: snapshot.bytes)
         let bodyStart = note?.bodyStartLine ?? 1
         let start = max(1, hit.line, hit.heading.isEmpty ? bodyStart : 1)
-        let end = min(lines.count, max(start, hit.endLine))
-        guard start <= lines.count else { return nil }
-        var text = lines[(start - 1)..<end].joined(separator: "\n")
+        guard var text = ContextPacketBuilder.lines(of: snapshot.bytes, from: start, through: max(start, hit.endLine)) else { return nil }
         if text.utf8.count > 2400 { text = ContextPacketBuilder.cut(text, toTokens: 600) + "\n…" }
         // Judged on the bytes just read (one read: what is judged is what is sent); a note whose
         // frontmatter does not parse cannot be judged, and counts as private.
         let isPrivate = note.map { Privacy.reason(ofParsed: $0, at: hit.path, store: store, guardrails: guardrails, links: links) != nil } ?? true
         return ContextPiece(kind: .memory, path: hit.path, line: start, heading: hit.heading.isEmpty ? nil : hit.heading, text: text, isPrivate: isPrivate)
+    }
+
+    /// Lines `start` through `end` (1-based, cut at each "\n" byte as the index's scanner counts
+    /// them; the last line when the note is shorter), or nil when the note has fewer than `start`
+    /// lines. Only the bytes of those lines are decoded: a piece is a few lines of a note that may be long.
+    static func lines(of bytes: [UInt8], from start: Int, through end: Int) -> String? {
+        var line = 1
+        var from: Int? = start <= 1 ? 0 : nil
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
+            if line >= end, let from { return String(decoding: bytes[from..<index], as: UTF8.self) }
+            line += 1
+            if line == start { from = index + 1 }
+        }
+        guard let from else { return nil }
+        return String(decoding: bytes[from...], as: UTF8.self)
     }
 
     /// Link keys of the task and its chain (the notes it links under `Tasks/`, `Handoffs/` and

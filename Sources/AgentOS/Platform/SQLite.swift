@@ -127,6 +127,8 @@ public final class Database {
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     /// Rows changed by the last statement.
     public var changes: Int { Int(sqlite3_changes(handle)) }
+    /// Rows changed by every statement since the connection opened (FTS5 commands count what they write).
+    public var totalChanges: Int { Int(sqlite3_total_changes(handle)) }
 
     func error(_ sql: String) -> DatabaseError {
         DatabaseError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: sql)

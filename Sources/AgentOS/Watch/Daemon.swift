@@ -131,6 +131,14 @@ public final class Daemon: @unchecked Sendable {
                 flushDeferred(index: index, log: log)
                 lastDeferredFlush = Date()
             }
+            // Small FTS5 segments, one per write, slow every query down; a quiet moment merges them,
+            // two bounded steps per table at a time, so a task written meanwhile waits for little.
+            if quiet && segmentsToMerge {
+                do { segmentsToMerge = !(try index.mergeSmallSegments()) } catch {
+                    segmentsToMerge = false
+                    log(EngineEvent(level: .warning, message: "index: merging full-text segments failed: \(error)"))
+                }
+            }
             if quiet && indexWritesSinceCheckpoint >= 100 {
                 try? index.database.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 indexWritesSinceCheckpoint = 0
@@ -152,6 +160,8 @@ public final class Daemon: @unchecked Sendable {
     /// each time would hold up the next task.
     private var deferred = Set<String>()
     private var indexWritesSinceCheckpoint = 0
+    /// Whether the index was written since its small full-text segments were last merged.
+    private var segmentsToMerge = false
 
     private func flushDeferred(index: MemoryIndex, log: @Sendable (EngineEvent) -> Void) {
         guard !deferred.isEmpty else { return }
@@ -159,6 +169,7 @@ public final class Daemon: @unchecked Sendable {
             do { _ = try index.update(path: path) } catch { log(EngineEvent(level: .error, message: "\(path): \(error)")) }
         }
         indexWritesSinceCheckpoint += deferred.count
+        segmentsToMerge = true
         deferred.removeAll()
     }
 
@@ -180,6 +191,7 @@ public final class Daemon: @unchecked Sendable {
             if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
         }
         indexWritesSinceCheckpoint += changes.count
+        segmentsToMerge = true
         for change in changes {
             do {
                 switch change.kind {

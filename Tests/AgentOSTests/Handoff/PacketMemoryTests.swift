@@ -63,3 +63,21 @@ import TestSupport
         #expect(Guardrails().memoryExclude == Guardrails.osFolders)
     }
 }
+
+/// The lines a memory piece is cut from, counted as the index's scanner counts them.
+@Suite struct PacketLinesTests {
+    @Test func linesAreCutAtNewlineBytes() {
+        let bytes = Array("one\ntwo\r\nthree\n\nfive".utf8)
+        #expect(ContextPacketBuilder.lines(of: bytes, from: 1, through: 1) == "one")
+        #expect(ContextPacketBuilder.lines(of: bytes, from: 2, through: 3) == "two\r\nthree")
+        #expect(ContextPacketBuilder.lines(of: bytes, from: 4, through: 4) == "")
+        // Past the end: the piece stops at the last line; a start past it is no piece at all.
+        #expect(ContextPacketBuilder.lines(of: bytes, from: 3, through: 99) == "three\n\nfive")
+        #expect(ContextPacketBuilder.lines(of: bytes, from: 5, through: 5) == "five")
+        #expect(ContextPacketBuilder.lines(of: bytes, from: 6, through: 9) == nil)
+        #expect(ContextPacketBuilder.lines(of: Array("a\n".utf8), from: 2, through: 2) == "")
+        #expect(ContextPacketBuilder.lines(of: [], from: 1, through: 3) == "")
+        // Invalid UTF-8 is replaced, never a crash.
+        #expect(ContextPacketBuilder.lines(of: [0x61, 0xFF, 0x0A, 0x62], from: 1, through: 1) == "a\u{FFFD}")
+    }
+}

@@ -229,3 +229,53 @@ import TestSupport
         }
     }
 }
+
+/// Single-note writes leave small FTS5 segments behind; `mergeSmallSegments` merges them.
+@Suite struct SegmentMergeTests {
+    @Test func singleNoteWritesAreMergedBackWithTheSameAnswers() throws {
+        let temp = try TemporaryVault()
+        for n in 0..<60 {
+            try temp.write("Notes/Note \(n).md", "# Note \(n)\n\nThe heron \(n) waits by the river; see [[Note \((n + 1) % 60)]] about reeds.\n\n## Part\n\nSalt, waves and kingfisher \(n * 7).\n")
+        }
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        // Each update is its own transaction, as the watcher writes them: one new segment each.
+        for n in 0..<30 {
+            try temp.write("Notes/Note \(n).md", "# Note \(n)\n\nThe heron \(n) flew off the river; an egret came. See [[Note \(n + 2)]].\n")
+            _ = try index.update(path: "Notes/Note \(n).md")
+        }
+        let before = try index.segmentCounts()
+        let search = try index.search("heron egret", limit: 50).map(\.path)
+        let related = try index.related(to: "where did the heron and the egret go by the river", limit: 12).map { "\($0.path) \($0.line) \($0.score)" }
+
+        #expect(try index.mergeSmallSegments(stepsPerTable: .max))
+        let after = try index.segmentCounts()
+        for table in MemoryIndex.fullTextTables {
+            #expect(before[table, default: 0] >= 4, "\(table): \(before)")
+            #expect(after[table, default: 0] <= 3 && after[table, default: 0] < before[table, default: 0], "\(table): \(before) → \(after)")
+            try index.database.execute("INSERT INTO \(table)(\(table)) VALUES('integrity-check')")
+        }
+        #expect(try index.search("heron egret", limit: 50).map(\.path) == search)
+        #expect(try index.related(to: "where did the heron and the egret go by the river", limit: 12).map { "\($0.path) \($0.line) \($0.score)" } == related)
+        // Nothing left: the next call merges nothing and says so.
+        #expect(try index.mergeSmallSegments())
+        #expect(try index.segmentCounts() == after)
+    }
+
+    @Test func aReconcileThatChangedAFewNotesMergesTheirSegments() throws {
+        let temp = try TemporaryVault()
+        for n in 0..<40 { try temp.write("Note \(n).md", "# Note \(n)\n\nheron river \(n)\n") }
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        for n in 0..<20 {
+            try temp.write("Note \(n).md", "# Note \(n)\n\nheron egret \(n)\n")
+            _ = try index.update(path: "Note \(n).md")
+        }
+        #expect(try index.segmentCounts()["sections", default: 0] >= 4)
+        try temp.write("Note 39.md", "# Note 39\n\nkingfisher\n")
+        let summary = try index.reconcile()
+        #expect(summary.changed == 1)
+        #expect(try index.segmentCounts().values.allSatisfy { $0 <= 3 })
+        #expect(try index.search("kingfisher").map(\.path) == ["Note 39.md"])
+    }
+}
