@@ -221,7 +221,8 @@ final class Rescan {
     /// Goes through every row of `notes` once, in storage order (which follows the folders of the
     /// walk that added them): a row of a folder taken from its record is checked with one `fstatat`;
     /// a row of a listed folder was matched already; a row of a folder not visited is an orphan. No
-    /// `String` is made for a row whose note is unchanged.
+    /// `String` is made for a row whose note is unchanged. The `fstatat`s, most of a re-scan's time
+    /// (the kernel's path lookup), run on two threads, `statChunk` rows at a time.
     private func checkRecordedFolders() throws {
         // Rows the batches wrote so far are in listed folders; the pass skips them.
         let statement = try index.database.prepare("SELECT id, path, mtime, size, hash FROM notes")
@@ -230,9 +231,9 @@ final class Rescan {
         var current: Folder?
         var openDescriptors = 0
         var found: [Work] = []
+        var chunk = StatChunk()
         while try statement.step() {
             let bytes = statement.bytes(1)
-            guard let base = bytes.baseAddress else { continue }
             let slash = bytes.lastIndex(of: 0x2F)
             let parentBytes = UnsafeBufferPointer(rebasing: bytes[..<(slash ?? 0)])
             if !parentBytes.elementsEqual(lastParent) {
@@ -240,9 +241,8 @@ final class Rescan {
                 current = folders[String(decoding: parentBytes, as: UTF8.self)]
             }
             let row = MemoryIndex.IndexedRow(id: statement.int64(0), mtime: statement.int64(2), size: statement.int64(3), hash: statement.int64(4))
-            let path = { String(decoding: bytes, as: UTF8.self) }
             guard let folder = current else {
-                orphans.append((row.id, path()))
+                orphans.append((row.id, String(decoding: bytes, as: UTF8.self)))
                 continue
             }
             if folder.isListed { continue }
@@ -256,31 +256,113 @@ final class Rescan {
                 folder.descriptor = open(folder.absolute, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if folder.descriptor >= 0 { openDescriptors += 1 }
             }
-            var st = stat()
-            // The column text is NUL-terminated, so its last component is a C string as it stands.
-            let rc = UnsafeRawPointer(base + nameStart).withMemoryRebound(to: CChar.self, capacity: bytes.count - nameStart + 1) { name in
-                folder.descriptor >= 0 ? fstatat(folder.descriptor, name, &st, AT_SYMLINK_NOFOLLOW) : lstat(folder.absolute + "/" + String(cString: name), &st)
+            chunk.append(bytes, nameStart: nameStart, row: row, folder: folder)
+            if chunk.count >= Rescan.statChunk { judge(&chunk, into: &found) }
+        }
+        statement.reset()
+        judge(&chunk, into: &found)
+        // Written only after the pass: a batch's transaction must not start under an open read.
+        for work in found { try add(work) }
+    }
+
+    /// Rows `fstatat`ed together (see `checkRecordedFolders`).
+    static let statChunk = 2048
+
+    /// Rows waiting for their `lstat`: their paths in one buffer (each NUL-terminated, so its last
+    /// component is a C string as it stands), and for each its folder's descriptor.
+    private struct StatChunk {
+        var paths: [UInt8] = []
+        var pathStarts: [Int] = []
+        var nameStarts: [Int] = []
+        var descriptors: [Int32] = []
+        var rows: [MemoryIndex.IndexedRow] = []
+        var folders: [Folder] = []
+        var count: Int { rows.count }
+
+        mutating func append(_ path: UnsafeBufferPointer<UInt8>, nameStart: Int, row: MemoryIndex.IndexedRow, folder: Folder) {
+            pathStarts.append(paths.count)
+            nameStarts.append(paths.count + nameStart)
+            paths.append(contentsOf: path)
+            paths.append(0)
+            descriptors.append(folder.descriptor)
+            rows.append(row)
+            folders.append(folder)
+        }
+
+        mutating func removeAll() {
+            paths.removeAll(keepingCapacity: true)
+            pathStarts.removeAll(keepingCapacity: true)
+            nameStarts.removeAll(keepingCapacity: true)
+            descriptors.removeAll(keepingCapacity: true)
+            rows.removeAll(keepingCapacity: true)
+            folders.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// What `lstat` said of one row's note: its status, or the `errno` it failed with.
+    private enum StatOutcome {
+        case status(FileStatus)
+        case failed(Int32)
+    }
+
+    /// `lstat`s the chunk's notes (by name from their folder's descriptor; by full path past
+    /// `maxDescriptors`), half on another thread, then judges each row in order: unchanged, to read
+    /// (into `found`), or gone.
+    private func judge(_ chunk: inout StatChunk, into found: inout [Work]) {
+        guard chunk.count > 0 else { return }
+        let root = index.vault.root
+        let nameStarts = chunk.nameStarts
+        let pathStarts = chunk.pathStarts
+        let descriptors = chunk.descriptors
+        let outcomes: [StatOutcome] = chunk.paths.withUnsafeBufferPointer { paths in
+            Rescan.inTwoHalves(pathStarts.count) { i in
+                var st = stat()
+                let name = UnsafeRawPointer(paths.baseAddress! + nameStarts[i]).assumingMemoryBound(to: CChar.self)
+                let rc = descriptors[i] >= 0
+                    ? fstatat(descriptors[i], name, &st, AT_SYMLINK_NOFOLLOW)
+                    : lstat(root + "/" + String(cString: UnsafeRawPointer(paths.baseAddress! + pathStarts[i]).assumingMemoryBound(to: CChar.self)), &st)
+                return rc == 0 ? .status(FileStatus(st)) : .failed(errno)
             }
-            guard rc == 0 else {
-                let code = errno
+        }
+        for (i, outcome) in outcomes.enumerated() {
+            let folder = chunk.folders[i]
+            let row = chunk.rows[i]
+            let end = i + 1 < chunk.count ? pathStarts[i + 1] - 1 : chunk.paths.count - 1
+            let bytes = chunk.paths[pathStarts[i]..<end]
+            let path = { String(decoding: bytes, as: UTF8.self) }
+            switch outcome {
+            case .failed(let code):
                 // Gone from a folder whose stamp did not move: its record was wrong; list it next time.
                 folder.forget = true
                 orphans.append((row.id, path()))
                 if code != ENOENT && code != ENOTDIR {
                     skipped.append((path(), .unreadable(SystemError(call: "lstat", subject: path(), code: code).description)))
                 }
-                continue
-            }
-            let status = FileStatus(st)
-            if status.kind == .file && status.mtimeNanoseconds == row.mtime && status.size == row.size {
-                unchanged += 1
-            } else {
-                found.append(Work(path: path(), status: status, known: row, folder: folder))
+            case .status(let status):
+                if status.kind == .file && status.mtimeNanoseconds == row.mtime && status.size == row.size {
+                    unchanged += 1
+                } else {
+                    found.append(Work(path: path(), status: status, known: row, folder: folder))
+                }
             }
         }
-        statement.reset()
-        // Written only after the pass: a batch's transaction must not start under an open read.
-        for work in found { try add(work) }
+        chunk.removeAll()
+    }
+
+    /// `body(i)` for every `i` in `0..<count`, the second half on another thread; the results in order.
+    /// `body` must be safe to call from two threads at once.
+    private static func inTwoHalves<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+        let half = count / 2
+        return withoutActuallyEscaping(body) { body in
+            // The two threads read only what `body` captured and write only their own array.
+            nonisolated(unsafe) let work = body
+            nonisolated(unsafe) var second: [T] = []
+            let group = DispatchGroup()
+            DispatchQueue.global().async(group: group) { second = (half..<count).map(work) }
+            let first = (0..<half).map(work)
+            group.wait()
+            return first + second
+        }
     }
 
     /// The recorded entries that are not notes, looked at again each time (a binary or oversized

@@ -64,6 +64,33 @@ import Testing
         #expect(try index.search("herons", limit: 50).count == 19)
     }
 
+    @Test func notesOfUnlistedFoldersAreCheckedInChunksOnTwoThreadsAndEveryChangeIsFound() throws {
+        // More notes than one chunk of `lstat`s, over three folders, so chunks and the two halves of
+        // each chunk cross folders; notes edited in place (their folders' stamps do not move, so no
+        // folder is listed and every row goes through the chunks) at each chunk's and half's edges.
+        let temp = try TemporaryVault()
+        let count = Rescan.statChunk + 700
+        let folderOf = { (i: Int) in ["A", "B/C", "D"][i * 3 / count] }
+        for i in 0..<count { try temp.write("\(folderOf(i))/n\(i).md", "note \(i) about herons\n") }
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        try Self.settle(index)
+        // Rows are checked in storage order: the notes at the edges, in that order.
+        let order = try index.database.query("SELECT path FROM notes ORDER BY rowid") { $0.text(0) }
+        try #require(order.count == count)
+        let chunk = Rescan.statChunk
+        let edges = [0, 1, chunk / 2 - 1, chunk / 2, chunk - 1, chunk, chunk + (count - chunk) / 2 - 1, chunk + (count - chunk) / 2, count - 1]
+        let edited = Set(edges.map { order[$0] })
+        for path in edited { try Self.writeInPlace(temp.root + "/" + path, "edited: egrets!\n") }
+
+        let summary = try index.reconcile()
+        if Self.trusted(temp) { #expect(summary.foldersListed == 0) }
+        #expect(summary.changed == edited.count)
+        #expect(summary.unchanged == count - edited.count)
+        #expect(Set(try index.search("egrets", limit: 50).map(\.path)) == edited)
+        #expect(try index.search("herons", limit: 5_000).count == count - edited.count)
+    }
+
     @Test func aNoteAddedToAFolderWhoseModificationTimeWasSetBackIsFound() throws {
         let temp = try TemporaryVault()
         try temp.write("Notes/a.md", "first note\n")
