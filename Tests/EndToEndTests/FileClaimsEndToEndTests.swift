@@ -234,6 +234,13 @@ final class ClaimCopier: @unchecked Sendable {
             #expect(alpha.log.contains("\(path): run ") && alpha.log.contains("is not run again here: taken over by beta"), "\(alpha.log)")
         }
         #expect(tasks.map { alpha.text($0.0) } == notesBefore, "alpha's recovery rewrote task notes:\n\(alpha.log)")
+        // Its claim files of the killed runs are gone; beta's say finished, taken over from alpha.
+        let claims = FileClaims(vault: alpha.vault, machine: "alpha")
+        for (path, _) in tasks {
+            let held = claims.claims(taskPath: path, attempt: 1)
+            #expect(held.count == 1 && held.allSatisfy { $0.machine == "beta" && $0.state == .finished && $0.takenOverFrom?.hasPrefix("alpha (run ") == true },
+                    "\(path): \(held)")
+        }
         #expect(copier.conflicts.isEmpty, "two writers of one claim file: \(copier.conflicts)")
         try alpha.stop(SIGTERM)
         try beta.stop(SIGTERM)

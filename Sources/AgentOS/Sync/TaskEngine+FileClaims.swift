@@ -141,11 +141,16 @@ extension TaskEngine {
         let me = FileClaim(machine: claims.machine, runID: record.runID, session: GitClaims.session, task: record.taskPath,
                            attempt: record.attempt, state: .claiming, claimedAt: 0)
         let holding = FileClaims.others(than: me, among: all)
-        if let other = holding.first(where: { $0.takenOverFrom == me.holder }) ?? holding.first(where: { $0.state != .claiming }) {
+        // This machine's file of the dead run goes either way: the run is over here.
+        FileClaims.oneAtATime.withLock { _ in claims.remove(taskPath: record.taskPath, attempt: record.attempt) }
+        if let other = holding.first(where: { $0.takenOverFrom == me.holder }) {
             leaveToFleet(record, why: "taken over by \(other.machine) (run \(other.runID)) through a claim file after this machine's lease expired")
             return false
         }
-        FileClaims.oneAtATime.withLock { _ in claims.remove(taskPath: record.taskPath, attempt: record.attempt) }
+        if let other = holding.first(where: { $0.state != .claiming }) {
+            leaveToFleet(record, why: "\(FileClaims.describe(other)); the task is left to the fleet")
+            return false
+        }
         return true
     }
 
