@@ -140,7 +140,7 @@ public struct FileClaims: Sendable {
     func all(prefix: String = "") -> [(name: String, claim: FileClaim)] {
         guard let entries = try? FileSystem.list(folderPath) else { return [] }
         return entries.compactMap { entry -> (name: String, claim: FileClaim)? in
-            guard entry.kind == .file, !entry.name.hasPrefix("."), entry.name.hasPrefix(prefix), entry.name.hasSuffix(".claim"),
+            guard entry.kind != .directory, !entry.name.hasPrefix("."), entry.name.hasPrefix(prefix), entry.name.hasSuffix(".claim"),
                   let read = try? FileSystem.read(folderPath + "/" + entry.name, limit: 64 * 1024),
                   let claim = FileClaim.parse(String(decoding: read.bytes, as: UTF8.self)) else { return nil }
             return (entry.name, claim)

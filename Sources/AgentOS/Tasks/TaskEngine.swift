@@ -215,6 +215,8 @@ public final class TaskEngine: Sendable {
             return reject(path: path, snapshot: snapshot, error: error)
         }
         guard let kind = TaskNote.kind(of: note, path: path) else { return .ignored }
+        // A note typed task or handoff outside the work folders, with a merge in it: never run either.
+        if SyncConflict.hasMergeMarkers(snapshot.bytes) { return .rejected("merge-conflict markers") }
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
         guard let status = task.status else {
             return reject(path: path, snapshot: snapshot, error: "unknown status '\(note.text("status") ?? "")'; use new, draft, review (with approved: true) or cancelled")
