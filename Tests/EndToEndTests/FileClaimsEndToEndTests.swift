@@ -246,6 +246,21 @@ final class ClaimCopier: @unchecked Sendable {
         try beta.stop(SIGTERM)
     }
 
+    @Test func aTaskCancelledWhileItsClaimSettlesGivesTheClaimUpAtOnce() throws {
+        let (alpha, _) = try Self.twoCopies(lease: "60s", claimWait: "20s")
+        try alpha.start(extraArguments: ["--machine", "alpha"])
+        let path = "Tasks/Cancel me.md"
+        try alpha.writeViaRename(path, GitLeasesEndToEndTests.task(1, sleep: 0))
+        let claims = FileClaims(vault: alpha.vault, machine: "alpha")
+        #expect(eventually(within: 10) { claims.claims(taskPath: path, attempt: 1).first?.state == .claiming }, "no claim file:\n\(alpha.log)")
+        try alpha.writeViaRename(path, "---\ntype: task\nagent: leaser\nstatus: cancelled\n---\nLEASE-1 SLEEP=0\n")
+        // Long before the 20 s window ends: the claim is given up, its file deleted, nothing run.
+        #expect(eventually(within: 10) { alpha.log.contains("\(path): claim file given up before its window ended (the run was cancelled)") }, "\(alpha.log)")
+        #expect(claims.claims(taskPath: path, attempt: 1).isEmpty)
+        #expect(GitLeasesEndToEndTests.events(alpha).isEmpty && alpha.status(path) == "cancelled")
+        try alpha.stop(SIGTERM)
+    }
+
     @Test func whenSyncTakesLongerThanTheWindowBothMachinesRunTheTask() throws {
         // The documented limit: file sync has no compare-and-swap. A claim file that arrives after the
         // other machine's window ended is seen too late, and both machines run the task.

@@ -67,7 +67,7 @@ extension TaskEngine {
                 FileClaims.oneAtATime.withLock { _ in claims.remove(taskPath: task.path, attempt: record.attempt) }
                 do { try runs.release(runID: record.runID) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
                 endRun(task.path)
-                log(EngineEvent(level: .info, message: "\(task.path): claim file given up before its window ended (\(token.isCancelled ? "the run was cancelled" : "the watcher is stopping")); status untouched"))
+                log(EngineEvent(level: .info, message: "\(task.path): claim file given up before its window ended (\(state.withLock({ $0.accepting }) ? "the run was cancelled" : "the watcher is stopping")); status untouched"))
                 return
             }
             if now { again() } else { routingQueue.addOperation(again) }
@@ -78,7 +78,13 @@ extension TaskEngine {
             decide(true)
         } else {
             // Off the routing queue: the other tasks are routed (and claimed) while this one settles.
-            DispatchQueue.global().asyncAfter(deadline: .now() + sync.claimWait) { decide(false) }
+            // A cancel (a person, or the watcher stopping) gives the claim up at once.
+            let fired = Locked(false)
+            let fire: @Sendable () -> Void = {
+                if fired.withLock({ done in defer { done = true }; return !done }) { decide(false) }
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + sync.claimWait, execute: fire)
+            token.onCancel(fire)
         }
         return false
     }

@@ -72,7 +72,8 @@ extension TaskEngine {
     /// (`catchUp` then leaves the task note to that machine).
     static let leftToTheFleet = "interrupted; left to the fleet: "
 
-    /// A run ended: its git claim (if any) is handed to the lease thread to be marked finished.
+    /// A run ended: its git claim (if any) is handed to the lease thread to be marked finished (and
+    /// its claim file, with `sync: files`, says finished: `fileClaimEnded`).
     func gitClaimEnded(_ record: RunRecord) {
         fileClaimEnded(record)
         let hook: (@Sendable () -> Void)? = state.withLock { shared in
@@ -125,7 +126,8 @@ extension TaskEngine {
     /// about its claim. `true`: recovery goes on as on one machine (the claim is let go first, so no
     /// other machine takes it over as well). `false`: another machine took it over, or the remote
     /// cannot be asked — the run is closed here as interrupted, and the task note is left alone (the
-    /// machine that holds the claim writes it).
+    /// machine that holds the claim writes it). With `sync: files`, the claim files decide
+    /// (`recoverFileClaim`).
     func recoverGitClaim(_ record: RunRecord) -> Bool {
         if let files = fileClaims { return recoverFileClaim(record, claims: files) }
         guard let claims = gitClaims else { return true }
