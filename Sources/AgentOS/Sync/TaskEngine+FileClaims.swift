@@ -47,7 +47,8 @@ extension TaskEngine {
         }
         // First visit: another machine's claim already here holds the attempt (or is settling); no
         // file of ours is written, so nothing races it.
-        let now = Date().timeIntervalSince1970
+        // In milliseconds, as the file says it: every machine compares the very same number.
+        let now = (Date().timeIntervalSince1970 * 1000).rounded() / 1000
         let mine = FileClaim(machine: claims.machine, runID: record.runID, session: GitClaims.session, task: task.path, attempt: record.attempt,
                              state: .claiming, claimedAt: now, takenOverFrom: takeover?.holder)
         if let other = FileClaims.others(than: mine, among: claims.claims(taskPath: task.path, attempt: record.attempt)).min(by: { $0.precedes($1) }) {

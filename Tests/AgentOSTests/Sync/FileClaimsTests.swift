@@ -29,6 +29,11 @@ import Testing
         claim.finishedAt = 1_780_000_100.5
         #expect(FileClaim.parse(claim.text) == claim)
         #expect(FileClaim.parse("claimed_by: x\n") == nil)
+        // A claim time in milliseconds reads back as the same number (the engine writes no finer).
+        for _ in 0..<1000 {
+            let at = (Double.random(in: 1_700_000_000...1_900_000_000) * 1000).rounded() / 1000
+            #expect(FileClaim.parse(Self.claim("a", at: at).text)?.claimedAt == at)
+        }
         #expect(FileClaims.fileName(taskPath: "Tasks/T.md", attempt: 2, machine: "desk").hasSuffix("-2.desk.claim"))
     }
 
