@@ -194,11 +194,13 @@ final class ClaimCopier: @unchecked Sendable {
         let readOnly = (0..<3).map { ("Tasks/Lease \($0).md", GitLeasesEndToEndTests.task($0, sleep: 4)) }
         let effectful = ("Tasks/Lease 9.md", "---\ntype: task\neffects: [write]\n---\nLEASE-9 effectful: write the file.\n")
         let tasks = readOnly + [effectful]
-        // The effectful task first: it is among the two alpha starts at once.
-        for (path, text) in [effectful] + readOnly { try alpha.writeViaRename(path, text) }
-        #expect(eventually(within: 30) { GitLeasesEndToEndTests.events(alpha).filter { $0.event == "start" }.count >= 2 }, "alpha started nothing:\n\(alpha.log)")
+        // The effectful task first, until its agent runs on alpha; then the others (the local lane
+        // runs two at a time: one more starts, the rest wait, claimed).
+        try alpha.writeViaRename(effectful.0, effectful.1)
+        #expect(eventually(within: 30) { GitLeasesEndToEndTests.events(alpha).contains { $0.event == "start" && $0.task == "LEASE-9" } }, "the effectful task did not start on alpha:\n\(alpha.log)")
+        for (path, text) in readOnly { try alpha.writeViaRename(path, text) }
+        #expect(eventually(within: 30) { GitLeasesEndToEndTests.events(alpha).filter { $0.event == "start" }.count >= 2 }, "alpha started nothing else:\n\(alpha.log)")
         #expect(eventually(within: 30) { tasks.allSatisfy { alpha.note($0.0)?.text("run_id") != nil } }, "alpha did not claim every task:\n\(alpha.log)")
-        #expect(GitLeasesEndToEndTests.events(alpha).contains { $0.event == "start" && $0.task == "LEASE-9" }, "the effectful task did not start on alpha:\n\(alpha.log)")
         // The same notes reach beta, which finds them claimed (the copier carried alpha's files).
         for (path, text) in tasks { try beta.writeViaRename(path, text) }
         #expect(eventually(within: 30) { tasks.allSatisfy { beta.log.contains("\($0.0): left for another machine: claimed by alpha") } }, "beta did not leave the tasks to alpha:\n\(beta.log)")
