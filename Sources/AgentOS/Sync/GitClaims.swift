@@ -165,7 +165,8 @@ public struct GitClaims: Sendable {
 
 /// `Rules/Sync.md`: how machines sharing the vault agree on who runs a task.
 public struct SyncSettings: Sendable, Equatable {
-    /// `git`: claims through the remote (`GitClaims`). Anything else: no shared claims.
+    /// `git`: claims through the remote (`GitClaims`). `files`: claim files carried by file sync
+    /// (`FileClaims`). Anything else: no shared claims.
     public var mode: String
     /// The git remote (default `origin`).
     public var remote: String
@@ -173,8 +174,15 @@ public struct SyncSettings: Sendable, Equatable {
     /// over, in seconds (`lease: 10m`; default 10 minutes).
     public var lease: Double = SyncSettings.defaultLease
 
+    /// With `sync: files`: how long a machine waits after writing its claim file before it reads
+    /// every machine's claim file for the attempt and decides who runs it (`claim_wait: 10s`) — the
+    /// time file sync needs to carry a file between machines.
+    public var claimWait: Double = SyncSettings.defaultClaimWait
+
     /// The lease when `Rules/Sync.md` names none.
     public static let defaultLease: Double = 600
+    /// The settle window when `Rules/Sync.md` names none.
+    public static let defaultClaimWait: Double = 10
 
     /// Seconds from `90`, `90s`, `10m`, `2h`; `nil` for anything else.
     static func seconds(_ text: String) -> Double? {
@@ -189,8 +197,8 @@ public struct SyncSettings: Sendable, Equatable {
     /// Reads a `type: sync` note.
     static func parse(_ note: Note, path: String) -> Result<SyncSettings, RuleProblem> {
         let mode = (note.text("sync") ?? "").lowercased()
-        guard mode == "git" || mode == "none" else {
-            return .failure(RuleProblem(path: path, message: "sync: '\(note.text("sync") ?? "")' is not git or none; no shared claims are made"))
+        guard mode == "git" || mode == "files" || mode == "none" else {
+            return .failure(RuleProblem(path: path, message: "sync: '\(note.text("sync") ?? "")' is not git, files or none; no shared claims are made"))
         }
         let remote = note.text("remote") ?? "origin"
         guard !remote.hasPrefix("-"), !remote.isEmpty else {
@@ -202,6 +210,16 @@ public struct SyncSettings: Sendable, Equatable {
                 return .failure(RuleProblem(path: path, message: "lease: '\(text)' is not a duration such as 90s, 10m or 1h; no shared claims are made"))
             }
             settings.lease = seconds
+        }
+        if let text = note.text("claim_wait") ?? note["claim_wait"]?.number.map({ String($0) }) {
+            guard let seconds = seconds(text) else {
+                return .failure(RuleProblem(path: path, message: "claim_wait: '\(text)' is not a duration such as 10s or 1m; no shared claims are made"))
+            }
+            settings.claimWait = seconds
+        }
+        // A claim file still settling must never look expired to another machine.
+        if mode == "files" && settings.claimWait * 2 > settings.lease {
+            return .failure(RuleProblem(path: path, message: "claim_wait: \(Int(settings.claimWait)) s is more than half the lease (\(Int(settings.lease)) s); no shared claims are made"))
         }
         return .success(settings)
     }

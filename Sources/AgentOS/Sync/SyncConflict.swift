@@ -167,14 +167,20 @@ extension SyncConflict {
         return StaleMemoryGuard.conflictFolder + "/" + title + " merge conflict " + String(ContentHash(of: Array(path.utf8)).hex.prefix(8)) + ".md"
     }
 
-    /// Writes a conflict note for the merge-conflict markers in the task or handoff `path` unless an
-    /// open one exists, and says so in `log`. Returns whether `path` holds markers. Never throws.
+    /// Writes a conflict note for the merge-conflict markers in `path` unless an open one exists, and
+    /// says so in `log`: a note the watcher acts on — a task or handoff (in a work folder, or typed so
+    /// elsewhere), or a note under `Rules/`. Returns whether `path` is such a note and holds markers.
+    /// Never throws.
     @discardableResult
     public static func surfaceMarkers(_ path: String, store: NoteStore, guardrails: @autoclosure () -> Guardrails, log: (EngineEvent) -> Void) -> Bool {
-        guard TaskNote.isInWorkFolder(path), let snapshot = (try? store.readIfPresent(path)) ?? nil, hasMergeMarkers(snapshot.bytes) else { return false }
+        guard path.hasSuffix(".md"), let snapshot = (try? store.readIfPresent(path)) ?? nil, hasMergeMarkers(snapshot.bytes) else { return false }
+        let isRule = path.hasPrefix(Vault.Layout.rules + "/")
+        guard isRule || TaskNote.isInWorkFolder(path)
+              || (try? Note.parse(bytes: snapshot.bytes)).flatMap({ TaskNote.kind(of: $0, path: path) }) != nil else { return false }
         let notePath = markersNotePath(path)
         if let existing = (try? store.readIfPresent(notePath)) ?? nil, (try? Note.parse(bytes: existing.bytes))?.text("status") == "open" { return true }
         let link = "[[\(StaleMemoryGuard.linkTarget(path))]]"
+        let effect = isRule ? "the rule book reads it as it stands" : "it does not run"
         var properties = [
             Property("type", .string("conflict")),
             Property("note", .string(link)),
@@ -189,15 +195,15 @@ extension SyncConflict {
         A git merge left conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) in \(link): it holds two versions at once.
         Keep what you want, remove the markers, then set `status: resolved` here.
 
-        The OS does not run a task or handoff while it holds conflict markers.
+        \(isRule ? "The OS reads this rule note as it stands, markers and all, until they are gone: check what it says now." : "The OS does not run a task or handoff while it holds conflict markers.")
 
         """
         do {
             let text = try FrontmatterEditor.apply(set: properties, to: Array(body.utf8))
             _ = try store.update(notePath) { _ in .write(text) }
-            log(EngineEvent(level: .warning, message: "\(path): holds git merge-conflict markers; it does not run; see \(notePath)"))
+            log(EngineEvent(level: .warning, message: "\(path): holds git merge-conflict markers; \(effect); see \(notePath)"))
         } catch {
-            log(EngineEvent(level: .warning, message: "\(path): holds git merge-conflict markers; it does not run; cannot write its conflict note: \(error)"))
+            log(EngineEvent(level: .warning, message: "\(path): holds git merge-conflict markers; \(effect); cannot write its conflict note: \(error)"))
         }
         return true
     }

@@ -53,8 +53,9 @@ extension TaskEngine {
     /// done part of the work: as after a crash (`recover`), a task with effects (declared, asked for
     /// in its words, or approved) is never run again without a person — it goes to review — and a
     /// task whose `retries` is 0 is not run again at all.
-    static func takeoverPlan(_ plan: RoutePlan, task: TaskNote, from claim: GitClaim) -> RoutePlan {
-        guard case .run = plan.action else { return plan }
+    static func takeoverPlan(_ plan: RoutePlan, task: TaskNote, from claim: any TakenOverClaim) -> RoutePlan {
+        // A claim file still settling when its machine stopped: nothing was started there.
+        guard case .run = plan.action, claim.agentMayHaveStarted else { return plan }
         var plan = plan
         let whose = "taken over from \(claim.machine) (run \(claim.runID)), whose lease expired while it held the task"
         if !TaskEngine.isReadOnly(task.note, path: task.path) {
@@ -71,8 +72,10 @@ extension TaskEngine {
     /// (`catchUp` then leaves the task note to that machine).
     static let leftToTheFleet = "interrupted; left to the fleet: "
 
-    /// A run ended: its git claim (if any) is handed to the lease thread to be marked finished.
+    /// A run ended: its git claim (if any) is handed to the lease thread to be marked finished (and
+    /// its claim file, with `sync: files`, says finished: `fileClaimEnded`).
     func gitClaimEnded(_ record: RunRecord) {
+        fileClaimEnded(record)
         let hook: (@Sendable () -> Void)? = state.withLock { shared in
             guard let claim = shared.gitClaims.removeValue(forKey: record.runID) else { return nil }
             shared.endedClaims.append((claim, record.state.rawValue))
@@ -123,10 +126,11 @@ extension TaskEngine {
     /// about its claim. `true`: recovery goes on as on one machine (the claim is let go first, so no
     /// other machine takes it over as well). `false`: another machine took it over, or the remote
     /// cannot be asked — the run is closed here as interrupted, and the task note is left alone (the
-    /// machine that holds the claim writes it).
-    func recoverGitClaim(_ initial: RunRecord) -> Bool {
+    /// machine that holds the claim writes it). With `sync: files`, the claim files decide
+    /// (`recoverFileClaim`).
+    func recoverGitClaim(_ record: RunRecord) -> Bool {
+        if let files = fileClaims { return recoverFileClaim(record, claims: files) }
         guard let claims = gitClaims else { return true }
-        var record = initial
         let why: String
         switch claims.current(taskPath: record.taskPath, attempt: record.attempt) {
         case .success(nil):
@@ -145,6 +149,15 @@ extension TaskEngine {
         case .failure(let failure):
             why = "its git claim could not be checked (\(failure.text)); the task is left to the fleet"
         }
+        leaveToFleet(record, why: why)
+        return false
+    }
+
+    /// Closes a run a dead watcher of this machine left whose task another machine holds now: failed
+    /// as interrupted here, counted in telemetry when its agent had started; the task note is left
+    /// to the machine that holds the claim.
+    func leaveToFleet(_ initial: RunRecord, why: String) {
+        var record = initial
         let agentStarted = record.state == .running
         record.state = .failed
         record.error = TaskEngine.leftToTheFleet + why
@@ -157,6 +170,5 @@ extension TaskEngine {
         // `interrupted`, in this machine's telemetry; the task note is the other machine's now.
         if agentStarted { telemetryBatch.record(record, duration: 0, time: Date(), execution: AgentExecution(succeeded: false, answer: "", error: "interrupted")) }
         log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted and is not run again here: \(why)"))
-        return false
     }
 }

@@ -35,6 +35,8 @@ public final class TaskEngine: Sendable {
         var endedClaims: [(claim: GitClaim, outcome: String)] = []
         /// Wakes the lease thread when a claim ended (its finish is pushed at once).
         var claimEndedHook: (@Sendable () -> Void)?
+        /// Claim files (`sync: files`) of this machine's runs, settling or won, by run id.
+        var fileClaims: [String: FileClaim] = [:]
     }
 
     /// Runs in flight, lane queues and `accepting`, shared by the engine's threads.
@@ -213,6 +215,8 @@ public final class TaskEngine: Sendable {
             return reject(path: path, snapshot: snapshot, error: error)
         }
         guard let kind = TaskNote.kind(of: note, path: path) else { return .ignored }
+        // A note typed task or handoff outside the work folders, with a merge in it: never run either.
+        if SyncConflict.hasMergeMarkers(snapshot.bytes) { return .rejected("merge-conflict markers") }
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
         guard let status = task.status else {
             return reject(path: path, snapshot: snapshot, error: "unknown status '\(note.text("status") ?? "")'; use new, draft, review (with approved: true) or cancelled")
@@ -308,8 +312,8 @@ public final class TaskEngine: Sendable {
     }
 
     /// `unapproved` says why the note's `approved: true` does not count, when it does not;
-    /// `takeover` is the expired git claim of another machine this run takes over (`takeOver`).
-    func route(_ task: TaskNote, record initial: RunRecord, token: CancelToken, unapproved: String?, waitForRun: Bool, takeover: GitClaim? = nil) {
+    /// `takeover` is the expired claim (git or claim file) of another machine this run takes over (`takeOver`).
+    func route(_ task: TaskNote, record initial: RunRecord, token: CancelToken, unapproved: String?, waitForRun: Bool, takeover: (any TakenOverClaim)? = nil) {
         var record = initial
         let planned: RoutePlan = {
             var plan = routing.plan(task, runID: record.runID)
@@ -329,8 +333,11 @@ public final class TaskEngine: Sendable {
             log(EngineEvent(level: .info, message: "\(task.path): not for this machine: \(refusal)"))
             return
         }
-        // The shared claim (`sync: git`): one machine's push creates the claim ref, every other one is refused.
-        if !takeGitClaim(task, record: record, plan: planned, takeover: takeover) { return }
+        // The shared claim (`sync: git`): one machine's push creates the claim ref, every other one is
+        // refused; `sync: files`: a claim file, decided after the settle window (the run is routed again then).
+        if !takeSharedClaim(task, record: record, plan: planned, takeover: takeover, token: token, waitForRun: waitForRun, again: { [self] in
+            route(task, record: initial, token: token, unapproved: unapproved, waitForRun: waitForRun, takeover: takeover)
+        }) { return }
         let plan = takeover.map { TaskEngine.takeoverPlan(planned, task: task, from: $0) } ?? planned
         record.lane = plan.lane
         record.agent = plan.agent

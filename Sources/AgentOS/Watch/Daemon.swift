@@ -103,6 +103,9 @@ public final class Daemon: @unchecked Sendable {
         // With `sync: git`: this machine's lease, finished claims, and taking over expired claims.
         let leases = GitLeases(engine: engine, machine: machine, log: log)
         leases.start()
+        // With `sync: files`: renewing this machine's claim files, and taking over expired ones.
+        let fileLeases = FileLeases(engine: engine, machine: machine, log: log)
+        fileLeases.start()
 
         // Conflicting copies a sync tool made while the watcher was down.
         SyncConflict.surfaceAll(index: index, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
@@ -150,6 +153,7 @@ public final class Daemon: @unchecked Sendable {
         engine.shutdown(grace: options.shutdownGrace)
         engine.recover()
         leases.stop()
+        fileLeases.stop()
         fleetBeatNow(state: "stopped")
         log(EngineEvent(level: .info, message: "stopped"))
         return 0

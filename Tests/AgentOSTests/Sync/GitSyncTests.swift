@@ -111,4 +111,35 @@ import Testing
         #expect(engine.consider(path: path, wait: true) == .rejected("merge-conflict markers"))
         #expect(executor.mostAtOnce == 0 && (try? Note.parse(bytes: store.read(path).bytes))?.text("status") == nil)
     }
+
+    @Test func conflictMarkersInOtherNotesTheWatcherActsOnAreSurfacedAndATypedTaskNeverRuns() throws {
+        let folder = TemporaryFolder()
+        let vault = Vault(root: folder.path)
+        let store = NoteStore(vault: vault)
+        let merged = "<<<<<<< HEAD\nDo it this way.\n=======\nDo it that way.\n>>>>>>> theirs\n"
+        // A note typed task outside the work folders: the watcher would run it.
+        let typed = "Projects/Merged plan.md"
+        _ = try store.create("---\ntype: task\n---\n" + merged, at: typed)
+        // A rule note: the watcher reloads the rule book from it.
+        let rule = "Rules/Routing/Merged rule.md"
+        _ = try store.create("---\ntype: rule\nwhen_keywords: [x]\nlane: local\n---\n" + merged, at: rule)
+        // Any other note: the watcher does not act on it.
+        let plain = "Projects/Merged notes.md"
+        _ = try store.create("# Notes\n" + merged, at: plain)
+        var logged: [String] = []
+        #expect(SyncConflict.surfaceMarkers(typed, store: store, guardrails: Guardrails(), log: { logged.append($0.message) }))
+        #expect(SyncConflict.surfaceMarkers(rule, store: store, guardrails: Guardrails(), log: { logged.append($0.message) }))
+        #expect(!SyncConflict.surfaceMarkers(plain, store: store, guardrails: Guardrails(), log: { logged.append($0.message) }))
+        #expect(logged == [
+            "\(typed): holds git merge-conflict markers; it does not run; see \(SyncConflict.markersNotePath(typed))",
+            "\(rule): holds git merge-conflict markers; the rule book reads it as it stands; see \(SyncConflict.markersNotePath(rule))",
+        ])
+        let ruleNote = try store.read(SyncConflict.markersNotePath(rule))
+        #expect(String(decoding: ruleNote.bytes, as: UTF8.self).contains("reads this rule note as it stands"))
+        #expect((try? store.readIfPresent(SyncConflict.markersNotePath(plain))) ?? nil == nil)
+        let executor = HoldingExecutor()
+        let engine = TaskEngine(vault: vault, runs: try RunStore(vault: vault), routing: try VaultRouting(vault: vault), executor: executor) { _ in }
+        #expect(engine.consider(path: typed, wait: true) == .rejected("merge-conflict markers"))
+        #expect(executor.mostAtOnce == 0 && (try? Note.parse(bytes: store.read(typed).bytes))?.text("status") == nil)
+    }
 }

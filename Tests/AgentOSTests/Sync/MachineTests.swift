@@ -48,7 +48,7 @@ import Testing
         let book = RuleBook.parse(notes: [("Rules/Sync.md", "---\ntype: sync\nsync: git\nremote: shared\n---\n")])
         #expect(book.sync == SyncSettings(mode: "git", remote: "shared"))
         let bad = RuleBook.parse(notes: [("Rules/Sync.md", "---\ntype: sync\nsync: dropbox\n---\n")])
-        #expect(bad.sync == nil && bad.problems.contains { $0.message.contains("is not git or none") })
+        #expect(bad.sync == nil && bad.problems.contains { $0.message.contains("is not git, files or none") })
         #expect(RuleBook.parse(notes: []).sync == nil)
         // Every machine computes the same ref for a task's attempt; another attempt is another ref.
         #expect(GitClaims.ref(taskPath: "Tasks/A.md", attempt: 1) == GitClaims.ref(taskPath: "Tasks/A.md", attempt: 1))
