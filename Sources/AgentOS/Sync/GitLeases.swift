@@ -346,7 +346,7 @@ public final class GitLeases: Sendable {
         for claim in expired {
             switch engine.takeOver(claim) {
             case .started:
-                seen.withLock { $0.done.insert(claim.ref + claim.commit) }
+                _ = seen.withLock { $0.done.insert(claim.ref + claim.commit) }
             case .ignored where !FileManager.default.fileExists(atPath: engine.vault.root + "/" + claim.task):
                 if seen.withLock({ $0.noteMissing.insert(claim.ref).inserted }) {
                     log(EngineEvent(level: .info, message: "\(claim.task): its claim by \(claim.machine) expired, but the note is not in this copy yet; taken over once it is"))

@@ -81,7 +81,7 @@ extension TaskEngine {
         }()
         if let hold = ProcessInfo.processInfo.environment["FBT_TEST_HOLD_BEFORE_HANDOFF"], !hold.isEmpty, known != nil {
             // Tests only: a window between the recorded failure and the handoff, for a SIGKILL.
-            FileManager.default.createFile(atPath: hold, contents: Data(record.runID.utf8))
+            _ = FileManager.default.createFile(atPath: hold, contents: Data(record.runID.utf8))
             Thread.sleep(forTimeInterval: 30)
         }
         let failure = record.failure.flatMap(FailureClass.init(rawValue:))

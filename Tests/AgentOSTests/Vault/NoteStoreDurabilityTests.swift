@@ -40,7 +40,7 @@ import Glibc
     /// Saves `text` as an editor that writes a temp file and renames it over the note does.
     static func saveByRename(_ path: String, _ text: String) {
         let temp = (path as NSString).deletingLastPathComponent + "/~editor-\(UUID().uuidString.prefix(6)).tmp"
-        FileManager.default.createFile(atPath: temp, contents: Data(text.utf8))
+        #expect(FileManager.default.createFile(atPath: temp, contents: Data(text.utf8)))
         rename(temp, path)
     }
 
@@ -97,7 +97,7 @@ import Glibc
         do {
             try store.write("ours\n", to: "n.md", expecting: .hash(hash))
             Issue.record("the write claimed success over a save")
-        } catch let error as NoteWriteError {
+        } catch {
             guard case .conflict(_, _, let found) = error else { Issue.record("expected a conflict, got \(error)"); return }
             #expect(found == ContentHash(of: Array("person's v2\n".utf8)))
         }
