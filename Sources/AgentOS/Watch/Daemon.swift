@@ -84,18 +84,37 @@ public final class Daemon: @unchecked Sendable {
 
         var heartbeat = WatcherHeartbeat(pid: getpid(), version: AgentOSVersion.current, mode: options.pollInterval == nil ? "inotify" : "polling",
                                          started: Date().timeIntervalSince1970, updated: 0, lastEvent: nil, lastEventPath: nil, queue: 0)
+        // Both heartbeats are durable writes (fsync): on a busy disk one takes 100 ms or more, so the
+        // loop hands them to a queue of their own and a claim never waits for them. One write of
+        // each kind waits at a time (a newer one replaces nothing the file needs).
+        let beats = DispatchQueue(label: "fbt.heartbeat")
+        let beatsQueued = Locked((watcher: false, machine: false))
         func beat() {
             heartbeat.updated = Date().timeIntervalSince1970
             heartbeat.queue = engine.inFlightCount
-            do { try heartbeat.write(to: vault) } catch { log(EngineEvent(level: .warning, message: "heartbeat: \(error)")) }
+            let now = heartbeat, vault = vault
+            guard beatsQueued.withLock({ queued in defer { queued.watcher = true }; return !queued.watcher }) else { return }
+            beats.async { [log] in
+                beatsQueued.withLock { $0.watcher = false }
+                do { try now.write(to: vault) } catch { log(EngineEvent(level: .warning, message: "heartbeat: \(error)")) }
+            }
         }
         beat()
         // The fleet's view of this machine, through the synced vault (at most once a minute).
         var fleetBeat = 0.0
         func fleetBeatNow(state: String = "watching") {
             fleetBeat = Date().timeIntervalSince1970
-            let note = MachineHeartbeat.current(machine: machine, state: state, book: routing.ruleBook, runs: runs, store: engine.store)
-            do { try note.write(store: engine.store) } catch { log(EngineEvent(level: .warning, message: "machine heartbeat: \(error)")) }
+            let write: @Sendable () -> Void = { [log] in
+                let note = MachineHeartbeat.current(machine: machine, state: state, book: routing.ruleBook, runs: runs, store: engine.store)
+                do { try note.write(store: engine.store) } catch { log(EngineEvent(level: .warning, message: "machine heartbeat: \(error)")) }
+            }
+            // The last one (`stopped`) is written after any still queued, before the watcher exits.
+            if state != "watching" { return beats.sync(execute: write) }
+            guard beatsQueued.withLock({ queued in defer { queued.machine = true }; return !queued.machine }) else { return }
+            beats.async {
+                beatsQueued.withLock { $0.machine = false }
+                write()
+            }
         }
         fleetBeatNow()
         log(EngineEvent(level: .info, message: "machine \(machine): serves \(MachineHeartbeat.current(machine: machine, state: "watching", book: routing.ruleBook, runs: runs, store: engine.store).serves)"))
