@@ -207,20 +207,17 @@ public final class Daemon: @unchecked Sendable {
 
     /// The index's side of `handle` (on the indexer queue): each change indexed, removed or renamed;
     /// conflicting copies surfaced; rules reloaded; notes outside the work folders considered once
-    /// indexed. The OS's own writes (its logs, its writes to task and result notes) are only noted,
-    /// for `Indexer.housekeeping` to index in a batch.
+    /// indexed. The OS's logs and its writes to task notes are only noted, for
+    /// `Indexer.housekeeping` to index in a batch.
     private static func index(_ changes: [FileChange], ownWrites: Set<String>, state: inout Indexer.State, vault: Vault, engine: TaskEngine, routing: VaultRouting, log: @Sendable (EngineEvent) -> Void) {
         let index = state.index
         var rulesChanged = false
         var considered: [String] = []
         state.writesSinceCheckpoint += changes.count
-        // The OS's own writes: its logs, its writes to task notes (recognised on the loop) and a
-        // result note (or any other note) it wrote itself, recognised here by hash. All are indexed
-        // in a batch by `Indexer.housekeeping`.
-        var own = ownWrites
-        for change in changes where change.kind == .changed && change.path.hasSuffix(".md") && !TaskNote.isInWorkFolder(change.path) && !Daemon.isOSLog(change.path) {
-            if let snapshot = (try? engine.store.readIfPresent(change.path)) ?? nil, engine.isOwnWrite(path: change.path, hash: snapshot.hash) { own.insert(change.path) }
-        }
+        // A result note is indexed at once like any new note (its answer is searchable, and
+        // `backlinks` finds it, as soon as the run ends); only the OS's logs and its writes to task
+        // notes wait for `Indexer.housekeeping`.
+        let own = ownWrites
         // A batch of plain changes (a burst of new notes) is indexed in one transaction first; each
         // note's own steps below then find it up to date. With a rename or removal among them, each
         // change is applied on its own, in order.

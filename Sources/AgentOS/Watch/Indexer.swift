@@ -4,9 +4,9 @@ import Foundation
 /// and claims tasks never waits for them (`Daemon.handle`).
 ///
 /// After the start-up reconcile the watcher's writable `MemoryIndex` is used only here, one job at
-/// a time, in the order the loop handed them over. The OS's own writes (its telemetry and daily
-/// notes, its writes to task and result notes) are collected in `State.deferred` and indexed by
-/// `housekeeping` in one transaction. The day notes grow by a row per run and cost more to index
+/// a time, in the order the loop handed them over. The OS's own writes to its telemetry and daily
+/// notes and to task notes are collected in `State.deferred` and indexed by `housekeeping`, the task
+/// notes in one transaction. The day notes grow by a row per run and cost more to index
 /// as they grow (50–150 ms at 180 KB): under a steady stream of changes they are indexed only when
 /// the time since their last indexing is 20 times what that indexing took, so that a burst spends
 /// at most about a twentieth of the queue's time on them; when the watcher is quiet, at once.
@@ -78,8 +78,8 @@ final class Indexer: @unchecked Sendable {
         queue.sync { Indexer.flush(&state, includeLogs: true, log: log) }
     }
 
-    /// Indexes the deferred notes: the task and result notes in one transaction, the day notes in
-    /// another when `includeLogs` or when they are due.
+    /// Indexes the deferred notes: the task notes in one transaction, the day notes in another when
+    /// `includeLogs` or when they are due.
     static func flush(_ state: inout State, includeLogs: Bool, log: @Sendable (EngineEvent) -> Void, now: Date = Date()) {
         guard !state.deferred.isEmpty else { return }
         let logsDue = includeLogs || now >= state.nextLogIndex
