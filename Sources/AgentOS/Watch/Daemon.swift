@@ -123,6 +123,10 @@ public final class Daemon: @unchecked Sendable {
         let leases = GitLeases(engine: engine, machine: machine, log: log)
         leases.start()
 
+        // Conflicting copies a sync tool made while the watcher was down.
+        SyncConflict.surfaceAll(index: index, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
+        for path in Daemon.workNotes(vault: vault, index: index) { engine.consider(path: path) }
+
         // From here on the index belongs to the indexer queue: the loop below only reads events and
         // claims tasks, so a claim never waits for indexing (a re-index of a 180 KB day note takes
         // 50–150 ms). The loop asks a read-only connection whether a touched note is new.
@@ -131,14 +135,6 @@ public final class Daemon: @unchecked Sendable {
         try? index.database.execute("PRAGMA wal_autocheckpoint=0")
         let indexer = Indexer(index: index)
         let reader = try? MemoryIndex.openForReading(vault: vault)
-        // Conflicting copies a sync tool made while the watcher was down, and every work note (a
-        // task written meanwhile): the first job, so that the loop reads events at once (on a
-        // 20,000-note vault this sweep took 1.8 s, and a task written then waited for it). A note
-        // the sweep and the loop both look at is claimed once (`RunStore.claim`).
-        indexer.async { [vault, log] state in
-            SyncConflict.surfaceAll(index: state.index, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
-            for path in Daemon.workNotes(vault: vault, index: state.index) { engine.consider(path: path) }
-        }
         var lastDeferredFlush = Date()
         var idleSince = Date()
         while !stopToken.isCancelled {
