@@ -176,6 +176,16 @@ public final class MemoryIndex {
         }
     }
 
+    /// Brings several notes up to date in one transaction (the watcher's batch of its own writes):
+    /// one commit, and one new FTS5 segment to merge, instead of one per note.
+    @discardableResult
+    public func update(paths relativePaths: [String]) throws -> [UpdateOutcome] {
+        guard !relativePaths.isEmpty else { return [] }
+        return try recovering {
+            try database.transaction { try relativePaths.map { try updateLocked($0) } }
+        }
+    }
+
     private func updateLocked(_ relativePath: String) throws -> UpdateOutcome {
         let existing = try row(for: relativePath)
         func skip(_ reason: SkipReason) throws -> UpdateOutcome {

@@ -1,8 +1,10 @@
 import Foundation
 
 /// The telemetry of finished runs as the task engine writes it: the JSON line at once, fsynced (the
-/// journal); the rows of `Telemetry/<day>.md` and the lines of the daily note in batches (at most
-/// ~100 ms late), so a burst of runs does not rewrite and fsync those growing notes once per run.
+/// journal); the rows of `Telemetry/<day>.md` and the lines of the daily note in batches, so a burst
+/// of runs does not rewrite and fsync those growing notes once per run. A batch is written 100 ms
+/// after its first entry, or, when the last batch took longer than 10 ms (the notes grow all day),
+/// ten times what it took (at most 2 s): a burst spends at most about a tenth of a core on them.
 /// A crash that cuts a batch loses nothing: the next start rebuilds the missing rows and lines from
 /// the journal (`rebuild`). A run already in the journal is not recorded again (recovery paths may
 /// see a run twice).
@@ -26,6 +28,8 @@ final class TelemetryBatcher: Sendable {
         var scheduled = false
         /// The month the journal was last checked for rotation in.
         var rotationChecked: String?
+        /// Seconds the last batch took to write.
+        var lastFlushSeconds = 0.0
     }
 
     private let journal = Locked(Journal())
@@ -84,14 +88,14 @@ final class TelemetryBatcher: Sendable {
 
     /// Queues an entry's rows and daily lines for the next batch.
     func queueNotes(_ entry: TelemetryRecord) {
-        let schedule: Bool = pending.withLock {
+        let delay: Double? = pending.withLock {
             $0.entries.append(entry)
-            if $0.scheduled { return false }
+            if $0.scheduled { return nil }
             $0.scheduled = true
-            return true
+            return min(2, max(0.1, 10 * $0.lastFlushSeconds))
         }
-        if schedule {
-            queue.asyncAfter(deadline: .now() + 0.1) { [self] in flushNow() }
+        if let delay {
+            queue.asyncAfter(deadline: .now() + delay) { [self] in flushNow() }
         }
     }
 
@@ -103,11 +107,14 @@ final class TelemetryBatcher: Sendable {
             return waiting.entries
         }
         guard !batch.isEmpty else { return }
+        let started = Date()
         do {
             noteWritten(try telemetry.appendToNotes(batch))
         } catch {
             log(EngineEvent(level: .error, message: "telemetry: \(error)"))
         }
+        let took = Date().timeIntervalSince(started)
+        pending.withLock { $0.lastFlushSeconds = took }
         // Once a month, a watcher that runs across its start moves last month's lines out.
         let month = LocalTime.month(Date())
         if pending.withLock({ state in

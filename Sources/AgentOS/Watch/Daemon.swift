@@ -84,18 +84,37 @@ public final class Daemon: @unchecked Sendable {
 
         var heartbeat = WatcherHeartbeat(pid: getpid(), version: AgentOSVersion.current, mode: options.pollInterval == nil ? "inotify" : "polling",
                                          started: Date().timeIntervalSince1970, updated: 0, lastEvent: nil, lastEventPath: nil, queue: 0)
+        // Both heartbeats are durable writes (fsync): on a busy disk one takes 100 ms or more, so the
+        // loop hands them to a queue of their own and a claim never waits for them. One write of
+        // each kind waits at a time (a newer one replaces nothing the file needs).
+        let beats = DispatchQueue(label: "fbt.heartbeat")
+        let beatsQueued = Locked((watcher: false, machine: false))
         func beat() {
             heartbeat.updated = Date().timeIntervalSince1970
             heartbeat.queue = engine.inFlightCount
-            do { try heartbeat.write(to: vault) } catch { log(EngineEvent(level: .warning, message: "heartbeat: \(error)")) }
+            let now = heartbeat, vault = vault
+            guard beatsQueued.withLock({ queued in defer { queued.watcher = true }; return !queued.watcher }) else { return }
+            beats.async { [log] in
+                beatsQueued.withLock { $0.watcher = false }
+                do { try now.write(to: vault) } catch { log(EngineEvent(level: .warning, message: "heartbeat: \(error)")) }
+            }
         }
         beat()
         // The fleet's view of this machine, through the synced vault (at most once a minute).
         var fleetBeat = 0.0
         func fleetBeatNow(state: String = "watching") {
             fleetBeat = Date().timeIntervalSince1970
-            let note = MachineHeartbeat.current(machine: machine, state: state, book: routing.ruleBook, runs: runs, store: engine.store)
-            do { try note.write(store: engine.store) } catch { log(EngineEvent(level: .warning, message: "machine heartbeat: \(error)")) }
+            let write: @Sendable () -> Void = { [log] in
+                let note = MachineHeartbeat.current(machine: machine, state: state, book: routing.ruleBook, runs: runs, store: engine.store)
+                do { try note.write(store: engine.store) } catch { log(EngineEvent(level: .warning, message: "machine heartbeat: \(error)")) }
+            }
+            // The last one (`stopped`) is written after any still queued, before the watcher exits.
+            if state != "watching" { return beats.sync(execute: write) }
+            guard beatsQueued.withLock({ queued in defer { queued.machine = true }; return !queued.machine }) else { return }
+            beats.async {
+                beatsQueued.withLock { $0.machine = false }
+                write()
+            }
         }
         fleetBeatNow()
         log(EngineEvent(level: .info, message: "machine \(machine): serves \(MachineHeartbeat.current(machine: machine, state: "watching", book: routing.ruleBook, runs: runs, store: engine.store).serves)"))
@@ -109,45 +128,38 @@ public final class Daemon: @unchecked Sendable {
 
         // Conflicting copies a sync tool made while the watcher was down.
         SyncConflict.surfaceAll(index: index, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
-        for path in workNotes(index: index) { engine.consider(path: path) }
+        for path in Daemon.workNotes(vault: vault, index: index) { engine.consider(path: path) }
 
+        // From here on the index belongs to the indexer queue: the loop below only reads events and
+        // claims tasks, so a claim never waits for indexing (a re-index of a 180 KB day note takes
+        // 50–150 ms). The loop asks a read-only connection whether a touched note is new.
         // Checkpoints run when the watcher is idle, never inside a change (SQLite's automatic one
         // fsyncs twice on whichever write crosses the threshold: a task would wait for it).
         try? index.database.execute("PRAGMA wal_autocheckpoint=0")
+        let indexer = Indexer(index: index)
+        let reader = try? MemoryIndex.openForReading(vault: vault)
         var lastDeferredFlush = Date()
         var idleSince = Date()
         while !stopToken.isCancelled {
-            let changes = watcher.next(timeout: deferred.isEmpty && indexWritesSinceCheckpoint == 0 ? 0.2 : 0.1)
+            let changes = watcher.next(timeout: indexer.isIdle ? 0.2 : 0.1)
             for warning in watcher.takeWarnings() { log(EngineEvent(level: .warning, message: warning)) }
             if !changes.isEmpty {
-                handle(changes, index: index, engine: engine, routing: routing, log: log)
+                handle(changes, indexer: indexer, reader: reader, engine: engine, routing: routing, log: log)
                 idleSince = Date()
                 heartbeat.lastEvent = idleSince.timeIntervalSince1970
                 heartbeat.lastEventPath = changes.last?.path
             }
             if Date().timeIntervalSince1970 - heartbeat.updated >= WatcherHeartbeat.interval { beat() }
             if Date().timeIntervalSince1970 - fleetBeat >= MachineHeartbeat.interval { fleetBeatNow() }
-            // Housekeeping waits for a quiet moment (or, under a steady stream, runs every 2 s), so a
-            // task written meanwhile is never held up by it.
+            // Housekeeping waits for a quiet moment (or, under a steady stream, runs every 2 s), on
+            // the indexer queue, so a task written meanwhile is never held up by it.
             let quiet = changes.isEmpty && Date().timeIntervalSince(idleSince) >= 0.3
             if quiet || Date().timeIntervalSince(lastDeferredFlush) > 2 {
-                flushDeferred(index: index, log: log)
+                indexer.housekeeping(quiet: quiet, log: log)
                 lastDeferredFlush = Date()
             }
-            // Small FTS5 segments, one per write, slow every query down; a quiet moment merges them,
-            // two bounded steps per table at a time, so a task written meanwhile waits for little.
-            if quiet && segmentsToMerge {
-                do { segmentsToMerge = !(try index.mergeSmallSegments()) } catch {
-                    segmentsToMerge = false
-                    log(EngineEvent(level: .warning, message: "index: merging full-text segments failed: \(error)"))
-                }
-            }
-            if quiet && indexWritesSinceCheckpoint >= 100 {
-                try? index.database.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                indexWritesSinceCheckpoint = 0
-            }
         }
-        flushDeferred(index: index, log: log)
+        indexer.finish(log: log)
         log(EngineEvent(level: .info, message: "stopping: waiting up to \(Int(options.shutdownGrace)) s for running agents"))
         watcher.stop()
         engine.shutdown(grace: options.shutdownGrace)
@@ -159,43 +171,64 @@ public final class Daemon: @unchecked Sendable {
         return 0
     }
 
-    /// The OS's own telemetry and daily-log writes, and its own writes to task notes, indexed in a
-    /// batch every 2 s under a steady stream (or when idle) instead of on every run: re-indexing them
-    /// each time would hold up the next task.
-    private var deferred = Set<String>()
-    private var indexWritesSinceCheckpoint = 0
-    /// Whether the index was written since its small full-text segments were last merged.
-    private var segmentsToMerge = false
-
-    private func flushDeferred(index: MemoryIndex, log: @Sendable (EngineEvent) -> Void) {
-        guard !deferred.isEmpty else { return }
-        for path in deferred.sorted() {
-            do { _ = try index.update(path: path) } catch { log(EngineEvent(level: .error, message: "\(path): \(error)")) }
-        }
-        indexWritesSinceCheckpoint += deferred.count
-        segmentsToMerge = true
-        deferred.removeAll()
-    }
-
+    /// Whether `path` is one of the OS's day notes (telemetry rows, daily log), indexed in batches.
     static func isOSLog(_ path: String) -> Bool {
         path.hasPrefix(Vault.Layout.telemetry + "/") || path.hasPrefix(Vault.Layout.daily + "/")
     }
 
-    private func handle(_ changes: [FileChange], index: MemoryIndex, engine: TaskEngine, routing: VaultRouting, log: @Sendable (EngineEvent) -> Void) {
-        var rulesChanged = false
-        var considered: [String] = []
+    /// Claims first, on the loop's thread; everything that needs the index afterwards, in order, on
+    /// the indexer queue.
+    private func handle(_ changes: [FileChange], indexer: Indexer, reader: MemoryIndex?, engine: TaskEngine, routing: VaultRouting, log: @escaping @Sendable (EngineEvent) -> Void) {
         // Notes an agent may have written, taken before `consider` forgets the OS's own writes.
         let touched = engine.runTouchCandidates(changes)
-        var added = Set<String>()
         // Work notes are claimed first, before any indexing, so pick-up never waits for the index.
-        // The engine's own writes to them (routed, running, done: each a rename the watcher sees)
-        // are indexed with the OS's logs, in a batch when quiet, not once per write mid-burst.
+        // The engine's own writes to them (running, done: each a rename the watcher sees) are
+        // indexed with the OS's logs, in a batch, not once per write mid-burst.
         var ownWrites = Set<String>()
         for change in changes where change.kind == .changed && TaskNote.isInWorkFolder(change.path) {
             if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
         }
-        indexWritesSinceCheckpoint += changes.count
-        segmentsToMerge = true
+        // The run store follows a renamed task here, in event order, so that a later claim of its new
+        // path sees the run in flight (the index follows on the indexer queue).
+        for change in changes {
+            if case .renamed(let from) = change.kind { try? engine.runs.renameTask(from: from, to: change.path) }
+        }
+        if !touched.isEmpty {
+            // Created rather than changed: the index has no row for it yet (asked read-only, so the
+            // loop does not wait for the indexer).
+            let added = Set(touched.compactMap { candidate -> String? in
+                guard candidate.change == .changed, let reader else { return nil }
+                let known = (try? reader.database.scalarInt("SELECT count(*) FROM notes WHERE path = ?", [.text(candidate.path)])) ?? nil
+                return known == 0 ? candidate.path : nil
+            })
+            engine.recordRunTouches(touched, added: added)
+        }
+        let engineWrites = ownWrites
+        indexer.async { state in
+            Daemon.index(changes, ownWrites: engineWrites, state: &state, vault: self.vault, engine: engine, routing: routing, log: log)
+        }
+    }
+
+    /// The index's side of `handle` (on the indexer queue): each change indexed, removed or renamed;
+    /// conflicting copies surfaced; rules reloaded; notes outside the work folders considered once
+    /// indexed. The OS's logs and its writes to task notes are only noted, for
+    /// `Indexer.housekeeping` to index in a batch.
+    private static func index(_ changes: [FileChange], ownWrites: Set<String>, state: inout Indexer.State, vault: Vault, engine: TaskEngine, routing: VaultRouting, log: @Sendable (EngineEvent) -> Void) {
+        let index = state.index
+        var rulesChanged = false
+        var considered: [String] = []
+        state.writesSinceCheckpoint += changes.count
+        // A result note is indexed at once like any new note (its answer is searchable, and
+        // `backlinks` finds it, as soon as the run ends); only the OS's logs and its writes to task
+        // notes wait for `Indexer.housekeeping`.
+        let own = ownWrites
+        // A batch of plain changes (a burst of new notes) is indexed in one transaction first; each
+        // note's own steps below then find it up to date. With a rename or removal among them, each
+        // change is applied on its own, in order.
+        if changes.allSatisfy({ $0.kind == .changed }) {
+            let plain = changes.map(\.path).filter { !Daemon.isOSLog($0) && !own.contains($0) }
+            if plain.count > 1 { _ = try? index.update(paths: plain) }
+        }
         for change in changes {
             do {
                 switch change.kind {
@@ -205,7 +238,7 @@ public final class Daemon: @unchecked Sendable {
                     log(EngineEvent(level: .info, message: "index: \(summary.oneLine)"))
                     ProcessMemory.releaseFreePages()
                     rulesChanged = true
-                    considered += workNotes(index: index)
+                    considered += Daemon.workNotes(vault: vault, index: index)
                 case .removed:
                     if change.path.hasSuffix(".md") {
                         try index.remove(path: change.path)
@@ -219,20 +252,19 @@ public final class Daemon: @unchecked Sendable {
                     if change.path.hasPrefix(Vault.Layout.rules + "/") || change.path == Vault.Layout.rules { rulesChanged = true }
                 case .renamed(let from):
                     try index.rename(from: from, to: change.path)
-                    try? engine.runs.renameTask(from: from, to: change.path)
                     SyncConflict.surface(change.path, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
                     if change.path.hasPrefix(Vault.Layout.rules + "/") || from.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
                     considered.append(change.path)
                 case .changed:
-                    if Daemon.isOSLog(change.path) || ownWrites.contains(change.path) {
-                        deferred.insert(change.path)
+                    if Daemon.isOSLog(change.path) || own.contains(change.path) {
+                        state.deferred.insert(change.path)
                         continue
                     }
-                    if try index.update(path: change.path) == .added { added.insert(change.path) }
+                    _ = try index.update(path: change.path)
                     SyncConflict.surface(change.path, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
                     SyncConflict.surfaceMarkers(change.path, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
                     if change.path.hasPrefix(Vault.Layout.rules + "/") { rulesChanged = true }
-                    // Work folders were considered above; typed tasks elsewhere are found after indexing.
+                    // Work folders were considered on the loop; typed tasks elsewhere are found after indexing.
                     if !TaskNote.isInWorkFolder(change.path) { considered.append(change.path) }
                 case .directoryAdded:
                     break
@@ -248,11 +280,10 @@ public final class Daemon: @unchecked Sendable {
         for path in considered where path.hasSuffix(".md") {
             engine.consider(path: path)
         }
-        if !touched.isEmpty { engine.recordRunTouches(touched, added: added) }
     }
 
     /// Every note that may hold work: notes under `Tasks/` and `Handoffs/`, and notes typed task or handoff.
-    private func workNotes(index: MemoryIndex) -> [String] {
+    static func workNotes(vault: Vault, index: MemoryIndex) -> [String] {
         var paths = Set<String>()
         for folder in [Vault.Layout.tasks, Vault.Layout.handoffs] {
             paths.formUnion(VaultWalker.markdownFiles(in: vault, under: folder))

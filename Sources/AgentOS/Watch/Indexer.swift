@@ -1,0 +1,127 @@
+import Foundation
+
+/// The watcher's index writes, on one serial queue of their own, so that the loop that reads events
+/// and claims tasks never waits for them (`Daemon.handle`).
+///
+/// After the start-up reconcile the watcher's writable `MemoryIndex` is used only here, one job at
+/// a time, in the order the loop handed them over. The OS's own writes to its telemetry and daily
+/// notes and to task notes are collected in `State.deferred` and indexed by `housekeeping`, the task
+/// notes in one transaction. The day notes grow by a row per run and cost more to index
+/// as they grow (50–150 ms at 180 KB): under a steady stream of changes they are indexed only when
+/// the time since their last indexing is 20 times what that indexing took, so that a burst spends
+/// at most about a twentieth of the queue's time on them; when the watcher is quiet, at once.
+final class Indexer: @unchecked Sendable {
+    /// What the queue's jobs share; touched only on `queue` (the jobs run one at a time).
+    struct State {
+        /// The watcher's writable index connection.
+        let index: MemoryIndex
+        /// The OS's own writes waiting to be indexed.
+        var deferred = Set<String>()
+        /// Index writes since the last checkpoint.
+        var writesSinceCheckpoint = 0
+        /// Under a steady stream, the day notes are not indexed again before this time.
+        var nextLogIndex = Date.distantPast
+        /// The connection's total changes when its small full-text segments were last all merged:
+        /// any other count means writes since, whose segments a quiet moment merges.
+        var changesAtLastMerge = -1
+
+        /// Whether the index was written since its small segments were last merged.
+        var segmentsToMerge: Bool { index.database.totalChanges != changesAtLastMerge }
+    }
+
+    /// Under a stream, a re-index of the day notes waits this many times what the last one took.
+    static let logIndexSpacing = 20.0
+
+    private let queue = DispatchQueue(label: "fbt.index")
+    // Confined to `queue` (see `State`); `@unchecked Sendable` because `MemoryIndex` is not.
+    private var state: State
+    /// What the loop may know without waiting for the queue: jobs queued or running, whether a
+    /// housekeeping job is among them, and whether the last job left nothing to index or checkpoint.
+    private let pending = Locked((jobs: 0, housekeeping: false, settled: true))
+
+    /// An indexer owning `index` from now on.
+    init(index: MemoryIndex) {
+        state = State(index: index)
+    }
+
+    /// Whether no job is queued and nothing waits to be indexed (the loop may then wait longer).
+    var isIdle: Bool { pending.withLock { $0.jobs == 0 && $0.settled } }
+
+    /// Runs `job` on the queue after the jobs before it.
+    func async(_ job: @escaping @Sendable (inout State) -> Void) {
+        pending.withLock { $0.jobs += 1 }
+        queue.async { [self] in
+            job(&state)
+            let settled = state.deferred.isEmpty && state.writesSinceCheckpoint == 0 && !state.segmentsToMerge
+            pending.withLock {
+                $0.jobs -= 1
+                $0.settled = settled
+            }
+        }
+    }
+
+    /// Indexes the OS's own writes (the day notes only when due, see the type's comment) and, when
+    /// the watcher is quiet, merges the index's small full-text segments and checkpoints the write-ahead log. At most one such job waits at a time.
+    func housekeeping(quiet: Bool, log: @escaping @Sendable (EngineEvent) -> Void) {
+        let queued: Bool = pending.withLock {
+            if $0.housekeeping { return false }
+            $0.housekeeping = true
+            return true
+        }
+        guard queued else { return }
+        async { state in
+            Indexer.flush(&state, includeLogs: quiet, log: log)
+            // Small FTS5 segments, one per write, slow every query down; a quiet moment merges them,
+            // two bounded steps per table at a time, so a job queued meanwhile waits for little.
+            if quiet && state.segmentsToMerge {
+                do {
+                    if try state.index.mergeSmallSegments() { state.changesAtLastMerge = state.index.database.totalChanges }
+                } catch {
+                    state.changesAtLastMerge = state.index.database.totalChanges
+                    log(EngineEvent(level: .warning, message: "index: merging full-text segments failed: \(error)"))
+                }
+            }
+            if quiet && state.writesSinceCheckpoint >= 100 {
+                try? state.index.database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                state.writesSinceCheckpoint = 0
+            }
+            self.pending.withLock { $0.housekeeping = false }
+        }
+    }
+
+    /// Waits for every queued job, then indexes everything deferred (the watcher is stopping).
+    func finish(log: @escaping @Sendable (EngineEvent) -> Void) {
+        queue.sync { Indexer.flush(&state, includeLogs: true, log: log) }
+    }
+
+    /// Indexes the deferred notes: the task notes in one transaction, the day notes in another when
+    /// `includeLogs` or when they are due.
+    static func flush(_ state: inout State, includeLogs: Bool, log: @Sendable (EngineEvent) -> Void, now: Date = Date()) {
+        guard !state.deferred.isEmpty else { return }
+        let logsDue = includeLogs || now >= state.nextLogIndex
+        let logs = state.deferred.filter(Daemon.isOSLog).sorted()
+        let others = state.deferred.filter { !Daemon.isOSLog($0) }.sorted()
+        write(others, to: state.index, log: log)
+        state.writesSinceCheckpoint += others.count
+        state.deferred.subtract(others)
+        guard logsDue, !logs.isEmpty else { return }
+        let started = Date()
+        write(logs, to: state.index, log: log)
+        let took = Date().timeIntervalSince(started)
+        state.nextLogIndex = Date().addingTimeInterval(took * logIndexSpacing)
+        state.writesSinceCheckpoint += logs.count
+        state.deferred.subtract(logs)
+    }
+
+    /// One transaction for `paths`; if it fails, each note on its own, so the failing one is named.
+    private static func write(_ paths: [String], to index: MemoryIndex, log: @Sendable (EngineEvent) -> Void) {
+        guard !paths.isEmpty else { return }
+        do {
+            try index.update(paths: paths)
+        } catch {
+            for path in paths {
+                do { _ = try index.update(path: path) } catch { log(EngineEvent(level: .error, message: "\(path): \(error)")) }
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// The watcher's indexer: the OS's own writes indexed in a batch, the growing day notes spaced out
+/// under a steady stream, everything indexed when the watcher is quiet or stops.
+@Suite struct IndexerTests {
+    @Test func aBatchOfNotesIsIndexedInOneCallAndEachOutcomeIsReported() throws {
+        let temp = try TemporaryVault()
+        let index = try MemoryIndex(vault: temp.vault)
+        try temp.write("Results/One.md", "first answer quokka\n")
+        try temp.write("Results/Two.md", "second answer quokka\n")
+        #expect(try index.update(paths: ["Results/One.md", "Results/Two.md", "Results/Gone.md"]) == [.added, .added, .skipped(.vanished)])
+        #expect(Set(try index.search("quokka").map(\.path)) == ["Results/One.md", "Results/Two.md"])
+        #expect(try index.update(paths: []) == [])
+    }
+
+    @Test func dayNotesWaitUnderAStreamUntilDueAndAreIndexedWhenQuiet() throws {
+        let temp = try TemporaryVault()
+        var state = Indexer.State(index: try MemoryIndex(vault: temp.vault))
+        let day = "Telemetry/2026-12-03.md", task = "Tasks/A.md"
+        try temp.write(day, "| run | wombat |\n")
+        try temp.write(task, "---\nstatus: done\n---\nnumbat\n")
+        state.deferred = [day, task]
+        let now = Date()
+        // Under a stream and not yet due: the task note is indexed, the day note waits.
+        state.nextLogIndex = now.addingTimeInterval(60)
+        Indexer.flush(&state, includeLogs: false, log: { _ in }, now: now)
+        #expect(state.deferred == [day])
+        #expect(try state.index.search("numbat").map(\.path) == [task])
+        #expect(try state.index.search("wombat").isEmpty)
+        // Due (the spacing has passed): indexed, and the next one is spaced by what it took.
+        Indexer.flush(&state, includeLogs: false, log: { _ in }, now: now.addingTimeInterval(61))
+        #expect(state.deferred.isEmpty)
+        #expect(try state.index.search("wombat").map(\.path) == [day])
+        #expect(state.nextLogIndex > now)
+        // Quiet: indexed whatever the spacing says.
+        try temp.write(day, "| run | wombat |\n| run | dingo |\n")
+        state.deferred = [day]
+        state.nextLogIndex = Date.distantFuture
+        Indexer.flush(&state, includeLogs: true, log: { _ in }, now: now)
+        #expect(state.deferred.isEmpty)
+        #expect(try state.index.search("dingo").map(\.path) == [day])
+    }
+
+    @Test func jobsRunInOrderAndFinishIndexesWhatWasDeferred() throws {
+        let temp = try TemporaryVault()
+        let indexer = Indexer(index: try MemoryIndex(vault: temp.vault))
+        let day = "Daily/2026-12-03.md"
+        try temp.write(day, "- 10:00 a line about an echidna\n")
+        let order = Locked([Int]())
+        for i in 0..<50 { indexer.async { _ in order.withLock { $0.append(i) } } }
+        indexer.async { state in
+            state.deferred.insert(day)
+            state.nextLogIndex = .distantFuture
+        }
+        indexer.finish(log: { _ in })
+        #expect(order.withLock { $0 } == Array(0..<50))
+        let reader = try #require(try MemoryIndex.openForReading(vault: temp.vault))
+        #expect(try reader.search("echidna").map(\.path) == [day])
+    }
+}
