@@ -250,7 +250,7 @@ public struct WatchBenchSection: BenchSection {
                 times.append(try BenchClock.seconds { _ = try index.update(path: path) } * 1000)
             }
             let name = path.hasPrefix(Vault.Layout.telemetry) ? "reindex_telemetry_note" : "reindex_daily_note"
-            add(name, LatencySummary(times).p50, "ms", note: "\(path), \(data.count / 1024) KB; what one re-index of it costs; the watcher batches these when quiet")
+            add(name, LatencySummary(times).p50, "ms", note: "\(path), \(data.count / 1024) KB; what one re-index of it costs; the watcher indexes these when quiet, or spaced out under a stream")
         }
         if mode.label == "inotify" {
             figures.append(try rescanUnchanged(index: index, context, section: section))
