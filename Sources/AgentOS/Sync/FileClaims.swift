@@ -11,6 +11,10 @@ public protocol TakenOverClaim: Sendable {
     var runID: String { get }
     /// Whether that machine may have started the task's agent (then the effects rule applies).
     var agentMayHaveStarted: Bool { get }
+    /// The task's vault path.
+    var task: String { get }
+    /// The attempt claimed.
+    var attempt: Int { get }
 }
 
 extension GitClaim: TakenOverClaim {

@@ -119,24 +119,7 @@ extension TaskEngine {
     /// task is run here as that attempt (or sent to review, `takeoverPlan`) if this machine's own
     /// claim file wins after the window. `.ignored` when the task note is not in this copy (yet).
     public func takeOver(_ claim: FileClaim) -> Consideration {
-        guard state.withLock({ $0.accepting }), state.withLock({ $0.inFlight[claim.task] == nil }) else { return .alreadyActive }
-        guard let snapshot = (try? store.readIfPresent(claim.task)) ?? nil, let note = try? Note.parse(bytes: snapshot.bytes),
-              let kind = TaskNote.kind(of: note, path: claim.task) else { return .ignored }
-        let task = TaskNote(path: claim.task, snapshot: snapshot, note: note, kind: kind)
-        let record: RunRecord
-        do {
-            guard let claimed = try runs.claim(taskPath: task.path, kind: kind.rawValue, taskHash: snapshot.hash, attempt: claim.attempt) else { return .alreadyActive }
-            record = claimed
-        } catch {
-            log(EngineEvent(level: .error, message: "\(task.path): cannot claim: \(error)"))
-            return .ignored
-        }
-        let token = CancelToken()
-        state.withLock { $0.inFlight[task.path] = token }
-        routingQueue.addOperation { [self] in
-            route(task, record: record, token: token, unapproved: nil, waitForRun: false, takeover: claim)
-        }
-        return .started(runID: record.runID)
+        takeOver(claim as any TakenOverClaim)
     }
 
     /// Before recovery decides about a run a dead watcher of this machine left, with `sync: files`:

@@ -102,6 +102,12 @@ extension TaskEngine {
     /// attempt (or sent to review, `takeoverPlan`) if this machine's push moves the claim first.
     /// `.ignored` when the task note is not in this copy (yet) or the watcher is stopping.
     public func takeOver(_ claim: GitClaim) -> Consideration {
+        takeOver(claim as any TakenOverClaim)
+    }
+
+    /// Takes over another machine's claim, git or file: claims the task's attempt in this machine's
+    /// run store and routes it with `takeover` set (`takeSharedClaim` then moves the shared claim).
+    func takeOver(_ claim: any TakenOverClaim) -> Consideration {
         guard state.withLock({ $0.accepting }), state.withLock({ $0.inFlight[claim.task] == nil }) else { return .alreadyActive }
         guard let snapshot = (try? store.readIfPresent(claim.task)) ?? nil, let note = try? Note.parse(bytes: snapshot.bytes),
               let kind = TaskNote.kind(of: note, path: claim.task) else { return .ignored }
