@@ -143,6 +143,16 @@ private func statementData(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: Opaque
     return block
 }
 
+/// The first instance of phrase `phrase` in the current row (`xPhraseFirst`): the iterator for the
+/// next ones and the instance's column, -1 when the row does not hold the phrase; nil on an FTS5 error.
+private func firstInstance(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer, _ phrase: Int) -> (iterator: Fts5PhraseIter, column: Int32)? {
+    var iterator = Fts5PhraseIter()
+    var column: Int32 = -1
+    var offset: Int32 = 0
+    guard api.pointee.xPhraseFirst!(fts, Int32(phrase), &iterator, &column, &offset) == SQLITE_OK else { return nil }
+    return (iterator, column)
+}
+
 /// `fbt_bm25`: bm25 of the current row (negated, so smaller is better, as FTS5's).
 private let sectionScore: fts5_extension_function = { api, fts, context, count, values in
     guard let api, let fts else { return }
@@ -163,13 +173,11 @@ private let sectionScore: fts5_extension_function = { api, fts, context, count, 
     for i in 0..<phrases {
         frequency[i] = 0
         if data[1 + i].isNaN { continue }
-        var iterator = Fts5PhraseIter()
-        var column: Int32 = -1
-        var offset: Int32 = 0
-        guard api.pointee.xPhraseFirst!(fts, Int32(i), &iterator, &column, &offset) == SQLITE_OK else {
+        guard var (iterator, column) = firstInstance(api, fts, i) else {
             sqlite3_result_error_code(context, SQLITE_ERROR)
             return
         }
+        var offset: Int32 = 0
         while column >= 0 {
             if Int(column) < columns { frequency[i] += sqlite3_value_double(values[Int(column)]) }
             api.pointee.xPhraseNext!(fts, &iterator, &column, &offset)
@@ -195,10 +203,7 @@ private let phrasesHeld: fts5_extension_function = { api, fts, context, _, _ in
     guard let api, let fts else { return }
     var bits: UInt64 = 0
     for i in 0..<Int(api.pointee.xPhraseCount!(fts)) {
-        var iterator = Fts5PhraseIter()
-        var column: Int32 = -1
-        var offset: Int32 = 0
-        guard api.pointee.xPhraseFirst!(fts, Int32(i), &iterator, &column, &offset) == SQLITE_OK else {
+        guard let (_, column) = firstInstance(api, fts, i) else {
             sqlite3_result_error_code(context, SQLITE_ERROR)
             return
         }
