@@ -12,16 +12,17 @@ enum RelatedCommand {
         ],
         description: """
         Given a note (a path, or a name as a link would write it), shows the notes retrieval finds
-        for that note's packet, best first, up to 12; the packet takes the first 6 of them (for a
-        task that is not private, the first 6 that are not private). The note's title and text are
-        searched with stemming ("creating" finds "create"), stop words left out and, in a large
-        vault, the commonest words; the other words are joined with OR. A note's score adds its whole-note
-        bm25 (title x2, headings x2, body x1, property values x0.5), its best section's, and the
-        lines of other notes that link to it; one hit a note, hits under 40 % of the best left out
-        (docs/memory.md). The note itself, the notes it
-        links or lists in `context` and the folders in the guardrails' memory_exclude are never
-        retrieved. Anything else is taken as the text of a task. Reads the index only; nothing is
-        run or written.
+        for that note's packet, best first, up to 12; the packet takes the first 6 of them that the
+        guardrails let through (for a task that is not private, none that is private; for a packet
+        that may leave the machine, none whose piece holds a secret). The note's title and text are
+        searched with stemming ("creating" finds "create") and stop words left out, every other word
+        joined with OR; in a large vault only notes holding one of the rarer words are scored. A
+        note's score is its whole-note bm25 (title x2, headings x2, body x1, property values x0.2),
+        lifted by up to 40 % by its best section's, plus a share for the lines of other notes that
+        link to it; one hit a note, hits under 40 % of the best left out (docs/memory.md). The note
+        itself, the notes it links or lists in `context` and the folders in the guardrails'
+        memory_exclude are never retrieved. Anything else is taken as the text of a task. Reads the
+        index only; nothing is run or written.
         """,
         run: run
     )

@@ -43,6 +43,25 @@ public struct RelatedScope: Equatable, Sendable {
         }
     }
 
+    /// An SQL condition on a path `column` that leaves out the notes of `excludedFolders`, and its
+    /// arguments: `column NOT LIKE 'tasks/%' ESCAPE '\'`, one per folder, joined with AND (`LIKE`
+    /// ignores ASCII case, as `excludes` does; a folder with other letters is caught by `excludes`
+    /// after). `nil` when no folder is left out. Retrieval filters in the query, so that the notes of
+    /// those folders are never scored: in a burst, every earlier task and result shares the new
+    /// task's words, and scoring them all was most of a packet's time.
+    func folderCondition(_ column: String) -> (sql: String, arguments: [SQLValue])? {
+        guard !prefixes.isEmpty else { return nil }
+        let escaped = prefixes.map { prefix in
+            var pattern = ""
+            for character in prefix {
+                if character == "%" || character == "_" || character == "\\" { pattern.append("\\") }
+                pattern.append(character)
+            }
+            return pattern + "%"
+        }
+        return (escaped.map { _ in "\(column) NOT LIKE ? ESCAPE '\\'" }.joined(separator: " AND "), escaped.map { .text($0) })
+    }
+
     /// Whether a path is outside what retrieval may return.
     public func excludes(_ path: String) -> Bool {
         if skippedPaths.contains(path) { return true }
@@ -147,13 +166,17 @@ extension MemoryIndex {
         guard !query.all.isEmpty else { return [] }
         let expression = query.expression
 
+        // The left-out folders are filtered in the queries (their notes are never scored), and
+        // `scope.excludes` judges every row again (the task itself, folders of other letters).
+        let folders = scope.folderCondition("n.path")
+
         // Whole notes, best first.
         var notes: [(id: Int64, path: String, title: String, score: Double, phrases: UInt64)] = []
         var window = max(limit * 4, 32)
         while true {
             notes.removeAll()
-            let statement = try database.prepare("SELECT memory.rowid, memory.path, fbt_bm25(memory, \(IndexSchema.memoryColumnWeights)\(query.countParameters)) AS score, n.title, fbt_phrases(memory) FROM memory JOIN notes n ON n.id = memory.rowid WHERE memory MATCH ? ORDER BY score LIMIT ?")
-            try statement.bind(query.phraseArguments(scoredBy: query.all.map { .int(Int64(query.counts[$0] ?? 0)) }) + [.text(expression), .int(Int64(window))])
+            let statement = try database.prepare("SELECT memory.rowid, n.path, fbt_bm25(memory, \(IndexSchema.memoryColumnWeights)\(query.countParameters)) AS score, n.title, fbt_phrases(memory) FROM memory JOIN notes n ON n.id = memory.rowid WHERE memory MATCH ?\(folders.map { " AND " + $0.sql } ?? "") ORDER BY score LIMIT ?")
+            try statement.bind(query.phraseArguments(scoredBy: query.all.map { .int(Int64(query.counts[$0] ?? 0)) }) + [.text(expression)] + (folders?.arguments ?? []) + [.int(Int64(window))])
             var rows = 0
             while try statement.step() {
                 rows += 1
@@ -170,9 +193,13 @@ extension MemoryIndex {
         // Anchors: a note's score is that of the best line linking it.
         var anchorScores: [Int64: Double] = [:]
         var anchorNotes: [(id: Int64, path: String, title: String)] = []
-        // One statement: FTS5 counts the anchors of each word once (NULL), as bm25() would.
-        let anchorRows = try database.query("SELECT target_key, fbt_bm25(anchors, 0, 1\(query.countParameters)) AS score FROM anchors WHERE anchors MATCH ? ORDER BY score LIMIT 48",
-                                            query.phraseArguments(scoredBy: query.all.map { _ in .null }) + [.text(expression)]) { ($0.text(0), -$0.double(1)) }
+        // One statement: FTS5 counts the anchors of each word once (NULL), as bm25() would. A line
+        // written in a left-out folder (a result linking its task) is not memory, and not scored.
+        // An anchor's rowid holds its note's id in the bits above `NoteScanner.sectionBits`.
+        let sources = scope.folderCondition("s.path")
+        let anchorSource = sources.map { " JOIN notes s ON s.id = (anchors.rowid >> \(NoteScanner.sectionBits)) WHERE anchors MATCH ? AND " + $0.sql } ?? " WHERE anchors MATCH ?"
+        let anchorRows = try database.query("SELECT target_key, fbt_bm25(anchors, 0, 1\(query.countParameters)) AS score FROM anchors" + anchorSource + " ORDER BY score LIMIT 48",
+                                            query.phraseArguments(scoredBy: query.all.map { _ in .null }) + [.text(expression)] + (sources?.arguments ?? [])) { ($0.text(0), -$0.double(1)) }
         var targets: [String: (id: Int64, path: String, title: String)?] = [:]
         for (key, score) in anchorRows {
             if targets[key] == nil { targets[key] = .some(try anchorTarget(key)) }

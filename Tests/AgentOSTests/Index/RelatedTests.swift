@@ -57,6 +57,52 @@ import TestSupport
         #expect(try index.related(to: "heron service").count == 4)
     }
 
+    @Test func aLeftOutFolderIsMatchedAsWrittenWhateverItsLettersAndCase() throws {
+        let temp = try TemporaryVault()
+        // "_" and "%" are LIKE's wildcards: a folder named with them leaves out that folder only.
+        try temp.write("Te_t/Kept out.md", "The osprey ledger lives here.\n")
+        try temp.write("Test/Found.md", "The osprey ledger is kept here too.\n")
+        try temp.write("100%/Kept out.md", "Osprey ledger, once more.\n")
+        try temp.write("1000/Found.md", "Osprey ledger, in a folder of digits.\n")
+        try temp.write("TASKS/Upper.md", "Osprey ledger in a folder written in capitals.\n")
+        try temp.write("Über/Kept out.md", "Osprey ledger under an umlaut.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let scope = RelatedScope(excludedFolders: ["Te_t", "100%/", "tasks", "über"])
+        let found = Set(try index.related(to: "osprey ledger", scope: scope, limit: 12).map(\.path))
+        #expect(found == ["Test/Found.md", "1000/Found.md"])
+    }
+
+    @Test func earlierTasksSharingEveryWordNeverCrowdOutMemory() throws {
+        let temp = try TemporaryVault()
+        // A burst: hundreds of earlier tasks and results hold the new task's words, more than any
+        // window of candidates; the one memory note still comes back, and no task or result does.
+        for i in 0..<300 {
+            try temp.write("Tasks/Bench burst/burst-\(i).md", "---\ntype: task\nstatus: done\n---\nbench burst quokka \(i)\n")
+            try temp.write("Results/burst-\(i).md", "---\ntype: result\n---\nTask: [[burst-\(i)]] bench burst quokka\n")
+        }
+        try temp.write("Memory/Quokka.md", "# Quokka\n\nA quokka bench burst happened once in the zoo.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let scope = RelatedScope(excludedFolders: Guardrails.osFolders)
+        #expect(try index.related(to: "bench burst quokka 301", scope: scope).map(\.path) == ["Memory/Quokka.md"])
+    }
+
+    @Test func linesWrittenInLeftOutFoldersAreNoAnchors() throws {
+        let temp = try TemporaryVault()
+        // Only results (left out) describe the note with the task's words: that is bookkeeping, not memory.
+        try temp.write("Licenses/Refund policy.md", "# Refund policy\n\nA purchase can be returned within 30 days of the order.\n")
+        try temp.write("Results/Earlier.md", "---\ntype: result\n---\nGet your money back: [[Refund policy]].\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let scope = RelatedScope(excludedFolders: Guardrails.osFolders)
+        #expect(try index.related(to: "get my money back", scope: scope).isEmpty)
+        // Written in a note of memory, the same line finds it.
+        try temp.write("FAQ.md", "Get your money back: [[Refund policy]].\n")
+        _ = try index.reconcile()
+        #expect(try index.related(to: "get my money back", scope: scope).map(\.path).contains("Licenses/Refund policy.md"))
+    }
+
     @Test func accentsAndCJKStillMatch() throws {
         let temp = try TemporaryVault()
         try temp.write("Memory/CV.md", "Mon résumé est à jour.\n")
