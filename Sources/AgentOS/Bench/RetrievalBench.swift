@@ -33,17 +33,22 @@ public struct RetrievalCase: Equatable, Sendable {
         return cases
     }
 
-    /// Cases made from the vault: for `count` notes outside `excluded` folders (picked with `seed`), a
-    /// run of 12 words from the note's longest paragraph, the words of its title taken out (so the
-    /// title cannot find it), answered by that note.
+    /// Cases made from the vault: for `count` notes outside `excluded` folders that are not private
+    /// (picked with `seed`), a run of 12 words from the note's longest paragraph, the words of its
+    /// title taken out (so the title cannot find it), answered by that note.
     public static func generated(from vault: Vault, count: Int, seed: UInt64, scope: RelatedScope) -> [RetrievalCase] {
+        // A private note is never retrieved for a task that is not private (the guardrails leave it
+        // out of the packet), so it answers no case of a plain task.
+        let store = NoteStore(vault: vault)
+        let guardrails = RuleBook.load(vault: vault).guardrails
         var paths = VaultWalker.walk(vault).files.map(\.path).filter { !scope.excludes($0) }.sorted()
         var random = SeededRandom(seed: seed)
         paths.shuffle(using: &random)
         var cases: [RetrievalCase] = []
         for path in paths where cases.count < count {
             guard let data = FileManager.default.contents(atPath: vault.root + "/" + path),
-                  let note = try? Note.parse(bytes: Array(data)) else { continue }
+                  let note = try? Note.parse(bytes: Array(data)),
+                  Privacy.reason(ofParsed: note, at: path, store: store, guardrails: guardrails) == nil else { continue }
             let titleWords = Set(NoteScanner.titleKey(NoteScanner.title(ofPath: path)).split(separator: " ").map(String.init))
             let paragraph = note.body.components(separatedBy: "\n\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("```") }.max { $0.count < $1.count } ?? ""
             let words = paragraph.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
@@ -89,6 +94,9 @@ public struct RetrievalMeasure {
     let index: MemoryIndex
     let builder: ContextPacketBuilder
     let book: RuleBook
+    let scanner: SecretScanner
+    /// `admissible`'s verdicts, by path.
+    private let judged = Locked<[String: Bool]>([:])
 
     /// Prepares a measure over `vault` (its index must be up to date) and builds the baseline table.
     public init(vault: Vault, index: MemoryIndex) throws {
@@ -96,6 +104,7 @@ public struct RetrievalMeasure {
         self.index = index
         book = RuleBook.load(vault: vault)
         builder = ContextPacketBuilder(vault: vault, guardrails: book.guardrails)
+        scanner = SecretScanner(extraPatterns: book.guardrails.secretPatterns)
         try RetrievalMeasure.buildBaseline(vault: vault, database: index.database)
     }
 
@@ -111,14 +120,34 @@ public struct RetrievalMeasure {
         }
     }
 
-    /// The baseline's first three notes for a text (the same folders left out as for packets).
+    /// The baseline's first three notes for a text, judged as the packet's memory pieces are: the
+    /// same folders left out, and a note the guardrails would leave out of a plain task's packet
+    /// (private, or holding a secret: the packet may leave the machine) is skipped. A baseline that
+    /// sent private notes would be scored on answers no packet may give.
     func baseline(_ text: String) throws -> [String] {
         let words = RelatedQuery.words(from: text)
         guard !words.isEmpty else { return [] }
         let scope = RelatedScope(excludedFolders: book.guardrails.memoryExclude)
         let rows = try index.database.query("SELECT path FROM temp.retrieval_baseline WHERE retrieval_baseline MATCH ? ORDER BY bm25(retrieval_baseline) LIMIT 40",
                                             [.text(RelatedQuery.expression(words))]) { $0.text(0) }
-        return Array(rows.filter { !scope.excludes($0) }.prefix(3))
+        var top: [String] = []
+        for path in rows where !scope.excludes(path) && admissible(path) {
+            top.append(path)
+            if top.count == 3 { break }
+        }
+        return top
+    }
+
+    /// Whether a plain task's packet may carry the note at `path` (remembered per path for the run).
+    private func admissible(_ path: String) -> Bool {
+        if let known = judged.withLock({ $0[path] }) { return known }
+        let store = NoteStore(vault: vault)
+        var verdict = false
+        if let snapshot = try? store.read(path), let note = try? Note.parse(bytes: snapshot.bytes) {
+            verdict = Privacy.reason(ofParsed: note, at: path, store: store, guardrails: book.guardrails) == nil && scanner.scan(note.body).isEmpty
+        }
+        judged.withLock { $0[path] = verdict }
+        return verdict
     }
 
     /// Runs every case: a task note `Tasks/NNNN.md` holding the case's text is written, its packet

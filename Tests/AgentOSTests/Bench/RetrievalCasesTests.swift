@@ -39,6 +39,24 @@ import TestSupport
         #expect(held.packetHits > held.baselineHits, "held-out: packet \(held.packetHits) ≤ baseline \(held.baselineHits)")
     }
 
+    @Test func theBaselineIsJudgedByTheGuardrailsAsPacketsAre() throws {
+        let temp = try TemporaryVault()
+        // The best matches for the words are a private note and one holding a key: a packet may carry
+        // neither, so the baseline may not count them either; the plain note is what both can give.
+        try temp.write("Memory/Diary.md", "---\ntags: [personal]\n---\nPelican harbour pelican harbour pelican harbour, and what I wrote that evening by the water about the birds.\n")
+        try temp.write("Memory/Keys.md", "Pelican harbour pelican harbour key AKIAZ7QK3M9VX2LPR4TB.\n")
+        try temp.write("Memory/Plain.md", "A pelican came to the harbour once, among many other birds and boats of the town.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let measure = try RetrievalMeasure(vault: temp.vault, index: index)
+        #expect(try measure.baseline("pelican harbour") == ["Memory/Plain.md"])
+        let score = try measure.run([RetrievalCase(split: "test", text: "pelican harbour", answers: ["Memory/Plain.md"])])
+        #expect(score.packetHits == 1 && score.baselineHits == 1)
+        // Generated cases never ask for a private note: no plain task's packet may answer them.
+        let generated = RetrievalCase.generated(from: temp.vault, count: 10, seed: 1, scope: RelatedScope())
+        #expect(!generated.contains { $0.answers.contains("Memory/Diary.md") })
+    }
+
     @Test func aMalformedCaseLineIsNamed() {
         #expect(throws: BenchError.self) { try RetrievalCase.parse("tune\tonly two fields\n") }
         #expect((try? RetrievalCase.parse("# comment\n\ntest\ta task\tA.md|B.md\n"))?.first?.answers == ["A.md", "B.md"])
