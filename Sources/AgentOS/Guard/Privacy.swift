@@ -123,16 +123,77 @@ public enum Privacy {
     private static func reason(parsed note: Note, at path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, followDerivation: Bool) -> String? {
         if let own = reason(note: note, path: path, guardrails: guardrails) { return own }
         guard followDerivation else { return nil }
-        var followed = derivationLinks(of: note).compactMap(WikiLink.parse)
-        if TaskNote.kind(of: note, path: path) != nil { followed += TaskFacts.pulledLinks(of: note, path: path) }
+        var followed = derivationLinks(of: note).compactMap(WikiLink.parse).map { (link: $0, madeFrom: true) }
+        if TaskNote.kind(of: note, path: path) != nil { followed += TaskFacts.pulledLinks(of: note, path: path).map { ($0, false) } }
         guard !followed.isEmpty else { return nil }
         let resolver = links ?? LinkResolver(vault: store.vault)
-        for link in followed {
+        for (link, madeFrom) in followed {
             for candidate in resolver.resolve(link, from: path).judged where candidate != path {
-                if reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: resolver, followDerivation: false) != nil {
-                    return derivedReasonPrefix + candidate
-                }
+                // A result names the day's log among its sources when its packet held daily lines;
+                // those were judged line by line (a private line never reaches a plain task's packet,
+                // and a private run's result says `privacy: private` itself), so the log counts here
+                // as the packet judged it: by its properties and path, not by an inline #private on
+                // some other line. That also spares reading the whole log for every line that links
+                // a result (the log grows by a line a run).
+                let why = madeFrom && isDailyLog(candidate)
+                    ? reason(ofLogAt: candidate, store: store, guardrails: guardrails)
+                    : reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: resolver, followDerivation: false)
+                if why != nil { return derivedReasonPrefix + candidate }
             }
+        }
+        return nil
+    }
+
+    /// Whether a path is a day's log (`Daily/…`), whose lines are judged one by one.
+    static func isDailyLog(_ path: String) -> Bool {
+        path.lowercased().hasPrefix(Vault.Layout.daily.lowercased() + "/")
+    }
+
+    /// Why a day's log is private as a whole, by its properties (`privacy`, `private`, `tags`) and
+    /// its path; inline tags are for its lines (`reason(line:from:store:guardrails:links:)`). A log
+    /// whose frontmatter does not parse (`header` nil) counts as private.
+    static func reason(ofLog header: Note?, at path: String, guardrails: Guardrails) -> String? {
+        guard let header else { return "frontmatter cannot be parsed to check its privacy" }
+        return reason(path: path, privacy: declaredPrivacy(of: header), tags: header.texts("tags") + header.texts("tag"), guardrails: guardrails)
+    }
+
+    /// `reason(ofLog:at:guardrails:)` for the log at `path`, reading only its frontmatter.
+    static func reason(ofLogAt path: String, store: NoteStore, guardrails: Guardrails) -> String? {
+        if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
+        // A log's properties are a few lines: its first 4 KB, else (a long frontmatter) 64 KB.
+        var header: Note?
+        for size in [4_096, frontmatterBytes] {
+            let ends: (head: [UInt8], tail: [UInt8])?
+            do { ends = try store.readEnds(path, head: size, tail: 0) } catch {
+                if case .path = error { return nil }
+                return "cannot be read to check its privacy"
+            }
+            guard let ends else { return nil }
+            header = frontmatterOnly(ends.head)
+            if header != nil || ends.head.count < size { break }
+        }
+        return reason(ofLog: header, at: path, guardrails: guardrails)
+    }
+
+    /// The most of a note's start read for its frontmatter alone.
+    static let frontmatterBytes = 65_536
+
+    /// The frontmatter at the start of `bytes` as a note with an empty body (for long notes read only
+    /// in part); `nil` when it does not parse or does not end within `frontmatterBytes`, and a note
+    /// without properties when there is no frontmatter.
+    static func frontmatterOnly(_ bytes: [UInt8]) -> Note? {
+        let head = bytes.prefix(frontmatterBytes)
+        guard head.starts(with: "---".utf8) else { return try? Note.parse(bytes: []) }
+        // The first line after the opening one that is "---" or "..." (spaces around allowed) closes it.
+        var start = head.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? head.endIndex
+        while start < head.endIndex {
+            let end = head[start...].firstIndex(of: UInt8(ascii: "\n")) ?? head.endIndex
+            let line = head[start..<end].drop { $0 == 0x20 || $0 == 0x09 }
+            let trimmed = line.prefix { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
+            if (trimmed.elementsEqual("---".utf8) || trimmed.elementsEqual("...".utf8)) && line.dropFirst(3).allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                return try? Note.parse(bytes: Array(head[..<min(end + 1, head.endIndex)]))
+            }
+            start = end + 1
         }
         return nil
     }

@@ -234,13 +234,13 @@ public struct ContextPacketBuilder: Sendable {
         // line (a private tag, a link to a private note) is left out — they never taint the task,
         // they are simply not sent.
         let chain = ContextPacketBuilder.chainKeys(task: task, facts: facts)
+        let today = DailyLog.read(TelemetryWriter.dailyPath(now), store: store)
         var daily: [ContextPiece] = []
-        for day in [now, now.addingTimeInterval(-86_400)] {
-            let path = TelemetryWriter.dailyPath(day)
-            guard let piece = dailyPiece(path, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: chain, leftOut: &leftOut) else { continue }
+        for log in [today, DailyLog.read(TelemetryWriter.dailyPath(now.addingTimeInterval(-86_400)), store: store)] {
+            guard let log, let piece = dailyPiece(log, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: chain, leftOut: &leftOut) else { continue }
             daily.append(piece)
         }
-        if daily.isEmpty, let piece = dailyPiece(TelemetryWriter.dailyPath(now), store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: nil, leftOut: &leftOut) {
+        if daily.isEmpty, let today, let piece = dailyPiece(today, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: nil, leftOut: &leftOut) {
             daily.append(piece)
         }
         candidates += daily
@@ -319,28 +319,11 @@ public struct ContextPacketBuilder: Sendable {
     /// private lines are dropped; with it true they stay and mark the piece private. With `offMachine`
     /// a line holding a secret is dropped too. What is dropped is counted in `leftOut`. `nil` when
     /// nothing is left.
-    func dailyPiece(_ path: String, store: NoteStore, links: LinkResolver, keepPrivate: Bool, offMachine: Bool = false, concerning: Set<String>?, leftOut: inout [LeftOutPiece]) -> ContextPiece? {
-        guard let snapshot = try? store.readIfPresent(path) else { return nil }
-        // Only the end matters, and a busy day's note is long: a long one is read from its last
-        // 16 KB (past any frontmatter); a short one without its frontmatter.
-        let tail: String
-        let header: Note?
-        if snapshot.bytes.count > 16_384 {
-            tail = String(String(decoding: snapshot.bytes.suffix(16_384), as: UTF8.self).drop { $0 != "\n" })
-            header = ContextPacketBuilder.frontmatterOnly(snapshot.bytes)
-        } else {
-            header = try? Note.parse(bytes: snapshot.bytes)
-            tail = header?.body ?? ""
-        }
+    func dailyPiece(_ log: DailyLog, store: NoteStore, links: LinkResolver, keepPrivate: Bool, offMachine: Bool = false, concerning: Set<String>?, leftOut: inout [LeftOutPiece]) -> ContextPiece? {
+        let path = log.path
         // The note as a whole: its properties (`privacy`, `private`, `tags`) and its path. Inline tags
         // are judged line by line instead, so one `#private` line does not hide the whole log.
-        let wholeReason: String?
-        if let header {
-            let tags = header.texts("tags") + header.texts("tag")
-            wholeReason = Privacy.reason(path: path, privacy: Privacy.declaredPrivacy(of: header), tags: tags, guardrails: guardrails)
-        } else {
-            wholeReason = "frontmatter cannot be parsed to check its privacy"
-        }
+        let wholeReason = Privacy.reason(ofLog: log.header, at: path, guardrails: guardrails)
         if wholeReason != nil && !keepPrivate {
             leftOut.append(LeftOutPiece(kind: .daily, reason: .privateNote))
             return nil
@@ -348,9 +331,12 @@ public struct ContextPacketBuilder: Sendable {
         var anyPrivate = wholeReason != nil
         // Judging a line may read the notes it links; only the last few candidates are judged.
         let wanted = concerning == nil ? recentDailyLines : dailyLines
-        var lines = tail.split(separator: "\n").filter { $0.hasPrefix("- ") }
-        if let concerning { lines = lines.filter { ContextPacketBuilder.line($0, links: concerning) } }
-        let candidates = lines.suffix(wanted * 4)
+        var items = log.items
+        if let concerning {
+            let named = ContextPacketBuilder.nameFilter(concerning)
+            items = items.filter { (named?($0.text) ?? true) && ContextPacketBuilder.line($0.text, links: concerning) }
+        }
+        let candidates = items.suffix(wanted * 4).map(\.text)
         var kept: [Substring] = []
         for line in candidates.reversed() where kept.count < wanted {
             if Privacy.reason(line: String(line), from: path, store: store, guardrails: guardrails, links: links) != nil {
@@ -382,26 +368,6 @@ public struct ContextPacketBuilder: Sendable {
         return ContextPiece(kind: .daily, path: path, line: nil, heading: nil, text: text, isPrivate: anyPrivate)
     }
 
-    /// The frontmatter of a note as a note with an empty body (for long notes read only in part);
-    /// `nil` when it does not parse, and a note without properties when there is no frontmatter.
-    static func frontmatterOnly(_ bytes: [UInt8]) -> Note? {
-        let head = Array(bytes.prefix(65_536))
-        let text = String(decoding: head, as: UTF8.self)
-        guard text.hasPrefix("---") else { return try? Note.parse(bytes: []) }
-        var offset = text.startIndex
-        var first = true
-        while offset < text.endIndex {
-            let lineEnd = text[offset...].firstIndex(of: "\n") ?? text.endIndex
-            let line = text[offset..<lineEnd].trimmingCharacters(in: .whitespaces)
-            if !first && (line == "---" || line == "...") {
-                let end = lineEnd < text.endIndex ? text.index(after: lineEnd) : lineEnd
-                return try? Note.parse(bytes: Array(text[..<end].utf8))
-            }
-            first = false
-            offset = lineEnd < text.endIndex ? text.index(after: lineEnd) : lineEnd
-        }
-        return nil
-    }
 
     private func linkedPiece(_ path: String, store: NoteStore, links: LinkResolver) -> ContextPiece? {
         guard path.hasSuffix(".md"), let snapshot = try? store.readIfPresent(path) else { return nil }
@@ -479,5 +445,71 @@ public struct ContextPacketBuilder: Sendable {
             if target.hasSuffix(".md") { target.removeLast(3) }
             return keys.contains(LinkResolver.key(target))
         }
+    }
+
+    /// A cheap first test for `line(_:links:)`, over bytes: a line can link a note of `keys` only if
+    /// it holds the note's name in some case, or a `%` (a percent-encoded link). `nil` (no first
+    /// test) when a name is not ASCII, whose other cases are not bytes apart. A busy day's log has
+    /// a hundred lines in its last 16 KB, and parsing the links of each, for every task, was a
+    /// tenth of a burst's time.
+    static func nameFilter(_ keys: Set<String>) -> ((Substring) -> Bool)? {
+        let names = Set(keys.map { key in Array((key.split(separator: "/").last.map(String.init) ?? key).utf8) }).filter { !$0.isEmpty }
+        guard !names.isEmpty, names.allSatisfy({ $0.allSatisfy { $0 < 0x80 } }) else { return nil }
+        return { line in
+            let bytes = line.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+            if bytes.contains(UInt8(ascii: "%")) { return true }
+            return names.contains { name in
+                guard bytes.count >= name.count else { return false }
+                return (0...(bytes.count - name.count)).contains { start in bytes[start..<(start + name.count)].elementsEqual(name) }
+            }
+        }
+    }
+}
+
+/// A day's log as a packet reads it: its properties and its last lines. Only the end of the day
+/// matters, and a busy day's note is long (a line per run): a long one is read from its first
+/// 64 KB (the properties) and its last 16 KB, never whole.
+struct DailyLog {
+    /// The note's vault path.
+    var path: String
+    /// Its frontmatter as a note with an empty body; `nil` when it does not parse.
+    var header: Note?
+    /// Its last lines: the last 16 KB from the first line that starts there, or the whole body of a
+    /// short note.
+    var tail: String
+
+    static let tailBytes = 16_384
+
+    /// The log's items (lines starting "- "), each with its 1-based line number in `tail`. Cut at
+    /// each "\n" byte, as `WikiLink.links` numbers lines (a split by characters costs more).
+    var items: [(number: Int, text: Substring)] {
+        var found: [(number: Int, text: Substring)] = []
+        var number = 1
+        var start = tail.startIndex
+        let utf8 = tail.utf8
+        var index = utf8.startIndex
+        while true {
+            let atEnd = index == utf8.endIndex
+            if atEnd || utf8[index] == UInt8(ascii: "\n") {
+                let line = tail[start..<index]
+                if line.utf8.starts(with: "- ".utf8) { found.append((number, line)) }
+                if atEnd { break }
+                number += 1
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        return found
+    }
+
+    /// The log at `path`, or `nil` when there is none (or it cannot be read).
+    static func read(_ path: String, store: NoteStore) -> DailyLog? {
+        guard let ends = try? store.readEnds(path, head: Privacy.frontmatterBytes, tail: tailBytes) else { return nil }
+        if ends.tail.isEmpty && ends.head.count <= tailBytes {
+            let note = try? Note.parse(bytes: ends.head)
+            return DailyLog(path: path, header: note, tail: note?.body ?? "")
+        }
+        let last = ends.tail.isEmpty ? Array(ends.head.suffix(tailBytes)) : ends.tail
+        return DailyLog(path: path, header: Privacy.frontmatterOnly(ends.head), tail: String(String(decoding: last, as: UTF8.self).drop { $0 != "\n" }))
     }
 }

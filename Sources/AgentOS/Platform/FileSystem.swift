@@ -63,6 +63,36 @@ public enum FileSystem {
         return (bytes, status)
     }
 
+    /// The first `head` and the last `tail` bytes of a regular file, for a long file of which only
+    /// the ends matter (a day's log: its properties and its latest lines). A file of `head + tail`
+    /// bytes or fewer is read whole into `head`, and `tail` is empty. Refuses what `read` refuses.
+    /// The corresponding C functions are `open`, `fstat` and `pread`.
+    public static func readEnds(_ path: String, head: Int, tail: Int) throws(SystemError) -> (head: [UInt8], tail: [UInt8], status: FileStatus) {
+        let fd = try Syscall.check("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
+        defer { close(fd) }
+        var st = stat()
+        try Syscall.check("fstat", path) { fstat(fd, &st) }
+        let status = FileStatus(st)
+        if status.kind == .directory { throw SystemError(call: "read", subject: path, code: EISDIR) }
+        if status.kind != .file { throw SystemError(call: "read", subject: path, code: EINVAL) }
+        let size = Int(status.size)
+        func readAt(_ offset: Int, _ count: Int) throws(SystemError) -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: count)
+            var filled = 0
+            while filled < count {
+                let n = try Syscall.check("pread", path) {
+                    bytes.withUnsafeMutableBytes { buffer in pread(fd, buffer.baseAddress! + filled, count - filled, off_t(offset + filled)) }
+                }
+                if n == 0 { break } // the file shrank since fstat
+                filled += n
+            }
+            bytes.removeSubrange(filled...)
+            return bytes
+        }
+        if size <= head + tail { return (try readAt(0, size), [], status) }
+        return (try readAt(0, head), try readAt(size - tail, tail), status)
+    }
+
     /// Writes `bytes` to a new file at `path` (which must not exist), fsyncs it, and closes it.
     /// The corresponding C functions are `open(O_CREAT|O_EXCL)`, `write` and `fsync`.
     public static func createDurably(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {

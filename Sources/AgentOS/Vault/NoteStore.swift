@@ -147,6 +147,21 @@ public struct NoteStore: Sendable {
     }
 
     /// Reads a note, or returns `nil` if it does not exist.
+    /// The first `head` and last `tail` bytes of a note (`FileSystem.readEnds`: a note of
+    /// `head + tail` bytes or fewer comes whole in `head`), or `nil` when it does not exist. Nothing
+    /// is hashed: what is read this way is never written back.
+    public func readEnds(_ relativePath: String, head: Int, tail: Int) throws(NoteWriteError) -> (head: [UInt8], tail: [UInt8])? {
+        let absolute: String
+        do { absolute = try vault.resolve(try Vault.normalize(relativePath)) } catch { throw .path(error) }
+        do {
+            let read = try FileSystem.readEnds(absolute, head: head, tail: tail)
+            return (read.head, read.tail)
+        } catch {
+            if error.isNotFound { return nil }
+            throw .system(error)
+        }
+    }
+
     public func readIfPresent(_ relativePath: String) throws(NoteWriteError) -> NoteSnapshot? {
         do { return try read(relativePath) } catch {
             if case .system(let e) = error, e.isNotFound { return nil }

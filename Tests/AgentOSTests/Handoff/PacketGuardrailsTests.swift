@@ -105,6 +105,53 @@ import Testing
         #expect(Self.retrievalVerdict(plan)?.contains("1 holding a secret") == true)
     }
 
+    @Test func aPrivateLineInTheDayDoesNotHideThePlainRunsWhoseResultsNameTheDayAsASource() throws {
+        let v = RouteTestVault()
+        let day = LocalTime.day(Date())
+        // Every result names the day's log among its sources; one line of the day is #private. The
+        // plain runs' lines still reach a plain task; the private line, and the line of a result that
+        // says it is private, do not.
+        v.write("Results/Plain run.md", "---\ntype: result\ntask: \"[[Tasks/Plain]]\"\nsources:\n  - \"[[Daily/\(day)]]\"\n---\nPlain answer.\n")
+        v.write("Results/Private run.md", "---\ntype: result\nprivacy: private\ntask: \"[[Tasks/Hidden]]\"\nsources:\n  - \"[[Daily/\(day)]]\"\n---\nHidden answer.\n")
+        v.write("Daily/\(day).md", "# \(day)\n\n- 08:55 met the lawyer about the divorce #private\n- 09:00 [[Tasks/Plain]] → echo (local): done — [[Results/Plain run]] PLAINMARK\n- 09:01 [[Tasks/Hidden]] → ollama (local): done — [[Results/Private run]] HIDDENMARK\n")
+        v.write("Tasks/Ask.md", Self.askText)
+
+        let plan = try Self.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("PLAINMARK"))
+        #expect(!plan.prompt.contains("divorce"))
+        #expect(!plan.prompt.contains("HIDDENMARK"))
+        #expect(Self.retrievalVerdict(plan)?.contains("2 private") == true, "\(Self.retrievalVerdict(plan) ?? "no verdict")")
+    }
+
+    @Test func aDayMadePrivateByItsPropertiesHidesTheLinesOfResultsMadeFromIt() throws {
+        let v = RouteTestVault()
+        let day = LocalTime.day(Date())
+        // Yesterday's log is private as a whole; a result made from it is private by derivation,
+        // so today's line linking that result is left out.
+        let yesterday = LocalTime.day(Date().addingTimeInterval(-86_400))
+        v.write("Daily/\(yesterday).md", "---\nprivacy: private\n---\n- 23:00 wrote the will\n")
+        v.write("Results/From yesterday.md", "---\ntype: result\nsources:\n  - \"[[Daily/\(yesterday)]]\"\n---\nSummary.\n")
+        v.write("Daily/\(day).md", "# \(day)\n\n- 09:00 [[Results/From yesterday]] DERIVEDMARK\n- 09:05 tidied the desk TIDYMARK\n")
+        v.write("Tasks/Ask.md", Self.askText)
+
+        let plan = try Self.plan(v, "Tasks/Ask.md")
+        #expect(plan.prompt.contains("TIDYMARK"))
+        #expect(!plan.prompt.contains("DERIVEDMARK"))
+        #expect(!plan.prompt.contains("wrote the will"))
+    }
+
+    @Test func aTaskThatLinksTheWholeDayIsPrivateWhenAnyLineOfItIs() throws {
+        let v = RouteTestVault()
+        let day = LocalTime.day(Date())
+        // Linked, the whole note would be sent: then one #private line makes the task private.
+        v.write("Daily/\(day).md", "# \(day)\n\n- 08:55 met the lawyer #private\n- 09:00 coffee\n")
+        v.write("Tasks/Sum up.md", "---\ntype: task\nagent: claude\n---\nSum up [[Daily/\(day)]] in one line.\n")
+        let plan = try Self.plan(v, "Tasks/Sum up.md")
+        // Never run on the premium lane the agent note asks for: kept local or refused.
+        #expect(!PrivacyTaintTests.isPremiumRun(plan), "\(plan.action) \(plan.lane)")
+    }
+
     @Test func aLocalLaneKeepsTheRetrievedPiecesASecretWouldKeepOffACloudLane() throws {
         let v = RouteTestVault()
         let secret = Self.token()
