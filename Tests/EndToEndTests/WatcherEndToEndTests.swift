@@ -187,6 +187,31 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    @Test func aTaskWrittenAtStartUpIsClaimedBeforeTheOldWorkNotesAreAllLookedAt() throws {
+        let env = try WatchedVault()
+        // Old work notes, and one waiting task that sorts after all of them: the start-up sweep
+        // reaches it last. The test hook pauses 50 ms after each chunk of the sweep (about 1.6 s in
+        // all): before, the whole sweep ran before the first event was read.
+        let old = env.root + "/Tasks/Archive"
+        try FileManager.default.createDirectory(atPath: old, withIntermediateDirectories: true)
+        for i in 0..<500 {
+            try "---\ntype: task\nagent: echo\nstatus: done\n---\nOld task \(i).\n".write(toFile: old + "/Old \(i).md", atomically: false, encoding: .utf8)
+        }
+        try env.write("Tasks/Zz waiting.md", "---\ntype: task\nagent: echo\n---\nWaited for the watcher.\n")
+        try env.start(environment: ["FBT_TEST_SWEEP_PAUSE_MS": "50"], timeout: 120)
+        let written = Date().timeIntervalSince1970
+        try env.writeInPlace("Tasks/Aa fresh.md", "---\ntype: task\nagent: echo\n---\nWritten as the watcher started.\n")
+        let done = eventually(within: 60, every: 0.05) { env.status("Tasks/Aa fresh.md") == "done" && env.status("Tasks/Zz waiting.md") == "done" }
+        try #require(done, "\(env.log)")
+        // The fresh task did not wait for the sweep: it was claimed first.
+        let store = try RunStore(vault: env.vault)
+        let fresh = try #require(try store.latestRun(taskPath: "Tasks/Aa fresh.md"))
+        let waiting = try #require(try store.latestRun(taskPath: "Tasks/Zz waiting.md"))
+        #expect(fresh.createdAt < waiting.createdAt, "fresh claimed at \(fresh.createdAt - written), the waiting one at \(waiting.createdAt - written) s after the write\n\(env.log)")
+        // No old note was run again.
+        #expect(try store.latestRun(taskPath: "Tasks/Archive/Old 0.md") == nil)
+    }
+
     @Test func thePollingWatcherRunsTasksToo() throws {
         let env = try WatchedVault()
         try env.start(extraArguments: ["--poll", "0.05"])

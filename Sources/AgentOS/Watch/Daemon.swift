@@ -3,9 +3,10 @@ import Foundation
 /// `fuckbigtech watch`: keeps the index current and turns task and handoff notes into runs.
 ///
 /// Start-up: take the vault's watcher lock, recover runs a crash left in flight, reconcile the index
-/// with the disk (catching up with everything that changed while the watcher was down), then consider
-/// every work note. Afterwards each change the file watcher reports updates the index and is handed
-/// to the task engine; an overflow triggers a full reconcile.
+/// with the disk (catching up with everything that changed while the watcher was down), start
+/// watching, then consider every work note that was already there, a few at a time between events
+/// (a task written meanwhile is claimed first). Each change the file watcher reports updates the index
+/// and is handed to the task engine; an overflow triggers a full reconcile.
 public final class Daemon: @unchecked Sendable {
     public struct Options: Sendable {
         /// Use the polling watcher instead of inotify, with this interval in seconds.
@@ -128,7 +129,13 @@ public final class Daemon: @unchecked Sendable {
 
         // Conflicting copies a sync tool made while the watcher was down.
         SyncConflict.surfaceAll(index: index, store: engine.store, guardrails: routing.ruleBook.guardrails, log: log)
-        for path in Daemon.workNotes(vault: vault, index: index) { engine.consider(path: path) }
+        // The work notes that were there before the watcher started are looked at a few at a time
+        // between events, in the loop below: a vault of thousands of old tasks took seconds to go
+        // through, and a task written meanwhile waited for all of them (pick-up after a start on the
+        // 20,000-note bench vault: 140-680 ms for the first tasks).
+        var startupSweep = Daemon.workNotes(vault: vault, index: index)[...]
+        // Tests only: a pause after each chunk, so that a test can show a task is not kept waiting.
+        let sweepPause = ProcessInfo.processInfo.environment["FBT_TEST_SWEEP_PAUSE_MS"].flatMap(Double.init).map { $0 / 1000 }
 
         // From here on the index belongs to the indexer queue: the loop below only reads events and
         // claims tasks, so a claim never waits for indexing (a re-index of a 180 KB day note takes
@@ -141,7 +148,7 @@ public final class Daemon: @unchecked Sendable {
         var lastDeferredFlush = Date()
         var idleSince = Date()
         while !stopToken.isCancelled {
-            let changes = watcher.next(timeout: indexer.isIdle ? 0.2 : 0.1)
+            let changes = watcher.next(timeout: !startupSweep.isEmpty ? 0 : indexer.isIdle ? 0.2 : 0.1)
             for warning in watcher.takeWarnings() { log(EngineEvent(level: .warning, message: warning)) }
             if !changes.isEmpty {
                 handle(changes, indexer: indexer, reader: reader, engine: engine, routing: routing, log: log)
@@ -149,11 +156,16 @@ public final class Daemon: @unchecked Sendable {
                 heartbeat.lastEvent = idleSince.timeIntervalSince1970
                 heartbeat.lastEventPath = changes.last?.path
             }
+            if !startupSweep.isEmpty {
+                for path in startupSweep.prefix(Daemon.startupSweepChunk) { engine.consider(path: path) }
+                startupSweep = startupSweep.dropFirst(Daemon.startupSweepChunk)
+                if let sweepPause { Thread.sleep(forTimeInterval: sweepPause) }
+            }
             if Date().timeIntervalSince1970 - heartbeat.updated >= WatcherHeartbeat.interval { beat() }
             if Date().timeIntervalSince1970 - fleetBeat >= MachineHeartbeat.interval { fleetBeatNow() }
             // Housekeeping waits for a quiet moment (or, under a steady stream, runs every 2 s), on
             // the indexer queue, so a task written meanwhile is never held up by it.
-            let quiet = changes.isEmpty && Date().timeIntervalSince(idleSince) >= 0.3
+            let quiet = changes.isEmpty && startupSweep.isEmpty && Date().timeIntervalSince(idleSince) >= 0.3
             if quiet || Date().timeIntervalSince(lastDeferredFlush) > 2 {
                 indexer.housekeeping(quiet: quiet, log: log)
                 lastDeferredFlush = Date()
@@ -170,6 +182,9 @@ public final class Daemon: @unchecked Sendable {
         log(EngineEvent(level: .info, message: "stopped"))
         return 0
     }
+
+    /// Old work notes looked at between two reads of events at start-up (about 0.5 ms each).
+    static let startupSweepChunk = 16
 
     /// Whether `path` is one of the OS's day notes (telemetry rows, daily log), indexed in batches.
     static func isOSLog(_ path: String) -> Bool {

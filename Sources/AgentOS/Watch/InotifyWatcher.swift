@@ -100,6 +100,9 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
     public func next(timeout: Double) -> [FileChange] {
         guard started else { return [] }
         let deadline = now() + max(0, timeout)
+        // A timeout of 0 still reads what the kernel holds (once, without waiting): the watcher asks
+        // so between chunks of its start-up sweep, and must see a task written meanwhile.
+        var looked = false
         while true {
             if isStopped { closeAll(); return [] }
             let current = now()
@@ -108,7 +111,11 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
             if !batch.isEmpty { return batch }
             var wait = deadline - current
             if let due = nextDeadline() { wait = min(wait, due - current) }
-            if current >= deadline && (nextDeadline() ?? .infinity) > current { return [] }
+            if current >= deadline && (nextDeadline() ?? .infinity) > current {
+                if looked { return [] }
+                wait = 0
+            }
+            looked = true
             let ready = (try? Descriptor.poll([(fd, .readable), (wakeRead, .readable)], timeout: max(0, wait))) ?? []
             if ready.count == 2 && !ready[1].isEmpty { closeAll(); return [] }
             if ready.first.map({ !$0.isEmpty }) == true {
