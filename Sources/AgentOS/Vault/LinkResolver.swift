@@ -33,14 +33,15 @@ protocol LinkTable {
 ///
 /// Headings and blocks (`#Part`, `#^b1`) are anchors, never part of the name (`WikiLink`).
 ///
-/// Names come from one walk of the vault, made on first need (every file, not only notes, so an
-/// attachment under `Private/` is found); aliases from the memory index when it exists, checked
-/// against the walk (an alias of a note since moved resolves to nothing). A long-lived resolver must
-/// be told when files appear or move (`invalidate()`). Thread-safe.
+/// Names come from a walk of the vault, made on first need (every file, not only notes, so an
+/// attachment under `Private/` is found) and shared by the resolvers of the process while no folder
+/// changed (`VaultFiles`); aliases from the memory index when it exists, checked against the walk (an
+/// alias of a note since moved resolves to nothing). A resolver keeps what it first looked up: a
+/// long-lived one must be told when files appear or move (`invalidate()`). Thread-safe.
 public final class LinkResolver: @unchecked Sendable {
     /// The vault whose files links point into.
     public let vault: Vault
-    private let walked = Locked<VaultFiles?>(nil)
+    private let walked = Locked<ResolverTable?>(nil)
 
     /// A resolver over `vault`.
     public init(vault: Vault) {
@@ -68,7 +69,7 @@ public final class LinkResolver: @unchecked Sendable {
         }
         let table = walked.withLock { walked in
             if let walked { return walked }
-            let fresh = VaultFiles(vault: vault)
+            let fresh = ResolverTable(files: VaultFiles.current(vault), vault: vault)
             walked = fresh
             return fresh
         }
@@ -186,23 +187,81 @@ public final class LinkResolver: @unchecked Sendable {
 }
 
 /// The vault's files by lower-cased path and name, from one walk, and the index's aliases of them.
-private final class VaultFiles: LinkTable, @unchecked Sendable {
-    private var byPath: [String: String] = [:]
-    private var byName: [String: [String]] = [:]
-    private let vault: Vault
-    private let aliases = Locked<[String: [String]]?>(nil)
+/// The vault's files as one walk found them, by lower-cased path and by lower-cased name. One walk
+/// serves every resolver of a process while no folder of the vault changed: a file created, deleted
+/// or renamed changes its folder's modification time, so each use first compares every folder's time
+/// with the one `lstat` gave just before the folder was listed, and walks again when one moved. A folder
+/// whose time was within `racyMargin` of the walk may have changed again within the same tick of the
+/// file system's clock; such a walk is never reused. (Before, every packet and route made its own walk:
+/// on the 20,000-note bench vault, 100 ms for each task whose links or daily lines name a note that is
+/// not an exact path.)
+final class VaultFiles: Sendable {
+    let byPath: [String: String]
+    let byName: [String: [String]]
+    /// Every folder walked (vault-relative, "" for the root) and its modification time.
+    private let stamps: [(folder: String, mtime: Int64)]
+    private let root: String
+    /// Whether some folder changed too close to the walk for its time to prove anything.
+    private let racy: Bool
 
-    init(vault: Vault) {
-        self.vault = vault
-        for path in VaultWalker.allFiles(in: vault) {
+    static let racyMargin: Int64 = 100_000_000
+    private static let walks = Locked<[String: VaultFiles]>([:])
+
+    /// The current walk of `vault`: the last one, when no folder changed since, else a new one.
+    static func current(_ vault: Vault) -> VaultFiles {
+        if let last = walks.withLock({ $0[vault.root] }), last.isCurrent() { return last }
+        let fresh = VaultFiles(vault: vault)
+        walks.withLock { $0[vault.root] = fresh }
+        return fresh
+    }
+
+    /// Walks made so far, by vault root (tests read it to see a walk reused).
+    static let walksMade = Locked<[String: Int]>([:])
+
+    private init(vault: Vault) {
+        VaultFiles.walksMade.withLock { $0[vault.root, default: 0] += 1 }
+        root = vault.root
+        let started = Int64(Date().timeIntervalSince1970 * 1e9)
+        var stamps: [(folder: String, mtime: Int64)] = []
+        var byPath: [String: String] = [:]
+        var byName: [String: [String]] = [:]
+        for path in VaultWalker.allFiles(in: vault, folderSeen: { stamps.append(($0, $1)) }) {
             byPath[path.lowercased()] = path
             byName[(path.split(separator: "/").last.map(String.init) ?? path).lowercased(), default: []].append(path)
         }
+        self.byPath = byPath
+        self.byName = byName
+        self.stamps = stamps
+        racy = stamps.contains { $0.mtime >= started - VaultFiles.racyMargin }
     }
 
-    func file(lowercasedPath: String) -> String? { byPath[lowercasedPath] }
+    /// Whether no folder walked was changed since (and none was changing as it was walked). A folder
+    /// created since shows as a change of its parent's time.
+    private func isCurrent() -> Bool {
+        guard !racy else { return false }
+        for (folder, mtime) in stamps {
+            let path = folder.isEmpty ? root : root + "/" + folder
+            guard let status = (try? FileSystem.status(path)) ?? nil, status.kind == .directory, status.mtimeNanoseconds == mtime else { return false }
+        }
+        return true
+    }
+}
 
-    func files(lowercasedName: String) -> [String] { byName[lowercasedName] ?? [] }
+/// What one resolver looks links up in: the shared walk of the vault's files, and the aliases of the
+/// memory index, read once per resolver (an alias can change without any folder changing).
+private final class ResolverTable: LinkTable, @unchecked Sendable {
+    private let files: VaultFiles
+    private let vault: Vault
+    private let aliases = Locked<[String: [String]]?>(nil)
+
+    init(files: VaultFiles, vault: Vault) {
+        self.files = files
+        self.vault = vault
+    }
+
+    func file(lowercasedPath: String) -> String? { files.byPath[lowercasedPath] }
+
+    func files(lowercasedName: String) -> [String] { files.byName[lowercasedName] ?? [] }
 
     func notes(aliasKey: String) -> [String] {
         aliases.withLock { aliases in
@@ -211,7 +270,7 @@ private final class VaultFiles: LinkTable, @unchecked Sendable {
                 var table: [String: [String]] = [:]
                 if let index = (try? MemoryIndex.openForReading(vault: vault)) ?? nil {
                     for (key, path) in (try? index.aliasPaths()) ?? [] {
-                        if let file = byPath[path.lowercased()] { table[key, default: []].append(file) }
+                        if let file = files.byPath[path.lowercased()] { table[key, default: []].append(file) }
                     }
                 }
                 aliases = table

@@ -113,6 +113,42 @@ import Testing
         }
     }
 
+    @Test func oneWalkServesEveryResolverUntilAFolderChanges() throws {
+        let v = RouteTestVault()
+        v.write("Projects/Deep/Plan.md", "x\n")
+        // Folder times within the racy margin of a walk prove nothing: let them age first.
+        Thread.sleep(forTimeInterval: 0.25)
+        func walks() -> Int { VaultFiles.walksMade.withLock { $0[v.vault.root] ?? 0 } }
+        let before = walks()
+        #expect(LinkResolver(vault: v.vault).resolve("Plan", from: "Tasks/a.md").path == "Projects/Deep/Plan.md")
+        #expect(LinkResolver(vault: v.vault).resolve("Plan", from: "Tasks/b.md").path == "Projects/Deep/Plan.md")
+        #expect(walks() == before + 1)
+        // A note with the same name created in a private folder: the next resolver walks again, and
+        // privacy judges both (neither is nearer), at once — no stale walk hides it.
+        v.write("Private/Plan.md", "secret\n")
+        let after = LinkResolver(vault: v.vault).resolve("Plan", from: "Tasks/a.md")
+        #expect(after.path == nil && Set(after.judged).isSuperset(of: ["Projects/Deep/Plan.md", "Private/Plan.md"]), "\(after)")
+        #expect(walks() == before + 2)
+        let facts = TaskFacts.from(text: "summarize [[Plan]]", vault: v.vault, ruleBook: v.book, links: LinkResolver(vault: v.vault))
+        #expect(facts.privateSources.contains("Private/Plan.md"))
+    }
+
+    @Test func aFileAddedDeepInAnExistingFolderOrRemovedIsSeenByTheNextResolver() throws {
+        let v = RouteTestVault()
+        v.write("A/B/C/One.md", "x\n")
+        Thread.sleep(forTimeInterval: 0.25)
+        #expect(LinkResolver(vault: v.vault).resolve("Two", from: "Tasks/a.md").path == nil)
+        // Created right after the walk, in the same clock tick or not: the folder's time moved, or the
+        // walk was racy and is not reused.
+        v.write("A/B/C/Two.md", "x\n")
+        #expect(LinkResolver(vault: v.vault).resolve("Two", from: "Tasks/a.md").path == "A/B/C/Two.md")
+        try FileManager.default.removeItem(atPath: v.vault.root + "/A/B/C/One.md")
+        #expect(LinkResolver(vault: v.vault).resolve("One", from: "Tasks/a.md").path == nil)
+        // Written over in place: the folder does not change, and the name still resolves.
+        v.write("A/B/C/Two.md", "y\n")
+        #expect(LinkResolver(vault: v.vault).resolve("Two", from: "Tasks/a.md").path == "A/B/C/Two.md")
+    }
+
     @Test func aSharedResolverFindsNotesCreatedAfterInvalidate() {
         let v = RouteTestVault()
         let links = LinkResolver(vault: v.vault)
