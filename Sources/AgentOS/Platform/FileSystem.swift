@@ -33,16 +33,8 @@ public enum FileSystem {
     /// Reads a whole regular file. Refuses a symlink in the final component (`O_NOFOLLOW`).
     /// The corresponding C functions are `open`, `fstat` and `read`.
     public static func read(_ path: String, limit: Int = Int.max) throws(SystemError) -> (bytes: [UInt8], status: FileStatus) {
-        // O_NONBLOCK: opening a FIFO named like a note must not wait for a writer (it would hang the
-        // watcher); for a regular file the flag changes nothing.
-        let fd = try Syscall.check("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
+        let (fd, status) = try openRegularFile(path)
         defer { close(fd) }
-        var st = stat()
-        try Syscall.check("fstat", path) { fstat(fd, &st) }
-        let status = FileStatus(st)
-        if status.kind == .directory { throw SystemError(call: "read", subject: path, code: EISDIR) }
-        // Devices, FIFOs and sockets are not notes.
-        if status.kind != .file { throw SystemError(call: "read", subject: path, code: EINVAL) }
         if Int64(limit) < status.size { throw SystemError(call: "read", subject: path, code: EFBIG) }
         var bytes = [UInt8](repeating: 0, count: Int(status.size))
         var filled = 0
@@ -63,18 +55,33 @@ public enum FileSystem {
         return (bytes, status)
     }
 
+    /// Opens a regular file for reading, never through a symlink in the final component, and says
+    /// what `fstat` found; the caller closes the descriptor. A directory, device, FIFO or socket is
+    /// refused (they are not notes).
+    private static func openRegularFile(_ path: String) throws(SystemError) -> (fd: Int32, status: FileStatus) {
+        // O_NONBLOCK: opening a FIFO named like a note must not wait for a writer (it would hang the
+        // watcher); for a regular file the flag changes nothing.
+        let fd = try Syscall.check("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
+        var st = stat()
+        do { try Syscall.check("fstat", path) { fstat(fd, &st) } } catch {
+            close(fd)
+            throw error
+        }
+        let status = FileStatus(st)
+        guard status.kind == .file else {
+            close(fd)
+            throw SystemError(call: "read", subject: path, code: status.kind == .directory ? EISDIR : EINVAL)
+        }
+        return (fd, status)
+    }
+
     /// The first `head` and the last `tail` bytes of a regular file, for a long file of which only
     /// the ends matter (a day's log: its properties and its latest lines). A file of `head + tail`
     /// bytes or fewer is read whole into `head`, and `tail` is empty. Refuses what `read` refuses.
     /// The corresponding C functions are `open`, `fstat` and `pread`.
     public static func readEnds(_ path: String, head: Int, tail: Int) throws(SystemError) -> (head: [UInt8], tail: [UInt8], status: FileStatus) {
-        let fd = try Syscall.check("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
+        let (fd, status) = try openRegularFile(path)
         defer { close(fd) }
-        var st = stat()
-        try Syscall.check("fstat", path) { fstat(fd, &st) }
-        let status = FileStatus(st)
-        if status.kind == .directory { throw SystemError(call: "read", subject: path, code: EISDIR) }
-        if status.kind != .file { throw SystemError(call: "read", subject: path, code: EINVAL) }
         let size = Int(status.size)
         func readAt(_ offset: Int, _ count: Int) throws(SystemError) -> [UInt8] {
             var bytes = [UInt8](repeating: 0, count: count)

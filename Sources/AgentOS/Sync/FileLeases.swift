@@ -104,7 +104,7 @@ public final class FileLeases: Sendable {
         for (name, claim) in expired {
             switch engine.takeOver(claim) {
             case .started:
-                seen.withLock { $0.done.insert(name + " \(claim.state.rawValue) \(claim.runID) \(claim.renewed)") }
+                _ = seen.withLock { $0.done.insert(name + " \(claim.state.rawValue) \(claim.runID) \(claim.renewed)") }
             case .ignored where !FileManager.default.fileExists(atPath: engine.vault.root + "/" + claim.task):
                 if seen.withLock({ $0.noteMissing.insert(name).inserted }) {
                     log(EngineEvent(level: .info, message: "\(claim.task): the claim file of \(claim.machine) expired, but the note is not in this copy yet; taken over once it is"))

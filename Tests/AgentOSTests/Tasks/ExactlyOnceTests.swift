@@ -72,7 +72,7 @@ import Testing
         let results = env.vault.root + "/Results"
         try? FileManager.default.removeItem(atPath: results)
         // A file named like the result folder: no result note can be written under it.
-        FileManager.default.createFile(atPath: results, contents: Data("not a folder\n".utf8))
+        #expect(FileManager.default.createFile(atPath: results, contents: Data("not a folder\n".utf8)))
         let engine = try env.engine()
         let path = try env.writeTask("Unwritable", properties: "type: task\nagent: echo", body: "The answer holds KEPT-ANSWER-7.")
         guard case .started(let runID) = engine.consider(path: path, wait: true) else {

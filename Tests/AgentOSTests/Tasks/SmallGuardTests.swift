@@ -16,7 +16,7 @@ import Testing
         let env = try EngineTestVault()
         let engine = try env.engine()
         let absolute = env.vault.root + "/Tasks/x.md"
-        FileManager.default.createFile(atPath: absolute, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: absolute, contents: Data(bytes)))
         for _ in 0..<3 {
             if case .started = engine.consider(path: "Tasks/x.md", wait: true) { Issue.record("a binary file was run") }
         }
