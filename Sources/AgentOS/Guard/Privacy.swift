@@ -144,9 +144,16 @@ public enum Privacy {
         return nil
     }
 
-    /// Whether a path is a day's log (`Daily/…`), whose lines are judged one by one.
+    /// Whether a path is a day's log the OS appends to (`Daily/2026-12-03.md`, the name
+    /// `TelemetryWriter.dailyPath` gives), whose lines a packet judges one by one. Another note under
+    /// `Daily/` (a journal named otherwise) is judged as any note is.
     static func isDailyLog(_ path: String) -> Bool {
-        path.lowercased().hasPrefix(Vault.Layout.daily.lowercased() + "/")
+        let prefix = Vault.Layout.daily.lowercased() + "/"
+        let lowered = path.lowercased()
+        guard lowered.hasPrefix(prefix), lowered.hasSuffix(".md") else { return false }
+        let name = Array(lowered.dropFirst(prefix.count).dropLast(3).utf8)
+        guard name.count == 10 else { return false }
+        return name.indices.allSatisfy { i in i == 4 || i == 7 ? name[i] == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(name[i]) }
     }
 
     /// Why a day's log is private as a whole, by its properties (`privacy`, `private`, `tags`) and
@@ -160,19 +167,13 @@ public enum Privacy {
     /// `reason(ofLog:at:guardrails:)` for the log at `path`, reading only its frontmatter.
     static func reason(ofLogAt path: String, store: NoteStore, guardrails: Guardrails) -> String? {
         if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
-        // A log's properties are a few lines: its first 4 KB, else (a long frontmatter) 64 KB.
-        var header: Note?
-        for size in [4_096, frontmatterBytes] {
-            let ends: (head: [UInt8], tail: [UInt8])?
-            do { ends = try store.readEnds(path, head: size, tail: 0) } catch {
-                if case .path = error { return nil }
-                return "cannot be read to check its privacy"
-            }
-            guard let ends else { return nil }
-            header = frontmatterOnly(ends.head)
-            if header != nil || ends.head.count < size { break }
+        let ends: (head: [UInt8], tail: [UInt8])?
+        do { ends = try store.readEnds(path, head: frontmatterBytes, tail: 0) } catch {
+            if case .path = error { return nil }
+            return "cannot be read to check its privacy"
         }
-        return reason(ofLog: header, at: path, guardrails: guardrails)
+        guard let ends else { return nil }
+        return reason(ofLog: frontmatterOnly(ends.head), at: path, guardrails: guardrails)
     }
 
     /// The most of a note's start read for its frontmatter alone.
@@ -188,9 +189,9 @@ public enum Privacy {
         var start = head.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? head.endIndex
         while start < head.endIndex {
             let end = head[start...].firstIndex(of: UInt8(ascii: "\n")) ?? head.endIndex
-            let line = head[start..<end].drop { $0 == 0x20 || $0 == 0x09 }
-            let trimmed = line.prefix { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
-            if (trimmed.elementsEqual("---".utf8) || trimmed.elementsEqual("...".utf8)) && line.dropFirst(3).allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+            let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D }
+            let line = head[start..<end].drop(while: isSpace)
+            if (line.starts(with: "---".utf8) || line.starts(with: "...".utf8)) && line.dropFirst(3).allSatisfy(isSpace) {
                 return try? Note.parse(bytes: Array(head[..<min(end + 1, head.endIndex)]))
             }
             start = end + 1

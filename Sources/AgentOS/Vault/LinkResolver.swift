@@ -189,17 +189,18 @@ public final class LinkResolver: @unchecked Sendable {
 /// The vault's files by lower-cased path and name, from one walk, and the index's aliases of them.
 /// The vault's files as one walk found them, by lower-cased path and by lower-cased name. One walk
 /// serves every resolver of a process while no folder of the vault changed: a file created, deleted
-/// or renamed changes its folder's modification time, so each use first compares every folder's time
-/// with the one `lstat` gave just before the folder was listed, and walks again when one moved. A folder
-/// whose time was within `racyMargin` of the walk may have changed again within the same tick of the
-/// file system's clock; such a walk is never reused. (Before, every packet and route made its own walk:
+/// or renamed changes its folder's status-change time (`ctime`, which no tool can set back, unlike the
+/// modification time `touch -d` or `rsync -t` restore), so each use first compares every folder's
+/// inode and `ctime` with those `lstat` gave just before the folder was listed, and walks again when
+/// one differs. A folder changed within `racyMargin` of the walk may have changed again within the
+/// same tick of the file system's clock; such a walk is never reused. (Before, every packet and route made its own walk:
 /// on the 20,000-note bench vault, 100 ms for each task whose links or daily lines name a note that is
 /// not an exact path.)
 final class VaultFiles: Sendable {
     let byPath: [String: String]
     let byName: [String: [String]]
-    /// Every folder walked (vault-relative, "" for the root) and its modification time.
-    private let stamps: [(folder: String, mtime: Int64)]
+    /// Every folder walked (vault-relative, "" for the root), its inode and its `ctime`.
+    private let stamps: [(folder: String, inode: UInt64, ctime: Int64)]
     private let root: String
     /// Whether some folder changed too close to the walk for its time to prove anything.
     private let racy: Bool
@@ -222,26 +223,26 @@ final class VaultFiles: Sendable {
         VaultFiles.walksMade.withLock { $0[vault.root, default: 0] += 1 }
         root = vault.root
         let started = Int64(Date().timeIntervalSince1970 * 1e9)
-        var stamps: [(folder: String, mtime: Int64)] = []
+        var stamps: [(folder: String, inode: UInt64, ctime: Int64)] = []
         var byPath: [String: String] = [:]
         var byName: [String: [String]] = [:]
-        for path in VaultWalker.allFiles(in: vault, folderSeen: { stamps.append(($0, $1)) }) {
+        for path in VaultWalker.allFiles(in: vault, folderSeen: { stamps.append(($0, $1, $2)) }) {
             byPath[path.lowercased()] = path
             byName[(path.split(separator: "/").last.map(String.init) ?? path).lowercased(), default: []].append(path)
         }
         self.byPath = byPath
         self.byName = byName
         self.stamps = stamps
-        racy = stamps.contains { $0.mtime >= started - VaultFiles.racyMargin }
+        racy = stamps.contains { $0.ctime >= started - VaultFiles.racyMargin }
     }
 
     /// Whether no folder walked was changed since (and none was changing as it was walked). A folder
     /// created since shows as a change of its parent's time.
     private func isCurrent() -> Bool {
         guard !racy else { return false }
-        for (folder, mtime) in stamps {
+        for (folder, inode, ctime) in stamps {
             let path = folder.isEmpty ? root : root + "/" + folder
-            guard let status = (try? FileSystem.status(path)) ?? nil, status.kind == .directory, status.mtimeNanoseconds == mtime else { return false }
+            guard let now = FileSystem.identity(path), now.inode == inode, now.changeNanoseconds == ctime else { return false }
         }
         return true
     }

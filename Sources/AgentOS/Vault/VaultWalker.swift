@@ -96,16 +96,16 @@ public enum VaultWalker {
     /// Vault-relative paths of every regular file in the vault (notes and attachments alike), never
     /// through a symlink, never in a dot-folder; what link resolution needs to find `[[image.png]]` too.
     /// Reads the kind the directory listing gives and asks the file system only when it gives none.
-    /// `folderSeen` is told each folder walked, with its modification time as `lstat` gave it just
-    /// before the folder was listed.
-    public static func allFiles(in vault: Vault, folderSeen: ((String, Int64) -> Void)? = nil) -> [String] {
+    /// `folderSeen` is told each folder walked, with its inode and status-change time (`ctime`) as
+    /// `lstat` gave them just before the folder was listed.
+    public static func allFiles(in vault: Vault, folderSeen: ((String, UInt64, Int64) -> Void)? = nil) -> [String] {
         var files: [String] = []
         var pending: [(relative: String, depth: Int)] = [("", 0)]
         while let (relative, depth) = pending.popLast() {
             let absolute = relative.isEmpty ? vault.root : vault.root + "/" + relative
             if let folderSeen {
-                guard let status = (try? FileSystem.status(absolute)) ?? nil else { continue }
-                folderSeen(relative, status.mtimeNanoseconds)
+                guard let identity = FileSystem.identity(absolute) else { continue }
+                folderSeen(relative, identity.inode, identity.changeNanoseconds)
             }
             // A depth cap, as a guard against pathological nesting, not a limit anyone meets.
             guard depth < 64, let entries = try? FileSystem.list(absolute) else { continue }

@@ -124,6 +124,23 @@ import Testing
         #expect(Self.retrievalVerdict(plan)?.contains("2 private") == true, "\(Self.retrievalVerdict(plan) ?? "no verdict")")
     }
 
+    @Test func aJournalUnderDailyThatIsNotTheDaysLogIsJudgedAsAnyNote() throws {
+        let v = RouteTestVault()
+        let day = LocalTime.day(Date())
+        // A note of the user's own under Daily/, with a #private line, named as a result's source:
+        // it is not the OS's day log, so the result counts as made from private work.
+        v.write("Daily/Journal.md", "# Journal\n\n- saw the doctor #private\n")
+        v.write("Results/From journal.md", "---\ntype: result\nsources:\n  - \"[[Daily/Journal]]\"\n---\nSummary.\n")
+        v.write("Daily/\(day).md", "# \(day)\n\n- 09:00 [[Results/From journal]] JOURNALMARK\n- 09:05 tidied the desk TIDYMARK\n")
+        v.write("Tasks/Ask.md", Self.askText)
+
+        let plan = try Self.plan(v, "Tasks/Ask.md")
+        #expect(plan.prompt.contains("TIDYMARK"))
+        #expect(!plan.prompt.contains("JOURNALMARK"))
+        #expect(Privacy.isDailyLog("Daily/\(day).md") && Privacy.isDailyLog("daily/2026-01-31.MD"))
+        #expect(!Privacy.isDailyLog("Daily/Journal.md") && !Privacy.isDailyLog("Daily/2026-01-3x.md") && !Privacy.isDailyLog("Daily/Sub/2026-01-31.md"))
+    }
+
     @Test func aDayMadePrivateByItsPropertiesHidesTheLinesOfResultsMadeFromIt() throws {
         let v = RouteTestVault()
         let day = LocalTime.day(Date())

@@ -133,6 +133,24 @@ import Testing
         #expect(facts.privateSources.contains("Private/Plan.md"))
     }
 
+    @Test func aFolderWhoseModificationTimeIsSetBackStillShowsItsNewFile() throws {
+        let v = RouteTestVault()
+        v.write("Projects/Plan.md", "x\n")
+        v.write("Private/Old.md", "x\n")
+        Thread.sleep(forTimeInterval: 0.25)
+        let folder = v.vault.root + "/Private"
+        let before = try #require(try FileSystem.status(folder)).mtimeNanoseconds
+        #expect(LinkResolver(vault: v.vault).resolve("Plan", from: "Tasks/a.md").path == "Projects/Plan.md")
+        // A same-named private note, then the folder's time put back as `touch -d` or `rsync -t` do.
+        v.write("Private/Plan.md", "secret\n")
+        let back = timespec(tv_sec: Int(before / 1_000_000_000), tv_nsec: Int(before % 1_000_000_000))
+        var times = [back, back]
+        #expect(utimensat(AT_FDCWD, folder, &times, 0) == 0)
+        #expect(try #require(try FileSystem.status(folder)).mtimeNanoseconds == before)
+        let after = LinkResolver(vault: v.vault).resolve("Plan", from: "Tasks/a.md")
+        #expect(after.judged.contains("Private/Plan.md"), "\(after)")
+    }
+
     @Test func aFileAddedDeepInAnExistingFolderOrRemovedIsSeenByTheNextResolver() throws {
         let v = RouteTestVault()
         v.write("A/B/C/One.md", "x\n")
