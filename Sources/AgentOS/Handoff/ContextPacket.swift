@@ -209,21 +209,39 @@ public struct ContextPacketBuilder: Sendable {
         // The notes memory holds about the task's words (`memoryHits`). Retrieval never pulls a
         // private note into a task that is not private itself (a link does, and then the task is private).
         let alreadyPrivate = ownPrivate || candidates.contains(where: \.isPrivate)
+        // Each hit is judged once, on the text that would be sent, as retrieval asks (so a note left
+        // out never sets the relevance floor for the others), or here for a hit qmd brought in.
         if let index {
-            var taken = 0
-            for hit in memoryHits(for: task, facts: facts, index: index) where taken < memoryMatches {
-                guard let piece = memoryPiece(hit, store: store, links: links) else { continue }
+            var admitted: [String: ContextPiece] = [:]
+            var refused = Set<String>()
+            func admit(_ hit: RelatedHit) -> Bool {
+                let key = hit.path + "\u{0}" + String(hit.line)
+                if admitted[key] != nil { return true }
+                if refused.contains(key) { return false }
+                guard let piece = memoryPiece(hit, store: store, links: links) else {
+                    refused.insert(key)
+                    return false
+                }
                 if piece.isPrivate && !alreadyPrivate {
                     leftOut.append(LeftOutPiece(kind: .memory, reason: .privateNote))
-                    continue
+                    refused.insert(key)
+                    return false
                 }
                 if offMachine {
                     let found = scanner.scan(piece.text)
                     if !found.isEmpty {
                         leftOut.append(LeftOutPiece(kind: .memory, reason: .secret(found.map(\.kind))))
-                        continue
+                        refused.insert(key)
+                        return false
                     }
                 }
+                admitted[key] = piece
+                return true
+            }
+            let hits = memoryHits(for: task, facts: facts, index: index, limit: memoryMatches, admit: admit)
+            var taken = 0
+            for hit in hits where taken < memoryMatches && admit(hit) {
+                guard let piece = admitted[hit.path + "\u{0}" + String(hit.line)] else { continue }
                 candidates.append(piece)
                 taken += 1
             }
@@ -379,19 +397,24 @@ public struct ContextPacketBuilder: Sendable {
 
     /// The memory matches retrieval finds for a task, best first: the one retrieval the packet uses
     /// (and `related` and `memory-test` show). The task's own note, the notes it links (they come as
-    /// linked pieces) and the guardrails' `memory_exclude` folders are never among them; privacy and
-    /// secrets are judged by the caller, on the text it takes.
-    public func memoryHits(for task: TaskNote, facts: TaskFacts, index: MemoryIndex) -> [RelatedHit] {
-        retrieve(text: task.title + "\n" + task.prompt, excluding: [task.path] + facts.contextPaths, index: index)
+    /// linked pieces) and the guardrails' `memory_exclude` folders are never among them; `admit` (the
+    /// packet's judge of privacy and secrets, on the text it takes) sets the relevance floor.
+    public func memoryHits(for task: TaskNote, facts: TaskFacts, index: MemoryIndex, limit: Int? = nil, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
+        retrieve(text: task.title + "\n" + task.prompt, excluding: [task.path] + facts.contextPaths, index: index, limit: limit, admit: admit)
     }
 
     /// The memory matches for a text, best first, leaving out the notes in `excluding` and the
     /// guardrails' `memory_exclude` folders.
-    public func retrieve(text: String, excluding: [String] = [], index: MemoryIndex) -> [RelatedHit] {
+    /// `admit` judges our hits as `MemoryIndex.related` says (the floor is the best admitted hit's
+    /// share); qmd's hits are merged in unjudged.
+    public func retrieve(text: String, excluding: [String] = [], index: MemoryIndex, limit: Int? = nil, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
         let scope = RelatedScope(excludedFolders: guardrails.memoryExclude, skippedPaths: Set(excluding))
-        let ours = (try? index.related(to: text, scope: scope, limit: memoryMatches * 2)) ?? []
+        let limit = limit ?? memoryMatches * 2
+        let ours = (try? index.related(to: text, scope: scope, limit: limit, admit: admit)) ?? []
         // The optional second engine (`qmd:` in the guardrails): its hits merged with ours, same scope.
-        return QMDEngine.merged(ours, engine: qmd, text: text, scope: scope, limit: memoryMatches * 2, vault: vault)
+        // (A packet asks for its `memoryMatches` of ours; the fused list stays as long as before, for
+        // qmd's hits the packet then refuses.)
+        return QMDEngine.merged(ours, engine: qmd, text: text, scope: scope, limit: max(limit, memoryMatches * 2), vault: vault)
     }
 
     private func memoryPiece(_ hit: RelatedHit, store: NoteStore, links: LinkResolver) -> ContextPiece? {

@@ -158,7 +158,13 @@ extension MemoryIndex {
     /// each candidate's best section is then found by exact words, and the three scores combined as
     /// `relatedWeights` says. Hits under `relatedFloor` of the best are left out, unless their anchors
     /// reach `relatedAnchorKeep`.
-    public func related(to text: String, scope: RelatedScope = RelatedScope(), limit: Int = 6) throws -> [RelatedHit] {
+    ///
+    /// `admit` judges hits best first, only as many as are needed (a context packet reads the note
+    /// and judges its privacy and secrets there): a hit it refuses is left out, and the floor is the
+    /// share of the best hit it admits. A note a packet may not carry therefore never sets the bar
+    /// for those it may: a strong private match neither empties a plain task's packet nor shows, by
+    /// what is missing, that it exists.
+    public func related(to text: String, scope: RelatedScope = RelatedScope(), limit: Int = 6, admit: (RelatedHit) -> Bool = { _ in true }) throws -> [RelatedHit] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
         guard limit > 0 else { return [] }
@@ -234,11 +240,20 @@ extension MemoryIndex {
         }
         // Stable: equal scores keep the whole-note order.
         hits = hits.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }.map(\.element)
-        guard let best = hits.first?.score, best > 0 else { return [] }
+        guard let top = hits.first?.score, top > 0 else { return [] }
         let paths = Dictionary(candidates.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
-        return Array(hits.filter { hit in
-            hit.score >= best * MemoryIndex.relatedFloor || share(paths[hit.path].flatMap { anchorScores[$0] }, of: bestAnchor) >= MemoryIndex.relatedAnchorKeep
-        }.prefix(limit))
+        var kept: [RelatedHit] = []
+        var best: Double?
+        for hit in hits where kept.count < limit && hit.score > 0 {
+            // Judged before `admit` reads anything: under the floor of the best admitted hit, and not
+            // kept by its anchors.
+            if let best, hit.score < best * MemoryIndex.relatedFloor,
+               share(paths[hit.path].flatMap { anchorScores[$0] }, of: bestAnchor) < MemoryIndex.relatedAnchorKeep { continue }
+            guard admit(hit) else { continue }
+            if best == nil { best = hit.score }
+            kept.append(hit)
+        }
+        return kept
     }
 
     /// The words of a query worth ranking by: words no note holds are dropped, and the rest are kept

@@ -65,6 +65,50 @@ import Testing
         #expect(!(Self.retrievalVerdict(plan) ?? "").contains("Wombat worries"), "the verdict names no private note")
     }
 
+    /// A note every word of the task names over and over, and a plain one that shares a single word
+    /// with it among much else: the plain one alone scores under the relevance floor of the strong one.
+    static let strong = "# Wombat ledger reconciliation\n\n" + String(repeating: "The wombat ledger reconciliation explained in one line, STRONGMARK. ", count: 12) + "\n"
+    static let weak = "# Farm diary\n\nThe barn, the orchard, the tractor and the hens were seen to; a wombat dug under the fence again, WEAKMARK; the pump, the gate and the hay were fixed before rain.\n"
+
+    @Test(arguments: ["private", "secret"])
+    func aNoteThePacketMayNotCarryDoesNotSetTheRelevanceFloorForTheOthers(kind: String) throws {
+        let v = RouteTestVault()
+        let secret = Self.token()
+        let strong = kind == "private" ? "---\nprivacy: private\n---\n" + Self.strong : Self.strong + "Pushed with \(secret)\n"
+        v.write("Notes/Wombat ledger reconciliation.md", strong)
+        v.write("Notes/Farm diary.md", Self.weak)
+        v.write("Tasks/Ask.md", Self.askText)
+        let plan = try Self.plan(v, "Tasks/Ask.md")
+
+        // Unjudged, retrieval ranks the strong note first and the plain one under its floor; this is
+        // what the test is about (were it not so, it would prove nothing).
+        let index = try MemoryIndex(vault: v.vault)
+        let unjudged = try index.related(to: "Ask\nExplain the wombat ledger reconciliation in one line.", scope: RelatedScope(skippedPaths: ["Tasks/Ask.md"]))
+        #expect(unjudged.map(\.path) == ["Notes/Wombat ledger reconciliation.md"], "\(unjudged)")
+
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(!plan.prompt.contains("STRONGMARK") && !plan.prompt.contains(secret))
+        #expect(plan.prompt.contains("WEAKMARK"), "the best note the packet may carry sets the floor")
+        #expect(Self.retrievalVerdict(plan)?.contains(kind == "private" ? "1 private" : "1 holding a secret") == true, "\(Self.retrievalVerdict(plan) ?? "")")
+    }
+
+    @Test func aPlainTaskGetsTheSameMemoryWhetherOrNotAPrivateNoteMatchesIt() throws {
+        func memory(withPrivate: Bool) throws -> [String] {
+            let v = RouteTestVault()
+            if withPrivate { v.write("Private/Wombat ledger reconciliation.md", Self.strong) }
+            v.write("Notes/Farm diary.md", Self.weak)
+            v.write("Tasks/Ask.md", Self.askText)
+            _ = try MemoryIndex(vault: v.vault).reconcile()
+            let (plan, packet) = try PrivacyTaintTests.plan(v.vault, "Tasks/Ask.md")
+            #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+            #expect(!plan.prompt.contains("STRONGMARK") && !packet.text.contains("STRONGMARK"))
+            return packet.pieces.filter { $0.kind == .memory }.map(\.path)
+        }
+        let without = try memory(withPrivate: false)
+        #expect(without == ["Notes/Farm diary.md"], "\(without)")
+        #expect(try memory(withPrivate: true) == without)
+    }
+
     @Test func aNoteMadePrivateAfterItWasIndexedIsJudgedWhenThePacketIsBuilt() throws {
         let v = RouteTestVault()
         v.write("Notes/Wombat diary.md", "# Wombat diary\n\nThe wombat ledger reconciliation LATEMARK diary.\n")
