@@ -410,7 +410,7 @@ public struct ContextPacketBuilder: Sendable {
     public func retrieve(text: String, excluding: [String] = [], index: MemoryIndex, limit: Int? = nil, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
         let scope = RelatedScope(excludedFolders: guardrails.memoryExclude, skippedPaths: Set(excluding))
         let limit = limit ?? memoryMatches * 2
-        let ours = (try? index.related(to: text, scope: scope, limit: limit, admit: admit)) ?? []
+        let ours = (try? index.related(to: text, scope: scope, limit: limit, pool: memoryMatches * 4, admit: admit)) ?? []
         // The optional second engine (`qmd:` in the guardrails): its hits merged with ours, same scope.
         // (A packet asks for its `memoryMatches` of ours; the fused list stays as long as before, for
         // qmd's hits the packet then refuses.)

@@ -164,10 +164,14 @@ extension MemoryIndex {
     /// share of the best hit it admits. A note a packet may not carry therefore never sets the bar
     /// for those it may: a strong private match neither empties a plain task's packet nor shows, by
     /// what is missing, that it exists.
-    public func related(to text: String, scope: RelatedScope = RelatedScope(), limit: Int = 6, admit: (RelatedHit) -> Bool = { _ in true }) throws -> [RelatedHit] {
+    ///
+    /// `pool` is how many whole notes are ranked as candidates (twice `limit` unless given): a
+    /// packet asks for few hits, judged one by one, from the pool a longer list would have had.
+    public func related(to text: String, scope: RelatedScope = RelatedScope(), limit: Int = 6, pool: Int? = nil, admit: (RelatedHit) -> Bool = { _ in true }) throws -> [RelatedHit] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
         guard limit > 0 else { return [] }
+        let pool = max(pool ?? limit * 2, limit)
         let query = try relatedQuery(RelatedQuery.words(from: text))
         guard !query.all.isEmpty else { return [] }
         let expression = query.expression
@@ -178,7 +182,7 @@ extension MemoryIndex {
 
         // Whole notes, best first.
         var notes: [(id: Int64, path: String, title: String, score: Double, phrases: UInt64)] = []
-        var window = max(limit * 4, 32)
+        var window = max(pool * 2, 32)
         while true {
             notes.removeAll()
             let statement = try database.prepare("SELECT memory.rowid, n.path, fbt_bm25(memory, \(IndexSchema.memoryColumnWeights)\(query.countParameters)) AS score, n.title, fbt_phrases(memory) FROM memory JOIN notes n ON n.id = memory.rowid WHERE memory MATCH ?\(folders.map { " AND " + $0.sql } ?? "") ORDER BY score LIMIT ?")
@@ -189,10 +193,10 @@ extension MemoryIndex {
                 let path = statement.text(1)
                 guard !scope.excludes(path) else { continue }
                 notes.append((statement.int64(0), path, statement.text(3), -statement.double(2), UInt64(bitPattern: statement.int64(4))))
-                if notes.count >= limit * 2 { break }
+                if notes.count >= pool { break }
             }
             statement.reset()
-            if notes.count >= limit * 2 || rows < window { break }
+            if notes.count >= pool || rows < window { break }
             window *= 8
         }
 
