@@ -327,7 +327,7 @@ public final class MemoryIndex {
     private func write(_ batch: [Rescan.Work], into summary: inout ReconcileSummary) throws {
         let root = vault.root
         let jobs = batch.map { (path: $0.path, status: $0.status, hash: $0.known?.hash) }
-        let channel = BoundedChannel<PreparedNote>(capacity: 64)
+        let channel = BoundedChannel<PreparedNote>(capacity: 16)
         let threaded = jobs.count > 16
         if threaded {
             Thread.detachNewThread {

@@ -36,7 +36,11 @@ public enum FileSystem {
         let (fd, status) = try openRegularFile(path)
         defer { close(fd) }
         if Int64(limit) < status.size { throw SystemError(call: "read", subject: path, code: EFBIG) }
-        var bytes = [UInt8](repeating: 0, count: Int(status.size))
+        // One byte more than fstat's size, so that the read seeing end-of-file needs no second
+        // buffer: grown to find it, every array held twice its bytes (an index of 20,000 notes keeps
+        // dozens in flight). A file that says it is empty may not be (`/proc`): a whole page first,
+        // as a sysctl answers only the read that starts at its beginning.
+        var bytes = [UInt8](repeating: 0, count: Int(min(status.size > 0 ? status.size + 1 : 4096, Int64(limit))))
         var filled = 0
         while true {
             if filled == bytes.count {

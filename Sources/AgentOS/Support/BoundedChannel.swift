@@ -1,15 +1,17 @@
 import Foundation
 
 /// A first-in first-out queue of fixed capacity between one producer thread and one consumer.
+/// A ring: an element taken out is no longer held (the index's notes pass through it with their
+/// bytes, and a queue that kept the taken ones until it compacted held hundreds at a time).
 final class BoundedChannel<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var buffer: [Element] = []
+    private var slots: [Element?]
     private var head = 0
+    private var count = 0
     private var isClosed = false
-    private let capacity: Int
 
     /// A queue holding at most `capacity` elements.
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int) { slots = Array(repeating: nil, count: max(1, capacity)) }
 
     /// Adds an element, waiting while the queue is full. Returns `false` once the consumer has closed
     /// the queue (the producer should stop).
@@ -17,9 +19,10 @@ final class BoundedChannel<Element: Sendable>: @unchecked Sendable {
     func send(_ element: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while buffer.count - head >= capacity && !isClosed { condition.wait() }
+        while count == slots.count && !isClosed { condition.wait() }
         if isClosed { return false }
-        buffer.append(element)
+        slots[(head + count) % slots.count] = element
+        count += 1
         condition.broadcast()
         return true
     }
@@ -35,13 +38,10 @@ final class BoundedChannel<Element: Sendable>: @unchecked Sendable {
     /// Takes the oldest element, waiting while the queue is empty.
     func receive() -> Element {
         condition.lock()
-        while buffer.count == head { condition.wait() }
-        let element = buffer[head]
-        head += 1
-        if head > 256 && head * 2 > buffer.count {
-            buffer.removeFirst(head)
-            head = 0
-        }
+        while count == 0 { condition.wait() }
+        let element = slots[head].take()!
+        head = (head + 1) % slots.count
+        count -= 1
         condition.broadcast()
         condition.unlock()
         return element
