@@ -249,6 +249,31 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// The index file removed under a running watcher (by hand, or moved aside as damaged by
+    /// another command): the watcher opens a new one, catches up, and keeps it current; before, it
+    /// went on writing to the unlinked file and `search` never saw another note.
+    @Test func anIndexFileRemovedWhileWatchingIsMadeAgainAndKeptCurrent() throws {
+        let env = try WatchedVault()
+        try env.writeInPlace("Memory/Before.md", "# Before\n\nA note about the axolotl written before the watcher started.\n")
+        try env.start()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: env.vault.databasePath + suffix) }
+        try env.writeInPlace("Memory/After.md", "# After\n\nA note about the quetzal written once the index was gone.\n")
+        func found(_ word: String) -> [String] {
+            guard let index = try? MemoryIndex.openForReading(vault: env.vault) else { return [] }
+            return ((try? index.search(word)) ?? []).map(\.path)
+        }
+        let caughtUp = eventually(within: 20, every: 0.1) { found("quetzal") == ["Memory/After.md"] && found("axolotl") == ["Memory/Before.md"] }
+        #expect(caughtUp, "quetzal: \(found("quetzal")), axolotl: \(found("axolotl"))\n\(env.allLogs)")
+        #expect(env.log.contains("was removed while watching"), "\(env.log)")
+        // Kept current from then on, and tasks still run.
+        try env.writeInPlace("Memory/Later.md", "# Later\n\nThe pangolin came later.\n")
+        try env.write("Tasks/Still running.md", "---\ntype: task\nagent: echo\n---\nStill running after the index went.\n")
+        #expect(eventually(within: 20, every: 0.1) { found("pangolin") == ["Memory/Later.md"] }, "\(env.allLogs)")
+        #expect(eventually(within: 20, every: 0.1) { env.status("Tasks/Still running.md") == "done" }, "\(env.allLogs)")
+        #expect(env.errorLog.isEmpty, "the watcher reported errors:\n\(env.errorLog)")
+        try env.stop(SIGTERM)
+    }
+
     // MARK: 2. kill -9 in the middle of a burst
 
     @Test func aWatcherKilledMidBurstLeavesEveryTaskInExactlyOneTerminalState() throws {

@@ -272,7 +272,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// one a previous packet opened instead of opening a connection per task. A connection is only
     /// reused while the index file is the same inode: a rebuilt or replaced index gets new ones.
     /// Its statements are reset after every query, so a kept connection holds no read snapshot.
-    private func withIndexReader<R>(_ body: (MemoryIndex?) -> R) -> R {
+    func withIndexReader<R>(_ body: (MemoryIndex?) -> R) -> R {
         let inode = FileSystem.identity(vault.databasePath)?.inode
         var reader: MemoryIndex? = indexReaders.withLock { kept in
             // Every kept one is of one file; another inode means the index was replaced: drop them.

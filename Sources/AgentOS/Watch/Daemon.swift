@@ -144,14 +144,13 @@ public final class Daemon: @unchecked Sendable {
         // fsyncs twice on whichever write crosses the threshold: a task would wait for it).
         try? index.database.execute("PRAGMA wal_autocheckpoint=0")
         let indexer = Indexer(index: index)
-        let reader = try? MemoryIndex.openForReading(vault: vault)
         var lastDeferredFlush = Date()
         var idleSince = Date()
         while !stopToken.isCancelled {
             let changes = watcher.next(timeout: !startupSweep.isEmpty ? 0 : indexer.isIdle ? 0.2 : 0.1)
             for warning in watcher.takeWarnings() { log(EngineEvent(level: .warning, message: warning)) }
             if !changes.isEmpty {
-                handle(changes, indexer: indexer, reader: reader, engine: engine, routing: routing, log: log)
+                handle(changes, indexer: indexer, engine: engine, routing: routing, log: log)
                 idleSince = Date()
                 heartbeat.lastEvent = idleSince.timeIntervalSince1970
                 heartbeat.lastEventPath = changes.last?.path
@@ -193,7 +192,7 @@ public final class Daemon: @unchecked Sendable {
 
     /// Claims first, on the loop's thread; everything that needs the index afterwards, in order, on
     /// the indexer queue.
-    private func handle(_ changes: [FileChange], indexer: Indexer, reader: MemoryIndex?, engine: TaskEngine, routing: VaultRouting, log: @escaping @Sendable (EngineEvent) -> Void) {
+    private func handle(_ changes: [FileChange], indexer: Indexer, engine: TaskEngine, routing: VaultRouting, log: @escaping @Sendable (EngineEvent) -> Void) {
         // Notes an agent may have written, taken before `consider` forgets the OS's own writes.
         let touched = engine.runTouchCandidates(changes)
         // Work notes are claimed first, before any indexing, so pick-up never waits for the index.
@@ -210,12 +209,14 @@ public final class Daemon: @unchecked Sendable {
         }
         if !touched.isEmpty {
             // Created rather than changed: the index has no row for it yet (asked read-only, so the
-            // loop does not wait for the indexer).
-            let added = Set(touched.compactMap { candidate -> String? in
-                guard candidate.change == .changed, let reader else { return nil }
-                let known = (try? reader.database.scalarInt("SELECT count(*) FROM notes WHERE path = ?", [.text(candidate.path)])) ?? nil
-                return known == 0 ? candidate.path : nil
-            })
+            // loop does not wait for the indexer; the packets' reader, which follows a replaced index file).
+            let added = routing.withIndexReader { reader in
+                Set(touched.compactMap { candidate -> String? in
+                    guard candidate.change == .changed, let reader else { return nil }
+                    let known = (try? reader.database.scalarInt("SELECT count(*) FROM notes WHERE path = ?", [.text(candidate.path)])) ?? nil
+                    return known == 0 ? candidate.path : nil
+                })
+            }
             engine.recordRunTouches(touched, added: added)
         }
         let engineWrites = ownWrites

@@ -14,7 +14,10 @@ final class Indexer: @unchecked Sendable {
     /// What the queue's jobs share; touched only on `queue` (the jobs run one at a time).
     struct State {
         /// The watcher's writable index connection.
-        let index: MemoryIndex
+        var index: MemoryIndex
+        /// The inode of the index file `index` opened: another one (or none) at the index's path
+        /// means the file was removed or replaced under the watcher (`reopenIfReplaced`).
+        var inode: UInt64?
         /// The OS's own writes waiting to be indexed.
         var deferred = Set<String>()
         /// Index writes since the last checkpoint.
@@ -41,7 +44,7 @@ final class Indexer: @unchecked Sendable {
 
     /// An indexer owning `index` from now on.
     init(index: MemoryIndex) {
-        state = State(index: index)
+        state = State(index: index, inode: FileSystem.identity(index.vault.databasePath)?.inode)
     }
 
     /// Whether no job is queued and nothing waits to be indexed (the loop may then wait longer).
@@ -70,6 +73,7 @@ final class Indexer: @unchecked Sendable {
         }
         guard queued else { return }
         async { state in
+            Indexer.reopenIfReplaced(&state, log: log)
             Indexer.flush(&state, includeLogs: quiet, log: log)
             // Small FTS5 segments, one per write, slow every query down; a quiet moment merges them,
             // two bounded steps per table at a time, so a job queued meanwhile waits for little.
@@ -86,6 +90,33 @@ final class Indexer: @unchecked Sendable {
                 state.writesSinceCheckpoint = 0
             }
             self.pending.withLock { $0.housekeeping = false }
+        }
+    }
+
+    /// When the index file was deleted or replaced while the watcher ran (a user removing
+    /// `.agentos/index.sqlite`, a damaged file moved aside by another command), the watcher's
+    /// connection still writes to the old, unlinked file, and every later note would be missing
+    /// from what `search` and the packets read. A new connection is opened (making the file when
+    /// there is none) and brought up to date with a re-scan. One `lstat` per housekeeping job.
+    static func reopenIfReplaced(_ state: inout State, log: @Sendable (EngineEvent) -> Void) {
+        let vault = state.index.vault
+        let now = FileSystem.identity(vault.databasePath)?.inode
+        guard now != state.inode else { return }
+        log(EngineEvent(level: .warning, message: "index: \(vault.databasePath) was \(now == nil ? "removed" : "replaced") while watching; opening it again and catching up"))
+        do {
+            let fresh = try MemoryIndex(vault: vault)
+            for warning in fresh.warnings { log(EngineEvent(level: .warning, message: warning)) }
+            try? fresh.database.execute("PRAGMA cache_size = -2048")
+            try? fresh.database.execute("PRAGMA wal_autocheckpoint=0")
+            let summary = try fresh.reconcile(progress: nil)
+            state.index = fresh
+            state.inode = FileSystem.identity(vault.databasePath)?.inode
+            state.writesSinceCheckpoint = 0
+            state.changesAtLastMerge = -1
+            log(EngineEvent(level: .info, message: "index: \(summary.oneLine)"))
+        } catch {
+            // Tried again at the next housekeeping; the old connection serves meanwhile.
+            log(EngineEvent(level: .warning, message: "index: could not open the index again: \(error)"))
         }
     }
 

@@ -43,6 +43,29 @@ import Testing
         #expect(try state.index.search("dingo").map(\.path) == [day])
     }
 
+    @Test func anIndexFileReplacedUnderTheWatcherIsOpenedAgainAndCaughtUp() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Memory/Kiwi.md", "# Kiwi\n\nThe kiwi note.\n")
+        var state = Indexer.State(index: try MemoryIndex(vault: temp.vault), inode: nil)
+        _ = try state.index.reconcile()
+        state.inode = FileSystem.identity(temp.vault.databasePath)?.inode
+        let first = state.index
+        Indexer.reopenIfReplaced(&state, log: { _ in })
+        #expect(state.index === first, "the same file: nothing to do")
+
+        // Moved aside (as a damaged file is) and a new, empty one made in its place by another command.
+        let path = temp.vault.databasePath
+        for suffix in ["", "-wal", "-shm"] { _ = rename(path + suffix, path + ".old" + suffix) }
+        _ = try MemoryIndex(vault: temp.vault)
+        let events = Locked<[String]>([])
+        Indexer.reopenIfReplaced(&state, log: { event in events.withLock { $0.append(event.message) } })
+        let logged = events.withLock { $0 }
+        #expect(state.index !== first)
+        #expect(state.inode == FileSystem.identity(path)?.inode)
+        #expect(try state.index.search("kiwi").map(\.path) == ["Memory/Kiwi.md"], "caught up with the vault")
+        #expect(logged.contains { $0.contains("was replaced while watching") }, "\(logged)")
+    }
+
     @Test func jobsRunInOrderAndFinishIndexesWhatWasDeferred() throws {
         let temp = try TemporaryVault()
         let indexer = Indexer(index: try MemoryIndex(vault: temp.vault))
