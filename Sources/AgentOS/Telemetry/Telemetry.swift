@@ -215,7 +215,7 @@ public struct TelemetryWriter: Sendable {
             if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
             let appended = bytes + Array(missing.map(render).joined().utf8)
             guard totals else { return .write(appended) }
-            return .write(Array(TelemetryTotals.refresh(String(decoding: appended, as: UTF8.self)).utf8))
+            return .write(TelemetryTotals.refresh(bytes: appended))
         }
         if case .written = outcome { return true }
         return false
