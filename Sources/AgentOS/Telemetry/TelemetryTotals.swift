@@ -54,19 +54,40 @@ enum TelemetryTotals {
         var cost = 0.0
         var bySource: [String: Double] = [:]
         var outcomes: [String: Int] = [:]
-        let runMarker = Array("<!-- run:".utf8), separator = Array(" | ".utf8)
-        for line in lines where line.starts(with: [0x7C, 0x20]) && line.firstRange(of: runMarker) != nil {
-            let cells = split(line.dropFirst(2), on: separator)
-            guard cells.count >= 10 else { continue }
+        let runMarker = Array("<!-- run:".utf8)
+        for line in lines where line.count > 2 && line[line.startIndex] == 0x7C && line[line.startIndex + 1] == 0x20 {
+            // The first ten cells (what the totals read) and whether there are ten; the row's text
+            // after "| " is cut at each " | ", left to right, as `components(separatedBy:)` cuts it.
+            let found: (cells: [Range<Int>], isRow: Bool) = line.withUnsafeBufferPointer { buffer in
+                guard contains(buffer, runMarker) else { return ([], false) }
+                var cells: [Range<Int>] = []
+                var start = 2, i = 2
+                while i + 2 < buffer.count && cells.count < 10 {
+                    if buffer[i] == 0x20 && buffer[i + 1] == 0x7C && buffer[i + 2] == 0x20 {
+                        cells.append(start..<i)
+                        i += 3
+                        start = i
+                    } else {
+                        i += 1
+                    }
+                }
+                if cells.count < 10 { cells.append(start..<buffer.count) }
+                return (cells, true)
+            }
+            guard found.isRow, found.cells.count >= 10 else { continue }
+            func cell(_ n: Int) -> String {
+                let range = found.cells[n]
+                return String(decoding: line[(line.startIndex + range.lowerBound)..<(line.startIndex + range.upperBound)], as: UTF8.self)
+            }
             runs += 1
-            let money = String(decoding: cells[5], as: UTF8.self).split(separator: " ")
+            let money = cell(5).split(separator: " ")
             if let amount = money.first.flatMap({ Double($0) }) {
                 cost += amount
                 bySource[money.count > 1 ? String(money[1]) : "unknown", default: 0] += amount
             }
-            tokensIn += Int(String(decoding: cells[6], as: UTF8.self)) ?? 0
-            tokensOut += Int(String(decoding: cells[7], as: UTF8.self)) ?? 0
-            let outcome = String(decoding: cells[9], as: UTF8.self).split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+            tokensIn += Int(cell(6)) ?? 0
+            tokensOut += Int(cell(7)) ?? 0
+            let outcome = cell(9).split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
             if !outcome.isEmpty { outcomes[outcome, default: 0] += 1 }
         }
         let sources = (CostSource.allCases.map(\.rawValue) + ["unknown"]).compactMap { name in
@@ -79,15 +100,18 @@ enum TelemetryTotals {
         return text + " " + marker
     }
 
-    /// `bytes` cut at each occurrence of `separator`, left to right, empty pieces kept.
-    private static func split(_ bytes: ArraySlice<UInt8>, on separator: [UInt8]) -> [ArraySlice<UInt8>] {
-        var pieces: [ArraySlice<UInt8>] = []
-        var rest = bytes
-        while let found = rest.firstRange(of: separator) {
-            pieces.append(rest[rest.startIndex..<found.lowerBound])
-            rest = rest[found.upperBound...]
+    /// Whether `needle` (not empty) occurs in `buffer`.
+    private static func contains(_ buffer: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, buffer.count >= needle.count else { return false }
+        var i = 0
+        while i + needle.count <= buffer.count {
+            if buffer[i] == first {
+                var j = 1
+                while j < needle.count && buffer[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return true }
+            }
+            i += 1
         }
-        pieces.append(rest)
-        return pieces
+        return false
     }
 }
