@@ -59,7 +59,7 @@ enum TelemetryTotals {
             // The first ten cells (what the totals read) and whether there are ten; the row's text
             // after "| " is cut at each " | ", left to right, as `components(separatedBy:)` cuts it.
             let found: (cells: [Range<Int>], isRow: Bool) = line.withUnsafeBufferPointer { buffer in
-                guard contains(buffer, runMarker) else { return ([], false) }
+                guard TelemetryWriter.find(runMarker, in: buffer, from: 0) != nil else { return ([], false) }
                 var cells: [Range<Int>] = []
                 var start = 2, i = 2
                 while i + 2 < buffer.count && cells.count < 10 {
@@ -98,20 +98,5 @@ enum TelemetryTotals {
         text += " · tokens \(tokensIn) in / \(tokensOut) out"
         if !outcomes.isEmpty { text += " · " + outcomes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") }
         return text + " " + marker
-    }
-
-    /// Whether `needle` (not empty) occurs in `buffer`.
-    private static func contains(_ buffer: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, buffer.count >= needle.count else { return false }
-        var i = 0
-        while i + needle.count <= buffer.count {
-            if buffer[i] == first {
-                var j = 1
-                while j < needle.count && buffer[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return true }
-            }
-            i += 1
-        }
-        return false
     }
 }
