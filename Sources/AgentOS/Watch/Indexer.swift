@@ -18,6 +18,8 @@ final class Indexer: @unchecked Sendable {
         /// The inode of the index file `index` opened: another one (or none) at the index's path
         /// means the file was removed or replaced under the watcher (`reopenIfReplaced`).
         var inode: UInt64?
+        /// After a failed attempt to open a replaced index file, the next is not made before this time.
+        var nextReopen = Date.distantPast
         /// The OS's own writes waiting to be indexed.
         var deferred = Set<String>()
         /// Index writes since the last checkpoint.
@@ -93,16 +95,19 @@ final class Indexer: @unchecked Sendable {
         }
     }
 
+    /// Seconds between attempts to open a replaced index file after one failed.
+    static let reopenRetry = 30.0
+
     /// When the index file was deleted or replaced while the watcher ran (a user removing
     /// `.agentos/index.sqlite`, a damaged file moved aside by another command), the watcher's
     /// connection still writes to the old, unlinked file, and every later note would be missing
     /// from what `search` and the packets read. A new connection is opened (making the file when
     /// there is none) and brought up to date with a re-scan. One `lstat` per housekeeping job.
-    static func reopenIfReplaced(_ state: inout State, log: @Sendable (EngineEvent) -> Void) {
+    static func reopenIfReplaced(_ state: inout State, log: @Sendable (EngineEvent) -> Void, now: Date = Date()) {
         let vault = state.index.vault
-        let now = FileSystem.identity(vault.databasePath)?.inode
-        guard now != state.inode else { return }
-        log(EngineEvent(level: .warning, message: "index: \(vault.databasePath) was \(now == nil ? "removed" : "replaced") while watching; opening it again and catching up"))
+        let inode = FileSystem.identity(vault.databasePath)?.inode
+        guard inode != state.inode, now >= state.nextReopen else { return }
+        log(EngineEvent(level: .warning, message: "index: \(vault.databasePath) was \(inode == nil ? "removed" : "replaced") while watching; opening it again and catching up"))
         do {
             let fresh = try MemoryIndex(vault: vault)
             for warning in fresh.warnings { log(EngineEvent(level: .warning, message: warning)) }
@@ -115,8 +120,10 @@ final class Indexer: @unchecked Sendable {
             state.changesAtLastMerge = -1
             log(EngineEvent(level: .info, message: "index: \(summary.oneLine)"))
         } catch {
-            // Tried again at the next housekeeping; the old connection serves meanwhile.
-            log(EngineEvent(level: .warning, message: "index: could not open the index again: \(error)"))
+            // Tried again in a while (not at every housekeeping, which would fill the log); the old
+            // connection serves meanwhile.
+            state.nextReopen = now.addingTimeInterval(Indexer.reopenRetry)
+            log(EngineEvent(level: .warning, message: "index: could not open the index again (trying again in \(Int(Indexer.reopenRetry)) s): \(error)"))
         }
     }
 

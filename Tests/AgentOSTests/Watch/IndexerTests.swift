@@ -57,8 +57,14 @@ import Testing
         let path = temp.vault.databasePath
         for suffix in ["", "-wal", "-shm"] { _ = rename(path + suffix, path + ".old" + suffix) }
         _ = try MemoryIndex(vault: temp.vault)
+        // Within the wait after a failed attempt: not tried (a failing open must not fill the log
+        // at every housekeeping), then tried once the wait is over.
+        let now = Date()
+        state.nextReopen = now.addingTimeInterval(Indexer.reopenRetry)
+        Indexer.reopenIfReplaced(&state, log: { _ in }, now: now)
+        #expect(state.index === first)
         let events = Locked<[String]>([])
-        Indexer.reopenIfReplaced(&state, log: { event in events.withLock { $0.append(event.message) } })
+        Indexer.reopenIfReplaced(&state, log: { event in events.withLock { $0.append(event.message) } }, now: now.addingTimeInterval(Indexer.reopenRetry + 1))
         let logged = events.withLock { $0 }
         #expect(state.index !== first)
         #expect(state.inode == FileSystem.identity(path)?.inode)
