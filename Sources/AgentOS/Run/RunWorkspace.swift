@@ -89,9 +89,8 @@ public enum RunWorkspace {
     /// is taken, so an earlier run's files are never shared).
     public static func makeScratch(runID: String, vault: Vault, environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<Workspace, Refusal> {
         let base = scratchBase(vault: vault, environment: environment)
-        let safeID = String(runID.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" }.prefix(100))
         for attempt in 0..<100 {
-            let path = base + "/fbt-run-" + safeID + (attempt == 0 ? "" : "-\(attempt)")
+            let path = scratchPath(base: base, runID: runID, attempt: attempt)
             if mkdir(path, 0o700) == 0 {
                 // mkdir honours the umask; the folder must be this user's alone whatever the umask.
                 _ = chmod(path, 0o700)
@@ -100,6 +99,30 @@ public enum RunWorkspace {
             if errno != EEXIST { break }
         }
         return .failure(Refusal(description: "cannot make a working folder for the run under \(base): \(String(cString: strerror(errno)))"))
+    }
+
+    /// `base/fbt-run-<run id>`, numbered after the first attempt; the id with anything but letters,
+    /// digits, `-` and `_` made `-`.
+    static func scratchPath(base: String, runID: String, attempt: Int) -> String {
+        let safeID = String(runID.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" }.prefix(100))
+        return base + "/fbt-run-" + safeID + (attempt == 0 ? "" : "-\(attempt)")
+    }
+
+    /// After a crash: removes the scratch folders a cut-off run left empty (its own, and those of
+    /// its MCP server and browser); a folder holding anything stays, as `finish` keeps it. Only
+    /// `rmdir` is used, which removes nothing but an empty folder. Returns the folders removed.
+    @discardableResult
+    public static func removeLeftScratch(runID: String, vault: Vault, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        let base = scratchBase(vault: vault, environment: environment)
+        var removed: [String] = []
+        for id in [runID, runID + "-mcp", runID + "-browser"] {
+            for attempt in 0..<100 {
+                let path = scratchPath(base: base, runID: id, attempt: attempt)
+                guard (try? FileSystem.status(path)) ?? nil != nil else { break }
+                if rmdir(path) == 0 { removed.append(path) }
+            }
+        }
+        return removed
     }
 
     /// Removes a run's scratch folder if the agent left nothing in it; a folder with files stays

@@ -37,6 +37,9 @@ extension TaskEngine {
         if let agent = try? runs.agentProcess(runID: record.runID), ProcessLiveness.stopOrphanedGroup(pid: agent.pid, startTime: agent.startTime) {
             log(EngineEvent(level: .warning, message: "\(record.taskPath): stopped agent process \(agent.pid) left running by run \(record.runID)"))
         }
+        // The dead watcher could not remove the run's working folder; an empty one goes now (one
+        // the agent wrote to stays, as after any run).
+        RunWorkspace.removeLeftScratch(runID: record.runID, vault: vault)
         // With `sync: git`, another machine may have taken the task over while this one was down.
         if !recoverGitClaim(record) { return }
         // A kill after the run wrote its result note but before the store heard of it: the answer

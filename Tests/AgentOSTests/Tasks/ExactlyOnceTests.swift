@@ -157,6 +157,33 @@ import Testing
         #expect(occurrences(TelemetryWriter.marker(record.runID), in: try env.text("Daily/\(day).md")) == 1)
     }
 
+    /// A watcher killed mid-run cannot remove its run's working folder: recovery removes the empty
+    /// ones the run left (its own, its MCP server's), keeps one the agent wrote to, and touches no
+    /// other run's.
+    @Test func recoveryRemovesTheEmptyWorkingFoldersOfACutOffRun() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        let path = try env.writeTask("Cut off mid-run", properties: "type: task\nagent: echo\nstatus: running", body: "x")
+        let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
+        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', agent='echo', lane='local' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
+        let base = RunWorkspace.scratchBase(vault: env.vault, environment: ProcessInfo.processInfo.environment)
+        let own = RunWorkspace.scratchPath(base: base, runID: record.runID, attempt: 0)
+        let mcp = RunWorkspace.scratchPath(base: base, runID: record.runID + "-mcp", attempt: 0)
+        let written = RunWorkspace.scratchPath(base: base, runID: record.runID, attempt: 1)
+        let other = RunWorkspace.scratchPath(base: base, runID: record.runID + "x", attempt: 0)
+        for folder in [own, mcp, written, other] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false) }
+        defer { for folder in [own, mcp, written, other] { try? FileManager.default.removeItem(atPath: folder) } }
+        try "kept".write(toFile: written + "/out.txt", atomically: true, encoding: .utf8)
+
+        let engine = try env.engine()
+        engine.recover()
+        #expect(try env.note(path).text("status") != "running", "the run was recovered")
+        #expect(!FileManager.default.fileExists(atPath: own))
+        #expect(!FileManager.default.fileExists(atPath: mcp))
+        #expect(FileManager.default.fileExists(atPath: written + "/out.txt"), "what the agent wrote is kept")
+        #expect(FileManager.default.fileExists(atPath: other), "another run's folder is not touched")
+    }
+
     /// The 20×300 SIGKILL run left one task `new` and never claimed. One way that happens (fixed here):
     /// two claims in one second draw the same run id, and the second is taken for "already active".
     @Test func aRunIDCollisionIsNotMistakenForAnActiveRun() throws {
