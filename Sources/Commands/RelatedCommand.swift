@@ -35,6 +35,9 @@ enum RelatedCommand {
         // An agent off this machine that asks through the CLI gets no private note back, and cannot
         // ask about one either: which notes relate to a private note says what it is about.
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        // Judged inside retrieval, as a packet judges its hits: a withheld note does not set the
+        // relevance floor, so what such an agent is shown does not change with the private notes.
+        let admit: (RelatedHit) -> Bool = { visibility.hiddenBecause == nil || visibility.shows($0.path) }
         let hits: [RelatedHit]
         var source = "text"
         if let path = notePath(given, vault: context.vault) {
@@ -45,10 +48,10 @@ enum RelatedCommand {
             guard let snapshot = try store.readIfPresent(path) else { throw CLIError.failure("\(path): no such note") }
             let note = try Note.parse(bytes: snapshot.bytes)
             let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
-            hits = routing.related(for: task, index: index)
+            hits = routing.related(for: task, index: index, admit: admit)
             source = path
         } else {
-            hits = routing.related(toText: given, index: index)
+            hits = routing.related(toText: given, index: index, admit: admit)
         }
         let shown = visibility.hiddenBecause == nil ? hits : hits.filter { visibility.shows($0.path) }
         let console = context.console

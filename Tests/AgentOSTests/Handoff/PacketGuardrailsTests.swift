@@ -109,6 +109,24 @@ import Testing
         #expect(try memory(withPrivate: true) == without)
     }
 
+    /// `related` asked by an agent that may not see private notes judges them as a packet does: the
+    /// withheld note does not set the floor, so the plain note it would have pushed out is listed.
+    @Test func relatedAskedByAnAgentListsWhatAWithheldNoteWouldHavePushedOut() throws {
+        let v = RouteTestVault()
+        v.write("Private/Wombat ledger reconciliation.md", Self.strong)
+        v.write("Notes/Farm diary.md", Self.weak)
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        func related(_ environment: [String: String]) -> String {
+            let (console, captured) = Console.capturing()
+            _ = CLI.run(["related", "Explain the wombat ledger reconciliation in one line.", "--json", "--vault", v.root], console: console, environment: environment, executablePath: "fuckbigtech")
+            return captured.stdout + captured.stderr
+        }
+        let person = related([:])
+        #expect(person.contains("Private/Wombat ledger reconciliation.md") && !person.contains("Farm diary"), "a person sees the private note, and the floor it sets: \(person)")
+        let agent = related(["FBT_RUN_ID": "no-such-run"])
+        #expect(!agent.contains("Wombat ledger reconciliation") && agent.contains("Notes/Farm diary.md"), "\(agent)")
+    }
+
     @Test func aNoteMadePrivateAfterItWasIndexedIsJudgedWhenThePacketIsBuilt() throws {
         let v = RouteTestVault()
         v.write("Notes/Wombat diary.md", "# Wombat diary\n\nThe wombat ledger reconciliation LATEMARK diary.\n")
