@@ -134,14 +134,20 @@ import Testing
         #expect(occurrences("[[Tasks/Lost 20990101-000000-000003]]", in: daily) == 1)
     }
 
+    /// A task left `running` by an echo run whose watcher is gone (an owner pid no process has).
+    static func cutOffRun(_ env: EngineTestVault, _ title: String) throws -> (path: String, record: RunRecord) {
+        let runs = try RunStore(vault: env.vault)
+        let path = try env.writeTask(title, properties: "type: task\nagent: echo\nstatus: running", body: "x")
+        let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
+        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', agent='echo', lane='local' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
+        return (path, record)
+    }
+
     /// A run killed after its journal line and result note but before the run store heard of it:
     /// recovery finishes it from the result note and does not journal it a second time.
     @Test func recoveryNeverRecordsARunTwice() throws {
         let env = try EngineTestVault()
-        let runs = try RunStore(vault: env.vault)
-        let path = try env.writeTask("Cut off", properties: "type: task\nagent: echo\nstatus: running", body: "x")
-        let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
-        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', agent='echo', lane='local' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
+        let (path, record) = try Self.cutOffRun(env, "Cut off")
         let resultPath = "Results/" + TaskEngine.resultPath(forTitle: "Cut off", runID: record.runID)
         try env.store.write("---\ntype: result\nrun_id: \(record.runID)\nstatus: done\nduration_s: 0.5\n---\n# Cut off\n\nanswer\n", to: resultPath, expecting: .absent)
         try TelemetryWriter(store: env.store).appendJSONLine(TelemetryRecord(time: Date(), runID: record.runID, taskPath: path, agent: "echo", model: nil, lane: "local", rule: nil, reason: nil, costUSD: nil, tokensIn: nil, tokensOut: nil, durationSeconds: 0.5, outcome: "done", resultPath: resultPath, error: nil))
@@ -162,10 +168,7 @@ import Testing
     /// other run's.
     @Test func recoveryRemovesTheEmptyWorkingFoldersOfACutOffRun() throws {
         let env = try EngineTestVault()
-        let runs = try RunStore(vault: env.vault)
-        let path = try env.writeTask("Cut off mid-run", properties: "type: task\nagent: echo\nstatus: running", body: "x")
-        let record = try #require(try runs.claim(taskPath: path, taskHash: nil, attempt: 1))
-        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', agent='echo', lane='local' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
+        let (path, record) = try Self.cutOffRun(env, "Cut off mid-run")
         let base = RunWorkspace.scratchBase(vault: env.vault, environment: ProcessInfo.processInfo.environment)
         let own = RunWorkspace.scratchPath(base: base, runID: record.runID, attempt: 0)
         let mcp = RunWorkspace.scratchPath(base: base, runID: record.runID + "-mcp", attempt: 0)
