@@ -186,16 +186,15 @@ public final class LinkResolver: @unchecked Sendable {
     }
 }
 
-/// The vault's files by lower-cased path and name, from one walk, and the index's aliases of them.
 /// The vault's files as one walk found them, by lower-cased path and by lower-cased name. One walk
 /// serves every resolver of a process while no folder of the vault changed: a file created, deleted
 /// or renamed changes its folder's status-change time (`ctime`, which no tool can set back, unlike the
 /// modification time `touch -d` or `rsync -t` restore), so each use first compares every folder's
 /// inode and `ctime` with those `lstat` gave just before the folder was listed, and walks again when
 /// one differs. A folder changed within `racyMargin` of the walk may have changed again within the
-/// same tick of the file system's clock; such a walk is never reused. (Before, every packet and route made its own walk:
-/// on the 20,000-note bench vault, 100 ms for each task whose links or daily lines name a note that is
-/// not an exact path.)
+/// same tick of the file system's clock; such a walk is never reused. (Before, every packet and route
+/// made its own walk: on the 20,000-note bench vault, 100 ms for each task whose links or daily lines
+/// name a note that is not an exact path.)
 final class VaultFiles: Sendable {
     let byPath: [String: String]
     let byName: [String: [String]]

@@ -146,7 +146,6 @@ public struct NoteStore: Sendable {
         } catch { throw .system(error) }
     }
 
-    /// Reads a note, or returns `nil` if it does not exist.
     /// The first `head` and last `tail` bytes of a note (`FileSystem.readEnds`: a note of
     /// `head + tail` bytes or fewer comes whole in `head`), or `nil` when it does not exist. Nothing
     /// is hashed: what is read this way is never written back.
@@ -162,6 +161,7 @@ public struct NoteStore: Sendable {
         }
     }
 
+    /// Reads a note, or returns `nil` if it does not exist.
     public func readIfPresent(_ relativePath: String) throws(NoteWriteError) -> NoteSnapshot? {
         do { return try read(relativePath) } catch {
             if case .system(let e) = error, e.isNotFound { return nil }
