@@ -73,9 +73,9 @@ public final class TaskEngine: Sendable {
         self.routing = routing
         self.executor = executor
         self.log = log
-        telemetryBatch = TelemetryBatcher(telemetry: telemetry, log: log) { [ownWrites, gitWritten] path, hash in
+        telemetryBatch = TelemetryBatcher(telemetry: telemetry, log: log) { [ownWrites, gitWritten, routing] path, hash in
             ownWrites.withLock { $0[path] = hash }
-            gitWritten.withLock { $0[path] = hash }
+            TaskEngine.recordGitWrite(path, hash, in: gitWritten, routing: routing)
         }
         touches = RunTouches(vault: vault)
         routingQueue = OperationQueue()
@@ -133,7 +133,21 @@ public final class TaskEngine: Sendable {
     /// Records a write of the OS, so that its event is recognized (`isOwnWrite`).
     func remember(_ path: String, _ hash: ContentHash) {
         ownWrites.withLock { $0[path] = hash }
-        gitWritten.withLock { $0[path] = hash }
+        recordGitWrite(path, hash)
+    }
+
+    /// Records a write of the OS for `GitNotes` to commit, only while the vault's sync note says
+    /// `sync: git`: only its rounds empty the table, and without them it grew by a path for every
+    /// task and result note a long-running watcher wrote. Turning git sync off forgets what waited.
+    func recordGitWrite(_ path: String, _ hash: ContentHash) {
+        TaskEngine.recordGitWrite(path, hash, in: gitWritten, routing: routing)
+    }
+
+    private static func recordGitWrite(_ path: String, _ hash: ContentHash, in written: Locked<[String: ContentHash]>, routing: any TaskRouting) {
+        let git = routing.sync?.mode == "git"
+        written.withLock {
+            if git { $0[path] = hash } else if !$0.isEmpty { $0.removeAll() }
+        }
     }
 
     /// Takes a run off `inFlight` and wakes whoever waits for runs to end.
@@ -708,7 +722,7 @@ public final class TaskEngine: Sendable {
                 log(EngineEvent(level: .warning, message: "\(path): the task note is gone; its result is kept in Results/"))
                 return .failed
             }
-            if remembering { remember(path, hash) } else { gitWritten.withLock { $0[path] = hash } }
+            if remembering { remember(path, hash) } else { recordGitWrite(path, hash) }
             return .written(hash)
         } catch let error as NoteWriteError {
             if case .conflict = error {

@@ -65,6 +65,26 @@ final class EngineTestVault: @unchecked Sendable {
 }
 
 @Suite(.serialized) struct TaskEngineTests {
+    /// Only git sync's rounds empty the list of the OS's writes for git to commit. Without a sync
+    /// note nothing does, so nothing may be listed: it held every task, result, telemetry and day
+    /// note a long-running watcher wrote, and grew for as long as it ran.
+    @Test func withoutGitSyncTheEngineListsNoWritesForGitToCommit() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        #expect(engine.routing.sync == nil)
+        var paths: [String] = []
+        for i in 1...3 {
+            let path = try env.writeTask("Plain \(i)", properties: "type: task\nagent: echo", body: "Say \(i).")
+            paths.append(path)
+            _ = engine.consider(path: path, wait: true)
+        }
+        engine.waitUntilIdle()
+        for path in paths { #expect(try env.note(path).text("status") == "done") }
+        let day = LocalTime.day(Date())
+        #expect(try env.text("Telemetry/\(day).md").contains("[[Tasks/Plain 3]]"))
+        #expect(engine.gitWritten.withLock { $0.isEmpty })
+    }
+
     @Test func echoTaskGoesToDoneWithResultTelemetryAndDailyLine() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
