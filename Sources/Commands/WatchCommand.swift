@@ -47,6 +47,8 @@ enum WatchCommand {
             context.console.print("Created \(report.createdFolders.count) folders and \(report.createdFiles.count) notes; open \(context.vault.root) in Obsidian to follow along.")
             for warning in report.warnings { context.console.error("warning: \(warning)") }
         }
+        // The watcher runs for days on a thread per run: one arena per core is enough.
+        ProcessMemory.limitArenas(to: ProcessInfo.processInfo.activeProcessorCount)
         let daemon = Daemon(vault: context.vault, options: options, log: logLine(context.console))
         let signals = SignalStopper(daemon: daemon, console: context.console)
         defer { withExtendedLifetime(signals) {} }

@@ -43,6 +43,29 @@ import Testing
         #expect(try state.index.search("dingo").map(\.path) == [day])
     }
 
+    /// The heap's free pages go back to the system after work (the index changed), at most every
+    /// `releaseSpacing` seconds under a stream, and not again while nothing happens.
+    @Test func freePagesAreHandedBackAfterWorkAndSpacedUnderAStream() throws {
+        let temp = try TemporaryVault()
+        var state = Indexer.State(index: try MemoryIndex(vault: temp.vault))
+        let now = Date()
+        Indexer.releaseFreePagesIfDue(&state, now: now)
+        #expect(state.nextRelease == now.addingTimeInterval(Indexer.releaseSpacing), "a new watcher hands back its start-up pages")
+        // Nothing written since: not again, however long it waits.
+        Indexer.releaseFreePagesIfDue(&state, now: now.addingTimeInterval(3600))
+        #expect(state.nextRelease == now.addingTimeInterval(Indexer.releaseSpacing))
+        // Written, within the spacing: waits.
+        try temp.write("Results/One.md", "an answer\n")
+        _ = try state.index.update(paths: ["Results/One.md"])
+        Indexer.releaseFreePagesIfDue(&state, now: now.addingTimeInterval(1))
+        #expect(state.nextRelease == now.addingTimeInterval(Indexer.releaseSpacing))
+        // Written, and the spacing has passed: handed back, and spaced again from then.
+        let later = now.addingTimeInterval(Indexer.releaseSpacing)
+        Indexer.releaseFreePagesIfDue(&state, now: later)
+        #expect(state.nextRelease == later.addingTimeInterval(Indexer.releaseSpacing))
+        #expect(state.changesAtLastRelease == state.index.database.totalChanges)
+    }
+
     @Test func anIndexFileReplacedUnderTheWatcherIsOpenedAgainAndCaughtUp() throws {
         let temp = try TemporaryVault()
         try temp.write("Memory/Kiwi.md", "# Kiwi\n\nThe kiwi note.\n")
