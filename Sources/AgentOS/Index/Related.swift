@@ -202,18 +202,18 @@ extension MemoryIndex {
 
         // Anchors: a note's score is that of the best line linking it.
         var anchorScores: [Int64: Double] = [:]
-        var anchorNotes: [(id: Int64, path: String, title: String)] = []
+        var anchorNotes: [AnchorTarget.Note] = []
         // One statement: FTS5 counts the anchors of each word once (NULL), as bm25() would. A line
         // written in a left-out folder (a result linking its task) is not memory, and not scored.
         // An anchor's rowid holds its note's id in the bits above `NoteScanner.sectionBits`.
+        // The linking note's path is read with each line: a name several notes share means the one
+        // nearest it, as the resolver reads links.
         let sources = scope.folderCondition("s.path")
-        let anchorSource = sources.map { " JOIN notes s ON s.id = (anchors.rowid >> \(NoteScanner.sectionBits)) WHERE anchors MATCH ? AND " + $0.sql } ?? " WHERE anchors MATCH ?"
-        let anchorRows = try database.query("SELECT target_key, fbt_bm25(anchors, 0, 1\(query.countParameters)) AS score FROM anchors" + anchorSource + " ORDER BY score LIMIT 48",
-                                            query.phraseArguments(scoredBy: query.all.map { _ in .null }) + [.text(expression)] + (sources?.arguments ?? [])) { ($0.text(0), -$0.double(1)) }
-        var targets: [String: (id: Int64, path: String, title: String)?] = [:]
-        for (key, score) in anchorRows {
-            if targets[key] == nil { targets[key] = .some(try anchorTarget(key)) }
-            guard let target = targets[key] ?? nil, !scope.excludes(target.path) else { continue }
+        let anchorRows = try database.query("SELECT target_key, fbt_bm25(anchors, 0, 1\(query.countParameters)) AS score, s.path FROM anchors JOIN notes s ON s.id = (anchors.rowid >> \(NoteScanner.sectionBits)) WHERE anchors MATCH ?" + (sources.map { " AND " + $0.sql } ?? "") + " ORDER BY score LIMIT 48",
+                                            query.phraseArguments(scoredBy: query.all.map { _ in .null }) + [.text(expression)] + (sources?.arguments ?? [])) { ($0.text(0), -$0.double(1), $0.text(2)) }
+        let targets = try anchorTargets(anchorRows.map(\.0))
+        for (key, score, source) in anchorRows {
+            guard let target = targets[key]?.note(linkedFrom: source), !scope.excludes(target.path) else { continue }
             if anchorScores[target.id] == nil { anchorNotes.append(target) }
             anchorScores[target.id] = max(anchorScores[target.id] ?? 0, score)
         }
@@ -290,13 +290,42 @@ extension MemoryIndex {
         return RelatedQueryPlan(all: all, gate: gate, counts: Dictionary(counted.map { ($0.word, $0.count) }, uniquingKeysWith: max))
     }
 
-    /// The note a link key names, as retrieval counts it: the note of that path, else the note of that
-    /// name with the shortest path (a ranking signal; `LinkResolver` is the full resolver).
-    private func anchorTarget(_ key: String) throws -> (id: Int64, path: String, title: String)? {
-        let byPath = try database.query("SELECT id, path, title FROM notes WHERE path_key = ? LIMIT 1", [.text(key + ".md")]) { ($0.int64(0), $0.text(1), $0.text(2)) }
-        if let found = byPath.first { return found }
-        let name = key.split(separator: "/").last.map(String.init) ?? key
-        return try database.query("SELECT id, path, title FROM notes WHERE name_key = ? ORDER BY length(path), path LIMIT 1", [.text(name)]) { ($0.int64(0), $0.text(1), $0.text(2)) }.first
+    /// The notes link keys name, as retrieval counts them, by the resolver's rules (`LinkResolver`)
+    /// on the index's notes: the note of that path; else the notes of that name, those whose path
+    /// ends with the key first (`[[Sub/A]]`), and of these the one nearest the linking note, then
+    /// the shortest path (`AnchorTarget.note(linkedFrom:)`; a ranking signal, so a tie still names
+    /// one). A key that names no note is absent. Two statements for all the keys (an anchors query
+    /// names up to 48), not one or two per key.
+    func anchorTargets(_ keys: [String]) throws -> [String: AnchorTarget] {
+        var found: [String: AnchorTarget] = [:]
+        guard !keys.isEmpty else { return found }
+        var unique: [String] = []
+        var seen = Set<String>()
+        for key in keys where seen.insert(key).inserted { unique.append(key) }
+        func list(_ values: [String]) -> SQLValue { .text(JSON.array(values.map { .string($0) }).compact) }
+        // By path (`path_key` is `LinkResolver.key` of the path, as a link key is): of notes with
+        // the same key, the first made.
+        let byPath = try database.query("SELECT path_key, id, path, title FROM notes WHERE path_key IN (SELECT value FROM json_each(?)) ORDER BY path_key, id",
+                                        [list(unique)]) { ($0.text(0), AnchorTarget.Note(id: $0.int64(1), path: $0.text(2), title: $0.text(3))) }
+        for (key, note) in byPath where found[key] == nil { found[key] = AnchorTarget(exact: note, named: []) }
+        var byName: [String: [String]] = [:]
+        for key in unique where found[key] == nil {
+            byName[key.split(separator: "/").last.map(String.init) ?? key, default: []].append(key)
+        }
+        guard !byName.isEmpty else { return found }
+        let named = try database.query("SELECT name_key, id, path, title, path_key FROM notes WHERE name_key IN (SELECT value FROM json_each(?)) ORDER BY name_key, length(path), path",
+                                       [list(Array(byName.keys))]) { ($0.text(0), AnchorTarget.Note(id: $0.int64(1), path: $0.text(2), title: $0.text(3)), $0.text(4)) }
+        var notesByName: [String: [(note: AnchorTarget.Note, pathKey: String)]] = [:]
+        for (name, note, pathKey) in named { notesByName[name, default: []].append((note, pathKey)) }
+        for (name, keysOfName) in byName {
+            guard let notes = notesByName[name] else { continue }
+            for key in keysOfName {
+                // `[[Sub/A]]`: the notes whose path ends so, when any does.
+                let ending = key.contains("/") ? notes.filter { $0.pathKey.hasSuffix("/" + key) } : []
+                found[key] = AnchorTarget(exact: nil, named: (ending.isEmpty ? notes : ending).map(\.note))
+            }
+        }
+        return found
     }
 
     /// Each candidate's best section for its words: by exact words in `sections` (title ×5,
@@ -323,6 +352,35 @@ extension MemoryIndex {
             if try top.step() { return (top.text(0), top.int(1), top.int(2), 0) }
             return ("", 1, 1, 0)
         }
+    }
+}
+
+/// The notes a link key may name (`MemoryIndex.anchorTargets`).
+struct AnchorTarget {
+    struct Note: Equatable {
+        var id: Int64
+        var path: String
+        var title: String
+    }
+
+    /// The note whose path the key is.
+    var exact: Note?
+    /// Otherwise the notes of its name (or path ending), shortest path first.
+    var named: [Note]
+
+    /// The note a line in `source` links with this key: the exact one, else the named one nearest
+    /// `source` (most leading folders in common), then the shortest path.
+    func note(linkedFrom source: String) -> Note? {
+        if let exact { return exact }
+        guard var best = named.first else { return nil }
+        guard named.count > 1 else { return best }
+        let from = source.lowercased()
+        var bestDepth = LinkResolver.sharedFolderDepth(from, best.path.lowercased())
+        for note in named.dropFirst() {
+            let depth = LinkResolver.sharedFolderDepth(from, note.path.lowercased())
+            if depth > bestDepth { (best, bestDepth) = (note, depth) }
+        }
+        return best
     }
 }
 
