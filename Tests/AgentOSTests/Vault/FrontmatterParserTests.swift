@@ -18,6 +18,20 @@ import Testing
         #expect(note.texts("tags") == ["a", "b c"])
     }
 
+    /// A comment starts at a '#' after a space or a tab, anywhere in a plain value; a '#' inside a
+    /// word is text. Keys and values in other scripts are cut at the same places.
+    @Test func trailingCommentsAfterASpaceOrATab() throws {
+        let note = try properties("a: value\t# after a tab\nb: one #two # three\nc: x#y\nd: café # accent\n日本: 東京 #タグ\ne: tab\tinside # then a comment\n\u{FEFF}f: after a byte-order mark")
+        #expect(note["a"] == .string("value"))
+        #expect(note["b"] == .string("one"))
+        #expect(note["c"] == .string("x#y"))
+        #expect(note["d"] == .string("café"))
+        #expect(note["日本"] == .string("東京"))
+        #expect(note["e"] == .string("tab\tinside"))
+        #expect(note["f"] == .string("after a byte-order mark"))
+        #expect(note.properties.map(\.key) == ["a", "b", "c", "d", "日本", "e", "f"])
+    }
+
     @Test func blockListWithCommentsBlankLinesAndEmptyItems() throws {
         let note = try properties("list:\n  # first\n  - a\n\n  - # nothing\n  -\n  - 'c' # quoted")
         #expect(note["list"] == .list([.string("a"), .null, .null, .string("c")]))
