@@ -369,18 +369,12 @@ struct AnchorTarget {
     var named: [Note]
 
     /// The note a line in `source` links with this key: the exact one, else the named one nearest
-    /// `source` (most leading folders in common), then the shortest path.
+    /// `source` (`LinkResolver.nearest`: most leading folders in common), then the shortest path.
     func note(linkedFrom source: String) -> Note? {
         if let exact { return exact }
-        guard var best = named.first else { return nil }
-        guard named.count > 1 else { return best }
-        let from = source.lowercased()
-        var bestDepth = LinkResolver.sharedFolderDepth(from, best.path.lowercased())
-        for note in named.dropFirst() {
-            let depth = LinkResolver.sharedFolderDepth(from, note.path.lowercased())
-            if depth > bestDepth { (best, bestDepth) = (note, depth) }
-        }
-        return best
+        guard named.count > 1 else { return named.first }
+        let nearest = LinkResolver.nearest(named.map(\.path), to: source)
+        return named.first { $0.path == nearest.first }
     }
 }
 

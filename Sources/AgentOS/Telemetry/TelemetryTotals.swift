@@ -43,12 +43,7 @@ enum TelemetryTotals {
         return out
     }
 
-    /// The totals of the rows (table lines carrying a run marker) among `lines`.
-    static func totalsLine(rows lines: [String]) -> String {
-        totalsLine(rows: lines.map { Array($0.utf8)[...] })
-    }
-
-    /// `totalsLine` of lines given as bytes.
+    /// The totals of the rows (table lines carrying a run marker) among `lines`, given as bytes.
     static func totalsLine(rows lines: [ArraySlice<UInt8>]) -> String {
         var runs = 0, tokensIn = 0, tokensOut = 0
         var cost = 0.0

@@ -120,7 +120,7 @@ public final class LinkResolver: @unchecked Sendable {
     }
 
     /// The notes among `paths` nearest `source`: those sharing the most leading folders with it.
-    private static func nearest(_ paths: [String], to source: String?) -> [String] {
+    static func nearest(_ paths: [String], to source: String?) -> [String] {
         let from = (source ?? "").lowercased()
         let scored = paths.map { ($0, sharedFolderDepth(from, $0.lowercased())) }
         let best = scored.map(\.1).max() ?? 0

@@ -68,11 +68,7 @@ public final class Daemon: @unchecked Sendable {
         let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: routing.agents, machine: machine, log: log)
 
         engine.recover()
-        // Single-note updates need little cache, and the watcher runs for days; the start-up
-        // reconcile writes in batches (`Rescan`), which a small cache serves too, so the watcher's
-        // peak memory does not grow with the vault.
-        try? index.database.execute("PRAGMA cache_size = -2048")
-        let summary = try index.reconcile(progress: nil)
+        let summary = try Indexer.catchUp(index)
         log(EngineEvent(level: .info, message: "index: \(summary.oneLine)"))
         try? index.database.execute("PRAGMA shrink_memory")
         ProcessMemory.releaseFreePages()
@@ -140,9 +136,6 @@ public final class Daemon: @unchecked Sendable {
         // From here on the index belongs to the indexer queue: the loop below only reads events and
         // claims tasks, so a claim never waits for indexing (a re-index of a 180 KB day note takes
         // 50–150 ms). The loop asks a read-only connection whether a touched note is new.
-        // Checkpoints run when the watcher is idle, never inside a change (SQLite's automatic one
-        // fsyncs twice on whichever write crosses the threshold: a task would wait for it).
-        try? index.database.execute("PRAGMA wal_autocheckpoint=0")
         let indexer = Indexer(index: index)
         var lastDeferredFlush = Date()
         var idleSince = Date()

@@ -118,6 +118,21 @@ final class Indexer: @unchecked Sendable {
         state.nextRelease = now.addingTimeInterval(releaseSpacing)
     }
 
+    /// Brings the watcher's writable connection up to date with the vault (`reconcile`), at start-up
+    /// and after the index file was replaced, and sets it up for the watcher:
+    /// - a small cache: single-note updates need little, the reconcile writes in batches (`Rescan`)
+    ///   which a small cache serves too, and the watcher runs for days, so its peak memory does not
+    ///   grow with the vault;
+    /// - SQLite's automatic checkpoints keep the write-ahead log bounded during the reconcile; after
+    ///   it they are off, and checkpoints run when the watcher is idle, never inside a change (the
+    ///   automatic one fsyncs twice on whichever write crosses the threshold: a task would wait).
+    static func catchUp(_ index: MemoryIndex) throws -> ReconcileSummary {
+        try? index.database.execute("PRAGMA cache_size = -2048")
+        let summary = try index.reconcile(progress: nil)
+        try? index.database.execute("PRAGMA wal_autocheckpoint=0")
+        return summary
+    }
+
     /// Seconds between attempts to open a replaced index file after one failed.
     static let reopenRetry = 30.0
 
@@ -134,9 +149,7 @@ final class Indexer: @unchecked Sendable {
         do {
             let fresh = try MemoryIndex(vault: vault)
             for warning in fresh.warnings { log(EngineEvent(level: .warning, message: warning)) }
-            try? fresh.database.execute("PRAGMA cache_size = -2048")
-            try? fresh.database.execute("PRAGMA wal_autocheckpoint=0")
-            let summary = try fresh.reconcile(progress: nil)
+            let summary = try Indexer.catchUp(fresh)
             state.index = fresh
             state.inode = FileSystem.identity(vault.databasePath)?.inode
             state.writesSinceCheckpoint = 0
