@@ -41,8 +41,8 @@ public final class TaskEngine: Sendable {
 
     /// Runs in flight, lane queues and `accepting`, shared by the engine's threads.
     let state = Locked(Shared())
-    /// The hash of the OS's last write per path, so that the watcher never reacts to its own writes.
-    let ownWrites = Locked([String: ContentHash]())
+    /// The OS's recent writes, so that the watcher never reacts to its own (`OwnWrites`).
+    let ownWrites = Locked(OwnWrites())
     /// Notes the OS wrote and the hash it wrote, for `GitNotes` to commit with `sync: git` (only
     /// while a note still holds exactly those bytes).
     let gitWritten = Locked([String: ContentHash]())
@@ -64,17 +64,22 @@ public final class TaskEngine: Sendable {
 
     /// An engine over `vault`; `log` receives what the operator should see; `machine` names this
     /// machine for a watcher (see `machine`).
-    public init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, machine: String? = nil, log: @escaping @Sendable (EngineEvent) -> Void) {
+    public convenience init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, machine: String? = nil, log: @escaping @Sendable (EngineEvent) -> Void) {
+        self.init(vault: vault, runs: runs, routing: routing, executor: executor, machine: machine, store: NoteStore(vault: vault), log: log)
+    }
+
+    /// An engine writing through `store` (tests give one with hooks).
+    init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, machine: String? = nil, store: NoteStore, log: @escaping @Sendable (EngineEvent) -> Void) {
         self.vault = vault
         self.machine = machine
-        self.store = NoteStore(vault: vault)
+        self.store = store
         self.runs = runs
         self.telemetry = TelemetryWriter(store: store)
         self.routing = routing
         self.executor = executor
         self.log = log
         telemetryBatch = TelemetryBatcher(telemetry: telemetry, log: log) { [ownWrites, gitWritten, routing] path, hash in
-            ownWrites.withLock { $0[path] = hash }
+            ownWrites.withLock { $0.record(path, hash) }
             TaskEngine.recordGitWrite(path, hash, in: gitWritten, routing: routing)
         }
         touches = RunTouches(vault: vault)
@@ -88,15 +93,10 @@ public final class TaskEngine: Sendable {
 
     // MARK: Own writes
 
-    /// Whether the note's current bytes are exactly what the OS last wrote there. A match is
-    /// forgotten once seen (a write arrives as one rename event), so the table does not grow with
-    /// every result note a long-running watcher writes.
+    /// Whether the note's current bytes are exactly what the OS last wrote there, recently
+    /// (`OwnWrites`: every event a write causes is recognised, not only the first).
     public func isOwnWrite(path: String, hash: ContentHash) -> Bool {
-        ownWrites.withLock {
-            guard $0[path] == hash else { return false }
-            $0.removeValue(forKey: path)
-            return true
-        }
+        ownWrites.withLock { $0.holds(path, hash) }
     }
 
     /// The changes among `changes` that may be a running agent's work, for its `files`: none when
@@ -109,7 +109,7 @@ public final class TaskEngine: Sendable {
             switch change.kind {
             case .changed:
                 guard RunTouches.mayBeAgentWrite(change.path) else { continue }
-                let mine = ownWrites.withLock { $0[change.path] }
+                let mine = ownWrites.withLock { $0.hash(at: change.path) }
                 if let mine, ((try? store.readIfPresent(change.path)) ?? nil)?.hash == mine { continue }
                 found.append((change.path, .changed))
             case .removed:
@@ -132,8 +132,17 @@ public final class TaskEngine: Sendable {
 
     /// Records a write of the OS, so that its event is recognized (`isOwnWrite`).
     func remember(_ path: String, _ hash: ContentHash) {
-        ownWrites.withLock { $0[path] = hash }
+        ownWrites.withLock { $0.record(path, hash) }
         recordGitWrite(path, hash)
+    }
+
+    /// Records a write of the OS before it lands: the watcher's loop reads the event of a rename
+    /// while the writer is still syncing the folder, so a write recorded only once it returned was
+    /// most often not recognised (on a burst, two of a run's three task-note events). Recorded
+    /// again by `remember` once written; a write that does not land leaves an entry no file matches.
+    func announce(_ path: String, _ bytes: [UInt8]) {
+        let hash = ContentHash(of: bytes)
+        ownWrites.withLock { $0.record(path, hash) }
     }
 
     /// Records a write of the OS for `GitNotes` to commit, only while the vault's sync note says
@@ -616,7 +625,9 @@ public final class TaskEngine: Sendable {
         let resultPath = TaskEngine.resultPath(for: task, runID: record.runID)
         let resultText = TaskEngine.resultNote(task: task, record: record, plan: plan, outcome: outcome, status: status, started: started, finished: finished)
         do {
-            let hash = try store.create(resultText, at: resultPath)
+            let bytes = Array(resultText.utf8)
+            announce(resultPath, bytes)
+            let hash = try store.create(bytes, at: resultPath)
             remember(resultPath, hash)
             record.resultPath = resultPath
         } catch {
@@ -696,7 +707,7 @@ public final class TaskEngine: Sendable {
         if record.state == .review, let reviewHash, let now = (try? store.readIfPresent(task.path)) ?? nil, now.hash != reviewHash {
             // A person answered before the review was recorded (their event found the run still
             // claimed and was dropped): look at the note again now.
-            ownWrites.withLock { _ = $0.removeValue(forKey: task.path) }
+            ownWrites.withLock { $0.forget(task.path) }
             consider(path: task.path)
         }
     }
@@ -715,7 +726,9 @@ public final class TaskEngine: Sendable {
                 let current = try? Note.parse(bytes: snapshot.bytes)
                 stopped = stop(current.flatMap { TaskStatus(property: $0.text("status")) })
                 if stopped != nil { return .keep }
-                return .write(try FrontmatterEditor.apply(set: set, unset: unset, to: snapshot.bytes))
+                let bytes = try FrontmatterEditor.apply(set: set, unset: unset, to: snapshot.bytes)
+                if remembering { announce(path, bytes) }
+                return .write(bytes)
             }
             if let stopped { return .stopped(stopped) }
             guard case .written(let hash, _) = outcome else {

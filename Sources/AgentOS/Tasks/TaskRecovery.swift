@@ -121,7 +121,7 @@ extension TaskEngine {
     /// Puts a task back to `new`; the OS wrote that status, yet the watcher must pick it up.
     private func requeue(_ path: String, set: [Property], unset: [String]) {
         _ = updateTask(path, set: set, unset: unset) { _ in nil }
-        ownWrites.withLock { _ = $0.removeValue(forKey: path) }
+        ownWrites.withLock { $0.forget(path) }
     }
 
     /// A note that says `routed` or `running` while no run of it is in flight: the process that ran it
@@ -178,6 +178,7 @@ extension TaskEngine {
                   let text = try? FileSystem.read(keptResultsFolder + "/" + name) else { continue }
             let resultPath = Vault.Layout.results + "/" + TaskEngine.resultPath(forTitle: TaskNote.title(of: record.taskPath), runID: runID)
             do {
+                announce(resultPath, text.bytes)
                 let hash = try store.create(text.bytes, at: resultPath)
                 remember(resultPath, hash)
             } catch {

@@ -93,6 +93,7 @@ extension TaskEngine {
             guard let current, current.hash == snapshot.hash else {
                 throw NoteWriteError.conflict(path: path, expected: .hash(snapshot.hash), found: current?.hash)
             }
+            announce(path, bytes)
             return .write(bytes)
         }
         let hash = outcome.hash ?? ContentHash(of: bytes)

@@ -126,6 +126,10 @@ public struct NoteStore: Sendable {
     /// lock; tests use it to save the note as an editor would at exactly that moment. `nil` outside tests.
     var betweenCheckAndReplace: (@Sendable () -> Void)?
 
+    /// Runs in `write` once the note holds the new bytes, before the folder is synced (the moment a
+    /// watcher may already read them), with the note's vault path. `nil` outside tests.
+    var afterReplace: (@Sendable (_ relativePath: String) -> Void)?
+
     /// A store over `vault`.
     public init(vault: Vault) { self.vault = vault }
 
@@ -317,6 +321,7 @@ public struct NoteStore: Sendable {
             try? FileSystem.remove(temp)
             throw failure
         }
+        afterReplace?(normalized)
         do { try FileSystem.syncDirectory(folder) } catch { throw .system(error) }
         return ContentHash(of: bytes)
     }

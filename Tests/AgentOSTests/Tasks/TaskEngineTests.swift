@@ -32,11 +32,12 @@ final class EngineTestVault: @unchecked Sendable {
 
     deinit { TemporaryFolder.remove(root) }
 
-    func engine() throws -> TaskEngine {
+    /// An engine over the vault, writing through `store` when given (a store with test hooks).
+    func engine(store: NoteStore? = nil) throws -> TaskEngine {
         let runs = try RunStore(vault: vault)
         // Each vault's fixture agents log to its own file (tests run in parallel).
         let agents = VaultAgents(vault: vault, extraEnvironment: ["FBT_FIXTURE_LOG": fixtureLog])
-        return TaskEngine(vault: vault, runs: runs, routing: try VaultRouting(vault: vault), executor: agents) { [self] event in
+        return TaskEngine(vault: vault, runs: runs, routing: try VaultRouting(vault: vault), executor: agents, store: store ?? NoteStore(vault: vault)) { [self] event in
             events.withLock { $0.append(event) }
         }
     }
@@ -83,6 +84,51 @@ final class EngineTestVault: @unchecked Sendable {
         let day = LocalTime.day(Date())
         #expect(try env.text("Telemetry/\(day).md").contains("[[Tasks/Plain 3]]"))
         #expect(engine.gitWritten.withLock { $0.isEmpty })
+    }
+
+    /// The watcher reads the event of a rename while the writer still syncs the folder: each of the
+    /// engine's writes must be known as its own the moment its bytes land, not once the write returns
+    /// (before, most of a run's task-note events were taken for someone else's edit: the note was
+    /// parsed again and indexed in a commit of its own). Every later event reading the same bytes is
+    /// recognised too, and a person's edit never is.
+    @Test func theEngineKnowsEachOfItsWritesTheMomentItLands() throws {
+        let env = try EngineTestVault()
+        let engineBox = Locked<TaskEngine?>(nil)
+        let landed = Locked<[(path: String, known: Bool)]>([])
+        let reader = env.store
+        var store = NoteStore(vault: env.vault)
+        store.afterReplace = { path in
+            guard let engine = engineBox.withLock({ $0 }), let now = (try? reader.readIfPresent(path)) ?? nil else { return }
+            landed.withLock { $0.append((path, engine.isOwnWrite(path: path, hash: now.hash))) }
+        }
+        let engine = try env.engine(store: store)
+        engineBox.withLock { $0 = engine }
+        let path = try env.writeTask("Landing", properties: "type: task\nagent: echo", body: "Say hello.")
+        guard case .started = engine.consider(path: path, wait: true) else {
+            Issue.record("the task did not start")
+            return
+        }
+        engine.waitUntilIdle()
+
+        let writes = landed.withLock { $0 }
+        let taskWrites = writes.filter { $0.path == path }
+        let resultWrites = writes.filter { $0.path.hasPrefix("Results/") }
+        #expect(taskWrites.count >= 2, "routed and running, then done: \(writes)")
+        #expect(resultWrites.count == 1, "\(writes)")
+        #expect((taskWrites + resultWrites).allSatisfy { $0.known }, "\(writes)")
+
+        // A second event of the last write (the first one's, read after it) is recognised too.
+        let final = try env.store.read(path)
+        #expect(engine.consider(path: path) == .ownWrite)
+        #expect(engine.consider(path: path) == .ownWrite)
+        let resultPath = try #require(resultWrites.first?.path)
+        let result = try env.store.read(resultPath)
+        #expect(engine.isOwnWrite(path: resultPath, hash: result.hash))
+        // A person's edit is theirs.
+        try env.store.write(final.text + "\nA person's line.\n", to: path, expecting: .hash(final.hash))
+        #expect(engine.consider(path: path) != .ownWrite)
+        try env.store.write(result.text + "\nA person's remark.\n", to: resultPath, expecting: .hash(result.hash))
+        #expect(!engine.isOwnWrite(path: resultPath, hash: try env.store.read(resultPath).hash))
     }
 
     @Test func echoTaskGoesToDoneWithResultTelemetryAndDailyLine() throws {
