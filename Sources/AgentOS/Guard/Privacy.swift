@@ -109,8 +109,10 @@ public enum Privacy {
             return "cannot be read to check its privacy"
         }
         guard let snapshot else { return nil }
-        guard let note = try? Note.parse(bytes: snapshot.bytes) else { return "frontmatter cannot be parsed to check its privacy" }
-        return reason(parsed: note, at: path, store: store, guardrails: guardrails, links: links, followDerivation: followDerivation)
+        let judged = NoteJudgement.of(snapshot, at: path, guardrails: guardrails)
+        if let own = judged.own { return own }
+        guard followDerivation else { return nil }
+        return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
     }
 
     /// `reason(ofNoteAt:)` for a note the caller has already read and parsed (a packet's memory
@@ -121,10 +123,15 @@ public enum Privacy {
     }
 
     private static func reason(parsed note: Note, at path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, followDerivation: Bool) -> String? {
-        if let own = reason(note: note, path: path, guardrails: guardrails) { return own }
+        let judged = NoteJudgement(note: note, at: path, guardrails: guardrails)
+        if let own = judged.own { return own }
         guard followDerivation else { return nil }
-        var followed = derivationLinks(of: note).compactMap(WikiLink.parse).map { (link: $0, madeFrom: true) }
-        if TaskNote.kind(of: note, path: path) != nil { followed += TaskFacts.pulledLinks(of: note, path: path).map { ($0, false) } }
+        return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
+    }
+
+    /// Why a note is private by what it is made from or pulls in (`followed`, from `NoteJudgement`),
+    /// each of those judged by its own properties and path.
+    private static func reason(following followed: [(link: WikiLink, madeFrom: Bool)], from path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?) -> String? {
         guard !followed.isEmpty else { return nil }
         let resolver = links ?? LinkResolver(vault: store.vault)
         for (link, madeFrom) in followed {
@@ -246,4 +253,59 @@ public enum Privacy {
         }
         return nil
     }
+}
+
+/// What judging a note's privacy needs from its bytes: the reason it is private by itself
+/// (`Privacy.reason(note:path:guardrails:)`, or that its frontmatter cannot be parsed), and the notes it
+/// is made from or pulls in, to be judged in turn. Kept per path for the bytes and the guardrails'
+/// private tags and folders it was made for (`of(_:at:guardrails:)`): a context packet judges the
+/// notes its daily lines link, and consecutive packets judge mostly the same recent task and result
+/// notes, each of which was parsed again for every packet (on a burst, a tenth of the watcher's time).
+/// Any other bytes, or other private tags or folders, and the note is parsed and judged anew.
+struct NoteJudgement: Sendable {
+    /// Why the note is private by itself, or `nil`.
+    let own: String?
+    /// What it is made from (`task`, `handoff`, `sources`) and, for a work note, what it pulls in.
+    let followed: [(link: WikiLink, madeFrom: Bool)]
+
+    init(note: Note, at path: String, guardrails: Guardrails) {
+        own = Privacy.reason(note: note, path: path, guardrails: guardrails)
+        var followed = Privacy.derivationLinks(of: note).compactMap(WikiLink.parse).map { (link: $0, madeFrom: true) }
+        if TaskNote.kind(of: note, path: path) != nil { followed += TaskFacts.pulledLinks(of: note, path: path).map { ($0, false) } }
+        self.followed = followed
+    }
+
+    private init(unparsable: Void) {
+        own = "frontmatter cannot be parsed to check its privacy"
+        followed = []
+    }
+
+    /// The judgement of the note at `path` holding `snapshot`'s bytes: the one kept for exactly these
+    /// bytes and private tags and folders, or a new one (kept, replacing any other for that path).
+    static func of(_ snapshot: NoteSnapshot, at path: String, guardrails: Guardrails) -> NoteJudgement {
+        let key = Key(hash: snapshot.hash, size: snapshot.bytes.count, privateTags: guardrails.privateTags, privateFolders: guardrails.privateFolders)
+        if let kept = kept.withLock({ $0[path] }), kept.key == key { return kept.judgement }
+        let judgement = (try? Note.parse(bytes: snapshot.bytes)).map { NoteJudgement(note: $0, at: path, guardrails: guardrails) } ?? NoteJudgement(unparsable: ())
+        kept.withLock { kept in
+            if kept.count >= keptLimit { kept.removeAll(keepingCapacity: true) }
+            kept[path] = (key, judgement)
+        }
+        return judgement
+    }
+
+    /// What a kept judgement was made for.
+    private struct Key: Equatable {
+        let hash: ContentHash
+        let size: Int
+        let privateTags: [String]
+        let privateFolders: [String]
+    }
+
+    /// At most this many notes' judgements are kept; past it they are all dropped and kept anew.
+    static let keptLimit = 512
+
+    private static let kept = Locked<[String: (key: Key, judgement: NoteJudgement)]>([:])
+
+    /// How many judgements are kept.
+    static var keptCount: Int { kept.withLock { $0.count } }
 }
