@@ -79,6 +79,9 @@ public final class MemoryIndex {
     public private(set) var warnings: [String] = []
     /// The open connection.
     public private(set) var database: Database
+    /// The inode of the file `database` opened, taken as it was opened: the file a watcher's
+    /// connection writes, even once something removes or replaces what is at the path.
+    private(set) var fileInode: UInt64?
     let isReadOnly: Bool
     /// Whether `usermerge` was set on this connection's full-text tables (`mergeSmallSegments`).
     private var smallMergeConfigured = false
@@ -90,6 +93,7 @@ public final class MemoryIndex {
         isReadOnly = false
         var notes: [String] = []
         database = try MemoryIndex.openWritable(vault.databasePath, warnings: &notes)
+        fileInode = FileSystem.identity(vault.databasePath)?.inode
         warnings = notes
         try FolderRecord.createTable(database)
         // A full index writes tens of MB, in batches of a few MB (`Rescan`); a large cache keeps
@@ -163,6 +167,7 @@ public final class MemoryIndex {
             let aside = MemoryIndex.moveAside(vault.databasePath)
             warnings.append("the index was damaged (\(error.message)); moved it to \(aside) and rebuilt it")
             database = try IndexSchema.create(at: vault.databasePath)
+            fileInode = FileSystem.identity(vault.databasePath)?.inode
             return try body()
         }
     }

@@ -15,8 +15,10 @@ final class Indexer: @unchecked Sendable {
     struct State {
         /// The watcher's writable index connection.
         var index: MemoryIndex
-        /// The inode of the index file `index` opened: another one (or none) at the index's path
-        /// means the file was removed or replaced under the watcher (`reopenIfReplaced`).
+        /// The inode of the index file `index` opened (`MemoryIndex.fileInode`): another one (or
+        /// none) at the index's path means the file was removed or replaced under the watcher
+        /// (`reopenIfReplaced`). Taken when the file was opened, not when the watcher got round to
+        /// it: a file removed in between (just after start-up) went unnoticed for good.
         var inode: UInt64?
         /// After a failed attempt to open a replaced index file, the next is not made before this time.
         var nextReopen = Date.distantPast
@@ -51,8 +53,11 @@ final class Indexer: @unchecked Sendable {
 
     /// An indexer owning `index` from now on.
     init(index: MemoryIndex) {
-        state = State(index: index, inode: FileSystem.identity(index.vault.databasePath)?.inode)
+        state = State(index: index, inode: index.fileInode)
     }
+
+    /// The inode of the index file the indexer writes (`State.inode`), once the jobs before have run.
+    var fileInode: UInt64? { queue.sync { state.inode } }
 
     /// Whether no job is queued and nothing waits to be indexed (the loop may then wait longer).
     var isIdle: Bool { pending.withLock { $0.jobs == 0 && $0.settled } }
@@ -162,7 +167,7 @@ final class Indexer: @unchecked Sendable {
             for warning in fresh.warnings { log(EngineEvent(level: .warning, message: warning)) }
             let summary = try Indexer.catchUp(fresh)
             state.index = fresh
-            state.inode = FileSystem.identity(vault.databasePath)?.inode
+            state.inode = fresh.fileInode
             state.writesSinceCheckpoint = 0
             state.changesAtLastMerge = -1
             log(EngineEvent(level: .info, message: "index: \(summary.oneLine)"))

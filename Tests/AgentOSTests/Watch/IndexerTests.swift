@@ -103,6 +103,27 @@ import Testing
         #expect(state.changesAtLastRelease == state.index.database.totalChanges)
     }
 
+    /// The file removed between start-up's open and the moment the watcher's indexer is made (the
+    /// start-up sweep lies between): the indexer knows the inode the connection opened, so the
+    /// removal is still seen. Before, it took the inode at the path when it was made, found none,
+    /// and never noticed; the watcher wrote to the unlinked file from then on.
+    @Test func anIndexFileRemovedBeforeTheIndexerStartsIsStillSeen() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Memory/Kiwi.md", "# Kiwi\n\nThe kiwi note.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try Indexer.catchUp(index)
+        let opened = try #require(FileSystem.identity(temp.vault.databasePath)?.inode)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temp.vault.databasePath + suffix) }
+        #expect(Indexer(index: index).fileInode == opened, "the indexer made now knows the file its connection opened")
+        var state = Indexer.State(index: index, inode: index.fileInode)
+        let logged = Locked<[String]>([])
+        Indexer.reopenIfReplaced(&state, log: { event in logged.withLock { $0.append(event.message) } })
+        #expect(state.index !== index, "a new connection on a new file")
+        #expect(logged.withLock { $0 }.contains { $0.contains("was removed while watching") }, "\(logged.withLock { $0 })")
+        #expect(try state.index.search("kiwi").map(\.path) == ["Memory/Kiwi.md"], "caught up")
+        #expect(state.inode == FileSystem.identity(temp.vault.databasePath)?.inode)
+    }
+
     @Test func anIndexFileReplacedUnderTheWatcherIsOpenedAgainAndCaughtUp() throws {
         let temp = try TemporaryVault()
         try temp.write("Memory/Kiwi.md", "# Kiwi\n\nThe kiwi note.\n")
