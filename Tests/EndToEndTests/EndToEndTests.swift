@@ -42,7 +42,7 @@ import Testing
     static func pointOllamaNowhere(_ vault: String) throws {
         let path = vault + "/Rules/Agents/ollama.md"
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        try text.replacingOccurrences(of: "endpoint: http://localhost:11434", with: "endpoint: http://127.0.0.1:9").write(toFile: path, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "endpoint: http://localhost:11434", with: "endpoint: http://127.0.0.1:9").replacingFile(path)
     }
 
     @Test func helpListsTheCommands() throws {

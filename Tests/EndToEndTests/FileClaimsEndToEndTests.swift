@@ -114,7 +114,7 @@ final class ClaimCopier: @unchecked Sendable {
         let a = try WatchedVault()
         let b = try WatchedVault()
         let script = a.sandbox.root + "/leaser"
-        try GitLeasesEndToEndTests.agentScript.write(toFile: script, atomically: true, encoding: .utf8)
+        try GitLeasesEndToEndTests.agentScript.replacingFile(script)
         chmod(script, 0o755)
         for env in [a, b] {
             try env.write("Rules/Sync.md", "---\ntype: sync\nsync: files\nlease: \(lease)\nclaim_wait: \(claimWait)\n---\nClaim files carried by file sync.\n")
@@ -188,7 +188,7 @@ final class ClaimCopier: @unchecked Sendable {
         defer { copier.stop() }
         // Alpha's runs last until the kill.
         let pause = alpha.sandbox.root + "/pause"
-        try "60".write(toFile: pause, atomically: true, encoding: .utf8)
+        try "60".replacingFile(pause)
         try alpha.start(extraArguments: ["--machine", "alpha"])
         try beta.start(extraArguments: ["--machine", "beta"])
         let readOnly = (0..<3).map { ("Tasks/Lease \($0).md", GitLeasesEndToEndTests.task($0, sleep: 4)) }
@@ -208,7 +208,7 @@ final class ClaimCopier: @unchecked Sendable {
         try alpha.stop(SIGKILL)
         let killedRuns = GitLeasesEndToEndTests.events(alpha).filter { $0.event == "start" }
         for run in killedRuns where run.pid > 0 { kill(-run.pid, SIGKILL) }
-        try "0.3".write(toFile: pause, atomically: true, encoding: .utf8)
+        try "0.3".replacingFile(pause)
 
         // After the lease, beta takes over: the read-only tasks run there, the effectful one goes to review.
         for (path, _) in readOnly {

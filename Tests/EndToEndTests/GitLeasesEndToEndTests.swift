@@ -32,7 +32,7 @@ import Testing
         let bare = a.sandbox.root + "/remote.git"
         try GitClaimsEndToEndTests.git(["init", "--quiet", "--bare", bare], in: a.sandbox.root)
         let script = a.sandbox.root + "/leaser"
-        try agentScript.write(toFile: script, atomically: true, encoding: .utf8)
+        try agentScript.replacingFile(script)
         chmod(script, 0o755)
         for env in [a, b] {
             try GitClaimsEndToEndTests.git(["init", "--quiet"], in: env.root)
@@ -73,7 +73,7 @@ import Testing
         // Alpha's runs last until the kill (a run that ended before it would be alpha's to finish;
         // a kill between an agent's end and its claim's `finished` push is the documented double run).
         let pause = alpha.sandbox.root + "/pause"
-        try "60".write(toFile: pause, atomically: true, encoding: .utf8)
+        try "60".replacingFile(pause)
         let count = 6
         let ids = (0..<count).map { "LEASE-\($0)" }
         let paths = (0..<count).map { "Tasks/Lease \($0).md" }
@@ -92,7 +92,7 @@ import Testing
         let killedRuns = Self.events(alpha).filter { $0.event == "start" }
         for run in killedRuns where run.pid > 0 { kill(-run.pid, SIGKILL) }
         // Beta's runs are short.
-        try "0.5".write(toFile: pause, atomically: true, encoding: .utf8)
+        try "0.5".replacingFile(pause)
         let startedOnAlpha = Set(killedRuns.map(\.task))
         #expect(!startedOnAlpha.isEmpty)
 

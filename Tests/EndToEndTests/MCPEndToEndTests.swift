@@ -95,8 +95,8 @@ import Testing
         try #require(Self.sdkPresent(python), "needs the MCP SDK venv \(python) (.ci/run makes it)")
         let sandbox = try EndToEndTests.Sandbox()
         let vault = try Self.vault(sandbox)
-        try "---\nprivacy: private\n---\n# Diary\n\nThe marmalade recipe is a family secret.\n".write(toFile: vault + "/Memory/Diary.md", atomically: true, encoding: .utf8)
-        try "# Public\n\nWe sell marmalade at the market.\n".write(toFile: vault + "/Memory/Public.md", atomically: true, encoding: .utf8)
+        try "---\nprivacy: private\n---\n# Diary\n\nThe marmalade recipe is a family secret.\n".replacingFile(vault + "/Memory/Diary.md")
+        try "# Public\n\nWe sell marmalade at the market.\n".replacingFile(vault + "/Memory/Public.md")
         let report = try Self.drive(python: python, vault: vault, scenario: "private", extra: ["--agent", "claude"])
 
         let read = Self.call(report, "read_private")

@@ -13,7 +13,7 @@ import Testing
         func write(_ relative: String, _ text: String) throws {
             let path = sandbox.vault + "/" + relative
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            try text.replacingFile(path)
         }
         try write("Memory/Server migration.md", "# Server migration\n\nThe database moved from the basement rack to the colocation facility over one weekend.\n")
         try write("Memory/Garden log.md", "# Garden log\n\nPlanted tomatoes and basil along the southern fence.\n")
@@ -23,7 +23,7 @@ import Testing
         try write(".qmd-fixture-always", "Memory/Garden log.md\nPrivate/Diary.md\n")
         let guardrails = sandbox.vault + "/Rules/Guardrails.md"
         try String(contentsOfFile: guardrails, encoding: .utf8).replacingOccurrences(of: "default_lane: local", with: "default_lane: local\nqmd: search")
-            .write(toFile: guardrails, atomically: true, encoding: .utf8)
+            .replacingFile(guardrails)
         #expect(try EndToEndTests.run(["index", "--vault", sandbox.vault], in: sandbox).code == 0)
         let path = "/usr/bin:/bin:" + RepositoryPaths.fixtures + "/qmd"
 

@@ -44,7 +44,8 @@ struct GitNotes {
         let text = (try? String(contentsOfFile: exclude, encoding: .utf8)) ?? ""
         guard !text.split(separator: "\n").contains(where: { $0 == "/.agentos/" }) else { return }
         try? FileManager.default.createDirectory(atPath: git.vault.root + "/.git/info", withIntermediateDirectories: true)
-        try? (text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + "/.agentos/\n").write(toFile: exclude, atomically: true, encoding: .utf8)
+        // Not Foundation's atomic write: it leaves an empty `TemporaryDirectory.*` folder in /tmp each time.
+        try? FileSystem.replaceDurably(exclude, bytes: Array((text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + "/.agentos/\n").utf8))
     }
 
     /// Commits `paths` (the OS's own notes), merges the remote's branch and pushes; a refused push is

@@ -43,7 +43,7 @@ import Testing
         let zsh = try ExternalTool.require("zsh")
         let folder = TemporaryFolder("fbt-zsh")
         let file = folder.path + "/fuckbigtech.zsh"
-        try Completion.zsh(CLI.commands).write(toFile: file, atomically: true, encoding: .utf8)
+        try Completion.zsh(CLI.commands).replacingFile(file)
         let result = try run(zsh, ["-n", file])
         #expect(result.code == 0, "\(result.err)")
     }
@@ -53,7 +53,7 @@ import Testing
         let fish = try ExternalTool.require("fish")
         let folder = TemporaryFolder("fbt-fish")
         let file = folder.path + "/fuckbigtech.fish"
-        try Completion.fish(CLI.commands).write(toFile: file, atomically: true, encoding: .utf8)
+        try Completion.fish(CLI.commands).replacingFile(file)
         let result = try run(fish, ["-c", "source \(file); complete -C 'fuckbigtech search --li'; complete -C 'fuckbigtech serv'"])
         #expect(result.code == 0, "\(result.err)")
         #expect(result.out.contains("--limit") && result.out.contains("service"), "\(result.out)")
@@ -71,7 +71,7 @@ import Testing
         let path = RepositoryPaths.file("docs/fuckbigtech.1")
         let rendered = ManPage.render(CLI.commands)
         if ProcessInfo.processInfo.environment["FBT_REGENERATE_MAN"] == "1" {
-            try rendered.write(toFile: path, atomically: true, encoding: .utf8)
+            try rendered.replacingFile(path)
             Issue.record("rewrote \(path); run the tests again")
             return
         }

@@ -53,7 +53,7 @@ import Testing
 
         let notes = root + "/notes"
         try FileManager.default.createDirectory(atPath: notes + "/sub", withIntermediateDirectories: true)
-        try "# Kiwi\n\nA kiwi note.\n".write(toFile: notes + "/sub/Kiwi.md", atomically: true, encoding: .utf8)
+        try "# Kiwi\n\nA kiwi note.\n".replacingFile(notes + "/sub/Kiwi.md")
         let found = run(["search", "kiwi", "--vault", notes])
         #expect(found.code == 0, "\(found.err)")
         #expect(found.out.contains("Kiwi"))
@@ -83,7 +83,7 @@ import Testing
         let root = TemporaryFolder.make("fbt-color")
         defer { TemporaryFolder.remove(root) }
         _ = try VaultInit.run(vault: Vault(root: root + "/v"))
-        try "# Kiwi\n\nA kiwi note.\n".write(toFile: root + "/v/Memory/Kiwi.md", atomically: true, encoding: .utf8)
+        try "# Kiwi\n\nA kiwi note.\n".replacingFile(root + "/v/Memory/Kiwi.md")
         func colouredConsole() -> (Console, CapturedOutput) {
             let captured = CapturedOutput()
             return (Console(out: { captured.appendOut($0) }, err: { captured.appendErr($0) }, useColor: true), captured)

@@ -32,7 +32,7 @@ import Testing
         try FileManager.default.copyItem(atPath: "/bin/true", toPath: folder + "/fbt bin/fuckbigtech")
         let unit = ServiceUnit(executable: folder + "/fbt bin/fuckbigtech", vault: folder + "/My Vault 100%", path: "/usr/bin:/bin", home: folder)
         let file = folder + "/" + unit.name + ".service"
-        try unit.systemdUnit.write(toFile: file, atomically: true, encoding: .utf8)
+        try unit.systemdUnit.replacingFile(file)
         let result = try ChildProcess.run(systemdAnalyze, ["verify", file], environment: ["PATH": "/usr/bin:/bin"])
         let said = result.stderr + result.stdout
         #expect(result.code == 0 && !result.timedOut, "\(said)")
@@ -45,7 +45,7 @@ import Testing
         defer { TemporaryFolder.remove(folder) }
         var unit = Self.awkward
         unit.vault = "/Users/ann/A & B <vault>"
-        try unit.launchdPlist.write(toFile: folder + "/u.plist", atomically: true, encoding: .utf8)
+        try unit.launchdPlist.replacingFile(folder + "/u.plist")
         let script = "import plistlib,sys,json; d=plistlib.load(open(sys.argv[1],'rb')); print(json.dumps([d['Label'], d['ProgramArguments'], d['KeepAlive']['SuccessfulExit'], d['EnvironmentVariables']['PATH']]))"
         let result = try ChildProcess.run(try ExternalTool.require("python3"), ["-c", script, folder + "/u.plist"], environment: ["PATH": "/usr/bin:/bin"])
         #expect(result.code == 0 && !result.timedOut, "\(result.stderr)")
@@ -60,7 +60,7 @@ import Testing
         _ = try VaultInit.run(vault: Vault(root: root + "/vault"))
         // A stand-in systemctl that records its arguments (the real one needs a user session).
         try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
-        try "#!/bin/sh\necho \"$@\" >> \"\(root)/systemctl.log\"\n".write(toFile: root + "/bin/systemctl", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho \"$@\" >> \"\(root)/systemctl.log\"\n".replacingFile(root + "/bin/systemctl")
         chmod(root + "/bin/systemctl", 0o755)
         let environment = ["HOME": home, "PATH": root + "/bin:/usr/bin:/bin"]
         func run(_ arguments: [String]) -> (code: Int32, out: String, err: String) {
@@ -91,7 +91,7 @@ import Testing
         defer { TemporaryFolder.remove(root) }
         _ = try VaultInit.run(vault: Vault(root: root + "/vault"))
         try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
-        try "#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n".write(toFile: root + "/bin/systemctl", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n".replacingFile(root + "/bin/systemctl")
         chmod(root + "/bin/systemctl", 0o755)
         let (console, captured) = Console.capturing()
         let code = CLI.run(["service", "install", "--vault", root + "/vault"], console: console, environment: ["HOME": root + "/home", "PATH": root + "/bin:/usr/bin:/bin"], executablePath: "/opt/fbt/fuckbigtech")

@@ -50,11 +50,11 @@ import Testing
         for rule in ["Default to local", "Local for routine work", "Private stays local"] {
             let path = temp.path + "/Rules/Routing/\(rule).md"
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            try text.replacingOccurrences(of: "agent: ollama", with: "agent: echo").write(toFile: path, atomically: true, encoding: .utf8)
+            try text.replacingOccurrences(of: "agent: ollama", with: "agent: echo").replacingFile(path)
         }
         let guardrails = temp.path + "/Rules/Guardrails.md"
         try String(contentsOfFile: guardrails, encoding: .utf8).replacingOccurrences(of: "default_agent: ollama", with: "default_agent: echo")
-            .write(toFile: guardrails, atomically: true, encoding: .utf8)
+            .replacingFile(guardrails)
         let local = try #require(Self.lanes(temp.path, path: "/usr/bin:/bin").first { $0.finding.hasPrefix("local ") })
         #expect(local.status == .ok, "\(local)")
         #expect(local.finding.contains("echo usable, llama-server not usable, ollama not usable"))
@@ -66,7 +66,7 @@ import Testing
         let temp = try DoctorTests.freshVault(withMemory: false)
         let path = temp.path + "/Rules/Agents/llama-server.md"
         try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "endpoint: http://localhost:8080/v1", with: "endpoint: \(server.endpoint)")
-            .write(toFile: path, atomically: true, encoding: .utf8)
+            .replacingFile(path)
         let local = try #require(Self.lanes(temp.path).first { $0.finding.hasPrefix("local ") })
         #expect(local.finding.contains("llama-server usable (\(server.endpoint) answers), ollama not usable"), "\(local.finding)")
     }
@@ -75,15 +75,15 @@ import Testing
         let temp = try DoctorTests.freshVault(withMemory: false)
         let bin = temp.path + "/bin"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try "#!/bin/sh\nexit 0\n".write(toFile: bin + "/chromium-browser", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nexit 0\n".replacingFile(bin + "/chromium-browser")
         _ = chmod(bin + "/chromium-browser", 0o755)
         #expect(Chromium.find(environment: ["PATH": bin]) == bin + "/chromium-browser")
         let found = try #require(Self.lanes(temp.path, path: bin).last)
         #expect(found.status == .ok && found.finding.contains(bin + "/chromium-browser"))
 
         // The browser agent's own note (issue 17's browser lane ships it); a rule naming it needs a browser.
-        try "---\ntype: agent\nname: browser\nlane: tool\ncommand: [fbt-browser, \"{prompt}\"]\noutput: text\n---\n".write(toFile: temp.path + "/Rules/Agents/browser.md", atomically: true, encoding: .utf8)
-        try "---\ntype: rule\npriority: 5\nwhen_keywords: [screenshot]\nlane: tool\nagent: browser\n---\n".write(toFile: temp.path + "/Rules/Routing/Screenshots.md", atomically: true, encoding: .utf8)
+        try "---\ntype: agent\nname: browser\nlane: tool\ncommand: [fbt-browser, \"{prompt}\"]\noutput: text\n---\n".replacingFile(temp.path + "/Rules/Agents/browser.md")
+        try "---\ntype: rule\npriority: 5\nwhen_keywords: [screenshot]\nlane: tool\nagent: browser\n---\n".replacingFile(temp.path + "/Rules/Routing/Screenshots.md")
         let missing = try #require(Self.lanes(temp.path).last)
         #expect(missing.status == .fail && missing.finding.contains("'Screenshots' waits in review"), "\(missing)")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 @testable import Commands
@@ -239,7 +240,7 @@ import Testing
         #expect(!workspace.path.hasPrefix(v.vault.root + "/"), "a TMPDIR inside the vault is not used")
         let status = try #require(try FileSystem.status(workspace.path))
         #expect(status.mode & 0o777 == 0o700)
-        try "x".write(toFile: workspace.path + "/out.txt", atomically: true, encoding: .utf8)
+        try "x".replacingFile(workspace.path + "/out.txt")
         #expect(!RunWorkspace.finish(workspace), "a folder the agent wrote to is kept")
         try FileManager.default.removeItem(atPath: workspace.path + "/out.txt")
         #expect(RunWorkspace.finish(workspace))

@@ -18,7 +18,7 @@ import Testing
     /// A file outside the vault holding a note text for `note write --from`.
     func draft(_ text: String) -> String {
         let file = TemporaryFolder.make("fbt-run-draft") + "/draft.md"
-        try! text.write(toFile: file, atomically: true, encoding: .utf8)
+        try! text.replacingFile(file)
         return file
     }
 

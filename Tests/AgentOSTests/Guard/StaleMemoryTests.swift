@@ -25,7 +25,7 @@ final class MemoryTestVault: Sendable {
     func write(_ relative: String, _ text: String) {
         let path = root + "/" + relative
         try! FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! text.write(toFile: path, atomically: true, encoding: .utf8)
+        try! text.replacingFile(path)
     }
 
     func text(_ relative: String) -> String? {
@@ -299,7 +299,7 @@ final class Verdicts: @unchecked Sendable {
     /// A file outside the vault holding the agent's new version.
     func draft(_ text: String) -> String {
         let file = TemporaryFolder.make("fbt-draft") + "/draft.md"
-        try! text.write(toFile: file, atomically: true, encoding: .utf8)
+        try! text.replacingFile(file)
         return file
     }
 

@@ -67,7 +67,7 @@ import Testing
         let v = try SeedVault(index: false)
         let path = v.root + "/Rules/Guardrails.md"
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        try text.replacingOccurrences(of: "default_lane: local", with: "default_lane: local\nqmd: query\nqmd_collection: notes").write(toFile: path, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "default_lane: local", with: "default_lane: local\nqmd: query\nqmd_collection: notes").replacingFile(path)
         let book = RuleBook.load(vault: v.vault)
         #expect(book.guardrails.qmdMode == "query" && book.guardrails.qmdCollection == "notes")
         let bin = RepositoryPaths.fixtures + "/qmd"
@@ -75,7 +75,7 @@ import Testing
         #expect(engine.arguments(text: "-rf words", limit: 12) == ["query", "--json", "-n", "12", "-c", "notes", "--", "-rf words"])
         #expect(QMDEngine.configured(book.guardrails, environment: ["PATH": "/nonexistent"]) == nil)
 
-        try text.replacingOccurrences(of: "default_lane: local", with: "default_lane: local\nqmd: always").write(toFile: path, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "default_lane: local", with: "default_lane: local\nqmd: always").replacingFile(path)
         let wrong = RuleBook.load(vault: v.vault)
         #expect(wrong.guardrails.qmdMode == nil)
         #expect(wrong.problems.contains { $0.message.contains("'qmd' is one of off, search, query, vsearch, not 'always'") })

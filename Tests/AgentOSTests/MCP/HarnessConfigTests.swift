@@ -28,7 +28,7 @@ import Testing
         func path(_ harness: Harness) -> String { harness.configPath(environment: environment) }
 
         func write(_ harness: Harness, _ text: String) throws {
-            try text.write(toFile: path(harness), atomically: true, encoding: .utf8)
+            try text.replacingFile(path(harness))
         }
 
         func read(_ harness: Harness) throws -> String { try String(contentsOfFile: path(harness), encoding: .utf8) }
@@ -237,7 +237,7 @@ import Testing
         let home = try Home()
         defer { TemporaryFolder.remove(home.root) }
         let dotfiles = home.root + "/dotfiles.toml"
-        try Self.codex.write(toFile: dotfiles, atomically: true, encoding: .utf8)
+        try Self.codex.replacingFile(dotfiles)
         chmod(dotfiles, 0o600)
         try FileManager.default.createSymbolicLink(atPath: home.path(.codex), withDestinationPath: dotfiles)
         #expect(home.run(["install", "codex"]).code == 0)

@@ -50,7 +50,7 @@ final class SeedVault {
     func write(_ relative: String, _ text: String) {
         let path = root + "/" + relative
         try! FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! text.write(toFile: path, atomically: true, encoding: .utf8)
+        try! text.replacingFile(path)
     }
 
     func read(_ relative: String) throws -> String { try String(contentsOfFile: root + "/" + relative, encoding: .utf8) }

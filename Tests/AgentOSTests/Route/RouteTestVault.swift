@@ -22,7 +22,7 @@ final class RouteTestVault {
     func write(_ relative: String, _ text: String) {
         let path = root + "/" + relative
         try! FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! text.write(toFile: path, atomically: true, encoding: .utf8)
+        try! text.replacingFile(path)
     }
 
     func remove(_ relative: String) { try? FileManager.default.removeItem(atPath: root + "/" + relative) }

@@ -63,7 +63,7 @@ import Testing
         _ = try SkillSync.sync(vault: vault, folders: folders)
         let synced = SkillCheck.check(vault: vault, folders: folders)
         #expect(synced.status == .ok && synced.detail == "1 skills valid and linked in 2 harness folders")
-        try "---\nname: fuckbigtech\n---\nthe description is gone\n".write(toFile: vault.root + "/Skills/fuckbigtech/SKILL.md", atomically: true, encoding: .utf8)
+        try "---\nname: fuckbigtech\n---\nthe description is gone\n".replacingFile(vault.root + "/Skills/fuckbigtech/SKILL.md")
         let broken = SkillCheck.check(vault: vault, folders: folders)
         #expect(broken.status == .fail && broken.problems.first == "fuckbigtech: frontmatter has no description (it must be non-empty)")
         // Through the command, the run fails and says why.

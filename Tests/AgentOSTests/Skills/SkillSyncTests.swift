@@ -22,7 +22,7 @@ import Testing
 
         func skill(_ folder: String, _ text: String) throws {
             try FileManager.default.createDirectory(atPath: vault.root + "/Skills/" + folder, withIntermediateDirectories: true)
-            try text.write(toFile: vault.root + "/Skills/" + folder + "/SKILL.md", atomically: true, encoding: .utf8)
+            try text.replacingFile(vault.root + "/Skills/" + folder + "/SKILL.md")
         }
 
         func run(_ arguments: [String]) -> (code: Int32, out: String, err: String) {
@@ -109,7 +109,7 @@ import Testing
         let agents = setup.home + "/.agents/skills"
         // A real skill folder with the same name, a link to another place, and an unrelated skill.
         try FileManager.default.createDirectory(atPath: claude + "/mine", withIntermediateDirectories: true)
-        try "---\nname: mine\ndescription: the user's own\n---\n".write(toFile: claude + "/mine/SKILL.md", atomically: true, encoding: .utf8)
+        try "---\nname: mine\ndescription: the user's own\n---\n".replacingFile(claude + "/mine/SKILL.md")
         try FileManager.default.createDirectory(atPath: agents, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: agents + "/theirs", withDestinationPath: setup.root + "/elsewhere/theirs")
         try FileManager.default.createSymbolicLink(atPath: agents + "/unrelated", withDestinationPath: setup.root + "/elsewhere/unrelated")

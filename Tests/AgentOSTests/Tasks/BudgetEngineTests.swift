@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 @testable import Commands
@@ -211,7 +212,7 @@ final class GatedExecutor: AgentExecuting, @unchecked Sendable {
         let env = try EngineTestVault()
         let guardrailsPath = env.vault.root + "/Rules/Guardrails.md"
         let text = try String(contentsOfFile: guardrailsPath, encoding: .utf8)
-        try text.replacingOccurrences(of: "budget_day_usd: 5.0", with: "budget_day_usd: 0,10").write(toFile: guardrailsPath, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "budget_day_usd: 5.0", with: "budget_day_usd: 0,10").replacingFile(guardrailsPath)
 
         let report = Doctor.run(DoctorTests.isolatedContext(env.vault.root))
         let finding = try #require(report.findings.first { $0.finding.contains("budget_day_usd") })

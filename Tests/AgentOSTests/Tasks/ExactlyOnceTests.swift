@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AgentOS
 
@@ -176,7 +177,7 @@ import Testing
         let other = RunWorkspace.scratchPath(base: base, runID: record.runID + "x", attempt: 0)
         for folder in [own, mcp, written, other] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false) }
         defer { for folder in [own, mcp, written, other] { try? FileManager.default.removeItem(atPath: folder) } }
-        try "kept".write(toFile: written + "/out.txt", atomically: true, encoding: .utf8)
+        try "kept".replacingFile(written + "/out.txt")
 
         let engine = try env.engine()
         engine.recover()

@@ -80,8 +80,8 @@ import Testing
         // A duplicate of a run in both files is counted once; a line cut short is skipped.
         live.append(month[0])
         let written = month + live
-        try (month.joined(separator: "\n") + "\n").write(toFile: env.vault.stateDirectory + "/telemetry-2026-01.jsonl", atomically: true, encoding: .utf8)
-        try (live.joined(separator: "\n") + "\n{\"run_id\":\"cut").write(toFile: env.vault.stateDirectory + "/telemetry.jsonl", atomically: true, encoding: .utf8)
+        try (month.joined(separator: "\n") + "\n").replacingFile(env.vault.stateDirectory + "/telemetry-2026-01.jsonl")
+        try (live.joined(separator: "\n") + "\n{\"run_id\":\"cut").replacingFile(env.vault.stateDirectory + "/telemetry.jsonl")
         return (env, written)
     }
 
@@ -195,7 +195,7 @@ import Testing
                                     costUSD: 0, tokensIn: 1, tokensOut: 1, durationSeconds: 1, outcome: "done", resultPath: result, error: nil)
             lines.append(r.json.compact)
         }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: env.vault.stateDirectory + "/telemetry.jsonl", atomically: true, encoding: .utf8)
+        try (lines.joined(separator: "\n") + "\n").replacingFile(env.vault.stateDirectory + "/telemetry.jsonl")
         let local = try #require(TelemetryReport.make(vault: env.vault, since: Date().addingTimeInterval(-3600)).byLane.first)
         #expect(local.verdicts == [.good: 2, .redo: 1, .wrong: 1])
         #expect(TelemetryReport.verdictCell(local) == "50 % good (2 good, 1 redo, 1 wrong)")

@@ -73,7 +73,7 @@ import Testing
             let source = Self.render(onDisk)
             let current = try? String(contentsOfFile: Self.generatedFile, encoding: .utf8)
             if current != source {
-                try source.write(toFile: Self.generatedFile, atomically: true, encoding: .utf8)
+                try source.replacingFile(Self.generatedFile)
                 Issue.record("regenerated \(Self.generatedFile); build and test again")
             }
             return
