@@ -120,7 +120,7 @@ extension TaskEngine {
 
     /// Puts a task back to `new`; the OS wrote that status, yet the watcher must pick it up.
     private func requeue(_ path: String, set: [Property], unset: [String]) {
-        _ = updateTask(path, set: set, unset: unset) { _ in nil }
+        _ = updateTask(path, set: set, unset: unset, remembering: false) { _ in nil }
         ownWrites.withLock { $0.forget(path) }
     }
 

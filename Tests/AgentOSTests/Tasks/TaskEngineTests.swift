@@ -349,8 +349,22 @@ final class EngineTestVault: @unchecked Sendable {
             // A pid that cannot be alive: the process that claimed it is gone.
             try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running' WHERE run_id=?", [.int(Int64(Int32.max)), .text(record.runID)]) }
         }
-        let engine = try env.engine()
+        // A re-queued note must be picked up: whenever the watcher reads its event, even the moment
+        // the write lands, it is not taken for one of the OS's own writes.
+        let engineBox = Locked<TaskEngine?>(nil)
+        let taken = Locked<[String]>([])
+        let reader = env.store
+        var store = NoteStore(vault: env.vault)
+        store.afterReplace = { path in
+            guard let engine = engineBox.withLock({ $0 }), let now = (try? reader.readIfPresent(path)) ?? nil,
+                  (try? Note.parse(bytes: now.bytes))?.text("status") == "new" else { return }
+            if engine.isOwnWrite(path: path, hash: now.hash) { taken.withLock { $0.append(path) } }
+        }
+        let engine = try env.engine(store: store)
+        engineBox.withLock { $0 = engine }
         engine.recover()
+        engineBox.withLock { $0 = nil }
+        #expect(taken.withLock { $0 }.isEmpty, "re-queued notes taken for the OS's own writes: \(taken.withLock { $0 })")
         #expect(try env.note(once).text("status") == "failed")
         #expect(try env.note(once).text("error") == "interrupted")
         #expect(try env.note(retry).text("status") == "new")
