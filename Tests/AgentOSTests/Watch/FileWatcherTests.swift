@@ -5,6 +5,29 @@ import Testing
 
 /// The same scenarios against the inotify and the polling watcher.
 @Suite struct FileWatcherTests {
+    /// A polling pass reports removals first, then additions and changes, each in path order; a
+    /// removed folder stands for everything under it; a note that became a folder is a folder added.
+    @Test func aPollingPassReportsItsChangesInPathOrder() {
+        typealias Entry = PollingWatcher.Entry
+        let file = { (mtime: Int64) in Entry(isDirectory: false, mtime: mtime, size: 10) }
+        let folder = Entry(isDirectory: true, mtime: 0, size: 0)
+        let old: [String: Entry] = [
+            "Zeta.md": file(1), "Alpha.md": file(1), "Gone": folder, "Gone/Inner.md": file(1), "Gone/Deeper": folder,
+            "Gone/Deeper/Deep.md": file(1), "Kept.md": file(1), "Mid.md": file(1), "Became": file(1), "Old.md": file(1),
+        ]
+        var new: [String: Entry] = ["Zeta.md": file(2), "Alpha.md": file(1), "Kept.md": file(1), "Mid.md": Entry(isDirectory: false, mtime: 1, size: 11), "Became": folder]
+        new["New/Note.md"] = file(3)
+        new["New"] = folder
+        new["Beta.md"] = file(3)
+        let changes = PollingWatcher.diff(old: old, new: new)
+        #expect(changes == [
+            FileChange("Gone", .removed), FileChange("Old.md", .removed),
+            FileChange("Became", .directoryAdded), FileChange("Beta.md", .changed), FileChange("Mid.md", .changed),
+            FileChange("New", .directoryAdded), FileChange("New/Note.md", .changed), FileChange("Zeta.md", .changed),
+        ])
+        #expect(PollingWatcher.diff(old: new, new: new).isEmpty)
+    }
+
     enum Implementation: String, CaseIterable, CustomTestStringConvertible {
         case inotify, polling
         var testDescription: String { rawValue }
