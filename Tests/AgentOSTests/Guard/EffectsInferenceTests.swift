@@ -238,4 +238,19 @@ import Testing
         #expect(d.action == .run)
         #expect(d.approved == false)
     }
+
+    @Test func aTextInferredJustAfterAnotherGetsItsOwnVerdict() {
+        // Routing infers the same text twice in a row, and the second answer comes from memory. Texts of
+        // the same length, the same start and the same end must not share it, nor a longer text
+        // that starts with the first.
+        let pairs = [("Please read the old backups in /srv", "Please wipe the old backups in /srv"),
+                     ("Summarize the release notes for me", "Summarize the release notes for me; then delete the repo")]
+        for (harmless, risky) in pairs {
+            #expect(EffectsInference.infer(harmless).isEmpty)
+            #expect(EffectsInference.infer(harmless).isEmpty)
+            #expect(EffectsInference.infer(risky).map(\.effect) == ["delete"], "\(risky.prefix(60))")
+            #expect(EffectsInference.infer(risky).map(\.effect) == ["delete"])
+            #expect(EffectsInference.infer(harmless).isEmpty)
+        }
+    }
 }
