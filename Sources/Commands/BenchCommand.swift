@@ -31,7 +31,8 @@ enum BenchCommand {
         'rg -l -i -F' on the same vault (when rg is on PATH). The retrieval section turns each case (a task in plain words
         and the note that answers it) into a task note, builds its context packet, and reports
         packet hit@3 (the answer among the first three memory pieces) next to a plain FTS5 porter
-        bm25 table built in the same run, and packet build p50/p95. The watch section starts the real 'fuckbigtech watch' on the
+        bm25 table built in the same run, and packet build p50/p95, then lists the cases the packet missed
+        (with the notes it took instead) under the table. The watch section starts the real 'fuckbigtech watch' on the
         vault, with inotify and with polling, and reports write→pick-up and saved→searchable latency,
         a burst of task notes through the echo agent (tasks/s, each done exactly once) and the
         watcher's peak memory. Build with 'swift build -c release' for real figures.

@@ -18,8 +18,10 @@ public struct BenchFigure: Sendable {
     public var note: String?
     /// The same kind of work done the plainest way in the same run (`BenchBaselines`), if any.
     public var baseline: BenchBaseline?
+    /// Lines that explain the value, shown under the table (the retrieval cases a packet missed).
+    public var details: [String]
 
-    public init(section: String, name: String, value: Double, unit: String, target: String? = nil, meetsTarget: Bool? = nil, note: String? = nil, baseline: BenchBaseline? = nil) {
+    public init(section: String, name: String, value: Double, unit: String, target: String? = nil, meetsTarget: Bool? = nil, note: String? = nil, baseline: BenchBaseline? = nil, details: [String] = []) {
         self.section = section
         self.name = name
         self.value = value
@@ -28,6 +30,7 @@ public struct BenchFigure: Sendable {
         self.meetsTarget = meetsTarget
         self.note = note
         self.baseline = baseline
+        self.details = details
     }
 
     /// The value divided by its baseline's (`nil` without one).
@@ -125,9 +128,14 @@ public enum Bench {
             rows.append([f.section, f.name, value, baseline, ratio, f.target ?? "", verdict, f.note ?? ""])
         }
         let widths = (0..<8).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
+        let table = rows.map { row in
             row.enumerated().map { column, cell in cell.padding(toLength: widths[column], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
+        // Each figure's details under the table, headed by the figure they explain.
+        let details = figures.filter { !$0.details.isEmpty }.map { f in
+            "\n\(f.section) \(f.name):\n" + f.details.map { "  " + $0 }.joined(separator: "\n")
+        }
+        return table + details.joined()
     }
 
     /// Figures as JSON.
@@ -146,6 +154,7 @@ public enum Bench {
                     ("note", f.note.map { .string($0) } ?? .null),
                     ("baseline", f.baseline.map { JSON.object([("name", .string($0.name)), ("value", $0.value.isFinite ? .double(($0.value * 10000).rounded() / 10000) : .null)]) } ?? .null),
                     ("ratio", f.ratio.map { .double(($0 * 10000).rounded() / 10000) } ?? .null),
+                    ("details", .array(f.details.map { .string($0) })),
                 ])
             })),
         ])

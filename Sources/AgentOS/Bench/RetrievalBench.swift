@@ -217,7 +217,9 @@ public struct RetrievalBenchSection: BenchSection {
             if label == "all" { overall = score }
             let suffix = label == "all" ? "" : "[\(label)]"
             let beats = score.packetPercent >= 90 && score.packetHits > score.baselineHits
-            figures.append(BenchFigure(section: name, name: "packet_hit3" + suffix, value: score.packetPercent, unit: "%", target: "≥ 90 % and > baseline", meetsTarget: beats, note: "\(score.packetHits)/\(score.cases) cases"))
+            // The cases missed, once (under the figure of all cases): what to read when tuning.
+            let missed = label == "all" ? score.misses.map(RetrievalBenchSection.describe) : []
+            figures.append(BenchFigure(section: name, name: "packet_hit3" + suffix, value: score.packetPercent, unit: "%", target: "≥ 90 % and > baseline", meetsTarget: beats, note: "\(score.packetHits)/\(score.cases) cases", details: missed))
             figures.append(BenchFigure(section: name, name: "baseline_hit3" + suffix, value: score.baselinePercent, unit: "%", note: "FTS5 porter, title + text, words OR, bm25; \(score.baselineHits)/\(score.cases)"))
         }
         let times = overall.buildMilliseconds
@@ -227,5 +229,12 @@ public struct RetrievalBenchSection: BenchSection {
         figures.append(BenchFigure(section: name, name: "packet_build_p95", value: BenchClock.percentile(times, 0.95), unit: "ms"))
         figures.append(BenchFigure(section: name, name: "packet_build_cpu_p50", value: BenchClock.percentile(overall.buildCPUMilliseconds, 0.5), unit: "ms", note: "CPU time of the building thread", baseline: baselineQuery))
         return figures
+    }
+
+    /// A missed case as one line: its split, the task, the answer, and the notes the packet took
+    /// first instead (`missed [heldout] "…" → Plugins/Slides.md; took A, B, C`).
+    static func describe(_ miss: (RetrievalCase, [String])) -> String {
+        let (item, took) = miss
+        return "missed [\(item.split)] \"\(item.text)\" → \(item.answers.joined(separator: " | "))" + (took.isEmpty ? "; no memory piece" : "; took " + took.joined(separator: ", "))
     }
 }

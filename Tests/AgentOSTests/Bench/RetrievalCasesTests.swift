@@ -61,4 +61,23 @@ import TestSupport
         #expect(throws: BenchError.self) { try RetrievalCase.parse("tune\tonly two fields\n") }
         #expect((try? RetrievalCase.parse("# comment\n\ntest\ta task\tA.md|B.md\n"))?.first?.answers == ["A.md", "B.md"])
     }
+
+    @Test func theBenchListsTheCasesPacketsMissedUnderItsTable() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Memory/Harbour.md", "A pelican came to the harbour once, among many other birds and boats of the town.\n")
+        try temp.write("Memory/Bread.md", "Sourdough wants a starter fed the night before, flour, water and salt.\n")
+        let cases = [RetrievalCase(split: "test", text: "pelican harbour", answers: ["Memory/Harbour.md"]),
+                     RetrievalCase(split: "heldout", text: "pelican harbour birds", answers: ["Memory/Bread.md"])]
+        let context = BenchContext(vault: temp.vault, noteCount: 2, isRealVault: true, executablePath: "/nonexistent/fuckbigtech", runs: 1, progress: { _ in })
+        let figures = try RetrievalBenchSection(cases: cases).run(context)
+        let all = try #require(figures.first { $0.name == "packet_hit3" })
+        #expect(all.details == [#"missed [heldout] "pelican harbour birds" → Memory/Bread.md; took Memory/Harbour.md"#])
+        // Listed once, under the figure of all cases, not again under each split's.
+        #expect(figures.filter { !$0.details.isEmpty }.count == 1)
+        let table = Bench.table(figures)
+        #expect(table.hasSuffix("\nretrieval packet_hit3:\n  " + all.details[0]))
+        let json = Bench.json(figures, vault: "copy", notes: 2).compact
+        #expect(json.contains(#""details":["missed [heldout] \"pelican harbour birds\" → Memory\/Bread.md; took Memory\/Harbour.md"]"#)
+                || json.contains(#""details":["missed [heldout] \"pelican harbour birds\" → Memory/Bread.md; took Memory/Harbour.md"]"#), "\(json)")
+    }
 }
