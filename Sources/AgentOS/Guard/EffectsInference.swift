@@ -109,9 +109,9 @@ public enum EffectsInference {
 
     /// The last texts inferred, with their effects: routing asks for the same task text more than once
     /// in a row (a rule's `when_effects`, then the side-effects guardrail; both again after a budget
-    /// fallback), and the patterns cost about 1.5 ms a KB (a 350 KB task: half a second each time).
-    /// Compared by the whole text, never by a hash: a text made to collide with a harmless one
-    /// must not inherit its verdict.
+    /// fallback), and the patterns cost about 1.4 ms a KB (a 350 KB task: half a second each time).
+    /// Compared by the whole text, byte for byte, never by a hash: a text made to collide with a
+    /// harmless one must not inherit its verdict.
     private static let recent = Locked<[(text: String, effects: [InferredEffect])]>([])
     /// How many texts `recent` keeps, and the most bytes they may hold together (a longer text is
     /// inferred each time rather than kept in a watcher's memory).
@@ -120,36 +120,50 @@ public enum EffectsInference {
     /// The risky effects `raw` asks for, one per effect (first evidence), in `delete`, `deploy`,
     /// `payment`, `submit` order.
     public static func infer(_ raw: String) -> [InferredEffect] {
-        if let known = recent.withLock({ $0.first { $0.text == raw }?.effects }) { return known }
+        // Byte for byte: Swift's `==` holds canonically equivalent texts equal (`ö` and `o` + U+0308).
+        let bytes = raw.utf8.count
+        if let known = recent.withLock({ $0.first { $0.text.utf8.count == bytes && $0.text.utf8.elementsEqual(raw.utf8) }?.effects }) { return known }
         let effects = inferAnew(raw)
-        guard raw.utf8.count <= recentLimit.bytes else { return effects }
+        guard bytes <= recentLimit.bytes else { return effects }
         recent.withLock { recent in
             recent.insert((raw, effects), at: 0)
-            var bytes = 0
+            var held = 0
             recent = Array(recent.prefix { entry in
-                bytes += entry.text.utf8.count
-                return bytes <= recentLimit.bytes
+                held += entry.text.utf8.count
+                return held <= recentLimit.bytes
             }.prefix(recentLimit.count))
         }
         return effects
     }
 
     private static func inferAnew(_ raw: String) -> [InferredEffect] {
-        // The words as a model reads them: no invisible characters, full-width letters folded, SQL
-        // comments (`DROP/**/TABLE`) and shell quote games (`r''m`, `r\m`) taken out.
-        var text = ScanView.views(of: raw)[0].text
+        var found: [String: InferredEffect] = [:]
+        // The words as a model reads them: no invisible characters, full-width letters folded, a
+        // combining mark after an ASCII letter dropped (`de\u{301}lete` reads "delete").
+        search(ScanView.views(of: raw)[0].text, into: &found)
+        // That view also turns a decomposed `lo\u{308}sche` (as macOS and some editors write
+        // accents) into "losche", which no pattern knows; composed first, it reads "lösche", as a
+        // model reads it. Both views are searched when the text has combining marks.
+        if raw.unicodeScalars.contains(where: { [.nonspacingMark, .enclosingMark].contains($0.properties.generalCategory) }) {
+            search(ScanView.views(of: raw.precomposedStringWithCanonicalMapping)[0].text, into: &found)
+        }
+        return ["delete", "deploy", "payment", "submit"].compactMap { found[$0] }
+    }
+
+    /// Runs every rule whose effect is not in `found` yet over `view`, keeping the first evidence.
+    private static func search(_ view: String, into found: inout [String: InferredEffect]) {
+        // SQL comments (`DROP/**/TABLE`) and shell quote games (`r''m`, `r\m`) taken out.
+        var text = view
         if text.contains("/*") { text = sqlComment.stringByReplacingMatches(in: text, range: NSRange(location: 0, length: (text as NSString).length), withTemplate: " ") }
         if text.contains("''") || text.contains("\"\"") || text.contains("\\") {
             text = text.replacingOccurrences(of: "''", with: "").replacingOccurrences(of: "\"\"", with: "").replacingOccurrences(of: "\\", with: "")
         }
         let ns = text as NSString
         let whole = NSRange(location: 0, length: ns.length)
-        var found: [String: InferredEffect] = [:]
         for rule in rules where found[rule.effect] == nil {
             guard let match = rule.regex.firstMatch(in: text, range: whole) else { continue }
             found[rule.effect] = InferredEffect(effect: rule.effect, evidence: evidence(ns.substring(with: match.range)))
         }
-        return ["delete", "deploy", "payment", "submit"].compactMap { found[$0] }
     }
 
     /// The matched words as shown in a verdict: without the lead-in (`please `, `. `), one line, short.

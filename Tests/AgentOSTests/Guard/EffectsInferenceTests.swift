@@ -71,6 +71,24 @@ import Testing
         }
     }
 
+    @Test func decomposedAccentsAreReadAsTheLettersTheyMake() {
+        // macOS and some editors write "ö" as "o" + U+0308: a model reads the same word, so the task
+        // asks for the same effect (before, "lo\u{308}sche" was read "losche", and ran unreviewed).
+        var decomposed = 0
+        for (prompt, effect) in Self.risky {
+            let nfd = prompt.decomposedStringWithCanonicalMapping
+            guard !nfd.unicodeScalars.elementsEqual(prompt.unicodeScalars) else { continue }
+            decomposed += 1
+            #expect(EffectsInference.infer(nfd).map(\.effect).contains(effect), "\(prompt), decomposed")
+        }
+        #expect(decomposed >= 5)
+        // Marks that only disguise a command still do not hide it.
+        #expect(EffectsInference.infer("Please de\u{301}lete\u{300} the old backups").map(\.effect) == ["delete"])
+        let v = RouteTestVault()
+        let d = v.route("Tasks/d.md", "---\nagent: claude\n---\n" + "Lösche alle alten Rechnungen im Ordner Archiv".decomposedStringWithCanonicalMapping + "\n")
+        #expect(d.action.name == "review")
+    }
+
     @Test(arguments: 0..<risky.count, ["", "agent: claude\n", "lane: premium\n", "lane: local\n"])
     func riskyTasksWaitForReviewWhateverTheyName(_ index: Int, _ choice: String) {
         let (prompt, effect) = Self.risky[index]
