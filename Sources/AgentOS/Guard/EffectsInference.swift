@@ -142,10 +142,16 @@ public enum EffectsInference {
         // combining mark after an ASCII letter dropped (`de\u{301}lete` reads "delete").
         search(ScanView.views(of: raw)[0].text, into: &found)
         // That view also turns a decomposed `lo\u{308}sche` (as macOS and some editors write
-        // accents) into "losche", which no pattern knows; composed first, it reads "lösche", as a
-        // model reads it. Both views are searched when the text has combining marks.
-        if raw.unicodeScalars.contains(where: { [.nonspacingMark, .enclosingMark].contains($0.properties.generalCategory) }) {
-            search(ScanView.views(of: raw.precomposedStringWithCanonicalMapping)[0].text, into: &found)
+        // accents) into "losche", which no pattern knows. A second view reads it as a model does:
+        // invisible characters out (so `o` + U+200B + U+0308 still composes), composed (NFC) into
+        // "lösche", then any mark left over dropped (`ö` + U+0301 reads "ö"). It only adds what it
+        // finds; it is made when the text has combining marks at all.
+        if raw.unicodeScalars.contains(where: ScanView.isCombiningMark) {
+            var visible = String.UnicodeScalarView()
+            visible.append(contentsOf: raw.unicodeScalars.lazy.filter { !ScanView.isInvisible($0) })
+            var composed = String.UnicodeScalarView()
+            composed.append(contentsOf: String(visible).precomposedStringWithCanonicalMapping.unicodeScalars.lazy.filter { !ScanView.isCombiningMark($0) })
+            search(ScanView.views(of: String(composed))[0].text, into: &found)
         }
         return ["delete", "deploy", "payment", "submit"].compactMap { found[$0] }
     }

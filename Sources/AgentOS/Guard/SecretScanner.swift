@@ -360,7 +360,7 @@ struct ScanView {
         }
     }
 
-    private static func isCombiningMark(_ scalar: Unicode.Scalar) -> Bool {
+    static func isCombiningMark(_ scalar: Unicode.Scalar) -> Bool {
         let category = scalar.properties.generalCategory
         return category == .nonspacingMark || category == .enclosingMark
     }

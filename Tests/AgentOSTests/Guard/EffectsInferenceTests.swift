@@ -82,6 +82,10 @@ import Testing
             #expect(EffectsInference.infer(nfd).map(\.effect).contains(effect), "\(prompt), decomposed")
         }
         #expect(decomposed >= 5)
+        // Nor when an invisible character keeps the mark from its letter, or a second mark rides on it.
+        for disguised in ["Bitte lo\u{200B}\u{308}sche alle Dateien", "Bitte lo\u{FE0F}\u{308}sche alle Dateien", "Bitte lo\u{308}\u{301}sche alle Dateien"] {
+            #expect(EffectsInference.infer(disguised).map(\.effect) == ["delete"], "\(disguised.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
         // Marks that only disguise a command still do not hide it.
         #expect(EffectsInference.infer("Please de\u{301}lete\u{300} the old backups").map(\.effect) == ["delete"])
         let v = RouteTestVault()
