@@ -7,7 +7,7 @@ import Foundation
 /// dropped and rebuilt from the vault: nothing is lost.
 public enum IndexSchema {
     /// The schema version this build writes, kept in `PRAGMA user_version`.
-    public static let version: Int = 3
+    public static let version: Int = 4
 
     /// The bm25 column weights of `sections`: the title counts ten times the body, the headings four
     /// times. Order follows the columns of `sections`.
@@ -31,7 +31,8 @@ public enum IndexSchema {
         switch from {
         // Version 2 added the `memory` table, version 3 made it one row per note and added `anchors`;
         // filling them needs every note read again, which is what a rebuild does, so neither has a
-        // step. Later versions add theirs here (`case 3: add a column`).
+        // step.
+        case 3: return moveOSRows
         default: return nil
         }
     }
@@ -107,7 +108,36 @@ public enum IndexSchema {
         target_key UNINDEXED, text,
         tokenize = "porter unicode61 remove_diacritics 2"
     );
+    \(osTables)
     """
+
+    /// `memory` and `anchors` for the notes of the OS's own folders (`RetrievalTables.os`): the same
+    /// columns, apart, so that retrieval, which leaves those folders out by default, never walks
+    /// their rows. Every task and result shares the words of the next task like it.
+    static let osTables = """
+    CREATE VIRTUAL TABLE IF NOT EXISTS os_memory USING fts5(
+        path UNINDEXED, title, headings, body, properties,
+        tokenize = "porter unicode61 remove_diacritics 2"
+    );
+    CREATE VIRTUAL TABLE IF NOT EXISTS os_anchors USING fts5(
+        target_key UNINDEXED, text,
+        tokenize = "porter unicode61 remove_diacritics 2"
+    );
+    """
+
+    /// Version 3 to 4: the OS's own notes' rows move from `memory` and `anchors` to `os_memory` and
+    /// `os_anchors` (an anchor goes with the note that holds the link).
+    private static func moveOSRows(_ database: Database) throws {
+        try database.execute(osTables)
+        try database.execute("INSERT INTO os_memory(os_memory, rank) VALUES('rank', '\(memoryRankFunction)')")
+        let os = RetrievalTables.osCondition("path")
+        try database.run("INSERT INTO os_memory(rowid, path, title, headings, body, properties) SELECT rowid, path, title, headings, body, properties FROM memory WHERE \(os.sql)", os.arguments)
+        try database.run("DELETE FROM memory WHERE \(os.sql)", os.arguments)
+        let source = RetrievalTables.osCondition("n.path")
+        let moved = "SELECT a.rowid FROM anchors a JOIN notes n ON n.id = (a.rowid >> \(NoteScanner.sectionBits)) WHERE \(source.sql)"
+        try database.run("INSERT INTO os_anchors(rowid, target_key, text) SELECT rowid, target_key, text FROM anchors WHERE rowid IN (\(moved))", source.arguments)
+        try database.run("DELETE FROM anchors WHERE rowid IN (\(moved))", source.arguments)
+    }
 
     /// Creates (or opens) the index database at `path` with every table at the current version.
     @discardableResult
@@ -166,6 +196,7 @@ public enum IndexSchema {
         try database.execute(createStatements)
         try database.execute("INSERT INTO sections(sections, rank) VALUES('rank', '\(rankFunction)')")
         try database.execute("INSERT INTO memory(memory, rank) VALUES('rank', '\(memoryRankFunction)')")
+        try database.execute("INSERT INTO os_memory(os_memory, rank) VALUES('rank', '\(memoryRankFunction)')")
         try database.execute("PRAGMA user_version = \(version)")
     }
 
@@ -173,9 +204,14 @@ public enum IndexSchema {
     static func dropAll(_ database: Database) throws {
         // DROP TABLE fails while any statement on the connection is mid-way ("table is locked").
         database.resetAllStatements()
-        let names = try database.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'sections_%' AND name NOT LIKE 'memory_%' AND name NOT LIKE 'anchors_%'") { $0.text(0) }
-        for name in names {
-            try database.execute("DROP TABLE IF EXISTS \"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"")
+        // The full-text tables first: dropping one drops its shadow tables (`memory_data`, …), which
+        // cannot be told from a table by name alone (`os_memory` starts like `os_memory_data`).
+        let master = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+        for virtual in [true, false] {
+            let names = try database.query(master + " AND (sql LIKE 'CREATE VIRTUAL TABLE%') = ?", [.int(virtual ? 1 : 0)]) { $0.text(0) }
+            for name in names {
+                try database.execute("DROP TABLE IF EXISTS \"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"")
+            }
         }
     }
 }

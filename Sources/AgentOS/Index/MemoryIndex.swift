@@ -390,7 +390,7 @@ public final class MemoryIndex {
     }
 
     /// The full-text tables, each kept in FTS5 segments.
-    static let fullTextTables = ["sections", "memory", "anchors"]
+    static let fullTextTables = ["sections", "memory", "anchors", "os_memory", "os_anchors"]
 
     /// Segments in each full-text table, what a query looks each word up in (FTS5 keeps one
     /// `<table>_idx` row per segment and run of leaf pages).
@@ -526,8 +526,11 @@ public final class MemoryIndex {
     private func deleteDependentRows(noteID: Int64) throws {
         let first = noteID << NoteScanner.sectionBits
         try database.run("DELETE FROM sections WHERE rowid BETWEEN ? AND ?", [.int(first), .int(first + Int64(NoteScanner.maxSections))])
-        try database.run("DELETE FROM memory WHERE rowid = ?", [.int(noteID)])
-        try database.run("DELETE FROM anchors WHERE rowid BETWEEN ? AND ?", [.int(first), .int(first + Int64(NoteScanner.maxSections))])
+        // Both pairs of tables: a note renamed into or out of the OS's folders keeps its id.
+        for tables in [RetrievalTables.user, .os] {
+            try database.run("DELETE FROM \(tables.memory) WHERE rowid = ?", [.int(noteID)])
+            try database.run("DELETE FROM \(tables.anchors) WHERE rowid BETWEEN ? AND ?", [.int(first), .int(first + Int64(NoteScanner.maxSections))])
+        }
         try database.run("DELETE FROM title_keys WHERE note_id = ?", [.int(noteID)])
         try database.run("DELETE FROM aliases WHERE note_id = ?", [.int(noteID)])
         try database.run("DELETE FROM links WHERE source_id = ?", [.int(noteID)])
@@ -609,8 +612,10 @@ public final class MemoryIndex {
         }
 
         // The note once more, whole and stemmed, for context packets (`related`): task text says
-        // "creating" where a note says "create". Its frontmatter values go to `properties`.
-        let memoryStatement = try database.prepare("INSERT INTO memory(rowid, path, title, headings, body, properties) VALUES(?, ?, ?, ?, ?, ?)")
+        // "creating" where a note says "create". Its frontmatter values go to `properties`. A note
+        // of the OS's own folders goes to their tables (`RetrievalTables`), with its links' lines.
+        let tables = RetrievalTables.of(path: path)
+        let memoryStatement = try database.prepare("INSERT INTO \(tables.memory)(rowid, path, title, headings, body, properties) VALUES(?, ?, ?, ?, ?, ?)")
         try memoryStatement.bind([.int(noteID), .text(path), .text(titleColumn), .text(note.memoryHeadings)])
         try memoryStatement.bind(.text(note.memoryProperties), at: 6)
         if let segmented = note.segmentedMemoryBody {
@@ -625,7 +630,7 @@ public final class MemoryIndex {
         // What this note says about the notes it links, for theirs: retrieval finds a note by the
         // words other notes use around their links to it.
         if !note.anchorTexts.isEmpty {
-            let anchorStatement = try database.prepare("INSERT INTO anchors(rowid, target_key, text) VALUES(?, ?, ?)")
+            let anchorStatement = try database.prepare("INSERT INTO \(tables.anchors)(rowid, target_key, text) VALUES(?, ?, ?)")
             for (index, anchor) in note.anchorTexts.prefix(NoteScanner.maxSections).enumerated() {
                 anchorStatement.reset()
                 try anchorStatement.bind([.int(first + Int64(index)), .text(anchor.key), .text(anchor.text)])

@@ -51,16 +51,28 @@ public struct RelatedScope: Equatable, Sendable {
     /// task's words, and scoring them all was most of a packet's time.
     func folderCondition(_ column: String) -> (sql: String, arguments: [SQLValue])? {
         guard !prefixes.isEmpty else { return nil }
-        let escaped = prefixes.map { prefix in
-            var pattern = ""
-            for character in prefix {
-                if character == "%" || character == "_" || character == "\\" { pattern.append("\\") }
-                pattern.append(character)
-            }
-            return pattern + "%"
-        }
-        return (escaped.map { _ in "\(column) NOT LIKE ? ESCAPE '\\'" }.joined(separator: " AND "), escaped.map { .text($0) })
+        return (prefixes.map { _ in "\(column) NOT LIKE ? ESCAPE '\\'" }.joined(separator: " AND "), prefixes.map { .text(RelatedScope.likePattern($0)) })
     }
+
+    /// The `LIKE` pattern (escaped with `\`) of the paths under a folder `prefix` that ends in "/".
+    static func likePattern(_ prefix: String) -> String {
+        var pattern = ""
+        for character in prefix {
+            if character == "%" || character == "_" || character == "\\" { pattern.append("\\") }
+            pattern.append(character)
+        }
+        return pattern + "%"
+    }
+
+    /// Whether every folder of `RetrievalTables.os` is left out: then retrieval need not read those
+    /// tables at all.
+    var leavesOutOSFolders: Bool {
+        RetrievalTables.osPrefixes.allSatisfy { folder in prefixes.contains { folder.hasPrefix($0) } }
+    }
+
+    /// The tables retrieval reads for this scope: the notes of the OS's own folders only when some
+    /// of those folders are not left out.
+    var tables: [RetrievalTables] { leavesOutOSFolders ? [.user] : [.user, .os] }
 
     /// Whether a path is outside what retrieval may return.
     public func excludes(_ path: String) -> Bool {
@@ -69,6 +81,40 @@ public struct RelatedScope: Equatable, Sendable {
         if path.hasSuffix("/README.md"), Vault.Layout.folders.contains(where: { path == $0 + "/README.md" }) { return true }
         let lowered = path.lowercased()
         return prefixes.contains { lowered.hasPrefix($0) }
+    }
+}
+
+/// Where the index keeps a note's whole-note row (`memory`) and the lines it links others with
+/// (`anchors`): the notes of the OS's own folders (`Guardrails.osFolders`: tasks, results,
+/// telemetry, daily logs…) in tables of their own. Retrieval leaves those folders out by default
+/// (`memory_exclude`), and a query walks every row holding one of its words, scored or not: with
+/// them in one table, each earlier task and result sharing a new task's words made its packet
+/// slower, and a burst of like tasks slower with every task.
+struct RetrievalTables: Equatable, Sendable {
+    var memory: String
+    var anchors: String
+
+    static let user = RetrievalTables(memory: "memory", anchors: "anchors")
+    static let os = RetrievalTables(memory: "os_memory", anchors: "os_anchors")
+
+    /// `Guardrails.osFolders`, ASCII lower-cased, each ending in "/".
+    static let osPrefixes: [String] = Guardrails.osFolders.map { asciiLowercased($0) + "/" }
+
+    /// The tables of the note at `path`: ASCII letters of any case, as SQL's `LIKE` compares them
+    /// (`osCondition`), so the index's rows and a migration's agree.
+    static func of(path: String) -> RetrievalTables {
+        let lowered = asciiLowercased(path)
+        return osPrefixes.contains { lowered.hasPrefix($0) } ? .os : .user
+    }
+
+    /// An SQL condition true for a path `column` in one of the OS's folders, and its arguments.
+    static func osCondition(_ column: String) -> (sql: String, arguments: [SQLValue]) {
+        ("(" + osPrefixes.map { _ in "\(column) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")",
+         osPrefixes.map { .text(RelatedScope.likePattern($0)) })
+    }
+
+    private static func asciiLowercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 }
 
@@ -172,9 +218,14 @@ extension MemoryIndex {
         defer { database.resetAllStatements() }
         guard limit > 0 else { return [] }
         let pool = max(pool ?? limit * 2, limit)
-        let query = try relatedQuery(RelatedQuery.words(from: text))
+        // The OS's own notes have tables of their own, read only when the scope keeps some of them.
+        let tables = scope.tables
+        let query = try relatedQuery(RelatedQuery.words(from: text), tables: tables)
         guard !query.all.isEmpty else { return [] }
         let expression = query.expression
+        // Read from two tables, a word's IDF is that of both together (its count in each, added up,
+        // and every note): the scores of the two are then one ranking.
+        let rows: [SQLValue] = tables.count > 1 ? [.int(Int64(query.notes))] : []
 
         // The left-out folders are filtered in the queries (their notes are never scored), and
         // `scope.excludes` judges every row again (the task itself, folders of other letters).
@@ -182,36 +233,49 @@ extension MemoryIndex {
 
         // Whole notes, best first.
         var notes: [(id: Int64, path: String, title: String, score: Double, phrases: UInt64)] = []
-        var window = max(pool * 2, 32)
-        while true {
-            notes.removeAll()
-            let statement = try database.prepare("SELECT memory.rowid, n.path, fbt_bm25(memory, \(IndexSchema.memoryColumnWeights)\(query.countParameters)) AS score, n.title, fbt_phrases(memory) FROM memory JOIN notes n ON n.id = memory.rowid WHERE memory MATCH ?\(folders.map { " AND " + $0.sql } ?? "") ORDER BY score LIMIT ?")
-            try statement.bind(query.phraseArguments(scoredBy: query.all.map { .int(Int64(query.counts[$0] ?? 0)) }) + [.text(expression)] + (folders?.arguments ?? []) + [.int(Int64(window))])
-            var rows = 0
-            while try statement.step() {
-                rows += 1
-                let path = statement.text(1)
-                guard !scope.excludes(path) else { continue }
-                notes.append((statement.int64(0), path, statement.text(3), -statement.double(2), UInt64(bitPattern: statement.int64(4))))
-                if notes.count >= pool { break }
+        for table in tables.map(\.memory) {
+            var found: [(id: Int64, path: String, title: String, score: Double, phrases: UInt64)] = []
+            var window = max(pool * 2, 32)
+            while true {
+                found.removeAll()
+                let statement = try database.prepare("SELECT \(table).rowid, n.path, fbt_bm25(\(table), \(IndexSchema.memoryColumnWeights)\(query.countParameters)\(rows.isEmpty ? "" : ", ?")) AS score, n.title, fbt_phrases(\(table)) FROM \(table) JOIN notes n ON n.id = \(table).rowid WHERE \(table) MATCH ?\(folders.map { " AND " + $0.sql } ?? "") ORDER BY score LIMIT ?")
+                try statement.bind(query.phraseArguments(scoredBy: query.all.map { .int(Int64(query.counts[$0] ?? 0)) }) + rows + [.text(expression)] + (folders?.arguments ?? []) + [.int(Int64(window))])
+                var read = 0
+                while try statement.step() {
+                    read += 1
+                    let path = statement.text(1)
+                    guard !scope.excludes(path) else { continue }
+                    found.append((statement.int64(0), path, statement.text(3), -statement.double(2), UInt64(bitPattern: statement.int64(4))))
+                    if found.count >= pool { break }
+                }
+                statement.reset()
+                if found.count >= pool || read < window { break }
+                window *= 8
             }
-            statement.reset()
-            if notes.count >= pool || rows < window { break }
-            window *= 8
+            notes += found
+        }
+        if tables.count > 1 {
+            notes = Array(notes.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }.prefix(pool).map(\.element))
         }
 
         // Anchors: a note's score is that of the best line linking it.
         var anchorScores: [Int64: Double] = [:]
         var anchorNotes: [AnchorTarget.Note] = []
-        // One statement: FTS5 counts the anchors of each word once (NULL), as bm25() would. A line
-        // written in a left-out folder (a result linking its task) is not memory, and not scored.
+        // One statement a table: FTS5 counts the anchors of each word once (NULL), as bm25() would. A
+        // line written in a left-out folder (a result linking its task) is not memory, and not scored.
         // An anchor's rowid holds its note's id in the bits above `NoteScanner.sectionBits`.
         // The linking note's path is read with each line: a name several notes share means the one
         // nearest it, as the resolver reads links.
         let sources = scope.folderCondition("s.path")
-        let anchorRows = try database.query("SELECT target_key, fbt_bm25(anchors, 0, 1\(query.countParameters)) AS score, s.path FROM anchors JOIN notes s ON s.id = (anchors.rowid >> \(NoteScanner.sectionBits)) WHERE anchors MATCH ?" + (sources.map { " AND " + $0.sql } ?? "") + " ORDER BY score LIMIT 48",
-                                            query.phraseArguments(scoredBy: query.all.map { _ in .null }) + [.text(expression)] + (sources?.arguments ?? [])) { ($0.text(0), -$0.double(1), $0.text(2)) }
-        let targets = try anchorTargets(anchorRows.map(\.0))
+        var anchorRows: [(key: String, score: Double, source: String)] = []
+        for table in tables.map(\.anchors) {
+            anchorRows += try database.query("SELECT target_key, fbt_bm25(\(table), 0, 1\(query.countParameters)) AS score, s.path FROM \(table) JOIN notes s ON s.id = (\(table).rowid >> \(NoteScanner.sectionBits)) WHERE \(table) MATCH ?" + (sources.map { " AND " + $0.sql } ?? "") + " ORDER BY score LIMIT 48",
+                                             query.phraseArguments(scoredBy: query.all.map { _ in .null }) + [.text(expression)] + (sources?.arguments ?? [])) { ($0.text(0), -$0.double(1), $0.text(2)) }
+        }
+        if tables.count > 1 {
+            anchorRows = Array(anchorRows.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }.prefix(48).map(\.element))
+        }
+        let targets = try anchorTargets(anchorRows.map(\.key))
         for (key, score, source) in anchorRows {
             guard let target = targets[key]?.note(linkedFrom: source), !scope.excludes(target.path) else { continue }
             if anchorScores[target.id] == nil { anchorNotes.append(target) }
@@ -264,18 +328,19 @@ extension MemoryIndex {
     /// rarest first until the notes they match, added up, would pass `budget`
     /// (`relatedPostingBudget`; the two rarest are always kept), in their original order. Document
     /// counts are cached per index file (`RelatedWordCounts`).
-    func relatedWords(_ words: [String], budget: Int = MemoryIndex.relatedPostingBudget) throws -> [String] {
-        try relatedQuery(words, budget: budget).gate
+    func relatedWords(_ words: [String], budget: Int = MemoryIndex.relatedPostingBudget, tables: [RetrievalTables] = [.user]) throws -> [String] {
+        try relatedQuery(words, budget: budget, tables: tables).gate
     }
 
-    /// The query `related` runs for `words`: the words any note holds, their note counts, and the
-    /// rarest of them within `budget` (the gate).
-    func relatedQuery(_ words: [String], budget: Int = MemoryIndex.relatedPostingBudget) throws -> RelatedQueryPlan {
+    /// The query `related` runs for `words` in `tables`: the words any of their notes holds, their
+    /// note counts (in all of `tables`), and the rarest of them within `budget` (the gate).
+    func relatedQuery(_ words: [String], budget: Int = MemoryIndex.relatedPostingBudget, tables: [RetrievalTables] = [.user]) throws -> RelatedQueryPlan {
         guard !words.isEmpty else { return RelatedQueryPlan(all: [], gate: [], counts: [:]) }
-        _ = try RelatedWordCounts.shared.noteCount(database)
+        let notes = try RelatedWordCounts.shared.noteCount(database)
         var counted: [(word: String, count: Int, position: Int)] = []
         for (position, word) in words.enumerated() {
-            let count = try RelatedWordCounts.shared.count(of: word, in: database)
+            var count = 0
+            for table in tables { count += try RelatedWordCounts.shared.count(of: word, in: table.memory, of: database) }
             if count > 0 { counted.append((word, count, position)) }
         }
         let all = counted.map(\.word)
@@ -287,7 +352,7 @@ extension MemoryIndex {
             spent += entry.count
         }
         let gate = kept.sorted { $0.position < $1.position }.map(\.word)
-        return RelatedQueryPlan(all: all, gate: gate, counts: Dictionary(counted.map { ($0.word, $0.count) }, uniquingKeysWith: max))
+        return RelatedQueryPlan(all: all, gate: gate, counts: Dictionary(counted.map { ($0.word, $0.count) }, uniquingKeysWith: max), notes: notes)
     }
 
     /// The notes link keys name, as retrieval counts them, by the resolver's rules (`LinkResolver`)
@@ -387,6 +452,8 @@ struct RelatedQueryPlan {
     var gate: [String]
     /// Notes each word matches.
     var counts: [String: Int]
+    /// Notes in the index (of every table), as `RelatedWordCounts` last counted them.
+    var notes: Int = 0
 
     /// The FTS5 expression: every word with OR; when the budget left words out of the gate, a note
     /// must hold a gate word, and is then ranked by all words — `(gate) AND (all)`. Only the notes
@@ -417,11 +484,13 @@ struct RelatedQueryPlan {
     var countParameters: String { String(repeating: ", ?", count: (isGated ? gate.count : 0) + all.count) }
 }
 
-/// How many notes each query word matches in `memory`, remembered per index file: counting a common
-/// word walks its whole doclist, and the same words come back task after task. Only large counts are
-/// remembered (a small one costs little to count again, and a word new to the vault must be found at
-/// once); a remembered count is an estimate used only to choose words, forgotten when the file's
-/// note count has moved by more than a twentieth, or after ten minutes.
+/// How many notes each query word matches in `memory` (or `os_memory`), remembered per index file:
+/// counting a common word walks its whole doclist, and the same words come back task after task.
+/// Only large counts are remembered (a small one costs little to count again, and a word new to the
+/// vault must be found at once); a remembered count is an estimate used only to choose words,
+/// forgotten when the file's note count has moved by more than a twentieth, or after ten minutes.
+/// The note count itself is taken again at most once a second (it walks the notes table: in a burst
+/// of tasks, once a packet was 3 % of the watcher's time).
 final class RelatedWordCounts: Sendable {
     static let shared = RelatedWordCounts()
     /// The smallest count remembered.
@@ -430,32 +499,41 @@ final class RelatedWordCounts: Sendable {
     private struct Entry {
         var notes: Int
         var stamp: Date
+        var counted: Date
         var counts: [String: Int]
     }
 
     private let entries = Locked<[String: Entry]>([:])
 
-    /// The notes in the index (cached with the counts).
+    /// The notes in the index (cached with the counts, for a second).
     func noteCount(_ database: Database) throws -> Int {
-        let notes = Int(try database.scalarInt("SELECT count(*) FROM notes") ?? 0)
         let now = Date()
+        if let known = entries.withLock({ entries in entries[database.path].flatMap { now.timeIntervalSince($0.counted) < 1 ? $0.notes : nil } }) {
+            return known
+        }
+        let notes = Int(try database.scalarInt("SELECT count(*) FROM notes") ?? 0)
         entries.withLock { entries in
-            if let entry = entries[database.path], abs(entry.notes - notes) * 20 <= max(entry.notes, 20), now.timeIntervalSince(entry.stamp) < 600 { return }
-            entries[database.path] = Entry(notes: notes, stamp: now, counts: [:])
+            if var entry = entries[database.path], abs(entry.notes - notes) * 20 <= max(entry.notes, 20), now.timeIntervalSince(entry.stamp) < 600 {
+                entry.counted = now
+                entries[database.path] = entry
+                return
+            }
+            entries[database.path] = Entry(notes: notes, stamp: now, counted: now, counts: [:])
         }
         return notes
     }
 
-    /// The notes `word` matches (as a quoted FTS5 term).
-    func count(of word: String, in database: Database) throws -> Int {
-        if let known = entries.withLock({ $0[database.path]?.counts[word] }) { return known }
+    /// The notes of `table` that `word` matches (as a quoted FTS5 term).
+    func count(of word: String, in table: String, of database: Database) throws -> Int {
+        let key = table + "\u{1}" + word
+        if let known = entries.withLock({ $0[database.path]?.counts[key] }) { return known }
         let expression = SearchQuery.quoted(SearchQuery.Term(text: word, isPhrase: false, isPrefix: false))
-        let count = Int(try database.scalarInt("SELECT count(*) FROM memory WHERE memory MATCH ?", [.text(expression)]) ?? 0)
+        let count = Int(try database.scalarInt("SELECT count(*) FROM \(table) WHERE \(table) MATCH ?", [.text(expression)]) ?? 0)
         guard count >= RelatedWordCounts.rememberedFrom else { return count }
         entries.withLock { entries in
             guard var entry = entries[database.path] else { return }
             if entry.counts.count > 50_000 { entry.counts.removeAll() }
-            entry.counts[word] = count
+            entry.counts[key] = count
             entries[database.path] = entry
         }
         return count

@@ -14,6 +14,10 @@ import Foundation
 /// - a negative number: the phrase only filters rows and adds nothing to the score (`related`'s gate);
 /// - NULL: counted by FTS5, as `bm25()` does.
 ///
+/// After the phrases, one more number may follow: the rows the IDF is taken over, when the counts
+/// given are of this table and another read with it (`related` over `memory` and `os_memory`);
+/// the average row length stays this table's.
+///
 /// With the same counts the scores are the built-in bm25's to the last bit (`SectionScoreTests`,
 /// `RankFunctionTests`). `fbt_phrases(table)` says which phrases the current row holds.
 enum SectionScore {
@@ -105,7 +109,11 @@ private func statementData(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: Opaque
     block[0] = Double(tokens) / Double(rows)
     counts?.checkVersion()
     // The arguments name the phrases only if there is one per phrase; otherwise every count is taken.
-    let named = count == columns + phrases
+    let named = count == columns + phrases || count == columns + phrases + 1
+    // One more argument: the rows the IDF is taken over (the given counts are of several tables).
+    if named, count == columns + phrases + 1, let total = values?[columns + phrases], sqlite3_value_type(total) == SQLITE_INTEGER {
+        rows = max(rows, sqlite3_value_int64(total))
+    }
     for i in 0..<phrases {
         let argument: OpaquePointer? = named ? values?[columns + i] : nil
         var key: String?

@@ -88,6 +88,118 @@ import TestSupport
         #expect(try index.related(to: "bench burst quokka 301", scope: scope).map(\.path) == ["Memory/Quokka.md"])
     }
 
+    /// The OS's own notes live in `os_memory` and `os_anchors`, so a packet's query, which leaves
+    /// their folders out, never walks their rows; a note renamed in or out moves with its id.
+    @Test func theOSsOwnNotesHaveRetrievalTablesOfTheirOwn() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Tasks/Heron task.md", "---\ntype: task\n---\nCount the herons.\n")
+        try temp.write("Results/Heron result.md", "---\ntype: result\n---\nHerons counted for [[Heron task]].\n")
+        // ASCII letters of any case, as LIKE compares them (and as the scope leaves folders out).
+        try temp.write("results/lower.md", "Herons, in a folder written in small letters: see [[Heron notes]].\n")
+        try temp.write("Memory/Heron notes.md", "Herons nest by the river; see [[Heron task]].\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        func paths(_ table: String) throws -> [String] {
+            try index.database.query("SELECT n.path FROM \(table) t JOIN notes n ON n.id = (t.rowid >> \(table.hasSuffix("anchors") ? NoteScanner.sectionBits : 0)) ORDER BY 1") { $0.text(0) }
+        }
+        #expect(try paths("memory") == ["Memory/Heron notes.md"])
+        #expect(try paths("os_memory") == ["Results/Heron result.md", "Tasks/Heron task.md", "results/lower.md"])
+        #expect(try paths("anchors") == ["Memory/Heron notes.md"])
+        #expect(try paths("os_anchors") == ["Results/Heron result.md", "results/lower.md"])
+
+        // Moved into Results/: its rows move to the OS's tables.
+        try FileManager.default.moveItem(atPath: temp.vault.root + "/Memory/Heron notes.md", toPath: temp.vault.root + "/Results/Heron notes.md")
+        _ = try index.reconcile()
+        #expect(try paths("memory").isEmpty)
+        #expect(try paths("anchors").isEmpty)
+        #expect(try paths("os_memory").contains("Results/Heron notes.md"))
+        #expect(try paths("os_anchors").contains("Results/Heron notes.md"))
+        // And back out.
+        try FileManager.default.moveItem(atPath: temp.vault.root + "/Results/Heron notes.md", toPath: temp.vault.root + "/Heron notes.md")
+        _ = try index.reconcile()
+        #expect(try paths("memory") == ["Heron notes.md"])
+        #expect(try paths("anchors") == ["Heron notes.md"])
+        #expect(try !paths("os_memory").contains { $0.hasSuffix("Heron notes.md") })
+        #expect(try !paths("os_anchors").contains { $0.hasSuffix("Heron notes.md") })
+    }
+
+    /// A scope that keeps some OS folders (`memory_exclude` without `Results`, to recall earlier
+    /// answers) reads both tables as one ranking: each word's IDF over both, best first whatever
+    /// table a note is in.
+    @Test func keepingResultsRanksThemWithMemoryAsOne() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Results/Timetable answer.md", "---\ntype: result\n---\nThe heron migration timetable: herons leave in October.\n")
+        try temp.write("Memory/Heron.md", "Herons are tall birds.\n")
+        try temp.write("Memory/Salmon.md", "The salmon migration timetable starts in spring; salmon swim upstream.\n")
+        try temp.write("Tasks/Ask.md", "---\ntype: task\n---\nheron migration timetable\n")
+        for n in 0..<6 { try temp.write("Memory/Filler \(n).md", "Unrelated filler text number \(n).\n") }
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let keepResults = RelatedScope(excludedFolders: Guardrails.osFolders.filter { $0 != Vault.Layout.results })
+        #expect(keepResults.tables == [.user, .os])
+        #expect(RelatedScope(excludedFolders: Guardrails.osFolders).tables == [.user])
+        #expect(RelatedScope().tables == [.user, .os])
+        let hits = try index.related(to: "heron migration timetable", scope: keepResults, limit: 5)
+        #expect(hits.first?.path == "Results/Timetable answer.md")
+        #expect(!hits.contains { $0.path.hasPrefix("Tasks/") })
+        #expect(try index.related(to: "salmon swim upstream", scope: keepResults).first?.path == "Memory/Salmon.md")
+        // The default scope never returns the result.
+        #expect(try !index.related(to: "heron migration timetable", scope: RelatedScope(excludedFolders: Guardrails.osFolders)).contains { $0.path.hasPrefix("Results/") })
+
+        // Both tables read as one: each note scores as it would in one table of every note (the
+        // word counts and the note count of both; each table's own average length).
+        let words = ["heron", "migrat", "timet"]
+        let all = try words.map { word in try ["memory", "os_memory"].reduce(Int64(0)) { $0 + (try index.database.scalarInt("SELECT count(*) FROM \($1) WHERE \($1) MATCH ?", [.text("\"\(word)\"")]) ?? 0) } }
+        let notes = try #require(try index.database.scalarInt("SELECT count(*) FROM notes"))
+        let given = try index.database.query("SELECT fbt_bm25(os_memory, \(IndexSchema.memoryColumnWeights), ?, ?, ?, ?) FROM os_memory WHERE os_memory MATCH ? AND path = 'Results/Timetable answer.md'",
+                                             all.map { .int($0) } + [.int(notes), .text(RelatedQuery.expression(words))]) { $0.double(0) }
+        let own = try index.database.query("SELECT fbt_bm25(os_memory, \(IndexSchema.memoryColumnWeights), ?, ?, ?) FROM os_memory WHERE os_memory MATCH ? AND path = 'Results/Timetable answer.md'",
+                                           all.map { .int($0) } + [.text(RelatedQuery.expression(words))]) { $0.double(0) }
+        // With the note count of both tables, rarer words count more than in os_memory's 2 rows alone.
+        #expect(given.count == 1 && own.count == 1)
+        #expect(given[0] < own[0])
+    }
+
+    /// An index of version 3 (the OS's notes in `memory` and `anchors`) is brought to version 4 by
+    /// moving their rows, not by reading every note again; one of a version with no step is rebuilt
+    /// with every table emptied, the OS's too.
+    @Test func aVersionThreeIndexMovesTheOSsRowsWithoutARebuild() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Results/Heron result.md", "---\ntype: result\n---\nHerons counted for [[Heron task]].\n")
+        try temp.write("Tasks/Heron task.md", "---\ntype: task\n---\nCount the herons.\n")
+        try temp.write("Memory/Heron notes.md", "Herons nest by the river; see [[Heron task]].\n")
+        do {
+            let index = try MemoryIndex(vault: temp.vault)
+            _ = try index.reconcile()
+            // Back to version 3's layout: every row in `memory` and `anchors`, no OS tables.
+            try index.database.execute("""
+                INSERT INTO memory(rowid, path, title, headings, body, properties) SELECT rowid, path, title, headings, body, properties FROM os_memory;
+                INSERT INTO anchors(rowid, target_key, text) SELECT rowid, target_key, text FROM os_anchors;
+                DROP TABLE os_memory; DROP TABLE os_anchors; PRAGMA user_version = 3;
+                """)
+        }
+        do {
+        let index = try MemoryIndex(vault: temp.vault)
+        #expect(try index.database.scalarInt("PRAGMA user_version") == Int64(IndexSchema.version))
+        #expect(try index.database.scalarInt("SELECT count(*) FROM memory") == 1)
+        #expect(try index.database.scalarInt("SELECT count(*) FROM os_memory") == 2)
+        #expect(try index.database.scalarInt("SELECT count(*) FROM anchors") == 1)
+        #expect(try index.database.scalarInt("SELECT count(*) FROM os_anchors") == 1)
+        // Nothing to read again: the notes are as they were.
+        #expect(try index.reconcile().changed == 0)
+        #expect(try index.related(to: "herons nest", scope: RelatedScope(excludedFolders: Guardrails.osFolders)).map(\.path) == ["Memory/Heron notes.md"])
+        #expect(try index.related(to: "count the herons").map(\.path).contains("Tasks/Heron task.md"))
+
+        try index.database.execute("PRAGMA user_version = 99")
+        }
+        let rebuilt = try MemoryIndex(vault: temp.vault)
+        #expect(try rebuilt.database.scalarInt("SELECT count(*) FROM os_memory") == 0)
+        #expect(try rebuilt.database.scalarInt("SELECT count(*) FROM os_anchors") == 0)
+        #expect(try rebuilt.database.scalarInt("SELECT count(*) FROM memory") == 0)
+        _ = try rebuilt.reconcile()
+        #expect(try rebuilt.database.scalarInt("SELECT count(*) FROM os_memory") == 2)
+    }
+
     @Test func linesWrittenInLeftOutFoldersAreNoAnchors() throws {
         let temp = try TemporaryVault()
         // Only results (left out) describe the note with the task's words: that is bookkeeping, not memory.
@@ -289,6 +401,9 @@ import TestSupport
         for n in 0..<30 {
             try temp.write("Notes/Note \(n).md", "# Note \(n)\n\nThe heron \(n) flew off the river; an egret came. See [[Note \(n + 2)]].\n")
             _ = try index.update(path: "Notes/Note \(n).md")
+            // The OS's own notes (`os_memory`, `os_anchors`) too.
+            try temp.write("Results/Result \(n).md", "Heron count \(n) for [[Note \(n)]].\n")
+            _ = try index.update(path: "Results/Result \(n).md")
         }
         let before = try index.segmentCounts()
         let search = try index.search("heron egret", limit: 50).map(\.path)
