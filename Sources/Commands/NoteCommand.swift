@@ -48,6 +48,10 @@ enum NoteCommand {
         let runID = RunWriteGuard.runID(in: context.environment)
         switch action {
         case "show":
+            // A run reads notes, not the OS's state (`.agentos/`) nor other files of the vault.
+            if let runID {
+                do { try RunWriteGuard.checkReadable(relative, runID: runID) } catch { throw CLIError.failure(error.description) }
+            }
             // An agent off this machine reading through the CLI gets no private note (as `search`
             // and `context`); the refusal names the reason, never the text.
             let visibility = NoteVisibility(vault: context.vault, environment: context.environment)

@@ -38,11 +38,44 @@ public enum RunWriteGuard {
         public let description: String
     }
 
-    /// Refuses writing `path` at all from within run `runID` (the vault's rules).
+    /// Refuses reading `path` through the OS's tools from within run `runID` (`note show`, every
+    /// MCP tool): an agent reads notes, not the OS's state nor the editor's or git's files. A folder
+    /// or file whose name starts with "." (`.agentos/` holds the index, whose pages hold every note's
+    /// text, private ones too, and the journal; `.obsidian/`, `.git/`, `.trash/`) and any file that
+    /// is not a Markdown note (`.md`) are refused.
+    public static func checkReadable(_ path: String, runID: String) throws(Refusal) {
+        if path.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+            throw Refusal(description: "\(path): refused from within run \(runID): folders and files whose name starts with '.' (the OS's state, the editor's settings, git) are not notes")
+        }
+        if !path.lowercased().hasSuffix(".md") {
+            throw Refusal(description: "\(path): refused from within run \(runID): only Markdown notes (.md) are read and written through the OS's tools")
+        }
+    }
+
+    /// The folders a run may not write, and what each holds: what routes and guards agents, what a
+    /// harness loads as instructions, what new notes are made from, and the OS's own records.
+    static let closedFolders: [(folder: String, holds: String)] = [
+        (Vault.Layout.rules, "agents, routing, guardrails; ask a person"),
+        (Vault.Layout.skills, "the skill harnesses load as instructions"),
+        (Vault.Layout.templates, "what new notes are made from"),
+        (Vault.Layout.results, "the OS's record of each run"),
+        (Vault.Layout.telemetry, "the OS's log of runs"),
+        (Vault.Layout.daily, "the OS's day log"),
+        (Vault.Layout.privateFolder + "/" + Vault.Layout.telemetry, "the OS's log of private runs"),
+        (Vault.Layout.privateFolder + "/" + Vault.Layout.daily, "the OS's day log of private work"),
+        (Vault.Layout.memory + "/Conflicts", "the OS's copies of refused writes"),
+    ]
+
+    /// Refuses writing `path` at all from within run `runID`: what `checkReadable` refuses, and the
+    /// `closedFolders` (compared ignoring case, as on a case-insensitive disk they are the same).
     public static func checkPath(_ path: String, runID: String) throws(Refusal) {
+        try checkReadable(path, runID: runID)
         let lowered = path.lowercased()
-        if lowered == Vault.Layout.rules.lowercased() || lowered.hasPrefix(Vault.Layout.rules.lowercased() + "/") {
-            throw Refusal(description: "\(path): refused from within run \(runID): a run may not change \(Vault.Layout.rules)/ (agents, routing, guardrails); ask a person")
+        for (folder, holds) in closedFolders {
+            let prefix = folder.lowercased()
+            if lowered == prefix || lowered.hasPrefix(prefix + "/") {
+                throw Refusal(description: "\(path): refused from within run \(runID): a run may not change \(folder)/ (\(holds))")
+            }
         }
     }
 

@@ -233,11 +233,14 @@ public final class MCPTools {
         return texts
     }
 
-    /// A vault path, confined to the vault (no `..`, no absolute path, no symlink on the way).
+    /// A vault path, confined to the vault (no `..`, no absolute path, no symlink on the way) and
+    /// to its notes: an MCP client is an agent, and reads no `.agentos/` state nor any file that is
+    /// not a note (`RunWriteGuard.checkReadable`).
     private func path(_ args: JSON, _ key: String = "path") throws -> String {
         let given = try required(args, key)
         let normalized = try Vault.normalize(given)
         _ = try vault.resolve(normalized)
+        do { try RunWriteGuard.checkReadable(normalized, runID: scope.writer) } catch { throw Refused(description: error.description) }
         return normalized
     }
 

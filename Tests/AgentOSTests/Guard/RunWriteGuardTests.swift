@@ -109,6 +109,45 @@ import Testing
         #expect(cli(["note", "write", "Tasks/Plain.md", "--create", "--from", draft("---\ntype: task\n---\nPay.\n")], env).code == 0)
     }
 
+    /// The attack: an agent reads the index file (every note's text, private ones too), or writes
+    /// git's config (a command git runs), an Obsidian plugin, the skill harnesses load, a template,
+    /// or the OS's records, through `note show` and `note write`. All refused, one line, nothing
+    /// written; notes elsewhere stay readable and writable.
+    @Test func aRunReachesNotesOnlyNotTheOSsStateNorTheEditorsNorGits() throws {
+        let env = try EngineTestVault()
+        func put(_ path: String, _ text: String) throws {
+            try FileManager.default.createDirectory(atPath: env.vault.root + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.replacingFile(env.vault.root + "/" + path)
+        }
+        try put(".git/config", "[core]\n\tbare = false\n")
+        try put(".obsidian/app.json", "{}\n")
+        try put("Memory/Diagram.canvas", "{}\n")
+        try put("Skills/fuckbigtech/SKILL.md", "# Skill\n")
+        try put("Templates/Task.md", "---\ntype: task\n---\n")
+        _ = try MemoryIndex(vault: env.vault).reconcile()
+        for path in [".agentos/index.sqlite", ".agentos/telemetry.jsonl", ".git/config", ".obsidian/app.json", "Memory/.hidden.md", "Memory/Diagram.canvas", env.vault.root + "/.agentos/index.sqlite"] {
+            expectRefused(cli(["note", "show", path], env), "show \(path)")
+        }
+        let writes = [".git/config", ".obsidian/plugins/evil/main.js", ".obsidian/plugins/evil/manifest.md", ".agentos/evil.md", "Memory/Run.sh",
+                      "Skills/fuckbigtech/SKILL.md", "skills/fuckbigtech/scripts/helper.md", "Templates/Task.md", "Results/Forged.md",
+                      "Telemetry/2026-12-04.md", "Daily/2026-12-04.md", "Private/Daily/2026-12-04.md", "Memory/Conflicts/Fake.md"]
+        for path in writes {
+            let before = try? env.text(path)
+            expectRefused(cli(["note", "write", path, "--create", "--from", draft("poisoned\n")], env), "create \(path)")
+            if let before {
+                let hash = try env.store.read(path).hash.hex
+                expectRefused(cli(["note", "write", path, "--expect", hash, "--from", draft("poisoned\n")], env), "rewrite \(path)")
+                expectRefused(cli(["note", "set", path, "x=1"], env), "set \(path)")
+            }
+            #expect((try? env.text(path)) == before, "\(path) changed")
+        }
+        // Notes are still the agent's to read and write.
+        #expect(cli(["note", "write", "Memory/Plan.md", "--create", "--from", draft("# Plan\n")], env).code == 0)
+        #expect(cli(["note", "show", "Memory/Plan.md"], env).code == 0)
+        // A person (no run) reads what they like.
+        #expect(cli(["note", "show", "Memory/Diagram.canvas"], env, environment: [:]).code == 0)
+    }
+
     @Test func aRunMayNotChangeRulesNorANoteWaitingInReview() throws {
         let env = try EngineTestVault()
         let agent = "Rules/Agents/claude.md"

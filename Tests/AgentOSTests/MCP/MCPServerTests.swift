@@ -76,6 +76,42 @@ import Testing
         #expect(MCPScope(vault: temp.vault, agent: "echo", environment: ["FBT_RUN_ID": "r-404"]).hidesPrivateBecause != nil)
     }
 
+    /// Every tool that takes a path reaches notes only: the index file (every note's text, private
+    /// ones too), the journal, git's config, an Obsidian plugin, a file that is not a note; and no
+    /// write goes to the skill, templates or the OS's records. Private text never comes back.
+    @Test func noToolReachesTheOSsStateOrFilesThatAreNotNotes() throws {
+        let temp = try InitVault()
+        try "Dear diary: PRIVMARK-42\n".replacingFile(temp.folder.path + "/Private/Diary.md")
+        try "[core]\n".replacingFile(temp.folder.path + "/.git-config-stand-in")
+        try FileManager.default.createDirectory(atPath: temp.folder.path + "/.git", withIntermediateDirectories: true)
+        try "[core]\n".replacingFile(temp.folder.path + "/.git/config")
+        _ = try MemoryIndex(vault: temp.vault).reconcile()
+        for agent in ["claude", "echo"] {
+            let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: agent, environment: [:]))
+            func error(_ name: String, _ args: [(String, JSON)]) -> String? {
+                let answer = tools.call(name, arguments: .object(args))
+                guard answer.first(where: { $0.0 == "isError" })?.1 == .bool(true) else { return nil }
+                return "\(answer)"
+            }
+            for path in [".agentos/index.sqlite", ".agentos/index.sqlite-wal", ".agentos/telemetry.jsonl", ".git/config", "Memory/../.git/config", ".git-config-stand-in"] {
+                for tool in ["read_note", "context", "route"] {
+                    let refused = error(tool, [("path", .string(path))])
+                    #expect(refused != nil, "\(agent) \(tool) \(path) was answered")
+                    #expect(refused?.contains("PRIVMARK") != true)
+                }
+            }
+            for path in [".git/config", ".obsidian/plugins/evil/main.js", ".obsidian/community-plugins.json", ".agentos/evil.md",
+                         "Skills/fuckbigtech/SKILL.md", "Templates/Task.md", "Results/Forged.md", "Daily/2026-12-04.md", "Telemetry/2026-12-04.md"] {
+                let before = try? String(contentsOfFile: temp.folder.path + "/" + path, encoding: .utf8)
+                #expect(error("write_note", [("path", .string(path)), ("text", .string("poisoned\n")), ("create", .bool(true))]) != nil, "\(agent) created \(path)")
+                #expect(error("set_properties", [("path", .string(path)), ("set", .object([("x", .int(1))]))]) != nil, "\(agent) set \(path)")
+                #expect((try? String(contentsOfFile: temp.folder.path + "/" + path, encoding: .utf8)) == before, "\(path) changed")
+            }
+            #expect(error("write_note", [("path", .string("Memory/\(agent).md")), ("text", .string("fine\n")), ("create", .bool(true))]) == nil)
+            #expect(error("read_note", [("path", .string("Memory/\(agent).md"))]) == nil)
+        }
+    }
+
     @Test func aWriteOnAStaleHashKeepsTheNoteAndAConflictNote() throws {
         let temp = try InitVault()
         let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "echo", environment: [:]))
