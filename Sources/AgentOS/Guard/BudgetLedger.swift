@@ -458,7 +458,7 @@ public final class BudgetLedger: Sendable {
                 let lane = Lane(rawValue: laneName) ?? .premium
                 let now = SQLValue.double(date.timeIntervalSince1970)
                 if let actualUSD {
-                    let actual = BudgetLedger.micros(max(0, actualUSD.isFinite ? actualUSD : 0))
+                    let actual = BudgetLedger.micros(max(0, actualUSD))
                     try database.run("UPDATE budget_ledger SET actual_micros = ?, state = 'settled', basis = 'reported', closed_at = ? WHERE run_id = ?", [.int(actual), now, .text(runID)])
                     return BudgetSettlement(runID: runID, task: task, lane: lane, kind: .settled, reservedUSD: BudgetLedger.dollarsValue(reserved), actualUSD: BudgetLedger.dollarsValue(actual))
                 }
@@ -645,7 +645,15 @@ public final class BudgetLedger: Sendable {
     }
 
     /// Dollars as whole micro-dollars, the ledger's unit.
-    static func micros(_ dollars: Double) -> Int64 { Int64((dollars * 1_000_000).rounded()) }
+    static func micros(_ dollars: Double) -> Int64 {
+        if dollars.isNaN { return 0 }
+        return Int64((min(max(dollars, -largestDollars), largestDollars) * 1_000_000).rounded())
+    }
+
+    /// The most dollars one figure is kept as (a billion). A tool that reports more (`1e300`,
+    /// infinity) is taken at this, which is past every cap, so no further paid run starts; nothing
+    /// traps converting it to micro-dollars, and a thousand such runs still add up in an `Int64`.
+    public static let largestDollars = 1e9
     /// Micro-dollars back to dollars.
     static func dollarsValue(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }
 

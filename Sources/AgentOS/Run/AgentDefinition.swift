@@ -314,7 +314,7 @@ public struct AgentDefinition: Equatable, Sendable {
 
     /// Dollars as `{budget}` is filled in: plain decimal, no exponent, no trailing zeros (`0.03`, `1`).
     public static func budgetText(_ dollars: Double) -> String {
-        let micros = max(0, Int64((dollars * 1_000_000).rounded()))
+        let micros = max(0, BudgetLedger.micros(dollars))
         let whole = micros / 1_000_000
         var fraction = String(format: "%06lld", micros % 1_000_000)
         while fraction.hasSuffix("0") { fraction.removeLast() }

@@ -2,6 +2,19 @@ import Foundation
 
 /// What an agent answered, read from its own output.
 public struct AgentOutcome: Equatable, Sendable {
+    /// The most tokens one count is kept as (a trillion): a tool's report is not trusted to fit.
+    public static let largestTokens = 1_000_000_000_000
+
+    /// Token counts added up as a tool reports them, none below 0 and the sum at most
+    /// `largestTokens`: a count near `Int.max` in a tool's output must not trap the watcher.
+    static func sum(_ counts: Int...) -> Int {
+        var total = 0
+        for count in counts {
+            total = min(largestTokens, total + min(max(count, 0), largestTokens))
+        }
+        return total
+    }
+
     /// The answer text (empty when there is none).
     public var answer: String
     /// The tool itself reported a failure (an error event, `is_error`, `turn.failed`, an HTTP error).
@@ -79,7 +92,7 @@ public enum AgentOutputParser {
             let input = usage["input_tokens"]?.intValue
             let cacheWrite = usage["cache_creation_input_tokens"]?.intValue ?? 0
             let cacheRead = usage["cache_read_input_tokens"]?.intValue ?? 0
-            outcome.tokensIn = input.map { $0 + cacheWrite + cacheRead }
+            outcome.tokensIn = input.map { AgentOutcome.sum($0, cacheWrite, cacheRead) }
             outcome.tokensOut = usage["output_tokens"]?.intValue
         }
         if case .object(let models)? = result["modelUsage"], let first = models.first { outcome.model = first.0 }
@@ -124,10 +137,10 @@ public enum AgentOutputParser {
                 lastError = nil
                 if let usage = event["usage"] {
                     sawUsage = true
-                    let cumulativeIn = usage["input_tokens"]?.intValue ?? 0, cumulativeOut = usage["output_tokens"]?.intValue ?? 0
+                    let cumulativeIn = AgentOutcome.sum(usage["input_tokens"]?.intValue ?? 0), cumulativeOut = AgentOutcome.sum(usage["output_tokens"]?.intValue ?? 0)
                     // A total smaller than the last one is a new count (another thread): taken whole.
-                    tokensIn += cumulativeIn >= totalIn ? cumulativeIn - totalIn : cumulativeIn
-                    tokensOut += cumulativeOut >= totalOut ? cumulativeOut - totalOut : cumulativeOut
+                    tokensIn = AgentOutcome.sum(tokensIn, cumulativeIn >= totalIn ? cumulativeIn - totalIn : cumulativeIn)
+                    tokensOut = AgentOutcome.sum(tokensOut, cumulativeOut >= totalOut ? cumulativeOut - totalOut : cumulativeOut)
                     totalIn = cumulativeIn
                     totalOut = cumulativeOut
                 }
@@ -185,8 +198,8 @@ public enum AgentOutputParser {
                 if let tokens = part["tokens"] {
                     sawTokens = true
                     let cache = tokens["cache"]
-                    tokensIn += (tokens["input"]?.intValue ?? 0) + (cache?["read"]?.intValue ?? 0) + (cache?["write"]?.intValue ?? 0)
-                    tokensOut += (tokens["output"]?.intValue ?? 0) + (tokens["reasoning"]?.intValue ?? 0)
+                    tokensIn = AgentOutcome.sum(tokensIn, tokens["input"]?.intValue ?? 0, cache?["read"]?.intValue ?? 0, cache?["write"]?.intValue ?? 0)
+                    tokensOut = AgentOutcome.sum(tokensOut, tokens["output"]?.intValue ?? 0, tokens["reasoning"]?.intValue ?? 0)
                 }
             case "error":
                 let error = event["error"]

@@ -140,6 +140,12 @@ public struct AgentRunner {
                        grace: terminationGrace, onStart: onStart, into: &result)
         }
         if let reported = result.outcome.model { result.model = reported }
+        // What a tool reports is taken within reason: a cost of 1e300 or infinity is kept as the
+        // largest amount the ledger holds (past every cap), NaN or a negative one as nothing; token
+        // counts as 0 to a trillion.
+        result.outcome.costUSD = result.outcome.costUSD.map { $0.isNaN ? 0 : min(max($0, 0), BudgetLedger.largestDollars) }
+        result.outcome.tokensIn = result.outcome.tokensIn.map { min(max($0, 0), AgentOutcome.largestTokens) }
+        result.outcome.tokensOut = result.outcome.tokensOut.map { min(max($0, 0), AgentOutcome.largestTokens) }
         if result.outcome.tokensIn == nil && result.outcome.tokensOut == nil && (result.exitCode != nil || !result.outcome.answer.isEmpty) {
             // No counts from the tool: four characters a token, so savings and prices have something to go on.
             result.outcome.tokensIn = TokenEstimate.tokens(prompt)

@@ -43,7 +43,7 @@ extension AgentOutputParser {
         }
         if let usage = agentMeta?["usage"] {
             let input = usage["input"]?.intValue
-            outcome.tokensIn = input.map { $0 + (usage["cacheRead"]?.intValue ?? 0) + (usage["cacheWrite"]?.intValue ?? 0) }
+            outcome.tokensIn = input.map { AgentOutcome.sum($0, usage["cacheRead"]?.intValue ?? 0, usage["cacheWrite"]?.intValue ?? 0) }
             outcome.tokensOut = usage["output"]?.intValue
         }
         let error = object["error"] ?? object["meta"]?["error"]

@@ -103,6 +103,29 @@ import Testing
         #expect(try ledger.reserve(runID: "t", lane: .premium, amount: 0.3, caps: caps, at: noon) != nil)
     }
 
+    /// The attack: a tool reports a cost of 1e300 or infinity (the conversion to micro-dollars trapped
+    /// on 1e300, killing the watcher; infinity was recorded as nothing). Each is kept as the largest
+    /// amount, past every cap: no further paid run is let through. NaN is nothing.
+    @Test func anAbsurdReportedCostIsKeptAsTheLargestAndStopsPaidRuns() throws {
+        for (reported, spent) in [(1e300, BudgetLedger.largestDollars), (Double.infinity, BudgetLedger.largestDollars), (Double.nan, 0), (-1e300, 0)] {
+            let folder = TemporaryFolder("fbt-ledger")
+            let ledger = try BudgetLedger(path: folder.database, timeZone: utc)
+            let caps = BudgetCaps(dayUSD: 1)
+            _ = try ledger.reserve(runID: "r", lane: .premium, amount: 0.5, caps: caps, at: noon)
+            try ledger.settle(runID: "r", actualUSD: reported, at: noon)
+            #expect(try ledger.spend(caps: caps, at: noon).daySpentUSD == spent, "\(reported)")
+            #expect((try ledger.reserve(runID: "s", lane: .premium, amount: 0.1, caps: caps, at: noon) == nil) == (spent > 0), "\(reported)")
+            // A thousand of them still add up.
+            for i in 0..<1000 where spent > 0 { try ledger.settle(runID: "x\(i)", actualUSD: reported, at: noon) }
+            _ = try ledger.spend(caps: caps, at: noon)
+        }
+        #expect(AgentDefinition.budgetText(1e300) == "1000000000")
+        // Token counts near Int.max, added up as the parsers add them, do not trap either.
+        let claude = AgentOutputParser.parseClaude(#"{"type":"result","subtype":"success","result":"ok","total_cost_usd":1e300,"usage":{"input_tokens":9000000000000000000,"cache_creation_input_tokens":9000000000000000000,"cache_read_input_tokens":9000000000000000000,"output_tokens":-5}}"#)
+        #expect(claude.tokensIn == AgentOutcome.largestTokens)
+        #expect(claude.answer == "ok")
+    }
+
     /// 50 threads, each with its own connection (as separate processes would have), race to reserve.
     @Test func parallelReservationsNeverExceedTheDailyCap() throws {
         let folder = TemporaryFolder("fbt-ledger")
