@@ -48,8 +48,25 @@ public enum Privacy {
 
     /// The note's own properties, tags and path, without following anything it names.
     static func ownReason(note: Note, path: String, guardrails: Guardrails) -> String? {
-        let tags = note.texts("tags") + note.texts("tag") + TaskFacts.inlineTags(in: note.body)
+        let tags = self.tags(of: note) + TaskFacts.inlineTags(in: note.body)
         return reason(path: path, privacy: declaredPrivacy(of: note), tags: tags, guardrails: guardrails)
+    }
+
+    /// Every value a note gives for any of `keys`, however the key is written (`Tags`, `TAGS`,
+    /// ` privacy`) and however often it is given: a privacy judgement errs towards private, so a
+    /// second `privacy: public` does not undo the first `privacy: private`, and a key's case does
+    /// not hide it (Obsidian reads `Tags` as the tags).
+    static func values(of note: Note, _ keys: Set<String>) -> [PropertyValue] {
+        note.properties.filter { keys.contains($0.key.trimmingCharacters(in: .whitespaces).lowercased()) }.map(\.value)
+    }
+
+    /// A note's frontmatter tags as a privacy judgement reads them: `tags` and `tag` in any case,
+    /// every occurrence, a list or a text (`tags: private, health` and `tags: health private`, the
+    /// older way of writing several, split at commas and spaces).
+    static func tags(of note: Note) -> [String] {
+        values(of: note, ["tags", "tag"]).flatMap(\.texts).flatMap { text in
+            text.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
+        }
     }
 
     /// What a note's `privacy` and `private` properties declare, as the `privacy` value the rule reads:
@@ -57,16 +74,18 @@ public enum Privacy {
     /// `private: 1`) counts as private rather than being ignored.
     public static func declaredPrivacy(of note: Note) -> String? {
         var declared: String?
-        if let value = note["privacy"], value != .null {
+        // Every `privacy` the note gives, in any case: the first that is not `public` counts.
+        for value in values(of: note, ["privacy"]) where value != .null && declared == nil {
+            var said: String?
             if let text = value.text?.trimmingCharacters(in: .whitespaces) {
-                if !text.isEmpty { declared = text }
+                if !text.isEmpty { said = text }
             } else {
                 let items = value.texts.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                if case .map = value { declared = "private" } else { declared = items.first { $0.lowercased() != "public" } ?? items.first }
+                if case .map = value { said = "private" } else { said = items.first { $0.lowercased() != "public" } ?? items.first }
             }
+            if said?.lowercased() != "public" { declared = said }
         }
-        if declared?.lowercased() == "public" { declared = nil }
-        if let flag = note["private"], flag != .null, flag.bool != false {
+        for flag in values(of: note, ["private"]) where flag != .null && flag.bool != false {
             declared = declared ?? "private"
         }
         return declared
@@ -168,7 +187,7 @@ public enum Privacy {
     /// whose frontmatter does not parse (`header` nil) counts as private.
     static func reason(ofLog header: Note?, at path: String, guardrails: Guardrails) -> String? {
         guard let header else { return "frontmatter cannot be parsed to check its privacy" }
-        return reason(path: path, privacy: declaredPrivacy(of: header), tags: header.texts("tags") + header.texts("tag"), guardrails: guardrails)
+        return reason(path: path, privacy: declaredPrivacy(of: header), tags: tags(of: header), guardrails: guardrails)
     }
 
     /// `reason(ofLog:at:guardrails:)` for the log at `path`, reading only its frontmatter.

@@ -76,7 +76,8 @@ public struct TaskFacts: Sendable, Equatable {
         facts.body = note.body
         let underTasks = normalized.hasPrefix(Vault.Layout.tasks + "/")
         facts.type = note.text("type")?.lowercased() ?? (underTasks ? "task" : nil)
-        facts.tags = unique((note.texts("tags") + note.texts("tag")).map(normalizeTag) + inlineTags(in: note.body))
+        // Read as privacy reads them (`Privacy.tags`): `Tags` in any case, a text of several.
+        facts.tags = unique(Privacy.tags(of: note).map(normalizeTag).filter { !$0.isEmpty } + inlineTags(in: note.body))
         // The same reading of `privacy`/`private` as every other privacy test (`Privacy.declaredPrivacy`).
         facts.privacy = (Privacy.declaredPrivacy(of: note) ?? note.text("privacy"))?.lowercased()
         facts.effects = unique(note.texts("effects").map { $0.lowercased().trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })

@@ -33,6 +33,8 @@ import Testing
         "---\ntype: daily\ntags: [private]\n---\n- 09:00 DAILYMARK dentist results\n",
         "---\ntype: daily\nprivate: true\n---\n- 09:00 DAILYMARK dentist results\n",
         "---\ntype: daily\ntags: [personal/health]\n---\n- 09:00 DAILYMARK dentist results\n",
+        "---\ntype: daily\nTags: [private]\n---\n- 09:00 DAILYMARK dentist results\n",
+        "---\ntype: daily\nprivacy: private\nprivacy: public\n---\n- 09:00 DAILYMARK dentist results\n",
         "---\ntype: daily\nprivacy: [private]\n---\n- 09:00 DAILYMARK dentist results\n",
         "---\ntype: daily\n---\n- 09:00 DAILYMARK dentist results #private\n- 09:05 public standup notes\n",
         "---\ntype: daily\n---\n- 09:00 DAILYMARK dentist results #Private/health\n- 09:05 public standup notes\n",
@@ -340,6 +342,17 @@ import Testing
             ("Results/o.md", "---\ntype: result\nsources: [\"[[Private/x]]\"]\n---\nx\n", true),
             ("Results/p.md", "---\ntype: result\ntask: \"[[Notes/a]]\"\n---\nx\n", true),
             ("Results/q.md", "---\ntype: result\ntask: \"[[Notes/c]]\"\n---\nx\n", false),
+            // Spellings an outside attack found reaching cloud agents: a key in other case, the key
+            // given twice (the second one public), tags as a text of several.
+            ("Notes/r.md", "---\nTags: [private]\n---\nx\n", true),
+            ("Notes/s.md", "---\nTAGS: private\n---\nx\n", true),
+            ("Notes/t.md", "---\nPrivacy: private\n---\nx\n", true),
+            ("Notes/u.md", "---\nprivacy: private\nprivacy: public\n---\nx\n", true),
+            ("Notes/v.md", "---\ntags: private, health\n---\nx\n", true),
+            ("Notes/w.md", "---\ntags: health private\n---\nx\n", true),
+            ("Notes/x.md", "---\nPrivate: true\n---\nx\n", true),
+            ("Notes/y.md", "---\ntags: health\nTag: private\n---\nx\n", true),
+            ("Notes/z.md", "---\ntags: privateer, health\nPrivacy: Public\n---\nx\n", false),
         ]
         for (path, text, _) in cases { v.write(path, text) }
         for (path, text, expected) in cases {
