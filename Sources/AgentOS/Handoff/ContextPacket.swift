@@ -354,10 +354,11 @@ public struct ContextPacketBuilder: Sendable {
             let named = ContextPacketBuilder.nameFilter(concerning)
             items = items.filter { (named?($0.text) ?? true) && ContextPacketBuilder.line($0.text, links: concerning) }
         }
-        let candidates = items.suffix(wanted * 4).map(\.text)
+        let candidates = items.suffix(wanted * 4)
         var kept: [Substring] = []
-        for line in candidates.reversed() where kept.count < wanted {
-            if Privacy.reason(line: String(line), from: path, store: store, guardrails: guardrails, links: links) != nil {
+        for (_, line, judged) in candidates.reversed() where kept.count < wanted {
+            // Judged with its continuation lines and its heading (`DailyLog.items`); the item's own line is what is sent.
+            if Privacy.reason(line: judged, from: path, store: store, guardrails: guardrails, links: links) != nil {
                 guard keepPrivate else {
                     leftOut.append(LeftOutPiece(kind: .daily, reason: .privateNote))
                     continue
@@ -505,17 +506,35 @@ struct DailyLog {
 
     /// The log's items (lines starting "- "), each with its 1-based line number in `tail`. Cut at
     /// each "\n" byte, as `WikiLink.links` numbers lines (a split by characters costs more).
-    var items: [(number: Int, text: Substring)] {
-        var found: [(number: Int, text: Substring)] = []
+    /// `judged` is what the item's privacy is judged on: the item, the lines that continue it (up to
+    /// the next item, heading or blank line: `(details are #private)` on the next line covers it), and
+    /// the heading it sits under (`## Journal #private` covers its section). When no heading above
+    /// it is in `tail` and the log is longer than `tail`, the heading is unknown: then every heading
+    /// seen in `headings` (the part read from the top) counts.
+    var items: [(number: Int, text: Substring, judged: String)] {
+        var found: [(number: Int, text: Substring, judged: String)] = []
         var number = 1
         var start = tail.startIndex
         let utf8 = tail.utf8
         var index = utf8.startIndex
+        var heading: Substring?
+        var open: Int?
         while true {
             let atEnd = index == utf8.endIndex
             if atEnd || utf8[index] == UInt8(ascii: "\n") {
                 let line = tail[start..<index]
-                if line.utf8.starts(with: "- ".utf8) { found.append((number, line)) }
+                if line.utf8.starts(with: "- ".utf8) {
+                    let above = heading.map { "\n" + $0 } ?? (isCut ? headings : "")
+                    found.append((number, line, String(line) + above))
+                    open = found.count - 1
+                } else if line.utf8.first == UInt8(ascii: "#"), line.utf8.dropFirst().drop(while: { $0 == UInt8(ascii: "#") }).first == UInt8(ascii: " ") {
+                    heading = line
+                    open = nil
+                } else if line.allSatisfy(\.isWhitespace) {
+                    open = nil
+                } else if let item = open {
+                    found[item].judged += "\n" + line
+                }
                 if atEnd { break }
                 number += 1
                 start = utf8.index(after: index)
@@ -525,6 +544,11 @@ struct DailyLog {
         return found
     }
 
+    /// Whether `tail` is the end of a longer note (the part above it was not read).
+    var isCut = false
+    /// The heading lines of the part of the note read from its top, one a line (for `items`).
+    var headings = ""
+
     /// The log at `path`, or `nil` when there is none (or it cannot be read).
     static func read(_ path: String, store: NoteStore) -> DailyLog? {
         guard let ends = try? store.readEnds(path, head: Privacy.frontmatterBytes, tail: tailBytes) else { return nil }
@@ -533,6 +557,8 @@ struct DailyLog {
             return DailyLog(path: path, header: note, tail: note?.body ?? "")
         }
         let last = ends.tail.isEmpty ? Array(ends.head.suffix(tailBytes)) : ends.tail
-        return DailyLog(path: path, header: Privacy.frontmatterOnly(ends.head), tail: String(String(decoding: last, as: UTF8.self).drop { $0 != "\n" }))
+        let top = String(decoding: ends.head, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("#") && $0.drop { $0 == "#" }.first == " " }
+        return DailyLog(path: path, header: Privacy.frontmatterOnly(ends.head), tail: String(String(decoding: last, as: UTF8.self).drop { $0 != "\n" }),
+                        isCut: true, headings: top.map { "\n" + $0 }.joined())
     }
 }

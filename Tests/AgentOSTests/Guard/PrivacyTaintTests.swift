@@ -44,6 +44,14 @@ import Testing
         "---\ntype: daily\n---\n- 09:00 DAILYMARK see [day](journal/Day%20one.md)\n- 09:05 public standup notes\n",
         "---\ntype: daily\n---\n- 09:00 DAILYMARK ran [[Tasks/Therapy notes]]\n- 09:05 public standup notes\n",
         "---\ntype: daily\n---\n- 09:00 DAILYMARK result [[Results/Old answer]]\n- 09:05 public standup notes\n",
+        // A private heading covers its section; a private tag or link on the line after an item covers the item.
+        "---\ntype: daily\n---\n## Journal #private\n- 15:40 DAILYMARK my doctor said\n- 15:41 DAILYMARK argued\n\n## Work\n- 09:05 public standup notes\n",
+        "---\ntype: daily\n---\n## Notes on [[Journal/Day one]]\n- 15:40 DAILYMARK my doctor said\n## Work\n- 09:05 public standup notes\n",
+        "---\ntype: daily\n---\n- 15:41 argued with DAILYMARK\n  (details are #private)\n- 09:05 public standup notes\n",
+        "---\ntype: daily\n---\n- 15:41 DAILYMARK, see\n  [[Journal/Day one]]\n- 09:05 public standup notes\n",
+        // A day too long to read whole: the heading above the last items is not in the part read
+        // from the end; a private heading in the part read from the top then covers them.
+        "---\ntype: daily\n---\n## Journal #private\n" + String(repeating: "- 15:40 DAILYMARK my doctor said this and that, at length\n", count: 3_000),
     ]
 
     @Test(arguments: privateDailies)
