@@ -478,6 +478,57 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// A person renames a running task in Obsidian, and moves a task into a subfolder just after
+    /// saving it as `new`: each runs once, its result, status and daily line land at the new path,
+    /// and a restart runs neither again. (Before, the run wrote to the old path, the note stayed
+    /// `running` or `new` at the new one, and a restart ran the moved one a second time.)
+    @Test func aTaskRenamedOrMovedDuringItsRunIsFollowedAndRunsOnce() throws {
+        let env = try WatchedVault()
+        try env.start()
+        try env.writeInPlace("Tasks/Rename me.md", "---\ntype: task\nagent: slow\n---\nRename me. SLEEP=2\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Rename me.md") == "running" }, "it never ran\n\(env.allLogs)")
+        #expect(rename(env.root + "/Tasks/Rename me.md", env.root + "/Tasks/Renamed.md") == 0)
+        try FileManager.default.createDirectory(atPath: env.root + "/Tasks/Later", withIntermediateDirectories: true)
+        try env.writeInPlace("Tasks/Move me.md", "---\ntype: task\nagent: slow\n---\nMove me. SLEEP=1\n")
+        #expect(rename(env.root + "/Tasks/Move me.md", env.root + "/Tasks/Later/Move me.md") == 0)
+
+        for path in ["Tasks/Renamed.md", "Tasks/Later/Move me.md"] {
+            #expect(Self.waitForTerminal(env, path) == "done", "\(path)\n\(env.allLogs)")
+            let results = env.resultNotes(for: path)
+            #expect(results.count == 1, "\(path): \(results.map(\.path))")
+            #expect(env.note(path)?.text("result") != nil)
+        }
+        #expect(env.fixtureRuns().count == 2)
+        try env.stop(SIGTERM)
+        try env.start()
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(env.fixtureRuns().count == 2, "a restart ran a moved task again\n\(env.allLogs)")
+        try env.stop(SIGTERM)
+    }
+
+    /// A task note the OS cannot write (read-only to the watcher's user; here immutable, as the tests
+    /// run as root) never starts its agent: unseen, it would run at every start, paid each time.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr"), "needs chattr as root"))
+    func aTaskTheOSCannotMarkRunningNeverStartsItsAgent() throws {
+        let env = try WatchedVault()
+        try env.writeInPlace("Tasks/Locked.md", "---\ntype: task\nagent: echo\nstatus: new\n---\nLocked.\n")
+        let path = env.root + "/Tasks/Locked.md"
+        func chattr(_ flag: String) throws -> Int32 {
+            let process = try Process.run(URL(fileURLWithPath: "/usr/bin/chattr"), arguments: [flag, path])
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(try chattr("+i") == 0)
+        defer { _ = try? chattr("-i") }
+        for _ in 0..<2 {
+            try env.start()
+            #expect(eventually(within: 20, every: 0.05) { env.allLogs.contains("could not be marked running") }, "\(env.allLogs)")
+            try env.stop(SIGTERM)
+        }
+        #expect(env.fixtureRuns().isEmpty)
+        #expect(env.resultNotes(for: "Tasks/Locked.md").isEmpty)
+    }
+
     // MARK: 4. Ctrl-C, then catching up
 
     @Test func ctrlCStopsCleanlyAndARestartCatchesUp() throws {

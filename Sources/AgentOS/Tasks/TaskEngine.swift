@@ -22,6 +22,8 @@ public final class TaskEngine: Sendable {
     struct Shared {
         /// Cancel tokens of runs in flight, by task path.
         var inFlight: [String: CancelToken] = [:]
+        /// Where a task renamed or moved during its run now is (old path → new), until the run ends.
+        var moved: [String: String] = [:]
         /// One queue per lane, as wide as the lane's concurrency, and one per agent whose note sets
         /// `concurrency` (keyed `agent:NAME`).
         var laneQueues: [String: OperationQueue] = [:]
@@ -161,10 +163,49 @@ public final class TaskEngine: Sendable {
 
     /// Takes a run off `inFlight` and wakes whoever waits for runs to end.
     func endRun(_ path: String) {
-        state.withLock { _ = $0.inFlight.removeValue(forKey: path) }
+        state.withLock { state in
+            let current = TaskEngine.follow(path, state.moved)
+            _ = state.inFlight.removeValue(forKey: current)
+            state.moved = state.moved.filter { TaskEngine.follow($0.key, state.moved) != current }
+        }
         runEnded.lock()
         runEnded.broadcast()
         runEnded.unlock()
+    }
+
+    /// A task note renamed or moved (in Obsidian, or `mv`) from `old` to `new`: a run in flight for
+    /// it follows it (its writes, result, daily line and telemetry name the new path), and `true` is
+    /// returned; without one, `false` (the note is then considered at its new path like any other).
+    public func followRename(from old: String, to new: String) -> Bool {
+        state.withLock { state in
+            guard old != new, let token = state.inFlight.removeValue(forKey: old) else { return false }
+            state.inFlight[new] = token
+            // A note moved back where it was: drop the entry that pointed away from it.
+            state.moved.removeValue(forKey: new)
+            state.moved[old] = new
+            return true
+        }
+    }
+
+    /// Where the task first claimed at `path` is now (`followRename`).
+    func currentPath(_ path: String) -> String {
+        state.withLock { TaskEngine.follow(path, $0.moved) }
+    }
+
+    /// `path` followed through `moved`, a bounded number of steps (a chain of renames, never a loop).
+    static func follow(_ path: String, _ moved: [String: String]) -> String {
+        var current = path
+        for _ in 0..<16 {
+            guard let next = moved[current] else { break }
+            current = next
+        }
+        return current
+    }
+
+    /// `task` at the path its note has now (`followRename`).
+    func following(_ task: TaskNote) -> TaskNote {
+        let path = currentPath(task.path)
+        return path == task.path ? task : TaskNote(path: path, snapshot: task.snapshot, note: task.note, kind: task.kind, approval: task.approval)
     }
 
     /// Waits until no run is in flight or `deadline` passes; returns whether none is.
@@ -505,6 +546,19 @@ public final class TaskEngine: Sendable {
             return
         }
         if case .stopped = running { token.cancel() }
+        if case .failed = running {
+            // The note is gone or cannot be written (read-only, a full disk): the agent is not
+            // started. Run unseen, it would run again at every start, paid again each time, since
+            // the note would still say `new`.
+            routing.settle(plan, cost: nil)
+            var ended = initial
+            let gone = (try? store.readIfPresent(currentPath(task.path))) == nil
+            ended.state = gone ? .cancelled : .failed
+            ended.error = gone ? "the task note was removed before its agent started" : "the task note could not be marked running (see the watcher's log); its agent was not started"
+            ended.finishedAt = Date().timeIntervalSince1970
+            finishWithoutRun(task, record: ended, properties: nil)
+            return
+        }
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
 
         var outcome: AgentExecution
@@ -607,8 +661,11 @@ public final class TaskEngine: Sendable {
     }
 
     /// Writes the result note, the task's final properties, the run store and telemetry.
-    private func complete(_ task: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date, failover: FailoverStep? = nil) {
+    private func complete(_ claimed: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date, failover: FailoverStep? = nil) {
+        // Renamed or moved during the run: the result, the daily line and telemetry name it where it is.
+        let task = following(claimed)
         var record = initial
+        record.taskPath = task.path
         var status: TaskStatus = outcome.cancelled ? .cancelled : (outcome.succeeded ? .done : .failed)
         record.state = RunState(rawValue: status.rawValue) ?? .failed
         record.failure = failover?.report.failureClass.rawValue
@@ -718,7 +775,9 @@ public final class TaskEngine: Sendable {
     /// Merges the OS's properties into a task note with compare-and-swap, re-reading on conflict so a
     /// person's concurrent edit survives. `stop` may veto the write after seeing the current status.
     /// `remembering: false` leaves the write for the watcher to see (a task queued again).
-    func updateTask(_ path: String, set: [Property], unset: [String], remembering: Bool = true, stop: (TaskStatus?) -> String?) -> UpdateResult {
+    func updateTask(_ claimed: String, set: [Property], unset: [String], remembering: Bool = true, stop: (TaskStatus?) -> String?) -> UpdateResult {
+        // The note where it is now: renamed during its run, it is followed (`followRename`).
+        let path = currentPath(claimed)
         var stopped: String?
         do {
             let outcome = try store.update(path) { snapshot in

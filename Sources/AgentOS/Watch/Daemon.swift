@@ -197,8 +197,14 @@ public final class Daemon: @unchecked Sendable {
         }
         // The run store follows a renamed task here, in event order, so that a later claim of its new
         // path sees the run in flight (the index follows on the indexer queue).
+        // A run in flight follows its renamed note; a renamed note with no run is considered at its
+        // new path (a task moved into a subfolder, or renamed, in Obsidian is still a task).
         for change in changes {
-            if case .renamed(let from) = change.kind { try? engine.runs.renameTask(from: from, to: change.path) }
+            guard case .renamed(let from) = change.kind else { continue }
+            try? engine.runs.renameTask(from: from, to: change.path)
+            if !engine.followRename(from: from, to: change.path), TaskNote.isInWorkFolder(change.path) {
+                if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
+            }
         }
         if !touched.isEmpty {
             // Created rather than changed: the index has no row for it yet (asked read-only, so the
