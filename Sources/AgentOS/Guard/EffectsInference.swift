@@ -57,7 +57,11 @@ public enum EffectsInference {
         Rule(effect: effect, regex: try! NSRegularExpression(pattern: source, options: [.anchorsMatchLines]))
     }
 
-    private static let rules: [Rule] = [
+    private static let rules: [Rule] = commandRules + languageRules
+
+    /// The rules for commands (any language around them); also run on the text without quotes, as a
+    /// shell reads `'rm' -rf`, `r"m"` or `g'i't push`.
+    private static let commandRules: [Rule] = [
         // Commands (any language around them).
         rule("delete", #"(?i)\brm\s+(?:-{1,2}[A-Za-z-]+\s+)*(?:-{1,2}[A-Za-z-]*|[~/.*$"'])"#),
         rule("delete", #"(?i)\b(?:rmdir|shred|unlink|srm|wipefs|mkfs(?:\.\w+)?)\s+\S"#),
@@ -72,7 +76,10 @@ public enum EffectsInference {
         rule("deploy", #"(?i)\b(?:npm|yarn|pnpm|bun)\s+(?:npm\s+)?publish\b|\bcargo\s+publish\b|\btwine\s+upload\b|\b(?:poetry|flit|hatch|uv)\s+publish\b|\bgem\s+push\b|\bdocker\s+push\b|\bdotnet\s+nuget\s+push\b|\bpod\s+trunk\s+push\b|\bmvn\s+deploy\b|\bgradlew?\s+publish"#),
         rule("deploy", #"(?i)\bgh\s+(?:release\s+create|pr\s+merge)\b|\b(?:fly|flyctl|vercel|netlify|firebase|serverless|sls|cdk|wrangler|railway|eb)\s+deploy\b|\bvercel\s+--prod\b|\bgcloud\b[^\n]{0,80}?\sdeploy\b|\bgit\s+push\s+heroku\b|\bkamal\s+deploy\b"#),
         rule("payment", #"(?i)\bstripe\s+(?:charges|payment_intents|refunds|transfers|payouts)\s+create\b|api\.stripe\.com/v1/(?:charges|payment_intents|refunds|transfers|payouts)"#),
+    ]
 
+    /// The rules for requests in words.
+    private static let languageRules: [Rule] = [
         // English.
         rule("delete", english(#"delete|wipe|erase|purge|destroy|nuke|obliterate|uninstall|force[- ]push"#)),
         rule("delete", #"(?i)\bremove\s+(?:all|every|everything|(?:the|my|our|this|these|those)\s+(?:\w+\s+)?(?:files?|folders?|director(?:y|ies)|database|db|tables?|bucket|branch(?:es)?|repo(?:sitory)?|users?|accounts?|backups?|records?|rows?|data|emails?|messages?|notes?|vault|cluster|instances?|servers?|volumes?|history))\b|\bpermanently\s+(?:delete|remove|erase)\b|\bforce[- ]?push(?:ed|ing)?\b"#),
@@ -80,6 +87,11 @@ public enum EffectsInference {
         rule("deploy", #"(?i)\b(?:deploy|release|ship|push|promote)\b[^\n.]{0,40}?\bto\s+(?:prod|production|live|staging|the\s+app\s+store|the\s+play\s+store|npm|pypi|crates\.io)\b|\bgo\s+live\b|\bmerge\s+(?:it\s+|this\s+)?(?:in)?to\s+(?:main|master|production)\b"#),
         rule("payment", english(#"pay|repay|prepay|refund|reimburse|purchase|buy|donate|transfer\s+(?:[$€£¥]|\d|money|funds|the\s+(?:money|funds|payment|amount|balance))"#)),
         rule("submit", english(#"submit|log\s+in(?:to)?|sign\s+in(?:to)?|sign\s+up|create\s+(?:an?|my|our|the|new)\s+account|register\s+(?:an?|my|our|the|new)\s+account|place\s+(?:an?|the|my|our)\s+order|subscribe"#)),
+        rule("submit", #"(?i)\bsign\s+(?:me|us|them|him|her|my\s+\w+)\s+up\b"#),
+        // Ordering goods ("Order 50 laptops", "order a new monitor"), not "in order to" nor "the order of".
+        rule("payment", english(#"(?<!\bin\s)(?<!\bthe\s)order"#)),
+        // Publishing a post where others read it.
+        rule("deploy", #"(?i)\b(?:post|publish|share|tweet)\s+(?:[\w'-]+\s+){0,4}?(?:on|to)\s+(?:(?:our|my|the|their|your|his|her)\s+)?(?:company\s+)?(?:blog|website|web\s*site|site|twitter|x\.com|linkedin|facebook|instagram|mastodon|bluesky|reddit|forum|social\s+media|channel|newsletter|hacker\s+news)\b"#),
         rule("submit", #"(?i)\b(?:submit|send|post)\s+(?:the|this|that|a|an|its|their|my|our)\s+(?:[\w-]+\s+){0,2}?form\b|\bclick\s+(?:on\s+)?(?:the\s+)?["'“]?(?:submit|send|sign\s*up|sign\s*in|log\s*in|buy|order|pay|checkout|check\s*out|register|subscribe|confirm)\b"#),
         rule("payment", #"(?i)\b(?:send|transfer|wire|move)\s+(?:\w+\s+){0,2}?(?:[$€£¥]\s?\d|\d[\d,.]*\s?(?:k\s)?(?:usd|eur|gbp|chf|jpy|cny|dollars?|euros?|pounds?|francs?|yen|yuan|bucks|btc|eth)\b)|\b(?:make|process|issue|send|initiate)\s+(?:a|the)\s+(?:payment|refund|transfer|wire|purchase|donation)\b|\bwire\s+transfer\b|\bpay\s+(?:for|off|out|back)\b|\bcharge\s+(?:the\s+|my\s+|our\s+)?(?:card|credit\s+card|customer|client|account)\b"#),
 
@@ -140,7 +152,7 @@ public enum EffectsInference {
         var found: [String: InferredEffect] = [:]
         // The words as a model reads them: no invisible characters, full-width letters folded, a
         // combining mark after an ASCII letter dropped (`de\u{301}lete` reads "delete").
-        search(ScanView.views(of: raw)[0].text, into: &found)
+        search(ScanView.views(of: raw, normalisedOnly: true)[0].text, into: &found)
         // That view also turns a decomposed `lo\u{308}sche` (as macOS and some editors write
         // accents) into "losche", which no pattern knows. A second view reads it as a model does:
         // invisible characters out (so `o` + U+200B + U+0308 still composes), composed (NFC) into
@@ -151,7 +163,7 @@ public enum EffectsInference {
             visible.append(contentsOf: raw.unicodeScalars.lazy.filter { !ScanView.isInvisible($0) })
             var composed = String.UnicodeScalarView()
             composed.append(contentsOf: String(visible).precomposedStringWithCanonicalMapping.unicodeScalars.lazy.filter { !ScanView.isCombiningMark($0) })
-            search(ScanView.views(of: String(composed))[0].text, into: &found)
+            search(ScanView.views(of: String(composed), normalisedOnly: true)[0].text, into: &found)
         }
         return ["delete", "deploy", "payment", "submit"].compactMap { found[$0] }
     }
@@ -164,6 +176,15 @@ public enum EffectsInference {
         if text.contains("''") || text.contains("\"\"") || text.contains("\\") {
             text = text.replacingOccurrences(of: "''", with: "").replacingOccurrences(of: "\"\"", with: "").replacingOccurrences(of: "\\", with: "")
         }
+        run(rules, on: text, into: &found)
+        // Quotes a shell takes out: `'rm' -rf /srv`, `r"m" -rf`, `g'i't push --force`.
+        if text.contains("'") || text.contains("\"") || text.contains("`") {
+            let unquoted = String(text.unicodeScalars.filter { $0 != "'" && $0 != "\"" && $0 != "`" }.map(Character.init))
+            run(commandRules, on: unquoted, into: &found)
+        }
+    }
+
+    private static func run(_ rules: [Rule], on text: String, into found: inout [String: InferredEffect]) {
         let ns = text as NSString
         let whole = NSRange(location: 0, length: ns.length)
         for rule in rules where found[rule.effect] == nil {

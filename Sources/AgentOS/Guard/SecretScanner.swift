@@ -104,7 +104,10 @@ public final class SecretScanner: @unchecked Sendable {
     // bounded, so no pattern backtracks more than linearly.
     private static let builtIn: [Pattern] = [
         // Key material.
-        make("private key block", "private-key", #"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\z)"#, hints: ["PRIVATE KEY"]),
+        // The armour in any case, with spaces inside it and four to six dashes (a typo still wraps a key).
+        make("private key block", "private-key", #"(?i)-{4,6}[ \t]*BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?[ \t]*-{4,6}[\s\S]*?(?:-{4,6}[ \t]*END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?[ \t]*-{4,6}|\z)"#, hints: ["PRIVATE KEY"]),
+        // An OpenSSH private key's body without its armour: base64 of "openssh-key-v1".
+        make("private key block", "private-key", #"\bb3BlbnNzaC1rZXktdjE[A-Za-z0-9+/=]{16,}"#, hints: ["b3BlbnNzaC1rZXktdjE"]),
         make("PuTTY private key", "private-key", #"PuTTY-User-Key-File-[0-9]+:[\s\S]*?(?:Private-MAC:[ \t]*[0-9A-Fa-f]+|\z)"#, hints: ["PuTTY-User-Key-File"]),
         make("age secret key", "private-key", #"\bAGE-SECRET-KEY-1[0-9A-Z]{50,}"#, hints: ["AGE-SECRET-KEY"]),
         // AI providers.
@@ -300,7 +303,7 @@ struct ScanView {
 
     /// The normalised view (invisible characters removed, full-width ASCII folded, odd line breaks
     /// made `\n`) and, when some line end splits a token, a second view with those lines joined.
-    static func views(of text: String) -> [ScanView] {
+    static func views(of text: String, normalisedOnly: Bool = false) -> [ScanView] {
         var units: [UInt16] = []
         units.reserveCapacity(text.utf16.count)
         var origin: [Int] = []
@@ -326,6 +329,8 @@ struct ScanView {
             var folded = scalar
             if (0xFF01...0xFF5E).contains(value), let ascii = Unicode.Scalar(value - 0xFF01 + 0x21) {
                 folded = ascii
+            } else if let letter = compatibilityLetter(scalar) {
+                folded = letter
             } else if value == 0x2028 || value == 0x2029 || value == 0x85 || value == 0x0B || value == 0x0C {
                 folded = "\n"
             }
@@ -340,13 +345,93 @@ struct ScanView {
         }
         let normalised = changed ? String(decoding: units, as: UTF16.self) : text
         var views = [ScanView(text: normalised, lowered: normalised.lowercased(), origin: changed ? origin : nil, joins: .none)]
+        if normalisedOnly { return views }
         for joins in [Joins.any, .long] {
             if let joined = joinSplitTokens(units, origin: origin, longOnly: joins == .long) {
                 let joinedText = String(decoding: joined.units, as: UTF16.self)
                 views.append(ScanView(text: joinedText, lowered: joinedText.lowercased(), origin: joined.origin, joins: joins))
             }
         }
+        // Markdown that can split or wrap a key without changing it for a reader: `> ` and list
+        // markers at line starts (a key broken over quoted or listed lines), emphasis, code and
+        // comments inside it (`ghp_…**…**`, `ghp_…<!-- -->…`). Scanned as a view of its own, joined too.
+        if let stripped = withoutMarkup(units, origin: origin) {
+            let strippedText = String(decoding: stripped.units, as: UTF16.self)
+            views.append(ScanView(text: strippedText, lowered: strippedText.lowercased(), origin: stripped.origin, joins: .none))
+            for joins in [Joins.any, .long] {
+                if let joined = joinSplitTokens(stripped.units, origin: stripped.origin, longOnly: joins == .long) {
+                    let joinedText = String(decoding: joined.units, as: UTF16.self)
+                    views.append(ScanView(text: joinedText, lowered: joinedText.lowercased(), origin: joined.origin, joins: joins))
+                }
+            }
+        }
         return views
+    }
+
+    /// The ASCII letter or digit a compatibility character stands for (mathematical bold or script
+    /// letters 𝐠𝐡𝐩, circled and parenthesised letters, super- and subscripts, letterlike symbols):
+    /// what Unicode's NFKC makes of it, when that is one ASCII letter or digit.
+    static func compatibilityLetter(_ scalar: Unicode.Scalar) -> Unicode.Scalar? {
+        let value = scalar.value
+        guard (0x1D400...0x1D7FF).contains(value) || (0x2460...0x24FF).contains(value) || (0x2070...0x209F).contains(value)
+            || (0x2100...0x214F).contains(value) || (0x1F100...0x1F1FF).contains(value) else { return nil }
+        let folded = String(scalar).precomposedStringWithCompatibilityMapping.unicodeScalars
+        guard folded.count == 1, let only = folded.first, only.isASCII, only.properties.isAlphabetic || ("0"..."9").contains(only) else { return nil }
+        return only
+    }
+
+    /// `units` without Markdown markup that a key can hide behind (see `views`); `nil` when there is
+    /// none. Line starts lose indentation, `>` quote markers and a list marker (`- `, `* `, `+ `,
+    /// `1. `, a task box); anywhere, `**`, `__`, `~~`, `==`, backticks, `<!-- … -->` and `%% … %%`
+    /// go. A single `_` stays: it is part of many keys.
+    static func withoutMarkup(_ units: [UInt16], origin: [Int]) -> (units: [UInt16], origin: [Int])? {
+        let count = units.count
+        var out: [UInt16] = []
+        var outOrigin: [Int] = []
+        out.reserveCapacity(count)
+        outOrigin.reserveCapacity(count)
+        var changed = false
+        var i = 0
+        var lineStart = true
+        func starts(_ literal: String, at index: Int) -> Bool {
+            var j = index
+            for unit in literal.utf16 {
+                guard j < count, units[j] == unit else { return false }
+                j += 1
+            }
+            return true
+        }
+        while i < count {
+            if lineStart {
+                lineStart = false
+                var j = i
+                while j < count, units[j] == 0x20 || units[j] == 0x09 || units[j] == 0x3E { j += 1 } // spaces, tabs, `>`
+                if j + 1 < count, [0x2D, 0x2A, 0x2B].contains(units[j]), units[j + 1] == 0x20 { j += 2 } // - * +
+                else {
+                    var d = j
+                    while d < count, (0x30...0x39).contains(units[d]) { d += 1 }
+                    if d > j, d + 1 < count, units[d] == 0x2E || units[d] == 0x29, units[d + 1] == 0x20 { j = d + 2 }
+                }
+                if j + 3 < count, units[j] == 0x5B, units[j + 2] == 0x5D, units[j + 3] == 0x20 { j += 4 } // [ ] [x]
+                if j != i { changed = true; i = j; continue }
+            }
+            let unit = units[i]
+            if unit == 0x0A { lineStart = true }
+            if starts("<!--", at: i) || starts("%%", at: i) {
+                let close = unit == 0x3C ? "-->" : "%%"
+                var j = i + (unit == 0x3C ? 4 : 2)
+                while j < count, !starts(close, at: j) { j += 1 }
+                i = min(count, j + close.utf16.count)
+                changed = true
+                continue
+            }
+            if unit == 0x60 { changed = true; i += 1; continue } // `
+            if i + 1 < count, units[i + 1] == unit, [0x2A, 0x5F, 0x7E, 0x3D].contains(unit) { changed = true; i += 2; continue } // ** __ ~~ ==
+            out.append(unit)
+            outOrigin.append(origin[i])
+            i += 1
+        }
+        return changed ? (out, outOrigin) : nil
     }
 
     /// Format characters (Unicode category Cf: zero-width space/joiners, soft hyphen, bidi controls,

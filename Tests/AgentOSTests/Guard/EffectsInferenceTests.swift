@@ -138,6 +138,15 @@ import Testing
             ("r''m -rf ~/notes", "delete"),
             ("de\u{00AD}ploy the site", "deploy"),
             ("terraform\u{2060} apply", "deploy"),
+            // What an outside attack got past: quotes a shell takes out, and phrasings of the
+            // documented effects (placing an order, signing up, publishing a post).
+            ("Run 'rm' -rf /srv", "delete"),
+            ("Run r\"m\" -rf /srv", "delete"),
+            ("Run g'i't push --force origin main", "delete"),
+            ("`rm` -rf ./build", "delete"),
+            ("Order 50 laptops from the supplier portal", "payment"),
+            ("Sign me up for the newsletter on their website", "submit"),
+            ("Post this announcement on our blog", "deploy"),
         ] {
             #expect(EffectsInference.infer(prompt).map(\.effect).contains(effect), "\(prompt)")
         }
@@ -184,6 +193,11 @@ import Testing
         "Explain the difference between soft delete and hard delete in databases",
         "Format this table as Markdown",
         "Help me decide between Postgres and SQLite for this project",
+        "Sort the list in order of priority",
+        "Explain the order of operations in this formula",
+        "In order to finish today, summarize only the first chapter",
+        "Write a blog post about our new search feature",
+        "Quote 'rm' in the docs as an example of a dangerous command name",
     ]
 
     static let expectedBenignReviews: Set<String> = [

@@ -75,6 +75,44 @@ import Testing
         }
     }
 
+    /// The disguises an outside attack got past the scanner, each around the same GitHub token (or a
+    /// key's armour or body): split over quoted or listed lines, Markdown emphasis or an HTML or
+    /// Obsidian comment inside it, mathematical bold letters, armour in small letters, with spaces
+    /// or a dash short, and an OpenSSH key's body alone. Each is found, and redaction leaves none of
+    /// the token's halves behind.
+    @Test func markdownAndLookalikeDisguisesStillShowTheSecret() {
+        let head = Self.fake("ghp", "_u8jzQ7rT2mW9")
+        let tail = Self.fake("cfBAx4Lp0Vn6Ks1Yd3Ge")
+        let bold = String(String.UnicodeScalarView("ghp".unicodeScalars.map { Unicode.Scalar(0x1D41A + $0.value - 0x61)! })) + "_" + head.dropFirst(4) + tail
+        let body = Self.fake("b3BlbnNzaC1rZXktdjE", "AAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB")
+        let armour = Self.fake("MIIEowIBAAKCAQEA", "xK9f", "2Lm7")
+        let disguised = [
+            "Key:\n> \(head)\n> \(tail)\n",
+            "Key:\n- \(head)\n- \(tail)\n",
+            "Key: \(head)**\(tail)**",
+            "Key: \(head)<!-- -->\(tail)",
+            "Key: \(head)%% hidden %%\(tail)",
+            "Key: `\(head)`\(tail)",
+            "Key: \(bold)",
+            "-----begin openssh private key-----\n\(armour)\n-----end openssh private key-----",
+            "----- BEGIN RSA PRIVATE KEY -----\n\(armour)\n----- END RSA PRIVATE KEY -----",
+            "----BEGIN RSA PRIVATE KEY-----\n\(armour)\n-----END RSA PRIVATE KEY-----",
+            "the key body: \(body)",
+        ]
+        let scanner = SecretScanner()
+        for text in disguised {
+            #expect(!scanner.scan(text).isEmpty, "not found: \(text)")
+            let redacted = scanner.redact(text).text
+            for part in [head, tail, armour, body] where text.contains(part) {
+                #expect(!redacted.contains(part), "\(part) left in: \(redacted)")
+            }
+        }
+        // Ordinary Markdown stays clean.
+        for text in ["> **Note:** the meeting is at 10.\n> - bring the slides\n", "- [ ] buy milk\n- [x] call Anna\n", "Use `git push` and ==highlight== the __bold__ part.\n", "𝐱 + 𝐲 = 𝐳, with 𝑥 in ℝ\n"] {
+            #expect(scanner.scan(text).isEmpty, "\(text): \(scanner.scan(text).map(\.kind))")
+        }
+    }
+
     @Test func redactionKeepsTheRestOfThePrompt() {
         let scanner = SecretScanner()
         let (text, findings) = scanner.redact("connect to postgres://admin:hunter2pass@db.example.com/prod and summarize")
