@@ -342,7 +342,28 @@ public struct TelemetryWriter: Sendable {
 
     /// A wikilink to a vault path, without the `.md` extension.
     public static func link(_ path: String) -> String {
-        "[[" + (path.hasSuffix(".md") ? String(path.dropLast(3)) : path) + "]]"
+        let stem = path.hasSuffix(".md") ? String(path.dropLast(3)) : path
+        guard stem.unicodeScalars.contains(where: breaksWikilink) else { return "[[" + stem + "]]" }
+        // A name a wikilink cannot hold (`a|b` would link `a`, `[[x]]` nests, a line break would
+        // split the daily line and could forge one): a Markdown link, its path percent-encoded.
+        // The shown text with brackets as parentheses: link scanners (ours too) do not honour `\[`.
+        var text = ""
+        for scalar in NoteScanner.title(ofPath: path).unicodeScalars {
+            text.unicodeScalars.append(breaksLine(scalar) ? " " : scalar == "[" ? "(" : scalar == "]" ? ")" : scalar)
+        }
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "()[]<>|#^%")
+        return "[" + text + "](" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + ")"
+    }
+
+    /// Characters a wikilink's target cannot hold as written: `|` (the display text), `#` and `^`
+    /// (a heading, a block), brackets, and anything that breaks a line.
+    private static func breaksWikilink(_ scalar: Unicode.Scalar) -> Bool {
+        "|#^[]".unicodeScalars.contains(scalar) || breaksLine(scalar)
+    }
+
+    private static func breaksLine(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
     static func cell(_ text: String) -> String {

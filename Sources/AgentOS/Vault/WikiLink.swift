@@ -174,14 +174,15 @@ public struct WikiLink: Equatable, Sendable {
         let end = p + 1
         let raw = text(b, destination.lowerBound, destination.upperBound)
         if raw.contains("://") || raw.hasPrefix("#") || raw.lowercased().hasPrefix("mailto:") { return (nil, end) }
-        let decoded = raw.removingPercentEncoding ?? raw
-        var targetPart = Substring(decoded)
+        // The heading after a literal `#`, split before decoding: `%23` is a `#` in the file's name.
+        var pathPart = Substring(raw)
         var anchor: String?
-        if let hash = targetPart.firstIndex(of: "#") {
-            anchor = String(targetPart[targetPart.index(after: hash)...])
-            targetPart = targetPart[..<hash]
+        if let hash = pathPart.firstIndex(of: "#") {
+            let after = String(pathPart[pathPart.index(after: hash)...])
+            anchor = after.removingPercentEncoding ?? after
+            pathPart = pathPart[..<hash]
         }
-        let target = targetPart.trimmingCharacters(in: .whitespaces)
+        let target = (String(pathPart).removingPercentEncoding ?? String(pathPart)).trimmingCharacters(in: .whitespaces)
         guard !target.isEmpty else { return (nil, end) }
         let shown = text(b, i + 1, k)
         return (WikiLink(target: target, anchor: anchor, display: shown.isEmpty ? nil : shown, isEmbed: isEmbed, line: line), end)

@@ -138,3 +138,23 @@ import Testing
         #expect(String(decoding: refreshed, as: UTF8.self).contains("**Totals:** 3 runs"))
     }
 }
+
+/// `TelemetryWriter.link`: the link the OS writes to a note in daily lines, results and telemetry.
+@Suite struct OSLinkTests {
+    /// A name a wikilink cannot hold (an outside test made these): a line break split the daily line
+    /// (a crafted name could forge one), `|` linked another note, `[[x]]` nested. Each is now one
+    /// link on one line, naming exactly that note, as the resolver and the privacy checks read it.
+    @Test func everyFileNameBecomesOneLinkToThatNote() throws {
+        for path in ["Tasks/plain.md", "Tasks/pipe|name.md", "Tasks/new\nline.md", "Tasks/[[link]].md", "Tasks/hash#tag.md", "Tasks/up^block.md",
+                     "Tasks/a\r\nb\u{2028}c.md", "Tasks/100% (draft).md", "Tasks/back\\slash].md", "Tasks/sp ace/ü.md"] {
+            let link = TelemetryWriter.link(path)
+            #expect(!link.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.value == 0x2028 }, "\(link)")
+            let found = WikiLink.links(in: "- 16:06 " + link + " → echo (local): done")
+            #expect(found.count == 1, "\(link): \(found.map(\.target))")
+            let target = try #require(WikiLink.parse(link)?.target, "\(link)")
+            let resolved = LinkResolver.literalPath(target, from: "Daily/2026-12-04.md")
+            #expect(resolved == path || resolved == String(path.dropLast(3)), "\(path) → \(link) → \(resolved ?? "nil")")
+        }
+        #expect(TelemetryWriter.link("Tasks/plain.md") == "[[Tasks/plain]]")
+    }
+}
