@@ -228,7 +228,8 @@ public struct ContextPacketBuilder: Sendable {
                     return false
                 }
                 if offMachine {
-                    let found = scanner.scan(piece.text)
+                    // The label goes out with the text: a secret in a note's name or heading counts too.
+                    let found = scanner.scan(piece.label + "\n" + piece.text)
                     if !found.isEmpty {
                         leftOut.append(LeftOutPiece(kind: .memory, reason: .secret(found.map(\.kind))))
                         refused.insert(key)

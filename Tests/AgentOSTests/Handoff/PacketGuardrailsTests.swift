@@ -50,6 +50,24 @@ import Testing
         #expect(!verdict.contains(String(secret.prefix(12))))
     }
 
+    /// A secret in a retrieved note's name or heading (which go out as the piece's label) is left
+    /// out like one in its text: it blocked the whole task before (an outside attack), although the
+    /// task had named nothing holding it.
+    @Test func aSecretInARetrievedNotesNameOrHeadingIsLeftOutNotBlocking() throws {
+        for (path, text) in [("Notes/Wombat ledger \(Self.token()).md", "# Notes\n\nThe wombat ledger reconciliation, once more, in one line.\n"),
+                             ("Notes/Wombat heading.md", "# Wombat ledger \(Self.token())\n\nThe wombat ledger reconciliation, in one line.\n")] {
+            let v = RouteTestVault()
+            v.write(path, text)
+            v.write("Notes/Wombat ledger.md", Self.clean)
+            v.write("Tasks/Ask.md", Self.askText)
+            let plan = try Self.plan(v, "Tasks/Ask.md")
+            #expect(PrivacyTaintTests.isPremiumRun(plan), "\(path): \(plan.action)")
+            #expect(!plan.prompt.contains("ghp_"), "\(path)")
+            #expect(plan.prompt.contains("CLEANMARK"))
+            #expect(Self.retrievalVerdict(plan)?.contains("holding a secret (GitHub token)") == true, "\(path): \(Self.retrievalVerdict(plan) ?? "none")")
+        }
+    }
+
     @Test func aPrivateNoteReachedOnlyThroughRetrievalIsLeftOutAndCounted() throws {
         let v = RouteTestVault()
         v.write("Private/Wombat worries.md", "# Wombat worries\n\nThe wombat ledger reconciliation PRIVATEMARK keeps me awake.\n")
