@@ -79,6 +79,13 @@ public final class Console: Sendable {
         }
     }
 
+    /// The same streams, what goes to stdout passed through `transform` first (`route` inside a cloud
+    /// run names no private note).
+    public func redacting(_ transform: @escaping @Sendable (String) -> String) -> Console {
+        let out = writeOut
+        return Console(out: { out(transform($0)) }, err: writeErr, isInteractive: isInteractive, useColor: useColor)
+    }
+
     /// The same streams with colour off (`--no-color`).
     public func withoutColor() -> Console {
         Console(out: writeOut, err: writeErr, isInteractive: isInteractive, useColor: false)

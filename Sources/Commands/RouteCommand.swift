@@ -28,13 +28,20 @@ enum RouteCommand {
         let words = context.arguments.positionals
         guard !words.isEmpty else { throw CLIError.usage("give a prompt or a note path; see 'fuckbigtech route --help'") }
         let vault = context.vault
+        // Inside a cloud agent's run, a private note is not routed and no private note is named.
+        let visibility = NoteVisibility(vault: vault, environment: context.environment)
         let preview: RoutePreview
         if let relative = try notePath(words, vault: vault) {
+            if let why = visibility.hiddenBecause, let privacy = visibility.withholding(relative) {
+                throw CLIError.failure("\(relative) is private (\(privacy)); it is not routed when \(why)")
+            }
             preview = try RoutePreview.note(at: relative, vault: vault)
         } else {
             preview = RoutePreview.text(words.joined(separator: " "), vault: vault)
         }
         let (book, facts, decision, approval, wontRun) = (preview.book, preview.facts, preview.decision, preview.approval, preview.wontRun)
+        let shown = visibility.withholdingNames(of: facts.privateSources)
+        let console = context.console.redacting(shown)
 
         if context.json {
             var pairs: [(String, JSON)] = [("task", facts.path.map { .string($0) } ?? .null)]
@@ -49,11 +56,10 @@ enum RouteCommand {
             pairs.append(("cooling", .array(preview.cooling.map { .object([("agent", .string($0.agent)), ("failure", .string($0.failure.rawValue)), ("until", .string(LocalTime.dateTime($0.until)))]) })))
             pairs.append(("built_in", .array(book.builtInParts.map { .string($0) })))
             pairs.append(("problems", .array(book.problems.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })))
-            context.console.print(JSON.object(pairs).pretty)
+            console.print(JSON.object(pairs).pretty)
             return 0
         }
 
-        let console = context.console
         if let path = facts.path { console.print("task:     \(path)") }
         if let wontRun { console.print("runs:     \(console.color("no", .yellow)) — this note will not run: \(wontRun); the route below is what would happen if it did") }
         console.print("lane:     \(console.color(decision.lane.rawValue, .bold))")

@@ -37,6 +37,23 @@ public struct NoteVisibility {
         return reason.hasPrefix(Privacy.derivedReasonPrefix) ? "made from or pulls in a private note" : reason
     }
 
+    /// For a caller that may not see private notes: a function that replaces the names of the private
+    /// notes in `paths` (path, path without `.md`, title) with "(a private note)" in text shown to it
+    /// (`route` names the notes that make a task private); for any other caller, the text as it is.
+    public func withholdingNames(of paths: [String]) -> @Sendable (String) -> String {
+        guard hiddenBecause != nil, !paths.isEmpty else { return { $0 } }
+        var names = Set<String>()
+        for path in paths {
+            names.insert(path)
+            if path.hasSuffix(".md") { names.insert(String(path.dropLast(3))) }
+            let title = NoteScanner.title(ofPath: path)
+            if title.count >= 3 { names.insert(title) }
+        }
+        // Longest first: a path before the title inside it.
+        let ordered = names.sorted { $0.count > $1.count }
+        return { text in ordered.reduce(text) { $0.replacingOccurrences(of: $1, with: "(a private note)") } }
+    }
+
     /// Whether the note at `path` may be listed or shown to this caller.
     public func shows(_ path: String) -> Bool {
         withholding(path) == nil

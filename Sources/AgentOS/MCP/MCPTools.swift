@@ -331,6 +331,8 @@ public final class MCPTools {
             preview = RoutePreview.text(try required(args, "text"), vault: vault)
         }
         let decision = preview.decision
+        // A server that withholds private notes names none of those that make the task private.
+        let shown = visibility.withholdingNames(of: preview.facts.privateSources)
         var pairs: [(String, JSON)] = [("task", preview.facts.path.map { .string($0) } ?? .null)]
         if case .object(let rest) = decision.json { pairs += rest }
         if let why = preview.approval.refusal { pairs.append(("approval_not_counted", .string(why))) }
@@ -339,7 +341,7 @@ public final class MCPTools {
                      "reason: \(decision.reason)", "action: \(decision.action.name)" + (decision.action.reason.map { " — \($0)" } ?? "")]
         for verdict in decision.verdicts { lines.append("\(verdict.name): \(verdict.passed ? "ok" : "STOP") \(verdict.detail)") }
         if let wontRun = preview.wontRun { lines.append("will not run: \(wontRun)") }
-        return Outcome(text: lines.joined(separator: "\n"), structured: pairs)
+        return Outcome(text: shown(lines.joined(separator: "\n")), structured: pairs.map { ($0.0, $0.1.mappingStrings(shown)) })
     }
 
     func context(_ args: JSON) throws -> Outcome {

@@ -283,3 +283,15 @@ struct JSONParser {
         return v
     }
 }
+
+extension JSON {
+    /// The same value with every string (not the keys) passed through `transform`.
+    public func mappingStrings(_ transform: (String) -> String) -> JSON {
+        switch self {
+        case .string(let text): return .string(transform(text))
+        case .array(let items): return .array(items.map { $0.mappingStrings(transform) })
+        case .object(let pairs): return .object(pairs.map { ($0.0, $0.1.mappingStrings(transform)) })
+        default: return self
+        }
+    }
+}

@@ -305,7 +305,16 @@ import Testing
             #expect(relatedCode == 0 && relatedOut.contains("Notes/Open.md") && !relatedOut.contains("Notes/Secret.md"), "\(relatedOut)")
             let (aboutCode, aboutOut) = cli(["related", "Notes/Secret.md", "--json"], environment)
             #expect(aboutCode == 1 && aboutOut.contains("is private") && !aboutOut.contains("Notes/Open.md"), "\(aboutOut)")
+            // `route` is no oracle for private notes' names (an outside attack asked it which notes
+            // a text links are private): it routes, and names none of them.
+            for arguments in [["route", "read [[Secret]] and [[Diary link]]"], ["route", "read [[Notes/Secret]]", "--json"]] {
+                let (routeCode, routeOut) = cli(arguments, environment)
+                #expect(routeCode == 0 && routeOut.contains("private") && !routeOut.contains("Secret") && !routeOut.contains("Diary link"), "\(routeOut)")
+            }
+            let (routeNoteCode, routeNoteOut) = cli(["route", "Notes/Secret.md"], environment)
+            #expect(routeNoteCode == 1 && routeNoteOut.contains("is private") && !routeNoteOut.contains("SEARCHMARK"), "\(routeNoteOut)")
         }
+        #expect(cli(["route", "read [[Secret]]"], ["FBT_RUN_ID": local]).1.contains("Notes/Secret.md"), "a local run is told")
         #expect(cli(["related", "Notes/Secret.md"], ["FBT_RUN_ID": local]).0 == 0)
         #expect(cli(["context", "Tasks/Mine.md"], ["FBT_RUN_ID": local]).1.contains("CONTEXTMARK"))
         #expect(cli(["note", "show", "Notes/Secret.md"], ["FBT_RUN_ID": local]).1.contains("SEARCHMARK"))

@@ -107,6 +107,9 @@ import Testing
                 #expect(error("set_properties", [("path", .string(path)), ("set", .object([("x", .int(1))]))]) != nil, "\(agent) set \(path)")
                 #expect((try? String(contentsOfFile: temp.folder.path + "/" + path, encoding: .utf8)) == before, "\(path) changed")
             }
+            // `route` names no private note to a server that withholds them.
+            let routed = "\(tools.call("route", arguments: .object([("text", .string("summarise [[Diary]]"))])))"
+            #expect(routed.contains("Diary") == (agent == "echo"), "\(agent): \(routed)")
             #expect(error("write_note", [("path", .string("Memory/\(agent).md")), ("text", .string("fine\n")), ("create", .bool(true))]) == nil)
             #expect(error("read_note", [("path", .string("Memory/\(agent).md"))]) == nil)
         }
