@@ -208,8 +208,15 @@ import Testing
         let code = CLI.run(["note", "set", "Results/R.md", "verdict=good", "--vault", env.vault.root], console: console,
                            environment: ["FBT_RUN_ID": "20261203-070000-abcdef"], executablePath: "fuckbigtech")
         #expect(code == 1)
-        #expect(captured.stderr.contains("only a person judges a run's result"), "\(captured.stderr)")
+        // Results/ is the OS's record, closed to runs as a whole.
+        #expect(captured.stderr.contains("refused from within run") && captured.stderr.contains("Results/"), "\(captured.stderr)")
         #expect(try env.text("Results/R.md") == "---\ntype: result\nverdict:\n---\n# R\n")
+        // A result note kept elsewhere: the verdict itself is refused.
+        _ = try env.store.create("---\ntype: result\nverdict:\n---\n# R\n", at: "Memory/R.md")
+        let (console1, captured1) = Console.capturing()
+        #expect(CLI.run(["note", "set", "Memory/R.md", "verdict=good", "--vault", env.vault.root], console: console1,
+                        environment: ["FBT_RUN_ID": "20261203-070000-abcdef"], executablePath: "fuckbigtech") == 1)
+        #expect(captured1.stderr.contains("only a person judges a run's result"), "\(captured1.stderr)")
         // A person (no run id) may.
         let (console2, _) = Console.capturing()
         #expect(CLI.run(["note", "set", "Results/R.md", "verdict=good", "--vault", env.vault.root], console: console2, environment: [:], executablePath: "fuckbigtech") == 0)
