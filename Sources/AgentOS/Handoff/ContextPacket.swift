@@ -355,36 +355,58 @@ public struct ContextPacketBuilder: Sendable {
             let named = ContextPacketBuilder.nameFilter(concerning)
             items = items.filter { (named?($0.text) ?? true) && ContextPacketBuilder.line($0.text, links: concerning) }
         }
-        let candidates = items.suffix(wanted * 4)
-        var kept: [Substring] = []
-        for (_, line, judged) in candidates.reversed() where kept.count < wanted {
+        let candidates = Array(items.suffix(wanted * 4).reversed())
+        // Each candidate's privacy, judged once (it may read the notes the line links).
+        var privateAt: [Int: Bool] = [:]
+        func isPrivate(_ i: Int) -> Bool {
+            if let known = privateAt[i] { return known }
             // Judged with its continuation lines and its heading (`DailyLog.items`); the item's own line is what is sent.
-            if Privacy.reason(line: judged, from: path, store: store, guardrails: guardrails, links: links) != nil {
-                guard keepPrivate else {
-                    leftOut.append(LeftOutPiece(kind: .daily, reason: .privateNote))
-                    continue
-                }
-                anyPrivate = true
-            }
-            if offMachine {
-                let found = scanner.scan(String(line))
-                if !found.isEmpty {
-                    leftOut.append(LeftOutPiece(kind: .daily, reason: .secret(found.map(\.kind))))
-                    continue
-                }
-            }
-            kept.append(line)
+            let verdict = Privacy.reason(line: candidates[i].judged, from: path, store: store, guardrails: guardrails, links: links) != nil
+            privateAt[i] = verdict
+            return verdict
         }
-        guard !kept.isEmpty else { return nil }
-        let text = kept.reversed().joined(separator: "\n")
-        // A secret wrapped over several lines is found only in the lines together: then none are sent.
-        if offMachine {
-            let found = scanner.scan(text)
-            if !found.isEmpty {
+        // The newest `wanted` lines a packet may carry, each line scanned for secrets when `scanLines`.
+        func choose(scanLines: Bool) -> (kept: [Substring], leftOut: [LeftOutPiece], anyPrivate: Bool) {
+            var kept: [Substring] = []
+            var dropped: [LeftOutPiece] = []
+            var anyPrivate = false
+            for i in candidates.indices where kept.count < wanted {
+                if isPrivate(i) {
+                    guard keepPrivate else {
+                        dropped.append(LeftOutPiece(kind: .daily, reason: .privateNote))
+                        continue
+                    }
+                    anyPrivate = true
+                }
+                if scanLines {
+                    let found = scanner.scan(String(candidates[i].text))
+                    if !found.isEmpty {
+                        dropped.append(LeftOutPiece(kind: .daily, reason: .secret(found.map(\.kind))))
+                        continue
+                    }
+                }
+                kept.append(candidates[i].text)
+            }
+            return (kept, dropped, anyPrivate)
+        }
+        // Off this machine every line is scanned; the lines together first: a secret in any one of
+        // them is a secret in all of them, so when they are clean no line needs its own scan (one
+        // scan a packet instead of four). Otherwise line by line, leaving out those that hold one.
+        var chosen = choose(scanLines: false)
+        var text = chosen.kept.reversed().joined(separator: "\n")
+        if offMachine, !chosen.kept.isEmpty, !scanner.scan(text).isEmpty {
+            chosen = choose(scanLines: true)
+            text = chosen.kept.reversed().joined(separator: "\n")
+            // A secret wrapped over several lines is found only in the lines together: then none are sent.
+            if !chosen.kept.isEmpty, case let found = scanner.scan(text), !found.isEmpty {
+                leftOut += chosen.leftOut
                 leftOut.append(LeftOutPiece(kind: .daily, reason: .secret(found.map(\.kind))))
                 return nil
             }
         }
+        leftOut += chosen.leftOut
+        anyPrivate = anyPrivate || chosen.anyPrivate
+        guard !chosen.kept.isEmpty else { return nil }
         return ContextPiece(kind: .daily, path: path, line: nil, heading: nil, text: text, isPrivate: anyPrivate)
     }
 
@@ -520,12 +542,14 @@ struct DailyLog {
         var index = utf8.startIndex
         var heading: Substring?
         var open: Int?
+        var topHeadings: String?
         while true {
             let atEnd = index == utf8.endIndex
             if atEnd || utf8[index] == UInt8(ascii: "\n") {
                 let line = tail[start..<index]
                 if line.utf8.starts(with: "- ".utf8) {
-                    let above = heading.map { "\n" + $0 } ?? (isCut ? headings : "")
+                    if heading == nil && isCut && topHeadings == nil { topHeadings = DailyLog.headingLines(head) }
+                    let above = heading.map { "\n" + $0 } ?? (topHeadings ?? "")
                     found.append((number, line, String(line) + above))
                     open = found.count - 1
                 } else if line.utf8.first == UInt8(ascii: "#"), line.utf8.dropFirst().drop(while: { $0 == UInt8(ascii: "#") }).first == UInt8(ascii: " ") {
@@ -547,8 +571,32 @@ struct DailyLog {
 
     /// Whether `tail` is the end of a longer note (the part above it was not read).
     var isCut = false
-    /// The heading lines of the part of the note read from its top, one a line (for `items`).
-    var headings = ""
+    /// The part of the note read from its top (for its headings, when `items` needs them).
+    var head: [UInt8] = []
+
+    /// The heading lines of `bytes` (`# …` to `###### …` at a line start), each after a "\n". A
+    /// byte scan: a busy day's note is long, and this runs for a packet's daily lines.
+    static func headingLines(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            var start = 0
+            while start < b.count {
+                let rest = b.count - start
+                let end = memchr(base + start, 0x0A, rest).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? b.count
+                if b[start] == UInt8(ascii: "#") {
+                    var hashes = start
+                    while hashes < end, b[hashes] == UInt8(ascii: "#") { hashes += 1 }
+                    if hashes - start <= 6, hashes < end, b[hashes] == UInt8(ascii: " ") {
+                        out.append(0x0A)
+                        out.append(contentsOf: b[start..<end])
+                    }
+                }
+                start = end + 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// The log at `path`, or `nil` when there is none (or it cannot be read).
     static func read(_ path: String, store: NoteStore) -> DailyLog? {
@@ -558,8 +606,7 @@ struct DailyLog {
             return DailyLog(path: path, header: note, tail: note?.body ?? "")
         }
         let last = ends.tail.isEmpty ? Array(ends.head.suffix(tailBytes)) : ends.tail
-        let top = String(decoding: ends.head, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("#") && $0.drop { $0 == "#" }.first == " " }
         return DailyLog(path: path, header: Privacy.frontmatterOnly(ends.head), tail: String(String(decoding: last, as: UTF8.self).drop { $0 != "\n" }),
-                        isCut: true, headings: top.map { "\n" + $0 }.joined())
+                        isCut: true, head: ends.head)
     }
 }
