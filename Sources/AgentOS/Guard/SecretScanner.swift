@@ -356,8 +356,12 @@ struct ScanView {
         // markers at line starts (a key broken over quoted or listed lines), emphasis, code and
         // comments inside it (`ghp_…**…**`, `ghp_…<!-- -->…`). Scanned as a view of its own, joined too.
         if let stripped = withoutMarkup(units, origin: origin) {
-            let strippedText = String(decoding: stripped.units, as: UTF16.self)
-            views.append(ScanView(text: strippedText, lowered: strippedText.lowercased(), origin: stripped.origin, joins: .none))
+            // Whole, only when taking markup out joined two parts of a token (`ab**cd`); markers at
+            // line starts matter only where lines are joined (the views below, of a few lines each).
+            if stripped.joinsTokens {
+                let strippedText = String(decoding: stripped.units, as: UTF16.self)
+                views.append(ScanView(text: strippedText, lowered: strippedText.lowercased(), origin: stripped.origin, joins: .none))
+            }
             for joins in [Joins.any, .long] {
                 if let joined = joinSplitTokens(stripped.units, origin: stripped.origin, longOnly: joins == .long) {
                     let joinedText = String(decoding: joined.units, as: UTF16.self)
@@ -384,15 +388,21 @@ struct ScanView {
     /// none. Line starts lose indentation, `>` quote markers and a list marker (`- `, `* `, `+ `,
     /// `1. `, a task box); anywhere, `**`, `__`, `~~`, `==`, backticks, `<!-- … -->` and `%% … %%`
     /// go. A single `_` stays: it is part of many keys.
-    static func withoutMarkup(_ units: [UInt16], origin: [Int]) -> (units: [UInt16], origin: [Int])? {
+    static func withoutMarkup(_ units: [UInt16], origin: [Int]) -> (units: [UInt16], origin: [Int], joinsTokens: Bool)? {
         let count = units.count
         var out: [UInt16] = []
         var outOrigin: [Int] = []
         out.reserveCapacity(count)
         outOrigin.reserveCapacity(count)
         var changed = false
+        var joinsTokens = false
         var i = 0
         var lineStart = true
+        // Markup taken out between two token characters makes a token the text did not show.
+        func removed(upTo next: Int) {
+            changed = true
+            if let last = out.last, isTokenUnit(last), next < count, isTokenUnit(units[next]) { joinsTokens = true }
+        }
         func starts(_ literal: String, at index: Int) -> Bool {
             var j = index
             for unit in literal.utf16 {
@@ -422,16 +432,16 @@ struct ScanView {
                 var j = i + (unit == 0x3C ? 4 : 2)
                 while j < count, !starts(close, at: j) { j += 1 }
                 i = min(count, j + close.utf16.count)
-                changed = true
+                removed(upTo: i)
                 continue
             }
-            if unit == 0x60 { changed = true; i += 1; continue } // `
-            if i + 1 < count, units[i + 1] == unit, [0x2A, 0x5F, 0x7E, 0x3D].contains(unit) { changed = true; i += 2; continue } // ** __ ~~ ==
+            if unit == 0x60 { i += 1; removed(upTo: i); continue } // `
+            if i + 1 < count, units[i + 1] == unit, [0x2A, 0x5F, 0x7E, 0x3D].contains(unit) { i += 2; removed(upTo: i); continue } // ** __ ~~ ==
             out.append(unit)
             outOrigin.append(origin[i])
             i += 1
         }
-        return changed ? (out, outOrigin) : nil
+        return changed ? (out, outOrigin, joinsTokens) : nil
     }
 
     /// Format characters (Unicode category Cf: zero-width space/joiners, soft hyphen, bidi controls,
