@@ -100,30 +100,29 @@ public enum IndexSchema {
         title, headings, body,
         tokenize = "unicode61 remove_diacritics 2"
     );
-    CREATE VIRTUAL TABLE IF NOT EXISTS memory USING fts5(
-        path UNINDEXED, title, headings, body, properties,
-        tokenize = "porter unicode61 remove_diacritics 2"
-    );
-    CREATE VIRTUAL TABLE IF NOT EXISTS anchors USING fts5(
-        target_key UNINDEXED, text,
-        tokenize = "porter unicode61 remove_diacritics 2"
-    );
+    \(retrievalTables(.user))
     \(osTables)
     """
+
+    /// A pair of retrieval tables: whole notes, stemmed (`memory`), and the lines notes link others
+    /// with (`anchors`).
+    static func retrievalTables(_ names: RetrievalTables) -> String {
+        """
+        CREATE VIRTUAL TABLE IF NOT EXISTS \(names.memory) USING fts5(
+            path UNINDEXED, title, headings, body, properties,
+            tokenize = "porter unicode61 remove_diacritics 2"
+        );
+        CREATE VIRTUAL TABLE IF NOT EXISTS \(names.anchors) USING fts5(
+            target_key UNINDEXED, text,
+            tokenize = "porter unicode61 remove_diacritics 2"
+        );
+        """
+    }
 
     /// `memory` and `anchors` for the notes of the OS's own folders (`RetrievalTables.os`): the same
     /// columns, apart, so that retrieval, which leaves those folders out by default, never walks
     /// their rows. Every task and result shares the words of the next task like it.
-    static let osTables = """
-    CREATE VIRTUAL TABLE IF NOT EXISTS os_memory USING fts5(
-        path UNINDEXED, title, headings, body, properties,
-        tokenize = "porter unicode61 remove_diacritics 2"
-    );
-    CREATE VIRTUAL TABLE IF NOT EXISTS os_anchors USING fts5(
-        target_key UNINDEXED, text,
-        tokenize = "porter unicode61 remove_diacritics 2"
-    );
-    """
+    static let osTables = retrievalTables(.os)
 
     /// Version 3 to 4: the OS's own notes' rows move from `memory` and `anchors` to `os_memory` and
     /// `os_anchors` (an anchor goes with the note that holds the link).
