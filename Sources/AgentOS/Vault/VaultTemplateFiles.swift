@@ -301,6 +301,9 @@ Create a new note with `write_note` without a hash (CLI: `note write PATH --crea
 - **Never approve work** or move a task out of review: do not set `approved`, `approved_by`,
   `approved_at`, or a task's `status` other than through your own run. A person approves.
 - **Never edit `Rules/`** (routing rules, agents, guardrails, budgets): ask a person instead.
+  `Skills/`, `Templates/` and the OS's records (`Results/`, `Telemetry/`, `Daily/`) are not yours to
+  write either, and `.agentos/`, `.obsidian/`, `.git/` and files that are not notes are not yours to
+  read: the tools refuse them.
 - **Never read or write `Private/`**, and never copy a private note's text anywhere. A refusal or a
   withheld search hit is the guardrail working: do not work around it.
 - Never write a secret (API key, token, password) into a note; the write is refused.
