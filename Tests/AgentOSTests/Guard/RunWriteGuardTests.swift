@@ -134,7 +134,7 @@ import Testing
         for path in writes {
             let before = try? env.text(path)
             expectRefused(cli(["note", "write", path, "--create", "--from", draft("poisoned\n")], env), "create \(path)")
-            if let before {
+            if before != nil {
                 let hash = try env.store.read(path).hash.hex
                 expectRefused(cli(["note", "write", path, "--expect", hash, "--from", draft("poisoned\n")], env), "rewrite \(path)")
                 expectRefused(cli(["note", "set", path, "x=1"], env), "set \(path)")
