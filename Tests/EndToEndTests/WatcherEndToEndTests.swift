@@ -506,6 +506,42 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// A person edits a task while it waits for its turn (the lane is full): the run takes the note
+    /// as it is then. A new prompt is routed again and answered, not the old one; a task set back to
+    /// `draft` does not run until it says `new` again. (Before, the old text ran and `draft` was
+    /// overwritten with `done`: an outside test found both.)
+    @Test func aTaskEditedWhileItWaitsRunsAsItIsThen() throws {
+        let env = try WatchedVault()
+        try env.start()
+        // The local lane runs two at once: the first two hold it, the other two wait.
+        for name in ["First", "Second"] {
+            try env.writeInPlace("Tasks/\(name).md", "---\ntype: task\nagent: slow\n---\n\(name) task. SLEEP=3\n")
+        }
+        #expect(eventually(within: 20, every: 0.05) { ["First", "Second"].allSatisfy { env.status("Tasks/\($0).md") == "running" } }, "\(env.allLogs)")
+        try env.writeInPlace("Tasks/Edited.md", "---\ntype: task\nagent: slow\n---\nORIGINAL question. SLEEP=1\n")
+        try env.writeInPlace("Tasks/Pulled back.md", "---\ntype: task\nagent: slow\n---\nPulled back. SLEEP=1\n")
+        #expect(eventually(within: 20, every: 0.05) { ["Edited", "Pulled back"].allSatisfy { env.status("Tasks/\($0).md") == "routed" } }, "\(env.allLogs)")
+        let edited = try #require(env.text("Tasks/Edited.md"))
+        try env.writeInPlace("Tasks/Edited.md", edited.replacingOccurrences(of: "ORIGINAL question.", with: "EDITED question."))
+        let pulled = try #require(env.text("Tasks/Pulled back.md"))
+        try env.writeInPlace("Tasks/Pulled back.md", pulled.replacingOccurrences(of: "status: routed", with: "status: draft"))
+
+        #expect(Self.waitForTerminal(env, "Tasks/Edited.md") == "done", "\(env.allLogs)")
+        let answer = try #require(env.resultNotes(for: "Tasks/Edited.md").first?.note.body)
+        #expect(answer.contains("EDITED question.") && !answer.contains("ORIGINAL"), "\(answer)")
+        #expect(env.resultNotes(for: "Tasks/Edited.md").count == 1)
+        #expect(Self.waitForTerminal(env, "Tasks/First.md") == "done" && Self.waitForTerminal(env, "Tasks/Second.md") == "done")
+        Thread.sleep(forTimeInterval: 1)
+        #expect(env.status("Tasks/Pulled back.md") == "draft", "\(env.text("Tasks/Pulled back.md") ?? "")")
+        #expect(env.resultNotes(for: "Tasks/Pulled back.md").isEmpty)
+        // Set to new again, it runs once.
+        let draft = try #require(env.text("Tasks/Pulled back.md"))
+        try env.writeInPlace("Tasks/Pulled back.md", draft.replacingOccurrences(of: "status: draft", with: "status: new"))
+        #expect(Self.waitForTerminal(env, "Tasks/Pulled back.md") == "done", "\(env.allLogs)")
+        #expect(env.resultNotes(for: "Tasks/Pulled back.md").count == 1)
+        try env.stop(SIGTERM)
+    }
+
     /// A task note the OS cannot write (read-only to the watcher's user; here immutable, as the tests
     /// run as root) never starts its agent: unseen, it would run at every start, paid each time.
     @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr"), "needs chattr as root"))

@@ -513,6 +513,25 @@ public final class TaskEngine: Sendable {
 
     private func execute(_ task: TaskNote, record initial: RunRecord, plan routedPlan: RoutePlan, token: CancelToken, approved: Bool, waitForRun: Bool = false, routeWrite: RouteWrite? = nil) {
         var plan = routedPlan
+        // Edited while it waited for its turn: the run takes the note as it is now, not as it was
+        // routed (set back to draft: it does not run; a new prompt or routing property: routed anew).
+        switch editedWhileWaiting(task) {
+        case .unchanged: break
+        case .draft:
+            routing.settle(plan, cost: nil)
+            var ended = initial
+            ended.state = .cancelled
+            ended.error = "set back to draft before it started"
+            ended.finishedAt = Date().timeIntervalSince1970
+            log(EngineEvent(level: .info, message: "\(currentPath(task.path)): set back to draft before it started; it runs when its status is new again"))
+            finishWithoutRun(task, record: ended, properties: nil)
+            return
+        case .edited(let fresh):
+            routing.settle(plan, cost: nil)
+            log(EngineEvent(level: .info, message: "\(fresh.path): changed while it waited; routed again"))
+            route(fresh, record: initial, token: token, unapproved: nil, waitForRun: waitForRun)
+            return
+        }
         // Budget: the reservation is taken now, right before the agent starts, not while queued.
         switch holdBudget(task, runID: initial.runID, plan: &plan, token: token) {
         case .proceed: break
@@ -612,6 +631,34 @@ public final class TaskEngine: Sendable {
     }
 
     private enum BudgetHold { case proceed, reroute, stopped }
+
+    /// What a person did to a routed task before its run started.
+    private enum WaitingEdit {
+        case unchanged
+        case draft
+        case edited(TaskNote)
+    }
+
+    /// The properties routing reads (besides the prompt): a change to one while a task waits means
+    /// the route no longer holds.
+    static let routingKeys: Set<String> = ["agent", "lane", "model", "effects", "privacy", "private", "tags", "tag", "context",
+                                           "budget_usd", "timeout", "project", "retries", "context_tokens", "to", "task", "type"]
+
+    /// Whether the task note changed, as a person changes it, since it was routed: its prompt or a
+    /// property routing reads, or its status set back to `draft`. The OS's own writes (`routed`,
+    /// `route_*`) change neither.
+    private func editedWhileWaiting(_ task: TaskNote) -> WaitingEdit {
+        let path = currentPath(task.path)
+        guard let snapshot = try? store.readIfPresent(path), snapshot.hash != task.snapshot.hash,
+              let note = try? Note.parse(bytes: snapshot.bytes) else { return .unchanged }
+        var fresh = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? task.kind)
+        if fresh.status == .draft { return .draft }
+        func routing(_ n: Note) -> [Property] { n.properties.filter { TaskEngine.routingKeys.contains($0.key.lowercased()) } }
+        guard fresh.prompt != task.prompt || routing(note) != routing(task.note) else { return .unchanged }
+        // An approval counts only for the bytes a person approved after the review.
+        fresh.approval = ApprovalCheck.verify(fresh, runs: runs).approval
+        return .edited(fresh)
+    }
 
     /// Takes the run's budget reservation right before its agent starts. While the room is held only
     /// by runs in flight the run waits here, in its lane's queue; when settled spend leaves no room
