@@ -520,7 +520,10 @@ import Testing
         #expect(eventually(within: 20, every: 0.05) { ["First", "Second"].allSatisfy { env.status("Tasks/\($0).md") == "running" } }, "\(env.allLogs)")
         try env.writeInPlace("Tasks/Edited.md", "---\ntype: task\nagent: slow\n---\nORIGINAL question. SLEEP=1\n")
         try env.writeInPlace("Tasks/Pulled back.md", "---\ntype: task\nagent: slow\n---\nPulled back. SLEEP=1\n")
-        #expect(eventually(within: 20, every: 0.05) { ["Edited", "Pulled back"].allSatisfy { env.status("Tasks/\($0).md") == "routed" } }, "\(env.allLogs)")
+        try env.writeInPlace("Tasks/Emptied.md", "---\ntype: task\nagent: slow\n---\nEmptied. SLEEP=1\n")
+        #expect(eventually(within: 20, every: 0.05) { ["Edited", "Pulled back", "Emptied"].allSatisfy { env.status("Tasks/\($0).md") == "routed" } }, "\(env.allLogs)")
+        // Emptied by the person: it does not run, and the OS writes nothing into it.
+        try env.writeInPlace("Tasks/Emptied.md", "")
         let edited = try #require(env.text("Tasks/Edited.md"))
         try env.writeInPlace("Tasks/Edited.md", edited.replacingOccurrences(of: "ORIGINAL question.", with: "EDITED question."))
         let pulled = try #require(env.text("Tasks/Pulled back.md"))
@@ -534,6 +537,8 @@ import Testing
         Thread.sleep(forTimeInterval: 1)
         #expect(env.status("Tasks/Pulled back.md") == "draft", "\(env.text("Tasks/Pulled back.md") ?? "")")
         #expect(env.resultNotes(for: "Tasks/Pulled back.md").isEmpty)
+        #expect(env.text("Tasks/Emptied.md") == "", "\(env.text("Tasks/Emptied.md") ?? "nil")")
+        #expect(env.resultNotes(for: "Tasks/Emptied.md").isEmpty)
         // Set to new again, it runs once.
         let draft = try #require(env.text("Tasks/Pulled back.md"))
         try env.writeInPlace("Tasks/Pulled back.md", draft.replacingOccurrences(of: "status: draft", with: "status: new"))

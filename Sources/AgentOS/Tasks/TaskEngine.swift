@@ -517,13 +517,14 @@ public final class TaskEngine: Sendable {
         // routed (set back to draft: it does not run; a new prompt or routing property: routed anew).
         switch editedWhileWaiting(task) {
         case .unchanged: break
-        case .draft:
+        case .withdrawn(let why):
+            // Nothing is written: the note stays as the person left it (a draft, or emptied).
             routing.settle(plan, cost: nil)
             var ended = initial
             ended.state = .cancelled
-            ended.error = "set back to draft before it started"
+            ended.error = why + " before it started"
             ended.finishedAt = Date().timeIntervalSince1970
-            log(EngineEvent(level: .info, message: "\(currentPath(task.path)): set back to draft before it started; it runs when its status is new again"))
+            log(EngineEvent(level: .info, message: "\(currentPath(task.path)): \(why) before it started; it runs when it says status: new again"))
             finishWithoutRun(task, record: ended, properties: nil)
             return
         case .edited(let fresh):
@@ -635,7 +636,8 @@ public final class TaskEngine: Sendable {
     /// What a person did to a routed task before its run started.
     private enum WaitingEdit {
         case unchanged
-        case draft
+        /// Set back to draft, emptied, or no longer a task: it does not run, and nothing is written.
+        case withdrawn(String)
         case edited(TaskNote)
     }
 
@@ -651,8 +653,10 @@ public final class TaskEngine: Sendable {
         let path = currentPath(task.path)
         guard let snapshot = try? store.readIfPresent(path), snapshot.hash != task.snapshot.hash,
               let note = try? Note.parse(bytes: snapshot.bytes) else { return .unchanged }
-        var fresh = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? task.kind)
-        if fresh.status == .draft { return .draft }
+        guard let kind = TaskNote.kind(of: note, path: path) else { return .withdrawn("no longer a task") }
+        var fresh = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
+        if fresh.status == .draft { return .withdrawn("set back to draft") }
+        if fresh.notReadyReason != nil { return .withdrawn("its prompt was emptied") }
         func routing(_ n: Note) -> [Property] { n.properties.filter { TaskEngine.routingKeys.contains($0.key.lowercased()) } }
         guard fresh.prompt != task.prompt || routing(note) != routing(task.note) else { return .unchanged }
         // An approval counts only for the bytes a person approved after the review.
