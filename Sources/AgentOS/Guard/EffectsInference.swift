@@ -28,7 +28,8 @@ public struct InferredEffect: Sendable, Equatable {
 /// Where a phrasing is ambiguous, the patterns lean toward inferring: a false alarm costs a person a
 /// click, a miss costs a deploy or a payment.
 ///
-/// Mapping: deleting, wiping, dropping, truncating, force-pushing (it destroys remote history) and
+/// Mapping: deleting, wiping, dropping, truncating, force-pushing (it destroys remote history),
+/// closing an account, revoking keys or access, formatting a disk and
 /// destroying infrastructure are `delete`; deploying, releasing, publishing a package, post or
 /// release, and applying infrastructure changes are `deploy`; paying, transferring or wiring money,
 /// refunds and purchases are `payment`; submitting a form, logging or signing in, signing up,
@@ -65,7 +66,7 @@ public enum EffectsInference {
         // Commands (any language around them).
         rule("delete", #"(?i)\brm\s+(?:-{1,2}[A-Za-z-]+\s+)*(?:-{1,2}[A-Za-z-]*|[~/.*$"'])"#),
         rule("delete", #"(?i)\b(?:rmdir|shred|unlink|srm|wipefs|mkfs(?:\.\w+)?)\s+\S"#),
-        rule("delete", #"(?i)\bfind\b[^\n]{0,200}?\s-delete\b|\bdd\s+[^\n]{0,80}?\bof=/dev/"#),
+        rule("delete", #"(?i)\bfind\b[^\n]{0,200}?\s-delete\b|\bfind\b[^\n]{0,200}?\s-exec(?:dir)?\s+(?:rm|shred|unlink)\b|\bdd\s+[^\n]{0,80}?\bof=/dev/|\btruncate\s+(?:-s\s*0|--size[= ]0)\b"#),
         rule("delete", #"(?i)\bgit\s+push\b[^\n;&|]{0,200}?(?:\s--force(?:-with-lease|-if-includes)?\b|\s-[A-Za-z]*f\b|\s\+[\w/.-]+|\s--delete\b|\s--mirror\b)"#),
         rule("delete", #"(?i)\bgit\s+(?:reset\s+--hard|clean\s+-[A-Za-z]*f|branch\s+-D\b|filter-branch|filter-repo|rebase\b[^\n]{0,60}\s--root)"#),
         rule("delete", #"(?i)\b(?:drop\s+(?:table|database|schema|index|view|collection|user|role|keyspace)|truncate\s+table\s+[`"\w]|delete\s+from\s+[`"\w]|drop\s+(?:the|this|that|all)\s+(?:\w+\s+)?(?:tables?|database|db|columns?|indexes|collection|schema)\b|flushall|flushdb|dropdatabase\s*\(|\.drop\s*\(\s*\)|\.delete_?many\s*\()"#),
@@ -82,6 +83,8 @@ public enum EffectsInference {
     private static let languageRules: [Rule] = [
         // English.
         rule("delete", english(#"delete|wipe|erase|purge|destroy|nuke|obliterate|uninstall|force[- ]push"#)),
+        // Closing accounts, revoking access, formatting a disk: nothing to undo.
+        rule("delete", #"(?i)\b(?:close|cancel|terminate|delete|deactivate)\s+(?:my|our|the|their|this|that|his|her)\s+(?:[\w-]+\s+){0,2}?account\b|\brevoke\s+(?:all|every|each|the|my|our|their|these|those)\s+(?:[\w-]+\s+){0,2}?(?:keys?|tokens?|credentials|access|certificates?|sessions?|permissions)\b|\b(?:format|reformat|wipe)\s+(?:the|my|our|this|that)\s+(?:[\w-]+\s+){0,2}?(?:drive|disk|partition|sd\s*card|usb\s+stick|volume)\b"#),
         rule("delete", #"(?i)\bremove\s+(?:all|every|everything|(?:the|my|our|this|these|those)\s+(?:\w+\s+)?(?:files?|folders?|director(?:y|ies)|database|db|tables?|bucket|branch(?:es)?|repo(?:sitory)?|users?|accounts?|backups?|records?|rows?|data|emails?|messages?|notes?|vault|cluster|instances?|servers?|volumes?|history))\b|\bpermanently\s+(?:delete|remove|erase)\b|\bforce[- ]?push(?:ed|ing)?\b"#),
         rule("deploy", english(#"deploy|redeploy|publish|ship|release|roll\s+out|go\s+live|push\s+(?:it\s+)?to\s+(?:prod|production|live)"#)),
         rule("deploy", #"(?i)\b(?:deploy|release|ship|push|promote)\b[^\n.]{0,40}?\bto\s+(?:prod|production|live|staging|the\s+app\s+store|the\s+play\s+store|npm|pypi|crates\.io)\b|\bgo\s+live\b|\bmerge\s+(?:it\s+|this\s+)?(?:in)?to\s+(?:main|master|production)\b"#),

@@ -147,6 +147,11 @@ import Testing
             ("Order 50 laptops from the supplier portal", "payment"),
             ("Sign me up for the newsletter on their website", "submit"),
             ("Post this announcement on our blog", "deploy"),
+            ("find /data -type f -exec rm {} +", "delete"),
+            ("truncate -s 0 /var/log/app.log", "delete"),
+            ("Cancel my AWS account", "delete"),
+            ("Revoke all API keys of the staging project", "delete"),
+            ("Format the USB drive before you give it away", "delete"),
         ] {
             #expect(EffectsInference.infer(prompt).map(\.effect).contains(effect), "\(prompt)")
         }
@@ -198,6 +203,9 @@ import Testing
         "In order to finish today, summarize only the first chapter",
         "Write a blog post about our new search feature",
         "Quote 'rm' in the docs as an example of a dangerous command name",
+        "Format the table of accounts as Markdown",
+        "Explain how to revoke a token in the docs, without doing it",
+        "Find the files that truncate their logs and list them",
     ]
 
     static let expectedBenignReviews: Set<String> = [
