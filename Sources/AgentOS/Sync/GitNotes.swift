@@ -106,7 +106,10 @@ struct GitNotes {
 
     /// Merges `upstream` into the branch; `nil` when the branch now contains it, else why not.
     private func merge(_ upstream: String, log: (EngineEvent) -> Void) -> String? {
-        let merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", upstream])
+        var merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", upstream])
+        if merge.code != 0, clearIdenticalUntracked(upstream: upstream, log: log) {
+            merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", upstream])
+        }
         if merge.code == 0 { return nil }
         let conflicted = (try? git.git(["diff", "--name-only", "--diff-filter=U", "-z"]).get())?
             .split(separator: "\0").map(String.init) ?? []
@@ -145,6 +148,30 @@ struct GitNotes {
         }
         log(EngineEvent(level: .info, message: "git: merged \(conflicted.joined(separator: ", ")) line by line (every machine appends to them)"))
         return nil
+    }
+
+    /// A merge git refuses because untracked files are in the way ("untracked working tree files
+    /// would be overwritten by merge"): each untracked file `upstream` adds whose bytes are exactly
+    /// those `upstream` brings is removed (the merge writes it back), so two machines never stop
+    /// merging for good over copies of the same note (an aborted merge can leave the files it had
+    /// written). A file that differs in any byte is left alone, and the merge stays refused.
+    /// Whether any was removed.
+    private func clearIdenticalUntracked(upstream: String, log: (EngineEvent) -> Void) -> Bool {
+        guard case .success(let untrackedList) = git.git(["ls-files", "--others", "--exclude-standard", "-z"]),
+              case .success(let addedList) = git.git(["diff", "--name-only", "--no-renames", "-z", "--diff-filter=A", "HEAD", upstream]) else { return false }
+        let untracked = Set(untrackedList.split(separator: "\0").map(String.init))
+        var removed: [String] = []
+        for path in addedList.split(separator: "\0").map(String.init) where untracked.contains(path) {
+            guard case .success(let theirs) = git.git(["show", upstream + ":" + path]),
+                  let absolute = try? git.vault.resolve(path),
+                  let ours = FileManager.default.contents(atPath: absolute),
+                  ours == Data(theirs.utf8) || ours == Data((theirs + "\n").utf8) else { continue }
+            if (try? FileSystem.remove(absolute)) != nil { removed.append(path) }
+        }
+        if !removed.isEmpty {
+            log(EngineEvent(level: .info, message: "git: \(removed.count) untracked note(s) identical to those of \(upstream) were in the merge's way; merging again"))
+        }
+        return !removed.isEmpty
     }
 
     /// `base` with every line of `other` it lacks, each put after the line it follows in `other` and
