@@ -531,16 +531,17 @@ struct DailyLog {
     /// each "\n" byte, as `WikiLink.links` numbers lines (a split by characters costs more).
     /// `judged` is what the item's privacy is judged on: the item, the lines that continue it (up to
     /// the next item, heading or blank line: `(details are #private)` on the next line covers it), and
-    /// the heading it sits under (`## Journal #private` covers its section). When no heading above
-    /// it is in `tail` and the log is longer than `tail`, the heading is unknown: then every heading
-    /// seen in `headings` (the part read from the top) counts.
+    /// the headings it sits under, every level (`## Journal #private` covers its `### Monday` too).
+    /// When no heading above it is in `tail` and the log is longer than `tail`, they are unknown:
+    /// then every heading of `head` (the part read from the top) counts.
     var items: [(number: Int, text: Substring, judged: String)] {
         var found: [(number: Int, text: Substring, judged: String)] = []
         var number = 1
         var start = tail.startIndex
         let utf8 = tail.utf8
         var index = utf8.startIndex
-        var heading: Substring?
+        // The headings the current line sits under, outermost first (one per level).
+        var headings: [(level: Int, line: Substring)] = []
         var open: Int?
         var topHeadings: String?
         while true {
@@ -548,12 +549,14 @@ struct DailyLog {
             if atEnd || utf8[index] == UInt8(ascii: "\n") {
                 let line = tail[start..<index]
                 if line.utf8.starts(with: "- ".utf8) {
-                    if heading == nil && isCut && topHeadings == nil { topHeadings = DailyLog.headingLines(head) }
-                    let above = heading.map { "\n" + $0 } ?? (topHeadings ?? "")
+                    if headings.isEmpty && isCut && topHeadings == nil { topHeadings = DailyLog.headingLines(head) }
+                    let above = headings.isEmpty ? (topHeadings ?? "") : headings.map { "\n" + $0.line }.joined()
                     found.append((number, line, String(line) + above))
                     open = found.count - 1
                 } else if line.utf8.first == UInt8(ascii: "#"), line.utf8.dropFirst().drop(while: { $0 == UInt8(ascii: "#") }).first == UInt8(ascii: " ") {
-                    heading = line
+                    let level = line.utf8.prefix { $0 == UInt8(ascii: "#") }.count
+                    headings.removeAll { $0.level >= level }
+                    headings.append((level, line))
                     open = nil
                 } else if line.allSatisfy(\.isWhitespace) {
                     open = nil

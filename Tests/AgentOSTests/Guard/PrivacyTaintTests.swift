@@ -47,6 +47,8 @@ import Testing
         // A private heading covers its section; a private tag or link on the line after an item covers the item.
         "---\ntype: daily\n---\n## Journal #private\n- 15:40 DAILYMARK my doctor said\n- 15:41 DAILYMARK argued\n\n## Work\n- 09:05 public standup notes\n",
         "---\ntype: daily\n---\n## Notes on [[Journal/Day one]]\n- 15:40 DAILYMARK my doctor said\n## Work\n- 09:05 public standup notes\n",
+        // A private heading covers the subsections under it, not the next section of its level.
+        "---\ntype: daily\n---\n## Journal #private\n### Monday\n- 15:40 DAILYMARK my doctor said\n## Work\n### Standup\n- 09:05 public standup notes\n",
         "---\ntype: daily\n---\n- 15:41 argued with DAILYMARK\n  (details are #private)\n- 09:05 public standup notes\n",
         "---\ntype: daily\n---\n- 15:41 DAILYMARK, see\n  [[Journal/Day one]]\n- 09:05 public standup notes\n",
         // A day too long to read whole: the heading above the last items is not in the part read
