@@ -34,7 +34,8 @@ enum HandoffCommand {
         guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CLIError.usage("say what was done and what is left (as the last argument or on stdin)")
         }
-        let request = HandoffRequest(from: from, to: to, task: context.arguments.value("--task"), message: message, context: context.arguments.values("--context"))
+        let request = HandoffRequest(from: from, to: to, task: context.arguments.value("--task"), message: message, context: context.arguments.values("--context"),
+                                     madeInRun: RunWriteGuard.runID(in: context.environment))
         let submission = try request.submit(vault: context.vault)
         let path = submission.path
         let decision = submission.decision
@@ -78,6 +79,8 @@ enum ContextCommand {
         guard let given = context.arguments.positionals.first else { throw CLIError.usage("'context' needs a note path") }
         let (_, path) = try context.vault.resolveUserPath(given)
         let store = NoteStore(vault: context.vault)
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        if let line = visibility.unseen(path) { throw CLIError.failure(line) }
         guard let snapshot = try store.readIfPresent(path) else { throw CLIError.failure("\(path): no such note") }
         let note = try Note.parse(bytes: snapshot.bytes)
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
@@ -88,8 +91,7 @@ enum ContextCommand {
             packet = routing.contextPacket(for: task, budgetTokens: n)
         }
         // An agent off this machine may not read a private packet through the CLI either.
-        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
-        if let why = visibility.hiddenBecause, !packet.privateSources.isEmpty || visibility.withholding(path) != nil {
+        if let why = visibility.hiddenBecause, !packet.privateSources.isEmpty {
             throw CLIError.failure("\(path): the context packet holds private notes and this command was \(why); private text stays on this machine")
         }
         if context.json {

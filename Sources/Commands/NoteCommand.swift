@@ -55,9 +55,7 @@ enum NoteCommand {
             // An agent off this machine reading through the CLI gets no private note (as `search`
             // and `context`); the refusal names the reason, never the text.
             let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
-            if let why = visibility.hiddenBecause, let privacy = visibility.withholding(relative) {
-                throw CLIError.failure("\(relative) is private (\(privacy)); it is not shown when \(why)")
-            }
+            if let line = visibility.unseen(relative) { throw CLIError.failure(line) }
             let snapshot = try store.read(relative)
             let note = try Note.parse(bytes: snapshot.bytes)
             if context.json {

@@ -40,10 +40,9 @@ enum RelatedCommand {
         let admit: (RelatedHit) -> Bool = { visibility.hiddenBecause == nil || visibility.shows($0.path) }
         let hits: [RelatedHit]
         var source = "text"
-        if let path = notePath(given, vault: context.vault) {
-            if let why = visibility.hiddenBecause, let privacy = visibility.withholding(path) {
-                throw CLIError.failure("\(path) is private (\(privacy)); related notes are not shown when \(why)")
-            }
+        // To a caller that may not see private notes, a private note is as good as absent: the words
+        // are taken as a task's text, as for a name no note has (a refusal would confirm the name).
+        if let path = notePath(given, vault: context.vault), visibility.unseen(path) == nil {
             let store = NoteStore(vault: context.vault)
             guard let snapshot = try store.readIfPresent(path) else { throw CLIError.failure("\(path): no such note") }
             let note = try Note.parse(bytes: snapshot.bytes)

@@ -31,13 +31,13 @@ enum RouteCommand {
         // Inside a cloud agent's run, a private note is not routed and no private note is named.
         let visibility = NoteVisibility(vault: vault, environment: context.environment)
         let preview: RoutePreview
-        if let relative = try notePath(words, vault: vault) {
-            if let why = visibility.hiddenBecause, let privacy = visibility.withholding(relative) {
-                throw CLIError.failure("\(relative) is private (\(privacy)); it is not routed when \(why)")
-            }
+        if let relative = try notePath(words, vault: vault, visibility: visibility) {
+            if let line = visibility.unseen(relative) { throw CLIError.failure(line) }
             preview = try RoutePreview.note(at: relative, vault: vault)
         } else {
             preview = RoutePreview.text(words.joined(separator: " "), vault: vault)
+            // Inside a cloud run, a link to a private note and a link to none get one answer.
+            if let line = visibility.unseenLink(in: preview.facts) { throw CLIError.failure(line) }
         }
         let (book, facts, decision, approval, wontRun) = (preview.book, preview.facts, preview.decision, preview.approval, preview.wontRun)
         let shown = visibility.withholdingNames(of: facts.privateSources)
@@ -98,7 +98,7 @@ enum RouteCommand {
 
     /// The vault-relative path when the argument names a note: an existing file, or anything ending
     /// in `.md` (which must then exist). `nil` means: route the words as a prompt.
-    private static func notePath(_ words: [String], vault: Vault) throws -> String? {
+    private static func notePath(_ words: [String], vault: Vault, visibility: NoteVisibility) throws -> String? {
         guard words.count == 1, let word = words.first, !word.contains("\n") else { return nil }
         let looksLikeNote = word.lowercased().hasSuffix(".md")
         let resolved: (absolute: String, relative: String)
@@ -108,7 +108,7 @@ enum RouteCommand {
         }
         let status = (try? FileSystem.status(resolved.absolute)) ?? nil
         if status?.kind == .file { return resolved.relative }
-        if looksLikeNote { throw CLIError.failure("\(word): no such note in \(vault.root)") }
+        if looksLikeNote { throw CLIError.failure(visibility.unseen(resolved.relative) ?? "\(word): no such note in \(vault.root)") }
         return nil
     }
 }

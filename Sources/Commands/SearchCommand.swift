@@ -37,15 +37,15 @@ enum SearchCommand {
         guard limit > 0 else { throw CLIError.usage("-n expects a positive number") }
         let filters = SearchFilters(type: context.arguments.value("--type"), tag: context.arguments.value("--tag"), folder: context.arguments.value("--folder"), status: context.arguments.value("--status"))
         let index = try openIndex(context)
-        var hits: [SearchHit]
+        // An agent off this machine that searches through the CLI gets no private note back, and a
+        // list as long as it would be without them.
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        let hits: [SearchHit]
         do {
-            hits = try index.search(text, limit: limit, filters: filters)
+            hits = try visibility.visible(limit: limit, path: \.path) { try index.search(text, limit: $0, filters: filters) }
         } catch let problem as SearchQuery.Problem {
             throw CLIError.usage(problem.description)
         }
-        // An agent off this machine that searches through the CLI gets no private note back.
-        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
-        if visibility.hiddenBecause != nil { hits = hits.filter { visibility.shows($0.path) } }
         let console = context.console
         if context.json {
             console.print(JSON.array(hits.map { hit in

@@ -35,6 +35,7 @@ enum TaskCommand {
         task.isPrivate = context.arguments.has("--private")
         task.effects = context.arguments.value("--effects").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         task.context = context.arguments.values("--context")
+        task.madeInRun = RunWriteGuard.runID(in: context.environment)
         let path = try task.write(vault: context.vault, environment: context.environment)
         if context.json {
             context.console.print(JSON.object([("path", .string(path))]).compact)

@@ -83,4 +83,30 @@ import Testing
         }
         try env.stop(SIGINT)
     }
+    /// Attack: a public cloud run's result note and telemetry row were read by later cloud agents,
+    /// and listed every note that changed while it ran, private ones too (a person saving a private
+    /// note meanwhile, another run's private task). They name none now.
+    @Test func aPublicRunsFilesNameNoPrivateNoteThatChangedWhileItRan() throws {
+        let env = try WatchedVault()
+        try env.write("Private/Diary PRIVMARK.md", "# Diary\n\nPRIVMARK text.\n")
+        try env.write("Memory/Health PRIVTAG.md", "---\ntags: [private]\n---\n# Health\n\nPRIVTAG text.\n")
+        try env.start()
+        for (name, target) in [("Tidy diary", "Private/Diary PRIVMARK.md"), ("Tidy health", "Memory/Health PRIVTAG.md")] {
+            try env.writeInPlace("Tasks/\(name).md", "---\ntype: task\nagent: codex\n---\nTidy memory. FIXTURE_MODE=write-vault FIXTURE_TARGET=\(target)\n")
+            #expect(WatcherEndToEndTests.waitForTerminal(env, "Tasks/\(name).md") == "done", "\(env.allLogs)")
+            let result = try #require(env.linked(env.note("Tasks/\(name).md")?.text("result")))
+            #expect(result.note.text("privacy") == nil, "a public run")
+            let files = result.note.texts("files")
+            // The public note it wrote is still listed: only the private one is left out.
+            #expect(files.contains("[[Memory/Agent wrote this]]"), "\(files)\n\(env.allLogs)")
+            #expect(!files.contains { $0.contains("PRIV") }, "\(files)")
+            let line = try #require(Self.line(env, task: "Tasks/\(name).md"))
+            #expect(!(line["files"]?.arrayValue ?? []).contains { $0["path"]?.stringValue?.contains("PRIV") == true })
+        }
+        let day = TelemetryWriter.notePath(Date())
+        #expect(eventually(within: 20, every: 0.05) { env.text(day)?.contains("[[Tasks/Tidy health]]") == true })
+        #expect(env.text(day)?.contains("PRIV") == false, "\(env.text(day) ?? "")")
+        #expect(env.allLogs.contains("left out of its files"))
+        try env.stop(SIGINT)
+    }
 }

@@ -54,6 +54,49 @@ public struct NoteVisibility {
         return { text in ordered.reduce(text) { $0.replacingOccurrences(of: $1, with: "(a private note)") } }
     }
 
+    /// For a caller that may not see private notes, the one answer for a note it cannot have: one
+    /// that is private and one that does not exist get the same line, since two answers would
+    /// confirm a guessed name ("Private/Bank.md", "Memory/Divorce.md") and a private note's name is
+    /// private text. `nil` when the note exists and may be shown, or the caller sees everything.
+    public func unseen(_ path: String) -> String? {
+        guard let why = hiddenBecause else { return nil }
+        if (try? store.readIfPresent(path)) ?? nil != nil, shows(path) { return nil }
+        return NoteVisibility.unseenLine(path, why)
+    }
+
+    /// The line `unseen` answers with.
+    static func unseenLine(_ path: String, _ why: String) -> String {
+        "\(path): no such note, or a private one (private notes are withheld when \(why))"
+    }
+
+    /// For a caller that may not see private notes: the one answer for a text (routed as a task) that
+    /// links a note the caller cannot have — private or missing alike, for the reason `unseen` gives
+    /// (that "private" and "public" would tell a guessed name apart). Names no note: an ambiguous
+    /// link's private candidates are not what the caller wrote. `nil` when every link is to a note
+    /// it may see, or the caller sees everything.
+    public func unseenLink(in facts: TaskFacts) -> String? {
+        guard let why = hiddenBecause else { return nil }
+        let missing = facts.contextPaths.contains { (try? store.readIfPresent($0)) ?? nil == nil }
+        guard missing || !facts.privateSources.isEmpty else { return nil }
+        return "the text links a note that does not exist or is private (private notes are withheld when \(why))"
+    }
+
+    /// The first `limit` items this caller may see, from a ranked list `fetch(n)` returns the first `n`
+    /// of: asked for more and more until `limit` are visible or the list ends. The answer is then
+    /// exactly what it would be without the private notes — never shorter for the private hits above
+    /// the cut, and saying nothing of how many there were (a count of withheld hits, or a short list,
+    /// answers "does some private note hold this word?", and prefix queries spell out its words).
+    public func visible<Item>(limit: Int, path: (Item) -> String, _ fetch: (Int) throws -> [Item]) rethrows -> [Item] {
+        guard hiddenBecause != nil else { return try fetch(limit) }
+        var window = max(limit * 2, 16)
+        while true {
+            let items = try fetch(window)
+            let shown = items.filter { shows(path($0)) }
+            if shown.count >= limit || items.count < window { return Array(shown.prefix(limit)) }
+            window *= 4
+        }
+    }
+
     /// Whether the note at `path` may be listed or shown to this caller.
     public func shows(_ path: String) -> Bool {
         withholding(path) == nil

@@ -250,14 +250,30 @@ public enum Privacy {
     /// the same user can still read the vault's files unless its sandbox stops it (docs/security.md).
     public static func hidesPrivateNotes(environment: [String: String], vault: Vault) -> String? {
         guard let runID = environment["FBT_RUN_ID"], !runID.isEmpty else { return nil }
-        var record: RunRecord?
-        if (try? FileSystem.status(vault.stateDirectory + "/runs.sqlite")) ?? nil != nil, let runs = try? RunStore(vault: vault) {
-            record = (try? runs.run(id: runID)) ?? nil
-        }
-        guard let record, let lane = record.lane.flatMap({ Lane(note: $0) }) else {
+        guard let record = RunStore.known(runID, vault: vault), let lane = record.lane.flatMap({ Lane(note: $0) }) else {
             return "called from agent run \(runID), which this vault does not know"
         }
         return lane.keepsWorkLocal ? nil : "called from agent run \(runID) on the \(lane) lane"
+    }
+
+    /// Why what an agent makes through the OS's own tools inside run `runID` (a task, a handoff) is
+    /// private: the run's task is private (itself, its folder, or a private note it pulls in), or its
+    /// task cannot be read to tell, or the vault does not know the run (fail closed). `nil` for a
+    /// public run. Taint follows the data: a private run's agent has read private text, and a task or
+    /// handoff it writes must not carry that text to an agent off this machine. The reason names the
+    /// run, never its task (a private task's title is private text).
+    public static func reason(ofRun runID: String, vault: Vault) -> String? {
+        guard let record = RunStore.known(runID, vault: vault) else { return "made in agent run \(runID), which this vault does not know" }
+        let made = "made in private run \(runID)"
+        let book = RuleBook.load(vault: vault)
+        if privateFolder(containing: record.taskPath, guardrails: book.guardrails) != nil { return made }
+        let store = NoteStore(vault: vault)
+        let snapshot: NoteSnapshot?
+        do { snapshot = try store.readIfPresent(record.taskPath) } catch { return made }
+        guard let snapshot else { return nil }
+        guard let note = try? Note.parse(bytes: snapshot.bytes) else { return made }
+        let facts = TaskFacts.from(note: note, path: record.taskPath, vault: vault, ruleBook: book, links: LinkResolver(vault: vault))
+        return reason(for: facts, guardrails: book.guardrails) == nil ? nil : made
     }
 
     /// Why a task is private, or `nil`: its own note (see `reason`), or any private note it pulls in.

@@ -13,9 +13,13 @@ public struct HandoffRequest: Sendable {
     public var message: String
     /// Notes for the `context` list (links or paths).
     public var context: [String]
+    /// The agent run asking for it, if any: a handoff made in a private run is private
+    /// (`Privacy.reason(ofRun:vault:)`), whichever task it names or none.
+    public var madeInRun: String?
 
     /// A request with these fields.
-    public init(from: String, to: String, task: String? = nil, message: String, context: [String] = []) {
+    public init(from: String, to: String, task: String? = nil, message: String, context: [String] = [], madeInRun: String? = nil) {
+        self.madeInRun = madeInRun
         self.from = from
         self.to = to
         self.task = task
@@ -28,18 +32,25 @@ public struct HandoffRequest: Sendable {
     /// the reason here, so it never waits for a watcher that would refuse it.
     public func submit(vault: Vault) throws -> HandoffSubmission {
         var taskPath: String?
+        let store = NoteStore(vault: vault)
         if let task {
             let (_, relative) = try vault.resolveUserPath(task.hasSuffix(".md") ? task : task + ".md")
-            guard (try NoteStore(vault: vault).readIfPresent(relative)) != nil else { throw HandoffError.noSuchTask(relative) }
+            guard (try store.readIfPresent(relative)) != nil else { throw HandoffError.noSuchTask(relative) }
             taskPath = relative
+        } else if let runID = madeInRun, let record = RunStore.known(runID, vault: vault), (try? store.readIfPresent(record.taskPath)) ?? nil != nil {
+            // Made in a run without naming a task: it continues the run's task.
+            taskPath = record.taskPath
+        }
+        // A handoff of a handoff continues the original task: one chain, one budget, one count.
+        if let given = taskPath, let snapshot = try? store.read(given), let note = try? Note.parse(bytes: snapshot.bytes) {
+            taskPath = Handoffs.budgetTask(of: note, at: given, vault: vault)
         }
         guard (try? FileSystem.status(vault.root)) ?? nil != nil else { throw HandoffError.noVault(vault.root) }
-        let path = try Handoffs.create(vault: vault, from: from, to: to, taskPath: taskPath, message: message, context: context)
+        let path = try Handoffs.create(vault: vault, from: from, to: to, taskPath: taskPath, message: message, context: context, madeInRun: madeInRun)
 
         // The same judgement the watcher makes: the handoff's own facts, plus every private note its
         // context packet would carry.
         let routing = try VaultRouting(vault: vault)
-        let store = NoteStore(vault: vault)
         let snapshot = try store.read(path)
         let note = try Note.parse(bytes: snapshot.bytes)
         let book = routing.ruleBook
@@ -47,7 +58,12 @@ public struct HandoffRequest: Sendable {
         facts.agent = to
         let packet = routing.contextPacket(for: TaskNote(path: path, snapshot: snapshot, note: note, kind: .handoff), book: book)
         for source in packet.privateSources where source != path && !facts.privateSources.contains(source) { facts.privateSources.append(source) }
-        let decision = Router(book: book).decide(facts, prompt: packet.text, spend: nil)
+        var decision = Router(book: book).decide(facts, prompt: packet.text, spend: nil)
+        // Agents handing a task to each other, or one to itself, must not loop for ever: past the
+        // guardrails' `max_handoffs`, a person hands it on.
+        if let taskPath, let task = try? Note.parse(bytes: store.read(taskPath).bytes), task.texts("handoffs").count > book.guardrails.maxHandoffs {
+            decision.action = .blocked("\(taskPath) has had \(task.texts("handoffs").count) handoffs, more than max_handoffs (\(book.guardrails.maxHandoffs)) in Rules/Guardrails.md allows; a person hands it on")
+        }
         if case .blocked(let why) = decision.action {
             try store.updateProperties(path, set: [Property("status", .string("blocked")), Property("error", .string(why))] + decision.properties)
         }

@@ -4,14 +4,15 @@ import Foundation
 public enum Handoffs {
     /// Creates `Handoffs/<date> <from> to <to> — <task title>.md` from the Handoff template's fields,
     /// records it on the original task's `handoffs` list, and logs it in the daily note.
-    /// Returns the new note's path.
+    /// Returns the new note's path. `madeInRun` is the agent run that asks for it, if any: a handoff
+    /// made in a private run is private.
     ///
     /// `exactPath` writes it there instead, once: when a note is there already (an earlier attempt
     /// that stopped half-way) that note is kept and recorded, and no second daily line is written —
     /// the failover's handoff is named after its run so that a restart can never make two.
     /// `extra` properties go into its frontmatter (a failover's chain and reason).
     public static func create(vault: Vault, from: String, to: String, taskPath: String?, message: String, context: [String], now: Date = Date(),
-                              exactPath: String? = nil, extra: [Property] = []) throws -> String {
+                              exactPath: String? = nil, extra: [Property] = [], madeInRun: String? = nil) throws -> String {
         let store = NoteStore(vault: vault)
         var props: [Property] = [
             Property("type", .string("handoff")),
@@ -26,6 +27,7 @@ public enum Handoffs {
         // context, a private tag in the message) is private itself, and its name, the task's `handoffs`
         // list aside, carries no private title.
         let isPrivate = privacyReason(vault: vault, taskPath: taskPath, context: context, message: message) != nil
+            || madeInRun.flatMap { Privacy.reason(ofRun: $0, vault: vault) } != nil
         if isPrivate { props.append(Property("privacy", .string("private"))) }
         props += extra
         let body = message.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
@@ -115,6 +117,14 @@ public enum Handoffs {
         } catch let error as NoteWriteError {
             guard case .conflict = error else { throw error }
         }
+    }
+
+    /// The task whose `budget_task_usd` a run of the note at `path` counts against: for a handoff,
+    /// its original task (`task:`), so that handing a task on — to another agent, or to the same one
+    /// again and again — spends from the one cap the task has; else the note itself.
+    public static func budgetTask(of note: Note, at path: String, vault: Vault) -> String {
+        guard TaskNote.kind(of: note, path: path) == .handoff, let original = taskPath(of: note, vault: vault, from: path) else { return path }
+        return original
     }
 
     /// The vault path of a handoff's original task, from its `task` link.

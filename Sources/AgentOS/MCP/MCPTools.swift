@@ -253,9 +253,17 @@ public final class MCPTools {
         return (path, snapshot, try Note.parse(bytes: snapshot.bytes))
     }
 
+    /// Refuses a path this client may not see: a private note and a missing one alike
+    /// (`NoteVisibility.unseen`).
     private func checkVisible(_ path: String) throws {
-        if let why = scope.hidesPrivateBecause, let privacy = visibility.withholding(path) {
-            throw Refused(description: "\(path) is private (\(privacy)); withheld: this server is \(why)")
+        if let line = visibility.unseen(path) { throw Refused(description: line) }
+    }
+
+    /// Refuses a write where this client may not read: a private note, or a path under a private
+    /// folder. A new note elsewhere may be made.
+    private func checkWritable(_ path: String) throws {
+        if let why = scope.hidesPrivateBecause, visibility.withholding(path) != nil {
+            throw Refused(description: NoteVisibility.unseenLine(path, why))
         }
     }
 
@@ -288,26 +296,14 @@ public final class MCPTools {
         let limit = try number(args, "limit", default: 10)
         let filters = SearchFilters(type: try text(args, "type"), tag: try text(args, "tag"), folder: try text(args, "folder"), status: try text(args, "status"))
         let index = try openIndex()
-        // Asked for a few more so that withheld private hits do not shrink the answer much.
-        var hits = try index.search(query, limit: scope.hidesPrivateBecause == nil ? limit : limit * 2, filters: filters)
-        var withheld = 0
-        if scope.hidesPrivateBecause != nil {
-            let before = hits.count
-            hits = hits.filter { visibility.shows($0.path) }
-            withheld = before - hits.count
-        }
-        hits = Array(hits.prefix(limit))
+        // Private hits are left out without a word: not counted, and never making the list shorter.
+        let hits = try visibility.visible(limit: limit, path: \.path) { try index.search(query, limit: $0, filters: filters) }
         var lines = hits.map { "\($0.path):\($0.line)  \($0.title)\($0.heading.isEmpty ? "" : " › " + $0.heading)  \($0.snippet(open: "**", close: "**"))" }
         if hits.isEmpty { lines.append("no notes match '\(query)'") }
-        var structured: [(String, JSON)] = [("hits", .array(hits.map { hit in
+        let structured: [(String, JSON)] = [("hits", .array(hits.map { hit in
             .object([("path", .string(hit.path)), ("line", .int(hit.line)), ("title", .string(hit.title)), ("heading", .string(hit.heading)),
                      ("snippet", .string(hit.snippet(open: "**", close: "**"))), ("score", .double((hit.score * 1000).rounded() / 1000))])
         }))]
-        if withheld > 0, let why = scope.hidesPrivateBecause {
-            let line = "\(withheld) private \(withheld == 1 ? "hit" : "hits") withheld: this server is \(why)"
-            lines.append(line)
-            structured.append(("withheld", .string(line)))
-        }
         return Outcome(text: lines.joined(separator: "\n"), structured: structured)
     }
 
@@ -329,6 +325,8 @@ public final class MCPTools {
             preview = try RoutePreview.note(at: path, vault: vault)
         } else {
             preview = RoutePreview.text(try required(args, "text"), vault: vault)
+            // A link to a private note and a link to none are refused alike (`NoteVisibility.unseenLink`).
+            if let line = visibility.unseenLink(in: preview.facts) { throw Refused(description: line) }
         }
         let decision = preview.decision
         // A server that withholds private notes names none of those that make the task private.
@@ -393,9 +391,8 @@ public final class MCPTools {
     func recent(_ args: JSON) throws -> Outcome {
         let limit = try number(args, "limit", default: 20)
         let folder = try text(args, "folder")
-        var notes = try openIndex().recentlyChanged(limit: scope.hidesPrivateBecause == nil ? limit : limit * 3, under: folder)
-        if scope.hidesPrivateBecause != nil { notes = notes.filter { visibility.shows($0.path) } }
-        notes = Array(notes.prefix(limit))
+        let index = try openIndex()
+        let notes = try visibility.visible(limit: limit, path: \.path) { try index.recentlyChanged(limit: $0, under: folder) }
         let formatter = ISO8601DateFormatter()
         let lines = notes.map { "\(formatter.string(from: $0.modified))  \($0.path)" }
         return Outcome(text: lines.isEmpty ? "no notes indexed" : lines.joined(separator: "\n"), structured: [("notes", .array(notes.map { note in
@@ -422,7 +419,7 @@ public final class MCPTools {
         } else {
             throw Refused(description: "\(path) does not exist; pass create: true to create it")
         }
-        try checkVisible(path)
+        try checkWritable(path)
         try refuseSecrets(text, what: "the new text of \(path)")
         let verdict = try StaleMemoryGuard.write(.text(text), to: path, expecting: expectation, store: store, runID: scope.writer)
         return try report(verdict, tool: "write_note", path: path)
@@ -437,7 +434,7 @@ public final class MCPTools {
         }
         let removals = try list(args, "unset")
         if updates.isEmpty && removals.isEmpty { throw Refused(description: "nothing to change: give 'set' or 'unset'") }
-        try checkVisible(path)
+        try checkWritable(path)
         let shown: String = try FrontmatterEditor.apply(set: updates, to: "")
         try refuseSecrets(shown, what: "the properties for \(path)")
         var expectation = WriteExpectation.any
@@ -460,6 +457,7 @@ public final class MCPTools {
         task.isPrivate = args["private"]?.boolValue ?? false
         if args["effects"] != nil { task.effects = try list(args, "effects") }
         task.context = try list(args, "context")
+        task.madeInRun = scope.runID
         try refuseSecrets(task.prompt + "\n" + (task.title ?? ""), what: "the task")
         let path = try task.write(vault: vault, environment: [RunWriteGuard.environmentKey: scope.writer])
         written("create_task", path: path, hash: (try? store.read(path))?.hash, outcome: "created")
@@ -468,7 +466,7 @@ public final class MCPTools {
 
     func handoff(_ args: JSON) throws -> Outcome {
         let request = HandoffRequest(from: try required(args, "from"), to: try required(args, "to"), task: try text(args, "task"),
-                                     message: try required(args, "message"), context: try list(args, "context"))
+                                     message: try required(args, "message"), context: try list(args, "context"), madeInRun: scope.runID)
         if let task = request.task, let normalized = try? Vault.normalize(task.hasSuffix(".md") ? task : task + ".md") { try checkVisible(normalized) }
         try refuseSecrets(request.message, what: "the handoff message")
         let submission = try request.submit(vault: vault)

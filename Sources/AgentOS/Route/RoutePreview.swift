@@ -42,7 +42,8 @@ public struct RoutePreview: Sendable {
         let approval = ApprovalCheck.verify(task, runs: runs)
         facts.approved = approval.approval != nil
         let wontRun = TaskNote.notRunnableReason(path: path, snapshot: snapshot, note: note, runs: runs)
-        return RoutePreview(book: book, facts: facts, approval: approval, wontRun: wontRun, vault: vault, carriedChain: FailoverChain.carried(by: note))
+        return RoutePreview(book: book, facts: facts, approval: approval, wontRun: wontRun, vault: vault, carriedChain: FailoverChain.carried(by: note),
+                            budgetTask: Handoffs.budgetTask(of: note, at: path, vault: vault))
     }
 
     /// Routes `text` as the prompt of a new task.
@@ -52,14 +53,14 @@ public struct RoutePreview: Sendable {
         return RoutePreview(book: book, facts: facts, approval: .none, wontRun: nil, vault: vault, carriedChain: nil)
     }
 
-    private init(book: RuleBook, facts: TaskFacts, approval: ApprovalCheck.Verdict, wontRun: String?, vault: Vault, carriedChain: [String]?) {
+    private init(book: RuleBook, facts: TaskFacts, approval: ApprovalCheck.Verdict, wontRun: String?, vault: Vault, carriedChain: [String]?, budgetTask: String? = nil) {
         var spend: SpendSnapshot?
         if (try? FileSystem.status(BudgetLedger.path(for: vault))) ?? nil != nil {
             // As the watcher does: caps are checked against settled spend; room held by runs in flight
             // makes a run wait when it starts, not go to review.
             let ledger = try? BudgetLedger(path: BudgetLedger.path(for: vault))
             spend = (try? ledger?.spend(caps: book.guardrails.caps))??.settledOnly
-            if let path = facts.path { spend?.taskCommittedUSD = (try? ledger?.committed(task: path)) ?? 0 }
+            if let path = budgetTask ?? facts.path { spend?.taskCommittedUSD = (try? ledger?.committed(task: path)) ?? 0 }
         }
         self.book = book
         self.facts = facts

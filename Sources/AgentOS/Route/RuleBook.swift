@@ -93,6 +93,9 @@ public struct Guardrails: Sendable, Equatable {
     public var path: String?
     /// Most a single task may spend, over all its runs.
     public var budgetTaskUSD: Double = 1
+    /// The most handoffs one task may have (its `handoffs` list): a handoff past it is written
+    /// `blocked`, so agents handing a task to each other (or one to itself) cannot loop for ever.
+    public var maxHandoffs = 20
     /// Most all runs together may spend per calendar day.
     public var budgetDayUSD: Double = 5
     /// Most all runs together may spend per calendar month.
@@ -489,6 +492,9 @@ public struct RuleBook: Sendable {
             return number
         }
         if let v = money("budget_task_usd") { guardrails.budgetTaskUSD = v }
+        if let value = note["max_handoffs"] {
+            if let n = value.number, n >= 0, n == n.rounded(), n < 1e9 { guardrails.maxHandoffs = Int(n) } else { problem("max_handoffs must be a whole number of 0 or more; \(guardrails.maxHandoffs) is used") }
+        }
         if let v = money("budget_day_usd") { guardrails.budgetDayUSD = v }
         if let v = money("budget_month_usd") { guardrails.budgetMonthUSD = v }
         for lane in Lane.allCases {

@@ -17,6 +17,9 @@ public struct NewTask: Sendable {
     public var effects: [String]?
     /// Notes for the `context` list: links (`[[Note]]`) or names, which become links.
     public var context: [String] = []
+    /// The agent run asking for it (`FBT_RUN_ID`, or the run an MCP server serves), if any: a task
+    /// made in a private run is private (`Privacy.reason(ofRun:vault:)`).
+    public var madeInRun: String?
 
     /// A task with this prompt and nothing else set.
     public init(prompt: String) {
@@ -37,7 +40,7 @@ public struct NewTask: Sendable {
         for (key, value) in [("agent", agent), ("lane", lane), ("model", model)] {
             if let value { props.append(Property(key, .string(value))) }
         }
-        if isPrivate { props.append(Property("privacy", .string("private"))) }
+        if isPrivate || madeInRun.flatMap({ Privacy.reason(ofRun: $0, vault: vault) }) != nil { props.append(Property("privacy", .string("private"))) }
         if let effects { props.append(Property("effects", .list(effects.map { .string($0) }))) }
         if let runID = RunWriteGuard.runID(in: environment) {
             // Made by an agent: said so in the note. It is born `status: new` and never approved,

@@ -220,6 +220,13 @@ public final class RunStore: @unchecked Sendable {
         }
     }
 
+    /// The run `id` of `vault`, or `nil` when the vault has no run store or no such run (the store
+    /// is not created to look).
+    public static func known(_ id: String, vault: Vault) -> RunRecord? {
+        guard (try? FileSystem.status(vault.stateDirectory + "/runs.sqlite")) ?? nil != nil, let runs = try? RunStore(vault: vault) else { return nil }
+        return (try? runs.run(id: id)) ?? nil
+    }
+
     /// A run by id.
     public func run(id: String) throws -> RunRecord? {
         try connection.withLock { database in

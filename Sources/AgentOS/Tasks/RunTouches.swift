@@ -83,6 +83,27 @@ final class RunTouches: Sendable {
         return !path.isEmpty && !osFolders.contains { path == $0 || path.hasPrefix($0 + "/") }
     }
 
+    /// What a public run's result note and telemetry may name of what it touched: every file but the
+    /// private notes. The watcher attributes to a run whatever changed while it ran — a person saving
+    /// a private note meanwhile, another run's private task — and a public run's result and
+    /// telemetry row are read by agents off this machine: a private note's name is private text.
+    /// A note seen deleted by the watcher cannot be judged any more (unless by its folder) and is left
+    /// out too; what the agent itself reported or wrote through its MCP server it knows already.
+    /// Returns the files kept and how many were left out.
+    static func shareable(_ files: [TouchedFile], vault: Vault) -> (files: [TouchedFile], leftOut: Int) {
+        guard files.contains(where: \.inVault) else { return (files, 0) }
+        let guardrails = RuleBook.load(vault: vault).guardrails
+        let store = NoteStore(vault: vault)
+        let links = LinkResolver(vault: vault)
+        let kept = files.filter { file in
+            guard file.inVault else { return true }
+            if Privacy.reason(ofNoteAt: file.path, store: store, guardrails: guardrails, links: links) != nil { return false }
+            let seenByWatcher = file.attribution == .watched || file.attribution == .during
+            return !(seenByWatcher && file.change == .deleted && file.path.lowercased().hasSuffix(".md"))
+        }
+        return (kept, files.count - kept.count)
+    }
+
     /// The agent's own report turned into vault paths where they point into the vault (an agent
     /// whose `project:` is the vault's folder, or that names absolute paths).
     static func reported(_ files: [TouchedFile], vault: Vault, workingDirectory: String?) -> [TouchedFile] {

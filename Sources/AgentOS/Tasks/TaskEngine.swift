@@ -601,6 +601,14 @@ public final class TaskEngine: Sendable {
         }
         // What it touched: its own report, its MCP writes, and what the watcher saw meanwhile.
         outcome.files = TouchedFile.merged(RunTouches.reported(outcome.files, vault: vault, workingDirectory: nil), touches.end(runID: record.runID))
+        if plan.privacy == nil {
+            // A public run's result and telemetry row name no private note (taint follows the data).
+            let shared = RunTouches.shareable(outcome.files, vault: vault)
+            outcome.files = shared.files
+            if shared.leftOut > 0 {
+                log(EngineEvent(level: .info, message: "\(task.path): \(shared.leftOut) private or deleted \(shared.leftOut == 1 ? "note" : "notes") changed during the run left out of its files"))
+            }
+        }
         // Whether money may have been spent: the agent process started, or it answered at all.
         let agentStarted = agentStart.marked || outcome.costUSD != nil || outcome.exitCode != nil || outcome.succeeded
         if outcome.cancelled && state.withLock({ !$0.accepting }) {
@@ -672,7 +680,7 @@ public final class TaskEngine: Sendable {
         var announced = false
         var rounds = 0
         while true {
-            switch routing.reserve(plan, task: task.path, runID: runID) {
+            switch routing.reserve(plan, task: Handoffs.budgetTask(of: task.note, at: task.path, vault: vault), runID: runID) {
             case .go:
                 plan.reservationID = runID
                 if announced { log(EngineEvent(level: .info, message: "\(task.path): budget room is free again; starting")) }
@@ -775,7 +783,7 @@ public final class TaskEngine: Sendable {
         // The journal line first (fsynced), then the run store: a run the store calls finished always
         // has its telemetry; a kill between the two leaves a run that recovery finishes from its
         // result note, and the journal's run id keeps it from being recorded twice.
-        let entry = telemetryBatch.journal(record, duration: duration, time: finished, contextTruncation: plan.contextTruncation, execution: outcome)
+        let entry = telemetryBatch.journal(record, duration: duration, time: finished, contextTruncation: plan.contextTruncation, execution: outcome, isPrivate: plan.privacy != nil ? true : nil)
         // The run store before the note: if the process dies before the note is written, the note
         // catches up from the store; the other way round a finished run would look interrupted.
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }

@@ -51,9 +51,12 @@ final class TelemetryBatcher: Sendable {
     /// Appends the run's journal line unless the journal has it already; returns the entry written.
     /// `contextTruncation` says the run's packet was cut to its agent's budget; `execution` (when an
     /// agent ran) gives the cost's source, the files touched and whether the tokens were guessed.
-    func journal(_ record: RunRecord, duration: Double, time: Date, contextTruncation: ContextTruncation? = nil, execution: AgentExecution? = nil) -> TelemetryRecord? {
+    /// `isPrivate` is true for a run routing judged private (a public one is judged again where its
+    /// record is shown, from its task and result as they are then).
+    func journal(_ record: RunRecord, duration: Double, time: Date, contextTruncation: ContextTruncation? = nil, execution: AgentExecution? = nil, isPrivate: Bool? = nil) -> TelemetryRecord? {
         var entry = TelemetryRecord(time: time, runID: record.runID, taskPath: record.taskPath, kind: record.kind, agent: record.agent ?? "", model: record.model, lane: record.lane ?? "", rule: record.rule, reason: record.reason, costUSD: record.costUSD, tokensIn: record.tokensIn, tokensOut: record.tokensOut, durationSeconds: duration, outcome: record.state.rawValue, resultPath: record.resultPath, error: record.error)
         entry.contextTruncation = contextTruncation
+        entry.isPrivate = isPrivate
         if let execution {
             entry.costSource = record.costUSD == nil ? nil : execution.costSource
             entry.files = execution.files

@@ -94,8 +94,15 @@ public struct TelemetryReport: Sendable {
     /// Reads the journal and the result notes of `vault` for runs at or after `since`.
     public static func make(vault: Vault, since: Date, until: Date = Date()) -> TelemetryReport {
         let book = RuleBook.load(vault: vault)
-        let records = TelemetryJournal.records(vault: vault).filter { $0.time >= since && $0.time <= until.addingTimeInterval(1) }
+        var records = TelemetryJournal.records(vault: vault).filter { $0.time >= since && $0.time <= until.addingTimeInterval(1) }
         let store = NoteStore(vault: vault)
+        // The report is a public note: a run whose record does not say whether it was private is
+        // judged from its task and result as the telemetry notes judge it, so that a private task's
+        // title never lands in "Most expensive tasks" (taint follows the data).
+        if records.contains(where: { $0.isPrivate == nil }) {
+            let judge = PrivateRunJudge(store: store)
+            for i in records.indices where records[i].isPrivate == nil { records[i].isPrivate = judge.isPrivate(records[i]) }
+        }
         var verdicts: [String: ResultVerdict] = [:]
         for record in records {
             guard let path = record.resultPath, let snapshot = (try? store.readIfPresent(path)) ?? nil,

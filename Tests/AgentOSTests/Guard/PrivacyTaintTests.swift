@@ -296,7 +296,10 @@ import Testing
             #expect(contextCode == 1 && !contextOut.contains("CONTEXTMARK"))
             // `note show` and `backlinks` hold back private notes the same way.
             let (showCode, showOut) = cli(["note", "show", "Notes/Secret.md", "--json"], environment)
-            #expect(showCode == 1 && !showOut.contains("SEARCHMARK") && showOut.contains("is private"), "\(showOut)")
+            #expect(showCode == 1 && !showOut.contains("SEARCHMARK") && showOut.contains("no such note, or a private one"), "\(showOut)")
+            // The same answer as for a note that does not exist: no guessed name is confirmed.
+            let (missingCode, missingOut) = cli(["note", "show", "Notes/Nothing.md", "--json"], environment)
+            #expect(missingCode == 1 && missingOut.replacingOccurrences(of: "Nothing", with: "Secret") == showOut, "\(missingOut)")
             #expect(cli(["note", "show", "Notes/Open.md"], environment).0 == 0)
             let (_, backlinksOut) = cli(["backlinks", "Notes/Target", "--json"], environment)
             #expect(backlinksOut.contains("Notes/Open.md") && !backlinksOut.contains("Diary link"), "\(backlinksOut)")
@@ -305,16 +308,24 @@ import Testing
             // `related` neither lists a private note nor says what relates to one.
             let (relatedCode, relatedOut) = cli(["related", "zebrafish facts", "--json"], environment)
             #expect(relatedCode == 0 && relatedOut.contains("Notes/Open.md") && !relatedOut.contains("Notes/Secret.md"), "\(relatedOut)")
+            // A private note's name is taken as a task's text, as a name no note has: the same answer.
             let (aboutCode, aboutOut) = cli(["related", "Notes/Secret.md", "--json"], environment)
-            #expect(aboutCode == 1 && aboutOut.contains("is private") && !aboutOut.contains("Notes/Open.md"), "\(aboutOut)")
+            let (noneCode, noneOut) = cli(["related", "Notes/Nothing.md", "--json"], environment)
+            #expect(aboutCode == 0 && noneCode == 0 && !aboutOut.contains("Notes/Secret.md\"") && !aboutOut.contains("SEARCHMARK"), "\(aboutOut)")
+            for out in [aboutOut, noneOut] { #expect(try JSON.parse(out)["for"]?.stringValue == "text", "\(out)") }
             // `route` is no oracle for private notes' names (an outside attack asked it which notes
-            // a text links are private): it routes, and names none of them.
-            for arguments in [["route", "read [[Secret]] and [[Diary link]]"], ["route", "read [[Notes/Secret]]", "--json"]] {
+            // a text links are private, and which exist): a link to a private note and a link to no
+            // note get one refusal, naming neither.
+            let (routeNoneCode, routeNoneOut) = cli(["route", "read [[Nothing here]]"], environment)
+            for arguments in [["route", "read [[Secret]] and [[Diary link]]"], ["route", "read [[Notes/Secret]]", "--json"], ["route", "read [[Secret]]"]] {
                 let (routeCode, routeOut) = cli(arguments, environment)
-                #expect(routeCode == 0 && routeOut.contains("private") && !routeOut.contains("Secret") && !routeOut.contains("Diary link"), "\(routeOut)")
+                #expect(routeCode == 1 && routeOut == routeNoneOut && !routeOut.contains("Secret") && !routeOut.contains("Diary link"), "\(routeOut)")
             }
+            #expect(routeNoneCode == 1 && routeNoneOut.contains("does not exist or is private"), "\(routeNoneOut)")
+            #expect(cli(["route", "read [[Notes/Open]]"], environment).0 == 0, "a link to a note it may see routes")
             let (routeNoteCode, routeNoteOut) = cli(["route", "Notes/Secret.md"], environment)
-            #expect(routeNoteCode == 1 && routeNoteOut.contains("is private") && !routeNoteOut.contains("SEARCHMARK"), "\(routeNoteOut)")
+            #expect(routeNoteCode == 1 && routeNoteOut.contains("no such note, or a private one") && !routeNoteOut.contains("SEARCHMARK"), "\(routeNoteOut)")
+            #expect(cli(["route", "Notes/Nothing.md"], environment).1.replacingOccurrences(of: "Nothing", with: "Secret") == routeNoteOut)
         }
         #expect(cli(["route", "read [[Secret]]"], ["FBT_RUN_ID": local]).1.contains("Notes/Secret.md"), "a local run is told")
         #expect(cli(["related", "Notes/Secret.md"], ["FBT_RUN_ID": local]).0 == 0)
@@ -322,6 +333,54 @@ import Testing
         #expect(cli(["note", "show", "Notes/Secret.md"], ["FBT_RUN_ID": local]).1.contains("SEARCHMARK"))
         #expect(cli(["backlinks", "Notes/Target"], [:]).1.contains("Diary link"))
         #expect(cli(["status", "--json"], [:]).1.contains("Tasks/Mine.md"), "a person sees every task")
+    }
+
+    /// Attack: inside a private run (its task tagged private), the agent ran `handoff --to claude`
+    /// without `--task`, and `task new --agent claude`: both notes were public and ran on the cloud
+    /// agent with what the private run had read. The MCP server of such a run offered the same.
+    /// What a run makes through the OS's tools is private when the run is (taint follows the data).
+    @Test func tasksAndHandoffsMadeInAPrivateRunArePrivate() throws {
+        let v = RouteTestVault()
+        v.write("Tasks/Journal.md", "---\ntype: task\ntags: [private]\n---\nSummarise my journal.\n")
+        v.write("Tasks/Plain.md", "---\ntype: task\n---\nSummarise the changelog.\n")
+        v.write("Tasks/Pulls.md", "---\ntype: task\n---\nSummarise [[Private/Med]].\n")
+        v.write("Private/Med.md", "Medical.\n")
+        let runs = try RunStore(vault: v.vault)
+        func run(_ task: String) throws -> String {
+            var record = try #require(try runs.claim(taskPath: task, taskHash: nil, attempt: 1))
+            record.lane = "local"
+            try runs.update(record)
+            return record.runID
+        }
+        let privateRun = try run("Tasks/Journal.md"), plainRun = try run("Tasks/Plain.md"), pullingRun = try run("Tasks/Pulls.md")
+        func cli(_ arguments: [String], _ runID: String) -> (Int32, String) {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech")
+            return (code, captured.stdout + captured.stderr)
+        }
+        func privacy(_ path: String) throws -> String? { try Note.parse(bytes: NoteStore(vault: v.vault).read(path).bytes).text("privacy") }
+        for (runID, isPrivate) in [(privateRun, true), (pullingRun, true), (plainRun, false), ("20261204-000000-ffffff", true)] {
+            let (code, out) = cli(["task", "new", "--agent", "claude", "--title", "Made \(runID)", "Continue it PRIVMARK."], runID)
+            #expect(code == 0, "\(out)")
+            #expect(try privacy("Tasks/Made \(runID).md") == (isPrivate ? "private" : nil), "run \(runID)")
+            let (handoffCode, handoffOut) = cli(["handoff", "--from", "ollama", "--to", "claude", "Summarise this for me PRIVMARK \(runID)", "--json"], runID)
+            let path = try #require(try? JSON.parse(String(handoffOut.split(separator: "\n")[0]))["path"]?.stringValue, "\(handoffOut)")
+            #expect(try privacy(path) == (isPrivate ? "private" : nil), "\(handoffOut)")
+            // Private work to a cloud agent is blocked at once; public work waits for the watcher.
+            #expect((handoffCode != 0) == isPrivate, "\(handoffOut)")
+            // The MCP server of the same run: the same.
+            let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: ["FBT_RUN_ID": runID]))
+            let created = tools.call("create_task", arguments: .object([("prompt", .string("More PRIVMARK")), ("title", .string("Tool \(runID)")), ("agent", .string("claude"))]))
+            #expect(created.first { $0.0 == "isError" }?.1 == .bool(false), "\(created)")
+            #expect(try privacy("Tasks/Tool \(runID).md") == (isPrivate ? "private" : nil))
+            let handed = tools.call("handoff", arguments: .object([("from", .string("ollama")), ("to", .string("claude")), ("message", .string("Over to you \(runID)"))]))
+            let handedPath = try #require(handed.first { $0.0 == "structuredContent" }?.1["path"]?.stringValue, "\(handed)")
+            #expect(try privacy(handedPath) == (isPrivate ? "private" : nil), "\(handed)")
+        }
+        // A person (no run) makes public tasks as before.
+        let (console, _) = Console.capturing()
+        #expect(CLI.run(["task", "new", "--title", "Mine", "Plain work.", "--vault", v.root], console: console, environment: [:], executablePath: "fuckbigtech") == 0)
+        #expect(try privacy("Tasks/Mine.md") == nil)
     }
 
     @Test func aConflictNoteAboutTheResultOfPrivateWorkIsPrivate() throws {

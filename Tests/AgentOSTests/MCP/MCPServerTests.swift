@@ -115,6 +115,63 @@ import Testing
         }
     }
 
+    /// Attack: a cloud agent's `search` said "1 private hit withheld" when a private note matched,
+    /// and prefix queries then spelled out every word of the note (1,739 calls recovered a
+    /// password). Now a private note changes nothing in any answer: not a line, not the list's length.
+    @Test func searchIsNoOracleForPrivateWords() throws {
+        let temp = try InitVault()
+        try "# Bank\n\nmy online banking login word is quokka7731 do not share\n".replacingFile(temp.folder.path + "/Private/Bank.md")
+        try "---\ntags: [private]\n---\n# Note\n\nzebra zebra zebra quokka7731\n".replacingFile(temp.folder.path + "/Memory/Tagged.md")
+        for i in 0..<12 { try "---\nprivacy: private\n---\n# Z\(i)\n\nzebra zebra zebra zebra \(i)\n".replacingFile(temp.folder.path + "/Memory/Hidden \(i).md") }
+        for i in 0..<3 { try "# Open \(i)\n\nA zebra crossed the banking street, among many other words of the town \(i).\n".replacingFile(temp.folder.path + "/Memory/Open \(i).md") }
+        _ = try MemoryIndex(vault: temp.vault).reconcile()
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        func answer(_ query: String, limit: Int = 3) -> String {
+            "\(tools.call("search", arguments: .object([("query", .string(query)), ("limit", .int(limit))])))"
+        }
+        for (present, absent) in [("quokka7*", "quokka8*"), ("quokka7731", "quokka7732"), ("banking quokka*", "banking qzz*"), ("quokka*", "qzzzz*")] {
+            let shown = answer(present)
+            #expect(shown == answer(absent).replacingOccurrences(of: absent, with: present), "\(present): \(shown)")
+            #expect(!shown.contains("withheld") && !shown.contains("private") && !shown.contains("Bank"), "\(shown)")
+        }
+        // Twelve private notes rank above the three public ones: the list is as long as without them.
+        let zebra = tools.call("search", arguments: .object([("query", .string("zebra")), ("limit", .int(3))]))
+        let paths = zebra.first { $0.0 == "structuredContent" }?.1["hits"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
+        #expect(Set(paths) == ["Memory/Open 0.md", "Memory/Open 1.md", "Memory/Open 2.md"], "\(zebra)")
+        // `recent` too: the three public notes of the folder, though twelve private ones are newer or as new.
+        let recent = tools.call("recent", arguments: .object([("limit", .int(3)), ("folder", .string("Memory"))]))
+        let recentPaths = recent.first { $0.0 == "structuredContent" }?.1["notes"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
+        #expect(recentPaths.count == 3 && recentPaths.allSatisfy { $0.hasPrefix("Memory/Open") }, "\(recent)")
+        // The person's own client (no agent) sees everything.
+        let own = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: nil, environment: [:]))
+        #expect("\(own.call("search", arguments: .object([("query", .string("quokka7*"))])))".contains("Private/Bank.md"))
+    }
+
+    /// Attack: `read_note` said "is private" for a private note and "no such note" for a missing
+    /// one, and `route` said "private" for a text linking a private note and "public" for a link to
+    /// none: a cloud agent could test guessed names. One answer for both now.
+    @Test func aPrivateNoteAndAMissingOneGetTheSameAnswer() throws {
+        let temp = try InitVault()
+        try "# Bank\n\nPRIVMARK\n".replacingFile(temp.folder.path + "/Private/Bank.md")
+        try "---\ntags: [private]\n---\n# Divorce\n\nPRIVMARK\n".replacingFile(temp.folder.path + "/Memory/Divorce.md")
+        try "# Open\n\nPublic.\n".replacingFile(temp.folder.path + "/Memory/Open.md")
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        func answer(_ tool: String, _ args: [(String, JSON)]) -> String { "\(tools.call(tool, arguments: .object(args)))" }
+        for (hidden, missing) in [("Private/Bank.md", "Private/Bonk.md"), ("Memory/Divorce.md", "Memory/Divorcee.md")] {
+            for tool in ["read_note", "context", "route"] {
+                let refused = answer(tool, [("path", .string(hidden))])
+                #expect(refused.contains("no such note, or a private one"), "\(refused)")
+                #expect(!refused.contains("PRIVMARK") && !refused.contains("is private"), "\(refused)")
+                #expect(refused == answer(tool, [("path", .string(missing))]).replacingOccurrences(of: missing, with: hidden), "\(tool) \(hidden): \(refused)")
+            }
+            let title = NoteScanner.title(ofPath: hidden), other = NoteScanner.title(ofPath: missing)
+            let routed = answer("route", [("text", .string("summarise [[\(title)]]"))])
+            #expect(routed == answer("route", [("text", .string("summarise [[\(other)]]"))]), "\(routed)")
+            #expect(!routed.contains(title), "\(routed)")
+        }
+        #expect(!answer("read_note", [("path", .string("Memory/Open.md"))]).contains("no such note"))
+    }
+
     @Test func aWriteOnAStaleHashKeepsTheNoteAndAConflictNote() throws {
         let temp = try InitVault()
         let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "echo", environment: [:]))

@@ -206,6 +206,56 @@ final class GatedExecutor: AgentExecuting, @unchecked Sendable {
         #expect(executor.started.isEmpty)
     }
 
+    /// Attack: a cloud agent handed its task to itself from inside every run (`handoff --task`, or
+    /// the MCP tool): 203 paid runs and $2.03 against `budget_task_usd: 0.03`, each handoff a fresh
+    /// "task". A handoff's runs now count against its original task's cap, and past `max_handoffs`
+    /// a handoff is written blocked.
+    @Test func handoffsOfOneTaskSpendFromItsOneCapAndCannotLoopForEver() throws {
+        let env = try EngineTestVault()
+        try env.store.write("---\ntype: agent\nname: paid\nlane: premium\ncommand: [paid, \"{prompt}\"]\noutput: text\nmax_cost_usd: 0.02\n---\n", to: "Rules/Agents/paid.md", expecting: .absent)
+        try setCaps(env, [Property("budget_task_usd", .double(0.05)), Property("budget_day_usd", .double(5)), Property("budget_premium_day_usd", .double(5)), Property("max_handoffs", .int(3))])
+        let executor = GatedExecutor(holding: "", cost: 0.02)
+        let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault), executor: executor) { _ in }
+        let task = try env.writeTask("Loop", properties: "type: task\nagent: paid", body: "Keep going.")
+        _ = engine.consider(path: task, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(task).text("status") == "done")
+        var handoffs: [String] = []
+        for i in 1...4 {
+            // The agent hands the task to itself; a handoff of the handoff names the original task.
+            let named = handoffs.last ?? task
+            let submission = try HandoffRequest(from: "paid", to: "paid", task: named, message: "keep going \(i)").submit(vault: env.vault)
+            handoffs.append(submission.path)
+            #expect(try env.note(submission.path).text("task") == "[[Tasks/Loop]]", "handoff \(i)")
+            _ = engine.consider(path: submission.path, wait: true)
+            engine.waitUntilIdle()
+        }
+        // $0.02 + $0.02 fit under $0.05; the third paid run of the task would pass it.
+        #expect(executor.started.count == 2, "\(executor.started)")
+        #expect(try env.note(handoffs[0]).text("status") == "done")
+        let refused = try env.note(handoffs[1])
+        #expect(refused.text("status") == "review", "\(refused.properties)")
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.committed(task: task) <= 0.05 + 1e-9)
+        // The fourth handoff of the task is past max_handoffs (3): blocked, naming the setting.
+        #expect(try env.note(handoffs[3]).text("status") == "blocked")
+        #expect(try env.note(handoffs[3]).text("error")?.contains("max_handoffs") == true)
+        #expect(try env.note(handoffs[2]).text("status") != "blocked")
+    }
+
+    /// A handoff made inside a run without naming a task continues the run's task.
+    @Test func aHandoffMadeInARunContinuesItsTask() throws {
+        let env = try EngineTestVault()
+        let task = try env.writeTask("Parent", properties: "type: task", body: "Work.")
+        let runs = try RunStore(vault: env.vault)
+        var record = try #require(try runs.claim(taskPath: task, taskHash: nil, attempt: 1))
+        record.lane = "local"
+        try runs.update(record)
+        let submission = try HandoffRequest(from: "ollama", to: "ollama", message: "over to you", madeInRun: record.runID).submit(vault: env.vault)
+        #expect(try env.note(submission.path).text("task") == "[[Tasks/Parent]]")
+        #expect(try env.note(task).texts("handoffs") == ["[[\(String(submission.path.dropLast(3)))]]"])
+    }
+
     /// `budget_day_usd: 0,10`: doctor fails naming the key, `route` shows the error, a paid task is
     /// blocked with it — never the built-in cap.
     @Test func aCapThatDoesNotParseIsAnErrorInDoctorRouteAndTheTask() throws {

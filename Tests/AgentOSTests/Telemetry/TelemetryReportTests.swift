@@ -201,6 +201,31 @@ import Testing
         #expect(TelemetryReport.verdictCell(local) == "50 % good (2 good, 1 redo, 1 wrong)")
     }
 
+    /// Attack: a private task's run, journaled without saying it was private (every watcher run
+    /// before this, and `run`), put the task's title and link into the report's "Most expensive
+    /// tasks" table — a public note cloud agents read and search.
+    @Test func theReportNamesNoPrivateTaskWhateverItsJournalLineSays() throws {
+        let env = try EngineTestVault()
+        try FileSystem.makeDirectories(env.vault.stateDirectory)
+        _ = try env.store.create("---\ntype: task\nagent: ollama\nprivacy: private\n---\nDraft a letter.\n", at: "Tasks/My divorce lawyer PRIVMARK.md")
+        _ = try env.store.create("---\ntype: task\ntags: [personal]\n---\nSummarise [[Private/Med]].\n", at: "Tasks/Tagged PRIVTAG.md")
+        _ = try env.store.create("---\ntype: task\n---\nPlain work.\n", at: "Tasks/Plain work.md")
+        var lines: [String] = []
+        for (i, task) in ["Tasks/My divorce lawyer PRIVMARK.md", "Tasks/Tagged PRIVTAG.md", "Tasks/Plain work.md", "Tasks/Gone PRIVGONE.md"].enumerated() {
+            let r = TelemetryRecord(time: Date(), runID: "p\(i)", taskPath: task, agent: "ollama", model: nil, lane: "local", rule: nil, reason: nil,
+                                    costUSD: 0.5 + Double(i), tokensIn: 1, tokensOut: 1, durationSeconds: 1, outcome: "done", resultPath: nil, error: nil)
+            #expect(r.isPrivate == nil)
+            lines.append(r.json.compact)
+        }
+        // A task that is gone and was under Private/: judged by its path.
+        lines[3] = lines[3].replacingOccurrences(of: "Tasks/Gone PRIVGONE.md", with: "Private/Gone PRIVGONE.md")
+        try (lines.joined(separator: "\n") + "\n").replacingFile(env.vault.stateDirectory + "/telemetry.jsonl")
+        let paths = try TelemetryReport.make(vault: env.vault, since: Date().addingTimeInterval(-3600)).write(vault: env.vault)
+        let report = try env.text(try #require(paths.first { $0.hasSuffix(".md") }))
+        #expect(!report.contains("PRIV"), "\(report)")
+        #expect(report.contains("[[Tasks/Plain work]]") && report.contains("private run p0") && report.contains("private run p1"))
+    }
+
     @Test func aRunCannotSetAVerdict() throws {
         let env = try EngineTestVault()
         _ = try env.store.create("---\ntype: result\nverdict:\n---\n# R\n", at: "Results/R.md")
