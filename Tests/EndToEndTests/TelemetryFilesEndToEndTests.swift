@@ -88,10 +88,10 @@ import Testing
     /// note meanwhile, another run's private task). They name none now.
     @Test func aPublicRunsFilesNameNoPrivateNoteThatChangedWhileItRan() throws {
         let env = try WatchedVault()
-        try env.write("Private/Diary PRIVMARK.md", "# Diary\n\nPRIVMARK text.\n")
-        try env.write("Memory/Health PRIVTAG.md", "---\ntags: [private]\n---\n# Health\n\nPRIVTAG text.\n")
+        try env.write("Private/DiaryPRIVMARK.md", "# Diary\n\nPRIVMARK text.\n")
+        try env.write("Memory/HealthPRIVTAG.md", "---\ntags: [private]\n---\n# Health\n\nPRIVTAG text.\n")
         try env.start()
-        for (name, target) in [("Tidy diary", "Private/Diary PRIVMARK.md"), ("Tidy health", "Memory/Health PRIVTAG.md")] {
+        for (name, target) in [("Tidy diary", "Private/DiaryPRIVMARK.md"), ("Tidy health", "Memory/HealthPRIVTAG.md")] {
             try env.writeInPlace("Tasks/\(name).md", "---\ntype: task\nagent: codex\n---\nTidy memory. FIXTURE_MODE=write-vault FIXTURE_TARGET=\(target)\n")
             #expect(WatcherEndToEndTests.waitForTerminal(env, "Tasks/\(name).md") == "done", "\(env.allLogs)")
             let result = try #require(env.linked(env.note("Tasks/\(name).md")?.text("result")))

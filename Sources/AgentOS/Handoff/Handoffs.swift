@@ -121,10 +121,23 @@ public enum Handoffs {
 
     /// The task whose `budget_task_usd` a run of the note at `path` counts against: for a handoff,
     /// its original task (`task:`), so that handing a task on — to another agent, or to the same one
-    /// again and again — spends from the one cap the task has; else the note itself.
+    /// again and again — spends from the one cap the task has; else the note itself. A failover the
+    /// OS wrote (its agent hit a limit, a rate, a bad key) has a cap of its own: the failed run was
+    /// charged its whole reservation when its cost was unknown, and counting that against the task
+    /// would stop the work moving. Only the OS writes one: the failed run's record names this very
+    /// note (`isFailover`), which a note written by hand cannot make so.
     public static func budgetTask(of note: Note, at path: String, vault: Vault) -> String {
-        guard TaskNote.kind(of: note, path: path) == .handoff, let original = taskPath(of: note, vault: vault, from: path) else { return path }
+        guard TaskNote.kind(of: note, path: path) == .handoff, !isFailover(note, at: path, vault: vault),
+              let original = taskPath(of: note, vault: vault, from: path) else { return path }
         return original
+    }
+
+    /// Whether the handoff at `path` is a failover the OS wrote: its `failover_of` run failed over,
+    /// and the handoff of that failover is at `path`.
+    static func isFailover(_ note: Note, at path: String, vault: Vault) -> Bool {
+        guard let runID = note.text("failover_of"), let record = RunStore.known(runID, vault: vault),
+              let agent = record.agent, let next = record.failoverTo else { return false }
+        return TaskEngine.failoverHandoffPath(runID: runID, from: agent, to: next) == path
     }
 
     /// The vault path of a handoff's original task, from its `task` link.

@@ -681,8 +681,9 @@ public final class TaskEngine: Sendable {
         var rounds = 0
         while true {
             switch routing.reserve(plan, task: Handoffs.budgetTask(of: task.note, at: task.path, vault: vault), runID: runID) {
-            case .go:
+            case .go(let reserved):
                 plan.reservationID = runID
+                plan.reservationUSD = reserved
                 if announced { log(EngineEvent(level: .info, message: "\(task.path): budget room is free again; starting")) }
                 return .proceed
             case .refused(let why):
