@@ -118,8 +118,9 @@ public struct SpendSnapshot: Sendable, Equatable {
     public var lanes: [Lane: LaneSpend] = [:]
     /// The caps the snapshot is measured against.
     public let caps: BudgetCaps
-    /// What the task being routed has committed over its runs (set by the router's caller; 0 when
-    /// the snapshot is not about one task).
+    /// What the task being routed has spent over its settled runs, its handoffs' included (set by the
+    /// router's caller, as the other caps are checked: against settled spend; 0 when the snapshot is
+    /// not about one task).
     public var taskCommittedUSD: Double = 0
     /// Caps that settled spend has gone over (a run reported more than it reserved).
     public var overCaps: [CapOverrun] = []
@@ -504,6 +505,12 @@ public final class BudgetLedger: Sendable {
                 BudgetLedger.dollarsValue(s.int64(0))
             }.first
         }
+    }
+
+    /// What one task's settled runs spent (open reservations left out): what routing checks its cap
+    /// against, and what the room a new run may reserve is reckoned from.
+    public func settled(task: String) throws -> Double {
+        try locked { database in BudgetLedger.dollarsValue(try sum(database, "task = ?", [.text(task)], settledOnly: true)) }
     }
 
     /// Total committed (settled + open) by one task over all its runs.

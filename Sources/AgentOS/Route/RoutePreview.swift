@@ -60,7 +60,7 @@ public struct RoutePreview: Sendable {
             // makes a run wait when it starts, not go to review.
             let ledger = try? BudgetLedger(path: BudgetLedger.path(for: vault))
             spend = (try? ledger?.spend(caps: book.guardrails.caps))??.settledOnly
-            if let path = budgetTask ?? facts.path { spend?.taskCommittedUSD = (try? ledger?.committed(task: path)) ?? 0 }
+            if let path = budgetTask ?? facts.path { spend?.taskCommittedUSD = (try? ledger?.settled(task: path)) ?? 0 }
         }
         self.book = book
         self.facts = facts

@@ -268,6 +268,12 @@ public struct Router: Sendable {
         // Secrets: only prompts that leave the machine are scanned.
         if choice.lane.keepsWorkLocal {
             verdicts.append(GuardVerdict(name: "secrets", passed: true, detail: "not scanned: the \(choice.lane) lane keeps the prompt on this machine"))
+        } else if let path = facts.path, case let named = scanner.scan(path), !named.isEmpty {
+            // The note's path cannot be redacted: the agent gets it (`FBT_TASK`), and results and
+            // telemetry link it. Blocked whatever `secret_action` says.
+            let message = "the note's name holds \(named.count == 1 ? "a secret" : "\(named.count) secrets") (\(SecretScanner.describe(named))); rename the note: its path goes to the agent and into results and telemetry"
+            verdicts.append(GuardVerdict(name: "secrets", passed: false, detail: message))
+            blocked.append(message)
         } else {
             let findings = scanner.scan(prompt)
             if findings.isEmpty {
@@ -322,7 +328,12 @@ public struct Router: Sendable {
         } else {
             let caps = guardrails.caps.limitingTask(to: facts.budgetUSD)
             var estimate = (agent?.maxCostUSD).flatMap { $0 > 0 ? $0 : nil } ?? facts.budgetUSD ?? guardrails.budgetTaskUSD
-            if let taskCap = caps.taskUSD { estimate = min(estimate, taskCap) }
+            if let taskCap = caps.taskUSD {
+                estimate = min(estimate, taskCap)
+                // What the task has left (it may have spent part of its cap, before a handoff): the run
+                // reserves that much at most.
+                if let spent = spend?.taskCommittedUSD, taskCap - spent > 0 { estimate = min(estimate, taskCap - spent) }
+            }
             // A paid run always holds something, so a cap of $0 (or one used up) refuses it.
             estimate = max(estimate, 0.000001)
             reservation = estimate

@@ -115,7 +115,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         // Caps are checked here against *settled* spend: room held by runs in flight is not refused
         // now; the reservation taken when the run starts decides (and waits for them to settle).
         var spend = (try? ledger.spend(caps: book.guardrails.caps))?.settledOnly
-        spend?.taskCommittedUSD = (try? ledger.committed(task: Handoffs.budgetTask(of: task.note, at: task.path, vault: vault))) ?? 0
+        spend?.taskCommittedUSD = (try? ledger.settled(task: Handoffs.budgetTask(of: task.note, at: task.path, vault: vault))) ?? 0
         var decision = router.decide(facts, prompt: prompt, spend: spend)
         // The guardrails may have sent the task to another agent than the rules picked (a fallback
         // lane, a cooling agent), with another `context_tokens`: build the packet again for it and
@@ -301,16 +301,20 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     }
 
     public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate {
-        guard plan.reservationUSD > 0 else { return .go }
+        guard plan.reservationUSD > 0 else { return .go(reservedUSD: 0) }
         let book = ruleBook
         guard let lane = Lane(rawValue: plan.lane) else { return refuse(runID, .premium, "unknown lane '\(plan.lane)'") }
         // A cap that stopped parsing since the task was routed: route again, which blocks it.
         if let broken = book.guardrails.capErrors.first { return refuse(runID, lane, broken) }
         let caps = book.guardrails.caps.limitingTask(to: plan.taskBudgetUSD)
         do {
-            switch try ledger.tryReserve(runID: runID, lane: lane, amount: plan.reservationUSD, caps: caps, task: task) {
-            case .reserved:
-                return .go
+            // A run reserves at most what its task has left under its cap: a handoff continues a task
+            // that may have spent part of it already (an agent with `budget_args` is told that figure).
+            var amount = plan.reservationUSD
+            if let cap = caps.taskUSD, case let room = cap - (try ledger.settled(task: task)), room > 0, room < amount { amount = room }
+            switch try ledger.tryReserve(runID: runID, lane: lane, amount: amount, caps: caps, task: task) {
+            case .reserved(let reservation):
+                return .go(reservedUSD: reservation.amountUSD)
             case .refused(let refusal):
                 if refusal.heldByOpenReservations { return .wait(refusal.description) }
                 return refuse(runID, lane, refusal.description)

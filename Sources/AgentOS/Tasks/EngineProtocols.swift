@@ -69,8 +69,9 @@ public struct RoutePlan: Sendable {
 
 /// What the budget says about a planned paid run that is about to start.
 public enum BudgetGate: Sendable, Equatable {
-    /// The reservation is held (or there is nothing to reserve): start the agent.
-    case go
+    /// The reservation is held (or there is nothing to reserve): start the agent. `reservedUSD` is
+    /// what was reserved: the plan's amount, or less when its task has less left under its cap.
+    case go(reservedUSD: Double)
     /// Only reservations of runs in flight hold the room: wait in the queue until they settle.
     case wait(String)
     /// Settled spend leaves no room (or the ledger cannot be used): route again, which falls back
@@ -118,7 +119,7 @@ extension TaskRouting {
     /// Routing without a sync note makes no shared claims.
     public var sync: SyncSettings? { nil }
     /// Routing without a budget ledger lets every run start.
-    public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate { .go }
+    public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate { .go(reservedUSD: plan.reservationUSD) }
     /// Routing without a budget ledger has nothing to close.
     public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement? { nil }
     /// Routing without rules has no failover chain.

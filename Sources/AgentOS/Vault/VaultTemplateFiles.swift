@@ -99,6 +99,7 @@ enum VaultTemplateFiles {
     "fallback": "text",
     "allow_effects": "multitext",
     "budget_task_usd": "number",
+    "max_handoffs": "number",
     "budget_day_usd": "number",
     "budget_month_usd": "number",
     "budget_premium_day_usd": "number",
@@ -805,6 +806,7 @@ here (the note would not load); register the server in OpenCode's own configurat
 ---
 type: guardrails
 budget_task_usd: 1.0
+max_handoffs: 20
 budget_day_usd: 5.0
 budget_month_usd: 50.0
 budget_premium_day_usd: 5.0
@@ -831,10 +833,14 @@ These settings win over every rule and every task.
   the room, else goes to the rule's `fallback` lane or to `review`, never to a silent paid call.
   A cap that spending went over stops paid runs until you raise it (`status` says which). A run cut
   off by a crash is charged its reservation unless its real cost is known. A cap that does not
-  parse (`0,10`, `ten`) blocks every paid run until it is fixed; `doctor` names it.
+  parse (`0,10`, `ten`) blocks every paid run until it is fixed; `doctor` names it. A handoff's
+  runs spend from its original task's `budget_task_usd`, however often it is handed on.
+- **Handoffs**: a task may be handed on `max_handoffs` times; a handoff past that is written
+  `blocked`, so agents handing work to each other (or one to itself) cannot loop.
 - **Private**: a task tagged with one of `private_tags`, under one of `private_folders`, with
   `privacy: private`, or whose context includes such a note, only runs on the local lane. What a
-  private run produces is private too: its result note, its handoffs, and its telemetry row and
+  private run produces is private too: its result note, the tasks and handoffs its agent makes
+  through `fuckbigtech` or its MCP server, and its telemetry row and
   daily line (the public ones say only `private run <run id>`; the full ones are in
   `Private/Telemetry/` and `Private/Daily/`). Packets for cloud agents leave out private daily-log
   lines and private memory matches.

@@ -75,6 +75,25 @@ import Testing
         }
     }
 
+    /// Attack: with `secret_action: redact`, a token in the task note's file name was redacted from
+    /// the packet but reached the agent all the same (`FBT_TASK`), and `route` said "no secrets
+    /// found" where `run` blocked. A path cannot be redacted: such a task is blocked in both modes,
+    /// and `route` says so.
+    @Test func aSecretInTheNotesNameBlocksEvenWhenRedacting() {
+        let token = Self.fake("ghp", "_U8zxQ7rT2mW9cfBAx4Lp0Vn6Ks1Yd3GeKybwl")
+        for guardrails in ["secret_action: redact", "secret_action: block"] {
+            let v = RouteTestVault()
+            v.writeStandardRules(guardrails: guardrails)
+            let d = v.route("Tasks/site notes \(token).md", "---\nagent: claude\n---\nSummarise the site.\n")
+            guard case .blocked(let why) = d.action else { Issue.record("\(guardrails): \(d.action)"); continue }
+            #expect(why.contains("note's name") && !why.contains(token), "\(why)")
+            #expect(d.verdicts.first { $0.name == "secrets" }?.passed == false)
+            // A local agent keeps it on this machine: not scanned, runs.
+            let local = v.route("Tasks/site notes \(token).md", "---\nagent: ollama\n---\nSummarise the site.\n")
+            #expect(local.action == .run, "\(local.action)")
+        }
+    }
+
     /// The disguises an outside attack got past the scanner, each around the same GitHub token (or a
     /// key's armour or body): split over quoted or listed lines, Markdown emphasis or an HTML or
     /// Obsidian comment inside it, mathematical bold letters, armour in small letters, with spaces

@@ -32,6 +32,24 @@ final class GatedExecutor: AgentExecuting, @unchecked Sendable {
     }
 }
 
+/// An executor that records the budget each run was told (`FBT_BUDGET_USD`, what `budget_args`
+/// passes on) and, like Claude Code, spends no more than it: `cost`, or the budget when lower.
+final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
+    let cost: Double
+    private let lock = NSLock()
+    private var told: [String] = []
+
+    init(cost: Double) { self.cost = cost }
+
+    var budgets: [String] { lock.withLock { told } }
+
+    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
+        let budget = runEnvironment[AgentDefinition.budgetVariable]
+        lock.withLock { told.append(budget ?? "none") }
+        return AgentExecution(succeeded: true, answer: "done", error: nil, costUSD: min(cost, budget.flatMap(Double.init) ?? cost), exitCode: 0)
+    }
+}
+
 @Suite(.serialized) struct BudgetEngineTests {
     /// Sets a guardrails key and the claude agent's `max_cost_usd` in an engine test vault.
     func setCaps(_ env: EngineTestVault, _ guardrails: [Property], claudeMaxCost: Double? = nil) throws {
@@ -208,13 +226,14 @@ final class GatedExecutor: AgentExecuting, @unchecked Sendable {
 
     /// Attack: a cloud agent handed its task to itself from inside every run (`handoff --task`, or
     /// the MCP tool): 203 paid runs and $2.03 against `budget_task_usd: 0.03`, each handoff a fresh
-    /// "task". A handoff's runs now count against its original task's cap, and past `max_handoffs`
+    /// "task". A handoff's runs now count against its original task's cap (each reserving at most
+    /// what the task has left, which an agent with `budget_args` is told), and past `max_handoffs`
     /// a handoff is written blocked.
     @Test func handoffsOfOneTaskSpendFromItsOneCapAndCannotLoopForEver() throws {
         let env = try EngineTestVault()
         try env.store.write("---\ntype: agent\nname: paid\nlane: premium\ncommand: [paid, \"{prompt}\"]\noutput: text\nmax_cost_usd: 0.02\n---\n", to: "Rules/Agents/paid.md", expecting: .absent)
         try setCaps(env, [Property("budget_task_usd", .double(0.05)), Property("budget_day_usd", .double(5)), Property("budget_premium_day_usd", .double(5)), Property("max_handoffs", .int(3))])
-        let executor = GatedExecutor(holding: "", cost: 0.02)
+        let executor = BudgetTellingExecutor(cost: 0.02)
         let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault), executor: executor) { _ in }
         let task = try env.writeTask("Loop", properties: "type: task\nagent: paid", body: "Keep going.")
         _ = engine.consider(path: task, wait: true)
@@ -230,17 +249,16 @@ final class GatedExecutor: AgentExecuting, @unchecked Sendable {
             _ = engine.consider(path: submission.path, wait: true)
             engine.waitUntilIdle()
         }
-        // $0.02 + $0.02 fit under $0.05; the third paid run of the task would pass it.
-        #expect(executor.started.count == 2, "\(executor.started)")
-        #expect(try env.note(handoffs[0]).text("status") == "done")
-        let refused = try env.note(handoffs[1])
+        // $0.02, $0.02, then the $0.01 the task had left; then nothing is left.
+        #expect(executor.budgets == ["0.02", "0.02", "0.01"], "\(executor.budgets)")
+        #expect(try env.note(handoffs[1]).text("status") == "done")
+        let refused = try env.note(handoffs[2])
         #expect(refused.text("status") == "review", "\(refused.properties)")
         let ledger = try BudgetLedger(vault: env.vault)
-        #expect(try ledger.committed(task: task) <= 0.05 + 1e-9)
+        #expect(abs(try ledger.committed(task: task) - 0.05) < 1e-9)
         // The fourth handoff of the task is past max_handoffs (3): blocked, naming the setting.
         #expect(try env.note(handoffs[3]).text("status") == "blocked")
         #expect(try env.note(handoffs[3]).text("error")?.contains("max_handoffs") == true)
-        #expect(try env.note(handoffs[2]).text("status") != "blocked")
     }
 
     /// A handoff made inside a run without naming a task continues the run's task.
