@@ -415,7 +415,8 @@ public struct ContextPacketBuilder: Sendable {
         guard path.hasSuffix(".md"), let snapshot = try? store.readIfPresent(path) else { return nil }
         let note = try? Note.parse(bytes: snapshot.bytes)
         let isPrivate = Privacy.isPrivate(linkedNote: path, store: store, guardrails: guardrails, links: links)
-        let body = note?.body ?? snapshot.text
+        // Obsidian comments are never sent, in a linked note as in the task.
+        let body = TaskNote.removingComments(note?.body ?? snapshot.text)
         return ContextPiece(kind: .linked, path: path, line: note?.bodyStartLine ?? 1, heading: nil, text: body, isPrivate: isPrivate)
     }
 
@@ -449,6 +450,13 @@ public struct ContextPacketBuilder: Sendable {
         let bodyStart = note?.bodyStartLine ?? 1
         let start = max(1, hit.line, hit.heading.isEmpty ? bodyStart : 1)
         guard var text = ContextPacketBuilder.lines(of: snapshot.bytes, from: start, through: max(start, hit.endLine)) else { return nil }
+        // Obsidian comments are never sent: the body read without them, line for line (a comment
+        // may open in an earlier section), and the same lines cut from it. Only notes holding `%%`.
+        if let note, snapshot.bytes.contains(UInt8(ascii: "%")), note.body.contains("%%") {
+            let visible = Array(ObsidianComments.removing(from: note.body, keepingLines: true).utf8)
+            let offset = bodyStart - 1
+            text = ContextPacketBuilder.lines(of: visible, from: max(1, start - offset), through: max(start, hit.endLine) - offset) ?? ""
+        }
         if text.utf8.count > 2400 { text = ContextPacketBuilder.cut(text, toTokens: 600) + "\n…" }
         // Judged on the bytes just read (one read: what is judged is what is sent); a note whose
         // frontmatter does not parse cannot be judged, and counts as private.

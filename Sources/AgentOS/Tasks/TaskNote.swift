@@ -129,20 +129,10 @@ public struct TaskNote: Sendable {
         return (1...6).contains(hashes.count) && line.dropFirst(hashes.count).first == " "
     }
 
-    /// `text` without Obsidian comments: every `%%` … `%%` span (an unclosed `%%` hides the rest, as
-    /// in Obsidian).
+    /// `text` without Obsidian comments (`ObsidianComments`: not inside code; an unclosed `%%` hides
+    /// the rest, as in Obsidian).
     public static func removingComments(_ text: String) -> String {
-        guard text.contains("%%") else { return text }
-        var out = ""
-        var rest = Substring(text)
-        while let open = rest.range(of: "%%") {
-            out += rest[..<open.lowerBound]
-            let after = rest[open.upperBound...]
-            guard let close = after.range(of: "%%") else { return out }
-            rest = after[close.upperBound...]
-        }
-        out += rest
-        return out
+        ObsidianComments.removing(from: text)
     }
 
     public static func title(of path: String) -> String {

@@ -38,6 +38,21 @@ import TestSupport
         #expect(!(try Self.packet(env, task: path).text.contains("PATH=")))
     }
 
+    /// Attack: Obsidian comments were taken out of the task's own text only; a linked note's and a
+    /// memory match's went to the agent as written (docs: comments are never sent to an agent).
+    @Test func commentsInLinkedNotesAndMemoryPiecesAreNotSent() throws {
+        let env = try EngineTestVault()
+        try env.store.write("# Linked\n\nVisible linked text. %% LINKCOMMENT %%\n\n```c\nprintf(\"%%d\");\n```\n", to: "Memory/Linked.md", expecting: .absent)
+        try env.store.write("# Pelicans\n\n%% MEMCOMMENT opened in the first section\n\n## Harbour\n\nstill MEMCOMMENT2 hidden %% Pelicans nest by the harbour wall.\n", to: "Memory/Pelicans.md", expecting: .absent)
+        _ = try MemoryIndex(vault: env.vault).reconcile(progress: nil)
+        let path = try env.writeTask("Birds", properties: "type: task", body: "Where do pelicans nest by the harbour? See [[Linked]].")
+        let packet = try Self.packet(env, task: path)
+        #expect(packet.pieces.contains { $0.kind == .memory && $0.path == "Memory/Pelicans.md" }, "\(packet.pieces.map(\.path))")
+        #expect(packet.text.contains("Pelicans nest by the harbour wall.") && packet.text.contains("Visible linked text."))
+        #expect(packet.text.contains("printf(\"%%d\");"), "code keeps its %%")
+        for marker in ["LINKCOMMENT", "MEMCOMMENT"] { #expect(!packet.text.contains(marker), "\(marker) sent:\n\(packet.text)") }
+    }
+
     @Test func aLinkedResultIsStillInThePacket() throws {
         let env = try Self.busyVault()
         let path = try env.writeTask("Follow up", properties: "type: task", body: "Check [[Results/Earlier 3 result]] and list three prime numbers.")

@@ -64,6 +64,16 @@ import Testing
         #expect(TaskNote.removingComments("a %% hidden %% b") == "a  b")
         #expect(TaskNote.removingComments("a %% never closed\nb") == "a ")
         #expect(TaskNote.removingComments("100% sure") == "100% sure")
+        // Obsidian shows `%%` in code as it is: in a fenced block (an outside attack's task lost
+        // `printf("%%d items, %%s user\n")` to it) and in an inline span.
+        let code = "Fix this:\n```c\nprintf(\"%%d items, %%s user\\n\", n, u);\n```\nand `a %% b` too %% hidden %% end"
+        #expect(TaskNote.removingComments(code) == "Fix this:\n```c\nprintf(\"%%d items, %%s user\\n\", n, u);\n```\nand `a %% b` too  end")
+        // A comment over several lines; with the lines kept, line numbers stay.
+        #expect(TaskNote.removingComments("a %% one\ntwo\nthree %% b\nc") == "a  b\nc")
+        #expect(ObsidianComments.removing(from: "a %% one\ntwo\nthree %% b\nc", keepingLines: true) == "a \n\n b\nc")
+        // A fence inside a comment is the comment's; `~~~` fences and longer closing runs count.
+        #expect(TaskNote.removingComments("%% ```\nhidden\n``` %% shown") == " shown")
+        #expect(TaskNote.removingComments("~~~~\n%% not a comment\n~~~\n~~~~\n%% hidden %%x") == "~~~~\n%% not a comment\n~~~\n~~~~\nx")
         #expect(TaskNote.isHeading("## Done"))
         #expect(!TaskNote.isHeading("#todo fix this"))
         #expect(!TaskNote.isHeading("####### seven"))
