@@ -295,6 +295,8 @@ Create a new note with `write_note` without a hash (CLI: `note write PATH --crea
   CLI `fuckbigtech route Tasks/Auth-summary.md`.
 - Pass your work to another agent: `handoff` (message, from, to, task) — CLI
   `fuckbigtech handoff "Tests pass; please review the migration" --from claude --to codex --task Tasks/Migrate.md`.
+  Inside your run, a handoff without `task` continues your task, and spends from its budget; a task
+  is handed on at most `max_handoffs` times. What you make in a private run is private.
 - What is running, queued or waiting for review: `status` — CLI `fuckbigtech status`.
 
 ## Never
@@ -305,8 +307,8 @@ Create a new note with `write_note` without a hash (CLI: `note write PATH --crea
   `Skills/`, `Templates/` and the OS's records (`Results/`, `Telemetry/`, `Daily/`) are not yours to
   write either, and `.agentos/`, `.obsidian/`, `.git/` and files that are not notes are not yours to
   read: the tools refuse them.
-- **Never read or write `Private/`**, and never copy a private note's text anywhere. A refusal or a
-  withheld search hit is the guardrail working: do not work around it.
+- **Never read or write `Private/`**, and never copy a private note's text anywhere. "No such note,
+  or a private one", or a note search does not find, is the guardrail working: do not work around it.
 - Never write a secret (API key, token, password) into a note; the write is refused.
 - Never edit vault files directly with your file tools when the MCP tools or the CLI can do it:
   direct edits skip the hash check and the guardrails.
