@@ -101,6 +101,16 @@ public enum RunWriteGuard {
         if let current { try checkNotInReview(current, path: path, runID: runID) }
     }
 
+    /// Refuses a write that would make a private note public: only a person declassifies. A run (a
+    /// local agent, which may read private notes; a confused or prompt-injected one) that removed
+    /// `privacy: private` or a private tag would hand the note to the next cloud packet. Judged by
+    /// the note's own properties, tags and path before and after.
+    public static func checkStaysPrivate(_ new: [UInt8], replacing current: [UInt8]?, path: String, runID: String, guardrails: Guardrails) throws(Refusal) {
+        guard let current, let old = try? Note.parse(bytes: current), Privacy.reason(note: old, path: path, guardrails: guardrails) != nil else { return }
+        if let edited = try? Note.parse(bytes: new), Privacy.reason(note: edited, path: path, guardrails: guardrails) != nil { return }
+        throw Refusal(description: "\(path): refused from within run \(runID): the note is private and the change would make it public; only a person does that")
+    }
+
     /// Refuses any change to a note that is waiting in review: what a person approves must be what
     /// the OS showed, not something a run rewrote in between.
     public static func checkNotInReview(_ current: [UInt8], path: String, runID: String) throws(Refusal) {

@@ -87,12 +87,25 @@ public enum StaleMemoryGuard {
             transform = propertyChange(set: updates, unset: removals, base: base, expectation: expectation, path: normalized, store: store)
             attempts = 5
         }
+        // Taint follows the data: what the agent of a private run (or of a run the vault does not
+        // know) writes is private. An MCP server outside any run writes as `mcp:<agent>`, no run.
+        let madeInPrivateRun = runID.flatMap { id in id.hasPrefix("mcp:") ? nil : Privacy.reason(ofRun: id, vault: store.vault) } != nil
+        var rules = guardrails
         // An edit without an expectation retries and then fails like any other update; one with an
         // expectation that keeps losing the race ends in a conflict note.
         let outcome = try store.update(normalized, attempts: attempts, conflicts: expectation == .any ? nil : recording) { current in
             // Checked against exactly the version the write replaces (the compare-and-swap sees to it).
-            if let runID { try refuseFromRun(change, path: normalized, runID: runID, current: current?.bytes) }
-            return try transform(current)
+            guard let runID else { return try transform(current) }
+            try refuseFromRun(change, path: normalized, runID: runID, current: current?.bytes)
+            var result = try transform(current)
+            guard case .write(var bytes) = result else { return result }
+            if rules == nil { rules = RuleBook.load(vault: store.vault).guardrails }
+            if madeInPrivateRun, (try? Note.parse(bytes: bytes)).map({ Privacy.reason(note: $0, path: normalized, guardrails: rules!) }) ?? nil == nil {
+                bytes = try FrontmatterEditor.apply(set: [Property("privacy", .string("private"))], to: bytes)
+                result = .write(bytes)
+            }
+            try RunWriteGuard.checkStaysPrivate(bytes, replacing: current?.bytes, path: normalized, runID: runID, guardrails: rules!)
+            return result
         }
         switch outcome {
         case .written(let hash, let replaced):

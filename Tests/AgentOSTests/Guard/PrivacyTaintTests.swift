@@ -383,6 +383,66 @@ import Testing
         #expect(try privacy("Tasks/Mine.md") == nil)
     }
 
+    /// What a private run's agent writes into notes through the OS's tools is private (a summary of
+    /// private notes saved as `Memory/Summary.md` would otherwise be retrieved into the next cloud
+    /// packet), and no run makes a private note public: only a person declassifies.
+    @Test func notesAPrivateRunWritesArePrivateAndNoRunMakesAPrivateNotePublic() throws {
+        let v = RouteTestVault()
+        v.write("Tasks/Journal.md", "---\ntype: task\ntags: [private]\n---\nSummarise my journal.\n")
+        v.write("Tasks/Plain.md", "---\ntype: task\n---\nSummarise the changelog.\n")
+        v.write("Memory/Shared.md", "# Shared\n\nA public page.\n")
+        v.write("Memory/Health.md", "---\nprivacy: private\n---\n# Health\n\nPRIVMARK.\n")
+        v.write("Memory/Tagged.md", "---\ntags: [private, health]\n---\n# Tagged\n\nPRIVMARK.\n")
+        let runs = try RunStore(vault: v.vault)
+        func run(_ task: String) throws -> String {
+            var record = try #require(try runs.claim(taskPath: task, taskHash: nil, attempt: 1))
+            record.lane = "local"
+            try runs.update(record)
+            return record.runID
+        }
+        let privateRun = try run("Tasks/Journal.md"), plainRun = try run("Tasks/Plain.md")
+        let store = NoteStore(vault: v.vault)
+        func note(_ path: String) throws -> Note { try Note.parse(bytes: store.read(path).bytes) }
+        func tools(_ runID: String) -> MCPTools { MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: ["FBT_RUN_ID": runID])) }
+        func failed(_ answer: [(String, JSON)]) -> Bool { answer.first { $0.0 == "isError" }?.1 == .bool(true) }
+        // A private run: a new note, a rewrite of a public one, a property edit — each ends private.
+        #expect(!failed(tools(privateRun).call("write_note", arguments: .object([("path", .string("Memory/Summary.md")), ("text", .string("# Summary\n\nPRIVMARK summary.\n")), ("create", .bool(true))]))))
+        #expect(try note("Memory/Summary.md").text("privacy") == "private")
+        let shared = try store.read("Memory/Shared.md")
+        #expect(!failed(tools(privateRun).call("write_note", arguments: .object([("path", .string("Memory/Shared.md")), ("text", .string("# Shared\n\nPRIVMARK added.\n")), ("expect_hash", .string(shared.hash.hex))]))))
+        #expect(try note("Memory/Shared.md").text("privacy") == "private")
+        let (console, captured) = Console.capturing()
+        v.write("Memory/Other.md", "# Other\n\nPublic.\n")
+        #expect(CLI.run(["note", "set", "Memory/Other.md", "topic=PRIVMARK", "--vault", v.root], console: console, environment: ["FBT_RUN_ID": privateRun], executablePath: "fuckbigtech") == 0, "\(captured.stderr)")
+        #expect(try note("Memory/Other.md").text("privacy") == "private")
+        // A public run's notes stay as written.
+        #expect(!failed(tools(plainRun).call("write_note", arguments: .object([("path", .string("Memory/Plain summary.md")), ("text", .string("# Plain\n")), ("create", .bool(true))]))))
+        #expect(try note("Memory/Plain summary.md").text("privacy") == nil)
+        // No run makes a private note public: not by a property, a rewrite, or dropping the tag.
+        let health = try store.read("Memory/Health.md"), tagged = try store.read("Memory/Tagged.md")
+        for runID in [plainRun] {
+            #expect(failed(tools(runID).call("set_properties", arguments: .object([("path", .string("Memory/Health.md")), ("set", .object([("privacy", .string("public"))]))]))))
+            #expect(failed(tools(runID).call("set_properties", arguments: .object([("path", .string("Memory/Health.md")), ("unset", .array([.string("privacy")]))]))))
+            #expect(failed(tools(runID).call("write_note", arguments: .object([("path", .string("Memory/Health.md")), ("text", .string("# Health\n\nnow public\n")), ("expect_hash", .string(health.hash.hex))]))))
+            #expect(failed(tools(runID).call("set_properties", arguments: .object([("path", .string("Memory/Tagged.md")), ("set", .object([("tags", .array([.string("health")]))]))]))))
+            let (c, out) = Console.capturing()
+            #expect(CLI.run(["note", "set", "Memory/Health.md", "--unset", "privacy", "--vault", v.root], console: c, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech") == 1)
+            #expect(out.stderr.contains("only a person"), "\(out.stderr)")
+        }
+        #expect(try store.read("Memory/Health.md").bytes == health.bytes && store.read("Memory/Tagged.md").bytes == tagged.bytes)
+        // In a private run the same edits leave the notes private (what it writes is marked so).
+        _ = tools(privateRun).call("set_properties", arguments: .object([("path", .string("Memory/Health.md")), ("set", .object([("privacy", .string("public"))]))]))
+        _ = tools(privateRun).call("set_properties", arguments: .object([("path", .string("Memory/Tagged.md")), ("set", .object([("tags", .array([.string("health")]))]))]))
+        for path in ["Memory/Health.md", "Memory/Tagged.md"] {
+            #expect(Privacy.reason(note: try note(path), path: path, guardrails: RuleBook.load(vault: v.vault).guardrails) != nil, "\(path)")
+        }
+        // An edit that keeps it private is fine; a person may declassify.
+        #expect(!failed(tools(plainRun).call("set_properties", arguments: .object([("path", .string("Memory/Health.md")), ("set", .object([("topic", .string("sleep"))]))]))))
+        let (c2, _) = Console.capturing()
+        #expect(CLI.run(["note", "set", "Memory/Health.md", "privacy=public", "--vault", v.root], console: c2, environment: [:], executablePath: "fuckbigtech") == 0)
+        #expect(try note("Memory/Health.md").text("privacy") == "public")
+    }
+
     @Test func aConflictNoteAboutTheResultOfPrivateWorkIsPrivate() throws {
         let v = RouteTestVault()
         let store = NoteStore(vault: v.vault)

@@ -142,8 +142,12 @@ import Testing
             #expect((try? env.text(path)) == before, "\(path) changed")
         }
         // Notes are still the agent's to read and write.
+        // (This run is one the vault does not know: what it writes is private, fail closed, and a
+        // run it does not know sees no private note; so it reads a note a person wrote.)
         #expect(cli(["note", "write", "Memory/Plan.md", "--create", "--from", draft("# Plan\n")], env).code == 0)
-        #expect(cli(["note", "show", "Memory/Plan.md"], env).code == 0)
+        #expect(try Note.parse(bytes: env.store.read("Memory/Plan.md").bytes).text("privacy") == "private")
+        try put("Memory/Shared.md", "# Shared\n")
+        #expect(cli(["note", "show", "Memory/Shared.md"], env).code == 0)
         // A person (no run) reads what they like.
         #expect(cli(["note", "show", "Memory/Diagram.canvas"], env, environment: [:]).code == 0)
     }
