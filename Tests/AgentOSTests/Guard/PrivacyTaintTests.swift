@@ -335,6 +335,15 @@ import Testing
         #expect(cli(["status", "--json"], [:]).1.contains("Tasks/Mine.md"), "a person sees every task")
     }
 
+    /// A run of `task` on the local lane, as the watcher records one before its agent starts.
+    static func localRun(of task: String, in vault: Vault) throws -> String {
+        let runs = try RunStore(vault: vault)
+        var record = try #require(try runs.claim(taskPath: task, taskHash: nil, attempt: 1))
+        record.lane = "local"
+        try runs.update(record)
+        return record.runID
+    }
+
     /// Attack: inside a private run (its task tagged private), the agent ran `handoff --to claude`
     /// without `--task`, and `task new --agent claude`: both notes were public and ran on the cloud
     /// agent with what the private run had read. The MCP server of such a run offered the same.
@@ -345,13 +354,7 @@ import Testing
         v.write("Tasks/Plain.md", "---\ntype: task\n---\nSummarise the changelog.\n")
         v.write("Tasks/Pulls.md", "---\ntype: task\n---\nSummarise [[Private/Med]].\n")
         v.write("Private/Med.md", "Medical.\n")
-        let runs = try RunStore(vault: v.vault)
-        func run(_ task: String) throws -> String {
-            var record = try #require(try runs.claim(taskPath: task, taskHash: nil, attempt: 1))
-            record.lane = "local"
-            try runs.update(record)
-            return record.runID
-        }
+        func run(_ task: String) throws -> String { try Self.localRun(of: task, in: v.vault) }
         let privateRun = try run("Tasks/Journal.md"), plainRun = try run("Tasks/Plain.md"), pullingRun = try run("Tasks/Pulls.md")
         func cli(_ arguments: [String], _ runID: String) -> (Int32, String) {
             let (console, captured) = Console.capturing()
@@ -393,13 +396,7 @@ import Testing
         v.write("Memory/Shared.md", "# Shared\n\nA public page.\n")
         v.write("Memory/Health.md", "---\nprivacy: private\n---\n# Health\n\nPRIVMARK.\n")
         v.write("Memory/Tagged.md", "---\ntags: [private, health]\n---\n# Tagged\n\nPRIVMARK.\n")
-        let runs = try RunStore(vault: v.vault)
-        func run(_ task: String) throws -> String {
-            var record = try #require(try runs.claim(taskPath: task, taskHash: nil, attempt: 1))
-            record.lane = "local"
-            try runs.update(record)
-            return record.runID
-        }
+        func run(_ task: String) throws -> String { try Self.localRun(of: task, in: v.vault) }
         let privateRun = try run("Tasks/Journal.md"), plainRun = try run("Tasks/Plain.md")
         let store = NoteStore(vault: v.vault)
         func note(_ path: String) throws -> Note { try Note.parse(bytes: store.read(path).bytes) }

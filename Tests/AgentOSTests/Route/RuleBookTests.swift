@@ -57,6 +57,13 @@ import Testing
         #expect(book.guardrails.secretPatterns == ["ACME-[0-9]{6}"])
         #expect(book.guardrails.secretAction == .block)
         #expect(book.problems.count == 3)
+        // max_handoffs: a whole number of 0 or more, else the built-in 20 and a problem named.
+        for (value, expected) in [("5", 5), ("0", 0), ("lots", 20), ("-1", 20), ("2.5", 20)] {
+            v.write("Rules/Guardrails.md", "---\ntype: guardrails\nmax_handoffs: \(value)\n---\n")
+            let book = v.book
+            #expect(book.guardrails.maxHandoffs == expected, "max_handoffs: \(value)")
+            #expect(book.problems.contains { $0.message.contains("max_handoffs") } == (expected == 20), "max_handoffs: \(value)")
+        }
     }
 
     @Test func missingRulesFolderUsesBuiltInDefaultsThatStayLocal() {
