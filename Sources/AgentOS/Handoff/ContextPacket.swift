@@ -209,6 +209,21 @@ public struct ContextPacketBuilder: Sendable {
         // The notes memory holds about the task's words (`memoryHits`). Retrieval never pulls a
         // private note into a task that is not private itself (a link does, and then the task is private).
         let alreadyPrivate = ownPrivate || candidates.contains(where: \.isPrivate)
+        // Off this machine, a public note's links to private notes go as `(a private note)`: their
+        // targets, headings and aliases name the private note (`PrivateLinks`). Verdicts kept per path.
+        var privacyOf: [String: Bool] = [:]
+        func withoutPrivateLinks(_ piece: ContextPiece) -> ContextPiece {
+            guard offMachine, !alreadyPrivate else { return piece }
+            var piece = piece
+            piece.text = PrivateLinks.redacting(piece.text, in: piece.path, links: links) { path in
+                if let known = privacyOf[path] { return known }
+                let verdict = Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links) != nil
+                privacyOf[path] = verdict
+                return verdict
+            }.text
+            return piece
+        }
+        for i in 1..<named { candidates[i] = withoutPrivateLinks(candidates[i]) }
         // Each hit is judged once, on the text that would be sent, as retrieval asks (so a note left
         // out never sets the relevance floor for the others), or here for a hit qmd brought in.
         if let index {
@@ -218,7 +233,7 @@ public struct ContextPacketBuilder: Sendable {
                 let key = hit.path + "\u{0}" + String(hit.line)
                 if admitted[key] != nil { return true }
                 if refused.contains(key) { return false }
-                guard let piece = memoryPiece(hit, store: store, links: links) else {
+                guard let piece = memoryPiece(hit, store: store, links: links).map(withoutPrivateLinks) else {
                     refused.insert(key)
                     return false
                 }

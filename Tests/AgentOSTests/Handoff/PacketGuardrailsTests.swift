@@ -31,6 +31,40 @@ import Testing
     static let askText = "---\ntype: task\nagent: claude\n---\nExplain the wombat ledger reconciliation in one line.\n"
     static let clean = "# Wombat ledger\n\nThe wombat ledger reconciliation runs CLEANMARK every Friday.\n"
 
+    /// Attack: a public note that links or embeds a private one (its title, a heading, an alias as
+    /// the link's words) went to the cloud agent as written, as a memory match and as a note the
+    /// task links: the private note's name is private text. Those links go as "(a private note)";
+    /// the public note's own text still goes, and a private task's packet keeps the links.
+    @Test func aPublicNotesLinksToPrivateNotesAreNotSentOffTheMachine() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Cancer diagnosis PRIVTITLE.md", "---\ntags: [private]\naliases: [Dr Zorblat PRIVALIAS]\n---\n# Diagnosis\n\n## Treatment PRIVHEAD\n\nChemo.\n")
+        v.write("Private/Bank PRIVBANK.md", "Account.\n")
+        v.write("Memory/Wombat links.md", """
+            # Wombat links
+
+            The wombat ledger reconciliation CLEANMARK, see ![[Memory/Cancer diagnosis PRIVTITLE#Treatment PRIVHEAD]],
+            [[Dr Zorblat PRIVALIAS|my doctor PRIVDISPLAY]], [bank](<Private/Bank PRIVBANK.md>) and [[Bank PRIVBANK]].
+            Also [[Wombat ledger]], which is public.
+
+            """)
+        v.write("Memory/Wombat ledger.md", Self.clean)
+        v.write("Tasks/Ask.md", Self.askText)
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Wombat links]].\n")
+        for task in ["Tasks/Ask.md", "Tasks/Linked.md"] {
+            let plan = try Self.plan(v, task)
+            #expect(plan.action == .run, "\(task): \(plan.action)")
+            #expect(plan.prompt.contains("The wombat ledger reconciliation CLEANMARK"), "\(plan.prompt)")
+            #expect(plan.prompt.contains("(a private note)") && plan.prompt.contains("[[Wombat ledger]]"), "\(plan.prompt)")
+            for marker in ["PRIVTITLE", "PRIVHEAD", "PRIVALIAS", "PRIVDISPLAY", "PRIVBANK"] {
+                #expect(!plan.prompt.contains(marker), "\(task): \(marker) sent")
+            }
+        }
+        // A private task (local only) gets the note as written.
+        v.write("Tasks/Mine.md", "---\ntype: task\nagent: ollama\nprivacy: private\n---\nSummarise [[Wombat links]].\n")
+        let mine = try Self.plan(v, "Tasks/Mine.md")
+        #expect(mine.prompt.contains("PRIVALIAS"), "\(mine.prompt)")
+    }
+
     @Test func aSecretWrappedOverLinesWithInvisibleCharactersIsLeftOutNotBlocking() throws {
         let v = RouteTestVault()
         let secret = Self.token()
