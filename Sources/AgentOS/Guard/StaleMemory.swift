@@ -90,6 +90,9 @@ public enum StaleMemoryGuard {
         // Taint follows the data: what the agent of a private run (or of a run the vault does not
         // know) writes is private. An MCP server outside any run writes as `mcp:<agent>`, no run.
         let madeInPrivateRun = runID.flatMap { id in id.hasPrefix("mcp:") ? nil : Privacy.reason(ofRun: id, vault: store.vault) } != nil
+        // A run that may not read private notes (an agent off this machine, or a run the vault does
+        // not know) may not write one either: not a property, not a whole new text over its hash.
+        let hidesPrivate = runID.flatMap { id in id.hasPrefix("mcp:") ? nil : Privacy.hidesPrivateNotes(environment: [RunWriteGuard.environmentKey: id], vault: store.vault) }
         var rules = guardrails
         // An edit without an expectation retries and then fails like any other update; one with an
         // expectation that keeps losing the race ends in a conflict note.
@@ -97,9 +100,14 @@ public enum StaleMemoryGuard {
             // Checked against exactly the version the write replaces (the compare-and-swap sees to it).
             guard let runID else { return try transform(current) }
             try refuseFromRun(change, path: normalized, runID: runID, current: current?.bytes)
+            if rules == nil { rules = RuleBook.load(vault: store.vault).guardrails }
+            if let why = hidesPrivate, Privacy.privateFolder(containing: normalized, guardrails: rules!) != nil
+                || current.map({ snapshot in (try? Note.parse(bytes: snapshot.bytes)).map { Privacy.reason(ofParsed: $0, at: normalized, store: store, guardrails: rules!) != nil } ?? true }) == true {
+                // The answer a read gets: it tells a private note from a missing one no more than a read does.
+                throw RunWriteGuard.Refusal(description: NoteVisibility.unseenLine(normalized, why))
+            }
             var result = try transform(current)
             guard case .write(var bytes) = result else { return result }
-            if rules == nil { rules = RuleBook.load(vault: store.vault).guardrails }
             if madeInPrivateRun, (try? Note.parse(bytes: bytes)).map({ Privacy.reason(note: $0, path: normalized, guardrails: rules!) }) ?? nil == nil {
                 bytes = try FrontmatterEditor.apply(set: [Property("privacy", .string("private"))], to: bytes)
                 result = .write(bytes)

@@ -386,6 +386,40 @@ import Testing
         #expect(try privacy("Tasks/Mine.md") == nil)
     }
 
+    /// Attack: inside a cloud run `note show Private/Bank.md` was refused, but `note set` on it
+    /// succeeded and printed the note's hash, and `note write --expect HASH` then replaced the
+    /// banking note (a tag-private note too). A run that may not read a private note may not write it.
+    @Test func aCloudRunCannotWriteAPrivateNoteItMayNotRead() throws {
+        let v = RouteTestVault()
+        v.write("Private/Bank.md", "# Bank\n\nPRIVMARK account.\n")
+        v.write("Memory/Health.md", "---\ntags: [private]\n---\n# Health\n\nPRIVMARK.\n")
+        v.write("Memory/Open.md", "# Open\n\nPublic.\n")
+        let runs = try RunStore(vault: v.vault)
+        var record = try #require(try runs.claim(taskPath: "Tasks/Cloud.md", taskHash: nil, attempt: 1))
+        record.lane = "premium"
+        try runs.update(record)
+        let store = NoteStore(vault: v.vault)
+        let draft = v.root + "/../overwrite-\(record.runID).md"
+        try "OVERWRITTEN BY CLOUD\n".replacingFile(draft)
+        defer { try? FileManager.default.removeItem(atPath: draft) }
+        for runID in [record.runID, "20261204-000000-0f0f0f"] {
+            for path in ["Private/Bank.md", "Memory/Health.md"] {
+                let before = try store.read(path)
+                for arguments in [["note", "set", path, "foo=x", "--json"], ["note", "set", path, "--unset", "tags"],
+                                  ["note", "write", path, "--expect", before.hash.hex, "--from", draft], ["note", "write", path + "x.md", "--create", "--from", draft]] {
+                    let (console, captured) = Console.capturing()
+                    let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech")
+                    if arguments.contains("--create") && !path.hasPrefix("Private/") { continue } // a new note elsewhere may be made
+                    #expect(code == 1 && !captured.stdout.contains(before.hash.hex), "\(arguments): \(captured.stdout) \(captured.stderr)")
+                }
+                #expect(try store.read(path).bytes == before.bytes, "\(path) changed")
+            }
+            // A note it may read stays writable.
+            let (console, captured) = Console.capturing()
+            #expect(CLI.run(["note", "set", "Memory/Open.md", "topic=x", "--vault", v.root], console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech") == 0, "\(captured.stderr)")
+        }
+    }
+
     /// What a private run's agent writes into notes through the OS's tools is private (a summary of
     /// private notes saved as `Memory/Summary.md` would otherwise be retrieved into the next cloud
     /// packet), and no run makes a private note public: only a person declassifies.
