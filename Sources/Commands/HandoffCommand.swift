@@ -94,6 +94,7 @@ enum ContextCommand {
         if let why = visibility.hiddenBecause, !packet.privateSources.isEmpty {
             throw CLIError.failure("\(path): the context packet holds private notes and this command was \(why); private text stays on this machine")
         }
+        if let line = visibility.secretRefusal("the context packet of \(path)", text: packet.text) { throw CLIError.failure(line) }
         if context.json {
             context.console.print(packet.json.pretty)
         } else {

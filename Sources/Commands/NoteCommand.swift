@@ -57,6 +57,8 @@ enum NoteCommand {
             let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
             if let line = visibility.unseen(relative) { throw CLIError.failure(line) }
             let snapshot = try store.read(relative)
+            // Off this machine, a note holding a secret is not shown (a packet would leave it out).
+            if let line = visibility.secretRefusal(relative, text: snapshot.text) { throw CLIError.failure(line) }
             let note = try Note.parse(bytes: snapshot.bytes)
             if context.json {
                 // An agent passes this hash back with --expect; remembering the version lets a later

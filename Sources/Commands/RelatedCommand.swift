@@ -60,7 +60,7 @@ enum RelatedCommand {
                 ("hits", .array(shown.map { hit in
                     JSON.object([
                         ("path", .string(hit.path)), ("line", .int(hit.line)), ("end_line", .int(hit.endLine)),
-                        ("title", .string(hit.title)), ("heading", .string(hit.heading)),
+                        ("title", .string(hit.title)), ("heading", .string(visibility.redactingSecrets(hit.heading))),
                         ("score", .double((hit.score * 1000).rounded() / 1000)),
                     ])
                 })),
@@ -73,7 +73,7 @@ enum RelatedCommand {
         }
         for hit in shown {
             let location = console.color("\(hit.path):\(hit.line)", .magenta)
-            let where_ = hit.heading.isEmpty ? hit.title : "\(hit.title) › \(hit.heading)"
+            let where_ = hit.heading.isEmpty ? hit.title : "\(hit.title) › \(visibility.redactingSecrets(hit.heading))"
             console.print(console.color(String(format: "%6.2f", hit.score), .dim) + "  \(location)  " + console.color(where_, .bold))
         }
         return 0

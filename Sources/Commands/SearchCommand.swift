@@ -47,6 +47,10 @@ enum SearchCommand {
             throw CLIError.usage(problem.description)
         }
         let console = context.console
+        // Inside a cloud run: secrets redacted from headings and snippets, and no score (with notes
+        // of its own, an agent could read word counts over the private notes off it).
+        let shown = visibility.redactingSecrets
+        let scored = visibility.hiddenBecause == nil
         if context.json {
             console.print(JSON.array(hits.map { hit in
                 JSON.object([
@@ -54,9 +58,9 @@ enum SearchCommand {
                     ("line", .int(hit.line)),
                     ("end_line", .int(hit.endLine)),
                     ("title", .string(hit.title)),
-                    ("heading", .string(hit.heading)),
-                    ("snippet", .string(hit.snippet(open: "**", close: "**"))),
-                    ("score", .double((hit.score * 1000).rounded() / 1000)),
+                    ("heading", .string(shown(hit.heading))),
+                    ("snippet", .string(shown(hit.snippet(open: "**", close: "**")))),
+                ] + (scored ? [("score", .double((hit.score * 1000).rounded() / 1000))] : []) + [
                     ("title_match", .bool(hit.isTitleMatch)),
                 ])
             }).pretty)
@@ -68,9 +72,9 @@ enum SearchCommand {
         }
         for hit in hits {
             let location = console.color("\(hit.path):\(hit.line)", .magenta)
-            let where_ = hit.heading.isEmpty ? hit.title : "\(hit.title) › \(hit.heading)"
-            console.print("\(location)  \(console.color(where_, .bold))  " + console.color(String(format: "%.2f", hit.score), .dim))
-            let snippet = console.useColor ? hit.snippet(open: "\u{1B}[1;33m", close: "\u{1B}[0m") : hit.snippet(open: "[", close: "]")
+            let where_ = hit.heading.isEmpty ? hit.title : "\(hit.title) › \(shown(hit.heading))"
+            console.print("\(location)  \(console.color(where_, .bold))" + (scored ? "  " + console.color(String(format: "%.2f", hit.score), .dim) : ""))
+            let snippet = shown(console.useColor ? hit.snippet(open: "\u{1B}[1;33m", close: "\u{1B}[0m") : hit.snippet(open: "[", close: "]"))
             if !snippet.isEmpty { console.print("    " + snippet) }
         }
         return 0

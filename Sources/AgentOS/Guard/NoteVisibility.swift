@@ -2,7 +2,9 @@ import Foundation
 
 /// What the caller of a vault command may read. A person, or an agent run on a local lane, sees
 /// every note; inside the run of an agent off this machine (see `Privacy.hidesPrivateNotes`),
-/// private notes are held back: not listed, not shown, not even named by their titles.
+/// private notes are held back: not listed, not shown, not even named by their titles. Nor is a
+/// secret shown to it: a note holding one is not shown, a search snippet holding one is redacted,
+/// and a note whose name holds one is not listed — what a packet for its lane may hold.
 public struct NoteVisibility {
     /// Why private notes are held back ("called from agent run … on the premium lane"), or `nil`
     /// when the caller sees everything.
@@ -10,14 +12,12 @@ public struct NoteVisibility {
     private let store: NoteStore
     private let guardrails: Guardrails
     private let links: LinkResolver?
+    /// The guardrails' secret scanner, for a caller off this machine.
+    private let scanner: SecretScanner?
 
     /// The visibility for a command run with `environment` (its `FBT_RUN_ID`) on `vault`.
     public init(vault: Vault, environment: [String: String]) {
-        hiddenBecause = Privacy.hidesPrivateNotes(environment: environment, vault: vault)
-        store = NoteStore(vault: vault)
-        // Rules and links are only read when something has to be judged.
-        guardrails = hiddenBecause == nil ? Guardrails() : RuleBook.load(vault: vault).guardrails
-        links = hiddenBecause == nil ? nil : LinkResolver(vault: vault)
+        self.init(vault: vault, hiddenBecause: Privacy.hidesPrivateNotes(environment: environment, vault: vault))
     }
 
     /// The visibility for a caller that `hiddenBecause` (non-nil) says may not read private notes,
@@ -25,8 +25,30 @@ public struct NoteVisibility {
     public init(vault: Vault, hiddenBecause: String?) {
         self.hiddenBecause = hiddenBecause
         store = NoteStore(vault: vault)
+        // Rules and links are only read when something has to be judged.
         guardrails = hiddenBecause == nil ? Guardrails() : RuleBook.load(vault: vault).guardrails
         links = hiddenBecause == nil ? nil : LinkResolver(vault: vault)
+        scanner = hiddenBecause == nil ? nil : SecretScanner(extraPatterns: guardrails.secretPatterns)
+    }
+
+    /// For a caller off this machine, why `text` (a note it asked for) is not shown: the kinds and
+    /// lines of the secrets it holds, never the secrets. `nil` when it holds none, or for any other caller.
+    public func secrets(in text: String) -> String? {
+        guard let scanner, case let found = scanner.scan(text), !found.isEmpty else { return nil }
+        return SecretScanner.describe(found)
+    }
+
+    /// `text` with its secrets redacted for a caller off this machine (a search snippet); as it is
+    /// for any other caller.
+    public func redactingSecrets(_ text: String) -> String {
+        guard let scanner else { return text }
+        return scanner.redact(text).text
+    }
+
+    /// The line a caller off this machine gets for a note holding a secret.
+    public func secretRefusal(_ path: String, text: String) -> String? {
+        guard let kinds = secrets(in: text), let why = hiddenBecause else { return nil }
+        return "\(path) holds a secret (\(kinds)); a note holding one is not shown when \(why)"
     }
 
     /// Why the note at `path` is withheld from this caller, or `nil` when it may be shown.
@@ -99,6 +121,7 @@ public struct NoteVisibility {
 
     /// Whether the note at `path` may be listed or shown to this caller.
     public func shows(_ path: String) -> Bool {
-        withholding(path) == nil
+        if let scanner, !scanner.scan(path).isEmpty { return false }
+        return withholding(path) == nil
     }
 }

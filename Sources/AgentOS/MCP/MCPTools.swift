@@ -250,6 +250,8 @@ public final class MCPTools {
         let path = try path(args)
         try checkVisible(path)
         guard let snapshot = try store.readIfPresent(path) else { throw Refused(description: "\(path): no such note") }
+        // Off this machine, a note holding a secret is not shown (a packet would leave it out).
+        if let line = visibility.secretRefusal(path, text: snapshot.text) { throw Refused(description: line) }
         return (path, snapshot, try Note.parse(bytes: snapshot.bytes))
     }
 
@@ -298,11 +300,15 @@ public final class MCPTools {
         let index = try openIndex()
         // Private hits are left out without a word: not counted, and never making the list shorter.
         let hits = try visibility.visible(limit: limit, path: \.path) { try index.search(query, limit: $0, filters: filters) }
-        var lines = hits.map { "\($0.path):\($0.line)  \($0.title)\($0.heading.isEmpty ? "" : " › " + $0.heading)  \($0.snippet(open: "**", close: "**"))" }
+        // Off this machine: secrets redacted from headings and snippets, and no score (with notes of
+        // its own, an agent could read word counts over the private notes off it).
+        let shown = visibility.redactingSecrets
+        let scored = scope.hidesPrivateBecause == nil
+        var lines = hits.map { "\($0.path):\($0.line)  \($0.title)\($0.heading.isEmpty ? "" : " › " + shown($0.heading))  \(shown($0.snippet(open: "**", close: "**")))" }
         if hits.isEmpty { lines.append("no notes match '\(query)'") }
         let structured: [(String, JSON)] = [("hits", .array(hits.map { hit in
-            .object([("path", .string(hit.path)), ("line", .int(hit.line)), ("title", .string(hit.title)), ("heading", .string(hit.heading)),
-                     ("snippet", .string(hit.snippet(open: "**", close: "**"))), ("score", .double((hit.score * 1000).rounded() / 1000))])
+            .object([("path", .string(hit.path)), ("line", .int(hit.line)), ("title", .string(hit.title)), ("heading", .string(shown(hit.heading))),
+                     ("snippet", .string(shown(hit.snippet(open: "**", close: "**"))))] + (scored ? [("score", .double((hit.score * 1000).rounded() / 1000))] : []))
         }))]
         return Outcome(text: lines.joined(separator: "\n"), structured: structured)
     }
@@ -351,6 +357,7 @@ public final class MCPTools {
         if let why = scope.hidesPrivateBecause, !packet.privateSources.isEmpty {
             throw Refused(description: "\(path): the context packet holds private notes; withheld: this server is \(why)")
         }
+        if let line = visibility.secretRefusal("the context packet of \(path)", text: packet.text) { throw Refused(description: line) }
         guard case .object(let pairs) = packet.json else { return Outcome(text: packet.text, structured: []) }
         return Outcome(text: packet.text, structured: pairs)
     }

@@ -386,6 +386,44 @@ import Testing
         #expect(try privacy("Tasks/Mine.md") == nil)
     }
 
+    /// Attack: a public note holding a GitHub token and an AWS key was left out of cloud packets, but
+    /// MCP read_note and search, and note show and search in a cloud run, returned both in clear.
+    /// An agent off this machine is shown what a packet for its lane may hold: not the note, a
+    /// redacted snippet, no hit for a note whose name holds one. A local run sees them.
+    @Test func secretsInNotesAreNotShownToACloudAgent() throws {
+        let v = RouteTestVault()
+        let token = PacketGuardrailsTests.token()
+        v.write("Memory/Deploy keys.md", "# Deploy keys\n\nThe wombat deploy uses \(token) and that is all.\n")
+        v.write("Memory/Wombat \(token).md", "# Named\n\nwombat deploy notes.\n")
+        v.write("Memory/Wombat plain.md", "# Plain\n\nwombat deploy without keys.\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let runs = try RunStore(vault: v.vault)
+        var record = try #require(try runs.claim(taskPath: "Tasks/Cloud.md", taskHash: nil, attempt: 1))
+        record.lane = "premium"
+        try runs.update(record)
+        let local = try Self.localRun(of: "Tasks/Local.md", in: v.vault)
+        func cli(_ arguments: [String], _ runID: String) -> (Int32, String) {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech")
+            return (code, captured.stdout + captured.stderr)
+        }
+        let show = cli(["note", "show", "Memory/Deploy keys.md", "--json"], record.runID)
+        #expect(show.0 == 1 && !show.1.contains(token) && show.1.contains("holds a secret"), "\(show.1)")
+        for arguments in [["search", "wombat deploy", "--json"], ["search", "wombat deploy"], ["related", "wombat deploy", "--json"]] {
+            let (code, out) = cli(arguments, record.runID)
+            #expect(code == 0 && !out.contains(token) && out.contains("Memory/Wombat plain.md"), "\(arguments): \(out)")
+            if arguments.first == "search" { #expect(!out.contains("\"score\""), "\(out)") }
+        }
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: [:]))
+        for (tool, args) in [("read_note", [("path", JSON.string("Memory/Deploy keys.md"))]), ("search", [("query", JSON.string("wombat deploy"))])] {
+            let answer = "\(tools.call(tool, arguments: .object(args)))"
+            #expect(!answer.contains(token), "\(tool): \(answer)")
+        }
+        // A local run, and a person, see the note as it is.
+        #expect(cli(["note", "show", "Memory/Deploy keys.md"], local).1.contains(token))
+        #expect(cli(["search", "wombat deploy"], local).1.contains(token))
+    }
+
     /// Attack: inside a cloud run `note show Private/Bank.md` was refused, but `note set` on it
     /// succeeded and printed the note's hash, and `note write --expect HASH` then replaced the
     /// banking note (a tag-private note too). A run that may not read a private note may not write it.
