@@ -99,6 +99,19 @@ public enum RunWriteGuard {
             throw refusal(path: path, key: changed, runID: runID)
         }
         if let current { try checkNotInReview(current, path: path, runID: runID) }
+        try checkNotNewWork(new, replacing: current, path: path, runID: runID)
+    }
+
+    /// Refuses a write that would make a note work the OS runs (a task, a handoff: by its `type`, or
+    /// by being new in `Tasks/` or `Handoffs/`) that was not work before. A run makes tasks with
+    /// `task new` / `create_task` and handoffs with `handoff`, which record the run, mark what a
+    /// private run makes private, and count against the task's budget and `max_handoffs`; a note
+    /// written by hand would escape all three.
+    public static func checkNotNewWork(_ new: [UInt8], replacing current: [UInt8]?, path: String, runID: String) throws(Refusal) {
+        guard let kind = TaskNote.kind(of: try? Note.parse(bytes: new), path: path) else { return }
+        if let current, TaskNote.kind(of: try? Note.parse(bytes: current), path: path) != nil { return }
+        let tool = kind == .handoff ? "'fuckbigtech handoff' (MCP: handoff)" : "'fuckbigtech task new' (MCP: create_task)"
+        throw Refusal(description: "\(path): refused from within run \(runID): a run makes a \(kind.rawValue) with \(tool), not by writing the note")
     }
 
     /// Refuses a write that would make a private note public: only a person declassifies. A run (a

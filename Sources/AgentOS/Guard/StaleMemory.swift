@@ -87,9 +87,12 @@ public enum StaleMemoryGuard {
             transform = propertyChange(set: updates, unset: removals, base: base, expectation: expectation, path: normalized, store: store)
             attempts = 5
         }
-        // Taint follows the data: what the agent of a private run (or of a run the vault does not
-        // know) writes is private. An MCP server outside any run writes as `mcp:<agent>`, no run.
-        let madeInPrivateRun = runID.flatMap { id in id.hasPrefix("mcp:") ? nil : Privacy.reason(ofRun: id, vault: store.vault) } != nil
+        // Taint follows the data: what the agent of a private run writes is private. (A run the vault
+        // does not know is shown no private note, so it has none to pass on; an MCP server outside
+        // any run writes as `mcp:<agent>`, no run.)
+        let madeInPrivateRun = runID.flatMap { id in
+            id.hasPrefix("mcp:") || RunStore.known(id, vault: store.vault) == nil ? nil : Privacy.reason(ofRun: id, vault: store.vault)
+        } != nil
         // A run that may not read private notes (an agent off this machine, or a run the vault does
         // not know) may not write one either: not a property, not a whole new text over its hash.
         let hidesPrivate = runID.flatMap { id in id.hasPrefix("mcp:") ? nil : Privacy.hidesPrivateNotes(environment: [RunWriteGuard.environmentKey: id], vault: store.vault) }

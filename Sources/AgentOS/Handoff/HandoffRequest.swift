@@ -61,8 +61,8 @@ public struct HandoffRequest: Sendable {
         var decision = Router(book: book).decide(facts, prompt: packet.text, spend: nil)
         // Agents handing a task to each other, or one to itself, must not loop for ever: past the
         // guardrails' `max_handoffs`, a person hands it on.
-        if let taskPath, let task = try? Note.parse(bytes: store.read(taskPath).bytes), task.texts("handoffs").count > book.guardrails.maxHandoffs {
-            decision.action = .blocked("\(taskPath) has had \(task.texts("handoffs").count) handoffs, more than max_handoffs (\(book.guardrails.maxHandoffs)) in Rules/Guardrails.md allows; a person hands it on")
+        if let why = Handoffs.pastMaxHandoffs(of: note, at: path, vault: vault, max: book.guardrails.maxHandoffs) {
+            decision.action = .blocked(why)
         }
         if case .blocked(let why) = decision.action {
             try store.updateProperties(path, set: [Property("status", .string("blocked")), Property("error", .string(why))] + decision.properties)

@@ -126,10 +126,62 @@ public enum Handoffs {
     /// charged its whole reservation when its cost was unknown, and counting that against the task
     /// would stop the work moving. Only the OS writes one: the failed run's record names this very
     /// note (`isFailover`), which a note written by hand cannot make so.
+    /// A task an agent made from inside a run (`created_by_run`) counts against the cap of the task
+    /// that run was for, as a handoff does: spawning a new task from every run is no way round it.
     public static func budgetTask(of note: Note, at path: String, vault: Vault) -> String {
-        guard TaskNote.kind(of: note, path: path) == .handoff, !isFailover(note, at: path, vault: vault),
-              let original = taskPath(of: note, vault: vault, from: path) else { return path }
-        return original
+        switch TaskNote.kind(of: note, path: path) {
+        case .handoff?:
+            guard !isFailover(note, at: path, vault: vault), let original = taskPath(of: note, vault: vault, from: path) else { return path }
+            return original
+        case .task?:
+            return spawnedFrom(note, at: path, vault: vault).last ?? path
+        case nil:
+            return path
+        }
+    }
+
+    /// The tasks a task note was made from by agents' runs, nearest first: the task of the run its
+    /// `created_by_run` names (through a handoff, its original task), then the one that task was
+    /// made from, and so on — at most `limit` deep, and never round a loop.
+    static func spawnedFrom(_ note: Note, at path: String, vault: Vault, limit: Int = 64) -> [String] {
+        var chain: [String] = []
+        var seen: Set<String> = [path]
+        var current = note
+        let store = NoteStore(vault: vault)
+        while chain.count < limit, let runID = current.text("created_by_run"), let record = RunStore.known(runID, vault: vault),
+              let snapshot = try? store.readIfPresent(record.taskPath), let parent = try? Note.parse(bytes: snapshot.bytes) {
+            var parentPath = record.taskPath
+            var parentNote = parent
+            if TaskNote.kind(of: parent, path: parentPath) == .handoff, let original = taskPath(of: parent, vault: vault, from: parentPath),
+               let originalNote = (try? store.readIfPresent(original)).flatMap({ $0 }).flatMap({ try? Note.parse(bytes: $0.bytes) }) {
+                parentPath = original
+                parentNote = originalNote
+            }
+            guard seen.insert(parentPath).inserted else { break }
+            chain.append(parentPath)
+            current = parentNote
+        }
+        return chain
+    }
+
+    /// Why the handoff at `path` may not run: it is past the guardrails' `max_handoffs` of its
+    /// original task — its place in the task's `handoffs` list, or (a handoff the list does not hold)
+    /// one past its end. `nil` when it may, or when it continues no task. Agents handing a task to
+    /// each other, or one to itself, must not loop for ever; a person hands it on.
+    public static func pastMaxHandoffs(of note: Note, at path: String, vault: Vault, max: Int) -> String? {
+        if TaskNote.kind(of: note, path: path) == .task {
+            // A task an agent made from a run of a task an agent made from a run…: as deep a chain
+            // is as far as handoffs go.
+            let depth = spawnedFrom(note, at: path, vault: vault, limit: max + 1).count
+            return depth > max ? "made by agents' runs \(depth) tasks deep (created_by_run), past max_handoffs (\(max)) in Rules/Guardrails.md; a person starts it" : nil
+        }
+        guard TaskNote.kind(of: note, path: path) == .handoff, let original = taskPath(of: note, vault: vault, from: path),
+              original != path, let snapshot = try? NoteStore(vault: vault).readIfPresent(original),
+              let task = try? Note.parse(bytes: snapshot.bytes) else { return nil }
+        let chain = task.texts("handoffs")
+        let place = (chain.firstIndex(of: TelemetryWriter.link(path)) ?? chain.count) + 1
+        guard place > max else { return nil }
+        return "handoff \(place) of \(original), past max_handoffs (\(max)) in Rules/Guardrails.md; a person hands it on"
     }
 
     /// Whether the handoff at `path` is a failover the OS wrote: its `failover_of` run failed over,

@@ -105,6 +105,11 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             _packet = packet
         }
         let privacy = Privacy.reason(for: facts, guardrails: book.guardrails)
+        // Past `max_handoffs` of its task, a handoff does not run (however it was written).
+        if let why = Handoffs.pastMaxHandoffs(of: task.note, at: task.path, vault: vault, max: book.guardrails.maxHandoffs) {
+            return RoutePlan(lane: facts.lane ?? "", agent: facts.agent ?? "", model: facts.model, rule: "guardrails", reason: why,
+                             action: .blocked(why), prompt: prompt, sources: sources, privacy: privacy)
+        }
         // A `project:` working directory outside project_roots (or in the vault) is refused before
         // anything is reserved or run.
         if let project = RunWorkspace.projectProperty(of: task.note),

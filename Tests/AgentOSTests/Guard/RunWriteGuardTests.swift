@@ -105,8 +105,11 @@ import Testing
         // A refusal writes nothing anywhere, not even a conflict note.
         let conflicts = (try? FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/" + StaleMemoryGuard.conflictFolder)) ?? []
         #expect(conflicts.filter { $0.hasSuffix(".md") }.isEmpty)
-        // A new note without them is fine (routing decides what it may do).
-        #expect(cli(["note", "write", "Tasks/Plain.md", "--create", "--from", draft("---\ntype: task\n---\nPay.\n")], env).code == 0)
+        // Nor a plain task: a run makes work with `task new` (recorded, budgeted, tainted), and a
+        // note that is no work is fine.
+        let plainTask = cli(["note", "write", "Tasks/Plain.md", "--create", "--from", draft("---\ntype: task\n---\nPay.\n")], env)
+        #expect(plainTask.code == 1 && plainTask.err.contains("task new"), "\(plainTask.err)")
+        #expect(cli(["note", "write", "Memory/Plain.md", "--create", "--from", draft("# Plain\n")], env).code == 0)
     }
 
     /// The attack: an agent reads the index file (every note's text, private ones too), or writes
@@ -142,12 +145,8 @@ import Testing
             #expect((try? env.text(path)) == before, "\(path) changed")
         }
         // Notes are still the agent's to read and write.
-        // (This run is one the vault does not know: what it writes is private, fail closed, and a
-        // run it does not know sees no private note; so it reads a note a person wrote.)
         #expect(cli(["note", "write", "Memory/Plan.md", "--create", "--from", draft("# Plan\n")], env).code == 0)
-        #expect(try Note.parse(bytes: env.store.read("Memory/Plan.md").bytes).text("privacy") == "private")
-        try put("Memory/Shared.md", "# Shared\n")
-        #expect(cli(["note", "show", "Memory/Shared.md"], env).code == 0)
+        #expect(cli(["note", "show", "Memory/Plan.md"], env).code == 0)
         // A person (no run) reads what they like.
         #expect(cli(["note", "show", "Memory/Diagram.canvas"], env, environment: [:]).code == 0)
     }

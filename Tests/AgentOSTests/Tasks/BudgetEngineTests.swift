@@ -259,6 +259,62 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
         // The fourth handoff of the task is past max_handoffs (3): blocked, naming the setting.
         #expect(try env.note(handoffs[3]).text("status") == "blocked")
         #expect(try env.note(handoffs[3]).text("error")?.contains("max_handoffs") == true)
+        // The watcher's own routing holds the line too (it may claim a new note before `handoff`
+        // marks it blocked, and a note can be written without the command): a fifth, written
+        // straight, is blocked when routed, and no agent starts. Free agents loop no further.
+        try setCaps(env, [Property("budget_task_usd", .double(100)), Property("budget_day_usd", .double(100)), Property("budget_premium_day_usd", .double(100))])
+        let fifth = try Handoffs.create(vault: env.vault, from: "paid", to: "paid", taskPath: task, message: "keep going 5", context: [])
+        let engine2 = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault), executor: executor) { _ in }
+        _ = engine2.consider(path: fifth, wait: true)
+        engine2.waitUntilIdle()
+        let routed = try env.note(fifth)
+        #expect(routed.text("status") == "blocked", "\(routed.properties)")
+        #expect(executor.budgets.count == 3)
+    }
+
+    /// Attack: an agent ran `task new` from every run (and wrote handoff notes by hand), each a fresh
+    /// task with a fresh cap: two chains spent $0.16 each against a $0.03 cap. A task made from a
+    /// run spends from the cap of the task that run was for, a chain of them stops at max_handoffs,
+    /// and a run cannot write a task or handoff note by hand.
+    @Test func tasksAgentsSpawnSpendFromTheSpawningTasksCap() throws {
+        let env = try EngineTestVault()
+        try env.store.write("---\ntype: agent\nname: paid\nlane: premium\ncommand: [paid, \"{prompt}\"]\noutput: text\nmax_cost_usd: 0.02\n---\n", to: "Rules/Agents/paid.md", expecting: .absent)
+        try setCaps(env, [Property("budget_task_usd", .double(0.05)), Property("budget_day_usd", .double(5)), Property("budget_premium_day_usd", .double(5)), Property("max_handoffs", .int(3))])
+        let executor = BudgetTellingExecutor(cost: 0.02)
+        let runs = try RunStore(vault: env.vault)
+        let engine = TaskEngine(vault: env.vault, runs: runs, routing: try VaultRouting(vault: env.vault), executor: executor) { _ in }
+        var path = try env.writeTask("Root", properties: "type: task\nagent: paid", body: "Start.")
+        var spawned: [String] = []
+        for i in 1...4 {
+            _ = engine.consider(path: path, wait: true)
+            engine.waitUntilIdle()
+            // The agent of that run makes the next task.
+            let runID = try #require(try runs.latestRun(taskPath: path)?.runID, "no run of \(path)")
+            var next = NewTask(prompt: "Keep going \(i).")
+            next.agent = "paid"
+            next.title = "Spawned \(i)"
+            next.madeInRun = runID
+            path = try next.write(vault: env.vault, environment: [RunWriteGuard.environmentKey: runID])
+            spawned.append(path)
+        }
+        // Root $0.02, Spawned 1 $0.02, Spawned 2 the $0.01 left, Spawned 3 nothing.
+        #expect(executor.budgets == ["0.02", "0.02", "0.01"], "\(executor.budgets)")
+        #expect(abs(try BudgetLedger(vault: env.vault).committed(task: "Tasks/Root.md") - 0.05) < 1e-9)
+        let third = try env.note(spawned[2])
+        #expect(third.text("status") == "review", "\(third.properties)")
+        // Four deep is past max_handoffs (3), whatever the budget says.
+        try setCaps(env, [Property("budget_task_usd", .double(100))])
+        _ = engine.consider(path: spawned[3], wait: true)
+        engine.waitUntilIdle()
+        let fourth = try env.note(spawned[3])
+        #expect(fourth.text("status") == "blocked" && fourth.text("error")?.contains("max_handoffs") == true, "\(fourth.properties)")
+        // A run cannot make work by writing the note itself.
+        let runID = try #require(try runs.latestRun(taskPath: "Tasks/Root.md")?.runID)
+        for (target, text) in [("Tasks/Forged.md", "Do more.\n"), ("Memory/Forged.md", "---\ntype: task\n---\nDo more.\n"), ("Handoffs/Forged.md", "---\nto: paid\ntask: \"[[Memory/fresh]]\"\n---\nMore.\n")] {
+            #expect(throws: RunWriteGuard.Refusal.self, "\(target)") {
+                _ = try StaleMemoryGuard.write(.text(text), to: target, expecting: .absent, store: env.store, runID: runID)
+            }
+        }
     }
 
     /// A handoff made inside a run without naming a task continues the run's task.
