@@ -18,11 +18,13 @@ enum BacklinksCommand {
     static func run(_ context: CommandContext) throws -> Int32 {
         guard let name = context.arguments.positionals.first else { throw CLIError.usage("give a note: fuckbigtech backlinks NOTE") }
         let index = try SearchCommand.openIndex(context)
-        var links = try index.backlinks(to: name)
         // As `search`: an agent off this machine asking through the CLI learns nothing of private
-        // notes, not even that one links here (their titles and lines are private text too).
+        // notes, not even that one links here (their titles and lines are private text too), nor
+        // whether a private note of that name exists (it is answered as a missing one).
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
-        if visibility.hiddenBecause != nil { links = links.filter { visibility.shows($0.sourcePath) } }
+        let hidden = visibility.hiddenBecause != nil
+        var links = try index.backlinks(to: name, visible: hidden ? visibility.shows : nil)
+        if hidden { links = links.filter { visibility.shows($0.sourcePath) } }
         if context.json {
             context.console.print(JSON.array(links.map { link in
                 JSON.object([

@@ -32,7 +32,11 @@ enum StatusCommand {
             var watcherJSON: [(String, JSON)] = []
             switch watcher {
             case .running(let beat, let age):
-                watcherJSON = [("running", .bool(true)), ("heartbeat", beat?.json ?? .null), ("heartbeat_age_s", age.map { .double(($0 * 10).rounded() / 10) } ?? .null)]
+                // Without the queue's length and the last changed path for a caller not shown private
+                // notes (the one would count private tasks, the other may name a private note).
+                var heartbeat = beat?.json ?? .null
+                if visibility.hiddenBecause != nil, case .object(let pairs) = heartbeat { heartbeat = .object(pairs.filter { $0.0 != "queue" && $0.0 != "last_event_path" }) }
+                watcherJSON = [("running", .bool(true)), ("heartbeat", heartbeat), ("heartbeat_age_s", age.map { .double(($0 * 10).rounded() / 10) } ?? .null)]
             case .stopped(let last):
                 watcherJSON = [("running", .bool(false)), ("last_heartbeat", last?.json ?? .null)]
             }
@@ -49,7 +53,7 @@ enum StatusCommand {
             return 0
         }
         let c = context.console
-        c.print(c.color("Watcher: ", .bold) + WatcherHeartbeat.describe(watcher))
+        c.print(c.color("Watcher: ", .bold) + WatcherHeartbeat.describe(watcher, countingQueue: visibility.hiddenBecause == nil))
         if case .stopped = watcher, !waiting.isEmpty {
             c.print(c.color("Waiting for a watcher (\(waiting.count))", .bold) + " — start 'fuckbigtech watch' (or 'fuckbigtech service install'), or 'fuckbigtech run NOTE' for one")
             for path in waiting.prefix(20) { c.print("  \(path)") }

@@ -400,7 +400,8 @@ public struct ContextPacketBuilder: Sendable {
                         continue
                     }
                 }
-                kept.append(candidates[i].text)
+                // Obsidian comments are never sent (a daily line's `%% my real opinion %%` too).
+                kept.append(candidates[i].text.contains("%%") ? Substring(TaskNote.removingComments(String(candidates[i].text))) : candidates[i].text)
             }
             return (kept, dropped, anyPrivate)
         }

@@ -307,14 +307,18 @@ extension MemoryIndex {
         return try database.query("SELECT a.key, n.path FROM aliases a JOIN notes n ON n.id = a.note_id") { (key: $0.text(0), path: $0.text(1)) }
     }
 
-    /// The notes linking to `note` (a path, a path without `.md`, a file name or an alias).
-    public func backlinks(to note: String) throws -> [Backlink] {
+    /// The notes linking to `note` (a path, a path without `.md`, a file name or an alias). With
+    /// `visible` (a caller that may not see every note), a note it may not see is answered as one
+    /// that does not exist, and only the notes it may see count towards "several notes have that name".
+    public func backlinks(to note: String, visible: ((String) -> Bool)? = nil) throws -> [Backlink] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
         guard let notePath = try resolvedPath(note, from: nil) else {
-            let same = try database.scalarInt("SELECT count(*) FROM notes WHERE name_key = ?", [.text(LinkResolver.key(note))]) ?? 0
-            throw same > 1 ? IndexError.ambiguous(note, count: Int(same)) : IndexError.noSuchNote(note)
+            var same = try database.query("SELECT path FROM notes WHERE name_key = ?", [.text(LinkResolver.key(note))]) { $0.text(0) }
+            if let visible { same = same.filter(visible) }
+            throw same.count > 1 ? IndexError.ambiguous(note, count: same.count) : IndexError.noSuchNote(note)
         }
+        if let visible, !visible(notePath) { throw IndexError.noSuchNote(note) }
         guard let (id, row) = try database.query("SELECT id, path_key FROM notes WHERE path = ?", [.text(notePath)], row: { ($0.int64(0), $0.text(1)) }).first else { throw IndexError.noSuchNote(note) }
         // Every key a link could use for this note: the path and each of its endings, and its aliases.
         var keys: Set<String> = [row]

@@ -372,7 +372,7 @@ public final class MCPTools {
         }
         var watcherRunning = false
         if case .running = status.watcher { watcherRunning = true }
-        let lines = ["watcher: " + WatcherHeartbeat.describe(status.watcher),
+        let lines = ["watcher: " + WatcherHeartbeat.describe(status.watcher, countingQueue: scope.hidesPrivateBecause == nil),
                      "waiting for a watcher: \(status.waiting.count)", "queued: \(status.queued.count)", "running: \(status.running.count)",
                      "waiting for review: \(status.review.count)" + status.review.map { "\n  \($0.taskPath)" }.joined(),
                      "recently finished: \(status.finished.count)" + status.finished.map { "\n  \($0.state.rawValue)  \($0.taskPath)" }.joined()]
@@ -386,8 +386,10 @@ public final class MCPTools {
 
     func backlinks(_ args: JSON) throws -> Outcome {
         let name = try required(args, "note")
-        var links = try openIndex().backlinks(to: name)
-        if scope.hidesPrivateBecause != nil { links = links.filter { visibility.shows($0.sourcePath) } }
+        let hidden = scope.hidesPrivateBecause != nil
+        // A private note is answered as a missing one (an answer for it would confirm its name).
+        var links = try openIndex().backlinks(to: name, visible: hidden ? visibility.shows : nil)
+        if hidden { links = links.filter { visibility.shows($0.sourcePath) } }
         let lines = links.isEmpty ? ["no notes link to '\(name)'"] : links.map { "\($0.sourcePath):\($0.line)  [[\($0.target)]]" }
         return Outcome(text: lines.joined(separator: "\n"), structured: [("links", .array(links.map { link in
             .object([("path", .string(link.sourcePath)), ("line", .int(link.line)), ("title", .string(link.sourceTitle)),

@@ -85,14 +85,16 @@ public struct WatcherHeartbeat: Sendable, Equatable {
 
     /// One line for people: "running (pid 123, inotify, since 10:02:11; heartbeat 1 s ago, 0 queued)"
     /// or "not running (last seen 2026-12-02T10:02:11)".
-    public static func describe(_ liveness: Liveness) -> String {
+    /// `countingQueue: false` leaves the count out (a caller that is not shown private tasks would
+    /// learn from it that some are queued or running).
+    public static func describe(_ liveness: Liveness, countingQueue: Bool = true) -> String {
         switch liveness {
         case .running(let beat, let age):
             guard let beat else { return "running (no heartbeat yet)" }
             var text = "running (pid \(beat.pid), \(beat.mode), since \(LocalTime.dateTime(Date(timeIntervalSince1970: beat.started)))"
             if let age { text += "; heartbeat \(Int(max(0, age).rounded())) s ago" }
             if age.map({ $0 > staleAfter }) == true { text += " — stale: the watcher may be stuck" }
-            text += ", \(beat.queue) queued or running"
+            if countingQueue { text += ", \(beat.queue) queued or running" }
             if let last = beat.lastEvent { text += ", last change \(LocalTime.dateTime(Date(timeIntervalSince1970: last)))" }
             return text + ")"
         case .stopped(let last):

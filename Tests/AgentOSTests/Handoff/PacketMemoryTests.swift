@@ -44,13 +44,16 @@ import TestSupport
         let env = try EngineTestVault()
         try env.store.write("# Linked\n\nVisible linked text. %% LINKCOMMENT %%\n\n```c\nprintf(\"%%d\");\n```\n", to: "Memory/Linked.md", expecting: .absent)
         try env.store.write("# Pelicans\n\n%% MEMCOMMENT opened in the first section\n\n## Harbour\n\nstill MEMCOMMENT2 hidden %% Pelicans nest by the harbour wall.\n", to: "Memory/Pelicans.md", expecting: .absent)
+        // A daily line's comment too (a second outside attack: `met Bob %% my real opinion %%`).
+        try env.store.write("---\ntype: daily\n---\n# Today\n\n- 19:30 met Bob %% DAILYCOMMENT my real opinion of Bob %% about birds\n", to: TelemetryWriter.dailyPath(Date()), expecting: .absent)
         _ = try MemoryIndex(vault: env.vault).reconcile(progress: nil)
         let path = try env.writeTask("Birds", properties: "type: task", body: "Where do pelicans nest by the harbour? See [[Linked]].")
         let packet = try Self.packet(env, task: path)
         #expect(packet.pieces.contains { $0.kind == .memory && $0.path == "Memory/Pelicans.md" }, "\(packet.pieces.map(\.path))")
         #expect(packet.text.contains("Pelicans nest by the harbour wall.") && packet.text.contains("Visible linked text."))
         #expect(packet.text.contains("printf(\"%%d\");"), "code keeps its %%")
-        for marker in ["LINKCOMMENT", "MEMCOMMENT"] { #expect(!packet.text.contains(marker), "\(marker) sent:\n\(packet.text)") }
+        #expect(packet.text.contains("met Bob") && packet.text.contains("about birds"), "\(packet.text)")
+        for marker in ["LINKCOMMENT", "MEMCOMMENT", "DAILYCOMMENT"] { #expect(!packet.text.contains(marker), "\(marker) sent:\n\(packet.text)") }
     }
 
     @Test func aLinkedResultIsStillInThePacket() throws {

@@ -164,6 +164,10 @@ import Testing
                 #expect(!refused.contains("PRIVMARK") && !refused.contains("is private"), "\(refused)")
                 #expect(refused == answer(tool, [("path", .string(missing))]).replacingOccurrences(of: missing, with: hidden), "\(tool) \(hidden): \(refused)")
             }
+            // `backlinks` too (a second attack: "no notes link to" for a private note, an error for none).
+            let asked = String(hidden.dropLast(3)), absent = String(missing.dropLast(3))
+            let backlinks = answer("backlinks", [("note", .string(asked))])
+            #expect(backlinks == answer("backlinks", [("note", .string(absent))]).replacingOccurrences(of: absent, with: asked), "\(backlinks)")
             let title = NoteScanner.title(ofPath: hidden), other = NoteScanner.title(ofPath: missing)
             let routed = answer("route", [("text", .string("summarise [[\(title)]]"))])
             #expect(routed == answer("route", [("text", .string("summarise [[\(other)]]"))]), "\(routed)")
