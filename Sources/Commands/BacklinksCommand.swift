@@ -25,6 +25,7 @@ enum BacklinksCommand {
         let hidden = visibility.hiddenBecause != nil
         var links = try index.backlinks(to: name, visible: hidden ? visibility.shows : nil)
         if hidden { links = links.filter { visibility.shows($0.sourcePath) } }
+        try RunTaint.recordIfPrivate(links.map(\.sourcePath), runID: RunWriteGuard.runID(in: context.environment), vault: context.vault)
         if context.json {
             context.console.print(JSON.array(links.map { link in
                 JSON.object([

@@ -42,6 +42,7 @@ enum BenchCommand {
     )
 
     static func run(_ context: CommandContext) throws -> Int32 {
+        try CommandContext.refuseOffMachine("bench", context)
         let console = context.console
         let notes = try context.arguments.int("--notes", default: 20_000)
         let runs = try context.arguments.int("--runs", default: 3)

@@ -18,6 +18,15 @@ public struct CommandContext: Sendable {
 
     /// Whether `--json` was given.
     public var json: Bool { arguments.has("--json") }
+
+    /// Refuses a command that reads every note of the vault and prints what it found (its paths,
+    /// titles, words: `bench`, `memory-test`, `doctor`) when an agent off this machine runs it: it
+    /// would print private notes' names and secrets no packet of its lane may hold.
+    static func refuseOffMachine(_ command: String, _ context: CommandContext) throws {
+        if let why = Privacy.hidesPrivateNotes(environment: context.environment, vault: context.vault) {
+            throw CLIError.failure("\(command) reads every note of the vault and is not run when \(why)")
+        }
+    }
 }
 
 /// What a command needs of its vault.

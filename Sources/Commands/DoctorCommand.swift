@@ -27,6 +27,7 @@ enum DoctorCommand {
 
     /// Runs every check and prints the findings.
     static func run(_ context: CommandContext) throws -> Int32 {
+        try CommandContext.refuseOffMachine("doctor", context)
         let report = Doctor.run(DoctorContext(vault: context.vault, environment: context.environment))
         let console = context.console
         if context.json {

@@ -95,6 +95,7 @@ enum ContextCommand {
             throw CLIError.failure("\(path): the context packet holds private notes and this command was \(why); private text stays on this machine")
         }
         if let line = visibility.secretRefusal("the context packet of \(path)", text: packet.text) { throw CLIError.failure(line) }
+        if !packet.privateSources.isEmpty, let runID = RunWriteGuard.runID(in: context.environment) { try RunTaint.record(runID, vault: context.vault) }
         if context.json {
             context.console.print(packet.json.pretty)
         } else {

@@ -38,6 +38,7 @@ enum MemoryTestCommand {
 
     /// Runs the memory test and prints the report.
     static func run(_ context: CommandContext) throws -> Int32 {
+        try CommandContext.refuseOffMachine("memory-test", context)
         let words = context.arguments.positionals
         // An action: `CommandSpec.check` made sure it is quick or full.
         guard let mode = MemoryTestMode(rawValue: words[0]) else { preconditionFailure("CommandSpec.check admits only the declared actions") }

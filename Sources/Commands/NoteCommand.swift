@@ -59,6 +59,8 @@ enum NoteCommand {
             let snapshot = try store.read(relative)
             // Off this machine, a note holding a secret is not shown (a packet would leave it out).
             if let line = visibility.secretRefusal(relative, text: snapshot.text) { throw CLIError.failure(line) }
+            // A local run shown a private note counts as private from now on (`RunTaint`).
+            try RunTaint.recordIfPrivate([relative], runID: runID, vault: context.vault)
             let note = try Note.parse(bytes: snapshot.bytes)
             if context.json {
                 // An agent passes this hash back with --expect; remembering the version lets a later

@@ -52,7 +52,10 @@ enum RelatedCommand {
         } else {
             hits = routing.related(toText: given, index: index, admit: admit)
         }
-        let shown = visibility.hiddenBecause == nil ? hits : hits.filter { visibility.shows($0.path) }
+        let shown = visibility.hiddenBecause == nil ? hits : hits.filter { visibility.showsHit($0.path) }
+        try RunTaint.recordIfPrivate(shown.map(\.path), runID: RunWriteGuard.runID(in: context.environment), vault: context.vault)
+        // Inside a cloud run, no score: word counts over the private notes shape it.
+        let scored = visibility.hiddenBecause == nil
         let console = context.console
         if context.json {
             console.print(JSON.object([
@@ -61,8 +64,7 @@ enum RelatedCommand {
                     JSON.object([
                         ("path", .string(hit.path)), ("line", .int(hit.line)), ("end_line", .int(hit.endLine)),
                         ("title", .string(hit.title)), ("heading", .string(visibility.redactingSecrets(hit.heading))),
-                        ("score", .double((hit.score * 1000).rounded() / 1000)),
-                    ])
+                    ] + (scored ? [("score", .double((hit.score * 1000).rounded() / 1000))] : []))
                 })),
             ]).pretty)
             return 0
@@ -74,7 +76,7 @@ enum RelatedCommand {
         for hit in shown {
             let location = console.color("\(hit.path):\(hit.line)", .magenta)
             let where_ = hit.heading.isEmpty ? hit.title : "\(hit.title) › \(visibility.redactingSecrets(hit.heading))"
-            console.print(console.color(String(format: "%6.2f", hit.score), .dim) + "  \(location)  " + console.color(where_, .bold))
+            console.print((scored ? console.color(String(format: "%6.2f", hit.score), .dim) + "  " : "") + "\(location)  " + console.color(where_, .bold))
         }
         return 0
     }

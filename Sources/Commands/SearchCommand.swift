@@ -42,10 +42,11 @@ enum SearchCommand {
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
         let hits: [SearchHit]
         do {
-            hits = try visibility.visible(limit: limit, path: \.path) { try index.search(text, limit: $0, filters: filters) }
+            hits = try visibility.visible(limit: limit, path: \.path, shows: visibility.showsHit) { try index.search(text, limit: $0, filters: filters) }
         } catch let problem as SearchQuery.Problem {
             throw CLIError.usage(problem.description)
         }
+        try RunTaint.recordIfPrivate(hits.map(\.path), runID: RunWriteGuard.runID(in: context.environment), vault: context.vault)
         let console = context.console
         // Inside a cloud run: secrets redacted from headings and snippets, and no score (with notes
         // of its own, an agent could read word counts over the private notes off it).

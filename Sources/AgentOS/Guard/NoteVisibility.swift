@@ -45,6 +45,16 @@ public struct NoteVisibility {
         return scanner.redact(text).text
     }
 
+    /// Whether a search hit on the note at `path` may be listed to this caller: it may see the note,
+    /// and, off this machine, the note holds no secret (a snippet cut from it could start just past
+    /// the word that tells a secret from other text, and show it unredacted).
+    public func showsHit(_ path: String) -> Bool {
+        guard shows(path) else { return false }
+        guard let scanner else { return true }
+        guard let text = (try? store.readIfPresent(path)).flatMap({ $0 })?.text else { return true }
+        return scanner.scan(text).isEmpty
+    }
+
     /// The line a caller off this machine gets for a note holding a secret.
     public func secretRefusal(_ path: String, text: String) -> String? {
         guard let kinds = secrets(in: text), let why = hiddenBecause else { return nil }
@@ -108,12 +118,13 @@ public struct NoteVisibility {
     /// exactly what it would be without the private notes — never shorter for the private hits above
     /// the cut, and saying nothing of how many there were (a count of withheld hits, or a short list,
     /// answers "does some private note hold this word?", and prefix queries spell out its words).
-    public func visible<Item>(limit: Int, path: (Item) -> String, _ fetch: (Int) throws -> [Item]) rethrows -> [Item] {
+    public func visible<Item>(limit: Int, path: (Item) -> String, shows: ((String) -> Bool)? = nil, _ fetch: (Int) throws -> [Item]) rethrows -> [Item] {
         guard hiddenBecause != nil else { return try fetch(limit) }
+        let admits = shows ?? self.shows
         var window = max(limit * 2, 16)
         while true {
             let items = try fetch(window)
-            let shown = items.filter { shows(path($0)) }
+            let shown = items.filter { admits(path($0)) }
             if shown.count >= limit || items.count < window { return Array(shown.prefix(limit)) }
             window *= 4
         }

@@ -265,6 +265,8 @@ public enum Privacy {
     public static func reason(ofRun runID: String, vault: Vault) -> String? {
         guard let record = RunStore.known(runID, vault: vault) else { return "made in agent run \(runID), which this vault does not know" }
         let made = "made in private run \(runID)"
+        // A run whose agent was shown a private note through the OS's tools counts as private.
+        if RunTaint.isTainted(runID, vault: vault) { return made }
         let book = RuleBook.load(vault: vault)
         if privateFolder(containing: record.taskPath, guardrails: book.guardrails) != nil { return made }
         let store = NoteStore(vault: vault)

@@ -12,23 +12,43 @@ enum PrivateLinks {
     /// What a link to a private note is replaced with.
     static let placeholder = "(a private note)"
 
-    /// `text`, written in the note at `path`, with every link that may mean a private note (any
-    /// candidate of the resolver's, `LinkResolution.judged`) replaced by `placeholder`; and how many
-    /// were. `isPrivate` judges a vault path (the caller keeps its verdicts for the packet).
-    static func redacting(_ text: String, in path: String, links: LinkResolver, isPrivate: (String) -> Bool) -> (text: String, count: Int) {
+    /// `text`, written in the note at `path`, with every link that may mean a private note (any of
+    /// the notes `candidates` gives for it, asked once for all the text's links) replaced by
+    /// `placeholder`; and how many were. `isPrivate` judges a vault path (the caller keeps its
+    /// verdicts for the packet).
+    static func redacting(_ text: String, in path: String, candidates: ([WikiLink]) -> [[String]], isPrivate: (String) -> Bool) -> (text: String, count: Int) {
         guard text.contains("[") else { return (text, 0) }
         let source = text as NSString
+        var found: [(range: NSRange, link: WikiLink)] = []
+        for match in pattern.matches(in: text, range: NSRange(location: 0, length: source.length)) {
+            if let link = WikiLink.parse(source.substring(with: match.range)) { found.append((match.range, link)) }
+        }
+        guard !found.isEmpty else { return (text, 0) }
+        let meant = candidates(found.map(\.link))
         var out = ""
         var last = 0
         var count = 0
-        for match in pattern.matches(in: text, range: NSRange(location: 0, length: source.length)) {
-            let written = source.substring(with: match.range)
-            guard let link = WikiLink.parse(written), links.resolve(link, from: path).judged.contains(where: isPrivate) else { continue }
-            out += source.substring(with: NSRange(location: last, length: match.range.location - last)) + placeholder
-            last = match.range.location + match.range.length
+        for ((range, _), paths) in zip(found, meant) where paths.contains(where: isPrivate) {
+            out += source.substring(with: NSRange(location: last, length: range.location - last)) + placeholder
+            last = range.location + range.length
             count += 1
         }
         guard count > 0 else { return (text, 0) }
         return (out + source.substring(from: last), count)
+    }
+
+    /// The notes each link written in the note at `source` may mean, found in the memory index (the
+    /// note of that path, else every note of that name: `MemoryIndex.anchorTargets`), with the link's
+    /// literal path: no walk of the vault, which a burst of tasks would make for every packet.
+    static func candidates(_ links: [WikiLink], from source: String, index: MemoryIndex) -> [[String]] {
+        let keys = links.map { LinkResolver.key($0.target) }
+        let targets = (try? index.anchorTargets(keys)) ?? [:]
+        return zip(links, keys).map { link, key in
+            var paths = targets[key].map { target in target.exact.map { [$0.path] } ?? target.named.map(\.path) } ?? []
+            // A name no note has may be an alias (`[[Dr Zorblat|my doctor]]`), as the resolver reads it.
+            if paths.isEmpty { paths = (try? index.notes(withAlias: key)) ?? [] }
+            if let literal = LinkResolver.literalPath(link.target, from: source), !paths.contains(literal) { paths.append(literal) }
+            return paths
+        }
     }
 }

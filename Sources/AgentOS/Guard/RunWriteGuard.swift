@@ -16,8 +16,18 @@ public enum RunWriteGuard {
     /// The environment variable that marks a process as part of a run.
     public static let environmentKey = "FBT_RUN_ID"
 
-    /// The properties no run may set, change or remove.
-    public static let protectedKeys = ["approved", "approved_by", "approved_at", "status", ResultVerdict.property]
+    /// The properties no run may set, change or remove: a person's (`approved*`, `verdict`) and the
+    /// OS's lifecycle (`status`), and the OS's records that guardrails count from — a task's
+    /// `handoffs` (what `max_handoffs` counts), `created_by_run` (whose cap a spawned task spends),
+    /// its costs, result, routing and error (a run that rewrote them could reset a limit or hide what
+    /// it did).
+    public static let protectedKeys = ["approved", "approved_by", "approved_at", "status", ResultVerdict.property] + bookkeepingKeys
+
+    /// The OS's records on a task or result (see `protectedKeys`).
+    static let bookkeepingKeys = ["handoffs", "created_by_run", "cost_usd", "cost_source", "tokens_in", "tokens_out", "result",
+                                  "route_lane", "route_agent", "route_rule", "route_reason", "route_verdicts", "error", "failure",
+                                  "failover_of", "failover_chain", "failover_tried", "failovers", "budget_overrun", "budget_overrun_usd",
+                                  "context_truncated", "context_tokens_sent", "context_tokens_left_out"]
 
     /// The run id when `environment` belongs to a run (a non-empty `FBT_RUN_ID`).
     public static func runID(in environment: [String: String]) -> String? {
@@ -142,7 +152,9 @@ public enum RunWriteGuard {
     static func refusal(path: String, key: String, runID: String) -> Refusal {
         let lowered = key.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let what = lowered.hasPrefix("approved") ? "only a person approves"
-            : (lowered == ResultVerdict.property ? "only a person judges a run's result" : "only a person or the OS changes a note's status")
+            : lowered == ResultVerdict.property ? "only a person judges a run's result"
+            : bookkeepingKeys.contains(lowered) ? "the OS keeps it: guardrails count from it"
+            : "only a person or the OS changes a note's status"
         return Refusal(description: "\(path): refused from within run \(runID): a run may not set or change '\(key)' (\(what))")
     }
 }

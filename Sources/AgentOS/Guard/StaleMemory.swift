@@ -76,7 +76,14 @@ public enum StaleMemoryGuard {
     public static func write(_ change: Change, to path: String, expecting expectation: WriteExpectation, base: [UInt8]? = nil, store: NoteStore, now: Date = Date(), guardrails: Guardrails? = nil, runID: String? = nil) throws -> WriteVerdict {
         let normalized: String
         do { normalized = try Vault.normalize(path) } catch { throw NoteWriteError.path(error) }
+        // Taint follows the data: what the agent of a private run writes is private. (A run the vault
+        // does not know is shown no private note, so it has none to pass on; an MCP server outside
+        // any run writes as `mcp:<agent>`, no run.)
+        let madeInPrivateRun = runID.flatMap { id in
+            id.hasPrefix("mcp:") || RunStore.known(id, vault: store.vault) == nil ? nil : Privacy.reason(ofRun: id, vault: store.vault)
+        } != nil
         var recording = ConflictRecording(expected: expectation, now: now, guardrails: guardrails)
+        recording.fromPrivateRun = madeInPrivateRun
         let transform: (NoteSnapshot?) throws -> NoteChange
         var attempts = 8
         switch change {
@@ -87,12 +94,6 @@ public enum StaleMemoryGuard {
             transform = propertyChange(set: updates, unset: removals, base: base, expectation: expectation, path: normalized, store: store)
             attempts = 5
         }
-        // Taint follows the data: what the agent of a private run writes is private. (A run the vault
-        // does not know is shown no private note, so it has none to pass on; an MCP server outside
-        // any run writes as `mcp:<agent>`, no run.)
-        let madeInPrivateRun = runID.flatMap { id in
-            id.hasPrefix("mcp:") || RunStore.known(id, vault: store.vault) == nil ? nil : Privacy.reason(ofRun: id, vault: store.vault)
-        } != nil
         // A run that may not read private notes (an agent off this machine, or a run the vault does
         // not know) may not write one either: not a property, not a whole new text over its hash.
         let hidesPrivate = runID.flatMap { id in id.hasPrefix("mcp:") ? nil : Privacy.hidesPrivateNotes(environment: [RunWriteGuard.environmentKey: id], vault: store.vault) }
@@ -266,11 +267,12 @@ public enum StaleMemoryGuard {
         let store: NoteStore
         let now: Date
         let guardrails: Guardrails?
+        var fromPrivateRun = false
 
         /// Writes the conflict note (never over another one) and returns the conflict.
         func record(current: NoteSnapshot?, refused: [UInt8]?, change: (set: [Property], unset: [String])?, reason: String) throws -> Conflict {
             let found = current?.hash
-            var isPrivate = false
+            var isPrivate = fromPrivateRun
             let rules = guardrails ?? RuleBook.load(vault: store.vault).guardrails
             for candidate in [current?.bytes, refused].compactMap({ $0 }) {
                 if let note = try? Note.parse(bytes: candidate), Privacy.reason(note: note, path: path, guardrails: rules) != nil { isPrivate = true }

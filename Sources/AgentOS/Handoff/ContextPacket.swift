@@ -215,7 +215,12 @@ public struct ContextPacketBuilder: Sendable {
         func withoutPrivateLinks(_ piece: ContextPiece) -> ContextPiece {
             guard offMachine, !alreadyPrivate else { return piece }
             var piece = piece
-            piece.text = PrivateLinks.redacting(piece.text, in: piece.path, links: links) { path in
+            piece.text = PrivateLinks.redacting(piece.text, in: piece.path, candidates: { found in
+                // From the index when there is one (a walk of the vault per packet, while a burst
+                // changes `Tasks/`, cost ten times the rest of the packet); else by the resolver.
+                if let index { return PrivateLinks.candidates(found, from: piece.path, index: index) }
+                return found.map { links.resolve($0, from: piece.path).judged }
+            }) { path in
                 if let known = privacyOf[path] { return known }
                 let verdict = Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links) != nil
                 privacyOf[path] = verdict

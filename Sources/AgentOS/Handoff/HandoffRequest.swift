@@ -42,8 +42,17 @@ public struct HandoffRequest: Sendable {
             taskPath = record.taskPath
         }
         // A handoff of a handoff continues the original task: one chain, one budget, one count.
-        if let given = taskPath, let snapshot = try? store.read(given), let note = try? Note.parse(bytes: snapshot.bytes) {
-            taskPath = Handoffs.budgetTask(of: note, at: given, vault: vault)
+        func note(_ path: String) -> Note? { (try? store.readIfPresent(path)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) } }
+        if let given = taskPath, let read = note(given), TaskNote.kind(of: read, path: given) == .handoff,
+           let original = Handoffs.taskPath(of: read, vault: vault, from: given) {
+            taskPath = original
+        }
+        // Inside a run, a handoff continues the run's own work: naming some other note as its task
+        // (one the agent just wrote, say) would start a fresh budget and a fresh count.
+        if let runID = madeInRun, let record = RunStore.known(runID, vault: vault), let given = taskPath,
+           let ran = note(record.taskPath), let named = note(given),
+           Handoffs.budgetTask(of: ran, at: record.taskPath, vault: vault) != Handoffs.budgetTask(of: named, at: given, vault: vault) {
+            throw HandoffError.notThisRunsTask(given, run: runID)
         }
         guard (try? FileSystem.status(vault.root)) ?? nil != nil else { throw HandoffError.noVault(vault.root) }
         let path = try Handoffs.create(vault: vault, from: from, to: to, taskPath: taskPath, message: message, context: context, madeInRun: madeInRun)
@@ -91,12 +100,15 @@ public enum HandoffError: Error, CustomStringConvertible, Equatable {
     case noSuchTask(String)
     /// The vault folder does not exist (its root).
     case noVault(String)
+    /// Inside run `run`, the task named is not the run's (nor of its chain).
+    case notThisRunsTask(String, run: String)
 
     /// One line, as `handoff` prints it.
     public var description: String {
         switch self {
         case .noSuchTask(let path): return "\(path): no such task note"
         case .noVault(let root): return "no vault at \(root); run 'fuckbigtech init' first"
+        case .notThisRunsTask(let path, let runID): return "\(path) is not the task of run \(runID): a handoff made in a run continues the run's task (leave out --task); start other work with 'task new'"
         }
     }
 }

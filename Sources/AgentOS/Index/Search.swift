@@ -352,6 +352,12 @@ extension MemoryIndex {
     }
 
     /// The links written in the note at `path`, each with the note it resolves to.
+    /// Every note whose `aliases` hold `key` (a `LinkResolver.key`).
+    func notes(withAlias key: String) throws -> [String] {
+        defer { database.resetAllStatements() }
+        return try database.query("SELECT DISTINCT n.path FROM aliases a JOIN notes n ON n.id = a.note_id WHERE a.key = ?", [.text(key)]) { $0.text(0) }
+    }
+
     public func links(from path: String) throws -> [ResolvedLink] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }

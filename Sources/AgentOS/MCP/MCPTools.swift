@@ -252,6 +252,8 @@ public final class MCPTools {
         guard let snapshot = try store.readIfPresent(path) else { throw Refused(description: "\(path): no such note") }
         // Off this machine, a note holding a secret is not shown (a packet would leave it out).
         if let line = visibility.secretRefusal(path, text: snapshot.text) { throw Refused(description: line) }
+        // A local run shown a private note counts as private from now on (`RunTaint`).
+        try RunTaint.recordIfPrivate([path], runID: scope.runID, vault: vault)
         return (path, snapshot, try Note.parse(bytes: snapshot.bytes))
     }
 
@@ -299,7 +301,8 @@ public final class MCPTools {
         let filters = SearchFilters(type: try text(args, "type"), tag: try text(args, "tag"), folder: try text(args, "folder"), status: try text(args, "status"))
         let index = try openIndex()
         // Private hits are left out without a word: not counted, and never making the list shorter.
-        let hits = try visibility.visible(limit: limit, path: \.path) { try index.search(query, limit: $0, filters: filters) }
+        let hits = try visibility.visible(limit: limit, path: \.path, shows: visibility.showsHit) { try index.search(query, limit: $0, filters: filters) }
+        try RunTaint.recordIfPrivate(hits.map(\.path), runID: scope.runID, vault: vault)
         // Off this machine: secrets redacted from headings and snippets, and no score (with notes of
         // its own, an agent could read word counts over the private notes off it).
         let shown = visibility.redactingSecrets
@@ -358,6 +361,7 @@ public final class MCPTools {
             throw Refused(description: "\(path): the context packet holds private notes; withheld: this server is \(why)")
         }
         if let line = visibility.secretRefusal("the context packet of \(path)", text: packet.text) { throw Refused(description: line) }
+        if !packet.privateSources.isEmpty, let runID = scope.runID { try RunTaint.record(runID, vault: vault) }
         guard case .object(let pairs) = packet.json else { return Outcome(text: packet.text, structured: []) }
         return Outcome(text: packet.text, structured: pairs)
     }
@@ -390,6 +394,7 @@ public final class MCPTools {
         // A private note is answered as a missing one (an answer for it would confirm its name).
         var links = try openIndex().backlinks(to: name, visible: hidden ? visibility.shows : nil)
         if hidden { links = links.filter { visibility.shows($0.sourcePath) } }
+        try RunTaint.recordIfPrivate(links.map(\.sourcePath), runID: scope.runID, vault: vault)
         let lines = links.isEmpty ? ["no notes link to '\(name)'"] : links.map { "\($0.sourcePath):\($0.line)  [[\($0.target)]]" }
         return Outcome(text: lines.joined(separator: "\n"), structured: [("links", .array(links.map { link in
             .object([("path", .string(link.sourcePath)), ("line", .int(link.line)), ("title", .string(link.sourceTitle)),
@@ -402,6 +407,7 @@ public final class MCPTools {
         let folder = try text(args, "folder")
         let index = try openIndex()
         let notes = try visibility.visible(limit: limit, path: \.path) { try index.recentlyChanged(limit: $0, under: folder) }
+        try RunTaint.recordIfPrivate(notes.map(\.path), runID: scope.runID, vault: vault)
         let formatter = ISO8601DateFormatter()
         let lines = notes.map { "\(formatter.string(from: $0.modified))  \($0.path)" }
         return Outcome(text: lines.isEmpty ? "no notes indexed" : lines.joined(separator: "\n"), structured: [("notes", .array(notes.map { note in

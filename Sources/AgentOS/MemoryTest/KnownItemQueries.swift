@@ -42,7 +42,16 @@ public enum KnownItemQueries {
         // The machinery's own notes change on every run; they would make the sample drift.
         let eligible = notes.filter { !$0.0.hasPrefix(Vault.Layout.telemetry + "/") && !$0.0.hasPrefix(Vault.Layout.results + "/") }
         let ordered = eligible.sorted { sampleKey($0.0, seed: seed) < sampleKey($1.0, seed: seed) }
-        let sample = sampleSize.map { Array(ordered.prefix($0)) } ?? ordered
+        // No private note: the queries and what they missed are written into the report, a public
+        // note (its title, headings and words are private text).
+        let store = NoteStore(vault: index.vault)
+        let guardrails = RuleBook.load(vault: index.vault).guardrails
+        let links = LinkResolver(vault: index.vault)
+        var sample: [(String, String, String)] = []
+        for note in ordered {
+            if let size = sampleSize, sample.count >= size { break }
+            if Privacy.reason(ofNoteAt: note.0, store: store, guardrails: guardrails, links: links) == nil { sample.append(note) }
+        }
 
         var queries: [KnownItemQuery] = []
         for (path, title, nameKey) in sample {

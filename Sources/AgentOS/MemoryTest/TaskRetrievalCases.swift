@@ -99,8 +99,14 @@ public enum TaskRetrievalCases {
         }
         let ordered = byNote.keys.sorted { KnownItemQueries.sampleKey($0, seed: seed) < KnownItemQueries.sampleKey($1, seed: seed) }
         var cases: [TaskRetrievalCase] = []
+        // No private note: a private note answers no plain task (a packet leaves it out), and the
+        // cases are written into the report, a public note.
+        let store = NoteStore(vault: index.vault)
+        let guardrails = RuleBook.load(vault: index.vault).guardrails
+        let links = LinkResolver(vault: index.vault)
         for path in ordered {
             if let sampleSize, cases.count >= sampleSize { break }
+            if Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links) != nil { continue }
             guard let bytes = try? FileSystem.read(index.vault.root + "/" + path, limit: MemoryIndex.maxNoteBytes).bytes else { continue }
             let lines = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\n")
             let title = ((path as NSString).lastPathComponent as NSString).deletingPathExtension

@@ -601,6 +601,9 @@ public final class TaskEngine: Sendable {
         }
         // What it touched: its own report, its MCP writes, and what the watcher saw meanwhile.
         outcome.files = TouchedFile.merged(RunTouches.reported(outcome.files, vault: vault, workingDirectory: nil), touches.end(runID: record.runID))
+        // An agent shown a private note through the OS's tools during the run (a local agent may
+        // read them) may have put it in its answer: the run's result and telemetry are private.
+        if plan.privacy == nil, RunTaint.isTainted(record.runID, vault: vault) { plan.privacy = "its agent was shown a private note" }
         if plan.privacy == nil {
             // A public run's result and telemetry row name no private note (taint follows the data).
             let shared = RunTouches.shareable(outcome.files, vault: vault)

@@ -96,6 +96,9 @@ public struct ConflictRecording: Sendable {
     public var guardrails: Guardrails?
     /// The property edit that was refused, listed in the conflict note (`nil` for a whole-text write).
     public var properties: (set: [Property], unset: [String])?
+    /// The writer is a private run: what it wanted to write is private, and so is the conflict note
+    /// that keeps it.
+    public var fromPrivateRun = false
 
     /// A recording of conflicts for a writer that expected `expected`.
     public init(expected: WriteExpectation, now: Date = Date(), guardrails: Guardrails? = nil, properties: (set: [Property], unset: [String])? = nil) {
@@ -238,7 +241,8 @@ public struct NoteStore: Sendable {
     /// Writes a conflict note for an update of `path` that could not land.
     private func recordConflict(_ path: String, _ recording: ConflictRecording?, current: NoteSnapshot?, refused: [UInt8]?, reason: String) throws -> StaleMemoryGuard.Conflict {
         let recording = recording ?? ConflictRecording(expected: .any)
-        let context = StaleMemoryGuard.ConflictContext(path: path, expectation: recording.expected, store: self, now: recording.now, guardrails: recording.guardrails)
+        let context = StaleMemoryGuard.ConflictContext(path: path, expectation: recording.expected, store: self, now: recording.now, guardrails: recording.guardrails,
+                                                       fromPrivateRun: recording.fromPrivateRun)
         return try context.record(current: current, refused: refused, change: recording.properties, reason: reason)
     }
 

@@ -424,6 +424,70 @@ import Testing
         #expect(cli(["search", "wombat deploy"], local).1.contains(token))
     }
 
+    /// Third attack: a local agent on a public task read `Private/Bank.md` (local runs see every
+    /// note), then wrote its text into a public note and handed it to the cloud — a cloud agent could
+    /// even set this up with `task new` for the local agent. A run shown a private note through the
+    /// OS's tools counts as private from then on: what it writes, makes and answers is private. Also:
+    /// a private run's refused write made a public conflict note; a run rewrote `handoffs` or
+    /// `created_by_run` to reset the limits counted from them; `handoff --task` named a note the run
+    /// had just written to start a fresh cap; `bench`, `memory-test` and `doctor` in a cloud run
+    /// printed private notes' names and secrets.
+    @Test func aRunShownAPrivateNoteIsPrivateFromThenOn() throws {
+        let v = RouteTestVault()
+        v.write("Private/Bank.md", "# Bank\n\nlogin word quokka7731\n")
+        v.write("Tasks/Public.md", "---\ntype: task\n---\nTidy my notes.\n")
+        v.write("Tasks/Other.md", "---\ntype: task\n---\nOther work.\n")
+        v.write("Memory/Open.md", "# Open\n\nPublic.\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let store = NoteStore(vault: v.vault)
+        func note(_ path: String) throws -> Note { try Note.parse(bytes: store.read(path).bytes) }
+        func cli(_ arguments: [String], _ runID: String) -> (Int32, String) {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech")
+            return (code, captured.stdout + captured.stderr)
+        }
+        let run = try Self.localRun(of: "Tasks/Public.md", in: v.vault)
+        // Before it reads anything private, what it makes is public.
+        #expect(cli(["task", "new", "--title", "Before", "Summarise the changelog."], run).0 == 0)
+        #expect(try note("Tasks/Before.md").text("privacy") == nil)
+        #expect(cli(["note", "show", "Private/Bank.md"], run).1.contains("quokka7731"), "a local run may read it")
+        #expect(cli(["task", "new", "--agent", "claude", "--title", "After", "FYI the login word is quokka7731"], run).0 == 0)
+        #expect(try note("Tasks/After.md").text("privacy") == "private")
+        let draft = v.root + "/../copy-\(run).md"
+        try "# Copy\n\nquokka7731\n".replacingFile(draft)
+        defer { try? FileManager.default.removeItem(atPath: draft) }
+        #expect(cli(["note", "write", "Memory/Bank copy.md", "--create", "--from", draft], run).0 == 0)
+        #expect(try note("Memory/Bank copy.md").text("privacy") == "private")
+        // A refused write of it keeps its text in a conflict note: a private one.
+        #expect(cli(["note", "write", "Memory/Open.md", "--expect", "0000000000000000", "--from", draft], run).0 == 1)
+        let conflicts = try FileManager.default.contentsOfDirectory(atPath: v.root + "/" + StaleMemoryGuard.conflictFolder).filter { $0.hasSuffix(".md") }
+        #expect(!conflicts.isEmpty && conflicts.allSatisfy { (try? note(StaleMemoryGuard.conflictFolder + "/" + $0).text("privacy")) == "private" }, "\(conflicts)")
+        // Through the MCP server of a run too.
+        let other = try Self.localRun(of: "Tasks/Other.md", in: v.vault)
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: ["FBT_RUN_ID": other]))
+        _ = tools.call("read_note", arguments: .object([("path", .string("Private/Bank.md"))]))
+        _ = tools.call("create_task", arguments: .object([("prompt", .string("quokka7731")), ("title", .string("Via MCP")), ("agent", .string("claude"))]))
+        #expect(try note("Tasks/Via MCP.md").text("privacy") == "private")
+        // The limits' records are the OS's: no run rewrites them.
+        for arguments in [["note", "set", "Tasks/Public.md", "--unset", "handoffs"], ["note", "set", "Tasks/After.md", "--unset", "created_by_run"],
+                          ["note", "set", "Tasks/Public.md", "cost_usd=0"], ["note", "set", "Tasks/Public.md", "result=[[Results/Forged]]"]] {
+            let (code, out) = cli(arguments, run)
+            #expect(code == 1 && out.contains("the OS keeps it"), "\(arguments): \(out)")
+        }
+        // Inside a run, a handoff continues the run's task; naming another note is refused.
+        let (handoffCode, handoffOut) = cli(["handoff", "--from", "ollama", "--to", "ollama", "--task", "Memory/Open.md", "go on"], run)
+        #expect(handoffCode == 1 && handoffOut.contains("not the task of run"), "\(handoffOut)")
+        #expect(cli(["handoff", "--from", "ollama", "--to", "ollama", "--task", "Tasks/Public.md", "go on"], run).0 == 0)
+        // Commands that print what every note holds are not run in a cloud run.
+        var cloud = try #require(try RunStore(vault: v.vault).claim(taskPath: "Tasks/Cloud.md", taskHash: nil, attempt: 1))
+        cloud.lane = "premium"
+        try RunStore(vault: v.vault).update(cloud)
+        for command in [["bench", "--sections", "retrieval"], ["memory-test", "quick"], ["doctor"]] {
+            let (code, out) = cli(command, cloud.runID)
+            #expect(code == 1 && out.contains("is not run when"), "\(command): \(out)")
+        }
+    }
+
     /// Attack: inside a cloud run `note show Private/Bank.md` was refused, but `note set` on it
     /// succeeded and printed the note's hash, and `note write --expect HASH` then replaced the
     /// banking note (a tag-private note too). A run that may not read a private note may not write it.

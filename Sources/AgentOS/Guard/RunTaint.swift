@@ -1,0 +1,36 @@
+import Foundation
+
+/// Runs whose agent read a private note through the OS's own tools (`note show`, `search`,
+/// `context`, the MCP server's reads). A local agent may read private notes for a task that is not
+/// private; what it then makes — a note, a task, a handoff — may carry that text, so such a run
+/// counts as private from then on, as a private task's run does (`Privacy.reason(ofRun:vault:)`).
+/// Kept as one line per run id in `.agentos/private-reads`, appended and never rewritten. (An agent
+/// that reads the files straight from disk is not seen: that wall is its sandbox, docs/security.md.)
+public enum RunTaint {
+    static func path(_ vault: Vault) -> String { vault.stateDirectory + "/private-reads" }
+
+    /// Records that run `runID` was shown private text. Failing to record fails the read: the text
+    /// must not go out unrecorded.
+    public static func record(_ runID: String, vault: Vault) throws {
+        guard !runID.hasPrefix("mcp:"), !isTainted(runID, vault: vault) else { return }
+        try FileSystem.makeDirectories(vault.stateDirectory)
+        try FileSystem.append(Array((runID + "\n").utf8), to: path(vault), sync: true)
+    }
+
+    /// Records run `runID` (when there is one) if any of the notes at `paths`, shown to it, is private.
+    public static func recordIfPrivate(_ paths: [String], runID: String?, vault: Vault) throws {
+        guard let runID, !runID.hasPrefix("mcp:"), !paths.isEmpty, !isTainted(runID, vault: vault) else { return }
+        let store = NoteStore(vault: vault)
+        let guardrails = RuleBook.load(vault: vault).guardrails
+        let links = LinkResolver(vault: vault)
+        if paths.contains(where: { Privacy.reason(ofNoteAt: $0, store: store, guardrails: guardrails, links: links) != nil }) {
+            try record(runID, vault: vault)
+        }
+    }
+
+    /// Whether run `runID` was shown private text through the OS's tools.
+    public static func isTainted(_ runID: String, vault: Vault) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path(vault)) else { return false }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").contains { $0 == runID }
+    }
+}
