@@ -335,14 +335,17 @@ import Testing
         #expect(cli(["status", "--json"], [:]).1.contains("Tasks/Mine.md"), "a person sees every task")
     }
 
-    /// A run of `task` on the local lane, as the watcher records one before its agent starts.
-    static func localRun(of task: String, in vault: Vault) throws -> String {
+    /// A run of `task` on `lane`, as the watcher records one before its agent starts; its id.
+    static func run(of task: String, lane: String, in vault: Vault) throws -> String {
         let runs = try RunStore(vault: vault)
         var record = try #require(try runs.claim(taskPath: task, taskHash: nil, attempt: 1))
-        record.lane = "local"
+        record.lane = lane
         try runs.update(record)
         return record.runID
     }
+
+    /// A run of `task` on the local lane.
+    static func localRun(of task: String, in vault: Vault) throws -> String { try run(of: task, lane: "local", in: vault) }
 
     /// Attack: inside a private run (its task tagged private), the agent ran `handoff --to claude`
     /// without `--task`, and `task new --agent claude`: both notes were public and ran on the cloud
@@ -397,20 +400,17 @@ import Testing
         v.write("Memory/Wombat \(token).md", "# Named\n\nwombat deploy notes.\n")
         v.write("Memory/Wombat plain.md", "# Plain\n\nwombat deploy without keys.\n")
         _ = try MemoryIndex(vault: v.vault).reconcile()
-        let runs = try RunStore(vault: v.vault)
-        var record = try #require(try runs.claim(taskPath: "Tasks/Cloud.md", taskHash: nil, attempt: 1))
-        record.lane = "premium"
-        try runs.update(record)
+        let cloudRun = try Self.run(of: "Tasks/Cloud.md", lane: "premium", in: v.vault)
         let local = try Self.localRun(of: "Tasks/Local.md", in: v.vault)
         func cli(_ arguments: [String], _ runID: String) -> (Int32, String) {
             let (console, captured) = Console.capturing()
             let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech")
             return (code, captured.stdout + captured.stderr)
         }
-        let show = cli(["note", "show", "Memory/Deploy keys.md", "--json"], record.runID)
+        let show = cli(["note", "show", "Memory/Deploy keys.md", "--json"], cloudRun)
         #expect(show.0 == 1 && !show.1.contains(token) && show.1.contains("holds a secret"), "\(show.1)")
         for arguments in [["search", "wombat deploy", "--json"], ["search", "wombat deploy"], ["related", "wombat deploy", "--json"]] {
-            let (code, out) = cli(arguments, record.runID)
+            let (code, out) = cli(arguments, cloudRun)
             #expect(code == 0 && !out.contains(token) && out.contains("Memory/Wombat plain.md"), "\(arguments): \(out)")
             if arguments.first == "search" { #expect(!out.contains("\"score\""), "\(out)") }
         }
@@ -479,11 +479,9 @@ import Testing
         #expect(handoffCode == 1 && handoffOut.contains("not the task of run"), "\(handoffOut)")
         #expect(cli(["handoff", "--from", "ollama", "--to", "ollama", "--task", "Tasks/Public.md", "go on"], run).0 == 0)
         // Commands that print what every note holds are not run in a cloud run.
-        var cloud = try #require(try RunStore(vault: v.vault).claim(taskPath: "Tasks/Cloud.md", taskHash: nil, attempt: 1))
-        cloud.lane = "premium"
-        try RunStore(vault: v.vault).update(cloud)
+        let cloudRun = try Self.run(of: "Tasks/Cloud.md", lane: "premium", in: v.vault)
         for command in [["bench", "--sections", "retrieval"], ["memory-test", "quick"], ["doctor"]] {
-            let (code, out) = cli(command, cloud.runID)
+            let (code, out) = cli(command, cloudRun)
             #expect(code == 1 && out.contains("is not run when"), "\(command): \(out)")
         }
     }
@@ -496,15 +494,12 @@ import Testing
         v.write("Private/Bank.md", "# Bank\n\nPRIVMARK account.\n")
         v.write("Memory/Health.md", "---\ntags: [private]\n---\n# Health\n\nPRIVMARK.\n")
         v.write("Memory/Open.md", "# Open\n\nPublic.\n")
-        let runs = try RunStore(vault: v.vault)
-        var record = try #require(try runs.claim(taskPath: "Tasks/Cloud.md", taskHash: nil, attempt: 1))
-        record.lane = "premium"
-        try runs.update(record)
+        let cloudRun = try Self.run(of: "Tasks/Cloud.md", lane: "premium", in: v.vault)
         let store = NoteStore(vault: v.vault)
-        let draft = v.root + "/../overwrite-\(record.runID).md"
+        let draft = v.root + "/../overwrite-\(cloudRun).md"
         try "OVERWRITTEN BY CLOUD\n".replacingFile(draft)
         defer { try? FileManager.default.removeItem(atPath: draft) }
-        for runID in [record.runID, "20261204-000000-0f0f0f"] {
+        for runID in [cloudRun, "20261204-000000-0f0f0f"] {
             for path in ["Private/Bank.md", "Memory/Health.md"] {
                 let before = try store.read(path)
                 for arguments in [["note", "set", path, "foo=x", "--json"], ["note", "set", path, "--unset", "tags"],
