@@ -26,7 +26,17 @@ enum StatusCommand {
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
         let status = try VaultStatus.read(vault: context.vault, limit: limit, shows: visibility.shows)
         let (watcher, waiting, queued, running, review, finished) = (status.watcher, status.waiting, status.queued, status.running, status.review, status.finished)
-        let extra = StatusSections.all.compactMap { $0(context.vault) }
+        var extra = StatusSections.all.compactMap { $0(context.vault) }
+        if visibility.hiddenBecause != nil {
+            // The budget section names the tasks over a cap or over their reservation: a private
+            // one's path (its title) is not shown to a cloud agent's run.
+            let spend = (try? VaultRouting(vault: context.vault))?.spend()
+            let tasks = Set((spend?.overCaps.compactMap(\.task) ?? []) + (spend?.overruns.compactMap(\.task) ?? [])).filter { !visibility.shows($0) }
+            if !tasks.isEmpty {
+                let scrub: @Sendable (String) -> String = { text in tasks.reduce(text) { $0.replacingOccurrences(of: $1, with: "(a private task)") } }
+                extra = extra.map { StatusSection(name: $0.name, title: $0.title, lines: $0.lines.map(scrub), json: $0.json.mappingStrings(scrub)) }
+            }
+        }
 
         if context.json {
             var watcherJSON: [(String, JSON)] = []

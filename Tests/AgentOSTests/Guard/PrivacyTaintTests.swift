@@ -486,6 +486,26 @@ import Testing
         }
     }
 
+    /// Third attack: `status` in a cloud run named a private task in its budget lines ("task cap of
+    /// Tasks/Overrun my affair.md: over cap"). A person's `status` still names it.
+    @Test func statusInACloudRunNamesNoPrivateTaskInItsBudgetLines() throws {
+        let v = RouteTestVault()
+        v.write("Tasks/Overrun my affair PRIVOVER.md", "---\ntype: task\nprivacy: private\n---\nx\n")
+        let ledger = try BudgetLedger(vault: v.vault)
+        #expect(try ledger.reserve(runID: "over-1", lane: .premium, amount: 0.01, caps: BudgetCaps(taskUSD: 100), task: "Tasks/Overrun my affair PRIVOVER.md") != nil)
+        _ = try ledger.close(runID: "over-1", actualUSD: 3.0, agentStarted: true)
+        let cloudRun = try Self.run(of: "Tasks/Cloud.md", lane: "premium", in: v.vault)
+        for json in [false, true] {
+            let (console, captured) = Console.capturing()
+            _ = CLI.run(["status"] + (json ? ["--json"] : []) + ["--vault", v.root], console: console, environment: ["FBT_RUN_ID": cloudRun], executablePath: "fuckbigtech")
+            #expect(!captured.stdout.contains("PRIVOVER") && !captured.stderr.contains("PRIVOVER"), "\(captured.stdout)")
+            #expect(captured.stdout.contains("(a private task)"), "\(captured.stdout)")
+        }
+        let (console, captured) = Console.capturing()
+        _ = CLI.run(["status", "--vault", v.root], console: console, environment: [:], executablePath: "fuckbigtech")
+        #expect(captured.stdout.contains("PRIVOVER"), "a person sees it")
+    }
+
     /// Attack: inside a cloud run `note show Private/Bank.md` was refused, but `note set` on it
     /// succeeded and printed the note's hash, and `note write --expect HASH` then replaced the
     /// banking note (a tag-private note too). A run that may not read a private note may not write it.
