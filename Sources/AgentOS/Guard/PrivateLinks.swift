@@ -6,8 +6,9 @@ import Foundation
 /// task that is not private keeps such a note (it is public) but not those links: each becomes
 /// `(a private note)`, as a daily line linking a private note is left out.
 enum PrivateLinks {
-    /// Wikilinks and embeds on one line, and Markdown links (`[text](Note.md)`, `![](Note.md)`).
-    private static let pattern = try! NSRegularExpression(pattern: #"!?\[\[[^\[\]\n]+\]\]|!?\[[^\[\]\n]*\]\([^()\n]+\)"#)
+    /// Wikilinks and embeds on one line, Markdown links (`[text](Note.md)`, `![](Note.md)`), and
+    /// the `obsidian://open?vault=…&file=…` links Obsidian's "Copy Obsidian URL" makes.
+    private static let pattern = try! NSRegularExpression(pattern: #"!?\[\[[^\[\]\n]+\]\]|!?\[[^\[\]\n]*\]\([^()\n]+\)|obsidian://[^\s()<>\[\]"']+"#)
 
     /// What a link to a private note is replaced with.
     static let placeholder = "(a private note)"
@@ -21,7 +22,8 @@ enum PrivateLinks {
         let source = text as NSString
         var found: [(range: NSRange, link: WikiLink)] = []
         for match in pattern.matches(in: text, range: NSRange(location: 0, length: source.length)) {
-            if let link = WikiLink.parse(source.substring(with: match.range)) { found.append((match.range, link)) }
+            let written = source.substring(with: match.range)
+            if let link = written.hasPrefix("obsidian://") ? obsidianURL(written) : WikiLink.parse(written) { found.append((match.range, link)) }
         }
         guard !found.isEmpty else { return (text, 0) }
         let meant = candidates(found.map(\.link))
@@ -35,6 +37,19 @@ enum PrivateLinks {
         }
         guard count > 0 else { return (text, 0) }
         return (out + source.substring(from: last), count)
+    }
+
+    /// The note an `obsidian://open` (or `obsidian://adv-uri`) link names: its `file` (a vault path,
+    /// percent-encoded, `.md` optional); `nil` for one that names none.
+    static func obsidianURL(_ written: String) -> WikiLink? {
+        guard let query = written.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        for item in query.split(separator: "&") {
+            let pair = item.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].lowercased() == "file" || pair[0].lowercased() == "filepath",
+                  let file = String(pair[1]).removingPercentEncoding, !file.isEmpty else { continue }
+            return WikiLink(target: file)
+        }
+        return nil
     }
 
     /// The notes each link written in the note at `source` may mean, found in the memory index (the

@@ -44,7 +44,8 @@ import Testing
 
             The wombat ledger reconciliation CLEANMARK, see ![[Memory/Cancer diagnosis PRIVTITLE#Treatment PRIVHEAD]],
             [[Dr Zorblat PRIVALIAS|my doctor PRIVDISPLAY]], [bank](<Private/Bank PRIVBANK.md>) and [[Bank PRIVBANK]].
-            Also [[Wombat ledger]], which is public.
+            Also [[Wombat ledger]], which is public, and obsidian://open?vault=Mine&file=Private%2FBank%20PRIVBANK
+            (a link Obsidian copies), next to obsidian://open?vault=Mine&file=Memory%2FWombat%20ledger.
 
             """)
         v.write("Memory/Wombat ledger.md", Self.clean)
@@ -55,6 +56,7 @@ import Testing
             #expect(plan.action == .run, "\(task): \(plan.action)")
             #expect(plan.prompt.contains("The wombat ledger reconciliation CLEANMARK"), "\(plan.prompt)")
             #expect(plan.prompt.contains("(a private note)") && plan.prompt.contains("[[Wombat ledger]]"), "\(plan.prompt)")
+            #expect(plan.prompt.contains("file=Memory%2FWombat%20ledger"), "a link to a public note stays")
             for marker in ["PRIVTITLE", "PRIVHEAD", "PRIVALIAS", "PRIVDISPLAY", "PRIVBANK"] {
                 #expect(!plan.prompt.contains(marker), "\(task): \(marker) sent")
             }
