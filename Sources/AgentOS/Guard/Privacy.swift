@@ -250,7 +250,13 @@ public enum Privacy {
     /// the same user can still read the vault's files unless its sandbox stops it (docs/security.md).
     public static func hidesPrivateNotes(environment: [String: String], vault: Vault) -> String? {
         guard let runID = environment["FBT_RUN_ID"], !runID.isEmpty else { return nil }
-        guard let record = RunStore.known(runID, vault: vault), let lane = record.lane.flatMap({ Lane(note: $0) }) else {
+        return hidesPrivateNotes(run: runID, record: RunStore.known(runID, vault: vault))
+    }
+
+    /// `hidesPrivateNotes(environment:vault:)` for run `runID`, whose record (`nil`: unknown) the
+    /// caller has read already.
+    static func hidesPrivateNotes(run runID: String, record: RunRecord?) -> String? {
+        guard let record, let lane = record.lane.flatMap({ Lane(note: $0) }) else {
             return "called from agent run \(runID), which this vault does not know"
         }
         return lane.keepsWorkLocal ? nil : "called from agent run \(runID) on the \(lane) lane"
@@ -264,6 +270,12 @@ public enum Privacy {
     /// run, never its task (a private task's title is private text).
     public static func reason(ofRun runID: String, vault: Vault) -> String? {
         guard let record = RunStore.known(runID, vault: vault) else { return "made in agent run \(runID), which this vault does not know" }
+        return reason(ofRun: record, vault: vault)
+    }
+
+    /// `reason(ofRun:vault:)` for a run whose record the caller has read already.
+    static func reason(ofRun record: RunRecord, vault: Vault) -> String? {
+        let runID = record.runID
         let made = "made in private run \(runID)"
         // A run whose agent was shown a private note through the OS's tools counts as private.
         if RunTaint.isTainted(runID, vault: vault) { return made }

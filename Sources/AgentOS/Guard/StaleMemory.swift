@@ -79,9 +79,10 @@ public enum StaleMemoryGuard {
         // Taint follows the data: what the agent of a private run writes is private. (A run the vault
         // does not know is shown no private note, so it has none to pass on; an MCP server outside
         // any run writes as `mcp:<agent>`, no run.)
-        let madeInPrivateRun = runID.flatMap { id in
-            id.hasPrefix("mcp:") || RunStore.known(id, vault: store.vault) == nil ? nil : Privacy.reason(ofRun: id, vault: store.vault)
-        } != nil
+        // The run's record, read once for both questions below.
+        let run = runID.flatMap { id in id.hasPrefix("mcp:") ? nil : id }
+        let record = run.flatMap { RunStore.known($0, vault: store.vault) }
+        let madeInPrivateRun = record.map { Privacy.reason(ofRun: $0, vault: store.vault) != nil } ?? false
         var recording = ConflictRecording(expected: expectation, now: now, guardrails: guardrails)
         recording.fromPrivateRun = madeInPrivateRun
         let transform: (NoteSnapshot?) throws -> NoteChange
@@ -96,7 +97,7 @@ public enum StaleMemoryGuard {
         }
         // A run that may not read private notes (an agent off this machine, or a run the vault does
         // not know) may not write one either: not a property, not a whole new text over its hash.
-        let hidesPrivate = runID.flatMap { id in id.hasPrefix("mcp:") ? nil : Privacy.hidesPrivateNotes(environment: [RunWriteGuard.environmentKey: id], vault: store.vault) }
+        let hidesPrivate = run.flatMap { Privacy.hidesPrivateNotes(run: $0, record: record) }
         var rules = guardrails
         // An edit without an expectation retries and then fails like any other update; one with an
         // expectation that keeps losing the race ends in a conflict note.

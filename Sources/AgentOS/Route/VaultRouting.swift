@@ -120,7 +120,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         // Caps are checked here against *settled* spend: room held by runs in flight is not refused
         // now; the reservation taken when the run starts decides (and waits for them to settle).
         var spend = (try? ledger.spend(caps: book.guardrails.caps))?.settledOnly
-        spend?.taskCommittedUSD = (try? ledger.settled(task: Handoffs.budgetTask(of: task.note, at: task.path, vault: vault))) ?? 0
+        let budgetTask = Handoffs.budgetTask(of: task.note, at: task.path, vault: vault)
+        spend?.taskCommittedUSD = (try? ledger.settled(task: budgetTask)) ?? 0
         var decision = router.decide(facts, prompt: prompt, spend: spend)
         // The guardrails may have sent the task to another agent than the rules picked (a fallback
         // lane, a cooling agent), with another `context_tokens`: build the packet again for it and
@@ -230,6 +231,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             privacy: privacy
         )
         plan.contextTruncation = truncation
+        plan.budgetTask = budgetTask
         return plan
     }
 

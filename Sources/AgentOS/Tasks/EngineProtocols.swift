@@ -47,6 +47,9 @@ public struct RoutePlan: Sendable {
     /// Set when the packet sent was cut to the agent's budget (`truncate: allow`): recorded on the
     /// task, the result note and telemetry.
     public var contextTruncation: ContextTruncation?
+    /// The task whose `budget_task_usd` the run counts against (`Handoffs.budgetTask`: a handoff's
+    /// original task, the task a spawned task was made from), as routing found it; `nil`: the note itself.
+    public var budgetTask: String?
 
     /// A plan; see the properties for each argument.
     public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil, approved: Bool = false, reservationUSD: Double = 0, taskBudgetUSD: Double? = nil, privacy: String? = nil) {

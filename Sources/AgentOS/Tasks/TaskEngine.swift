@@ -683,7 +683,7 @@ public final class TaskEngine: Sendable {
         var announced = false
         var rounds = 0
         while true {
-            switch routing.reserve(plan, task: Handoffs.budgetTask(of: task.note, at: task.path, vault: vault), runID: runID) {
+            switch routing.reserve(plan, task: plan.budgetTask ?? task.path, runID: runID) {
             case .go(let reserved):
                 plan.reservationID = runID
                 plan.reservationUSD = reserved
