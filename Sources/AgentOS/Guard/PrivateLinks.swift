@@ -6,9 +6,21 @@ import Foundation
 /// task that is not private keeps such a note (it is public) but not those links: each becomes
 /// `(a private note)`, as a daily line linking a private note is left out.
 enum PrivateLinks {
-    /// Wikilinks and embeds on one line, Markdown links (`[text](Note.md)`, `![](Note.md)`), and
-    /// the `obsidian://open?vault=…&file=…` links Obsidian's "Copy Obsidian URL" makes.
-    private static let pattern = try! NSRegularExpression(pattern: #"!?\[\[[^\[\]\n]+\]\]|!?\[[^\[\]\n]*\]\([^()\n]+\)|obsidian://[^\s()<>\[\]"']+"#)
+    /// Every way a note's text can point at another note: wikilinks and embeds on one line, Markdown
+    /// links (`[text](Note.md)`, `![](Note.md)`), the `obsidian://open?vault=…&file=…` links
+    /// Obsidian's "Copy Obsidian URL" makes, HTML elements that link or embed (`<a href=…>…</a>`,
+    /// `<img src=…>`; Obsidian renders them), reference-style definitions (`[r]: Private/Bank.md`),
+    /// and a bare vault path ending in `.md`. The capture groups say which form matched.
+    private static let pattern = try! NSRegularExpression(pattern: [
+        #"(!?\[\[[^\[\]\n]+\]\]|!?\[[^\[\]\n]*\]\([^()\n]+\))"#,
+        #"(obsidian://[^\s()<>\[\]"']+)"#,
+        #"(<a\b[^>\n]*>[^<\n]*</a\s*>|<(?:a|img|iframe|embed|video|audio|source|object|link)\b[^>\n]*>)"#,
+        #"(?m:^([ \t]{0,3}\[[^\]\n]+\]:[ \t]*(?:<[^>\n]+>|\S+).*)$)"#,
+        #"((?<![\w/\\.%-])[\w.%\\/-]+\.md\b)"#,
+    ].joined(separator: "|"))
+
+    /// An HTML element's link: its `href`, `src` or `data` attribute, quoted or not.
+    private static let attribute = try! NSRegularExpression(pattern: #"\b(?:href|src|data)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#, options: .caseInsensitive)
 
     /// What a link to a private note is replaced with.
     static let placeholder = "(a private note)"
@@ -18,12 +30,21 @@ enum PrivateLinks {
     /// `placeholder`; and how many were. `isPrivate` judges a vault path (the caller keeps its
     /// verdicts for the packet).
     static func redacting(_ text: String, in path: String, candidates: ([WikiLink]) -> [[String]], isPrivate: (String) -> Bool) -> (text: String, count: Int) {
-        guard text.contains("[") else { return (text, 0) }
+        guard text.contains("[") || text.contains("obsidian:") || text.contains("<") || text.contains(".md") else { return (text, 0) }
         let source = text as NSString
         var found: [(range: NSRange, link: WikiLink)] = []
         for match in pattern.matches(in: text, range: NSRange(location: 0, length: source.length)) {
-            let written = source.substring(with: match.range)
-            if let link = written.hasPrefix("obsidian://") ? obsidianURL(written) : WikiLink.parse(written) { found.append((match.range, link)) }
+            guard let form = (1...5).first(where: { match.range(at: $0).location != NSNotFound }) else { continue }
+            let written = source.substring(with: match.range(at: form))
+            let link: WikiLink?
+            switch form {
+            case 1: link = WikiLink.parse(written)
+            case 2: link = obsidianURL(written)
+            case 3: link = htmlLink(written)
+            case 4: link = referenceDefinition(written)
+            default: link = WikiLink(target: written)
+            }
+            if let link { found.append((match.range, normalized(link))) }
         }
         guard !found.isEmpty else { return (text, 0) }
         let meant = candidates(found.map(\.link))
@@ -37,6 +58,43 @@ enum PrivateLinks {
         }
         guard count > 0 else { return (text, 0) }
         return (out + source.substring(from: last), count)
+    }
+
+    /// A link's target as a path the index can look up, whatever spelling pointed at it:
+    /// percent-encoding (`Private%20Bank`) decoded, Windows separators (`Private\Bank`) made `/`.
+    /// Redaction errs on the side of a match: a name that only looks like a private note's after
+    /// this still counts as one.
+    static func normalized(_ link: WikiLink) -> WikiLink {
+        var link = link
+        var target = link.target
+        if target.contains("%"), let decoded = target.removingPercentEncoding { target = decoded }
+        target = target.replacingOccurrences(of: "\\", with: "/")
+        link.target = target
+        return link
+    }
+
+    /// The note an HTML element links or embeds (`href`, `src`, `data`); `nil` for none or a web address.
+    static func htmlLink(_ written: String) -> WikiLink? {
+        let source = written as NSString
+        guard let match = attribute.firstMatch(in: written, range: NSRange(location: 0, length: source.length)),
+              let group = (1...3).first(where: { match.range(at: $0).location != NSNotFound }) else { return nil }
+        let value = source.substring(with: match.range(at: group))
+        if value.hasPrefix("obsidian:") { return obsidianURL(value) }
+        return value.contains("://") || value.hasPrefix("mailto:") ? nil : WikiLink.parse(value)
+    }
+
+    /// The note a reference-style definition (`[label]: <Private/Bank.md> "title"`) points at.
+    static func referenceDefinition(_ written: String) -> WikiLink? {
+        guard let colon = written.range(of: "]:") else { return nil }
+        var rest = written[colon.upperBound...].trimmingCharacters(in: .whitespaces)[...]
+        if rest.hasPrefix("<"), let close = rest.firstIndex(of: ">") {
+            rest = rest[rest.index(after: rest.startIndex)..<close]
+        } else if let space = rest.firstIndex(where: { $0 == " " || $0 == "\t" }) {
+            rest = rest[..<space]
+        }
+        let value = String(rest)
+        if value.hasPrefix("obsidian:") { return obsidianURL(value) }
+        return value.isEmpty || value.contains("://") ? nil : WikiLink.parse(value)
     }
 
     /// The note an `obsidian://open` (or `obsidian://adv-uri`) link names: its `file` (a vault path,

@@ -282,7 +282,9 @@ public struct ContextPacketBuilder: Sendable {
         if daily.isEmpty, let today, let piece = dailyPiece(today, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: nil, leftOut: &leftOut) {
             daily.append(piece)
         }
-        candidates += daily
+        // A line the judge took as public may still point at a private note in a form only
+        // `PrivateLinks` reads (`<a href=…>`, `[r]: Private/Bank.md`, a bare path).
+        candidates += daily.map(withoutPrivateLinks)
 
         var packet = ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens, named: named)
         packet.leftOut = leftOut

@@ -67,6 +67,44 @@ import Testing
         #expect(mine.prompt.contains("PRIVALIAS"), "\(mine.prompt)")
     }
 
+    /// Attack (third round, left open then): link forms the redaction did not read still carried a
+    /// private note's path to the cloud agent: an HTML anchor or image, a reference-style
+    /// definition, a wikilink written with `\\` or `%20`, a bare `Private/….md` path, and an
+    /// Obsidian URL not inside brackets. Each goes as "(a private note)"; links to public notes,
+    /// web addresses and a `.md` file name no note has stay as written.
+    @Test func everyLinkFormToAPrivateNoteIsRedactedOffTheMachine() throws {
+        let v = RouteTestVault()
+        v.write("Private/Bank PRIVBANK.md", "Account.\n")
+        v.write("Memory/Diary PRIVDIARY.md", "---\ntags: [personal]\n---\nDear diary.\n")
+        v.write("Memory/Wombat forms.md", """
+            # Wombat forms
+
+            The wombat ledger reconciliation CLEANMARK links <a href="Private/Bank%20PRIVBANK.md">my bank PRIVANCHOR</a> and
+            <img src='Memory/Diary PRIVDIARY.md'> and <a href=Memory/Wombat%20ledger.md>the ledger</a>.
+            See [the bank][b] and [[Private\\Bank PRIVBANK]] and [[Private/Bank%20PRIVBANK]].
+            Plain path: Private/Bank%20PRIVBANK.md, and Memory/Wombat%20ledger.md is public, as is notes.md.
+            Copied: obsidian://open?vault=Mine&file=Memory%2FDiary%20PRIVDIARY on its own.
+            Web: <a href="https://example.org/readme.md">docs</a>.
+
+            [b]: <Private/Bank PRIVBANK.md> "PRIVREF"
+
+            """)
+        v.write("Memory/Wombat ledger.md", Self.clean)
+        v.write("Tasks/Ask.md", Self.askText)
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Wombat forms]].\n")
+        for task in ["Tasks/Ask.md", "Tasks/Linked.md"] {
+            let plan = try Self.plan(v, task)
+            #expect(plan.action == .run, "\(task): \(plan.action)")
+            #expect(plan.prompt.contains("The wombat ledger reconciliation CLEANMARK links (a private note) and"), "\(plan.prompt)")
+            for marker in ["PRIVBANK", "PRIVDIARY", "PRIVANCHOR", "PRIVREF"] {
+                #expect(!plan.prompt.contains(marker), "\(task): \(marker) sent:\n\(plan.prompt)")
+            }
+            for kept in ["<a href=Memory/Wombat%20ledger.md>the ledger</a>", "Memory/Wombat%20ledger.md is public, as is notes.md", "https://example.org/readme.md", "[the bank][b]"] {
+                #expect(plan.prompt.contains(kept), "\(task): \(kept) lost:\n\(plan.prompt)")
+            }
+        }
+    }
+
     @Test func aSecretWrappedOverLinesWithInvisibleCharactersIsLeftOutNotBlocking() throws {
         let v = RouteTestVault()
         let secret = Self.token()
