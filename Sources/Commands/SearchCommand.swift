@@ -42,7 +42,7 @@ enum SearchCommand {
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
         let hits: [SearchHit]
         do {
-            hits = try visibility.visible(limit: limit, path: \.path, shows: visibility.showsHit) { try index.search(text, limit: $0, filters: filters) }
+            hits = try visibility.search(text, in: index, limit: limit, filters: filters)
         } catch let problem as SearchQuery.Problem {
             throw CLIError.usage(problem.description)
         }

@@ -130,6 +130,15 @@ public struct NoteVisibility {
         }
     }
 
+    /// A search of `index` as this caller may have it: the hits it may see (`showsHit`), as many as
+    /// there would be without the others (`visible`), ranked, for a caller that may not see every
+    /// note, with every word weighing the same: weighed by how many notes hold it, the order of two
+    /// of its own notes would tell it whether a note it cannot see holds a word (and prefix queries
+    /// spell such words out, a secret's too).
+    public func search(_ text: String, in index: MemoryIndex, limit: Int, filters: SearchFilters = SearchFilters()) throws -> [SearchHit] {
+        try visible(limit: limit, path: \.path, shows: showsHit) { try index.search(text, limit: $0, filters: filters, evenWords: hiddenBecause != nil) }
+    }
+
     /// Whether the note at `path` may be listed or shown to this caller.
     public func shows(_ path: String) -> Bool {
         if let scanner, !scanner.scan(path).isEmpty { return false }

@@ -112,13 +112,21 @@ extension MemoryIndex {
     /// Searches the index. One hit per note (its best section): notes whose title equals the query
     /// first, then notes matching in their title or headings, then in their text only; each group
     /// by weighted bm25 (title ×10, headings ×4, body ×1).
-    public func search(_ text: String, limit: Int = 10, filters: SearchFilters = SearchFilters()) throws -> [SearchHit] {
+    ///
+    /// With `evenWords`, every word weighs the same (an IDF of 1) instead of by how many sections
+    /// of the whole vault hold it: the ranking of a caller that may not see every note (`NoteVisibility`)
+    /// then owes nothing to the words of the notes it cannot see.
+    public func search(_ text: String, limit: Int = 10, filters: SearchFilters = SearchFilters(), evenWords: Bool = false) throws -> [SearchHit] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
         let query = try SearchQuery(text)
         let expression = query.matchExpression
         guard limit > 0 else { return [] }
         let (filterSQL, filterArguments) = filterClause(filters)
+        // What `fbt_bm25` takes per phrase: its IDF, or the key its row count is kept under.
+        func weights(under columnFilter: String) -> [SQLValue] {
+            evenWords ? query.phrases.map { _ in .double(1) } : SectionScore.keys(of: query, under: columnFilter)
+        }
 
         var picked: [(rowid: Int64, rank: Double, isTitleMatch: Bool)] = []
 
@@ -171,7 +179,7 @@ extension MemoryIndex {
                 taken = keptTaken
                 var notes = Set<Int64>()
                 let statement = try database.prepare(sql)
-                try statement.bind(SectionScore.keys(of: query, under: columnFilter) + [.text(tierExpression)] + filterArguments + [.int(Int64(window))])
+                try statement.bind(weights(under: columnFilter) + [.text(tierExpression)] + filterArguments + [.int(Int64(window))])
                 var rows = 0
                 while try statement.step() {
                     rows += 1
@@ -195,7 +203,7 @@ extension MemoryIndex {
         // Title matches outside the window (rare: the title weighs ten times the body) get their own query.
         for id in exactKinds.keys where exactFound[id] == nil {
             let first = id << NoteScanner.sectionBits
-            let best = try database.query("SELECT rowid, \(score) AS score FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY score LIMIT 1", SectionScore.keys(of: query, under: "") + [.text(expression), .int(first), .int(first + Int64(NoteScanner.maxSections))]) { ($0.int64(0), $0.double(1)) }
+            let best = try database.query("SELECT rowid, \(score) AS score FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY score LIMIT 1", weights(under: "") + [.text(expression), .int(first), .int(first + Int64(NoteScanner.maxSections))]) { ($0.int64(0), $0.double(1)) }
             if let best = best.first { exactFound[id] = (best.0, best.1) }
         }
         let exact = exactFound.sorted { a, b in

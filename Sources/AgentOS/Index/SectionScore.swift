@@ -9,8 +9,11 @@ import Foundation
 /// - a text key: its count is kept per connection under that key while the index is unchanged
 ///   (`search`: a title-shaped query is made of common words, "The", "of", "will", and counting
 ///   their rows was most of its time);
-/// - a number: its count, as the caller knows it (`related`: retrieval has counted its words to
+/// - an integer: its count, as the caller knows it (`related`: retrieval has counted its words to
 ///   choose them, and runs one statement per candidate note);
+/// - a real number: the phrase's IDF itself, counted from nothing (`search` for a caller that may not
+///   see every note: word counts over all notes would tell it, by the order of its hits, whether a
+///   note it cannot see holds a word);
 /// - a negative number: the phrase only filters rows and adds nothing to the score (`related`'s gate);
 /// - NULL: counted by FTS5, as `bm25()` does.
 ///
@@ -119,7 +122,11 @@ private func statementData(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: Opaque
         var key: String?
         var hits: Int64 = -1
         switch argument.map({ sqlite3_value_type($0) }) ?? SQLITE_NULL {
-        case SQLITE_INTEGER, SQLITE_FLOAT:
+        case SQLITE_FLOAT:
+            let given = sqlite3_value_double(argument)
+            block[1 + i] = given < 0 ? .nan : max(given, 1e-6)
+            continue
+        case SQLITE_INTEGER:
             hits = sqlite3_value_int64(argument)
             if hits < 0 {
                 block[1 + i] = .nan

@@ -301,7 +301,7 @@ public final class MCPTools {
         let filters = SearchFilters(type: try text(args, "type"), tag: try text(args, "tag"), folder: try text(args, "folder"), status: try text(args, "status"))
         let index = try openIndex()
         // Private hits are left out without a word: not counted, and never making the list shorter.
-        let hits = try visibility.visible(limit: limit, path: \.path, shows: visibility.showsHit) { try index.search(query, limit: $0, filters: filters) }
+        let hits = try visibility.search(query, in: index, limit: limit, filters: filters)
         try RunTaint.recordIfPrivate(hits.map(\.path), runID: scope.runID, vault: vault)
         // Off this machine: secrets redacted from headings and snippets, and no score (with notes of
         // its own, an agent could read word counts over the private notes off it).
