@@ -29,6 +29,12 @@ public enum RunWriteGuard {
                                   "failover_of", "failover_chain", "failover_tried", "failovers", "budget_overrun", "budget_overrun_usd",
                                   "context_truncated", "context_tokens_sent", "context_tokens_left_out"]
 
+    /// The OS's records on a work note (a task, a handoff), protected there only (`to`, `from` and
+    /// `task` are plain words a person's own notes use as keys): the task a handoff spends the cap
+    /// and counts the handoffs of (`task`; a run that re-pointed it got a fresh cap and count each
+    /// step), who it goes to and from, and the record of its run.
+    static let workKeys = ["task", "from", "to", "attempts", "started", "finished", "duration_s", "run_id", "machine"]
+
     /// The run id when `environment` belongs to a run (a non-empty `FBT_RUN_ID`).
     public static func runID(in environment: [String: String]) -> String? {
         guard let id = environment[environmentKey]?.trimmingCharacters(in: .whitespacesAndNewlines), !id.isEmpty else { return nil }
@@ -100,8 +106,10 @@ public enum RunWriteGuard {
     /// Refuses a whole-text write whose protected properties differ from the note's current ones
     /// (`current` nil: a new note, which may hold none of them), or a change to a note in review.
     public static func checkText(_ new: [UInt8], replacing current: [UInt8]?, path: String, runID: String) throws(Refusal) {
-        let newProtected = protectedProperties(new)
-        let oldProtected = current.map(protectedProperties) ?? []
+        // A work note's records are protected when it is work before or after the change.
+        let work = isWork(new, path: path) || current.map { isWork($0, path: path) } == true
+        let newProtected = protectedProperties(new, work: work)
+        let oldProtected = current.map { protectedProperties($0, work: work) } ?? []
         if newProtected != oldProtected {
             // Name a key that differs (the order changing alone is reported as the first key).
             let keys = Set(newProtected.map(\.key) + oldProtected.map(\.key)).sorted()
@@ -144,16 +152,24 @@ public enum RunWriteGuard {
 
     /// The protected properties of a note's text in order (a note whose frontmatter does not parse
     /// has none the OS would read; the write itself is refused later for the bad frontmatter).
-    static func protectedProperties(_ bytes: [UInt8]) -> [Property] {
+    static func protectedProperties(_ bytes: [UInt8], work: Bool = false) -> [Property] {
         guard let note = try? Note.parse(bytes: bytes) else { return [] }
-        return note.properties.filter { isProtected($0.key) }
+        return note.properties.filter { isProtected($0.key) || (work && workKeys.contains(folded($0.key))) }
     }
+
+    /// Whether a note's text makes it work the OS runs (a task or a handoff, as `TaskNote.kind` reads it).
+    static func isWork(_ bytes: [UInt8], path: String) -> Bool {
+        TaskNote.kind(of: try? Note.parse(bytes: bytes), path: path) != nil
+    }
+
+    /// A key as compared: trimmed and case-folded.
+    static func folded(_ key: String) -> String { key.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
 
     static func refusal(path: String, key: String, runID: String) -> Refusal {
         let lowered = key.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let what = lowered.hasPrefix("approved") ? "only a person approves"
             : lowered == ResultVerdict.property ? "only a person judges a run's result"
-            : bookkeepingKeys.contains(lowered) ? "the OS keeps it: guardrails count from it"
+            : bookkeepingKeys.contains(lowered) || workKeys.contains(lowered) ? "the OS keeps it: guardrails count from it"
             : "only a person or the OS changes a note's status"
         return Refusal(description: "\(path): refused from within run \(runID): a run may not set or change '\(key)' (\(what))")
     }
