@@ -547,6 +547,53 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// Fourth outside attack: a task's route and packet were fixed when it was routed. While it waited
+    /// for its lane, the person moved it into `Private/`, or tagged a note it links private — and the
+    /// cloud agent still got the text seconds later (the OS then logged "private run … (premium)");
+    /// a linked note edited meanwhile went out as it was. The run now starts only on what it was
+    /// planned from: moved, or a note of its packet changed, and it is routed again.
+    @Test func aWaitingTaskIsRoutedAgainWhenItOrANoteItCarriesChanges() throws {
+        let env = try WatchedVault()
+        try env.write("Rules/Agents/slowcloud.md", """
+            ---
+            type: agent
+            name: slowcloud
+            lane: premium
+            local: false
+            concurrency: 1
+            command: [\(JSON.string(WatchedVault.slowAgent).compact), "{prompt}"]
+            output: text
+            timeout: 60
+            env: [FBT_FIXTURE_LOG]
+            ---
+            A cloud stand-in that takes a moment, one run at a time.
+
+            """)
+        try env.writeInPlace("Memory/Notes two.md", "# Notes two\n\nProject notes NOTESTWOBODY.\n")
+        try env.writeInPlace("Memory/Notes three.md", "# Notes three\n\nOLDBODY of notes three.\n")
+        try env.start()
+        try env.writeInPlace("Tasks/Busy.md", "---\ntype: task\nagent: slowcloud\n---\nBusy work. SLEEP=4\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Busy.md") == "running" }, "\(env.allLogs)")
+        try env.writeInPlace("Tasks/Moved.md", "---\ntype: task\nagent: slowcloud\n---\nMOVEDMARK summarise my therapy notes.\n")
+        try env.writeInPlace("Tasks/Tagged.md", "---\ntype: task\nagent: slowcloud\n---\nSummarise [[Notes two]].\n")
+        try env.writeInPlace("Tasks/Edited.md", "---\ntype: task\nagent: slowcloud\n---\nSummarise [[Notes three]].\n")
+        #expect(eventually(within: 20, every: 0.05) { ["Moved", "Tagged", "Edited"].allSatisfy { env.status("Tasks/\($0).md") == "routed" } }, "\(env.allLogs)")
+        // While they wait: the task moved into Private/, a note it links made private, another edited.
+        try FileManager.default.moveItem(atPath: env.root + "/Tasks/Moved.md", toPath: env.root + "/Private/Moved.md")
+        try env.writeInPlace("Memory/Notes two.md", "---\ntags: [personal]\n---\n# Notes two\n\nProject notes NOTESTWOBODY.\n")
+        try env.writeInPlace("Memory/Notes three.md", "# Notes three\n\nNEWBODY of notes three.\n")
+
+        #expect(Self.waitForTerminal(env, "Tasks/Edited.md") == "done", "\(env.allLogs)")
+        #expect(Self.waitForTerminal(env, "Tasks/Tagged.md") == "blocked", "\(env.text("Tasks/Tagged.md") ?? "")")
+        #expect(Self.waitForTerminal(env, "Private/Moved.md") == "blocked", "\(env.text("Private/Moved.md") ?? "")\n\(env.allLogs)")
+        let prompts = env.fixtureRuns().compactMap { $0["prompt"]?.stringValue }
+        #expect(!prompts.contains { $0.contains("MOVEDMARK") }, "the moved task went to the cloud agent")
+        #expect(!prompts.contains { $0.contains("NOTESTWOBODY") }, "the note made private went to the cloud agent")
+        #expect(prompts.contains { $0.contains("NEWBODY") } && !prompts.contains { $0.contains("OLDBODY") }, "\(prompts)")
+        #expect(env.allLogs.contains("while it waited; routed again"), "\(env.allLogs)")
+        try env.stop(SIGTERM)
+    }
+
     /// A task note the OS cannot write (read-only to the watcher's user; here immutable, as the tests
     /// run as root) never starts its agent: unseen, it would run at every start, paid each time.
     @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr"), "needs chattr as root"))

@@ -39,7 +39,7 @@ public struct RoutePreview: Sendable {
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
         let runsPath = vault.stateDirectory + "/runs.sqlite"
         let runs = ((try? FileSystem.status(runsPath)) ?? nil) != nil ? try? RunStore(vault: vault) : nil
-        let approval = ApprovalCheck.verify(task, runs: runs)
+        let approval = ApprovalCheck.verify(task, runs: runs, store: NoteStore(vault: vault))
         facts.approved = approval.approval != nil
         let wontRun = TaskNote.notRunnableReason(path: path, snapshot: snapshot, note: note, runs: runs)
         return RoutePreview(book: book, facts: facts, approval: approval, wontRun: wontRun, vault: vault, carriedChain: FailoverChain.carried(by: note),

@@ -50,7 +50,12 @@ public enum ApprovalCheck {
 
     /// The verdict on `task`'s `approved` property. `runs` is the vault's run store (`nil` when the
     /// vault has none yet: then nothing was ever put in review).
-    public static func verify(_ task: TaskNote, runs: RunStore?) -> Verdict {
+    ///
+    /// With `store`, the approval also answers for the notes the task carries to its agent (what it
+    /// links, its `context`, what memory found): recorded with their hashes when the review was
+    /// written, one changed since then (a run rewrote the plan the person read) means the person
+    /// approved something else, and it does not count.
+    public static func verify(_ task: TaskNote, runs: RunStore?, store: NoteStore? = nil) -> Verdict {
         guard task.isApproved else { return .none }
         guard task.status == .review else {
             return .notCounted(notCounted("it was written before the task was in review (a note born approved, or status: \(task.status?.rawValue ?? "unknown"), is routed like any other)"))
@@ -66,6 +71,15 @@ public enum ApprovalCheck {
         // bytes cannot happen; checked anyway, so an approval is always a change the OS did not make.
         guard task.snapshot.hash != written else {
             return .notCounted(notCounted("it is in the note the OS wrote, not a later change"))
+        }
+        if let store {
+            let inputs = (try? runs.reviewInputs(runID: latest.runID)) ?? [:]
+            for (path, hash) in inputs.sorted(by: { $0.key < $1.key }) {
+                let now = ((try? store.readIfPresent(path)) ?? nil)?.hash.hex ?? ""
+                if now != hash {
+                    return .notCounted(notCounted("\(path), which the task carries to its agent, changed after the review; the task goes back to review with it as it is now"))
+                }
+            }
         }
         let status = task.snapshot.status
         return .counted(Approval(reviewRunID: latest.runID, by: FileSystem.userName(status.ownerUID),

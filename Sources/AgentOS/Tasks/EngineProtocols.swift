@@ -50,6 +50,10 @@ public struct RoutePlan: Sendable {
     /// The task whose `budget_task_usd` the run counts against (`Handoffs.budgetTask`: a handoff's
     /// original task, the task a spawned task was made from), as routing found it; `nil`: the note itself.
     public var budgetTask: String?
+    /// Size and modification time of each note the plan was made from (its `sources`, but the day's
+    /// logs, which every run appends to, and the guardrails note), taken when it was made: a run that
+    /// waited for its lane starts only if they still hold (`TaskEngine.editedWhileWaiting`).
+    public var inputStamps: [String: [Int64]] = [:]
 
     /// A plan; see the properties for each argument.
     public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil, approved: Bool = false, reservationUSD: Double = 0, taskBudgetUSD: Double? = nil, privacy: String? = nil) {

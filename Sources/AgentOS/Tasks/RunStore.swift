@@ -92,7 +92,7 @@ public final class RunStore: @unchecked Sendable {
                 cost_usd REAL, tokens_in INTEGER, tokens_out INTEGER, exit_code INTEGER,
                 task_hash TEXT,
                 agent_pid INTEGER, agent_start INTEGER,
-                review_hash TEXT, approved_from TEXT
+                review_hash TEXT, approved_from TEXT, review_inputs TEXT
             );
             CREATE UNIQUE INDEX IF NOT EXISTS runs_one_active ON runs(task_path) WHERE state IN ('claimed','running');
             CREATE INDEX IF NOT EXISTS runs_by_task ON runs(task_path, created_at);
@@ -111,7 +111,7 @@ public final class RunStore: @unchecked Sendable {
             }
             // Files made before approvals were bound to reviews get the review columns (NULL: a task
             // such a store shows in review was never shown by this code, so it is reviewed again).
-            for column in ["review_hash", "approved_from"] {
+            for column in ["review_hash", "approved_from", "review_inputs"] {
                 try database.addColumnIfMissing("runs", column, "TEXT")
             }
             // Failover (older files get the columns; NULL: no failure class, no failover).
@@ -297,10 +297,26 @@ public final class RunStore: @unchecked Sendable {
 
     /// Remembers that run `runID` put its task into review by writing exactly the bytes with `hash`
     /// (which hold `approved: false`). Only a later change to that note can approve it.
-    public func recordReview(runID: String, hash: ContentHash) throws {
+    ///
+    /// `inputs`: the notes the task's packet was made from and the hash of each as the review saw it
+    /// (empty hash: missing). An approval answers what a person could read then; a note changed since
+    /// (`reviewInputs`) sends the task back to review.
+    public func recordReview(runID: String, hash: ContentHash, inputs: [String: String] = [:]) throws {
+        let json = JSON.object(inputs.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) }).compact
         try connection.withLock { database in
-            try database.run("UPDATE runs SET review_hash=? WHERE run_id=?", [.text(hash.hex), .text(runID)])
+            try database.run("UPDATE runs SET review_hash=?, review_inputs=? WHERE run_id=?", [.text(hash.hex), .text(json), .text(runID)])
         }
+    }
+
+    /// The notes run `runID`'s review was made from, each with its hash then (see `recordReview`).
+    public func reviewInputs(runID: String) throws -> [String: String] {
+        let text = try connection.withLock { database in
+            try database.query("SELECT review_inputs FROM runs WHERE run_id=? AND review_inputs IS NOT NULL", [.text(runID)]) { $0.text(0) }.first
+        }
+        guard let text, case .object(let fields)? = try? JSON.parse(text) else { return [:] }
+        var inputs: [String: String] = [:]
+        for (key, value) in fields { if let hash = value.stringValue { inputs[key] = hash } }
+        return inputs
     }
 
     /// The hash of the note the OS wrote when run `runID` put its task into review, if it did.

@@ -288,11 +288,11 @@ public final class TaskEngine: Sendable {
         switch status {
         case .new:
             if task.notReadyReason != nil { return .ignored }
-            return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs))
+            return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs, store: store))
         case .review where task.isApproved:
             // `approved: true` counts only as a change after the OS showed this task in review; a
             // note born in review and approved is routed like a new one (and waits for a person).
-            let verdict = ApprovalCheck.verify(task, runs: runs)
+            let verdict = ApprovalCheck.verify(task, runs: runs, store: store)
             if verdict.approval == nil && task.notReadyReason != nil { return .ignored }
             return start(task, wait: wait, approval: verdict)
         case .cancelled:
@@ -304,7 +304,7 @@ public final class TaskEngine: Sendable {
             // `error` it wrote: the fix is the go-ahead (the routed write clears the old error).
             if task.notReadyReason != nil { return .ignored }
             log(EngineEvent(level: .info, message: "\(path): its frontmatter parses now; running it"))
-            return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs))
+            return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs, store: store))
         default:
             return .ignored
         }
@@ -402,7 +402,11 @@ public final class TaskEngine: Sendable {
         if !takeSharedClaim(task, record: record, plan: planned, takeover: takeover, token: token, waitForRun: waitForRun, again: { [self] in
             route(task, record: initial, token: token, unapproved: unapproved, waitForRun: waitForRun, takeover: takeover)
         }) { return }
-        let plan = takeover.map { TaskEngine.takeoverPlan(planned, task: task, from: $0) } ?? planned
+        let plan: RoutePlan = {
+            var plan = takeover.map { TaskEngine.takeoverPlan(planned, task: task, from: $0) } ?? planned
+            if case .run = plan.action { plan.inputStamps = TaskEngine.stamps(of: plan.sources, vault: vault) }
+            return plan
+        }()
         record.lane = plan.lane
         record.agent = plan.agent
         record.model = plan.model
@@ -444,7 +448,8 @@ public final class TaskEngine: Sendable {
                 props.append(Property("error", .string(why)))
             }
             routing.settle(plan, cost: nil)
-            finishWithoutRun(task, record: record, properties: props, unset: approvalUnset + (plan.contextTruncation == nil ? ContextTruncation.propertyNames : []))
+            finishWithoutRun(task, record: record, properties: props, unset: approvalUnset + (plan.contextTruncation == nil ? ContextTruncation.propertyNames : []),
+                             reviewInputs: isReview ? plan.sources : [])
             return
         case .run:
             break
@@ -515,7 +520,7 @@ public final class TaskEngine: Sendable {
         var plan = routedPlan
         // Edited while it waited for its turn: the run takes the note as it is now, not as it was
         // routed (set back to draft: it does not run; a new prompt or routing property: routed anew).
-        switch editedWhileWaiting(task) {
+        switch editedWhileWaiting(task, plan: plan) {
         case .unchanged: break
         case .withdrawn(let why):
             // Nothing is written: the note stays as the person left it (a draft, or emptied).
@@ -527,9 +532,9 @@ public final class TaskEngine: Sendable {
             log(EngineEvent(level: .info, message: "\(currentPath(task.path)): \(why) before it started; it runs when it says status: new again"))
             finishWithoutRun(task, record: ended, properties: nil)
             return
-        case .edited(let fresh):
+        case .edited(let fresh, let what):
             routing.settle(plan, cost: nil)
-            log(EngineEvent(level: .info, message: "\(fresh.path): changed while it waited; routed again"))
+            log(EngineEvent(level: .info, message: "\(fresh.path): \(what) while it waited; routed again"))
             route(fresh, record: initial, token: token, unapproved: nil, waitForRun: waitForRun)
             return
         }
@@ -649,7 +654,8 @@ public final class TaskEngine: Sendable {
         case unchanged
         /// Set back to draft, emptied, or no longer a task: it does not run, and nothing is written.
         case withdrawn(String)
-        case edited(TaskNote)
+        /// Routed again as it is now; `what` changed, for the log.
+        case edited(TaskNote, what: String)
     }
 
     /// The properties routing reads (besides the prompt): a change to one while a task waits means
@@ -660,19 +666,46 @@ public final class TaskEngine: Sendable {
     /// Whether the task note changed, as a person changes it, since it was routed: its prompt or a
     /// property routing reads, or its status set back to `draft`. The OS's own writes (`routed`,
     /// `route_*`) change neither.
-    private func editedWhileWaiting(_ task: TaskNote) -> WaitingEdit {
+    ///
+    /// Nor may what the plan was made from have changed: the note moved (into `Private/`, say), or a
+    /// note its packet carries was edited, moved or made private (a tag added) — a packet built
+    /// before would go out as it was, to the lane routed before. Then it is routed again too.
+    private func editedWhileWaiting(_ task: TaskNote, plan: RoutePlan) -> WaitingEdit {
         let path = currentPath(task.path)
-        guard let snapshot = try? store.readIfPresent(path), snapshot.hash != task.snapshot.hash,
+        let moved = path != task.path
+        let changedInput = moved ? nil : plan.inputStamps.first { TaskEngine.stamps(of: [$0.key], vault: vault)[$0.key] != $0.value }?.key
+        guard let snapshot = try? store.readIfPresent(path), snapshot.hash != task.snapshot.hash || moved || changedInput != nil,
               let note = try? Note.parse(bytes: snapshot.bytes) else { return .unchanged }
         guard let kind = TaskNote.kind(of: note, path: path) else { return .withdrawn("no longer a task") }
         var fresh = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
         if fresh.status == .draft { return .withdrawn("set back to draft") }
         if fresh.notReadyReason != nil { return .withdrawn("its prompt was emptied") }
         func routing(_ n: Note) -> [Property] { n.properties.filter { TaskEngine.routingKeys.contains($0.key.lowercased()) } }
-        guard fresh.prompt != task.prompt || routing(note) != routing(task.note) else { return .unchanged }
+        let what: String
+        if moved {
+            what = "moved from \(task.path)"
+        } else if let changedInput {
+            what = "\(changedInput), which its packet holds, changed"
+        } else if fresh.prompt != task.prompt || routing(note) != routing(task.note) {
+            what = "changed"
+        } else {
+            return .unchanged
+        }
         // An approval counts only for the bytes a person approved after the review.
-        fresh.approval = ApprovalCheck.verify(fresh, runs: runs).approval
-        return .edited(fresh)
+        fresh.approval = ApprovalCheck.verify(fresh, runs: runs, store: store).approval
+        return .edited(fresh, what: what)
+    }
+
+    /// Size and modification time of each of `paths` (empty for a note that is gone), and of the
+    /// guardrails note; the day's logs are left out: every run appends to them, and their lines are
+    /// judged one by one when a packet is built.
+    static func stamps(of paths: [String], vault: Vault) -> [String: [Int64]] {
+        var stamps: [String: [Int64]] = [:]
+        for path in paths + [Vault.Layout.rules + "/Guardrails.md"] where !Privacy.isDailyLog(path) {
+            let status = (try? FileSystem.status(vault.root + "/" + path)) ?? nil
+            stamps[path] = status.map { [$0.size, $0.mtimeNanoseconds] } ?? []
+        }
+        return stamps
     }
 
     /// Takes the run's budget reservation right before its agent starts. While the room is held only
@@ -806,7 +839,9 @@ public final class TaskEngine: Sendable {
         if let entry { telemetryBatch.queueNotes(entry) }
     }
 
-    private func finishWithoutRun(_ task: TaskNote, record: RunRecord, properties: [Property]?, unset: [String] = []) {
+    /// `reviewInputs`: for a task put in review, the notes its packet was made from (recorded with
+    /// their hashes, so that the approval answers for them too: `ApprovalCheck.verify`).
+    private func finishWithoutRun(_ task: TaskNote, record: RunRecord, properties: [Property]?, unset: [String] = [], reviewInputs: [String] = []) {
         var reviewHash: ContentHash?
         if let properties {
             if case .written(let hash) = updateTask(task.path, set: properties, unset: unset, stop: { _ in nil }) { reviewHash = hash }
@@ -817,7 +852,11 @@ public final class TaskEngine: Sendable {
         gitClaimEnded(record)
         if record.state == .review, let reviewHash {
             // What the OS showed in review: only a later change to these bytes can approve the task.
-            do { try runs.recordReview(runID: record.runID, hash: reviewHash) } catch {
+            var inputs: [String: String] = [:]
+            for path in reviewInputs where !Privacy.isDailyLog(path) {
+                inputs[path] = ((try? store.readIfPresent(path)) ?? nil)?.hash.hex ?? ""
+            }
+            do { try runs.recordReview(runID: record.runID, hash: reviewHash, inputs: inputs) } catch {
                 log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)"))
             }
         }
