@@ -142,11 +142,14 @@ public struct TelemetryReport: Sendable {
         Array(records.filter { ($0.costUSD ?? 0) > 0 }.sorted { ($0.costUSD ?? 0, $1.runID) > ($1.costUSD ?? 0, $0.runID) }.prefix(n))
     }
 
-    /// Why runs failed or were blocked, most common first (the error's text before its first colon or semicolon).
+    /// Why runs failed or were blocked, most common first (the error's text before its first colon or
+    /// semicolon). A private run's reason is not given: it names what made the run private (a private
+    /// note, resolved from an alias too), and the report is a public note. Its full record is in
+    /// `Private/Telemetry/`.
     public var failureReasons: [(reason: String, count: Int)] {
         var counts: [String: Int] = [:]
         for r in records where r.outcome == "failed" || r.outcome == "blocked" || r.outcome == "interrupted" {
-            let text = r.error ?? r.outcome
+            let text = r.isPrivate == true ? "private run \(r.outcome) (its reason is in \(Vault.Layout.privateFolder)/\(Vault.Layout.telemetry)/)" : (r.error ?? r.outcome)
             let head = text.split(whereSeparator: { $0 == ";" || $0 == ":" }).first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? text
             counts[String(head.prefix(120)), default: 0] += 1
         }

@@ -93,4 +93,32 @@ import TestSupport
         #expect(task.text("status") == "done", "\((try? env.text(path)) ?? "")")
         #expect(env.fixturePrompts().count == 1 && env.fixturePrompts().first?.contains("INJECTED_AFTER_APPROVAL") == true)
     }
+
+    /// Attack: `report`'s "Failure reasons" took each blocked run's error as it was, and put
+    /// "private (pulls in private note Memory/Cancer diagnosis PRIVTITLE.md) but the task names agent
+    /// claude" into the public `Telemetry/Report <day>.md` — for a task that named only the note's
+    /// alias too — where a cloud agent's search found it. A private run's reason is not given there.
+    @Test func theReportGivesNoPrivateRunsReason() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        try env.store.write("---\ntags: [personal]\naliases: [Dr Zorblat PRIVALIAS]\n---\n# Diagnosis\n", to: "Memory/Cancer diagnosis PRIVTITLE.md", expecting: .absent)
+        _ = try MemoryIndex(vault: env.vault).reconcile() // aliases resolve through the index, as the watcher keeps it
+        for (name, body) in [("Rep one", "Summarise [[Cancer diagnosis PRIVTITLE]] for me."), ("Rep two", "What does [[Dr Zorblat PRIVALIAS]] say?")] {
+            let path = try env.writeTask(name, properties: "type: task\nagent: claude", body: body)
+            _ = engine.consider(path: path, wait: true)
+            engine.waitUntilIdle()
+            #expect(try env.note(path).text("status") == "blocked", "\((try? env.text(path)) ?? "")")
+        }
+        let path = try env.writeTask("Rep three", properties: "type: task\nagent: claude\nbudget_usd: nope", body: "Plain work.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let report = TelemetryReport.make(vault: env.vault, since: Date().addingTimeInterval(-3600))
+        let written = try report.write(vault: env.vault)
+        let text = try env.text(try #require(written.first { $0.hasSuffix(".md") }))
+        #expect(!text.contains("PRIVTITLE") && !text.contains("PRIVALIAS") && !text.contains("Cancer"), "\(text)")
+        #expect(report.failureReasons.contains { $0.reason.hasPrefix("private run blocked") && $0.count == 2 }, "\(report.failureReasons)")
+        let (console, captured) = Console.capturing()
+        #expect(CLI.run(["report", "--days", "1", "--vault", env.vault.root], console: console, environment: [:], executablePath: "fuckbigtech") == 0)
+        #expect(!captured.stdout.contains("PRIVTITLE"), "\(captured.stdout)")
+    }
 }
