@@ -41,6 +41,10 @@ enum RouteCommand {
         }
         let (book, facts, decision, approval, wontRun) = (preview.book, preview.facts, preview.decision, preview.approval, preview.wontRun)
         let shown = visibility.withholdingNames(of: facts.privateSources)
+        // A run shown the private notes' names (a local one) was shown private text: it is private from then on.
+        if visibility.hiddenBecause == nil, !facts.privateSources.isEmpty, let runID = RunWriteGuard.runID(in: context.environment) {
+            try RunTaint.record(runID, vault: vault)
+        }
         let console = context.console.redacting(shown)
 
         if context.json {

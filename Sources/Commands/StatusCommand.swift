@@ -24,14 +24,14 @@ enum StatusCommand {
         // Inside a cloud agent's run, private tasks are not listed: their paths are their titles,
         // and a private task's title is private text.
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
-        let status = try VaultStatus.read(vault: context.vault, limit: limit, shows: visibility.shows)
+        let status = try VaultStatus.read(vault: context.vault, limit: limit, shows: visibility.listsTask)
         let (watcher, waiting, queued, running, review, finished) = (status.watcher, status.waiting, status.queued, status.running, status.review, status.finished)
         var extra = StatusSections.all.compactMap { $0(context.vault) }
-        if visibility.hiddenBecause != nil {
+        do {
             // The budget section names the tasks over a cap or over their reservation: a private
-            // one's path (its title) is not shown to a cloud agent's run.
+            // one's path (its title) is not shown to an agent's run (`listsTask`).
             let spend = (try? VaultRouting(vault: context.vault))?.spend()
-            let tasks = Set((spend?.overCaps.compactMap(\.task) ?? []) + (spend?.overruns.compactMap(\.task) ?? [])).filter { !visibility.shows($0) }
+            let tasks = Set((spend?.overCaps.compactMap(\.task) ?? []) + (spend?.overruns.compactMap(\.task) ?? [])).filter { !visibility.listsTask($0) }
             if !tasks.isEmpty {
                 let scrub: @Sendable (String) -> String = { text in tasks.reduce(text) { $0.replacingOccurrences(of: $1, with: "(a private task)") } }
                 extra = extra.map { StatusSection(name: $0.name, title: $0.title, lines: $0.lines.map(scrub), json: $0.json.mappingStrings(scrub)) }

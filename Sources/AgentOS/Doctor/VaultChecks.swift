@@ -70,7 +70,10 @@ enum VaultChecks {
             if waiting.isEmpty {
                 return [DoctorFinding(check: "watcher", status: .warn, finding: line + "; no note is waiting", fix: "start 'fuckbigtech watch' (or 'fuckbigtech service install') so new task notes run")]
             }
-            let shown = waiting.prefix(3).joined(separator: ", ") + (waiting.count > 3 ? " and \(waiting.count - 3) more" : "")
+            // Inside an agent's run a private task is counted, not named (`NoteVisibility.listsTask`).
+            let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+            let named = waiting.filter(visibility.listsTask)
+            let shown = named.prefix(3).joined(separator: ", ") + (waiting.count > named.prefix(3).count ? "\(named.isEmpty ? "" : " and ")\(waiting.count - named.prefix(3).count) more" : "")
             return [DoctorFinding(check: "watcher", status: .fail, finding: line + "; \(waiting.count) note(s) wait to run: \(shown)", fix: "start 'fuckbigtech watch' (or 'fuckbigtech service install'), or run one now with 'fuckbigtech run NOTE'")]
         }
     }

@@ -15,20 +15,36 @@ public struct NoteVisibility {
     /// The guardrails' secret scanner, for a caller off this machine.
     private let scanner: SecretScanner?
 
+    /// Whether the caller is an agent (inside a run, or an MCP client serving one): see `listsTask`.
+    private let isAgent: Bool
+
     /// The visibility for a command run with `environment` (its `FBT_RUN_ID`) on `vault`.
     public init(vault: Vault, environment: [String: String]) {
-        self.init(vault: vault, hiddenBecause: Privacy.hidesPrivateNotes(environment: environment, vault: vault))
+        self.init(vault: vault, hiddenBecause: Privacy.hidesPrivateNotes(environment: environment, vault: vault),
+                  isAgent: RunWriteGuard.runID(in: environment) != nil)
     }
 
     /// The visibility for a caller that `hiddenBecause` (non-nil) says may not read private notes,
-    /// decided by the caller (an MCP server started for a cloud agent).
-    public init(vault: Vault, hiddenBecause: String?) {
+    /// decided by the caller (an MCP server started for a cloud agent). `isAgent`: the caller is an
+    /// agent, even one that may read private notes (`listsTask`).
+    public init(vault: Vault, hiddenBecause: String?, isAgent: Bool = false) {
         self.hiddenBecause = hiddenBecause
+        self.isAgent = isAgent || hiddenBecause != nil
         store = NoteStore(vault: vault)
         // Rules and links are only read when something has to be judged.
-        guardrails = hiddenBecause == nil ? Guardrails() : RuleBook.load(vault: vault).guardrails
-        links = hiddenBecause == nil ? nil : LinkResolver(vault: vault)
+        guardrails = self.isAgent ? RuleBook.load(vault: vault).guardrails : Guardrails()
+        links = self.isAgent ? LinkResolver(vault: vault) : nil
         scanner = hiddenBecause == nil ? nil : SecretScanner(extraPatterns: guardrails.secretPatterns)
+    }
+
+    /// Whether a task note at `path` is listed to this caller (`status`, `doctor`). An agent is told
+    /// of no private task, not even one that may read private notes (a local run): it asked for a
+    /// list, not for the note, and a title listed would go into what it writes without marking the
+    /// run private (`RunTaint` marks the runs shown a private note they asked for).
+    public func listsTask(_ path: String) -> Bool {
+        if hiddenBecause != nil { return shows(path) }
+        guard isAgent else { return true }
+        return Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links) == nil
     }
 
     /// For a caller off this machine, why `text` (a note it asked for) is not shown: the kinds and

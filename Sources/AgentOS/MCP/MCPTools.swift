@@ -51,7 +51,7 @@ public final class MCPTools {
         self.vault = vault
         self.scope = scope
         store = NoteStore(vault: vault)
-        visibility = NoteVisibility(vault: vault, hiddenBecause: scope.hidesPrivateBecause)
+        visibility = NoteVisibility(vault: vault, hiddenBecause: scope.hidesPrivateBecause, isAgent: scope.agent != nil || scope.runID != nil)
     }
 
     /// Guidance for the client's model (the `instructions` of `initialize` and `server/discover`).
@@ -340,6 +340,7 @@ public final class MCPTools {
         let decision = preview.decision
         // A server that withholds private notes names none of those that make the task private.
         let shown = visibility.withholdingNames(of: preview.facts.privateSources)
+        if visibility.hiddenBecause == nil, !preview.facts.privateSources.isEmpty, let runID = scope.runID { try RunTaint.record(runID, vault: vault) }
         var pairs: [(String, JSON)] = [("task", preview.facts.path.map { .string($0) } ?? .null)]
         if case .object(let rest) = decision.json { pairs += rest }
         if let why = preview.approval.refusal { pairs.append(("approval_not_counted", .string(why))) }
@@ -368,7 +369,7 @@ public final class MCPTools {
 
     func status(_ args: JSON) throws -> Outcome {
         let limit = try number(args, "limit", default: 10)
-        let status = try VaultStatus.read(vault: vault, limit: limit, shows: visibility.shows)
+        let status = try VaultStatus.read(vault: vault, limit: limit, shows: visibility.listsTask)
         func entry(_ r: RunRecord) -> JSON {
             .object([("run_id", .string(r.runID)), ("task", .string(r.taskPath)), ("state", .string(r.state.rawValue)),
                      ("agent", r.agent.map { .string($0) } ?? .null), ("lane", r.lane.map { .string($0) } ?? .null),

@@ -121,4 +121,38 @@ import TestSupport
         #expect(CLI.run(["report", "--days", "1", "--vault", env.vault.root], console: console, environment: [:], executablePath: "fuckbigtech") == 0)
         #expect(!captured.stdout.contains("PRIVTITLE"), "\(captured.stdout)")
     }
+
+    /// Attack: a (prompt-injected) local agent on a public task ran `status` (CLI and MCP) and
+    /// `route "what does [[Dr Zorblat]] say"`, and wrote what they printed — a private task's title,
+    /// the private note an alias resolves to — into a public note a cloud agent then found; the run
+    /// stayed public (reads through `note show` marked it, these did not). Now an agent's `status`
+    /// and `doctor` name no private task, and a `route` that names private notes to a local run
+    /// marks the run private. A person still sees them.
+    @Test func statusDoctorAndRouteInALocalRunNameNoPrivateTaskOrNoteUnmarked() throws {
+        let v = RouteTestVault()
+        v.write("Tasks/My HIV results PRIVTASK.md", "---\ntype: task\nprivacy: private\n---\nx\n")
+        v.write("Memory/Cancer diagnosis PRIVTITLE.md", "---\ntags: [personal]\naliases: [Dr Zorblat PRIVALIAS]\n---\n# Diagnosis\n")
+        v.write("Tasks/Public.md", "---\ntype: task\n---\nTidy my notes.\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let runs = try RunStore(vault: v.vault)
+        var done = try #require(try runs.claim(taskPath: "Tasks/My HIV results PRIVTASK.md", taskHash: nil, attempt: 1))
+        done.state = .done
+        done.finishedAt = Date().timeIntervalSince1970
+        try runs.update(done)
+        let run = try PrivacyTaintTests.localRun(of: "Tasks/Public.md", in: v.vault)
+        for arguments in [["status"], ["status", "--json"], ["doctor"]] {
+            let out = Self.cli(arguments, v, runID: run).out
+            #expect(!out.contains("PRIVTASK"), "\(arguments): \(out)")
+            #expect(Self.cli(arguments, v, runID: nil).out.contains("PRIVTASK"), "a person's \(arguments) names it")
+        }
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: ["FBT_RUN_ID": run]))
+        #expect(!"\(tools.call("status", arguments: .object([])))".contains("PRIVTASK"))
+        #expect(!RunTaint.isTainted(run, vault: v.vault), "nothing private was shown yet")
+        let routed = Self.cli(["route", "what does [[Dr Zorblat PRIVALIAS]] say"], v, runID: run)
+        #expect(routed.out.contains("PRIVTITLE"), "a local run may be shown it: \(routed.out)")
+        #expect(RunTaint.isTainted(run, vault: v.vault), "the run was shown a private note's name")
+        // And what it makes from then on is private.
+        #expect(Self.cli(["task", "new", "--title", "After route", "FYI PRIVTITLE"], v, runID: run).code == 0)
+        #expect(try Note.parse(bytes: NoteStore(vault: v.vault).read("Tasks/After route.md").bytes).text("privacy") == "private")
+    }
 }
