@@ -107,55 +107,58 @@ public final class SecretScanner: @unchecked Sendable {
         // The armour in any case, with spaces inside it and four to six dashes (a typo still wraps a key).
         make("private key block", "private-key", #"(?i)-{4,6}[ \t]*BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?[ \t]*-{4,6}[\s\S]*?(?:-{4,6}[ \t]*END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?[ \t]*-{4,6}|\z)"#, hints: ["PRIVATE KEY"]),
         // An OpenSSH private key's body without its armour: base64 of "openssh-key-v1".
-        make("private key block", "private-key", #"\bb3BlbnNzaC1rZXktdjE[A-Za-z0-9+/=]{16,}"#, hints: ["b3BlbnNzaC1rZXktdjE"]),
+        make("private key block", "private-key", #"(?<![A-Za-z0-9])b3BlbnNzaC1rZXktdjE[A-Za-z0-9+/=]{16,}"#, hints: ["b3BlbnNzaC1rZXktdjE"]),
+        // PKCS#8 (RSA), PKCS#1 (RSA) and SEC1 (EC) private key bodies without their armour: the DER
+        // of their first fields in base64, which only private keys start with.
+        make("private key block", "private-key", #"(?<![A-Za-z0-9+/])(?:MII[A-Za-z0-9+/]{3}(?:IBADANBgkqhkiG9w0BAQEFAASC|IBAAKC)|MHcCAQEEI|MIG[A-Za-z0-9+/]AgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg)[A-Za-z0-9+/=]{40,}"#, hints: ["IBADANBgkqhkiG9w0BAQEFAASC", "IBAAKC", "MHcCAQEEI", "MBMGByqGSM49AgEGCCqGSM49AwEH"]),
         make("PuTTY private key", "private-key", #"PuTTY-User-Key-File-[0-9]+:[\s\S]*?(?:Private-MAC:[ \t]*[0-9A-Fa-f]+|\z)"#, hints: ["PuTTY-User-Key-File"]),
-        make("age secret key", "private-key", #"\bAGE-SECRET-KEY-1[0-9A-Z]{50,}"#, hints: ["AGE-SECRET-KEY"]),
+        make("age secret key", "private-key", #"(?<![A-Za-z0-9])AGE-SECRET-KEY-1[0-9A-Z]{50,}"#, hints: ["AGE-SECRET-KEY"]),
         // AI providers.
-        make("Anthropic API key", "anthropic-key", #"\bsk-ant-[A-Za-z0-9_\-]{16,}"#, hints: ["sk-ant-"], check: notPlaceholder("Anthropic API key", "anthropic-key")),
+        make("Anthropic API key", "anthropic-key", #"(?<![A-Za-z0-9])sk-ant-[A-Za-z0-9_\-]{16,}"#, hints: ["sk-ant-"], check: notPlaceholder("Anthropic API key", "anthropic-key")),
         // Real keys always carry digits; words like `sk-learn-compatible-wrapper` do not.
-        make("OpenAI-style API key", "api-key", #"\bsk-(?:proj-|svcacct-|admin-|or-v1-)?(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{20,}"#, hints: ["sk-"], check: notPlaceholder("OpenAI-style API key", "api-key")),
-        make("Hugging Face token", "huggingface-token", #"\b(?:hf_|api_org_)[A-Za-z0-9]{30,}"#, hints: ["hf_", "api_org_"], check: notPlaceholder("Hugging Face token", "huggingface-token")),
-        make("AI provider API key", "api-key", #"\b(?:gsk_[A-Za-z0-9]{40,}|xai-[A-Za-z0-9]{40,}|r8_[A-Za-z0-9]{30,}|pplx-[A-Za-z0-9]{40,})"#, hints: ["gsk_", "xai-", "r8_", "pplx-"]),
+        make("OpenAI-style API key", "api-key", #"(?<![A-Za-z0-9])sk-(?:proj-|svcacct-|admin-|or-v1-)?(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{20,}"#, hints: ["sk-"], check: notPlaceholder("OpenAI-style API key", "api-key")),
+        make("Hugging Face token", "huggingface-token", #"(?<![A-Za-z0-9])(?:hf_|api_org_)[A-Za-z0-9]{30,}"#, hints: ["hf_", "api_org_"], check: notPlaceholder("Hugging Face token", "huggingface-token")),
+        make("AI provider API key", "api-key", #"(?<![A-Za-z0-9])(?:gsk_[A-Za-z0-9]{40,}|xai-[A-Za-z0-9]{40,}|r8_[A-Za-z0-9]{30,}|pplx-[A-Za-z0-9]{40,})"#, hints: ["gsk_", "xai-", "r8_", "pplx-"]),
         // Cloud.
-        make("AWS access key ID", "aws-key", #"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}\b"#, hints: ["AKIA", "ASIA", "ABIA", "ACCA", "A3T"], check: notPlaceholder("AWS access key ID", "aws-key")),
+        make("AWS access key ID", "aws-key", #"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}(?![A-Za-z0-9])"#, hints: ["AKIA", "ASIA", "ABIA", "ACCA", "A3T"], check: notPlaceholder("AWS access key ID", "aws-key")),
         make("AWS secret access key", "aws-secret", #"(?i)\baws_?(?:secret_?access_?key|secret_?key|session_?token|security_?token)["']?[ \t]*(?:=|:)[ \t]*["']?([A-Za-z0-9/+=]{16,})"#, group: 1, hints: ["aws"], check: notPlaceholder("AWS secret access key", "aws-secret")),
         make("AWS secret access key", "aws-secret", #""(?:SecretAccessKey|SessionToken)"\s*:\s*"([A-Za-z0-9/+=]{16,})""#, group: 1, hints: ["SecretAccessKey", "SessionToken"]),
-        make("Google API key", "google-key", #"\bAIza[0-9A-Za-z_\-]{35}"#, hints: ["AIza"]),
-        make("Google OAuth secret or token", "google-oauth", #"\bGOCSPX-[A-Za-z0-9_\-]{20,}|\bya29\.[A-Za-z0-9_\-]{20,}|\b1//0[A-Za-z0-9_\-]{40,}"#, hints: ["GOCSPX-", "ya29.", "1//0"]),
+        make("Google API key", "google-key", #"(?<![A-Za-z0-9])AIza[0-9A-Za-z_\-]{35}"#, hints: ["AIza"]),
+        make("Google OAuth secret or token", "google-oauth", #"(?<![A-Za-z0-9])GOCSPX-[A-Za-z0-9_\-]{20,}|(?<![A-Za-z0-9])ya29\.[A-Za-z0-9_\-]{20,}|(?<![A-Za-z0-9])1//0[A-Za-z0-9_\-]{40,}"#, hints: ["GOCSPX-", "ya29.", "1//0"]),
         make("Azure key", "azure-key", #"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|sig)=([A-Za-z0-9%+/=]{20,})"#, group: 1, hints: ["AccountKey", "SharedAccess", "sig="]),
         make("Azure client secret", "azure-secret", #"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])"#, hints: ["Q~"]),
-        make("DigitalOcean token", "cloud-token", #"\bdo[opr]_v1_[a-f0-9]{64}\b"#, hints: ["_v1_"]),
-        make("HashiCorp token", "cloud-token", #"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}|\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=\-]{60,}"#, hints: ["hvs.", "hvb.", "hvr.", ".atlasv1."]),
-        make("Databricks token", "cloud-token", #"\bdapi[a-f0-9]{32}(?:-[0-9]+)?\b"#, hints: ["dapi"]),
-        make("Doppler token", "cloud-token", #"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"#, hints: ["dp."]),
+        make("DigitalOcean token", "cloud-token", #"(?<![A-Za-z0-9])do[opr]_v1_[a-f0-9]{64}(?![A-Za-z0-9])"#, hints: ["_v1_"]),
+        make("HashiCorp token", "cloud-token", #"(?<![A-Za-z0-9])hv[sbr]\.[A-Za-z0-9_\-]{24,}|\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=\-]{60,}"#, hints: ["hvs.", "hvb.", "hvr.", ".atlasv1."]),
+        make("Databricks token", "cloud-token", #"(?<![A-Za-z0-9])dapi[a-f0-9]{32}(?:-[0-9]+)?\b"#, hints: ["dapi"]),
+        make("Doppler token", "cloud-token", #"(?<![A-Za-z0-9])dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"#, hints: ["dp."]),
         // Source hosting and CI.
-        make("GitHub token", "github-token", #"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{20,}"#, hints: ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"], check: notPlaceholder("GitHub token", "github-token")),
-        make("GitLab token", "gitlab-token", #"\bgl(?:pat|ptt|dt|rt|cbt|oas|ft|soat|imt|agent)-[A-Za-z0-9_\-]{20,}|\bGR1348941[A-Za-z0-9_\-]{20,}"#, hints: ["glpat-", "glptt-", "gldt-", "glrt-", "glcbt-", "gloas-", "glft-", "glsoat-", "glimt-", "glagent-", "GR1348941"], check: notPlaceholder("GitLab token", "gitlab-token")),
-        make("Atlassian token", "atlassian-token", #"\bATATT3[A-Za-z0-9_\-=]{60,}"#, hints: ["ATATT3"]),
-        make("Linear or Postman key", "api-key", #"\blin_api_[A-Za-z0-9]{40}\b|\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b"#, hints: ["lin_api_", "PMAK-"]),
+        make("GitHub token", "github-token", #"(?<![A-Za-z0-9])(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}(?![A-Za-z0-9])|(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{20,}"#, hints: ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"], check: notPlaceholder("GitHub token", "github-token")),
+        make("GitLab token", "gitlab-token", #"(?<![A-Za-z0-9])gl(?:pat|ptt|dt|rt|cbt|oas|ft|soat|imt|agent)-[A-Za-z0-9_\-]{20,}|(?<![A-Za-z0-9])GR1348941[A-Za-z0-9_\-]{20,}"#, hints: ["glpat-", "glptt-", "gldt-", "glrt-", "glcbt-", "gloas-", "glft-", "glsoat-", "glimt-", "glagent-", "GR1348941"], check: notPlaceholder("GitLab token", "gitlab-token")),
+        make("Atlassian token", "atlassian-token", #"(?<![A-Za-z0-9])ATATT3[A-Za-z0-9_\-=]{60,}"#, hints: ["ATATT3"]),
+        make("Linear or Postman key", "api-key", #"(?<![A-Za-z0-9])lin_api_[A-Za-z0-9]{40}(?![A-Za-z0-9])|(?<![A-Za-z0-9])PMAK-[a-f0-9]{24}-[a-f0-9]{34}(?![A-Za-z0-9])"#, hints: ["lin_api_", "PMAK-"]),
         // Package registries.
-        make("npm token", "npm-token", #"\bnpm_[A-Za-z0-9]{36}\b"#, hints: ["npm_"]),
+        make("npm token", "npm-token", #"(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"#, hints: ["npm_"]),
         make("npm auth token", "npm-token", #"(?im)(?:^|[:\s])_(?:authToken|auth|password)[ \t]*=[ \t]*["']?([^\s"']+)"#, group: 1, hints: ["_auth", "_password"], check: { _, value in
             SecretValue.isReference(value) || SecretValue.isPlaceholder(value) ? nil : ("npm auth token", "npm-token") }),
-        make("PyPI token", "pypi-token", #"\bpypi-AgE[A-Za-z0-9_\-]{50,}"#, hints: ["pypi-"]),
-        make("RubyGems key", "rubygems-key", #"\brubygems_[a-f0-9]{48}\b"#, hints: ["rubygems_"]),
+        make("PyPI token", "pypi-token", #"(?<![A-Za-z0-9])pypi-AgE[A-Za-z0-9_\-]{50,}"#, hints: ["pypi-"]),
+        make("RubyGems key", "rubygems-key", #"(?<![A-Za-z0-9])rubygems_[a-f0-9]{48}(?![A-Za-z0-9])"#, hints: ["rubygems_"]),
         make("Docker registry credentials", "docker-auth", #""(?:auth|identitytoken)"\s*:\s*"([A-Za-z0-9+/=_\-.]{12,})""#, group: 1, hints: ["\"auth\"", "identitytoken"], check: { _, value in
             SecretValue.isPlaceholder(value) ? nil : ("Docker registry credentials", "docker-auth") }),
         // Chat, payments, mail and other services.
-        make("Slack token", "slack-token", #"\bxox[abposre]-[A-Za-z0-9\-]{10,}|\bxapp-[0-9]-[A-Za-z0-9\-]{10,}"#, hints: ["xox", "xapp-"], check: notPlaceholder("Slack token", "slack-token")),
+        make("Slack token", "slack-token", #"(?<![A-Za-z0-9])xox[abposre]-[A-Za-z0-9\-]{10,}|(?<![A-Za-z0-9])xapp-[0-9]-[A-Za-z0-9\-]{10,}"#, hints: ["xox", "xapp-"], check: notPlaceholder("Slack token", "slack-token")),
         make("Slack webhook", "slack-webhook", #"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+\-]{20,}"#, hints: ["hooks.slack.com"]),
         make("Discord webhook", "discord-webhook", #"discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_\-]{30,}"#, hints: ["/api/webhooks/"]),
         make("Discord bot token", "discord-token", #"(?<![A-Za-z0-9_\-])[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}(?![A-Za-z0-9_\-])"#, hints: ["."]),
         make("Telegram bot token", "telegram-token", #"(?<![0-9A-Za-z])[0-9]{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])"#, hints: [":AA"]),
-        make("Stripe key", "stripe-key", #"\b(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}|\bwhsec_[A-Za-z0-9]{24,}"#, hints: ["_live_", "_test_", "_prod_", "whsec_"], check: notPlaceholder("Stripe key", "stripe-key")),
-        make("Square or Shopify token", "commerce-token", #"\bsq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}|\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"#, hints: ["sq0atp-", "sq0csp-", "shpat_", "shpca_", "shppa_", "shpss_"]),
-        make("Twilio API key", "twilio-key", #"\bSK[0-9a-fA-F]{32}\b"#, hints: ["SK"]),
-        make("SendGrid API key", "sendgrid-key", #"\bSG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}"#, hints: ["SG."]),
-        make("Mailgun or Mailchimp key", "mail-key", #"\bkey-[0-9a-zA-Z]{32}\b|\b[0-9a-f]{32}-us[0-9]{1,2}\b"#, hints: ["key-", "-us"]),
-        make("monitoring token", "monitoring-token", #"\bNRAK-[A-Z0-9]{27}\b|\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b|\bglc_[A-Za-z0-9+/]{32,}={0,2}|\bsntry[su]_[A-Za-z0-9+/=_]{40,}"#, hints: ["NRAK-", "glsa_", "glc_", "sntry"]),
-        make("Notion token", "notion-token", #"\b(?:secret_[A-Za-z0-9]{43}|ntn_[A-Za-z0-9]{40,})\b"#, hints: ["secret_", "ntn_"]),
+        make("Stripe key", "stripe-key", #"(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}|(?<![A-Za-z0-9])whsec_[A-Za-z0-9]{24,}"#, hints: ["_live_", "_test_", "_prod_", "whsec_"], check: notPlaceholder("Stripe key", "stripe-key")),
+        make("Square or Shopify token", "commerce-token", #"(?<![A-Za-z0-9])sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}|(?<![A-Za-z0-9])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![A-Za-z0-9])"#, hints: ["sq0atp-", "sq0csp-", "shpat_", "shpca_", "shppa_", "shpss_"]),
+        make("Twilio API key", "twilio-key", #"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])"#, hints: ["SK"]),
+        make("SendGrid API key", "sendgrid-key", #"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}"#, hints: ["SG."]),
+        make("Mailgun or Mailchimp key", "mail-key", #"(?<![A-Za-z0-9])key-[0-9a-zA-Z]{32}(?![A-Za-z0-9])|\b[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])"#, hints: ["key-", "-us"]),
+        make("monitoring token", "monitoring-token", #"(?<![A-Za-z0-9])NRAK-[A-Z0-9]{27}(?![A-Za-z0-9])|(?<![A-Za-z0-9])glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}(?![A-Za-z0-9])|(?<![A-Za-z0-9])glc_[A-Za-z0-9+/]{32,}={0,2}|(?<![A-Za-z0-9])sntry[su]_[A-Za-z0-9+/=_]{40,}"#, hints: ["NRAK-", "glsa_", "glc_", "sntry"]),
+        make("Notion token", "notion-token", #"(?<![A-Za-z0-9])(?:secret_[A-Za-z0-9]{43}|ntn_[A-Za-z0-9]{40,})(?![A-Za-z0-9])"#, hints: ["secret_", "ntn_"]),
         // JSON Web Tokens: a base64url JSON header and payload (both start `ey`, for `{"`), then a signature.
-        make("JSON Web Token", "jwt", #"\bey[A-Za-z0-9_\-]{10,}\.ey[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*"#, hints: [".ey"]),
+        make("JSON Web Token", "jwt", #"(?<![A-Za-z0-9])ey[A-Za-z0-9_\-]{10,}\.ey[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*"#, hints: [".ey"]),
         // Credentials in HTTP and connection strings.
         make("bearer token", "bearer-token", #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1, hints: ["bearer"]),
         make("basic-auth credentials", "basic-auth", #"(?i)\bauthorization\s*:\s*basic\s+([A-Za-z0-9+/]{8,}=*)"#, group: 1, hints: ["basic"]),
@@ -386,8 +389,9 @@ struct ScanView {
 
     /// `units` without Markdown markup that a key can hide behind (see `views`); `nil` when there is
     /// none. Line starts lose indentation, `>` quote markers and a list marker (`- `, `* `, `+ `,
-    /// `1. `, a task box); anywhere, `**`, `__`, `~~`, `==`, backticks, `<!-- … -->` and `%% … %%`
-    /// go. A single `_` stays: it is part of many keys.
+    /// `1. `, a task box); anywhere, `**`, `__`, `~~`, `==`, `$$`, backticks, `<!-- … -->`, `%% … %%`,
+    /// the backslash of an escape (`\_`), inline HTML tags and entities that render as nothing go.
+    /// A single `_` stays: it is part of many keys.
     static func withoutMarkup(_ units: [UInt16], origin: [Int]) -> (units: [UInt16], origin: [Int], joinsTokens: Bool)? {
         let count = units.count
         var out: [UInt16] = []
@@ -436,12 +440,66 @@ struct ScanView {
                 continue
             }
             if unit == 0x60 { i += 1; removed(upTo: i); continue } // `
-            if i + 1 < count, units[i + 1] == unit, [0x2A, 0x5F, 0x7E, 0x3D].contains(unit) { i += 2; removed(upTo: i); continue } // ** __ ~~ ==
+            if i + 1 < count, units[i + 1] == unit, [0x2A, 0x5F, 0x7E, 0x3D, 0x24].contains(unit) { i += 2; removed(upTo: i); continue } // ** __ ~~ == $$
+            // A backslash escape (`sk\_live\_…`, as converters write underscores): the reader sees the
+            // character; before a letter or digit (`AKIA\IOSF…`) a reader still sees the key around it.
+            if unit == 0x5C, i + 1 < count, isASCIIPunctuation(units[i + 1]) || isTokenUnit(units[i + 1]) { i += 1; removed(upTo: i); continue }
+            // An inline HTML tag (`<span>`, `</mark>`, `<wbr>`, `<sup></sup>`): rendered, it shows nothing.
+            if unit == 0x3C, let end = htmlTagEnd(units, from: i) { i = end; removed(upTo: i); continue }
+            // An entity that renders as nothing (`&ZeroWidthSpace;`, `&#8203;`, `&shy;`).
+            if unit == 0x26, let end = invisibleEntityEnd(units, from: i) { i = end; removed(upTo: i); continue }
             out.append(unit)
             outOrigin.append(origin[i])
             i += 1
         }
         return changed ? (out, outOrigin, joinsTokens) : nil
+    }
+
+    /// Whether a UTF-16 unit is ASCII punctuation, which Markdown lets a backslash escape.
+    static func isASCIIPunctuation(_ unit: UInt16) -> Bool {
+        (0x21...0x2F).contains(unit) || (0x3A...0x40).contains(unit) || (0x5B...0x60).contains(unit) || (0x7B...0x7E).contains(unit)
+    }
+
+    /// The index just past an HTML tag starting at `start` (`<` then a letter, or `</` then one, up to
+    /// `>` on the same line within 80 units, no `<` inside), or `nil`.
+    static func htmlTagEnd(_ units: [UInt16], from start: Int) -> Int? {
+        var j = start + 1
+        if j < units.count, units[j] == 0x2F { j += 1 }
+        guard j < units.count, (0x41...0x5A).contains(units[j]) || (0x61...0x7A).contains(units[j]) else { return nil }
+        let limit = min(units.count, start + 80)
+        while j < limit {
+            switch units[j] {
+            case 0x3E: return j + 1
+            case 0x3C, 0x0A: return nil
+            default: j += 1
+            }
+        }
+        return nil
+    }
+
+    /// Named entities that render as nothing.
+    private static let invisibleEntities: Set<String> = ["zerowidthspace", "zwj", "zwnj", "shy", "nobreak", "invisibletimes", "invisiblecomma",
+                                                        "it", "ic", "af", "negativethinspace", "negativemediumspace", "negativethickspace", "negativeverythinspace", "lrm", "rlm"]
+
+    /// The index just past an entity starting at `start` (`&name;`, `&#NNNN;`, `&#xHHHH;`) that renders
+    /// as nothing (`isInvisible`), or `nil`.
+    static func invisibleEntityEnd(_ units: [UInt16], from start: Int) -> Int? {
+        var j = start + 1
+        var name = ""
+        while j < units.count, j - start <= 32, units[j] != 0x3B {
+            guard units[j] < 0x80, let scalar = Unicode.Scalar(units[j]) else { return nil }
+            name.unicodeScalars.append(scalar)
+            j += 1
+        }
+        guard j < units.count, units[j] == 0x3B, !name.isEmpty else { return nil }
+        let lowered = name.lowercased()
+        if lowered.hasPrefix("#") {
+            let digits = lowered.dropFirst()
+            let value = digits.hasPrefix("x") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
+            guard let value, let scalar = Unicode.Scalar(value), isInvisible(scalar) else { return nil }
+            return j + 1
+        }
+        return invisibleEntities.contains(lowered) ? j + 1 : nil
     }
 
     /// Format characters (Unicode category Cf: zero-width space/joiners, soft hyphen, bidi controls,

@@ -148,12 +148,44 @@ import Testing
         add("zero-width space in a YAML token", g.alnum(32)) { s in "token: " + String(s.prefix(10)) + "\u{200B}\u{200C}" + String(s.dropFirst(10)) + "\n" }
         add("zero-width inside npm _authToken", j("npm_", g.alnum(36))) { s in "//registry.npmjs.org/:_auth\u{200B}Token=" + s }
         add("full-width Anthropic prefix", anthropic) { s in "key " + "ｓｋ－ａｎｔ－" + String(s.dropFirst(7)) }
+        // Markdown and HTML around or inside a key, as converters (Notion export, pandoc, turndown)
+        // write them and Obsidian renders them: the fourth outside attack sent each of these.
+        add("GitHub token in __bold__", j("ghp", "_", g.alnum(36))) { "The credential for prod deploys is __\($0)__ today." }
+        add("AWS key ID in _italics_", j("AKIA", g.upper(16))) { "and AWS _\($0)_ too" }
+        add("GitHub token after a word and an underscore", j("ghp", "_", g.alnum(36))) { "old_\($0) was revoked" }
+        add("Slack token in _italics_", j("xo", "xb-", g.hex(12), "-", g.alnum(24))) { "bot _\($0)_" }
+        add("Anthropic key in _italics_", j("sk-", "ant-", "api03-", g.url64(40))) { "use _\($0)_ now" }
+        add("Stripe key with escaped underscores", j("sk", "_live_", g.alnum(24))) { s in "Stripe one is " + s.replacingOccurrences(of: "_", with: "\\_") + " and more" }
+        add("AWS key ID with an escaped letter", j("AKIA", g.upper(16))) { s in "id " + String(s.prefix(4)) + "\\" + String(s.dropFirst(4)) }
+        add("GitHub token with an HTML span inside", j("ghp", "_", g.alnum(36))) { s in "token " + String(s.prefix(14)) + "<span>" + String(s.dropFirst(14).prefix(4)) + "</span>" + String(s.dropFirst(18)) }
+        add("GitHub token with <wbr> and <mark> inside", j("ghp", "_", g.alnum(36))) { s in String(s.prefix(10)) + "<wbr>" + String(s.dropFirst(10).prefix(10)) + "<mark class=\"x\"></mark>" + String(s.dropFirst(20)) }
+        add("GitHub token with <sup></sup> inside", j("ghp", "_", g.alnum(36))) { s in String(s.prefix(12)) + "<sup></sup>" + String(s.dropFirst(12)) }
+        add("GitHub token with &ZeroWidthSpace; inside", j("ghp", "_", g.alnum(36))) { s in "pat " + String(s.prefix(16)) + "&ZeroWidthSpace;" + String(s.dropFirst(16)) }
+        add("AWS key ID with &#8203; inside", j("AKIA", g.upper(16))) { s in String(s.prefix(6)) + "&#8203;" + String(s.dropFirst(6)) + " is the id" }
+        add("GitHub token with $$ inside", j("ghp", "_", g.alnum(36))) { s in String(s.prefix(12)) + "$$" + String(s.dropFirst(12)) }
+        add("PKCS#8 private key body without its armour", j("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", g.b64(120))) { "key body: \($0)" }
+        add("PKCS#1 RSA private key body without its armour", j("MIIEpAIBAAKCAQEA", g.b64(120))) { "\($0)\n" }
+        add("EC private key body without its armour", j("MHcCAQEEI", g.b64(80))) { "ec: \($0)" }
         return list
     }()
 
     /// Text that looks a little like a secret but is not one: placeholders, documentation examples,
     /// references to variables, hashes, ids, and words around secrets.
     static let negatives: [String] = [
+        "call __init__ and _private_helper_ on my_var_name, then snake\\_case\\_name",
+        "<span>plain words</span> with a <wbr> break, &ZeroWidthSpace; &amp; &nbsp; and <sup>2</sup>",
+        "a public key: MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0",
+        "$$E = mc^2$$ and $$a_b$$ in a math block",
+        "Use `__slots__` and `_repr_` helpers; see dunder_methods.",
+        "escaped \\* asterisks, \\_ underscores and \\# hashes in Markdown",
+        "<div class=\"callout\"><b>Note</b> <i>this</i></div>",
+        "C:\\Users\\name\\Documents\\notes.md and \\\\server\\share",
+        "&lt;tag&gt; &copy; 2026 &mdash; all rights &#169;",
+        "a certificate MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJRTESMBAGA1UEChMJQmFsdGltb3Jl",
+        "__Bold heading__ and _emphasis_ in a sentence about the AKIA prefix",
+        "SKU_LIST_2026 and the ghp_ prefix is GitHub's",
+        "the npm_ prefix and sk_live_ keys are Stripe's; never paste them",
+        "a regex: re.sub(r'\\bfoo\\b', 'bar', text) and \\d{3}-\\d{4}",
         "The key to success is consistency.",
         "Reset the password: see the wiki page.",
         "password: see the wiki",
