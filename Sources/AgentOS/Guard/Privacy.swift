@@ -128,10 +128,20 @@ public enum Privacy {
             return "cannot be read to check its privacy"
         }
         guard let snapshot else { return nil }
+        if let shared = sharedFile(snapshot.status) { return shared }
         let judged = NoteJudgement.of(snapshot, at: path, guardrails: guardrails)
         if let own = judged.own { return own }
         guard followDerivation else { return nil }
         return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
+    }
+
+    /// Why a note file with `status` counts as private whatever it says: it has another name on disk
+    /// (a hard link), which may be a private note's (`ln Private/Bank.md Memory/x.md` shows the
+    /// bank note's bytes under a public path). Finding the other names would mean searching the disk
+    /// by inode, so such a note is judged private (fail closed); notes are never hard-linked by
+    /// Obsidian, git or the OS.
+    static func sharedFile(_ status: FileStatus) -> String? {
+        status.kind == .file && status.linkCount > 1 ? "it has another name on disk (a hard link), which may be a private note's" : nil
     }
 
     /// `reason(ofNoteAt:)` for a note the caller has already read and parsed (a packet's memory

@@ -483,7 +483,8 @@ public struct ContextPacketBuilder: Sendable {
         if text.utf8.count > 2400 { text = ContextPacketBuilder.cut(text, toTokens: 600) + "\n…" }
         // Judged on the bytes just read (one read: what is judged is what is sent); a note whose
         // frontmatter does not parse cannot be judged, and counts as private.
-        let isPrivate = note.map { Privacy.reason(ofParsed: $0, at: hit.path, store: store, guardrails: guardrails, links: links) != nil } ?? true
+        let isPrivate = Privacy.sharedFile(snapshot.status) != nil
+            || note.map { Privacy.reason(ofParsed: $0, at: hit.path, store: store, guardrails: guardrails, links: links) != nil } ?? true
         return ContextPiece(kind: .memory, path: hit.path, line: start, heading: hit.heading.isEmpty ? nil : hit.heading, text: text, isPrivate: isPrivate)
     }
 

@@ -55,6 +55,8 @@ public struct HandoffRequest: Sendable {
             throw HandoffError.notThisRunsTask(given, run: runID)
         }
         guard (try? FileSystem.status(vault.root)) ?? nil != nil else { throw HandoffError.noVault(vault.root) }
+        // Work agents make is bounded in number as well as depth (`SpawnLimit`).
+        if let runID = madeInRun { try SpawnLimit.count(madeBy: runID, vault: vault) }
         let path = try Handoffs.create(vault: vault, from: from, to: to, taskPath: taskPath, message: message, context: context, madeInRun: madeInRun)
 
         // The same judgement the watcher makes: the handoff's own facts, plus every private note its

@@ -198,3 +198,33 @@ public enum Handoffs {
         return LinkResolver(vault: vault).resolve(link, from: path).path ?? LinkResolver.literalPath(link.target, from: path)
     }
 }
+
+/// How much work agents' runs may make for one task: `max_spawned_tasks` tasks and handoffs for a
+/// task and everything made from it (`Handoffs.budgetTask`: a handoff's original task, the task a
+/// spawned task was made from). `max_handoffs` bounds how deep such a tree goes, and the task's cap
+/// what its paid runs spend; this bounds how wide it grows: one run that makes three tasks, each of
+/// whose runs makes three, filled a vault with a thousand notes in 45 seconds on free agents.
+public enum SpawnLimit {
+    /// Why a run may make no more work, in one line.
+    public struct Refusal: Error, CustomStringConvertible, Equatable {
+        public let description: String
+    }
+
+    /// Counts one more task or handoff made by run `runID`; throws, counting nothing, past the limit.
+    public static func count(madeBy runID: String, vault: Vault) throws {
+        let limit = RuleBook.load(vault: vault).guardrails.maxSpawnedTasks
+        guard try RunStore(vault: vault).countSpawn(root: root(of: runID, vault: vault), limit: limit) else {
+            throw Refusal(description: "refused from within run \(runID): agents' runs have made \(limit) tasks and handoffs for the task this run belongs to (max_spawned_tasks: \(limit) in Rules/Guardrails.md); a person starts more")
+        }
+    }
+
+    /// The task whose tree run `runID` belongs to: its task's `budgetTask`; a run the vault does not
+    /// know counts on its own.
+    static func root(of runID: String, vault: Vault) -> String {
+        guard let record = RunStore.known(runID, vault: vault),
+              let note = (try? NoteStore(vault: vault).readIfPresent(record.taskPath)).flatMap({ $0 }).flatMap({ try? Note.parse(bytes: $0.bytes) }) else {
+            return "run " + runID
+        }
+        return Handoffs.budgetTask(of: note, at: record.taskPath, vault: vault)
+    }
+}

@@ -15,6 +15,8 @@ public struct FileStatus: Equatable, Sendable {
     public let mode: UInt32
     /// The owner's user id.
     public let ownerUID: UInt32
+    /// How many names (hard links) the file has: more than one means another path reaches the same bytes.
+    public var linkCount: UInt64 = 1
 }
 
 /// Raw file-system calls with typed errors. The corresponding C functions are named on each.
@@ -240,6 +242,7 @@ extension FileStatus {
         mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         mode = UInt32(st.st_mode & 0o7777)
         ownerUID = UInt32(st.st_uid)
+        linkCount = UInt64(st.st_nlink)
     }
 }
 

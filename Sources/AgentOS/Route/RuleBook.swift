@@ -96,6 +96,11 @@ public struct Guardrails: Sendable, Equatable {
     /// The most handoffs one task may have (its `handoffs` list): a handoff past it is written
     /// `blocked`, so agents handing a task to each other (or one to itself) cannot loop for ever.
     public var maxHandoffs = 20
+    /// The most tasks and handoffs agents' runs may make for one task and what was made from it
+    /// (`SpawnLimit`): past it, `task new`, `handoff` and their MCP tools are refused inside a run.
+    /// `max_handoffs` bounds how deep such work goes; this bounds how wide (a run that makes three
+    /// tasks, each of whose runs makes three…).
+    public var maxSpawnedTasks = 50
     /// Most all runs together may spend per calendar day.
     public var budgetDayUSD: Double = 5
     /// Most all runs together may spend per calendar month.
@@ -492,6 +497,9 @@ public struct RuleBook: Sendable {
             return number
         }
         if let v = money("budget_task_usd") { guardrails.budgetTaskUSD = v }
+        if let value = note["max_spawned_tasks"] {
+            if let n = value.number, n >= 0, n == n.rounded(), n < 1e9 { guardrails.maxSpawnedTasks = Int(n) } else { problem("max_spawned_tasks must be a whole number of 0 or more; \(guardrails.maxSpawnedTasks) is used") }
+        }
         if let value = note["max_handoffs"] {
             if let n = value.number, n >= 0, n == n.rounded(), n < 1e9 { guardrails.maxHandoffs = Int(n) } else { problem("max_handoffs must be a whole number of 0 or more; \(guardrails.maxHandoffs) is used") }
         }

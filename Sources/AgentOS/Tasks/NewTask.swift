@@ -50,6 +50,8 @@ public struct NewTask: Sendable {
         if !context.isEmpty {
             props.append(Property("context", .list(context.map { .string($0.hasPrefix("[[") ? $0 : "[[\($0)]]") })))
         }
+        // Work agents make is bounded in number as well as depth (`SpawnLimit`).
+        if let runID = madeInRun ?? RunWriteGuard.runID(in: environment) { try SpawnLimit.count(madeBy: runID, vault: vault) }
         let store = NoteStore(vault: vault)
         let text = try FrontmatterEditor.apply(set: props, to: "") + trimmed + "\n"
         let base = NoteName.sanitize(title ?? NewTask.defaultTitle(trimmed))

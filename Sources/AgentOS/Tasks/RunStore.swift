@@ -119,6 +119,10 @@ public final class RunStore: @unchecked Sendable {
                 try database.addColumnIfMissing("runs", column, "TEXT")
             }
             try database.execute("""
+            CREATE TABLE IF NOT EXISTS spawns(
+                root TEXT PRIMARY KEY,
+                made INTEGER NOT NULL
+            );
             CREATE TABLE IF NOT EXISTS cooldowns(
                 agent TEXT PRIMARY KEY COLLATE NOCASE,
                 until REAL NOT NULL,
@@ -290,6 +294,19 @@ public final class RunStore: @unchecked Sendable {
             try database.query("SELECT agent_pid, agent_start FROM runs WHERE run_id=? AND agent_pid IS NOT NULL", [.text(runID)]) {
                 (Int32(truncatingIfNeeded: $0.int64(0)), UInt64(bitPattern: $0.int64(1)))
             }.first
+        }
+    }
+
+    // MARK: Work agents make
+
+    /// Counts one more task or handoff made by agents' runs for the task `root` (`SpawnLimit`), when
+    /// fewer than `limit` were; `false` (nothing counted) when `limit` are made already. One
+    /// conditional `UPDATE`, so that runs asking at once from several processes never pass the limit.
+    public func countSpawn(root: String, limit: Int) throws -> Bool {
+        try connection.withLock { database in
+            try database.run("INSERT OR IGNORE INTO spawns(root, made) VALUES(?, 0)", [.text(root)])
+            try database.run("UPDATE spawns SET made = made + 1 WHERE root = ? AND made < ?", [.text(root), .int(Int64(limit))])
+            return database.changes == 1
         }
     }
 

@@ -100,6 +100,7 @@ enum VaultTemplateFiles {
     "allow_effects": "multitext",
     "budget_task_usd": "number",
     "max_handoffs": "number",
+    "max_spawned_tasks": "number",
     "budget_day_usd": "number",
     "budget_month_usd": "number",
     "budget_premium_day_usd": "number",
@@ -296,7 +297,8 @@ Create a new note with `write_note` without a hash (CLI: `note write PATH --crea
 - Pass your work to another agent: `handoff` (message, from, to, task) — CLI
   `fuckbigtech handoff "Tests pass; please review the migration" --from claude --to codex --task Tasks/Migrate.md`.
   Inside your run, a handoff without `task` continues your task, and spends from its budget; a task
-  is handed on at most `max_handoffs` times. What you make in a private run is private.
+  is handed on at most `max_handoffs` times, and the runs of one task may make at most
+  `max_spawned_tasks` tasks and handoffs. What you make in a private run is private.
 - What is running, queued or waiting for review: `status` — CLI `fuckbigtech status`.
 
 ## Never
@@ -809,6 +811,7 @@ here (the note would not load); register the server in OpenCode's own configurat
 type: guardrails
 budget_task_usd: 1.0
 max_handoffs: 20
+max_spawned_tasks: 50
 budget_day_usd: 5.0
 budget_month_usd: 50.0
 budget_premium_day_usd: 5.0
@@ -838,7 +841,9 @@ These settings win over every rule and every task.
   parse (`0,10`, `ten`) blocks every paid run until it is fixed; `doctor` names it. A handoff's
   runs spend from its original task's `budget_task_usd`, however often it is handed on.
 - **Handoffs**: a task may be handed on `max_handoffs` times; a handoff past that is written
-  `blocked`, so agents handing work to each other (or one to itself) cannot loop.
+  `blocked`, so agents handing work to each other (or one to itself) cannot loop. Agents' runs may
+  make at most `max_spawned_tasks` tasks and handoffs for one task and what was made from it; past
+  that, `task new` and `handoff` are refused inside a run (a person starts more).
 - **Private**: a task tagged with one of `private_tags`, under one of `private_folders`, with
   `privacy: private`, or whose context includes such a note, only runs on the local lane. What a
   private run produces is private too: its result note, the tasks and handoffs its agent makes

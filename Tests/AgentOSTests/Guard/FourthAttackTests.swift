@@ -155,4 +155,57 @@ import TestSupport
         #expect(Self.cli(["task", "new", "--title", "After route", "FYI PRIVTITLE"], v, runID: run).code == 0)
         #expect(try Note.parse(bytes: NoteStore(vault: v.vault).read("Tasks/After route.md").bytes).text("privacy") == "private")
     }
+
+    /// Attack: spawned work was bounded in depth (`max_handoffs`), not in number: every run of a
+    /// free local agent made three tasks, and one task became 1,089 task notes and 364 runs in 45
+    /// seconds. Agents' runs may make `max_spawned_tasks` tasks and handoffs for one task and all
+    /// that was made from it; then `task new`, `handoff` and `create_task` are refused in a run.
+    @Test func workAgentsMakeForOneTaskIsBoundedInNumber() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules(guardrails: "max_spawned_tasks: 4")
+        v.write("Tasks/Root.md", "---\ntype: task\n---\nFork away.\n")
+        v.write("Tasks/Other.md", "---\ntype: task\n---\nOther work.\n")
+        let root = try PrivacyTaintTests.localRun(of: "Tasks/Root.md", in: v.vault)
+        for i in 1...2 { #expect(Self.cli(["task", "new", "--title", "Child \(i)", "fork child"], v, runID: root).code == 0) }
+        // A run of a child counts against the same task: the tree, not the run.
+        let child = try PrivacyTaintTests.localRun(of: "Tasks/Child 1.md", in: v.vault)
+        #expect(Self.cli(["task", "new", "--title", "Grandchild", "fork child"], v, runID: child).code == 0)
+        #expect(Self.cli(["handoff", "--from", "ollama", "--to", "ollama", "go on"], v, runID: child).code == 0)
+        let refused = Self.cli(["task", "new", "--title", "One too many", "fork child"], v, runID: child)
+        #expect(refused.code == 1 && refused.out.contains("max_spawned_tasks: 4"), "\(refused.out)")
+        #expect(!FileManager.default.fileExists(atPath: v.root + "/Tasks/One too many.md"))
+        #expect(Self.cli(["handoff", "--from", "ollama", "--to", "ollama", "go on"], v, runID: root).out.contains("max_spawned_tasks"))
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: ["FBT_RUN_ID": root]))
+        #expect("\(tools.call("create_task", arguments: .object([("prompt", .string("more")), ("title", .string("Via MCP"))])))".contains("max_spawned_tasks"))
+        #expect(!FileManager.default.fileExists(atPath: v.root + "/Tasks/Via MCP.md"))
+        // Another task's runs have their own count, and a person is never counted.
+        let other = try PrivacyTaintTests.localRun(of: "Tasks/Other.md", in: v.vault)
+        #expect(Self.cli(["task", "new", "--title", "Other child", "work"], v, runID: other).code == 0)
+        #expect(Self.cli(["task", "new", "--title", "By a person", "work"], v, runID: nil).code == 0)
+    }
+
+    /// Attack: a hard link to a private note in a public folder (`ln Private/Bank.md Memory/x.md`)
+    /// was judged by its public path: its text reached packets and a cloud agent's search. A note
+    /// file with another name on disk is judged private (the other name may be a private note's).
+    @Test func aHardLinkedNoteIsJudgedPrivate() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Private/Bank.md", "# Bank\n\nmy online banking login word is quokka7731 HARDMARK\n")
+        v.write("Memory/Open.md", "# Open\n\nquokka7731 is also in this public note.\n")
+        #expect(link(v.root + "/Private/Bank.md", v.root + "/Memory/hardbank.md") == 0)
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let store = NoteStore(vault: v.vault)
+        #expect(Privacy.reason(ofNoteAt: "Memory/hardbank.md", store: store, guardrails: Guardrails()).map { $0.contains("hard link") } == true)
+        #expect(Privacy.reason(ofNoteAt: "Memory/Open.md", store: store, guardrails: Guardrails()) == nil)
+        // A cloud agent's search does not list it; a task that links it is private; retrieval leaves it out.
+        let cloud = NoteVisibility(vault: v.vault, hiddenBecause: "served to agent claude on the premium lane")
+        let hits = try cloud.search("quokka7731", in: MemoryIndex(vault: v.vault), limit: 10).map(\.path)
+        #expect(hits == ["Memory/Open.md"], "\(hits)")
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[hardbank]].\n")
+        let linked = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")
+        #expect(!PrivacyTaintTests.isPremiumRun(linked) && linked.privacy != nil, "\(linked.action)")
+        v.write("Tasks/Ask.md", "---\ntype: task\nagent: claude\n---\nWhat is my online banking login word quokka7731?\n")
+        let asked = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(!asked.prompt.contains("HARDMARK"), "\(asked.prompt)")
+    }
 }
