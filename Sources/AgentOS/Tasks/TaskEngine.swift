@@ -673,7 +673,7 @@ public final class TaskEngine: Sendable {
     private func editedWhileWaiting(_ task: TaskNote, plan: RoutePlan) -> WaitingEdit {
         let path = currentPath(task.path)
         let moved = path != task.path
-        let changedInput = moved ? nil : plan.inputStamps.first { TaskEngine.stamps(of: [$0.key], vault: vault)[$0.key] != $0.value }?.key
+        let changedInput = moved ? nil : TaskEngine.changedInput(plan.inputStamps, vault: vault)
         guard let snapshot = try? store.readIfPresent(path), snapshot.hash != task.snapshot.hash || moved || changedInput != nil,
               let note = try? Note.parse(bytes: snapshot.bytes) else { return .unchanged }
         guard let kind = TaskNote.kind(of: note, path: path) else { return .withdrawn("no longer a task") }
@@ -702,10 +702,20 @@ public final class TaskEngine: Sendable {
     static func stamps(of paths: [String], vault: Vault) -> [String: [Int64]] {
         var stamps: [String: [Int64]] = [:]
         for path in paths + [Vault.Layout.rules + "/Guardrails.md"] where !Privacy.isDailyLog(path) {
-            let status = (try? FileSystem.status(vault.root + "/" + path)) ?? nil
-            stamps[path] = status.map { [$0.size, $0.mtimeNanoseconds] } ?? []
+            stamps[path] = stamp(path, vault: vault)
         }
         return stamps
+    }
+
+    /// One note's stamp (see `stamps`).
+    static func stamp(_ path: String, vault: Vault) -> [Int64] {
+        let status = (try? FileSystem.status(vault.root + "/" + path)) ?? nil
+        return status.map { [$0.size, $0.mtimeNanoseconds] } ?? []
+    }
+
+    /// The first of the notes `stamps` were taken of that is not as it was then, if any.
+    static func changedInput(_ stamps: [String: [Int64]], vault: Vault) -> String? {
+        stamps.keys.sorted().first { stamp($0, vault: vault) != stamps[$0] }
     }
 
     /// Takes the run's budget reservation right before its agent starts. While the room is held only
