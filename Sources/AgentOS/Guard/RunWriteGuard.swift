@@ -32,8 +32,11 @@ public enum RunWriteGuard {
     /// The OS's records on a work note (a task, a handoff), protected there only (`to`, `from` and
     /// `task` are plain words a person's own notes use as keys): the task a handoff spends the cap
     /// and counts the handoffs of (`task`; a run that re-pointed it got a fresh cap and count each
-    /// step), who it goes to and from, and the record of its run.
-    static let workKeys = ["task", "from", "to", "attempts", "started", "finished", "duration_s", "run_id", "machine"]
+    /// step), who it goes to and from, the record of its run, and the limits a person sets on it
+    /// (`retries`, `timeout`, `budget_usd`, `context_tokens`: a run that set `retries: 100000` and
+    /// `timeout: 1` on its own task ran itself again and again).
+    static let workKeys = ["task", "from", "to", "attempts", "started", "finished", "duration_s", "run_id", "machine",
+                           "retries", "timeout", "budget_usd", "context_tokens"]
 
     /// The run id when `environment` belongs to a run (a non-empty `FBT_RUN_ID`).
     public static func runID(in environment: [String: String]) -> String? {

@@ -140,6 +140,14 @@ public enum Handoffs {
         }
     }
 
+    /// The task a work note belongs to, for what agents make of it (`SpawnLimit`) and what a run
+    /// may hand on: `budgetTask`, but an OS failover's handoff belongs to its original task too (it
+    /// keeps a cap of its own, not a count of its own).
+    public static func lineageTask(of note: Note, at path: String, vault: Vault) -> String {
+        if TaskNote.kind(of: note, path: path) == .handoff, let original = taskPath(of: note, vault: vault, from: path) { return original }
+        return budgetTask(of: note, at: path, vault: vault)
+    }
+
     /// The tasks a task note was made from by agents' runs, nearest first: the task of the run its
     /// `created_by_run` names (through a handoff, its original task), then the one that task was
     /// made from, and so on — at most `limit` deep, and never round a loop.
@@ -225,6 +233,6 @@ public enum SpawnLimit {
               let note = (try? NoteStore(vault: vault).readIfPresent(record.taskPath)).flatMap({ $0 }).flatMap({ try? Note.parse(bytes: $0.bytes) }) else {
             return "run " + runID
         }
-        return Handoffs.budgetTask(of: note, at: record.taskPath, vault: vault)
+        return Handoffs.lineageTask(of: note, at: record.taskPath, vault: vault)
     }
 }

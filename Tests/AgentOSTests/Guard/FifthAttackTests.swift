@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// The fifth outside attack on the release binary, each finding written as the attack it was.
+@Suite struct FifthAttackTests {
+    static func cli(_ arguments: [String], _ v: RouteTestVault, runID: String?) -> (code: Int32, out: String) {
+        FourthAttackTests.cli(arguments, v, runID: runID)
+    }
+
+    /// Attack: a run set `retries: 100000` and `timeout: 1` on its own task (or on one it had just
+    /// made, through MCP too), and a free agent re-ran itself without end — no spawn, no handoff.
+    /// A work note's limits are a person's to set.
+    @Test func aRunCannotSetTheLimitsOfATask() throws {
+        let v = RouteTestVault()
+        v.write("Tasks/Loop.md", "---\ntype: task\ntimeout: 2\n---\nLoop.\n")
+        let run = try PrivacyTaintTests.localRun(of: "Tasks/Loop.md", in: v.vault)
+        for arguments in [["note", "set", "Tasks/Loop.md", "retries=100000"], ["note", "set", "Tasks/Loop.md", "timeout=1"],
+                          ["note", "set", "Tasks/Loop.md", "budget_usd=100"], ["note", "set", "Tasks/Loop.md", "--unset", "timeout"]] {
+            let (code, out) = Self.cli(arguments, v, runID: run)
+            #expect(code == 1 && out.contains("the OS keeps it"), "\(arguments): \(out)")
+        }
+        #expect(Self.cli(["task", "new", "--title", "Made", "work"], v, runID: run).code == 0)
+        #expect(Self.cli(["note", "set", "Tasks/Made.md", "retries=100000"], v, runID: run).code == 1)
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: ["FBT_RUN_ID": run]))
+        _ = tools.call("set_properties", arguments: .object([("path", .string("Tasks/Made.md")), ("set", .object([("retries", .int(100000)), ("timeout", .int(1))]))]))
+        let made = try Note.parse(bytes: NoteStore(vault: v.vault).read("Tasks/Made.md").bytes)
+        #expect(made["retries"] == nil && made["timeout"] == nil)
+        // A person sets them.
+        #expect(Self.cli(["note", "set", "Tasks/Loop.md", "retries=3"], v, runID: nil).code == 0)
+    }
+
+    /// Attack: an OS failover's handoff has a cap of its own (the failed run was charged its whole
+    /// reservation), and it also got a fresh `max_spawned_tasks` count: the root's run made 3 tasks,
+    /// its failover 3 more. And the agent that took over could not hand off at all ("not the task
+    /// of run"). A failover belongs to its original task for what agents make and hand on.
+    @Test func aFailoverCountsAgainstItsTasksSpawnLimitAndCanHandOn() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules(guardrails: "max_spawned_tasks: 2")
+        v.write("Tasks/Root.md", "---\ntype: task\nagent: claude\n---\nWork.\n")
+        let runs = try RunStore(vault: v.vault)
+        var failed = try #require(try runs.claim(taskPath: "Tasks/Root.md", taskHash: nil, attempt: 1))
+        failed.agent = "claude"
+        failed.lane = "premium"
+        failed.state = .failed
+        failed.failoverTo = "codex"
+        try runs.update(failed)
+        let handoff = TaskEngine.failoverHandoffPath(runID: failed.runID, from: "claude", to: "codex")
+        v.write(handoff, "---\ntype: handoff\nfrom: claude\nto: codex\ntask: \"[[Tasks/Root]]\"\nfailover_of: \(failed.runID)\n---\nGo on.\n")
+        #expect(Handoffs.budgetTask(of: try Note.parse(bytes: NoteStore(vault: v.vault).read(handoff).bytes), at: handoff, vault: v.vault) == handoff,
+                "a failover keeps a cap of its own")
+        let rootRun = try PrivacyTaintTests.run(of: "Tasks/Root.md", lane: "premium", in: v.vault)
+        #expect(Self.cli(["task", "new", "--title", "Kid one", "x"], v, runID: rootRun).code == 0)
+        #expect(Self.cli(["task", "new", "--title", "Kid two", "x"], v, runID: rootRun).code == 0)
+        let failoverRun = try PrivacyTaintTests.run(of: handoff, lane: "premium", in: v.vault)
+        let refused = Self.cli(["task", "new", "--title", "Kid three", "x"], v, runID: failoverRun)
+        #expect(refused.code == 1 && refused.out.contains("max_spawned_tasks"), "\(refused.out)")
+        // With room again (a person raises the limit), the agent that took over hands on.
+        v.writeStandardRules(guardrails: "max_spawned_tasks: 5")
+        let handed = Self.cli(["handoff", "--from", "codex", "--to", "claude", "go on"], v, runID: failoverRun)
+        #expect(handed.code == 0, "\(handed.out)")
+    }
+}
