@@ -378,6 +378,16 @@ public final class TaskEngine: Sendable {
     /// `unapproved` says why the note's `approved: true` does not count, when it does not;
     /// `takeover` is the expired claim (git or claim file) of another machine this run takes over (`takeOver`).
     func route(_ task: TaskNote, record initial: RunRecord, token: CancelToken, unapproved: String?, waitForRun: Bool, takeover: (any TakenOverClaim)? = nil) {
+        // An approval answers for the packet the person could read in review: a note that came into
+        // it since (a link filled in or shadowed by a new note, a new memory match) or changed means
+        // they approved something else; the task goes back to review.
+        if let approval = task.approval, let outdated = approvalOutdated(task, approval: approval, runID: initial.runID) {
+            var withdrawn = task
+            withdrawn.approval = nil
+            let why = ApprovalCheck.notCounted(outdated)
+            route(withdrawn, record: initial, token: token, unapproved: unapproved.map { $0 + "; " + why } ?? why, waitForRun: waitForRun, takeover: takeover)
+            return
+        }
         var record = initial
         let planned: RoutePlan = {
             var plan = routing.plan(task, runID: record.runID)
@@ -694,6 +704,24 @@ public final class TaskEngine: Sendable {
         // An approval counts only for the bytes a person approved after the review.
         fresh.approval = ApprovalCheck.verify(fresh, runs: runs, store: store).approval
         return .edited(fresh, what: what)
+    }
+
+    /// Why an approval does not cover what the task would carry now: a note of its packet (the day's
+    /// logs aside) that was not in it when the review was written, or whose bytes changed since.
+    /// `nil` when the packet is made of the notes the review recorded, as they were.
+    private func approvalOutdated(_ task: TaskNote, approval: Approval, runID: String) -> String? {
+        let inputs = (try? runs.reviewInputs(runID: approval.reviewRunID)) ?? [:]
+        let plan = routing.plan(task, runID: runID)
+        routing.settle(plan, cost: nil)
+        for path in plan.sources where !Privacy.isDailyLog(path) {
+            guard let recorded = inputs[path] else {
+                return "\(path), which the task carries to its agent, was not in it when the task was reviewed; the task goes back to review with it"
+            }
+            if ((try? store.readIfPresent(path)) ?? nil)?.hash.hex ?? "" != recorded {
+                return "\(path), which the task carries to its agent, changed after the review; the task goes back to review with it as it is now"
+            }
+        }
+        return nil
     }
 
     /// Size and modification time of each of `paths` (empty for a note that is gone), and of the
