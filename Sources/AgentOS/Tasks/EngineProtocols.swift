@@ -50,9 +50,9 @@ public struct RoutePlan: Sendable {
     /// The task whose `budget_task_usd` the run counts against (`Handoffs.budgetTask`: a handoff's
     /// original task, the task a spawned task was made from), as routing found it; `nil`: the note itself.
     public var budgetTask: String?
-    /// Size and modification time of each note the plan was made from (its `sources`, but the day's
-    /// logs, which every run appends to, and the guardrails note), taken when it was made: a run that
-    /// waited for its lane starts only if they still hold (`TaskEngine.editedWhileWaiting`).
+    /// A stamp of each note the plan was made from (its `sources` and the guardrails note: size,
+    /// modification time, names on disk; a day's log by the bytes it had), taken when it was made: a
+    /// run that waited for its lane starts only if they still hold (`TaskEngine.editedWhileWaiting`).
     public var inputStamps: [String: [Int64]] = [:]
 
     /// A plan; see the properties for each argument.

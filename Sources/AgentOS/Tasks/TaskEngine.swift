@@ -724,26 +724,42 @@ public final class TaskEngine: Sendable {
         return nil
     }
 
-    /// Size and modification time of each of `paths` (empty for a note that is gone), and of the
-    /// guardrails note; the day's logs are left out: every run appends to them, and their lines are
-    /// judged one by one when a packet is built.
+    /// The stamp of each of `paths` (empty for a note that is gone) and of the guardrails note; a
+    /// day's log is stamped by the bytes it had (`logStamp`).
     static func stamps(of paths: [String], vault: Vault) -> [String: [Int64]] {
         var stamps: [String: [Int64]] = [:]
-        for path in paths + [Vault.Layout.rules + "/Guardrails.md"] where !Privacy.isDailyLog(path) {
-            stamps[path] = stamp(path, vault: vault)
+        for path in paths + [Vault.Layout.rules + "/Guardrails.md"] {
+            stamps[path] = Privacy.isDailyLog(path) ? logStamp(path, vault: vault, length: nil) : stamp(path, vault: vault)
         }
         return stamps
     }
 
-    /// One note's stamp (see `stamps`).
+    /// One note's stamp (see `stamps`): size, modification time and how many names the file has (a
+    /// hard link made into `Private/` changes neither of the others).
     static func stamp(_ path: String, vault: Vault) -> [Int64] {
         let status = (try? FileSystem.status(vault.root + "/" + path)) ?? nil
-        return status.map { [$0.size, $0.mtimeNanoseconds] } ?? []
+        return status.map { [$0.size, $0.mtimeNanoseconds, Int64(truncatingIfNeeded: $0.linkCount)] } ?? []
+    }
+
+    /// A day's log's stamp: its length and a hash of its first `length` bytes (all of them when
+    /// `nil`). Every run appends to the log, which changes nothing a packet took from it; a line
+    /// edited (marked `#private`) or the log's properties changed do.
+    static func logStamp(_ path: String, vault: Vault, length: Int64?) -> [Int64] {
+        guard let bytes = try? FileSystem.read(vault.root + "/" + path).bytes else { return [] }
+        let count = Int(length ?? Int64(bytes.count))
+        guard count <= bytes.count else { return [] }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes[..<count] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return [Int64(count), Int64(bitPattern: hash)]
     }
 
     /// The first of the notes `stamps` were taken of that is not as it was then, if any.
     static func changedInput(_ stamps: [String: [Int64]], vault: Vault) -> String? {
-        stamps.keys.sorted().first { stamp($0, vault: vault) != stamps[$0] }
+        stamps.keys.sorted().first { path in
+            let was = stamps[path] ?? []
+            if Privacy.isDailyLog(path) { return logStamp(path, vault: vault, length: was.first) != was }
+            return stamp(path, vault: vault) != was
+        }
     }
 
     /// Takes the run's budget reservation right before its agent starts. While the room is held only

@@ -99,4 +99,28 @@ import TestSupport
         #expect(try env.note(path).text("status") == "done", "\((try? env.text(path)) ?? "")")
         #expect(env.fixturePrompts().count == 1 && env.fixturePrompts().first?.contains("INJECTED_\(how)") == true)
     }
+
+    /// Attack (bypass of the fourth round's waiting-task fix, which left the day's log out of the
+    /// stamps and looked at size and time only): while a task waited for its lane, a line of the
+    /// day's log its packet carried was marked `#private`, or a note it links was hard-linked into
+    /// `Private/`, and the cloud agent still got the text. The log is stamped by the bytes it had
+    /// (other runs' appended lines do not count) and a note by its names on disk too.
+    @Test func aWaitingTasksStampsSeeAPrivateMarkInTheLogAndAHardLink() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Notes.md", "# Notes\n\nProject notes.\n")
+        v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan\n")
+        let stamps = TaskEngine.stamps(of: ["Memory/Notes.md", "Daily/2026-12-04.md"], vault: v.vault)
+        #expect(TaskEngine.changedInput(stamps, vault: v.vault) == nil)
+        // Another run appends its line: nothing the packet took changed.
+        v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan\n- 10:05 run 20261204-100500-abcdef done\n")
+        #expect(TaskEngine.changedInput(stamps, vault: v.vault) == nil)
+        // The person marks the line private.
+        v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan #private\n- 10:05 run 20261204-100500-abcdef done\n")
+        #expect(TaskEngine.changedInput(stamps, vault: v.vault) == "Daily/2026-12-04.md")
+        // A hard link of the linked note into Private/ changes neither its size nor its time.
+        let fresh = TaskEngine.stamps(of: ["Memory/Notes.md"], vault: v.vault)
+        try FileManager.default.createDirectory(atPath: v.root + "/Private", withIntermediateDirectories: true)
+        #expect(link(v.root + "/Memory/Notes.md", v.root + "/Private/Notes.md") == 0)
+        #expect(TaskEngine.changedInput(fresh, vault: v.vault) == "Memory/Notes.md")
+    }
 }
