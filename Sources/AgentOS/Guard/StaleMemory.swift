@@ -105,6 +105,13 @@ public enum StaleMemoryGuard {
             // Checked against exactly the version the write replaces (the compare-and-swap sees to it).
             guard let runID else { return try transform(current) }
             try refuseFromRun(change, path: normalized, runID: runID, current: current?.bytes)
+            // A note with another name on disk (a hard link) is private whatever it says, and a write
+            // (a new file renamed over this name) would part it from the other name, leaving the text
+            // here as a public note: no run writes one.
+            if let current, let shared = Privacy.sharedFile(current.status) {
+                throw RunWriteGuard.Refusal(description: hidesPrivate.map { NoteVisibility.unseenLine(normalized, $0) }
+                    ?? "\(normalized): refused from within run \(runID): \(shared); a write would part it from that name and leave its text here")
+            }
             if rules == nil { rules = RuleBook.load(vault: store.vault).guardrails }
             if let why = hidesPrivate, Privacy.privateFolder(containing: normalized, guardrails: rules!) != nil
                 || current.map({ snapshot in (try? Note.parse(bytes: snapshot.bytes)).map { Privacy.reason(ofParsed: $0, at: normalized, store: store, guardrails: rules!) != nil } ?? true }) == true {

@@ -123,4 +123,28 @@ import TestSupport
         #expect(link(v.root + "/Memory/Notes.md", v.root + "/Private/Notes.md") == 0)
         #expect(TaskEngine.changedInput(fresh, vault: v.vault) == "Memory/Notes.md")
     }
+
+    /// Attack (bypass of the fourth round's hard-link fix): a public local run's `note set` on a note
+    /// hard-linked to `Private/Bank.md` wrote a new file over the name, which parted it from the bank
+    /// note: the text stayed there, public, and a cloud agent's `read_note` returned it. No run writes
+    /// a note with another name on disk; a person may.
+    @Test func aRunCannotWriteAHardLinkedNote() throws {
+        let v = RouteTestVault()
+        v.write("Private/Bank.md", "# Bank\n\nlogin word quokka7731\n")
+        v.write("Memory/Open.md", "# Open\n\nPublic.\n")
+        #expect(link(v.root + "/Private/Bank.md", v.root + "/Memory/hard.md") == 0)
+        v.write("Tasks/Public.md", "---\ntype: task\n---\nTidy.\n")
+        let run = try PrivacyTaintTests.localRun(of: "Tasks/Public.md", in: v.vault)
+        let store = NoteStore(vault: v.vault)
+        let hash = try store.read("Memory/hard.md").hash.hex
+        let draft = v.root + "/../hard-\(run).md"
+        try "# Bank\n\nlogin word quokka7731\n\nTidied.\n".replacingFile(draft)
+        defer { try? FileManager.default.removeItem(atPath: draft) }
+        for arguments in [["note", "set", "Memory/hard.md", "topic=x"], ["note", "write", "Memory/hard.md", "--expect", hash, "--from", draft]] {
+            let (code, out) = Self.cli(arguments, v, runID: run)
+            #expect(code == 1 && out.contains("hard link"), "\(arguments): \(out)")
+        }
+        #expect(try store.read("Memory/hard.md").status.linkCount == 2, "the link was parted")
+        #expect(Self.cli(["note", "set", "Memory/Open.md", "topic=x"], v, runID: run).code == 0)
+    }
 }
