@@ -32,6 +32,9 @@ enum IndexCommand {
         let summary = context.arguments.has("--rebuild") ? try index.rebuild(progress: progress) : try index.reconcile(progress: progress)
         console.clearProgress()
         for warning in index.warnings { console.error("fuckbigtech index: warning: \(warning)") }
+        // Inside a cloud agent's run, a private note it skipped is counted, not named.
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        let skipped = summary.skipped.map { visibility.shows($0.path) ? $0.path : "(a private note)" }
         if context.json {
             console.print(JSON.object([
                 ("vault", .string(context.vault.root)),
@@ -41,13 +44,13 @@ enum IndexCommand {
                 ("changed", .int(summary.changed)),
                 ("unchanged", .int(summary.unchanged)),
                 ("removed", .int(summary.removed)),
-                ("skipped", .array(summary.skipped.map { JSON.object([("path", .string($0.path)), ("reason", .string($0.reason.description))]) })),
+                ("skipped", .array(zip(skipped, summary.skipped).map { JSON.object([("path", .string($0.0)), ("reason", .string($0.1.reason.description))]) })),
                 ("folders_listed", .int(summary.foldersListed)),
                 ("folders_from_record", .int(summary.foldersFromRecord)),
                 ("seconds", .double(summary.seconds)),
             ]).pretty)
         } else {
-            for skip in summary.skipped { console.error("skipped \(skip.path): \(skip.reason)") }
+            for (path, skip) in zip(skipped, summary.skipped) { console.error("skipped \(path): \(skip.reason)") }
             console.print(summaryLine(summary))
         }
         return 0

@@ -448,6 +448,15 @@ struct ScanView {
             if unit == 0x3C, let end = htmlTagEnd(units, from: i) { i = end; removed(upTo: i); continue }
             // An entity that renders as nothing (`&ZeroWidthSpace;`, `&#8203;`, `&shy;`).
             if unit == 0x26, let end = invisibleEntityEnd(units, from: i) { i = end; removed(upTo: i); continue }
+            // An entity that renders as an ASCII character (`ghp&#95;…`, `sk&lowbar;live`): read as that character.
+            if unit == 0x26, let (decoded, end) = asciiEntity(units, from: i) {
+                changed = true
+                if isTokenUnit(decoded), (out.last.map(isTokenUnit) ?? false) || (end < count && isTokenUnit(units[end])) { joinsTokens = true }
+                out.append(decoded)
+                outOrigin.append(origin[i])
+                i = end
+                continue
+            }
             out.append(unit)
             outOrigin.append(origin[i])
             i += 1
@@ -500,6 +509,32 @@ struct ScanView {
             return j + 1
         }
         return invisibleEntities.contains(lowered) ? j + 1 : nil
+    }
+
+    /// Named entities of ASCII characters a key can be written with.
+    private static let asciiEntities: [String: UInt16] = ["lowbar": 0x5F, "underbar": 0x5F, "hyphen": 0x2D, "dash": 0x2D, "period": 0x2E,
+                                                          "sol": 0x2F, "equals": 0x3D, "plus": 0x2B, "colon": 0x3A, "num": 0x23, "percnt": 0x25,
+                                                          "dollar": 0x24, "amp": 0x26, "quot": 0x22, "apos": 0x27, "lt": 0x3C, "gt": 0x3E]
+
+    /// The ASCII character an entity starting at `start` renders as (`&#95;`, `&#x5F;`, `&lowbar;`)
+    /// and the index just past it, or `nil`.
+    static func asciiEntity(_ units: [UInt16], from start: Int) -> (UInt16, Int)? {
+        var j = start + 1
+        var name = ""
+        while j < units.count, j - start <= 12, units[j] != 0x3B {
+            guard units[j] < 0x80, let scalar = Unicode.Scalar(units[j]) else { return nil }
+            name.unicodeScalars.append(scalar)
+            j += 1
+        }
+        guard j < units.count, units[j] == 0x3B, !name.isEmpty else { return nil }
+        let lowered = name.lowercased()
+        if lowered.hasPrefix("#") {
+            let digits = lowered.dropFirst()
+            let value = digits.hasPrefix("x") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
+            guard let value, (0x21...0x7E).contains(value) else { return nil }
+            return (UInt16(value), j + 1)
+        }
+        return asciiEntities[lowered].map { ($0, j + 1) }
     }
 
     /// Format characters (Unicode category Cf: zero-width space/joiners, soft hyphen, bidi controls,

@@ -107,6 +107,9 @@ public struct QMDEngine: Sendable, Equatable {
         var candidates: [String] = []
         if let slash = rest.firstIndex(of: "/") { candidates.append(String(rest[rest.index(after: slash)...])) }
         candidates.append(rest)
+        // Nothing under a `.` folder is a note (`.trash/`, where Obsidian moves deleted notes, private
+        // ones too; `.obsidian/`; `.agentos/`): the index never reads there, nor does a packet.
+        guard !rest.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { return nil }
         for candidate in candidates where !candidate.split(separator: "/").contains("..") {
             if (try? vault.resolve(candidate)).flatMap({ try? FileSystem.status($0) }) ?? nil != nil { return candidate }
         }

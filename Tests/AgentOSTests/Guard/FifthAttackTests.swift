@@ -168,4 +168,27 @@ import TestSupport
         #expect(Console.inert("\u{1B}[1mWatcher: \u{1B}[0m") == "\u{1B}[1mWatcher: \u{1B}[0m")
         #expect(Console.inert("a\u{1B}[2Jb") == "a␛[2Jb")
     }
+
+    /// Attack: qmd hits in dot folders were mapped into packets (`.trash/Bank.md`, a private note
+    /// Obsidian had moved to its trash, went to the cloud agent); and `index` in a cloud run named
+    /// the private notes it skipped (binary, too large).
+    @Test func qmdHitsInDotFoldersAreNotNotesAndIndexNamesNoPrivateSkip() throws {
+        let v = RouteTestVault()
+        v.write(".trash/Bank.md", "# Bank\n\nquokka7731\n")
+        v.write(".obsidian/plugins/x/README.md", "# x\n")
+        v.write("Memory/Open.md", "# Open\n")
+        let links = LinkResolver(vault: v.vault)
+        for hit in ["qmd://vault/.trash/Bank.md", "qmd://vault/.obsidian/plugins/x/README.md", ".trash/Bank.md", "qmd://vault/Memory/.hidden/x.md"] {
+            #expect(QMDEngine.vaultPath(hit, vault: v.vault, links: links) == nil, "\(hit)")
+        }
+        #expect(QMDEngine.vaultPath("qmd://vault/Memory/Open.md", vault: v.vault, links: links) == "Memory/Open.md")
+        try FileManager.default.createDirectory(atPath: v.root + "/Private", withIntermediateDirectories: true)
+        try Data("abc\u{0}def".utf8).write(to: URL(fileURLWithPath: v.root + "/Private/HIV lab results PRIVSKIP.md"))
+        let cloud = try PrivacyTaintTests.run(of: "Tasks/Cloud.md", lane: "premium", in: v.vault)
+        for json in [false, true] {
+            let out = Self.cli(["index"] + (json ? ["--json"] : []), v, runID: cloud).out
+            #expect(!out.contains("PRIVSKIP") && out.contains("(a private note)"), "\(out)")
+        }
+        #expect(Self.cli(["index", "--rebuild"], v, runID: nil).out.contains("PRIVSKIP"), "a person is told")
+    }
 }

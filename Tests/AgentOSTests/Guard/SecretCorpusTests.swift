@@ -162,6 +162,9 @@ import Testing
         add("GitHub token with <sup></sup> inside", j("ghp", "_", g.alnum(36))) { s in String(s.prefix(12)) + "<sup></sup>" + String(s.dropFirst(12)) }
         add("GitHub token with &ZeroWidthSpace; inside", j("ghp", "_", g.alnum(36))) { s in "pat " + String(s.prefix(16)) + "&ZeroWidthSpace;" + String(s.dropFirst(16)) }
         add("AWS key ID with &#8203; inside", j("AKIA", g.upper(16))) { s in String(s.prefix(6)) + "&#8203;" + String(s.dropFirst(6)) + " is the id" }
+        add("GitHub token with &#95; for its underscore", j("ghp", "_", g.alnum(36))) { s in "pat " + s.replacingOccurrences(of: "_", with: "&#95;") + " end" }
+        add("AWS key ID with &#73; for a letter", j("AKIA", g.upper(16))) { s in "id AKIA&#73;" + String(s.dropFirst(5)) + " end" }
+        add("Stripe key with &lowbar;", j("sk", "_live_", g.alnum(24))) { s in s.replacingOccurrences(of: "_", with: "&lowbar;") }
         add("GitHub token with $$ inside", j("ghp", "_", g.alnum(36))) { s in String(s.prefix(12)) + "$$" + String(s.dropFirst(12)) }
         add("PKCS#8 private key body without its armour", j("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", g.b64(120))) { "key body: \($0)" }
         add("PKCS#1 RSA private key body without its armour", j("MIIEpAIBAAKCAQEA", g.b64(120))) { "\($0)\n" }
@@ -176,6 +179,9 @@ import Testing
         "<span>plain words</span> with a <wbr> break, &ZeroWidthSpace; &amp; &nbsp; and <sup>2</sup>",
         "a public key: MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0",
         "$$E = mc^2$$ and $$a_b$$ in a math block",
+        "a&#95;b and x&lowbar;y and &#65;&#66;&#67; in escaped HTML text",
+        "R&amp;D budget &#8212; see the Q&amp;A page",
+        "tags &lt;b&gt; and &quot;quotes&quot; in an export",
         "Use `__slots__` and `_repr_` helpers; see dunder_methods.",
         "escaped \\* asterisks, \\_ underscores and \\# hashes in Markdown",
         "<div class=\"callout\"><b>Note</b> <i>this</i></div>",
