@@ -31,14 +31,17 @@ enum PrivateLinks {
     /// verdicts for the packet).
     static func redacting(_ text: String, in path: String, candidates: ([WikiLink]) -> [[String]], isPrivate: (String) -> Bool) -> (text: String, count: Int) {
         guard text.contains("[") || text.contains("obsidian:") || text.contains("<") || text.contains(".md") else { return (text, 0) }
-        let source = text as NSString
+        // Read as Obsidian renders it: `Private&#47;Bank.md` is a path too.
+        let rendered = decodingEntities(text)
+        let source = rendered as NSString
         var found: [(range: NSRange, link: WikiLink)] = []
-        for match in pattern.matches(in: text, range: NSRange(location: 0, length: source.length)) {
+        for match in pattern.matches(in: rendered, range: NSRange(location: 0, length: source.length)) {
             guard let form = (1...5).first(where: { match.range(at: $0).location != NSNotFound }) else { continue }
-            let written = source.substring(with: match.range(at: form))
+            // Entities decoded first (`&amp;` in an href, `Private&#47;Bank`): what Obsidian renders.
+            let written = decodingEntities(source.substring(with: match.range(at: form)))
             let link: WikiLink?
             switch form {
-            case 1: link = WikiLink.parse(written)
+            case 1: link = WikiLink.parse(written) ?? markdownURL(written)
             case 2: link = obsidianURL(written)
             case 3: link = htmlLink(written)
             case 4: link = referenceDefinition(written)
@@ -73,6 +76,48 @@ enum PrivateLinks {
         return link
     }
 
+    /// The note a Markdown link to an Obsidian URL names (`[bank](obsidian://open?vault=V&file=Private%2FBank)`,
+    /// the usual way a copied Obsidian URL is pasted), or `nil`.
+    static func markdownURL(_ written: String) -> WikiLink? {
+        guard let open = written.range(of: "](") else { return nil }
+        var url = written[open.upperBound...].dropLast()
+        if url.hasPrefix("<"), url.hasSuffix(">") { url = url.dropFirst().dropLast() }
+        return url.lowercased().hasPrefix("obsidian:") ? obsidianURL(String(url)) : nil
+    }
+
+    /// `text` with HTML character references decoded: numeric ones (`&#47;`, `&#x2F;`) and the
+    /// named ones a path or URL is written with (`&amp;`, `&sol;`, `&period;`…).
+    static func decodingEntities(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        let named: [String: String] = ["amp": "&", "sol": "/", "period": ".", "lowbar": "_", "hyphen": "-", "colon": ":", "quest": "?",
+                                       "equals": "=", "percnt": "%", "num": "#", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": " "]
+        var out = ""
+        var rest = Substring(text)
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            let after = rest[rest.index(after: amp)...]
+            if let semi = after.prefix(12).firstIndex(of: ";") {
+                let name = after[..<semi].lowercased()
+                var decoded: String?
+                if name.hasPrefix("#") {
+                    let digits = name.dropFirst()
+                    let value = digits.hasPrefix("x") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
+                    decoded = value.flatMap(Unicode.Scalar.init).map { String(Character($0)) }
+                } else {
+                    decoded = named[name]
+                }
+                if let decoded {
+                    out += decoded
+                    rest = after[after.index(after: semi)...]
+                    continue
+                }
+            }
+            out += "&"
+            rest = after
+        }
+        return out + rest
+    }
+
     /// The note an HTML element links or embeds (`href`, `src`, `data`); `nil` for none or a web address.
     static func htmlLink(_ written: String) -> WikiLink? {
         let source = written as NSString
@@ -103,9 +148,11 @@ enum PrivateLinks {
         guard let query = written.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
         for item in query.split(separator: "&") {
             let pair = item.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].lowercased() == "file" || pair[0].lowercased() == "filepath",
+            let key = pair.first?.lowercased() ?? ""
+            guard pair.count == 2, key == "file" || key == "filepath" || key == "path",
                   let file = String(pair[1]).removingPercentEncoding, !file.isEmpty else { continue }
-            return WikiLink(target: file)
+            // `path=` is the file's absolute path on disk: its name is what can be looked up.
+            return WikiLink(target: key == "path" ? (file as NSString).lastPathComponent : file)
         }
         return nil
     }

@@ -191,4 +191,29 @@ import TestSupport
         }
         #expect(Self.cli(["index", "--rebuild"], v, runID: nil).out.contains("PRIVSKIP"), "a person is told")
     }
+
+    /// Attack (bypass of the fourth round's link redaction): a copied Obsidian URL pasted as a
+    /// Markdown link, an HTML href with `&amp;`, the `obsidian://open?path=` form and a path written
+    /// with `&#47;` carried a private note's name into the cloud packet.
+    @Test func obsidianURLsAsLinksAndEntityPathsToPrivateNotesAreRedacted() throws {
+        let v = RouteTestVault()
+        v.write("Private/Bank PRIVBANK.md", "Account.\n")
+        v.write("Private/Ledger-PRIVLEDGER.md", "Ledger.\n")
+        v.write("Memory/Wombat forms.md", """
+            # Wombat forms
+
+            The wombat ledger reconciliation CLEANMARK: [my bank](obsidian://open?vault=Mine&file=Private%2FBank%20PRIVBANK),
+            <a href="obsidian://open?vault=Mine&amp;file=Private%2FBank%20PRIVBANK">bank ONE</a>,
+            obsidian://open?path=%2Fhome%2Fme%2FMine%2FPrivate%2FBank%20PRIVBANK.md and Private&#47;Ledger-PRIVLEDGER.md notes,
+            [public](obsidian://open?vault=Mine&file=Memory%2FWombat%20ledger) stays.
+
+            """)
+        v.write("Memory/Wombat ledger.md", PacketGuardrailsTests.clean)
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Wombat forms]].\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")
+        #expect(plan.action == .run, "\(plan.action)")
+        #expect(plan.prompt.contains("CLEANMARK"), "\(plan.prompt)")
+        #expect(!plan.prompt.contains("PRIVBANK") && !plan.prompt.contains("PRIVLEDGER") && !plan.prompt.contains("bank ONE"), "\(plan.prompt)")
+        #expect(plan.prompt.contains("file=Memory%2FWombat%20ledger"), "a link to a public note stays")
+    }
 }
