@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The built-in `browser` agent (`output: browser`, tool lane): loads the pages a task names in a
 /// headless Chromium and reports what a person checking them would want — a full-page screenshot
@@ -68,6 +71,45 @@ public enum BrowserAgent {
             add(Target(url: URL(fileURLWithPath: vault.root + "/" + path).absoluteString, label: path, hostPort: nil))
         }
         return Array(found.prefix(maxPages))
+    }
+
+    /// Whether a target is a page on this machine or its network — loopback, private, link-local and
+    /// carrier-grade addresses in any spelling `inet_aton` reads (`2130706433`, `0x7f.1`), IPv6
+    /// loopback, unique-local and link-local, `localhost`, `.local`, `.internal`, `.lan`,
+    /// `home.arpa` — or a vault file under a private folder or with another name on disk. A name
+    /// that a DNS server maps to a private address is not seen.
+    public static func isPrivateTarget(_ target: Target, vault: Vault, guardrails: Guardrails) -> Bool {
+        guard let hostPort = target.hostPort else {
+            let path = target.label
+            if Privacy.privateFolder(containing: path, guardrails: guardrails) != nil { return true }
+            return ((try? FileSystem.status(vault.root + "/" + path)) ?? nil)?.linkCount ?? 1 > 1
+        }
+        var host = String(hostPort[..<(hostPort.lastIndex(of: ":") ?? hostPort.endIndex)]).lowercased()
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        while host.hasSuffix(".") { host.removeLast() }
+        if host == "localhost" || host.isEmpty || [".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp"].contains(where: { host.hasSuffix($0) }) {
+            return true
+        }
+        if host.contains(":") {
+            var v6 = in6_addr()
+            guard inet_pton(AF_INET6, host, &v6) == 1 else { return true }
+            let b = withUnsafeBytes(of: v6) { Array($0) }
+            let loopback = b[0..<15].allSatisfy { $0 == 0 } && (b[15] == 1 || b[15] == 0)
+            let mapped = b[0..<10].allSatisfy { $0 == 0 } && b[10] == 0xFF && b[11] == 0xFF
+            if loopback || (b[0] & 0xFE) == 0xFC || (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) { return true }
+            if mapped { return isPrivateIPv4(UInt32(b[12]) << 24 | UInt32(b[13]) << 16 | UInt32(b[14]) << 8 | UInt32(b[15])) }
+            return false
+        }
+        var v4 = in_addr()
+        guard inet_aton(host, &v4) != 0 else { return false }
+        return isPrivateIPv4(UInt32(bigEndian: v4.s_addr))
+    }
+
+    /// Loopback, "this network", private, link-local, carrier-grade NAT and benchmarking ranges.
+    static func isPrivateIPv4(_ a: UInt32) -> Bool {
+        let first = a >> 24, second = (a >> 16) & 0xFF
+        return first == 127 || first == 0 || first == 10 || (first == 172 && (16...31).contains(second)) || (first == 192 && second == 168)
+            || (first == 169 && second == 254) || (first == 100 && (64...127).contains(second)) || (first == 198 && (18...19).contains(second))
     }
 
     /// Runs the browser for the task at `runEnvironment["FBT_TASK"]` and returns the answer for its

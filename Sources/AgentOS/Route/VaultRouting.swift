@@ -182,6 +182,15 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
            let definition = try? agents.definition(named: name), let why = availability.unavailableReason(definition) {
             action = .review("the \(decision.lane.rawValue) lane cannot run here: \(why); then set status: new to route it again")
         }
+        // The browser loads what the task names, and its answer is a note cloud agents may read: a
+        // page on this machine or its network (a router's admin page, a dev server, cloud metadata),
+        // or a private vault file, asked for by an agent's run waits for a person.
+        if case .run = action, task.approval == nil, task.kind == .handoff || task.note.text("created_by_run") != nil,
+           let name = decision.agent, (try? agents.definition(named: name))?.output == .browser,
+           let near = BrowserAgent.targets(title: TaskNote.title(of: task.path), body: task.prompt, taskPath: task.path, vault: vault)
+               .first(where: { BrowserAgent.isPrivateTarget($0, vault: vault, guardrails: book.guardrails) }) {
+            action = .review("browser: \(near.label) is on this machine, its network or a private note, and an agent's run asked for it; a person approves")
+        }
         // Last line of defence: whatever the router decided, private input never goes to an agent
         // off this machine.
         if case .run = action, !decision.lane.keepsWorkLocal, privacy != nil || packetHasPrivatePiece {

@@ -216,4 +216,27 @@ import TestSupport
         #expect(!plan.prompt.contains("PRIVBANK") && !plan.prompt.contains("PRIVLEDGER") && !plan.prompt.contains("bank ONE"), "\(plan.prompt)")
         #expect(plan.prompt.contains("file=Memory%2FWombat%20ledger"), "a link to a public note stays")
     }
+
+    /// Attack: a cloud run made a browser task for a loopback address (`task new --agent browser
+    /// "Check http://127.0.0.1:18999/"`), and the page — an internal admin page, a router, cloud
+    /// metadata — landed in a public result note it then searched. A browser task an agent's run
+    /// asked for that names a page on this machine or its network waits for a person.
+    @Test func aBrowserTaskAnAgentMadeForALocalAddressWaitsForAPerson() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Rules/Agents/browser.md", "---\ntype: agent\nname: browser\nlane: tool\ncommand: [chromium]\noutput: browser\n---\n")
+        let run = "20261204-120000-abcdef"
+        for (i, address) in ["http://127.0.0.1:18999/index.html", "http://2130706433/", "http://0x7f.1:8080/", "http://[::1]:8080/",
+                             "http://169.254.169.254/latest/meta-data", "http://router.local/", "http://192.168.1.1/", "http://localhost./"].enumerated() {
+            v.write("Tasks/Page \(i).md", "---\ntype: task\nagent: browser\ncreated_by_run: \(run)\n---\nCheck the page at \(address)\n")
+            let plan = try PrivacyTaintTests.plan(v.vault, "Tasks/Page \(i).md").0
+            guard case .review(let why) = plan.action else { Issue.record("\(address): \(plan.action)"); continue }
+            #expect(why.contains("an agent's run asked for it"), "\(why)")
+        }
+        v.write("Tasks/Public page.md", "---\ntype: task\nagent: browser\ncreated_by_run: \(run)\n---\nCheck the page at https://example.com/pricing\n")
+        #expect(try PrivacyTaintTests.plan(v.vault, "Tasks/Public page.md").0.action == .run)
+        // A person's own page check of a local server runs as before.
+        v.write("Tasks/Mine.md", "---\ntype: task\nagent: browser\n---\nCheck the page at http://127.0.0.1:18765/index.html\n")
+        #expect(try PrivacyTaintTests.plan(v.vault, "Tasks/Mine.md").0.action == .run)
+    }
 }
