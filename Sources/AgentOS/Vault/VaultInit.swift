@@ -124,8 +124,16 @@ public enum VaultInit {
         }
 
         let store = NoteStore(vault: vault)
+        // A guardrails note of the person's own under another name (`Rules/My guardrails.md`) keeps
+        // the guardrails: the shipped one, sorting first, would take over from it (its private tags,
+        // private folders and caps would stop applying) although no file was replaced.
+        let ownGuardrails = existingGuardrailsNote(in: vault)
         for file in files {
             if blockedFolders.contains(where: { file.path.hasPrefix($0 + "/") }) { continue }
+            if let own = ownGuardrails, file.path == Vault.Layout.rules + "/Guardrails.md", own.lowercased() != file.path.lowercased() {
+                report.warnings.append("\(file.path): not added; \(own) holds this vault's guardrails")
+                continue
+            }
             let absolute: String
             do { absolute = try vault.resolve(file.path) } catch {
                 report.warnings.append("\(file.path): skipped, \(error.description)")
@@ -163,6 +171,23 @@ public enum VaultInit {
             }
         }
         return report
+    }
+
+    /// The vault path of a guardrails note already under `Rules/` (by `type: guardrails` or its
+    /// name), if any: a note of the person's own, whatever they called it.
+    static func existingGuardrailsNote(in vault: Vault) -> String? {
+        let rules = vault.root + "/" + Vault.Layout.rules
+        guard let walker = FileManager.default.enumerator(atPath: rules) else { return nil }
+        var looked = 0
+        while let relative = walker.nextObject() as? String, looked < 2_000 {
+            looked += 1
+            guard relative.lowercased().hasSuffix(".md"), !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }),
+                  let status = (try? FileSystem.status(rules + "/" + relative)) ?? nil, status.kind == .file,
+                  let bytes = try? FileSystem.read(rules + "/" + relative, limit: 1 << 20).bytes else { continue }
+            let path = Vault.Layout.rules + "/" + relative
+            if RuleBook.looksLikeGuardrails(path: path, text: String(decoding: bytes, as: UTF8.self)) { return path }
+        }
+        return nil
     }
 
     /// What became of a folder init needs.

@@ -239,4 +239,33 @@ import TestSupport
         v.write("Tasks/Mine.md", "---\ntype: task\nagent: browser\n---\nCheck the page at http://127.0.0.1:18765/index.html\n")
         #expect(try PrivacyTaintTests.plan(v.vault, "Tasks/Mine.md").0.action == .run)
     }
+
+    /// Attack: `init` over a vault whose guardrails note has another name added the shipped
+    /// `Rules/Guardrails.md`, which sorts first and took over: the person's private tags, private
+    /// folders and caps stopped applying, and their `#health` notes went to the cloud. `init` leaves
+    /// the guardrails to the note that holds them.
+    @Test func initKeepsThePersonsOwnGuardrailsNote() throws {
+        let root = TemporaryFolder.make("fbt-init-guardrails")
+        defer { TemporaryFolder.remove(root) }
+        for folder in [".obsidian", "Rules", "Memory", "Tasks"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true)
+        }
+        func write(_ path: String, _ text: String) throws { try Data(text.utf8).write(to: URL(fileURLWithPath: root + "/" + path)) }
+        try write("Rules/My guardrails.md", "---\ntype: guardrails\nprivate_tags: [health]\nprivate_folders: [Medical]\nbudget_day_usd: 0.5\n---\n")
+        try write("Memory/h.md", "---\ntags: [health]\n---\nmy HEALTHTAG note\n")
+        let vault = Vault(root: root)
+        #expect(RuleBook.load(vault: vault).guardrails.privateTags.contains("health"))
+        let report = try VaultInit.run(vault: vault)
+        #expect(!FileManager.default.fileExists(atPath: root + "/Rules/Guardrails.md"))
+        #expect(report.warnings.contains { $0.contains("Rules/My guardrails.md holds") }, "\(report.warnings)")
+        let book = RuleBook.load(vault: vault)
+        #expect(book.guardrails.privateTags.contains("health") && book.guardrails.caps.dayUSD == 0.5, "\(book.guardrails.privateTags)")
+        #expect(Privacy.reason(ofNoteAt: "Memory/h.md", store: NoteStore(vault: vault), guardrails: book.guardrails) != nil)
+        // A vault made by init keeps its shipped note on a second run, with nothing to say.
+        let fresh = TemporaryFolder.make("fbt-init-again")
+        defer { TemporaryFolder.remove(fresh) }
+        _ = try VaultInit.run(vault: Vault(root: fresh))
+        let again = try VaultInit.run(vault: Vault(root: fresh))
+        #expect(again.warnings.isEmpty && again.createdFiles.isEmpty, "\(again.warnings)")
+    }
 }
