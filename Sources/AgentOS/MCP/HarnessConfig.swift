@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An agent harness that speaks MCP and reads skills from a folder: Claude Code, Codex CLI, OpenCode.
 public enum Harness: String, CaseIterable, Sendable {
@@ -334,7 +337,7 @@ enum TOMLTable {
 public enum HarnessConfigFile {
     /// The file's text, or `nil` when it does not exist.
     public static func read(_ path: String) throws(HarnessConfigError) -> String? {
-        let real = (path as NSString).resolvingSymlinksInPath
+        let real = resolved(path)
         do {
             guard try FileSystem.status(real) != nil else { return nil }
             let (bytes, _) = try FileSystem.read(real, limit: 64 << 20)
@@ -347,9 +350,24 @@ public enum HarnessConfigFile {
         }
     }
 
+    /// The file `path` names, its symlinks followed: a relative link is read from the link's own
+    /// folder (`~/.codex/config.toml -> ../dotfiles/config.toml`, as GNU stow makes them), at most
+    /// 40 links deep; the folder it ends in with its own links resolved when it exists.
+    static func resolved(_ path: String) -> String {
+        var current = path
+        for _ in 0..<40 {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { break }
+            current = target.hasPrefix("/") ? target : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
+        }
+        let folder = (current as NSString).deletingLastPathComponent
+        guard let real = realpath(folder, nil) else { return current }
+        defer { free(real) }
+        return String(cString: real) + "/" + (current as NSString).lastPathComponent
+    }
+
     /// Replaces the file's text (creating its folder and the file, mode 0600, when missing).
     public static func write(_ path: String, text: String) throws(HarnessConfigError) {
-        let real = (path as NSString).resolvingSymlinksInPath
+        let real = resolved(path)
         do {
             let mode = try FileSystem.status(real).map { mode_t($0.mode & 0o7777) } ?? 0o600
             try FileSystem.makeDirectories((real as NSString).deletingLastPathComponent)

@@ -268,4 +268,20 @@ import TestSupport
         let again = try VaultInit.run(vault: Vault(root: fresh))
         #expect(again.warnings.isEmpty && again.createdFiles.isEmpty, "\(again.warnings)")
     }
+
+    /// Attack (found while attacking): `mcp install` refused a harness config that is a relative
+    /// symlink, as GNU stow makes them (`~/.codex/config.toml -> ../dotfiles/config.toml`: "Too many
+    /// levels of symbolic links"); the docs say the link is followed and stays a link.
+    @Test func aRelativelySymlinkedHarnessConfigIsFollowed() throws {
+        let home = TemporaryFolder.make("fbt-stow-home")
+        defer { TemporaryFolder.remove(home) }
+        try FileManager.default.createDirectory(atPath: home + "/.codex", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: home + "/dotfiles", withIntermediateDirectories: true)
+        try Data("model = \"o3\"\n".utf8).write(to: URL(fileURLWithPath: home + "/dotfiles/config.toml"))
+        try FileManager.default.createSymbolicLink(atPath: home + "/.codex/config.toml", withDestinationPath: "../dotfiles/config.toml")
+        #expect(try HarnessConfigFile.read(home + "/.codex/config.toml") == "model = \"o3\"\n")
+        try HarnessConfigFile.write(home + "/.codex/config.toml", text: "model = \"o3\"\n[mcp_servers.x]\n")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: home + "/.codex/config.toml") == "../dotfiles/config.toml", "still a link")
+        #expect(try String(contentsOfFile: home + "/dotfiles/config.toml", encoding: .utf8).contains("[mcp_servers.x]"))
+    }
 }
