@@ -17,6 +17,11 @@ public struct FileStatus: Equatable, Sendable {
     public let ownerUID: UInt32
     /// How many names (hard links) the file has: more than one means another path reaches the same bytes.
     public var linkCount: UInt64 = 1
+    /// Status change time in nanoseconds since the epoch: moves with every write, and cannot be set
+    /// back (`touch`, `cp -p` and `rsync -t` restore the modification time, not this).
+    public var ctimeNanoseconds: Int64 = 0
+    /// The inode number.
+    public var inode: UInt64 = 0
 }
 
 /// Raw file-system calls with typed errors. The corresponding C functions are named on each.
@@ -243,6 +248,8 @@ extension FileStatus {
         mode = UInt32(st.st_mode & 0o7777)
         ownerUID = UInt32(st.st_uid)
         linkCount = UInt64(st.st_nlink)
+        ctimeNanoseconds = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+        inode = UInt64(st.st_ino)
     }
 }
 

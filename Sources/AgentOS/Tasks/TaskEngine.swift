@@ -734,11 +734,12 @@ public final class TaskEngine: Sendable {
         return stamps
     }
 
-    /// One note's stamp (see `stamps`): size, modification time and how many names the file has (a
-    /// hard link made into `Private/` changes neither of the others).
+    /// One note's stamp (see `stamps`): size, modification and change times, inode and how many names
+    /// the file has (a hard link made into `Private/` changes neither size nor modification time; an
+    /// edit with the old modification time restored still moves the change time).
     static func stamp(_ path: String, vault: Vault) -> [Int64] {
         let status = (try? FileSystem.status(vault.root + "/" + path)) ?? nil
-        return status.map { [$0.size, $0.mtimeNanoseconds, Int64(truncatingIfNeeded: $0.linkCount)] } ?? []
+        return status.map { [$0.size, $0.mtimeNanoseconds, $0.ctimeNanoseconds, Int64(truncatingIfNeeded: $0.inode), Int64(truncatingIfNeeded: $0.linkCount)] } ?? []
     }
 
     /// A day's log's stamp: its length and a hash of its first `length` bytes (all of them when
@@ -748,6 +749,14 @@ public final class TaskEngine: Sendable {
         guard let bytes = try? FileSystem.read(vault.root + "/" + path).bytes else { return [] }
         let count = Int(length ?? Int64(bytes.count))
         guard count <= bytes.count else { return [] }
+        // Only whole new lines count as appended: text added to the last line (` #private` typed at
+        // its end, no line break after it) or an indented line continuing the last item changes
+        // what that item says, and is an edit.
+        if length != nil, count < bytes.count {
+            let lastLineEnded = count == 0 || bytes[count - 1] == 0x0A
+            let continues = bytes[count] == 0x20 || bytes[count] == 0x09
+            guard lastLineEnded, !continues else { return [] }
+        }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes[..<count] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return [Int64(count), Int64(bitPattern: hash)]

@@ -117,6 +117,25 @@ import TestSupport
         // The person marks the line private.
         v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan #private\n- 10:05 run 20261204-100500-abcdef done\n")
         #expect(TaskEngine.changedInput(stamps, vault: v.vault) == "Daily/2026-12-04.md")
+        // Sixth attack: marked private by appending — an indented line continuing the item, or
+        // ` #private` typed at the end of a last line that had no line break.
+        v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan\n")
+        let again = TaskEngine.stamps(of: ["Daily/2026-12-04.md"], vault: v.vault)
+        v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan\n  #private\n")
+        #expect(TaskEngine.changedInput(again, vault: v.vault) == "Daily/2026-12-04.md")
+        v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan")
+        let unended = TaskEngine.stamps(of: ["Daily/2026-12-04.md"], vault: v.vault)
+        v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan #private\n")
+        #expect(TaskEngine.changedInput(unended, vault: v.vault) == "Daily/2026-12-04.md")
+        // An edit that restores the old modification time (cp -p, rsync -t) still moves the change time.
+        let kept = TaskEngine.stamps(of: ["Memory/Notes.md"], vault: v.vault)
+        let before = try FileManager.default.attributesOfItem(atPath: v.root + "/Memory/Notes.md")[.modificationDate] as! Date
+        usleep(20_000)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: v.root + "/Memory/Notes.md"))
+        try handle.write(contentsOf: Data("# Notes\n\nPRIVATE notes.\n".utf8).prefix(24))
+        try handle.close()
+        try FileManager.default.setAttributes([.modificationDate: before], ofItemAtPath: v.root + "/Memory/Notes.md")
+        #expect(TaskEngine.changedInput(kept, vault: v.vault) == "Memory/Notes.md")
         // A hard link of the linked note into Private/ changes neither its size nor its time.
         let fresh = TaskEngine.stamps(of: ["Memory/Notes.md"], vault: v.vault)
         try FileManager.default.createDirectory(atPath: v.root + "/Private", withIntermediateDirectories: true)
