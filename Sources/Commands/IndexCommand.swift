@@ -32,9 +32,10 @@ enum IndexCommand {
         let summary = context.arguments.has("--rebuild") ? try index.rebuild(progress: progress) : try index.reconcile(progress: progress)
         console.clearProgress()
         for warning in index.warnings { console.error("fuckbigtech index: warning: \(warning)") }
-        // Inside a cloud agent's run, a private note it skipped is counted, not named.
+        // Inside a cloud agent's run, a note it skipped is counted, not named: a private one's name is
+        // private text, and one that cannot be read as text counts as private.
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
-        let skipped = summary.skipped.map { visibility.shows($0.path) ? $0.path : "(a private note)" }
+        let skipped = summary.skipped.map { visibility.hiddenBecause == nil ? $0.path : "(a note not shown)" }
         if context.json {
             console.print(JSON.object([
                 ("vault", .string(context.vault.root)),

@@ -130,7 +130,7 @@ public enum VaultInit {
         let ownGuardrails = existingGuardrailsNote(in: vault)
         for file in files {
             if blockedFolders.contains(where: { file.path.hasPrefix($0 + "/") }) { continue }
-            if let own = ownGuardrails, file.path == Vault.Layout.rules + "/Guardrails.md", own.lowercased() != file.path.lowercased() {
+            if let own = ownGuardrails, file.path == Vault.Layout.rules + "/Guardrails.md", own != file.path {
                 report.warnings.append("\(file.path): not added; \(own) holds this vault's guardrails")
                 continue
             }

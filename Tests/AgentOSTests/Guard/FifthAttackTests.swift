@@ -203,10 +203,11 @@ import TestSupport
         #expect(QMDEngine.vaultPath("qmd://vault/Memory/Open.md", vault: v.vault, links: links) == "Memory/Open.md")
         try FileManager.default.createDirectory(atPath: v.root + "/Private", withIntermediateDirectories: true)
         try Data("abc\u{0}def".utf8).write(to: URL(fileURLWithPath: v.root + "/Private/HIV lab results PRIVSKIP.md"))
+        try Data("abc\u{0}def".utf8).write(to: URL(fileURLWithPath: v.root + "/Memory/My scan PUBSKIP.md"))
         let cloud = try PrivacyTaintTests.run(of: "Tasks/Cloud.md", lane: "premium", in: v.vault)
         for json in [false, true] {
             let out = Self.cli(["index"] + (json ? ["--json"] : []), v, runID: cloud).out
-            #expect(!out.contains("PRIVSKIP") && out.contains("(a private note)"), "\(out)")
+            #expect(!out.contains("PRIVSKIP") && !out.contains("PUBSKIP") && out.contains("(a note not shown)"), "\(out)")
         }
         #expect(Self.cli(["index", "--rebuild"], v, runID: nil).out.contains("PRIVSKIP"), "a person is told")
     }
@@ -280,6 +281,15 @@ import TestSupport
         let book = RuleBook.load(vault: vault)
         #expect(book.guardrails.privateTags.contains("health") && book.guardrails.caps.dayUSD == 0.5, "\(book.guardrails.privateTags)")
         #expect(Privacy.reason(ofNoteAt: "Memory/h.md", store: NoteStore(vault: vault), guardrails: book.guardrails) != nil)
+        // Sixth attack: the person's note named `guardrails.md`, lower case (a second name on a
+        // case-sensitive disk, sorting after the shipped one).
+        let lower = TemporaryFolder.make("fbt-init-lower")
+        defer { TemporaryFolder.remove(lower) }
+        try FileManager.default.createDirectory(atPath: lower + "/Rules", withIntermediateDirectories: true)
+        try Data("---\ntype: guardrails\nprivate_tags: [health]\n---\n".utf8).write(to: URL(fileURLWithPath: lower + "/Rules/guardrails.md"))
+        _ = try VaultInit.run(vault: Vault(root: lower))
+        #expect(!FileManager.default.fileExists(atPath: lower + "/Rules/Guardrails.md"))
+        #expect(RuleBook.load(vault: Vault(root: lower)).guardrails.privateTags.contains("health"))
         // A vault made by init keeps its shipped note on a second run, with nothing to say.
         let fresh = TemporaryFolder.make("fbt-init-again")
         defer { TemporaryFolder.remove(fresh) }
