@@ -31,6 +31,8 @@ public final class TaskEngine: Sendable {
         var laneLoad: [String: Int] = [:]
         /// Whether new work is taken (false once `shutdown` began).
         var accepting = true
+        /// Work notes with another name on disk already logged as not run (once each).
+        var warnedShared: Set<String> = []
         /// Git claims (`sync: git`) this machine holds, by run id.
         var gitClaims: [String: GitClaim] = [:]
         /// Git claims of runs that ended, with the outcome, for the lease thread to push as finished.
@@ -281,6 +283,15 @@ public final class TaskEngine: Sendable {
         guard let kind = TaskNote.kind(of: note, path: path) else { return .ignored }
         // A note typed task or handoff outside the work folders, with a merge in it: never run either.
         if SyncConflict.hasMergeMarkers(snapshot.bytes) { return .rejected("merge-conflict markers") }
+        // A work note with another name on disk (a hard link into `Private/`, say) is left alone,
+        // unwritten: judged by one name it could go off the machine, and any write of the OS's (a new
+        // file renamed over the name) would part the two names and leave the other one to run.
+        if let shared = Privacy.sharedFile(snapshot.status) {
+            if state.withLock({ $0.warnedShared.insert(path).inserted }) {
+                log(EngineEvent(level: .warning, message: "\(path): not run: \(shared); give it one name"))
+            }
+            return .rejected("another name on disk")
+        }
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
         guard let status = task.status else {
             return reject(path: path, snapshot: snapshot, error: "unknown status '\(note.text("status") ?? "")'; use new, draft, review (with approved: true) or cancelled")
@@ -684,6 +695,8 @@ public final class TaskEngine: Sendable {
         let path = currentPath(task.path)
         let moved = path != task.path
         let changedInput = moved ? nil : TaskEngine.changedInput(plan.inputStamps, vault: vault)
+        // Given another name on disk meanwhile (hard-linked into `Private/`): not run, nothing written.
+        if let snapshot = try? store.readIfPresent(path), let shared = Privacy.sharedFile(snapshot.status) { return .withdrawn(shared) }
         guard let snapshot = try? store.readIfPresent(path), snapshot.hash != task.snapshot.hash || moved || changedInput != nil,
               let note = try? Note.parse(bytes: snapshot.bytes) else { return .unchanged }
         guard let kind = TaskNote.kind(of: note, path: path) else { return .withdrawn("no longer a task") }

@@ -313,4 +313,22 @@ import TestSupport
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: home + "/.codex/config.toml") == "../dotfiles/config.toml", "still a link")
         #expect(try String(contentsOfFile: home + "/dotfiles/config.toml", encoding: .utf8).contains("[mcp_servers.x]"))
     }
+
+    /// Sixth attack: a person hard-linked a waiting task into `Private/`; the watcher marked the
+    /// `Private/` name failed by writing a new file over it, which parted the two names, and the task
+    /// then ran on the cloud agent. A work note with another name on disk is neither run nor written.
+    @Test func aHardLinkedTaskIsNeitherRunNorWritten() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Linked", properties: "type: task\nagent: claude", body: "HARDTASK summarise my therapy notes.")
+        try FileManager.default.createDirectory(atPath: env.vault.root + "/Private", withIntermediateDirectories: true)
+        #expect(link(env.vault.root + "/" + path, env.vault.root + "/Private/Linked.md") == 0)
+        let before = try env.store.read(path).bytes
+        for name in [path, "Private/Linked.md"] {
+            #expect(engine.consider(path: name, wait: true) == .rejected("another name on disk"), "\(name)")
+        }
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().isEmpty, "it ran")
+        #expect(try env.store.read(path).bytes == before && (try env.store.read(path).status.linkCount) == 2, "written")
+    }
 }
