@@ -105,6 +105,12 @@ public enum StaleMemoryGuard {
             // Checked against exactly the version the write replaces (the compare-and-swap sees to it).
             guard let runID else { return try transform(current) }
             try refuseFromRun(change, path: normalized, runID: runID, current: current?.bytes)
+            // Another's work is not a run's to change: a task or handoff other than the run's own and
+            // those it made (a cloud run rewrote a person's queued page check to name a local address).
+            if let current, RunWriteGuard.isWork(current.bytes, path: normalized), record?.taskPath != normalized,
+               (try? Note.parse(bytes: current.bytes))?.text("created_by_run") != runID {
+                throw RunWriteGuard.Refusal(description: "\(normalized): refused from within run \(runID): a run changes only its own task and the tasks and handoffs it made; this is other work")
+            }
             // A note with another name on disk (a hard link) is private whatever it says, and a write
             // (a new file renamed over this name) would part it from the other name, leaving the text
             // here as a public note: no run writes one.

@@ -30,7 +30,8 @@ import Testing
 
     @Test func noteSetRefusesEveryApprovalAndStatusChangeFromARun() throws {
         let env = try EngineTestVault()
-        let path = try env.writeTask("Other", properties: "type: task\nagent: claude\nstatus: failed", body: "Deploy.")
+        // A task this run made: the one kind of work note besides its own task a run may change at all.
+        let path = try env.writeTask("Other", properties: "type: task\nagent: claude\nstatus: failed\ncreated_by_run: 20261202-120000-abcdef", body: "Deploy.")
         let before = try env.text(path)
         let hash = try env.store.read(path).hash.hex
         let attempts: [[String]] = [
@@ -68,11 +69,18 @@ import Testing
         #expect(try env.note(path).text("summary") == "checked")
         #expect(cli(["note", "set", path, "approved=true", "status=new"], env, environment: [:]).code == 0)
         #expect(try env.note(path)["approved"]?.bool == true)
+        // Sixth outside attack: a person's queued task is not a run's to change at all (a cloud run
+        // rewrote one to name a local address for the browser).
+        let persons = try env.writeTask("Persons", properties: "type: task\nagent: browser\nstatus: new", body: "Check https://example.com/")
+        let refused = cli(["note", "set", persons, "summary=checked"], env)
+        expectRefused(refused, "another's task")
+        #expect(refused.err.contains("this is other work"), "\(refused.err)")
+        #expect(try env.note(persons).text("summary") == nil)
     }
 
     @Test func noteWriteCannotCreateOrChangeAnApprovedOrStatusNoteFromARun() throws {
         let env = try EngineTestVault()
-        let path = try env.writeTask("Held", properties: "type: task\nagent: claude\nstatus: done\napproved: false", body: "Deploy.")
+        let path = try env.writeTask("Held", properties: "type: task\nagent: claude\nstatus: done\napproved: false\ncreated_by_run: 20261202-120000-abcdef", body: "Deploy.")
         let before = try env.text(path)
         let hash = try env.store.read(path).hash.hex
         let rewrites = [
@@ -89,7 +97,7 @@ import Testing
             #expect(try env.text(path) == before)
         }
         // The same protected values with a new body are no change to them: allowed.
-        #expect(cli(["note", "write", path, "--expect", hash, "--from", draft("---\ntype: task\nagent: claude\nstatus: done\napproved: false\n---\nDeploy, carefully.\n")], env).code == 0)
+        #expect(cli(["note", "write", path, "--expect", hash, "--from", draft("---\ntype: task\nagent: claude\nstatus: done\napproved: false\ncreated_by_run: 20261202-120000-abcdef\n---\nDeploy, carefully.\n")], env).code == 0)
 
         let born = [
             "---\ntype: task\nstatus: review\napproved: true\neffects: [deploy, payment]\n---\nPay.\n",
