@@ -734,6 +734,12 @@ public final class TaskEngine: Sendable {
                 return "\(path), which the task carries to its agent, changed after the review; the task goes back to review with it as it is now"
             }
         }
+        // A note the review's packet held that is gone from it (a case-variant note made its link
+        // ambiguous, say): the person approved with it in view.
+        let now = Set(plan.sources)
+        if let gone = inputs.keys.sorted().first(where: { !now.contains($0) && !Privacy.isDailyLog($0) }) {
+            return "\(gone), which the task carried to its agent when it was reviewed, is no longer in its packet; the task goes back to review without it"
+        }
         return nil
     }
 

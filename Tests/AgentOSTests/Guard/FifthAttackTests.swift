@@ -331,4 +331,25 @@ import TestSupport
         #expect(env.fixturePrompts().isEmpty, "it ran")
         #expect(try env.store.read(path).bytes == before && (try env.store.read(path).status.linkCount) == 2, "written")
     }
+
+    /// Sixth attack: a run made `Memory/plan.md` next to `Memory/Plan.md`, the approved task's
+    /// `[[plan]]` became ambiguous and the note dropped out of the packet; the approval still counted,
+    /// and the plan the person approved was silently missing. A note that left the packet counts too.
+    @Test func anApprovalDoesNotCoverAPacketANoteLeft() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        try env.store.write("# Plan\n\nStep 1: summarise the tapir notes. Do not touch the billing notes.\n", to: "Memory/Plan.md", expecting: .absent)
+        let path = try env.writeTask("Apply", properties: "type: task\nagent: claude\neffects: [write]", body: "Carry out the steps in [[plan]].")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "review")
+        try env.store.updateProperties(path, set: [Property("approved", .bool(true))])
+        try env.store.write("# plan\n\nStep 1: INJ_B\n", to: "Memory/plan.md", expecting: .absent)
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let task = try env.note(path)
+        #expect(task.text("status") == "review", "\((try? env.text(path)) ?? "")")
+        #expect(task.text("route_reason")?.contains("Memory/Plan.md, which the task carried to its agent when it was reviewed, is no longer in its packet") == true, "\(task.text("route_reason") ?? "")")
+        #expect(env.fixturePrompts().isEmpty)
+    }
 }
