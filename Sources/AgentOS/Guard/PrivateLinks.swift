@@ -13,7 +13,7 @@ enum PrivateLinks {
     /// and a bare vault path ending in `.md`. The capture groups say which form matched.
     private static let pattern = try! NSRegularExpression(pattern: [
         #"(!?\[\[[^\[\]\n]+\]\]|!?\[[^\[\]\n]*\]\([^()\n]+\))"#,
-        #"(obsidian://[^\s()<>\[\]"']+)"#,
+        #"((?i:obsidian:)[^\s()<>\[\]"'`]+)"#,
         #"(<a\b[^>\n]*>[^<\n]*</a\s*>|<(?:a|img|iframe|embed|video|audio|source|object|link)\b[^>\n]*>)"#,
         #"(?m:^([ \t]{0,3}\[[^\]\n]+\]:[ \t]*(?:<[^>\n]+>|\S+).*)$)"#,
         #"((?<![\w/\\.%-])[\w.%\\/-]+\.md\b)"#,
@@ -30,11 +30,12 @@ enum PrivateLinks {
     /// `placeholder`; and how many were. `isPrivate` judges a vault path (the caller keeps its
     /// verdicts for the packet).
     static func redacting(_ text: String, in path: String, candidates: ([WikiLink]) -> [[String]], isPrivate: (String) -> Bool) -> (text: String, count: Int) {
-        guard text.contains("[") || text.contains("obsidian:") || text.contains("<") || text.contains(".md") else { return (text, 0) }
+        guard text.contains("[") || text.range(of: "obsidian:", options: .caseInsensitive) != nil || text.contains("<") || text.contains(".md") || text.contains(".MD") else { return (text, 0) }
         // Read as Obsidian renders it: `Private&#47;Bank.md` is a path too.
         let rendered = decodingEntities(text)
         let source = rendered as NSString
         var found: [(range: NSRange, link: WikiLink)] = []
+        var linkRanges: [NSRange] = []
         for match in pattern.matches(in: rendered, range: NSRange(location: 0, length: source.length)) {
             guard let form = (1...5).first(where: { match.range(at: $0).location != NSNotFound }) else { continue }
             // Entities decoded first (`&amp;` in an href, `Private&#47;Bank`): what Obsidian renders.
@@ -48,13 +49,56 @@ enum PrivateLinks {
             default: link = WikiLink(target: written)
             }
             if let link { found.append((match.range, normalized(link))) }
+            if form < 5 { linkRanges.append(match.range) }
         }
-        guard !found.isEmpty else { return (text, 0) }
-        let meant = candidates(found.map(\.link))
+        // A bare path with spaces in it (`see Memory/Cancer diagnosis.md now`, as most note names
+        // are): each `.md` not inside a link found above, read with up to seven words before it.
+        var spaced: [(range: NSRange, link: WikiLink)] = []
+        let lines = rendered as NSString
+        var search = NSRange(location: 0, length: lines.length)
+        while spaced.count < 256 {
+            let hit = lines.range(of: ".md", options: [.caseInsensitive], range: search)
+            guard hit.location != NSNotFound else { break }
+            search = NSRange(location: NSMaxRange(hit), length: lines.length - NSMaxRange(hit))
+            let end = NSMaxRange(hit)
+            if linkRanges.contains(where: { NSLocationInRange(hit.location, $0) }) { continue }
+            var start = hit.location
+            var words = 0
+            while start > 0 {
+                let c = lines.character(at: start - 1)
+                if c == 0x0A || c == 0x60 || c == 0x22 || c == 0x27 || c == 0x28 || c == 0x5B || c == 0x3C || c == 0x3E || c == 0x7C { break }
+                if c == 0x20 { words += 1; if words > 7 { break } }
+                start -= 1
+            }
+            var from = start
+            while from < hit.location {
+                let range = NSRange(location: from, length: end - from)
+                let written = lines.substring(with: range).trimmingCharacters(in: .whitespaces)
+                // A reading across sentence punctuation is prose, not a name.
+                if !written.isEmpty, written.contains(" "), !written.contains(where: { ",;!?()".contains($0) }), !written.contains(": ") {
+                    spaced.append((range, normalized(WikiLink(target: written))))
+                }
+                let next = lines.range(of: " ", range: NSRange(location: from, length: hit.location - from))
+                if next.location == NSNotFound { break }
+                from = NSMaxRange(next)
+            }
+        }
+        guard !found.isEmpty || !spaced.isEmpty else { return (text, 0) }
+        let meant = candidates(found.map(\.link) + spaced.map(\.link))
+        // The longest spaced reading that means a private note wins; readings inside it are dropped.
+        var chosen: [(range: NSRange, link: WikiLink)] = zip(found, meant.prefix(found.count)).filter { $0.1.contains(where: isPrivate) }.map(\.0)
+        for (entry, paths) in zip(spaced, meant.dropFirst(found.count)) where paths.contains(where: isPrivate) {
+            if let i = chosen.firstIndex(where: { NSIntersectionRange($0.range, entry.range).length > 0 }) {
+                if entry.range.length > chosen[i].range.length { chosen[i] = entry }
+            } else {
+                chosen.append(entry)
+            }
+        }
+        chosen.sort { $0.range.location < $1.range.location }
         var out = ""
         var last = 0
         var count = 0
-        for ((range, _), paths) in zip(found, meant) where paths.contains(where: isPrivate) {
+        for (range, _) in chosen where range.location >= last {
             out += source.substring(with: NSRange(location: last, length: range.location - last)) + placeholder
             last = range.location + range.length
             count += 1
@@ -82,7 +126,12 @@ enum PrivateLinks {
         guard let open = written.range(of: "](") else { return nil }
         var url = written[open.upperBound...].dropLast()
         if url.hasPrefix("<"), url.hasSuffix(">") { url = url.dropFirst().dropLast() }
-        return url.lowercased().hasPrefix("obsidian:") ? obsidianURL(String(url)) : nil
+        if url.lowercased().hasPrefix("obsidian:") { return obsidianURL(String(url)) }
+        // A `file:` URL to a note: its name is what can be looked up (the vault's place on disk varies).
+        if url.lowercased().hasPrefix("file:"), let decoded = String(url.dropFirst(5)).removingPercentEncoding {
+            return WikiLink(target: (decoded as NSString).lastPathComponent)
+        }
+        return nil
     }
 
     /// `text` with HTML character references decoded: numeric ones (`&#47;`, `&#x2F;`) and the
@@ -149,8 +198,9 @@ enum PrivateLinks {
         for item in query.split(separator: "&") {
             let pair = item.split(separator: "=", maxSplits: 1)
             let key = pair.first?.lowercased() ?? ""
+            // A query writes a space as `+` as well as `%20`.
             guard pair.count == 2, key == "file" || key == "filepath" || key == "path",
-                  let file = String(pair[1]).removingPercentEncoding, !file.isEmpty else { continue }
+                  let file = String(pair[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, !file.isEmpty else { continue }
             // `path=` is the file's absolute path on disk: its name is what can be looked up.
             return WikiLink(target: key == "path" ? (file as NSString).lastPathComponent : file)
         }

@@ -352,4 +352,28 @@ import TestSupport
         #expect(task.text("route_reason")?.contains("Memory/Plan.md, which the task carried to its agent when it was reviewed, is no longer in its packet") == true, "\(task.text("route_reason") ?? "")")
         #expect(env.fixturePrompts().isEmpty)
     }
+
+    /// Sixth attack: a bare path with spaces (as most note names are, also in a code span), `+` for
+    /// spaces in an Obsidian URI, `obsidian:` without `//` or in capitals, and a `file:` URL with
+    /// `%2F` carried a private note's name into the cloud packet.
+    @Test func moreLinkFormsToPrivateNotesAreRedacted() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Cancer diagnosis PRIVTITLE.md", "---\ntags: [personal]\n---\n# Diagnosis\n")
+        v.write("Private/Bank PRIVBANK.md", "Account.\n")
+        v.write("Memory/Wombat forms.md", """
+            # Wombat forms
+
+            The wombat ledger reconciliation CLEANMARK: see Memory/Cancer diagnosis PRIVTITLE.md now,
+            `Memory/Cancer diagnosis PRIVTITLE.md` too, obsidian://open?vault=v1&file=Memory%2FCancer+diagnosis+PRIVTITLE and
+            obsidian:open?vault=v1&file=Private%2FBank%20PRIVBANK and OBSIDIAN://OPEN?VAULT=v1&FILE=Private%2FBank%20PRIVBANK,
+            [b](file:///home/me/v1/Private%2FBank%20PRIVBANK.md). The public Memory/Wombat ledger.md stays.
+
+            """)
+        v.write("Memory/Wombat ledger.md", PacketGuardrailsTests.clean)
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Wombat forms]].\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")
+        #expect(plan.action == .run, "\(plan.action)")
+        #expect(plan.prompt.contains("CLEANMARK") && plan.prompt.contains("Memory/Wombat ledger.md stays"), "\(plan.prompt)")
+        #expect(!plan.prompt.contains("PRIVTITLE") && !plan.prompt.contains("PRIVBANK"), "\(plan.prompt)")
+    }
 }
