@@ -73,6 +73,18 @@ public enum BrowserAgent {
         return Array(found.prefix(maxPages))
     }
 
+    /// Why a page check waits for a person although nothing else stops it: `agent` is the browser,
+    /// an agent's run asked for it (a task it made, `created_by_run`, or a handoff), and it names a
+    /// page on this machine or its network or a private vault file (`isPrivateTarget`). `nil` when
+    /// none of that holds. The watcher (`VaultRouting.plan`) and `route` ask the same.
+    public static func reviewReason(note: Note, path: String, agent: AgentDefinition?, vault: Vault, guardrails: Guardrails) -> String? {
+        guard agent?.output == .browser, TaskNote.kind(of: note, path: path) == .handoff || note.text("created_by_run") != nil else { return nil }
+        let body = note.body
+        guard let near = targets(title: TaskNote.title(of: path), body: body, taskPath: path, vault: vault)
+            .first(where: { isPrivateTarget($0, vault: vault, guardrails: guardrails) }) else { return nil }
+        return "browser: \(near.label) is on this machine, its network or a private note, and an agent's run asked for it; a person approves"
+    }
+
     /// Whether a target is a page on this machine or its network — loopback, private, link-local and
     /// carrier-grade addresses in any spelling `inet_aton` reads (`2130706433`, `0x7f.1`), IPv6
     /// loopback, unique-local and link-local, `localhost`, `.local`, `.internal`, `.lan`,

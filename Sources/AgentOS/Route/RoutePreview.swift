@@ -8,7 +8,7 @@ public struct RoutePreview: Sendable {
     /// The task as routing read it (its resolved links included).
     public let facts: TaskFacts
     /// The decision: lane, agent, model, rule, reason, every guardrail's verdict.
-    public let decision: RoutingDecision
+    public internal(set) var decision: RoutingDecision
     /// Whether `approved: true` on the note counts (a person's change after the OS showed it in review).
     public let approval: ApprovalCheck.Verdict
     /// Why the note will not run at all, when it will not (the decision is then what would happen if it did).
@@ -42,8 +42,14 @@ public struct RoutePreview: Sendable {
         let approval = ApprovalCheck.verify(task, runs: runs, store: NoteStore(vault: vault))
         facts.approved = approval.approval != nil
         let wontRun = TaskNote.notRunnableReason(path: path, snapshot: snapshot, note: note, runs: runs)
-        return RoutePreview(book: book, facts: facts, approval: approval, wontRun: wontRun, vault: vault, carriedChain: FailoverChain.carried(by: note),
-                            budgetTask: Handoffs.budgetTask(of: note, at: path, vault: vault))
+        var preview = RoutePreview(book: book, facts: facts, approval: approval, wontRun: wontRun, vault: vault, carriedChain: FailoverChain.carried(by: note),
+                                   budgetTask: Handoffs.budgetTask(of: note, at: path, vault: vault))
+        // As the watcher does: a page check an agent's run asked for, naming a local page, waits for a person.
+        if preview.decision.action == .run, approval.approval == nil,
+           let why = BrowserAgent.reviewReason(note: note, path: path, agent: preview.decision.agent.flatMap(book.agent(named:)), vault: vault, guardrails: book.guardrails) {
+            preview.decision.action = .review(why)
+        }
+        return preview
     }
 
     /// Routes `text` as the prompt of a new task.

@@ -185,11 +185,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         // The browser loads what the task names, and its answer is a note cloud agents may read: a
         // page on this machine or its network (a router's admin page, a dev server, cloud metadata),
         // or a private vault file, asked for by an agent's run waits for a person.
-        if case .run = action, task.approval == nil, task.kind == .handoff || task.note.text("created_by_run") != nil,
-           let name = decision.agent, (try? agents.definition(named: name))?.output == .browser,
-           let near = BrowserAgent.targets(title: TaskNote.title(of: task.path), body: task.prompt, taskPath: task.path, vault: vault)
-               .first(where: { BrowserAgent.isPrivateTarget($0, vault: vault, guardrails: book.guardrails) }) {
-            action = .review("browser: \(near.label) is on this machine, its network or a private note, and an agent's run asked for it; a person approves")
+        if case .run = action, task.approval == nil, let why = BrowserAgent.reviewReason(note: task.note, path: task.path, agent: decision.agent.flatMap(book.agent(named:)), vault: vault, guardrails: book.guardrails) {
+            action = .review(why)
         }
         // Last line of defence: whatever the router decided, private input never goes to an agent
         // off this machine.

@@ -253,6 +253,9 @@ import TestSupport
             guard case .review(let why) = plan.action else { Issue.record("\(address): \(plan.action)"); continue }
             #expect(why.contains("an agent's run asked for it"), "\(why)")
         }
+        // `route` previews what the watcher will do (sixth attack: it said `action: run`).
+        let previewed = Self.cli(["route", "Tasks/Page 0.md"], v, runID: nil).out
+        #expect(previewed.contains("review") && previewed.contains("an agent's run asked for it"), "\(previewed)")
         v.write("Tasks/Public page.md", "---\ntype: task\nagent: browser\ncreated_by_run: \(run)\n---\nCheck the page at https://example.com/pricing\n")
         #expect(try PrivacyTaintTests.plan(v.vault, "Tasks/Public page.md").0.action == .run)
         // A person's own page check of a local server runs as before.
