@@ -695,9 +695,10 @@ public final class TaskEngine: Sendable {
         let path = currentPath(task.path)
         let moved = path != task.path
         let changedInput = moved ? nil : TaskEngine.changedInput(plan.inputStamps, vault: vault)
+        guard let snapshot = (try? store.readIfPresent(path)) ?? nil else { return .unchanged }
         // Given another name on disk meanwhile (hard-linked into `Private/`): not run, nothing written.
-        if let snapshot = try? store.readIfPresent(path), let shared = Privacy.sharedFile(snapshot.status) { return .withdrawn(shared) }
-        guard let snapshot = try? store.readIfPresent(path), snapshot.hash != task.snapshot.hash || moved || changedInput != nil,
+        if let shared = Privacy.sharedFile(snapshot.status) { return .withdrawn(shared) }
+        guard snapshot.hash != task.snapshot.hash || moved || changedInput != nil,
               let note = try? Note.parse(bytes: snapshot.bytes) else { return .unchanged }
         guard let kind = TaskNote.kind(of: note, path: path) else { return .withdrawn("no longer a task") }
         var fresh = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
