@@ -194,6 +194,13 @@ enum PrivateLinks {
     /// The note an `obsidian://open` (or `obsidian://adv-uri`) link names: its `file` (a vault path,
     /// percent-encoded, `.md` optional); `nil` for one that names none.
     static func obsidianURL(_ written: String) -> WikiLink? {
+        // Obsidian's short form: `obsidian://vault/<vault name>/<path in the vault>`.
+        if let range = written.range(of: "://vault/", options: .caseInsensitive) {
+            let rest = written[range.upperBound...].split(separator: "/", maxSplits: 1)
+            if rest.count == 2, let path = String(rest[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, !path.isEmpty {
+                return WikiLink(target: path)
+            }
+        }
         guard let query = written.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
         for item in query.split(separator: "&") {
             let pair = item.split(separator: "=", maxSplits: 1)

@@ -47,6 +47,11 @@ public struct HandoffRequest: Sendable {
            let original = Handoffs.taskPath(of: read, vault: vault, from: given) {
             taskPath = original
         }
+        // A run the vault does not know (an `FBT_RUN_ID` made up) has no work of its own to hand on:
+        // naming a person's task would spend its budget and its handoffs (fail closed).
+        if let runID = madeInRun, let given = taskPath, RunStore.known(runID, vault: vault) == nil {
+            throw HandoffError.notThisRunsTask(given, run: runID)
+        }
         // Inside a run, a handoff continues the run's own work: naming some other note as its task
         // (one the agent just wrote, say) would start a fresh budget and a fresh count.
         if let runID = madeInRun, let record = RunStore.known(runID, vault: vault), let given = taskPath,

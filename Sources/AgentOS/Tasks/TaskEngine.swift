@@ -774,12 +774,30 @@ public final class TaskEngine: Sendable {
         // what that item says, and is an edit.
         if length != nil, count < bytes.count {
             let lastLineEnded = count == 0 || bytes[count - 1] == 0x0A
-            let continues = bytes[count] == 0x20 || bytes[count] == 0x09
-            guard lastLineEnded, !continues else { return [] }
+            guard lastLineEnded, appendsOnlyNewItems(bytes[count...]) else { return [] }
         }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes[..<count] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return [Int64(count), Int64(bitPattern: hash)]
+    }
+
+    /// Whether text appended to a day's log only starts new items: every line empty, a list item
+    /// (`- `, `* `, `+ `, `1. `) or a heading (`## `). Anything else — an indented line, a bare
+    /// `#private` or other text — continues the item above it, and changes what that item says.
+    static func appendsOnlyNewItems(_ appended: ArraySlice<UInt8>) -> Bool {
+        for line in appended.split(separator: 0x0A, omittingEmptySubsequences: true) {
+            var body = line[...]
+            if body.last == 0x0D { body = body.dropLast() }
+            if body.isEmpty { continue }
+            let first = body.first!
+            if [0x2D, 0x2A, 0x2B].contains(first), body.dropFirst().first == 0x20 { continue }
+            let digits = body.prefix { (0x30...0x39).contains($0) }
+            if !digits.isEmpty, body.dropFirst(digits.count).starts(with: [0x2E, 0x20]) || body.dropFirst(digits.count).starts(with: [0x29, 0x20]) { continue }
+            let hashes = body.prefix { $0 == 0x23 }
+            if (1...6).contains(hashes.count), body.dropFirst(hashes.count).first == 0x20 { continue }
+            return false
+        }
+        return true
     }
 
     /// The first of the notes `stamps` were taken of that is not as it was then, if any.

@@ -123,6 +123,12 @@ import TestSupport
         let again = TaskEngine.stamps(of: ["Daily/2026-12-04.md"], vault: v.vault)
         v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan\n  #private\n")
         #expect(TaskEngine.changedInput(again, vault: v.vault) == "Daily/2026-12-04.md")
+        // Seventh attack: an unindented `#private` line, which the item above it takes as its own.
+        v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan\n#private\n")
+        #expect(TaskEngine.changedInput(again, vault: v.vault) == "Daily/2026-12-04.md")
+        // New items and headings appended by runs and people are no change to what was taken.
+        v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan\n- 10:05 run done\n\n## Afternoon\n1. later\n")
+        #expect(TaskEngine.changedInput(again, vault: v.vault) == nil)
         v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan")
         let unended = TaskEngine.stamps(of: ["Daily/2026-12-04.md"], vault: v.vault)
         v.write("Daily/2026-12-04.md", "# 2026-12-04\n\n- 10:00 talked to the bank about the loan #private\n")
@@ -378,5 +384,23 @@ import TestSupport
         #expect(plan.action == .run, "\(plan.action)")
         #expect(plan.prompt.contains("CLEANMARK") && plan.prompt.contains("Memory/Wombat ledger.md stays"), "\(plan.prompt)")
         #expect(!plan.prompt.contains("PRIVTITLE") && !plan.prompt.contains("PRIVBANK"), "\(plan.prompt)")
+    }
+
+    /// Seventh attack: with a made-up `FBT_RUN_ID`, `handoff --task` named a person's task, spent
+    /// from its budget and used up its `max_handoffs` (the person's own handoff was then blocked);
+    /// and Obsidian's short address `obsidian://vault/<vault>/<path>` carried a private note's path.
+    @Test func anUnknownRunHandsOnNoTaskAndTheShortObsidianAddressIsRedacted() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Tasks/Persons.md", "---\ntype: task\nstatus: draft\n---\nMy own work.\n")
+        let (code, out) = Self.cli(["handoff", "--from", "claude", "--to", "codex", "--task", "Tasks/Persons.md", "go on"], v, runID: "20261204-000000-f00f00")
+        #expect(code == 1 && out.contains("not the task of run"), "\(out)")
+        let handoffs = (try? FileManager.default.contentsOfDirectory(atPath: v.root + "/Handoffs")) ?? []
+        #expect(handoffs.filter { $0.hasSuffix(".md") }.isEmpty, "\(handoffs)")
+        v.write("Private/Bank PRIVBANK.md", "Account.\n")
+        v.write("Memory/Wombat short.md", "# Wombat short\n\nThe wombat ledger reconciliation CLEANMARK, obsidian://vault/Mine/Private/Bank%20PRIVBANK.md here.\n")
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Wombat short]].\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")
+        #expect(plan.prompt.contains("CLEANMARK") && !plan.prompt.contains("PRIVBANK"), "\(plan.prompt)")
     }
 }
