@@ -197,7 +197,9 @@ enum PrivateLinks {
         // Obsidian's short form: `obsidian://vault/<vault name>/<path in the vault>`.
         if let range = written.range(of: "://vault/", options: .caseInsensitive) {
             let rest = written[range.upperBound...].split(separator: "/", maxSplits: 1)
-            if rest.count == 2, let path = String(rest[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, !path.isEmpty {
+            // The note's path ends at a heading (`#…`) or a query (`?…`).
+            let raw = rest.count == 2 ? rest[1].prefix { $0 != "#" && $0 != "?" } : ""
+            if let path = String(raw).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, !path.isEmpty {
                 return WikiLink(target: path)
             }
         }
@@ -207,7 +209,8 @@ enum PrivateLinks {
             let key = pair.first?.lowercased() ?? ""
             // A query writes a space as `+` as well as `%20`.
             guard pair.count == 2, key == "file" || key == "filepath" || key == "path",
-                  let file = String(pair[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, !file.isEmpty else { continue }
+                  let decoded = String(pair[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
+                  case let file = String(decoded.prefix { $0 != "#" }), !file.isEmpty else { continue }
             // `path=` is the file's absolute path on disk: its name is what can be looked up.
             return WikiLink(target: key == "path" ? (file as NSString).lastPathComponent : file)
         }

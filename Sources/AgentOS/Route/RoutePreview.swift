@@ -37,6 +37,8 @@ public struct RoutePreview: Sendable {
         // The same truth the watcher acts on: `approved: true` counts only as a change made after the
         // OS showed the task in review (the run store says whether it did).
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
+        // As the watcher does: a handoff names its agent in `to`.
+        if task.kind == .handoff, let to = note.text("to") { facts.agent = to }
         let runsPath = vault.stateDirectory + "/runs.sqlite"
         let runs = ((try? FileSystem.status(runsPath)) ?? nil) != nil ? try? RunStore(vault: vault) : nil
         let approval = ApprovalCheck.verify(task, runs: runs, store: NoteStore(vault: vault))

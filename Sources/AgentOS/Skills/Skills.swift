@@ -48,6 +48,15 @@ public struct Skill: Sendable, Equatable {
         if let compatibility = note.text("compatibility"), compatibility.count > 500 {
             problems.append("compatibility must be at most 500 characters (is \(compatibility.count))")
         }
+        // A skill is linked into folders cloud harnesses load as instructions: a private one, or one
+        // holding a secret, stays in the vault.
+        if let why = Privacy.ownReason(note: note, path: Vault.Layout.skills + "/" + name + "/SKILL.md", guardrails: Guardrails()) {
+            problems.append("SKILL.md is private (\(why)); cloud harnesses would load it, so it is not linked")
+        }
+        let secrets = SecretScanner().scan(String(decoding: bytes, as: UTF8.self))
+        if !secrets.isEmpty {
+            problems.append("SKILL.md holds a secret (\(SecretScanner.describe(secrets))); cloud harnesses would load it, so it is not linked")
+        }
         return Skill(name: name, path: path, problems: problems)
     }
 }

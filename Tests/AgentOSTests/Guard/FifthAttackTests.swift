@@ -403,4 +403,43 @@ import TestSupport
         let plan = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")
         #expect(plan.prompt.contains("CLEANMARK") && !plan.prompt.contains("PRIVBANK"), "\(plan.prompt)")
     }
+
+    /// Seventh attack: `route` on a handoff ignored its `to:` (it previewed another agent and `run`
+    /// where the watcher sends a local page check to the browser's review).
+    @Test func routePreviewsAHandoffWithTheAgentItNames() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Rules/Agents/browser.md", "---\ntype: agent\nname: browser\nlane: tool\ncommand: [chromium]\noutput: browser\n---\n")
+        v.write("Handoffs/Look.md", "---\ntype: handoff\nfrom: claude\nto: browser\n---\nCheck the page at http://127.0.0.1:18999/\n")
+        let out = Self.cli(["route", "Handoffs/Look.md"], v, runID: nil).out
+        #expect(out.contains("browser") && out.contains("an agent's run asked for it"), "\(out)")
+    }
+
+    /// Eighth attack: an Obsidian URL with a heading or a query after the note (`…/Diagnosis#Treatment`,
+    /// `file=…%23Treatment`, `?x=1`) carried a private note's name; and `skills sync` linked a private
+    /// skill, or one holding a token, into the folders Claude Code, Codex and OpenCode load.
+    @Test func obsidianURLsWithHeadingsAreRedactedAndPrivateSkillsAreNotLinked() throws {
+        let v = RouteTestVault()
+        v.write("Private/Bank PRIVBANK.md", "Account.\n")
+        v.write("Memory/Wombat heads.md", """
+            # Wombat heads
+
+            The wombat ledger reconciliation CLEANMARK, obsidian://vault/Mine/Private/Bank%20PRIVBANK#Balance here,
+            obsidian://vault/Mine/Private/Bank%20PRIVBANK?x=1 and obsidian://open?vault=Mine&file=Private%2FBank%20PRIVBANK%23Balance too.
+
+            """)
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Wombat heads]].\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")
+        #expect(plan.prompt.contains("CLEANMARK") && !plan.prompt.contains("PRIVBANK"), "\(plan.prompt)")
+
+        let root = TemporaryFolder.make("fbt-skills-private")
+        defer { TemporaryFolder.remove(root) }
+        for (name, front, body) in [("mine", "privacy: private\n", "Private steps."), ("tagged", "tags: [private]\n", "Steps."),
+                                    ("keyed", "", "Use ghp_\(String(repeating: "aB3", count: 12)) to push."), ("plain", "", "Steps.")] {
+            try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)
+            try Data("---\nname: \(name)\ndescription: A skill.\n\(front)---\n\(body)\n".utf8).write(to: URL(fileURLWithPath: root + "/\(name)/SKILL.md"))
+            let skill = Skill.check(folder: root + "/" + name)
+            #expect(skill.isValid == (name == "plain"), "\(name): \(skill.problems)")
+        }
+    }
 }
