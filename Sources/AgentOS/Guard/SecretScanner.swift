@@ -490,9 +490,10 @@ struct ScanView {
     private static let invisibleEntities: Set<String> = ["zerowidthspace", "zwj", "zwnj", "shy", "nobreak", "invisibletimes", "invisiblecomma",
                                                         "it", "ic", "af", "negativethinspace", "negativemediumspace", "negativethickspace", "negativeverythinspace", "lrm", "rlm"]
 
-    /// The index just past an entity starting at `start` (`&name;`, `&#NNNN;`, `&#xHHHH;`) that renders
-    /// as nothing (`isInvisible`), or `nil`.
-    static func invisibleEntityEnd(_ units: [UInt16], from start: Int) -> Int? {
+    /// An HTML character reference starting at `start` (`&name;`, `&#NNNN;`, `&#xHHHH;`, at most 32
+    /// units): its name lower-cased, or the scalar a numeric one stands for, and the index just past
+    /// it; `nil` when none starts there.
+    static func entity(_ units: [UInt16], from start: Int) -> (name: String, scalar: Unicode.Scalar?, end: Int)? {
         var j = start + 1
         var name = ""
         while j < units.count, j - start <= 32, units[j] != 0x3B {
@@ -502,13 +503,18 @@ struct ScanView {
         }
         guard j < units.count, units[j] == 0x3B, !name.isEmpty else { return nil }
         let lowered = name.lowercased()
-        if lowered.hasPrefix("#") {
-            let digits = lowered.dropFirst()
-            let value = digits.hasPrefix("x") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
-            guard let value, let scalar = Unicode.Scalar(value), isInvisible(scalar) else { return nil }
-            return j + 1
-        }
-        return invisibleEntities.contains(lowered) ? j + 1 : nil
+        guard lowered.hasPrefix("#") else { return (lowered, nil, j + 1) }
+        let digits = lowered.dropFirst()
+        let value = digits.hasPrefix("x") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
+        guard let value, let scalar = Unicode.Scalar(value) else { return nil }
+        return (lowered, scalar, j + 1)
+    }
+
+    /// The index just past an entity starting at `start` that renders as nothing (`isInvisible`), or `nil`.
+    static func invisibleEntityEnd(_ units: [UInt16], from start: Int) -> Int? {
+        guard let found = entity(units, from: start) else { return nil }
+        if let scalar = found.scalar { return isInvisible(scalar) ? found.end : nil }
+        return invisibleEntities.contains(found.name) ? found.end : nil
     }
 
     /// Named entities of ASCII characters a key can be written with.
@@ -519,22 +525,9 @@ struct ScanView {
     /// The ASCII character an entity starting at `start` renders as (`&#95;`, `&#x5F;`, `&lowbar;`)
     /// and the index just past it, or `nil`.
     static func asciiEntity(_ units: [UInt16], from start: Int) -> (UInt16, Int)? {
-        var j = start + 1
-        var name = ""
-        while j < units.count, j - start <= 12, units[j] != 0x3B {
-            guard units[j] < 0x80, let scalar = Unicode.Scalar(units[j]) else { return nil }
-            name.unicodeScalars.append(scalar)
-            j += 1
-        }
-        guard j < units.count, units[j] == 0x3B, !name.isEmpty else { return nil }
-        let lowered = name.lowercased()
-        if lowered.hasPrefix("#") {
-            let digits = lowered.dropFirst()
-            let value = digits.hasPrefix("x") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
-            guard let value, (0x21...0x7E).contains(value) else { return nil }
-            return (UInt16(value), j + 1)
-        }
-        return asciiEntities[lowered].map { ($0, j + 1) }
+        guard let found = entity(units, from: start) else { return nil }
+        if let scalar = found.scalar { return (0x21...0x7E).contains(scalar.value) ? (UInt16(scalar.value), found.end) : nil }
+        return asciiEntities[found.name].map { ($0, found.end) }
     }
 
     /// Format characters (Unicode category Cf: zero-width space/joiners, soft hyphen, bidi controls,
