@@ -283,8 +283,18 @@ public struct ContextPacketBuilder: Sendable {
             daily.append(piece)
         }
         // A line the judge took as public may still point at a private note in a form only
-        // `PrivateLinks` reads (`<a href=…>`, `[r]: Private/Bank.md`, a bare path).
-        candidates += daily.map(withoutPrivateLinks)
+        // `PrivateLinks` reads (`<a href=…>`, `[r]: Private/Bank.md`, an Obsidian URL, a bare path):
+        // such a line is left out, as one with a `[[link]]` to a private note is (not sent blanked).
+        for piece in daily {
+            var kept = piece
+            let lines = piece.text.split(separator: "\n", omittingEmptySubsequences: false)
+            let shown = lines.filter { line in withoutPrivateLinks(ContextPiece(kind: piece.kind, path: piece.path, line: nil, heading: nil, text: String(line), isPrivate: piece.isPrivate)).text == String(line) }
+            if shown.count < lines.count {
+                for _ in 0..<(lines.count - shown.count) { leftOut.append(LeftOutPiece(kind: .daily, reason: .privateNote)) }
+                kept.text = shown.joined(separator: "\n")
+            }
+            if !kept.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { candidates.append(kept) }
+        }
 
         var packet = ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens, named: named)
         packet.leftOut = leftOut

@@ -442,4 +442,20 @@ import TestSupport
             #expect(skill.isValid == (name == "plain"), "\(name): \(skill.problems)")
         }
     }
+
+    /// Eighth attack: a day-log line linking a private note by an Obsidian URL or a bare `.md` path
+    /// went out with the link blanked; a line with a `[[link]]` to a private note is left out. Both
+    /// are left out now, and counted.
+    @Test func aDayLineLinkingAPrivateNoteInAnyFormIsLeftOut() throws {
+        let v = RouteTestVault()
+        v.write("Private/Bank PRIVBANK.md", "Account.\n")
+        let day = LocalTime.day(Date())
+        v.write("Daily/\(day).md", "# \(day)\n\n- 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK\n- 09:05 called LINEONE about obsidian://open?vault=Mine&file=Private%2FBank%20PRIVBANK\n- 09:06 LINETWO see Private/Bank PRIVBANK.md today\n")
+        v.write("Tasks/Ask.md", PacketGuardrailsTests.askText)
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("DAILYMARK"), "\(plan.prompt)")
+        for marker in ["PRIVBANK", "LINEONE", "LINETWO"] { #expect(!plan.prompt.contains(marker), "\(marker): \(plan.prompt)") }
+        #expect(PacketGuardrailsTests.retrievalVerdict(plan)?.contains("private") == true, "\(PacketGuardrailsTests.retrievalVerdict(plan) ?? "none")")
+    }
 }
