@@ -572,7 +572,8 @@ struct DailyLog {
     /// The log's items (lines starting "- "), each with its 1-based line number in `tail`. Cut at
     /// each "\n" byte, as `WikiLink.links` numbers lines (a split by characters costs more).
     /// `judged` is what the item's privacy is judged on: the item, the lines that continue it (up to
-    /// the next item, heading or blank line: `(details are #private)` on the next line covers it), and
+    /// the next item or heading, or a line after a blank line that is not indented: `(details are
+    /// #private)` on the next line covers it, and so does an indented line after a blank one), and
     /// the headings it sits under, every level (`## Journal #private` covers its `### Monday` too).
     /// When no heading above it is in `tail` and the log is longer than `tail`, they are unknown:
     /// then every heading of `head` (the part read from the top) counts.
@@ -585,6 +586,7 @@ struct DailyLog {
         // The headings the current line sits under, outermost first (one per level).
         var headings: [(level: Int, line: Substring)] = []
         var open: Int?
+        var afterBlank = false
         var topHeadings: String?
         while true {
             let atEnd = index == utf8.endIndex
@@ -595,15 +597,20 @@ struct DailyLog {
                     let above = headings.isEmpty ? (topHeadings ?? "") : headings.map { "\n" + $0.line }.joined()
                     found.append((number, line, String(line) + above))
                     open = found.count - 1
+                    afterBlank = false
                 } else if line.utf8.first == UInt8(ascii: "#"), line.utf8.dropFirst().drop(while: { $0 == UInt8(ascii: "#") }).first == UInt8(ascii: " ") {
                     let level = line.utf8.prefix { $0 == UInt8(ascii: "#") }.count
                     headings.removeAll { $0.level >= level }
                     headings.append((level, line))
                     open = nil
                 } else if line.allSatisfy(\.isWhitespace) {
-                    open = nil
-                } else if let item = open {
+                    // A blank line does not end an item: an indented line after it still belongs to
+                    // it, as Markdown and Obsidian read a list (`  details are #private`).
+                    if open != nil { afterBlank = true }
+                } else if let item = open, !afterBlank || line.first == " " || line.first == "\t" {
                     found[item].judged += "\n" + line
+                } else {
+                    open = nil
                 }
                 if atEnd { break }
                 number += 1

@@ -458,4 +458,16 @@ import TestSupport
         for marker in ["PRIVBANK", "LINEONE", "LINETWO"] { #expect(!plan.prompt.contains(marker), "\(marker): \(plan.prompt)") }
         #expect(PacketGuardrailsTests.retrievalVerdict(plan)?.contains("private") == true, "\(PacketGuardrailsTests.retrievalVerdict(plan) ?? "none")")
     }
+
+    /// Eighth attack: a day-log item's `#private` continuation after a blank line (Markdown and
+    /// Obsidian read the indented text as part of the item) did not keep the item out.
+    @Test func aDayItemsPrivateContinuationAfterABlankLineKeepsItOut() throws {
+        let v = RouteTestVault()
+        let day = LocalTime.day(Date())
+        v.write("Daily/\(day).md", "# \(day)\n\n- 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK\n- 09:05 talked to the doctor LUMPMARK\n\n  biopsy next week #private\n\nA paragraph of the day.\n- 09:10 after PLAINAFTER\n")
+        v.write("Tasks/Ask.md", PacketGuardrailsTests.askText)
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(plan.prompt.contains("DAILYMARK") && plan.prompt.contains("PLAINAFTER"), "\(plan.prompt)")
+        #expect(!plan.prompt.contains("LUMPMARK"), "\(plan.prompt)")
+    }
 }
