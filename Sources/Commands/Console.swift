@@ -61,8 +61,8 @@ public final class Console: Sendable {
     /// `text` with every control character a terminal would act on shown instead (`␛`, `^M`…): a
     /// note's text, a title or an agent's error printed by `search`, `status` or `note show` could
     /// otherwise set the person's clipboard (OSC 52), retitle or clear the terminal, or hide lines.
-    /// Tabs and line breaks stay, and so do the colour codes `color` writes (`ESC[<n>m`, n one of
-    /// ours).
+    /// Tabs and line breaks (CRLF too) stay, and so do the colour codes `color` writes (`ESC[<n>m`,
+    /// n one of ours).
     static func inert(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { isControl($0) }) else { return text }
         var out = String.UnicodeScalarView()
@@ -73,6 +73,12 @@ public final class Console: Sendable {
             if scalar == "\u{1B}", let end = ownColor(scalars, from: i) {
                 out.append(contentsOf: scalars[i..<end])
                 i = end
+                continue
+            }
+            // A line break written CRLF stays as it is (a note saved on Windows, shown and written back).
+            if scalar == "\r", i + 1 < scalars.count, scalars[i + 1] == "\n" {
+                out.append(scalar)
+                i += 1
                 continue
             }
             if isControl(scalar) {

@@ -192,6 +192,8 @@ import TestSupport
         // The colours the OS writes itself are kept.
         #expect(Console.inert("\u{1B}[1mWatcher: \u{1B}[0m") == "\u{1B}[1mWatcher: \u{1B}[0m")
         #expect(Console.inert("a\u{1B}[2Jb") == "a␛[2Jb")
+        // A CRLF note shown and written back keeps its line breaks; a lone CR is shown.
+        #expect(Console.inert("one\r\ntwo\rthree") == "one\r\ntwo^Mthree")
     }
 
     /// Attack: qmd hits in dot folders were mapped into packets (`.trash/Bank.md`, a private note
