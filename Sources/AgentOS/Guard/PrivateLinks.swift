@@ -36,6 +36,7 @@ enum PrivateLinks {
         let source = rendered as NSString
         var found: [(range: NSRange, link: WikiLink)] = []
         var linkRanges: [NSRange] = []
+        var extended: [(range: NSRange, link: WikiLink)] = []
         for match in pattern.matches(in: rendered, range: NSRange(location: 0, length: source.length)) {
             guard let form = (1...5).first(where: { match.range(at: $0).location != NSNotFound }) else { continue }
             // Entities decoded first (`&amp;` in an href, `Private&#47;Bank`): what Obsidian renders.
@@ -50,6 +51,20 @@ enum PrivateLinks {
             }
             if let link { found.append((match.range, normalized(link))) }
             if form < 5 { linkRanges.append(match.range) }
+            // An Obsidian URL written with its spaces unencoded (as Obsidian's help shows them): read
+            // with up to seven more words after it, the longest reading that names a private note wins.
+            if form == 2 {
+                var end = NSMaxRange(match.range)
+                for _ in 0..<7 {
+                    guard end < source.length, source.character(at: end) == 0x20 else { break }
+                    var next = end + 1
+                    while next < source.length, !" \n)]<>\"'`".utf16.contains(source.character(at: next)) { next += 1 }
+                    guard next > end + 1 else { break }
+                    end = next
+                    let range = NSRange(location: match.range.location, length: end - match.range.location)
+                    if let longer = obsidianURL(source.substring(with: range)) { extended.append((range, normalized(longer))) }
+                }
+            }
         }
         // A bare path with spaces in it (`see Memory/Cancer diagnosis.md now`, as most note names
         // are): each `.md` not inside a link found above, read with up to seven words before it.
@@ -83,6 +98,7 @@ enum PrivateLinks {
                 from = NSMaxRange(next)
             }
         }
+        spaced += extended
         guard !found.isEmpty || !spaced.isEmpty else { return (text, 0) }
         let meant = candidates(found.map(\.link) + spaced.map(\.link))
         // The longest spaced reading that means a private note wins; readings inside it are dropped.

@@ -229,6 +229,11 @@ public struct ContextPacketBuilder: Sendable {
             return piece
         }
         for i in 1..<named { candidates[i] = withoutPrivateLinks(candidates[i]) }
+        // Whether a day-log item, judged with its continuation lines and headings, points at a private
+        // note in a form only `PrivateLinks` reads: off this machine, such an item is left out.
+        func pointsAtPrivate(_ judged: String) -> Bool {
+            withoutPrivateLinks(ContextPiece(kind: .daily, path: "", line: nil, heading: nil, text: judged, isPrivate: false)).text != judged
+        }
         // Each hit is judged once, on the text that would be sent, as retrieval asks (so a note left
         // out never sets the relevance floor for the others), or here for a hit qmd brought in.
         if let index {
@@ -276,10 +281,12 @@ public struct ContextPacketBuilder: Sendable {
         let today = DailyLog.read(TelemetryWriter.dailyPath(now), store: store)
         var daily: [ContextPiece] = []
         for log in [today, DailyLog.read(TelemetryWriter.dailyPath(now.addingTimeInterval(-86_400)), store: store)] {
-            guard let log, let piece = dailyPiece(log, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: chain, leftOut: &leftOut) else { continue }
+            guard let log, let piece = dailyPiece(log, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: chain,
+                                                  pointsAtPrivate: pointsAtPrivate, leftOut: &leftOut) else { continue }
             daily.append(piece)
         }
-        if daily.isEmpty, let today, let piece = dailyPiece(today, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: nil, leftOut: &leftOut) {
+        if daily.isEmpty, let today, let piece = dailyPiece(today, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: nil,
+                                                           pointsAtPrivate: pointsAtPrivate, leftOut: &leftOut) {
             daily.append(piece)
         }
         // A line the judge took as public may still point at a private note in a form only
@@ -370,7 +377,8 @@ public struct ContextPacketBuilder: Sendable {
     /// private lines are dropped; with it true they stay and mark the piece private. With `offMachine`
     /// a line holding a secret is dropped too. What is dropped is counted in `leftOut`. `nil` when
     /// nothing is left.
-    func dailyPiece(_ log: DailyLog, store: NoteStore, links: LinkResolver, keepPrivate: Bool, offMachine: Bool = false, concerning: Set<String>?, leftOut: inout [LeftOutPiece]) -> ContextPiece? {
+    func dailyPiece(_ log: DailyLog, store: NoteStore, links: LinkResolver, keepPrivate: Bool, offMachine: Bool = false, concerning: Set<String>?,
+                    pointsAtPrivate: (String) -> Bool = { _ in false }, leftOut: inout [LeftOutPiece]) -> ContextPiece? {
         let path = log.path
         // The note as a whole: its properties (`privacy`, `private`, `tags`) and its path. Inline tags
         // are judged line by line instead, so one `#private` line does not hide the whole log.
@@ -393,7 +401,10 @@ public struct ContextPacketBuilder: Sendable {
         func isPrivate(_ i: Int) -> Bool {
             if let known = privateAt[i] { return known }
             // Judged with its continuation lines and its heading (`DailyLog.items`); the item's own line is what is sent.
+            // …and any other form of link to a private note there (an Obsidian URL, a bare path, an
+            // `<a href>`) on the item, a line continuing it, or a heading above it (`PrivateLinks`).
             let verdict = Privacy.reason(line: candidates[i].judged, from: path, store: store, guardrails: guardrails, links: links) != nil
+                || pointsAtPrivate(candidates[i].judged)
             privateAt[i] = verdict
             return verdict
         }

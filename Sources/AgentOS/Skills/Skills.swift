@@ -57,6 +57,22 @@ public struct Skill: Sendable, Equatable {
         if !secrets.isEmpty {
             problems.append("SKILL.md holds a secret (\(SecretScanner.describe(secrets))); cloud harnesses would load it, so it is not linked")
         }
+        // The whole folder is linked: every other file in it is judged too (at most 200, 1 MB each).
+        if let walker = FileManager.default.enumerator(atPath: path) {
+            var looked = 0
+            while let relative = walker.nextObject() as? String, looked < 200 {
+                guard relative != "SKILL.md", let status = (try? FileSystem.status(path + "/" + relative)) ?? nil, status.kind == .file else { continue }
+                looked += 1
+                guard let other = try? FileSystem.read(path + "/" + relative, limit: 1 << 20).bytes else { continue }
+                let text = String(decoding: other, as: UTF8.self)
+                if !SecretScanner().scan(text).isEmpty {
+                    problems.append("\(relative) holds a secret; cloud harnesses would load the folder, so it is not linked")
+                } else if relative.lowercased().hasSuffix(".md"), let parsed = try? Note.parse(bytes: other),
+                          let why = Privacy.ownReason(note: parsed, path: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: Guardrails()) {
+                    problems.append("\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
+                }
+            }
+        }
         return Skill(name: name, path: path, problems: problems)
     }
 }

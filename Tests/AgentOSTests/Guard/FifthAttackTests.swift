@@ -472,4 +472,45 @@ import TestSupport
         #expect(plan.prompt.contains("DAILYMARK") && plan.prompt.contains("PLAINAFTER"), "\(plan.prompt)")
         #expect(!plan.prompt.contains("LUMPMARK"), "\(plan.prompt)")
     }
+
+    /// Ninth attack: a day-log item whose continuation line or heading links a private note by an
+    /// Obsidian URL, a bare path or an `<a href>` was sent (only that line was left out); an
+    /// Obsidian URL with unencoded spaces and a heading carried the note's name; `skills sync`
+    /// linked a skill folder holding a private or secret file besides `SKILL.md`.
+    @Test func dayItemsPointingAtPrivateNotesSpacedURLsAndSkillFoldersAreHeld() throws {
+        let v = RouteTestVault()
+        v.write("Private/Bank PRIVBANK.md", "Account.\n")
+        v.write("Memory/Diary.md", "---\ntags: [personal]\n---\nDear diary.\n")
+        let day = LocalTime.day(Date())
+        v.write("Daily/\(day).md", """
+            # \(day)
+
+            - 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK
+            - 09:01 doc CONTONE lump
+              see Memory/Diary.md
+            - 09:02 doc CONTTWO lump
+
+              obsidian://vault/v1/Memory/Diary#x
+
+            ## Health <a href="Memory/Diary.md">d</a>
+            - 09:03 doc HEADONE lump
+
+            """)
+        v.write("Memory/Wombat spaced.md", "# Wombat spaced\n\nThe wombat ledger reconciliation CLEANMARK, obsidian://vault/Mine/Private/Bank PRIVBANK#Balance here.\n")
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Wombat spaced]] and the wombat ledger reconciliation.\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("CLEANMARK") && plan.prompt.contains("DAILYMARK"), "\(plan.prompt)")
+        for marker in ["CONTONE", "CONTTWO", "HEADONE", "PRIVBANK"] { #expect(!plan.prompt.contains(marker), "\(marker): \(plan.prompt)") }
+
+        let root = TemporaryFolder.make("fbt-skills-folder")
+        defer { TemporaryFolder.remove(root) }
+        for (name, file, text) in [("withkey", "scripts/push.sh", "git push https://x:ghp_\(String(repeating: "aB3", count: 12))@github.com/me/r\n"),
+                                   ("withprivate", "notes.md", "---\nprivacy: private\n---\nMy notes.\n"), ("clean", "notes.md", "Notes.\n")] {
+            try FileManager.default.createDirectory(atPath: root + "/\(name)/scripts", withIntermediateDirectories: true)
+            try Data("---\nname: \(name)\ndescription: A skill.\n---\nSteps.\n".utf8).write(to: URL(fileURLWithPath: root + "/\(name)/SKILL.md"))
+            try Data(text.utf8).write(to: URL(fileURLWithPath: root + "/\(name)/\(file)"))
+            #expect(Skill.check(folder: root + "/" + name).isValid == (name == "clean"), "\(name): \(Skill.check(folder: root + "/" + name).problems)")
+        }
+    }
 }
