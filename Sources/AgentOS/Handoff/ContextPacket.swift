@@ -231,8 +231,8 @@ public struct ContextPacketBuilder: Sendable {
         for i in 1..<named { candidates[i] = withoutPrivateLinks(candidates[i]) }
         // Whether a day-log item, judged with its continuation lines and headings, points at a private
         // note in a form only `PrivateLinks` reads: off this machine, such an item is left out.
-        func pointsAtPrivate(_ judged: String) -> Bool {
-            withoutPrivateLinks(ContextPiece(kind: .daily, path: "", line: nil, heading: nil, text: judged, isPrivate: false)).text != judged
+        func pointsAtPrivate(_ judged: String, in log: String) -> Bool {
+            withoutPrivateLinks(ContextPiece(kind: .daily, path: log, line: nil, heading: nil, text: judged, isPrivate: false)).text != judged
         }
         // Each hit is judged once, on the text that would be sent, as retrieval asks (so a note left
         // out never sets the relevance floor for the others), or here for a hit qmd brought in.
@@ -289,19 +289,9 @@ public struct ContextPacketBuilder: Sendable {
                                                            pointsAtPrivate: pointsAtPrivate, leftOut: &leftOut) {
             daily.append(piece)
         }
-        // A line the judge took as public may still point at a private note in a form only
-        // `PrivateLinks` reads (`<a href=…>`, `[r]: Private/Bank.md`, an Obsidian URL, a bare path):
-        // such a line is left out, as one with a `[[link]]` to a private note is (not sent blanked).
-        for piece in daily {
-            var kept = piece
-            let lines = piece.text.split(separator: "\n", omittingEmptySubsequences: false)
-            let shown = lines.filter { line in withoutPrivateLinks(ContextPiece(kind: piece.kind, path: piece.path, line: nil, heading: nil, text: String(line), isPrivate: piece.isPrivate)).text == String(line) }
-            if shown.count < lines.count {
-                for _ in 0..<(lines.count - shown.count) { leftOut.append(LeftOutPiece(kind: .daily, reason: .privateNote)) }
-                kept.text = shown.joined(separator: "\n")
-            }
-            if !kept.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { candidates.append(kept) }
-        }
+        // Items pointing at a private note in a form only `PrivateLinks` reads were left out whole by
+        // `dailyPiece` (`pointsAtPrivate`): what is left is sent as it is.
+        candidates += daily
 
         var packet = ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens, named: named)
         packet.leftOut = leftOut
@@ -378,7 +368,7 @@ public struct ContextPacketBuilder: Sendable {
     /// a line holding a secret is dropped too. What is dropped is counted in `leftOut`. `nil` when
     /// nothing is left.
     func dailyPiece(_ log: DailyLog, store: NoteStore, links: LinkResolver, keepPrivate: Bool, offMachine: Bool = false, concerning: Set<String>?,
-                    pointsAtPrivate: (String) -> Bool = { _ in false }, leftOut: inout [LeftOutPiece]) -> ContextPiece? {
+                    pointsAtPrivate: (_ judged: String, _ log: String) -> Bool = { _, _ in false }, leftOut: inout [LeftOutPiece]) -> ContextPiece? {
         let path = log.path
         // The note as a whole: its properties (`privacy`, `private`, `tags`) and its path. Inline tags
         // are judged line by line instead, so one `#private` line does not hide the whole log.
@@ -404,7 +394,7 @@ public struct ContextPacketBuilder: Sendable {
             // …and any other form of link to a private note there (an Obsidian URL, a bare path, an
             // `<a href>`) on the item, a line continuing it, or a heading above it (`PrivateLinks`).
             let verdict = Privacy.reason(line: candidates[i].judged, from: path, store: store, guardrails: guardrails, links: links) != nil
-                || pointsAtPrivate(candidates[i].judged)
+                || pointsAtPrivate(candidates[i].judged, path)
             privateAt[i] = verdict
             return verdict
         }
