@@ -146,6 +146,52 @@ public enum RelatedQuery {
         return Array(words.prefix(maxWords))
     }
 
+    /// Other ways to write `word`, for a word no note holds, each a list of words to search in its
+    /// place, most likely first: the American spelling of a British one (`colour` → `color`,
+    /// `favourite` → `favorite`, `organise` → `organize`, `analyse` → `analyze`, `centre` →
+    /// `center`, `catalogue` → `catalog`, `licence` → `license`, `cancelled` → `canceled`) and back,
+    /// then a compound's two halves of three letters or more (`slideshow` → `slide show`,
+    /// `keybindings` → `key bindings`), longest first half first. ASCII words only: the rules are
+    /// English. The caller keeps the first reading whose every word some note holds, so a rule that
+    /// makes a word no note has costs nothing.
+    public static func readings(of word: String) -> [[String]] {
+        guard word.count >= 4, word.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else { return [] }
+        var readings: [[String]] = []
+        func add(_ spelled: String) {
+            if spelled != word, !stopWords.contains(spelled), !readings.contains([spelled]) { readings.append([spelled]) }
+        }
+        // Suffix rules, British → American and back; each (from, to) replaces an ending.
+        let endings: [(String, String)] = [
+            ("isation", "ization"), ("isations", "izations"), ("ise", "ize"), ("ises", "izes"), ("ised", "ized"), ("ising", "izing"), ("iser", "izer"), ("isers", "izers"),
+            ("yse", "yze"), ("yses", "yzes"), ("ysed", "yzed"), ("ysing", "yzing"),
+            ("ogue", "og"), ("ogues", "ogs"),
+            ("tre", "ter"), ("tres", "ters"),
+            ("ence", "ense"), ("ences", "enses"),
+            ("elled", "eled"), ("elling", "eling"), ("eller", "eler"), ("ellers", "elers"),
+        ]
+        for (british, american) in endings {
+            if word.hasSuffix(british) { add(String(word.dropLast(british.count)) + american) }
+            if word.hasSuffix(american) { add(String(word.dropLast(american.count)) + british) }
+        }
+        // "our" inside a word (colour, favourite, behaviours, flavoured), after three letters or more.
+        if let range = word.range(of: "our"), word.distance(from: word.startIndex, to: range.lowerBound) >= 3 {
+            add(word.replacingCharacters(in: range, with: "or"))
+        } else if let range = word.range(of: "or", options: .backwards), word.distance(from: word.startIndex, to: range.lowerBound) >= 3 {
+            add(word.replacingCharacters(in: range, with: "our"))
+        }
+        if word == "grey" || word == "greys" { add("gray" + word.dropFirst(4)) }
+        if word == "gray" || word == "grays" { add("grey" + word.dropFirst(4)) }
+        // A compound written as one word: two halves, each three letters or more and no stop word.
+        let letters = Array(word)
+        if letters.count >= 6 {
+            for cut in stride(from: letters.count - 3, through: 3, by: -1) {
+                let first = String(letters[..<cut]), second = String(letters[cut...])
+                if !stopWords.contains(first), !stopWords.contains(second) { readings.append([first, second]) }
+            }
+        }
+        return readings
+    }
+
     /// The FTS5 expression for `words`: every word a quoted term (no user text is read as syntax), OR.
     static func expression(_ words: [String]) -> String {
         words.map { SearchQuery.quoted(SearchQuery.Term(text: $0, isPhrase: false, isPrefix: false)) }.joined(separator: " OR ")
@@ -337,11 +383,31 @@ extension MemoryIndex {
     func relatedQuery(_ words: [String], budget: Int = MemoryIndex.relatedPostingBudget, tables: [RetrievalTables] = [.user]) throws -> RelatedQueryPlan {
         guard !words.isEmpty else { return RelatedQueryPlan(all: [], gate: [], counts: [:]) }
         let notes = try RelatedWordCounts.shared.noteCount(database)
-        var counted: [(word: String, count: Int, position: Int)] = []
-        for (position, word) in words.enumerated() {
+        func count(_ word: String) throws -> Int {
             var count = 0
             for table in tables { count += try RelatedWordCounts.shared.count(of: word, in: table.memory, of: database) }
-            if count > 0 { counted.append((word, count, position)) }
+            return count
+        }
+        var counted: [(word: String, count: Int, position: Int)] = []
+        var taken = Set(words)
+        for (position, word) in words.enumerated() {
+            let found = try count(word)
+            if found > 0 {
+                counted.append((word, found, position))
+                continue
+            }
+            // A word no note holds may be spelled as the vault does not spell it: British for American
+            // ("favourite" → "favorite") or a compound the notes write as two words ("slideshow" →
+            // "slide", "show"). The vault's spelling takes its place.
+            for reading in RelatedQuery.readings(of: word) where reading.allSatisfy({ !taken.contains($0) }) {
+                let counts = try reading.map(count)
+                guard counts.allSatisfy({ $0 > 0 }) else { continue }
+                for (part, partCount) in zip(reading, counts) {
+                    taken.insert(part)
+                    counted.append((part, partCount, position))
+                }
+                break
+            }
         }
         let all = counted.map(\.word)
         counted.sort { $0.count != $1.count ? $0.count < $1.count : $0.position < $1.position }

@@ -306,6 +306,57 @@ import TestSupport
         #expect(try index.related(to: "alpha delta").first?.path == "N0.md")
     }
 
+    @Test func aWordTheVaultSpellsOtherwiseIsSearchedAsTheVaultSpellsIt() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Plugins/Bookmarks.md", "# Bookmarks\n\nKeep your favorite notes and searches one click away.\n")
+        try temp.write("Plugins/Slides.md", "# Slides\n\nShow a note as a slide show, one slide per section.\n")
+        try temp.write("Plugins/Tags.md", "# Tags\n\nTags help you categorize notes.\n")
+        try temp.write("Memory/Noise.md", "# Noise\n\nNotes about searches and sections in general.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        // British spellings no note holds are searched as the vault writes them.
+        #expect(try index.relatedWords(["favourite", "notes"]) == ["favorite", "notes"])
+        #expect(try index.related(to: "my favourite things").first?.path == "Plugins/Bookmarks.md")
+        #expect(try index.related(to: "categorise stuff").first?.path == "Plugins/Tags.md")
+        // A compound the vault writes as two words is searched as both.
+        #expect(try index.relatedWords(["slideshow"]) == ["slide", "show"])
+        #expect(try index.related(to: "present a slideshow").first?.path == "Plugins/Slides.md")
+        // A word of no spelling any note holds stays out, as before.
+        #expect(try index.relatedWords(["quokkas"]).isEmpty)
+    }
+
+    @Test func aWordTheVaultHoldsIsNeverRespelled() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Memory/British.md", "The colour of the theme.\n")
+        try temp.write("Memory/American.md", "The color of the theme.\n")
+        try temp.write("Memory/Board.md", "A white board and a whiteboard.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        #expect(try index.relatedWords(["colour"]) == ["colour"])
+        #expect(try index.relatedWords(["color"]) == ["color"])
+        #expect(try index.relatedWords(["whiteboard"]) == ["whiteboard"])
+        #expect(try index.related(to: "colour").map(\.path) == ["Memory/British.md"])
+    }
+
+    @Test func readingsAreEnglishSpellingsAndCompoundHalves() {
+        #expect(RelatedQuery.readings(of: "colour").first == ["color"])
+        #expect(RelatedQuery.readings(of: "color").first == ["colour"])
+        #expect(RelatedQuery.readings(of: "organisation").first == ["organization"])
+        #expect(RelatedQuery.readings(of: "analysed").first == ["analyzed"])
+        #expect(RelatedQuery.readings(of: "catalogue").first == ["catalog"])
+        #expect(RelatedQuery.readings(of: "licence").first == ["license"])
+        #expect(RelatedQuery.readings(of: "cancelled").first == ["canceled"])
+        #expect(RelatedQuery.readings(of: "centre").first == ["center"])
+        #expect(RelatedQuery.readings(of: "slideshow").contains(["slide", "show"]))
+        // No half is a stop word, and none is shorter than three letters.
+        #expect(!RelatedQuery.readings(of: "slideshow").contains(["slides", "how"]))
+        #expect(RelatedQuery.readings(of: "upload").allSatisfy { $0.count == 1 || $0.allSatisfy { $0.count >= 3 } })
+        // Only lower-case ASCII words of four letters or more: the rules are English.
+        #expect(RelatedQuery.readings(of: "färbe").isEmpty)
+        #expect(RelatedQuery.readings(of: "tre").isEmpty)
+        #expect(RelatedQuery.readings(of: "日本語の単語").isEmpty)
+    }
+
     @Test func aWordNewToTheVaultIsFoundAtOnce() throws {
         let temp = try TemporaryVault()
         for n in 0..<4 { try temp.write("N\(n).md", "common words only\n") }
