@@ -146,19 +146,16 @@ public enum RelatedQuery {
         return Array(words.prefix(maxWords))
     }
 
-    /// Other ways to write `word`, for a word no note holds, each a list of words to search in its
-    /// place, most likely first: the American spelling of a British one (`colour` → `color`,
-    /// `favourite` → `favorite`, `organise` → `organize`, `analyse` → `analyze`, `centre` →
-    /// `center`, `catalogue` → `catalog`, `licence` → `license`, `cancelled` → `canceled`) and back,
-    /// then a compound's two halves of three letters or more (`slideshow` → `slide show`,
-    /// `keybindings` → `key bindings`), longest first half first. ASCII words only: the rules are
-    /// English. The caller keeps the first reading whose every word some note holds, so a rule that
-    /// makes a word no note has costs nothing.
-    public static func readings(of word: String) -> [[String]] {
+    /// Other English spellings of `word`, most likely first: the American spelling of a British one
+    /// (`colour` → `color`, `favourite` → `favorite`, `organise` → `organize`, `analyse` →
+    /// `analyze`, `centre` → `center`, `catalogue` → `catalog`, `licence` → `license`,
+    /// `cancelled` → `canceled`) and back. ASCII words only: the rules are English. The caller keeps
+    /// the first some note holds, so a rule that makes a word no note has costs nothing.
+    public static func spellings(of word: String) -> [String] {
         guard word.count >= 4, word.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else { return [] }
-        var readings: [[String]] = []
+        var readings: [String] = []
         func add(_ spelled: String) {
-            if spelled != word, !stopWords.contains(spelled), !readings.contains([spelled]) { readings.append([spelled]) }
+            if spelled != word, !stopWords.contains(spelled), !readings.contains(spelled) { readings.append(spelled) }
         }
         // Suffix rules, British → American and back; each (from, to) replaces an ending.
         let endings: [(String, String)] = [
@@ -181,14 +178,6 @@ public enum RelatedQuery {
         }
         if word == "grey" || word == "greys" { add("gray" + word.dropFirst(4)) }
         if word == "gray" || word == "grays" { add("grey" + word.dropFirst(4)) }
-        // A compound written as one word: two halves, each three letters or more and no stop word.
-        let letters = Array(word)
-        if letters.count >= 6 {
-            for cut in stride(from: letters.count - 3, through: 3, by: -1) {
-                let first = String(letters[..<cut]), second = String(letters[cut...])
-                if !stopWords.contains(first), !stopWords.contains(second) { readings.append([first, second]) }
-            }
-        }
         return readings
     }
 
@@ -392,20 +381,19 @@ extension MemoryIndex {
         var taken = Set(words)
         for (position, word) in words.enumerated() {
             let found = try count(word)
-            if found > 0 {
-                counted.append((word, found, position))
-                continue
-            }
-            // A word no note holds may be spelled as the vault does not spell it: British for American
-            // ("favourite" → "favorite") or a compound the notes write as two words ("slideshow" →
-            // "slide", "show"). The vault's spelling takes its place.
-            for reading in RelatedQuery.readings(of: word) where reading.allSatisfy({ !taken.contains($0) }) {
-                let counts = try reading.map(count)
-                guard counts.allSatisfy({ $0 > 0 }) else { continue }
-                for (part, partCount) in zip(reading, counts) {
-                    taken.insert(part)
-                    counted.append((part, partCount, position))
-                }
+            if found > 0 { counted.append((word, found, position)) }
+            // The vault may spell the word otherwise: American for British ("favourite" →
+            // "favorite") or back. The first other spelling some note holds joins the query whether
+            // or not the word as written is held too: that must not decide it, or a private note
+            // holding the word would show, by the spelling missing from a cloud caller's hits, that
+            // it exists (an outside attack). Splitting a compound no note holds ("slideshow" →
+            // "slide show") was tried: three more answers in 294 cases when decided by that, and
+            // six fewer when every compound was split (docs/memory.md).
+            for spelled in RelatedQuery.spellings(of: word) where !taken.contains(spelled) {
+                let spelledCount = try count(spelled)
+                guard spelledCount > 0 else { continue }
+                taken.insert(spelled)
+                counted.append((spelled, spelledCount, position))
                 break
             }
         }

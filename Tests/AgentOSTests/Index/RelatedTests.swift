@@ -309,7 +309,6 @@ import TestSupport
     @Test func aWordTheVaultSpellsOtherwiseIsSearchedAsTheVaultSpellsIt() throws {
         let temp = try TemporaryVault()
         try temp.write("Plugins/Bookmarks.md", "# Bookmarks\n\nKeep your favorite notes and searches one click away.\n")
-        try temp.write("Plugins/Slides.md", "# Slides\n\nShow a note as a slide show, one slide per section.\n")
         try temp.write("Plugins/Tags.md", "# Tags\n\nTags help you categorize notes.\n")
         try temp.write("Memory/Noise.md", "# Noise\n\nNotes about searches and sections in general.\n")
         let index = try MemoryIndex(vault: temp.vault)
@@ -318,43 +317,52 @@ import TestSupport
         #expect(try index.relatedWords(["favourite", "notes"]) == ["favorite", "notes"])
         #expect(try index.related(to: "my favourite things").first?.path == "Plugins/Bookmarks.md")
         #expect(try index.related(to: "categorise stuff").first?.path == "Plugins/Tags.md")
-        // A compound the vault writes as two words is searched as both.
-        #expect(try index.relatedWords(["slideshow"]) == ["slide", "show"])
-        #expect(try index.related(to: "present a slideshow").first?.path == "Plugins/Slides.md")
         // A word of no spelling any note holds stays out, as before.
         #expect(try index.relatedWords(["quokkas"]).isEmpty)
     }
 
-    @Test func aWordTheVaultHoldsIsNeverRespelled() throws {
+    @Test func bothSpellingsAreSearchedWhenTheVaultHoldsBoth() throws {
         let temp = try TemporaryVault()
         try temp.write("Memory/British.md", "The colour of the theme.\n")
         try temp.write("Memory/American.md", "The color of the theme.\n")
-        try temp.write("Memory/Board.md", "A white board and a whiteboard.\n")
         let index = try MemoryIndex(vault: temp.vault)
         _ = try index.reconcile()
-        #expect(try index.relatedWords(["colour"]) == ["colour"])
-        #expect(try index.relatedWords(["color"]) == ["color"])
-        #expect(try index.relatedWords(["whiteboard"]) == ["whiteboard"])
-        #expect(try index.related(to: "colour").map(\.path) == ["Memory/British.md"])
+        #expect(try index.relatedWords(["colour"]) == ["colour", "color"])
+        #expect(try index.relatedWords(["color"]) == ["color", "colour"])
+        #expect(Set(try index.related(to: "colour").map(\.path)) == ["Memory/British.md", "Memory/American.md"])
     }
 
-    @Test func readingsAreEnglishSpellingsAndCompoundHalves() {
-        #expect(RelatedQuery.readings(of: "colour").first == ["color"])
-        #expect(RelatedQuery.readings(of: "color").first == ["colour"])
-        #expect(RelatedQuery.readings(of: "organisation").first == ["organization"])
-        #expect(RelatedQuery.readings(of: "analysed").first == ["analyzed"])
-        #expect(RelatedQuery.readings(of: "catalogue").first == ["catalog"])
-        #expect(RelatedQuery.readings(of: "licence").first == ["license"])
-        #expect(RelatedQuery.readings(of: "cancelled").first == ["canceled"])
-        #expect(RelatedQuery.readings(of: "centre").first == ["center"])
-        #expect(RelatedQuery.readings(of: "slideshow").contains(["slide", "show"]))
-        // No half is a stop word, and none is shorter than three letters.
-        #expect(!RelatedQuery.readings(of: "slideshow").contains(["slides", "how"]))
-        #expect(RelatedQuery.readings(of: "upload").allSatisfy { $0.count == 1 || $0.allSatisfy { $0.count >= 3 } })
+    /// The attack (round 10): a word was respelled only when no note held it, private notes
+    /// included, so a cloud agent's own note with the other spelling showed up exactly when no
+    /// private note held the word — a yes/no on private text. Now what retrieval searches does not
+    /// depend on whether the word as written is held.
+    @Test func whetherAPrivateNoteHoldsAWordDoesNotChangeWhatIsSearched() throws {
+        func hits(withPrivate: Bool) throws -> [String] {
+            let temp = try TemporaryVault()
+            try temp.write("Memory/Probe.md", "# Probe\n\nmy favorite color\n")
+            if withPrivate { try temp.write("Private/Diary.md", "---\nprivacy: private\n---\nmy favourite colour\n") }
+            let index = try MemoryIndex(vault: temp.vault)
+            _ = try index.reconcile()
+            return try index.related(to: "favourite colour").map(\.path).filter { !$0.hasPrefix("Private/") }
+        }
+        #expect(try hits(withPrivate: false) == ["Memory/Probe.md"])
+        #expect(try hits(withPrivate: true) == ["Memory/Probe.md"])
+    }
+
+    @Test func spellingsAreEnglishBritishAndAmerican() {
+        #expect(RelatedQuery.spellings(of: "colour").first == "color")
+        #expect(RelatedQuery.spellings(of: "color").first == "colour")
+        #expect(RelatedQuery.spellings(of: "organisation").first == "organization")
+        #expect(RelatedQuery.spellings(of: "analysed").first == "analyzed")
+        #expect(RelatedQuery.spellings(of: "catalogue").first == "catalog")
+        #expect(RelatedQuery.spellings(of: "licence").first == "license")
+        #expect(RelatedQuery.spellings(of: "cancelled").first == "canceled")
+        #expect(RelatedQuery.spellings(of: "centre").first == "center")
+        #expect(RelatedQuery.spellings(of: "grey").first == "gray")
         // Only lower-case ASCII words of four letters or more: the rules are English.
-        #expect(RelatedQuery.readings(of: "färbe").isEmpty)
-        #expect(RelatedQuery.readings(of: "tre").isEmpty)
-        #expect(RelatedQuery.readings(of: "日本語の単語").isEmpty)
+        #expect(RelatedQuery.spellings(of: "färbe").isEmpty)
+        #expect(RelatedQuery.spellings(of: "tre").isEmpty)
+        #expect(RelatedQuery.spellings(of: "日本語の単語").isEmpty)
     }
 
     @Test func aWordNewToTheVaultIsFoundAtOnce() throws {
