@@ -111,7 +111,7 @@ enum BenchCommand {
             }
         }
         guard let list = context.arguments.value("--sections") ?? context.arguments.value("--only") else { return sections }
-        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let names = list.split(separator: ",").map { $0.trimmingWhitespaces() }.filter { !$0.isEmpty }
         let known = sections.map(\.name)
         if let unknown = names.first(where: { !known.contains($0) }) {
             throw CLIError.usage("no bench section '\(unknown)'; there are: \(known.joined(separator: ", "))")

@@ -31,7 +31,7 @@ enum HandoffCommand {
         if message.isEmpty, isatty(0) == 0, let data = try? FileHandle.standardInput.readToEnd() {
             message = String(decoding: data, as: UTF8.self)
         }
-        guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !message.trimmingWhitespacesAndNewlines().isEmpty else {
             throw CLIError.usage("say what was done and what is left (as the last argument or on stdin)")
         }
         let request = HandoffRequest(from: from, to: to, task: context.arguments.value("--task"), message: message, context: context.arguments.values("--context"),

@@ -29,7 +29,7 @@ enum RelatedCommand {
 
     static func run(_ context: CommandContext) throws -> Int32 {
         let given = context.arguments.positionals.joined(separator: " ")
-        guard !given.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError.usage("give a note or a text: fuckbigtech related NOTE|TEXT") }
+        guard !given.trimmingWhitespaces().isEmpty else { throw CLIError.usage("give a note or a text: fuckbigtech related NOTE|TEXT") }
         let index = try SearchCommand.openIndex(context)
         let routing = try VaultRouting(vault: context.vault)
         // An agent off this machine that asks through the CLI gets no private note back, and cannot

@@ -32,7 +32,7 @@ enum SearchCommand {
 
     static func run(_ context: CommandContext) throws -> Int32 {
         let text = context.arguments.positionals.joined(separator: " ")
-        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError.usage("give a query: fuckbigtech search QUERY") }
+        guard !text.trimmingWhitespaces().isEmpty else { throw CLIError.usage("give a query: fuckbigtech search QUERY") }
         let limit = try context.arguments.int("--limit", default: 10)
         guard limit > 0 else { throw CLIError.usage("-n expects a positive number") }
         let filters = SearchFilters(type: context.arguments.value("--type"), tag: context.arguments.value("--tag"), folder: context.arguments.value("--folder"), status: context.arguments.value("--status"))

@@ -25,7 +25,7 @@ enum TaskCommand {
 
     static func run(_ context: CommandContext) throws -> Int32 {
         let args = context.arguments.positionals
-        let prompt = args.dropFirst().joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
+        let prompt = args.dropFirst().joined(separator: " ").trimmingWhitespacesAndNewlines()
         guard !prompt.isEmpty else { throw CLIError.usage("'task new' needs a prompt") }
         var task = NewTask(prompt: prompt)
         task.title = context.arguments.value("--title")
@@ -33,7 +33,7 @@ enum TaskCommand {
         task.lane = context.arguments.value("--lane")
         task.model = context.arguments.value("--model")
         task.isPrivate = context.arguments.has("--private")
-        task.effects = context.arguments.value("--effects").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        task.effects = context.arguments.value("--effects").map { $0.split(separator: ",").map { $0.trimmingWhitespaces() } }
         task.context = context.arguments.values("--context")
         task.madeInRun = RunWriteGuard.runID(in: context.environment)
         let path = try task.write(vault: context.vault, environment: context.environment)

@@ -129,7 +129,7 @@ public enum Bench {
         }
         let widths = (0..<8).map { column in rows.map { $0[column].count }.max() ?? 0 }
         let table = rows.map { row in
-            row.enumerated().map { column, cell in cell.padding(toLength: widths[column], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            row.enumerated().map { column, cell in cell.padding(toLength: widths[column], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingWhitespaces()
         }.joined(separator: "\n")
         // Each figure's details under the table, headed by the figure they explain.
         let details = figures.filter { !$0.details.isEmpty }.map { f in

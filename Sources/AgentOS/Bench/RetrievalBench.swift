@@ -22,9 +22,9 @@ public struct RetrievalCase: Equatable, Sendable {
     public static func parse(_ text: String) throws -> [RetrievalCase] {
         var cases: [RetrievalCase] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingWhitespaces()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingWhitespaces() }
             guard fields.count == 3, !fields[1].isEmpty, !fields[2].isEmpty else {
                 throw BenchError("retrieval cases line \(number + 1): expected 'split<TAB>task text<TAB>Note path.md', got '\(trimmed)'")
             }

@@ -39,7 +39,7 @@ public enum SearchBaselines {
     /// The text `rg -F` looks for in place of a search query: the query's words without our syntax
     /// (quotes, a prefix's `*`), so that rg scans for the same words rather than for a `*`.
     public static func ripgrepPattern(_ query: String) -> String {
-        String(query.filter { $0 != "\"" && $0 != "*" }).trimmingCharacters(in: .whitespaces)
+        String(query.filter { $0 != "\"" && $0 != "*" }).trimmingWhitespaces()
     }
 
     /// Runs `rg -l -i -F PATTERN VAULT` once, as a whole process, and waits for it.

@@ -232,7 +232,7 @@ public enum BrowserAgent {
         }
         out += "- Errors logged in the console: \(report.consoleErrors.count)\n"
         for error in report.consoleErrors.prefix(20) { out += "  - `\(oneLine(error).replacingOccurrences(of: "`", with: "'"))`\n" }
-        let text = report.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = report.text.trimmingWhitespacesAndNewlines()
         if !text.isEmpty {
             out += "\n### Page text\n\n```text\n" + text.replacingOccurrences(of: "```", with: "ˋˋˋ") + "\n```\n"
         }
@@ -240,7 +240,7 @@ public enum BrowserAgent {
     }
 
     private static func oneLine(_ text: String) -> String {
-        let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespaces() }.joined(separator: " ")
         return line.count > 300 ? String(line.prefix(300)) + "…" : line
     }
 }

@@ -135,7 +135,7 @@ public final class Chromium {
     /// the Debian wrapper's shell noise left out).
     private static func lastLines(_ bytes: [UInt8]) -> String {
         let lines = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
-            .map(String.init).filter { !$0.contains("dbus") && !$0.hasPrefix("/usr/bin/chromium: ") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            .map(String.init).filter { !$0.contains("dbus") && !$0.hasPrefix("/usr/bin/chromium: ") && !$0.trimmingWhitespaces().isEmpty }
         return lines.suffix(2).joined(separator: " / ").prefix(400).description
     }
 

@@ -6,7 +6,7 @@ enum SystemChecks {
     /// The `inotify` check: the per-user watch limit against the vault's folder count.
     static func inotify(_ context: DoctorContext) -> [DoctorFinding] {
         guard let bytes = try? FileSystem.read(context.inotifyWatchLimitPath, limit: 64).bytes,
-              let limit = Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+              let limit = Int(String(decoding: bytes, as: UTF8.self).trimmingWhitespacesAndNewlines()) else {
             return [DoctorFinding(check: "inotify", status: .fail, finding: "inotify is not available (cannot read \(context.inotifyWatchLimitPath)), so the watcher cannot see changes", fix: "run on Linux with inotify; in a container, make /proc/sys/fs/inotify visible")]
         }
         let folders = DoctorFiles.folderCount(under: context.vault.root)
@@ -129,7 +129,7 @@ enum CommandProbe {
         }
         if result.timedOut { return .timedOut }
         let text = String(decoding: result.stdout + result.stderrTail, as: UTF8.self)
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespaces() }.filter { !$0.isEmpty }
         switch result.termination {
         case .exited(0): break
         case .exited(let code):

@@ -683,7 +683,7 @@ public enum Money {
         case .double(let d):
             return d.isFinite && d >= 0 ? d : nil
         case .string(let raw):
-            var text = Substring(raw.trimmingCharacters(in: .whitespaces))
+            var text = Substring(raw.trimmingWhitespaces())
             if text.hasPrefix("$") { text = text.dropFirst() }
             // Plain decimal digits only: Swift's Double("…") would also take "0x1p-2", "1e3", "nan".
             let parts = text.split(separator: ".", omittingEmptySubsequences: false)

@@ -20,7 +20,7 @@ public enum Privacy {
     /// `private: true` (pass it as `privacy: "private"`), a private tag (or a tag nested under one),
     /// or a path under a private folder. The one rule every other test here applies.
     public static func reason(path: String?, privacy: String?, tags: [String], guardrails: Guardrails) -> String? {
-        if let privacy, privacy.trimmingCharacters(in: .whitespaces).lowercased() != "public" { return "privacy: \(privacy)" }
+        if let privacy, privacy.trimmingWhitespaces().lowercased() != "public" { return "privacy: \(privacy)" }
         for tag in tags.map(TaskFacts.normalizeTag) {
             for privateTag in guardrails.privateTags where tag == privateTag || tag.hasPrefix(privateTag + "/") {
                 return "tagged #\(tag)"
@@ -57,7 +57,7 @@ public enum Privacy {
     /// second `privacy: public` does not undo the first `privacy: private`, and a key's case does
     /// not hide it (Obsidian reads `Tags` as the tags).
     static func values(of note: Note, _ keys: Set<String>) -> [PropertyValue] {
-        note.properties.filter { keys.contains($0.key.trimmingCharacters(in: .whitespaces).lowercased()) }.map(\.value)
+        note.properties.filter { keys.contains($0.key.trimmingWhitespaces().lowercased()) }.map(\.value)
     }
 
     /// A note's frontmatter tags as a privacy judgement reads them: `tags` and `tag` in any case,
@@ -77,10 +77,10 @@ public enum Privacy {
         // Every `privacy` the note gives, in any case: the first that is not `public` counts.
         for value in values(of: note, ["privacy"]) where value != .null && declared == nil {
             var said: String?
-            if let text = value.text?.trimmingCharacters(in: .whitespaces) {
+            if let text = value.text?.trimmingWhitespaces() {
                 if !text.isEmpty { said = text }
             } else {
-                let items = value.texts.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                let items = value.texts.map { $0.trimmingWhitespaces() }.filter { !$0.isEmpty }
                 if case .map = value { said = "private" } else { said = items.first { $0.lowercased() != "public" } ?? items.first }
             }
             if said?.lowercased() != "public" { declared = said }
@@ -122,14 +122,23 @@ public enum Privacy {
     private static func reason(ofNoteAt path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, followDerivation: Bool) -> String? {
         if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
         guard path.lowercased().hasSuffix(".md") else { return nil }
-        let snapshot: NoteSnapshot?
-        do { snapshot = try store.readIfPresent(path) } catch {
-            if case .path = error { return nil } // the link leaves the vault: nothing is read from it
-            return "cannot be read to check its privacy"
+        let judged: NoteJudgement
+        // A note judged before, whose file is as it was then, is not read again (a burst of packets
+        // judges the same linked notes over and over).
+        if let status = try? store.status(path), status.kind == .file, status.linkCount <= 1,
+           let settled = NoteJudgement.settled(at: path, status: status, guardrails: guardrails) {
+            judged = settled
+        } else {
+            let readAt = FileSystem.realtimeNanoseconds()
+            let snapshot: NoteSnapshot?
+            do { snapshot = try store.readIfPresent(path) } catch {
+                if case .path = error { return nil } // the link leaves the vault: nothing is read from it
+                return "cannot be read to check its privacy"
+            }
+            guard let snapshot else { return nil }
+            if let shared = sharedFile(snapshot.status) { return shared }
+            judged = NoteJudgement.of(snapshot, at: path, guardrails: guardrails, readAt: readAt)
         }
-        guard let snapshot else { return nil }
-        if let shared = sharedFile(snapshot.status) { return shared }
-        let judged = NoteJudgement.of(snapshot, at: path, guardrails: guardrails)
         if let own = judged.own { return own }
         guard followDerivation else { return nil }
         return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
@@ -341,16 +350,48 @@ struct NoteJudgement: Sendable {
 
     /// The judgement of the note at `path` holding `snapshot`'s bytes: the one kept for exactly these
     /// bytes and private tags and folders, or a new one (kept, replacing any other for that path).
-    static func of(_ snapshot: NoteSnapshot, at path: String, guardrails: Guardrails) -> NoteJudgement {
+    /// `readAt` is when the bytes were about to be read (`FileSystem.realtimeNanoseconds`); without
+    /// it the judgement is kept for those bytes only, never reused by status (`settled`).
+    static func of(_ snapshot: NoteSnapshot, at path: String, guardrails: Guardrails, readAt: Int64? = nil) -> NoteJudgement {
         let key = Key(hash: snapshot.hash, size: snapshot.bytes.count, privateTags: guardrails.privateTags, privateFolders: guardrails.privateFolders)
-        if let kept = kept.withLock({ $0[path] }), kept.key == key { return kept.judgement }
+        let now = readAt ?? 0
+        if let found = kept.withLock({ kept -> NoteJudgement? in
+            guard var entry = kept[path], entry.key == key else { return nil }
+            // The same bytes read again: under a new status (a save that changed nothing) the entry
+            // answers for that status from this read on; under the same one, this later read shows
+            // the status had lasted until now.
+            if entry.status != snapshot.status { (entry.status, entry.judgedAt) = (snapshot.status, now) } else { entry.judgedAt = max(entry.judgedAt, now) }
+            kept[path] = entry
+            return entry.judgement
+        }) { return found }
         let judgement = (try? Note.parse(bytes: snapshot.bytes)).map { NoteJudgement(note: $0, at: path, guardrails: guardrails) } ?? NoteJudgement(unparsable: ())
         kept.withLock { kept in
             if kept.count >= keptLimit { kept.removeAll(keepingCapacity: true) }
-            kept[path] = (key, judgement)
+            kept[path] = Kept(key: key, judgement: judgement, status: snapshot.status, judgedAt: now)
         }
         return judgement
     }
+
+    /// The judgement kept for the note at `path`, without reading it, when its file has exactly the
+    /// `status` (size, times, inode, links, mode) of the bytes judged, and that status was already
+    /// `settleNanoseconds` old when they were read. A write since then changes the status: its
+    /// change time (`ctime`, which no call sets back) is taken from the clock at the write, so it is
+    /// later than the judged one by the margin at least — the margin covers a file system's coarse
+    /// times (two seconds on FAT). A note changed within the margin before it was judged is read
+    /// again each time until it has settled (as git treats a "racily clean" file).
+    static func settled(at path: String, status: FileStatus, guardrails: Guardrails) -> NoteJudgement? {
+        kept.withLock { kept in
+            guard let entry = kept[path], entry.status == status,
+                  entry.key.privateTags == guardrails.privateTags, entry.key.privateFolders == guardrails.privateFolders,
+                  entry.judgedAt - status.ctimeNanoseconds >= settleNanoseconds,
+                  entry.judgedAt - status.mtimeNanoseconds >= settleNanoseconds else { return nil }
+            return entry.judgement
+        }
+    }
+
+    /// How old a file's last change must have been when it was judged for the judgement to be
+    /// reused by its status alone (`settled`).
+    static let settleNanoseconds: Int64 = 3_000_000_000
 
     /// What a kept judgement was made for.
     private struct Key: Equatable {
@@ -363,7 +404,16 @@ struct NoteJudgement: Sendable {
     /// At most this many notes' judgements are kept; past it they are all dropped and kept anew.
     static let keptLimit = 512
 
-    private static let kept = Locked<[String: (key: Key, judgement: NoteJudgement)]>([:])
+    /// A judgement kept for a path: for which bytes and guardrails, the file's status when they were
+    /// read, and when they were about to be read (nanoseconds since the epoch; 0 when not known).
+    private struct Kept {
+        var key: Key
+        var judgement: NoteJudgement
+        var status: FileStatus
+        var judgedAt: Int64
+    }
+
+    private static let kept = Locked<[String: Kept]>([:])
 
     /// How many judgements are kept.
     static var keptCount: Int { kept.withLock { $0.count } }

@@ -88,7 +88,7 @@ enum PrivateLinks {
             var from = start
             while from < hit.location {
                 let range = NSRange(location: from, length: end - from)
-                let written = lines.substring(with: range).trimmingCharacters(in: .whitespaces)
+                let written = lines.substring(with: range).trimmingWhitespaces()
                 // A reading across sentence punctuation is prose, not a name.
                 if !written.isEmpty, written.contains(" "), !written.contains(where: { ",;!?()".contains($0) }), !written.contains(": ") {
                     spaced.append((range, normalized(WikiLink(target: written))))
@@ -196,7 +196,7 @@ enum PrivateLinks {
     /// The note a reference-style definition (`[label]: <Private/Bank.md> "title"`) points at.
     static func referenceDefinition(_ written: String) -> WikiLink? {
         guard let colon = written.range(of: "]:") else { return nil }
-        var rest = written[colon.upperBound...].trimmingCharacters(in: .whitespaces)[...]
+        var rest = written[colon.upperBound...].trimmingWhitespaces()[...]
         if rest.hasPrefix("<"), let close = rest.firstIndex(of: ">") {
             rest = rest[rest.index(after: rest.startIndex)..<close]
         } else if let space = rest.firstIndex(where: { $0 == " " || $0 == "\t" }) {

@@ -40,7 +40,7 @@ public enum RunWriteGuard {
 
     /// The run id when `environment` belongs to a run (a non-empty `FBT_RUN_ID`).
     public static func runID(in environment: [String: String]) -> String? {
-        guard let id = environment[environmentKey]?.trimmingCharacters(in: .whitespacesAndNewlines), !id.isEmpty else { return nil }
+        guard let id = environment[environmentKey]?.trimmingWhitespacesAndNewlines(), !id.isEmpty else { return nil }
         return id
     }
 
@@ -48,7 +48,7 @@ public enum RunWriteGuard {
     /// `status ` cannot slip past (YAML keys are case-sensitive, and the OS reads the exact keys,
     /// but a near-miss key is refused all the same: no run has a reason to write one).
     public static func isProtected(_ key: String) -> Bool {
-        protectedKeys.contains(key.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
+        protectedKeys.contains(key.trimmingWhitespacesAndNewlines().lowercased())
     }
 
     /// A refused write: one line naming the run and what it may not do.
@@ -166,10 +166,10 @@ public enum RunWriteGuard {
     }
 
     /// A key as compared: trimmed and case-folded.
-    static func folded(_ key: String) -> String { key.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
+    static func folded(_ key: String) -> String { key.trimmingWhitespacesAndNewlines().lowercased() }
 
     static func refusal(path: String, key: String, runID: String) -> Refusal {
-        let lowered = key.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let lowered = key.trimmingWhitespacesAndNewlines().lowercased()
         let what = lowered.hasPrefix("approved") ? "only a person approves"
             : lowered == ResultVerdict.property ? "only a person judges a run's result"
             : bookkeepingKeys.contains(lowered) || workKeys.contains(lowered) ? "the OS keeps it: guardrails count from it"

@@ -119,7 +119,7 @@ public struct ContextPacket: Sendable {
         if pieces.count == 1, let only = pieces.first, only.path == notePath { return only.text }
         var out = "# Context packet for \(notePath)\n\nEach piece below is labelled with the vault note it comes from.\n"
         for piece in pieces {
-            out += "\n## \(piece.label)\n\n" + piece.text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+            out += "\n## \(piece.label)\n\n" + piece.text.trimmingWhitespacesAndNewlines() + "\n"
         }
         if !omitted.isEmpty {
             out += "\n(Left out to stay within \(budgetTokens) tokens: \(omitted.joined(separator: ", ")).)\n"
@@ -312,7 +312,7 @@ public struct ContextPacketBuilder: Sendable {
         var ownTextCut = false
         for (i, var piece) in candidates.enumerated() {
             let key = piece.path + "#" + (piece.line.map(String.init) ?? "")
-            let normalizedText = piece.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let normalizedText = piece.text.trimmingWhitespacesAndNewlines()
             if i > 0 && (seenKeys.contains(key) || seenKeys.contains(piece.path + "#") || seenTexts.contains(normalizedText) || normalizedText.isEmpty) { continue }
             let cost = ContextPacket.estimateTokens(piece.text) + 12
             if cost > remaining {

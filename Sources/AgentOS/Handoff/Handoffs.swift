@@ -30,7 +30,7 @@ public enum Handoffs {
             || madeInRun.flatMap { Privacy.reason(ofRun: $0, vault: vault) } != nil
         if isPrivate { props.append(Property("privacy", .string("private"))) }
         props += extra
-        let body = message.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+        let body = message.trimmingWhitespacesAndNewlines() + "\n"
         let text = try FrontmatterEditor.apply(set: props, to: "") + body
 
         let subject = isPrivate ? "" : (taskPath.map { " — " + TaskNote.title(of: $0) } ?? "")

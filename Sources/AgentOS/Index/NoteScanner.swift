@@ -564,7 +564,7 @@ enum TextSegmenter {
     static func segment(_ text: String) -> String {
         var copy = text
         let result: [UInt8]? = copy.withUTF8 { segment($0, separator: [0x20]) }
-        return result.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespaces) } ?? text
+        return result.map { String(decoding: $0, as: UTF8.self).trimmingWhitespaces() } ?? text
     }
 
     /// Removes the separators this type inserts (for snippets shown to people).

@@ -81,7 +81,7 @@ public struct QMDEngine: Sendable, Equatable {
     /// `@@ -LINE,COUNT @@` — as vault notes. A file is found in the vault by its path below the
     /// collection, else by the whole path, else by its name through the vault's link resolver.
     public static func parse(_ bytes: [UInt8], vault: Vault) throws(QMDError) -> [RelatedHit] {
-        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespacesAndNewlines()
         if text.isEmpty || text == "No results found." { return [] }
         guard let json = try? JSON.parse(text), let items = json.arrayValue else {
             throw QMDError(message: "qmd's answer is not a JSON array: \(text.prefix(80))")

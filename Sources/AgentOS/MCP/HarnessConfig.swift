@@ -91,7 +91,7 @@ public struct MCPRegistration: Sendable {
             var command: [String] = []
             var args: [String] = []
             for line in block.split(separator: "\n") {
-                let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespaces() }
                 guard parts.count == 2 else { continue }
                 if parts[0] == "command", case .string(let s)? = try? JSON.parse(parts[1]) { command = [s] }
                 if parts[0] == "args", let list = (try? JSON.parse(parts[1]))?.arrayValue { args = list.compactMap(\.stringValue) }
@@ -294,7 +294,7 @@ enum TOMLTable {
                 index = text.index(after: index)
             }
             if string != nil || depth > 0 { throw HarnessConfigError(description: "line \(startLine): a value is not closed; not valid TOML, nothing was changed") }
-            let trimmed = content.trimmingCharacters(in: .whitespaces)
+            let trimmed = content.trimmingWhitespaces()
             var header: [String]? = nil
             if trimmed.hasPrefix("[") {
                 guard trimmed.hasSuffix("]") else { throw HarnessConfigError(description: "line \(startLine): a table header is not closed; not valid TOML, nothing was changed") }
@@ -309,7 +309,7 @@ enum TOMLTable {
 
     /// The dotted name of a header line (`[ mcp_servers."fuckbigtech" ]` → `["mcp_servers", "fuckbigtech"]`).
     static func headerName(in line: Substring) -> [String] {
-        var body = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        var body = line.trimmingWhitespacesAndNewlines()
         if let hash = body.range(of: "]", options: .backwards) { body = String(body[..<hash.upperBound]) }
         body = body.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         var parts: [String] = []
@@ -321,13 +321,13 @@ enum TOMLTable {
             } else if c == "\"" || c == "'" {
                 quote = c
             } else if c == "." {
-                parts.append(current.trimmingCharacters(in: .whitespaces))
+                parts.append(current.trimmingWhitespaces())
                 current = ""
             } else {
                 current.append(c)
             }
         }
-        parts.append(current.trimmingCharacters(in: .whitespaces))
+        parts.append(current.trimmingWhitespaces())
         return parts
     }
 }

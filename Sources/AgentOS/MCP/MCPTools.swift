@@ -213,7 +213,7 @@ public final class MCPTools {
     }
 
     private func required(_ args: JSON, _ key: String) throws -> String {
-        guard let value = try text(args, key), !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard let value = try text(args, key), !value.trimmingWhitespacesAndNewlines().isEmpty else {
             throw Refused(description: "'\(key)' is required")
         }
         return value

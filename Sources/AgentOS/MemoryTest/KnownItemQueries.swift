@@ -84,7 +84,7 @@ public enum KnownItemQueries {
         var candidates: [[String]] = []
         var inFence = false
         for rawLine in body.split(separator: "\n", omittingEmptySubsequences: true).prefix(400) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespaces()
             if line.hasPrefix("```") || line.hasPrefix("~~~") {
                 inFence.toggle()
                 continue

@@ -97,7 +97,7 @@ enum MarkdownTable {
         var rowInTable = 0
         var inFence = false
         for (offset, rawLine) in body.components(separatedBy: "\n").enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespaces()
             // A table inside a code block is an example, not cases.
             if line.hasPrefix("```") || line.hasPrefix("~~~") { inFence.toggle() }
             guard !inFence, line.hasPrefix("|") else {
@@ -106,7 +106,7 @@ enum MarkdownTable {
             }
             rowInTable += 1
             let cells = line.replacingOccurrences(of: "\\|", with: "\u{1}").split(separator: "|", omittingEmptySubsequences: false)
-                .map { $0.replacingOccurrences(of: "\u{1}", with: "|").trimmingCharacters(in: .whitespaces) }
+                .map { $0.replacingOccurrences(of: "\u{1}", with: "|").trimmingWhitespaces() }
                 .dropFirst().dropLast(line.hasSuffix("|") ? 1 : 0)
             let row = Array(cells)
             if rowInTable == 1 || row.allSatisfy({ $0.allSatisfy { "-: ".contains($0) } }) { continue }

@@ -167,7 +167,7 @@ public enum TaskRetrievalCases {
         var inFence = false
         var index = from
         while index < min(to, lines.count) {
-            let line = lines[index].trimmingCharacters(in: .whitespaces)
+            let line = lines[index].trimmingWhitespaces()
             index += 1
             if line.hasPrefix("```") || line.hasPrefix("~~~") { inFence.toggle(); continue }
             if inFence || line.hasPrefix("#") || line.hasPrefix("|") || line.hasPrefix("<") || line.hasPrefix("---") { if !paragraph.isEmpty { break }; continue }

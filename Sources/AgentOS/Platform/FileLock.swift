@@ -52,7 +52,7 @@ public final class FileLock {
     /// The pid written in a lock file by its holder, if readable.
     public static func holder(path: String) -> Int32? {
         guard let (bytes, _) = try? FileSystem.read(path, limit: 64) else { return nil }
-        return Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        return Int32(String(decoding: bytes, as: UTF8.self).trimmingWhitespacesAndNewlines())
     }
 
     deinit { close(fd) }

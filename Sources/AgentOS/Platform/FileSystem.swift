@@ -26,6 +26,13 @@ public struct FileStatus: Equatable, Sendable {
 
 /// Raw file-system calls with typed errors. The corresponding C functions are named on each.
 public enum FileSystem {
+    /// `clock_gettime(CLOCK_REALTIME)` in nanoseconds since the epoch: the clock file times come from.
+    public static func realtimeNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
     /// `lstat(2)`: the status of a path without following a final symlink; `nil` if it does not exist.
     public static func status(_ path: String) throws(SystemError) -> FileStatus? {
         var st = stat()

@@ -135,7 +135,7 @@ public enum Inotify {
     /// Reads `/proc/sys/fs/inotify/NAME` (a limit), or `nil` when unreadable.
     static func readLimit(_ name: String) -> Int? {
         guard let (bytes, _) = try? FileSystem.read("/proc/sys/fs/inotify/" + name, limit: 64) else { return nil }
-        return Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        return Int(String(decoding: bytes, as: UTF8.self).trimmingWhitespacesAndNewlines())
     }
 }
 

@@ -20,7 +20,7 @@ public enum Lane: String, Sendable, Hashable, CaseIterable, CustomStringConverti
     /// Parses a lane name as written in a note (case-insensitive, surrounding spaces ignored).
     public init?(note text: String?) {
         guard let text else { return nil }
-        self.init(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased())
+        self.init(rawValue: text.trimmingWhitespaces().lowercased())
     }
 
     /// The lane names, for messages: "premium, local, tool or human".

@@ -402,7 +402,7 @@ public struct RuleBook: Sendable {
     static func looksLikeGuardrails(path: String, text: String) -> Bool {
         if name(of: path).lowercased() == "guardrails" { return true }
         return text.split(whereSeparator: \.isNewline).prefix(200).contains { line in
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingWhitespaces().lowercased() }
             return parts.count == 2 && parts[0] == "type" && parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) == "guardrails"
         }
     }
@@ -433,7 +433,7 @@ public struct RuleBook: Sendable {
         conditions.types = note.texts("when_type").map { $0.lowercased() }
         conditions.tags = note.texts("when_tags").map(TaskFacts.normalizeTag)
         conditions.folders = note.texts("when_folder").map(TaskFacts.normalizeFolder)
-        conditions.keywords = note.texts("when_keywords").map { $0.lowercased().trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        conditions.keywords = note.texts("when_keywords").map { $0.lowercased().trimmingWhitespaces() }.filter { !$0.isEmpty }
         conditions.effects = note.texts("when_effects").map { $0.lowercased() }
         if let privacy = note.text("when_privacy") {
             let lowered = privacy.lowercased()
@@ -458,14 +458,14 @@ public struct RuleBook: Sendable {
         }
         let agent = note.text("agent")
         if lane == nil && agent == nil { return fail("names neither a lane nor an agent, so it decides nothing") }
-        let why = note.body.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty && !$0.hasPrefix("#") } ?? ""
+        let why = note.body.split(separator: "\n").map { $0.trimmingWhitespaces() }.first { !$0.isEmpty && !$0.hasPrefix("#") } ?? ""
         var rule = RoutingRule(
             path: path, name: note.text("title") ?? name(of: path), priority: priority, conditions: conditions,
             lane: lane, agent: agent, model: note.text("model"), fallback: fallback,
             allowEffects: note.texts("allow_effects").map { $0.lowercased() },
             impliedEffects: note.texts("effects").map { $0.lowercased() },
             why: why)
-        rule.failover = note.texts("failover").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        rule.failover = note.texts("failover").map { $0.trimmingWhitespaces() }.filter { !$0.isEmpty }
         return .success(rule)
     }
 
@@ -559,7 +559,7 @@ public struct RuleBook: Sendable {
             }
         }
         guardrails.defaultAgent = note.text("default_agent")
-        for root in note.texts("project_roots").map({ $0.trimmingCharacters(in: .whitespaces) }) where !root.isEmpty {
+        for root in note.texts("project_roots").map({ $0.trimmingWhitespaces() }) where !root.isEmpty {
             if root.hasPrefix("/") || root == "~" || root.hasPrefix("~/") {
                 guardrails.projectRoots.append(root)
             } else {

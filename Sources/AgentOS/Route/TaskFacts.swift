@@ -80,7 +80,7 @@ public struct TaskFacts: Sendable, Equatable {
         facts.tags = unique(Privacy.tags(of: note).map(normalizeTag).filter { !$0.isEmpty } + inlineTags(in: note.body))
         // The same reading of `privacy`/`private` as every other privacy test (`Privacy.declaredPrivacy`).
         facts.privacy = (Privacy.declaredPrivacy(of: note) ?? note.text("privacy"))?.lowercased()
-        facts.effects = unique(note.texts("effects").map { $0.lowercased().trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        facts.effects = unique(note.texts("effects").map { $0.lowercased().trimmingWhitespaces() }.filter { !$0.isEmpty })
         facts.lane = note.text("lane")
         facts.agent = note.text("agent")
         facts.model = note.text("model")
@@ -96,7 +96,7 @@ public struct TaskFacts: Sendable, Equatable {
 
     /// Facts for a bare prompt (`route "summarize today's handoff"`); links in the text are followed too.
     public static func from(text: String, vault: Vault, ruleBook: RuleBook, links: LinkResolver? = nil) -> TaskFacts {
-        var facts = TaskFacts(title: String(text.split(separator: "\n").first ?? "").trimmingCharacters(in: .whitespaces), body: text)
+        var facts = TaskFacts(title: String(text.split(separator: "\n").first ?? "").trimmingWhitespaces(), body: text)
         facts.tags = inlineTags(in: text)
         facts.resolveContext(WikiLink.links(in: text), vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
         return facts
@@ -130,14 +130,14 @@ public struct TaskFacts: Sendable, Equatable {
 
     /// A tag as compared: without `#`, trimmed, lower-cased.
     static func normalizeTag(_ tag: String) -> String {
-        var t = tag.trimmingCharacters(in: .whitespaces)
+        var t = tag.trimmingWhitespaces()
         while t.hasPrefix("#") { t.removeFirst() }
         return t.lowercased()
     }
 
     /// A folder as compared: no leading `./` or `/`, no trailing `/`.
     static func normalizeFolder(_ folder: String) -> String {
-        var f = folder.trimmingCharacters(in: .whitespaces)
+        var f = folder.trimmingWhitespaces()
         while f.hasPrefix("./") { f.removeFirst(2) }
         while f.hasPrefix("/") { f.removeFirst() }
         while f.hasSuffix("/") { f.removeLast() }

@@ -287,7 +287,7 @@ public struct AgentDefinition: Equatable, Sendable {
         definition.truncateAllowed = truncateAllowed
         definition.usesMCP = usesMCP
         definition.mcpArguments = mcpArguments
-        definition.failover = note.texts("failover").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        definition.failover = note.texts("failover").map { $0.trimmingWhitespaces() }.filter { !$0.isEmpty }
         definition.askAgent = note.text("ask_agent")
         definition.concurrency = concurrency.map { Int($0) }
         definition.retries = retries.map { Int($0) }

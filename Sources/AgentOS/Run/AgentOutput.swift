@@ -243,7 +243,7 @@ public enum AgentOutputParser {
             for line in patch.split(whereSeparator: \.isNewline) {
                 let prefixes: [(String, TouchedFile.Change)] = [("*** Add File: ", .created), ("*** Update File: ", .changed), ("*** Delete File: ", .deleted)]
                 for (prefix, change) in prefixes where line.hasPrefix(prefix) {
-                    let path = line.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
+                    let path = line.dropFirst(prefix.count).trimmingWhitespaces()
                     if !path.isEmpty { files.append(TouchedFile(path: path, change: change, attribution: .reported, inVault: false)) }
                 }
             }
@@ -255,7 +255,7 @@ public enum AgentOutputParser {
 
     /// Ollama's `/api/generate` answer with `"stream": false`; `{"error": …}` is a failure. Cost is 0.
     public static func parseOllama(_ text: String) -> AgentOutcome {
-        guard let object = try? JSON.parse(text.trimmingCharacters(in: .whitespacesAndNewlines)), case .object = object else {
+        guard let object = try? JSON.parse(text.trimmingWhitespacesAndNewlines()), case .object = object else {
             return AgentOutcome(isError: true, errorMessage: "ollama answered with something that is not JSON" + excerpt(text))
         }
         if let error = object["error"]?.stringValue {
@@ -277,11 +277,11 @@ public enum AgentOutputParser {
     static func jsonLines(_ text: String) -> [JSON] {
         var objects: [JSON] = []
         for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingWhitespaces()
             guard trimmed.hasPrefix("{"), let value = try? JSON.parse(trimmed), case .object = value else { continue }
             objects.append(value)
         }
-        if objects.isEmpty, let value = try? JSON.parse(text.trimmingCharacters(in: .whitespacesAndNewlines)), case .object = value {
+        if objects.isEmpty, let value = try? JSON.parse(text.trimmingWhitespacesAndNewlines()), case .object = value {
             objects.append(value)
         }
         return objects
@@ -295,7 +295,7 @@ public enum AgentOutputParser {
 
     /// Squeezes a message onto one line of at most 500 characters.
     static func oneLine(_ text: String) -> String {
-        let joined = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        let joined = text.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespaces() }.filter { !$0.isEmpty }.joined(separator: " ")
         return joined.count > 500 ? String(joined.prefix(497)) + "..." : joined
     }
 

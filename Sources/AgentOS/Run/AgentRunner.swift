@@ -98,7 +98,7 @@ public struct AgentRunResult: Sendable {
         // An exit status alone says nothing; the tool's last line on stderr usually says why.
         guard case .exitStatus = failure,
               let why = stderrTail.split(whereSeparator: \.isNewline).last(where: { !$0.allSatisfy(\.isWhitespace) }) else { return failure.description }
-        return failure.description + ": " + why.trimmingCharacters(in: .whitespaces).prefix(300)
+        return failure.description + ": " + why.trimmingWhitespaces().prefix(300)
     }
 }
 

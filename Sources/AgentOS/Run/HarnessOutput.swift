@@ -9,12 +9,12 @@ extension AgentOutputParser {
     public static func parseHermes(stdout: String, stderr: String) -> AgentOutcome {
         var outcome = AgentOutcome(answer: trimTrailingNewlines(stdout).trimmingCharacters(in: .newlines))
         for line in stderr.split(whereSeparator: \.isNewline) {
-            let text = line.trimmingCharacters(in: .whitespaces)
+            let text = line.trimmingWhitespaces()
             if text.hasPrefix("session_id:") {
-                outcome.sessionID = text.dropFirst("session_id:".count).trimmingCharacters(in: .whitespaces)
+                outcome.sessionID = text.dropFirst("session_id:".count).trimmingWhitespaces()
             } else if text.hasPrefix("Error:") {
                 outcome.isError = true
-                outcome.errorMessage = oneLine("hermes: " + text.dropFirst("Error:".count).trimmingCharacters(in: .whitespaces))
+                outcome.errorMessage = oneLine("hermes: " + text.dropFirst("Error:".count).trimmingWhitespaces())
             }
         }
         if !outcome.isError, stdout.contains("isn't configured yet"), stdout.contains("hermes setup") {

@@ -78,7 +78,7 @@ extension AgentOutputParser {
     /// from `usage` (`prompt_tokens`, `completion_tokens`); `{"error": …}` — as the whole body or as
     /// a chunk — is a failure, and so is a stream that stops before a chunk says why it finished.
     public static func parseOpenAIChat(_ text: String) -> AgentOutcome {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespacesAndNewlines()
         if trimmed.hasPrefix("{"), let object = try? JSON.parse(trimmed), case .object = object {
             return openAIChatObject(object)
         }
@@ -89,7 +89,7 @@ extension AgentOutputParser {
         for line in text.split(whereSeparator: \.isNewline) {
             // SSE: only `data:` fields carry chunks; comments (`:`), `event:`, `id:` and `retry:` do not.
             guard line.hasPrefix("data:") else { continue }
-            let payload = line.dropFirst("data:".count).trimmingCharacters(in: .whitespaces)
+            let payload = line.dropFirst("data:".count).trimmingWhitespaces()
             if payload == "[DONE]" { done = true; continue }
             guard let chunk = try? JSON.parse(payload), case .object = chunk else { continue }
             sawChunk = true

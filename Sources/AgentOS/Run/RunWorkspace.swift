@@ -33,7 +33,7 @@ public enum RunWorkspace {
 
     /// `~` and `~/x` expanded from `home` (`$HOME`).
     static func expandHome(_ path: String, home: String?) -> String {
-        let trimmed = path.trimmingCharacters(in: .whitespaces)
+        let trimmed = path.trimmingWhitespaces()
         guard let home, !home.isEmpty else { return trimmed }
         if trimmed == "~" { return home }
         if trimmed.hasPrefix("~/") { return home + String(trimmed.dropFirst(1)) }

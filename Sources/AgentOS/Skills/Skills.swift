@@ -42,7 +42,7 @@ public struct Skill: Sendable, Equatable {
         } else {
             problems.append("frontmatter has no name")
         }
-        let description = note.text("description")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let description = note.text("description")?.trimmingWhitespacesAndNewlines() ?? ""
         if description.isEmpty { problems.append("frontmatter has no description (it must be non-empty)") }
         if description.count > 1024 { problems.append("description must be at most 1,024 characters (is \(description.count))") }
         if let compatibility = note.text("compatibility"), compatibility.count > 500 {

@@ -79,7 +79,7 @@ public struct FileClaim: Sendable, Equatable, TakenOverClaim {
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingWhitespaces()
         }
         guard let machine = fields["claimed_by"], let runID = fields["run_id"], let task = fields["task"],
               let attempt = fields["attempt"].flatMap({ Int($0) }), let state = fields["state"].flatMap(State.init(rawValue:)),

@@ -134,7 +134,7 @@ public struct GitClaims: Sendable {
                                     input: input.map { .bytes($0) } ?? .none, timeout: 60)
         do {
             let result = try Spawn.run(options)
-            let out = String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let out = String(decoding: result.stdout, as: UTF8.self).trimmingWhitespacesAndNewlines()
             guard result.exitCode == 0 else {
                 let err = String(decoding: result.stderrTail, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
                 return .failure(GitFailure(text: "git \(arguments.first ?? ""): \(result.termination)" + (err.isEmpty ? "" : ": " + err)))
@@ -186,7 +186,7 @@ public struct SyncSettings: Sendable, Equatable {
 
     /// Seconds from `90`, `90s`, `10m`, `2h`; `nil` for anything else.
     static func seconds(_ text: String) -> Double? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = text.trimmingWhitespaces().lowercased()
         let units: [(String, Double)] = [("h", 3600), ("m", 60), ("s", 1)]
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
             return Double(trimmed.dropLast()).flatMap { $0 > 0 ? $0 * factor : nil }

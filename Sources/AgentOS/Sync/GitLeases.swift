@@ -47,7 +47,7 @@ public struct GitClaim: Sendable, Equatable {
         var fields: [String: String] = [:]
         for line in message.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingWhitespaces()
         }
         guard let machine = fields["claimed_by"], let task = fields["task"] else { return nil }
         return GitClaim(ref: ref, commit: commit, machine: machine, runID: fields["run_id"] ?? "?", session: fields["session"] ?? "",
@@ -163,7 +163,7 @@ extension GitClaims {
                 for record in out.split(separator: "\u{1e}") {
                     let fields = record.split(separator: "\u{1f}", maxSplits: 2, omittingEmptySubsequences: false)
                     guard fields.count == 3 else { continue }
-                    let ref = fields[0].trimmingCharacters(in: .whitespacesAndNewlines)
+                    let ref = fields[0].trimmingWhitespacesAndNewlines()
                     if ref.hasPrefix(GitClaims.leasePrefix) {
                         let machine = String(ref.dropFirst(GitClaims.leasePrefix.count))
                         let session = fields[2].split(separator: "\n").first { $0.hasPrefix("session: ") }.map { String($0.dropFirst(9)) } ?? ""

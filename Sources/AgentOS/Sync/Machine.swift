@@ -75,7 +75,7 @@ public struct MachineNote: Sendable, Equatable {
 public enum Machine {
     /// The name of this machine: `FBT_MACHINE` when set, else the host name.
     public static func currentName(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let name = environment["FBT_MACHINE"]?.trimmingCharacters(in: .whitespaces), !name.isEmpty { return name }
+        if let name = environment["FBT_MACHINE"]?.trimmingWhitespaces(), !name.isEmpty { return name }
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
         let host = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -86,7 +86,7 @@ public enum Machine {
 
     /// Why `name` cannot name a machine (it names a note file), or `nil` when it can.
     public static func invalidNameReason(_ name: String) -> String? {
-        if name.trimmingCharacters(in: .whitespaces).isEmpty { return "is empty" }
+        if name.trimmingWhitespaces().isEmpty { return "is empty" }
         if name.contains("/") || name.contains("\\") { return "contains a slash" }
         if name.hasPrefix(".") { return "starts with a dot" }
         if name.utf8.count > 100 { return "is longer than 100 bytes" }

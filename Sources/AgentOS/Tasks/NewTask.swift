@@ -35,7 +35,7 @@ public struct NewTask: Sendable {
     /// Writes the note (a second task with the same title gets " 2", " 3"…) and returns its path.
     /// `environment` tells whether an agent run asks (`FBT_RUN_ID`): the note then says so.
     public func write(vault: Vault, environment: [String: String]) throws -> String {
-        let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = prompt.trimmingWhitespacesAndNewlines()
         var props: [Property] = [Property("type", .string("task")), Property("status", .string("new"))]
         for (key, value) in [("agent", agent), ("lane", lane), ("model", model)] {
             if let value { props.append(Property(key, .string(value))) }

@@ -27,7 +27,7 @@ extension TaskEngine {
     }
 
     static func oneLine(_ text: String) -> String {
-        let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespaces() }.filter { !$0.isEmpty }.joined(separator: " ")
         return line.count > 400 ? String(line.prefix(400)) + "…" : line
     }
 
@@ -82,7 +82,7 @@ extension TaskEngine {
             if !outcome.answer.isEmpty {
                 text += "\n## Partial answer\n\n" + outcome.answer + (outcome.answer.hasSuffix("\n") ? "" : "\n")
             }
-            let tail = outcome.stderrTail.trimmingCharacters(in: .whitespacesAndNewlines)
+            let tail = outcome.stderrTail.trimmingWhitespacesAndNewlines()
             if !tail.isEmpty {
                 text += "\n## stderr (tail)\n\n```text\n" + tail.replacingOccurrences(of: "```", with: "ˋˋˋ") + "\n```\n"
             }

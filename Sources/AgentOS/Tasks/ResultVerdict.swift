@@ -16,7 +16,7 @@ public enum ResultVerdict: String, Sendable, CaseIterable {
 
     /// The verdict a result note's property holds (`nil`: none yet, or a word that is not one of the three).
     public init?(property value: String?) {
-        guard let word = value?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), let verdict = ResultVerdict(rawValue: word) else { return nil }
+        guard let word = value?.trimmingWhitespacesAndNewlines().lowercased(), let verdict = ResultVerdict(rawValue: word) else { return nil }
         self = verdict
     }
 }

@@ -122,7 +122,7 @@ extension TaskEngine {
     static func partialAnswer(resultPath: String, store: NoteStore) -> String? {
         guard let snapshot = (try? store.readIfPresent(resultPath)) ?? nil, let note = try? Note.parse(bytes: snapshot.bytes),
               let range = note.body.range(of: "## Partial answer\n") else { return nil }
-        return String(note.body[range.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(note.body[range.upperBound...]).trimmingWhitespacesAndNewlines()
     }
 
     /// Failovers a stopped process chose but did not write (`RunStore.pendingFailovers`): written

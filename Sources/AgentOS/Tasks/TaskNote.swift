@@ -34,7 +34,7 @@ public struct TaskNote: Sendable {
     public var status: TaskStatus? { TaskStatus(property: note.text("status")) }
     /// The prompt: the body without Obsidian comments (`%% … %%`, which Obsidian hides when reading
     /// and the templates use for their instructions), trimmed.
-    public var prompt: String { TaskNote.removingComments(note.body).trimmingCharacters(in: .whitespacesAndNewlines) }
+    public var prompt: String { TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines() }
     /// Obsidian's title: the file name without `.md`.
     public var title: String { TaskNote.title(of: path) }
     /// Whether the note *says* `approved: true`. That is a claim, not an approval: see `approval`.

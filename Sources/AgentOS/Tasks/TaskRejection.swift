@@ -61,7 +61,7 @@ extension TaskEngine {
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         var quoted = ""
         if error.line >= 1, error.line <= lines.count {
-            var text = lines[error.line - 1].trimmingCharacters(in: .whitespacesAndNewlines)
+            var text = lines[error.line - 1].trimmingWhitespacesAndNewlines()
             if text.count > 60 { text = String(text.prefix(60)) + "…" }
             if !text.isEmpty { quoted = " (the line reads: \(text))" }
         }

@@ -268,7 +268,7 @@ public struct TelemetryWriter: Sendable {
             return ([], [])
         }
         let start = Int((try? FileSystem.read(checkpointPath))
-            .flatMap { Int(String(decoding: $0.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0)
+            .flatMap { Int(String(decoding: $0.bytes, as: UTF8.self).trimmingWhitespacesAndNewlines()) } ?? 0)
         let size = Int((try? FileSystem.status(journalPath))??.size ?? 0)
         // A journal shorter than the checkpoint was replaced: read it all again.
         let from = start <= size ? start : 0

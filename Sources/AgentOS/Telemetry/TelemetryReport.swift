@@ -150,7 +150,7 @@ public struct TelemetryReport: Sendable {
         var counts: [String: Int] = [:]
         for r in records where r.outcome == "failed" || r.outcome == "blocked" || r.outcome == "interrupted" {
             let text = r.isPrivate == true ? "private run \(r.outcome) (its reason is in \(Vault.Layout.privateFolder)/\(Vault.Layout.telemetry)/)" : (r.error ?? r.outcome)
-            let head = text.split(whereSeparator: { $0 == ";" || $0 == ":" }).first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? text
+            let head = text.split(whereSeparator: { $0 == ";" || $0 == ":" }).first.map { String($0).trimmingWhitespaces() } ?? text
             counts[String(head.prefix(120)), default: 0] += 1
         }
         return counts.map { ($0.key, $0.value) }.sorted { ($0.count, $1.reason) > ($1.count, $0.reason) }

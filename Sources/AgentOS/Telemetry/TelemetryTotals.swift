@@ -82,7 +82,7 @@ enum TelemetryTotals {
             }
             tokensIn += Int(cell(6)) ?? 0
             tokensOut += Int(cell(7)) ?? 0
-            let outcome = cell(9).split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+            let outcome = cell(9).split(separator: ",").first.map { String($0).trimmingWhitespaces() } ?? ""
             if !outcome.isEmpty { outcomes[outcome, default: 0] += 1 }
         }
         let sources = (CostSource.allCases.map(\.rawValue) + ["unknown"]).compactMap { name in

@@ -111,7 +111,7 @@ public final class LinkResolver: @unchecked Sendable {
     /// The vault paths a target may name exactly (with `.md` added first unless written), and whether
     /// it is relative to the linking note; `nil` when it is empty or leaves the vault.
     private static func candidates(_ target: String, from source: String?) -> ([String], relative: Bool)? {
-        let written = target.trimmingCharacters(in: .whitespaces)
+        let written = target.trimmingWhitespaces()
         let relative = written.hasPrefix("./") || written.hasPrefix("../")
         var rest = Substring(written)
         while rest.hasPrefix("/") { rest = rest.dropFirst() }
@@ -146,7 +146,7 @@ public final class LinkResolver: @unchecked Sendable {
     /// A link's own path, as if it resolved exactly (`.md` added unless the name has an extension):
     /// judged by privacy even when nothing is there, so a link into `Private/` is private.
     static func literalPath(_ target: String, from source: String?) -> String? {
-        let written = target.trimmingCharacters(in: .whitespaces)
+        let written = target.trimmingWhitespaces()
         let relative = written.hasPrefix("./") || written.hasPrefix("../")
         var rest = Substring(written)
         while rest.hasPrefix("/") { rest = rest.dropFirst() }

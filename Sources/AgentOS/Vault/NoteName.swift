@@ -6,7 +6,7 @@ public enum NoteName {
     /// paths reserve become spaces, leading dots go, and an empty result becomes "Task".
     public static func sanitize(_ title: String) -> String {
         let forbidden = Set("[]#^|\\/:*?\"<>")
-        let cleaned = String(title.map { forbidden.contains($0) || $0.isNewline ? " " : $0 }).trimmingCharacters(in: .whitespaces)
+        let cleaned = String(title.map { forbidden.contains($0) || $0.isNewline ? " " : $0 }).trimmingWhitespaces()
         let trimmed = cleaned.drop { $0 == "." }
         return trimmed.isEmpty ? "Task" : String(trimmed)
     }

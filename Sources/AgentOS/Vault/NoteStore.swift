@@ -168,6 +168,12 @@ public struct NoteStore: Sendable {
         }
     }
 
+    /// What `lstat` says of a note's file, or `nil` when nothing is there; the path is resolved as
+    /// `read` resolves it (a symlink on the way is refused).
+    public func status(_ relativePath: String) throws(NoteWriteError) -> FileStatus? {
+        do { return try vault.resolveWithStatus(try Vault.normalize(relativePath)).status } catch { throw .path(error) }
+    }
+
     /// Reads a note, or returns `nil` if it does not exist.
     public func readIfPresent(_ relativePath: String) throws(NoteWriteError) -> NoteSnapshot? {
         do { return try read(relativePath) } catch {

@@ -48,7 +48,7 @@ public enum PropertyValue: Equatable, Sendable {
         switch self {
         case .int(let i): return Double(i)
         case .double(let d): return d
-        case .string(let s): return Double(s.trimmingCharacters(in: .whitespaces))
+        case .string(let s): return Double(s.trimmingWhitespaces())
         default: return nil
         }
     }

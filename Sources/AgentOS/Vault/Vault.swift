@@ -79,13 +79,21 @@ public struct Vault: Sendable {
     ///
     /// Refuses absolute paths, `..`, NUL bytes, and any existing symlink along the path.
     public func resolve(_ relative: String) throws(PathError) -> String {
+        try resolveWithStatus(relative).path
+    }
+
+    /// `resolve`, with what `lstat` found at the last component (`nil`: nothing is there), which
+    /// `resolve` reads anyway.
+    public func resolveWithStatus(_ relative: String) throws(PathError) -> (path: String, status: FileStatus?) {
         let cleaned = try Vault.normalize(relative)
         var current = root
+        var status: FileStatus?
         for component in cleaned.split(separator: "/") {
             current += "/" + component
-            if let st = try? FileSystem.status(current), st.kind == .symlink { throw .symlink(relative) }
+            status = try? FileSystem.status(current)
+            if let status, status.kind == .symlink { throw .symlink(relative) }
         }
-        return current
+        return (current, status)
     }
 
     /// Normalizes a vault-relative path: strips `./` and duplicate slashes; refuses `..` and absolute paths.

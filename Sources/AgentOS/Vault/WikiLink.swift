@@ -31,7 +31,7 @@ public struct WikiLink: Equatable, Sendable {
     /// `[text](…)`, or a bare path (`Notes/A`, `Notes/A.md#Part`). `nil` for an empty target, a link
     /// within the same note (`[[#Heading]]`) or a Markdown link that leaves the vault (`https://…`).
     public static func parse(_ written: String) -> WikiLink? {
-        var text = Substring(written.trimmingCharacters(in: .whitespaces))
+        var text = Substring(written.trimmingWhitespaces())
         var isEmbed = false
         if text.hasPrefix("!") {
             isEmbed = true
@@ -130,10 +130,10 @@ public struct WikiLink: Equatable, Sendable {
         }
         var anchor: String?
         if let hash = targetPart.firstIndex(of: "#") {
-            anchor = String(targetPart[targetPart.index(after: hash)...]).trimmingCharacters(in: .whitespaces)
+            anchor = String(targetPart[targetPart.index(after: hash)...]).trimmingWhitespaces()
             targetPart = targetPart[..<hash]
         }
-        let target = targetPart.trimmingCharacters(in: .whitespaces)
+        let target = targetPart.trimmingWhitespaces()
         // `[[#Heading]]` points within the same note, not to another one.
         guard !target.isEmpty else { return nil }
         return WikiLink(target: target, anchor: anchor, display: display, isEmbed: isEmbed, line: line)
@@ -182,7 +182,7 @@ public struct WikiLink: Equatable, Sendable {
             anchor = after.removingPercentEncoding ?? after
             pathPart = pathPart[..<hash]
         }
-        let target = (String(pathPart).removingPercentEncoding ?? String(pathPart)).trimmingCharacters(in: .whitespaces)
+        let target = (String(pathPart).removingPercentEncoding ?? String(pathPart)).trimmingWhitespaces()
         guard !target.isEmpty else { return (nil, end) }
         let shown = text(b, i + 1, k)
         return (WikiLink(target: target, anchor: anchor, display: shown.isEmpty ? nil : shown, isEmbed: isEmbed, line: line), end)

@@ -71,4 +71,80 @@ import Testing
         }
         #expect(NoteJudgement.keptCount <= NoteJudgement.keptLimit)
     }
+    /// A file status `seconds` old (change and modification time) of a note of `size` bytes.
+    static func status(size: Int64, changed nanoseconds: Int64, inode: UInt64 = 7) -> FileStatus {
+        var status = FileStatus(kind: .file, size: size, mtimeNanoseconds: nanoseconds, mode: 0o644, ownerUID: 0)
+        status.ctimeNanoseconds = nanoseconds
+        status.inode = inode
+        return status
+    }
+
+    @Test func aSettledNoteIsJudgedByItsStatusUntilAnythingOfItChanges() {
+        let bytes = Array("---\nprivacy: private\n---\nBank.\n".utf8)
+        let now = FileSystem.realtimeNanoseconds()
+        let old = Self.status(size: Int64(bytes.count), changed: now - 10_000_000_000)
+        let path = "Memory/Settled \(UUID().uuidString).md"
+        let judged = NoteJudgement.of(NoteSnapshot(relativePath: path, bytes: bytes, hash: ContentHash(of: bytes), status: old), at: path, guardrails: Guardrails(), readAt: now)
+        #expect(judged.own == "privacy: private")
+        #expect(NoteJudgement.settled(at: path, status: old, guardrails: Guardrails())?.own == "privacy: private")
+        // Any change of the file: its change time, size, inode or link count.
+        var changed = old
+        changed.ctimeNanoseconds += 1
+        #expect(NoteJudgement.settled(at: path, status: changed, guardrails: Guardrails()) == nil)
+        #expect(NoteJudgement.settled(at: path, status: Self.status(size: old.size + 1, changed: old.ctimeNanoseconds), guardrails: Guardrails()) == nil)
+        #expect(NoteJudgement.settled(at: path, status: Self.status(size: old.size, changed: old.ctimeNanoseconds, inode: 8), guardrails: Guardrails()) == nil)
+        changed = old
+        changed.linkCount = 2
+        #expect(NoteJudgement.settled(at: path, status: changed, guardrails: Guardrails()) == nil)
+        // Other private tags or folders.
+        var stricter = Guardrails()
+        stricter.privateFolders.append("Memory")
+        #expect(NoteJudgement.settled(at: path, status: old, guardrails: stricter) == nil)
+        // Another path.
+        #expect(NoteJudgement.settled(at: path + "x", status: old, guardrails: Guardrails()) == nil)
+    }
+
+    @Test func aNoteChangedJustBeforeItWasReadIsReadAgainEachTime() {
+        let bytes = Array("Plain.\n".utf8)
+        let now = FileSystem.realtimeNanoseconds()
+        let path = "Memory/Racy \(UUID().uuidString).md"
+        // Changed a second before the read: a write in the same coarse clock tick as the judged one
+        // could keep this status, so the status alone proves nothing.
+        let recent = Self.status(size: Int64(bytes.count), changed: now - 1_000_000_000)
+        _ = NoteJudgement.of(NoteSnapshot(relativePath: path, bytes: bytes, hash: ContentHash(of: bytes), status: recent), at: path, guardrails: Guardrails(), readAt: now)
+        #expect(NoteJudgement.settled(at: path, status: recent, guardrails: Guardrails()) == nil)
+        // Read again later with the same bytes and status: now the status has lasted long enough.
+        _ = NoteJudgement.of(NoteSnapshot(relativePath: path, bytes: bytes, hash: ContentHash(of: bytes), status: recent), at: path, guardrails: Guardrails(), readAt: now + NoteJudgement.settleNanoseconds)
+        #expect(NoteJudgement.settled(at: path, status: recent, guardrails: Guardrails()) != nil)
+        // A judgement made without knowing when the bytes were read is never reused by status.
+        let unknown = "Memory/Unknown \(UUID().uuidString).md"
+        let old = Self.status(size: Int64(bytes.count), changed: now - 10_000_000_000)
+        _ = NoteJudgement.of(NoteSnapshot(relativePath: unknown, bytes: bytes, hash: ContentHash(of: bytes), status: old), at: unknown, guardrails: Guardrails())
+        #expect(NoteJudgement.settled(at: unknown, status: old, guardrails: Guardrails()) == nil)
+    }
+
+    @Test func aSettledPublicNoteRewrittenPrivateIsPrivateAtOnce() throws {
+        // The attack: a note judged public long after its last change, then turned private by a
+        // write that keeps its size — by rename, in place, and with its modification time put back.
+        try temp.write("Memory/Plan.md", "The plan, shared.\n")
+        try temp.write("Memory/Inplace.md", "The plan, shared.\n")
+        try temp.write("Memory/Touched.md", "The plan, shared.\n")
+        Thread.sleep(forTimeInterval: Double(NoteJudgement.settleNanoseconds) / 1e9 + 0.2)
+        for path in ["Memory/Plan.md", "Memory/Inplace.md", "Memory/Touched.md"] {
+            #expect(judge(path) == nil)
+            #expect(judge(path) == nil, "judged from its status")
+        }
+        try temp.write("Memory/Plan.md", "The plan #private\n")
+        let inplace = temp.vault.root + "/Memory/Inplace.md"
+        let handle = try #require(FileHandle(forWritingAtPath: inplace))
+        try handle.write(contentsOf: Data("The plan #private\n".utf8))
+        try handle.close()
+        let touched = temp.vault.root + "/Memory/Touched.md"
+        let before = try FileManager.default.attributesOfItem(atPath: touched)[.modificationDate] as? Date
+        try Data("The plan #private\n".utf8).write(to: URL(fileURLWithPath: touched))
+        try FileManager.default.setAttributes([.modificationDate: try #require(before)], ofItemAtPath: touched)
+        for path in ["Memory/Plan.md", "Memory/Inplace.md", "Memory/Touched.md"] {
+            #expect(judge(path) == "tagged #private", "\(path)")
+        }
+    }
 }
