@@ -90,6 +90,8 @@ enum ContextCommand {
             guard let n = Int(tokens), n > 0 else { throw CLIError.usage("--tokens expects a positive number") }
             packet = routing.contextPacket(for: task, budgetTokens: n)
         }
+        // A caller that may not read private notes is not told how many private pieces were left out.
+        if visibility.hiddenBecause != nil { packet = packet.withoutPrivateLeftOut() }
         // An agent off this machine may not read a private packet through the CLI either.
         if let why = visibility.hiddenBecause, !packet.privateSources.isEmpty {
             throw CLIError.failure("\(path): the context packet holds private notes and this command was \(why); private text stays on this machine")

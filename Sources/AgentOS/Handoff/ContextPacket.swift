@@ -44,8 +44,14 @@ public struct LeftOutPiece: Sendable, Equatable {
     public var kind: ContextPiece.Kind
     public var reason: Reason
 
+    /// Whether it was left out for being private. Such pieces are counted only to a caller that may
+    /// read private notes (`ContextPacket.withoutPrivateLeftOut`): to any other, "1 private" answered
+    /// whether some private note holds a word it chose.
+    public var isPrivate: Bool { reason == .privateNote }
+
     /// One line for the route verdicts: "left out 2 retrieved pieces: 1 holding a secret (GitHub
-    /// token), 1 private (a memory match)"; `nil` when nothing was left out.
+    /// token), 1 private"; `nil` when nothing was left out. Pass only what the reader may know of
+    /// (`isPrivate`).
     public static func describe(_ pieces: [LeftOutPiece]) -> String? {
         guard !pieces.isEmpty else { return nil }
         var kinds: [String] = []
@@ -96,6 +102,16 @@ public struct ContextPacket: Sendable {
     public var budgetTokens: Int
     /// Retrieved pieces left out because they are private or hold a secret (counts and reasons only).
     public var leftOut: [LeftOutPiece] = []
+
+    /// The packet as a caller that may not read private notes is shown it: without the private
+    /// pieces it left out. An agent may write a task of any words and ask for its packet (or read
+    /// its route verdicts), so a count of private pieces told it whether some private note holds
+    /// them (an outside attack confirmed a password so).
+    public func withoutPrivateLeftOut() -> ContextPacket {
+        var shown = self
+        shown.leftOut.removeAll(where: \.isPrivate)
+        return shown
+    }
     /// Set when text the task names was cut or left out to fit the budget.
     public var truncation: ContextTruncation?
 

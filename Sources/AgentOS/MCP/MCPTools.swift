@@ -357,7 +357,8 @@ public final class MCPTools {
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
         let routing = try VaultRouting(vault: vault)
         let tokens = args["tokens"] == nil ? nil : try number(args, "tokens", default: 1)
-        let packet = routing.contextPacket(for: task, budgetTokens: tokens)
+        var packet = routing.contextPacket(for: task, budgetTokens: tokens)
+        if scope.hidesPrivateBecause != nil { packet = packet.withoutPrivateLeftOut() }
         if let why = scope.hidesPrivateBecause, !packet.privateSources.isEmpty {
             throw Refused(description: "\(path): the context packet holds private notes; withheld: this server is \(why)")
         }

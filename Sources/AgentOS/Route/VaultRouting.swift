@@ -205,7 +205,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
                 outgoing = packet.text
                 sources = packet.sources
             }
-            if let line = LeftOutPiece.describe(packet.leftOut) { verdicts.append("retrieval: ok — " + line) }
+            // The verdicts are written on the task, which the agents that run it or hand it on read:
+            // private pieces left out are not counted there (`ContextPacket.withoutPrivateLeftOut`).
+            if let line = LeftOutPiece.describe(packet.withoutPrivateLeftOut().leftOut) { verdicts.append("retrieval: ok — " + line) }
             if let cut = packet.truncation {
                 let definition = decision.agent.flatMap { try? agents.definition(named: $0) }
                 if cut.ownTextCut, !(definition?.truncateAllowed ?? false), case .run = action {

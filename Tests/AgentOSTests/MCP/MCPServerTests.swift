@@ -147,6 +147,45 @@ import Testing
         #expect("\(own.call("search", arguments: .object([("query", .string("quokka7*"))])))".contains("Private/Bank.md"))
     }
 
+    /// Attack (round 10): a task of the agent's own words, and its packet asked for: `context` said
+    /// "left out 1 retrieved piece: 1 private" exactly when a private note held the words, and so
+    /// did the route verdicts written on the task. A password was confirmed so, one guess a call.
+    @Test func contextAndRouteVerdictsAreNoOracleForPrivateWords() throws {
+        let temp = try InitVault()
+        try "# Bank\n\nmy online banking login word is quokka7731 do not share\n".replacingFile(temp.folder.path + "/Private/Bank.md")
+        try "---\ntags: [personal]\n---\n# Health\n\nchemo on friday\n".replacingFile(temp.folder.path + "/Memory/Health.md")
+        for word in ["quokka7731", "quokka7732", "chemo", "chemx"] {
+            try "---\ntype: task\nagent: claude\nstatus: draft\n---\n\(word)\n".replacingFile(temp.folder.path + "/Tasks/\(word).md")
+        }
+        _ = try MemoryIndex(vault: temp.vault).reconcile()
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        func context(_ word: String, _ tools: MCPTools) -> String {
+            "\(tools.call("context", arguments: .object([("path", .string("Tasks/\(word).md"))])))"
+        }
+        let routing = try VaultRouting(vault: temp.vault)
+        for (held, unheld) in [("quokka7731", "quokka7732"), ("chemo", "chemx")] {
+            let shown = context(held, tools)
+            #expect(!shown.contains("string(\"private\")") && !shown.contains("quokka7731 do not"), "\(shown)")
+            #expect(shown == context(unheld, tools).replacingOccurrences(of: unheld, with: held), "\(held): \(shown)")
+            // The verdicts the OS writes on the task, which the agents that run it read.
+            let store = NoteStore(vault: temp.vault)
+            let verdicts = try [held, unheld].map { word -> [String] in
+                let snapshot = try #require(try store.readIfPresent("Tasks/\(word).md"))
+                let task = TaskNote(path: "Tasks/\(word).md", snapshot: snapshot, note: try Note.parse(bytes: snapshot.bytes), kind: .task)
+                let plan = routing.plan(task, runID: "r-\(word)")
+                return plan.extraProperties.filter { $0.key == "route_verdicts" }.flatMap { property -> [String] in
+                    if case .list(let items) = property.value { return items.compactMap(\.text) }
+                    return []
+                }
+            }
+            #expect(!verdicts[0].joined().contains("left out"), "\(verdicts[0])")
+            #expect(verdicts[0] == verdicts[1].map { $0.replacingOccurrences(of: unheld, with: held) }, "\(verdicts)")
+        }
+        // The person's own client is told what was left out, and why.
+        let own = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: nil, environment: [:]))
+        #expect(context("quokka7731", own).contains("string(\"private\")"), "\(context("quokka7731", own))")
+    }
+
     /// Attack: `read_note` said "is private" for a private note and "no such note" for a missing
     /// one, and `route` said "private" for a text linking a private note and "public" for a link to
     /// none: a cloud agent could test guessed names. One answer for both now.
