@@ -484,7 +484,19 @@ public final class MCPTools {
     func handoff(_ args: JSON) throws -> Outcome {
         let request = HandoffRequest(from: try required(args, "from"), to: try required(args, "to"), task: try text(args, "task"),
                                      message: try required(args, "message"), context: try list(args, "context"), madeInRun: scope.runID)
-        if let task = request.task, let normalized = try? Vault.normalize(task.hasSuffix(".md") ? task : task + ".md") { try checkVisible(normalized) }
+        if let task = request.task, let normalized = try? Vault.normalize(task.hasSuffix(".md") ? task : task + ".md") {
+            try checkVisible(normalized)
+            // Outside a run (a server `mcp install` registers), an agent has no work of its own but
+            // the tasks it made: naming another — a person's draft, or one waiting for review — would
+            // run it at once, spend its budget and its handoffs (an outside attack). Inside a run,
+            // `HandoffRequest` keeps the handoff to the run's own work.
+            if scope.runID == nil, scope.agent != nil {
+                let made = (try? store.readIfPresent(normalized)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) }?.text("created_by_run")
+                if made != scope.writer {
+                    throw Refused(description: "\(normalized) is not a task this agent made: outside a run, an agent hands on only the tasks it made with create_task (leave out task, or make one)")
+                }
+            }
+        }
         try refuseSecrets(request.message, what: "the handoff message")
         let submission = try request.submit(vault: vault)
         written("handoff", path: submission.path, hash: (try? store.read(submission.path))?.hash, outcome: submission.blockedReason == nil ? "created" : "blocked")

@@ -186,6 +186,41 @@ import Testing
         #expect(context("quokka7731", own).contains("string(\"private\")"), "\(context("quokka7731", own))")
     }
 
+    /// Attack (round 10): a server registered for a cloud agent (no run) handed off a person's draft
+    /// task and one waiting for review; the watcher ran both at once on the agent, and the OS wrote
+    /// `handoffs:` into the person's notes. Outside a run an agent hands on only the tasks it made.
+    @Test func anAgentOutsideARunHandsOnOnlyTheTasksItMade() throws {
+        let temp = try InitVault()
+        let draft = "---\ntype: task\nstatus: draft\nagent: claude\n---\nA person's draft.\n"
+        let review = "---\ntype: task\nstatus: review\neffects: [delete]\n---\nDelete the old backups.\n"
+        try draft.replacingFile(temp.folder.path + "/Tasks/Draft.md")
+        try review.replacingFile(temp.folder.path + "/Tasks/Review.md")
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        func call(_ tool: String, _ args: [(String, JSON)]) -> [(String, JSON)] { tools.call(tool, arguments: .object(args)) }
+        func isError(_ answer: [(String, JSON)]) -> Bool { answer.first { $0.0 == "isError" }?.1 == .bool(true) }
+        func handoffs() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: temp.folder.path + "/Handoffs")) ?? []).filter { $0 != "README.md" } }
+        for task in ["Tasks/Draft.md", "Tasks/Review", "Tasks/Nowhere.md"] {
+            let answer = call("handoff", [("from", .string("claude")), ("to", .string("claude")), ("message", .string("take over")), ("task", .string(task))])
+            #expect(isError(answer), "\(task): \(answer)")
+        }
+        #expect(handoffs().isEmpty, "\(handoffs())")
+        #expect(try String(contentsOfFile: temp.folder.path + "/Tasks/Draft.md", encoding: .utf8) == draft)
+        #expect(try String(contentsOfFile: temp.folder.path + "/Tasks/Review.md", encoding: .utf8) == review)
+        // A task it made itself, it may hand on; another agent's it may not.
+        let made = call("create_task", [("prompt", .string("Summarise the backups")), ("title", .string("Mine"))])
+        #expect(!isError(made), "\(made)")
+        let other = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "codex", environment: [:]))
+        let refused = other.call("handoff", arguments: .object([("from", .string("codex")), ("to", .string("codex")), ("message", .string("mine now")), ("task", .string("Tasks/Mine.md"))]))
+        #expect(isError(refused), "\(refused)")
+        let handed = call("handoff", [("from", .string("claude")), ("to", .string("claude")), ("message", .string("go on")), ("task", .string("Tasks/Mine.md"))])
+        #expect(!isError(handed), "\(handed)")
+        #expect(handoffs().count == 1)
+        // The person's own client names any task.
+        let own = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: nil, environment: [:]))
+        let person = own.call("handoff", arguments: .object([("from", .string("me")), ("to", .string("claude")), ("message", .string("please")), ("task", .string("Tasks/Draft.md"))]))
+        #expect(!isError(person), "\(person)")
+    }
+
     /// Attack: `read_note` said "is private" for a private note and "no such note" for a missing
     /// one, and `route` said "private" for a text linking a private note and "public" for a link to
     /// none: a cloud agent could test guessed names. One answer for both now.
