@@ -265,8 +265,11 @@ public final class MCPTools {
 
     /// Refuses a write where this client may not read: a private note, or a path under a private
     /// folder. A new note elsewhere may be made.
-    private func checkWritable(_ path: String) throws {
-        if let why = scope.hidesPrivateBecause, visibility.withholding(path) != nil {
+    /// Refuses a write to a note this client may not see; with `mustExist` (a change of a note, not
+    /// a creation), a missing note gets the same line, so that the answer confirms no guessed name.
+    private func checkWritable(_ path: String, mustExist: Bool = false) throws {
+        guard let why = scope.hidesPrivateBecause else { return }
+        if visibility.withholding(path) != nil || (mustExist && (try? store.readIfPresent(path)) ?? nil == nil) {
             throw Refused(description: NoteVisibility.unseenLine(path, why))
         }
     }
@@ -424,6 +427,8 @@ public final class MCPTools {
         let path = try path(args)
         guard let text = args["text"]?.stringValue else { throw Refused(description: "'text' is required (a string)") }
         let creating = args["create"]?.boolValue ?? false
+        // Before the answers below tell an existing note from a missing one.
+        try checkWritable(path, mustExist: !creating)
         let expectation: WriteExpectation
         if let hex = try self.text(args, "expect_hash") {
             if creating { throw Refused(description: "give expect_hash to replace a note or create: true to make one, not both") }
@@ -451,7 +456,7 @@ public final class MCPTools {
         }
         let removals = try list(args, "unset")
         if updates.isEmpty && removals.isEmpty { throw Refused(description: "nothing to change: give 'set' or 'unset'") }
-        try checkWritable(path)
+        try checkWritable(path, mustExist: true)
         let shown: String = try FrontmatterEditor.apply(set: updates, to: "")
         try refuseSecrets(shown, what: "the properties for \(path)")
         var expectation = WriteExpectation.any

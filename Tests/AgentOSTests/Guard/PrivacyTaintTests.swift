@@ -424,6 +424,46 @@ import Testing
         #expect(cli(["search", "wombat deploy"], local).1.contains(token))
     }
 
+    /// Tenth attack: the write tools refused a private note with "no such note, or a private one"
+    /// but a missing one with "no such note" (or "was deleted since it was read"): a cloud agent
+    /// confirmed a guessed private note's name without creating anything. One answer for both now.
+    @Test func aWriteToAPrivateNoteAndToAMissingOneGetTheSameAnswer() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Cancer diagnosis.md", "---\ntags: [personal]\n---\nPRIVMARK\n")
+        v.write("Memory/Open.md", "Public.\n")
+        let cloudRun = try Self.run(of: "Tasks/Cloud.md", lane: "premium", in: v.vault)
+        func cli(_ arguments: [String]) -> (Int32, String) {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: ["FBT_RUN_ID": cloudRun], executablePath: "fuckbigtech")
+            return (code, captured.stdout + captured.stderr)
+        }
+        let draft = v.root + "/../draft-\(UUID().uuidString).md"
+        try "New text.\n".replacingFile(draft)
+        defer { try? FileManager.default.removeItem(atPath: draft) }
+        let hidden = "Memory/Cancer diagnosis.md", missing = "Memory/Cancer diagnosis 2.md"
+        for arguments in [["note", "set", "PATH", "foo=1"], ["note", "write", "PATH", "--expect", "0123456789abcdef", "--from", draft], ["note", "write", "PATH", "--from", draft]] {
+            func run(_ path: String) -> (Int32, String) { cli(arguments.map { $0 == "PATH" ? path : $0 }) }
+            let (code, refused) = run(hidden)
+            #expect(code != 0 && refused.contains("no such note, or a private one") && !refused.contains("PRIVMARK"), "\(arguments): \(refused)")
+            #expect(refused == run(missing).1.replacingOccurrences(of: missing, with: hidden), "\(arguments): \(refused)")
+        }
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: [:]))
+        for (tool, extra) in [("set_properties", [("set", JSON.object([("foo", .int(1))]))]),
+                              ("write_note", [("text", JSON.string("x\n")), ("expect_hash", .string("0123456789abcdef"))]),
+                              ("write_note", [("text", JSON.string("x\n"))])] {
+            func answer(_ path: String) -> String { "\(tools.call(tool, arguments: .object([("path", .string(path))] + extra)))" }
+            let refused = answer(hidden)
+            #expect(refused.contains("no such note, or a private one"), "\(tool): \(refused)")
+            #expect(refused == answer(missing).replacingOccurrences(of: missing, with: hidden), "\(tool): \(refused)")
+        }
+        // Nothing was written: no note, no conflict note.
+        #expect(!FileManager.default.fileExists(atPath: v.root + "/" + missing))
+        #expect(!FileManager.default.fileExists(atPath: v.root + "/Memory/Conflicts"))
+        #expect(try String(contentsOfFile: v.root + "/" + hidden, encoding: .utf8).contains("PRIVMARK"))
+        // A public note is written as before.
+        #expect(cli(["note", "set", "Memory/Open.md", "foo=1"]).0 == 0)
+    }
+
     /// Third attack: a local agent on a public task read `Private/Bank.md` (local runs see every
     /// note), then wrote its text into a public note and handed it to the cloud — a cloud agent could
     /// even set this up with `task new` for the local agent. A run shown a private note through the
