@@ -29,8 +29,10 @@ import Testing
         #expect(env.status(task) == "done", "a clean task is not blocked for secrets it does not hold:\n\(env.text(task) ?? "")")
         let verdicts = env.note(task)?.texts("route_verdicts") ?? []
         let retrieval = try #require(verdicts.first { $0.hasPrefix("retrieval:") }, "verdicts: \(verdicts)\n\(env.fixtureRuns().last?["prompt"]?.stringValue ?? "")")
-        #expect(retrieval.contains("left out 2 retrieved pieces"), "\(retrieval)")
-        #expect(retrieval.contains("GitHub token") && retrieval.contains("private"), "\(retrieval)")
+        // The secret-holding piece is counted; the private one is not, on a note agents read (a count
+        // would tell them whether a private note holds the task's words).
+        #expect(retrieval.contains("left out 1 retrieved piece"), "\(retrieval)")
+        #expect(retrieval.contains("GitHub token") && !retrieval.contains("private"), "\(retrieval)")
         #expect(!verdicts.joined().contains(secret) && !verdicts.joined().contains("PRIVATEMARK"))
 
         let prompt = try #require(env.fixtureRuns().last { $0["tool"]?.stringValue == "claude" }?["prompt"]?.stringValue)

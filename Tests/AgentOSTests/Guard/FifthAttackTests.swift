@@ -458,7 +458,10 @@ import TestSupport
         #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
         #expect(plan.prompt.contains("DAILYMARK"), "\(plan.prompt)")
         for marker in ["PRIVBANK", "LINEONE", "LINETWO"] { #expect(!plan.prompt.contains(marker), "\(marker): \(plan.prompt)") }
-        #expect(PacketGuardrailsTests.retrievalVerdict(plan)?.contains("private") == true, "\(PacketGuardrailsTests.retrievalVerdict(plan) ?? "none")")
+        // Counted for a person's `context`; not on the task, which agents read.
+        let (_, packet) = try PrivacyTaintTests.plan(v.vault, "Tasks/Ask.md")
+        #expect(packet.leftOut.filter(\.isPrivate).count == 2, "\(packet.leftOut)")
+        #expect(PacketGuardrailsTests.retrievalVerdict(plan) == nil)
     }
 
     /// Eighth attack: a day-log item's `#private` continuation after a blank line (Markdown and

@@ -165,7 +165,10 @@ import Testing
         let rulesBefore = try env.text(agent)
         let hash = try env.store.read(agent).hash.hex
         expectRefused(cli(["note", "set", agent, "readonly_args=[--permission-mode, bypassPermissions]"], env), "rules set")
-        expectRefused(cli(["note", "set", "rules/agents/claude.md", "readonly_args=[]"], env), "rules set, other case")
+        // No such note on a case-sensitive disk: refused with the line a private or missing note gets.
+        let otherCase = cli(["note", "set", "rules/agents/claude.md", "readonly_args=[]"], env)
+        #expect(otherCase.code == 1 && otherCase.err.split(separator: "\n").count == 1, "\(otherCase.err)")
+        #expect(otherCase.err.contains("refused from within run") || otherCase.err.contains("no such note, or a private one"), "\(otherCase.err)")
         expectRefused(cli(["note", "write", agent, "--expect", hash, "--from", draft(rulesBefore.replacingOccurrences(of: "plan", with: "bypassPermissions"))], env), "rules write")
         expectRefused(cli(["note", "write", "Rules/Routing/Escalate.md", "--create", "--from", draft("---\ntype: rule\nallow_effects: [deploy]\n---\n")], env), "new rule")
         #expect(try env.text(agent) == rulesBefore)
