@@ -24,7 +24,8 @@ enum BacklinksCommand {
         let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
         let hidden = visibility.hiddenBecause != nil
         var links = try index.backlinks(to: name, visible: hidden ? visibility.shows : nil)
-        if hidden { links = links.filter { visibility.shows($0.sourcePath) } }
+        // Each line comes from the index: the source note as indexed must be the one judged.
+        if hidden { links = links.filter { visibility.showsHit($0.sourcePath, indexedHash: try? index.indexedHash(of: $0.sourcePath)) } }
         try RunTaint.recordIfPrivate(links.map(\.sourcePath), runID: RunWriteGuard.runID(in: context.environment), vault: context.vault)
         if context.json {
             context.console.print(JSON.array(links.map { link in

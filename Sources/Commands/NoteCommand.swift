@@ -55,8 +55,14 @@ enum NoteCommand {
             // An agent off this machine reading through the CLI gets no private note (as `search`
             // and `context`); the refusal names the reason, never the text.
             let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
-            if let line = visibility.unseen(relative) { throw CLIError.failure(line) }
-            let snapshot = try store.read(relative)
+            // Read once and judged on those bytes (`NoteVisibility.shown`).
+            let snapshot: NoteSnapshot
+            if visibility.hiddenBecause == nil {
+                snapshot = try store.read(relative)
+            } else {
+                guard let shown = visibility.shown(relative) else { throw CLIError.failure(visibility.notShown(relative)) }
+                snapshot = shown
+            }
             // Off this machine, a note holding a secret is not shown (a packet would leave it out).
             if let line = visibility.secretRefusal(relative, text: snapshot.text) { throw CLIError.failure(line) }
             // A local run shown a private note counts as private from now on (`RunTaint`).

@@ -42,9 +42,9 @@ enum RelatedCommand {
         var source = "text"
         // To a caller that may not see private notes, a private note is as good as absent: the words
         // are taken as a task's text, as for a name no note has (a refusal would confirm the name).
+        // The note is read once and judged on those bytes (`NoteVisibility.shown`).
         if let path = notePath(given, vault: context.vault), visibility.unseen(path) == nil {
-            let store = NoteStore(vault: context.vault)
-            guard let snapshot = try store.readIfPresent(path) else { throw CLIError.failure("\(path): no such note") }
+            guard let snapshot = visibility.shown(path) else { throw CLIError.failure(visibility.notShown(path)) }
             let note = try Note.parse(bytes: snapshot.bytes)
             let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
             hits = routing.related(for: task, index: index, admit: admit)
@@ -52,7 +52,7 @@ enum RelatedCommand {
         } else {
             hits = routing.related(toText: given, index: index, admit: admit)
         }
-        let shown = visibility.hiddenBecause == nil ? hits : hits.filter { visibility.showsHit($0.path) }
+        let shown = visibility.hiddenBecause == nil ? hits : hits.filter { visibility.showsHit($0.path, indexedHash: try? index.indexedHash(of: $0.path)) }
         try RunTaint.recordIfPrivate(shown.map(\.path), runID: RunWriteGuard.runID(in: context.environment), vault: context.vault)
         // Inside a cloud run, no score: word counts over the private notes shape it.
         let scored = visibility.hiddenBecause == nil

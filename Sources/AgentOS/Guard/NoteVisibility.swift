@@ -61,14 +61,36 @@ public struct NoteVisibility {
         return scanner.redact(text).text
     }
 
-    /// Whether a search hit on the note at `path` may be listed to this caller: it may see the note,
-    /// and, off this machine, the note holds no secret (a snippet cut from it could start just past
-    /// the word that tells a secret from other text, and show it unredacted).
-    public func showsHit(_ path: String) -> Bool {
-        guard shows(path) else { return false }
-        guard let scanner else { return true }
-        guard let text = (try? store.readIfPresent(path)).flatMap({ $0 })?.text else { return true }
-        return scanner.scan(text).isEmpty
+    /// Whether a hit on the note at `path` whose text comes from the index (a search snippet, a
+    /// heading) may be listed to this caller: it may see the note as it is on disk, that is what the
+    /// index holds (`indexedHash`; a note saved since — or being saved in place, empty for a moment —
+    /// may have been private in the version the snippet is cut from), and, off this machine, it
+    /// holds no secret (a snippet cut from it could start just past the word that tells a secret
+    /// from other text, and show it unredacted).
+    public func showsHit(_ path: String, indexedHash: ContentHash?) -> Bool {
+        guard hiddenBecause != nil else { return true }
+        guard let snapshot = shown(path), snapshot.hash == indexedHash else { return false }
+        return scanner.map { $0.scan(snapshot.text).isEmpty } ?? true
+    }
+
+    /// The note at `path` as this caller may be shown it: read once, and judged on those very bytes.
+    /// For a caller off this machine, `nil` when it is missing, withheld (private, or its name holds
+    /// a secret), or changed while it was read (tried three times). Judging one read and showing
+    /// another gave a private note away while a person saved it in place: an in-place save empties
+    /// the file for a moment, and an empty note is public. Any other caller gets the note as it is.
+    public func shown(_ path: String) -> NoteSnapshot? {
+        guard hiddenBecause != nil else { return (try? store.readIfPresent(path)) ?? nil }
+        if let scanner, !scanner.scan(path).isEmpty { return nil }
+        for _ in 0..<3 {
+            let readAt = FileSystem.realtimeNanoseconds()
+            guard let snapshot = (try? store.readIfPresent(path)) ?? nil else { return nil }
+            // The file as it was while it was read: else a write was under way, and the bytes may be
+            // a part of it.
+            guard let after = (try? store.status(path)) ?? nil, after == snapshot.status else { continue }
+            if Privacy.reason(ofSnapshot: snapshot, at: path, store: store, guardrails: guardrails, links: links, readAt: readAt) != nil { return nil }
+            return snapshot
+        }
+        return nil
     }
 
     /// The line a caller off this machine gets for a note holding a secret.
@@ -108,13 +130,19 @@ public struct NoteVisibility {
     /// private text. `nil` when the note exists and may be shown, or the caller sees everything.
     public func unseen(_ path: String) -> String? {
         guard let why = hiddenBecause else { return nil }
-        if (try? store.readIfPresent(path)) ?? nil != nil, shows(path) { return nil }
+        if shown(path) != nil { return nil }
         return NoteVisibility.unseenLine(path, why)
     }
 
     /// The line `unseen` answers with.
     static func unseenLine(_ path: String, _ why: String) -> String {
         "\(path): no such note, or a private one (private notes are withheld when \(why))"
+    }
+
+    /// The refusal when `shown(path)` gave nothing: `unseen`'s line to a caller that may not see
+    /// private notes, else "no such note".
+    public func notShown(_ path: String) -> String {
+        hiddenBecause.map { NoteVisibility.unseenLine(path, $0) } ?? "\(path): no such note"
     }
 
     /// For a caller that may not see private notes: the one answer for a text (routed as a task) that
@@ -152,7 +180,9 @@ public struct NoteVisibility {
     /// of its own notes would tell it whether a note it cannot see holds a word (and prefix queries
     /// spell such words out, a secret's too).
     public func search(_ text: String, in index: MemoryIndex, limit: Int, filters: SearchFilters = SearchFilters()) throws -> [SearchHit] {
-        try visible(limit: limit, path: \.path, shows: showsHit) { try index.search(text, limit: $0, filters: filters, evenWords: hiddenBecause != nil) }
+        try visible(limit: limit, path: \.path, shows: { showsHit($0, indexedHash: try? index.indexedHash(of: $0)) }) {
+            try index.search(text, limit: $0, filters: filters, evenWords: hiddenBecause != nil)
+        }
     }
 
     /// Whether the note at `path` may be listed or shown to this caller.

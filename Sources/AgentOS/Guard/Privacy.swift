@@ -144,6 +144,17 @@ public enum Privacy {
         return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
     }
 
+    /// `reason(ofNoteAt:)` for the note at `path` as `snapshot` holds it — the bytes a caller is
+    /// about to be shown, judged themselves (read once: a second read may find other bytes).
+    /// `readAt`: when the snapshot was about to be read (`FileSystem.realtimeNanoseconds`).
+    public static func reason(ofSnapshot snapshot: NoteSnapshot, at path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, readAt: Int64) -> String? {
+        if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
+        if let shared = sharedFile(snapshot.status) { return shared }
+        let judged = NoteJudgement.of(snapshot, at: path, guardrails: guardrails, readAt: readAt)
+        if let own = judged.own { return own }
+        return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
+    }
+
     /// Why a note file with `status` counts as private whatever it says: it has another name on disk
     /// (a hard link), which may be a private note's (`ln Private/Bank.md Memory/x.md` shows the
     /// bank note's bytes under a public path). Finding the other names would mean searching the disk

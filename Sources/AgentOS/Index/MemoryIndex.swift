@@ -451,6 +451,17 @@ public final class MemoryIndex {
         var hash: Int64
     }
 
+    /// The content hash of the note at `path` as the index last read it, or `nil` when it is not
+    /// indexed: what its snippets, headings and link lines were cut from.
+    public func indexedHash(of path: String) throws -> ContentHash? {
+        let statement = try database.prepare("SELECT hash FROM notes WHERE path = ?")
+        // Not left on its row: that would pin this connection to an old snapshot of the index.
+        defer { statement.reset() }
+        try statement.bind(.text(path), at: 1)
+        guard try statement.step() else { return nil }
+        return ContentHash(value: UInt64(bitPattern: statement.int64(0)))
+    }
+
     private func row(for path: String) throws -> IndexedRow? {
         let statement = try database.prepare("SELECT id, mtime, size, hash FROM notes WHERE path = ?")
         try statement.bind(.text(path), at: 1)

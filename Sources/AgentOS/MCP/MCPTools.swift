@@ -248,8 +248,9 @@ public final class MCPTools {
     /// The note `args` names (`path`), once this caller may see it: its path, bytes and parse.
     private func visibleNote(_ args: JSON) throws -> (path: String, snapshot: NoteSnapshot, note: Note) {
         let path = try path(args)
-        try checkVisible(path)
-        guard let snapshot = try store.readIfPresent(path) else { throw Refused(description: "\(path): no such note") }
+        // Read once and judged on those bytes: a second read may find others (a note saved in place
+        // is empty for a moment, and an empty note is public).
+        guard let snapshot = visibility.shown(path) else { throw Refused(description: visibility.notShown(path)) }
         // Off this machine, a note holding a secret is not shown (a packet would leave it out).
         if let line = visibility.secretRefusal(path, text: snapshot.text) { throw Refused(description: line) }
         // A local run shown a private note counts as private from now on (`RunTaint`).
@@ -397,8 +398,10 @@ public final class MCPTools {
         let name = try required(args, "note")
         let hidden = scope.hidesPrivateBecause != nil
         // A private note is answered as a missing one (an answer for it would confirm its name).
-        var links = try openIndex().backlinks(to: name, visible: hidden ? visibility.shows : nil)
-        if hidden { links = links.filter { visibility.shows($0.sourcePath) } }
+        let index = try openIndex()
+        var links = try index.backlinks(to: name, visible: hidden ? visibility.shows : nil)
+        // Each line comes from the index: the source note as indexed must be the one judged.
+        if hidden { links = links.filter { visibility.showsHit($0.sourcePath, indexedHash: try? index.indexedHash(of: $0.sourcePath)) } }
         try RunTaint.recordIfPrivate(links.map(\.sourcePath), runID: scope.runID, vault: vault)
         let lines = links.isEmpty ? ["no notes link to '\(name)'"] : links.map { "\($0.sourcePath):\($0.line)  [[\($0.target)]]" }
         return Outcome(text: lines.joined(separator: "\n"), structured: [("links", .array(links.map { link in

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// The eleventh outside attack on the release binary (`/work/attack43-report.md`), each finding
+/// written as the attack it was.
+@Suite struct EleventhAttackTests {
+    typealias InitVault = MCPServerTests.InitVault
+
+    static let racy = "---\ntags: [private]\n---\n# Race\n\nSECRETX my diagnosis details zanzibarword\n"
+
+    /// Attack: a search hit's snippet comes from the index, and the note was judged on a read of the
+    /// file — which, while a person saves it in place, is empty for a moment, and an empty note is
+    /// public. The hit went out with the private snippet. Frozen here in that moment: the index
+    /// holds the private note, the file is empty.
+    @Test func aHitIsListedOnlyWhenTheNoteJudgedIsTheNoteIndexed() throws {
+        let temp = try InitVault()
+        let path = temp.folder.path + "/Memory/Race.md"
+        try Self.racy.replacingFile(path)
+        try "# Open\n\nzanzibarword in public.\n".replacingFile(temp.folder.path + "/Memory/Open.md")
+        _ = try MemoryIndex(vault: temp.vault).reconcile()
+        // Truncated in place, not yet written again (the index is not told).
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 0)
+        try handle.close()
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        let answer = "\(tools.call("search", arguments: .object([("query", .string("zanzibarword"))])))"
+        #expect(!answer.contains("Race") && !answer.contains("SECRETX") && answer.contains("Memory/Open.md"), "\(answer)")
+        let (console, captured) = Console.capturing()
+        let runID = try PrivacyTaintTests.run(of: "Tasks/Cloud.md", lane: "premium", in: temp.vault)
+        for arguments in [["search", "zanzibarword"], ["backlinks", "Open"], ["related", "zanzibarword diagnosis"]] {
+            _ = CLI.run(arguments + ["--vault", temp.folder.path], console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech")
+        }
+        #expect(!captured.stdout.contains("SECRETX") && !captured.stdout.contains("Race"), "\(captured.stdout)")
+        // Once the save is whole and indexed, it is withheld as the private note it is; a public
+        // note saved and indexed is listed as before.
+        try Self.racy.replacingFile(path)
+        _ = try MemoryIndex(vault: temp.vault).reconcile()
+        #expect(!"\(tools.call("search", arguments: .object([("query", .string("zanzibarword"))])))".contains("Race"))
+    }
+
+    /// Attack: `read_note` and `note show` judged the note on one read and returned a second: polled
+    /// while a person saved a private note in place, 8 of 58,213 calls returned its text. Now the
+    /// bytes returned are the bytes judged. (A race: the old code leaked only now and then, the new
+    /// one never may.)
+    @Test func aNoteSavedInPlaceWhileItIsReadIsNeverShownPrivate() throws {
+        let temp = try InitVault()
+        let path = temp.folder.path + "/Memory/Race.md"
+        try Self.racy.replacingFile(path)
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        let stop = Locked(false)
+        let saves = Locked(0)
+        let writer = Thread {
+            let bytes = Array(Self.racy.utf8)
+            while !stop.withLock({ $0 }) {
+                let fd = open(path, O_WRONLY | O_TRUNC)
+                if fd >= 0 {
+                    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    close(fd)
+                    saves.withLock { $0 += 1 }
+                }
+            }
+        }
+        writer.start()
+        defer { stop.withLock { $0 = true } }
+        var leaked = 0, answered = 0
+        let until = Date().addingTimeInterval(1.5)
+        while Date() < until {
+            let answer = "\(tools.call("read_note", arguments: .object([("path", .string("Memory/Race.md"))])))"
+            if answer.contains("SECRETX") { leaked += 1 }
+            answered += 1
+        }
+        stop.withLock { $0 = true }
+        #expect(leaked == 0, "\(leaked) of \(answered) reads during \(saves.withLock { $0 }) saves returned the private text")
+        #expect(answered > 10 && saves.withLock { $0 } > 10, "the race did not run: \(answered) reads, \(saves.withLock { $0 }) saves")
+    }
+}
