@@ -38,6 +38,8 @@ enum RelatedCommand {
         // Judged inside retrieval, as a packet judges its hits: a withheld note does not set the
         // relevance floor, so what such an agent is shown does not change with the private notes.
         let admit: (RelatedHit) -> Bool = { visibility.hiddenBecause == nil || visibility.shows($0.path) }
+        // Nor do the lines private notes write next to their links (they are private text).
+        let anchorsFrom: ((String) -> Bool)? = visibility.hiddenBecause == nil ? nil : { visibility.shows($0) }
         let hits: [RelatedHit]
         var source = "text"
         // To a caller that may not see private notes, a private note is as good as absent: the words
@@ -47,10 +49,10 @@ enum RelatedCommand {
             guard let snapshot = visibility.shown(path) else { throw CLIError.failure(visibility.notShown(path)) }
             let note = try Note.parse(bytes: snapshot.bytes)
             let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
-            hits = routing.related(for: task, index: index, admit: admit)
+            hits = routing.related(for: task, index: index, anchorsFrom: anchorsFrom, admit: admit)
             source = path
         } else {
-            hits = routing.related(toText: given, index: index, admit: admit)
+            hits = routing.related(toText: given, index: index, anchorsFrom: anchorsFrom, admit: admit)
         }
         let shown = visibility.hiddenBecause == nil ? hits : hits.filter { visibility.showsHit($0.path, indexedHash: try? index.indexedHash(of: $0.path)) }
         try RunTaint.recordIfPrivate(shown.map(\.path), runID: RunWriteGuard.runID(in: context.environment), vault: context.vault)

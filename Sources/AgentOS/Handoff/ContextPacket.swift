@@ -280,7 +280,10 @@ public struct ContextPacketBuilder: Sendable {
                 admitted[key] = piece
                 return true
             }
-            let hits = memoryHits(for: task, facts: facts, index: index, limit: memoryMatches, admit: admit)
+            // A line a private note writes next to a link is private text: it may not decide which
+            // public notes a task that is not private gets.
+            let anchorsFrom: ((String) -> Bool)? = alreadyPrivate ? nil : { Privacy.reason(ofNoteAt: $0, store: store, guardrails: guardrails, links: links) == nil }
+            let hits = memoryHits(for: task, facts: facts, index: index, limit: memoryMatches, anchorsFrom: anchorsFrom, admit: admit)
             var taken = 0
             for hit in hits where taken < memoryMatches && admit(hit) {
                 guard let piece = admitted[hit.path + "\u{0}" + String(hit.line)] else { continue }
@@ -474,18 +477,19 @@ public struct ContextPacketBuilder: Sendable {
     /// (and `related` and `memory-test` show). The task's own note, the notes it links (they come as
     /// linked pieces) and the guardrails' `memory_exclude` folders are never among them; `admit` (the
     /// packet's judge of privacy and secrets, on the text it takes) sets the relevance floor.
-    public func memoryHits(for task: TaskNote, facts: TaskFacts, index: MemoryIndex, limit: Int? = nil, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
-        retrieve(text: task.title + "\n" + task.prompt, excluding: [task.path] + facts.contextPaths, index: index, limit: limit, admit: admit)
+    public func memoryHits(for task: TaskNote, facts: TaskFacts, index: MemoryIndex, limit: Int? = nil, anchorsFrom: ((String) -> Bool)? = nil, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
+        retrieve(text: task.title + "\n" + task.prompt, excluding: [task.path] + facts.contextPaths, index: index, limit: limit, anchorsFrom: anchorsFrom, admit: admit)
     }
 
     /// The memory matches for a text, best first, leaving out the notes in `excluding` and the
     /// guardrails' `memory_exclude` folders.
     /// `admit` judges our hits as `MemoryIndex.related` says (the floor is the best admitted hit's
     /// share); qmd's hits are merged in unjudged.
-    public func retrieve(text: String, excluding: [String] = [], index: MemoryIndex, limit: Int? = nil, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
+    /// `anchorsFrom`: whose link lines may count (`MemoryIndex.related`).
+    public func retrieve(text: String, excluding: [String] = [], index: MemoryIndex, limit: Int? = nil, anchorsFrom: ((String) -> Bool)? = nil, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
         let scope = RelatedScope(excludedFolders: guardrails.memoryExclude, skippedPaths: Set(excluding))
         let limit = limit ?? memoryMatches * 2
-        let ours = (try? index.related(to: text, scope: scope, limit: limit, pool: memoryMatches * 4, admit: admit)) ?? []
+        let ours = (try? index.related(to: text, scope: scope, limit: limit, pool: memoryMatches * 4, anchorsFrom: anchorsFrom, admit: admit)) ?? []
         // The optional second engine (`qmd:` in the guardrails): its hits merged with ours, same scope.
         // (A packet asks for its `memoryMatches` of ours; the fused list stays as long as before, for
         // qmd's hits the packet then refuses.)

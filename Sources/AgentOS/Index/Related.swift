@@ -248,7 +248,12 @@ extension MemoryIndex {
     ///
     /// `pool` is how many whole notes are ranked as candidates (twice `limit` unless given): a
     /// packet asks for few hits, judged one by one, from the pool a longer list would have had.
-    public func related(to text: String, scope: RelatedScope = RelatedScope(), limit: Int = 6, pool: Int? = nil, admit: (RelatedHit) -> Bool = { _ in true }) throws -> [RelatedHit] {
+    ///
+    /// `anchorsFrom` says whose lines may count as anchors (`nil`: every note's). A packet for a task
+    /// that is not private passes its judge of privacy: a private note's line "see [[Tapir]] for the
+    /// mongoosecode plan" made the public Tapir note a hit for "mongoosecode", which told a cloud
+    /// agent, by that note's coming or not, what the private note says (an outside attack).
+    public func related(to text: String, scope: RelatedScope = RelatedScope(), limit: Int = 6, pool: Int? = nil, anchorsFrom: ((String) -> Bool)? = nil, admit: (RelatedHit) -> Bool = { _ in true }) throws -> [RelatedHit] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
         guard limit > 0 else { return [] }
@@ -309,6 +314,15 @@ extension MemoryIndex {
         }
         if tables.count > 1 {
             anchorRows = Array(anchorRows.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }.prefix(48).map(\.element))
+        }
+        if let anchorsFrom {
+            var judged: [String: Bool] = [:]
+            anchorRows = anchorRows.filter { row in
+                if let known = judged[row.source] { return known }
+                let may = anchorsFrom(row.source)
+                judged[row.source] = may
+                return may
+            }
         }
         let targets = try anchorTargets(anchorRows.map(\.key))
         for (key, score, source) in anchorRows {

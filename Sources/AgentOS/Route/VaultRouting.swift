@@ -256,15 +256,15 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// The notes the context packet for `task` retrieves from memory, with their scores, before
     /// privacy is judged (`fuckbigtech related NOTE`): the task's links resolved as `plan` resolves them.
     /// `admit` leaves hits out as `MemoryIndex.related` says (the floor is the best admitted hit's).
-    public func related(for task: TaskNote, index: MemoryIndex, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
+    public func related(for task: TaskNote, index: MemoryIndex, anchorsFrom: ((String) -> Bool)? = nil, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
         let links = LinkResolver(vault: vault)
         let facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: ruleBook, links: links)
-        return ContextPacketBuilder(vault: vault, guardrails: ruleBook.guardrails).memoryHits(for: task, facts: facts, index: index, admit: admit)
+        return ContextPacketBuilder(vault: vault, guardrails: ruleBook.guardrails).memoryHits(for: task, facts: facts, index: index, anchorsFrom: anchorsFrom, admit: admit)
     }
 
     /// What a packet would retrieve for a task written as `text` (`fuckbigtech related TEXT`).
-    public func related(toText text: String, index: MemoryIndex, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
-        ContextPacketBuilder(vault: vault, guardrails: ruleBook.guardrails).retrieve(text: text, index: index, admit: admit)
+    public func related(toText text: String, index: MemoryIndex, anchorsFrom: ((String) -> Bool)? = nil, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
+        ContextPacketBuilder(vault: vault, guardrails: ruleBook.guardrails).retrieve(text: text, index: index, anchorsFrom: anchorsFrom, admit: admit)
     }
 
     /// The packet within `budgetTokens`, else the named agent's `context_tokens`, else the default;

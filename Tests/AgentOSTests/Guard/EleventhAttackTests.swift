@@ -76,4 +76,41 @@ import TestSupport
         #expect(leaked == 0, "\(leaked) of \(answered) reads during \(saves.withLock { $0 }) saves returned the private text")
         #expect(answered > 10 && saves.withLock { $0 } > 10, "the race did not run: \(answered) reads, \(saves.withLock { $0 }) saves")
     }
+    /// Attack: a private note's line "see [[Tapir]] for the mongoosecode plan" made the public Tapir
+    /// note a retrieval hit for "mongoosecode" (anchors: what notes say around their links). A cloud
+    /// agent made tasks of guessed words and saw, by Tapir coming or not, what the private note says.
+    @Test func aPrivateNotesLinkLineDoesNotDecideWhatAPlainTaskRetrieves() throws {
+        func memory(_ word: String, privateLine: Bool) throws -> [String] {
+            let v = RouteTestVault()
+            v.write("Memory/Tapir.md", "# Tapir\n\nPublic facts about tapirs.\n")
+            v.write("Memory/Zoo.md", "# Zoo\n\nOpening hours of the zoo.\n")
+            if privateLine { v.write("Memory/Oncology.md", "---\ntags: [personal]\n---\nMy visits: see [[Tapir]] for the mongoosecode plan.\n") }
+            v.write("Tasks/Ask.md", "---\ntype: task\nagent: claude\n---\n\(word)\n")
+            _ = try MemoryIndex(vault: v.vault).reconcile()
+            let (plan, packet) = try PrivacyTaintTests.plan(v.vault, "Tasks/Ask.md")
+            #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+            #expect(!plan.prompt.contains("mongoosecode plan"))
+            // `related` in a cloud run too.
+            let runID = try PrivacyTaintTests.run(of: "Tasks/Cloud.md", lane: "premium", in: v.vault)
+            let (console, captured) = Console.capturing()
+            _ = CLI.run(["related", word, "--vault", v.root], console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech")
+            #expect(!captured.stdout.contains("Tapir"), "related in a cloud run: \(captured.stdout)")
+            return packet.pieces.filter { $0.kind == .memory }.map(\.path)
+        }
+        #expect(try memory("mongoosecode", privateLine: true) == [])
+        #expect(try memory("mongoosecode", privateLine: false) == [])
+        // A public note's link line still reaches its target (what anchors are for).
+        let v = RouteTestVault()
+        v.write("Memory/Tapir.md", "# Tapir\n\nPublic facts about tapirs.\n")
+        v.write("Memory/Guide.md", "# Guide\n\nSee [[Tapir]] for the mongoosecode plan.\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let hits = try MemoryIndex(vault: v.vault).related(to: "mongoosecode", anchorsFrom: { _ in true })
+        #expect(hits.map(\.path).contains("Memory/Tapir.md"), "\(hits)")
+        // And a person's `related` counts every note's lines.
+        let p = RouteTestVault()
+        p.write("Memory/Tapir.md", "# Tapir\n\nPublic facts about tapirs.\n")
+        p.write("Memory/Oncology.md", "---\ntags: [personal]\n---\nMy visits: see [[Tapir]] for the mongoosecode plan.\n")
+        _ = try MemoryIndex(vault: p.vault).reconcile()
+        #expect(try MemoryIndex(vault: p.vault).related(to: "mongoosecode").map(\.path).contains("Memory/Tapir.md"))
+    }
 }
