@@ -1,8 +1,10 @@
 import Foundation
 
-/// Who an MCP server serves, decided once when it starts: the agent it was started for
-/// (`--agent NAME`) and the run it belongs to (`FBT_RUN_ID`). An MCP client is always an agent, so
-/// every write goes through `RunWriteGuard` under `writer` whether or not a run is set.
+/// Who an MCP server serves: the agent it was started for (`--agent NAME`) and the run it belongs
+/// to (`FBT_RUN_ID`), and what follows from the vault's rules — judged again before every call
+/// (`reloaded`), as a person may change the agent's lane while the server runs. An MCP client is
+/// always an agent, so every write goes through `RunWriteGuard` under `writer` whether or not a
+/// run is set.
 public struct MCPScope: Sendable {
     /// The agent named with `--agent`, if any.
     public let agent: String?
@@ -20,6 +22,7 @@ public struct MCPScope: Sendable {
     /// (fail closed).
     public init(vault: Vault, agent: String?, environment: [String: String]) {
         self.agent = agent
+        self.environment = environment
         runID = RunWriteGuard.runID(in: environment)
         var reasons: [String] = []
         if let why = Privacy.hidesPrivateNotes(environment: environment, vault: vault) { reasons.append(why) }
@@ -33,6 +36,12 @@ public struct MCPScope: Sendable {
         }
         hidesPrivateBecause = reasons.isEmpty ? nil : reasons.joined(separator: "; ")
     }
+
+    /// What the server was started with.
+    private let environment: [String: String]
+
+    /// The scope judged again from the vault's rules as they are now.
+    public func reloaded(vault: Vault) -> MCPScope { MCPScope(vault: vault, agent: agent, environment: environment) }
 }
 
 /// The tools `fuckbigtech mcp` offers, in a stable order, each a thin call of the library entry
@@ -41,17 +50,33 @@ public struct MCPScope: Sendable {
 public final class MCPTools {
     /// The vault served.
     public let vault: Vault
-    /// Who is served.
-    public let scope: MCPScope
+    /// Who is served, as last judged (`reload`).
+    public var scope: MCPScope { state.withLock { $0.scope } }
     private let store: NoteStore
-    private let visibility: NoteVisibility
+    /// What this client may read, by the rules as last judged.
+    private var visibility: NoteVisibility { state.withLock { $0.visibility } }
+    private let state: Locked<(scope: MCPScope, visibility: NoteVisibility)>
 
     /// Tools for `vault`, scoped by `scope`.
     public init(vault: Vault, scope: MCPScope) {
         self.vault = vault
-        self.scope = scope
         store = NoteStore(vault: vault)
-        visibility = NoteVisibility(vault: vault, hiddenBecause: scope.hidesPrivateBecause, isAgent: scope.agent != nil || scope.runID != nil)
+        state = Locked((scope, MCPTools.visibility(vault, scope)))
+    }
+
+    private static func visibility(_ vault: Vault, _ scope: MCPScope) -> NoteVisibility {
+        NoteVisibility(vault: vault, hiddenBecause: scope.hidesPrivateBecause, isAgent: scope.agent != nil || scope.runID != nil)
+    }
+
+    /// Judges the scope and the guardrails again from the rules as they are now. A server lives as
+    /// long as the agent's session (hours): with what it read at its start, notes a person made
+    /// private since (a new private tag or folder) were served in full, a local agent moved to a
+    /// cloud lane still read private notes, and new secret patterns were not applied (an outside
+    /// attack). Done before every call; a few milliseconds against a model's turn.
+    func reload() {
+        let scope = self.scope.reloaded(vault: vault)
+        let visibility = MCPTools.visibility(vault, scope)
+        state.withLock { $0 = (scope, visibility) }
     }
 
     /// Guidance for the client's model (the `instructions` of `initialize` and `server/discover`).
@@ -119,6 +144,7 @@ public final class MCPTools {
     /// Runs tool `name` (known to exist) and returns the `CallToolResult` fields.
     public func call(_ name: String, arguments: JSON) -> [(String, JSON)] {
         guard let tool = MCPTools.all.first(where: { $0.name == name }) else { return failure("unknown tool \(name)") }
+        reload()
         do {
             let outcome = try tool.run(self, arguments)
             return [

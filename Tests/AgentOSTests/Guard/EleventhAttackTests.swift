@@ -113,4 +113,32 @@ import TestSupport
         _ = try MemoryIndex(vault: p.vault).reconcile()
         #expect(try MemoryIndex(vault: p.vault).related(to: "mongoosecode").map(\.path).contains("Memory/Tapir.md"))
     }
+    /// Attack: an MCP server loaded the guardrails and its agent's lane once, at its start, and lives
+    /// as long as the agent's session. Notes a person made private since (a new private tag or
+    /// folder) were served in full, and a local agent moved to a cloud lane still read private notes.
+    @Test func aRunningServerFollowsTheRulesAsTheyAreNow() throws {
+        let temp = try InitVault()
+        try "# Pub\n\nhhhword #zork\n".replacingFile(temp.folder.path + "/Memory/Pub.md")
+        try FileManager.default.createDirectory(atPath: temp.folder.path + "/Clinic", withIntermediateDirectories: true)
+        try "# Plans\n\njjjword plans\n".replacingFile(temp.folder.path + "/Clinic/Plans.md")
+        try "# Bank\n\nquokka7731\n".replacingFile(temp.folder.path + "/Private/Bank.md")
+        _ = try MemoryIndex(vault: temp.vault).reconcile()
+        let cloud = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        let local = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "echo", environment: [:]))
+        func call(_ tools: MCPTools, _ tool: String, _ args: [(String, JSON)]) -> String { "\(tools.call(tool, arguments: .object(args)))" }
+        #expect(call(cloud, "search", [("query", .string("hhhword"))]).contains("Memory/Pub.md"))
+        #expect(call(cloud, "read_note", [("path", .string("Clinic/Plans.md"))]).contains("jjjword"))
+        #expect(call(local, "read_note", [("path", .string("Private/Bank.md"))]).contains("quokka7731"))
+        // The person adds a private tag and a private folder, and moves the local agent to a cloud lane.
+        let guardrails = temp.folder.path + "/Rules/Guardrails.md"
+        let text = try String(contentsOfFile: guardrails, encoding: .utf8)
+        try text.replacingOccurrences(of: "private_tags: [private, secret, personal]", with: "private_tags: [private, secret, personal, zork]")
+            .replacingOccurrences(of: "private_folders: [Private]", with: "private_folders: [Private, Clinic]").replacingFile(guardrails)
+        let echo = temp.folder.path + "/Rules/Agents/echo.md"
+        try (try String(contentsOfFile: echo, encoding: .utf8)).replacingOccurrences(of: "lane: local", with: "lane: premium").replacingFile(echo)
+        #expect(!call(cloud, "search", [("query", .string("hhhword"))]).contains("Memory/Pub.md"))
+        #expect(call(cloud, "read_note", [("path", .string("Memory/Pub.md"))]).contains("no such note, or a private one"))
+        #expect(call(cloud, "read_note", [("path", .string("Clinic/Plans.md"))]).contains("no such note, or a private one"))
+        #expect(call(local, "read_note", [("path", .string("Private/Bank.md"))]).contains("no such note, or a private one"))
+    }
 }
