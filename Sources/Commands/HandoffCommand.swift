@@ -36,6 +36,7 @@ enum HandoffCommand {
         }
         let request = HandoffRequest(from: from, to: to, task: context.arguments.value("--task"), message: message, context: context.arguments.values("--context"),
                                      madeInRun: RunWriteGuard.runID(in: context.environment))
+        if let line = NoteVisibility(vault: context.vault, environment: context.environment).unseenContext(request.context) { throw CLIError.failure(line) }
         let submission = try request.submit(vault: context.vault)
         let path = submission.path
         let decision = submission.decision

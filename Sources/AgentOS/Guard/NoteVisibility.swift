@@ -157,6 +157,25 @@ public struct NoteVisibility {
         return "the text links a note that does not exist or is private (private notes are withheld when \(why))"
     }
 
+    /// For a caller that may not see private notes: the one answer for a handoff whose `context`
+    /// names a note that does not exist or is private — before anything is written (a handoff
+    /// "blocked: private" for one and routed for the other told a guessed name apart). `nil` when
+    /// every entry names a note it may see, or the caller sees everything.
+    public func unseenContext(_ entries: [String]) -> String? {
+        guard let why = hiddenBecause, let links else { return nil }
+        for entry in entries {
+            var target = entry.trimmingWhitespaces()
+            if target.hasPrefix("[["), target.hasSuffix("]]") { target = String(target.dropFirst(2).dropLast(2)) }
+            let link = WikiLink.parse("[[" + target + "]]") ?? WikiLink(target: target)
+            let resolved = links.resolve(link, from: nil)
+            guard let path = resolved.path, shown(path) != nil,
+                  resolved.judged.allSatisfy({ withholding($0) == nil }) else {
+                return "a context note does not exist or is private (private notes are withheld when \(why))"
+            }
+        }
+        return nil
+    }
+
     /// The first `limit` items this caller may see, from a ranked list `fetch(n)` returns the first `n`
     /// of: asked for more and more until `limit` are visible or the list ends. The answer is then
     /// exactly what it would be without the private notes — never shorter for the private hits above

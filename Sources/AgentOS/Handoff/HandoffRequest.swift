@@ -35,7 +35,12 @@ public struct HandoffRequest: Sendable {
         let store = NoteStore(vault: vault)
         if let task {
             let (_, relative) = try vault.resolveUserPath(task.hasSuffix(".md") ? task : task + ".md")
-            guard (try store.readIfPresent(relative)) != nil else { throw HandoffError.noSuchTask(relative) }
+            guard (try store.readIfPresent(relative)) != nil else {
+                // Inside a run, a missing note is no more the run's task than another: the answer a
+                // note the run may not name gets (a different one told a private note from a missing one).
+                if let runID = madeInRun { throw HandoffError.notThisRunsTask(relative, run: runID) }
+                throw HandoffError.noSuchTask(relative)
+            }
             taskPath = relative
         } else if let runID = madeInRun, let record = RunStore.known(runID, vault: vault), (try? store.readIfPresent(record.taskPath)) ?? nil != nil {
             // Made in a run without naming a task: it continues the run's task.

@@ -141,4 +141,38 @@ import TestSupport
         #expect(call(cloud, "read_note", [("path", .string("Clinic/Plans.md"))]).contains("no such note, or a private one"))
         #expect(call(local, "read_note", [("path", .string("Private/Bank.md"))]).contains("no such note, or a private one"))
     }
+    /// Attack: inside a run, `handoff --task` answered "is not the task of run …" for a private note
+    /// and "no such task note" for a missing one; and a handoff whose `context` named a private note
+    /// came back "blocked: private" where one naming a missing note was routed. Both confirmed
+    /// guessed names. One answer for both, and nothing written.
+    @Test func aHandoffTellsNoPrivateNoteFromAMissingOne() throws {
+        let temp = try InitVault()
+        try "---\ntags: [personal]\n---\nPRIVMARK\n".replacingFile(temp.folder.path + "/Memory/Diary.md")
+        try "---\ntype: task\nagent: claude\n---\nSummarise the changelog.\n".replacingFile(temp.folder.path + "/Tasks/Cloud.md")
+        let runID = try PrivacyTaintTests.run(of: "Tasks/Cloud.md", lane: "premium", in: temp.vault)
+        func cli(_ arguments: [String]) -> (Int32, String) {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(arguments + ["--vault", temp.folder.path], console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech")
+            return (code, captured.stdout + captured.stderr)
+        }
+        func handoffs() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: temp.folder.path + "/Handoffs")) ?? []).filter { $0 != "README.md" } }
+        for (hidden, missing) in [("Memory/Diary.md", "Memory/DiaryZZ.md"), ("Memory/Diary", "Memory/DiaryZZ"), ("Diary", "DiaryZZ")] {
+            let task = cli(["handoff", "go on", "--from", "claude", "--to", "claude", "--task", hidden])
+            #expect(task.0 != 0 && task.1 == cli(["handoff", "go on", "--from", "claude", "--to", "claude", "--task", missing]).1.replacingOccurrences(of: missing, with: hidden), "\(hidden): \(task.1)")
+            let context = cli(["handoff", "go on", "--from", "claude", "--to", "claude", "--context", hidden])
+            #expect(context.0 != 0 && context == cli(["handoff", "go on", "--from", "claude", "--to", "claude", "--context", missing]), "\(hidden): \(context.1)")
+            #expect(!context.1.contains("PRIVMARK") && !context.1.contains("blocked"), "\(context.1)")
+        }
+        #expect(handoffs().isEmpty, "\(handoffs())")
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        func mcp(_ note: String) -> String {
+            "\(tools.call("handoff", arguments: .object([("from", .string("claude")), ("to", .string("claude")), ("message", .string("go on")), ("context", .array([.string(note)]))])))"
+        }
+        #expect(mcp("Memory/Diary.md") == mcp("Memory/DiaryZZ.md"), "\(mcp("Memory/Diary.md"))")
+        #expect(handoffs().isEmpty, "\(handoffs())")
+        // A context note the caller may see is handed on as before.
+        try "# Changelog\n\nv2.\n".replacingFile(temp.folder.path + "/Memory/Changelog.md")
+        #expect(cli(["handoff", "go on", "--from", "claude", "--to", "claude", "--context", "Memory/Changelog.md"]).0 == 0)
+        #expect(handoffs().count == 1)
+    }
 }
