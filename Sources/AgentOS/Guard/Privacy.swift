@@ -20,6 +20,8 @@ public enum Privacy {
     /// `private: true` (pass it as `privacy: "private"`), a private tag (or a tag nested under one),
     /// or a path under a private folder. The one rule every other test here applies.
     public static func reason(path: String?, privacy: String?, tags: [String], guardrails: Guardrails) -> String? {
+        // The person's private tags and folders cannot be read: every note counts as private.
+        if let unreadable = guardrails.privacyErrors.first { return unreadable }
         if let privacy, privacy.trimmingWhitespaces().lowercased() != "public" { return "privacy: \(privacy)" }
         for tag in tags.map(TaskFacts.normalizeTag) {
             for privateTag in guardrails.privateTags where tag == privateTag || tag.hasPrefix(privateTag + "/") {
@@ -27,7 +29,7 @@ public enum Privacy {
             }
         }
         if let path, let folder = privateFolder(containing: path, guardrails: guardrails) {
-            return "under \(folder)/"
+            return under(folder)
         }
         return nil
     }
@@ -100,8 +102,19 @@ public enum Privacy {
     /// The private folder a path lies under, if any (compared case-insensitively, so `private/x.md`
     /// on a case-insensitive disk is caught too).
     public static func privateFolder(containing path: String, guardrails: Guardrails) -> String? {
+        // While the guardrails' folders cannot be read, any folder may be one of them.
+        if !guardrails.privacyErrors.isEmpty { return unreadableFolder }
         let lowered = TaskFacts.normalizeFolder(path).lowercased()
         return guardrails.privateFolders.first { lowered.hasPrefix($0.lowercased() + "/") || lowered == $0.lowercased() }
+    }
+
+    /// What `privateFolder` answers for every path while the guardrails' private folders cannot be
+    /// read (`Guardrails.privacyErrors`).
+    public static let unreadableFolder = "any folder (the guardrails note cannot be read)"
+
+    /// The reason for a note under the private folder `folder`.
+    static func under(_ folder: String) -> String {
+        folder == unreadableFolder ? "every note counts as private while the guardrails note cannot be read" : "under \(folder)/"
     }
 
     /// How a reason starts when a note is private because of another note it is made from or
@@ -120,7 +133,7 @@ public enum Privacy {
     }
 
     private static func reason(ofNoteAt path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, followDerivation: Bool) -> String? {
-        if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
+        if let folder = privateFolder(containing: path, guardrails: guardrails) { return under(folder) }
         guard path.lowercased().hasSuffix(".md") else { return nil }
         let judged: NoteJudgement
         // A note judged before, whose file is as it was then, is not read again (a burst of packets
@@ -148,7 +161,7 @@ public enum Privacy {
     /// about to be shown, judged themselves (read once: a second read may find other bytes).
     /// `readAt`: when the snapshot was about to be read (`FileSystem.realtimeNanoseconds`).
     public static func reason(ofSnapshot snapshot: NoteSnapshot, at path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, readAt: Int64) -> String? {
-        if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
+        if let folder = privateFolder(containing: path, guardrails: guardrails) { return under(folder) }
         if let shared = sharedFile(snapshot.status) { return shared }
         let judged = NoteJudgement.of(snapshot, at: path, guardrails: guardrails, readAt: readAt)
         if let own = judged.own { return own }
@@ -167,7 +180,7 @@ public enum Privacy {
     /// `reason(ofNoteAt:)` for a note the caller has already read and parsed (a packet's memory
     /// piece): the same judgement without reading the file again.
     public static func reason(ofParsed note: Note, at path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver? = nil) -> String? {
-        if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
+        if let folder = privateFolder(containing: path, guardrails: guardrails) { return under(folder) }
         return reason(parsed: note, at: path, store: store, guardrails: guardrails, links: links, followDerivation: true)
     }
 
@@ -222,7 +235,7 @@ public enum Privacy {
 
     /// `reason(ofLog:at:guardrails:)` for the log at `path`, reading only its frontmatter.
     static func reason(ofLogAt path: String, store: NoteStore, guardrails: Guardrails) -> String? {
-        if let folder = privateFolder(containing: path, guardrails: guardrails) { return "under \(folder)/" }
+        if let folder = privateFolder(containing: path, guardrails: guardrails) { return under(folder) }
         let ends: (head: [UInt8], tail: [UInt8])?
         do { ends = try store.readEnds(path, head: frontmatterBytes, tail: 0) } catch {
             if case .path = error { return nil }

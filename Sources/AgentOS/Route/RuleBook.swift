@@ -131,6 +131,12 @@ public struct Guardrails: Sendable, Equatable {
     /// Budget keys that do not parse (`budget_day_usd: 0,10`), one line each naming the key and the
     /// note. While any is listed every paid run is blocked with it: a cap is never silently replaced.
     public var capErrors: [String] = []
+    /// Why the person's privacy settings cannot be read, one line each: a guardrails note that does
+    /// not parse, or a `Guardrails.md` that is empty or says no `type: guardrails` (as it is for a
+    /// moment in every in-place save). While any is listed, every note counts as private
+    /// (`Privacy`): falling back to the built-in tags and folders would make public the notes the
+    /// person's own `private_tags` and `private_folders` keep private (an outside attack).
+    public var privacyErrors: [String] = []
     /// Folders under which a task's `project:` working directory may lie (`project_roots: [~/code]`);
     /// none by default, so agents run in a fresh per-run folder.
     public var projectRoots: [String] = []
@@ -297,6 +303,7 @@ public struct RuleBook: Sendable {
         var sawRuleNote = false
         var sawAgentNote = false
         var brokenGuardrails: [String] = []
+        var unreadablePrivacy: [String] = []
         var machines: [MachineNote] = []
         var sync: SyncSettings?
 
@@ -307,7 +314,18 @@ public struct RuleBook: Sendable {
                 if looksLikeGuardrails(path: path, text: text) {
                     // Its caps cannot be read: paid runs stop rather than run under the built-in caps.
                     brokenGuardrails.append("\(path): the guardrails note does not parse (bad frontmatter at line \(error.line)), so its budget caps cannot be read; paid runs are blocked until it is fixed")
+                    // Nor its private tags and folders: every note counts as private meanwhile.
+                    unreadablePrivacy.append("\(path): the guardrails note does not parse (bad frontmatter at line \(error.line)), so its private tags and folders cannot be read; every note counts as private until it is fixed")
                 }
+                continue
+            }
+            // A note named like the guardrails note that is not one: empty (an in-place save is, for a
+            // moment) or without `type: guardrails`. Its settings are not the built-in ones either.
+            if name(of: path).lowercased() == "guardrails", note.text("type")?.lowercased() != "guardrails" {
+                let what = text.trimmingWhitespacesAndNewlines().isEmpty ? "is empty" : "says no type: guardrails"
+                brokenGuardrails.append("\(path): the guardrails note \(what), so its budget caps cannot be read; paid runs are blocked until it is fixed")
+                unreadablePrivacy.append("\(path): the guardrails note \(what), so its private tags and folders cannot be read; every note counts as private until it is fixed")
+                problems.append(RuleProblem(path: path, message: "named like the guardrails note but \(what); every note counts as private and paid runs are blocked until it is fixed"))
                 continue
             }
             if MachineNote.isMachineNote(note, path: path) {
@@ -351,8 +369,16 @@ public struct RuleBook: Sendable {
                 case .failure(let problem): problems.append(problem)
                 }
             case "guardrails":
-                if let existing = guardrails {
-                    problems.append(RuleProblem(path: path, message: "a second guardrails note; only \(existing.path ?? "the first") is used"))
+                if var existing = guardrails {
+                    // Its privacy settings count too: a copy ("Make a copy" in Obsidian) sorting first
+                    // must not drop the private tags and folders of the note the person keeps.
+                    let (other, _) = parseGuardrails(note, path: path)
+                    for tag in other.privateTags where !existing.privateTags.contains(tag) { existing.privateTags.append(tag) }
+                    for folder in other.privateFolders where !existing.privateFolders.contains(where: { $0.lowercased() == folder.lowercased() }) { existing.privateFolders.append(folder) }
+                    existing.secretPatterns += other.secretPatterns.filter { !existing.secretPatterns.contains($0) }
+                    existing.privacyErrors += other.privacyErrors
+                    guardrails = existing
+                    problems.append(RuleProblem(path: path, message: "a second guardrails note; only \(existing.path ?? "the first") is used, with the private tags, private folders and secret patterns of both"))
                 } else {
                     let (parsed, issues) = parseGuardrails(note, path: path)
                     guardrails = parsed
@@ -369,6 +395,7 @@ public struct RuleBook: Sendable {
         if guardrails == nil { builtIn.append("guardrails") }
         var finalGuardrails = guardrails ?? .shipped
         finalGuardrails.capErrors += brokenGuardrails
+        finalGuardrails.privacyErrors += unreadablePrivacy
 
         // A rule naming an agent nobody defined cannot route; report it rather than fail tasks later.
         var usable: [RoutingRule] = []
