@@ -78,20 +78,39 @@ public struct NoteVisibility {
     /// a secret), or changed while it was read (tried three times). Judging one read and showing
     /// another gave a private note away while a person saved it in place: an in-place save empties
     /// the file for a moment, and an empty note is public. Any other caller gets the note as it is.
+    ///
+    /// A note changed less than `NoteVisibility.settle` ago is read once it has been unchanged that
+    /// long (waiting `maximumWait` at most, else it is withheld): an editor that saves in several
+    /// writes (nano's 4 KiB blocks, a script) leaves a prefix on disk between them — a whole, public
+    /// note that lacks the `#private` still to come at its end.
     public func shown(_ path: String) -> NoteSnapshot? {
         guard hiddenBecause != nil else { return (try? store.readIfPresent(path)) ?? nil }
         if let scanner, !scanner.scan(path).isEmpty { return nil }
-        for _ in 0..<3 {
+        let deadline = FileSystem.realtimeNanoseconds() + NoteVisibility.maximumWait
+        for _ in 0..<6 {
             let readAt = FileSystem.realtimeNanoseconds()
             guard let snapshot = (try? store.readIfPresent(path)) ?? nil else { return nil }
             // The file as it was while it was read: else a write was under way, and the bytes may be
             // a part of it.
             guard let after = (try? store.status(path)) ?? nil, after == snapshot.status else { continue }
+            let settledAt = max(after.ctimeNanoseconds, after.mtimeNanoseconds) + NoteVisibility.settle
+            if settledAt > readAt {
+                guard settledAt <= deadline else { return nil }
+                Thread.sleep(forTimeInterval: Double(settledAt - readAt) / 1e9)
+                continue
+            }
             if Privacy.reason(ofSnapshot: snapshot, at: path, store: store, guardrails: guardrails, links: links, readAt: readAt) != nil { return nil }
             return snapshot
         }
         return nil
     }
+
+    /// How long a note must have been unchanged to be shown to a caller that may not see private
+    /// notes (`shown`), in nanoseconds.
+    public static let settle: Int64 = 1_000_000_000
+
+    /// The longest `shown` waits for a note to settle, in nanoseconds.
+    static let maximumWait: Int64 = 2_000_000_000
 
     /// The line a caller off this machine gets for a note holding a secret.
     public func secretRefusal(_ path: String, text: String) -> String? {

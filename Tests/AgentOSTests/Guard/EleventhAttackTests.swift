@@ -43,39 +43,52 @@ import TestSupport
 
     /// Attack: `read_note` and `note show` judged the note on one read and returned a second: polled
     /// while a person saved a private note in place, 8 of 58,213 calls returned its text. Now the
-    /// bytes returned are the bytes judged. (A race: the old code leaked only now and then, the new
-    /// one never may.)
-    @Test func aNoteSavedInPlaceWhileItIsReadIsNeverShownPrivate() throws {
+    /// bytes returned are the bytes judged. And (twelfth attack) a note saved in two writes leaves a
+    /// whole, public-looking prefix on disk between them when its `#private` comes at the end (746
+    /// of 4,567 reads leaked): a note changed less than a second ago is not shown until it settles.
+    /// (A race: the old code leaked only now and then, the new one never may.)
+    @Test(arguments: ["one write, tag in the frontmatter", "two writes, tag at the end"])
+    func aNoteSavedInPlaceWhileItIsReadIsNeverShownPrivate(_ how: String) throws {
         let temp = try InitVault()
         let path = temp.folder.path + "/Memory/Race.md"
-        try Self.racy.replacingFile(path)
+        let parts = how.hasPrefix("one") ? [Self.racy] : ["# Race\n\nSECRETX my diagnosis details zanzibarword\n", "\n#private\n"]
+        try parts.joined().replacingFile(path)
         let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
         let stop = Locked(false)
         let saves = Locked(0)
         let writer = Thread {
-            let bytes = Array(Self.racy.utf8)
             while !stop.withLock({ $0 }) {
                 let fd = open(path, O_WRONLY | O_TRUNC)
                 if fd >= 0 {
-                    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    for (i, part) in parts.enumerated() {
+                        if i > 0 { usleep(2_000) }
+                        _ = Array(part.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    }
                     close(fd)
                     saves.withLock { $0 += 1 }
                 }
+                usleep(5_000)
             }
         }
         writer.start()
         defer { stop.withLock { $0 = true } }
         var leaked = 0, answered = 0
-        let until = Date().addingTimeInterval(1.5)
+        let until = Date().addingTimeInterval(2.5)
         while Date() < until {
             let answer = "\(tools.call("read_note", arguments: .object([("path", .string("Memory/Race.md"))])))"
             if answer.contains("SECRETX") { leaked += 1 }
             answered += 1
         }
         stop.withLock { $0 = true }
-        #expect(leaked == 0, "\(leaked) of \(answered) reads during \(saves.withLock { $0 }) saves returned the private text")
-        #expect(answered > 10 && saves.withLock { $0 } > 10, "the race did not run: \(answered) reads, \(saves.withLock { $0 }) saves")
+        #expect(leaked == 0, "\(how): \(leaked) of \(answered) reads during \(saves.withLock { $0 }) saves returned the private text")
+        #expect(answered >= 1 && saves.withLock { $0 } > 10, "the race did not run: \(answered) reads, \(saves.withLock { $0 }) saves")
+        // Settled, it is the private note it is; a public note settled is shown.
+        Thread.sleep(forTimeInterval: 0.1)
+        #expect("\(tools.call("read_note", arguments: .object([("path", .string("Memory/Race.md"))])))".contains("no such note, or a private one"))
+        try "# Open\n\nopenword\n".replacingFile(temp.folder.path + "/Memory/Open.md")
+        #expect("\(tools.call("read_note", arguments: .object([("path", .string("Memory/Open.md"))])))".contains("openword"), "a fresh public note is shown once it settles")
     }
+
     /// Attack: a private note's line "see [[Tapir]] for the mongoosecode plan" made the public Tapir
     /// note a retrieval hit for "mongoosecode" (anchors: what notes say around their links). A cloud
     /// agent made tasks of guessed words and saw, by Tapir coming or not, what the private note says.
