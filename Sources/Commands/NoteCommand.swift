@@ -91,7 +91,7 @@ enum NoteCommand {
         case "set":
             // An agent that may not read private notes gets one line for a private note and a
             // missing one, as `show` does: a different refusal confirmed a guessed name.
-            if let line = NoteVisibility(vault: context.vault, environment: context.environment).unseen(relative) { throw CLIError.failure(line) }
+            if let line = NoteVisibility(vault: context.vault, environment: context.environment).unchangeable(relative) { throw CLIError.failure(line) }
             var updates: [Property] = []
             for assignment in args.dropFirst(2) {
                 guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
@@ -121,7 +121,7 @@ enum NoteCommand {
             let expected = try expectedHash(context)
             let creating = context.arguments.has("--create")
             if expected != nil && creating { throw CLIError.usage("give --expect HASH to replace a note or --create to make a new one, not both") }
-            if !creating, let line = NoteVisibility(vault: context.vault, environment: context.environment).unseen(relative) { throw CLIError.failure(line) }
+            if !creating, let line = NoteVisibility(vault: context.vault, environment: context.environment).unchangeable(relative) { throw CLIError.failure(line) }
             let text = try newContent(context)
             let expectation: WriteExpectation
             if let expected {

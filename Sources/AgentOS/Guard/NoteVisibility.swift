@@ -153,6 +153,16 @@ public struct NoteVisibility {
         return NoteVisibility.unseenLine(path, why)
     }
 
+    /// For a caller that may not see private notes, the line a change of the note at `path` is
+    /// refused with when the note is private or missing — the same for both (a different answer
+    /// confirmed guessed names). Nothing of the note is shown, so a note being saved is judged as
+    /// it is, without waiting for it to settle (`shown`): the write itself is judged again.
+    public func unchangeable(_ path: String) -> String? {
+        guard let why = hiddenBecause else { return nil }
+        if withholding(path) == nil, (try? store.readIfPresent(path)) ?? nil != nil { return nil }
+        return NoteVisibility.unseenLine(path, why)
+    }
+
     /// The line `unseen` answers with.
     static func unseenLine(_ path: String, _ why: String) -> String {
         "\(path): no such note, or a private one (private notes are withheld when \(why))"
