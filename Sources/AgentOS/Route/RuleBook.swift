@@ -137,6 +137,13 @@ public struct Guardrails: Sendable, Equatable {
     /// (`Privacy`): falling back to the built-in tags and folders would make public the notes the
     /// person's own `private_tags` and `private_folders` keep private (an outside attack).
     public var privacyErrors: [String] = []
+
+    /// Records that the person's settings cannot be read: every note counts as private and every
+    /// paid run is blocked, with `line` as the reason.
+    mutating func failClosed(_ line: String) {
+        if !privacyErrors.contains(line) { privacyErrors.append(line) }
+        if !capErrors.contains(line) { capErrors.append(line) }
+    }
     /// Folders under which a task's `project:` working directory may lie (`project_roots: [~/code]`);
     /// none by default, so agents run in a fresh per-run folder.
     public var projectRoots: [String] = []
@@ -256,14 +263,45 @@ public struct RuleBook: Sendable {
     /// without `Rules/` gets `RuleBook.defaults`; a kind of note that is missing gets its built-in part.
     public static func load(vault: Vault) -> RuleBook {
         let folder = vault.root + "/" + Vault.Layout.rules
-        guard let status = try? FileSystem.status(folder), status.kind == .directory else { return defaults }
-        var notes: [(path: String, text: String)] = []
-        var problems: [RuleProblem] = []
-        collectNotes(in: folder, relative: Vault.Layout.rules, into: &notes, problems: &problems, depth: 0)
-        var book = parse(notes: notes)
-        book.problems = problems + book.problems
+        var book: RuleBook
+        if let status = try? FileSystem.status(folder), status.kind == .directory {
+            var notes: [(path: String, text: String)] = []
+            var problems: [RuleProblem] = []
+            collectNotes(in: folder, relative: Vault.Layout.rules, into: &notes, problems: &problems, depth: 0)
+            book = parse(notes: notes)
+            book.problems = problems + book.problems
+            // A guardrails note there that cannot be read (a symlink, a folder, too large): its
+            // settings are unknown, not the built-in ones.
+            for problem in problems where name(of: problem.path).lowercased() == "guardrails" {
+                book.guardrails.failClosed("\(problem.path): the guardrails note cannot be read (\(problem.message))")
+            }
+        } else {
+            book = defaults
+        }
+        return rememberingGuardrails(book, vault: vault)
+    }
+
+    /// A vault that has had a guardrails note and now has none it can read — renamed away for a
+    /// moment by vim's save, unlinked and made again by git, `Rules/` turned into a symlink — keeps
+    /// its privacy closed rather than fall back to the built-in tags and folders (an outside attack
+    /// read private notes in that moment). `.agentos/guardrails-seen` records that the vault had one.
+    /// To run with the built-in guardrails, write a guardrails note that sets nothing.
+    static func rememberingGuardrails(_ book: RuleBook, vault: Vault) -> RuleBook {
+        var book = book
+        let seen = vault.stateDirectory + "/" + guardrailsSeenFile
+        if book.guardrails.path != nil {
+            if book.guardrails.privacyErrors.isEmpty, (try? FileSystem.status(seen)) ?? nil == nil,
+               (try? FileSystem.status(vault.stateDirectory))??.kind == .directory {
+                FileManager.default.createFile(atPath: seen, contents: Data((book.guardrails.path! + "\n").utf8))
+            }
+        } else if (try? FileSystem.status(seen)) ?? nil != nil {
+            book.guardrails.failClosed("Rules/ has no guardrails note it can read, though this vault had one; every note counts as private and paid runs are blocked until it is back (a guardrails note that sets nothing runs with the built-in settings)")
+        }
         return book
     }
+
+    /// The file under `.agentos/` that says the vault has had a guardrails note.
+    static let guardrailsSeenFile = "guardrails-seen"
 
     private static func collectNotes(in absolute: String, relative: String, into notes: inout [(path: String, text: String)], problems: inout [RuleProblem], depth: Int) {
         // A depth limit guards against pathological trees; symlinks are never followed anyway.
@@ -278,6 +316,9 @@ public struct RuleBook: Sendable {
             let childRelative = relative + "/" + entry.name
             let kind = entry.kind ?? (try? FileSystem.status(childAbsolute))??.kind
             switch kind {
+            case .symlink where entry.name.lowercased().hasSuffix(".md"), .directory where entry.name.lowercased() == "guardrails.md":
+                // Never followed, never read: said so, so that a guardrails note of this shape is not taken as none.
+                problems.append(RuleProblem(path: childRelative, message: kind == .symlink ? "is a symlink, which is never followed" : "is a folder, not a note"))
             case .directory:
                 collectNotes(in: childAbsolute, relative: childRelative, into: &notes, problems: &problems, depth: depth + 1)
             case .file where entry.name.lowercased().hasSuffix(".md"):
@@ -547,16 +588,36 @@ public struct RuleBook: Sendable {
                 guardrails.capErrors.append("\(path): \(message)")
             }
         }
-        // Private/ and #private always stay private; the note can only add to them.
-        for tag in note.texts("private_tags").map(TaskFacts.normalizeTag) where !tag.isEmpty && !guardrails.privateTags.contains(tag) {
+        // Private/ and #private always stay private; the note can only add to them. The privacy keys
+        // are read however they are written (`Private_Tags`), every time they are given (a second
+        // `private_tags` adds to the first, never replaces it), and a comma list without brackets
+        // counts item by item (as a note's own `tags: a, b` does). A value that is no list of texts
+        // (`null`, a map, a number) cannot be read: every note counts as private until it is fixed —
+        // it stood for the person's own tags and folders, silently dropped (an outside attack).
+        func privacyValues(_ key: String) -> [String] {
+            var found: [String] = []
+            for property in note.properties where property.key.trimmingWhitespaces().lowercased() == key {
+                switch property.value {
+                case .list(let items) where items.allSatisfy({ $0.text != nil }):
+                    found += items.compactMap(\.text)
+                case .string(let text) where !text.trimmingWhitespaces().isEmpty:
+                    found += key == "secret_patterns" ? [text] : text.split(separator: ",").map { $0.trimmingWhitespaces() }
+                default:
+                    guardrails.failClosed("\(path): \(key) is not a list (\(property.key): \(property.value.text ?? "a value of another kind")); every note counts as private and paid runs are blocked until it is fixed")
+                }
+            }
+            return found
+        }
+        for tag in privacyValues("private_tags").map(TaskFacts.normalizeTag) where !tag.isEmpty && !guardrails.privateTags.contains(tag) {
             guardrails.privateTags.append(tag)
         }
-        for folder in note.texts("private_folders").map(TaskFacts.normalizeFolder) where !folder.isEmpty && !guardrails.privateFolders.contains(folder) {
+        for folder in privacyValues("private_folders").map(TaskFacts.normalizeFolder) where !folder.isEmpty && !guardrails.privateFolders.contains(folder) {
             guardrails.privateFolders.append(folder)
         }
-        for (index, pattern) in note.texts("secret_patterns").enumerated() {
+        for (index, pattern) in privacyValues("secret_patterns").enumerated() {
             if (try? NSRegularExpression(pattern: pattern)) == nil {
-                problem("secret_patterns item \(index + 1) is not a valid regular expression and is ignored")
+                // A pattern that does not compile would leave its secrets unfound: fail closed.
+                guardrails.failClosed("\(path): secret_patterns item \(index + 1) is not a valid regular expression; every note counts as private and paid runs are blocked until it is fixed")
             } else {
                 guardrails.secretPatterns.append(pattern)
             }

@@ -77,11 +77,70 @@ import TestSupport
         let book = RuleBook.load(vault: temp.vault)
         #expect(book.guardrails.privateTags.contains("health") && book.guardrails.privateFolders.contains("Journal"), "\(book.guardrails.privateTags) \(book.guardrails.privateFolders)")
         #expect(book.problems.contains { $0.message.contains("private tags, private folders and secret patterns of both") })
-        // A vault with no guardrails note at all runs with the built-in ones, as before.
-        try FileManager.default.removeItem(atPath: temp.folder.path + "/Rules/AGuard.md")
-        try FileManager.default.removeItem(atPath: temp.folder.path + "/Rules/Guardrails.md")
-        let builtIn = RuleBook.load(vault: temp.vault).guardrails
+        // A vault that never had a guardrails note runs with the built-in ones, as before.
+        let fresh = RouteTestVault(rules: false)
+        fresh.write("Memory/Open.md", "# Open\n\nopenword public\n")
+        let builtIn = RuleBook.load(vault: fresh.vault).guardrails
         #expect(builtIn.privacyErrors.isEmpty)
-        #expect(Privacy.reason(ofNoteAt: "Memory/Open.md", store: NoteStore(vault: temp.vault), guardrails: builtIn) == nil)
+        #expect(Privacy.reason(ofNoteAt: "Memory/Open.md", store: NoteStore(vault: fresh.vault), guardrails: builtIn) == nil)
+    }
+
+    /// Thirteenth attack: vim's default save renames the guardrails note away before writing the new
+    /// one, and git unlinks and makes it again — for a moment there is none, and the built-in tags and
+    /// folders stood in (6 and 3 leaks in 4,000 reads). A symlinked `Guardrails.md` or `Rules/`, a
+    /// `Guardrails.md` that is a folder or over 1 MB were "no guardrails note" too. A vault that has
+    /// had one keeps its privacy closed until it is back; one that cannot be read is never none.
+    @Test(arguments: ["renamed away", "unlinked", "symlinked note", "symlinked Rules", "a folder", "too large"])
+    func aGuardrailsNoteGoneForAMomentOrUnreadableMakesNothingPublic(_ how: String) throws {
+        let (temp, good) = try Self.vault()
+        let rules = temp.folder.path + "/Rules"
+        let guardrails = rules + "/Guardrails.md"
+        let store = NoteStore(vault: temp.vault)
+        // Loaded once as it should be: the vault has had a guardrails note.
+        #expect(RuleBook.load(vault: temp.vault).guardrails.privacyErrors.isEmpty)
+        switch how {
+        case "renamed away": try FileManager.default.moveItem(atPath: guardrails, toPath: guardrails + "~")
+        case "unlinked": try FileManager.default.removeItem(atPath: guardrails)
+        case "symlinked note":
+            try good.replacingFile(temp.folder.path + "/../guard-\(UUID().uuidString).md")
+            try FileManager.default.removeItem(atPath: guardrails)
+            try FileManager.default.createSymbolicLink(atPath: guardrails, withDestinationPath: temp.folder.path + "/../" + ((try FileManager.default.contentsOfDirectory(atPath: temp.folder.path + "/..")).first { $0.hasPrefix("guard-") } ?? "x"))
+        case "symlinked Rules":
+            try FileManager.default.moveItem(atPath: rules, toPath: temp.folder.path + "/Rules-real")
+            try FileManager.default.createSymbolicLink(atPath: rules, withDestinationPath: temp.folder.path + "/Rules-real")
+        case "a folder":
+            try FileManager.default.removeItem(atPath: guardrails)
+            try FileManager.default.createDirectory(atPath: guardrails, withIntermediateDirectories: true)
+        default:
+            try (good + String(repeating: "padding line\n", count: 100_000)).replacingFile(guardrails)
+        }
+        let book = RuleBook.load(vault: temp.vault)
+        #expect(!book.guardrails.privacyErrors.isEmpty, "\(how): \(book.problems)")
+        #expect(!book.guardrails.capErrors.isEmpty, "\(how): paid runs are blocked too")
+        #expect(Privacy.reason(ofNoteAt: "Memory/Health.md", store: store, guardrails: book.guardrails) != nil, "\(how)")
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        let answer = "\(tools.call("read_note", arguments: .object([("path", .string("Memory/Health.md"))])))"
+        #expect(!answer.contains("HIV"), "\(how): \(answer)")
+    }
+    /// Thirteenth attack: privacy settings of another shape shrank the person's own tags and
+    /// folders without a word — a comma list without brackets taken as one tag, `Private_Tags`
+    /// unread, a second `private_tags` replacing the first, `null`, an invalid secret pattern
+    /// ignored. Each now either counts item by item or fails closed.
+    @Test(arguments: [
+        ("private_tags: private, secret, personal, health", false),
+        ("Private_Tags: [private, secret, personal, health]", false),
+        ("private_tags: [health]\nprivate_tags: [private]", false),
+        ("private_tags: null", true),
+        ("private_tags:", true),
+        ("private_tags: {health: true}", true),
+        ("private_tags: [private, health]\nsecret_patterns: ['([unclosed']", true),
+    ])
+    func privacySettingsOfAnotherShapeNeverShrinkTheTags(_ line: String, _ failsClosed: Bool) throws {
+        let (temp, good) = try Self.vault()
+        let guardrails = temp.folder.path + "/Rules/Guardrails.md"
+        try good.replacingOccurrences(of: "private_tags: [private, secret, personal, health]", with: line).replacingFile(guardrails)
+        let book = RuleBook.load(vault: temp.vault)
+        #expect(Privacy.reason(ofNoteAt: "Memory/Health.md", store: NoteStore(vault: temp.vault), guardrails: book.guardrails) != nil, "\(line): \(book.guardrails.privateTags)")
+        #expect(book.guardrails.privacyErrors.isEmpty == !failsClosed, "\(line): \(book.guardrails.privacyErrors)")
     }
 }
