@@ -295,7 +295,9 @@ public struct RuleBook: Sendable {
                 FileManager.default.createFile(atPath: seen, contents: Data((book.guardrails.path! + "\n").utf8))
             }
         } else if (try? FileSystem.status(seen)) ?? nil != nil {
-            book.guardrails.failClosed("Rules/ has no guardrails note it can read, though this vault had one; every note counts as private and paid runs are blocked until it is back (a guardrails note that sets nothing runs with the built-in settings)")
+            let message = "no guardrails note it can read, though this vault had one; every note counts as private and paid runs are blocked until it is back (a guardrails note that sets nothing runs with the built-in settings)"
+            book.problems.append(RuleProblem(path: Vault.Layout.rules, message: message))
+            book.guardrails.failClosed(Vault.Layout.rules + "/: " + message)
         }
         return book
     }
@@ -597,16 +599,34 @@ public struct RuleBook: Sendable {
         func privacyValues(_ key: String) -> [String] {
             var found: [String] = []
             for property in note.properties where property.key.trimmingWhitespaces().lowercased() == key {
+                var items: [String]?
                 switch property.value {
-                case .list(let items) where items.allSatisfy({ $0.text != nil }):
-                    found += items.compactMap(\.text)
+                case .list(let values) where values.allSatisfy({ $0.text != nil }):
+                    items = values.compactMap(\.text)
                 case .string(let text) where !text.trimmingWhitespaces().isEmpty:
-                    found += key == "secret_patterns" ? [text] : text.split(separator: ",").map { $0.trimmingWhitespaces() }
+                    items = key == "secret_patterns" ? [text] : text.split(separator: ",").map { $0.trimmingWhitespaces() }
                 default:
-                    guardrails.failClosed("\(path): \(key) is not a list (\(property.key): \(property.value.text ?? "a value of another kind")); every note counts as private and paid runs are blocked until it is fixed")
+                    items = nil
                 }
+                // A name holding YAML's own marks (`!!set {a, b}`, a list folded into "private - health"
+                // by a bad indent) is YAML that was not read as meant.
+                if key != "secret_patterns", let read = items,
+                   read.contains(where: { $0.contains("!!") || $0.contains(" - ") || $0.contains(where: { "{}[]&*\n".contains($0) }) }) { items = nil }
+                guard let items else {
+                    let message = "\(key) does not read as a list of names (\(property.key): \(property.value.text ?? "a value of another kind")); every note counts as private and paid runs are blocked until it is fixed"
+                    problem(message)
+                    guardrails.failClosed("\(path): " + message)
+                    continue
+                }
+                found += items
             }
             return found
+        }
+        // A second frontmatter block after the first: the settings in it were meant, and are not read.
+        if note.body.split(separator: "\n", omittingEmptySubsequences: true).first?.trimmingWhitespaces() == "---" {
+            let message = "the guardrails note has a second frontmatter block, which is not read; every note counts as private and paid runs are blocked until it is fixed"
+            problem(message)
+            guardrails.failClosed("\(path): " + message)
         }
         for tag in privacyValues("private_tags").map(TaskFacts.normalizeTag) where !tag.isEmpty && !guardrails.privateTags.contains(tag) {
             guardrails.privateTags.append(tag)
@@ -617,7 +637,9 @@ public struct RuleBook: Sendable {
         for (index, pattern) in privacyValues("secret_patterns").enumerated() {
             if (try? NSRegularExpression(pattern: pattern)) == nil {
                 // A pattern that does not compile would leave its secrets unfound: fail closed.
-                guardrails.failClosed("\(path): secret_patterns item \(index + 1) is not a valid regular expression; every note counts as private and paid runs are blocked until it is fixed")
+                let message = "secret_patterns item \(index + 1) is not a valid regular expression; every note counts as private and paid runs are blocked until it is fixed"
+                problem(message)
+                guardrails.failClosed("\(path): " + message)
             } else {
                 guardrails.secretPatterns.append(pattern)
             }

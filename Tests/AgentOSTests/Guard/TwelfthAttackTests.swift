@@ -134,6 +134,8 @@ import TestSupport
         ("private_tags:", true),
         ("private_tags: {health: true}", true),
         ("private_tags: [private, health]\nsecret_patterns: ['([unclosed']", true),
+        ("private_tags: !!set {private, health}", true),
+        ("private_tags:\n- private\n  - health", true),
     ])
     func privacySettingsOfAnotherShapeNeverShrinkTheTags(_ line: String, _ failsClosed: Bool) throws {
         let (temp, good) = try Self.vault()
@@ -142,5 +144,14 @@ import TestSupport
         let book = RuleBook.load(vault: temp.vault)
         #expect(Privacy.reason(ofNoteAt: "Memory/Health.md", store: NoteStore(vault: temp.vault), guardrails: book.guardrails) != nil, "\(line): \(book.guardrails.privateTags)")
         #expect(book.guardrails.privacyErrors.isEmpty == !failsClosed, "\(line): \(book.guardrails.privacyErrors)")
+    }
+
+    @Test func aSecondFrontmatterBlockInTheGuardrailsNoteFailsClosed() throws {
+        let (temp, good) = try Self.vault()
+        let guardrails = temp.folder.path + "/Rules/Guardrails.md"
+        try ("---\ntype: guardrails\n---\n" + good).replacingFile(guardrails)
+        let book = RuleBook.load(vault: temp.vault)
+        #expect(!book.guardrails.privacyErrors.isEmpty)
+        #expect(Privacy.reason(ofNoteAt: "Memory/Health.md", store: NoteStore(vault: temp.vault), guardrails: book.guardrails) != nil)
     }
 }
