@@ -315,20 +315,25 @@ extension MemoryIndex {
         if tables.count > 1 {
             anchorRows = Array(anchorRows.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }.prefix(48).map(\.element))
         }
-        if let anchorsFrom {
-            var judged: [String: Bool] = [:]
-            anchorRows = anchorRows.filter { row in
-                if let known = judged[row.source] { return known }
-                let may = anchorsFrom(row.source)
-                judged[row.source] = may
-                return may
-            }
-        }
         let targets = try anchorTargets(anchorRows.map(\.key))
-        for (key, score, source) in anchorRows {
-            guard let target = targets[key]?.note(linkedFrom: source), !scope.excludes(target.path) else { continue }
-            if anchorScores[target.id] == nil { anchorNotes.append(target) }
-            anchorScores[target.id] = max(anchorScores[target.id] ?? 0, score)
+        // Best line first. A target's score is its best line's, so a later line of a target already
+        // scored changes nothing; and only the best notes' anchors and the first four targets (the
+        // best line of all among them, which every anchor score is divided by) are used below. Only
+        // the lines that may count are judged by `anchorsFrom` (a read of the linking note each).
+        let bestNotes = Set(notes.map(\.id))
+        var judged: [String: Bool] = [:]
+        func mayCount(_ source: String) -> Bool {
+            guard let anchorsFrom else { return true }
+            if let known = judged[source] { return known }
+            let may = anchorsFrom(source)
+            judged[source] = may
+            return may
+        }
+        for (key, score, source) in anchorRows.enumerated().sorted(by: { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }).map(\.element) {
+            guard let target = targets[key]?.note(linkedFrom: source), !scope.excludes(target.path), anchorScores[target.id] == nil else { continue }
+            guard bestNotes.contains(target.id) || anchorNotes.count < 4, mayCount(source) else { continue }
+            anchorNotes.append(target)
+            anchorScores[target.id] = score
         }
 
         // Candidates: the best notes, then up to four notes only their anchors found.
