@@ -93,7 +93,9 @@ public struct NoteVisibility {
             // The file as it was while it was read: else a write was under way, and the bytes may be
             // a part of it.
             guard let after = (try? store.status(path)) ?? nil, after == snapshot.status else { continue }
-            let settledAt = max(after.ctimeNanoseconds, after.mtimeNanoseconds) + NoteVisibility.settle
+            // By the change time, which every write moves and no call sets (a modification time from
+            // another machine, or `touch -d`, may lie in the future and would withhold a note for ever).
+            let settledAt = after.ctimeNanoseconds + NoteVisibility.settle
             if settledAt > readAt {
                 guard settledAt <= deadline else { return nil }
                 Thread.sleep(forTimeInterval: Double(settledAt - readAt) / 1e9)

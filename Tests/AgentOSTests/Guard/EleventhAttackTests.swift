@@ -87,6 +87,10 @@ import TestSupport
         #expect("\(tools.call("read_note", arguments: .object([("path", .string("Memory/Race.md"))])))".contains("no such note, or a private one"))
         try "# Open\n\nopenword\n".replacingFile(temp.folder.path + "/Memory/Open.md")
         #expect("\(tools.call("read_note", arguments: .object([("path", .string("Memory/Open.md"))])))".contains("openword"), "a fresh public note is shown once it settles")
+        // A modification time in the future (synced from a machine whose clock is ahead) does not
+        // withhold a public note.
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(86_400)], ofItemAtPath: temp.folder.path + "/Memory/Open.md")
+        #expect("\(tools.call("read_note", arguments: .object([("path", .string("Memory/Open.md"))])))".contains("openword"), "a note dated tomorrow is shown")
     }
 
     /// Attack: a private note's line "see [[Tapir]] for the mongoosecode plan" made the public Tapir
