@@ -407,8 +407,9 @@ struct NoteJudgement: Sendable {
         kept.withLock { kept in
             guard let entry = kept[path], entry.status == status,
                   entry.key.privateTags == guardrails.privateTags, entry.key.privateFolders == guardrails.privateFolders,
-                  entry.judgedAt - status.ctimeNanoseconds >= settleNanoseconds,
-                  entry.judgedAt - status.mtimeNanoseconds >= settleNanoseconds else { return nil }
+                  // Compared without subtracting a file time (one far in the past would overflow).
+                  status.ctimeNanoseconds <= entry.judgedAt - settleNanoseconds,
+                  status.mtimeNanoseconds <= entry.judgedAt - settleNanoseconds else { return nil }
             return entry.judgement
         }
     }

@@ -518,7 +518,12 @@ public final class MCPTools {
     func handoff(_ args: JSON) throws -> Outcome {
         let request = HandoffRequest(from: try required(args, "from"), to: try required(args, "to"), task: try text(args, "task"),
                                      message: try required(args, "message"), context: try list(args, "context"), madeInRun: scope.runID)
-        if let task = request.task, let normalized = try? Vault.normalize(task.hasSuffix(".md") ? task : task + ".md") {
+        if let task = request.task {
+            // Resolved as `HandoffRequest.submit` resolves it (an absolute path inside the vault too):
+            // a path it takes must not skip the checks here.
+            guard let (_, normalized) = try? vault.resolveUserPath(task.hasSuffix(".md") ? task : task + ".md") else {
+                throw Refused(description: "\(task): not a note in this vault")
+            }
             try checkVisible(normalized)
             // Outside a run (a server `mcp install` registers), an agent has no work of its own but
             // the tasks it made: naming another — a person's draft, or one waiting for review — would

@@ -415,11 +415,13 @@ public struct RuleBook: Sendable {
                 if var existing = guardrails {
                     // Its privacy settings count too: a copy ("Make a copy" in Obsidian) sorting first
                     // must not drop the private tags and folders of the note the person keeps.
-                    let (other, _) = parseGuardrails(note, path: path)
+                    let (other, otherIssues) = parseGuardrails(note, path: path)
                     for tag in other.privateTags where !existing.privateTags.contains(tag) { existing.privateTags.append(tag) }
                     for folder in other.privateFolders where !existing.privateFolders.contains(where: { $0.lowercased() == folder.lowercased() }) { existing.privateFolders.append(folder) }
                     existing.secretPatterns += other.secretPatterns.filter { !existing.secretPatterns.contains($0) }
-                    existing.privacyErrors += other.privacyErrors
+                    existing.privacyErrors += other.privacyErrors.filter { !existing.privacyErrors.contains($0) }
+                    existing.capErrors += other.privacyErrors.filter { !existing.capErrors.contains($0) }
+                    problems += otherIssues
                     guardrails = existing
                     problems.append(RuleProblem(path: path, message: "a second guardrails note; only \(existing.path ?? "the first") is used, with the private tags, private folders and secret patterns of both"))
                 } else {
@@ -610,8 +612,11 @@ public struct RuleBook: Sendable {
                 }
                 // A name holding YAML's own marks (`!!set {a, b}`, a list folded into "private - health"
                 // by a bad indent) is YAML that was not read as meant.
-                if key != "secret_patterns", let read = items,
-                   read.contains(where: { $0.contains("!!") || $0.contains(" - ") || $0.contains(where: { "{}[]&*\n".contains($0) }) }) { items = nil }
+                if key != "secret_patterns", let read = items, read.contains(where: { name in
+                    name.contains("\n") || ["!!", "&", "*", "{", "[", "]", "}"].contains(where: { name.hasPrefix($0) || name.hasSuffix($0) })
+                        // A tag has no spaces (Obsidian's tags cannot): a list folded by a bad indent does.
+                        || (key == "private_tags" && name.contains(where: \.isWhitespace))
+                }) { items = nil }
                 guard let items else {
                     let message = "\(key) does not read as a list of names (\(property.key): \(property.value.text ?? "a value of another kind")); every note counts as private and paid runs are blocked until it is fixed"
                     problem(message)

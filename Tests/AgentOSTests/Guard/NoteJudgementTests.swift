@@ -102,6 +102,10 @@ import Testing
         #expect(NoteJudgement.settled(at: path, status: old, guardrails: stricter) == nil)
         // Another path.
         #expect(NoteJudgement.settled(at: path + "x", status: old, guardrails: Guardrails()) == nil)
+        // A file time far in the past (rsync, tar, `touch -d @-8000000000`) is compared without overflow.
+        let ancient = Self.status(size: Int64(bytes.count), changed: -8_000_000_000_000_000_000)
+        _ = NoteJudgement.of(NoteSnapshot(relativePath: path, bytes: bytes, hash: ContentHash(of: bytes), status: ancient), at: path, guardrails: Guardrails(), readAt: now)
+        #expect(NoteJudgement.settled(at: path, status: ancient, guardrails: Guardrails())?.own == "privacy: private")
     }
 
     @Test func aNoteChangedJustBeforeItWasReadIsReadAgainEachTime() {

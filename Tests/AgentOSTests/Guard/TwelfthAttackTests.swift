@@ -135,6 +135,7 @@ import TestSupport
         ("private_tags: {health: true}", true),
         ("private_tags: [private, health]\nsecret_patterns: ['([unclosed']", true),
         ("private_tags: !!set {private, health}", true),
+        ("private_tags: [private, secret, personal, health]\nprivate_folders: [Private, Journal, R&D, Work - Private]", false),
         ("private_tags:\n- private\n  - health", true),
     ])
     func privacySettingsOfAnotherShapeNeverShrinkTheTags(_ line: String, _ failsClosed: Bool) throws {

@@ -199,7 +199,7 @@ import Testing
         func call(_ tool: String, _ args: [(String, JSON)]) -> [(String, JSON)] { tools.call(tool, arguments: .object(args)) }
         func isError(_ answer: [(String, JSON)]) -> Bool { answer.first { $0.0 == "isError" }?.1 == .bool(true) }
         func handoffs() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: temp.folder.path + "/Handoffs")) ?? []).filter { $0 != "README.md" } }
-        for task in ["Tasks/Draft.md", "Tasks/Review", "Tasks/Nowhere.md"] {
+        for task in ["Tasks/Draft.md", "Tasks/Review", "Tasks/Nowhere.md", temp.folder.path + "/Tasks/Draft.md", temp.folder.path + "/Tasks/Review"] {
             let answer = call("handoff", [("from", .string("claude")), ("to", .string("claude")), ("message", .string("take over")), ("task", .string(task))])
             #expect(isError(answer), "\(task): \(answer)")
         }
