@@ -251,12 +251,22 @@ extension FileStatus {
         default: kind = .other
         }
         size = Int64(st.st_size)
-        mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        mtimeNanoseconds = FileStatus.nanoseconds(st.st_mtim)
         mode = UInt32(st.st_mode & 0o7777)
         ownerUID = UInt32(st.st_uid)
         linkCount = UInt64(st.st_nlink)
-        ctimeNanoseconds = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+        ctimeNanoseconds = FileStatus.nanoseconds(st.st_ctim)
         inode = UInt64(st.st_ino)
+    }
+
+    /// A file time in nanoseconds since the epoch, held at `Int64`'s ends for a time before 1677 or
+    /// after 2262 (`touch -d @-20000000000` is a valid time; multiplied out it overflowed, and a note
+    /// dated so stopped the watcher).
+    static func nanoseconds(_ time: timespec) -> Int64 {
+        let (scaled, overflow) = Int64(time.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return time.tv_sec < 0 ? Int64.min / 2 : Int64.max / 2 }
+        let (sum, carried) = scaled.addingReportingOverflow(Int64(time.tv_nsec))
+        return carried ? Int64.max / 2 : sum
     }
 }
 

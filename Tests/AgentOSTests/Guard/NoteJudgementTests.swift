@@ -151,4 +151,19 @@ import Testing
             #expect(judge(path) == "tagged #private", "\(path)")
         }
     }
+    /// A note dated before 1677 or after 2262 (a valid `touch -d @-20000000000`): its times were
+    /// multiplied out to nanoseconds and overflowed, which stopped the process; now it is judged.
+    @Test func aNoteDatedCenturiesAwayIsJudgedWithoutOverflow() throws {
+        try temp.write("Memory/Ancient.md", "---\nprivacy: private\n---\nOld.\n")
+        try temp.write("Memory/Future.md", "Public.\n")
+        var times = [timespec(tv_sec: -20_000_000_000, tv_nsec: 0), timespec(tv_sec: -20_000_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, temp.vault.root + "/Memory/Ancient.md", &times, 0) == 0)
+        times = [timespec(tv_sec: 20_000_000_000, tv_nsec: 999_999_999), timespec(tv_sec: 20_000_000_000, tv_nsec: 999_999_999)]
+        #expect(utimensat(AT_FDCWD, temp.vault.root + "/Memory/Future.md", &times, 0) == 0)
+        for _ in 0..<2 {
+            #expect(judge("Memory/Ancient.md") == "privacy: private")
+            #expect(judge("Memory/Future.md") == nil)
+        }
+        #expect(try FileSystem.status(temp.vault.root + "/Memory/Ancient.md")?.mtimeNanoseconds ?? 0 < 0)
+    }
 }
