@@ -295,8 +295,8 @@ public final class MCPTools {
     /// Refuses a write to a note this client may not see; with `mustExist` (a change of a note, not
     /// a creation), a missing note gets the same line, so that the answer confirms no guessed name.
     private func checkWritable(_ path: String, mustExist: Bool = false) throws {
-        guard let why = scope.hidesPrivateBecause else { return }
-        if visibility.withholding(path) != nil || (mustExist && (try? store.readIfPresent(path)) ?? nil == nil) {
+        if mustExist, let line = visibility.unchangeable(path) { throw Refused(description: line) }
+        if let why = scope.hidesPrivateBecause, visibility.withholding(path) != nil {
             throw Refused(description: NoteVisibility.unseenLine(path, why))
         }
     }
