@@ -276,11 +276,15 @@ public enum Privacy {
     /// Why one line of a shared note (a daily-log line) is private, or `nil`: it holds a private tag
     /// (`#private`, `#secret/x`…), or it links a private note (a private task, a private run's result,
     /// anything under a private folder), judging every note the link could mean (`LinkResolution.judged`).
-    public static func reason(line: String, from path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver) -> String? {
+    /// `noteReason` judges a linked note in place of `reason(ofNoteAt:)` (a caller that judges many
+    /// lines keeps the verdicts: a busy day's lines link the same notes).
+    public static func reason(line: String, from path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver,
+                              noteReason: ((String) -> String?)? = nil) -> String? {
         if let tagged = reason(path: nil, privacy: nil, tags: TaskFacts.inlineTags(in: line), guardrails: guardrails) { return tagged }
         for link in WikiLink.links(in: line) {
             for candidate in links.resolve(link, from: path).judged {
-                if let why = reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: links) { return "links \(candidate) (\(why))" }
+                let why = noteReason.map { $0(candidate) } ?? reason(ofNoteAt: candidate, store: store, guardrails: guardrails, links: links)
+                if let why { return "links \(candidate) (\(why))" }
             }
         }
         return nil

@@ -227,7 +227,13 @@ public struct ContextPacketBuilder: Sendable {
         let alreadyPrivate = ownPrivate || candidates.contains(where: \.isPrivate)
         // Off this machine, a public note's links to private notes go as `(a private note)`: their
         // targets, headings and aliases name the private note (`PrivateLinks`). Verdicts kept per path.
-        var privacyOf: [String: Bool] = [:]
+        var reasonOf: [String: String?] = [:]
+        func noteReason(_ path: String) -> String? {
+            if let known = reasonOf[path] { return known }
+            let why = Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links)
+            reasonOf[path] = .some(why)
+            return why
+        }
         func withoutPrivateLinks(_ piece: ContextPiece) -> ContextPiece {
             guard offMachine, !alreadyPrivate else { return piece }
             var piece = piece
@@ -236,12 +242,7 @@ public struct ContextPacketBuilder: Sendable {
                 // changes `Tasks/`, cost ten times the rest of the packet); else by the resolver.
                 if let index { return PrivateLinks.candidates(found, from: piece.path, index: index) }
                 return found.map { links.resolve($0, from: piece.path).judged }
-            }) { path in
-                if let known = privacyOf[path] { return known }
-                let verdict = Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails, links: links) != nil
-                privacyOf[path] = verdict
-                return verdict
-            }.text
+            }) { noteReason($0) != nil }.text
             return piece
         }
         for i in 1..<named { candidates[i] = withoutPrivateLinks(candidates[i]) }
@@ -301,11 +302,11 @@ public struct ContextPacketBuilder: Sendable {
         var daily: [ContextPiece] = []
         for log in [today, DailyLog.read(TelemetryWriter.dailyPath(now.addingTimeInterval(-86_400)), store: store)] {
             guard let log, let piece = dailyPiece(log, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: chain,
-                                                  pointsAtPrivate: pointsAtPrivate, leftOut: &leftOut) else { continue }
+                                                  pointsAtPrivate: pointsAtPrivate, noteReason: noteReason, leftOut: &leftOut) else { continue }
             daily.append(piece)
         }
         if daily.isEmpty, let today, let piece = dailyPiece(today, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: nil,
-                                                           pointsAtPrivate: pointsAtPrivate, leftOut: &leftOut) {
+                                                           pointsAtPrivate: pointsAtPrivate, noteReason: noteReason, leftOut: &leftOut) {
             daily.append(piece)
         }
         // Items pointing at a private note in a form only `PrivateLinks` reads were left out whole by
@@ -387,7 +388,8 @@ public struct ContextPacketBuilder: Sendable {
     /// a line holding a secret is dropped too. What is dropped is counted in `leftOut`. `nil` when
     /// nothing is left.
     func dailyPiece(_ log: DailyLog, store: NoteStore, links: LinkResolver, keepPrivate: Bool, offMachine: Bool = false, concerning: Set<String>?,
-                    pointsAtPrivate: (_ judged: String, _ log: String) -> Bool = { _, _ in false }, leftOut: inout [LeftOutPiece]) -> ContextPiece? {
+                    pointsAtPrivate: (_ judged: String, _ log: String) -> Bool = { _, _ in false }, noteReason: ((String) -> String?)? = nil,
+                    leftOut: inout [LeftOutPiece]) -> ContextPiece? {
         let path = log.path
         // The note as a whole: its properties (`privacy`, `private`, `tags`) and its path. Inline tags
         // are judged line by line instead, so one `#private` line does not hide the whole log.
@@ -412,8 +414,9 @@ public struct ContextPacketBuilder: Sendable {
             // Judged with its continuation lines and its heading (`DailyLog.items`); the item's own line is what is sent.
             // …and any other form of link to a private note there (an Obsidian URL, a bare path, an
             // `<a href>`) on the item, a line continuing it, or a heading above it (`PrivateLinks`).
-            let verdict = Privacy.reason(line: candidates[i].judged, from: path, store: store, guardrails: guardrails, links: links) != nil
-                || pointsAtPrivate(candidates[i].judged, path)
+            let judged = candidates[i].judged
+            let verdict = Privacy.reason(line: judged, from: path, store: store, guardrails: guardrails, links: links, noteReason: noteReason) != nil
+                || pointsAtPrivate(judged, path)
             privateAt[i] = verdict
             return verdict
         }
@@ -565,12 +568,28 @@ public struct ContextPacketBuilder: Sendable {
     static func nameFilter(_ keys: Set<String>) -> ((Substring) -> Bool)? {
         let names = Set(keys.map { key in Array((key.split(separator: "/").last.map(String.init) ?? key).utf8) }).filter { !$0.isEmpty }
         guard !names.isEmpty, names.allSatisfy({ $0.allSatisfy { $0 < 0x80 } }) else { return nil }
+        // The names are keys, so lowercase already; a line's bytes are lowered as they are compared
+        // (no copy of the line: this runs on every line of the log's tail, for every task).
+        let wanted = Array(names)
         return { line in
-            let bytes = line.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-            if bytes.contains(UInt8(ascii: "%")) { return true }
-            return names.contains { name in
-                guard bytes.count >= name.count else { return false }
-                return (0...(bytes.count - name.count)).contains { start in bytes[start..<(start + name.count)].elementsEqual(name) }
+            var line = line
+            return line.withUTF8 { bytes in
+                if bytes.contains(UInt8(ascii: "%")) { return true }
+                for name in wanted where bytes.count >= name.count {
+                    let first = name[0]
+                    for start in 0...(bytes.count - name.count) {
+                        let byte = bytes[start]
+                        guard (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == first else { continue }
+                        var at = 1
+                        while at < name.count {
+                            let byte = bytes[start + at]
+                            if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != name[at] { break }
+                            at += 1
+                        }
+                        if at == name.count { return true }
+                    }
+                }
+                return false
             }
         }
     }
@@ -598,14 +617,16 @@ struct DailyLog {
     /// the headings it sits under, every level (`## Journal #private` covers its `### Monday` too).
     /// When no heading above it is in `tail` and the log is longer than `tail`, they are unknown:
     /// then every heading of `head` (the part read from the top) counts.
-    var items: [(number: Int, text: Substring, judged: String)] {
-        var found: [(number: Int, text: Substring, judged: String)] = []
+    var items: [Item] {
+        var found: [Item] = []
         var number = 1
         var start = tail.startIndex
         let utf8 = tail.utf8
         var index = utf8.startIndex
-        // The headings the current line sits under, outermost first (one per level).
+        // The headings the current line sits under, outermost first (one per level), and those
+        // lines as one text, made again only when they change (not for every item).
         var headings: [(level: Int, line: Substring)] = []
+        var above: String?
         var open: Int?
         var afterBlank = false
         var topHeadings: String?
@@ -615,21 +636,22 @@ struct DailyLog {
                 let line = tail[start..<index]
                 if line.utf8.starts(with: "- ".utf8) {
                     if headings.isEmpty && isCut && topHeadings == nil { topHeadings = DailyLog.headingLines(head) }
-                    let above = headings.isEmpty ? (topHeadings ?? "") : headings.map { "\n" + $0.line }.joined()
-                    found.append((number, line, String(line) + above))
+                    if above == nil { above = headings.isEmpty ? (topHeadings ?? "") : headings.map { "\n" + $0.line }.joined() }
+                    found.append(Item(number: number, text: line, above: above ?? ""))
                     open = found.count - 1
                     afterBlank = false
                 } else if line.utf8.first == UInt8(ascii: "#"), line.utf8.dropFirst().drop(while: { $0 == UInt8(ascii: "#") }).first == UInt8(ascii: " ") {
                     let level = line.utf8.prefix { $0 == UInt8(ascii: "#") }.count
                     headings.removeAll { $0.level >= level }
                     headings.append((level, line))
+                    above = nil
                     open = nil
                 } else if line.allSatisfy(\.isWhitespace) {
                     // A blank line does not end an item: an indented line after it still belongs to
                     // it, as Markdown and Obsidian read a list (`  details are #private`).
                     if open != nil { afterBlank = true }
                 } else if let item = open, !afterBlank || line.first == " " || line.first == "\t" {
-                    found[item].judged += "\n" + line
+                    found[item].continuation.append(line)
                 } else {
                     open = nil
                 }
@@ -640,6 +662,26 @@ struct DailyLog {
             index = utf8.index(after: index)
         }
         return found
+    }
+
+    /// One item of the log (see `items`). What it is judged on is put together only when asked:
+    /// a packet judges the last few items of a tail of a hundred.
+    struct Item {
+        /// Its 1-based line number in `tail`.
+        var number: Int
+        /// Its own line, which is what a packet sends.
+        var text: Substring
+        /// The headings it sits under, each after a "\n".
+        var above: String
+        /// The lines that continue it.
+        var continuation: [Substring] = []
+
+        /// The item, the headings above it, then the lines continuing it, one a line.
+        var judged: String {
+            var judged = String(text) + above
+            for line in continuation { judged += "\n" + line }
+            return judged
+        }
     }
 
     /// Whether `tail` is the end of a longer note (the part above it was not read).

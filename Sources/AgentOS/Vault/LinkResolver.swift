@@ -171,7 +171,7 @@ public final class LinkResolver: @unchecked Sendable {
     /// Joins a vault folder and a relative path, resolving `.` and `..` lexically; `nil` if the result
     /// would leave the vault or is empty.
     static func join(_ folder: String, _ target: String) -> String? {
-        guard !target.hasPrefix("/"), !target.contains("\0") else { return nil }
+        guard !target.hasPrefix("/"), !target.utf8.contains(0) else { return nil }
         var parts = folder.split(separator: "/").map(String.init)
         for part in target.split(separator: "/") {
             if part == "." { continue }

@@ -98,7 +98,7 @@ public struct Vault: Sendable {
 
     /// Normalizes a vault-relative path: strips `./` and duplicate slashes; refuses `..` and absolute paths.
     public static func normalize(_ relative: String) throws(PathError) -> String {
-        if relative.isEmpty || relative.contains("\0") { throw .empty }
+        if relative.isEmpty || relative.utf8.contains(0) { throw .empty }
         if relative.hasPrefix("/") || relative.hasPrefix("~") { throw .absolute(relative) }
         var parts: [Substring] = []
         for part in relative.split(separator: "/", omittingEmptySubsequences: true) {
