@@ -111,6 +111,8 @@ public struct Guardrails: Sendable, Equatable {
     public var laneMonthUSD: [Lane: Double] = [.premium: 50]
     /// Tags that make a note private. `private` is always one of them.
     public var privateTags: [String] = ["private"]
+    /// The shipped note's `private_tags`: what a guardrails note that does not say `private_tags` has.
+    static let shippedPrivateTags = ["private", "secret", "personal"]
     /// Folders whose notes are private. `Private` is always one of them.
     public var privateFolders: [String] = [Vault.Layout.privateFolder]
     /// Extra regular expressions that count as secrets.
@@ -632,6 +634,13 @@ public struct RuleBook: Sendable {
             let message = "the guardrails note has a second frontmatter block, which is not read; every note counts as private and paid runs are blocked until it is fixed"
             problem(message)
             guardrails.failClosed("\(path): " + message)
+        }
+        // A note that does not say `private_tags` keeps the shipped ones (as every key left out keeps
+        // its shipped value): a person's guardrails note written for the budget alone made `#secret`
+        // and `#personal` public. A note that lists tags adds them to `private`.
+        let tagsGiven = note.properties.contains { $0.key.trimmingWhitespaces().lowercased() == "private_tags" }
+        for tag in tagsGiven ? [] : Guardrails.shippedPrivateTags where !guardrails.privateTags.contains(tag) {
+            guardrails.privateTags.append(tag)
         }
         for tag in privacyValues("private_tags").map(TaskFacts.normalizeTag) where !tag.isEmpty && !guardrails.privateTags.contains(tag) {
             guardrails.privateTags.append(tag)

@@ -173,3 +173,31 @@ import Testing
         #expect(TelemetryWriter.markedRunIDs(in: "") == [])
     }
 }
+
+/// A guardrails note written for the budget alone keeps the shipped private tags: before, leaving
+/// `private_tags` out made `#secret` and `#personal` public, and a note tagged `secret` went to a
+/// premium agent with `privacy ok` (the doc audit of 2026-12-05).
+@Suite struct LeftOutPrivateTagsTests {
+    @Test func aGuardrailsNoteWithoutPrivateTagsKeepsTheShippedOnes() throws {
+        let v = RouteTestVault()
+        v.write("Rules/Guardrails.md", "---\ntype: guardrails\nbudget_day_usd: 3\n---\nOnly the budget.\n")
+        #expect(Set(v.book.guardrails.privateTags) == Set(Guardrails.shippedPrivateTags))
+        for tag in ["secret", "personal", "private"] {
+            let facts = v.facts("Tasks/\(tag) plan.md", "---\ntype: task\nagent: claude\ntags: [\(tag)]\n---\nPlan the move.\n")
+            #expect(Privacy.reason(for: facts, guardrails: v.book.guardrails) != nil, "a note tagged \(tag) is public")
+            #expect(Router(book: v.book).decide(facts, prompt: facts.body, spend: nil).action != .run)
+        }
+        // The shipped list is the template's, word for word.
+        let file = try #require(VaultTemplate.files.first { $0.path == "Rules/Guardrails.md" })
+        #expect(try Note.parse(file.contents).texts("private_tags") == Guardrails.shippedPrivateTags)
+    }
+
+    @Test func aNoteThatListsItsTagsAddsThemToPrivateOnly() {
+        let v = RouteTestVault()
+        v.write("Rules/Guardrails.md", "---\ntype: guardrails\nprivate_tags: [health]\n---\n")
+        #expect(Set(v.book.guardrails.privateTags) == ["private", "health"])
+        let facts = v.facts("Tasks/plan.md", "---\ntype: task\nagent: claude\ntags: [secret]\n---\nPlan the move.\n")
+        #expect(Privacy.reason(for: facts, guardrails: v.book.guardrails) == nil)
+        #expect(Router(book: v.book).decide(facts, prompt: facts.body, spend: nil).action == .run)
+    }
+}
