@@ -13,10 +13,15 @@ enum DoctorCommand {
           vault      the vault exists and has the layout init creates
           state      .agentos/ (machine state) is a writable folder
           rules      every note in Rules/ parses; agent, rule and guardrails notes are complete
-          index      the index database opens and has this build's schema version
+          index      the index database opens, has this build's schema version and matches the notes
+          watcher    a watcher serves the vault (a failure when notes wait to run and none does)
           inotify    the kernel allows more inotify watches than the vault has folders
-          agent-cli  claude, codex, opencode, ollama, llm and qmd on PATH, with versions
+          agent-cli  claude, codex, opencode, hermes, openclaw, ollama, llm and qmd on PATH, with versions
           ollama     the Ollama server answers on localhost:11434
+          lanes      one line per lane and one for the browser; a failure when work is routed to an
+                     agent that cannot run here (its tasks would wait in review)
+          harness    Claude Code, Codex and OpenCode: the MCP server registered, skills in sync
+          skills     an invalid skill in Skills/ (a warning)
           disk       free space on the vault's disk
 
         Missing agent CLIs and a missing Ollama server are warnings, not failures.

@@ -17,13 +17,19 @@ enum MemoryTestCommand {
         ],
         description: """
         Copies the vault's notes to a temporary folder, indexes the copy, and measures:
-          index       every note has an index row with its content hash; the vault's own index
-                      is present and readable (drift since the last index is a warning)
-          retrieval   known-item queries made from the notes (titles, unique headings, the rarest
-                      words of a sentence): recall@5 and MRR per kind; search latency p50/p95
-          routing     every case of the Rules/ cases note (type: rule-cases) gets its lane
-          handoff     a handoff note with a context link runs through the echo agent; the result
-                      links back to the handoff and the task and lists the context note in sources
+          index           every note has an index row with its content hash; the vault's own index
+                          is present and readable (drift since the last index is a warning)
+          skills          each Skills/<name>/SKILL.md is valid (else a failure); the harness folders
+                          link them (else a warning)
+          retrieval       known-item queries made from the notes (titles, unique headings, the rarest
+                          words of a sentence): recall@5 and MRR per kind; search latency p50/p95
+          task retrieval  tasks in plain words (the rows of type: memory-cases notes in Rules/, and
+                          generated ones) retrieved for as a context packet does: hit@3 and MRR
+          engines         with qmd set in Rules/Guardrails.md and on PATH: the same cases asked of
+                          our index, of qmd and of both merged (skipped otherwise)
+          routing         every case of the Rules/ cases note (type: rule-cases) gets its lane
+          handoff         a handoff note with a context link runs through the echo agent; the result
+                          links back to the handoff and the task and lists the context note in sources
         quick samples 100 notes (seconds on a 2,000-note vault); full uses every note.
 
         Writes a report note to Telemetry/ and compares with the previous run's figures
