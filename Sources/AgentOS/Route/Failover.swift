@@ -47,10 +47,13 @@ extension VaultRouting {
     /// (`tried`), not cooling down, and one the guardrails let run or send to review — private work
     /// never goes to an agent off this machine, effects still need a person. The handoff note the
     /// engine writes is then routed like any other note, so every guardrail applies again there.
-    public func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String]) -> FailoverTarget {
+    public func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String], privateRun: Bool = false) -> FailoverTarget {
         let (book, router) = bookAndRouter
         let chain = FailoverChain.carried(by: task.note) ?? FailoverChain.chain(startingWith: failedAgent, rulePath: rule, book: book)
-        let facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book, links: LinkResolver(vault: vault))
+        var facts = TaskFacts.from(note: task.note, path: task.path, vault: vault, ruleBook: book, links: LinkResolver(vault: vault))
+        // A run that counts as private (its agent was shown a private note) hands on private work,
+        // whatever the task note says: its cloud agents are passed over (the handoff is private).
+        if privateRun { facts.privacy = "private" }
         let done = Set((tried + [failedAgent]).map { $0.lowercased() })
         var passed: [String] = []
         let cooling = cooldownsByAgent()

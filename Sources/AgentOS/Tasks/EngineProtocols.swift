@@ -112,8 +112,9 @@ public protocol TaskRouting: Sendable {
     /// Waits up to `timeout` seconds for a reservation to be closed (a waiting run then tries again).
     func waitForBudgetChange(timeout: Double)
     /// Where a task goes after its run on `failedAgent` failed with a class that fails over: the next
-    /// agent of its chain not in `tried`, not cooling down, and let through by the guardrails.
-    func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String]) -> FailoverTarget
+    /// agent of its chain not in `tried`, not cooling down, and let through by the guardrails —
+    /// judged as private work when `privateRun` (the failed run counts as private).
+    func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String], privateRun: Bool) -> FailoverTarget
     /// The machine notes: which machine serves which lanes and agents (`Machine.refusal`).
     var machines: [MachineNote] { get }
     /// How machines sharing the vault claim tasks (`Rules/Sync.md`), if they do.
@@ -130,7 +131,7 @@ extension TaskRouting {
     /// Routing without a budget ledger has nothing to close.
     public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement? { nil }
     /// Routing without rules has no failover chain.
-    public func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String]) -> FailoverTarget {
+    public func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String], privateRun: Bool) -> FailoverTarget {
         FailoverTarget(agent: nil, chain: [failedAgent], note: "no failover chain")
     }
     /// Sleeps: routing without a ledger hears of no settlement.

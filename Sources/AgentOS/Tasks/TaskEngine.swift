@@ -849,6 +849,26 @@ public final class TaskEngine: Sendable {
         }
     }
 
+    /// The error a failed run leaves where others read it: the task note's `error`, the run store
+    /// (`status`), a failover handoff. A private run's agent may have put private text in its own
+    /// words (it was shown a private note, or its task pulls one in): unless the task note is private
+    /// itself (then `status` and the task note are not shown to agents' runs), only the failure's
+    /// class is said there, and the words go to the result note, which is private.
+    static func shareableError(_ outcome: AgentExecution, plan: RoutePlan, task: TaskNote, vault: Vault) -> String {
+        let words = outcome.error ?? "the agent failed"
+        // A person's cancel is said in the OS's own words.
+        guard plan.privacy != nil, !outcome.cancelled else { return words }
+        if Privacy.reason(note: task.note, path: task.path, guardrails: RuleBook.load(vault: vault).guardrails) != nil { return words }
+        return privateRunError(outcome)
+    }
+
+    /// A private run's failure without the agent's words (`shareableError`).
+    static func privateRunError(_ outcome: AgentExecution) -> String {
+        let what = outcome.failureClass.map { "the agent failed (\($0.words))" }
+            ?? outcome.exitCode.map { "the agent exited with status \($0)" } ?? "the agent failed"
+        return what + "; a private run, so its own words are only in its result note"
+    }
+
     /// A run reported more than it reserved: the ledger already holds the real cost; the task says
     /// so, and the log says which caps now stop paid runs.
     private func recordOverrun(_ task: TaskNote, _ settlement: BudgetSettlement) {
@@ -872,7 +892,7 @@ public final class TaskEngine: Sendable {
         record.tokensIn = outcome.tokensIn
         record.tokensOut = outcome.tokensOut
         record.exitCode = outcome.exitCode
-        record.error = outcome.succeeded ? nil : (outcome.error ?? "the agent failed")
+        record.error = outcome.succeeded ? nil : TaskEngine.shareableError(outcome, plan: plan, task: task, vault: vault)
         if let model = outcome.model { record.model = model }
         let duration = finished.timeIntervalSince(started)
 

@@ -47,7 +47,8 @@ extension TaskEngine {
         var cooldown: Cooldown?
         if failureClass.coolsDown, !plan.agent.isEmpty {
             do {
-                let set = try runs.coolDown(agent: plan.agent, failure: failureClass, reason: TaskEngine.oneLine(outcome.error ?? failureClass.words), resetAt: report.resetAt)
+                let set = try runs.coolDown(agent: plan.agent, failure: failureClass, reason: plan.privacy == nil ? TaskEngine.oneLine(outcome.error ?? failureClass.words) : TaskEngine.privateRunError(outcome),
+                                             resetAt: report.resetAt)
                 cooldown = set
                 log(EngineEvent(level: .warning, message: "\(set.summary) (routing skips it until then; 'fuckbigtech agent reset \(plan.agent)' ends it)"))
             } catch {
@@ -58,7 +59,7 @@ extension TaskEngine {
         guard failureClass.failsOver else {
             return FailoverStep(report: report, cooldown: cooldown, target: nil, chain: [plan.agent], tried: tried, note: "")
         }
-        let target = routing.failoverTarget(task, failedAgent: plan.agent, rule: plan.rule, tried: tried)
+        let target = routing.failoverTarget(task, failedAgent: plan.agent, rule: plan.rule, tried: tried, privateRun: plan.privacy != nil)
         return FailoverStep(report: report, cooldown: cooldown, target: target.agent, chain: target.chain, tried: tried, note: target.note)
     }
 
@@ -77,7 +78,7 @@ extension TaskEngine {
             guard let failing, let kind = TaskNote.kind(of: failing, path: record.taskPath),
                   let snapshot = (try? store.readIfPresent(record.taskPath)) ?? nil else { return tried + [to] }
             let task = TaskNote(path: record.taskPath, snapshot: snapshot, note: failing, kind: kind)
-            return routing.failoverTarget(task, failedAgent: from, rule: record.rule, tried: tried).chain
+            return routing.failoverTarget(task, failedAgent: from, rule: record.rule, tried: tried, privateRun: false).chain
         }()
         if let hold = ProcessInfo.processInfo.environment["FBT_TEST_HOLD_BEFORE_HANDOFF"], !hold.isEmpty, known != nil {
             // Tests only: a window between the recorded failure and the handoff, for a SIGKILL.

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// An executor whose local agent reads `Private/Bank.md` through the OS's own CLI, as a run's agent
+/// does (the read taints the run), and then fails with the note's words in its error.
+final class PrivateReadingExecutor: AgentExecuting, @unchecked Sendable {
+    let vault: Vault
+    let failure: FailureReport
+
+    init(vault: Vault, failure: FailureReport) {
+        self.vault = vault
+        self.failure = failure
+    }
+
+    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
+        let (console, captured) = Console.capturing()
+        _ = CLI.run(["note", "show", "Private/Bank.md", "--vault", vault.root], console: console, environment: ["FBT_RUN_ID": runEnvironment["FBT_RUN_ID"] ?? ""], executablePath: "fuckbigtech")
+        let line = captured.stdout.split(separator: "\n").first { $0.contains("login") }.map(String.init) ?? "nothing read"
+        var outcome = AgentExecution(succeeded: false, answer: "partial answer: \(line)", error: "error for \(line): usage limit reached, try again in 2 minutes", exitCode: 1)
+        outcome.failure = failure
+        return outcome
+    }
+}
+
+/// The fourteenth outside attack on the release binary (`/work/attack46-report.md`), each finding
+/// written as the attack it was.
+@Suite(.serialized) struct FourteenthAttackTests {
+    /// Attack: a public task's local agent read `Private/Bank.md` through the OS's tools (the run
+    /// counts as private from then on: its result note is private) and then failed with the note's
+    /// words in its error. The words went into the public task note's `error`, the run store (`status`
+    /// in a cloud run), the agent's cooldown reason (`agent list`, `status`) — where cloud agents read
+    /// them. They stay in the private result note only; the public places say the failure's class.
+    @Test(arguments: [FailureClass.usageLimit, .taskError])
+    func aPrivateRunsErrorWordsStayInItsPrivateResult(_ failure: FailureClass) throws {
+        let env = try EngineTestVault()
+        try env.store.write("# Bank\n\nmy online banking login word is quokka7731\n", to: "Private/Bank.md", expecting: .absent)
+        let task = try env.writeTask("Summarise", properties: "type: task\nagent: echo", body: "Summarise my notes.")
+        let runs = try RunStore(vault: env.vault)
+        let engine = TaskEngine(vault: env.vault, runs: runs, routing: try VaultRouting(vault: env.vault),
+                                executor: PrivateReadingExecutor(vault: env.vault, failure: FailureReport(failure))) { _ in }
+        _ = engine.consider(path: task, wait: true)
+        engine.waitUntilIdle()
+
+        let record = try #require(try runs.latestRun(taskPath: task))
+        #expect(RunTaint.isTainted(record.runID, vault: env.vault), "the agent read the private note through the CLI")
+        let result = try #require(record.resultPath)
+        #expect(try env.note(result).text("privacy") == "private")
+        #expect(try env.text(result).contains("quokka7731"), "the words are kept, in the private result note")
+        // The public task note says what failed, not what the agent said.
+        let error = try #require(try env.note(task).text("error"))
+        #expect(!error.contains("quokka7731"), "\(error)")
+        #expect(error.contains("private run"), "\(error)")
+        #expect(!(record.error ?? "").contains("quokka7731"), "the run store: \(record.error ?? "")")
+        #expect(try runs.cooldowns().allSatisfy { !$0.reason.contains("quokka7731") })
+        // What a cloud run's agent can ask for.
+        let cloudRun = try PrivacyTaintTests.run(of: "Tasks/Cloud.md", lane: "premium", in: env.vault)
+        for arguments in [["status"], ["status", "--json"], ["agent", "list"], ["agent", "list", "--json"]] {
+            let (console, captured) = Console.capturing()
+            _ = CLI.run(arguments + ["--vault", env.vault.root], console: console, environment: ["FBT_RUN_ID": cloudRun], executablePath: "fuckbigtech")
+            #expect(!(captured.stdout + captured.stderr).contains("quokka7731"), "\(arguments): \(captured.stdout)")
+        }
+        let tools = MCPTools(vault: env.vault, scope: MCPScope(vault: env.vault, agent: "claude", environment: [:]))
+        let read = "\(tools.call("read_note", arguments: .object([("path", .string(task))])))"
+        #expect(read.contains("private run") && !read.contains("quokka7731"), "\(read)")
+    }
+
+    /// Attack: the same run, its agent with `failover: [claude]`: the failover handoff was made
+    /// private (right) and then blocked, because its next agent is a cloud one — and the task stayed
+    /// `handed_off` for good. The chain is chosen as for private work: the cloud agent is passed over
+    /// and, with no agent left, the task ends `failed` saying so.
+    @Test func aPrivateRunDoesNotFailOverToACloudAgent() throws {
+        let env = try EngineTestVault()
+        try env.store.write("# Bank\n\nmy online banking login word is quokka7731\n", to: "Private/Bank.md", expecting: .absent)
+        try env.store.write("---\ntype: agent\nname: localfail\nlane: local\ncommand: [localfail, \"{prompt}\"]\noutput: text\nfailover: [claude]\n---\n", to: "Rules/Agents/localfail.md", expecting: .absent)
+        let task = try env.writeTask("Summarise", properties: "type: task\nagent: localfail", body: "Summarise my notes.")
+        let runs = try RunStore(vault: env.vault)
+        let engine = TaskEngine(vault: env.vault, runs: runs, routing: try VaultRouting(vault: env.vault),
+                                executor: PrivateReadingExecutor(vault: env.vault, failure: FailureReport(.usageLimit))) { _ in }
+        _ = engine.consider(path: task, wait: true)
+        engine.waitUntilIdle()
+
+        let note = try env.note(task)
+        let text = try env.text(task)
+        #expect(note.text("status") == "failed", "\(text)")
+        #expect((note.text("failover_note") ?? "").contains("claude"), "\(text)")
+        let handoffs = (try? FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Handoffs").filter { $0.hasPrefix("Failover") }) ?? []
+        #expect(handoffs.isEmpty, "\(handoffs)")
+        #expect(!text.contains("quokka7731"))
+    }
+}
