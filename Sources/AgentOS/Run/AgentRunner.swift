@@ -141,9 +141,10 @@ public struct AgentRunner {
         }
         if let reported = result.outcome.model { result.model = reported }
         // What a tool reports is taken within reason: a cost of 1e300 or infinity is kept as the
-        // largest amount the ledger holds (past every cap), NaN or a negative one as nothing; token
-        // counts as 0 to a trillion.
-        result.outcome.costUSD = result.outcome.costUSD.map { $0.isNaN ? 0 : min(max($0, 0), BudgetLedger.largestDollars) }
+        // largest amount the ledger holds (past every cap); NaN or a negative one is no cost at all
+        // (then the prices estimate it, else the run is charged its reservation — it was settled at
+        // $0 before, so such a run spent nothing against any cap); token counts as 0 to a trillion.
+        result.outcome.costUSD = result.outcome.costUSD.flatMap { $0.isNaN || $0 < 0 ? nil : min($0, BudgetLedger.largestDollars) }
         result.outcome.tokensIn = result.outcome.tokensIn.map { min(max($0, 0), AgentOutcome.largestTokens) }
         result.outcome.tokensOut = result.outcome.tokensOut.map { min(max($0, 0), AgentOutcome.largestTokens) }
         if result.outcome.tokensIn == nil && result.outcome.tokensOut == nil && (result.exitCode != nil || !result.outcome.answer.isEmpty) {

@@ -90,4 +90,23 @@ final class PrivateReadingExecutor: AgentExecuting, @unchecked Sendable {
         #expect(handoffs.isEmpty, "\(handoffs)")
         #expect(!text.contains("quokka7731"))
     }
+
+    /// Attack: an agent reporting a negative cost (`"total_cost_usd": -100`) was settled at $0
+    /// "reported": a run that spent nothing against any cap. A cost that is not a number ≥ 0 is no
+    /// cost at all: the run is charged as one that reports none (prices, else its reservation).
+    @Test func aNegativeReportedCostIsNotFree() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(0.03))])
+        let engine = try env.engine()
+        let task = try env.writeTask("Negative", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_COST=-100")
+        _ = engine.consider(path: task, wait: true)
+        engine.waitUntilIdle()
+        let note = try env.note(task)
+        let text = try env.text(task)
+        #expect(note.text("status") == "done", "\(text)")
+        #expect((note["cost_usd"]?.number ?? 0) > 0, "\(text)")
+        #expect(note.text("cost_source") != "reported")
+        let spent = try BudgetLedger(vault: env.vault).spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD
+        #expect(spent > 0 && spent == note["cost_usd"]?.number, "ledger \(spent)")
+    }
 }
