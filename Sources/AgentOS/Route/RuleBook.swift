@@ -206,6 +206,8 @@ public struct RuleBook: Sendable {
     public var machines: [MachineNote] = []
     /// `Rules/Sync.md` (`type: sync`): how machines sharing the vault claim tasks (`nil`: no shared claims).
     public var sync: SyncSettings?
+    /// The notes read as guardrails notes (`type: guardrails`), in path order.
+    public var guardrailsNotes: [String] = []
 
     /// A rule book from parts (rules are sorted by priority, then path).
     public init(rules: [RoutingRule], agents: [AgentDefinition], guardrails: Guardrails, problems: [RuleProblem] = [], builtInParts: [String] = [], hasNoRulesFolder: Bool = false) {
@@ -277,11 +279,64 @@ public struct RuleBook: Sendable {
             for problem in problems where name(of: problem.path).lowercased() == "guardrails" {
                 book.guardrails.failClosed("\(problem.path): the guardrails note cannot be read (\(problem.message))")
             }
+            book = rememberingGuardrails(book, vault: vault, notes: notes, unreadable: Set(problems.map(\.path)))
         } else {
             book = defaults
         }
         return rememberingGuardrails(book, vault: vault)
     }
+
+    /// Every guardrails note the vault has had (`.agentos/guardrails-seen`, a path a line) is still
+    /// one: a second note's private tags and folders count as the first's do (`parse`), and while it
+    /// is emptied by an in-place save, renamed away by vim's or unlinked by git's, they are not there
+    /// — then privacy fails closed, as for the first note (an outside attack read the notes its tags
+    /// keep private in that moment). A recorded note is forgotten when a person has plainly made it
+    /// something else: its properties read, with another `type`; or it has been gone while its folder
+    /// has not changed for `guardrailsGoneSeconds`. Newly read guardrails notes are recorded.
+    static func rememberingGuardrails(_ book: RuleBook, vault: Vault, notes: [(path: String, text: String)], unreadable: Set<String>,
+                                      now: Int64 = FileSystem.realtimeNanoseconds()) -> RuleBook {
+        var book = book
+        guard !book.guardrailsNotes.isEmpty, (try? FileSystem.status(vault.stateDirectory))??.kind == .directory else { return book }
+        let seen = vault.stateDirectory + "/" + guardrailsSeenFile
+        let recorded = ((try? FileSystem.read(seen, limit: 1 << 20).bytes).map { String(decoding: $0, as: UTF8.self) } ?? "")
+            .split(separator: "\n").map { $0.trimmingWhitespaces() }.filter { !$0.isEmpty }
+        var kept = book.guardrailsNotes
+        for path in recorded where !kept.contains(path) {
+            let why: String?
+            if let text = notes.first(where: { $0.path == path })?.text {
+                // Read, and not as a guardrails note. Properties that parse with another type were
+                // written so; an empty note, one without properties or type, or one whose properties
+                // do not parse is what a save in progress leaves.
+                let type = (try? Note.parse(text))?.text("type")?.lowercased()
+                why = type == nil || type == "guardrails" ? "was a guardrails note and cannot be read as one now" : nil
+            } else if unreadable.contains(path) {
+                why = "was a guardrails note and cannot be read now"
+            } else {
+                // Gone: for a moment (a save renames or unlinks it, and its folder changes), or for good.
+                var folder = LinkResolver.folder(of: path)
+                var status = (try? FileSystem.status(vault.root + "/" + folder)) ?? nil
+                while status == nil, !folder.isEmpty {
+                    folder = LinkResolver.folder(of: folder)
+                    status = (try? FileSystem.status(vault.root + (folder.isEmpty ? "" : "/" + folder))) ?? nil
+                }
+                let changedAgo = now &- (status?.ctimeNanoseconds ?? 0)
+                why = changedAgo < guardrailsGoneSeconds * 1_000_000_000 ? "was a guardrails note and is gone (for a moment, as a save renames or unlinks a note)" : nil
+            }
+            guard let why else { continue }
+            kept.append(path)
+            let message = "\(why); every note counts as private and paid runs are blocked until it is back (a note removed on purpose is forgotten \(guardrailsGoneSeconds) s after, one made into another kind of note once its type says so)"
+            book.problems.append(RuleProblem(path: path, message: message))
+            book.guardrails.failClosed("\(path): " + message)
+        }
+        if kept.sorted() != recorded.sorted() {
+            try? FileSystem.replaceDurably(seen, bytes: Array((kept.sorted().joined(separator: "\n") + "\n").utf8))
+        }
+        return book
+    }
+
+    /// How long a guardrails note the vault had may be gone, its folder unchanged, before it counts
+    /// as removed on purpose (`rememberingGuardrails(_:vault:notes:unreadable:now:)`).
+    static let guardrailsGoneSeconds: Int64 = 5
 
     /// A vault that has had a guardrails note and now has none it can read — renamed away for a
     /// moment by vim's save, unlinked and made again by git, `Rules/` turned into a symlink — keeps
@@ -351,6 +406,7 @@ public struct RuleBook: Sendable {
         var unreadablePrivacy: [String] = []
         var machines: [MachineNote] = []
         var sync: SyncSettings?
+        var guardrailsNotes: [String] = []
 
         for (path, text) in notes {
             let note: Note
@@ -414,6 +470,7 @@ public struct RuleBook: Sendable {
                 case .failure(let problem): problems.append(problem)
                 }
             case "guardrails":
+                guardrailsNotes.append(path)
                 if var existing = guardrails {
                     // Its privacy settings count too: a copy ("Make a copy" in Obsidian) sorting first
                     // must not drop the private tags and folders of the note the person keeps.
@@ -468,6 +525,7 @@ public struct RuleBook: Sendable {
         var book = RuleBook(rules: usable, agents: agents, guardrails: finalGuardrails, problems: problems, builtInParts: builtIn, hasNoRulesFolder: false)
         book.machines = machines
         book.sync = sync
+        book.guardrailsNotes = guardrailsNotes
         return book
     }
 

@@ -109,4 +109,84 @@ final class PrivateReadingExecutor: AgentExecuting, @unchecked Sendable {
         let spent = try BudgetLedger(vault: env.vault).spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD
         #expect(spent > 0 && spent == note["cost_usd"]?.number, "ledger \(spent)")
     }
+
+    /// The rule book as `RuleBook.load` reads it a little more than `guardrailsGoneSeconds` from now
+    /// (the notes directly under `Rules/`), with nothing changed meanwhile.
+    static func loadLater(_ vault: Vault) throws -> RuleBook {
+        var notes: [(path: String, text: String)] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: vault.root + "/Rules").sorted() where name.hasSuffix(".md") {
+            notes.append(("Rules/" + name, try String(contentsOfFile: vault.root + "/Rules/" + name, encoding: .utf8)))
+        }
+        let later = FileSystem.realtimeNanoseconds() + (RuleBook.guardrailsGoneSeconds + 1) * 1_000_000_000
+        return RuleBook.rememberingGuardrails(RuleBook.parse(notes: notes), vault: vault, notes: notes, unreadable: [], now: later)
+    }
+
+    /// A vault with a second guardrails note (`Rules/Private extra.md`) whose own tag keeps
+    /// `Memory/Fam.md` private, loaded once as it should be.
+    static func twoGuardrailsVault() throws -> (MCPServerTests.InitVault, String) {
+        let temp = try MCPServerTests.InitVault()
+        let extra = "---\ntype: guardrails\nprivate_tags: [family]\nprivate_folders: [Kids]\n---\n"
+        try extra.replacingFile(temp.folder.path + "/Rules/Private extra.md")
+        try "---\ntags: [family]\n---\n# Fam\n\nfamword custody dispute\n".replacingFile(temp.folder.path + "/Memory/Fam.md")
+        try "# Open\n\nopenword public\n".replacingFile(temp.folder.path + "/Memory/Open.md")
+        _ = try MemoryIndex(vault: temp.vault).reconcile()
+        let book = RuleBook.load(vault: temp.vault)
+        #expect(book.guardrails.privacyErrors.isEmpty, "\(book.problems)")
+        #expect(book.guardrails.privateTags.contains("family"))
+        return (temp, extra)
+    }
+
+    /// Attack: `.agentos/guardrails-seen` recorded only the first guardrails note. While a second
+    /// one was emptied by an in-place save (Obsidian's), renamed away by vim's or unlinked by git's,
+    /// its private tags were dropped: 11, 6 and 1 leaks of the note its tag keeps private in 3,800
+    /// polled reads, and a real run's prompt. Every guardrails note the vault had fails closed so.
+    @Test(arguments: ["emptied", "half written", "renamed away", "unlinked"])
+    func aSecondGuardrailsNoteMidSaveMakesNothingPublic(_ how: String) throws {
+        let (temp, extra) = try Self.twoGuardrailsVault()
+        let path = temp.folder.path + "/Rules/Private extra.md"
+        switch how {
+        case "emptied": try "".replacingFile(path)
+        case "half written": try String(extra.prefix(20)).replacingFile(path)
+        case "renamed away": try FileManager.default.moveItem(atPath: path, toPath: path + "~")
+        default: try FileManager.default.removeItem(atPath: path)
+        }
+        let book = RuleBook.load(vault: temp.vault)
+        #expect(!book.guardrails.privacyErrors.isEmpty, "\(how): \(book.problems)")
+        #expect(!book.guardrails.capErrors.isEmpty, "\(how): paid runs are blocked too")
+        #expect(book.problems.contains { $0.path == "Rules/Private extra.md" }, "\(how): doctor says which note")
+        let store = NoteStore(vault: temp.vault)
+        #expect(Privacy.reason(ofNoteAt: "Memory/Fam.md", store: store, guardrails: book.guardrails) != nil, "\(how)")
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        let answer = "\(tools.call("read_note", arguments: .object([("path", .string("Memory/Fam.md"))])))"
+        #expect(!answer.contains("custody"), "\(how): \(answer)")
+        // Saved again: as before.
+        if how == "renamed away" { try FileManager.default.removeItem(atPath: path + "~") }
+        try extra.replacingFile(path)
+        #expect(RuleBook.load(vault: temp.vault).guardrails.privacyErrors.isEmpty)
+    }
+
+    /// What a person does on purpose is not a save in progress: a second guardrails note deleted is
+    /// forgotten once its folder has not changed for a few seconds, and one given another type at
+    /// once. A first note deleted still fails closed while no guardrails note is left.
+    @Test func aGuardrailsNoteRemovedOnPurposeIsForgotten() throws {
+        let (temp, _) = try Self.twoGuardrailsVault()
+        let path = temp.folder.path + "/Rules/Private extra.md"
+        let seen = temp.vault.stateDirectory + "/guardrails-seen"
+        #expect(try String(contentsOfFile: seen, encoding: .utf8).contains("Rules/Private extra.md"))
+        try FileManager.default.removeItem(atPath: path)
+        let loaded = RuleBook.load(vault: temp.vault)
+        #expect(!loaded.guardrails.privacyErrors.isEmpty, "gone a moment ago: it may be a save")
+        // Seconds later, the folder unchanged: removed on purpose.
+        let book = try Self.loadLater(temp.vault)
+        #expect(book.guardrails.privacyErrors.isEmpty, "\(book.problems)")
+        #expect(!(try String(contentsOfFile: seen, encoding: .utf8)).contains("Private extra"))
+        #expect(RuleBook.load(vault: temp.vault).guardrails.privacyErrors.isEmpty)
+        // Made into another kind of note: forgotten at once.
+        try "---\ntype: guardrails\nprivate_tags: [family]\n---\n".replacingFile(temp.folder.path + "/Rules/Second.md")
+        #expect(RuleBook.load(vault: temp.vault).guardrails.privacyErrors.isEmpty)
+        #expect(try String(contentsOfFile: seen, encoding: .utf8).contains("Rules/Second.md"))
+        try "---\ntype: note\n---\nOld family settings, kept for reference.\n".replacingFile(temp.folder.path + "/Rules/Second.md")
+        #expect(RuleBook.load(vault: temp.vault).guardrails.privacyErrors.isEmpty)
+        #expect(!(try String(contentsOfFile: seen, encoding: .utf8)).contains("Rules/Second.md"))
+    }
 }
