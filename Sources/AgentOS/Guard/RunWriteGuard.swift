@@ -128,11 +128,25 @@ public enum RunWriteGuard {
     /// `task new` / `create_task` and handoffs with `handoff`, which record the run, mark what a
     /// private run makes private, and count against the task's budget and `max_handoffs`; a note
     /// written by hand would escape all three.
+    /// The folder is judged in any case (`tasks/x.md` is `Tasks/x.md` on a case-insensitive disk,
+    /// macOS's and Windows' default, where the watcher would run it as a task no run had made).
     public static func checkNotNewWork(_ new: [UInt8], replacing current: [UInt8]?, path: String, runID: String) throws(Refusal) {
+        let path = workFolderSpelled(path)
         guard let kind = TaskNote.kind(of: try? Note.parse(bytes: new), path: path) else { return }
         if let current, TaskNote.kind(of: try? Note.parse(bytes: current), path: path) != nil { return }
         let tool = kind == .handoff ? "'fuckbigtech handoff' (MCP: handoff)" : "'fuckbigtech task new' (MCP: create_task)"
         throw Refusal(description: "\(path): refused from within run \(runID): a run makes a \(kind.rawValue) with \(tool), not by writing the note")
+    }
+
+    /// `path` with its top folder spelled as the vault's layout spells it when it is `Tasks`,
+    /// `Handoffs` or `Templates` in another case.
+    static func workFolderSpelled(_ path: String) -> String {
+        guard let slash = path.firstIndex(of: "/") else { return path }
+        let top = path[..<slash].lowercased()
+        for folder in [Vault.Layout.tasks, Vault.Layout.handoffs, Vault.Layout.templates] where folder.lowercased() == top {
+            return folder + path[slash...]
+        }
+        return path
     }
 
     /// Refuses a write that would make a private note public: only a person declassifies. A run (a

@@ -189,4 +189,32 @@ final class PrivateReadingExecutor: AgentExecuting, @unchecked Sendable {
         #expect(RuleBook.load(vault: temp.vault).guardrails.privacyErrors.isEmpty)
         #expect(!(try String(contentsOfFile: seen, encoding: .utf8)).contains("Rules/Second.md"))
     }
+
+    /// Attack: inside a cloud run, `note write tasks/x.md --create` and MCP `write_note` on
+    /// `tasks/…` or `hANDOFFS/…` were written: the check for new work compared the folder's case,
+    /// while on a case-insensitive disk (macOS's and Windows' default) they are `Tasks/` and
+    /// `Handoffs/`, and the watcher would run work no run recorded (no `created_by_run`, outside the
+    /// spawn cap and the parent's budget). Refused in any case now.
+    @Test func aRunCannotMakeWorkThroughAnotherCaseOfTheFolder() throws {
+        let env = try EngineTestVault()
+        let run = try PrivacyTaintTests.run(of: "Tasks/Cloud.md", lane: "premium", in: env.vault)
+        let draft = TemporaryFolder.make("fbt-case-draft") + "/draft.md"
+        try "Pay the invoice.\n".replacingFile(draft)
+        for path in ["tasks/pv1.md", "TASKS/pv2.md", "hANDOFFS/pv3.md", "Tasks/pv4.md"] {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(["note", "write", path, "--create", "--from", draft, "--vault", env.vault.root], console: console, environment: ["FBT_RUN_ID": run], executablePath: "fuckbigtech")
+            #expect(code == 1 && captured.stderr.contains("refused from within run"), "\(path): \(captured.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: env.vault.root + "/" + path))
+        }
+        let tools = MCPTools(vault: env.vault, scope: MCPScope(vault: env.vault, agent: "claude", environment: ["FBT_RUN_ID": run]))
+        for (path, text) in [("tasks/mcpx.md", "Pay it."), ("hANDOFFS/mcpw.md", "---\nto: claude\n---\nPay it.\n")] {
+            let answer = "\(tools.call("write_note", arguments: .object([("path", .string(path)), ("text", .string(text)), ("create", .bool(true))])))"
+            #expect(!FileManager.default.fileExists(atPath: env.vault.root + "/" + path), "\(path): \(answer)")
+        }
+        // A note elsewhere, and a folder that only starts like one, are written as before.
+        for path in ["Memory/tasks.md", "Taskspace/x.md"] {
+            let (console, captured) = Console.capturing()
+            #expect(CLI.run(["note", "write", path, "--create", "--from", draft, "--vault", env.vault.root], console: console, environment: ["FBT_RUN_ID": run], executablePath: "fuckbigtech") == 0, "\(path): \(captured.stderr)")
+        }
+    }
 }
