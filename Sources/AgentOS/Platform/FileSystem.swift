@@ -101,21 +101,37 @@ public enum FileSystem {
         let (fd, status) = try openRegularFile(path)
         defer { close(fd) }
         let size = Int(status.size)
-        func readAt(_ offset: Int, _ count: Int) throws(SystemError) -> [UInt8] {
-            var bytes = [UInt8](repeating: 0, count: count)
-            var filled = 0
-            while filled < count {
-                let n = try Syscall.check("pread", path) {
-                    bytes.withUnsafeMutableBytes { buffer in pread(fd, buffer.baseAddress! + filled, count - filled, off_t(offset + filled)) }
-                }
-                if n == 0 { break } // the file shrank since fstat
-                filled += n
-            }
-            bytes.removeSubrange(filled...)
-            return bytes
+        if size <= head + tail { return (try readAt(fd, path, 0, size), [], status) }
+        return (try readAt(fd, path, 0, head), try readAt(fd, path, size - tail, tail), status)
+    }
+
+    /// The byte ranges `ranges` asks for, given the file's size (each clipped to it), read from one
+    /// open regular file, with its status.
+    public static func read(_ path: String, ranges: (_ size: Int) -> [Range<Int>]) throws(SystemError) -> (parts: [[UInt8]], status: FileStatus) {
+        let (fd, status) = try openRegularFile(path)
+        defer { close(fd) }
+        let size = Int(status.size)
+        var parts: [[UInt8]] = []
+        for range in ranges(size) {
+            let clipped = range.clamped(to: 0..<max(size, 0))
+            parts.append(try readAt(fd, path, clipped.lowerBound, clipped.count))
         }
-        if size <= head + tail { return (try readAt(0, size), [], status) }
-        return (try readAt(0, head), try readAt(size - tail, tail), status)
+        return (parts, status)
+    }
+
+    /// `count` bytes of the open file `fd` from `offset` (fewer when the file shrank meanwhile).
+    private static func readAt(_ fd: Int32, _ path: String, _ offset: Int, _ count: Int) throws(SystemError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = try Syscall.check("pread", path) {
+                bytes.withUnsafeMutableBytes { buffer in pread(fd, buffer.baseAddress! + filled, count - filled, off_t(offset + filled)) }
+            }
+            if n == 0 { break } // the file shrank since fstat
+            filled += n
+        }
+        bytes.removeSubrange(filled...)
+        return bytes
     }
 
     /// Writes `bytes` to a new file at `path` (which must not exist), fsyncs it, and closes it.

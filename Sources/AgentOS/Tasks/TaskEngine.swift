@@ -762,24 +762,50 @@ public final class TaskEngine: Sendable {
         return status.map { [$0.size, $0.mtimeNanoseconds, $0.ctimeNanoseconds, Int64(truncatingIfNeeded: $0.inode), Int64(truncatingIfNeeded: $0.linkCount)] } ?? []
     }
 
-    /// A day's log's stamp: its length and a hash of its first `length` bytes (all of them when
-    /// `nil`). Every run appends to the log, which changes nothing a packet took from it; a line
-    /// edited (marked `#private`) or the log's properties changed do.
+    /// A day's log's stamp: its length and a hash of the bytes a packet may have read from it, of
+    /// its first `length` bytes (all of them when `nil`): the head (its properties and headings,
+    /// `Privacy.frontmatterBytes`) and the end (`logStampTail`, twice what `DailyLog` reads, so the
+    /// lines a packet took are in it though runs appended some since). Every run appends to the log,
+    /// which changes nothing a packet took from it; a line edited there (marked `#private`) or the
+    /// log's properties changed do. (Hashing the whole log, 475 KB on a busy day, twice a task, was
+    /// 5–7 % of a burst.)
     static func logStamp(_ path: String, vault: Vault, length: Int64?) -> [Int64] {
-        guard let bytes = try? FileSystem.read(vault.root + "/" + path).bytes else { return [] }
-        let count = Int(length ?? Int64(bytes.count))
-        guard count <= bytes.count else { return [] }
+        let head = Privacy.frontmatterBytes
+        guard let read = try? FileSystem.read(vault.root + "/" + path, ranges: { size in
+            let count = length.map { Int($0) } ?? size
+            guard count <= size else { return [] }
+            let headRange = 0..<min(head, count)
+            return [headRange, max(headRange.upperBound, count - logStampTail)..<count, count..<size]
+        }), read.parts.count == 3 else { return [] }
+        let (headBytes, tailBytes, appended) = (read.parts[0], read.parts[1], read.parts[2])
+        let stamped = length ?? Int64(read.status.size)
         // Only whole new lines count as appended: text added to the last line (` #private` typed at
         // its end, no line break after it) or an indented line continuing the last item changes
         // what that item says, and is an edit.
-        if length != nil, count < bytes.count {
-            let lastLineEnded = count == 0 || bytes[count - 1] == 0x0A
-            guard lastLineEnded, appendsOnlyNewItems(bytes[count...]) else { return [] }
+        if length != nil, !appended.isEmpty {
+            let lastLineEnded = stamped == 0 || (tailBytes.last ?? headBytes.last) == 0x0A
+            guard lastLineEnded, appendsOnlyNewItems(appended[...]) else { return [] }
         }
+        // FNV-1a's steps over eight bytes at a time (a stamp, not a content hash kept anywhere).
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes[..<count] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return [Int64(count), Int64(bitPattern: hash)]
+        for part in [headBytes, tailBytes] {
+            part.withUnsafeBytes { buffer in
+                var at = 0
+                while at + 8 <= buffer.count {
+                    hash = (hash ^ buffer.loadUnaligned(fromByteOffset: at, as: UInt64.self)) &* 0x100_0000_01b3
+                    at += 8
+                }
+                while at < buffer.count {
+                    hash = (hash ^ UInt64(buffer[at])) &* 0x100_0000_01b3
+                    at += 1
+                }
+            }
+        }
+        return [stamped, Int64(bitPattern: hash)]
     }
+
+    /// How much of a day's log's end its stamp covers (`logStamp`).
+    static let logStampTail = 2 * DailyLog.tailBytes
 
     /// Whether text appended to a day's log only starts new items: every line empty, a list item
     /// (`- `, `* `, `+ `, `1. `) or a heading (`## `). Anything else — an indented line, a bare

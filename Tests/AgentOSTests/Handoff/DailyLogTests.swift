@@ -57,4 +57,38 @@ import Testing
         try temp.write("Private/Daily/Mine.md", "- 10:00 met\n")
         #expect(Privacy.reason(ofLogAt: "Private/Daily/Mine.md", store: store, guardrails: Self.guardrails) != nil)
     }
+
+    /// A long log's stamp (what a run checks before its agent starts: did a line its packet took
+    /// change?) covers what a packet reads — the properties and headings at the top, the last lines —
+    /// without hashing the whole log twice a task: lines appended by runs change nothing, a last line
+    /// or a property edited does, and a line in the middle, which no packet reads, does not.
+    @Test func aLongLogsStampCoversWhatAPacketReadsFromIt() throws {
+        let temp = try TemporaryVault()
+        var lines = ["---", "tags: [work]", "---", "# Day", ""]
+        for i in 0..<6_000 { lines.append("- 09:\(i % 60) ran [[Tasks/T\(i)]] → echo") }
+        func write(_ lines: [String]) throws { try temp.write("Daily/2026-01-01.md", lines.joined(separator: "\n") + "\n") }
+        try write(lines)
+        let stamps = TaskEngine.stamps(of: ["Daily/2026-01-01.md"], vault: temp.vault)
+        #expect(TaskEngine.changedInput(stamps, vault: temp.vault) == nil)
+        try write(lines + ["- 10:00 ran [[Tasks/Next]] → echo", "- 10:01 ran [[Tasks/After]] → echo"])
+        #expect(TaskEngine.changedInput(stamps, vault: temp.vault) == nil, "appended items")
+        var edited = lines
+        edited[edited.count - 1] += " #private"
+        try write(edited)
+        #expect(TaskEngine.changedInput(stamps, vault: temp.vault) == "Daily/2026-01-01.md", "the last line")
+        edited = lines
+        edited[1] = "tags: [work, private]"
+        try write(edited)
+        #expect(TaskEngine.changedInput(stamps, vault: temp.vault) == "Daily/2026-01-01.md", "the properties")
+        // A line in the middle rewritten to the same length: no packet reads it. (Text added there
+        // moves the end, which then counts as changed.)
+        edited = lines
+        edited[3_000] = edited[3_000].replacingOccurrences(of: "echo", with: "ECHO")
+        try write(edited)
+        #expect(TaskEngine.changedInput(stamps, vault: temp.vault) == nil, "a line no packet reads")
+        #expect(DailyLog.read("Daily/2026-01-01.md", store: NoteStore(vault: temp.vault))?.tail.contains("ECHO") == false)
+        edited[3_000] += " #private"
+        try write(edited)
+        #expect(TaskEngine.changedInput(stamps, vault: temp.vault) == "Daily/2026-01-01.md")
+    }
 }
