@@ -104,8 +104,12 @@ public enum Privacy {
     public static func privateFolder(containing path: String, guardrails: Guardrails) -> String? {
         // While the guardrails' folders cannot be read, any folder may be one of them.
         if !guardrails.privacyErrors.isEmpty { return unreadableFolder }
-        let lowered = TaskFacts.normalizeFolder(path).lowercased()
-        return guardrails.privateFolders.first { lowered.hasPrefix($0.lowercased() + "/") || lowered == $0.lowercased() }
+        // Compared as a case-insensitive disk compares names (`Perſonal/` opens `Personal/` there).
+        let folded = DiskName.fold(TaskFacts.normalizeFolder(path))
+        return guardrails.privateFolders.first { folder in
+            let name = DiskName.fold(folder)
+            return folded.hasPrefix(name + "/") || folded == name
+        }
     }
 
     /// What `privateFolder` answers for every path while the guardrails' private folders cannot be

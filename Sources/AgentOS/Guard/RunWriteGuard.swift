@@ -63,7 +63,7 @@ public enum RunWriteGuard {
     /// text, private ones too, and the journal; `.obsidian/`, `.git/`, `.trash/`) and any file that
     /// is not a Markdown note (`.md`) are refused.
     public static func checkReadable(_ path: String, runID: String) throws(Refusal) {
-        if path.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+        if path.split(separator: "/").contains(where: { $0.hasPrefix(".") || DiskName.fold(String($0)).hasPrefix(".") }) {
             throw Refusal(description: "\(path): refused from within run \(runID): folders and files whose name starts with '.' (the OS's state, the editor's settings, git) are not notes")
         }
         if !path.lowercased().hasSuffix(".md") {
@@ -89,9 +89,9 @@ public enum RunWriteGuard {
     /// `closedFolders` (compared ignoring case, as on a case-insensitive disk they are the same).
     public static func checkPath(_ path: String, runID: String) throws(Refusal) {
         try checkReadable(path, runID: runID)
-        let lowered = path.lowercased()
+        let lowered = DiskName.fold(path)
         for (folder, holds) in closedFolders {
-            let prefix = folder.lowercased()
+            let prefix = DiskName.fold(folder)
             if lowered == prefix || lowered.hasPrefix(prefix + "/") {
                 throw Refusal(description: "\(path): refused from within run \(runID): a run may not change \(folder)/ (\(holds))")
             }
@@ -142,8 +142,8 @@ public enum RunWriteGuard {
     /// `Handoffs` or `Templates` in another case.
     static func workFolderSpelled(_ path: String) -> String {
         guard let slash = path.firstIndex(of: "/") else { return path }
-        let top = path[..<slash].lowercased()
-        for folder in [Vault.Layout.tasks, Vault.Layout.handoffs, Vault.Layout.templates] where folder.lowercased() == top {
+        let top = DiskName.fold(String(path[..<slash]))
+        for folder in [Vault.Layout.tasks, Vault.Layout.handoffs, Vault.Layout.templates] where DiskName.fold(folder) == top {
             return folder + path[slash...]
         }
         return path
