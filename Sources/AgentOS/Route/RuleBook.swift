@@ -309,7 +309,7 @@ public struct RuleBook: Sendable {
                 // do not parse is what a save in progress leaves.
                 let type = (try? Note.parse(text))?.text("type")?.lowercased()
                 why = type == nil || type == "guardrails" ? "was a guardrails note and cannot be read as one now" : nil
-            } else if unreadable.contains(path) {
+            } else if unreadable.contains(path) || unreadable.contains(where: { path.hasPrefix($0 + "/") }) {
                 why = "was a guardrails note and cannot be read now"
             } else {
                 // Gone: for a moment (a save renames or unlinks it, and its folder changes), or for good.
@@ -359,6 +359,12 @@ public struct RuleBook: Sendable {
         return book
     }
 
+    /// Whether `path`, its symlinks followed, is a folder.
+    private static func isFolder(following path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// The file under `.agentos/` that says the vault has had a guardrails note.
     static let guardrailsSeenFile = "guardrails-seen"
 
@@ -375,8 +381,9 @@ public struct RuleBook: Sendable {
             let childRelative = relative + "/" + entry.name
             let kind = entry.kind ?? (try? FileSystem.status(childAbsolute))??.kind
             switch kind {
-            case .symlink where entry.name.lowercased().hasSuffix(".md"), .directory where entry.name.lowercased() == "guardrails.md":
-                // Never followed, never read: said so, so that a guardrails note of this shape is not taken as none.
+            case .symlink where entry.name.lowercased().hasSuffix(".md") || isFolder(following: childAbsolute), .directory where entry.name.lowercased() == "guardrails.md":
+                // Never followed, never read: said so, so that a guardrails note of this shape (or one
+                // in a symlinked folder) is not taken as none.
                 problems.append(RuleProblem(path: childRelative, message: kind == .symlink ? "is a symlink, which is never followed" : "is a folder, not a note"))
             case .directory:
                 collectNotes(in: childAbsolute, relative: childRelative, into: &notes, problems: &problems, depth: depth + 1)

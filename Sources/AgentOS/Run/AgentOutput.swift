@@ -92,7 +92,8 @@ public enum AgentOutputParser {
             let input = usage["input_tokens"]?.intValue
             let cacheWrite = usage["cache_creation_input_tokens"]?.intValue ?? 0
             let cacheRead = usage["cache_read_input_tokens"]?.intValue ?? 0
-            outcome.tokensIn = input.map { AgentOutcome.sum($0, cacheWrite, cacheRead) }
+            // A negative count is no count (the runner then estimates both from the text).
+            outcome.tokensIn = input.flatMap { $0 < 0 || cacheWrite < 0 || cacheRead < 0 ? nil : AgentOutcome.sum($0, cacheWrite, cacheRead) }
             outcome.tokensOut = usage["output_tokens"]?.intValue
         }
         if case .object(let models)? = result["modelUsage"], let first = models.first { outcome.model = first.0 }

@@ -144,9 +144,11 @@ public struct AgentRunner {
         // largest amount the ledger holds (past every cap); NaN or a negative one is no cost at all
         // (then the prices estimate it, else the run is charged its reservation — it was settled at
         // $0 before, so such a run spent nothing against any cap); token counts as 0 to a trillion.
-        result.outcome.costUSD = result.outcome.costUSD.flatMap { $0.isNaN || $0 < 0 ? nil : min($0, BudgetLedger.largestDollars) }
-        result.outcome.tokensIn = result.outcome.tokensIn.map { min(max($0, 0), AgentOutcome.largestTokens) }
-        result.outcome.tokensOut = result.outcome.tokensOut.map { min(max($0, 0), AgentOutcome.largestTokens) }
+        // (`-0.0` is 0; a negative token count is none, as a negative cost is: counted as 0, it made
+        // the run's estimate $0.)
+        result.outcome.costUSD = result.outcome.costUSD.flatMap { $0.isNaN || $0 < 0 ? nil : $0 == 0 ? 0 : min($0, BudgetLedger.largestDollars) }
+        result.outcome.tokensIn = result.outcome.tokensIn.flatMap { $0 < 0 ? nil : min($0, AgentOutcome.largestTokens) }
+        result.outcome.tokensOut = result.outcome.tokensOut.flatMap { $0 < 0 ? nil : min($0, AgentOutcome.largestTokens) }
         if result.outcome.tokensIn == nil && result.outcome.tokensOut == nil && (result.exitCode != nil || !result.outcome.answer.isEmpty) {
             // No counts from the tool: four characters a token, so savings and prices have something to go on.
             result.outcome.tokensIn = TokenEstimate.tokens(prompt)

@@ -36,6 +36,8 @@ extension RunStore {
     public static let firstBackOff: Double = 60
     /// The longest back-off.
     public static let maxBackOff: Double = 3_600
+    /// The furthest ahead a reset time an agent prints is taken (a week).
+    public static let longestReset: Double = 7 * 86_400
 
     /// Marks `agent` unavailable: until `resetAt` when the agent said when its limit resets (and that
     /// is still ahead), else for a back-off of 1 minute that doubles with each failure in a row (a
@@ -55,7 +57,9 @@ extension RunStore {
             }
             let backOff = min(RunStore.maxBackOff, RunStore.firstBackOff * pow(2, Double(min(strikes - 1, 20))))
             var until = now.addingTimeInterval(backOff)
-            if let resetAt, resetAt > now { until = resetAt }
+            // A printed reset time is taken up to a week ahead (Claude's weekly limit): an agent that
+            // printed the year 2286 cooled itself down for centuries.
+            if let resetAt, resetAt > now { until = min(resetAt, now.addingTimeInterval(RunStore.longestReset)) }
             try database.run("""
             INSERT INTO cooldowns(agent, until, failure, reason, strikes, since) VALUES(?,?,?,?,?,?)
             ON CONFLICT(agent) DO UPDATE SET until=excluded.until, failure=excluded.failure, reason=excluded.reason, strikes=excluded.strikes, since=excluded.since

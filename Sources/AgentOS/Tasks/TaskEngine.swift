@@ -890,8 +890,12 @@ public final class TaskEngine: Sendable {
 
     /// A private run's failure without the agent's words (`shareableError`).
     static func privateRunError(_ outcome: AgentExecution) -> String {
-        let what = outcome.failureClass.map { "the agent failed (\($0.words))" }
-            ?? outcome.exitCode.map { "the agent exited with status \($0)" } ?? "the agent failed"
+        privateRunError(failure: outcome.failureClass, exitCode: outcome.exitCode)
+    }
+
+    /// `privateRunError(_:)` from a run's failure class and exit code.
+    static func privateRunError(failure: FailureClass?, exitCode: Int?) -> String {
+        let what = failure.map { "the agent failed (\($0.words))" } ?? exitCode.map { "the agent exited with status \($0)" } ?? "the agent failed"
         return what + "; a private run, so its own words are only in its result note"
     }
 

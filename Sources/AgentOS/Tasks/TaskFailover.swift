@@ -141,7 +141,19 @@ extension TaskEngine {
         var props = [Property("status", .string(status.rawValue)), Property("finished", .datetime(LocalTime.dateTime(Date())))]
         if let result = record.resultPath { props.append(Property("result", .string(TelemetryWriter.link(result)))) }
         var unset: [String] = []
-        if let error = record.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) } else { unset.append("error") }
+        if var error = record.error {
+            // The handoff's run was private (the handoff of a private run is private itself, so its
+            // agent's words were kept on it): a public original task is told the class only.
+            let guardrails = RuleBook.load(vault: vault).guardrails
+            let originalNote = ((try? store.readIfPresent(original)) ?? nil).flatMap { try? Note.parse(bytes: $0.bytes) }
+            let handoffPrivate = Privacy.reason(note: handoff.note, path: handoff.path, guardrails: guardrails) != nil || RunTaint.isTainted(record.runID, vault: vault)
+            if handoffPrivate, originalNote.map({ Privacy.reason(note: $0, path: original, guardrails: guardrails) == nil }) ?? true {
+                error = TaskEngine.privateRunError(failure: record.failure.flatMap(FailureClass.init(rawValue:)), exitCode: record.exitCode)
+            }
+            props.append(Property("error", .string(TaskEngine.oneLine(error))))
+        } else {
+            unset.append("error")
+        }
         if let failure = record.failure { props.append(Property("failure", .string(failure))) }
         _ = updateTask(original, set: props, unset: unset) { current in
             current == .handedOff ? nil : "no longer handed off"

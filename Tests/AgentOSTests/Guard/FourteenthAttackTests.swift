@@ -112,13 +112,13 @@ final class PrivateReadingExecutor: AgentExecuting, @unchecked Sendable {
 
     /// The rule book as `RuleBook.load` reads it a little more than `guardrailsGoneSeconds` from now
     /// (the notes directly under `Rules/`), with nothing changed meanwhile.
-    static func loadLater(_ vault: Vault) throws -> RuleBook {
+    static func loadLater(_ vault: Vault, unreadable: Set<String> = []) throws -> RuleBook {
         var notes: [(path: String, text: String)] = []
         for name in try FileManager.default.contentsOfDirectory(atPath: vault.root + "/Rules").sorted() where name.hasSuffix(".md") {
             notes.append(("Rules/" + name, try String(contentsOfFile: vault.root + "/Rules/" + name, encoding: .utf8)))
         }
         let later = FileSystem.realtimeNanoseconds() + (RuleBook.guardrailsGoneSeconds + 1) * 1_000_000_000
-        return RuleBook.rememberingGuardrails(RuleBook.parse(notes: notes), vault: vault, notes: notes, unreadable: [], now: later)
+        return RuleBook.rememberingGuardrails(RuleBook.parse(notes: notes), vault: vault, notes: notes, unreadable: unreadable, now: later)
     }
 
     /// A vault with a second guardrails note (`Rules/Private extra.md`) whose own tag keeps
