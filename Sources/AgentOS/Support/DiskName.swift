@@ -17,8 +17,9 @@ enum DiskName {
             return lowered.split(separator: "/", omittingEmptySubsequences: false).map(trimmedEnd).joined(separator: "/")
         }
         let visible = String(String.UnicodeScalarView(path.precomposedStringWithCompatibilityMapping.unicodeScalars.filter { !ignorable($0) }))
-        // Upper case, then lower: `ſ` → `S` → `s`, `ß` → `SS` → `ss`, `K` (Kelvin) → `k`, `ﬁ` → `fi`.
-        let folded = visible.uppercased().lowercased()
+        // Lower, upper, lower: `ſ` → `S` → `s`, `ẞ` → `ß` → `SS` → `ss`, `K` (Kelvin) → `k`, `ﬁ` → `fi`
+        // (upper then lower alone left `ẞ` as `ß`, which the disk reads as `ss`).
+        let folded = visible.lowercased().uppercased().lowercased()
         return folded.split(separator: "/", omittingEmptySubsequences: false).map(trimmedEnd).joined(separator: "/")
     }
 

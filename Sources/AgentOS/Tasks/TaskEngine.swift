@@ -630,6 +630,9 @@ public final class TaskEngine: Sendable {
         // An agent shown a private note through the OS's tools during the run (a local agent may
         // read them) may have put it in its answer: the run's result and telemetry are private.
         if plan.privacy == nil, RunTaint.isTainted(record.runID, vault: vault) { plan.privacy = "its agent was shown a private note" }
+        // The model a private run's agent reports is its own free text, written into telemetry and
+        // reports others read: the configured model stands instead.
+        if plan.privacy != nil { outcome.model = nil }
         if plan.privacy == nil {
             // A public run's result and telemetry row name no private note (taint follows the data).
             let shared = RunTouches.shareable(outcome.files, vault: vault)
