@@ -13,8 +13,9 @@ public struct Skill: Sendable, Equatable {
     /// Whether harnesses may be given it.
     public var isValid: Bool { problems.isEmpty }
 
-    /// Checks the skill in `path` against the Agent Skills format.
-    public static func check(folder path: String) -> Skill {
+    /// Checks the skill in `path` against the Agent Skills format, and its privacy by `guardrails`
+    /// (the vault's own private tags, folders and secret patterns).
+    public static func check(folder path: String, guardrails: Guardrails = .shipped) -> Skill {
         let name = (path as NSString).lastPathComponent
         var problems: [String] = []
         func rulesOfName(_ value: String, _ what: String) -> [String] {
@@ -26,7 +27,7 @@ public struct Skill: Sendable, Equatable {
             return broken
         }
         let file = path + "/SKILL.md"
-        guard let bytes = try? FileSystem.read(file, limit: 1 << 20).bytes else {
+        guard let (bytes, status) = try? FileSystem.read(file, limit: 1 << 20) else {
             return Skill(name: name, path: path, problems: problems + ["SKILL.md is missing (or is not a readable file)"])
         }
         let note: Note
@@ -50,25 +51,46 @@ public struct Skill: Sendable, Equatable {
         }
         // A skill is linked into folders cloud harnesses load as instructions: a private one, or one
         // holding a secret, stays in the vault.
-        if let why = Privacy.ownReason(note: note, path: Vault.Layout.skills + "/" + name + "/SKILL.md", guardrails: Guardrails()) {
+        if status.linkCount > 1 { problems.append("SKILL.md has another name on disk (a hard link), which may be a private note's; it is not linked") }
+        // The vault's own private tags and secret patterns, not only the built-in ones.
+        let scanner = SecretScanner(extraPatterns: guardrails.secretPatterns)
+        if let why = Privacy.ownReason(note: note, path: Vault.Layout.skills + "/" + name + "/SKILL.md", guardrails: guardrails) {
             problems.append("SKILL.md is private (\(why)); cloud harnesses would load it, so it is not linked")
         }
-        let secrets = SecretScanner().scan(String(decoding: bytes, as: UTF8.self))
+        let secrets = scanner.scan(String(decoding: bytes, as: UTF8.self))
         if !secrets.isEmpty {
             problems.append("SKILL.md holds a secret (\(SecretScanner.describe(secrets))); cloud harnesses would load it, so it is not linked")
         }
-        // The whole folder is linked: every other file in it is judged too (at most 200, 1 MB each).
+        // The whole folder is linked: every other file in it is judged too. What cannot be judged —
+        // a symlink (it may lead to a private note), a hard link (the other name may be one), more
+        // than 200 files, one over 1 MB, one that cannot be read — keeps the skill in the vault.
         if let walker = FileManager.default.enumerator(atPath: path) {
             var looked = 0
-            while let relative = walker.nextObject() as? String, looked < 200 {
-                guard relative != "SKILL.md", let status = (try? FileSystem.status(path + "/" + relative)) ?? nil, status.kind == .file else { continue }
+            while let relative = walker.nextObject() as? String {
+                guard relative != "SKILL.md", let status = (try? FileSystem.status(path + "/" + relative)) ?? nil else { continue }
+                if status.kind == .symlink {
+                    problems.append("\(relative) is a symlink; what it leads to cannot be judged, so the skill is not linked")
+                    continue
+                }
+                guard status.kind == .file else { continue }
                 looked += 1
-                guard let other = try? FileSystem.read(path + "/" + relative, limit: 1 << 20).bytes else { continue }
+                if looked > 200 {
+                    problems.append("more than 200 files: too many to judge, so the skill is not linked")
+                    break
+                }
+                if status.linkCount > 1 {
+                    problems.append("\(relative) has another name on disk (a hard link), which may be a private note's; the skill is not linked")
+                    continue
+                }
+                guard let other = try? FileSystem.read(path + "/" + relative, limit: 1 << 20).bytes else {
+                    problems.append("\(relative) cannot be read to judge it (over 1 MB, or unreadable); the skill is not linked")
+                    continue
+                }
                 let text = String(decoding: other, as: UTF8.self)
-                if !SecretScanner().scan(text).isEmpty {
+                if !scanner.scan(text).isEmpty {
                     problems.append("\(relative) holds a secret; cloud harnesses would load the folder, so it is not linked")
                 } else if relative.lowercased().hasSuffix(".md"), let parsed = try? Note.parse(bytes: other),
-                          let why = Privacy.ownReason(note: parsed, path: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: Guardrails()) {
+                          let why = Privacy.ownReason(note: parsed, path: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: guardrails) {
                     problems.append("\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
                 }
             }
@@ -145,7 +167,8 @@ public struct SkillSync: Sendable {
     public static func status(vault: Vault, folders: [SkillFolder]) -> SkillSync {
         let root = vault.root + "/" + folder
         let names = ((try? FileSystem.list(root)) ?? []).filter { !$0.name.hasPrefix(".") && $0.kind == .directory }.map(\.name).sorted()
-        let skills = names.map { Skill.check(folder: root + "/" + $0) }
+        let guardrails = RuleBook.load(vault: vault).guardrails
+        let skills = names.map { Skill.check(folder: root + "/" + $0, guardrails: guardrails) }
         let report = folders.map { target -> (folder: SkillFolder, links: [SkillLink]) in
             var links: [SkillLink] = []
             for skill in skills {
