@@ -12,7 +12,8 @@ enum PrivateLinks {
     /// `<img src=…>`; Obsidian renders them), reference-style definitions (`[r]: Private/Bank.md`),
     /// and a bare vault path ending in `.md`. The capture groups say which form matched.
     private static let pattern = try! NSRegularExpression(pattern: [
-        #"(!?\[\[[^\[\]\n]+\]\]|!?\[[^\[\]\n]*\]\([^()\n]+\))"#,
+        // A wikilink ends at the first `]]`, as Obsidian reads it: its alias may hold `[` and `[[`.
+        #"(!?\[\[[^\[\]\n|]+(?:\|(?:[^\]\n]|\](?!\]))*)?\]\]|!?\[[^\[\]\n]*\]\([^()\n]+\))"#,
         #"((?i:obsidian:)[^\s()<>\[\]"'`]+)"#,
         #"(<a\b[^>\n]*>[^<\n]*</a\s*>|<(?:a|img|iframe|embed|video|audio|source|object|link)\b[^>\n]*>)"#,
         #"(?m:^([ \t]{0,3}\[[^\]\n]+\]:[ \t]*(?:<[^>\n]+>|\S+).*)$)"#,
@@ -146,6 +147,12 @@ enum PrivateLinks {
         // A `file:` URL to a note: its name is what can be looked up (the vault's place on disk varies).
         if url.lowercased().hasPrefix("file:"), let decoded = String(url.dropFirst(5)).removingPercentEncoding {
             return WikiLink(target: (decoded as NSString).lastPathComponent)
+        }
+        // A destination with spaces (written with `&#32;` or `&nbsp;`, which Obsidian renders as
+        // spaces): a path all the same.
+        if !url.isEmpty, !url.contains("://") {
+            let path = String(url).removingPercentEncoding ?? String(url)
+            return WikiLink.parse("[[" + path + "]]") ?? WikiLink(target: path)
         }
         return nil
     }

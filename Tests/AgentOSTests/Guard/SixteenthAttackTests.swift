@@ -92,4 +92,29 @@ final class ModelNamingExecutor: AgentExecuting, @unchecked Sendable {
             #expect(judged.isValid == (name == "clean"), "\(name): \(judged.problems)")
         }
     }
+
+    /// Attack: a public note linked a private one by a Markdown link whose path was written with
+    /// `&#32;`, `&#x20;` or `&nbsp;` (Obsidian renders them as spaces), or by a wikilink whose alias
+    /// held `[` (`[[Note|a [b] c]]`, `[[Note|[[y]]]]`: Obsidian ends a wikilink at the first `]]`):
+    /// a cloud packet sent the private note's name. Each is `(a private note)` now.
+    @Test func linksWrittenWithEntitiesOrBracketsInTheAliasAreRedacted() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Cancer diagnosis PRIVTITLE.md", "---\ntags: [personal]\n---\nDetails.\n")
+        let forms = [
+            "[x](Memory/Cancer&#32;diagnosis&#32;PRIVTITLE.md)", "[x](Memory/Cancer&#x20;diagnosis&#x20;PRIVTITLE.md)",
+            "[x](Memory/Cancer&#32;diagnosis&#32;PRIVTITLE)", "[x](Memory/Cancer&nbsp;diagnosis&nbsp;PRIVTITLE.md)",
+            "[x](Memory/Cancer%20diagnosis&#32;PRIVTITLE.md)", "[[Cancer diagnosis PRIVTITLE|[[x]]]]",
+            "[[Cancer diagnosis PRIVTITLE|a [b] c]]", "[[Cancer diagnosis PRIVTITLE|[x]]]", "![[Cancer diagnosis PRIVTITLE|[[y]]",
+        ]
+        v.write("Memory/Links.md", "# Links\n\nCLEANMARK\n\n" + forms.map { "- \($0) here\n" }.joined())
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Links]].\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("CLEANMARK"), "\(plan.prompt)")
+        for line in plan.prompt.split(separator: "\n") where line.contains("here") {
+            #expect(!line.contains("PRIVTITLE") && !line.contains("Cancer"), "\(line)")
+        }
+        // Ordinary links are read as before.
+        #expect(try PrivateLinks.redacting("see [[Open]] and [[a]] [[b|c]]", in: "x.md", candidates: { $0.map { [$0.target] } }, isPrivate: { $0 == "b" }).text == "see [[Open]] and [[a]] (a private note)")
+    }
 }
