@@ -415,6 +415,11 @@ public struct RuleBook: Sendable {
         var sync: SyncSettings?
         var guardrailsNotes: [String] = []
 
+        // `Rules/Guardrails.md` first and sync tools' conflicting copies last, else in path order:
+        // the first guardrails note sets the caps, and a copy (`Guardrails (conflicted copy).md`
+        // sorts before `Guardrails.md`) or a note in a subfolder must not take them over.
+        func rank(_ path: String) -> Int { path == Vault.Layout.rules + "/Guardrails.md" ? 0 : SyncConflict.isCopy(path) ? 2 : 1 }
+        let notes = notes.enumerated().sorted { (rank($0.element.path), $0.offset) < (rank($1.element.path), $1.offset) }.map(\.element)
         for (path, text) in notes {
             let note: Note
             do { note = try Note.parse(text) } catch {

@@ -117,4 +117,19 @@ final class ModelNamingExecutor: AgentExecuting, @unchecked Sendable {
         // Ordinary links are read as before.
         #expect(try PrivateLinks.redacting("see [[Open]] and [[a]] [[b|c]]", in: "x.md", candidates: { $0.map { [$0.target] } }, isPrivate: { $0 == "b" }).text == "see [[Open]] and [[a]] (a private note)")
     }
+
+    /// Informational in the attack: the guardrails note that sorts first set the caps, so a note in
+    /// a subfolder or a sync tool's conflicting copy (`Guardrails (conflicted copy).md` sorts before
+    /// `Guardrails.md`) took over the person's budget. `Rules/Guardrails.md` sets them when it exists.
+    @Test func rulesGuardrailsSetsTheCapsOverACopyOrASubfolderNote() {
+        let notes: [(path: String, text: String)] = [
+            ("Rules/Extra/Family.md", "---\ntype: guardrails\nprivate_tags: [family]\nbudget_day_usd: 90\n---\n"),
+            ("Rules/Guardrails (conflicted copy).md", "---\ntype: guardrails\nbudget_day_usd: 80\n---\n"),
+            ("Rules/Guardrails.md", "---\ntype: guardrails\nbudget_day_usd: 3\n---\n"),
+        ]
+        let book = RuleBook.parse(notes: notes)
+        #expect(book.guardrails.path == "Rules/Guardrails.md")
+        #expect(book.guardrails.budgetDayUSD == 3)
+        #expect(book.guardrails.privateTags.contains("family"), "the others' private tags still count")
+    }
 }
