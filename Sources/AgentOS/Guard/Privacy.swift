@@ -335,7 +335,9 @@ public enum Privacy {
         let store = NoteStore(vault: vault)
         let snapshot: NoteSnapshot?
         do { snapshot = try store.readIfPresent(record.taskPath) } catch { return made }
-        guard let snapshot else { return nil }
+        // Gone while its run goes on (renamed or moved — into `Private/`, say — by a person while
+        // `fuckbigtech run`, which follows no rename, runs it): its privacy cannot be judged.
+        guard let snapshot else { return [.claimed, .running].contains(record.state) ? made : nil }
         guard let note = try? Note.parse(bytes: snapshot.bytes) else { return made }
         let facts = TaskFacts.from(note: note, path: record.taskPath, vault: vault, ruleBook: book, links: LinkResolver(vault: vault))
         return reason(for: facts, guardrails: book.guardrails) == nil ? nil : made

@@ -607,6 +607,14 @@ public final class TaskEngine: Sendable {
         }
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
 
+        // A private run is recorded as one before its agent starts: what it makes through the OS's
+        // tools is private whatever the task note is called by then (`Privacy.reason(ofRun:)` judged
+        // the note at its path, and a rename mid-run made the run public).
+        if plan.privacy != nil {
+            do { try RunTaint.record(record.runID, vault: vault) } catch {
+                log(EngineEvent(level: .error, message: "\(task.path): cannot record run \(record.runID) as private (\(error)); what it makes is judged by its task note"))
+            }
+        }
         var outcome: AgentExecution
         let agentStart = StartMark()
         touches.begin(runID: record.runID, taskPath: task.path)

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// An executor whose agent, while it runs, sees its task note moved into `Private/` by a person
+/// (no watcher follows the rename) and then makes a task for a cloud agent and writes a note.
+final class MovedTaskExecutor: AgentExecuting, @unchecked Sendable {
+    let vault: Vault
+    let from: String
+    init(vault: Vault, from: String) {
+        self.vault = vault
+        self.from = from
+    }
+
+    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
+        try? FileManager.default.moveItem(atPath: vault.root + "/" + from, toPath: vault.root + "/Private/moved.md")
+        let environment = ["FBT_RUN_ID": runEnvironment["FBT_RUN_ID"] ?? ""]
+        let draft = vault.root + "/../leak-\(UUID().uuidString).md"
+        try? "# Leak\n\nlogin word is quokka7731\n".replacingFile(draft)
+        for arguments in [["task", "new", "--agent", "claude", "--title", "Spawned", "please summarise: login word is quokka7731"],
+                          ["note", "write", "Memory/Leak.md", "--create", "--from", draft]] {
+            let (console, _) = Console.capturing()
+            _ = CLI.run(arguments + ["--vault", vault.root], console: console, environment: environment, executablePath: "fuckbigtech")
+        }
+        return AgentExecution(succeeded: true, answer: "done", error: nil, exitCode: 0)
+    }
+}
+
+/// The seventeenth outside attack on the release binary (`/work/attack49-report.md`), each finding
+/// written as the attack it was.
+@Suite(.serialized) struct SeventeenthAttackTests {
+    /// Attack: a private task (it embeds `Private/Bank.md`) run by `fuckbigtech run`, no watcher, was
+    /// moved into `Private/` by its person while it ran. Whether the run is private was judged by the
+    /// task note at its recorded path, which was gone: the run counted as public, its `note write`
+    /// made a public note with the private text and its `task new` a public premium task. A private
+    /// run is recorded as one when it starts, and a run whose task note is gone counts as private.
+    @Test func aPrivateRunStaysPrivateWhenItsTaskIsMovedWhileItRuns() throws {
+        let env = try EngineTestVault()
+        try env.store.write("# Bank\n\nmy online banking login word is quokka7731\n", to: "Private/Bank.md", expecting: .absent)
+        let task = try env.writeTask("Move me", properties: "type: task\nagent: echo", body: "Summarise ![[Private/Bank]].")
+        let runs = try RunStore(vault: env.vault)
+        let engine = TaskEngine(vault: env.vault, runs: runs, routing: try VaultRouting(vault: env.vault), executor: MovedTaskExecutor(vault: env.vault, from: task)) { _ in }
+        _ = engine.consider(path: task, wait: true)
+        engine.waitUntilIdle()
+        #expect(FileManager.default.fileExists(atPath: env.vault.root + "/Private/moved.md"))
+        let spawned = try env.text("Tasks/Spawned.md"), leak = try env.text("Memory/Leak.md")
+        #expect(try env.note("Tasks/Spawned.md").text("privacy") == "private", "\(spawned)")
+        #expect(try env.note("Memory/Leak.md").text("privacy") == "private", "\(leak)")
+    }
+
+    /// The same judged without the engine: a run in flight whose task note is gone counts as
+    /// private; once it has ended, a deleted task note says nothing of it.
+    @Test func aRunInFlightWhoseTaskIsGoneCountsAsPrivate() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        var record = try #require(try runs.claim(taskPath: "Tasks/Gone.md", taskHash: nil, attempt: 1))
+        record.lane = "local"
+        record.state = .running
+        try runs.update(record)
+        #expect(Privacy.reason(ofRun: record.runID, vault: env.vault) != nil)
+        record.state = .done
+        try runs.update(record)
+        #expect(Privacy.reason(ofRun: record.runID, vault: env.vault) == nil)
+    }
+}
