@@ -337,6 +337,12 @@ import Testing
 
     /// A run of `task` on `lane`, as the watcher records one before its agent starts; its id.
     static func run(of task: String, lane: String, in vault: Vault) throws -> String {
+        // A run has a task note (a run in flight whose note is gone counts as private).
+        let note = vault.root + "/" + task
+        if !FileManager.default.fileExists(atPath: note) {
+            try FileManager.default.createDirectory(atPath: (note as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try "---\ntype: task\nstatus: running\n---\nThe run's task.\n".replacingFile(note)
+        }
         let runs = try RunStore(vault: vault)
         var record = try #require(try runs.claim(taskPath: task, taskHash: nil, attempt: 1))
         record.lane = lane
