@@ -15,7 +15,7 @@ enum PrivateLinks {
         // A wikilink ends at the first `]]`, as Obsidian reads it: its alias may hold `[` and `[[`.
         #"(!?\[\[[^\[\]\n|]+(?:\|(?:[^\]\n]|\](?!\]))*)?\]\]|!?\[[^\[\]\n]*\]\([^()\n]+\))"#,
         #"((?i:obsidian:)[^\s()<>\[\]"'`]+)"#,
-        #"(<a\b[^>\n]*>[^<\n]*</a\s*>|<(?:a|img|iframe|embed|video|audio|source|object|link)\b[^>\n]*>)"#,
+        #"((?i:<a\b[^>]*>[^<\n]*</a\s*>|<(?:a|img|iframe|embed|video|audio|source|object|link)\b[^>]*>))"#,
         #"(?m:^([ \t]{0,3}\[[^\]\n]+\]:[ \t]*(?:<[^>\n]+>|\S+).*)$)"#,
         #"((?<![\w/\\.%-])[\w.%\\/-]+\.md\b)"#,
     ].joined(separator: "|"))
@@ -100,6 +100,7 @@ enum PrivateLinks {
             }
         }
         spaced += extended
+        spaced += destinations(in: source)
         guard !found.isEmpty || !spaced.isEmpty else { return (text, 0) }
         let meant = candidates(found.map(\.link) + spaced.map(\.link))
         // The longest spaced reading that means a private note wins; readings inside it are dropped.
@@ -122,6 +123,59 @@ enum PrivateLinks {
         }
         guard count > 0 else { return (text, 0) }
         return (out + source.substring(from: last), count)
+    }
+
+    /// Link destinations the one-line pattern does not read, as CommonMark does: after every `](`
+    /// (whatever the link text holds: brackets, a line break), `<…>` or a run with balanced
+    /// parentheses, spaces before it allowed; and a reference definition's, after a quote or list
+    /// marker or on the next line. Each is its destination's range and link (a title is not part of it).
+    static func destinations(in source: NSString) -> [(range: NSRange, link: WikiLink)] {
+        var found: [(range: NSRange, link: WikiLink)] = []
+        func add(_ range: NSRange) {
+            var written = source.substring(with: range)
+            if written.hasPrefix("<"), written.hasSuffix(">") { written = String(written.dropFirst().dropLast()) }
+            guard !written.isEmpty, let link = destinationLink(written) else { return }
+            found.append((range, normalized(link)))
+        }
+        var search = NSRange(location: 0, length: source.length)
+        while found.count < 256 {
+            let hit = source.range(of: "](", range: search)
+            guard hit.location != NSNotFound else { break }
+            var at = NSMaxRange(hit)
+            search = NSRange(location: at, length: source.length - at)
+            while at < source.length, source.character(at: at) == 0x20 || source.character(at: at) == 0x09 { at += 1 }
+            guard at < source.length else { break }
+            let start = at
+            if source.character(at: at) == 0x3C { // <…>
+                while at < source.length, source.character(at: at) != 0x3E, source.character(at: at) != 0x0A { at += 1 }
+                if at < source.length, source.character(at: at) == 0x3E { add(NSRange(location: start, length: at + 1 - start)) }
+                continue
+            }
+            var depth = 0
+            while at < source.length {
+                let c = source.character(at: at)
+                if c == 0x20 || c == 0x09 || c == 0x0A { break }
+                if c == 0x28 { depth += 1 } else if c == 0x29 { if depth == 0 { break }; depth -= 1 }
+                at += 1
+            }
+            if at > start { add(NSRange(location: start, length: at - start)) }
+        }
+        for match in referenceDefinition.matches(in: source as String, range: NSRange(location: 0, length: source.length)) {
+            add(match.range(at: 1))
+        }
+        return found
+    }
+
+    /// A reference definition anywhere on a line (after `>` or a list marker too), its destination
+    /// on the same line or the next.
+    private static let referenceDefinition = try! NSRegularExpression(pattern: #"\[[^\[\]\n]+\]:[ \t]*\n?[ \t]*(<[^>\n]+>|[^\s<>]+)"#)
+
+    /// The link a Markdown destination means, or `nil` for a web URL.
+    static func destinationLink(_ written: String) -> WikiLink? {
+        if written.lowercased().hasPrefix("obsidian:") { return obsidianURL(written) }
+        if written.contains("://") || written.lowercased().hasPrefix("mailto:") { return nil }
+        let path = written.removingPercentEncoding ?? written
+        return WikiLink.parse("[[" + path + "]]") ?? WikiLink(target: path)
     }
 
     /// A link's target as a path the index can look up, whatever spelling pointed at it:

@@ -64,4 +64,29 @@ final class MovedTaskExecutor: AgentExecuting, @unchecked Sendable {
         try runs.update(record)
         #expect(Privacy.reason(ofRun: record.runID, vault: env.vault) == nil)
     }
+
+    /// Attack: CommonMark link forms the one-line pattern did not read sent a private note's name
+    /// in cloud packets: brackets or a line break in the link text, parentheses in the destination,
+    /// titles, spaces around `<…>`, upper- and mixed-case HTML tags and tags across a line break,
+    /// reference definitions in a quote or list item or with the destination on the next line.
+    @Test func commonMarkLinkFormsToPrivateNotesAreRedacted() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Cancer diagnosis PRIVTITLE.md", "---\ntags: [personal]\n---\nDetails.\n")
+        v.write("Memory/Biopsy (PRIVPAREN).md", "---\ntags: [personal]\n---\nDetails.\n")
+        let forms = [
+            "[a [b] c](<Memory/Cancer diagnosis PRIVTITLE>)", "[a [b] c](Memory/Cancer%20diagnosis%20PRIVTITLE)",
+            "[x](Memory/Biopsy%20(PRIVPAREN))", "[x](<Memory/Biopsy (PRIVPAREN)>)",
+            "[x](<Memory/Cancer diagnosis PRIVTITLE> \"title (t)\")", "[x](Memory/Cancer%20diagnosis%20PRIVTITLE 'title')",
+            "[x]( <Memory/Cancer diagnosis PRIVTITLE> )", "[my\nnote](<Memory/Cancer diagnosis PRIVTITLE>)",
+            "<A HREF=\"Memory/Cancer diagnosis PRIVTITLE\">x</A>", "<Img src=\"Memory/Cancer diagnosis PRIVTITLE\">",
+            "<A\nhref=\"Memory/Cancer diagnosis PRIVTITLE\">x</a>", "[r9]:\n  <Memory/Cancer diagnosis PRIVTITLE>",
+            "> [r10]: <Memory/Cancer diagnosis PRIVTITLE>", "- [r11]: <Memory/Cancer diagnosis PRIVTITLE>",
+        ]
+        v.write("Memory/Links.md", "# Links\n\nCLEANMARK [open](https://example.com/a_(b)) and [[Links]]\n\n" + forms.map { $0 + " here\n\n" }.joined())
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Links]].\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("CLEANMARK [open](https://example.com/a_(b))"), "\(plan.prompt)")
+        #expect(!plan.prompt.contains("PRIVTITLE") && !plan.prompt.contains("PRIVPAREN"), "\(plan.prompt)")
+    }
 }
