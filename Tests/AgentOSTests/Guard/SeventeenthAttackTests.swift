@@ -89,4 +89,28 @@ final class MovedTaskExecutor: AgentExecuting, @unchecked Sendable {
         #expect(plan.prompt.contains("CLEANMARK [open](https://example.com/a_(b))"), "\(plan.prompt)")
         #expect(!plan.prompt.contains("PRIVTITLE") && !plan.prompt.contains("PRIVPAREN"), "\(plan.prompt)")
     }
+
+    /// Attack: a skill linked while clean, then given a `#personal` file, stays linked (links are
+    /// live: the harnesses read the file at once) until `skills sync`; `doctor` called it "invalid
+    /// and not linked" and rated the harness `ok`. It fails now, saying where it is still linked.
+    @Test func doctorFailsForAnInvalidSkillThatIsStillLinked() throws {
+        let root = TemporaryFolder.make("fbt-skill-late")
+        defer { TemporaryFolder.remove(root) }
+        let vault = Vault(root: root + "/vault")
+        _ = try VaultInit.run(vault: vault)
+        let environment = ["HOME": root + "/home", "PATH": "/usr/bin:/bin"]
+        let folders = SkillFolder.standard(environment: environment)
+        _ = try SkillSync.sync(vault: vault, folders: folders)
+        try FileManager.default.createDirectory(atPath: vault.root + "/Skills/fuckbigtech/refs", withIntermediateDirectories: true)
+        try "---\ntags: [personal]\n---\nmy PIN LATEPIN\n".replacingFile(vault.root + "/Skills/fuckbigtech/refs/late.md")
+        let report = Doctor.run(DoctorContext(vault: vault, environment: environment), checks: [DoctorCheck(name: "harness", run: HarnessChecks.run)])
+        let finding = try #require(report.findings.first { $0.check == "skills" })
+        #expect(finding.status == .fail && finding.finding.contains("still linked"), "\(finding.finding)")
+        #expect(finding.fix?.contains("skills sync") == true)
+        // After `skills sync` the link is gone, and the warning says so.
+        _ = try SkillSync.sync(vault: vault, folders: folders)
+        let synced = Doctor.run(DoctorContext(vault: vault, environment: environment), checks: [DoctorCheck(name: "harness", run: HarnessChecks.run)])
+        #expect(synced.findings.first { $0.check == "skills" }?.status == .warn)
+        #expect(!FileManager.default.fileExists(atPath: folders[0].path + "/fuckbigtech"))
+    }
 }
