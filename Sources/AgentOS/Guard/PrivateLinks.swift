@@ -160,6 +160,8 @@ enum PrivateLinks {
             }
             if at > start { add(NSRange(location: start, length: at - start)) }
         }
+        // (The pattern only where a definition can be: the text holds `]:`.)
+        guard source.range(of: "]:").location != NSNotFound else { return found }
         for match in referenceDefinition.matches(in: source as String, range: NSRange(location: 0, length: source.length)) {
             add(match.range(at: 1))
         }
