@@ -989,7 +989,9 @@ public final class TaskEngine: Sendable {
         gitClaimEnded(record)
         if retry != nil { endRun(task.path) }
         // A retry's write is not the OS's own to ignore: the watcher must see it and run the task again.
-        _ = updateTask(task.path, set: props, unset: unset, remembering: retry == nil) { _ in nil }
+        if case .stopped(let why) = updateTask(task.path, set: props, unset: unset, remembering: retry == nil, ofRun: record.runID, stop: { _ in nil }) {
+            log(EngineEvent(level: .warning, message: "\(task.path): \(why)"))
+        }
         if status == .done { clearStrikes(agent: plan.agent) }
         log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.failure.map { " (\($0))" } ?? "") + (record.error.map { " — \($0)" } ?? "")))
         // After the run store says which agent is next: a stop from here on is finished by
@@ -1039,7 +1041,7 @@ public final class TaskEngine: Sendable {
     /// Merges the OS's properties into a task note with compare-and-swap, re-reading on conflict so a
     /// person's concurrent edit survives. `stop` may veto the write after seeing the current status.
     /// `remembering: false` leaves the write for the watcher to see (a task queued again).
-    func updateTask(_ claimed: String, set: [Property], unset: [String], remembering: Bool = true, stop: (TaskStatus?) -> String?) -> UpdateResult {
+    func updateTask(_ claimed: String, set: [Property], unset: [String], remembering: Bool = true, ofRun runID: String? = nil, stop: (TaskStatus?) -> String?) -> UpdateResult {
         // The note where it is now: renamed during its run, it is followed (`followRename`).
         let path = currentPath(claimed)
         var stopped: String?
@@ -1047,6 +1049,12 @@ public final class TaskEngine: Sendable {
             let outcome = try store.update(path) { snapshot in
                 guard let snapshot else { return .keep }
                 let current = try? Note.parse(bytes: snapshot.bytes)
+                // A run's end is written only into the note its run was for: moved away while it ran
+                // (and `run` follows no rename), another note saved at the path is not its task.
+                if let runID, current?.text("run_id") != runID {
+                    stopped = "the note at \(path) is not run \(runID)'s task any more (moved away while it ran?); its result is kept in Results/"
+                    return .keep
+                }
                 stopped = stop(current.flatMap { TaskStatus(property: $0.text("status")) })
                 if stopped != nil { return .keep }
                 let bytes = try FrontmatterEditor.apply(set: set, unset: unset, to: snapshot.bytes)
