@@ -72,7 +72,7 @@ enum PrivateLinks {
         var spaced: [(range: NSRange, link: WikiLink)] = []
         let lines = rendered as NSString
         var search = NSRange(location: 0, length: lines.length)
-        while spaced.count < 256 {
+        while spaced.count < 4_096 {
             let hit = lines.range(of: ".md", options: [.caseInsensitive], range: search)
             guard hit.location != NSNotFound else { break }
             search = NSRange(location: NSMaxRange(hit), length: lines.length - NSMaxRange(hit))
@@ -134,16 +134,23 @@ enum PrivateLinks {
         func add(_ range: NSRange) {
             var written = source.substring(with: range)
             if written.hasPrefix("<"), written.hasSuffix(">") { written = String(written.dropFirst().dropLast()) }
+            written = unescaped(written)
             guard !written.isEmpty, let link = destinationLink(written) else { return }
             found.append((range, normalized(link)))
         }
         var search = NSRange(location: 0, length: source.length)
-        while found.count < 256 {
+        while found.count < 4_096 {
             let hit = source.range(of: "](", range: search)
             guard hit.location != NSNotFound else { break }
             var at = NSMaxRange(hit)
             search = NSRange(location: at, length: source.length - at)
-            while at < source.length, source.character(at: at) == 0x20 || source.character(at: at) == 0x09 { at += 1 }
+            // Spaces, and one line break (CommonMark allows the destination on the next line).
+            var breaks = 0
+            while at < source.length {
+                let c = source.character(at: at)
+                if c == 0x0A { breaks += 1; if breaks > 1 { break } } else if c != 0x20 && c != 0x09 && c != 0x0D { break }
+                at += 1
+            }
             guard at < source.length else { break }
             let start = at
             if source.character(at: at) == 0x3C { // <…>
@@ -171,6 +178,26 @@ enum PrivateLinks {
     /// A reference definition anywhere on a line (after `>` or a list marker too), its destination
     /// on the same line or the next.
     private static let referenceDefinition = try! NSRegularExpression(pattern: #"\[[^\[\]\n]+\]:[ \t]*\n?[ \t]*(<[^>\n]+>|[^\s<>]+)"#)
+
+    /// `text` with CommonMark's backslash escapes undone (`\(` is `(`): only before ASCII punctuation.
+    static func unescaped(_ text: String) -> String {
+        guard text.contains("\\") else { return text }
+        var out = ""
+        var escaping = false
+        for character in text {
+            if escaping {
+                if !(character.isASCII && character.isPunctuation || character.isASCII && character.isSymbol) { out.append("\\") }
+                out.append(character)
+                escaping = false
+            } else if character == "\\" {
+                escaping = true
+            } else {
+                out.append(character)
+            }
+        }
+        if escaping { out.append("\\") }
+        return out
+    }
 
     /// The link a Markdown destination means, or `nil` for a web URL.
     static func destinationLink(_ written: String) -> WikiLink? {

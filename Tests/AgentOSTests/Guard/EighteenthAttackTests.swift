@@ -41,4 +41,24 @@ final class ReplacedTaskExecutor: AgentExecuting, @unchecked Sendable {
         let results = try FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Results").filter { $0.hasPrefix("Replaced") }
         #expect(results.count == 1, "the result is kept: \(results)")
     }
+
+    /// Attack: a line break before a link's destination, backslash escapes in it (`\(`), and a
+    /// private link after 256 others in a long note (the scans stopped there) sent a private note's
+    /// name in a cloud packet.
+    @Test func moreLinkFormsAndLongNotesAreRedacted() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Cancer diagnosis PRIVTITLE.md", "---\ntags: [personal]\n---\nDetails.\n")
+        v.write("Memory/Biopsy (PRIVPAREN).md", "---\ntags: [personal]\n---\nDetails.\n")
+        let forms = ["[x](\n<Memory/Cancer diagnosis PRIVTITLE>)", "[x](Memory/Biopsy%20\\(PRIVPAREN\\))", "[r]: Memory/Biopsy%20\\(PRIVPAREN\\)"]
+        v.write("Memory/Links.md", "# Links\n\nCLEANMARK\n\n" + forms.map { $0 + " here\n\n" }.joined())
+        var long = "# Index\n\nLONGMARK\n\n"
+        for i in 0..<300 { long += "- [n\(i)](<Memory/N\(i)>) and Memory/Other \(i).md\n" }
+        long += "- [biopsy](<Memory/Biopsy (PRIVPAREN)>) and Memory/Cancer diagnosis PRIVTITLE.md\n"
+        v.write("Memory/Index.md", long)
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\ncontext_tokens: 60000\n---\nSummarise [[Links]] and [[Index]].\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("CLEANMARK") && plan.prompt.contains("LONGMARK"), "\(plan.prompt.prefix(400))")
+        #expect(!plan.prompt.contains("PRIVTITLE") && !plan.prompt.contains("PRIVPAREN"), "\(plan.prompt.suffix(600))")
+    }
 }
