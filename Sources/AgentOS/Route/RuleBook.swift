@@ -268,8 +268,9 @@ public struct RuleBook: Sendable {
     public static func load(vault: Vault) -> RuleBook {
         let folder = vault.root + "/" + Vault.Layout.rules
         var book: RuleBook
+        var notes: [(path: String, text: String)] = []
+        var unreadable = Set<String>()
         if let status = try? FileSystem.status(folder), status.kind == .directory {
-            var notes: [(path: String, text: String)] = []
             var problems: [RuleProblem] = []
             collectNotes(in: folder, relative: Vault.Layout.rules, into: &notes, problems: &problems, depth: 0)
             book = parse(notes: notes)
@@ -279,11 +280,11 @@ public struct RuleBook: Sendable {
             for problem in problems where name(of: problem.path).lowercased() == "guardrails" {
                 book.guardrails.failClosed("\(problem.path): the guardrails note cannot be read (\(problem.message))")
             }
-            book = rememberingGuardrails(book, vault: vault, notes: notes, unreadable: Set(problems.map(\.path)))
+            unreadable = Set(problems.map(\.path))
         } else {
             book = defaults
         }
-        return rememberingGuardrails(book, vault: vault)
+        return rememberingGuardrails(book, vault: vault, notes: notes, unreadable: unreadable)
     }
 
     /// Every guardrails note the vault has had (`.agentos/guardrails-seen`, a path a line) is still
@@ -293,11 +294,24 @@ public struct RuleBook: Sendable {
     /// keep private in that moment). A recorded note is forgotten when a person has plainly made it
     /// something else: its properties read, with another `type`; or it has been gone while its folder
     /// has not changed for `guardrailsGoneSeconds`. Newly read guardrails notes are recorded.
+    ///
+    /// A vault that has had a guardrails note and now has none it can read — renamed away for a
+    /// moment by vim's save, unlinked and made again by git, `Rules/` turned into a symlink — keeps
+    /// its privacy closed rather than fall back to the built-in tags and folders. To run with the
+    /// built-in guardrails, write a guardrails note that sets nothing.
     static func rememberingGuardrails(_ book: RuleBook, vault: Vault, notes: [(path: String, text: String)], unreadable: Set<String>,
                                       now: Int64 = FileSystem.realtimeNanoseconds()) -> RuleBook {
         var book = book
-        guard !book.guardrailsNotes.isEmpty, (try? FileSystem.status(vault.stateDirectory))??.kind == .directory else { return book }
         let seen = vault.stateDirectory + "/" + guardrailsSeenFile
+        if book.guardrailsNotes.isEmpty {
+            if (try? FileSystem.status(seen)) ?? nil != nil {
+                let message = "no guardrails note it can read, though this vault had one; every note counts as private and paid runs are blocked until it is back (a guardrails note that sets nothing runs with the built-in settings)"
+                book.problems.append(RuleProblem(path: Vault.Layout.rules, message: message))
+                book.guardrails.failClosed(Vault.Layout.rules + "/: " + message)
+            }
+            return book
+        }
+        guard (try? FileSystem.status(vault.stateDirectory))??.kind == .directory else { return book }
         let recorded = ((try? FileSystem.read(seen, limit: 1 << 20).bytes).map { String(decoding: $0, as: UTF8.self) } ?? "")
             .split(separator: "\n").map { $0.trimmingWhitespaces() }.filter { !$0.isEmpty }
         var kept = book.guardrailsNotes
@@ -337,27 +351,6 @@ public struct RuleBook: Sendable {
     /// How long a guardrails note the vault had may be gone, its folder unchanged, before it counts
     /// as removed on purpose (`rememberingGuardrails(_:vault:notes:unreadable:now:)`).
     static let guardrailsGoneSeconds: Int64 = 5
-
-    /// A vault that has had a guardrails note and now has none it can read — renamed away for a
-    /// moment by vim's save, unlinked and made again by git, `Rules/` turned into a symlink — keeps
-    /// its privacy closed rather than fall back to the built-in tags and folders (an outside attack
-    /// read private notes in that moment). `.agentos/guardrails-seen` records that the vault had one.
-    /// To run with the built-in guardrails, write a guardrails note that sets nothing.
-    static func rememberingGuardrails(_ book: RuleBook, vault: Vault) -> RuleBook {
-        var book = book
-        let seen = vault.stateDirectory + "/" + guardrailsSeenFile
-        if book.guardrails.path != nil {
-            if book.guardrails.privacyErrors.isEmpty, (try? FileSystem.status(seen)) ?? nil == nil,
-               (try? FileSystem.status(vault.stateDirectory))??.kind == .directory {
-                FileManager.default.createFile(atPath: seen, contents: Data((book.guardrails.path! + "\n").utf8))
-            }
-        } else if (try? FileSystem.status(seen)) ?? nil != nil {
-            let message = "no guardrails note it can read, though this vault had one; every note counts as private and paid runs are blocked until it is back (a guardrails note that sets nothing runs with the built-in settings)"
-            book.problems.append(RuleProblem(path: Vault.Layout.rules, message: message))
-            book.guardrails.failClosed(Vault.Layout.rules + "/: " + message)
-        }
-        return book
-    }
 
     /// Whether `path`, its symlinks followed, is a folder.
     private static func isFolder(following path: String) -> Bool {
