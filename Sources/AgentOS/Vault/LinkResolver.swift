@@ -186,64 +186,115 @@ public final class LinkResolver: @unchecked Sendable {
     }
 }
 
-/// The vault's files as one walk found them, by lower-cased path and by lower-cased name. One walk
-/// serves every resolver of a process while no folder of the vault changed: a file created, deleted
-/// or renamed changes its folder's status-change time (`ctime`, which no tool can set back, unlike the
-/// modification time `touch -d` or `rsync -t` restore), so each use first compares every folder's
-/// inode and `ctime` with those `lstat` gave just before the folder was listed, and walks again when
-/// one differs. A folder changed within `racyMargin` of the walk may have changed again within the
-/// same tick of the file system's clock; such a walk is never reused. (Before, every packet and route
-/// made its own walk: on the 20,000-note bench vault, 100 ms for each task whose links or daily lines
-/// name a note that is not an exact path.)
+/// The vault's files as a walk found them, by lower-cased path and by lower-cased name, shared by
+/// every resolver of a process. A file created, deleted or renamed changes its folder's
+/// status-change time (`ctime`, which no tool can set back, unlike the modification time `touch -d`
+/// or `rsync -t` restore), so each use first compares every folder's inode and `ctime` with those
+/// `lstat` gave just before the folder was listed, and lists again only the folders that differ
+/// (and the folders new under them); the others keep their listing. A folder changed within
+/// `racyMargin` of its listing may have changed again within the same tick of the file system's
+/// clock: its listing is never reused. (Before, every packet and route made its own walk: on the
+/// 20,000-note bench vault, 100 ms for each task whose links or daily lines name a note that is not
+/// an exact path; then one walk was shared until any folder changed, and a burst that changes
+/// `Tasks/` at every task walked all 22,000 files again for each packet.)
 final class VaultFiles: Sendable {
     let byPath: [String: String]
     let byName: [String: [String]]
-    /// Every folder walked (vault-relative, "" for the root), its inode and its `ctime`.
-    private let stamps: [(folder: String, inode: UInt64, ctime: Int64)]
+    /// Every folder walked (vault-relative, "" for the root) and what its listing found.
+    private let folders: [String: Folder]
     private let root: String
-    /// Whether some folder changed too close to the walk for its time to prove anything.
-    private let racy: Bool
+
+    /// One folder as it was listed: its inode and `ctime` just before, its files and subfolders
+    /// (vault-relative), and whether its time was old enough to prove anything.
+    private struct Folder: Sendable {
+        let inode: UInt64
+        let ctime: Int64
+        let files: [String]
+        let subfolders: [String]
+        let trusted: Bool
+    }
 
     static let racyMargin: Int64 = 100_000_000
+    /// The deepest folder listed: a guard against pathological nesting, not a limit anyone meets.
+    static let maxDepth = 64
     private static let walks = Locked<[String: VaultFiles]>([:])
 
-    /// The current walk of `vault`: the last one, when no folder changed since, else a new one.
+    /// The current files of `vault`: the last walk, with the folders changed since listed again.
     static func current(_ vault: Vault) -> VaultFiles {
-        if let last = walks.withLock({ $0[vault.root] }), last.isCurrent() { return last }
-        let fresh = VaultFiles(vault: vault)
-        walks.withLock { $0[vault.root] = fresh }
+        let last = walks.withLock { $0[vault.root] }
+        let fresh = VaultFiles(vault: vault, last: last)
+        if fresh !== last { walks.withLock { $0[vault.root] = fresh } }
         return fresh
     }
 
-    /// Walks made so far, by vault root (tests read it to see a walk reused).
-    static let walksMade = Locked<[String: Int]>([:])
+    /// Folders listed so far, by vault root (tests read it to see listings reused).
+    static let foldersListed = Locked<[String: Int]>([:])
 
-    private init(vault: Vault) {
-        VaultFiles.walksMade.withLock { $0[vault.root, default: 0] += 1 }
-        root = vault.root
-        let started = Int64(Date().timeIntervalSince1970 * 1e9)
-        var stamps: [(folder: String, inode: UInt64, ctime: Int64)] = []
-        var byPath: [String: String] = [:]
-        var byName: [String: [String]] = [:]
-        for path in VaultWalker.allFiles(in: vault, folderSeen: { stamps.append(($0, $1, $2)) }) {
-            byPath[path.lowercased()] = path
-            byName[(path.split(separator: "/").last.map(String.init) ?? path).lowercased(), default: []].append(path)
-        }
+    private init(root: String, folders: [String: Folder], byPath: [String: String], byName: [String: [String]]) {
+        self.root = root
+        self.folders = folders
         self.byPath = byPath
         self.byName = byName
-        self.stamps = stamps
-        racy = stamps.contains { $0.ctime >= started - VaultFiles.racyMargin }
     }
 
-    /// Whether no folder walked was changed since (and none was changing as it was walked). A folder
-    /// created since shows as a change of its parent's time.
-    private func isCurrent() -> Bool {
-        guard !racy else { return false }
-        for (folder, inode, ctime) in stamps {
-            let path = folder.isEmpty ? root : root + "/" + folder
-            guard let now = FileSystem.identity(path), now.inode == inode, now.changeNanoseconds == ctime else { return false }
+    /// A walk of `vault` that lists only the folders whose inode or `ctime` differ from `last`'s
+    /// (every folder when there is no `last`); `last` itself when nothing changed.
+    private convenience init(vault: Vault, last: VaultFiles?) {
+        let root = vault.root
+        let started = FileSystem.realtimeNanoseconds()
+        var folders: [String: Folder] = [:]
+        var relisted: [String] = []
+        var pending: [(relative: String, depth: Int)] = [("", 0)]
+        while let (relative, depth) = pending.popLast() {
+            let absolute = relative.isEmpty ? root : root + "/" + relative
+            guard let identity = FileSystem.identity(absolute) else { continue }
+            let folder: Folder
+            if let known = last?.folders[relative], known.trusted, known.inode == identity.inode, known.ctime == identity.changeNanoseconds {
+                folder = known
+            } else {
+                folder = VaultFiles.list(vault, relative, inode: identity.inode, ctime: identity.changeNanoseconds, started: started)
+                relisted.append(relative)
+            }
+            folders[relative] = folder
+            if depth < VaultFiles.maxDepth { pending += folder.subfolders.map { ($0, depth + 1) } }
         }
-        return true
+        if let last, relisted.isEmpty, folders.count == last.folders.count {
+            self.init(root: root, folders: last.folders, byPath: last.byPath, byName: last.byName)
+            return
+        }
+        var byPath = last?.byPath ?? [:]
+        var byName = last?.byName ?? [:]
+        // Out: the files of every folder listed again or no longer reached. In: the new listings'.
+        let relistedSet = Set(relisted)
+        for (relative, old) in last?.folders ?? [:] where relistedSet.contains(relative) || folders[relative] == nil {
+            for path in old.files {
+                byPath[path.lowercased()] = nil
+                let name = VaultFiles.name(of: path)
+                byName[name]?.removeAll { $0 == path }
+                if byName[name]?.isEmpty == true { byName[name] = nil }
+            }
+        }
+        for relative in relisted {
+            for path in folders[relative]?.files ?? [] {
+                byPath[path.lowercased()] = path
+                byName[VaultFiles.name(of: path), default: []].append(path)
+            }
+        }
+        self.init(root: root, folders: folders, byPath: byPath, byName: byName)
+    }
+
+    /// A file's name, lower-cased: what a link without a folder matches.
+    private static func name(of path: String) -> String {
+        (path.split(separator: "/").last.map(String.init) ?? path).lowercased()
+    }
+
+    /// One folder's files and subfolders (`VaultWalker.entries`), with the time it was listed by.
+    private static func list(_ vault: Vault, _ relative: String, inode: UInt64, ctime: Int64, started: Int64) -> Folder {
+        foldersListed.withLock { $0[vault.root, default: 0] += 1 }
+        let entries = VaultWalker.entries(of: vault, folder: relative)
+        // A folder that could not be listed is listed again next time (it may become readable).
+        let trusted = entries != nil && ctime < started - racyMargin
+        return Folder(inode: inode, ctime: ctime, files: entries?.files ?? [], subfolders: entries?.subfolders ?? [], trusted: trusted)
     }
 }
 

@@ -93,31 +93,24 @@ public enum VaultWalker {
         return listing
     }
 
-    /// Vault-relative paths of every regular file in the vault (notes and attachments alike), never
-    /// through a symlink, never in a dot-folder; what link resolution needs to find `[[image.png]]` too.
-    /// Reads the kind the directory listing gives and asks the file system only when it gives none.
-    /// `folderSeen` is told each folder walked, with its inode and status-change time (`ctime`) as
-    /// `lstat` gave them just before the folder was listed.
-    public static func allFiles(in vault: Vault, folderSeen: ((String, UInt64, Int64) -> Void)? = nil) -> [String] {
+    /// The regular files (notes and attachments alike) and the subfolders directly in one folder
+    /// (`relative` is vault-relative, "" for the root), never a symlink, never a dot-entry: what link
+    /// resolution needs to find `[[image.png]]` too (`VaultFiles` lists the vault with it, folder by
+    /// folder). Reads the kind the directory listing gives and asks the file system only when it
+    /// gives none; `nil` when the folder cannot be listed.
+    public static func entries(of vault: Vault, folder relative: String) -> (files: [String], subfolders: [String])? {
+        let absolute = relative.isEmpty ? vault.root : vault.root + "/" + relative
+        guard let listed = try? FileSystem.list(absolute) else { return nil }
         var files: [String] = []
-        var pending: [(relative: String, depth: Int)] = [("", 0)]
-        while let (relative, depth) = pending.popLast() {
-            let absolute = relative.isEmpty ? vault.root : vault.root + "/" + relative
-            if let folderSeen {
-                guard let identity = FileSystem.identity(absolute) else { continue }
-                folderSeen(relative, identity.inode, identity.changeNanoseconds)
-            }
-            // A depth cap, as a guard against pathological nesting, not a limit anyone meets.
-            guard depth < 64, let entries = try? FileSystem.list(absolute) else { continue }
-            for entry in entries where !entry.name.hasPrefix(".") {
-                let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
-                switch entry.kind ?? (try? FileSystem.status(vault.root + "/" + path))??.kind {
-                case .directory: pending.append((path, depth + 1))
-                case .file: files.append(path)
-                default: continue
-                }
+        var subfolders: [String] = []
+        for entry in listed where !entry.name.hasPrefix(".") {
+            let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
+            switch entry.kind ?? (try? FileSystem.status(vault.root + "/" + path))??.kind {
+            case .directory: subfolders.append(path)
+            case .file: files.append(path)
+            default: continue
             }
         }
-        return files
+        return (files, subfolders)
     }
 }
