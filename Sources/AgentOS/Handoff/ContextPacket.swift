@@ -297,10 +297,14 @@ public struct ContextPacketBuilder: Sendable {
         // For a task that is not private, a daily note private as a whole is skipped and each private
         // line (a private tag, a link to a private note) is left out — they never taint the task,
         // they are simply not sent.
+        // A task a person approved gets no day-log lines: the approval answers for what the packet is
+        // made from, which the person could read, and the day's log grows after the review with lines
+        // any run writes (an outside attack put "NOTE FROM THE OWNER: …" there for an approved run).
         let chain = ContextPacketBuilder.chainKeys(task: task, facts: facts)
-        let today = DailyLog.read(TelemetryWriter.dailyPath(now), store: store)
+        let today = task.isApproved ? nil : DailyLog.read(TelemetryWriter.dailyPath(now), store: store)
+        let yesterday = task.isApproved ? nil : DailyLog.read(TelemetryWriter.dailyPath(now.addingTimeInterval(-86_400)), store: store)
         var daily: [ContextPiece] = []
-        for log in [today, DailyLog.read(TelemetryWriter.dailyPath(now.addingTimeInterval(-86_400)), store: store)] {
+        for log in [today, yesterday] {
             guard let log, let piece = dailyPiece(log, store: store, links: links, keepPrivate: alreadyPrivate, offMachine: offMachine, concerning: chain,
                                                   pointsAtPrivate: pointsAtPrivate, noteReason: noteReason, leftOut: &leftOut) else { continue }
             daily.append(piece)

@@ -65,6 +65,17 @@ public struct HandoffRequest: Sendable {
             throw HandoffError.notThisRunsTask(given, run: runID)
         }
         guard (try? FileSystem.status(vault.root)) ?? nil != nil else { throw HandoffError.noVault(vault.root) }
+        // Who hands off and to whom go into the handoff's name, the task's `handoffs` list and the
+        // day's log, which every agent reads: inside a run they are agent names the vault defines,
+        // never an agent's free text (a private run's agent wrote a private note's words there).
+        // Checked before anything is written.
+        let agents = RuleBook.load(vault: vault)
+        guard agents.agent(named: to) != nil else { throw HandoffError.noSuchAgent(to) }
+        if let runID = madeInRun {
+            let runAgent = RunStore.known(runID, vault: vault)?.agent
+            if let runAgent, from != runAgent { throw HandoffError.notThisRunsAgent(from, run: runID, agent: runAgent) }
+            if runAgent == nil, agents.agent(named: from) == nil { throw HandoffError.noSuchAgent(from) }
+        }
         // Work agents make is bounded in number as well as depth (`SpawnLimit`).
         if let runID = madeInRun { try SpawnLimit.count(madeBy: runID, vault: vault) }
         let path = try Handoffs.create(vault: vault, from: from, to: to, taskPath: taskPath, message: message, context: context, madeInRun: madeInRun)
@@ -114,6 +125,10 @@ public enum HandoffError: Error, CustomStringConvertible, Equatable {
     case noVault(String)
     /// Inside run `run`, the task named is not the run's (nor of its chain).
     case notThisRunsTask(String, run: String)
+    /// No agent note defines the agent named (`--to`, or `--from` in a run the vault does not know).
+    case noSuchAgent(String)
+    /// Inside run `run`, `--from` names another agent than the run's.
+    case notThisRunsAgent(String, run: String, agent: String)
 
     /// One line, as `handoff` prints it.
     public var description: String {
@@ -121,6 +136,8 @@ public enum HandoffError: Error, CustomStringConvertible, Equatable {
         case .noSuchTask(let path): return "\(path): no such task note"
         case .noVault(let root): return "no vault at \(root); run 'fuckbigtech init' first"
         case .notThisRunsTask(let path, let runID): return "\(path) is not the task of run \(runID): a handoff made in a run continues the run's task (leave out --task); start other work with 'task new'"
+        case .noSuchAgent(let name): return "no agent note in Rules/ defines an agent named '\(name)'; 'fuckbigtech agent list' shows the agents"
+        case .notThisRunsAgent(let name, let runID, let agent): return "run \(runID) is \(agent)'s: a handoff made in it is from \(agent), not '\(name)'"
         }
     }
 }

@@ -35,7 +35,10 @@ public enum Handoffs {
 
         let subject = isPrivate ? "" : (taskPath.map { " — " + TaskNote.title(of: $0) } ?? "")
         let stamp = LocalTime.dateTime(now).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "T", with: " ")
-        let base = NoteName.sanitize("\(stamp) \(from) to \(to)\(subject)")
+        // A private handoff's name is linked from its task's `handoffs`, which may be public: it
+        // holds the time and the agent it goes to only (`to` names an agent note; `from` may be a
+        // person's words).
+        let base = NoteName.sanitize(isPrivate ? "\(stamp) private handoff to \(to)" : "\(stamp) \(from) to \(to)\(subject)")
         var path = exactPath ?? (Vault.Layout.handoffs + "/" + base + ".md")
         if exactPath != nil {
             do {
@@ -62,8 +65,8 @@ public enum Handoffs {
         let time = String(LocalTime.time(now).prefix(5))
         let fullLine = "- \(time) handoff \(TelemetryWriter.link(path)): \(from) → \(to)" + (taskPath.map { " for \(TelemetryWriter.link($0))" } ?? "")
         if isPrivate {
-            // The public daily log (sent to agents) gets no title or link; the full line is kept privately.
-            try telemetry.appendDaily("- \(time) private handoff: \(from) → \(to)", at: now)
+            // The public daily log (sent to agents) gets no title, link or name; the full line is kept privately.
+            try telemetry.appendDaily("- \(time) private handoff", at: now)
             try telemetry.appendPrivateDaily(fullLine, at: now)
         } else {
             try telemetry.appendDaily(fullLine, at: now)

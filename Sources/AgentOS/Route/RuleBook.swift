@@ -756,3 +756,11 @@ public struct RuleBook: Sendable {
         return (guardrails, problems)
     }
 }
+
+extension RuleBook {
+    /// Whether `model` is one an agent note or a rule names (its `model`): a model the vault chose,
+    /// not a task's own text.
+    public func namesModel(_ model: String) -> Bool {
+        agents.contains { $0.model == model } || rules.contains { $0.model == model }
+    }
+}

@@ -240,6 +240,12 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         )
         plan.contextTruncation = truncation
         plan.budgetTask = budgetTask
+        // Private work's telemetry names a model only as the vault's notes name it: the task's own
+        // `model:` may be a private run's agent's free text (an outside attack wrote a private note's
+        // words there, and the public telemetry row and report showed them).
+        if privacy != nil, let model = decision.model, !book.namesModel(model) {
+            plan.recordedModel = book.agents.first { $0.name == decision.agent }?.model
+        }
         return plan
     }
 

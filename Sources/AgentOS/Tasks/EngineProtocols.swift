@@ -44,6 +44,10 @@ public struct RoutePlan: Sendable {
     /// Why the run's input is private (`nil`: public). Its result note is then private too, and its
     /// telemetry row and daily line name no title or link (taint follows the data).
     public var privacy: String?
+    /// The model written into the run store, telemetry and reports, where every agent reads it:
+    /// `model`, unless the work is private and `model` is the task's own text, which the private run
+    /// of an agent may have chosen (`task new --model`): then the one the rule or agent note names.
+    public var recordedModel: String?
     /// Set when the packet sent was cut to the agent's budget (`truncate: allow`): recorded on the
     /// task, the result note and telemetry.
     public var contextTruncation: ContextTruncation?
@@ -60,6 +64,7 @@ public struct RoutePlan: Sendable {
         self.lane = lane
         self.agent = agent
         self.model = model
+        self.recordedModel = model
         self.rule = rule
         self.reason = reason
         self.action = action

@@ -430,7 +430,7 @@ public final class TaskEngine: Sendable {
         }()
         record.lane = plan.lane
         record.agent = plan.agent
-        record.model = plan.model
+        record.model = plan.recordedModel
         record.rule = plan.rule
         record.reason = plan.reason
 

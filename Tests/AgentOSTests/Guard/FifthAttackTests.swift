@@ -59,6 +59,7 @@ import TestSupport
         #expect(refused.code == 1 && refused.out.contains("max_spawned_tasks"), "\(refused.out)")
         // With room again (a person raises the limit), the agent that took over hands on.
         v.writeStandardRules(guardrails: "max_spawned_tasks: 5")
+        v.write("Rules/Agents/codex.md", "---\ntype: agent\nname: codex\nlane: premium\ncommand: [\"codex\", \"exec\", \"{prompt}\"]\noutput: text\n---\n")
         let handed = Self.cli(["handoff", "--from", "codex", "--to", "claude", "go on"], v, runID: failoverRun)
         #expect(handed.code == 0, "\(handed.out)")
     }
