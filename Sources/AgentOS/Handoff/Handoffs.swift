@@ -29,6 +29,16 @@ public enum Handoffs {
         let isPrivate = privacyReason(vault: vault, taskPath: taskPath, context: context, message: message) != nil
             || madeInRun.flatMap { Privacy.reason(ofRun: $0, vault: vault) } != nil
         if isPrivate { props.append(Property("privacy", .string("private"))) }
+        // The task's effects go with it, as on a failover — those it declares and those its words
+        // ask for (`EffectsInference`): work that waits for a person's approval does not run
+        // unreviewed by being handed on with a message that avoids the words (an outside attack).
+        if let taskPath, !extra.contains(where: { $0.key == "effects" }),
+           let original = (try? store.readIfPresent(taskPath)).flatMap({ $0 }).flatMap({ try? Note.parse(bytes: $0.bytes) }) {
+            var effects = original.texts("effects")
+            let words = (original.text("title") ?? TaskNote.title(of: taskPath)) + "\n" + original.body
+            for found in EffectsInference.infer(words) where !effects.contains(found.effect) { effects.append(found.effect) }
+            if !effects.isEmpty { props.append(Property("effects", .list(effects.map { .string($0) }))) }
+        }
         props += extra
         let body = message.trimmingWhitespacesAndNewlines() + "\n"
         let text = try FrontmatterEditor.apply(set: props, to: "") + body
@@ -135,7 +145,7 @@ public enum Handoffs {
         switch TaskNote.kind(of: note, path: path) {
         case .handoff?:
             guard !isFailover(note, at: path, vault: vault), let original = taskPath(of: note, vault: vault, from: path) else { return path }
-            return original
+            return rootTask(of: original, vault: vault)
         case .task?:
             return spawnedFrom(note, at: path, vault: vault).last ?? path
         case nil:
@@ -147,8 +157,19 @@ public enum Handoffs {
     /// may hand on: `budgetTask`, but an OS failover's handoff belongs to its original task too (it
     /// keeps a cap of its own, not a count of its own).
     public static func lineageTask(of note: Note, at path: String, vault: Vault) -> String {
-        if TaskNote.kind(of: note, path: path) == .handoff, let original = taskPath(of: note, vault: vault, from: path) { return original }
+        if TaskNote.kind(of: note, path: path) == .handoff, let original = taskPath(of: note, vault: vault, from: path) { return rootTask(of: original, vault: vault) }
         return budgetTask(of: note, at: path, vault: vault)
+    }
+
+    /// The task a handoff's original task counts against: the task itself, or — one an agent made
+    /// from a run — the task it was made from (`spawnedFrom`). A handoff of a spawned task was
+    /// charged to the spawned task, which had spent nothing: an agent that spawned free local tasks,
+    /// each handing off to a paid agent, got a fresh cap per task (an outside attack: a $0.03 tree
+    /// spent $0.07).
+    static func rootTask(of original: String, vault: Vault) -> String {
+        guard let note = (try? NoteStore(vault: vault).readIfPresent(original)).flatMap({ $0 }).flatMap({ try? Note.parse(bytes: $0.bytes) }),
+              TaskNote.kind(of: note, path: original) == .task else { return original }
+        return spawnedFrom(note, at: original, vault: vault).last ?? original
     }
 
     /// The tasks a task note was made from by agents' runs, nearest first: the task of the run its
@@ -186,9 +207,12 @@ public enum Handoffs {
             let depth = spawnedFrom(note, at: path, vault: vault, limit: max + 1).count
             return depth > max ? "made by agents' runs \(depth) tasks deep (created_by_run), past max_handoffs (\(max)) in Rules/Guardrails.md; a person starts it" : nil
         }
-        guard TaskNote.kind(of: note, path: path) == .handoff, let original = taskPath(of: note, vault: vault, from: path),
-              original != path, let snapshot = try? NoteStore(vault: vault).readIfPresent(original),
-              let task = try? Note.parse(bytes: snapshot.bytes) else { return nil }
+        guard TaskNote.kind(of: note, path: path) == .handoff, let original = taskPath(of: note, vault: vault, from: path), original != path else { return nil }
+        // Its task gone (a person deleted it to stop the work) or unreadable, nothing counts the
+        // handoffs: a chain handing itself on ran to `max_spawned_tasks` (fail closed).
+        guard let snapshot = try? NoteStore(vault: vault).readIfPresent(original), let task = try? Note.parse(bytes: snapshot.bytes) else {
+            return "its task \(original) is gone or cannot be read, so its handoffs cannot be counted against max_handoffs; a person hands it on"
+        }
         let chain = task.texts("handoffs")
         let place = (chain.firstIndex(of: TelemetryWriter.link(path)) ?? chain.count) + 1
         guard place > max else { return nil }

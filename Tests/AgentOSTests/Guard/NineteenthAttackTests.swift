@@ -87,4 +87,52 @@ final class NamingExecutor: AgentExecuting, @unchecked Sendable {
         #expect(!approved.prompt.contains("INJECTMARK"), "\(approved.prompt)")
         #expect(approved.prompt.contains("release notes for version 3"))
     }
+
+    /// Attack: a task an agent made from a run (`created_by_run`) handed off to a paid agent; the
+    /// handoff was charged to the spawned task, which had spent nothing, so each spawned task gave a
+    /// fresh cap ($0.07 spent on a $0.03 tree). A handoff counts against the task its original task
+    /// was made from, and a run of it may hand on again (the same lineage).
+    @Test func aHandoffOfASpawnedTaskCountsAgainstTheRootTask() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Tasks/Root.md", "---\ntype: task\nagent: claude\n---\nReview the tapir notes.\n")
+        let rootRun = try PrivacyTaintTests.run(of: "Tasks/Root.md", lane: "premium", in: v.vault)
+        v.write("Tasks/Kid.md", "---\ntype: task\nagent: ollama\ncreated_by_run: \(rootRun)\n---\nPart one.\n")
+        v.write("Handoffs/Kid to claude.md", "---\ntype: handoff\nfrom: ollama\nto: claude\ntask: \"[[Tasks/Kid]]\"\n---\nGo on.\n")
+        let handoff = try Note.parse(bytes: NoteStore(vault: v.vault).read("Handoffs/Kid to claude.md").bytes)
+        #expect(Handoffs.budgetTask(of: handoff, at: "Handoffs/Kid to claude.md", vault: v.vault) == "Tasks/Root.md")
+        #expect(Handoffs.lineageTask(of: handoff, at: "Handoffs/Kid to claude.md", vault: v.vault) == "Tasks/Root.md")
+    }
+
+    /// Attack: a person deleted a task while its agents handed it to each other; nothing counted the
+    /// handoffs any more and the chain ran on to `max_spawned_tasks` (12 handoffs past
+    /// `max_handoffs: 3`). A handoff whose task is gone may not run.
+    @Test func aHandoffWhoseTaskIsGoneIsPastMaxHandoffs() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Handoffs/Loop.md", "---\ntype: handoff\nfrom: claude\nto: claude\ntask: \"[[Tasks/Deleted]]\"\n---\nGo on.\n")
+        let note = try Note.parse(bytes: NoteStore(vault: v.vault).read("Handoffs/Loop.md").bytes)
+        let why = Handoffs.pastMaxHandoffs(of: note, at: "Handoffs/Loop.md", vault: v.vault, max: 3)
+        #expect(why?.contains("Tasks/Deleted.md is gone") == true, "\(why ?? "nil")")
+        // Its task there again: it may run.
+        v.write("Tasks/Deleted.md", "---\ntype: task\n---\nWork.\n")
+        #expect(Handoffs.pastMaxHandoffs(of: note, at: "Handoffs/Loop.md", vault: v.vault, max: 3) == nil)
+    }
+
+    /// Attack: the approved agent of `effects: [deploy]` handed the same job on with a message that
+    /// avoided the word; the handoff routed "no side effects declared" and ran at once, unreviewed.
+    /// A handoff carries its task's effects, declared and inferred from its words, as a failover does.
+    @Test func aHandoffCarriesItsTasksEffectsAndWaitsForAPerson() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Tasks/Deploy.md", "---\ntype: task\nagent: claude\neffects: [deploy]\n---\nPublish the landing page.\n")
+        v.write("Tasks/Wipe.md", "---\ntype: task\nagent: claude\n---\nrm -rf the old backups folder.\n")
+        for (task, effect) in [("Tasks/Deploy.md", "deploy"), ("Tasks/Wipe.md", "delete")] {
+            let path = try Handoffs.create(vault: v.vault, from: "claude", to: "claude", taskPath: task, message: "please continue the remaining work", context: [])
+            let note = try Note.parse(bytes: NoteStore(vault: v.vault).read(path).bytes)
+            #expect(note.texts("effects").contains(effect), "\(task): \(note.texts("effects"))")
+            let plan = try PacketGuardrailsTests.plan(v, path, index: false)
+            #expect(plan.action != .run, "\(task): \(plan.action) \(plan.reason)")
+        }
+    }
 }
