@@ -506,6 +506,30 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// Nineteenth outside attack: Obsidian's "Untitled.md" — a running task renamed to its real
+    /// title, and a new note saved at once under the old name. The watcher claimed the new note
+    /// first and then moved every run of the old path, the new claim too, to the renamed note: the
+    /// renamed task ran twice (both runs got its prompt) and the new one never ran, with no status
+    /// or error. Renames are followed first: each task runs once, with its own prompt.
+    @Test func aNewNoteSavedUnderARunningTasksOldNameRunsItselfOnce() throws {
+        let env = try WatchedVault()
+        try env.start()
+        try env.writeInPlace("Tasks/Untitled.md", "---\ntype: task\nagent: slow\n---\nFIRST task: summarise tapirs. SLEEP=2\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Untitled.md") == "running" }, "it never ran\n\(env.allLogs)")
+        #expect(rename(env.root + "/Tasks/Untitled.md", env.root + "/Tasks/Tapir summary.md") == 0)
+        try env.writeInPlace("Tasks/Untitled.md", "---\ntype: task\nagent: slow\n---\nSECOND task: list capybara facts. SLEEP=1\n")
+        for path in ["Tasks/Tapir summary.md", "Tasks/Untitled.md"] {
+            #expect(Self.waitForTerminal(env, path) == "done", "\(path)\n\(env.allLogs)")
+            #expect(env.resultNotes(for: path).count == 1, "\(path): \(env.resultNotes(for: path).map(\.path))")
+        }
+        let first = try #require(env.resultNotes(for: "Tasks/Tapir summary.md").first?.note.body)
+        let second = try #require(env.resultNotes(for: "Tasks/Untitled.md").first?.note.body)
+        #expect(first.contains("FIRST task") && !first.contains("SECOND task"), "\(first)")
+        #expect(second.contains("SECOND task") && !second.contains("FIRST task"), "\(second)")
+        #expect(env.fixtureRuns().count == 2, "\(env.allLogs)")
+        try env.stop(SIGTERM)
+    }
+
     /// A person edits a task while it waits for its turn (the lane is full): the run takes the note
     /// as it is then. A new prompt is routed again and answered, not the old one; a task set back to
     /// `draft` does not run until it says `new` again. (Before, the old text ran and `draft` was

@@ -24,6 +24,9 @@ public final class TaskEngine: Sendable {
         var inFlight: [String: CancelToken] = [:]
         /// Where a task renamed or moved during its run now is (old path → new), until the run ends.
         var moved: [String: String] = [:]
+        /// New notes saved at a path a run in flight was claimed at and moved away from: claimed once
+        /// that run has ended (`start`, `endRun`).
+        var waitingForPath: Set<String> = []
         /// One queue per lane, as wide as the lane's concurrency, and one per agent whose note sets
         /// `concurrency` (keyed `agent:NAME`).
         var laneQueues: [String: OperationQueue] = [:]
@@ -165,14 +168,21 @@ public final class TaskEngine: Sendable {
 
     /// Takes a run off `inFlight` and wakes whoever waits for runs to end.
     func endRun(_ path: String) {
-        state.withLock { state in
+        let freed: [String] = state.withLock { state in
             let current = TaskEngine.follow(path, state.moved)
             _ = state.inFlight.removeValue(forKey: current)
             state.moved = state.moved.filter { TaskEngine.follow($0.key, state.moved) != current }
+            let freed = state.waitingForPath.filter { state.moved[$0] == nil }
+            state.waitingForPath.subtract(freed)
+            return Array(freed)
         }
         runEnded.lock()
         runEnded.broadcast()
         runEnded.unlock()
+        // The new notes that waited for this run to leave their path.
+        for waiting in freed.sorted() {
+            routingQueue.addOperation { [self] in consider(path: waiting) }
+        }
     }
 
     /// A task note renamed or moved (in Obsidian, or `mv`) from `old` to `new`: a run in flight for
@@ -333,6 +343,18 @@ public final class TaskEngine: Sendable {
 
     private func start(_ given: TaskNote, wait: Bool, approval: ApprovalCheck.Verdict) -> Consideration {
         if !state.withLock({ $0.accepting }) { return .ignored }
+        // A new note saved where a task was when its run began, the task since renamed (Obsidian's
+        // "Untitled.md" renamed while it ran and made again at once): that run still answers to
+        // this path until it ends, so this note is claimed then. Claimed at once, the renamed task's
+        // run took it over: the renamed task ran twice and the new one never (an outside attack).
+        if let movedTo = state.withLock({ state -> String? in
+            guard let to = state.moved[given.path], TaskEngine.follow(given.path, state.moved) != given.path else { return nil }
+            state.waitingForPath.insert(given.path)
+            return to
+        }) {
+            log(EngineEvent(level: .info, message: "\(given.path): waits for the run of the task that was here (now \(movedTo)) to end"))
+            return .alreadyActive
+        }
         let task: TaskNote = {
             var task = given
             task.approval = approval.approval

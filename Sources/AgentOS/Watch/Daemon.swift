@@ -192,11 +192,11 @@ public final class Daemon: @unchecked Sendable {
         // The engine's own writes to them (running, done: each a rename the watcher sees) are
         // indexed with the OS's logs, in a batch, not once per write mid-burst.
         var ownWrites = Set<String>()
-        for change in changes where change.kind == .changed && TaskNote.isInWorkFolder(change.path) {
-            if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
-        }
-        // The run store follows a renamed task here, in event order, so that a later claim of its new
-        // path sees the run in flight (the index follows on the indexer queue).
+        // The run store follows a renamed task first, in event order, so that a later claim of its new
+        // path sees the run in flight (the index follows on the indexer queue), and so that a new
+        // note saved at the old path is claimed after the move: claimed first, its run was moved with
+        // the renamed task's (Obsidian's "Untitled.md", renamed while it ran and made again at once:
+        // the renamed task ran twice and the new one never, an outside attack).
         // A run in flight follows its renamed note; a renamed note with no run is considered at its
         // new path (a task moved into a subfolder, or renamed, in Obsidian is still a task).
         for change in changes {
@@ -205,6 +205,9 @@ public final class Daemon: @unchecked Sendable {
             if !engine.followRename(from: from, to: change.path), TaskNote.isInWorkFolder(change.path) {
                 if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
             }
+        }
+        for change in changes where change.kind == .changed && TaskNote.isInWorkFolder(change.path) {
+            if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
         }
         if !touched.isEmpty {
             // Created rather than changed: the index has no row for it yet (asked read-only, so the
