@@ -22,14 +22,23 @@ public struct SearchQuery: Equatable, Sendable {
         case empty
         /// Only exclusions: FTS5 cannot list "everything except".
         case onlyExclusions
+        /// More different words and phrases than a search weighs (`maxTerms`), with their count.
+        case tooManyTerms(Int)
 
         public var description: String {
             switch self {
             case .empty: return "the query has no words to search for"
             case .onlyExclusions: return "the query only excludes words; add at least one word to search for"
+            case .tooManyTerms(let count):
+                return "the query has \(count) different words and phrases; search takes at most \(SearchQuery.maxTerms) (to find the notes about a whole paragraph, use 'related' or a task's packet)"
             }
         }
     }
+
+    /// The most different words and phrases one query holds: each is weighed by its own argument
+    /// of the ranking function, and SQLite takes at most 127 arguments (a pasted paragraph of 120
+    /// words failed with SQL in its error).
+    public static let maxTerms = 64
 
     /// Parses a query. Terms without any letter or digit are dropped.
     public init(_ text: String) throws(Problem) {
@@ -79,10 +88,17 @@ public struct SearchQuery: Equatable, Sendable {
                 term = Term(text: text, isPhrase: false, isPrefix: isPrefix)
             }
             guard SearchQuery.hasTokenCharacters(term.text) else { continue }
-            if negated { excluded.append(term) } else { alternatives[alternatives.count - 1].append(term) }
+            // A word said twice is one word (a pasted text repeats many).
+            if negated {
+                if !excluded.contains(term) { excluded.append(term) }
+            } else if !alternatives[alternatives.count - 1].contains(term) {
+                alternatives[alternatives.count - 1].append(term)
+            }
         }
         alternatives.removeAll { $0.isEmpty }
         if alternatives.isEmpty { throw excluded.isEmpty ? .empty : .onlyExclusions }
+        let count = alternatives.reduce(excluded.count) { $0 + $1.count }
+        if count > SearchQuery.maxTerms { throw .tooManyTerms(count) }
         self.alternatives = alternatives
         self.excluded = excluded
     }

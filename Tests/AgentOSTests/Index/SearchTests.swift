@@ -39,6 +39,22 @@ import Testing
         #expect(try index.search("tim").isEmpty)
     }
 
+    /// An outside test pasted a paragraph: 120 different words failed with SQLite's "too many
+    /// arguments on function fbt_bm25" and the SQL in the error (the MCP tool gave it to the agent).
+    /// Repeated words count once; past `maxTerms` the error says what to do.
+    @Test func aLongQuerySaysHowManyWordsSearchTakes() throws {
+        let (_, index) = try Self.makeIndex()
+        let repeated = Array(repeating: "session", count: 250).joined(separator: " ")
+        #expect(try index.search(repeated).count == 2)
+        let many = (0..<120).map { "w\($0)" }.joined(separator: " ")
+        #expect(throws: SearchQuery.Problem.tooManyTerms(120)) { try index.search(many) }
+        #expect(SearchQuery.Problem.tooManyTerms(120).description.contains("at most 64"))
+        let most = (0..<SearchQuery.maxTerms).map { "w\($0)" }.joined(separator: " ") + " session"
+        #expect(throws: SearchQuery.Problem.tooManyTerms(65)) { try index.search(most) }
+        let fits = (1..<SearchQuery.maxTerms).map { "w\($0)" }.joined(separator: " ") + " OR session"
+        #expect(try index.search(fits).count == 2)
+    }
+
     @Test func exclusionsRemoveNotes() throws {
         let (_, index) = try Self.makeIndex()
         #expect(try index.search("session -oauth").map(\.path) == ["Tasks/Fix cookie.md"])
