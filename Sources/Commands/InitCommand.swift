@@ -43,11 +43,13 @@ enum InitCommand {
                 ("indexed_notes", .int(report.indexedNotes)),
                 ("kept_files", .array(report.keptFiles.map { .string($0) })),
                 ("warnings", .array(report.warnings.map { .string($0) })),
+                ("adopted_work", .array(report.adoptedWork.map { .string($0) })),
                 ("lanes", .array(lanes.map { .object([("lane", .string($0.lane)), ("agent", $0.agent.map { .string($0) } ?? .null), ("usable", .bool($0.problem == nil)), ("problem", $0.problem.map { .string($0) } ?? .null), ("default", .bool($0.isDefault))]) })),
             ]).pretty)
             return 0
         }
         let console = context.console
+        if let line = InitCommand.adoptedLine(report.adoptedWork) { console.error("fuckbigtech init: \(line)") }
         guard report.changedAnything else {
             console.print("nothing to do: \(report.root) already has everything init adds")
             return 0
@@ -64,5 +66,13 @@ enum InitCommand {
         for line in LaneReadiness.describe(lanes) { console.print("  " + line) }
         console.print("Next: fuckbigtech doctor --vault \(ShellQuote.ifNeeded(report.root))")
         return 0
+    }
+
+    /// What `init` and `watch` say about the notes of an adopted vault that look like work.
+    static func adoptedLine(_ paths: [String]) -> String? {
+        guard !paths.isEmpty else { return nil }
+        let shown = paths.prefix(5).joined(separator: ", ") + (paths.count > 5 ? ", …" : "")
+        let noun = paths.count == 1 ? "note here already looks like a task or handoff" : "notes here already look like tasks or handoffs"
+        return "\(paths.count) \(noun) (\(shown)); the watcher leaves them exactly as they are until you edit one, which then runs ('fuckbigtech run PATH' runs one now)"
     }
 }

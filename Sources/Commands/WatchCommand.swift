@@ -46,6 +46,7 @@ enum WatchCommand {
             let report = try VaultInit.run(vault: context.vault, withMemory: true)
             context.console.print("Created \(report.createdFolders.count) folders and \(report.createdFiles.count) notes; open \(context.vault.root) in Obsidian to follow along.")
             for warning in report.warnings { context.console.error("warning: \(warning)") }
+            if let line = InitCommand.adoptedLine(report.adoptedWork) { context.console.error("warning: \(line)") }
         }
         // The watcher runs for days on a thread per run: one arena per core is enough.
         ProcessMemory.limitArenas(to: ProcessInfo.processInfo.activeProcessorCount)

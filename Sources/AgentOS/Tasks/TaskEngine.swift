@@ -34,6 +34,10 @@ public final class TaskEngine: Sendable {
         var laneLoad: [String: Int] = [:]
         /// Whether new work is taken (false once `shutdown` began).
         var accepting = true
+        /// Notes that looked like work when the OS adopted the vault (`AdoptedNotes`), read once,
+        /// and the paths already logged as left alone (once each).
+        var adopted: [ContentHash: String]?
+        var warnedAdopted: Set<String> = []
         /// Work notes with another name on disk already logged as not run (once each).
         var warnedShared: Set<String> = []
         /// Git claims (`sync: git`) this machine holds, by run id.
@@ -279,6 +283,18 @@ public final class TaskEngine: Sendable {
             return .ignored
         }
         if !force && isOwnWrite(path: path, hash: snapshot.hash) { return .ownWrite }
+        // A note that looked like work before the OS adopted the vault, unedited since: the
+        // person's own, left exactly as it is (`AdoptedNotes`); `run` asks for it by name.
+        if !wait, let found = state.withLock({ state -> String?? in
+            if state.adopted == nil { state.adopted = AdoptedNotes.load(vault: vault) }
+            guard let found = state.adopted?[snapshot.hash] else { return nil }
+            return state.warnedAdopted.insert(path).inserted ? .some(found) : .some(nil)
+        }) {
+            if found != nil {
+                log(EngineEvent(level: .info, message: "\(path): left alone: it was in the vault before the OS adopted it; edit it (or 'fuckbigtech run' it) to run it"))
+            }
+            return .ignored
+        }
         if !TaskEngine.isText(snapshot.bytes) { return leaveBinary(path: path, snapshot: snapshot) }
         // A git merge left two versions in it (the watcher writes its conflict note): never run.
         if TaskNote.isInWorkFolder(path) && SyncConflict.hasMergeMarkers(snapshot.bytes) { return .rejected("merge-conflict markers") }
@@ -304,7 +320,7 @@ public final class TaskEngine: Sendable {
         }
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
         guard let status = task.status else {
-            return reject(path: path, snapshot: snapshot, error: "unknown status '\(note.text("status") ?? "")'; use new, draft, review (with approved: true) or cancelled")
+            return reject(path: path, snapshot: snapshot, error: "unknown status '\(note.text("status") ?? "")'; use new, draft, review (with approved: true) or cancelled", keepStatus: true)
         }
         switch status {
         case .new:

@@ -30,7 +30,7 @@ extension TaskEngine {
         return written == rejected
     }
 
-    func reject(path: String, snapshot: NoteSnapshot, error: Any) -> Consideration {
+    func reject(path: String, snapshot: NoteSnapshot, error: Any, keepStatus: Bool = false) -> Consideration {
         var message = String(describing: error)
         if let parse = error as? FrontmatterError {
             message = TaskEngine.describe(parse, in: snapshot.bytes, shiftedBy: TaskEngine.errorLinesInsertedAtTop(snapshot.bytes))
@@ -38,7 +38,7 @@ extension TaskEngine {
         if (try? runs.wasRejected(taskPath: path, hash: snapshot.hash)) == true { return .rejected(message) }
         log(EngineEvent(level: .error, message: "\(path): \(message)"))
         do {
-            let written = try writeErrorIntoBrokenNote(path: path, snapshot: snapshot, message: message)
+            let written = try writeErrorIntoBrokenNote(path: path, snapshot: snapshot, message: message, keepStatus: keepStatus)
             try runs.recordRejection(taskPath: path, hash: written, error: message)
         } catch {
             log(EngineEvent(level: .error, message: "\(path): could not record the error in the note: \(error)"))
@@ -69,12 +69,14 @@ extension TaskEngine {
     }
 
     /// Puts `status: failed` and `error:` into a note whose frontmatter does not parse, without
-    /// touching anything else: as new lines right after the opening `---` (or a new block when the
-    /// note has parseable frontmatter but a bad status).
-    func writeErrorIntoBrokenNote(path: String, snapshot: NoteSnapshot, message: String) throws -> ContentHash {
+    /// touching anything else: as new lines right after the opening `---` (or a new block when there
+    /// is none). A note whose frontmatter parses but whose `status` is not one the OS knows gets
+    /// the `error` only (`keepStatus`): its `status` is the person's (`todo` of another convention,
+    /// a typo) and is kept as written.
+    func writeErrorIntoBrokenNote(path: String, snapshot: NoteSnapshot, message: String, keepStatus: Bool = false) throws -> ContentHash {
         let updates = [Property("status", .string("failed")), Property("error", .string(message))]
         var bytes: [UInt8]
-        if let edited = try? FrontmatterEditor.apply(set: updates, to: snapshot.bytes) {
+        if let edited = try? FrontmatterEditor.apply(set: keepStatus ? [Property("error", .string(message))] : updates, to: snapshot.bytes) {
             bytes = edited
         } else {
             bytes = snapshot.bytes

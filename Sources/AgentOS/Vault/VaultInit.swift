@@ -53,6 +53,9 @@ public struct VaultInitReport: Sendable, Equatable {
     public var indexedNotes = 0
     /// Things `init` refused to touch (a symlink or a file where a folder belongs), one line each.
     public var warnings: [String] = []
+    /// Notes of an adopted vault that already looked like work (`AdoptedNotes`): left alone until
+    /// a person edits them.
+    public var adoptedWork: [String] = []
 
     /// An empty report for the vault at `root`.
     public init(root: String) { self.root = root }
@@ -91,6 +94,13 @@ public enum VaultInit {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: vault.root, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw .notAFolder(vault.root) }
+            // A folder the OS never ran on: what already looks like work is the person's, not a
+            // queue for the watcher (`AdoptedNotes`).
+            if (try? FileSystem.status(vault.stateDirectory)) ?? nil == nil {
+                do { report.adoptedWork = try AdoptedNotes.record(vault: vault) } catch {
+                    throw .system("cannot record the notes that look like tasks in \(vault.stateDirectory): \(error)")
+                }
+            }
         } else {
             do {
                 try FileManager.default.createDirectory(atPath: vault.root, withIntermediateDirectories: true)

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// Adopting an existing vault: notes that already look like work are the person's until edited.
+@Suite struct AdoptedNotesTests {
+    /// An outside test adopted a vault holding `type: task` notes of another convention and a
+    /// `Tasks/` checklist: the first `watch` rewrote all three (a `status: todo` became `status:
+    /// failed`) and routed one to a cloud agent. They are left byte for byte as they were until a
+    /// person edits one; `run` still runs one asked for by name.
+    @Test func notesThatLookedLikeWorkBeforeAdoptionAreLeftAloneUntilEdited() throws {
+        let root = TemporaryFolder.make("fbt-adopt")
+        defer { TemporaryFolder.remove(root) }
+        let vault = Vault(root: root + "/vault")
+        let notes = [
+            "Projects/Passport.md": "---\ntype: task\nstatus: todo\ndue: 2026-12-10\n---\nRenew passport at the town hall\n",
+            "Projects/Refactor.md": "---\ntype: task\nagent: echo\n---\n- [ ] refactor the payment code in ~/code/shop\n",
+            "Tasks/Groceries.md": "- [ ] eggs\n- [ ] milk\n",
+            "Notes/Plain.md": "---\ntags: [x]\n---\nNot work.\n",
+        ]
+        for (path, text) in notes {
+            try FileManager.default.createDirectory(atPath: vault.root + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.replacingFile(vault.root + "/" + path)
+        }
+        let report = try VaultInit.run(vault: vault, withMemory: true)
+        #expect(report.adoptedWork == ["Projects/Passport.md", "Projects/Refactor.md", "Tasks/Groceries.md"])
+
+        let events = Locked<[String]>([])
+        let engine = TaskEngine(vault: vault, runs: try RunStore(vault: vault), routing: try VaultRouting(vault: vault), executor: VaultAgents(vault: vault)) { event in
+            events.withLock { $0.append(event.message) }
+        }
+        for path in notes.keys.sorted() { #expect(engine.consider(path: path) == .ignored, "\(path)") }
+        engine.waitUntilIdle()
+        for (path, text) in notes {
+            #expect(try String(contentsOfFile: vault.root + "/" + path, encoding: .utf8) == text, "\(path) was changed")
+        }
+        #expect(events.withLock { $0 }.contains { $0.contains("Tasks/Groceries.md: left alone: it was in the vault before the OS adopted it") })
+        // A second init changes nothing and lists nothing again.
+        #expect(try VaultInit.run(vault: vault).adoptedWork.isEmpty)
+
+        // Edited by the person, a note is theirs to run; `run` runs one as it is.
+        try "---\ntype: task\nagent: echo\n---\nSay hello in French.\n".replacingFile(vault.root + "/Tasks/Groceries.md")
+        #expect(engine.consider(path: "Tasks/Groceries.md", wait: true) != .ignored)
+        #expect(engine.consider(path: "Projects/Refactor.md", wait: true) != .ignored)
+        engine.waitUntilIdle()
+        for path in ["Tasks/Groceries.md", "Projects/Refactor.md"] {
+            let note = try Note.parse(bytes: NoteStore(vault: vault).read(path).bytes)
+            #expect(note.text("status") == "done", "\(path)")
+        }
+    }
+
+    /// A status the OS does not know is the person's: the note gets an `error` saying which ones it
+    /// knows, and keeps its `status` as written (it was overwritten with `failed`).
+    @Test func anUnknownStatusIsKeptAndTheErrorSaysWhy() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let task = try env.writeTask("Todo", properties: "type: task\nstatus: todo\nagent: echo", body: "Say hello.")
+        #expect(engine.consider(path: task) == .rejected("unknown status 'todo'; use new, draft, review (with approved: true) or cancelled"))
+        engine.waitUntilIdle()
+        let note = try env.note(task)
+        #expect(note.text("status") == "todo")
+        #expect(note.text("error")?.hasPrefix("unknown status 'todo'") == true)
+        // Once set to new, it runs and the error goes.
+        try env.store.updateProperties(task, set: [Property("status", .string("new"))])
+        _ = engine.consider(path: task, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(task).text("status") == "done")
+        #expect(try env.note(task).text("error") == nil)
+    }
+}
