@@ -53,6 +53,7 @@ enum StatusCommand {
             var pairs: [(String, JSON)] = [
                 ("watcher", .object(watcherJSON)),
                 ("waiting_for_watcher", .array(waiting.map { .string($0) })),
+                ("not_run", .array(status.notRun.map { .object([("path", .string($0.path)), ("reason", .string($0.reason))]) })),
                 ("queued", .array(queued.map(json))),
                 ("running", .array(running.map(json))),
                 ("review", .array(review.map(json))),
@@ -68,6 +69,11 @@ enum StatusCommand {
             c.print(c.color("Waiting for a watcher (\(waiting.count))", .bold) + " — start 'fuckbigtech watch' (or 'fuckbigtech service install'), or 'fuckbigtech run NOTE' for one")
             for path in waiting.prefix(20) { c.print("  \(path)") }
             if waiting.count > 20 { c.print("  … and \(waiting.count - 20) more") }
+        }
+        if !status.notRun.isEmpty {
+            c.print(c.color("Not run as they stand (\(status.notRun.count))", .bold))
+            for item in status.notRun.prefix(20) { c.print("  \(item.path)  — \(item.reason)") }
+            if status.notRun.count > 20 { c.print("  … and \(status.notRun.count - 20) more") }
         }
         c.print(c.color("Queued (\(queued.count))", .bold))
         for r in queued { c.print("  \(r.taskPath)  \(r.agent ?? "routing…") \(r.lane.map { "(\($0))" } ?? "")") }

@@ -7,6 +7,8 @@ public struct VaultStatus: Sendable {
     public let watcher: WatcherHeartbeat.Liveness
     /// Notes ready to run that no watcher has picked up.
     public let waiting: [String]
+    /// Work notes a watcher never runs as they stand, with why (`TaskNote.survey`).
+    public let notRun: [(path: String, reason: String)]
     /// Claimed runs not started yet (routing, or waiting for a lane).
     public let queued: [RunRecord]
     /// Runs whose agent is running.
@@ -30,9 +32,11 @@ public struct VaultStatus: Sendable {
         var seenFinished = Set<String>()
         let finished = try runs.runs(in: [.done, .failed, .blocked, .cancelled], limit: 1000)
             .filter { shows($0.taskPath) && isLatest($0) && seenFinished.insert($0.taskPath).inserted }.prefix(max(0, limit))
+        let survey = TaskNote.survey(in: vault, runs: runs)
         return VaultStatus(
             watcher: WatcherHeartbeat.liveness(of: vault),
-            waiting: TaskNote.waiting(in: vault, runs: runs).filter(shows),
+            waiting: survey.waiting.filter(shows),
+            notRun: survey.notRun.filter { shows($0.path) },
             queued: active.filter { $0.state == .claimed || $0.startedAt == nil },
             running: active.filter { $0.state == .running && $0.startedAt != nil },
             review: review,

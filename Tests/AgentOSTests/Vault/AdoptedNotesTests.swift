@@ -70,3 +70,28 @@ import TestSupport
         #expect(try env.note(task).text("error") == nil)
     }
 }
+
+/// Work notes the watcher refuses are listed apart, with why, not as waiting for a watcher.
+@Suite struct NotRunNotesTests {
+    /// An outside test: a task with one Latin-1 byte, one with a NUL and a binary file were listed
+    /// by `status` as "waiting for a watcher", and `doctor` failed on them with "start the watcher",
+    /// which never runs them. They are listed as not run, each with its reason.
+    @Test func notesTheWatcherRefusesAreListedWithWhyNotAsWaiting() throws {
+        let env = try EngineTestVault()
+        for (name, bytes) in [("Bad utf8", Array("---\ntype: task\nagent: echo\n---\nHello ".utf8) + [0xFF, 0xFE, 0x0A]),
+                              ("Nul", Array("---\ntype: task\nagent: echo\n---\nNUL ".utf8) + [0x00, 0x0A])] {
+            try FileManager.default.createDirectory(atPath: env.vault.root + "/Tasks", withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: env.vault.root + "/Tasks/\(name).md", contents: Data(bytes)))
+        }
+        _ = try env.writeTask("Fine", properties: "type: task\nagent: echo", body: "Say hello.")
+        let survey = TaskNote.survey(in: env.vault, runs: nil)
+        #expect(survey.waiting == ["Tasks/Fine.md"])
+        #expect(survey.notRun.map(\.path) == ["Tasks/Bad utf8.md", "Tasks/Nul.md"])
+        #expect(survey.notRun.allSatisfy { $0.reason.hasPrefix("not a text note") })
+        let (console, output) = Console.capturing()
+        #expect(CLI.run(["status", "--vault", env.vault.root], console: console, environment: [:], executablePath: "") == 0)
+        #expect(output.stdout.contains("Not run as they stand (2)") && output.stdout.contains("Tasks/Nul.md  — not a text note"), "\(output.stdout)")
+        let waitingPart = output.stdout.components(separatedBy: "Not run as they stand").first ?? ""
+        #expect(!waitingPart.contains("Bad utf8"), "\(output.stdout)")
+    }
+}
