@@ -125,17 +125,24 @@ public enum RelatedQuery {
     public static let maxWords = 32
 
     /// The meaningful words of a text, lower-cased, in order, each once: letters and digits runs of two
-    /// characters or more that are not stop words or bare numbers. A run of CJK characters stays one
-    /// word (searched as the phrase of its characters).
+    /// characters or more that are not stop words or bare numbers. A run of characters of a script
+    /// written without spaces (Chinese, Japanese, Korean, Thai…: `TextSegmenter`) becomes its
+    /// overlapping pairs of characters, each searched as a two-character phrase: a task in Chinese
+    /// is one run, and searched whole it matched only a note holding that exact sentence (an outside
+    /// test: "使用无头同步" found nothing, "无头同步 使用" the note).
     public static func words(from text: String) -> [String] {
         var words: [String] = []
         var seen = Set<String>()
         var current = ""
+        func add(_ lowered: String) {
+            guard words.count < maxWords, lowered.count >= 2, !stopWords.contains(lowered), !lowered.allSatisfy(\.isNumber), seen.insert(lowered).inserted else { return }
+            words.append(lowered)
+        }
         func flush() {
             defer { current = "" }
             let lowered = current.lowercased()
-            guard lowered.count >= 2, !stopWords.contains(lowered), !lowered.allSatisfy(\.isNumber), seen.insert(lowered).inserted else { return }
-            words.append(lowered)
+            guard lowered.unicodeScalars.contains(where: { TextSegmenter.isSegmented($0.value) }) else { return add(lowered) }
+            for piece in unspacedPieces(lowered) { add(piece) }
         }
         for character in text {
             if words.count >= maxWords { break }
@@ -144,6 +151,31 @@ public enum RelatedQuery {
         }
         flush()
         return Array(words.prefix(maxWords))
+    }
+
+    /// A run mixing scripts, cut where the script changes: each part in other scripts whole, each
+    /// part written without spaces as its overlapping pairs of characters (itself when it has two).
+    static func unspacedPieces(_ run: String) -> [String] {
+        var pieces: [String] = []
+        var part: [Character] = []
+        var partIsUnspaced = false
+        func close() {
+            defer { part = [] }
+            guard !part.isEmpty else { return }
+            if partIsUnspaced, part.count > 2 {
+                for i in 0..<(part.count - 1) { pieces.append(String(part[i...i + 1])) }
+            } else {
+                pieces.append(String(part))
+            }
+        }
+        for character in run {
+            let unspaced = character.unicodeScalars.first.map { TextSegmenter.isSegmented($0.value) } ?? false
+            if unspaced != partIsUnspaced { close() }
+            partIsUnspaced = unspaced
+            part.append(character)
+        }
+        close()
+        return pieces
     }
 
     /// Other English spellings of `word`, most likely first: the American spelling of a British one

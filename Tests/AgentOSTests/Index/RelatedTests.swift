@@ -17,6 +17,25 @@ import TestSupport
         #expect(hits[0].score > 0)
     }
 
+    /// An outside test: a task in Chinese, Japanese or Korean is one run of characters, and was
+    /// searched as that whole phrase: "使用无头同步" found nothing, though a note says "无头同步" and
+    /// "使用" apart. Such a run is searched as its overlapping pairs of characters.
+    @Test func aTaskWrittenWithoutSpacesFindsTheNoteHoldingItsWords() throws {
+        #expect(RelatedQuery.words(from: "如何使用无头同步") == ["如何", "何使", "使用", "用无", "无头", "头同", "同步"])
+        #expect(RelatedQuery.words(from: "iPhone版の設定") == ["iphone", "版の", "の設", "設定"])
+        #expect(RelatedQuery.words(from: "同步 notes") == ["同步", "notes"])
+        let temp = try TemporaryVault()
+        try temp.write("zh/无头同步.md", "# 无头同步\n\n在服务器上使用无头同步来同步你的库。\n")
+        try temp.write("zh/发布.md", "# 发布\n\n把你的笔记发布成网站。\n")
+        try temp.write("ja/ヘッドレス公開.md", "# ヘッドレス公開\n\nサーバーからサイトを公開します。\n")
+        try temp.write("ko/헤드리스.md", "# 헤드리스 퍼블리시\n\n서버에서 사이트를 게시합니다.\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        #expect(try index.related(to: "如何在服务器上使用同步").first?.path == "zh/无头同步.md")
+        #expect(try index.related(to: "サイトをヘッドレスで公開したい").first?.path == "ja/ヘッドレス公開.md")
+        #expect(try index.related(to: "헤드리스퍼블리시 하는 방법").first?.path == "ko/헤드리스.md")
+    }
+
     @Test func propertiesWeighLessThanTheText() throws {
         let temp = try TemporaryVault()
         // An earlier task whose bookkeeping mentions the words, and a note whose text is about them.
