@@ -48,7 +48,9 @@ public struct ParsedArguments: Sendable {
         while index < arguments.count {
             let argument = arguments[index]
             index += 1
-            if onlyPositionals || !argument.hasPrefix("-") || argument == "-" {
+            // An option's name never holds a space: `"-draft notes"`, quoted in the shell, is text.
+            let named = argument.hasPrefix("--") ? argument.prefix { $0 != "=" } : Substring(argument)
+            if onlyPositionals || !argument.hasPrefix("-") || argument == "-" || named.contains(where: \.isWhitespace) {
                 parsed.positionals.append(argument)
                 continue
             }

@@ -21,9 +21,11 @@ enum SearchCommand {
           "login timeout"    the exact phrase
           time*              words starting with "time"
           login -oauth       login, but not notes mentioning oauth (also -"a phrase")
-          login OR signin    either word (OR in capitals)
+          login OR signin    either word (OR in capitals; AND is the same as a space, NOT the
+                             same as -)
           検索               Chinese, Japanese, Korean and Thai text is matched character by character
-        A query that starts with '-' goes after '--' (search -- -draft notes) or in quotes.
+        A query that starts with '-' goes after '--' (search -- -draft notes) or in one quoted
+        argument with a space in it (search "-draft notes").
         A note whose title equals the query comes first. Reads the index only; run 'fuckbigtech
         index' (or keep 'fuckbigtech watch' running) to pick up changes.
         """,

@@ -53,6 +53,16 @@ import Testing
         }
     }
 
+    /// An outside test: `search "-draft notes"` was refused as "unknown option -draft notes",
+    /// though the help said such a query may go in quotes. An argument whose name holds a space is
+    /// text; one without is still an option.
+    @Test func anArgumentWithASpaceIsNeverAnOption() throws {
+        let parsed = try ParsedArguments.parse(["-draft notes", "--title=a b", "--x y=1"], flags: [], options: ["--title"], aliases: [:])
+        #expect(parsed.positionals == ["-draft notes", "--x y=1"])
+        #expect(parsed.values("--title") == ["a b"])
+        #expect(throws: CLIError.self) { try ParsedArguments.parse(["-draft"], flags: [], options: [], aliases: [:]) }
+    }
+
     @Test func everyCommandRejectsAnUnknownOptionInOneLine() {
         for spec in CLI.commands {
             for form in spec.forms {
