@@ -206,10 +206,24 @@ extension MemoryIndex {
             let best = try database.query("SELECT rowid, \(score) AS score FROM sections WHERE sections MATCH ? AND rowid BETWEEN ? AND ? ORDER BY score LIMIT 1", weights(under: "") + [.text(expression), .int(first), .int(first + Int64(NoteScanner.maxSections))]) { ($0.int64(0), $0.double(1)) }
             if let best = best.first { exactFound[id] = (best.0, best.1) }
         }
+        // Among titles equal to the query, the file named exactly as typed first ("Mobile app" is
+        // en/…/Mobile app.md before de/…/Mobile App.md; "Sandbox-Vault" the German note before
+        // "Sandbox vault"): an outside test found 9 of 2,323 file names second or third behind a
+        // translation whose name differs only in case or punctuation.
+        let typed = text.trimmingWhitespaces()
+        var asTyped = Set<Int64>()
+        if exactFound.count > 1 {
+            for id in exactFound.keys {
+                let path = try database.query("SELECT path FROM notes WHERE id = ?", [.int(id)]) { $0.text(0) }.first
+                if let path, RuleBook.name(of: path) == typed { asTyped.insert(id) }
+            }
+        }
         let exact = exactFound.sorted { a, b in
             let ka = exactKinds[a.key] ?? 9
             let kb = exactKinds[b.key] ?? 9
-            return ka != kb ? ka < kb : a.value.rank < b.value.rank
+            if ka != kb { return ka < kb }
+            let ta = asTyped.contains(a.key), tb = asTyped.contains(b.key)
+            return ta != tb ? ta : a.value.rank < b.value.rank
         }
         for entry in exact.prefix(limit) { picked.append((entry.value.rowid, entry.value.rank, true)) }
         for entry in ranked where picked.count < limit { picked.append((entry.rowid, entry.rank, false)) }
