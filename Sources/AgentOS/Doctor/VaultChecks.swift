@@ -107,7 +107,8 @@ enum VaultChecks {
             if health.drift > 0 {
                 return [DoctorFinding(check: "index", status: .warn, finding: "\(health.rowsInIndex) notes indexed, \(health.notesOnDisk) on disk: \(health.missingFromIndex) missing, \(health.staleInIndex) changed since, \(health.orphanedInIndex) gone", fix: "run 'fuckbigtech index' (a running watcher catches up by itself)")]
             }
-            return [DoctorFinding(check: "index", status: .ok, finding: "\(relative) schema \(health.schemaVersion), \(health.rowsInIndex) notes indexed, no drift")]
+            let skipped = health.skippedByIndex == 0 ? "" : " (\(health.skippedByIndex) left out: binary or over \(MemoryIndex.maxNoteBytes / 1_048_576) MB)"
+            return [DoctorFinding(check: "index", status: .ok, finding: "\(relative) schema \(health.schemaVersion), \(health.rowsInIndex) notes indexed, no drift\(skipped)")]
         }
     }
 }

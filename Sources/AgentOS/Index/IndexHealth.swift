@@ -4,8 +4,12 @@ public struct IndexHealth: Equatable, Sendable {
     public var notesOnDisk: Int
     /// Notes in the index.
     public var rowsInIndex: Int
-    /// Notes on disk with no row (files the index skips, such as binary ones, count here too).
+    /// Notes on disk with no row that the index would take.
     public var missingFromIndex: Int
+    /// Notes on disk the index leaves out on purpose (binary content, over `MemoryIndex.maxNoteBytes`):
+    /// no `index` run changes them, so they are no drift (an outside test: doctor warned about them
+    /// for ever, with "run 'fuckbigtech index'" as the fix).
+    public var skippedByIndex = 0
     /// Notes whose modification time or size differs from the row (likely changed since indexing).
     public var staleInIndex: Int
     /// Rows whose note is gone from disk.
@@ -41,6 +45,9 @@ public struct IndexHealth: Equatable, Sendable {
             for file in walk.files {
                 if let row = rows.removeValue(forKey: file.path) {
                     if row.0 != file.status.mtimeNanoseconds || row.1 != file.status.size { health.staleInIndex += 1 }
+                } else if file.status.size > Int64(MemoryIndex.maxNoteBytes)
+                            || ((try? FileSystem.read(vault.root + "/" + file.path, limit: 8000))?.bytes).map(NoteScanner.looksBinary) == true {
+                    health.skippedByIndex += 1
                 } else {
                     health.missingFromIndex += 1
                 }
