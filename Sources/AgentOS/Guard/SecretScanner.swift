@@ -52,6 +52,14 @@ public final class SecretScanner: @unchecked Sendable {
     private let patterns: [Pattern]
     /// Each pattern's `hintBytes`, computed once.
     private let hintBytes: [[[UInt8]]]
+    /// What `scan` found in texts it read before, by the whole text's bytes (compared in full, never
+    /// by a hash alone, nor as Swift compares strings — canonically equivalent texts may scan
+    /// differently: two texts must be the same bytes to share a verdict), at most `keptBytes` of
+    /// text; past it they are all dropped and kept anew. One scanner serves the watcher's packets,
+    /// which carry the same notes' sections over and over (a quarter of a packet's time went into
+    /// scanning them again).
+    private let scanned = Locked<(found: [[UInt8]: [SecretFinding]], bytes: Int)>(([:], 0))
+    static let keptBytes = 1 << 20
 
     /// A scanner with the built-in patterns plus `extraPatterns` (invalid ones are skipped; the rule
     /// book reports them).
@@ -185,7 +193,17 @@ public final class SecretScanner: @unchecked Sendable {
 
     /// Every secret in `text`, in order of position.
     public func scan(_ text: String) -> [SecretFinding] {
-        matches(in: text).map { SecretFinding(kind: $0.kind, line: $0.line) }
+        let size = text.utf8.count
+        guard size <= SecretScanner.keptBytes / 64 else { return matches(in: text).map { SecretFinding(kind: $0.kind, line: $0.line) } }
+        let key = Array(text.utf8)
+        if let known = scanned.withLock({ $0.found[key] }) { return known }
+        let found = matches(in: text).map { SecretFinding(kind: $0.kind, line: $0.line) }
+        scanned.withLock { kept in
+            if kept.bytes + size > SecretScanner.keptBytes { kept = ([:], 0) }
+            kept.found[key] = found
+            kept.bytes += size
+        }
+        return found
     }
 
     /// `text` with each secret replaced by `[REDACTED:kind]`, and what was replaced. Replacement works

@@ -79,6 +79,27 @@ import Testing
     /// the packet but reached the agent all the same (`FBT_TASK`), and `route` said "no secrets
     /// found" where `run` blocked. A path cannot be redacted: such a task is blocked in both modes,
     /// and `route` says so.
+    /// A scanner keeps what it found in each text it read (a watcher's packets carry the same
+    /// sections again and again); a verdict is shared only by the very same bytes. Two texts that
+    /// Swift calls equal but that differ in bytes (composed and decomposed accents) are each scanned.
+    @Test func aKeptVerdictIsForTheSameBytesOnly() {
+        let scanner = SecretScanner()
+        let key = "AKIA" + "QWERTYUIOP123456"
+        let withKey = "Café notes: the deploy key is \(key) for now."
+        let clean = "Café notes: the deploy key is in the vault for now."
+        for _ in 0..<3 {
+            #expect(scanner.scan(withKey).map(\.kind) == ["AWS access key ID"])
+            #expect(scanner.scan(clean).isEmpty)
+        }
+        let composed = "Caf\u{E9} \(key)"
+        let decomposed = "Cafe\u{301} \(key)"
+        #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8))
+        #expect(!scanner.scan(composed).isEmpty && !scanner.scan(decomposed).isEmpty)
+        // A long text is scanned each time, never kept.
+        let long = String(repeating: "plain words ", count: 4000) + key
+        #expect(!scanner.scan(long).isEmpty && !scanner.scan(long).isEmpty)
+    }
+
     @Test func aSecretInTheNotesNameBlocksEvenWhenRedacting() {
         let token = Self.fake("ghp", "_U8zxQ7rT2mW9cfBAx4Lp0Vn6Ks1Yd3GeKybwl")
         for guardrails in ["secret_action: redact", "secret_action: block"] {
