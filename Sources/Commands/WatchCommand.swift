@@ -48,6 +48,10 @@ enum WatchCommand {
             for warning in report.warnings { context.console.error("warning: \(warning)") }
             if let line = InitCommand.adoptedLine(report.adoptedWork) { context.console.error("warning: \(line)") }
         }
+        // A vault another command made `.agentos/` in (`search`, `status`) is adopted here all the same.
+        else if let adopted = try AdoptedNotes.adoptIfNew(vault: context.vault), let line = InitCommand.adoptedLine(adopted) {
+            context.console.error("warning: \(line)")
+        }
         // The watcher runs for days on a thread per run: one arena per core is enough.
         ProcessMemory.limitArenas(to: ProcessInfo.processInfo.activeProcessorCount)
         let daemon = Daemon(vault: context.vault, options: options, log: logLine(context.console))

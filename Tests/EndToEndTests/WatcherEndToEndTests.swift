@@ -482,9 +482,11 @@ import Testing
     /// saving it as `new`: each runs once, its result, status and daily line land at the new path,
     /// and a restart runs neither again. (Before, the run wrote to the old path, the note stayed
     /// `running` or `new` at the new one, and a restart ran the moved one a second time.)
-    @Test func aTaskRenamedOrMovedDuringItsRunIsFollowedAndRunsOnce() throws {
+    /// The same with the polling watcher (round 20: its run was stopped and the task marked failed).
+    @Test(arguments: [[], ["--poll", "0.2"]])
+    func aTaskRenamedOrMovedDuringItsRunIsFollowedAndRunsOnce(watchArguments: [String]) throws {
         let env = try WatchedVault()
-        try env.start()
+        try env.start(extraArguments: watchArguments)
         try env.writeInPlace("Tasks/Rename me.md", "---\ntype: task\nagent: slow\n---\nRename me. SLEEP=2\n")
         #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Rename me.md") == "running" }, "it never ran\n\(env.allLogs)")
         #expect(rename(env.root + "/Tasks/Rename me.md", env.root + "/Tasks/Renamed.md") == 0)
@@ -500,7 +502,7 @@ import Testing
         }
         #expect(env.fixtureRuns().count == 2)
         try env.stop(SIGTERM)
-        try env.start()
+        try env.start(extraArguments: watchArguments)
         Thread.sleep(forTimeInterval: 1.5)
         #expect(env.fixtureRuns().count == 2, "a restart ran a moved task again\n\(env.allLogs)")
         try env.stop(SIGTERM)
@@ -511,9 +513,12 @@ import Testing
     /// first and then moved every run of the old path, the new claim too, to the renamed note: the
     /// renamed task ran twice (both runs got its prompt) and the new one never ran, with no status
     /// or error. Renames are followed first: each task runs once, with its own prompt.
-    @Test func aNewNoteSavedUnderARunningTasksOldNameRunsItselfOnce() throws {
+    /// Round 20: under `--poll` a rename was a removal and a new file; the run was stopped and the
+    /// task marked failed. The polling watcher pairs a rename by inode, size and time.
+    @Test(arguments: [[], ["--poll", "0.2"]])
+    func aNewNoteSavedUnderARunningTasksOldNameRunsItselfOnce(watchArguments: [String]) throws {
         let env = try WatchedVault()
-        try env.start()
+        try env.start(extraArguments: watchArguments)
         try env.writeInPlace("Tasks/Untitled.md", "---\ntype: task\nagent: slow\n---\nFIRST task: summarise tapirs. SLEEP=2\n")
         #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Untitled.md") == "running" }, "it never ran\n\(env.allLogs)")
         #expect(rename(env.root + "/Tasks/Untitled.md", env.root + "/Tasks/Tapir summary.md") == 0)

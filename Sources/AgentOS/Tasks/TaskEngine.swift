@@ -383,7 +383,20 @@ public final class TaskEngine: Sendable {
             log(EngineEvent(level: .error, message: "\(task.path): cannot claim: \(error)"))
             return .ignored
         }
-        guard let record = claimed else { return .alreadyActive }
+        guard let record = claimed else {
+            // Another note at the path of a run in flight here (it does not carry that run's id):
+            // a new note saved under a running task's old name, the move not seen as one. Claimed
+            // once that run has ended (`endRun`), not dropped.
+            if let active = (try? runs.activeRun(taskPath: task.path)) ?? nil, task.note.text("run_id") != active.runID,
+               state.withLock({ state -> Bool in
+                   guard state.inFlight[task.path] != nil else { return false }
+                   state.waitingForPath.insert(task.path)
+                   return true
+               }) {
+                log(EngineEvent(level: .info, message: "\(task.path): waits for run \(active.runID), which has this path, to end"))
+            }
+            return .alreadyActive
+        }
         if let approved = task.approval {
             // The approval is spent on this run: the review run is no longer the task's latest.
             do { try runs.recordApproval(runID: record.runID, reviewRunID: approved.reviewRunID) } catch {

@@ -129,6 +129,20 @@ extension TaskEngine {
     /// run store (or, with no record at all, is marked interrupted).
     func catchUp(_ task: TaskNote) -> Consideration {
         if state.withLock({ $0.inFlight[task.path] != nil }) { return .ignored }
+        // The note of a run in flight here, moved from the path the run has (a rename the watcher
+        // saw as a new file: polling, or a re-scan after the kernel's queue overflowed): its
+        // `run_id` names the run, and the note at the run's path is not it any more. The run
+        // follows it, as it follows a rename (it was marked failed, and a new note saved at the old
+        // name never ran: an outside attack, under `--poll`).
+        if let runID = task.note.text("run_id"), let record = (try? runs.run(id: runID)) ?? nil, record.state.isActive,
+           record.taskPath != task.path, state.withLock({ $0.inFlight[record.taskPath] != nil }),
+           ((try? store.readIfPresent(record.taskPath)) ?? nil).flatMap({ try? Note.parse(bytes: $0.bytes) })?.text("run_id") != runID {
+            try? runs.renameTask(from: record.taskPath, to: task.path)
+            if followRename(from: record.taskPath, to: task.path) {
+                log(EngineEvent(level: .info, message: "\(task.path): moved from \(record.taskPath) while run \(runID) ran; followed"))
+                return .ignored
+            }
+        }
         // Routed or running on another machine (the vault is synced): its run is not in this store.
         if let machine, let owner = task.note.text("machine"), owner.lowercased() != machine.lowercased() { return .ignored }
         guard (try? runs.activeRun(taskPath: task.path)) ?? nil == nil else { return .ignored }

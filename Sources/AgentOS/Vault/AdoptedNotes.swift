@@ -1,47 +1,83 @@
 import Foundation
 
-/// The notes that already looked like work when the OS adopted an existing vault: `init` (or
-/// `watch` on a folder the OS never ran on) finds notes with `type: task` or `type: handoff`, and
-/// every note under `Tasks/` and `Handoffs/`, and lists them in `.agentos/adopted` by the hash of
-/// their bytes. The watcher leaves such a note exactly as it is — it writes no status, no route and
-/// no error into it and runs nothing — until a person edits it. Many vaults keep `type: task` /
-/// `status: todo` notes of their own (a Dataview or Tasks convention), or a `Tasks/` folder of
-/// checklists: the first `watch` rewrote them (a user's `status: todo` became `status: failed`)
-/// and sent one to a cloud agent without anyone asking (an outside test).
+/// The notes that already looked like work when the OS adopted an existing vault. The first `init`
+/// or `watch` on a vault the OS has never run a task in finds the notes with `type: task` or
+/// `type: handoff`, and every note under `Tasks/` and `Handoffs/`, whose `status` is not one of the
+/// OS's own words (none, or `todo` of another convention), and lists them in `.agentos/adopted` by
+/// the hash of their bytes. The watcher leaves such a note exactly as it is — no status, route or
+/// error written, nothing run — until a person edits it. Many vaults keep `type: task` / `status:
+/// todo` notes of their own (a Dataview or Tasks convention), or a `Tasks/` folder of checklists:
+/// the first `watch` rewrote them (a `status: todo` became `status: failed`) and sent one to a cloud
+/// agent without anyone asking (an outside test). A note saying `status: new` (or any status of
+/// the OS's) is work for the OS — one `task new` wrote on another machine of a synced vault, say.
+///
+/// The list is made once per vault: the file, even empty, says adoption happened; whether the OS
+/// ran here before is read from the run store, not from `.agentos/` existing (`search` or `status`
+/// make that folder on a vault `init` never ran on, and adoption was then skipped: an outside attack).
 public enum AdoptedNotes {
-    /// The list's file name in `.agentos/`: one line per note, `HASH<TAB>PATH`.
+    /// The list's file name in `.agentos/`: a header line, then one line per note, `HASH<TAB>PATH`.
     static let fileName = "adopted"
+    static let header = "# notes that looked like work when the OS adopted this vault: HASH<TAB>PATH"
 
-    /// Lists the work-looking notes of `vault` before the OS adopts it, when there are any; returns
-    /// their paths (sorted). Writes nothing when there are none.
+    /// Adopts `vault` if it never was and no task ever ran in it: lists its work-looking notes and
+    /// returns their paths (sorted; empty when there are none). `nil` when adoption is not due.
     @discardableResult
-    public static func record(vault: Vault) throws -> [String] {
+    public static func adoptIfNew(vault: Vault) throws -> [String]? {
+        guard isDue(vault) else { return nil }
+        let found = workLookingNotes(in: vault)
+        try write(found, vault: vault)
+        return found.map(\.path).sorted()
+    }
+
+    /// Whether `vault` was never adopted and no task ever ran in it.
+    static func isDue(_ vault: Vault) -> Bool {
+        (try? FileSystem.status(listPath(vault))) ?? nil == nil && !hasRunHistory(vault)
+    }
+
+    static func listPath(_ vault: Vault) -> String { vault.stateDirectory + "/" + fileName }
+
+    /// Writes the list (the header alone when `found` is empty: adoption happened).
+    static func write(_ found: [(path: String, hash: ContentHash)], vault: Vault) throws {
+        try FileSystem.makeDirectories(vault.stateDirectory)
+        let text = ([header] + found.map { "\($0.hash.hex)\t\($0.path)" }).joined(separator: "\n") + "\n"
+        try FileSystem.replaceDurably(listPath(vault), bytes: Array(text.utf8))
+    }
+
+    /// Whether the run store holds any run: the OS has worked in this vault before.
+    static func hasRunHistory(_ vault: Vault) -> Bool {
+        let path = vault.stateDirectory + "/runs.sqlite"
+        guard (try? FileSystem.status(path)) ?? nil != nil else { return false }
+        guard let database = try? Database(path: path, readOnly: true) else { return true }
+        // A store that cannot be read is taken as history: nothing is hidden from the watcher then.
+        return ((try? database.scalarInt("SELECT count(*) FROM runs")) ?? 1) ?? 1 > 0
+    }
+
+    /// The notes that look like work but are not the OS's: a type of work or a work folder, and a
+    /// `status` the OS does not use (or none).
+    public static func workLookingNotes(in vault: Vault) -> [(path: String, hash: ContentHash)] {
         let store = NoteStore(vault: vault)
         var found: [(path: String, hash: ContentHash)] = []
         for path in VaultWalker.markdownFiles(in: vault) {
             let inWorkFolder = TaskNote.isInWorkFolder(path)
+            // Only a note with frontmatter can be typed: most of a vault is not read further.
             guard let snapshot = try? store.readIfPresent(path) else { continue }
-            // Only a note whose bytes name a type is parsed: most of a vault is not.
+            let note = try? Note.parse(bytes: snapshot.bytes)
             if !inWorkFolder {
-                guard snapshot.bytes.starts(with: Array("---".utf8)) || snapshot.bytes.starts(with: [0xEF, 0xBB, 0xBF]),
-                      let note = try? Note.parse(bytes: snapshot.bytes), TaskNote.kind(of: note, path: path) != nil else { continue }
-            } else if path.hasSuffix("/README.md"), let note = try? Note.parse(bytes: snapshot.bytes), TaskNote.kind(of: note, path: path) == nil {
-                continue
+                guard let note, TaskNote.kind(of: note, path: path) != nil else { continue }
+            } else if let note, TaskNote.kind(of: note, path: path) == nil {
+                continue // a folder README, or another type
             }
+            if let status = note?.text("status"), TaskStatus(property: status) != nil, !status.trimmingSpaces.isEmpty { continue }
             found.append((path, snapshot.hash))
         }
-        guard !found.isEmpty else { return [] }
-        try FileSystem.makeDirectories(vault.stateDirectory)
-        let text = found.map { "\($0.hash.hex)\t\($0.path)\n" }.joined()
-        try FileSystem.replaceDurably(vault.stateDirectory + "/" + fileName, bytes: Array(text.utf8))
-        return found.map(\.path).sorted()
+        return found
     }
 
     /// The adopted notes' hashes, and a path each was found at; empty when the vault has no list.
     public static func load(vault: Vault) -> [ContentHash: String] {
         guard let read = try? FileSystem.read(vault.stateDirectory + "/" + fileName) else { return [:] }
         var hashes: [ContentHash: String] = [:]
-        for line in String(decoding: read.bytes, as: UTF8.self).split(separator: "\n") {
+        for line in String(decoding: read.bytes, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: "\t", maxSplits: 1)
             guard parts.count == 2, let hash = ContentHash(hex: String(parts[0])) else { continue }
             hashes[hash] = String(parts[1])

@@ -94,13 +94,6 @@ public enum VaultInit {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: vault.root, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw .notAFolder(vault.root) }
-            // A folder the OS never ran on: what already looks like work is the person's, not a
-            // queue for the watcher (`AdoptedNotes`).
-            if (try? FileSystem.status(vault.stateDirectory)) ?? nil == nil {
-                do { report.adoptedWork = try AdoptedNotes.record(vault: vault) } catch {
-                    throw .system("cannot record the notes that look like tasks in \(vault.stateDirectory): \(error)")
-                }
-            }
         } else {
             do {
                 try FileManager.default.createDirectory(atPath: vault.root, withIntermediateDirectories: true)
@@ -109,6 +102,11 @@ public enum VaultInit {
             }
             report.createdRoot = true
         }
+        // A folder the OS never ran a task in: what already looks like work is the person's, not a
+        // queue for the watcher (`AdoptedNotes`), found before any template file is added and listed
+        // in `.agentos/adopted` at the end. A new vault is adopted too, with nothing listed, so a
+        // later `watch` does not take the person's first notes for old ones.
+        let adoption = AdoptedNotes.isDue(vault) ? AdoptedNotes.workLookingNotes(in: vault) : nil
 
         // Folders first, so that each layout folder exists even when all its files are kept.
         var folders = Vault.Layout.folders + [Vault.Layout.obsidian]
@@ -163,12 +161,21 @@ public enum VaultInit {
             }
         }
 
-        if withMemory {
+        if withMemory || adoption != nil {
             switch ensureFolder(Vault.Layout.state, in: vault) {
             case .existed: break
             case .created: report.createdFolders.append(Vault.Layout.state)
             case .blocked(let why): throw .system(why)
             }
+        }
+        if let adoption {
+            do { try AdoptedNotes.write(adoption, vault: vault) } catch {
+                throw .system("cannot record the notes that look like tasks in \(vault.stateDirectory): \(error)")
+            }
+            report.createdFiles.append(Vault.Layout.state + "/" + AdoptedNotes.fileName)
+            report.adoptedWork = adoption.map(\.path).sorted()
+        }
+        if withMemory {
             if (try? FileSystem.status(vault.databasePath)) ?? nil == nil {
                 do {
                     _ = try IndexSchema.create(at: vault.databasePath)

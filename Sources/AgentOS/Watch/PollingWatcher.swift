@@ -1,13 +1,19 @@
 import Foundation
 
 /// The portable watcher: walks the tree every `interval` seconds and compares each file's
-/// (kind, modification time, size) with the previous walk. It cannot see renames (they appear as
-/// `.removed` + `.changed`) and never reports `.overflow`. Same ignore rules as `InotifyWatcher`.
+/// (kind, modification time, size, inode) with the previous walk. A file gone from one path and
+/// found at another with the same inode, size and modification time (a rename keeps all three) is
+/// reported as `.renamed(from:)`, as inotify reports a move: a running task renamed in Obsidian is
+/// followed (an outside attack: under `--poll` its run was stopped and the task marked failed). A
+/// folder renamed still shows as its removal and new files. Never reports `.overflow`. Same ignore
+/// rules as `InotifyWatcher`.
 public final class PollingWatcher: FileWatcher, @unchecked Sendable {
-    struct Entry: Equatable {
+    struct Entry: Hashable {
         var isDirectory: Bool
         var mtime: Int64
         var size: Int64
+        /// 0 when not known (never paired as a rename).
+        var inode: UInt64 = 0
     }
 
     public let root: String
@@ -81,6 +87,20 @@ public final class PollingWatcher: FileWatcher, @unchecked Sendable {
             if !parent.isEmpty, old[parent] != nil, new[parent] == nil { continue }
             removed.append(path)
         }
+        // Files that left their path — removed, or replaced by another file (a new note saved at
+        // once under a renamed one's name) — by what a rename keeps; one seen twice (two files
+        // alike) pairs with nothing.
+        var movable: [Entry: String] = [:]
+        var ambiguous = Set<Entry>()
+        func leftItsPath(_ path: String, _ entry: Entry) {
+            guard !entry.isDirectory, entry.inode != 0 else { return }
+            if movable.updateValue(path, forKey: entry) != nil { ambiguous.insert(entry) }
+        }
+        for path in removed { if let entry = old[path] { leftItsPath(path, entry) } }
+        for (path, entry) in old where !entry.isDirectory && entry.inode != 0 {
+            if let now = new[path], now.inode != entry.inode { leftItsPath(path, entry) }
+        }
+        var renamedFrom = Set<String>()
         var changed: [(path: String, kind: FileChange.Kind)] = []
         for (path, entry) in new {
             if let before = old[path] {
@@ -89,11 +109,13 @@ public final class PollingWatcher: FileWatcher, @unchecked Sendable {
                 } else if !entry.isDirectory && before != entry {
                     changed.append((path, .changed))
                 }
+            } else if !entry.isDirectory, !ambiguous.contains(entry), let from = movable[entry], renamedFrom.insert(from).inserted {
+                changed.append((path, .renamed(from: from)))
             } else {
                 changed.append((path, entry.isDirectory ? .directoryAdded : .changed))
             }
         }
-        return removed.sorted().map { FileChange($0, .removed) } + changed.sorted { $0.path < $1.path }.map { FileChange($0.path, $0.kind) }
+        return removed.filter { !renamedFrom.contains($0) }.sorted().map { FileChange($0, .removed) } + changed.sorted { $0.path < $1.path }.map { FileChange($0.path, $0.kind) }
     }
 
     private func walk() -> [String: Entry] {
@@ -111,7 +133,7 @@ public final class PollingWatcher: FileWatcher, @unchecked Sendable {
                     result[child] = Entry(isDirectory: true, mtime: 0, size: 0)
                     stack.append(child)
                 case .file:
-                    result[child] = Entry(isDirectory: false, mtime: st.mtimeNanoseconds, size: st.size)
+                    result[child] = Entry(isDirectory: false, mtime: st.mtimeNanoseconds, size: st.size, inode: st.inode)
                 default:
                     break
                 }

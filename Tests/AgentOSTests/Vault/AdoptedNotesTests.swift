@@ -51,6 +51,34 @@ import TestSupport
         }
     }
 
+    /// Round 20 of the outside attacks: `search` (or `status`, `index`…) run first made `.agentos/`,
+    /// and adoption, decided by that folder, was skipped: the first `watch` rewrote the person's
+    /// notes and sent two to a cloud agent. Adoption is decided by its own list and the run store.
+    /// A note saying `status: new` is the OS's (a task made on another machine of a synced vault).
+    @Test func aCommandRunFirstDoesNotSkipAdoptionAndNewTasksStayWork() throws {
+        let root = TemporaryFolder.make("fbt-adopt2")
+        defer { TemporaryFolder.remove(root) }
+        let vault = Vault(root: root + "/vault")
+        let notes = [
+            ".obsidian/app.json": "{}\n",
+            "Projects/Refactor.md": "---\ntype: task\n---\n- [ ] refactor the payment code\n",
+            "Tasks/Synced.md": "---\ntype: task\nstatus: new\nagent: echo\n---\nSay hello.\n",
+        ]
+        for (path, text) in notes {
+            try FileManager.default.createDirectory(atPath: vault.root + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.replacingFile(vault.root + "/" + path)
+        }
+        let (console, _) = Console.capturing()
+        _ = CLI.run(["search", "--vault", vault.root, "refactor"], console: console, environment: ["HOME": root], executablePath: "")
+        #expect(FileManager.default.fileExists(atPath: vault.stateDirectory), "search made .agentos/")
+        #expect(try VaultInit.run(vault: vault).adoptedWork == ["Projects/Refactor.md"])
+        #expect(try AdoptedNotes.adoptIfNew(vault: vault) == nil, "adopted once")
+        // A vault the OS has run a task in is never adopted (its list lost, say).
+        try FileManager.default.removeItem(atPath: vault.stateDirectory + "/adopted")
+        _ = try RunStore(vault: vault).claim(taskPath: "Tasks/Synced.md", taskHash: nil, attempt: 1)
+        #expect(try AdoptedNotes.adoptIfNew(vault: vault) == nil)
+    }
+
     /// A status the OS does not know is the person's: the note gets an `error` saying which ones it
     /// knows, and keeps its `status` as written (it was overwritten with `failed`).
     @Test func anUnknownStatusIsKeptAndTheErrorSaysWhy() throws {

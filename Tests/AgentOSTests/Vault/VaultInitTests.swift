@@ -32,12 +32,13 @@ func treeSnapshot(_ root: String) -> [String: Data] {
             let bytes = FileManager.default.contents(atPath: vault.root + "/" + file.path)
             #expect(bytes == Data(file.contents.utf8), "\(file.path) was not written as shipped")
         }
-        #expect(Set(report.createdFiles) == Set(VaultTemplate.files.map(\.path)))
+        #expect(Set(report.createdFiles) == Set(VaultTemplate.files.map(\.path) + [".agentos/adopted"]))
         #expect(report.keptFiles.isEmpty)
         // No temp files left behind by the atomic writes.
         #expect(!treeSnapshot(vault.root).keys.contains { $0.contains(NoteStore.tempPrefix) })
-        // Machine state only with --with-memory.
-        #expect(!FileManager.default.fileExists(atPath: vault.stateDirectory))
+        // Machine state only with --with-memory, but the list of adopted notes (here none).
+        #expect(try FileManager.default.contentsOfDirectory(atPath: vault.stateDirectory) == ["adopted"])
+        #expect(report.adoptedWork.isEmpty)
     }
 
     @Test func secondRunChangesNothing() throws {

@@ -28,6 +28,20 @@ import Testing
         #expect(PollingWatcher.diff(old: new, new: new).isEmpty)
     }
 
+    /// A file gone from one path and found at another with the same inode, size and time is a
+    /// rename; two files alike pair with nothing, and an unknown inode never pairs.
+    @Test func aPollingPassPairsARenameByInodeSizeAndTime() {
+        typealias Entry = PollingWatcher.Entry
+        let a = Entry(isDirectory: false, mtime: 5, size: 10, inode: 77)
+        #expect(PollingWatcher.diff(old: ["Tasks/Untitled.md": a], new: ["Tasks/Real.md": a, "Tasks/Untitled.md": Entry(isDirectory: false, mtime: 9, size: 3, inode: 78)])
+                == [FileChange("Tasks/Real.md", .renamed(from: "Tasks/Untitled.md")), FileChange("Tasks/Untitled.md", .changed)])
+        // Another file at the new path (a different inode, or changed since): no rename.
+        #expect(PollingWatcher.diff(old: ["A.md": a], new: ["B.md": Entry(isDirectory: false, mtime: 6, size: 10, inode: 77)])
+                == [FileChange("A.md", .removed), FileChange("B.md", .changed)])
+        let unknown = Entry(isDirectory: false, mtime: 5, size: 10)
+        #expect(PollingWatcher.diff(old: ["A.md": unknown], new: ["B.md": unknown]) == [FileChange("A.md", .removed), FileChange("B.md", .changed)])
+    }
+
     enum Implementation: String, CaseIterable, CustomTestStringConvertible {
         case inotify, polling
         var testDescription: String { rawValue }
