@@ -34,9 +34,11 @@ public enum RunWriteGuard {
     /// and counts the handoffs of (`task`; a run that re-pointed it got a fresh cap and count each
     /// step), who it goes to and from, the record of its run, and the limits a person sets on it
     /// (`retries`, `timeout`, `budget_usd`, `context_tokens`: a run that set `retries: 100000` and
-    /// `timeout: 1` on its own task ran itself again and again).
+    /// `timeout: 1` on its own task ran itself again and again), and the `effects` that need a
+    /// person's approval (an approved run cleared its task's, then handed off: the handoff, which
+    /// carries the task's effects, ran unreviewed — an outside attack).
     static let workKeys = ["task", "from", "to", "attempts", "started", "finished", "duration_s", "run_id", "machine",
-                           "retries", "timeout", "budget_usd", "context_tokens"]
+                           "retries", "timeout", "budget_usd", "context_tokens", "effects"]
 
     /// The run id when `environment` belongs to a run (a non-empty `FBT_RUN_ID`).
     public static func runID(in environment: [String: String]) -> String? {

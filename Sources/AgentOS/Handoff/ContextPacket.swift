@@ -216,6 +216,8 @@ public struct ContextPacketBuilder: Sendable {
 
         // The original task of a handoff, then every linked or listed note, as routing resolved them.
         for path in facts.contextPaths where path != task.path {
+            // Nor the day's log as a linked note: it grows after the review as it does unlinked.
+            if task.isApproved && Privacy.isDailyLog(path) { continue }
             guard var piece = linkedPiece(path, store: store, links: links) else { continue }
             if facts.privateSources.contains(path) { piece.isPrivate = true }
             candidates.append(piece)

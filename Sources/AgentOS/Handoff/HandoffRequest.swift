@@ -70,7 +70,8 @@ public struct HandoffRequest: Sendable {
         // never an agent's free text (a private run's agent wrote a private note's words there).
         // Checked before anything is written.
         let agents = RuleBook.load(vault: vault)
-        guard agents.agent(named: to) != nil else { throw HandoffError.noSuchAgent(to) }
+        // Written as the agent note names it: the letters' case as typed was a channel of its own.
+        guard let to = agents.agent(named: to)?.name else { throw HandoffError.noSuchAgent(to) }
         if let runID = madeInRun {
             let runAgent = RunStore.known(runID, vault: vault)?.agent
             if let runAgent, from != runAgent { throw HandoffError.notThisRunsAgent(from, run: runID, agent: runAgent) }
