@@ -69,8 +69,8 @@ public struct ServiceUnit: Sendable, Equatable {
         [Service]
         Type=simple
         ExecStart=\(ServiceUnit.systemdQuote(executable)) watch --vault \(ServiceUnit.systemdQuote(vault))
-        Environment=\(ServiceUnit.systemdQuote("PATH=" + path))
-        Environment=\(ServiceUnit.systemdQuote("FBT_VAULT=" + vault))
+        Environment=\(ServiceUnit.systemdQuote("PATH=" + path, expands: false))
+        Environment=\(ServiceUnit.systemdQuote("FBT_VAULT=" + vault, expands: false))
         Restart=on-failure
         RestartSec=5
         KillSignal=SIGTERM
@@ -121,16 +121,17 @@ public struct ServiceUnit: Sendable, Equatable {
     }
 
     /// A word for a systemd command line or `Environment=`: double-quoted, with `\`, `"` escaped and
-    /// `%` (specifiers) and `$` (variable expansion) doubled (systemd.service(5), "Command lines";
-    /// systemd.unit(5), "Specifiers").
-    static func systemdQuote(_ word: String) -> String {
+    /// `%` (specifiers) doubled (systemd.unit(5), "Specifiers"), and `$` doubled on a command line
+    /// (`expands`: variable expansion, systemd.service(5), "Command lines") — not in `Environment=`,
+    /// where `$` has no meaning and `$$` stayed two dollars (an outside attack).
+    static func systemdQuote(_ word: String, expands: Bool = true) -> String {
         var out = "\""
         for c in word {
             switch c {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
             case "%": out += "%%"
-            case "$": out += "$$"
+            case "$": out += expands ? "$$" : "$"
             case "\n": out += "\\n"
             default: out.append(c)
             }

@@ -15,6 +15,11 @@ import Testing
         #expect(unit.contains(#"Environment="PATH=/opt/fbt bin:/usr/bin:/bin""#))
         #expect(unit.contains("Restart=on-failure") && unit.contains("StandardOutput=journal") && unit.contains("WantedBy=default.target"))
         #expect(ServiceUnit.systemdQuote(#"a"b\c$d"#) == #""a\"b\\c$$d""#)
+        // `$` means a variable on a command line only: in `Environment=` it is written once (an
+        // outside attack: a vault path with `$` reached the watcher as `$$`).
+        let dollar = ServiceUnit(executable: "/opt/fbt", vault: "/v/a$HOME%", path: "/opt/a$b:/bin", home: "/h").systemdUnit
+        #expect(dollar.contains(#"ExecStart="/opt/fbt" watch --vault "/v/a$$HOME%%""#), "\(dollar)")
+        #expect(dollar.contains(#"Environment="FBT_VAULT=/v/a$HOME%%""#) && dollar.contains(#"Environment="PATH=/opt/a$b:/bin""#), "\(dollar)")
         // The same vault always gets the same name; another vault another.
         #expect(Self.awkward.name.hasPrefix("fuckbigtech-my-vault-100--"))
         var other = Self.awkward
