@@ -207,6 +207,18 @@ public struct NoteVisibility {
         return nil
     }
 
+    /// For a caller that may not see private notes: the one answer for a task it makes (`task new`,
+    /// `create_task`) whose `context` or text names a note that does not exist or is private, before
+    /// anything is written — `unseenContext`, then `unseenLink` on its title and text. The task was
+    /// private, so unreadable to its maker, exactly when the note named existed and was private: a
+    /// guessed name told apart (an outside attack). `nil` when it names only notes it may see.
+    public func unseenInNewTask(prompt: String, title: String?, context: [String]) -> String? {
+        guard hiddenBecause != nil, let links else { return nil }
+        if let line = unseenContext(context) { return line }
+        let text = (title.map { $0 + "\n" } ?? "") + prompt
+        return unseenLink(in: TaskFacts.from(text: text, vault: store.vault, ruleBook: RuleBook.load(vault: store.vault), links: links))
+    }
+
     /// The first `limit` items this caller may see, from a ranked list `fetch(n)` returns the first `n`
     /// of: asked for more and more until `limit` are visible or the list ends. The answer is then
     /// exactly what it would be without the private notes — never shorter for the private hits above

@@ -510,6 +510,7 @@ public final class MCPTools {
         task.context = try list(args, "context")
         task.madeInRun = scope.runID
         try refuseSecrets(task.prompt + "\n" + (task.title ?? ""), what: "the task")
+        if let line = visibility.unseenInNewTask(prompt: task.prompt, title: task.title, context: task.context) { throw Refused(description: line) }
         let path = try task.write(vault: vault, environment: [RunWriteGuard.environmentKey: scope.writer])
         written("create_task", path: path, hash: (try? store.read(path))?.hash, outcome: "created")
         return Outcome(text: "created \(path) (status: new); a running watcher picks it up", structured: [("path", .string(path))])

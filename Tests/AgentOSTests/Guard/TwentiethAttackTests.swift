@@ -52,4 +52,32 @@ import TestSupport
         #expect(submission.path.contains(" to claude") && !submission.path.contains("CLAUDE"), "\(submission.path)")
         #expect(try Note.parse(bytes: NoteStore(vault: v.vault).read(submission.path).bytes).text("to") == "claude")
     }
+
+    /// Attack: a cloud agent made a task whose `context` (or text) named a guessed private note, then
+    /// read it back: withheld meant "the private note exists", readable "it does not". A task naming
+    /// a note its maker may not see — private or missing alike — is refused with one answer, before
+    /// anything is written, as `route` already answers.
+    @Test func aCloudAgentCannotTellAPrivateNoteFromAMissingOneByMakingATask() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Memory/Diary.md", "---\ntags: [personal]\n---\nDear diary.\n")
+        v.write("Memory/Tapir.md", "# Tapir\n\nFacts.\n")
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: [:]))
+        func made(_ arguments: [(String, JSON)]) -> String { "\(tools.call("create_task", arguments: .object(arguments)))" }
+        let answers = [
+            made([("prompt", .string("tapirs")), ("title", .string("or1")), ("context", .array([.string("Memory/NoSuchThing.md")]))]),
+            made([("prompt", .string("tapirs")), ("title", .string("or2")), ("context", .array([.string("Memory/Diary.md")]))]),
+            made([("prompt", .string("tapirs [[Memory/Diary]]")), ("title", .string("or3"))]),
+            made([("prompt", .string("tapirs [[Memory/Nothing here]]")), ("title", .string("or4"))]),
+        ]
+        for answer in answers { #expect(answer.contains("does not exist or is private"), "\(answer)") }
+        #expect(!FileManager.default.fileExists(atPath: v.root + "/Tasks/or1.md") && !FileManager.default.fileExists(atPath: v.root + "/Tasks/or2.md"))
+        #expect(made([("prompt", .string("tapirs [[Memory/Tapir]]")), ("title", .string("or5"))]).contains("created Tasks/or5.md"))
+        // The CLI in a cloud run answers the same.
+        let run = try PrivacyTaintTests.run(of: "Tasks/or5.md", lane: "premium", in: v.vault)
+        for context in ["Memory/Diary.md", "Memory/Nope.md"] {
+            let (code, out) = FifthAttackTests.cli(["task", "new", "--title", "probe \(context)", "--context", context, "tapirs"], v, runID: run)
+            #expect(code == 1 && out.contains("does not exist or is private"), "\(context): \(out)")
+        }
+    }
 }
