@@ -6,8 +6,21 @@ public enum NoteName {
     /// paths reserve become spaces, leading dots go, and an empty result becomes "Task".
     public static func sanitize(_ title: String) -> String {
         let forbidden = Set("[]#^|\\/:*?\"<>")
-        let cleaned = String(title.map { forbidden.contains($0) || $0.isNewline ? " " : $0 }).trimmingWhitespaces()
-        let trimmed = cleaned.drop { $0 == "." }
-        return trimmed.isEmpty ? "Task" : String(trimmed)
+        // Control and format characters (bidi overrides that show a name backwards, zero-width
+        // marks) are no part of a name a person reads: dropped.
+        let visible = title.unicodeScalars.filter { scalar in
+            let category = scalar.properties.generalCategory
+            return category != .control && category != .format || scalar == "\n" || scalar == "\t"
+        }
+        let cleaned = String(String(String.UnicodeScalarView(visible)).map { forbidden.contains($0) || $0.isNewline ? " " : $0 }).trimmingWhitespaces()
+        var trimmed = Substring(cleaned.drop { $0 == "." })
+        // A file name holds at most 255 bytes, and the OS adds a run id and `.md` to some: a longer
+        // title failed with the vault's absolute path in the error (an outside attack).
+        while trimmed.utf8.count > maxBytes { trimmed = trimmed.dropLast() }
+        let name = trimmed.trimmingWhitespaces()
+        return name.isEmpty ? "Task" : name
     }
+
+    /// The most bytes a name from a title keeps.
+    public static let maxBytes = 180
 }

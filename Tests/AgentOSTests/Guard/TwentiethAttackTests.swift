@@ -80,4 +80,17 @@ import TestSupport
             #expect(code == 1 && out.contains("does not exist or is private"), "\(context): \(out)")
         }
     }
+
+    /// Attack (low): a title kept bidi controls (a name that reads backwards in Obsidian), and one
+    /// over 255 bytes failed with the vault's absolute path in the error sent to the agent. Names
+    /// drop control and format characters and keep at most `NoteName.maxBytes` bytes.
+    @Test func aTitleMakesAVisibleNameOfBoundedLength() throws {
+        #expect(NoteName.sanitize("invoice\u{202E}fdp.exe\u{200B}") == "invoicefdp.exe")
+        let long = String(repeating: "é", count: 300)
+        let name = NoteName.sanitize(long)
+        #expect(name.utf8.count <= NoteName.maxBytes && name.hasPrefix("éé"))
+        let v = RouteTestVault()
+        let (code, out) = FifthAttackTests.cli(["task", "new", "--title", long, "tapirs"], v, runID: nil)
+        #expect(code == 0 && out.hasPrefix("Tasks/éé"), "\(out)")
+    }
 }
