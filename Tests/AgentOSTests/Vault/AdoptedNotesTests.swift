@@ -6,6 +6,14 @@ import TestSupport
 
 /// Adopting an existing vault: notes that already look like work are the person's until edited.
 @Suite struct AdoptedNotesTests {
+    /// Writes each note (vault path → text) into a folder the OS never touched.
+    static func write(_ notes: [String: String], into vault: Vault) throws {
+        for (path, text) in notes {
+            try FileManager.default.createDirectory(atPath: vault.root + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.replacingFile(vault.root + "/" + path)
+        }
+    }
+
     /// An outside test adopted a vault holding `type: task` notes of another convention and a
     /// `Tasks/` checklist: the first `watch` rewrote all three (a `status: todo` became `status:
     /// failed`) and routed one to a cloud agent. They are left byte for byte as they were until a
@@ -20,10 +28,7 @@ import TestSupport
             "Tasks/Groceries.md": "- [ ] eggs\n- [ ] milk\n",
             "Notes/Plain.md": "---\ntags: [x]\n---\nNot work.\n",
         ]
-        for (path, text) in notes {
-            try FileManager.default.createDirectory(atPath: vault.root + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.replacingFile(vault.root + "/" + path)
-        }
+        try Self.write(notes, into: vault)
         let report = try VaultInit.run(vault: vault, withMemory: true)
         #expect(report.adoptedWork == ["Projects/Passport.md", "Projects/Refactor.md", "Tasks/Groceries.md"])
 
@@ -64,10 +69,7 @@ import TestSupport
             "Projects/Refactor.md": "---\ntype: task\n---\n- [ ] refactor the payment code\n",
             "Tasks/Synced.md": "---\ntype: task\nstatus: new\nagent: echo\n---\nSay hello.\n",
         ]
-        for (path, text) in notes {
-            try FileManager.default.createDirectory(atPath: vault.root + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.replacingFile(vault.root + "/" + path)
-        }
+        try Self.write(notes, into: vault)
         let (console, _) = Console.capturing()
         _ = CLI.run(["search", "--vault", vault.root, "refactor"], console: console, environment: ["HOME": root], executablePath: "")
         #expect(FileManager.default.fileExists(atPath: vault.stateDirectory), "search made .agentos/")
