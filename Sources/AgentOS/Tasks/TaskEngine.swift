@@ -1040,8 +1040,10 @@ public final class TaskEngine: Sendable {
         gitClaimEnded(record)
         if retry != nil { endRun(task.path) }
         // A retry's write is not the OS's own to ignore: the watcher must see it and run the task again.
+        var replaced = false
         if case .stopped(let why) = updateTask(task.path, set: props, unset: unset, remembering: retry == nil, ofRun: record.runID, stop: { _ in nil }) {
             log(EngineEvent(level: .warning, message: "\(task.path): \(why)"))
+            replaced = true
         }
         if status == .done { clearStrikes(agent: plan.agent) }
         log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.failure.map { " (\($0))" } ?? "") + (record.error.map { " — \($0)" } ?? "")))
@@ -1052,6 +1054,13 @@ public final class TaskEngine: Sendable {
         if task.kind == .handoff, record.failoverTo == nil, retry == nil { finishFailedOverTask(task, record: record, status: status) }
         if retry == nil { endRun(task.path) }
         if let entry { telemetryBatch.queueNotes(entry) }
+        // The note there is not this run's any more (saved meanwhile without the OS's lines: a
+        // stale editor buffer, an older synced copy): it is a note of its own, looked at now that
+        // the run has left its path (it was never looked at again: an outside attack).
+        if replaced, retry == nil, state.withLock({ $0.accepting }) {
+            let path = task.path
+            routingQueue.addOperation { [self] in consider(path: path) }
+        }
     }
 
     /// `reviewInputs`: for a task put in review, the notes its packet was made from (recorded with
