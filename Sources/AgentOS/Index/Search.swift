@@ -235,10 +235,20 @@ extension MemoryIndex {
             FROM sections JOIN notes n ON n.id = ? WHERE sections MATCH ? AND sections.rowid = ?
             """)
         var hits: [SearchHit] = []
-        for entry in picked {
+        func show(_ rowid: Int64) throws -> Bool {
             detail.reset()
-            try detail.bind([.int(entry.rowid >> NoteScanner.sectionBits), .text(expression), .int(entry.rowid)])
-            guard try detail.step() else { continue }
+            try detail.bind([.int(rowid >> NoteScanner.sectionBits), .text(expression), .int(rowid)])
+            return try detail.step()
+        }
+        for entry in picked {
+            guard try show(entry.rowid) else { continue }
+            // A note found by its title, whose best section holds none of the words in its text
+            // (every section carries the title; the shortest wins): shown from its top, not from
+            // an empty heading deep down (an outside test: `search canvas` gave Canvas.md:203).
+            let first = (entry.rowid >> NoteScanner.sectionBits) << NoteScanner.sectionBits
+            if entry.isTitleMatch, entry.rowid != first, MemoryIndex.lineOfFirstMarker(detail.bytes(6)) == nil, try !show(first) {
+                guard try show(entry.rowid) else { continue }
+            }
             let heading = detail.text(1)
             let startLine = detail.int(2)
             var line = startLine

@@ -1,19 +1,19 @@
 import Foundation
 
 /// The notes that already looked like work when the OS adopted an existing vault. The first `init`
-/// or `watch` on a vault the OS has never run a task in finds the notes with `type: task` or
-/// `type: handoff`, and every note under `Tasks/` and `Handoffs/`, whose `status` is not one of the
-/// OS's own words (none, or `todo` of another convention), and lists them in `.agentos/adopted` by
-/// the hash of their bytes. The watcher leaves such a note exactly as it is — no status, route or
-/// error written, nothing run — until a person edits it. Many vaults keep `type: task` / `status:
-/// todo` notes of their own (a Dataview or Tasks convention), or a `Tasks/` folder of checklists:
-/// the first `watch` rewrote them (a `status: todo` became `status: failed`) and sent one to a cloud
-/// agent without anyone asking (an outside test). A note saying `status: new` (or any status of
-/// the OS's) is work for the OS — one `task new` wrote on another machine of a synced vault, say.
+/// or `watch` on a vault without a list finds the notes with `type: task` or `type: handoff`, and
+/// every note under `Tasks/` and `Handoffs/`, that the OS has not written into (no `run_id`, no
+/// `route_*`), and lists them in `.agentos/adopted` by the hash of their bytes. The watcher leaves
+/// such a note exactly as it is — no status, route or error written, nothing run — until a person
+/// edits it. Many vaults keep `type: task` / `status: todo` notes of their own (a Dataview or Tasks
+/// convention, whose words may be the OS's too: `new`, `running`, `done`), or a `Tasks/` folder of
+/// checklists: the first `watch` rewrote them (a `status: todo` became `status: failed`) and sent
+/// one to a cloud agent without anyone asking (an outside test).
 ///
-/// The list is made once per vault: the file, even empty, says adoption happened; whether the OS
-/// ran here before is read from the run store, not from `.agentos/` existing (`search` or `status`
-/// make that folder on a vault `init` never ran on, and adoption was then skipped: an outside attack).
+/// The list is made once per vault: the file, even empty (a new vault), says adoption happened.
+/// Whether it happened is read from the list alone — not from `.agentos/` existing (`search` or
+/// `status` make that folder), nor from the run store (one `run` of a note made it look adopted):
+/// both let the first `watch` rewrite a person's notes (outside attacks).
 public enum AdoptedNotes {
     /// The list's file name in `.agentos/`: a header line, then one line per note, `HASH<TAB>PATH`.
     static let fileName = "adopted"
@@ -29,9 +29,9 @@ public enum AdoptedNotes {
         return found.map(\.path).sorted()
     }
 
-    /// Whether `vault` was never adopted and no task ever ran in it.
+    /// Whether `vault` was never adopted (it has no list).
     static func isDue(_ vault: Vault) -> Bool {
-        (try? FileSystem.status(listPath(vault))) ?? nil == nil && !hasRunHistory(vault)
+        (try? FileSystem.status(listPath(vault))) ?? nil == nil
     }
 
     static func listPath(_ vault: Vault) -> String { vault.stateDirectory + "/" + fileName }
@@ -43,17 +43,8 @@ public enum AdoptedNotes {
         try FileSystem.replaceDurably(listPath(vault), bytes: Array(text.utf8))
     }
 
-    /// Whether the run store holds any run: the OS has worked in this vault before.
-    static func hasRunHistory(_ vault: Vault) -> Bool {
-        let path = vault.stateDirectory + "/runs.sqlite"
-        guard (try? FileSystem.status(path)) ?? nil != nil else { return false }
-        guard let database = try? Database(path: path, readOnly: true) else { return true }
-        // A store that cannot be read is taken as history: nothing is hidden from the watcher then.
-        return ((try? database.scalarInt("SELECT count(*) FROM runs")) ?? 1) ?? 1 > 0
-    }
-
-    /// The notes that look like work but are not the OS's: a type of work or a work folder, and a
-    /// `status` the OS does not use (or none).
+    /// The notes that look like work but are not the OS's: a type of work or a work folder, and
+    /// nothing the OS writes when it takes a note on (`run_id`, `route_*`).
     public static func workLookingNotes(in vault: Vault) -> [(path: String, hash: ContentHash)] {
         let store = NoteStore(vault: vault)
         var found: [(path: String, hash: ContentHash)] = []
@@ -67,7 +58,7 @@ public enum AdoptedNotes {
             } else if let note, TaskNote.kind(of: note, path: path) == nil {
                 continue // a folder README, or another type
             }
-            if let status = note?.text("status"), TaskStatus(property: status) != nil, !status.trimmingSpaces.isEmpty { continue }
+            if let note, note["run_id"] != nil || note.properties.contains(where: { $0.key.lowercased().hasPrefix("route_") }) { continue }
             found.append((path, snapshot.hash))
         }
         return found

@@ -56,29 +56,29 @@ import TestSupport
         }
     }
 
-    /// Round 20 of the outside attacks: `search` (or `status`, `index`…) run first made `.agentos/`,
-    /// and adoption, decided by that folder, was skipped: the first `watch` rewrote the person's
-    /// notes and sent two to a cloud agent. Adoption is decided by its own list and the run store.
-    /// A note saying `status: new` is the OS's (a task made on another machine of a synced vault).
-    @Test func aCommandRunFirstDoesNotSkipAdoptionAndNewTasksStayWork() throws {
+    /// Rounds 20 and 21 of the outside attacks: `search` (or `status`, `index`…) run first made
+    /// `.agentos/`, and one `run` of a note filled the run store; adoption, decided by either, was
+    /// skipped and the first `watch` rewrote the person's notes and sent two to a cloud agent. It is
+    /// decided by its own list. A person's own `status: new` is theirs too; a note the OS has written
+    /// into (`run_id`, `route_*`: taken on by another machine of a synced vault) is work.
+    @Test func aCommandRunFirstDoesNotSkipAdoptionAndOnlyTheOSsNotesStayWork() throws {
         let root = TemporaryFolder.make("fbt-adopt2")
         defer { TemporaryFolder.remove(root) }
         let vault = Vault(root: root + "/vault")
         let notes = [
             ".obsidian/app.json": "{}\n",
             "Projects/Refactor.md": "---\ntype: task\n---\n- [ ] refactor the payment code\n",
-            "Tasks/Synced.md": "---\ntype: task\nstatus: new\nagent: echo\n---\nSay hello.\n",
+            "Projects/Mine.md": "---\ntype: task\nstatus: new\n---\n- [ ] my own new item\n",
+            "Tasks/Synced.md": "---\ntype: task\nstatus: routed\nagent: echo\nroute_lane: local\nrun_id: 20261205-000000-abcdef\n---\nSay hello.\n",
+            "Tasks/Once.md": "---\ntype: task\nagent: echo\n---\nSay hi.\n",
         ]
         try Self.write(notes, into: vault)
         let (console, _) = Console.capturing()
         _ = CLI.run(["search", "--vault", vault.root, "refactor"], console: console, environment: ["HOME": root], executablePath: "")
-        #expect(FileManager.default.fileExists(atPath: vault.stateDirectory), "search made .agentos/")
-        #expect(try VaultInit.run(vault: vault).adoptedWork == ["Projects/Refactor.md"])
+        _ = CLI.run(["run", "--vault", vault.root, "Tasks/Once.md"], console: console, environment: ["HOME": root], executablePath: "")
+        #expect(FileManager.default.fileExists(atPath: vault.stateDirectory + "/runs.sqlite"), "run filled the run store")
+        #expect(try VaultInit.run(vault: vault).adoptedWork == ["Projects/Mine.md", "Projects/Refactor.md"])
         #expect(try AdoptedNotes.adoptIfNew(vault: vault) == nil, "adopted once")
-        // A vault the OS has run a task in is never adopted (its list lost, say).
-        try FileManager.default.removeItem(atPath: vault.stateDirectory + "/adopted")
-        _ = try RunStore(vault: vault).claim(taskPath: "Tasks/Synced.md", taskHash: nil, attempt: 1)
-        #expect(try AdoptedNotes.adoptIfNew(vault: vault) == nil)
     }
 
     /// A status the OS does not know is the person's: the note gets an `error` saying which ones it
