@@ -72,6 +72,20 @@ import Testing
         #expect(try index.search("Sandbox vault").first?.path == "en/Sandbox vault.md")
     }
 
+    /// A tour found `search canvas` pointing at `Canvas.md:203`, an empty heading: every section
+    /// carries the title, and the shortest won. A title hit whose best section holds none of the
+    /// words in its text is shown from the note's top.
+    @Test func aTitleHitIsShownFromTheTopWhenItsTextHoldsNoneOfTheWords() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Plugins/Canvas.md", "Infinite boards for your notes and media, laid out freely.\n\n## Cards\n\nAdd cards with the plus button and drag them around the board.\n\n## Group\n")
+        let index = try MemoryIndex(vault: temp.vault)
+        _ = try index.reconcile()
+        let hit = try #require(try index.search("canvas").first)
+        #expect(hit.path == "Plugins/Canvas.md" && hit.line == 1 && hit.heading.isEmpty, "\(hit)")
+        // A word of its text still points at that text.
+        #expect(try index.search("drag").first?.line == 5)
+    }
+
     @Test func exclusionsRemoveNotes() throws {
         let (_, index) = try Self.makeIndex()
         #expect(try index.search("session -oauth").map(\.path) == ["Tasks/Fix cookie.md"])
