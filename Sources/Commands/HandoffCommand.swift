@@ -36,7 +36,11 @@ enum HandoffCommand {
         }
         let request = HandoffRequest(from: from, to: to, task: context.arguments.value("--task"), message: message, context: context.arguments.values("--context"),
                                      madeInRun: RunWriteGuard.runID(in: context.environment))
-        if let line = NoteVisibility(vault: context.vault, environment: context.environment).unseenContext(request.context) { throw CLIError.failure(line) }
+        // Its context and its message alike: a message linking a private note made a private
+        // handoff, named so, and one linking a missing note a public one (an outside attack).
+        if let line = NoteVisibility(vault: context.vault, environment: context.environment).unseenInNewTask(prompt: request.message, title: nil, context: request.context) {
+            throw CLIError.failure(line)
+        }
         let submission = try request.submit(vault: context.vault)
         let path = submission.path
         let decision = submission.decision

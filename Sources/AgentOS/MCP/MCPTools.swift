@@ -542,7 +542,7 @@ public final class MCPTools {
                 }
             }
         }
-        if let line = visibility.unseenContext(request.context) { throw Refused(description: line) }
+        if let line = visibility.unseenInNewTask(prompt: request.message, title: nil, context: request.context) { throw Refused(description: line) }
         try refuseSecrets(request.message, what: "the handoff message")
         let submission = try request.submit(vault: vault)
         written("handoff", path: submission.path, hash: (try? store.read(submission.path))?.hash, outcome: submission.blockedReason == nil ? "created" : "blocked")

@@ -93,4 +93,25 @@ import TestSupport
         let (code, out) = FifthAttackTests.cli(["task", "new", "--title", long, "tapirs"], v, runID: nil)
         #expect(code == 0 && out.hasPrefix("Tasks/éé"), "\(out)")
     }
+
+    /// Round 21: a handoff message linking a guessed note made a private handoff (named so) exactly
+    /// when the note existed and was private. A handoff's message is judged as a task's text is.
+    @Test func aCloudAgentCannotTellAPrivateNoteFromAMissingOneByHandingOff() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Memory/Diary.md", "---\ntags: [personal]\n---\nDear diary.\n")
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: [:]))
+        for message in ["tapirs [[Diary]]", "tapirs [[Nodiary]]"] {
+            let answer = "\(tools.call("handoff", arguments: .object([("message", .string(message)), ("from", .string("claude")), ("to", .string("claude"))])))"
+            #expect(answer.contains("does not exist or is private"), "\(message): \(answer)")
+        }
+        v.write("Tasks/Work.md", "---\ntype: task\nagent: claude\n---\nWork.\n")
+        let run = try PrivacyTaintTests.run(of: "Tasks/Work.md", lane: "premium", in: v.vault)
+        for message in ["tapirs [[Diary]]", "tapirs [[Nodiary]]"] {
+            let (code, out) = FifthAttackTests.cli(["handoff", "--from", "claude", "--to", "claude", message], v, runID: run)
+            #expect(code == 1 && out.contains("does not exist or is private"), "\(message): \(out)")
+        }
+        let handoffs = ((try? FileManager.default.contentsOfDirectory(atPath: v.root + "/Handoffs")) ?? []).filter { $0.hasSuffix(".md") && $0 != "README.md" }
+        #expect(handoffs.isEmpty, "\(handoffs)")
+    }
 }
