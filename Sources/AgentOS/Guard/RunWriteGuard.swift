@@ -162,11 +162,18 @@ public enum RunWriteGuard {
     }
 
     /// Refuses any change to a note that is waiting in review: what a person approves must be what
-    /// the OS showed, not something a run rewrote in between.
+    /// the OS showed, not something a run rewrote in between. A work note a person approved is
+    /// frozen the same way: its text is what was approved, and a handoff carries the effects its
+    /// words ask for (an approved run rewrote "ship … to production" away, then handed off, and
+    /// the handoff ran unreviewed — an outside attack).
     public static func checkNotInReview(_ current: [UInt8], path: String, runID: String) throws(Refusal) {
-        guard let note = try? Note.parse(bytes: current), TaskNote.kind(of: note, path: path) != nil,
-              TaskStatus(property: note.text("status")) == .review else { return }
-        throw Refusal(description: "\(path): refused from within run \(runID): the note is waiting for a person's review and may not be changed by a run")
+        guard let note = try? Note.parse(bytes: current), TaskNote.kind(of: note, path: path) != nil else { return }
+        if TaskStatus(property: note.text("status")) == .review {
+            throw Refusal(description: "\(path): refused from within run \(runID): the note is waiting for a person's review and may not be changed by a run")
+        }
+        if note["approved"]?.bool == true {
+            throw Refusal(description: "\(path): refused from within run \(runID): a person approved this note as it is, and a run may not change it")
+        }
     }
 
     /// The protected properties of a note's text in order (a note whose frontmatter does not parse

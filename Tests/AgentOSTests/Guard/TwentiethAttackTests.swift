@@ -114,4 +114,23 @@ import TestSupport
         let handoffs = ((try? FileManager.default.contentsOfDirectory(atPath: v.root + "/Handoffs")) ?? []).filter { $0.hasSuffix(".md") && $0 != "README.md" }
         #expect(handoffs.isEmpty, "\(handoffs)")
     }
+
+    /// Round 21: an approved run rewrote its own task's text to drop the words that implied
+    /// `deploy`, then handed off; the handoff carried no effects and ran unreviewed, and the prompt
+    /// the person approved was gone. A note a person approved may not be changed by a run.
+    @Test func aRunCannotRewriteATaskAPersonApproved() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Tasks/Ship.md", "---\ntype: task\nagent: claude\napproved: true\n---\nship the new landing page to production\n")
+        let run = try PrivacyTaintTests.run(of: "Tasks/Ship.md", lane: "premium", in: v.vault)
+        let draft = v.root + "/../rewrite-\(UUID().uuidString).md"
+        try "---\ntype: task\nagent: claude\napproved: true\n---\ntidy the landing page\n".replacingFile(draft)
+        let hash = try NoteStore(vault: v.vault).read("Tasks/Ship.md").hash.hex
+        let (code, out) = FifthAttackTests.cli(["note", "write", "Tasks/Ship.md", "--expect", hash, "--from", draft], v, runID: run)
+        #expect(code == 1 && out.contains("a person approved this note"), "\(out)")
+        #expect(try String(contentsOfFile: v.root + "/Tasks/Ship.md", encoding: .utf8).contains("to production"))
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: ["FBT_RUN_ID": run]))
+        _ = tools.call("set_properties", arguments: .object([("path", .string("Tasks/Ship.md")), ("set", .object([("note", .string("x"))]))]))
+        #expect(try Note.parse(bytes: NoteStore(vault: v.vault).read("Tasks/Ship.md").bytes)["note"] == nil)
+    }
 }
