@@ -85,6 +85,8 @@ public struct SearchQuery: Equatable, Sendable {
                 }
                 var isPrefix = false
                 while text.hasSuffix("*") { text.removeLast(); isPrefix = true }
+                // A note's file name as typed (`Mobile app.md`): the extension is no word of it.
+                if !isPrefix, text.count > 3, text.lowercased().hasSuffix(".md") { text.removeLast(3) }
                 term = Term(text: text, isPhrase: false, isPrefix: isPrefix)
             }
             guard SearchQuery.hasTokenCharacters(term.text) else { continue }

@@ -70,6 +70,9 @@ import Testing
         #expect(try index.search("Mobile App").first?.path == "de/Mobile App.md")
         #expect(try index.search("Sandbox-Vault").first?.path == "de/Sandbox-Vault.md")
         #expect(try index.search("Sandbox vault").first?.path == "en/Sandbox vault.md")
+        // Typed as the file's name, `.md` included (round 21 of the outside attacks: found nothing).
+        #expect(try index.search("Mobile app.md").first?.path == "en/Mobile app.md")
+        #expect(try index.search("Sandbox-Vault.MD").first?.path == "de/Sandbox-Vault.md")
     }
 
     /// A tour found `search canvas` pointing at `Canvas.md:203`, an empty heading: every section
