@@ -38,7 +38,7 @@ enum HandoffCommand {
                                      madeInRun: RunWriteGuard.runID(in: context.environment))
         // Its context and its message alike: a message linking a private note made a private
         // handoff, named so, and one linking a missing note a public one (an outside attack).
-        if let line = NoteVisibility(vault: context.vault, environment: context.environment).unseenInNewTask(prompt: request.message, title: nil, context: request.context) {
+        if let line = NoteVisibility(vault: context.vault, environment: context.environment).unseenInWork(text: request.message, title: nil, context: request.context) {
             throw CLIError.failure(line)
         }
         let submission = try request.submit(vault: context.vault)

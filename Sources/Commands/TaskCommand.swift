@@ -36,7 +36,7 @@ enum TaskCommand {
         task.effects = context.arguments.value("--effects").map { $0.split(separator: ",").map { $0.trimmingWhitespaces() } }
         task.context = context.arguments.values("--context")
         task.madeInRun = RunWriteGuard.runID(in: context.environment)
-        if let line = NoteVisibility(vault: context.vault, environment: context.environment).unseenInNewTask(prompt: task.prompt, title: task.title, context: task.context) {
+        if let line = NoteVisibility(vault: context.vault, environment: context.environment).unseenInWork(text: task.prompt, title: task.title, context: task.context) {
             throw CLIError.failure(line)
         }
         let path = try task.write(vault: context.vault, environment: context.environment)

@@ -207,15 +207,15 @@ public struct NoteVisibility {
         return nil
     }
 
-    /// For a caller that may not see private notes: the one answer for a task it makes (`task new`,
-    /// `create_task`) whose `context` or text names a note that does not exist or is private, before
+    /// For a caller that may not see private notes: the one answer for work it makes (`task new`,
+    /// `create_task`, `handoff`) whose `context` or text names a note that does not exist or is private, before
     /// anything is written — `unseenContext`, then `unseenLink` on its title and text. The task was
     /// private, so unreadable to its maker, exactly when the note named existed and was private: a
     /// guessed name told apart (an outside attack). `nil` when it names only notes it may see.
-    public func unseenInNewTask(prompt: String, title: String?, context: [String]) -> String? {
+    public func unseenInWork(text: String, title: String?, context: [String]) -> String? {
         guard hiddenBecause != nil, let links else { return nil }
         if let line = unseenContext(context) { return line }
-        let text = (title.map { $0 + "\n" } ?? "") + prompt
+        let text = (title.map { $0 + "\n" } ?? "") + text
         return unseenLink(in: TaskFacts.from(text: text, vault: store.vault, ruleBook: RuleBook.load(vault: store.vault), links: links))
     }
 

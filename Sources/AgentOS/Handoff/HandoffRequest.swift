@@ -68,8 +68,9 @@ public struct HandoffRequest: Sendable {
         // Who hands off and to whom go into the handoff's name, the task's `handoffs` list and the
         // day's log, which every agent reads: inside a run they are agent names the vault defines,
         // never an agent's free text (a private run's agent wrote a private note's words there).
-        // Checked before anything is written.
-        let agents = RuleBook.load(vault: vault)
+        // Checked before anything is written, with the rule book the routing below judges by.
+        let routing = try VaultRouting(vault: vault)
+        let agents = routing.ruleBook
         // Written as the agent note names it: the letters' case as typed was a channel of its own.
         guard let to = agents.agent(named: to)?.name else { throw HandoffError.noSuchAgent(to) }
         if let runID = madeInRun {
@@ -83,7 +84,6 @@ public struct HandoffRequest: Sendable {
 
         // The same judgement the watcher makes: the handoff's own facts, plus every private note its
         // context packet would carry.
-        let routing = try VaultRouting(vault: vault)
         let snapshot = try store.read(path)
         let note = try Note.parse(bytes: snapshot.bytes)
         let book = routing.ruleBook

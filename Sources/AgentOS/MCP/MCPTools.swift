@@ -510,7 +510,7 @@ public final class MCPTools {
         task.context = try list(args, "context")
         task.madeInRun = scope.runID
         try refuseSecrets(task.prompt + "\n" + (task.title ?? ""), what: "the task")
-        if let line = visibility.unseenInNewTask(prompt: task.prompt, title: task.title, context: task.context) { throw Refused(description: line) }
+        if let line = visibility.unseenInWork(text: task.prompt, title: task.title, context: task.context) { throw Refused(description: line) }
         let path = try task.write(vault: vault, environment: [RunWriteGuard.environmentKey: scope.writer])
         written("create_task", path: path, hash: (try? store.read(path))?.hash, outcome: "created")
         return Outcome(text: "created \(path) (status: new); a running watcher picks it up", structured: [("path", .string(path))])
@@ -542,7 +542,7 @@ public final class MCPTools {
                 }
             }
         }
-        if let line = visibility.unseenInNewTask(prompt: request.message, title: nil, context: request.context) { throw Refused(description: line) }
+        if let line = visibility.unseenInWork(text: request.message, title: nil, context: request.context) { throw Refused(description: line) }
         try refuseSecrets(request.message, what: "the handoff message")
         let submission = try request.submit(vault: vault)
         written("handoff", path: submission.path, hash: (try? store.read(submission.path))?.hash, outcome: submission.blockedReason == nil ? "created" : "blocked")

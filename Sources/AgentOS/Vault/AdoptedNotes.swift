@@ -19,8 +19,8 @@ public enum AdoptedNotes {
     static let fileName = "adopted"
     static let header = "# notes that looked like work when the OS adopted this vault: HASH<TAB>PATH"
 
-    /// Adopts `vault` if it never was and no task ever ran in it: lists its work-looking notes and
-    /// returns their paths (sorted; empty when there are none). `nil` when adoption is not due.
+    /// Adopts `vault` if it never was (it has no list): lists its work-looking notes and returns
+    /// their paths (sorted; empty when there are none). `nil` when adoption is not due.
     @discardableResult
     public static func adoptIfNew(vault: Vault) throws -> [String]? {
         guard isDue(vault) else { return nil }
@@ -50,8 +50,10 @@ public enum AdoptedNotes {
         var found: [(path: String, hash: ContentHash)] = []
         for path in VaultWalker.markdownFiles(in: vault) {
             let inWorkFolder = TaskNote.isInWorkFolder(path)
-            // Only a note with frontmatter can be typed: most of a vault is not read further.
             guard let snapshot = try? store.readIfPresent(path) else { continue }
+            // Outside the work folders only a note with frontmatter can be typed: the rest of a vault
+            // (most of it) is not parsed.
+            if !inWorkFolder && snapshot.bytes.firstRange(of: Array("---".utf8)) == nil { continue }
             let note = try? Note.parse(bytes: snapshot.bytes)
             if !inWorkFolder {
                 guard let note, TaskNote.kind(of: note, path: path) != nil else { continue }
@@ -66,7 +68,7 @@ public enum AdoptedNotes {
 
     /// The adopted notes' hashes, and a path each was found at; empty when the vault has no list.
     public static func load(vault: Vault) -> [ContentHash: String] {
-        guard let read = try? FileSystem.read(vault.stateDirectory + "/" + fileName) else { return [:] }
+        guard let read = try? FileSystem.read(listPath(vault)) else { return [:] }
         var hashes: [ContentHash: String] = [:]
         for line in String(decoding: read.bytes, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: "\t", maxSplits: 1)
