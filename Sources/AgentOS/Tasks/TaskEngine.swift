@@ -40,6 +40,9 @@ public final class TaskEngine: Sendable {
         var warnedAdopted: Set<String> = []
         /// Work notes with another name on disk already logged as not run (once each).
         var warnedShared: Set<String> = []
+        /// Runs whose note was caught up with the run store, already logged (once each: an editor
+        /// that keeps saving its stale buffer over the note has it caught up at every save).
+        var caughtUp: Set<String> = []
         /// Git claims (`sync: git`) this machine holds, by run id.
         var gitClaims: [String: GitClaim] = [:]
         /// Git claims of runs that ended, with the outcome, for the lease thread to push as finished.

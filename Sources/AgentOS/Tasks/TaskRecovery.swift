@@ -152,12 +152,24 @@ extension TaskEngine {
         if let latest, task.note.text("run_id") == nil || task.note.text("run_id") == latest.runID {
             var props = [Property("status", .string(latest.state.rawValue))]
             if let result = latest.resultPath { props.append(Property("result", .string(TelemetryWriter.link(result)))) }
-            if let finished = latest.finishedAt { props.append(Property("finished", .datetime(LocalTime.dateTime(Date(timeIntervalSince1970: finished))))) }
+            let duration = (latest.finishedAt ?? 0) - (latest.startedAt ?? latest.finishedAt ?? 0)
+            if let finished = latest.finishedAt {
+                props.append(Property("finished", .datetime(LocalTime.dateTime(Date(timeIntervalSince1970: finished)))))
+                // The figures the run's end wrote, as the run store kept them (a note saved over
+                // with an older text had lost them too).
+                props.append(Property("duration_s", .double((duration * 1000).rounded() / 1000)))
+            }
             if let cost = latest.costUSD { props.append(Property("cost_usd", .double(cost))) }
+            if let tokens = latest.tokensIn { props.append(Property("tokens_in", .int(tokens))) }
+            if let tokens = latest.tokensOut { props.append(Property("tokens_out", .int(tokens))) }
             if let error = latest.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) }
             _ = updateTask(task.path, set: props, unset: latest.error == nil ? ["error"] : []) { _ in nil }
-            telemetryBatch.record(latest, duration: (latest.finishedAt ?? 0) - (latest.startedAt ?? latest.finishedAt ?? 0), time: Date())
-            log(EngineEvent(level: .warning, message: "\(task.path): caught up with run \(latest.runID), which ended \(latest.state.rawValue)"))
+            telemetryBatch.record(latest, duration: duration, time: Date())
+            // Said once a run: an editor saving its stale buffer again and again has the note caught
+            // up at every save, and the log said so each time (45 lines in three seconds).
+            if state.withLock({ $0.caughtUp.insert(latest.runID).inserted }) {
+                log(EngineEvent(level: .warning, message: "\(task.path): caught up with run \(latest.runID), which ended \(latest.state.rawValue)"))
+            }
         } else {
             _ = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string("interrupted (no record of its run)"))], unset: []) { _ in nil }
             log(EngineEvent(level: .warning, message: "\(task.path): says it is in flight but no run of it is; marked failed"))

@@ -336,6 +336,37 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(task["approved_at"] != nil)
     }
 
+    /// An editor that keeps its buffer of a task from while it ran (`status: running`, the run's
+    /// `run_id`, no end) saves it over the finished note, again and again: the note catches up with
+    /// the run store each time, with the run's figures too (its duration and tokens were lost), and
+    /// the log says so once, not at every save (a tour: 45 lines in three seconds).
+    @Test func aStaleCopySavedOverAFinishedTaskCatchesUpWithItsFiguresAndIsLoggedOnce() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Stale", properties: "type: task\nagent: claude", body: "Explain the plan in one line.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let done = try env.note(path)
+        #expect(done.text("status") == "done")
+        let runID = try #require(done.text("run_id"))
+        let tokensIn = try #require(done["tokens_in"])
+        #expect(done["duration_s"] != nil)
+        let stale = "---\ntype: task\nagent: claude\nrun_id: \(runID)\nstatus: running\n---\nExplain the plan in one line.\n"
+        for _ in 1...3 {
+            try env.store.write(stale, to: path, expecting: .any)
+            _ = engine.consider(path: path, wait: true)
+            let caught = try env.note(path)
+            #expect(caught.text("status") == "done")
+            #expect(caught.text("result") == done.text("result"))
+            #expect(caught["tokens_in"] == tokensIn)
+            #expect(caught["tokens_out"] == done["tokens_out"])
+            #expect(caught["duration_s"] != nil)
+            #expect(try env.text(path).contains("Explain the plan in one line."))
+        }
+        let said = env.loggedEvents.filter { $0.message.contains("caught up with run \(runID)") }
+        #expect(said.count == 1, "\(said.map(\.message))")
+    }
+
     @Test func recoveryMarksRunsOfDeadProcessesInterruptedOrRequeuesThem() throws {
         let env = try EngineTestVault()
         let runs = try RunStore(vault: env.vault)
