@@ -65,7 +65,10 @@ extension TaskEngine {
             if text.count > 60 { text = String(text.prefix(60)) + "…" }
             if !text.isEmpty { quoted = " (the line reads: \(text))" }
         }
-        return "frontmatter line \(error.line + inserted), column \(error.column): \(error.message)\(quoted); fix it and the task runs"
+        // The lines go in below the opening `---` (line 1): it stays where it is (an unclosed
+        // frontmatter is reported there, and was said to be on line 3).
+        let line = error.line > 1 ? error.line + inserted : error.line
+        return "frontmatter line \(line), column \(error.column): \(error.message)\(quoted); fix it and the task runs"
     }
 
     /// Puts `status: failed` and `error:` into a note whose frontmatter does not parse, without

@@ -228,6 +228,20 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.store.read("Tasks/Broken.md").hash == hash)
     }
 
+    /// A frontmatter never closed is reported at its opening `---`, which stays on line 1 when the
+    /// OS writes its two lines in below it (a tour: the error said line 3).
+    @Test func anUnclosedFrontmatterIsReportedAtTheLineItOpensOn() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        try env.store.write("---\ntype: task\nagent: echo\n", to: "Tasks/Open.md", expecting: .absent)
+        guard case .rejected(let why) = engine.consider(path: "Tasks/Open.md") else {
+            Issue.record("an unclosed frontmatter was not rejected")
+            return
+        }
+        #expect(why.hasPrefix("frontmatter line 1, column 1: "), "\(why)")
+        #expect(try env.text("Tasks/Open.md").split(separator: "\n", omittingEmptySubsequences: false)[0] == "---")
+    }
+
     /// A note failed for its frontmatter runs once the person fixes it, although the `status: failed`
     /// and `error` the OS wrote are still there; a note failed for another reason does not.
     @Test func aFixedBrokenNoteRunsWithoutTouchingItsStatus() throws {
