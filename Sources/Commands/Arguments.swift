@@ -60,6 +60,12 @@ public struct ParsedArguments: Sendable {
             if let eq = argument.firstIndex(of: "="), argument.hasPrefix("--") {
                 name = String(argument[..<eq])
                 inlineValue = String(argument[argument.index(after: eq)...])
+            } else if !argument.hasPrefix("--"), argument.count > 2, case let short = String(argument.prefix(2)),
+                      let long = aliases[short], options.contains(long), argument.dropFirst(2).allSatisfy(\.isASCIIDigitCharacter) {
+                // A short option with its number attached, as `head -n5` and `rg -m1` take it
+                // (only a number: `search -nature` stays a word to leave out).
+                name = short
+                inlineValue = String(argument.dropFirst(2))
             }
             if let long = aliases[name] { name = long }
             if flags.contains(name) {
@@ -84,6 +90,10 @@ public struct ParsedArguments: Sendable {
         }
         return parsed
     }
+}
+
+private extension Character {
+    var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }
 
 /// "Did you mean …?" for a mistyped command or option.

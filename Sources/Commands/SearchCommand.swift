@@ -32,6 +32,15 @@ enum SearchCommand {
         run: run
     )
 
+    /// Whether `folder` (as `--folder` takes it: leading `./` and `/`, trailing `/` ignored) is a
+    /// folder of the vault.
+    static func folderExists(_ folder: String, in vault: Vault) -> Bool {
+        let f = SearchFilters.trimmed(folder: folder)
+        guard !f.isEmpty else { return true }
+        guard let absolute = try? vault.resolve(f), let status = (try? FileSystem.status(absolute)) ?? nil else { return false }
+        return status.kind == .directory
+    }
+
     static func run(_ context: CommandContext) throws -> Int32 {
         let text = context.arguments.positionals.joined(separator: " ")
         guard !text.trimmingWhitespaces().isEmpty else { throw CLIError.usage("give a query: fuckbigtech search QUERY") }
@@ -70,6 +79,13 @@ enum SearchCommand {
             return 0
         }
         if hits.isEmpty {
+            // A folder the vault does not have is named: "no notes match" alone read as if the
+            // words were not there (not said inside a run that hides notes: it would tell which
+            // private folders exist).
+            if let folder = filters.folder, scored, !folderExists(folder, in: context.vault) {
+                console.error("no notes match '\(text)': the vault has no folder '\(folder)' (folders are written as in the vault, letter case included)")
+                return 0
+            }
             console.error("no notes match '\(text)'")
             return 0
         }

@@ -19,6 +19,15 @@ public struct SearchFilters: Equatable, Sendable {
     }
 
     var isEmpty: Bool { type == nil && tag == nil && folder == nil && status == nil }
+
+    /// A `folder` as it is matched: without leading `./` and `/` and trailing `/` (empty: the whole vault).
+    public static func trimmed(folder: String) -> String {
+        var f = Substring(folder)
+        while f.hasPrefix("./") { f = f.dropFirst(2) }
+        while f.hasPrefix("/") { f = f.dropFirst() }
+        while f.hasSuffix("/") { f = f.dropLast() }
+        return String(f)
+    }
 }
 
 /// One ranked answer: the note, the section the match sits in, and a snippet.
@@ -284,12 +293,9 @@ extension MemoryIndex {
             arguments.append(.text(t))
         }
         if let folder = filters.folder {
-            var f = Substring(folder)
-            while f.hasPrefix("./") { f = f.dropFirst(2) }
-            while f.hasPrefix("/") { f = f.dropFirst() }
-            while f.hasSuffix("/") { f = f.dropLast() }
+            let f = SearchFilters.trimmed(folder: folder)
             if !f.isEmpty {
-                let prefix = String(f) + "/"
+                let prefix = f + "/"
                 sql += " AND substr(n.path, 1, ?) = ?"
                 arguments.append(.int(Int64(prefix.utf8.count)))
                 arguments.append(.text(prefix))

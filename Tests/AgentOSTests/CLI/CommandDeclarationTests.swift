@@ -63,6 +63,18 @@ import Testing
         #expect(throws: CLIError.self) { try ParsedArguments.parse(["-draft"], flags: [], options: [], aliases: [:]) }
     }
 
+    /// `-n5`, as `head -n5` and `rg -m1` take a short option's number (a tour: "unknown option
+    /// -n1"); a word after the letter is not a number, and stays what it was.
+    @Test func aShortOptionTakesItsNumberAttached() throws {
+        let parsed = try ParsedArguments.parse(["-n5", "tapirs"], flags: ["--json"], options: ["--limit"], aliases: ["-n": "--limit"])
+        #expect(parsed.value("--limit") == "5")
+        #expect(parsed.positionals == ["tapirs"])
+        #expect(throws: CLIError.self) { try ParsedArguments.parse(["-nature"], flags: [], options: ["--limit"], aliases: ["-n": "--limit"]) }
+        #expect(throws: CLIError.self) { try ParsedArguments.parse(["-j5"], flags: ["--json"], options: [], aliases: ["-j": "--json"]) }
+        let search = run(["search", "-n1", "tapir", "--vault", "/nonexistent-\(UInt32.random(in: 0...UInt32.max))"])
+        #expect(!search.err.contains("unknown option"), "\(search.err)")
+    }
+
     @Test func everyCommandRejectsAnUnknownOptionInOneLine() {
         for spec in CLI.commands {
             for form in spec.forms {

@@ -64,6 +64,21 @@ import Testing
         #expect(missingOutput.stderr.contains("no note 'Nothing'"))
     }
 
+    /// `--folder` naming a folder the vault does not have says so (a tour: "no notes match" read as
+    /// if the words were missing); a folder that is there but holds no match says only that.
+    @Test func searchNamesAFolderTheVaultDoesNotHave() throws {
+        let temp = try TemporaryVault()
+        try temp.write("Projects/a.md", "lonely armadillo\n")
+        try temp.write("Memory/b.md", "quiet pangolin\n")
+        let (code, output) = run(["search", "armadillo", "--folder", "projects", "--vault", temp.root])
+        #expect(code == 0)
+        #expect(output.stderr.contains("no notes match 'armadillo': the vault has no folder 'projects'"), "\(output.stderr)")
+        let (_, there) = run(["search", "armadillo", "--folder", "Memory/", "--vault", temp.root])
+        #expect(there.stderr.contains("no notes match 'armadillo'") && !there.stderr.contains("no folder"), "\(there.stderr)")
+        let (_, found) = run(["search", "armadillo", "--folder", "./Projects", "-n1", "--vault", temp.root])
+        #expect(found.stdout.contains("Projects/a.md:1"))
+    }
+
     @Test func searchDoesNotWalkTheVault() throws {
         let temp = try TemporaryVault()
         try temp.write("a.md", "first pangolin\n")
