@@ -56,6 +56,9 @@ enum PrivateLinks {
         // Read as Obsidian renders it: `Private&#47;Bank.md` is a path too.
         let rendered = decodingEntities(text)
         let source = rendered as NSString
+        // The text's UTF-16 units (NSRange's unit), read by index below: `NSString.character(at:)`
+        // of a Swift string is not a constant-time read, and the loops below read many.
+        let units = Array(rendered.utf16)
         var found: [(range: NSRange, link: WikiLink)] = []
         var linkRanges: [NSRange] = []
         var extended: [(range: NSRange, link: WikiLink)] = []
@@ -79,9 +82,9 @@ enum PrivateLinks {
             if form == 2 {
                 var end = NSMaxRange(match.range)
                 for _ in 0..<7 {
-                    guard end < source.length, source.character(at: end) == 0x20 else { break }
+                    guard end < units.count, units[end] == 0x20 else { break }
                     var next = end + 1
-                    while next < source.length, !" \n)]<>\"'`".utf16.contains(source.character(at: next)) { next += 1 }
+                    while next < units.count, !" \n)]<>\"'`".utf16.contains(units[next]) { next += 1 }
                     guard next > end + 1 else { break }
                     end = next
                     let range = NSRange(location: match.range.location, length: end - match.range.location)
@@ -93,21 +96,41 @@ enum PrivateLinks {
         // are): each `.md` not inside a link found above, read with up to seven words before it.
         var spaced: [(range: NSRange, link: WikiLink)] = []
         let lines = rendered as NSString
-        var search = NSRange(location: 0, length: lines.length)
+        var next = 0
+        // The links found are in text order and do not overlap, as the hits come: one pass over
+        // both (a search of every link for every hit cost links × hits on a note of `[[a.md]]`s).
+        var nextLink = 0
         while spaced.count < 4_096 {
-            let hit = lines.range(of: ".md", options: [.caseInsensitive], range: search)
-            guard hit.location != NSNotFound else { break }
-            search = NSRange(location: NSMaxRange(hit), length: lines.length - NSMaxRange(hit))
+            guard let location = PrivateLinks.find([0x2E, 0x6D, 0x64], in: units, from: next, foldingCase: true) else { break } // `.md`
+            let hit = NSRange(location: location, length: 3)
+            next = NSMaxRange(hit)
             let end = NSMaxRange(hit)
-            if linkRanges.contains(where: { NSLocationInRange(hit.location, $0) }) { continue }
+            while nextLink < linkRanges.count, NSMaxRange(linkRanges[nextLink]) <= hit.location { nextLink += 1 }
+            if nextLink < linkRanges.count, NSLocationInRange(hit.location, linkRanges[nextLink]) { continue }
             var start = hit.location
             var words = 0
-            while start > 0 {
-                let c = lines.character(at: start - 1)
+            // No further back than a path can be long: `a.md` repeated on one line walked to the
+            // line's start from every `.md`. Nor across sentence punctuation (`,;!?)` or `: `): a
+            // reading across it is prose, not a name, and is dropped below anyway.
+            // Nor further than a file name can be long without a space or separator (255 bytes,
+            // three units each when percent-encoded).
+            let limit = max(0, hit.location - PrivateLinks.longestDestination)
+            var sinceSeparator = 0
+            while start > limit {
+                let c = units[start - 1]
                 if c == 0x0A || c == 0x60 || c == 0x22 || c == 0x27 || c == 0x28 || c == 0x5B || c == 0x3C || c == 0x3E || c == 0x7C { break }
+                if c == 0x2C || c == 0x3B || c == 0x21 || c == 0x3F || c == 0x29 { break }
+                if c == 0x3A, start < units.count, units[start] == 0x20 { break }
                 if c == 0x20 { words += 1; if words > 7 { break } }
+                if c == 0x20 || c == 0x2F || c == 0x5C { sinceSeparator = 0 } else { sinceSeparator += 1 }
+                if sinceSeparator > PrivateLinks.longestName { break }
                 start -= 1
             }
+            // A reading is a name with a space in it (one without is a bare path, form 5): with no
+            // space before the `.md`, there is none, and no text is made for it.
+            if words == 0 { continue }
+            // A reading starts at a word: the spaces after a mark stay in the text.
+            while start < hit.location, units[start] == 0x20 { start += 1 }
             var from = start
             while from < hit.location {
                 let range = NSRange(location: from, length: end - from)
@@ -122,7 +145,7 @@ enum PrivateLinks {
             }
         }
         spaced += extended
-        spaced += destinations(in: source)
+        spaced += destinations(in: source, units: units)
         guard !found.isEmpty || !spaced.isEmpty else { return (text, 0) }
         let meant = candidates(found.map(\.link) + spaced.map(\.link))
         // The longest spaced reading that means a private note wins; readings inside it are dropped.
@@ -151,7 +174,8 @@ enum PrivateLinks {
     /// (whatever the link text holds: brackets, a line break), `<…>` or a run with balanced
     /// parentheses, spaces before it allowed; and a reference definition's, after a quote or list
     /// marker or on the next line. Each is its destination's range and link (a title is not part of it).
-    static func destinations(in source: NSString) -> [(range: NSRange, link: WikiLink)] {
+    static func destinations(in source: NSString, units given: [UInt16]? = nil) -> [(range: NSRange, link: WikiLink)] {
+        let units = given ?? Array((source as String).utf16)
         var found: [(range: NSRange, link: WikiLink)] = []
         func add(_ range: NSRange) {
             var written = source.substring(with: range)
@@ -160,31 +184,37 @@ enum PrivateLinks {
             guard !written.isEmpty, let link = destinationLink(written) else { return }
             found.append((range, normalized(link)))
         }
-        var search = NSRange(location: 0, length: source.length)
+        var next = 0
         while found.count < 4_096 {
-            let hit = source.range(of: "](", range: search)
-            guard hit.location != NSNotFound else { break }
-            var at = NSMaxRange(hit)
-            search = NSRange(location: at, length: source.length - at)
+            guard let hit = PrivateLinks.find([0x5D, 0x28], in: units, from: next) else { break } // `](`
+            var at = hit + 2
+            next = at
             // Spaces, and one line break (CommonMark allows the destination on the next line).
             var breaks = 0
-            while at < source.length {
-                let c = source.character(at: at)
+            while at < units.count {
+                let c = units[at]
                 if c == 0x0A { breaks += 1; if breaks > 1 { break } } else if c != 0x20 && c != 0x09 && c != 0x0D { break }
                 at += 1
             }
-            guard at < source.length else { break }
+            guard at < units.count else { break }
             let start = at
-            if source.character(at: at) == 0x3C { // <…>
-                while at < source.length, source.character(at: at) != 0x3E, source.character(at: at) != 0x0A { at += 1 }
-                if at < source.length, source.character(at: at) == 0x3E { add(NSRange(location: start, length: at + 1 - start)) }
+            if units[at] == 0x3C { // <…>, no longer than a path can be
+                let end = min(source.length, start + PrivateLinks.longestDestination)
+                while at < end, units[at] != 0x3E, units[at] != 0x0A { at += 1 }
+                if at < end, units[at] == 0x3E { add(NSRange(location: start, length: at + 1 - start)) }
                 continue
             }
+            // Read as far as a destination can go: CommonMark's parsers stop nesting parentheses at
+            // 32 (cmark), and no vault path is longer than the system's (4,096 bytes). Unbounded,
+            // a note of `[x](` repeated read every destination to the note's end: 16 KB took 17 s
+            // and 160 KB half an hour, holding a routing thread (an outside attack). What was read
+            // when a limit is reached is still judged as a destination (erring towards a match).
             var depth = 0
-            while at < source.length {
-                let c = source.character(at: at)
+            let end = min(source.length, start + PrivateLinks.longestDestination)
+            while at < end {
+                let c = units[at]
                 if c == 0x20 || c == 0x09 || c == 0x0A { break }
-                if c == 0x28 { depth += 1 } else if c == 0x29 { if depth == 0 { break }; depth -= 1 }
+                if c == 0x28 { depth += 1; if depth > PrivateLinks.deepestNesting { break } } else if c == 0x29 { if depth == 0 { break }; depth -= 1 }
                 at += 1
             }
             if at > start { add(NSRange(location: start, length: at - start)) }
@@ -196,6 +226,35 @@ enum PrivateLinks {
         }
         return found
     }
+
+    /// Where `needle` (ASCII units; with `foldingCase`, lower-case letters that match either case)
+    /// first occurs in `units` at or after `from`.
+    static func find(_ needle: [UInt16], in units: [UInt16], from: Int, foldingCase: Bool = false) -> Int? {
+        guard !needle.isEmpty, from >= 0, units.count >= needle.count else { return nil }
+        var i = from
+        while i <= units.count - needle.count {
+            var j = 0
+            while j < needle.count {
+                var unit = units[i + j]
+                if foldingCase, unit >= 0x41, unit <= 0x5A { unit += 0x20 }
+                if unit != needle[j] { break }
+                j += 1
+            }
+            if j == needle.count { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The longest file name a reading's part between separators can be (UTF-16 units): 255
+    /// bytes, percent-encoded.
+    static let longestName = 3 * 255
+
+    /// The most parentheses a Markdown link destination nests, as cmark reads them.
+    static let deepestNesting = 32
+    /// The longest Markdown link destination read (UTF-16 units): a path longer than the system's
+    /// `PATH_MAX` names no note.
+    static let longestDestination = 4_096
 
     /// A reference definition anywhere on a line (after `>` or a list marker too), its destination
     /// on the same line or the next.

@@ -76,6 +76,10 @@ public struct WikiLink: Equatable, Sendable {
     @inline(__always)
     static func scanLine(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, line: Int, skippingCodeSpans: Bool, into links: inout [WikiLink], other: (Int) -> Int) {
         var i = from
+        // Where the last searches for a link's `]` and its destination's end stopped: a search
+        // from a position before either finds the same place (`markdown`), so a line of `[x](`
+        // repeated is read once, not once from every `[` to the line's end.
+        var found = MarkdownStops()
         while i < to {
             let c = b[i]
             if c == 0x60 && skippingCodeSpans { // `: skip a code span closed by as many backticks
@@ -109,7 +113,7 @@ public struct WikiLink: Equatable, Sendable {
                         i = k + 2
                         continue
                     }
-                } else if let (link, end) = markdown(b, i, to, isEmbed: isEmbed, line: line) {
+                } else if let (link, end) = markdown(b, i, to, isEmbed: isEmbed, line: line, found: &found) {
                     if let link { links.append(link) }
                     i = end
                     continue
@@ -142,9 +146,14 @@ public struct WikiLink: Equatable, Sendable {
     /// A Markdown link starting at the `[` at `i`: `[text](path)`, `[text](<path with spaces>)`,
     /// optionally with a `"title"`. Returns the link (`nil` inside when it leaves the vault: a URL,
     /// `mailto:`, a same-note `#anchor`) and where it ends; `nil` when no link starts here.
-    private static func markdown(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ to: Int, isEmbed: Bool, line: Int) -> (WikiLink?, Int)? {
+    private static func markdown(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ to: Int, isEmbed: Bool, line: Int, found: inout MarkdownStops) -> (WikiLink?, Int)? {
         var k = i + 1
-        while k < to && b[k] != 0x5D { k += 1 }
+        if k <= found.bracket {
+            k = found.bracket
+        } else {
+            while k < to && b[k] != 0x5D { k += 1 }
+            found.bracket = k
+        }
         guard k + 1 < to, b[k + 1] == 0x28 else { return nil } // ](
         var p = k + 2
         let destination: Range<Int>
@@ -156,7 +165,12 @@ public struct WikiLink: Equatable, Sendable {
             p = q + 1
         } else {
             var q = p
-            while q < to && b[q] != 0x29 && b[q] != 0x3C && b[q] != 0x3E && b[q] != 0x20 && b[q] != 0x09 { q += 1 }
+            if p <= found.destinationEnd {
+                q = found.destinationEnd
+            } else {
+                while q < to && b[q] != 0x29 && b[q] != 0x3C && b[q] != 0x3E && b[q] != 0x20 && b[q] != 0x09 { q += 1 }
+                found.destinationEnd = q
+            }
             guard q > p else { return nil }
             destination = p..<q
             p = q
@@ -186,6 +200,13 @@ public struct WikiLink: Equatable, Sendable {
         guard !target.isEmpty else { return (nil, end) }
         let shown = text(b, i + 1, k)
         return (WikiLink(target: target, anchor: anchor, display: shown.isEmpty ? nil : shown, isEmbed: isEmbed, line: line), end)
+    }
+
+    /// Where `markdown`'s two forward searches of one line last stopped: the first `]` (or the
+    /// line's end) and the first byte ending a destination (or the line's end); -1 before any.
+    struct MarkdownStops {
+        var bracket = -1
+        var destinationEnd = -1
     }
 
     private static func text(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> String {
