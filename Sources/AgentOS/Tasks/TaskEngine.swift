@@ -1151,7 +1151,15 @@ public final class TaskEngine: Sendable {
         _ = waitForRunsToEnd(until: Date().addingTimeInterval(grace))
         let tokens = state.withLock { Array($0.inFlight.values) }
         tokens.forEach { $0.cancel() }
-        routingQueue.waitUntilAllOperationsAreFinished()
+        // Routing has no way to stop half-way (a packet of a huge note, a slow disk), and a stop
+        // must not wait on it for ever (an outside attack: a watcher ignored SIGTERM for minutes).
+        // A task being routed is only claimed: left now, it goes back to `new` at the next start
+        // (`recover`), as after a crash; nothing ran.
+        let routingDeadline = Date().addingTimeInterval(max(grace, 1))
+        while routingQueue.operationCount > 0 && Date() < routingDeadline { Thread.sleep(forTimeInterval: 0.02) }
+        if routingQueue.operationCount > 0 {
+            log(EngineEvent(level: .warning, message: "stopping without waiting for \(routingQueue.operationCount) task(s) still being routed; they run at the next start"))
+        }
         for queue in state.withLock({ Array($0.laneQueues.values) }) { queue.waitUntilAllOperationsAreFinished() }
         flushTelemetry()
     }

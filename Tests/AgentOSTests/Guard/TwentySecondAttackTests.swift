@@ -31,4 +31,64 @@ import TestSupport
         let redacted = PrivateLinks.redacting("see x,Memory/Diary notes.md and (Memory/Diary notes.md)", in: "Memory/Links.md", candidates: { $0.map { [$0.target] } }, isPrivate: { $0.hasPrefix("Memory/Diary") })
         #expect(redacted.text == "see x,(a private note) and ((a private note))", "\(redacted.text)")
     }
+
+    /// Attack: tasks whose packets took minutes held the routing threads, and the watcher ignored
+    /// SIGTERM for minutes (it waited for routing to end). A stop waits for routing no longer than
+    /// for running agents; a task still being routed is left claimed (it goes back to `new` at the
+    /// next start), and its agent never starts.
+    @Test func aStopDoesNotWaitForeverOnATaskBeingRouted() throws {
+        let env = try EngineTestVault()
+        let gate = DispatchSemaphore(value: 0)
+        let routing = StuckRouting(inner: try VaultRouting(vault: env.vault), gate: gate)
+        let events = Locked<[String]>([])
+        let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: routing,
+                                executor: VaultAgents(vault: env.vault, extraEnvironment: ["FBT_FIXTURE_LOG": env.fixtureLog]), store: NoteStore(vault: env.vault)) { event in
+            events.withLock { $0.append(event.message) }
+        }
+        let path = try env.writeTask("Slow", properties: "type: task\nagent: claude", body: "Explain the plan.")
+        guard case .started = engine.consider(path: path) else {
+            Issue.record("the task did not start")
+            return
+        }
+        routing.entered.wait()
+        let stopped = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            engine.shutdown(grace: 0.2)
+            stopped.signal()
+        }
+        // A bound on liveness, not on speed: before, the stop never returned while routing hung.
+        let returned = stopped.wait(timeout: .now() + 60) == .success
+        #expect(returned, "the stop waited on routing")
+        #expect(events.withLock { $0 }.contains { $0.contains("stopping without waiting for 1 task(s) still being routed") }, "\(events.withLock { $0 })")
+        gate.signal()
+        if !returned { _ = stopped.wait(timeout: .now() + 60) }
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().isEmpty, "an agent started after the stop")
+        #expect(try env.note(path).text("status") != "done")
+    }
+}
+
+/// Routing that holds every `plan` until `gate` is signalled (a packet that takes minutes).
+private final class StuckRouting: TaskRouting, @unchecked Sendable {
+    let inner: VaultRouting
+    let gate: DispatchSemaphore
+    let entered = DispatchSemaphore(value: 0)
+
+    init(inner: VaultRouting, gate: DispatchSemaphore) {
+        self.inner = inner
+        self.gate = gate
+    }
+
+    func plan(_ task: TaskNote, runID: String) -> RoutePlan {
+        entered.signal()
+        gate.wait()
+        return inner.plan(task, runID: runID)
+    }
+
+    func settle(_ plan: RoutePlan, cost: Double?) { inner.settle(plan, cost: cost) }
+    func concurrency(lane: String) -> Int { inner.concurrency(lane: lane) }
+    func concurrency(agent: String) -> Int? { inner.concurrency(agent: agent) }
+    func retries(agent: String) -> Int? { inner.retries(agent: agent) }
+    func releaseAbandonedReservations(activeRunIDs: Set<String>) { inner.releaseAbandonedReservations(activeRunIDs: activeRunIDs) }
+    func waitForBudgetChange(timeout: Double) { inner.waitForBudgetChange(timeout: timeout) }
 }
