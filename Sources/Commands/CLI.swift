@@ -107,6 +107,9 @@ public enum CLI {
         do {
             let parsed = try ParsedArguments.parse(rest, flags: spec.flags, options: spec.options, aliases: spec.aliases)
             try spec.check(parsed)
+            if let runID = RunWriteGuard.runID(in: environment), let why = personOnly(spec.name, action: parsed.positionals.first) {
+                throw CLIError.failure("refused from within run \(runID): \(why); ask a person")
+            }
             let console = parsed.has("--no-color") ? console.withoutColor() : console
             let (vault, source) = Vault.locateWithSource(explicit: parsed.value("--vault"), environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
             try checkVault(vault, source: source, for: spec)
@@ -119,6 +122,23 @@ public enum CLI {
             // The library's own errors (typed, each with a one-line description) are failures.
             console.error("fuckbigtech \(spec.name): \(ErrorText.oneLine(error))")
             return 1
+        }
+    }
+
+    /// Why a command (and action) is a person's to run, never an agent's from within its run
+    /// (`FBT_RUN_ID`): each sets up or changes what routes, runs or limits agents. `nil`: a run may.
+    /// (`run` is refused by `ForegroundRun` itself.) Before, a run called `init`, which put back the
+    /// agent notes and routing rules a person had deleted to keep code work off the cloud (an
+    /// outside attack): a run may not change `Rules/`, and `init` writes there.
+    static func personOnly(_ command: String, action: String?) -> String? {
+        switch (command, action) {
+        case ("init", _): return "init writes the vault's rules and agent notes, and a run may not change Rules/"
+        case ("watch", _): return "a run may not start a watcher"
+        case ("service", "install"?), ("service", "uninstall"?): return "a run may not install or remove the watcher's service"
+        case ("mcp", "install"?), ("mcp", "uninstall"?): return "a run may not change an agent harness's MCP settings"
+        case ("skills", "sync"?): return "a run may not change the agents' skill folders"
+        case ("agent", "reset"?): return "a run may not end an agent's cooldown"
+        default: return nil
         }
     }
 

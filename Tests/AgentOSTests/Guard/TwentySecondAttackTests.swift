@@ -32,6 +32,37 @@ import TestSupport
         #expect(redacted.text == "see x,(a private note) and ((a private note))", "\(redacted.text)")
     }
 
+    /// Attack: a run called `init`, which put back the agent note and the routing rule a person had
+    /// deleted to keep code work off the cloud: the next code task went to claude. `init` writes
+    /// `Rules/`, which a run may not change; nor may a run start a watcher, install a service or
+    /// MCP settings, sync skills or end a cooldown.
+    @Test func aRunMayNotPutBackRulesAPersonDeleted() throws {
+        let v = RouteTestVault()
+        _ = try VaultInit.run(vault: v.vault, withMemory: false)
+        let rule = v.vault.root + "/Rules/Routing/Premium for code and judgment.md"
+        let agent = v.vault.root + "/Rules/Agents/claude.md"
+        try FileManager.default.removeItem(atPath: rule)
+        try FileManager.default.removeItem(atPath: agent)
+        let run = try PrivacyTaintTests.run(of: "Tasks/Tidy.md", lane: "premium", in: v.vault)
+        for arguments in [["init", v.vault.root], ["init", "--with-memory"], ["agent", "reset", "claude"]] {
+            let (code, out) = FifthAttackTests.cli(arguments, v, runID: run)
+            #expect(code == 1 && out.contains("refused from within run \(run)"), "\(arguments): \(out)")
+        }
+        // Those that would start a watcher or write outside the vault (the home's service and
+        // harness settings) are asked of the rule only, not run here.
+        for (command, action) in [("watch", nil), ("service", "install"), ("service", "uninstall"), ("mcp", "install"), ("mcp", "uninstall"), ("skills", "sync")] as [(String, String?)] {
+            #expect(CLI.personOnly(command, action: action) != nil, "\(command) \(action ?? "")")
+        }
+        for (command, action) in [("mcp", nil), ("service", "status"), ("skills", "status"), ("agent", "list"), ("search", "tapir")] as [(String, String?)] {
+            #expect(CLI.personOnly(command, action: action) == nil, "\(command) \(action ?? "")")
+        }
+        #expect(!FileManager.default.fileExists(atPath: rule) && !FileManager.default.fileExists(atPath: agent))
+        // What a run may do still works, and a person may run init.
+        #expect(FifthAttackTests.cli(["agent", "list"], v, runID: run).code == 0)
+        #expect(FifthAttackTests.cli(["init", v.vault.root], v, runID: nil).code == 0)
+        #expect(FileManager.default.fileExists(atPath: rule))
+    }
+
     /// Attack: tasks whose packets took minutes held the routing threads, and the watcher ignored
     /// SIGTERM for minutes (it waited for routing to end). A stop waits for routing no longer than
     /// for running agents; a task still being routed is left claimed (it goes back to `new` at the
