@@ -107,7 +107,7 @@ public enum StaleMemoryGuard {
             try refuseFromRun(change, path: normalized, runID: runID, current: current?.bytes)
             // Another's work is not a run's to change: a task or handoff other than the run's own and
             // those it made (a cloud run rewrote a person's queued page check to name a local address).
-            if let current, RunWriteGuard.isWork(current.bytes, path: normalized), record?.taskPath != normalized,
+            if let current, RunWriteGuard.isWork(current.bytes, path: normalized), !(record.map { Vault.samePath($0.taskPath, normalized) } ?? false),
                (try? Note.parse(bytes: current.bytes))?.text("created_by_run") != runID {
                 throw RunWriteGuard.Refusal(description: "\(normalized): refused from within run \(runID): a run changes only its own task and the tasks and handoffs it made; this is other work")
             }

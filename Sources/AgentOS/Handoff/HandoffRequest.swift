@@ -61,7 +61,7 @@ public struct HandoffRequest: Sendable {
         // (one the agent just wrote, say) would start a fresh budget and a fresh count.
         if let runID = madeInRun, let record = RunStore.known(runID, vault: vault), let given = taskPath,
            let ran = note(record.taskPath), let named = note(given),
-           Handoffs.lineageTask(of: ran, at: record.taskPath, vault: vault) != Handoffs.lineageTask(of: named, at: given, vault: vault) {
+           !Vault.samePath(Handoffs.lineageTask(of: ran, at: record.taskPath, vault: vault), Handoffs.lineageTask(of: named, at: given, vault: vault)) {
             throw HandoffError.notThisRunsTask(given, run: runID)
         }
         guard (try? FileSystem.status(vault.root)) ?? nil != nil else { throw HandoffError.noVault(vault.root) }

@@ -96,6 +96,14 @@ public struct Vault: Sendable {
         return (current, status)
     }
 
+    /// Whether two vault paths name the same file: byte for byte, as the file system compares
+    /// names. Swift's `==` on strings is canonical equivalence, under which `café.md` written
+    /// composed (NFC) and decomposed (NFD) are equal, though on Linux they are two notes (a run took
+    /// a person's NFD twin of its task for its own, an outside attack).
+    public static func samePath(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8)
+    }
+
     /// Normalizes a vault-relative path: strips `./` and duplicate slashes; refuses `..` and absolute paths.
     public static func normalize(_ relative: String) throws(PathError) -> String {
         if relative.isEmpty || relative.utf8.contains(0) { throw .empty }

@@ -63,6 +63,29 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: rule))
     }
 
+    /// Attack: a cloud run of `Projects/café.md` (composed, NFC) rewrote a person's queued task
+    /// `Projects/café.md` written decomposed (NFD, as macOS names files): two notes on Linux, but
+    /// equal as Swift strings, so the twin passed for the run's own task. Paths are compared by bytes.
+    @Test func aRunsTaskIsNotItsUnicodeTwin() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        let nfc = "Projects/caf\u{E9}.md"
+        let nfd = "Projects/cafe\u{301}.md"
+        #expect(nfc == nfd && !Vault.samePath(nfc, nfd), "the two spellings are equal as strings only")
+        v.write(nfd, "---\ntype: task\nagent: claude\nstatus: new\n---\nSummarise the coffee notes.\n")
+        v.write(nfc, "---\ntype: task\nagent: claude\nstatus: running\n---\nTidy the notes.\n")
+        #expect(FileManager.default.fileExists(atPath: v.root + "/" + nfd) && FileManager.default.fileExists(atPath: v.root + "/" + nfc))
+        let run = try PrivacyTaintTests.run(of: nfc, lane: "premium", in: v.vault)
+        let (code, out) = FifthAttackTests.cli(["note", "set", nfd, "agent=ollama"], v, runID: run)
+        #expect(code == 1 && out.contains("this is other work"), "\(out)")
+        let twin = try String(contentsOfFile: v.root + "/" + nfd, encoding: .utf8)
+        #expect(twin.contains("agent: claude") && !twin.contains("ollama"))
+        // Its own task, as it is spelled, it may still change.
+        #expect(FifthAttackTests.cli(["note", "set", nfc, "model=sonnet"], v, runID: run).code == 0)
+        let handoff = FifthAttackTests.cli(["handoff", "--to", "ollama", "--task", nfd, "go on"], v, runID: run)
+        #expect(handoff.code != 0, "\(handoff.out)")
+    }
+
     /// Attack: tasks whose packets took minutes held the routing threads, and the watcher ignored
     /// SIGTERM for minutes (it waited for routing to end). A stop waits for routing no longer than
     /// for running agents; a task still being routed is left claimed (it goes back to `new` at the
