@@ -88,6 +88,7 @@ enum ContextCommand {
         if let line = visibility.unseen(path) { throw CLIError.failure(line) }
         guard let snapshot = try store.readIfPresent(path) else { throw CLIError.failure("\(path): no such note") }
         let note = try Note.parse(bytes: snapshot.bytes)
+        if let line = visibility.unseenLink(ofNote: note, at: path) { throw CLIError.failure("\(path): \(line)") }
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
         let routing = try VaultRouting(vault: context.vault)
         var packet = routing.contextPacket(for: task)

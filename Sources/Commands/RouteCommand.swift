@@ -34,6 +34,8 @@ enum RouteCommand {
         if let relative = try notePath(words, vault: vault, visibility: visibility) {
             if let line = visibility.unseen(relative) { throw CLIError.failure(line) }
             preview = try RoutePreview.note(at: relative, vault: vault)
+            // A note linking a private note and one linking none get one answer too.
+            if let line = visibility.unseenLink(in: preview.facts) { throw CLIError.failure("\(relative): \(line)") }
         } else {
             preview = RoutePreview.text(words.joined(separator: " "), vault: vault)
             // Inside a cloud run, a link to a private note and a link to none get one answer.

@@ -188,6 +188,17 @@ public struct NoteVisibility {
         return "the text links a note that does not exist or is private (private notes are withheld when \(why))"
     }
 
+    /// For a caller that may not see private notes: the one answer for a note it asks to route or
+    /// build a packet for (`route PATH`, `context PATH`) that links or lists a note that does not
+    /// exist or is private. A note the caller wrote itself, linking a guessed name, was answered
+    /// "the packet holds private notes" or routed privately when the name was a private note's, and
+    /// shown as any other when it was none (an outside attack). `nil` when it names only notes it
+    /// may see, or the caller sees everything.
+    public func unseenLink(ofNote note: Note, at path: String) -> String? {
+        guard hiddenBecause != nil, let links else { return nil }
+        return unseenLink(in: TaskFacts.from(note: note, path: path, vault: store.vault, ruleBook: RuleBook.load(vault: store.vault), links: links))
+    }
+
     /// For a caller that may not see private notes: the one answer for a handoff whose `context`
     /// names a note that does not exist or is private — before anything is written (a handoff
     /// "blocked: private" for one and routed for the other told a guessed name apart). `nil` when

@@ -73,7 +73,7 @@ public enum StaleMemoryGuard {
     /// - Throws: `NoteWriteError` for a bad path or a failed disk operation, `FrontmatterError` when the
     ///   new text or the note on disk has malformed frontmatter, `RunWriteGuard.Refusal` for a change a
     ///   run may not make. A lost race is not an error: it is the `.conflict` verdict.
-    public static func write(_ change: Change, to path: String, expecting expectation: WriteExpectation, base: [UInt8]? = nil, store: NoteStore, now: Date = Date(), guardrails: Guardrails? = nil, runID: String? = nil) throws -> WriteVerdict {
+    public static func write(_ change: Change, to path: String, expecting expectation: WriteExpectation, base: [UInt8]? = nil, store: NoteStore, now: Date = Date(), guardrails: Guardrails? = nil, runID: String? = nil, hidingPrivate: String? = nil) throws -> WriteVerdict {
         let normalized: String
         do { normalized = try Vault.normalize(path) } catch { throw NoteWriteError.path(error) }
         // Taint follows the data: what the agent of a private run writes is private. (A run the vault
@@ -131,6 +131,14 @@ public enum StaleMemoryGuard {
                 result = .write(bytes)
             }
             try RunWriteGuard.checkStaysPrivate(bytes, replacing: current?.bytes, path: normalized, runID: runID, guardrails: rules!)
+            // A work note pulls in what it links: a link to a private note would make it private,
+            // and unreadable to this writer, exactly when that note exists and is private (it
+            // linked a guessed name from its own task, then read the task back: an outside attack).
+            // A link or context entry it adds must name a note it may see, private or missing alike.
+            if let why = hidesPrivate ?? hidingPrivate, RunWriteGuard.isWork(bytes, path: normalized),
+               let line = StaleMemoryGuard.addedUnseen(bytes, replacing: current?.bytes, vault: store.vault, hiddenBecause: why) {
+                throw RunWriteGuard.Refusal(description: "\(normalized): refused from within run \(runID): \(line)")
+            }
             return result
         }
         switch outcome {
@@ -144,6 +152,21 @@ public enum StaleMemoryGuard {
         case .conflict(let conflict):
             return .conflict(conflict)
         }
+    }
+
+    /// What a caller that may not see private notes would add to a work note (`bytes` over
+    /// `current`) that names a note it may not see: the links and `context` entries that are new,
+    /// judged as work it makes is (`NoteVisibility.unseenInWork`). `nil` when it adds none.
+    static func addedUnseen(_ bytes: [UInt8], replacing current: [UInt8]?, vault: Vault, hiddenBecause: String) -> String? {
+        guard let note = try? Note.parse(bytes: bytes) else { return nil }
+        let old = current.flatMap { try? Note.parse(bytes: $0) }
+        let known = Set(old.map { WikiLink.links(in: $0.body).map(\.target) } ?? [])
+        let added = WikiLink.links(in: note.body).map(\.target).filter { !known.contains($0) }
+        let listed = Set(old?.texts("context") ?? [])
+        let context = note.texts("context").filter { !listed.contains($0) }
+        guard !added.isEmpty || !context.isEmpty else { return nil }
+        let visibility = NoteVisibility(vault: vault, hiddenBecause: hiddenBecause, isAgent: true)
+        return visibility.unseenInWork(text: added.map { "[[\($0)]]" }.joined(separator: " "), title: nil, context: context)
     }
 
     /// The run-write hook: what a write from within a run may not do to the note `current` (see `RunWriteGuard`).

@@ -362,6 +362,7 @@ public final class MCPTools {
             let path = try path(args)
             try checkVisible(path)
             preview = try RoutePreview.note(at: path, vault: vault)
+            if let line = visibility.unseenLink(in: preview.facts) { throw Refused(description: "\(path): \(line)") }
         } else {
             preview = RoutePreview.text(try required(args, "text"), vault: vault)
             // A link to a private note and a link to none are refused alike (`NoteVisibility.unseenLink`).
@@ -384,6 +385,7 @@ public final class MCPTools {
 
     func context(_ args: JSON) throws -> Outcome {
         let (path, snapshot, note) = try visibleNote(args)
+        if let line = visibility.unseenLink(ofNote: note, at: path) { throw Refused(description: "\(path): \(line)") }
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
         let routing = try VaultRouting(vault: vault)
         let tokens = args["tokens"] == nil ? nil : try number(args, "tokens", default: 1)
@@ -472,7 +474,7 @@ public final class MCPTools {
         }
         try checkWritable(path)
         try refuseSecrets(text, what: "the new text of \(path)")
-        let verdict = try StaleMemoryGuard.write(.text(text), to: path, expecting: expectation, store: store, runID: scope.writer)
+        let verdict = try StaleMemoryGuard.write(.text(text), to: path, expecting: expectation, store: store, runID: scope.writer, hidingPrivate: scope.hidesPrivateBecause)
         return try report(verdict, tool: "write_note", path: path)
     }
 
@@ -495,7 +497,7 @@ public final class MCPTools {
         } else if try store.readIfPresent(path) == nil {
             throw Refused(description: "\(path): no such note")
         }
-        let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: path, expecting: expectation, store: store, runID: scope.writer)
+        let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: path, expecting: expectation, store: store, runID: scope.writer, hidingPrivate: scope.hidesPrivateBecause)
         return try report(verdict, tool: "set_properties", path: path)
     }
 

@@ -86,6 +86,52 @@ import TestSupport
         #expect(handoff.code != 0, "\(handoff.out)")
     }
 
+    /// Attack: a cloud agent told a private note from a missing one by a note it wrote itself that
+    /// links the guessed name: `context` of it was "withheld: holds private notes" or a packet,
+    /// `route` of it "private" or "public"; and inside a run it linked the name from its own task and
+    /// read the task back (withheld, or shown). Each now answers the two alike.
+    @Test func aNoteThatLinksAGuessedNameAnswersAlikeForPrivateAndMissing() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Memory/Diary.md", "---\ntags: [personal]\n---\n# Diary\n\nDear diary.\n")
+        v.write("Memory/Tapir.md", "# Tapir\n\nTapirs are public.\n")
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: [:]))
+        func answer(_ tool: String, _ arguments: [(String, JSON)]) -> String {
+            let reply = tools.call(tool, arguments: .object(arguments))
+            let error = reply.first { $0.0 == "isError" }?.1.boolValue == true
+            return (error ? "ERROR " : "") + (reply.first { $0.0 == "structuredContent" }?.1["error"]?.stringValue ?? "")
+        }
+        for (name, guess) in [("A", "Diary"), ("B", "Nodiary")] {
+            _ = answer("write_note", [("path", .string("Memory/Probe\(name).md")), ("text", .string("see [[\(guess)]] tapirs\n")), ("create", .bool(true))])
+        }
+        for tool in ["context", "route"] {
+            let a = answer(tool, [("path", .string("Memory/ProbeA.md"))])
+            let b = answer(tool, [("path", .string("Memory/ProbeB.md"))])
+            #expect(a.hasPrefix("ERROR ") && a.replacingOccurrences(of: "ProbeA", with: "ProbeX") == b.replacingOccurrences(of: "ProbeB", with: "ProbeX"), "\(tool): \(a) | \(b)")
+        }
+        // A note linking only what the caller may see is answered as before.
+        _ = answer("write_note", [("path", .string("Memory/ProbeC.md")), ("text", .string("see [[Tapir]] tapirs\n")), ("create", .bool(true))])
+        #expect(!answer("context", [("path", .string("Memory/ProbeC.md"))]).hasPrefix("ERROR"))
+
+        // Inside a cloud run, its own task: a link to either is refused alike, and nothing is written.
+        v.write("Tasks/Own.md", "---\ntype: task\nagent: claude\nstatus: running\n---\nTidy the notes, see [[Idea]].\n")
+        let run = try PrivacyTaintTests.run(of: "Tasks/Own.md", lane: "premium", in: v.vault)
+        var refusals: [String] = []
+        for guess in ["Diary", "Nodiary"] {
+            let before = try String(contentsOfFile: v.root + "/Tasks/Own.md", encoding: .utf8)
+            let hash = ContentHash(of: Array(before.utf8)).hex
+            let file = v.root + "/edit.md"
+            try (before.replacingOccurrences(of: "[[Idea]].", with: "[[Idea]] and [[\(guess)]].")).write(toFile: file, atomically: true, encoding: .utf8)
+            let (code, out) = FifthAttackTests.cli(["note", "write", "Tasks/Own.md", "--expect", hash, "--from", file], v, runID: run)
+            #expect(code == 1, "\(guess): \(out)")
+            refusals.append(out.replacingOccurrences(of: guess, with: "X"))
+            #expect(try String(contentsOfFile: v.root + "/Tasks/Own.md", encoding: .utf8) == before)
+        }
+        #expect(refusals.count == 2 && refusals[0] == refusals[1] && refusals[0].contains("does not exist or is private"), "\(refusals)")
+        // A change that adds no such link still lands (the task's own [[Idea]] names no note either).
+        #expect(FifthAttackTests.cli(["note", "set", "Tasks/Own.md", "model=sonnet"], v, runID: run).code == 0)
+    }
+
     /// Attack: tasks whose packets took minutes held the routing threads, and the watcher ignored
     /// SIGTERM for minutes (it waited for routing to end). A stop waits for routing no longer than
     /// for running agents; a task still being routed is left claimed (it goes back to `new` at the
