@@ -40,6 +40,9 @@ public struct FailoverTarget: Sendable, Equatable {
     public var chain: [String]
     /// Why no agent can take it (or which agents were passed over and why), one line.
     public var note: String
+    /// The agents passed over because they are cooling down or cannot run here, with why (what a
+    /// task's `failovers` line says; a guardrail's reasons are not repeated there).
+    public var unavailable: [String] = []
 }
 
 extension VaultRouting {
@@ -56,10 +59,20 @@ extension VaultRouting {
         if privateRun { facts.privacy = "private" }
         let done = Set((tried + [failedAgent]).map { $0.lowercased() })
         var passed: [String] = []
+        var unavailable: [String] = []
         let cooling = cooldownsByAgent()
         for candidate in chain where !done.contains(candidate.lowercased()) {
             if let cooldown = cooling[candidate.lowercased()] {
                 passed.append(cooldown.summary)
+                unavailable.append(cooldown.summary)
+                continue
+            }
+            // An agent that cannot run here (its CLI not installed, its server down) is passed
+            // over as a cooling one is: handed the work, it failed at once with a PATH in its error,
+            // and the task ended failed with a usable agent never tried (a tour).
+            if let definition = book.agent(named: candidate), let why = availability.unavailableReason(definition) {
+                passed.append(why)
+                unavailable.append(why)
                 continue
             }
             var asked = facts
@@ -69,7 +82,7 @@ extension VaultRouting {
                 passed.append("\(candidate): \(why)")
                 continue
             }
-            return FailoverTarget(agent: candidate, chain: chain, note: passed.joined(separator: "; "))
+            return FailoverTarget(agent: candidate, chain: chain, note: passed.joined(separator: "; "), unavailable: unavailable)
         }
         let why = chain.count <= 1 ? "no failover chain for \(failedAgent) (set failover: on its agent note or rule, or failover_LANE in Rules/Guardrails.md)"
             : "no agent of the chain \(chain.joined(separator: " → ")) can take it" + (passed.isEmpty ? "" : ": " + passed.joined(separator: "; "))

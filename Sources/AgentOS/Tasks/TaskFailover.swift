@@ -15,6 +15,8 @@ struct FailoverStep: Sendable {
     var tried: [String]
     /// Why no agent was found, or which were passed over.
     var note: String
+    /// The agents passed over as cooling down or not able to run here (`FailoverTarget.unavailable`).
+    var unavailable: [String] = []
 
     /// What the failed run's note records: the class, and for a failover `handed_off` with the
     /// list of failovers so far.
@@ -23,7 +25,8 @@ struct FailoverStep: Sendable {
         if let cooldown { props.append(Property("failure_reset", .datetime(LocalTime.dateTime(cooldown.until)))) }
         if let target {
             props.append(Property("status", .string(TaskStatus.handedOff.rawValue)))
-            let line = "\(agent): \(report.failureClass.words) → \(target)"
+            // The agents passed over on the way (cooling down, not installed here) are said too.
+            let line = "\(agent): \(report.failureClass.words) → \(target)" + (unavailable.isEmpty ? "" : " (passed over: \(unavailable.joined(separator: "; ")))")
             props.append(Property("failovers", .list((task.note.texts("failovers") + [line]).map { .string($0) })))
         } else if report.failureClass.failsOver {
             props.append(Property("failover_note", .string(note)))
@@ -60,7 +63,7 @@ extension TaskEngine {
             return FailoverStep(report: report, cooldown: cooldown, target: nil, chain: [plan.agent], tried: tried, note: "")
         }
         let target = routing.failoverTarget(task, failedAgent: plan.agent, rule: plan.rule, tried: tried, privateRun: plan.privacy != nil)
-        return FailoverStep(report: report, cooldown: cooldown, target: target.agent, chain: target.chain, tried: tried, note: target.note)
+        return FailoverStep(report: report, cooldown: cooldown, target: target.agent, chain: target.chain, tried: tried, note: target.note, unavailable: target.unavailable)
     }
 
     /// Writes the handoff of a failed run to the agent its record names (`failoverTo`) and records it:

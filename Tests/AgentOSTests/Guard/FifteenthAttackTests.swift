@@ -67,7 +67,7 @@ final class ChainExecutor: AgentExecuting, @unchecked Sendable {
         let env = try EngineTestVault()
         try env.store.write("# Bank\n\nmy online banking login word is quokka7731\n", to: "Private/Bank.md", expecting: .absent)
         for (name, failover) in [("localfail", "\nfailover: [localb]"), ("localb", "")] {
-            try env.store.write("---\ntype: agent\nname: \(name)\nlane: local\ncommand: [\(name), \"{prompt}\"]\noutput: text\(failover)\n---\n", to: "Rules/Agents/\(name).md", expecting: .absent)
+            try env.store.write("---\ntype: agent\nname: \(name)\nlane: local\ncommand: [/bin/echo, \"{prompt}\"]\noutput: text\(failover)\n---\n", to: "Rules/Agents/\(name).md", expecting: .absent)
         }
         let task = try env.writeTask("Chain", properties: "type: task\nagent: localfail", body: "Summarise my notes.")
         let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault), executor: ChainExecutor(vault: env.vault)) { _ in }

@@ -228,6 +228,24 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.store.read("Tasks/Broken.md").hash == hash)
     }
 
+    /// A failover passes over an agent that cannot run here, as it passes over a cooling one: the
+    /// shipped chain named opencode, not installed; handed the work, it failed at once ("not found
+    /// on PATH") and the task ended failed with codex never tried (a tour).
+    @Test func aFailoverPassesOverAnAgentThatIsNotInstalled() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Agents/opencode.md", set: [Property("command", .list([.string("no-such-opencode-\(UInt32.random(in: 0...UInt32.max))"), .string("{prompt}")]))])
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("failover", .list([.string("opencode"), .string("codex")]))])
+        let engine = try env.engine()
+        let path = try env.writeTask("Chain", properties: "type: task\nagent: claude", body: "Fix the date parsing bug. FIXTURE_MODE_CLAUDE=usage-limit")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let handoffs = try FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Handoffs").filter { $0.hasPrefix("Failover") }
+        #expect(handoffs.count == 1 && handoffs.first?.contains("claude to codex") == true, "\(handoffs)")
+        let handoff = try env.note("Handoffs/" + (handoffs.first ?? ""))
+        #expect(handoff.text("to") == "codex")
+        #expect(try env.text(path).contains("opencode"), "the task says why opencode was passed over")
+    }
+
     /// A frontmatter never closed is reported at its opening `---`, which stays on line 1 when the
     /// OS writes its two lines in below it (a tour: the error said line 3).
     @Test func anUnclosedFrontmatterIsReportedAtTheLineItOpensOn() throws {
