@@ -34,13 +34,15 @@ enum HandoffCommand {
         guard !message.trimmingWhitespacesAndNewlines().isEmpty else {
             throw CLIError.usage("say what was done and what is left (as the last argument or on stdin)")
         }
-        let request = HandoffRequest(from: from, to: to, task: context.arguments.value("--task"), message: message, context: context.arguments.values("--context"),
+        var request = HandoffRequest(from: from, to: to, task: context.arguments.value("--task"), message: message, context: context.arguments.values("--context"),
                                      madeInRun: RunWriteGuard.runID(in: context.environment))
         // Its context and its message alike: a message linking a private note made a private
         // handoff, named so, and one linking a missing note a public one (an outside attack).
-        if let line = NoteVisibility(vault: context.vault, environment: context.environment).unseenInWork(text: request.message, title: nil, context: request.context) {
+        let visibility = NoteVisibility(vault: context.vault, environment: context.environment)
+        if let line = visibility.unseenInWork(text: request.message, title: nil, context: request.context) {
             throw CLIError.failure(line)
         }
+        request.hidingPrivate = visibility.hiddenBecause
         let submission = try request.submit(vault: context.vault)
         let path = submission.path
         let decision = submission.decision

@@ -16,6 +16,9 @@ public struct HandoffRequest: Sendable {
     /// The agent run asking for it, if any: a handoff made in a private run is private
     /// (`Privacy.reason(ofRun:vault:)`), whichever task it names or none.
     public var madeInRun: String?
+    /// Why the caller may not see private notes (`NoteVisibility.hiddenBecause`), or `nil`: the
+    /// results of the task's chain it is handed are then only those it may see.
+    public var hidingPrivate: String?
 
     /// A request with these fields.
     public init(from: String, to: String, task: String? = nil, message: String, context: [String] = [], madeInRun: String? = nil) {
@@ -80,6 +83,20 @@ public struct HandoffRequest: Sendable {
         }
         // Work agents make is bounded in number as well as depth (`SpawnLimit`).
         if let runID = madeInRun { try SpawnLimit.count(madeBy: runID, vault: vault) }
+        // The next agent continues from what was answered: the results of the task's chain go in
+        // its context (a handoff's packet held the task's text and the handoff's message only, and
+        // the first agent's answer was a name in a day line: a tour). A private one makes the
+        // handoff private, as any context note does; a caller that may not see private notes is not
+        // handed one (its handoff would be named private for it).
+        var context = self.context
+        if let taskPath {
+            let store = NoteStore(vault: vault)
+            let guardrails = agents.guardrails
+            for result in Handoffs.chainResults(of: taskPath, vault: vault) where !context.contains(result) && !context.contains(TelemetryWriter.link(result)) {
+                if hidingPrivate != nil, Privacy.reason(ofNoteAt: result, store: store, guardrails: guardrails) != nil { continue }
+                context.append(result)
+            }
+        }
         let path = try Handoffs.create(vault: vault, from: from, to: to, taskPath: taskPath, message: message, context: context, madeInRun: madeInRun)
 
         // The same judgement the watcher makes: the handoff's own facts, plus every private note its

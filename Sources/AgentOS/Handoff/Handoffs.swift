@@ -11,6 +11,30 @@ public enum Handoffs {
     /// that stopped half-way) that note is kept and recorded, and no second daily line is written —
     /// the failover's handoff is named after its run so that a restart can never make two.
     /// `extra` properties go into its frontmatter (a failover's chain and reason).
+    /// The result notes of a task's chain that exist, as vault paths: the task's own latest result,
+    /// then those of its handoffs (`handoffs`, in order); at most the last `limit`.
+    static func chainResults(of taskPath: String, vault: Vault, limit: Int = 6) -> [String] {
+        let store = NoteStore(vault: vault)
+        func note(_ path: String) -> Note? { (try? store.readIfPresent(path)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) } }
+        guard let task = note(taskPath) else { return [] }
+        let links = LinkResolver(vault: vault)
+        func path(_ written: String, from source: String) -> String? {
+            guard let link = WikiLink.parse(written) ?? WikiLink.parse("[[" + written + "]]") else { return nil }
+            return links.resolve(link, from: source).path
+        }
+        var results: [String] = []
+        func add(_ written: String?, from source: String) {
+            guard let written, let found = path(written, from: source), found.hasPrefix(Vault.Layout.results + "/"), !results.contains(found) else { return }
+            results.append(found)
+        }
+        add(task.text("result"), from: taskPath)
+        for handoff in task.texts("handoffs") {
+            guard let handoffPath = path(handoff, from: taskPath), let read = note(handoffPath) else { continue }
+            add(read.text("result"), from: handoffPath)
+        }
+        return Array(results.suffix(limit))
+    }
+
     public static func create(vault: Vault, from: String, to: String, taskPath: String?, message: String, context: [String], now: Date = Date(),
                               exactPath: String? = nil, extra: [Property] = [], madeInRun: String? = nil) throws -> String {
         let store = NoteStore(vault: vault)

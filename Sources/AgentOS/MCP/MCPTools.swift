@@ -519,8 +519,9 @@ public final class MCPTools {
     }
 
     func handoff(_ args: JSON) throws -> Outcome {
-        let request = HandoffRequest(from: try required(args, "from"), to: try required(args, "to"), task: try text(args, "task"),
+        var request = HandoffRequest(from: try required(args, "from"), to: try required(args, "to"), task: try text(args, "task"),
                                      message: try required(args, "message"), context: try list(args, "context"), madeInRun: scope.runID)
+        request.hidingPrivate = scope.hidesPrivateBecause
         // Outside a run, a server registered for an agent hands off as that agent: `from` goes into
         // the handoff's name and the day's log, and must not be the client's free text.
         if scope.runID == nil, let agent = scope.agent, request.from != agent {

@@ -228,6 +228,37 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.store.read("Tasks/Broken.md").hash == hash)
     }
 
+    /// A handoff carries what the chain answered: the task's result and its earlier handoffs'
+    /// go in its context, and so into the next agent's packet (a tour: the packet held the task's
+    /// text and the message only, the first answer a name in a day line). A caller that may not see
+    /// private notes is not handed a private one.
+    @Test func aHandoffCarriesTheResultsOfItsTasksChain() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Retry design", properties: "type: task\nagent: echo", body: "Review the design of the retry logic.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let result = try #require(try env.note(path).text("result"))
+        let submission = try HandoffRequest(from: "echo", to: "echo", task: path, message: "Reviewed; left: implement backoff.").submit(vault: env.vault)
+        let handoff = try env.note(submission.path)
+        #expect(handoff.texts("context") == [result], "\(handoff.texts("context"))")
+        _ = engine.consider(path: submission.path, wait: true)
+        engine.waitUntilIdle()
+        let second = try #require(try env.note(submission.path).text("result"))
+        let answer = try env.text(String(second.dropFirst(2).dropLast(2)) + ".md")
+        #expect(answer.contains("## Linked note — " + String(result.dropFirst(2).dropLast(2))), "\(answer)")
+        // The next handoff gets both answers, oldest first.
+        let third = try HandoffRequest(from: "echo", to: "echo", task: path, message: "Go on.").submit(vault: env.vault)
+        #expect(try env.note(third.path).texts("context") == [result, second])
+        // A private answer is not handed to a caller that may not see it.
+        try env.store.updateProperties(String(result.dropFirst(2).dropLast(2)) + ".md", set: [Property("privacy", .string("private"))])
+        var hidden = HandoffRequest(from: "echo", to: "echo", task: path, message: "Once more.")
+        hidden.hidingPrivate = "called from a cloud run"
+        // (The second answer was made from the first, so it is private now too: taint follows the data.)
+        #expect(try env.note(try hidden.submit(vault: env.vault).path).texts("context").isEmpty)
+        #expect(try env.note(try HandoffRequest(from: "echo", to: "echo", task: path, message: "A person hands it on.").submit(vault: env.vault).path).texts("context") == [result, second])
+    }
+
     /// A failover passes over an agent that cannot run here, as it passes over a cooling one: the
     /// shipped chain named opencode, not installed; handed the work, it failed at once ("not found
     /// on PATH") and the task ended failed with codex never tried (a tour).
