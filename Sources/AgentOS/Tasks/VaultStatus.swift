@@ -18,6 +18,37 @@ public struct VaultStatus: Sendable {
     /// The most recently finished tasks, each once (its latest run).
     public let finished: [RunRecord]
 
+    /// A task's run that failed over, as its chain ended: the state, error and time of the last
+    /// failover handoff's run, the agents in turn (`claude → codex`), and the cost they reported
+    /// together. A task that failed over and was then done was listed as its first run's
+    /// "failed — usage limit reached" (a tour). Other runs are returned as they are.
+    /// A handoff the caller may not see (`shows`: a private failover) gives its state only, as
+    /// the public task's note does, never its error (the private run's words).
+    static func asItsChainEnded(_ record: RunRecord, runs: RunStore, shows: (String) -> Bool) -> RunRecord {
+        guard record.failoverTo != nil else { return record }
+        var end = record
+        var agents = [record.agent ?? "?"]
+        var cost = record.costUSD
+        var hidden = false
+        for _ in 0..<20 {
+            guard !hidden, let to = end.failoverTo, let from = end.agent else { break }
+            let path = TaskEngine.failoverHandoffPath(runID: end.runID, from: from, to: to)
+            guard let next = (try? runs.latestRun(taskPath: path)) ?? nil else { break }
+            hidden = !shows(path)
+            end = next
+            agents.append(next.agent ?? to)
+            if let spent = next.costUSD { cost = (cost ?? 0) + spent }
+        }
+        var shown = record
+        shown.state = end.state
+        shown.error = hidden ? nil : end.error
+        shown.finishedAt = end.finishedAt ?? record.finishedAt
+        shown.resultPath = end.resultPath ?? record.resultPath
+        shown.agent = agents.joined(separator: " → ")
+        shown.costUSD = cost
+        return shown
+    }
+
     /// Reads the status of `vault`, listing only tasks `shows` admits (a cloud agent's caller sees
     /// no private task: its path is its title) and at most `limit` finished ones.
     public static func read(vault: Vault, limit: Int, shows: (String) -> Bool) throws -> VaultStatus {
@@ -32,6 +63,7 @@ public struct VaultStatus: Sendable {
         var seenFinished = Set<String>()
         let finished = try runs.runs(in: [.done, .failed, .blocked, .cancelled], limit: 1000)
             .filter { shows($0.taskPath) && isLatest($0) && seenFinished.insert($0.taskPath).inserted }.prefix(max(0, limit))
+            .map { VaultStatus.asItsChainEnded($0, runs: runs, shows: shows) }
         let survey = TaskNote.survey(in: vault, runs: runs)
         return VaultStatus(
             watcher: WatcherHeartbeat.liveness(of: vault),

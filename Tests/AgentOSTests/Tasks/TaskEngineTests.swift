@@ -228,6 +228,25 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.store.read("Tasks/Broken.md").hash == hash)
     }
 
+    /// `status` lists a task that failed over as its chain ended: done by codex, not "failed —
+    /// usage limit reached" by claude, its first run (a tour: finished work read as failures).
+    @Test func statusListsAFailedOverTaskAsItsChainEnded() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Cool", properties: "type: task\nagent: claude", body: "Debug the cache eviction. FIXTURE_MODE_CLAUDE=usage-limit")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let handoff = try #require(try FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Handoffs").first { $0.hasPrefix("Failover") })
+        _ = engine.consider(path: "Handoffs/" + handoff, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "done")
+        let listed = try #require(try VaultStatus.read(vault: env.vault, limit: 10, shows: { _ in true }).finished.first { $0.taskPath == path })
+        #expect(listed.state == .done && listed.agent == "claude → codex" && listed.error == nil, "\(listed)")
+        // A caller that may not see the handoff gets its state, not its words.
+        let hidden = try #require(try VaultStatus.read(vault: env.vault, limit: 10, shows: { !$0.hasPrefix("Handoffs/") }).finished.first { $0.taskPath == path })
+        #expect(hidden.state == .done && hidden.error == nil)
+    }
+
     /// A handoff carries what the chain answered: the task's result and its earlier handoffs'
     /// go in its context, and so into the next agent's packet (a tour: the packet held the task's
     /// text and the message only, the first answer a name in a day line). A caller that may not see
