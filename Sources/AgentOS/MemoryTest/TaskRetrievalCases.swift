@@ -152,7 +152,10 @@ public enum TaskRetrievalCases {
         let missed = figures.misses.filter { $0.item.source != "generated" }.prefix(10).map {
             "missed: \"\($0.item.text)\" (\($0.item.source)) → \($0.item.target) " + ($0.rank.map { "at \($0)" } ?? "not in the first \(rankDepth)")
         }
-        return MemoryTestCheck(name: "task retrieval", status: problems.isEmpty ? .ok : .fail, detail: detail, problems: problems + (problems.isEmpty ? [] : missed))
+        // Your own cases that miss are listed whether or not the run passes: they are what the
+        // note is for ("add a row when a task once got the wrong notes"), and a passing run said
+        // nothing of them (a tour: hit@3 50 % over three cases, no word of which missed).
+        return MemoryTestCheck(name: "task retrieval", status: problems.isEmpty ? .ok : .fail, detail: detail, problems: problems + missed)
     }
 
     /// Lower-cased words of letters and digits.

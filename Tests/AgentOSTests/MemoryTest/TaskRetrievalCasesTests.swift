@@ -90,6 +90,21 @@ import Testing
         #expect(second.out.contains("task_hit_at_3: ") && second.out.contains("task_mrr: "), "\(second.out)")
     }
 
+    /// A case of yours that misses is listed although the run passes (a tour: a passing run said
+    /// nothing of which of your cases missed, in the table or in `--json`).
+    @Test func yourOwnMissesAreListedWhenTheRunPasses() throws {
+        let v = try SeedVault()
+        v.write("Rules/Memory Cases.md", Self.casesNote.replacingOccurrences(of: "| Which hardware rehearsed the failover? | [[Nowhere to be found]] |\n| | [[Garden log]] |\n", with: "| Which colour is the kettle in the staff kitchen? | [[Garden log]] |\n"))
+        let run = v.run(["memory-test", "quick", "--json"])
+        #expect(run.code == 0, "\(run.out)\n\(run.err)")
+        let checks = try JSON.parse(run.out)["checks"]?.arrayValue ?? []
+        let check = try #require(checks.first { $0["name"]?.stringValue == "task retrieval" })
+        #expect(check["status"]?.stringValue == "ok")
+        let problems = check["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(problems.contains { $0.hasPrefix("missed: \"Which colour is the kettle in the staff kitchen?\" (Rules/Memory Cases.md") }, "\(problems)")
+        #expect(!problems.contains { $0.contains("ferry crossing") }, "a case that hits is not listed")
+    }
+
     @Test func theShippedCasesNoteWorksOnTheTemplateVault() throws {
         let root = TemporaryFolder.make("fbt-memory-cases")
         defer { TemporaryFolder.remove(root) }
