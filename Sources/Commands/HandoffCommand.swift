@@ -55,10 +55,12 @@ enum HandoffCommand {
             throw CLIError.failure("handoff blocked: \(why)")
         }
         if context.json {
-            context.console.print(JSON.object([("path", .string(path)), ("status", .string("new")), ("lane", .string(decision.lane.rawValue)), ("agent", decision.agent.map { .string($0) } ?? .null)]).compact)
+            context.console.print(JSON.object([("path", .string(path)), ("status", .string("new")), ("lane", .string(decision.lane.rawValue)), ("agent", decision.agent.map { .string($0) } ?? .null)]
+                                              + (submission.note.map { [("note", JSON.string($0))] } ?? [])).compact)
         } else {
             context.console.print(path)
         }
+        if let note = submission.note { context.console.error("note: " + note) }
         context.console.warnIfNobodyRuns(path, vault: context.vault)
         return 0
     }

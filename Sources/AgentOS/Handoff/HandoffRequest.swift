@@ -117,7 +117,14 @@ public struct HandoffRequest: Sendable {
         if case .blocked(let why) = decision.action {
             try store.updateProperties(path, set: [Property("status", .string("blocked")), Property("error", .string(why))] + decision.properties)
         }
-        return HandoffSubmission(path: path, decision: decision)
+        // The agent it goes to is cooling down: the watcher moves it along that agent's chain,
+        // never back to its sender, or holds it in review. Said now, not left to the log (a tour:
+        // `handoff` exited 0 and the work went back to the agent that handed it off).
+        var cooling: String?
+        if case .run = decision.action, let cooldown = routing.cooldownsByAgent()[to.lowercased()] {
+            cooling = "\(cooldown.summary); the watcher gives the handoff to the next agent of its failover chain other than \(from), or holds it in review until then"
+        }
+        return HandoffSubmission(path: path, decision: decision, note: cooling)
     }
 }
 
@@ -127,6 +134,9 @@ public struct HandoffSubmission: Sendable {
     public let path: String
     /// The routing decision; a blocked one has already been recorded on the note.
     public let decision: RoutingDecision
+    /// What the person should know that does not stop the handoff (the agent it goes to is
+    /// cooling down), or `nil`.
+    public var note: String? = nil
 
     /// Why the guardrails block the handoff, or `nil` when a watcher will run it.
     public var blockedReason: String? {

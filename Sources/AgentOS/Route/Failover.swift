@@ -91,7 +91,8 @@ extension VaultRouting {
 
     /// `Router.skippingCoolingAgents` with the cooldowns in the run store now.
     func skippingCoolingAgents(_ decision: RoutingDecision, task: TaskNote, facts: TaskFacts, prompt: String, spend: SpendSnapshot?, book: RuleBook, router: Router) -> RoutingDecision {
-        router.skippingCoolingAgents(decision, carriedChain: FailoverChain.carried(by: task.note), facts: facts, prompt: prompt, spend: spend, cooling: cooldownsByAgent())
+        router.skippingCoolingAgents(decision, carriedChain: FailoverChain.carried(by: task.note), facts: facts, prompt: prompt, spend: spend, cooling: cooldownsByAgent(),
+                                     sender: Router.sender(of: task))
     }
 
     /// Agents cooling down now, by lower-cased name.
@@ -109,7 +110,16 @@ extension Router {
     /// when the agents are available again. Decisions whose agent is not cooling are returned as they are.
     /// `cooling` holds the cooldowns by lower-cased agent name; `carriedChain` is a failover
     /// handoff's own chain. Pure, as the rest of the router: the caller reads the run store.
-    public func skippingCoolingAgents(_ decision: RoutingDecision, carriedChain: [String]?, facts: TaskFacts, prompt: String, spend: SpendSnapshot?, cooling: [String: Cooldown]) -> RoutingDecision {
+    /// The agent a person's handoff comes from (`from`), whom its work never moves back to while
+    /// the agent it names cools down; `nil` for other notes and for a failover's handoff.
+    public static func sender(of task: TaskNote) -> String? {
+        guard task.kind == .handoff, task.note.text("failover_of") == nil else { return nil }
+        return task.note.text("from")
+    }
+
+    /// `sender`: a handoff's `from` agent, passed over too (a handoff to claude for a second opinion,
+    /// with claude cooling down, went back to codex, who reviewed its own fix: a tour).
+    public func skippingCoolingAgents(_ decision: RoutingDecision, carriedChain: [String]?, facts: TaskFacts, prompt: String, spend: SpendSnapshot?, cooling: [String: Cooldown], sender: String? = nil) -> RoutingDecision {
         guard decision.action == .run, let agent = decision.agent else { return decision }
         guard let first = cooling[agent.lowercased()] else { return decision }
         let chain = carriedChain ?? FailoverChain.chain(startingWith: agent, rulePath: decision.rule, book: book)
@@ -117,6 +127,10 @@ extension Router {
         for candidate in chain.drop(while: { $0.lowercased() != agent.lowercased() }).dropFirst() {
             if let cooldown = cooling[candidate.lowercased()] {
                 passed.append(cooldown.summary)
+                continue
+            }
+            if let sender, candidate.lowercased() == sender.lowercased() {
+                passed.append("\(candidate): it handed the work off")
                 continue
             }
             var asked = facts

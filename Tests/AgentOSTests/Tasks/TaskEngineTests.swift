@@ -228,6 +228,27 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.store.read("Tasks/Broken.md").hash == hash)
     }
 
+    /// A handoff to an agent that is cooling down moves along that agent's chain, never back to
+    /// the agent that handed it off, and `handoff` says so (a tour: codex asked claude, cooling
+    /// down, for a second opinion; the work went back to codex, and nothing said so).
+    @Test func aHandoffToACoolingAgentDoesNotGoBackToItsSender() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        // claude hits its usage limit (and cools down); its task fails over to codex.
+        let limited = try env.writeTask("Limit", properties: "type: task\nagent: claude", body: "Debug the cache. FIXTURE_MODE_CLAUDE=usage-limit")
+        _ = engine.consider(path: limited, wait: true)
+        engine.waitUntilIdle()
+        let flaky = try env.writeTask("Flaky", properties: "type: task\nagent: codex\nstatus: done", body: "Fix the flaky test.")
+        let submission = try HandoffRequest(from: "codex", to: "claude", task: flaky, message: "Please double-check the fix.").submit(vault: env.vault)
+        #expect(submission.note?.contains("claude: usage limit") == true && submission.note?.contains("other than codex") == true, "\(submission.note ?? "")")
+        _ = engine.consider(path: submission.path, wait: true)
+        engine.waitUntilIdle()
+        let handoff = try env.text(submission.path)
+        #expect(handoff.contains("codex: it handed the work off"), "\(handoff)")
+        let ran = try RunStore(vault: env.vault).latestRun(taskPath: submission.path)
+        #expect(ran?.agent == "opencode", "\(ran?.agent ?? "none")")
+    }
+
     /// `status` lists a task that failed over as its chain ended: done by codex, not "failed —
     /// usage limit reached" by claude, its first run (a tour: finished work read as failures).
     @Test func statusListsAFailedOverTaskAsItsChainEnded() throws {
