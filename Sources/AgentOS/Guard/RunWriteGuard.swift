@@ -27,7 +27,7 @@ public enum RunWriteGuard {
     static let bookkeepingKeys = ["handoffs", "created_by_run", "cost_usd", "cost_source", "tokens_in", "tokens_out", "result",
                                   "route_lane", "route_agent", "route_rule", "route_reason", "route_verdicts", "error", "failure",
                                   "failover_of", "failover_chain", "failover_tried", "failovers", "budget_overrun", "budget_overrun_usd",
-                                  "context_truncated", "context_tokens_sent", "context_tokens_left_out"]
+                                  "context_truncated", "context_tokens_sent", "context_tokens_left_out", "changed_during_run"]
 
     /// The OS's records on a work note (a task, a handoff), protected there only (`to`, `from` and
     /// `task` are plain words a person's own notes use as keys): the task a handoff spends the cap

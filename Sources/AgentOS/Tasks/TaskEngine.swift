@@ -1015,6 +1015,15 @@ public final class TaskEngine: Sendable {
             Property("finished", .datetime(LocalTime.dateTime(finished))),
             Property("duration_s", .double((duration * 1000).rounded() / 1000)),
         ]
+        // A person changed the task while its agent ran: the answer is to the text as it was. Said
+        // on the note and in the log (a tour: a changed prompt, or `privacy: private` added, ended
+        // `done` with no trace that the result answers the older text).
+        let changed = ((try? store.readIfPresent(currentPath(task.path))) ?? nil).flatMap { try? Note.parse(bytes: $0.bytes) }
+            .map { TaskEngine.changedDuringRun(from: task.note, to: $0) } ?? []
+        if !changed.isEmpty {
+            props.append(Property("changed_during_run", .list(changed.map { .string($0) })))
+            log(EngineEvent(level: .warning, message: "\(task.path): changed while \(plan.agent) ran (\(changed.joined(separator: ", "))); the result answers the task as it was when the run started: set status: new to run it again"))
+        }
         if let cost = outcome.costUSD {
             props.append(Property("cost_usd", .double(cost)))
             if let source = outcome.costSource { props.append(Property("cost_source", .string(source.rawValue))) }
@@ -1024,6 +1033,7 @@ public final class TaskEngine: Sendable {
         if let resultPath = record.resultPath { props.append(Property("result", .string(TelemetryWriter.link(resultPath)))) }
         var unset: [String] = []
         if let error = record.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) } else { unset.append("error") }
+        if changed.isEmpty, task.note["changed_during_run"] != nil { unset.append("changed_during_run") }
         // `failure` stays after a later success: it says why the task moved on (or was retried).
         if let failover { props += failover.taskProperties(task: task, runID: record.runID, agent: plan.agent, runStatus: status) }
         // A retry is written in the same update (`status: new`), so the task never shows `failed`
@@ -1064,6 +1074,19 @@ public final class TaskEngine: Sendable {
             let path = task.path
             routingQueue.addOperation { [self] in consider(path: path) }
         }
+    }
+
+    /// What a person changed in a task between `started` (the note its run was given) and `now`:
+    /// `text` for its body, and each property that routes or guards it. The OS's own keys (status,
+    /// route, run) are not counted.
+    static func changedDuringRun(from started: Note, to now: Note) -> [String] {
+        var changed: [String] = []
+        func words(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        if words(started.body) != words(now.body) { changed.append("text") }
+        for key in ["title", "agent", "lane", "model", "privacy", "private", "tags", "context", "effects"] where started.texts(key) != now.texts(key) {
+            changed.append(key)
+        }
+        return changed
     }
 
     /// `reviewInputs`: for a task put in review, the notes its packet was made from (recorded with

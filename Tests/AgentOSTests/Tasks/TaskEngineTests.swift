@@ -228,6 +228,33 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.store.read("Tasks/Broken.md").hash == hash)
     }
 
+    /// A person who changes a task while its agent runs is told the answer is to the text as it
+    /// was: `changed_during_run` on the note and a line in the log (a tour: a changed prompt, or
+    /// `privacy: private` added, ended `done` with no trace). A run with no change leaves none.
+    @Test func aTaskChangedWhileItsAgentRanSaysSo() throws {
+        let env = try EngineTestVault()
+        let path = try env.writeTask("Flaky", properties: "type: task\nagent: echo", body: "Fix the flaky test in the login module.")
+        let events = Locked<[String]>([])
+        let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault),
+                                executor: EditingExecutor(vault: env.vault, path: path), store: NoteStore(vault: env.vault)) { event in
+            events.withLock { $0.append(event.message) }
+        }
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let note = try env.note(path)
+        #expect(note.text("status") == "done")
+        #expect(note.texts("changed_during_run") == ["text", "tags"], "\(note.properties)")
+        #expect(try env.text(path).contains("UPDATE: the signup module"), "the person's edit is kept")
+        #expect(events.withLock { $0 }.contains { $0.contains("changed while echo ran (text, tags)") })
+        // Run again with nothing changed meanwhile: the mark goes.
+        try env.store.updateProperties(path, set: [Property("status", .string("new"))])
+        let again = try env.engine()
+        _ = again.consider(path: path, wait: true)
+        again.waitUntilIdle()
+        #expect(try env.note(path)["changed_during_run"] == nil)
+        #expect(TaskEngine.changedDuringRun(from: try Note.parse("---\nagent: echo\nstatus: new\n---\nA  b\n"), to: try Note.parse("---\nagent: echo\nstatus: running\nroute_lane: local\n---\nA b\n")).isEmpty)
+    }
+
     /// A handoff to an agent that is cooling down moves along that agent's chain, never back to
     /// the agent that handed it off, and `handoff` says so (a tour: codex asked claude, cooling
     /// down, for a second opinion; the work went back to codex, and nothing said so).
@@ -575,4 +602,25 @@ final class LockedCounter: @unchecked Sendable {
     private var count = 0
     func increment() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
+}
+
+/// Runs the echo agent's way, and meanwhile edits the task as a person would: a line added to its
+/// text and a tag to its properties.
+private final class EditingExecutor: AgentExecuting, @unchecked Sendable {
+    let vault: Vault
+    let path: String
+    init(vault: Vault, path: String) {
+        self.vault = vault
+        self.path = path
+    }
+
+    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
+        let store = NoteStore(vault: vault)
+        if let snapshot = try? store.read(path), !snapshot.text.contains("UPDATE") {
+            let edited = snapshot.text.replacingOccurrences(of: "login module.", with: "login module.\nUPDATE: the signup module, not login.")
+                .replacingOccurrences(of: "agent: echo\n", with: "agent: echo\ntags: [urgent]\n")
+            _ = try? store.write(edited, to: path, expecting: .hash(snapshot.hash))
+        }
+        return AgentExecution(succeeded: true, answer: "fixed", error: nil)
+    }
 }
