@@ -106,7 +106,9 @@ public enum FailureClassifier {
         if has(["usage limit", "usage_limit", "freeusagelimiterror", "session limit reached", "weekly limit reached", "hit your session limit", "hit your weekly limit", "hit your limit", "hour limit reached", "opus limit reached", "insufficient_quota", "exceeded your current quota", "quota exceeded", "out of credits", "credit balance is too low"]) {
             return FailureReport(.usageLimit, resetAt: resetTime(in: text, now: now))
         }
-        if has(["401", "403", "unauthorized", "invalid api key", "invalid x-api-key", "invalid_api_key", "authentication", "please run /login", "missing bearer", "providerautherror", "api key", "oauth token has expired", "permission_error", "forbidden"]) {
+        if has(["401", "403", "unauthorized", "invalid api key", "invalid x-api-key", "invalid_api_key", "authentication", "please run /login", "missing bearer", "providerautherror", "api key", "oauth token has expired", "permission_error", "forbidden",
+                 // `llm` with no key for the model's plugin: "No key found - add one using 'llm keys set …'".
+                 "no key found", "llm keys set"]) {
             return FailureReport(.auth)
         }
         if has(["429", "rate limit", "rate_limit", "ratelimit", "too many requests"]) {

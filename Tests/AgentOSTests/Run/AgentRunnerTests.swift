@@ -178,6 +178,27 @@ import Testing
         #expect(r.outcome.answer.contains(prompt))
         #expect(r.model == "echo")
     }
+
+    /// The real `llm` asked for a model whose key is not set: its "No key found - add one using
+    /// 'llm keys set openai'" is a key failure (`auth`: fails over and cools down), not a crash (a
+    /// tour). No network is touched: llm stops before any call.
+    @Test(.enabled(if: ExternalTool.canRun("llm"), "needs the real llm (.ci/run installs it: python3 -m venv /tmp/fbt-venv && /tmp/fbt-venv/bin/pip install llm llm-echo)"))
+    func realLLMWithoutAKeyIsAKeyFailure() throws {
+        var environment = ProcessInfo.processInfo.environment
+        let llmFolder = (try ExternalTool.require("llm") as NSString).deletingLastPathComponent
+        environment["PATH"] = llmFolder + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        let home = TemporaryFolder.make("fbt-llm-home")
+        defer { TemporaryFolder.remove(home) }
+        environment["LLM_USER_PATH"] = home
+        environment["OPENAI_API_KEY"] = nil
+        let d = AgentDefinition(name: "llm", lane: .premium, command: ["llm", "-m", "{model}", "--no-log", "--", "{prompt}"],
+                                output: .text, model: "gpt-4o-mini", environmentNames: ["LLM_USER_PATH"])
+        let r = AgentRunner.run(d, prompt: "hello", model: nil, approved: false, workingDirectory: home, timeout: 60, cancel: nil, environment: environment)
+        #expect(!r.isSuccess)
+        #expect(r.stderrTail.contains("No key found"), "\(r.stderrTail)")
+        let report = FailureClassifier.classify(r.failure ?? .exitStatus(1), message: r.errorMessage, stderr: r.stderrTail)
+        #expect(report.failureClass == .auth, "\(report.failureClass) for \(r.errorMessage ?? "") \(r.stderrTail)")
+    }
 }
 
 /// A tiny Ollama stand-in: python3's http.server on a random loopback port, answering /api/generate
