@@ -205,7 +205,11 @@ public struct RetrievalBenchSection: BenchSection {
         let measure = try RetrievalMeasure(vault: context.vault, index: index)
         let scope = RelatedScope(excludedFolders: RuleBook.load(vault: context.vault).guardrails.memoryExclude)
         let all = cases ?? RetrievalCase.generated(from: context.vault, count: 100, seed: 11, scope: scope)
-        if all.isEmpty { throw BenchError("no retrieval cases: the vault has no paragraph long enough to make one, and no --cases were given") }
+        // A small vault with no paragraph to make a case of: the section says so, and the others'
+        // figures are still reported (it ended the whole bench with exit 1: a tour).
+        if all.isEmpty {
+            return [BenchFigure(section: name, name: "packet_hit3", value: .nan, unit: "%", note: "skipped: no retrieval cases (the vault has no paragraph long enough to make one, and no --cases were given)")]
+        }
         var figures: [BenchFigure] = []
         var groups: [(String, [RetrievalCase])] = [("all", all)]
         let splits = Array(Set(all.map(\.split))).sorted()
@@ -216,7 +220,8 @@ public struct RetrievalBenchSection: BenchSection {
             let score = try measure.run(group)
             if label == "all" { overall = score }
             let suffix = label == "all" ? "" : "[\(label)]"
-            let beats = score.packetPercent >= 90 && score.packetHits > score.baselineHits
+            // Every case answered is the best there is, whatever the baseline got.
+            let beats = score.packetPercent >= 90 && (score.packetHits > score.baselineHits || score.packetHits == score.cases)
             // The cases missed, once (under the figure of all cases): what to read when tuning.
             let missed = label == "all" ? score.misses.map(RetrievalBenchSection.describe) : []
             figures.append(BenchFigure(section: name, name: "packet_hit3" + suffix, value: score.packetPercent, unit: "%", target: "≥ 90 % and > baseline", meetsTarget: beats, note: "\(score.packetHits)/\(score.cases) cases", details: missed))

@@ -80,4 +80,19 @@ import TestSupport
         #expect(json.contains(#""details":["missed [heldout] \"pelican harbour birds\" → Memory\/Bread.md; took Memory\/Harbour.md"]"#)
                 || json.contains(#""details":["missed [heldout] \"pelican harbour birds\" → Memory/Bread.md; took Memory/Harbour.md"]"#), "\(json)")
     }
+
+    /// A vault too small to make a case of skips the section with a note instead of ending the
+    /// bench (a tour: exit 1, no index figures); every case answered meets the target even when the
+    /// baseline answered them all too (it said MISSED at 100 % against 100 %).
+    @Test func aSmallVaultSkipsRetrievalAndAPerfectScoreMeetsItsTarget() throws {
+        let temp = try TemporaryVault()
+        try temp.write("a.md", "# A\n\nshort\n")
+        let context = BenchContext(vault: temp.vault, noteCount: 1, isRealVault: true, executablePath: "/nonexistent/fuckbigtech", runs: 1, progress: { _ in })
+        let skipped = try RetrievalBenchSection().run(context)
+        #expect(skipped.count == 1 && skipped[0].note?.hasPrefix("skipped: no retrieval cases") == true && skipped[0].meetsTarget == nil)
+        try temp.write("Memory/Harbour.md", "A pelican came to the harbour once, among many other birds and boats of the town.\n")
+        let perfect = try RetrievalBenchSection(cases: [RetrievalCase(split: "test", text: "pelican harbour", answers: ["Memory/Harbour.md"])]).run(context)
+        let figure = try #require(perfect.first { $0.name == "packet_hit3" })
+        #expect(figure.value == 100 && figure.meetsTarget == true)
+    }
 }
