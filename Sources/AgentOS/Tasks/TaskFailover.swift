@@ -90,7 +90,11 @@ extension TaskEngine {
         }
         let failure = record.failure.flatMap(FailureClass.init(rawValue:))
         let words = failure?.words ?? "failure"
-        let partial = record.resultPath.flatMap { TaskEngine.partialAnswer(resultPath: $0, store: store) } ?? ""
+        var partial = record.resultPath.flatMap { TaskEngine.partialAnswer(resultPath: $0, store: store) } ?? ""
+        // An agent that stopped on its limit printed the limit's words only: they are its error,
+        // not work (a tour: "Claude AI usage limit reached|…" went to codex as what claude produced).
+        let printed = partial.trimmingWhitespacesAndNewlines()
+        if !printed.isEmpty, let error = record.error, error.contains(printed) || printed.contains(error.trimmingWhitespacesAndNewlines()) { partial = "" }
         var message = "\(from) stopped on [[\(String(original.dropLast(3)))]]: \(words)"
         if let error = record.error { message += " (" + TaskEngine.oneLine(error) + ")" }
         message += ". Continue the task from where \(from) left off; do not start over.\n\n"

@@ -341,6 +341,8 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(handoffs.count == 1 && handoffs.first?.contains("claude to codex") == true, "\(handoffs)")
         let handoff = try env.note("Handoffs/" + (handoffs.first ?? ""))
         #expect(handoff.text("to") == "codex")
+        // claude printed its limit's words only: the next agent is not told they were its work.
+        #expect(handoff.body.contains("Nothing: it stopped before it answered."), "\(handoff.body)")
         #expect(try env.text(path).contains("opencode"), "the task says why opencode was passed over")
     }
 
