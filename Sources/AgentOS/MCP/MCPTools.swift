@@ -144,6 +144,12 @@ public final class MCPTools {
     /// Runs tool `name` (known to exist) and returns the `CallToolResult` fields.
     public func call(_ name: String, arguments: JSON) -> [(String, JSON)] {
         guard let tool = MCPTools.all.first(where: { $0.name == name }) else { return failure("unknown tool \(name)") }
+        // An argument the tool does not take is named, with the ones it does: `write_note` given
+        // `body` (what `read_note` answers with) said only "'text' is required" (a tour).
+        if case .object(let given) = arguments, let unknown = given.map(\.0).first(where: { key in !key.hasPrefix("_") && !tool.properties.contains { $0.0 == key } }) {
+            return failure("\(name) takes no argument '\(unknown)'; its arguments are " + tool.properties.map(\.0).joined(separator: ", ")
+                           + (name == "write_note" && unknown == "body" ? " (the whole text, frontmatter included, goes in 'text')" : ""))
+        }
         reload()
         do {
             let outcome = try tool.run(self, arguments)

@@ -250,6 +250,20 @@ import Testing
         #expect(!answer("read_note", [("path", .string("Memory/Open.md"))]).contains("no such note"))
     }
 
+    /// An argument a tool does not take is named, with the ones it does take (a tour: `write_note`
+    /// given `body`, as `read_note` answers, said only "'text' is required"); nothing is written.
+    @Test func anUnknownArgumentIsNamed() throws {
+        let temp = try InitVault()
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "echo", environment: [:]))
+        let reply = tools.call("write_note", arguments: .object([("path", .string("Memory/Body.md")), ("body", .string("hello\n")), ("create", .bool(true))]))
+        #expect(reply.first { $0.0 == "isError" }?.1 == .bool(true))
+        let line = reply.first { $0.0 == "structuredContent" }?.1["error"]?.stringValue ?? ""
+        #expect(line.hasPrefix("write_note takes no argument 'body'; its arguments are path, text, expect_hash, create") && line.contains("goes in 'text'"), "\(line)")
+        #expect(!FileManager.default.fileExists(atPath: temp.folder.path + "/Memory/Body.md"))
+        let meta = tools.call("read_note", arguments: .object([("path", .string("Memory/Body.md")), ("_meta", .object([]))]))
+        #expect(meta.first { $0.0 == "structuredContent" }?.1["error"]?.stringValue?.contains("takes no argument") == false)
+    }
+
     @Test func aWriteOnAStaleHashKeepsTheNoteAndAConflictNote() throws {
         let temp = try InitVault()
         let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "echo", environment: [:]))
