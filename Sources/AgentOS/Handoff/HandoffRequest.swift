@@ -42,6 +42,8 @@ public struct HandoffRequest: Sendable {
                 // Inside a run, a missing note is no more the run's task than another: the answer a
                 // note the run may not name gets (a different one told a private note from a missing one).
                 if let runID = madeInRun { throw HandoffError.notThisRunsTask(relative, run: runID) }
+                // A person is shown a close name; a caller that may not see private notes is not.
+                if hidingPrivate == nil, let close = HandoffRequest.closeName(to: relative, vault: vault) { throw HandoffError.noSuchTaskButClose(relative, close) }
                 throw HandoffError.noSuchTask(relative)
             }
             taskPath = relative
@@ -128,6 +130,23 @@ public struct HandoffRequest: Sendable {
     }
 }
 
+extension HandoffRequest {
+    /// The one note in the folder of `path` whose name begins the name given, or that the name
+    /// given begins (letter case aside): "Tasks/Review the design of the retry logic in the sync
+    /// client.md" for the note `task new` named "Tasks/Review the design of the retry logic in.md".
+    static func closeName(to path: String, vault: Vault) -> String? {
+        let folder = LinkResolver.folder(of: path)
+        let given = NoteScanner.title(ofPath: path).lowercased()
+        guard given.count >= 8, let entries = try? FileSystem.list(vault.root + (folder.isEmpty ? "" : "/" + folder)) else { return nil }
+        let close = entries.filter { $0.kind == .file && $0.name.hasSuffix(".md") }.map { String($0.name.dropLast(3)) }.filter { name in
+            let lowered = name.lowercased()
+            return lowered.count >= 8 && (given.hasPrefix(lowered) || lowered.hasPrefix(given))
+        }
+        guard close.count == 1 else { return nil }
+        return (folder.isEmpty ? "" : folder + "/") + close[0] + ".md"
+    }
+}
+
 /// A handoff note written by `HandoffRequest.submit`, and how routing judged it.
 public struct HandoffSubmission: Sendable {
     /// The new note's vault path.
@@ -149,6 +168,9 @@ public struct HandoffSubmission: Sendable {
 public enum HandoffError: Error, CustomStringConvertible, Equatable {
     /// The task named does not exist (its vault path).
     case noSuchTask(String)
+    /// The task named does not exist, and one note of its folder has a name that begins the one
+    /// given, or that the one given begins (`task new` shortens a long prompt to a name).
+    case noSuchTaskButClose(String, String)
     /// The vault folder does not exist (its root).
     case noVault(String)
     /// Inside run `run`, the task named is not the run's (nor of its chain).
@@ -162,6 +184,7 @@ public enum HandoffError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .noSuchTask(let path): return "\(path): no such task note"
+        case .noSuchTaskButClose(let path, let close): return "\(path): no such task note; did you mean '\(close)'? (task new names a note after the first words of its prompt)"
         case .noVault(let root): return "no vault at \(root); run 'fuckbigtech init' first"
         case .notThisRunsTask(let path, let runID): return "\(path) is not the task of run \(runID): a handoff made in a run continues the run's task (leave out --task); start other work with 'task new'"
         case .noSuchAgent(let name): return "no agent note in Rules/ defines an agent named '\(name)'; 'fuckbigtech agent list' shows the agents"

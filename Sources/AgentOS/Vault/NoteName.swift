@@ -12,7 +12,9 @@ public enum NoteName {
             let category = scalar.properties.generalCategory
             return category != .control && category != .format || scalar == "\n" || scalar == "\t"
         }
-        let cleaned = String(String(String.UnicodeScalarView(visible)).map { forbidden.contains($0) || $0.isNewline ? " " : $0 }).trimmingWhitespaces()
+        // A run of spaces (what `[[Memory/Zorblax]]` leaves) is one: a name is typed again in a link.
+        let spaced = String(String(String.UnicodeScalarView(visible)).map { forbidden.contains($0) || $0.isNewline || $0 == "\t" ? " " : $0 })
+        let cleaned = spaced.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
         var trimmed = Substring(cleaned.drop { $0 == "." })
         // A file name holds at most 255 bytes, and the OS adds a run id and `.md` to some: a longer
         // title failed with the vault's absolute path in the error (an outside attack).
