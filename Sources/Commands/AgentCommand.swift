@@ -35,12 +35,19 @@ enum AgentCommand {
             return 0
         default:
             let entries = try AgentCooldowns.list(vault: context.vault)
+            // Whether each can run on this machine (its CLI on PATH, its server answering): a user
+            // read "available" as "can run" for agents that were not installed (a tour).
+            let book = RuleBook.load(vault: context.vault)
+            let availability = AgentAvailability(environment: context.environment)
+            let unusable = Dictionary(entries.map { entry in (entry.agent, book.agent(named: entry.agent).flatMap { availability.unavailableReason($0) }) }, uniquingKeysWith: { a, _ in a })
             if context.json {
                 context.console.print(JSON.array(entries.map { entry in
                     JSON.object([
                         ("agent", .string(entry.agent)),
                         ("lane", .string(entry.lane.rawValue)),
                         ("available", .bool(entry.cooldown == nil)),
+                        ("runs_here", .bool((unusable[entry.agent] ?? nil) == nil)),
+                        ("not_usable", (unusable[entry.agent] ?? nil).map { .string($0) } ?? .null),
                         ("failure", entry.cooldown.map { .string($0.failure.rawValue) } ?? .null),
                         ("until", entry.cooldown.map { .string(LocalTime.dateTime($0.until)) } ?? .null),
                         ("reason", entry.cooldown.map { .string($0.reason) } ?? .null),
@@ -54,6 +61,8 @@ enum AgentCommand {
                 let lane = entry.lane.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
                 if let cooldown = entry.cooldown {
                     context.console.print("\(name)\(lane)cooling down: \(cooldown.failure.words), available again at \(Cooldown.clock(cooldown.until)) — \(cooldown.reason)")
+                } else if let why = unusable[entry.agent] ?? nil {
+                    context.console.print("\(name)\(lane)cannot run here — \(why)")
                 } else {
                     context.console.print("\(name)\(lane)available")
                 }

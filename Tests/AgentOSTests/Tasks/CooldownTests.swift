@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 @testable import AgentOS
+@testable import Commands
 
 /// Cooldowns in the run store: until the reset time an agent printed, else a back-off of a minute
 /// that doubles with each failure in a row, capped at an hour; `agent reset` ends one.
@@ -42,5 +43,25 @@ import Testing
         #expect(try AgentCooldowns.reset(vault: v.vault, agent: "claude")?.failure == .usageLimit)
         #expect(try AgentCooldowns.reset(vault: v.vault, agent: "claude") == nil)
         #expect(throws: AgentCooldownError.self) { try AgentCooldowns.reset(vault: v.vault, agent: "clade") }
+    }
+
+    /// `agent list` says which agents cannot run here and why, apart from cooling down: a user
+    /// read "available" as "can run" for CLIs that were not installed (a tour).
+    @Test func agentListSaysWhichAgentsCannotRunHere() throws {
+        let v = RouteTestVault()
+        v.writeStandardRules()
+        v.write("Rules/Agents/ghost.md", "---\ntype: agent\nname: ghost\nlane: local\ncommand: [no-such-ghost-cli, \"{prompt}\"]\noutput: text\n---\n")
+        v.write("Rules/Agents/shell.md", "---\ntype: agent\nname: shell\nlane: local\ncommand: [/bin/echo, \"{prompt}\"]\noutput: text\n---\n")
+        let (console, out) = Console.capturing()
+        #expect(CLI.run(["agent", "list", "--json", "--vault", v.root], console: console, environment: ["PATH": "/usr/bin:/bin"], executablePath: "fuckbigtech") == 0)
+        let agents = try JSON.parse(out.stdout).arrayValue ?? []
+        let ghost = try #require(agents.first { $0["agent"]?.stringValue == "ghost" })
+        #expect(ghost["available"]?.boolValue == true && ghost["runs_here"]?.boolValue == false)
+        #expect(ghost["not_usable"]?.stringValue?.contains("'no-such-ghost-cli' is not installed") == true, "\(ghost)")
+        let shell = try #require(agents.first { $0["agent"]?.stringValue == "shell" })
+        #expect(shell["runs_here"]?.boolValue == true && shell["not_usable"] == .null)
+        let (textConsole, text) = Console.capturing()
+        _ = CLI.run(["agent", "list", "--vault", v.root], console: textConsole, environment: ["PATH": "/usr/bin:/bin"], executablePath: "fuckbigtech")
+        #expect(text.stdout.split(separator: "\n").contains { $0.hasPrefix("ghost") && $0.contains("cannot run here") }, "\(text.stdout)")
     }
 }
