@@ -9,12 +9,16 @@ enum HarnessChecks {
         let folders = SkillFolder.standard(environment: context.environment)
         let skills = SkillSync.status(vault: context.vault, folders: folders)
         var findings = Harness.allCases.map { finding(for: $0, skills: skills, context: context) }
+        // With no guardrails note it can read, every note counts as private, skills too: the fix
+        // is the guardrails note (said under "rules"), not the skill.
+        let guardrailsClosed = !RuleBook.load(vault: context.vault).guardrails.privacyErrors.isEmpty
         for skill in skills.invalid {
             // Links are live: a skill that turned private (or took a secret) after it was linked is
             // read by the harnesses at once, until `skills sync` takes the link away.
             let stillLinked = skills.folders.filter { $0.links.contains { $0.name == skill.name && $0.state == .stale } }.map(\.folder.path)
             if stillLinked.isEmpty {
-                findings.append(DoctorFinding(check: "skills", status: .warn, finding: "skill \(skill.name) is invalid and not linked: \(skill.problems.joined(separator: "; "))", fix: "fix \(SkillSync.folder)/\(skill.name)/SKILL.md"))
+                findings.append(DoctorFinding(check: "skills", status: .warn, finding: "skill \(skill.name) is invalid and not linked: \(skill.problems.joined(separator: "; "))",
+                                              fix: guardrailsClosed ? "fix the guardrails note in \(Vault.Layout.rules)/ (see the rules check); the skill is private until then" : "fix \(SkillSync.folder)/\(skill.name)/SKILL.md"))
             } else {
                 findings.append(DoctorFinding(check: "skills", status: .fail, finding: "skill \(skill.name) is invalid and still linked in \(stillLinked.joined(separator: ", ")), where harnesses read it: \(skill.problems.joined(separator: "; "))",
                                               fix: "run 'fuckbigtech skills sync' to take the link away now, then fix \(SkillSync.folder)/\(skill.name)/"))

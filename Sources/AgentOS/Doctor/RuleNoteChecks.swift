@@ -22,7 +22,10 @@ enum RuleNoteChecks {
                 : "edit \(problem.path); docs/notes.md lists each field"
             findings.append(DoctorFinding(check: "rules", status: skipped ? .fail : .warn, finding: problem.description, fix: fix))
         }
-        if book.guardrails.path == nil {
+        // Only when no guardrails note is there at all: a broken one (or one gone) closes privacy
+        // and blocks paid runs (said above, with its line), and `init` would not touch it (a tour:
+        // "the built-in budget caps apply" and "run init" beside "paid runs are blocked").
+        if book.guardrails.path == nil, book.guardrails.capErrors.isEmpty, book.guardrails.privacyErrors.isEmpty {
             findings.append(DoctorFinding(check: "rules", status: .warn, finding: "no guardrails note, so the built-in budget caps apply", fix: "run 'fuckbigtech init' to add Rules/Guardrails.md"))
         }
         // Agents cooling down after a limit: routing skips them (read only when a run store exists,

@@ -85,6 +85,20 @@ import Testing
         #expect(!report.findings.contains { $0.check == "rules" && $0.status == .ok })
     }
 
+    /// A broken guardrails note is a failure with its line; doctor does not also say "no guardrails
+    /// note, so the built-in budget caps apply" and "run init" (paid runs are blocked, and init
+    /// leaves the note alone), nor send the person to the skill (a tour).
+    @Test func aBrokenGuardrailsNoteIsNotCalledMissing() throws {
+        let temp = try Self.freshVault()
+        let path = temp.path + "/Rules/Guardrails.md"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try Self.write(text.replacingOccurrences(of: "budget_task_usd:", with: "private_tags: [private, secret\nbudget_task_usd:"), to: path)
+        let report = Doctor.run(Self.isolatedContext(temp.path))
+        #expect(report.findings.contains { $0.check == "rules" && $0.status == .fail && $0.finding.hasPrefix("Rules/Guardrails.md: bad frontmatter") })
+        #expect(!report.findings.contains { $0.finding.contains("built-in budget caps apply") }, "\(report.findings.map(\.finding))")
+        #expect(!report.findings.contains { $0.check == "skills" && ($0.fix ?? "").contains("SKILL.md") })
+    }
+
     @Test func agentNoteMustBeCompleteAndUseAnArgv() throws {
         let temp = try Self.freshVault()
         try Self.write("---\ntype: agent\nname: half\ncommand: half-agent {prompt}\n---\n", to: temp.path + "/Rules/Agents/half.md")
