@@ -188,7 +188,19 @@ public enum LaneReadiness {
             guard let agent = book.defaultAgent(for: lane) else {
                 return Lane(lane: lane.rawValue, agent: nil, problem: "no agent note for this lane", isDefault: isDefault)
             }
-            return Lane(lane: lane.rawValue, agent: agent.name, problem: availability.unavailableReason(agent), isDefault: isDefault)
+            // A rule may send the lane's work to another agent (premium's code rule to claude): the
+            // lane is usable only if those can run too, as doctor judges it (a tour: init said
+            // "premium: agent llm — usable", and doctor failed the lane right after).
+            var problem = availability.unavailableReason(agent)
+            if problem == nil {
+                for route in LaneChecks.routes(into: lane, book: book) {
+                    guard let name = route.agent, name.lowercased() != agent.name.lowercased(), let routed = book.agent(named: name),
+                          let why = availability.unavailableReason(routed) else { continue }
+                    problem = "work from \(LaneChecks.describe([route])) goes to \(name), which cannot run here: \(why)"
+                    break
+                }
+            }
+            return Lane(lane: lane.rawValue, agent: agent.name, problem: problem, isDefault: isDefault)
         }
     }
 

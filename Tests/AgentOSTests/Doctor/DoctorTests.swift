@@ -99,6 +99,21 @@ import Testing
         #expect(!report.findings.contains { $0.check == "skills" && ($0.fix ?? "").contains("SKILL.md") })
     }
 
+    /// `init`'s lane summary judges the agents rules send a lane's work to, as doctor does: with
+    /// another premium agent usable and claude not installed, "premium — usable" was printed, and
+    /// doctor failed the lane right after (a tour).
+    @Test func aLaneIsUsableOnlyIfTheAgentsItsRulesNameCanRun() throws {
+        let temp = try Self.freshVault()
+        try Self.write("---\ntype: agent\nname: aaa-cloud\nlane: premium\ncommand: [/bin/echo, \"{prompt}\"]\noutput: text\n---\n", to: temp.path + "/Rules/Agents/aaa-cloud.md")
+        let guardrails = temp.path + "/Rules/Guardrails.md"
+        let text = try String(contentsOfFile: guardrails, encoding: .utf8)
+        try Self.write(text.replacingOccurrences(of: "default_agent: ollama", with: "default_agent: ollama\npremium_agent: aaa-cloud"), to: guardrails)
+        let lanes = LaneReadiness.lanes(of: Vault(root: temp.path), environment: ["PATH": "/usr/bin:/bin"])
+        let premium = try #require(lanes.first { $0.lane == "premium" })
+        #expect(premium.agent == "aaa-cloud")
+        #expect(premium.problem?.contains("goes to claude, which cannot run here") == true, "\(premium)")
+    }
+
     @Test func agentNoteMustBeCompleteAndUseAnArgv() throws {
         let temp = try Self.freshVault()
         try Self.write("---\ntype: agent\nname: half\ncommand: half-agent {prompt}\n---\n", to: temp.path + "/Rules/Agents/half.md")
