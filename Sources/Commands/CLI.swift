@@ -125,6 +125,28 @@ public enum CLI {
         }
     }
 
+    /// The path the person ran this binary by, when it is the binary `running` (the file the
+    /// process runs): `argv[0]` made absolute, or found on `PATH` as the shell did. A symlink there
+    /// (`~/bin/fuckbigtech` → a versioned build, Homebrew's links) is kept, so what `service install`
+    /// and `mcp install` write follows the link when it is moved to a new version (a tour: they wrote
+    /// the link's target, and an upgrade was silently not used). Anything else: `running`.
+    public static func invokedPath(_ argv0: String, running: String, environment: [String: String]) -> String {
+        var candidates: [String] = []
+        if argv0.contains("/") {
+            candidates.append(argv0.hasPrefix("/") ? argv0 : FileManager.default.currentDirectoryPath + "/" + argv0)
+        } else {
+            for folder in (environment["PATH"] ?? "").split(separator: ":") where !folder.isEmpty {
+                candidates.append(String(folder) + "/" + argv0)
+            }
+        }
+        let target = URL(fileURLWithPath: running).resolvingSymlinksInPath().path
+        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
+            guard URL(fileURLWithPath: candidate).resolvingSymlinksInPath().path == target else { return running }
+            return candidate
+        }
+        return running
+    }
+
     /// Why a command (and action) is a person's to run, never an agent's from within its run
     /// (`FBT_RUN_ID`): each sets up or changes what routes, runs or limits agents. `nil`: a run may.
     /// (`run` is refused by `ForegroundRun` itself.) Before, a run called `init`, which put back the

@@ -42,6 +42,9 @@ enum ServiceCommand {
         var path = context.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         let binaryFolder = (context.executablePath as NSString).deletingLastPathComponent
         if context.executablePath.hasPrefix("/"), !path.split(separator: ":").contains(Substring(binaryFolder)) { path = binaryFolder + ":" + path }
+        // Each folder once, in the order the shell searches them (a shell's set-up often adds one twice).
+        var seen = Set<Substring>()
+        path = path.split(separator: ":", omittingEmptySubsequences: true).filter { seen.insert($0).inserted }.joined(separator: ":")
         let unit = ServiceUnit(executable: context.executablePath, vault: context.vault.root, path: path, home: home)
         let file = unit.filePath(for: manager, environment: context.environment)
         let console = context.console

@@ -103,4 +103,42 @@ import Testing
         #expect(code == 1)
         #expect(captured.stderr.contains("Failed to connect to bus") && captured.stderr.contains("systemctl --user enable --now") && captured.stderr.contains("loginctl enable-linger"))
     }
+
+    /// The binary is named as the person ran it: a symlink on `PATH` to a versioned build is kept
+    /// (its target was written, so moving the link to a new version was silently not used: a
+    /// tour); a name that finds another binary first, or none, gives the running file. The unit's
+    /// `PATH` holds each folder once.
+    @Test func theUnitNamesTheBinaryAsItWasRunAndEachPathFolderOnce() throws {
+        let root = TemporaryFolder.make("fbt-invoked")
+        defer { TemporaryFolder.remove(root) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root + "/v1", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: root + "/other", withIntermediateDirectories: true)
+        try "#!/bin/sh\n".replacingFile(root + "/v1/fuckbigtech")
+        chmod(root + "/v1/fuckbigtech", 0o755)
+        try fm.createSymbolicLink(atPath: root + "/bin/fuckbigtech", withDestinationPath: root + "/v1/fuckbigtech")
+        try "#!/bin/sh\n".replacingFile(root + "/other/fuckbigtech")
+        chmod(root + "/other/fuckbigtech", 0o755)
+        let running = root + "/v1/fuckbigtech"
+        #expect(CLI.invokedPath("fuckbigtech", running: running, environment: ["PATH": root + "/bin:/usr/bin"]) == root + "/bin/fuckbigtech")
+        #expect(CLI.invokedPath(root + "/bin/fuckbigtech", running: running, environment: [:]) == root + "/bin/fuckbigtech")
+        #expect(CLI.invokedPath("fuckbigtech", running: running, environment: ["PATH": root + "/other:" + root + "/bin"]) == running)
+        #expect(CLI.invokedPath("fuckbigtech", running: running, environment: ["PATH": "/nonexistent"]) == running)
+
+        _ = try VaultInit.run(vault: Vault(root: root + "/vault"))
+        // A systemctl that answers as one with no user bus does: nothing real is enabled.
+        try fm.createDirectory(atPath: root + "/fake", withIntermediateDirectories: true)
+        try "#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n".replacingFile(root + "/fake/systemctl")
+        chmod(root + "/fake/systemctl", 0o755)
+        let (console, _) = Console.capturing()
+        _ = CLI.run(["service", "install", "--vault", root + "/vault"], console: console,
+                    environment: ["HOME": root + "/home", "PATH": root + "/fake:/usr/bin:/bin:/usr/bin:" + root + "/fake"], executablePath: root + "/bin/fuckbigtech")
+        let units = (try? fm.contentsOfDirectory(atPath: root + "/home/.config/systemd/user")) ?? []
+        let unit = try String(contentsOfFile: root + "/home/.config/systemd/user/" + (units.first { $0.hasSuffix(".service") } ?? "none"), encoding: .utf8)
+        #expect(unit.contains("ExecStart=\"\(root)/bin/fuckbigtech\""), "\(unit)")
+        let pathLine = try #require(unit.split(separator: "\n").first { $0.hasPrefix("Environment=\"PATH=") })
+        let folders = pathLine.dropFirst("Environment=\"PATH=".count).dropLast().split(separator: ":")
+        #expect(folders.count == Set(folders).count, "\(pathLine)")
+    }
 }
