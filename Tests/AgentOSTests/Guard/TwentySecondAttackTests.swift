@@ -21,7 +21,8 @@ import TestSupport
         #expect(!ranges.isEmpty && ranges.allSatisfy { $0.range.length <= 4 * (PrivateLinks.deepestNesting + 1) }, "\(ranges.map(\.range.length).max() ?? 0)")
         let angled = PrivateLinks.destinations(in: (String(repeating: "[x](<", count: 2_000) + "[y](<Memory/Diary.md>)") as NSString)
         #expect(angled.allSatisfy { $0.range.length <= PrivateLinks.longestDestination } && angled.last?.link.target == "Memory/Diary.md")
-        v.write("Memory/Links.md", "# Links\n\n" + unclosed + "\n" + String(repeating: "a.md", count: 40_000) + "\n")
+        // (And, from the twenty-third attack, `/.md` repeated: every `.md` was walked back from.)
+        v.write("Memory/Links.md", "# Links\n\n" + unclosed + "\n" + String(repeating: "a.md", count: 40_000) + "\n" + String(repeating: "/.md", count: 40_000) + "\n")
         v.write("Tasks/Sum.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Links]].\n")
         let plan = try PacketGuardrailsTests.plan(v, "Tasks/Sum.md")
         #expect(plan.action == .run, "\(plan.reason)")
@@ -30,6 +31,11 @@ import TestSupport
         // the placeholder (before, a reading across the comma was prose, and none started after it).
         let redacted = PrivateLinks.redacting("see x,Memory/Diary notes.md and (Memory/Diary notes.md)", in: "Memory/Links.md", candidates: { $0.map { [$0.target] } }, isPrivate: { $0.hasPrefix("Memory/Diary") })
         #expect(redacted.text == "see x,(a private note) and ((a private note))", "\(redacted.text)")
+        // Nor does punctuation end a name (twenty-third attack, low: `Meeting notes, Dr X.md`, a
+        // private note's, went to a cloud packet as written).
+        let named = PrivateLinks.redacting("see Memory/Meeting notes, Dr X.md today, or Memory/Why? Not me!.md", in: "Memory/Links.md", candidates: { $0.map { [$0.target] } },
+                                           isPrivate: { $0 == "Memory/Meeting notes, Dr X.md" || $0 == "Memory/Why? Not me!.md" })
+        #expect(named.text == "see (a private note) today, or (a private note)", "\(named.text)")
     }
 
     /// Attack: a run called `init`, which put back the agent note and the routing rule a person had
