@@ -125,11 +125,17 @@ public enum TaskRetrievalCases {
     /// Retrieves for every case with `ContextPacketBuilder.retrieve` and ranks the target among the
     /// memory pieces, in the order a packet takes them.
     public static func evaluate(_ cases: [TaskRetrievalCase], vault: Vault, index: MemoryIndex) -> Figures {
-        let builder = ContextPacketBuilder(vault: vault, guardrails: RuleBook.load(vault: vault).guardrails)
+        let guardrails = RuleBook.load(vault: vault).guardrails
+        let builder = ContextPacketBuilder(vault: vault, guardrails: guardrails)
+        let store = NoteStore(vault: vault)
+        let links = LinkResolver(vault: vault)
+        // As a packet for a task that is not private takes them: a private note is left out (a
+        // case answered by one counted as a hit, though no packet of that task would hold it: a tour).
+        func admitted(_ hit: RelatedHit) -> Bool { Privacy.reason(ofNoteAt: hit.path, store: store, guardrails: guardrails, links: links) == nil }
         var figures = Figures()
         for item in cases {
             if item.source == "generated" { figures.generated += 1 } else { figures.fromNotes += 1 }
-            let hits = builder.retrieve(text: item.text, index: index).prefix(rankDepth)
+            let hits = builder.retrieve(text: item.text, index: index, admit: admitted).prefix(rankDepth)
             let rank = hits.firstIndex { $0.path == item.target }.map { $0 - hits.startIndex + 1 }
             if let rank {
                 if rank <= hitDepth { figures.hits += 1 }

@@ -105,6 +105,20 @@ import Testing
         #expect(!problems.contains { $0.contains("ferry crossing") }, "a case that hits is not listed")
     }
 
+    /// A case answered by a private note is a miss, as a packet for that task (not private) leaves
+    /// the note out (a tour: counted as a hit, though `context` said "left out 1 private").
+    @Test func aCaseAnsweredByAPrivateNoteIsAMiss() throws {
+        let v = try SeedVault()
+        v.write("Memory/Health.md", "---\nprivacy: private\n---\n# Health\n\nThe dosage of the blood pressure medication is five milligrams each morning.\n")
+        let index = try MemoryIndex(vault: v.vault)
+        _ = try index.reconcile()
+        let cases = [TaskRetrievalCase(text: "what dosage of blood pressure medication do I take each morning", target: "Memory/Health.md", source: "Rules/Memory Cases.md:9"),
+                     TaskRetrievalCase(text: "when were the tomatoes and basil planted along the fence", target: "Memory/Garden log.md", source: "Rules/Memory Cases.md:10")]
+        let figures = TaskRetrievalCases.evaluate(cases, vault: v.vault, index: index)
+        #expect(figures.hits == 1, "\(figures)")
+        #expect(figures.misses.map(\.item.target) == ["Memory/Health.md"])
+    }
+
     @Test func theShippedCasesNoteWorksOnTheTemplateVault() throws {
         let root = TemporaryFolder.make("fbt-memory-cases")
         defer { TemporaryFolder.remove(root) }
