@@ -43,7 +43,7 @@ public struct VaultStatus: Sendable {
         shown.state = end.state
         shown.error = hidden ? nil : end.error
         shown.finishedAt = end.finishedAt ?? record.finishedAt
-        shown.resultPath = end.resultPath ?? record.resultPath
+        shown.resultPath = hidden ? record.resultPath : (end.resultPath ?? record.resultPath)
         shown.agent = agents.joined(separator: " → ")
         shown.costUSD = cost
         return shown

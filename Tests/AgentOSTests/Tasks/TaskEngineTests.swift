@@ -292,7 +292,7 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(listed.state == .done && listed.agent == "claude → codex" && listed.error == nil, "\(listed)")
         // A caller that may not see the handoff gets its state, not its words.
         let hidden = try #require(try VaultStatus.read(vault: env.vault, limit: 10, shows: { !$0.hasPrefix("Handoffs/") }).finished.first { $0.taskPath == path })
-        #expect(hidden.state == .done && hidden.error == nil)
+        #expect(hidden.state == .done && hidden.error == nil && hidden.resultPath?.hasPrefix("Results/Failover") != true, "\(hidden)")
     }
 
     /// A handoff carries what the chain answered: the task's result and its earlier handoffs'
