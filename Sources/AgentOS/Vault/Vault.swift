@@ -88,9 +88,15 @@ public struct Vault: Sendable {
         let cleaned = try Vault.normalize(relative)
         var current = root
         var status: FileStatus?
+        var missing = false
         for component in cleaned.split(separator: "/") {
             current += "/" + component
+            // Under a component that is not there, nothing is (nor a symlink): not asked again.
+            // Asked for every component, a 2 MB "path" (`/.md` repeated in a note, read as a
+            // bare path by privacy) made half a million calls, each copying the path so far.
+            guard !missing else { continue }
             status = try? FileSystem.status(current)
+            if status == nil { missing = true }
             if let status, status.kind == .symlink { throw .symlink(relative) }
         }
         return (current, status)
