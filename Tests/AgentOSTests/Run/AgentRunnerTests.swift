@@ -161,15 +161,21 @@ import Testing
         #expect(r.failure == .cancelled)
     }
 
-    /// The real `llm` CLI with the `llm-echo` plugin: a third-party agent with no network.
-    @Test(.enabled(if: ExternalTool.canRun("llm"), "needs the real llm with llm-echo (.ci/run installs it: python3 -m venv /tmp/fbt-venv && /tmp/fbt-venv/bin/pip install llm llm-echo)"))
-    func realLLMEchoModelAnswersWithThePrompt() throws {
+    /// The environment the real `llm` runs in here: found on `PATH`, its keys and logs in `home`.
+    static func realLLMEnvironment(home: String) throws -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         let llmFolder = (try ExternalTool.require("llm") as NSString).deletingLastPathComponent
         environment["PATH"] = llmFolder + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        environment["LLM_USER_PATH"] = home
+        return environment
+    }
+
+    /// The real `llm` CLI with the `llm-echo` plugin: a third-party agent with no network.
+    @Test(.enabled(if: ExternalTool.canRun("llm"), "needs the real llm with llm-echo (.ci/run installs it: python3 -m venv /tmp/fbt-venv && /tmp/fbt-venv/bin/pip install llm llm-echo)"))
+    func realLLMEchoModelAnswersWithThePrompt() throws {
         let home = TemporaryFolder.make("fbt-llm-home")
         defer { TemporaryFolder.remove(home) }
-        environment["LLM_USER_PATH"] = home
+        let environment = try Self.realLLMEnvironment(home: home)
         let d = AgentDefinition(name: "llm", lane: .local, command: ["llm", "-m", "{model}", "--no-log", "--", "{prompt}"],
                                 output: .text, model: "echo", environmentNames: ["LLM_USER_PATH"])
         let prompt = "- [ ] Reply with the word banana"
@@ -184,12 +190,9 @@ import Testing
     /// tour). No network is touched: llm stops before any call.
     @Test(.enabled(if: ExternalTool.canRun("llm"), "needs the real llm (.ci/run installs it: python3 -m venv /tmp/fbt-venv && /tmp/fbt-venv/bin/pip install llm llm-echo)"))
     func realLLMWithoutAKeyIsAKeyFailure() throws {
-        var environment = ProcessInfo.processInfo.environment
-        let llmFolder = (try ExternalTool.require("llm") as NSString).deletingLastPathComponent
-        environment["PATH"] = llmFolder + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         let home = TemporaryFolder.make("fbt-llm-home")
         defer { TemporaryFolder.remove(home) }
-        environment["LLM_USER_PATH"] = home
+        var environment = try Self.realLLMEnvironment(home: home)
         environment["OPENAI_API_KEY"] = nil
         let d = AgentDefinition(name: "llm", lane: .premium, command: ["llm", "-m", "{model}", "--no-log", "--", "{prompt}"],
                                 output: .text, model: "gpt-4o-mini", environmentNames: ["LLM_USER_PATH"])
