@@ -38,10 +38,19 @@ final class RunTouches: Sendable {
             let attribution: TouchedFile.Attribution = runs.count == 1 ? .watched : .during
             for id in Array(runs.keys) {
                 for (path, change) in candidates where path != runs[id]!.taskPath {
-                    if runs[id]!.seen[path] != nil {
+                    if let known = runs[id]!.seen[path] {
                         // Created then changed is still created (and seen alone stays the run's own);
-                        // anything then deleted is deleted.
-                        if change == .deleted { runs[id]!.seen[path]?.change = .deleted }
+                        // anything then deleted is deleted — but a file made and gone within the
+                        // run left nothing: a note created then deleted, or a file that is not a
+                        // note written then renamed away (an editor's or `sed -i`'s temporary,
+                        // `Tasks/sedXXXX`, was listed as touched and linked from the result: a tour).
+                        if change == .deleted {
+                            if known.change == .created || (known.change == .changed && !path.lowercased().hasSuffix(".md")) {
+                                runs[id]!.seen[path] = nil
+                            } else {
+                                runs[id]!.seen[path]?.change = .deleted
+                            }
+                        }
                         continue
                     }
                     runs[id]!.seen[path] = TouchedFile(path: path, change: change, attribution: attribution, inVault: true)

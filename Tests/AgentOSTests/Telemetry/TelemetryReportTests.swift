@@ -346,6 +346,12 @@ import Testing
                       TouchedFile(path: "Memory/Three.md", change: .deleted, attribution: .watched, inVault: true),
                       TouchedFile(path: "Memory/Two.md", change: .changed, attribution: .during, inVault: true)])
         #expect(!touches.isWatching)
+        // A file made and gone within a run left nothing: an editor's temporary renamed over the
+        // task (`sed -i`), a note created then deleted. A note that was there and is deleted stays.
+        touches.begin(runID: "D", taskPath: "Tasks/D.md")
+        touches.saw([("Tasks/sedAb12Cd", .changed), ("Memory/Scratch.md", .created), ("Memory/Old.md", .changed)])
+        touches.saw([("Tasks/sedAb12Cd", .deleted), ("Tasks/D.md", .created), ("Memory/Scratch.md", .deleted), ("Memory/Old.md", .deleted)])
+        #expect(touches.end(runID: "D") == [TouchedFile(path: "Memory/Old.md", change: .deleted, attribution: .watched, inVault: true)])
         #expect(!RunTouches.mayBeAgentWrite("Telemetry/2026-12-03.md") && !RunTouches.mayBeAgentWrite("Private/Daily/2026-12-03.md") && RunTouches.mayBeAgentWrite("Memory/x.md"))
     }
 }
