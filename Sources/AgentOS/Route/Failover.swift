@@ -92,7 +92,7 @@ extension VaultRouting {
     /// `Router.skippingCoolingAgents` with the cooldowns in the run store now.
     func skippingCoolingAgents(_ decision: RoutingDecision, task: TaskNote, facts: TaskFacts, prompt: String, spend: SpendSnapshot?, book: RuleBook, router: Router) -> RoutingDecision {
         router.skippingCoolingAgents(decision, carriedChain: FailoverChain.carried(by: task.note), facts: facts, prompt: prompt, spend: spend, cooling: cooldownsByAgent(),
-                                     sender: Router.sender(of: task))
+                                     sender: Router.sender(of: task), cannotRun: { [availability] name in book.agent(named: name).flatMap { availability.unavailableReason($0) } })
     }
 
     /// Agents cooling down now, by lower-cased name.
@@ -119,7 +119,10 @@ extension Router {
 
     /// `sender`: a handoff's `from` agent, passed over too (a handoff to claude for a second opinion,
     /// with claude cooling down, went back to codex, who reviewed its own fix: a tour).
-    public func skippingCoolingAgents(_ decision: RoutingDecision, carriedChain: [String]?, facts: TaskFacts, prompt: String, spend: SpendSnapshot?, cooling: [String: Cooldown], sender: String? = nil) -> RoutingDecision {
+    /// `cannotRun` says why an agent cannot run on this machine (its CLI not installed): it is
+    /// passed over as a cooling one is, as a failover passes it over (`failoverTarget`).
+    public func skippingCoolingAgents(_ decision: RoutingDecision, carriedChain: [String]?, facts: TaskFacts, prompt: String, spend: SpendSnapshot?, cooling: [String: Cooldown],
+                                      sender: String? = nil, cannotRun: (String) -> String? = { _ in nil }) -> RoutingDecision {
         guard decision.action == .run, let agent = decision.agent else { return decision }
         guard let first = cooling[agent.lowercased()] else { return decision }
         let chain = carriedChain ?? FailoverChain.chain(startingWith: agent, rulePath: decision.rule, book: book)
@@ -131,6 +134,10 @@ extension Router {
             }
             if let sender, candidate.lowercased() == sender.lowercased() {
                 passed.append("\(candidate): it handed the work off")
+                continue
+            }
+            if let why = cannotRun(candidate) {
+                passed.append(why)
                 continue
             }
             var asked = facts

@@ -45,7 +45,7 @@ public struct RoutePreview: Sendable {
         facts.approved = approval.approval != nil
         let wontRun = TaskNote.notRunnableReason(path: path, snapshot: snapshot, note: note, runs: runs)
         var preview = RoutePreview(book: book, facts: facts, approval: approval, wontRun: wontRun, vault: vault, carriedChain: FailoverChain.carried(by: note),
-                                   budgetTask: Handoffs.budgetTask(of: note, at: path, vault: vault))
+                                   budgetTask: Handoffs.budgetTask(of: note, at: path, vault: vault), sender: Router.sender(of: task))
         // As the watcher does: a page check an agent's run asked for, naming a local page, waits for a person.
         if preview.decision.action == .run, approval.approval == nil,
            let why = BrowserAgent.reviewReason(note: note, path: path, agent: preview.decision.agent.flatMap(book.agent(named:)), vault: vault, guardrails: book.guardrails) {
@@ -61,7 +61,7 @@ public struct RoutePreview: Sendable {
         return RoutePreview(book: book, facts: facts, approval: .none, wontRun: nil, vault: vault, carriedChain: nil)
     }
 
-    private init(book: RuleBook, facts: TaskFacts, approval: ApprovalCheck.Verdict, wontRun: String?, vault: Vault, carriedChain: [String]?, budgetTask: String? = nil) {
+    private init(book: RuleBook, facts: TaskFacts, approval: ApprovalCheck.Verdict, wontRun: String?, vault: Vault, carriedChain: [String]?, budgetTask: String? = nil, sender: String? = nil) {
         var spend: SpendSnapshot?
         if (try? FileSystem.status(BudgetLedger.path(for: vault))) ?? nil != nil {
             // As the watcher does: caps are checked against settled spend; room held by runs in flight
@@ -81,8 +81,11 @@ public struct RoutePreview: Sendable {
         let cooling = ((try? FileSystem.status(runsPath)) ?? nil) != nil ? ((try? RunStore(vault: vault).cooldowns()) ?? []) : []
         self.cooling = cooling
         chain = carriedChain ?? first.agent.map { FailoverChain.chain(startingWith: $0, rulePath: first.rule, book: book) } ?? []
+        // And, as the watcher does, never back to a handoff's sender nor to an agent that cannot run here.
+        let availability = AgentAvailability(probeTimeout: 0.3)
         decision = router.skippingCoolingAgents(first, carriedChain: carriedChain, facts: facts, prompt: facts.body, spend: spend,
-                                                cooling: Dictionary(cooling.map { ($0.agent.lowercased(), $0) }) { a, _ in a })
+                                                cooling: Dictionary(cooling.map { ($0.agent.lowercased(), $0) }) { a, _ in a },
+                                                sender: sender, cannotRun: { name in book.agent(named: name).flatMap { availability.unavailableReason($0) } })
     }
 }
 

@@ -268,12 +268,25 @@ final class EngineTestVault: @unchecked Sendable {
         let flaky = try env.writeTask("Flaky", properties: "type: task\nagent: codex\nstatus: done", body: "Fix the flaky test.")
         let submission = try HandoffRequest(from: "codex", to: "claude", task: flaky, message: "Please double-check the fix.").submit(vault: env.vault)
         #expect(submission.note?.contains("claude: usage limit") == true && submission.note?.contains("other than codex") == true, "\(submission.note ?? "")")
+        // `route` previews what the watcher does.
+        #expect(try RoutePreview.note(at: submission.path, vault: env.vault).decision.agent == "opencode")
         _ = engine.consider(path: submission.path, wait: true)
         engine.waitUntilIdle()
         let handoff = try env.text(submission.path)
         #expect(handoff.contains("codex: it handed the work off"), "\(handoff)")
         let ran = try RunStore(vault: env.vault).latestRun(taskPath: submission.path)
         #expect(ran?.agent == "opencode", "\(ran?.agent ?? "none")")
+        // Moving past a cooling agent skips one that cannot run here too, as a failover does.
+        try env.store.updateProperties("Rules/Agents/codex.md", set: [Property("command", .list([.string("no-such-codex-\(UInt32.random(in: 0...UInt32.max))"), .string("{prompt}")]))])
+        let next = try env.writeTask("Next", properties: "type: task\nagent: claude", body: "Explain the plan.")
+        #expect(try RoutePreview.note(at: next, vault: env.vault).decision.agent == "opencode")
+        // (A new engine reads the changed agent note, as a watcher does when Rules/ changes.)
+        let later = try env.engine()
+        _ = later.consider(path: next, wait: true)
+        later.waitUntilIdle()
+        let nextRun = try RunStore(vault: env.vault).latestRun(taskPath: next)
+        let nextText = try env.text(next)
+        #expect(nextRun?.agent == "opencode", "\(String(describing: nextRun)) \(nextText)")
     }
 
     /// `status` lists a task that failed over as its chain ended: done by codex, not "failed —
