@@ -508,6 +508,64 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// Tour 59 (high): Obsidian makes a new note as an empty file and saves what a person types
+    /// every two seconds or so. Each save ran as a task: "Fix the" was a paid run with a result of
+    /// its own, and a note typed "… my salary is 85000 EUR …" went to the cloud agent before its
+    /// `#private` tag was typed. A note begun empty runs once it has been left alone for
+    /// `TaskEngine.typingPause` (5 s), renamed on the way (its title typed) or not; a note written
+    /// whole runs at once.
+    @Test func aTaskTypedInObsidianRunsOnceItIsLeftAloneNotAtEachSave() throws {
+        let env = try WatchedVault()
+        try env.start()
+        try env.writeInPlace("Tasks/Untitled.md", "")
+        try env.writeInPlace("Tasks/Untitled 1.md", "")
+        Thread.sleep(forTimeInterval: 1)
+        try env.writeInPlace("Tasks/Untitled.md", "---\nagent: slow\n---\nFix the")
+        try env.writeInPlace("Tasks/Untitled 1.md", "---\nagent: claude\n---\nFix the formula in my budget sheet. My salary is 85000 EUR and my landlord")
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(rename(env.root + "/Tasks/Untitled.md", env.root + "/Tasks/Backup script.md") == 0)
+        Thread.sleep(forTimeInterval: 1.5)
+        try env.writeInPlace("Tasks/Backup script.md", "---\nagent: slow\n---\nFix the bug in the backup")
+        try env.writeInPlace("Tasks/Untitled 1.md", "---\nagent: claude\n---\nFix the formula in my budget sheet. My salary is 85000 EUR and my landlord wants more rent. #private\n")
+        Thread.sleep(forTimeInterval: 2)
+        try env.writeInPlace("Tasks/Backup script.md", "---\nagent: slow\n---\nFix the bug in the backup script so that it keeps seven daily copies.\n")
+        // A note written whole, meanwhile, is not held (here written elsewhere and moved in).
+        try env.writeInPlace("Memory/Whole.md", "---\nagent: slow\n---\nSay hello.\n")
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(rename(env.root + "/Memory/Whole.md", env.root + "/Tasks/Whole.md") == 0)
+        #expect(eventually(within: 4, every: 0.05) { env.fixtureRuns().contains { $0["prompt"]?.stringValue?.contains("Say hello.") == true } }, "\(env.allLogs)")
+
+        #expect(Self.waitForTerminal(env, "Tasks/Backup script.md") == "done")
+        #expect(Self.waitForTerminal(env, "Tasks/Untitled 1.md") != nil)
+        let prompts = env.fixtureRuns().compactMap { $0["prompt"]?.stringValue }.filter { !$0.contains("Say hello.") }
+        #expect(prompts.count == 1, "\(prompts)\n\(env.allLogs)")
+        #expect(prompts.first?.contains("keeps seven daily copies") == true)
+        #expect(!env.fixtureRuns().contains { $0["tool"]?.stringValue == "claude" }, "the cloud agent got a note still being typed\n\(env.allLogs)")
+        #expect(env.resultNotes(for: "Tasks/Backup script.md").count == 1)
+        #expect(env.log.contains("Tasks/Backup script.md: still being written"), "\(env.log)")
+        // (Tour 59, low: a note moved in was looked at twice, on the watcher's loop and after
+        // indexing, and the second look said it "waits for run …, which has this path" — its own.)
+        #expect(!env.log.contains("which has this path"), "\(env.log)")
+        try env.stop(SIGTERM)
+    }
+
+    /// Tour 59 (low): a running task deleted in Obsidian (moved to `.trash/`: its run is stopped)
+    /// and restored from there said `status: running` for ever: its bytes were the OS's own write,
+    /// taken for the echo of it. A note restored so is caught up with how its run ended.
+    @Test func aTaskRestoredFromTheTrashSaysHowItsRunEnded() throws {
+        let env = try WatchedVault()
+        try env.start()
+        try env.writeInPlace("Tasks/Beta review.md", "---\ntype: task\nagent: slow\n---\nReview the beta plan. SLEEP=20\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Beta review.md") == "running" }, "it never ran\n\(env.allLogs)")
+        try FileManager.default.createDirectory(atPath: env.root + "/.trash", withIntermediateDirectories: true)
+        #expect(rename(env.root + "/Tasks/Beta review.md", env.root + "/.trash/Beta review.md") == 0)
+        #expect(eventually(within: 20, every: 0.05) { env.log.contains("Tasks/Beta review.md: cancelled") }, "\(env.allLogs)")
+        #expect(rename(env.root + "/.trash/Beta review.md", env.root + "/Tasks/Beta review.md") == 0)
+        #expect(eventually(within: 10, every: 0.05) { env.status("Tasks/Beta review.md") == "cancelled" }, "\(env.text("Tasks/Beta review.md") ?? "")\n\(env.allLogs)")
+        #expect(env.fixtureRuns().count == 1)
+        try env.stop(SIGTERM)
+    }
+
     /// Nineteenth outside attack: Obsidian's "Untitled.md" — a running task renamed to its real
     /// title, and a new note saved at once under the old name. The watcher claimed the new note
     /// first and then moved every run of the old path, the new claim too, to the renamed note: the

@@ -30,7 +30,7 @@ public enum ForegroundRun {
             throw ForegroundRunError.alreadyActive(path)
         case .rejected(let why):
             throw ForegroundRunError.notRun(path, why)
-        case .ignored, .ownWrite, .cancelling:
+        case .ignored, .ownWrite, .cancelling, .beingWritten:
             throw ForegroundRunError.notRun(path, whyNotRun(path: path, store: store, runs: runs))
         case .started(let runID):
             engine.waitUntilIdle()

@@ -51,7 +51,26 @@ public final class TaskEngine: Sendable {
         var claimEndedHook: (@Sendable () -> Void)?
         /// Claim files (`sync: files`) of this machine's runs, settling or won, by run id.
         var fileClaims: [String: FileClaim] = [:]
+        /// Work notes seen begun but without a prompt (Obsidian's new empty note), by path: a person
+        /// is typing them, and each save is not yet the task (`stillBeingWritten`).
+        var beingWritten: [String: BeingWritten] = [:]
+        /// The text each run in flight was claimed for, by the path it was claimed at: the same
+        /// note seen again (a second event of one save) waits for nothing and is not logged.
+        var claimedHashes: [String: ContentHash] = [:]
     }
+
+    /// A work note a person is writing: when it last changed and to what, and when a look at it
+    /// again is due (`nil`: none armed).
+    struct BeingWritten {
+        var hash: ContentHash
+        var lastChange: Double
+        var armed: Double?
+        var logged = false
+    }
+
+    /// How long a note begun empty must stay unchanged before it runs: Obsidian saves the note a
+    /// person types every two seconds or so, and each save would otherwise run a half-written task.
+    public static let typingPause = 5.0
 
     /// Runs in flight, lane queues and `accepting`, shared by the engine's threads.
     let state = Locked(Shared())
@@ -75,6 +94,8 @@ public final class TaskEngine: Sendable {
     /// machine note serves (`Machine.refusal`) and stamps `machine:` on the tasks it routes.
     /// `nil` (a foreground `run`, tests): every task, as a person asked.
     public let machine: String?
+    /// `TaskEngine.typingPause`, shorter in tests.
+    let typingPause: Double
 
     /// An engine over `vault`; `log` receives what the operator should see; `machine` names this
     /// machine for a watcher (see `machine`).
@@ -83,8 +104,9 @@ public final class TaskEngine: Sendable {
     }
 
     /// An engine writing through `store` (tests give one with hooks).
-    init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, machine: String? = nil, store: NoteStore, log: @escaping @Sendable (EngineEvent) -> Void) {
+    init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, machine: String? = nil, store: NoteStore, typingPause: Double = TaskEngine.typingPause, log: @escaping @Sendable (EngineEvent) -> Void) {
         self.vault = vault
+        self.typingPause = typingPause
         self.machine = machine
         self.store = store
         self.runs = runs
@@ -178,6 +200,8 @@ public final class TaskEngine: Sendable {
         let freed: [String] = state.withLock { state in
             let current = TaskEngine.follow(path, state.moved)
             _ = state.inFlight.removeValue(forKey: current)
+            state.claimedHashes[path] = nil
+            state.claimedHashes[current] = nil
             state.moved = state.moved.filter { TaskEngine.follow($0.key, state.moved) != current }
             let freed = state.waitingForPath.filter { state.moved[$0] == nil }
             state.waitingForPath.subtract(freed)
@@ -197,8 +221,16 @@ public final class TaskEngine: Sendable {
     /// returned; without one, `false` (the note is then considered at its new path like any other).
     public func followRename(from old: String, to new: String) -> Bool {
         state.withLock { state in
+            // Obsidian names a new note when its title is typed: still the note being written.
+            // Its look, armed for the old path, is armed again for the new one when it is considered.
+            if old != new, var writing = state.beingWritten.removeValue(forKey: old) {
+                writing.armed = nil
+                writing.logged = false
+                state.beingWritten[new] = writing
+            }
             guard old != new, let token = state.inFlight.removeValue(forKey: old) else { return false }
             state.inFlight[new] = token
+            state.claimedHashes[old] = nil
             // A note moved back where it was: drop the entry that pointed away from it.
             state.moved.removeValue(forKey: new)
             state.moved[old] = new
@@ -254,6 +286,9 @@ public final class TaskEngine: Sendable {
         case cancelling
         /// Not runnable as it stands (too large, binary, bad frontmatter), with the reason.
         case rejected(String)
+        /// Begun empty and changed within `typingPause`: a person is typing it; looked at again once
+        /// it has been left alone that long.
+        case beingWritten
     }
 
     /// Looks at a note that changed and starts, resumes or cancels work as its status asks.
@@ -285,7 +320,10 @@ public final class TaskEngine: Sendable {
             log(EngineEvent(level: .warning, message: "\(path): cannot read: \(error)"))
             return .ignored
         }
-        if !force && isOwnWrite(path: path, hash: snapshot.hash) { return .ownWrite }
+        // The OS's own write, come back as an event, is nothing to do — unless it says `routed` or
+        // `running` and no run of it is in flight: a note moved to `.trash/` (its run cancelled)
+        // and restored holds the OS's own bytes, and said `running` for ever (an outside tour).
+        if !force && isOwnWrite(path: path, hash: snapshot.hash) && !isStaleInFlight(path: path, bytes: snapshot.bytes) { return .ownWrite }
         // A note that looked like work before the OS adopted the vault, unedited since: the
         // person's own, left exactly as it is (`AdoptedNotes`); `run` asks for it by name.
         if !wait, let found = state.withLock({ state -> String?? in
@@ -327,7 +365,11 @@ public final class TaskEngine: Sendable {
         }
         switch status {
         case .new:
-            if task.notReadyReason != nil { return .ignored }
+            if task.notReadyReason != nil {
+                if !wait { noteBegun(path, hash: snapshot.hash) }
+                return .ignored
+            }
+            if !wait && !force, stillBeingWritten(path, hash: snapshot.hash) { return .beingWritten }
             return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs, store: store))
         case .review where task.isApproved:
             // `approved: true` counts only as a change after the OS showed this task in review; a
@@ -348,6 +390,72 @@ public final class TaskEngine: Sendable {
         default:
             return .ignored
         }
+    }
+
+    /// A work note with no prompt yet: a person began it (Obsidian's new note is an empty file,
+    /// named when its title is typed), so its next versions are saves of a note being typed.
+    private func noteBegun(_ path: String, hash: ContentHash) {
+        let now = ProcessInfo.processInfo.systemUptime
+        state.withLock { state in
+            if state.beingWritten[path] == nil, state.beingWritten.count >= 4096 {
+                // Begun and never written: forgotten after ten minutes, and never more than 4,096.
+                state.beingWritten = state.beingWritten.filter { now - $0.value.lastChange < 600 }
+                if state.beingWritten.count >= 4096 { state.beingWritten.removeAll() }
+            }
+            var entry = state.beingWritten[path] ?? BeingWritten(hash: hash, lastChange: now)
+            entry.hash = hash
+            entry.lastChange = now
+            state.beingWritten[path] = entry
+        }
+    }
+
+    /// Whether a ready note begun empty (`noteBegun`) changed less than `typingPause` seconds ago:
+    /// Obsidian saves what a person types every few seconds, and each save of "Fix the" ran as a
+    /// task, paid, and one typed "… my salary is …" before its `#private` tag went to a cloud agent
+    /// (an outside tour). It runs once it has stayed unchanged that long; a look is armed for then.
+    /// A note written whole (a script, `task new`, an agent over MCP) is never held.
+    private func stillBeingWritten(_ path: String, hash: ContentHash) -> Bool {
+        let now = ProcessInfo.processInfo.systemUptime
+        let (wait, arm, log): (Bool, Double?, Bool) = state.withLock { state in
+            guard var entry = state.beingWritten[path] else { return (false, nil, false) }
+            if entry.hash != hash {
+                entry.hash = hash
+                entry.lastChange = now
+            }
+            let due = entry.lastChange + typingPause
+            guard now < due else {
+                state.beingWritten[path] = nil
+                return (false, nil, false)
+            }
+            let arm: Double? = entry.armed == nil ? due : nil
+            if arm != nil { entry.armed = due }
+            let log = !entry.logged
+            entry.logged = true
+            state.beingWritten[path] = entry
+            return (true, arm, log)
+        }
+        if log {
+            self.log(EngineEvent(level: .info, message: "\(path): still being written; it runs once it has not changed for \(Int(typingPause)) s"))
+        }
+        if let arm {
+            DispatchQueue.global().asyncAfter(deadline: .now() + max(0, arm - now) + 0.01) { [self] in
+                let stillHere = state.withLock { state -> Bool in
+                    guard state.beingWritten[path] != nil else { return false }
+                    state.beingWritten[path]?.armed = nil
+                    return state.accepting
+                }
+                if stillHere { consider(path: path) }
+            }
+        }
+        return wait
+    }
+
+    /// Whether the note at `path` says its run is routed or running while no run of it is in
+    /// flight here (read only then: during a run, every echo of its writes has one).
+    private func isStaleInFlight(path: String, bytes: [UInt8]) -> Bool {
+        guard state.withLock({ $0.inFlight[path] == nil }), let note = try? Note.parse(bytes: bytes),
+              let status = TaskStatus(property: note.text("status")), status == .routed || status == .running else { return false }
+        return true
     }
 
     @discardableResult
@@ -392,7 +500,7 @@ public final class TaskEngine: Sendable {
             // once that run has ended (`endRun`), not dropped.
             if let active = (try? runs.activeRun(taskPath: task.path)) ?? nil, task.note.text("run_id") != active.runID,
                state.withLock({ state -> Bool in
-                   guard state.inFlight[task.path] != nil else { return false }
+                   guard state.inFlight[task.path] != nil, state.claimedHashes[task.path] != task.snapshot.hash else { return false }
                    state.waitingForPath.insert(task.path)
                    return true
                }) {
@@ -407,7 +515,10 @@ public final class TaskEngine: Sendable {
             }
         }
         let token = CancelToken()
-        state.withLock { $0.inFlight[task.path] = token }
+        state.withLock {
+            $0.inFlight[task.path] = token
+            $0.claimedHashes[task.path] = task.snapshot.hash
+        }
         if wait {
             route(task, record: record, token: token, unapproved: approval.refusal, waitForRun: true)
         } else {
