@@ -58,8 +58,26 @@ public enum Privacy {
     /// ` privacy`) and however often it is given: a privacy judgement errs towards private, so a
     /// second `privacy: public` does not undo the first `privacy: private`, and a key's case does
     /// not hide it (Obsidian reads `Tags` as the tags).
+    /// A YAML merge key (`<<: {privacy: private}`, or a list of maps) gives its map's properties
+    /// too, as YAML libraries read it; whether Obsidian does or not, it counts.
     static func values(of note: Note, _ keys: Set<String>) -> [PropertyValue] {
-        note.properties.filter { keys.contains($0.key.trimmingWhitespaces().lowercased()) }.map(\.value)
+        func given(_ properties: [Property], depth: Int) -> [PropertyValue] {
+            properties.flatMap { property -> [PropertyValue] in
+                let key = property.key.trimmingWhitespaces()
+                if key == "<<", depth < 8 {
+                    switch property.value {
+                    case .map(let merged): return given(merged, depth: depth + 1)
+                    case .list(let items): return items.flatMap { item -> [PropertyValue] in
+                        if case .map(let merged) = item { return given(merged, depth: depth + 1) }
+                        return []
+                    }
+                    default: return []
+                    }
+                }
+                return keys.contains(key.lowercased()) ? [property.value] : []
+            }
+        }
+        return given(note.properties, depth: 0)
     }
 
     /// A note's frontmatter tags as a privacy judgement reads them: `tags` and `tag` in any case,

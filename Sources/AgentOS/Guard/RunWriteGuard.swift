@@ -123,6 +123,13 @@ public enum RunWriteGuard {
         }
         if let current { try checkNotInReview(current, path: path, runID: runID) }
         try checkNotNewWork(new, replacing: current, path: path, runID: runID)
+        // Nor may work stop being work, or change kind: a run that set `type: note` on its own task
+        // could then set its `retries` and `budget_usd` (protected on work notes only), and lost the
+        // retry the watcher had queued (an outside attack).
+        if let current, let was = TaskNote.kind(of: try? Note.parse(bytes: current), path: path),
+           TaskNote.kind(of: try? Note.parse(bytes: new), path: path) != was {
+            throw Refusal(description: "\(path): refused from within run \(runID): a run may not change what kind of note a \(was.rawValue) is ('type'); only a person does that")
+        }
     }
 
     /// Refuses a write that would make a note work the OS runs (a task, a handoff: by its `type`, or

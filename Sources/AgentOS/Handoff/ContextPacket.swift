@@ -262,7 +262,9 @@ public struct ContextPacketBuilder: Sendable {
                 let key = hit.path + "\u{0}" + String(hit.line)
                 if admitted[key] != nil { return true }
                 if refused.contains(key) { return false }
-                guard let piece = memoryPiece(hit, store: store, links: links).map(withoutPrivateLinks) else {
+                // Cut after its links to private notes are hidden: cut first, a link straddling
+                // the cut was no longer one, and `[[Cancer diagnosis` went out (an outside attack).
+                guard let piece = memoryPiece(hit, store: store, links: links).map(withoutPrivateLinks).map(ContextPacketBuilder.shortened) else {
                     refused.insert(key)
                     return false
                 }
@@ -368,6 +370,14 @@ public struct ContextPacketBuilder: Sendable {
     }
 
     /// The first `tokens` worth of text, cut at a line break when one is near.
+    /// A memory piece no longer than 600 tokens (2,400 bytes), marked `…` when cut.
+    static func shortened(_ piece: ContextPiece) -> ContextPiece {
+        guard piece.text.utf8.count > 2400 else { return piece }
+        var piece = piece
+        piece.text = cut(piece.text, toTokens: 600) + "\n…"
+        return piece
+    }
+
     static func cut(_ text: String, toTokens tokens: Int) -> String {
         let limit = max(0, tokens * 4)
         guard text.utf8.count > limit else { return text }
@@ -520,7 +530,6 @@ public struct ContextPacketBuilder: Sendable {
             let offset = bodyStart - 1
             text = ContextPacketBuilder.lines(of: visible, from: max(1, start - offset), through: max(start, hit.endLine) - offset) ?? ""
         }
-        if text.utf8.count > 2400 { text = ContextPacketBuilder.cut(text, toTokens: 600) + "\n…" }
         // Judged on the bytes just read (one read: what is judged is what is sent); a note whose
         // frontmatter does not parse cannot be judged, and counts as private.
         let isPrivate = Privacy.sharedFile(snapshot.status) != nil

@@ -375,7 +375,14 @@ struct YAMLParser {
                     if error.reachedEnd, index < lines.count {
                         let line = lines[index]
                         let leading = line.unicodeScalars.prefix { $0 == " " || $0 == "\t" || $0 == "\r" }.count
-                        joined.append(" ")
+                        // An escaped line break in a double-quoted value joins the lines with
+                        // nothing between (`["pri\` and `vate"]` is `private`, as YAML reads it).
+                        let backslashes = joined.reversed().prefix { $0 == "\\" }.count
+                        if error.inDoubleQuote, backslashes % 2 == 1 {
+                            joined.removeLast()
+                        } else {
+                            joined.append(" ")
+                        }
                         pieces.append((index, joined.count, leading + 1))
                         joined += line.trimmingSpaces.unicodeScalars
                         index += 1
@@ -802,6 +809,8 @@ struct FlowParser {
         let message: String
         /// The text ended before the collection did: more lines may complete it.
         var reachedEnd = false
+        /// It ended inside a double-quoted value.
+        var inDoubleQuote = false
     }
 
     /// Deeper nesting is refused rather than risking the stack on hostile input.
@@ -904,7 +913,7 @@ struct FlowParser {
                 return .string(value)
             } catch {
                 if error.isUnterminated {
-                    throw Failure(offset: position, message: "a quoted value is never closed; add the closing \(scalars[position])", reachedEnd: true)
+                    throw Failure(offset: position, message: "a quoted value is never closed; add the closing \(scalars[position])", reachedEnd: true, inDoubleQuote: scalars[position] == "\"")
                 }
                 throw Failure(offset: position + error.offset, message: error.message)
             }
