@@ -35,6 +35,10 @@ public struct NewTask: Sendable {
     /// Writes the note (a second task with the same title gets " 2", " 3"…) and returns its path.
     /// `environment` tells whether an agent run asks (`FBT_RUN_ID`): the note then says so.
     public func write(vault: Vault, environment: [String: String]) throws -> String {
+        // An agent no note defines fails now, as a handoff to one does, not later in the watcher.
+        if let agent, let routing = try? VaultRouting(vault: vault), routing.ruleBook.agent(named: agent) == nil {
+            throw NewTaskError.noSuchAgent(agent)
+        }
         let trimmed = prompt.trimmingWhitespacesAndNewlines()
         var props: [Property] = [Property("type", .string("task")), Property("status", .string("new"))]
         for (key, value) in [("agent", agent), ("lane", lane), ("model", model)] {
@@ -63,5 +67,17 @@ public struct NewTask: Sendable {
         }
         try store.create(text, at: path)
         return path
+    }
+}
+
+/// Why `task new` wrote no note.
+public enum NewTaskError: Error, CustomStringConvertible, Equatable {
+    /// `--agent` names no agent note.
+    case noSuchAgent(String)
+
+    public var description: String {
+        switch self {
+        case .noSuchAgent(let name): return "no agent note in Rules/ defines an agent named '\(name)'; 'fuckbigtech agent list' shows the agents"
+        }
     }
 }

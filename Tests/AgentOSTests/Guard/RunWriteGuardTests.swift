@@ -197,6 +197,17 @@ import Testing
         #expect(env.fixturePrompts().isEmpty)
     }
 
+    /// Tour 59 (low): `task new --agent nosuch` wrote the note (exit 0) and the watcher failed it
+    /// later, where `handoff --to gemini` is refused at once. Both are refused before writing.
+    @Test func taskNewForAnAgentNoNoteDefinesIsRefusedAndWritesNothing() throws {
+        let env = try EngineTestVault()
+        let refused = cli(["task", "new", "--agent", "nosuch", "--title", "Nobody", "Do it."], env, environment: [:])
+        #expect(refused.code == 1 && refused.err.contains("no agent note in Rules/ defines an agent named 'nosuch'"), "\(refused.err)")
+        #expect(((try? env.store.readIfPresent("Tasks/Nobody.md")) ?? nil) == nil)
+        let made = cli(["task", "new", "--agent", "claude", "--title", "Somebody", "Do it."], env, environment: [:])
+        #expect(made.code == 0, "\(made.err)")
+    }
+
     @Test func runFromARunIsRefused() throws {
         let env = try EngineTestVault()
         let path = try env.writeTask("Finished", properties: "type: task\nagent: echo\nstatus: done", body: "Say hi.")
