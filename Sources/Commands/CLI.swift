@@ -112,7 +112,11 @@ public enum CLI {
             }
             let console = parsed.has("--no-color") ? console.withoutColor() : console
             let (vault, source) = Vault.locateWithSource(explicit: parsed.value("--vault"), environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
-            try checkVault(vault, source: source, for: spec)
+            // Removing our MCP entry needs no vault: it removes the entry whatever vault it names
+            // (asked for one, `mcp uninstall claude` failed on a missing ~/AgentOS and left it).
+            if !(spec.name == "mcp" && parsed.positionals.first == "uninstall") {
+                try checkVault(vault, source: source, for: spec)
+            }
             let context = CommandContext(arguments: parsed, vault: vault, console: console, environment: environment, vaultSource: source, executablePath: executablePath)
             return try spec.run(context)
         } catch let error as CLIError {

@@ -132,9 +132,21 @@ public struct MCPRegistration: Sendable {
         let (servers, path) = Self.servers(of: root, harness: harness)
         let changed = change(servers, path.count == 2)
         if let existing, JSON.object(changed) == JSON.object(servers) { return existing }
-        // A server list that becomes empty on uninstall stays as an empty object: it was the user's.
-        let newRoot = Self.setting(path: path, in: root, to: .object(changed))
-        return JSON.object(newRoot).pretty + "\n"
+        // A server list our uninstall empties goes with our entry: install made it (a file without
+        // one came back from install and uninstall with `"mcpServers": {}`, an outside tour).
+        let newRoot = changed.isEmpty && !servers.isEmpty ? Self.removing(path: path, from: root) : Self.setting(path: path, in: root, to: .object(changed))
+        // The file's last line ends as it did (Claude Code writes ~/.claude.json without a newline).
+        let ends = existing.map { $0.hasSuffix("\n") || $0.isEmpty } ?? true
+        return JSON.object(newRoot).pretty + (ends ? "\n" : "")
+    }
+
+    /// `root` without the key at `path`, and without the objects on the way that it leaves empty.
+    static func removing(path: [String], from root: [(String, JSON)]) -> [(String, JSON)] {
+        guard let first = path.first else { return root }
+        if path.count == 1 { return root.filter { $0.0 != first } }
+        guard case .object(let inner)? = JSON.object(root)[first] else { return root }
+        let left = removing(path: Array(path.dropFirst()), from: inner)
+        return left.isEmpty ? root.filter { $0.0 != first } : setting(root, first, .object(left))
     }
 
     /// The top-level object of a JSON configuration, or a one-line error.

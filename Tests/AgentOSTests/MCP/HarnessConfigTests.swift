@@ -193,6 +193,28 @@ import Testing
         }
     }
 
+    /// Tour 59 (low): a `~/.claude.json` without `mcpServers` and without a last newline (as Claude
+    /// Code writes it) came back from install and uninstall with `"mcpServers": {}` and a newline;
+    /// and `mcp uninstall claude` without `--vault` failed on a missing ~/AgentOS, entry left.
+    @Test func aRoundTripGivesBackAFileWithoutAServerListAndUninstallNeedsNoVault() throws {
+        let home = try Home()
+        defer { TemporaryFolder.remove(home.root) }
+        let original = "{\n  \"numStartups\": 3,\n  \"theme\": \"dark\"\n}"
+        try home.write(.claude, original)
+        #expect(home.run(["install", "claude"]).code == 0)
+        #expect(try home.read(.claude).contains("\"fuckbigtech\""))
+        #expect(try home.read(.claude).hasSuffix("}"))
+        let (console, captured) = Console.capturing()
+        let code = CLI.run(["mcp", "uninstall", "claude"], console: console, environment: home.environment, executablePath: HarnessConfigTests.binary)
+        #expect(code == 0, "\(captured.stderr)")
+        #expect(try home.read(.claude) == original)
+        // A list that holds other servers stays, without ours.
+        try home.write(.claude, Self.claude)
+        #expect(home.run(["install", "claude"]).code == 0)
+        #expect(home.run(["uninstall", "claude"]).code == 0)
+        #expect(try home.read(.claude) == Self.claude)
+    }
+
     @Test func printShowsTheFileAndWritesNothing() throws {
         let home = try Home()
         defer { TemporaryFolder.remove(home.root) }
