@@ -28,7 +28,7 @@ public struct RetrievalCase: Equatable, Sendable {
             guard fields.count == 3, !fields[1].isEmpty, !fields[2].isEmpty else {
                 throw BenchError("retrieval cases line \(number + 1): expected 'split<TAB>task text<TAB>Note path.md', got '\(trimmed)'")
             }
-            cases.append(RetrievalCase(split: fields[0], text: fields[1], answers: fields[2].split(separator: "|").map { String($0) }))
+            cases.append(RetrievalCase(split: fields[0], text: fields[1], answers: fields[2].split(separator: "|").map { $0.trimmingWhitespaces() }.filter { !$0.isEmpty }))
         }
         return cases
     }

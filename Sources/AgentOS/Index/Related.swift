@@ -218,10 +218,14 @@ public enum RelatedQuery {
         words.map { SearchQuery.quoted(SearchQuery.Term(text: $0, isPhrase: false, isPrefix: false)) }.joined(separator: " OR ")
     }
 
-    /// English stop words: function words, and the words every request is made of ("how", "want",
-    /// "please"). Porter stemming covers English only, so only English is listed; words of other
-    /// languages all count.
-    public static let stopWords: Set<String> = [
+    /// Stop words: function words, and the words every request is made of ("how", "want",
+    /// "please"), in English and in the languages of Europe most vaults are written in (German,
+    /// French, Spanish, Italian, Portuguese, Dutch). A word that is a content word in English is
+    /// not listed for another language ("die", "man", "war", "come", "dove", "fare"): English
+    /// comes first. Stemming stays English only (`porter`).
+    public static let stopWords: Set<String> = englishStopWords.union(otherStopWords)
+
+    static let englishStopWords: Set<String> = [
         "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
         "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do",
         "does", "doing", "done", "down", "during", "each", "else", "etc", "even", "ever", "every", "few", "for", "from",
@@ -235,6 +239,52 @@ public enum RelatedQuery {
         "where", "whether", "which", "while", "who", "whom", "why", "will", "with", "without", "would", "yet", "you",
         "your", "yours", "yourself", "yourselves", "don", "doesn", "didn", "isn", "aren", "wasn", "weren", "won", "ll",
         "ve", "re", "able", "really", "still", "make", "makes", "made", "task",
+    ]
+
+    static let otherStopWords: Set<String> = [
+        // German
+        "aber", "alle", "allem", "allen", "aller", "alles", "als", "andere", "anderen", "anderer", "anderes", "auch",
+        "auf", "aus", "bei", "beim", "bis", "bist", "bitte", "da", "dabei", "damit", "dann", "darf", "das",
+        "dass", "daß", "dazu", "dein", "deine", "deinem", "deinen", "deiner", "dem", "den", "denn", "der", "des",
+        "dich", "dir", "doch", "dort", "du", "durch", "eigentlich", "ein", "eine", "einem", "einen", "einer", "eines",
+        "einfach", "er", "es", "etwas", "euch", "euer", "eure", "für", "ganz", "gerne", "gibt", "habe", "haben",
+        "hast", "hatte", "hier", "ich", "ihm", "ihn", "ihnen", "ihr", "ihre", "im", "immer", "ist", "jede", "jedem",
+        "jeden", "jeder", "jedes", "jetzt", "kann", "kannst", "kein", "keine", "keinen", "können", "könnte", "mal",
+        "mein", "meine", "meinem", "meinen", "meiner", "meines", "mich", "mir", "mit", "möchte", "möchten", "muss",
+        "müssen", "nach", "nicht", "nichts", "noch", "nur", "ob", "oder", "ohne", "schon", "sehr", "sein", "seine",
+        "sich", "sie", "sind", "soll", "sollte", "um", "und", "uns", "unser", "unsere", "unter", "viel", "vom",
+        "von", "vor", "wann", "warum", "weil", "welche", "welchem", "welchen", "welcher", "welches", "wenn", "wer",
+        "werde", "werden", "wie", "wieder", "wieso", "wir", "wird", "wo", "wurde", "würde", "zu", "zum", "zur",
+        "über",
+        // French
+        "ai", "aie", "alors", "au", "aussi", "autre", "autres", "aux", "avec", "avez", "avoir", "ça", "ce", "ceci",
+        "cela", "ces", "cet", "cette", "chaque", "comme", "comment", "dans", "de", "des", "dois", "doit", "donc",
+        "du", "elle", "elles", "en", "est", "et", "être", "eux", "faire", "fait", "il", "ils", "je", "la", "le",
+        "les", "leur", "leurs", "lui", "ma", "mais", "même", "mes", "moi", "mon", "ne", "nos", "notre", "nous",
+        "où", "ou", "par", "pas", "peut", "peux", "plus", "pour", "pourquoi", "pouvez", "puis", "qu", "quand",
+        "que", "quel", "quelle", "quelles", "quels", "qui", "sa", "sans", "se", "ses", "si", "sont", "suis", "sur",
+        "ta", "te", "tes", "toi", "ton", "tous", "tout", "toute", "toutes", "très", "tu", "un", "une", "veux",
+        "voudrais", "vos", "votre", "vous",
+        // Spanish
+        "al", "algo", "alguna", "algunas", "alguno", "algunos", "algún", "cada", "como", "cómo", "con", "cual",
+        "cuál", "cuando", "cuándo", "del", "desde", "donde", "dónde", "el", "él", "ella", "ellas", "ellos", "entre",
+        "esa", "ese", "eso", "esta", "está", "están", "estas", "este", "esto", "estos", "hace", "hacer", "hay",
+        "las", "lo", "los", "más", "me", "mi", "mí", "mis", "mucho", "muy", "ni", "nos", "nosotros", "otra",
+        "otras", "otro", "otros", "para", "pero", "por", "porque", "puede", "pueden", "puedo", "qué", "quiero",
+        "quisiera", "ser", "sí", "sin", "sobre", "su", "sus", "también", "tengo", "tiene", "todo", "todos",
+        "tu", "tú", "una", "uno", "unos", "unas", "ya", "yo",
+        // Italian
+        "alla", "alle", "anche", "che", "chi", "col", "cosa", "dei", "della", "delle", "dello", "devo", "gli",
+        "il", "io", "loro", "mia", "mie", "miei", "mio", "nel", "nella", "nelle", "non", "perché", "però", "posso",
+        "quale", "quando", "questa", "questo", "sono", "sul", "sulla", "tutti", "tutto", "voglio",
+        // Portuguese
+        "ao", "aos", "com", "da", "das", "do", "dos", "ele", "eles", "essa", "esse", "eu", "isso", "mais", "mas",
+        "meu", "meus", "minha", "minhas", "na", "nas", "não", "no", "nos", "num", "numa", "os", "posso", "quero",
+        "seu", "sua", "são", "também", "tem", "um", "uma", "umas", "uns", "você",
+        // Dutch
+        "bij", "dat", "deze", "dit", "een", "heb", "hebben", "het", "hoe", "ik", "je", "jij",
+        "kan", "kunnen", "maar", "met", "mijn", "naar", "niet", "nog", "ook", "om", "onze", "op", "te", "uit",
+        "van", "voor", "waar", "wat", "wil", "wij", "worden", "zijn",
     ]
 }
 
