@@ -87,6 +87,19 @@ import TestSupport
         #expect(Privacy.reason(note: note, path: "Memory/X4.md", guardrails: Guardrails()) != nil, "\(note.properties)")
     }
 
+    /// Attack (info): with `private_tags: [Santé]`, `tags: [Santé]` written decomposed was private
+    /// but an inline `#Santé` written so (`Sante` + U+0301) was not: the tag was read up to the
+    /// combining mark. A mark is part of a tag, as in frontmatter.
+    @Test func aDecomposedInlineTagIsTheTag() throws {
+        var guardrails = Guardrails()
+        guardrails.privateTags.append(TaskFacts.normalizeTag("Santé"))
+        let decomposed = try Note.parse("# Notes\n\nPRIVNFDINLINE #Sante\u{0301} today\n")
+        #expect(TaskFacts.inlineTags(in: decomposed.body).contains("sante\u{0301}"))
+        #expect(Privacy.reason(note: decomposed, path: "Memory/N.md", guardrails: guardrails) != nil)
+        let composed = try Note.parse("# Notes\n\n#Santé today\n")
+        #expect(Privacy.reason(note: composed, path: "Memory/N.md", guardrails: guardrails) != nil)
+    }
+
     /// Attack (low): a run set `type: note` on its own task; then its `retries`, `timeout`,
     /// `budget_usd` and `effects` (protected on work notes only) were its to set, and a retry the
     /// watcher had queued was lost. A run may not change what kind a work note is.
