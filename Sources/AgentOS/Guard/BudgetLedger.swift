@@ -664,10 +664,14 @@ public final class BudgetLedger: Sendable {
     /// Micro-dollars back to dollars.
     static func dollarsValue(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }
 
-    /// Dollars for people: `$1.25`, `$0.0042` for sums under a cent.
+    /// Dollars for people: `$1.25`, `$0.0042` for sums under a cent, and as many places as a sum
+    /// needs up to four (`$0.025`: a cap written so was shown as `$0.03`, above what it allows).
     public static func dollars(_ amount: Double) -> String {
         if amount != 0 && abs(amount) < 0.01 { return String(format: "$%.4f", amount) }
-        return String(format: "$%.2f", amount)
+        var text = String(format: "%.4f", amount)
+        // Places past the second are kept only when they are not zero.
+        while text.hasSuffix("0"), let dot = text.firstIndex(of: "."), text.distance(from: dot, to: text.endIndex) > 3 { text.removeLast() }
+        return "$" + text
     }
 }
 

@@ -250,6 +250,18 @@ import Testing
         done.wait()
     }
 
+    /// Twenty-fourth attack (info): `budget_task_usd: 0.025` was shown as "the task cap of $0.03"
+    /// (and what was spent likewise): above what the cap allows. A sum keeps the places it needs.
+    @Test func aCapIsShownWithThePlacesItHas() {
+        #expect(BudgetLedger.dollars(0.025) == "$0.025")
+        #expect(BudgetLedger.dollars(1.25) == "$1.25")
+        #expect(BudgetLedger.dollars(2) == "$2.00")
+        #expect(BudgetLedger.dollars(0.0042) == "$0.0042")
+        #expect(BudgetLedger.dollars(10.12345) == "$10.1235")
+        let refusal = BudgetRefusal(cap: "task cap", capUSD: 0.025, committedUSD: 0.025, requestedUSD: 0.01)
+        #expect(refusal.description.hasPrefix("the task cap of $0.025 is used up ($0.025 spent or reserved)"), "\(refusal.description)")
+    }
+
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var count = 0
