@@ -86,6 +86,12 @@ public enum VaultInitError: Error, CustomStringConvertible, Equatable {
 /// missing. It never changes or replaces a file that is already there, so running it twice is safe
 /// and the second run changes nothing.
 public enum VaultInit {
+    /// Where a shipped template goes when the vault has its own under the same name.
+    static let besideOwnTemplate = [
+        Vault.Layout.templates + "/Task.md": Vault.Layout.templates + "/Agent task.md",
+        Vault.Layout.templates + "/Handoff.md": Vault.Layout.templates + "/Agent handoff.md",
+    ]
+
     /// Runs `init` on `vault`. With `withMemory`, also creates `.agentos/` and the index database.
     public static func run(vault: Vault, withMemory: Bool = false, files: [TemplateFile] = VaultTemplate.files) throws(VaultInitError) -> VaultInitReport {
         var report = VaultInitReport(root: vault.root)
@@ -149,6 +155,14 @@ public enum VaultInit {
             }
             if (try? FileSystem.status(absolute)) ?? nil != nil {
                 report.keptFiles.append(file.path)
+                // A template of the person's own under our name stays theirs; ours, which starts a
+                // note as `status: draft`, goes beside it, and init says so (kept silently, the
+                // README's "start from the Task template" led to a note that ran at each save).
+                if let beside = VaultInit.besideOwnTemplate[file.path], (try? store.read(file.path))?.bytes != Array(file.contents.utf8),
+                   (try? store.readIfPresent(beside)) ?? nil == nil, (try? store.create(file.contents, at: beside)) != nil {
+                    report.createdFiles.append(beside)
+                    report.warnings.append("\(file.path) is your own and is kept; the OS's template, which starts a note as status: draft, is \(beside)")
+                }
                 continue
             }
             do {

@@ -90,6 +90,26 @@ func treeSnapshot(_ root: String) -> [String: Data] {
         #expect(!report.createdFolders.contains("Rules"))
     }
 
+    /// Tour 59 (medium): a vault with a `Templates/Task.md` of its own kept it, silently, and the
+    /// README's "start from the Task template (status: draft)" then made a note that ran as soon
+    /// as it was saved. Ours goes beside it as `Agent task.md`, and init says so; a second run
+    /// adds nothing, and a template equal to ours is simply kept.
+    @Test func aTemplateOfThePersonsOwnIsKeptAndOursGoesBesideIt() throws {
+        let temp = TemporaryFolder()
+        let root = temp.path
+        try FileManager.default.createDirectory(atPath: root + "/Templates", withIntermediateDirectories: true)
+        let mine = "---\nmy: own task template\n---\n# {{title}}\n"
+        try mine.write(toFile: root + "/Templates/Task.md", atomically: false, encoding: .utf8)
+        let report = try VaultInit.run(vault: Vault(root: root))
+        #expect(try String(contentsOfFile: root + "/Templates/Task.md", encoding: .utf8) == mine)
+        let ours = try Note.parse(String(contentsOfFile: root + "/Templates/Agent task.md", encoding: .utf8))
+        #expect(ours.text("status") == "draft")
+        #expect(report.createdFiles.contains("Templates/Agent task.md") && !report.createdFiles.contains("Templates/Agent handoff.md"))
+        #expect(report.warnings.contains { $0.contains("Templates/Task.md is your own") && $0.contains("Templates/Agent task.md") }, "\(report.warnings)")
+        let again = try VaultInit.run(vault: Vault(root: root))
+        #expect(again.createdFiles.isEmpty && !again.warnings.contains { $0.contains("Agent task") }, "\(again)")
+    }
+
     @Test func refusesToWriteThroughASymlinkedFolder() throws {
         let temp = TemporaryFolder()
         let outside = TemporaryFolder("fbt-outside")
