@@ -41,13 +41,18 @@ enum NoteCommand {
         let args = context.arguments.positionals
         let action = args[0] // an action: `CommandSpec.check` made sure it is one
         guard args.count >= 2 else { throw CLIError.usage("'note \(action)' needs a note path") }
-        let (_, relative) = try context.vault.resolveUserPath(args[1])
+        var (_, relative) = try context.vault.resolveUserPath(args[1])
         let store = NoteStore(vault: context.vault)
         // From within a run (an agent calling back), approvals, statuses, Rules/ and notes in review
         // are off limits; `show` stays open.
         let runID = RunWriteGuard.runID(in: context.environment)
         switch action {
         case "show":
+            // `note show Plan` or `People/Anna Schmidt`: the note's path without `.md`, when no
+            // file has the name as given (it printed errno's text for the missing file).
+            if !relative.lowercased().hasSuffix(".md"), (try? store.readIfPresent(relative)) ?? nil == nil {
+                relative += ".md"
+            }
             // A run reads notes, not the OS's state (`.agentos/`) nor other files of the vault.
             if let runID {
                 do { try RunWriteGuard.checkReadable(relative, runID: runID) } catch { throw CLIError.failure(error.description) }
@@ -58,7 +63,10 @@ enum NoteCommand {
             // Read once and judged on those bytes (`NoteVisibility.shown`).
             let snapshot: NoteSnapshot
             if visibility.hiddenBecause == nil {
-                snapshot = try store.read(relative)
+                guard let read = try store.readIfPresent(relative) else {
+                    throw CLIError.failure("no note at \(relative); give its path from the vault's root ('fuckbigtech search' finds it by its words)")
+                }
+                snapshot = read
             } else {
                 guard let shown = visibility.shown(relative) else { throw CLIError.failure(visibility.notShown(relative)) }
                 snapshot = shown

@@ -68,6 +68,20 @@ import Testing
         #expect(result.err.contains("holds no notes"))
     }
 
+    /// Tour 59 (low): `note show People/Anna Schmidt` (no `.md`, as a link writes it) printed
+    /// "open …/People/Anna Schmidt: No such file or directory"; a path that names no note likewise.
+    @Test func noteShowTakesAPathWithoutMDAndNamesAMissingNoteInWords() throws {
+        let root = TemporaryFolder.make("fbt-noteshow")
+        defer { TemporaryFolder.remove(root) }
+        _ = try VaultInit.run(vault: Vault(root: root))
+        try FileManager.default.createDirectory(atPath: root + "/People", withIntermediateDirectories: true)
+        try "# Anna\n\nANNAMARK\n".write(toFile: root + "/People/Anna Schmidt.md", atomically: false, encoding: .utf8)
+        let shown = run(["note", "show", "People/Anna Schmidt", "--vault", root])
+        #expect(shown.code == 0 && shown.out.contains("ANNAMARK"), "\(shown.err)")
+        let missing = run(["note", "show", "People/Nobody", "--vault", root])
+        #expect(missing.code == 1 && missing.err == "fuckbigtech note: no note at People/Nobody.md; give its path from the vault's root ('fuckbigtech search' finds it by its words)\n", "\(missing.err)")
+    }
+
     @Test func mistypedCommandsAndOptionsGetASuggestion() {
         let command = run(["stauts"])
         #expect(command.code == 64 && command.err.contains("did you mean 'status'?"))
