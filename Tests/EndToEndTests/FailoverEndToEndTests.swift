@@ -96,6 +96,23 @@ import Testing
         try env.stop(SIGINT)
     }
 
+    /// Tour 59 (low): every agent of the chain at its limit — the task ended with the last agent's
+    /// error next to the first agent's `failure_reset` (codex's "try again in 2 days" beside
+    /// claude's hour). The reset time is the last agent's, as the error is.
+    @Test func aChainThatEndsAtItsLimitSaysTheLastAgentsResetTime() throws {
+        let env = try WatchedVault()
+        try env.start()
+        let task = "Tasks/Fix the logout.md"
+        try env.writeInPlace(task, "---\ntype: task\n---\nFix the logout bug in auth.swift. FIXTURE_MODE_CLAUDE=usage-limit FIXTURE_RESET_IN=3600 FIXTURE_MODE_CODEX=usage-limit FIXTURE_MODE_OPENCODE=usage-limit\n")
+        try Self.settle(env, task, ["failed"], within: 60)
+        let note = try #require(env.note(task))
+        let last = try #require(Self.handoffs(env, task).last, "\(note.texts("handoffs"))")
+        #expect(last.note.text("to") == "opencode" && last.note.text("status") == "failed", "\(last.path)")
+        let reset = try #require(note.text("failure_reset"))
+        #expect(reset == last.note.text("failure_reset"), "task \(reset), last handoff \(last.note.text("failure_reset") ?? "none")")
+        try env.stop(SIGTERM)
+    }
+
     @Test func afterTheResetTimeTheAgentIsUsedAgain() throws {
         let env = try WatchedVault()
         try env.start()

@@ -162,6 +162,16 @@ extension TaskEngine {
             unset.append("error")
         }
         if let failure = record.failure { props.append(Property("failure", .string(failure))) }
+        // The reset time is the last agent's, as the error is: the first agent's stayed, next to
+        // the second's error (an outside tour: codex's "try again in 2 days" beside claude's 1 h).
+        // (A chain that ended done keeps the record of the first agent's failure.)
+        if record.state == .failed {
+            if let agent = record.agent, let cooling = (try? runs.cooldown(agent: agent)) ?? nil {
+                props.append(Property("failure_reset", .datetime(LocalTime.dateTime(cooling.until))))
+            } else {
+                unset.append("failure_reset")
+            }
+        }
         _ = updateTask(original, set: props, unset: unset) { current in
             current == .handedOff ? nil : "no longer handed off"
         }
