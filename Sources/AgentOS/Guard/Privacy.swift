@@ -50,7 +50,11 @@ public enum Privacy {
 
     /// The note's own properties, tags and path, without following anything it names.
     static func ownReason(note: Note, path: String, guardrails: Guardrails) -> String? {
-        let tags = self.tags(of: note) + TaskFacts.inlineTags(in: note.body)
+        let inline = TaskFacts.inlineTags(in: note.body)
+        // A tag holding combining marks counts as written and as read without them, or up to the
+        // first: `#private` + U+FE0F (an emoji's variation selector) is still `#private` (a review:
+        // read with its marks, it stopped being private), `#Sante` + U+0301 is `#Santé`.
+        let tags = self.tags(of: note) + inline + inline.flatMap(TaskFacts.readingsWithoutMarks)
         return reason(path: path, privacy: declaredPrivacy(of: note), tags: tags, guardrails: guardrails)
     }
 

@@ -95,7 +95,7 @@ enum PrivateLinks {
             }
         }
         // A bare path with spaces in it (`see Memory/Cancer diagnosis.md now`, as most note names
-        // are): each `.md` not inside a link found above, read with up to seven words before it.
+        // are): each `.md` not inside a link found above, read with up to `wordsPerName` words before it.
         var spaced: [(range: NSRange, link: WikiLink)] = []
         let lines = rendered as NSString
         var next = 0
@@ -123,8 +123,10 @@ enum PrivateLinks {
             var sinceSeparator = 0
             while start > limit {
                 let c = units[start - 1]
-                if c == 0x0A || c == 0x60 || c == 0x22 || c == 0x27 || c == 0x28 || c == 0x5B || c == 0x3C || c == 0x3E || c == 0x7C { break }
-                if c == 0x20 { words += 1; if words > 7 { break } }
+                // An apostrophe and parentheses are in names (`Dad's scan.md`, `Therapy (Dr Z).md`,
+                // an outside attack), and a name may have up to twelve words.
+                if c == 0x0A || c == 0x60 || c == 0x22 || c == 0x5B || c == 0x3C || c == 0x3E || c == 0x7C { break }
+                if c == 0x20 { words += 1; if words > PrivateLinks.wordsPerName { break } }
                 if c == 0x20 || c == 0x2F || c == 0x5C { sinceSeparator = 0 } else { sinceSeparator += 1 }
                 if sinceSeparator > PrivateLinks.longestName { break }
                 start -= 1
@@ -137,16 +139,28 @@ enum PrivateLinks {
             // A reading starts at `start`, after each space, and after each mark of punctuation
             // (`x,Private/Bank notes.md`, `**Bank notes.md**`, `“Bank notes.md”`). Punctuation does
             // not end one (`Meeting notes, Dr X.md` is a name): a reading is only replaced when it
-            // names a private note, which prose does not. The nearest `readingsPerName` starts
-            // only: a name has no more marks than that, and a reading after every comma of
-            // `,,,…,/ a.md` cost 2.7 s for 4 KB (an outside attack).
-            var starts = [start]
+            // names a private note, which prose does not. Every start after a space (twelve at
+            // most) and after up to three marks that open a word (`**`, `“`) is read, and of the
+            // starts after marks inside words the nearest `readingsPerName`: a reading after every
+            // comma of `,,,…,/ a.md` cost 2.7 s for 4 KB (an outside attack), and a name's own
+            // marks (`Cancer x_x_…_end.md`) may be more than that.
+            var wordStarts = [start]
+            var innerStarts: [Int] = []
+            var wordStart = start
             var after = start
             while after < hit.location {
-                if PrivateLinks.startsReading(after: units[after]) { starts.append(after + 1) }
+                let unit = units[after]
+                if unit == 0x20 {
+                    wordStart = after + 1
+                    wordStarts.append(after + 1)
+                } else if PrivateLinks.startsReading(after: unit) {
+                    let opening = after + 1 - wordStart <= 3 && !(wordStart...after).contains { units[$0] == 0x20 || !PrivateLinks.startsReading(after: units[$0]) }
+                    if opening { wordStarts.append(after + 1) } else { innerStarts.append(after + 1) }
+                }
                 after += 1
             }
-            for from in starts.suffix(PrivateLinks.readingsPerName) where from < hit.location {
+            let starts = Set(wordStarts + innerStarts.suffix(PrivateLinks.readingsPerName)).sorted()
+            for from in starts where from < hit.location {
                 let range = NSRange(location: from, length: end - from)
                 let written = lines.substring(with: range).trimmingWhitespaces()
                 if !written.isEmpty, written.contains(" ") {
@@ -156,6 +170,7 @@ enum PrivateLinks {
         }
         spaced += extended
         spaced += destinations(in: source, units: units)
+        if units.contains(0x3C) { spaced += attributeValues(in: source, units: units) }
         guard !found.isEmpty || !spaced.isEmpty else { return (text, 0) }
         let meant = candidates(found.map(\.link) + spaced.map(\.link))
         // The longest spaced reading that means a private note wins; readings inside it are dropped.
@@ -237,6 +252,48 @@ enum PrivateLinks {
         return found
     }
 
+    /// The values of `href`, `src` and `data` attributes wherever they are written, each read once
+    /// (a quoted value to its closing quote or the line's end, no longer than a path): an HTML tag
+    /// is read to the next `<` (`pattern`), so a tag with `<` inside an attribute (`title="<3"`) was
+    /// no tag, and its `href` went out as written (a review).
+    static func attributeValues(in source: NSString, units: [UInt16]) -> [(range: NSRange, link: WikiLink)] {
+        var found: [(range: NSRange, link: WikiLink)] = []
+        func lower(_ unit: UInt16) -> UInt16 { unit >= 0x41 && unit <= 0x5A ? unit + 0x20 : unit }
+        func isNameUnit(_ unit: UInt16) -> Bool { (unit >= 0x61 && unit <= 0x7A) || (unit >= 0x41 && unit <= 0x5A) || (unit >= 0x30 && unit <= 0x39) || unit == 0x2D || unit == 0x5F }
+        var i = 0
+        while i < units.count, found.count < 4_096 {
+            guard units[i] == 0x3D else { i += 1; continue } // `=`
+            // The attribute's name before it (spaces allowed between).
+            var end = i
+            while end > 0, units[end - 1] == 0x20 || units[end - 1] == 0x09 { end -= 1 }
+            var start = end
+            while start > 0, end - start < 5, isNameUnit(units[start - 1]) { start -= 1 }
+            let name = String(decoding: units[start..<end].map { UInt8(truncatingIfNeeded: lower($0)) }, as: UTF8.self)
+            guard ["href", "src", "data"].contains(name), start == 0 || !isNameUnit(units[start - 1]) else { i += 1; continue }
+            var at = i + 1
+            while at < units.count, units[at] == 0x20 || units[at] == 0x09 { at += 1 }
+            guard at < units.count else { break }
+            let limit = min(units.count, at + 1 + PrivateLinks.longestDestination)
+            var value: NSRange
+            if units[at] == 0x22 || units[at] == 0x27 { // a quoted value
+                let quote = units[at]
+                var close = at + 1
+                while close < limit, units[close] != quote, units[close] != 0x0A { close += 1 }
+                value = NSRange(location: at + 1, length: close - at - 1)
+                i = close + 1
+            } else {
+                var close = at
+                while close < limit, units[close] != 0x20, units[close] != 0x09, units[close] != 0x0A, units[close] != 0x3E { close += 1 }
+                value = NSRange(location: at, length: close - at)
+                i = max(close, i + 1)
+            }
+            guard value.length > 0 else { continue }
+            let written = decodingEntities(source.substring(with: value))
+            if let link = destinationLink(written) { found.append((value, normalized(link))) }
+        }
+        return found
+    }
+
     /// Where `needle` (ASCII units; with `foldingCase`, lower-case letters that match either case)
     /// first occurs in `units` at or after `from`.
     static func find(_ needle: [UInt16], in units: [UInt16], from: Int, foldingCase: Bool = false) -> Int? {
@@ -267,8 +324,11 @@ enum PrivateLinks {
         }
     }
 
+    /// The most spaces a bare name read before a `.md` may hold.
+    static let wordsPerName = 12
+
     /// How many readings of a bare name are tried before a `.md`: the nearest starts (a name with
-    /// seven spaces and as many marks of punctuation has fewer).
+    /// twelve spaces and as many marks of punctuation has fewer).
     static let readingsPerName = 32
 
     /// The longest file name a reading's part between separators can be (UTF-16 units): 255

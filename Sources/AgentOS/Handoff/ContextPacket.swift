@@ -264,7 +264,9 @@ public struct ContextPacketBuilder: Sendable {
                 if refused.contains(key) { return false }
                 // Cut after its links to private notes are hidden: cut first, a link straddling
                 // the cut was no longer one, and `[[Cancer diagnosis` went out (an outside attack).
-                guard let piece = memoryPiece(hit, store: store, links: links).map(withoutPrivateLinks).map(ContextPacketBuilder.shortened) else {
+                // (Cut first to what a link starting in the kept part can reach: a whole section
+                // of megabytes was judged link by link for 2,400 bytes of it.)
+                guard let piece = memoryPiece(hit, store: store, links: links).map(ContextPacketBuilder.roughlyShortened).map(withoutPrivateLinks).map(ContextPacketBuilder.shortened) else {
                     refused.insert(key)
                     return false
                 }
@@ -370,11 +372,26 @@ public struct ContextPacketBuilder: Sendable {
     }
 
     /// The first `tokens` worth of text, cut at a line break when one is near.
-    /// A memory piece no longer than 600 tokens (2,400 bytes), marked `…` when cut.
+    /// A memory piece no longer than 600 tokens (2,400 bytes), marked `…` when cut; a wikilink the
+    /// cut leaves open is left out from its `[[` (its alias may run past the rough cut below).
     static func shortened(_ piece: ContextPiece) -> ContextPiece {
         guard piece.text.utf8.count > 2400 else { return piece }
         var piece = piece
-        piece.text = cut(piece.text, toTokens: 600) + "\n…"
+        var text = cut(piece.text, toTokens: 600)
+        if let open = text.range(of: "[[", options: .backwards), text[open.upperBound...].range(of: "]]") == nil {
+            text = String(text[..<open.lowerBound])
+        }
+        piece.text = text + "\n…"
+        return piece
+    }
+
+    /// A memory piece cut to 16,000 bytes, before its links are judged: a link that starts in the
+    /// first 2,400 (what `shortened` keeps) ends within it, as no link to a note is longer than a
+    /// path can be (4,096 units).
+    static func roughlyShortened(_ piece: ContextPiece) -> ContextPiece {
+        guard piece.text.utf8.count > 16_000 else { return piece }
+        var piece = piece
+        piece.text = cut(piece.text, toTokens: 4_000)
         return piece
     }
 

@@ -134,8 +134,9 @@ public enum RelatedQuery {
         var words: [String] = []
         var seen = Set<String>()
         var current = ""
+        let stops = stopWords(for: text)
         func add(_ lowered: String) {
-            guard words.count < maxWords, lowered.count >= 2, !stopWords.contains(lowered), !lowered.allSatisfy(\.isNumber), seen.insert(lowered).inserted else { return }
+            guard words.count < maxWords, lowered.count >= 2, !stops.contains(lowered), !lowered.allSatisfy(\.isNumber), seen.insert(lowered).inserted else { return }
             words.append(lowered)
         }
         func flush() {
@@ -151,6 +152,27 @@ public enum RelatedQuery {
         }
         flush()
         return Array(words.prefix(maxWords))
+    }
+
+    /// The stop words for `text`: `stopWords`, and the ambiguous ones of each language two or more of
+    /// whose plain function words its first 2,000 characters hold ("comment" is a stop word in
+    /// "comment je colore les notes", a word in "add a comment to the note").
+    static func stopWords(for text: String) -> Set<String> {
+        var counts = [Int](repeating: 0, count: otherLanguages.count)
+        var current = ""
+        func flush() {
+            defer { current = "" }
+            guard current.count >= 2 else { return }
+            let lowered = current.lowercased()
+            for (i, language) in otherLanguages.enumerated() where language.plain.contains(lowered) && !englishStopWords.contains(lowered) { counts[i] += 1 }
+        }
+        for character in text.prefix(2_000) {
+            if character.isLetter { current.append(character) } else { flush() }
+        }
+        flush()
+        var stops = stopWords
+        for (i, language) in otherLanguages.enumerated() where counts[i] >= 2 { stops.formUnion(language.ambiguous) }
+        return stops
     }
 
     /// A run mixing scripts, cut where the script changes: each part in other scripts whole, each
@@ -221,9 +243,10 @@ public enum RelatedQuery {
     /// Stop words: function words, and the words every request is made of ("how", "want",
     /// "please"), in English and in the languages of Europe most vaults are written in (German,
     /// French, Spanish, Italian, Portuguese, Dutch). A word that is a content word in English is
-    /// not listed for another language ("die", "man", "war", "come", "dove", "fare"): English
-    /// comes first. Stemming stays English only (`porter`).
-    public static let stopWords: Set<String> = englishStopWords.union(otherStopWords)
+    /// not listed for another language ("die", "man", "war", "comment", "todo", "plus", "van"),
+    /// nor is a common abbreviation ("ai", "os", "eu", "mit", "dir", "su"): English comes first.
+    /// Stemming stays English only (`porter`).
+    public static let stopWords: Set<String> = otherLanguages.reduce(englishStopWords) { $0.union($1.plain) }
 
     static let englishStopWords: Set<String> = [
         "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
@@ -241,50 +264,70 @@ public enum RelatedQuery {
         "ve", "re", "able", "really", "still", "make", "makes", "made", "task",
     ]
 
-    static let otherStopWords: Set<String> = [
-        // German
-        "aber", "alle", "allem", "allen", "aller", "alles", "als", "andere", "anderen", "anderer", "anderes", "auch",
-        "auf", "aus", "bei", "beim", "bis", "bist", "bitte", "da", "dabei", "damit", "dann", "darf", "das",
-        "dass", "daß", "dazu", "dein", "deine", "deinem", "deinen", "deiner", "dem", "den", "denn", "der", "des",
-        "dich", "dir", "doch", "dort", "du", "durch", "eigentlich", "ein", "eine", "einem", "einen", "einer", "eines",
-        "einfach", "er", "es", "etwas", "euch", "euer", "eure", "für", "ganz", "gerne", "gibt", "habe", "haben",
-        "hast", "hatte", "hier", "ich", "ihm", "ihn", "ihnen", "ihr", "ihre", "im", "immer", "ist", "jede", "jedem",
-        "jeden", "jeder", "jedes", "jetzt", "kann", "kannst", "kein", "keine", "keinen", "können", "könnte", "mal",
-        "mein", "meine", "meinem", "meinen", "meiner", "meines", "mich", "mir", "mit", "möchte", "möchten", "muss",
-        "müssen", "nach", "nicht", "nichts", "noch", "nur", "ob", "oder", "ohne", "schon", "sehr", "sein", "seine",
-        "sich", "sie", "sind", "soll", "sollte", "um", "und", "uns", "unser", "unsere", "unter", "viel", "vom",
-        "von", "vor", "wann", "warum", "weil", "welche", "welchem", "welchen", "welcher", "welches", "wenn", "wer",
-        "werde", "werden", "wie", "wieder", "wieso", "wir", "wird", "wo", "wurde", "würde", "zu", "zum", "zur",
-        "über",
-        // French
-        "ai", "aie", "alors", "au", "aussi", "autre", "autres", "aux", "avec", "avez", "avoir", "ça", "ce", "ceci",
-        "cela", "ces", "cet", "cette", "chaque", "comme", "comment", "dans", "de", "des", "dois", "doit", "donc",
-        "du", "elle", "elles", "en", "est", "et", "être", "eux", "faire", "fait", "il", "ils", "je", "la", "le",
-        "les", "leur", "leurs", "lui", "ma", "mais", "même", "mes", "moi", "mon", "ne", "nos", "notre", "nous",
-        "où", "ou", "par", "pas", "peut", "peux", "plus", "pour", "pourquoi", "pouvez", "puis", "qu", "quand",
-        "que", "quel", "quelle", "quelles", "quels", "qui", "sa", "sans", "se", "ses", "si", "sont", "suis", "sur",
-        "ta", "te", "tes", "toi", "ton", "tous", "tout", "toute", "toutes", "très", "tu", "un", "une", "veux",
-        "voudrais", "vos", "votre", "vous",
-        // Spanish
-        "al", "algo", "alguna", "algunas", "alguno", "algunos", "algún", "cada", "como", "cómo", "con", "cual",
-        "cuál", "cuando", "cuándo", "del", "desde", "donde", "dónde", "el", "él", "ella", "ellas", "ellos", "entre",
-        "esa", "ese", "eso", "esta", "está", "están", "estas", "este", "esto", "estos", "hace", "hacer", "hay",
-        "las", "lo", "los", "más", "me", "mi", "mí", "mis", "mucho", "muy", "ni", "nos", "nosotros", "otra",
-        "otras", "otro", "otros", "para", "pero", "por", "porque", "puede", "pueden", "puedo", "qué", "quiero",
-        "quisiera", "ser", "sí", "sin", "sobre", "su", "sus", "también", "tengo", "tiene", "todo", "todos",
-        "tu", "tú", "una", "uno", "unos", "unas", "ya", "yo",
-        // Italian
-        "alla", "alle", "anche", "che", "chi", "col", "cosa", "dei", "della", "delle", "dello", "devo", "gli",
-        "il", "io", "loro", "mia", "mie", "miei", "mio", "nel", "nella", "nelle", "non", "perché", "però", "posso",
-        "quale", "quando", "questa", "questo", "sono", "sul", "sulla", "tutti", "tutto", "voglio",
-        // Portuguese
-        "ao", "aos", "com", "da", "das", "do", "dos", "ele", "eles", "essa", "esse", "eu", "isso", "mais", "mas",
-        "meu", "meus", "minha", "minhas", "na", "nas", "não", "no", "nos", "num", "numa", "os", "posso", "quero",
-        "seu", "sua", "são", "também", "tem", "um", "uma", "umas", "uns", "você",
-        // Dutch
-        "bij", "dat", "deze", "dit", "een", "heb", "hebben", "het", "hoe", "ik", "je", "jij",
-        "kan", "kunnen", "maar", "met", "mijn", "naar", "niet", "nog", "ook", "om", "onze", "op", "te", "uit",
-        "van", "voor", "waar", "wat", "wil", "wij", "worden", "zijn",
+    /// The function words of the languages of Europe most vaults are written in: `plain`, always left
+    /// out; `ambiguous`, English words or abbreviations too ("comment", "plus", "mit", "os"), left out
+    /// only from a text in that language (`otherLanguages`).
+    static let otherLanguages: [(language: String, plain: Set<String>, ambiguous: Set<String>)] = [
+        ("German", [
+            "aber", "alle", "allem", "allen", "aller", "alles", "als", "andere", "anderen", "anderer", "anderes",
+            "auch", "auf", "aus", "bei", "beim", "bis", "bist", "bitte", "da", "dabei", "damit", "dann", "darf",
+            "das", "dass", "daß", "dazu", "dein", "deine", "deinem", "deinen", "deiner", "dem", "den", "denn",
+            "der", "dich", "doch", "dort", "durch", "eigentlich", "ein", "eine", "einem", "einen", "einer",
+            "eines", "einfach", "er", "es", "etwas", "euch", "euer", "eure", "für", "ganz", "gerne", "gibt",
+            "habe", "haben", "hast", "hatte", "hier", "ich", "ihm", "ihn", "ihnen", "ihr", "ihre", "immer", "ist",
+            "jede", "jedem", "jeden", "jeder", "jedes", "jetzt", "kann", "kannst", "kein", "keine", "keinen",
+            "können", "könnte", "mal", "mein", "meine", "meinem", "meinen", "meiner", "meines", "mich", "mir",
+            "möchte", "möchten", "muss", "müssen", "nach", "nicht", "nichts", "noch", "nur", "ob", "oder", "ohne",
+            "schon", "sehr", "sein", "seine", "sich", "sie", "sind", "soll", "sollte", "um", "und", "uns", "unser",
+            "unsere", "unter", "viel", "vom", "von", "vor", "wann", "warum", "weil", "welche", "welchem",
+            "welchen", "welcher", "welches", "wenn", "wer", "werde", "werden", "wie", "wieder", "wieso", "wir",
+            "wird", "wo", "wurde", "würde", "zu", "zum", "zur", "über",
+        ], [
+            "mit", "im", "du", "des", "dir",
+        ]),
+        ("French", [
+            "aie", "alors", "au", "aussi", "autre", "autres", "aux", "avec", "avez", "avoir", "ça", "ce", "ceci",
+            "cela", "ces", "cet", "cette", "chaque", "comme", "dans", "de", "dois", "doit", "donc", "elle",
+            "elles", "en", "est", "et", "être", "eux", "faire", "fait", "il", "ils", "je", "la", "le", "les",
+            "leur", "leurs", "lui", "ma", "mais", "même", "mes", "moi", "ne", "nos", "notre", "nous", "où", "ou",
+            "pas", "peut", "peux", "pourquoi", "pouvez", "puis", "qu", "quand", "que", "quel", "quelle", "quelles",
+            "quels", "qui", "sa", "se", "ses", "si", "sont", "suis", "sur", "ta", "te", "tes", "toi", "tous",
+            "tout", "toute", "toutes", "très", "tu", "un", "une", "veux", "voudrais", "vos", "votre", "vous",
+        ], [
+            "comment", "pour", "plus", "par", "sans", "mon", "du", "des", "ton", "ai",
+        ]),
+        ("Spanish", [
+            "al", "alguna", "algunas", "alguno", "algunos", "algún", "cada", "como", "cómo", "cual", "cuál",
+            "cuando", "cuándo", "desde", "donde", "dónde", "el", "él", "ella", "ellas", "ellos", "entre", "esa",
+            "ese", "eso", "esta", "está", "están", "estas", "este", "esto", "estos", "hace", "hacer", "hay", "las",
+            "lo", "los", "más", "me", "mi", "mí", "mis", "mucho", "muy", "ni", "nos", "nosotros", "otra", "otras",
+            "otro", "otros", "para", "pero", "por", "porque", "puede", "pueden", "puedo", "qué", "quiero",
+            "quisiera", "ser", "sí", "sobre", "sus", "también", "tengo", "tiene", "tu", "tú", "una", "uno", "unos",
+            "unas", "ya", "yo",
+        ], [
+            "todo", "todos", "con", "sin", "algo", "del", "su", "dos",
+        ]),
+        ("Italian", [
+            "alla", "alle", "anche", "che", "chi", "cosa", "dei", "della", "delle", "dello", "devo", "gli", "il",
+            "loro", "mia", "mie", "miei", "mio", "nel", "nella", "nelle", "non", "perché", "però", "posso",
+            "quale", "quando", "questa", "questo", "sono", "sul", "sulla", "tutti", "tutto", "voglio",
+        ], [
+            "io", "col",
+        ]),
+        ("Portuguese", [
+            "ao", "aos", "com", "da", "das", "do", "ele", "eles", "essa", "esse", "isso", "mais", "mas", "meu",
+            "meus", "minha", "minhas", "na", "não", "no", "nos", "numa", "posso", "quero", "seu", "sua", "são",
+            "também", "tem", "um", "uma", "umas", "uns", "você",
+        ], [
+            "os", "eu", "nas", "dos", "num",
+        ]),
+        ("Dutch", [
+            "bij", "deze", "dit", "een", "heb", "hebben", "het", "hoe", "ik", "je", "jij", "kan", "kunnen", "maar",
+            "mijn", "naar", "niet", "nog", "ook", "om", "onze", "te", "uit", "voor", "waar", "wat", "wil", "wij",
+            "worden", "zijn",
+        ], [
+            "op", "met", "dat", "van",
+        ]),
     ]
 }
 

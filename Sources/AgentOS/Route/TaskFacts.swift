@@ -193,6 +193,19 @@ public struct TaskFacts: Sendable, Equatable {
         }
     }
 
+    /// A tag holding combining marks read without them, and up to the first one; none when it has none.
+    static func readingsWithoutMarks(_ tag: String) -> [String] {
+        guard tag.unicodeScalars.contains(where: isMark) else { return [] }
+        var without = String.UnicodeScalarView()
+        without.append(contentsOf: tag.unicodeScalars.filter { !isMark($0) })
+        var prefix = String.UnicodeScalarView()
+        prefix.append(contentsOf: tag.unicodeScalars.prefix { !isMark($0) })
+        // And composed first, so a mark that makes a letter (`e` + U+0301: `é`) stays in it.
+        var composed = String.UnicodeScalarView()
+        composed.append(contentsOf: tag.precomposedStringWithCanonicalMapping.unicodeScalars.filter { !isMark($0) })
+        return [String(without), String(prefix), String(composed)]
+    }
+
     /// `\p{M}`: a combining mark.
     private static func isMark(_ s: Unicode.Scalar) -> Bool {
         switch s.properties.generalCategory {

@@ -38,7 +38,15 @@ import TestSupport
             readings += found.count
             return found.map { [$0.target] }
         }, isPrivate: { _ in false })
-        #expect(readings > 0 && readings <= PrivateLinks.readingsPerName + 1, "\(readings) readings")
+        // (The nearest starts, and those at the text's first word: the start, up to three marks.)
+        #expect(readings > 0 && readings <= PrivateLinks.readingsPerName + 5, "\(readings) readings")
+        // A name whose own marks are more than that is still read from the word it starts with,
+        // and one wrapped in marks from its first letter (a review).
+        let marks = "Cancer x" + String(repeating: "_x", count: 40) + "_end"
+        for text in ["see \(marks).md today", "see **\(marks).md** today"] {
+            let hidden = PrivateLinks.redacting(text, in: "Memory/Links.md", candidates: { $0.map { [$0.target] } }, isPrivate: { $0 == marks || $0 == marks + ".md" })
+            #expect(!hidden.text.contains("_end"), "\(hidden.text)")
+        }
         // A private name among many marks is still read, from its own start.
         let named = PrivateLinks.redacting(String(repeating: ",", count: 5_000) + " see Memory/Meeting notes, Dr X.md today", in: "Memory/Links.md", candidates: { $0.map { [$0.target] } },
                                            isPrivate: { $0 == "Memory/Meeting notes, Dr X.md" })
@@ -56,6 +64,29 @@ import TestSupport
             found.map { $0.target == "Cancer diagnosis PRIVTITLE.md" || $0.target == "Cancer diagnosis PRIVTITLE" ? ["Memory/Cancer diagnosis PRIVTITLE.md"] : [] }
         }, isPrivate: { $0 == "Memory/Cancer diagnosis PRIVTITLE.md" })
         #expect(!redacted.text.contains("PRIVTITLE"), "\(redacted.text)")
+    }
+
+    /// Review: an HTML tag is read to the next `<`, so a tag with `<` in an attribute was no tag,
+    /// and its `href` to a private note went out as written. Attribute values are read wherever
+    /// they are written.
+    @Test func anAttributeAfterALessThanSignIsStillRead() {
+        for text in ["<a href=\"Memory/Diary\" title=\"<3\">d</a>", "<a title=\"<3\" href=\"Memory/Diary\">d</a>", "<img alt=\"a<b\" src='Memory/Diary.md'>", "<a title=\"<\" HREF = Memory/Diary>x</a>"] {
+            let hidden = PrivateLinks.redacting(text, in: "Memory/Links.md", candidates: { found in found.map { $0.target.hasPrefix("Memory/Diary") ? ["Memory/Diary.md"] : [] } }, isPrivate: { $0 == "Memory/Diary.md" })
+            #expect(!hidden.text.contains("Diary"), "\(text) → \(hidden.text)")
+        }
+        // Read once each: a note of `href="` repeated is read in one pass.
+        let many = String(repeating: "<a href=\"", count: 20_000)
+        #expect(PrivateLinks.attributeValues(in: many as NSString, units: Array(many.utf16)).count <= 20_000)
+    }
+
+    /// Review: a piece is judged on at most 16,000 bytes (a whole section of megabytes was judged
+    /// link by link for 2,400 bytes of it), and a wikilink the last cut leaves open is left out.
+    @Test func aLongPieceIsCutRoughlyBeforeItIsJudgedAndNoLinkIsLeftOpen() {
+        let long = ContextPiece(kind: .memory, path: "Memory/Long.md", line: 1, heading: nil, text: String(repeating: "word ", count: 400_000), isPrivate: false)
+        #expect(ContextPacketBuilder.roughlyShortened(long).text.utf8.count <= 16_000)
+        let open = ContextPiece(kind: .memory, path: "Memory/Long.md", line: 1, heading: nil, text: String(repeating: "word ", count: 470) + "[[Cancer diagnosis|" + String(repeating: "alias ", count: 5_000) + "]]", isPrivate: false)
+        let cut = ContextPacketBuilder.shortened(open).text
+        #expect(!cut.contains("[[") && !cut.contains("Cancer") && cut.hasSuffix("…"), "\(cut.suffix(80))")
     }
 
     /// Attack (low-medium): a retrieved piece was cut to 2,400 bytes before its links to private
@@ -98,6 +129,11 @@ import TestSupport
         #expect(Privacy.reason(note: decomposed, path: "Memory/N.md", guardrails: guardrails) != nil)
         let composed = try Note.parse("# Notes\n\n#Santé today\n")
         #expect(Privacy.reason(note: composed, path: "Memory/N.md", guardrails: guardrails) != nil)
+        // And a mark after a private tag does not hide it (a review: read with its marks,
+        // `#private` + U+FE0F, an emoji's variation selector, stopped being private).
+        for text in ["#private\u{FE0F} note", "#private\u{0301} note", "#Sante\u{0301}\u{FE0F} x"] {
+            #expect(Privacy.reason(note: try Note.parse(text), path: "Memory/N.md", guardrails: guardrails) != nil, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
     }
 
     /// Attack (low): a run set `type: note` on its own task; then its `retries`, `timeout`,
