@@ -57,6 +57,8 @@ public final class TaskEngine: Sendable {
         /// The text each run in flight was claimed for, by the path it was claimed at: the same
         /// note seen again (a second event of one save) waits for nothing and is not logged.
         var claimedHashes: [String: ContentHash] = [:]
+        /// Work notes already logged as waiting for a prompt of more than headings (once each).
+        var warnedNotReady: Set<String> = []
     }
 
     /// A work note a person is writing: when it last changed and to what, and when a look at it
@@ -365,10 +367,17 @@ public final class TaskEngine: Sendable {
         }
         switch status {
         case .new:
-            if task.notReadyReason != nil {
+            if let why = task.notReadyReason {
                 if !wait { noteBegun(path, hash: snapshot.hash) }
+                // Said once: a prompt of headings only waits, and nothing else would say why.
+                if why.contains("headings"), state.withLock({ $0.warnedNotReady.insert(path).inserted }) {
+                    log(EngineEvent(level: .info, message: "\(path): waits: \(why); write the task as text below them"))
+                }
                 return .ignored
             }
+            // A note that is work by its `type` outside the work folders was typed as a note first:
+            // it is held as one begun empty is (its first version as work may be half-written).
+            if !wait && !force, !TaskNote.isInWorkFolder(path) { noteBegun(path, hash: snapshot.hash, onlyIfNew: true) }
             if !wait && !force, stillBeingWritten(path, hash: snapshot.hash) { return .beingWritten }
             return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs, store: store))
         case .review where task.isApproved:
@@ -385,6 +394,8 @@ public final class TaskEngine: Sendable {
             // The person fixed the frontmatter the OS reported and left the `status: failed` and
             // `error` it wrote: the fix is the go-ahead (the routed write clears the old error).
             if task.notReadyReason != nil { return .ignored }
+            // Fixed while it is typed: held like any note being written.
+            if !wait && !force, stillBeingWritten(path, hash: snapshot.hash) { return .beingWritten }
             log(EngineEvent(level: .info, message: "\(path): its frontmatter parses now; running it"))
             return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs, store: store))
         default:
@@ -394,13 +405,30 @@ public final class TaskEngine: Sendable {
 
     /// A work note with no prompt yet: a person began it (Obsidian's new note is an empty file,
     /// named when its title is typed), so its next versions are saves of a note being typed.
-    private func noteBegun(_ path: String, hash: ContentHash) {
+    /// Work notes among `paths` changed less than `within` seconds ago are held as notes being
+    /// written (`stillBeingWritten`) when next considered: they run once unchanged for `typingPause`.
+    public func holdRecentlyChanged(_ paths: [String], within: Double = 60) {
+        let now = Date().timeIntervalSince1970
+        for path in paths where TaskNote.isInWorkFolder(path) || path.hasSuffix(".md") {
+            guard let absolute = try? vault.resolve(path), let status = (try? FileSystem.status(absolute)) ?? nil,
+                  now - Double(status.mtimeNanoseconds) / 1e9 < within else { continue }
+            // A hash no note has: its first look finds it changed, and holds it from then.
+            noteBegun(path, hash: ContentHash(value: 0), onlyIfNew: true)
+        }
+    }
+
+    /// `onlyIfNew`: record it only when nothing is recorded for the path yet.
+    private func noteBegun(_ path: String, hash: ContentHash, onlyIfNew: Bool = false) {
         let now = ProcessInfo.processInfo.systemUptime
         state.withLock { state in
+            if onlyIfNew, state.beingWritten[path] != nil { return }
             if state.beingWritten[path] == nil, state.beingWritten.count >= 4096 {
-                // Begun and never written: forgotten after ten minutes, and never more than 4,096.
-                state.beingWritten = state.beingWritten.filter { now - $0.value.lastChange < 600 }
-                if state.beingWritten.count >= 4096 { state.beingWritten.removeAll() }
+                // Begun and never written: forgotten after ten minutes, then the oldest, and never
+                // more than 4,096 — but a note held now (a look armed for it) is never forgotten.
+                state.beingWritten = state.beingWritten.filter { $0.value.armed != nil || now - $0.value.lastChange < 600 }
+                while state.beingWritten.count >= 4096, let oldest = state.beingWritten.filter({ $0.value.armed == nil }).min(by: { $0.value.lastChange < $1.value.lastChange }) {
+                    state.beingWritten[oldest.key] = nil
+                }
             }
             var entry = state.beingWritten[path] ?? BeingWritten(hash: hash, lastChange: now)
             entry.hash = hash

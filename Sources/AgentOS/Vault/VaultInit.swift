@@ -158,7 +158,9 @@ public enum VaultInit {
                 // A template of the person's own under our name stays theirs; ours, which starts a
                 // note as `status: draft`, goes beside it, and init says so (kept silently, the
                 // README's "start from the Task template" led to a note that ran at each save).
-                if let beside = VaultInit.besideOwnTemplate[file.path], (try? store.read(file.path))?.bytes != Array(file.contents.utf8),
+                // (One that starts notes as drafts already, an older one of ours say, is enough.)
+                if let beside = VaultInit.besideOwnTemplate[file.path], let own = try? store.read(file.path), own.bytes != Array(file.contents.utf8),
+                   (try? Note.parse(bytes: own.bytes))?.text("status")?.lowercased() != "draft",
                    (try? store.readIfPresent(beside)) ?? nil == nil, (try? store.create(file.contents, at: beside)) != nil {
                     report.createdFiles.append(beside)
                     report.warnings.append("\(file.path) is your own and is kept; the OS's template, which starts a note as status: draft, is \(beside)")

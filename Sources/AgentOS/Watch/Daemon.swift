@@ -130,6 +130,9 @@ public final class Daemon: @unchecked Sendable {
         // through, and a task written meanwhile waited for all of them (pick-up after a start on the
         // 20,000-note bench vault: 140-680 ms for the first tasks).
         var startupSweep = Daemon.workNotes(vault: vault, index: index)[...]
+        // A note changed in the last minute may be one a person is typing: a watcher started (or
+        // restarted) meanwhile never saw it begin empty, and ran its half-typed text (an outside attack).
+        engine.holdRecentlyChanged(Array(startupSweep))
         // Tests only: a pause after each chunk, so that a test can show a task is not kept waiting.
         let sweepPause = ProcessInfo.processInfo.environment["FBT_TEST_SWEEP_PAUSE_MS"].flatMap(Double.init).map { $0 / 1000 }
 
