@@ -106,8 +106,15 @@ enum PrivateLinks {
         // and then more is no vault's), so no text is walked back over twice (`/.md` repeated,
         // 2 MB, walked 4,096 units back from every `.md`: 35 s a packet, an outside attack).
         var previousEnd = 0
-        while spaced.count < 4_096 {
+        // Past `mostReadings`, what follows is not judged but left out (`stoppedAt`): a run that
+        // wrote thousands of links above a person's link to a private note would have had it sent.
+        var stoppedAt: Int?
+        while true {
             guard let location = PrivateLinks.find([0x2E, 0x6D, 0x64], in: units, from: next, foldingCase: true) else { break } // `.md`
+            if spaced.count >= PrivateLinks.mostReadings {
+                stoppedAt = max(previousEnd, location - PrivateLinks.longestDestination)
+                break
+            }
             let hit = NSRange(location: location, length: 3)
             next = NSMaxRange(hit)
             let end = NSMaxRange(hit)
@@ -169,9 +176,12 @@ enum PrivateLinks {
             }
         }
         spaced += extended
-        spaced += destinations(in: source, units: units)
-        if units.contains(0x3C) { spaced += attributeValues(in: source, units: units) }
-        guard !found.isEmpty || !spaced.isEmpty else { return (text, 0) }
+        let destinations = destinationsRead(in: source, units: units)
+        spaced += destinations.found
+        let attributes = units.contains(0x3C) ? attributeValuesRead(in: source, units: units) : (found: [], stoppedAt: nil)
+        spaced += attributes.found
+        let judgedUpTo = [stoppedAt, destinations.stoppedAt, attributes.stoppedAt].compactMap { $0 }.min()
+        guard !found.isEmpty || !spaced.isEmpty || judgedUpTo != nil else { return (text, 0) }
         let meant = candidates(found.map(\.link) + spaced.map(\.link))
         // The longest spaced reading that means a private note wins; readings inside it are dropped.
         var chosen: [(range: NSRange, link: WikiLink)] = zip(found, meant.prefix(found.count)).filter { $0.1.contains(where: isPrivate) }.map(\.0)
@@ -186,22 +196,39 @@ enum PrivateLinks {
         var out = ""
         var last = 0
         var count = 0
-        for (range, _) in chosen where range.location >= last {
+        let end = judgedUpTo ?? source.length
+        for (range, _) in chosen where range.location >= last && range.location < end {
             out += source.substring(with: NSRange(location: last, length: range.location - last)) + placeholder
             last = range.location + range.length
             count += 1
         }
+        if let judgedUpTo {
+            let kept = last < judgedUpTo ? source.substring(with: NSRange(location: last, length: judgedUpTo - last)) : ""
+            return (out + kept + "\n" + PrivateLinks.notJudged, count + 1)
+        }
         guard count > 0 else { return (text, 0) }
         return (out + source.substring(from: last), count)
     }
+
+    /// Where a text with more links than are judged is cut.
+    static let notJudged = "… (the rest is left out: it holds more links than are checked for private notes)"
+
+    /// How many links of each kind a text is judged for (readings of bare names, destinations,
+    /// attribute values); what follows is left out.
+    static let mostReadings = 65_536
 
     /// Link destinations the one-line pattern does not read, as CommonMark does: after every `](`
     /// (whatever the link text holds: brackets, a line break), `<…>` or a run with balanced
     /// parentheses, spaces before it allowed; and a reference definition's, after a quote or list
     /// marker or on the next line. Each is its destination's range and link (a title is not part of it).
     static func destinations(in source: NSString, units given: [UInt16]? = nil) -> [(range: NSRange, link: WikiLink)] {
-        let units = given ?? Array((source as String).utf16)
+        destinationsRead(in: source, units: given ?? Array((source as String).utf16)).found
+    }
+
+    /// `destinations`, and where reading stopped when there were more than `mostReadings`.
+    static func destinationsRead(in source: NSString, units: [UInt16]) -> (found: [(range: NSRange, link: WikiLink)], stoppedAt: Int?) {
         var found: [(range: NSRange, link: WikiLink)] = []
+        var stoppedAt: Int?
         func add(_ range: NSRange) {
             var written = source.substring(with: range)
             if written.hasPrefix("<"), written.hasSuffix(">") { written = String(written.dropFirst().dropLast()) }
@@ -210,8 +237,12 @@ enum PrivateLinks {
             found.append((range, normalized(link)))
         }
         var next = 0
-        while found.count < 4_096 {
+        while true {
             guard let hit = PrivateLinks.find([0x5D, 0x28], in: units, from: next) else { break } // `](`
+            if found.count >= PrivateLinks.mostReadings {
+                stoppedAt = hit
+                break
+            }
             var at = hit + 2
             next = at
             // Spaces, and one line break (CommonMark allows the destination on the next line).
@@ -245,11 +276,11 @@ enum PrivateLinks {
             if at > start { add(NSRange(location: start, length: at - start)) }
         }
         // (The pattern only where a definition can be: the text holds `]:`.)
-        guard source.range(of: "]:").location != NSNotFound else { return found }
+        guard source.range(of: "]:").location != NSNotFound else { return (found, stoppedAt) }
         for match in referenceDefinition.matches(in: source as String, range: NSRange(location: 0, length: source.length)) {
             add(match.range(at: 1))
         }
-        return found
+        return (found, stoppedAt)
     }
 
     /// The values of `href`, `src` and `data` attributes wherever they are written, each read once
@@ -257,12 +288,18 @@ enum PrivateLinks {
     /// is read to the next `<` (`pattern`), so a tag with `<` inside an attribute (`title="<3"`) was
     /// no tag, and its `href` went out as written (a review).
     static func attributeValues(in source: NSString, units: [UInt16]) -> [(range: NSRange, link: WikiLink)] {
+        attributeValuesRead(in: source, units: units).found
+    }
+
+    /// `attributeValues`, and where reading stopped when there were more than `mostReadings`.
+    static func attributeValuesRead(in source: NSString, units: [UInt16]) -> (found: [(range: NSRange, link: WikiLink)], stoppedAt: Int?) {
         var found: [(range: NSRange, link: WikiLink)] = []
         func lower(_ unit: UInt16) -> UInt16 { unit >= 0x41 && unit <= 0x5A ? unit + 0x20 : unit }
         func isNameUnit(_ unit: UInt16) -> Bool { (unit >= 0x61 && unit <= 0x7A) || (unit >= 0x41 && unit <= 0x5A) || (unit >= 0x30 && unit <= 0x39) || unit == 0x2D || unit == 0x5F }
         var i = 0
-        while i < units.count, found.count < 4_096 {
+        while i < units.count {
             guard units[i] == 0x3D else { i += 1; continue } // `=`
+            if found.count >= PrivateLinks.mostReadings { return (found, i) }
             // The attribute's name before it (spaces allowed between).
             var end = i
             while end > 0, units[end - 1] == 0x20 || units[end - 1] == 0x09 { end -= 1 }
@@ -291,7 +328,7 @@ enum PrivateLinks {
             let written = decodingEntities(source.substring(with: value))
             if let link = destinationLink(written) { found.append((value, normalized(link))) }
         }
-        return found
+        return (found, nil)
     }
 
     /// Where `needle` (ASCII units; with `foldingCase`, lower-case letters that match either case)

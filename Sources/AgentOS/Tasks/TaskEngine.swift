@@ -96,7 +96,8 @@ public final class TaskEngine: Sendable {
     /// machine note serves (`Machine.refusal`) and stamps `machine:` on the tasks it routes.
     /// `nil` (a foreground `run`, tests): every task, as a person asked.
     public let machine: String?
-    /// `TaskEngine.typingPause`, shorter in tests.
+    /// How long a note being written must stay unchanged (`TaskEngine.typingPause` unless the
+    /// engine was made with another).
     let typingPause: Double
 
     /// An engine over `vault`; `log` receives what the operator should see; `machine` names this
@@ -403,8 +404,6 @@ public final class TaskEngine: Sendable {
         }
     }
 
-    /// A work note with no prompt yet: a person began it (Obsidian's new note is an empty file,
-    /// named when its title is typed), so its next versions are saves of a note being typed.
     /// Work notes among `paths` changed less than `within` seconds ago are held as notes being
     /// written (`stillBeingWritten`) when next considered: they run once unchanged for `typingPause`.
     public func holdRecentlyChanged(_ paths: [String], within: Double = 60) {
@@ -417,6 +416,8 @@ public final class TaskEngine: Sendable {
         }
     }
 
+    /// A work note with no prompt yet: a person began it (Obsidian's new note is an empty file,
+    /// named when its title is typed), so its next versions are saves of a note being typed.
     /// `onlyIfNew`: record it only when nothing is recorded for the path yet.
     private func noteBegun(_ path: String, hash: ContentHash, onlyIfNew: Bool = false) {
         let now = ProcessInfo.processInfo.systemUptime

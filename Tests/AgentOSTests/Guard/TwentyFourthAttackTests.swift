@@ -79,6 +79,17 @@ import TestSupport
         #expect(PrivateLinks.attributeValues(in: many as NSString, units: Array(many.utf16)).count <= 20_000)
     }
 
+    /// Final read of the change: past 4,096 readings, destinations or attribute values, the rest of
+    /// a text was not judged and went out as written — a run that wrote thousands of links above a
+    /// person's link to a private note would have had that link sent. Past `mostReadings` now,
+    /// the rest is left out, with a line saying so.
+    @Test(arguments: ["[a](x.md) ", "<a href=x> ", "see a b.md "])
+    func aTextWithMoreLinksThanAreJudgedIsCutNotSent(_ link: String) {
+        let text = String(repeating: link, count: PrivateLinks.mostReadings + 10) + "\nsee Memory/Diary notes.md and [d](Memory/Diary%20notes.md) and <img src=\"Memory/Diary notes.md\">\n"
+        let out = PrivateLinks.redacting(text, in: "Memory/Links.md", candidates: { $0.map { [$0.target] } }, isPrivate: { $0.hasPrefix("Memory/Diary") }).text
+        #expect(!out.contains("Diary") && out.hasSuffix(PrivateLinks.notJudged), "\(out.suffix(200))")
+    }
+
     /// Review: a piece is judged on at most 16,000 bytes (a whole section of megabytes was judged
     /// link by link for 2,400 bytes of it), and a wikilink the last cut leaves open is left out.
     @Test func aLongPieceIsCutRoughlyBeforeItIsJudgedAndNoLinkIsLeftOpen() {
