@@ -138,9 +138,8 @@ enum PrivateLinks {
                 if sinceSeparator > PrivateLinks.longestName { break }
                 start -= 1
             }
-            // A reading is a name with a space in it (one without is a bare path, form 5): with no
-            // space before the `.md`, there is none, and no text is made for it.
-            if words == 0 { continue }
+            // A reading is a name with a space in it, or with a mark the bare path (form 5) does
+            // not read (`Memory/Dad's.md`, `|Memory/Q&A.md|`, `Salary!.md`, an outside attack).
             // A reading starts at a word: the spaces after a mark stay in the text.
             while start < hit.location, units[start] == 0x20 { start += 1 }
             // A reading starts at `start`, after each space, and after each mark of punctuation
@@ -170,7 +169,7 @@ enum PrivateLinks {
             for from in starts where from < hit.location {
                 let range = NSRange(location: from, length: end - from)
                 let written = lines.substring(with: range).trimmingWhitespaces()
-                if !written.isEmpty, written.contains(" ") {
+                if !written.isEmpty, written.contains(" ") || PrivateLinks.holdsMarkBeyondBarePath(written) {
                     spaced.append((range, normalized(WikiLink(target: written))))
                 }
             }
@@ -183,16 +182,21 @@ enum PrivateLinks {
         let judgedUpTo = [stoppedAt, destinations.stoppedAt, attributes.stoppedAt].compactMap { $0 }.min()
         guard !found.isEmpty || !spaced.isEmpty || judgedUpTo != nil else { return (text, 0) }
         let meant = candidates(found.map(\.link) + spaced.map(\.link))
-        // The longest spaced reading that means a private note wins; readings inside it are dropped.
-        var chosen: [(range: NSRange, link: WikiLink)] = zip(found, meant.prefix(found.count)).filter { $0.1.contains(where: isPrivate) }.map(\.0)
-        for (entry, paths) in zip(spaced, meant.dropFirst(found.count)) where paths.contains(where: isPrivate) {
-            if let i = chosen.firstIndex(where: { NSIntersectionRange($0.range, entry.range).length > 0 }) {
-                if entry.range.length > chosen[i].range.length { chosen[i] = entry }
+        // Every link or reading that means a private note goes, overlapping ones as one: sorted
+        // and merged in one pass (a search of the chosen for each cost k² on a note of thousands
+        // of private links: 4 MB, 33 s, an outside attack).
+        var privateRanges = zip(found, meant.prefix(found.count)).filter { $0.1.contains(where: isPrivate) }.map(\.0.range)
+        privateRanges += zip(spaced, meant.dropFirst(found.count)).filter { $0.1.contains(where: isPrivate) }.map(\.0.range)
+        privateRanges.sort { $0.location < $1.location }
+        var chosen: [(range: NSRange, link: WikiLink)] = []
+        for range in privateRanges {
+            if let last = chosen.last, range.location < NSMaxRange(last.range) {
+                let end = max(NSMaxRange(last.range), NSMaxRange(range))
+                chosen[chosen.count - 1].range = NSRange(location: last.range.location, length: end - last.range.location)
             } else {
-                chosen.append(entry)
+                chosen.append((range, WikiLink(target: "")))
             }
         }
-        chosen.sort { $0.range.location < $1.range.location }
         var out = ""
         var last = 0
         var count = 0
@@ -358,6 +362,14 @@ enum PrivateLinks {
         case 0x20, 0x21...0x2C, 0x3A...0x40, 0x5B, 0x5D...0x60, 0x7B...0x7E: return unit != 0x25
         case 0xA0, 0xAB, 0xBB, 0x2013, 0x2014, 0x2018...0x201F, 0x2039, 0x203A, 0x3000, 0x300C...0x3011, 0xFF08, 0xFF09: return true
         default: return false
+        }
+    }
+
+    /// Whether a name holds a character form 5 (a bare path: letters, digits, `_ . % \ / -`)
+    /// does not read, so that only a reading finds it.
+    static func holdsMarkBeyondBarePath(_ name: String) -> Bool {
+        name.unicodeScalars.contains { scalar in
+            !(scalar.properties.isAlphabetic || scalar.properties.numericType != nil || "_.%\\/-".unicodeScalars.contains(scalar))
         }
     }
 

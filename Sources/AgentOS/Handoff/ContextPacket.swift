@@ -266,7 +266,15 @@ public struct ContextPacketBuilder: Sendable {
                 // the cut was no longer one, and `[[Cancer diagnosis` went out (an outside attack).
                 // (Cut first to what a link starting in the kept part can reach: a whole section
                 // of megabytes was judged link by link for 2,400 bytes of it.)
-                guard let piece = memoryPiece(hit, store: store, links: links).map(ContextPacketBuilder.roughlyShortened).map(withoutPrivateLinks).map(ContextPacketBuilder.shortened) else {
+                guard let piece = memoryPiece(hit, store: store, links: links).map({ whole -> ContextPiece in
+                    let (rough, split) = ContextPacketBuilder.roughlyShortened(whole)
+                    var judged = withoutPrivateLinks(rough)
+                    // A rough cut inside a line may split a link, which is then not judged: that
+                    // tail goes (an outside attack: a long private link before it, shrunk to the
+                    // placeholder, brought the split one under the last cut).
+                    if split { judged.text = ContextPacketBuilder.droppingUnjudgedTail(judged.text) }
+                    return ContextPacketBuilder.shortened(judged)
+                }) else {
                     refused.insert(key)
                     return false
                 }
@@ -377,22 +385,46 @@ public struct ContextPacketBuilder: Sendable {
     static func shortened(_ piece: ContextPiece) -> ContextPiece {
         guard piece.text.utf8.count > 2400 else { return piece }
         var piece = piece
-        var text = cut(piece.text, toTokens: 600)
-        if let open = text.range(of: "[[", options: .backwards), text[open.upperBound...].range(of: "]]") == nil {
-            text = String(text[..<open.lowerBound])
-        }
-        piece.text = text + "\n…"
+        piece.text = withoutOpenLink(cut(piece.text, toTokens: 600)) + "\n…"
         return piece
+    }
+
+    /// A cut text without the link the cut left open: from the first `[[` no `]]` closes (an alias
+    /// may hold `[[` itself), and an Obsidian URL that runs into the cut.
+    static func withoutOpenLink(_ cutText: String) -> String {
+        var text = cutText
+        let closed = text.range(of: "]]", options: .backwards)?.upperBound ?? text.startIndex
+        if let open = text[closed...].range(of: "[[") { text = String(text[..<open.lowerBound]) }
+        if let url = text.range(of: "obsidian:", options: [.backwards, .caseInsensitive]), !text[url.upperBound...].contains(where: \.isWhitespace) {
+            text = String(text[..<url.lowerBound])
+        }
+        return text
+    }
+
+    /// A judged piece without the last 12,300 bytes of what the rough cut kept: a link split by that
+    /// cut was not read as one, and no link that starts before it is longer (4,096 units of a path).
+    static func droppingUnjudgedTail(_ text: String) -> String {
+        let keep = text.utf8.count - 12_300
+        guard keep > 0 else { return "" }
+        return withoutOpenLink(String(decoding: text.utf8.prefix(keep), as: UTF8.self))
     }
 
     /// A memory piece cut to 16,000 bytes, before its links are judged: a link that starts in the
     /// first 2,400 (what `shortened` keeps) ends within it, as no link to a note is longer than a
     /// path can be (4,096 units).
-    static func roughlyShortened(_ piece: ContextPiece) -> ContextPiece {
-        guard piece.text.utf8.count > 16_000 else { return piece }
+    /// Cut at the end of a line when one ends in the last 12,300 bytes (no link runs across lines
+    /// but a Markdown destination or an HTML tag, whose part before the cut names nothing); else
+    /// inside the line, and `split` says so.
+    static func roughlyShortened(_ piece: ContextPiece) -> (piece: ContextPiece, split: Bool) {
+        guard piece.text.utf8.count > 16_000 else { return (piece, false) }
         var piece = piece
-        piece.text = cut(piece.text, toTokens: 4_000)
-        return piece
+        let bytes = Array(piece.text.utf8.prefix(16_000))
+        if let newline = bytes.lastIndex(of: 0x0A), newline >= 16_000 - 12_300 {
+            piece.text = String(decoding: bytes[..<newline], as: UTF8.self)
+            return (piece, false)
+        }
+        piece.text = String(decoding: bytes, as: UTF8.self)
+        return (piece, true)
     }
 
     static func cut(_ text: String, toTokens tokens: Int) -> String {

@@ -395,7 +395,9 @@ public final class TaskEngine: Sendable {
             // The person fixed the frontmatter the OS reported and left the `status: failed` and
             // `error` it wrote: the fix is the go-ahead (the routed write clears the old error).
             if task.notReadyReason != nil { return .ignored }
-            // Fixed while it is typed: held like any note being written.
+            // Fixed while it is typed: held like any note being written, whether or not this
+            // watcher saw it begin (a restart, a first version with text: an outside attack).
+            if !wait && !force { noteBegun(path, hash: snapshot.hash, onlyIfNew: true) }
             if !wait && !force, stillBeingWritten(path, hash: snapshot.hash) { return .beingWritten }
             log(EngineEvent(level: .info, message: "\(path): its frontmatter parses now; running it"))
             return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs, store: store))

@@ -94,7 +94,7 @@ import TestSupport
     /// link by link for 2,400 bytes of it), and a wikilink the last cut leaves open is left out.
     @Test func aLongPieceIsCutRoughlyBeforeItIsJudgedAndNoLinkIsLeftOpen() {
         let long = ContextPiece(kind: .memory, path: "Memory/Long.md", line: 1, heading: nil, text: String(repeating: "word ", count: 400_000), isPrivate: false)
-        #expect(ContextPacketBuilder.roughlyShortened(long).text.utf8.count <= 16_000)
+        #expect(ContextPacketBuilder.roughlyShortened(long).piece.text.utf8.count <= 16_000)
         let open = ContextPiece(kind: .memory, path: "Memory/Long.md", line: 1, heading: nil, text: String(repeating: "word ", count: 470) + "[[Cancer diagnosis|" + String(repeating: "alias ", count: 5_000) + "]]", isPrivate: false)
         let cut = ContextPacketBuilder.shortened(open).text
         #expect(!cut.contains("[[") && !cut.contains("Cancer") && cut.hasSuffix("…"), "\(cut.suffix(80))")
