@@ -572,6 +572,24 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// Twenty-sixth attack (medium): a task whose broken frontmatter a person fixes while typing
+    /// ran at the save that fixed it when the watcher had not seen it begin empty (its first version
+    /// already had text), and the `#private` typed two seconds later was too late. It is held.
+    @Test func aTaskWhoseFrontmatterIsFixedWhileTypedIsHeld() throws {
+        let env = try WatchedVault()
+        try env.start()
+        try env.writeInPlace("Tasks/Fix5.md", "---\nagent: claude\ntags: [work\n---\nWrite to my boss")
+        #expect(eventually(within: 10, every: 0.05) { env.text("Tasks/Fix5.md")?.contains("status: failed") == true }, "\(env.allLogs)")
+        let failed = try #require(env.text("Tasks/Fix5.md"))
+        try env.writeInPlace("Tasks/Fix5.md", failed.replacingOccurrences(of: "tags: [work\n", with: "tags: [work]\n") + ": my salary is PRIVFIX5")
+        Thread.sleep(forTimeInterval: 2)
+        try env.writeInPlace("Tasks/Fix5.md", failed.replacingOccurrences(of: "tags: [work\n", with: "tags: [work]\n") + ": my salary is PRIVFIX5. #private\n")
+        #expect(eventually(within: 20, every: 0.1) { env.log.contains("Tasks/Fix5.md: blocked") || env.log.contains("Tasks/Fix5.md: routed") }, "\(env.allLogs)")
+        Thread.sleep(forTimeInterval: 1)
+        #expect(!env.fixtureRuns().contains { $0["prompt"]?.stringValue?.contains("PRIVFIX5") == true && $0["tool"]?.stringValue == "claude" }, "\(env.allLogs)")
+        try env.stop(SIGTERM)
+    }
+
     /// Tour 59 (low): a running task deleted in Obsidian (moved to `.trash/`: its run is stopped)
     /// and restored from there said `status: running` for ever: its bytes were the OS's own write,
     /// taken for the echo of it. A note restored so is caught up with how its run ended.
