@@ -242,10 +242,10 @@ public enum RelatedQuery {
 
     /// Stop words: function words, and the words every request is made of ("how", "want",
     /// "please"), in English and in the languages of Europe most vaults are written in (German,
-    /// French, Spanish, Italian, Portuguese, Dutch). A word that is a content word in English is
-    /// not listed for another language ("die", "man", "war", "comment", "todo", "plus", "van"),
-    /// nor is a common abbreviation ("ai", "os", "eu", "mit", "dir", "su"): English comes first.
-    /// Stemming stays English only (`porter`).
+    /// French, Spanish, Italian, Portuguese, Dutch). A word of another language that is also an
+    /// English word or abbreviation ("comment", "todo", "plus", "ai", "os", "mit") is a stop word
+    /// only in a text of that language (`stopWords(for:)`), and some never are ("die", "man",
+    /// "war"): English comes first. Stemming stays English only (`porter`).
     public static let stopWords: Set<String> = otherLanguages.reduce(englishStopWords) { $0.union($1.plain) }
 
     static let englishStopWords: Set<String> = [

@@ -410,7 +410,7 @@ public final class TaskEngine: Sendable {
     /// written (`stillBeingWritten`) when next considered: they run once unchanged for `typingPause`.
     public func holdRecentlyChanged(_ paths: [String], within: Double = 60) {
         let now = Date().timeIntervalSince1970
-        for path in paths where TaskNote.isInWorkFolder(path) || path.hasSuffix(".md") {
+        for path in paths where path.hasSuffix(".md") {
             guard let absolute = try? vault.resolve(path), let status = (try? FileSystem.status(absolute)) ?? nil,
                   now - Double(status.mtimeNanoseconds) / 1e9 < within else { continue }
             // A hash no note has: its first look finds it changed, and holds it from then.
