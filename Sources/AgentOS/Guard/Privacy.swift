@@ -370,6 +370,9 @@ public enum Privacy {
         if let own = reason(path: facts.path, privacy: facts.privacy, tags: facts.tags, guardrails: guardrails) {
             return own
         }
+        if let folder = facts.privateProject {
+            return "works in project folder \(folder), where a private run worked (remove its line from .agentos/private-projects once you have checked the folder)"
+        }
         if !facts.privateSources.isEmpty {
             let shown = facts.privateSources.prefix(3).joined(separator: ", ")
             let more = facts.privateSources.count > 3 ? " and \(facts.privateSources.count - 3) more" : ""

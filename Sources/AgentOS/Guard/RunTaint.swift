@@ -34,3 +34,40 @@ public enum RunTaint {
         return String(decoding: data, as: UTF8.self).split(separator: "\n").contains { $0 == runID }
     }
 }
+
+/// `project:` folders a private run's agent worked in. A local agent may write what it read —
+/// the private packet, its answer — into its working folder; a later run of a cloud agent there
+/// would start with those files in front of it (an outside attack). So a folder a private run
+/// worked in is private from then on: a task whose `project:` is that folder, lies in it or holds
+/// it runs only on the local lane (`TaskFacts.privateProject`), until a person who has checked the
+/// folder removes its line. Kept as one real path per line in `.agentos/private-projects`, appended.
+public enum ProjectTaint {
+    static func path(_ vault: Vault) -> String { vault.stateDirectory + "/private-projects" }
+
+    /// Records that a private run works in the folder at `realPath`. Failing to record fails the
+    /// run: its agent must not write there unrecorded.
+    public static func record(_ realPath: String, vault: Vault) throws {
+        guard !folders(vault).contains(realPath) else { return }
+        try FileSystem.makeDirectories(vault.stateDirectory)
+        try FileSystem.append(Array((realPath + "\n").utf8), to: path(vault), sync: true)
+    }
+
+    /// The recorded folder that is `realPath`, holds it or lies in it, if any.
+    public static func folder(overlapping realPath: String, vault: Vault) -> String? {
+        folders(vault).first { RunWorkspace.isWithin(realPath, $0) || RunWorkspace.isWithin($0, realPath) }
+    }
+
+    /// The folders recorded.
+    static func folders(_ vault: Vault) -> [String] {
+        guard let data = FileManager.default.contents(atPath: path(vault)) else { return [] }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).filter { $0.hasPrefix("/") }
+    }
+
+    /// The recorded folder a note's `project:` overlaps, if any (`nil` when it names no existing folder).
+    static func folder(of note: Note, vault: Vault, home: String? = ProcessInfo.processInfo.environment["HOME"]) -> String? {
+        guard let named = RunWorkspace.projectProperty(of: note),
+              FileManager.default.fileExists(atPath: path(vault)),
+              let real = RunWorkspace.realPath(RunWorkspace.expandHome(named, home: home)) else { return nil }
+        return folder(overlapping: real, vault: vault)
+    }
+}

@@ -241,8 +241,9 @@ public struct ContextPacketBuilder: Sendable {
             var piece = piece
             piece.text = PrivateLinks.redacting(piece.text, in: piece.path, candidates: { found in
                 // From the index when there is one (a walk of the vault per packet, while a burst
-                // changes `Tasks/`, cost ten times the rest of the packet); else by the resolver.
-                if let index { return PrivateLinks.candidates(found, from: piece.path, index: index) }
+                // changes `Tasks/`, cost ten times the rest of the packet), and by the resolver for
+                // what the index knows no note for; else by the resolver.
+                if let index { return PrivateLinks.candidates(found, from: piece.path, index: index, resolver: links) }
                 return found.map { links.resolve($0, from: piece.path).judged }
             }) { noteReason($0) != nil }.text
             return piece

@@ -45,6 +45,9 @@ public struct TaskFacts: Sendable, Equatable {
     /// treated as private): `contextPaths`, and also every note an ambiguous link could mean and a
     /// link's literal path (`LinkResolution.judged`).
     public var privateSources: [String]
+    /// The `project:` folder (or one holding it or in it) where a private run's agent worked
+    /// (`ProjectTaint`): files it left there may hold private text, so the task is private.
+    public var privateProject: String?
 
     /// Facts given field by field (`folder` defaults to the path's folder).
     public init(path: String? = nil, title: String = "", body: String = "", type: String? = "task", tags: [String] = [], folder: String? = nil, privacy: String? = nil, effects: [String] = [], lane: String? = nil, agent: String? = nil, model: String? = nil, approved: Bool = false, budgetUSD: Double? = nil, contextPaths: [String] = [], privateSources: [String] = []) {
@@ -91,6 +94,7 @@ public struct TaskFacts: Sendable, Equatable {
             if facts.budgetUSD == nil { facts.budgetError = Money.problem(key: "budget_usd", value: value) + " in the task; fix it to run a paid agent" }
         }
         facts.resolveContext(pulledLinks(of: note, path: normalized), vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
+        facts.privateProject = ProjectTaint.folder(of: note, vault: vault)
         return facts
     }
 

@@ -70,6 +70,15 @@ public final class VaultAgents: AgentExecuting, Sendable {
             case .success(let chosen): workspace = chosen
             case .failure(let refusal): return AgentExecution(succeeded: false, answer: "", error: refusal.description)
             }
+            // A private run's agent may leave private text in a project folder: the folder is
+            // recorded before it starts, so that no cloud agent is run there after it (`ProjectTaint`).
+            if !workspace.isScratch, Privacy.reason(ofRun: runID, vault: vault) != nil {
+                do {
+                    try ProjectTaint.record(workspace.path, vault: vault)
+                } catch {
+                    return AgentExecution(succeeded: false, answer: "", error: "cannot record that private run \(runID) works in \(workspace.path): \(error)")
+                }
+            }
             if definition.usesMCP {
                 guard let executable = mcpExecutable else {
                     RunWorkspace.finish(workspace)

@@ -15,8 +15,20 @@ public struct Skill: Sendable, Equatable {
 
     /// Checks the skill in `path` against the Agent Skills format, and its privacy by `guardrails`
     /// (the vault's own private tags, folders and secret patterns).
-    public static func check(folder path: String, guardrails: Guardrails = .shipped) -> Skill {
+    /// With `vault`, a file that links a private note of it keeps the skill in the vault too.
+    public static func check(folder path: String, guardrails: Guardrails = .shipped, vault: Vault? = nil) -> Skill {
         let name = (path as NSString).lastPathComponent
+        // A link to a private note names it (`[[Cancer diagnosis]]`): cloud harnesses would load the
+        // name as an instruction, as a packet never sends it (an outside attack).
+        let links = vault.map(LinkResolver.init)
+        let store = vault.map(NoteStore.init)
+        func linksPrivateNote(_ text: String, _ relative: String) -> Bool {
+            guard let links, let store else { return false }
+            let at = Vault.Layout.skills + "/" + name + "/" + relative
+            return PrivateLinks.redacting(text, in: at, candidates: { found in found.map { links.resolve($0, from: at).judged } }) {
+                Privacy.reason(ofNoteAt: $0, store: store, guardrails: guardrails, links: links) != nil
+            }.count > 0
+        }
         var problems: [String] = []
         func rulesOfName(_ value: String, _ what: String) -> [String] {
             var broken: [String] = []
@@ -60,6 +72,8 @@ public struct Skill: Sendable, Equatable {
         let secrets = scanner.scan(String(decoding: bytes, as: UTF8.self))
         if !secrets.isEmpty {
             problems.append("SKILL.md holds a secret (\(SecretScanner.describe(secrets))); cloud harnesses would load it, so it is not linked")
+        } else if linksPrivateNote(String(decoding: bytes, as: UTF8.self), "SKILL.md") {
+            problems.append("SKILL.md links a private note; cloud harnesses would load its name, so it is not linked")
         }
         // The whole folder is linked: every other file in it is judged too. What cannot be judged —
         // a symlink (it may lead to a private note), a hard link (the other name may be one), more
@@ -89,6 +103,8 @@ public struct Skill: Sendable, Equatable {
                 let text = String(decoding: other, as: UTF8.self)
                 if !scanner.scan(text).isEmpty {
                     problems.append("\(relative) holds a secret; cloud harnesses would load the folder, so it is not linked")
+                } else if linksPrivateNote(text, relative) {
+                    problems.append("\(relative) links a private note; cloud harnesses would load the folder, so it is not linked")
                 } else if relative.lowercased().hasSuffix(".md"), let parsed = try? Note.parse(bytes: other),
                           let why = Privacy.ownReason(note: parsed, path: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: guardrails) {
                     problems.append("\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
@@ -168,7 +184,7 @@ public struct SkillSync: Sendable {
         let root = vault.root + "/" + folder
         let names = ((try? FileSystem.list(root)) ?? []).filter { !$0.name.hasPrefix(".") && $0.kind == .directory }.map(\.name).sorted()
         let guardrails = RuleBook.load(vault: vault).guardrails
-        let skills = names.map { Skill.check(folder: root + "/" + $0, guardrails: guardrails) }
+        let skills = names.map { Skill.check(folder: root + "/" + $0, guardrails: guardrails, vault: vault) }
         let report = folders.map { target -> (folder: SkillFolder, links: [SkillLink]) in
             var links: [SkillLink] = []
             for skill in skills {

@@ -735,6 +735,13 @@ public final class TaskEngine: Sendable {
 
     private func execute(_ task: TaskNote, record initial: RunRecord, plan routedPlan: RoutePlan, token: CancelToken, approved: Bool, waitForRun: Bool = false, routeWrite: RouteWrite? = nil) {
         var plan = routedPlan
+        // The watcher is stopping: a run that waited in its lane's queue does not start now (its
+        // agent would be stopped with the watcher a moment later and charged its whole reservation,
+        // an outside tour). Still `claimed`, it runs at the next start (`recover`), as after a crash.
+        if !state.withLock({ $0.accepting }) {
+            endRun(task.path)
+            return
+        }
         // Edited while it waited for its turn: the run takes the note as it is now, not as it was
         // routed (set back to draft: it does not run; a new prompt or routing property: routed anew).
         switch editedWhileWaiting(task, plan: plan) {

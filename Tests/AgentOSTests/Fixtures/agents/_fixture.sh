@@ -71,6 +71,9 @@ common_modes() {
             sleep 3600 &
             wait
             exit 0 ;;
+        slow)
+            # Answers as usual, a moment later (a run still going when the watcher is told to stop).
+            sleep 1.5 ;;
         flood)
             head -c 104857600 /dev/zero
             exit 0 ;;

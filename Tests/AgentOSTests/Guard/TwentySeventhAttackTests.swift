@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// The twenty-seventh outside attack on the release binary (`/work/attack63-report.md`), each
+/// finding written as the attack it was.
+@Suite struct TwentySeventhAttackTests {
+    /// Attack (medium): a public note's links to private files were looked up only in the memory
+    /// index, which holds no attachment, no note it skipped and no note made since it was last
+    /// brought up to date: `![[Biopsy PRIVATT.pdf]]` under `Private/`, a private note with a NUL
+    /// byte, and a private note written after the index went to claude as written — as a note the
+    /// task links and as a memory match — though routing called each private.
+    @Test func linksToPrivateFilesTheIndexDoesNotHoldAreHidden() throws {
+        let v = RouteTestVault()
+        v.write("Private/Biopsy PRIVATT.pdf", "%PDF-1.4 fake\n")
+        v.write("Memory/Divorce lawyer PRIVNUL.md", "---\ntags: [private]\n---\n\u{0}binary-ish\nDivorce details\n")
+        v.write("Memory/Zebrafruit plan.md", """
+            # Zebrafruit plan
+
+            The zebrafruit rollout plan CLEANMARK: ask [[Divorce lawyer PRIVNUL]], see ![[Biopsy PRIVATT.pdf]], [[Affair PRIVNEW|the affair]] and [[Zebrafruit rollout]].
+            """)
+        v.write("Memory/Zebrafruit rollout.md", "# Zebrafruit rollout\n\nPublic.\n")
+        let summary = try MemoryIndex(vault: v.vault).reconcile()
+        #expect(summary.skipped.contains { $0.path == "Memory/Divorce lawyer PRIVNUL.md" }, "the NUL note was indexed: \(summary.skipped)")
+        // Made after the index: nothing brings the index up to date before the packet.
+        v.write("Memory/Affair PRIVNEW.md", "---\ntags: [private]\n---\nAffair.\n")
+
+        for task in ["Summarize [[Zebrafruit plan]].", "What is the zebrafruit rollout plan?"] {
+            v.write("Tasks/Ask.md", "---\ntype: task\nagent: claude\n---\n\(task)\n")
+            let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md", index: false)
+            #expect(plan.action == .run, "\(plan.reason)")
+            #expect(plan.prompt.contains("CLEANMARK"), "no piece of the public note\n\(plan.prompt)")
+            for name in ["PRIVATT", "PRIVNUL", "PRIVNEW", "Biopsy", "Divorce", "Affair"] {
+                #expect(!plan.prompt.contains(name), "\(task): \(name) went out\n\(plan.prompt)")
+            }
+            // A public link is still sent as written.
+            #expect(plan.prompt.contains("[[Zebrafruit rollout]]"), "\(plan.prompt)")
+        }
+    }
+
+    /// Attack (low-medium): a private task's local agent wrote the private packet into its
+    /// `project:` folder; a later public task in that folder started claude there, with the file in
+    /// front of it. The folder is private from then on: a task there (or in a folder holding it)
+    /// runs only locally, and says why; a task in another project folder is not touched.
+    @Test func aProjectFolderAPrivateRunWorkedInIsPrivateFromThenOn() throws {
+        let env = try EngineTestVault()
+        let roots = env.root + "/code"
+        for folder in ["app", "other"] { try FileManager.default.createDirectory(atPath: roots + "/" + folder, withIntermediateDirectories: true) }
+        let guardrails = try env.text("Rules/Guardrails.md")
+        try env.store.write(guardrails.replacingOccurrences(of: "project_roots: []\n", with: "project_roots: [\"\(roots)\"]\n"), to: "Rules/Guardrails.md", expecting: .any)
+        let script = env.root + "/localw.sh"
+        try "#!/bin/sh\nprintf '%s\\n' \"$1\" > ./agent-notes.txt\necho wrote notes\n".replacingFile(script)
+        #expect(chmod(script, 0o755) == 0)
+        try env.store.write("---\ntype: agent\nname: localw\nlane: local\ncommand: [\"\(script)\", \"{prompt}\"]\noutput: text\ntimeout: 30\ncontext_tokens: 4000\n---\n", to: "Rules/Agents/localw.md", expecting: .absent)
+        try env.store.write("---\ntags: [x]\n---\nBank account PRIVBANK 12345\n", to: "Private/Bank.md", expecting: .any)
+        let engine = try env.engine()
+
+        let privateTask = try env.writeTask("Private summary", properties: "type: task\nagent: localw\nproject: \(roots)/app", body: "Summarize [[Private/Bank]] for me.")
+        #expect(engine.consider(path: privateTask, wait: true) != .ignored)
+        engine.waitUntilIdle()
+        #expect(try env.note(privateTask).text("status") == "done")
+        #expect(PlatformTestSupport.read(roots + "/app/agent-notes.txt")?.contains("PRIVBANK") == true, "the local agent wrote the private packet into the project folder")
+
+        for (name, project) in [("Review app", "\(roots)/app"), ("Review all", roots)] {
+            let task = try env.writeTask(name, properties: "type: task\nagent: claude\nproject: \(project)", body: "Review the code in this folder.")
+            #expect(engine.consider(path: task, wait: true) != .ignored)
+            engine.waitUntilIdle()
+            let note = try env.note(task)
+            let said = [note.text("route_reason"), note.text("error")].compactMap { $0 }.joined(separator: " | ")
+            #expect(said.contains("where a private run worked"), "\(name): \(note.text("status") ?? "none"): \(said)")
+        }
+        let cwds = (PlatformTestSupport.read(env.fixtureLog) ?? "").split(separator: "\n").compactMap { try? JSON.parse(String($0))["cwd"]?.stringValue }
+        #expect(cwds.isEmpty, "claude ran in \(cwds)")
+
+        // Another project folder is not private.
+        let elsewhere = try env.writeTask("Review other", properties: "type: task\nagent: claude\nproject: \(roots)/other", body: "Review the code in this folder.")
+        #expect(engine.consider(path: elsewhere, wait: true) != .ignored)
+        engine.waitUntilIdle()
+        #expect(try env.note(elsewhere).text("status") == "done")
+        let last = (PlatformTestSupport.read(env.fixtureLog) ?? "").split(separator: "\n").compactMap { try? JSON.parse(String($0))["cwd"]?.stringValue }
+        #expect(last == [RunWorkspace.realPath(roots + "/other")], "\(last)")
+    }
+
+    /// Attack (low): `skills sync` linked a skill whose `SKILL.md` links private notes
+    /// (`[[Cancer diagnosis]]`, `[[Private/Bank]]`) into `~/.claude/skills`: cloud harnesses load
+    /// those names as instructions. A skill with a file that links a private note stays in the
+    /// vault, with the reason; one linking a public note is linked.
+    @Test(arguments: [("SKILL.md", "For background read [[Cancer diagnosis PRIVTITLE]]."), ("SKILL.md", "See [bank](<Private/Bank.md>)."),
+                      ("references/notes.md", "Also ![[Cancer diagnosis PRIVTITLE#Treatment]].")])
+    func aSkillLinkingAPrivateNoteIsNotLinkedForCloudHarnesses(_ file: String, _ line: String) throws {
+        let setup = try SkillSyncTests.Setup()
+        defer { TemporaryFolder.remove(setup.root) }
+        try "---\ntags: [private]\n---\n# Diagnosis\n".replacingFile(setup.vault.root + "/Memory/Cancer diagnosis PRIVTITLE.md")
+        try "Account.\n".replacingFile(setup.vault.root + "/Private/Bank.md")
+        try "# Wombats\n".replacingFile(setup.vault.root + "/Memory/Wombats.md")
+        let body = "---\nname: demo\ndescription: A demo skill for testing things out\n---\n# Demo\n"
+        try setup.skill("demo", body + (file == "SKILL.md" ? line + "\n" : "Read the references.\n"))
+        if file != "SKILL.md" {
+            try FileManager.default.createDirectory(atPath: setup.vault.root + "/Skills/demo/references", withIntermediateDirectories: true)
+            try (line + "\n").replacingFile(setup.vault.root + "/Skills/demo/" + file)
+        }
+        try setup.skill("public", "---\nname: public\ndescription: A skill linking a public note\n---\nRead [[Wombats]].\n")
+        let run = setup.run(["sync"])
+        let demo = try #require(SkillSync.status(vault: setup.vault, folders: setup.folders).skills.first { $0.name == "demo" })
+        #expect(demo.problems.contains { $0.contains("links a private note") }, "\(demo.problems)")
+        for folder in setup.folders {
+            #expect(setup.link(folder.path + "/demo") == nil, "demo was linked into \(folder.path): \(run.out) \(run.err)")
+            #expect(setup.link(folder.path + "/public") != nil, "the public skill was not linked: \(run.out) \(run.err)")
+        }
+    }
+
+    /// Tour (high): on SIGTERM the watcher waited for its running agents, and when one ended, the
+    /// task queued behind it in its lane started — a new paid agent, stopped a moment later with
+    /// the watcher and charged its whole reservation. A run that waited in its lane's queue does not
+    /// start once the watcher is stopping; it runs at the next start.
+    @Test func aStoppingWatcherStartsNoQueuedRun() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let width = engine.routing.concurrency(lane: "premium")
+        // The first runs end a moment after the stop begins; the last waits in the queue behind them.
+        let paths = try (0...width).map { i in
+            try env.writeTask("Queued \(i)", properties: "type: task\nagent: claude", body: "Explain plan \(i).\(i < width ? " FIXTURE_MODE=slow" : "")")
+        }
+        for path in paths { #expect(engine.consider(path: path) != .ignored) }
+        #expect(eventually(within: 30) { env.fixturePrompts().count == width }, "\(env.fixturePrompts())")
+        engine.shutdown(grace: 10)
+        let prompts = env.fixturePrompts()
+        #expect(prompts.count == width && !prompts.contains { $0.contains("plan \(width).") }, "an agent started after the stop: \(prompts)")
+        let last = try env.note(paths[width])
+        #expect(last.text("status") != "running" && last.text("status") != "done" && last.text("status") != "cancelled", "\(last.text("status") ?? "none")")
+        let run = try RunStore(vault: env.vault).latestRun(taskPath: paths[width])
+        #expect(run?.state == .claimed, "\(String(describing: run?.state))")
+    }
+}
