@@ -448,7 +448,8 @@ public struct ContextPacketBuilder: Sendable {
     }
 
     /// Log lines of a daily note, as one piece: with `concerning`, the last `dailyLines` lines that
-    /// link one of those notes (`chainKeys`); without, the last `recentDailyLines` lines. With
+    /// link one of those notes (`chainKeys`); without, the last `recentDailyLines` of the OS's own
+    /// run lines (a person's own entries are not about this task). With
     /// `keepPrivate` false (the task is not private) a note private as a whole gives nothing and
     /// private lines are dropped; with it true they stay and mark the piece private. With `offMachine`
     /// a line holding a secret is dropped too. What is dropped is counted in `leftOut`. `nil` when
@@ -471,6 +472,12 @@ public struct ContextPacketBuilder: Sendable {
         if let concerning {
             let named = ContextPacketBuilder.nameFilter(concerning)
             items = items.filter { (named?($0.text) ?? true) && ContextPacketBuilder.line($0.text, links: concerning) }
+        } else {
+            // The last lines of the day are the OS's own run lines only: `init` makes `Daily/`
+            // Obsidian's daily notes, and a person's own entry there ("Call with Dr. Weber: …") went
+            // to a cloud agent with an unrelated task (an outside tour). A person's line about the
+            // task or its chain (it links one of them) is still sent, above.
+            items = items.filter { $0.text.contains(TelemetryWriter.markerPrefix) }
         }
         let candidates = Array(items.suffix(wanted * 4).reversed())
         // Each candidate's privacy, judged once (it may read the notes the line links).

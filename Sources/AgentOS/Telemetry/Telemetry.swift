@@ -161,7 +161,9 @@ public struct TelemetryWriter: Sendable {
 
     /// The marker that ties a row or a daily line to its run, so that each is written exactly once
     /// (an HTML comment: Obsidian and other Markdown renderers do not show it).
-    public static func marker(_ runID: String) -> String { "<!-- run:\(runID) -->" }
+    public static func marker(_ runID: String) -> String { markerPrefix + runID + " -->" }
+    /// How every run marker starts.
+    public static let markerPrefix = "<!-- run:"
 
     /// The table rows and daily-log lines of several runs, one compare-and-swap write per note.
     /// Returns the notes written.

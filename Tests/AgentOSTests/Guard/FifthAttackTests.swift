@@ -453,7 +453,7 @@ import TestSupport
         let v = RouteTestVault()
         v.write("Private/Bank PRIVBANK.md", "Account.\n")
         let day = LocalTime.day(Date())
-        v.write("Daily/\(day).md", "# \(day)\n\n- 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK\n- 09:05 called LINEONE about obsidian://open?vault=Mine&file=Private%2FBank%20PRIVBANK\n- 09:06 LINETWO see Private/Bank PRIVBANK.md today\n")
+        v.write("Daily/\(day).md", RunLines.marked("# \(day)\n\n- 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK\n- 09:05 called LINEONE about obsidian://open?vault=Mine&file=Private%2FBank%20PRIVBANK\n- 09:06 LINETWO see Private/Bank PRIVBANK.md today\n"))
         v.write("Tasks/Ask.md", PacketGuardrailsTests.askText)
         let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
         #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
@@ -470,7 +470,7 @@ import TestSupport
     @Test func aDayItemsPrivateContinuationAfterABlankLineKeepsItOut() throws {
         let v = RouteTestVault()
         let day = LocalTime.day(Date())
-        v.write("Daily/\(day).md", "# \(day)\n\n- 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK\n- 09:05 talked to the doctor LUMPMARK\n\n  biopsy next week #private\n\nA paragraph of the day.\n- 09:10 after PLAINAFTER\n")
+        v.write("Daily/\(day).md", RunLines.marked("# \(day)\n\n- 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK\n- 09:05 talked to the doctor LUMPMARK\n\n  biopsy next week #private\n\nA paragraph of the day.\n- 09:10 after PLAINAFTER\n"))
         v.write("Tasks/Ask.md", PacketGuardrailsTests.askText)
         let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
         #expect(plan.prompt.contains("DAILYMARK") && plan.prompt.contains("PLAINAFTER"), "\(plan.prompt)")
@@ -486,7 +486,7 @@ import TestSupport
         v.write("Private/Bank PRIVBANK.md", "Account.\n")
         v.write("Memory/Diary.md", "---\ntags: [personal]\n---\nDear diary.\n")
         let day = LocalTime.day(Date())
-        v.write("Daily/\(day).md", """
+        v.write("Daily/\(day).md", RunLines.marked("""
             # \(day)
 
             - 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK
@@ -499,7 +499,7 @@ import TestSupport
             ## Health <a href="Memory/Diary.md">d</a>
             - 09:03 doc HEADONE lump
 
-            """)
+            """))
         v.write("Memory/Wombat spaced.md", "# Wombat spaced\n\nThe wombat ledger reconciliation CLEANMARK, obsidian://vault/Mine/Private/Bank PRIVBANK#Balance here.\n")
         v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nSummarise [[Wombat spaced]] and the wombat ledger reconciliation.\n")
         let plan = try PacketGuardrailsTests.plan(v, "Tasks/Linked.md")

@@ -63,7 +63,7 @@ import Testing
         v.write("Tasks/Therapy notes.md", "---\ntype: task\nprivacy: private\nstatus: done\n---\nprivate\n")
         // A result note written before results were marked private: private by what it was made from.
         v.write("Results/Old answer.md", "---\ntype: result\ntask: \"[[Tasks/Therapy notes]]\"\nsources: [\"[[Journal/Day one]]\"]\n---\nanswer\n")
-        v.write("Daily/\(Self.today).md", daily)
+        v.write("Daily/\(Self.today).md", RunLines.marked(daily))
         v.write("Tasks/Public.md", "---\ntype: task\nagent: claude\n---\nRefactor the parser code.\n")
 
         let (plan, packet) = try Self.plan(v.vault, "Tasks/Public.md")
@@ -79,7 +79,7 @@ import Testing
 
     @Test func aPrivateTaskKeepsItsDailyLinesAndContextLabelsThemPrivate() throws {
         let v = RouteTestVault()
-        v.write("Daily/\(Self.today).md", "---\ntype: daily\n---\n- 09:00 DAILYMARK dentist #private\n- 09:05 public standup notes\n")
+        v.write("Daily/\(Self.today).md", RunLines.marked("---\ntype: daily\n---\n- 09:00 DAILYMARK dentist #private\n- 09:05 public standup notes\n"))
         v.write("Tasks/Mine.md", "---\ntype: task\nprivacy: private\n---\nSummarize my week.\n")
         let (plan, packet) = try Self.plan(v.vault, "Tasks/Mine.md")
         #expect(!Self.isPremiumRun(plan))

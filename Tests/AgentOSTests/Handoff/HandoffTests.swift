@@ -124,18 +124,28 @@ import Testing
         #expect(try env.note("Tasks/Fix login.md")["status"] == nil)
     }
 
+    /// The last run lines the OS wrote, never a person's own entry of the day (`Daily/` is
+    /// Obsidian's daily notes: a tour's "Call with Dr. Weber: blood test results …" went to claude
+    /// with a Postgres task); a person's line that links the task goes.
     @Test func aLongDailyNoteGivesItsLastFewLinesWhenNoneConcernsTheTask() throws {
         let env = try Self.vaultWithMemory()
-        let lines = (0..<2_000).map { "- 10:\(String(format: "%02d", $0 % 60)) run number \($0)" }.joined(separator: "\n")
-        try env.store.write("---\ntype: daily\n---\n# Today\n\n\(lines)\nA closing sentence, not a list line.\n", to: TelemetryWriter.dailyPath(Date()), expecting: .any)
+        let lines = (0..<2_000).map { "- 10:\(String(format: "%02d", $0 % 60)) run number \($0) \(TelemetryWriter.marker("r\($0)"))" }.joined(separator: "\n")
+        let own = "- 21:27 Call with Dr. Weber PERSONALMARK: blood test results are bad\n- 21:28 Bought milk PERSONALMARK\n"
+        try env.store.write("---\ntype: daily\n---\n# Today\n\n\(lines)\n\(own)A closing sentence, not a list line.\n", to: TelemetryWriter.dailyPath(Date()), expecting: .any)
         let snapshot = try env.store.read("Tasks/Fix login.md")
         let task = TaskNote(path: "Tasks/Fix login.md", snapshot: snapshot, note: try Note.parse(bytes: snapshot.bytes), kind: .task)
         let packet = try VaultRouting(vault: env.vault).contextPacket(for: task, budgetTokens: 8000)
         let daily = try #require(packet.pieces.first { $0.kind == .daily })
         let got = daily.text.split(separator: "\n")
         #expect(got.count == ContextPacketBuilder(vault: env.vault, guardrails: Guardrails()).recentDailyLines)
-        #expect(got.last == "- 10:19 run number 1999")
-        #expect(got.first == "- 10:17 run number 1997")
+        #expect(got.last == "- 10:19 run number 1999 \(TelemetryWriter.marker("r1999"))")
+        #expect(got.first == "- 10:17 run number 1997 \(TelemetryWriter.marker("r1997"))")
+        #expect(!packet.text.contains("PERSONALMARK"), "\(packet.text.suffix(500))")
+
+        // A line of a person's own that links the task is about it, and goes.
+        try env.store.write("---\ntype: daily\n---\n\(own)- 21:29 [[Fix login]]: use the v2 endpoint ABOUTMARK\n", to: TelemetryWriter.dailyPath(Date()), expecting: .any)
+        let about = try VaultRouting(vault: env.vault).contextPacket(for: task, budgetTokens: 8000)
+        #expect(about.text.contains("ABOUTMARK") && !about.text.contains("PERSONALMARK"), "\(about.text.suffix(500))")
     }
 
     @Test func theDailyLogGivesOnlyTheLinesAboutTheTaskWhenThereAreAny() throws {

@@ -257,7 +257,7 @@ import Testing
         let v = RouteTestVault()
         let secret = Self.token()
         let day = LocalTime.day(Date())
-        v.write("Daily/\(day).md", "# \(day)\n\n- 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK\n- 09:05 pushed with \(secret)\n")
+        v.write("Daily/\(day).md", RunLines.marked("# \(day)\n\n- 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK\n- 09:05 pushed with \(secret)\n"))
         v.write("Tasks/Ask.md", Self.askText)
 
         let plan = try Self.plan(v, "Tasks/Ask.md")
@@ -275,7 +275,7 @@ import Testing
         // says it is private, do not.
         v.write("Results/Plain run.md", "---\ntype: result\ntask: \"[[Tasks/Plain]]\"\nsources:\n  - \"[[Daily/\(day)]]\"\n---\nPlain answer.\n")
         v.write("Results/Private run.md", "---\ntype: result\nprivacy: private\ntask: \"[[Tasks/Hidden]]\"\nsources:\n  - \"[[Daily/\(day)]]\"\n---\nHidden answer.\n")
-        v.write("Daily/\(day).md", "# \(day)\n\n- 08:55 met the lawyer about the divorce #private\n- 09:00 [[Tasks/Plain]] → echo (local): done — [[Results/Plain run]] PLAINMARK\n- 09:01 [[Tasks/Hidden]] → ollama (local): done — [[Results/Private run]] HIDDENMARK\n")
+        v.write("Daily/\(day).md", RunLines.marked("# \(day)\n\n- 08:55 met the lawyer about the divorce #private\n- 09:00 [[Tasks/Plain]] → echo (local): done — [[Results/Plain run]] PLAINMARK\n- 09:01 [[Tasks/Hidden]] → ollama (local): done — [[Results/Private run]] HIDDENMARK\n"))
         v.write("Tasks/Ask.md", Self.askText)
 
         let plan = try Self.plan(v, "Tasks/Ask.md")
@@ -295,7 +295,7 @@ import Testing
         // it is not the OS's day log, so the result counts as made from private work.
         v.write("Daily/Journal.md", "# Journal\n\n- saw the doctor #private\n")
         v.write("Results/From journal.md", "---\ntype: result\nsources:\n  - \"[[Daily/Journal]]\"\n---\nSummary.\n")
-        v.write("Daily/\(day).md", "# \(day)\n\n- 09:00 [[Results/From journal]] JOURNALMARK\n- 09:05 tidied the desk TIDYMARK\n")
+        v.write("Daily/\(day).md", RunLines.marked("# \(day)\n\n- 09:00 [[Results/From journal]] JOURNALMARK\n- 09:05 tidied the desk TIDYMARK\n"))
         v.write("Tasks/Ask.md", Self.askText)
 
         let plan = try Self.plan(v, "Tasks/Ask.md")
@@ -313,7 +313,7 @@ import Testing
         let yesterday = LocalTime.day(Date().addingTimeInterval(-86_400))
         v.write("Daily/\(yesterday).md", "---\nprivacy: private\n---\n- 23:00 wrote the will\n")
         v.write("Results/From yesterday.md", "---\ntype: result\nsources:\n  - \"[[Daily/\(yesterday)]]\"\n---\nSummary.\n")
-        v.write("Daily/\(day).md", "# \(day)\n\n- 09:00 [[Results/From yesterday]] DERIVEDMARK\n- 09:05 tidied the desk TIDYMARK\n")
+        v.write("Daily/\(day).md", RunLines.marked("# \(day)\n\n- 09:00 [[Results/From yesterday]] DERIVEDMARK\n- 09:05 tidied the desk TIDYMARK\n"))
         v.write("Tasks/Ask.md", Self.askText)
 
         let plan = try Self.plan(v, "Tasks/Ask.md")

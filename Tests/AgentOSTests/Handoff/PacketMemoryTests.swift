@@ -45,7 +45,7 @@ import TestSupport
         try env.store.write("# Linked\n\nVisible linked text. %% LINKCOMMENT %%\n\n```c\nprintf(\"%%d\");\n```\n", to: "Memory/Linked.md", expecting: .absent)
         try env.store.write("# Pelicans\n\n%% MEMCOMMENT opened in the first section\n\n## Harbour\n\nstill MEMCOMMENT2 hidden %% Pelicans nest by the harbour wall.\n", to: "Memory/Pelicans.md", expecting: .absent)
         // A daily line's comment too (a second outside attack: `met Bob %% my real opinion %%`).
-        try env.store.write("---\ntype: daily\n---\n# Today\n\n- 19:30 met Bob %% DAILYCOMMENT my real opinion of Bob %% about birds\n", to: TelemetryWriter.dailyPath(Date()), expecting: .absent)
+        try env.store.write(RunLines.marked("---\ntype: daily\n---\n# Today\n\n- 19:30 met Bob %% DAILYCOMMENT my real opinion of Bob %% about birds\n"), to: TelemetryWriter.dailyPath(Date()), expecting: .absent)
         _ = try MemoryIndex(vault: env.vault).reconcile(progress: nil)
         let path = try env.writeTask("Birds", properties: "type: task", body: "Where do pelicans nest by the harbour? See [[Linked]].")
         let packet = try Self.packet(env, task: path)
