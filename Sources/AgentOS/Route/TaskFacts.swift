@@ -93,7 +93,15 @@ public struct TaskFacts: Sendable, Equatable {
             facts.budgetUSD = Money.dollars(value)
             if facts.budgetUSD == nil { facts.budgetError = Money.problem(key: "budget_usd", value: value) + " in the task; fix it to run a paid agent" }
         }
-        facts.resolveContext(pulledLinks(of: note, path: normalized), vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
+        let resolver = links ?? LinkResolver(vault: vault)
+        var pulled = pulledLinks(of: note, path: normalized).map { (link: $0, from: normalized) }
+        // A handoff carries on its original task: the notes that task links go with it, read from
+        // the task's own folder (a tour: after a failover, codex's packet lacked the
+        // `[[Project Falcon]]` claude's had).
+        if TaskNote.kind(of: note, path: normalized) == .handoff, let original = originalTask(of: note, at: normalized, vault: vault, links: resolver) {
+            pulled += pulledLinks(of: original.note, path: original.path).map { (link: $0, from: original.path) }
+        }
+        facts.resolveContext(pulled, vault: vault, guardrails: ruleBook.guardrails, links: resolver)
         facts.privateProject = ProjectTaint.folder(of: note, vault: vault)
         return facts
     }
@@ -102,8 +110,17 @@ public struct TaskFacts: Sendable, Equatable {
     public static func from(text: String, vault: Vault, ruleBook: RuleBook, links: LinkResolver? = nil) -> TaskFacts {
         var facts = TaskFacts(title: String(text.split(separator: "\n").first ?? "").trimmingWhitespaces(), body: text)
         facts.tags = inlineTags(in: text)
-        facts.resolveContext(WikiLink.links(in: text), vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
+        facts.resolveContext(WikiLink.links(in: text).map { (link: $0, from: nil) }, vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
         return facts
+    }
+
+    /// The task a handoff note carries on (its `task` link), read: `nil` when it names none, or
+    /// none that is a task note here.
+    static func originalTask(of handoff: Note, at path: String, vault: Vault, links: LinkResolver) -> (path: String, note: Note)? {
+        guard let link = handoff.text("task").flatMap(WikiLink.parse), let target = links.resolve(link, from: path).path, target != path,
+              let snapshot = (try? NoteStore(vault: vault).readIfPresent(target)) ?? nil,
+              let note = try? Note.parse(bytes: snapshot.bytes), TaskNote.kind(of: note, path: target) == .task else { return nil }
+        return (target, note)
     }
 
     /// The links a work note pulls in, as written: a handoff's original `task`, its `context` list,
@@ -117,12 +134,13 @@ public struct TaskFacts: Sendable, Equatable {
 
     /// Resolves the task's links once: `contextPaths` (what the packet reads) and `privateSources`
     /// (every private path among those the links could mean).
-    private mutating func resolveContext(_ pulled: [WikiLink], vault: Vault, guardrails: Guardrails, links: LinkResolver) {
+    /// Each link is read from the note it is written in (`from`).
+    private mutating func resolveContext(_ pulled: [(link: WikiLink, from: String?)], vault: Vault, guardrails: Guardrails, links: LinkResolver) {
         let store = NoteStore(vault: vault)
         var paths: [String] = []
         var judged: [String] = []
-        for link in pulled {
-            let resolution = links.resolve(link, from: path)
+        for (link, from) in pulled {
+            let resolution = links.resolve(link, from: from)
             if let read = resolution.path ?? LinkResolver.literalPath(link.target, from: path), read != path, !paths.contains(read) { paths.append(read) }
             for candidate in resolution.judged where candidate != path && !judged.contains(candidate) { judged.append(candidate) }
         }

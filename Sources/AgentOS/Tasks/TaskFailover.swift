@@ -36,6 +36,20 @@ struct FailoverStep: Sendable {
 }
 
 extension TaskEngine {
+    /// What a failover handoff says when the agent stopped before it answered.
+    static let producedNothing = "Nothing: it stopped before it answered."
+
+    /// The part of a failover handoff's text (`handOver`) that is the stopped agent's work: what
+    /// follows "## What … produced before it stopped", without the OS's own lines. Empty when
+    /// there is none.
+    static func producedPart(of prompt: String) -> String {
+        guard let heading = prompt.range(of: "\n## What "), let end = prompt[heading.upperBound...].range(of: " produced before it stopped\n") else { return "" }
+        var produced = String(prompt[end.upperBound...])
+        if let result = produced.range(of: "\nIts result note: ", options: .backwards) { produced = String(produced[..<result.lowerBound]) }
+        produced = produced.trimmingWhitespacesAndNewlines()
+        return produced == producedNothing ? "" : produced
+    }
+
     /// The handoff note of a run's failover: named after the run, so a restart finds the one an
     /// earlier attempt wrote instead of writing a second.
     public static func failoverHandoffPath(runID: String, from: String, to: String) -> String {
@@ -99,7 +113,7 @@ extension TaskEngine {
         if let error = record.error { message += " (" + TaskEngine.oneLine(error) + ")" }
         message += ". Continue the task from where \(from) left off; do not start over.\n\n"
         message += "## What \(from) produced before it stopped\n\n"
-        message += partial.isEmpty ? "Nothing: it stopped before it answered.\n" : partial + (partial.hasSuffix("\n") ? "" : "\n")
+        message += partial.isEmpty ? TaskEngine.producedNothing + "\n" : partial + (partial.hasSuffix("\n") ? "" : "\n")
         if let resultPath = record.resultPath { message += "\nIts result note: \(TelemetryWriter.link(resultPath))\n" }
         var extra: [Property] = [
             Property("failover_of", .string(record.runID)),

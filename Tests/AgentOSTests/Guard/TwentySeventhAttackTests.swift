@@ -133,4 +133,40 @@ import TestSupport
         let run = try RunStore(vault: env.vault).latestRun(taskPath: paths[width])
         #expect(run?.state == .claimed, "\(String(describing: run?.state))")
     }
+
+    /// Tour (medium): after claude hit its usage limit, codex's packet was retrieved from the
+    /// failover's own words ("usage limit reached", "API key", "Upgrade") and held help pages about
+    /// plans and dates, nothing about the task; and the `[[Project Falcon]]` note the task links,
+    /// which claude's packet held, was missing. The next agent gets the task's links and memory
+    /// about the task.
+    @Test func aFailoverHandoffsPacketIsAboutTheTaskAndKeepsItsLinks() throws {
+        let env = try EngineTestVault()
+        try env.store.write("# Project Falcon\n\nFalcon moves the replicas to the new cluster. FALCONMARK\n", to: "Memory/Project Falcon.md", expecting: .absent)
+        try env.store.write("# Lag monitor\n\nThe lag monitor compares replica lag with its threshold; its test fixtures live in lagmon/. LAGMARK\n", to: "Memory/Lag monitor.md", expecting: .absent)
+        try env.store.write("# Upgrade your plan\n\nWhen a usage limit is reached, upgrade to Pro or add an API key; limits reset after hours or days. NOISEMARK\n", to: "Memory/Upgrade your plan.md", expecting: .absent)
+        _ = try MemoryIndex(vault: env.vault).reconcile(progress: nil)
+        let engine = try env.engine()
+        let path = try env.writeTask("Fix lag monitor", properties: "type: task\nagent: claude", body: "Fix the failing test in the lag monitor code, see [[Project Falcon]]. FIXTURE_MODE_CLAUDE=usage-limit")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let handoff = try #require(try FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Handoffs").first { $0.hasPrefix("Failover") })
+        _ = engine.consider(path: "Handoffs/" + handoff, wait: true)
+        engine.waitUntilIdle()
+        let prompts = env.fixturePrompts()
+        #expect(prompts.count == 2, "\(prompts.count) runs")
+        let first = try #require(prompts.first), next = try #require(prompts.last)
+        #expect(first.contains("FALCONMARK") && first.contains("LAGMARK"), "claude's packet: \(first)")
+        #expect(next.contains("FALCONMARK"), "the task's linked note is missing after the failover:\n\(next)")
+        #expect(next.contains("LAGMARK"), "no memory about the task after the failover:\n\(next)")
+        #expect(!next.contains("NOISEMARK"), "memory was retrieved from the failure's words:\n\(next)")
+        #expect(try env.note(path).text("status") == "done")
+    }
+
+    /// The stopped agent's work is what a failover handoff adds to the search, not the OS's lines.
+    @Test func theProducedPartOfAFailoverHandoffIsTheAgentsWorkOnly() {
+        let text = "claude stopped on [[Tasks/A]]: usage limit (Claude AI usage limit reached). Continue the task.\n\n## What claude produced before it stopped\n\nHalf a migration plan.\n\nIts result note: [[Results/A 1]]\n"
+        #expect(TaskEngine.producedPart(of: text) == "Half a migration plan.")
+        #expect(TaskEngine.producedPart(of: "x stopped.\n\n## What x produced before it stopped\n\n\(TaskEngine.producedNothing)\n") == "")
+        #expect(TaskEngine.producedPart(of: "A person's handoff: go on with the plan.") == "")
+    }
 }
