@@ -83,7 +83,12 @@ enum StatusCommand {
             c.print("  \(r.taskPath)  \(r.agent ?? "") (\(r.lane ?? "")) for \(since)  run \(r.runID)")
         }
         c.print(c.color("Waiting for review (\(review.count))", .bold))
-        for r in review { c.print("  \(r.taskPath)  \(r.reason ?? "")  — set approved: true to run it") }
+        for r in review {
+            // An approval does not lift a cap (a tour approved a task held by its spent task cap,
+            // and it stayed in review): the cap is raised first, or a day's or month's resets.
+            let next = r.reason?.contains("budget: ") == true ? "raise the cap (Rules/Guardrails.md, or the task's budget_usd) or wait for it to reset, then set approved: true" : "set approved: true to run it"
+            c.print("  \(r.taskPath)  \(r.reason ?? "")  — \(next)")
+        }
         c.print(c.color("Recently finished", .bold))
         for r in finished {
             let when = r.finishedAt.map { LocalTime.dateTime(Date(timeIntervalSince1970: $0)) } ?? ""

@@ -59,7 +59,16 @@ public final class TaskEngine: Sendable {
         var claimedHashes: [String: ContentHash] = [:]
         /// Work notes already logged as waiting for a prompt of more than headings (once each).
         var warnedNotReady: Set<String> = []
+        /// The prompt each recent run was claimed with, by the path it was claimed at, and the
+        /// order it came in (`oldCopy`): at most `claimedPromptsKept`.
+        var claimedPrompts: [String: (runID: String, prompt: String, order: Int)] = [:]
+        var claimedOrder = 0
+        /// Old copies already logged (once each run).
+        var warnedOldCopy: Set<String> = []
     }
+
+    /// How many runs' prompts are kept for `oldCopy`.
+    static let claimedPromptsKept = 4096
 
     /// A work note a person is writing: when it last changed and to what, and when a look at it
     /// again is due (`nil`: none armed).
@@ -368,6 +377,8 @@ public final class TaskEngine: Sendable {
         }
         switch status {
         case .new:
+            // An editor's old copy of a task that ran here, saved over the OS's lines: not new work.
+            if note["status"] == nil, note.text("run_id") == nil, let runID = oldCopy(task) { return keepOldCopy(task, of: runID) }
             if let why = task.notReadyReason {
                 if !wait { noteBegun(path, hash: snapshot.hash) }
                 // Said once: a prompt of headings only waits, and nothing else would say why.
@@ -546,9 +557,15 @@ public final class TaskEngine: Sendable {
             }
         }
         let token = CancelToken()
-        state.withLock {
-            $0.inFlight[task.path] = token
-            $0.claimedHashes[task.path] = task.snapshot.hash
+        state.withLock { state in
+            state.inFlight[task.path] = token
+            state.claimedHashes[task.path] = task.snapshot.hash
+            state.claimedOrder += 1
+            state.claimedPrompts[task.path] = (record.runID, task.prompt, state.claimedOrder)
+            if state.claimedPrompts.count > TaskEngine.claimedPromptsKept {
+                let cut = state.claimedOrder - TaskEngine.claimedPromptsKept * 3 / 4
+                state.claimedPrompts = state.claimedPrompts.filter { $0.value.order > cut }
+            }
         }
         if wait {
             route(task, record: record, token: token, unapproved: approval.refusal, waitForRun: true)
@@ -1286,7 +1303,7 @@ public final class TaskEngine: Sendable {
                 let current = try? Note.parse(bytes: snapshot.bytes)
                 // A run's end is written only into the note its run was for: moved away while it ran
                 // (and `run` follows no rename), another note saved at the path is not its task.
-                if let runID, current?.text("run_id") != runID {
+                if let runID, current?.text("run_id") != runID, !(current.map { isOldCopy($0, at: path, of: runID) } ?? false) {
                     stopped = "the note at \(path) is not run \(runID)'s task any more (moved away while it ran?); its result is kept in Results/"
                     return .keep
                 }

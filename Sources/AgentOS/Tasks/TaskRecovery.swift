@@ -127,6 +127,44 @@ extension TaskEngine {
     /// A note that says `routed` or `running` while no run of it is in flight: the process that ran it
     /// stopped between recording the run's end and writing the note. The note catches up with the
     /// run store (or, with no record at all, is marked interrupted).
+    /// The run whose task a note at its path is an old copy of: a note without the OS's `status` and
+    /// `run_id` whose text still begins with the prompt a recent run here was claimed with (a tour:
+    /// an editor holding the note open saved its buffer — the task's text and a line more — over
+    /// the OS's lines, during the run and after it; each save ran the paid task again). `nil`
+    /// for a note of other text: a new task saved at the path. Known for the runs this watcher
+    /// claimed, not across a restart.
+    func oldCopy(_ task: TaskNote) -> String? {
+        guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }), !claimed.prompt.isEmpty,
+              task.prompt.hasPrefix(claimed.prompt) else { return nil }
+        return claimed.runID
+    }
+
+    /// Whether `note`, at `path`, is an old copy of run `runID`'s task (`oldCopy`).
+    func isOldCopy(_ note: Note, at path: String, of runID: String) -> Bool {
+        guard note["status"] == nil, note.text("run_id") == nil, TaskNote.kind(of: note, path: path) != nil,
+              let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, !claimed.prompt.isEmpty else { return false }
+        return TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines().hasPrefix(claimed.prompt)
+    }
+
+    /// An old copy of run `runID`'s task (`oldCopy`) is not run again. While the run goes on, its
+    /// end is written into the copy (the person's added text stays, and is listed in
+    /// `changed_during_run`); after it, the OS's `status`, `run_id` and `result` are written back.
+    func keepOldCopy(_ task: TaskNote, of runID: String) -> Consideration {
+        let first = state.withLock { $0.warnedOldCopy.insert(runID + "\u{0}" + String(task.snapshot.hash.value)).inserted }
+        if state.withLock({ $0.inFlight[task.path] != nil }) {
+            if first { log(EngineEvent(level: .info, message: "\(task.path): saved without its status while run \(runID) runs (an editor's old copy?); the run's end is written into it, and it does not run again")) }
+            return .alreadyActive
+        }
+        guard let record = (try? runs.latestRun(taskPath: task.path)) ?? nil, record.runID == runID, !record.state.isActive else { return .ignored }
+        let status = record.failoverTo != nil ? TaskStatus.handedOff.rawValue : record.state.rawValue
+        var set = [Property("status", .string(status)), Property("run_id", .string(runID))]
+        if let result = record.resultPath { set.append(Property("result", .string(TelemetryWriter.link(result)))) }
+        if case .written = updateTask(task.path, set: set, unset: []) { _ in nil } {
+            log(EngineEvent(level: .info, message: "\(task.path): saved without its status after run \(runID) (an editor's old copy?); set back to \(status) — set status: new to run it again"))
+        }
+        return .ignored
+    }
+
     func catchUp(_ task: TaskNote) -> Consideration {
         if state.withLock({ $0.inFlight[task.path] != nil }) { return .ignored }
         // The note of a run in flight here, moved from the path the run has (a rename the watcher

@@ -169,4 +169,71 @@ import TestSupport
         #expect(TaskEngine.producedPart(of: "x stopped.\n\n## What x produced before it stopped\n\n\(TaskEngine.producedNothing)\n") == "")
         #expect(TaskEngine.producedPart(of: "A person's handoff: go on with the plan.") == "")
     }
+
+    /// Tour (high): an editor holding a task open saved its buffer — the task's text and a line
+    /// more, without the OS's `status` and `run_id` — during the run and after it; the first run's
+    /// result was detached ("moved away while it ran?") and the paid task ran again each time. An
+    /// old copy is the same task: the run's end is written into it, and after the run the OS's
+    /// lines are written back; nothing runs twice. A note of other text saved there is a new task.
+    @Test func anEditorsOldCopySavedOverATaskDoesNotRunItAgain() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let original = "---\ntype: task\nagent: claude\n---\nDecide on pglogical for the migration. FIXTURE_MODE=slow\n"
+        try env.store.write(original, to: "Tasks/Decide.md", expecting: .absent)
+        #expect(engine.consider(path: "Tasks/Decide.md") != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        // While claude runs: the editor's buffer, with a line added.
+        try Data((original + "Edited in my editor.\n").utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Decide.md"))
+        let during = engine.consider(path: "Tasks/Decide.md")
+        #expect(during == .alreadyActive, "\(during)")
+        engine.waitUntilIdle()
+        var note = try env.note("Tasks/Decide.md")
+        var text = try env.text("Tasks/Decide.md")
+        #expect(note.text("status") == "done" && note.text("result") != nil && note.body.contains("Edited in my editor."), "\(text)")
+        #expect(note.texts("changed_during_run").contains("text"), "\(text)")
+        let result = note.text("result")
+
+        // After the run: the same buffer saved again.
+        try Data((original + "Edited in my editor.\nAnd again.\n").utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Decide.md"))
+        _ = engine.consider(path: "Tasks/Decide.md")
+        engine.waitUntilIdle()
+        note = try env.note("Tasks/Decide.md")
+        text = try env.text("Tasks/Decide.md")
+        #expect(note.text("status") == "done" && note.text("result") == result && note.body.contains("And again."), "\(text)")
+        #expect(env.fixturePrompts().count == 1, "the task ran again: \(env.fixturePrompts().count) runs")
+
+        // A note of other text saved at the path is a new task, and runs.
+        try Data("---\ntype: task\nagent: claude\n---\nSomething else entirely.\n".utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Decide.md"))
+        _ = engine.consider(path: "Tasks/Decide.md")
+        engine.waitUntilIdle()
+        let last = try env.note("Tasks/Decide.md")
+        #expect(env.fixturePrompts().count == 2 && last.text("status") == "done")
+    }
+
+    /// Tour: `status` told a person to "set approved: true to run it" for a task held by its spent
+    /// task cap; the approval does not lift a cap, and the task stayed in review. It says to raise
+    /// the cap (or wait for it to reset) first.
+    @Test func statusSaysHowToReleaseATaskHeldByItsBudget() throws {
+        let env = try EngineTestVault()
+        let guardrails = try env.text("Rules/Guardrails.md")
+        try env.store.write(guardrails.replacingOccurrences(of: "budget_task_usd: 1.0\n", with: "budget_task_usd: 0.01\n"), to: "Rules/Guardrails.md", expecting: .any)
+        let engine = try env.engine()
+        let held = try env.writeTask("Held", properties: "type: task\nagent: claude", body: "Review the plan.")
+        let reviewed = try env.writeTask("Deploy", properties: "type: task\nagent: echo\neffects: [deploy]", body: "Deploy the site.")
+        for path in [held, reviewed] { _ = engine.consider(path: path, wait: true) }
+        engine.waitUntilIdle()
+        // Its first run spent more than the cap; run again, it waits for review.
+        try env.store.updateProperties(held, set: [Property("status", .string("new"))])
+        _ = engine.consider(path: held, wait: true)
+        engine.waitUntilIdle()
+        let heldText = try env.text(held)
+        #expect(try env.note(held).text("status") == "review" && env.fixturePrompts().count == 1, "\(heldText)")
+        let (console, output) = Console.capturing()
+        #expect(CLI.run(["status", "--vault", env.vault.root], console: console, environment: [:], executablePath: "") == 0)
+        let lines = output.stdout.split(separator: "\n")
+        let heldLine = try #require(lines.first { $0.contains("Tasks/Held.md") && $0.contains("budget") }, "\(output.stdout)")
+        #expect(heldLine.contains("raise the cap") && !heldLine.contains("— set approved: true to run it"), "\(heldLine)")
+        let deployLine = try #require(lines.first { $0.contains("Tasks/Deploy.md") }, "\(output.stdout)")
+        #expect(deployLine.hasSuffix("— set approved: true to run it"), "\(deployLine)")
+    }
 }
