@@ -541,11 +541,11 @@ enum PrivateLinks {
     /// The notes each link written in the note at `source` may mean, found in the memory index (the
     /// note of that path, else every note of that name: `MemoryIndex.anchorTargets`), with the link's
     /// literal path: no walk of the vault, which a burst of tasks would make for every packet.
-    /// A link the index knows no note for is resolved by `resolver` (a walk of the vault's files):
-    /// the index holds no attachment (`![[Biopsy.pdf]]` under `Private/`), no note it skipped (a NUL
-    /// byte, over 20 MB, unreadable) and no note made since it was last brought up to date (`run`
-    /// and the MCP server with no watcher running), and links to each went out as written (an
-    /// outside attack).
+    /// Every link is also resolved by `resolver` (the vault's files, as a walk found them and kept
+    /// up to date folder by folder: `VaultFiles`): the index holds no attachment (`![[Biopsy.pdf]]`
+    /// under `Private/`), no note it skipped (a NUL byte, over 20 MB, unreadable), and is stale
+    /// when no watcher keeps it current (`run`, the MCP server): a note made or moved since, and
+    /// links to each went out as written (two outside attacks).
     static func candidates(_ links: [WikiLink], from source: String, index: MemoryIndex, resolver: LinkResolver) -> [[String]] {
         let keys = links.map { LinkResolver.key($0.target) }
         let targets = (try? index.anchorTargets(keys)) ?? [:]
@@ -553,8 +553,9 @@ enum PrivateLinks {
             var paths = targets[key].map { target in target.exact.map { [$0.path] } ?? target.named.map(\.path) } ?? []
             // A name no note has may be an alias (`[[Dr Zorblat|my doctor]]`), as the resolver reads it.
             if paths.isEmpty { paths = (try? index.notes(withAlias: key)) ?? [] }
-            if paths.isEmpty { return resolver.resolve(link, from: source).judged }
-            if let literal = LinkResolver.literalPath(link.target, from: source), !paths.contains(literal) { paths.append(literal) }
+            // And what the vault's files say: the index may be stale (a note since moved into
+            // `Private/`) or hold the public one of two notes of a name (it skipped the private one).
+            for path in resolver.resolve(link, from: source).judged where !paths.contains(path) { paths.append(path) }
             return paths
         }
     }

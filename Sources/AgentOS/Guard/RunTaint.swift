@@ -10,11 +10,16 @@ public enum RunTaint {
     static func path(_ vault: Vault) -> String { vault.stateDirectory + "/private-reads" }
 
     /// Records that run `runID` was shown private text. Failing to record fails the read: the text
-    /// must not go out unrecorded.
+    /// must not go out unrecorded. The run's `project:` folder, when it works in one, is private
+    /// from then on too (`ProjectTaint`): its agent may write what it read there.
     public static func record(_ runID: String, vault: Vault) throws {
         guard !runID.hasPrefix("mcp:"), !isTainted(runID, vault: vault) else { return }
         try FileSystem.makeDirectories(vault.stateDirectory)
         try FileSystem.append(Array((runID + "\n").utf8), to: path(vault), sync: true)
+        if let record = RunStore.known(runID, vault: vault), let named = RunWorkspace.projectProperty(taskPath: record.taskPath, vault: vault),
+           let real = RunWorkspace.realPath(RunWorkspace.expandHome(named, home: ProcessInfo.processInfo.environment["HOME"])) {
+            try ProjectTaint.record(real, vault: vault)
+        }
     }
 
     /// Records run `runID` (when there is one) if any of the notes at `paths`, shown to it, is private.
@@ -50,6 +55,20 @@ public enum ProjectTaint {
         guard !folders(vault).contains(realPath) else { return }
         try FileSystem.makeDirectories(vault.stateDirectory)
         try FileSystem.append(Array((realPath + "\n").utf8), to: path(vault), sync: true)
+    }
+
+    /// Before an agent starts in the project folder at `realPath`: a private run records it
+    /// (failing to record refuses the run); a cloud agent (`local` false) is refused in a folder
+    /// recorded since its task was routed (a task queued while a private run worked there: an
+    /// outside attack). Returns the refusal, or `nil`.
+    static func guardFolder(_ realPath: String, runID: String, local: Bool, vault: Vault) -> String? {
+        if !local, let folder = folder(overlapping: realPath, vault: vault) {
+            return "project folder \(realPath) is private now: a private run worked in \(folder) (remove its line from .agentos/private-projects once you have checked it); set status: new to route the task again"
+        }
+        if Privacy.reason(ofRun: runID, vault: vault) != nil {
+            do { try record(realPath, vault: vault) } catch { return "cannot record that private run \(runID) works in \(realPath): \(error)" }
+        }
+        return nil
     }
 
     /// The recorded folder that is `realPath`, holds it or lies in it, if any.

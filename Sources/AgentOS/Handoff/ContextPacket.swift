@@ -438,6 +438,17 @@ public struct ContextPacketBuilder: Sendable {
         return prefix
     }
 
+    /// Whether a day-log item is one of the OS's run lines: it ends with a run marker, as the OS
+    /// writes them (a person's words typed after the marker of an OS line, or a marker quoted in a
+    /// line of their own, went to claude: an outside attack). An OS line a person edited before
+    /// its marker counts as the OS's.
+    static func isRunLine(_ item: DailyLog.Item) -> Bool {
+        let line = item.text.trimmingWhitespaces()
+        guard line.hasSuffix(" -->"), let start = line.range(of: TelemetryWriter.markerPrefix, options: .backwards) else { return false }
+        let id = line[start.upperBound..<line.index(line.endIndex, offsetBy: -4)]
+        return !id.isEmpty && !id.contains(where: { $0 == " " || $0 == "<" || $0 == ">" })
+    }
+
     private func handoffHeader(_ task: TaskNote) -> String {
         guard task.kind == .handoff else { return "" }
         var lines: [String] = []
@@ -477,7 +488,7 @@ public struct ContextPacketBuilder: Sendable {
             // Obsidian's daily notes, and a person's own entry there ("Call with Dr. Weber: …") went
             // to a cloud agent with an unrelated task (an outside tour). A person's line about the
             // task or its chain (it links one of them) is still sent, above.
-            items = items.filter { $0.text.contains(TelemetryWriter.markerPrefix) }
+            items = items.filter(ContextPacketBuilder.isRunLine)
         }
         let candidates = Array(items.suffix(wanted * 4).reversed())
         // Each candidate's privacy, judged once (it may read the notes the line links).

@@ -141,7 +141,7 @@ public struct TaskFacts: Sendable, Equatable {
         var judged: [String] = []
         for (link, from) in pulled {
             let resolution = links.resolve(link, from: from)
-            if let read = resolution.path ?? LinkResolver.literalPath(link.target, from: path), read != path, !paths.contains(read) { paths.append(read) }
+            if let read = resolution.path ?? LinkResolver.literalPath(link.target, from: from), read != path, !paths.contains(read) { paths.append(read) }
             for candidate in resolution.judged where candidate != path && !judged.contains(candidate) { judged.append(candidate) }
         }
         contextPaths = paths

@@ -60,6 +60,8 @@ public final class VaultAgents: AgentExecuting, Sendable {
         // The agent's own file tools see its working directory: never the vault (private notes are
         // there), but a fresh folder for this run or the task's checked `project:` folder.
         let workspace: RunWorkspace.Workspace
+        // The run in a `project:` folder, recorded again after its agent ended when it is private then.
+        var projectRun: String?
         var mcp: RunMCPServer?
         var mcpFolder: RunWorkspace.Workspace?
         if definition.output.isHTTP {
@@ -71,13 +73,14 @@ public final class VaultAgents: AgentExecuting, Sendable {
             case .failure(let refusal): return AgentExecution(succeeded: false, answer: "", error: refusal.description)
             }
             // A private run's agent may leave private text in a project folder: the folder is
-            // recorded before it starts, so that no cloud agent is run there after it (`ProjectTaint`).
-            if !workspace.isScratch, Privacy.reason(ofRun: runID, vault: vault) != nil {
-                do {
-                    try ProjectTaint.record(workspace.path, vault: vault)
-                } catch {
-                    return AgentExecution(succeeded: false, answer: "", error: "cannot record that private run \(runID) works in \(workspace.path): \(error)")
+            // recorded before it starts, so that no cloud agent is run there after it (`ProjectTaint`)
+            // — and again after it, for a run that turned private while it ran (its agent read a
+            // private note through the OS's tools: an outside attack).
+            if !workspace.isScratch {
+                if let refusal = ProjectTaint.guardFolder(workspace.path, runID: runID, local: definition.lane.keepsWorkLocal, vault: vault) {
+                    return AgentExecution(succeeded: false, answer: "", error: refusal)
                 }
+                projectRun = runID
             }
             if definition.usesMCP {
                 guard let executable = mcpExecutable else {
@@ -104,6 +107,7 @@ public final class VaultAgents: AgentExecuting, Sendable {
             }
         }
         defer {
+            if let projectRun, Privacy.reason(ofRun: projectRun, vault: vault) != nil { try? ProjectTaint.record(workspace.path, vault: vault) }
             // The configuration goes first, so that a folder the agent left empty is removed as before.
             mcp?.removeConfig()
             if let mcpFolder { RunWorkspace.finish(mcpFolder) }
