@@ -306,7 +306,9 @@ public final class TaskEngine: Sendable {
     /// Looks at a note that changed and starts, resumes or cancels work as its status asks.
     /// Runs in the background unless `wait` is set (the foreground `run` command).
     @discardableResult
-    public func consider(path: String, wait: Bool = false, force: Bool = false) -> Consideration {
+    /// `settled` false: the watcher reported a write still open (`FileChange.settled`); an empty
+    /// note read then is a file whose content is on its way, not one a person began.
+    public func consider(path: String, wait: Bool = false, force: Bool = false, settled: Bool = true) -> Consideration {
         guard path.hasSuffix(".md"), !Vault.isIgnored(path) else { return .ignored }
         // A sync tool's conflicting copy is surfaced as a conflict note by the watcher, never run.
         if SyncConflict.isCopy(path) { return .ignored }
@@ -380,7 +382,9 @@ public final class TaskEngine: Sendable {
             // An editor's old copy of a task that ran here, saved over the OS's lines: not new work.
             if note["status"] == nil, note.text("run_id") == nil, let runID = oldCopy(task) { return keepOldCopy(task, of: runID) }
             if let why = task.notReadyReason {
-                if !wait { noteBegun(path, hash: snapshot.hash) }
+                // An empty note closed (Obsidian's new note) is begun; one seen while a script's
+                // write is still open is not (a task written whole waited 5 s: an outside tour).
+                if !wait && settled { noteBegun(path, hash: snapshot.hash) }
                 // Said once: a prompt of headings only waits, and nothing else would say why.
                 if why.contains("headings"), state.withLock({ $0.warnedNotReady.insert(path).inserted }) {
                     log(EngineEvent(level: .info, message: "\(path): waits: \(why); write the task as text below them"))
