@@ -95,10 +95,18 @@ enum ContextCommand {
         if let line = visibility.unseenLink(ofNote: note, at: path) { throw CLIError.failure("\(path): \(line)") }
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)
         let routing = try VaultRouting(vault: context.vault)
-        var packet = routing.contextPacket(for: task)
+        var packet: ContextPacket
         if let tokens = context.arguments.value("--tokens") {
             guard let n = Int(tokens), n > 0 else { throw CLIError.usage("--tokens expects a positive number") }
             packet = routing.contextPacket(for: task, budgetTokens: n)
+        } else if task.note.text(task.kind == .handoff ? "to" : "agent") == nil, task.note["context_tokens"] == nil,
+                  let routed = (try? RoutePreview.note(at: path, vault: context.vault))?.decision.agent,
+                  let tokens = (try? routing.agents.definition(named: routed))?.contextTokens {
+            // A task that names no agent gets the budget of the agent routing picks for it, as the
+            // watcher gives it (a tour: 4,000 tokens shown for a task the rules send to claude, 16,000).
+            packet = routing.contextPacket(for: task, budgetTokens: tokens)
+        } else {
+            packet = routing.contextPacket(for: task)
         }
         // A caller that may not read private notes is not told how many private pieces were left out.
         if visibility.hiddenBecause != nil { packet = packet.withoutPrivateLeftOut() }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import AgentOS
+@testable import Commands
 
 /// The twenty-eighth outside attack on the release binary (`/work/attack65-report.md`), on the
 /// twenty-seventh round's fixes, each finding written as the attack it was.
@@ -116,5 +117,17 @@ import TestSupport
         try Data(text.utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Typed.md"))
         #expect(engine.consider(path: "Tasks/Typed.md") == .beingWritten)
         engine.shutdown(grace: 5)
+    }
+
+    /// Tour (low): `context NOTE` showed "~1339 of 4000 tokens" for a task the rules send to
+    /// claude, whose packets get 16,000: a task that names no agent was shown with the default
+    /// budget, not its routed agent's.
+    @Test func contextShowsTheBudgetOfTheAgentRoutingPicks() throws {
+        let env = try EngineTestVault()
+        let path = try env.writeTask("Parser", properties: "type: task", body: "Review the parser code and fix the bug in it.")
+        #expect(try RoutePreview.note(at: path, vault: env.vault).decision.agent == "claude")
+        let (console, output) = Console.capturing()
+        #expect(CLI.run(["context", "--vault", env.vault.root, path], console: console, environment: [:], executablePath: "") == 0)
+        #expect(output.stderr.contains(" of 16000 tokens"), "\(output.stderr)")
     }
 }
