@@ -177,6 +177,8 @@ public enum LaneReadiness {
         public let problem: String?
         /// Whether tasks no rule matches go to this lane.
         public let isDefault: Bool
+        /// Other agents the rules send this lane's work to (premium's code rule: claude).
+        public var ruleAgents: [String] = []
     }
 
     /// The premium, local and tool lanes of a vault, with their default agents' availability.
@@ -192,6 +194,10 @@ public enum LaneReadiness {
             // lane is usable only if those can run too, as doctor judges it (a tour: init said
             // "premium: agent llm — usable", and doctor failed the lane right after).
             var problem = availability.unavailableReason(agent)
+            var ruleAgents: [String] = []
+            for route in LaneChecks.routes(into: lane, book: book) {
+                if let name = route.agent, name.lowercased() != agent.name.lowercased(), !ruleAgents.contains(name) { ruleAgents.append(name) }
+            }
             if problem == nil {
                 for route in LaneChecks.routes(into: lane, book: book) {
                     guard let name = route.agent, name.lowercased() != agent.name.lowercased(), let routed = book.agent(named: name),
@@ -200,14 +206,18 @@ public enum LaneReadiness {
                     break
                 }
             }
-            return Lane(lane: lane.rawValue, agent: agent.name, problem: problem, isDefault: isDefault)
+            var ready = Lane(lane: lane.rawValue, agent: agent.name, problem: problem, isDefault: isDefault)
+            ready.ruleAgents = ruleAgents
+            return ready
         }
     }
 
     /// One line per lane for people: "local: ollama — not usable here: …".
     public static func describe(_ lanes: [Lane]) -> [String] {
         lanes.map { lane in
-            let agent = lane.agent.map { "agent \($0)" } ?? "no agent"
+            // The agents the rules send work to are named too (a tour read "premium: agent llm" as
+            // "premium uses llm", where the shipped code rule sends premium work to claude).
+            let agent = (lane.agent.map { "agent \($0)" } ?? "no agent") + (lane.ruleAgents.isEmpty ? "" : ", and \(lane.ruleAgents.joined(separator: ", ")) for what the rules send there")
             let marker = lane.isDefault ? " (the default lane)" : ""
             return "\(lane.lane)\(marker): \(agent) — " + (lane.problem.map { "not usable here: \($0)" } ?? "usable")
         }

@@ -112,6 +112,9 @@ import Testing
         let premium = try #require(lanes.first { $0.lane == "premium" })
         #expect(premium.agent == "aaa-cloud")
         #expect(premium.problem?.contains("goes to claude, which cannot run here") == true, "\(premium)")
+        // The summary names claude too (a tour read "premium: agent llm — usable" as "premium uses llm").
+        let line = try #require(LaneReadiness.describe(lanes).first { $0.hasPrefix("premium") })
+        #expect(line.contains("agent aaa-cloud, and claude for what the rules send there"), "\(line)")
     }
 
     @Test func agentNoteMustBeCompleteAndUseAnArgv() throws {
