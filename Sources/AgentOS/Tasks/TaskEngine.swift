@@ -240,6 +240,9 @@ public final class TaskEngine: Sendable {
                 writing.logged = false
                 state.beingWritten[new] = writing
             }
+            // An editor's old copy of the task is saved under its new name, and a note saved at
+            // the old one is new work (`oldCopy`).
+            if old != new, let claimed = state.claimedPrompts.removeValue(forKey: old) { state.claimedPrompts[new] = claimed }
             guard old != new, let token = state.inFlight.removeValue(forKey: old) else { return false }
             state.inFlight[new] = token
             state.claimedHashes[old] = nil
@@ -327,6 +330,8 @@ public final class TaskEngine: Sendable {
         do {
             guard let s = try store.readIfPresent(path) else {
                 cancelIfRunning(path, reason: "the task note was deleted")
+                // What is saved at the path next is new work, not an old copy of this task.
+                state.withLock { state in if state.inFlight[path] == nil { state.claimedPrompts[path] = nil } }
                 return .ignored
             }
             snapshot = s
@@ -380,7 +385,12 @@ public final class TaskEngine: Sendable {
         switch status {
         case .new:
             // An editor's old copy of a task that ran here, saved over the OS's lines: not new work.
-            if note["status"] == nil, note.text("run_id") == nil, let runID = oldCopy(task) { return keepOldCopy(task, of: runID) }
+            if note["status"] == nil, note.text("run_id") == nil, let runID = oldCopy(task), let kept = keepOldCopy(task, of: runID) { return kept }
+            // A write still open (the watcher reported it before its writer closed the file): what
+            // is there may be half of it, and the OS's write would swap the writer's file away. It
+            // runs when the write is over (an outside attack: a script pausing 3 s mid-write had
+            // its half task run, and the rest of the note lost).
+            if !settled && !wait && !force { return .beingWritten }
             if let why = task.notReadyReason {
                 // An empty note closed (Obsidian's new note) is begun; one seen while a script's
                 // write is still open is not (a task written whole waited 5 s: an outside tour).

@@ -128,34 +128,54 @@ extension TaskEngine {
     /// stopped between recording the run's end and writing the note. The note catches up with the
     /// run store (or, with no record at all, is marked interrupted).
     /// The run whose task a note at its path is an old copy of: a note without the OS's `status` and
-    /// `run_id` whose text still begins with the prompt a recent run here was claimed with (a tour:
-    /// an editor holding the note open saved its buffer — the task's text and a line more — over
-    /// the OS's lines, during the run and after it; each save ran the paid task again). `nil`
-    /// for a note of other text: a new task saved at the path. Known for the runs this watcher
-    /// claimed, not across a restart.
+    /// `run_id` whose text is the prompt a recent run here was claimed with, or that prompt with
+    /// lines added after it (a tour: an editor holding the note open saved its buffer — the task's
+    /// text and a line more — over the OS's lines, during the run and after it; each save ran the
+    /// paid task again). Line endings are not compared (an editor may save CRLF as LF). `nil` for a
+    /// note of other text, or one whose first line goes on past the old prompt: a new task. Known
+    /// for the runs this watcher claimed, not across a restart; a note deleted meanwhile is
+    /// forgotten (what is saved there next is new), a renamed one is known at its new name.
     func oldCopy(_ task: TaskNote) -> String? {
-        guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }), !claimed.prompt.isEmpty,
-              task.prompt.hasPrefix(claimed.prompt) else { return nil }
+        guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }),
+              TaskEngine.continues(task.prompt, claimed.prompt) else { return nil }
         return claimed.runID
+    }
+
+    /// Whether `prompt` is `original`, or `original` with lines after it (line endings aside).
+    static func continues(_ prompt: String, _ original: String) -> Bool {
+        let was = original.replacingOccurrences(of: "\r\n", with: "\n"), now = prompt.replacingOccurrences(of: "\r\n", with: "\n")
+        guard !was.isEmpty, now.hasPrefix(was) else { return false }
+        return now.count == was.count || now.dropFirst(was.count).first == "\n"
     }
 
     /// Whether `note`, at `path`, is an old copy of run `runID`'s task (`oldCopy`).
     func isOldCopy(_ note: Note, at path: String, of runID: String) -> Bool {
         guard note["status"] == nil, note.text("run_id") == nil, TaskNote.kind(of: note, path: path) != nil,
-              let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, !claimed.prompt.isEmpty else { return false }
-        return TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines().hasPrefix(claimed.prompt)
+              let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID else { return false }
+        return TaskEngine.continues(TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines(), claimed.prompt)
     }
+
+    /// How long after its run ended a status-less copy of a task counts as an editor's old copy:
+    /// later, the same text saved again is new work (a script that writes a task at a fixed path
+    /// every morning).
+    static let oldCopyWindow = 3_600.0
 
     /// An old copy of run `runID`'s task (`oldCopy`) is not run again. While the run goes on, its
     /// end is written into the copy (the person's added text stays, and is listed in
     /// `changed_during_run`); after it, the OS's `status`, `run_id` and `result` are written back.
-    func keepOldCopy(_ task: TaskNote, of runID: String) -> Consideration {
+    /// `nil` when it is not one after all (the run is not this path's latest, or ended over
+    /// `oldCopyWindow` ago): the note is new work.
+    func keepOldCopy(_ task: TaskNote, of runID: String) -> Consideration? {
         let first = state.withLock { $0.warnedOldCopy.insert(runID + "\u{0}" + String(task.snapshot.hash.value)).inserted }
         if state.withLock({ $0.inFlight[task.path] != nil }) {
             if first { log(EngineEvent(level: .info, message: "\(task.path): saved without its status while run \(runID) runs (an editor's old copy?); the run's end is written into it, and it does not run again")) }
             return .alreadyActive
         }
-        guard let record = (try? runs.latestRun(taskPath: task.path)) ?? nil, record.runID == runID, !record.state.isActive else { return .ignored }
+        guard let record = (try? runs.latestRun(taskPath: task.path)) ?? nil, record.runID == runID, !record.state.isActive,
+              Date().timeIntervalSince1970 - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else {
+            state.withLock { $0.claimedPrompts[task.path] = nil }
+            return nil
+        }
         let status = record.failoverTo != nil ? TaskStatus.handedOff.rawValue : record.state.rawValue
         var set = [Property("status", .string(status)), Property("run_id", .string(runID))]
         if let result = record.resultPath { set.append(Property("result", .string(TelemetryWriter.link(result)))) }

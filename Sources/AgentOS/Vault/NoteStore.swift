@@ -379,7 +379,11 @@ public struct NoteStore: Sendable {
                 replaced = (try? FileSystem.read(holder))?.bytes
             }
         }
-        guard let replacedBytes = replaced, ContentHash(of: replacedBytes) != expected else { return (nil, nil) }
+        // A writer that still has the replaced file open after the wait writes into it after the
+        // swap, and its bytes would go with the holder (an outside attack: a script pausing 3 s
+        // mid-write lost the rest of its note): the file goes back, as for a save that landed.
+        let writerStillOpen = settled == false
+        guard let replacedBytes = replaced, writerStillOpen || ContentHash(of: replacedBytes) != expected else { return (nil, nil) }
 
         // A save landed in the window: put it back, and take out whatever is at the note now (our
         // version, or yet another save, which then goes to a conflict note).

@@ -107,7 +107,7 @@ import TestSupport
         let engine = try env.engine()
         let text = "---\ntype: task\nagent: echo\n---\nSay hello.\n"
         try Data().write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Script.md"))
-        #expect(engine.consider(path: "Tasks/Script.md", settled: false) == .ignored)
+        #expect(engine.consider(path: "Tasks/Script.md", settled: false) == .beingWritten)
         try Data(text.utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Script.md"))
         let script = engine.consider(path: "Tasks/Script.md")
         guard case .started = script else { Issue.record("a task written whole waited: \(script)"); return }

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+
+/// The twenty-ninth outside attack on the release binary (`/work/attack66-report.md`), each
+/// finding written as the attack it was.
+@Suite struct TwentyNinthAttackTests {
+    /// Attack (high): a script that paused 3 s with the task note still open had its half task run
+    /// on claude (its `#private` tag, written last, never counted), and the OS's write swapped the
+    /// writer's file away: the rest of the note was lost. A note whose write is still open is not
+    /// run; it runs when the write is over.
+    @Test func aNoteStillOpenForWritingIsNotRun() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        try Data("---\ntype: task\nagent: claude\n---\nDraft a reply to the landlord about the deposit.\n".utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Slow.md"))
+        #expect(engine.consider(path: "Tasks/Slow.md", settled: false) == .beingWritten)
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().isEmpty, "the half task ran")
+        try Data("---\ntype: task\nagent: claude\n---\nDraft a reply to the landlord about the deposit.\nMention my bank account 12345. #private\n".utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Slow.md"))
+        _ = engine.consider(path: "Tasks/Slow.md")
+        engine.waitUntilIdle()
+        let note = try env.note("Tasks/Slow.md")
+        let slow = try env.text("Tasks/Slow.md")
+        #expect(env.fixturePrompts().isEmpty && note.text("status") != "done", "a private task went to claude: \(slow)")
+        #expect(note.body.contains("#private"))
+    }
+
+    /// The store's side of it: a writer that still has the note open after the store's wait
+    /// writes into the file it holds; the store's write must not swap that file away (its later
+    /// bytes were lost with it). The write is refused as a conflict and the writer's bytes stay.
+    @Test func aWriteDoesNotSwapAwayAFileAWriterStillHasOpen() throws {
+        let env = try EngineTestVault()
+        let path = env.vault.root + "/Tasks/Open.md"
+        let first = "---\ntype: task\nstatus: draft\n---\nFirst half.\n"
+        try Data(first.utf8).write(to: URL(fileURLWithPath: path))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        let snapshot = try env.store.read("Tasks/Open.md")
+        var refused = false
+        do {
+            _ = try env.store.write("---\ntype: task\nstatus: new\n---\nFirst half.\n", to: "Tasks/Open.md", expecting: .hash(snapshot.hash))
+        } catch {
+            refused = true
+        }
+        try handle.write(contentsOf: Data("Second half.\n".utf8))
+        try handle.close()
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("Second half."), "the writer's later bytes were lost: \(text)")
+        #expect(refused || text.contains("status: new"), "\(text)")
+    }
+
+    /// Attack (medium): a new task at the name of a task moved away (archived after its run, or
+    /// renamed during it) that began with the old prompt's words was taken for an old copy, found no
+    /// run at the path, and was dropped without a word, for ever. The memory moves with the rename,
+    /// and a note at the old name is new work.
+    @Test func aNewTaskAtAMovedTasksNameRuns() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Weekly", properties: "type: task\nagent: claude", body: "Weekly summary")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        try FileManager.default.createDirectory(atPath: env.vault.root + "/Tasks/Archive", withIntermediateDirectories: true)
+        #expect(rename(env.vault.root + "/" + path, env.vault.root + "/Tasks/Archive/Weekly 49.md") == 0)
+        try? RunStore(vault: env.vault).renameTask(from: path, to: "Tasks/Archive/Weekly 49.md")
+        _ = engine.followRename(from: path, to: "Tasks/Archive/Weekly 49.md")
+        try env.store.write("---\ntype: task\nagent: claude\n---\nWeekly summary\nFor week 50.\n", to: path, expecting: .absent)
+        _ = engine.consider(path: path)
+        engine.waitUntilIdle()
+        let weekly = try env.text(path)
+        #expect(env.fixturePrompts().count == 2, "the new task did not run: \(weekly)")
+        #expect(try env.note(path).text("status") == "done")
+    }
+
+    /// Attack (medium and low-medium): an old copy saved with other line endings ran again; a new
+    /// task whose first line goes on past a finished task's words, or written after the old one was
+    /// deleted, was marked done with the old result.
+    @Test func oldCopiesAreToldFromNewWork() {
+        #expect(TaskEngine.continues("Describe the allocator\nbriefly", "Describe the allocator\r\nbriefly"))
+        #expect(TaskEngine.continues("Describe the allocator\r\nbriefly\r\nEdited.", "Describe the allocator\nbriefly"))
+        #expect(!TaskEngine.continues("Check the build of alpha and deploy it if green.", "Check the build of alpha"))
+        #expect(!TaskEngine.continues("Summarize the Q3 report", "Summarize"))
+        #expect(!TaskEngine.continues("", ""))
+    }
+
+    @Test func aTaskWrittenAfterTheOldOneWasDeletedIsNewWork() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Check", properties: "type: task\nagent: claude", body: "Check the build status of project alpha")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        try FileManager.default.removeItem(atPath: env.vault.root + "/" + path)
+        _ = engine.consider(path: path)
+        try env.store.write("---\ntype: task\nagent: claude\n---\nCheck the build status of project alpha\nThen list the failing tests.\n", to: path, expecting: .absent)
+        _ = engine.consider(path: path)
+        engine.waitUntilIdle()
+        let check = try env.text(path)
+        #expect(env.fixturePrompts().count == 2, "the new task was taken for an old copy: \(check)\n\(env.loggedEvents.map(\.message))")
+    }
+}
