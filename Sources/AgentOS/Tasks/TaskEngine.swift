@@ -309,9 +309,7 @@ public final class TaskEngine: Sendable {
     /// Looks at a note that changed and starts, resumes or cancels work as its status asks.
     /// Runs in the background unless `wait` is set (the foreground `run` command).
     @discardableResult
-    /// `settled` false: the watcher reported a write still open (`FileChange.settled`); an empty
-    /// note read then is a file whose content is on its way, not one a person began.
-    public func consider(path: String, wait: Bool = false, force: Bool = false, settled: Bool = true) -> Consideration {
+    public func consider(path: String, wait: Bool = false, force: Bool = false) -> Consideration {
         guard path.hasSuffix(".md"), !Vault.isIgnored(path) else { return .ignored }
         // A sync tool's conflicting copy is surfaced as a conflict note by the watcher, never run.
         if SyncConflict.isCopy(path) { return .ignored }
@@ -386,15 +384,16 @@ public final class TaskEngine: Sendable {
         case .new:
             // An editor's old copy of a task that ran here, saved over the OS's lines: not new work.
             if note["status"] == nil, note.text("run_id") == nil, let runID = oldCopy(task), let kept = keepOldCopy(task, of: runID) { return kept }
-            // A write still open (the watcher reported it before its writer closed the file): what
-            // is there may be half of it, and the OS's write would swap the writer's file away. It
-            // runs when the write is over (an outside attack: a script pausing 3 s mid-write had
-            // its half task run, and the rest of the note lost).
-            if !settled && !wait && !force { return .beingWritten }
+            // A process still has the note open for writing: what is there may be half of it, and
+            // the OS's write would swap the writer's file away. It is looked at again when the
+            // writer closes it (an outside attack: a script pausing 3 s mid-write had its half task
+            // run, and the rest of the note lost).
+            let beingWrittenNow = !wait && !force && hasWriters(path)
+            if beingWrittenNow && task.notReadyReason == nil { return .beingWritten }
             if let why = task.notReadyReason {
-                // An empty note closed (Obsidian's new note) is begun; one seen while a script's
-                // write is still open is not (a task written whole waited 5 s: an outside tour).
-                if !wait && settled { noteBegun(path, hash: snapshot.hash) }
+                // An empty note closed (Obsidian's new note) is begun; one a script still has open,
+                // its text on the way, is not (a task written whole waited 5 s: an outside tour).
+                if !wait && !beingWrittenNow { noteBegun(path, hash: snapshot.hash) }
                 // Said once: a prompt of headings only waits, and nothing else would say why.
                 if why.contains("headings"), state.withLock({ $0.warnedNotReady.insert(path).inserted }) {
                     log(EngineEvent(level: .info, message: "\(path): waits: \(why); write the task as text below them"))
@@ -504,6 +503,13 @@ public final class TaskEngine: Sendable {
             }
         }
         return wait
+    }
+
+    /// Whether a process has the note at `path` open for writing now (a read lease is refused
+    /// then: `FileSystem.waitUntilNoWriters`). `false` where leases cannot tell.
+    private func hasWriters(_ path: String) -> Bool {
+        guard let absolute = try? vault.resolve(path) else { return false }
+        return FileSystem.waitUntilNoWriters(absolute, timeout: 0) == false
     }
 
     /// Whether the note at `path` says its run is routed or running while no run of it is in

@@ -102,7 +102,7 @@ struct ChangeCoalescer {
     mutating func takeDue(now: Double) -> [FileChange] {
         var due: [(Int, FileChange)] = []
         for (path, entry) in pending where now >= entry.due(debounce: debounce, maximumDelay: maximumDelay) {
-            due.append((entry.order, FileChange(path, entry.kind, settled: entry.complete)))
+            due.append((entry.order, FileChange(path, entry.kind)))
         }
         for (_, change) in due { pending[change.path] = nil }
         var changes = due.sorted { $0.0 < $1.0 }.map(\.1)

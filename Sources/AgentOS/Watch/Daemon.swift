@@ -210,7 +210,7 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         for change in changes where change.kind == .changed && TaskNote.isInWorkFolder(change.path) {
-            if engine.consider(path: change.path, settled: change.settled) == .ownWrite { ownWrites.insert(change.path) }
+            if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
         }
         if !touched.isEmpty {
             // Created rather than changed: the index has no row for it yet (asked read-only, so the

@@ -25,23 +25,11 @@ public struct FileChange: Hashable, Sendable, CustomStringConvertible {
     public var path: String
     /// What happened to it.
     public var kind: Kind
-    /// Whether the write was over when it was reported (the writer closed the file, or it was
-    /// renamed into place); `false` for a write still open when the debounce ran out (a create
-    /// with the content yet to come). A hint like `kind`: not part of a change's identity.
-    public var settled: Bool
 
     /// A change of `kind` at `path` (relative to the watched root).
-    public init(_ path: String, _ kind: Kind, settled: Bool = true) {
+    public init(_ path: String, _ kind: Kind) {
         self.path = path
         self.kind = kind
-        self.settled = settled
-    }
-
-    public static func == (a: FileChange, b: FileChange) -> Bool { a.path == b.path && a.kind == b.kind }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(path)
-        hasher.combine(kind)
     }
 
     /// One line for logs: "renamed A.md -> B.md".

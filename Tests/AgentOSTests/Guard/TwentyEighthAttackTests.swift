@@ -100,15 +100,18 @@ import TestSupport
 
     /// Tour (low): a task written whole by a script was held 5 s as "being written" now and then
     /// (the bench's pick-up too: max 5,016 ms): the watcher read the file empty between its create
-    /// and the write that filled it, and took it for a note a person began. An empty note seen
-    /// while its write is still open is not begun; one closed empty (Obsidian's new note) is.
+    /// and the write that filled it, and took it for a note a person began. An empty note a
+    /// process still has open for writing is not begun; one closed empty (Obsidian's new note) is.
     @Test func anEmptyFileSeenMidWriteIsNotANoteBeingTyped() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
         let text = "---\ntype: task\nagent: echo\n---\nSay hello.\n"
+        // The script's file, created and still open when the watcher looks.
         try Data().write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Script.md"))
-        #expect(engine.consider(path: "Tasks/Script.md", settled: false) == .beingWritten)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Script.md"))
+        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: env.vault.root + "/Tasks/Script.md"))
+        #expect(engine.consider(path: "Tasks/Script.md") == .ignored)
+        try writer.write(contentsOf: Data(text.utf8))
+        try writer.close()
         let script = engine.consider(path: "Tasks/Script.md")
         guard case .started = script else { Issue.record("a task written whole waited: \(script)"); return }
         // Obsidian's new note: closed empty, then typed.

@@ -395,19 +395,6 @@ import Testing
         #expect(c.takeDue(now: 1.021) == [FileChange("b.md", .changed)])
     }
 
-    /// A change reported when its write was over (a close, a rename into place) is settled; one
-    /// reported when the debounce ran out on a write still open (a create, the content to come) is
-    /// not: the engine does not take such an empty note for one a person began.
-    @Test func aChangeSaysWhetherItsWriteWasOver() {
-        var c = ChangeCoalescer(debounce: 0.02)
-        c.add("open.md", .changed, now: 0)
-        c.add("closed.md", .changed, now: 0)
-        c.add("closed.md", .changed, now: 0.001, complete: true)
-        let due = c.takeDue(now: 0.05)
-        #expect(due.first { $0.path == "open.md" }?.settled == false)
-        #expect(due.first { $0.path == "closed.md" }?.settled == true)
-    }
-
     @Test func aPathThatKeepsChangingIsStillReported() {
         var c = ChangeCoalescer(debounce: 0.02)
         var t = 0.0
