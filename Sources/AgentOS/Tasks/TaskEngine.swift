@@ -65,6 +65,8 @@ public final class TaskEngine: Sendable {
         var claimedOrder = 0
         /// Old copies already logged (once each run).
         var warnedOldCopy: Set<String> = []
+        /// Task notes logged as held open for writing by another process (once until closed).
+        var warnedOpen: Set<String> = []
     }
 
     /// How many runs' prompts are kept for `oldCopy`.
@@ -389,7 +391,13 @@ public final class TaskEngine: Sendable {
             // writer closes it (an outside attack: a script pausing 3 s mid-write had its half task
             // run, and the rest of the note lost).
             let beingWrittenNow = !wait && !force && hasWriters(path)
-            if beingWrittenNow && task.notReadyReason == nil { return .beingWritten }
+            if beingWrittenNow && task.notReadyReason == nil {
+                if state.withLock({ $0.warnedOpen.insert(path).inserted }) {
+                    log(EngineEvent(level: .info, message: "\(path): another process has it open for writing; it runs when that process closes it"))
+                }
+                return .beingWritten
+            }
+            state.withLock { _ = $0.warnedOpen.remove(path) }
             if let why = task.notReadyReason {
                 // An empty note closed (Obsidian's new note) is begun; one a script still has open,
                 // its text on the way, is not (a task written whole waited 5 s: an outside tour).

@@ -350,6 +350,13 @@ public struct NoteStore: Sendable {
     /// (a rename-save between the link and the rename is then not seen); without hard links either,
     /// only the checked rename remains.
     private func replace(_ absolute: String, with temp: String, folder: String, ours: [UInt8], expected: ContentHash, relativePath: String) throws(SystemError) -> (NoteWriteError?, DisplacedSave?) {
+        // A process has the note open for writing: it is not swapped away now, to be put back after
+        // (the person's file sat under a temp name meanwhile, and a crash then lost what they wrote:
+        // an outside attack). A conflict: the caller reads again, and gives up in a while.
+        if FileSystem.waitUntilNoWriters(absolute, timeout: 2) == false {
+            try? FileSystem.remove(temp)
+            return (.conflict(path: relativePath, expected: .hash(expected), found: (try? FileSystem.read(absolute)).map { ContentHash(of: $0.bytes) }), nil)
+        }
         var holder = temp
         if try !FileSystem.exchange(temp, absolute) {
             holder = NoteStore.tempPath(folder: folder, name: relativePath)
