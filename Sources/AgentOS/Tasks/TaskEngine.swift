@@ -59,9 +59,9 @@ public final class TaskEngine: Sendable {
         var claimedHashes: [String: ContentHash] = [:]
         /// Work notes already logged as waiting for a prompt of more than headings (once each).
         var warnedNotReady: Set<String> = []
-        /// The prompt each recent run was claimed with, by the path it was claimed at, and the
-        /// order it came in (`oldCopy`): at most `claimedPromptsKept`.
-        var claimedPrompts: [String: (runID: String, prompt: String, order: Int)] = [:]
+        /// The prompt each recent run was claimed with (its `PromptMark`), by the path it was
+        /// claimed at, and the order it came in (`oldCopy`): at most `claimedPromptsKept`.
+        var claimedPrompts: [String: (runID: String, prompt: PromptMark, order: Int)] = [:]
         var claimedOrder = 0
         /// Old copies already logged (once each run).
         var warnedOldCopy: Set<String> = []
@@ -585,11 +585,12 @@ public final class TaskEngine: Sendable {
             }
         }
         let token = CancelToken()
+        let mark = PromptMark(task.prompt)
         state.withLock { state in
             state.inFlight[task.path] = token
             state.claimedHashes[task.path] = task.snapshot.hash
             state.claimedOrder += 1
-            state.claimedPrompts[task.path] = (record.runID, task.prompt, state.claimedOrder)
+            state.claimedPrompts[task.path] = (record.runID, mark, state.claimedOrder)
             if state.claimedPrompts.count > TaskEngine.claimedPromptsKept {
                 let cut = state.claimedOrder - TaskEngine.claimedPromptsKept * 3 / 4
                 state.claimedPrompts = state.claimedPrompts.filter { $0.value.order > cut }

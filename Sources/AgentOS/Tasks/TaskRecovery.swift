@@ -136,23 +136,44 @@ extension TaskEngine {
     /// for the runs this watcher claimed, not across a restart; a note deleted meanwhile is
     /// forgotten (what is saved there next is new), a renamed one is known at its new name.
     func oldCopy(_ task: TaskNote) -> String? {
-        guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }),
-              TaskEngine.continues(task.prompt, claimed.prompt) else { return nil }
+        guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }), claimed.prompt.begins(task.prompt) else { return nil }
         return claimed.runID
     }
 
     /// Whether `prompt` is `original`, or `original` with lines after it (line endings aside).
     static func continues(_ prompt: String, _ original: String) -> Bool {
-        let was = original.replacingOccurrences(of: "\r\n", with: "\n"), now = prompt.replacingOccurrences(of: "\r\n", with: "\n")
-        guard !was.isEmpty, now.hasPrefix(was) else { return false }
-        return now.count == was.count || now.dropFirst(was.count).first == "\n"
+        PromptMark(original).begins(prompt)
+    }
+
+    /// What is kept of a claimed prompt to tell an old copy of it (`oldCopy`): its length and hash,
+    /// line endings made `\n` — not its text, which may be long, for thousands of runs.
+    struct PromptMark: Sendable {
+        let length: Int
+        let hash: ContentHash
+
+        init(_ prompt: String) {
+            let bytes = PromptMark.bytes(prompt)
+            length = bytes.count
+            hash = ContentHash(of: bytes)
+        }
+
+        /// Whether `prompt` is the marked one, or it with lines after it.
+        func begins(_ prompt: String) -> Bool {
+            let bytes = PromptMark.bytes(prompt)
+            guard length > 0, bytes.count >= length, ContentHash(of: Array(bytes[..<length])) == hash else { return false }
+            return bytes.count == length || bytes[length] == 0x0A
+        }
+
+        private static func bytes(_ prompt: String) -> [UInt8] {
+            Array(prompt.replacingOccurrences(of: "\r\n", with: "\n").utf8)
+        }
     }
 
     /// Whether `note`, at `path`, is an old copy of run `runID`'s task (`oldCopy`).
     func isOldCopy(_ note: Note, at path: String, of runID: String) -> Bool {
         guard note["status"] == nil, note.text("run_id") == nil, TaskNote.kind(of: note, path: path) != nil,
               let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID else { return false }
-        return TaskEngine.continues(TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines(), claimed.prompt)
+        return claimed.prompt.begins(TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines())
     }
 
     /// How long after its run ended a status-less copy of a task counts as an editor's old copy:
