@@ -198,8 +198,18 @@ public final class LinkResolver: @unchecked Sendable {
 /// an exact path; then one walk was shared until any folder changed, and a burst that changes
 /// `Tasks/` at every task walked all 22,000 files again for each packet.)
 final class VaultFiles: Sendable {
-    let byPath: [String: String]
-    let byName: [String: [String]]
+    /// Every file of the folders as they were at the last full build, by lower-cased path and name.
+    private let base: FileMaps
+    /// The folders listed again since that build, each with its own maps: a folder that changes at
+    /// every task (a burst's `Tasks/`, `Results/`) is listed again for each packet, and rebuilding
+    /// the whole vault's maps from the last ones copied 22,000 entries each time — 44 % of the
+    /// watcher's CPU in a 1,000-task burst on the 20,000-note bench vault.
+    private let overlay: [String: FileMaps]
+    /// `overlay`'s folders by their lower-cased path (a path is looked up lower-cased), in order.
+    private let overlayByLowerFolder: [String: [String]]
+    private let overlayOrder: [String]
+    /// The folders whose files in `base` no longer count: listed again, or gone.
+    private let shadowed: Set<String>
     /// Every folder walked (vault-relative, "" for the root) and what its listing found.
     private let folders: [String: Folder]
     private let root: String
@@ -214,9 +224,29 @@ final class VaultFiles: Sendable {
         let trusted: Bool
     }
 
+    /// Files by lower-cased path and by lower-cased name.
+    private final class FileMaps: Sendable {
+        let byPath: [String: String]
+        let byName: [String: [String]]
+
+        init<Paths: Sequence<String>>(_ paths: Paths) {
+            var byPath: [String: String] = [:]
+            var byName: [String: [String]] = [:]
+            for path in paths {
+                byPath[path.lowercased()] = path
+                byName[VaultFiles.name(of: path), default: []].append(path)
+            }
+            self.byPath = byPath
+            self.byName = byName
+        }
+    }
+
     static let racyMargin: Int64 = 100_000_000
     /// The deepest folder listed: a guard against pathological nesting, not a limit anyone meets.
     static let maxDepth = 64
+    /// The most folders kept in the overlay before the maps are built again whole (each name
+    /// lookup asks every overlay folder).
+    static let maxOverlayFolders = 64
     private static let walks = Locked<[String: VaultFiles]>([:])
 
     /// The current files of `vault`: the last walk, with the folders changed since listed again.
@@ -229,16 +259,45 @@ final class VaultFiles: Sendable {
 
     /// Folders listed so far, by vault root (tests read it to see listings reused).
     static let foldersListed = Locked<[String: Int]>([:])
+    /// Full builds of the maps so far, by vault root (tests read it to see the overlay used).
+    static let fullBuilds = Locked<[String: Int]>([:])
 
-    private init(root: String, folders: [String: Folder], byPath: [String: String], byName: [String: [String]]) {
+    private init(root: String, folders: [String: Folder], base: FileMaps, overlay: [String: FileMaps], shadowed: Set<String>) {
         self.root = root
         self.folders = folders
-        self.byPath = byPath
-        self.byName = byName
+        self.base = base
+        self.overlay = overlay
+        self.shadowed = shadowed
+        overlayOrder = overlay.keys.sorted()
+        var byLower: [String: [String]] = [:]
+        for folder in overlayOrder { byLower[folder.lowercased(), default: []].append(folder) }
+        overlayByLowerFolder = byLower
+    }
+
+    /// The file whose lower-cased vault path is `lowercasedPath`.
+    func file(lowercasedPath: String) -> String? {
+        if !overlay.isEmpty {
+            for folder in overlayByLowerFolder[LinkResolver.folder(of: lowercasedPath)] ?? [] {
+                if let hit = overlay[folder]?.byPath[lowercasedPath] { return hit }
+            }
+        }
+        guard let hit = base.byPath[lowercasedPath] else { return nil }
+        return shadowed.isEmpty || !shadowed.contains(LinkResolver.folder(of: hit)) ? hit : nil
+    }
+
+    /// The files whose lower-cased name is `lowercasedName`.
+    func files(lowercasedName: String) -> [String] {
+        var found = base.byName[lowercasedName] ?? []
+        if !shadowed.isEmpty { found.removeAll { shadowed.contains(LinkResolver.folder(of: $0)) } }
+        for folder in overlayOrder { found += overlay[folder]?.byName[lowercasedName] ?? [] }
+        return found
     }
 
     /// A walk of `vault` that lists only the folders whose inode or `ctime` differ from `last`'s
-    /// (every folder when there is no `last`); `last` itself when nothing changed.
+    /// (every folder when there is no `last`); `last` itself when nothing changed. The folders
+    /// listed again join the overlay; the maps are built whole again only when the overlay grows
+    /// past a quarter of the base's files (or `maxOverlayFolders`), so a folder changing at every
+    /// task costs its own listing, not the vault's.
     private convenience init(vault: Vault, last: VaultFiles?) {
         let root = vault.root
         let started = FileSystem.realtimeNanoseconds()
@@ -259,32 +318,32 @@ final class VaultFiles: Sendable {
             if depth < VaultFiles.maxDepth { pending += folder.subfolders.map { ($0, depth + 1) } }
         }
         if let last, relisted.isEmpty, folders.count == last.folders.count {
-            self.init(root: root, folders: last.folders, byPath: last.byPath, byName: last.byName)
+            self.init(root: root, folders: last.folders, base: last.base, overlay: last.overlay, shadowed: last.shadowed)
             return
         }
-        var byPath = last?.byPath ?? [:]
-        var byName = last?.byName ?? [:]
-        // Out: the files of every folder listed again or no longer reached. In: the new listings'.
-        let relistedSet = Set(relisted)
-        for (relative, old) in last?.folders ?? [:] where relistedSet.contains(relative) || folders[relative] == nil {
-            for path in old.files {
-                byPath[path.lowercased()] = nil
-                let name = VaultFiles.name(of: path)
-                byName[name]?.removeAll { $0 == path }
-                if byName[name]?.isEmpty == true { byName[name] = nil }
+        if let last {
+            var overlay = last.overlay
+            var shadowed = last.shadowed
+            for relative in last.folders.keys where folders[relative] == nil {
+                overlay[relative] = nil
+                shadowed.insert(relative)
+            }
+            for relative in relisted {
+                overlay[relative] = FileMaps(folders[relative]?.files ?? [])
+                shadowed.insert(relative)
+            }
+            let overlayFiles = overlay.values.reduce(0) { $0 + $1.byPath.count }
+            if overlay.count <= VaultFiles.maxOverlayFolders, overlayFiles * 4 <= max(last.base.byPath.count, 4_096) {
+                self.init(root: root, folders: folders, base: last.base, overlay: overlay, shadowed: shadowed)
+                return
             }
         }
-        for relative in relisted {
-            for path in folders[relative]?.files ?? [] {
-                byPath[path.lowercased()] = path
-                byName[VaultFiles.name(of: path), default: []].append(path)
-            }
-        }
-        self.init(root: root, folders: folders, byPath: byPath, byName: byName)
+        VaultFiles.fullBuilds.withLock { $0[root, default: 0] += 1 }
+        self.init(root: root, folders: folders, base: FileMaps(folders.keys.sorted().lazy.flatMap { folders[$0]?.files ?? [] }), overlay: [:], shadowed: [])
     }
 
     /// A file's name, lower-cased: what a link without a folder matches.
-    private static func name(of path: String) -> String {
+    fileprivate static func name(of path: String) -> String {
         (path.split(separator: "/").last.map(String.init) ?? path).lowercased()
     }
 
@@ -310,9 +369,9 @@ private final class ResolverTable: LinkTable, @unchecked Sendable {
         self.vault = vault
     }
 
-    func file(lowercasedPath: String) -> String? { files.byPath[lowercasedPath] }
+    func file(lowercasedPath: String) -> String? { files.file(lowercasedPath: lowercasedPath) }
 
-    func files(lowercasedName: String) -> [String] { files.byName[lowercasedName] ?? [] }
+    func files(lowercasedName: String) -> [String] { files.files(lowercasedName: lowercasedName) }
 
     func notes(aliasKey: String) -> [String] {
         aliases.withLock { aliases in
@@ -321,7 +380,7 @@ private final class ResolverTable: LinkTable, @unchecked Sendable {
                 var table: [String: [String]] = [:]
                 if let index = (try? MemoryIndex.openForReading(vault: vault)) ?? nil {
                     for (key, path) in (try? index.aliasPaths()) ?? [] {
-                        if let file = files.byPath[path.lowercased()] { table[key, default: []].append(file) }
+                        if let file = files.file(lowercasedPath: path.lowercased()) { table[key, default: []].append(file) }
                     }
                 }
                 aliases = table

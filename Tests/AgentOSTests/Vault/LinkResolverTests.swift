@@ -214,6 +214,82 @@ import Testing
         #expect(LinkResolver(vault: v.vault).resolve("Two", from: "Tasks/a.md").path == "A/B/C/Two.md")
     }
 
+    /// Every file under the vault (no dot files or folders), as the walk should find them.
+    private static func filesOnDisk(_ root: String) -> [String] {
+        var found: [String] = []
+        var pending = [""]
+        while let relative = pending.popLast() {
+            let absolute = relative.isEmpty ? root : root + "/" + relative
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? [] where !name.hasPrefix(".") {
+                let path = relative.isEmpty ? name : relative + "/" + name
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isFolder) else { continue }
+                if isFolder.boolValue { pending.append(path) } else { found.append(path) }
+            }
+        }
+        return found
+    }
+
+    /// The walk keeps the folders listed again in an overlay over the last full build (a burst
+    /// changes `Tasks/` and `Results/` at every task, and rebuilding every map copied the whole
+    /// vault's each time). Random creates, removals, renames of files and folders, names differing
+    /// only by case: after each, every name and path ever used answers as a listing of the disk
+    /// does — and changes to a few folders of a larger vault never rebuild the maps whole.
+    @Test func theOverlayOfFoldersListedAgainAnswersAsTheDiskDoes() throws {
+        let v = RouteTestVault(rules: false)
+        for i in 0..<300 { v.write("Base/F\(i % 6)/N\(i).md", "x\n") }
+        var generator = SystemRandomNumberGenerator()
+        let folders = ["Tasks", "Results", "Tasks/Sub", "tasks", "Base/F1", "Private", "Deep/A/B"]
+        let names = ["One", "Two", "one", "Three", "N3", "Plan"]
+        var used = Set<String>()
+        func check(_ step: Int) {
+            let disk = Self.filesOnDisk(v.root)
+            let table = VaultFiles.current(v.vault)
+            for path in disk {
+                used.insert(path)
+                #expect(table.file(lowercasedPath: path.lowercased())?.lowercased() == path.lowercased(), "step \(step): \(path)")
+            }
+            let onDisk = Set(disk.map { $0.lowercased() })
+            for path in used where !onDisk.contains(path.lowercased()) {
+                #expect(table.file(lowercasedPath: path.lowercased()) == nil, "step \(step): \(path) is gone")
+            }
+            let names = Set(used.map { ($0.split(separator: "/").last.map(String.init) ?? $0).lowercased() })
+            for name in names {
+                let expected = Set(disk.filter { ($0.split(separator: "/").last.map(String.init) ?? $0).lowercased() == name })
+                #expect(Set(table.files(lowercasedName: name)) == expected, "step \(step): \(name)")
+                #expect(table.files(lowercasedName: name).count == expected.count, "step \(step): \(name) once each")
+            }
+        }
+        check(0)
+        Thread.sleep(forTimeInterval: 0.25)
+        let buildsBefore = VaultFiles.fullBuilds.withLock { $0[v.vault.root] ?? 0 }
+        for step in 1...60 {
+            let folder = folders.randomElement(using: &generator)!
+            let name = names.randomElement(using: &generator)!
+            let path = folder + "/" + name + ".md"
+            switch Int.random(in: 0..<5, using: &generator) {
+            case 0, 1: v.write(path, "x\n")
+            case 2: v.remove(path)
+            case 3:
+                let other = folders.randomElement(using: &generator)! + "/" + names.randomElement(using: &generator)! + ".md"
+                if FileManager.default.fileExists(atPath: v.root + "/" + path) {
+                    v.write(other, "")
+                    _ = rename(v.root + "/" + path, v.root + "/" + other)
+                }
+            default:
+                // A whole folder goes, or comes back under another name.
+                if Bool.random(using: &generator) { v.remove(folder) } else if FileManager.default.fileExists(atPath: v.root + "/" + folder) {
+                    v.remove("Moved")
+                    _ = rename(v.root + "/" + folder, v.root + "/Moved")
+                }
+            }
+            check(step)
+            if step % 20 == 0 { Thread.sleep(forTimeInterval: 0.15) }
+        }
+        // Small changes in a few folders of a vault of 300 files: the overlay held them all.
+        #expect(VaultFiles.fullBuilds.withLock { $0[v.vault.root] ?? 0 } - buildsBefore <= 1)
+    }
+
     @Test func aSharedResolverFindsNotesCreatedAfterInvalidate() {
         let v = RouteTestVault()
         let links = LinkResolver(vault: v.vault)
