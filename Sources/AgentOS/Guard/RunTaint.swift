@@ -49,12 +49,23 @@ public enum RunTaint {
 public enum ProjectTaint {
     static func path(_ vault: Vault) -> String { vault.stateDirectory + "/private-projects" }
 
+    /// A recorded folder: its real path when recorded, and its device and inode (a folder renamed
+    /// or moved keeps them: an outside attack renamed the project folder a private run had written
+    /// the private packet into, and claude then started there as in any public folder).
+    struct Folder: Equatable {
+        var path: String
+        var device: UInt64?
+        var inode: UInt64?
+    }
+
     /// Records that a private run works in the folder at `realPath`. Failing to record fails the
     /// run: its agent must not write there unrecorded.
     public static func record(_ realPath: String, vault: Vault) throws {
-        guard !folders(vault).contains(realPath) else { return }
+        let identity = ProjectTaint.identity(realPath)
+        guard !folders(vault).contains(where: { $0.path == realPath && ($0.inode == nil || $0.inode == identity?.inode) }) else { return }
+        let line = realPath + (identity.map { "\t\($0.device):\($0.inode)" } ?? "") + "\n"
         try FileSystem.makeDirectories(vault.stateDirectory)
-        try FileSystem.append(Array((realPath + "\n").utf8), to: path(vault), sync: true)
+        try FileSystem.append(Array(line.utf8), to: path(vault), sync: true)
     }
 
     /// Before an agent starts in the project folder at `realPath`: a private run records it
@@ -71,15 +82,71 @@ public enum ProjectTaint {
         return nil
     }
 
-    /// The recorded folder that is `realPath`, holds it or lies in it, if any.
+    /// The most folders looked at below a project folder for a recorded folder moved into it.
+    static let maxFoldersSearched = 4_096
+
+    /// The recorded folder that is `realPath`, holds it or lies in it, if any — by path, or by
+    /// device and inode wherever it was moved: `realPath` or a folder above it is the recorded
+    /// folder, or a recorded folder no longer at its path is found below `realPath` (up to
+    /// `maxFoldersSearched` folders, hidden ones included). A copy is another folder, and is not
+    /// followed. Said as its path now, with the path it was recorded at.
     public static func folder(overlapping realPath: String, vault: Vault) -> String? {
-        folders(vault).first { RunWorkspace.isWithin(realPath, $0) || RunWorkspace.isWithin($0, realPath) }
+        let recorded = folders(vault)
+        if let hit = recorded.first(where: { RunWorkspace.isWithin(realPath, $0.path) || RunWorkspace.isWithin($0.path, realPath) }) { return hit.path }
+        let known = recorded.filter { $0.inode != nil }
+        guard !known.isEmpty else { return nil }
+        func recordedFolder(at path: String) -> Folder? {
+            guard let id = identity(path) else { return nil }
+            return known.first { $0.device == id.device && $0.inode == id.inode }
+        }
+        // The folder itself, or one above it.
+        var above = realPath
+        while true {
+            if let hit = recordedFolder(at: above) { return moved(hit, to: above) }
+            guard above != "/", let slash = above.lastIndex(of: "/") else { break }
+            above = slash == above.startIndex ? "/" : String(above[..<slash])
+        }
+        // A recorded folder moved in below it: only those no longer at their path are looked for.
+        let away = known.filter { folder in identity(folder.path).map { $0.device != folder.device || $0.inode != folder.inode } ?? true }
+        guard !away.isEmpty else { return nil }
+        var pending = [realPath]
+        var searched = 0
+        while let folder = pending.popLast(), searched < maxFoldersSearched {
+            searched += 1
+            guard let entries = try? FileSystem.list(folder) else { continue }
+            for entry in entries where entry.kind == .directory || entry.kind == nil {
+                let path = folder == "/" ? "/" + entry.name : folder + "/" + entry.name
+                if let id = identity(path), let hit = away.first(where: { $0.device == id.device && $0.inode == id.inode }) { return moved(hit, to: path) }
+                pending.append(path)
+            }
+        }
+        return nil
     }
 
-    /// The folders recorded.
-    static func folders(_ vault: Vault) -> [String] {
+    private static func moved(_ folder: Folder, to path: String) -> String {
+        folder.path == path ? path : "\(path) (recorded at \(folder.path), since moved)"
+    }
+
+    /// A folder's device and inode (not following a final symlink: a real path has none).
+    static func identity(_ path: String) -> (device: UInt64, inode: UInt64)? {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
+        return (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
+    /// The folders recorded (a line is a real path, then a tab and `device:inode` when known).
+    static func folders(_ vault: Vault) -> [Folder] {
         guard let data = FileManager.default.contents(atPath: path(vault)) else { return [] }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).filter { $0.hasPrefix("/") }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line -> Folder? in
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            guard let first = parts.first, first.hasPrefix("/") else { return nil }
+            var folder = Folder(path: String(first))
+            if parts.count == 2 {
+                let numbers = parts[1].split(separator: ":").compactMap { UInt64($0) }
+                if numbers.count == 2 { folder.device = numbers[0]; folder.inode = numbers[1] }
+            }
+            return folder
+        }
     }
 
     /// The recorded folder a note's `project:` overlaps, if any (`nil` when it names no existing folder).

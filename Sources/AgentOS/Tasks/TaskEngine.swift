@@ -230,6 +230,18 @@ public final class TaskEngine: Sendable {
         }
     }
 
+    /// A note the watcher saw renamed from `old` to `new`: the run store and a run in flight follow
+    /// it (`followRename`); `true` when a run in flight followed. A rename to a name that is no
+    /// note (`x.md~`, `x.md.bak`) is not the task moving: Emacs saves by renaming the note to its
+    /// backup and writing a new one, and vim can too; followed, the run wrote its end into the
+    /// backup, and the note saved at the old name — the editor's copy — ran the paid task again
+    /// (an outside attack). Nothing follows it; the note written at the old name is the task.
+    public func noteRenamed(from old: String, to new: String) -> Bool {
+        guard !old.hasSuffix(".md") || new.hasSuffix(".md") else { return false }
+        try? runs.renameTask(from: old, to: new)
+        return followRename(from: old, to: new)
+    }
+
     /// A task note renamed or moved (in Obsidian, or `mv`) from `old` to `new`: a run in flight for
     /// it follows it (its writes, result, daily line and telemetry name the new path), and `true` is
     /// returned; without one, `false` (the note is then considered at its new path like any other).
@@ -385,7 +397,7 @@ public final class TaskEngine: Sendable {
         switch status {
         case .new:
             // An editor's old copy of a task that ran here, saved over the OS's lines: not new work.
-            if note["status"] == nil, note.text("run_id") == nil, let runID = oldCopy(task), let kept = keepOldCopy(task, of: runID) { return kept }
+            if TaskEngine.mayBeOldCopy(note), let runID = oldCopy(task), let kept = keepOldCopy(task, of: runID) { return kept }
             // A process still has the note open for writing: what is there may be half of it, and
             // the OS's write would swap the writer's file away. It is looked at again when the
             // writer closes it (an outside attack: a script pausing 3 s mid-write had its half task
@@ -515,10 +527,7 @@ public final class TaskEngine: Sendable {
 
     /// Whether a process has the note at `path` open for writing now (a read lease is refused
     /// then: `FileSystem.waitUntilNoWriters`). `false` where leases cannot tell.
-    private func hasWriters(_ path: String) -> Bool {
-        guard let absolute = try? vault.resolve(path) else { return false }
-        return FileSystem.waitUntilNoWriters(absolute, timeout: 0) == false
-    }
+    private func hasWriters(_ path: String) -> Bool { store.hasWriters(path) }
 
     /// Whether the note at `path` says its run is routed or running while no run of it is in
     /// flight here (read only then: during a run, every echo of its writes has one).
@@ -1351,7 +1360,9 @@ public final class TaskEngine: Sendable {
             return .written(hash)
         } catch let error as NoteWriteError {
             if case .conflict = error {
-                log(EngineEvent(level: .error, message: "\(path): the note kept changing; the task's properties were not updated"))
+                log(EngineEvent(level: .error, message: hasWriters(path)
+                    ? "\(path): another process keeps it open for writing; the task's properties were not updated (they are once it closes it)"
+                    : "\(path): the note kept changing; the task's properties were not updated"))
             } else {
                 log(EngineEvent(level: .error, message: "\(path): cannot update the task: \(error)"))
             }

@@ -128,7 +128,7 @@ extension TaskEngine {
     /// stopped between recording the run's end and writing the note. The note catches up with the
     /// run store (or, with no record at all, is marked interrupted).
     /// The run whose task a note at its path is an old copy of: a note without the OS's `status` and
-    /// `run_id` whose text is the prompt a recent run here was claimed with, or that prompt with
+    /// `run_id` (`mayBeOldCopy`) whose text is the prompt a recent run here was claimed with, or that prompt with
     /// lines added after it (a tour: an editor holding the note open saved its buffer — the task's
     /// text and a line more — over the OS's lines, during the run and after it; each save ran the
     /// paid task again). Line endings are not compared (an editor may save CRLF as LF). `nil` for a
@@ -138,6 +138,17 @@ extension TaskEngine {
     func oldCopy(_ task: TaskNote) -> String? {
         guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }), claimed.prompt.begins(task.prompt) else { return nil }
         return claimed.runID
+    }
+
+    /// Whether a note's properties are those an editor's buffer of a task has from before its run:
+    /// no `run_id` (the OS writes one when it claims the task), and no `status` or `status: new` —
+    /// what `task new`, MCP's `create_task`, a handoff and a person starting a task from the
+    /// template write (an outside attack: the old-copy rule looked only at notes without a
+    /// status, and a stale save of a task made with `task new` ran claude again). A person who
+    /// runs a task again keeps its `run_id` and sets `status: new`.
+    static func mayBeOldCopy(_ note: Note) -> Bool {
+        guard note.text("run_id") == nil else { return false }
+        return note["status"] == nil || TaskStatus(property: note.text("status")) == .new
     }
 
     /// Whether `prompt` is `original`, or `original` with lines after it (line endings aside).
@@ -171,7 +182,7 @@ extension TaskEngine {
 
     /// Whether `note`, at `path`, is an old copy of run `runID`'s task (`oldCopy`).
     func isOldCopy(_ note: Note, at path: String, of runID: String) -> Bool {
-        guard note["status"] == nil, note.text("run_id") == nil, TaskNote.kind(of: note, path: path) != nil,
+        guard TaskEngine.mayBeOldCopy(note), TaskNote.kind(of: note, path: path) != nil,
               let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID else { return false }
         return claimed.prompt.begins(TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines())
     }
@@ -189,7 +200,7 @@ extension TaskEngine {
     func keepOldCopy(_ task: TaskNote, of runID: String) -> Consideration? {
         let first = state.withLock { $0.warnedOldCopy.insert(runID + "\u{0}" + String(task.snapshot.hash.value)).inserted }
         if state.withLock({ $0.inFlight[task.path] != nil }) {
-            if first { log(EngineEvent(level: .info, message: "\(task.path): saved without its status while run \(runID) runs (an editor's old copy?); the run's end is written into it, and it does not run again")) }
+            if first { log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), which runs (an editor's old copy?); the run's end is written into it, and it does not run again")) }
             return .alreadyActive
         }
         guard let record = (try? runs.latestRun(taskPath: task.path)) ?? nil, record.runID == runID, !record.state.isActive,
@@ -201,7 +212,7 @@ extension TaskEngine {
         var set = [Property("status", .string(status)), Property("run_id", .string(runID))]
         if let result = record.resultPath { set.append(Property("result", .string(TelemetryWriter.link(result)))) }
         if case .written = updateTask(task.path, set: set, unset: []) { _ in nil } {
-            log(EngineEvent(level: .info, message: "\(task.path): saved without its status after run \(runID) (an editor's old copy?); set back to \(status) — set status: new to run it again"))
+            log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), which has ended (an editor's old copy?); set back to \(status) — set status: new to run it again"))
         }
         return .ignored
     }

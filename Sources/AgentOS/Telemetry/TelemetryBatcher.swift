@@ -114,7 +114,13 @@ final class TelemetryBatcher: Sendable {
         do {
             noteWritten(try telemetry.appendToNotes(batch))
         } catch {
-            log(EngineEvent(level: .error, message: "telemetry: \(error)"))
+            // A person's process holding the note open (an outside attack: "changed on disk since
+            // it was read; re-read it and try again", said to nobody, of a note nobody changed).
+            if case .conflict(let path, _, _)? = error as? NoteWriteError, telemetry.store.hasWriters(path) {
+                log(EngineEvent(level: .error, message: "telemetry: \(path): another process keeps it open for writing; \(batch.count) run line(s) not added now (the next start adds them from the journal)"))
+            } else {
+                log(EngineEvent(level: .error, message: "telemetry: \(error)"))
+            }
         }
         let took = Date().timeIntervalSince(started)
         pending.withLock { $0.lastFlushSeconds = took }

@@ -329,7 +329,14 @@ final class VaultFiles: Sendable {
                 shadowed.insert(relative)
             }
             for relative in relisted {
-                overlay[relative] = FileMaps(folders[relative]?.files ?? [])
+                let files = folders[relative]?.files ?? []
+                // Listed again with the same files (a note written by temp file and rename changes
+                // its folder's time): the maps already made for them serve.
+                if let previous = last.overlay[relative], last.folders[relative]?.files == files {
+                    overlay[relative] = previous
+                } else {
+                    overlay[relative] = FileMaps(files)
+                }
                 shadowed.insert(relative)
             }
             let overlayFiles = overlay.values.reduce(0) { $0 + $1.byPath.count }

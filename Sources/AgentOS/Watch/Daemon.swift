@@ -204,8 +204,7 @@ public final class Daemon: @unchecked Sendable {
         // new path (a task moved into a subfolder, or renamed, in Obsidian is still a task).
         for change in changes {
             guard case .renamed(let from) = change.kind else { continue }
-            try? engine.runs.renameTask(from: from, to: change.path)
-            if !engine.followRename(from: from, to: change.path), TaskNote.isInWorkFolder(change.path) {
+            if !engine.noteRenamed(from: from, to: change.path), TaskNote.isInWorkFolder(change.path) {
                 if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
             }
         }
