@@ -413,7 +413,10 @@ public final class TaskEngine: Sendable {
             if let why = task.notReadyReason {
                 // An empty note closed (Obsidian's new note) is begun; one a script still has open,
                 // its text on the way, is not (a task written whole waited 5 s: an outside tour).
-                if !wait && !beingWrittenNow { noteBegun(path, hash: snapshot.hash) }
+                // Read again first: a writer that finished its save between the read above and the
+                // look for writers left an empty note read and no writer seen, and the task it wrote
+                // waited 5 s as one being typed (the bench's pick-up maximum of ~5,000 ms).
+                if !wait && !beingWrittenNow, ((try? store.readIfPresent(path)) ?? nil)?.hash == snapshot.hash { noteBegun(path, hash: snapshot.hash) }
                 // Said once: a prompt of headings only waits, and nothing else would say why.
                 if why.contains("headings"), state.withLock({ $0.warnedNotReady.insert(path).inserted }) {
                     log(EngineEvent(level: .info, message: "\(path): waits: \(why); write the task as text below them"))

@@ -133,6 +133,10 @@ public struct NoteStore: Sendable {
     /// watcher may already read them), with the note's vault path. `nil` outside tests.
     var afterReplace: (@Sendable (_ relativePath: String) -> Void)?
 
+    /// Runs in `read` once the note's bytes are read, with its vault path; tests use it to finish a
+    /// writer's save at exactly that moment. `nil` outside tests.
+    var afterRead: (@Sendable (_ relativePath: String) -> Void)?
+
     /// A store over `vault`.
     public init(vault: Vault) { self.vault = vault }
 
@@ -149,6 +153,7 @@ public struct NoteStore: Sendable {
         } catch { throw .path(error) }
         do {
             let (bytes, status) = try FileSystem.read(absolute)
+            afterRead?(normalized)
             return NoteSnapshot(relativePath: normalized, bytes: bytes, hash: ContentHash(of: bytes), status: status)
         } catch { throw .system(error) }
     }

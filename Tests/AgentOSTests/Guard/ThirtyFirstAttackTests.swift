@@ -171,3 +171,29 @@ import TestSupport
         #expect(eventually(within: 30) { done.withLock { $0 } })
     }
 }
+
+/// The watch bench's pick-up maximum (~5,000 ms, one sample a run, for months): a script's task,
+/// read empty just before its write landed, with the writer gone by the look for writers, was
+/// taken for a note a person began empty, and its text then waited 5 s as one being typed.
+@Suite struct EmptyReadRaceTests {
+    @Test func aTaskWhoseWriteLandsJustAfterItWasReadEmptyIsNotHeldAsBeingTyped() throws {
+        let env = try EngineTestVault()
+        let absolute = env.vault.root + "/Tasks/Race.md"
+        let text = "---\ntype: task\nagent: echo\nstatus: new\n---\nSay hello.\n"
+        var store = NoteStore(vault: env.vault)
+        let armed = Locked(true)
+        store.afterRead = { path in
+            guard path == "Tasks/Race.md", armed.withLock({ armed in defer { armed = false }; return armed }) else { return }
+            // The writer's save lands (and closes) between the read and the look for writers.
+            try? Data(text.utf8).write(to: URL(fileURLWithPath: absolute))
+        }
+        let engine = try env.engine(store: store)
+        #expect(FileManager.default.createFile(atPath: absolute, contents: Data()))
+        #expect(engine.consider(path: "Tasks/Race.md") == .ignored)
+        // The close event of that save.
+        let second = engine.consider(path: "Tasks/Race.md")
+        #expect(second != .beingWritten, "a task written whole was held as being typed")
+        engine.waitUntilIdle()
+        #expect(try env.note("Tasks/Race.md").text("status") == "done")
+    }
+}
