@@ -99,20 +99,27 @@ public enum ProjectTaint {
             guard let id = identity(path) else { return nil }
             return known.first { $0.device == id.device && $0.inode == id.inode }
         }
-        // The folder itself, or one above it.
-        var above = realPath
-        while true {
+        // The folder itself, or one above it (renamed, or reached through a bind mount).
+        for above in ProjectTaint.selfAndAbove(realPath) {
             if let hit = recordedFolder(at: above) { return moved(hit, to: above) }
-            guard above != "/", let slash = above.lastIndex(of: "/") else { break }
-            above = slash == above.startIndex ? "/" : String(above[..<slash])
         }
-        // A recorded folder moved in below it: only those no longer at their path are looked for.
         let away = known.filter { folder in identity(folder.path).map { $0.device != folder.device || $0.inode != folder.inode } ?? true }
+        // A recorded folder still at its path, below this one reached by another path (a bind
+        // mount of a folder above it: an outside attack).
+        if let mine = identity(realPath) {
+            for folder in known where !away.contains(folder) {
+                if ProjectTaint.selfAndAbove(folder.path).dropFirst().contains(where: { identity($0).map { $0 == mine } ?? false }) { return folder.path }
+            }
+        }
+        // A recorded folder moved in below it: only those no longer at their path are looked for,
+        // nearest first (breadth first, so a folder moved in near the top is found before a deep
+        // tree such as `node_modules` spends the budget).
         guard !away.isEmpty else { return nil }
         var pending = [realPath]
-        var searched = 0
-        while let folder = pending.popLast(), searched < maxFoldersSearched {
-            searched += 1
+        var next = 0
+        while next < pending.count, next < maxFoldersSearched {
+            let folder = pending[next]
+            next += 1
             guard let entries = try? FileSystem.list(folder) else { continue }
             for entry in entries where entry.kind == .directory || entry.kind == nil {
                 let path = folder == "/" ? "/" + entry.name : folder + "/" + entry.name
@@ -121,6 +128,17 @@ public enum ProjectTaint {
             }
         }
         return nil
+    }
+
+    /// `path` and each folder above it, up to `/`.
+    static func selfAndAbove(_ path: String) -> [String] {
+        var folders = [path]
+        var above = path
+        while above != "/", let slash = above.lastIndex(of: "/") {
+            above = slash == above.startIndex ? "/" : String(above[..<slash])
+            folders.append(above)
+        }
+        return folders
     }
 
     private static func moved(_ folder: Folder, to path: String) -> String {

@@ -40,7 +40,9 @@ public struct NewTask: Sendable {
             throw NewTaskError.noSuchAgent(agent)
         }
         let trimmed = prompt.trimmingWhitespacesAndNewlines()
-        var props: [Property] = [Property("type", .string("task")), Property("status", .string("new"))]
+        // `created`: when it was made, as Obsidian's templates write it; an editor's old copy of an
+        // earlier task of the same text keeps that task's, so the watcher tells the two apart.
+        var props: [Property] = [Property("type", .string("task")), Property("status", .string("new")), Property("created", .datetime(LocalTime.dateTime(Date())))]
         for (key, value) in [("agent", agent), ("lane", lane), ("model", model)] {
             if let value { props.append(Property(key, .string(value))) }
         }

@@ -61,7 +61,7 @@ public final class TaskEngine: Sendable {
         var warnedNotReady: Set<String> = []
         /// The prompt each recent run was claimed with (its `PromptMark`), by the path it was
         /// claimed at, and the order it came in (`oldCopy`): at most `claimedPromptsKept`.
-        var claimedPrompts: [String: (runID: String, prompt: PromptMark, order: Int)] = [:]
+        var claimedPrompts: [String: (runID: String, prompt: PromptMark, order: Int, at: Double)] = [:]
         var claimedOrder = 0
         /// Old copies already logged (once each run).
         var warnedOldCopy: Set<String> = []
@@ -230,6 +230,13 @@ public final class TaskEngine: Sendable {
         }
     }
 
+    /// The note at `path` was deleted (or moved out of the vault): what is saved there next is new
+    /// work, not an editor's old copy of the task claimed there (`oldCopy`) — also when the watcher
+    /// saw the delete and the new note together (`rm` then `task new` at once: an outside attack).
+    public func noteRemoved(_ path: String) {
+        state.withLock { _ = $0.claimedPrompts.removeValue(forKey: path) }
+    }
+
     /// A note the watcher saw renamed from `old` to `new`: the run store and a run in flight follow
     /// it (`followRename`); `true` when a run in flight followed. A rename to a name that is no
     /// note (`x.md~`, `x.md.bak`) is not the task moving: Emacs saves by renaming the note to its
@@ -342,8 +349,9 @@ public final class TaskEngine: Sendable {
         do {
             guard let s = try store.readIfPresent(path) else {
                 cancelIfRunning(path, reason: "the task note was deleted")
-                // What is saved at the path next is new work, not an old copy of this task.
-                state.withLock { state in if state.inFlight[path] == nil { state.claimedPrompts[path] = nil } }
+                // What is saved at the path next is new work, not an old copy of this task (an
+                // editor's rename to its backup is not followed, and leaves no consider of the path).
+                noteRemoved(path)
                 return .ignored
             }
             snapshot = s
@@ -602,7 +610,7 @@ public final class TaskEngine: Sendable {
             state.inFlight[task.path] = token
             state.claimedHashes[task.path] = task.snapshot.hash
             state.claimedOrder += 1
-            state.claimedPrompts[task.path] = (record.runID, mark, state.claimedOrder)
+            state.claimedPrompts[task.path] = (record.runID, mark, state.claimedOrder, Date().timeIntervalSince1970)
             if state.claimedPrompts.count > TaskEngine.claimedPromptsKept {
                 let cut = state.claimedOrder - TaskEngine.claimedPromptsKept * 3 / 4
                 state.claimedPrompts = state.claimedPrompts.filter { $0.value.order > cut }

@@ -136,8 +136,18 @@ extension TaskEngine {
     /// for the runs this watcher claimed, not across a restart; a note deleted meanwhile is
     /// forgotten (what is saved there next is new), a renamed one is known at its new name.
     func oldCopy(_ task: TaskNote) -> String? {
-        guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }), claimed.prompt.begins(task.prompt) else { return nil }
+        guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }), claimed.prompt.begins(task.prompt),
+              !TaskEngine.madeAfter(task.note, claimedAt: claimed.at) else { return nil }
         return claimed.runID
+    }
+
+    /// Whether the note says it was made (`created`, as `task new`, handoffs and many templates
+    /// write it) in a later second than the one its path's run was claimed in: a new note, not an
+    /// editor's buffer of the old one, whose `created` is the old note's. (Under polling, a note
+    /// deleted and made again between two looks is not seen deleted.)
+    static func madeAfter(_ note: Note, claimedAt: Double) -> Bool {
+        guard let created = note.text("created").flatMap(TelemetryRecord.localDate) else { return false }
+        return created.timeIntervalSince1970 > claimedAt.rounded(.down)
     }
 
     /// Whether a note's properties are those an editor's buffer of a task has from before its run:
@@ -183,7 +193,7 @@ extension TaskEngine {
     /// Whether `note`, at `path`, is an old copy of run `runID`'s task (`oldCopy`).
     func isOldCopy(_ note: Note, at path: String, of runID: String) -> Bool {
         guard TaskEngine.mayBeOldCopy(note), TaskNote.kind(of: note, path: path) != nil,
-              let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID else { return false }
+              let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, !TaskEngine.madeAfter(note, claimedAt: claimed.at) else { return false }
         return claimed.prompt.begins(TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines())
     }
 

@@ -104,9 +104,11 @@ extension TelemetryRecord {
         }
     }
 
-    /// Parses `LocalTime.dateTime` text (`2026-11-26T07:45:12`, local time) back into a date.
+    /// Parses `LocalTime.dateTime` text (`2026-11-26T07:45:12`, local time) back into a date; a time
+    /// without seconds (`2026-11-26T07:45`, as Obsidian's templates write it) is at its minute's start.
     public static func localDate(_ text: String) -> Date? {
-        let parts = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int32($0) }
+        var parts = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" || $0 == " " }).compactMap { Int32($0) }
+        if parts.count == 5 { parts.append(0) }
         guard parts.count == 6 else { return nil }
         var t = tm()
         t.tm_year = parts[0] - 1900; t.tm_mon = parts[1] - 1; t.tm_mday = parts[2]

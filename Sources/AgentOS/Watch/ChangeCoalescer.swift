@@ -14,6 +14,8 @@ struct ChangeCoalescer {
         var order: Int
         /// The last event said the write is over: report it without waiting for the debounce.
         var complete = false
+        /// A removal of the path was merged in (`FileChange.wasRemoved`).
+        var removed = false
 
         /// When the change is reported.
         func due(debounce: Double, maximumDelay: Double) -> Double {
@@ -53,11 +55,12 @@ struct ChangeCoalescer {
     mutating func add(_ path: String, _ kind: FileChange.Kind, now: Double, complete: Bool = false) {
         counter += 1
         guard var entry = pending[path] else {
-            pending[path] = Pending(kind: kind, first: now, last: now, order: counter, complete: complete)
+            pending[path] = Pending(kind: kind, first: now, last: now, order: counter, complete: complete, removed: kind == .removed)
             return
         }
         entry.last = now
         entry.complete = complete
+        if kind == .removed { entry.removed = true }
         switch (entry.kind, kind) {
         case (.renamed, .changed), (.directoryAdded, .changed):
             break // the rename (or new directory) already tells the caller to look at this path
@@ -102,7 +105,9 @@ struct ChangeCoalescer {
     mutating func takeDue(now: Double) -> [FileChange] {
         var due: [(Int, FileChange)] = []
         for (path, entry) in pending where now >= entry.due(debounce: debounce, maximumDelay: maximumDelay) {
-            due.append((entry.order, FileChange(path, entry.kind)))
+            var change = FileChange(path, entry.kind)
+            change.wasRemoved = entry.removed && entry.kind == .changed
+            due.append((entry.order, change))
         }
         for (_, change) in due { pending[change.path] = nil }
         var changes = due.sorted { $0.0 < $1.0 }.map(\.1)

@@ -209,6 +209,7 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         for change in changes where change.kind == .changed && TaskNote.isInWorkFolder(change.path) {
+            if change.wasRemoved { engine.noteRemoved(change.path) }
             if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
         }
         if !touched.isEmpty {

@@ -25,6 +25,9 @@ public struct FileChange: Hashable, Sendable, CustomStringConvertible {
     public var path: String
     /// What happened to it.
     public var kind: Kind
+    /// For `.changed`: the path was removed first, within the same batch of events (deleted and
+    /// made again at once, `rm` then `task new`): what is there is a new file, not a save of the old.
+    public var wasRemoved = false
 
     /// A change of `kind` at `path` (relative to the watched root).
     public init(_ path: String, _ kind: Kind) {

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+
+/// The thirty-second outside attack on the release binary (`/work/attack69-report.md`), each
+/// finding written as the attack it was.
+@Suite struct ThirtySecondAttackTests {
+    /// Attack (medium): a task deleted and made again with `task new` (same title and prompt) was
+    /// taken for an editor's old copy of the first and "set back to done" with its result; claude
+    /// never ran. Three ways: the watcher saw the delete and the new note at once (`rm` then
+    /// `task new`), the note was deleted while it ran, or the watcher polls and never saw it gone.
+    @Test func aTaskMadeAgainAfterItWasDeletedRuns() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        var task = NewTask(prompt: "Review the caching layer design.")
+        task.title = "Again"
+        task.agent = "claude"
+        let path = try task.write(vault: env.vault, environment: [:])
+        #expect(try env.note(path).text("created") != nil, "task new writes when the note was made")
+        _ = engine.consider(path: path)
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 1)
+
+        // Under polling (or any watcher that missed the delete): `created` tells the new note.
+        // It is written a second later than the first run was claimed.
+        Thread.sleep(forTimeInterval: 1.1)
+        try FileManager.default.removeItem(atPath: env.vault.root + "/" + path)
+        #expect(try task.write(vault: env.vault, environment: [:]) == path)
+        _ = engine.consider(path: path)
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 2, "the task made again did not run")
+        #expect(try env.note(path).text("status") == "done")
+
+        // The watcher saw the delete and the new note together: the delete is passed on. Here the
+        // new note has no `created` and the same text: only the delete tells it from an old copy.
+        let text = "---\ntype: task\nagent: claude\n---\nReview the queue design.\n"
+        try env.store.write(text, to: "Tasks/Queue.md", expecting: .absent)
+        _ = engine.consider(path: "Tasks/Queue.md")
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 3)
+        try FileManager.default.removeItem(atPath: env.vault.root + "/Tasks/Queue.md")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Queue.md"))
+        engine.noteRemoved("Tasks/Queue.md")
+        _ = engine.consider(path: "Tasks/Queue.md")
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 4, "a task deleted and written again was not run")
+    }
+
+    /// The old copy's `created` is the first note's: still an old copy.
+    @Test func anOldCopyKeepsItsCreatedTime() throws {
+        let note = try Note.parse("---\nstatus: new\ncreated: 2026-12-05T10:00:00\n---\nx\n")
+        let claimed = try #require(TelemetryRecord.localDate("2026-12-05T10:00:00")).timeIntervalSince1970 + 0.4
+        #expect(!TaskEngine.madeAfter(note, claimedAt: claimed))
+        #expect(TaskEngine.madeAfter(note, claimedAt: claimed - 3600))
+        #expect(!TaskEngine.madeAfter(try Note.parse("---\nstatus: new\n---\nx\n"), claimedAt: claimed - 3600))
+        // Obsidian's templates write minutes: at the minute's start.
+        #expect(!TaskEngine.madeAfter(try Note.parse("---\ncreated: 2026-12-05T10:00\n---\nx\n"), claimedAt: claimed))
+        #expect(TaskEngine.madeAfter(try Note.parse("---\ncreated: 2026-12-05T10:01\n---\nx\n"), claimedAt: claimed))
+    }
+
+    /// The watcher's side: a delete and a new file at the path in one batch say the path was
+    /// removed first; a plain save, an exchange with a temp file, or a rename do not.
+    @Test func aDeleteMergedWithANewFileIsPassedOn() {
+        var c = ChangeCoalescer(debounce: 0.02)
+        c.add("Tasks/a.md", .removed, now: 0)
+        c.add("Tasks/a.md", .changed, now: 0.001, complete: true)
+        let merged = c.takeDue(now: 1)
+        #expect(merged.map(\.kind) == [.changed] && merged.first?.wasRemoved == true)
+        c.add("Tasks/b.md", .changed, now: 2)
+        c.add("Tasks/b.md", .changed, now: 2.001, complete: true)
+        #expect(c.takeDue(now: 3).first?.wasRemoved == false)
+        c.add("Tasks/c.md", .renamed(from: "Tasks/x.md"), now: 4, complete: true)
+        #expect(c.takeDue(now: 5).first?.wasRemoved == false)
+        // Saved, deleted and made again within one batch.
+        c.add("Tasks/e.md", .changed, now: 5.5)
+        c.add("Tasks/e.md", .removed, now: 5.501)
+        c.add("Tasks/e.md", .changed, now: 5.502, complete: true)
+        #expect(c.takeDue(now: 5.9).first?.wasRemoved == true)
+        c.add("Tasks/d.md", .changed, now: 6)
+        c.add("Tasks/d.md", .removed, now: 6.001)
+        let gone = c.takeDue(now: 7)
+        #expect(gone.map(\.kind) == [.removed] && gone.first?.wasRemoved == false)
+    }
+}
+
+/// Attack (low): a private project folder moved below a project with thousands of folders was not
+/// found (the search went depth first, into one deep tree, until its budget was spent); one
+/// reached through a bind mount of a folder above it was not either.
+@Suite struct ThirtySecondAttackProjectTests {
+    @Test func aPrivateFolderMovedNearTheTopOfABigTreeIsFound() throws {
+        let root = TemporaryFolder.make("fbt-taint")
+        defer { TemporaryFolder.remove(root) }
+        try FileManager.default.createDirectory(atPath: root + "/vault/.obsidian", withIntermediateDirectories: true)
+        let vault = Vault(root: root + "/vault")
+        try FileManager.default.createDirectory(atPath: root + "/code/app", withIntermediateDirectories: true)
+        try ProjectTaint.record(root + "/code/app", vault: vault)
+        // A project of 4,200 folders two deep, and the private folder moved in one level below its top.
+        for a in 0..<21 {
+            for b in 0..<200 { try FileManager.default.createDirectory(atPath: root + "/big/a\(a)/b\(b)", withIntermediateDirectories: true) }
+        }
+        try FileManager.default.createDirectory(atPath: root + "/big/m", withIntermediateDirectories: true)
+        #expect(rename(root + "/code/app", root + "/big/m/app") == 0)
+        let found = ProjectTaint.folder(overlapping: root + "/big", vault: vault)
+        #expect(found?.contains("big/m/app") == true, "\(found ?? "not found")")
+        #expect(ProjectTaint.folder(overlapping: root + "/big/a3", vault: vault) == nil, "a folder beside it")
+
+        // Through a bind mount of the folder above it (where this machine lets the test mount).
+        #expect(rename(root + "/big/m/app", root + "/code/app") == 0)
+        try FileManager.default.createDirectory(atPath: root + "/mnt", withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["--bind", root + "/code", root + "/mnt"]
+        mount.standardError = FileHandle.nullDevice
+        if (try? mount.run()) != nil {
+            mount.waitUntilExit()
+            if mount.terminationStatus == 0 {
+                defer { _ = try? Process.run(URL(fileURLWithPath: "/bin/umount"), arguments: [root + "/mnt"]).waitUntilExit() }
+                #expect(ProjectTaint.folder(overlapping: root + "/mnt", vault: vault) != nil, "a bind mount of the folder above it")
+                #expect(ProjectTaint.folder(overlapping: root + "/mnt/app", vault: vault) != nil, "a bind mount, the folder itself")
+            }
+        }
+    }
+}
