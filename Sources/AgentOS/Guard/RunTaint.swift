@@ -62,7 +62,9 @@ public enum ProjectTaint {
     /// run: its agent must not write there unrecorded.
     public static func record(_ realPath: String, vault: Vault) throws {
         let identity = ProjectTaint.identity(realPath)
-        guard !folders(vault).contains(where: { $0.path == realPath && ($0.inode == nil || $0.inode == identity?.inode) }) else { return }
+        // A line of the same path and identity is there already (one of an older format, without
+        // an identity, gets a line with it).
+        guard !folders(vault).contains(where: { $0.path == realPath && $0.inode == identity?.inode && $0.device == identity?.device }) else { return }
         let line = realPath + (identity.map { "\t\($0.device):\($0.inode)" } ?? "") + "\n"
         try FileSystem.makeDirectories(vault.stateDirectory)
         try FileSystem.append(Array(line.utf8), to: path(vault), sync: true)
@@ -156,14 +158,16 @@ public enum ProjectTaint {
     static func folders(_ vault: Vault) -> [Folder] {
         guard let data = FileManager.default.contents(atPath: path(vault)) else { return [] }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line -> Folder? in
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            guard let first = parts.first, first.hasPrefix("/") else { return nil }
-            var folder = Folder(path: String(first))
-            if parts.count == 2 {
-                let numbers = parts[1].split(separator: ":").compactMap { UInt64($0) }
-                if numbers.count == 2 { folder.device = numbers[0]; folder.inode = numbers[1] }
+            guard line.hasPrefix("/") else { return nil }
+            // The identity follows the last tab (a folder's name may hold one); a line without one
+            // that parses is a path alone (as lines were written before identities were kept).
+            if let tab = line.lastIndex(of: "\t") {
+                let numbers = line[line.index(after: tab)...].split(separator: ":", omittingEmptySubsequences: false).map { UInt64($0) }
+                if numbers.count == 2, let device = numbers[0], let inode = numbers[1] {
+                    return Folder(path: String(line[..<tab]), device: device, inode: inode)
+                }
             }
-            return folder
+            return Folder(path: String(line))
         }
     }
 

@@ -122,3 +122,26 @@ import TestSupport
         }
     }
 }
+
+/// The record of private project folders: a path with a tab in a folder's name, an old line
+/// without an identity, and the same folder recorded twice.
+@Suite struct PrivateProjectRecordTests {
+    @Test func recordedLinesReadBackAsWritten() throws {
+        let root = TemporaryFolder.make("fbt-taint-record")
+        defer { TemporaryFolder.remove(root) }
+        try FileManager.default.createDirectory(atPath: root + "/vault/.obsidian", withIntermediateDirectories: true)
+        let vault = Vault(root: root + "/vault")
+        let tabbed = root + "/code/my\tapp"
+        try FileManager.default.createDirectory(atPath: tabbed, withIntermediateDirectories: true)
+        try FileSystem.makeDirectories(vault.stateDirectory)
+        try Data((root + "/old/format\n").utf8).write(to: URL(fileURLWithPath: ProjectTaint.path(vault)))
+        try ProjectTaint.record(tabbed, vault: vault)
+        try ProjectTaint.record(tabbed, vault: vault)
+        let folders = ProjectTaint.folders(vault)
+        #expect(folders.map(\.path) == [root + "/old/format", tabbed], "\(folders)")
+        #expect(folders.last?.inode != nil && folders.first?.inode == nil)
+        #expect(ProjectTaint.folder(overlapping: tabbed, vault: vault) == tabbed)
+        #expect(rename(tabbed, root + "/code/renamed") == 0)
+        #expect(ProjectTaint.folder(overlapping: root + "/code/renamed", vault: vault)?.contains("since moved") == true)
+    }
+}
