@@ -221,7 +221,7 @@ extension TaskEngine {
         let status = record.failoverTo != nil ? TaskStatus.handedOff.rawValue : record.state.rawValue
         var set = [Property("status", .string(status)), Property("run_id", .string(runID))]
         if let result = record.resultPath { set.append(Property("result", .string(TelemetryWriter.link(result)))) }
-        if case .written = updateTask(task.path, set: set, unset: []) { _ in nil } {
+        if case .written = updateTask(task.path, set: set, unset: [], stop: { _ in nil }) {
             log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), which has ended (an editor's old copy?); set back to \(status) — set status: new to run it again"))
         }
         return .ignored
