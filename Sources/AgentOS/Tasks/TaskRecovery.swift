@@ -146,8 +146,12 @@ extension TaskEngine {
     /// editor's buffer of the old one, whose `created` is the old note's. (Under polling, a note
     /// deleted and made again between two looks is not seen deleted.)
     static func madeAfter(_ note: Note, claimedAt: Double) -> Bool {
-        guard let created = note.text("created").flatMap(TelemetryRecord.localDate) else { return false }
-        return created.timeIntervalSince1970 > claimedAt.rounded(.down)
+        guard let created = note.text("created").flatMap(TelemetryRecord.localDate)?.timeIntervalSince1970 else { return false }
+        // A time ahead of this machine's clock says nothing: local time carries no zone, and a note
+        // made on a machine east of this one (a synced vault) would otherwise make every stale save
+        // of it look new — and run its paid task again.
+        guard created <= Date().timeIntervalSince1970 + 60 else { return false }
+        return created > claimedAt.rounded(.down)
     }
 
     /// Whether a note's properties are those an editor's buffer of a task has from before its run:

@@ -54,6 +54,9 @@ import TestSupport
         #expect(!TaskEngine.madeAfter(note, claimedAt: claimed))
         #expect(TaskEngine.madeAfter(note, claimedAt: claimed - 3600))
         #expect(!TaskEngine.madeAfter(try Note.parse("---\nstatus: new\n---\nx\n"), claimedAt: claimed - 3600))
+        // A time ahead of the clock (a note made on a machine east of this one) says nothing.
+        let ahead = try Note.parse("---\ncreated: \(LocalTime.dateTime(Date().addingTimeInterval(7200)))\n---\nx\n")
+        #expect(!TaskEngine.madeAfter(ahead, claimedAt: Date().timeIntervalSince1970 - 10))
         // Obsidian's templates write minutes: at the minute's start.
         #expect(!TaskEngine.madeAfter(try Note.parse("---\ncreated: 2026-12-05T10:00\n---\nx\n"), claimedAt: claimed))
         #expect(TaskEngine.madeAfter(try Note.parse("---\ncreated: 2026-12-05T10:01\n---\nx\n"), claimedAt: claimed))
