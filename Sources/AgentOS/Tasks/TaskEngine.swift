@@ -61,7 +61,7 @@ public final class TaskEngine: Sendable {
         var warnedNotReady: Set<String> = []
         /// The prompt each recent run was claimed with (its `PromptMark`), by the path it was
         /// claimed at, and the order it came in (`oldCopy`): at most `claimedPromptsKept`.
-        var claimedPrompts: [String: (runID: String, prompt: PromptMark, order: Int, at: Double)] = [:]
+        var claimedPrompts: [String: ClaimedPrompt] = [:]
         var claimedOrder = 0
         /// Old copies already logged (once each run).
         var warnedOldCopy: Set<String> = []
@@ -230,11 +230,11 @@ public final class TaskEngine: Sendable {
         }
     }
 
-    /// The note at `path` was deleted (or moved out of the vault): what is saved there next is new
-    /// work, not an editor's old copy of the task claimed there (`oldCopy`) — also when the watcher
-    /// saw the delete and the new note together (`rm` then `task new` at once: an outside attack).
+    /// The note at `path` was deleted (or moved out of the vault), also when the watcher saw the
+    /// delete and the new note together (`rm` then `task new` at once: an outside attack): a note
+    /// saved there next is new work unless its `created` says it is the old one (`oldCopy`).
     public func noteRemoved(_ path: String) {
-        state.withLock { _ = $0.claimedPrompts.removeValue(forKey: path) }
+        state.withLock { $0.claimedPrompts[path]?.removed = true }
     }
 
     /// A note the watcher saw renamed from `old` to `new`: the run store and a run in flight follow
@@ -463,11 +463,18 @@ public final class TaskEngine: Sendable {
 
     /// Work notes among `paths` changed less than `within` seconds ago are held as notes being
     /// written (`stillBeingWritten`) when next considered: they run once unchanged for `typingPause`.
-    public func holdRecentlyChanged(_ paths: [String], within: Double = 60) {
+    ///
+    /// With `watchingSince` (when the watcher's watches were all set): only the notes of
+    /// `listedBefore` (listed before they were set) and those last changed before then; a note made
+    /// after it is seen by the watcher, begun or written whole. (The file system's clock may lag
+    /// the process's by a tick: a note changed up to 10 ms before counts as after.)
+    public func holdRecentlyChanged(_ paths: [String], within: Double = 60, listedBefore: Set<String>? = nil, watchingSince: Double? = nil) {
         let now = Date().timeIntervalSince1970
         for path in paths where path.hasSuffix(".md") {
             guard let absolute = try? vault.resolve(path), let status = (try? FileSystem.status(absolute)) ?? nil,
                   now - Double(status.mtimeNanoseconds) / 1e9 < within else { continue }
+            if let watchingSince, !(listedBefore?.contains(path) ?? false),
+               Double(status.mtimeNanoseconds) / 1e9 >= watchingSince - 0.01 { continue }
             // A hash no note has: its first look finds it changed, and holds it from then.
             noteBegun(path, hash: ContentHash(value: 0), onlyIfNew: true)
         }
@@ -610,7 +617,7 @@ public final class TaskEngine: Sendable {
             state.inFlight[task.path] = token
             state.claimedHashes[task.path] = task.snapshot.hash
             state.claimedOrder += 1
-            state.claimedPrompts[task.path] = (record.runID, mark, state.claimedOrder, Date().timeIntervalSince1970)
+            state.claimedPrompts[task.path] = ClaimedPrompt(runID: record.runID, prompt: mark, order: state.claimedOrder, at: Date().timeIntervalSince1970)
             if state.claimedPrompts.count > TaskEngine.claimedPromptsKept {
                 let cut = state.claimedOrder - TaskEngine.claimedPromptsKept * 3 / 4
                 state.claimedPrompts = state.claimedPrompts.filter { $0.value.order > cut }

@@ -137,21 +137,45 @@ extension TaskEngine {
     /// forgotten (what is saved there next is new), a renamed one is known at its new name.
     func oldCopy(_ task: TaskNote) -> String? {
         guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }), claimed.prompt.begins(task.prompt),
-              !TaskEngine.madeAfter(task.note, claimedAt: claimed.at) else { return nil }
+              !TaskEngine.isNew(task.note, since: claimed) else { return nil }
         return claimed.runID
     }
 
-    /// Whether the note says it was made (`created`, as `task new`, handoffs and many templates
-    /// write it) in a later second than the one its path's run was claimed in: a new note, not an
-    /// editor's buffer of the old one, whose `created` is the old note's. (Under polling, a note
-    /// deleted and made again between two looks is not seen deleted.)
+    /// What the engine keeps of a task it claimed, to tell an editor's old copy of it (`oldCopy`).
+    struct ClaimedPrompt: Sendable {
+        var runID: String
+        var prompt: PromptMark
+        var order: Int
+        /// When the run was claimed (seconds since 1970).
+        var at: Double
+        /// The note was deleted since (`noteRemoved`).
+        var removed = false
+    }
+
+    /// Whether a note with the claimed prompt's text is new work after all: its `created` (as
+    /// `task new`, handoffs and many templates write it) is in a later second than the claim — or,
+    /// when it has no `created` this machine can read, the note was deleted since. `created`
+    /// decides when it is there: git brings a changed note by deleting and writing it, so a stale
+    /// save pulled from another machine looks deleted and made again (an outside attack), while
+    /// a note made again keeps a newer `created` (and under polling, which never sees a delete
+    /// between two looks, only `created` tells).
+    static func isNew(_ note: Note, since claimed: ClaimedPrompt) -> Bool {
+        guard let created = createdTime(note) else { return claimed.removed }
+        return created > claimed.at.rounded(.down)
+    }
+
+    /// `madeAfter` as the old-copy rule had it: `created` alone.
     static func madeAfter(_ note: Note, claimedAt: Double) -> Bool {
-        guard let created = note.text("created").flatMap(TelemetryRecord.localDate)?.timeIntervalSince1970 else { return false }
-        // A time ahead of this machine's clock says nothing: local time carries no zone, and a note
-        // made on a machine east of this one (a synced vault) would otherwise make every stale save
-        // of it look new — and run its paid task again.
-        guard created <= Date().timeIntervalSince1970 + 60 else { return false }
-        return created > claimedAt.rounded(.down)
+        isNew(note, since: ClaimedPrompt(runID: "", prompt: PromptMark(""), order: 0, at: claimedAt))
+    }
+
+    /// A note's `created` (seconds since 1970), when it is a date and time this machine reads
+    /// truly: with a zone (`Z`, `+02:00`, `-0500`) or in local time, seconds and their fractions
+    /// optional; never ahead of the clock (local time carries no zone, and a note made on a machine
+    /// east of this one would make every stale save of it look new, and run its paid task again).
+    static func createdTime(_ note: Note) -> Double? {
+        guard let text = note.text("created"), let time = LocalTime.parseDateTime(text) else { return nil }
+        return time <= Date().timeIntervalSince1970 + 60 ? time : nil
     }
 
     /// Whether a note's properties are those an editor's buffer of a task has from before its run:
@@ -197,7 +221,7 @@ extension TaskEngine {
     /// Whether `note`, at `path`, is an old copy of run `runID`'s task (`oldCopy`).
     func isOldCopy(_ note: Note, at path: String, of runID: String) -> Bool {
         guard TaskEngine.mayBeOldCopy(note), TaskNote.kind(of: note, path: path) != nil,
-              let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, !TaskEngine.madeAfter(note, claimedAt: claimed.at) else { return false }
+              let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, !TaskEngine.isNew(note, since: claimed) else { return false }
         return claimed.prompt.begins(TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines())
     }
 

@@ -74,15 +74,17 @@ public final class Daemon: @unchecked Sendable {
         ProcessMemory.releaseFreePages()
 
         // The work notes there before watching begins: of these, the ones changed in the last minute
-        // may be half-typed (below). A note written after watching began is seen by the watcher's
-        // events, begun empty or written whole; listed with the others and held, a task a script
-        // wrote just after the watcher said it was watching waited 5 s as one being typed (the
-        // watch bench's first pick-up, ~5,000 ms, every run).
-        let beforeWatching = Daemon.workNotes(vault: vault, index: index)
+        // may be half-typed (below), as may a note made while the watches were being set up (its
+        // time is before they were all set). A note written after watching began is seen by the
+        // watcher's events, begun empty or written whole; held as well, a task a script wrote just
+        // after the watcher said it was watching waited 5 s as one being typed (the watch bench's
+        // first pick-up, ~5,000 ms, every run).
+        let beforeWatching = Set(Daemon.workNotes(vault: vault, index: index))
         let watcher: FileWatcher = options.pollInterval.map { PollingWatcher(root: vault.root, interval: $0) as FileWatcher }
             ?? InotifyWatcher(root: vault.root, debounce: options.debounce)
         try watcher.start()
         defer { watcher.stop() }
+        let watchingSince = Date().timeIntervalSince1970
         log(EngineEvent(level: .info, message: "watching \(vault.root) (\(options.pollInterval == nil ? "inotify" : "polling")); Ctrl-C stops"))
 
         var heartbeat = WatcherHeartbeat(pid: getpid(), version: AgentOSVersion.current, mode: options.pollInterval == nil ? "inotify" : "polling",
@@ -138,7 +140,7 @@ public final class Daemon: @unchecked Sendable {
         var startupSweep = Daemon.workNotes(vault: vault, index: index)[...]
         // A note changed in the last minute may be one a person is typing: a watcher started (or
         // restarted) meanwhile never saw it begin empty, and ran its half-typed text (an outside attack).
-        engine.holdRecentlyChanged(beforeWatching)
+        engine.holdRecentlyChanged(Array(startupSweep), listedBefore: beforeWatching, watchingSince: watchingSince)
         // Tests only: a pause after each chunk, so that a test can show a task is not kept waiting.
         let sweepPause = ProcessInfo.processInfo.environment["FBT_TEST_SWEEP_PAUSE_MS"].flatMap(Double.init).map { $0 / 1000 }
 

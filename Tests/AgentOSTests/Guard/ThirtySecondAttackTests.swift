@@ -148,3 +148,80 @@ import TestSupport
         #expect(ProjectTaint.folder(overlapping: root + "/code/renamed", vault: vault)?.contains("since moved") == true)
     }
 }
+
+/// The thirty-third outside attack (`/work/attack70-report.md`): `created` read without its zone
+/// made a stale save look new (a second paid run); a stale save brought by `git pull` (which deletes
+/// and writes a changed file) ran again; a `created` with a negative offset or fractions of a
+/// second did not parse, and a task made again was swallowed.
+@Suite struct ThirtyThirdAttackTests {
+    @Test func createdIsReadWithItsZoneAndFractions() throws {
+        let utc = try #require(LocalTime.parseDateTime("2026-12-05T10:00:00Z"))
+        #expect(LocalTime.parseDateTime("2026-12-05T12:00:00+02:00") == utc)
+        #expect(LocalTime.parseDateTime("2026-12-05T05:00:00-05:00") == utc)
+        #expect(LocalTime.parseDateTime("2026-12-05T05:00:00-0500") == utc)
+        #expect(LocalTime.parseDateTime("2026-12-05T10:00:21.832Z") == utc + 21.832)
+        #expect(LocalTime.parseDateTime("2026-12-05T10:00") != nil && LocalTime.parseDateTime("2026-12-05 10:00:05") != nil)
+        for bad in ["2026-12-05", "yesterday", "2026-12-05T10:00:00+2", "2026-13-05T10:00", "2026-12-05T10:00:00Zjunk", "2026-12-05T10:00:."] {
+            #expect(LocalTime.parseDateTime(bad) == nil, "\(bad)")
+        }
+        // Local time, as `task new` writes it, reads back as written.
+        let now = Date()
+        let local = try #require(LocalTime.parseDateTime(LocalTime.dateTime(now)))
+        #expect(abs(local - now.timeIntervalSince1970.rounded(.down)) < 1.01)
+    }
+
+    @Test func aStaleSaveBroughtByGitIsStillAnOldCopy() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        var task = NewTask(prompt: "Review the caching layer design.")
+        task.title = "Pulled"
+        task.agent = "claude"
+        let path = try task.write(vault: env.vault, environment: [:])
+        let original = try env.text(path)
+        _ = engine.consider(path: path)
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 1)
+        // The other machine's editor saved its old buffer (a line added); git deletes the note
+        // and writes that version, and the watcher sees the delete with the new file.
+        Thread.sleep(forTimeInterval: 1.1)
+        try FileManager.default.removeItem(atPath: env.vault.root + "/" + path)
+        try Data((original + "Also consider eviction.\n").utf8).write(to: URL(fileURLWithPath: env.vault.root + "/" + path))
+        engine.noteRemoved(path)
+        _ = engine.consider(path: path)
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 1, "a stale save pulled by git ran the task again")
+        #expect(try env.note(path).text("status") == "done")
+
+        // A `created` with a zone, later than the claim: new work, wherever it was written.
+        let later = ISO8601DateFormatter().string(from: Date())
+        let remade = original.replacingOccurrences(of: #"created: [^\n]*"#, with: "created: \(later)", options: .regularExpression)
+        #expect(remade != original)
+        try FileManager.default.removeItem(atPath: env.vault.root + "/" + path)
+        try Data(remade.utf8).write(to: URL(fileURLWithPath: env.vault.root + "/" + path))
+        _ = engine.consider(path: path)
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 2, "a task made again with a zoned created was swallowed")
+    }
+}
+
+extension ThirtyThirdAttackTests {
+    /// Attack (low): a note begun empty in the moment between the start-up listing and the last of
+    /// the watcher's watches (0.2–0.5 s with 40,000 folders) was never seen begin, and ran
+    /// half-typed. A note changed before the watches were set is held too; one changed after is not.
+    @Test func aNoteMadeWhileTheWatchesWereSetIsHeld() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let text = "---\ntype: task\nagent: echo\n---\nSay hello in French, my salary is\n"
+        for name in ["Listed", "Gap", "After"] { try env.store.write(text, to: "Tasks/\(name).md", expecting: .absent) }
+        let now = Date().timeIntervalSince1970
+        // "Gap" was last changed 2 s before the watches were all set, "After" just now.
+        var times = [timespec(tv_sec: Int(now) - 2, tv_nsec: 0), timespec(tv_sec: Int(now) - 2, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, env.vault.root + "/Tasks/Gap.md", &times, 0) == 0)
+        engine.holdRecentlyChanged(["Tasks/Listed.md", "Tasks/Gap.md", "Tasks/After.md"], listedBefore: ["Tasks/Listed.md"], watchingSince: now - 1)
+        #expect(engine.consider(path: "Tasks/Listed.md") == .beingWritten)
+        #expect(engine.consider(path: "Tasks/Gap.md") == .beingWritten, "a note made before the watches were set ran at once")
+        let after = engine.consider(path: "Tasks/After.md")
+        #expect(after != .beingWritten && after != .ignored, "a note written after watching began was held: \(after)")
+        engine.shutdown(grace: 0.5)
+    }
+}
