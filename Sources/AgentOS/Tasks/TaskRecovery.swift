@@ -133,8 +133,8 @@ extension TaskEngine {
     /// text and a line more — over the OS's lines, during the run and after it; each save ran the
     /// paid task again). Line endings are not compared (an editor may save CRLF as LF). `nil` for a
     /// note of other text, or one whose first line goes on past the old prompt: a new task. Known
-    /// for the runs this watcher claimed, not across a restart; a note deleted meanwhile is
-    /// forgotten (what is saved there next is new), a renamed one is known at its new name.
+    /// for the runs this watcher claimed, not across a restart; a note made again since (`isNew`)
+    /// is new work, a renamed one is known at its new name.
     func oldCopy(_ task: TaskNote) -> String? {
         guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }), claimed.prompt.begins(task.prompt),
               !TaskEngine.isNew(task.note, since: claimed) else { return nil }
@@ -162,11 +162,6 @@ extension TaskEngine {
     static func isNew(_ note: Note, since claimed: ClaimedPrompt) -> Bool {
         guard let created = createdTime(note) else { return claimed.removed }
         return created > claimed.at.rounded(.down)
-    }
-
-    /// `madeAfter` as the old-copy rule had it: `created` alone.
-    static func madeAfter(_ note: Note, claimedAt: Double) -> Bool {
-        isNew(note, since: ClaimedPrompt(runID: "", prompt: PromptMark(""), order: 0, at: claimedAt))
     }
 
     /// A note's `created` (seconds since 1970), when it is a date and time this machine reads

@@ -47,19 +47,24 @@ import TestSupport
         #expect(env.fixturePrompts().count == 4, "a task deleted and written again was not run")
     }
 
+    /// Whether `note` is new work by its `created` alone (no delete seen).
+    static func madeAfter(_ note: Note, claimedAt: Double) -> Bool {
+        TaskEngine.isNew(note, since: TaskEngine.ClaimedPrompt(runID: "r", prompt: TaskEngine.PromptMark("x"), order: 0, at: claimedAt))
+    }
+
     /// The old copy's `created` is the first note's: still an old copy.
     @Test func anOldCopyKeepsItsCreatedTime() throws {
         let note = try Note.parse("---\nstatus: new\ncreated: 2026-12-05T10:00:00\n---\nx\n")
         let claimed = try #require(TelemetryRecord.localDate("2026-12-05T10:00:00")).timeIntervalSince1970 + 0.4
-        #expect(!TaskEngine.madeAfter(note, claimedAt: claimed))
-        #expect(TaskEngine.madeAfter(note, claimedAt: claimed - 3600))
-        #expect(!TaskEngine.madeAfter(try Note.parse("---\nstatus: new\n---\nx\n"), claimedAt: claimed - 3600))
+        #expect(!Self.madeAfter(note, claimedAt: claimed))
+        #expect(Self.madeAfter(note, claimedAt: claimed - 3600))
+        #expect(!Self.madeAfter(try Note.parse("---\nstatus: new\n---\nx\n"), claimedAt: claimed - 3600))
         // A time ahead of the clock (a note made on a machine east of this one) says nothing.
         let ahead = try Note.parse("---\ncreated: \(LocalTime.dateTime(Date().addingTimeInterval(7200)))\n---\nx\n")
-        #expect(!TaskEngine.madeAfter(ahead, claimedAt: Date().timeIntervalSince1970 - 10))
+        #expect(!Self.madeAfter(ahead, claimedAt: Date().timeIntervalSince1970 - 10))
         // Obsidian's templates write minutes: at the minute's start.
-        #expect(!TaskEngine.madeAfter(try Note.parse("---\ncreated: 2026-12-05T10:00\n---\nx\n"), claimedAt: claimed))
-        #expect(TaskEngine.madeAfter(try Note.parse("---\ncreated: 2026-12-05T10:01\n---\nx\n"), claimedAt: claimed))
+        #expect(!Self.madeAfter(try Note.parse("---\ncreated: 2026-12-05T10:00\n---\nx\n"), claimedAt: claimed))
+        #expect(Self.madeAfter(try Note.parse("---\ncreated: 2026-12-05T10:01\n---\nx\n"), claimedAt: claimed))
     }
 
     /// The watcher's side: a delete and a new file at the path in one batch say the path was
