@@ -242,9 +242,12 @@ public final class TaskEngine: Sendable {
     /// note (`x.md~`, `x.md.bak`) is not the task moving: Emacs saves by renaming the note to its
     /// backup and writing a new one, and vim can too; followed, the run wrote its end into the
     /// backup, and the note saved at the old name — the editor's copy — ran the paid task again
-    /// (an outside attack). Nothing follows it; the note written at the old name is the task.
+    /// (an outside attack). Nothing follows it; the note written at the old name is the task. Nor
+    /// is a rename to a sync tool's conflicting copy (`x.sync-conflict-….md`, `x (conflicted
+    /// copy).md`): Syncthing resolves a conflict by renaming this machine's version so and putting
+    /// the other machine's — perhaps an editor's stale save — at the name (round 34).
     public func noteRenamed(from old: String, to new: String) -> Bool {
-        guard !old.hasSuffix(".md") || new.hasSuffix(".md") else { return false }
+        guard !old.hasSuffix(".md") || (new.hasSuffix(".md") && !SyncConflict.isCopy(new)) else { return false }
         try? runs.renameTask(from: old, to: new)
         return followRename(from: old, to: new)
     }

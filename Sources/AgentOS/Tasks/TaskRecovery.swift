@@ -164,13 +164,18 @@ extension TaskEngine {
         return created > claimed.at.rounded(.down)
     }
 
+    /// How far ahead of this machine's clock a `created` may be and still count: clocks of synced
+    /// machines kept by NTP differ by milliseconds; one a minute fast made a stale save look new
+    /// while 60 s were allowed (round 34).
+    static let createdAheadAllowance = 2.0
+
     /// A note's `created` (seconds since 1970), when it is a date and time this machine reads
     /// truly: with a zone (`Z`, `+02:00`, `-0500`) or in local time, seconds and their fractions
     /// optional; never ahead of the clock (local time carries no zone, and a note made on a machine
     /// east of this one would make every stale save of it look new, and run its paid task again).
     static func createdTime(_ note: Note) -> Double? {
         guard let text = note.text("created"), let time = LocalTime.parseDateTime(text) else { return nil }
-        return time <= Date().timeIntervalSince1970 + 60 ? time : nil
+        return time <= Date().timeIntervalSince1970 + TaskEngine.createdAheadAllowance ? time : nil
     }
 
     /// Whether a note's properties are those an editor's buffer of a task has from before its run:

@@ -230,3 +230,38 @@ extension ThirtyThirdAttackTests {
         engine.shutdown(grace: 0.5)
     }
 }
+
+/// The thirty-fourth outside attack (`/work/attack71-report.md`).
+@Suite struct ThirtyFourthAttackTests {
+    /// Attack (medium): Syncthing resolved a conflict by renaming this machine's task note to
+    /// `x.sync-conflict-….md` and putting the other machine's stale save at `x.md`; the rename was
+    /// followed as the task moving, and the stale save ran claude again.
+    @Test func aSyncConflictRenameIsNotTheTaskMoving() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let root = env.vault.root
+        let original = "---\nagent: claude\n---\nReview the sync design. FIXTURE_MODE=slow\n"
+        try env.store.write(original, to: "Tasks/Sync.md", expecting: .absent)
+        _ = engine.consider(path: "Tasks/Sync.md")
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        for copy in ["Tasks/Sync.sync-conflict-20261206-010000-ABCDEFG.md", "Tasks/Sync (conflicted copy 2026-12-06).md"] {
+            try? FileManager.default.removeItem(atPath: root + "/" + copy)
+            #expect(rename(root + "/Tasks/Sync.md", root + "/" + copy) == 0)
+            #expect(!engine.noteRenamed(from: "Tasks/Sync.md", to: copy), "\(copy)")
+            try Data((original + "Edited on the laptop.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Sync.md"))
+            _ = engine.consider(path: "Tasks/Sync.md")
+            engine.waitUntilIdle()
+        }
+        #expect(env.fixturePrompts().count == 1, "a stale save put in place by a sync tool ran again: \(env.fixturePrompts().count) runs")
+        #expect(try env.note("Tasks/Sync.md").text("status") == "done")
+    }
+
+    /// Attack (low-medium): a `created` up to 60 s ahead of the clock still counted; a note made
+    /// on a machine 40 s fast made a stale save look new.
+    @Test func aCreatedTimeAFewSecondsAheadSaysNothing() throws {
+        let ahead = try Note.parse("---\ncreated: \(LocalTime.dateTime(Date().addingTimeInterval(40)))\n---\nx\n")
+        #expect(TaskEngine.createdTime(ahead) == nil)
+        let now = try Note.parse("---\ncreated: \(LocalTime.dateTime(Date()))\n---\nx\n")
+        #expect(TaskEngine.createdTime(now) != nil)
+    }
+}
