@@ -236,6 +236,9 @@ extension TaskEngine {
     /// `nil` when it is not one after all (the run is not this path's latest, or ended over
     /// `oldCopyWindow` ago): the note is new work.
     func keepOldCopy(_ task: TaskNote, of runID: String) -> Consideration? {
+        // The very version the run was claimed from (a late event of the write that made it): the
+        // run's own note, not a copy, and nothing to say.
+        if state.withLock({ $0.inFlight[task.path] != nil && $0.claimedHashes[task.path] == task.snapshot.hash }) { return .alreadyActive }
         let first = state.withLock { $0.warnedOldCopy.insert(runID + "\u{0}" + String(task.snapshot.hash.value)).inserted }
         if state.withLock({ $0.inFlight[task.path] != nil }) {
             if first { log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), which runs (an editor's old copy?); the run's end is written into it, and it does not run again")) }

@@ -256,6 +256,25 @@ extension ThirtyThirdAttackTests {
         #expect(try env.note("Tasks/Sync.md").text("status") == "done")
     }
 
+    /// Attack (low, round 33): a late event of the write that made a task (the very version its
+    /// run was claimed from) was logged as "an editor's old copy?".
+    @Test func theClaimedVersionItselfIsNoOldCopy() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let text = "---\ntype: task\nstatus: new\nagent: claude\n---\nReview the log design. FIXTURE_MODE=slow\n"
+        try env.store.write(text, to: "Tasks/Log.md", expecting: .absent)
+        _ = engine.consider(path: "Tasks/Log.md")
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        // The claimed version, byte for byte, seen again while its run goes on.
+        try Data(text.utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Log.md"))
+        let again = engine.consider(path: "Tasks/Log.md")
+        engine.waitUntilIdle()
+        #expect(again == .alreadyActive, "\(again)")
+        #expect(try env.note("Tasks/Log.md").text("status") == "done" && env.fixturePrompts().count == 1)
+        let said = env.loggedEvents.map(\.message).filter { $0.contains("old copy") }
+        #expect(said.isEmpty, "\(said)")
+    }
+
     /// Attack (low-medium): a `created` up to 60 s ahead of the clock still counted; a note made
     /// on a machine 40 s fast made a stale save look new.
     @Test func aCreatedTimeAFewSecondsAheadSaysNothing() throws {
