@@ -104,11 +104,9 @@ extension TelemetryRecord {
         }
     }
 
-    /// Parses `LocalTime.dateTime` text (`2026-11-26T07:45:12`, local time) back into a date; a time
-    /// without seconds (`2026-11-26T07:45`, as Obsidian's templates write it) is at its minute's start.
+    /// Parses `LocalTime.dateTime` text (`2026-11-26T07:45:12`, local time) back into a date.
     public static func localDate(_ text: String) -> Date? {
-        var parts = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" || $0 == " " }).compactMap { Int32($0) }
-        if parts.count == 5 { parts.append(0) }
+        let parts = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int32($0) }
         guard parts.count == 6 else { return nil }
         var t = tm()
         t.tm_year = parts[0] - 1900; t.tm_mon = parts[1] - 1; t.tm_mday = parts[2]
