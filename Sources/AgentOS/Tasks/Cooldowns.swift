@@ -97,6 +97,11 @@ extension RunStore {
         try withDatabase { try $0.run("UPDATE runs SET handoff_path=? WHERE run_id=?", [.text(path), .text(runID)]) }
     }
 
+    /// The failover handoff a failed run wrote (`recordFailoverHandoff`), if any.
+    public func failoverHandoff(ofRun runID: String) throws -> String? {
+        try withDatabase { try $0.query("SELECT handoff_path FROM runs WHERE run_id=?", [.text(runID)]) { $0.optionalText(0) }.first ?? nil }
+    }
+
     /// Failed runs that chose the agent to fail over to but whose handoff note was not recorded yet
     /// (the process stopped in between): a restart writes them, exactly once.
     public func pendingFailovers() throws -> [RunRecord] {

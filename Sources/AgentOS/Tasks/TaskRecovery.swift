@@ -249,9 +249,19 @@ extension TaskEngine {
             state.withLock { $0.claimedPrompts[task.path] = nil }
             return nil
         }
-        let status = record.failoverTo != nil ? TaskStatus.handedOff.rawValue : record.state.rawValue
+        // A run that failed over: the task ended as its chain of failover handoffs did (the OS
+        // wrote that into the note; a stale save took it away — round 34).
+        var last = record
+        var handoffs: [String] = []
+        while last.failoverTo != nil, handoffs.count < 16, let handoff = (try? runs.failoverHandoff(ofRun: last.runID)) ?? nil {
+            handoffs.append(TelemetryWriter.link(handoff))
+            guard let next = (try? runs.latestRun(taskPath: handoff)) ?? nil, !next.state.isActive else { break }
+            last = next
+        }
+        let status = last.failoverTo != nil || last.state.isActive ? TaskStatus.handedOff.rawValue : last.state.rawValue
         var set = [Property("status", .string(status)), Property("run_id", .string(runID))]
-        if let result = record.resultPath { set.append(Property("result", .string(TelemetryWriter.link(result)))) }
+        if let result = (last.failoverTo == nil ? last : record).resultPath { set.append(Property("result", .string(TelemetryWriter.link(result)))) }
+        if !handoffs.isEmpty, task.note.texts("handoffs").isEmpty { set.append(Property("handoffs", .list(handoffs.map { .string($0) }))) }
         if case .written = updateTask(task.path, set: set, unset: [], stop: { _ in nil }) {
             log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), which has ended (an editor's old copy?); set back to \(status) — set status: new to run it again"))
         }

@@ -284,3 +284,35 @@ extension ThirtyThirdAttackTests {
         #expect(TaskEngine.createdTime(now) != nil)
     }
 }
+
+extension ThirtyFourthAttackTests {
+    /// Attack (low): after a failover, an editor's stale save of the original task was set back to
+    /// `handed_off` with the failed run's result and without its `handoffs` link, though the task
+    /// had ended `done` with the next agent's answer. It is set back to how the chain ended.
+    @Test func aStaleSaveAfterAFailoverIsSetBackToHowTheChainEnded() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("failover", .list([.string("codex")]))])
+        let engine = try env.engine()
+        let original = "---\ntype: task\nagent: claude\n---\nFix the date parsing bug. FIXTURE_MODE_CLAUDE=usage-limit\n"
+        try env.store.write(original, to: "Tasks/Chain.md", expecting: .absent)
+        _ = engine.consider(path: "Tasks/Chain.md", wait: true)
+        engine.waitUntilIdle()
+        // The watcher runs the failover handoff the run wrote.
+        let handoffs = try FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Handoffs").filter { $0.hasPrefix("Failover") }
+        #expect(handoffs.count == 1, "\(handoffs)")
+        for handoff in handoffs { _ = engine.consider(path: "Handoffs/" + handoff, wait: true) }
+        engine.waitUntilIdle()
+        #expect(eventually(within: 30) { (try? env.note("Tasks/Chain.md").text("status")) == "done" })
+        let ended = try env.note("Tasks/Chain.md")
+        let endedText = try env.text("Tasks/Chain.md")
+        #expect(ended.text("result") != nil && !ended.texts("handoffs").isEmpty, "\(endedText)")
+
+        try Data((original + "Edited in my editor.\n").utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Chain.md"))
+        _ = engine.consider(path: "Tasks/Chain.md")
+        engine.waitUntilIdle()
+        let back = try env.note("Tasks/Chain.md")
+        let text = try env.text("Tasks/Chain.md")
+        #expect(back.text("status") == "done" && back.text("result") == ended.text("result"), "\(text)")
+        #expect(back.texts("handoffs") == ended.texts("handoffs"), "\(text)")
+    }
+}
