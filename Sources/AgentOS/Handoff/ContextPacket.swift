@@ -565,7 +565,7 @@ public struct ContextPacketBuilder: Sendable {
     /// linked pieces) and the guardrails' `memory_exclude` folders are never among them; `admit` (the
     /// packet's judge of privacy and secrets, on the text it takes) sets the relevance floor.
     public func memoryHits(for task: TaskNote, facts: TaskFacts, index: MemoryIndex, limit: Int? = nil, anchorsFrom: ((String) -> Bool)? = nil, admit: (RelatedHit) -> Bool = { _ in true }) -> [RelatedHit] {
-        retrieve(text: retrievalText(for: task), excluding: [task.path] + facts.contextPaths, index: index, limit: limit, anchorsFrom: anchorsFrom, admit: admit)
+        retrieve(text: retrievalText(for: task, facts: facts), excluding: [task.path] + facts.contextPaths, index: index, limit: limit, anchorsFrom: anchorsFrom, admit: admit)
     }
 
     /// What memory is searched for: the note's title and text; for a handoff, its original task's
@@ -573,10 +573,10 @@ public struct ContextPacketBuilder: Sendable {
     /// only the task's and what the agent produced (a tour: codex's packet was retrieved from
     /// "usage limit reached … 2 days 17 hours … API key" and held "Upgrade your plan" and "Date
     /// arithmetic", and nothing about the task).
-    func retrievalText(for task: TaskNote) -> String {
+    /// The original task was read with the handoff's facts (`TaskFacts.originalTaskText`).
+    func retrievalText(for task: TaskNote, facts: TaskFacts) -> String {
         let own = task.title + "\n" + task.prompt
-        guard task.kind == .handoff, let original = TaskFacts.originalTask(of: task.note, at: task.path, vault: vault, links: LinkResolver(vault: vault)) else { return own }
-        let carried = TaskNote.title(of: original.path) + "\n" + TaskNote.removingComments(original.note.body)
+        guard task.kind == .handoff, let carried = facts.originalTaskText else { return own }
         guard task.note["failover_of"] != nil else { return carried + "\n" + own }
         return carried + "\n" + TaskEngine.producedPart(of: task.prompt)
     }

@@ -48,6 +48,9 @@ public struct TaskFacts: Sendable, Equatable {
     /// The `project:` folder (or one holding it or in it) where a private run's agent worked
     /// (`ProjectTaint`): files it left there may hold private text, so the task is private.
     public var privateProject: String?
+    /// For a handoff: its original task's title and text (comments out), as retrieval searches
+    /// them (`ContextPacketBuilder.retrievalText`); read here once, with the task's links.
+    public var originalTaskText: String?
 
     /// Facts given field by field (`folder` defaults to the path's folder).
     public init(path: String? = nil, title: String = "", body: String = "", type: String? = "task", tags: [String] = [], folder: String? = nil, privacy: String? = nil, effects: [String] = [], lane: String? = nil, agent: String? = nil, model: String? = nil, approved: Bool = false, budgetUSD: Double? = nil, contextPaths: [String] = [], privateSources: [String] = []) {
@@ -100,6 +103,7 @@ public struct TaskFacts: Sendable, Equatable {
         // `[[Project Falcon]]` claude's had).
         if TaskNote.kind(of: note, path: normalized) == .handoff, let original = originalTask(of: note, at: normalized, vault: vault, links: resolver) {
             pulled += pulledLinks(of: original.note, path: original.path).map { (link: $0, from: original.path) }
+            facts.originalTaskText = TaskNote.title(of: original.path) + "\n" + TaskNote.removingComments(original.note.body)
         }
         facts.resolveContext(pulled, vault: vault, guardrails: ruleBook.guardrails, links: resolver)
         facts.privateProject = ProjectTaint.folder(of: note, vault: vault)
