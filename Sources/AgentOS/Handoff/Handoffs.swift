@@ -137,13 +137,15 @@ public enum Handoffs {
         return nil
     }
 
-    /// Adds a handoff to the task's `handoffs` list (once), by `update`. A task that is gone, or that
-    /// kept changing through every retry, is left as it is.
+    /// Adds a handoff to the task's `handoffs` list (once), by `update`: an append, which a lost
+    /// race never makes wrong, so it is retried 32 times, not 8 (a run that handed off 12 parts
+    /// at once had 7 of them lose eight races in a row to the others, and go unlisted: an outside
+    /// test). A task that is gone, or that kept changing through every retry, is left as it is.
     public static func recordOnTask(vault: Vault, taskPath: String, handoffPath: String) throws {
         let store = NoteStore(vault: vault)
         let link = TelemetryWriter.link(handoffPath)
         do {
-            try store.update(taskPath) { snapshot in
+            try store.update(taskPath, attempts: 32) { snapshot in
                 guard let snapshot else { return .keep }
                 let note = try Note.parse(bytes: snapshot.bytes)
                 var chain = note.texts("handoffs")

@@ -7,6 +7,14 @@ import Foundation
 /// - Syncthing: `Note.sync-conflict-20261203-073000-ABCDEFG.md`
 /// - Dropbox: `Note (conflicted copy).md`, `Note (Ana's conflicted copy 2026-12-03).md`
 /// - Obsidian Sync, in its "create conflict file" mode: `Note (Conflicted copy …).md`
+/// - Nextcloud and ownCloud (2.5 on): `Note (conflicted copy 2026-12-03 073000).md`; older
+///   ownCloud clients: `Note_conflict-20261203-073000.md`
+/// - Seafile: `Note (SFConflict ana@example.com 2026-12-03-07-30-00).md`
+///
+/// A tool whose names are not these (OneDrive's `Note-LAPTOP.md`, iCloud's `Note 2.md`) cannot be
+/// told from a note a person named so; its rename of a running task is followed as the task
+/// moving, and the other machine's version saved at the name is judged as an old copy of it
+/// (`TaskEngine.oldCopy`).
 ///
 /// The watcher writes one conflict note per copy in `Memory/Conflicts/` (where the stale-memory
 /// guardrail keeps its conflict notes too) linking both versions, and never runs a copy as work.
@@ -15,7 +23,8 @@ public struct SyncConflict: Sendable, Equatable {
     public let copy: String
     /// The note it is a version of (vault-relative; it may be gone).
     public let original: String
-    /// The tool whose naming the copy follows: `syncthing`, `dropbox` or `obsidian-sync`.
+    /// The tool whose naming the copy follows: `syncthing`, `dropbox`, `obsidian-sync`,
+    /// `nextcloud` (ownCloud's names too) or `seafile`.
     public let tool: String
 
     /// The conflict a path names, or `nil` when it is not a sync tool's conflicting copy. Only
@@ -39,11 +48,31 @@ public struct SyncConflict: Sendable, Equatable {
         if name.hasSuffix(")"), let hit = name.range(of: "conflicted copy", options: [.caseInsensitive, .backwards]),
            let open = name[..<hit.lowerBound].range(of: " (", options: .backwards), open.lowerBound > name.startIndex,
            !name[open.upperBound..<hit.lowerBound].contains(")") {
-            // Obsidian Sync writes "(Conflicted copy …"; Dropbox "(conflicted copy" or "(Name's conflicted copy".
-            let tool = open.upperBound == hit.lowerBound && name[hit].hasPrefix("C") ? "obsidian-sync" : "dropbox"
+            // Obsidian Sync writes "(Conflicted copy …"; Nextcloud "(conflicted copy 2026-12-03 073000)";
+            // Dropbox "(conflicted copy" or "(Name's conflicted copy".
+            let first = open.upperBound == hit.lowerBound
+            let tool = first && name[hit].hasPrefix("C") ? "obsidian-sync" : first && SyncConflict.isStamp(name[hit.upperBound...].dropLast(), "0000-00-00 000000") ? "nextcloud" : "dropbox"
             return SyncConflict(copy: path, original: folder + name[..<open.lowerBound] + ".md", tool: tool)
         }
+        // Seafile: `<stem> (SFConflict <author> YYYY-MM-DD-HH-MM-SS)`.
+        if name.hasSuffix(")"), let open = name.range(of: " (SFConflict ", options: .backwards), open.lowerBound > name.startIndex,
+           !name[open.upperBound...].dropLast().contains(")") {
+            return SyncConflict(copy: path, original: folder + name[..<open.lowerBound] + ".md", tool: "seafile")
+        }
+        // ownCloud and older Nextcloud clients: `<stem>_conflict-YYYYMMDD-HHMMSS`.
+        if let range = name.range(of: "_conflict-", options: .backwards), range.lowerBound > name.startIndex,
+           SyncConflict.isStamp(name[range.upperBound...], "00000000-000000") {
+            return SyncConflict(copy: path, original: folder + name[..<range.lowerBound] + ".md", tool: "nextcloud")
+        }
         return nil
+    }
+
+    /// Whether `text` is `pattern` with each `0` a digit (after one leading space when the pattern
+    /// begins with a digit and the text with a space).
+    static func isStamp(_ text: Substring, _ pattern: String) -> Bool {
+        let text = text.hasPrefix(" ") ? text.dropFirst() : text
+        guard text.count == pattern.count else { return false }
+        return zip(text, pattern).allSatisfy { $1 == "0" ? $0.isASCII && $0.isNumber : $0 == $1 }
     }
 
     /// The tool's name as people write it.
@@ -51,6 +80,8 @@ public struct SyncConflict: Sendable, Equatable {
         switch tool {
         case "syncthing": return "Syncthing"
         case "dropbox": return "Dropbox"
+        case "nextcloud": return "Nextcloud (or ownCloud)"
+        case "seafile": return "Seafile"
         default: return "Obsidian Sync"
         }
     }
@@ -108,8 +139,8 @@ public struct SyncConflict: Sendable, Equatable {
 }
 
 extension SyncConflict {
-    /// Fragments every conflicting copy's path contains (to find them in the index).
-    static let pathFragments = [".sync-conflict-", "conflicted copy"]
+    /// Fragments every conflicting copy's path contains, lower-cased (to find them in the index).
+    static let pathFragments = [".sync-conflict-", "conflicted copy", "(sfconflict ", "_conflict-"]
 
     /// Writes the conflict note for `path` when it is a conflicting copy without one, and says so in
     /// `log`. Returns whether `path` is a copy. Never throws: a failure is a warning, the copy stays.

@@ -110,6 +110,9 @@ public final class TaskEngine: Sendable {
     /// How long a note being written must stay unchanged (`TaskEngine.typingPause` unless the
     /// engine was made with another).
     let typingPause: Double
+    /// How long a task's text saved at its name after a conflict-like rename counts as an old copy
+    /// (`TaskEngine.conflictRenameWindow` unless the engine was made with another).
+    let conflictWindow: Double
 
     /// An engine over `vault`; `log` receives what the operator should see; `machine` names this
     /// machine for a watcher (see `machine`).
@@ -118,9 +121,10 @@ public final class TaskEngine: Sendable {
     }
 
     /// An engine writing through `store` (tests give one with hooks).
-    init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, machine: String? = nil, store: NoteStore, typingPause: Double = TaskEngine.typingPause, log: @escaping @Sendable (EngineEvent) -> Void) {
+    init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, machine: String? = nil, store: NoteStore, typingPause: Double = TaskEngine.typingPause, conflictWindow: Double = TaskEngine.conflictRenameWindow, log: @escaping @Sendable (EngineEvent) -> Void) {
         self.vault = vault
         self.typingPause = typingPause
+        self.conflictWindow = conflictWindow
         self.machine = machine
         self.store = store
         self.runs = runs
@@ -265,8 +269,24 @@ public final class TaskEngine: Sendable {
                 state.beingWritten[new] = writing
             }
             // An editor's old copy of the task is saved under its new name, and a note saved at
-            // the old one is new work (`oldCopy`).
-            if old != new, let claimed = state.claimedPrompts.removeValue(forKey: old) { state.claimedPrompts[new] = claimed }
+            // the old one is new work (`oldCopy`) — unless the rename looks like a sync tool's
+            // conflicting copy: then the claim stays at the old name for a while too.
+            if old != new, var claimed = state.claimedPrompts.removeValue(forKey: old) {
+                claimed.movedTo = nil
+                claimed.windowFrom = nil
+                state.claimedPrompts[new] = claimed
+                if TaskEngine.mayBeConflictRename(from: old, to: new) {
+                    // While its run goes on, the other machine's copy may come at any time; the
+                    // name is looked at again when the run ends (a note there is judged then; with
+                    // none, the claim goes as for a delete). After the run, for `conflictRenameWindow`.
+                    let running = state.inFlight[old] != nil
+                    claimed.movedTo = new
+                    claimed.windowFrom = running ? nil : Date().timeIntervalSince1970
+                    claimed.confirmed = false
+                    state.claimedPrompts[old] = claimed
+                    if running { state.waitingForPath.insert(old) }
+                }
+            }
             guard old != new, let token = state.inFlight.removeValue(forKey: old) else { return false }
             state.inFlight[new] = token
             state.claimedHashes[old] = nil

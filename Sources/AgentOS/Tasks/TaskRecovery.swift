@@ -136,10 +136,49 @@ extension TaskEngine {
     /// for the runs this watcher claimed, not across a restart; a note made again since (`isNew`)
     /// is new work, a renamed one is known at its new name.
     func oldCopy(_ task: TaskNote) -> String? {
-        guard let claimed = state.withLock({ $0.claimedPrompts[task.path] }), claimed.prompt.begins(task.prompt),
-              !TaskEngine.isNew(task.note, since: claimed) else { return nil }
+        let now = Date().timeIntervalSince1970
+        guard let claimed = state.withLock({ state -> ClaimedPrompt? in
+            guard var claimed = state.claimedPrompts[task.path] else { return nil }
+            // Left at the name of a task renamed since (`mayBeConflictRename`): an old copy if it
+            // came while the task's run went on or within `conflictRenameWindow` of the rename;
+            // judged once so, it stays one.
+            if claimed.movedTo != nil, !claimed.confirmed {
+                guard now - (claimed.windowFrom ?? now) <= conflictWindow, claimed.prompt.begins(task.prompt),
+                      !TaskEngine.isNew(task.note, since: claimed) else {
+                    state.claimedPrompts[task.path] = nil
+                    return nil
+                }
+                claimed.confirmed = true
+                state.claimedPrompts[task.path] = claimed
+            }
+            return claimed
+        }), claimed.prompt.begins(task.prompt), !TaskEngine.isNew(task.note, since: claimed) else { return nil }
         return claimed.runID
     }
+
+    /// Whether the rename of a claimed task from `old` to `new` may be a sync tool's conflict
+    /// resolution: same folder, the new name the old one with something added after a space, `.`,
+    /// `-` or `_` (`x.md` → `x (SFConflict …).md`, `x_conflict-….md`, `x-LAPTOP.md`, `x 2.md`).
+    /// Sync tools resolve a conflict by renaming this machine's version so and putting the other
+    /// machine's — perhaps an editor's stale save of the task — at the name, at once. Known
+    /// tools' names are never followed (`SyncConflict`); for the others, a note with the task's
+    /// text saved at the old name within `conflictRenameWindow` is taken for an old copy of the
+    /// task (an outside attack: Seafile's and ownCloud's conflicts ran the paid task again). A
+    /// task moved to another folder (archived) leaves no claim behind: the next note at its old
+    /// name is new work (round 29).
+    static func mayBeConflictRename(from old: String, to new: String) -> Bool {
+        let oldSlash = old.lastIndex(of: "/"), newSlash = new.lastIndex(of: "/")
+        guard old.hasSuffix(".md"), new.hasSuffix(".md"), old[..<(oldSlash ?? old.startIndex)] == new[..<(newSlash ?? new.startIndex)] else { return false }
+        let oldStem = old[(oldSlash.map { old.index(after: $0) } ?? old.startIndex)...].dropLast(3)
+        let newStem = new[(newSlash.map { new.index(after: $0) } ?? new.startIndex)...].dropLast(3)
+        guard newStem.count > oldStem.count, newStem.hasPrefix(oldStem) else { return false }
+        return [" ", ".", "-", "_"].contains(newStem[newStem.index(newStem.startIndex, offsetBy: oldStem.count)])
+    }
+
+    /// How long after a rename that may be a sync tool's conflict resolution
+    /// (`mayBeConflictRename`) a note with the task's text at the old name is taken for the other
+    /// machine's old copy: the tools put it there at once.
+    static let conflictRenameWindow = 30.0
 
     /// What the engine keeps of a task it claimed, to tell an editor's old copy of it (`oldCopy`).
     struct ClaimedPrompt: Sendable {
@@ -150,6 +189,13 @@ extension TaskEngine {
         var at: Double
         /// The note was deleted since (`noteRemoved`).
         var removed = false
+        /// The claim left at the name of a task renamed since in a way a sync tool resolves a
+        /// conflict (`mayBeConflictRename`): where the task went; when the window for its old copy
+        /// began (the rename; `nil` when the task's run was in flight then: until that run ends);
+        /// and whether a note here was judged an old copy of it (it stays one).
+        var movedTo: String?
+        var windowFrom: Double?
+        var confirmed = false
     }
 
     /// Whether a note with the claimed prompt's text is new work after all: its `created` (as
@@ -240,6 +286,24 @@ extension TaskEngine {
         // run's own note, not a copy, and nothing to say.
         if state.withLock({ $0.inFlight[task.path] != nil && $0.claimedHashes[task.path] == task.snapshot.hash }) { return .alreadyActive }
         let first = state.withLock { $0.warnedOldCopy.insert(runID + "\u{0}" + String(task.snapshot.hash.value)).inserted }
+        // Saved at the name of a task a sync tool may have renamed to its conflicting copy: the
+        // task's run is there; this note waits for it to end, then is set back as below.
+        if let movedTo = state.withLock({ $0.claimedPrompts[task.path]?.movedTo }) {
+            if let now = state.withLock({ state -> String? in
+                guard state.moved[task.path] != nil else { return nil }
+                state.waitingForPath.insert(task.path)
+                return TaskEngine.follow(task.path, state.moved)
+            }) {
+                if first { log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), whose task was renamed to \(now) (a sync tool's conflicting copy?); it does not run again, and is set back when the run ends")) }
+                return .alreadyActive
+            }
+            guard let record = (try? runs.run(id: runID)) ?? nil, !record.state.isActive,
+                  Date().timeIntervalSince1970 - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else {
+                state.withLock { $0.claimedPrompts[task.path] = nil }
+                return nil
+            }
+            return setBack(task, to: record, runID: runID, movedTo: movedTo)
+        }
         if state.withLock({ $0.inFlight[task.path] != nil }) {
             if first { log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), which runs (an editor's old copy?); the run's end is written into it, and it does not run again")) }
             return .alreadyActive
@@ -249,6 +313,12 @@ extension TaskEngine {
             state.withLock { $0.claimedPrompts[task.path] = nil }
             return nil
         }
+        return setBack(task, to: record, runID: runID, movedTo: nil)
+    }
+
+    /// Writes the end of run `runID` (`record`) back into an old copy of its task: its status (as
+    /// its chain of failover handoffs ended), `run_id`, `result` and `handoffs`.
+    private func setBack(_ task: TaskNote, to record: RunRecord, runID: String, movedTo: String?) -> Consideration {
         // A run that failed over: the task ended as its chain of failover handoffs did (the OS
         // wrote that into the note; a stale save took it away — round 34).
         var last = record
@@ -263,7 +333,8 @@ extension TaskEngine {
         if let result = (last.failoverTo == nil ? last : record).resultPath { set.append(Property("result", .string(TelemetryWriter.link(result)))) }
         if !handoffs.isEmpty, task.note.texts("handoffs").isEmpty { set.append(Property("handoffs", .list(handoffs.map { .string($0) }))) }
         if case .written = updateTask(task.path, set: set, unset: [], stop: { _ in nil }) {
-            log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), which has ended (an editor's old copy?); set back to \(status) — set status: new to run it again"))
+            let why = movedTo.map { "whose task was renamed to \(currentPath($0)) (a sync tool's conflicting copy?)" } ?? "which has ended (an editor's old copy?)"
+            log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), \(why); set back to \(status) — set status: new to run it again"))
         }
         return .ignored
     }
