@@ -271,11 +271,11 @@ public final class TaskEngine: Sendable {
             // An editor's old copy of the task is saved under its new name, and a note saved at
             // the old one is new work (`oldCopy`) — unless the rename looks like a sync tool's
             // conflicting copy: then the claim stays at the old name for a while too.
+            // A claim left at a renamed task's name (`movedTo`) moves as it is: the note renamed
+            // is still the other machine's old copy (renamed, it ran as new work: an outside attack).
             if old != new, var claimed = state.claimedPrompts.removeValue(forKey: old) {
-                claimed.movedTo = nil
-                claimed.windowFrom = nil
                 state.claimedPrompts[new] = claimed
-                if TaskEngine.mayBeConflictRename(from: old, to: new) {
+                if claimed.movedTo == nil, TaskEngine.mayBeConflictRename(from: old, to: new) {
                     // While its run goes on, the other machine's copy may come at any time; the
                     // name is looked at again when the run ends (a note there is judged then; with
                     // none, the claim goes as for a delete). After the run, for `conflictRenameWindow`.

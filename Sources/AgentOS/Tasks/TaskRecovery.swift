@@ -141,13 +141,15 @@ extension TaskEngine {
             guard var claimed = state.claimedPrompts[task.path] else { return nil }
             // Left at the name of a task renamed since (`mayBeConflictRename`): an old copy if it
             // came while the task's run went on or within `conflictRenameWindow` of the rename;
-            // judged once so, it stays one.
+            // judged once so, it stays one. Another text there leaves it be until the window ends
+            // (or a run claims the name): a copy written in place is first seen empty or half
+            // written, and forgotten then, its whole text ran again (an outside attack).
             if claimed.movedTo != nil, !claimed.confirmed {
-                guard now - (claimed.windowFrom ?? now) <= conflictWindow, claimed.prompt.begins(task.prompt),
-                      !TaskEngine.isNew(task.note, since: claimed) else {
+                guard now - (claimed.windowFrom ?? now) <= conflictWindow else {
                     state.claimedPrompts[task.path] = nil
                     return nil
                 }
+                guard claimed.prompt.begins(task.prompt), !TaskEngine.isNew(task.note, since: claimed) else { return nil }
                 claimed.confirmed = true
                 state.claimedPrompts[task.path] = claimed
             }
@@ -288,17 +290,21 @@ extension TaskEngine {
         let first = state.withLock { $0.warnedOldCopy.insert(runID + "\u{0}" + String(task.snapshot.hash.value)).inserted }
         // Saved at the name of a task a sync tool may have renamed to its conflicting copy: the
         // task's run is there; this note waits for it to end, then is set back as below.
+        // (Renamed since, it is still that copy: the claim moved with it, and the run is looked
+        // up by its id, not by the path.)
         if let movedTo = state.withLock({ $0.claimedPrompts[task.path]?.movedTo }) {
-            if let now = state.withLock({ state -> String? in
-                guard state.moved[task.path] != nil else { return nil }
-                state.waitingForPath.insert(task.path)
-                return TaskEngine.follow(task.path, state.moved)
-            }) {
-                if first { log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), whose task was renamed to \(now) (a sync tool's conflicting copy?); it does not run again, and is set back when the run ends")) }
+            var record = (try? runs.run(id: runID)) ?? nil
+            if record?.state.isActive == true || state.withLock({ $0.moved[task.path] != nil }) {
+                // Looked at again when a run ends (this one's, or another's first: then it waits
+                // again); the run read again after, so that an end in between is not missed.
+                state.withLock { _ = $0.waitingForPath.insert(task.path) }
+                record = (try? runs.run(id: runID)) ?? nil
+            }
+            if record?.state.isActive == true || state.withLock({ $0.moved[task.path] != nil }) {
+                if first { log(EngineEvent(level: .info, message: "\(task.path): saved with its text from before run \(runID), whose task was renamed to \(currentPath(movedTo)) (a sync tool's conflicting copy?); it does not run again, and is set back when the run ends")) }
                 return .alreadyActive
             }
-            guard let record = (try? runs.run(id: runID)) ?? nil, !record.state.isActive,
-                  Date().timeIntervalSince1970 - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else {
+            guard let record, Date().timeIntervalSince1970 - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else {
                 state.withLock { $0.claimedPrompts[task.path] = nil }
                 return nil
             }

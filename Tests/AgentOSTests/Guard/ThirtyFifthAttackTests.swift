@@ -162,3 +162,71 @@ extension ThirtyFifthAttackTests {
         #expect(listed.count == 16, "\(listed.count) of 16 listed: \(listed.sorted())")
     }
 }
+
+/// The thirty-sixth outside attack on the release binary (`/work/attack73-report.md`).
+@Suite struct ThirtySixthAttackTests {
+    /// Attack (medium): after a conflict-like rename, the other machine's copy written in place at
+    /// the old name was first seen empty, or half written, and that look forgot the claim left
+    /// there; the whole stale text then ran claude again.
+    @Test func aCopyWrittenInPlaceAtTheOldNameIsStillAnOldCopy() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let root = env.vault.root
+        // During the run: empty first.
+        let running = "---\nagent: claude\n---\nReview the cache design. FIXTURE_MODE=slow\n"
+        try env.store.write(running, to: "Tasks/Cache.md", expecting: .absent)
+        _ = engine.consider(path: "Tasks/Cache.md")
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        #expect(rename(root + "/Tasks/Cache.md", root + "/Tasks/Cache 2.md") == 0)
+        #expect(engine.noteRenamed(from: "Tasks/Cache.md", to: "Tasks/Cache 2.md"))
+        #expect(FileManager.default.createFile(atPath: root + "/Tasks/Cache.md", contents: Data()))
+        _ = engine.consider(path: "Tasks/Cache.md")
+        try Data((running + "Also consider eviction.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Cache.md"))
+        _ = engine.consider(path: "Tasks/Cache.md")
+        engine.waitUntilIdle()
+        #expect(eventually(within: 30) { (try? env.note("Tasks/Cache.md").text("status")) == "done" })
+        #expect(env.fixturePrompts().count == 1, "the stale copy ran again: \(env.fixturePrompts().count) runs")
+
+        // After the run: the frontmatter and half the first line first, the writer still at it.
+        let done = "---\nagent: claude\n---\nReview the queue design.\n"
+        try env.store.write(done, to: "Tasks/Queue.md", expecting: .absent)
+        _ = engine.consider(path: "Tasks/Queue.md", wait: true)
+        engine.waitUntilIdle()
+        #expect(rename(root + "/Tasks/Queue.md", root + "/Tasks/Queue-LAPTOP.md") == 0)
+        _ = engine.noteRenamed(from: "Tasks/Queue.md", to: "Tasks/Queue-LAPTOP.md")
+        let whole = Array((done + "Also consider backpressure.\n").utf8)
+        let cut = whole.count - 30
+        #expect(FileManager.default.createFile(atPath: root + "/Tasks/Queue.md", contents: Data(whole[..<cut])))
+        let handle = try #require(FileHandle(forWritingAtPath: root + "/Tasks/Queue.md"))
+        try handle.seekToEnd()
+        #expect(engine.consider(path: "Tasks/Queue.md") == .beingWritten)
+        try handle.write(contentsOf: Data(whole[cut...]))
+        try handle.close()
+        _ = engine.consider(path: "Tasks/Queue.md")
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 2, "the stale copy ran again: \(env.fixturePrompts().count) runs")
+        #expect(try env.note("Tasks/Queue.md").text("status") == "done")
+    }
+
+    /// Attack (low): the other machine's copy, waiting at the old name for the run to end, was
+    /// renamed by a person tidying the pair (`x from laptop.md`), and ran as new work.
+    @Test func anOldCopyRenamedWhileItWaitsIsStillAnOldCopy() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let root = env.vault.root
+        let text = "---\nagent: claude\n---\nReview the index design. FIXTURE_MODE=slow\n"
+        try env.store.write(text, to: "Tasks/Index.md", expecting: .absent)
+        _ = engine.consider(path: "Tasks/Index.md")
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        #expect(rename(root + "/Tasks/Index.md", root + "/Tasks/Index 2.md") == 0)
+        #expect(engine.noteRenamed(from: "Tasks/Index.md", to: "Tasks/Index 2.md"))
+        try Data((text + "Also consider compaction.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Index.md"))
+        #expect(engine.consider(path: "Tasks/Index.md") == .alreadyActive)
+        #expect(rename(root + "/Tasks/Index.md", root + "/Tasks/Index from laptop.md") == 0)
+        _ = engine.noteRenamed(from: "Tasks/Index.md", to: "Tasks/Index from laptop.md")
+        #expect(engine.consider(path: "Tasks/Index from laptop.md") == .alreadyActive)
+        engine.waitUntilIdle()
+        #expect(eventually(within: 30) { (try? env.note("Tasks/Index from laptop.md").text("status")) == "done" })
+        #expect(env.fixturePrompts().count == 1, "the renamed copy ran again: \(env.fixturePrompts().count) runs")
+    }
+}
