@@ -29,15 +29,11 @@ import TestSupport
 
         let env = try EngineTestVault()
         let engine = try env.engine()
-        let root = env.vault.root
         let original = "---\nagent: claude\n---\nReview the sync design. FIXTURE_MODE=slow\n"
-        try env.store.write(original, to: "Tasks/Sync.md", expecting: .absent)
-        _ = engine.consider(path: "Tasks/Sync.md")
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        #expect(try env.start(original, at: "Tasks/Sync.md", engine: engine, prompts: 1))
         for (copy, _, _) in copies.prefix(2) {
-            #expect(rename(root + "/Tasks/Sync.md", root + "/" + copy) == 0)
-            #expect(!engine.noteRenamed(from: "Tasks/Sync.md", to: copy), "\(copy)")
-            try Data((original + "Edited on the laptop.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Sync.md"))
+            #expect(env.renameOnDisk("Tasks/Sync.md", to: copy, engine: engine) == false, "\(copy)")
+            try env.writeAsAnotherProgram(original + "Edited on the laptop.\n", to: "Tasks/Sync.md")
             _ = engine.consider(path: "Tasks/Sync.md")
             engine.waitUntilIdle()
         }
@@ -52,15 +48,11 @@ import TestSupport
     @Test func aStaleSaveAtTheNameOfATaskJustRenamedBesideItIsAnOldCopy() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
-        let root = env.vault.root
         // During the run.
         let original = "---\nagent: claude\n---\nReview the cache design. FIXTURE_MODE=slow\n"
-        try env.store.write(original, to: "Tasks/Cache.md", expecting: .absent)
-        _ = engine.consider(path: "Tasks/Cache.md")
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
-        #expect(rename(root + "/Tasks/Cache.md", root + "/Tasks/Cache-LAPTOP.md") == 0)
-        #expect(engine.noteRenamed(from: "Tasks/Cache.md", to: "Tasks/Cache-LAPTOP.md"))
-        try Data((original + "Also consider eviction.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Cache.md"))
+        #expect(try env.start(original, at: "Tasks/Cache.md", engine: engine, prompts: 1))
+        #expect(env.renameOnDisk("Tasks/Cache.md", to: "Tasks/Cache-LAPTOP.md", engine: engine) == true)
+        try env.writeAsAnotherProgram(original + "Also consider eviction.\n", to: "Tasks/Cache.md")
         #expect(engine.consider(path: "Tasks/Cache.md") == .alreadyActive)
         engine.waitUntilIdle()
         #expect(eventually(within: 30) { (try? env.note("Tasks/Cache.md").text("status")) == "done" })
@@ -75,9 +67,8 @@ import TestSupport
         try env.store.write(after, to: "Tasks/Queue.md", expecting: .absent)
         _ = engine.consider(path: "Tasks/Queue.md", wait: true)
         engine.waitUntilIdle()
-        #expect(rename(root + "/Tasks/Queue.md", root + "/Tasks/Queue 2.md") == 0)
-        _ = engine.noteRenamed(from: "Tasks/Queue.md", to: "Tasks/Queue 2.md")
-        try Data((after + "Also consider backpressure.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Queue.md"))
+        #expect(env.renameOnDisk("Tasks/Queue.md", to: "Tasks/Queue 2.md", engine: engine) == false)
+        try env.writeAsAnotherProgram(after + "Also consider backpressure.\n", to: "Tasks/Queue.md")
         _ = engine.consider(path: "Tasks/Queue.md")
         engine.waitUntilIdle()
         #expect(env.fixturePrompts().count == 2, "the stale save ran again: \(env.fixturePrompts().count) runs")
@@ -98,30 +89,25 @@ import TestSupport
 
         let env = try EngineTestVault()
         let engine = try env.engine(conflictWindow: 0.3)
-        let root = env.vault.root
         let text = "---\nagent: claude\n---\nSummarize the week.\n"
         try env.store.write(text, to: "Tasks/Week.md", expecting: .absent)
         _ = engine.consider(path: "Tasks/Week.md", wait: true)
         engine.waitUntilIdle()
-        #expect(rename(root + "/Tasks/Week.md", root + "/Tasks/Week 49.md") == 0)
-        _ = engine.noteRenamed(from: "Tasks/Week.md", to: "Tasks/Week 49.md")
+        #expect(env.renameOnDisk("Tasks/Week.md", to: "Tasks/Week 49.md", engine: engine) == false)
         Thread.sleep(forTimeInterval: 0.6)
-        try Data((text + "For week 50.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Week.md"))
+        try env.writeAsAnotherProgram(text + "For week 50.\n", to: "Tasks/Week.md")
         _ = engine.consider(path: "Tasks/Week.md")
         engine.waitUntilIdle()
         #expect(eventually(within: 30) { env.fixturePrompts().count == 2 }, "a task written at the name after the window did not run")
 
         // Renamed while it ran, with no note left at the name: the name is free when the run ends.
         let slow = "---\nagent: claude\n---\nSummarize the month. FIXTURE_MODE=slow\n"
-        try env.store.write(slow, to: "Tasks/Month.md", expecting: .absent)
-        _ = engine.consider(path: "Tasks/Month.md")
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 3 })
-        #expect(rename(root + "/Tasks/Month.md", root + "/Tasks/Month 11.md") == 0)
-        #expect(engine.noteRenamed(from: "Tasks/Month.md", to: "Tasks/Month 11.md"))
+        #expect(try env.start(slow, at: "Tasks/Month.md", engine: engine, prompts: 3))
+        #expect(env.renameOnDisk("Tasks/Month.md", to: "Tasks/Month 11.md", engine: engine) == true)
         engine.waitUntilIdle()
         #expect(eventually(within: 30) { (try? env.note("Tasks/Month 11.md").text("status")) == "done" })
         Thread.sleep(forTimeInterval: 0.6)
-        try Data((slow + "For December.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Month.md"))
+        try env.writeAsAnotherProgram(slow + "For December.\n", to: "Tasks/Month.md")
         _ = engine.consider(path: "Tasks/Month.md")
         engine.waitUntilIdle()
         #expect(eventually(within: 30) { env.fixturePrompts().count == 4 }, "a task written at the name after the window did not run")
@@ -174,14 +160,11 @@ extension ThirtyFifthAttackTests {
         let root = env.vault.root
         // During the run: empty first.
         let running = "---\nagent: claude\n---\nReview the cache design. FIXTURE_MODE=slow\n"
-        try env.store.write(running, to: "Tasks/Cache.md", expecting: .absent)
-        _ = engine.consider(path: "Tasks/Cache.md")
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
-        #expect(rename(root + "/Tasks/Cache.md", root + "/Tasks/Cache 2.md") == 0)
-        #expect(engine.noteRenamed(from: "Tasks/Cache.md", to: "Tasks/Cache 2.md"))
+        #expect(try env.start(running, at: "Tasks/Cache.md", engine: engine, prompts: 1))
+        #expect(env.renameOnDisk("Tasks/Cache.md", to: "Tasks/Cache 2.md", engine: engine) == true)
         #expect(FileManager.default.createFile(atPath: root + "/Tasks/Cache.md", contents: Data()))
         _ = engine.consider(path: "Tasks/Cache.md")
-        try Data((running + "Also consider eviction.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Cache.md"))
+        try env.writeAsAnotherProgram(running + "Also consider eviction.\n", to: "Tasks/Cache.md")
         _ = engine.consider(path: "Tasks/Cache.md")
         engine.waitUntilIdle()
         #expect(eventually(within: 30) { (try? env.note("Tasks/Cache.md").text("status")) == "done" })
@@ -192,8 +175,7 @@ extension ThirtyFifthAttackTests {
         try env.store.write(done, to: "Tasks/Queue.md", expecting: .absent)
         _ = engine.consider(path: "Tasks/Queue.md", wait: true)
         engine.waitUntilIdle()
-        #expect(rename(root + "/Tasks/Queue.md", root + "/Tasks/Queue-LAPTOP.md") == 0)
-        _ = engine.noteRenamed(from: "Tasks/Queue.md", to: "Tasks/Queue-LAPTOP.md")
+        #expect(env.renameOnDisk("Tasks/Queue.md", to: "Tasks/Queue-LAPTOP.md", engine: engine) == false)
         let whole = Array((done + "Also consider backpressure.\n").utf8)
         let cut = whole.count - 30
         #expect(FileManager.default.createFile(atPath: root + "/Tasks/Queue.md", contents: Data(whole[..<cut])))
@@ -213,20 +195,39 @@ extension ThirtyFifthAttackTests {
     @Test func anOldCopyRenamedWhileItWaitsIsStillAnOldCopy() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
-        let root = env.vault.root
         let text = "---\nagent: claude\n---\nReview the index design. FIXTURE_MODE=slow\n"
-        try env.store.write(text, to: "Tasks/Index.md", expecting: .absent)
-        _ = engine.consider(path: "Tasks/Index.md")
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
-        #expect(rename(root + "/Tasks/Index.md", root + "/Tasks/Index 2.md") == 0)
-        #expect(engine.noteRenamed(from: "Tasks/Index.md", to: "Tasks/Index 2.md"))
-        try Data((text + "Also consider compaction.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Index.md"))
+        #expect(try env.start(text, at: "Tasks/Index.md", engine: engine, prompts: 1))
+        #expect(env.renameOnDisk("Tasks/Index.md", to: "Tasks/Index 2.md", engine: engine) == true)
+        try env.writeAsAnotherProgram(text + "Also consider compaction.\n", to: "Tasks/Index.md")
         #expect(engine.consider(path: "Tasks/Index.md") == .alreadyActive)
-        #expect(rename(root + "/Tasks/Index.md", root + "/Tasks/Index from laptop.md") == 0)
-        _ = engine.noteRenamed(from: "Tasks/Index.md", to: "Tasks/Index from laptop.md")
+        #expect(env.renameOnDisk("Tasks/Index.md", to: "Tasks/Index from laptop.md", engine: engine) == false)
         #expect(engine.consider(path: "Tasks/Index from laptop.md") == .alreadyActive)
         engine.waitUntilIdle()
         #expect(eventually(within: 30) { (try? env.note("Tasks/Index from laptop.md").text("status")) == "done" })
         #expect(env.fixturePrompts().count == 1, "the renamed copy ran again: \(env.fixturePrompts().count) runs")
+    }
+}
+
+/// The steps these attacks repeat: a task started and its agent running, a rename on disk as a
+/// sync tool or a person makes it (told to the engine as the watcher tells it), a note written by
+/// another program.
+extension EngineTestVault {
+    /// Writes the task `text` at `path`, has `engine` start it, and waits until the fixture agents
+    /// have been called `prompts` times in all.
+    func start(_ text: String, at path: String, engine: TaskEngine, prompts: Int) throws -> Bool {
+        try store.write(text, to: path, expecting: .absent)
+        _ = engine.consider(path: path)
+        return eventually(within: 30) { fixturePrompts().count == prompts }
+    }
+
+    /// Renames a note on disk and tells `engine`: whether a run followed it; `nil` when the rename failed.
+    func renameOnDisk(_ from: String, to: String, engine: TaskEngine) -> Bool? {
+        guard rename(vault.root + "/" + from, vault.root + "/" + to) == 0 else { return nil }
+        return engine.noteRenamed(from: from, to: to)
+    }
+
+    /// Writes `text` at `path` as another program does (not through the OS's store).
+    func writeAsAnotherProgram(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: vault.root + "/" + path))
     }
 }
