@@ -179,8 +179,24 @@ public enum Privacy {
             judged = NoteJudgement.of(snapshot, at: path, guardrails: guardrails, readAt: readAt)
         }
         if let own = judged.own { return own }
+        if let copy = conflictReason(path, store: store, guardrails: guardrails, links: links) { return copy }
         guard followDerivation else { return nil }
         return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
+    }
+
+    /// Why a sync tool's conflicting copy (`SyncConflict`) at `path` is private, or `nil`: its note
+    /// is — the copy is often the older text, from before the note was marked private on one machine,
+    /// and judged by its own bytes it went whole into a cloud agent's packet, and to its search and
+    /// reads (an outside attack) — or its note is gone, and what the copy is a version of cannot be
+    /// judged. The copy's conflict note is private on the same terms (`SyncConflict.record`).
+    static func conflictReason(_ path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?) -> String? {
+        guard let conflict = SyncConflict.parse(path), conflict.original != path else { return nil }
+        let original = conflict.original
+        guard (try? store.status(original)) ?? nil != nil else {
+            return "a sync tool's conflicting copy of \(original), which is gone: its privacy cannot be checked"
+        }
+        guard let why = reason(ofNoteAt: original, store: store, guardrails: guardrails, links: links, followDerivation: true) else { return nil }
+        return "a sync tool's conflicting copy of \(original), which is private (\(why))"
     }
 
     /// `reason(ofNoteAt:)` for the note at `path` as `snapshot` holds it — the bytes a caller is
@@ -191,6 +207,7 @@ public enum Privacy {
         if let shared = sharedFile(snapshot.status) { return shared }
         let judged = NoteJudgement.of(snapshot, at: path, guardrails: guardrails, readAt: readAt)
         if let own = judged.own { return own }
+        if let copy = conflictReason(path, store: store, guardrails: guardrails, links: links) { return copy }
         return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
     }
 
@@ -213,6 +230,7 @@ public enum Privacy {
     private static func reason(parsed note: Note, at path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, followDerivation: Bool) -> String? {
         let judged = NoteJudgement(note: note, at: path, guardrails: guardrails)
         if let own = judged.own { return own }
+        if let copy = conflictReason(path, store: store, guardrails: guardrails, links: links) { return copy }
         guard followDerivation else { return nil }
         return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
     }

@@ -579,8 +579,8 @@ public struct RuleBook: Sendable {
         }
         for (key, slot) in [("when_max_chars", \RuleConditions.maxChars), ("when_min_chars", \RuleConditions.minChars)] {
             if let value = note[key], value != .null {
-                guard let number = value.number, number >= 0 else { return fail("\(key) must be a whole number, got '\(value.text ?? "a list")'") }
-                conditions[keyPath: slot] = Int(number)
+                guard let number = value.wholeNumber, number >= 0 else { return fail("\(key) must be a whole number from 0 to 1000000000, got '\(value.text ?? "a list")'") }
+                conditions[keyPath: slot] = number
             }
         }
         var lane: Lane?

@@ -278,7 +278,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     private func contextPacket(for task: TaskNote, facts: TaskFacts, book: RuleBook, scanner: SecretScanner, links: LinkResolver, budgetTokens: Int?, offMachine: Bool) -> ContextPacket {
         let named = task.kind == .handoff ? task.note.text("to") : task.note.text("agent")
         // A task queued again after a context overflow carries the smaller budget it gets (`context_tokens`).
-        let retryBudget = task.note["context_tokens"]?.number.map { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+        let retryBudget = task.note["context_tokens"]?.wholeNumber.flatMap { $0 > 0 ? $0 : nil }
         let budget = budgetTokens ?? retryBudget ?? named.flatMap { try? agents.definition(named: $0).contextTokens } ?? ContextPacketBuilder.defaultBudget
         return withIndexReader { index in
             ContextPacketBuilder(vault: vault, guardrails: book.guardrails, scanner: scanner)

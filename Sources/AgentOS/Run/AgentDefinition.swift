@@ -233,12 +233,15 @@ public struct AgentDefinition: Equatable, Sendable {
             throw fail("'command' starts a shell (\((first as NSString).lastPathComponent)); give the agent's own argv, never a shell")
         }
         let timeout = try number("timeout")
-        if let t = timeout, t <= 0 { throw fail("'timeout' must be more than 0 seconds") }
-        let contextTokens = try number("context_tokens").map { Int($0) }
+        if let t = timeout, !(t > 0 && t.isFinite) { throw fail("'timeout' must be more than 0 seconds") }
+        // Each checked before it becomes an `Int` (`1e30` as one stopped every command that loads
+        // the agents, the watcher and `doctor` included: an outside attack).
+        let contextTokens = try number("context_tokens")
         let concurrency = try number("concurrency")
         let retries = try number("retries")
-        if let n = retries, n < 0 || n != n.rounded() { throw fail("'retries' must be a whole number, 0 or more") }
-        if let n = concurrency, n < 1 || n != n.rounded() { throw fail("'concurrency' must be a whole number of runs, 1 or more") }
+        if let n = contextTokens, !(n >= 1 && n <= 1_000_000_000) { throw fail("'context_tokens' must be a number of tokens from 1 to 1000000000") }
+        if let n = retries, !(n >= 0 && n <= 1_000) || n != n.rounded() { throw fail("'retries' must be a whole number from 0 to 1000") }
+        if let n = concurrency, !(n >= 1 && n <= 10_000) || n != n.rounded() { throw fail("'concurrency' must be a whole number of runs from 1 to 10000") }
         let truncateAllowed: Bool
         switch note.text("truncate")?.lowercased() {
         case nil, "fail": truncateAllowed = false
@@ -281,7 +284,7 @@ public struct AgentDefinition: Equatable, Sendable {
             readonlyArguments: try list("readonly_args"), approvedArguments: try list("approved_args"), output: output,
             endpoint: endpoint, model: note.text("model"), priceInPerMillionTokens: try dollars("price_in_per_mtok"),
             priceOutPerMillionTokens: try dollars("price_out_per_mtok"), maxCostUSD: try dollars("max_cost_usd"),
-            timeout: timeout, environmentNames: environmentNames, contextTokens: contextTokens, sourcePath: path
+            timeout: timeout, environmentNames: environmentNames, contextTokens: contextTokens.map { Int($0) }, sourcePath: path
         )
         definition.budgetArguments = budgetArguments
         definition.truncateAllowed = truncateAllowed

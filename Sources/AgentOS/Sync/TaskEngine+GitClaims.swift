@@ -60,7 +60,7 @@ extension TaskEngine {
         let whose = "taken over from \(claim.machine) (run \(claim.runID)), whose lease expired while it held the task"
         if !TaskEngine.isReadOnly(task.note, path: task.path) {
             plan.action = .review("\(whose): its agent may have started, and a task with effects never runs again without a person; set approved: true to run it")
-        } else if task.note["retries"] != nil, Int(task.note["retries"]?.number ?? 0) <= 0 {
+        } else if task.note["retries"] != nil, (task.note["retries"]?.wholeNumber ?? 0) <= 0 {
             plan.action = .failed("\(whose); retries: 0 says it does not run again")
         } else {
             plan.reason += "; " + whose

@@ -52,9 +52,9 @@ public struct TaskNote: Sendable {
         self.approval = approval
     }
 
-    public var attempts: Int { Int(note["attempts"]?.number ?? 0) }
+    public var attempts: Int { note["attempts"]?.wholeNumber ?? 0 }
     /// How many times an interrupted run may be retried (`retries` property, default 0).
-    public var retries: Int { max(0, Int(note["retries"]?.number ?? 0)) }
+    public var retries: Int { max(0, note["retries"]?.wholeNumber ?? 0) }
     /// Why the note is not ready to run yet, if it is not: an empty prompt (a note just made from
     /// the template), or a handoff that names no agent in `to`.
     public var notReadyReason: String? {

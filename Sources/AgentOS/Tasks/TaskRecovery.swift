@@ -51,8 +51,8 @@ extension TaskEngine {
             record.resultPath = resultPath
             record.finishedAt = Date().timeIntervalSince1970
             record.costUSD = result["cost_usd"]?.number
-            record.tokensIn = result["tokens_in"]?.number.map { Int($0) }
-            record.tokensOut = result["tokens_out"]?.number.map { Int($0) }
+            record.tokensIn = result["tokens_in"]?.wholeNumber
+            record.tokensOut = result["tokens_out"]?.wholeNumber
             // A failed run that had chosen its failover: `resumeFailovers` writes the handoff.
             record.failure = result.text("failure")
             record.failoverTo = result.text("failover_to")
@@ -81,7 +81,7 @@ extension TaskEngine {
         // for, not approved) runs again as often as its agent's note says (once by default), and a
         // task with effects never runs again unasked.
         let retries = note.map { note in
-            if note["retries"] != nil { return Int(note["retries"]?.number ?? 0) }
+            if note["retries"] != nil { return note["retries"]?.wholeNumber ?? 0 }
             guard TaskEngine.isReadOnly(note, path: record.taskPath) else { return 0 }
             return max(0, record.agent.flatMap { routing.retries(agent: $0) } ?? 1)
         } ?? 0

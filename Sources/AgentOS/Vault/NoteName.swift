@@ -15,7 +15,9 @@ public enum NoteName {
         // A run of spaces (what `[[Memory/Zorblax]]` leaves) is one: a name is typed again in a link.
         let spaced = String(String(String.UnicodeScalarView(visible)).map { forbidden.contains($0) || $0.isNewline || $0 == "\t" ? " " : $0 })
         let cleaned = spaced.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-        var trimmed = Substring(cleaned.drop { $0 == "." })
+        // Dots and spaces both: `../../x` is `.. .. x` by now, and dropping only the first dots left
+        // a name beginning `..`, a hidden file no watcher, index or Obsidian reads (an outside attack).
+        var trimmed = Substring(cleaned.drop { $0 == "." || $0 == " " })
         // A file name holds at most 255 bytes, and the OS adds a run id and `.md` to some: a longer
         // title failed with the vault's absolute path in the error (an outside attack).
         while trimmed.utf8.count > maxBytes { trimmed = trimmed.dropLast() }

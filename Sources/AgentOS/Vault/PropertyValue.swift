@@ -53,6 +53,18 @@ public enum PropertyValue: Equatable, Sendable {
         }
     }
 
+    /// The value as a whole number this machine can count with: numeric, finite, and within
+    /// ±`wholeNumberLimit`, rounded toward zero; else `nil`. A frontmatter number turned into an
+    /// `Int` as it was (`context_tokens: 1e30`, `attempts: .nan`, twenty nines) stopped the process
+    /// that read it — the watcher, at every start while the note was there (an outside attack).
+    public var wholeNumber: Int? {
+        guard let number, number.isFinite, abs(number) <= PropertyValue.wholeNumberLimit else { return nil }
+        return Int(number)
+    }
+
+    /// The largest whole number a property may hold (`wholeNumber`).
+    public static let wholeNumberLimit = 1_000_000_000.0
+
     /// The value as a boolean when it is a checkbox (or `true`/`false`/`yes`/`no` text).
     public var bool: Bool? {
         switch self {
