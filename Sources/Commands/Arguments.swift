@@ -31,12 +31,17 @@ public struct ParsedArguments: Sendable {
     /// Every value given for a repeatable option.
     public func values(_ option: String) -> [String] { options[option] ?? [] }
 
-    /// An integer option, with a usage error when it is not a number.
+    /// An integer option, with a usage error when it is not a whole number within ±`largestInt`
+    /// (`search -n 4611686018427387904` overflowed the arithmetic behind it and stopped the
+    /// command without a word: an outside attack).
     public func int(_ option: String, default defaultValue: Int) throws(CLIError) -> Int {
         guard let text = value(option) else { return defaultValue }
-        guard let n = Int(text) else { throw .usage("\(option) expects a whole number, got '\(text)'") }
+        guard let n = Int(text), n >= -ParsedArguments.largestInt, n <= ParsedArguments.largestInt else { throw .usage("\(option) expects a whole number up to \(ParsedArguments.largestInt), got '\(text)'") }
         return n
     }
+
+    /// The largest whole number an option takes.
+    public static let largestInt = 1_000_000_000
 
     /// Parses `arguments` against a command's declared flags and options.
     ///

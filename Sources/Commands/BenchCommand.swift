@@ -95,7 +95,7 @@ enum BenchCommand {
     static func selectedSections(_ context: CommandContext) throws -> [BenchSection] {
         var sections = Bench.sections
         if let burst = context.arguments.value("--burst") {
-            guard let n = Int(burst), n > 0 else { throw CLIError.usage("--burst expects a positive number, got '\(burst)'") }
+            guard let n = Int(burst), n > 0, n <= 1_000_000 else { throw CLIError.usage("--burst expects a number of tasks from 1 to 1000000, got '\(burst)'") }
             sections = sections.map { section in
                 guard var watch = section as? WatchBenchSection else { return section }
                 watch.burst = n

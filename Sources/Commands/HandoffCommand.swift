@@ -97,7 +97,7 @@ enum ContextCommand {
         let routing = try VaultRouting(vault: context.vault)
         var packet: ContextPacket
         if let tokens = context.arguments.value("--tokens") {
-            guard let n = Int(tokens), n > 0 else { throw CLIError.usage("--tokens expects a positive number") }
+            guard let n = Int(tokens), n > 0, n <= 1_000_000_000 else { throw CLIError.usage("--tokens expects a number of tokens from 1 to 1000000000") }
             packet = routing.contextPacket(for: task, budgetTokens: n)
         } else if task.note.text(task.kind == .handoff ? "to" : "agent") == nil, task.note["context_tokens"] == nil,
                   let routed = (try? RoutePreview.note(at: path, vault: context.vault))?.decision.agent,

@@ -30,11 +30,11 @@ enum WatchCommand {
     static func run(_ context: CommandContext) throws -> Int32 {
         var options = Daemon.Options()
         if let poll = context.arguments.value("--poll") {
-            guard let seconds = Double(poll), seconds > 0 else { throw CLIError.usage("--poll expects seconds, got '\(poll)'") }
+            guard let seconds = Double(poll), seconds > 0, seconds <= 3_600 else { throw CLIError.usage("--poll expects seconds (more than 0, at most 3600), got '\(poll)'") }
             options.pollInterval = seconds
         }
         if let debounce = context.arguments.value("--debounce") {
-            guard let ms = Double(debounce), ms >= 0 else { throw CLIError.usage("--debounce expects milliseconds, got '\(debounce)'") }
+            guard let ms = Double(debounce), ms >= 0, ms <= 60_000 else { throw CLIError.usage("--debounce expects milliseconds (0 to 60000), got '\(debounce)'") }
             options.debounce = ms / 1000
         }
         if let machine = context.arguments.value("--machine") {

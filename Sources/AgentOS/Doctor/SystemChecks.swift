@@ -95,7 +95,7 @@ enum SystemChecks {
 
     /// A duration for a finding: `300 ms`, `3 s`.
     static func formatSeconds(_ seconds: Double) -> String {
-        seconds < 1 ? "\(Int(seconds * 1000)) ms" : (seconds == seconds.rounded() && seconds < 1e15 ? "\(Int(seconds)) s" : "\(seconds) s")
+        seconds < 1 ? "\(Int(bounded: seconds * 1000)) ms" : (seconds == seconds.rounded() ? "\(Int(bounded: seconds)) s" : "\(seconds) s")
     }
 }
 

@@ -59,7 +59,7 @@ enum VaultChecks {
         switch liveness {
         case .running(_, let age):
             if let age, age > WatcherHeartbeat.staleAfter {
-                return [DoctorFinding(check: "watcher", status: .warn, finding: line, fix: "the watcher holds the lock but has not written its heartbeat for \(Int(age)) s; look at its log, restart it if it is stuck")]
+                return [DoctorFinding(check: "watcher", status: .warn, finding: line, fix: "the watcher holds the lock but has not written its heartbeat for \(Int(bounded: age)) s; look at its log, restart it if it is stuck")]
             }
             return [DoctorFinding(check: "watcher", status: .ok, finding: line)]
         case .stopped:

@@ -48,6 +48,9 @@ public struct MCPScope: Sendable {
 /// point the CLI uses (docs/architecture.md, "Jobs any front end needs"). A tool that fails
 /// answers `isError: true` with one line saying why (the agent can read it and correct itself).
 public final class MCPTools {
+    /// The largest `limit` (or other count) a tool call may ask for.
+    static let largestNumber = 100_000
+
     /// The vault served.
     public let vault: Vault
     /// Who is served, as last judged (`reload`).
@@ -253,7 +256,8 @@ public final class MCPTools {
 
     private func number(_ args: JSON, _ key: String, default fallback: Int) throws -> Int {
         guard let value = args[key], value != .null else { return fallback }
-        guard let n = value.intValue, n > 0 else { throw Refused(description: "'\(key)' must be a positive integer") }
+        // Bounded: a limit of 9e18 overflowed the pool arithmetic and stopped the server (an outside attack).
+        guard let n = value.intValue, n > 0, n <= MCPTools.largestNumber else { throw Refused(description: "'\(key)' must be a positive integer up to \(MCPTools.largestNumber)") }
         return n
     }
 

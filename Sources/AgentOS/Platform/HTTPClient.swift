@@ -174,8 +174,8 @@ public enum HTTPClient {
 
     /// `0.3` → `300 ms`, `2` → `2 s`.
     static func formatSeconds(_ seconds: Double) -> String {
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
-        return seconds == seconds.rounded() && seconds < 1e15 ? "\(Int(seconds)) s" : "\(seconds) s"
+        if seconds < 1 { return "\(Int(bounded: (seconds * 1000).rounded())) ms" }
+        return seconds == seconds.rounded() ? "\(Int(bounded: seconds)) s" : "\(seconds) s"
     }
 
     /// `67108864` → `64 MB`.

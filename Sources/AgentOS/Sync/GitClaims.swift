@@ -188,11 +188,17 @@ public struct SyncSettings: Sendable, Equatable {
     static func seconds(_ text: String) -> Double? {
         let trimmed = text.trimmingWhitespaces().lowercased()
         let units: [(String, Double)] = [("h", 3600), ("m", 60), ("s", 1)]
+        // At most a week: `claim_wait: 1e30` passed, and stopped every process that read it (an
+        // outside attack); no claim is held that long.
+        func within(_ seconds: Double) -> Double? { seconds > 0 && seconds <= longest ? seconds : nil }
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-            return Double(trimmed.dropLast()).flatMap { $0 > 0 ? $0 * factor : nil }
+            return Double(trimmed.dropLast()).flatMap { within($0 * factor) }
         }
-        return Double(trimmed).flatMap { $0 > 0 ? $0 : nil }
+        return Double(trimmed).flatMap(within)
     }
+
+    /// The longest `lease` or `claim_wait` a sync note may set: a week.
+    static let longest = 7 * 86_400.0
 
     /// Reads a `type: sync` note.
     static func parse(_ note: Note, path: String) -> Result<SyncSettings, RuleProblem> {
@@ -219,7 +225,7 @@ public struct SyncSettings: Sendable, Equatable {
         }
         // A claim file still settling must never look expired to another machine.
         if mode == "files" && settings.claimWait * 2 > settings.lease {
-            return .failure(RuleProblem(path: path, message: "claim_wait: \(Int(settings.claimWait)) s is more than half the lease (\(Int(settings.lease)) s); no shared claims are made"))
+            return .failure(RuleProblem(path: path, message: "claim_wait: \(Int(bounded: settings.claimWait)) s is more than half the lease (\(Int(bounded: settings.lease)) s); no shared claims are made"))
         }
         return .success(settings)
     }

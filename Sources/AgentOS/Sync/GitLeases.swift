@@ -116,7 +116,7 @@ extension GitClaims {
     public func renew(lease seconds: Double, renewing: Bool = true, finishing finished: [(claim: GitClaim, outcome: String)]) -> (refused: [GitClaim], error: String?) {
         GitClaims.oneAtATime.withLock { _ in
             var refspecs: [String] = []
-            let leaseMessage = "machine: \(machine)\nsession: \(GitClaims.session)\nlease_s: \(Int(seconds))\nrenewed: \(LocalTime.dateTime(Date()))\n"
+            let leaseMessage = "machine: \(machine)\nsession: \(GitClaims.session)\nlease_s: \(Int(bounded: seconds))\nrenewed: \(LocalTime.dateTime(Date()))\n"
             if renewing {
                 switch makeCommit(leaseMessage, parent: nil) {
                 case .success(let commit): refspecs.append("+" + commit + ":" + GitClaims.leasePrefix + machine)

@@ -83,7 +83,7 @@ public struct MachineHeartbeat: Sendable, Equatable {
     /// One line for `status`: name, state and age, what it serves, what it runs.
     public func describe(now: Date = Date()) -> String {
         let age = max(0, now.timeIntervalSince1970 - updated)
-        let ago = age < 90 ? "\(Int(age)) s ago" : age < 5400 ? "\(Int(age / 60)) min ago" : "\(Int(age / 3600)) h ago"
+        let ago = age < 90 ? "\(Int(bounded: age)) s ago" : age < 5400 ? "\(Int(bounded: age / 60)) min ago" : "\(Int(bounded: age / 3600)) h ago"
         let shown = state == "watching" && age > MachineHeartbeat.staleAfter ? "silent" : state
         let runs = running.isEmpty ? "runs nothing" : "runs " + running.joined(separator: ", ")
         return "\(machine)  \(shown), seen \(ago)  serves \(serves)  \(runs)"

@@ -8,6 +8,14 @@ import Foundation
 /// of a burst (cutting the whole note into Foundation strings, line by line and cell by cell, was 6 %
 /// of the watcher's time in a 1,000-task burst). Bytes that are not UTF-8 pass through untouched.
 enum TelemetryTotals {
+    /// `total` with the count in `cell` added: a whole number from 0 to `AgentOutcome.largestTokens`
+    /// (else nothing), the sum held at `Int.max`.
+    static func adding(_ cell: String, to total: Int) -> Int {
+        guard let count = Int(cell.trimmingWhitespaces()), count > 0 else { return total }
+        let (sum, overflow) = total.addingReportingOverflow(min(count, AgentOutcome.largestTokens))
+        return overflow ? Int.max : sum
+    }
+
     /// The comment that marks the line (Obsidian does not show it).
     static let marker = "<!-- totals -->"
 
@@ -80,8 +88,11 @@ enum TelemetryTotals {
                 cost += amount
                 bySource[money.count > 1 ? String(money[1]) : "unknown", default: 0] += amount
             }
-            tokensIn += Int(cell(6)) ?? 0
-            tokensOut += Int(cell(7)) ?? 0
+            // A cell is a figure a person or another machine may have written: counted up to what
+            // an agent may report (`AgentOutcome.largestTokens`), the sum saturating (twenty
+            // digits overflowed it, and stopped the watcher at every start: an outside attack).
+            tokensIn = TelemetryTotals.adding(cell(6), to: tokensIn)
+            tokensOut = TelemetryTotals.adding(cell(7), to: tokensOut)
             let outcome = cell(9).split(separator: ",").first.map { String($0).trimmingWhitespaces() } ?? ""
             if !outcome.isEmpty { outcomes[outcome, default: 0] += 1 }
         }

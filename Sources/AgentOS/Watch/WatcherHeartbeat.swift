@@ -92,7 +92,7 @@ public struct WatcherHeartbeat: Sendable, Equatable {
         case .running(let beat, let age):
             guard let beat else { return "running (no heartbeat yet)" }
             var text = "running (pid \(beat.pid), \(beat.mode), since \(LocalTime.dateTime(Date(timeIntervalSince1970: beat.started)))"
-            if let age { text += "; heartbeat \(Int(max(0, age).rounded())) s ago" }
+            if let age { text += "; heartbeat \(Int(bounded: max(0, age).rounded())) s ago" }
             if age.map({ $0 > staleAfter }) == true { text += " — stale: the watcher may be stuck" }
             if countingQueue { text += ", \(beat.queue) queued or running" }
             if let last = beat.lastEvent { text += ", last change \(LocalTime.dateTime(Date(timeIntervalSince1970: last)))" }
