@@ -6,7 +6,9 @@ import Glibc
 /// Local-time renderings in the forms Obsidian uses for dates, datetimes and daily-note names.
 public enum LocalTime {
     static func parts(_ date: Date) -> tm {
-        var t = time_t(date.timeIntervalSince1970)
+        // Bounded: a time read back from a state file (a cooldown's `until`, a heartbeat) far past
+        // `time_t`'s range stopped `status` and the watcher (an outside attack).
+        var t = time_t(Int(bounded: date.timeIntervalSince1970))
         var result = tm()
         localtime_r(&t, &result)
         return result

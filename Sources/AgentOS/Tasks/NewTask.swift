@@ -39,6 +39,8 @@ public struct NewTask: Sendable {
         if let agent, let routing = try? VaultRouting(vault: vault), routing.ruleBook.agent(named: agent) == nil {
             throw NewTaskError.noSuchAgent(agent)
         }
+        // So does a lane that is none of the four (the note was written, and the watcher blocked it).
+        if let lane, Lane(note: lane) == nil { throw NewTaskError.noSuchLane(lane) }
         let trimmed = prompt.trimmingWhitespacesAndNewlines()
         // `created`: when it was made, as Obsidian's templates write it; an editor's old copy of an
         // earlier task of the same text keeps that task's, so the watcher tells the two apart.
@@ -76,10 +78,13 @@ public struct NewTask: Sendable {
 public enum NewTaskError: Error, CustomStringConvertible, Equatable {
     /// `--agent` names no agent note.
     case noSuchAgent(String)
+    /// `--lane` names no lane.
+    case noSuchLane(String)
 
     public var description: String {
         switch self {
         case .noSuchAgent(let name): return "no agent note in Rules/ defines an agent named '\(name)'; 'fuckbigtech agent list' shows the agents"
+        case .noSuchLane(let name): return "'\(name)' is not a lane; the lanes are \(Lane.spelledOut)"
         }
     }
 }

@@ -49,9 +49,12 @@ extension TaskEngine {
 
     /// How many lines `writeErrorIntoBrokenNote` inserts above the frontmatter's own lines: two
     /// (`status`, `error`) right after an opening `---` of a note whose frontmatter does not parse.
+    /// None in a JSON block: its members go in on its first line.
     static func errorLinesInsertedAtTop(_ bytes: [UInt8]) -> Int {
         let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        return bytes[start...].starts(with: Array("---".utf8)) ? 2 : 0
+        guard bytes[start...].starts(with: Array("---".utf8)) else { return 0 }
+        if let eol = bytes[start...].firstIndex(of: 0x0A), case .json? = firstLine(ofBlockIn: bytes, from: eol + 1) { return 0 }
+        return 2
     }
 
     /// A frontmatter error as the note will show it: its line number counted in the note as the OS
@@ -86,11 +89,27 @@ extension TaskEngine {
             var start = 0
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
             let newline: [UInt8] = bytes.firstIndex(of: 0x0A).map { $0 > 0 && bytes[$0 - 1] == 0x0D ? [0x0D, 0x0A] : [0x0A] } ?? [0x0A]
-            let lines = updates.flatMap { FrontmatterEditor.serialize($0, newline: newline) }
+            let written = keepStatus ? [Property("error", .string(message))] : updates
             if bytes[start...].starts(with: Array("---".utf8)), let eol = bytes[start...].firstIndex(of: 0x0A) {
-                bytes.insert(contentsOf: lines, at: eol + 1)
+                // Written as the block is: with the indentation of its first line, or as members of
+                // its JSON object. At column 0 they broke an indented block or a JSON one, and the
+                // person's fix of the line the error named then failed on the OS's own lines,
+                // which piled up at every save (an outside attack).
+                switch TaskEngine.firstLine(ofBlockIn: bytes, from: eol + 1) {
+                case .json(let brace)?:
+                    var members = written.map { property in
+                        JSON.string(property.key).compact + ": " + JSON.string(property.value.text ?? "").compact
+                    }.joined(separator: ", ")
+                    let next = bytes[(brace + 1)...].first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }
+                    if next != UInt8(ascii: "}") { members += ", " }
+                    bytes.insert(contentsOf: Array(members.utf8), at: brace + 1)
+                case .yaml(let indent)?:
+                    bytes.insert(contentsOf: written.flatMap { FrontmatterEditor.serialize($0, indent: indent, newline: newline) }, at: eol + 1)
+                case nil:
+                    bytes.insert(contentsOf: written.flatMap { FrontmatterEditor.serialize($0, newline: newline) }, at: eol + 1)
+                }
             } else {
-                bytes.insert(contentsOf: Array("---".utf8) + newline + lines + Array("---".utf8) + newline, at: start)
+                bytes.insert(contentsOf: Array("---".utf8) + newline + written.flatMap { FrontmatterEditor.serialize($0, newline: newline) } + Array("---".utf8) + newline, at: start)
             }
         }
         // Only over the version the message describes (its line numbers count in those bytes).
@@ -104,5 +123,36 @@ extension TaskEngine {
         let hash = outcome.hash ?? ContentHash(of: bytes)
         remember(path, hash)
         return hash
+    }
+}
+
+/// The first line with text of a frontmatter block (`writeErrorIntoBrokenNote`).
+enum FrontmatterBlockStart: Equatable {
+    /// A JSON object: where its `{` is.
+    case json(brace: Int)
+    /// YAML, its first line indented by this many spaces.
+    case yaml(indent: Int)
+}
+
+extension TaskEngine {
+    /// How the frontmatter block starting at byte `from` (the line after the opening `---`) begins:
+    /// its first line that is neither blank nor a `#` comment, before the closing `---` or `...`;
+    /// `nil` when there is none.
+    static func firstLine(ofBlockIn bytes: [UInt8], from: Int) -> FrontmatterBlockStart? {
+        var lineStart = from
+        while lineStart < bytes.count {
+            let lineEnd = bytes[lineStart...].firstIndex(of: 0x0A) ?? bytes.count
+            let line = bytes[lineStart..<lineEnd]
+            let indent = line.prefix { $0 == 0x20 }.count
+            let text = line.dropFirst(indent).filter { $0 != 0x0D }
+            let trimmed = Array(text.drop { $0 == 0x09 || $0 == 0x20 })
+            if trimmed.starts(with: Array("---".utf8)) || trimmed.starts(with: Array("...".utf8)) { return nil }
+            if let first = trimmed.first, first != UInt8(ascii: "#") {
+                if first == UInt8(ascii: "{"), let brace = line.firstIndex(of: UInt8(ascii: "{")) { return .json(brace: brace) }
+                return .yaml(indent: indent)
+            }
+            lineStart = lineEnd + 1
+        }
+        return nil
     }
 }

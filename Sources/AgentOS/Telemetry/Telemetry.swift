@@ -272,8 +272,9 @@ public struct TelemetryWriter: Sendable {
         let start = Int((try? FileSystem.read(checkpointPath))
             .flatMap { Int(String(decoding: $0.bytes, as: UTF8.self).trimmingWhitespacesAndNewlines()) } ?? 0)
         let size = Int((try? FileSystem.status(journalPath))??.size ?? 0)
-        // A journal shorter than the checkpoint was replaced: read it all again.
-        let from = start <= size ? start : 0
+        // A journal shorter than the checkpoint was replaced: read it all again; so is one whose
+        // checkpoint is below 0 (`-1` stopped the watcher at every start: an outside attack).
+        let from = (0...max(0, size)).contains(start) ? start : 0
         let bytes = TelemetryWriter.readJournal(journalPath, from: from)
         // Only whole lines: a line still being appended by another process is left for next time.
         guard let lastNewline = bytes.lastIndex(of: 0x0A) else { return ([], []) }
@@ -306,7 +307,8 @@ public struct TelemetryWriter: Sendable {
     static func readJournal(_ path: String, from offset: Int) -> [UInt8] {
         guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
         defer { try? handle.close() }
-        guard (try? handle.seek(toOffset: UInt64(offset))) != nil, let data = try? handle.readToEnd() else { return [] }
+        // A checkpoint file holding `-1` stopped the watcher at every start (an outside attack).
+        guard offset >= 0, (try? handle.seek(toOffset: UInt64(offset))) != nil, let data = try? handle.readToEnd() else { return [] }
         return [UInt8](data)
     }
 

@@ -57,10 +57,10 @@ public struct WatcherHeartbeat: Sendable, Equatable {
     public static func read(from vault: Vault) -> WatcherHeartbeat? {
         guard let (bytes, _) = try? FileSystem.read(path(for: vault), limit: 64 * 1024),
               let json = try? JSON.parse(String(decoding: bytes, as: UTF8.self)),
-              let pid = json["pid"]?.intValue, let started = json["started_epoch"]?.doubleValue,
+              let pid = json["pid"]?.intValue.flatMap({ Int32(exactly: $0) }), let started = json["started_epoch"]?.doubleValue,
               let updated = json["updated_epoch"]?.doubleValue else { return nil }
         let lastEvent = json["last_event_epoch"]?.doubleValue
-        return WatcherHeartbeat(pid: Int32(pid), version: json["version"]?.stringValue ?? "?", mode: json["mode"]?.stringValue ?? "?",
+        return WatcherHeartbeat(pid: pid, version: json["version"]?.stringValue ?? "?", mode: json["mode"]?.stringValue ?? "?",
                                 started: started, updated: updated, lastEvent: lastEvent,
                                 lastEventPath: json["last_event_path"]?.stringValue, queue: json["queue"]?.intValue ?? 0)
     }
