@@ -52,7 +52,9 @@ extension RunStore {
             var strikes = 1
             var since = now.timeIntervalSince1970
             if let previous, now.timeIntervalSince1970 < previous.until + RunStore.maxBackOff {
-                strikes = previous.strikes + 1
+                // Bounded: a row holding Int64.max overflowed here and stopped the watcher at every
+                // start for an hour (an outside attack); past 20 the back-off is the longest anyway.
+                strikes = min(max(previous.strikes, 0), 20) + 1
                 if now.timeIntervalSince1970 < previous.until { since = previous.since }
             }
             let backOff = min(RunStore.maxBackOff, RunStore.firstBackOff * pow(2, Double(min(strikes - 1, 20))))

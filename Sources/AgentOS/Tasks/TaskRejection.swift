@@ -33,7 +33,18 @@ extension TaskEngine {
     func reject(path: String, snapshot: NoteSnapshot, error: Any, keepStatus: Bool = false) -> Consideration {
         var message = String(describing: error)
         if let parse = error as? FrontmatterError {
-            message = TaskEngine.describe(parse, in: snapshot.bytes, shiftedBy: TaskEngine.errorLinesInsertedAtTop(snapshot.bytes))
+            // Told as the person wrote it: with the OS's earlier error taken out (it is replaced), the
+            // line quoted is theirs, not the OS's members before it on a JSON line.
+            let cleaned = TaskEngine.withoutEarlierErrors(snapshot.bytes)
+            var failure: FrontmatterError?
+            if cleaned != snapshot.bytes {
+                do { _ = try Note.parse(bytes: cleaned) } catch let found as FrontmatterError { failure = found } catch {}
+            }
+            if let failure {
+                message = TaskEngine.describe(failure, in: cleaned, shiftedBy: TaskEngine.errorLinesInsertedAtTop(cleaned))
+            } else {
+                message = TaskEngine.describe(parse, in: snapshot.bytes, shiftedBy: TaskEngine.errorLinesInsertedAtTop(snapshot.bytes))
+            }
         }
         if (try? runs.wasRejected(taskPath: path, hash: snapshot.hash)) == true { return .rejected(message) }
         log(EngineEvent(level: .error, message: "\(path): \(message)"))
@@ -49,19 +60,66 @@ extension TaskEngine {
 
     /// How many lines `writeErrorIntoBrokenNote` inserts above the frontmatter's own lines: two
     /// (`status`, `error`) right after an opening `---` of a note whose frontmatter does not parse.
-    /// None in a JSON block: its members go in on its first line.
+    /// None in a JSON block: its members go in on its first line. The pairs the OS wrote before
+    /// are taken out first (`earlierErrors`), so their lines count against the two.
     static func errorLinesInsertedAtTop(_ bytes: [UInt8]) -> Int {
         let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        guard bytes[start...].starts(with: Array("---".utf8)) else { return 0 }
-        if let eol = bytes[start...].firstIndex(of: 0x0A), case .json? = firstLine(ofBlockIn: bytes, from: eol + 1) { return 0 }
-        return 2
+        guard bytes[start...].starts(with: Array("---".utf8)), let eol = bytes[start...].firstIndex(of: 0x0A) else { return 0 }
+        if case .json? = firstLine(ofBlockIn: bytes, from: eol + 1) { return 0 }
+        return 2 - (earlierErrors(in: bytes, from: eol + 1)?.lines ?? 0)
+    }
+
+    /// `bytes` without the OS's earlier errors at the top of its frontmatter (`earlierErrors`).
+    static func withoutEarlierErrors(_ bytes: [UInt8]) -> [UInt8] {
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        guard bytes[start...].starts(with: Array("---".utf8)), let eol = bytes[start...].firstIndex(of: 0x0A),
+              let earlier = earlierErrors(in: bytes, from: eol + 1) else { return bytes }
+        var cleaned = bytes
+        cleaned.removeSubrange(earlier.range)
+        return cleaned
+    }
+
+    /// The `status: failed` / `error: frontmatter line …` pairs the OS wrote at the top of a block
+    /// starting at byte `from` (lines, any indentation) or of its JSON object (members after `{`):
+    /// the bytes they take and how many lines. A note saved broken twice had two pairs, and its
+    /// `error` read the lower, older one: the person's fix was not seen as one, and the task never
+    /// ran (an outside attack). Each write of an error replaces them.
+    static func earlierErrors(in bytes: [UInt8], from: Int) -> (range: Range<Int>, lines: Int)? {
+        if case .json(let brace)? = firstLine(ofBlockIn: bytes, from: from) {
+            let opening = Array(#""status": "failed", "error": "frontmatter line "#.utf8)
+            var end = brace + 1
+            while bytes[end...].starts(with: opening) {
+                var i = end + opening.count
+                while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != 0x0A { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { break }
+                i += 1
+                if i < bytes.count, bytes[i] == UInt8(ascii: ",") { i += 1 }
+                while i < bytes.count, bytes[i] == 0x20 { i += 1 }
+                end = i
+            }
+            return end > brace + 1 ? (brace + 1..<end, 0) : nil
+        }
+        var end = from
+        var lines = 0
+        func line(at start: Int) -> (text: [UInt8], next: Int)? {
+            guard start < bytes.count else { return nil }
+            let stop = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            return (Array(bytes[start..<stop].drop { $0 == 0x20 }.filter { $0 != 0x0D }), min(stop + 1, bytes.count))
+        }
+        while let status = line(at: end), status.text == Array("status: failed".utf8), let error = line(at: status.next),
+              ["error: \"frontmatter line ", "error: 'frontmatter line ", "error: frontmatter line "].contains(where: { error.text.starts(with: Array($0.utf8)) }) {
+            end = error.next
+            lines += 2
+        }
+        return lines > 0 ? (from..<end, lines) : nil
     }
 
     /// A frontmatter error as the note will show it: its line number counted in the note as the OS
     /// writes it back (with the `status`/`error` lines inserted above), and the offending line quoted,
     /// so the person finds it whatever moves.
     static func describe(_ error: FrontmatterError, in bytes: [UInt8], shiftedBy inserted: Int) -> String {
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character: split on it too, or a CRLF note was one line and had no quote.
+        let lines = String(decoding: bytes, as: UTF8.self).split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         var quoted = ""
         if error.line >= 1, error.line <= lines.count {
             var text = lines[error.line - 1].trimmingWhitespacesAndNewlines()
@@ -91,6 +149,7 @@ extension TaskEngine {
             let newline: [UInt8] = bytes.firstIndex(of: 0x0A).map { $0 > 0 && bytes[$0 - 1] == 0x0D ? [0x0D, 0x0A] : [0x0A] } ?? [0x0A]
             let written = keepStatus ? [Property("error", .string(message))] : updates
             if bytes[start...].starts(with: Array("---".utf8)), let eol = bytes[start...].firstIndex(of: 0x0A) {
+                if let earlier = TaskEngine.earlierErrors(in: bytes, from: eol + 1) { bytes.removeSubrange(earlier.range) }
                 // Written as the block is: with the indentation of its first line, or as members of
                 // its JSON object. At column 0 they broke an indented block or a JSON one, and the
                 // person's fix of the line the error named then failed on the OS's own lines,
@@ -140,16 +199,24 @@ extension TaskEngine {
     /// `nil` when there is none.
     static func firstLine(ofBlockIn bytes: [UInt8], from: Int) -> FrontmatterBlockStart? {
         var lineStart = from
+        var found: FrontmatterBlockStart?
         while lineStart < bytes.count {
             let lineEnd = bytes[lineStart...].firstIndex(of: 0x0A) ?? bytes.count
             let line = bytes[lineStart..<lineEnd]
             let indent = line.prefix { $0 == 0x20 }.count
             let text = line.dropFirst(indent).filter { $0 != 0x0D }
             let trimmed = Array(text.drop { $0 == 0x09 || $0 == 0x20 })
-            if trimmed.starts(with: Array("---".utf8)) || trimmed.starts(with: Array("...".utf8)) { return nil }
-            if let first = trimmed.first, first != UInt8(ascii: "#") {
-                if first == UInt8(ascii: "{"), let brace = line.firstIndex(of: UInt8(ascii: "{")) { return .json(brace: brace) }
-                return .yaml(indent: indent)
+            // Known only once the block closes: a block never closed runs into the body, whose
+            // headings look like comments and whose lines are the person's text (an outside attack:
+            // the OS wrote its members into a body line that began with `{`).
+            let bare = Array(trimmed.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed())
+            if bare == Array("---".utf8) || bare == Array("...".utf8) { return found }
+            if found == nil, let first = trimmed.first, first != UInt8(ascii: "#") {
+                if first == UInt8(ascii: "{"), let brace = line.firstIndex(of: UInt8(ascii: "{")) {
+                    found = .json(brace: brace)
+                } else {
+                    found = .yaml(indent: indent)
+                }
             }
             lineStart = lineEnd + 1
         }
