@@ -207,27 +207,3 @@ extension ThirtyFifthAttackTests {
         #expect(env.fixturePrompts().count == 1, "the renamed copy ran again: \(env.fixturePrompts().count) runs")
     }
 }
-
-/// The steps these attacks repeat: a task started and its agent running, a rename on disk as a
-/// sync tool or a person makes it (told to the engine as the watcher tells it), a note written by
-/// another program.
-extension EngineTestVault {
-    /// Writes the task `text` at `path`, has `engine` start it, and waits until the fixture agents
-    /// have been called `prompts` times in all.
-    func start(_ text: String, at path: String, engine: TaskEngine, prompts: Int) throws -> Bool {
-        try store.write(text, to: path, expecting: .absent)
-        _ = engine.consider(path: path)
-        return eventually(within: 30) { fixturePrompts().count == prompts }
-    }
-
-    /// Renames a note on disk and tells `engine`: whether a run followed it; `nil` when the rename failed.
-    func renameOnDisk(_ from: String, to: String, engine: TaskEngine) -> Bool? {
-        guard rename(vault.root + "/" + from, vault.root + "/" + to) == 0 else { return nil }
-        return engine.noteRenamed(from: from, to: to)
-    }
-
-    /// Writes `text` at `path` as another program does (not through the OS's store).
-    func writeAsAnotherProgram(_ text: String, to path: String) throws {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: vault.root + "/" + path))
-    }
-}

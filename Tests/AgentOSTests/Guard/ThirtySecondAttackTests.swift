@@ -13,10 +13,7 @@ import TestSupport
     @Test func aTaskMadeAgainAfterItWasDeletedRuns() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
-        var task = NewTask(prompt: "Review the caching layer design.")
-        task.title = "Again"
-        task.agent = "claude"
-        let path = try task.write(vault: env.vault, environment: [:])
+        let path = try env.newTask("Review the caching layer design.", title: "Again")
         #expect(try env.note(path).text("created") != nil, "task new writes when the note was made")
         _ = engine.consider(path: path)
         engine.waitUntilIdle()
@@ -26,7 +23,7 @@ import TestSupport
         // It is written a second later than the first run was claimed.
         Thread.sleep(forTimeInterval: 1.1)
         try FileManager.default.removeItem(atPath: env.vault.root + "/" + path)
-        #expect(try task.write(vault: env.vault, environment: [:]) == path)
+        #expect(try env.newTask("Review the caching layer design.", title: "Again") == path)
         _ = engine.consider(path: path)
         engine.waitUntilIdle()
         #expect(env.fixturePrompts().count == 2, "the task made again did not run")
@@ -178,10 +175,7 @@ import TestSupport
     @Test func aStaleSaveBroughtByGitIsStillAnOldCopy() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
-        var task = NewTask(prompt: "Review the caching layer design.")
-        task.title = "Pulled"
-        task.agent = "claude"
-        let path = try task.write(vault: env.vault, environment: [:])
+        let path = try env.newTask("Review the caching layer design.", title: "Pulled")
         let original = try env.text(path)
         _ = engine.consider(path: path)
         engine.waitUntilIdle()
@@ -239,16 +233,12 @@ extension ThirtyThirdAttackTests {
     @Test func aSyncConflictRenameIsNotTheTaskMoving() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
-        let root = env.vault.root
         let original = "---\nagent: claude\n---\nReview the sync design. FIXTURE_MODE=slow\n"
-        try env.store.write(original, to: "Tasks/Sync.md", expecting: .absent)
-        _ = engine.consider(path: "Tasks/Sync.md")
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        #expect(try env.start(original, at: "Tasks/Sync.md", engine: engine, prompts: 1))
         for copy in ["Tasks/Sync.sync-conflict-20261206-010000-ABCDEFG.md", "Tasks/Sync (conflicted copy 2026-12-06).md"] {
-            try? FileManager.default.removeItem(atPath: root + "/" + copy)
-            #expect(rename(root + "/Tasks/Sync.md", root + "/" + copy) == 0)
-            #expect(!engine.noteRenamed(from: "Tasks/Sync.md", to: copy), "\(copy)")
-            try Data((original + "Edited on the laptop.\n").utf8).write(to: URL(fileURLWithPath: root + "/Tasks/Sync.md"))
+            try? FileManager.default.removeItem(atPath: env.vault.root + "/" + copy)
+            #expect(env.renameOnDisk("Tasks/Sync.md", to: copy, engine: engine) == false, "\(copy)")
+            try env.writeAsAnotherProgram(original + "Edited on the laptop.\n", to: "Tasks/Sync.md")
             _ = engine.consider(path: "Tasks/Sync.md")
             engine.waitUntilIdle()
         }
