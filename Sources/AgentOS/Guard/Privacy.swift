@@ -86,10 +86,23 @@ public enum Privacy {
 
     /// A note's frontmatter tags as a privacy judgement reads them: `tags` and `tag` in any case,
     /// every occurrence, a list or a text (`tags: private, health` and `tags: health private`, the
-    /// older way of writing several, split at commas and spaces).
+    /// older way of writing several, split at commas and spaces). A value nested deeper (`- [private]`,
+    /// `[[private]]`, `- private: yes`) gives every text in it, a map's keys too: Obsidian shows such a
+    /// list as its texts, and a malformed value errs towards private, as `privacy:` does (an outside
+    /// attack sent a note tagged `- [private]` whole to a cloud agent).
     static func tags(of note: Note) -> [String] {
-        values(of: note, ["tags", "tag"]).flatMap(\.texts).flatMap { text in
+        values(of: note, ["tags", "tag"]).flatMap { everyText(in: $0) }.flatMap { text in
             text.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
+        }
+    }
+
+    /// Every scalar text in `value`, at any depth up to `depth` (a map's keys and values, a list's
+    /// items), in order.
+    static func everyText(in value: PropertyValue, depth: Int = 8) -> [String] {
+        switch value {
+        case .list(let items): return depth > 0 ? items.flatMap { everyText(in: $0, depth: depth - 1) } : []
+        case .map(let properties): return depth > 0 ? properties.flatMap { [$0.key] + everyText(in: $0.value, depth: depth - 1) } : []
+        default: return value.text.map { [$0] } ?? []
         }
     }
 

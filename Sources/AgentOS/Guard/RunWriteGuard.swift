@@ -161,11 +161,16 @@ public enum RunWriteGuard {
     /// Refuses a write that would make a private note public: only a person declassifies. A run (a
     /// local agent, which may read private notes; a confused or prompt-injected one) that removed
     /// `privacy: private` or a private tag would hand the note to the next cloud packet. Judged by
-    /// the note's own properties, tags and path before and after.
+    /// the note's own properties, tags and path before and after. A note whose frontmatter does not
+    /// parse counts as private, before and after, as everywhere else: a run that rewrote
+    /// `privacy: private` over a broken line into a clean public note would have declassified it.
     public static func checkStaysPrivate(_ new: [UInt8], replacing current: [UInt8]?, path: String, runID: String, guardrails: Guardrails) throws(Refusal) {
-        guard let current, let old = try? Note.parse(bytes: current), Privacy.reason(note: old, path: path, guardrails: guardrails) != nil else { return }
-        if let edited = try? Note.parse(bytes: new), Privacy.reason(note: edited, path: path, guardrails: guardrails) != nil { return }
-        throw Refusal(description: "\(path): refused from within run \(runID): the note is private and the change would make it public; only a person does that")
+        guard let current else { return }
+        let old = try? Note.parse(bytes: current)
+        guard old.map({ Privacy.reason(note: $0, path: path, guardrails: guardrails) != nil }) ?? true else { return }
+        guard let edited = try? Note.parse(bytes: new), Privacy.reason(note: edited, path: path, guardrails: guardrails) == nil else { return }
+        let why = old == nil ? "the note's frontmatter does not parse, so it counts as private, and the change would make it public" : "the note is private and the change would make it public"
+        throw Refusal(description: "\(path): refused from within run \(runID): \(why); only a person does that")
     }
 
     /// Refuses any change to a note that is waiting in review: what a person approves must be what

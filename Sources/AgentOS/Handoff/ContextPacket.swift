@@ -711,8 +711,13 @@ struct DailyLog {
     /// the next item or heading, or a line after a blank line that is not indented: `(details are
     /// #private)` on the next line covers it, and so does an indented line after a blank one), and
     /// the headings it sits under, every level (`## Journal #private` covers its `### Monday` too).
-    /// When no heading above it is in `tail` and the log is longer than `tail`, they are unknown:
-    /// then every heading of `head` (the part read from the top) counts.
+    /// A heading is what Markdown renders as one: `#` to `######` after up to three spaces, then a
+    /// space, a tab or the line's end, or a line of text underlined with `===` or `---` (an outside
+    /// attack put items under `Health #private` over `===`, `   ## Therapy #private` and
+    /// `##<tab>Clinic #private`, and they were sent). A line of text that is no item's (a bold line,
+    /// a callout's title) counts as one more heading under all others, until the next.
+    /// When the log is longer than `tail`, the headings above the tail's start are unknown: until a
+    /// heading of level 1 in `tail` closes them, every heading of `head` (the part read from the top) counts.
     var items: [Item] {
         var found: [Item] = []
         var number = 1
@@ -726,30 +731,53 @@ struct DailyLog {
         var open: Int?
         var afterBlank = false
         var topHeadings: String?
+        // The line above when it was text a setext underline (`===`, `---`) makes a heading of.
+        var previous: Substring?
+        // Whether a heading of level 1 in `tail` closed every heading above the tail's start.
+        var closedTop = false
         while true {
             let atEnd = index == utf8.endIndex
             if atEnd || utf8[index] == UInt8(ascii: "\n") {
                 let line = tail[start..<index]
                 if line.utf8.starts(with: "- ".utf8) {
-                    if headings.isEmpty && isCut && topHeadings == nil { topHeadings = DailyLog.headingLines(head) }
-                    if above == nil { above = headings.isEmpty ? (topHeadings ?? "") : headings.map { "\n" + $0.line }.joined() }
+                    if isCut && !closedTop && topHeadings == nil { topHeadings = DailyLog.headingLines(head) }
+                    if above == nil { above = (closedTop ? "" : topHeadings ?? "") + headings.map { "\n" + $0.line }.joined() }
                     found.append(Item(number: number, text: line, above: above ?? ""))
                     open = found.count - 1
                     afterBlank = false
-                } else if line.utf8.first == UInt8(ascii: "#"), line.utf8.dropFirst().drop(while: { $0 == UInt8(ascii: "#") }).first == UInt8(ascii: " ") {
-                    let level = line.utf8.prefix { $0 == UInt8(ascii: "#") }.count
+                    previous = nil
+                } else if let level = DailyLog.atxLevel(line) {
+                    if level == 1 { closedTop = true }
                     headings.removeAll { $0.level >= level }
                     headings.append((level, line))
                     above = nil
                     open = nil
+                    previous = nil
+                } else if let level = DailyLog.setextLevel(line), let text = previous {
+                    // The line above, underlined, is a heading (`Health #private` over `===`).
+                    if level == 1 { closedTop = true }
+                    headings.removeAll { $0.level >= level }
+                    headings.append((level, text))
+                    above = nil
+                    open = nil
+                    previous = nil
                 } else if line.allSatisfy(\.isWhitespace) {
                     // A blank line does not end an item: an indented line after it still belongs to
                     // it, as Markdown and Obsidian read a list (`  details are #private`).
                     if open != nil { afterBlank = true }
+                    previous = nil
                 } else if let item = open, !afterBlank || line.first == " " || line.first == "\t" {
                     found[item].continuation.append(line)
+                    previous = line
                 } else {
+                    // A line of text that titles what follows (`**Bank** #private`, a callout's
+                    // `> [!note] Clinic #private`) counts as a heading under every other, until the
+                    // next such line or heading: its tag or link covers the items below it.
+                    headings.removeAll { $0.level >= DailyLog.textLevel }
+                    headings.append((DailyLog.textLevel, line))
+                    above = nil
                     open = nil
+                    previous = line
                 }
                 if atEnd { break }
                 number += 1
@@ -785,28 +813,54 @@ struct DailyLog {
     /// The part of the note read from its top (for its headings, when `items` needs them).
     var head: [UInt8] = []
 
-    /// The heading lines of `bytes` (`# …` to `###### …` at a line start), each after a "\n". A
-    /// byte scan: a busy day's note is long, and this runs for a packet's daily lines.
+    /// The level `items` gives a line of text that titles the items below it: under every heading.
+    static let textLevel = 7
+
+    /// The level of an ATX heading (`## Done`): up to three spaces, one to six `#`, then a space, a
+    /// tab or the line's end, as Markdown reads it; `nil` for any other line (`#tag` is a tag).
+    static func atxLevel(_ line: Substring) -> Int? {
+        let bytes = line.utf8
+        var index = bytes.startIndex
+        var spaces = 0
+        while index != bytes.endIndex, bytes[index] == UInt8(ascii: " "), spaces < 3 { spaces += 1; index = bytes.index(after: index) }
+        var level = 0
+        while index != bytes.endIndex, bytes[index] == UInt8(ascii: "#"), level < 7 { level += 1; index = bytes.index(after: index) }
+        guard (1...6).contains(level) else { return nil }
+        guard index != bytes.endIndex else { return level }
+        let next = bytes[index]
+        return next == UInt8(ascii: " ") || next == UInt8(ascii: "\t") || next == UInt8(ascii: "\r") ? level : nil
+    }
+
+    /// The level a setext underline gives the line of text above it: 1 for `===`, 2 for `---`
+    /// (up to three spaces before, spaces or tabs after); `nil` for any other line.
+    static func setextLevel(_ line: Substring) -> Int? {
+        let trimmed = line.utf8.reversed().drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
+        let marks = trimmed.reversed().drop { $0 == UInt8(ascii: " ") }
+        guard line.utf8.prefix(while: { $0 == UInt8(ascii: " ") }).count <= 3, let mark = marks.first,
+              mark == UInt8(ascii: "=") || mark == UInt8(ascii: "-"), marks.allSatisfy({ $0 == mark }) else { return nil }
+        return mark == UInt8(ascii: "=") ? 1 : 2
+    }
+
+    /// The heading lines of `bytes` (`atxLevel`'s, and the text over a `setextLevel` underline),
+    /// each after a "\n". Lines are cut at "\n" bytes (a busy day's note is long, and this runs for
+    /// a packet's daily lines).
     static func headingLines(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        bytes.withUnsafeBufferPointer { b in
-            guard let base = b.baseAddress else { return }
-            var start = 0
-            while start < b.count {
-                let rest = b.count - start
-                let end = memchr(base + start, 0x0A, rest).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? b.count
-                if b[start] == UInt8(ascii: "#") {
-                    var hashes = start
-                    while hashes < end, b[hashes] == UInt8(ascii: "#") { hashes += 1 }
-                    if hashes - start <= 6, hashes < end, b[hashes] == UInt8(ascii: " ") {
-                        out.append(0x0A)
-                        out.append(contentsOf: b[start..<end])
-                    }
-                }
-                start = end + 1
+        var out = ""
+        var previous: Substring?
+        let text = String(decoding: bytes, as: UTF8.self)
+        for bytes in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let line = Substring(bytes)
+            if atxLevel(line) != nil {
+                out += "\n" + line
+                previous = nil
+            } else if setextLevel(line) != nil, let above = previous {
+                out += "\n" + above
+                previous = nil
+            } else {
+                previous = line.allSatisfy(\.isWhitespace) || line.utf8.starts(with: "- ".utf8) ? nil : line
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// The log at `path`, or `nil` when there is none (or it cannot be read).

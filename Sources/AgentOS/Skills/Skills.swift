@@ -105,9 +105,17 @@ public struct Skill: Sendable, Equatable {
                     problems.append("\(relative) holds a secret; cloud harnesses would load the folder, so it is not linked")
                 } else if linksPrivateNote(text, relative) {
                     problems.append("\(relative) links a private note; cloud harnesses would load the folder, so it is not linked")
-                } else if relative.lowercased().hasSuffix(".md"), let parsed = try? Note.parse(bytes: other),
-                          let why = Privacy.ownReason(note: parsed, path: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: guardrails) {
-                    problems.append("\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
+                } else if relative.lowercased().hasSuffix(".md") {
+                    // A note whose frontmatter does not parse cannot be judged, and counts as private,
+                    // as everywhere else (an outside attack: `privacy: private` above a `ref: *x` was
+                    // linked whole into the cloud harnesses' folders while MCP withheld the note).
+                    guard let parsed = try? Note.parse(bytes: other) else {
+                        problems.append("\(relative)'s frontmatter does not parse, so its privacy cannot be judged; the skill is not linked")
+                        continue
+                    }
+                    if let why = Privacy.ownReason(note: parsed, path: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: guardrails) {
+                        problems.append("\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
+                    }
                 }
             }
         }
