@@ -310,9 +310,12 @@ public enum Privacy {
     /// without properties when there is no frontmatter.
     static func frontmatterOnly(_ bytes: [UInt8]) -> Note? {
         let head = bytes.prefix(frontmatterBytes)
-        guard head.starts(with: "---".utf8) else { return try? Note.parse(bytes: []) }
+        // After a byte-order mark, as `Note.parse` reads it (a long day saved by a Windows editor
+        // counted as public whatever its properties said: an outside attack).
+        let opening = head.starts(with: [0xEF, 0xBB, 0xBF]) ? head.startIndex + 3 : head.startIndex
+        guard head[opening...].starts(with: "---".utf8) else { return try? Note.parse(bytes: []) }
         // The first line after the opening one that is "---" or "..." (spaces around allowed) closes it.
-        var start = head.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? head.endIndex
+        var start = head[opening...].firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? head.endIndex
         while start < head.endIndex {
             let end = head[start...].firstIndex(of: UInt8(ascii: "\n")) ?? head.endIndex
             let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D }

@@ -479,7 +479,8 @@ public struct ContextPacketBuilder: Sendable {
         var anyPrivate = wholeReason != nil
         // Judging a line may read the notes it links; only the last few candidates are judged.
         let wanted = concerning == nil ? recentDailyLines : dailyLines
-        var items = log.items
+        let parsed = log.parsed()
+        var items = parsed.items
         if let concerning {
             let named = ContextPacketBuilder.nameFilter(concerning)
             items = items.filter { (named?($0.text) ?? true) && ContextPacketBuilder.line($0.text, links: concerning) }
@@ -493,14 +494,28 @@ public struct ContextPacketBuilder: Sendable {
         let candidates = Array(items.suffix(wanted * 4).reversed())
         // Each candidate's privacy, judged once (it may read the notes the line links).
         var privateAt: [Int: Bool] = [:]
+        func judge(_ judged: String) -> Bool {
+            Privacy.reason(line: judged, from: path, store: store, guardrails: guardrails, links: links, noteReason: noteReason) != nil
+                || pointsAtPrivate(judged, path)
+        }
+        // The lines of text the items sit under, judged once for all the items under the same ones.
+        var titlesPrivate: [Range<Int>: Bool] = [:]
+        func titlesArePrivate(_ range: Range<Int>) -> Bool {
+            guard !range.isEmpty else { return false }
+            if let known = titlesPrivate[range] { return known }
+            let lines = parsed.titles[range]
+            let verdict = range.count > DailyLog.mostTitles || lines.reduce(0, { $0 + $1.utf8.count + 1 }) > DailyLog.mostTitleBytes
+                || judge(lines.joined(separator: "\n"))
+            titlesPrivate[range] = verdict
+            return verdict
+        }
         func isPrivate(_ i: Int) -> Bool {
             if let known = privateAt[i] { return known }
             // Judged with its continuation lines and its heading (`DailyLog.items`); the item's own line is what is sent.
             // …and any other form of link to a private note there (an Obsidian URL, a bare path, an
             // `<a href>`) on the item, a line continuing it, or a heading above it (`PrivateLinks`).
-            let judged = candidates[i].judged
-            let verdict = Privacy.reason(line: judged, from: path, store: store, guardrails: guardrails, links: links, noteReason: noteReason) != nil
-                || pointsAtPrivate(judged, path)
+            let item = candidates[i]
+            let verdict = item.unknownAbove || judge(item.judged) || titlesArePrivate(item.titles)
             privateAt[i] = verdict
             return verdict
         }
@@ -692,8 +707,10 @@ public struct ContextPacketBuilder: Sendable {
 }
 
 /// A day's log as a packet reads it: its properties and its last lines. Only the end of the day
-/// matters, and a busy day's note is long (a line per run): a long one is read from its first
-/// 64 KB (the properties) and its last 16 KB, never whole.
+/// matters, but what the last lines sit under (a heading marked `#private` written in the morning,
+/// a code block or a comment still open) may be anywhere above them: a log up to `wholeBytes` is
+/// read whole and its lines read in order; a longer one is read from its first 64 KB (the
+/// properties) and its last 16 KB, and what its last lines sit under is unknown.
 struct DailyLog {
     /// The note's vault path.
     var path: String
@@ -702,90 +719,162 @@ struct DailyLog {
     /// Its last lines: the last 16 KB from the first line that starts there, or the whole body of a
     /// short note.
     var tail: String
+    /// The body before `tail`, whose lines set what `tail`'s first line sits under.
+    var before: Substring = ""
+    /// Whether the part before `tail` was not read (the log is longer than `wholeBytes`): every item
+    /// of `tail` then counts as private (`Item.unknownAbove`).
+    var isCut = false
 
     static let tailBytes = 16_384
+    /// The longest log read whole: a day of 20,000 runs.
+    static let wholeBytes = 4 << 20
+    /// The most lines of text (`Item.titles`) an item is judged under, and their most bytes: past
+    /// either, the item counts as private (judging a day of prose for every item is not done).
+    static let mostTitles = 256
+    static let mostTitleBytes = 32_768
 
     /// The log's items (lines starting "- "), each with its 1-based line number in `tail`. Cut at
     /// each "\n" byte, as `WikiLink.links` numbers lines (a split by characters costs more).
-    /// `judged` is what the item's privacy is judged on: the item, the lines that continue it (up to
-    /// the next item or heading, or a line after a blank line that is not indented: `(details are
-    /// #private)` on the next line covers it, and so does an indented line after a blank one), and
-    /// the headings it sits under, every level (`## Journal #private` covers its `### Monday` too).
+    /// An item is judged (see `Item`) with the lines that continue it (up to the next item or
+    /// heading, or a line after a blank line that is not indented: `(details are #private)` on the
+    /// next line covers it, and so does an indented line after a blank one), the headings it sits
+    /// under, every level (`## Journal #private` covers its `### Monday` too), and the lines of text
+    /// between the nearest heading and it (a bold line, a callout's title and body, a paragraph: a
+    /// `#private` in any of them covers the items below, until the next heading).
     /// A heading is what Markdown renders as one: `#` to `######` after up to three spaces, then a
     /// space, a tab or the line's end, or a line of text underlined with `===` or `---` (an outside
     /// attack put items under `Health #private` over `===`, `   ## Therapy #private` and
-    /// `##<tab>Clinic #private`, and they were sent). A line of text that is no item's (a bold line,
-    /// a callout's title) counts as one more heading under all others, until the next.
-    /// When the log is longer than `tail`, the headings above the tail's start are unknown: until a
-    /// heading of level 1 in `tail` closes them, every heading of `head` (the part read from the top) counts.
-    var items: [Item] {
-        var found: [Item] = []
+    /// `##<tab>Clinic #private`, and they were sent). Inside a fenced code block, an Obsidian
+    /// comment (`%% … %%`) or an HTML comment, no line is a heading (a `# start the pump` in a shell
+    /// block ended a private section: an outside attack), a title or an item.
+    var items: [Item] { parsed().items }
+
+    /// `items`, and the lines of text their `titles` index.
+    func parsed() -> (items: [Item], titles: [Substring]) {
+        var reader = Reader()
+        for line in DailyLog.lines(of: before) { reader.feed(line, number: nil) }
         var number = 1
-        var start = tail.startIndex
-        let utf8 = tail.utf8
-        var index = utf8.startIndex
-        // The headings the current line sits under, outermost first (one per level), and those
-        // lines as one text, made again only when they change (not for every item).
+        for line in DailyLog.lines(of: Substring(tail)) {
+            // After `before`, the tail's first line is the empty one its leading "\n" makes (counted,
+            // as `WikiLink` numbers the tail's lines, but no blank line of the note).
+            if number > 1 || before.isEmpty || !line.isEmpty { reader.feed(line, number: number) }
+            number += 1
+        }
+        if isCut { for i in reader.found.indices { reader.found[i].unknownAbove = true } }
+        return (reader.found, reader.titles)
+    }
+
+    /// `text` cut at each "\n" byte (the last line may be empty).
+    static func lines(of text: Substring) -> [Substring] {
+        text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { Substring($0) }
+    }
+
+    /// Reads a log's lines in order: what each line sits under, and the items.
+    private struct Reader {
+        var found: [Item] = []
+        /// Every line of text that is no item's, in order; `titleStart` is the first since the last heading.
+        var titles: [Substring] = []
+        var titleStart = 0
+        /// The headings the current line sits under, outermost first (one per level), and those
+        /// lines as one text, made again only when they change (not for every item).
         var headings: [(level: Int, line: Substring)] = []
         var above: String?
+        /// The item the next lines may continue: its index in `found`, or -1 for one above `tail`.
         var open: Int?
         var afterBlank = false
-        var topHeadings: String?
-        // The line above when it was text a setext underline (`===`, `---`) makes a heading of.
+        /// The line above when it was text a setext underline (`===`, `---`) makes a heading of.
         var previous: Substring?
-        // Whether a heading of level 1 in `tail` closed every heading above the tail's start.
-        var closedTop = false
-        while true {
-            let atEnd = index == utf8.endIndex
-            if atEnd || utf8[index] == UInt8(ascii: "\n") {
-                let line = tail[start..<index]
-                if line.utf8.starts(with: "- ".utf8) {
-                    if isCut && !closedTop && topHeadings == nil { topHeadings = DailyLog.headingLines(head) }
-                    if above == nil { above = (closedTop ? "" : topHeadings ?? "") + headings.map { "\n" + $0.line }.joined() }
-                    found.append(Item(number: number, text: line, above: above ?? ""))
-                    open = found.count - 1
-                    afterBlank = false
-                    previous = nil
-                } else if let level = DailyLog.atxLevel(line) {
-                    if level == 1 { closedTop = true }
-                    headings.removeAll { $0.level >= level }
-                    headings.append((level, line))
-                    above = nil
-                    open = nil
-                    previous = nil
-                } else if let level = DailyLog.setextLevel(line), let text = previous {
-                    // The line above, underlined, is a heading (`Health #private` over `===`).
-                    if level == 1 { closedTop = true }
-                    headings.removeAll { $0.level >= level }
-                    headings.append((level, text))
-                    above = nil
-                    open = nil
-                    previous = nil
-                } else if line.allSatisfy(\.isWhitespace) {
-                    // A blank line does not end an item: an indented line after it still belongs to
-                    // it, as Markdown and Obsidian read a list (`  details are #private`).
-                    if open != nil { afterBlank = true }
-                    previous = nil
-                } else if let item = open, !afterBlank || line.first == " " || line.first == "\t" {
-                    found[item].continuation.append(line)
-                    previous = line
-                } else {
-                    // A line of text that titles what follows (`**Bank** #private`, a callout's
-                    // `> [!note] Clinic #private`) counts as a heading under every other, until the
-                    // next such line or heading: its tag or link covers the items below it.
-                    headings.removeAll { $0.level >= DailyLog.textLevel }
-                    headings.append((DailyLog.textLevel, line))
-                    above = nil
-                    open = nil
-                    previous = line
-                }
-                if atEnd { break }
-                number += 1
-                start = utf8.index(after: index)
+        /// The fence of the code block the line is in (its mark and length), and whether it is inside
+        /// an Obsidian or an HTML comment.
+        var fence: (mark: UInt8, length: Int)?
+        var inObsidianComment = false
+        var inHTMLComment = false
+
+        /// Reads one line; `number` is its line number in `tail` (`nil` above it: nothing is kept).
+        mutating func feed(_ line: Substring, number: Int?) {
+            if let open = fence {
+                if DailyLog.fence(line).map({ $0.mark == open.mark && $0.length >= open.length && $0.closes }) == true { fence = nil }
+                continues(line)
+                return
             }
-            index = utf8.index(after: index)
+            if inObsidianComment || inHTMLComment {
+                continues(line)
+                comments(in: line)
+                return
+            }
+            if line.utf8.starts(with: "- ".utf8) {
+                if let number {
+                    if above == nil { above = headings.map { "\n" + $0.line }.joined() }
+                    found.append(Item(number: number, text: line, above: above ?? "", titles: titleStart..<titles.count))
+                    open = found.count - 1
+                } else {
+                    // An item above `tail`: its lines continue it, but nothing of it is kept.
+                    open = -1
+                }
+                afterBlank = false
+                previous = nil
+            } else if let level = DailyLog.atxLevel(line) {
+                heading(level, line)
+            } else if let level = DailyLog.setextLevel(line), let text = previous {
+                // The line above, underlined, is a heading (`Health #private` over `===`).
+                heading(level, text)
+            } else if let opened = DailyLog.fence(line) {
+                fence = (opened.mark, opened.length)
+                continues(line)
+                return
+            } else if line.allSatisfy(\.isWhitespace) {
+                // A blank line does not end an item: an indented line after it still belongs to
+                // it, as Markdown and Obsidian read a list (`  details are #private`).
+                if open != nil { afterBlank = true }
+                previous = nil
+            } else if open != nil, !afterBlank || line.first == " " || line.first == "\t" {
+                continues(line)
+                previous = line
+            } else {
+                titles.append(line)
+                open = nil
+                previous = line
+            }
+            comments(in: line)
         }
-        return found
+
+        /// A line that continues the open item, when it may (and above `tail`, where none is open, nothing).
+        private mutating func continues(_ line: Substring) {
+            if let item = open, item >= 0, !afterBlank || line.first == " " || line.first == "\t" || fence != nil || inObsidianComment || inHTMLComment {
+                found[item].continuation.append(line)
+            }
+            previous = nil
+        }
+
+        private mutating func heading(_ level: Int, _ line: Substring) {
+            headings.removeAll { $0.level >= level }
+            headings.append((level, line))
+            titleStart = titles.count
+            above = nil
+            open = nil
+            previous = nil
+        }
+
+        /// Opens or closes the comments `line` does (`%%` toggles; `<!--` opens until `-->`).
+        private mutating func comments(in line: Substring) {
+            guard inHTMLComment || line.utf8.contains(0x25) || line.utf8.contains(0x3C) else { return }
+            let bytes = Array(line.utf8)
+            var i = 0
+            while i + 1 < bytes.count {
+                if inHTMLComment {
+                    if i + 2 < bytes.count, bytes[i] == 0x2D, bytes[i + 1] == 0x2D, bytes[i + 2] == 0x3E { inHTMLComment = false; i += 3; continue }
+                } else if bytes[i] == 0x25, bytes[i + 1] == 0x25 {
+                    inObsidianComment.toggle()
+                    i += 2
+                    continue
+                } else if !inObsidianComment, i + 3 < bytes.count, bytes[i] == 0x3C, bytes[i + 1] == 0x21, bytes[i + 2] == 0x2D, bytes[i + 3] == 0x2D {
+                    inHTMLComment = true
+                    i += 4
+                    continue
+                }
+                i += 1
+            }
+        }
     }
 
     /// One item of the log (see `items`). What it is judged on is put together only when asked:
@@ -797,24 +886,21 @@ struct DailyLog {
         var text: Substring
         /// The headings it sits under, each after a "\n".
         var above: String
+        /// The lines of text between the nearest heading and it, in `parsed().titles`.
+        var titles: Range<Int> = 0..<0
         /// The lines that continue it.
         var continuation: [Substring] = []
+        /// Whether what it sits under is unknown (`isCut`): it counts as private.
+        var unknownAbove = false
 
-        /// The item, the headings above it, then the lines continuing it, one a line.
+        /// The item, the headings above it, then the lines continuing it, one a line (its titles
+        /// are judged apart, once for all the items under them).
         var judged: String {
             var judged = String(text) + above
             for line in continuation { judged += "\n" + line }
             return judged
         }
     }
-
-    /// Whether `tail` is the end of a longer note (the part above it was not read).
-    var isCut = false
-    /// The part of the note read from its top (for its headings, when `items` needs them).
-    var head: [UInt8] = []
-
-    /// The level `items` gives a line of text that titles the items below it: under every heading.
-    static let textLevel = 7
 
     /// The level of an ATX heading (`## Done`): up to three spaces, one to six `#`, then a space, a
     /// tab or the line's end, as Markdown reads it; `nil` for any other line (`#tag` is a tag).
@@ -841,37 +927,39 @@ struct DailyLog {
         return mark == UInt8(ascii: "=") ? 1 : 2
     }
 
-    /// The heading lines of `bytes` (`atxLevel`'s, and the text over a `setextLevel` underline),
-    /// each after a "\n". Lines are cut at "\n" bytes (a busy day's note is long, and this runs for
-    /// a packet's daily lines).
-    static func headingLines(_ bytes: [UInt8]) -> String {
-        var out = ""
-        var previous: Substring?
-        let text = String(decoding: bytes, as: UTF8.self)
-        for bytes in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            let line = Substring(bytes)
-            if atxLevel(line) != nil {
-                out += "\n" + line
-                previous = nil
-            } else if setextLevel(line) != nil, let above = previous {
-                out += "\n" + above
-                previous = nil
-            } else {
-                previous = line.allSatisfy(\.isWhitespace) || line.utf8.starts(with: "- ".utf8) ? nil : line
-            }
-        }
-        return out
+    /// A code fence on `line` (up to three spaces, then three or more backticks or tildes): its
+    /// mark, its length, and whether it could close a block (nothing after the marks but spaces).
+    static func fence(_ line: Substring) -> (mark: UInt8, length: Int, closes: Bool)? {
+        let bytes = line.utf8
+        var index = bytes.startIndex
+        var spaces = 0
+        while index != bytes.endIndex, bytes[index] == UInt8(ascii: " "), spaces < 3 { spaces += 1; index = bytes.index(after: index) }
+        guard index != bytes.endIndex, bytes[index] == UInt8(ascii: "`") || bytes[index] == UInt8(ascii: "~") else { return nil }
+        let mark = bytes[index]
+        var length = 0
+        while index != bytes.endIndex, bytes[index] == mark { length += 1; index = bytes.index(after: index) }
+        guard length >= 3 else { return nil }
+        let rest = bytes[index...]
+        // A backtick fence's info string holds no backtick (else the line is inline code).
+        if mark == UInt8(ascii: "`"), rest.contains(mark) { return nil }
+        return (mark, length, rest.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") })
     }
 
     /// The log at `path`, or `nil` when there is none (or it cannot be read).
     static func read(_ path: String, store: NoteStore) -> DailyLog? {
-        guard let ends = try? store.readEnds(path, head: Privacy.frontmatterBytes, tail: tailBytes) else { return nil }
-        if ends.tail.isEmpty && ends.head.count <= tailBytes {
-            let note = try? Note.parse(bytes: ends.head)
-            return DailyLog(path: path, header: note, tail: note?.body ?? "")
+        guard let ends = try? store.readEnds(path, head: wholeBytes, tail: tailBytes) else { return nil }
+        guard ends.tail.isEmpty else {
+            // Longer than can be read whole: the properties from the top, the last lines from the end.
+            let last = String(decoding: ends.tail, as: UTF8.self)
+            return DailyLog(path: path, header: Privacy.frontmatterOnly(ends.head), tail: String(last.drop { $0 != "\n" }), isCut: true)
         }
-        let last = ends.tail.isEmpty ? Array(ends.head.suffix(tailBytes)) : ends.tail
-        return DailyLog(path: path, header: Privacy.frontmatterOnly(ends.head), tail: String(String(decoding: last, as: UTF8.self).drop { $0 != "\n" }),
-                        isCut: true, head: ends.head)
+        let note = try? Note.parse(bytes: ends.head)
+        let body = note?.body ?? String(decoding: ends.head, as: UTF8.self)
+        guard body.utf8.count > tailBytes else { return DailyLog(path: path, header: note, tail: body) }
+        // The last 16 KB from the first line that starts there (its "\n" kept, as before).
+        let utf8 = body.utf8
+        var cut = utf8.index(utf8.endIndex, offsetBy: -tailBytes)
+        while cut != utf8.endIndex, utf8[cut] != 0x0A { cut = utf8.index(after: cut) }
+        return DailyLog(path: path, header: note, tail: String(Substring(utf8[cut...])), before: Substring(utf8[..<cut]))
     }
 }

@@ -77,7 +77,10 @@ import TestSupport
         #expect(DailyLog.setextLevel("- -") == nil)
         #expect(DailyLog.setextLevel("==x") == nil)
         #expect(DailyLog.setextLevel("    ===") == nil)
-        #expect(DailyLog.headingLines(Array("Health #private\n===\ntext\n- item\n---\n  # Top\n".utf8)) == "\nHealth #private\n  # Top")
+        #expect(DailyLog.fence("```bash")?.length == 3)
+        #expect(DailyLog.fence("  ~~~~")?.closes == true)
+        #expect(DailyLog.fence("``inline``") == nil)
+        #expect(DailyLog.fence("```a`b") == nil)
     }
 
     /// Attack (low): a note whose `tags:` is a nested list (`- [private]`, `[[private]]`) or holds a

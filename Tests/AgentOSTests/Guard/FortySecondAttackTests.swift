@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// The forty-second outside attacks on the release binary (`/work/attack80-report.md` and
+/// `/work/attack81-report.md`), each finding written as the attack it was.
+@Suite struct FortySecondAttackTests {
+    /// Plans `Tasks/Public.md` (a claude task) with `log` as today's day log (its body).
+    static func prompt(withDayLog log: String, frontmatter: String = "---\ntype: daily\n---\n") throws -> String {
+        let v = RouteTestVault()
+        v.write("Journal/Day one.md", "---\nprivacy: private\n---\nA private day.\n")
+        v.write("Daily/\(PrivacyTaintTests.today).md", RunLines.marked(frontmatter + log))
+        v.write("Tasks/Public.md", "---\ntype: task\nagent: claude\n---\nSummarise the follow-ups.\n")
+        let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Public.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "the public task still runs on claude: \(plan.action)")
+        return plan.prompt
+    }
+
+    /// Day logs in which an item about the task (DAILYMARK) sits under a private heading or title
+    /// that a code block, a comment or a second line of text did not end; each ends with a public
+    /// section whose item about the task is still sent.
+    static let coveredItems: [String] = [
+        // Finding 1: a `#` line inside a code block or a comment is no heading.
+        "## Clinic #private\n\n- [[Tasks/Public]] control\n```bash\n# start the pump log\npumpctl log\n```\n- [[Tasks/Public]] DAILYMARK fence\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        "## Clinic #private\n\n~~~~\n# a comment\n~~~\n# still code\n~~~~\n- [[Tasks/Public]] DAILYMARK tilde fence\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        "## Clinic #private\n\n%%\n# draft\n%%\n- [[Tasks/Public]] DAILYMARK obsidian comment\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        "## Clinic #private\n\n<!--\n# old\n-->\n- [[Tasks/Public]] DAILYMARK html comment\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        // Finding 2: a title of more than one line keeps its `#private`.
+        "> [!note] Therapy #private\n> Sessions with Dr. Weber.\n\n- [[Tasks/Public]] DAILYMARK callout with a body\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        "Health notes #private\n(from the clinic)\n- [[Tasks/Public]] DAILYMARK two-line paragraph\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        "> ## Therapy #private\n>\n- [[Tasks/Public]] DAILYMARK heading in a quote\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        "<h2>Bank #private</h2>\n<p>accounts</p>\n- [[Tasks/Public]] DAILYMARK html heading\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        "**Diary** #private\n***\n- [[Tasks/Public]] DAILYMARK bold and a break\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        // An item inside a comment is no item: never sent.
+        "%%\n- [[Tasks/Public]] DAILYMARK inside a comment\n%%\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+    ]
+
+    @Test(arguments: coveredItems)
+    func anItemUnderAPrivateHeadingOrTitleStaysCovered(_ log: String) throws {
+        let prompt = try Self.prompt(withDayLog: log)
+        #expect(!prompt.contains("DAILYMARK"), "\(log)\n---\n\(prompt)")
+        #expect(!prompt.contains("control"))
+        #expect(prompt.contains("public follow-up"), "the public item about the task is still sent:\n\(prompt)")
+    }
+
+    /// Finding 5 (low): a day longer than what was read from its two ends, whose private heading
+    /// lies between them: the items about the task below it went to claude. A day is read whole (up
+    /// to 4 MB), so the heading covers them; a public heading after it ends it.
+    @Test func aPrivateHeadingInTheMiddleOfALongDayCoversTheItemsBelowIt() throws {
+        let runs = (0..<1_500).map { "- 04:\(String(format: "%02d", $0 % 60)) run line \($0) → localw (local): done\n" }.joined()
+        let symptoms = (0..<600).map { "- symptom note \($0) of the day, nothing else\n" }.joined()
+        let log = "# Today\n\n## Runs\n" + runs + "\n## Clinic #private\n\n" + symptoms + "- [[Tasks/Public]] DAILYMARK follow-up from the clinic\n"
+        #expect(log.utf8.count > DailyLog.tailBytes + 65_536)
+        let prompt = try Self.prompt(withDayLog: log)
+        #expect(!prompt.contains("DAILYMARK"))
+        let after = try Self.prompt(withDayLog: log + "\n## Work\n- [[Tasks/Public]] public follow-up\n")
+        #expect(!after.contains("DAILYMARK"))
+        #expect(after.contains("public follow-up"))
+    }
+
+    /// Past what is read whole, what the last lines sit under is unknown: they count as private.
+    @Test func theLinesOfADayTooLongToReadWholeCountAsPrivate() throws {
+        let filler = String(repeating: "- 04:00 a line of the day, long enough to fill it quickly and then some more\n", count: DailyLog.wholeBytes / 70)
+        let prompt = try Self.prompt(withDayLog: "# Today\n" + filler + "# Work\n- [[Tasks/Public]] DAILYMARK about the task\n")
+        #expect(!prompt.contains("DAILYMARK"))
+    }
+
+    /// Finding 4 (low): a day note starting with a byte-order mark, longer than its tail, counted as
+    /// public whatever its properties said: its item about the task went to claude. Its
+    /// properties are read past the mark, whether the note is read whole or only its frontmatter.
+    @Test func aDayNoteWithAByteOrderMarkKeepsItsPrivacy() throws {
+        let filler = (0..<800).map { "- filler line \($0) about nothing much here\n" }.joined()
+        let prompt = try Self.prompt(withDayLog: "# Day\n" + filler + "- [[Tasks/Public]] DAILYMARK in a private day\n",
+                                     frontmatter: "\u{FEFF}---\ntype: daily\nprivacy: private\n---\n")
+        #expect(!prompt.contains("DAILYMARK"))
+        let temp = try TemporaryVault()
+        try temp.write("Daily/Bom.md", "\u{FEFF}---\nprivacy: private\n---\n- 10:00 met\n")
+        #expect(Privacy.reason(ofLogAt: "Daily/Bom.md", store: NoteStore(vault: temp.vault), guardrails: Guardrails()) != nil)
+        let header = Privacy.frontmatterOnly(Array("\u{FEFF}---\nprivacy: private\n---\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 100_000))
+        #expect(header.map(Privacy.declaredPrivacy(of:)) == "private")
+    }
+}
