@@ -407,7 +407,7 @@ public struct ContextPacketBuilder: Sendable {
     static func droppingUnjudgedTail(_ text: String) -> String {
         let keep = text.utf8.count - 12_300
         guard keep > 0 else { return "" }
-        return withoutOpenLink(String(decoding: text.utf8.prefix(keep), as: UTF8.self))
+        return withoutOpenLink(cut(text, toBytes: keep))
     }
 
     /// A memory piece cut to 16,000 bytes, before its links are judged: a link that starts in the
@@ -428,14 +428,40 @@ public struct ContextPacketBuilder: Sendable {
         return (piece, true)
     }
 
+    /// Never inside a word, nor after the first part of a word that goes on past the cut or on the
+    /// next line: a secret cut short is no secret the scanner knows, yet most of one (a GitHub token
+    /// cut one character short is one of 62, the rest being a checksum: an outside attack). A run of
+    /// printable ASCII that goes on past the cut is left out whole, so a token is sent whole (and
+    /// scanned) or not at all.
     static func cut(_ text: String, toTokens tokens: Int) -> String {
-        let limit = max(0, tokens * 4)
+        cut(text, toBytes: max(0, tokens) * 4)
+    }
+
+    /// `cut(_:toTokens:)` to at most `limit` bytes.
+    static func cut(_ text: String, toBytes limit: Int) -> String {
+        let limit = max(0, limit)
         guard text.utf8.count > limit else { return text }
-        var prefix = String(decoding: text.utf8.prefix(limit), as: UTF8.self)
-        if let newline = prefix.lastIndex(of: "\n"), prefix.distance(from: newline, to: prefix.endIndex) < 400 {
-            prefix = String(prefix[..<newline])
+        // The bytes up to the limit, and the three after it (a line break, then what follows it).
+        let bytes = Array(text.utf8.prefix(limit + 3))
+        var end = limit
+        if let newline = bytes[..<limit].lastIndex(of: 0x0A), limit - newline < 400 { end = newline }
+        func isWordByte(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+        // Whether a word goes on at `at`: at once, or after one line break (a token broken over lines).
+        func goesOn(_ at: Int) -> Bool {
+            var next = at
+            if next < bytes.count, bytes[next] == 0x0D { next += 1 }
+            if next < bytes.count, bytes[next] == 0x0A { next += 1 }
+            return next < bytes.count && isWordByte(bytes[next])
         }
-        return prefix
+        var last = end
+        if last > 0, bytes[last - 1] == 0x0D { last -= 1 }
+        if last > 0, isWordByte(bytes[last - 1]), goesOn(end) {
+            end = last
+            while end > 0, isWordByte(bytes[end - 1]) { end -= 1 }
+        }
+        // Not inside a character's bytes.
+        while end > 0, end < bytes.count, bytes[end] & 0xC0 == 0x80 { end -= 1 }
+        return String(decoding: bytes[..<end], as: UTF8.self)
     }
 
     /// Whether a day-log item is one of the OS's run lines: it ends with a run marker, as the OS
@@ -449,11 +475,21 @@ public struct ContextPacketBuilder: Sendable {
         return !id.isEmpty && !id.contains(where: { $0 == " " || $0 == "<" || $0 == ">" })
     }
 
+    /// Whether `value` is a plain name (an agent's, `claude (usage limit)`), at most 200 characters,
+    /// holding none of the marks a link, a path, an entity or a URL needs (`[ ] / \ < > % : & | # ^`)
+    /// nor `.md`.
+    static func isPlainName(_ value: String) -> Bool {
+        value.count <= 200 && !value.isEmpty && !value.lowercased().contains(".md")
+            && !value.unicodeScalars.contains { "[]/\\<>%:&|#^\n".unicodeScalars.contains($0) }
+    }
+
     private func handoffHeader(_ task: TaskNote) -> String {
         guard task.kind == .handoff else { return "" }
         var lines: [String] = []
-        if let from = task.note.text("from") { lines.append("From: \(from)") }
-        if let to = task.note.text("to") { lines.append("To: \(to)") }
+        // `from` and `to` name agents: a value that is no plain name (`[[Private/Bank]]`, a path) is
+        // not sent — privacy judges a handoff's task, context and body, not these (an outside attack).
+        if let from = task.note.text("from"), ContextPacketBuilder.isPlainName(from) { lines.append("From: \(from)") }
+        if let to = task.note.text("to"), ContextPacketBuilder.isPlainName(to) { lines.append("To: \(to)") }
         if let link = task.note.text("task") { lines.append("Task: \(link)") }
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n\n"
     }

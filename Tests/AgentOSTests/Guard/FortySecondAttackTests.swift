@@ -81,4 +81,60 @@ import TestSupport
         let header = Privacy.frontmatterOnly(Array("\u{FEFF}---\nprivacy: private\n---\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 100_000))
         #expect(header.map(Privacy.declaredPrivacy(of:)) == "private")
     }
+
+    /// A token of GitHub's shape (`ghp_` and 36 more), not a real one.
+    static let token = "ghp_" + "Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7xQ2mZ8pL0"
+
+    /// Finding 3 (medium): a memory match cut at 600 tokens split a GitHub token after `ghp_` and 29
+    /// characters — too short for the scanner, one of 62 candidates for whoever holds it — and it went
+    /// to claude; the same with the task's own text cut under `truncate: allow`. A cut never ends in a
+    /// word that goes on: the token goes whole (and is found) or not at all.
+    @Test func aCutNeverSendsPartOfAToken() throws {
+        let v = RouteTestVault()
+        v.write("Rules/Agents/claudet.md", "---\ntype: agent\nname: claudet\nlane: premium\ncommand: [\"claude\", \"-p\", \"{prompt}\"]\noutput: text\ncontext_tokens: 1000\ntruncate: allow\n---\n")
+        // The token starts 33 bytes before the memory piece's cut at 2,400 bytes.
+        v.write("Memory/zamboni.md", "The zamboni rotation plan is:  " + String(repeating: "word ", count: 466) + "token " + Self.token + " and then more words " + String(repeating: "tail ", count: 200) + "\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        v.write("Tasks/Ask.md", "---\ntype: task\nagent: claude\n---\nWhat is the zamboni rotation plan?\n")
+        let (plan, packet) = try PrivacyTaintTests.plan(v.vault, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan))
+        #expect(packet.pieces.contains { $0.path == "Memory/zamboni.md" }, "the note is still memory, cut before the token")
+        #expect(!plan.prompt.contains("ghp_"), "\(plan.prompt.suffix(300))")
+
+        // The task's own text, cut to the agent's budget (1,000 tokens) with the token at the cut.
+        let before = 3_952 - 28 - 6 - 30
+        v.write("Tasks/Long.md", "---\ntype: task\nagent: claudet\n---\nPlease review the rotation. " + String(repeating: "word ", count: before / 5) + "token " + Self.token + " and more words " + String(repeating: "tail ", count: 300) + "\n")
+        let (long, longPacket) = try PrivacyTaintTests.plan(v.vault, "Tasks/Long.md")
+        #expect(longPacket.truncation != nil, "the task's text was cut")
+        #expect(!long.prompt.contains("ghp_"), "\(long.prompt.suffix(300))")
+
+        // Cut anywhere inside a token, the cut keeps none of it; a token that ends
+        // before the cut (then a space) is kept whole.
+        let text = "alpha beta " + Self.token + " gamma\nnext line"
+        let start = ("alpha beta " as String).utf8.count
+        for limit in start + 1..<(start + Self.token.utf8.count) {
+            let cut = ContextPacketBuilder.cut(text, toBytes: limit)
+            #expect(!cut.contains("ghp"), "cut at \(limit): \(cut)")
+        }
+        #expect(ContextPacketBuilder.cut(text, toBytes: start + Self.token.utf8.count + 1).hasSuffix(Self.token + " "))
+        // Broken over a line by its writer, the first part is not kept either.
+        let broken = "alpha beta ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3q\na7xQ2mZ8pL0 gamma"
+        #expect(!ContextPacketBuilder.cut(broken, toBytes: broken.utf8.count - 17).contains("ghp"))
+    }
+
+    /// Finding 6 (low): a handoff's `from:` went verbatim to the top of claude's packet, judged by
+    /// nothing: `from: "[[Private/Bank BANKNAME]]"` sent the private note's name. A `from` or `to`
+    /// that is no plain name is not sent; an agent's name is.
+    @Test(arguments: ["\"[[Private/Bank BANKNAME]]\"", "\"Private/Bank BANKNAME.md\"", "\"[bank](Private/Bank%20BANKNAME.md)\""])
+    func aHandoffsFromIsSentOnlyAsAName(_ from: String) throws {
+        let v = RouteTestVault()
+        v.write("Private/Bank BANKNAME.md", "---\nprivacy: private\n---\nBank PIN 4321\n")
+        v.write("Tasks/pub.md", "---\ntype: task\nstatus: done\n---\nPublic task for handoffs.\n")
+        v.write("Handoffs/h7.md", "---\ntype: handoff\nstatus: new\nfrom: \(from)\nto: claude\ntask: \"[[Tasks/pub]]\"\n---\nContinue the work.\n")
+        let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Handoffs/h7.md")
+        #expect(!plan.prompt.contains("BANKNAME"), "\(plan.prompt)")
+        v.write("Handoffs/h8.md", "---\ntype: handoff\nstatus: new\nfrom: codex (usage limit)\nto: claude\ntask: \"[[Tasks/pub]]\"\n---\nContinue the work.\n")
+        let (named, _) = try PrivacyTaintTests.plan(v.vault, "Handoffs/h8.md")
+        #expect(named.prompt.contains("From: codex (usage limit)"), "\(named.prompt)")
+    }
 }
