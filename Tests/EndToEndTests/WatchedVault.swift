@@ -112,6 +112,13 @@ final class WatchedVault: @unchecked Sendable {
         return (process.terminationStatus, process.terminationReason)
     }
 
+    /// Waits up to `seconds` for the watcher to exit on its own; its exit status, or `nil` if it runs on.
+    func waitForExit(seconds: Double) -> Int32? {
+        guard let process, process.wait(seconds: seconds) else { return nil }
+        self.process = nil
+        return process.terminationStatus
+    }
+
     /// Whether the latest watcher started is still running.
     var isRunning: Bool { process?.isRunning ?? false }
 

@@ -249,6 +249,24 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// Attack (round 42, medium): `.agentos/` removed under a running watcher (`rm -rf`, `git clean
+    /// -fdX`). The index is opened again, but the run store and the lock stayed on deleted files: a
+    /// second watcher started, each claimed every task and counted spend in a ledger of its own
+    /// (tasks ran twice; $0.06 spent on a $0.03 cap). The watcher now stops with an error and exit
+    /// status 1 (a service starts it again), and one started again runs a task once.
+    @Test func aWatcherWhoseStateFolderIsRemovedStops() throws {
+        let env = try WatchedVault()
+        try env.start()
+        try FileManager.default.removeItem(atPath: env.vault.stateDirectory)
+        let status = env.waitForExit(seconds: 20)
+        #expect(status == 1, "\(env.allLogs)")
+        #expect(env.log.contains("was removed or replaced while watching") || env.errorLog.contains("was removed or replaced while watching"), "\(env.allLogs)")
+        try env.start()
+        try env.write("Tasks/Once.md", "---\ntype: task\nagent: echo\n---\nRun me once.\n")
+        #expect(eventually(within: 20, every: 0.1) { env.status("Tasks/Once.md") == "done" }, "\(env.allLogs)")
+        #expect(try env.stop(SIGTERM).status == 0)
+    }
+
     /// The index file removed under a running watcher (by hand, or moved aside as damaged by
     /// another command): the watcher opens a new one, catches up, and keeps it current; before, it
     /// went on writing to the unlinked file and `search` never saw another note.

@@ -63,6 +63,8 @@ public final class Daemon: @unchecked Sendable {
         let index = try MemoryIndex(vault: vault)
         for warning in index.warnings { log(EngineEvent(level: .warning, message: warning)) }
         let runs = try RunStore(vault: vault)
+        // The files claims, caps, cooldowns and this watcher's lock live in, as they are now.
+        let stateFiles = Daemon.StateFiles(vault: vault)
         let routing = try VaultRouting(vault: vault)
         for problem in routing.problems { log(EngineEvent(level: .warning, message: problem)) }
         let engine = TaskEngine(vault: vault, runs: runs, routing: routing, executor: routing.agents, machine: machine, log: log)
@@ -150,7 +152,21 @@ public final class Daemon: @unchecked Sendable {
         let indexer = Indexer(index: index)
         var lastDeferredFlush = Date()
         var idleSince = Date()
+        var stateChecked = Date()
+        var exitCode: Int32 = 0
         while !stopToken.isCancelled {
+            // Removed or replaced under the watcher (`rm -rf .agentos`, `git clean -fdX`), the run
+            // store and the lock would stay on deleted files: a second watcher would start, and each
+            // would claim every task and count spend in a ledger of its own (an outside attack ran
+            // tasks twice and spent twice a cap). The watcher stops, and says why.
+            if Date().timeIntervalSince(stateChecked) >= Daemon.stateCheckInterval {
+                stateChecked = Date()
+                if let changed = stateFiles.changed() {
+                    log(EngineEvent(level: .error, message: "stopping: \(changed) was removed or replaced while watching; claims, caps, cooldowns and the watcher's lock live there, and another watcher or command would not see this one's. Start the watcher again."))
+                    exitCode = 1
+                    break
+                }
+            }
             let changes = watcher.next(timeout: !startupSweep.isEmpty ? 0 : indexer.isIdle ? 0.2 : 0.1)
             for warning in watcher.takeWarnings() { log(EngineEvent(level: .warning, message: warning)) }
             if !changes.isEmpty {
@@ -183,7 +199,27 @@ public final class Daemon: @unchecked Sendable {
         fileLeases.stop()
         fleetBeatNow(state: "stopped")
         log(EngineEvent(level: .info, message: "stopped"))
-        return 0
+        return exitCode
+    }
+
+    /// How often the loop checks that its state files are still the ones it opened.
+    static let stateCheckInterval: TimeInterval = 0.5
+
+    /// The run store and the watcher's lock, by the inode each had when the watcher opened it.
+    struct StateFiles {
+        let files: [(path: String, inode: UInt64?)]
+
+        init(vault: Vault) {
+            files = ["runs.sqlite", "watch.lock"].map { name in
+                let path = vault.stateDirectory + "/" + name
+                return (path, FileSystem.identity(path)?.inode)
+            }
+        }
+
+        /// The first file that is gone or another file now, or `nil`.
+        func changed() -> String? {
+            files.first { FileSystem.identity($0.path)?.inode != $0.inode }?.path
+        }
     }
 
     /// Old work notes looked at between two reads of events at start-up (about 0.5 ms each).
