@@ -54,6 +54,9 @@ public final class TaskEngine: Sendable {
         /// Work notes seen begun but without a prompt (Obsidian's new empty note), by path: a person
         /// is typing them, and each save is not yet the task (`stillBeingWritten`).
         var beingWritten: [String: BeingWritten] = [:]
+        /// Work notes whose claim failed (the run store could not be written: a full disk), with
+        /// the failures so far: each is looked at again later (`retryClaim`).
+        var claimRetries: [String: Int] = [:]
         /// The text each run in flight was claimed for, by the path it was claimed at: the same
         /// note seen again (a second event of one save) waits for nothing and is not logged.
         var claimedHashes: [String: ContentHash] = [:]
@@ -113,6 +116,9 @@ public final class TaskEngine: Sendable {
     /// How long a task's text saved at its name after a conflict-like rename counts as an old copy
     /// (`TaskEngine.conflictRenameWindow` unless the engine was made with another).
     let conflictWindow: Double
+    /// The first wait before a failed claim is tried again, in seconds (`TaskEngine.claimRetryFirst`
+    /// unless the engine was made with another).
+    let claimRetryFirst: Double
 
     /// An engine over `vault`; `log` receives what the operator should see; `machine` names this
     /// machine for a watcher (see `machine`).
@@ -121,10 +127,11 @@ public final class TaskEngine: Sendable {
     }
 
     /// An engine writing through `store` (tests give one with hooks).
-    init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, machine: String? = nil, store: NoteStore, typingPause: Double = TaskEngine.typingPause, conflictWindow: Double = TaskEngine.conflictRenameWindow, log: @escaping @Sendable (EngineEvent) -> Void) {
+    init(vault: Vault, runs: RunStore, routing: TaskRouting, executor: AgentExecuting, machine: String? = nil, store: NoteStore, typingPause: Double = TaskEngine.typingPause, conflictWindow: Double = TaskEngine.conflictRenameWindow, claimRetryFirst: Double = TaskEngine.claimRetryFirst, log: @escaping @Sendable (EngineEvent) -> Void) {
         self.vault = vault
         self.typingPause = typingPause
         self.conflictWindow = conflictWindow
+        self.claimRetryFirst = claimRetryFirst
         self.machine = machine
         self.store = store
         self.runs = runs
@@ -566,6 +573,27 @@ public final class TaskEngine: Sendable {
         return wait
     }
 
+    /// A claim that failed (the run store could not be written: a full disk, a read-only state
+    /// folder) is tried again later — after 5 s, then twice as long each time up to 5 minutes —
+    /// rather than the task waiting for the next edit or restart (an outside attack: tasks written
+    /// while the disk was full never ran once it had room again).
+    private func retryClaim(_ path: String, after error: Error) {
+        let failures = state.withLock { state -> Int in
+            let failures = (state.claimRetries[path] ?? 0) + 1
+            state.claimRetries[path] = failures
+            return failures
+        }
+        let delay = min(TaskEngine.claimRetryLongest, claimRetryFirst * pow(2, Double(min(failures - 1, 16))))
+        log(EngineEvent(level: .error, message: "\(path): cannot claim: \(error); trying again in \(Int(delay)) s"))
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+            guard state.withLock({ $0.accepting && $0.claimRetries[path] == failures }) else { return }
+            consider(path: path)
+        }
+    }
+
+    static let claimRetryFirst: Double = 5
+    static let claimRetryLongest: Double = 300
+
     /// Whether a process has the note at `path` open for writing now (a read lease is refused
     /// then: `FileSystem.waitUntilNoWriters`). `false` where leases cannot tell.
     private func hasWriters(_ path: String) -> Bool { store.hasWriters(path) }
@@ -611,9 +639,10 @@ public final class TaskEngine: Sendable {
         do {
             claimed = try runs.claim(taskPath: task.path, kind: task.kind.rawValue, taskHash: task.snapshot.hash, attempt: task.attempts + 1)
         } catch {
-            log(EngineEvent(level: .error, message: "\(task.path): cannot claim: \(error)"))
+            retryClaim(task.path, after: error)
             return .ignored
         }
+        state.withLock { _ = $0.claimRetries.removeValue(forKey: task.path) }
         guard let record = claimed else {
             // Another note at the path of a run in flight here (it does not carry that run's id):
             // a new note saved under a running task's old name, the move not seen as one. Claimed

@@ -137,4 +137,23 @@ import TestSupport
         let (named, _) = try PrivacyTaintTests.plan(v.vault, "Handoffs/h8.md")
         #expect(named.prompt.contains("From: codex (usage limit)"), "\(named.prompt)")
     }
+
+    /// Attack 42a, finding 2 (medium): a task written while the run store could not be written (a
+    /// full disk) failed to be claimed, and nothing looked at it again: it stayed `new` until the
+    /// watcher restarted. A failed claim is tried again later, and the task runs once it can be.
+    @Test func aTaskWhoseClaimFailedRunsOnceTheRunStoreCanBeWritten() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        let engine = try env.engine(claimRetryFirst: 0.2, runs: runs)
+        try runs.withDatabase { try $0.execute("PRAGMA query_only = ON") }
+        let path = try env.writeTask("Disk full", properties: "type: task\nagent: echo", body: "Say hello.")
+        #expect(engine.consider(path: path, wait: true) == .ignored)
+        #expect(env.loggedEvents.contains { $0.message.contains("cannot claim") && $0.message.contains("trying again") }, "\(env.loggedEvents)")
+        // Still failing at the first retry: tried again after that, twice as late.
+        Thread.sleep(forTimeInterval: 0.3)
+        try runs.withDatabase { try $0.execute("PRAGMA query_only = OFF") }
+        #expect(eventually(within: 20, every: 0.05) { (try? env.note(path).text("status")) == "done" }, "\(env.loggedEvents)")
+        engine.waitUntilIdle()
+        #expect(try runs.withDatabase { try $0.scalarInt("SELECT count(*) FROM runs") } == 1)
+    }
 }
