@@ -430,7 +430,7 @@ public final class TaskEngine: Sendable {
         }
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
         guard let status = task.status else {
-            return reject(path: path, snapshot: snapshot, error: "unknown status '\(note.text("status") ?? "")'; use new, draft, review (with approved: true) or cancelled", keepStatus: true)
+            return reject(path: path, snapshot: snapshot, error: task.statusProblem ?? "unknown status '\(note.text("status") ?? "")'; use new, draft, review (with approved: true) or cancelled", keepStatus: true)
         }
         switch status {
         case .new:

@@ -30,8 +30,21 @@ public struct TaskNote: Sendable {
     public let note: Note
     public let kind: WorkKind
 
-    /// The status; `nil` when the note holds a word the lifecycle does not know.
-    public var status: TaskStatus? { TaskStatus(property: note.text("status")) }
+    /// The status; `nil` when the note holds a word the lifecycle does not know, or a status it
+    /// cannot read (`statusProblem`).
+    public var status: TaskStatus? { statusProblem == nil ? TaskStatus(property: note.text("status")) : nil }
+    /// Why the note's status cannot be read, or `nil`: a key written in another case or with spaces
+    /// (`Status: draft`, read as no status, ran a half-written task: an outside attack), or a value
+    /// that is not one word (`status: [draft]`).
+    public var statusProblem: String? {
+        if let other = note.properties.first(where: { $0.key != "status" && $0.key.trimmingWhitespaces().lowercased() == "status" }) {
+            return "the status is written '\(other.key.trimmingWhitespaces()):'; write 'status:' in lower case"
+        }
+        if let value = note["status"], value != .null, value.text == nil {
+            return "the status is not one word; write status: new, draft, review or cancelled"
+        }
+        return nil
+    }
     /// The prompt: the body without Obsidian comments (`%% … %%`, which Obsidian hides when reading
     /// and the templates use for their instructions), trimmed.
     public var prompt: String { TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines() }
@@ -113,7 +126,7 @@ public struct TaskNote: Sendable {
         case .review?: return "it waits for review; a person sets approved: true to run it"
         case .done?: return "it is already done; set status: new to run it again"
         case .new?: return task.notReadyReason.map { "it is not ready: \($0)" }
-        case nil: return "it has an unknown status '\(note.text("status") ?? "")'; use new, draft, review or cancelled"
+        case nil: return task.statusProblem ?? "it has an unknown status '\(note.text("status") ?? "")'; use new, draft, review or cancelled"
         case let status?: return "its status is \(status.rawValue); set status: new to run it again"
         }
     }

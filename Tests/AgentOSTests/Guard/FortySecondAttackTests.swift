@@ -156,4 +156,28 @@ import TestSupport
         engine.waitUntilIdle()
         #expect(try runs.withDatabase { try $0.scalarInt("SELECT count(*) FROM runs") } == 1)
     }
+
+    /// Attack 42a, finding 4 (low): `Status: draft`, `STATUS: draft` and `status: [draft]` were read
+    /// as no status, and the half-written task ran at once. A status the OS cannot read is an error
+    /// on the note, and nothing runs; written `status: new`, it runs.
+    @Test(arguments: ["Status: draft", "STATUS: draft", "status: [draft]", "status:\n  draft: yes"])
+    func aStatusWrittenAnotherWayKeepsTheTaskFromRunning(_ line: String) throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Half written", properties: "type: task\nagent: echo\n" + line, body: "Say hello, and then")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let note = try env.note(path), written = try env.text(path)
+        #expect(note.text("error")?.contains("status") == true, "\(line): \(written)")
+        let runs = try RunStore(vault: env.vault).withDatabase { try $0.scalarInt("SELECT count(*) FROM runs WHERE task_path = ?", [.text(path)]) }
+        #expect(runs == 0, "\(line): it ran")
+        // The person writes it as the OS reads it.
+        var text = try env.text(path)
+        text = text.replacingOccurrences(of: line, with: "status: new")
+        try env.writeAsAnotherProgram(text, to: path)
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let fixed = try env.text(path)
+        #expect(try env.note(path).text("status") == "done", "\(fixed)")
+    }
 }
