@@ -46,6 +46,11 @@ public struct HandoffRequest: Sendable {
                 if hidingPrivate == nil, let close = HandoffRequest.closeName(to: relative, vault: vault) { throw HandoffError.noSuchTaskButClose(relative, close) }
                 throw HandoffError.noSuchTask(relative)
             }
+            // A template, an agent note, a result: no task for a handoff to continue.
+            if let read = try store.readIfPresent(relative), let why = TaskNote.notWorkReason(of: try? Note.parse(bytes: read.bytes), path: relative) {
+                if let runID = madeInRun { throw HandoffError.notThisRunsTask(relative, run: runID) }
+                throw HandoffError.notATask(relative, why)
+            }
             taskPath = relative
         } else if let runID = madeInRun, let record = RunStore.known(runID, vault: vault), (try? store.readIfPresent(record.taskPath)) ?? nil != nil {
             // Made in a run without naming a task: it continues the run's task.
@@ -168,6 +173,8 @@ public struct HandoffSubmission: Sendable {
 public enum HandoffError: Error, CustomStringConvertible, Equatable {
     /// The task named does not exist (its vault path).
     case noSuchTask(String)
+    /// The note named is no task or handoff note (its vault path, and why).
+    case notATask(String, String)
     /// The task named does not exist, and one note of its folder has a name that begins the one
     /// given, or that the one given begins (`task new` shortens a long prompt to a name).
     case noSuchTaskButClose(String, String)
@@ -184,6 +191,7 @@ public enum HandoffError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .noSuchTask(let path): return "\(path): no such task note"
+        case .notATask(let path, let why): return "\(path): not a task or handoff note, so no handoff continues it: \(why)"
         case .noSuchTaskButClose(let path, let close): return "\(path): no such task note; did you mean '\(close)'? (task new names a note after the first words of its prompt)"
         case .noVault(let root): return "no vault at \(root); run 'fuckbigtech init' first"
         case .notThisRunsTask(let path, let runID): return "\(path) is not the task of run \(runID): a handoff made in a run continues the run's task (leave out --task); start other work with 'task new'"

@@ -142,12 +142,17 @@ public enum Handoffs {
     /// at once had 7 of them lose eight races in a row to the others, and go unlisted: an outside
     /// test). A task that is gone, or that kept changing through every retry, is left as it is.
     public static func recordOnTask(vault: Vault, taskPath: String, handoffPath: String) throws {
+        // Only a work note records its chain, never the handoff itself: a handoff whose `task` named
+        // a template, an agent note or a result had the OS write `handoffs:` into it (every note made
+        // from that template then carried the line: an outside attack).
+        guard !Vault.samePath(taskPath, handoffPath) else { return }
         let store = NoteStore(vault: vault)
         let link = TelemetryWriter.link(handoffPath)
         do {
             try store.update(taskPath, attempts: 32) { snapshot in
                 guard let snapshot else { return .keep }
                 let note = try Note.parse(bytes: snapshot.bytes)
+                guard TaskNote.notWorkReason(of: note, path: taskPath) == nil else { return .keep }
                 var chain = note.texts("handoffs")
                 if chain.contains(link) { return .keep }
                 chain.append(link)

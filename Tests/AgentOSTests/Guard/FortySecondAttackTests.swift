@@ -180,4 +180,36 @@ import TestSupport
         let fixed = try env.text(path)
         #expect(try env.note(path).text("status") == "done", "\(fixed)")
     }
+
+    /// Attack 42a, finding 5 (low): a handoff whose `task` named a template, an agent note or a
+    /// result made the OS write `handoffs:` into that note (every note made from the template then
+    /// carried the line); one naming itself listed itself. `handoff --task` refuses a note that is
+    /// no task, and no handoff writes into one.
+    @Test func aHandoffWritesItsChainOnlyIntoAWorkNote() throws {
+        let env = try EngineTestVault()
+        try env.store.create("---\ntype: result\ntask: \"[[Tasks/Gone]]\"\n---\nAn answer.\n", at: "Results/Old.md")
+        let template = try env.text("Templates/Daily.md"), agent = try env.text("Rules/Agents/echo.md")
+        for target in ["Templates/Daily.md", "Rules/Agents/echo.md", "Results/Old.md"] {
+            let (console, output) = Console.capturing()
+            let code = CLI.run(["handoff", "--vault", env.vault.root, "--from", "person", "--to", "echo", "--task", target, "Continue."], console: console, environment: [:], executablePath: "")
+            #expect(code == 1, "\(target): \(output.stdout) \(output.stderr)")
+            #expect(output.stderr.contains("not a task or handoff note"), "\(target): \(output.stderr)")
+        }
+        // Written by hand, naming the template or itself: it runs, and writes into neither.
+        let engine = try env.engine()
+        try env.store.create("---\ntype: handoff\nfrom: person\nto: echo\ntask: \"[[Templates/Daily]]\"\n---\nContinue the day.\n", at: "Handoffs/To template.md")
+        try env.store.create("---\ntype: handoff\nfrom: person\nto: echo\ntask: \"[[Handoffs/Self]]\"\n---\nContinue myself.\n", at: "Handoffs/Self.md")
+        for path in ["Handoffs/To template.md", "Handoffs/Self.md"] { _ = engine.consider(path: path, wait: true) }
+        engine.waitUntilIdle()
+        #expect(try env.text("Templates/Daily.md") == template)
+        #expect(try env.text("Rules/Agents/echo.md") == agent)
+        #expect(try env.note("Results/Old.md").texts("handoffs").isEmpty)
+        let selfText = try env.text("Handoffs/Self.md")
+        #expect(try env.note("Handoffs/Self.md").texts("handoffs").isEmpty, "\(selfText)")
+        // A task records the handoffs that continue it, as before.
+        let task = try env.writeTask("Real", properties: "type: task\nstatus: done", body: "Work.")
+        let (console, output) = Console.capturing()
+        #expect(CLI.run(["handoff", "--vault", env.vault.root, "--from", "person", "--to", "echo", "--task", task, "Continue."], console: console, environment: [:], executablePath: "") == 0, "\(output.stderr)")
+        #expect(try env.note(task).texts("handoffs").count == 1)
+    }
 }
