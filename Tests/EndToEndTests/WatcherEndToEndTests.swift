@@ -267,6 +267,29 @@ import Testing
         #expect(try env.stop(SIGTERM).status == 0)
     }
 
+    /// Attack (round 42, medium): a folder of running tasks moved out of `Tasks/` (a project
+    /// archived in Obsidian's file explorer) was seen as its notes deleted: the agents were stopped,
+    /// and a task that was one only by its folder stayed `status: running` for ever. Each note of a
+    /// moved folder is followed as a note moved alone is: the runs finish at the new paths, once.
+    @Test func aFolderOfRunningTasksMovedOutOfTasksIsFollowed() throws {
+        let env = try WatchedVault()
+        try env.start()
+        try FileManager.default.createDirectory(atPath: env.root + "/Tasks/g1", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: env.root + "/Tasks/g2", withIntermediateDirectories: true)
+        try env.write("Tasks/g1/h1.md", "---\ntype: task\nagent: slow\n---\nA typed task in a folder. SLEEP=3\n")
+        try env.write("Tasks/g2/h2.md", "---\nagent: slow\n---\nAn untyped task in a folder. SLEEP=3\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/g1/h1.md") == "running" && env.status("Tasks/g2/h2.md") == "running" }, "\(env.allLogs)")
+        try FileManager.default.createDirectory(atPath: env.root + "/Memory", withIntermediateDirectories: true)
+        #expect(rename(env.root + "/Tasks/g1", env.root + "/Memory/g1") == 0)
+        #expect(rename(env.root + "/Tasks/g2", env.root + "/Memory/g2") == 0)
+        for path in ["Memory/g1/h1.md", "Memory/g2/h2.md"] {
+            #expect(eventually(within: 30, every: 0.1) { env.status(path) == "done" }, "\(path): \(env.status(path) ?? "none")\n\(env.allLogs)")
+        }
+        #expect(!env.log.contains("the task note was deleted"), "\(env.log)")
+        #expect(env.fixtureRuns().count == 2, "\(env.fixtureRuns())")
+        try env.stop(SIGTERM)
+    }
+
     /// The index file removed under a running watcher (by hand, or moved aside as damaged by
     /// another command): the watcher opens a new one, catches up, and keeps it current; before, it
     /// went on writing to the unlinked file and `search` never saw another note.

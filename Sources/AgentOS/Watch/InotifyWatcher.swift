@@ -253,21 +253,25 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
             }
         }
         coalescer.add(old, .removed, now: now)
-        directoryAppeared(new, now: now)
+        // Each file in it is reported as renamed from its old path, as a file moved alone is: a task
+        // running in a folder moved out of `Tasks/` (a project archived) is followed, not cancelled
+        // as deleted with its note left `running` (an outside attack).
+        directoryAppeared(new, now: now, movedFrom: old)
     }
 
-    private func directoryAppeared(_ path: String, now: Double) {
+    private func directoryAppeared(_ path: String, now: Double, movedFrom: String? = nil) {
         coalescer.add(path, .directoryAdded, now: now)
         do {
-            try watchTree(path, report: true)
+            try watchTree(path, report: true, movedFrom: movedFrom)
         } catch {
             warnings.append(String(describing: error))
         }
     }
 
     /// Adds watches to `relative` and every directory below it (watch first, then list), reporting the
-    /// files found as `.changed` when `report` is set.
-    private func watchTree(_ relative: String, report: Bool) throws {
+    /// files found as `.changed` when `report` is set — or, with `movedFrom` (the directory's path
+    /// before it was renamed to `relative`), as renamed from their paths under it.
+    private func watchTree(_ relative: String, report: Bool, movedFrom: String? = nil) throws {
         var stack = [relative]
         while let directory = stack.popLast() {
             let absolute = directory.isEmpty ? root : root + "/" + directory
@@ -295,7 +299,13 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
                     if report && watchOf[child] == nil { coalescer.add(child, .directoryAdded, now: now()) }
                     stack.append(child)
                 case .file?:
-                    if report { coalescer.add(child, .changed, now: now()) }
+                    if report, let movedFrom {
+                        // A file renamed into the directory just before it moved keeps its own source.
+                        if case .renamed? = coalescer.pending[child]?.kind { continue }
+                        coalescer.add(child, .renamed(from: movedFrom + child.dropFirst(relative.count)), now: now(), complete: true)
+                    } else if report {
+                        coalescer.add(child, .changed, now: now())
+                    }
                 default:
                     break // symlinks and special files are not followed or reported
                 }
