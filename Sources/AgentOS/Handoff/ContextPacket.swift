@@ -430,12 +430,15 @@ public struct ContextPacketBuilder: Sendable {
 
     /// Never inside a word, nor after the first part of a word that goes on past the cut or on the
     /// next line: a secret cut short is no secret the scanner knows, yet most of one (a GitHub token
-    /// cut one character short is one of 62, the rest being a checksum: an outside attack). A run of
-    /// printable ASCII that goes on past the cut is left out whole, so a token is sent whole (and
-    /// scanned) or not at all.
+    /// cut one character short is one of 62, the rest being a checksum: an outside attack). A word
+    /// (printable ASCII up to a space, a quote, a bracket, `,`, `;` or `|`) that goes on past the
+    /// cut is left out whole, so a token is sent whole (and scanned) or not at all.
     static func cut(_ text: String, toTokens tokens: Int) -> String {
         cut(text, toBytes: max(0, tokens) * 4)
     }
+
+    /// The printable ASCII marks that end a word for `cut`.
+    static let wordEnds = Set("\"'`()[]{}<>,;|".utf8)
 
     /// `cut(_:toTokens:)` to at most `limit` bytes.
     static func cut(_ text: String, toBytes limit: Int) -> String {
@@ -445,7 +448,9 @@ public struct ContextPacketBuilder: Sendable {
         let bytes = Array(text.utf8.prefix(limit + 3))
         var end = limit
         if let newline = bytes[..<limit].lastIndex(of: 0x0A), limit - newline < 400 { end = newline }
-        func isWordByte(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+        // A word is a run of printable ASCII without the marks no key or token holds (quotes,
+        // brackets, `,`, `;`, `|`): `[x](` repeated is many words, a base64 key one.
+        func isWordByte(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F && !ContextPacketBuilder.wordEnds.contains(byte) }
         // Whether a word goes on at `at`: at once, or after one line break (a token broken over lines).
         func goesOn(_ at: Int) -> Bool {
             var next = at

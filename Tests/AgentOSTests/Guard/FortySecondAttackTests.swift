@@ -117,6 +117,8 @@ import TestSupport
             #expect(!cut.contains("ghp"), "cut at \(limit): \(cut)")
         }
         #expect(ContextPacketBuilder.cut(text, toBytes: start + Self.token.utf8.count + 1).hasSuffix(Self.token + " "))
+        // Marks no token holds end a word: text of links without spaces is cut near the limit.
+        #expect(ContextPacketBuilder.cut(String(repeating: "[x](", count: 100), toBytes: 201).utf8.count >= 196)
         // Broken over a line by its writer, the first part is not kept either.
         let broken = "alpha beta ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3q\na7xQ2mZ8pL0 gamma"
         #expect(!ContextPacketBuilder.cut(broken, toBytes: broken.utf8.count - 17).contains("ghp"))
