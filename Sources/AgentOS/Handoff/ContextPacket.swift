@@ -790,8 +790,22 @@ struct DailyLog {
     /// block ended a private section: an outside attack), a title or an item.
     var items: [Item] { parsed().items }
 
-    /// `items`, and the lines of text their `titles` index.
+    /// `items`, and the lines of text their `titles` index: read once (a packet asks for today's
+    /// log's lines about the task, then for its last run lines).
     func parsed() -> (items: [Item], titles: [Substring]) {
+        if let read = memo.read { return read }
+        let read = readLines()
+        memo.read = read
+        return read
+    }
+
+    /// What `parsed` read, kept for the copies of this log.
+    private final class Memo {
+        var read: (items: [Item], titles: [Substring])?
+    }
+    private let memo = Memo()
+
+    private func readLines() -> (items: [Item], titles: [Substring]) {
         var reader = Reader()
         for line in DailyLog.lines(of: before) { reader.feed(line, number: nil) }
         var number = 1
@@ -899,21 +913,23 @@ struct DailyLog {
         /// Opens or closes the comments `line` does (`%%` toggles; `<!--` opens until `-->`).
         private mutating func comments(in line: Substring) {
             guard inHTMLComment || line.utf8.contains(0x25) || line.utf8.contains(0x3C) else { return }
-            let bytes = Array(line.utf8)
-            var i = 0
-            while i + 1 < bytes.count {
-                if inHTMLComment {
-                    if i + 2 < bytes.count, bytes[i] == 0x2D, bytes[i + 1] == 0x2D, bytes[i + 2] == 0x3E { inHTMLComment = false; i += 3; continue }
-                } else if bytes[i] == 0x25, bytes[i + 1] == 0x25 {
-                    inObsidianComment.toggle()
-                    i += 2
-                    continue
-                } else if !inObsidianComment, i + 3 < bytes.count, bytes[i] == 0x3C, bytes[i + 1] == 0x21, bytes[i + 2] == 0x2D, bytes[i + 3] == 0x2D {
-                    inHTMLComment = true
-                    i += 4
-                    continue
+            var line = line
+            line.withUTF8 { bytes in
+                var i = 0
+                while i + 1 < bytes.count {
+                    if inHTMLComment {
+                        if i + 2 < bytes.count, bytes[i] == 0x2D, bytes[i + 1] == 0x2D, bytes[i + 2] == 0x3E { inHTMLComment = false; i += 3; continue }
+                    } else if bytes[i] == 0x25, bytes[i + 1] == 0x25 {
+                        inObsidianComment.toggle()
+                        i += 2
+                        continue
+                    } else if !inObsidianComment, i + 3 < bytes.count, bytes[i] == 0x3C, bytes[i + 1] == 0x21, bytes[i + 2] == 0x2D, bytes[i + 3] == 0x2D {
+                        inHTMLComment = true
+                        i += 4
+                        continue
+                    }
+                    i += 1
                 }
-                i += 1
             }
         }
     }
