@@ -265,6 +265,18 @@ public struct Router: Sendable {
             verdicts.append(GuardVerdict(name: "privacy", passed: true, detail: "public: not marked private, no private tag or folder, no private note in its context"))
         }
 
+        // The model of a local run: the agent note's own (`model`, or one of `models`). A task's
+        // `model:` naming another could send the text off this machine while the lane keeps
+        // private text in and secrets unscanned — Ollama's `…:cloud` models are served by
+        // ollama.com, `llm -m gpt-4o` by OpenAI (an outside attack; a cloud agent's `create_task`
+        // may set `model` too). Rules and agent notes are the person's own and are trusted.
+        if choice.lane.keepsWorkLocal, let requested = facts.model, requested == choice.model,
+           let agent = choice.agent.flatMap(book.agent(named:)), agent.usesModel, requested != agent.model, !agent.models.contains(requested) {
+            let message = "model \(requested) is not one the agent note of \(agent.name) names (model: \(agent.model ?? "none")\(agent.models.isEmpty ? "" : ", models: " + agent.models.joined(separator: ", "))); on the local lane a model name could send the text off this machine (an Ollama cloud model, llm -m gpt-4o) — add it to models: in \(agent.sourcePath ?? "its agent note") if it runs here"
+            verdicts.append(GuardVerdict(name: "model", passed: false, detail: message))
+            blocked.append(message)
+        }
+
         // Secrets: only prompts that leave the machine are scanned.
         if choice.lane.keepsWorkLocal {
             verdicts.append(GuardVerdict(name: "secrets", passed: true, detail: "not scanned: the \(choice.lane) lane keeps the prompt on this machine"))

@@ -68,6 +68,16 @@ public struct AgentDefinition: Equatable, Sendable {
     public var streams = true
     /// Default model.
     public var model: String?
+    /// Other models a task may ask for on a local lane (`models:`): a model name can send the text
+    /// off the machine (Ollama's `…:cloud` models, `llm -m gpt-4o`), so there only the agent note's
+    /// own `model` and these run (`Router`).
+    public var models: [String] = []
+
+    /// Whether a model reaches the agent at all: an HTTP agent sends one, a command gets one
+    /// through `{model}` or `model_args` (`echo`'s `printf` gets none).
+    public var usesModel: Bool {
+        endpoint != nil || !modelArguments.isEmpty || command.contains { $0.contains("{model}") }
+    }
     /// USD per million input / output tokens (used when the tool reports no cost).
     public var priceInPerMillionTokens: Double?
     /// USD per million output tokens.
@@ -287,6 +297,7 @@ public struct AgentDefinition: Equatable, Sendable {
             timeout: timeout, environmentNames: environmentNames, contextTokens: contextTokens.map { Int($0) }, sourcePath: path
         )
         definition.budgetArguments = budgetArguments
+        definition.models = try list("models")
         definition.truncateAllowed = truncateAllowed
         definition.usesMCP = usesMCP
         definition.mcpArguments = mcpArguments

@@ -370,8 +370,11 @@ public struct TelemetryWriter: Sendable {
         scalar.properties.generalCategory == .control || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
+    /// `text` as one table cell: `|` escaped, and every character that ends a line (a control
+    /// character, U+2028, U+2029) a space — a carriage return in a task's `model:` cut the row and
+    /// forged a line of the day's table (an outside attack).
     static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        String(String.UnicodeScalarView(text.unicodeScalars.map { breaksLine($0) ? " " : $0 })).replacingOccurrences(of: "|", with: "\\|")
     }
 
     static func money(_ cost: Double?) -> String {

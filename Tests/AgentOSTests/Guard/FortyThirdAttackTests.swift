@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// The forty-third outside attacks on the release binary (`/work/attack82-report.md` and
+/// `/work/attack83-report.md`), each finding written as the attack it was.
+@Suite struct FortyThirdAttackTests {
+    /// Attack (medium): a task's `model:` went to the local agent as written, and a model name can
+    /// send the text off the machine — `gpt-oss:120b-cloud` through a local Ollama goes to
+    /// ollama.com — while the local lane keeps private text in and secrets unscanned; a cloud agent
+    /// could ask for it with `create_task`. On the local lane only the agent note's `model` or one
+    /// of its `models` runs; the rest is blocked with the reason.
+    @Test func aTaskCannotSendALocalRunToAModelItsAgentNoteDoesNotName() throws {
+        let v = RouteTestVault()
+        for (text, blocked) in [
+            ("---\ntype: task\nagent: ollama\nmodel: gpt-oss:120b-cloud\ntags: [private]\n---\nSummarise my bank notes.\n", true),
+            ("---\ntype: task\nagent: ollama\nmodel: gpt-oss:120b-cloud\n---\nHow does the deploy pipeline authenticate?\n", true),
+            ("---\ntype: task\nlane: local\nmodel: gpt-4o\n---\nSummarise my notes.\n", true),
+            ("---\ntype: task\nagent: ollama\nmodel: llama3.2\ntags: [private]\n---\nSummarise my bank notes.\n", false),
+            ("---\ntype: task\nagent: ollama\ntags: [private]\n---\nSummarise my bank notes.\n", false),
+            // A cloud agent's model is its own business: the prompt is scanned and nothing private goes.
+            ("---\ntype: task\nagent: claude\nmodel: opus\n---\nReview the parser.\n", false),
+        ] {
+            let decision = v.route("Tasks/m.md", text)
+            #expect((decision.action.name == "blocked") == blocked, "\(text) → \(decision.action) \(decision.verdicts)")
+            if blocked {
+                #expect(decision.verdicts.contains { $0.name == "model" && !$0.passed && $0.detail.contains("models:") }, "\(decision.verdicts)")
+            }
+        }
+        // Named in the agent note's `models`, it runs.
+        var agent = try String(contentsOfFile: v.root + "/Rules/Agents/ollama.md", encoding: .utf8)
+        agent = agent.replacingOccurrences(of: "model: llama3.2\n", with: "model: llama3.2\nmodels: [qwen3:8b]\n")
+        v.write("Rules/Agents/ollama.md", agent)
+        #expect(v.route("Tasks/m.md", "---\ntype: task\nagent: ollama\nmodel: qwen3:8b\ntags: [private]\n---\nSummarise.\n").action.name != "blocked")
+        #expect(v.route("Tasks/m.md", "---\ntype: task\nagent: ollama\nmodel: qwen3:8b-cloud\ntags: [private]\n---\nSummarise.\n").action.name == "blocked")
+    }
+
+    /// Attack (low): a carriage return in a task's `model:` went raw into the day's telemetry
+    /// table, cutting the row and forging a line. A cell holds no character that ends a line.
+    @Test func aTelemetryCellHoldsNoLineBreakOfAnyKind() {
+        #expect(TelemetryWriter.cell("llama\rpremium $4.50|x\u{2028}y\u{0B}z\n") == "llama premium $4.50\\|x y z ")
+    }
+}
