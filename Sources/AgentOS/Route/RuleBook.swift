@@ -449,6 +449,12 @@ public struct RuleBook: Sendable {
             switch note.text("type")?.lowercased() {
             case "rule":
                 sawRuleNote = true
+                // A sync tool's conflicting copy is another machine's older version: routing by it
+                // too (a rule deleted or changed here living on in its copy) is not what was meant.
+                if SyncConflict.isCopy(path) {
+                    problems.append(RuleProblem(path: path, message: "a sync tool's conflicting copy of a rule; it is not used — keep the version you want and delete the other"))
+                    continue
+                }
                 switch parseRule(note, path: path) {
                 case .success(let rule): rules.append(rule)
                 case .failure(let problem): problems.append(problem)

@@ -42,4 +42,16 @@ import TestSupport
     @Test func aTelemetryCellHoldsNoLineBreakOfAnyKind() {
         #expect(TelemetryWriter.cell("llama\rpremium $4.50|x\u{2028}y\u{0B}z\n") == "llama premium $4.50\\|x y z ")
     }
+
+    /// Found beside (low): a sync tool's conflicting copy of a routing rule was loaded as a live
+    /// rule, so a rule deleted or changed here went on routing through its copy. A copy is a
+    /// problem with its note, and not used.
+    @Test func aConflictingCopyOfARuleIsNotUsed() {
+        let v = RouteTestVault()
+        v.write("Rules/Routing/Deploys.sync-conflict-20261206-101010-ABCDEFG.md", "---\ntype: rule\npriority: 1\nwhen_keywords: [zamboni]\nagent: claude\n---\nAn old copy.\n")
+        let book = v.book
+        #expect(!book.rules.contains { $0.path.contains("sync-conflict") })
+        #expect(book.problems.contains { $0.path.contains("sync-conflict") && $0.message.contains("conflicting copy") }, "\(book.problems)")
+        #expect(v.route("Tasks/z.md", "---\ntype: task\n---\nPolish the zamboni.\n").agent != "claude")
+    }
 }
