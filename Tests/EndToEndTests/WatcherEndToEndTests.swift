@@ -290,6 +290,26 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// Attack (round 43, high): waiting `type: task` notes outside `Tasks/` found one another as
+    /// memory, and each route the OS wrote into one changed an input of the others, which were
+    /// routed again, rewriting their notes, without end: nothing ran and the watcher held a core.
+    /// A work note in a packet is stamped by what a person changes in it, not by the OS's lines.
+    @Test func waitingTasksThatHoldEachOtherAsMemoryRunOnce() throws {
+        let env = try WatchedVault()
+        try env.start()
+        try FileManager.default.createDirectory(atPath: env.root + "/Projects/four", withIntermediateDirectories: true)
+        for i in 1...5 {
+            try env.write("Projects/four/o\(i).md", "---\ntype: task\nagent: slow\n---\nOrchard plan step \(i): write the pruning checklist for the orchard. SLEEP=0.4\n")
+        }
+        for i in 1...5 {
+            #expect(eventually(within: 30, every: 0.1) { env.status("Projects/four/o\(i).md") == "done" }, "o\(i): \(env.status("Projects/four/o\(i).md") ?? "none")\n\(env.log.suffix(1500))")
+        }
+        let again = env.log.components(separatedBy: "routed again").count - 1
+        #expect(again <= 10, "routed again \(again) times")
+        #expect(env.fixtureRuns().count == 5)
+        try env.stop(SIGTERM)
+    }
+
     /// The index file removed under a running watcher (by hand, or moved aside as damaged by
     /// another command): the watcher opens a new one, catches up, and keeps it current; before, it
     /// went on writing to the unlinked file and `search` never saw another note.

@@ -1096,9 +1096,30 @@ public final class TaskEngine: Sendable {
     /// One note's stamp (see `stamps`): size, modification and change times, inode and how many names
     /// the file has (a hard link made into `Private/` changes neither size nor modification time; an
     /// edit with the old modification time restored still moves the change time).
+    /// A work note (a task or handoff the packet holds: linked, or a `type: task` note outside
+    /// `Tasks/` found as memory) changes at every route and run of its own — the OS's lines. It is
+    /// stamped by what a person changes in it instead (`workStamp`): stamped by its bytes, waiting
+    /// tasks that held one another were routed again without end, each route changing the others'
+    /// inputs, and nothing ran (an outside attack).
     static func stamp(_ path: String, vault: Vault) -> [Int64] {
         let status = (try? FileSystem.status(vault.root + "/" + path)) ?? nil
+        if let status, let work = workStamp(path, status: status, vault: vault) { return work }
         return status.map { [$0.size, $0.mtimeNanoseconds, $0.ctimeNanoseconds, Int64(truncatingIfNeeded: $0.inode), Int64(truncatingIfNeeded: $0.linkCount)] } ?? []
+    }
+
+    /// A work note's stamp: its names on disk, and a hash of its prompt and the properties routing
+    /// reads (`routingKeys`, privacy among them), as `editedWhileWaiting` compares a task's own note;
+    /// `nil` for a note that is no work note (or cannot be read as one).
+    static func workStamp(_ path: String, status: FileStatus, vault: Vault) -> [Int64]? {
+        guard status.kind == .file, status.size <= TaskEngine.maxTaskBytes,
+              let bytes = try? FileSystem.read(vault.root + "/" + path, limit: Int(TaskEngine.maxTaskBytes)).bytes,
+              let note = try? Note.parse(bytes: bytes), TaskNote.kind(of: note, path: path) != nil else { return nil }
+        var said = TaskNote.removingComments(note.body)
+        for property in note.properties where TaskEngine.routingKeys.contains(property.key.trimmingWhitespaces().lowercased()) {
+            said += "\n\(property.key): \(String(describing: property.value))"
+        }
+        // Not its inode: the OS writes a note whole, as a new file renamed over it.
+        return [-1, Int64(truncatingIfNeeded: status.linkCount), Int64(bitPattern: ContentHash(of: said).value)]
     }
 
     /// A day's log's stamp: its length and a hash of the bytes a packet may have read from it, of
