@@ -206,6 +206,12 @@ public final class SecretScanner: @unchecked Sendable {
         return found
     }
 
+    /// Where each secret in `text` lies (UTF-16 ranges of `text`, as found through the normalised
+    /// views: a token split by an invisible character or over a quoted line is one range), in order.
+    public func spans(in text: String) -> [NSRange] {
+        matches(in: text).map(\.range)
+    }
+
     /// `text` with each secret replaced by `[REDACTED:kind]`, and what was replaced. Replacement works
     /// on the original text: a secret found through normalisation (split over lines, with invisible
     /// characters inside) is removed together with those line breaks and characters.

@@ -273,8 +273,8 @@ public struct ContextPacketBuilder: Sendable {
                     // A rough cut inside a line may split a link, which is then not judged: that
                     // tail goes (an outside attack: a long private link before it, shrunk to the
                     // placeholder, brought the split one under the last cut).
-                    if split { judged.text = ContextPacketBuilder.droppingUnjudgedTail(judged.text) }
-                    return ContextPacketBuilder.shortened(judged)
+                    if split { judged.text = ContextPacketBuilder.droppingUnjudgedTail(judged.text, scanner: scanner) }
+                    return ContextPacketBuilder.shortened(judged, scanner: scanner)
                 }) else {
                     refused.insert(key)
                     return false
@@ -332,7 +332,7 @@ public struct ContextPacketBuilder: Sendable {
         // `dailyPiece` (`pointsAtPrivate`): what is left is sent as it is.
         candidates += daily
 
-        var packet = ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens, named: named)
+        var packet = ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens, named: named, scanner: scanner)
         packet.leftOut = leftOut
         return packet
     }
@@ -341,7 +341,7 @@ public struct ContextPacketBuilder: Sendable {
     /// the budget is spent. The first `named` pieces are what the task names (its own text first,
     /// then its linked notes): the note's own piece always stays, cut if it alone is too long, and
     /// whatever of them is cut or left out is recorded in `truncation`.
-    static func fit(_ candidates: [ContextPiece], notePath: String, budgetTokens: Int, named: Int = 1) -> ContextPacket {
+    static func fit(_ candidates: [ContextPiece], notePath: String, budgetTokens: Int, named: Int = 1, scanner: SecretScanner? = nil) -> ContextPacket {
         var kept: [ContextPiece] = []
         var omitted: [String] = []
         var seenKeys = Set<String>()
@@ -357,7 +357,7 @@ public struct ContextPacketBuilder: Sendable {
             if cost > remaining {
                 if i == 0 || remaining > 200 {
                     let whole = ContextPacket.estimateTokens(piece.text)
-                    piece.text = cut(piece.text, toTokens: max(remaining - 12, i == 0 ? budgetTokens / 2 : 0))
+                    piece.text = cut(piece.text, toTokens: max(remaining - 12, i == 0 ? budgetTokens / 2 : 0), scanner: scanner)
                     piece.text += "\n…"
                     if i < named { namedLeftOut += max(0, whole - ContextPacket.estimateTokens(piece.text)) }
                     if i == 0 { ownTextCut = true }
@@ -383,10 +383,10 @@ public struct ContextPacketBuilder: Sendable {
     /// The first `tokens` worth of text, cut at a line break when one is near.
     /// A memory piece no longer than 600 tokens (2,400 bytes), marked `…` when cut; a wikilink the
     /// cut leaves open is left out from its `[[` (its alias may run past the rough cut below).
-    static func shortened(_ piece: ContextPiece) -> ContextPiece {
+    static func shortened(_ piece: ContextPiece, scanner: SecretScanner? = nil) -> ContextPiece {
         guard piece.text.utf8.count > 2400 else { return piece }
         var piece = piece
-        piece.text = withoutOpenLink(cut(piece.text, toTokens: 600)) + "\n…"
+        piece.text = withoutOpenLink(cut(piece.text, toTokens: 600, scanner: scanner)) + "\n…"
         return piece
     }
 
@@ -404,10 +404,10 @@ public struct ContextPacketBuilder: Sendable {
 
     /// A judged piece without the last 12,300 bytes of what the rough cut kept: a link split by that
     /// cut was not read as one, and no link that starts before it is longer (4,096 units of a path).
-    static func droppingUnjudgedTail(_ text: String) -> String {
+    static func droppingUnjudgedTail(_ text: String, scanner: SecretScanner? = nil) -> String {
         let keep = text.utf8.count - 12_300
         guard keep > 0 else { return "" }
-        return withoutOpenLink(cut(text, toBytes: keep))
+        return withoutOpenLink(cut(text, toBytes: keep, scanner: scanner))
     }
 
     /// A memory piece cut to 16,000 bytes, before its links are judged: a link that starts in the
@@ -433,19 +433,22 @@ public struct ContextPacketBuilder: Sendable {
     /// cut one character short is one of 62, the rest being a checksum: an outside attack). A word
     /// (printable ASCII up to a space, a quote, a bracket, `,`, `;` or `|`) that goes on past the
     /// cut is left out whole, so a token is sent whole (and scanned) or not at all.
-    static func cut(_ text: String, toTokens tokens: Int) -> String {
-        cut(text, toBytes: max(0, tokens) * 4)
+    static func cut(_ text: String, toTokens tokens: Int, scanner: SecretScanner? = nil) -> String {
+        cut(text, toBytes: max(0, tokens) * 4, scanner: scanner)
     }
 
     /// The printable ASCII marks that end a word for `cut`.
     static let wordEnds = Set("\"'`()[]{}<>,;|".utf8)
 
-    /// `cut(_:toTokens:)` to at most `limit` bytes.
-    static func cut(_ text: String, toBytes limit: Int) -> String {
+    /// `cut(_:toTokens:)` to at most `limit` bytes. With `scanner`, the text around the cut is
+    /// scanned too, and a secret found across it (as the scanner reads one: split by an invisible
+    /// character, `<wbr>`, or wrapped onto a quoted or indented line — an outside attack) moves the
+    /// cut before it.
+    static func cut(_ text: String, toBytes limit: Int, scanner: SecretScanner? = nil) -> String {
         let limit = max(0, limit)
         guard text.utf8.count > limit else { return text }
-        // The bytes up to the limit, and the three after it (a line break, then what follows it).
-        let bytes = Array(text.utf8.prefix(limit + 3))
+        // The bytes up to the limit, and those after it the window scanned around the cut needs.
+        let bytes = Array(text.utf8.prefix(limit + ContextPacketBuilder.cutWindow))
         var end = limit
         if let newline = bytes[..<limit].lastIndex(of: 0x0A), limit - newline < 400 { end = newline }
         // A word is a run of printable ASCII without the marks no key or token holds (quotes,
@@ -466,7 +469,36 @@ public struct ContextPacketBuilder: Sendable {
         }
         // Not inside a character's bytes.
         while end > 0, end < bytes.count, bytes[end] & 0xC0 == 0x80 { end -= 1 }
+        if let scanner { end = ContextPacketBuilder.beforeSecrets(bytes, cutAt: end, scanner: scanner) }
         return String(decoding: bytes[..<end], as: UTF8.self)
+    }
+
+    /// How far before and after a cut the text is scanned for a secret across it (bytes).
+    static let cutWindow = 1_024
+
+    /// `end`, or the start of the first secret (`scanner`) that begins before it and ends after it,
+    /// in a window of `cutWindow` bytes on either side; repeated while the new end is inside another.
+    static func beforeSecrets(_ bytes: [UInt8], cutAt end: Int, scanner: SecretScanner) -> Int {
+        var start = max(0, end - cutWindow)
+        while start > 0, start < bytes.count, bytes[start] & 0xC0 == 0x80 { start -= 1 }
+        let window = String(decoding: bytes[start..<min(bytes.count, end + cutWindow)], as: UTF8.self)
+        // Byte offsets (in `bytes`) of each secret found.
+        let utf16 = window.utf16
+        let spans: [Range<Int>] = scanner.spans(in: window).compactMap { range in
+            guard let lower = utf16.index(utf16.startIndex, offsetBy: range.location, limitedBy: utf16.endIndex),
+                  let upper = utf16.index(lower, offsetBy: range.length, limitedBy: utf16.endIndex) else { return nil }
+            return (start + window.utf8.distance(from: window.utf8.startIndex, to: lower))..<(start + window.utf8.distance(from: window.utf8.startIndex, to: upper))
+        }
+        var end = end
+        var moved = true
+        while moved {
+            moved = false
+            for span in spans where span.lowerBound < end && span.upperBound > end {
+                end = span.lowerBound
+                moved = true
+            }
+        }
+        return end
     }
 
     /// Whether a day-log item is one of the OS's run lines: it ends with a run marker, as the OS

@@ -54,4 +54,47 @@ import TestSupport
         #expect(book.problems.contains { $0.path.contains("sync-conflict") && $0.message.contains("conflicting copy") }, "\(book.problems)")
         #expect(v.route("Tasks/z.md", "---\ntype: task\n---\nPolish the zamboni.\n").agent != "claude")
     }
+
+    /// A token of GitHub's shape (`ghp_` and 36 more), not a real one.
+    static let token = FortySecondAttackTests.token
+
+    /// Attack (medium): the cut's word was narrower than the scanner's token: a token split by a
+    /// zero-width space or `<wbr>`, or wrapped onto a `> ` or an indented line, was cut after its
+    /// first part (`ghp_` + 29: one of 62) and sent, while the scanner blocks it whole. The text
+    /// around a cut is scanned, and a secret across it moves the cut before it.
+    @Test(arguments: [
+        ("zero-width space", "\u{200B}"),
+        ("wbr", "<wbr>"),
+        ("quote wrapped", "\n> "),
+        ("list wrapped", "\n  "),
+        ("soft hyphen entity", "&shy;"),
+    ])
+    func aCutNeverSendsPartOfATokenTheScannerJoins(_ form: String, _ split: String) throws {
+        let first = String(Self.token.prefix(33)), rest = String(Self.token.dropFirst(33))
+        let lead = (form.contains("quote") ? "> " : form.contains("list") ? "- " : "") + String(repeating: "word ", count: 40) + "deploy token "
+        let text = lead + first + split + rest + " and rotates monthly\nmore text after it\n"
+        let scanner = SecretScanner()
+        #expect(!scanner.scan(text).isEmpty, "\(form): the scanner reads the token whole")
+        // Cut anywhere from inside the first part to just after it.
+        let start = lead.utf8.count
+        for limit in (start + 1)...(start + first.utf8.count + 1) {
+            let cut = ContextPacketBuilder.cut(text, toBytes: limit, scanner: scanner)
+            #expect(!cut.contains("ghp_"), "\(form), cut at \(limit): …\(cut.suffix(40))")
+        }
+    }
+
+    /// The same through a packet: a memory note whose token, split by a zero-width space, lies
+    /// across the piece's cut at 2,400 bytes.
+    @Test func aMemoryPieceCutAcrossASplitTokenSendsNoPartOfIt() throws {
+        let v = RouteTestVault()
+        let first = String(Self.token.prefix(33)), rest = String(Self.token.dropFirst(33))
+        let lead = "The zorblax pump bot uses " + String(repeating: "word ", count: 466)
+        let pad = String(repeating: "x", count: max(0, 2_400 - lead.utf8.count - first.utf8.count - 6))
+        v.write("Memory/zorblax.md", lead + pad + " tok " + first + "\u{200B}" + rest + " and rotates monthly " + String(repeating: "tail ", count: 200) + "\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        v.write("Tasks/Ask.md", "---\ntype: task\nagent: claude\n---\nWhat should the zorblax pump bot do next?\n")
+        let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan))
+        #expect(!plan.prompt.contains("ghp_"), "\(plan.prompt.suffix(200))")
+    }
 }
