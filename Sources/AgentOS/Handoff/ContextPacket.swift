@@ -876,6 +876,8 @@ struct DailyLog {
         var fence: (mark: UInt8, length: Int)?
         var inObsidianComment = false
         var inHTMLComment = false
+        /// The tag of the raw HTML block (`pre`, `script`, `style`, `textarea`) the line is in.
+        var rawBlock: String?
 
         /// Reads one line; `number` is its line number in `tail` (`nil` above it: nothing is kept).
         mutating func feed(_ line: Substring, number: Int?) {
@@ -887,6 +889,18 @@ struct DailyLog {
             if inObsidianComment || inHTMLComment {
                 continues(line)
                 comments(in: line)
+                return
+            }
+            // An HTML block of raw text (`<pre>`, `<script>`, `<style>`, `<textarea>`), read as a
+            // code block up to its closing tag: a `# …` in it is no heading (an outside attack).
+            if let tag = rawBlock {
+                if line.lowercased().contains("</" + tag) { rawBlock = nil }
+                continues(line)
+                return
+            }
+            if let tag = DailyLog.rawBlockTag(line) {
+                if !line.lowercased().contains("</" + tag) { rawBlock = tag }
+                continues(line)
                 return
             }
             if line.utf8.starts(with: "- ".utf8) {
@@ -915,12 +929,14 @@ struct DailyLog {
                 if open != nil { afterBlank = true }
                 previous = nil
             } else if open != nil, !afterBlank || line.first == " " || line.first == "\t" {
+                // A line continuing an item is no paragraph a `---` under it makes a heading of:
+                // Markdown renders a rule there (and the items below stay under the heading above).
                 continues(line)
-                previous = line
             } else {
                 titles.append(line)
                 open = nil
-                previous = line
+                // Nor is a quoted line (`> …`): the underline cannot continue a quote lazily.
+                previous = line.drop(while: { $0 == " " }).first == ">" ? nil : line
             }
             comments(in: line)
         }
@@ -949,6 +965,25 @@ struct DailyLog {
             line.withUTF8 { bytes in
                 var i = 0
                 while i + 1 < bytes.count {
+                    // A code span (`` `%%` ``) shows its text as it is: no comment opens or closes in it.
+                    if !inHTMLComment, !inObsidianComment, bytes[i] == 0x60 {
+                        var run = 0
+                        while i + run < bytes.count, bytes[i + run] == 0x60 { run += 1 }
+                        var j = i + run
+                        var closed: Int?
+                        while j < bytes.count {
+                            if bytes[j] == 0x60 {
+                                var other = 0
+                                while j + other < bytes.count, bytes[j + other] == 0x60 { other += 1 }
+                                if other == run { closed = j + other; break }
+                                j += other
+                            } else {
+                                j += 1
+                            }
+                        }
+                        i = closed ?? (i + run)
+                        continue
+                    }
                     if inHTMLComment {
                         if i + 2 < bytes.count, bytes[i] == 0x2D, bytes[i + 1] == 0x2D, bytes[i + 2] == 0x3E { inHTMLComment = false; i += 3; continue }
                     } else if bytes[i] == 0x25, bytes[i + 1] == 0x25 {
@@ -989,6 +1024,19 @@ struct DailyLog {
             for line in continuation { judged += "\n" + line }
             return judged
         }
+    }
+
+    /// The tag of a raw-text HTML block `line` opens (`<pre`, `<script`, `<style`, `<textarea`, after
+    /// up to three spaces, in any case), or `nil`.
+    static func rawBlockTag(_ line: Substring) -> String? {
+        let start = line.drop { $0 == " " }
+        guard line.count - start.count <= 3, start.first == "<" else { return nil }
+        let lowered = start.dropFirst().prefix(9).lowercased()
+        for tag in ["pre", "script", "style", "textarea"] where lowered.hasPrefix(tag) {
+            let after = lowered.dropFirst(tag.count).first
+            if after == nil || after == ">" || after == " " || after == "\t" { return tag }
+        }
+        return nil
     }
 
     /// The level of an ATX heading (`## Done`): up to three spaces, one to six `#`, then a space, a

@@ -97,4 +97,32 @@ import TestSupport
         #expect(PrivacyTaintTests.isPremiumRun(plan))
         #expect(!plan.prompt.contains("ghp_"), "\(plan.prompt.suffix(200))")
     }
+
+    /// Day logs in which a line Markdown renders as a rule, raw HTML or code text ended a private
+    /// section in the OS's reading; the item about the task below (DAILYMARK) was sent.
+    static let stillCovered: [String] = [
+        // A `---` or `===` under a line continuing an item, after a blank line, or under a callout.
+        "## Therapy #private\n- [[Tasks/Public]] control booked the clinic\nsee the letter\n---\n- [[Tasks/Public]] DAILYMARK lazy\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        "## Therapy #private\n- [[Tasks/Public]] control booked\n\n  Dr Weber said to wait\n---\n- [[Tasks/Public]] DAILYMARK blank\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        "## Therapy #private\n- [[Tasks/Public]] control booked\nsee the letter\n===\n- [[Tasks/Public]] DAILYMARK equals\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        "## Therapy #private\n> [!note] Clinic\n> see the letter\n---\n- [[Tasks/Public]] DAILYMARK callout\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        // A `# …` line inside a `<pre>` block.
+        "## Therapy #private\n<pre>\n# nightly pump log\n</pre>\n- [[Tasks/Public]] DAILYMARK pre\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+        // `%%` inside code spans opens no comment.
+        "- [[Tasks/Public]] control comments use `%%` in Obsidian\n## Therapy #private\n- [[Tasks/Public]] DAILYMARK code span\n- see `printf(\"%%d\")`\n- [[Tasks/Public]] DAILYMARK after\n\n# Work\n- [[Tasks/Public]] public follow-up\n",
+    ]
+
+    @Test(arguments: stillCovered)
+    func aRuleRawHTMLOrACodeSpanDoesNotEndAPrivateSection(_ log: String) throws {
+        let prompt = try FortySecondAttackTests.prompt(withDayLog: log)
+        #expect(!prompt.contains("DAILYMARK"), "\(log)\n---\n\(prompt)")
+        #expect(prompt.contains("public follow-up"), "\(prompt)")
+    }
+
+    /// A paragraph line underlined is still a heading.
+    @Test func aParagraphUnderlinedIsStillAHeading() throws {
+        let prompt = try FortySecondAttackTests.prompt(withDayLog: "Health #private\n---\n- [[Tasks/Public]] DAILYMARK under\n\nWork\n===\n- [[Tasks/Public]] public follow-up\n")
+        #expect(!prompt.contains("DAILYMARK"))
+        #expect(prompt.contains("public follow-up"), "\(prompt)")
+    }
 }
