@@ -74,9 +74,10 @@ public struct AgentDefinition: Equatable, Sendable {
     public var models: [String] = []
 
     /// Whether a model reaches the agent at all: an HTTP agent sends one, a command gets one
-    /// through `{model}` or `model_args` (`echo`'s `printf` gets none).
+    /// through `model_args` or `{model}` in any of its argument lists (`echo`'s `printf` gets none).
     public var usesModel: Bool {
-        endpoint != nil || !modelArguments.isEmpty || command.contains { $0.contains("{model}") }
+        endpoint != nil || !modelArguments.isEmpty
+            || (command + readonlyArguments + approvedArguments + budgetArguments + mcpArguments).contains { $0.contains("{model}") }
     }
     /// USD per million input / output tokens (used when the tool reports no cost).
     public var priceInPerMillionTokens: Double?

@@ -1020,6 +1020,16 @@ public final class TaskEngine: Sendable {
 
     /// The properties routing reads (besides the prompt): a change to one while a task waits means
     /// the route no longer holds.
+    /// The properties the OS writes into a work note as it routes and runs it (never a privacy
+    /// or routing key a person sets).
+    static let lifecycleKeys: Set<String> = [
+        "status", "error", "run_id", "started", "finished", "duration_s", "attempts", "machine", "result",
+        "route_reason", "route_rule", "route_lane", "route_agent", "route_verdicts", "tokens_in", "tokens_out",
+        "cost_usd", "cost_source", "exit_code", "failure", "failure_reset", "changed_during_run",
+        "context_truncated", "context_tokens_sent", "context_tokens_left_out", "budget_overrun", "budget_overrun_usd",
+        "handoffs", "failovers", "failover_tried", "failover_to", "failover_note", "context_retry", "files",
+    ]
+
     static let routingKeys: Set<String> = ["agent", "lane", "model", "effects", "privacy", "private", "tags", "tag", "context",
                                            "budget_usd", "timeout", "project", "retries", "context_tokens", "to", "task", "type"]
 
@@ -1107,15 +1117,17 @@ public final class TaskEngine: Sendable {
         return status.map { [$0.size, $0.mtimeNanoseconds, $0.ctimeNanoseconds, Int64(truncatingIfNeeded: $0.inode), Int64(truncatingIfNeeded: $0.linkCount)] } ?? []
     }
 
-    /// A work note's stamp: its names on disk, and a hash of its prompt and the properties routing
-    /// reads (`routingKeys`, privacy among them), as `editedWhileWaiting` compares a task's own note;
-    /// `nil` for a note that is no work note (or cannot be read as one).
+    /// A work note's stamp: its names on disk, and a hash of its body (comments too: a `#private`
+    /// in one counts) and of every property but those the OS writes as the note is routed and run
+    /// (`lifecycleKeys`); `nil` for a note that is no work note (or cannot be read as one). Stamped
+    /// by its prompt and routing keys only, a `sources:` naming a private note, a merge key's tags or
+    /// a comment turned `#private` — each making it private — went unseen (an outside attack).
     static func workStamp(_ path: String, status: FileStatus, vault: Vault) -> [Int64]? {
         guard status.kind == .file, status.size <= TaskEngine.maxTaskBytes,
               let bytes = try? FileSystem.read(vault.root + "/" + path, limit: Int(TaskEngine.maxTaskBytes)).bytes,
               let note = try? Note.parse(bytes: bytes), TaskNote.kind(of: note, path: path) != nil else { return nil }
-        var said = TaskNote.removingComments(note.body)
-        for property in note.properties where TaskEngine.routingKeys.contains(property.key.trimmingWhitespaces().lowercased()) {
+        var said = note.body
+        for property in note.properties where !TaskEngine.lifecycleKeys.contains(property.key.trimmingWhitespaces().lowercased()) {
             said += "\n\(property.key): \(String(describing: property.value))"
         }
         // Not its inode: the OS writes a note whole, as a new file renamed over it.

@@ -125,4 +125,38 @@ import TestSupport
         #expect(!prompt.contains("DAILYMARK"))
         #expect(prompt.contains("public follow-up"), "\(prompt)")
     }
+
+    /// Round 44 (medium), on the round-43 fix: a work note a waiting task's packet carries was
+    /// stamped by its prompt (comments removed) and routing keys only, so making it private with a
+    /// `%% #private %%` comment, a `sources:` naming a private note or a merge key's tags went
+    /// unseen, and the waiting task ran on claude with it. The OS's own route lines still change
+    /// nothing; anything a person writes does.
+    @Test func aWorkNoteAPacketCarriesIsStampedByAllAPersonWrites() throws {
+        let env = try EngineTestVault()
+        let path = "Tasks/Linked.md"
+        let base = "---\ntype: task\nstatus: done\n---\nThe orchard notes. %% notes %%\n"
+        try env.writeAsAnotherProgram(base, to: path)
+        let stamps = TaskEngine.stamps(of: [path], vault: env.vault)
+        // The OS routes and runs it: no change.
+        try env.writeAsAnotherProgram("---\ntype: task\nstatus: routed\nrun_id: 20261206-000000-abcdef\nroute_lane: local\nroute_agent: echo\nroute_rule: default\nroute_reason: x\nstarted: 2026-12-06T06:00:00Z\n---\nThe orchard notes. %% notes %%\n", to: path)
+        #expect(TaskEngine.changedInput(stamps, vault: env.vault) == nil)
+        for edited in [
+            "---\ntype: task\nstatus: done\n---\nThe orchard notes. %% #private %%\n",
+            "---\ntype: task\nstatus: done\nsources: [\"[[Private/Bank]]\"]\n---\nThe orchard notes. %% notes %%\n",
+            "---\ntype: task\nstatus: done\n<<: {tags: [private]}\n---\nThe orchard notes. %% notes %%\n",
+            "---\ntype: task\nstatus: done\nhandoff: \"[[Handoffs/Secret]]\"\n---\nThe orchard notes. %% notes %%\n",
+        ] {
+            try env.writeAsAnotherProgram(edited, to: path)
+            #expect(TaskEngine.changedInput(stamps, vault: env.vault) == path, "\(edited)")
+        }
+    }
+
+    /// Round 44 (low): the local-lane model check skipped an agent that takes `{model}` only in
+    /// `readonly_args` (or `approved_args`, `budget_args`, `mcp_args`).
+    @Test func anAgentTakingItsModelInAnyArgumentListIsChecked() throws {
+        let v = RouteTestVault()
+        v.write("Rules/Agents/lm.md", "---\ntype: agent\nname: lm\nlane: local\ncommand: [lm, \"{prompt}\"]\nreadonly_args: [--model, \"{model}\"]\nmodel: small\noutput: text\n---\n")
+        let decision = v.route("Tasks/m.md", "---\ntype: task\nagent: lm\nmodel: gpt-oss:120b-cloud\ntags: [private]\n---\nSummarise.\n")
+        #expect(decision.action.name == "blocked", "\(decision.action)")
+    }
 }
