@@ -39,6 +39,12 @@ import TestSupport
 
     @Test(arguments: coveredItems)
     func anItemUnderAPrivateHeadingOrTitleStaysCovered(_ log: String) throws {
+        try Self.expectCovered(log)
+    }
+
+    /// Expects `log`'s items marked DAILYMARK or "control" out of a claude packet, and its
+    /// "public follow-up" in it.
+    static func expectCovered(_ log: String) throws {
         let prompt = try Self.prompt(withDayLog: log)
         #expect(!prompt.contains("DAILYMARK"), "\(log)\n---\n\(prompt)")
         #expect(!prompt.contains("control"))
