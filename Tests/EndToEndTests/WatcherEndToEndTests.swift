@@ -290,6 +290,28 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// Round 43 (low): a task that is one only by its folder, waiting for its lane when the folder
+    /// was moved out of `Tasks/`, kept the `status: routed` the OS wrote, claiming to wait for a turn
+    /// that never came. It says `cancelled`, with the reason; the running ones are followed.
+    @Test func aWaitingFolderTaskMovedOutOfTasksSaysCancelled() throws {
+        let env = try WatchedVault()
+        try env.start()
+        try FileManager.default.createDirectory(atPath: env.root + "/Tasks/p2", withIntermediateDirectories: true)
+        for i in 1...3 { try env.write("Tasks/p2/k\(i).md", "---\nagent: slow\n---\nA folder task \(i). SLEEP=3\n") }
+        // Two run (the local lane runs two at once); the third waits, routed.
+        #expect(eventually(within: 20, every: 0.05) {
+            (1...3).filter { env.status("Tasks/p2/k\($0).md") == "running" }.count == 2 && (1...3).contains { env.status("Tasks/p2/k\($0).md") == "routed" }
+        }, "\(env.allLogs)")
+        let waiting = try #require((1...3).first { env.status("Tasks/p2/k\($0).md") == "routed" })
+        try FileManager.default.createDirectory(atPath: env.root + "/Archive", withIntermediateDirectories: true)
+        #expect(rename(env.root + "/Tasks/p2", env.root + "/Archive/p2") == 0)
+        #expect(eventually(within: 30, every: 0.1) { env.status("Archive/p2/k\(waiting).md") == "cancelled" }, "\(env.status("Archive/p2/k\(waiting).md") ?? "none")\n\(env.allLogs)")
+        for i in (1...3) where i != waiting {
+            #expect(eventually(within: 30, every: 0.1) { env.status("Archive/p2/k\(i).md") == "done" }, "k\(i)\n\(env.allLogs)")
+        }
+        try env.stop(SIGTERM)
+    }
+
     /// Attack (round 43, high): waiting `type: task` notes outside `Tasks/` found one another as
     /// memory, and each route the OS wrote into one changed an input of the others, which were
     /// routed again, rewriting their notes, without end: nothing ran and the watcher held a core.

@@ -591,6 +591,9 @@ public final class TaskEngine: Sendable {
         }
     }
 
+    /// Why a waiting task is withdrawn when its note is no work note any more (moved out of `Tasks/`).
+    static let noLongerATask = "no longer a task"
+
     static let claimRetryFirst: Double = 5
     static let claimRetryLongest: Double = 300
 
@@ -872,12 +875,20 @@ public final class TaskEngine: Sendable {
         switch editedWhileWaiting(task, plan: plan) {
         case .unchanged: break
         case .withdrawn(let why):
-            // Nothing is written: the note stays as the person left it (a draft, or emptied).
+            // Nothing is written: the note stays as the person left it (a draft, or emptied) —
+            // but a note that is no longer a task (moved out of `Tasks/`) said `status: routed`,
+            // the OS's word, and went on claiming to wait for a turn that never came (an outside
+            // attack): that status becomes `cancelled`, with the reason.
             routing.settle(plan, cost: nil)
             var ended = initial
             ended.state = .cancelled
             ended.error = why + " before it started"
             ended.finishedAt = Date().timeIntervalSince1970
+            if why == TaskEngine.noLongerATask {
+                _ = updateTask(task.path, set: [Property("status", .string(TaskStatus.cancelled.rawValue)),
+                                                Property("error", .string("\(why) before it started; set status: new where it runs to run it"))],
+                               unset: [], ofRun: initial.runID) { $0 == .routed ? nil : "its status is not the OS's routed" }
+            }
             log(EngineEvent(level: .info, message: "\(currentPath(task.path)): \(why) before it started; it runs when it says status: new again"))
             finishWithoutRun(task, record: ended, properties: nil)
             return
@@ -1049,7 +1060,7 @@ public final class TaskEngine: Sendable {
         if let shared = Privacy.sharedFile(snapshot.status) { return .withdrawn(shared) }
         guard snapshot.hash != task.snapshot.hash || moved || changedInput != nil,
               let note = try? Note.parse(bytes: snapshot.bytes) else { return .unchanged }
-        guard let kind = TaskNote.kind(of: note, path: path) else { return .withdrawn("no longer a task") }
+        guard let kind = TaskNote.kind(of: note, path: path) else { return .withdrawn(TaskEngine.noLongerATask) }
         var fresh = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
         if fresh.status == .draft { return .withdrawn("set back to draft") }
         if fresh.notReadyReason != nil { return .withdrawn("its prompt was emptied") }

@@ -271,9 +271,12 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
     /// Adds watches to `relative` and every directory below it (watch first, then list), reporting the
     /// files found as `.changed` when `report` is set — or, with `movedFrom` (the directory's path
     /// before it was renamed to `relative`), as renamed from their paths under it.
+    /// A directory found already watched under another name was moved here from it, its move's
+    /// second half unseen (it went into a directory made just before, not yet watched: an archive
+    /// folder made and a project moved into it at once): its files are reported as renamed too.
     private func watchTree(_ relative: String, report: Bool, movedFrom: String? = nil) throws {
-        var stack = [relative]
-        while let directory = stack.popLast() {
+        var stack: [(directory: String, movedFrom: String?)] = [(relative, movedFrom)]
+        while let (directory, given) = stack.popLast() {
             let absolute = directory.isEmpty ? root : root + "/" + directory
             let wd: Int32
             do {
@@ -286,7 +289,11 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
                 warnings.append(error.description)
                 continue
             }
-            if let known = directories[wd], known != directory { watchOf[known] = nil }
+            var from = given
+            if let known = directories[wd], known != directory {
+                watchOf[known] = nil
+                if report, from == nil { from = known }
+            }
             directories[wd] = directory
             watchOf[directory] = wd
             guard let entries = try? FileSystem.list(absolute) else { continue }
@@ -297,12 +304,12 @@ public final class InotifyWatcher: FileWatcher, @unchecked Sendable {
                 switch kind {
                 case .directory?:
                     if report && watchOf[child] == nil { coalescer.add(child, .directoryAdded, now: now()) }
-                    stack.append(child)
+                    stack.append((child, from.map { $0 + "/" + entry.name }))
                 case .file?:
-                    if report, let movedFrom {
+                    if report, let from {
                         // A file renamed into the directory just before it moved keeps its own source.
                         if case .renamed? = coalescer.pending[child]?.kind { continue }
-                        coalescer.add(child, .renamed(from: movedFrom + child.dropFirst(relative.count)), now: now(), complete: true)
+                        coalescer.add(child, .renamed(from: from + "/" + entry.name), now: now(), complete: true)
                     } else if report {
                         coalescer.add(child, .changed, now: now())
                     }
