@@ -380,7 +380,6 @@ public struct ContextPacketBuilder: Sendable {
         return packet
     }
 
-    /// The first `tokens` worth of text, cut at a line break when one is near.
     /// A memory piece no longer than 600 tokens (2,400 bytes), marked `…` when cut; a wikilink the
     /// cut leaves open is left out from its `[[` (its alias may run past the rough cut below).
     static func shortened(_ piece: ContextPiece, scanner: SecretScanner? = nil) -> ContextPiece {
@@ -428,6 +427,7 @@ public struct ContextPacketBuilder: Sendable {
         return (piece, true)
     }
 
+    /// The first `tokens` worth of text, cut at a line break when one is near (within 400 bytes).
     /// Never inside a word, nor after the first part of a word that goes on past the cut or on the
     /// next line: a secret cut short is no secret the scanner knows, yet most of one (a GitHub token
     /// cut one character short is one of 62, the rest being a checksum: an outside attack). A word
@@ -815,11 +815,13 @@ struct DailyLog {
     /// between the nearest heading and it (a bold line, a callout's title and body, a paragraph: a
     /// `#private` in any of them covers the items below, until the next heading).
     /// A heading is what Markdown renders as one: `#` to `######` after up to three spaces, then a
-    /// space, a tab or the line's end, or a line of text underlined with `===` or `---` (an outside
-    /// attack put items under `Health #private` over `===`, `   ## Therapy #private` and
-    /// `##<tab>Clinic #private`, and they were sent). Inside a fenced code block, an Obsidian
-    /// comment (`%% … %%`) or an HTML comment, no line is a heading (a `# start the pump` in a shell
-    /// block ended a private section: an outside attack), a title or an item.
+    /// space, a tab or the line's end, or a paragraph line underlined with `===` or `---` (not a
+    /// line continuing an item or a quote) — an outside attack put items under `Health #private`
+    /// over `===`, `   ## Therapy #private` and `##<tab>Clinic #private`, and they were sent.
+    /// Inside a fenced code block, a raw HTML block (`<pre>`, `<script>`, `<style>`, `<textarea>`),
+    /// an Obsidian comment (`%% … %%`, never opened inside a code span) or an HTML comment, no line
+    /// is a heading (a `# start the pump` in a shell block ended a private section: an outside
+    /// attack), a title or an item.
     var items: [Item] { parsed().items }
 
     /// `items`, and the lines of text their `titles` index: read once (a packet asks for today's

@@ -1029,8 +1029,6 @@ public final class TaskEngine: Sendable {
         case edited(TaskNote, what: String)
     }
 
-    /// The properties routing reads (besides the prompt): a change to one while a task waits means
-    /// the route no longer holds.
     /// The properties the OS writes into a work note as it routes and runs it (never a privacy
     /// or routing key a person sets).
     static let lifecycleKeys: Set<String> = [
@@ -1041,6 +1039,8 @@ public final class TaskEngine: Sendable {
         "handoffs", "failovers", "failover_tried", "failover_to", "failover_note", "context_retry", "files",
     ]
 
+    /// The properties routing reads (besides the prompt): a change to one while a task waits means
+    /// the route no longer holds.
     static let routingKeys: Set<String> = ["agent", "lane", "model", "effects", "privacy", "private", "tags", "tag", "context",
                                            "budget_usd", "timeout", "project", "retries", "context_tokens", "to", "task", "type"]
 
@@ -1116,8 +1116,7 @@ public final class TaskEngine: Sendable {
 
     /// One note's stamp (see `stamps`): size, modification and change times, inode and how many names
     /// the file has (a hard link made into `Private/` changes neither size nor modification time; an
-    /// edit with the old modification time restored still moves the change time).
-    /// A work note (a task or handoff the packet holds: linked, or a `type: task` note outside
+    /// edit with the old modification time restored still moves the change time). A work note (a task or handoff the packet holds: linked, or a `type: task` note outside
     /// `Tasks/` found as memory) changes at every route and run of its own — the OS's lines. It is
     /// stamped by what a person changes in it instead (`workStamp`): stamped by its bytes, waiting
     /// tasks that held one another were routed again without end, each route changing the others'
