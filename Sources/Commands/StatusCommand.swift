@@ -86,7 +86,16 @@ enum StatusCommand {
         for r in review {
             // An approval does not lift a cap (a tour approved a task held by its spent task cap,
             // and it stayed in review): the cap is raised first, or a day's or month's resets.
-            let next = r.reason?.contains("budget: ") == true ? "raise the cap (Rules/Guardrails.md, or the task's budget_usd) or wait for it to reset, then set approved: true" : "set approved: true to run it"
+            // A review for a cap or an agent not available now is resumed by routing the task again; an
+            // approval is a person's word on what the run may do, and `status` does not ask for it
+            // where the review is about something else (round 46: an approval asked for money gave
+            // the agent its write flags).
+            let reason = r.reason ?? ""
+            let next = reason.contains("need a person's approval") || reason.contains("lane human")
+                ? "set approved: true to run it"
+                : reason.contains("budget: ")
+                    ? "raise the cap (Rules/Guardrails.md, or the task's budget_usd) or wait for it to reset, then set status: new"
+                    : reason.contains("set status: new") ? "set status: new to route it again" : "set approved: true to run it"
             c.print("  \(r.taskPath)  \(r.reason ?? "")  — \(next)")
         }
         c.print(c.color("Recently finished", .bold))

@@ -559,7 +559,16 @@ public final class MCPTools {
         try refuseSecrets(request.message, what: "the handoff message")
         let submission = try request.submit(vault: vault)
         written("handoff", path: submission.path, hash: (try? store.read(submission.path))?.hash, outcome: submission.blockedReason == nil ? "created" : "blocked")
-        var text = "wrote \(submission.path): routed to \(submission.decision.lane.rawValue) / \(submission.decision.agent ?? "none")"
+        // What routing says now, not a promise: the watcher routes the note when it sees it, and a
+        // cap used up by then or a person's review holds it (the answer said "routed to" for a
+        // handoff the watcher put in review: round 46).
+        let target = "\(submission.decision.lane.rawValue) / \(submission.decision.agent ?? "none")"
+        var text: String
+        if case .review(let why) = submission.decision.action {
+            text = "wrote \(submission.path): it waits for a person's review (\(why)); \(target) once approved"
+        } else {
+            text = "wrote \(submission.path): the watcher routes it to \(target) unless a cap or a review holds it; its note's status says which"
+        }
         if let why = submission.blockedReason { text = "wrote \(submission.path), blocked: \(why)" }
         return Outcome(text: text, structured: [
             ("path", .string(submission.path)), ("lane", .string(submission.decision.lane.rawValue)),

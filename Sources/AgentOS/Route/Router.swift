@@ -29,7 +29,7 @@ public struct Router: Sendable {
     public func fallback(from decision: RoutingDecision, facts: TaskFacts, prompt: String, because refusal: String) -> RoutingDecision {
         guard let lane = decision.fallback, lane != decision.lane else {
             var held = decision
-            held.action = .review("budget: \(refusal); raise the cap in Rules/Guardrails.md or set approved after it resets")
+            held.action = .review("budget: \(refusal); raise the cap in Rules/Guardrails.md or wait for it to reset, then set status: new")
             held.reason = decision.reason + "; budget: \(refusal) → review"
             held.verdicts = held.verdicts.map { $0.name == "budget" ? GuardVerdict(name: "budget", passed: false, detail: refusal + "; no fallback lane, so the task waits for review") : $0 }
             held.reservationUSD = 0
@@ -224,8 +224,10 @@ public struct Router: Sendable {
 
         // Lane human: a person does it, or approves it; once approved the named agent (or the
         // default lane's agent) runs it, under every other guardrail.
+        var writesApproved = false
         if choice.lane == .human {
             if facts.approved {
+                writesApproved = true
                 let named = choice.agent.flatMap(book.agent(named:)) ?? choice.matched?.agent.flatMap(book.agent(named:))
                 let agent = named ?? book.defaultAgent(for: guardrails.defaultLane)
                 choice.lane = agent?.lane ?? guardrails.defaultLane
@@ -320,6 +322,7 @@ public struct Router: Sendable {
                 : "effects \(allowedUsed.joined(separator: ", ")) allowed by \(choice.matched!.label)"
             verdicts.append(GuardVerdict(name: "effects", passed: true, detail: inferredNote + detail))
         } else if facts.approved {
+            writesApproved = true
             verdicts.append(GuardVerdict(name: "effects", passed: true, detail: inferredNote + "effects \(needing.joined(separator: ", ")) approved by a person (approved: true)"))
         } else {
             let message = inferredNote + "effects \(needing.joined(separator: ", ")) need a person's approval: set approved: true to run"
@@ -381,7 +384,7 @@ public struct Router: Sendable {
             lane: choice.lane, agent: choice.agent, model: choice.model, rule: choice.rule,
             reason: reason.replacingOccurrences(of: "\n", with: " "), verdicts: verdicts, action: action,
             outgoingPrompt: outgoing, reservationUSD: action == .run ? reservation : 0,
-            fallback: choice.fallback, approved: facts.approved, effects: effects)
+            fallback: choice.fallback, approved: facts.approved, writesApproved: writesApproved, effects: effects)
     }
 
     /// The effects the task's title and body ask for (`EffectsInference`). Evidence that quotes

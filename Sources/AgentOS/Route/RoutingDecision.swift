@@ -67,8 +67,14 @@ public struct RoutingDecision: Sendable, Equatable {
     public var reservationUSD: Double
     /// The lane to fall back to if the reservation is refused (the rule's `fallback`).
     public var fallback: Lane?
-    /// Whether a person approved the task: the agent may start without its read-only flags.
+    /// Whether a person approved the task.
     public var approved: Bool
+    /// Whether that approval answered what the run may do — the human lane, or effects that need a
+    /// person — so the agent starts without its read-only flags. An approval of a review for another
+    /// reason (a cap used up, an agent cooling down) lets the task run, read-only: a budget review
+    /// an agent's spend brought about, approved as `status` says, gave claude `acceptEdits` for a
+    /// prompt the agent wrote (an outside attack).
+    public var writesApproved: Bool = false
     /// The effects the task is taken to have: declared, those the matching rule implies, and those
     /// inferred from the task's own words (`EffectsInference`).
     public var effects: [String]

@@ -233,7 +233,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             sources: sources,
             extraProperties: [Property("route_verdicts", .list(verdicts.map { .string($0) }))] + extraProperties,
             reservationID: nil,
-            approved: decision.approved,
+            approved: decision.writesApproved,
             reservationUSD: action == .run ? decision.reservationUSD : 0,
             taskBudgetUSD: facts.budgetUSD,
             privacy: privacy

@@ -35,7 +35,8 @@ public struct RoutePlan: Sendable {
     public var extraProperties: [Property]
     /// A budget reservation to settle after the run, if one was made.
     public var reservationID: String?
-    /// Whether a person approved the task (the agent then starts without its read-only flags).
+    /// Whether a person approved what the run may do (`RoutingDecision.writesApproved`): the agent
+    /// then starts without its read-only flags.
     public var approved: Bool
     /// USD the run reserves right before its agent starts (0: not a paid run, nothing to reserve).
     public var reservationUSD: Double = 0

@@ -726,8 +726,9 @@ public final class TaskEngine: Sendable {
         var record = initial
         let planned: RoutePlan = {
             var plan = routing.plan(task, runID: record.runID)
-            // Write permissions follow the verified approval only, whatever a router says.
-            plan.approved = task.approval != nil
+            // Write permissions follow the verified approval only, and only an approval of what the
+            // run may do (the router's `writesApproved`), whatever a router says.
+            plan.approved = plan.approved && task.approval != nil
             if let unapproved {
                 plan.reason += "; " + unapproved
                 if case .review(let why) = plan.action { plan.action = .review(why + "; " + unapproved) }

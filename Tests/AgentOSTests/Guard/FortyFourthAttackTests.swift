@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// The forty-sixth round of outside attacks on the release binary (`/work/attack86-report.md` and
+/// `/work/attack87-report.md`), each finding written as the attack it was.
+@Suite(.serialized) struct FortyFourthAttackTests {
+    func fixtureArgvs(_ env: EngineTestVault) -> [[String]] {
+        guard let text = PlatformTestSupport.read(env.fixtureLog) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSON.parse(String(line)))?["argv"]?.arrayValue?.compactMap(\.stringValue)
+        }
+    }
+
+    /// Attack (medium): a task waiting in review only because a cap was used up was approved as
+    /// `status` told the person to ("raise the cap … then set approved: true"), and the approval
+    /// counted as one for what the run may do: claude started with `acceptEdits` for a task that
+    /// asks for no effects — and an agent could bring the review about by reporting a large cost
+    /// in the same answer that wrote the handoff. An approval of a budget review lets the task run,
+    /// read-only; `status` asks for `status: new` there.
+    @Test func approvingAReviewAboutMoneyGivesNoWritePermissions() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(0))])
+        let engine = try env.engine()
+        let path = try env.writeTask("Wording", properties: "type: task\nagent: claude", body: "Apply the wording fixes to the readme.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "review")
+        #expect(try env.note(path).text("route_reason")?.contains("budget: ") == true)
+        #expect(fixtureArgvs(env).isEmpty)
+
+        let (console, captured) = Console.capturing()
+        #expect(CLI.run(["status", "--vault", env.vault.root], console: console, environment: [:], executablePath: "fuckbigtech") == 0)
+        let line = try #require(captured.stdout.split(separator: "\n").first { $0.contains("Tasks/Wording.md") })
+        #expect(line.hasSuffix("then set status: new"), "\(line)")
+
+        // The person raises the cap and approves anyway: the task runs, with the read-only flags.
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(10))])
+        try env.store.updateProperties(path, set: [Property("approved", .bool(true))])
+        // The watcher reads the rules again when a rule note changes; a new engine does the same.
+        let watcher = try env.engine()
+        _ = watcher.consider(path: path, wait: true)
+        watcher.waitUntilIdle()
+        let ran = try env.note(path)
+        #expect(ran.text("status") == "done", "\(ran.text("route_reason") ?? "")")
+        let argv = try #require(fixtureArgvs(env).first)
+        #expect(argv.contains("plan"), "\(argv)")
+        #expect(!argv.contains("acceptEdits"), "an approval asked for money gave the agent write permissions: \(argv)")
+    }
+
+    /// The same approval where the review was also about effects the task asks for: a person
+    /// approved those, and the agent gets its write flags.
+    @Test func approvingAReviewAboutEffectsAndMoneyGivesWritePermissions() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(0))])
+        let engine = try env.engine()
+        let path = try env.writeTask("Ship", properties: "type: task\nagent: claude\neffects: [deploy]", body: "Deploy the site.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let reason = try #require(try env.note(path).text("route_reason"))
+        #expect(reason.contains("budget: ") && reason.contains("need a person's approval"), "\(reason)")
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(10))])
+        try env.store.updateProperties(path, set: [Property("approved", .bool(true))])
+        // The watcher reads the rules again when a rule note changes; a new engine does the same.
+        let watcher = try env.engine()
+        _ = watcher.consider(path: path, wait: true)
+        watcher.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "done")
+        #expect(fixtureArgvs(env).first?.contains("acceptEdits") == true)
+    }
+
+    /// Attack (low): the MCP `handoff` tool answered "routed to premium / claude" for a handoff that
+    /// waits for a person (its effects need an approval): the agent told its user work was under
+    /// way that was not.
+    @Test func theHandoffToolSaysWhenAHandoffWaitsForAPerson() throws {
+        let temp = try MCPServerTests.InitVault()
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: nil, environment: [:]))
+        func text(_ answer: [(String, JSON)]) -> String {
+            answer.first { $0.0 == "content" }?.1.arrayValue?.compactMap { $0["text"]?.stringValue }.joined() ?? ""
+        }
+        let held = text(tools.call("handoff", arguments: .object([("from", .string("me")), ("to", .string("claude")), ("message", .string("Delete the old backups and deploy the site."))])))
+        #expect(held.contains("waits for a person's review"), "\(held)")
+        #expect(!held.contains("routed to"), "\(held)")
+        let plain = text(tools.call("handoff", arguments: .object([("from", .string("me")), ("to", .string("claude")), ("message", .string("Summarise the meeting notes."))])))
+        #expect(plain.contains("unless a cap or a review holds it"), "\(plain)")
+    }
+}
