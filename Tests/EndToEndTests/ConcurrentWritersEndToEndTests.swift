@@ -113,4 +113,30 @@ import TestSupport
         // Nothing was refused as a conflict note: no write had an expectation that could go stale.
         #expect(!FileManager.default.fileExists(atPath: sandbox.vault + "/" + StaleMemoryGuard.conflictFolder))
     }
+
+    /// Attack (round 46, low-medium): twenty `task new --title "Follow up"` at once, from a script
+    /// that fans work out: each looked for a free name and then created it once, and sixteen were
+    /// refused ("already exists; refusing to overwrite it", exit 1), their prompts lost, where
+    /// commands.md promises ` 2`, ` 3`…. Each takes the next free name.
+    @Test func tasksOfOneTitleMadeAtOnceAllGetTheirOwnNote() throws {
+        let binary = try BuiltBinary.path()
+        let sandbox = try EndToEndTests.Sandbox()
+        #expect(try EndToEndTests.run(["init", "--vault", sandbox.vault], in: sandbox).code == 0)
+        // xargs starts all twenty at once and reaps them with wait(2) (a shell's `wait` sleeps on
+        // SIGCHLD, which this test process may hold blocked for its children).
+        let script = """
+        seq 1 20 | xargs -P 20 -I{} sh -c '"$FBT" task new "Follow up on item {}" --title "Follow up" --agent echo --vault "$VAULT" >/dev/null 2>>"$ROOT/err"; echo "$?" >> "$ROOT/rc"'
+        """
+        let fan = try ChildProcess("/bin/sh", ["-c", script],
+                                   environment: ["PATH": "/usr/bin:/bin", "HOME": sandbox.home, "FBT": binary, "VAULT": sandbox.vault, "ROOT": sandbox.root])
+        #expect(fan.wait(seconds: 300))
+        let codes = ((try? String(contentsOfFile: sandbox.root + "/rc", encoding: .utf8)) ?? "").split(separator: "\n")
+        let errors = (try? String(contentsOfFile: sandbox.root + "/err", encoding: .utf8)) ?? ""
+        #expect(codes.count == 20 && codes.allSatisfy { $0 == "0" }, "\(codes) \(errors)")
+        let store = NoteStore(vault: Vault(root: sandbox.vault))
+        let names = try FileManager.default.contentsOfDirectory(atPath: sandbox.vault + "/Tasks").filter { $0.hasPrefix("Follow up") }
+        #expect(Set(names) == Set(["Follow up.md"] + (2...20).map { "Follow up \($0).md" }), "\(names.sorted())")
+        let prompts = try names.map { try Note.parse(bytes: store.read("Tasks/" + $0).bytes).body.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(Set(prompts) == Set((1...20).map { "Follow up on item \($0)" }))
+    }
 }

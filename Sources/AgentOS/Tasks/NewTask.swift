@@ -64,13 +64,21 @@ public struct NewTask: Sendable {
         let text = try FrontmatterEditor.apply(set: props, to: "") + trimmed + "\n"
         let base = NoteName.sanitize(title ?? NewTask.defaultTitle(trimmed))
         var path = Vault.Layout.tasks + "/" + base + ".md"
+        // The next free name, taken by creating it: another `task new` or `create_task` of the same
+        // title at the same moment takes a name between a look and the write, and this one then
+        // goes on to the next (it was refused with "already exists", and 16 of 20 prompts made at
+        // once were lost: round 46).
         var n = 2
-        while (try? store.readIfPresent(path)) ?? nil != nil {
-            path = Vault.Layout.tasks + "/" + base + " \(n).md"
-            n += 1
+        while true {
+            do {
+                try store.create(text, at: path)
+                return path
+            } catch {
+                guard case .conflict? = error as? NoteWriteError else { throw error }
+                path = Vault.Layout.tasks + "/" + base + " \(n).md"
+                n += 1
+            }
         }
-        try store.create(text, at: path)
-        return path
     }
 }
 
