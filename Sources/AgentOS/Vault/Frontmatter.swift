@@ -70,6 +70,19 @@ struct NoteLayout {
             let content = i > start && bytes[i - 1] == 0x0D ? i - 1 : i
             return (content, i + 1)
         }
+        // `---` ended by a lone CR (old Mac line endings): YAML and CommonMark read a lone CR as a
+        // line break, this reader does not, and the properties would be read as body text — a
+        // `status: draft` run, a `privacy: private` note sent to a cloud agent (round 46). Refused as
+        // frontmatter that does not parse, so the note is judged private and a task is not run.
+        var dashes = bom
+        while dashes < bytes.count, dashes - bom < 3, bytes[dashes] == UInt8(ascii: "-") { dashes += 1 }
+        if dashes - bom == 3 {
+            var after = dashes
+            while after < bytes.count, bytes[after] == 0x20 || bytes[after] == 0x09 { after += 1 }
+            if after + 1 < bytes.count, bytes[after] == 0x0D, bytes[after + 1] != 0x0A {
+                throw FrontmatterError(line: 1, column: after - bom + 1, message: "the frontmatter's lines end in a lone carriage return (CR, old Mac line endings), which are not read as line breaks; save the note with LF or CRLF line endings")
+            }
+        }
         let first = lineEnd(from: bom)
         var newline: [UInt8] = [0x0A]
         if first.full > first.content + 1 { newline = [0x0D, 0x0A] }

@@ -87,3 +87,38 @@ import TestSupport
         #expect(plain.contains("unless a cap or a review holds it"), "\(plain)")
     }
 }
+
+/// Round 46's attacks on notes (`/work/attack87-report.md`).
+@Suite struct FortyFourthAttackNoteTests {
+    /// Attack (low): a note whose lines end in a lone CR (old Mac line endings; YAML and CommonMark
+    /// read one as a line break) had no frontmatter for the OS: `status: draft`, `privacy: private`
+    /// and `tags: [private]` were body text, `route` sent it to claude, and a second block was put on
+    /// top. Such a block is frontmatter that does not parse: the note is private to cloud agents and
+    /// a task of it is not run.
+    @Test func frontmatterOfLoneCarriageReturnsIsRefusedNotReadAsText() throws {
+        let text = "---\rtype: task\rstatus: draft\rprivacy: private\rtags: [private]\r---\rFix the payment code of my diary app, zorbcrmark.\r"
+        #expect(throws: FrontmatterError.self) { try Note.parse(bytes: Array(text.utf8)) }
+        for fine in ["---\ntype: memory\n---\nBody\r with a CR.\n", "---\r\ntype: memory\r\n---\r\nBody\r\n", "---\r", "--- \r\nx: 1\r\n---\r\n"] {
+            #expect((try? Note.parse(bytes: Array(fine.utf8))) != nil, "\(fine.debugDescription)")
+        }
+
+        let temp = try MCPServerTests.InitVault()
+        try text.replacingFile(temp.folder.path + "/Memory/Diary.md")
+        try text.replacingFile(temp.folder.path + "/Tasks/Diary.md")
+        let store = NoteStore(vault: temp.vault)
+        let guardrails = RuleBook.load(vault: temp.vault).guardrails
+        #expect(Privacy.reason(ofNoteAt: "Memory/Diary.md", store: store, guardrails: guardrails) != nil)
+
+        // `route` says why and sends it nowhere.
+        let (console, captured) = Console.capturing()
+        #expect(CLI.run(["route", "Tasks/Diary.md", "--vault", temp.vault.root], console: console, environment: [:], executablePath: "fuckbigtech") != 0)
+        #expect(captured.stderr.contains("lone carriage return"), "\(captured.stderr)")
+        #expect(!captured.stdout.contains("claude"))
+
+        // A cloud agent's search does not show it.
+        _ = try MemoryIndex(vault: temp.vault).reconcile()
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        let answer = "\(tools.call("search", arguments: .object([("query", .string("zorbcrmark"))])))"
+        #expect(!answer.contains("Diary"), "\(answer)")
+    }
+}
