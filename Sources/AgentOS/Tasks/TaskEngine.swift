@@ -1336,7 +1336,7 @@ public final class TaskEngine: Sendable {
         // A person changed the task while its agent ran: the answer is to the text as it was. Said
         // on the note and in the log (a tour: a changed prompt, or `privacy: private` added, ended
         // `done` with no trace that the result answers the older text).
-        let changed = ((try? store.readIfPresent(currentPath(task.path))) ?? nil).flatMap { try? Note.parse(bytes: $0.bytes) }
+        let changed = ((try? store.readSettled(currentPath(task.path))) ?? nil).flatMap { try? Note.parse(bytes: $0.bytes) }
             .map { TaskEngine.changedDuringRun(from: task.note, to: $0) } ?? []
         if !changed.isEmpty {
             props.append(Property("changed_during_run", .list(changed.map { .string($0) })))

@@ -186,6 +186,15 @@ public struct NoteStore: Sendable {
         return FileSystem.waitUntilNoWriters(absolute, timeout: 0) == false
     }
 
+    /// `readIfPresent` once no process has the note open for writing (waiting up to 2 s): an editor
+    /// saving in place (Obsidian: open with truncate, then write) is not caught between its truncate
+    /// and its write, when the note reads empty (round 46: a run's end read a task so, took it for
+    /// another note, and its `changed_during_run` was never written).
+    public func readSettled(_ relativePath: String) throws(NoteWriteError) -> NoteSnapshot? {
+        if let absolute = try? vault.resolve(try Vault.normalize(relativePath)) { _ = FileSystem.waitUntilNoWriters(absolute, timeout: 2) }
+        return try readIfPresent(relativePath)
+    }
+
     /// Reads a note, or returns `nil` if it does not exist.
     public func readIfPresent(_ relativePath: String) throws(NoteWriteError) -> NoteSnapshot? {
         do { return try read(relativePath) } catch {
@@ -211,7 +220,7 @@ public struct NoteStore: Sendable {
         var lastConflict: NoteWriteError?
         var lastRefused: [UInt8]?
         for attempt in 0..<max(1, attempts) {
-            let current = try readIfPresent(normalized)
+            let current = try readSettled(normalized)
             switch try transform(current) {
             case .keep:
                 return .unchanged(current?.hash)

@@ -121,4 +121,50 @@ import TestSupport
         let answer = "\(tools.call("search", arguments: .object([("query", .string("zorbcrmark"))])))"
         #expect(!answer.contains("Diary"), "\(answer)")
     }
+
+    /// Attack (low-medium): a person saved the running task in place, as Obsidian does (open with
+    /// truncate, then write), and the run ended between the two: its end read the note empty, took
+    /// it for another note ("moved away while it ran?"), and the mark that the result answers an
+    /// older text, `changed_during_run`, was never written. The end waits for the save.
+    @Test func aRunEndingDuringAnInPlaceSaveWaitsForItAndSaysTheTextChanged() throws {
+        let env = try EngineTestVault()
+        let path = try env.writeTask("Saved", properties: "type: task\nagent: echo", body: "Fix the flaky test in the login module.")
+        let events = Locked<[String]>([])
+        let saver = InPlaceSaver(file: env.vault.root + "/" + path)
+        let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault),
+                                executor: saver, store: NoteStore(vault: env.vault)) { event in
+            events.withLock { $0.append(event.message) }
+        }
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        saver.finished.wait()
+        let note = try env.note(path)
+        #expect(note.text("status") == "done", "\(events.withLock { $0 })")
+        #expect(note.texts("changed_during_run") == ["text"], "\(note.properties)")
+        #expect(try env.text(path).contains("UPDATE: the signup module"), "the person's save is kept")
+        #expect(!events.withLock { $0 }.contains { $0.contains("moved away") }, "\(events.withLock { $0 })")
+    }
+}
+
+/// An agent run during which the task note is saved in place: opened with truncate, left empty for
+/// 300 ms (the run ends meanwhile), then written with a changed text and closed.
+private final class InPlaceSaver: AgentExecuting, @unchecked Sendable {
+    let file: String
+    let finished = DispatchSemaphore(value: 0)
+    init(file: String) { self.file = file }
+
+    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
+        let old = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        let edited = old.replacingOccurrences(of: "login module.", with: "login module.\nUPDATE: the signup module, not login.")
+        let fd = open(file, O_WRONLY | O_TRUNC)
+        let saving = Thread { [finished] in
+            Thread.sleep(forTimeInterval: 0.3)
+            let bytes = Array(edited.utf8)
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            finished.signal()
+        }
+        saving.start()
+        return AgentExecution(succeeded: true, answer: "fixed", error: nil)
+    }
 }
