@@ -1312,11 +1312,7 @@ public final class TaskEngine: Sendable {
         let resultPath = TaskEngine.resultPath(for: task, runID: record.runID)
         let resultText = TaskEngine.resultNote(task: task, record: record, plan: plan, outcome: outcome, status: status, started: started, finished: finished)
         do {
-            let bytes = Array(resultText.utf8)
-            announce(resultPath, bytes)
-            let hash = try store.create(bytes, at: resultPath)
-            remember(resultPath, hash)
-            record.resultPath = resultPath
+            record.resultPath = try createResultNote(Array(resultText.utf8), at: resultPath)
         } catch {
             // The answer must not be lost, nor the run called done: it ends failed with the reason,
             // and the answer waits in `.agentos/results/` until a restart can write the note.

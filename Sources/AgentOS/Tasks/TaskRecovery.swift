@@ -397,6 +397,26 @@ extension TaskEngine {
 
     // MARK: Results that could not be written
 
+    /// Creates a result note at `path`, or, when a file is there already, beside it with ` 2`, ` 3`…
+    /// before `.md`; returns the path written. The name is known to the run's agent (the task's
+    /// title and `FBT_RUN_ID`), and a file it made there during its run left the answer in
+    /// `.agentos/results/` for good, every start failing again (round 46).
+    func createResultNote(_ bytes: [UInt8], at path: String) throws -> String {
+        var candidate = path
+        var n = 2
+        while true {
+            do {
+                announce(candidate, bytes)
+                remember(candidate, try store.create(bytes, at: candidate))
+                return candidate
+            } catch {
+                guard case .conflict? = error as? NoteWriteError, n <= 100 else { throw error }
+                candidate = String(path.dropLast(3)) + " \(n).md"
+                n += 1
+            }
+        }
+    }
+
     /// `.agentos/results`: answers whose result note could not be written, by run id.
     var keptResultsFolder: String { vault.stateDirectory + "/results" }
 
@@ -420,15 +440,12 @@ extension TaskEngine {
             let runID = String(name.dropLast(3))
             guard var record = (try? runs.run(id: runID)) ?? nil, !record.state.isActive,
                   let text = try? FileSystem.read(keptResultsFolder + "/" + name) else { continue }
-            let resultPath = Vault.Layout.results + "/" + TaskEngine.resultPath(forTitle: TaskNote.title(of: record.taskPath), runID: runID)
-            do {
-                announce(resultPath, text.bytes)
-                let hash = try store.create(text.bytes, at: resultPath)
-                remember(resultPath, hash)
-            } catch {
-                // Already written by an earlier start that stopped before cleaning up: same run id, same note.
-                let existing = (try? store.readIfPresent(resultPath)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) }
-                guard existing?.text("run_id") == runID else {
+            var resultPath = Vault.Layout.results + "/" + TaskEngine.resultPath(forTitle: TaskNote.title(of: record.taskPath), runID: runID)
+            // Already written by an earlier start that stopped before cleaning up: the very bytes.
+            // (A note of the run's id with other text — which the run's agent may have made — is
+            // not it: the answer goes beside it.)
+            if ((try? store.readIfPresent(resultPath)) ?? nil)?.bytes != text.bytes {
+                do { resultPath = try createResultNote(text.bytes, at: resultPath) } catch {
                     log(EngineEvent(level: .warning, message: "run \(runID): the kept answer still cannot be written to \(resultPath): \(error)"))
                     continue
                 }

@@ -144,6 +144,27 @@ import TestSupport
         #expect(try env.text(path).contains("UPDATE: the signup module"), "the person's save is kept")
         #expect(!events.withLock { $0 }.contains { $0.contains("moved away") }, "\(events.withLock { $0 })")
     }
+
+    /// Attack (low): the result note's name (`Results/<title> <run id>.md`) is known to the run's
+    /// agent (`FBT_TASK`, `FBT_RUN_ID`); a file it made there during its run left the answer in
+    /// `.agentos/results/` for good — the note said it "is written there on the next start", and
+    /// every start failed again. The answer goes beside that file, and the task links it.
+    @Test func aFileAtTheResultsNameDoesNotStrandTheAnswer() throws {
+        let env = try EngineTestVault()
+        let path = try env.writeTask("Squat", properties: "type: task\nagent: echo", body: "Summarise the notes.")
+        let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault),
+                                executor: ResultSquatter(vault: env.vault), store: NoteStore(vault: env.vault)) { _ in }
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let note = try env.note(path)
+        let runID = try #require(note.text("run_id"))
+        let squatted = "Results/Squat \(runID).md"
+        #expect(note.text("status") == "done", "\(note.text("error") ?? "")")
+        #expect(note.text("result") == "[[Results/Squat \(runID) 2]]", "\(note.text("result") ?? "")")
+        #expect(try env.text("Results/Squat \(runID) 2.md").contains("the real answer"))
+        #expect(try env.text(squatted) == "---\nrun_id: \(runID)\n---\nnot the answer\n", "the agent's own file is left as it is")
+        #expect(((try? FileSystem.list(env.vault.stateDirectory + "/results")) ?? []).isEmpty)
+    }
 }
 
 /// An agent run during which the task note is saved in place: opened with truncate, left empty for
@@ -166,5 +187,17 @@ private final class InPlaceSaver: AgentExecuting, @unchecked Sendable {
         }
         saving.start()
         return AgentExecution(succeeded: true, answer: "fixed", error: nil)
+    }
+}
+
+/// An agent that writes a file at its run's result-note name, then answers.
+private final class ResultSquatter: AgentExecuting, @unchecked Sendable {
+    let vault: Vault
+    init(vault: Vault) { self.vault = vault }
+
+    func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
+        let runID = runEnvironment["FBT_RUN_ID"] ?? "none"
+        try? "---\nrun_id: \(runID)\n---\nnot the answer\n".write(toFile: vault.root + "/Results/Squat \(runID).md", atomically: false, encoding: .utf8)
+        return AgentExecution(succeeded: true, answer: "the real answer", error: nil)
     }
 }
