@@ -8,20 +8,25 @@ extension NoteStore {
     @discardableResult
     public func append(_ text: String, to relativePath: String, header: @autoclosure () -> String, attempts: Int = 8) throws -> ContentHash {
         let outcome = try update(relativePath, attempts: attempts) { existing in
-            var bytes: [UInt8]
-            if let existing {
-                bytes = existing.bytes
-                if let last = bytes.last, last != 0x0A { bytes += Array(existingNewline(bytes).utf8) }
-            } else {
-                bytes = Array(header().utf8)
-            }
-            return .write(bytes + Array(text.utf8))
+            .write(NoteStore.appending(Array(text.utf8), to: existing?.bytes ?? Array(header().utf8)))
         }
         return outcome.hash ?? ContentHash(of: [UInt8]())
     }
 
-    private func existingNewline(_ bytes: [UInt8]) -> String {
-        if let i = bytes.firstIndex(of: 0x0A), i > 0, bytes[i - 1] == 0x0D { return "\r\n" }
-        return "\n"
+    /// `lines` (LF-separated) added at the end of `bytes` in the note's own line endings: after a
+    /// line break if its last line has none, and with CRLF in a CRLF note (a Windows editor, git's
+    /// `autocrlf`): LF lines were appended to such notes, the day's log and telemetry (round 46).
+    static func appending(_ lines: [UInt8], to bytes: [UInt8]) -> [UInt8] {
+        let crlf = bytes.firstIndex(of: 0x0A).map { $0 > 0 && bytes[$0 - 1] == 0x0D } ?? false
+        let newline: [UInt8] = crlf ? [0x0D, 0x0A] : [0x0A]
+        var out = bytes
+        if let last = out.last, last != 0x0A { out += newline }
+        guard crlf else { return out + lines }
+        for (i, line) in lines.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            if i > 0 { out += newline }
+            // A line already ending in CR keeps it once.
+            out += line.last == 0x0D ? line.dropLast() : line
+        }
+        return out
     }
 }

@@ -213,9 +213,9 @@ public struct TelemetryWriter: Sendable {
             var seen = TelemetryWriter.markedRunIDs(in: existing?.text ?? "")
             let missing = records.filter { seen.insert($0.runID).inserted }
             if missing.isEmpty { return .keep }
-            var bytes = existing?.bytes ?? Array(header.utf8)
-            if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
-            let appended = bytes + Array(missing.map(render).joined().utf8)
+            // In the note's own line endings (a CRLF note got LF lines, and its totals line, ending
+            // in CR, was not found and was written again beside the stale one: round 46).
+            let appended = NoteStore.appending(Array(missing.map(render).joined().utf8), to: existing?.bytes ?? Array(header.utf8))
             guard totals else { return .write(appended) }
             return .write(TelemetryTotals.refresh(bytes: appended))
         }

@@ -26,10 +26,15 @@ enum TelemetryTotals {
 
     /// `refresh` on a note's bytes.
     static func refresh(bytes: [UInt8]) -> [UInt8] {
+        // Each line's content: a CR before its LF is the line ending, not text (a CRLF note's totals
+        // line ends `<!-- totals -->\r`, and was not found).
         var lines: [Range<Int>] = []
         var start = 0
+        var crlf = false
         for i in bytes.indices where bytes[i] == 0x0A {
-            lines.append(start..<i)
+            let ends = i > start && bytes[i - 1] == 0x0D
+            if lines.isEmpty { crlf = ends }
+            lines.append(start..<(ends ? i - 1 : i))
             start = i + 1
         }
         lines.append(start..<bytes.count)
@@ -46,7 +51,7 @@ enum TelemetryTotals {
         guard let table = lines.firstIndex(where: { bytes[$0].starts(with: tableHeader) }) else { return bytes }
         out += bytes[0..<lines[table].lowerBound]
         out += line
-        out += [0x0A, 0x0A]
+        out += crlf ? [0x0D, 0x0A, 0x0D, 0x0A] : [0x0A, 0x0A]
         out += bytes[lines[table].lowerBound...]
         return out
     }

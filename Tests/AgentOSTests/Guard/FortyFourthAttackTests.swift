@@ -165,6 +165,36 @@ import TestSupport
         #expect(try env.text(squatted) == "---\nrun_id: \(runID)\n---\nnot the answer\n", "the agent's own file is left as it is")
         #expect(((try? FileSystem.list(env.vault.stateDirectory + "/results")) ?? []).isEmpty)
     }
+
+    /// Attack (low): a day note and a telemetry note with CRLF line endings (git's `autocrlf` on
+    /// Windows, sync.md's "notes through git") got LF lines appended — after a last line of the
+    /// person's with no line break, on the same line — and the telemetry note's totals line,
+    /// ending in CR, was not found: a second one went in beside the stale one at every run.
+    @Test func notesWithWindowsLineEndingsGrowInTheirOwnLineEndings() throws {
+        let env = try EngineTestVault()
+        let day = LocalTime.day(Date())
+        let engine = try env.engine()
+        let first = try env.writeTask("First", properties: "type: task\nagent: echo", body: "Say one.")
+        _ = engine.consider(path: first, wait: true)
+        engine.waitUntilIdle()
+        for note in ["Telemetry/\(day).md", "Daily/\(day).md"] {
+            let text = try env.text(note)
+            try (text.replacingOccurrences(of: "\n", with: "\r\n") + (note.hasPrefix("Daily") ? "- a line of mine at the end" : "")).replacingFile(env.vault.root + "/" + note)
+        }
+        for name in ["Second", "Third"] {
+            let path = try env.writeTask(name, properties: "type: task\nagent: echo", body: "Say \(name).")
+            _ = engine.consider(path: path, wait: true)
+            engine.waitUntilIdle()
+        }
+        for note in ["Telemetry/\(day).md", "Daily/\(day).md"] {
+            let bytes = Array(try env.text(note).utf8)
+            let bare = bytes.indices.filter { bytes[$0] == 0x0A && ($0 == 0 || bytes[$0 - 1] != 0x0D) }
+            #expect(bare.isEmpty, "\(note): \(bare.count) lines end in a bare LF")
+        }
+        #expect(try env.text("Daily/\(day).md").contains("- a line of mine at the end\r\n"))
+        let totals = try env.text("Telemetry/\(day).md").components(separatedBy: "\r\n").filter { $0.hasSuffix(TelemetryTotals.marker) }
+        #expect(totals.count == 1 && totals.first?.hasPrefix("**Totals:** 3 runs") == true, "\(totals)")
+    }
 }
 
 /// An agent run during which the task note is saved in place: opened with truncate, left empty for

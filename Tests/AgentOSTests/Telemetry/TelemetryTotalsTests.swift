@@ -118,15 +118,25 @@ import Testing
 
     /// The one difference: Foundation's line split on a String keeps "\r\n" whole (one Character),
     /// so a note saved with Windows line ends was one "line" and never got its totals. Lines are
-    /// now cut at each "\n", so it gets them like any other.
+    /// now cut at each "\n", so it gets them like any other — in its own line endings, and a totals
+    /// line ending in CR is found again (round 46: a CRLF note got a second totals line beside the
+    /// stale one at every run).
     @Test func aNoteWithWindowsLineEndsGetsItsTotals() {
         var generator = SystemRandomNumberGenerator()
         let text = Self.note(rows: 30, &generator).replacingOccurrences(of: "\n", with: "\r\n")
         #expect(Reference.refresh(text) == text, "the old version left it as it was")
         let refreshed = TelemetryTotals.refresh(text)
-        let totals = refreshed.utf8.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }.filter { $0.hasSuffix(TelemetryTotals.marker) }
+        let lines = refreshed.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
+        #expect(lines.allSatisfy { $0.hasSuffix("\r") }, "every line ends in CRLF")
+        let totals = lines.filter { $0.hasSuffix(TelemetryTotals.marker + "\r") }
         #expect(totals.count == 1 && totals[0].hasPrefix("**Totals:** 30 runs"), "\(totals)")
         #expect(TelemetryTotals.refresh(refreshed) == refreshed, "refreshing again changes nothing")
+        // A row more: the one totals line is brought up to date, not written again.
+        let more = Self.note(rows: 31, &generator).replacingOccurrences(of: "\n", with: "\r\n")
+        let row = more.components(separatedBy: "\r\n").last { $0.hasPrefix("| ") && $0.contains("<!-- run:") }!
+        let grown = TelemetryTotals.refresh(refreshed + row + "\r\n")
+        let after = grown.components(separatedBy: "\r\n").filter { $0.hasSuffix(TelemetryTotals.marker) }
+        #expect(after.count == 1 && after[0].hasPrefix("**Totals:** 31 runs"), "\(after)")
     }
 
     @Test func bytesThatAreNotUTF8PassThroughUntouched() {
