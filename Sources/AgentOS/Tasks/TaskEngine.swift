@@ -43,6 +43,9 @@ public final class TaskEngine: Sendable {
         /// Runs whose note was caught up with the run store, already logged (once each: an editor
         /// that keeps saving its stale buffer over the note has it caught up at every save).
         var caughtUp: Set<String> = []
+        /// Runs a note saved at their path waits for, already logged (once each: a note saved in
+        /// place every 40 ms logged "waits for run" 926 times in 6 s, round 46).
+        var waitLogged: Set<String> = []
         /// Git claims (`sync: git`) this machine holds, by run id.
         var gitClaims: [String: GitClaim] = [:]
         /// Git claims of runs that ended, with the outcome, for the lease thread to push as finished.
@@ -656,7 +659,9 @@ public final class TaskEngine: Sendable {
                    state.waitingForPath.insert(task.path)
                    return true
                }) {
-                log(EngineEvent(level: .info, message: "\(task.path): waits for run \(active.runID), which has this path, to end"))
+                if state.withLock({ $0.waitLogged.insert(active.runID).inserted }) {
+                    log(EngineEvent(level: .info, message: "\(task.path): waits for run \(active.runID), which has this path, to end"))
+                }
             }
             return .alreadyActive
         }
