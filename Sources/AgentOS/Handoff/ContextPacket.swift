@@ -925,7 +925,7 @@ struct DailyLog {
                 fence = (opened.mark, opened.length)
                 continues(line)
                 return
-            } else if line.allSatisfy(\.isWhitespace) {
+            } else if DailyLog.isBlank(line) {
                 // A blank line does not end an item: an indented line after it still belongs to
                 // it, as Markdown and Obsidian read a list (`  details are #private`).
                 if open != nil { afterBlank = true }
@@ -1031,14 +1031,27 @@ struct DailyLog {
     /// The tag of a raw-text HTML block `line` opens (`<pre`, `<script`, `<style`, `<textarea`, after
     /// up to three spaces, in any case), or `nil`.
     static func rawBlockTag(_ line: Substring) -> String? {
-        let start = line.drop { $0 == " " }
-        guard line.count - start.count <= 3, start.first == "<" else { return nil }
+        // Bytes, not characters: this runs for every line of the day (counting a line's characters
+        // was a fifth of the watcher's time in a 1,000-task burst, the log growing by a line a run).
+        let spaces = line.utf8.prefix(while: { $0 == UInt8(ascii: " ") }).count
+        guard spaces <= 3, line.utf8.dropFirst(spaces).first == UInt8(ascii: "<") else { return nil }
+        let start = line.dropFirst(spaces)
         let lowered = start.dropFirst().prefix(9).lowercased()
         for tag in ["pre", "script", "style", "textarea"] where lowered.hasPrefix(tag) {
             let after = lowered.dropFirst(tag.count).first
             if after == nil || after == ">" || after == " " || after == "\t" { return tag }
         }
         return nil
+    }
+
+    /// Whether a line holds only white space (`Character.isWhitespace`), read by bytes while they
+    /// are ASCII (a line of text is told apart at its first letter, not after a walk of its characters).
+    static func isBlank(_ line: Substring) -> Bool {
+        for byte in line.utf8 {
+            if byte >= 0x80 { return line.allSatisfy(\.isWhitespace) }
+            guard byte == 0x20 || (0x09...0x0D).contains(byte) else { return false }
+        }
+        return true
     }
 
     /// The level of an ATX heading (`## Done`): up to three spaces, one to six `#`, then a space, a

@@ -290,6 +290,31 @@ import Testing
         #expect(VaultFiles.fullBuilds.withLock { $0[v.vault.root] ?? 0 } - buildsBefore <= 1)
     }
 
+    /// A folder listed again is mapped from its maps before, with only the files added and removed
+    /// looked at; two names differing only by case share a key, and the one left keeps it.
+    @Test func aFolderListedAgainKeepsTheFileLeftOfTwoThatDifferByCase() throws {
+        let v = RouteTestVault(rules: false)
+        for i in 0..<20 { v.write("Base/N\(i).md", "x\n") }
+        v.write("Private/One.md", "x\n")
+        v.write("Private/one.md", "x\n")
+        v.write("Private/Two.md", "x\n")
+        func settle() { Thread.sleep(forTimeInterval: 0.25) }
+        settle()
+        _ = VaultFiles.current(v.vault)
+        v.write("Private/Three.md", "x\n")
+        settle()
+        #expect(Set(VaultFiles.current(v.vault).files(lowercasedName: "one.md")) == ["Private/One.md", "Private/one.md"])
+        for gone in ["Private/one.md", "Private/One.md"] {
+            v.remove(gone)
+            settle()
+            let table = VaultFiles.current(v.vault)
+            let left = Self.filesOnDisk(v.root).filter { $0.lowercased() == "private/one.md" }
+            #expect(table.file(lowercasedPath: "private/one.md") == left.first, "after \(gone)")
+            #expect(table.files(lowercasedName: "one.md") == left)
+            #expect(table.file(lowercasedPath: "private/three.md") == "Private/Three.md")
+        }
+    }
+
     @Test func aSharedResolverFindsNotesCreatedAfterInvalidate() {
         let v = RouteTestVault()
         let links = LinkResolver(vault: v.vault)
