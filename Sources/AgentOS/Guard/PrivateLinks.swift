@@ -27,7 +27,11 @@ enum PrivateLinks {
         // A tag is read no further than the next `<`: read to its `>`, every `<a` of a note of
         // `<a ` repeated read to the note's end (120 KB: 73 s a packet, an outside attack).
         #"((?i:<a\b[^<>]*>[^<\n]*</a\s*>|<(?:a|img|iframe|embed|video|audio|source|object|link)\b[^<>]*>))"#,
-        #"(?m:^([ \t]{0,3}\[[^\]\n]+\]:[ \t]*(?:<[^>\n]+>|\S+).*)$)"#,
+        // A reference definition (`[r]: Private/Bank.md "title"`), the whole of its line as Markdown
+        // reads one: its destination and title, nothing after. A footnote (`[^1]: See [[Salary]]`)
+        // is none: read as one, the rest of its line was taken for a title and its links were
+        // never judged (round 47: a private note's name and alias went to claude).
+        #"(?m:^([ \t]{0,3}\[(?!\^)[^\]\n]+\]:[ \t]*(?:<[^>\n]+>|\S+)(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?[ \t\r]*)$)"#,
     ]
 
     /// Whether `text` holds the bytes `.md` (what form 5 needs, as written: lower-case).

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+
+/// The forty-seventh round of outside attacks on the release binary (`/work/attack88-report.md` and
+/// `/work/attack89-report.md`), each finding written as the attack it was.
+@Suite struct FortyFifthAttackTests {
+    static func hidden(_ text: String) -> String {
+        PrivateLinks.redacting(text, in: "Notes/Foot.md", candidates: { found in
+            found.map { link in ["Notes/Salary", "Health", "Private/Passwords.md", "Therapy"].contains(link.target) ? ["Notes/" + link.target] : [] }
+        }, isPrivate: { $0.hasPrefix("Notes/") }).text
+    }
+
+    /// Attack (medium): a footnote definition (`[^a]: See [[Notes/Salary]] …`) was read as a
+    /// reference definition whose title ran to the line's end, so the wikilinks after it were
+    /// never judged: a private note's name and the person's alias for it went to claude, from a
+    /// note the task linked or one retrieval found. A footnote is no definition, and a definition
+    /// is its destination and title only; the rest of its line is read as any text is.
+    @Test(arguments: ["[^a]: See [[Notes/Salary]] for the wombat raise.",
+                      "[^b]: Also [[Health|marmot diagnosis]] here",
+                      "  [^note-1]: ![[Therapy]] and more",
+                      "[ref]: https://example.com then [[Health|marmot diagnosis]]",
+                      "[ref]: Other \"title\" and [[Notes/Salary]] wombat"])
+    func aLinkOnAFootnoteOrAfterADefinitionIsJudged(_ line: String) {
+        let out = Self.hidden("Text with a note[^a].\n\n" + line + "\n")
+        #expect(out.contains("(a private note)"), "\(line) → \(out)")
+        for word in ["Salary", "marmot", "Health", "Therapy"] { #expect(!out.contains(word), "\(line) → \(out)") }
+    }
+
+    /// A definition itself is still read whole: its destination and its title go together.
+    @Test func aReferenceDefinitionToAPrivateNoteGoesWithItsTitle() {
+        for line in ["[r]: Therapy \"my therapist\"", "[r]: <Therapy> 'my therapist'", "[r]: [[Therapy]]", "   [r]: Therapy (my therapist)\r"] {
+            let out = Self.hidden("See [r].\n\n" + line + "\nafter\n")
+            #expect(!out.contains("therapist") && !out.contains("Therapy"), "\(line.debugDescription) → \(out)")
+            #expect(out.contains("after"))
+        }
+    }
+
+    /// Attack (low-medium): round 46 refused a lone CR after the opening `---`, but one inside a
+    /// property line still hid what followed it on that line: `summary: weekly\rprivacy: private`
+    /// was one value to the OS and three properties to YAML and Obsidian; a draft ran, and a
+    /// private memory note went into claude's packet. A lone CR anywhere in the block is refused.
+    @Test(arguments: ["---\nsummary: weekly\rprivacy: private\rstatus: draft\n---\nCANARY body\n",
+                      "---\r\ntags: [work]\rprivate: true\r\n---\r\nCANARY body\r\n",
+                      "---\ntitle: x\n---\rprivacy: private\n---\nCANARY body\n"])
+    func aLoneCarriageReturnInsideTheFrontmatterIsRefused(_ text: String) throws {
+        #expect(throws: FrontmatterError.self) { try Note.parse(bytes: Array(text.utf8)) }
+        let v = RouteTestVault()
+        v.write("Memory/Hidden.md", text)
+        #expect(Privacy.reason(ofNoteAt: "Memory/Hidden.md", store: NoteStore(vault: v.vault), guardrails: RuleBook.load(vault: v.vault).guardrails) != nil)
+    }
+}
