@@ -141,10 +141,23 @@ public enum Privacy {
         if !guardrails.privacyErrors.isEmpty { return unreadableFolder }
         // Compared as a case-insensitive disk compares names (`Perſonal/` opens `Personal/` there).
         let folded = DiskName.fold(TaskFacts.normalizeFolder(path))
-        return guardrails.privateFolders.first { folder in
+        if let folder = guardrails.privateFolders.first(where: { folder in
             let name = DiskName.fold(folder)
             return folded.hasPrefix(name + "/") || folded == name
+        }) { return folder }
+        // A folder named `Private` at any depth (`Journal/Private/`, `Clients/Acme/Private/`) is
+        // one too: a person who makes one means it (round 47: a diary there went to claude). The
+        // folders `private_folders` adds are read from the vault's root, as written.
+        let builtIn = DiskName.fold(Vault.Layout.privateFolder)
+        if folded.contains("/" + builtIn + "/") || folded.hasSuffix("/" + builtIn) {
+            let original = TaskFacts.normalizeFolder(path).split(separator: "/", omittingEmptySubsequences: false)
+            let foldedParts = folded.split(separator: "/", omittingEmptySubsequences: false)
+            if original.count == foldedParts.count, let at = foldedParts.firstIndex(where: { $0 == builtIn }) {
+                return original[...at].joined(separator: "/")
+            }
+            return Vault.Layout.privateFolder
         }
+        return nil
     }
 
     /// What `privateFolder` answers for every path while the guardrails' private folders cannot be

@@ -50,4 +50,29 @@ import TestSupport
         v.write("Memory/Hidden.md", text)
         #expect(Privacy.reason(ofNoteAt: "Memory/Hidden.md", store: NoteStore(vault: v.vault), guardrails: RuleBook.load(vault: v.vault).guardrails) != nil)
     }
+
+    /// Attack (medium): a folder named `Private` below the vault's root (`Diaries/Private/`) was
+    /// public: a task in plain words retrieved the diary there and sent it to claude, and a task
+    /// linking it ran there too. A `Private` folder at any depth is private; `private_folders`
+    /// entries stay read from the root.
+    @Test func aPrivateFolderBelowTheRootIsPrivate() throws {
+        let v = RouteTestVault()
+        v.write("Diaries/Private/Diary.md", "# Diary\nJackal secret crush JACKALNU in the jackal diary.\n")
+        v.write("Clients/acme/PRIVATE/Notes.md", "# Notes\nJackal contract JACKALTWO.\n")
+        v.write("Diaries/Private Beta/Plan.md", "# Plan\nJackal beta plan, public.\n")
+        let guardrails = RuleBook.load(vault: v.vault).guardrails
+        #expect(Privacy.privateFolder(containing: "Diaries/Private/Diary.md", guardrails: guardrails) == "Diaries/Private")
+        #expect(Privacy.privateFolder(containing: "Clients/acme/PRIVATE/Notes.md", guardrails: guardrails) != nil)
+        #expect(Privacy.privateFolder(containing: "Diaries/Private Beta/Plan.md", guardrails: guardrails) == nil)
+        #expect(Privacy.privateFolder(containing: "Diaries/Privates/Plan.md", guardrails: guardrails) == nil)
+
+        v.write("Tasks/Diary.md", "---\ntype: task\nagent: claude\n---\nWhat does my diary say about the jackal crush and the jackal contract?\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Diary.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan))
+        #expect(!plan.prompt.contains("JACKALNU") && !plan.prompt.contains("JACKALTWO"), "\(plan.prompt)")
+        v.write("Tasks/Linked.md", "---\ntype: task\nagent: claude\n---\nLook at [[Diaries/Private/Diary]] please.\n")
+        let (linked, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Linked.md")
+        #expect(!PrivacyTaintTests.isPremiumRun(linked), "\(linked.action)")
+    }
 }
