@@ -732,8 +732,12 @@ public final class TaskEngine: Sendable {
         let planned: RoutePlan = {
             var plan = routing.plan(task, runID: record.runID)
             // Write permissions follow the verified approval only, and only an approval of what the
-            // run may do (the router's `writesApproved`), whatever a router says.
-            plan.approved = plan.approved && task.approval != nil
+            // run may do (the router's `writesApproved`), whatever a router says — given for the
+            // agent the review named: one cooling down meanwhile moved the task to the next agent of
+            // its chain, which got write permissions no person gave it (round 47). That agent runs
+            // it read-only.
+            let reviewedAgent = task.approval.flatMap { (try? runs.run(id: $0.reviewRunID)) ?? nil }?.agent
+            plan.approved = plan.approved && task.approval != nil && reviewedAgent == plan.agent
             if let unapproved {
                 plan.reason += "; " + unapproved
                 if case .review(let why) = plan.action { plan.action = .review(why + "; " + unapproved) }
@@ -790,6 +794,10 @@ public final class TaskEngine: Sendable {
             let isFailure: Bool = { if case .failed = plan.action { return true }; return false }()
             record.state = isReview ? .review : (isFailure ? .failed : .blocked)
             record.error = isReview ? nil : why
+            // `status` reads what a review asks for in the run's reason: a review decided after the
+            // router (a lane that cannot run here, an agent cooling down) was not in it, and
+            // `status` asked for an approval where the note said `set status: new` (round 47).
+            if isReview, !(record.reason ?? "").contains(why) { record.reason = (record.reason.map { $0 + "; " } ?? "") + "review: " + why }
             record.finishedAt = Date().timeIntervalSince1970
             var props = routeProperties + [Property("status", .string(record.state.rawValue))]
             if isReview {

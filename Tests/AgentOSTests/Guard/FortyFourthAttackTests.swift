@@ -71,6 +71,50 @@ import TestSupport
         #expect(fixtureArgvs(env).first?.contains("acceptEdits") == true)
     }
 
+    /// Attack (round 47, low): a task waiting for approval of its effects on claude was approved
+    /// while claude cooled down after a usage limit; it moved to codex, the next agent of the
+    /// chain, with `--sandbox workspace-write` that no person gave codex. The approval answers for
+    /// the agent the review named; another runs the task read-only.
+    @Test func anApprovalForOneAgentGivesNoWritePermissionsToTheNextOfItsChain() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Refactor", properties: "type: task\neffects: [write]", body: "Refactor the parser code and write the new files.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "review")
+        #expect(try env.note(path).text("route_agent") == "claude")
+        // claude hits its usage limit on another task and cools down.
+        let limited = try env.writeTask("Limit", properties: "type: task\nagent: claude", body: "Debug the cache. FIXTURE_MODE_CLAUDE=usage-limit")
+        _ = engine.consider(path: limited, wait: true)
+        engine.waitUntilIdle()
+        let before = fixtureArgvs(env).count
+        try env.store.updateProperties(path, set: [Property("approved", .bool(true))])
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let note = try env.note(path)
+        #expect(note.text("route_agent") != "claude", "\(note.text("route_reason") ?? "")")
+        let argv = try #require(fixtureArgvs(env).dropFirst(before).last, "\(note.text("route_reason") ?? "")")
+        #expect(!argv.contains("workspace-write") && !argv.contains("acceptEdits"), "another agent got write permissions: \(argv)")
+    }
+
+    /// Attack (round 47, low): a review decided after the router — the lane's agent cannot run
+    /// here — was missing from the run's reason, and `status` told the person to approve it where
+    /// the note said to set `status: new` once the agent is installed.
+    @Test func statusAsksForWhatAReviewOfAnAgentThatCannotRunNeeds() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("command", .list([.string("no-such-claude-\(UInt32.random(in: 0...UInt32.max))"), .string("{prompt}")]))])
+        let engine = try env.engine()
+        let path = try env.writeTask("Judge", properties: "type: task", body: "Review the parser code for bugs.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let reason = try #require(try env.note(path).text("route_reason"))
+        #expect(try env.note(path).text("status") == "review" && reason.contains("cannot run here"), "\(reason)")
+        let (console, captured) = Console.capturing()
+        #expect(CLI.run(["status", "--vault", env.vault.root], console: console, environment: [:], executablePath: "fuckbigtech") == 0)
+        let line = try #require(captured.stdout.split(separator: "\n").first { $0.contains("Tasks/Judge.md") })
+        #expect(line.hasSuffix("set status: new to route it again"), "\(line)")
+    }
+
     /// Attack (low): the MCP `handoff` tool answered "routed to premium / claude" for a handoff that
     /// waits for a person (its effects need an approval): the agent told its user work was under
     /// way that was not.
