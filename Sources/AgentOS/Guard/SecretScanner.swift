@@ -187,8 +187,18 @@ public final class SecretScanner: @unchecked Sendable {
             SecretValue.classify(key, value).map { $0.slug == "password" ? $0 : ("secret field (JSON)", "json-secret") } }),
         make("secret assignment", "secret", #"<([A-Za-z_][\w.\-]{0,120})>[ \t]*([^<\s]{1,1024})[ \t]*</"#, group: 2, key: 1, hints: ["</"], check: SecretValue.classify),
         make("secret assignment", "secret", #"(?i)(?:^|\s)--?([a-z][a-z\-]{0,40})(?:=|[ \t]+)["']?([^\s"']{1,1024})"#, group: 2, key: 1, hints: ["-"], check: SecretValue.classify),
-        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passcode|passwd)\b[ \t]*(?:is\b|was\b|=|:)[ \t]*["'`]?([A-Za-z0-9+/=_\-.~!@#$%^*]{12,256}+)"#, group: 2, key: 1, hints: ["key", "token", "secret", "pass"], check: { _, value in
-            SecretValue.looksRandom(value) ? ("secret in prose", "secret") : nil }),
+        // Up to three words may stand between the word and `is` ("my password there is …", "the admin
+        // password for the NAS is …": round 47 sent both). A password's value counts when it looks
+        // like one (letters with digits or marks, or three words joined: `tangerine-walrus-42`,
+        // `purple-monkey-dishwasher`); a key's or a token's when it looks random.
+        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd)\b(?:[ \t]*(?:=|:)|(?:[ \t]+(?!is\b|was\b)[\p{L}']{1,20}){0,3}[ \t]+(?:is|was)\b)[ \t]*["'`]?([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)"#, group: 2, key: 1, hints: ["key", "token", "secret", "pass"], check: { key, value in
+            SecretValue.looksRandom(value) || (SecretValue.isPasswordWord(key) && SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+        // An AWS secret access key in prose: 40 characters of base64 on a line that says `aws` and
+        // `secret`, or after an access key ID ("AWS secret for flamingo: …", "AKIA… with secret …").
+        make("AWS secret access key", "aws-secret", #"(?i)\baws\b[^\n]{0,80}?\bsecret\b[^\n]{0,80}?(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1, hints: ["aws"], check: { _, value in
+            SecretValue.looksRandom(value) ? ("AWS secret access key", "aws-secret") : nil }),
+        make("AWS secret access key", "aws-secret", #"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])[^\n]{0,80}?(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1, hints: ["AKIA", "ASIA"], check: { _, value in
+            SecretValue.looksRandom(value) ? ("AWS secret access key", "aws-secret") : nil }),
     ]
 
     /// Every secret in `text`, in order of position.
@@ -740,6 +750,23 @@ enum SecretValue {
     /// Whether a value looks like a generated credential rather than a word, identifier, number or date:
     /// at least 8 characters, not a placeholder, letters mixed with digits inside one part (or a long
     /// run of random-case letters), and a Shannon entropy of at least 3 bits per character.
+    /// Whether a key word of prose names a password (`password`, `passphrase`, `pwd`…).
+    static func isPasswordWord(_ key: String) -> Bool {
+        ["password", "passphrase", "passcode", "passwd"].contains(key.lowercased())
+    }
+
+    /// Whether a value written after a password word looks like a password, not a word of the
+    /// sentence: eight characters or more, letters with digits or marks (`tangerine-walrus-42`,
+    /// `Zq8#vLp2!mRt`), or three words joined by `-` or `_` (`correct-horse-battery`).
+    static func looksLikePassword(_ raw: String) -> Bool {
+        let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?"))
+        // A path or an address is no password (`PASSWORD_FILE: /run/…`).
+        guard value.count >= 8, !isPlaceholder(value), !isReference(value), value.contains(where: \.isLetter), !value.contains("/") else { return false }
+        if value.contains(where: { $0.isNumber || "!@#$%^*+=~".contains($0) }) { return true }
+        let words = value.split { $0 == "-" || $0 == "_" }
+        return words.count >= 3 && words.allSatisfy { $0.count >= 3 && $0.allSatisfy(\.isLetter) }
+    }
+
     static func looksRandom(_ raw: String) -> Bool {
         let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;."))
         guard value.count >= 8, value.count <= 4096, !isPlaceholder(value), !isReference(value) else { return false }

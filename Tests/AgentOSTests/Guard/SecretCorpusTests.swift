@@ -113,6 +113,13 @@ import Testing
         add("XML password", "Xy7" + g.alnum(10)) { "<config><password>\($0)</password></config>" }
         add("CLI token flag", g.alnum(32)) { "run deploy-tool --token \($0) --verbose" }
         add("prose api key", g.alnum(28)) { "btw my API key is \($0), use it" }
+        // Round 47: words between the key word and `is`, passphrases, and AWS secret keys in prose.
+        add("prose password after a word", "tangerine-walrus-42") { "For the router, log in as admin; my password there is \($0) and the PIN is 7719." }
+        add("prose password after three words", "Zq8#vLp2!mRt") { "The admin password for the NAS is \($0)" }
+        add("prose passphrase", "purple-monkey-dishwasher-77") { "the vault passphrase is \"\($0)\"." }
+        add("prose passphrase of words", "correct-horse-battery-staple") { "my passphrase: \($0)" }
+        add("AWS secret in prose", g.b64(40)) { "AWS secret for flamingo: \($0)" }
+        add("AWS secret after its key ID", g.b64(40)) { "Use \(j("AKIA", g.upper(16))) with secret \($0) for the backups." }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -277,6 +284,11 @@ import Testing
         "the `secret` keyword, the `token` type and the `key` path",
         "password is required",
         "The password is at least twelve characters long.",
+        "my password there is required for every login",
+        "The password for the wiki is in 1Password, ask Sam.",
+        "Your password was changed on 2026-12-01.",
+        "The password policy is documented in the handbook, section 4-2.",
+        "AWS secret rotation runs every 90 days (see the runbook).",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
