@@ -827,17 +827,26 @@ struct DailyLog {
     /// `items`, and the lines of text their `titles` index: read once (a packet asks for today's
     /// log's lines about the task, then for its last run lines).
     func parsed() -> (items: [Item], titles: [Substring]) {
-        if let read = memo.read { return read }
-        let read = readLines()
-        memo.read = read
-        return read
+        memo.read.withLock { read in
+            if let read { return read }
+            let parsed = readLines()
+            read = parsed
+            return parsed
+        }
     }
 
-    /// What `parsed` read, kept for the copies of this log.
-    private final class Memo {
-        var read: (items: [Item], titles: [Substring])?
+    /// What `parsed` read, kept for the copies of this log — across packets too (`read` hands out
+    /// the same log while its bytes are the same), so read by one thread at a time.
+    private final class Memo: Sendable {
+        let read = Locked<(items: [Item], titles: [Substring])?>(nil)
     }
     private let memo = Memo()
+
+    /// The logs read last, by path, with the bytes they were read from: a burst's packets read the
+    /// same day between two telemetry batches, and parsing it again for each was a quarter of the
+    /// watcher's time (the day grows by a line a run). A log is handed out again only for the very
+    /// same bytes.
+    private static let lastRead = Locked<[String: (bytes: [UInt8], log: DailyLog)]>([:])
 
     private func readLines() -> (items: [Item], titles: [Substring]) {
         var reader = Reader()
@@ -1100,6 +1109,20 @@ struct DailyLog {
     /// The log at `path`, or `nil` when there is none (or it cannot be read).
     static func read(_ path: String, store: NoteStore) -> DailyLog? {
         guard let ends = try? store.readEnds(path, head: wholeBytes, tail: tailBytes) else { return nil }
+        if ends.tail.isEmpty, let known = lastRead.withLock({ $0[path] }), known.bytes == ends.head { return known.log }
+        guard let log = parse(ends, path: path) else { return nil }
+        if ends.tail.isEmpty {
+            lastRead.withLock { logs in
+                // Today's and yesterday's, public and private: a few at most.
+                if logs.count >= 8 { logs.removeAll() }
+                logs[path] = (ends.head, log)
+            }
+        }
+        return log
+    }
+
+    /// The log read from `ends` (`NoteStore.readEnds`).
+    private static func parse(_ ends: (head: [UInt8], tail: [UInt8]), path: String) -> DailyLog? {
         guard ends.tail.isEmpty else {
             // Longer than can be read whole: the properties from the top, the last lines from the end.
             let last = String(decoding: ends.tail, as: UTF8.self)

@@ -75,4 +75,22 @@ import TestSupport
         let (linked, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Linked.md")
         #expect(!PrivacyTaintTests.isPremiumRun(linked), "\(linked.action)")
     }
+
+    /// A day's log is parsed once for the packets that read the same bytes (a burst's), and read
+    /// anew the moment a byte changes: a private heading added above an item covers it at once,
+    /// and the same bytes written again give the same verdict.
+    @Test func aDayLogReadAgainAfterAChangeIsJudgedAsItIsNow() throws {
+        let v = RouteTestVault()
+        let path = "Daily/Cache.md"
+        v.write(path, "---\ntype: daily\n---\n## Work\n- [[Tasks/Public]] DAILYMARK one\n")
+        let store = NoteStore(vault: v.vault)
+        let first = try #require(DailyLog.read(path, store: store))
+        #expect(first.items.count == 1 && first.items[0].above.contains("Work"))
+        #expect(DailyLog.read(path, store: store)?.items.count == 1)
+        v.write(path, "---\ntype: daily\n---\n## Clinic #private\n- [[Tasks/Public]] DAILYMARK one\n")
+        let changed = try #require(DailyLog.read(path, store: store))
+        #expect(changed.items.count == 1 && changed.items[0].above.contains("#private"), "\(changed.items.map(\.above))")
+        v.write(path, "---\ntype: daily\n---\n## Work\n- [[Tasks/Public]] DAILYMARK one\n- two\n")
+        #expect(DailyLog.read(path, store: store)?.items.count == 2)
+    }
 }
