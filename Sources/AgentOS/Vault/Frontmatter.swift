@@ -102,11 +102,11 @@ struct NoteLayout {
             if isDelimiter(bytes, start..<end.content) {
                 return NoteLayout(bytes: bytes, bomLength: bom, newline: newline, opening: bom..<first.full, innerLines: inner, closing: start..<end.full, bodyStart: end.full, bodyStartLine: lineNumber + 1)
             }
-            // A lone CR inside a property line is a line break to YAML and to Obsidian, not to this
+            // A lone CR inside a property line is a line break to YAML (and to editors), not to this
             // reader: `summary: weekly\rprivacy: private` was one value, and the note went to
             // claude (round 47). Refused, as after the opening `---`.
             if let cr = bytes[start..<end.content].firstIndex(of: 0x0D) {
-                throw FrontmatterError(line: lineNumber, column: cr - start + 1, message: "a carriage return (CR) alone inside this frontmatter line ends a line for YAML and Obsidian but not here; save the note with LF or CRLF line endings")
+                throw FrontmatterError(line: lineNumber, column: cr - start + 1, message: "a carriage return (CR) alone inside this frontmatter line ends a line for YAML but not here; save the note with LF or CRLF line endings")
             }
             inner.append((start..<end.content, start..<end.full))
             start = end.full
