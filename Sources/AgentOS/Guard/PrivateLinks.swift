@@ -19,6 +19,10 @@ enum PrivateLinks {
     /// Obsidian Help vault).
     static let patternWithoutBarePaths = try! NSRegularExpression(pattern: (forms + ["((?!))"]).joined(separator: "|"))
 
+    /// `pattern` without its reference definitions (form 4 never matches): what is read inside one.
+    static let innerPattern = try! NSRegularExpression(pattern: (Array(forms.prefix(3)) + ["((?!))", barePath]).joined(separator: "|"))
+    static let innerPatternWithoutBarePaths = try! NSRegularExpression(pattern: (Array(forms.prefix(3)) + ["((?!))", "((?!))"]).joined(separator: "|"))
+
     /// The forms 1 to 4 of `pattern`, each one capture group.
     private static let forms = [
         // A wikilink ends at the first `]]`, as Obsidian reads it: its alias may hold `[` and `[[`.
@@ -69,8 +73,17 @@ enum PrivateLinks {
         var linkRanges: [NSRange] = []
         var extended: [(range: NSRange, link: WikiLink)] = []
         let links = holdsDotMD(rendered) ? pattern : patternWithoutBarePaths
-        for match in links.matches(in: rendered, range: NSRange(location: 0, length: source.length)) {
+        var matches = links.matches(in: rendered, range: NSRange(location: 0, length: source.length))[...]
+        while let match = matches.popFirst() {
             guard let form = (1...5).first(where: { match.range(at: $0).location != NSNotFound }) else { continue }
+            // A reference definition's label and title are text like any other: a link, a URL or a
+            // path in them is read too (round 48: `[r]: Public.md "see [[Salary|my salary]]"` and
+            // `[Private/Salary.md]: https://…` went out as written), and the bare-path readings
+            // below look inside it (its range is not a link's).
+            if form == 4 {
+                let inner = (holdsDotMD(rendered) ? innerPattern : innerPatternWithoutBarePaths).matches(in: rendered, range: match.range)
+                matches = inner[...] + matches
+            }
             // Entities decoded first (`&amp;` in an href, `Private&#47;Bank`): what Obsidian renders.
             let written = decodingEntities(source.substring(with: match.range(at: form)))
             let link: WikiLink?
@@ -82,7 +95,7 @@ enum PrivateLinks {
             default: link = WikiLink(target: written)
             }
             if let link { found.append((match.range, normalized(link))) }
-            if form < 5 { linkRanges.append(match.range) }
+            if form < 4 { linkRanges.append(match.range) }
             // An Obsidian URL written with its spaces unencoded (as Obsidian's help shows them): read
             // with up to seven more words after it, the longest reading that names a private note wins.
             if form == 2 {

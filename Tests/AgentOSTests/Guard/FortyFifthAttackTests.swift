@@ -21,11 +21,16 @@ import TestSupport
                       "[^b]: Also [[Health|marmot diagnosis]] here",
                       "  [^note-1]: ![[Therapy]] and more",
                       "[ref]: https://example.com then [[Health|marmot diagnosis]]",
-                      "[ref]: Other \"title\" and [[Notes/Salary]] wombat"])
+                      "[ref]: Other \"title\" and [[Notes/Salary]] wombat",
+                      // Round 48: links and paths inside a definition's title and label.
+                      "[r1]: Public.md \"see [[Notes/Salary|my Salary figure]]\"",
+                      "[r2]: https://example.com \"Private/Passwords.md\"",
+                      "[Private/Passwords.md]: https://example.com",
+                      "[r3]: https://example.com \"obsidian://open?vault=v&file=Notes%2FSalary\""])
     func aLinkOnAFootnoteOrAfterADefinitionIsJudged(_ line: String) {
         let out = Self.hidden("Text with a note[^a].\n\n" + line + "\n")
         #expect(out.contains("(a private note)"), "\(line) → \(out)")
-        for word in ["Salary", "marmot", "Health", "Therapy"] { #expect(!out.contains(word), "\(line) → \(out)") }
+        for word in ["Salary", "marmot", "Health", "Therapy", "Passwords"] { #expect(!out.contains(word), "\(line) → \(out)") }
     }
 
     /// A definition itself is still read whole: its destination and its title go together.
