@@ -187,12 +187,15 @@ public final class SecretScanner: @unchecked Sendable {
             SecretValue.classify(key, value).map { $0.slug == "password" ? $0 : ("secret field (JSON)", "json-secret") } }),
         make("secret assignment", "secret", #"<([A-Za-z_][\w.\-]{0,120})>[ \t]*([^<\s]{1,1024})[ \t]*</"#, group: 2, key: 1, hints: ["</"], check: SecretValue.classify),
         make("secret assignment", "secret", #"(?i)(?:^|\s)--?([a-z][a-z\-]{0,40})(?:=|[ \t]+)["']?([^\s"']{1,1024})"#, group: 2, key: 1, hints: ["-"], check: SecretValue.classify),
-        // Up to three words may stand between the word and `is` ("my password there is …", "the admin
-        // password for the NAS is …": round 47 sent both). A password's value counts when it looks
+        // Up to five words may stand between the word and `is` ("my password there is …", "the admin
+        // password for the NAS is …", "… for gmail.com is": rounds 47 and 48 sent them), then `:`,
+        // `now`, `still`, `changed to`, and opening marks (`“`, `**`, `(`). A password's value counts when it looks
         // like one (letters with digits or marks, or three words joined: `tangerine-walrus-42`,
         // `purple-monkey-dishwasher`); a key's or a token's when it looks random.
-        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd)\b(?:[ \t]*(?:=|:)|(?:[ \t]+(?!is\b|was\b)[\p{L}']{1,20}){0,3}[ \t]+(?:is|was)\b)[ \t]*["'`]?([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)"#, group: 2, key: 1, hints: ["key", "token", "secret", "pass"], check: { key, value in
-            SecretValue.looksRandom(value) || (SecretValue.isPasswordWord(key) && SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd)\b(?:[ \t]*(?:=|:)|(?:[ \t]+(?!is\b|was\b)[\p{L}\p{N}.'\-]{1,30}){0,5}[ \t]+(?:is|was)\b(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset)[ \t]+to))?)[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)"#, group: 2, key: 1, hints: ["key", "token", "secret", "pass"], check: { key, raw in
+            // Closing marks (`**…**`, `“…”`) are not the value's.
+            let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "*_"))
+            return SecretValue.looksRandom(value) || (SecretValue.isPasswordWord(key) && SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         // An AWS secret access key in prose: 40 characters of base64 on a line that says `aws` and
         // `secret`, or after an access key ID ("AWS secret for flamingo: …", "AKIA… with secret …").
         make("AWS secret access key", "aws-secret", #"(?i)\baws\b[^\n]{0,80}?\bsecret\b[^\n]{0,80}?(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1, hints: ["aws"], check: { _, value in

@@ -120,6 +120,18 @@ import Testing
         add("prose passphrase of words", "correct-horse-battery-staple") { "my passphrase: \($0)" }
         add("AWS secret in prose", g.b64(40)) { "AWS secret for flamingo: \($0)" }
         add("AWS secret after its key ID", g.b64(40)) { "Use \(j("AKIA", g.upper(16))) with secret \($0) for the backups." }
+        // Round 48: marks around the value, words after `is`, host names between.
+        add("prose password in smart quotes", "Qx7vLp2mRt") { "The admin password is “\($0)”." }
+        add("prose password in single smart quotes", "Qx7vLp2mRs") { "password is ‘\($0)’" }
+        add("prose secret in guillemets", "Qx7vLp2mRt9zKw") { "the secret is «\($0)»" }
+        add("prose password in bold", "Zq8vLp2mWk") { "my Gmail password is **\($0)**" }
+        add("prose password in brackets", "Qx7vLp2mRu") { "password is [\($0)]" }
+        add("prose password in parentheses", "Qx7vLp2mRv") { "password is (\($0))" }
+        add("prose password after is:", "Qx7vLp2mRw") { "my password is: \($0)" }
+        add("prose password is now", "Hb4nPz9qTr") { "the NAS password is now \($0)." }
+        add("prose password changed to", "tangerine-walrus-43") { "the password was changed to \($0)" }
+        add("prose password for a host", "tangerine-walrus-44") { "the password for gmail.com is \($0)" }
+        add("prose password after four words", "tangerine-walrus-45") { "the wifi password at my mom's house is \($0)" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -289,6 +301,20 @@ import Testing
         "Your password was changed on 2026-12-01.",
         "The password policy is documented in the handbook, section 4-2.",
         "AWS secret rotation runs every 90 days (see the runbook).",
+        "The password for version 2.0 is required for the upgrade.",
+        "My password is now stored in 1Password.",
+        "the password was changed to something stronger",
+        "The password is (as always) in the vault.",
+        "The token for the staging API is short-lived and refreshed hourly.",
+        "Our secret sauce is consistency-over-cleverness.",
+        "The password reset link is https://example.com/reset for everyone.",
+        "the password field is **required** on the sign-up form",
+        "The passphrase for the offsite backup is on the printed sheet in the safe.",
+        "The API key for Maps is “restricted-by-referrer” in the console.",
+        "password is: see the onboarding doc, section 3",
+        "The session token is now rotated every 15 minutes.",
+        "The secret for the demo is `<redacted>` in this copy.",
+        "our wifi password at the office is on the whiteboard",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
