@@ -98,4 +98,32 @@ import TestSupport
         v.write(path, "---\ntype: daily\n---\n## Work\n- [[Tasks/Public]] DAILYMARK one\n- two\n")
         #expect(DailyLog.read(path, store: store)?.items.count == 2)
     }
+
+    /// Attack (round 48, medium): a vault's `Skills/` made a symlink into `Private/` (own skills kept
+    /// private) had its notes judged by the path as written, `Skills/…`: `skills sync` linked a
+    /// private diagnosis into `~/.claude/skills` and `~/.agents/skills`, and `doctor` said "in
+    /// sync". A symlinked `Skills/` links nothing, says why, and a link made before goes.
+    @Test func aSymlinkedSkillsFolderLinksNothing() throws {
+        let root = TemporaryFolder.make("fbt-skill-symlink")
+        defer { TemporaryFolder.remove(root) }
+        let vault = Vault(root: root + "/vault")
+        _ = try VaultInit.run(vault: vault)
+        let environment = ["HOME": root + "/home", "PATH": "/usr/bin:/bin"]
+        let folders = SkillFolder.standard(environment: environment)
+        _ = try SkillSync.sync(vault: vault, folders: folders)
+        #expect(FileManager.default.fileExists(atPath: folders[0].path + "/fuckbigtech"), "the shipped skill is linked first")
+        try FileManager.default.createDirectory(atPath: vault.root + "/Private/myskills/diary", withIntermediateDirectories: true)
+        try "---\nname: diary\ndescription: my diary\n---\n\nPrivate diagnosis DIAGMARK.\n".replacingFile(vault.root + "/Private/myskills/diary/SKILL.md")
+        try FileManager.default.moveItem(atPath: vault.root + "/Skills", toPath: vault.root + "/Skills.orig")
+        try FileManager.default.createSymbolicLink(atPath: vault.root + "/Skills", withDestinationPath: "Private/myskills")
+        let status = SkillSync.status(vault: vault, folders: folders)
+        #expect(status.invalid.count == 1 && status.invalid[0].problems.first?.contains("symlink") == true, "\(status.skills)")
+        _ = try SkillSync.sync(vault: vault, folders: folders)
+        for folder in folders {
+            #expect(!FileManager.default.fileExists(atPath: folder.path + "/diary"), "\(folder.path)")
+            #expect(!FileManager.default.fileExists(atPath: folder.path + "/fuckbigtech"), "a link made before goes")
+        }
+        let report = Doctor.run(DoctorContext(vault: vault, environment: environment), checks: [DoctorCheck(name: "harness", run: HarnessChecks.run)])
+        #expect(report.findings.first { $0.check == "skills" }.map { $0.status != .ok } == true, "\(report.findings)")
+    }
 }
