@@ -91,6 +91,11 @@ public enum RunWriteGuard {
     /// `closedFolders` (compared ignoring case, as on a case-insensitive disk they are the same).
     public static func checkPath(_ path: String, runID: String) throws(Refusal) {
         try checkReadable(path, runID: runID)
+        // A name a sync tool gives its conflicting copies: the watcher writes a conflict note for
+        // each, and an agent made them by the dozen (round 48). Such copies come from sync tools.
+        if let conflict = SyncConflict.parse(path) {
+            throw Refusal(description: "\(path): refused from within run \(runID): that is how \(conflict.tool) names a conflicting copy, which only a sync tool makes")
+        }
         let lowered = DiskName.fold(path)
         for (folder, holds) in closedFolders {
             let prefix = DiskName.fold(folder)

@@ -105,7 +105,9 @@ public struct Skill: Sendable, Equatable {
                     problems.append("\(relative) holds a secret; cloud harnesses would load the folder, so it is not linked")
                 } else if linksPrivateNote(text, relative) {
                     problems.append("\(relative) links a private note; cloud harnesses would load the folder, so it is not linked")
-                } else if relative.lowercased().hasSuffix(".md") {
+                } else if relative.lowercased().hasSuffix(".md") || (!other.contains(0) && String(validating: other, as: UTF8.self) != nil) {
+                    // Every text file, not only `.md` (round 48: a `.markdown` saying `privacy:
+                    // private`, a `.txt` with `#private`, were linked): the harnesses read them all.
                     // A note whose frontmatter does not parse cannot be judged, and counts as private,
                     // as everywhere else (an outside attack: `privacy: private` above a `ref: *x` was
                     // linked whole into the cloud harnesses' folders while MCP withheld the note).

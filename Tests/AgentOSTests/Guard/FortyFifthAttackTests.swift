@@ -126,4 +126,36 @@ import TestSupport
         let report = Doctor.run(DoctorContext(vault: vault, environment: environment), checks: [DoctorCheck(name: "harness", run: HarnessChecks.run)])
         #expect(report.findings.first { $0.check == "skills" }.map { $0.status != .ok } == true, "\(report.findings)")
     }
+
+    /// Attack (round 48, low): a skill's files other than `.md` were judged for secrets and links,
+    /// never for privacy: `references/notes.markdown` saying `privacy: private`, or `notes.txt`
+    /// with `#private`, left the skill linked. Every text file is judged; an image is not text.
+    @Test(arguments: [("references/notes.markdown", "---\nprivacy: private\n---\nmy diary\n"), ("notes.txt", "my diary #private\n")])
+    func aPrivateTextFileOfAnyNameKeepsTheSkillInTheVault(_ file: String, _ text: String) throws {
+        let root = TemporaryFolder.make("fbt-skill-text")
+        defer { TemporaryFolder.remove(root) }
+        let skill = root + "/diary"
+        try FileManager.default.createDirectory(atPath: skill + "/references", withIntermediateDirectories: true)
+        try "---\nname: diary\ndescription: my notes\n---\n\nUse the notes.\n".replacingFile(skill + "/SKILL.md")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00]).write(to: URL(fileURLWithPath: skill + "/references/chart.png"))
+        #expect(Skill.check(folder: skill).isValid, "\(Skill.check(folder: skill).problems)")
+        try text.replacingFile(skill + "/" + file)
+        let checked = Skill.check(folder: skill)
+        #expect(!checked.isValid && checked.problems.contains { $0.contains("private") }, "\(checked.problems)")
+    }
+
+    /// Attack (round 48, low): a cloud agent wrote notes named as a sync tool names its conflicting
+    /// copies (`Tasks/X.sync-conflict-20261206-080000-ABCDEFG.md`) through MCP; the watcher never ran
+    /// them but wrote a conflict note and a warning for each. Such names are refused to agents.
+    @Test func anAgentCannotWriteANoteNamedAsASyncToolsConflictingCopy() throws {
+        let temp = try MCPServerTests.InitVault()
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        for path in ["Tasks/X.sync-conflict-20261206-080000-ABCDEFG.md", "Memory/Plan (conflicted copy 2026-12-06).md", "Memory/Plan (SFConflict bob 2026-12-06-08-00-00).md"] {
+            let answer = tools.call("write_note", arguments: .object([("path", .string(path)), ("text", .string("forged\n")), ("create", .bool(true))]))
+            #expect(answer.first { $0.0 == "isError" }?.1 == .bool(true), "\(path): \(answer)")
+            #expect(!FileManager.default.fileExists(atPath: temp.folder.path + "/" + path))
+        }
+        let fine = tools.call("write_note", arguments: .object([("path", .string("Memory/Plan.md")), ("text", .string("fine\n")), ("create", .bool(true))]))
+        #expect(fine.first { $0.0 == "isError" }?.1 != .bool(true), "\(fine)")
+    }
 }
