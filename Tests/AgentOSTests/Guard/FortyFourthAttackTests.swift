@@ -7,13 +7,6 @@ import TestSupport
 /// The forty-sixth round of outside attacks on the release binary (`/work/attack86-report.md` and
 /// `/work/attack87-report.md`), each finding written as the attack it was.
 @Suite(.serialized) struct FortyFourthAttackTests {
-    func fixtureArgvs(_ env: EngineTestVault) -> [[String]] {
-        guard let text = PlatformTestSupport.read(env.fixtureLog) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            (try? JSON.parse(String(line)))?["argv"]?.arrayValue?.compactMap(\.stringValue)
-        }
-    }
-
     /// Attack (medium): a task waiting in review only because a cap was used up was approved as
     /// `status` told the person to ("raise the cap … then set approved: true"), and the approval
     /// counted as one for what the run may do: claude started with `acceptEdits` for a task that
@@ -29,7 +22,7 @@ import TestSupport
         engine.waitUntilIdle()
         #expect(try env.note(path).text("status") == "review")
         #expect(try env.note(path).text("route_reason")?.contains("budget: ") == true)
-        #expect(fixtureArgvs(env).isEmpty)
+        #expect(env.fixtureArgvs.isEmpty)
 
         let (console, captured) = Console.capturing()
         #expect(CLI.run(["status", "--vault", env.vault.root], console: console, environment: [:], executablePath: "fuckbigtech") == 0)
@@ -45,7 +38,7 @@ import TestSupport
         watcher.waitUntilIdle()
         let ran = try env.note(path)
         #expect(ran.text("status") == "done", "\(ran.text("route_reason") ?? "")")
-        let argv = try #require(fixtureArgvs(env).first)
+        let argv = try #require(env.fixtureArgvs.first)
         #expect(argv.contains("plan"), "\(argv)")
         #expect(!argv.contains("acceptEdits"), "an approval asked for money gave the agent write permissions: \(argv)")
     }
@@ -68,7 +61,7 @@ import TestSupport
         _ = watcher.consider(path: path, wait: true)
         watcher.waitUntilIdle()
         #expect(try env.note(path).text("status") == "done")
-        #expect(fixtureArgvs(env).first?.contains("acceptEdits") == true)
+        #expect(env.fixtureArgvs.first?.contains("acceptEdits") == true)
     }
 
     /// Attack (round 47, low): a task waiting for approval of its effects on claude was approved
@@ -87,13 +80,13 @@ import TestSupport
         let limited = try env.writeTask("Limit", properties: "type: task\nagent: claude", body: "Debug the cache. FIXTURE_MODE_CLAUDE=usage-limit")
         _ = engine.consider(path: limited, wait: true)
         engine.waitUntilIdle()
-        let before = fixtureArgvs(env).count
+        let before = env.fixtureArgvs.count
         try env.store.updateProperties(path, set: [Property("approved", .bool(true))])
         _ = engine.consider(path: path, wait: true)
         engine.waitUntilIdle()
         let note = try env.note(path)
         #expect(note.text("route_agent") != "claude", "\(note.text("route_reason") ?? "")")
-        let argv = try #require(fixtureArgvs(env).dropFirst(before).last, "\(note.text("route_reason") ?? "")")
+        let argv = try #require(env.fixtureArgvs.dropFirst(before).last, "\(note.text("route_reason") ?? "")")
         #expect(!argv.contains("workspace-write") && !argv.contains("acceptEdits"), "another agent got write permissions: \(argv)")
     }
 

@@ -6,14 +6,6 @@ import Testing
 /// Only a person approves: `approved: true` counts only as a change made after the OS showed the
 /// task in review, and an approval is spent by the run it approved.
 @Suite struct ApprovalTests {
-    /// The argv of each fixture agent run, in order.
-    func fixtureArgvs(_ env: EngineTestVault) -> [[String]] {
-        guard let text = PlatformTestSupport.read(env.fixtureLog) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            (try? JSON.parse(String(line)))?["argv"]?.arrayValue?.compactMap(\.stringValue)
-        }
-    }
-
     /// A person's approval: a later change that sets `approved: true` (as Obsidian or `note set` does).
     func approve(_ path: String, _ env: EngineTestVault) throws -> FileStatus {
         try env.store.updateProperties(path, set: [Property("approved", .bool(true))])
@@ -43,7 +35,7 @@ import Testing
         #expect(task.text("status") == "done")
         #expect(task.text("approved_by") == FileSystem.userName(approvedAt.ownerUID))
         #expect(task.text("approved_at") == LocalTime.dateTime(Date(timeIntervalSince1970: Double(approvedAt.mtimeNanoseconds) / 1e9)))
-        let argvs = fixtureArgvs(env)
+        let argvs = env.fixtureArgvs
         #expect(argvs.count == 1)
         #expect(argvs.first?.contains("acceptEdits") == true, "an approved run gets the agent's approved_args")
     }
@@ -74,7 +66,7 @@ import Testing
         let task = try env.note(path)
         #expect(task.text("status") == "done")
         #expect(task["approved"]?.bool == false)
-        let argvs = fixtureArgvs(env)
+        let argvs = env.fixtureArgvs
         #expect(argvs.count == 1)
         #expect(argvs.first?.contains("plan") == true)
         #expect(argvs.first?.contains("acceptEdits") == false, "a note born approved must not get write permissions")
@@ -112,7 +104,7 @@ import Testing
         #expect(handoff.text("status") == "done")
         #expect(handoff.text("approved_by") == FileSystem.userName(approvedAt.ownerUID))
         #expect(handoff["approved_at"] != nil)
-        #expect(fixtureArgvs(env).first?.contains("acceptEdits") == true)
+        #expect(env.fixtureArgvs.first?.contains("acceptEdits") == true)
     }
 
     @Test func aRerunAfterDoneDoesNotReuseTheEarlierApproval() throws {

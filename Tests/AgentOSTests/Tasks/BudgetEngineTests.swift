@@ -57,13 +57,6 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
         if let claudeMaxCost { try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(claudeMaxCost))]) }
     }
 
-    func fixtureArgvs(_ env: EngineTestVault) -> [[String]] {
-        guard let text = PlatformTestSupport.read(env.fixtureLog) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            (try? JSON.parse(String(line)))?["argv"]?.arrayValue?.compactMap(\.stringValue)
-        }
-    }
-
     /// $0.50 reported against a $0.03 reservation and a $0.10 day cap: the ledger records $0.50, the
     /// task records the overrun, `status` says which cap is over, and the next paid task never runs.
     @Test func anOverrunIsSettledAtTheTruthRecordedAndStopsTheNextPaidRun() throws {
@@ -75,7 +68,7 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
         engine.waitUntilIdle()
 
         // Claude Code was given the run's own cap.
-        let argvs = fixtureArgvs(env)
+        let argvs = env.fixtureArgvs
         #expect(argvs.count == 1)
         let argv = try #require(argvs.first)
         let flag = try #require(argv.firstIndex(of: "--max-budget-usd"))
@@ -94,7 +87,7 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
         let second = try env.writeTask("Next", properties: "type: task\nagent: claude", body: "Review the lexer.")
         _ = engine.consider(path: second, wait: true)
         engine.waitUntilIdle()
-        #expect(fixtureArgvs(env).count == 1)
+        #expect(env.fixtureArgvs.count == 1)
         #expect(try env.note(second).text("status") != "done")
         #expect(try ledger.spend(caps: caps).daySpentUSD == 0.50)
         #expect(try ledger.openReservations().isEmpty)
@@ -355,7 +348,7 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
         let task = try env.note(path)
         #expect(task.text("status") == "blocked")
         #expect(task.text("error")?.contains("budget_day_usd") == true)
-        #expect(fixtureArgvs(env).isEmpty)
+        #expect(env.fixtureArgvs.isEmpty)
         // Free work still runs.
         let free = try env.writeTask("Echo", properties: "type: task\nagent: echo", body: "Hello.")
         _ = engine.consider(path: free, wait: true)

@@ -44,6 +44,14 @@ final class EngineTestVault: @unchecked Sendable {
 
     var loggedEvents: [EngineEvent] { events.withLock { $0 } }
 
+    /// The argv of each fixture agent run, in order.
+    var fixtureArgvs: [[String]] {
+        guard let text = PlatformTestSupport.read(fixtureLog) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSON.parse(String(line)))?["argv"]?.arrayValue?.compactMap(\.stringValue)
+        }
+    }
+
     func writeTask(_ name: String, properties: String, body: String) throws -> String {
         let path = "Tasks/\(name).md"
         try store.write("---\n\(properties)\n---\n\(body)\n", to: path, expecting: .absent)
