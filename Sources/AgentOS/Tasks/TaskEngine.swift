@@ -735,9 +735,10 @@ public final class TaskEngine: Sendable {
             // run may do (the router's `writesApproved`), whatever a router says — given for the
             // agent the review named: one cooling down meanwhile moved the task to the next agent of
             // its chain, which got write permissions no person gave it (round 47). That agent runs
-            // it read-only.
-            let reviewedAgent = task.approval.flatMap { (try? runs.run(id: $0.reviewRunID)) ?? nil }?.agent
-            plan.approved = plan.approved && task.approval != nil && reviewedAgent == plan.agent
+            // it read-only. (A review in the human lane that named no agent — "the default agent
+            // runs it" — answers for the one that runs it.)
+            let reviewedAgent = task.approval.flatMap { (try? runs.run(id: $0.reviewRunID)) ?? nil }?.agent ?? ""
+            plan.approved = plan.approved && task.approval != nil && (reviewedAgent.isEmpty || reviewedAgent == plan.agent)
             if let unapproved {
                 plan.reason += "; " + unapproved
                 if case .review(let why) = plan.action { plan.action = .review(why + "; " + unapproved) }

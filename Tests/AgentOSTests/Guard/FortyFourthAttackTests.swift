@@ -90,6 +90,27 @@ import TestSupport
         #expect(!argv.contains("workspace-write") && !argv.contains("acceptEdits"), "another agent got write permissions: \(argv)")
     }
 
+    /// A task in the human lane waits for a person; approved, the lane's agent runs it with its
+    /// write flags — the agent check of round 47 must not take that away (the review named no agent).
+    @Test func approvingAHumanLaneTaskGivesItsAgentWritePermissions() throws {
+        let env = try EngineTestVault()
+        // As routing.md's example: this work waits for a person in the human lane, then claude runs it.
+        try env.store.write("---\ntype: rule\npriority: 1\nwhen_keywords: [zorbship]\nlane: human\nagent: claude\n---\nBy hand first.\n", to: "Rules/By hand.md", expecting: .absent)
+        let engine = try env.engine()
+        let path = try env.writeTask("By hand", properties: "type: task", body: "Zorbship the parser fix.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let waiting = try env.note(path)
+        #expect(waiting.text("status") == "review")
+        #expect(waiting.text("route_reason")?.contains("lane human") == true, "\(waiting.text("route_reason") ?? "")")
+        try env.store.updateProperties(path, set: [Property("approved", .bool(true))])
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let note = try env.note(path)
+        #expect(note.text("status") == "done", "\(note.text("route_reason") ?? "")")
+        #expect(env.fixtureArgvs.last?.contains("acceptEdits") == true, "\(env.fixtureArgvs)")
+    }
+
     /// Attack (round 47, low): a review decided after the router — the lane's agent cannot run
     /// here — was missing from the run's reason, and `status` told the person to approve it where
     /// the note said to set `status: new` once the agent is installed.
