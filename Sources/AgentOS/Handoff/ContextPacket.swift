@@ -1111,7 +1111,8 @@ struct DailyLog {
         guard let ends = try? store.readEnds(path, head: wholeBytes, tail: tailBytes) else { return nil }
         if ends.tail.isEmpty, let known = lastRead.withLock({ $0[path] }), known.bytes == ends.head { return known.log }
         guard let log = parse(ends, path: path) else { return nil }
-        if ends.tail.isEmpty {
+        // Kept while at most 1 MB (a day of some 5,000 runs): the watcher's memory stays bounded.
+        if ends.tail.isEmpty, ends.head.count <= 1 << 20 {
             lastRead.withLock { logs in
                 // Today's and yesterday's, public and private: a few at most.
                 if logs.count >= 8 { logs.removeAll() }
