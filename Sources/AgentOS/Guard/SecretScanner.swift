@@ -192,10 +192,17 @@ public final class SecretScanner: @unchecked Sendable {
         // `now`, `still`, `changed to`, and opening marks (`“`, `**`, `(`). A password's value counts when it looks
         // like one (letters with digits or marks, or three words joined: `tangerine-walrus-42`,
         // `purple-monkey-dishwasher`); a key's or a token's when it looks random.
-        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd)\b(?:[ \t]*(?:=|:)|(?:[ \t]+(?!is\b|was\b)[\p{L}\p{N}.'\-]{1,30}){0,5}[ \t]+(?:is|was)\b(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset)[ \t]+to))?)[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)"#, group: 2, key: 1, hints: ["key", "token", "secret", "pass"], check: { key, raw in
+        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd)\b(?:[ \t]*(?:=|:)|[ \t]+(?:is|was|has[ \t]+been)\b(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to))?)[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)"#, group: 2, key: 1, hints: ["key", "token", "secret", "pass"], check: { key, raw in
             // Closing marks (`**…**`, `“…”`) are not the value's.
             let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "*_"))
             return SecretValue.looksRandom(value) || (SecretValue.isPasswordWord(key) && SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+        // A password word, then words that say which one ("… for gmail.com", "… there", "… for
+        // bob@example.com"), then `is`/`was` (not `:`, which a list of words before a `token:` has);
+        // not words that say the sentence is about an
+        // attribute of it ("password manager is 1Password": round 49).
+        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)(?:[ \t]+(?!is\b|was\b|has\b)[\p{L}\p{N}.@_'\-]{1,40}){1,5})(?:[ \t]+(?:is|was|has[ \t]+been)\b(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to))?)[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)"#, group: 2, key: 1, hints: ["pass"], check: { key, raw in
+            let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "*_"))
+            return SecretValue.isProseSecret(key) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         // An AWS secret access key in prose: 40 characters of base64 on a line that says `aws` and
         // `secret`, or after an access key ID ("AWS secret for flamingo: …", "AKIA… with secret …").
         make("AWS secret access key", "aws-secret", #"(?i)\baws\b[^\n]{0,80}?\bsecret\b[^\n]{0,80}?(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1, hints: ["aws"], check: { _, value in
@@ -753,6 +760,23 @@ enum SecretValue {
     /// Whether a value looks like a generated credential rather than a word, identifier, number or date:
     /// at least 8 characters, not a placeholder, letters mixed with digits inside one part (or a long
     /// run of random-case letters), and a Shannon entropy of at least 3 bits per character.
+    /// Words that, between `password` and `is`, say the sentence is about something of the
+    /// password's, not the password ("our password manager is 1Password", "the password policy is
+    /// twelve-characters-minimum": round 49, a regression of the wider prose rule).
+    static let passwordAttributes: Set<String> = ["manager", "managers", "policy", "policies", "length", "lengths", "requirement", "requirements", "rule", "rules",
+        "strength", "reset", "resets", "field", "fields", "hint", "hints", "format", "formats", "expiry", "expiration", "rotation", "schedule", "change", "changes",
+        "complexity", "minimum", "maximum", "limit", "limits", "prompt", "page", "screen", "form", "dialog", "box", "input", "option", "options", "setting", "settings",
+        "type", "vault", "vaults", "store", "storage", "hash", "hashing", "algorithm", "protection", "recovery", "section", "entry", "column", "app", "flow", "count",
+        "size", "history", "age", "generator", "strategy", "standard", "guidelines", "guide", "docs", "documentation", "check", "checker", "validation", "encryption", "tool", "tools"]
+
+    /// Whether the words of a prose match before `is` (a password word, then up to five) may name
+    /// a password: not when one says the sentence is about an attribute of it.
+    static func isProseSecret(_ words: String) -> Bool {
+        let parts = words.lowercased().split { $0 == " " || $0 == "\t" }
+        guard let first = parts.first, isPasswordWord(String(first)) else { return false }
+        return !parts.dropFirst().contains { passwordAttributes.contains(String($0).trimmingCharacters(in: .punctuationCharacters)) }
+    }
+
     /// Whether a key word of prose names a password (`password`, `passphrase`, `pwd`…).
     static func isPasswordWord(_ key: String) -> Bool {
         ["password", "passphrase", "passcode", "passwd"].contains(key.lowercased())

@@ -132,6 +132,10 @@ import Testing
         add("prose password changed to", "tangerine-walrus-43") { "the password was changed to \($0)" }
         add("prose password for a host", "tangerine-walrus-44") { "the password for gmail.com is \($0)" }
         add("prose password after four words", "tangerine-walrus-45") { "the wifi password at my mom's house is \($0)" }
+        add("prose password has been changed to", "Kx7vLp2mRz") { "the admin password has been changed to \($0) today" }
+        add("prose password was updated to", "Kx7vLp2mRy") { "The root password was updated to \($0)." }
+        add("prose password for an address", "tangerine-walrus-46") { "the password for bob@example.com is \($0)" }
+        add("prose password for a user name", "Kx7vLp2mRx") { "password for db_admin is \($0)" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -315,6 +319,19 @@ import Testing
         "The session token is now rotated every 15 minutes.",
         "The secret for the demo is `<redacted>` in this copy.",
         "our wifi password at the office is on the whiteboard",
+        "password summary tokenizer summary token: version2 v1.2.3 the review",
+        // Round 49: sentences about a password's attributes, and a key word followed by others.
+        "Our password manager is 1Password and everyone should use it.",
+        "The password policy is twelve-characters-minimum for all staff accounts.",
+        "The token limit is 128k-tokens per request, so keep prompts short.",
+        "The password reset flow is self-service-only since March.",
+        "The password rotation schedule was changed to every-ninety-days.",
+        "My password hint is mother-maiden-name.",
+        "The passphrase length is now 20-characters for e2ee vaults.",
+        "The password manager we picked is Bitwarden2024 edition.",
+        "Our password policy is now NIST-800-63B compliant.",
+        "Our shared password vault is Vaultwarden-1.30 on the NAS.",
+        "The password hashing algorithm is bcrypt-12 by default.",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
