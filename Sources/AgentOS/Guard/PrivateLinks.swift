@@ -72,17 +72,35 @@ enum PrivateLinks {
         var found: [(range: NSRange, link: WikiLink)] = []
         var linkRanges: [NSRange] = []
         var extended: [(range: NSRange, link: WikiLink)] = []
-        let links = holdsDotMD(rendered) ? pattern : patternWithoutBarePaths
-        var matches = links.matches(in: rendered, range: NSRange(location: 0, length: source.length))[...]
-        while let match = matches.popFirst() {
+        let dotMD = holdsDotMD(rendered)
+        let links = dotMD ? pattern : patternWithoutBarePaths
+        let inside = dotMD ? innerPattern : innerPatternWithoutBarePaths
+        let all = links.matches(in: rendered, range: NSRange(location: 0, length: source.length))
+        // The matches in text order: each definition's own, read right after it (below).
+        var nextMatch = 0
+        var inner: [NSTextCheckingResult] = []
+        var nextInner = 0
+        while true {
+            let match: NSTextCheckingResult
+            if nextInner < inner.count {
+                match = inner[nextInner]
+                nextInner += 1
+            } else if nextMatch < all.count {
+                match = all[nextMatch]
+                nextMatch += 1
+            } else {
+                break
+            }
             guard let form = (1...5).first(where: { match.range(at: $0).location != NSNotFound }) else { continue }
             // A reference definition's label and title are text like any other: a link, a URL or a
             // path in them is read too (round 48: `[r]: Public.md "see [[Salary|my salary]]"` and
             // `[Private/Salary.md]: https://…` went out as written), and the bare-path readings
-            // below look inside it (its range is not a link's).
+            // below look inside it (its range is not a link's). Read over its own range only: a
+            // note of 100,000 definitions is read once (round 49: 151 s a packet when each
+            // definition also copied the matches after it).
             if form == 4 {
-                let inner = (holdsDotMD(rendered) ? innerPattern : innerPatternWithoutBarePaths).matches(in: rendered, range: match.range)
-                matches = inner[...] + matches
+                inner = inside.matches(in: rendered, range: match.range)
+                nextInner = 0
             }
             // Entities decoded first (`&amp;` in an href, `Private&#47;Bank`): what Obsidian renders.
             let written = decodingEntities(source.substring(with: match.range(at: form)))
