@@ -19,7 +19,7 @@ enum PrivateLinks {
     /// Obsidian Help vault).
     static let patternWithoutBarePaths = try! NSRegularExpression(pattern: (forms + ["((?!))"]).joined(separator: "|"))
 
-    /// `pattern` without its reference definitions (form 4 never matches): what is read inside one.
+    /// `pattern` without its reference definitions (form 4 never matches): what is read inside a link.
     static let innerPattern = try! NSRegularExpression(pattern: (Array(forms.prefix(3)) + ["((?!))", barePath]).joined(separator: "|"))
     static let innerPatternWithoutBarePaths = try! NSRegularExpression(pattern: (Array(forms.prefix(3)) + ["((?!))", "((?!))"]).joined(separator: "|"))
 
@@ -75,32 +75,20 @@ enum PrivateLinks {
         let dotMD = holdsDotMD(rendered)
         let links = dotMD ? pattern : patternWithoutBarePaths
         let inside = dotMD ? innerPattern : innerPatternWithoutBarePaths
-        let all = links.matches(in: rendered, range: NSRange(location: 0, length: source.length))
-        // The matches in text order: each definition's own, read right after it (below).
-        var nextMatch = 0
-        var inner: [NSTextCheckingResult] = []
-        var nextInner = 0
-        while true {
-            let match: NSTextCheckingResult
-            if nextInner < inner.count {
-                match = inner[nextInner]
-                nextInner += 1
-            } else if nextMatch < all.count {
-                match = all[nextMatch]
-                nextMatch += 1
-            } else {
-                break
-            }
+        // The matches in text order, each followed by those inside it: a stack, the next on top.
+        var pending: [(match: NSTextCheckingResult, nested: Bool)] = links.matches(in: rendered, range: NSRange(location: 0, length: source.length)).reversed().map { ($0, false) }
+        while let (match, nested) = pending.popLast() {
             guard let form = (1...5).first(where: { match.range(at: $0).location != NSNotFound }) else { continue }
-            // A reference definition's label and title are text like any other: a link, a URL or a
-            // path in them is read too (round 48: `[r]: Public.md "see [[Salary|my salary]]"` and
-            // `[Private/Salary.md]: https://…` went out as written), and the bare-path readings
-            // below look inside it (its range is not a link's). Read over its own range only: a
-            // note of 100,000 definitions is read once (round 49: 151 s a packet when each
-            // definition also copied the matches after it).
-            if form == 4 {
-                inner = inside.matches(in: rendered, range: match.range)
-                nextInner = 0
+            // What a link holds is text like any other: a link, a URL or a path inside it is read
+            // too — in a reference definition's label and title (round 48: `[r]: Public.md "see
+            // [[Salary|my salary]]"`), a Markdown link's text and title, a wikilink's alias, an HTML
+            // element's attributes and text (round 49: `<img alt="[[Salary]]">`, `[x](https://… "see
+            // [[Salary]]")`). Read over the link's own range, from its second character (from its
+            // first, the link itself is found again), once: a note of 100,000 definitions is read
+            // in one pass (round 49: 151 s a packet when each copied the matches after it).
+            if form < 5, match.range.length > 2 {
+                let within = NSRange(location: match.range.location + 1, length: match.range.length - 1)
+                pending += inside.matches(in: rendered, range: within).reversed().map { ($0, true) }
             }
             // Entities decoded first (`&amp;` in an href, `Private&#47;Bank`): what Obsidian renders.
             let written = decodingEntities(source.substring(with: match.range(at: form)))
@@ -113,7 +101,9 @@ enum PrivateLinks {
             default: link = WikiLink(target: written)
             }
             if let link { found.append((match.range, normalized(link))) }
-            if form < 4 { linkRanges.append(match.range) }
+            // The bare-path readings below skip what a link covers (a link inside one lies in it);
+            // a definition's inside is theirs to read too.
+            if form < 4, !nested { linkRanges.append(match.range) }
             // An Obsidian URL written with its spaces unencoded (as Obsidian's help shows them): read
             // with up to seven more words after it, the longest reading that names a private note wins.
             if form == 2 {

@@ -26,7 +26,14 @@ import TestSupport
                       "[r1]: Public.md \"see [[Notes/Salary|my Salary figure]]\"",
                       "[r2]: https://example.com \"Private/Passwords.md\"",
                       "[Private/Passwords.md]: https://example.com",
-                      "[r3]: https://example.com \"obsidian://open?vault=v&file=Notes%2FSalary\""])
+                      "[r3]: https://example.com \"obsidian://open?vault=v&file=Notes%2FSalary\"",
+                      // Round 49: links inside other links — an HTML element's attributes and text, a
+                      // Markdown link's title and text.
+                      "see <img alt=\"[[Notes/Salary]]\" src=\"chart.png\"> here",
+                      "see <a href=\"https://example.com\">[[Notes/Salary|my Salary figure]]</a> here",
+                      "see [x](https://example.com \"see [[Notes/Salary]]\") here",
+                      "see [Private/Passwords.md](https://example.com) here",
+                      "see [[Public note|alias naming Private/Passwords.md]] here"])
     func aLinkOnAFootnoteOrAfterADefinitionIsJudged(_ line: String) {
         let out = Self.hidden("Text with a note[^a].\n\n" + line + "\n")
         #expect(out.contains("(a private note)"), "\(line) → \(out)")
