@@ -64,6 +64,9 @@ public struct NewTask: Sendable {
         let text = try FrontmatterEditor.apply(set: props, to: "") + trimmed + "\n"
         let base = NoteName.sanitize(title ?? NewTask.defaultTitle(trimmed))
         var path = Vault.Layout.tasks + "/" + base + ".md"
+        // A name a sync tool gives its conflicting copies is never run, and the watcher writes a
+        // conflict note for it (round 49: a run made them by the dozen with `task new`).
+        if let conflict = SyncConflict.parse(path) { throw NewTaskError.conflictName(base, tool: conflict.tool) }
         // The next free name, taken by creating it: another `task new` or `create_task` of the same
         // title at the same moment takes a name between a look and the write, and this one then
         // goes on to the next (it was refused with "already exists", and 16 of 20 prompts made at
@@ -88,11 +91,14 @@ public enum NewTaskError: Error, CustomStringConvertible, Equatable {
     case noSuchAgent(String)
     /// `--lane` names no lane.
     case noSuchLane(String)
+    /// The title is named as a sync tool names a conflicting copy.
+    case conflictName(String, tool: String)
 
     public var description: String {
         switch self {
         case .noSuchAgent(let name): return "no agent note in Rules/ defines an agent named '\(name)'; 'fuckbigtech agent list' shows the agents"
         case .noSuchLane(let name): return "'\(name)' is not a lane; the lanes are \(Lane.spelledOut)"
+        case .conflictName(let title, let tool): return "'\(title)' is how \(tool) names a conflicting copy, which the watcher never runs; choose another --title"
         }
     }
 }

@@ -165,4 +165,19 @@ import TestSupport
         let fine = tools.call("write_note", arguments: .object([("path", .string("Memory/Plan.md")), ("text", .string("fine\n")), ("create", .bool(true))]))
         #expect(fine.first { $0.0 == "isError" }?.1 != .bool(true), "\(fine)")
     }
+
+    /// Attack (round 49, low): `note write` refused names of sync tools' conflicting copies, but
+    /// `task new "…" --title "Foo (conflicted copy)"` from a run made them, each a conflict note and
+    /// a warning, never run. Such a title is refused with the reason.
+    @Test func aTaskCannotBeTitledAsAConflictingCopy() throws {
+        let temp = try MCPServerTests.InitVault()
+        for title in ["Foo (conflicted copy)", "Plan.sync-conflict-20261206-080000-ABCDEFG", "Plan (SFConflict bob 2026-12-06-08-00-00)"] {
+            var task = NewTask(prompt: "Say hi.")
+            task.title = title
+            #expect(throws: NewTaskError.self) { try task.write(vault: temp.vault, environment: ["FBT_RUN_ID": "20990101-000000-aaaaaa"]) }
+        }
+        var fine = NewTask(prompt: "Say hi.")
+        fine.title = "Foo copy"
+        #expect(try fine.write(vault: temp.vault, environment: [:]) == "Tasks/Foo copy.md")
+    }
 }
