@@ -180,4 +180,30 @@ import TestSupport
         fine.title = "Foo copy"
         #expect(try fine.write(vault: temp.vault, environment: [:]) == "Tasks/Foo copy.md")
     }
+
+    /// A clean CI run was killed by signal 29 (SIGIO): reads for an update now wait for a note's
+    /// writers with a read lease, and a writer opening the note while the lease is held makes the
+    /// kernel signal the holder, whose default is to end the process — the watcher, when a person
+    /// saves in that instant. The signal is ignored once a lease is taken; many leases against a
+    /// writer opening the note over and over leave this process running.
+    @Test func aLeaseBrokenByAWriterDoesNotEndTheProcess() throws {
+        let folder = TemporaryFolder("fbt-lease")
+        let path = folder.path + "/Busy.md"
+        try "x\n".replacingFile(path)
+        _ = FileSystem.waitUntilNoWriters(path, timeout: 0)
+        var action = sigaction()
+        sigaction(SIGIO, nil, &action)
+        #expect(unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self))
+        let done = Locked(false)
+        let writer = Thread {
+            while !done.withLock({ $0 }) {
+                let fd = open(path, O_WRONLY)
+                if fd >= 0 { close(fd) }
+            }
+        }
+        writer.start()
+        for _ in 0..<3_000 { _ = FileSystem.waitUntilNoWriters(path, timeout: 0) }
+        done.withLock { $0 = true }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
 }
