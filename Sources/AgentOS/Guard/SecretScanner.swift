@@ -110,6 +110,11 @@ public final class SecretScanner: @unchecked Sendable {
     // Earlier patterns win where two overlap (an `sk-ant-` key is reported as Anthropic, not OpenAI).
     // Every quantifier on a character class is followed by something the class cannot contain, or is
     // bounded, so no pattern backtracks more than linearly.
+    /// The end of the prose rules, after a key word (and the words that may follow it): `is`,
+    /// `was` or `has been` (an `=` or `:` for the first rule, which opens this group itself), then
+    /// `:`, `now`, `still`, `changed to`…, opening marks (`“`, `**`, `(`), and the value (group 2).
+    private static let proseValue = #"(?:is|was|has[ \t]+been)\b(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to))?)[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)"#
+
     private static let builtIn: [Pattern] = [
         // Key material.
         // The armour in any case, with spaces inside it and four to six dashes (a typo still wraps a key).
@@ -192,16 +197,15 @@ public final class SecretScanner: @unchecked Sendable {
         // `now`, `still`, `changed to`, and opening marks (`“`, `**`, `(`). A password's value counts when it looks
         // like one (letters with digits or marks, or three words joined: `tangerine-walrus-42`,
         // `purple-monkey-dishwasher`); a key's or a token's when it looks random.
-        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd)\b(?:[ \t]*(?:=|:)|[ \t]+(?:is|was|has[ \t]+been)\b(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to))?)[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)"#, group: 2, key: 1, hints: ["key", "token", "secret", "pass"], check: { key, raw in
-            // Closing marks (`**…**`, `“…”`) are not the value's.
-            let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "*_"))
+        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd)\b(?:[ \t]*(?:=|:)|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key", "token", "secret", "pass"], check: { key, raw in
+            let value = SecretValue.withoutEmphasis(raw)
             return SecretValue.looksRandom(value) || (SecretValue.isPasswordWord(key) && SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         // A password word, then words that say which one ("… for gmail.com", "… there", "… for
         // bob@example.com"), then `is`/`was` (not `:`, which a list of words before a `token:` has);
-        // not words that say the sentence is about an
-        // attribute of it ("password manager is 1Password": round 49).
-        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)(?:[ \t]+(?!is\b|was\b|has\b)[\p{L}\p{N}.@_'\-]{1,40}){1,5})(?:[ \t]+(?:is|was|has[ \t]+been)\b(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to))?)[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)"#, group: 2, key: 1, hints: ["pass"], check: { key, raw in
-            let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "*_"))
+        // not words that say the sentence is about an attribute of it ("password manager is
+        // 1Password": round 49).
+        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)(?:[ \t]+(?!is\b|was\b|has\b)[\p{L}\p{N}.@_'\-]{1,40}){1,5})(?:[ \t]+"# + proseValue, group: 2, key: 1, hints: ["pass"], check: { key, raw in
+            let value = SecretValue.withoutEmphasis(raw)
             return SecretValue.isProseSecret(key) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         // An AWS secret access key in prose: 40 characters of base64 on a line that says `aws` and
         // `secret`, or after an access key ID ("AWS secret for flamingo: …", "AKIA… with secret …").
@@ -777,7 +781,12 @@ enum SecretValue {
         return !parts.dropFirst().contains { passwordAttributes.contains(String($0).trimmingCharacters(in: .punctuationCharacters)) }
     }
 
-    /// Whether a key word of prose names a password (`password`, `passphrase`, `pwd`…).
+    /// A prose value without the closing marks of its emphasis (`**…**`, `_…_`).
+    static func withoutEmphasis(_ raw: String) -> String {
+        raw.trimmingCharacters(in: CharacterSet(charactersIn: "*_"))
+    }
+
+    /// Whether a key word of prose names a password (`password`, `passphrase`, `passcode`, `passwd`).
     static func isPasswordWord(_ key: String) -> Bool {
         ["password", "passphrase", "passcode", "passwd"].contains(key.lowercased())
     }

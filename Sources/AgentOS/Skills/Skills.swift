@@ -194,22 +194,14 @@ public struct SkillSync: Sendable {
         let root = vault.root + "/" + folder
         // `Skills/` itself a symlink leads anywhere — into `Private/`, out of the vault — while its
         // notes are judged by the path as written: nothing in it is linked (round 48: a private
-        // note was, into every cloud harness's folder), and the one invalid entry says why.
-        if (try? FileSystem.status(root))??.kind == .symlink {
-            let refused = Skill(name: folder, path: root, problems: ["\(folder)/ is a symlink; what it leads to cannot be judged (it may be a private folder), so no skill in it is linked: make \(folder)/ a real folder"])
-            return SkillSync(skills: [refused], folders: folders.map { target in
-                // Links of ours left from before are stale now.
-                let stale = ((try? FileSystem.list(target.path)) ?? []).compactMap { other -> SkillLink? in
-                    let entry = target.path + "/" + other.name
-                    guard case .ours(let to) = inspect(entry, vaultSkills: root) else { return nil }
-                    return SkillLink(name: other.name, path: entry, state: .stale, detail: "the vault's skill '\(to)' is under a symlinked \(folder)/")
-                }
-                return (target, stale.sorted { $0.name < $1.name })
-            })
-        }
-        let names = ((try? FileSystem.list(root)) ?? []).filter { !$0.name.hasPrefix(".") && $0.kind == .directory }.map(\.name).sorted()
+        // note was, into every cloud harness's folder), one invalid entry says why, and the links
+        // made before are stale like those of a skill that is gone (below).
+        let symlinked = (try? FileSystem.status(root))??.kind == .symlink
+        let names = symlinked ? [] : ((try? FileSystem.list(root)) ?? []).filter { !$0.name.hasPrefix(".") && $0.kind == .directory }.map(\.name).sorted()
         let guardrails = RuleBook.load(vault: vault).guardrails
-        let skills = names.map { Skill.check(folder: root + "/" + $0, guardrails: guardrails, vault: vault) }
+        let skills = symlinked
+            ? [Skill(name: folder, path: root, problems: ["\(folder)/ is a symlink; what it leads to cannot be judged (it may be a private folder), so no skill in it is linked: make \(folder)/ a real folder"])]
+            : names.map { Skill.check(folder: root + "/" + $0, guardrails: guardrails, vault: vault) }
         let report = folders.map { target -> (folder: SkillFolder, links: [SkillLink]) in
             var links: [SkillLink] = []
             for skill in skills {
