@@ -58,7 +58,7 @@ public final class SecretScanner: @unchecked Sendable {
     /// text; past it they are all dropped and kept anew. One scanner serves the watcher's packets,
     /// which carry the same notes' sections over and over (a quarter of a packet's time went into
     /// scanning them again).
-    private let scanned = Locked<(found: [[UInt8]: [SecretFinding]], bytes: Int)>(([:], 0))
+    private let scanned = Locked<(found: [[UInt8]: [SecretFinding]], bytes: Int, recent: [(key: [UInt8], found: [SecretFinding])])>(([:], 0, []))
     static let keptBytes = 1 << 20
 
     /// A scanner with the built-in patterns plus `extraPatterns` (invalid ones are skipped; the rule
@@ -218,12 +218,20 @@ public final class SecretScanner: @unchecked Sendable {
     /// Every secret in `text`, in order of position.
     public func scan(_ text: String) -> [SecretFinding] {
         let size = text.utf8.count
-        guard size <= SecretScanner.keptBytes / 64 else { return matches(in: text).map { SecretFinding(kind: $0.kind, line: $0.line) } }
+        guard size <= SecretScanner.keptBytes / 4 else { return matches(in: text).map { SecretFinding(kind: $0.kind, line: $0.line) } }
         let key = Array(text.utf8)
-        if let known = scanned.withLock({ $0.found[key] }) { return known }
+        // A whole packet is scanned twice, by the builder and by the router: the last few large
+        // texts are kept apart, so that they do not push the pieces' verdicts out.
+        let large = size > SecretScanner.keptBytes / 64
+        if let known = scanned.withLock({ large ? $0.recent.first(where: { $0.key == key })?.found : $0.found[key] }) { return known }
         let found = matches(in: text).map { SecretFinding(kind: $0.kind, line: $0.line) }
         scanned.withLock { kept in
-            if kept.bytes + size > SecretScanner.keptBytes { kept = ([:], 0) }
+            if large {
+                kept.recent.append((key, found))
+                if kept.recent.count > 4 { kept.recent.removeFirst() }
+                return
+            }
+            if kept.bytes + size > SecretScanner.keptBytes { (kept.found, kept.bytes) = ([:], 0) }
             kept.found[key] = found
             kept.bytes += size
         }
@@ -234,6 +242,11 @@ public final class SecretScanner: @unchecked Sendable {
     /// views: a token split by an invisible character or over a quoted line is one range), in order.
     public func spans(in text: String) -> [NSRange] {
         matches(in: text).map(\.range)
+    }
+
+    /// Each secret in `text` with where it lies (as `spans`), in order.
+    public func located(in text: String) -> [(finding: SecretFinding, range: NSRange)] {
+        matches(in: text).map { (SecretFinding(kind: $0.kind, line: $0.line), $0.range) }
     }
 
     /// `text` with each secret replaced by `[REDACTED:kind]`, and what was replaced. Replacement works
@@ -283,6 +296,16 @@ public final class SecretScanner: @unchecked Sendable {
                         (kind, slug) = verdict
                     }
                     let range = view.original(local)
+                    // Markup taken out of a view can bring a key and a value together that a reader
+                    // sees apart: `` `--password` per the docs `` is a flag named in code, then prose.
+                    // Where the original between them has a backtick, the value must look like a
+                    // credential on its own (an outside attack: two notes of the Obsidian Help vault
+                    // side by side blocked a task for "password assignment").
+                    if pattern.keyGroup > 0, view.origin != nil, case let keyRange = result.range(at: pattern.keyGroup), keyRange.location != NSNotFound,
+                       SecretScanner.codeBetween(view.original(keyRange), range, in: text),
+                       case let value = SecretValue.withoutEmphasis(ns.substring(with: local)), !SecretValue.looksRandom(value), !SecretValue.looksLikePassword(value) {
+                        continue
+                    }
                     // A match that overlaps one already accepted widens it (a key found whole in the
                     // line-joined view covers the part found on its first line) rather than counting twice.
                     if let index = accepted.firstIndex(where: { NSIntersectionRange($0.range, range).length > 0 }) {
@@ -325,6 +348,16 @@ private struct LineIndex {
             if starts[mid] <= location { low = mid } else { high = mid - 1 }
         }
         return low + 1
+    }
+}
+
+extension SecretScanner {
+    /// Whether the original text between a key's range and its value's range holds a backtick (the
+    /// end of a code span the key is in, or the start of one the value is in).
+    static func codeBetween(_ key: NSRange, _ value: NSRange, in text: String) -> Bool {
+        let start = NSMaxRange(key)
+        guard value.location > start else { return false }
+        return (text as NSString).range(of: "`", options: .literal, range: NSRange(location: start, length: value.location - start)).location != NSNotFound
     }
 }
 

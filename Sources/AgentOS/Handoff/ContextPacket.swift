@@ -131,16 +131,22 @@ public struct ContextPacket: Sendable {
     public static func estimateTokens(_ text: String) -> Int { (text.utf8.count + 3) / 4 }
 
     /// The prompt sent to the agent. A note with nothing around it goes as its own text alone.
-    public var text: String {
-        if pieces.count == 1, let only = pieces.first, only.path == notePath { return only.text }
+    public var text: String { rendered().text }
+
+    /// The prompt and where each piece (its label line and text) lies in it, in UTF-16 offsets.
+    func rendered() -> (text: String, ranges: [NSRange]) {
+        if pieces.count == 1, let only = pieces.first, only.path == notePath { return (only.text, [NSRange(location: 0, length: only.text.utf16.count)]) }
         var out = "# Context packet for \(notePath)\n\nEach piece below is labelled with the vault note it comes from.\n"
+        var ranges: [NSRange] = []
         for piece in pieces {
+            let start = out.utf16.count
             out += "\n## \(piece.label)\n\n" + piece.text.trimmingWhitespacesAndNewlines() + "\n"
+            ranges.append(NSRange(location: start, length: out.utf16.count - start))
         }
         if !omitted.isEmpty {
             out += "\n(Left out to stay within \(budgetTokens) tokens: \(omitted.joined(separator: ", ")).)\n"
         }
-        return out
+        return (out, ranges)
     }
 
     public var json: JSON {
@@ -333,6 +339,32 @@ public struct ContextPacketBuilder: Sendable {
         candidates += daily
 
         var packet = ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens, named: named, scanner: scanner)
+        // Pieces side by side can hold what neither holds alone (a code span's end in one, a word in
+        // the next: "password assignment" — two notes of the Obsidian Help vault blocked a task that
+        // way, an outside attack). The packet is judged whole as the router will judge it; a retrieved
+        // piece a finding touches is left out, and the packet is fitted again.
+        if offMachine {
+            for _ in 0..<8 {
+                guard !scanner.scan(packet.text).isEmpty else { break }
+                let (text, ranges) = packet.rendered()
+                var culprits: [(piece: ContextPiece, kinds: [String])] = []
+                for (found, span) in scanner.located(in: text) {
+                    for (piece, range) in zip(packet.pieces, ranges) where (piece.kind == .memory || piece.kind == .daily) && NSIntersectionRange(range, span).length > 0 {
+                        if let at = culprits.firstIndex(where: { $0.piece == piece }) {
+                            if !culprits[at].kinds.contains(found.kind) { culprits[at].kinds.append(found.kind) }
+                        } else {
+                            culprits.append((piece, [found.kind]))
+                        }
+                    }
+                }
+                guard !culprits.isEmpty else { break }
+                for culprit in culprits {
+                    leftOut.append(LeftOutPiece(kind: culprit.piece.kind, reason: .secret(culprit.kinds)))
+                    candidates.removeAll { $0.kind == culprit.piece.kind && $0.path == culprit.piece.path && $0.line == culprit.piece.line }
+                }
+                packet = ContextPacketBuilder.fit(candidates, notePath: task.path, budgetTokens: budgetTokens, named: named, scanner: scanner)
+            }
+        }
         packet.leftOut = leftOut
         return packet
     }
