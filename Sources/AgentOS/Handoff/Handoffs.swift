@@ -149,7 +149,7 @@ public enum Handoffs {
         let store = NoteStore(vault: vault)
         let link = TelemetryWriter.link(handoffPath)
         do {
-            try store.update(taskPath, attempts: 32) { snapshot in
+            try store.update(taskPath, attempts: 32, waitingForWriters: 30) { snapshot in
                 guard let snapshot else { return .keep }
                 let note = try Note.parse(bytes: snapshot.bytes)
                 guard TaskNote.notWorkReason(of: note, path: taskPath) == nil else { return .keep }

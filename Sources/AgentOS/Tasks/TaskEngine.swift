@@ -1460,7 +1460,7 @@ public final class TaskEngine: Sendable {
         let path = currentPath(claimed)
         var stopped: String?
         do {
-            let outcome = try store.update(path) { snapshot in
+            let outcome = try store.update(path, waitingForWriters: 30) { snapshot in
                 guard let snapshot else { return .keep }
                 let current = try? Note.parse(bytes: snapshot.bytes)
                 // A run's end is written only into the note its run was for: moved away while it ran

@@ -28,6 +28,9 @@ public enum NoteWriteError: Error, CustomStringConvertible, Equatable, Sendable 
         case .conflict(let path, let expected, let found):
             switch expected {
             case .absent: return "\(path): already exists; refusing to overwrite it"
+            case .hash(let hash) where found == hash:
+                // Nothing changed: the note was not swapped while another process wrote into it.
+                return "\(path): another program keeps it open for writing; try again once it has closed it"
             default:
                 return found == nil
                     ? "\(path): was deleted since it was read; re-read it and try again"
@@ -190,8 +193,8 @@ public struct NoteStore: Sendable {
     /// saving in place (Obsidian: open with truncate, then write) is not caught between its truncate
     /// and its write, when the note reads empty (round 46: a run's end read a task so, took it for
     /// another note, and its `changed_during_run` was never written).
-    public func readSettled(_ relativePath: String) throws(NoteWriteError) -> NoteSnapshot? {
-        if let absolute = try? vault.resolve(try Vault.normalize(relativePath)) { _ = FileSystem.waitUntilNoWriters(absolute, timeout: 2) }
+    public func readSettled(_ relativePath: String, waiting timeout: Double = 2) throws(NoteWriteError) -> NoteSnapshot? {
+        if let absolute = try? vault.resolve(try Vault.normalize(relativePath)) { _ = FileSystem.waitUntilNoWriters(absolute, timeout: timeout) }
         return try readIfPresent(relativePath)
     }
 
@@ -210,17 +213,25 @@ public struct NoteStore: Sendable {
     /// runs again on the newer version, up to `attempts` times; a transform that cannot be re-applied
     /// says so with `.conflict`, and the refused version goes to a conflict note. After `attempts`
     /// lost races the last conflict is thrown, or, with `conflicts`, recorded in a conflict note.
+    /// A process that keeps the note open for writing is waited for up to `patience` seconds in all.
     /// Whatever the transform throws is rethrown before anything is written.
     ///
     /// Creates parent folders when needed; keeps the note's permissions.
     @discardableResult
-    public func update(_ relativePath: String, attempts: Int = 8, conflicts: ConflictRecording? = nil, _ transform: (NoteSnapshot?) throws -> NoteChange) throws -> NoteUpdate {
+    public func update(_ relativePath: String, attempts: Int = 8, conflicts: ConflictRecording? = nil, waitingForWriters patience: Double = 2, _ transform: (NoteSnapshot?) throws -> NoteChange) throws -> NoteUpdate {
         let normalized: String
         do { normalized = try Vault.normalize(relativePath) } catch { throw NoteWriteError.path(error) }
         var lastConflict: NoteWriteError?
         var lastRefused: [UInt8]?
-        for attempt in 0..<max(1, attempts) {
-            let current = try readSettled(normalized)
+        // One wait for a process that keeps the note open for writing, for all attempts together:
+        // each waiting its own 2 s (to read, then to write) made `note set` on a note held open
+        // take 20 s and then say it had changed (an outside attack). The watcher's own lifecycle
+        // writes pass a longer `patience`: nobody waits on them, and giving up leaves a task's
+        // status behind.
+        let deadline = Date().addingTimeInterval(patience)
+        var heldOpen = false
+        attempting: for attempt in 0..<max(1, attempts) {
+            let current = try readSettled(normalized, waiting: max(0, deadline.timeIntervalSinceNow))
             switch try transform(current) {
             case .keep:
                 return .unchanged(current?.hash)
@@ -229,18 +240,24 @@ public struct NoteStore: Sendable {
             case .write(let bytes):
                 beforeConditionalWrite?(attempt)
                 do {
-                    let hash = try write(bytes, to: normalized, expecting: current.map { .hash($0.hash) } ?? .absent)
+                    let hash = try write(bytes, to: normalized, expecting: current.map { .hash($0.hash) } ?? .absent, writerWait: max(0, deadline.timeIntervalSinceNow))
                     return .written(hash, replaced: current?.hash)
                 } catch {
-                    guard case .conflict = error else { throw error }
+                    guard case .conflict(_, let expected, let found) = error else { throw error }
                     lastConflict = error
                     lastRefused = bytes
+                    // Held open past the wait: trying again cannot help.
+                    heldOpen = false
+                    if case .hash(let hash) = expected, found == hash {
+                        heldOpen = true
+                        if deadline.timeIntervalSinceNow <= 0 { break attempting }
+                    }
                 }
             }
         }
         guard conflicts != nil else { throw lastConflict ?? NoteWriteError.conflict(path: normalized, expected: .any, found: nil) }
         return .conflict(try recordConflict(normalized, conflicts, current: try readIfPresent(normalized), refused: lastRefused,
-                                            reason: "kept changing while the edit was retried"))
+                                            reason: heldOpen ? "was kept open for writing by another program while the edit was retried" : "kept changing while the edit was retried"))
     }
 
     /// Creates a note that must not exist yet; throws `NoteWriteError.conflict` when it does.
@@ -282,7 +299,7 @@ public struct NoteStore: Sendable {
 
     /// The compare-and-swap step of `update`, over bytes. See `write(_:to:expecting:)`.
     @discardableResult
-    func write(_ bytes: [UInt8], to relativePath: String, expecting expectation: WriteExpectation) throws(NoteWriteError) -> ContentHash {
+    func write(_ bytes: [UInt8], to relativePath: String, expecting expectation: WriteExpectation, writerWait: Double = 2) throws(NoteWriteError) -> ContentHash {
         let normalized: String
         let absolute: String
         do {
@@ -312,7 +329,7 @@ public struct NoteStore: Sendable {
         // A process holding the note open for writing is waited for here, before the folder's lock
         // is taken: waited for under it, one held note made every other write in its folder wait
         // 2 s a try (an outside attack: six echo tasks took 7 s instead of 0.2 s).
-        if case .hash = expectation { _ = FileSystem.waitUntilNoWriters(absolute, timeout: 2) }
+        if case .hash = expectation { _ = FileSystem.waitUntilNoWriters(absolute, timeout: writerWait) }
         do throws(SystemError) {
             let lock = try DirectoryLock(folder)
             failure = check(expectation, at: absolute, relativePath: normalized)

@@ -62,4 +62,32 @@ import TestSupport
         let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Zebra.md")
         #expect(plan.prompt.contains("zebra2222") && plan.prompt.contains("Settings"), "\(plan.prompt)")
     }
+
+    /// Attack (round 49, low): `note set` on a note another process keeps open for writing waited
+    /// 2 s to read and 2 s to write on each of its five tries, and then said the note had "changed
+    /// on disk since it was read" — nothing had. The tries share one wait, and the error says why.
+    @Test func aPropertyChangeOnANoteHeldOpenSaysSoAfterOneWait() throws {
+        let env = try EngineTestVault()
+        let path = env.vault.root + "/Tasks/Held.md"
+        let text = "---\ntype: task\nstatus: draft\n---\nHeld.\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        // Where leases cannot tell (a file system or owner that does not allow them), there is no wait.
+        guard FileSystem.waitUntilNoWriters(path, timeout: 0) == false else { return }
+        var store = NoteStore(vault: env.vault)
+        let tries = Locked(0)
+        store.beforeConditionalWrite = { _ in tries.withLock { $0 += 1 } }
+        do {
+            try store.updateProperties("Tasks/Held.md", set: [Property("priority", .string("low"))])
+            Issue.record("the note was replaced while a process wrote into it")
+        } catch {
+            #expect("\(error)".contains("another program keeps it open for writing"), "\(error)")
+        }
+        #expect(tries.withLock { $0 } == 1, "tried \(tries.withLock { $0 }) times")
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self) == text)
+        try handle.close()
+        try store.updateProperties("Tasks/Held.md", set: [Property("priority", .string("low"))])
+        #expect(try Note.parse(bytes: store.read("Tasks/Held.md").bytes).text("priority") == "low")
+    }
 }
