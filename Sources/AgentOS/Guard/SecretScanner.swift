@@ -113,7 +113,11 @@ public final class SecretScanner: @unchecked Sendable {
     /// The end of the prose rules, after a key word (and the words that may follow it): `is`,
     /// `was` or `has been` (an `=` or `:` for the first rule, which opens this group itself), then
     /// `:`, `now`, `still`, `changed to`…, opening marks (`“`, `**`, `(`), and the value (group 2).
-    private static let proseValue = #"(?:is|was|has[ \t]+been)\b(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to))?)[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)"#
+    private static let proseValue = #"(?:is|was|has[ \t]+been|will[ \t]+be|became|becomes|remains|stays)\b(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to))?)"# + proseTail
+    /// Opening marks (quotes, emphasis, a bracket, an inline HTML element such as `<kbd>`), then the
+    /// value (a capture group), not followed by a word that makes it a description ("is WPA2-PSK
+    /// protected": round 50).
+    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)(?![ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed)\b)"#
 
     private static let builtIn: [Pattern] = [
         // Key material.
@@ -197,16 +201,22 @@ public final class SecretScanner: @unchecked Sendable {
         // `now`, `still`, `changed to`, and opening marks (`“`, `**`, `(`). A password's value counts when it looks
         // like one (letters with digits or marks, or three words joined: `tangerine-walrus-42`,
         // `purple-monkey-dishwasher`); a key's or a token's when it looks random.
-        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd)\b(?:[ \t]*(?:=|:)|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key", "token", "secret", "pass"], check: { key, raw in
+        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd|mot[ \t]+de[ \t]+passe|contrase[ñn]a|senha|wachtwoord|kennwort|passwort|has[łl]o)\b(?:[ \t]*(?:=|:|→|->)|['’]s(?=[ \t])|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key", "token", "secret", "pass", "senha", "contrase", "wachtwoord", "kennwort", "hasło", "haslo"], check: { key, raw in
             let value = SecretValue.withoutEmphasis(raw)
+            guard !SecretValue.isDescription(value) else { return nil }
             return SecretValue.looksRandom(value) || (SecretValue.isPasswordWord(key) && SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         // A password word, then words that say which one ("… for gmail.com", "… there", "… for
         // bob@example.com"), then `is`/`was` (not `:`, which a list of words before a `token:` has);
         // not words that say the sentence is about an attribute of it ("password manager is
         // 1Password": round 49).
-        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)(?:[ \t]+(?!is\b|was\b|has\b)[\p{L}\p{N}.@_'\-]{1,40}){1,5})(?:[ \t]+"# + proseValue, group: 2, key: 1, hints: ["pass"], check: { key, raw in
+        // An aside between them ("the password (for the NAS) is", "the password, as of today, is").
+        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)(?:,?[ \t]+\(?(?!is\b|was\b|has\b|will\b|became\b|becomes\b|remains\b|stays\b)[\p{L}\p{N}.@_'\-]{1,40}\)?,?){1,5})(?:[ \t]+"# + proseValue, group: 2, key: 1, hints: ["pass"], check: { key, raw in
             let value = SecretValue.withoutEmphasis(raw)
-            return SecretValue.isProseSecret(key) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+            return SecretValue.isProseSecret(key) && !SecretValue.isDescription(value) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+        // The active form: "I changed my Gmail password to …", "we set the wifi password to …".
+        make("secret in prose", "secret", #"(?i)\b(?:chang(?:e|ed|ing)|set(?:ting)?|reset(?:ting)?|updat(?:e|ed|ing)|switched|rotated)((?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){0,4}?[ \t]+(?:password|passphrase|passcode|passwd))[ \t]+(?:to|into)\b(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["pass"], check: { _, raw in
+            let value = SecretValue.withoutEmphasis(raw)
+            return !SecretValue.isDescription(value) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         // An AWS secret access key in prose: 40 characters of base64 on a line that says `aws` and
         // `secret`, or after an access key ID ("AWS secret for flamingo: …", "AKIA… with secret …").
         make("AWS secret access key", "aws-secret", #"(?i)\baws\b[^\n]{0,80}?\bsecret\b[^\n]{0,80}?(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1, hints: ["aws"], check: { _, value in
@@ -806,12 +816,22 @@ enum SecretValue {
         "type", "vault", "vaults", "store", "storage", "hash", "hashing", "algorithm", "protection", "recovery", "section", "entry", "column", "app", "flow", "count",
         "size", "history", "age", "generator", "strategy", "standard", "guidelines", "guide", "docs", "documentation", "check", "checker", "validation", "encryption", "tool", "tools"]
 
+    /// Words after which the rest of a prose match names whose password it is, not what about it.
+    static let accountMarkers: Set<String> = ["for", "of", "on", "at", "to", "in", "into", "with", "from", "behind", "used", "that", "which", "we", "i", "you", "my", "our", "your", "his", "her", "their"]
+
     /// Whether the words of a prose match before `is` (a password word, then up to five) may name
-    /// a password: not when one says the sentence is about an attribute of it.
+    /// a password: not when one right after the password word says the sentence is about an
+    /// attribute of it ("password manager is 1Password", "password policy is …"). Once a word
+    /// says whose it is ("for my password manager", "of my vault": round 50), the words after it
+    /// name the account.
     static func isProseSecret(_ words: String) -> Bool {
-        let parts = words.lowercased().split { $0 == " " || $0 == "\t" }
-        guard let first = parts.first, isPasswordWord(String(first)) else { return false }
-        return !parts.dropFirst().contains { passwordAttributes.contains(String($0).trimmingCharacters(in: .punctuationCharacters)) }
+        let parts = words.lowercased().split { $0 == " " || $0 == "\t" }.map { String($0).trimmingCharacters(in: .punctuationCharacters) }.filter { !$0.isEmpty }
+        guard let first = parts.first, isPasswordWord(first) else { return false }
+        for word in parts.dropFirst() {
+            if accountMarkers.contains(word) { return true }
+            if passwordAttributes.contains(word) { return false }
+        }
+        return true
     }
 
     /// A prose value without the closing marks of its emphasis (`**…**`, `_…_`).
@@ -821,7 +841,21 @@ enum SecretValue {
 
     /// Whether a key word of prose names a password (`password`, `passphrase`, `passcode`, `passwd`).
     static func isPasswordWord(_ key: String) -> Bool {
-        ["password", "passphrase", "passcode", "passwd"].contains(key.lowercased())
+        let word = key.lowercased().split { $0 == " " || $0 == "\t" }.joined(separator: " ")
+        return ["password", "passphrase", "passcode", "passwd", "mot de passe", "contraseña", "contrasena", "senha", "wachtwoord", "kennwort", "passwort", "hasło", "haslo"].contains(word)
+    }
+
+    /// Last words of a hyphenated description, not a password: `Base64-encoded`, `OAuth2-only`.
+    static let descriptionEnds: Set<String> = ["encoded", "protected", "only", "long", "based", "compliant", "free", "friendly", "enabled", "disabled", "hashed",
+        "salted", "derived", "generated", "managed", "backed", "bound", "like", "style", "safe", "proof", "wide", "specific", "sensitive", "insensitive", "secured",
+        "encrypted", "signed", "length", "characters", "chars", "minimum", "maximum", "min", "max", "required", "optional", "capable", "aware", "ready", "native",
+        "powered", "driven", "authenticated", "locked", "compatible", "strong", "resistant", "stored", "less", "digit", "digits", "letter", "letters", "word", "words"]
+
+    /// A description joined by hyphens, not a value: `Base64-encoded`, `2FA-protected`,
+    /// `OAuth2-only`, `ten-characters-long` (round 50).
+    static func isDescription(_ raw: String) -> Bool {
+        let words = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?")).split { $0 == "-" || $0 == "_" }
+        return words.count > 1 && words.last.map { descriptionEnds.contains($0.lowercased()) } == true
     }
 
     /// Whether a value written after a password word looks like a password, not a word of the
@@ -831,8 +865,9 @@ enum SecretValue {
         let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?"))
         // A path or an address is no password (`PASSWORD_FILE: /run/…`).
         guard value.count >= 8, !isPlaceholder(value), !isReference(value), value.contains(where: \.isLetter), !value.contains("/") else { return false }
-        if value.contains(where: { $0.isNumber || "!@#$%^*+=~".contains($0) }) { return true }
+        if isDescription(value) { return false }
         let words = value.split { $0 == "-" || $0 == "_" }
+        if value.contains(where: { $0.isNumber || "!@#$%^*+=~".contains($0) }) { return true }
         return words.count >= 3 && words.allSatisfy { $0.count >= 3 && $0.allSatisfy(\.isLetter) }
     }
 

@@ -136,6 +136,23 @@ import Testing
         add("prose password was updated to", "Kx7vLp2mRy") { "The root password was updated to \($0)." }
         add("prose password for an address", "tangerine-walrus-46") { "the password for bob@example.com is \($0)" }
         add("prose password for a user name", "Kx7vLp2mRx") { "password for db_admin is \($0)" }
+        // Round 50: a password for an account named by a word that also names an attribute, and
+        // the ways of writing it the prose rules missed.
+        add("prose password for a password manager", "Kd7$wQp3@nLx") { "The password for my password manager is \($0)." }
+        add("prose password of a vault", "Tangerine-Walrus-47") { "The master password of my vault is \($0)." }
+        add("prose password for an app", "Zq8#vLp2!mRt") { "The password for the banking app is \($0)" }
+        add("prose password for a box", "Zq8#vLp2!mRu") { "The password for the Synology box is \($0)" }
+        add("prose password changed to, active", "Zq8#vLp2!mRv") { "I changed my Gmail password to \($0) yesterday." }
+        add("prose password set to", "Zq8#vLp2!mRw") { "We set the wifi password to \($0) for guests" }
+        add("prose password reset to", "tangerine-walrus-48") { "I reset the password to \($0)" }
+        add("prose password with an aside in brackets", "Zq8#vLp2!mRx") { "The password (for the NAS) is \($0)" }
+        add("prose password with an aside in commas", "Zq8#vLp2!mRy") { "the password, as of today, is \($0)" }
+        add("prose password's", "Zq8#vLp2!mRz") { "my password's \($0) now" }
+        add("prose password will be", "Hb4^tYr8*eMz") { "the password will be \($0) from Monday" }
+        add("prose password became", "Hb4^tYr8*eMy") { "the admin password became \($0)" }
+        add("prose password in <kbd>", "Hb4^tYr8*eMx") { "The password is <kbd>\($0)</kbd>" }
+        add("prose password after an arrow", "Hb4^tYr8*eMw") { "Password → \($0)" }
+        add("French mot de passe", "Hb4^tYr8*eMv") { "mot de passe : \($0)" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -332,6 +349,21 @@ import Testing
         "Our password policy is now NIST-800-63B compliant.",
         "Our shared password vault is Vaultwarden-1.30 on the NAS.",
         "The password hashing algorithm is bcrypt-12 by default.",
+        // Round 50: descriptions joined by hyphens, and the active form without a password.
+        "The password is Base64-encoded before hashing.",
+        "The password is ten-characters-long at least.",
+        "The password is WPA2-PSK protected.",
+        "The password is OAuth2-only now, no local login.",
+        "The password is 2FA-protected via YubiKey-5C.",
+        "I changed my password to something stronger.",
+        "We set the password to expire after 90 days.",
+        "I changed the password length to 16-characters.",
+        "We changed the password to meet the new policy.",
+        "The password (if any) is stored in the keychain.",
+        "The password, in most apps, is case-sensitive.",
+        "The passphrase became mandatory in 2023.",
+        "The password was Unicode-normalized first.",
+        "The password for the wifi is on the fridge.",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
