@@ -92,7 +92,9 @@ import Testing
         try env.write("Memory/HealthPRIVTAG.md", "---\ntags: [private]\n---\n# Health\n\nPRIVTAG text.\n")
         try env.start()
         for (name, target) in [("Tidy diary", "Private/DiaryPRIVMARK.md"), ("Tidy health", "Memory/HealthPRIVTAG.md")] {
-            try env.writeInPlace("Tasks/\(name).md", "---\ntype: task\nagent: codex\n---\nTidy memory. FIXTURE_MODE=write-vault FIXTURE_TARGET=\(target)\n")
+            // The agent goes for the private note on its own: a task naming it would be private.
+            let hex = target.utf8.map { String(format: "%02x", $0) }.joined()
+            try env.writeInPlace("Tasks/\(name).md", "---\ntype: task\nagent: codex\n---\nTidy memory. FIXTURE_MODE=write-vault FIXTURE_TARGET_HEX=\(hex)\n")
             #expect(WatcherEndToEndTests.waitForTerminal(env, "Tasks/\(name).md") == "done", "\(env.allLogs)")
             let result = try #require(env.linked(env.note("Tasks/\(name).md")?.text("result")))
             #expect(result.note.text("privacy") == nil, "a public run")

@@ -105,7 +105,11 @@ public struct TaskFacts: Sendable, Equatable {
             pulled += pulledLinks(of: original.note, path: original.path).map { (link: $0, from: original.path) }
             facts.originalTaskText = TaskNote.title(of: original.path) + "\n" + TaskNote.removingComments(original.note.body)
         }
-        facts.resolveContext(pulled, vault: vault, guardrails: ruleBook.guardrails, links: resolver)
+        var texts = [(text: note.body, from: Optional(normalized))]
+        if TaskNote.kind(of: note, path: normalized) == .handoff, let original = originalTask(of: note, at: normalized, vault: vault, links: resolver) {
+            texts.append((original.note.body, original.path))
+        }
+        facts.resolveContext(pulled, texts: texts, vault: vault, guardrails: ruleBook.guardrails, links: resolver)
         facts.privateProject = ProjectTaint.folder(of: note, vault: vault)
         return facts
     }
@@ -114,7 +118,7 @@ public struct TaskFacts: Sendable, Equatable {
     public static func from(text: String, vault: Vault, ruleBook: RuleBook, links: LinkResolver? = nil) -> TaskFacts {
         var facts = TaskFacts(title: String(text.split(separator: "\n").first ?? "").trimmingWhitespaces(), body: text)
         facts.tags = inlineTags(in: text)
-        facts.resolveContext(WikiLink.links(in: text).map { (link: $0, from: nil) }, vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
+        facts.resolveContext(WikiLink.links(in: text).map { (link: $0, from: nil) }, texts: [(text, nil)], vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
         return facts
     }
 
@@ -138,8 +142,11 @@ public struct TaskFacts: Sendable, Equatable {
 
     /// Resolves the task's links once: `contextPaths` (what the packet reads) and `privateSources`
     /// (every private path among those the links could mean).
-    /// Each link is read from the note it is written in (`from`).
-    private mutating func resolveContext(_ pulled: [(link: WikiLink, from: String?)], vault: Vault, guardrails: Guardrails, links: LinkResolver) {
+    /// Each link is read from the note it is written in (`from`). `texts` (the task's own, and a
+    /// handoff's original task's) are read as a packet reads a note it carries (`PrivateLinks`): a
+    /// private note named by an Obsidian URL, an HTML link, a link inside another link or a bare
+    /// path makes the task private too — those forms went to claude as written (round 50).
+    private mutating func resolveContext(_ pulled: [(link: WikiLink, from: String?)], texts: [(text: String, from: String?)] = [], vault: Vault, guardrails: Guardrails, links: LinkResolver) {
         let store = NoteStore(vault: vault)
         // In order, each once; the sets beside them keep a note of 100,000 links linear (an array's
         // `contains` per link took 29 s to route one: round 46).
@@ -153,7 +160,27 @@ public struct TaskFacts: Sendable, Equatable {
             for candidate in resolution.judged where candidate != path && seenJudged.insert(candidate).inserted { judged.append(candidate) }
         }
         contextPaths = paths
-        privateSources = judged.filter { Privacy.isPrivate(linkedNote: $0, store: store, guardrails: guardrails, links: links) }
+        var verdicts: [String: Bool] = [:]
+        func isPrivate(_ candidate: String) -> Bool {
+            if let known = verdicts[candidate] { return known }
+            let verdict = Privacy.isPrivate(linkedNote: candidate, store: store, guardrails: guardrails, links: links)
+            verdicts[candidate] = verdict
+            return verdict
+        }
+        privateSources = judged.filter(isPrivate)
+        // A URL or a bare path is tried with the words after it too (a name with spaces): of what
+        // it may mean, the notes that exist are named; a guess only when none does.
+        var seenPrivate = Set(privateSources)
+        var guesses: [String] = []
+        for (text, from) in texts {
+            _ = PrivateLinks.redacting(text, in: from ?? "", candidates: { found in found.map { links.resolve($0, from: from).judged } }) { candidate in
+                guard candidate != path, isPrivate(candidate) else { return false }
+                if seenPrivate.insert(candidate).inserted { guesses.append(candidate) }
+                return true
+            }
+        }
+        let existing = guesses.filter { (try? store.readIfPresent($0)) != nil }
+        privateSources += existing.isEmpty ? Array(guesses.prefix(1)) : existing
     }
 
     // MARK: Text helpers

@@ -100,18 +100,21 @@ public struct Skill: Sendable, Equatable {
                     problems.append("\(relative) cannot be read to judge it (over 1 MB, or unreadable); the skill is not linked")
                     continue
                 }
-                let text = String(decoding: other, as: UTF8.self)
+                // Text in another encoding (UTF-16 as Windows tools write it, Latin-1) is read as
+                // such: judged as UTF-8 only, `privacy: private` in UTF-16 was linked (round 50).
+                let decoded = SkillFiles.text(of: other)
+                let text = decoded ?? String(decoding: other, as: UTF8.self)
                 if !scanner.scan(text).isEmpty {
                     problems.append("\(relative) holds a secret; cloud harnesses would load the folder, so it is not linked")
                 } else if linksPrivateNote(text, relative) {
                     problems.append("\(relative) links a private note; cloud harnesses would load the folder, so it is not linked")
-                } else if relative.lowercased().hasSuffix(".md") || (!other.contains(0) && String(validating: other, as: UTF8.self) != nil) {
+                } else if relative.lowercased().hasSuffix(".md") || decoded != nil {
                     // Every text file, not only `.md` (round 48: a `.markdown` saying `privacy:
                     // private`, a `.txt` with `#private`, were linked): the harnesses read them all.
                     // A note whose frontmatter does not parse cannot be judged, and counts as private,
                     // as everywhere else (an outside attack: `privacy: private` above a `ref: *x` was
                     // linked whole into the cloud harnesses' folders while MCP withheld the note).
-                    guard let parsed = try? Note.parse(bytes: other) else {
+                    guard let parsed = try? Note.parse(bytes: decoded.map { Array($0.utf8) } ?? other) else {
                         problems.append("\(relative)'s frontmatter does not parse, so its privacy cannot be judged; the skill is not linked")
                         continue
                     }
@@ -292,4 +295,24 @@ public struct SkillSync: Sendable {
 public struct SkillSyncError: Error, CustomStringConvertible, Sendable {
     /// The one-line reason.
     public let description: String
+}
+
+/// How a skill's files are read as text.
+enum SkillFiles {
+    /// `bytes` as text: UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark or
+    /// as Windows tools write mostly-ASCII text (every other byte zero), else Latin-1 when no byte
+    /// is zero; `nil` for what is not text (an image).
+    static func text(of bytes: [UInt8]) -> String? {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return String(validating: bytes.dropFirst(3), as: UTF8.self) ?? String(decoding: bytes.dropFirst(3), as: UTF8.self) }
+        if bytes.starts(with: [0xFF, 0xFE]) { return String(data: Data(bytes.dropFirst(2)), encoding: .utf16LittleEndian) }
+        if bytes.starts(with: [0xFE, 0xFF]) { return String(data: Data(bytes.dropFirst(2)), encoding: .utf16BigEndian) }
+        if !bytes.contains(0) { return String(validating: bytes, as: UTF8.self) ?? String(data: Data(bytes), encoding: .isoLatin1) }
+        guard bytes.count % 2 == 0, bytes.count >= 2 else { return nil }
+        let pairs = bytes.count / 2
+        let zeroOdd = stride(from: 1, to: bytes.count, by: 2).filter { bytes[$0] == 0 }.count
+        let zeroEven = stride(from: 0, to: bytes.count, by: 2).filter { bytes[$0] == 0 }.count
+        if zeroOdd * 10 >= pairs * 9 && zeroEven * 10 < pairs { return String(data: Data(bytes), encoding: .utf16LittleEndian) }
+        if zeroEven * 10 >= pairs * 9 && zeroOdd * 10 < pairs { return String(data: Data(bytes), encoding: .utf16BigEndian) }
+        return nil
+    }
 }

@@ -66,7 +66,10 @@ public struct NewTask: Sendable {
         var path = Vault.Layout.tasks + "/" + base + ".md"
         // A name a sync tool gives its conflicting copies is never run, and the watcher writes a
         // conflict note for it (round 49: a run made them by the dozen with `task new`).
-        if let conflict = SyncConflict.parse(path) { throw NewTaskError.conflictName(base, tool: conflict.tool) }
+        // So is a title that a next free name (` 2`) makes one (round 50: `Foo.sync-conflict-…-123456-`).
+        if let conflict = SyncConflict.parse(path) ?? SyncConflict.parse(Vault.Layout.tasks + "/" + base + " 2.md") {
+            throw NewTaskError.conflictName(base, tool: conflict.tool)
+        }
         // The next free name, taken by creating it: another `task new` or `create_task` of the same
         // title at the same moment takes a name between a look and the write, and this one then
         // goes on to the next (it was refused with "already exists", and 16 of 20 prompts made at
@@ -80,6 +83,7 @@ public struct NewTask: Sendable {
                 guard case .conflict? = error as? NoteWriteError else { throw error }
                 path = Vault.Layout.tasks + "/" + base + " \(n).md"
                 n += 1
+                if let conflict = SyncConflict.parse(path) { throw NewTaskError.conflictName(base, tool: conflict.tool) }
             }
         }
     }

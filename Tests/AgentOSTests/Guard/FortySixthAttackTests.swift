@@ -90,4 +90,87 @@ import TestSupport
         try store.updateProperties("Tasks/Held.md", set: [Property("priority", .string("low"))])
         #expect(try Note.parse(bytes: store.read("Tasks/Held.md").bytes).text("priority") == "low")
     }
+
+    /// Attack (round 50, medium): a task's own text was judged private only by its plain links: an
+    /// Obsidian URL pasted from "Copy Obsidian URL", a wikilink in a Markdown link's title, an
+    /// HTML link, a private path as a link's text or bare left the task public, and claude got the
+    /// private note's name and the person's alias for it. The task's text is read as a packet reads
+    /// a note it carries: any of these makes the task private (and so local only).
+    @Test(arguments: ["Compare with obsidian://open?vault=v&file=Private%2FSalary please.",
+                      "Compare with [my figures](obsidian://open?vault=v&file=Private%2FSalary) please.",
+                      "Compare with [x](https://e.com \"[[Salary|my figures]]\") please.",
+                      "Compare with <a href=\"Private/Salary.md\">figures</a> please.",
+                      "Compare with [Private/Salary.md](https://e.com) please.",
+                      "Compare with Private/Salary.md please.",
+                      "Compare with <img alt=\"[[Salary]]\" src=\"x.png\"> please."])
+    func aTaskNamingAPrivateNoteInAnyFormIsPrivate(_ line: String) throws {
+        let v = RouteTestVault()
+        v.write("Private/Salary.md", "# Salary\nMy salary is ZORBLAT.\n")
+        v.write("Notes/Public.md", "# Public\nNothing private.\n")
+        v.write("Tasks/Pay.md", "---\ntype: task\nagent: claude\n---\n" + line + "\n")
+        let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Pay.md")
+        #expect(!PrivacyTaintTests.isPremiumRun(plan), "\(line) → \(plan.action)")
+        #expect(plan.reason.contains("Private/Salary.md"), "\(plan.reason)")
+        // The same forms naming a public note leave the task public.
+        let publicLine = line.replacingOccurrences(of: "Private%2FSalary", with: "Notes%2FPublic").replacingOccurrences(of: "Private/Salary", with: "Notes/Public")
+            .replacingOccurrences(of: "[[Salary", with: "[[Public")
+        v.write("Tasks/Pub.md", "---\ntype: task\nagent: claude\n---\n" + publicLine + "\n")
+        let (pub, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Pub.md")
+        #expect(PrivacyTaintTests.isPremiumRun(pub), "\(publicLine) → \(pub.action) \(pub.reason)")
+    }
+
+    /// Attack (round 50, low): round 49 refused a title named as a sync tool's conflicting copy,
+    /// but not one the next free name makes so: `Foo.sync-conflict-20261206-123456-` was taken,
+    /// and its second copy, `… 2.md`, was a Syncthing conflict name — never run, a conflict note
+    /// each time. Such a title is refused the first time.
+    @Test func aTitleTheNextFreeNameMakesAConflictingCopyIsRefused() throws {
+        let temp = try MCPServerTests.InitVault()
+        var task = NewTask(prompt: "Say hi.")
+        task.title = "Foo.sync-conflict-20261206-123456-"
+        for _ in 0..<2 {
+            #expect(throws: NewTaskError.self) { try task.write(vault: temp.vault, environment: [:]) }
+        }
+        let made = try FileManager.default.contentsOfDirectory(atPath: temp.vault.root + "/Tasks").filter { $0.contains("sync-conflict") }
+        #expect(made.isEmpty, "\(made)")
+        var fine = NewTask(prompt: "Say hi.")
+        fine.title = "Foo sync notes 2026"
+        #expect(try fine.write(vault: temp.vault, environment: [:]) == "Tasks/Foo sync notes 2026.md")
+        #expect(try fine.write(vault: temp.vault, environment: [:]) == "Tasks/Foo sync notes 2026 2.md")
+    }
+
+    /// Attack (round 50, low; open since round 48): a skill's text file in another encoding — UTF-16
+    /// as Windows tools write it, Latin-1 — was judged as UTF-8 only: `privacy: private` or
+    /// `#private` in it left the skill valid to link into the cloud harnesses' folders. It is read
+    /// in its encoding; an image is still no text.
+    static func utf16(_ text: String, bigEndian: Bool) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for unit in text.utf16 {
+            let high = UInt8(unit >> 8)
+            let low = UInt8(unit & 0xFF)
+            bytes += bigEndian ? [high, low] : [low, high]
+        }
+        return bytes
+    }
+    static let encodedFiles: [(String, [UInt8])] = [
+        ("utf16le-bom", [0xFF, 0xFE] + utf16("---\nprivacy: private\n---\nCancer diagnosis\n", bigEndian: false)),
+        ("utf16be-bom", [0xFE, 0xFF] + utf16("---\nprivacy: private\n---\nCancer\n", bigEndian: true)),
+        ("utf16le", utf16("my diary #private\n", bigEndian: false)),
+        ("latin1", Array("caf".utf8) + [0xE9] + Array(" #private diagnosis\n".utf8)),
+    ]
+    @Test(arguments: encodedFiles)
+    func aPrivateSkillFileInAnotherEncodingKeepsTheSkillInTheVault(_ name: String, _ bytes: [UInt8]) throws {
+        let root = TemporaryFolder.make("fbt-skill-encoding")
+        defer { TemporaryFolder.remove(root) }
+        let skill = root + "/diary"
+        try FileManager.default.createDirectory(atPath: skill, withIntermediateDirectories: true)
+        try "---\nname: diary\ndescription: my notes\n---\n\nUse the notes.\n".replacingFile(skill + "/SKILL.md")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48]).write(to: URL(fileURLWithPath: skill + "/chart.png"))
+        #expect(Skill.check(folder: skill).isValid, "\(Skill.check(folder: skill).problems)")
+        try Data(bytes).write(to: URL(fileURLWithPath: skill + "/ref.txt"))
+        let checked = Skill.check(folder: skill)
+        #expect(!checked.isValid && checked.problems.contains { $0.contains("private") }, "\(name): \(checked.problems)")
+        // The same text without the mark is fine.
+        let clean = SkillFiles.text(of: bytes).map { $0.replacingOccurrences(of: "#private", with: "#work").replacingOccurrences(of: "privacy: private", with: "privacy: public") }
+        #expect(clean != nil, "\(name) reads as text")
+    }
 }

@@ -51,8 +51,11 @@ callback() {
     return 0
 }
 
-# The note a mode acts on: "FIXTURE_TARGET=<vault path without spaces>" in the prompt.
+# The note a mode acts on: "FIXTURE_TARGET=<vault path without spaces>" in the prompt, or
+# "FIXTURE_TARGET_HEX=<the path's bytes in hex>" for a note the task must not name (an agent that
+# goes for a private note on its own: a task naming one is private itself).
 fixture_target() {
+    if [[ $1 =~ FIXTURE_TARGET_HEX=([0-9a-f]+) ]]; then printf "$(printf '%s' "${BASH_REMATCH[1]}" | sed 's/../\\x&/g')"; return; fi
     if [[ $1 =~ FIXTURE_TARGET=([^[:space:]]+) ]]; then printf '%s' "${BASH_REMATCH[1]}"; return; fi
     printf 'Tasks/OtherTask.md'
 }
