@@ -136,18 +136,32 @@ public struct ContextPacket: Sendable {
     /// The prompt and where each piece (its label line and text) lies in it, in UTF-16 offsets.
     func rendered() -> (text: String, ranges: [NSRange]) {
         if pieces.count == 1, let only = pieces.first, only.path == notePath { return (only.text, [NSRange(location: 0, length: only.text.utf16.count)]) }
-        var out = "# Context packet for \(notePath)\n\nEach piece below is labelled with the vault note it comes from.\n"
+        var out = ContextPacket.preamble(notePath)
         var ranges: [NSRange] = []
         for piece in pieces {
             let start = out.utf16.count
-            out += "\n## \(piece.label)\n\n" + piece.text.trimmingWhitespacesAndNewlines() + "\n"
+            out += ContextPacket.heading(piece) + piece.text.trimmingWhitespacesAndNewlines() + "\n"
             ranges.append(NSRange(location: start, length: out.utf16.count - start))
         }
         if !omitted.isEmpty {
-            out += "\n(Left out to stay within \(budgetTokens) tokens: \(omitted.joined(separator: ", ")).)\n"
+            // The names when they fit in what the budget keeps for this line, else their number.
+            let named = "\n(Left out to stay within \(budgetTokens) tokens: \(omitted.joined(separator: ", ")).)\n"
+            out += ContextPacket.estimateTokens(named) <= ContextPacket.trailerTokens ? named
+                : "\n(Left out to stay within \(budgetTokens) tokens: \(omitted.count) more \(omitted.count == 1 ? "piece" : "pieces").)\n"
         }
         return (out, ranges)
     }
+
+    /// The packet's first lines.
+    static func preamble(_ notePath: String) -> String {
+        "# Context packet for \(notePath)\n\nEach piece below is labelled with the vault note it comes from.\n"
+    }
+
+    /// The line above a piece.
+    static func heading(_ piece: ContextPiece) -> String { "\n## \(piece.label)\n\n" }
+
+    /// What the budget keeps for the line naming what was left out.
+    static let trailerTokens = 40
 
     public var json: JSON {
         .object([
@@ -378,18 +392,22 @@ public struct ContextPacketBuilder: Sendable {
         var omitted: [String] = []
         var seenKeys = Set<String>()
         var seenTexts = Set<String>()
-        var remaining = budgetTokens
+        // Everything the prompt holds is charged: its first lines, each piece's heading, and room
+        // for the line naming what was left out (a packet of 2,000 tokens came to 2,055: a new
+        // user's check, round 50).
+        var remaining = budgetTokens - ContextPacket.estimateTokens(ContextPacket.preamble(notePath)) - (budgetTokens > 400 ? ContextPacket.trailerTokens : 0)
         var namedLeftOut = 0
         var ownTextCut = false
         for (i, var piece) in candidates.enumerated() {
             let key = piece.path + "#" + (piece.line.map(String.init) ?? "")
             let normalizedText = piece.text.trimmingWhitespacesAndNewlines()
             if i > 0 && (seenKeys.contains(key) || seenKeys.contains(piece.path + "#") || seenTexts.contains(normalizedText) || normalizedText.isEmpty) { continue }
-            let cost = ContextPacket.estimateTokens(piece.text) + 12
+            let heading = ContextPacket.estimateTokens(ContextPacket.heading(piece)) + 1
+            let cost = ContextPacket.estimateTokens(piece.text) + heading
             if cost > remaining {
                 if i == 0 || remaining > 200 {
                     let whole = ContextPacket.estimateTokens(piece.text)
-                    piece.text = cut(piece.text, toTokens: max(remaining - 12, i == 0 ? budgetTokens / 2 : 0), scanner: scanner)
+                    piece.text = cut(piece.text, toTokens: max(remaining - heading - 1, i == 0 ? budgetTokens / 2 : 0), scanner: scanner)
                     piece.text += "\n…"
                     if i < named { namedLeftOut += max(0, whole - ContextPacket.estimateTokens(piece.text)) }
                     if i == 0 { ownTextCut = true }
@@ -399,7 +417,7 @@ public struct ContextPacketBuilder: Sendable {
                     continue
                 }
             }
-            remaining -= ContextPacket.estimateTokens(piece.text) + 12
+            remaining -= ContextPacket.estimateTokens(piece.text) + heading
             seenKeys.insert(key)
             if piece.kind == .linked { seenKeys.insert(piece.path + "#") }
             seenTexts.insert(normalizedText)

@@ -468,6 +468,7 @@ public final class TaskEngine: Sendable {
             // it is held as one begun empty is (its first version as work may be half-written).
             if !wait && !force, !TaskNote.isInWorkFolder(path) { noteBegun(path, hash: snapshot.hash, onlyIfNew: true) }
             if !wait && !force, stillBeingWritten(path, hash: snapshot.hash) { return .beingWritten }
+            if let problem = task.propertyProblem { return reject(path: path, snapshot: snapshot, error: problem, keepStatus: true) }
             return start(task, wait: wait, approval: ApprovalCheck.verify(task, runs: runs, store: store))
         case .review where task.isApproved:
             // `approved: true` counts only as a change after the OS showed this task in review; a

@@ -83,6 +83,23 @@ public struct TaskNote: Sendable {
     /// The task's own timeout in seconds, if set.
     public var timeout: Double? { note["timeout"]?.number }
 
+    /// Why the note's `timeout` or `retries` cannot be used, or `nil`. Read as nothing, `timeout:
+    /// soon` was dropped without a word, and `timeout: -5` started the agent, stopped it at once
+    /// and ran it again (a new user's check, round 50). The task does not run until it is fixed.
+    public var propertyProblem: String? {
+        if let value = note["timeout"], value != .null {
+            guard let seconds = value.number, seconds.isFinite, seconds > 0 else {
+                return "timeout: \(value.text.map { "'\($0)'" } ?? "(a list)") is not a number of seconds above 0; write a number such as timeout: 600, or remove it"
+            }
+        }
+        if let value = note["retries"], value != .null {
+            guard let count = value.wholeNumber, count >= 0, value.number == Double(count) else {
+                return "retries: \(value.text.map { "'\($0)'" } ?? "(a list)") is not a whole number of 0 or more; write a number such as retries: 1, or remove it"
+            }
+        }
+        return nil
+    }
+
     /// Decides whether a note is work for the OS: `type: task` / `type: handoff`, or a note without a
     /// `type` under `Tasks/` / `Handoffs/` (folder READMEs carry another type and are left alone).
     public static func kind(of note: Note?, path: String) -> WorkKind? {

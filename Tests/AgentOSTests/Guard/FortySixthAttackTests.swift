@@ -173,4 +173,44 @@ import TestSupport
         let clean = SkillFiles.text(of: bytes).map { $0.replacingOccurrences(of: "#private", with: "#work").replacingOccurrences(of: "privacy: private", with: "privacy: public") }
         #expect(clean != nil, "\(name) reads as text")
     }
+
+    /// A new user's check (round 50, low): `timeout: -5` or `0` started the agent, stopped it at
+    /// once and ran it again (two failed runs, two result notes); `timeout: soon` and `retries:
+    /// many` were dropped without a word. Such a task does not run and says why in `error`; fixed,
+    /// it runs.
+    @Test(arguments: ["timeout: -5", "timeout: 0", "timeout: soon", "retries: many", "retries: -1", "retries: 1.5", "timeout: [1, 2]"])
+    func aTimeoutOrRetriesThatCannotBeUsedKeepsTheTaskFromRunning(_ line: String) throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Odd limits", properties: "type: task\nagent: echo\n" + line, body: "Say hello.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let key = String(line.prefix { $0 != ":" })
+        let written = try env.text(path)
+        #expect(try env.note(path).text("error")?.contains(key) == true, "\(line): \(written)")
+        let runs = try RunStore(vault: env.vault).withDatabase { try $0.scalarInt("SELECT count(*) FROM runs WHERE task_path = ?", [.text(path)]) }
+        #expect(runs == 0, "\(line): it ran")
+        try env.writeAsAnotherProgram(try env.text(path).replacingOccurrences(of: line, with: key + ": 30"), to: path)
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let fixed = try env.text(path)
+        #expect(try env.note(path).text("status") == "done", "\(fixed)")
+    }
+
+    /// A new user's check (round 50, low): a packet of 2,000 tokens came to 2,055 — its first lines
+    /// and the headings of long paths were not charged. Whatever the pieces, the prompt stays within
+    /// the budget it names.
+    @Test func aPacketStaysWithinItsBudget() {
+        let label = String(repeating: "Linking notes and files/", count: 3)
+        var candidates = [ContextPiece(kind: .task, path: "Tasks/T.md", line: 5, heading: nil, text: "Review the advice.", isPrivate: false)]
+        for i in 0..<40 {
+            candidates.append(ContextPiece(kind: .memory, path: label + "Note \(i).md", line: i + 1, heading: "A long heading of the section \(i)",
+                                           text: String(repeating: "word\(i) ", count: 20 + i * 7), isPrivate: false))
+        }
+        for budget in [300, 500, 777, 1000, 2000, 4000] {
+            let packet = ContextPacketBuilder.fit(candidates, notePath: "Tasks/T.md", budgetTokens: budget)
+            #expect(ContextPacket.estimateTokens(packet.text) <= budget, "\(budget): \(ContextPacket.estimateTokens(packet.text))")
+            #expect(packet.pieces.count > 1 && !packet.omitted.isEmpty, "\(budget): \(packet.pieces.count)")
+        }
+    }
 }
