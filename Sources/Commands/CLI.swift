@@ -83,18 +83,32 @@ public enum CLI {
             return 64
         }
         if first == "--help" || first == "-h" || first == "help" {
-            if arguments.count > 1, let spec = commands.first(where: { $0.name == arguments[1] }) {
-                console.print(spec.help)
-            } else {
+            guard arguments.count > 1 else {
                 console.print(overview)
+                return 0
             }
+            guard let spec = commands.first(where: { $0.name == arguments[1] }) else {
+                let hint = Suggestion.closest(to: arguments[1], among: commands.map(\.name)).map { "did you mean '\($0)'? " } ?? ""
+                console.error("fuckbigtech help: no command '\(arguments[1])'; \(hint)run 'fuckbigtech --help' for the list")
+                return 64
+            }
+            console.print(spec.help)
             return 0
         }
         if first == "--version" {
+            guard arguments.count == 1 else {
+                console.error("fuckbigtech --version: takes no argument, got '\(arguments[1])'")
+                return 64
+            }
             console.print("fuckbigtech \(AgentOSVersion.current)")
             return 0
         }
         guard let spec = commands.first(where: { $0.name == first }) else {
+            // `--vault PATH status`: the options come after the command.
+            if first.hasPrefix("-"), let command = arguments.dropFirst().first(where: { name in commands.contains { $0.name == name } }) {
+                console.error("fuckbigtech: '\(first)' comes after the command: fuckbigtech \(command) \(first) …")
+                return 64
+            }
             let hint = Suggestion.closest(to: first, among: commands.map(\.name)).map { "did you mean '\($0)'? " } ?? ""
             console.error("fuckbigtech: unknown command '\(first)'; \(hint)run 'fuckbigtech --help' for the list")
             return 64

@@ -69,6 +69,14 @@ import Testing
         #expect(tooMany.code == 64 && tooMany.stderr.hasPrefix("fuckbigtech init: "))
         let badFlag = try Self.run(["doctor", "--frob"], in: sandbox)
         #expect(badFlag.code == 64 && badFlag.stderr.contains("unknown option --frob"))
+        // A new user's checks (round 50): help of no command, an argument after --version, and an
+        // option before the command were taken (exit 0) or told nothing of the fix.
+        let helpOfNothing = try Self.run(["help", "statuss"], in: sandbox)
+        #expect(helpOfNothing.code == 64 && helpOfNothing.stdout.isEmpty && helpOfNothing.stderr.contains("did you mean 'status'"), "\(helpOfNothing)")
+        let version = try Self.run(["--version", "x"], in: sandbox)
+        #expect(version.code == 64 && version.stdout.isEmpty, "\(version)")
+        let optionFirst = try Self.run(["--vault", "/nowhere", "status"], in: sandbox)
+        #expect(optionFirst.code == 64 && optionFirst.stderr.contains("comes after the command: fuckbigtech status --vault"), "\(optionFirst)")
     }
 
     @Test func initCreatesAVaultThenHasNothingToDo() throws {

@@ -59,7 +59,9 @@ public struct DoctorContext: Sendable {
     /// The agent CLIs to look for on `PATH`.
     public var agentCommands: [String] = ["claude", "codex", "opencode", "hermes", "openclaw", "ollama", "llm", "qmd"]
     /// Where the Ollama server answers.
-    public var ollamaEndpoint: String = "http://localhost:11434"
+    public var ollamaEndpoint: String = DoctorContext.defaultOllamaEndpoint
+    /// Where Ollama listens unless its agent note says otherwise.
+    public static let defaultOllamaEndpoint = "http://localhost:11434"
     /// How long the Ollama server may take to answer, in seconds.
     public var ollamaTimeout: Double = 0.3
     /// The kernel's per-user inotify watch limit.

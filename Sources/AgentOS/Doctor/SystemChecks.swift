@@ -55,7 +55,15 @@ enum SystemChecks {
 
     /// The `ollama` check: `GET /api/version` with a short timeout.
     static func ollamaServer(_ context: DoctorContext) -> [DoctorFinding] {
-        let endpoint = context.ollamaEndpoint.hasSuffix("/") ? String(context.ollamaEndpoint.dropLast()) : context.ollamaEndpoint
+        // The server the vault's ollama agent note names (`endpoint:`), as the local lane uses it:
+        // probed at the default only, doctor warned of no server while the lane check found it (a
+        // new user's check, round 50).
+        var probed = context.ollamaEndpoint
+        if probed == DoctorContext.defaultOllamaEndpoint, FileManager.default.fileExists(atPath: context.vault.root + "/" + Vault.Layout.rules),
+           let named = RuleBook.load(vault: context.vault).agent(named: "ollama")?.endpoint, !named.isEmpty {
+            probed = named
+        }
+        let endpoint = probed.hasSuffix("/") ? String(probed.dropLast()) : probed
         let fix = "start it with 'ollama serve' (or the Ollama app) if you want the local lane"
         guard let url = URL(string: endpoint + "/api/version") else {
             return [DoctorFinding(check: "ollama", status: .warn, finding: "'\(endpoint)' is not a URL", fix: "give an http:// endpoint")]

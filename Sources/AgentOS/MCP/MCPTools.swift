@@ -468,8 +468,11 @@ public final class MCPTools {
         let path = try path(args)
         guard let text = args["text"]?.stringValue else { throw Refused(description: "'text' is required (a string)") }
         let creating = args["create"]?.boolValue ?? false
-        // Before the answers below tell an existing note from a missing one.
-        try checkWritable(path, mustExist: !creating)
+        // Before the answers below tell an existing note from a missing one. The hint about
+        // `create` reveals nothing: `create: true` on a name taken is refused as well.
+        do { try checkWritable(path, mustExist: !creating) } catch let refused as Refused where !creating {
+            throw Refused(description: refused.description + "; to make a new note, pass create: true")
+        }
         let expectation: WriteExpectation
         if let hex = try self.text(args, "expect_hash") {
             if creating { throw Refused(description: "give expect_hash to replace a note or create: true to make one, not both") }

@@ -213,4 +213,34 @@ import TestSupport
             #expect(packet.pieces.count > 1 && !packet.omitted.isEmpty, "\(budget): \(packet.pieces.count)")
         }
     }
+
+    /// A new user's check (round 50, low): `write_note` of a new path without `create: true` said
+    /// only "no such note, or a private one". It says how to make one — which tells nothing, as
+    /// `create: true` on a taken name is refused too — and a private note stays unconfirmed.
+    @Test func writingANewNoteWithoutCreateSaysHow() throws {
+        let temp = try MCPServerTests.InitVault()
+        try "# Salary\nPRIVMARK\n".replacingFile(temp.vault.root + "/Private/Salary.md")
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        func answer(_ path: String) -> String {
+            "\(tools.call("write_note", arguments: .object([("path", .string(path)), ("text", .string("Learned.\n"))])))"
+        }
+        let missing = answer("Memory/From claude.md"), hidden = answer("Private/Salary.md")
+        #expect(missing.contains("pass create: true") && missing.contains("isError"), "\(missing)")
+        // The same words for a private note that exists: the answer confirms nothing.
+        #expect(hidden.replacingOccurrences(of: "Private/Salary.md", with: "Memory/From claude.md") == missing, "\(hidden)")
+    }
+
+    /// A new user's check (round 50, low): doctor's `ollama` check probed localhost:11434 while the
+    /// vault's ollama agent note named another endpoint, and warned of no server the lane check
+    /// found. It probes the endpoint the note names.
+    @Test func doctorProbesTheEndpointTheOllamaNoteNames() throws {
+        let temp = try MCPServerTests.InitVault()
+        let path = temp.vault.root + "/Rules/Agents/ollama.md"
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        text = text.replacingOccurrences(of: "endpoint: http://localhost:11434", with: "endpoint: http://127.0.0.1:9")
+        try text.replacingFile(path)
+        let report = Doctor.run(DoctorContext(vault: temp.vault, environment: ["PATH": "/usr/bin:/bin"]), checks: [DoctorCheck(name: "ollama", run: SystemChecks.ollamaServer)])
+        let finding = report.findings.first { $0.check == "ollama" }
+        #expect(finding?.finding.contains("127.0.0.1:9") == true, "\(report.findings)")
+    }
 }
