@@ -113,11 +113,11 @@ public final class SecretScanner: @unchecked Sendable {
     /// The end of the prose rules, after a key word (and the words that may follow it): `is`,
     /// `was` or `has been` (an `=` or `:` for the first rule, which opens this group itself), then
     /// `:`, `now`, `still`, `changed to`…, opening marks (`“`, `**`, `(`), and the value (group 2).
-    private static let proseValue = #"(?:is|was|has[ \t]+been|will[ \t]+be|became|becomes|remains|stays)\b(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to))?)"# + proseTail
+    private static let proseValue = #"(?:is|was|has[ \t]+been|will[ \t]+be|should[ \t]+be|used[ \t]+to[ \t]+be|became|becomes|remains|stays|est|ist|es|é|era|war|jest)(?![\p{L}\p{N}])(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to))?)"# + proseTail
     /// Opening marks (quotes, emphasis, a bracket, an inline HTML element such as `<kbd>`), then the
-    /// value (a capture group), not followed by a word that makes it a description ("is WPA2-PSK
-    /// protected": round 50).
-    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)(?![ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed)\b)"#
+    /// value (a capture group) with a word after it that may make it a description ("is WPA2-PSK
+    /// protected": round 50), which `SecretValue.proseValue` judges.
+    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+(?:[ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed|mode|encryption|security|standard|format|authentication|protocol)\b)?)"#
 
     private static let builtIn: [Pattern] = [
         // Key material.
@@ -201,9 +201,8 @@ public final class SecretScanner: @unchecked Sendable {
         // `now`, `still`, `changed to`, and opening marks (`“`, `**`, `(`). A password's value counts when it looks
         // like one (letters with digits or marks, or three words joined: `tangerine-walrus-42`,
         // `purple-monkey-dishwasher`); a key's or a token's when it looks random.
-        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd|mot[ \t]+de[ \t]+passe|contrase[ñn]a|senha|wachtwoord|kennwort|passwort|has[łl]o)\b(?:[ \t]*(?:=|:|→|->)|['’]s(?=[ \t])|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key", "token", "secret", "pass", "senha", "contrase", "wachtwoord", "kennwort", "hasło", "haslo"], check: { key, raw in
-            let value = SecretValue.withoutEmphasis(raw)
-            guard !SecretValue.isDescription(value) else { return nil }
+        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd|mot[ \t]+de[ \t]+passe|contrase[ñn]a|senha|wachtwoord|kennwort|passwort|has[łl]o)\b(?:[ \t]*(?:=|:)|['’]s(?=[ \t])|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key", "token", "secret", "pass", "senha", "contrase", "wachtwoord", "kennwort", "hasło", "haslo"], check: { key, raw in
+            guard let value = SecretValue.proseValue(raw) else { return nil }
             return SecretValue.looksRandom(value) || (SecretValue.isPasswordWord(key) && SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         // A password word, then words that say which one ("… for gmail.com", "… there", "… for
         // bob@example.com"), then `is`/`was` (not `:`, which a list of words before a `token:` has);
@@ -211,12 +210,26 @@ public final class SecretScanner: @unchecked Sendable {
         // 1Password": round 49).
         // An aside between them ("the password (for the NAS) is", "the password, as of today, is").
         make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)(?:,?[ \t]+\(?(?!is\b|was\b|has\b|will\b|became\b|becomes\b|remains\b|stays\b)[\p{L}\p{N}.@_'\-]{1,40}\)?,?){1,5})(?:[ \t]+"# + proseValue, group: 2, key: 1, hints: ["pass"], check: { key, raw in
-            let value = SecretValue.withoutEmphasis(raw)
-            return SecretValue.isProseSecret(key) && !SecretValue.isDescription(value) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+            guard let value = SecretValue.proseValue(raw) else { return nil }
+            return SecretValue.isProseSecret(key) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+        // The words name the account, then a colon: "Password for NAS: …", "password of the router: …".
+        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)[ \t]+(?:for|of|on|at)\b(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})[ \t]*:"# + proseTail, group: 2, key: 1, hints: ["pass"], check: { key, raw in
+            guard let value = SecretValue.proseValue(raw) else { return nil }
+            return SecretValue.isProseSecret(key) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+        // The value first: "Zq8#vLp2!mRt is my Gmail password."
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-.~!@#$%^*+/=])([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)["'”’»]?[ \t]+(?:is|was)[ \t]+(?:my|our|the|his|her|their|your)[ \t]+(?:[\p{L}\p{N}.@_'\-]{1,40}[ \t]+){0,3}?(?:password|passphrase|passcode)(?=[ \t]*(?:[.,;:!?)]|\r?\n|$)|[ \t]+(?:for|and|but|so|now|at|on)\b)"#, group: 1, hints: ["pass"], check: { _, raw in
+            guard let value = SecretValue.proseValue(raw) else { return nil }
+            return SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value) ? ("secret in prose", "secret") : nil }),
         // The active form: "I changed my Gmail password to …", "we set the wifi password to …".
-        make("secret in prose", "secret", #"(?i)\b(?:chang(?:e|ed|ing)|set(?:ting)?|reset(?:ting)?|updat(?:e|ed|ing)|switched|rotated)((?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){0,4}?[ \t]+(?:password|passphrase|passcode|passwd))[ \t]+(?:to|into)\b(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["pass"], check: { _, raw in
-            let value = SecretValue.withoutEmphasis(raw)
-            return !SecretValue.isDescription(value) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+        // A scheme or a setting is changed to as often ("switched the password to Argon2id", "…
+        // to WPA2-AES", "Password → 1Password": round 51): here the value must look like a
+        // credential by itself, or be a passphrase with a number at its end.
+        make("secret in prose", "secret", #"(?i)\b(?:chang(?:e|ed|ing)|set(?:ting)?|reset(?:ting)?|updat(?:e|ed|ing)|switched|rotated)((?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){0,4}?[ \t]+(?:password|passphrase|passcode|passwd))(?:[ \t]+from[ \t]+\S{1,256})?[ \t]+(?:to|into)\b(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["pass"], check: { _, raw in
+            guard let value = SecretValue.proseValue(raw) else { return nil }
+            return SecretValue.isStrong(value) || SecretValue.isNumberedPassphrase(value) ? ("secret in prose", "secret") : nil }),
+        make("secret in prose", "secret", #"(?i)\b(password|passphrase|passcode|passwd)[ \t]*(?:→|->)"# + proseTail, group: 2, key: 1, hints: ["pass"], check: { _, raw in
+            guard let value = SecretValue.proseValue(raw) else { return nil }
+            return SecretValue.isStrong(value) || SecretValue.isNumberedPassphrase(value) ? ("secret in prose", "secret") : nil }),
         // An AWS secret access key in prose: 40 characters of base64 on a line that says `aws` and
         // `secret`, or after an access key ID ("AWS secret for flamingo: …", "AKIA… with secret …").
         make("AWS secret access key", "aws-secret", #"(?i)\baws\b[^\n]{0,80}?\bsecret\b[^\n]{0,80}?(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1, hints: ["aws"], check: { _, value in
@@ -851,11 +864,60 @@ enum SecretValue {
         "encrypted", "signed", "length", "characters", "chars", "minimum", "maximum", "min", "max", "required", "optional", "capable", "aware", "ready", "native",
         "powered", "driven", "authenticated", "locked", "compatible", "strong", "resistant", "stored", "less", "digit", "digits", "letter", "letters", "word", "words"]
 
+    /// What a prose rule's value group holds, to judge: the value without its closing emphasis, or
+    /// `nil` when it is a description — a word after it (`WPA2-PSK protected`) or a hyphenated last
+    /// word (`Base64-encoded`, `2FA-protected`, `OAuth2-only`: round 50) — unless what comes before
+    /// that word looks like a credential by itself (`Kd7$wQp3@nLx only until Friday`: round 51).
+    static func proseValue(_ raw: String) -> String? {
+        let parts = raw.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
+        let value = withoutEmphasis(String(parts.first ?? ""))
+        if parts.count > 1 && !isStrong(value) { return nil }
+        if isDescription(value) { return nil }
+        return value
+    }
+
+    /// Whether a value looks like a credential by itself: marks among letters and digits, or random.
+    static func isStrong(_ value: String) -> Bool {
+        let trimmed = value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?"))
+        // Names of schemes written in capitals with digits (`PBKDF2-SHA256`, `AES256-GCM`).
+        let parts = trimmed.split { $0 == "-" || $0 == "_" }
+        if parts.allSatisfy({ $0.count <= 8 && $0.allSatisfy { $0.isNumber || ($0.isLetter && $0.isUppercase) } }) { return false }
+        let marks = trimmed.filter { "!@#$%^*~=".contains($0) }.count
+        return (marks > 0 && trimmed.contains(where: \.isLetter) && trimmed.contains(where: \.isNumber) && !isKeyChord(trimmed)) || looksRandom(trimmed)
+    }
+
     /// A description joined by hyphens, not a value: `Base64-encoded`, `2FA-protected`,
-    /// `OAuth2-only`, `ten-characters-long` (round 50).
+    /// `OAuth2-only`, `ten-characters-long` (round 50) — but not a credential with such a word
+    /// joined to it (`Zq8#vLp2!mRt-protected`).
     static func isDescription(_ raw: String) -> Bool {
+        let trimmed = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?"))
+        let words = trimmed.split { $0 == "-" || $0 == "_" }
+        guard words.count > 1, let last = words.last, descriptionEnds.contains(last.lowercased()) else { return false }
+        let stem = words.dropLast()
+        // One term before the word (`Base64-encoded`), or a number of something before a word of
+        // length (`ten-characters-long`); `purple-monkey-proof` and `Sunset-Beach-42-Safe` are
+        // passphrases (round 51).
+        let measured = lengthEnds.contains(last.lowercased()) && stem.contains { part in part.allSatisfy(\.isNumber) || numberWords.contains(part.lowercased()) }
+        guard stem.count == 1 || measured else { return false }
+        return !isStrong(String(trimmed.dropLast(last.count + 1)))
+    }
+
+    /// Words of length that follow a number in a description (`ten-characters-long`).
+    static let lengthEnds: Set<String> = ["long", "length", "characters", "chars", "digits", "letters", "words", "minimum", "maximum", "min", "max"]
+    static let numberWords: Set<String> = ["six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fourteen", "sixteen", "twenty", "thirty", "sixty", "hundred"]
+
+    /// Three words or more joined by `-` or `_`, the last a number (`tangerine-walrus-42`).
+    static func isNumberedPassphrase(_ raw: String) -> Bool {
         let words = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?")).split { $0 == "-" || $0 == "_" }
-        return words.count > 1 && words.last.map { descriptionEnds.contains($0.lowercased()) } == true
+        guard words.count >= 3, let last = words.last, last.allSatisfy(\.isNumber) else { return false }
+        return words.dropLast().allSatisfy { $0.count >= 3 && $0.allSatisfy(\.isLetter) }
+    }
+
+    /// A keyboard shortcut (`Ctrl+Shift+P`, `Cmd+Option+I`), not a password.
+    static func isKeyChord(_ value: String) -> Bool {
+        let keys = value.split(separator: "+")
+        let modifiers: Set<String> = ["ctrl", "control", "shift", "alt", "option", "opt", "cmd", "command", "meta", "super", "win", "fn", "mod"]
+        return keys.count >= 2 && keys.dropLast().allSatisfy { modifiers.contains($0.lowercased()) }
     }
 
     /// Whether a value written after a password word looks like a password, not a word of the
@@ -865,8 +927,10 @@ enum SecretValue {
         let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?"))
         // A path or an address is no password (`PASSWORD_FILE: /run/…`).
         guard value.count >= 8, !isPlaceholder(value), !isReference(value), value.contains(where: \.isLetter), !value.contains("/") else { return false }
-        if isDescription(value) { return false }
+        if isDescription(value) || isKeyChord(value) { return false }
         let words = value.split { $0 == "-" || $0 == "_" }
+        // A label of joined words naming a password (`Reset-Password-Link`), not one.
+        if words.count >= 3, !value.contains(where: \.isNumber), words.contains(where: { isPasswordWord(String($0)) || $0.lowercased() == "passwort" }) { return false }
         if value.contains(where: { $0.isNumber || "!@#$%^*+=~".contains($0) }) { return true }
         return words.count >= 3 && words.allSatisfy { $0.count >= 3 && $0.allSatisfy(\.isLetter) }
     }

@@ -145,7 +145,8 @@ public struct TaskFacts: Sendable, Equatable {
     /// Each link is read from the note it is written in (`from`). `texts` (the task's own, and a
     /// handoff's original task's) are read as a packet reads a note it carries (`PrivateLinks`): a
     /// private note named by an Obsidian URL, an HTML link, a link inside another link or a bare
-    /// path makes the task private too — those forms went to claude as written (round 50).
+    /// path makes the task private too — those forms went to claude as written (round 50) — when
+    /// the note it opens exists and is private.
     private mutating func resolveContext(_ pulled: [(link: WikiLink, from: String?)], texts: [(text: String, from: String?)] = [], vault: Vault, guardrails: Guardrails, links: LinkResolver) {
         let store = NoteStore(vault: vault)
         // In order, each once; the sets beside them keep a note of 100,000 links linear (an array's
@@ -168,19 +169,17 @@ public struct TaskFacts: Sendable, Equatable {
             return verdict
         }
         privateSources = judged.filter(isPrivate)
-        // A URL or a bare path is tried with the words after it too (a name with spaces): of what
-        // it may mean, the notes that exist are named; a guess only when none does.
+        // Here each form counts for the note it opens in Obsidian, which exists: every note a bare
+        // name could mean made "Fix the typo in README.md" private (`init` ships a
+        // `Private/README.md`), and a repository's `docs/private/setup.md` too (round 51).
         var seenPrivate = Set(privateSources)
-        var guesses: [String] = []
         for (text, from) in texts {
-            _ = PrivateLinks.redacting(text, in: from ?? "", candidates: { found in found.map { links.resolve($0, from: from).judged } }) { candidate in
-                guard candidate != path, isPrivate(candidate) else { return false }
-                if seenPrivate.insert(candidate).inserted { guesses.append(candidate) }
+            _ = PrivateLinks.redacting(text, in: from ?? "", candidates: { found in found.map { links.resolve($0, from: from).path.map { [$0] } ?? [] } }) { candidate in
+                guard candidate != path, isPrivate(candidate), (try? store.readIfPresent(candidate)) != nil else { return false }
+                if seenPrivate.insert(candidate).inserted { privateSources.append(candidate) }
                 return true
             }
         }
-        let existing = guesses.filter { (try? store.readIfPresent($0)) != nil }
-        privateSources += existing.isEmpty ? Array(guesses.prefix(1)) : existing
     }
 
     // MARK: Text helpers

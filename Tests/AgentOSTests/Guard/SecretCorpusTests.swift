@@ -153,6 +153,20 @@ import Testing
         add("prose password in <kbd>", "Hb4^tYr8*eMx") { "The password is <kbd>\($0)</kbd>" }
         add("prose password after an arrow", "Hb4^tYr8*eMw") { "Password → \($0)" }
         add("French mot de passe", "Hb4^tYr8*eMv") { "mot de passe : \($0)" }
+        // Round 51: a description word after a value that looks like one does not hide it; more ways to write it.
+        add("prose password then only", "Kd7$wQp3@nLy") { "The guest wifi password is \($0) only until Friday" }
+        add("prose password with -protected joined", "Zq8vLp2mRtWx") { "The password is \($0)-protected" }
+        add("French le mot de passe est", "Hb4^tYr8*eMu") { "Le mot de passe est \($0)" }
+        add("German das Passwort ist", "Hb4^tYr8*eMt") { "Das Passwort ist \($0)" }
+        add("Spanish la contraseña es", "Hb4^tYr8*eMs") { "La contraseña es \($0)" }
+        add("password for an account then a colon", "Hb4^tYr8*eMr") { "Password for NAS: \($0)" }
+        add("password changed from one to another", "Hb4^tYr8*eMq") { "I changed my password from Hunter22x to \($0)" }
+        add("password should be", "Hb4^tYr8*eMp") { "The password should be \($0) from now on" }
+        add("value first, then my password", "Hb4^tYr8*eMo") { "\($0) is my Gmail password." }
+        add("passphrase first, then our password", "tangerine-walrus-49") { "\($0) is our wifi password" }
+        add("passphrase ending in a word of description", "purple-monkey-proof") { "My password is \($0)" }
+        add("passphrase with a number and a word after", "Sunset-Beach-42-Safe") { "My password is \($0)" }
+        add("password after an arrow, strong", "Hb4^tYr8*eMn") { "Password → \($0)" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -364,6 +378,22 @@ import Testing
         "The passphrase became mandatory in 2023.",
         "The password was Unicode-normalized first.",
         "The password for the wifi is on the fridge.",
+        // Round 51.
+        "I changed the wifi password to WPA3-Personal mode",
+        "Settings → Password → Reset-Password-Link",
+        "The password is <kbd>Ctrl+Shift+P</kbd>",
+        "Bitwarden2024 is my password manager.",
+        "1Password is my password manager of choice",
+        "Password for the admin account: see the vault",
+        "The password should be twelve-characters-long",
+        "Das Passwort ist sicher",
+        "Le mot de passe est obligatoire",
+        "We switched the password to Argon2id",
+        "I changed the router password to WPA2-AES for the office",
+        "Update the password to PBKDF2-SHA256 hashing",
+        "Changing the password to 2FA+passkeys is on the roadmap",
+        "Password → 1Password",
+        "We set the password to expire-after-90-days",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
