@@ -144,10 +144,12 @@ public struct ContextPacket: Sendable {
             ranges.append(NSRange(location: start, length: out.utf16.count - start))
         }
         if !omitted.isEmpty {
-            // The names when they fit in what the budget keeps for this line, else their number.
+            // The names when they fit in the budget, else their number, else nothing: the line is a
+            // courtesy, the budget a limit.
             let named = "\n(Left out to stay within \(budgetTokens) tokens: \(omitted.joined(separator: ", ")).)\n"
-            out += ContextPacket.estimateTokens(named) <= ContextPacket.trailerTokens ? named
-                : "\n(Left out to stay within \(budgetTokens) tokens: \(omitted.count) more \(omitted.count == 1 ? "piece" : "pieces").)\n"
+            let counted = "\n(Left out to stay within \(budgetTokens) tokens: \(omitted.count) more \(omitted.count == 1 ? "piece" : "pieces").)\n"
+            let used = ContextPacket.estimateTokens(out)
+            if let line = [named, counted].first(where: { used + ContextPacket.estimateTokens($0) <= budgetTokens }) { out += line }
         }
         return (out, ranges)
     }
@@ -160,8 +162,6 @@ public struct ContextPacket: Sendable {
     /// The line above a piece.
     static func heading(_ piece: ContextPiece) -> String { "\n## \(piece.label)\n\n" }
 
-    /// What the budget keeps for the line naming what was left out.
-    static let trailerTokens = 40
 
     public var json: JSON {
         .object([
@@ -392,10 +392,10 @@ public struct ContextPacketBuilder: Sendable {
         var omitted: [String] = []
         var seenKeys = Set<String>()
         var seenTexts = Set<String>()
-        // Everything the prompt holds is charged: its first lines, each piece's heading, and room
-        // for the line naming what was left out (a packet of 2,000 tokens came to 2,055: a new
-        // user's check, round 50).
-        var remaining = budgetTokens - ContextPacket.estimateTokens(ContextPacket.preamble(notePath)) - (budgetTokens > 400 ? ContextPacket.trailerTokens : 0)
+        // Everything the prompt holds is charged: its first lines and each piece's heading (a packet
+        // of 2,000 tokens came to 2,055: a new user's check, round 50); the line naming what was
+        // left out goes only where it fits (`rendered`).
+        var remaining = budgetTokens - ContextPacket.estimateTokens(ContextPacket.preamble(notePath))
         var namedLeftOut = 0
         var ownTextCut = false
         for (i, var piece) in candidates.enumerated() {
@@ -404,10 +404,19 @@ public struct ContextPacketBuilder: Sendable {
             if i > 0 && (seenKeys.contains(key) || seenKeys.contains(piece.path + "#") || seenTexts.contains(normalizedText) || normalizedText.isEmpty) { continue }
             let heading = ContextPacket.estimateTokens(ContextPacket.heading(piece)) + 1
             let cost = ContextPacket.estimateTokens(piece.text) + heading
+            // The task's text that fits the budget by itself goes whole and alone (a packet of one
+            // piece has no headings): it was cut for want of room for headings (round 51).
+            if i == 0, cost > remaining, ContextPacket.estimateTokens(piece.text) <= budgetTokens {
+                let rest = candidates.dropFirst()
+                let leftOut = rest.prefix(max(0, named - 1)).reduce(0) { $0 + ContextPacket.estimateTokens($1.text) }
+                var alone = ContextPacket(notePath: notePath, pieces: [piece], omitted: rest.map(\.path), budgetTokens: budgetTokens)
+                if leftOut > 0 { alone.truncation = ContextTruncation(tokensSent: ContextPacket.estimateTokens(alone.text), tokensLeftOut: leftOut, ownTextCut: false) }
+                return alone
+            }
             if cost > remaining {
                 if i == 0 || remaining > 200 {
                     let whole = ContextPacket.estimateTokens(piece.text)
-                    piece.text = cut(piece.text, toTokens: max(remaining - heading - 1, i == 0 ? budgetTokens / 2 : 0), scanner: scanner)
+                    piece.text = cut(piece.text, toTokens: max(remaining - heading - 1, 1), scanner: scanner)
                     piece.text += "\n…"
                     if i < named { namedLeftOut += max(0, whole - ContextPacket.estimateTokens(piece.text)) }
                     if i == 0 { ownTextCut = true }

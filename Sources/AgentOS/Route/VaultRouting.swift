@@ -214,7 +214,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
                     let whole = ContextPacket.estimateTokens(task.prompt)
                     let agentName = decision.agent ?? "the agent"
                     let key = definition.map { " in \($0.path)" } ?? ""
-                    action = .failed("the task's text is about \(whole) tokens and the context budget is \(packet.budgetTokens) (context_tokens of \(agentName)); shorten it, or set truncate: allow\(key) to send it cut")
+                    action = .failed("the task's text is about \(whole) tokens and does not fit, with the packet's headings, in the context budget of \(packet.budgetTokens) (context_tokens of \(agentName)); shorten it, or set truncate: allow\(key) to send it cut")
                 } else {
                     truncation = cut
                     extraProperties += cut.properties

@@ -299,11 +299,13 @@ public struct SkillSyncError: Error, CustomStringConvertible, Sendable {
 
 /// How a skill's files are read as text.
 enum SkillFiles {
-    /// `bytes` as text: UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark or
+    /// `bytes` as text: UTF-8 (with or without a byte-order mark), UTF-32 with one, UTF-16 with one or
     /// as Windows tools write mostly-ASCII text (every other byte zero), else Latin-1 when no byte
     /// is zero; `nil` for what is not text (an image).
     static func text(of bytes: [UInt8]) -> String? {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return String(validating: bytes.dropFirst(3), as: UTF8.self) ?? String(decoding: bytes.dropFirst(3), as: UTF8.self) }
+        if bytes.starts(with: [0xFF, 0xFE, 0x00, 0x00]) { return String(data: Data(bytes.dropFirst(4)), encoding: .utf32LittleEndian) }
+        if bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) { return String(data: Data(bytes.dropFirst(4)), encoding: .utf32BigEndian) }
         if bytes.starts(with: [0xFF, 0xFE]) { return String(data: Data(bytes.dropFirst(2)), encoding: .utf16LittleEndian) }
         if bytes.starts(with: [0xFE, 0xFF]) { return String(data: Data(bytes.dropFirst(2)), encoding: .utf16BigEndian) }
         if !bytes.contains(0) { return String(validating: bytes, as: UTF8.self) ?? String(data: Data(bytes), encoding: .isoLatin1) }

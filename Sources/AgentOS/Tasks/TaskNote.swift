@@ -88,13 +88,19 @@ public struct TaskNote: Sendable {
     /// and ran it again (a new user's check, round 50). The task does not run until it is fixed.
     public var propertyProblem: String? {
         if let value = note["timeout"], value != .null {
-            guard let seconds = value.number, seconds.isFinite, seconds > 0 else {
-                return "timeout: \(value.text.map { "'\($0)'" } ?? "(a list)") is not a number of seconds above 0; write a number such as timeout: 600, or remove it"
+            guard let seconds = value.number, seconds.isFinite, seconds >= 1 else {
+                return "timeout: \(value.text.map { "'\($0)'" } ?? "(a list)") is not a number of seconds of 1 or more; write a number such as timeout: 600, or remove it"
             }
         }
         if let value = note["retries"], value != .null {
-            guard let count = value.wholeNumber, count >= 0, value.number == Double(count) else {
-                return "retries: \(value.text.map { "'\($0)'" } ?? "(a list)") is not a whole number of 0 or more; write a number such as retries: 1, or remove it"
+            guard let count = value.wholeNumber, count >= 0, count <= 100, value.number == Double(count) else {
+                return "retries: \(value.text.map { "'\($0)'" } ?? "(a list)") is not a whole number from 0 to 100; write a number such as retries: 1, or remove it"
+            }
+        }
+        // Written in another case (`Timeout: 5`), the property was read as none.
+        for key in ["timeout", "retries", "agent", "lane", "model", "effects", "budget_usd", "context"] {
+            if let other = note.properties.first(where: { $0.key != key && $0.key.trimmingWhitespaces().lowercased() == key }) {
+                return "'\(other.key.trimmingWhitespaces()):' is read as no \(key); write '\(key):' in lower case"
             }
         }
         return nil
@@ -142,7 +148,7 @@ public struct TaskNote: Sendable {
         case .draft?: return "its status is draft; set status: new to run it"
         case .review?: return "it waits for review; a person sets approved: true to run it"
         case .done?: return "it is already done; set status: new to run it again"
-        case .new?: return task.notReadyReason.map { "it is not ready: \($0)" }
+        case .new?: return task.notReadyReason.map { "it is not ready: \($0)" } ?? task.propertyProblem.map { "it does not run: \($0)" }
         case nil: return task.statusProblem ?? "it has an unknown status '\(note.text("status") ?? "")'; use new, draft, review or cancelled"
         case let status?: return "its status is \(status.rawValue); set status: new to run it again"
         }

@@ -156,6 +156,7 @@ import TestSupport
         ("utf16be-bom", [0xFE, 0xFF] + utf16("---\nprivacy: private\n---\nCancer\n", bigEndian: true)),
         ("utf16le", utf16("my diary #private\n", bigEndian: false)),
         ("latin1", Array("caf".utf8) + [0xE9] + Array(" #private diagnosis\n".utf8)),
+        ("utf32le-bom", [0xFF, 0xFE, 0x00, 0x00] + Array("my diary #private\n".unicodeScalars).flatMap { [UInt8($0.value & 0xFF), UInt8(($0.value >> 8) & 0xFF), 0, 0] }),
     ]
     @Test(arguments: encodedFiles)
     func aPrivateSkillFileInAnotherEncodingKeepsTheSkillInTheVault(_ name: String, _ bytes: [UInt8]) throws {
@@ -178,7 +179,8 @@ import TestSupport
     /// once and ran it again (two failed runs, two result notes); `timeout: soon` and `retries:
     /// many` were dropped without a word. Such a task does not run and says why in `error`; fixed,
     /// it runs.
-    @Test(arguments: ["timeout: -5", "timeout: 0", "timeout: soon", "retries: many", "retries: -1", "retries: 1.5", "timeout: [1, 2]"])
+    @Test(arguments: ["timeout: -5", "timeout: 0", "timeout: soon", "retries: many", "retries: -1", "retries: 1.5", "timeout: [1, 2]",
+                      "timeout: 1e-9", "retries: 1000000"])
     func aTimeoutOrRetriesThatCannotBeUsedKeepsTheTaskFromRunning(_ line: String) throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
@@ -197,6 +199,19 @@ import TestSupport
         #expect(try env.note(path).text("status") == "done", "\(fixed)")
     }
 
+    /// Round 51 (low): `Timeout: 5` with a capital was read as no timeout, without a word.
+    @Test func aTaskPropertyInAnotherCaseIsAnError() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Capital", properties: "type: task\nagent: echo\nTimeout: 5", body: "Say hello.")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let written = try env.text(path)
+        #expect(try env.note(path).text("error")?.contains("'Timeout:'") == true, "\(written)")
+        let runs = try RunStore(vault: env.vault).withDatabase { try $0.scalarInt("SELECT count(*) FROM runs WHERE task_path = ?", [.text(path)]) }
+        #expect(runs == 0)
+    }
+
     /// A new user's check (round 50, low): a packet of 2,000 tokens came to 2,055 — its first lines
     /// and the headings of long paths were not charged. Whatever the pieces, the prompt stays within
     /// the budget it names.
@@ -207,11 +222,18 @@ import TestSupport
             candidates.append(ContextPiece(kind: .memory, path: label + "Note \(i).md", line: i + 1, heading: "A long heading of the section \(i)",
                                            text: String(repeating: "word\(i) ", count: 20 + i * 7), isPrivate: false))
         }
-        for budget in [300, 500, 777, 1000, 2000, 4000] {
+        for budget in [100, 107, 300, 340, 500, 777, 1000, 2000, 4000] {
             let packet = ContextPacketBuilder.fit(candidates, notePath: "Tasks/T.md", budgetTokens: budget)
             #expect(ContextPacket.estimateTokens(packet.text) <= budget, "\(budget): \(ContextPacket.estimateTokens(packet.text))")
-            #expect(packet.pieces.count > 1 && !packet.omitted.isEmpty, "\(budget): \(packet.pieces.count)")
+            if budget >= 300 { #expect(packet.pieces.count > 1 && !packet.omitted.isEmpty, "\(budget): \(packet.pieces.count)") }
         }
+        // Round 51: a task's text that fits the budget by itself goes whole (it was cut, and the
+        // run failed, for want of room for headings), and a text not cut is not marked cut.
+        let own = ContextPiece(kind: .task, path: "Tasks/T.md", line: 5, heading: nil, text: String(repeating: "abcd ", count: 780), isPrivate: false)
+        let whole = ContextPacketBuilder.fit([own] + candidates.dropFirst(), notePath: "Tasks/T.md", budgetTokens: 1000)
+        #expect(whole.truncation == nil && whole.text == own.text, "\(String(describing: whole.truncation))")
+        let small = ContextPacketBuilder.fit(candidates, notePath: "Tasks/T.md", budgetTokens: 50)
+        #expect(small.truncation == nil && small.text == "Review the advice.", "\(String(describing: small.truncation)) \(small.text)")
     }
 
     /// A new user's check (round 50, low): `write_note` of a new path without `create: true` said
@@ -242,5 +264,22 @@ import TestSupport
         let report = Doctor.run(DoctorContext(vault: temp.vault, environment: ["PATH": "/usr/bin:/bin"]), checks: [DoctorCheck(name: "ollama", run: SystemChecks.ollamaServer)])
         let finding = report.findings.first { $0.check == "ollama" }
         #expect(finding?.finding.contains("127.0.0.1:9") == true, "\(report.findings)")
+    }
+
+    /// Round 51 (medium, a false positive of the round-50 fix): every note a bare name could mean
+    /// counted, so "Fix the typo in README.md" was private (`init` ships `Private/README.md`), and
+    /// so were a repository's `docs/private/setup.md` and a URL with `/private/` in it. A form in
+    /// the task's text counts for the note it opens, when that note exists and is private.
+    @Test(arguments: ["Fix the typo in README.md", "Review docs/private/setup.md in ~/code/app",
+                      "See https://github.com/acme/app/blob/main/private/setup.md for the steps",
+                      "Read private/notes.md in the repository", "Open obsidian://open?vault=v&file=Private%2FGone please"])
+    func aTaskNamingNoPrivateNoteOfTheVaultStaysPublic(_ line: String) throws {
+        let v = RouteTestVault()
+        v.write("Private/README.md", "# Private\nWhat is kept here.\n")
+        v.write("Private/Salary.md", "# Salary\nZORBLAT\n")
+        for folder in ["Daily", "Memory", "Tasks", "Results"] { v.write(folder + "/README.md", "# \(folder)\n") }
+        v.write("Typo.md", "---\ntype: task\nagent: claude\n---\n" + line + "\n")
+        let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Typo.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(line) → \(plan.action) \(plan.reason)")
     }
 }
