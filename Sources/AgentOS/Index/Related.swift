@@ -262,6 +262,12 @@ public enum RelatedQuery {
         "where", "whether", "which", "while", "who", "whom", "why", "will", "with", "without", "would", "yet", "you",
         "your", "yours", "yourself", "yourselves", "don", "doesn", "didn", "isn", "aren", "wasn", "weren", "won", "ll",
         "ve", "re", "able", "really", "still", "make", "makes", "made", "task",
+        // What a task asks done with the answer, not what it is about ("Review the advice on backing
+        // up your vault and suggest improvements" found "request features" and "review process":
+        // a new user's check, round 50).
+        "review", "reviews", "suggest", "suggests", "suggestion", "suggestions", "improve", "improves", "improvement",
+        "improvements", "advice", "advise", "explain", "explains", "explanation", "describe", "summarize", "summarise",
+        "summary", "rewrite", "beginner", "beginners", "briefly", "detail", "detailed", "short",
     ]
 
     /// The function words of the languages of Europe most vaults are written in: `plain`, always left

@@ -282,4 +282,21 @@ import TestSupport
         let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Typo.md")
         #expect(PrivacyTaintTests.isPremiumRun(plan), "\(line) → \(plan.action) \(plan.reason)")
     }
+
+    /// A new user's check (round 50, medium): "Review the advice on backing up your vault and
+    /// suggest improvements" ranked the backup note 7th — the words saying what to do with the
+    /// answer (review, suggest, improvements) matched "Report bugs and request features" and the
+    /// like. They are no part of the query.
+    @Test func wordsSayingWhatToDoWithTheAnswerAreNotSearched() throws {
+        #expect(RelatedQuery.words(from: "Review the advice on backing up your vault and suggest improvements") == ["backing", "vault"])
+        let v = RouteTestVault()
+        v.write("Memory/Back up your files.md", "# Back up your files\n\nBacking up your vault: copy the folder to another disk.\n")
+        v.write("Memory/Report bugs.md", "# Report bugs and request features\n\nReview the list first, then suggest improvements and give advice.\n")
+        v.write("Memory/Review process.md", "# Review process\n\nEach review ends with advice and suggestions for improvements.\n")
+        let index = try MemoryIndex(vault: v.vault)
+        _ = try index.reconcile()
+        let builder = ContextPacketBuilder(vault: v.vault, guardrails: RuleBook.load(vault: v.vault).guardrails)
+        let hits = builder.retrieve(text: "Review the advice on backing up your vault and suggest improvements", index: index)
+        #expect(hits.first?.path == "Memory/Back up your files.md", "\(hits.map(\.path))")
+    }
 }
