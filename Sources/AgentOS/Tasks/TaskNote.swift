@@ -148,7 +148,7 @@ public struct TaskNote: Sendable {
         case .draft?: return "its status is draft; set status: new to run it"
         case .review?: return "it waits for review; a person sets approved: true to run it"
         case .done?: return "it is already done; set status: new to run it again"
-        case .new?: return task.notReadyReason.map { "it is not ready: \($0)" } ?? task.propertyProblem.map { "it does not run: \($0)" }
+        case .new?: return task.notReadyReason.map { "it is not ready: \($0)" } ?? task.propertyProblem
         case nil: return task.statusProblem ?? "it has an unknown status '\(note.text("status") ?? "")'; use new, draft, review or cancelled"
         case let status?: return "its status is \(status.rawValue); set status: new to run it again"
         }

@@ -39,6 +39,11 @@ extension TaskNote {
                 guard snapshot.bytes.count < 1 << 20, let note = try? Note.parse(bytes: snapshot.bytes), let kind = TaskNote.kind(of: note, path: path) else { continue }
                 let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
                 guard task.status == .new, task.notReadyReason == nil, ((try? runs?.activeRun(taskPath: path)) ?? nil) == nil else { continue }
+                // A `timeout` or `retries` it cannot use keeps it from running: said, not queued.
+                if let problem = task.propertyProblem {
+                    notRun.append((path, problem))
+                    continue
+                }
                 waiting.append(path)
             }
         }

@@ -192,6 +192,9 @@ import TestSupport
         #expect(try env.note(path).text("error")?.contains(key) == true, "\(line): \(written)")
         let runs = try RunStore(vault: env.vault).withDatabase { try $0.scalarInt("SELECT count(*) FROM runs WHERE task_path = ?", [.text(path)]) }
         #expect(runs == 0, "\(line): it ran")
+        // `status` says why, rather than listing it as waiting for a watcher (round 51).
+        let survey = TaskNote.survey(in: env.vault, runs: nil)
+        #expect(survey.notRun.contains { $0.path == path && $0.reason.contains(key) } && !survey.waiting.contains(path), "\(survey)")
         try env.writeAsAnotherProgram(try env.text(path).replacingOccurrences(of: line, with: key + ": 30"), to: path)
         _ = engine.consider(path: path, wait: true)
         engine.waitUntilIdle()
