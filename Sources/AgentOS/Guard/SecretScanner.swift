@@ -117,7 +117,7 @@ public final class SecretScanner: @unchecked Sendable {
     /// Opening marks (quotes, emphasis, a bracket, an inline HTML element such as `<kbd>`), then the
     /// value (a capture group) with a word after it that may make it a description ("is WPA2-PSK
     /// protected": round 50), which `SecretValue.proseValue` judges.
-    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+(?:[ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed|mode|encryption|security|standard|format|authentication|protocol)\b)?)"#
+    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([\p{L}0-9+/=_\-.~!@#$%^*&]{8,256}+(?:[ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed|mode|encryption|security|standard|format|authentication|protocol|signed|compatible|gehasht|geschützt|verschlüsselt|chiffré|cifrada|cifrado|criptografada|criptografado)\b)?)"#
 
     private static let builtIn: [Pattern] = [
         // Key material.
@@ -222,14 +222,13 @@ public final class SecretScanner: @unchecked Sendable {
             return SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value) ? ("secret in prose", "secret") : nil }),
         // The active form: "I changed my Gmail password to …", "we set the wifi password to …".
         // A scheme or a setting is changed to as often ("switched the password to Argon2id", "…
-        // to WPA2-AES", "Password → 1Password": round 51): here the value must look like a
-        // credential by itself, or be a passphrase with a number at its end.
+        // to WPA2-AES", "Password → 1Password": round 51): a scheme's name is no value there.
         make("secret in prose", "secret", #"(?i)\b(?:chang(?:e|ed|ing)|set(?:ting)?|reset(?:ting)?|updat(?:e|ed|ing)|switched|rotated)((?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){0,4}?[ \t]+(?:password|passphrase|passcode|passwd))(?:[ \t]+from[ \t]+\S{1,256})?[ \t]+(?:to|into)\b(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["pass"], check: { _, raw in
             guard let value = SecretValue.proseValue(raw) else { return nil }
-            return SecretValue.isStrong(value) || SecretValue.isNumberedPassphrase(value) ? ("secret in prose", "secret") : nil }),
+            return !SecretValue.isSchemeName(value) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         make("secret in prose", "secret", #"(?i)\b(password|passphrase|passcode|passwd)[ \t]*(?:→|->)"# + proseTail, group: 2, key: 1, hints: ["pass"], check: { _, raw in
             guard let value = SecretValue.proseValue(raw) else { return nil }
-            return SecretValue.isStrong(value) || SecretValue.isNumberedPassphrase(value) ? ("secret in prose", "secret") : nil }),
+            return !SecretValue.isSchemeName(value) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         // An AWS secret access key in prose: 40 characters of base64 on a line that says `aws` and
         // `secret`, or after an access key ID ("AWS secret for flamingo: …", "AKIA… with secret …").
         make("AWS secret access key", "aws-secret", #"(?i)\baws\b[^\n]{0,80}?\bsecret\b[^\n]{0,80}?(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1, hints: ["aws"], check: { _, value in
@@ -862,56 +861,63 @@ enum SecretValue {
     static let descriptionEnds: Set<String> = ["encoded", "protected", "only", "long", "based", "compliant", "free", "friendly", "enabled", "disabled", "hashed",
         "salted", "derived", "generated", "managed", "backed", "bound", "like", "style", "safe", "proof", "wide", "specific", "sensitive", "insensitive", "secured",
         "encrypted", "signed", "length", "characters", "chars", "minimum", "maximum", "min", "max", "required", "optional", "capable", "aware", "ready", "native",
-        "powered", "driven", "authenticated", "locked", "compatible", "strong", "resistant", "stored", "less", "digit", "digits", "letter", "letters", "word", "words"]
+        "powered", "driven", "authenticated", "locked", "compatible", "strong", "resistant", "stored", "less", "digit", "digits", "letter", "letters", "word", "words",
+        "days", "weeks", "months", "hours", "minutes", "years", "signed", "gehasht", "geschützt", "verschlüsselt", "chiffré", "chiffrée", "chiffre", "cifrada",
+        "cifrado", "criptografada", "criptografado", "protegido", "protegida", "protégé", "protégée", "hasheado", "hasheada", "codificado", "codificada", "encodé"]
 
     /// What a prose rule's value group holds, to judge: the value without its closing emphasis, or
-    /// `nil` when it is a description — a word after it (`WPA2-PSK protected`) or a hyphenated last
-    /// word (`Base64-encoded`, `2FA-protected`, `OAuth2-only`: round 50) — unless what comes before
-    /// that word looks like a credential by itself (`Kd7$wQp3@nLx only until Friday`: round 51).
+    /// `nil` when it is a description — the name of a scheme with a word after it (`WPA2-PSK
+    /// protected`) or joined to it (`Base64-encoded`, `2FA-protected`, `OAuth2-only`: round 50), or
+    /// a number of something (`ten-characters-long`). A value that is no scheme's name stays one
+    /// whatever follows it (`Coffee2024 only on weekends`, `Kd7$wQp3@nLx only`: round 51).
     static func proseValue(_ raw: String) -> String? {
         let parts = raw.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
         let value = withoutEmphasis(String(parts.first ?? ""))
-        if parts.count > 1 && !isStrong(value) { return nil }
+        if parts.count > 1 && isSchemeName(value) { return nil }
         if isDescription(value) { return nil }
         return value
     }
 
-    /// Whether a value looks like a credential by itself: marks among letters and digits, or random.
-    static func isStrong(_ value: String) -> Bool {
-        let trimmed = value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?"))
-        // Names of schemes written in capitals with digits (`PBKDF2-SHA256`, `AES256-GCM`).
-        let parts = trimmed.split { $0 == "-" || $0 == "_" }
-        if parts.allSatisfy({ $0.count <= 8 && $0.allSatisfy { $0.isNumber || ($0.isLetter && $0.isUppercase) } }) { return false }
-        let marks = trimmed.filter { "!@#$%^*~=".contains($0) }.count
-        return (marks > 0 && trimmed.contains(where: \.isLetter) && trimmed.contains(where: \.isNumber) && !isKeyChord(trimmed)) || looksRandom(trimmed)
+    /// Names of schemes, algorithms, protocols and products a password is described with.
+    static let schemeNames: Set<String> = ["base64", "base32", "base58", "hex", "sha", "sha1", "sha2", "sha3", "sha256", "sha384", "sha512", "md5", "aes", "gcm", "cbc", "ctr",
+        "wpa", "wpa2", "wpa3", "wep", "psk", "eap", "2fa", "mfa", "tfa", "otp", "totp", "hotp", "oauth", "oauth2", "oidc", "saml", "sso", "ldap", "kerberos", "ntlm",
+        "pbkdf", "pbkdf2", "bcrypt", "scrypt", "argon", "argon2", "argon2id", "argon2i", "argon2d", "hmac", "rsa", "dsa", "ecdsa", "ed25519", "x25519", "tls", "ssl",
+        "ssh", "utf8", "utf", "ascii", "unicode", "fido", "fido2", "u2f", "webauthn", "passkey", "passkeys", "yubikey", "1password", "bitwarden", "keepass",
+        "keepassxc", "lastpass", "dashlane", "nist", "kdf", "jwt", "pgp", "gpg", "pkcs", "pkcs12", "x509", "http", "https", "personal", "enterprise", "aes256",
+        "aes128", "sso", "and", "or", "with", "plus", "salted", "hashed", "gehasht", "ssha"]
+
+    /// Whether every part of `value` (split at `-`, `_`, `+`, `/`, `.`) is a scheme's name, a scheme's
+    /// name with digits after it (`bcrypt12`, `AES256`), or a number: `WPA2-AES`, `PBKDF2-SHA256`,
+    /// `Argon2id`, `2FA+passkeys`, `AES-256`.
+    static func isSchemeName(_ value: String) -> Bool {
+        let trimmed = value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?*_"))
+        let parts = trimmed.lowercased().split { "-_+/.".contains($0) }
+        guard !parts.isEmpty else { return false }
+        return parts.allSatisfy { part in
+            if part.allSatisfy(\.isNumber) { return true }
+            if schemeNames.contains(String(part)) { return true }
+            let stem = part.reversed().drop(while: \.isNumber).reversed()
+            return stem.count < part.count && schemeNames.contains(String(stem))
+        } && parts.contains { !$0.allSatisfy(\.isNumber) }
     }
 
-    /// A description joined by hyphens, not a value: `Base64-encoded`, `2FA-protected`,
-    /// `OAuth2-only`, `ten-characters-long` (round 50) — but not a credential with such a word
-    /// joined to it (`Zq8#vLp2!mRt-protected`).
+    /// A description joined by hyphens, not a value: a scheme's name and a word of description
+    /// (`Base64-encoded`, `2FA-protected`, `OAuth2-only`, `AES-256-encrypted`), or a number of
+    /// something (`ten-characters-long`, `expire-after-90-days`); not a passphrase
+    /// (`purple-monkey-proof`, `Summer2024-only`: round 51).
     static func isDescription(_ raw: String) -> Bool {
         let trimmed = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?"))
         let words = trimmed.split { $0 == "-" || $0 == "_" }
         guard words.count > 1, let last = words.last, descriptionEnds.contains(last.lowercased()) else { return false }
         let stem = words.dropLast()
-        // One term before the word (`Base64-encoded`), or a number of something before a word of
-        // length (`ten-characters-long`); `purple-monkey-proof` and `Sunset-Beach-42-Safe` are
-        // passphrases (round 51).
-        let measured = lengthEnds.contains(last.lowercased()) && stem.contains { part in part.allSatisfy(\.isNumber) || numberWords.contains(part.lowercased()) }
-        guard stem.count == 1 || measured else { return false }
-        return !isStrong(String(trimmed.dropLast(last.count + 1)))
+        if lengthEnds.contains(last.lowercased()) && stem.contains(where: { part in part.allSatisfy(\.isNumber) || numberWords.contains(part.lowercased()) }) { return true }
+        return isSchemeName(stem.joined(separator: "-"))
     }
 
     /// Words of length that follow a number in a description (`ten-characters-long`).
-    static let lengthEnds: Set<String> = ["long", "length", "characters", "chars", "digits", "letters", "words", "minimum", "maximum", "min", "max"]
+    static let lengthEnds: Set<String> = ["long", "length", "characters", "chars", "digits", "letters", "words", "minimum", "maximum", "min", "max", "days", "weeks", "months", "hours", "minutes", "years"]
     static let numberWords: Set<String> = ["six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fourteen", "sixteen", "twenty", "thirty", "sixty", "hundred"]
 
-    /// Three words or more joined by `-` or `_`, the last a number (`tangerine-walrus-42`).
-    static func isNumberedPassphrase(_ raw: String) -> Bool {
-        let words = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?")).split { $0 == "-" || $0 == "_" }
-        guard words.count >= 3, let last = words.last, last.allSatisfy(\.isNumber) else { return false }
-        return words.dropLast().allSatisfy { $0.count >= 3 && $0.allSatisfy(\.isLetter) }
-    }
 
     /// A keyboard shortcut (`Ctrl+Shift+P`, `Cmd+Option+I`), not a password.
     static func isKeyChord(_ value: String) -> Bool {

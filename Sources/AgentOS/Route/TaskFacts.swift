@@ -174,7 +174,19 @@ public struct TaskFacts: Sendable, Equatable {
         // `Private/README.md`), and a repository's `docs/private/setup.md` too (round 51).
         var seenPrivate = Set(privateSources)
         for (text, from) in texts {
-            _ = PrivateLinks.redacting(text, in: from ?? "", candidates: { found in found.map { links.resolve($0, from: from).path.map { [$0] } ?? [] } }) { candidate in
+            // What Obsidian would open; an absolute path or a `file:` URL into the vault is read
+            // as the vault path it names (round 52: a task holding one went to claude).
+            _ = PrivateLinks.redacting(text, in: from ?? "", candidates: { found in found.map { written in
+                var link = written
+                var target = link.target
+                if target.lowercased().hasPrefix("file://") { target = String(target.dropFirst(7)) }
+                for root in [vault.root, (vault.root as NSString).resolvingSymlinksInPath] where target.hasPrefix(root + "/") {
+                    target = String(target.dropFirst(root.count + 1))
+                    break
+                }
+                link.target = target
+                return links.resolve(link, from: from).path.map { [$0] } ?? []
+            } }) { candidate in
                 guard candidate != path, isPrivate(candidate), (try? store.readIfPresent(candidate)) != nil else { return false }
                 if seenPrivate.insert(candidate).inserted { privateSources.append(candidate) }
                 return true

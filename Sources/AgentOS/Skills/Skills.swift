@@ -309,6 +309,13 @@ enum SkillFiles {
         if bytes.starts(with: [0xFF, 0xFE]) { return String(data: Data(bytes.dropFirst(2)), encoding: .utf16LittleEndian) }
         if bytes.starts(with: [0xFE, 0xFF]) { return String(data: Data(bytes.dropFirst(2)), encoding: .utf16BigEndian) }
         if !bytes.contains(0) { return String(validating: bytes, as: UTF8.self) ?? String(data: Data(bytes), encoding: .isoLatin1) }
+        // UTF-32 without a byte-order mark: three zero bytes in every four, the same three.
+        if bytes.count % 4 == 0, bytes.count >= 4 {
+            let quads = bytes.count / 4
+            func zeros(_ at: Int) -> Int { stride(from: at, to: bytes.count, by: 4).filter { bytes[$0] == 0 }.count }
+            if zeros(1) == quads, zeros(2) == quads, zeros(3) == quads { return String(data: Data(bytes), encoding: .utf32LittleEndian) }
+            if zeros(0) == quads, zeros(1) == quads, zeros(2) == quads { return String(data: Data(bytes), encoding: .utf32BigEndian) }
+        }
         guard bytes.count % 2 == 0, bytes.count >= 2 else { return nil }
         let pairs = bytes.count / 2
         let zeroOdd = stride(from: 1, to: bytes.count, by: 2).filter { bytes[$0] == 0 }.count

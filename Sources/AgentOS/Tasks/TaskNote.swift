@@ -98,7 +98,7 @@ public struct TaskNote: Sendable {
             }
         }
         // Written in another case (`Timeout: 5`), the property was read as none.
-        for key in ["timeout", "retries", "agent", "lane", "model", "effects", "budget_usd", "context"] {
+        for key in ["timeout", "retries", "agent", "lane", "model", "effects", "budget_usd", "context", "project", "to", "task", "context_tokens"] {
             if let other = note.properties.first(where: { $0.key != key && $0.key.trimmingWhitespaces().lowercased() == key }) {
                 return "'\(other.key.trimmingWhitespaces()):' is read as no \(key); write '\(key):' in lower case"
             }

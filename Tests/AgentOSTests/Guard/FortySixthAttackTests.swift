@@ -157,6 +157,7 @@ import TestSupport
         ("utf16le", utf16("my diary #private\n", bigEndian: false)),
         ("latin1", Array("caf".utf8) + [0xE9] + Array(" #private diagnosis\n".utf8)),
         ("utf32le-bom", [0xFF, 0xFE, 0x00, 0x00] + Array("my diary #private\n".unicodeScalars).flatMap { [UInt8($0.value & 0xFF), UInt8(($0.value >> 8) & 0xFF), 0, 0] }),
+        ("utf32le", Array("my diary #private\n".unicodeScalars).flatMap { [UInt8($0.value & 0xFF), 0, 0, 0] }),
     ]
     @Test(arguments: encodedFiles)
     func aPrivateSkillFileInAnotherEncodingKeepsTheSkillInTheVault(_ name: String, _ bytes: [UInt8]) throws {
@@ -301,5 +302,19 @@ import TestSupport
         let builder = ContextPacketBuilder(vault: v.vault, guardrails: RuleBook.load(vault: v.vault).guardrails)
         let hits = builder.retrieve(text: "Review the advice on backing up your vault and suggest improvements", index: index)
         #expect(hits.first?.path == "Memory/Back up your files.md", "\(hits.map(\.path))")
+    }
+
+    /// Round 52 (medium): an absolute path or a `file:` URL into the vault, naming a private note,
+    /// in a task's own text left the task public (round 51 counted only what Obsidian opens, and it
+    /// opens nothing for these); claude got the path. It is read as the vault path it names.
+    @Test func aTaskNamingAPrivateNoteByItsPathOnDiskIsPrivate() throws {
+        let v = RouteTestVault()
+        v.write("Private/Salary.md", "# Salary\nZORBLAT\n")
+        for line in ["Compare with \(v.vault.root)/Private/Salary.md please", "Compare with file://\(v.vault.root)/Private/Salary.md please",
+                     "Compare with [x](file://\(v.vault.root)/Private/Salary.md) please"] {
+            v.write("Tasks/Disk.md", "---\ntype: task\nagent: claude\n---\n" + line + "\n")
+            let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Disk.md")
+            #expect(!PrivacyTaintTests.isPremiumRun(plan) && plan.reason.contains("Private/Salary.md"), "\(line) → \(plan.reason)")
+        }
     }
 }

@@ -167,6 +167,15 @@ import Testing
         add("passphrase ending in a word of description", "purple-monkey-proof") { "My password is \($0)" }
         add("passphrase with a number and a word after", "Sunset-Beach-42-Safe") { "My password is \($0)" }
         add("password after an arrow, strong", "Hb4^tYr8*eMn") { "Password → \($0)" }
+        // Round 52: the active form and a word after the value take passwords that are no scheme's name.
+        add("active form, passphrase of words", "correct-horse-battery-staple") { "I changed my password to \($0)" }
+        add("active form, word and year", "Summer2024") { "We set the wifi password to \($0)" }
+        add("active form, with an ampersand", "Tr0ub4dor&3") { "I changed my password to \($0)" }
+        add("active form, a dot", "Fluffy.2019") { "I changed my password to \($0)" }
+        add("arrow, capital code", "X7K9-P2M4-Q8R3") { "Password → \($0)" }
+        add("word and year then only", "Coffee2024") { "The guest WiFi password is \($0) only on weekends" }
+        add("capital code then only", "7XQ4K2PL") { "The password is \($0) only until the reset" }
+        add("word and year joined to only", "Summer2024") { "The password is \($0)-only" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -394,6 +403,15 @@ import Testing
         "Changing the password to 2FA+passkeys is on the roadmap",
         "Password → 1Password",
         "We set the password to expire-after-90-days",
+        "The password will be AES-256-encrypted",
+        "The password is WPA2-PSK-compatible",
+        "The password is HMAC-SHA256-signed",
+        "The password is 2FA-and-SSO-protected",
+        "The password is bcrypt12 hashed",
+        "Das Passwort ist SHA256-gehasht",
+        "Das Passwort ist 2FA-geschützt",
+        "Le mot de passe est AES256-chiffré",
+        "La contraseña es SHA256-cifrada",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
