@@ -758,6 +758,44 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// Round 52 (medium, older than it): a task waiting for its lane, caught in an editor's in-place
+    /// save (the note truncated and still open for writing), read as emptied: it was cancelled
+    /// ("its prompt was emptied before it started") and never ran. Its turn waits for the writer to
+    /// close the note, then it runs on what was saved.
+    @Test func aWaitingTaskCaughtInAnInPlaceSaveRunsOnWhatWasSaved() throws {
+        let env = try WatchedVault()
+        try env.write("Rules/Agents/slowlocal.md", """
+            ---
+            type: agent
+            name: slowlocal
+            lane: local
+            concurrency: 1
+            command: [\(JSON.string(WatchedVault.slowAgent).compact), "{prompt}"]
+            output: text
+            timeout: 60
+            env: [FBT_FIXTURE_LOG]
+            ---
+            A local stand-in that takes a moment, one run at a time.
+
+            """)
+        try env.start()
+        try env.writeInPlace("Tasks/Busy.md", "---\ntype: task\nagent: slowlocal\n---\nBusy work. SLEEP=2\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Busy.md") == "running" }, "\(env.allLogs)")
+        try env.writeInPlace("Tasks/Saved.md", "---\ntype: task\nagent: slowlocal\n---\nSecond task, important.\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Saved.md") == "routed" }, "\(env.allLogs)")
+        // The editor's save: open with truncate, hold it past the busy run's end, then write.
+        let path = env.root + "/Tasks/Saved.md"
+        let before = try String(contentsOfFile: path, encoding: .utf8)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: 0)
+        Thread.sleep(forTimeInterval: 3.5)
+        try handle.write(contentsOf: Data((before + "SAVEDLINE added while saving.\n").utf8))
+        try handle.close()
+        #expect(Self.waitForTerminal(env, "Tasks/Saved.md") == "done", "\(env.text("Tasks/Saved.md") ?? "")\n\(env.allLogs)")
+        #expect(env.text("Tasks/Saved.md")?.contains("SAVEDLINE") == true)
+        try env.stop(SIGTERM)
+    }
+
     /// Fourth outside attack: a task's route and packet were fixed when it was routed. While it waited
     /// for its lane, the person moved it into `Private/`, or tagged a note it links private — and the
     /// cloud agent still got the text seconds later (the OS then logged "private run … (premium)");

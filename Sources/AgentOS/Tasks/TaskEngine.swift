@@ -1071,7 +1071,21 @@ public final class TaskEngine: Sendable {
         let path = currentPath(task.path)
         let moved = path != task.path
         let changedInput = moved ? nil : TaskEngine.changedInput(plan.inputStamps, vault: vault)
-        guard let snapshot = (try? store.readIfPresent(path)) ?? nil else { return .unchanged }
+        // Read once its writers are done: an editor saving in place (open with truncate, then
+        // write) caught between the two showed an empty note, and the task was cancelled as
+        // "emptied" (round 52); a writer that closes after its truncate and opens again to write
+        // gets a moment more.
+        var read = (try? store.readSettled(path)) ?? nil
+        var patience = 15 // × up to 2 s, as long as the watcher's own writes wait
+        while patience > 0, store.hasWriters(path) {
+            read = (try? store.readSettled(path)) ?? nil
+            patience -= 1
+        }
+        if read?.bytes.isEmpty == true {
+            Thread.sleep(forTimeInterval: 0.2)
+            read = (try? store.readSettled(path)) ?? nil
+        }
+        guard let snapshot = read else { return .unchanged }
         // Given another name on disk meanwhile (hard-linked into `Private/`): not run, nothing written.
         if let shared = Privacy.sharedFile(snapshot.status) { return .withdrawn(shared) }
         guard snapshot.hash != task.snapshot.hash || moved || changedInput != nil,
