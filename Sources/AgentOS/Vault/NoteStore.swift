@@ -132,6 +132,11 @@ public struct NoteStore: Sendable {
     /// lock; tests use it to save the note as an editor would at exactly that moment. `nil` outside tests.
     var betweenCheckAndReplace: (@Sendable () -> Void)?
 
+    /// Runs in `write` when a save found in the window was put back, with the path of the file that
+    /// holds what was taken out (the OS's version, which a writer may still write into); tests use
+    /// it to write there at exactly that moment. `nil` outside tests.
+    var afterPutBack: (@Sendable (_ takenPath: String) -> Void)?
+
     /// Runs in `write` once the note holds the new bytes, before the folder is synced (the moment a
     /// watcher may already read them), with the note's vault path. `nil` outside tests.
     var afterReplace: (@Sendable (_ relativePath: String) -> Void)?
@@ -448,6 +453,11 @@ public struct NoteStore: Sendable {
         try? FileSystem.remove(back)
         let conflict = NoteWriteError.conflict(path: relativePath, expected: .hash(expected), found: ContentHash(of: replacedBytes))
         guard putBack else { return (conflict, DisplacedSave(bytes: replacedBytes)) }
+        // What was taken out may be written into still: a writer that opened the note while our
+        // version stood there appends to it now. Read once it is done — read at once, a line
+        // appended a moment later went with the file (round 52: an appender every 1 ms lost one).
+        afterPutBack?(holder)
+        _ = FileSystem.waitUntilNoWriters(holder, timeout: 2)
         if let taken = (try? FileSystem.read(holder))?.bytes, taken != ours {
             return (conflict, DisplacedSave(bytes: taken))
         }

@@ -317,4 +317,41 @@ import TestSupport
             #expect(!PrivacyTaintTests.isPremiumRun(plan) && plan.reason.contains("Private/Salary.md"), "\(line) → \(plan.reason)")
         }
     }
+
+    /// Round 52 (medium, older): a write that found a save in its window put the save back and read
+    /// what it had taken out at once — but a writer that opened the note while the OS's version stood
+    /// there was still appending to it, and its line went with the file (an appender every 1 ms lost
+    /// one line in 15 runs of `note set`). What was taken out is read once its writers are done,
+    /// and the line is kept in the conflict note.
+    @Test func aLineAppendedToWhatAWriteTookOutIsKept() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Log.md", "# Log\nL0\n")
+        var store = NoteStore(vault: v.vault)
+        let absolute = v.vault.root + "/Memory/Log.md"
+        let snapshot = try store.read("Memory/Log.md")
+        store.betweenCheckAndReplace = {
+            guard let handle = FileHandle(forWritingAtPath: absolute) else { return }
+            handle.seekToEndOfFile()
+            handle.write(Data("L1\n".utf8))
+            handle.closeFile()
+        }
+        store.afterPutBack = { taken in
+            guard let handle = FileHandle(forWritingAtPath: taken) else { return }
+            handle.seekToEndOfFile()
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: 0.3)
+                handle.write(Data("LATELINE\n".utf8))
+                handle.closeFile()
+            }
+        }
+        do {
+            try store.write("# Log\nL0\nn: 1\n", to: "Memory/Log.md", expecting: .hash(snapshot.hash))
+            Issue.record("the write claimed success over an append")
+        } catch {}
+        let note = try String(contentsOfFile: absolute, encoding: .utf8)
+        let conflicts = (try? FileManager.default.contentsOfDirectory(atPath: v.vault.root + "/Memory/Conflicts")) ?? []
+        let kept = conflicts.contains { name in (try? String(contentsOfFile: v.vault.root + "/Memory/Conflicts/" + name, encoding: .utf8))?.contains("LATELINE") == true }
+        #expect(note.contains("L1"), "\(note)")
+        #expect(note.contains("LATELINE") || kept, "the late line is nowhere: \(note) \(conflicts)")
+    }
 }
