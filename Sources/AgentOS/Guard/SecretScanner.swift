@@ -863,7 +863,9 @@ enum SecretValue {
         "encrypted", "signed", "length", "characters", "chars", "minimum", "maximum", "min", "max", "required", "optional", "capable", "aware", "ready", "native",
         "powered", "driven", "authenticated", "locked", "compatible", "strong", "resistant", "stored", "less", "digit", "digits", "letter", "letters", "word", "words",
         "days", "weeks", "months", "hours", "minutes", "years", "signed", "gehasht", "geschützt", "verschlüsselt", "chiffré", "chiffrée", "chiffre", "cifrada",
-        "cifrado", "criptografada", "criptografado", "protegido", "protegida", "protégé", "protégée", "hasheado", "hasheada", "codificado", "codificada", "encodé"]
+        "cifrado", "criptografada", "criptografado", "protegido", "protegida", "protégé", "protégée", "hasheado", "hasheada", "codificado", "codificada", "encodé",
+        "haché", "hachée", "kodiert", "kompatibel", "compatível", "compatible", "zahashowane", "zahashowany", "szyfrowane", "zaszyfrowane", "kompatybilne",
+        "kodowane", "chronione", "hashed", "salted"]
 
     /// What a prose rule's value group holds, to judge: the value without its closing emphasis, or
     /// `nil` when it is a description — the name of a scheme with a word after it (`WPA2-PSK
@@ -880,25 +882,38 @@ enum SecretValue {
 
     /// Names of schemes, algorithms, protocols and products a password is described with.
     static let schemeNames: Set<String> = ["base64", "base32", "base58", "hex", "sha", "sha1", "sha2", "sha3", "sha256", "sha384", "sha512", "md5", "aes", "gcm", "cbc", "ctr",
-        "wpa", "wpa2", "wpa3", "wep", "psk", "eap", "2fa", "mfa", "tfa", "otp", "totp", "hotp", "oauth", "oauth2", "oidc", "saml", "sso", "ldap", "kerberos", "ntlm",
-        "pbkdf", "pbkdf2", "bcrypt", "scrypt", "argon", "argon2", "argon2id", "argon2i", "argon2d", "hmac", "rsa", "dsa", "ecdsa", "ed25519", "x25519", "tls", "ssl",
-        "ssh", "utf8", "utf", "ascii", "unicode", "fido", "fido2", "u2f", "webauthn", "passkey", "passkeys", "yubikey", "1password", "bitwarden", "keepass",
-        "keepassxc", "lastpass", "dashlane", "nist", "kdf", "jwt", "pgp", "gpg", "pkcs", "pkcs12", "x509", "http", "https", "personal", "enterprise", "aes256",
-        "aes128", "sso", "and", "or", "with", "plus", "salted", "hashed", "gehasht", "ssha"]
+        "wpa", "wpa2", "wpa3", "wep", "psk", "sae", "eap", "2fa", "mfa", "tfa", "otp", "totp", "hotp", "oauth", "oauth2", "oidc", "saml", "sso", "ldap", "kerberos", "ntlm",
+        "ntlmv2", "scram", "pbkdf", "pbkdf2", "bcrypt", "scrypt", "argon", "argon2", "argon2id", "argon2i", "argon2d", "hmac", "rsa", "dsa", "ecdsa", "ed25519", "x25519",
+        "tls", "ssl", "ssh", "utf8", "utf", "ascii", "unicode", "fido", "fido2", "u2f", "webauthn", "passkey", "passkeys", "yubikey", "1password", "bitwarden", "keepass",
+        "keepassxc", "lastpass", "dashlane", "nist", "kdf", "jwt", "pgp", "gpg", "pkcs", "pkcs12", "x509", "http", "https", "aes256", "aes128", "ssha", "md4", "des", "3des"]
+    /// Schemes whose name takes a number (a key or digest size, a cost, a version: `AES256`,
+    /// `bcrypt12`, `RSA4096`, `SHA-256`).
+    static let numberedSchemes: Set<String> = ["aes", "sha", "rsa", "bcrypt", "wpa", "md", "pbkdf", "utf", "base", "argon", "scrypt", "pkcs", "ed", "x", "tls", "ssl", "fido", "des"]
+    /// Words that may stand between or after the parts of a scheme's name (`WPA3-Personal`,
+    /// `2FA-and-SSO`), never first, never with digits.
+    static let schemeJoiners: Set<String> = ["and", "or", "with", "plus", "personal", "enterprise", "only", "v2", "v3"]
 
-    /// Whether every part of `value` (split at `-`, `_`, `+`, `/`, `.`) is a scheme's name, a scheme's
-    /// name with digits after it (`bcrypt12`, `AES256`), or a number: `WPA2-AES`, `PBKDF2-SHA256`,
-    /// `Argon2id`, `2FA+passkeys`, `AES-256`.
+    /// Whether `value` (split at `-`, `_`, `+`, `/`, `.`) is the name of a scheme: `WPA2-AES`,
+    /// `PBKDF2-SHA256`, `Argon2id`, `2FA+passkeys`, `AES-256`, `bcrypt12`. A name with a year or
+    /// a number it does not take is a password (`Argon2id2024`, `Bitwarden2024`, `Kerberos1987`:
+    /// round 53).
     static func isSchemeName(_ value: String) -> Bool {
         let trimmed = value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?*_"))
-        let parts = trimmed.lowercased().split { "-_+/.".contains($0) }
-        guard !parts.isEmpty else { return false }
-        return parts.allSatisfy { part in
-            if part.allSatisfy(\.isNumber) { return true }
-            if schemeNames.contains(String(part)) { return true }
-            let stem = part.reversed().drop(while: \.isNumber).reversed()
-            return stem.count < part.count && schemeNames.contains(String(stem))
-        } && parts.contains { !$0.allSatisfy(\.isNumber) }
+        let parts = trimmed.lowercased().split { "-_+/.".contains($0) }.map(String.init)
+        guard let first = parts.first else { return false }
+        func isYear(_ digits: Substring) -> Bool { digits.count == 4 && (digits.hasPrefix("19") || digits.hasPrefix("20")) }
+        func isSize(_ digits: Substring) -> Bool { !digits.isEmpty && !isYear(digits) && digits.count <= 4 }
+        func scheme(_ part: String) -> Bool {
+            if schemeNames.contains(part) { return true }
+            let digits = part.reversed().prefix(while: \.isNumber)
+            let stem = String(part.dropLast(digits.count))
+            return !digits.isEmpty && isSize(Substring(String(digits.reversed()))) && (numberedSchemes.contains(stem) || schemeNames.contains(stem) && numberedSchemes.contains(String(stem.prefix { !$0.isNumber })))
+        }
+        guard scheme(first) else { return false }
+        return parts.dropFirst().allSatisfy { part in
+            if part.allSatisfy(\.isNumber) { return isSize(Substring(part)) }
+            return scheme(part) || schemeJoiners.contains(part)
+        }
     }
 
     /// A description joined by hyphens, not a value: a scheme's name and a word of description
@@ -908,9 +923,15 @@ enum SecretValue {
     static func isDescription(_ raw: String) -> Bool {
         let trimmed = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?"))
         let words = trimmed.split { $0 == "-" || $0 == "_" }
-        guard words.count > 1, let last = words.last, descriptionEnds.contains(last.lowercased()) else { return false }
+        guard words.count > 1, let first = words.first, let last = words.last else { return false }
+        // The word of description first: `chiffré-AES256`, `haché-Argon2id`.
+        if descriptionEnds.contains(first.lowercased()) { return isSchemeName(words.dropFirst().joined(separator: "-")) }
+        guard descriptionEnds.contains(last.lowercased()) else { return false }
         let stem = words.dropLast()
-        if lengthEnds.contains(last.lowercased()) && stem.contains(where: { part in part.allSatisfy(\.isNumber) || numberWords.contains(part.lowercased()) }) { return true }
+        // A measure is written in small letters (`expire-after-90-days`); `Gone-in-60-Minutes` and
+        // `Rover-14-years` are passphrases (round 53).
+        if lengthEnds.contains(last.lowercased()), trimmed == trimmed.lowercased(),
+           stem.contains(where: { part in part.allSatisfy(\.isNumber) || numberWords.contains(part.lowercased()) }) { return true }
         return isSchemeName(stem.joined(separator: "-"))
     }
 

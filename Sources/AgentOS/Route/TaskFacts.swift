@@ -178,13 +178,7 @@ public struct TaskFacts: Sendable, Equatable {
             // as the vault path it names (round 52: a task holding one went to claude).
             _ = PrivateLinks.redacting(text, in: from ?? "", candidates: { found in found.map { written in
                 var link = written
-                var target = link.target
-                if target.lowercased().hasPrefix("file://") { target = String(target.dropFirst(7)) }
-                for root in [vault.root, (vault.root as NSString).resolvingSymlinksInPath] where target.hasPrefix(root + "/") {
-                    target = String(target.dropFirst(root.count + 1))
-                    break
-                }
-                link.target = target
+                link.target = TaskFacts.vaultPath(of: link.target, in: vault) ?? link.target
                 return links.resolve(link, from: from).path.map { [$0] } ?? []
             } }) { candidate in
                 guard candidate != path, isPrivate(candidate), (try? store.readIfPresent(candidate)) != nil else { return false }
@@ -192,6 +186,30 @@ public struct TaskFacts: Sendable, Equatable {
                 return true
             }
         }
+    }
+
+    /// The vault path an absolute path or `file:` URL names, when it lies in the vault: through
+    /// `~`, `$HOME`, `.`/`..`, doubled slashes, `file://localhost` and symlinks to the vault (round
+    /// 53: each of these left a task naming a private note public); `nil` otherwise.
+    static func vaultPath(of written: String, in vault: Vault) -> String? {
+        var target = written
+        let lowered = target.lowercased()
+        if lowered.hasPrefix("file://localhost/") { target = String(target.dropFirst(16)) } else if lowered.hasPrefix("file://") { target = String(target.dropFirst(7)) }
+        if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty {
+            for prefix in ["~/", "$HOME/", "${HOME}/"] where target.hasPrefix(prefix) {
+                target = home + "/" + target.dropFirst(prefix.count)
+                break
+            }
+        }
+        guard target.hasPrefix("/") else { return nil }
+        let standard = (target as NSString).standardizingPath
+        let resolved = (standard as NSString).resolvingSymlinksInPath
+        for root in Set([vault.root, (vault.root as NSString).standardizingPath, (vault.root as NSString).resolvingSymlinksInPath]) {
+            for candidate in [standard, resolved] where candidate.hasPrefix(root + "/") {
+                return String(candidate.dropFirst(root.count + 1))
+            }
+        }
+        return nil
     }
 
     // MARK: Text helpers

@@ -309,9 +309,17 @@ import TestSupport
     /// opens nothing for these); claude got the path. It is read as the vault path it names.
     @Test func aTaskNamingAPrivateNoteByItsPathOnDiskIsPrivate() throws {
         let v = RouteTestVault()
+        #expect(TaskFacts.vaultPath(of: "/elsewhere/Private/Salary.md", in: v.vault) == nil)
         v.write("Private/Salary.md", "# Salary\nZORBLAT\n")
+        // Round 53: through a symlink to the vault, `.`/`..`, `file://localhost`, an HTML link.
+        let link = v.vault.root + "-link"
+        try? FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: v.vault.root)
+        defer { try? FileManager.default.removeItem(atPath: link) }
         for line in ["Compare with \(v.vault.root)/Private/Salary.md please", "Compare with file://\(v.vault.root)/Private/Salary.md please",
-                     "Compare with [x](file://\(v.vault.root)/Private/Salary.md) please"] {
+                     "Compare with [x](file://\(v.vault.root)/Private/Salary.md) please", "Compare with \(link)/Private/Salary.md please",
+                     "Compare with \(v.vault.root)/./Memory/../Private/Salary.md please", "Compare with file://localhost\(v.vault.root)/Private/Salary.md please",
+                     "Compare with <a href=\"file://\(v.vault.root)/Private/Salary.md\">x</a> please"] {
             v.write("Tasks/Disk.md", "---\ntype: task\nagent: claude\n---\n" + line + "\n")
             let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Disk.md")
             #expect(!PrivacyTaintTests.isPremiumRun(plan) && plan.reason.contains("Private/Salary.md"), "\(line) → \(plan.reason)")

@@ -176,6 +176,13 @@ import Testing
         add("word and year then only", "Coffee2024") { "The guest WiFi password is \($0) only on weekends" }
         add("capital code then only", "7XQ4K2PL") { "The password is \($0) only until the reset" }
         add("word and year joined to only", "Summer2024") { "The password is \($0)-only" }
+        // Round 53: a product's or scheme's name with a year is a password; so is a capitalised "measure".
+        add("product name and year, active form", "Bitwarden2024!") { "I changed my password to \($0)" }
+        add("scheme name and year after an arrow", "Argon2id2024") { "Password → \($0)" }
+        add("product name and year then only", "Bitwarden2024") { "My password is \($0) only until Friday." }
+        add("capitalised words with a number and a unit", "Gone-in-60-Minutes") { "My password is \($0)" }
+        add("product name, year, description word", "Bitwarden-2024-safe") { "My password is \($0)" }
+        add("scheme name, year, description word", "Argon2id-2024-encoded") { "My password is \($0)" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -412,6 +419,15 @@ import Testing
         "Das Passwort ist 2FA-geschützt",
         "Le mot de passe est AES256-chiffré",
         "La contraseña es SHA256-cifrada",
+        "The password is scram-sha-256 hashed in Postgres 14",
+        "The password is NTLMv2-only",
+        "The password is WPA3-SAE protected",
+        "Le mot de passe est chiffré-AES256",
+        "Le mot de passe est SHA256-haché",
+        "Das Passwort ist Base64-kodiert",
+        "Das Passwort ist WPA3-Personal-kompatibel",
+        "A senha é WPA2-PSK-compatível",
+        "Hasło jest SHA256-zahashowane",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
