@@ -162,7 +162,6 @@ public struct ContextPacket: Sendable {
     /// The line above a piece.
     static func heading(_ piece: ContextPiece) -> String { "\n## \(piece.label)\n\n" }
 
-
     public var json: JSON {
         .object([
             ("note", .string(notePath)),
