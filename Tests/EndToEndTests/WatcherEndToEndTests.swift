@@ -793,6 +793,19 @@ import Testing
         try handle.close()
         #expect(Self.waitForTerminal(env, "Tasks/Saved.md") == "done", "\(env.text("Tasks/Saved.md") ?? "")\n\(env.allLogs)")
         #expect(env.text("Tasks/Saved.md")?.contains("SAVEDLINE") == true)
+        // Round 53: a writer that truncates, closes, and opens again a second later to write.
+        try env.writeInPlace("Tasks/Busy2.md", "---\ntype: task\nagent: slowlocal\n---\nBusy work. SLEEP=2\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Busy2.md") == "running" }, "\(env.allLogs)")
+        try env.writeInPlace("Tasks/Reopened.md", "---\ntype: task\nagent: slowlocal\n---\nThird task.\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Reopened.md") == "routed" }, "\(env.allLogs)")
+        let second = env.root + "/Tasks/Reopened.md"
+        let text = try String(contentsOfFile: second, encoding: .utf8)
+        let eventTime = Date()
+        // Empty from before Busy2 ends until a second after: its turn comes in between.
+        try Data().write(to: URL(fileURLWithPath: second))
+        while Date().timeIntervalSince(eventTime) < 2.8 { Thread.sleep(forTimeInterval: 0.05) }
+        try (text + "REOPENLINE added.\n").write(toFile: second, atomically: false, encoding: .utf8)
+        #expect(Self.waitForTerminal(env, "Tasks/Reopened.md") == "done", "\(env.text("Tasks/Reopened.md") ?? "")\n\(env.allLogs)")
         try env.stop(SIGTERM)
     }
 

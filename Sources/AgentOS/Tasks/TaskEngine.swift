@@ -1073,17 +1073,20 @@ public final class TaskEngine: Sendable {
         let changedInput = moved ? nil : TaskEngine.changedInput(plan.inputStamps, vault: vault)
         // Read once its writers are done: an editor saving in place (open with truncate, then
         // write) caught between the two showed an empty note, and the task was cancelled as
-        // "emptied" (round 52); a writer that closes after its truncate and opens again to write
-        // gets a moment more.
+        // "emptied" (round 52).
         var read = (try? store.readSettled(path)) ?? nil
         var patience = 15 // × up to 2 s, as long as the watcher's own writes wait
         while patience > 0, store.hasWriters(path) {
             read = (try? store.readSettled(path)) ?? nil
             patience -= 1
         }
-        if read?.bytes.isEmpty == true {
+        // A writer that truncates, closes, and opens again to write (round 53: more than 0.2 s
+        // later, the task was still cancelled as emptied) gets up to 2 s.
+        var looks = 0
+        while read?.bytes.isEmpty == true, looks < 10 {
             Thread.sleep(forTimeInterval: 0.2)
             read = (try? store.readSettled(path)) ?? nil
+            looks += 1
         }
         guard let snapshot = read else { return .unchanged }
         // Given another name on disk meanwhile (hard-linked into `Private/`): not run, nothing written.
