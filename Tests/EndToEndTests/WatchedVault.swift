@@ -13,6 +13,25 @@ final class WatchedVault: @unchecked Sendable {
     /// `Fixtures/slow-agent`: sleeps `SLEEP=<seconds>` (from the prompt), then echoes the prompt.
     static let slowAgent = RepositoryPaths.endToEndFixtures + "/slow-agent"
 
+    /// Writes the agent note of `slowAgent` under `name`, in `lane`, one run at a time (`extra`:
+    /// more frontmatter lines).
+    func writeSlowAgent(_ name: String, lane: String, extra: String = "") throws {
+        try write("Rules/Agents/\(name).md", """
+            ---
+            type: agent
+            name: \(name)
+            lane: \(lane)
+            \(extra)concurrency: 1
+            command: [\(JSON.string(WatchedVault.slowAgent).compact), "{prompt}"]
+            output: text
+            timeout: 60
+            env: [FBT_FIXTURE_LOG]
+            ---
+            A stand-in that takes a moment, one run at a time.
+
+            """)
+    }
+
     /// The folder holding the real `llm` (with the llm-echo plugin), put first on the watcher's PATH:
     /// `.ci/run` installs it into /tmp/fbt-venv; nil when it is not installed.
     static let llmFolder: String? = ExternalTool.path("llm").map { ($0 as NSString).deletingLastPathComponent }

@@ -764,20 +764,7 @@ import Testing
     /// close the note, then it runs on what was saved.
     @Test func aWaitingTaskCaughtInAnInPlaceSaveRunsOnWhatWasSaved() throws {
         let env = try WatchedVault()
-        try env.write("Rules/Agents/slowlocal.md", """
-            ---
-            type: agent
-            name: slowlocal
-            lane: local
-            concurrency: 1
-            command: [\(JSON.string(WatchedVault.slowAgent).compact), "{prompt}"]
-            output: text
-            timeout: 60
-            env: [FBT_FIXTURE_LOG]
-            ---
-            A local stand-in that takes a moment, one run at a time.
-
-            """)
+        try env.writeSlowAgent("slowlocal", lane: "local")
         try env.start()
         try env.writeInPlace("Tasks/Busy.md", "---\ntype: task\nagent: slowlocal\n---\nBusy work. SLEEP=2\n")
         #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Busy.md") == "running" }, "\(env.allLogs)")
@@ -816,21 +803,7 @@ import Testing
     /// planned from: moved, or a note of its packet changed, and it is routed again.
     @Test func aWaitingTaskIsRoutedAgainWhenItOrANoteItCarriesChanges() throws {
         let env = try WatchedVault()
-        try env.write("Rules/Agents/slowcloud.md", """
-            ---
-            type: agent
-            name: slowcloud
-            lane: premium
-            local: false
-            concurrency: 1
-            command: [\(JSON.string(WatchedVault.slowAgent).compact), "{prompt}"]
-            output: text
-            timeout: 60
-            env: [FBT_FIXTURE_LOG]
-            ---
-            A cloud stand-in that takes a moment, one run at a time.
-
-            """)
+        try env.writeSlowAgent("slowcloud", lane: "premium", extra: "local: false\n")
         try env.writeInPlace("Memory/Notes two.md", "# Notes two\n\nProject notes NOTESTWOBODY.\n")
         try env.writeInPlace("Memory/Notes three.md", "# Notes three\n\nOLDBODY of notes three.\n")
         try env.start()

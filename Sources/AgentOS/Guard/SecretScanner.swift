@@ -102,6 +102,16 @@ public final class SecretScanner: @unchecked Sendable {
                        hints: caseless ? hints.map { $0.lowercased() } : hints, caseless: caseless, generic: key > 0 || slug == "secret", check: check)
     }
 
+    /// The check of the password prose rules: the words before the value may name a password
+    /// (`naming`), the value is no description (`SecretValue.proseValue`) nor, with
+    /// `schemesAreNoValue`, a scheme's name, and it looks like a password or random.
+    private static func proseCheck(naming: @escaping @Sendable (String) -> Bool = { _ in true }, schemesAreNoValue: Bool = false) -> @Sendable (String, String) -> (kind: String, slug: String)? {
+        { key, raw in
+            guard naming(key), let value = SecretValue.proseValue(raw), !(schemesAreNoValue && SecretValue.isSchemeName(value)) else { return nil }
+            return SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value) ? ("secret in prose", "secret") : nil
+        }
+    }
+
     /// A check that only rejects placeholders (`EXAMPLE`, `xxxxxxxx…`, `your…`) in a provider-shaped key.
     private static func notPlaceholder(_ kind: String, _ slug: String) -> @Sendable (String, String) -> (kind: String, slug: String)? {
         { _, value in SecretValue.isDocumentationExample(value) ? nil : (kind, slug) }
@@ -209,26 +219,16 @@ public final class SecretScanner: @unchecked Sendable {
         // not words that say the sentence is about an attribute of it ("password manager is
         // 1Password": round 49).
         // An aside between them ("the password (for the NAS) is", "the password, as of today, is").
-        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)(?:,?[ \t]+\(?(?!is\b|was\b|has\b|will\b|became\b|becomes\b|remains\b|stays\b)[\p{L}\p{N}.@_'\-]{1,40}\)?,?){1,5})(?:[ \t]+"# + proseValue, group: 2, key: 1, hints: ["pass"], check: { key, raw in
-            guard let value = SecretValue.proseValue(raw) else { return nil }
-            return SecretValue.isProseSecret(key) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)(?:,?[ \t]+\(?(?!is\b|was\b|has\b|will\b|became\b|becomes\b|remains\b|stays\b)[\p{L}\p{N}.@_'\-]{1,40}\)?,?){1,5})(?:[ \t]+"# + proseValue, group: 2, key: 1, hints: ["pass"], check: proseCheck(naming: SecretValue.isProseSecret)),
         // The words name the account, then a colon: "Password for NAS: …", "password of the router: …".
-        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)[ \t]+(?:for|of|on|at)\b(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})[ \t]*:"# + proseTail, group: 2, key: 1, hints: ["pass"], check: { key, raw in
-            guard let value = SecretValue.proseValue(raw) else { return nil }
-            return SecretValue.isProseSecret(key) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)[ \t]+(?:for|of|on|at)\b(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})[ \t]*:"# + proseTail, group: 2, key: 1, hints: ["pass"], check: proseCheck(naming: SecretValue.isProseSecret)),
         // The value first: "Zq8#vLp2!mRt is my Gmail password."
-        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-.~!@#$%^*+/=])([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)["'”’»]?[ \t]+(?:is|was)[ \t]+(?:my|our|the|his|her|their|your)[ \t]+(?:[\p{L}\p{N}.@_'\-]{1,40}[ \t]+){0,3}?(?:password|passphrase|passcode)(?=[ \t]*(?:[.,;:!?)]|\r?\n|$)|[ \t]+(?:for|and|but|so|now|at|on)\b)"#, group: 1, hints: ["pass"], check: { _, raw in
-            guard let value = SecretValue.proseValue(raw) else { return nil }
-            return SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value) ? ("secret in prose", "secret") : nil }),
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-.~!@#$%^*+/=])([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)["'”’»]?[ \t]+(?:is|was)[ \t]+(?:my|our|the|his|her|their|your)[ \t]+(?:[\p{L}\p{N}.@_'\-]{1,40}[ \t]+){0,3}?(?:password|passphrase|passcode)(?=[ \t]*(?:[.,;:!?)]|\r?\n|$)|[ \t]+(?:for|and|but|so|now|at|on)\b)"#, group: 1, hints: ["pass"], check: proseCheck()),
         // The active form: "I changed my Gmail password to …", "we set the wifi password to …".
         // A scheme or a setting is changed to as often ("switched the password to Argon2id", "…
         // to WPA2-AES", "Password → 1Password": round 51): a scheme's name is no value there.
-        make("secret in prose", "secret", #"(?i)\b(?:chang(?:e|ed|ing)|set(?:ting)?|reset(?:ting)?|updat(?:e|ed|ing)|switched|rotated)((?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){0,4}?[ \t]+(?:password|passphrase|passcode|passwd))(?:[ \t]+from[ \t]+\S{1,256})?[ \t]+(?:to|into)\b(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["pass"], check: { _, raw in
-            guard let value = SecretValue.proseValue(raw) else { return nil }
-            return !SecretValue.isSchemeName(value) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
-        make("secret in prose", "secret", #"(?i)\b(password|passphrase|passcode|passwd)[ \t]*(?:→|->)"# + proseTail, group: 2, key: 1, hints: ["pass"], check: { _, raw in
-            guard let value = SecretValue.proseValue(raw) else { return nil }
-            return !SecretValue.isSchemeName(value) && (SecretValue.looksRandom(value) || SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+        make("secret in prose", "secret", #"(?i)\b(?:chang(?:e|ed|ing)|set(?:ting)?|reset(?:ting)?|updat(?:e|ed|ing)|switched|rotated)((?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){0,4}?[ \t]+(?:password|passphrase|passcode|passwd))(?:[ \t]+from[ \t]+\S{1,256})?[ \t]+(?:to|into)\b(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["pass"], check: proseCheck(schemesAreNoValue: true)),
+        make("secret in prose", "secret", #"(?i)\b(password|passphrase|passcode|passwd)[ \t]*(?:→|->)"# + proseTail, group: 2, key: 1, hints: ["pass"], check: proseCheck(schemesAreNoValue: true)),
         // An AWS secret access key in prose: 40 characters of base64 on a line that says `aws` and
         // `secret`, or after an access key ID ("AWS secret for flamingo: …", "AKIA… with secret …").
         make("AWS secret access key", "aws-secret", #"(?i)\baws\b[^\n]{0,80}?\bsecret\b[^\n]{0,80}?(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1, hints: ["aws"], check: { _, value in

@@ -358,8 +358,8 @@ public struct ContextPacketBuilder: Sendable {
         // piece a finding touches is left out, and the packet is fitted again.
         if offMachine {
             for _ in 0..<8 {
-                guard !scanner.scan(packet.text).isEmpty else { break }
                 let (text, ranges) = packet.rendered()
+                guard !scanner.scan(text).isEmpty else { break }
                 var culprits: [(piece: ContextPiece, kinds: [String])] = []
                 for (found, span) in scanner.located(in: text) {
                     for (piece, range) in zip(packet.pieces, ranges) where (piece.kind == .memory || piece.kind == .daily) && NSIntersectionRange(range, span).length > 0 {
