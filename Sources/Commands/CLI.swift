@@ -178,6 +178,8 @@ public enum CLI {
         case ("mcp", "install"?), ("mcp", "uninstall"?): return "a run may not change an agent harness's MCP settings"
         case ("skills", "sync"?): return "a run may not change the agents' skill folders"
         case ("agent", "reset"?): return "a run may not end an agent's cooldown"
+        // The spend report is a note under `Telemetry/`, which no run writes (round 54).
+        case ("report", _): return "report writes the spend report under Telemetry/, which a run may not change"
         default: return nil
         }
     }

@@ -197,6 +197,9 @@ public enum Privacy {
             let readAt = FileSystem.realtimeNanoseconds()
             let snapshot: NoteSnapshot?
             do { snapshot = try store.readIfPresent(path) } catch {
+                // A symlink on the way is judged by where it leads: `Work/Link.md` → `Private/Bank.md`
+                // named in a task left it public, and the agent could open the link (round 53).
+                if case .path(.symlink) = error { return symlinkReason(path, store: store, guardrails: guardrails, links: links) }
                 if case .path = error { return nil } // the link leaves the vault: nothing is read from it
                 return "cannot be read to check its privacy"
             }
@@ -208,6 +211,21 @@ public enum Privacy {
         if let copy = conflictReason(path, store: store, guardrails: guardrails, links: links) { return copy }
         guard followDerivation else { return nil }
         return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
+    }
+
+    /// Why a path with a symlink on the way is private: what it leads to, when that is a file of
+    /// this vault reached without another symlink, is judged as that note; anything else (out of
+    /// the vault, a loop, a link to a link) cannot be judged, so it is.
+    static func symlinkReason(_ path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?) -> String? {
+        let vault = store.vault
+        guard let written = try? Vault.normalize(path) else { return "a symlink: what it leads to cannot be judged" }
+        let real = RunWorkspace.realForm(vault.root + "/" + written)
+        for root in Set([vault.root, RunWorkspace.realForm(vault.root)]) where real.hasPrefix(root + "/") {
+            let target = String(real.dropFirst(root.count + 1))
+            guard target != written, (try? vault.resolveWithStatus(target))?.status?.kind == .file else { break }
+            return reason(ofNoteAt: target, store: store, guardrails: guardrails, links: links).map { "a symlink to \(target), which is private (\($0))" }
+        }
+        return "a symlink to \(real), outside the vault or not a note: what it leads to cannot be judged"
     }
 
     /// Why a sync tool's conflicting copy (`SyncConflict`) at `path` is private, or `nil`: its note

@@ -38,18 +38,19 @@ enum PrivateLinks {
         #"(?m:^([ \t]{0,3}\[(?!\^)[^\]\n]+\]:[ \t]*(?:<[^>\n]+>|\S+)(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?[ \t\r]*)$)"#,
     ]
 
-    /// Whether `text` holds the bytes `.md` (what form 5 needs, as written: lower-case).
+    /// Whether `text` holds `.md` in either case (what form 5 needs): `Private/Bank.MD` names the
+    /// note too (Linux keeps a name's case, the vault's lookup folds it; round 52).
     static func holdsDotMD(_ text: String) -> Bool {
         var text = text
         return text.withUTF8 { bytes in
             guard bytes.count >= 3 else { return false }
-            for i in 0..<(bytes.count - 2) where bytes[i] == 0x2E && bytes[i + 1] == 0x6D && bytes[i + 2] == 0x64 { return true }
+            for i in 0..<(bytes.count - 2) where bytes[i] == 0x2E && bytes[i + 1] | 0x20 == 0x6D && bytes[i + 2] | 0x20 == 0x64 { return true }
             return false
         }
     }
 
-    /// Form 5: a bare vault path ending in `.md` (lower-case, as the form is written).
-    private static let barePath = #"((?<![\w/\\.%-])[\w.%\\/-]+\.md\b)"#
+    /// Form 5: a bare vault path ending in `.md`, in either case.
+    private static let barePath = #"((?<![\w/\\.%-])[\w.%\\/-]+\.(?i:md)\b)"#
 
     /// An HTML element's link: its `href`, `src` or `data` attribute, quoted or not.
     private static let attribute = try! NSRegularExpression(pattern: #"\b(?:href|src|data)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#, options: .caseInsensitive)
@@ -62,7 +63,7 @@ enum PrivateLinks {
     /// `placeholder`; and how many were. `isPrivate` judges a vault path (the caller keeps its
     /// verdicts for the packet).
     static func redacting(_ text: String, in path: String, candidates: ([WikiLink]) -> [[String]], isPrivate: (String) -> Bool) -> (text: String, count: Int) {
-        guard text.contains("[") || text.range(of: "obsidian:", options: .caseInsensitive) != nil || text.contains("<") || text.contains(".md") || text.contains(".MD") else { return (text, 0) }
+        guard text.contains("[") || text.range(of: "obsidian:", options: .caseInsensitive) != nil || text.contains("<") || holdsDotMD(text) else { return (text, 0) }
         // Read as Obsidian renders it: `Private&#47;Bank.md` is a path too.
         let rendered = decodingEntities(text)
         let source = rendered as NSString

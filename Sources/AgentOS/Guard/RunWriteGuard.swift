@@ -27,7 +27,10 @@ public enum RunWriteGuard {
     static let bookkeepingKeys = ["handoffs", "created_by_run", "cost_usd", "cost_source", "tokens_in", "tokens_out", "result",
                                   "route_lane", "route_agent", "route_rule", "route_reason", "route_verdicts", "error", "failure",
                                   "failover_of", "failover_chain", "failover_tried", "failovers", "budget_overrun", "budget_overrun_usd",
-                                  "context_truncated", "context_tokens_sent", "context_tokens_left_out", "changed_during_run"]
+                                  "context_truncated", "context_tokens_sent", "context_tokens_left_out", "changed_during_run",
+                                  // What bounds a context-overflow retry to one, and where a failover went (an
+                                  // outside attack: a run removed its own `context_retry`).
+                                  "context_retry", "failover_to", "failover_note", "exit_code", "failure_reset"]
 
     /// The OS's records on a work note (a task, a handoff), protected there only (`to`, `from` and
     /// `task` are plain words a person's own notes use as keys): the task a handoff spends the cap
@@ -38,7 +41,7 @@ public enum RunWriteGuard {
     /// person's approval (an approved run cleared its task's, then handed off: the handoff, which
     /// carries the task's effects, ran unreviewed — an outside attack).
     static let workKeys = ["task", "from", "to", "attempts", "started", "finished", "duration_s", "run_id", "machine",
-                           "retries", "timeout", "budget_usd", "context_tokens", "effects"]
+                           "retries", "timeout", "budget_usd", "context_tokens", "effects", "files"]
 
     /// The run id when `environment` belongs to a run (a non-empty `FBT_RUN_ID`).
     public static func runID(in environment: [String: String]) -> String? {

@@ -127,7 +127,7 @@ public final class SecretScanner: @unchecked Sendable {
     /// Opening marks (quotes, emphasis, a bracket, an inline HTML element such as `<kbd>`), then the
     /// value (a capture group) with a word after it that may make it a description ("is WPA2-PSK
     /// protected": round 50), which `SecretValue.proseValue` judges.
-    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([\p{L}0-9+/=_\-.~!@#$%^*&]{8,256}+(?:[ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed|mode|encryption|security|standard|format|authentication|protocol|signed|compatible|gehasht|geschützt|verschlüsselt|chiffré|cifrada|cifrado|criptografada|criptografado)\b)?)"#
+    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([\p{L}0-9+/=_\-.~!@#$%^*&:,;?()|¡¿€£¥§]{8,256}+(?:[ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed|mode|encryption|security|standard|format|authentication|protocol|signed|compatible|gehasht|geschützt|verschlüsselt|chiffré|cifrada|cifrado|criptografada|criptografado)\b)?)"#
 
     private static let builtIn: [Pattern] = [
         // Key material.
@@ -222,6 +222,9 @@ public final class SecretScanner: @unchecked Sendable {
         make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)(?:,?[ \t]+\(?(?!is\b|was\b|has\b|will\b|became\b|becomes\b|remains\b|stays\b)[\p{L}\p{N}.@_'\-]{1,40}\)?,?){1,5})(?:[ \t]+"# + proseValue, group: 2, key: 1, hints: ["pass"], check: proseCheck(naming: SecretValue.isProseSecret)),
         // The words name the account, then a colon: "Password for NAS: …", "password of the router: …".
         make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)[ \t]+(?:for|of|on|at)\b(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})[ \t]*:"# + proseTail, group: 2, key: 1, hints: ["pass"], check: proseCheck(naming: SecretValue.isProseSecret)),
+        // Polish says `to` for "is" ("Moje hasło to …", "Hasło do Wi-Fi to …": round 53); `to` is no
+        // copula elsewhere ("send the password to …"), so it is read after `hasło` only.
+        make("secret in prose", "secret", #"(?i)\b(has[łl]o(?:[ \t]+(?:do|dla|od|na)[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){0,1})[ \t]+to(?![\p{L}\p{N}])(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["hasło", "haslo"], check: proseCheck()),
         // The value first: "Zq8#vLp2!mRt is my Gmail password."
         make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-.~!@#$%^*+/=])([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)["'”’»]?[ \t]+(?:is|was)[ \t]+(?:my|our|the|his|her|their|your)[ \t]+(?:[\p{L}\p{N}.@_'\-]{1,40}[ \t]+){0,3}?(?:password|passphrase|passcode)(?=[ \t]*(?:[.,;:!?)]|\r?\n|$)|[ \t]+(?:for|and|but|so|now|at|on)\b)"#, group: 1, hints: ["pass"], check: proseCheck()),
         // The active form: "I changed my Gmail password to …", "we set the wifi password to …".
@@ -790,7 +793,9 @@ enum SecretValue {
     static func isReference(_ value: String) -> Bool {
         guard let first = value.first else { return true }
         if "$%<{[(!@*&".contains(first) { return true }
-        return value.contains("${") || value.contains("{{") || value.contains("()") || value.contains("[") || value.contains("(")
+        if value.contains("${") || value.contains("{{") || value.contains("()") || value.contains("[") { return true }
+        // A call (`getenv("X")`, `Secret(name)`), not a password with a bracket inside (`Ab(3x)9Yz`).
+        return value.contains("(") && (value.hasSuffix(")") || value.contains("(\"") || value.contains("('") || value.contains("(`"))
     }
 
     /// A value written to be replaced: `your-api-key-here`, `changeme`, `xxxxxxxx`, `<token>`, `true`, `string`.
@@ -874,8 +879,15 @@ enum SecretValue {
     /// whatever follows it (`Coffee2024 only on weekends`, `Kd7$wQp3@nLx only`: round 51).
     static func proseValue(_ raw: String) -> String? {
         let parts = raw.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
-        let value = withoutEmphasis(String(parts.first ?? ""))
+        let value = withoutEmphasis(String(parts.first ?? "")).trimmingCharacters(in: CharacterSet(charactersIn: ":,;?|"))
         if parts.count > 1 && isSchemeName(value) { return nil }
+        // A call, not a value: `SHA256(salt+password)`, `bcrypt(cost=12)`, `hash(pw)` — a scheme's
+        // name, or a word in small letters, with its arguments in brackets. A value holding
+        // marks (`Zq8:vLp2`, `Ab(3x)9Yz`, `¡Madrid2024!`) is one (round 53).
+        if let open = value.firstIndex(of: "("), open > value.startIndex {
+            let name = String(value[..<open])
+            if isSchemeName(name) || (value.hasSuffix(")") && name.count >= 3 && name.allSatisfy { $0.isLetter && $0.isLowercase }) { return nil }
+        }
         if isDescription(value) { return nil }
         return value
     }
@@ -898,7 +910,7 @@ enum SecretValue {
     /// a number it does not take is a password (`Argon2id2024`, `Bitwarden2024`, `Kerberos1987`:
     /// round 53).
     static func isSchemeName(_ value: String) -> Bool {
-        let trimmed = value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?*_"))
+        let trimmed = value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;:.!?*_()"))
         let parts = trimmed.lowercased().split { "-_+/.".contains($0) }.map(String.init)
         guard let first = parts.first else { return false }
         func isYear(_ digits: Substring) -> Bool { digits.count == 4 && (digits.hasPrefix("19") || digits.hasPrefix("20")) }
@@ -921,7 +933,7 @@ enum SecretValue {
     /// something (`ten-characters-long`, `expire-after-90-days`); not a passphrase
     /// (`purple-monkey-proof`, `Summer2024-only`: round 51).
     static func isDescription(_ raw: String) -> Bool {
-        let trimmed = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?"))
+        let trimmed = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;:.!?()"))
         let words = trimmed.split { $0 == "-" || $0 == "_" }
         guard words.count > 1, let first = words.first, let last = words.last else { return false }
         // The word of description first: `chiffré-AES256`, `haché-Argon2id`.
@@ -951,7 +963,7 @@ enum SecretValue {
     /// sentence: eight characters or more, letters with digits or marks (`tangerine-walrus-42`,
     /// `Zq8#vLp2!mRt`), or three words joined by `-` or `_` (`correct-horse-battery`).
     static func looksLikePassword(_ raw: String) -> Bool {
-        let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;.!?"))
+        let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;:.!?()"))
         // A path or an address is no password (`PASSWORD_FILE: /run/…`).
         guard value.count >= 8, !isPlaceholder(value), !isReference(value), value.contains(where: \.isLetter), !value.contains("/") else { return false }
         if isDescription(value) || isKeyChord(value) { return false }

@@ -179,12 +179,48 @@ public struct TaskFacts: Sendable, Equatable {
             _ = PrivateLinks.redacting(text, in: from ?? "", candidates: { found in found.map { written in
                 var link = written
                 link.target = TaskFacts.vaultPath(of: link.target, in: vault) ?? link.target
-                return links.resolve(link, from: from).path.map { [$0] } ?? []
+                // A name several notes share equally near (`Salary.md` in `Private/` and `Work/`)
+                // counts for each of them, as `[[Salary]]` does: which one Obsidian opens is not
+                // for the task's writer to know (round 52: the bare name went to claude).
+                let resolution = links.resolve(link, from: from)
+                return resolution.path.map { [$0] } ?? resolution.judged
             } }) { candidate in
-                guard candidate != path, isPrivate(candidate), (try? store.readIfPresent(candidate)) != nil else { return false }
+                guard candidate != path, isPrivate(candidate), TaskFacts.isThere(candidate, in: vault) else { return false }
                 if seenPrivate.insert(candidate).inserted { privateSources.append(candidate) }
                 return true
             }
+            // A path on disk into the vault written without `.md` (`~/Notes/Private/Bank`) names
+            // the note as a shell would open it: no link form reads it (round 53).
+            for written in TaskFacts.pathsOnDisk(in: text) {
+                guard let inVault = TaskFacts.vaultPath(of: written, in: vault), !inVault.lowercased().hasSuffix(".md") else { continue }
+                for candidate in [inVault + ".md", inVault] where candidate != path && TaskFacts.isThere(candidate, in: vault) && isPrivate(candidate) {
+                    if seenPrivate.insert(candidate).inserted { privateSources.append(candidate) }
+                }
+            }
+        }
+    }
+
+    /// The paths on disk a text holds, as written: each starts with `/`, `~/`, `$HOME/`, `${HOME}/` or
+    /// `file:` at a word's start and runs to a space, a quote, a bracket or the line's end (a name
+    /// with spaces in it is read by `PrivateLinks` when it ends in `.md`). Trailing punctuation is not
+    /// part of it.
+    static func pathsOnDisk(in text: String) -> [String] {
+        guard text.contains("/") else { return [] }
+        let source = text as NSString
+        return pathOnDisk.matches(in: text, range: NSRange(location: 0, length: source.length)).map {
+            var path = source.substring(with: $0.range)
+            while let last = path.last, ".,;:!?".contains(last) { path.removeLast() }
+            return path.removingPercentEncoding ?? path
+        }
+    }
+
+    private static let pathOnDisk = try! NSRegularExpression(pattern: #"(?<![\w/.~$:-])(?:(?i:file):/*|~/|\$HOME/|\$\{HOME\}/|/)[^\s"'<>()\[\]`|]+"#)
+
+    /// Whether something is at vault path `path` (a note, or a symlink, judged by where it leads).
+    static func isThere(_ path: String, in vault: Vault) -> Bool {
+        do { return try vault.resolveWithStatus(path).status != nil } catch {
+            if case .symlink = error { return true }
+            return false
         }
     }
 
@@ -203,8 +239,8 @@ public struct TaskFacts: Sendable, Equatable {
         }
         guard target.hasPrefix("/") else { return nil }
         let standard = (target as NSString).standardizingPath
-        let resolved = (standard as NSString).resolvingSymlinksInPath
-        for root in Set([vault.root, (vault.root as NSString).standardizingPath, (vault.root as NSString).resolvingSymlinksInPath]) {
+        let resolved = RunWorkspace.realForm(standard)
+        for root in Set([vault.root, (vault.root as NSString).standardizingPath, RunWorkspace.realForm(vault.root)]) {
             for candidate in [standard, resolved] where candidate.hasPrefix(root + "/") {
                 return String(candidate.dropFirst(root.count + 1))
             }

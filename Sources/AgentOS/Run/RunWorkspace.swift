@@ -31,6 +31,20 @@ public enum RunWorkspace {
         return String(cString: real)
     }
 
+    /// `realPath` of the longest part of `path` that exists, with the rest appended as written
+    /// (`/vault-link/Private/Bank` → `/real/vault/Private/Bank` though no `Bank` is there).
+    /// Foundation's `resolvingSymlinksInPath` leaves a relative link target unresolved on Linux.
+    static func realForm(_ path: String) -> String {
+        var head = path
+        var rest: [String] = []
+        while head.count > 1 {
+            if let real = realPath(head) { return ([real] + rest.reversed()).joined(separator: "/") }
+            rest.append((head as NSString).lastPathComponent)
+            head = (head as NSString).deletingLastPathComponent
+        }
+        return path
+    }
+
     /// `~` and `~/x` expanded from `home` (`$HOME`).
     static func expandHome(_ path: String, home: String?) -> String {
         let trimmed = path.trimmingWhitespaces()

@@ -395,9 +395,17 @@ public struct TelemetryWriter: Sendable {
         return r.files.map { $0.shown + ($0.attribution == .during ? " (during)" : "") }.joined(separator: ", ")
     }
 
-    /// A table row; a private run's row names no task (`private run <run id>`).
+    /// A table row; a private run's row names no task (`private run <run id>`), nor its token counts
+    /// (for a local agent the OS's own measure of the private packet: how long each private prompt
+    /// was, for any cloud agent reading the day's telemetry; round 54). The private companion row
+    /// and the journal (which `report` sums) keep them.
     static func row(_ r: TelemetryRecord, isPrivate: Bool) -> String {
-        row(r, task: isPrivate ? "private run \(r.runID)" : link(r.taskPath), files: filesCell(r, isPrivate: isPrivate))
+        guard isPrivate else { return row(r) }
+        var shown = r
+        shown.tokensIn = nil
+        shown.tokensOut = nil
+        shown.contextTruncation = r.contextTruncation.map { ContextTruncation(tokensSent: 0, tokensLeftOut: 0, ownTextCut: $0.ownTextCut) }
+        return row(shown, task: "private run \(r.runID)", files: filesCell(r, isPrivate: true))
     }
 
     /// A private run's line in the public daily note: no title, no link.
@@ -428,6 +436,7 @@ public struct TelemetryWriter: Sendable {
     /// The outcome, with a cut context packet said in so many words (`done, context truncated: 70000 tokens left out`).
     static func outcomeCell(_ r: TelemetryRecord) -> String {
         guard let cut = r.contextTruncation else { return outcomeWithFailure(r) }
+        guard cut.tokensLeftOut > 0 else { return outcomeWithFailure(r) + ", context truncated" }
         return outcomeWithFailure(r) + ", context truncated: \(cut.tokensLeftOut) tokens left out"
     }
 

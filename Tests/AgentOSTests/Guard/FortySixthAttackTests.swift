@@ -282,8 +282,10 @@ import TestSupport
         v.write("Private/README.md", "# Private\nWhat is kept here.\n")
         v.write("Private/Salary.md", "# Salary\nZORBLAT\n")
         for folder in ["Daily", "Memory", "Tasks", "Results"] { v.write(folder + "/README.md", "# \(folder)\n") }
-        v.write("Typo.md", "---\ntype: task\nagent: claude\n---\n" + line + "\n")
-        let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Typo.md")
+        // Where tasks are written: `Tasks/README.md` is the nearest README (round 52's rule counts
+        // every note a bare name could mean when several are equally near).
+        v.write("Tasks/Typo.md", "---\ntype: task\nagent: claude\n---\n" + line + "\n")
+        let (plan, _) = try PrivacyTaintTests.plan(v.vault, "Tasks/Typo.md")
         #expect(PrivacyTaintTests.isPremiumRun(plan), "\(line) → \(plan.action) \(plan.reason)")
     }
 

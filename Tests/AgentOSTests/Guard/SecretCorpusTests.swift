@@ -183,6 +183,18 @@ import Testing
         add("capitalised words with a number and a unit", "Gone-in-60-Minutes") { "My password is \($0)" }
         add("product name, year, description word", "Bitwarden-2024-safe") { "My password is \($0)" }
         add("scheme name, year, description word", "Argon2id-2024-encoded") { "My password is \($0)" }
+        // Round 53 (low): opening marks of Spanish and signs were no part of a value, and a value
+        // holding `:` `(` `,` `;` `?` `|` was cut under eight characters; Polish says `to`.
+        add("Spanish opening exclamation", "¡Madrid2024!") { "La contraseña es \($0)" }
+        add("Spanish opening question mark", "¿Qué2024?") { "La contraseña es \($0)" }
+        add("section sign first", "§Sommer2024") { "Das Passwort ist \($0)" }
+        add("euro sign first", "€uro2024!") { "Mot de passe : \($0)" }
+        add("a colon inside", "Zq8:vLp2") { "My password is \($0) now" }
+        add("a bracket inside", "Ab(3x)9Yz") { "The password is \($0)" }
+        add("a comma inside", "Kd7,wQp3") { "The password was \($0) until today" }
+        add("a bar and a question mark inside", "Rt5|mX?q2") { "The password is \($0)" }
+        add("Polish to", "Żółw2024!") { "Moje hasło to \($0)" }
+        add("Polish to after whose", "Routerek#77") { "Hasło do Wi-Fi to \($0)" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -428,6 +440,18 @@ import Testing
         "Das Passwort ist WPA3-Personal-kompatibel",
         "A senha é WPA2-PSK-compatível",
         "Hasło jest SHA256-zahashowane",
+        "The password is SHA256(salt+password) in the old system",
+        "The password is bcrypt(cost=12) hashed, see the login code",
+        "the password is hashed(pw) before it is stored",
+        "Hasło to podstawa bezpieczeństwa konta",
+        "Hasło to co najmniej 12 znaków",
+        "Send the password to admin@example.com, not to the channel",
+        "The password is required: at least twelve characters",
+        "The password is mandatory, and so is 2FA",
+        "The password is (as before) stored in 1Password",
+        "The password is WPA2-PSK, protected by the router",
+        "The meeting about the password is at 10:30 today",
+        "The password is keychain:github, ask Anna",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",

@@ -50,7 +50,7 @@ import TestSupport
         try FileManager.default.removeItem(atPath: rule)
         try FileManager.default.removeItem(atPath: agent)
         let run = try PrivacyTaintTests.run(of: "Tasks/Tidy.md", lane: "premium", in: v.vault)
-        for arguments in [["init", v.vault.root], ["init", "--with-memory"], ["agent", "reset", "claude"]] {
+        for arguments in [["init", v.vault.root], ["init", "--with-memory"], ["agent", "reset", "claude"], ["report"], ["report", "--json"]] {
             let (code, out) = FifthAttackTests.cli(arguments, v, runID: run)
             #expect(code == 1 && out.contains("refused from within run \(run)"), "\(arguments): \(out)")
         }

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+
+/// What rounds 52 and 53 left (`/work/attack98-report.md`, `/work/attack100-report.md`), each
+/// written as the attack it was: a task naming a private note in ways the text reader missed.
+@Suite struct FortySeventhAttackTests {
+    /// A vault with the private salary note, a public note of the same name, and the task's folder.
+    static func vault() -> RouteTestVault {
+        let v = RouteTestVault()
+        v.write("Private/Salary.md", "# Salary\nMy salary is 123456 ZORBLAT.\n")
+        v.write("Work/Salary.md", "# Salary\nThe public bands.\n")
+        v.write("Work/Plan.md", "# Plan\nPublic.\n")
+        v.write("Tasks/README.md", "# Tasks\n")
+        return v
+    }
+
+    static func routesToClaude(_ v: RouteTestVault, _ line: String) throws -> Bool {
+        v.write("Tasks/Ask.md", "---\ntype: task\nagent: claude\n---\n" + line + "\n")
+        let (plan, packet) = try PrivacyTaintTests.plan(v.vault, "Tasks/Ask.md")
+        #expect(!packet.rendered().text.contains("ZORBLAT"))
+        return PrivacyTaintTests.isPremiumRun(plan)
+    }
+
+    /// Round 52 (medium): `[[Salary]]` was private when `Private/Salary.md` and `Work/Salary.md`
+    /// both exist, but the same name written bare, as an HTML link or an Obsidian URL went to claude:
+    /// only the note a name resolves to counted, and an ambiguous name resolves to none.
+    @Test(arguments: ["Update Salary.md with the new bands.", "Update <a href=\"Salary.md\">salary</a> with the bands.",
+                      "Open obsidian://open?vault=v&file=Salary and update it.", "Update [[Salary]] with the new bands."])
+    func aNameAPrivateNoteSharesMakesTheTaskPrivate(_ line: String) throws {
+        let v = Self.vault()
+        #expect(try !Self.routesToClaude(v, line), "\(line)")
+    }
+
+    /// Still public: the name written with its public folder, and a name only a public note has.
+    @Test(arguments: ["Update Work/Salary.md with the new bands.", "Update Plan.md with the milestones.", "Fix the typo in README.md"])
+    func aNameOnlyPublicNotesAnswerStaysPublic(_ line: String) throws {
+        let v = Self.vault()
+        v.write("Private/README.md", "# Private\n")
+        #expect(try Self.routesToClaude(v, line), "\(line)")
+    }
+
+    /// Round 52 and 53 (low): `Private/Salary.MD` and `Private/Salary.Md` named the note (the
+    /// vault's lookup folds case) but were not read as paths at all.
+    @Test(arguments: ["Fix Private/Salary.MD please", "Fix Private/Salary.Md please", "Fix Salary.MD please", "Fix %@/Private/Salary.MD please"])
+    func aPathWithACapitalExtensionIsRead(_ line: String) throws {
+        let v = Self.vault()
+        let text = line.replacingOccurrences(of: "%@", with: v.root)
+        #expect(try !Self.routesToClaude(v, text), "\(text)")
+    }
+
+    /// Round 53 (low): a symlink in the vault to a private note (`Work/Link.md` → `Private/Salary.md`)
+    /// named by the task left it public; the agent could open the link. A symlink counts for where
+    /// it leads; one out of the vault cannot be judged, so it counts as private; one to a public
+    /// note is public.
+    @Test func aSymlinkCountsForWhereItLeads() throws {
+        let v = Self.vault()
+        try FileManager.default.createSymbolicLink(atPath: v.root + "/Work/Link.md", withDestinationPath: "../Private/Salary.md")
+        try FileManager.default.createSymbolicLink(atPath: v.root + "/Work/Out.md", withDestinationPath: "/etc/hostname")
+        try FileManager.default.createSymbolicLink(atPath: v.root + "/Work/Open.md", withDestinationPath: "Plan.md")
+        for line in ["Fix [[Work/Link]] please", "Fix Work/Link.md please", "Fix \(v.root)/Work/Link.md please", "Fix [x](Work/Link.md) please", "Fix [[Work/Out]] please"] {
+            #expect(try !Self.routesToClaude(v, line), "\(line)")
+        }
+        #expect(try Self.routesToClaude(v, "Fix [[Work/Open]] please"))
+        #expect(Privacy.symlinkReason("Work/Link.md", store: NoteStore(vault: v.vault), guardrails: v.book.guardrails, links: nil)?.contains("Private/Salary.md") == true)
+    }
+
+    /// Round 53 (low): a path on disk into the vault without `.md` (`~/Notes/Private/Salary`,
+    /// `file:///…/Private/Salary`) named the note for a shell but was no link form.
+    @Test func aPathOnDiskWithoutItsExtensionIsRead() throws {
+        let v = Self.vault()
+        for line in ["Fix %@/Private/Salary please.", "Fix file://%@/Private/Salary.", "cat %@/Private/Salary | head"] {
+            let text = line.replacingOccurrences(of: "%@", with: v.root)
+            #expect(try !Self.routesToClaude(v, text), "\(text)")
+        }
+        for line in ["Fix %@/Work/Salary please.", "Read /etc/passwd and /usr/bin/env please", "See https://example.com/Private/Salary"] {
+            let text = line.replacingOccurrences(of: "%@", with: v.root)
+            #expect(try Self.routesToClaude(v, text), "\(text)")
+        }
+        #expect(TaskFacts.pathsOnDisk(in: "see ~/Notes/A, /tmp/x/B. and file:///y/C?") == ["~/Notes/A", "/tmp/x/B", "file:///y/C"])
+    }
+}
+
+/// Round 54 (low, attack102 F1): a run removed its own task's `context_retry` (what bounds a
+/// context-overflow retry to one) and set `failover_to`: keys the OS writes as it runs a task that
+/// the run write guard did not hold. Every one of them is held now, on work notes at least.
+@Suite struct RunRecordGuardTests {
+    @Test func everyKeyTheOSWritesOnAWorkNoteIsRefusedToARun() throws {
+        let task = Array("---\ntype: task\nstatus: running\n---\nDo it\n".utf8)
+        for key in TaskEngine.lifecycleKeys.sorted() {
+            let work = RunWriteGuard.protectedProperties(Array("---\ntype: task\n\(key): x\n---\nDo it\n".utf8), work: true)
+            #expect(work.contains { $0.key == key }, "\(key) is not held on a task")
+        }
+        #expect(RunWriteGuard.isWork(task, path: "Tasks/t.md"))
+        for key in ["context_retry", "failover_to", "failover_note"] {
+            #expect(RunWriteGuard.isProtected(key), "\(key)")
+            #expect(RunWriteGuard.refusal(path: "Tasks/t.md", key: key, runID: "r1").description.contains("guardrails count from it"))
+        }
+    }
+}
+
+/// Round 54 (info, attack102 F4): a private run's public telemetry row gave its token counts — for
+/// a local agent the OS's own measure of the private packet — so a cloud agent reading the day's
+/// telemetry learned how long each private prompt was. The public row leaves them out; a public
+/// run's row keeps them.
+@Suite struct PrivateRowTokenTests {
+    @Test func aPrivateRunsPublicRowGivesNoTokenCounts() {
+        var r = TelemetryRecord(time: Date(), runID: "r-7", taskPath: "Private/Tasks/Salary.md", agent: "ollama", model: nil, lane: "local", rule: nil, reason: nil,
+                                costUSD: nil, tokensIn: 48_213, tokensOut: 9_117, durationSeconds: 1.5, outcome: "done", resultPath: nil, error: nil)
+        r.contextTruncation = ContextTruncation(tokensSent: 16_000, tokensLeftOut: 31_007, ownTextCut: true)
+        let hidden = TelemetryWriter.row(r, isPrivate: true)
+        for number in ["48213", "9117", "31007", "16000"] { #expect(!hidden.contains(number), "\(hidden)") }
+        #expect(hidden.contains("private run r-7") && hidden.contains("context truncated"))
+        let shown = TelemetryWriter.row(r, isPrivate: false)
+        for number in ["48213", "9117", "31007"] { #expect(shown.contains(number), "\(shown)") }
+    }
+}
