@@ -127,7 +127,7 @@ public final class SecretScanner: @unchecked Sendable {
     /// Opening marks (quotes, emphasis, a bracket, an inline HTML element such as `<kbd>`), then the
     /// value (a capture group) with a word after it that may make it a description ("is WPA2-PSK
     /// protected": round 50), which `SecretValue.proseValue` judges.
-    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([\p{L}0-9+/=_\-.~!@#$%^*&:,;?()|¡¿€£¥§]{8,256}+(?:[ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed|mode|encryption|security|standard|format|authentication|protocol|signed|compatible|gehasht|geschützt|verschlüsselt|chiffré|cifrada|cifrado|criptografada|criptografado)\b)?)"#
+    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([\p{L}0-9+/=_\-.~!@#$%^*&()¡¿€£¥§]{8,256}+(?:,?[ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed|mode|encryption|security|standard|format|authentication|protocol|signed|compatible|gehasht|geschützt|verschlüsselt|chiffré|cifrada|cifrado|criptografada|criptografado)\b)?)"#
 
     private static let builtIn: [Pattern] = [
         // Key material.
@@ -224,7 +224,7 @@ public final class SecretScanner: @unchecked Sendable {
         make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)[ \t]+(?:for|of|on|at)\b(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})[ \t]*:"# + proseTail, group: 2, key: 1, hints: ["pass"], check: proseCheck(naming: SecretValue.isProseSecret)),
         // Polish says `to` for "is" ("Moje hasło to …", "Hasło do Wi-Fi to …": round 53); `to` is no
         // copula elsewhere ("send the password to …"), so it is read after `hasło` only.
-        make("secret in prose", "secret", #"(?i)\b(has[łl]o(?:[ \t]+(?:do|dla|od|na)[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){0,1})[ \t]+to(?![\p{L}\p{N}])(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["hasło", "haslo"], check: proseCheck()),
+        make("secret in prose", "secret", #"(?i)\b(has[łl]o(?:[ \t]+(?:do|dla|od|na)(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})?)[ \t]+to(?![\p{L}\p{N}])(?:[ \t]*:)?(?:[ \t]+(?:teraz|nadal|obecnie|już))?"# + proseTail, group: 2, key: 1, hints: ["hasło", "haslo"], check: proseCheck()),
         // The value first: "Zq8#vLp2!mRt is my Gmail password."
         make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-.~!@#$%^*+/=])([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)["'”’»]?[ \t]+(?:is|was)[ \t]+(?:my|our|the|his|her|their|your)[ \t]+(?:[\p{L}\p{N}.@_'\-]{1,40}[ \t]+){0,3}?(?:password|passphrase|passcode)(?=[ \t]*(?:[.,;:!?)]|\r?\n|$)|[ \t]+(?:for|and|but|so|now|at|on)\b)"#, group: 1, hints: ["pass"], check: proseCheck()),
         // The active form: "I changed my Gmail password to …", "we set the wifi password to …".
@@ -870,7 +870,7 @@ enum SecretValue {
         "days", "weeks", "months", "hours", "minutes", "years", "signed", "gehasht", "geschützt", "verschlüsselt", "chiffré", "chiffrée", "chiffre", "cifrada",
         "cifrado", "criptografada", "criptografado", "protegido", "protegida", "protégé", "protégée", "hasheado", "hasheada", "codificado", "codificada", "encodé",
         "haché", "hachée", "kodiert", "kompatibel", "compatível", "compatible", "zahashowane", "zahashowany", "szyfrowane", "zaszyfrowane", "kompatybilne",
-        "kodowane", "chronione", "hashed", "salted"]
+        "kodowane", "chronione", "hashed", "salted", "konform", "conforme", "zgodne", "zgodny"]
 
     /// What a prose rule's value group holds, to judge: the value without its closing emphasis, or
     /// `nil` when it is a description — the name of a scheme with a word after it (`WPA2-PSK
@@ -879,14 +879,17 @@ enum SecretValue {
     /// whatever follows it (`Coffee2024 only on weekends`, `Kd7$wQp3@nLx only`: round 51).
     static func proseValue(_ raw: String) -> String? {
         let parts = raw.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
-        let value = withoutEmphasis(String(parts.first ?? "")).trimmingCharacters(in: CharacterSet(charactersIn: ":,;?|"))
+        // The comma before a word of description is no part of the value (`WPA2-PSK, protected`).
+        let value = withoutEmphasis(String(parts.first ?? "")).trimmingCharacters(in: CharacterSet(charactersIn: parts.count > 1 ? "," : ""))
         if parts.count > 1 && isSchemeName(value) { return nil }
         // A call, not a value: `SHA256(salt+password)`, `bcrypt(cost=12)`, `hash(pw)` — a scheme's
-        // name, or a word in small letters, with its arguments in brackets. A value holding
-        // marks (`Zq8:vLp2`, `Ab(3x)9Yz`, `¡Madrid2024!`) is one (round 53).
-        if let open = value.firstIndex(of: "("), open > value.startIndex {
+        // name, or a word in small letters, with arguments in brackets that are words or numbers.
+        // A value holding brackets (`Ab(3x)9Yz`, `Argon2id(Zq8vLp2mRt)`) is one (rounds 53, 54).
+        if let open = value.firstIndex(of: "("), open > value.startIndex, value.hasSuffix(")") {
             let name = String(value[..<open])
-            if isSchemeName(name) || (value.hasSuffix(")") && name.count >= 3 && name.allSatisfy { $0.isLetter && $0.isLowercase }) { return nil }
+            let arguments = value[value.index(after: open)..<value.index(before: value.endIndex)]
+            let plain = arguments.split { "+,=_ -".contains($0) }.allSatisfy { part in part.allSatisfy(\.isLetter) || part.allSatisfy(\.isNumber) }
+            if plain, isSchemeName(name) || (name.count >= 3 && name.allSatisfy { $0.isLetter && $0.isLowercase }) { return nil }
         }
         if isDescription(value) { return nil }
         return value
@@ -901,6 +904,8 @@ enum SecretValue {
     /// Schemes whose name takes a number (a key or digest size, a cost, a version: `AES256`,
     /// `bcrypt12`, `RSA4096`, `SHA-256`).
     static let numberedSchemes: Set<String> = ["aes", "sha", "rsa", "bcrypt", "wpa", "md", "pbkdf", "utf", "base", "argon", "scrypt", "pkcs", "ed", "x", "tls", "ssl", "fido", "des"]
+    /// The numbers a short scheme name takes, and no others.
+    static let onlySizes: [String: Set<String>] = ["x": ["509"], "ed": ["25519", "448"], "md": ["2", "4", "5", "6"], "des": ["3"]]
     /// Words that may stand between or after the parts of a scheme's name (`WPA3-Personal`,
     /// `2FA-and-SSO`), never first, never with digits.
     static let schemeJoiners: Set<String> = ["and", "or", "with", "plus", "personal", "enterprise", "only", "v2", "v3"]
@@ -919,7 +924,11 @@ enum SecretValue {
             if schemeNames.contains(part) { return true }
             let digits = part.reversed().prefix(while: \.isNumber)
             let stem = String(part.dropLast(digits.count))
-            return !digits.isEmpty && isSize(Substring(String(digits.reversed()))) && (numberedSchemes.contains(stem) || schemeNames.contains(stem) && numberedSchemes.contains(String(stem.prefix { !$0.isNumber })))
+            let number = String(digits.reversed())
+            // A short name takes only its own numbers (`x509`, `ed25519`, `md5`): `X1234`, `Md5555`
+            // and `Ed1234` are no scheme's (round 54).
+            if let only = onlySizes[stem] { return only.contains(number) }
+            return !digits.isEmpty && isSize(Substring(number)) && (numberedSchemes.contains(stem) || schemeNames.contains(stem) && numberedSchemes.contains(String(stem.prefix { !$0.isNumber })))
         }
         guard scheme(first) else { return false }
         return parts.dropFirst().allSatisfy { part in
@@ -936,16 +945,25 @@ enum SecretValue {
         let trimmed = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;:.!?()"))
         let words = trimmed.split { $0 == "-" || $0 == "_" }
         guard words.count > 1, let first = words.first, let last = words.last else { return false }
-        // The word of description first: `chiffré-AES256`, `haché-Argon2id`.
-        if descriptionEnds.contains(first.lowercased()) { return isSchemeName(words.dropFirst().joined(separator: "-")) }
+        // The word of description first, as French, Spanish, Portuguese and Polish put it:
+        // `chiffré-AES256`, `haché-Argon2id`; an English word first is a passphrase
+        // (`Strong-AES256`, `Secured-Bcrypt12`: round 54).
+        if descriptionFirst.contains(first.lowercased()) { return isSchemeName(words.dropFirst().joined(separator: "-")) }
         guard descriptionEnds.contains(last.lowercased()) else { return false }
         let stem = words.dropLast()
+        // A reference to a rule (`§4-konform`, `§12-compliant`).
+        if stem.count == 1, let only = stem.first, only.hasPrefix("§"), only.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }) { return true }
         // A measure is written in small letters (`expire-after-90-days`); `Gone-in-60-Minutes` and
         // `Rover-14-years` are passphrases (round 53).
         if lengthEnds.contains(last.lowercased()), trimmed == trimmed.lowercased(),
            stem.contains(where: { part in part.allSatisfy(\.isNumber) || numberWords.contains(part.lowercased()) }) { return true }
         return isSchemeName(stem.joined(separator: "-"))
     }
+
+    /// Words of description that may come before a scheme's name (the languages that put them first).
+    static let descriptionFirst: Set<String> = ["chiffré", "chiffrée", "chiffre", "haché", "hachée", "encodé", "encodée", "protégé", "protégée", "cifrada", "cifrado",
+        "criptografada", "criptografado", "codificado", "codificada", "protegido", "protegida", "hasheado", "hasheada", "zahashowane", "zahashowany", "szyfrowane",
+        "zaszyfrowane", "kodowane", "chronione"]
 
     /// Words of length that follow a number in a description (`ten-characters-long`).
     static let lengthEnds: Set<String> = ["long", "length", "characters", "chars", "digits", "letters", "words", "minimum", "maximum", "min", "max", "days", "weeks", "months", "hours", "minutes", "years"]

@@ -185,36 +185,99 @@ public struct TaskFacts: Sendable, Equatable {
                 let resolution = links.resolve(link, from: from)
                 return resolution.path.map { [$0] } ?? resolution.judged
             } }) { candidate in
-                guard candidate != path, isPrivate(candidate), TaskFacts.isThere(candidate, in: vault) else { return false }
+                guard candidate != path, isPrivate(candidate), TaskFacts.isThere(candidate, in: vault), !TaskFacts.isFolderNote(candidate, store: store) else { return false }
                 if seenPrivate.insert(candidate).inserted { privateSources.append(candidate) }
                 return true
             }
             // A path on disk into the vault written without `.md` (`~/Notes/Private/Bank`) names
-            // the note as a shell would open it: no link form reads it (round 53).
-            for written in TaskFacts.pathsOnDisk(in: text) {
-                guard let inVault = TaskFacts.vaultPath(of: written, in: vault), !inVault.lowercased().hasSuffix(".md") else { continue }
-                for candidate in [inVault + ".md", inVault] where candidate != path && TaskFacts.isThere(candidate, in: vault) && isPrivate(candidate) {
+            // the note as a shell would open it: no link form reads it (round 53). Read as the vault
+            // reads a name (case folded), with what is attached to it left off (`**…**`, `:12`,
+            // `#Q3`), a glob as its folder, and with the words after it (a name with spaces).
+            for reading in TaskFacts.pathsOnDisk(in: text) {
+                guard let inVault = TaskFacts.vaultPath(of: reading.path, in: vault) else { continue }
+                var candidates: [String] = []
+                if reading.isGlob {
+                    candidates = [inVault]
+                } else if !inVault.isEmpty {
+                    let resolution = links.resolve(WikiLink(target: inVault), from: nil)
+                    candidates = (resolution.path.map { [$0] } ?? resolution.judged) + [inVault + ".md", inVault]
+                }
+                for candidate in candidates where candidate != path && TaskFacts.isThere(candidate, in: vault) && isPrivate(candidate) && !TaskFacts.isFolderNote(candidate, store: store) {
                     if seenPrivate.insert(candidate).inserted { privateSources.append(candidate) }
                 }
             }
         }
     }
 
-    /// The paths on disk a text holds, as written: each starts with `/`, `~/`, `$HOME/`, `${HOME}/` or
-    /// `file:` at a word's start and runs to a space, a quote, a bracket or the line's end (a name
-    /// with spaces in it is read by `PrivateLinks` when it ends in `.md`). Trailing punctuation is not
-    /// part of it.
-    static func pathsOnDisk(in text: String) -> [String] {
+    /// A path on disk a text holds, as a shell would read it: from `/`, `~/`, `$HOME/`, `${HOME}/` or
+    /// `file:` at a word's start; what is attached to its end left off (emphasis, `:12`, `#Q3`,
+    /// `?x=1`, `@HEAD`, `’s`, closing marks); a last part holding a glob (`*`, `?`, `[`, `{`) read as
+    /// its folder (`isGlob`). Each path is read alone and with up to four words after it (`My Bank`,
+    /// `My\ Bank`: a name with spaces), and a quoted one to its closing quote.
+    static func pathsOnDisk(in text: String) -> [(path: String, isGlob: Bool)] {
         guard text.contains("/") else { return [] }
         let source = text as NSString
-        return pathOnDisk.matches(in: text, range: NSRange(location: 0, length: source.length)).map {
-            var path = source.substring(with: $0.range)
-            while let last = path.last, ".,;:!?".contains(last) { path.removeLast() }
-            return path.removingPercentEncoding ?? path
+        var readings: [(path: String, isGlob: Bool)] = []
+        var seen = Set<String>()
+        func add(_ written: String) {
+            guard let reading = cleanedPath(written), seen.insert(reading.path + (reading.isGlob ? "*" : "")).inserted else { return }
+            readings.append(reading)
         }
+        for match in pathOnDisk.matches(in: text, range: NSRange(location: 0, length: source.length)) {
+            var base = source.substring(with: match.range)
+            // Emphasis around it (`**/x/Bank**`, `_/x/Bank_`) closes as it opened: no glob.
+            var opened = 0
+            while match.range.location - opened > 0, case let unit = source.character(at: match.range.location - opened - 1), unit == 0x2A || unit == 0x5F { opened += 1 }
+            if opened > 0, base.count > opened, base.suffix(opened).allSatisfy({ $0 == "*" || $0 == "_" }) { base.removeLast(opened) }
+            add(base)
+            // The words after it on the same line: a name with spaces in it.
+            var rest = source.substring(from: NSMaxRange(match.range))
+            var extended = base
+            for _ in 0..<4 {
+                guard rest.hasPrefix(" "), let word = rest.dropFirst().split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).first,
+                      !word.isEmpty, !word.contains("\n"), word.count <= 64 else { break }
+                extended += " " + word
+                add(extended)
+                rest = String(rest.dropFirst(1 + word.count))
+            }
+        }
+        return readings
     }
 
-    private static let pathOnDisk = try! NSRegularExpression(pattern: #"(?<![\w/.~$:-])(?:(?i:file):/*|~/|\$HOME/|\$\{HOME\}/|/)[^\s"'<>()\[\]`|]+"#)
+    /// `written` without what is attached to a path's end, `\ ` read as a space, and whether its last
+    /// part is a glob (then its folder is returned); `nil` when nothing is left.
+    static func cleanedPath(_ written: String) -> (path: String, isGlob: Bool)? {
+        var path = written.replacingOccurrences(of: "\\ ", with: " ")
+        path = path.removingPercentEncoding ?? path
+        // What follows a name, never part of it here: a fragment, a query, a revision, a line number,
+        // a possessive with a typographic apostrophe, and the marks that close a sentence in other scripts.
+        for mark in ["#", "@", "\u{2019}", "\u{2026}", "\u{3002}", "\u{FF0C}", "\u{3001}", "\u{201A}"] {
+            if let cut = path.range(of: mark) { path = String(path[..<cut.lowerBound]) }
+        }
+        if let line = path.range(of: #":\d"#, options: .regularExpression) { path = String(path[..<line.lowerBound]) }
+        // The sentence's own end first: `…/C?` asks about `C`, `…/Sal*` and `…/Salar?x` are globs.
+        while let last = path.last, ".,;:!?".contains(last) { path.removeLast() }
+        let lastPart = path.split(separator: "/").last.map(String.init) ?? ""
+        if lastPart.contains(where: { "*?[{".contains($0) }) {
+            let folder = String(path.dropLast(lastPart.count))
+            return folder.count > 1 ? (folder, true) : nil
+        }
+        if let query = path.range(of: "?") { path = String(path[..<query.lowerBound]) }
+        while let last = path.last, ".,;:!*_~}{)]>'`".contains(last) { path.removeLast() }
+        return path.isEmpty ? nil : (path, false)
+    }
+
+    private static let pathOnDisk = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}/.~$:-])(?:(?i:file):/*|~/|\$HOME/|\$\{HOME\}/|/)[^\s"'<>()\[\]`|]+"#)
+
+    /// Whether the note at `path` is one of the folder notes the OS writes (`type: readme`: the
+    /// `README.md` `init` puts in each folder, `Private/` too). Named by a bare `README.md` in a
+    /// task about a repository, it is none of the person's notes (round 54: every task outside
+    /// `Tasks/` that said `README.md` became private).
+    static func isFolderNote(_ path: String, store: NoteStore) -> Bool {
+        guard path.lowercased().hasSuffix("readme.md"), let snapshot = try? store.readIfPresent(path),
+              let note = try? Note.parse(bytes: snapshot.bytes) else { return false }
+        return note.text("type")?.lowercased() == "readme"
+    }
 
     /// Whether something is at vault path `path` (a note, or a symlink, judged by where it leads).
     static func isThere(_ path: String, in vault: Vault) -> Bool {
@@ -230,7 +293,10 @@ public struct TaskFacts: Sendable, Equatable {
     static func vaultPath(of written: String, in vault: Vault) -> String? {
         var target = written
         let lowered = target.lowercased()
-        if lowered.hasPrefix("file://localhost/") { target = String(target.dropFirst(16)) } else if lowered.hasPrefix("file://") { target = String(target.dropFirst(7)) }
+        // `file:///x`, `file:/x` and `file://localhost/x` all name `/x`.
+        if lowered.hasPrefix("file://localhost/") { target = String(target.dropFirst(16)) } else if lowered.hasPrefix("file:/") {
+            target = "/" + target.dropFirst(5).drop { $0 == "/" }
+        }
         if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty {
             for prefix in ["~/", "$HOME/", "${HOME}/"] where target.hasPrefix(prefix) {
                 target = home + "/" + target.dropFirst(prefix.count)

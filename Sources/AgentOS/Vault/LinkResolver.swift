@@ -105,7 +105,18 @@ public final class LinkResolver: @unchecked Sendable {
             return nearest.count == 1 ? done(nearest[0]) : done(nil, also: matches)
         }
         let aliased = try table.notes(aliasKey: key(candidates[0]))
+        if aliased.isEmpty, let through = try throughLinkedFolder(candidates[0], in: table) { return done(nil, also: through) }
         return aliased.count == 1 ? done(aliased[0]) : done(nil, also: aliased)
+    }
+
+    /// `Shared/Bank.md` read through a symlink named `Shared` anywhere in the vault (the walk lists
+    /// a symlink, never what is behind it): nothing is read there, privacy judges where it leads
+    /// (round 54: such a link was judged nowhere). `nil` when no symlink has the first part's name.
+    private static func throughLinkedFolder(_ candidate: String, in table: some LinkTable) throws -> [String]? {
+        let parts = candidate.split(separator: "/", maxSplits: 1)
+        guard parts.count == 2, let first = parts.first else { return nil }
+        let linked = try table.files(lowercasedName: first.lowercased()).filter { !$0.lowercased().hasSuffix(".md") }
+        return linked.isEmpty ? nil : linked.map { $0 + "/" + parts[1] }
     }
 
     /// The vault paths a target may name exactly (with `.md` added first unless written), and whether

@@ -94,7 +94,8 @@ public enum VaultWalker {
     }
 
     /// The regular files (notes and attachments alike) and the subfolders directly in one folder
-    /// (`relative` is vault-relative, "" for the root), never a symlink, never a dot-entry: what link
+    /// (`relative` is vault-relative, "" for the root; a symlink counts as a file, never followed),
+    /// never a dot-entry: what link
     /// resolution needs to find `[[image.png]]` too (`VaultFiles` lists the vault with it, folder by
     /// folder). Reads the kind the directory listing gives and asks the file system only when it
     /// gives none; `nil` when the folder cannot be listed.
@@ -107,7 +108,10 @@ public enum VaultWalker {
             let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
             switch entry.kind ?? (try? FileSystem.status(vault.root + "/" + path))??.kind {
             case .directory: subfolders.append(path)
-            case .file: files.append(path)
+            // A symlink is listed as a file (never followed): `[[Link]]` then means it, and privacy
+            // judges where it leads (round 54: a symlink to a private note named by its bare name
+            // resolved to nothing, so nothing was judged).
+            case .file, .symlink: files.append(path)
             default: continue
             }
         }

@@ -59,7 +59,10 @@ import TestSupport
         try FileManager.default.createSymbolicLink(atPath: v.root + "/Work/Link.md", withDestinationPath: "../Private/Salary.md")
         try FileManager.default.createSymbolicLink(atPath: v.root + "/Work/Out.md", withDestinationPath: "/etc/hostname")
         try FileManager.default.createSymbolicLink(atPath: v.root + "/Work/Open.md", withDestinationPath: "Plan.md")
-        for line in ["Fix [[Work/Link]] please", "Fix Work/Link.md please", "Fix \(v.root)/Work/Link.md please", "Fix [x](Work/Link.md) please", "Fix [[Work/Out]] please"] {
+        try FileManager.default.createSymbolicLink(atPath: v.root + "/Work/Shared", withDestinationPath: "../Private")
+        // By path, and (round 54) by bare name and through a symlinked folder.
+        for line in ["Fix [[Work/Link]] please", "Fix Work/Link.md please", "Fix \(v.root)/Work/Link.md please", "Fix [x](Work/Link.md) please", "Fix [[Work/Out]] please",
+                     "Fix [[Link]] please", "Fix Link.md please", "Fix [[Shared/Salary]] please", "Fix Work/Shared/Salary.md please"] {
             #expect(try !Self.routesToClaude(v, line), "\(line)")
         }
         #expect(try Self.routesToClaude(v, "Fix [[Work/Open]] please"))
@@ -78,7 +81,48 @@ import TestSupport
             let text = line.replacingOccurrences(of: "%@", with: v.root)
             #expect(try Self.routesToClaude(v, text), "\(text)")
         }
-        #expect(TaskFacts.pathsOnDisk(in: "see ~/Notes/A, /tmp/x/B. and file:///y/C?") == ["~/Notes/A", "/tmp/x/B", "file:///y/C"])
+        #expect(TaskFacts.pathsOnDisk(in: "see ~/Notes/A, /tmp/x/B. and file:///y/C?").filter { !$0.path.contains(" ") }.map(\.path) == ["~/Notes/A", "/tmp/x/B", "file:///y/C"])
+    }
+
+    /// Round 54 (medium): the path on disk was read only when nothing was attached to it — emphasis,
+    /// a line number, an anchor, a query, a glob, a typographic possessive, a closing mark of another
+    /// script, a name with spaces, another case, `file:` with one slash — and each went to claude.
+    @Test func aPathOnDiskIsReadWithWhatIsAttachedToIt() throws {
+        let v = Self.vault()
+        v.write("Private/My Bank.md", "# Bank\nIBAN\n")
+        for line in ["Summarize **%@/Private/Salary** for me.", "Summarize _%@/Private/Salary_ for me.", "Check %@/Private/Salary:1 for the typo.",
+                     "Check %@/Private/Salary:12:3 now", "Summarize %@/Private/Salary#Q3", "Summarize %@/Private/Salary?x=1", "Summarize %@/Private/Salary@HEAD",
+                     "Summarize %@/Private/Salary%23Q3", "Summarize everything in %@/Private/* for me.", "Summarize %@/Private/Sal*",
+                     "Summarize %@/Private/{Salary,Bank}", "Summarize %@/Private/Salary\u{2019}s figures", "Summarize %@/Private/Salary\u{2026}",
+                     "Summarize %@/Private/Salary\u{3002}", "Summarize %@/Private/My Bank please", "Summarize %@/Private/My\\ Bank please",
+                     "Summarize %@/private/salary now", "Summarize file:%@/Private/Salary"] {
+            let text = line.replacingOccurrences(of: "%@", with: v.root)
+            #expect(try !Self.routesToClaude(v, text), "\(text)")
+        }
+        for line in ["Summarize **%@/Work/Salary** for me.", "Check %@/Work/Plan:1", "Summarize %@/Work/*", "Check /etc/hosts:12 and /usr/lib/* please"] {
+            let text = line.replacingOccurrences(of: "%@", with: v.root)
+            #expect(try Self.routesToClaude(v, text), "\(text)")
+        }
+    }
+
+    /// Round 54 (low-medium, a false positive of the ambiguous-name rule): from a folder with no
+    /// README of its own, every folder's `README.md` was equally near and `Private/README.md`, which
+    /// `init` writes, made "Update README.md in the website repo" private. The OS's folder notes
+    /// (`type: readme`) are none of the person's notes; a person's private `Salary.md` still counts.
+    @Test(arguments: ["Projects/Web/Fix.md", "Fix.md", "Work/Task.md"])
+    func theOSsFolderNotesAreNoPrivateNoteOfANamedFile(_ task: String) throws {
+        let v = Self.vault()
+        for folder in ["Private", "Daily", "Memory", "Results"] { v.write(folder + "/README.md", "---\ntype: readme\n---\n# \(folder)\n") }
+        v.write(task, "---\ntype: task\nagent: claude\n---\nUpdate README.md in the website repo with the build command.\n")
+        #expect(PrivacyTaintTests.isPremiumRun(try PrivacyTaintTests.plan(v.vault, task).0))
+        v.write("Private/Budget.md", "# Budget\nZORBLAT\n")
+        v.write("Memory/Budget.md", "# Budget\nPublic.\n")
+        v.write(task, "---\ntype: task\nagent: claude\n---\nUpdate Budget.md with the figures.\n")
+        #expect(!PrivacyTaintTests.isPremiumRun(try PrivacyTaintTests.plan(v.vault, task).0))
+        // A README a person wrote in `Private/` counts.
+        v.write("Private/README.md", "# My private readme\nAccount numbers.\n")
+        v.write(task, "---\ntype: task\nagent: claude\n---\nUpdate README.md in the website repo with the build command.\n")
+        #expect(!PrivacyTaintTests.isPremiumRun(try PrivacyTaintTests.plan(v.vault, task).0))
     }
 }
 

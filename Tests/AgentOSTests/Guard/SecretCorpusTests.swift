@@ -184,17 +184,25 @@ import Testing
         add("product name, year, description word", "Bitwarden-2024-safe") { "My password is \($0)" }
         add("scheme name, year, description word", "Argon2id-2024-encoded") { "My password is \($0)" }
         // Round 53 (low): opening marks of Spanish and signs were no part of a value, and a value
-        // holding `:` `(` `,` `;` `?` `|` was cut under eight characters; Polish says `to`.
+        // holding brackets was cut under eight characters; Polish says `to`. (`:` `,` `;` `?` `|`
+        // inside a value are not read: times, lists and references after "password" are far
+        // commoner than passwords holding them — round 54.)
         add("Spanish opening exclamation", "¡Madrid2024!") { "La contraseña es \($0)" }
         add("Spanish opening question mark", "¿Qué2024?") { "La contraseña es \($0)" }
         add("section sign first", "§Sommer2024") { "Das Passwort ist \($0)" }
         add("euro sign first", "€uro2024!") { "Mot de passe : \($0)" }
-        add("a colon inside", "Zq8:vLp2") { "My password is \($0) now" }
         add("a bracket inside", "Ab(3x)9Yz") { "The password is \($0)" }
-        add("a comma inside", "Kd7,wQp3") { "The password was \($0) until today" }
-        add("a bar and a question mark inside", "Rt5|mX?q2") { "The password is \($0)" }
         add("Polish to", "Żółw2024!") { "Moje hasło to \($0)" }
         add("Polish to after whose", "Routerek#77") { "Hasło do Wi-Fi to \($0)" }
+        // Round 54: a short scheme name takes only its own numbers, an English word first is no
+        // description, a scheme's call with a password inside is a value, Polish names more words.
+        add("x and a number, twice", "X1234-X5678-X9012") { "I changed the password to \($0)" }
+        add("md and ed with numbers", "Md5555-Ed1234") { "Password → \($0)" }
+        add("an English word before a scheme", "Strong-AES256") { "My password is \($0)" }
+        add("secured before a numbered scheme", "Secured-Bcrypt12") { "The password is \($0)" }
+        add("a password inside a scheme's call", "Argon2id(Zq8vLp2mRt)") { "The password is \($0)" }
+        add("Polish, three words after do", "Pies#Burek2024") { "Hasło do konta Gmail to \($0)" }
+        add("Polish to teraz", "Kot#Mruczek77") { "Hasło to teraz \($0)" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -452,6 +460,16 @@ import Testing
         "The password is WPA2-PSK, protected by the router",
         "The meeting about the password is at 10:30 today",
         "The password is keychain:github, ask Anna",
+        "Password for guests: 08:00-18:00h only.",
+        "Password for Wi-Fi: Guest,5GHz,WPA2 network.",
+        "The password is RFC:8018 compliant",
+        "The password is xkcd:936 style, four words",
+        "The password is UTF-8:encoded in the form",
+        "The password line is localhost:5432:appdb:appuser:*",
+        "Das Passwort ist §4-konform",
+        "Hasło to minimum:12,znaków",
+        "Le mot de passe est chiffré-AES256",
+        "The password is sha512(salt+pw) in the legacy table",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
