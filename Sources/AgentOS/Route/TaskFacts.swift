@@ -103,6 +103,10 @@ public struct TaskFacts: Sendable, Equatable {
         // `[[Project Falcon]]` claude's had).
         if TaskNote.kind(of: note, path: normalized) == .handoff, let original = originalTask(of: note, at: normalized, vault: vault, links: resolver) {
             pulled += pulledLinks(of: original.note, path: original.path).map { (link: $0, from: original.path) }
+            // The task's own spending limit holds for every handoff of it, whatever the handoff says.
+            if let value = original.note["budget_usd"], value != .null, let own = Money.dollars(value), facts.budgetError == nil {
+                facts.budgetUSD = min(facts.budgetUSD ?? own, own)
+            }
             facts.originalTaskText = TaskNote.title(of: original.path) + "\n" + TaskNote.removingComments(original.note.body)
         }
         var texts = [(text: note.body, from: Optional(normalized))]

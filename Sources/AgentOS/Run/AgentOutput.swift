@@ -179,7 +179,7 @@ public enum AgentOutputParser {
     public static func parseOpencode(_ text: String) -> AgentOutcome {
         var outcome = AgentOutcome()
         var texts: [String] = []
-        var cost = 0.0, sawCost = false
+        var cost = 0.0, sawCost = false, badCost = false
         var tokensIn = 0, tokensOut = 0, sawTokens = false
         var sawEvent = false
         var errors: [String] = []
@@ -195,7 +195,11 @@ public enum AgentOutputParser {
                 if let part = event["part"] { files += openCodeFiles(part) }
             case "step_finish":
                 guard let part = event["part"] else { continue }
-                if let c = part["cost"]?.doubleValue { cost += c; sawCost = true }
+                // A negative or non-finite step makes the whole figure none printed: summed, one
+                // negative step shaved the run's cost (round 54).
+                if let c = part["cost"]?.doubleValue {
+                    if c < 0 || !c.isFinite { badCost = true } else { cost += c; sawCost = true }
+                }
                 if let tokens = part["tokens"] {
                     sawTokens = true
                     let cache = tokens["cache"]
@@ -212,7 +216,7 @@ public enum AgentOutputParser {
         }
         outcome.answer = texts.joined(separator: "\n\n")
         outcome.files = TouchedFile.merged(files)
-        if sawCost { outcome.costUSD = cost }
+        if sawCost, !badCost { outcome.costUSD = cost }
         if sawTokens {
             outcome.tokensIn = tokensIn
             outcome.tokensOut = tokensOut

@@ -925,6 +925,15 @@ public final class TaskEngine: Sendable {
             endRun(task.path)
             return
         }
+        // An agent that began cooling down while this task waited for its turn is not called: the
+        // task is routed again, past it (round 54: claude started 18 ms after its usage limit was
+        // recorded, for a task routed to it just before).
+        if !token.isCancelled, let cooling = try? runs.cooldown(agent: plan.agent) {
+            routing.settle(plan, cost: nil)
+            log(EngineEvent(level: .info, message: "\(task.path): \(plan.agent) began cooling down while the task waited (\(cooling.failure.rawValue)); routed again"))
+            route(task, record: initial, token: token, unapproved: nil, waitForRun: waitForRun)
+            return
+        }
         var record = initial
         let started = Date()
         record.state = .running

@@ -125,6 +125,12 @@ extension TaskEngine {
         // (an approval is spent by the run it approved).
         let effects = failing?.texts("effects") ?? []
         if !effects.isEmpty { extra.append(Property("effects", .list(effects.map { .string($0) }))) }
+        // And the limits a person set on it: the next agent spends at most the task's own
+        // `budget_usd` and stops at its `timeout` (round 54: a $0.05 task's failover reserved the
+        // next agent's whole $0.40 and spent $0.39; a 3 s task ran 6 s on the next agent).
+        for key in ["budget_usd", "timeout"] {
+            if let value = failing?[key], value != .null { extra.append(Property(key, value)) }
+        }
         let path = TaskEngine.failoverHandoffPath(runID: record.runID, from: from, to: to)
         do {
             let written = try Handoffs.create(vault: vault, from: from, to: to, taskPath: original, message: message, context: [], exactPath: path, extra: extra)

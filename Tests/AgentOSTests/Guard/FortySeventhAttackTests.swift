@@ -160,3 +160,48 @@ import TestSupport
         for number in ["48213", "9117", "31007"] { #expect(shown.contains(number), "\(shown)") }
     }
 }
+
+/// Round 54 (medium, attack105 M1): a failover handoff dropped the task's own `budget_usd` and
+/// `timeout`: a $0.05 task's failover reserved the next agent's whole $0.40 and spent $0.39, and a
+/// 3 s task ran 6 s on the next agent. The failover carries both, and any handoff of a task is held
+/// to the task's `budget_usd`.
+@Suite struct FailoverLimitTests {
+    @Test func aFailoverKeepsTheTasksBudgetAndTimeout() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = try env.writeTask("Capped", properties: "type: task\nagent: claude\nbudget_usd: 0.05\ntimeout: 30", body: "Fix the date parsing bug. FIXTURE_MODE_CLAUDE=usage-limit")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let handoffs = try FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Handoffs").filter { $0.hasPrefix("Failover") }
+        let name = try #require(handoffs.first, "no failover handoff")
+        let handoff = try env.note("Handoffs/" + name)
+        #expect(handoff["budget_usd"]?.number == 0.05 && handoff["timeout"]?.number == 30, "\(handoff.properties)")
+        // A handoff of the task that names no budget, or a larger one, is held to the task's.
+        for own in ["", "budget_usd: 5\n"] {
+            let text = "---\ntype: handoff\nfrom: claude\nto: codex\ntask: \"[[\(String(path.dropLast(3)))]]\"\n\(own)---\nGo on.\n"
+            let facts = TaskFacts.from(note: try Note.parse(text), path: "Handoffs/Manual.md", vault: env.vault, ruleBook: RuleBook.load(vault: env.vault))
+            #expect(facts.budgetUSD == 0.05, "\(own) → \(String(describing: facts.budgetUSD))")
+        }
+    }
+}
+
+/// Round 54 (low, attack105 L1): a task routed to claude and waiting for its slot started claude
+/// 18 ms after another run had recorded claude's usage limit: the engine checked the budget right
+/// before a start, not cooldowns. An agent that began cooling down meanwhile is not called.
+@Suite struct CoolingBeforeStartTests {
+    @Test func aTaskWaitingForACoolingAgentIsRoutedPastIt() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("concurrency", .int(1))])
+        let engine = try env.engine()
+        let first = try env.writeTask("First", properties: "type: task\nagent: claude", body: "Fix the date parser. FIXTURE_MODE_CLAUDE=slow-usage-limit")
+        let second = try env.writeTask("Second", properties: "type: task\nagent: claude", body: "Fix the time parser. FIXTURE_MODE_CLAUDE=slow-usage-limit")
+        _ = engine.consider(path: first)
+        _ = engine.consider(path: second)
+        engine.waitUntilIdle()
+        let log = PlatformTestSupport.read(env.fixtureLog) ?? ""
+        let claudeRuns = log.split(separator: "\n").filter { (try? JSON.parse(String($0)))?["tool"]?.stringValue == "claude" }
+        #expect(claudeRuns.count == 1, "claude was called \(claudeRuns.count) times")
+        #expect(env.loggedEvents.contains { $0.message.contains("began cooling down while the task waited") }, "\(env.loggedEvents.map(\.message))")
+        #expect(try env.note(second).text("status") != "running")
+    }
+}

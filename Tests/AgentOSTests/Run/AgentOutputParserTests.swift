@@ -65,6 +65,20 @@ import Testing
         #expect(o == AgentOutcome(answer: "OK", costUSD: 0.75, tokensIn: 7864, tokensOut: 58, sessionID: "ses_abc"))
     }
 
+    /// Round 54 (attack105 I1): one negative step was summed, so an agent shaved its reported cost
+    /// (0.0011 and -0.0010 settled as $0.0001). A negative or non-finite step makes the figure none
+    /// printed, and the run is charged its reservation.
+    @Test func aNegativeOpencodeStepMakesTheCostNonePrinted() {
+        for bad in ["-0.0010", "-0.5", "1e999"] {
+            let o = AgentOutputParser.parseOpencode("""
+            {"type":"text","sessionID":"s","part":{"type":"text","text":"OK"}}
+            {"type":"step_finish","sessionID":"s","part":{"type":"step-finish","cost":0.0011}}
+            {"type":"step_finish","sessionID":"s","part":{"type":"step-finish","cost":\(bad)}}
+            """)
+            #expect(o.answer == "OK" && o.costUSD == nil, "\(bad) → \(String(describing: o.costUSD))")
+        }
+    }
+
     @Test func opencodeErrorEventFails() {
         let o = AgentOutputParser.parseOpencode(#"{"type":"error","timestamp":1,"sessionID":"ses_x","error":{"name":"ProviderAuthError","data":{"providerID":"anthropic","message":"API key is missing"}}}"#)
         #expect(o.isError && o.errorMessage == "API key is missing")
