@@ -26,11 +26,43 @@ public final class TemporaryFolder: @unchecked Sendable {
             mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
         }
         guard let made else { preconditionFailure("cannot make a temp folder from \(template): errno \(errno)") }
-        return URL(fileURLWithPath: made).resolvingSymlinksInPath().path
+        let path = URL(fileURLWithPath: made).resolvingSymlinksInPath().path
+        Leftovers.shared.add(path)
+        return path
     }
 
     /// Removes a folder (or file) made for a test, with everything in it; a missing one is fine.
     public static func remove(_ path: String) {
         try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// The folders `TemporaryFolder.make` made, removed when the test process exits: a test that keeps
+/// its folder for a look afterwards (or forgets its `defer`) left thousands in `/tmp` over a day of
+/// runs. `FBT_KEEP_TEMP=1` keeps them.
+private final class Leftovers: @unchecked Sendable {
+    static let shared = Leftovers()
+    private let lock = NSLock()
+    private var paths: [String] = []
+
+    private init() {
+        atexit {
+            guard ProcessInfo.processInfo.environment["FBT_KEEP_TEMP"] == nil else { return }
+            for path in Leftovers.shared.taken() { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
+
+    func add(_ path: String) {
+        lock.lock()
+        paths.append(path)
+        lock.unlock()
+    }
+
+    func taken() -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        let all = paths
+        paths.removeAll()
+        return all
     }
 }
