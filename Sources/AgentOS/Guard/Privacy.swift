@@ -186,7 +186,14 @@ public enum Privacy {
 
     private static func reason(ofNoteAt path: String, store: NoteStore, guardrails: Guardrails, links: LinkResolver?, followDerivation: Bool) -> String? {
         if let folder = privateFolder(containing: path, guardrails: guardrails) { return under(folder) }
-        guard path.lowercased().hasSuffix(".md") else { return nil }
+        // A symlink on the way, to an attachment or a folder too, is judged by where it leads
+        // (round 54: `![[Bank.png]]`, a symlink to a private picture, was public).
+        if !path.lowercased().hasSuffix(".md") {
+            do { _ = try store.vault.resolveWithStatus(path) } catch {
+                if case .symlink = error { return symlinkReason(path, store: store, guardrails: guardrails, links: links) }
+            }
+            return nil
+        }
         let judged: NoteJudgement
         // A note judged before, whose file is as it was then, is not read again (a burst of packets
         // judges the same linked notes over and over).
@@ -222,7 +229,13 @@ public enum Privacy {
         let real = RunWorkspace.realForm(vault.root + "/" + written)
         for root in Set([vault.root, RunWorkspace.realForm(vault.root)]) where real.hasPrefix(root + "/") {
             let target = String(real.dropFirst(root.count + 1))
-            guard target != written, (try? vault.resolveWithStatus(target))?.status?.kind == .file else { break }
+            guard target != written, let kind = (try? vault.resolveWithStatus(target))?.status?.kind else {
+                // Nothing there (a name under a symlinked folder that holds no such note): nothing
+                // to read, unless the name lies in a private folder.
+                return target == written ? "a symlink that cannot be followed" : privateFolder(containing: target, guardrails: guardrails).map { "a symlink into \($0)" }
+            }
+            if kind == .directory { return privateFolder(containing: target + "/", guardrails: guardrails).map { "a symlink to \(target), in \($0)" } }
+            guard kind == .file else { break }
             return reason(ofNoteAt: target, store: store, guardrails: guardrails, links: links).map { "a symlink to \(target), which is private (\($0))" }
         }
         return "a symlink to \(real), outside the vault or not a note: what it leads to cannot be judged"

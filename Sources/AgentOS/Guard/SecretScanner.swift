@@ -127,7 +127,7 @@ public final class SecretScanner: @unchecked Sendable {
     /// Opening marks (quotes, emphasis, a bracket, an inline HTML element such as `<kbd>`), then the
     /// value (a capture group) with a word after it that may make it a description ("is WPA2-PSK
     /// protected": round 50), which `SecretValue.proseValue` judges.
-    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([\p{L}0-9+/=_\-.~!@#$%^*&()¡¿€£¥§]{8,256}+(?:,?[ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed|mode|encryption|security|standard|format|authentication|protocol|signed|compatible|gehasht|geschützt|verschlüsselt|chiffré|cifrada|cifrado|criptografada|criptografado)\b)?)"#
+    private static let proseTail = #"[ \t]*[\"'`“‘«„‚*_\[(<]{0,3}(?:(?<=<)(?:kbd|code|mark|b|strong|em|i|u|span|samp|var)>)?([\p{L}0-9+/=_\-.~!@#$%^*&()¡¿€£¥§:,;?|]{8,256}+(?:,?[ \t]+(?:protected|encoded|encrypted|hashed|salted|secured|based|compliant|enabled|disabled|only|required|optional|stored|generated|managed|mode|encryption|security|standard|format|authentication|protocol|signed|compatible|gehasht|geschützt|verschlüsselt|chiffré|cifrada|cifrado|criptografada|criptografado)\b)?)"#
 
     private static let builtIn: [Pattern] = [
         // Key material.
@@ -224,7 +224,7 @@ public final class SecretScanner: @unchecked Sendable {
         make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)[ \t]+(?:for|of|on|at)\b(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})[ \t]*:"# + proseTail, group: 2, key: 1, hints: ["pass"], check: proseCheck(naming: SecretValue.isProseSecret)),
         // Polish says `to` for "is" ("Moje hasło to …", "Hasło do Wi-Fi to …": round 53); `to` is no
         // copula elsewhere ("send the password to …"), so it is read after `hasło` only.
-        make("secret in prose", "secret", #"(?i)\b(has[łl]o(?:[ \t]+(?:do|dla|od|na)(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})?)[ \t]+to(?![\p{L}\p{N}])(?:[ \t]*:)?(?:[ \t]+(?:teraz|nadal|obecnie|już))?"# + proseTail, group: 2, key: 1, hints: ["hasło", "haslo"], check: proseCheck()),
+        make("secret in prose", "secret", #"(?i)\b(has[łl]o(?:[ \t]+(?:do|dla|od|na)(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,5})?)[ \t]+to(?![\p{L}\p{N}])(?:[ \t]*:)?(?:[ \t]+(?:teraz|nadal|obecnie|już)(?:[ \t]*:)?)?"# + proseTail, group: 2, key: 1, hints: ["hasło", "haslo"], check: proseCheck()),
         // The value first: "Zq8#vLp2!mRt is my Gmail password."
         make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-.~!@#$%^*+/=])([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)["'”’»]?[ \t]+(?:is|was)[ \t]+(?:my|our|the|his|her|their|your)[ \t]+(?:[\p{L}\p{N}.@_'\-]{1,40}[ \t]+){0,3}?(?:password|passphrase|passcode)(?=[ \t]*(?:[.,;:!?)]|\r?\n|$)|[ \t]+(?:for|and|but|so|now|at|on)\b)"#, group: 1, hints: ["pass"], check: proseCheck()),
         // The active form: "I changed my Gmail password to …", "we set the wifi password to …".
@@ -879,20 +879,46 @@ enum SecretValue {
     /// whatever follows it (`Coffee2024 only on weekends`, `Kd7$wQp3@nLx only`: round 51).
     static func proseValue(_ raw: String) -> String? {
         let parts = raw.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
-        // The comma before a word of description is no part of the value (`WPA2-PSK, protected`).
-        let value = withoutEmphasis(String(parts.first ?? "")).trimmingCharacters(in: CharacterSet(charactersIn: parts.count > 1 ? "," : ""))
+        // The marks that end a clause are no part of the value at its end (`Summer2024,`,
+        // `WPA2-PSK, protected`).
+        let value = withoutEmphasis(String(parts.first ?? "")).trimmingCharacters(in: CharacterSet(charactersIn: ":,;?|"))
         if parts.count > 1 && isSchemeName(value) { return nil }
+        // Inside it, they make a value a time, a list or a reference when every part is a word, a
+        // number (with a unit), an acronym or a scheme (`08:00-18:00h`, `Guest,5GHz,WPA2`,
+        // `RFC:8018`, `localhost:5432:appdb`); a part like `Zq8` or `vLp2` keeps it a password
+        // (`Zq8:vLp2mRt`, `Kd7,wQp3`: round 54 — read as no value, times after "password" were
+        // blocked; cut there, the passwords were missed).
+        if value.contains(where: { ":,;?|".contains($0) }), allPartsPlain(value) { return nil }
         // A call, not a value: `SHA256(salt+password)`, `bcrypt(cost=12)`, `hash(pw)` — a scheme's
         // name, or a word in small letters, with arguments in brackets that are words or numbers.
         // A value holding brackets (`Ab(3x)9Yz`, `Argon2id(Zq8vLp2mRt)`) is one (rounds 53, 54).
         if let open = value.firstIndex(of: "("), open > value.startIndex, value.hasSuffix(")") {
             let name = String(value[..<open])
-            let arguments = value[value.index(after: open)..<value.index(before: value.endIndex)]
-            let plain = arguments.split { "+,=_ -".contains($0) }.allSatisfy { part in part.allSatisfy(\.isLetter) || part.allSatisfy(\.isNumber) }
-            if plain, isSchemeName(name) || (name.count >= 3 && name.allSatisfy { $0.isLetter && $0.isLowercase }) { return nil }
+            let arguments = String(value[value.index(after: open)..<value.index(before: value.endIndex)])
+            if allPartsPlain(arguments), isSchemeName(name) || (name.count >= 3 && name.allSatisfy { $0.isLetter && $0.isLowercase }) { return nil }
         }
         if isDescription(value) { return nil }
         return value
+    }
+
+    /// Whether every part of `text` (split at marks and separators) is plain: a word in one case or
+    /// capitalised, an acronym with a number after it (`WPA2`, `RFC`), a number with a short unit
+    /// (`64MiB`, `600k`, `00h`, `2b`), or a scheme's name. `Zq8`, `vLp2mRt` and `9xQ2` are not.
+    static func allPartsPlain(_ text: String) -> Bool {
+        let parts = text.split { !($0.isLetter || $0.isNumber) }
+        return parts.allSatisfy { part in
+            let letters = part.filter(\.isLetter), digits = part.filter(\.isNumber)
+            if digits.isEmpty {
+                let rest = part.dropFirst()
+                return part.allSatisfy(\.isUppercase) || rest.allSatisfy(\.isLowercase)
+            }
+            if letters.isEmpty { return true }
+            if isSchemeName(String(part)) { return true }
+            // An acronym then digits (`WPA2`), or digits then a unit of up to three letters (`64MiB`).
+            if let firstDigit = part.firstIndex(where: \.isNumber), part[..<firstDigit].allSatisfy(\.isUppercase), part[firstDigit...].allSatisfy(\.isNumber) { return true }
+            if let firstLetter = part.firstIndex(where: \.isLetter), part[..<firstLetter].allSatisfy(\.isNumber), part[firstLetter...].allSatisfy(\.isLetter), letters.count <= 3 { return true }
+            return false
+        }
     }
 
     /// Names of schemes, algorithms, protocols and products a password is described with.

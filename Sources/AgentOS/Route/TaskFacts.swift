@@ -104,10 +104,13 @@ public struct TaskFacts: Sendable, Equatable {
         if TaskNote.kind(of: note, path: normalized) == .handoff, let original = originalTask(of: note, at: normalized, vault: vault, links: resolver) {
             pulled += pulledLinks(of: original.note, path: original.path).map { (link: $0, from: original.path) }
             // The task's own spending limit holds for every handoff of it, whatever the handoff says.
-            if let value = original.note["budget_usd"], value != .null, let own = Money.dollars(value), facts.budgetError == nil {
-                facts.budgetUSD = min(facts.budgetUSD ?? own, own)
-            }
+            facts.holdToLimit(of: original.note, named: "its task")
             facts.originalTaskText = TaskNote.title(of: original.path) + "\n" + TaskNote.removingComments(original.note.body)
+        }
+        // And for a task a run made: its parent's (round 55: `task new` from a run of a $0.05
+        // task reserved $0.40).
+        if TaskNote.kind(of: note, path: normalized) == .task, let runID = note.text("created_by_run"), let parent = TaskFacts.parentTask(ofRun: runID, vault: vault) {
+            facts.holdToLimit(of: parent, named: "the task whose run made it")
         }
         var texts = [(text: note.body, from: Optional(normalized))]
         if TaskNote.kind(of: note, path: normalized) == .handoff, let original = originalTask(of: note, at: normalized, vault: vault, links: resolver) {
@@ -116,6 +119,24 @@ public struct TaskFacts: Sendable, Equatable {
         facts.resolveContext(pulled, texts: texts, vault: vault, guardrails: ruleBook.guardrails, links: resolver)
         facts.privateProject = ProjectTaint.folder(of: note, vault: vault)
         return facts
+    }
+
+    /// Holds the budget to `limiting`'s own `budget_usd` when that is lower; a `budget_usd` there
+    /// that does not parse stops paid runs as it stops that note's (round 55: a handoff of a task
+    /// with `budget_usd: "0,05"` ran at the full reservation).
+    mutating func holdToLimit(of limiting: Note, named: String) {
+        guard let value = limiting["budget_usd"], value != .null else { return }
+        guard let own = Money.dollars(value) else {
+            if budgetError == nil { budgetError = Money.problem(key: "budget_usd", value: value) + " in \(named); fix it to run a paid agent" }
+            return
+        }
+        budgetUSD = min(budgetUSD ?? own, own)
+    }
+
+    /// The note of the task (or handoff) run `runID` ran, when the run store knows it.
+    static func parentTask(ofRun runID: String, vault: Vault) -> Note? {
+        guard let record = RunStore.known(runID, vault: vault), let snapshot = (try? NoteStore(vault: vault).readIfPresent(record.taskPath)) ?? nil else { return nil }
+        return try? Note.parse(bytes: snapshot.bytes)
     }
 
     /// Facts for a bare prompt (`route "summarize today's handoff"`); links in the text are followed too.
@@ -187,9 +208,11 @@ public struct TaskFacts: Sendable, Equatable {
                 // counts for each of them, as `[[Salary]]` does: which one Obsidian opens is not
                 // for the task's writer to know (round 52: the bare name went to claude).
                 let resolution = links.resolve(link, from: from)
-                return resolution.path.map { [$0] } ?? resolution.judged
+                let candidates = resolution.path.map { [$0] } ?? resolution.judged
+                // A bare `README.md` is no folder note of the OS's (round 54); a path to one is.
+                return link.target.contains("/") ? candidates : candidates.filter { !TaskFacts.isFolderNote($0, store: store) }
             } }) { candidate in
-                guard candidate != path, isPrivate(candidate), TaskFacts.isThere(candidate, in: vault), !TaskFacts.isFolderNote(candidate, store: store) else { return false }
+                guard candidate != path, isPrivate(candidate), TaskFacts.isThere(candidate, in: vault) else { return false }
                 if seenPrivate.insert(candidate).inserted { privateSources.append(candidate) }
                 return true
             }
@@ -199,6 +222,12 @@ public struct TaskFacts: Sendable, Equatable {
             // `#Q3`), a glob as its folder, and with the words after it (a name with spaces).
             for reading in TaskFacts.pathsOnDisk(in: text) {
                 guard let inVault = TaskFacts.vaultPath(of: reading.path, in: vault) else { continue }
+                // A path in a private folder (or the folder itself, in any case) names private
+                // work, whatever is there.
+                if !inVault.isEmpty, Privacy.privateFolder(containing: inVault + "/", guardrails: guardrails) != nil {
+                    if seenPrivate.insert(inVault).inserted { privateSources.append(inVault) }
+                    continue
+                }
                 var candidates: [String] = []
                 if reading.isGlob {
                     candidates = [inVault]
@@ -206,7 +235,7 @@ public struct TaskFacts: Sendable, Equatable {
                     let resolution = links.resolve(WikiLink(target: inVault), from: nil)
                     candidates = (resolution.path.map { [$0] } ?? resolution.judged) + [inVault + ".md", inVault]
                 }
-                for candidate in candidates where candidate != path && TaskFacts.isThere(candidate, in: vault) && isPrivate(candidate) && !TaskFacts.isFolderNote(candidate, store: store) {
+                for candidate in candidates where candidate != path && TaskFacts.isThere(candidate, in: vault) && isPrivate(candidate) {
                     if seenPrivate.insert(candidate).inserted { privateSources.append(candidate) }
                 }
             }
@@ -224,8 +253,14 @@ public struct TaskFacts: Sendable, Equatable {
         var readings: [(path: String, isGlob: Bool)] = []
         var seen = Set<String>()
         func add(_ written: String) {
-            guard let reading = cleanedPath(written), seen.insert(reading.path + (reading.isGlob ? "*" : "")).inserted else { return }
-            readings.append(reading)
+            // As cleaned, and as written but for the marks that close a sentence or a quote: a
+            // name may hold what is cut for the first reading (`Anna’s Bank`, `C# notes`,
+            // `Loan (2024)`, `Q3…draft`, `Ideas~`).
+            var plain = written.replacingOccurrences(of: "\\ ", with: " ")
+            plain = plain.removingPercentEncoding ?? plain
+            while let last = plain.last, ".,;:!?\"“”«»„’‘」』".contains(last) { plain.removeLast() }
+            for reading in [cleanedPath(written), plain.isEmpty ? nil : (plain, false)].compactMap({ $0 })
+            where seen.insert(reading.path + (reading.isGlob ? "*" : "")).inserted { readings.append(reading) }
         }
         for match in pathOnDisk.matches(in: text, range: NSRange(location: 0, length: source.length)) {
             var base = source.substring(with: match.range)
@@ -234,6 +269,10 @@ public struct TaskFacts: Sendable, Equatable {
             while match.range.location - opened > 0, case let unit = source.character(at: match.range.location - opened - 1), unit == 0x2A || unit == 0x5F { opened += 1 }
             if opened > 0, base.count > opened, base.suffix(opened).allSatisfy({ $0 == "*" || $0 == "_" }) { base.removeLast(opened) }
             add(base)
+            // A list of paths (`PATH=/usr/bin:/vault/Private/Bank`, `scp host:/…`): each one.
+            if base.contains(":/") || base.contains(":~/") {
+                for part in base.split(separator: ":").dropFirst() where part.hasPrefix("/") || part.hasPrefix("~/") { add(String(part)) }
+            }
             // The words after it on the same line: a name with spaces in it.
             var rest = source.substring(from: NSMaxRange(match.range))
             var extended = base
@@ -267,11 +306,11 @@ public struct TaskFacts: Sendable, Equatable {
             return folder.count > 1 ? (folder, true) : nil
         }
         if let query = path.range(of: "?") { path = String(path[..<query.lowerBound]) }
-        while let last = path.last, ".,;:!*_~}{)]>'`".contains(last) { path.removeLast() }
+        while let last = path.last, ".,;:!*_~}{)]>'`\"“”«»„’‘」』".contains(last) { path.removeLast() }
         return path.isEmpty ? nil : (path, false)
     }
 
-    private static let pathOnDisk = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}/.~$:-])(?:(?i:file):/*|~/|\$HOME/|\$\{HOME\}/|/)[^\s"'<>()\[\]`|]+"#)
+    private static let pathOnDisk = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}/.~$-])(?:(?i:file):/*|~/|\$HOME/|\$\{HOME\}/|/)[^\s"'<>()\[\]`|]+"#)
 
     /// Whether the note at `path` is one of the folder notes the OS writes (`type: readme`: the
     /// `README.md` `init` puts in each folder, `Private/` too). Named by a bare `README.md` in a
@@ -286,7 +325,9 @@ public struct TaskFacts: Sendable, Equatable {
     /// Whether something is at vault path `path` (a note, or a symlink, judged by where it leads).
     static func isThere(_ path: String, in vault: Vault) -> Bool {
         do { return try vault.resolveWithStatus(path).status != nil } catch {
-            if case .symlink = error { return true }
+            // Through a symlink: when something is there (round 54: a missing name under a
+            // symlinked public folder was judged as the symlink, private).
+            if case .symlink = error { return RunWorkspace.realPath(vault.root + "/" + path) != nil }
             return false
         }
     }

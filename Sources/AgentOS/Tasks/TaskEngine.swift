@@ -914,6 +914,16 @@ public final class TaskEngine: Sendable {
             route(fresh, record: initial, token: token, unapproved: nil, waitForRun: waitForRun)
             return
         }
+        // An agent that began cooling down while this task waited for its turn is not called: the
+        // task is routed again, past it, before any budget is held for it (round 54: claude
+        // started 18 ms after its usage limit was recorded, for a task routed to it just before;
+        // round 55: checked after the reservation, the re-route found its run id spent and sent
+        // the task to review).
+        if !token.isCancelled, let cooling = coolingDown(plan.agent) {
+            log(EngineEvent(level: .info, message: "\(task.path): \(plan.agent) began cooling down while the task waited (\(cooling.failure.rawValue)); routed again"))
+            route(task, record: initial, token: token, unapproved: nil, waitForRun: waitForRun)
+            return
+        }
         // Budget: the reservation is taken now, right before the agent starts, not while queued.
         switch holdBudget(task, runID: initial.runID, plan: &plan, token: token) {
         case .proceed: break
@@ -923,15 +933,6 @@ public final class TaskEngine: Sendable {
         case .stopped:
             // The watcher is stopping: the run is still `claimed`, so recovery re-queues it.
             endRun(task.path)
-            return
-        }
-        // An agent that began cooling down while this task waited for its turn is not called: the
-        // task is routed again, past it (round 54: claude started 18 ms after its usage limit was
-        // recorded, for a task routed to it just before).
-        if !token.isCancelled, let cooling = try? runs.cooldown(agent: plan.agent) {
-            routing.settle(plan, cost: nil)
-            log(EngineEvent(level: .info, message: "\(task.path): \(plan.agent) began cooling down while the task waited (\(cooling.failure.rawValue)); routed again"))
-            route(task, record: initial, token: token, unapproved: nil, waitForRun: waitForRun)
             return
         }
         var record = initial
@@ -990,7 +991,7 @@ public final class TaskEngine: Sendable {
             var runEnvironment = ["FBT_VAULT": vault.root, "FBT_TASK": task.path, "FBT_RUN_ID": runID]
             // The run's own cap, for agents whose CLI can stop itself there (`budget_args`).
             if plan.reservationID != nil { runEnvironment[AgentDefinition.budgetVariable] = AgentDefinition.budgetText(plan.reservationUSD) }
-            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: plan.approved && approved, timeout: task.timeout, cancel: token,
+            outcome = executor.execute(agent: plan.agent, prompt: plan.prompt, model: plan.model, approved: plan.approved && approved, timeout: limitingTimeout(task), cancel: token,
                                        runEnvironment: runEnvironment) { [runs] pid in
                 agentStart.mark()
                 // Recorded so that a watcher restarted after a crash can stop an agent left running.
@@ -1262,6 +1263,20 @@ public final class TaskEngine: Sendable {
     /// Takes the run's budget reservation right before its agent starts. While the room is held only
     /// by runs in flight the run waits here, in its lane's queue; when settled spend leaves no room
     /// it is routed again (fallback lane or review). The ledger's atomic reservation decides.
+    /// The run's time limit: the note's own `timeout`, and for a handoff never more than its task's
+    /// (round 55: an agent's handoff, and the failover of a person's handoff, ran 6 s of a task
+    /// limited to 3 s).
+    private func limitingTimeout(_ task: TaskNote) -> Double? {
+        guard task.kind == .handoff, let original = Handoffs.taskPath(of: task.note, vault: vault, from: task.path), original != task.path,
+              let snapshot = (try? store.readIfPresent(original)) ?? nil, let limit = (try? Note.parse(bytes: snapshot.bytes))?["timeout"]?.number, limit >= 1 else { return task.timeout }
+        return min(task.timeout ?? limit, limit)
+    }
+
+    /// The cooldown `agent` is in now, if any (read from the run store, which every process writes).
+    private func coolingDown(_ agent: String) -> Cooldown? {
+        (try? runs.cooldown(agent: agent)) ?? nil
+    }
+
     private func holdBudget(_ task: TaskNote, runID: String, plan: inout RoutePlan, token: CancelToken) -> BudgetHold {
         guard plan.reservationUSD > 0, plan.reservationID == nil else { return .proceed }
         var announced = false
@@ -1278,6 +1293,12 @@ public final class TaskEngine: Sendable {
                 return .reroute
             case .wait(let why):
                 if !state.withLock({ $0.accepting }) { return .stopped }
+                // Nothing is held while it waits: an agent that begins cooling down meanwhile is
+                // passed over by routing again.
+                if !token.isCancelled, coolingDown(plan.agent) != nil {
+                    log(EngineEvent(level: .info, message: "\(task.path): \(plan.agent) began cooling down while the task waited for budget room; routing again"))
+                    return .reroute
+                }
                 // A person cancelled: the usual path records it; no agent starts and nothing is held.
                 if token.isCancelled { return .proceed }
                 if !announced {

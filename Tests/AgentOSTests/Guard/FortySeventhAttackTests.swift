@@ -66,6 +66,18 @@ import TestSupport
             #expect(try !Self.routesToClaude(v, line), "\(line)")
         }
         #expect(try Self.routesToClaude(v, "Fix [[Work/Open]] please"))
+        // Round 55: a glob in a symlinked private folder, the folder itself, an attachment that is
+        // a symlink to a private one; a missing name under a symlinked public folder stays public.
+        v.write("Private/Bank.png", "not really a picture\n")
+        try FileManager.default.createSymbolicLink(atPath: v.root + "/Work/Bank.png", withDestinationPath: "../Private/Bank.png")
+        try FileManager.default.createSymbolicLink(atPath: v.root + "/Work/Pub", withDestinationPath: "../Projects")
+        v.write("Projects/Web/Spec.md", "# Spec\n")
+        for line in ["Summarize \(v.root)/Work/Shared/*", "Summarize \(v.root)/Work/Shared", "See ![[Bank.png]] here", "See [x](Work/Bank.png) here"] {
+            #expect(try !Self.routesToClaude(v, line), "\(line)")
+        }
+        for line in ["Summarize \(v.root)/Work/Pub/Web/Spec for me", "Summarize \(v.root)/Work/Pub/Web/Spec.md for me"] {
+            #expect(try Self.routesToClaude(v, line), "\(line)")
+        }
         #expect(Privacy.symlinkReason("Work/Link.md", store: NoteStore(vault: v.vault), guardrails: v.book.guardrails, links: nil)?.contains("Private/Salary.md") == true)
     }
 
@@ -81,7 +93,8 @@ import TestSupport
             let text = line.replacingOccurrences(of: "%@", with: v.root)
             #expect(try Self.routesToClaude(v, text), "\(text)")
         }
-        #expect(TaskFacts.pathsOnDisk(in: "see ~/Notes/A, /tmp/x/B. and file:///y/C?").filter { !$0.path.contains(" ") }.map(\.path) == ["~/Notes/A", "/tmp/x/B", "file:///y/C"])
+        let read = Set(TaskFacts.pathsOnDisk(in: "see ~/Notes/A, /tmp/x/B. and file:///y/C?").map(\.path))
+        #expect(read.isSuperset(of: ["~/Notes/A", "/tmp/x/B", "file:///y/C"]) && !read.contains("/tmp/x/B.") && !read.contains("file:///y/C?"), "\(read)")
     }
 
     /// Round 54 (medium): the path on disk was read only when nothing was attached to it — emphasis,
@@ -99,7 +112,18 @@ import TestSupport
             let text = line.replacingOccurrences(of: "%@", with: v.root)
             #expect(try !Self.routesToClaude(v, text), "\(text)")
         }
-        for line in ["Summarize **%@/Work/Salary** for me.", "Check %@/Work/Plan:1", "Summarize %@/Work/*", "Check /etc/hosts:12 and /usr/lib/* please"] {
+        // Round 55: in quotes of any kind, in a list of paths, a name holding marks, and the
+        // private folder in another case.
+        v.write("Private/Loan (2024).md", "# Loan\n")
+        v.write("Private/Anna\u{2019}s Bank.md", "# Bank\n")
+        for line in ["Summarize \"%@/Private/Salary\" please", "Summarize \u{201C}%@/Private/Salary\u{201D} please", "Summarize \u{AB}%@/Private/Salary\u{BB}",
+                     "Summarize \u{300C}%@/Private/Salary\u{300D}", "Summarize \"%@/Private/My Bank\"", "PATH=/usr/bin:%@/Private/Salary run it",
+                     "scp host:%@/Private/Salary .", "Read %@/Private/Loan (2024) now", "Read %@/Private/Anna\u{2019}s Bank now", "List %@/PRIVATE for me"] {
+            let text = line.replacingOccurrences(of: "%@", with: v.root)
+            #expect(try !Self.routesToClaude(v, text), "\(text)")
+        }
+        for line in ["Summarize **%@/Work/Salary** for me.", "Check %@/Work/Plan:1", "Summarize %@/Work/*", "Check /etc/hosts:12 and /usr/lib/* please",
+                     "PATH=/usr/bin:/bin:%@/Work run it", "Summarize \"%@/Work/Plan\" please"] {
             let text = line.replacingOccurrences(of: "%@", with: v.root)
             #expect(try Self.routesToClaude(v, text), "\(text)")
         }
@@ -118,6 +142,9 @@ import TestSupport
         v.write("Private/Budget.md", "# Budget\nZORBLAT\n")
         v.write("Memory/Budget.md", "# Budget\nPublic.\n")
         v.write(task, "---\ntype: task\nagent: claude\n---\nUpdate Budget.md with the figures.\n")
+        #expect(!PrivacyTaintTests.isPremiumRun(try PrivacyTaintTests.plan(v.vault, task).0))
+        // The folder note named by its path counts (round 55: a regression made it public).
+        v.write(task, "---\ntype: task\nagent: claude\n---\nFix the typo in Private/README.md please.\n")
         #expect(!PrivacyTaintTests.isPremiumRun(try PrivacyTaintTests.plan(v.vault, task).0))
         // A README a person wrote in `Private/` counts.
         v.write("Private/README.md", "# My private readme\nAccount numbers.\n")
@@ -185,6 +212,36 @@ import TestSupport
     }
 }
 
+/// Round 55 (attack107): a task a run made with `task new` reserved the next agent's whole cap
+/// although its parent said `budget_usd: 0.05` (medium); a handoff of a task whose `budget_usd`
+/// did not parse ran at the full reservation; an agent's own handoff ran past its task's `timeout`.
+@Suite struct ParentLimitTests {
+    @Test func aTaskARunMadeIsHeldToItsParentsBudget() throws {
+        let v = RouteTestVault()
+        v.write("Tasks/Parent.md", "---\ntype: task\nagent: claude\nbudget_usd: 0.05\nstatus: running\n---\nWork.\n")
+        let run = try PrivacyTaintTests.run(of: "Tasks/Parent.md", lane: "premium", in: v.vault)
+        for own in ["", "budget_usd: 3\n"] {
+            let facts = v.facts("Tasks/Kid.md", "---\ntype: task\nagent: opencode\ncreated_by_run: \(run)\n\(own)---\nMore work.\n")
+            #expect(facts.budgetUSD == 0.05 && facts.budgetError == nil, "\(own) → \(String(describing: facts.budgetUSD))")
+        }
+        // A parent's `budget_usd` that does not parse stops the paid runs of what it made and of its handoffs.
+        v.write("Tasks/Parent.md", "---\ntype: task\nagent: claude\nbudget_usd: \"0,05\"\nstatus: running\n---\nWork.\n")
+        #expect(v.facts("Tasks/Kid.md", "---\ntype: task\nagent: opencode\ncreated_by_run: \(run)\n---\nMore.\n").budgetError != nil)
+        #expect(v.facts("Handoffs/H.md", "---\ntype: handoff\nfrom: claude\nto: codex\ntask: \"[[Tasks/Parent]]\"\n---\nGo on.\n").budgetError != nil)
+    }
+
+    @Test func aHandoffRunsNoLongerThanItsTasksTimeout() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        try env.store.write("---\ntype: task\nagent: claude\ntimeout: 1\nstatus: done\n---\nFix the parser.\n", to: "Tasks/Timed.md", expecting: .absent)
+        try env.store.write("---\ntype: handoff\nfrom: codex\nto: claude\ntask: \"[[Tasks/Timed]]\"\nstatus: new\n---\nGo on. FIXTURE_MODE_CLAUDE=slow\n", to: "Handoffs/Slow.md", expecting: .absent)
+        _ = engine.consider(path: "Handoffs/Slow.md", wait: true)
+        engine.waitUntilIdle()
+        let handoff = try env.text("Handoffs/Slow.md")
+        #expect(handoff.contains("did not finish within 1.0 s") && handoff.contains("failure: timeout"), "\(handoff)")
+    }
+}
+
 /// Round 54 (low, attack105 L1): a task routed to claude and waiting for its slot started claude
 /// 18 ms after another run had recorded claude's usage limit: the engine checked the budget right
 /// before a start, not cooldowns. An agent that began cooling down meanwhile is not called.
@@ -202,6 +259,10 @@ import TestSupport
         let claudeRuns = log.split(separator: "\n").filter { (try? JSON.parse(String($0)))?["tool"]?.stringValue == "claude" }
         #expect(claudeRuns.count == 1, "claude was called \(claudeRuns.count) times")
         #expect(env.loggedEvents.contains { $0.message.contains("began cooling down while the task waited") }, "\(env.loggedEvents.map(\.message))")
-        #expect(try env.note(second).text("status") != "running")
+        // It ran on the next agent of the chain, not sent to review (round 55: re-routed after its
+        // reservation, it found its run id spent).
+        let secondText = try env.text(second)
+        #expect(try env.note(second).text("status") == "done", "\(secondText)")
+        #expect(claudeRuns.count + log.split(separator: "\n").filter { (try? JSON.parse(String($0)))?["tool"]?.stringValue == "codex" }.count >= 2)
     }
 }

@@ -184,9 +184,15 @@ import Testing
         add("product name, year, description word", "Bitwarden-2024-safe") { "My password is \($0)" }
         add("scheme name, year, description word", "Argon2id-2024-encoded") { "My password is \($0)" }
         // Round 53 (low): opening marks of Spanish and signs were no part of a value, and a value
-        // holding brackets was cut under eight characters; Polish says `to`. (`:` `,` `;` `?` `|`
-        // inside a value are not read: times, lists and references after "password" are far
-        // commoner than passwords holding them — round 54.)
+        // holding marks was cut under eight characters; Polish says `to`. Round 54: a value with
+        // `:` `,` `;` `?` `|` inside is judged by its parts (times and lists are no passwords).
+        add("a colon inside", "Zq8:vLp2") { "My password is \($0) now" }
+        add("a colon inside, longer", "Zq8:vLp2mRt") { "My password is \($0) — log in and fix it." }
+        add("a comma inside", "Kd7,wQp3") { "The password was \($0) until today" }
+        add("a semicolon inside", "Kd7;wQp3nLx") { "My password is \($0)" }
+        add("a question mark inside", "Ab?9xQ2!kL") { "The wifi password is \($0)" }
+        add("a bar inside", "Ab|9xQ2!kLm") { "Password for NAS: \($0)" }
+        add("marks of several kinds", "k9:Tq,4w;Zp") { "My password is \($0)" }
         add("Spanish opening exclamation", "¡Madrid2024!") { "La contraseña es \($0)" }
         add("Spanish opening question mark", "¿Qué2024?") { "La contraseña es \($0)" }
         add("section sign first", "§Sommer2024") { "Das Passwort ist \($0)" }
@@ -203,6 +209,7 @@ import Testing
         add("a password inside a scheme's call", "Argon2id(Zq8vLp2mRt)") { "The password is \($0)" }
         add("Polish, three words after do", "Pies#Burek2024") { "Hasło do konta Gmail to \($0)" }
         add("Polish to teraz", "Kot#Mruczek77") { "Hasło to teraz \($0)" }
+        add("Polish, five words after do, teraz and a colon", "Lis#Rudy2024") { "Hasło do mojego starego konta Gmail to teraz: \($0)" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -470,6 +477,12 @@ import Testing
         "Hasło to minimum:12,znaków",
         "Le mot de passe est chiffré-AES256",
         "The password is sha512(salt+pw) in the legacy table",
+        "The password is Argon2id(m=64MiB,t=3,p=4) hashed now",
+        "The password is PBKDF2(SHA-256,600k) derived",
+        "The password is scrypt(N=2^17,r=8,p=1) in the new store",
+        "The password is HMAC-SHA256(key,password) checked",
+        "The password is bcrypt($2b$12) with a pepper",
+        "The password is base64(user:pass) in the header",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
