@@ -52,6 +52,17 @@ extension TaskEngine {
 
     /// The handoff note of a run's failover: named after the run, so a restart finds the one an
     /// earlier attempt wrote instead of writing a second.
+    /// What a handoff asked of its agent: a person's or an agent's handoff, its body (comments
+    /// left out); a failover handoff, the ask it carried on (its "What … was asked" part), if any.
+    static func askedOfHandoff(_ handoff: Note) -> String? {
+        let body = TaskNote.removingComments(handoff.body)
+        guard handoff.text("failover_of") != nil else { return body.trimmingWhitespacesAndNewlines() }
+        guard let start = body.range(of: #"(?m)^## What .* was asked\n"#, options: .regularExpression) else { return nil }
+        let rest = body[start.upperBound...]
+        let end = rest.range(of: "\n## ")?.lowerBound ?? rest.endIndex
+        return String(rest[..<end]).trimmingWhitespacesAndNewlines()
+    }
+
     public static func failoverHandoffPath(runID: String, from: String, to: String) -> String {
         Vault.Layout.handoffs + "/" + NoteName.sanitize("Failover \(runID) \(from) to \(to)") + ".md"
     }
@@ -112,6 +123,11 @@ extension TaskEngine {
         var message = "\(from) stopped on [[\(String(original.dropLast(3)))]]: \(words)"
         if let error = record.error { message += " (" + TaskEngine.oneLine(error) + ")" }
         message += ". Continue the task from where \(from) left off; do not start over.\n\n"
+        // A handoff that fails over passes on what it asked (round 55: "Review t6" became a redo
+        // of the task, the next agent never told of it). Its own words only, comments left out.
+        if record.kind == WorkKind.handoff.rawValue, let failing, let asked = TaskEngine.askedOfHandoff(failing), !asked.isEmpty {
+            message += "## What \(from) was asked\n\n" + asked + "\n\n"
+        }
         message += "## What \(from) produced before it stopped\n\n"
         message += partial.isEmpty ? TaskEngine.producedNothing + "\n" : partial + (partial.hasSuffix("\n") ? "" : "\n")
         if let resultPath = record.resultPath { message += "\nIts result note: \(TelemetryWriter.link(resultPath))\n" }

@@ -242,6 +242,26 @@ import TestSupport
     }
 }
 
+/// Round 55 (low, attack107 L3): a person's handoff that failed over lost its message — "Review the
+/// parser change" reached codex as "continue the task", a redo. The failover carries what was asked,
+/// and a failover of that failover carries it on.
+@Suite struct FailoverAskTests {
+    @Test func aFailedOverHandoffPassesOnWhatItAsked() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        try env.store.write("---\ntype: task\nagent: claude\nstatus: done\n---\nFix the parser.\n", to: "Tasks/Parser.md", expecting: .absent)
+        try env.store.write("---\ntype: handoff\nfrom: codex\nto: claude\ntask: \"[[Tasks/Parser]]\"\nstatus: new\n---\nReview the parser change for off-by-one errors. FIXTURE_MODE_CLAUDE=usage-limit\n",
+                            to: "Handoffs/Review.md", expecting: .absent)
+        _ = engine.consider(path: "Handoffs/Review.md", wait: true)
+        engine.waitUntilIdle()
+        let failovers = try FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Handoffs").filter { $0.hasPrefix("Failover") }
+        let name = try #require(failovers.first, "no failover handoff")
+        let body = try env.note("Handoffs/" + name).body
+        #expect(body.contains("## What claude was asked") && body.contains("Review the parser change for off-by-one errors"), "\(body)")
+        #expect(TaskEngine.askedOfHandoff(try env.note("Handoffs/" + name))?.hasPrefix("Review the parser change") == true)
+    }
+}
+
 /// Round 54 (low, attack105 L1): a task routed to claude and waiting for its slot started claude
 /// 18 ms after another run had recorded claude's usage limit: the engine checked the budget right
 /// before a start, not cooldowns. An agent that began cooling down meanwhile is not called.
