@@ -34,8 +34,20 @@ enum ProcessLiveness {
         return true
     }
 
+    /// Whether `pid` is a running process. A zombie (killed, not yet reaped by its parent) is not:
+    /// `kill(pid, 0)` still succeeds for it, and a watcher restarted right after a SIGKILL took
+    /// the dead one's runs for live ones and left them `running` (round 55).
     static func isAlive(_ pid: Int32) -> Bool {
         guard pid > 0 else { return false }
-        return kill(pid, 0) == 0 || errno == EPERM
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        return state(pid) != "Z"
+    }
+
+    /// The state letter of `/proc/PID/stat` (field 3: `R`, `S`, `Z`…), `nil` when it cannot be read.
+    static func state(_ pid: Int32) -> Character? {
+        guard let (bytes, _) = try? FileSystem.read("/proc/\(pid)/stat", limit: 4096) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ").first?.first
     }
 }

@@ -286,3 +286,33 @@ import TestSupport
         #expect(claudeRuns.count + log.split(separator: "\n").filter { (try? JSON.parse(String($0)))?["tool"]?.stringValue == "codex" }.count >= 2)
     }
 }
+
+/// Round 55 (low, attack107 L4): a watcher restarted about 1 s after a SIGKILL left the dead one's
+/// runs `claimed`/`running`: the killed process, not yet reaped by its parent, still answered
+/// `kill(pid, 0)`. A zombie is no live process.
+@Suite struct ZombieLivenessTests {
+    @Test func aZombieIsNotAlive() throws {
+        func spawn(_ script: String) throws -> pid_t {
+            var pid: pid_t = 0
+            let words: [String] = ["/bin/sh", "-c", script]
+            let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            let code = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
+            guard code == 0 else { throw CocoaError(.executableLoad) }
+            return pid
+        }
+        let sleeper = try spawn("sleep 5")
+        let quitter = try spawn("exit 0")
+        // The quitter exits at once and stays a zombie until it is reaped below.
+        var looked = 0
+        while ProcessLiveness.state(quitter) != "Z", looked < 200 { usleep(10_000); looked += 1 }
+        #expect(ProcessLiveness.state(quitter) == "Z")
+        #expect(!ProcessLiveness.isAlive(quitter))
+        #expect(ProcessLiveness.isAlive(sleeper))
+        kill(sleeper, SIGKILL)
+        var status: Int32 = 0
+        waitpid(quitter, &status, 0)
+        waitpid(sleeper, &status, 0)
+        #expect(!ProcessLiveness.isAlive(sleeper))
+    }
+}
