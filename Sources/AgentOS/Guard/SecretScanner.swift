@@ -226,7 +226,7 @@ public final class SecretScanner: @unchecked Sendable {
         // copula elsewhere ("send the password to …"), so it is read after `hasło` only.
         make("secret in prose", "secret", #"(?i)\b(has[łl]o(?:[ \t]+(?:do|dla|od|na)(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,5})?)[ \t]+to(?![\p{L}\p{N}])(?:[ \t]*:)?(?:[ \t]+(?:teraz|nadal|obecnie|już)(?:[ \t]*:)?)?"# + proseTail, group: 2, key: 1, hints: ["hasło", "haslo"], check: proseCheck()),
         // The value first: "Zq8#vLp2!mRt is my Gmail password."
-        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-.~!@#$%^*+/=])([A-Za-z0-9+/=_\-.~!@#$%^*]{8,256}+)["'”’»]?[ \t]+(?:is|was)[ \t]+(?:my|our|the|his|her|their|your)[ \t]+(?:[\p{L}\p{N}.@_'\-]{1,40}[ \t]+){0,3}?(?:password|passphrase|passcode)(?=[ \t]*(?:[.,;:!?)]|\r?\n|$)|[ \t]+(?:for|and|but|so|now|at|on)\b)"#, group: 1, hints: ["pass"], check: proseCheck()),
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-.~!@#$%^*+/=:;?|])([A-Za-z0-9+/=_\-.~!@#$%^*:;?|]{8,256}+)["'”’»]?[ \t]+(?:is|was)[ \t]+(?:my|our|the|his|her|their|your)[ \t]+(?:[\p{L}\p{N}.@_'\-]{1,40}[ \t]+){0,3}?(?:password|passphrase|passcode)(?=[ \t]*(?:[.,;:!?)]|\r?\n|$)|[ \t]+(?:for|and|but|so|now|at|on)\b)"#, group: 1, hints: ["pass"], check: proseCheck()),
         // The active form: "I changed my Gmail password to …", "we set the wifi password to …".
         // A scheme or a setting is changed to as often ("switched the password to Argon2id", "…
         // to WPA2-AES", "Password → 1Password": round 51): a scheme's name is no value there.
@@ -895,30 +895,55 @@ enum SecretValue {
         if let open = value.firstIndex(of: "("), open > value.startIndex, value.hasSuffix(")") {
             let name = String(value[..<open])
             let arguments = String(value[value.index(after: open)..<value.index(before: value.endIndex)])
-            if allPartsPlain(arguments), isSchemeName(name) || (name.count >= 3 && name.allSatisfy { $0.isLetter && $0.isLowercase }) { return nil }
+            if allPartsPlain(arguments, separators: ":,;?|=+ ^$", shortWords: true), isSchemeName(name) || (name.count >= 3 && name.allSatisfy { $0.isLetter && $0.isLowercase }) { return nil }
         }
         if isDescription(value) { return nil }
         return value
     }
 
-    /// Whether every part of `text` (split at marks and separators) is plain: a word in one case or
-    /// capitalised, an acronym with a number after it (`WPA2`, `RFC`), a number with a short unit
-    /// (`64MiB`, `600k`, `00h`, `2b`), or a scheme's name. `Zq8`, `vLp2mRt` and `9xQ2` are not.
-    static func allPartsPlain(_ text: String) -> Bool {
-        let parts = text.split { !($0.isLetter || $0.isNumber) }
+    /// Whether every part of `text` between `separators` is plain: made of tokens (split at `-`
+    /// `.` `_` `/` and spaces) each of which is a word (lower-case, capitalised, upper-case, or an
+    /// identifier starting in lower case: `minLength`; of three letters or more unless `shortWords`),
+    /// a number, a number with a unit (`64MiB`, `5GHz`, `600k`, `1h30m`, `40bits`), a short name
+    /// with a number (`v2`, `ios17`, `auth01`, `p50`), a hexadecimal digest, or a scheme's name. A
+    /// part holding any other mark (`Dragon!1987`, `Summer#2024`) is not plain, nor is a token like
+    /// `Zq8`, `vLp2mRt`, `4Xz` or `Tq` (rounds 54 and 56).
+    static func allPartsPlain(_ text: String, separators: String = ":,;?|", shortWords: Bool = false) -> Bool {
+        let parts = text.split(omittingEmptySubsequences: true) { separators.contains($0) }
         return parts.allSatisfy { part in
-            let letters = part.filter(\.isLetter), digits = part.filter(\.isNumber)
-            if digits.isEmpty {
-                let rest = part.dropFirst()
-                return part.allSatisfy(\.isUppercase) || rest.allSatisfy(\.isLowercase)
-            }
-            if letters.isEmpty { return true }
-            if isSchemeName(String(part)) { return true }
-            // An acronym then digits (`WPA2`), or digits then a unit of up to three letters (`64MiB`).
-            if let firstDigit = part.firstIndex(where: \.isNumber), part[..<firstDigit].allSatisfy(\.isUppercase), part[firstDigit...].allSatisfy(\.isNumber) { return true }
-            if let firstLetter = part.firstIndex(where: \.isLetter), part[..<firstLetter].allSatisfy(\.isNumber), part[firstLetter...].allSatisfy(\.isLetter), letters.count <= 3 { return true }
-            return false
+            let tokens = part.split { "-._/ ".contains($0) }
+            return tokens.allSatisfy { isPlainToken($0, shortWords: shortWords) }
         }
+    }
+
+    static let units: Set<String> = ["KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "Hz", "kHz", "MHz", "GHz", "B", "K", "M", "G", "T", "MP", "V", "W", "kW", "mAh"]
+
+    private static func isPlainToken(_ token: Substring, shortWords: Bool) -> Bool {
+        guard !token.isEmpty, token.allSatisfy({ $0.isLetter || $0.isNumber }) else { return false }
+        let letters = token.filter(\.isLetter), digits = token.filter(\.isNumber)
+        if digits.isEmpty {
+            guard shortWords || token.count >= 3 else { return false }
+            let rest = token.dropFirst()
+            return token.allSatisfy(\.isUppercase) || rest.allSatisfy(\.isLowercase) || token.first?.isLowercase == true
+        }
+        if letters.isEmpty || isSchemeName(String(token)) { return true }
+        // A digest: hexadecimal, seven characters or more (`da39a3e…`, a commit).
+        if token.count >= 7, token.allSatisfy(\.isHexDigit), token == token.lowercased() { return true }
+        // Groups of digits and letters in turn.
+        var groups: [(letters: Bool, text: Substring)] = []
+        var start = token.startIndex
+        for i in token.indices.dropFirst() where token[i].isLetter != token[token.index(before: i)].isLetter {
+            groups.append((token[start].isLetter, token[start..<i]))
+            start = i
+        }
+        groups.append((token[start].isLetter, token[start...]))
+        let letterGroups = groups.filter(\.letters).map(\.text)
+        // A number with units (`1h30m`, `40bits`, `64MiB`): digits first, units in small letters
+        // (up to five) or a known unit.
+        if groups.first?.letters == false, letterGroups.allSatisfy({ ($0.count <= 5 && $0.allSatisfy(\.isLowercase)) || units.contains(String($0)) }) { return true }
+        // A short name with a number (`v2`, `ios17`, `p50`, `auth01`), or an acronym with one (`WPA2`).
+        if groups.count == 2, groups[0].letters, groups[0].text.count <= 4 && groups[0].text.allSatisfy(\.isLowercase) || groups[0].text.allSatisfy(\.isUppercase) { return true }
+        return false
     }
 
     /// Names of schemes, algorithms, protocols and products a password is described with.

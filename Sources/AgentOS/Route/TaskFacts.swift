@@ -103,14 +103,14 @@ public struct TaskFacts: Sendable, Equatable {
         // `[[Project Falcon]]` claude's had).
         if TaskNote.kind(of: note, path: normalized) == .handoff, let original = originalTask(of: note, at: normalized, vault: vault, links: resolver) {
             pulled += pulledLinks(of: original.note, path: original.path).map { (link: $0, from: original.path) }
-            // The task's own spending limit holds for every handoff of it, whatever the handoff says.
-            facts.holdToLimit(of: original.note, named: "its task")
             facts.originalTaskText = TaskNote.title(of: original.path) + "\n" + TaskNote.removingComments(original.note.body)
         }
-        // And for a task a run made: its parent's (round 55: `task new` from a run of a $0.05
-        // task reserved $0.40).
-        if TaskNote.kind(of: note, path: normalized) == .task, let runID = note.text("created_by_run"), let parent = TaskFacts.parentTask(ofRun: runID, vault: vault) {
-            facts.holdToLimit(of: parent, named: "the task whose run made it")
+        // The spending limit of every task above this one holds for it: a handoff's task, the task
+        // whose run made it, and theirs in turn (round 55: `task new` from a run of a $0.05 task
+        // reserved $0.40; round 56: a grandchild, a handoff of a spawned task, a task a handoff's
+        // run made, each still did).
+        for (above, named) in TaskFacts.limitingNotes(of: note, at: normalized, vault: vault, links: resolver) {
+            facts.holdToLimit(of: above, named: named)
         }
         var texts = [(text: note.body, from: Optional(normalized))]
         if TaskNote.kind(of: note, path: normalized) == .handoff, let original = originalTask(of: note, at: normalized, vault: vault, links: resolver) {
@@ -133,10 +133,38 @@ public struct TaskFacts: Sendable, Equatable {
         budgetUSD = min(budgetUSD ?? own, own)
     }
 
-    /// The note of the task (or handoff) run `runID` ran, when the run store knows it.
-    static func parentTask(ofRun runID: String, vault: Vault) -> Note? {
-        guard let record = RunStore.known(runID, vault: vault), let snapshot = (try? NoteStore(vault: vault).readIfPresent(record.taskPath)) ?? nil else { return nil }
-        return try? Note.parse(bytes: snapshot.bytes)
+    /// The note of the task (or handoff) run `runID` ran, and its path, when the run store knows it.
+    static func parentTask(ofRun runID: String, vault: Vault) -> (path: String, note: Note)? {
+        guard let record = RunStore.known(runID, vault: vault), let snapshot = (try? NoteStore(vault: vault).readIfPresent(record.taskPath)) ?? nil,
+              let note = try? Note.parse(bytes: snapshot.bytes) else { return nil }
+        return (record.taskPath, note)
+    }
+
+    /// The work notes above `note` whose limits hold for it, nearest first: a handoff's original
+    /// task, the work whose run made a note (`created_by_run`), and so on up, each once, at most
+    /// twelve.
+    static func limitingNotes(of note: Note, at path: String, vault: Vault, links: LinkResolver) -> [(note: Note, named: String)] {
+        var found: [(note: Note, named: String)] = []
+        var seen: Set<String> = [path]
+        var current = (path: path, note: note)
+        while found.count < 12 {
+            let next: (path: String, note: Note)?
+            let named: String
+            if TaskNote.kind(of: current.note, path: current.path) == .handoff, let original = originalTask(of: current.note, at: current.path, vault: vault, links: links) {
+                next = original
+                named = "its task \(original.path)"
+            } else if let runID = current.note.text("created_by_run"), let parent = parentTask(ofRun: runID, vault: vault) {
+                next = parent
+                named = "\(parent.path), whose run made it"
+            } else {
+                next = nil
+                named = ""
+            }
+            guard let next, seen.insert(next.path).inserted else { break }
+            found.append((next.note, named))
+            current = next
+        }
+        return found
     }
 
     /// Facts for a bare prompt (`route "summarize today's handoff"`); links in the text are followed too.
@@ -224,8 +252,14 @@ public struct TaskFacts: Sendable, Equatable {
                 guard let inVault = TaskFacts.vaultPath(of: reading.path, in: vault) else { continue }
                 // A path in a private folder (or the folder itself, in any case) names private
                 // work, whatever is there.
-                if !inVault.isEmpty, Privacy.privateFolder(containing: inVault + "/", guardrails: guardrails) != nil {
+                if !inVault.isEmpty, Privacy.privateFolder(containing: inVault + "/", guardrails: guardrails) != nil,
+                   TaskFacts.namesFolder(inVault, in: vault, guardrails: guardrails) {
                     if seenPrivate.insert(inVault).inserted { privateSources.append(inVault) }
+                    continue
+                }
+                // A glob over a folder that holds a private one names its notes too (`/vault/**/*.md`).
+                if reading.isGlob, let inside = TaskFacts.privateFolder(under: inVault, in: vault, guardrails: guardrails) {
+                    if seenPrivate.insert(inside).inserted { privateSources.append(inside) }
                     continue
                 }
                 var candidates: [String] = []
@@ -270,8 +304,9 @@ public struct TaskFacts: Sendable, Equatable {
             if opened > 0, base.count > opened, base.suffix(opened).allSatisfy({ $0 == "*" || $0 == "_" }) { base.removeLast(opened) }
             add(base)
             // A list of paths (`PATH=/usr/bin:/vault/Private/Bank`, `scp host:/…`): each one.
-            if base.contains(":/") || base.contains(":~/") {
-                for part in base.split(separator: ":").dropFirst() where part.hasPrefix("/") || part.hasPrefix("~/") { add(String(part)) }
+            // (`-v /vault/Private:/data`, `src=/vault/Private,target=/data`: the first one too.)
+            if base.contains(":/") || base.contains(":~/") || base.contains(",") {
+                for part in base.split(whereSeparator: { $0 == ":" || $0 == "," }) where part.hasPrefix("/") || part.hasPrefix("~/") { add(String(part)) }
             }
             // The words after it on the same line: a name with spaces in it.
             var rest = source.substring(from: NSMaxRange(match.range))
@@ -300,9 +335,11 @@ public struct TaskFacts: Sendable, Equatable {
         if let line = path.range(of: #":\d"#, options: .regularExpression) { path = String(path[..<line.lowerBound]) }
         // The sentence's own end first: `…/C?` asks about `C`, `…/Sal*` and `…/Salar?x` are globs.
         while let last = path.last, ".,;:!?".contains(last) { path.removeLast() }
-        let lastPart = path.split(separator: "/").last.map(String.init) ?? ""
-        if lastPart.contains(where: { "*?[{".contains($0) }) {
-            let folder = String(path.dropLast(lastPart.count))
+        // A glob names the folder above its first part holding a glob mark (`/v/Private/*`,
+        // `/v/Work/Shared/**/*.md`).
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        if let globbed = components.firstIndex(where: { $0.contains(where: { "*?[{".contains($0) }) }) {
+            let folder = components[..<globbed].joined(separator: "/") + "/"
             return folder.count > 1 ? (folder, true) : nil
         }
         if let query = path.range(of: "?") { path = String(path[..<query.lowerBound]) }
@@ -311,6 +348,26 @@ public struct TaskFacts: Sendable, Equatable {
     }
 
     private static let pathOnDisk = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}/.~$-])(?:(?i:file):/*|~/|\$HOME/|\$\{HOME\}/|/)[^\s"'<>()\[\]`|]+"#)
+
+    /// Whether `inVault`, which a private folder's name covers, names that folder or a path in it,
+    /// rather than a note of the same name (`Notes/private` is `Notes/private.md` when there is no
+    /// such folder: round 56).
+    static func namesFolder(_ inVault: String, in vault: Vault, guardrails: Guardrails) -> Bool {
+        let parent = (inVault as NSString).deletingLastPathComponent
+        if !parent.isEmpty, Privacy.privateFolder(containing: parent + "/", guardrails: guardrails) != nil { return true }
+        if let status = (try? FileSystem.status(vault.root + "/" + inVault)) ?? nil, status.kind != .file { return true }
+        return ((try? FileSystem.status(vault.root + "/" + inVault + ".md")) ?? nil) == nil
+    }
+
+    /// A private folder at or under vault folder `folder` ("" for the root), when there is one:
+    /// one the guardrails name, or a `Private` folder right in it.
+    static func privateFolder(under folder: String, in vault: Vault, guardrails: Guardrails) -> String? {
+        let prefix = folder.isEmpty ? "" : folder + "/"
+        if let named = guardrails.privateFolders.first(where: { prefix.isEmpty || DiskName.fold($0).hasPrefix(DiskName.fold(prefix)) }),
+           ((try? FileSystem.status(vault.root + "/" + named)) ?? nil) != nil { return named }
+        let builtIn = prefix + Vault.Layout.privateFolder
+        return ((try? FileSystem.status(vault.root + "/" + builtIn)) ?? nil) != nil ? builtIn : nil
+    }
 
     /// Whether the note at `path` is one of the folder notes the OS writes (`type: readme`: the
     /// `README.md` `init` puts in each folder, `Private/` too). Named by a bare `README.md` in a
@@ -325,9 +382,9 @@ public struct TaskFacts: Sendable, Equatable {
     /// Whether something is at vault path `path` (a note, or a symlink, judged by where it leads).
     static func isThere(_ path: String, in vault: Vault) -> Bool {
         do { return try vault.resolveWithStatus(path).status != nil } catch {
-            // Through a symlink: when something is there (round 54: a missing name under a
-            // symlinked public folder was judged as the symlink, private).
-            if case .symlink = error { return RunWorkspace.realPath(vault.root + "/" + path) != nil }
+            // Through a symlink: where it leads, and whether anything is there, is for privacy to judge: a dangling
+            // symlink or a loop cannot be followed, so it counts — round 56.)
+            if case .symlink = error { return true }
             return false
         }
     }
@@ -349,14 +406,30 @@ public struct TaskFacts: Sendable, Equatable {
             }
         }
         guard target.hasPrefix("/") else { return nil }
-        let standard = (target as NSString).standardizingPath
+        // As written first, `.`, `..` and `//` taken out by their words alone: Foundation's
+        // `standardizingPath` follows symlinks on Linux, and a path through a symlink in the vault
+        // that leads out of it looked like no vault path (round 56). Then through the symlinks, for
+        // a vault reached through one (`~/Notes` → the vault).
+        let standard = lexicallyNormalized(target)
         let resolved = RunWorkspace.realForm(standard)
-        for root in Set([vault.root, (vault.root as NSString).standardizingPath, RunWorkspace.realForm(vault.root)]) {
-            for candidate in [standard, resolved] where candidate.hasPrefix(root + "/") {
-                return String(candidate.dropFirst(root.count + 1))
+        for candidate in [standard, resolved] {
+            for root in Set([vault.root, lexicallyNormalized(vault.root), RunWorkspace.realForm(vault.root)]) where candidate == root || candidate.hasPrefix(root + "/") {
+                return candidate == root ? "" : String(candidate.dropFirst(root.count + 1))
             }
         }
         return nil
+    }
+
+    /// An absolute path with `.` and empty components left out and each `..` taking the one before
+    /// it, by the words alone (no symlink followed).
+    static func lexicallyNormalized(_ path: String) -> String {
+        var kept: [Substring] = []
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if component == "." { continue }
+            if component == ".." { _ = kept.popLast(); continue }
+            kept.append(component)
+        }
+        return "/" + kept.joined(separator: "/")
     }
 
     // MARK: Text helpers

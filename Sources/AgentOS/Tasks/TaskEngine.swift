@@ -1026,6 +1026,9 @@ public final class TaskEngine: Sendable {
             return
         }
         let finished = Date()
+        // A limit the agent hit cools it down before its room is given back (a waiting task would
+        // start it in between).
+        let cooldown = recordCooldown(task, plan: plan, outcome: outcome)
         // Settled as soon as the cost is known; a run that reports no cost is charged its reservation.
         // Telemetry, the result note and the task then show exactly the figure the ledger counts.
         if let id = plan.reservationID, let settlement = routing.closeReservation(runID: id, cost: outcome.costUSD, agentStarted: agentStarted) {
@@ -1040,7 +1043,7 @@ public final class TaskEngine: Sendable {
         if outcome.costUSD == nil { outcome.costSource = nil }
         // A failure class that fails over (a limit, a rate, an overload, a key, a timeout) cools the
         // agent down and picks the next agent of the chain before anything is written.
-        let step = failoverStep(task, plan: plan, outcome: outcome)
+        let step = failoverStep(task, plan: plan, outcome: outcome, cooldown: cooldown)
         complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: finished, failover: step)
     }
 

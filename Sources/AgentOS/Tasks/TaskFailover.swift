@@ -59,7 +59,8 @@ extension TaskEngine {
         guard handoff.text("failover_of") != nil else { return body.trimmingWhitespacesAndNewlines() }
         guard let start = body.range(of: #"(?m)^## What .* was asked\n"#, options: .regularExpression) else { return nil }
         let rest = body[start.upperBound...]
-        let end = rest.range(of: "\n## ")?.lowerBound ?? rest.endIndex
+        // To the part this failover wrote after it (an ask may have headings of its own: round 56).
+        let end = rest.range(of: #"\n## What [^\n]* produced before it stopped"#, options: .regularExpression)?.lowerBound ?? rest.endIndex
         return String(rest[..<end]).trimmingWhitespacesAndNewlines()
     }
 
@@ -69,7 +70,20 @@ extension TaskEngine {
 
     /// Classifies a failed run; cools its agent down when the class says so (until the reset time
     /// it printed, else a doubling back-off) and, for a class that fails over, picks the next agent.
-    func failoverStep(_ task: TaskNote, plan: RoutePlan, outcome: AgentExecution) -> FailoverStep? {
+    func failoverStep(_ task: TaskNote, plan: RoutePlan, outcome: AgentExecution, cooldown: Cooldown?) -> FailoverStep? {
+        guard let failureClass = outcome.failureClass else { return nil }
+        let report = outcome.failure ?? FailureReport(failureClass)
+        let tried = task.note.texts("failover_tried") + [plan.agent]
+        guard failureClass.failsOver else {
+            return FailoverStep(report: report, cooldown: cooldown, target: nil, chain: [plan.agent], tried: tried, note: "")
+        }
+        return failoverTarget(task, plan: plan, report: report, cooldown: cooldown, tried: tried)
+    }
+
+    /// Cools a failed run's agent down when its failure class says so; the cooldown set, if any.
+    /// Recorded before the run's budget reservation is closed: a task waiting for that room would
+    /// otherwise start the agent in between (round 56: claude called 90 ms after its limit).
+    func recordCooldown(_ task: TaskNote, plan: RoutePlan, outcome: AgentExecution) -> Cooldown? {
         guard let failureClass = outcome.failureClass else { return nil }
         let report = outcome.failure ?? FailureReport(failureClass)
         var cooldown: Cooldown?
@@ -83,10 +97,10 @@ extension TaskEngine {
                 log(EngineEvent(level: .error, message: "\(task.path): run store: cannot record the cooldown of \(plan.agent): \(error)"))
             }
         }
-        let tried = task.note.texts("failover_tried") + [plan.agent]
-        guard failureClass.failsOver else {
-            return FailoverStep(report: report, cooldown: cooldown, target: nil, chain: [plan.agent], tried: tried, note: "")
-        }
+        return cooldown
+    }
+
+    private func failoverTarget(_ task: TaskNote, plan: RoutePlan, report: FailureReport, cooldown: Cooldown?, tried: [String]) -> FailoverStep? {
         let target = routing.failoverTarget(task, failedAgent: plan.agent, rule: plan.rule, tried: tried, privateRun: plan.privacy != nil)
         return FailoverStep(report: report, cooldown: cooldown, target: target.agent, chain: target.chain, tried: tried, note: target.note, unavailable: target.unavailable)
     }

@@ -242,6 +242,55 @@ import TestSupport
     }
 }
 
+/// Round 56 (attack108): a path through a symlink in the vault that leads out of it looked like no
+/// vault path (Foundation's `standardizingPath` follows symlinks on Linux), a dangling symlink or a
+/// loop written as a path was public, a new name or a deep glob under a symlinked private folder
+/// was public, a glob over the whole vault was public, and a Docker volume was not read; a public
+/// note named `private` written as a path counted as the private folder.
+@Suite struct PathThroughSymlinkTests {
+    @Test func pathsThroughSymlinksAndGlobsAreJudgedWhereTheyLead() throws {
+        let v = FortySeventhAttackTests.vault()
+        let outside = TemporaryFolder.make("fbt-outside")
+        defer { TemporaryFolder.remove(outside) }
+        try "# Ext\nsecret plans\n".replacingFile(outside + "/ext.md")
+        let fm = FileManager.default
+        try fm.createSymbolicLink(atPath: v.root + "/Work/Ext", withDestinationPath: outside)
+        try fm.createSymbolicLink(atPath: v.root + "/Work/Gone.md", withDestinationPath: "../Nowhere/Gone.md")
+        try fm.createSymbolicLink(atPath: v.root + "/Work/Loop.md", withDestinationPath: "Loop.md")
+        try fm.createSymbolicLink(atPath: v.root + "/Work/Shared", withDestinationPath: "../Private")
+        for line in ["Read %@/Work/Ext/ext.md now", "Read %@/Work/Gone.md now", "Read %@/Work/Loop.md now", "Read %@/Work/Shared/New.md now",
+                     "Grep %@/Work/Shared/**/*.md", "Grep %@/**/*.md for TODO", "Summarize %@/* please",
+                     "docker run -v %@/Private:/data app", "docker run --mount type=bind,src=%@/Private,target=/data app"] {
+            let text = line.replacingOccurrences(of: "%@", with: v.root)
+            #expect(try !FortySeventhAttackTests.routesToClaude(v, text), "\(text)")
+        }
+        v.write("Notes/private.md", "# private\nA note about the word.\n")
+        for line in ["Explain %@/Notes/private please", "Grep %@/Work/**/*.md for TODO"] {
+            let text = line.replacingOccurrences(of: "%@", with: v.root)
+            #expect(try FortySeventhAttackTests.routesToClaude(v, text), "\(text)")
+        }
+        #expect(TaskFacts.lexicallyNormalized("/a/./b//c/../d") == "/a/b/d")
+    }
+}
+
+/// Round 56 (medium, attack109 M1): the parent's `budget_usd` held a direct child only; a
+/// grandchild, a handoff of a spawned task and a task a handoff's run made each reserved $0.40 of a
+/// $0.05 task. Every task above holds.
+@Suite struct DeepLimitTests {
+    @Test func everyTaskAboveHoldsItsBudget() throws {
+        let v = RouteTestVault()
+        v.write("Tasks/Root.md", "---\ntype: task\nagent: claude\nbudget_usd: 0.05\nstatus: running\n---\nWork.\n")
+        let rootRun = try PrivacyTaintTests.run(of: "Tasks/Root.md", lane: "premium", in: v.vault)
+        v.write("Tasks/Child.md", "---\ntype: task\nagent: codex\ncreated_by_run: \(rootRun)\nstatus: running\n---\nMore.\n")
+        let childRun = try PrivacyTaintTests.run(of: "Tasks/Child.md", lane: "premium", in: v.vault)
+        #expect(v.facts("Tasks/Grandchild.md", "---\ntype: task\nagent: opencode\ncreated_by_run: \(childRun)\n---\nDeeper.\n").budgetUSD == 0.05)
+        #expect(v.facts("Handoffs/OfChild.md", "---\ntype: handoff\nfrom: codex\nto: opencode\ntask: \"[[Tasks/Child]]\"\n---\nGo on.\n").budgetUSD == 0.05)
+        v.write("Handoffs/OfRoot.md", "---\ntype: handoff\nfrom: claude\nto: codex\ntask: \"[[Tasks/Root]]\"\nstatus: running\n---\nGo on.\n")
+        let handoffRun = try PrivacyTaintTests.run(of: "Handoffs/OfRoot.md", lane: "premium", in: v.vault)
+        #expect(v.facts("Tasks/FromHandoff.md", "---\ntype: task\nagent: opencode\ncreated_by_run: \(handoffRun)\n---\nSpawned.\n").budgetUSD == 0.05)
+    }
+}
+
 /// Round 55 (low, attack107 L3): a person's handoff that failed over lost its message — "Review the
 /// parser change" reached codex as "continue the task", a redo. The failover carries what was asked,
 /// and a failover of that failover carries it on.
@@ -281,8 +330,11 @@ import TestSupport
         #expect(env.loggedEvents.contains { $0.message.contains("began cooling down while the task waited") }, "\(env.loggedEvents.map(\.message))")
         // It ran on the next agent of the chain, not sent to review (round 55: re-routed after its
         // reservation, it found its run id spent).
-        let secondText = try env.text(second)
-        #expect(try env.note(second).text("status") == "done", "\(secondText)")
+        // Either may take claude's one slot first (the machine decides): that one failed over, the
+        // other ran on the next agent of the chain.
+        let statuses = Set([try env.note(first).text("status") ?? "", try env.note(second).text("status") ?? ""])
+        let both = try env.text(first) + "\n" + env.text(second)
+        #expect(statuses == ["handed_off", "done"], "\(both)")
         #expect(claudeRuns.count + log.split(separator: "\n").filter { (try? JSON.parse(String($0)))?["tool"]?.stringValue == "codex" }.count >= 2)
     }
 }

@@ -193,6 +193,13 @@ import Testing
         add("a question mark inside", "Ab?9xQ2!kL") { "The wifi password is \($0)" }
         add("a bar inside", "Ab|9xQ2!kLm") { "Password for NAS: \($0)" }
         add("marks of several kinds", "k9:Tq,4w;Zp") { "My password is \($0)" }
+        // Round 56: a part holding another mark is no plain word (`Dragon!1987`), a unit is small
+        // letters or a known one (`4Xz` is none), and the value may come first.
+        add("word, mark, year, colon, word", "Dragon!1987:Fire") { "My password is \($0)" }
+        add("word, mark, year, comma, word", "Summer#2024,Beach") { "Das Passwort ist \($0)" }
+        add("a word's call with a password inside", "summer(Beach!2024)") { "The password is \($0)" }
+        add("random groups with colons", "7Qp:4Xz:9Lm") { "The wifi password is \($0)" }
+        add("a colon inside, value first", "Zq8:vLp2mRt") { "\($0) is my Gmail password." }
         add("Spanish opening exclamation", "¡Madrid2024!") { "La contraseña es \($0)" }
         add("Spanish opening question mark", "¿Qué2024?") { "La contraseña es \($0)" }
         add("section sign first", "§Sommer2024") { "Das Passwort ist \($0)" }
@@ -483,6 +490,13 @@ import Testing
         "The password is HMAC-SHA256(key,password) checked",
         "The password is bcrypt($2b$12) with a pepper",
         "The password is base64(user:pass) in the header",
+        "The password server is auth01:8443 behind the proxy",
+        "The password is v2.3:ios17.4 compatible",
+        "The password check is p50:120ms on the new box",
+        "The password is minLength:12 in the policy file",
+        "The password is 1h30m:40bits in the old doc",
+        "The password is sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709 in the dump",
+        "The password hash is api-v1:auth, see the spec",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
