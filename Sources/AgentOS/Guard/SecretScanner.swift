@@ -794,9 +794,15 @@ enum SecretValue {
         guard let first = value.first else { return true }
         if "$%<{[(!@*&".contains(first) { return true }
         if value.contains("${") || value.contains("{{") || value.contains("()") || value.contains("[") { return true }
+        // A secret store's reference (`env:DB_PASS`, `keychain:login,service=…`, `sealed:ns=prod`).
+        if let colon = value.firstIndex(of: ":"), referenceSchemes.contains(value[..<colon].lowercased()) { return true }
         // A call (`getenv("X")`, `Secret(name)`), not a password with a bracket inside (`Ab(3x)9Yz`).
         return value.contains("(") && (value.hasSuffix(")") || value.contains("(\"") || value.contains("('") || value.contains("(`"))
     }
+
+    /// The schemes of references to secrets kept elsewhere, written `scheme:name`.
+    static let referenceSchemes: Set<String> = ["env", "vault", "keychain", "op", "ssm", "sealed", "secret", "secrets", "k8s", "kv", "aws", "gcp", "azure", "file",
+                                                "see", "ref", "bw", "lastpass", "doppler", "infisical", "pass", "gopass", "keyring", "sops", "age"]
 
     /// A value written to be replaced: `your-api-key-here`, `changeme`, `xxxxxxxx`, `<token>`, `true`, `string`.
     static func isPlaceholder(_ value: String) -> Bool {
@@ -831,7 +837,8 @@ enum SecretValue {
         "strength", "reset", "resets", "field", "fields", "hint", "hints", "format", "formats", "expiry", "expiration", "rotation", "schedule", "change", "changes",
         "complexity", "minimum", "maximum", "limit", "limits", "prompt", "page", "screen", "form", "dialog", "box", "input", "option", "options", "setting", "settings",
         "type", "vault", "vaults", "store", "storage", "hash", "hashing", "algorithm", "protection", "recovery", "section", "entry", "column", "app", "flow", "count",
-        "size", "history", "age", "generator", "strategy", "standard", "guidelines", "guide", "docs", "documentation", "check", "checker", "validation", "encryption", "tool", "tools"]
+        "size", "history", "age", "generator", "strategy", "standard", "guidelines", "guide", "docs", "documentation", "check", "checker", "validation", "encryption", "tool", "tools",
+        "server", "servers", "host", "hostname", "service", "endpoint", "url", "port", "backend", "api"]
 
     /// Words after which the rest of a prose match names whose password it is, not what about it.
     static let accountMarkers: Set<String> = ["for", "of", "on", "at", "to", "in", "into", "with", "from", "behind", "used", "that", "which", "we", "i", "you", "my", "our", "your", "his", "her", "their"]
@@ -911,10 +918,17 @@ enum SecretValue {
     static func allPartsPlain(_ text: String, separators: String = ":,;?|", shortWords: Bool = false) -> Bool {
         let parts = text.split(omittingEmptySubsequences: true) { separators.contains($0) }
         return parts.allSatisfy { part in
-            let tokens = part.split { "-._/ ".contains($0) }
+            // `key=value` and a `#anchor` of letters are a reference's own marks (`default=none`,
+            // `wiki#rotation`); `#` before anything else is a password's (`Summer#2024`).
+            let anchored = part.replacingOccurrences(of: #"#(?=\p{L}{3,}(?:[-._/ =]|$))"#, with: " ", options: .regularExpression)
+            let tokens = anchored.split { "-._/ =".contains($0) }
             return tokens.allSatisfy { isPlainToken($0, shortWords: shortWords) }
         }
     }
+
+    /// Units a number is written with in small letters (`120ms`, `1h30m`, `40bits`, `600k`).
+    static let smallUnits: Set<String> = ["ms", "s", "m", "h", "d", "w", "y", "k", "kb", "mb", "gb", "tb", "px", "em", "rem", "pt", "bit", "bits", "byte", "bytes",
+                                          "x", "fps", "hz", "min", "mins", "sec", "secs", "hr", "hrs", "mo", "wk", "ns", "us", "b"]
 
     static let units: Set<String> = ["KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "Hz", "kHz", "MHz", "GHz", "B", "K", "M", "G", "T", "MP", "V", "W", "kW", "mAh"]
 
@@ -927,8 +941,8 @@ enum SecretValue {
             return token.allSatisfy(\.isUppercase) || rest.allSatisfy(\.isLowercase) || token.first?.isLowercase == true
         }
         if letters.isEmpty || isSchemeName(String(token)) { return true }
-        // A digest: hexadecimal, seven characters or more (`da39a3e…`, a commit).
-        if token.count >= 7, token.allSatisfy(\.isHexDigit), token == token.lowercased() { return true }
+        // A digest: hexadecimal, twelve characters or more (`da39a3ee5e6b…`; `cafe2024` is a word).
+        if token.count >= 12, token.allSatisfy(\.isHexDigit), token == token.lowercased() { return true }
         // Groups of digits and letters in turn.
         var groups: [(letters: Bool, text: Substring)] = []
         var start = token.startIndex
@@ -938,11 +952,16 @@ enum SecretValue {
         }
         groups.append((token[start].isLetter, token[start...]))
         let letterGroups = groups.filter(\.letters).map(\.text)
-        // A number with units (`1h30m`, `40bits`, `64MiB`): digits first, units in small letters
-        // (up to five) or a known unit.
-        if groups.first?.letters == false, letterGroups.allSatisfy({ ($0.count <= 5 && $0.allSatisfy(\.isLowercase)) || units.contains(String($0)) }) { return true }
-        // A short name with a number (`v2`, `ios17`, `p50`, `auth01`), or an acronym with one (`WPA2`).
-        if groups.count == 2, groups[0].letters, groups[0].text.count <= 4 && groups[0].text.allSatisfy(\.isLowercase) || groups[0].text.allSatisfy(\.isUppercase) { return true }
+        // A number with units (`1h30m`, `40bits`, `64MiB`): digits first, each letter group a unit
+        // (`1qaz2wsx`, `9lives`, `3mar2024` are passwords: round 57).
+        if groups.first?.letters == false, letterGroups.allSatisfy({ smallUnits.contains(String($0)) || units.contains(String($0)) }) { return true }
+        // A version or a short name with a small number (`v2`, `ios17`, `p50`), or an acronym with
+        // one (`WPA2`); `pass1234`, `root2024`, `moon42` are no such names.
+        if groups.count == 2, groups[0].letters, !groups[1].letters {
+            let name = groups[0].text, number = groups[1].text
+            if name.allSatisfy(\.isUppercase) { return true }
+            if name.allSatisfy(\.isLowercase), name.count <= 3, number.count <= 2 { return true }
+        }
         return false
     }
 
@@ -1036,6 +1055,9 @@ enum SecretValue {
         // A path or an address is no password (`PASSWORD_FILE: /run/…`).
         guard value.count >= 8, !isPlaceholder(value), !isReference(value), value.contains(where: \.isLetter), !value.contains("/") else { return false }
         if isDescription(value) || isKeyChord(value) { return false }
+        // Parts that are all plain words, numbers, versions or hosts: a time, a list, a rule
+        // (`08:00-18:00h`, `required,min=12,max=72`), in an assignment as in prose.
+        if value.contains(where: { ":,;?|".contains($0) }), allPartsPlain(value) { return false }
         let words = value.split { $0 == "-" || $0 == "_" }
         // A label of joined words naming a password (`Reset-Password-Link`), not one.
         if words.count >= 3, !value.contains(where: \.isNumber), words.contains(where: { isPasswordWord(String($0)) || $0.lowercased() == "passwort" }) { return false }

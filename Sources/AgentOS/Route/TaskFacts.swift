@@ -109,8 +109,10 @@ public struct TaskFacts: Sendable, Equatable {
         // whose run made it, and theirs in turn (round 55: `task new` from a run of a $0.05 task
         // reserved $0.40; round 56: a grandchild, a handoff of a spawned task, a task a handoff's
         // run made, each still did).
-        for (above, named) in TaskFacts.limitingNotes(of: note, at: normalized, vault: vault, links: resolver) {
-            facts.holdToLimit(of: above, named: named)
+        let above = TaskFacts.limitingNotes(of: note, at: normalized, vault: vault, links: resolver)
+        for (limiting, named) in above.notes { facts.holdToLimit(of: limiting, named: named) }
+        if above.cutOff, facts.budgetError == nil {
+            facts.budgetError = "the chain of tasks above it is deeper than \(TaskFacts.deepestChain): their budget_usd cannot all be read; a paid agent does not run it"
         }
         var texts = [(text: note.body, from: Optional(normalized))]
         if TaskNote.kind(of: note, path: normalized) == .handoff, let original = originalTask(of: note, at: normalized, vault: vault, links: resolver) {
@@ -140,14 +142,18 @@ public struct TaskFacts: Sendable, Equatable {
         return (record.taskPath, note)
     }
 
+    /// The most work notes above a note that are read for their limits.
+    static let deepestChain = 64
+
     /// The work notes above `note` whose limits hold for it, nearest first: a handoff's original
     /// task, the work whose run made a note (`created_by_run`), and so on up, each once, at most
-    /// twelve.
-    static func limitingNotes(of note: Note, at path: String, vault: Vault, links: LinkResolver) -> [(note: Note, named: String)] {
+    /// `deepestChain`; `cutOff` when there were more (round 57: cut at twelve, the thirteenth
+    /// level down reserved the whole cap).
+    static func limitingNotes(of note: Note, at path: String, vault: Vault, links: LinkResolver) -> (notes: [(note: Note, named: String)], cutOff: Bool) {
         var found: [(note: Note, named: String)] = []
         var seen: Set<String> = [path]
         var current = (path: path, note: note)
-        while found.count < 12 {
+        while true {
             let next: (path: String, note: Note)?
             let named: String
             if TaskNote.kind(of: current.note, path: current.path) == .handoff, let original = originalTask(of: current.note, at: current.path, vault: vault, links: links) {
@@ -161,10 +167,11 @@ public struct TaskFacts: Sendable, Equatable {
                 named = ""
             }
             guard let next, seen.insert(next.path).inserted else { break }
+            guard found.count < deepestChain else { return (found, true) }
             found.append((next.note, named))
             current = next
         }
-        return found
+        return (found, false)
     }
 
     /// Facts for a bare prompt (`route "summarize today's handoff"`); links in the text are followed too.
@@ -257,8 +264,9 @@ public struct TaskFacts: Sendable, Equatable {
                     if seenPrivate.insert(inVault).inserted { privateSources.append(inVault) }
                     continue
                 }
-                // A glob over a folder that holds a private one names its notes too (`/vault/**/*.md`).
-                if reading.isGlob, let inside = TaskFacts.privateFolder(under: inVault, in: vault, guardrails: guardrails) {
+                // A glob over a folder that holds a private one names its notes too (`/vault/**/*.md`),
+                // and so does the vault itself (`cd ~/Notes`, `-v ~/Notes:/notes`: round 57).
+                if reading.isGlob || inVault.isEmpty, let inside = TaskFacts.privateFolder(under: inVault, in: vault, guardrails: guardrails) {
                     if seenPrivate.insert(inside).inserted { privateSources.append(inside) }
                     continue
                 }

@@ -1285,6 +1285,13 @@ public final class TaskEngine: Sendable {
         var announced = false
         var rounds = 0
         while true {
+            // Before each try for room: an agent that began cooling down while the task waited is
+            // passed over, with nothing held (round 57: woken by the room a failed run gave back,
+            // a waiting task started that run's agent).
+            if !token.isCancelled, coolingDown(plan.agent) != nil {
+                log(EngineEvent(level: .info, message: "\(task.path): \(plan.agent) began cooling down while the task waited; routing again"))
+                return .reroute
+            }
             switch routing.reserve(plan, task: plan.budgetTask ?? task.path, runID: runID) {
             case .go(let reserved):
                 plan.reservationID = runID
@@ -1296,12 +1303,6 @@ public final class TaskEngine: Sendable {
                 return .reroute
             case .wait(let why):
                 if !state.withLock({ $0.accepting }) { return .stopped }
-                // Nothing is held while it waits: an agent that begins cooling down meanwhile is
-                // passed over by routing again.
-                if !token.isCancelled, coolingDown(plan.agent) != nil {
-                    log(EngineEvent(level: .info, message: "\(task.path): \(plan.agent) began cooling down while the task waited for budget room; routing again"))
-                    return .reroute
-                }
                 // A person cancelled: the usual path records it; no agent starts and nothing is held.
                 if token.isCancelled { return .proceed }
                 if !announced {

@@ -260,7 +260,8 @@ import TestSupport
         try fm.createSymbolicLink(atPath: v.root + "/Work/Shared", withDestinationPath: "../Private")
         for line in ["Read %@/Work/Ext/ext.md now", "Read %@/Work/Gone.md now", "Read %@/Work/Loop.md now", "Read %@/Work/Shared/New.md now",
                      "Grep %@/Work/Shared/**/*.md", "Grep %@/**/*.md for TODO", "Summarize %@/* please",
-                     "docker run -v %@/Private:/data app", "docker run --mount type=bind,src=%@/Private,target=/data app"] {
+                     "docker run -v %@/Private:/data app", "docker run --mount type=bind,src=%@/Private,target=/data app",
+                     "Summarize %@ please", "cd %@ && ls", "docker run -v %@:/vault:ro app"] {
             let text = line.replacingOccurrences(of: "%@", with: v.root)
             #expect(try !FortySeventhAttackTests.routesToClaude(v, text), "\(text)")
         }
@@ -288,6 +289,41 @@ import TestSupport
         v.write("Handoffs/OfRoot.md", "---\ntype: handoff\nfrom: claude\nto: codex\ntask: \"[[Tasks/Root]]\"\nstatus: running\n---\nGo on.\n")
         let handoffRun = try PrivacyTaintTests.run(of: "Handoffs/OfRoot.md", lane: "premium", in: v.vault)
         #expect(v.facts("Tasks/FromHandoff.md", "---\ntype: task\nagent: opencode\ncreated_by_run: \(handoffRun)\n---\nSpawned.\n").budgetUSD == 0.05)
+    }
+
+    /// Round 57 (medium, attack111): the walk up stopped after twelve, and the thirteenth level down
+    /// reserved the whole cap. It reads as deep as a chain goes, up to `deepestChain`; deeper, a
+    /// paid agent does not run it.
+    @Test func aDeepChainIsHeldAllTheWayOrNotPaid() throws {
+        let v = RouteTestVault()
+        v.write("Tasks/L0.md", "---\ntype: task\nagent: claude\nbudget_usd: 0.05\nstatus: running\n---\nWork.\n")
+        var run = try PrivacyTaintTests.run(of: "Tasks/L0.md", lane: "premium", in: v.vault)
+        for level in 1...(TaskFacts.deepestChain + 1) {
+            let facts = v.facts("Tasks/L\(level).md", "---\ntype: task\nagent: codex\ncreated_by_run: \(run)\nstatus: running\n---\nLevel \(level).\n")
+            if level == 13 || level == TaskFacts.deepestChain { #expect(facts.budgetUSD == 0.05 && facts.budgetError == nil, "level \(level)") }
+            if level == TaskFacts.deepestChain + 1 { #expect(facts.budgetError?.contains("deeper than") == true, "level \(level): \(String(describing: facts.budgetError))") }
+            run = try PrivacyTaintTests.run(of: "Tasks/L\(level).md", lane: "premium", in: v.vault)
+        }
+    }
+}
+
+/// Round 57 (low-medium, attack109 L1 and attack111): a task waiting for budget room started the
+/// agent whose failed run had just given that room back. The cooldown is recorded before the room
+/// is given back, and looked at before each try for room.
+@Suite struct CoolingBeforeRoomTests {
+    @Test func aTaskWaitingForBudgetRoomIsRoutedPastACoolingAgent() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(1.5))])
+        let engine = try env.engine()
+        let first = try env.writeTask("First", properties: "type: task\nagent: claude", body: "Fix the date parser. FIXTURE_MODE_CLAUDE=slow-usage-limit")
+        let second = try env.writeTask("Second", properties: "type: task\nagent: claude", body: "Fix the time parser. FIXTURE_MODE_CLAUDE=slow-usage-limit")
+        _ = engine.consider(path: first)
+        _ = engine.consider(path: second)
+        engine.waitUntilIdle()
+        let log = PlatformTestSupport.read(env.fixtureLog) ?? ""
+        let claudeRuns = log.split(separator: "\n").filter { (try? JSON.parse(String($0)))?["tool"]?.stringValue == "claude" }
+        let both = try env.text(first) + "\n" + env.text(second)
+        #expect(claudeRuns.count == 1, "claude was called \(claudeRuns.count) times\n\(both)")
     }
 }
 

@@ -200,6 +200,13 @@ import Testing
         add("a word's call with a password inside", "summer(Beach!2024)") { "The password is \($0)" }
         add("random groups with colons", "7Qp:4Xz:9Lm") { "The wifi password is \($0)" }
         add("a colon inside, value first", "Zq8:vLp2mRt") { "\($0) is my Gmail password." }
+        // Round 57: a word with a long number, and letters between digits, are no version or unit.
+        add("word and digits, colon, word", "pass1234:admin") { "My password is \($0)" }
+        add("keyboard walk with a colon", "1qaz2wsx:3edc") { "My password is \($0)" }
+        add("two keyboard words", "zxcv1234:asdf5678") { "The password is \($0)" }
+        add("French pet names", "chat2024:chien") { "Le mot de passe est \($0)" }
+        add("Spanish with a bar", "gato1987|perro") { "La contraseña es \($0)" }
+        add("question mark between words", "cafe2024?latte") { "The password for gmail.com is now \($0)" }
         add("Spanish opening exclamation", "¡Madrid2024!") { "La contraseña es \($0)" }
         add("Spanish opening question mark", "¿Qué2024?") { "La contraseña es \($0)" }
         add("section sign first", "§Sommer2024") { "Das Passwort ist \($0)" }
@@ -497,6 +504,11 @@ import Testing
         "The password is 1h30m:40bits in the old doc",
         "The password is sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709 in the dump",
         "The password hash is api-v1:auth, see the spec",
+        "password: env:DB_PASS,default=none",
+        "The password is keychain:login,service=github.com on the Mac",
+        "The password is see:wiki#rotation for the steps",
+        "The password is sealed:ns=prod,name=db-creds in the cluster",
+        "Add validation for the password is required,min=12,max=72 in the form",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
