@@ -314,16 +314,8 @@ import TestSupport
     @Test func aTaskWaitingForBudgetRoomIsRoutedPastACoolingAgent() throws {
         let env = try EngineTestVault()
         try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(1.5))])
-        let engine = try env.engine()
-        let first = try env.writeTask("First", properties: "type: task\nagent: claude", body: "Fix the date parser. FIXTURE_MODE_CLAUDE=slow-usage-limit")
-        let second = try env.writeTask("Second", properties: "type: task\nagent: claude", body: "Fix the time parser. FIXTURE_MODE_CLAUDE=slow-usage-limit")
-        _ = engine.consider(path: first)
-        _ = engine.consider(path: second)
-        engine.waitUntilIdle()
-        let log = PlatformTestSupport.read(env.fixtureLog) ?? ""
-        let claudeRuns = log.split(separator: "\n").filter { (try? JSON.parse(String($0)))?["tool"]?.stringValue == "claude" }
-        let both = try env.text(first) + "\n" + env.text(second)
-        #expect(claudeRuns.count == 1, "claude was called \(claudeRuns.count) times\n\(both)")
+        let run = try CoolingBeforeStartTests.twoTasksForACoolingClaude(env)
+        #expect(run.calls["claude"] == 1, "claude was called \(run.calls["claude"] ?? 0) times\n\(run.notes)")
     }
 }
 
@@ -354,24 +346,33 @@ import TestSupport
     @Test func aTaskWaitingForACoolingAgentIsRoutedPastIt() throws {
         let env = try EngineTestVault()
         try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("concurrency", .int(1))])
-        let engine = try env.engine()
-        let first = try env.writeTask("First", properties: "type: task\nagent: claude", body: "Fix the date parser. FIXTURE_MODE_CLAUDE=slow-usage-limit")
-        let second = try env.writeTask("Second", properties: "type: task\nagent: claude", body: "Fix the time parser. FIXTURE_MODE_CLAUDE=slow-usage-limit")
-        _ = engine.consider(path: first)
-        _ = engine.consider(path: second)
-        engine.waitUntilIdle()
-        let log = PlatformTestSupport.read(env.fixtureLog) ?? ""
-        let claudeRuns = log.split(separator: "\n").filter { (try? JSON.parse(String($0)))?["tool"]?.stringValue == "claude" }
-        #expect(claudeRuns.count == 1, "claude was called \(claudeRuns.count) times")
+        let run = try Self.twoTasksForACoolingClaude(env)
+        let (first, second) = (run.first, run.second)
+        #expect(run.calls["claude"] == 1, "claude was called \(run.calls["claude"] ?? 0) times")
         #expect(env.loggedEvents.contains { $0.message.contains("began cooling down while the task waited") }, "\(env.loggedEvents.map(\.message))")
         // It ran on the next agent of the chain, not sent to review (round 55: re-routed after its
         // reservation, it found its run id spent).
         // Either may take claude's one slot first (the machine decides): that one failed over, the
         // other ran on the next agent of the chain.
         let statuses = Set([try env.note(first).text("status") ?? "", try env.note(second).text("status") ?? ""])
-        let both = try env.text(first) + "\n" + env.text(second)
-        #expect(statuses == ["handed_off", "done"], "\(both)")
-        #expect(claudeRuns.count + log.split(separator: "\n").filter { (try? JSON.parse(String($0)))?["tool"]?.stringValue == "codex" }.count >= 2)
+        #expect(statuses == ["handed_off", "done"], "\(run.notes)")
+        #expect((run.calls["claude"] ?? 0) + (run.calls["codex"] ?? 0) >= 2)
+    }
+
+    /// Two tasks for claude whose runs stop on its usage limit a moment after they start, considered
+    /// together and run to the end: their paths, the calls each fixture agent got, and both notes.
+    static func twoTasksForACoolingClaude(_ env: EngineTestVault) throws -> (first: String, second: String, calls: [String: Int], notes: String) {
+        let engine = try env.engine()
+        let first = try env.writeTask("First", properties: "type: task\nagent: claude", body: "Fix the date parser. FIXTURE_MODE_CLAUDE=slow-usage-limit")
+        let second = try env.writeTask("Second", properties: "type: task\nagent: claude", body: "Fix the time parser. FIXTURE_MODE_CLAUDE=slow-usage-limit")
+        _ = engine.consider(path: first)
+        _ = engine.consider(path: second)
+        engine.waitUntilIdle()
+        var calls: [String: Int] = [:]
+        for line in (PlatformTestSupport.read(env.fixtureLog) ?? "").split(separator: "\n") {
+            if let tool = (try? JSON.parse(String(line)))?["tool"]?.stringValue { calls[tool, default: 0] += 1 }
+        }
+        return (first, second, calls, try env.text(first) + "\n" + env.text(second))
     }
 }
 
