@@ -758,6 +758,14 @@ import Testing
         try env.stop(SIGTERM)
     }
 
+    /// A task running on `slowlocal` for 2 s at `busy`, and one routed behind it at `waiting`.
+    static func busyAndWaiting(_ env: WatchedVault, busy: String, waiting: String, prompt: String) throws {
+        try env.writeInPlace(busy, "---\ntype: task\nagent: slowlocal\n---\nBusy work. SLEEP=2\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status(busy) == "running" }, "\(env.allLogs)")
+        try env.writeInPlace(waiting, "---\ntype: task\nagent: slowlocal\n---\n\(prompt)\n")
+        #expect(eventually(within: 20, every: 0.05) { env.status(waiting) == "routed" }, "\(env.allLogs)")
+    }
+
     /// Round 52 (medium, older than it): a task waiting for its lane, caught in an editor's in-place
     /// save (the note truncated and still open for writing), read as emptied: it was cancelled
     /// ("its prompt was emptied before it started") and never ran. Its turn waits for the writer to
@@ -766,10 +774,7 @@ import Testing
         let env = try WatchedVault()
         try env.writeSlowAgent("slowlocal", lane: "local")
         try env.start()
-        try env.writeInPlace("Tasks/Busy.md", "---\ntype: task\nagent: slowlocal\n---\nBusy work. SLEEP=2\n")
-        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Busy.md") == "running" }, "\(env.allLogs)")
-        try env.writeInPlace("Tasks/Saved.md", "---\ntype: task\nagent: slowlocal\n---\nSecond task, important.\n")
-        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Saved.md") == "routed" }, "\(env.allLogs)")
+        try Self.busyAndWaiting(env, busy: "Tasks/Busy.md", waiting: "Tasks/Saved.md", prompt: "Second task, important.")
         // The editor's save: open with truncate, hold it past the busy run's end, then write.
         let path = env.root + "/Tasks/Saved.md"
         let before = try String(contentsOfFile: path, encoding: .utf8)
@@ -781,10 +786,7 @@ import Testing
         #expect(Self.waitForTerminal(env, "Tasks/Saved.md") == "done", "\(env.text("Tasks/Saved.md") ?? "")\n\(env.allLogs)")
         #expect(env.text("Tasks/Saved.md")?.contains("SAVEDLINE") == true)
         // Round 53: a writer that truncates, closes, and opens again a second later to write.
-        try env.writeInPlace("Tasks/Busy2.md", "---\ntype: task\nagent: slowlocal\n---\nBusy work. SLEEP=2\n")
-        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Busy2.md") == "running" }, "\(env.allLogs)")
-        try env.writeInPlace("Tasks/Reopened.md", "---\ntype: task\nagent: slowlocal\n---\nThird task.\n")
-        #expect(eventually(within: 20, every: 0.05) { env.status("Tasks/Reopened.md") == "routed" }, "\(env.allLogs)")
+        try Self.busyAndWaiting(env, busy: "Tasks/Busy2.md", waiting: "Tasks/Reopened.md", prompt: "Third task.")
         let second = env.root + "/Tasks/Reopened.md"
         let text = try String(contentsOfFile: second, encoding: .utf8)
         let eventTime = Date()
