@@ -794,8 +794,13 @@ enum SecretValue {
         guard let first = value.first else { return true }
         if "$%<{[(!@*&".contains(first) { return true }
         if value.contains("${") || value.contains("{{") || value.contains("()") || value.contains("[") { return true }
-        // A secret store's reference (`env:DB_PASS`, `keychain:login,service=…`, `sealed:ns=prod`).
-        if let colon = value.firstIndex(of: ":"), referenceSchemes.contains(value[..<colon].lowercased()) { return true }
+        // A secret store's reference (`env:DB_PASS`, `keychain:login,service=…`, `sealed:ns=prod`),
+        // whose name is plain: some schemes are common words (`secret:`, `pass:`, `file:`), and
+        // `secret:Hunter2024!` or `pass:Tr0ub4dor&3` is a password behind one (round 58).
+        if let colon = value.firstIndex(of: ":"), referenceSchemes.contains(value[..<colon].lowercased()) {
+            let name = value[value.index(after: colon)...]
+            return name.isEmpty || allPartsPlain(String(name), separators: ":,;?|@", shortWords: true, references: true)
+        }
         // A call (`getenv("X")`, `Secret(name)`), not a password with a bracket inside (`Ab(3x)9Yz`).
         return value.contains("(") && (value.hasSuffix(")") || value.contains("(\"") || value.contains("('") || value.contains("(`"))
     }
@@ -915,15 +920,39 @@ enum SecretValue {
     /// with a number (`v2`, `ios17`, `auth01`, `p50`), a hexadecimal digest, or a scheme's name. A
     /// part holding any other mark (`Dragon!1987`, `Summer#2024`) is not plain, nor is a token like
     /// `Zq8`, `vLp2mRt`, `4Xz` or `Tq` (rounds 54 and 56).
-    static func allPartsPlain(_ text: String, separators: String = ":,;?|", shortWords: Bool = false) -> Bool {
+    static func allPartsPlain(_ text: String, separators: String = ":,;?|", shortWords: Bool = false, references: Bool = false) -> Bool {
+        // A host and its port (`auth01:8443`, `db-2.internal:5432`).
+        if !references, text.range(of: #"^[a-z][a-z-]*[0-9]{0,2}(?:\.[a-z0-9-]+)*:[0-9]{2,5}$"#, options: .regularExpression) != nil { return true }
         let parts = text.split(omittingEmptySubsequences: true) { separators.contains($0) }
         return parts.allSatisfy { part in
-            // `key=value` and a `#anchor` of letters are a reference's own marks (`default=none`,
-            // `wiki#rotation`); `#` before anything else is a password's (`Summer#2024`).
-            let anchored = part.replacingOccurrences(of: #"#(?=\p{L}{3,}(?:[-._/ =]|$))"#, with: " ", options: .regularExpression)
-            let tokens = anchored.split { "-._/ =".contains($0) }
-            return tokens.allSatisfy { isPlainToken($0, shortWords: shortWords) }
+            var part = String(part)
+            // A `#anchor` of letters is a reference's own mark (`see:wiki#rotation`); in a value,
+            // `#` is a password's (`Summer#2024`, `Summer#Fun:2024`: round 58).
+            if references { part = part.replacingOccurrences(of: #"#(?=\p{L}{3,}(?:[-._/ =]|$))"#, with: " ", options: .regularExpression) }
+            // `key=value` in a list of options (`required,min=12,max=72`, `ns=prod,name=db`): a key
+            // in small letters; `Dragon=Fire:1987` and `love=forever:2024` are passwords (round 58).
+            if part.contains("=") {
+                guard references || separators.contains("=") || text.contains(","),
+                      part.range(of: #"^[a-z][a-z0-9_]*=[^=]+$"#, options: .regularExpression) != nil else { return false }
+                part = part.replacingOccurrences(of: "=", with: " ")
+            }
+            let tokens = part.split { "-._/ ".contains($0) }
+            return tokens.allSatisfy { isPlainToken($0, shortWords: shortWords) || references && isCamelWord($0) }
         }
+    }
+
+    /// Words joined in CamelCase (`GitHub`, `MyBank`): each capital letter opens a word of three
+    /// letters or more; `ZqvLpmRt` is none.
+    static func isCamelWord(_ token: Substring) -> Bool {
+        guard token.allSatisfy(\.isLetter), token.first?.isUppercase == true else { return false }
+        var run = 0
+        for ch in token {
+            if ch.isUppercase {
+                if run > 0 && run < 3 { return false }
+                run = 1
+            } else { run += 1 }
+        }
+        return run >= 3
     }
 
     /// Units a number is written with in small letters (`120ms`, `1h30m`, `40bits`, `600k`).
@@ -1057,7 +1086,10 @@ enum SecretValue {
         if isDescription(value) || isKeyChord(value) { return false }
         // Parts that are all plain words, numbers, versions or hosts: a time, a list, a rule
         // (`08:00-18:00h`, `required,min=12,max=72`), in an assignment as in prose.
-        if value.contains(where: { ":,;?|".contains($0) }), allPartsPlain(value) { return false }
+        // Judged with the marks it starts or ends with (`Summer;2024!`, `!Summer;2024` are no list:
+        // round 58), but for the ones that close a clause or a quote.
+        let marked = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;:."))
+        if marked.contains(where: { ":,;?|".contains($0) }), allPartsPlain(marked) { return false }
         let words = value.split { $0 == "-" || $0 == "_" }
         // A label of joined words naming a password (`Reset-Password-Link`), not one.
         if words.count >= 3, !value.contains(where: \.isNumber), words.contains(where: { isPasswordWord(String($0)) || $0.lowercased() == "passwort" }) { return false }

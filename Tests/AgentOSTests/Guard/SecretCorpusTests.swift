@@ -224,6 +224,29 @@ import Testing
         add("Polish, three words after do", "Pies#Burek2024") { "Hasło do konta Gmail to \($0)" }
         add("Polish to teraz", "Kot#Mruczek77") { "Hasło to teraz \($0)" }
         add("Polish, five words after do, teraz and a colon", "Lis#Rudy2024") { "Hasło do mojego starego konta Gmail to teraz: \($0)" }
+        // Round 58: the marks a value ends or starts with are judged with it (`Summer;2024!` is no
+        // list of a word and a year), `#` and `=` join no parts of a password, and a secret store's
+        // scheme that is a common word (`secret:`, `pass:`) is no reference to a password behind it.
+        add("word and year, semicolon, exclamation", "Summer;2024!") { "My Gmail password is \($0) — log in and summarize my inbox." }
+        add("German, word and year, colon, exclamation", "Sommer:2024!") { "Das Passwort ist \($0)" }
+        add("Polish, word and year, comma, exclamation", "Lato,2024!") { "Hasło to \($0)" }
+        add("Portuguese, word and year, bar, exclamation", "Verao|2024!") { "A senha é \($0)" }
+        add("value first, semicolon, exclamation", "Summer;2024!") { "\($0) is my Gmail password." }
+        add("opening exclamation before a list", "!Summer;2024") { "My password is \($0)" }
+        add("three parts and an exclamation", "Dragon:Fire:1987!") { "My password is \($0)" }
+        add("hash between capitalised words", "Summer#Fun:2024") { "My password is \($0)" }
+        add("hash between small words", "summer#fun:2024") { "My password is \($0)" }
+        add("French hash", "Amour#Toujours:2024") { "Le mot de passe est \($0)" }
+        add("equals between capitalised words", "Dragon=Fire:1987") { "My password is \($0)" }
+        add("equals between small words", "love=forever:2024") { "My password is \($0)" }
+        add("Polish equals", "Smok=Wawel:1987") { "Hasło to \($0)" }
+        add("secret scheme before a password", "secret:Hunter2024!") { "My password is \($0)" }
+        add("capitalised secret scheme", "Secret:Zq8#vLp2mRt") { "The password is \($0)" }
+        add("pass scheme in an assignment", "pass:Tr0ub4dor&3") { "password: \($0)\n" }
+        add("env scheme quoted in an assignment", "env:Zq8#vLp2mRt") { "password = \"\($0)\"\n" }
+        add("age scheme before random letters", "age:42Zq8vLp") { "My password is \($0)" }
+        add("file scheme before random letters", "file:Zq8vLp2mRt") { "The password is \($0)" }
+        add("German secret scheme", "secret:Sommer2024!") { "Das Passwort ist \($0)" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -509,6 +532,12 @@ import Testing
         "The password is see:wiki#rotation for the steps",
         "The password is sealed:ns=prod,name=db-creds in the cluster",
         "Add validation for the password is required,min=12,max=72 in the form",
+        "The password is auth01:8443 on the staging box",
+        "The password service runs on db-2.internal:5432",
+        "password: op://Private/GitHub/password",
+        "password: gopass:infra/db@v3",
+        "The password is file:/run/secrets/db_password in the container",
+        "The password is k8s:secret/db-creds:password in the cluster",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
