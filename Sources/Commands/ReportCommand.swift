@@ -25,6 +25,9 @@ enum ReportCommand {
         run: run
     )
 
+    /// The most days `--days` counts back: a hundred years.
+    static let mostDays = 36_525
+
     static func run(_ context: CommandContext) throws -> Int32 {
         let args = context.arguments
         if args.value("--days") != nil && args.value("--since") != nil { throw CLIError.usage("give --days or --since, not both") }
@@ -37,7 +40,9 @@ enum ReportCommand {
             since = date
         } else {
             let days = try args.int("--days", default: 30)
-            guard days >= 1 else { throw CLIError.usage("--days wants a number of days, 1 or more") }
+            // A hundred years back at most: further, the first day falls before year 1 (printed
+            // without its era) and the report silently counted nothing (an outside attack).
+            guard days >= 1, days <= Self.mostDays else { throw CLIError.usage("--days wants a number of days from 1 to \(Self.mostDays), not \(days)") }
             guard let today = TelemetryRecord.localDate(LocalTime.day(now) + "T00:00:00") else { throw CLIError.failure("cannot tell today's date") }
             // Midnight N-1 days back, found by its date so a daylight-saving change does not shift it.
             let back = today.addingTimeInterval(-Double(days - 1) * 86_400 + 43_200)

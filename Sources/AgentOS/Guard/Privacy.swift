@@ -55,7 +55,23 @@ public enum Privacy {
         // first: `#private` + U+FE0F (an emoji's variation selector) is still `#private` (a review:
         // read with its marks, it stopped being private), `#Sante` + U+0301 is `#Santé`.
         let tags = self.tags(of: note) + inline + inline.flatMap(TaskFacts.readingsWithoutMarks)
-        return reason(path: path, privacy: declaredPrivacy(of: note), tags: tags, guardrails: guardrails)
+        if let own = reason(path: path, privacy: declaredPrivacy(of: note), tags: tags, guardrails: guardrails) { return own }
+        // Properties after a blank line are none to Obsidian, but a note that says `privacy: private`
+        // there means it (round 58: one went to claude as a memory match).
+        if !note.hasFrontmatter, let late = lateFrontmatter(of: note) { return ownReason(note: late, path: path, guardrails: guardrails) }
+        return nil
+    }
+
+    /// The properties a note without frontmatter writes after blank lines at its start
+    /// (`\n---\nprivacy: private\n---`), read as frontmatter; `nil` when there are none.
+    static func lateFrontmatter(of note: Note) -> Note? {
+        let body = note.body.utf8
+        guard let first = body.first, first == 0x0A || first == 0x0D || first == 0x20 || first == 0x09 else { return nil }
+        let start = body.firstIndex { !(0x0A == $0 || 0x0D == $0 || 0x20 == $0 || 0x09 == $0) } ?? body.endIndex
+        guard body[..<start].contains(0x0A) else { return nil }
+        let rest = Array(body[start...])
+        guard rest.starts(with: Array("---".utf8)), let late = try? Note.parse(bytes: rest), late.hasFrontmatter else { return nil }
+        return late
     }
 
     /// Every value a note gives for any of `keys`, however the key is written (`Tags`, `TAGS`,

@@ -156,7 +156,10 @@ public struct TaskFacts: Sendable, Equatable {
         while true {
             let next: (path: String, note: Note)?
             let named: String
-            if TaskNote.kind(of: current.note, path: current.path) == .handoff, let original = originalTask(of: current.note, at: current.path, vault: vault, links: links) {
+            // A handoff's `task` may name another handoff, written by hand: its limits hold too, and
+            // the walk goes on to its task (round 58: each such handoff reserved $1.00 under a $0.05 task).
+            if TaskNote.kind(of: current.note, path: current.path) == .handoff,
+               let original = originalTask(of: current.note, at: current.path, vault: vault, links: links, kinds: [.task, .handoff]) {
                 next = original
                 named = "its task \(original.path)"
             } else if let runID = current.note.text("created_by_run"), let parent = parentTask(ofRun: runID, vault: vault) {
@@ -184,10 +187,10 @@ public struct TaskFacts: Sendable, Equatable {
 
     /// The task a handoff note carries on (its `task` link), read: `nil` when it names none, or
     /// none that is a task note here.
-    static func originalTask(of handoff: Note, at path: String, vault: Vault, links: LinkResolver) -> (path: String, note: Note)? {
+    static func originalTask(of handoff: Note, at path: String, vault: Vault, links: LinkResolver, kinds: Set<WorkKind> = [.task]) -> (path: String, note: Note)? {
         guard let link = handoff.text("task").flatMap(WikiLink.parse), let target = links.resolve(link, from: path).path, target != path,
               let snapshot = (try? NoteStore(vault: vault).readIfPresent(target)) ?? nil,
-              let note = try? Note.parse(bytes: snapshot.bytes), TaskNote.kind(of: note, path: target) == .task else { return nil }
+              let note = try? Note.parse(bytes: snapshot.bytes), let kind = TaskNote.kind(of: note, path: target), kinds.contains(kind) else { return nil }
         return (target, note)
     }
 
@@ -256,13 +259,20 @@ public struct TaskFacts: Sendable, Equatable {
             // reads a name (case folded), with what is attached to it left off (`**…**`, `:12`,
             // `#Q3`), a glob as its folder, and with the words after it (a name with spaces).
             var inVaultOf: [String: String?] = [:]
+            let roots = Set([vault.root, TaskFacts.lexicallyNormalized(vault.root), RunWorkspace.realForm(vault.root)])
             func vaultPath(_ written: String) -> String? {
                 if let known = inVaultOf[written] { return known }
                 let found = TaskFacts.vaultPath(of: written, in: vault)
                 inVaultOf[written] = found
                 return found
             }
-            for reading in TaskFacts.pathsOnDisk(in: text, reachesVault: { vaultPath($0) != nil }) {
+            for reading in TaskFacts.pathsOnDisk(in: text, roots: TaskFacts.writtenRoots(of: vault), reachesVault: { vaultPath($0) != nil }) {
+                // A path into the vault, or one that holds it (`~`, `/home/anna`, `~/Note*`, `~/*`):
+                // that names the vault whole, or a glob's parts below its root (round 58).
+                var reading = reading
+                if vaultPath(reading.path) == nil, let reached = TaskFacts.reachedRoot(reading, roots: roots) {
+                    reading = reached
+                }
                 guard let inVault = vaultPath(reading.path) else { continue }
                 // A path in a private folder (or the folder itself, in any case) names private
                 // work, whatever is there.
@@ -279,7 +289,18 @@ public struct TaskFacts: Sendable, Equatable {
                 }
                 var candidates: [String] = []
                 if reading.isGlob {
-                    candidates = [inVault]
+                    // What the glob matches, as a shell expands it: a symlink to a private note or
+                    // folder, or a `private: true` note, among them names it (round 58:
+                    // `Work/Sha*/*` and `Personal/*` were public). Too many to judge: private.
+                    guard let matched = TaskFacts.globMatches(reading.pattern ?? "*", under: inVault, in: vault) else {
+                        if seenPrivate.insert(inVault).inserted { privateSources.append(inVault) }
+                        continue
+                    }
+                    if let folder = matched.folders.first(where: { Privacy.privateFolder(containing: $0 + "/", guardrails: guardrails) != nil }) {
+                        if seenPrivate.insert(folder).inserted { privateSources.append(folder) }
+                        continue
+                    }
+                    candidates = [inVault] + matched.files
                 } else if !inVault.isEmpty {
                     let resolution = links.resolve(WikiLink(target: inVault), from: nil)
                     candidates = (resolution.path.map { [$0] } ?? resolution.judged) + [inVault + ".md", inVault]
@@ -296,10 +317,9 @@ public struct TaskFacts: Sendable, Equatable {
     /// `?x=1`, `@HEAD`, `’s`, closing marks); a last part holding a glob (`*`, `?`, `[`, `{`) read as
     /// its folder (`isGlob`). Each path is read alone and with up to four words after it (`My Bank`,
     /// `My\ Bank`: a name with spaces), and a quoted one to its closing quote.
-    static func pathsOnDisk(in text: String, reachesVault: (String) -> Bool = { _ in true }) -> [(path: String, isGlob: Bool)] {
-        guard text.contains("/") else { return [] }
+    static func pathsOnDisk(in text: String, roots: [String] = [], reachesVault: (String) -> Bool = { _ in true }) -> [DiskPath] {
         let source = text as NSString
-        var readings: [(path: String, isGlob: Bool)] = []
+        var readings: [DiskPath] = []
         var seen = Set<String>()
         func add(_ written: String) {
             // As cleaned, and as written but for the marks that close a sentence or a quote: a
@@ -307,11 +327,21 @@ public struct TaskFacts: Sendable, Equatable {
             // `Loan (2024)`, `Q3…draft`, `Ideas~`).
             var plain = written.replacingOccurrences(of: "\\ ", with: " ")
             plain = plain.removingPercentEncoding ?? plain
-            while let last = plain.last, ".,;:!?\"“”«»„’‘」』".contains(last) { plain.removeLast() }
-            for reading in [cleanedPath(written), plain.isEmpty ? nil : (plain, false)].compactMap({ $0 })
-            where seen.insert(reading.path + (reading.isGlob ? "*" : "")).inserted { readings.append(reading) }
+            TaskFacts.trimSentenceEnd(&plain, marks: ".,;:!?\"“”«»„’‘」』")
+            for reading in [cleanedPath(written), plain.isEmpty ? nil : DiskPath(path: plain, isGlob: false)].compactMap({ $0 })
+            where seen.insert(reading.path + (reading.isGlob ? "*" + (reading.pattern ?? "") : "")).inserted { readings.append(reading) }
         }
-        for match in pathOnDisk.matches(in: text, range: NSRange(location: 0, length: source.length)) {
+        var matches = text.contains("/") ? pathOnDisk.matches(in: text, range: NSRange(location: 0, length: source.length)) : []
+        // The vault's own path where it holds a space (`~/Obsidian Vault`, iCloud's `Mobile
+        // Documents`), written with `\ ` or in quotes: read from its start (round 58: the path
+        // reader stopped at the space, and `~/Obsidian\ Vault/Private/Salary.md` was public).
+        if let spaced = rootPattern(roots) { matches += spaced.matches(in: text, range: NSRange(location: 0, length: source.length)) }
+        // `~` and `$HOME` alone name the home folder (`grep -r IBAN ~`).
+        if text.contains("~") || text.contains("HOME"), homeAlone.firstMatch(in: text, range: NSRange(location: 0, length: source.length)) != nil,
+           seen.insert("~/").inserted {
+            readings.append(DiskPath(path: "~/", isGlob: false))
+        }
+        for match in matches {
             var base = source.substring(with: match.range)
             // Emphasis around it (`**/x/Bank**`, `_/x/Bank_`) closes as it opened: no glob.
             var opened = 0
@@ -325,7 +355,7 @@ public struct TaskFacts: Sendable, Equatable {
             }
             // The words after it on the same line: a name with spaces in it — for a path into the
             // vault only (a task of 12,000 system paths read each five times over).
-            guard reachesVault(base) else { continue }
+            guard reachesVault(base.replacingOccurrences(of: "\\ ", with: " ")) else { continue }
             // (A window after it, not the rest of the text: a task of 12,000 paths took 24 s.)
             let after = NSMaxRange(match.range)
             var rest = source.substring(with: NSRange(location: after, length: min(4 * 66, source.length - after)))
@@ -343,7 +373,7 @@ public struct TaskFacts: Sendable, Equatable {
 
     /// `written` without what is attached to a path's end, `\ ` read as a space, and whether its last
     /// part is a glob (then its folder is returned); `nil` when nothing is left.
-    static func cleanedPath(_ written: String) -> (path: String, isGlob: Bool)? {
+    static func cleanedPath(_ written: String) -> DiskPath? {
         var path = written.replacingOccurrences(of: "\\ ", with: " ")
         path = path.removingPercentEncoding ?? path
         // What follows a name, never part of it here: a fragment, a query, a revision, a line number,
@@ -353,17 +383,167 @@ public struct TaskFacts: Sendable, Equatable {
         }
         if let line = path.range(of: #":\d"#, options: .regularExpression) { path = String(path[..<line.lowerBound]) }
         // The sentence's own end first: `…/C?` asks about `C`, `…/Sal*` and `…/Salar?x` are globs.
-        while let last = path.last, ".,;:!?".contains(last) { path.removeLast() }
+        trimSentenceEnd(&path, marks: ".,;:!?")
         // A glob names the folder above its first part holding a glob mark (`/v/Private/*`,
-        // `/v/Work/Shared/**/*.md`).
+        // `/v/Work/Shared/**/*.md`), and keeps its parts from there (`Sha*/*`).
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         if let globbed = components.firstIndex(where: { $0.contains(where: { "*?[{".contains($0) }) }) {
             let folder = components[..<globbed].joined(separator: "/") + "/"
-            return folder.count > 1 ? (folder, true) : nil
+            return folder.count > 1 ? DiskPath(path: folder, isGlob: true, pattern: components[globbed...].joined(separator: "/")) : nil
         }
         if let query = path.range(of: "?") { path = String(path[..<query.lowerBound]) }
-        while let last = path.last, ".,;:!*_~}{)]>'`\"“”«»„’‘」』".contains(last) { path.removeLast() }
-        return path.isEmpty ? nil : (path, false)
+        trimSentenceEnd(&path, marks: ".,;:!*_~}{)]>'`\"“”«»„’‘」』")
+        return path.isEmpty ? nil : DiskPath(path: path, isGlob: false)
+    }
+
+    /// Takes the marks that end a sentence off the end of `path`, but not a last part `.` or `..`
+    /// (`~/Notes/Projects/..` names the vault: round 58).
+    static func trimSentenceEnd(_ path: inout String, marks: String) {
+        while let last = path.last, marks.contains(last), !path.hasSuffix("/.."), !path.hasSuffix("/.") { path.removeLast() }
+    }
+
+    /// A path on disk read from a task's text: a path, or a glob's folder (`isGlob`) with the
+    /// glob's parts from there (`pattern`: `Sha*/*`, `**/*.md`).
+    struct DiskPath: Equatable {
+        var path: String
+        var isGlob: Bool
+        var pattern: String?
+    }
+
+    private static let homeAlone = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}/.~$\\-])(?:~|\$HOME|\$\{HOME\})/?(?=$|[\n"'`)\];&|]|[ \t]++(?![\p{N}]))"#)
+
+    /// The ways a task may write the vault's own path when it holds a space: as it is, through
+    /// its real path, and from `~`, `$HOME` or `${HOME}` when it is under the home folder.
+    static func writtenRoots(of vault: Vault) -> [String] {
+        let home = ProcessInfo.processInfo.environment["HOME"].map(lexicallyNormalized) ?? ""
+        var forms: [String] = []
+        for root in Set([vault.root, lexicallyNormalized(vault.root), RunWorkspace.realForm(vault.root)]) where root.contains(" ") {
+            forms.append(root)
+            if home.count > 1, root.hasPrefix(home + "/") {
+                let rest = root.dropFirst(home.count)
+                forms += ["~" + rest, "$HOME" + rest, "${HOME}" + rest]
+            }
+        }
+        return forms
+    }
+
+    /// One expression for `roots` (each space also as `\ `), with what follows up to a space.
+    static func rootPattern(_ roots: [String]) -> NSRegularExpression? {
+        guard !roots.isEmpty else { return nil }
+        let alternatives = roots.sorted { $0.count > $1.count }.map { NSRegularExpression.escapedPattern(for: $0).replacingOccurrences(of: " ", with: #"(?:\\ | )"#) }
+        return try? NSRegularExpression(pattern: #"(?<![\p{L}\p{N}/.~$-])(?:"# + alternatives.joined(separator: "|") + #")(?:(?:\\ )?[^\s"'<>()\[\]`|])*"#)
+    }
+
+    /// `reading` as the vault it reaches (one of its `roots`: as written, normalised and real) when
+    /// it names no vault path but a folder that holds the vault (`~`, `/home/anna`: the vault's
+    /// root), or a glob whose parts match the way down to it (`~/Note*`, `~/{Notes,code}/Private/*`:
+    /// the rest of the glob, under the root); `nil` otherwise. `/` alone counts for nothing.
+    static func reachedRoot(_ reading: DiskPath, roots: Set<String>) -> DiskPath? {
+        var start = reading.path
+        if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty {
+            for prefix in ["~/", "$HOME/", "${HOME}/"] where start.hasPrefix(prefix) {
+                start = home + "/" + start.dropFirst(prefix.count)
+                break
+            }
+        }
+        guard start.hasPrefix("/") else { return nil }
+        let folder = lexicallyNormalized(start)
+        guard folder != "/" else { return nil }
+        for root in roots where root.hasPrefix(folder + "/") {
+            let below = root.dropFirst(folder.count + 1).split(separator: "/").map(String.init)
+            guard reading.isGlob, let pattern = reading.pattern else { return DiskPath(path: root, isGlob: false) }
+            var parts = pattern.split(separator: "/").map(String.init)
+            var matched = 0
+            while matched < below.count, let part = parts.first {
+                // `**` may stand for any folders on the way: it reaches the vault.
+                if part == "**" { return DiskPath(path: root + "/", isGlob: true, pattern: "**") }
+                guard globMatches(name: below[matched], part: part) else { break }
+                parts.removeFirst()
+                matched += 1
+            }
+            // The glob ends at a folder on the way (`~/Library/*`): one that holds the vault.
+            if parts.isEmpty { return DiskPath(path: root, isGlob: false) }
+            if matched == below.count { return DiskPath(path: root + "/", isGlob: true, pattern: parts.joined(separator: "/")) }
+        }
+        return nil
+    }
+
+    /// Whether one name matches one part of a glob as a shell's does (`*`, `?`, `[…]`, and `{a,b}`
+    /// expanded), in any case (the vault reads names in any case).
+    static func globMatches(name: String, part: String) -> Bool {
+        if let open = part.firstIndex(of: "{"), let close = part[open...].firstIndex(of: "}") {
+            let head = part[..<open], tail = part[part.index(after: close)...]
+            return part[part.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
+                .contains { globMatches(name: name, part: String(head) + $0 + tail) }
+        }
+        // FNM_CASEFOLD (a GNU extension Swift's Glibc does not name).
+        return fnmatch(part, name, 1 << 4) == 0
+    }
+
+    /// The vault folder the symlink at vault path `path` leads to, when it leads to one.
+    static func linkedFolder(_ path: String, in vault: Vault) -> String? {
+        guard ((try? FileSystem.status(vault.root + "/" + path)) ?? nil)?.kind == .symlink else { return nil }
+        let real = RunWorkspace.realForm(vault.root + "/" + path)
+        for root in Set([vault.root, RunWorkspace.realForm(vault.root)]) where real.hasPrefix(root + "/") {
+            let target = String(real.dropFirst(root.count + 1))
+            guard ((try? vault.resolveWithStatus(target))?.status?.kind) == .directory else { return nil }
+            return target
+        }
+        return nil
+    }
+
+    /// The vault paths a glob's parts (`Sha*/*`, `**`) match under vault folder `folder`, as a
+    /// shell expands it: `files` (notes, attachments and symlinks, never followed) and `folders`;
+    /// a folder matched whole brings everything under it (`grep -r x Work/*`). `nil` when more than
+    /// `limit` entries would have to be judged.
+    static func globMatches(_ pattern: String, under folder: String, in vault: Vault, limit: Int = 5000) -> (files: [String], folders: [String])? {
+        var files: [String] = []
+        var folders: [String] = []
+        var seen = 0
+        // Everything under `start`, `start` too.
+        func everything(under start: String) -> Bool {
+            var pending = [start]
+            var visited = Set(folders)
+            while let next = pending.popLast() {
+                guard visited.insert(next).inserted else { continue }
+                folders.append(next)
+                guard let listed = VaultWalker.entries(of: vault, folder: next) else { continue }
+                seen += listed.files.count + listed.subfolders.count
+                if seen > limit { return false }
+                files += listed.files
+                pending += listed.subfolders
+                // Through a symlink to a folder of the vault too (`grep -r`'s `-R`, `**` in some shells).
+                pending += listed.files.compactMap { linkedFolder($0, in: vault) }
+            }
+            return true
+        }
+        let parts = pattern.split(separator: "/").map(String.init)
+        var frontier = [folder]
+        for (i, part) in parts.enumerated() {
+            let last = i == parts.count - 1
+            if part == "**" {
+                for start in frontier { guard everything(under: start) else { return nil } }
+                return (files, folders)
+            }
+            var next: [String] = []
+            for at in frontier {
+                guard let listed = VaultWalker.entries(of: vault, folder: at) else { continue }
+                seen += listed.files.count + listed.subfolders.count
+                if seen > limit { return nil }
+                var subfolders = listed.subfolders.filter { globMatches(name: ($0 as NSString).lastPathComponent, part: part) }
+                for file in listed.files where globMatches(name: (file as NSString).lastPathComponent, part: part) {
+                    files.append(file)
+                    // A symlink to a folder of the vault is gone through, as a shell does (`Work/P*/*`
+                    // over `Work/PersLink` → `Personal`); the symlink itself is judged too.
+                    if let folder = linkedFolder(file, in: vault), !folders.contains(folder) { subfolders.append(folder) }
+                }
+                for sub in subfolders {
+                    if last { guard everything(under: sub) else { return nil } } else { next.append(sub) }
+                }
+            }
+            frontier = next
+        }
+        return (files, folders)
     }
 
     private static let pathOnDisk = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}/.~$-])(?:(?i:file):/*|~/|\$HOME/|\$\{HOME\}/|/)[^\s"'<>()\[\]`|]+"#)

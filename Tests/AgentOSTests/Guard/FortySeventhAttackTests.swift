@@ -266,7 +266,8 @@ import TestSupport
             #expect(try !FortySeventhAttackTests.routesToClaude(v, text), "\(text)")
         }
         v.write("Notes/private.md", "# private\nA note about the word.\n")
-        for line in ["Explain %@/Notes/private please", "Grep %@/Work/**/*.md for TODO"] {
+        // (`Work/**` matches the symlinks above, which are private since round 58; `Notes/**` holds none.)
+        for line in ["Explain %@/Notes/private please", "Grep %@/Notes/**/*.md for TODO"] {
             let text = line.replacingOccurrences(of: "%@", with: v.root)
             #expect(try FortySeventhAttackTests.routesToClaude(v, text), "\(text)")
         }

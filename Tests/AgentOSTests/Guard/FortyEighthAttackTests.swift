@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// Round 58 (attack112): a vault whose own path holds a space (`~/Obsidian Vault`, iCloud's
+/// `Mobile Documents`) lost path privacy, as the path reader stopped at the space; the vault named
+/// by `…/Projects/..`, by a folder that holds it (`~`, the home folder) or by a glob that matches
+/// its way down (`~/Obs*`) was public; and a glob in a public folder matching a symlink to private
+/// notes, or `private: true` notes, was public. Each is run as the attacker ran it: the real
+/// binary's `route`, with `HOME` set to the folder the vault is in.
+@Suite struct SpacedVaultPathTests {
+    /// A home folder holding the vault `Obsidian Vault`, with a private folder, a `private: true`
+    /// note, symlinks into both from a public folder, and public notes.
+    static func home() throws -> (home: String, vault: String) {
+        let home = TemporaryFolder.make("fbt-home")
+        let vault = home + "/Obsidian Vault"
+        let fm = FileManager.default
+        for folder in [".obsidian", "Private", "Personal", "Work/Deep", "Projects", "Tasks"] {
+            try fm.createDirectory(atPath: vault + "/" + folder, withIntermediateDirectories: true)
+        }
+        try "# Salary\nMy salary is 123456 ZORBLAT.\n".replacingFile(vault + "/Private/Salary.md")
+        try "---\nprivate: true\n---\n# Plan\nZORBLAT plan.\n".replacingFile(vault + "/Personal/Plan.md")
+        try "# App\nPublic.\n".replacingFile(vault + "/Projects/App.md")
+        try "# Note\nPublic.\n".replacingFile(vault + "/Work/Note.md")
+        try fm.createSymbolicLink(atPath: vault + "/Work/Shared", withDestinationPath: "../Private")
+        try fm.createSymbolicLink(atPath: vault + "/Work/Deep/S.md", withDestinationPath: "../../Private/Salary.md")
+        try fm.createSymbolicLink(atPath: vault + "/Work/PersLink", withDestinationPath: "../Personal")
+        return (home, vault)
+    }
+
+    /// The privacy line of `route` for a claude task saying `line`, run by the built binary.
+    static func privacy(_ line: String, home: String, vault: String) throws -> String {
+        try "---\ntype: task\nagent: claude\nstatus: draft\n---\n\(line)\n".replacingFile(vault + "/Tasks/Ask.md")
+        let outcome = try ChildProcess.run(try BuiltBinary.path(), ["route", "Tasks/Ask.md", "--vault", vault],
+                                           environment: ["HOME": home, "PATH": "/usr/bin:/bin", "NO_COLOR": "1"])
+        let row = outcome.stdout.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("privacy ") }
+        return row.map(String.init) ?? "no privacy row: \(outcome.stdout) \(outcome.stderr)"
+    }
+
+    @Test func aVaultPathWithASpaceIsReadWhole() throws {
+        let (home, vault) = try Self.home()
+        defer { TemporaryFolder.remove(home) }
+        let privateLines = [
+            #"Summarize ~/Obsidian\ Vault/Private/Salary.md"#, #"Summarize "~/Obsidian Vault/Private""#, "Summarize ~/Obsidian Vault/Private/",
+            #"ls "$HOME/Obsidian Vault/Private""#, #"cat "$HOME/Obsidian Vault/Private/"*.md"#, #"Summarize ~/Obsidian\ Vault"#,
+            #"cd "\#(vault)" && git status"#, #"Summarize \#(vault.replacingOccurrences(of: " ", with: "\\ "))/Private/Salary.md"#,
+            // The vault named by a folder that holds it, a glob down to it, or `..`.
+            "grep -r IBAN ~", "grep -r IBAN ~/", "grep -r IBAN ~/*", "Summarize ~/Obs*", #"Summarize ~/Obsidian\ Vault/Projects/.."#,
+            "Summarize \(home) please",
+            // A glob in a public folder over a symlink to private notes, or over `private: true` notes.
+            #"Summarize ~/Obsidian\ Vault/Work/Sha*/*"#, #"Summarize ~/Obsidian\ Vault/Work/*"#, #"Summarize ~/Obsidian\ Vault/Work/Deep/**"#,
+            #"Summarize ~/Obsidian\ Vault/Work/P*/*"#, #"Summarize ~/Obsidian\ Vault/Personal/*"#, #"Summarize ~/Obsidian\ Vault/Personal/*.md"#,
+        ]
+        for line in privateLines {
+            let row = try Self.privacy(line, home: home, vault: vault)
+            #expect(row.contains("STOP private"), "\(line) → \(row)")
+        }
+        // What names no private note stays public: a public note, a glob over public notes, a glob in
+        // the home folder that does not match the vault, `~` as "about", other folders.
+        for line in [#"Summarize ~/Obsidian\ Vault/Projects/App.md"#, #"Summarize ~/Obsidian\ Vault/Projects/*"#, "Summarize ~/*.txt",
+                     "It takes ~ 5 minutes", "Summarize ~/Downloads/*.pdf", "go to ~/code now", "Split on / please"] {
+            let row = try Self.privacy(line, home: home, vault: vault)
+            #expect(row.contains("ok") && !row.contains("STOP"), "\(line) → \(row)")
+        }
+    }
+
+    @Test func aGlobIsMatchedAsAShellExpandsIt() throws {
+        let (home, vault) = try Self.home()
+        defer { TemporaryFolder.remove(home) }
+        let v = Vault(root: vault)
+        let work = try #require(TaskFacts.globMatches("Sha*/*", under: "Work", in: v))
+        #expect(work.files.contains("Work/Shared"), "\(work)")
+        let deep = try #require(TaskFacts.globMatches("*", under: "Work", in: v))
+        #expect(Set(deep.files).isSuperset(of: ["Work/Note.md", "Work/Shared", "Work/PersLink", "Work/Deep/S.md"]), "\(deep)")
+        // `**` goes through a symlink to a folder of the vault, as `grep -R` does.
+        let all = try #require(TaskFacts.globMatches("**", under: "Work", in: v))
+        #expect(all.files.contains("Personal/Plan.md") && all.files.contains("Private/Salary.md"), "\(all)")
+        #expect(TaskFacts.globMatches(name: "Notes", part: "{code,N?tes}") && TaskFacts.globMatches(name: "NOTES", part: "notes"))
+        #expect(!TaskFacts.globMatches(name: "Notes", part: "*.txt"))
+        // More entries than can be judged: no answer (the caller counts the glob private).
+        #expect(TaskFacts.globMatches("**", under: "", in: v, limit: 3) == nil)
+    }
+}
+
+/// Round 58 (attack113): a note whose frontmatter comes after a blank line is no frontmatter to
+/// Obsidian, but one that says `privacy: private` there went to claude as a memory match.
+@Suite struct LateFrontmatterTests {
+    @Test(arguments: ["\n---\nprivacy: private\n---\nQUOKKA ninth.\n", "\n\n---\nprivate: true\n---\nQUOKKA tenth.\n",
+                      " \n---\ntags: [private]\n---\nQUOKKA eleventh.\n"])
+    func aPrivateBlockAfterBlankLinesIsPrivate(_ text: String) throws {
+        let v = RouteTestVault()
+        v.write("Memory/Late.md", text)
+        let store = NoteStore(vault: v.vault)
+        #expect(Privacy.isPrivate(linkedNote: "Memory/Late.md", store: store, guardrails: v.book.guardrails))
+        v.write("Memory/Plain.md", "\n---\ntitle: x\n---\nQUOKKA public.\n")
+        #expect(!Privacy.isPrivate(linkedNote: "Memory/Plain.md", store: store, guardrails: v.book.guardrails))
+    }
+}
+
+/// Round 58 (attack113): `report --days 10000000` counted no runs of a vault with 73 and wrote its
+/// note anyway, and past 740,000 days the first day was printed as a year without its era.
+@Suite struct ReportDaysTests {
+    @Test func moreDaysThanAHundredYearsAreRefused() throws {
+        let temp = try MCPServerTests.InitVault()
+        for days in ["36526", "800000", "10000000", "1000000000"] {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(["report", "--days", days, "--vault", temp.vault.root], console: console, environment: ["HOME": temp.folder.path], executablePath: "/opt/fbt/fuckbigtech")
+            #expect(code == 64 && captured.stderr.contains("from 1 to 36525"), "\(days): \(code) \(captured.stderr)")
+        }
+        let (console, captured) = Console.capturing()
+        let code = CLI.run(["report", "--days", "36525", "--vault", temp.vault.root], console: console, environment: ["HOME": temp.folder.path], executablePath: "/opt/fbt/fuckbigtech")
+        #expect(code == 0, "\(captured.stderr)")
+    }
+}
+
+/// Round 58 (attack112): a handoff written by hand whose `task` names another handoff reserved
+/// the default $1.00 under a task of `budget_usd: 0.05`: the chain walk stopped at the handoff.
+@Suite struct HandoffOfAHandoffTests {
+    @Test func theTasksBudgetHoldsDownAChainOfHandoffs() {
+        let v = RouteTestVault()
+        v.write("Tasks/Root.md", "---\ntype: task\nagent: claude\nbudget_usd: 0.05\n---\nWork.\n")
+        v.write("Handoffs/H1.md", "---\ntype: handoff\nfrom: claude\nto: codex\ntask: \"[[Tasks/Root]]\"\n---\nGo on.\n")
+        for i in 2...6 {
+            let facts = v.facts("Handoffs/H\(i).md", "---\ntype: handoff\nfrom: codex\nto: claude\ntask: \"[[Handoffs/H\(i - 1)]]\"\n---\nGo on.\n")
+            #expect(facts.budgetUSD == 0.05 && facts.budgetError == nil, "H\(i): \(String(describing: facts.budgetUSD))")
+        }
+        // A loop of handoffs ends the walk (no hang), and the task above still holds.
+        v.write("Handoffs/L1.md", "---\ntype: handoff\nfrom: claude\nto: codex\ntask: \"[[Handoffs/L2]]\"\nbudget_usd: 0.02\n---\nGo on.\n")
+        let loop = v.facts("Handoffs/L2.md", "---\ntype: handoff\nfrom: codex\nto: claude\ntask: \"[[Handoffs/L1]]\"\n---\nGo on.\n")
+        #expect(loop.budgetUSD == 0.02, "\(String(describing: loop.budgetUSD))")
+    }
+}
