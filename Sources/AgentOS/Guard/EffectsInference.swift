@@ -120,7 +120,26 @@ public enum EffectsInference {
         rule("payment", #"支払|払って|払う|振り込|振込|送金|返金|購入|買って|注文して|決済"#),
     ]
 
-    private static let sqlComment = try! NSRegularExpression(pattern: #"/\*[\s\S]*?\*/"#)
+    /// `text` with each `/* … */` replaced by a space, in one pass, each `*/` closing the nearest
+    /// `/*` before it. The expression this replaces (`/\*[\s\S]*?\*/`) read to the end of the text
+    /// from every `/*` with no `*/` after it (a task of 12,000 globs, `~/code/x/*.ts`, took 20 s to
+    /// route), and a glob's `/*` opened a "comment" that ate `DROP` in `DROP/**/TABLE` further on.
+    static func withoutBlockComments(_ text: String) -> String {
+        var result = ""
+        var rest = text[...]
+        while let close = rest.range(of: "*/") {
+            let before = rest[..<close.lowerBound]
+            if let open = before.range(of: "/*", options: .backwards) {
+                result += rest[..<open.lowerBound]
+                result += " "
+            } else {
+                result += rest[..<close.upperBound]
+            }
+            rest = rest[close.upperBound...]
+        }
+        result += rest
+        return result
+    }
 
     /// The last texts inferred, with their effects: routing asks for the same task text more than once
     /// in a row (a rule's `when_effects`, then the side-effects guardrail; both again after a budget
@@ -175,7 +194,7 @@ public enum EffectsInference {
     private static func search(_ view: String, into found: inout [String: InferredEffect]) {
         // SQL comments (`DROP/**/TABLE`) and shell quote games (`r''m`, `r\m`) taken out.
         var text = view
-        if text.contains("/*") { text = sqlComment.stringByReplacingMatches(in: text, range: NSRange(location: 0, length: (text as NSString).length), withTemplate: " ") }
+        if text.contains("/*") { text = withoutBlockComments(text) }
         if text.contains("''") || text.contains("\"\"") || text.contains("\\") {
             text = text.replacingOccurrences(of: "''", with: "").replacingOccurrences(of: "\"\"", with: "").replacingOccurrences(of: "\\", with: "")
         }

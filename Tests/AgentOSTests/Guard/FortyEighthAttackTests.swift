@@ -132,3 +132,20 @@ import TestSupport
         #expect(loop.budgetUSD == 0.02, "\(String(describing: loop.budgetUSD))")
     }
 }
+
+/// Round 58 (found while timing the path reader): the expression that took SQL comments out of a
+/// task read to the end of the text from every `/*` without a `*/` after it (a task of 12,000
+/// globs, `~/code/x/*.ts`, took 20 s to route), and a glob's `/*` opened a "comment" that ate the
+/// `DROP` of a `DROP/**/TABLE` after it. Each `*/` closes the nearest `/*` now.
+@Suite struct BlockCommentTests {
+    @Test(arguments: [("DROP/**/TABLE users", "DROP TABLE users"), ("a /* b */ c /* d", "a   c /* d"), ("no comment", "no comment"),
+                      ("/* one */ /* two */", "   "), ("x/*y*/z/*", "x z/*"), ("*/ /* */", "*/  "), ("src/*.ts then DROP/**/TABLE", "src/*.ts then DROP TABLE")])
+    func eachCloseTakesOutTheNearestOpen(_ text: String, _ expected: String) {
+        #expect(EffectsInference.withoutBlockComments(text) == expected)
+    }
+
+    @Test func aTaskOfManyGlobsStillFindsTheDeleteAfterThem() {
+        let text = (0..<12_000).map { "~/code/p\($0)/src/*.ts" }.joined(separator: " ") + " then DROP/**/TABLE users"
+        #expect(EffectsInference.infer(text).contains { $0.effect == "delete" })
+    }
+}
