@@ -123,7 +123,7 @@ public final class SecretScanner: @unchecked Sendable {
     /// The end of the prose rules, after a key word (and the words that may follow it): `is`,
     /// `was` or `has been` (an `=` or `:` for the first rule, which opens this group itself), then
     /// `:`, `now`, `still`, `changed to`…, opening marks (`“`, `**`, `(`), and the value (group 2).
-    private static let proseValue = #"(?:is|was|has[ \t]+been|will[ \t]+be|should[ \t]+be|used[ \t]+to[ \t]+be|became|becomes|remains|stays|est|ist|es|é|era|war|jest)(?![\p{L}\p{N}])(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to))?)"# + proseTail
+    private static let proseValue = #"(?:is|was|has[ \t]+been|will[ \t]+be|should[ \t]+be|used[ \t]+to[ \t]+be|became|becomes|remains|stays|est|ist|lautet|es|é|è|era|war|jest)(?![\p{L}\p{N}])(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to|jetzt|noch|immer[ \t]+noch|maintenant|toujours|ahora|todavía|agora|ainda|adesso|ora|ancora))?)"# + proseTail
     /// Opening marks (quotes, emphasis, a bracket, an inline HTML element such as `<kbd>`), then the
     /// value (a capture group) with a word after it that may make it a description ("is WPA2-PSK
     /// protected": round 50), which `SecretValue.proseValue` judges.
@@ -219,7 +219,12 @@ public final class SecretScanner: @unchecked Sendable {
         // not words that say the sentence is about an attribute of it ("password manager is
         // 1Password": round 49).
         // An aside between them ("the password (for the NAS) is", "the password, as of today, is").
-        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)(?:,?[ \t]+\(?(?!is\b|was\b|has\b|will\b|became\b|becomes\b|remains\b|stays\b)[\p{L}\p{N}.@_'\-]{1,40}\)?,?){1,5})(?:[ \t]+"# + proseValue, group: 2, key: 1, hints: ["pass"], check: proseCheck(naming: SecretValue.isProseSecret)),
+        // Other languages put their words there too ("Das Passwort für die Bank ist …", "Le mot de
+        // passe du wifi est …", "Mi contraseña ahora es …": round 58).
+        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd|passwort|kennwort|wachtwoord|contrase[ñn]a|senha|mot[ \t]+de[ \t]+passe)(?:,?[ \t]+\(?(?!is\b|was\b|has\b|will\b|became\b|becomes\b|remains\b|stays\b|ist\b|lautet\b|est\b|es\b|é(?![\p{L}])|è(?![\p{L}])|era\b|war\b)[\p{L}\p{N}.@_'\-]{1,40}\)?,?){1,5})(?:[ \t]+"# + proseValue, group: 2, key: 1, hints: ["pass", "senha", "contrase", "wachtwoord", "kennwort"], check: proseCheck(naming: SecretValue.isProseSecret)),
+        // No verb: "Use password Hunter2024! to log in", "Log in as admin with password …",
+        // "Benutze das Passwort …", "Usa la contraseña …" (round 58). The value must look like one.
+        make("secret in prose", "secret", #"(?i)\b(?:use|using|with|enter|type|benutze|benutzen|verwende|nimm|mit|usa|usar|usando|con|utilise|utilisez|utiliser|avec|com|użyj|wpisz)[ \t]+(?:(?:the|your|my|this|das|dem|ein|la|le|el|ta|tu|a|o|mon|ma|mi|meu|minha|moje)[ \t]+)?((?:admin[ \t]+|root[ \t]+)?(?:password|passphrase|passcode|passwd|passwort|kennwort|wachtwoord|contrase[ñn]a|senha|mot[ \t]+de[ \t]+passe|has[łl]o|has[łl]em))(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["pass", "senha", "contrase", "wachtwoord", "kennwort", "hasło", "haslo", "hasłem", "haslem"], check: proseCheck()),
         // The words name the account, then a colon: "Password for NAS: …", "password of the router: …".
         make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)[ \t]+(?:for|of|on|at)\b(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})[ \t]*:"# + proseTail, group: 2, key: 1, hints: ["pass"], check: proseCheck(naming: SecretValue.isProseSecret)),
         // Polish says `to` for "is" ("Moje hasło to …", "Hasło do Wi-Fi to …": round 53); `to` is no
@@ -846,7 +851,8 @@ enum SecretValue {
         "server", "servers", "host", "hostname", "service", "endpoint", "url", "port", "backend", "api"]
 
     /// Words after which the rest of a prose match names whose password it is, not what about it.
-    static let accountMarkers: Set<String> = ["for", "of", "on", "at", "to", "in", "into", "with", "from", "behind", "used", "that", "which", "we", "i", "you", "my", "our", "your", "his", "her", "their"]
+    static let accountMarkers: Set<String> = ["for", "of", "on", "at", "to", "in", "into", "with", "from", "behind", "used", "that", "which", "we", "i", "you", "my", "our", "your", "his", "her", "their",
+                                              "für", "vom", "von", "zum", "zur", "du", "de", "des", "pour", "del", "para", "do", "da", "dos", "das"]
 
     /// Whether the words of a prose match before `is` (a password word, then up to five) may name
     /// a password: not when one right after the password word says the sentence is about an
@@ -854,7 +860,9 @@ enum SecretValue {
     /// says whose it is ("for my password manager", "of my vault": round 50), the words after it
     /// name the account.
     static func isProseSecret(_ words: String) -> Bool {
-        let parts = words.lowercased().split { $0 == " " || $0 == "\t" }.map { String($0).trimmingCharacters(in: .punctuationCharacters) }.filter { !$0.isEmpty }
+        var parts = words.lowercased().split { $0 == " " || $0 == "\t" }.map { String($0).trimmingCharacters(in: .punctuationCharacters) }.filter { !$0.isEmpty }
+        // `mot de passe` is one word.
+        if parts.starts(with: ["mot", "de", "passe"]) { parts = ["mot de passe"] + parts.dropFirst(3) }
         guard let first = parts.first, isPasswordWord(first) else { return false }
         for word in parts.dropFirst() {
             if accountMarkers.contains(word) { return true }

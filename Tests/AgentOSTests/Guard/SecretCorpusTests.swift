@@ -247,6 +247,21 @@ import Testing
         add("age scheme before random letters", "age:42Zq8vLp") { "My password is \($0)" }
         add("file scheme before random letters", "file:Zq8vLp2mRt") { "The password is \($0)" }
         add("German secret scheme", "secret:Sommer2024!") { "Das Passwort ist \($0)" }
+        // Round 58: Italian `è`, words between the password word and its verb in other languages,
+        // `lautet`, `jetzt`, `ahora`, and no verb at all ("use password …").
+        add("Italian è", "Juventus1897!") { "La password è \($0)" }
+        add("Italian, my", "Zq8vLp2mRt") { "La mia password è \($0)" }
+        add("German words before ist", "Sparkasse2024!") { "Das Passwort für die Bank ist \($0)" }
+        add("French words before est", "Chat#Noir77") { "Le mot de passe du wifi est \($0)" }
+        add("Spanish words before es", "Banco!2024") { "La contraseña del banco es \($0)" }
+        add("Portuguese words before é", "Xk9mP2qL7") { "A senha do servidor é \($0)" }
+        add("German lautet", "Geheim!2024") { "Das Passwort lautet \($0)" }
+        add("German ist jetzt", "Fussball#1990") { "Mein Passwort ist jetzt \($0)" }
+        add("Spanish ahora es", "Futbol#10") { "Mi contraseña ahora es \($0)" }
+        add("use password", "Hunter2024!") { "Use password \($0) to log in" }
+        add("with password", "S3cure!Pass") { "Log in as admin with password \($0)" }
+        add("German benutze das Passwort", "Mauer!1989") { "Benutze das Passwort \($0) für den Login." }
+        add("Spanish usa la contraseña", "Luna-Roja-42") { "Usa la contraseña \($0) para entrar." }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -538,6 +553,18 @@ import Testing
         "password: gopass:infra/db@v3",
         "The password is file:/run/secrets/db_password in the container",
         "The password is k8s:secret/db-creds:password in the cluster",
+        "Use password authentication for SSH",
+        "Log in with password hashing enabled on the server",
+        "Das Passwort für den Server ist abgelaufen",
+        "Le mot de passe de l'utilisateur est obligatoire",
+        "La contraseña del usuario es obligatoria",
+        "La password è obbligatoria per tutti gli utenti",
+        "Enter your password twice to confirm the change",
+        "Type the password manually in the dialog",
+        "Das Passwort lautet wie immer",
+        "use password-less login with passkeys",
+        "Log in with password and 2FA enabled",
+        "Mein Passwort ist jetzt sicher gespeichert",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
