@@ -101,14 +101,27 @@ enum VaultChecks {
                 return [DoctorFinding(check: "index", status: .fail, finding: "\(relative) \(what)", fix: rebuild)]
             }
             let health = IndexHealth.check(vault: context.vault)
-            if let problem = health.problem {
-                return [DoctorFinding(check: "index", status: .fail, finding: problem, fix: rebuild)]
-            }
-            if health.drift > 0 {
-                return [DoctorFinding(check: "index", status: .warn, finding: "\(health.rowsInIndex) notes indexed, \(health.notesOnDisk) on disk: \(health.missingFromIndex) missing, \(health.staleInIndex) changed since, \(health.orphanedInIndex) gone", fix: "run 'fuckbigtech index' (a running watcher catches up by itself)")]
-            }
-            let skipped = health.skippedByIndex == 0 ? "" : " (\(health.skippedByIndex) left out: binary or over \(MemoryIndex.maxNoteBytes / 1_048_576) MB)"
-            return [DoctorFinding(check: "index", status: .ok, finding: "\(relative) schema \(health.schemaVersion), \(health.rowsInIndex) notes indexed, no drift\(skipped)")]
+            return indexFindings(health, relative: relative, rebuild: rebuild) + lossyNameFindings(health)
         }
+    }
+
+    /// Notes whose file names are not UTF-8: they never run and are never indexed, which nothing
+    /// else says (an outside attack: a Latin-1 `Tasks/café.md` was silently never run).
+    static func lossyNameFindings(_ health: IndexHealth) -> [DoctorFinding] {
+        guard let first = health.lossyNames.first else { return [] }
+        let more = health.lossyNames.count > 1 ? " and \(health.lossyNames.count - 1) more" : ""
+        return [DoctorFinding(check: "index", status: .warn, finding: "\(EngineEvent.printable(first))\(more): \(SkipReason.nameNotUTF8)",
+                              fix: "rename the file to a UTF-8 name (the OS can neither run nor index it until then)")]
+    }
+
+    private static func indexFindings(_ health: IndexHealth, relative: String, rebuild: String) -> [DoctorFinding] {
+        if let problem = health.problem {
+            return [DoctorFinding(check: "index", status: .fail, finding: problem, fix: rebuild)]
+        }
+        if health.drift > 0 {
+            return [DoctorFinding(check: "index", status: .warn, finding: "\(health.rowsInIndex) notes indexed, \(health.notesOnDisk) on disk: \(health.missingFromIndex) missing, \(health.staleInIndex) changed since, \(health.orphanedInIndex) gone", fix: "run 'fuckbigtech index' (a running watcher catches up by itself)")]
+        }
+        let skipped = health.skippedByIndex == 0 ? "" : " (\(health.skippedByIndex) left out: binary or over \(MemoryIndex.maxNoteBytes / 1_048_576) MB)"
+        return [DoctorFinding(check: "index", status: .ok, finding: "\(relative) schema \(health.schemaVersion), \(health.rowsInIndex) notes indexed, no drift\(skipped)")]
     }
 }

@@ -18,6 +18,8 @@ public struct IndexHealth: Equatable, Sendable {
     public var schemaVersion: Int
     /// Why the index could not be read, if it could not (missing, damaged, other version).
     public var problem: String?
+    /// `.md` files whose names are not UTF-8 (shown with U+FFFD): nothing can open them.
+    public var lossyNames: [String] = []
 
     /// Every kind of drift added up; 0 means the index matches the vault.
     public var drift: Int { missingFromIndex + staleInIndex + orphanedInIndex }
@@ -26,6 +28,7 @@ public struct IndexHealth: Equatable, Sendable {
     public static func check(vault: Vault) -> IndexHealth {
         let walk = VaultWalker.walk(vault)
         var health = IndexHealth(notesOnDisk: walk.files.count + walk.skipped.count, rowsInIndex: 0, missingFromIndex: walk.files.count, staleInIndex: 0, orphanedInIndex: 0, schemaVersion: 0, problem: nil)
+        health.lossyNames = walk.skipped.filter { $0.reason == .nameNotUTF8 }.map(\.path).sorted()
         guard let status = try? FileSystem.status(vault.databasePath), status.kind == .file else {
             health.problem = "no index yet; run 'fuckbigtech index'"
             return health

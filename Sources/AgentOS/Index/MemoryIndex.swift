@@ -15,6 +15,9 @@ public enum SkipReason: Equatable, Sendable, CustomStringConvertible {
     case vanished
     /// A dot-file, a file in a dot-folder, or not a `.md` file.
     case ignored
+    /// Its file name is not UTF-8 (a Latin-1 `café.md` from an old sync or a zip): the name read
+    /// back names no file, so nothing can open it.
+    case nameNotUTF8
 
     public var description: String {
         switch self {
@@ -24,6 +27,7 @@ public enum SkipReason: Equatable, Sendable, CustomStringConvertible {
         case .unreadable(let why): return "unreadable: \(why)"
         case .vanished: return "vanished while being indexed"
         case .ignored: return "ignored (dot-file or dot-folder, or not a .md file)"
+        case .nameNotUTF8: return "its file name is not UTF-8, so it cannot be opened: rename it"
         }
     }
 }

@@ -228,6 +228,12 @@ public enum FileSystem {
         return entries
     }
 
+    /// Whether `name`, as a listing or inotify gave it, was decoded from bytes that are not UTF-8
+    /// (each such byte became U+FFFD): such a name reaches no file.
+    public static func isLossyName(_ name: String) -> Bool {
+        name.unicodeScalars.contains("\u{FFFD}")
+    }
+
     /// Whether the calling process may write into a directory (`access(W_OK)`), probed by creating a file
     /// because `access` ignores read-only mounts for root.
     public static func isWritableDirectory(_ path: String) -> Bool {

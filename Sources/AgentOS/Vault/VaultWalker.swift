@@ -75,7 +75,7 @@ public enum VaultWalker {
                 continue
             }
             guard let status else {
-                if isNote { listing.skipped.append((path, .vanished)) }
+                if isNote { listing.skipped.append((path, FileSystem.isLossyName(entry.name) ? .nameNotUTF8 : .vanished)) }
                 continue
             }
             kind = status.kind

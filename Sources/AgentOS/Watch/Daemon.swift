@@ -28,6 +28,8 @@ public final class Daemon: @unchecked Sendable {
 
     public let vault: Vault
     let options: Options
+    /// The names not UTF-8 the watcher has warned about (the event loop's only).
+    private var lossyNamesSaid = Set<String>()
     /// Where the watcher's events go (`watch` prints each as a timestamped line).
     let log: @Sendable (EngineEvent) -> Void
     let stopToken = CancelToken()
@@ -139,7 +141,9 @@ public final class Daemon: @unchecked Sendable {
         // between events, in the loop below: a vault of thousands of old tasks took seconds to go
         // through, and a task written meanwhile waited for all of them (pick-up after a start on the
         // 20,000-note bench vault: 140-680 ms for the first tasks).
-        var startupSweep = Daemon.workNotes(vault: vault, index: index)[...]
+        var startupSweep = Daemon.workNotes(vault: vault, index: index) { path in
+            if self.lossyNamesSaid.insert(path).inserted { log(EngineEvent(level: .warning, message: "\(path): \(SkipReason.nameNotUTF8)")) }
+        }[...]
         // A note changed in the last minute may be one a person is typing: a watcher started (or
         // restarted) meanwhile never saw it begin empty, and ran its half-typed text (an outside attack).
         engine.holdRecentlyChanged(Array(startupSweep), listedBefore: beforeWatching, watchingSince: watchingSince)
@@ -252,6 +256,13 @@ public final class Daemon: @unchecked Sendable {
                 if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
             }
         }
+        // A note whose file name is not UTF-8 reaches us with U+FFFD for its bytes and no file has
+        // that name: it can neither run nor be indexed. Said once per name, not silently dropped
+        // (an outside attack: a Latin-1 `Tasks/café.md` never ran and nothing said why).
+        for change in changes where FileSystem.isLossyName(change.path) && change.path.lowercased().hasSuffix(".md") && !change.wasRemoved {
+            guard lossyNamesSaid.insert(change.path).inserted, ((try? FileSystem.status(vault.root + "/" + change.path)) ?? nil) == nil else { continue }
+            log(EngineEvent(level: .warning, message: "\(change.path): \(SkipReason.nameNotUTF8)"))
+        }
         for change in changes where change.kind == .changed && TaskNote.isInWorkFolder(change.path) {
             if change.wasRemoved { engine.noteRemoved(change.path) }
             if engine.consider(path: change.path) == .ownWrite { ownWrites.insert(change.path) }
@@ -349,10 +360,12 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// Every note that may hold work: notes under `Tasks/` and `Handoffs/`, and notes typed task or handoff.
-    static func workNotes(vault: Vault, index: MemoryIndex) -> [String] {
+    static func workNotes(vault: Vault, index: MemoryIndex, lossyName: (String) -> Void = { _ in }) -> [String] {
         var paths = Set<String>()
         for folder in [Vault.Layout.tasks, Vault.Layout.handoffs] {
-            paths.formUnion(VaultWalker.markdownFiles(in: vault, under: folder))
+            let walk = VaultWalker.walk(vault, under: folder)
+            paths.formUnion(walk.files.map(\.path))
+            for skipped in walk.skipped where skipped.reason == .nameNotUTF8 { lossyName(skipped.path) }
         }
         paths.formUnion((try? index.paths(ofTypes: ["task", "handoff"])) ?? [])
         return paths.sorted()

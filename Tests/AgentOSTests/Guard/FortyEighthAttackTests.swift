@@ -149,3 +149,28 @@ import TestSupport
         #expect(EffectsInference.infer(text).contains { $0.effect == "delete" })
     }
 }
+
+/// Round 58 (attack113): a task note whose file name is not UTF-8 (a Latin-1 `café.md` from an old
+/// sync or a zip) never ran, and nothing said so: the name read back (U+FFFD for its byte) names no
+/// file. The walk says why it is left out, and `doctor` names it with the fix.
+@Suite struct LossyNameTests {
+    @Test func aNameThatIsNotUTF8IsSaidNotSilentlyDropped() throws {
+        let v = RouteTestVault()
+        try FileManager.default.createDirectory(atPath: v.root + "/Tasks", withIntermediateDirectories: true)
+        // `café.md` in Latin-1: the é is one byte, 0xE9.
+        var raw = Array((v.root + "/Tasks/caf").utf8)
+        raw += [0xE9] + Array(".md".utf8) + [0]
+        let fd = raw.withUnsafeBufferPointer { buffer in buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { open($0, O_WRONLY | O_CREAT | O_EXCL, 0o644) } }
+        #expect(fd >= 0)
+        _ = "---\nagent: echo\n---\nhello\n".withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        let walk = VaultWalker.walk(v.vault, under: "Tasks")
+        #expect(walk.skipped.contains { $0.reason == .nameNotUTF8 && $0.path.hasPrefix("Tasks/caf") }, "\(walk.skipped)")
+        _ = try MemoryIndex(vault: v.vault)
+        let findings = VaultChecks.lossyNameFindings(IndexHealth.check(vault: v.vault))
+        #expect(findings.count == 1 && findings[0].status == .warn && findings[0].finding.contains("not UTF-8"), "\(findings)")
+        // A name that merely holds U+FFFD, and is there, is a note like any other.
+        v.write("Tasks/odd \u{FFFD}.md", "---\nagent: echo\n---\nhello\n")
+        #expect(VaultWalker.walk(v.vault, under: "Tasks").files.contains { $0.path == "Tasks/odd \u{FFFD}.md" })
+    }
+}
