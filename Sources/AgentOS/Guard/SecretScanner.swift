@@ -802,8 +802,15 @@ enum SecretValue {
         // A secret store's reference (`env:DB_PASS`, `keychain:login,service=…`, `sealed:ns=prod`),
         // whose name is plain: some schemes are common words (`secret:`, `pass:`, `file:`), and
         // `secret:Hunter2024!` or `pass:Tr0ub4dor&3` is a password behind one (round 58).
-        if let colon = value.firstIndex(of: ":"), referenceSchemes.contains(value[..<colon].lowercased()) {
+        if let colon = value.firstIndex(of: ":"), case let scheme = value[..<colon].lowercased(), referenceSchemes.contains(scheme) {
             let name = value[value.index(after: colon)...]
+            // A scheme that is a common word (`secret:`, `pass:`, `file:`) names a reference only
+            // with a reference's marks in it (`file:/run/x`, `op://…`, `see:wiki#rotation`, `DB_PASS`):
+            // `secret:Dragon-1987` is a password behind one (round 58).
+            if commonWordSchemes.contains(scheme) {
+                guard name.contains(where: { "/_.=,@#-".contains($0) }), name.contains("/") || name == name.lowercased() || name == name.uppercased(),
+                      !name.split(whereSeparator: { "/:,;@#".contains($0) }).contains(where: isWordWithYear) else { return false }
+            }
             return name.isEmpty || allPartsPlain(String(name), separators: ":,;?|@", shortWords: true, references: true)
         }
         // A call (`getenv("X")`, `Secret(name)`), not a password with a bracket inside (`Ab(3x)9Yz`).
@@ -813,6 +820,9 @@ enum SecretValue {
     /// The schemes of references to secrets kept elsewhere, written `scheme:name`.
     static let referenceSchemes: Set<String> = ["env", "vault", "keychain", "op", "ssm", "sealed", "secret", "secrets", "k8s", "kv", "aws", "gcp", "azure", "file",
                                                 "see", "ref", "bw", "lastpass", "doppler", "infisical", "pass", "gopass", "keyring", "sops", "age"]
+
+    /// The schemes of `referenceSchemes` that are words of a sentence too.
+    static let commonWordSchemes: Set<String> = ["secret", "secrets", "pass", "file", "see", "ref", "age", "op", "aws", "vault", "kv"]
 
     /// A value written to be replaced: `your-api-key-here`, `changeme`, `xxxxxxxx`, `<token>`, `true`, `string`.
     static func isPlaceholder(_ value: String) -> Bool {
@@ -929,9 +939,12 @@ enum SecretValue {
     /// part holding any other mark (`Dragon!1987`, `Summer#2024`) is not plain, nor is a token like
     /// `Zq8`, `vLp2mRt`, `4Xz` or `Tq` (rounds 54 and 56).
     static func allPartsPlain(_ text: String, separators: String = ":,;?|", shortWords: Bool = false, references: Bool = false) -> Bool {
+        let parts = text.split(omittingEmptySubsequences: true) { separators.contains($0) }
+        // A word with a year is the commonest password there is (`summer:2024`, `Dragon-1987`,
+        // `secret:Summer_2024`: round 58): no list, time or reference is made of one.
+        if !references, parts.contains(where: isWordWithYear) || parts.count == 2 && isWordWithYear(parts[0] + "-" + parts[1]) { return false }
         // A host and its port (`auth01:8443`, `db-2.internal:5432`).
         if !references, text.range(of: #"^[a-z][a-z-]*[0-9]{0,2}(?:\.[a-z0-9-]+)*:[0-9]{2,5}$"#, options: .regularExpression) != nil { return true }
-        let parts = text.split(omittingEmptySubsequences: true) { separators.contains($0) }
         return parts.allSatisfy { part in
             var part = String(part)
             // A `#anchor` of letters is a reference's own mark (`see:wiki#rotation`); in a value,
@@ -947,6 +960,16 @@ enum SecretValue {
             let tokens = part.split { "-._/ ".contains($0) }
             return tokens.allSatisfy { isPlainToken($0, shortWords: shortWords) || references && isCamelWord($0) }
         }
+    }
+
+    /// A word of three letters or more and a year (19xx, 20xx), joined by `-`, `_` or `.`, either first.
+    static func isWordWithYear(_ part: Substring) -> Bool { isWordWithYear(String(part)) }
+    static func isWordWithYear(_ part: String) -> Bool {
+        let tokens = part.split { "-_.".contains($0) }
+        guard tokens.count == 2 else { return false }
+        func isYear(_ t: Substring) -> Bool { t.count == 4 && t.allSatisfy(\.isNumber) && (t.hasPrefix("19") || t.hasPrefix("20")) }
+        func isWord(_ t: Substring) -> Bool { t.count >= 3 && t.allSatisfy(\.isLetter) }
+        return isWord(tokens[0]) && isYear(tokens[1]) || isYear(tokens[0]) && isWord(tokens[1])
     }
 
     /// Words joined in CamelCase (`GitHub`, `MyBank`): each capital letter opens a word of three

@@ -52,6 +52,11 @@ import TestSupport
             // A glob in a public folder over a symlink to private notes, or over `private: true` notes.
             #"Summarize ~/Obsidian\ Vault/Work/Sha*/*"#, #"Summarize ~/Obsidian\ Vault/Work/*"#, #"Summarize ~/Obsidian\ Vault/Work/Deep/**"#,
             #"Summarize ~/Obsidian\ Vault/Work/P*/*"#, #"Summarize ~/Obsidian\ Vault/Personal/*"#, #"Summarize ~/Obsidian\ Vault/Personal/*.md"#,
+            // attack114: a glob's class, a glob or braces over the spaced part, quotes a shell takes
+            // out, a normalised path in quotes or with the space written plain, braces that multiply.
+            #"grep -r IBAN ~/Obsidian\ Vault/Pr[i]vate"#, #"cat ~/Obsidian\ Vault/Work/[S]hared/Salary.md"#, #"ls ~/Obsidian\ V*/Private"#,
+            #"ls ~/Obsidian{\ ,}Vault/Private"#, "cat ~/Obsidian' 'Vault/Private/Salary.md", #"cat "\#(home)/./Obsidian Vault/Private/Salary.md""#,
+            "ls ~/./Obsidian Vault/Private", "cat ~/Obsidian\\ Vault/Pri''vate/Salary.md", "ls ~/" + String(repeating: "{,,,,,,,,,}", count: 8),
         ]
         for line in privateLines {
             let row = try Self.privacy(line, home: home, vault: vault)
@@ -60,10 +65,29 @@ import TestSupport
         // What names no private note stays public: a public note, a glob over public notes, a glob in
         // the home folder that does not match the vault, `~` as "about", other folders.
         for line in [#"Summarize ~/Obsidian\ Vault/Projects/App.md"#, #"Summarize ~/Obsidian\ Vault/Projects/*"#, "Summarize ~/*.txt",
-                     "It takes ~ 5 minutes", "Summarize ~/Downloads/*.pdf", "go to ~/code now", "Split on / please"] {
+                     "It takes ~ 5 minutes", "Summarize ~/Downloads/*.pdf", "go to ~/code now", "Split on / please",
+                     "X ~ N(0, 1)", "Estimated effort: ~ two days.", "What does echo $HOME print?", "Press Ctrl+~ to open the console",
+                     "check src/[a-z]*.ts and /usr/lib/[a-z]*.so"] {
             let row = try Self.privacy(line, home: home, vault: vault)
             #expect(row.contains("ok") && !row.contains("STOP"), "\(line) → \(row)")
         }
+    }
+
+    /// iCloud keeps Obsidian's vaults under `~/Library/Mobile Documents/iCloud~md~obsidian/Documents`:
+    /// each folder on the way holds the vault, the first one with a space in its name.
+    @Test func aFolderOnTheWayToAnICloudVaultNamesIt() throws {
+        let home = TemporaryFolder.make("fbt-home")
+        defer { TemporaryFolder.remove(home) }
+        let vault = home + "/Library/Mobile Documents/iCloud~md~obsidian/Documents/Notes"
+        for folder in [".obsidian", "Private", "Tasks"] { try FileManager.default.createDirectory(atPath: vault + "/" + folder, withIntermediateDirectories: true) }
+        try "# Salary\nZORBLAT\n".replacingFile(vault + "/Private/Salary.md")
+        for line in [#"grep -r IBAN ~/Library/Mobile\ Documents/iCloud~md~obsidian/"#, #"grep -r IBAN ~/Library/Mobile\ Documents/iCloud~md~obsidian/Documents/"#,
+                     #"ls "$HOME/Library/Mobile Documents""#, #"cat ~/Library/Mobile\ Documents/iCloud~md~obsidian/Documents/Notes/Private/Salary.md"#] {
+            let row = try Self.privacy(line, home: home, vault: vault)
+            #expect(row.contains("STOP private"), "\(line) → \(row)")
+        }
+        let row = try Self.privacy(#"ls ~/Library/Mobile\ Documents/com~apple~Numbers/"#, home: home, vault: vault)
+        #expect(row.contains("ok") && !row.contains("STOP"), "\(row)")
     }
 
     @Test func aGlobIsMatchedAsAShellExpandsIt() throws {
@@ -81,6 +105,14 @@ import TestSupport
         #expect(!TaskFacts.globMatches(name: "Notes", part: "*.txt"))
         // More entries than can be judged: no answer (the caller counts the glob private).
         #expect(TaskFacts.globMatches("**", under: "", in: v, limit: 3) == nil)
+        // Braces that multiply past 64 names match anything rather than be expanded.
+        #expect(TaskFacts.globMatches(name: "Notes", part: String(repeating: "{a,b,c}", count: 5)))
+        #expect(!TaskFacts.globMatches(name: "Notes", part: "{a,b,c}{d,e}"))
+        // The globs of one task share a budget of names to look at: spent, no answer.
+        var listings = TaskFacts.GlobListings()
+        var budget = 10
+        #expect(TaskFacts.globMatches("*", under: "Work", in: v, limit: 5000, listings: &listings, budget: &budget) != nil)
+        #expect(TaskFacts.globMatches("*", under: "Work", in: v, limit: 5000, listings: &listings, budget: &budget) == nil)
     }
 }
 

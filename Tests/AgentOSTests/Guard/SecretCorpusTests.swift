@@ -262,6 +262,13 @@ import Testing
         add("with password", "S3cure!Pass") { "Log in as admin with password \($0)" }
         add("German benutze das Passwort", "Mauer!1989") { "Benutze das Passwort \($0) für den Login." }
         add("Spanish usa la contraseña", "Luna-Roja-42") { "Usa la contraseña \($0) para entrar." }
+        // Round 58 (attack114): a word with a year is no list, and a common word as a scheme is no
+        // reference without a reference's marks.
+        add("small word and year with a colon", "summer:2024") { "My password is \($0)" }
+        add("German word and year with a semicolon", "sommer;2024") { "Das Passwort ist \($0)" }
+        add("secret scheme before a word and year", "secret:Dragon-1987") { "My password is \($0) - summarize my week plan." }
+        add("secret scheme in an assignment", "secret:Dragon-1987") { "password: \($0)\n" }
+        add("secret scheme before a small word and year", "secret:summer-2024") { "password: \($0)\n" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -565,6 +572,9 @@ import Testing
         "use password-less login with passkeys",
         "Log in with password and 2FA enabled",
         "Mein Passwort ist jetzt sicher gespeichert",
+        "password: secret:db-creds",
+        "The password is secret:prod/db_password in the store",
+        "The password is localhost:5432 for the dev box",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
