@@ -35,6 +35,25 @@ public enum RunWorkspace {
     /// (`/vault-link/Private/Bank` → `/real/vault/Private/Bank` though no `Bank` is there).
     /// Foundation's `resolvingSymlinksInPath` leaves a relative link target unresolved on Linux.
     static func realForm(_ path: String) -> String {
+        // From the root down, an absolute path: the parts that exist are few, and a path of
+        // thousands of parts that do not (`/a/a/a/…`) was walked up one part at a time, each step
+        // resolving and measuring the whole of what was left (a 32 KB task routed for minutes: an
+        // outside attack). A part that does not resolve ends the walk: nothing under it can.
+        if path.hasPrefix("/") {
+            let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+            var real: String?
+            var resolved = 0
+            var prefix = ""
+            for part in parts {
+                prefix += "/" + part
+                guard let next = realPath(prefix) else { break }
+                real = next
+                resolved += 1
+            }
+            guard let real else { return path }
+            let rest = parts.dropFirst(resolved)
+            return rest.isEmpty ? real : (real == "/" ? "" : real) + "/" + rest.joined(separator: "/")
+        }
         var head = path
         var rest: [String] = []
         while head.count > 1 {

@@ -152,8 +152,15 @@ public final class TaskEngine: Sendable {
         routingQueue.maxConcurrentOperationCount = 2
     }
 
-    /// The largest task or handoff note the engine reads (the index skips notes over 20 MB too).
-    public static let maxTaskBytes: Int64 = 20 * 1_048_576
+    /// The largest task or handoff note the engine reads: no agent takes a prompt of megabytes, and
+    /// a 16 MB task (under the 20 MB this was) kept the watcher routing it for minutes (an outside
+    /// attack). Notes are indexed up to 20 MB all the same.
+    public static let maxTaskBytes: Int64 = 1_048_576
+
+    /// `bytes` as megabytes with one decimal (`1.6 MB`).
+    static func megabytes(_ bytes: Int64) -> String {
+        String(format: "%.1f MB", Double(bytes) / 1_048_576)
+    }
 
     // MARK: Own writes
 
@@ -372,7 +379,7 @@ public final class TaskEngine: Sendable {
            st.size > TaskEngine.maxTaskBytes {
             let stamp = ContentHash(value: UInt64(bitPattern: st.size) &* 31 &+ UInt64(bitPattern: st.mtimeNanoseconds))
             if (try? runs.wasRejected(taskPath: path, hash: stamp)) != true {
-                let message = "\(st.size / 1_048_576) MB is too large for a task note (the limit is \(TaskEngine.maxTaskBytes / 1_048_576) MB); it is left alone"
+                let message = "\(TaskEngine.megabytes(st.size)) is too large for a task note (the limit is \(TaskEngine.megabytes(TaskEngine.maxTaskBytes))); it is left alone"
                 log(EngineEvent(level: .error, message: "\(path): \(message)"))
                 try? runs.recordRejection(taskPath: path, hash: stamp, error: message)
             }

@@ -24,7 +24,7 @@ extension TaskNote {
                 looked += 1
                 if looked > limit { return (waiting, notRun) }
                 if file.status.size > TaskEngine.maxTaskBytes {
-                    notRun.append((path, "too large for a task note (\(file.status.size / 1_048_576) MB; the limit is \(TaskEngine.maxTaskBytes / 1_048_576) MB)"))
+                    notRun.append((path, "too large for a task note (\(TaskEngine.megabytes(file.status.size)); the limit is \(TaskEngine.megabytes(TaskEngine.maxTaskBytes)))"))
                     continue
                 }
                 guard let snapshot = (try? store.readIfPresent(path)) ?? nil else { continue }

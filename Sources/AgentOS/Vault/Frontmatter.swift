@@ -924,7 +924,19 @@ struct FlowParser {
                 throw Failure(offset: position, message: "expected ',' or '}' in a map")
             }
         case "\"", "'":
-            var rest = Substring(String(String.UnicodeScalarView(scalars[position...])))
+            // Only as far as its closing quote: the rest of the text copied for every quoted value
+            // made a `context:` list of 2,000 quoted links take 8 s to read (an outside attack).
+            let quote = scalars[position]
+            var end = position + 1
+            while end < scalars.count {
+                if quote == "\"", scalars[end] == "\\" { end += 2; continue }
+                if scalars[end] == quote {
+                    if quote == "'", end + 1 < scalars.count, scalars[end + 1] == "'" { end += 2; continue }
+                    break
+                }
+                end += 1
+            }
+            var rest = Substring(String(String.UnicodeScalarView(scalars[position..<min(end + 1, scalars.count)])))
             let before = rest.unicodeScalars.count
             do throws(YAMLParser.QuoteFailure) {
                 let (value, _) = try YAMLParser.parseQuoted(&rest, quote: scalars[position], continuation: [])

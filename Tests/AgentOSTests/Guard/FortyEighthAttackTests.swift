@@ -206,3 +206,34 @@ import TestSupport
         #expect(VaultWalker.walk(v.vault, under: "Tasks").files.contains { $0.path == "Tasks/odd \u{FFFD}.md" })
     }
 }
+
+/// Round 59 (attack115): inputs that took quadratic time, and stalled the watcher's two routing
+/// slots for minutes — a `context:` list of 2,000 quoted links (8 s; 20,000 never finished: each
+/// quoted value copied the rest of the list) and one path word of thousands of parts that do not
+/// exist (`/a/a/a/…`: each step up resolved and measured all that was left). No clock is read
+/// here: before the fixes these inputs took minutes each.
+@Suite struct QuadraticInputTests {
+    @Test func aLongContextListOfQuotedLinksIsReadWhole() throws {
+        let links = (0..<20_000).map { "\"[[Memory/N\($0)]]\"" }.joined(separator: ", ")
+        let note = try Note.parse("---\ntype: task\ncontext: [\(links), 'it''s', \"a \\\"b\\\"\"]\n---\nhi\n")
+        let values = note.texts("context")
+        #expect(values.count == 20_002 && values.first == "[[Memory/N0]]" && values[19_999] == "[[Memory/N19999]]", "\(values.count)")
+        #expect(values[20_000] == "it's" && values[20_001] == "a \"b\"", "\(values.suffix(2))")
+    }
+
+    @Test func aPathOfManyPartsThatDoNotExistIsReadAsWritten() throws {
+        let deep = "/" + Array(repeating: "a", count: 32_000).joined(separator: "/")
+        #expect(RunWorkspace.realForm(deep) == deep)
+        // What exists is resolved, symlinks and `..` included, and the rest kept as written.
+        let root = TemporaryFolder.make("fbt-real")
+        defer { TemporaryFolder.remove(root) }
+        try FileManager.default.createDirectory(atPath: root + "/real/sub", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: "real")
+        #expect(RunWorkspace.realForm(root + "/link/sub/../New/Bank.md") == root + "/real/New/Bank.md")
+        #expect(RunWorkspace.realForm(root + "/link//sub/") == root + "/real/sub")
+        let v = FortySeventhAttackTests.vault()
+        // (Within claude's prompt budget: the text is routed, and public.)
+        let parts = Array(repeating: "a", count: 2_000).joined(separator: "/")
+        #expect(try FortySeventhAttackTests.routesToClaude(v, "Read /" + parts + " and \(v.root)/" + parts))
+    }
+}
