@@ -460,7 +460,7 @@ public struct TaskFacts: Sendable, Equatable {
     /// The ways a task may write the vault's own path when it holds a space: as it is, through
     /// its real path, and from `~`, `$HOME` or `${HOME}` when it is under the home folder.
     static func writtenRoots(of vault: Vault) -> [String] {
-        let home = ProcessInfo.processInfo.environment["HOME"].map(lexicallyNormalized) ?? ""
+        let home = homeFolder.map(lexicallyNormalized) ?? ""
         var forms: [String] = []
         for root in Set([vault.root, lexicallyNormalized(vault.root), RunWorkspace.realForm(vault.root)]) where root.contains(" ") {
             // The folders on the way too, from the first that holds a space (iCloud's
@@ -691,6 +691,10 @@ public struct TaskFacts: Sendable, Equatable {
         return nil
     }
 
+    /// `HOME`, read with `getenv`: `ProcessInfo`'s environment is a new dictionary of all of it
+    /// each time, and a task of 12,000 paths asked for it for each (a quarter of its routing).
+    static var homeFolder: String? { getenv("HOME").map { String(cString: $0) } }
+
     /// The absolute path `written` names as a shell reads it — through `file:` (`file:///x`,
     /// `file:/x`, `file://localhost/x`), `~/`, `$HOME/` and `${HOME}/` — or `nil` for a relative one.
     static func absolutePath(of written: String) -> String? {
@@ -699,7 +703,7 @@ public struct TaskFacts: Sendable, Equatable {
         if lowered.hasPrefix("file://localhost/") { target = String(target.dropFirst(16)) } else if lowered.hasPrefix("file:/") {
             target = "/" + target.dropFirst(5).drop { $0 == "/" }
         }
-        if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty {
+        if let home = homeFolder, !home.isEmpty {
             for prefix in ["~/", "$HOME/", "${HOME}/"] where target.hasPrefix(prefix) {
                 target = home + "/" + target.dropFirst(prefix.count)
                 break
