@@ -123,7 +123,7 @@ public final class SecretScanner: @unchecked Sendable {
     /// The end of the prose rules, after a key word (and the words that may follow it): `is`,
     /// `was` or `has been` (an `=` or `:` for the first rule, which opens this group itself), then
     /// `:`, `now`, `still`, `changed to`…, opening marks (`“`, `**`, `(`), and the value (group 2).
-    private static let proseValue = #"(?:is|was|has[ \t]+been|will[ \t]+be|should[ \t]+be|used[ \t]+to[ \t]+be|became|becomes|remains|stays|est|ist|lautet|es|é|è|era|war|jest)(?![\p{L}\p{N}])(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to|jetzt|noch|immer[ \t]+noch|maintenant|toujours|ahora|todavía|agora|ainda|adesso|ora|ancora))?)"# + proseTail
+    private static let proseValue = #"(?:is|was|has[ \t]+been|will[ \t]+be|should[ \t]+be|used[ \t]+to[ \t]+be|became|becomes|remains|stays|est|ist|lautet|heißt|es|é|è|era|war|jest)(?![\p{L}\p{N}])(?:[ \t]*:)?(?:[ \t]+(?:now|still|currently|(?:changed|set|reset|updated)[ \t]+to|now[ \t]+set[ \t]+to|jetzt|nun|noch|immer[ \t]+noch|maintenant|désormais|toujours|ahora|ya|todavía|agora|ainda|adesso|ora|ancora))?)"# + proseTail
     /// Opening marks (quotes, emphasis, a bracket, an inline HTML element such as `<kbd>`), then the
     /// value (a capture group) with a word after it that may make it a description ("is WPA2-PSK
     /// protected": round 50), which `SecretValue.proseValue` judges.
@@ -224,9 +224,10 @@ public final class SecretScanner: @unchecked Sendable {
         make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd|passwort|kennwort|wachtwoord|contrase[ñn]a|senha|mot[ \t]+de[ \t]+passe)(?:,?[ \t]+\(?(?!is\b|was\b|has\b|will\b|became\b|becomes\b|remains\b|stays\b|ist\b|lautet\b|est\b|es\b|é(?![\p{L}])|è(?![\p{L}])|era\b|war\b)[\p{L}\p{N}.@_'\-]{1,40}\)?,?){1,5})(?:[ \t]+"# + proseValue, group: 2, key: 1, hints: ["pass", "senha", "contrase", "wachtwoord", "kennwort"], check: proseCheck(naming: SecretValue.isProseSecret)),
         // No verb: "Use password Hunter2024! to log in", "Log in as admin with password …",
         // "Benutze das Passwort …", "Usa la contraseña …" (round 58). The value must look like one.
-        make("secret in prose", "secret", #"(?i)\b(?:use|using|with|enter|type|benutze|benutzen|verwende|nimm|mit|usa|usar|usando|con|utilise|utilisez|utiliser|avec|com|użyj|wpisz)[ \t]+(?:(?:the|your|my|this|das|dem|ein|la|le|el|ta|tu|a|o|mon|ma|mi|meu|minha|moje)[ \t]+)?((?:admin[ \t]+|root[ \t]+)?(?:password|passphrase|passcode|passwd|passwort|kennwort|wachtwoord|contrase[ñn]a|senha|mot[ \t]+de[ \t]+passe|has[łl]o|has[łl]em))(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["pass", "senha", "contrase", "wachtwoord", "kennwort", "hasło", "haslo", "hasłem", "haslem"], check: proseCheck()),
+        make("secret in prose", "secret", #"(?i)\b(?:use|using|with|enter|type|try|benutze|benutzen|verwende|nimm|mit|usa|usar|usando|con|utilise|utilisez|utiliser|avec|com|użyj|wpisz)[ \t]+(?:(?:the|your|my|this|das|dem|ein|la|le|el|ta|tu|a|o|mon|ma|mi|meu|minha|moje)[ \t]+)?((?:admin[ \t]+|root[ \t]+)?(?:password|passphrase|passcode|passwd|passwort|kennwort|wachtwoord|contrase[ñn]a|senha|mot[ \t]+de[ \t]+passe|has[łl]o|has[łl]em|has[łl]a))(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["pass", "senha", "contrase", "wachtwoord", "kennwort", "hasło", "haslo", "hasłem", "haslem", "hasła", "hasla"], check: proseCheck()),
         // The words name the account, then a colon: "Password for NAS: …", "password of the router: …".
-        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd)[ \t]+(?:for|of|on|at)\b(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})[ \t]*:"# + proseTail, group: 2, key: 1, hints: ["pass"], check: proseCheck(naming: SecretValue.isProseSecret)),
+        // (In other languages too: "Password del server: …", "Passwort für die NAS: …".)
+        make("secret in prose", "secret", #"(?i)\b((?:password|passphrase|passcode|passwd|passwort|kennwort|wachtwoord|contrase[ñn]a|senha|mot[ \t]+de[ \t]+passe)[ \t]+(?:for|of|on|at|del|della|dello|di|per|für|vom|von|du|de|des|do|da|dos|para|pour|van|voor)\b(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,3})[ \t]*:"# + proseTail, group: 2, key: 1, hints: ["pass", "senha", "contrase", "wachtwoord", "kennwort"], check: proseCheck(naming: SecretValue.isProseSecret)),
         // Polish says `to` for "is" ("Moje hasło to …", "Hasło do Wi-Fi to …": round 53); `to` is no
         // copula elsewhere ("send the password to …"), so it is read after `hasło` only.
         make("secret in prose", "secret", #"(?i)\b(has[łl]o(?:[ \t]+(?:do|dla|od|na)(?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){1,5})?)[ \t]+to(?![\p{L}\p{N}])(?:[ \t]*:)?(?:[ \t]+(?:teraz|nadal|obecnie|już)(?:[ \t]*:)?)?"# + proseTail, group: 2, key: 1, hints: ["hasło", "haslo"], check: proseCheck()),
@@ -751,6 +752,8 @@ enum SecretValue {
     private static let descriptiveSuffixes: Set<String> = ["id", "ids", "name", "names", "type", "types", "path", "file", "files", "url", "uri", "endpoint", "length", "size", "count", "limit", "max", "min", "format", "version", "prefix", "env", "var", "field", "header", "location", "expiry", "expires", "expiration", "ttl", "timeout", "lifetime", "algorithm", "alg", "policy", "rotation", "store", "storage", "provider", "usage", "mode", "enabled", "required", "hint", "label", "placeholder", "pattern", "regex", "column", "index", "hash", "len", "bits", "public", "pub", "fingerprint", "kind", "scope", "scopes", "source", "ref"]
     private static let notSecretWords: Set<String> = ["public", "pub", "publishable", "sort", "primary", "foreign", "partition", "cache", "idempotency", "hotkey", "keyboard", "monkey", "turkey", "donkey", "jockey", "hockey", "whiskey", "tokens", "tokenizer", "keys", "keyword", "keywords", "keyspace", "author", "authors", "authority", "authorities", "oauth2"]
     private static let placeholderWords = ["your", "example", "placeholder", "changeme", "change_me", "change-me", "replace", "insert", "dummy", "sample", "redacted", "xxxx", "****", "....", "todo", "fixme", "here", "secret_here", "...", "<", ">", "{{", "}}", "${", "process.env", "os.environ", "getenv", "env(", "env[", "vault:", "secrets."]
+    /// What a placeholder names after `your` or before `here` (`yourpassword`, `apikeyhere`).
+    private static let placeholderNouns = ["password", "passwd", "pass", "pw", "key", "token", "secret", "api", "user", "name", "value", "code", "id", "email", "host"]
     private static let placeholderValues: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "none", "nil", "undefined", "required", "optional", "string", "str", "text", "int", "integer", "number", "bool", "boolean", "secret", "password", "passwd", "token", "hidden", "masked", "empty", "default", "env", "tbd", "n/a", "na", "unset", "disabled", "enabled", "auto", "prompt", "stdin", "keyring", "keychain", "bearer", "basic", "value", "any", "omitted", "same", "see", "below", "above", "ask", "set"]
 
     /// `(kind, slug)` when `value`, assigned to `key`, counts as a secret: any real value for a
@@ -797,7 +800,13 @@ enum SecretValue {
     /// `<token>`, `[redacted]`, `!vault`, `getpass()`, `ENC[…]`.
     static func isReference(_ value: String) -> Bool {
         guard let first = value.first else { return true }
-        if "$%<{[(!@*&".contains(first) { return true }
+        if "%<{[(".contains(first) { return true }
+        // `$VAR`, `@secret`, `!vault`, `*anchor`, `&anchor`: a name after the mark; `@dmin2024!` is
+        // a password (an outside attack).
+        if "$!@*&".contains(first) {
+            let rest = value.dropFirst()
+            return rest.isEmpty || rest.first == "{" || rest.allSatisfy { $0.isLetter || $0.isNumber || "_.-/:".contains($0) }
+        }
         if value.contains("${") || value.contains("{{") || value.contains("()") || value.contains("[") { return true }
         // A secret store's reference (`env:DB_PASS`, `keychain:login,service=…`, `sealed:ns=prod`),
         // whose name is plain: some schemes are common words (`secret:`, `pass:`, `file:`), and
@@ -828,7 +837,15 @@ enum SecretValue {
     static func isPlaceholder(_ value: String) -> Bool {
         let lowered = value.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "\"'`,;"))
         if lowered.isEmpty || placeholderValues.contains(lowered) { return true }
-        if placeholderWords.contains(where: lowered.contains) { return true }
+        // Marks anywhere (`xxxx`, `<`, `${`, `vault:`); words as words (`your-api-key-here`,
+        // `yourpassword`, `tokenhere`), not inside another (`Sphere2024!`, `Yourself2024!`: an
+        // outside attack sent both to claude).
+        if placeholderWords.contains(where: { word in !word.allSatisfy(\.isLetter) && lowered.contains(word) }) { return true }
+        for token in lowered.split(whereSeparator: { !$0.isLetter }) {
+            if placeholderWords.contains(String(token)) { return true }
+            if token.hasPrefix("your"), placeholderNouns.contains(where: { token.dropFirst(4).hasPrefix($0) }) { return true }
+            if token.hasSuffix("here"), placeholderNouns.contains(where: { token.dropLast(4).hasSuffix($0) }) { return true }
+        }
         if lowered.count >= 4 && Set(lowered.filter { $0.isLetter || $0.isNumber }).count <= 2 { return true }
         return isDocumentationExample(value)
     }

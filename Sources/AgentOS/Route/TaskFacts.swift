@@ -377,10 +377,7 @@ public struct TaskFacts: Sendable, Equatable {
         // `cd ~`, `ls $HOME`); in prose (`~ two days`, `X ~ N(0, 1)`, `echo $HOME`) they do not.
         if text.contains("~") || text.contains("HOME"), !seen.contains("~/") {
             for match in homeAlone.matches(in: text, range: whole) {
-                // The command may stand a few words back (`grep -r IBAN ~`), on the same line.
-                let line = source.substring(to: match.range.location).split(separator: "\n", omittingEmptySubsequences: false).last ?? ""
-                let words = line.split(whereSeparator: \.isWhitespace).suffix(4).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "`$(\"'")).lowercased() }
-                guard words.contains(where: { $0.hasPrefix("-") || Self.commandsTakingFolders.contains($0) }) else { continue }
+                guard Self.isCommandArgument(at: match.range.location, in: source) else { continue }
                 seen.insert("~/")
                 readings.append(DiskPath(path: "~/", isGlob: false))
                 break
@@ -406,8 +403,9 @@ public struct TaskFacts: Sendable, Equatable {
             var rest = source.substring(with: NSRange(location: after, length: min(4 * 66, source.length - after)))
             var extended = base
             for _ in 0..<4 {
-                guard rest.hasPrefix(" "), let word = rest.dropFirst().split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).first,
-                      !word.isEmpty, !word.contains("\n"), word.count <= 64 else { break }
+                // (A word ends at a space or at the end of its line: the last word of a line was lost.)
+                let word = rest.dropFirst().prefix { $0 != " " && $0 != "\n" && $0 != "\r" }
+                guard rest.hasPrefix(" "), !word.isEmpty, word.count <= 64 else { break }
                 extended += " " + word
                 add(extended)
                 rest = String(rest.dropFirst(1 + word.count))
@@ -455,7 +453,7 @@ public struct TaskFacts: Sendable, Equatable {
         var pattern: String?
     }
 
-    private static let homeAlone = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}/.~$\\+-])(?:~|\$HOME|\$\{HOME\})/?(?=$|[\n"'`)\];&|,.!?:]|[ \t])"#)
+    private static let homeAlone = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}/.~$\\+-])(?:~|\$HOME|\$\{HOME\})/?(?=$|[\n"'`)\];&|]|[,.!?:](?:$|\s)|[ \t]++(?!\p{N}))"#)
 
     /// The ways a task may write the vault's own path when it holds a space: as it is, through
     /// its real path, and from `~`, `$HOME` or `${HOME}` when it is under the home folder.
@@ -520,7 +518,7 @@ public struct TaskFacts: Sendable, Equatable {
         // Braces multiply (`{,,,,,,,,,}` eight times is a hundred million names): past 64, the
         // part is read as matching anything (round 58: one such task routed for 91 s).
         var alternatives = 1
-        for group in part.split(separator: "{").dropFirst() { alternatives *= (group.prefix { $0 != "}" }.filter { $0 == "," }.count + 1); if alternatives > 64 { return true } }
+        for group in part.split(separator: "{", omittingEmptySubsequences: false).dropFirst() { alternatives *= (group.prefix { $0 != "}" }.filter { $0 == "," }.count + 1); if alternatives > 64 { return true } }
         if let open = part.firstIndex(of: "{"), let close = part[open...].firstIndex(of: "}") {
             let head = part[..<open], tail = part[part.index(after: close)...]
             return part[part.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
@@ -626,11 +624,31 @@ public struct TaskFacts: Sendable, Equatable {
     /// A path in quotes, spaces and all.
     private static let quotedPath = try! NSRegularExpression(pattern: #"(["'])((?:(?i:file):/*|~/|\$HOME/|\$\{HOME\}/|/)[^"'\n]{1,512})\1"#)
 
+    /// Whether what stands at `location` is an argument of a command: its clause (the line, `\`
+    /// continuations joined, from the last `;`, `&&`, `|`, `(` or backtick) holds a command that
+    /// takes a folder or an option before it (`grep -r 'my bank account' ~`), opens with a verb that
+    /// does (`Search ~ for IBAN`, `Copy ~ to the server`), or assigns it (`H=~`).
+    static func isCommandArgument(at location: Int, in source: NSString) -> Bool {
+        let before = source.substring(to: location).replacingOccurrences(of: "\\\n", with: " ")
+        if before.hasSuffix("=") { return true }
+        let clause = before.split(omittingEmptySubsequences: false) { "\n;|(`&".contains($0) }.last ?? ""
+        // Quoted words are one argument (`'my bank account number is'`).
+        let words = clause.replacingOccurrences(of: #"'[^']*'|"[^"]*""#, with: " x ", options: .regularExpression)
+            .split(whereSeparator: \.isWhitespace).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "`$\"'")).lowercased() }
+        guard let first = words.first else { return false }
+        return foldersVerbs.contains(first) || words.contains { $0.hasPrefix("-") || commandsTakingFolders.contains($0) }
+    }
+
+    /// Verbs that, opening a sentence, take what follows as a folder to work on.
+    static let foldersVerbs: Set<String> = ["search", "scan", "copy", "upload", "back", "backup", "archive", "index", "crawl", "walk", "list", "read", "summarize",
+        "summarise", "analyze", "analyse", "explore", "inspect", "audit", "sync", "mirror", "encrypt", "delete", "remove", "clean", "move", "compress", "grep",
+        "send", "share", "export", "import", "zip", "tar", "check", "look", "browse", "open", "review", "durchsuche", "kopiere", "lies", "cherche", "copie", "busca", "copia"]
+
     /// Commands that take a folder (the home folder, written `~` or `$HOME` alone, among them).
     static let commandsTakingFolders: Set<String> = ["cd", "ls", "ll", "la", "dir", "tree", "grep", "egrep", "rg", "ag", "ack", "find", "fd", "du", "df", "tar", "zip",
         "7z", "rsync", "cp", "mv", "rm", "scp", "sftp", "chmod", "chown", "chgrp", "stat", "open", "xdg-open", "code", "cursor", "vim", "nvim", "nano", "emacs", "subl",
         "pushd", "git", "docker", "podman", "borg", "restic", "rclone", "zstd", "gzip", "bzip2", "xz", "ncdu", "dust", "exa", "eza", "lsd", "sync", "watch", "inotifywait",
-        "fswatch", "entr", "cat", "less", "head", "tail", "wc", "sha256sum", "md5sum", "shred", "srm", "wipe", "into", "in", "from", "at", "under", "of"]
+        "fswatch", "entr", "cat", "less", "head", "tail", "wc", "sha256sum", "md5sum", "shred", "srm", "wipe", "sudo", "xargs", "aws", "gsutil", "s3cmd"]
 
     /// Whether `inVault`, which a private folder's name covers, names that folder or a path in it,
     /// rather than a note of the same name (`Notes/private` is `Notes/private.md` when there is no

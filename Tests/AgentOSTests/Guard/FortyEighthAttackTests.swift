@@ -57,6 +57,9 @@ import TestSupport
             #"grep -r IBAN ~/Obsidian\ Vault/Pr[i]vate"#, #"cat ~/Obsidian\ Vault/Work/[S]hared/Salary.md"#, #"ls ~/Obsidian\ V*/Private"#,
             #"ls ~/Obsidian{\ ,}Vault/Private"#, "cat ~/Obsidian' 'Vault/Private/Salary.md", #"cat "\#(home)/./Obsidian Vault/Private/Salary.md""#,
             "ls ~/./Obsidian Vault/Private", "cat ~/Obsidian\\ Vault/Pri''vate/Salary.md", "ls ~/" + String(repeating: "{,,,,,,,,,}", count: 8),
+            // attack116: the home folder alone after a quoted pattern, a line continuation, an
+            // assignment, or a verb opening the sentence.
+            "grep -r 'my bank account number is' ~", "grep -r IBAN \\\n  ~", "H=~; grep -r IBAN $H", "Search ~ for IBAN numbers", "Copy ~ to the server.",
         ]
         for line in privateLines {
             let row = try Self.privacy(line, home: home, vault: vault)
@@ -67,7 +70,10 @@ import TestSupport
         for line in [#"Summarize ~/Obsidian\ Vault/Projects/App.md"#, #"Summarize ~/Obsidian\ Vault/Projects/*"#, "Summarize ~/*.txt",
                      "It takes ~ 5 minutes", "Summarize ~/Downloads/*.pdf", "go to ~/code now", "Split on / please",
                      "X ~ N(0, 1)", "Estimated effort: ~ two days.", "What does echo $HOME print?", "Press Ctrl+~ to open the console",
-                     "check src/[a-z]*.ts and /usr/lib/[a-z]*.so"] {
+                     "check src/[a-z]*.ts and /usr/lib/[a-z]*.so",
+                     // attack116: dotfiles in the home folder, a number after `~`, prose after "in".
+                     "vim ~/.zshrc", "cat ~/.ssh/config", "cp ~/.bashrc ~/backup/", "The config lives in ~/.config/nvim/init.lua.",
+                     "Latency is at ~ 200 ms.", "Files in ~ are backed up nightly", "In awk, $1 ~ /foo/ matches"] {
             let row = try Self.privacy(line, home: home, vault: vault)
             #expect(row.contains("ok") && !row.contains("STOP"), "\(line) → \(row)")
         }
@@ -108,6 +114,8 @@ import TestSupport
         // Braces that multiply past 64 names match anything rather than be expanded.
         #expect(TaskFacts.globMatches(name: "Notes", part: String(repeating: "{a,b,c}", count: 5)))
         #expect(!TaskFacts.globMatches(name: "Notes", part: "{a,b,c}{d,e}"))
+        // A single group counts too (attack116: its first group was skipped).
+        #expect(TaskFacts.globMatches(name: "Notes", part: "{" + String(repeating: "a,", count: 70) + "b}"))
         // The globs of one task share a budget of names to look at: spent, no answer.
         var listings = TaskFacts.GlobListings()
         var budget = 10

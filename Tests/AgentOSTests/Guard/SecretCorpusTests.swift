@@ -269,6 +269,16 @@ import Testing
         add("secret scheme before a word and year", "secret:Dragon-1987") { "My password is \($0) - summarize my week plan." }
         add("secret scheme in an assignment", "secret:Dragon-1987") { "password: \($0)\n" }
         add("secret scheme before a small word and year", "secret:summer-2024") { "password: \($0)\n" }
+        // Round 59 (attack116): a placeholder's word inside a password is no placeholder, a mark
+        // first with more marks after it is no reference, and more languages' words.
+        add("here inside a word", "Sphere2024!") { "My password is \($0)" }
+        add("your inside a word", "Yourself2024!") { "The password is \($0)" }
+        add("at sign first", "@dmin2024!") { "My password is \($0)" }
+        add("Polish użyj hasła", "Kot#Burek77") { "Użyj hasła \($0) do logowania." }
+        add("Italian password del server", "Roma#2024x") { "Password del server: \($0)" }
+        add("German heißt", "Adler!1990") { "Das Passwort heißt \($0)" }
+        add("French désormais", "Lune#Bleue9") { "Le mot de passe est désormais \($0)" }
+        add("try password", "Hunter2024!") { "Try password \($0) first" }
         add("query string api_key", g.alnum(32)) { "GET https://api.example.com/v1/items?api_key=\($0)&page=2" }
         // Passwords and connection strings.
         add("YAML db_password", "Tr0ub4dor") { "config:\n  db_password: \($0)\n" }
@@ -575,6 +585,12 @@ import Testing
         "password: secret:db-creds",
         "The password is secret:prod/db_password in the store",
         "The password is localhost:5432 for the dev box",
+        "password: your-api-key-here",
+        "password: yourpassword",
+        "token: apikeyhere",
+        "password: $DB_PASSWORD",
+        "password: @db_secret",
+        "The password is in the sphere of the admin team",
         "Enter your password: ",
         "token: null",
         "api_token: \"\"",
