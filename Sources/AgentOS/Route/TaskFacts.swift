@@ -236,8 +236,10 @@ public struct TaskFacts: Sendable, Equatable {
         // name could mean made "Fix the typo in README.md" private (`init` ships a
         // `Private/README.md`), and a repository's `docs/private/setup.md` too (round 51).
         var seenPrivate = Set(privateSources)
-        // The names the globs of the task may look at, all told (`globMatches`).
+        // The names the globs of the task may look at, all told (`globMatches`), and the vault
+        // paths it names, judged so far.
         var globBudget = 50_000
+        var judgedPaths = 0
         for (text, from) in texts {
             // What Obsidian would open; an absolute path or a `file:` URL into the vault is read
             // as the vault path it names (round 52: a task holding one went to claude).
@@ -286,6 +288,13 @@ public struct TaskFacts: Sendable, Equatable {
                     reading = reached
                 }
                 guard let inVault = vaultPath(reading.path) else { continue }
+                // More vault paths than can be judged (each is resolved and looked for): private,
+                // as a glob over too many names is (an outside attack: 20,000 paths under 1 MB).
+                judgedPaths += 1
+                if judgedPaths > 5_000 {
+                    if seenPrivate.insert(inVault).inserted { privateSources.append(inVault) }
+                    break
+                }
                 // A path in a private folder (or the folder itself, in any case) names private
                 // work, whatever is there.
                 if !inVault.isEmpty, Privacy.privateFolder(containing: inVault + "/", guardrails: guardrails) != nil,
@@ -376,8 +385,9 @@ public struct TaskFacts: Sendable, Equatable {
         // `~` and `$HOME` alone name the home folder where a command takes it (`grep -r IBAN ~`,
         // `cd ~`, `ls $HOME`); in prose (`~ two days`, `X ~ N(0, 1)`, `echo $HOME`) they do not.
         if text.contains("~") || text.contains("HOME"), !seen.contains("~/") {
-            for match in homeAlone.matches(in: text, range: whole) {
-                guard Self.isCommandArgument(at: match.range.location, in: source) else { continue }
+            // (More than 256 of them are not judged one by one: the home folder, as if named.)
+            for (i, match) in homeAlone.matches(in: text, range: whole).enumerated() {
+                guard i >= 256 || Self.isCommandArgument(at: match.range.location, in: source) else { continue }
                 seen.insert("~/")
                 readings.append(DiskPath(path: "~/", isGlob: false))
                 break
@@ -398,6 +408,9 @@ public struct TaskFacts: Sendable, Equatable {
             // The words after it on the same line: a name with spaces in it — for a path into the
             // vault only (a task of 12,000 system paths read each five times over).
             guard reachesVault(base.replacingOccurrences(of: "\\ ", with: " ")) else { continue }
+            // A glob is read as its folder already: the words after it name nothing more, and
+            // reading each of 2,500 globs five times took seconds (an outside attack).
+            if cleanedPath(base)?.isGlob == true { continue }
             // (A window after it, not the rest of the text: a task of 12,000 paths took 24 s.)
             let after = NSMaxRange(range)
             var rest = source.substring(with: NSRange(location: after, length: min(4 * 66, source.length - after)))
@@ -629,12 +642,37 @@ public struct TaskFacts: Sendable, Equatable {
     /// takes a folder or an option before it (`grep -r 'my bank account' ~`), opens with a verb that
     /// does (`Search ~ for IBAN`, `Copy ~ to the server`), or assigns it (`H=~`).
     static func isCommandArgument(at location: Int, in source: NSString) -> Bool {
-        let before = source.substring(to: location).replacingOccurrences(of: "\\\n", with: " ")
-        if before.hasSuffix("=") { return true }
-        let clause = before.split(omittingEmptySubsequences: false) { "\n;|(`&".contains($0) }.last ?? ""
-        // Quoted words are one argument (`'my bank account number is'`).
-        let words = clause.replacingOccurrences(of: #"'[^']*'|"[^"]*""#, with: " x ", options: .regularExpression)
-            .split(whereSeparator: \.isWhitespace).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "`$\"'")).lowercased() }
+        // What stands before it on its clause, up to 512 characters back, read unit by unit: reading
+        // all the text before each `~` made a note of `it takes ~ 3 days` lines quadratic (an
+        // outside attack).
+        var start = location
+        while start > 0, location - start < 512 {
+            let unit = source.character(at: start - 1)
+            // `\` and a line break: the line goes on.
+            if unit == 0x0A, start >= 2, source.character(at: start - 2) == 0x5C { start -= 2; continue }
+            if unit == 0x0A || unit == 0x3B || unit == 0x7C || unit == 0x28 || unit == 0x60 || unit == 0x26 { break }
+            start -= 1
+        }
+        let clause = source.substring(with: NSRange(location: start, length: location - start))
+        if clause.hasSuffix("=") { return true }
+        // Words, a quoted run counting as one (`'my bank account number is'`).
+        var words: [String] = []
+        var word = ""
+        var quote: Character?
+        for ch in clause {
+            if let open = quote {
+                if ch == open { quote = nil }
+                continue
+            }
+            if ch == "'" || ch == "\"" { quote = ch; word += "x"; continue }
+            if ch.isWhitespace || ch == "\\" {
+                if !word.isEmpty { words.append(word.lowercased()) }
+                word = ""
+            } else if ch != "$" {
+                word.append(ch)
+            }
+        }
+        if !word.isEmpty { words.append(word.lowercased()) }
         guard let first = words.first else { return false }
         return foldersVerbs.contains(first) || words.contains { $0.hasPrefix("-") || commandsTakingFolders.contains($0) }
     }

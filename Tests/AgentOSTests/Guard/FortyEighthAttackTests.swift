@@ -229,6 +229,23 @@ import TestSupport
         #expect(values[20_000] == "it's" && values[20_001] == "a \"b\"", "\(values.suffix(2))")
     }
 
+    /// attack117: what cannot be judged in bounded time counts as private: more than 5,000 vault
+    /// paths in one task, and more than 256 `~` standing alone (each was read with all the text
+    /// before it: a note of `it takes ~ 3 days` lines was quadratic).
+    @Test func moreThanCanBeJudgedIsPrivate() throws {
+        let v = FortySeventhAttackTests.vault()
+        let many = (0...5_000).map { "\(v.root)/Memory/d\($0)/x.md" }.joined(separator: " ")
+        #expect(!v.facts("Tasks/Many.md", "---\ntype: task\nagent: claude\n---\n\(many)\n").privateSources.isEmpty)
+        let few = (0..<50).map { "\(v.root)/Memory/d\($0)/x.md" }.joined(separator: " ")
+        #expect(v.facts("Tasks/Few.md", "---\ntype: task\nagent: claude\n---\n\(few)\n").privateSources.isEmpty)
+        let (home, vault) = try SpacedVaultPathTests.home()
+        defer { TemporaryFolder.remove(home) }
+        let tildes = String(repeating: "it takes ~ three days\n", count: 300)
+        #expect(try SpacedVaultPathTests.privacy(tildes, home: home, vault: vault).contains("STOP private"))
+        let someTildes = String(repeating: "it takes ~ three days\n", count: 20)
+        #expect(try !SpacedVaultPathTests.privacy(someTildes, home: home, vault: vault).contains("STOP"))
+    }
+
     @Test func aPathOfManyPartsThatDoNotExistIsReadAsWritten() throws {
         let deep = "/" + Array(repeating: "a", count: 32_000).joined(separator: "/")
         #expect(RunWorkspace.realForm(deep) == deep)
