@@ -60,6 +60,9 @@ public final class TaskEngine: Sendable {
         /// Work notes whose claim failed (the run store could not be written: a full disk), with
         /// the failures so far: each is looked at again later (`retryClaim`).
         var claimRetries: [String: Int] = [:]
+        /// Work notes held open for writing when last looked at, with the looks so far: each is
+        /// looked at again shortly (`recheckWhenWritten`).
+        var writerRechecks: [String: Int] = [:]
         /// The text each run in flight was claimed for, by the path it was claimed at: the same
         /// note seen again (a second event of one save) waits for nothing and is not logged.
         var claimedHashes: [String: ContentHash] = [:]
@@ -455,9 +458,13 @@ public final class TaskEngine: Sendable {
                 if state.withLock({ $0.warnedOpen.insert(path).inserted }) {
                     log(EngineEvent(level: .info, message: "\(path): another process has it open for writing; it runs when that process closes it"))
                 }
+                recheckWhenWritten(path)
                 return .beingWritten
             }
-            state.withLock { _ = $0.warnedOpen.remove(path) }
+            state.withLock { state in
+                _ = state.warnedOpen.remove(path)
+                state.writerRechecks[path] = nil
+            }
             if let why = task.notReadyReason {
                 // An empty note closed (Obsidian's new note) is begun; one a script still has open,
                 // its text on the way, is not (a task written whole waited 5 s: an outside tour).
@@ -582,6 +589,30 @@ public final class TaskEngine: Sendable {
             }
         }
         return wait
+    }
+
+    /// A note held open for writing is looked at again when its writer closes it — inotify says
+    /// so, a polling watcher cannot (nothing of the file changes at the close): a task a poll caught
+    /// mid-write never ran (the bench's polling burst, in CI). So it is also looked at again after
+    /// 0.25 s, then twice as long each time up to 5 s, while a writer holds it.
+    private func recheckWhenWritten(_ path: String) {
+        let looks: Int? = state.withLock { state in
+            guard state.accepting, (state.writerRechecks[path] ?? 0) >= 0 else { return nil }
+            let looks = (state.writerRechecks[path] ?? 0) + 1
+            // Negative while a look is pending: one at a time.
+            state.writerRechecks[path] = -looks
+            return looks
+        }
+        guard let looks else { return }
+        let delay = min(5, 0.25 * pow(2, Double(min(looks - 1, 8))))
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+            let go = state.withLock { state -> Bool in
+                guard let pending = state.writerRechecks[path], pending < 0 else { return false }
+                state.writerRechecks[path] = -pending
+                return state.accepting
+            }
+            if go { consider(path: path) }
+        }
     }
 
     /// A claim that failed (the run store could not be written: a full disk, a read-only state
