@@ -13,13 +13,20 @@ import Testing
     /// lock for a moment) is tried again. Returns whether it succeeded at last.
     @discardableResult
     static func personGit(_ arguments: [String], in directory: String, tries: Int = 40) throws -> Bool {
+        try personGitSaying(arguments, in: directory, tries: tries).ok
+    }
+
+    /// `personGit`, with what git said last when it failed (for the failure message).
+    static func personGitSaying(_ arguments: [String], in directory: String, tries: Int = 40) throws -> (ok: Bool, said: String) {
+        var said = ""
         for _ in 0..<tries {
             let outcome = try ChildProcess.run("/usr/bin/git", ["-c", "user.name=Person", "-c", "user.email=person@example.org"] + arguments,
                                                environment: ["PATH": "/usr/bin:/bin", "HOME": directory], directory: directory, timeout: 60)
-            if outcome.code == 0 { return true }
+            if outcome.code == 0 { return (true, "") }
+            said = "git \(arguments.joined(separator: " ")): exit \(outcome.code): " + (outcome.stdout + outcome.stderr).suffix(600)
             usleep(250_000)
         }
-        return false
+        return (false, said)
     }
 
     /// Two watched vaults that are clones of one bare repository holding `a`'s vault (`.agentos/`
@@ -71,13 +78,26 @@ import Testing
         // The person commits and pushes the tasks (the watcher may have committed some of them
         // already, with its own writes; a refused push is merged and pushed again).
         try #require(try Self.personGit(["add", "Tasks"], in: a.root))
-        _ = try Self.personGit(["commit", "--quiet", "-m", "500 tasks"], in: a.root, tries: 5)
+        // Until git takes it, as a person would: the watcher's own git commands hold the index lock
+        // for moments, and anything left staged holds every merge back (docs/sync.md), the watcher's
+        // too. Nothing staged any more is as good: the watcher committed the task notes with its own.
+        var committed = false, said: [String] = []
+        for _ in 0..<40 where !committed {
+            let commit = try Self.personGitSaying(["commit", "--quiet", "-m", "500 tasks"], in: a.root, tries: 1)
+            committed = try commit.ok || Self.personGit(["diff", "--cached", "--quiet"], in: a.root, tries: 1)
+            if !committed { said.append(commit.said) }
+        }
+        #expect(committed, "the person's commit never went through:\n\(said.suffix(3).joined(separator: "\n"))")
         var pushed = false
         for _ in 0..<40 where !pushed {
-            pushed = try Self.personGit(["push", "--quiet", "origin", "main"], in: a.root, tries: 1)
-            if !pushed { _ = try Self.personGit(["pull", "--quiet", "--no-rebase", "--no-edit", "origin", "main"], in: a.root, tries: 1) }
+            let push = try Self.personGitSaying(["push", "--quiet", "origin", "main"], in: a.root, tries: 1)
+            pushed = push.ok
+            if !pushed {
+                let pull = try Self.personGitSaying(["pull", "--quiet", "--no-rebase", "--no-edit", "origin", "main"], in: a.root, tries: 1)
+                said += [push.said, pull.said]
+            }
         }
-        #expect(pushed, "the person's push never went through")
+        #expect(pushed, "the person's push never went through:\n\(said.suffix(6).joined(separator: "\n"))\n\(a.log.suffix(2000))")
 
         // Both copies end with every task done (each machine's results reach the other by git).
         let converged = eventually(within: 900, every: 1) { paths.allSatisfy { a.status($0) == "done" && b.status($0) == "done" } }

@@ -120,7 +120,7 @@ struct GitNotes {
         }
         let others = conflicted.filter { !GitNotes.isAppendOnly($0) }
         if !others.isEmpty {
-            _ = git.gitStatus(["merge", "--abort"])
+            abortMerge()
             return "merging \(upstream) conflicts in \(others.joined(separator: ", ")), which the OS does not merge; merge by hand (the OS pushes again after)"
         }
         let store = NoteStore(vault: git.vault)
@@ -136,18 +136,30 @@ struct GitNotes {
                     return .write(Array((merged.hasSuffix("\n") ? merged : merged + "\n").utf8))
                 }
             } catch {
-                _ = git.gitStatus(["merge", "--abort"])
+                abortMerge()
                 return "cannot merge \(path): \(error)"
             }
         }
         let add = git.gitStatus(["add", "--"] + conflicted)
         let commit = git.gitStatus(["commit", "--quiet", "--no-edit", "--no-verify"])
         if add.code != 0 || commit.code != 0 {
-            _ = git.gitStatus(["merge", "--abort"])
+            abortMerge()
             return "cannot finish the merge: \(add.code != 0 ? add.error : commit.error)"
         }
         log(EngineEvent(level: .info, message: "git: merged \(conflicted.joined(separator: ", ")) line by line (every machine appends to them)"))
         return nil
+    }
+
+    /// Undoes the merge this round began. A person's git command holding the index lock at that
+    /// moment makes `merge --abort` fail, and a merge left begun would hold every later round back
+    /// (git makes no partial commit during a merge): it is tried again for up to about two seconds.
+    private func abortMerge() {
+        for attempt in 0..<20 {
+            if attempt > 0 { usleep(100_000) }
+            if git.gitStatus(["merge", "--abort"]).code == 0 { return }
+            // Nothing to undo any more (no merge is under way).
+            if git.gitStatus(["rev-parse", "--quiet", "--verify", "MERGE_HEAD"]).code != 0 { return }
+        }
     }
 
     /// A merge git refuses because untracked files are in the way ("untracked working tree files
