@@ -112,6 +112,11 @@ public final class SecretScanner: @unchecked Sendable {
         }
     }
 
+    /// The check of the command-line password rules: any value but a reference or a placeholder.
+    private static let commandPassword: @Sendable (String, String) -> (kind: String, slug: String)? = { _, value in
+        SecretValue.isReference(value) || SecretValue.isPlaceholder(value) || value.count < 3 ? nil : ("password on a command line", "password")
+    }
+
     /// A check that only rejects placeholders (`EXAMPLE`, `xxxxxxxx…`, `your…`) in a provider-shaped key.
     private static func notPlaceholder(_ kind: String, _ slug: String) -> @Sendable (String, String) -> (kind: String, slug: String)? {
         { _, value in SecretValue.isDocumentationExample(value) ? nil : (kind, slug) }
@@ -201,7 +206,7 @@ public final class SecretScanner: @unchecked Sendable {
         // INI, TOML, properties), then `key=value` anywhere (query strings, connection strings, shell),
         // then quoted keys (JSON, Python dicts), XML elements, command-line flags, and prose ("my token is …").
         make("secret assignment", "secret", #"(?m)^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?["']?([A-Za-z_@][\w.\-]{0,120})["']?[ \t]*(?:=>|:=|=|:)[ \t]*(["'`]?)([^\s"'`]{1,1024})\2[ \t]*,?[ \t]*(?:(?:#|;|//).*)?$"#, group: 3, key: 1, check: SecretValue.classify),
-        make("secret assignment", "secret", #"(?<![\w.\-])([A-Za-z_][\w.\-]{0,120}+)[ \t]*=[ \t]*["']?([^\s"'&;,<>()\[\]{}]{1,1024}+)(?!\()"#, group: 2, key: 1, hints: ["="], check: SecretValue.classify),
+        make("secret assignment", "secret", #"(?<![\w.\-])([A-Za-z_][\w.\-]{0,120}+)[ \t]*=[ \t]*["']?([^\s"'&;,<>()\[\]{}]{1,1024}+)(?![(\[])"#, group: 2, key: 1, hints: ["="], check: SecretValue.classify),
         make("secret field (JSON)", "json-secret", #"["']([A-Za-z_][\w.\-]{0,120})["'][ \t]*:[ \t]*["']([^"'\n]{1,1024})["']"#, group: 2, key: 1, hints: ["\"", "'"], check: { key, value in
             SecretValue.classify(key, value).map { $0.slug == "password" ? $0 : ("secret field (JSON)", "json-secret") } }),
         make("secret assignment", "secret", #"<([A-Za-z_][\w.\-]{0,120})>[ \t]*([^<\s]{1,1024})[ \t]*</"#, group: 2, key: 1, hints: ["</"], check: SecretValue.classify),
@@ -211,7 +216,7 @@ public final class SecretScanner: @unchecked Sendable {
         // `now`, `still`, `changed to`, and opening marks (`“`, `**`, `(`). A password's value counts when it looks
         // like one (letters with digits or marks, or three words joined: `tangerine-walrus-42`,
         // `purple-monkey-dishwasher`); a key's or a token's when it looks random.
-        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd|mot[ \t]+de[ \t]+passe|contrase[ñn]a|senha|wachtwoord|kennwort|passwort|has[łl]o)\b(?:[ \t]*(?:=|:)|['’]s(?=[ \t])|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key", "token", "secret", "pass", "senha", "contrase", "wachtwoord", "kennwort", "hasło", "haslo"], check: { key, raw in
+        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd|mot[ \t]+de[ \t]+passe|contrase[ñn]a|senha|wachtwoord|kennwort|passwort|has[łl]o)\b(?:[ \t]*(?:=|:)|[ \t]+[-–—](?=[ \t])|['’]s(?=[ \t])|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key", "token", "secret", "pass", "senha", "contrase", "wachtwoord", "kennwort", "hasło", "haslo"], check: { key, raw in
             guard let value = SecretValue.proseValue(raw) else { return nil }
             return SecretValue.looksRandom(value) || (SecretValue.isPasswordWord(key) && SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         // A password word, then words that say which one ("… for gmail.com", "… there", "… for
@@ -238,6 +243,32 @@ public final class SecretScanner: @unchecked Sendable {
         // to WPA2-AES", "Password → 1Password": round 51): a scheme's name is no value there.
         make("secret in prose", "secret", #"(?i)\b(?:chang(?:e|ed|ing)|set(?:ting)?|reset(?:ting)?|updat(?:e|ed|ing)|switched|rotated)((?:[ \t]+[\p{L}\p{N}.@_'\-]{1,40}){0,4}?[ \t]+(?:password|passphrase|passcode|passwd))(?:[ \t]+from[ \t]+\S{1,256})?[ \t]+(?:to|into)\b(?:[ \t]*:)?"# + proseTail, group: 2, key: 1, hints: ["pass"], check: proseCheck(schemesAreNoValue: true)),
         make("secret in prose", "secret", #"(?i)\b(password|passphrase|passcode|passwd)[ \t]*(?:→|->)"# + proseTail, group: 2, key: 1, hints: ["pass"], check: proseCheck(schemesAreNoValue: true)),
+        // Passwords the tools that take them on their command line are given (round 62: all went to
+        // claude): mysql's `-p` joined to its value, `sshpass -p`, `docker login -p` (and the
+        // registry clients that copy it), `redis-cli -a`, the ldap tools' `-w`, smbclient's
+        // `-U user%pass`. A reference (`-p"$DB_PASS"`, `-a $REDIS_PW`) or a placeholder is none.
+        make("password on a command line", "password", #"(?<![\w\-])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mariadb|mariadb-dump)\b[^\n|;&]{0,200}?[ \t]-p(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["mysql", "mariadb"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])sshpass\b[^\n|;&]{0,200}?[ \t]-p[ \t]*(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["sshpass"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm(?:[ \t]+registry)?)[ \t]+login\b[^\n|;&]{0,200}?[ \t]-p[ \t]+(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["login"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])redis-cli\b[^\n|;&]{0,200}?[ \t]-a[ \t]+(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["redis-cli"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])ldap(?:search|add|modify|delete|passwd|whoami|compare|modrdn|exop)\b[^\n|;&]{0,200}?[ \t]-w[ \t]+(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["ldap"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])(?:smbclient|rpcclient|smbmap|smbcacls|net)\b[^\n|;&]{0,200}?[ \t]-U[ \t]*["']?[^\s%"']{1,64}%([^\s"'|;&]{1,256})"#, group: 1, hints: ["-U"], check: commandPassword),
+        // "The OpenAI key is …", "Stripe key: …": a word naming whose key, then `key`, then a value
+        // that looks random (round 62); not a key that is no secret (`public key is AAAA…`,
+        // `primary key is user_id`).
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-])([\p{L}\p{N}][\p{L}\p{N}.\-]{1,30}[ \t]+key)\b(?:[ \t]*(?:=|:)|[ \t]+[-–—](?=[ \t])|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key"], check: { key, raw in
+            guard SecretValue.namesSecretKey(key), let value = SecretValue.proseValue(raw), SecretValue.looksRandom(value) else { return nil }
+            return ("secret in prose", "secret")
+        }),
+        // The short words for a password with a mark after them, anywhere in a line: `login: admin
+        // pass: …`, `pwd: …`, `creds admin:…` (round 62). Not a path (`PWD=/home/anna`), and the
+        // value must look like a password (`Tests pass: 12/12` is none).
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-./$])(pass|pwd|pw)[ \t]*[:=][ \t]*(["'`]?)([^\s"'`]{8,256})\2"#, group: 3, key: 1, hints: ["pass", "pwd", "pw"], check: { _, value in
+            value.hasPrefix("/") || value.hasPrefix("~") || !SecretValue.looksLikePassword(value) ? nil : ("secret in prose", "secret")
+        }),
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-])(?:creds|credentials|cred)\b[ \t]*[:=]?[ \t]+["']?[A-Za-z0-9._@\-]{1,64}:([^\s"']{6,256})"#, group: 1, hints: ["cred"], check: { _, value in
+            value.hasPrefix("/") || value.hasPrefix("~") || !SecretValue.looksLikePassword(value) ? nil : ("secret in prose", "secret")
+        }),
         // An AWS secret access key in prose: 40 characters of base64 on a line that says `aws` and
         // `secret`, or after an access key ID ("AWS secret for flamingo: …", "AKIA… with secret …").
         make("AWS secret access key", "aws-secret", #"(?i)\baws\b[^\n]{0,80}?\bsecret\b[^\n]{0,80}?(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1, hints: ["aws"], check: { _, value in
@@ -764,14 +795,83 @@ enum SecretValue {
         if words.contains(where: notSecretWords.contains) { return nil }
         if descriptiveSuffixes.contains(last) && words.count > 1 { return nil }
         let squashed = words.joined()
-        let isPassword = words.contains(where: passwordWords.contains) && !(squashed == "pwd" || squashed == "oldpwd")
+        // A word ending in one counts too: `PGPASSWORD` (libpq's), `DBPASSWORD`, `rootpasswd`
+        // (round 62: `PGPASSWORD=… pg_dump` went to claude).
+        let isPassword = words.contains(where: { passwordWords.contains($0) || passwordEndings.contains(where: $0.hasSuffix) }) && !(squashed == "pwd" || squashed == "oldpwd")
         if isPassword {
-            return isReference(value) || isPlaceholder(value) || value.count < 3 ? nil : ("password assignment", "password")
+            return isReference(value) || isPlaceholder(value) || value.count < 3 || isCodeExpression(value) ? nil : ("password assignment", "password")
+        }
+        // `PW=…`: a short name that is as often something else, so the value must look like one.
+        if words.contains("pw") {
+            return isReference(value) || isCodeExpression(value) || !looksLikePassword(value) ? nil : ("password assignment", "password")
         }
         let isSecret = words.contains(where: secretWords.contains) || compoundSecretWords.contains(where: squashed.contains)
         guard isSecret, !isReference(value), looksRandom(value) else { return nil }
         return ("secret assignment", "secret")
     }
+
+    /// The ends of a key word that make it a password's: `pgpassword`, `rootpasswd`.
+    static let passwordEndings = ["password", "passwd", "passphrase"]
+
+    /// The objects code reads a value from, as the first part of a dotted path
+    /// (`req.body.password`, `self.password`, `config.db_password`).
+    static let codeReceivers: Set<String> = ["req", "request", "res", "response", "self", "this", "cls", "config", "cfg", "conf", "settings", "options", "opts",
+        "params", "args", "argv", "kwargs", "form", "body", "data", "user", "users", "account", "env", "process", "os", "ctx", "context", "props", "state",
+        "input", "inputs", "values", "creds", "credentials", "secrets", "app", "flask", "django", "session", "event", "payload", "obj", "model", "record", "row",
+        "item", "entry", "profile", "auth", "login", "signup", "document", "window", "global", "globals", "module", "exports", "viper", "cmd", "flags", "r", "c", "ev"]
+
+    /// Whether a value is code that computes or reads one, not a literal: a dotted path of
+    /// identifiers with a call or a subscript in it (`hashlib.sha256(raw).hexdigest()`,
+    /// `request.form["password"]`), or one read from an object code passes around
+    /// (`req.body.password`, `self.cfg.pw`) — round 62: login code was blocked as a secret.
+    /// `Summer.Time2024` (a capital first part, no call) stays a value.
+    static func isCodeExpression(_ raw: String) -> Bool {
+        let value = raw.hasSuffix(";") ? String(raw.dropLast()) : raw
+        // `= try container.decode(…)`, `= await bcrypt.hash(…)`: the value read up to the space.
+        if codeKeywords.contains(value) { return true }
+        guard let first = value.first, first.isLetter || first == "_" || first == "$" else { return false }
+        var parts: [Substring] = []
+        var rest = Substring(value)
+        var hasCall = false
+        while !rest.isEmpty {
+            let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" }
+            guard let head = name.first, head.isLetter || head == "_" || head == "$", name.allSatisfy(\.isASCII) else { return false }
+            parts.append(name)
+            rest = rest.dropFirst(name.count)
+            // Calls and subscripts after the name: `(raw)`, `["password"]`, `[0]`.
+            while let open = rest.first, open == "(" || open == "[" {
+                let close: Character = open == "(" ? ")" : "]"
+                guard let end = rest.firstIndex(of: close) else { return false }
+                // Arguments that are words, names or numbers (`(raw)`, `["password"]`, `(pw,10)`);
+                // `summer(Beach!2024)` is a password with brackets in it.
+                let inside = String(rest[rest.index(after: rest.startIndex)..<end])
+                guard inside.isEmpty || allPartsPlain(inside, separators: ":,;?|=+ ^$\"'", shortWords: true) else { return false }
+                hasCall = true
+                rest = rest[rest.index(after: end)...]
+            }
+            if rest.isEmpty { break }
+            guard rest.first == "." || rest.hasPrefix("?.") || rest.hasPrefix("->") else { return false }
+            rest = rest.dropFirst(rest.first == "." ? 1 : 2)
+        }
+        guard parts.count >= 2 || (hasCall && parts.count == 1 && parts[0].first?.isLowercase == true) else { return false }
+        return hasCall || codeReceivers.contains(parts[0].lowercased()) && parts[0].first?.isUppercase != true
+    }
+
+    /// The words that open an expression in code (`try`, `await`, `new`…).
+    static let codeKeywords: Set<String> = ["try", "try!", "try?", "await", "new", "yield", "async", "lambda", "function", "typeof", "require", "import"]
+
+    /// Whether the words before `key` in prose ("OpenAI key", "Stripe key") may name a secret key:
+    /// not one that is public or a database's (`public key`, `primary key`, `sort key`).
+    static func namesSecretKey(_ phrase: String) -> Bool {
+        guard let first = phrase.split(whereSeparator: { $0 == " " || $0 == "\t" }).first?.lowercased() else { return false }
+        return !notSecretWords.contains(first) && !notSecretKeyNames.contains(first)
+    }
+
+    /// Words that, before `key`, name one that is no secret.
+    static let notSecretKeyNames: Set<String> = ["composite", "unique", "surrogate", "natural", "candidate", "hash", "range", "row", "shard", "routing", "lookup",
+        "host", "ssh", "gpg", "pgp", "verification", "verifying", "encryption", "recipient", "shortcut", "hot", "modifier", "music", "minor", "major", "answer",
+        "dictionary", "map", "object", "json", "yaml", "registry", "config", "translation", "i18n", "l10n", "css", "react", "list", "table", "index", "foreign",
+        "primary", "sort", "partition", "cache", "idempotency", "public", "pub", "publishable"]
 
     /// The words of a key: split at `_ - . /` and at camel-case humps, lower-cased (`clientSecret` →
     /// `client, secret`; `AWS_SECRET_ACCESS_KEY` → `aws, secret, access, key`).
@@ -944,7 +1044,7 @@ enum SecretValue {
             let arguments = String(value[value.index(after: open)..<value.index(before: value.endIndex)])
             if allPartsPlain(arguments, separators: ":,;?|=+ ^$", shortWords: true), isSchemeName(name) || (name.count >= 3 && name.allSatisfy { $0.isLetter && $0.isLowercase }) { return nil }
         }
-        if isDescription(value) { return nil }
+        if isDescription(value) || isCodeExpression(value) { return nil }
         return value
     }
 

@@ -268,10 +268,21 @@ public struct ContextPacketBuilder: Sendable {
             return piece
         }
         for i in 1..<named { candidates[i] = withoutPrivateLinks(candidates[i]) }
+        // Off this machine, a retrieved piece that names a private note or folder by its path on
+        // disk (`~/Notes/Private/Salary`, `/vault/Work/Sha*/*`), which no link form reads, is left
+        // out: the agent could open it (a task naming it is private; TaskFacts reads it the same way).
+        var diskJudge: DiskPathJudge?
+        func namesPrivatePath(_ text: String) -> Bool {
+            guard offMachine, !alreadyPrivate, text.contains("/") || text.contains("~") || text.contains("$") else { return false }
+            let judge = diskJudge ?? DiskPathJudge(vault: vault, guardrails: guardrails, links: links, path: task.path)
+            diskJudge = judge
+            return !judge.privateNotes(namedIn: text, isPrivate: { noteReason($0) != nil }).isEmpty
+        }
         // Whether a day-log item, judged with its continuation lines and headings, points at a private
         // note in a form only `PrivateLinks` reads: off this machine, such an item is left out.
         func pointsAtPrivate(_ judged: String, in log: String) -> Bool {
             withoutPrivateLinks(ContextPiece(kind: .daily, path: log, line: nil, heading: nil, text: judged, isPrivate: false)).text != judged
+                || namesPrivatePath(judged)
         }
         // Each hit is judged once, on the text that would be sent, as retrieval asks (so a note left
         // out never sets the relevance floor for the others), or here for a hit qmd brought in.
@@ -298,7 +309,7 @@ public struct ContextPacketBuilder: Sendable {
                     refused.insert(key)
                     return false
                 }
-                if piece.isPrivate && !alreadyPrivate {
+                if (piece.isPrivate && !alreadyPrivate) || namesPrivatePath(piece.label + "\n" + piece.text) {
                     leftOut.append(LeftOutPiece(kind: .memory, reason: .privateNote))
                     refused.insert(key)
                     return false

@@ -236,10 +236,8 @@ public struct TaskFacts: Sendable, Equatable {
         // name could mean made "Fix the typo in README.md" private (`init` ships a
         // `Private/README.md`), and a repository's `docs/private/setup.md` too (round 51).
         var seenPrivate = Set(privateSources)
-        // The names the globs of the task may look at, all told (`globMatches`), and the vault
-        // paths it names, judged so far.
-        var globBudget = 50_000
-        var judgedPaths = 0
+        // The paths on disk the texts name, with the budgets the whole task shares.
+        let disk = DiskPathJudge(vault: vault, guardrails: guardrails, links: links, path: path)
         for (text, from) in texts {
             // What Obsidian would open; an absolute path or a `file:` URL into the vault is read
             // as the vault path it names (round 52: a task holding one went to claude).
@@ -259,80 +257,9 @@ public struct TaskFacts: Sendable, Equatable {
                 return true
             }
             // A path on disk into the vault written without `.md` (`~/Notes/Private/Bank`) names
-            // the note as a shell would open it: no link form reads it (round 53). Read as the vault
-            // reads a name (case folded), with what is attached to it left off (`**…**`, `:12`,
-            // `#Q3`), a glob as its folder, and with the words after it (a name with spaces).
-            var inVaultOf: [String: String?] = [:]
-            let roots = Set([vault.root, TaskFacts.lexicallyNormalized(vault.root), RunWorkspace.realForm(vault.root)])
-            var listings = TaskFacts.GlobListings()
-            var globResults: [String: (files: [String], folders: [String])?] = [:]
-            func vaultPath(_ written: String) -> String? {
-                if let known = inVaultOf[written] { return known }
-                let found = TaskFacts.vaultPath(of: written, in: vault)
-                inVaultOf[written] = found
-                return found
-            }
-            // The words after a path are read with it when it leads into the vault, or part of the way
-            // to a vault whose own path holds a space (`~/./Obsidian Vault/…`).
-            func reaches(_ base: String) -> Bool {
-                if vaultPath(base) != nil { return true }
-                guard let absolute = TaskFacts.absolutePath(of: base) else { return false }
-                let normal = TaskFacts.lexicallyNormalized(absolute)
-                return normal.count > 1 && roots.contains { $0.contains(" ") && $0.hasPrefix(normal) }
-            }
-            for reading in TaskFacts.pathsOnDisk(in: text, roots: TaskFacts.writtenRoots(of: vault), reachesVault: reaches) {
-                // A path into the vault, or one that holds it (`~`, `/home/anna`, `~/Note*`, `~/*`):
-                // that names the vault whole, or a glob's parts below its root (round 58).
-                var reading = reading
-                if vaultPath(reading.path) == nil, let reached = TaskFacts.reachedRoot(reading, roots: roots, budget: &globBudget) {
-                    reading = reached
-                }
-                guard let inVault = vaultPath(reading.path) else { continue }
-                // More vault paths than can be judged (each is resolved and looked for): private,
-                // as a glob over too many names is (an outside attack: 20,000 paths under 1 MB).
-                judgedPaths += 1
-                if judgedPaths > 5_000 {
-                    if seenPrivate.insert(inVault).inserted { privateSources.append(inVault) }
-                    break
-                }
-                // A path in a private folder (or the folder itself, in any case) names private
-                // work, whatever is there.
-                if !inVault.isEmpty, Privacy.privateFolder(containing: inVault + "/", guardrails: guardrails) != nil,
-                   TaskFacts.namesFolder(inVault, in: vault, guardrails: guardrails) {
-                    if seenPrivate.insert(inVault).inserted { privateSources.append(inVault) }
-                    continue
-                }
-                // A glob over a folder that holds a private one names its notes too (`/vault/**/*.md`),
-                // and so does the vault itself (`cd ~/Notes`, `-v ~/Notes:/notes`: round 57).
-                if reading.isGlob || inVault.isEmpty, let inside = TaskFacts.privateFolder(under: inVault, in: vault, guardrails: guardrails) {
-                    if seenPrivate.insert(inside).inserted { privateSources.append(inside) }
-                    continue
-                }
-                var candidates: [String] = []
-                if reading.isGlob {
-                    // What the glob matches, as a shell expands it: a symlink to a private note or
-                    // folder, or a `private: true` note, among them names it (round 58:
-                    // `Work/Sha*/*` and `Personal/*` were public). Too many to judge: private.
-                    let key = inVault + "\u{0}" + (reading.pattern ?? "*")
-                    if globResults[key] == nil {
-                        globResults[key] = .some(TaskFacts.globMatches(reading.pattern ?? "*", under: inVault, in: vault, limit: 5000, listings: &listings, budget: &globBudget))
-                    }
-                    guard let matched = globResults[key] ?? nil else {
-                        if seenPrivate.insert(inVault).inserted { privateSources.append(inVault) }
-                        continue
-                    }
-                    if let folder = matched.folders.first(where: { Privacy.privateFolder(containing: $0 + "/", guardrails: guardrails) != nil }) {
-                        if seenPrivate.insert(folder).inserted { privateSources.append(folder) }
-                        continue
-                    }
-                    candidates = [inVault] + matched.files
-                } else if !inVault.isEmpty {
-                    let resolution = links.resolve(WikiLink(target: inVault), from: nil)
-                    candidates = (resolution.path.map { [$0] } ?? resolution.judged) + [inVault + ".md", inVault]
-                }
-                for candidate in candidates where candidate != path && TaskFacts.isThere(candidate, in: vault) && isPrivate(candidate) {
-                    if seenPrivate.insert(candidate).inserted { privateSources.append(candidate) }
-                }
+            // the note as a shell would open it: no link form reads it (round 53).
+            for found in disk.privateNotes(namedIn: text, isPrivate: isPrivate) where seenPrivate.insert(found).inserted {
+                privateSources.append(found)
             }
         }
     }

@@ -102,7 +102,16 @@ public final class LinkResolver: @unchecked Sendable {
             if matches.isEmpty { continue }
             if matches.count == 1 { return done(matches[0]) }
             let nearest = LinkResolver.nearest(matches, to: source)
-            return nearest.count == 1 ? done(nearest[0]) : done(nil, also: matches)
+            if nearest.count == 1 { return done(nearest[0]) }
+            // A bare date (`[[2026-12-06]]`, as Obsidian's daily notes link a day) among the OS's
+            // own day notes is the day's daily note, which Obsidian opens (the shortest path): the
+            // telemetry notes and the private copies the OS writes beside it made every task linking
+            // the day private once a private run had happened that day (round 62).
+            if nearest.allSatisfy(Vault.Layout.isDayNote),
+               let daily = nearest.first(where: { ($0 as NSString).deletingLastPathComponent == Vault.Layout.daily }) {
+                return done(daily)
+            }
+            return done(nil, also: matches)
         }
         let aliased = try table.notes(aliasKey: key(candidates[0]))
         if aliased.isEmpty, let through = try throughLinkedFolder(candidates[0], in: table) { return done(nil, also: through) }

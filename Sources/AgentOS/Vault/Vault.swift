@@ -48,6 +48,18 @@ public struct Vault: Sendable {
         public static let skills = "Skills"
         /// The folders `init` creates, each with a README note.
         public static let folders = [tasks, handoffs, results, telemetry, daily, memory, rules, privateFolder, templates]
+
+        /// Whether `path` is one of the OS's day notes, which every run appends to: a day's
+        /// telemetry note or daily note, public or private (`Telemetry/2026-12-06.md`,
+        /// `Private/Daily/2026-12-06.md`).
+        public static func isDayNote(_ path: String) -> Bool {
+            let name = (path as NSString).lastPathComponent
+            let day = Array(name.utf8.prefix(10))
+            guard name.utf8.count == 13, name.hasSuffix(".md"), day[4] == UInt8(ascii: "-"), day[7] == UInt8(ascii: "-"),
+                  day.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element) }) else { return false }
+            let folder = (path as NSString).deletingLastPathComponent
+            return [telemetry, daily, privateFolder + "/" + telemetry, privateFolder + "/" + daily].contains(folder)
+        }
     }
 
     /// Errors about paths that would leave the vault.

@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// A retrieved piece (a memory match, a daily line) that names a private note or folder by its path
+/// on disk, written without `.md` (`/home/anna/Notes/Private/Salary`), went to the cloud agent: only
+/// link forms were judged in retrieved pieces, while a task naming the same path is private (round
+/// 53). The agent could open the file it names. Off this machine such a piece is left out, counted
+/// as private, and never makes the task private; a path to a public note keeps its piece.
+@Suite struct RetrievedDiskPathTests {
+    static let ask = "---\ntype: task\nagent: claude\n---\nExplain the wombat ledger reconciliation in one line.\n"
+
+    static func vault() -> RouteTestVault {
+        let v = RouteTestVault()
+        v.write("Private/Salary.md", "# Salary\n\nPRIVATEMARK 91,000 a year.\n")
+        v.write("Private/Bank Details.md", "# Bank\n\nIBAN PRIVATEMARK.\n")
+        v.write("Notes/Plain.md", "# Plain\n\nNothing here.\n")
+        v.write("Tasks/Ask.md", ask)
+        return v
+    }
+
+    @Test(arguments: [
+        "cat ROOT/Private/Salary before the wombat ledger reconciliation PATHMARK",
+        "the wombat ledger reconciliation reads 'ROOT/Private/Bank Details' PATHMARK",
+        "the wombat ledger reconciliation reads ROOT/Private/Bank\\ Details PATHMARK",
+        "the wombat ledger reconciliation: ls ROOT/Priv*/ PATHMARK",
+        "the wombat ledger reconciliation lives in ROOT/private/ PATHMARK",
+    ])
+    func aRetrievedNoteNamingAPrivatePathIsLeftOut(_ line: String) throws {
+        let v = Self.vault()
+        let text = line.replacingOccurrences(of: "ROOT", with: v.root)
+        v.write("Notes/Wombat ledger.md", "# Wombat ledger\n\n\(text)\n")
+        v.write("Notes/Wombat notes.md", "# Wombat notes\n\nThe wombat ledger reconciliation runs CLEANMARK every Friday.\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.privacy == nil, "a retrieved piece does not taint the task")
+        #expect(!plan.prompt.contains("PATHMARK"), "\(plan.prompt)")
+        #expect(!plan.prompt.contains("PRIVATEMARK"))
+        #expect(plan.prompt.contains("CLEANMARK"))
+    }
+
+    /// The near miss: paths to public notes, and words that merely look like paths, keep their piece.
+    @Test(arguments: [
+        "see ROOT/Notes/Plain for the wombat ledger reconciliation PATHMARK",
+        "the wombat ledger reconciliation uses /usr/bin/env and ~/.config/ledger PATHMARK",
+        "the wombat ledger reconciliation: 3/4 of rows, and/or ~5 minutes PATHMARK",
+    ])
+    func aRetrievedNoteNamingOnlyPublicPathsIsSent(_ line: String) throws {
+        let v = Self.vault()
+        let text = line.replacingOccurrences(of: "ROOT", with: v.root)
+        v.write("Notes/Wombat ledger.md", "# Wombat ledger\n\n\(text)\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("PATHMARK"), "\(plan.prompt)")
+    }
+
+    /// The day's log: a line naming a private note by its path is left out, the others go.
+    @Test func aDailyLineNamingAPrivatePathIsLeftOut() throws {
+        let v = Self.vault()
+        let day = LocalTime.day(Date())
+        v.write("Daily/\(day).md", RunLines.marked("# \(day)\n\n- 09:00 [[Tasks/Other]] → claude (premium): done DAILYMARK\n- 09:05 copied \(v.root)/Private/Salary to the printer PATHMARK\n"))
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("DAILYMARK"))
+        #expect(!plan.prompt.contains("PATHMARK"), "\(plan.prompt)")
+    }
+
+    /// A task that is private itself (it runs here) keeps the piece, as it keeps private notes.
+    @Test func aPrivateTaskKeepsThePiece() throws {
+        let v = Self.vault()
+        v.write("Notes/Wombat ledger.md", "# Wombat ledger\n\ncat \(v.root)/Private/Salary before the wombat ledger reconciliation PATHMARK\n")
+        v.write("Tasks/Ask.md", "---\ntype: task\nagent: ollama\nprivate: true\n---\nExplain the wombat ledger reconciliation in one line.\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(plan.action == .run && plan.lane == "local", "\(plan.action) \(plan.lane)")
+        #expect(plan.prompt.contains("PATHMARK"), "\(plan.prompt)")
+    }
+}
+
+/// Round 62 (attack118): passwords given to the tools that take them on their command line, a key
+/// named by its service in prose, and the short words for a password mid-line went to claude, in a
+/// task's text and in a retrieved note; ordinary login code was blocked as a secret.
+@Suite struct CommandLinePasswordTests {
+    static let secret = "Zq8vLp2mRtX9"
+    static let random = "9dJk3Lm0Qp8Rt5Vw2Xy7Zb4Nc6Hf1Gs3"
+
+    @Test(arguments: [
+        "PGPASSWORD=SECRET pg_dump -h db.internal -U app appdb > dump.sql",
+        "export DBPASSWORD=SECRET",
+        "mysql -u root -pSECRET app < dump.sql",
+        "mysqldump -uroot -p\"SECRET\" --all-databases",
+        "docker login -u deploy -p SECRET registry.example.com",
+        "podman login quay.io -u bot -p 'SECRET'",
+        "sshpass -p 'SECRET' ssh admin@10.0.0.5",
+        "redis-cli -a SECRET -h cache.internal",
+        "ldapsearch -x -D cn=admin -w SECRET -b dc=x",
+        "smbclient //nas/share -U anna%SECRET",
+        "login: admin pass: SECRET",
+        "Password - SECRET",
+        "creds admin:SECRET",
+        "pwd: SECRET",
+        "PW=SECRET",
+        "The OpenAI key is RANDOM, it fails on startup.",
+        "The Stripe key: RANDOM",
+    ])
+    func isFound(_ line: String) {
+        let text = line.replacingOccurrences(of: "SECRET", with: Self.secret).replacingOccurrences(of: "RANDOM", with: Self.random)
+        let scanner = SecretScanner()
+        #expect(!scanner.scan(text).isEmpty, "missed: \(text)")
+        #expect(!scanner.redact(text).text.contains(line.contains("RANDOM") ? Self.random : Self.secret), "left after redaction: \(scanner.redact(text).text)")
+    }
+
+    @Test(arguments: [
+        "password = request.form[\"password\"]",
+        "const password = req.body.password;",
+        "self.password = hashlib.sha256(raw).hexdigest()",
+        "let password = try container.decode(String.self, forKey: .password)",
+        "this.password = await bcrypt.hash(this.password, 10);",
+        "user.password = form.cleaned_data[\"password\"]",
+        "pw_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt())",
+        "db_password = settings.DATABASES[\"default\"][\"PASSWORD\"]",
+        "mysql -u root -p mydb < dump.sql",
+        "mysql -u root -p$MYSQL_PWD mydb",
+        "mysql -u root -p\"$DB_PASS\" mydb",
+        "docker login -u deploy -p \"$REGISTRY_TOKEN\" registry.example.com",
+        "redis-cli -a $REDIS_PASSWORD ping",
+        "sshpass -f ~/.pw ssh admin@host",
+        "The public key is AAAAC3NzaC1lZDI1NTE5AAAAIGm8Zq8vLp2mRtX9Qm4rTz8wKx2Lv",
+        "The primary key is user_id and the sort key is createdAt",
+        "The key is to be consistent about naming.",
+        "The cache key is user:42:profile",
+        "Tests pass: 12/12 on linux",
+        "PWD=/home/anna/project make",
+        "creds file: ~/.aws/credentials",
+        "credentials: admin:changeme",
+        "password = getpass.getpass(\"Password: \")",
+    ])
+    func isLeftAlone(_ line: String) {
+        #expect(SecretScanner().scan(line).isEmpty, "false alarm: \(line) → \(SecretScanner.describe(SecretScanner().scan(line)))")
+    }
+
+    /// The same password in a note retrieval finds is left out of a cloud packet, and the task runs.
+    @Test func aRetrievedRunbookWithAPasswordOnACommandLineIsLeftOut() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Walrus backup runbook.md", "# Walrus backup runbook\n\nThe walrus backup runs nightly:\n\n    PGPASSWORD=\(Self.secret) pg_dump -h db.internal -U app walrusdb\n")
+        v.write("Memory/Walrus notes.md", "# Walrus notes\n\nThe walrus backup runbook design is reviewed CLEANMARK each quarter.\n")
+        v.write("Tasks/Ask.md", "---\ntype: task\nagent: claude\n---\nReview the design of the walrus backup runbook.\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(!plan.prompt.contains(Self.secret))
+        #expect(plan.prompt.contains("CLEANMARK"))
+        #expect(PacketGuardrailsTests.retrievalVerdict(plan)?.contains("secret") == true, "\(PacketGuardrailsTests.retrievalVerdict(plan) ?? "-")")
+    }
+}
+
+/// Round 62 (attack118): `[[2026-12-06]]`, as Obsidian's daily notes link a day, made a task private
+/// once any private run had happened that day: the OS's own private copies of the day's notes share
+/// the name, and every note sharing it equally near was judged. Among the OS's day notes, a bare
+/// date is the day's daily note, which Obsidian opens; without one, the private copies still count.
+@Suite struct BareDateLinkTests {
+    static func vault(daily: Bool) -> (RouteTestVault, String) {
+        let v = RouteTestVault()
+        let day = LocalTime.day(Date())
+        v.write("Private/Daily/\(day).md", "# \(day)\n\n- 09:00 a private errand PRIVATEMARK\n")
+        v.write("Private/Telemetry/\(day).md", "# \(day)\n\nPRIVATEMARK\n")
+        v.write("Telemetry/\(day).md", "# \(day)\n")
+        if daily { v.write("Daily/\(day).md", "# \(day)\n\n- 10:00 a plain run DAILYMARK\n") }
+        v.write("Tasks/Ask.md", "---\ntype: task\nagent: claude\n---\nReview the design work listed in [[\(day)]].\n")
+        return (v, day)
+    }
+
+    @Test func aBareDateLinksTheDaysDailyNote() throws {
+        let (v, day) = Self.vault(daily: true)
+        let facts = TaskFacts.from(note: try Note.parse(bytes: Array((try String(contentsOfFile: v.root + "/Tasks/Ask.md", encoding: .utf8)).utf8)), path: "Tasks/Ask.md", vault: v.vault, ruleBook: v.book, links: LinkResolver(vault: v.vault))
+        #expect(facts.privateSources.isEmpty, "\(facts.privateSources)")
+        #expect(facts.contextPaths.contains("Daily/\(day).md"), "\(facts.contextPaths)")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
+        #expect(plan.prompt.contains("DAILYMARK"))
+        #expect(!plan.prompt.contains("PRIVATEMARK"))
+    }
+
+    @Test func withoutADailyNoteThePrivateCopiesStillCount() throws {
+        let (v, _) = Self.vault(daily: false)
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(plan.privacy != nil)
+        #expect({ if case .blocked = plan.action { return true }; return false }(), "a private task naming claude: \(plan.action)")
+    }
+
+    /// A person's own note of the same name, as near, keeps the name ambiguous: every one counts.
+    @Test func aPersonsNoteOfTheSameNameKeepsEveryOneCounted() throws {
+        let (v, day) = Self.vault(daily: true)
+        v.write("Journal/\(day).md", "# \(day)\n\nA journal entry.\n")
+        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        #expect(plan.privacy != nil, "Journal/\(day).md, Daily/ and the private copies are equally near")
+    }
+}
