@@ -14,15 +14,7 @@ struct GitNotes {
     let git: GitClaims
 
     /// Notes every machine appends to: a day's telemetry note and daily note (public or private).
-    static func isAppendOnly(_ path: String) -> Bool {
-        let name = (path as NSString).lastPathComponent
-        let day = Array(name.utf8.prefix(10))
-        guard name.utf8.count == 13, name.hasSuffix(".md"), day[4] == UInt8(ascii: "-"), day[7] == UInt8(ascii: "-"),
-              day.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element) }) else { return false }
-        let folder = (path as NSString).deletingLastPathComponent
-        return [Vault.Layout.telemetry, Vault.Layout.daily, Vault.Layout.privateFolder + "/" + Vault.Layout.telemetry,
-                Vault.Layout.privateFolder + "/" + Vault.Layout.daily].contains(folder)
-    }
+    static func isAppendOnly(_ path: String) -> Bool { Vault.Layout.isDayNote(path) }
 
     /// What one round did, for the log.
     struct Round {
@@ -54,13 +46,28 @@ struct GitNotes {
         GitClaims.oneAtATime.withLock { _ in
             var round = Round()
             guard case .success(let branch) = git.git(["symbolic-ref", "--quiet", "--short", "HEAD"]) else {
-                round.problem = "the vault's git work tree is not on a branch; notes are not committed"
+                // Handed to the next round: written while a person looks at an old commit, they
+                // are committed once a branch is checked out again (round 62: they stayed
+                // untracked for good, and the other machines never got the run's result).
+                round.problem = "the vault's git work tree is not on a branch (a detached HEAD): the OS's notes wait, uncommitted, until a branch is checked out again"
+                round.pathsSettled = false
+                return round
+            }
+            // A merge under way (a person's pull that conflicted, or the OS's own, left by a watcher
+            // that was stopped in it): nothing is staged or committed meanwhile — git makes no
+            // partial commit then, and staging a conflicted note marks it resolved with its
+            // markers in it (round 62: a person then committed them to every machine).
+            if let problem = settleMergeUnderWay(log: log) {
+                round.problem = problem
+                round.pathsSettled = false
                 return round
             }
             var paths = paths
-            if !paths.isEmpty, case .success(let out) = git.git(["check-ignore", "--"] + paths) {
+            if !paths.isEmpty, case .success(let out) = git.git(["check-ignore", "-z", "--stdin"], input: Array(paths.joined(separator: "\0").utf8) + [0]) {
                 // Notes the person's `.gitignore` keeps out of git stay out (exit 1: none is ignored).
-                let ignored = Set(out.split(separator: "\n").map(String.init))
+                // Read unquoted (`-z`): git quotes a name that is not ASCII, and a `Café` result
+                // under an ignored `Results/` then failed every `add` for good (round 62).
+                let ignored = Set(out.split(separator: "\0").map(String.init))
                 paths.removeAll { ignored.contains($0) }
             }
             if !paths.isEmpty {
@@ -68,7 +75,9 @@ struct GitNotes {
                 // then go to the next round, never dropped.
                 let add = git.gitStatus(["add", "--"] + paths)
                 if add.code != 0 {
-                    round.problem = "cannot stage the OS's notes: \(add.error)"
+                    // What the failed `add` staged is taken back: left staged, it held every merge back.
+                    _ = git.gitStatus(["reset", "--quiet", "--"] + paths)
+                    round.problem = "cannot stage the OS's notes: \(GitNotes.explained(add.error))"
                     round.pathsSettled = false
                     return round
                 }
@@ -76,7 +85,7 @@ struct GitNotes {
                 if commit.code == 0 {
                     round.committed = paths.count
                 } else if !(commit.stdout + commit.error).contains("nothing") {
-                    round.problem = "cannot commit the OS's notes: \(commit.error)"
+                    round.problem = "cannot commit the OS's notes: \(GitNotes.explained(commit.error))"
                     round.pathsSettled = false
                     return round
                 }
@@ -106,6 +115,10 @@ struct GitNotes {
 
     /// Merges `upstream` into the branch; `nil` when the branch now contains it, else why not.
     private func merge(_ upstream: String, log: (EngineEvent) -> Void) -> String? {
+        // Marked while under way: a watcher stopped in it (kill -9, a crash) finds the mark at its
+        // next start and undoes the merge, which is its own, rather than waiting for a person.
+        FileManager.default.createFile(atPath: ownMergeMark, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: ownMergeMark) }
         var merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", upstream])
         if merge.code != 0, clearIdenticalUntracked(upstream: upstream, log: log) {
             merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", upstream])
@@ -116,13 +129,31 @@ struct GitNotes {
         if conflicted.isEmpty {
             // Refused before it began (a person's uncommitted change in a file it would touch, or a
             // staged change): nothing was changed.
-            return "cannot merge \(upstream): \(merge.error); commit or undo your change and the OS merges at its next round"
+            if GitNotes.explained(merge.error) != merge.error { return "cannot merge \(upstream): \(GitNotes.explained(merge.error))" }
+            return "cannot merge \(upstream): \(merge.error); commit or undo the change git names (a person's uncommitted change, or anything staged) and the OS merges at its next round"
         }
         let others = conflicted.filter { !GitNotes.isAppendOnly($0) }
         if !others.isEmpty {
             abortMerge()
             return "merging \(upstream) conflicts in \(others.joined(separator: ", ")), which the OS does not merge; merge by hand (the OS pushes again after)"
         }
+        if let problem = mergeLineByLine(conflicted) {
+            abortMerge()
+            return problem
+        }
+        let add = git.gitStatus(["add", "--"] + conflicted)
+        let commit = git.gitStatus(["commit", "--quiet", "--no-edit", "--no-verify"])
+        if add.code != 0 || commit.code != 0 {
+            abortMerge()
+            return "cannot finish the merge: \(add.code != 0 ? add.error : commit.error)"
+        }
+        log(EngineEvent(level: .info, message: "git: merged \(conflicted.joined(separator: ", ")) line by line (every machine appends to them)"))
+        return nil
+    }
+
+    /// Writes each conflicted day note as the union of both sides and what it holds now (without
+    /// markers); `nil` when all are written, else why not.
+    private func mergeLineByLine(_ conflicted: [String]) -> String? {
         let store = NoteStore(vault: git.vault)
         for path in conflicted {
             let ours = (try? git.git(["show", ":2:" + path]).get()) ?? ""
@@ -136,18 +167,58 @@ struct GitNotes {
                     return .write(Array((merged.hasSuffix("\n") ? merged : merged + "\n").utf8))
                 }
             } catch {
-                abortMerge()
                 return "cannot merge \(path): \(error)"
             }
         }
-        let add = git.gitStatus(["add", "--"] + conflicted)
-        let commit = git.gitStatus(["commit", "--quiet", "--no-edit", "--no-verify"])
-        if add.code != 0 || commit.code != 0 {
-            abortMerge()
-            return "cannot finish the merge: \(add.code != 0 ? add.error : commit.error)"
-        }
-        log(EngineEvent(level: .info, message: "git: merged \(conflicted.joined(separator: ", ")) line by line (every machine appends to them)"))
         return nil
+    }
+
+    /// Where the OS marks its own merge while it is under way.
+    private var ownMergeMark: String { git.vault.stateDirectory + "/git-merge-under-way" }
+
+    /// A merge under way when a round starts: `nil` when there is none (any more), else why the
+    /// round waits. The OS's own, left by a watcher stopped in it, is undone (the round merges
+    /// again). A person's whose only conflicts are day notes is merged line by line, as the OS
+    /// merges its own, and concluded; with conflicts in other notes, or with none left but not
+    /// concluded, it is the person's to finish, and the line says how.
+    private func settleMergeUnderWay(log: (EngineEvent) -> Void) -> String? {
+        guard git.gitStatus(["rev-parse", "--quiet", "--verify", "MERGE_HEAD"]).code == 0 else {
+            try? FileManager.default.removeItem(atPath: ownMergeMark)
+            return nil
+        }
+        if FileManager.default.fileExists(atPath: ownMergeMark) {
+            abortMerge()
+            guard git.gitStatus(["rev-parse", "--quiet", "--verify", "MERGE_HEAD"]).code != 0 else {
+                return "cannot undo the merge a stopped watcher left under way (git merge --abort failed); run `git merge --abort` in the vault"
+            }
+            try? FileManager.default.removeItem(atPath: ownMergeMark)
+            log(EngineEvent(level: .info, message: "git: undid the merge a stopped watcher had left under way; merging again"))
+            return nil
+        }
+        let conflicted = (try? git.git(["diff", "--name-only", "--diff-filter=U", "-z"]).get())?
+            .split(separator: "\0").map(String.init) ?? []
+        let days = conflicted.filter(GitNotes.isAppendOnly)
+        let others = conflicted.filter { !GitNotes.isAppendOnly($0) }
+        if !days.isEmpty {
+            if let problem = mergeLineByLine(days) { return problem }
+            let add = git.gitStatus(["add", "--"] + days)
+            if add.code != 0 { return "cannot stage the day notes it merged line by line: \(GitNotes.explained(add.error))" }
+        }
+        let finish = "run `git commit` to conclude it, or `git merge --abort` to undo it; the OS commits and pushes its notes after"
+        if !others.isEmpty {
+            return "a merge is under way with conflicts in \(others.joined(separator: ", "))\(days.isEmpty ? "" : " (the OS merged \(days.joined(separator: ", ")) line by line)"): resolve them and \(finish)"
+        }
+        if days.isEmpty { return "a merge is under way with its conflicts resolved: \(finish)" }
+        let commit = git.gitStatus(["commit", "--quiet", "--no-edit", "--no-verify"])
+        if commit.code != 0 { return "a merge is under way (the OS merged \(days.joined(separator: ", ")) line by line) but cannot conclude it: \(GitNotes.explained(commit.error)); \(finish)" }
+        log(EngineEvent(level: .info, message: "git: a merge under way conflicted only in \(days.joined(separator: ", ")): merged line by line (every machine appends to them) and concluded"))
+        return nil
+    }
+
+    /// A git error line with what a person can do about it when git's own line does not say.
+    static func explained(_ error: String) -> String {
+        guard error.contains("index.lock") || error.contains("remove the file manually") else { return error }
+        return error + " (.git/index.lock: another git command is running, or one that stopped left the file; remove it if none runs)"
     }
 
     /// Undoes the merge this round began. A person's git command holding the index lock at that

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import AgentOS
 
 /// A retrieved piece (a memory match, a daily line) that names a private note or folder by its path
@@ -192,5 +193,158 @@ import Testing
         v.write("Journal/\(day).md", "# \(day)\n\nA journal entry.\n")
         let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
         #expect(plan.privacy != nil, "Journal/\(day).md, Daily/ and the private copies are equally near")
+    }
+}
+
+/// Round 62 (attack119): a person's ordinary git beside a `sync: git` watcher stopped it for good —
+/// a non-ASCII note under an ignored folder, a detached HEAD, a pull that conflicted in the day
+/// notes (whose markers the watcher then staged as resolved), a watcher killed in its own merge,
+/// a stale `index.lock` named nowhere. `GitNotes.round` against real git, two clones of one remote.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/git"), "needs git"))
+struct GitRoundRecoveryTests {
+    static func git(_ arguments: [String], in folder: String) throws { try GitNotesMergeTests.git(arguments, in: folder) }
+
+    /// What git prints for `arguments` in `folder` (its exit code ignored).
+    static func output(_ arguments: [String], in folder: String) -> String {
+        let pipe = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        process.arguments = ["-C", folder, "-c", "user.name=t", "-c", "user.email=t@t"] + arguments
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try? process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static let day = "Daily/2026-12-06.md"
+
+    /// Two clones, `a` and `b`, of one remote holding `seed.md` and the day note.
+    static func clones() throws -> String {
+        let root = TemporaryFolder.make("fbt-git-round")
+        try git(["init", "--quiet", "--bare", "-b", "main", root + "/remote.git"], in: root)
+        for name in ["a", "b"] {
+            try git(["clone", "--quiet", root + "/remote.git", root + "/" + name], in: root)
+            try git(["checkout", "--quiet", "-B", "main"], in: root + "/" + name)
+            try FileManager.default.createDirectory(atPath: root + "/" + name + "/.agentos", withIntermediateDirectories: true)
+        }
+        try "/.agentos/\n".replacingFile(root + "/a/.git/info/exclude")
+        try "/.agentos/\n".replacingFile(root + "/b/.git/info/exclude")
+        try FileManager.default.createDirectory(atPath: root + "/a/Daily", withIntermediateDirectories: true)
+        try "# 2026-12-06\n\n- 09:00 first\n".replacingFile(root + "/a/" + day)
+        try "seed\n".replacingFile(root + "/a/seed.md")
+        try git(["add", "-A"], in: root + "/a")
+        try git(["commit", "--quiet", "-m", "seed"], in: root + "/a")
+        try git(["push", "--quiet", "origin", "main"], in: root + "/a")
+        try git(["pull", "--quiet", "origin", "main"], in: root + "/b")
+        return root
+    }
+
+    static func notes(_ root: String, _ name: String) -> GitNotes {
+        GitNotes(git: GitClaims(vault: Vault(root: root + "/" + name), remote: "origin", machine: name))
+    }
+
+    static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    /// A note the watcher wrote this round, as its heartbeat is in every round.
+    static func heartbeat(_ root: String, _ name: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: root + "/" + name + "/Telemetry/Machines", withIntermediateDirectories: true)
+        try "---\ntype: machine-heartbeat\nmachine: \(name)\n---\n".replacingFile(root + "/" + name + "/Telemetry/Machines/" + name + ".md")
+        return ["Telemetry/Machines/" + name + ".md"]
+    }
+
+    /// Both clones add a line to the day note and `b` pushes; `a` then pulls, as a person does,
+    /// and git stops with a conflict in it (and in `seed.md` too when `seed` is set).
+    static func conflictingPull(_ root: String, seed: Bool) throws {
+        for (name, line) in [("b", "- 10:00 on b"), ("a", "- 10:00 on a")] {
+            try (read(root + "/" + name + "/" + day) + line + "\n").replacingFile(root + "/" + name + "/" + day)
+            if seed { try "seed from \(name)\n".replacingFile(root + "/" + name + "/seed.md") }
+            try git(["commit", "--quiet", "-am", "on \(name)"], in: root + "/" + name)
+        }
+        try git(["push", "--quiet", "origin", "main"], in: root + "/b")
+        _ = output(["pull", "--quiet", "--no-rebase", "--no-edit", "origin", "main"], in: root + "/a")
+        #expect(FileManager.default.fileExists(atPath: root + "/a/.git/MERGE_HEAD"), "the pull conflicted")
+    }
+
+    @Test func aPullThatConflictedOnlyInTheDayNotesIsMergedLineByLineAndConcluded() throws {
+        let root = try Self.clones()
+        try Self.conflictingPull(root, seed: false)
+        let round = Self.notes(root, "a").round(paths: try Self.heartbeat(root, "a"), remote: "origin", log: { _ in })
+        #expect(round.problem == nil, "\(round.problem ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: root + "/a/.git/MERGE_HEAD"))
+        let text = Self.read(root + "/a/" + Self.day)
+        #expect(text.contains("- 10:00 on a") && text.contains("- 10:00 on b"), "\(text)")
+        #expect(!SyncConflict.hasMergeMarkers(Array(text.utf8)), "\(text)")
+        #expect(round.pushed)
+    }
+
+    @Test func aPullThatConflictedInANoteIsThePersonsAndNothingOfTheOSIsStaged() throws {
+        let root = try Self.clones()
+        try Self.conflictingPull(root, seed: true)
+        try FileManager.default.createDirectory(atPath: root + "/a/Results", withIntermediateDirectories: true)
+        try "---\ntype: result\n---\nR\n".replacingFile(root + "/a/Results/R.md")
+        let round = Self.notes(root, "a").round(paths: ["Results/R.md"], remote: "origin", log: { _ in })
+        #expect(round.problem?.contains("conflicts in seed.md") == true, "\(round.problem ?? "")")
+        #expect(round.problem?.contains("git commit") == true)
+        #expect(!round.pathsSettled, "the OS's notes wait for the next round")
+        #expect(!Self.output(["diff", "--cached", "--name-only"], in: root + "/a").contains("Results/R.md"))
+        // The day note is no longer conflicted, and holds no markers; seed.md is still the person's.
+        #expect(!SyncConflict.hasMergeMarkers(Array(Self.read(root + "/a/" + Self.day).utf8)))
+        #expect(Self.output(["diff", "--name-only", "--diff-filter=U"], in: root + "/a").trimmingCharacters(in: .whitespacesAndNewlines) == "seed.md")
+    }
+
+    @Test func aMergeAStoppedWatcherLeftUnderWayIsUndoneAndDoneAgain() throws {
+        let root = try Self.clones()
+        for (name, line) in [("b", "- 10:00 on b"), ("a", "- 10:00 on a")] {
+            try (Self.read(root + "/" + name + "/" + Self.day) + line + "\n").replacingFile(root + "/" + name + "/" + Self.day)
+            try Self.git(["commit", "--quiet", "-am", "on \(name)"], in: root + "/" + name)
+        }
+        try Self.git(["push", "--quiet", "origin", "main"], in: root + "/b")
+        // What a watcher killed between `git merge` and its line-by-line merge leaves.
+        try Self.git(["fetch", "--quiet", "origin"], in: root + "/a")
+        _ = Self.output(["merge", "--no-edit", "origin/main"], in: root + "/a")
+        try "".replacingFile(root + "/a/.agentos/git-merge-under-way")
+        let round = Self.notes(root, "a").round(paths: try Self.heartbeat(root, "a"), remote: "origin", log: { _ in })
+        #expect(round.problem == nil, "\(round.problem ?? "")")
+        #expect(round.pushed)
+        let text = Self.read(root + "/a/" + Self.day)
+        #expect(text.contains("- 10:00 on a") && text.contains("- 10:00 on b") && !SyncConflict.hasMergeMarkers(Array(text.utf8)), "\(text)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/a/.agentos/git-merge-under-way"))
+    }
+
+    @Test func aNoteWithANonASCIINameUnderAnIgnoredFolderStaysOutAndTheRestIsCommitted() throws {
+        let root = try Self.clones()
+        try "/.agentos/\nResults/\n".replacingFile(root + "/a/.gitignore")
+        try FileManager.default.createDirectory(atPath: root + "/a/Results", withIntermediateDirectories: true)
+        try "---\ntype: result\n---\nR\n".replacingFile(root + "/a/Results/Café 1.md")
+        try (Self.read(root + "/a/" + Self.day) + "- 11:00 [[Results/Café 1]]\n").replacingFile(root + "/a/" + Self.day)
+        let round = Self.notes(root, "a").round(paths: ["Results/Café 1.md", Self.day], remote: "origin", log: { _ in })
+        #expect(round.problem == nil, "\(round.problem ?? "")")
+        #expect(round.committed == 1 && round.pushed)
+        #expect(Self.output(["diff", "--cached", "--name-only"], in: root + "/a").isEmpty)
+        #expect(Self.output(["ls-files", "Results"], in: root + "/a").isEmpty)
+    }
+
+    @Test func notesWrittenOnADetachedHeadWaitForABranch() throws {
+        let root = try Self.clones()
+        try Self.git(["checkout", "--quiet", "--detach"], in: root + "/a")
+        try (Self.read(root + "/a/" + Self.day) + "- 12:00 detached\n").replacingFile(root + "/a/" + Self.day)
+        let notes = Self.notes(root, "a")
+        let detached = notes.round(paths: [Self.day], remote: "origin", log: { _ in })
+        #expect(!detached.pathsSettled)
+        #expect(detached.problem?.contains("detached HEAD") == true, "\(detached.problem ?? "")")
+        try Self.git(["checkout", "--quiet", "main"], in: root + "/a")
+        let back = notes.round(paths: [Self.day], remote: "origin", log: { _ in })
+        #expect(back.problem == nil && back.committed == 1 && back.pushed, "\(back)")
+    }
+
+    @Test func aStaleIndexLockIsNamedWithWhatToDo() throws {
+        let root = try Self.clones()
+        try "".replacingFile(root + "/a/.git/index.lock")
+        try (Self.read(root + "/a/" + Self.day) + "- 13:00 locked\n").replacingFile(root + "/a/" + Self.day)
+        let round = Self.notes(root, "a").round(paths: [Self.day], remote: "origin", log: { _ in })
+        #expect(round.problem?.contains(".git/index.lock") == true, "\(round.problem ?? "")")
+        #expect(!round.pathsSettled)
     }
 }
