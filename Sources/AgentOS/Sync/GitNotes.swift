@@ -115,13 +115,13 @@ struct GitNotes {
 
     /// Merges `upstream` into the branch; `nil` when the branch now contains it, else why not.
     private func merge(_ upstream: String, log: (EngineEvent) -> Void) -> String? {
-        // Marked while under way: a watcher stopped in it (kill -9, a crash) finds the mark at its
-        // next start and undoes the merge, which is its own, rather than waiting for a person.
-        FileManager.default.createFile(atPath: ownMergeMark, contents: Data())
-        defer { try? FileManager.default.removeItem(atPath: ownMergeMark) }
-        var merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", upstream])
+        // Its own message says the merge is the OS's: a watcher stopped in it (kill -9, a crash)
+        // knows it at its next start by git's MERGE_MSG, which only this merge wrote (a mark file
+        // of the OS's own outlived it and took a person's later merge for one: round 63).
+        let message = GitNotes.ownMergePrefix + git.machine + ": merge " + upstream
+        var merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", "-m", message, upstream])
         if merge.code != 0, clearIdenticalUntracked(upstream: upstream, log: log) {
-            merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", upstream])
+            merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", "-m", message, upstream])
         }
         if merge.code == 0 { return nil }
         let conflicted = (try? git.git(["diff", "--name-only", "--diff-filter=U", "-z"]).get())?
@@ -173,45 +173,55 @@ struct GitNotes {
         return nil
     }
 
-    /// Where the OS marks its own merge while it is under way.
-    private var ownMergeMark: String { git.vault.stateDirectory + "/git-merge-under-way" }
+    /// How the OS's own merge commits begin (`fuckbigtech on <machine>: merge …`).
+    static let ownMergePrefix = "fuckbigtech on "
 
-    /// A merge under way when a round starts: `nil` when there is none (any more), else why the
-    /// round waits. The OS's own, left by a watcher stopped in it, is undone (the round merges
-    /// again). A person's whose only conflicts are day notes is merged line by line, as the OS
-    /// merges its own, and concluded; with conflicts in other notes, or with none left but not
-    /// concluded, it is the person's to finish, and the line says how.
+    /// What a round finds under way when it starts: conflicts a person's git left (a pull or
+    /// merge, a cherry-pick, a revert, a stash pop), or the OS's own merge left by a watcher
+    /// stopped in it. `nil` when the round may go on, else why it waits. Day notes in conflict are
+    /// merged line by line, as the OS merges its own, and staged (never with their markers). The
+    /// OS's own merge is then concluded (or undone, when another note conflicts); a person's
+    /// operation is never concluded nor undone for them — the line says what to run — and nothing of
+    /// the OS's is staged or committed around it (git makes no partial commit then, and staging a
+    /// conflicted note marks it resolved with its markers in it: rounds 62 and 63).
     private func settleMergeUnderWay(log: (EngineEvent) -> Void) -> String? {
-        guard git.gitStatus(["rev-parse", "--quiet", "--verify", "MERGE_HEAD"]).code == 0 else {
-            try? FileManager.default.removeItem(atPath: ownMergeMark)
-            return nil
-        }
-        if FileManager.default.fileExists(atPath: ownMergeMark) {
+        let operations = [("MERGE_HEAD", "merge", "git commit", "git merge --abort"),
+                          ("CHERRY_PICK_HEAD", "cherry-pick", "git cherry-pick --continue", "git cherry-pick --abort"),
+                          ("REVERT_HEAD", "revert", "git revert --continue", "git revert --abort")]
+        let underWay = operations.first { git.gitStatus(["rev-parse", "--quiet", "--verify", $0.0]).code == 0 }
+        let conflicted = (try? git.git(["diff", "--name-only", "--diff-filter=U", "-z"]).get())?
+            .split(separator: "\0").map(String.init) ?? []
+        guard underWay != nil || !conflicted.isEmpty else { return nil }
+        let days = conflicted.filter(GitNotes.isAppendOnly)
+        let others = conflicted.filter { !GitNotes.isAppendOnly($0) }
+        let gitDirectory = (try? git.git(["rev-parse", "--absolute-git-dir"]).get()) ?? (git.vault.root + "/.git")
+        let ownMerge = underWay?.0 == "MERGE_HEAD"
+            && ((try? String(contentsOfFile: gitDirectory + "/MERGE_MSG", encoding: .utf8))?.hasPrefix(GitNotes.ownMergePrefix + git.machine + ":") ?? false)
+        if ownMerge && !others.isEmpty {
             abortMerge()
-            guard git.gitStatus(["rev-parse", "--quiet", "--verify", "MERGE_HEAD"]).code != 0 else {
-                return "cannot undo the merge a stopped watcher left under way (git merge --abort failed); run `git merge --abort` in the vault"
-            }
-            try? FileManager.default.removeItem(atPath: ownMergeMark)
             log(EngineEvent(level: .info, message: "git: undid the merge a stopped watcher had left under way; merging again"))
             return nil
         }
-        let conflicted = (try? git.git(["diff", "--name-only", "--diff-filter=U", "-z"]).get())?
-            .split(separator: "\0").map(String.init) ?? []
-        let days = conflicted.filter(GitNotes.isAppendOnly)
-        let others = conflicted.filter { !GitNotes.isAppendOnly($0) }
         if !days.isEmpty {
             if let problem = mergeLineByLine(days) { return problem }
             let add = git.gitStatus(["add", "--"] + days)
             if add.code != 0 { return "cannot stage the day notes it merged line by line: \(GitNotes.explained(add.error))" }
         }
-        let finish = "run `git commit` to conclude it, or `git merge --abort` to undo it; the OS commits and pushes its notes after"
-        if !others.isEmpty {
-            return "a merge is under way with conflicts in \(others.joined(separator: ", "))\(days.isEmpty ? "" : " (the OS merged \(days.joined(separator: ", ")) line by line)"): resolve them and \(finish)"
+        let merged = days.isEmpty ? "" : " (the OS merged \(days.joined(separator: ", ")) line by line)"
+        if ownMerge {
+            let commit = git.gitStatus(["commit", "--quiet", "--no-edit", "--no-verify"])
+            if commit.code != 0 { return "cannot conclude the merge a stopped watcher left under way\(merged): \(GitNotes.explained(commit.error))" }
+            log(EngineEvent(level: .info, message: "git: concluded the merge a stopped watcher had left under way\(merged)"))
+            return nil
         }
-        if days.isEmpty { return "a merge is under way with its conflicts resolved: \(finish)" }
-        let commit = git.gitStatus(["commit", "--quiet", "--no-edit", "--no-verify"])
-        if commit.code != 0 { return "a merge is under way (the OS merged \(days.joined(separator: ", ")) line by line) but cannot conclude it: \(GitNotes.explained(commit.error)); \(finish)" }
-        log(EngineEvent(level: .info, message: "git: a merge under way conflicted only in \(days.joined(separator: ", ")): merged line by line (every machine appends to them) and concluded"))
+        if let (_, name, go, undo) = underWay {
+            let conflicts = others.isEmpty ? "its conflicts resolved" : "conflicts in \(others.joined(separator: ", "))"
+            return "a \(name) is under way with \(conflicts)\(merged): \(others.isEmpty ? "" : "resolve them and ")run `\(go)`, or `\(undo)`; the OS commits and pushes its notes after"
+        }
+        if !others.isEmpty {
+            return "git left conflicts in \(others.joined(separator: ", "))\(merged) (a stash pop?): resolve them and `git add` them; the OS commits and pushes its notes after"
+        }
+        if !days.isEmpty { log(EngineEvent(level: .info, message: "git: conflicts a person's git left in \(days.joined(separator: ", ")) merged line by line")) }
         return nil
     }
 

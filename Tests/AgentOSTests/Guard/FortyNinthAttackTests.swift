@@ -267,16 +267,25 @@ struct GitRoundRecoveryTests {
         #expect(FileManager.default.fileExists(atPath: root + "/a/.git/MERGE_HEAD"), "the pull conflicted")
     }
 
-    @Test func aPullThatConflictedOnlyInTheDayNotesIsMergedLineByLineAndConcluded() throws {
+    /// A person's pull that conflicted only in the day notes: merged line by line and staged (no
+    /// markers), but the merge is the person's to conclude (round 63: concluding it also concluded
+    /// a `merge --no-commit` a person meant to look at); once they commit, the OS pushes.
+    @Test func aPullThatConflictedOnlyInTheDayNotesIsMergedLineByLineAndLeftToThePerson() throws {
         let root = try Self.clones()
         try Self.conflictingPull(root, seed: false)
-        let round = Self.notes(root, "a").round(paths: try Self.heartbeat(root, "a"), remote: "origin", log: { _ in })
-        #expect(round.problem == nil, "\(round.problem ?? "")")
-        #expect(!FileManager.default.fileExists(atPath: root + "/a/.git/MERGE_HEAD"))
+        let notes = Self.notes(root, "a")
+        let round = notes.round(paths: try Self.heartbeat(root, "a"), remote: "origin", log: { _ in })
+        #expect(round.problem?.contains("git commit") == true, "\(round.problem ?? "")")
+        #expect(FileManager.default.fileExists(atPath: root + "/a/.git/MERGE_HEAD"), "a person's merge is never concluded for them")
         let text = Self.read(root + "/a/" + Self.day)
         #expect(text.contains("- 10:00 on a") && text.contains("- 10:00 on b"), "\(text)")
         #expect(!SyncConflict.hasMergeMarkers(Array(text.utf8)), "\(text)")
-        #expect(round.pushed)
+        #expect(Self.output(["diff", "--name-only", "--diff-filter=U"], in: root + "/a").isEmpty, "the day note is resolved")
+        #expect(!Self.output(["diff", "--cached", "--name-only"], in: root + "/a").contains("Telemetry/Machines"), "nothing of the OS's is staged")
+        try Self.git(["commit", "--quiet", "--no-edit"], in: root + "/a")
+        let after = notes.round(paths: try Self.heartbeat(root, "a"), remote: "origin", log: { _ in })
+        #expect(after.problem == nil && after.pushed, "\(after)")
+        #expect(!SyncConflict.hasMergeMarkers(Array(Self.read(root + "/a/" + Self.day).utf8)))
     }
 
     @Test func aPullThatConflictedInANoteIsThePersonsAndNothingOfTheOSIsStaged() throws {
@@ -284,6 +293,8 @@ struct GitRoundRecoveryTests {
         try Self.conflictingPull(root, seed: true)
         try FileManager.default.createDirectory(atPath: root + "/a/Results", withIntermediateDirectories: true)
         try "---\ntype: result\n---\nR\n".replacingFile(root + "/a/Results/R.md")
+        // The person resolved seed.md by hand, not yet added: kept whatever the OS does.
+        try "seed, merged by hand\n".replacingFile(root + "/a/seed.md")
         let round = Self.notes(root, "a").round(paths: ["Results/R.md"], remote: "origin", log: { _ in })
         #expect(round.problem?.contains("conflicts in seed.md") == true, "\(round.problem ?? "")")
         #expect(round.problem?.contains("git commit") == true)
@@ -292,25 +303,68 @@ struct GitRoundRecoveryTests {
         // The day note is no longer conflicted, and holds no markers; seed.md is still the person's.
         #expect(!SyncConflict.hasMergeMarkers(Array(Self.read(root + "/a/" + Self.day).utf8)))
         #expect(Self.output(["diff", "--name-only", "--diff-filter=U"], in: root + "/a").trimmingCharacters(in: .whitespacesAndNewlines) == "seed.md")
+        #expect(Self.read(root + "/a/seed.md") == "seed, merged by hand\n")
+        #expect(FileManager.default.fileExists(atPath: root + "/a/.git/MERGE_HEAD"))
     }
 
-    @Test func aMergeAStoppedWatcherLeftUnderWayIsUndoneAndDoneAgain() throws {
-        let root = try Self.clones()
+    /// Both clones append to the day note, `b` pushes, and `a` merges as the OS merges (its own
+    /// message), stopped before it merged the day note line by line.
+    static func ownMergeLeftUnderWay(_ root: String) throws {
         for (name, line) in [("b", "- 10:00 on b"), ("a", "- 10:00 on a")] {
             try (Self.read(root + "/" + name + "/" + Self.day) + line + "\n").replacingFile(root + "/" + name + "/" + Self.day)
             try Self.git(["commit", "--quiet", "-am", "on \(name)"], in: root + "/" + name)
         }
         try Self.git(["push", "--quiet", "origin", "main"], in: root + "/b")
-        // What a watcher killed between `git merge` and its line-by-line merge leaves.
         try Self.git(["fetch", "--quiet", "origin"], in: root + "/a")
-        _ = Self.output(["merge", "--no-edit", "origin/main"], in: root + "/a")
-        try "".replacingFile(root + "/a/.agentos/git-merge-under-way")
+        _ = Self.output(["merge", "--no-edit", "-m", GitNotes.ownMergePrefix + "a: merge origin/main", "origin/main"], in: root + "/a")
+        #expect(FileManager.default.fileExists(atPath: root + "/a/.git/MERGE_HEAD"))
+    }
+
+    @Test func aMergeAStoppedWatcherLeftUnderWayIsConcluded() throws {
+        let root = try Self.clones()
+        try Self.ownMergeLeftUnderWay(root)
         let round = Self.notes(root, "a").round(paths: try Self.heartbeat(root, "a"), remote: "origin", log: { _ in })
         #expect(round.problem == nil, "\(round.problem ?? "")")
         #expect(round.pushed)
+        #expect(!FileManager.default.fileExists(atPath: root + "/a/.git/MERGE_HEAD"))
         let text = Self.read(root + "/a/" + Self.day)
         #expect(text.contains("- 10:00 on a") && text.contains("- 10:00 on b") && !SyncConflict.hasMergeMarkers(Array(text.utf8)), "\(text)")
-        #expect(!FileManager.default.fileExists(atPath: root + "/a/.agentos/git-merge-under-way"))
+    }
+
+    /// A `git stash pop` that conflicts in the day note leaves no MERGE_HEAD: the watcher committed
+    /// the markers and pushed them (round 63). The note is merged line by line first.
+    @Test func aStashPopThatConflictedInTheDayNoteIsMergedBeforeAnythingIsCommitted() throws {
+        let root = try Self.clones()
+        try (Self.read(root + "/b/" + Self.day) + "- 10:00 on b\n").replacingFile(root + "/b/" + Self.day)
+        try Self.git(["commit", "--quiet", "-am", "on b"], in: root + "/b")
+        try Self.git(["push", "--quiet", "origin", "main"], in: root + "/b")
+        try (Self.read(root + "/a/" + Self.day) + "- 10:00 on a\n").replacingFile(root + "/a/" + Self.day)
+        try Self.git(["stash", "--quiet"], in: root + "/a")
+        try Self.git(["pull", "--quiet", "--no-rebase", "origin", "main"], in: root + "/a")
+        _ = Self.output(["stash", "pop"], in: root + "/a")
+        #expect(SyncConflict.hasMergeMarkers(Array(Self.read(root + "/a/" + Self.day).utf8)), "the pop conflicted")
+        let round = Self.notes(root, "a").round(paths: try Self.heartbeat(root, "a") + [Self.day], remote: "origin", log: { _ in })
+        #expect(round.problem == nil, "\(round.problem ?? "")")
+        let text = Self.read(root + "/a/" + Self.day)
+        #expect(text.contains("- 10:00 on a") && text.contains("- 10:00 on b") && !SyncConflict.hasMergeMarkers(Array(text.utf8)), "\(text)")
+        #expect(!Self.output(["show", "HEAD:" + Self.day], in: root + "/a").contains("<<<<<<<"))
+    }
+
+    /// A cherry-pick that conflicted in the day note: merged line by line, never committed around.
+    @Test func aCherryPickThatConflictedInTheDayNoteWaitsForThePerson() throws {
+        let root = try Self.clones()
+        try (Self.read(root + "/b/" + Self.day) + "- 10:00 on b\n").replacingFile(root + "/b/" + Self.day)
+        try Self.git(["commit", "--quiet", "-am", "on b"], in: root + "/b")
+        try Self.git(["push", "--quiet", "origin", "main"], in: root + "/b")
+        try (Self.read(root + "/a/" + Self.day) + "- 10:00 on a\n").replacingFile(root + "/a/" + Self.day)
+        try Self.git(["commit", "--quiet", "-am", "on a"], in: root + "/a")
+        try Self.git(["fetch", "--quiet", "origin"], in: root + "/a")
+        _ = Self.output(["cherry-pick", "origin/main"], in: root + "/a")
+        #expect(FileManager.default.fileExists(atPath: root + "/a/.git/CHERRY_PICK_HEAD"))
+        let round = Self.notes(root, "a").round(paths: try Self.heartbeat(root, "a") + [Self.day], remote: "origin", log: { _ in })
+        #expect(round.problem?.contains("cherry-pick --continue") == true, "\(round.problem ?? "")")
+        #expect(!SyncConflict.hasMergeMarkers(Array(Self.read(root + "/a/" + Self.day).utf8)))
+        #expect(!round.pathsSettled)
     }
 
     @Test func aNoteWithANonASCIINameUnderAnIgnoredFolderStaysOutAndTheRestIsCommitted() throws {
