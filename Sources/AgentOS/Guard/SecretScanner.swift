@@ -114,7 +114,8 @@ public final class SecretScanner: @unchecked Sendable {
 
     /// The check of the command-line password rules: any value but a reference or a placeholder.
     private static let commandPassword: @Sendable (String, String) -> (kind: String, slug: String)? = { _, value in
-        SecretValue.isReference(value) || SecretValue.isPlaceholder(value) || value.count < 3 ? nil : ("password on a command line", "password")
+        // A word of a sentence about the flag is none ("redis-cli with -a only in dev").
+        SecretValue.isReference(value) || SecretValue.isPlaceholder(value) || value.count < 3 || SecretValue.isPlainWord(value) ? nil : ("password on a command line", "password")
     }
 
     /// A check that only rejects placeholders (`EXAMPLE`, `xxxxxxxx…`, `your…`) in a provider-shaped key.
@@ -195,12 +196,14 @@ public final class SecretScanner: @unchecked Sendable {
         make("bearer token", "bearer-token", #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1, hints: ["bearer"]),
         make("basic-auth credentials", "basic-auth", #"(?i)\bauthorization\s*:\s*basic\s+([A-Za-z0-9+/]{8,}=*)"#, group: 1, hints: ["basic"]),
         make("authorization header", "auth-header", #"(?i)\bauthorization\s*:\s*(?:token|digest|apikey|sso-key)\s+([A-Za-z0-9\-._~+/=:,"]{12,})"#, group: 1, hints: ["authorization"]),
-        make("password in a URL", "url-password", #"\b[a-zA-Z][a-zA-Z0-9+.\-]{0,30}://[^\s:/@]{0,256}:([^\s@/]{1,256})@"#, group: 1, hints: ["://"], check: { _, value in
-            SecretValue.isPlaceholder(value) || SecretValue.isReference(value) ? nil : ("password in a URL", "url-password") }),
-        make("password in a URL", "url-password", #"(?:^|\s)(?:-u|--user)[ \t]+["']?[^\s:"']{1,128}:([^\s"']{1,256})"#, group: 1, hints: ["-u", "--user"], check: { _, value in
+        make("password in a URL", "url-password", #"\b[a-zA-Z][a-zA-Z0-9+.\-]{0,30}://([^\s:/@]{0,256}):([^\s@/]{1,256})@"#, group: 2, key: 1, hints: ["://"], check: { user, value in
+            // The user's own name as its password is a default (`guest:guest`, `postgres:postgres`).
+            SecretValue.isPlaceholder(value) || SecretValue.isReference(value) || value == user ? nil : ("password in a URL", "url-password") }),
+        make("password in a URL", "url-password", #"(?:^|\s)(?:-u|--user)(?:[ \t]+|=|(?=[^\s-]))["']?[^\s:"']{1,128}:([^\s"']{1,256})"#, group: 1, hints: ["-u", "--user"], check: { _, value in
             SecretValue.isPlaceholder(value) || SecretValue.isReference(value) ? nil : ("password in a URL", "url-password") }),
         make("password assignment", "password", #"(?i)\blogin[ \t]+\S{1,256}[ \t]+password[ \t]+(\S{1,256})"#, group: 1, hints: ["login"], check: { _, value in
-            SecretValue.isPlaceholder(value) ? nil : ("password assignment", "password") }),
+            // "… login when password is empty" is a sentence (round 63).
+            SecretValue.isPlaceholder(value) || SecretValue.isPlainWord(value) ? nil : ("password assignment", "password") }),
         // Generic assignments: the key decides whether the value is a password (any real value counts)
         // or a token/secret/key (the value must look random). Line-anchored forms first (.env, YAML,
         // INI, TOML, properties), then `key=value` anywhere (query strings, connection strings, shell),
@@ -210,15 +213,23 @@ public final class SecretScanner: @unchecked Sendable {
         make("secret field (JSON)", "json-secret", #"["']([A-Za-z_][\w.\-]{0,120})["'][ \t]*:[ \t]*["']([^"'\n]{1,1024})["']"#, group: 2, key: 1, hints: ["\"", "'"], check: { key, value in
             SecretValue.classify(key, value).map { $0.slug == "password" ? $0 : ("secret field (JSON)", "json-secret") } }),
         make("secret assignment", "secret", #"<([A-Za-z_][\w.\-]{0,120})>[ \t]*([^<\s]{1,1024})[ \t]*</"#, group: 2, key: 1, hints: ["</"], check: SecretValue.classify),
-        make("secret assignment", "secret", #"(?i)(?:^|\s)--?([a-z][a-z\-]{0,40})(?:=|[ \t]+)["']?([^\s"']{1,1024})"#, group: 2, key: 1, hints: ["-"], check: SecretValue.classify),
+        make("secret assignment", "secret", #"(?i)(?:^|\s)--?([a-z][a-z\-]{0,40})(?:=|[ \t]+)["']?(?!-)([^\s"']{1,1024})"#, group: 2, key: 1, hints: ["-"], check: SecretValue.classify),
+        // A key set through a subscript or a call: `os.environ["PGPASSWORD"] = "…"`,
+        // `config["password"] = "…"`, `os.Setenv("DB_PASSWORD", "…")`, `System.setProperty("db.password", "…")`.
+        make("secret assignment", "secret", #"\[[ \t]*["']([A-Za-z_][\w.\-]{0,120})["'][ \t]*\][ \t]*=[ \t]*["']([^"'\n]{1,1024})["']"#, group: 2, key: 1, hints: ["["], check: SecretValue.classify),
+        make("secret assignment", "secret", #"(?i)\b(?:setenv|putenv|setproperty|set_env|set_var|env_set)[ \t]*\([ \t]*["']([A-Za-z_][\w.\-]{0,120})["'][ \t]*,[ \t]*["']([^"'\n]{1,1024})["']"#, group: 2, key: 1, hints: ["env", "property", "set_var"], check: SecretValue.classify),
+        // A Dockerfile's `ENV DB_PASSWORD value` and Redis's `requirepass value` / `masterauth value`.
+        make("secret assignment", "secret", #"(?m)^[ \t]*ENV[ \t]+([A-Za-z_][\w]{0,120})[ \t]+["']?([^\s"'=]{1,1024})"#, group: 2, key: 1, hints: ["ENV"], check: SecretValue.classify),
+        make("password on a command line", "password", #"(?i)(?:^|[\s-])(?:requirepass|masterauth)[ \t]+["']?([^\s"']{1,256})"#, group: 1, hints: ["requirepass", "masterauth"], check: commandPassword),
         // Up to five words may stand between the word and `is` ("my password there is …", "the admin
         // password for the NAS is …", "… for gmail.com is": rounds 47 and 48 sent them), then `:`,
         // `now`, `still`, `changed to`, and opening marks (`“`, `**`, `(`). A password's value counts when it looks
         // like one (letters with digits or marks, or three words joined: `tangerine-walrus-42`,
         // `purple-monkey-dishwasher`); a key's or a token's when it looks random.
-        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd|mot[ \t]+de[ \t]+passe|contrase[ñn]a|senha|wachtwoord|kennwort|passwort|has[łl]o)\b(?:[ \t]*(?:=|:)|[ \t]+[-–—](?=[ \t])|['’]s(?=[ \t])|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key", "token", "secret", "pass", "senha", "contrase", "wachtwoord", "kennwort", "hasło", "haslo"], check: { key, raw in
+        make("secret in prose", "secret", #"(?i)\b((?:api|access|secret|auth|private|client|bearer|session|refresh)[ _\-]?(?:key|token|secret)|token|secret|password|passphrase|passcode|passwd|pwd|pw|mot[ \t]+de[ \t]+passe|contrase[ñn]a|senha|wachtwoord|kennwort|passwort|has[łl]o)\b(?:[ \t]*(?:=|:)|[ \t]+[-–—](?=[ \t])|['’]s(?=[ \t])|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key", "token", "secret", "pass", "senha", "contrase", "wachtwoord", "kennwort", "hasło", "haslo"], check: { key, raw in
             guard let value = SecretValue.proseValue(raw) else { return nil }
-            return SecretValue.looksRandom(value) || (SecretValue.isPasswordWord(key) && SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
+            // `pw:`/`pwd:` are read as a key word is (`pwd: /home/anna` is no password).
+            return (SecretValue.looksRandom(value) && !SecretValue.isPublicIdentifier(value)) || (SecretValue.isPasswordWord(key) && SecretValue.looksLikePassword(value)) ? ("secret in prose", "secret") : nil }),
         // A password word, then words that say which one ("… for gmail.com", "… there", "… for
         // bob@example.com"), then `is`/`was` (not `:`, which a list of words before a `token:` has);
         // not words that say the sentence is about an attribute of it ("password manager is
@@ -247,27 +258,68 @@ public final class SecretScanner: @unchecked Sendable {
         // claude): mysql's `-p` joined to its value, `sshpass -p`, `docker login -p` (and the
         // registry clients that copy it), `redis-cli -a`, the ldap tools' `-w`, smbclient's
         // `-U user%pass`. A reference (`-p"$DB_PASS"`, `-a $REDIS_PW`) or a placeholder is none.
-        make("password on a command line", "password", #"(?<![\w\-])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mariadb|mariadb-dump)\b[^\n|;&]{0,200}?[ \t]-p(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["mysql", "mariadb"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlsh|mycli|mariadb|mariadb-dump|7z|7za)\b[^\n|;&]{0,200}?[ \t]-p(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["mysql", "mariadb", "mycli", "7z"], check: commandPassword),
         make("password on a command line", "password", #"(?<![\w\-])sshpass\b[^\n|;&]{0,200}?[ \t]-p[ \t]*(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["sshpass"], check: commandPassword),
-        make("password on a command line", "password", #"(?<![\w\-])(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm(?:[ \t]+registry)?)[ \t]+login\b[^\n|;&]{0,200}?[ \t]-p[ \t]+(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["login"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])(?:docker|podman|nerdctl|buildah|skopeo|oras|crane(?:[ \t]+auth)?|helm(?:[ \t]+registry)?)(?:[ \t]+-{1,2}[A-Za-z][\w\-]{0,30}(?:[ =][^\s\-][^\s]{0,200})?){0,4}[ \t]+login\b[^\n|;&]{0,200}?[ \t]-p(?:[ \t]+|=)?(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["login"], check: commandPassword),
+        // `echo X | docker login --password-stdin`, `echo X | sudo -S …`, `echo user:X | chpasswd`.
+        make("password on a command line", "password", #"(?<![\w\-])(?:echo|printf)[ \t]+(?:-[a-z]+[ \t]+)?(["']?)(?:[A-Za-z0-9._\-]{1,64}:)?([^\s"'|;&]{1,256})\1[ \t]*\|[ \t]*(?:[^\n|]{0,80}?(?:login\b[^\n|]{0,120}--password-stdin|sudo[ \t]+(?:-[a-zA-Z]+[ \t]+)*-S|chpasswd|passwd[ \t]+--stdin))"#, group: 2, hints: ["stdin", "sudo", "chpasswd", "passwd"], check: commandPassword),
+        // `redis-cli AUTH default …`, `--uri user:pass@host`, a Go DSN `"user:pass@tcp(…)"`, a `.pgpass`
+        // line, `net use … PASS /user:…`, impacket's `domain/user:pass@host`, `rabbitmqctl add_user
+        // NAME PASS`, `lftp -u user,pass` (round 63).
+        make("password on a command line", "password", #"\bAUTH[ \t]+(?:[A-Za-z0-9_\-]{1,64}[ \t]+)?(["']?)([^\s"']{8,256})\1"#, group: 2, hints: ["AUTH"], check: { _, value in
+            SecretValue.isAmbiguousPassword(value) ? ("password on a command line", "password") : nil }),
+        make("password on a command line", "password", #"(?i)(?:^|\s)--?(?:uri|url|dsn|connection|conn)(?:[ \t]+|=)["']?[^\s:@"'/]{1,64}:([^\s@"']{1,256})@"#, group: 1, hints: ["uri", "url", "dsn", "conn"], check: commandPassword),
+        make("password on a command line", "password", #"["'`][A-Za-z0-9_.\-]{1,64}:([^\s@"'`/]{1,256})@(?:tcp|unix)\("#, group: 1, hints: ["@tcp(", "@unix("], check: commandPassword),
+        make("password on a command line", "password", #"(?m)^[^\s:]{1,253}:(?:[0-9]{1,5}|\*):[^\s:]{1,128}:[^\s:]{1,128}:(\S{1,256})$"#, group: 1, hints: [":"], check: { _, value in
+            SecretValue.isAmbiguousPassword(value) ? ("password on a command line", "password") : nil }),
+        make("password on a command line", "password", #"(?i)\bnet[ \t]+use\b[^\n]{0,80}?\\\\\S{1,256}[ \t]+(?!/)(["']?)([^\s"']{1,256})\1"#, group: 2, hints: ["net"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])impacket-[a-z]{2,20}\b[^\n]{0,100}?[ \t](?:[^\s/]{1,64}/)?[^\s:@/]{1,64}:([^\s@]{1,256})@"#, group: 1, hints: ["impacket-"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])rabbitmqctl[ \t]+(?:add_user|change_password)[ \t]+\S{1,64}[ \t]+(["']?)([^\s"']{1,256})\1"#, group: 2, hints: ["rabbitmqctl"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])lftp\b[^\n|;&]{0,100}?[ \t]-u[ \t]+["']?[^\s,"']{1,64},([^\s"']{1,256})"#, group: 1, hints: ["lftp"], check: commandPassword),
+        // Database and admin clients: mongosh/mongo `-p`, sqlcmd/bcp/zip `-P`, cqlsh `-p`, `az login -p`,
+        // htpasswd `-b FILE USER PASS`, openssl `pass:X`, xfreerdp `/p:X`.
+        make("password on a command line", "password", #"(?<![\w\-])(?:mongosh|mongo|mongodump|mongorestore|cqlsh|az[ \t]+login|rdesktop|psexec(?:\.exe)?)\b[^\n|;&]{0,200}?[ \t]-p(?:[ \t]+|=)(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["mongo", "cqlsh", "login", "rdesktop", "psexec"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])(?:sqlcmd|bcp|osql|zip|unzip)\b[^\n|;&]{0,200}?[ \t]-P[ \t]*(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["sqlcmd", "bcp", "osql", "zip"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])htpasswd\b[^\n|;&]{0,100}?[ \t]-[a-zA-Z]*b[a-zA-Z]*[ \t]+\S{1,256}[ \t]+\S{1,128}[ \t]+(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["htpasswd"], check: commandPassword),
+        make("password on a command line", "password", #"(?i)(?:^|\s)-(?:passin|passout|pass)[ \t]+["']?pass:([^\s"']{1,256})"#, group: 1, hints: ["pass:"], check: commandPassword),
+        make("password on a command line", "password", #"(?i)(?:^|\s)/p(?:assword)?:([^\s"']{1,256})"#, group: 1, hints: ["/p"], check: commandPassword),
         make("password on a command line", "password", #"(?<![\w\-])redis-cli\b[^\n|;&]{0,200}?[ \t]-a[ \t]+(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["redis-cli"], check: commandPassword),
-        make("password on a command line", "password", #"(?<![\w\-])ldap(?:search|add|modify|delete|passwd|whoami|compare|modrdn|exop)\b[^\n|;&]{0,200}?[ \t]-w[ \t]+(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["ldap"], check: commandPassword),
-        make("password on a command line", "password", #"(?<![\w\-])(?:smbclient|rpcclient|smbmap|smbcacls|net)\b[^\n|;&]{0,200}?[ \t]-U[ \t]*["']?[^\s%"']{1,64}%([^\s"'|;&]{1,256})"#, group: 1, hints: ["-U"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])ldap(?:search|add|modify|delete|passwd|whoami|compare|modrdn|exop)\b[^\n|;&]{0,200}?[ \t]-w[ \t]*(["']?)([^\s"'|;&]{1,256})\1"#, group: 2, hints: ["ldap"], check: commandPassword),
+        make("password on a command line", "password", #"(?<![\w\-])(?:smbclient|rpcclient|smbmap|smbcacls|net)\b[^\n|;&]{0,200}?[ \t](?:-U|--user)(?:[ \t]+|=)?["']?[^\s%"']{1,64}%([^\s"'|;&]{1,256})"#, group: 1, hints: ["-U", "--user"], check: commandPassword),
         // "The OpenAI key is …", "Stripe key: …": a word naming whose key, then `key`, then a value
         // that looks random (round 62); not a key that is no secret (`public key is AAAA…`,
         // `primary key is user_id`).
-        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-])([\p{L}\p{N}][\p{L}\p{N}.\-]{1,30}[ \t]+key)\b(?:[ \t]*(?:=|:)|[ \t]+[-–—](?=[ \t])|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key"], check: { key, raw in
-            guard SecretValue.namesSecretKey(key), let value = SecretValue.proseValue(raw), SecretValue.looksRandom(value) else { return nil }
-            return ("secret in prose", "secret")
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-])([\p{L}\p{N}][\p{L}\p{N}.\-]{1,30}(?:['’]s)?[ \t]+key)\b(?:[ \t]*(?:=|:)|[ \t]+[-–—](?=[ \t])|[ \t]+"# + proseValue, group: 2, key: 1, hints: ["key"], check: SecretValue.randomKeyCheck),
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-])([\p{L}\p{N}][\p{L}\p{N}.\-]{1,30}(?:['’]s)?[ \t]+key)[ \t]*(?:->|→|=>|[ \t])[ \t]*["'`]?([A-Za-z0-9_\-]{16,256})"#, group: 2, key: 1, hints: ["key"], check: { key, value in
+            SecretValue.namesSecretKey(key) && SecretValue.looksRandom(value) && !SecretValue.isPublicIdentifier(value) ? ("secret in prose", "secret") : nil
         }),
+        // "The key for OpenAI is …", and the word in German, French, Spanish, Portuguese
+        // ("Der OpenAI-Schlüssel ist …", "La clé OpenAI est …", "La clave de OpenAI es …").
+        make("secret in prose", "secret", #"(?i)\b(key[ \t]+(?:for|of|to)[ \t]+[\p{L}\p{N}.\-]{1,30})[ \t]+(?:"# + proseValue, group: 2, key: 1, hints: ["key"], check: SecretValue.randomKeyCheck),
+        make("secret in prose", "secret", #"(?i)\b((?:schlüssel|clé|cle|clave|chave)(?:[ \t]+[\p{L}\p{N}.\-]{1,30}){0,2})[ \t]+(?:"# + proseValue, group: 2, key: 1, hints: ["schlüssel", "clé", "cle", "clave", "chave"], check: SecretValue.randomKeyCheck),
         // The short words for a password with a mark after them, anywhere in a line: `login: admin
         // pass: …`, `pwd: …`, `creds admin:…` (round 62). Not a path (`PWD=/home/anna`), and the
         // value must look like a password (`Tests pass: 12/12` is none).
         make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-./$])(pass|pwd|pw)[ \t]*[:=][ \t]*(["'`]?)([^\s"'`]{8,256})\2"#, group: 3, key: 1, hints: ["pass", "pwd", "pw"], check: { _, value in
-            value.hasPrefix("/") || value.hasPrefix("~") || !SecretValue.looksLikePassword(value) ? nil : ("secret in prose", "secret")
+            SecretValue.isAmbiguousPassword(value) ? ("secret in prose", "secret") : nil
         }),
-        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-])(?:creds|credentials|cred)\b[ \t]*[:=]?[ \t]+["']?[A-Za-z0-9._@\-]{1,64}:([^\s"']{6,256})"#, group: 1, hints: ["cred"], check: { _, value in
-            value.hasPrefix("/") || value.hasPrefix("~") || !SecretValue.looksLikePassword(value) ? nil : ("secret in prose", "secret")
+        // A password word and its value with only a space between (`password Zq8v…`, `pwd …`,
+        // `(pw …)`, `Passwort …`, `pass is …`): the value must look like a password and be no code,
+        // no path, no run of plain words and versions (round 63).
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-./$])(password|passwort|passwd|pass|pwd|pw|psw|pswd)(?:[ \t]+is)?[ \t]+["'(]?([^\s"'()]{8,256})"#, group: 2, key: 1, hints: ["pass", "pwd", "pw", "psw"], check: { _, value in
+            // Nothing but a space between: only a value no word is written as (capitals and small
+            // letters mixed, or marks) — `password version2` is prose.
+            // The marks that end a sentence or close emphasis are the prose's (`hinzufügen**.`).
+            let value = SecretValue.withoutEmphasis(value.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!?*_~")))
+            let marked = value.contains { !($0.isLetter || $0.isNumber) } || (value.contains(where: \.isUppercase) && value.contains(where: \.isLowercase) && value.dropFirst().contains(where: \.isUppercase))
+            return marked && SecretValue.isAmbiguousPassword(value) ? ("secret in prose", "secret") : nil
+        }),
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-])(psw|pswd)[ \t]*[:=][ \t]*(["'`]?)([^\s"'`]{8,256})\2"#, group: 3, key: 1, hints: ["psw"], check: { _, value in
+            SecretValue.isAmbiguousPassword(value) ? ("secret in prose", "secret") : nil
+        }),
+        make("secret in prose", "secret", #"(?i)(?<![\p{L}\p{N}_\-])(?:(?:creds|credentials|cred)\b|user(?:name)?[ \t]*/[ \t]*pass(?:word)?[ \t]*:)[ \t]*[:=]?[ \t]*["']?[A-Za-z0-9._@\-]{1,64}(?::|[ \t]*/[ \t]*)([^\s"']{6,256})"#, group: 1, hints: ["cred"], check: { _, value in
+            // `see-1password` names where it is kept.
+            value.lowercased().contains("password") || !SecretValue.isAmbiguousPassword(value) ? nil : ("secret in prose", "secret")
         }),
         // An AWS secret access key in prose: 40 characters of base64 on a line that says `aws` and
         // `secret`, or after an access key ID ("AWS secret for flamingo: …", "AKIA… with secret …").
@@ -775,12 +827,14 @@ struct ScanView {
 /// How the generic rules judge a key and a value: is the key about a password or a token/secret,
 /// is the value a placeholder or reference, and does it look random enough to be a credential.
 enum SecretValue {
-    private static let passwordWords: Set<String> = ["password", "passwd", "passphrase", "pwd", "pass", "passcode", "passwort", "contrasena", "motdepasse", "mdp"]
+    private static let passwordWords: Set<String> = ["password", "passwd", "passphrase", "pwd", "pass", "passcode", "passwort", "contrasena", "motdepasse", "mdp",
+                                                     "sshpass", "storepass", "keypass", "requirepass", "masterauth", "pw"]
     private static let secretWords: Set<String> = ["secret", "secrets", "token", "key", "apikey", "auth", "credential", "credentials", "creds", "authtoken", "accesstoken", "accesskey", "secretkey", "privatekey", "clientsecret", "apitoken", "signature", "sas", "dsn"]
     // Joined spellings without separators (APIKEY, AUTHTOKEN) that camel-case splitting cannot see.
     private static let compoundSecretWords = ["apikey", "apitoken", "authtoken", "accesstoken", "refreshtoken", "sessiontoken", "secretkey", "accesskey", "privatekey", "clientsecret", "signingkey", "masterkey", "bottoken"]
     // A key ending in one of these names something about a secret, not the secret (`token_url`, `key_id`).
-    private static let descriptiveSuffixes: Set<String> = ["id", "ids", "name", "names", "type", "types", "path", "file", "files", "url", "uri", "endpoint", "length", "size", "count", "limit", "max", "min", "format", "version", "prefix", "env", "var", "field", "header", "location", "expiry", "expires", "expiration", "ttl", "timeout", "lifetime", "algorithm", "alg", "policy", "rotation", "store", "storage", "provider", "usage", "mode", "enabled", "required", "hint", "label", "placeholder", "pattern", "regex", "column", "index", "hash", "len", "bits", "public", "pub", "fingerprint", "kind", "scope", "scopes", "source", "ref"]
+    private static let descriptiveSuffixes: Set<String> = ["id", "ids", "name", "names", "type", "types", "path", "file", "files", "url", "uri", "endpoint", "length", "size", "count", "limit", "max", "min", "format", "version", "prefix", "env", "var", "field", "header", "location", "expiry", "expires", "expiration", "ttl", "timeout", "lifetime", "algorithm", "alg", "policy", "rotation", "store", "storage", "provider", "usage", "mode", "enabled", "required", "hint", "label", "placeholder", "pattern", "regex", "column", "index", "hash", "len", "bits", "public", "pub", "fingerprint", "kind", "scope", "scopes", "source", "ref",
+        "stdin", "rate", "ratio", "percent", "pct", "prompt", "fd", "helper", "cmd", "command", "from", "reset", "forgot", "strength", "rule", "rules"]
     private static let notSecretWords: Set<String> = ["public", "pub", "publishable", "sort", "primary", "foreign", "partition", "cache", "idempotency", "hotkey", "keyboard", "monkey", "turkey", "donkey", "jockey", "hockey", "whiskey", "tokens", "tokenizer", "keys", "keyword", "keywords", "keyspace", "author", "authors", "authority", "authorities", "oauth2"]
     private static let placeholderWords = ["your", "example", "placeholder", "changeme", "change_me", "change-me", "replace", "insert", "dummy", "sample", "redacted", "xxxx", "****", "....", "todo", "fixme", "here", "secret_here", "...", "<", ">", "{{", "}}", "${", "process.env", "os.environ", "getenv", "env(", "env[", "vault:", "secrets."]
     /// What a placeholder names after `your` or before `here` (`yourpassword`, `apikeyhere`).
@@ -797,17 +851,57 @@ enum SecretValue {
         let squashed = words.joined()
         // A word ending in one counts too: `PGPASSWORD` (libpq's), `DBPASSWORD`, `rootpasswd`
         // (round 62: `PGPASSWORD=… pg_dump` went to claude).
-        let isPassword = words.contains(where: { passwordWords.contains($0) || passwordEndings.contains(where: $0.hasSuffix) }) && !(squashed == "pwd" || squashed == "oldpwd")
+        let alone = words.count == 1 && ambiguousPasswordWords.contains(words[0])
+        let isPassword = !alone && words.contains(where: { passwordWords.contains($0) || passwordEndings.contains(where: $0.hasSuffix) })
         if isPassword {
             return isReference(value) || isPlaceholder(value) || value.count < 3 || isCodeExpression(value) ? nil : ("password assignment", "password")
         }
-        // `PW=…`: a short name that is as often something else, so the value must look like one.
-        if words.contains("pw") {
-            return isReference(value) || isCodeExpression(value) || !looksLikePassword(value) ? nil : ("password assignment", "password")
+        // `PW=…`, `pass=…`: short names that are as often something else (`pass=128 fail=0`), so
+        // the value must look like a password.
+        if alone {
+            return isReference(value) || !isAmbiguousPassword(value) ? nil : ("password assignment", "password")
         }
         let isSecret = words.contains(where: secretWords.contains) || compoundSecretWords.contains(where: squashed.contains)
         guard isSecret, !isReference(value), looksRandom(value) else { return nil }
         return ("secret assignment", "secret")
+    }
+
+    /// Key words that name a password as often as something else (`pass=128`, `PWD=/home/anna`).
+    static let ambiguousPasswordWords: Set<String> = ["pass", "pw", "pwd", "oldpwd"]
+
+    /// Whether a value after an ambiguous key word (`pass`, `pw`, `pwd`) is a password: it looks
+    /// like one, and is no path, no code (`smtpPassword`, `test_auth_2fa`) and no run of plain
+    /// words and versions (`mutation-testing-v2`, `12/12`).
+    static func isAmbiguousPassword(_ raw: String) -> Bool {
+        let value = raw.trimmingCharacters(in: CharacterSet(charactersIn: ",;"))
+        return !value.hasPrefix("/") && !value.hasPrefix("~") && looksLikePassword(value) && !isCodeExpression(value) && !allPartsPlain(value)
+    }
+
+    /// A word of a sentence: letters only, all in small letters (`force`, `only`, `the`, `app`).
+    static func isPlainWord(_ value: String) -> Bool {
+        !value.isEmpty && value.count <= 24 && value.allSatisfy { $0.isLetter && !$0.isUppercase }
+    }
+
+    /// A value that looks random but is public or an identifier: a UUID, hexadecimal (a digest, a
+    /// key id, `0x3AA5…`), a public key (`AAAA…`, `ssh-…`), a base64 JSON cursor (`eyJ…` with no
+    /// dots), a Mapbox public token (`pk.…`), a digest with its scheme (`sha256-…`), or a value with
+    /// a `/` or `:` in it (an object's key, `sess:8f3k…`) — round 63.
+    static func isPublicIdentifier(_ value: String) -> Bool {
+        let hex = value.hasPrefix("0x") || value.hasPrefix("0X") ? String(value.dropFirst(2)) : value
+        if !hex.isEmpty, hex.allSatisfy({ $0.isHexDigit || $0 == "-" }) { return true }
+        if ["AAAA", "ssh-", "ecdsa-", "pk.", "sha1-", "sha256-", "sha384-", "sha512-"].contains(where: value.hasPrefix) { return true }
+        if value.hasPrefix("eyJ") && !value.contains(".") { return true }
+        // A word and a hexadecimal id (`order-8f3e9a2c41d8`, `evt_4bf92f35`).
+        if let cut = value.firstIndex(where: { "-_".contains($0) }), value[..<cut].allSatisfy({ $0.isLetter && $0.isLowercase }),
+           case let id = value[value.index(after: cut)...], id.count >= 6, id.allSatisfy(\.isHexDigit) { return true }
+        return value.contains("/") || value.contains(":")
+    }
+
+    /// The check of the "<service> key is …" rules: a key that may be secret, a value that looks
+    /// random and is no public identifier.
+    @Sendable static func randomKeyCheck(_ key: String, _ raw: String) -> (kind: String, slug: String)? {
+        guard namesSecretKey(key), let value = proseValue(raw), looksRandom(value), !isPublicIdentifier(value) else { return nil }
+        return ("secret in prose", "secret")
     }
 
     /// The ends of a key word that make it a password's: `pgpassword`, `rootpasswd`.
@@ -826,26 +920,34 @@ enum SecretValue {
     /// (`req.body.password`, `self.cfg.pw`) — round 62: login code was blocked as a secret.
     /// `Summer.Time2024` (a capital first part, no call) stays a value.
     static func isCodeExpression(_ raw: String) -> Bool {
-        let value = raw.hasSuffix(";") ? String(raw.dropLast()) : raw
+        var value = Substring(raw)
+        while let last = value.last, ",;".contains(last) { value = value.dropLast() }
         // `= try container.decode(…)`, `= await bcrypt.hash(…)`: the value read up to the space.
-        if codeKeywords.contains(value) { return true }
+        if codeKeywords.contains(String(value)) { return true }
         guard let first = value.first, first.isLetter || first == "_" || first == "$" else { return false }
         var parts: [Substring] = []
-        var rest = Substring(value)
+        var rest = value
         var hasCall = false
         while !rest.isEmpty {
             let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" }
             guard let head = name.first, head.isLetter || head == "_" || head == "$", name.allSatisfy(\.isASCII) else { return false }
             parts.append(name)
             rest = rest.dropFirst(name.count)
-            // Calls and subscripts after the name: `(raw)`, `["password"]`, `[0]`.
+            // Calls and subscripts after the name: `(raw)`, `["password"]`, `[0]`, nested ones.
             while let open = rest.first, open == "(" || open == "[" {
-                let close: Character = open == "(" ? ")" : "]"
-                guard let end = rest.firstIndex(of: close) else { return false }
+                var depth = 0
+                var end: Substring.Index?
+                for index in rest.indices {
+                    if "([".contains(rest[index]) { depth += 1 } else if ")]".contains(rest[index]) { depth -= 1 }
+                    if depth == 0 { end = index; break }
+                }
+                // Cut before it closes (the value was read up to a space or a quote): a call of a
+                // dotted name, or of a name in small letters, is code (`ssm.get_parameter(Name=`).
+                guard let end else { return parts.count >= 2 || parts[0].first?.isLowercase == true }
                 // Arguments that are words, names or numbers (`(raw)`, `["password"]`, `(pw,10)`);
                 // `summer(Beach!2024)` is a password with brackets in it.
-                let inside = String(rest[rest.index(after: rest.startIndex)..<end])
-                guard inside.isEmpty || allPartsPlain(inside, separators: ":,;?|=+ ^$\"'", shortWords: true) else { return false }
+                let inside = String(rest[rest.index(after: rest.startIndex)..<end]).map { "()[]".contains($0) ? " " : String($0) }.joined()
+                guard inside.trimmingCharacters(in: .whitespaces).isEmpty || allPartsPlain(inside, separators: ":,;?|=+ ^$\"'", shortWords: true) else { return false }
                 hasCall = true
                 rest = rest[rest.index(after: end)...]
             }
@@ -853,8 +955,25 @@ enum SecretValue {
             guard rest.first == "." || rest.hasPrefix("?.") || rest.hasPrefix("->") else { return false }
             rest = rest.dropFirst(rest.first == "." ? 1 : 2)
         }
-        guard parts.count >= 2 || (hasCall && parts.count == 1 && parts[0].first?.isLowercase == true) else { return false }
-        return hasCall || codeReceivers.contains(parts[0].lowercased()) && parts[0].first?.isUppercase != true
+        if parts.count == 1 && !hasCall { return isIdentifierName(String(parts[0])) }
+        guard parts.count >= 2 || (hasCall && parts[0].first?.isLowercase == true) else { return false }
+        // A path whose first part is an object code passes around, or that names a password or a
+        // secret (`PasswordBox.Password`, `settings.DB_PASSWORD`), or starts in small letters.
+        return hasCall || codeReceivers.contains(parts[0].lowercased()) || parts[0].first?.isLowercase == true
+            || parts.contains { part in keyWords(String(part)).contains { passwordWords.contains($0) || secretWords.contains($0) } }
+    }
+
+    /// Whether one word is a variable's name, not a password: it names a password or a secret
+    /// (`hashedPassword`, `db_password`, `pwd`, `newSecret`), or is written as names are, in camel
+    /// case or with underscores and no digit (`passwordField`, `raw_value`). `hunter`, `Summer`
+    /// and `Zq8vLp2m` are none.
+    static func isIdentifierName(_ name: String) -> Bool {
+        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "$") }) else { return false }
+        let words = keyWords(name)
+        if words.contains(where: { passwordWords.contains($0) || secretWords.contains($0) || passwordEndings.contains(where: $0.hasSuffix) }) { return true }
+        if name.contains(where: \.isNumber) { return false }
+        let hump = zip(name, name.dropFirst()).contains { $0.isLowercase && $1.isUppercase }
+        return (hump && name.first?.isLowercase == true) || (name.contains("_") && words.count >= 2)
     }
 
     /// The words that open an expression in code (`try`, `await`, `new`…).
@@ -900,7 +1019,7 @@ enum SecretValue {
     /// `<token>`, `[redacted]`, `!vault`, `getpass()`, `ENC[…]`.
     static func isReference(_ value: String) -> Bool {
         guard let first = value.first else { return true }
-        if "%<{[(".contains(first) { return true }
+        if "%<{[(`".contains(first) || value.hasPrefix("$(") { return true }
         // `$VAR`, `@secret`, `!vault`, `*anchor`, `&anchor`: a name after the mark; `@dmin2024!` is
         // a password (an outside attack).
         if "$!@*&".contains(first) {

@@ -402,3 +402,102 @@ struct GitRoundRecoveryTests {
         #expect(!round.pathsSettled)
     }
 }
+
+/// Round 63 (attack120): round 62's rules had near variants that still went to claude (a flag before
+/// a password flag took it as its value; subscripts, setenv and more tools' command lines), and code
+/// that reads a password from a variable or a call, test results and ids next to `key` were blocked.
+@Suite struct RoundSixtyThreeScannerTests {
+    static let secret = "Zq8vLp2mRtX9"
+    static let random = "9dJk3Lm0Qp8Rt5Vw2Xy7Zb4Nc6Hf1Gs3"
+
+    @Test(arguments: [
+        "gpg --batch --passphrase SECRET -d f.gpg",
+        "mysql --verbose --password SECRET app",
+        "app --debug --api-key RANDOM",
+        "os.environ[\"PGPASSWORD\"] = \"SECRET\"",
+        "config[\"password\"] = \"SECRET\"",
+        "os.Setenv(\"PGPASSWORD\", \"SECRET\")",
+        "System.setProperty(\"db.password\", \"SECRET\");",
+        "docker login -u deploy -pSECRET registry.example.com",
+        "docker login -u deploy -p=SECRET registry.example.com",
+        "docker -H tcp://build:2376 login -u deploy -p SECRET",
+        "echo SECRET | docker login -u deploy --password-stdin registry.example.com",
+        "SSHPASS=SECRET sshpass -e ssh admin@10.0.0.5",
+        "ldapsearch -x -D cn=admin -wSECRET -b dc=ex",
+        "smbclient //nas/share --user=alice%SECRET",
+        "mycli -u root -pSECRET app",
+        "requirepass SECRET",
+        "redis-cli AUTH default SECRET",
+        "docker run -d redis redis-server --requirepass SECRET",
+        "ENV DB_PASSWORD SECRET",
+        "db.internal:5432:*:app:SECRET",
+        "\"root:SECRET@tcp(127.0.0.1:3306)/app\"",
+        "mongosh -u admin -p SECRET --authenticationDatabase admin",
+        "sqlcmd -S db -U sa -P SECRET -Q \"select 1\"",
+        "xfreerdp /v:10.0.0.5 /u:alice /p:SECRET",
+        "keytool -list -keystore ks.jks -storepass SECRET",
+        "htpasswd -b .htpasswd admin SECRET",
+        "echo 'alice:SECRET' | chpasswd",
+        "echo SECRET | sudo -S apt-get update",
+        "curl -uadmin:SECRET https://api.example.com",
+        "lftp -u alice,SECRET ftp.example.com",
+        "password SECRET",
+        "the root pw is SECRET",
+        "creds: admin / SECRET",
+        "OpenAI's key is RANDOM",
+        "The key for OpenAI is RANDOM",
+        "Here's the OpenAI key RANDOM",
+        "Der OpenAI-Schlüssel ist RANDOM",
+        "La clé OpenAI est RANDOM",
+    ])
+    func isFound(_ line: String) {
+        let text = line.replacingOccurrences(of: "SECRET", with: Self.secret).replacingOccurrences(of: "RANDOM", with: Self.random)
+        #expect(!SecretScanner().scan(text).isEmpty, "missed: \(text)")
+    }
+
+    @Test(arguments: [
+        "password=self.password,",
+        "'password': make_password(raw),",
+        "conn = pymysql.connect(host=\"localhost\", user=\"root\", password=pwd, db=\"app\")",
+        "let password = passwordField.text ?? \"\"",
+        "password = txtPassword.Text;",
+        "var password = PasswordBox.Password;",
+        "const password = e.target.value;",
+        "user.password = hashedPassword;",
+        "    password: newPassword,",
+        "password=db_password,",
+        "password=settings.DB_PASSWORD,",
+        "password = base64.b64decode(secret.data[\"password\"]).decode()",
+        "password = ssm.get_parameter(Name=\"/prod/db/password\", WithDecryption=True)[\"Parameter\"][\"Value\"]",
+        "sshpass -p $(pass show ssh/host) ssh host",
+        "mysql -u root -p`cat pw.txt` app",
+        "docker login -u AWS -p $(aws ecr get-login-password) 123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        "aws ecr get-login-password | docker login --username AWS --password-stdin 123.dkr.ecr.eu-west-1.amazonaws.com",
+        "Server=localhost;Database=app;User Id=sa;Password=$(SA_PASSWORD);",
+        "PASS=$(openssl rand -hex 16)",
+        "amqp://guest:guest@localhost:5672/",
+        "unit tests pass=128 fail=0 skipped=4",
+        "pass_rate: 98.5%",
+        "Pass: mutation-testing-v2",
+        "build 2024.05.1 — pass: test_auth_2fa, fail: test_sso_v2",
+        "pass: src/auth/login.test.ts",
+        "creds alice:see-1password",
+        "should reject login when password is empty",
+        "Run redis-cli with -a only in local dev; in CI use REDISCLI_AUTH.",
+        "With docker login -p the password ends up in shell history.",
+        "The dedupe key is 9f86d081884c7d65",
+        "The S3 key is uploads/a8F3kD92xQ7zLm.png",
+        "The message key is 7f3e9a2c-41d8-4a7e-9b1c-2e5f6a7b8c9d",
+        "The Kafka key is order-8f3e9a2c41d8",
+        "The ed25519 key is AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+        "The release signing key is 0x3AA5C34371567BD2",
+        "The cursor key is eyJpZCI6NDJ9",
+        "The trace key is 4bf92f3577b34da6a3ce929d0e0e4736",
+        "the password version2 and the tokenizer",
+        "7. Klicke auf **Dieses Passwort hinzufügen**.",
+        "The password is required",
+    ])
+    func isLeftAlone(_ line: String) {
+        #expect(SecretScanner().scan(line).isEmpty, "false alarm: \(line) → \(SecretScanner.describe(SecretScanner().scan(line)))")
+    }
+}
