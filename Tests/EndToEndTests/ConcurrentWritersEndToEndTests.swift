@@ -14,7 +14,7 @@ import TestSupport
     static let note = "Memory/Busy.md"
 
     /// Starts `/bin/sh` running `fuckbigtech note set NOTE KEY<i>=<i>` for i in 1...count, each retried
-    /// until it succeeds (a refusal after too many lost races is honest: nothing was written), 50 times
+    /// until it succeeds (a refusal after too many lost races is honest: nothing was written), 200 times
     /// at most: then the loop exits 1.
     static func setLoop(key: String, count: Int, sandbox: EndToEndTests.Sandbox, binary: String, environment: [String: String]) throws -> ChildProcess {
         let script = """
@@ -22,7 +22,7 @@ import TestSupport
         while [ $i -le \(count) ]; do
           n=0
           until "$FBT" note set "\(note)" "\(key)$i=$i" --vault "$VAULT" >/dev/null 2>&1; do
-            n=$((n+1)); [ $n -lt 50 ] || exit 1
+            n=$((n+1)); [ $n -lt 200 ] || exit 1
           done
           i=$((i+1))
         done
@@ -45,7 +45,7 @@ import TestSupport
         let guarded = try Self.setLoop(key: "b", count: perProcess, sandbox: sandbox, binary: binary, environment: ["FBT_RUN_ID": "20990101-000000-cccccc"])
         let processesDone = Locked(false)
         let waiter = Thread {
-            // Each loop is at most 10 × 50 tries of one short command.
+            // Each loop is at most 10 × 200 tries of one short command.
             _ = plain.wait(seconds: 600)
             _ = guarded.wait(seconds: 600)
             processesDone.withLock { $0 = true }
@@ -81,6 +81,9 @@ import TestSupport
                 }
                 i += 1
                 counts.withLock { $0[worker] = i }
+                // A breath between writes: four threads writing back to back starved a CLI process on a
+                // loaded machine (CI: its 8 tries × 50 all lost their race, an honest refusal each time).
+                usleep(1_000)
             }
         }
         // Every worker went on until both processes had exited.
