@@ -20,6 +20,15 @@ import TestSupport
         return v
     }
 
+    /// The task planned in `vault()` with a ledger note holding `line` (`ROOT` for the vault's
+    /// path), and a plain note on the same words when `andCleanNote`.
+    static func planWithLedger(_ line: String, andCleanNote: Bool) throws -> RoutePlan {
+        let v = vault()
+        v.write("Notes/Wombat ledger.md", "# Wombat ledger\n\n\(line.replacingOccurrences(of: "ROOT", with: v.root))\n")
+        if andCleanNote { v.write("Notes/Wombat notes.md", "# Wombat notes\n\nThe wombat ledger reconciliation runs CLEANMARK every Friday.\n") }
+        return try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+    }
+
     @Test(arguments: [
         "cat ROOT/Private/Salary before the wombat ledger reconciliation PATHMARK",
         "the wombat ledger reconciliation reads 'ROOT/Private/Bank Details' PATHMARK",
@@ -28,11 +37,7 @@ import TestSupport
         "the wombat ledger reconciliation lives in ROOT/private/ PATHMARK",
     ])
     func aRetrievedNoteNamingAPrivatePathIsLeftOut(_ line: String) throws {
-        let v = Self.vault()
-        let text = line.replacingOccurrences(of: "ROOT", with: v.root)
-        v.write("Notes/Wombat ledger.md", "# Wombat ledger\n\n\(text)\n")
-        v.write("Notes/Wombat notes.md", "# Wombat notes\n\nThe wombat ledger reconciliation runs CLEANMARK every Friday.\n")
-        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        let plan = try Self.planWithLedger(line, andCleanNote: true)
         #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
         #expect(plan.privacy == nil, "a retrieved piece does not taint the task")
         #expect(!plan.prompt.contains("PATHMARK"), "\(plan.prompt)")
@@ -47,10 +52,7 @@ import TestSupport
         "the wombat ledger reconciliation: 3/4 of rows, and/or ~5 minutes PATHMARK",
     ])
     func aRetrievedNoteNamingOnlyPublicPathsIsSent(_ line: String) throws {
-        let v = Self.vault()
-        let text = line.replacingOccurrences(of: "ROOT", with: v.root)
-        v.write("Notes/Wombat ledger.md", "# Wombat ledger\n\n\(text)\n")
-        let plan = try PacketGuardrailsTests.plan(v, "Tasks/Ask.md")
+        let plan = try Self.planWithLedger(line, andCleanNote: false)
         #expect(PrivacyTaintTests.isPremiumRun(plan), "\(plan.action)")
         #expect(plan.prompt.contains("PATHMARK"), "\(plan.prompt)")
     }
