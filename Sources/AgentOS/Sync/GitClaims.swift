@@ -78,7 +78,8 @@ public struct GitClaims: Sendable {
         claimHeld(taskPath: taskPath, attempt: attempt, runID: runID).0
     }
 
-    /// `claim`, and when won the claim as the remote holds it (its commit, for later moves).
+    /// `claim`, and the claim as the remote holds it: when won, this run's (its commit, for later
+    /// moves); when lost, the holder's.
     func claimHeld(taskPath: String, attempt: Int, runID: String) -> (Outcome, GitClaim?) {
         GitClaims.oneAtATime.withLock { _ in claimNow(taskPath: taskPath, attempt: attempt, runID: runID) }
     }
@@ -103,7 +104,7 @@ public struct GitClaims: Sendable {
                 return (.lost("claimed by another machine through git"), nil)
             }
             if held.machine == machine && held.runID == runID { return (.won, held) }
-            return (.lost("claimed by \(held.machine) (run \(held.runID)) through git"), nil)
+            return (.lost("claimed by \(held.machine) (run \(held.runID)) through git"), held)
         case .failure(let why): return (.failed(why.text), nil)
         }
     }

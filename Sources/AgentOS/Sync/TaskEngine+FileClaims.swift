@@ -28,6 +28,7 @@ extension TaskEngine {
             let all = claims.claims(taskPath: task.path, attempt: record.attempt)
             if let other = FileClaims.holder(against: held, among: all) {
                 FileClaims.oneAtATime.withLock { _ in claims.remove(taskPath: task.path, attempt: record.attempt) }
+                rememberLeft(task, attempt: record.attempt)
                 dropFileClaim(task, record: record, plan: plan, level: .info, "left for another machine: \(FileClaims.describe(other))")
                 return false
             }
@@ -51,7 +52,16 @@ extension TaskEngine {
         let now = (Date().timeIntervalSince1970 * 1000).rounded() / 1000
         let mine = FileClaim(machine: claims.machine, runID: record.runID, session: GitClaims.session, task: task.path, attempt: record.attempt,
                              state: .claiming, claimedAt: now, takenOverFrom: takeover?.holder)
+        // A task left for another machine, renamed here before that machine's status arrived: its
+        // claim is under its old name.
+        if takeover == nil, let renamed = renamedLeftTask(task, attempt: record.attempt),
+           let other = FileClaims.others(than: mine, among: claims.claims(taskPath: renamed.left.key, attempt: record.attempt)).min(by: { $0.precedes($1) }) {
+            rememberLeft(task, attempt: record.attempt, key: renamed.left.key)
+            dropFileClaim(task, record: record, plan: plan, level: .info, "left for another machine: renamed from \(renamed.from), which is \(FileClaims.describe(other))")
+            return false
+        }
         if let other = FileClaims.others(than: mine, among: claims.claims(taskPath: task.path, attempt: record.attempt)).min(by: { $0.precedes($1) }) {
+            rememberLeft(task, attempt: record.attempt)
             dropFileClaim(task, record: record, plan: plan, level: .info, "left for another machine: \(FileClaims.describe(other))")
             return false
         }

@@ -19,6 +19,7 @@ extension TaskEngine {
         if state.withLock({ $0.gitClaims[record.runID] != nil }) { return true }
         let outcome: GitClaims.Outcome
         var held: GitClaim?
+        var key = task.path
         if let takeover {
             var next = takeover
             next.machine = claims.machine
@@ -28,6 +29,16 @@ extension TaskEngine {
             next.outcome = nil
             next.takenOverFrom = "\(takeover.machine) (run \(takeover.runID))"
             (outcome, held) = claims.move(takeover, to: next)
+        } else if let renamed = renamedLeftTask(task, attempt: record.attempt) {
+            // A task left for another machine, renamed here before that machine's status arrived:
+            // its claim is under its old name.
+            switch claims.current(taskPath: renamed.left.key, attempt: record.attempt) {
+            case .failure(let why): outcome = .failed(why.text)
+            case .success(let standing?):
+                outcome = .lost("renamed from \(renamed.from), which \(standing.machine) claimed (run \(standing.runID)) through git")
+                key = renamed.left.key
+            case .success(nil): (outcome, held) = claims.claimHeld(taskPath: task.path, attempt: record.attempt, runID: record.runID)
+            }
         } else {
             (outcome, held) = claims.claimHeld(taskPath: task.path, attempt: record.attempt, runID: record.runID)
         }
@@ -42,7 +53,13 @@ extension TaskEngine {
         do { try runs.release(runID: record.runID) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
         endRun(task.path)
         switch outcome {
-        case .lost(let why): log(EngineEvent(level: .info, message: "\(task.path): left for another machine: \(why)"))
+        case .lost(let why):
+            rememberLeft(task, attempt: record.attempt, key: key)
+            // This machine's own earlier run holds the attempt: the note is an old copy of that run's
+            // task (a person's `git rebase --abort` or `checkout` put back the text from before the
+            // run, and the OS's status with it was gone for good: an outside attack).
+            if let held, held.machine.lowercased() == claims.machine.lowercased(), setBackOwnRun(task, runID: held.runID) { break }
+            log(EngineEvent(level: .info, message: "\(task.path): left for another machine: \(why)"))
         case .failed(let why): log(EngineEvent(level: .error, message: "\(task.path): not run: the git claim failed (\(why)); status untouched"))
         case .won: break
         }

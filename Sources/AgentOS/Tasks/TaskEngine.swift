@@ -72,6 +72,8 @@ public final class TaskEngine: Sendable {
         /// claimed at, and the order it came in (`oldCopy`): at most `claimedPromptsKept`.
         var claimedPrompts: [String: ClaimedPrompt] = [:]
         var claimedOrder = 0
+        /// Tasks left for another machine, by path (`LeftTask`).
+        var leftTasks: [String: LeftTask] = [:]
         /// Old copies already logged (once each run).
         var warnedOldCopy: Set<String> = []
         /// Task notes logged as held open for writing by another process (once until closed).
@@ -273,6 +275,7 @@ public final class TaskEngine: Sendable {
     public func noteRenamed(from old: String, to new: String) -> Bool {
         guard !old.hasSuffix(".md") || (new.hasSuffix(".md") && !SyncConflict.isCopy(new)) else { return false }
         try? runs.renameTask(from: old, to: new)
+        followLeft(from: old, to: new)
         return followRename(from: old, to: new)
     }
 

@@ -324,7 +324,7 @@ extension TaskEngine {
 
     /// Writes the end of run `runID` (`record`) back into an old copy of its task: its status (as
     /// its chain of failover handoffs ended), `run_id`, `result` and `handoffs`.
-    private func setBack(_ task: TaskNote, to record: RunRecord, runID: String, movedTo: String?) -> Consideration {
+    func setBack(_ task: TaskNote, to record: RunRecord, runID: String, movedTo: String?) -> Consideration {
         // A run that failed over: the task ended as its chain of failover handoffs did (the OS
         // wrote that into the note; a stale save took it away — round 34).
         var last = record
