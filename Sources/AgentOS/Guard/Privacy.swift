@@ -23,15 +23,40 @@ public enum Privacy {
         // The person's private tags and folders cannot be read: every note counts as private.
         if let unreadable = guardrails.privacyErrors.first { return unreadable }
         if let privacy, privacy.trimmingWhitespaces().lowercased() != "public" { return "privacy: \(privacy)" }
+        let privateTags = guardrails.privateTags.flatMap(tagReadings)
         for tag in tags.map(TaskFacts.normalizeTag) {
-            for privateTag in guardrails.privateTags where tag == privateTag || tag.hasPrefix(privateTag + "/") {
-                return "tagged #\(tag)"
+            for reading in tagReadings(tag) {
+                for privateTag in privateTags where reading == privateTag || reading.hasPrefix(privateTag + "/") {
+                    return "tagged #\(tag)"
+                }
             }
         }
         if let path, let folder = privateFolder(containing: path, guardrails: guardrails) {
             return under(folder)
         }
         return nil
+    }
+
+    /// A tag (normalized) as it is compared with the private tags: as written and, when it is not
+    /// ASCII, as it shows — compatibility forms made plain (`ＰＲＩＶＡＴＥ`, `ſecret`), characters that
+    /// show nothing left out (a zero-width space, a soft hyphen, a joiner, an emoji's variation
+    /// selector: `pri\u{200B}vate` shows as `private`), cases folded, and without its combining marks.
+    /// Obsidian shows such a tag as the private one; read as written, it made the note public to a
+    /// cloud agent (an outside attack).
+    static func tagReadings(_ tag: String) -> [String] {
+        guard !tag.utf8.allSatisfy({ $0 < 0x80 }) else { return [tag] }
+        let shown = String(String.UnicodeScalarView(tag.precomposedStringWithCompatibilityMapping.unicodeScalars.filter { !showsNothing($0) }))
+        let folded = shown.lowercased().uppercased().lowercased()
+        return [tag, folded] + TaskFacts.readingsWithoutMarks(folded)
+    }
+
+    /// A character that shows nothing in a tag: a format character (`Cf`: zero-width space and
+    /// joiners, soft hyphen, direction marks, the byte-order mark) or a variation selector.
+    private static func showsNothing(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0xFE00...0xFE0F, 0xE0100...0xE01EF, 0x180B...0x180F, 0x034F, 0x115F, 0x1160, 0x3164: return true
+        default: return scalar.properties.generalCategory == .format
+        }
     }
 
     /// Why a parsed note is private by what it says about itself (properties, tags, inline tags, path),
@@ -49,26 +74,41 @@ public enum Privacy {
     }
 
     /// The note's own properties, tags and path, without following anything it names.
-    static func ownReason(note: Note, path: String, guardrails: Guardrails) -> String? {
-        let inline = TaskFacts.inlineTags(in: note.body)
+    static func ownReason(note: Note, path: String, guardrails: Guardrails, depth: Int = 0) -> String? {
+        var inline = TaskFacts.inlineTags(in: note.body)
+        // And as the text shows: a character that shows nothing ends a tag where none shows an
+        // end (`#pri` + U+00AD + `vate` shows as `#private`).
+        if !note.body.utf8.allSatisfy({ $0 < 0x80 }), note.body.unicodeScalars.contains(where: showsNothing) {
+            inline += TaskFacts.inlineTags(in: String(String.UnicodeScalarView(note.body.unicodeScalars.filter { !showsNothing($0) })))
+        }
         // A tag holding combining marks counts as written and as read without them, or up to the
         // first: `#private` + U+FE0F (an emoji's variation selector) is still `#private` (a review:
         // read with its marks, it stopped being private), `#Sante` + U+0301 is `#Santé`.
         let tags = self.tags(of: note) + inline + inline.flatMap(TaskFacts.readingsWithoutMarks)
         if let own = reason(path: path, privacy: declaredPrivacy(of: note), tags: tags, guardrails: guardrails) { return own }
-        // Properties after a blank line are none to Obsidian, but a note that says `privacy: private`
-        // there means it (round 58: one went to claude as a memory match).
-        if !note.hasFrontmatter, let late = lateFrontmatter(of: note) { return ownReason(note: late, path: path, guardrails: guardrails) }
+        // Properties after a blank line, or after the note's first block, are none to Obsidian, but
+        // a note that says `privacy: private` there means it (round 58: one went to claude as a
+        // memory match; round 122: a second block, after an empty one, went to claude).
+        // After a first block too (an empty one Obsidian's "Add property" left, round 122).
+        // A few blocks deep: a note of thousands of blocks is not read to its end, one stack frame each.
+        if let late = lateFrontmatter(of: note) {
+            guard depth < 8 else { return "more properties blocks at its start than are read (taken for private)" }
+            return ownReason(note: late, path: path, guardrails: guardrails, depth: depth + 1)
+        }
         return nil
     }
 
-    /// The properties a note without frontmatter writes after blank lines at its start
-    /// (`\n---\nprivacy: private\n---`), read as frontmatter; `nil` when there are none.
+    /// The properties a note writes in a block at the start of its body — after blank lines when it
+    /// has no frontmatter (`\n---\nprivacy: private\n---`), right after its frontmatter or blank
+    /// lines when it has — read as frontmatter; `nil` when there are none.
     static func lateFrontmatter(of note: Note) -> Note? {
         let body = note.body.utf8
-        guard let first = body.first, first == 0x0A || first == 0x0D || first == 0x20 || first == 0x09 else { return nil }
+        guard let first = body.first else { return nil }
         let start = body.firstIndex { !(0x0A == $0 || 0x0D == $0 || 0x20 == $0 || 0x09 == $0) } ?? body.endIndex
-        guard body[..<start].contains(0x0A) else { return nil }
+        // Without frontmatter, the body is the whole note: a block at its very start is the frontmatter.
+        if !note.hasFrontmatter {
+            guard first == 0x0A || first == 0x0D || first == 0x20 || first == 0x09, body[..<start].contains(0x0A) else { return nil }
+        }
         let rest = Array(body[start...])
         guard rest.starts(with: Array("---".utf8)), let late = try? Note.parse(bytes: rest), late.hasFrontmatter else { return nil }
         return late
