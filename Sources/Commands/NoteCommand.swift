@@ -116,8 +116,12 @@ enum NoteCommand {
                 return try report(verdict, path: relative, context: context)
             }
             if let runID {
-                // Checked against exactly the version on disk the edit replaces.
-                let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: relative, expecting: .any, store: store, runID: runID)
+                // Checked against exactly the version on disk the edit replaces; refused when every
+                // check passes but the agent gave no hash: its edit lands only on the version it read
+                // (blind, a property a person changed after the agent's read was overwritten, as
+                // through MCP's set_properties: an outside attack).
+                let unread = "\(relative): from within a run, 'note set' takes --expect HASH (the hash 'note show --json' printed), so that an edit made since is not overwritten"
+                let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: relative, expecting: .any, store: store, runID: runID, unread: unread)
                 return try report(verdict, path: relative, context: context)
             }
             let hash = try store.updateProperties(relative, set: updates, unset: removals)

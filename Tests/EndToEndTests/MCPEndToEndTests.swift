@@ -76,7 +76,12 @@ import Testing
         // No approval, no status change, no secret, no path out of the vault.
         let approve = Self.call(report, "approve")
         #expect(approve.isError && approve.text.contains("'approved'"))
-        #expect(Self.call(report, "status_change").isError)
+        let statusChange = Self.call(report, "status_change")
+        #expect(statusChange.isError && statusChange.text.contains("'status'"), "\(statusChange.text)")
+        // A property edit without the hash read is refused: it could overwrite a person's edit made since.
+        let blind = Self.call(report, "blind_set")
+        #expect(blind.isError && blind.text.contains("expect_hash"), "\(blind.text)")
+        #expect(try String(contentsOfFile: vault + "/Memory/Plan.md", encoding: .utf8) == plan)
         let task = try String(contentsOfFile: vault + "/Tasks/Summarise notes.md", encoding: .utf8)
         #expect(!task.contains("approved") && task.contains("status: new"))
         let secret = Self.call(report, "secret")

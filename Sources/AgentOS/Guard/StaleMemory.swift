@@ -73,7 +73,9 @@ public enum StaleMemoryGuard {
     /// - Throws: `NoteWriteError` for a bad path or a failed disk operation, `FrontmatterError` when the
     ///   new text or the note on disk has malformed frontmatter, `RunWriteGuard.Refusal` for a change a
     ///   run may not make. A lost race is not an error: it is the `.conflict` verdict.
-    public static func write(_ change: Change, to path: String, expecting expectation: WriteExpectation, base: [UInt8]? = nil, store: NoteStore, now: Date = Date(), guardrails: Guardrails? = nil, runID: String? = nil, hidingPrivate: String? = nil) throws -> WriteVerdict {
+    /// `unread`: the refusal of a change to an existing note made without an expectation (`.any`),
+    /// thrown once every other check passed — an agent's edit lands only on the version it read.
+    public static func write(_ change: Change, to path: String, expecting expectation: WriteExpectation, base: [UInt8]? = nil, store: NoteStore, now: Date = Date(), guardrails: Guardrails? = nil, runID: String? = nil, hidingPrivate: String? = nil, unread: String? = nil) throws -> WriteVerdict {
         let normalized: String
         do { normalized = try Vault.normalize(path) } catch { throw NoteWriteError.path(error) }
         // Taint follows the data: what the agent of a private run writes is private. (A run the vault
@@ -139,6 +141,7 @@ public enum StaleMemoryGuard {
                let line = StaleMemoryGuard.addedUnseen(bytes, replacing: current?.bytes, vault: store.vault, hiddenBecause: why) {
                 throw RunWriteGuard.Refusal(description: "\(normalized): refused from within run \(runID): \(line)")
             }
+            if let unread, expectation == .any, current != nil { throw RunWriteGuard.Refusal(description: unread) }
             return result
         }
         switch outcome {

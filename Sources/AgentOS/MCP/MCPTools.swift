@@ -200,11 +200,11 @@ public final class MCPTools {
                           ("expect_hash", string("the hash read_note returned")), ("create", boolean("create a new note; refused if it exists"))],
              required: ["path", "text"], readOnly: false, destructive: true, idempotent: true, run: { try $0.writeNote($1) }),
         Tool(name: "set_properties", title: "Set note properties",
-             description: "Set or remove frontmatter properties, leaving every other byte as it was. With expect_hash, the edit is merged over a newer version only when the other writer left these properties alone; otherwise it is refused and kept in a conflict note. approved, approved_by, approved_at and status cannot be changed by an agent.",
+             description: "Set or remove frontmatter properties, leaving every other byte as it was. Give expect_hash (the hash read_note returned): the edit is merged over a newer version only when the other writer left these properties alone; otherwise it is refused and kept in a conflict note. approved, approved_by, approved_at and status cannot be changed by an agent.",
              properties: [("path", string("vault-relative path")),
                           ("set", .object([("type", .string("object")), ("description", .string("properties to set: name → value"))])),
                           ("unset", strings("property names to remove")), ("expect_hash", string("the hash read_note returned"))],
-             required: ["path"], readOnly: false, destructive: true, idempotent: true, run: { try $0.setProperties($1) }),
+             required: ["path", "expect_hash"], readOnly: false, destructive: true, idempotent: true, run: { try $0.setProperties($1) }),
         Tool(name: "create_task", title: "Create a task",
              description: "Write a task note (status: new) under Tasks/; a running watcher routes and runs it.",
              properties: [("prompt", string("what to do")), ("title", string("the note's title")), ("agent", string("the agent to run it")),
@@ -503,6 +503,9 @@ public final class MCPTools {
         try checkWritable(path, mustExist: true)
         let shown: String = try FrontmatterEditor.apply(set: updates, to: "")
         try refuseSecrets(shown, what: "the properties for \(path)")
+        // Only on what the agent read, as write_note: without a hash, a property a person changed
+        // after the agent's read was overwritten, one they added removed, and no conflict note
+        // kept (an outside attack).
         var expectation = WriteExpectation.any
         if let hex = try text(args, "expect_hash") {
             guard let hash = ContentHash(hex: hex.lowercased()) else { throw Refused(description: "expect_hash takes the 16 hex digits read_note returned") }
@@ -510,7 +513,9 @@ public final class MCPTools {
         } else if try store.readIfPresent(path) == nil {
             throw Refused(description: "\(path): no such note")
         }
-        let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: path, expecting: expectation, store: store, runID: scope.writer, hidingPrivate: scope.hidesPrivateBecause)
+        let unread = "\(path): set_properties takes expect_hash: read the note with read_note and pass the hash it returned, so that an edit made since is not overwritten"
+        let verdict = try StaleMemoryGuard.write(.properties(set: updates, unset: removals), to: path, expecting: expectation, store: store, runID: scope.writer,
+                                                 hidingPrivate: scope.hidesPrivateBecause, unread: unread)
         return try report(verdict, tool: "set_properties", path: path)
     }
 

@@ -25,7 +25,7 @@ import TestSupport
         #expect(Self.cli(["task", "new", "--title", "Made", "work"], v, runID: run).code == 0)
         #expect(Self.cli(["note", "set", "Tasks/Made.md", "retries=100000"], v, runID: run).code == 1)
         let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: ["FBT_RUN_ID": run]))
-        _ = tools.call("set_properties", arguments: .object([("path", .string("Tasks/Made.md")), ("set", .object([("retries", .int(100000)), ("timeout", .int(1))]))]))
+        _ = tools.setProperties("Tasks/Made.md", [("set", .object([("retries", .int(100000)), ("timeout", .int(1))]))])
         let made = try Note.parse(bytes: NoteStore(vault: v.vault).read("Tasks/Made.md").bytes)
         #expect(made["retries"] == nil && made["timeout"] == nil)
         // A person sets them.
@@ -171,7 +171,7 @@ import TestSupport
             #expect(code == 1 && out.contains("hard link"), "\(arguments): \(out)")
         }
         #expect(try store.read("Memory/hard.md").status.linkCount == 2, "the link was parted")
-        #expect(Self.cli(["note", "set", "Memory/Open.md", "topic=x"], v, runID: run).code == 0)
+        #expect(Self.cli(["note", "set", "Memory/Open.md", "topic=x"] + expectingCurrent(v.root, "Memory/Open.md"), v, runID: run).code == 0)
     }
 
     /// Attack: `search`, `status`, `note show` (and `related`, `run`, `doctor`) printed escape

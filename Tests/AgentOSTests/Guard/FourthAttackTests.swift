@@ -7,9 +7,12 @@ import TestSupport
 /// The fourth outside attack on the release binary, each finding written as the attack it was.
 @Suite struct FourthAttackTests {
     /// Runs `arguments` as the CLI would inside run `runID` (no run: a person).
+    /// From within a run, `note set` is given the hash of the note as it is (an agent that read it):
+    /// a refusal is then the guardrail's, not the missing `--expect`'s.
     static func cli(_ arguments: [String], _ v: RouteTestVault, runID: String?) -> (code: Int32, out: String) {
         let (console, captured) = Console.capturing()
-        let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: runID.map { ["FBT_RUN_ID": $0] } ?? [:], executablePath: "fuckbigtech")
+        let read = runID != nil && arguments.starts(with: ["note", "set"]) && arguments.count > 2 && !arguments.contains("--expect") ? expectingCurrent(v.root, arguments[2]) : []
+        let code = CLI.run(arguments + read + ["--vault", v.root], console: console, environment: runID.map { ["FBT_RUN_ID": $0] } ?? [:], executablePath: "fuckbigtech")
         return (code, captured.stdout + captured.stderr)
     }
 
@@ -49,10 +52,10 @@ import TestSupport
         #expect(rewrite.code == 1 && rewrite.out.contains("the OS keeps it"), "\(rewrite.out)")
         // Through the run's MCP server too.
         let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: ["FBT_RUN_ID": run]))
-        let answer = tools.call("set_properties", arguments: .object([("path", .string(handoff)), ("set", .object([("task", .string("[[Memory/Open]]"))]))]))
+        let answer = tools.setProperties(handoff, [("set", .object([("task", .string("[[Memory/Open]]"))]))])
         #expect(try store.read(handoff).bytes == before, "MCP changed the handoff: \(answer)")
         // A person's own note with the same keys stays writable by a run; a person may change a handoff.
-        #expect(Self.cli(["note", "set", "Memory/Trip.md", "to=Florence"], v, runID: run).code == 0)
+        #expect(Self.cli(["note", "set", "Memory/Trip.md", "to=Florence"] + expectingCurrent(v.root, "Memory/Trip.md"), v, runID: run).code == 0)
         #expect(Self.cli(["note", "set", handoff, "to=claude"], v, runID: nil).code == 0)
     }
 

@@ -454,7 +454,8 @@ import Testing
             #expect(refused == run(missing).1.replacingOccurrences(of: missing, with: hidden), "\(arguments): \(refused)")
         }
         let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: [:]))
-        for (tool, extra) in [("set_properties", [("set", JSON.object([("foo", .int(1))]))]),
+        for (tool, extra) in [("set_properties", [("set", JSON.object([("foo", .int(1))])), ("expect_hash", .string(ContentHash(of: Array(try String(contentsOfFile: v.root + "/" + hidden, encoding: .utf8).utf8)).hex))]),
+                              ("set_properties", [("set", JSON.object([("foo", .int(1))]))]),
                               ("write_note", [("text", JSON.string("x\n")), ("expect_hash", .string("0123456789abcdef"))]),
                               ("write_note", [("text", JSON.string("x\n"))])] {
             func answer(_ path: String) -> String { "\(tools.call(tool, arguments: .object([("path", .string(path))] + extra)))" }
@@ -467,7 +468,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: v.root + "/Memory/Conflicts"))
         #expect(try String(contentsOfFile: v.root + "/" + hidden, encoding: .utf8).contains("PRIVMARK"))
         // A public note is written as before.
-        #expect(cli(["note", "set", "Memory/Open.md", "foo=1"]).0 == 0)
+        #expect(cli(["note", "set", "Memory/Open.md", "foo=1"] + expectingCurrent(v.root, "Memory/Open.md")).0 == 0)
     }
 
     /// Third attack: a local agent on a public task read `Private/Bank.md` (local runs see every
@@ -579,7 +580,7 @@ import Testing
             }
             // A note it may read stays writable.
             let (console, captured) = Console.capturing()
-            #expect(CLI.run(["note", "set", "Memory/Open.md", "topic=x", "--vault", v.root], console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech") == 0, "\(captured.stderr)")
+            #expect(CLI.run(["note", "set", "Memory/Open.md", "topic=x", "--vault", v.root] + expectingCurrent(v.root, "Memory/Open.md"), console: console, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech") == 0, "\(captured.stderr)")
         }
     }
 
@@ -607,7 +608,7 @@ import Testing
         #expect(try note("Memory/Shared.md").text("privacy") == "private")
         let (console, captured) = Console.capturing()
         v.write("Memory/Other.md", "# Other\n\nPublic.\n")
-        #expect(CLI.run(["note", "set", "Memory/Other.md", "topic=PRIVMARK", "--vault", v.root], console: console, environment: ["FBT_RUN_ID": privateRun], executablePath: "fuckbigtech") == 0, "\(captured.stderr)")
+        #expect(CLI.run(["note", "set", "Memory/Other.md", "topic=PRIVMARK", "--vault", v.root] + expectingCurrent(v.root, "Memory/Other.md"), console: console, environment: ["FBT_RUN_ID": privateRun], executablePath: "fuckbigtech") == 0, "\(captured.stderr)")
         #expect(try note("Memory/Other.md").text("privacy") == "private")
         // A public run's notes stay as written.
         #expect(!failed(tools(plainRun).call("write_note", arguments: .object([("path", .string("Memory/Plain summary.md")), ("text", .string("# Plain\n")), ("create", .bool(true))]))))
@@ -615,23 +616,23 @@ import Testing
         // No run makes a private note public: not by a property, a rewrite, or dropping the tag.
         let health = try store.read("Memory/Health.md"), tagged = try store.read("Memory/Tagged.md")
         for runID in [plainRun] {
-            #expect(failed(tools(runID).call("set_properties", arguments: .object([("path", .string("Memory/Health.md")), ("set", .object([("privacy", .string("public"))]))]))))
-            #expect(failed(tools(runID).call("set_properties", arguments: .object([("path", .string("Memory/Health.md")), ("unset", .array([.string("privacy")]))]))))
+            #expect(failed(tools(runID).setProperties("Memory/Health.md", [("set", .object([("privacy", .string("public"))]))])))
+            #expect(failed(tools(runID).setProperties("Memory/Health.md", [("unset", .array([.string("privacy")]))])))
             #expect(failed(tools(runID).call("write_note", arguments: .object([("path", .string("Memory/Health.md")), ("text", .string("# Health\n\nnow public\n")), ("expect_hash", .string(health.hash.hex))]))))
-            #expect(failed(tools(runID).call("set_properties", arguments: .object([("path", .string("Memory/Tagged.md")), ("set", .object([("tags", .array([.string("health")]))]))]))))
+            #expect(failed(tools(runID).setProperties("Memory/Tagged.md", [("set", .object([("tags", .array([.string("health")]))]))])))
             let (c, out) = Console.capturing()
             #expect(CLI.run(["note", "set", "Memory/Health.md", "--unset", "privacy", "--vault", v.root], console: c, environment: ["FBT_RUN_ID": runID], executablePath: "fuckbigtech") == 1)
             #expect(out.stderr.contains("only a person"), "\(out.stderr)")
         }
         #expect(try store.read("Memory/Health.md").bytes == health.bytes && store.read("Memory/Tagged.md").bytes == tagged.bytes)
         // In a private run the same edits leave the notes private (what it writes is marked so).
-        _ = tools(privateRun).call("set_properties", arguments: .object([("path", .string("Memory/Health.md")), ("set", .object([("privacy", .string("public"))]))]))
-        _ = tools(privateRun).call("set_properties", arguments: .object([("path", .string("Memory/Tagged.md")), ("set", .object([("tags", .array([.string("health")]))]))]))
+        _ = tools(privateRun).setProperties("Memory/Health.md", [("set", .object([("privacy", .string("public"))]))])
+        _ = tools(privateRun).setProperties("Memory/Tagged.md", [("set", .object([("tags", .array([.string("health")]))]))])
         for path in ["Memory/Health.md", "Memory/Tagged.md"] {
             #expect(Privacy.reason(note: try note(path), path: path, guardrails: RuleBook.load(vault: v.vault).guardrails) != nil, "\(path)")
         }
         // An edit that keeps it private is fine; a person may declassify.
-        #expect(!failed(tools(plainRun).call("set_properties", arguments: .object([("path", .string("Memory/Health.md")), ("set", .object([("topic", .string("sleep"))]))]))))
+        #expect(!failed(tools(plainRun).setProperties("Memory/Health.md", [("set", .object([("topic", .string("sleep"))]))])))
         let (c2, _) = Console.capturing()
         #expect(CLI.run(["note", "set", "Memory/Health.md", "privacy=public", "--vault", v.root], console: c2, environment: [:], executablePath: "fuckbigtech") == 0)
         #expect(try note("Memory/Health.md").text("privacy") == "public")

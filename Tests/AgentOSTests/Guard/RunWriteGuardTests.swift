@@ -9,9 +9,13 @@ import Testing
 @Suite struct RunWriteGuardTests {
     static let runEnvironment = ["FBT_RUN_ID": "20261202-120000-abcdef"]
 
+    /// From within a run, `note set` is given the hash of the note as it is (an agent that read it):
+    /// a refusal is then the guardrail's, not the missing `--expect`'s.
     func cli(_ arguments: [String], _ env: EngineTestVault, environment: [String: String] = runEnvironment, stdin: String? = nil) -> (code: Int32, out: String, err: String) {
         let (console, captured) = Console.capturing()
-        let code = CLI.run(arguments + ["--vault", env.vault.root], console: console, environment: environment, executablePath: "fuckbigtech")
+        let read = environment["FBT_RUN_ID"] != nil && arguments.starts(with: ["note", "set"]) && arguments.count > 2 && !arguments.contains("--expect")
+            ? expectingCurrent(env.vault.root, arguments[2]) : []
+        let code = CLI.run(arguments + read + ["--vault", env.vault.root], console: console, environment: environment, executablePath: "fuckbigtech")
         return (code, captured.stdout, captured.stderr)
     }
 
@@ -59,13 +63,13 @@ import Testing
         // Keys spelt so that they might read back as `approved` or `status`: refused, or harmless —
         // the note as the OS reads it never gains an approval nor a new status.
         for key in ["\"approved\"", "'approved'", "approved\u{200B}", "approved:", "approved: true\nx", "status\t", "\u{FEFF}status", "x\nstatus"] {
-            _ = cli(["note", "set", path, "\(key)=true"], env)
+            _ = cli(["note", "set", path, "\(key)=true"] + expectingCurrent(env.vault.root, path), env)
             let note = try env.note(path)
             #expect(note["approved"] == nil, "\(key.debugDescription) approved the note")
             #expect(note.text("status") == "failed", "\(key.debugDescription) changed the status")
         }
         // Other properties stay open to a run, and outside a run a person may do all of it.
-        #expect(cli(["note", "set", path, "summary=checked"], env).code == 0)
+        #expect(cli(["note", "set", path, "summary=checked"] + expectingCurrent(env.vault.root, path), env).code == 0)
         #expect(try env.note(path).text("summary") == "checked")
         #expect(cli(["note", "set", path, "approved=true", "status=new"], env, environment: [:]).code == 0)
         #expect(try env.note(path)["approved"]?.bool == true)

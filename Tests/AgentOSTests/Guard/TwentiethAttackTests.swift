@@ -21,7 +21,7 @@ import TestSupport
             #expect(code == 1 && out.contains("the OS keeps it"), "\(arguments): \(out)")
         }
         let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: ["FBT_RUN_ID": run]))
-        _ = tools.call("set_properties", arguments: .object([("path", .string("Tasks/Deploy.md")), ("unset", .array([.string("effects")]))]))
+        _ = tools.setProperties("Tasks/Deploy.md", [("unset", .array([.string("effects")]))])
         #expect(try Note.parse(bytes: NoteStore(vault: v.vault).read("Tasks/Deploy.md").bytes).texts("effects") == ["deploy"])
         // A person changes them.
         #expect(FifthAttackTests.cli(["note", "set", "Tasks/Deploy.md", "effects=read"], v, runID: nil).code == 0)
@@ -130,7 +130,7 @@ import TestSupport
         #expect(code == 1 && out.contains("a person approved this note"), "\(out)")
         #expect(try String(contentsOfFile: v.root + "/Tasks/Ship.md", encoding: .utf8).contains("to production"))
         let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: ["FBT_RUN_ID": run]))
-        _ = tools.call("set_properties", arguments: .object([("path", .string("Tasks/Ship.md")), ("set", .object([("note", .string("x"))]))]))
+        _ = tools.setProperties("Tasks/Ship.md", [("set", .object([("note", .string("x"))]))])
         #expect(try Note.parse(bytes: NoteStore(vault: v.vault).read("Tasks/Ship.md").bytes)["note"] == nil)
     }
 }

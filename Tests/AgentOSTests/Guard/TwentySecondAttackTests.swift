@@ -87,7 +87,7 @@ import TestSupport
         let twin = try String(contentsOfFile: v.root + "/" + nfd, encoding: .utf8)
         #expect(twin.contains("agent: claude") && !twin.contains("ollama"))
         // Its own task, as it is spelled, it may still change.
-        #expect(FifthAttackTests.cli(["note", "set", nfc, "model=sonnet"], v, runID: run).code == 0)
+        #expect(FifthAttackTests.cli(["note", "set", nfc, "model=sonnet"] + expectingCurrent(v.root, nfc), v, runID: run).code == 0)
         let handoff = FifthAttackTests.cli(["handoff", "--to", "ollama", "--task", nfd, "go on"], v, runID: run)
         #expect(handoff.code != 0, "\(handoff.out)")
     }
@@ -135,7 +135,7 @@ import TestSupport
         }
         #expect(refusals.count == 2 && refusals[0] == refusals[1] && refusals[0].contains("does not exist or is private"), "\(refusals)")
         // A change that adds no such link still lands (the task's own [[Idea]] names no note either).
-        #expect(FifthAttackTests.cli(["note", "set", "Tasks/Own.md", "model=sonnet"], v, runID: run).code == 0)
+        #expect(FifthAttackTests.cli(["note", "set", "Tasks/Own.md", "model=sonnet"] + expectingCurrent(v.root, "Tasks/Own.md"), v, runID: run).code == 0)
     }
 
     /// Attack: tasks whose packets took minutes held the routing threads, and the watcher ignored

@@ -104,7 +104,8 @@ import Testing
                          "Skills/fuckbigtech/SKILL.md", "Templates/Task.md", "Results/Forged.md", "Daily/2026-12-04.md", "Telemetry/2026-12-04.md"] {
                 let before = try? String(contentsOfFile: temp.folder.path + "/" + path, encoding: .utf8)
                 #expect(error("write_note", [("path", .string(path)), ("text", .string("poisoned\n")), ("create", .bool(true))]) != nil, "\(agent) created \(path)")
-                #expect(error("set_properties", [("path", .string(path)), ("set", .object([("x", .int(1))]))]) != nil, "\(agent) set \(path)")
+                let hash = before.map { ContentHash(of: Array($0.utf8)).hex } ?? "0000000000000000"
+                #expect(error("set_properties", [("path", .string(path)), ("set", .object([("x", .int(1))])), ("expect_hash", .string(hash))]) != nil, "\(agent) set \(path)")
                 #expect((try? String(contentsOfFile: temp.folder.path + "/" + path, encoding: .utf8)) == before, "\(path) changed")
             }
             // `route` names no private note to a server that withholds them.

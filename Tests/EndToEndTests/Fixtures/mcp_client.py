@@ -39,8 +39,11 @@ async def scenario_tools(call, list_tools, seen):
     calls["set_properties"] = await call("set_properties", {"path": "Memory/Plan.md", "set": {"owner": "ops"}, "expect_hash": read_hash})
     # The note changed since read_hash: a whole-text write naming it must be refused and kept.
     calls["stale_write"] = await call("write_note", {"path": "Memory/Plan.md", "text": "# Plan\n\nOverwritten.\n", "expect_hash": read_hash})
-    calls["approve"] = await call("set_properties", {"path": "Tasks/Summarise notes.md", "set": {"approved": True}})
-    calls["status_change"] = await call("set_properties", {"path": "Tasks/Summarise notes.md", "set": {"status": "done"}})
+    # With the task's hash as read: the refusals are the guardrail's, not a missing hash's.
+    task_hash = (await call("read_note", {"path": "Tasks/Summarise notes.md"}))["structured"]["hash"]
+    calls["approve"] = await call("set_properties", {"path": "Tasks/Summarise notes.md", "set": {"approved": True}, "expect_hash": task_hash})
+    calls["status_change"] = await call("set_properties", {"path": "Tasks/Summarise notes.md", "set": {"status": "done"}, "expect_hash": task_hash})
+    calls["blind_set"] = await call("set_properties", {"path": "Memory/Plan.md", "set": {"owner": "claude"}})
     calls["secret"] = await call("write_note", {"path": "Memory/Keys.md", "create": True,
                                                 "text": "token: ghp_" + "Xq9fT2mLk8vR4wZp1sN7bY3cJ6hD0aEuGi5o" + "\n"})
     calls["escape"] = await call("read_note", {"path": "../outside.md"})

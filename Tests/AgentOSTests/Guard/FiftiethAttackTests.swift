@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+@testable import Commands
+
+/// A private tag written with a character that shows nothing (a zero-width space, a soft hyphen, an
+/// emoji's variation selector) or with look-alike letters (fullwidth `ＰＲＩＶＡＴＥ`, the long s of
+/// `ſecret`) shows in Obsidian as the private tag, yet read as written it made the note public:
+/// `read_note` and `search` gave its text to claude, and a premium run's prompt carried it (round
+/// 122). So did `privacy: private` in a second properties block after a first one (an empty `---`
+/// `---` that Obsidian's "Add property" leaves behind).
+@Suite struct LookAlikePrivateTagTests {
+    static func isPrivate(_ text: String, extraTags: [String] = []) throws -> Bool {
+        var guardrails = Guardrails()
+        guardrails.privateTags += extraTags
+        return Privacy.reason(note: try Note.parse(bytes: Array(text.utf8)), path: "Memory/Note.md", guardrails: guardrails) != nil
+    }
+
+    @Test(arguments: [
+        "---\ntags: [private\u{FE0F}]\n---\nMARK\n",
+        "---\ntags: [pri\u{200B}vate]\n---\nMARK\n",
+        "---\ntags: [pri\u{00AD}vate]\n---\nMARK\n",
+        "---\ntags: [pri\u{2060}vate]\n---\nMARK\n",
+        "---\ntags: [\u{FEFF}private]\n---\nMARK\n",
+        "---\ntags: [ＰＲＩＶＡＴＥ]\n---\nMARK\n",
+        "---\ntags: private\u{200D}\n---\nMARK\n",
+        "---\ntags:\n  - Ｐrivate/health\n---\nMARK\n",
+        "# x\nMARK #ＰＲＩＶＡＴＥ\n",
+        "# x\nMARK #pri\u{00AD}vate\n",
+    ])
+    func aPrivateTagThatShowsAsPrivateIsPrivate(_ text: String) throws {
+        #expect(try Self.isPrivate(text), "\(text.debugDescription)")
+    }
+
+    @Test func aPersonsOwnPrivateTagIsReadTheSameWay() throws {
+        #expect(try Self.isPrivate("---\ntags: [\u{017F}ecret]\n---\nMARK\n", extraTags: ["secret"]))
+        #expect(try Self.isPrivate("---\ntags: [ＳＡＮＴＥ\u{0301}]\n---\nMARK\n", extraTags: ["santé"]))
+        #expect(try Self.isPrivate("---\ntags: [santé]\n---\nMARK\n", extraTags: ["santé"]))
+    }
+
+    @Test(arguments: [
+        "---\ntags: [privateer]\n---\nMARK\n",
+        "---\ntags: [café, 日本語, ｐｒｏｊｅｃｔ]\n---\nMARK\n",
+        "---\ntags: [privé]\n---\nMARK\n",
+        "# x\nMARK #café #日本語\n",
+    ])
+    func otherTagsStayPublic(_ text: String) throws {
+        #expect(try !Self.isPrivate(text), "\(text.debugDescription)")
+    }
+
+    @Test(arguments: [
+        "---\n---\n\n---\nprivacy: private\n---\nMARK\n",
+        "---\ntitle: Meeting\n---\n\n---\nprivacy: private\n---\nMARK\n",
+        "---\r\n---\r\n\r\n---\r\ntags: [private]\r\n---\r\nMARK\r\n",
+        "---\ntitle: Meeting\n---\n---\nprivate: true\n---\nMARK\n",
+        "---\ntitle: a\n---\n\n---\ntitle: b\n---\n\n---\nprivacy: private\n---\nMARK\n",
+    ])
+    func propertiesInALaterBlockCount(_ text: String) throws {
+        #expect(try Self.isPrivate(text), "\(text.debugDescription)")
+    }
+
+    @Test(arguments: [
+        "---\ntitle: Meeting\n---\n---\nSome text under a rule.\n---\nMARK\n",
+        "---\ntitle: Meeting\n---\nText first.\n\n---\nprivacy: private\n---\n",
+        "---\ntitle: Meeting\n---\n\n---\ntopic: plans\n---\nMARK\n",
+    ])
+    func aRuleOrABlockOfOtherPropertiesLeavesANotePublic(_ text: String) throws {
+        #expect(try !Self.isPrivate(text), "\(text.debugDescription)")
+    }
+
+    @Test func thousandsOfBlocksAreNotReadToTheEndAndCountAsPrivate() throws {
+        let text = "---\na: 1\n---\n" + String(repeating: "---\na: 1\n---\n", count: 20_000) + "MARK\n"
+        #expect(try Self.isPrivate(text))
+    }
+}
+
+/// An agent's `set_properties` (MCP) and `note set` (from within a run) without the hash it read
+/// wrote over the version on disk: a property a person changed after the agent's read was
+/// overwritten, one they added removed, and no conflict note kept (round 122). Both take the hash
+/// now; a person's `note set` does not.
+@Suite struct BlindPropertyEditTests {
+    static let plan = "---\nowner: team\n---\n# Plan\nline A\n"
+    static let edited = "---\nowner: Ada (decided in the 3pm meeting)\ndeadline: 2027-01-15\n---\n# Plan\nline A\n"
+
+    @Test func anMCPClientsEditWithoutTheHashIsRefusedAndWithItMerged() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Plan.md", Self.plan)
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: [:]))
+        let read = tools.call("read_note", arguments: .object([("path", .string("Memory/Plan.md"))]))
+        guard case .object(let structured)? = read.first(where: { $0.0 == "structuredContent" })?.1,
+              case .string(let hash)? = structured.first(where: { $0.0 == "hash" })?.1 else { Issue.record("no hash: \(read)"); return }
+        v.write("Memory/Plan.md", Self.edited)
+        for change in [("set", JSON.object([("owner", .string("claude"))])), ("unset", JSON.array([.string("deadline")]))] {
+            let blind = "\(tools.call("set_properties", arguments: .object([("path", .string("Memory/Plan.md")), change])))"
+            #expect(blind.contains("isError\", AgentOS.JSON.bool(true)") && blind.contains("expect_hash"), "\(blind)")
+        }
+        #expect(try String(contentsOfFile: v.root + "/Memory/Plan.md", encoding: .utf8) == Self.edited)
+        // With the hash read: the person changed `owner` too, so that edit is refused and kept.
+        let stale = "\(tools.call("set_properties", arguments: .object([("path", .string("Memory/Plan.md")), ("set", .object([("owner", .string("claude"))])), ("expect_hash", .string(hash))])))"
+        #expect(stale.contains("isError\", AgentOS.JSON.bool(true)") && stale.contains("Memory/Conflicts/"), "\(stale)")
+        #expect(try String(contentsOfFile: v.root + "/Memory/Plan.md", encoding: .utf8) == Self.edited)
+        // A property the person left alone merges over their edit.
+        let merged = "\(tools.call("set_properties", arguments: .object([("path", .string("Memory/Plan.md")), ("set", .object([("topic", .string("launch"))])), ("expect_hash", .string(hash))])))"
+        #expect(merged.contains("isError\", AgentOS.JSON.bool(false)"), "\(merged)")
+        let now = try String(contentsOfFile: v.root + "/Memory/Plan.md", encoding: .utf8)
+        #expect(now.contains("owner: Ada (decided in the 3pm meeting)") && now.contains("deadline: 2027-01-15") && now.contains("topic: launch"), "\(now)")
+    }
+
+    @Test func noteSetFromARunWithoutTheHashIsRefusedAndAPersonsIsNot() throws {
+        let v = RouteTestVault()
+        v.write("Memory/Plan.md", Self.edited)
+        let run = try PrivacyTaintTests.run(of: "Tasks/Work.md", lane: "local", in: v.vault)
+        func cli(_ arguments: [String], runID: String?) -> (Int32, String) {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: runID.map { ["FBT_RUN_ID": $0] } ?? [:], executablePath: "fuckbigtech")
+            return (code, captured.stdout + captured.stderr)
+        }
+        for arguments in [["note", "set", "Memory/Plan.md", "owner=agent"], ["note", "set", "Memory/Plan.md", "--unset", "deadline"]] {
+            let (code, out) = cli(arguments, runID: run)
+            #expect(code == 1 && out.contains("takes --expect HASH") && out.split(separator: "\n").count == 1, "\(arguments): \(out)")
+        }
+        #expect(try String(contentsOfFile: v.root + "/Memory/Plan.md", encoding: .utf8) == Self.edited)
+        #expect(cli(["note", "set", "Memory/Plan.md", "owner=agent"] + expectingCurrent(v.root, "Memory/Plan.md"), runID: run).0 == 0)
+        #expect(cli(["note", "set", "Memory/Plan.md", "owner=person"], runID: nil).0 == 0)
+        #expect(try String(contentsOfFile: v.root + "/Memory/Plan.md", encoding: .utf8).contains("owner: person"))
+    }
+}
