@@ -86,6 +86,16 @@ import Testing
         #expect(alpha.note("Tasks/K.md")?.text("result") == result)
         #expect(!alpha.log.contains("Tasks/K.md: left for another machine"), "\(alpha.log)")
         #expect(Self.events(alpha).filter { $0 == "LEASE-4" }.count == 1, "\(alpha.log)")
+        // Put back with a line an editor added, after a restart: not the text the run was claimed
+        // from, yet this attempt's claim is this machine's own run: its end is written back.
+        _ = try alpha.stop(SIGTERM)
+        #expect(unlink(alpha.root + "/Tasks/K.md") == 0)
+        try alpha.writeInPlace("Tasks/K.md", original + "A line more.\n")
+        try alpha.start(extraArguments: ["--machine", "alpha"])
+        #expect(eventually(within: 30) { alpha.status("Tasks/K.md") == "done" }, "the status was not written back:\n\(alpha.log)\n\(alpha.text("Tasks/K.md") ?? "")")
+        #expect(alpha.note("Tasks/K.md")?.text("run_id") == runID && alpha.text("Tasks/K.md")?.contains("A line more.") == true)
+        #expect(!alpha.log.contains("Tasks/K.md: left for another machine"), "\(alpha.log)")
+        #expect(Self.events(alpha).filter { $0 == "LEASE-4" }.count == 1, "\(alpha.log)")
         _ = try alpha.stop(SIGTERM)
     }
 }

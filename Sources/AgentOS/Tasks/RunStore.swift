@@ -224,6 +224,14 @@ public final class RunStore: @unchecked Sendable {
         }
     }
 
+    /// The latest run of `taskPath` claimed from exactly the note `hash` (`nil`: none).
+    public func latestRun(taskPath: String, claimedFrom hash: ContentHash) throws -> RunRecord? {
+        try connection.withLock { database in
+            try database.query("SELECT \(RunStore.columns) FROM runs WHERE task_path=? AND task_hash=? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                               [.text(taskPath), .text(hash.hex)], row: RunStore.record).first
+        }
+    }
+
     /// The run `id` of `vault`, or `nil` when the vault has no run store or no such run (the store
     /// is not created to look).
     public static func known(_ id: String, vault: Vault) -> RunRecord? {

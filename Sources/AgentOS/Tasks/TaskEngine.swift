@@ -452,6 +452,9 @@ public final class TaskEngine: Sendable {
         case .new:
             // An editor's old copy of a task that ran here, saved over the OS's lines: not new work.
             if TaskEngine.mayBeOldCopy(note), let runID = oldCopy(task), let kept = keepOldCopy(task, of: runID) { return kept }
+            // The very text a run was claimed from, put back (git restore, checkout, stash, reset;
+            // or while the watcher was stopped): not new work either.
+            if !wait && !force, TaskEngine.mayBeOldCopy(note), let kept = keepRestoredCopy(task) { return kept }
             // A process still has the note open for writing: what is there may be half of it, and
             // the OS's write would swap the writer's file away. It is looked at again when the
             // writer closes it (an outside attack: a script pausing 3 s mid-write had its half task
@@ -1558,7 +1561,9 @@ public final class TaskEngine: Sendable {
                 let current = try? Note.parse(bytes: snapshot.bytes)
                 // A run's end is written only into the note its run was for: moved away while it ran
                 // (and `run` follows no rename), another note saved at the path is not its task.
-                if let runID, current?.text("run_id") != runID, !(current.map { isOldCopy($0, at: path, of: runID) } ?? false) {
+                // The very text the run was claimed from, put back by git while it ran, is its task.
+                if let runID, current?.text("run_id") != runID, !(current.map { isOldCopy($0, at: path, of: runID) } ?? false),
+                   !(current.map(TaskEngine.mayBeOldCopy) == true && ((try? runs.latestRun(taskPath: path, claimedFrom: snapshot.hash)) ?? nil)?.runID == runID) {
                     stopped = "the note at \(path) is not run \(runID)'s task any more (moved away while it ran?); its result is kept in Results/"
                     return .keep
                 }

@@ -322,6 +322,31 @@ extension TaskEngine {
         return setBack(task, to: record, runID: runID, movedTo: nil)
     }
 
+    /// A note that holds exactly the text a run of its path was claimed from, while that run goes on
+    /// or within `oldCopyWindow` of its end: put back by a person's git (`restore`, `checkout --`,
+    /// `reset --hard`, `stash`, a branch switch, `rebase --abort` — git deletes the file and writes
+    /// it again, and a note saved after its task was deleted counts as new work), or while the
+    /// watcher was stopped. Each ran the task again (an outside attack: one `git stash` ran four
+    /// tasks again). It is not run: while the run goes on, its end is written into the note; after
+    /// it, the note is left as git put it (written, it would stand in the way of the person's next
+    /// `stash pop` or checkout) — unless the OS commits its own notes (`sync: git`): then the run's
+    /// end is written back, and committed. `nil` when it is not one.
+    func keepRestoredCopy(_ task: TaskNote) -> Consideration? {
+        guard let record = (try? runs.latestRun(taskPath: task.path, claimedFrom: task.snapshot.hash)) ?? nil else { return nil }
+        let first = state.withLock { $0.warnedOldCopy.insert(record.runID + "\u{0}" + String(task.snapshot.hash.value)).inserted }
+        if record.state.isActive {
+            if first { log(EngineEvent(level: .info, message: "\(task.path): put back to the text run \(record.runID) was claimed from while it runs (git restore, checkout or stash?); it does not run again, and the run's end is written into it")) }
+            return .alreadyActive
+        }
+        guard Date().timeIntervalSince1970 - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else { return nil }
+        if routing.sync?.mode == "git" { return setBack(task, to: record, runID: record.runID, movedTo: nil) }
+        if first {
+            let result = record.resultPath.map { "; its result is \(TelemetryWriter.link($0))" } ?? ""
+            log(EngineEvent(level: .info, message: "\(task.path): holds exactly the text run \(record.runID) was claimed from (put back by git restore, checkout, stash or reset?); it does not run again, and is left as it is\(result) — set status: new to run it again"))
+        }
+        return .ignored
+    }
+
     /// Writes the end of run `runID` (`record`) back into an old copy of its task: its status (as
     /// its chain of failover handoffs ended), `run_id`, `result` and `handoffs`.
     func setBack(_ task: TaskNote, to record: RunRecord, runID: String, movedTo: String?) -> Consideration {

@@ -30,7 +30,9 @@ import TestSupport
         #expect(try env.note(path).text("status") == "done")
 
         // The watcher saw the delete and the new note together: the delete is passed on. Here the
-        // new note has no `created` and the same text: only the delete tells it from an old copy.
+        // new note has no `created` and, byte for byte, the text the run was claimed from: that is
+        // what git's restore, checkout, stash and reset write (delete, then write again), and ran
+        // the task again (attack123): not run, within the hour; `status: new` runs it.
         let text = "---\ntype: task\nagent: claude\n---\nReview the queue design.\n"
         try env.store.write(text, to: "Tasks/Queue.md", expecting: .absent)
         _ = engine.consider(path: "Tasks/Queue.md")
@@ -41,7 +43,15 @@ import TestSupport
         engine.noteRemoved("Tasks/Queue.md")
         _ = engine.consider(path: "Tasks/Queue.md")
         engine.waitUntilIdle()
-        #expect(env.fixturePrompts().count == 4, "a task deleted and written again was not run")
+        #expect(env.fixturePrompts().count == 3, "the very text the run was claimed from ran again")
+        #expect(try env.text("Tasks/Queue.md") == text, "the note put back was written")
+        // Other text deleted and written again is new work.
+        try FileManager.default.removeItem(atPath: env.vault.root + "/Tasks/Queue.md")
+        try Data(text.replacingOccurrences(of: "queue design", with: "queue design again").utf8).write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Queue.md"))
+        engine.noteRemoved("Tasks/Queue.md")
+        _ = engine.consider(path: "Tasks/Queue.md")
+        engine.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 4, "a task deleted and written again with other text was not run")
     }
 
     /// Whether `note` is new work by its `created` alone (no delete seen).

@@ -1,0 +1,79 @@
+import AgentOS
+import Foundation
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// A person's git puts a task note back to the text it was committed with (`git restore`,
+/// `checkout --`, `reset --hard`, `stash`, a branch switch): git deletes the file and writes it
+/// again, and a note saved after its task was deleted counted as new work — the task ran again, one
+/// `git stash` ran four (attack123, one machine, no sync). With the real watcher and real files.
+@Suite(.serialized) struct RestoredTaskEndToEndTests {
+    static func task(_ mark: String, sleep: Double) -> String { "---\ntype: task\nagent: slow\n---\nPlease do \(mark) now. SLEEP=\(sleep)\n" }
+
+    static func runs(_ env: WatchedVault, _ mark: String) -> Int {
+        env.fixtureRuns().filter { ($0["prompt"]?.stringValue ?? "").contains(mark + " ") }.count
+    }
+
+    /// What git does to a file it puts back: deletes it, then writes it again.
+    static func putBack(_ env: WatchedVault, _ path: String, _ text: String) throws {
+        #expect(unlink(env.root + "/" + path) == 0)
+        try env.writeInPlace(path, text)
+    }
+
+    static func watched() throws -> WatchedVault {
+        let env = try WatchedVault()
+        try env.writeSlowAgent("slow", lane: "local")
+        try env.start()
+        return env
+    }
+
+    @Test func aTaskPutBackAfterItsRunIsNotRunAgain() throws {
+        let env = try Self.watched()
+        let original = Self.task("RESTORE-1", sleep: 0)
+        try env.writeViaRename("Tasks/R.md", original)
+        #expect(eventually(within: 30) { env.status("Tasks/R.md") == "done" }, "\(env.log)")
+        let runID = env.note("Tasks/R.md")?.text("run_id") ?? ""
+        try Self.putBack(env, "Tasks/R.md", original)
+        #expect(eventually(within: 20) { env.log.contains("Tasks/R.md: holds exactly the text run \(runID) was claimed from") }, "\(env.log)")
+        // Saved again as it is (an editor, a second checkout): still not new work.
+        try env.writeInPlace("Tasks/R.md", original)
+        _ = eventually(within: 3) { false }
+        #expect(Self.runs(env, "RESTORE-1") == 1, "ran again:\n\(env.log)")
+        // Left as git put it: nothing written that would stand in the way of the person's git.
+        #expect(env.text("Tasks/R.md") == original)
+        // Other text at the path is new work.
+        try Self.putBack(env, "Tasks/R.md", Self.task("RESTORE-2", sleep: 0))
+        #expect(eventually(within: 30) { env.status("Tasks/R.md") == "done" && Self.runs(env, "RESTORE-2") == 1 }, "\(env.log)")
+        _ = try env.stop(SIGTERM)
+    }
+
+    @Test func aTaskPutBackWhileItRunsGetsTheRunsEnd() throws {
+        let env = try Self.watched()
+        let original = Self.task("RESTORE-3", sleep: 3)
+        try env.writeViaRename("Tasks/During.md", original)
+        #expect(eventually(within: 30) { env.status("Tasks/During.md") == "running" }, "\(env.log)")
+        try Self.putBack(env, "Tasks/During.md", original)
+        #expect(eventually(within: 30) { env.status("Tasks/During.md") == "done" }, "\(env.log)\n\(env.text("Tasks/During.md") ?? "")")
+        _ = eventually(within: 3) { false }
+        #expect(Self.runs(env, "RESTORE-3") == 1, "ran again:\n\(env.log)")
+        #expect(env.linked(env.note("Tasks/During.md")?.text("result")) != nil, "the result note is not linked:\n\(env.text("Tasks/During.md") ?? "")")
+        _ = try env.stop(SIGTERM)
+    }
+
+    @Test func aTaskPutBackWhileTheWatcherWasStoppedIsNotRunAtStart() throws {
+        let env = try Self.watched()
+        let original = Self.task("RESTORE-4", sleep: 0)
+        try env.writeViaRename("Tasks/Stopped.md", original)
+        #expect(eventually(within: 30) { env.status("Tasks/Stopped.md") == "done" }, "\(env.log)")
+        _ = try env.stop(SIGTERM)
+        try Self.putBack(env, "Tasks/Stopped.md", original)
+        try env.start()
+        #expect(eventually(within: 20) { env.log.contains("Tasks/Stopped.md: holds exactly the text run") }, "\(env.log)")
+        _ = eventually(within: 2) { false }
+        #expect(Self.runs(env, "RESTORE-4") == 1, "ran again at start:\n\(env.log)")
+        _ = try env.stop(SIGTERM)
+    }
+}
