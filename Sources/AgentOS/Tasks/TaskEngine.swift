@@ -1442,8 +1442,17 @@ public final class TaskEngine: Sendable {
         // A person changed the task while its agent ran: the answer is to the text as it was. Said
         // on the note and in the log (a tour: a changed prompt, or `privacy: private` added, ended
         // `done` with no trace that the result answers the older text).
-        let changed = ((try? store.readSettled(currentPath(task.path))) ?? nil).flatMap { try? Note.parse(bytes: $0.bytes) }
-            .map { TaskEngine.changedDuringRun(from: task.note, to: $0) } ?? []
+        let current = ((try? store.readSettled(currentPath(task.path))) ?? nil).flatMap { try? Note.parse(bytes: $0.bytes) }
+        let changed = current.map { TaskEngine.changedDuringRun(from: task.note, to: $0) } ?? []
+        // An editor's old copy saved over the note while the run went on took the run's first lines
+        // away: its `run_id` (which `status: new` keeps to run it again), route, `attempts` and
+        // `started` are written again with its end (attack123 F6).
+        if let current, current.text("run_id") != record.runID {
+            props += [Property("route_lane", .string(plan.lane)), Property("route_agent", .string(plan.agent)), Property("route_rule", .string(plan.rule)),
+                      Property("route_reason", .string(plan.reason)), Property("run_id", .string(record.runID)), Property("attempts", .int(record.attempt)),
+                      Property("started", .datetime(LocalTime.dateTime(started)))]
+            if let machine { props.append(Property("machine", .string(machine))) }
+        }
         if !changed.isEmpty {
             props.append(Property("changed_during_run", .list(changed.map { .string($0) })))
             log(EngineEvent(level: .warning, message: "\(task.path): changed while \(plan.agent) ran (\(changed.joined(separator: ", "))); the result answers the task as it was when the run started: set status: new to run it again"))

@@ -191,6 +191,9 @@ import TestSupport
         var text = try env.text("Tasks/Decide.md")
         #expect(note.text("status") == "done" && note.text("result") != nil && note.body.contains("Edited in my editor."), "\(text)")
         #expect(note.texts("changed_during_run").contains("text"), "\(text)")
+        // The run's first lines, which the old copy took away, come back with its end (attack123
+        // F6): `status: new` keeps the `run_id` to run it again.
+        #expect(note.text("run_id") != nil && note.text("attempts") == "1" && note.text("started") != nil && note.text("route_agent") == "claude", "\(text)")
         let result = note.text("result")
 
         // After the run: the same buffer saved again.
