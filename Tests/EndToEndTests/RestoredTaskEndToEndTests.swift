@@ -63,6 +63,22 @@ import Testing
         _ = try env.stop(SIGTERM)
     }
 
+    /// attack123 F7: without `sync: git`, a person's `git add -A` took the watcher's live databases
+    /// (once it failed outright). A vault that is a git work tree keeps `.agentos/` out of git.
+    @Test func aVaultThatIsAGitWorkTreeKeepsTheOSStateOutOfGit() throws {
+        let env = try WatchedVault()
+        try GitClaimsEndToEndTests.git(["init", "--quiet"], in: env.root)
+        try env.writeSlowAgent("slow", lane: "local")
+        try env.start()
+        try env.writeViaRename("Tasks/G.md", Self.task("RESTORE-5", sleep: 0))
+        #expect(eventually(within: 30) { env.status("Tasks/G.md") == "done" }, "\(env.log)")
+        let exclude = try String(contentsOfFile: env.root + "/.git/info/exclude", encoding: .utf8)
+        #expect(exclude.split(separator: "\n").contains("/.agentos/"), "\(exclude)")
+        let status = try ChildProcess.run("/usr/bin/git", ["status", "--porcelain", "--untracked-files=all"], environment: ["PATH": "/usr/bin:/bin", "HOME": env.root], directory: env.root, timeout: 60)
+        #expect(status.code == 0 && status.stdout.contains("Tasks/G.md") && !status.stdout.contains(".agentos"), "\(status.stdout)")
+        _ = try env.stop(SIGTERM)
+    }
+
     @Test func aTaskPutBackWhileTheWatcherWasStoppedIsNotRunAtStart() throws {
         let env = try Self.watched()
         let original = Self.task("RESTORE-4", sleep: 0)

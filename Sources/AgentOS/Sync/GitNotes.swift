@@ -31,11 +31,18 @@ struct GitNotes {
 
     /// Keeps `.agentos/` (each machine's own databases, locks and journals) out of git for this
     /// clone, whatever the vault's `.gitignore` says.
-    func excludeState() {
-        let exclude = git.vault.root + "/.git/info/exclude"
+    func excludeState() { GitNotes.excludeState(vaultRoot: git.vault.root) }
+
+    /// `excludeState` for the vault at `vaultRoot` when it is the top of a git work tree (its own
+    /// `.git` folder): also without `sync: git`, a person's `git add -A` took the live databases
+    /// (attack123 F7: once it failed, "confused by unstable object source data"). Nothing is done
+    /// for a vault without its own `.git` folder.
+    static func excludeState(vaultRoot: String) {
+        guard ((try? FileSystem.status(vaultRoot + "/.git")) ?? nil)?.kind == .directory else { return }
+        let exclude = vaultRoot + "/.git/info/exclude"
         let text = (try? String(contentsOfFile: exclude, encoding: .utf8)) ?? ""
         guard !text.split(separator: "\n").contains(where: { $0 == "/.agentos/" }) else { return }
-        try? FileManager.default.createDirectory(atPath: git.vault.root + "/.git/info", withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: vaultRoot + "/.git/info", withIntermediateDirectories: true)
         // Not Foundation's atomic write: it leaves an empty `TemporaryDirectory.*` folder in /tmp each time.
         try? FileSystem.replaceDurably(exclude, bytes: Array((text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + "/.agentos/\n").utf8))
     }

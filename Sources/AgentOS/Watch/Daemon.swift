@@ -61,6 +61,7 @@ public final class Daemon: @unchecked Sendable {
         defer { withExtendedLifetime(lock) {} }
 
         removeStaleTempFiles(log: log)
+        GitNotes.excludeState(vaultRoot: vault.root)
 
         let index = try MemoryIndex(vault: vault)
         for warning in index.warnings { log(EngineEvent(level: .warning, message: warning)) }
