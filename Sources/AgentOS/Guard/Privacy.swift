@@ -23,7 +23,7 @@ public enum Privacy {
         // The person's private tags and folders cannot be read: every note counts as private.
         if let unreadable = guardrails.privacyErrors.first { return unreadable }
         if let privacy, privacy.trimmingWhitespaces().lowercased() != "public" { return "privacy: \(privacy)" }
-        let privateTags = guardrails.privateTags.flatMap(tagReadings)
+        let privateTags = guardrails.privateTags.flatMap(privateTagReadings)
         for tag in tags.map(TaskFacts.normalizeTag) {
             for reading in tagReadings(tag) {
                 for privateTag in privateTags where reading == privateTag || reading.hasPrefix(privateTag + "/") {
@@ -45,9 +45,64 @@ public enum Privacy {
     /// cloud agent (an outside attack).
     static func tagReadings(_ tag: String) -> [String] {
         guard !tag.utf8.allSatisfy({ $0 < 0x80 }) else { return [tag] }
-        let shown = String(String.UnicodeScalarView(tag.precomposedStringWithCompatibilityMapping.unicodeScalars.filter { !showsNothing($0) }))
-        let folded = shown.lowercased().uppercased().lowercased()
-        return [tag, folded] + TaskFacts.readingsWithoutMarks(folded)
+        var readings = [tag] + TaskFacts.readingsWithoutMarks(tag)
+        for source in [tag] + (undoingOverride(tag).map { [$0] } ?? []) {
+            let folded = fold(source)
+            readings.append(folded)
+            readings += TaskFacts.readingsWithoutMarks(folded)
+            let skeleton = latinSkeleton(folded)
+            if skeleton != folded { readings += [skeleton] + TaskFacts.readingsWithoutMarks(skeleton) }
+        }
+        return readings
+    }
+
+    /// A private tag as compared: as written, folded, and its Latin look-alike — never cut at a
+    /// mark, as a note's tag is: in a script whose letters carry marks (Hindi `निजी`), that left
+    /// its first letter, and every tag beginning with it was private (round 124).
+    static func privateTagReadings(_ tag: String) -> [String] {
+        guard !tag.utf8.allSatisfy({ $0 < 0x80 }) else { return [tag] }
+        let folded = fold(tag)
+        return [tag, folded, latinSkeleton(folded)]
+    }
+
+    /// `text` as it shows: compatibility forms made plain (NFKC), characters that show nothing left
+    /// out, cases folded (lower, upper, lower: `ſ` → `s`).
+    static func fold(_ text: String) -> String {
+        let shown = String(String.UnicodeScalarView(text.precomposedStringWithCompatibilityMapping.unicodeScalars.filter { !showsNothing($0) }))
+        return shown.lowercased().uppercased().lowercased()
+    }
+
+    /// Letters of other scripts that look like Latin ones, as the Latin ones: Cyrillic `р`, `а`,
+    /// `е`, Greek `α`, `ρ`, small capitals `ᴘʀɪᴠᴀᴛᴇ` (round 124: each made `private` public).
+    static func latinSkeleton(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { lookAlikes[$0] ?? $0 }))
+    }
+
+    private static let lookAlikes: [Unicode.Scalar: Unicode.Scalar] = {
+        let pairs: [(String, String)] = [
+            ("аеорсухіјѕԁһԛԝкԍӏ", "aeopcyxijsdhqwkgl"),            // Cyrillic
+            ("αοριυνκτεχγωϲϳ", "aopiuvktexywcj"),                   // Greek
+            ("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz"), // small capitals
+            ("ıɑɡɩʋ", "iagiv"),                                       // Latin look-alikes
+        ]
+        var map: [Unicode.Scalar: Unicode.Scalar] = [:]
+        for (from, to) in pairs {
+            for (a, b) in zip(from.unicodeScalars, to.unicodeScalars) { map[a] = b }
+        }
+        return map
+    }()
+
+    /// `text` as a right-to-left override shows it: what follows U+202E (to U+202C, or the end)
+    /// reversed — `U+202E etavirp` shows as `private`; `nil` without one.
+    static func undoingOverride(_ text: String) -> String? {
+        let scalars = Array(text.unicodeScalars)
+        guard let start = scalars.firstIndex(of: "\u{202E}") else { return nil }
+        let end = scalars[(start + 1)...].firstIndex(of: "\u{202C}") ?? scalars.endIndex
+        var out = String.UnicodeScalarView()
+        out.append(contentsOf: scalars[..<start])
+        out.append(contentsOf: scalars[(start + 1)..<end].reversed())
+        if end < scalars.endIndex { out.append(contentsOf: scalars[(end + 1)...]) }
+        return String(out)
     }
 
     /// A character that shows nothing in a tag: a format character (`Cf`: zero-width space and
@@ -80,6 +135,10 @@ public enum Privacy {
         // end (`#pri` + U+00AD + `vate` shows as `#private`).
         if !note.body.utf8.allSatisfy({ $0 < 0x80 }), note.body.unicodeScalars.contains(where: showsNothing) {
             inline += TaskFacts.inlineTags(in: String(String.UnicodeScalarView(note.body.unicodeScalars.filter { !showsNothing($0) })))
+            // A right-to-left override shows what follows it reversed (`#` + U+202E + `etavirp`).
+            if let shown = undoingOverride(note.body) {
+                inline += TaskFacts.inlineTags(in: String(String.UnicodeScalarView(shown.unicodeScalars.filter { !showsNothing($0) })))
+            }
         }
         // A tag holding combining marks counts as written and as read without them, or up to the
         // first: `#private` + U+FE0F (an emoji's variation selector) is still `#private` (a review:
@@ -91,27 +150,86 @@ public enum Privacy {
         // memory match; round 122: a second block, after an empty one, went to claude).
         // After a first block too (an empty one Obsidian's "Add property" left, round 122).
         // A few blocks deep: a note of thousands of blocks is not read to its end, one stack frame each.
-        if let late = lateFrontmatter(of: note) {
+        if let block = lateBlock(of: note) {
             guard depth < 8 else { return "more properties blocks at its start than are read (taken for private)" }
-            return ownReason(note: late, path: path, guardrails: guardrails, depth: depth + 1)
+            if let late = try? Note.parse(bytes: block), late.hasFrontmatter,
+               let why = ownReason(note: late, path: path, guardrails: guardrails, depth: depth + 1) { return why }
+            // Read line by line too: a block YAML reads otherwise, or not at all (an alias, a `...`
+            // end, a tab) kept the note public where the first block made it private (round 124).
+            return lineByLineReason(block, guardrails: guardrails)
         }
         return nil
     }
 
     /// The properties a note writes in a block at the start of its body — after blank lines when it
-    /// has no frontmatter (`\n---\nprivacy: private\n---`), right after its frontmatter or blank
-    /// lines when it has — read as frontmatter; `nil` when there are none.
+    /// has no frontmatter (`\n---\nprivacy: private\n---`), right after its frontmatter or after
+    /// lines that show nothing when it has — read as frontmatter; `nil` when there are none.
     static func lateFrontmatter(of note: Note) -> Note? {
-        let body = note.body.utf8
-        guard let first = body.first else { return nil }
-        let start = body.firstIndex { !(0x0A == $0 || 0x0D == $0 || 0x20 == $0 || 0x09 == $0) } ?? body.endIndex
-        // Without frontmatter, the body is the whole note: a block at its very start is the frontmatter.
-        if !note.hasFrontmatter {
-            guard first == 0x0A || first == 0x0D || first == 0x20 || first == 0x09, body[..<start].contains(0x0A) else { return nil }
-        }
-        let rest = Array(body[start...])
-        guard rest.starts(with: Array("---".utf8)), let late = try? Note.parse(bytes: rest), late.hasFrontmatter else { return nil }
+        guard let block = lateBlock(of: note), let late = try? Note.parse(bytes: block), late.hasFrontmatter else { return nil }
         return late
+    }
+
+    /// The bytes of the body from a properties block's `---` on, when the body begins with one after
+    /// lines that show nothing: blank ones, ones of invisible characters or no-break spaces, and
+    /// whole-line comments (`%% … %%`, `<!-- … -->`), which reading view hides. Without frontmatter,
+    /// a block on the note's very first line is the frontmatter, so one such line must come first.
+    static func lateBlock(of note: Note) -> [UInt8]? {
+        let body = Array(note.body.utf8)
+        guard !body.isEmpty else { return nil }
+        var offset = 0
+        var skipped = 0
+        // Lines by their bytes (a Swift `Character` holds a CRLF whole, and a split at "\n" missed it).
+        for line in body.split(separator: 0x0A, maxSplits: 64, omittingEmptySubsequences: false) {
+            let text = String(decoding: line, as: UTF8.self)
+            let bare = String(String.UnicodeScalarView(text.unicodeScalars.filter { !showsNothing($0) })).trimmingCharacters(in: .whitespacesAndNewlines)
+            if bare == "---" {
+                guard note.hasFrontmatter || skipped > 0 else { return nil }
+                return Array(body[offset...])
+            }
+            let isComment = (bare.hasPrefix("%%") && bare.hasSuffix("%%") && bare.count >= 4) || (bare.hasPrefix("<!--") && bare.hasSuffix("-->"))
+            guard bare.isEmpty || isComment else { return nil }
+            skipped += 1
+            offset = min(body.count, offset + line.count + 1)
+        }
+        return nil
+    }
+
+    /// Why a properties block (from its opening `---` to a closing `---` or `...`, at most 200
+    /// lines) makes a note private, read line by line: `privacy:` with any value but `public`,
+    /// `private:` with any value but false, a private tag among the words of `tags:`/`tag:` and of
+    /// the list lines under it. Keys and words as they show (`fold`).
+    static func lineByLineReason(_ block: [UInt8], guardrails: Guardrails) -> String? {
+        let lines = block.split(separator: 0x0A, omittingEmptySubsequences: false).dropFirst().prefix(200)
+        var inTags = false
+        var words: [String] = []
+        for raw in lines {
+            let line = String(String.UnicodeScalarView(String(decoding: raw, as: UTF8.self).unicodeScalars.filter { !showsNothing($0) }))
+            let bare = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if bare == "---" || bare == "..." { break }
+            if inTags, bare.hasPrefix("-") {
+                words += bare.dropFirst().split(whereSeparator: { $0 == "," || $0 == "[" || $0 == "]" || $0 == "\"" || $0 == "'" || $0.isWhitespace }).map(String.init)
+                continue
+            }
+            inTags = false
+            // A flow map (`{privacy: private}`, `base: &b {privacy: private}`) gives its pairs too.
+            let pairs = bare.contains("{") ? bare.split(whereSeparator: { $0 == "{" || $0 == "}" || $0 == "," }).map(String.init) : [bare]
+            for pair in pairs {
+                guard let colon = pair.firstIndex(of: ":") else { continue }
+                let key = fold(String(pair[..<colon])).trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
+                let value = pair[pair.index(after: colon)...].trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
+                switch key {
+                case "privacy":
+                    if !value.isEmpty, fold(value) != "public" { return "privacy: \(value) (in a later properties block)" }
+                case "private":
+                    if !["", "false", "no", "off"].contains(fold(value)) { return "private: \(value) (in a later properties block)" }
+                case "tags", "tag":
+                    inTags = true
+                    words += value.split(whereSeparator: { $0 == "," || $0 == "[" || $0 == "]" || $0 == "\"" || $0 == "'" || $0.isWhitespace }).map(String.init)
+                default: break
+                }
+            }
+        }
+        return reason(path: nil, privacy: nil, tags: words, guardrails: guardrails).map { $0 + " (in a later properties block)" }
     }
 
     /// Every value a note gives for any of `keys`, however the key is written (`Tags`, `TAGS`,
@@ -134,7 +252,10 @@ public enum Privacy {
                     default: return []
                     }
                 }
-                return keys.contains(key.lowercased()) ? [property.value] : []
+                // A key as it shows: `ｐｒｉｖａｃｙ`, or `priva` + U+200B + `cy`, is `privacy` to a
+                // person reading the note (round 124: such keys kept a private note public).
+                let shown = key.utf8.allSatisfy({ $0 < 0x80 }) ? key.lowercased() : fold(key).trimmingWhitespaces()
+                return keys.contains(shown) ? [property.value] : []
             }
         }
         return given(note.properties, depth: 0)

@@ -75,6 +75,61 @@ import TestSupport
     }
 }
 
+/// Round 124 on round 122's fix: look-alike letters of other scripts (Cyrillic `р`, Greek `α`,
+/// small capitals), a right-to-left override around the word reversed, invisible characters in a
+/// key (`priva` + U+200B + `cy`), and a later properties block that YAML reads otherwise (an alias,
+/// a flow map, `...`, a tab, a line that does not parse) or that follows a comment or invisible line,
+/// each kept a note public; and the private tags cut at their first mark made every Hindi or Thai
+/// tag beginning with the same letter private.
+@Suite struct RoundOneTwentyFourPrivacyTests {
+    @Test(arguments: [
+        "---\ntags: [\u{0440}rivate]\n---\nMARK\n",
+        "---\ntags: [priv\u{03B1}te]\n---\nMARK\n",
+        "---\ntags: [priv\u{0430}te]\n---\nMARK\n",
+        "---\ntags: [\u{1D18}\u{0280}\u{026A}\u{1D20}\u{1D00}\u{1D1B}\u{1D07}]\n---\nMARK\n",
+        "---\ntags: [\u{202E}etavirp\u{202C}]\n---\nMARK\n",
+        "---\ntags: [pri\u{0308}vate]\n---\nMARK\n",
+        "# x\nMARK #\u{0440}rivate\n",
+        "# x\nMARK #\u{202E}etavirp\u{202C}\n",
+        "# x\nMARK #\u{1D18}\u{0280}\u{026A}\u{1D20}\u{1D00}\u{1D1B}\u{1D07}\n",
+        "---\npriva\u{200B}cy: private\n---\nMARK\n",
+        "---\nta\u{200B}gs: [private]\n---\nMARK\n",
+        "---\n\u{FF50}\u{FF52}\u{FF49}\u{FF56}\u{FF41}\u{FF43}\u{FF59}: private\n---\nMARK\n",
+        "---\ntitle: a\n---\n%% note %%\n---\nprivacy: private\n---\nMARK\n",
+        "---\ntitle: a\n---\n<!-- c -->\n---\nprivacy: private\n---\nMARK\n",
+        "---\ntitle: a\n---\n\u{00A0}\n---\nprivacy: private\n---\nMARK\n",
+        "---\ntitle: a\n---\n\u{200B}\n---\nprivacy: private\n---\nMARK\n",
+        "---\ntitle: a\n---\n\n---\nprivacy: private\n...\nMARK\n",
+        "---\ntitle: a\n---\n---\nx: &a private\nprivacy: *a\n---\nMARK\n",
+        "---\ntitle: a\n---\n---\nprivacy: private\nbad: [unclosed\n---\nMARK\n",
+        "---\ntitle: a\n---\n---\n\tprivacy: private\n---\nMARK\n",
+        "---\ntitle: a\n---\n---\nbase: &b {privacy: private}\n<<: *b\n---\nMARK\n",
+        "---\ntitle: a\n---\n---\n{privacy: private}\n---\nMARK\n",
+        "\n---\n{privacy: private}\n---\nMARK\n",
+        "\n---\nprivacy: private\nbad: [unclosed\n---\nMARK\n",
+        "---\ntitle: a\n---\n---\ntags:\n  - work\n  - private\nbad: [\n---\nMARK\n",
+    ])
+    func whatShowsAsPrivateIsPrivate(_ text: String) throws {
+        #expect(try LookAlikePrivateTagTests.isPrivate(text), "\(text.debugDescription)")
+    }
+
+    @Test func privateTagsInScriptsWithMarksDoNotTakeOtherTags() throws {
+        for tag in ["\u{0928}\u{093F}\u{091C}\u{0940}", "\u{0E2A}\u{0E48}\u{0E27}\u{0E19}\u{0E15}\u{0E31}\u{0E27}"] {
+            for other in ["\u{0928}\u{094B}\u{091F}\u{094D}\u{0938}", "\u{0928}\u{093F}\u{092F}\u{092E}", "\u{0E2A}\u{0E34}\u{0E48}\u{0E07}\u{0E17}\u{0E35}\u{0E48}\u{0E15}\u{0E49}\u{0E2D}\u{0E07}\u{0E17}\u{0E33}", "\u{09AC}\u{09BE}\u{099C}\u{09BE}\u{09B0}"] {
+                #expect(try !LookAlikePrivateTagTests.isPrivate("---\ntags: [\(other)]\n---\nMARK #\(other)\n", extraTags: [tag]), "\(other) taken by \(tag)")
+            }
+            #expect(try LookAlikePrivateTagTests.isPrivate("---\ntags: [\(tag)]\n---\nMARK\n", extraTags: [tag]))
+            #expect(try LookAlikePrivateTagTests.isPrivate("# x\nMARK #\(tag)\n", extraTags: [tag]))
+        }
+        // Words of other scripts whose letters look Latin stay what they are.
+        for text in ["---\ntags: [\u{0440}\u{043E}\u{0441}\u{0441}\u{0438}\u{044F}, \u{03B1}\u{03C1}\u{03C7}\u{03B5}\u{03AF}\u{03BF}]\n---\nMARK\n",
+                     "---\ntitle: a\n---\n---\nSome text under a rule.\n---\nMARK\n",
+                     "---\ntitle: a\n---\n%% note %%\n---\nNotes: nothing private here.\n---\nMARK\n"] {
+            #expect(try !LookAlikePrivateTagTests.isPrivate(text), "\(text.debugDescription)")
+        }
+    }
+}
+
 /// An agent's `set_properties` (MCP) and `note set` (from within a run) without the hash it read
 /// wrote over the version on disk: a property a person changed after the agent's read was
 /// overwritten, one they added removed, and no conflict note kept (round 122). Both take the hash
