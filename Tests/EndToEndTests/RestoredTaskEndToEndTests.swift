@@ -63,6 +63,33 @@ import Testing
         _ = try env.stop(SIGTERM)
     }
 
+    /// Round 125: git with `core.autocrlf` puts a note saved with LF back with CRLF; and a note left
+    /// as git put it ran again once the hour after its run had passed, as the clock judged it.
+    @Test func aTaskPutBackWithOtherLineEndingsOrLongAgoIsNotRunAgain() throws {
+        let env = try Self.watched()
+        let original = Self.task("RESTORE-6", sleep: 0)
+        try env.writeViaRename("Tasks/Crlf.md", original)
+        #expect(eventually(within: 30) { env.status("Tasks/Crlf.md") == "done" }, "\(env.log)")
+        let runID = env.note("Tasks/Crlf.md")?.text("run_id") ?? ""
+        try Self.putBack(env, "Tasks/Crlf.md", original.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(eventually(within: 20) { env.log.contains("Tasks/Crlf.md: holds exactly the text run \(runID) was claimed from") }, "\(env.log)")
+        _ = try env.stop(SIGTERM)
+        // Two hours on: the run ended two hours ago, the note was put back a minute after it.
+        let store = try Database(path: env.root + "/.agentos/runs.sqlite")
+        try store.run("UPDATE runs SET created_at = created_at - 7200, started_at = started_at - 7200, finished_at = finished_at - 7200 WHERE run_id = ?", [.text(runID)])
+        let ended = Date().timeIntervalSince1970 - 7200
+        var times = [timespec(tv_sec: Int(ended + 60), tv_nsec: 0), timespec(tv_sec: Int(ended + 60), tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, env.root + "/Tasks/Crlf.md", &times, 0) == 0)
+        try env.start()
+        #expect(eventually(within: 20) { env.log.contains("Tasks/Crlf.md: holds exactly the text run \(runID) was claimed from") }, "\(env.log)")
+        _ = eventually(within: 2) { false }
+        #expect(Self.runs(env, "RESTORE-6") == 1, "ran again:\n\(env.log)")
+        // Written again now, two hours after the run (a script's task of every morning): new work.
+        try env.writeInPlace("Tasks/Crlf.md", original)
+        #expect(eventually(within: 30) { Self.runs(env, "RESTORE-6") == 2 }, "\(env.log)")
+        _ = try env.stop(SIGTERM)
+    }
+
     /// attack123 F7: without `sync: git`, a person's `git add -A` took the watcher's live databases
     /// (once it failed outright). A vault that is a git work tree keeps `.agentos/` out of git.
     @Test func aVaultThatIsAGitWorkTreeKeepsTheOSStateOutOfGit() throws {

@@ -1572,7 +1572,7 @@ public final class TaskEngine: Sendable {
                 // (and `run` follows no rename), another note saved at the path is not its task.
                 // The very text the run was claimed from, put back by git while it ran, is its task.
                 if let runID, current?.text("run_id") != runID, !(current.map { isOldCopy($0, at: path, of: runID) } ?? false),
-                   !(current.map(TaskEngine.mayBeOldCopy) == true && ((try? runs.latestRun(taskPath: path, claimedFrom: snapshot.hash)) ?? nil)?.runID == runID) {
+                   !(current.map(TaskEngine.mayBeOldCopy) == true && runClaimed(from: snapshot.bytes, at: path)?.runID == runID) {
                     stopped = "the note at \(path) is not run \(runID)'s task any more (moved away while it ran?); its result is kept in Results/"
                     return .keep
                 }

@@ -332,19 +332,39 @@ extension TaskEngine {
     /// `stash pop` or checkout) — unless the OS commits its own notes (`sync: git`): then the run's
     /// end is written back, and committed. `nil` when it is not one.
     func keepRestoredCopy(_ task: TaskNote) -> Consideration? {
-        guard let record = (try? runs.latestRun(taskPath: task.path, claimedFrom: task.snapshot.hash)) ?? nil else { return nil }
+        guard let record = runClaimed(from: task.snapshot.bytes, at: task.path) else { return nil }
         let first = state.withLock { $0.warnedOldCopy.insert(record.runID + "\u{0}" + String(task.snapshot.hash.value)).inserted }
         if record.state.isActive {
             if first { log(EngineEvent(level: .info, message: "\(task.path): put back to the text run \(record.runID) was claimed from while it runs (git restore, checkout or stash?); it does not run again, and the run's end is written into it")) }
             return .alreadyActive
         }
-        guard Date().timeIntervalSince1970 - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else { return nil }
+        // Put back within the hour after the run, by when the file was written (git sets it when it
+        // puts a file back): judged by the clock instead, a note left as git put it ran again once
+        // the hour had passed (round 125); a note written again later (a script's task of every
+        // morning) is new work.
+        let written = Double(task.snapshot.status.mtimeNanoseconds) / 1e9
+        guard written - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else { return nil }
         if routing.sync?.mode == "git" { return setBack(task, to: record, runID: record.runID, movedTo: nil) }
         if first {
             let result = record.resultPath.map { "; its result is \(TelemetryWriter.link($0))" } ?? ""
             log(EngineEvent(level: .info, message: "\(task.path): holds exactly the text run \(record.runID) was claimed from (put back by git restore, checkout, stash or reset?); it does not run again, and is left as it is\(result) — set status: new to run it again"))
         }
         return .ignored
+    }
+
+    /// The latest run of `path` claimed from `bytes`, or from them with other line endings: git with
+    /// `core.autocrlf` puts a note saved with LF back with CRLF (round 125: it ran again).
+    func runClaimed(from bytes: [UInt8], at path: String) -> RunRecord? {
+        var forms = [bytes]
+        if bytes.contains(0x0D) {
+            forms.append(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n").utf8.map { $0 })
+        } else if bytes.contains(0x0A) {
+            forms.append(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n").utf8.map { $0 })
+        }
+        for form in forms {
+            if let record = (try? runs.latestRun(taskPath: path, claimedFrom: ContentHash(of: form))) ?? nil { return record }
+        }
+        return nil
     }
 
     /// Writes the end of run `runID` (`record`) back into an old copy of its task: its status (as
