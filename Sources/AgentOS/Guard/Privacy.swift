@@ -68,8 +68,7 @@ public enum Privacy {
     /// `text` as it shows: compatibility forms made plain (NFKC), characters that show nothing left
     /// out, cases folded (lower, upper, lower: `ſ` → `s`).
     static func fold(_ text: String) -> String {
-        let shown = String(String.UnicodeScalarView(text.precomposedStringWithCompatibilityMapping.unicodeScalars.filter { !showsNothing($0) }))
-        return shown.lowercased().uppercased().lowercased()
+        visible(text.precomposedStringWithCompatibilityMapping).lowercased().uppercased().lowercased()
     }
 
     /// Letters of other scripts that look like Latin ones, as the Latin ones: Cyrillic `р`, `а`,
@@ -105,6 +104,16 @@ public enum Privacy {
         return String(out)
     }
 
+    /// `text` without the characters that show nothing (`showsNothing`).
+    static func visible(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { !showsNothing($0) }))
+    }
+
+    /// The words of a `tags` value written as text (`[a, "b"]`, `a b`), as a privacy judgement reads them.
+    private static func tagWords(_ text: Substring) -> [String] {
+        text.split(whereSeparator: { $0 == "," || $0 == "[" || $0 == "]" || $0 == "\"" || $0 == "'" || $0.isWhitespace }).map(String.init)
+    }
+
     /// A character that shows nothing in a tag: a format character (`Cf`: zero-width space and
     /// joiners, soft hyphen, direction marks, the byte-order mark) or a variation selector.
     private static func showsNothing(_ scalar: Unicode.Scalar) -> Bool {
@@ -134,10 +143,10 @@ public enum Privacy {
         // And as the text shows: a character that shows nothing ends a tag where none shows an
         // end (`#pri` + U+00AD + `vate` shows as `#private`).
         if !note.body.utf8.allSatisfy({ $0 < 0x80 }), note.body.unicodeScalars.contains(where: showsNothing) {
-            inline += TaskFacts.inlineTags(in: String(String.UnicodeScalarView(note.body.unicodeScalars.filter { !showsNothing($0) })))
+            inline += TaskFacts.inlineTags(in: visible(note.body))
             // A right-to-left override shows what follows it reversed (`#` + U+202E + `etavirp`).
             if let shown = undoingOverride(note.body) {
-                inline += TaskFacts.inlineTags(in: String(String.UnicodeScalarView(shown.unicodeScalars.filter { !showsNothing($0) })))
+                inline += TaskFacts.inlineTags(in: visible(shown))
             }
         }
         // A tag holding combining marks counts as written and as read without them, or up to the
@@ -180,8 +189,7 @@ public enum Privacy {
         var skipped = 0
         // Lines by their bytes (a Swift `Character` holds a CRLF whole, and a split at "\n" missed it).
         for line in body.split(separator: 0x0A, maxSplits: 64, omittingEmptySubsequences: false) {
-            let text = String(decoding: line, as: UTF8.self)
-            let bare = String(String.UnicodeScalarView(text.unicodeScalars.filter { !showsNothing($0) })).trimmingCharacters(in: .whitespacesAndNewlines)
+            let bare = visible(String(decoding: line, as: UTF8.self)).trimmingCharacters(in: .whitespacesAndNewlines)
             if bare == "---" {
                 guard note.hasFrontmatter || skipped > 0 else { return nil }
                 return Array(body[offset...])
@@ -203,11 +211,10 @@ public enum Privacy {
         var inTags = false
         var words: [String] = []
         for raw in lines {
-            let line = String(String.UnicodeScalarView(String(decoding: raw, as: UTF8.self).unicodeScalars.filter { !showsNothing($0) }))
-            let bare = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            let bare = visible(String(decoding: raw, as: UTF8.self)).trimmingCharacters(in: .whitespacesAndNewlines)
             if bare == "---" || bare == "..." { break }
             if inTags, bare.hasPrefix("-") {
-                words += bare.dropFirst().split(whereSeparator: { $0 == "," || $0 == "[" || $0 == "]" || $0 == "\"" || $0 == "'" || $0.isWhitespace }).map(String.init)
+                words += tagWords(bare.dropFirst())
                 continue
             }
             inTags = false
@@ -224,7 +231,7 @@ public enum Privacy {
                     if !["", "false", "no", "off"].contains(fold(value)) { return "private: \(value) (in a later properties block)" }
                 case "tags", "tag":
                     inTags = true
-                    words += value.split(whereSeparator: { $0 == "," || $0 == "[" || $0 == "]" || $0 == "\"" || $0 == "'" || $0.isWhitespace }).map(String.init)
+                    words += tagWords(Substring(value))
                 default: break
                 }
             }
