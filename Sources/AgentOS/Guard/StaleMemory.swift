@@ -101,6 +101,20 @@ public enum StaleMemoryGuard {
         // not know) may not write one either: not a property, not a whole new text over its hash.
         let hidesPrivate = run.flatMap { Privacy.hidesPrivateNotes(run: $0, record: record) }
         var rules = guardrails
+        // A new note beside a twin of its name (`Memory/PLAN.md` beside `Memory/Plan.md`) is refused:
+        // to a caller private notes are withheld from, as a write to a private note is when the
+        // twin is private (the answer does not tell it from a missing note).
+        if expectation == .absent, let twin = store.twin(of: normalized) {
+            if let why = hidesPrivate ?? hidingPrivate {
+                if rules == nil { rules = RuleBook.load(vault: store.vault).guardrails }
+                let isFolder = twin.split(separator: "/").count < normalized.split(separator: "/").count
+                if Privacy.privateFolder(containing: normalized, guardrails: rules!) != nil || Privacy.privateFolder(containing: twin, guardrails: rules!) != nil
+                    || (!isFolder && Privacy.reason(ofNoteAt: twin, store: store, guardrails: rules!) != nil) {
+                    throw RunWriteGuard.Refusal(description: NoteVisibility.unseenLine(normalized, why))
+                }
+            }
+            throw NoteTwinError(path: normalized, twin: twin)
+        }
         // An edit without an expectation retries and then fails like any other update; one with an
         // expectation that keeps losing the race ends in a conflict note.
         let outcome = try store.update(normalized, attempts: attempts, conflicts: expectation == .any ? nil : recording) { current in

@@ -86,7 +86,7 @@ public enum Handoffs {
         var n = 2
         while exactPath == nil {
             do {
-                try store.create(text, at: path)
+                try store.create(text, at: path, refusingTwins: true)
                 break
             } catch {
                 guard case .conflict? = error as? NoteWriteError else { throw error }

@@ -77,7 +77,7 @@ public struct NewTask: Sendable {
         var n = 2
         while true {
             do {
-                try store.create(text, at: path)
+                try store.create(text, at: path, refusingTwins: true)
                 return path
             } catch {
                 guard case .conflict? = error as? NoteWriteError else { throw error }

@@ -42,6 +42,19 @@ public enum NoteWriteError: Error, CustomStringConvertible, Equatable, Sendable 
     }
 }
 
+/// Why a new note was not made: a file or folder of its name, but for what a case-insensitive disk
+/// ignores, exists (`NoteStore.twin(of:)`).
+public struct NoteTwinError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The path asked for.
+    public let path: String
+    /// The file or folder in its way.
+    public let twin: String
+
+    public var description: String {
+        "\(path): not created: \(twin) exists, and a name that differs from it only in case, in how accents are encoded or by invisible characters is the same name to links, to Obsidian and to the disks of macOS and Windows; write to \(twin) instead, or choose another name"
+    }
+}
+
 /// A note's bytes as read from disk, with the hash a later write must match.
 public struct NoteSnapshot: Sendable {
     /// The normalized vault-relative path.
@@ -267,13 +280,45 @@ public struct NoteStore: Sendable {
 
     /// Creates a note that must not exist yet; throws `NoteWriteError.conflict` when it does.
     @discardableResult
-    public func create(_ text: String, at relativePath: String) throws -> ContentHash {
-        try create(Array(text.utf8), at: relativePath)
+    public func create(_ text: String, at relativePath: String, refusingTwins: Bool = false) throws -> ContentHash {
+        try create(Array(text.utf8), at: relativePath, refusingTwins: refusingTwins)
     }
 
-    /// Creates a note that must not exist yet from bytes. See `create(_:at:)`.
+    /// The file or folder that exists where `relativePath` would be made, under a name that differs
+    /// from the one asked for only as a case-insensitive disk ignores (`DiskName.fold`: case, the
+    /// Unicode form of accents, invisible characters, a trailing dot or space): `Memory/PLAN.md`,
+    /// `Memory/Plan.MD` or an NFD `Café.md` beside `Memory/Plan.md` and an NFC `Café.md`, or
+    /// `memory/Plan.md` beside the folder `Memory/`. Its vault path (the first such name on the way),
+    /// or `nil` when the path exists as written or nothing is in its way.
+    /// Links, Obsidian and the disks of macOS and Windows take such names for one: a twin an agent
+    /// made beside a person's note took the person's links and went into their packets in its
+    /// place (an outside attack, round 124).
+    public func twin(of relativePath: String) -> String? {
+        guard let normalized = try? Vault.normalize(relativePath) else { return nil }
+        var folder = vault.root
+        var prefix = ""
+        for name in normalized.split(separator: "/").map(String.init) {
+            let exact = folder + "/" + name
+            if ((try? FileSystem.status(exact)) ?? nil) != nil {
+                folder = exact
+                prefix += name + "/"
+                continue
+            }
+            // Not there as written: everything below it is new, unless a twin stands in its place.
+            guard let entries = try? FileSystem.list(folder) else { return nil }
+            let key = DiskName.fold(name)
+            // Compared by bytes: Swift's `==` takes an NFD name for the NFC one.
+            return entries.first { !$0.name.utf8.elementsEqual(name.utf8) && DiskName.fold($0.name) == key }.map { prefix + $0.name }
+        }
+        return nil
+    }
+
+    /// Creates a note that must not exist yet from bytes. See `create(_:at:)`. With `refusingTwins`
+    /// (a name a person or an agent chose: `task new`, `create_task`, a handoff), a twin of the name
+    /// (`twin(of:)`) counts as the name taken: the caller goes on to its next free name.
     @discardableResult
-    public func create(_ bytes: [UInt8], at relativePath: String) throws -> ContentHash {
+    public func create(_ bytes: [UInt8], at relativePath: String, refusingTwins: Bool = false) throws -> ContentHash {
+        if refusingTwins, twin(of: relativePath) != nil { throw NoteWriteError.conflict(path: relativePath, expected: .absent, found: nil) }
         let outcome = try update(relativePath) { current in
             if let current { throw NoteWriteError.conflict(path: current.relativePath, expected: .absent, found: current.hash) }
             return .write(bytes)

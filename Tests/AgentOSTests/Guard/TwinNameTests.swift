@@ -1,0 +1,127 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import AgentOS
+@testable import Commands
+
+/// Round 124 (F5, medium): an agent's `write_note {create: true}`, an in-run `note write --create`
+/// and `create_task` made a note whose name differed from a person's only in case, in the Unicode
+/// form of an accent or by an invisible character (`Memory/PLAN.md`, `memory/Plan.md`, `Plan.MD`, an
+/// NFD `Café.md`). Links, Obsidian and the disks of macOS and Windows take those for one name: the
+/// person's `[[Plan]]` stopped being one note, and the agent's text went into their packets.
+@Suite struct TwinNameTests {
+    static let nfcCafe = "Memory/Caf\u{E9}.md"
+    static let nfdCafe = "Memory/Cafe\u{301}.md"
+
+    func vault() throws -> MCPServerTests.InitVault {
+        let temp = try MCPServerTests.InitVault()
+        try "---\nowner: Ada\n---\n# Plan\nA PERSON'S PLAN\n".replacingFile(temp.vault.root + "/Memory/Plan.md")
+        try "# Café\nA PERSON'S CAFE NOTE\n".replacingFile(temp.vault.root + "/" + TwinNameTests.nfcCafe)
+        return temp
+    }
+
+    /// The names in `folder`, as their bytes (Swift's `==` takes an NFD name for the NFC one).
+    func names(_ root: String, _ folder: String) throws -> Set<[UInt8]> {
+        Set(try FileSystem.list(root + "/" + folder).map { Array($0.name.utf8) })
+    }
+
+    @Test func anAgentCannotCreateATwinOfAPersonsNoteOverMCP() throws {
+        let temp = try vault()
+        let root = temp.vault.root
+        let before = try names(root, "Memory")
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        func create(_ path: String) -> String {
+            "\(tools.call("write_note", arguments: .object([("path", .string(path)), ("text", .string("AGENT TEXT\n")), ("create", .bool(true))])))"
+        }
+        let twins: [(path: String, twin: String)] = [
+            ("Memory/PLAN.md", "Memory/Plan.md"),
+            ("Memory/plan.md", "Memory/Plan.md"),
+            ("Memory/Plan.MD", "Memory/Plan.md"),
+            ("memory/Plan.md", "Memory"),
+            ("MEMORY/New idea.md", "Memory"),
+            (TwinNameTests.nfdCafe, TwinNameTests.nfcCafe),
+            ("Memory/Pl\u{200B}an.md", "Memory/Plan.md"),
+            ("Memory/\u{FF30}lan.md", "Memory/Plan.md"),
+        ]
+        for (path, twin) in twins {
+            let answer = create(path)
+            #expect(answer.contains("isError") && answer.hasSuffix("bool(true))]"), "\(path): \(answer)")
+            #expect(answer.contains("not created: \(twin) exists"), "\(path): \(answer)")
+        }
+        // Nothing was made: no twin, no second folder, and the person's notes are as they were.
+        #expect(try names(root, "Memory") == before)
+        #expect(try FileSystem.list(root).map(\.name).filter { DiskName.fold($0) == "memory" } == ["Memory"])
+        #expect(try String(contentsOfFile: root + "/Memory/Plan.md", encoding: .utf8).contains("A PERSON'S PLAN"))
+        // Names of their own are made as before.
+        for path in ["Memory/Plan 2.md", "Memory/Planning.md", "Memory/Cafe.md"] {
+            let answer = create(path)
+            #expect(answer.contains("wrote \(path)"), "\(path): \(answer)")
+        }
+        // The person's link still names one note.
+        let links = LinkResolver(vault: temp.vault)
+        let named = links.resolve(WikiLink(target: "Plan"), from: "Memory/Plan 2.md").judged
+        #expect(named.contains("Memory/Plan.md") && !named.contains { $0.hasPrefix("Memory/") && $0 != "Memory/Plan.md" }, "\(named)")
+    }
+
+    /// From within a run, `note write --create` is refused the same way; a person's own create is
+    /// refused too (a twin breaks their links as surely), with the name in its way.
+    @Test func noteWriteCreateRefusesATwinFromARunAndFromAPerson() throws {
+        let temp = try vault()
+        let root = temp.vault.root
+        let draft = TemporaryFolder.make("fbt-twin-draft") + "/draft.md"
+        try "AGENT TEXT\n".replacingFile(draft)
+        func cli(_ path: String, run: Bool) -> (Int32, String) {
+            let (console, captured) = Console.capturing()
+            let code = CLI.run(["note", "write", path, "--create", "--from", draft, "--vault", root], console: console,
+                               environment: run ? ["FBT_RUN_ID": "20261202-120000-abcdef"] : [:], executablePath: "fuckbigtech")
+            return (code, captured.stderr)
+        }
+        for run in [true, false] {
+            for path in ["Memory/plan.md", "Memory/PLAN.MD", TwinNameTests.nfdCafe] {
+                let (code, err) = cli(path, run: run)
+                #expect(code == 1, "\(path) run=\(run): \(err)")
+                #expect(err.contains("not created:") && err.split(separator: "\n").count == 1, "\(path) run=\(run): \(err)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: root + "/Memory/plan.md") && !FileManager.default.fileExists(atPath: root + "/Memory/PLAN.MD"))
+        #expect(!(try names(root, "Memory")).contains(Array("Cafe\u{301}.md".utf8)))
+        // A control: a name of its own.
+        let (code, err) = cli("Memory/Fresh.md", run: false)
+        #expect(code == 0, "\(err)")
+    }
+
+    /// `create_task` and `task new` take the next free name when a twin of the title's is there,
+    /// as they do for the name itself.
+    @Test func aTaskTitledAsATwinTakesTheNextFreeName() throws {
+        let temp = try vault()
+        let root = temp.vault.root
+        try "---\ntype: task\nstatus: done\n---\nA PERSON'S TASK\n".replacingFile(root + "/Tasks/Weekly review.md")
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        let made = "\(tools.call("create_task", arguments: .object([("prompt", .string("AGENT TASK")), ("title", .string("weekly REVIEW"))])))"
+        #expect(made.contains("created Tasks/weekly REVIEW 2.md"), "\(made)")
+        var another = NewTask(prompt: "Another")
+        another.title = "WEEKLY review"
+        let task = try another.write(vault: temp.vault, environment: [:])
+        #expect(task == "Tasks/WEEKLY review 3.md", "\(task)")
+        let tasks = try names(root, "Tasks")
+        #expect(!tasks.contains(Array("weekly REVIEW.md".utf8)) && !tasks.contains(Array("WEEKLY review.md".utf8)) && tasks.contains(Array("Weekly review.md".utf8)))
+        #expect(try String(contentsOfFile: root + "/Tasks/Weekly review.md", encoding: .utf8).contains("A PERSON'S TASK"))
+    }
+
+    /// To a caller private notes are withheld from, a twin of a private note gets the answer a
+    /// write to that note gets: it does not tell a private note from a missing one.
+    @Test func aTwinOfAPrivateNoteIsAnsweredAsThePrivateNoteIs() throws {
+        let temp = try vault()
+        let root = temp.vault.root
+        try "---\nprivacy: private\n---\n# Salary\nPRIVMARK\n".replacingFile(root + "/Memory/Salary.md")
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        func create(_ path: String) -> String {
+            "\(tools.call("write_note", arguments: .object([("path", .string(path)), ("text", .string("AGENT TEXT\n")), ("create", .bool(true))])))"
+        }
+        let exact = create("Memory/Salary.md"), twin = create("Memory/SALARY.md")
+        #expect(exact.contains("no such note, or a private one"), "\(exact)")
+        #expect(twin.replacingOccurrences(of: "Memory/SALARY.md", with: "Memory/Salary.md") == exact, "\(twin)")
+        #expect(!twin.contains("not created"))
+        #expect(!FileManager.default.fileExists(atPath: root + "/Memory/SALARY.md"))
+    }
+}
