@@ -106,6 +106,46 @@ import Testing
         _ = try env.stop(SIGTERM)
     }
 
+    /// Round 125 (F4): a `task new` note (its `created:` makes it one an editor's old copy may be)
+    /// put back by `git stash` after its run had the run's end written back into it by the
+    /// old-copy rule, and that write stood in the way of `git stash pop` (and of the checkout back
+    /// to the person's branch) each time they cleared it. In a git work tree the put-back rule
+    /// comes first: the note is left as git put it, the pop succeeds, and nothing runs twice.
+    @Test func aTaskNewNotePutBackByGitStashLetsThePopThrough() throws {
+        let env = try WatchedVault()
+        try env.writeSlowAgent("slow", lane: "local")
+        func git(_ arguments: [String]) throws -> (code: Int32, out: String) {
+            let run = try ChildProcess.run("/usr/bin/git", ["-c", "user.name=Ada", "-c", "user.email=ada@example.com"] + arguments,
+                                           environment: ["PATH": "/usr/bin:/bin", "HOME": env.root], directory: env.root, timeout: 60)
+            return (run.code, run.stdout + run.stderr)
+        }
+        #expect(try git(["init", "--quiet"]).code == 0)
+        // As `task new` writes it: `status: new` and `created:`.
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        let created = formatter.string(from: Date().addingTimeInterval(-60))
+        let original = "---\ntype: task\nstatus: new\ncreated: \(created)\nagent: slow\n---\nPlease do RESTORE-7 now. SLEEP=0\n"
+        try original.replacingFile(env.root + "/Tasks/G3.md")
+        #expect(try git(["add", "Tasks/G3.md"]).code == 0)
+        #expect(try git(["commit", "--quiet", "-m", "task"]).code == 0)
+        try env.start()
+        #expect(eventually(within: 30) { env.status("Tasks/G3.md") == "done" }, "\(env.log)")
+        let done = env.text("Tasks/G3.md") ?? ""
+        let stash = try git(["stash"])
+        #expect(stash.code == 0 && env.text("Tasks/G3.md") == original, "\(stash.out)")
+        #expect(eventually(within: 20) { env.log.contains("Tasks/G3.md: holds exactly the text run") }, "\(env.log)")
+        _ = eventually(within: 3) { false }
+        // Left as git put it: nothing in the way of the pop.
+        #expect(env.text("Tasks/G3.md") == original, "written again:\n\(env.text("Tasks/G3.md") ?? "")\n\(env.log)")
+        let pop = try git(["stash", "pop"])
+        #expect(pop.code == 0, "\(pop.out)\n\(env.log)")
+        #expect(env.text("Tasks/G3.md") == done)
+        _ = eventually(within: 3) { false }
+        #expect(Self.runs(env, "RESTORE-7") == 1, "ran again:\n\(env.log)")
+        _ = try env.stop(SIGTERM)
+    }
+
     @Test func aTaskPutBackWhileTheWatcherWasStoppedIsNotRunAtStart() throws {
         let env = try Self.watched()
         let original = Self.task("RESTORE-4", sleep: 0)

@@ -47,6 +47,19 @@ struct GitNotes {
         try? FileSystem.replaceDurably(exclude, bytes: Array((text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + "/.agentos/\n").utf8))
     }
 
+    /// Whether the folder at `root`, or a folder above it, holds `.git` (a folder, or the file a
+    /// worktree or submodule has): the vault's files are in a git work tree, and a person's git
+    /// may delete and write them again (`restore`, `checkout`, `stash`, `reset`).
+    static func isInWorkTree(_ root: String) -> Bool {
+        var folder = root
+        while !folder.isEmpty {
+            if ((try? FileSystem.status(folder + "/.git")) ?? nil) != nil { return true }
+            guard let slash = folder.lastIndex(of: "/") else { break }
+            folder = String(folder[..<slash])
+        }
+        return false
+    }
+
     /// Commits `paths` (the OS's own notes), merges the remote's branch and pushes; a refused push is
     /// merged again and retried, three times, waiting a little longer each time.
     func round(paths: [String], remote: String, log: (EngineEvent) -> Void) -> Round {

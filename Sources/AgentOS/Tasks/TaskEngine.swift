@@ -450,11 +450,17 @@ public final class TaskEngine: Sendable {
         }
         switch status {
         case .new:
+            // The very text a run was claimed from, put back (git restore, checkout, stash, reset;
+            // or while the watcher was stopped): not new work.
+            let restored = !wait && !force && TaskEngine.mayBeOldCopy(note) ? runClaimed(from: task.snapshot.bytes, at: task.path) : nil
+            // In a git work tree, judged so before the old-copy rule below: that rule writes the
+            // run's end back, and a `task new` note (its `created:` makes it one an old copy may
+            // be) put back by git and written again stood in the way of the person's next
+            // `stash pop` and checkout, each time they cleared it (round 125).
+            if let restored, GitNotes.isInWorkTree(vault.root), let kept = keepRestoredCopy(task, of: restored) { return kept }
             // An editor's old copy of a task that ran here, saved over the OS's lines: not new work.
             if TaskEngine.mayBeOldCopy(note), let runID = oldCopy(task), let kept = keepOldCopy(task, of: runID) { return kept }
-            // The very text a run was claimed from, put back (git restore, checkout, stash, reset;
-            // or while the watcher was stopped): not new work either.
-            if !wait && !force, TaskEngine.mayBeOldCopy(note), let kept = keepRestoredCopy(task) { return kept }
+            if let restored, let kept = keepRestoredCopy(task, of: restored) { return kept }
             // A process still has the note open for writing: what is there may be half of it, and
             // the OS's write would swap the writer's file away. It is looked at again when the
             // writer closes it (an outside attack: a script pausing 3 s mid-write had its half task

@@ -330,9 +330,9 @@ extension TaskEngine {
     /// tasks again). It is not run: while the run goes on, its end is written into the note; after
     /// it, the note is left as git put it (written, it would stand in the way of the person's next
     /// `stash pop` or checkout) — unless the OS commits its own notes (`sync: git`): then the run's
-    /// end is written back, and committed. `nil` when it is not one.
-    func keepRestoredCopy(_ task: TaskNote) -> Consideration? {
-        guard let record = runClaimed(from: task.snapshot.bytes, at: task.path) else { return nil }
+    /// end is written back, and committed. `record` is the run claimed from the note's bytes
+    /// (`runClaimed`). `nil` when it is not one.
+    func keepRestoredCopy(_ task: TaskNote, of record: RunRecord) -> Consideration? {
         let first = state.withLock { $0.warnedOldCopy.insert(record.runID + "\u{0}" + String(task.snapshot.hash.value)).inserted }
         if record.state.isActive {
             if first { log(EngineEvent(level: .info, message: "\(task.path): put back to the text run \(record.runID) was claimed from while it runs (git restore, checkout or stash?); it does not run again, and the run's end is written into it")) }
