@@ -46,10 +46,19 @@ public enum Privacy {
     static func tagReadings(_ tag: String) -> [String] {
         guard !tag.utf8.allSatisfy({ $0 < 0x80 }) else { return [tag] }
         var readings = [tag] + TaskFacts.readingsWithoutMarks(tag)
+        // A letter and its mark composed into one (`ï`, which NFKC makes of `i` + U+0308) read
+        // without the mark too, as the same tag written inline with the separate mark is: the
+        // property `tags: [pri\u{308}vate]` was public where `#pri\u{308}vate` was private (round 124).
+        func withoutComposedMarks(_ text: String) -> [String] {
+            let decomposed = text.decomposedStringWithCanonicalMapping
+            guard decomposed.unicodeScalars.count != text.unicodeScalars.count else { return [] }
+            return TaskFacts.readingsWithoutMarks(decomposed).prefix(1).map { $0 }
+        }
+        readings += withoutComposedMarks(tag)
         for source in [tag] + (undoingOverride(tag).map { [$0] } ?? []) {
             let folded = fold(source)
             readings.append(folded)
-            readings += TaskFacts.readingsWithoutMarks(folded)
+            readings += TaskFacts.readingsWithoutMarks(folded) + withoutComposedMarks(folded)
             let skeleton = latinSkeleton(folded)
             if skeleton != folded { readings += [skeleton] + TaskFacts.readingsWithoutMarks(skeleton) }
         }

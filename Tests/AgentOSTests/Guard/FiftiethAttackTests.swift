@@ -28,6 +28,12 @@ import TestSupport
         "---\ntags:\n  - Ｐrivate/health\n---\nMARK\n",
         "# x\nMARK #ＰＲＩＶＡＴＥ\n",
         "# x\nMARK #pri\u{00AD}vate\n",
+        // Round 124 (F6): a mark NFKC composes with its letter, in a property as inline.
+        "---\ntags: [pri\u{0308}vate]\n---\nMARK\n",
+        "---\ntags: pri\u{0308}vate\n---\nMARK\n",
+        "---\ntags: [pr\u{00EF}vate]\n---\nMARK\n",
+        "---\ntags: [\u{1E57}rivate]\n---\nMARK\n",
+        "# x\nMARK #pri\u{0308}vate\n",
     ])
     func aPrivateTagThatShowsAsPrivateIsPrivate(_ text: String) throws {
         #expect(try Self.isPrivate(text), "\(text.debugDescription)")
@@ -43,6 +49,7 @@ import TestSupport
         "---\ntags: [privateer]\n---\nMARK\n",
         "---\ntags: [café, 日本語, ｐｒｏｊｅｃｔ]\n---\nMARK\n",
         "---\ntags: [privé]\n---\nMARK\n",
+        "---\ntags: [naïve, résumé, privée, Privatsphäre]\n---\nMARK\n",
         "# x\nMARK #café #日本語\n",
     ])
     func otherTagsStayPublic(_ text: String) throws {
