@@ -141,7 +141,12 @@ public enum StaleMemoryGuard {
                 throw RunWriteGuard.Refusal(description: NoteVisibility.unseenLine(normalized, why))
             }
             var result = try transform(current)
-            guard case .write(var bytes) = result else { return result }
+            guard case .write(var bytes) = result else {
+                // An edit that changes nothing needs the hash as well: answered "wrote" with the
+                // note's hash, a blind edit was told the opposite of the rule (round 124).
+                if let unread, expectation == .any, current != nil { throw RunWriteGuard.Refusal(description: unread) }
+                return result
+            }
             if madeInPrivateRun, (try? Note.parse(bytes: bytes)).map({ Privacy.reason(note: $0, path: normalized, guardrails: rules!) }) ?? nil == nil {
                 bytes = try FrontmatterEditor.apply(set: [Property("privacy", .string("private"))], to: bytes)
                 result = .write(bytes)

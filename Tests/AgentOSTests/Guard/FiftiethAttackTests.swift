@@ -153,7 +153,10 @@ import TestSupport
         guard case .object(let structured)? = read.first(where: { $0.0 == "structuredContent" })?.1,
               case .string(let hash)? = structured.first(where: { $0.0 == "hash" })?.1 else { Issue.record("no hash: \(read)"); return }
         v.write("Memory/Plan.md", Self.edited)
-        for change in [("set", JSON.object([("owner", .string("claude"))])), ("unset", JSON.array([.string("deadline")]))] {
+        // Round 124 (F7): an edit that would change nothing (a property set to the value it has, one
+        // removed that is not there) is refused without the hash as well: it was answered "wrote".
+        for change in [("set", JSON.object([("owner", .string("claude"))])), ("unset", JSON.array([.string("deadline")])),
+                       ("set", JSON.object([("deadline", .string("2027-01-15"))])), ("unset", JSON.array([.string("nothere")]))] {
             let blind = "\(tools.call("set_properties", arguments: .object([("path", .string("Memory/Plan.md")), change])))"
             #expect(blind.contains("isError\", AgentOS.JSON.bool(true)") && blind.contains("expect_hash"), "\(blind)")
         }
@@ -178,7 +181,8 @@ import TestSupport
             let code = CLI.run(arguments + ["--vault", v.root], console: console, environment: runID.map { ["FBT_RUN_ID": $0] } ?? [:], executablePath: "fuckbigtech")
             return (code, captured.stdout + captured.stderr)
         }
-        for arguments in [["note", "set", "Memory/Plan.md", "owner=agent"], ["note", "set", "Memory/Plan.md", "--unset", "deadline"]] {
+        for arguments in [["note", "set", "Memory/Plan.md", "owner=agent"], ["note", "set", "Memory/Plan.md", "--unset", "deadline"],
+                          ["note", "set", "Memory/Plan.md", "deadline=2027-01-15"], ["note", "set", "Memory/Plan.md", "--unset", "nothere"]] {
             let (code, out) = cli(arguments, runID: run)
             #expect(code == 1 && out.contains("takes --expect HASH") && out.split(separator: "\n").count == 1, "\(arguments): \(out)")
         }
