@@ -125,9 +125,12 @@ public enum Privacy {
 
     /// A character that shows nothing in a tag: a format character (`Cf`: zero-width space and
     /// joiners, soft hyphen, direction marks, the byte-order mark) or a variation selector.
-    private static func showsNothing(_ scalar: Unicode.Scalar) -> Bool {
+    static func showsNothing(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
-        case 0xFE00...0xFE0F, 0xE0100...0xE01EF, 0x180B...0x180F, 0x034F, 0x115F, 0x1160, 0x3164: return true
+        // Below U+0600 the one format character is the soft hyphen (the category's lookup, for
+        // every letter of a note in Latin, Greek or Cyrillic script, was 7 % of a packet's time).
+        case 0..<0x0600: return scalar.value == 0x00AD || scalar.value == 0x034F
+        case 0xFE00...0xFE0F, 0xE0100...0xE01EF, 0x180B...0x180F, 0x115F, 0x1160, 0x3164: return true
         default: return scalar.properties.generalCategory == .format
         }
     }

@@ -574,12 +574,25 @@ public struct ContextPacketBuilder: Sendable {
     /// writes them (a person's words typed after the marker of an OS line, or a marker quoted in a
     /// line of their own, went to claude: an outside attack). An OS line a person edited before
     /// its marker counts as the OS's.
+    /// Read by bytes (every packet reads each line of the day's last 16 KB so, and Foundation's
+    /// search for the marker was 3 % of the watcher's time in a burst); an id holding a space, `<`
+    /// or `>` byte is none.
     static func isRunLine(_ item: DailyLog.Item) -> Bool {
-        let line = item.text.trimmingWhitespaces()
-        guard line.hasSuffix(" -->"), let start = line.range(of: TelemetryWriter.markerPrefix, options: .backwards) else { return false }
-        let id = line[start.upperBound..<line.index(line.endIndex, offsetBy: -4)]
-        return !id.isEmpty && !id.contains(where: { $0 == " " || $0 == "<" || $0 == ">" })
+        var line = item.text.trimmingWhitespaces()
+        return line.withUTF8 { bytes in
+            let end = bytes.count - runLineEnd.count
+            guard end >= runMarker.count, bytes[end...].elementsEqual(runLineEnd) else { return false }
+            // The last marker: the id runs from it to the line's ` -->`.
+            var start = end - runMarker.count
+            while start >= 0, !bytes[start..<(start + runMarker.count)].elementsEqual(runMarker) { start -= 1 }
+            guard start >= 0 else { return false }
+            let id = bytes[(start + runMarker.count)..<end]
+            return !id.isEmpty && !id.contains { $0 == 0x20 || $0 == 0x3C || $0 == 0x3E }
+        }
     }
+
+    private static let runMarker = Array(TelemetryWriter.markerPrefix.utf8)
+    private static let runLineEnd = Array(" -->".utf8)
 
     /// Whether `value` is a plain name (an agent's, `claude (usage limit)`), at most 200 characters,
     /// holding none of the marks a link, a path, an entity or a URL needs (`[ ] / \ < > % : & | # ^`)

@@ -39,6 +39,15 @@ import TestSupport
         #expect(try Self.isPrivate(text), "\(text.debugDescription)")
     }
 
+    /// The shortcut below U+0600 says what the Unicode category says there.
+    @Test func theShortcutForCharactersThatShowNothingAgreesWithUnicode() {
+        for value in 0..<0x0600 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            #expect(Privacy.showsNothing(scalar) == (scalar.properties.generalCategory == .format || value == 0x034F), "U+\(String(value, radix: 16))")
+        }
+        #expect(Privacy.showsNothing("\u{200B}") && Privacy.showsNothing("\u{0600}") && Privacy.showsNothing("\u{FEFF}") && !Privacy.showsNothing("a"))
+    }
+
     @Test func aPersonsOwnPrivateTagIsReadTheSameWay() throws {
         #expect(try Self.isPrivate("---\ntags: [\u{017F}ecret]\n---\nMARK\n", extraTags: ["secret"]))
         #expect(try Self.isPrivate("---\ntags: [ＳＡＮＴＥ\u{0301}]\n---\nMARK\n", extraTags: ["santé"]))

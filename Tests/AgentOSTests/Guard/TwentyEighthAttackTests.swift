@@ -81,6 +81,9 @@ import TestSupport
         func item(_ text: String) -> DailyLog.Item { DailyLog.Item(number: 1, text: Substring(text), above: "") }
         #expect(ContextPacketBuilder.isRunLine(item("- 09:00 [[Tasks/X]] → claude (premium): done <!-- run:20261205-090000-abc123 -->")))
         #expect(ContextPacketBuilder.isRunLine(item("- 09:00 private run r1 → echo (local): done <!-- run:r1 -->  ")))
+        #expect(ContextPacketBuilder.isRunLine(item("- 09:00 quoted <!-- run:a --> then the OS's <!-- run:b -->")) && ContextPacketBuilder.isRunLine(item("<!-- run:r2 -->")))
+        #expect(!ContextPacketBuilder.isRunLine(item("- 09:00 <!-- run:a<b -->")) && !ContextPacketBuilder.isRunLine(item(" -->")) && !ContextPacketBuilder.isRunLine(item("<!-- run: -->"))
+                && !ContextPacketBuilder.isRunLine(item("WeberBloodtest -->")))
         for person in ["- 09:00 [[Tasks/X]] → claude (premium): done <!-- run:abc --> called Dr Weber: blood test bad",
                        "- 21:27 the marker looks like `<!-- run:x -->` in my notes",
                        "- 21:27 called Dr Weber <!-- run: -->", "- 21:27 called Dr Weber <!-- run:a b -->"] {
