@@ -183,9 +183,11 @@ enum NoteCommand {
                 context.console.print(JSON.object([("path", .string(path)), ("hash", .string(hash.hex)), ("merged", .bool(merged))]).compact)
             }
             return 0
-        case .unchanged(let hash):
+        case .unchanged(let hash, let changed):
             if context.json {
-                context.console.print(JSON.object([("path", .string(path)), ("hash", .string(hash.hex)), ("unchanged", .bool(true))]).compact)
+                context.console.print(JSON.object([("path", .string(path)), ("hash", .string(hash.hex)), ("unchanged", .bool(true)), ("changed_since_read", .bool(changed))]).compact)
+            } else if changed {
+                context.console.error("\(path) already holds that, but it changed since it was read: read it again before writing its text")
             }
             return 0
         case .conflict(let conflict):

@@ -146,6 +146,35 @@ import Testing
         _ = try env.stop(SIGTERM)
     }
 
+    /// Round 126 (F6): a git repository above the vault that ignores it (a dotfiles repository in the
+    /// home folder) made an editor's old copy, saved after the run, look like git's put-back: the
+    /// note was left without its status, run id and result, as if it never ran. Git cannot put back
+    /// a note it does not track: the old-copy rule writes the run's end back as outside git.
+    @Test func anEditorsOldCopyInAVaultARepositoryIgnoresGetsTheRunsEnd() throws {
+        let env = try WatchedVault()
+        try env.writeSlowAgent("slow", lane: "local")
+        let above = (env.root as NSString).deletingLastPathComponent
+        let vaultFolder = (env.root as NSString).lastPathComponent
+        try "\(vaultFolder)/\n".replacingFile(above + "/.gitignore")
+        let made = try ChildProcess.run("/usr/bin/git", ["init", "--quiet"], environment: ["PATH": "/usr/bin:/bin", "HOME": above], directory: above, timeout: 60)
+        #expect(made.code == 0)
+        try env.start()
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        let original = "---\ntype: task\nstatus: new\ncreated: \(formatter.string(from: Date().addingTimeInterval(-60)))\nagent: slow\n---\nPlease do RESTORE-8 now. SLEEP=0\n"
+        try env.writeViaRename("Tasks/Ed.md", original)
+        #expect(eventually(within: 30) { env.status("Tasks/Ed.md") == "done" }, "\(env.log)")
+        let runID = env.note("Tasks/Ed.md")?.text("run_id") ?? ""
+        // The editor saves the buffer it opened before the run, in place.
+        try env.writeInPlace("Tasks/Ed.md", original)
+        #expect(eventually(within: 20) { env.status("Tasks/Ed.md") == "done" && env.note("Tasks/Ed.md")?.text("run_id") == runID }, "\(env.log)\n\(env.text("Tasks/Ed.md") ?? "")")
+        #expect(env.linked(env.note("Tasks/Ed.md")?.text("result")) != nil)
+        _ = eventually(within: 2) { false }
+        #expect(Self.runs(env, "RESTORE-8") == 1, "ran again:\n\(env.log)")
+        _ = try env.stop(SIGTERM)
+    }
+
     @Test func aTaskPutBackWhileTheWatcherWasStoppedIsNotRunAtStart() throws {
         let env = try Self.watched()
         let original = Self.task("RESTORE-4", sleep: 0)

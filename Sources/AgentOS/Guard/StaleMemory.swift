@@ -24,7 +24,9 @@ public enum StaleMemoryGuard {
         /// The change landed. `merged` is true when it was re-applied over another writer's change.
         case written(hash: ContentHash, merged: Bool)
         /// The note already held exactly the requested content; nothing was written.
-        case unchanged(hash: ContentHash)
+        /// `changedSinceRead`: it is not the version the writer read (its expected hash): another
+        /// writer changed it since, and the writer must read it again before writing it whole.
+        case unchanged(hash: ContentHash, changedSinceRead: Bool = false)
         /// The write was refused: the note is untouched and the refused version is in a conflict note.
         case conflict(Conflict)
     }
@@ -104,22 +106,30 @@ public enum StaleMemoryGuard {
         // A new note beside a twin of its name (`Memory/PLAN.md` beside `Memory/Plan.md`) is refused:
         // to a caller private notes are withheld from, as a write to a private note is when the
         // twin is private (the answer does not tell it from a missing note).
-        if expectation == .absent, let twin = store.twin(of: normalized) {
+        // So is one under a file (`Memory/Diary.md/x.md`): the answer named the file and the
+        // vault's place on disk, and told a cloud agent a private note was there (round 126).
+        // Judged after a run's own refusals, so that a write a run may not make is refused as such.
+        func refuseTwin() throws {
+            guard expectation == .absent, let obstacle = store.twin(of: normalized) else { return }
             if let why = hidesPrivate ?? hidingPrivate {
                 if rules == nil { rules = RuleBook.load(vault: store.vault).guardrails }
-                let isFolder = twin.split(separator: "/").count < normalized.split(separator: "/").count
-                if Privacy.privateFolder(containing: normalized, guardrails: rules!) != nil || Privacy.privateFolder(containing: twin, guardrails: rules!) != nil
-                    || (!isFolder && Privacy.reason(ofNoteAt: twin, store: store, guardrails: rules!) != nil) {
+                // Judged by what is on disk: a file met on the way is a note, whatever its depth.
+                let isFolder = ((try? store.vault.resolveWithStatus(obstacle.path)).map { $0.1?.kind == .directory }) ?? false
+                if Privacy.privateFolder(containing: normalized, guardrails: rules!) != nil || Privacy.privateFolder(containing: obstacle.path, guardrails: rules!) != nil
+                    || (!isFolder && Privacy.reason(ofNoteAt: obstacle.path, store: store, guardrails: rules!) != nil) {
                     throw RunWriteGuard.Refusal(description: NoteVisibility.unseenLine(normalized, why))
                 }
             }
-            throw NoteTwinError(path: normalized, twin: twin)
+            throw NoteTwinError(path: normalized, twin: obstacle.path, isFileOnTheWay: obstacle.isFileOnTheWay)
         }
         // An edit without an expectation retries and then fails like any other update; one with an
         // expectation that keeps losing the race ends in a conflict note.
         let outcome = try store.update(normalized, attempts: attempts, conflicts: expectation == .any ? nil : recording) { current in
             // Checked against exactly the version the write replaces (the compare-and-swap sees to it).
-            guard let runID else { return try transform(current) }
+            guard let runID else {
+                try refuseTwin()
+                return try transform(current)
+            }
             try refuseFromRun(change, path: normalized, runID: runID, current: current?.bytes)
             // Another's work is not a run's to change: a task or handoff other than the run's own and
             // those it made (a cloud run rewrote a person's queued page check to name a local address).
@@ -140,6 +150,7 @@ public enum StaleMemoryGuard {
                 // The answer a read gets: it tells a private note from a missing one no more than a read does.
                 throw RunWriteGuard.Refusal(description: NoteVisibility.unseenLine(normalized, why))
             }
+            try refuseTwin()
             var result = try transform(current)
             guard case .write(var bytes) = result else {
                 // An edit that changes nothing needs the hash as well: answered "wrote" with the
@@ -170,6 +181,9 @@ public enum StaleMemoryGuard {
         case .unchanged(let hash):
             // A property edit without an expectation reports the hash it found, as a write.
             if expectation == .any, let hash { return .written(hash: hash, merged: false) }
+            // Already so on a version the writer did not read: said, with the hash (an agent given
+            // the new hash without a word then wrote its whole old text over a person's new line).
+            if case .hash(let expected) = expectation, let hash, hash != expected { return .unchanged(hash: hash, changedSinceRead: true) }
             return .unchanged(hash: hash ?? ContentHash(of: [UInt8]()))
         case .conflict(let conflict):
             return .conflict(conflict)

@@ -592,8 +592,9 @@ public final class MCPTools {
             written(tool, path: path, hash: hash, outcome: merged ? "merged" : "written")
             return Outcome(text: "wrote \(path); new hash \(hash.hex)" + (merged ? " (merged over a newer version)" : ""),
                            structured: [("path", .string(path)), ("hash", .string(hash.hex)), ("merged", .bool(merged))])
-        case .unchanged(let hash):
-            return Outcome(text: "\(path) already holds that; hash \(hash.hex)", structured: [("path", .string(path)), ("hash", .string(hash.hex)), ("unchanged", .bool(true))])
+        case .unchanged(let hash, let changed):
+            return Outcome(text: "\(path) already holds that" + (changed ? ", but it changed since you read it: read it again before writing its text" : "") + "; hash \(hash.hex)",
+                           structured: [("path", .string(path)), ("hash", .string(hash.hex)), ("unchanged", .bool(true)), ("changed_since_read", .bool(changed))])
         case .conflict(let conflict):
             written(tool, path: conflict.conflictNotePath, hash: nil, outcome: "conflict on \(path)")
             throw Refused(description: conflict.description)

@@ -47,17 +47,24 @@ struct GitNotes {
         try? FileSystem.replaceDurably(exclude, bytes: Array((text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + "/.agentos/\n").utf8))
     }
 
-    /// Whether the folder at `root`, or a folder above it, holds `.git` (a folder, or the file a
-    /// worktree or submodule has): the vault's files are in a git work tree, and a person's git
-    /// may delete and write them again (`restore`, `checkout`, `stash`, `reset`).
-    static func isInWorkTree(_ root: String) -> Bool {
+    /// Whether git tracks the note at `path` of the vault at `root`: a person's git may then delete
+    /// it and write it again (`restore`, `checkout`, `stash`, `reset`). Git is asked (`ls-files`)
+    /// only when the vault's folder, or one above it, holds `.git` (a folder, or the file of a
+    /// worktree or submodule); a repository that ignores the vault, or has not taken the note,
+    /// cannot put it back (round 126: a dotfiles repository in the home folder made an editor's old
+    /// copy look like git's work). No git on the machine: not tracked.
+    static func tracks(_ path: String, vaultRoot root: String) -> Bool {
         var folder = root
-        while !folder.isEmpty {
-            if ((try? FileSystem.status(folder + "/.git")) ?? nil) != nil { return true }
+        var found = false
+        while !folder.isEmpty, !found {
+            found = ((try? FileSystem.status(folder + "/.git")) ?? nil) != nil
             guard let slash = folder.lastIndex(of: "/") else { break }
             folder = String(folder[..<slash])
         }
-        return false
+        guard found else { return false }
+        let options = Spawn.Options(executable: "git", arguments: ["-C", root, "ls-files", "--error-unmatch", "--", path], environment: ProcessInfo.processInfo.environment,
+                                    input: .none, timeout: 30)
+        return ((try? Spawn.run(options))?.exitCode ?? -1) == 0
     }
 
     /// Commits `paths` (the OS's own notes), merges the remote's branch and pushes; a refused push is

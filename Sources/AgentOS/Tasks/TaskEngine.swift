@@ -453,11 +453,11 @@ public final class TaskEngine: Sendable {
             // The very text a run was claimed from, put back (git restore, checkout, stash, reset;
             // or while the watcher was stopped): not new work.
             let restored = !wait && !force && TaskEngine.mayBeOldCopy(note) ? runClaimed(from: task.snapshot.bytes, at: task.path) : nil
-            // In a git work tree, judged so before the old-copy rule below: that rule writes the
+            // A note git tracks is judged so before the old-copy rule below: that rule writes the
             // run's end back, and a `task new` note (its `created:` makes it one an old copy may
             // be) put back by git and written again stood in the way of the person's next
             // `stash pop` and checkout, each time they cleared it (round 125).
-            if let restored, GitNotes.isInWorkTree(vault.root), let kept = keepRestoredCopy(task, of: restored) { return kept }
+            if let restored, GitNotes.tracks(task.path, vaultRoot: vault.root), let kept = keepRestoredCopy(task, of: restored) { return kept }
             // An editor's old copy of a task that ran here, saved over the OS's lines: not new work.
             if TaskEngine.mayBeOldCopy(note), let runID = oldCopy(task), let kept = keepOldCopy(task, of: runID) { return kept }
             if let restored, let kept = keepRestoredCopy(task, of: restored) { return kept }

@@ -49,9 +49,12 @@ public struct NoteTwinError: Error, CustomStringConvertible, Equatable, Sendable
     public let path: String
     /// The file or folder in its way.
     public let twin: String
+    /// Whether `twin` is a note where the path needs a folder (`Memory/Diary.md/x.md`).
+    public var isFileOnTheWay = false
 
     public var description: String {
-        "\(path): not created: \(twin) exists, and a name that differs from it only in case, in how accents are encoded or by invisible characters is the same name to links, to Obsidian and to the disks of macOS and Windows; write to \(twin) instead, or choose another name"
+        if isFileOnTheWay { return "\(path): not created: \(twin) is a note, not a folder; choose another name" }
+        return "\(path): not created: \(twin) exists, and a name that differs from it only in case, in how accents are encoded, by characters that show nothing or by a trailing dot or space is the same name to links, to Obsidian or to the disks of macOS and Windows; write to \(twin) instead, or choose another name"
     }
 }
 
@@ -285,30 +288,46 @@ public struct NoteStore: Sendable {
     }
 
     /// The file or folder that exists where `relativePath` would be made, under a name that differs
-    /// from the one asked for only as a case-insensitive disk ignores (`DiskName.fold`: case, the
-    /// Unicode form of accents, invisible characters, a trailing dot or space): `Memory/PLAN.md`,
+    /// from the one asked for only as links and case-insensitive disks ignore (`twinKey`: case, the
+    /// Unicode form of accents, characters that show nothing, a trailing dot or space): `Memory/PLAN.md`,
     /// `Memory/Plan.MD` or an NFD `Café.md` beside `Memory/Plan.md` and an NFC `Café.md`, or
     /// `memory/Plan.md` beside the folder `Memory/`. Its vault path (the first such name on the way),
     /// or `nil` when the path exists as written or nothing is in its way.
     /// Links, Obsidian and the disks of macOS and Windows take such names for one: a twin an agent
     /// made beside a person's note took the person's links and went into their packets in its
     /// place (an outside attack, round 124).
-    public func twin(of relativePath: String) -> String? {
+    /// A name as links, Obsidian and case-insensitive disks compare it: composed (NFC, as macOS
+    /// compares), without the characters that show nothing (`Privacy.visible`: zero-width and
+    /// direction marks, soft hyphens, variation selectors, fillers), in small letters, without a
+    /// trailing dot or space (Windows drops them). Not folded further: `H₂O`, `Plan²`, `Maße` and
+    /// fullwidth letters are names of their own to every disk and to links (round 126: NFKC and
+    /// full case folding refused them).
+    static func twinKey(_ name: String) -> String {
+        var key = Privacy.visible(name.precomposedStringWithCanonicalMapping).lowercased()
+        while let last = key.last, last == " " || last == "." { key.removeLast() }
+        return key
+    }
+
+    /// A file met where a folder of the path must be (`Memory/Diary.md/x.md`) is in the way too
+    /// (`isFileOnTheWay`).
+    public func twin(of relativePath: String) -> (path: String, isFileOnTheWay: Bool)? {
         guard let normalized = try? Vault.normalize(relativePath) else { return nil }
         var folder = vault.root
         var prefix = ""
-        for name in normalized.split(separator: "/").map(String.init) {
+        let names = normalized.split(separator: "/").map(String.init)
+        for (i, name) in names.enumerated() {
             let exact = folder + "/" + name
-            if ((try? FileSystem.status(exact)) ?? nil) != nil {
+            if let found = (try? FileSystem.status(exact)) ?? nil {
+                if i < names.count - 1, found.kind != .directory { return (prefix + name, true) }
                 folder = exact
                 prefix += name + "/"
                 continue
             }
             // Not there as written: everything below it is new, unless a twin stands in its place.
             guard let entries = try? FileSystem.list(folder) else { return nil }
-            let key = DiskName.fold(name)
+            let key = NoteStore.twinKey(name)
             // Compared by bytes: Swift's `==` takes an NFD name for the NFC one.
-            return entries.first { !$0.name.utf8.elementsEqual(name.utf8) && DiskName.fold($0.name) == key }.map { prefix + $0.name }
+            return entries.first { !$0.name.utf8.elementsEqual(name.utf8) && NoteStore.twinKey($0.name) == key }.map { (prefix + $0.name, false) }
         }
         return nil
     }

@@ -174,6 +174,14 @@ import TestSupport
         let stale = "\(tools.call("set_properties", arguments: .object([("path", .string("Memory/Plan.md")), ("set", .object([("owner", .string("claude"))])), ("expect_hash", .string(hash))])))"
         #expect(stale.contains("isError\", AgentOS.JSON.bool(true)") && stale.contains("Memory/Conflicts/"), "\(stale)")
         #expect(try String(contentsOfFile: v.root + "/Memory/Plan.md", encoding: .utf8) == Self.edited)
+        // Round 126 (F3): an edit already so on the person's newer version says that the note
+        // changed since it was read, with the hash (an agent given the hash without a word wrote
+        // its old text over the person's).
+        let stillSo = "\(tools.call("set_properties", arguments: .object([("path", .string("Memory/Plan.md")), ("set", .object([("owner", .string("Ada (decided in the 3pm meeting)"))])), ("expect_hash", .string(hash))])))"
+        #expect(stillSo.contains("already holds that, but it changed since you read it") && stillSo.contains("changed_since_read\", AgentOS.JSON.bool(true)"), "\(stillSo)")
+        let current = try NoteStore(vault: v.vault).read("Memory/Plan.md").hash.hex
+        let fresh = "\(tools.call("set_properties", arguments: .object([("path", .string("Memory/Plan.md")), ("set", .object([("owner", .string("Ada (decided in the 3pm meeting)"))])), ("expect_hash", .string(current))])))"
+        #expect(fresh.contains("already holds that;") && fresh.contains("changed_since_read\", AgentOS.JSON.bool(false)"), "\(fresh)")
         // A property the person left alone merges over their edit.
         let merged = "\(tools.call("set_properties", arguments: .object([("path", .string("Memory/Plan.md")), ("set", .object([("topic", .string("launch"))])), ("expect_hash", .string(hash))])))"
         #expect(merged.contains("isError\", AgentOS.JSON.bool(false)"), "\(merged)")

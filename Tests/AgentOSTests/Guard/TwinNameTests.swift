@@ -17,6 +17,7 @@ import Testing
         let temp = try MCPServerTests.InitVault()
         try "---\nowner: Ada\n---\n# Plan\nA PERSON'S PLAN\n".replacingFile(temp.vault.root + "/Memory/Plan.md")
         try "# Café\nA PERSON'S CAFE NOTE\n".replacingFile(temp.vault.root + "/" + TwinNameTests.nfcCafe)
+        try "# Keep\n".replacingFile(temp.vault.root + "/Memory/Keep.md")
         return temp
     }
 
@@ -41,7 +42,14 @@ import Testing
             ("MEMORY/New idea.md", "Memory"),
             (TwinNameTests.nfdCafe, TwinNameTests.nfcCafe),
             ("Memory/Pl\u{200B}an.md", "Memory/Plan.md"),
-            ("Memory/\u{FF30}lan.md", "Memory/Plan.md"),
+            // Round 126: characters that show nothing, beyond HFS's list.
+            ("Memory/Pl\u{00AD}an.md", "Memory/Plan.md"),
+            ("Memory/Plan\u{2066}.md", "Memory/Plan.md"),
+            ("Memory/Pla\u{034F}n.md", "Memory/Plan.md"),
+            ("Memory/Plan\u{FE0F}.md", "Memory/Plan.md"),
+            ("Memory/Pl\u{3164}an.md", "Memory/Plan.md"),
+            ("Memory/Pl\u{180E}an.md", "Memory/Plan.md"),
+            ("Memory/\u{212A}eep.md", "Memory/Keep.md"),
         ]
         for (path, twin) in twins {
             let answer = create(path)
@@ -61,6 +69,20 @@ import Testing
         let links = LinkResolver(vault: temp.vault)
         let named = links.resolve(WikiLink(target: "Plan"), from: "Memory/Plan 2.md").judged
         #expect(named.contains("Memory/Plan.md") && !named.contains { $0.hasPrefix("Memory/") && $0 != "Memory/Plan.md" }, "\(named)")
+    }
+
+    /// Round 126 (F8): names that no disk and no link takes for another are made: folded further
+    /// (compatibility forms, `ß` as `ss`), honest names were refused.
+    @Test func namesOfTheirOwnAreNotTakenForTwins() throws {
+        let temp = try vault()
+        let root = temp.vault.root
+        let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
+        for (existing, new) in [("Masse", "Maße"), ("H2O", "H\u{2082}O"), ("Plan2", "Plan\u{00B2}"), ("XII", "\u{216B}"), ("kg", "\u{338F}"), ("Plan", "\u{FF30}lan"), ("file", "\u{FB01}le")] {
+            try FileManager.default.createDirectory(atPath: root + "/Notes", withIntermediateDirectories: true)
+            try "# \(existing)\n".replacingFile(root + "/Notes/\(existing).md")
+            let answer = "\(tools.call("write_note", arguments: .object([("path", .string("Notes/\(new).md")), ("text", .string("TEXT\n")), ("create", .bool(true))])))"
+            #expect(answer.contains("wrote Notes/\(new).md"), "\(new) beside \(existing): \(answer)")
+        }
     }
 
     /// From within a run, `note write --create` is refused the same way; a person's own create is
@@ -123,5 +145,15 @@ import Testing
         #expect(twin.replacingOccurrences(of: "Memory/SALARY.md", with: "Memory/Salary.md") == exact, "\(twin)")
         #expect(!twin.contains("not created"))
         #expect(!FileManager.default.fileExists(atPath: root + "/Memory/SALARY.md"))
+        // Round 126 (F1): the note, or its twin, used as a folder: the same answer, naming neither
+        // the note nor the vault's place on disk.
+        for path in ["Memory/Salary.md/x.md", "Memory/SALARY.md/x.md", "Memory/salary.md/Sub/x.md"] {
+            let answer = create(path)
+            #expect(answer.replacingOccurrences(of: path, with: "Memory/Salary.md") == exact, "\(path): \(answer)")
+            #expect(!answer.contains(root), "\(answer)")
+        }
+        // A public note used as a folder is said to be one, without the vault's place on disk.
+        let publicFile = create("Memory/Plan.md/x.md")
+        #expect(publicFile.contains("Memory/Plan.md is a note, not a folder") && !publicFile.contains(root), "\(publicFile)")
     }
 }
