@@ -92,6 +92,9 @@ public enum Privacy {
             ("αοριυνκτεχγωϲϳ", "aopiuvktexywcj"),                   // Greek
             ("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz"), // small capitals
             ("ıɑɡɩʋ", "iagiv"),                                       // Latin look-alikes
+            // Letters with a bar or stroke through them, which no decomposition takes apart (round
+            // 126: `prɨvate`, `privaŧe`, `ᵽrivate` were public; a combining overlay was not).
+            ("ⱥƀȼđɇǥħɨɉꝁłɍŧʉɏƶᵽøɵ", "abcdeghijklrtuyzpoo"),
         ]
         var map: [Unicode.Scalar: Unicode.Scalar] = [:]
         for (from, to) in pairs {

@@ -34,6 +34,11 @@ import TestSupport
         "---\ntags: [pr\u{00EF}vate]\n---\nMARK\n",
         "---\ntags: [\u{1E57}rivate]\n---\nMARK\n",
         "# x\nMARK #pri\u{0308}vate\n",
+        // Round 126 (F9): letters with a bar through them.
+        "---\ntags: [pr\u{0268}vate]\n---\nMARK\n",
+        "---\ntags: [priva\u{0167}e]\n---\nMARK\n",
+        "---\ntags: [\u{1D7D}rivate]\n---\nMARK\n",
+        "# x\nMARK #priv\u{2C65}te #privat\u{0247}\n",
     ])
     func aPrivateTagThatShowsAsPrivateIsPrivate(_ text: String) throws {
         #expect(try Self.isPrivate(text), "\(text.debugDescription)")
@@ -59,6 +64,7 @@ import TestSupport
         "---\ntags: [café, 日本語, ｐｒｏｊｅｃｔ]\n---\nMARK\n",
         "---\ntags: [privé]\n---\nMARK\n",
         "---\ntags: [naïve, résumé, privée, Privatsphäre]\n---\nMARK\n",
+        "---\ntags: [løn, szkoła, đường, ħajja]\n---\nMARK #søknad #łódź\n",
         "# x\nMARK #café #日本語\n",
     ])
     func otherTagsStayPublic(_ text: String) throws {
