@@ -52,8 +52,13 @@ struct GitNotes {
     /// only when the vault's folder, or one above it, holds `.git` (a folder, or the file of a
     /// worktree or submodule); a repository that ignores the vault, or has not taken the note,
     /// cannot put it back (round 126: a dotfiles repository in the home folder made an editor's old
-    /// copy look like git's work). No git on the machine: not tracked.
-    static func tracks(_ path: String, vaultRoot root: String) -> Bool {
+    /// copy look like git's work). When git cannot say — not on the watcher's `PATH`, failing, or
+    /// slower than `answerWithin` seconds (it runs on the engine's queue: a hung git held every
+    /// task for its whole timeout, round 127) — the `.git` found decides: tracked, so that the note
+    /// is left as git may have put it and the person's `stash pop` is not blocked.
+    static let answerWithin = 2.0
+
+    static func tracks(_ path: String, vaultRoot root: String, environment inherited: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
         var folder = root
         var found = false
         while !folder.isEmpty, !found {
@@ -62,9 +67,17 @@ struct GitNotes {
             folder = String(folder[..<slash])
         }
         guard found else { return false }
-        let options = Spawn.Options(executable: "git", arguments: ["-C", root, "ls-files", "--error-unmatch", "--", path], environment: ProcessInfo.processInfo.environment,
-                                    input: .none, timeout: 30)
-        return ((try? Spawn.run(options))?.exitCode ?? -1) == 0
+        // Git's own words, whatever the person's language (the answer is read below).
+        var environment = inherited
+        environment["LC_ALL"] = "C"
+        environment["LANGUAGE"] = nil
+        var options = Spawn.Options(executable: "git", arguments: ["-C", root, "ls-files", "--error-unmatch", "--", path], environment: environment,
+                                    input: .none, timeout: answerWithin)
+        options.terminationGrace = 0.2
+        guard let result = try? Spawn.run(options), !result.timedOut, let code = result.exitCode else { return true }
+        // 1: git answered that it does not track the path; anything else is git failing.
+        if code == 1, String(decoding: result.stderrTail, as: UTF8.self).contains("did not match any file") { return false }
+        return true
     }
 
     /// Commits `paths` (the OS's own notes), merges the remote's branch and pushes; a refused push is

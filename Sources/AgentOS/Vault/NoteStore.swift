@@ -302,8 +302,32 @@ public struct NoteStore: Sendable {
     /// trailing dot or space (Windows drops them). Not folded further: `H₂O`, `Plan²`, `Maße` and
     /// fullwidth letters are names of their own to every disk and to links (round 126: NFKC and
     /// full case folding refused them).
+    /// Spaces that show as a space (no-break, narrow, figure, ideographic) count as one; final
+    /// sigma as sigma (`ΛΟΓΟΣ`, `λογος`: one file on macOS and Windows); blank fillers (halfwidth
+    /// Hangul, Braille, Khmer) as nothing (round 127). Joiners, variation selectors and tag
+    /// characters shape what comes before them in emoji and in scripts that join letters (a
+    /// flag, `❤️`, a Persian or Hindi spelling, a kanji variant): kept there, they make names of
+    /// their own; after a Latin, Greek or Cyrillic letter, a digit or a space they show nothing.
     static func twinKey(_ name: String) -> String {
-        var key = Privacy.visible(name.precomposedStringWithCanonicalMapping).lowercased()
+        var kept = String.UnicodeScalarView()
+        var previous: Unicode.Scalar?
+        for scalar in name.precomposedStringWithCanonicalMapping.unicodeScalars {
+            let value = scalar.value
+            if value == 0x00A0 || value == 0x202F || value == 0x2007 || value == 0x3000 {
+                kept.append(" ")
+                previous = " "
+                continue
+            }
+            let shapes = value == 0x200C || value == 0x200D || (0xFE00...0xFE0F).contains(value) || (0xE0100...0xE01EF).contains(value) || (0xE0020...0xE007F).contains(value)
+            if shapes, let previous, previous.value >= 0x0590 {
+                kept.append(scalar)
+                continue
+            }
+            if Privacy.showsNothing(scalar) || value == 0xFFA0 || value == 0x2800 || value == 0x17B4 || value == 0x17B5 { continue }
+            kept.append(scalar)
+            previous = scalar
+        }
+        var key = String(kept).lowercased().replacingOccurrences(of: "\u{03C2}", with: "\u{03C3}")
         while let last = key.last, last == " " || last == "." { key.removeLast() }
         return key
     }

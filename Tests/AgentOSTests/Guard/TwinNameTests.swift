@@ -18,6 +18,8 @@ import Testing
         try "---\nowner: Ada\n---\n# Plan\nA PERSON'S PLAN\n".replacingFile(temp.vault.root + "/Memory/Plan.md")
         try "# Café\nA PERSON'S CAFE NOTE\n".replacingFile(temp.vault.root + "/" + TwinNameTests.nfcCafe)
         try "# Keep\n".replacingFile(temp.vault.root + "/Memory/Keep.md")
+        try "# My plan\n".replacingFile(temp.vault.root + "/Memory/My plan.md")
+        try "# λογος\n".replacingFile(temp.vault.root + "/Memory/\u{03BB}\u{03BF}\u{03B3}\u{03BF}\u{03C2}.md")
         return temp
     }
 
@@ -50,6 +52,13 @@ import Testing
             ("Memory/Pl\u{3164}an.md", "Memory/Plan.md"),
             ("Memory/Pl\u{180E}an.md", "Memory/Plan.md"),
             ("Memory/\u{212A}eep.md", "Memory/Keep.md"),
+            // Round 127: spaces that show as one, final sigma, blank fillers.
+            ("Memory/My\u{00A0}plan.md", "Memory/My plan.md"),
+            ("Memory/My\u{202F}plan.md", "Memory/My plan.md"),
+            ("Memory/\u{039B}\u{039F}\u{0393}\u{039F}\u{03A3}.md", "Memory/\u{03BB}\u{03BF}\u{03B3}\u{03BF}\u{03C2}.md"),
+            ("Memory/Pl\u{FFA0}an.md", "Memory/Plan.md"),
+            ("Memory/Plan\u{2800}.md", "Memory/Plan.md"),
+            ("Memory/Pl\u{200D}an.md", "Memory/Plan.md"),
         ]
         for (path, twin) in twins {
             let answer = create(path)
@@ -77,7 +86,12 @@ import Testing
         let temp = try vault()
         let root = temp.vault.root
         let tools = MCPTools(vault: temp.vault, scope: MCPScope(vault: temp.vault, agent: "claude", environment: [:]))
-        for (existing, new) in [("Masse", "Maße"), ("H2O", "H\u{2082}O"), ("Plan2", "Plan\u{00B2}"), ("XII", "\u{216B}"), ("kg", "\u{338F}"), ("Plan", "\u{FF30}lan"), ("file", "\u{FB01}le")] {
+        // Round 127: joiners, variation selectors and tag characters that shape emoji and joined
+        // scripts make names of their own (England's and Scotland's flags, ❤ and ❤️, a kanji
+        // variant, a Persian spelling with a zero-width non-joiner).
+        let england = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}", scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"
+        for (existing, new) in [("Masse", "Maße"), ("H2O", "H\u{2082}O"), ("Plan2", "Plan\u{00B2}"), ("XII", "\u{216B}"), ("kg", "\u{338F}"), ("Plan", "\u{FF30}lan"), ("file", "\u{FB01}le"),
+                                (england, scotland), ("\u{2764}", "\u{2764}\u{FE0F}"), ("\u{845B}", "\u{845B}\u{E0100}"), ("\u{0645}\u{06CC}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}", "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}")] {
             try FileManager.default.createDirectory(atPath: root + "/Notes", withIntermediateDirectories: true)
             try "# \(existing)\n".replacingFile(root + "/Notes/\(existing).md")
             let answer = "\(tools.call("write_note", arguments: .object([("path", .string("Notes/\(new).md")), ("text", .string("TEXT\n")), ("create", .bool(true))])))"
