@@ -68,7 +68,9 @@ struct GitNotes {
         }
         guard found else { return false }
         // Git's own words, whatever the person's language (the answer is read below).
-        var environment = inherited
+        // Nor a repository the environment names: `GIT_DIR` (which a git hook sets) overrides
+        // `-C`, and a committed task was "not tracked" by another repository (round 128).
+        var environment = inherited.filter { !$0.key.hasPrefix("GIT_") }
         environment["LC_ALL"] = "C"
         environment["LANGUAGE"] = nil
         var options = Spawn.Options(executable: "git", arguments: ["-C", root, "ls-files", "--error-unmatch", "--", path], environment: environment,

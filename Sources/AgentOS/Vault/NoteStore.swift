@@ -302,24 +302,22 @@ public struct NoteStore: Sendable {
     /// trailing dot or space (Windows drops them). Not folded further: `H₂O`, `Plan²`, `Maße` and
     /// fullwidth letters are names of their own to every disk and to links (round 126: NFKC and
     /// full case folding refused them).
-    /// Spaces that show as a space (no-break, narrow, figure, ideographic) count as one; final
-    /// sigma as sigma (`ΛΟΓΟΣ`, `λογος`: one file on macOS and Windows); blank fillers (halfwidth
-    /// Hangul, Braille, Khmer) as nothing (round 127). Joiners, variation selectors and tag
-    /// characters shape what comes before them in emoji and in scripts that join letters (a
-    /// flag, `❤️`, a Persian or Hindi spelling, a kanji variant): kept there, they make names of
-    /// their own; after a Latin, Greek or Cyrillic letter, a digit or a space they show nothing.
+    /// A no-break space (also narrow) counts as a space; final sigma as sigma (`ΛΟΓΟΣ`, `λογος`:
+    /// one file on macOS and Windows); blank fillers (halfwidth Hangul, Braille, Khmer) as nothing
+    /// (round 127). Joiners, variation selectors and tag characters that shape what comes before
+    /// them (`shapes`: a flag, `❤️`, a Persian or Hindi spelling, a kanji variant) are kept: they
+    /// make names of their own; elsewhere they show nothing.
     static func twinKey(_ name: String) -> String {
         var kept = String.UnicodeScalarView()
         var previous: Unicode.Scalar?
         for scalar in name.precomposedStringWithCanonicalMapping.unicodeScalars {
             let value = scalar.value
-            if value == 0x00A0 || value == 0x202F || value == 0x2007 || value == 0x3000 {
+            if value == 0x00A0 || value == 0x202F {
                 kept.append(" ")
                 previous = " "
                 continue
             }
-            let shapes = value == 0x200C || value == 0x200D || (0xFE00...0xFE0F).contains(value) || (0xE0100...0xE01EF).contains(value) || (0xE0020...0xE007F).contains(value)
-            if shapes, let previous, previous.value >= 0x0590 {
+            if let previous, NoteStore.shapes(scalar, after: previous) {
                 kept.append(scalar)
                 continue
             }
@@ -330,6 +328,27 @@ public struct NoteStore: Sendable {
         var key = String(kept).lowercased().replacingOccurrences(of: "\u{03C2}", with: "\u{03C3}")
         while let last = key.last, last == " " || last == "." { key.removeLast() }
         return key
+    }
+
+    /// Whether `scalar`, a character that shows nothing on its own, changes how `previous` shows:
+    /// a variation selector after an emoji (`❤️`, `©️`, `1️⃣`) or an ideograph (a kanji variant), a
+    /// tag character in a flag (after 🏴 or another tag character), a zero-width joiner in an emoji
+    /// sequence, and a joiner or non-joiner between letters of the scripts that join or conjoin them
+    /// (Arabic, Syriac, the Indic scripts). Anywhere else it shows nothing (round 128: after `’`,
+    /// a dash, `ệ`, kana or an emoji without a sequence, it made look-alike names).
+    static func shapes(_ scalar: Unicode.Scalar, after previous: Unicode.Scalar) -> Bool {
+        let value = scalar.value, before = previous.value
+        let joiningScript = (0x0600...0x074F).contains(before) || (0x0750...0x077F).contains(before) || (0x08A0...0x08FF).contains(before)
+            || (0x0900...0x0DFF).contains(before) || (0xFB50...0xFDFF).contains(before) || (0xFE70...0xFEFF).contains(before)
+        let emoji = previous.properties.isEmojiPresentation || (previous.properties.isEmoji && before >= 0x2000) || before == 0xFE0F
+        switch value {
+        case 0xFE00...0xFE0F: return previous.properties.isEmoji || previous.properties.isIdeographic
+        case 0xE0100...0xE01EF: return previous.properties.isIdeographic
+        case 0xE0020...0xE007F: return before == 0x1F3F4 || (0xE0020...0xE007F).contains(before)
+        case 0x200D: return emoji || joiningScript
+        case 0x200C: return joiningScript
+        default: return false
+        }
     }
 
     /// A file met where a folder of the path must be (`Memory/Diary.md/x.md`) is in the way too

@@ -19,6 +19,9 @@ import Testing
         try "# Café\nA PERSON'S CAFE NOTE\n".replacingFile(temp.vault.root + "/" + TwinNameTests.nfcCafe)
         try "# Keep\n".replacingFile(temp.vault.root + "/Memory/Keep.md")
         try "# My plan\n".replacingFile(temp.vault.root + "/Memory/My plan.md")
+        for name in ["Bob\u{2019}s plan", "Vi\u{1EC7}t", "\u{4F1A}\u{8B70}", "\u{1F4DA} Reading"] {
+            try "# \(name)\n".replacingFile(temp.vault.root + "/Memory/\(name).md")
+        }
         try "# λογος\n".replacingFile(temp.vault.root + "/Memory/\u{03BB}\u{03BF}\u{03B3}\u{03BF}\u{03C2}.md")
         return temp
     }
@@ -59,6 +62,12 @@ import Testing
             ("Memory/Pl\u{FFA0}an.md", "Memory/Plan.md"),
             ("Memory/Plan\u{2800}.md", "Memory/Plan.md"),
             ("Memory/Pl\u{200D}an.md", "Memory/Plan.md"),
+            // Round 128: a joiner or selector after punctuation, a Latin letter with marks, kana, or
+            // an emoji outside a sequence; a tag character outside a flag.
+            ("Memory/Bob\u{2019}\u{200D}s plan.md", "Memory/Bob\u{2019}s plan.md"),
+            ("Memory/Vi\u{1EC7}\u{200D}t.md", "Memory/Vi\u{1EC7}t.md"),
+            ("Memory/\u{4F1A}\u{8B70}\u{200D}.md", "Memory/\u{4F1A}\u{8B70}.md"),
+            ("Memory/\u{1F4DA}\u{E0020} Reading.md", "Memory/\u{1F4DA} Reading.md"),
         ]
         for (path, twin) in twins {
             let answer = create(path)
@@ -91,7 +100,8 @@ import Testing
         // variant, a Persian spelling with a zero-width non-joiner).
         let england = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}", scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"
         for (existing, new) in [("Masse", "Maße"), ("H2O", "H\u{2082}O"), ("Plan2", "Plan\u{00B2}"), ("XII", "\u{216B}"), ("kg", "\u{338F}"), ("Plan", "\u{FF30}lan"), ("file", "\u{FB01}le"),
-                                (england, scotland), ("\u{2764}", "\u{2764}\u{FE0F}"), ("\u{845B}", "\u{845B}\u{E0100}"), ("\u{0645}\u{06CC}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}", "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}")] {
+                                (england, scotland), ("\u{2764}", "\u{2764}\u{FE0F}"), ("\u{00A9} notes", "\u{00A9}\u{FE0F} notes"), ("1\u{20E3}", "1\u{FE0F}\u{20E3}"),
+                                ("\u{4F1A}\u{8B70} \u{30E1}\u{30E2}", "\u{4F1A}\u{8B70}\u{3000}\u{30E1}\u{30E2}"), ("\u{845B}", "\u{845B}\u{E0100}"), ("\u{0645}\u{06CC}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}", "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}")] {
             try FileManager.default.createDirectory(atPath: root + "/Notes", withIntermediateDirectories: true)
             try "# \(existing)\n".replacingFile(root + "/Notes/\(existing).md")
             let answer = "\(tools.call("write_note", arguments: .object([("path", .string("Notes/\(new).md")), ("text", .string("TEXT\n")), ("create", .bool(true))])))"

@@ -24,6 +24,13 @@ import TestSupport
         let environment = ["PATH": "/usr/bin:/bin", "HOME": root, "LANG": "de_DE.UTF-8"]
         #expect(GitNotes.tracks("Tasks/Tracked.md", vaultRoot: root, environment: environment))
         #expect(!GitNotes.tracks("Tasks/Untracked.md", vaultRoot: root, environment: environment))
+        // A repository the environment names (a git hook sets `GIT_DIR`) is not the one asked (round 128).
+        let other = try repository()
+        try "task\n".replacingFile(root + "/Tasks/OnlyHere.md")
+        let added = try ChildProcess.run("/usr/bin/git", ["add", "Tasks/OnlyHere.md"], environment: ["PATH": "/usr/bin:/bin", "HOME": root], directory: root, timeout: 60)
+        #expect(added.code == 0)
+        #expect(GitNotes.tracks("Tasks/OnlyHere.md", vaultRoot: root, environment: environment.merging(["GIT_DIR": other + "/.git", "GIT_WORK_TREE": other]) { $1 }))
+        #expect(GitNotes.tracks("Tasks/OnlyHere.md", vaultRoot: root, environment: environment.merging(["GIT_DIR": other + "/.git"]) { $1 }))
         // No `.git` in the vault's folder or above: git is not asked.
         let plain = TemporaryFolder.make("fbt-git-none")
         #expect(!GitNotes.tracks("Tasks/Tracked.md", vaultRoot: plain, environment: environment))
