@@ -287,17 +287,8 @@ public struct NoteStore: Sendable {
         try create(Array(text.utf8), at: relativePath, refusingTwins: refusingTwins)
     }
 
-    /// The file or folder that exists where `relativePath` would be made, under a name that differs
-    /// from the one asked for only as links and case-insensitive disks ignore (`twinKey`: case, the
-    /// Unicode form of accents, characters that show nothing, a trailing dot or space): `Memory/PLAN.md`,
-    /// `Memory/Plan.MD` or an NFD `Café.md` beside `Memory/Plan.md` and an NFC `Café.md`, or
-    /// `memory/Plan.md` beside the folder `Memory/`. Its vault path (the first such name on the way),
-    /// or `nil` when the path exists as written or nothing is in its way.
-    /// Links, Obsidian and the disks of macOS and Windows take such names for one: a twin an agent
-    /// made beside a person's note took the person's links and went into their packets in its
-    /// place (an outside attack, round 124).
     /// A name as links, Obsidian and case-insensitive disks compare it: composed (NFC, as macOS
-    /// compares), without the characters that show nothing (`Privacy.visible`: zero-width and
+    /// compares), without the characters that show nothing (`Privacy.showsNothing`: zero-width and
     /// direction marks, soft hyphens, variation selectors, fillers), in small letters, without a
     /// trailing dot or space (Windows drops them). Not folded further: `H₂O`, `Plan²`, `Maße` and
     /// fullwidth letters are names of their own to every disk and to links (round 126: NFKC and
@@ -351,6 +342,15 @@ public struct NoteStore: Sendable {
         }
     }
 
+    /// The file or folder that exists where `relativePath` would be made, under a name that differs
+    /// from the one asked for only as links and case-insensitive disks ignore (`twinKey`: case, the
+    /// Unicode form of accents, characters that show nothing, a trailing dot or space): `Memory/PLAN.md`,
+    /// `Memory/Plan.MD` or an NFD `Café.md` beside `Memory/Plan.md` and an NFC `Café.md`, or
+    /// `memory/Plan.md` beside the folder `Memory/`. Its vault path (the first such name on the way),
+    /// or `nil` when the path exists as written or nothing is in its way.
+    /// Links, Obsidian and the disks of macOS and Windows take such names for one: a twin an agent
+    /// made beside a person's note took the person's links and went into their packets in its
+    /// place (an outside attack, round 124).
     /// A file met where a folder of the path must be (`Memory/Diary.md/x.md`) is in the way too
     /// (`isFileOnTheWay`).
     public func twin(of relativePath: String) -> (path: String, isFileOnTheWay: Bool)? {
