@@ -13,6 +13,14 @@ import Testing
 @Suite(.serialized) struct RestoredTaskEndToEndTests {
     static func task(_ mark: String, sleep: Double) -> String { "---\ntype: task\nagent: slow\n---\nPlease do \(mark) now. SLEEP=\(sleep)\n" }
 
+    /// A task as `task new` writes it: `status: new`, and `created:` a minute ago in local time.
+    static func taskNewText(_ mark: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        return "---\ntype: task\nstatus: new\ncreated: \(formatter.string(from: Date().addingTimeInterval(-60)))\nagent: slow\n---\nPlease do \(mark) now. SLEEP=0\n"
+    }
+
     static func runs(_ env: WatchedVault, _ mark: String) -> Int {
         env.fixtureRuns().filter { ($0["prompt"]?.stringValue ?? "").contains(mark + " ") }.count
     }
@@ -121,11 +129,7 @@ import Testing
         }
         #expect(try git(["init", "--quiet"]).code == 0)
         // As `task new` writes it: `status: new` and `created:`.
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
-        let created = formatter.string(from: Date().addingTimeInterval(-60))
-        let original = "---\ntype: task\nstatus: new\ncreated: \(created)\nagent: slow\n---\nPlease do RESTORE-7 now. SLEEP=0\n"
+        let original = Self.taskNewText("RESTORE-7")
         try original.replacingFile(env.root + "/Tasks/G3.md")
         #expect(try git(["add", "Tasks/G3.md"]).code == 0)
         #expect(try git(["commit", "--quiet", "-m", "task"]).code == 0)
@@ -156,13 +160,9 @@ import Testing
         let above = (env.root as NSString).deletingLastPathComponent
         let vaultFolder = (env.root as NSString).lastPathComponent
         try "\(vaultFolder)/\n".replacingFile(above + "/.gitignore")
-        let made = try ChildProcess.run("/usr/bin/git", ["init", "--quiet"], environment: ["PATH": "/usr/bin:/bin", "HOME": above], directory: above, timeout: 60)
-        #expect(made.code == 0)
+        try GitClaimsEndToEndTests.git(["init", "--quiet"], in: above)
         try env.start()
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
-        let original = "---\ntype: task\nstatus: new\ncreated: \(formatter.string(from: Date().addingTimeInterval(-60)))\nagent: slow\n---\nPlease do RESTORE-8 now. SLEEP=0\n"
+        let original = Self.taskNewText("RESTORE-8")
         try env.writeViaRename("Tasks/Ed.md", original)
         #expect(eventually(within: 30) { env.status("Tasks/Ed.md") == "done" }, "\(env.log)")
         let runID = env.note("Tasks/Ed.md")?.text("run_id") ?? ""

@@ -9,13 +9,11 @@ import TestSupport
 @Suite struct GitTracksTests {
     func repository() throws -> String {
         let root = TemporaryFolder.make("fbt-git-tracks")
-        let made = try ChildProcess.run("/usr/bin/git", ["init", "--quiet"], environment: ["PATH": "/usr/bin:/bin", "HOME": root], directory: root, timeout: 60)
-        #expect(made.code == 0)
+        try GitNotesMergeTests.git(["init", "--quiet"], in: root)
         try FileManager.default.createDirectory(atPath: root + "/Tasks", withIntermediateDirectories: true)
         try "task\n".replacingFile(root + "/Tasks/Tracked.md")
         try "task\n".replacingFile(root + "/Tasks/Untracked.md")
-        let added = try ChildProcess.run("/usr/bin/git", ["add", "Tasks/Tracked.md"], environment: ["PATH": "/usr/bin:/bin", "HOME": root], directory: root, timeout: 60)
-        #expect(added.code == 0)
+        try GitNotesMergeTests.git(["add", "Tasks/Tracked.md"], in: root)
         return root
     }
 
@@ -27,8 +25,7 @@ import TestSupport
         // A repository the environment names (a git hook sets `GIT_DIR`) is not the one asked (round 128).
         let other = try repository()
         try "task\n".replacingFile(root + "/Tasks/OnlyHere.md")
-        let added = try ChildProcess.run("/usr/bin/git", ["add", "Tasks/OnlyHere.md"], environment: ["PATH": "/usr/bin:/bin", "HOME": root], directory: root, timeout: 60)
-        #expect(added.code == 0)
+        try GitNotesMergeTests.git(["add", "Tasks/OnlyHere.md"], in: root)
         #expect(GitNotes.tracks("Tasks/OnlyHere.md", vaultRoot: root, environment: environment.merging(["GIT_DIR": other + "/.git", "GIT_WORK_TREE": other]) { $1 }))
         #expect(GitNotes.tracks("Tasks/OnlyHere.md", vaultRoot: root, environment: environment.merging(["GIT_DIR": other + "/.git"]) { $1 }))
         // No `.git` in the vault's folder or above: git is not asked.
