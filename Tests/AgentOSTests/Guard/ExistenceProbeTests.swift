@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import AgentOS
+
+/// Round 127's F1: a cloud agent asked `route {text}` (read-only) or `create_task` about a text
+/// naming a guessed note without link brackets — `Divorce.md`, a path, a path on disk, a glob — and
+/// a private note was refused where a missing one was routed. One call told whether a private
+/// `Divorce.md` was anywhere in the vault; globs spelled its folders and name out. Each pair below
+/// (the private note's name, a missing one) must now get one answer, a refusal, while names of
+/// notes the agent may see still route.
+@Suite struct ExistenceProbeTests {
+    let v = RouteTestVault()
+    let tools: MCPTools
+
+    init() {
+        v.writeStandardRules()
+        v.write("Life/2019/Therapy/Divorce.md", "---\nprivate: true\n---\n# Divorce\n\nPRIVATE TEXT.\n")
+        v.write("Life/Cancer diagnosis.md", "---\nprivate: true\n---\nPRIVATE TEXT.\n")
+        v.write("Life/Walks.md", "# Walks\n\nPublic walks.\n")
+        v.write("Life/2020/Hikes.md", "# Hikes\n\nPublic hikes.\n")
+        v.write("Life/2020/Lover.md", "---\nprivate: true\n---\nPRIVATE TEXT.\n")
+        v.write("Memory/Tapir.md", "# Tapir\n\n## Part\n\nTapirs are public.\n")
+        v.write("Memory/Public note.md", "# Public note\n\nPublic.\n")
+        tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: [:]))
+    }
+
+    /// The answer of `tool`, with `name` written as `X`: "ERROR …" for a refusal.
+    func answer(_ tool: String, _ arguments: [(String, JSON)], hiding name: String) -> String {
+        let reply = tools.call(tool, arguments: .object(arguments))
+        let error = reply.first { $0.0 == "isError" }?.1.boolValue == true
+        let text = reply.first { $0.0 == "content" }?.1.arrayValue?.first?["text"]?.stringValue ?? ""
+        return ((error ? "ERROR " : "") + text).replacingOccurrences(of: name, with: "X")
+    }
+
+    /// Pairs of texts, the first naming the private note (or folder), the second a missing one, and
+    /// the part that differs (hidden when the answers are compared).
+    var probes: [(String, String, String, String)] {
+        let root = v.root
+        return [
+            ("see Divorce.md please", "see Nothere.md please", "Divorce", "Nothere"),
+            ("see divorce.MD please", "see nothere.MD please", "divorce", "nothere"),
+            ("Life/2019/Therapy/Divorce.md", "Life/2019/Therapy/Nothere.md", "Divorce", "Nothere"),
+            ("look at \(root)/Life/2019/Therapy/Divorce.md", "look at \(root)/Life/2019/Therapy/Nothere.md", "Divorce", "Nothere"),
+            ("cat \(root)/Life/2019/Therapy/Divorce", "cat \(root)/Life/2019/Therapy/Nothere", "Divorce", "Nothere"),
+            ("ls \(root)/Life/2019/Therapy/Div*", "ls \(root)/Life/2019/Therapy/Dxv*", "Div", "Dxv"),
+            ("ls \(root)/Life/*/*/Div*", "ls \(root)/Life/*/*/Dxv*", "Div", "Dxv"),
+            // (A glob in a folder that holds a public note too.)
+            ("ls \(root)/Life/2020/Lov*", "ls \(root)/Life/2020/Lxv*", "Lov", "Lxv"),
+            ("ls \(root)/Life/2020/{Hikes,Lover}.md", "ls \(root)/Life/2020/{Hikes,Lxver}.md", "Lover", "Lxver"),
+            ("ls \(root)/Life/2019/Therapy", "ls \(root)/Life/2019/Therxpy", "Therapy", "Therxpy"),
+            ("open obsidian://open?vault=v&file=Life%2F2019%2FTherapy%2FDivorce", "open obsidian://open?vault=v&file=Life%2F2019%2FTherapy%2FNothere", "Divorce", "Nothere"),
+            ("<a href=\"Life/2019/Therapy/Divorce.md\">x</a>", "<a href=\"Life/2019/Therapy/Nothere.md\">x</a>", "Divorce", "Nothere"),
+            ("read the Cancer diagnosis.md today", "read the Cancer diagnoxis.md today", "diagnosis", "diagnoxis"),
+            ("file:\(root)/Life/2019/Therapy/Divorce.md", "file:\(root)/Life/2019/Therapy/Nothere.md", "Divorce", "Nothere"),
+        ]
+    }
+
+    @Test func routeAnswersAPrivateNameAndAMissingOneAlike() {
+        for (secret, missing, a, b) in probes {
+            let one = answer("route", [("text", .string(secret))], hiding: a)
+            let other = answer("route", [("text", .string(missing))], hiding: b)
+            #expect(one.hasPrefix("ERROR ") && one == other, "\(secret): \(one) | \(other)")
+        }
+    }
+
+    @Test func createTaskAnswersAPrivateNameAndAMissingOneAlikeAndWritesNothing() throws {
+        let before = (try? FileManager.default.contentsOfDirectory(atPath: v.root + "/Tasks").sorted()) ?? []
+        for (secret, missing, a, b) in probes {
+            for field in ["prompt", "title"] {
+                var one = answer("create_task", [(field, .string(secret))] + (field == "title" ? [("prompt", .string("go"))] : []), hiding: a)
+                var other = answer("create_task", [(field, .string(missing))] + (field == "title" ? [("prompt", .string("go"))] : []), hiding: b)
+                // (A title that is not a file name is refused as such, before any note is looked for.)
+                one = one.replacingOccurrences(of: secret.replacingOccurrences(of: a, with: "X"), with: "T")
+                other = other.replacingOccurrences(of: missing.replacingOccurrences(of: b, with: "X"), with: "T")
+                #expect(one.hasPrefix("ERROR ") && one == other, "\(field) \(secret): \(one) | \(other)")
+            }
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: v.root + "/Tasks").sorted()) ?? []) == before)
+    }
+
+    /// What names notes the agent may see, and what names no note at all, is routed as before.
+    @Test func namesOfNotesItMaySeeAndWebAddressesStillRoute() {
+        let root = v.root
+        for text in [
+            "see Tapir.md please", "Memory/Tapir.md", "look at \(root)/Memory/Tapir.md", "cat \(root)/Memory/Tapir",
+            "ls \(root)/Memory/", "read Public note.md today", "[below](#Part)", "[[Tapir]]",
+            "see https://github.com/example/repo/blob/main/README.md and [site](https://example.com/a.md)",
+            "grep -r tapir /usr/share/doc", "summarise the walks",
+        ] {
+            let reply = answer("route", [("text", .string(text))], hiding: "\u{0}")
+            #expect(!reply.hasPrefix("ERROR "), "\(text): \(reply)")
+        }
+    }
+
+    /// The person (and a local agent) is not refused: a missing name is theirs to write.
+    @Test func aCallerThatSeesEverythingIsRoutedForAMissingName() throws {
+        let local = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: [:]))
+        let reply = local.call("route", arguments: .object([("text", .string("see Nothere.md and ls \(v.root)/Life/*/*/Dxv*"))]))
+        #expect(reply.first { $0.0 == "isError" }?.1.boolValue != true)
+        let (code, out) = FourthAttackTests.cli(["route", "see Nothere.md please"], v, runID: nil)
+        #expect(code == 0, "\(out)")
+    }
+
+    /// Inside a cloud run, `fuckbigtech route` answers alike too.
+    @Test func theInRunRouteCommandAnswersAlike() throws {
+        v.write("Tasks/Own.md", "---\ntype: task\nagent: claude\nstatus: running\n---\nTidy the notes.\n")
+        let run = try PrivacyTaintTests.run(of: "Tasks/Own.md", lane: "premium", in: v.vault)
+        let one = FourthAttackTests.cli(["route", "see \(v.root)/Life/2019/Therapy/Div*"], v, runID: run)
+        let other = FourthAttackTests.cli(["route", "see \(v.root)/Life/2019/Therapy/Dxv*"], v, runID: run)
+        #expect(one.code == 1 && other.code == 1 && one.out.replacingOccurrences(of: "Div", with: "X") == other.out.replacingOccurrences(of: "Dxv", with: "X"), "\(one) | \(other)")
+        let tapir = FourthAttackTests.cli(["route", "look at Tapir.md today"], v, runID: run)
+        #expect(tapir.code == 0, "\(tapir.out)")
+    }
+}
