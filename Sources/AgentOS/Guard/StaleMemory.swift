@@ -122,6 +122,19 @@ public enum StaleMemoryGuard {
             }
             throw NoteTwinError(path: normalized, twin: obstacle.path, isFileOnTheWay: obstacle.isFileOnTheWay)
         }
+        // A new note from an agent whose name links already open elsewhere is refused: `[[Plan]]` in
+        // a person's task opens `Memory/Plan.md`, and an agent's `Notes/plan.md` left it opening
+        // neither, its packet then carrying the agent's note as memory (round 126); one nearer
+        // (`Tasks/Plan.md`) would open itself. The person's links are not an agent's to take. Only
+        // links between notes the caller may see count: one to or from a private note is not told.
+        func refuseTakingLinks() throws {
+            guard expectation == .absent, let index = (try? MemoryIndex.openForReading(vault: store.vault)) ?? nil else { return }
+            let visibility = (hidesPrivate ?? hidingPrivate).map { NoteVisibility(vault: store.vault, hiddenBecause: $0, isAgent: true) }
+            let visible: ((String) -> Bool)? = visibility.map { seen in { seen.shows($0) } }
+            guard let taken = try? index.linksTaken(byNewNoteAt: normalized, visible: visible), let first = taken.first else { return }
+            let more = taken.count > 1 ? " (and \(taken.count - 1) more such \(taken.count == 2 ? "link" : "links"))" : ""
+            throw RunWriteGuard.Refusal(description: "\(normalized): refused: \(first.source) links [[\(first.target)]], which opens \(first.opens)\(more); a new note of this name would change what it opens: choose another name")
+        }
         // An edit without an expectation retries and then fails like any other update; one with an
         // expectation that keeps losing the race ends in a conflict note.
         let outcome = try store.update(normalized, attempts: attempts, conflicts: expectation == .any ? nil : recording) { current in
@@ -151,6 +164,7 @@ public enum StaleMemoryGuard {
                 throw RunWriteGuard.Refusal(description: NoteVisibility.unseenLine(normalized, why))
             }
             try refuseTwin()
+            try refuseTakingLinks()
             var result = try transform(current)
             guard case .write(var bytes) = result else {
                 // An edit that changes nothing needs the hash as well: answered "wrote" with the

@@ -410,17 +410,58 @@ extension MemoryIndex {
 }
 
 /// The index's tables as `LinkResolver` looks names up in them (notes only: the index holds no other files).
+extension MemoryIndex {
+    /// The links of the vault that open a note now and would open another, or none, once a note is
+    /// made at `path` (a file name or path ending they name too, resolved by `LinkResolver`'s rules:
+    /// the new note nearer, or as near): `[[Plan]]` in `Tasks/Use.md` opens `Memory/Plan.md`, and a
+    /// new `Notes/plan.md` leaves it opening neither (round 126). With `visible`, only links
+    /// between notes the caller may see count: a private note, or a link to one, is not told.
+    public func linksTaken(byNewNoteAt path: String, visible: ((String) -> Bool)? = nil) throws -> [(source: String, target: String, opens: String)] {
+        defer { database.resetAllStatements() }
+        // Every key a link could name the new note by: its path and each ending of it.
+        var keys = [LinkResolver.key(path)]
+        var rest = Substring(keys[0])
+        while let slash = rest.firstIndex(of: "/") {
+            rest = rest[rest.index(after: slash)...]
+            keys.append(String(rest))
+        }
+        let table = IndexLinkTable(database: database)
+        let after = IndexLinkTable(database: database, adding: path)
+        var taken: [(source: String, target: String, opens: String)] = []
+        var seen = Set<String>()
+        for key in keys {
+            let rows = try database.query("SELECT n.path, l.target FROM links l JOIN notes n ON n.id = l.source_id WHERE l.target_key = ? LIMIT 500", [.text(key)]) { ($0.text(0), $0.text(1)) }
+            for (source, target) in rows where seen.insert(source + "\u{0}" + target).inserted {
+                guard let now = try LinkResolver.resolve(target, from: source, in: table).path, now != path else { continue }
+                if let visible, !visible(source) || !visible(now) { continue }
+                if try LinkResolver.resolve(target, from: source, in: after).path != now { taken.append((source, target, now)) }
+            }
+        }
+        return taken
+    }
+}
+
 private struct IndexLinkTable: LinkTable {
     let database: Database
+    /// A note taken to be there too (`linksTaken`).
+    var adding: String?
+
+    init(database: Database, adding: String? = nil) {
+        self.database = database
+        self.adding = adding
+    }
 
     func file(lowercasedPath: String) throws -> String? {
         guard lowercasedPath.hasSuffix(".md") else { return nil }
+        if let adding, adding.lowercased() == lowercasedPath { return adding }
         return try database.query("SELECT path FROM notes WHERE path_key = ? LIMIT 1", [.text(LinkResolver.key(lowercasedPath))]) { $0.text(0) }.first
     }
 
     func files(lowercasedName: String) throws -> [String] {
         guard lowercasedName.hasSuffix(".md") else { return [] }
-        return try database.query("SELECT path FROM notes WHERE name_key = ?", [.text(LinkResolver.key(lowercasedName))]) { $0.text(0) }
+        let found = try database.query("SELECT path FROM notes WHERE name_key = ?", [.text(LinkResolver.key(lowercasedName))]) { $0.text(0) }
+        guard let adding, adding.split(separator: "/").last.map({ $0.lowercased() }) == lowercasedName, !found.contains(adding) else { return found }
+        return found + [adding]
     }
 
     func notes(aliasKey: String) throws -> [String] {
