@@ -184,33 +184,14 @@ public struct NoteVisibility {
     public func unseenLink(in facts: TaskFacts) -> String? {
         guard let why = hiddenBecause else { return nil }
         let missing = facts.contextPaths.contains { (try? store.readIfPresent($0)) ?? nil == nil }
-        guard missing || !facts.privateSources.isEmpty || namesNothingThere(facts.body) else { return nil }
+        guard missing || !facts.privateSources.isEmpty || namesByGlob(facts.body) else { return nil }
         return "the text links a note that does not exist or is private (private notes are withheld when \(why))"
     }
 
-    /// Whether `text` names, in a form that counts only for a note that is there (a bare `Name.md`,
-    /// a path, an Obsidian URL, an HTML or Markdown link, a path on disk into the vault), a note
-    /// that is not — none of the readings of that mention opens a file in the vault — or names
-    /// notes by a glob into the vault. Without it, such a name was routed when missing and refused
-    /// when private: one `route` call told whether a private `Divorce.md` was anywhere in the
-    /// vault, and globs spelled its folders and name out (round 127).
-    func namesNothingThere(_ text: String) -> Bool {
-        guard let links else { return false }
-        let vault = store.vault
-        guard let mentions = PrivateLinks.mentions(in: text) else { return true }
-        for readings in mentions {
-            let opens = readings.contains { written in
-                var link = written
-                link.target = TaskFacts.vaultPath(of: link.target, in: vault) ?? link.target
-                // `[below](#Part)`: the text's own heading.
-                if link.target.isEmpty || link.target.hasPrefix("#") { return true }
-                let resolution = links.resolve(link, from: nil)
-                return (resolution.path.map { [$0] } ?? resolution.judged).contains { TaskFacts.isThere($0, in: vault) }
-            }
-            if !opens { return true }
-        }
-        let disk = DiskPathJudge(vault: vault, guardrails: guardrails, links: links, path: nil)
-        return disk.opensNothing(namedIn: text, shows: shows)
+    /// Whether `text` names notes by a glob on disk into the vault (`DiskPathJudge.namesByGlob`).
+    func namesByGlob(_ text: String) -> Bool {
+        guard let links, text.contains("/") else { return false }
+        return DiskPathJudge(vault: store.vault, guardrails: guardrails, links: links, path: nil).namesByGlob(text)
     }
 
     /// For a caller that may not see private notes: the one answer for a note it asks to route or

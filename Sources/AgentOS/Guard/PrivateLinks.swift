@@ -63,66 +63,7 @@ enum PrivateLinks {
     /// `placeholder`; and how many were. `isPrivate` judges a vault path (the caller keeps its
     /// verdicts for the packet).
     static func redacting(_ text: String, in path: String, candidates: ([WikiLink]) -> [[String]], isPrivate: (String) -> Bool) -> (text: String, count: Int) {
-        guard let read = readings(of: text) else { return (text, 0) }
-        let (source, found, spaced, judgedUpTo) = (read.source, read.found, read.spaced, read.judgedUpTo)
-        guard !found.isEmpty || !spaced.isEmpty || judgedUpTo != nil else { return (text, 0) }
-        let meant = candidates(found.map(\.link) + spaced.map(\.link))
-        // Every link or reading that means a private note goes, overlapping ones as one: sorted
-        // and merged in one pass (a search of the chosen for each cost k² on a note of thousands
-        // of private links: 4 MB, 33 s, an outside attack).
-        var privateRanges = zip(found, meant.prefix(found.count)).filter { $0.1.contains(where: isPrivate) }.map(\.0.range)
-        privateRanges += zip(spaced, meant.dropFirst(found.count)).filter { $0.1.contains(where: isPrivate) }.map(\.0.range)
-        privateRanges.sort { $0.location < $1.location }
-        var chosen: [(range: NSRange, link: WikiLink)] = []
-        for range in privateRanges {
-            if let last = chosen.last, range.location < NSMaxRange(last.range) {
-                let end = max(NSMaxRange(last.range), NSMaxRange(range))
-                chosen[chosen.count - 1].range = NSRange(location: last.range.location, length: end - last.range.location)
-            } else {
-                chosen.append((range, WikiLink(target: "")))
-            }
-        }
-        var out = ""
-        var last = 0
-        var count = 0
-        let end = judgedUpTo ?? source.length
-        for (range, _) in chosen where range.location >= last && range.location < end {
-            out += source.substring(with: NSRange(location: last, length: range.location - last)) + placeholder
-            last = range.location + range.length
-            count += 1
-        }
-        if let judgedUpTo {
-            let kept = last < judgedUpTo ? source.substring(with: NSRange(location: last, length: judgedUpTo - last)) : ""
-            return (out + kept + "\n" + PrivateLinks.notJudged, count + 1)
-        }
-        guard count > 0 else { return (text, 0) }
-        return (out + source.substring(from: last), count)
-    }
-
-    /// Which mention of a note a reading belongs to: a link of forms 1 to 4 (by where it starts,
-    /// with the longer readings of an Obsidian URL), a `.md` (by where it ends: its bare path and
-    /// the readings with words before it), or a destination or attribute value read alone.
-    enum Mention: Hashable {
-        case link(Int)
-        case dotMD(Int)
-        case alone(Int)
-    }
-
-    /// What `redacting` reads in a text: the links of forms 1 to 5 (`found`), the other readings
-    /// (`spaced`: names with spaces, longer Obsidian URLs, destinations, attribute values), which
-    /// mention each belongs to, and where reading stopped when there were more than `mostReadings`.
-    struct Readings {
-        let source: NSString
-        var found: [(range: NSRange, link: WikiLink)]
-        var foundKeys: [Mention]
-        var spaced: [(range: NSRange, link: WikiLink)]
-        var spacedKeys: [Mention]
-        var judgedUpTo: Int?
-    }
-
-    /// The readings of `text` (`Readings`); `nil` when it holds no mark any form starts with.
-    static func readings(of text: String) -> Readings? {
-        guard text.contains("[") || text.range(of: "obsidian:", options: .caseInsensitive) != nil || text.contains("<") || holdsDotMD(text) else { return nil }
+        guard text.contains("[") || text.range(of: "obsidian:", options: .caseInsensitive) != nil || text.contains("<") || holdsDotMD(text) else { return (text, 0) }
         // Read as Obsidian renders it: `Private&#47;Bank.md` is a path too.
         let rendered = decodingEntities(text)
         let source = rendered as NSString
@@ -130,7 +71,6 @@ enum PrivateLinks {
         // of a Swift string is not a constant-time read, and the loops below read many.
         let units = Array(rendered.utf16)
         var found: [(range: NSRange, link: WikiLink)] = []
-        var foundKeys: [Mention] = []
         var linkRanges: [NSRange] = []
         var extended: [(range: NSRange, link: WikiLink)] = []
         let dotMD = holdsDotMD(rendered)
@@ -161,10 +101,7 @@ enum PrivateLinks {
             case 4: link = referenceDefinition(written)
             default: link = WikiLink(target: written)
             }
-            if let link {
-                found.append((match.range, normalized(link)))
-                foundKeys.append(form == 5 ? .dotMD(NSMaxRange(match.range)) : .link(match.range.location))
-            }
+            if let link { found.append((match.range, normalized(link))) }
             // The bare-path readings below skip what a link covers (a link inside one lies in it);
             // a definition's inside is theirs to read too.
             if form < 4, !nested { linkRanges.append(match.range) }
@@ -186,7 +123,6 @@ enum PrivateLinks {
         // A bare path with spaces in it (`see Memory/Cancer diagnosis.md now`, as most note names
         // are): each `.md` not inside a link found above, read with up to `wordsPerName` words before it.
         var spaced: [(range: NSRange, link: WikiLink)] = []
-        var spacedKeys: [Mention] = []
         let lines = rendered as NSString
         var next = 0
         // The links found are in text order and do not overlap, as the hits come: one pass over
@@ -261,49 +197,47 @@ enum PrivateLinks {
                 let written = lines.substring(with: range).trimmingWhitespaces()
                 if !written.isEmpty, written.contains(" ") || PrivateLinks.holdsMarkBeyondBarePath(written) {
                     spaced.append((range, normalized(WikiLink(target: written))))
-                    spacedKeys.append(.dotMD(end))
                 }
             }
         }
         spaced += extended
-        spacedKeys += extended.map { .link($0.range.location) }
         let destinations = destinationsRead(in: source, units: units)
+        spaced += destinations.found
         let attributes = units.contains(0x3C) ? attributeValuesRead(in: source, units: units) : (found: [], stoppedAt: nil)
-        for reading in destinations.found + attributes.found {
-            spacedKeys.append(.alone(spaced.count))
-            spaced.append(reading)
-        }
+        spaced += attributes.found
         let judgedUpTo = [stoppedAt, destinations.stoppedAt, attributes.stoppedAt].compactMap { $0 }.min()
-        return Readings(source: source, found: found, foundKeys: foundKeys, spaced: spaced, spacedKeys: spacedKeys, judgedUpTo: judgedUpTo)
-    }
-
-    /// The notes `text` mentions, each with the readings of its mention (`Mention`); `nil` when it
-    /// holds more than are read (`mostReadings`). A `.md` inside a web address
-    /// (`https://github.com/…/README.md`) mentions no note.
-    static func mentions(in text: String) -> [[WikiLink]]? {
-        guard let read = readings(of: text) else { return [] }
-        guard read.judgedUpTo == nil else { return nil }
-        var order: [Mention] = []
-        var groups: [Mention: [WikiLink]] = [:]
-        for (reading, key) in zip(read.found + read.spaced, read.foundKeys + read.spacedKeys) {
-            if case .dotMD(let end) = key, inWebAddress(endingAt: end, in: read.source) { continue }
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(reading.link)
+        guard !found.isEmpty || !spaced.isEmpty || judgedUpTo != nil else { return (text, 0) }
+        let meant = candidates(found.map(\.link) + spaced.map(\.link))
+        // Every link or reading that means a private note goes, overlapping ones as one: sorted
+        // and merged in one pass (a search of the chosen for each cost k² on a note of thousands
+        // of private links: 4 MB, 33 s, an outside attack).
+        var privateRanges = zip(found, meant.prefix(found.count)).filter { $0.1.contains(where: isPrivate) }.map(\.0.range)
+        privateRanges += zip(spaced, meant.dropFirst(found.count)).filter { $0.1.contains(where: isPrivate) }.map(\.0.range)
+        privateRanges.sort { $0.location < $1.location }
+        var chosen: [(range: NSRange, link: WikiLink)] = []
+        for range in privateRanges {
+            if let last = chosen.last, range.location < NSMaxRange(last.range) {
+                let end = max(NSMaxRange(last.range), NSMaxRange(range))
+                chosen[chosen.count - 1].range = NSRange(location: last.range.location, length: end - last.range.location)
+            } else {
+                chosen.append((range, WikiLink(target: "")))
+            }
         }
-        return order.map { groups[$0] ?? [] }
-    }
-
-    /// Whether the word ending at `end` is a web address (`https://…`, `ftp://…`; a `file:` URL names a
-    /// path on disk, which may be the vault's).
-    private static func inWebAddress(endingAt end: Int, in source: NSString) -> Bool {
-        var start = end
-        while start > 0, end - start < longestDestination {
-            let unit = source.character(at: start - 1)
-            if unit == 0x20 || unit == 0x0A || unit == 0x09 || unit == 0x3C || unit == 0x28 || unit == 0x22 || unit == 0x27 { break }
-            start -= 1
+        var out = ""
+        var last = 0
+        var count = 0
+        let end = judgedUpTo ?? source.length
+        for (range, _) in chosen where range.location >= last && range.location < end {
+            out += source.substring(with: NSRange(location: last, length: range.location - last)) + placeholder
+            last = range.location + range.length
+            count += 1
         }
-        let word = source.substring(with: NSRange(location: start, length: end - start)).lowercased()
-        return word.contains("://") && !word.contains("file:")
+        if let judgedUpTo {
+            let kept = last < judgedUpTo ? source.substring(with: NSRange(location: last, length: judgedUpTo - last)) : ""
+            return (out + kept + "\n" + PrivateLinks.notJudged, count + 1)
+        }
+        guard count > 0 else { return (text, 0) }
+        return (out + source.substring(from: last), count)
     }
 
     /// Where a text with more links than are judged is cut.

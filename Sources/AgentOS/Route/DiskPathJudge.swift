@@ -47,45 +47,18 @@ final class DiskPathJudge {
         return normal.count > 1 && roots.contains { $0.contains(" ") && $0.hasPrefix(normal) }
     }
 
-    /// For a caller that may not see private notes: whether `text` names by a path on disk a place
-    /// in the vault where nothing it may see is — no note, attachment or folder holding a note
-    /// `shows` lets through, none of the readings of that path — or names notes by a glob there.
-    /// Such a path is refused as a private one is (`privateNotes`): a text naming a private note by
-    /// its path was refused and one naming a missing note routed, and globs spelled a private
-    /// note's folders and name out in a few hundred tries (round 127). The vault itself is there.
-    func opensNothing(namedIn text: String, shows: (String) -> Bool) -> Bool {
-        var opens: [Int: Bool] = [:]
+    /// Whether `text` names notes of the vault by a glob on disk (`<vault>/Journal/*/*/Div*`, or one
+    /// from a folder above it, `~/No*/Journal/Div*`), whatever it matches. For a caller that may
+    /// not see private notes such a text is refused: a glob refused when it matched a private note
+    /// and routed when it matched nothing spelled a private note's folders and name out, a
+    /// character at a time (round 127).
+    func namesByGlob(_ text: String) -> Bool {
         for reading in TaskFacts.pathsOnDisk(in: text, roots: writtenRoots, reachesVault: reaches) {
             var reading = reading
             if vaultPath(reading.path) == nil, let reached = TaskFacts.reachedRoot(reading, roots: roots, budget: &globBudget) {
                 reading = reached
             }
-            guard let inVault = vaultPath(reading.path) else { continue }
-            if reading.isGlob { return true }
-            let pending = reading.mentions.filter { opens[$0] != true }
-            guard !pending.isEmpty else { continue }
-            judgedPaths += 1
-            if judgedPaths > 5_000 { return true }
-            let there = inVault.isEmpty || opensSomethingSeen(inVault, shows: shows)
-            for mention in pending { opens[mention] = (opens[mention] ?? false) || there }
-        }
-        return opens.values.contains(false)
-    }
-
-    /// Whether vault path `inVault` opens a file (a note as named, with `.md`, or by its name) or a
-    /// folder holding a note `shows` lets through (a folder of private notes alone is as missing).
-    private func opensSomethingSeen(_ inVault: String, shows: (String) -> Bool) -> Bool {
-        let resolution = links.resolve(WikiLink(target: inVault), from: nil)
-        for candidate in (resolution.path.map { [$0] } ?? resolution.judged) + [inVault + ".md", inVault] {
-            guard let status = (try? FileSystem.status(vault.root + "/" + candidate)) ?? nil else { continue }
-            if status.kind != .directory { return true }
-            // The first 500 names below it, looked at in the order the disk gives them.
-            guard let walk = FileManager.default.enumerator(atPath: vault.root + "/" + candidate) else { continue }
-            var looked = 0
-            while let name = walk.nextObject() as? String, looked < 500 {
-                looked += 1
-                if name.hasSuffix(".md"), shows(candidate + "/" + name) { return true }
-            }
+            if reading.isGlob, vaultPath(reading.path) != nil { return true }
         }
         return false
     }

@@ -279,14 +279,8 @@ public struct TaskFacts: Sendable, Equatable {
                 let inner = (text as NSString).substring(with: match.range(at: 2)).replacingOccurrences(of: " ", with: "\\ ")
                 unquoted.replaceCharacters(in: match.range, with: inner)
             }
-            // (Its written paths numbered after the first reading's; one read both ways is one reading.)
-            var seen = Dictionary(readings.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-            for var again in pathsOnDisk(reading: unquoted as String, roots: roots, reachesVault: reachesVault) {
-                again.mentions = again.mentions.map { $0 + (1 << 24) }
-                if let at = seen[again] { readings[at].mentions += again.mentions; continue }
-                seen[again] = readings.count
-                readings.append(again)
-            }
+            let seen = Set(readings)
+            readings += pathsOnDisk(reading: unquoted as String, roots: roots, reachesVault: reachesVault).filter { !seen.contains($0) }
         }
         return readings
     }
@@ -296,9 +290,7 @@ public struct TaskFacts: Sendable, Equatable {
     private static func pathsOnDisk(reading text: String, roots: [String], reachesVault: (String) -> Bool) -> [DiskPath] {
         let source = text as NSString
         var readings: [DiskPath] = []
-        // Each reading once, by what it reads, with every written path it was read from.
-        var seen: [String: Int] = [:]
-        var mention = 0
+        var seen = Set<String>()
         func add(_ written: String) {
             // As cleaned, and as written but for the marks that close a sentence or a quote: a
             // name may hold what is cut for the first reading (`Anna’s Bank`, `C# notes`,
@@ -307,17 +299,7 @@ public struct TaskFacts: Sendable, Equatable {
             plain = plain.removingPercentEncoding ?? plain
             TaskFacts.trimSentenceEnd(&plain, marks: ".,;:!?\"“”«»„’‘」』")
             for reading in [cleanedPath(written), plain.isEmpty ? nil : DiskPath(path: plain, isGlob: false)].compactMap({ $0 })
-            {
-                let key = reading.path + (reading.isGlob ? "*" + (reading.pattern ?? "") : "")
-                if let at = seen[key] {
-                    if readings[at].mentions.last != mention { readings[at].mentions.append(mention) }
-                    continue
-                }
-                seen[key] = readings.count
-                var reading = reading
-                reading.mentions = [mention]
-                readings.append(reading)
-            }
+            where seen.insert(reading.path + (reading.isGlob ? "*" + (reading.pattern ?? "") : "")).inserted { readings.append(reading) }
         }
         let whole = NSRange(location: 0, length: source.length)
         var ranges = text.contains("/") ? pathOnDisk.matches(in: text, range: whole).map(\.range) : []
@@ -329,13 +311,12 @@ public struct TaskFacts: Sendable, Equatable {
         if text.contains("\"") || text.contains("'") { ranges += quotedPath.matches(in: text, range: whole).map { $0.range(at: 2) } }
         // `~` and `$HOME` alone name the home folder where a command takes it (`grep -r IBAN ~`,
         // `cd ~`, `ls $HOME`); in prose (`~ two days`, `X ~ N(0, 1)`, `echo $HOME`) they do not.
-        if text.contains("~") || text.contains("HOME"), seen["~/"] == nil {
+        if text.contains("~") || text.contains("HOME"), !seen.contains("~/") {
             // (More than 256 of them are not judged one by one: the home folder, as if named.)
             for (i, match) in homeAlone.matches(in: text, range: whole).enumerated() {
                 guard i >= 256 || Self.isCommandArgument(at: match.range.location, in: source) else { continue }
-                seen["~/"] = readings.count
-                readings.append(DiskPath(path: "~/", isGlob: false, mentions: [mention]))
-                mention += 1
+                seen.insert("~/")
+                readings.append(DiskPath(path: "~/", isGlob: false))
                 break
             }
         }
@@ -345,18 +326,11 @@ public struct TaskFacts: Sendable, Equatable {
             var opened = 0
             while range.location - opened > 0, case let unit = source.character(at: range.location - opened - 1), unit == 0x2A || unit == 0x5F { opened += 1 }
             if opened > 0, base.count > opened, base.suffix(opened).allSatisfy({ $0 == "*" || $0 == "_" }) { base.removeLast(opened) }
-            mention += 1
-            let mentionOfBase = mention
             add(base)
             // A list of paths (`PATH=/usr/bin:/vault/Private/Bank`, `scp host:/…`): each one.
             // (`-v /vault/Private:/data`, `src=/vault/Private,target=/data`: the first one too.)
             if base.contains(":/") || base.contains(":~/") || base.contains(",") {
-                for part in base.split(whereSeparator: { $0 == ":" || $0 == "," }) where part.hasPrefix("/") || part.hasPrefix("~/") {
-                    mention += 1
-                    add(String(part))
-                }
-                // (The words after it are read with the whole, below.)
-                mention = mentionOfBase
+                for part in base.split(whereSeparator: { $0 == ":" || $0 == "," }) where part.hasPrefix("/") || part.hasPrefix("~/") { add(String(part)) }
             }
             // The words after it on the same line: a name with spaces in it — for a path into the
             // vault only (a task of 12,000 system paths read each five times over).
@@ -417,17 +391,6 @@ public struct TaskFacts: Sendable, Equatable {
         var path: String
         var isGlob: Bool
         var pattern: String?
-        /// The paths as written this is a reading of (a path read alone and with the words after
-        /// it are readings of one), numbered in the text: `DiskPathJudge.opensNothing` asks of each
-        /// written path whether any of its readings opens a note. Not part of what a reading is.
-        var mentions: [Int] = []
-
-        static func == (a: DiskPath, b: DiskPath) -> Bool { a.path == b.path && a.isGlob == b.isGlob && a.pattern == b.pattern }
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(path)
-            hasher.combine(isGlob)
-            hasher.combine(pattern)
-        }
     }
 
     private static let homeAlone = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}/.~$\\+-])(?:~|\$HOME|\$\{HOME\})/?(?=$|[\n"'`)\];&|]|[,.!?:](?:$|\s)|[ \t]++(?!\p{N}))"#)

@@ -3,11 +3,10 @@ import Testing
 @testable import AgentOS
 
 /// Round 127's F1: a cloud agent asked `route {text}` (read-only) or `create_task` about a text
-/// naming a guessed note without link brackets — `Divorce.md`, a path, a path on disk, a glob — and
-/// a private note was refused where a missing one was routed. One call told whether a private
-/// `Divorce.md` was anywhere in the vault; globs spelled its folders and name out. Each pair below
-/// (the private note's name, a missing one) must now get one answer, a refusal, while names of
-/// notes the agent may see still route.
+/// holding a glob on disk into the vault (`<vault>/Life/2019/Therapy/Div*`): one matching a private
+/// note was refused and one matching nothing routed, so some 700 calls spelled a private note's
+/// folders and name out. A glob into the vault is now refused whatever it matches. (A bare name
+/// or path still tells a private note from a missing one, one guess a call: docs/security.md.)
 @Suite struct ExistenceProbeTests {
     let v = RouteTestVault()
     let tools: MCPTools
@@ -32,30 +31,25 @@ import Testing
         return ((error ? "ERROR " : "") + text).replacingOccurrences(of: name, with: "X")
     }
 
-    /// Pairs of texts, the first naming the private note (or folder), the second a missing one, and
-    /// the part that differs (hidden when the answers are compared).
+    /// Pairs of texts, the first globbing the private note (or folder), the second a missing one,
+    /// and the part that differs (hidden when the answers are compared).
     var probes: [(String, String, String, String)] {
         let root = v.root
+        // The vault's folder by a glob too (`/tmp/fbt-route-*`).
+        let above = (root as NSString).deletingLastPathComponent + "/" + (root as NSString).lastPathComponent.prefix(10) + "*"
         return [
-            ("see Divorce.md please", "see Nothere.md please", "Divorce", "Nothere"),
-            ("see divorce.MD please", "see nothere.MD please", "divorce", "nothere"),
-            ("Life/2019/Therapy/Divorce.md", "Life/2019/Therapy/Nothere.md", "Divorce", "Nothere"),
-            ("look at \(root)/Life/2019/Therapy/Divorce.md", "look at \(root)/Life/2019/Therapy/Nothere.md", "Divorce", "Nothere"),
-            ("cat \(root)/Life/2019/Therapy/Divorce", "cat \(root)/Life/2019/Therapy/Nothere", "Divorce", "Nothere"),
+            ("ls \(above)/Life/2020/Lov*", "ls \(above)/Life/2020/Lxv*", "Lov", "Lxv"),
             ("ls \(root)/Life/2019/Therapy/Div*", "ls \(root)/Life/2019/Therapy/Dxv*", "Div", "Dxv"),
             ("ls \(root)/Life/*/*/Div*", "ls \(root)/Life/*/*/Dxv*", "Div", "Dxv"),
+            ("ls \(root)/Life/2019/Therapy/D?vorce.md", "ls \(root)/Life/2019/Therapy/D?xorce.md", "D?vorce", "D?xorce"),
             // (A glob in a folder that holds a public note too.)
             ("ls \(root)/Life/2020/Lov*", "ls \(root)/Life/2020/Lxv*", "Lov", "Lxv"),
             ("ls \(root)/Life/2020/{Hikes,Lover}.md", "ls \(root)/Life/2020/{Hikes,Lxver}.md", "Lover", "Lxver"),
-            ("ls \(root)/Life/2019/Therapy", "ls \(root)/Life/2019/Therxpy", "Therapy", "Therxpy"),
-            ("open obsidian://open?vault=v&file=Life%2F2019%2FTherapy%2FDivorce", "open obsidian://open?vault=v&file=Life%2F2019%2FTherapy%2FNothere", "Divorce", "Nothere"),
-            ("<a href=\"Life/2019/Therapy/Divorce.md\">x</a>", "<a href=\"Life/2019/Therapy/Nothere.md\">x</a>", "Divorce", "Nothere"),
-            ("read the Cancer diagnosis.md today", "read the Cancer diagnoxis.md today", "diagnosis", "diagnoxis"),
-            ("file:\(root)/Life/2019/Therapy/Divorce.md", "file:\(root)/Life/2019/Therapy/Nothere.md", "Divorce", "Nothere"),
+            ("ls \(root)/Life/2020/[L]over.md", "ls \(root)/Life/2020/[L]xver.md", "over", "xver"),
         ]
     }
 
-    @Test func routeAnswersAPrivateNameAndAMissingOneAlike() {
+    @Test func routeAnswersAGlobOfAPrivateNameAndOfAMissingOneAlike() {
         for (secret, missing, a, b) in probes {
             let one = answer("route", [("text", .string(secret))], hiding: a)
             let other = answer("route", [("text", .string(missing))], hiding: b)
@@ -63,7 +57,7 @@ import Testing
         }
     }
 
-    @Test func createTaskAnswersAPrivateNameAndAMissingOneAlikeAndWritesNothing() throws {
+    @Test func createTaskAnswersAGlobOfAPrivateNameAndOfAMissingOneAlikeAndWritesNothing() throws {
         let before = (try? FileManager.default.contentsOfDirectory(atPath: v.root + "/Tasks").sorted()) ?? []
         for (secret, missing, a, b) in probes {
             for field in ["prompt", "title"] {
@@ -78,14 +72,17 @@ import Testing
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: v.root + "/Tasks").sorted()) ?? []) == before)
     }
 
-    /// What names notes the agent may see, and what names no note at all, is routed as before.
-    @Test func namesOfNotesItMaySeeAndWebAddressesStillRoute() {
+    /// Texts an agent writes about code and files are routed as before: names of files that are no
+    /// notes, paths outside the vault, web addresses, globs outside the vault.
+    @Test func honestTextsStillRoute() {
         let root = v.root
         for text in [
             "see Tapir.md please", "Memory/Tapir.md", "look at \(root)/Memory/Tapir.md", "cat \(root)/Memory/Tapir",
             "ls \(root)/Memory/", "read Public note.md today", "[below](#Part)", "[[Tapir]]",
+            "Bump the version in package.json and CHANGELOG.md", "Read CONTRIBUTING.md and AGENTS.md first",
+            "Write the summary to /tmp/report.md", "Rename v1.2.md to v1.3.md",
             "see https://github.com/example/repo/blob/main/README.md and [site](https://example.com/a.md)",
-            "grep -r tapir /usr/share/doc", "summarise the walks",
+            "ls /usr/lib/*.so and grep -r tapir /usr/share/doc", "summarise the walks",
         ] {
             let reply = answer("route", [("text", .string(text))], hiding: "\u{0}")
             #expect(!reply.hasPrefix("ERROR "), "\(text): \(reply)")
@@ -95,9 +92,9 @@ import Testing
     /// The person (and a local agent) is not refused: a missing name is theirs to write.
     @Test func aCallerThatSeesEverythingIsRoutedForAMissingName() throws {
         let local = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: [:]))
-        let reply = local.call("route", arguments: .object([("text", .string("see Nothere.md and ls \(v.root)/Life/*/*/Dxv*"))]))
+        let reply = local.call("route", arguments: .object([("text", .string("see Nothere.md and ls \(v.root)/Memory/T*"))]))
         #expect(reply.first { $0.0 == "isError" }?.1.boolValue != true)
-        let (code, out) = FourthAttackTests.cli(["route", "see Nothere.md please"], v, runID: nil)
+        let (code, out) = FourthAttackTests.cli(["route", "ls \(v.root)/Memory/T*"], v, runID: nil)
         #expect(code == 0, "\(out)")
     }
 
@@ -105,9 +102,9 @@ import Testing
     @Test func theInRunRouteCommandAnswersAlike() throws {
         v.write("Tasks/Own.md", "---\ntype: task\nagent: claude\nstatus: running\n---\nTidy the notes.\n")
         let run = try PrivacyTaintTests.run(of: "Tasks/Own.md", lane: "premium", in: v.vault)
-        let one = FourthAttackTests.cli(["route", "see \(v.root)/Life/2019/Therapy/Div*"], v, runID: run)
-        let other = FourthAttackTests.cli(["route", "see \(v.root)/Life/2019/Therapy/Dxv*"], v, runID: run)
-        #expect(one.code == 1 && other.code == 1 && one.out.replacingOccurrences(of: "Div", with: "X") == other.out.replacingOccurrences(of: "Dxv", with: "X"), "\(one) | \(other)")
+        let one = FourthAttackTests.cli(["route", "see \(v.root)/Life/2020/Lov*"], v, runID: run)
+        let other = FourthAttackTests.cli(["route", "see \(v.root)/Life/2020/Lxv*"], v, runID: run)
+        #expect(one.code == 1 && other.code == 1 && one.out.replacingOccurrences(of: "Lov", with: "X") == other.out.replacingOccurrences(of: "Lxv", with: "X"), "\(one) | \(other)")
         let tapir = FourthAttackTests.cli(["route", "look at Tapir.md today"], v, runID: run)
         #expect(tapir.code == 0, "\(tapir.out)")
     }
