@@ -185,6 +185,13 @@ public enum StaleMemoryGuard {
                let line = StaleMemoryGuard.addedUnseen(bytes, replacing: current?.bytes, vault: store.vault, hiddenBecause: why) {
                 throw RunWriteGuard.Refusal(description: "\(normalized): refused from within run \(runID): \(line)")
             }
+            // So does what a note says it is made from (`task`, `handoff`, `sources`), on any note:
+            // naming a private note makes it private, and unreadable to this writer, exactly when
+            // the name it guessed is a private note's (round 129: `sources: [divorce.md]`).
+            if let why = hidesPrivate ?? hidingPrivate,
+               let line = StaleMemoryGuard.addedUnseenSource(bytes, replacing: current?.bytes, vault: store.vault, hiddenBecause: why) {
+                throw RunWriteGuard.Refusal(description: "\(normalized): refused: \(line)")
+            }
             if let unread, expectation == .any, current != nil { throw RunWriteGuard.Refusal(description: unread) }
             return result
         }
@@ -217,6 +224,20 @@ public enum StaleMemoryGuard {
         guard !added.isEmpty || !context.isEmpty else { return nil }
         let visibility = NoteVisibility(vault: vault, hiddenBecause: hiddenBecause, isAgent: true)
         return visibility.unseenInWork(text: added.map { "[[\($0)]]" }.joined(separator: " "), title: nil, context: context)
+    }
+
+    /// For a writer private notes are withheld from: the refusal of a note whose `task`, `handoff` or
+    /// `sources` gains an entry naming a note it may not see — private or missing alike, as
+    /// `addedUnseen` judges a work note's links. A web address names no note, and is let through.
+    /// `nil` when it adds none.
+    static func addedUnseenSource(_ bytes: [UInt8], replacing current: [UInt8]?, vault: Vault, hiddenBecause: String) -> String? {
+        guard let note = try? Note.parse(bytes: bytes) else { return nil }
+        let known = Set(current.flatMap { try? Note.parse(bytes: $0) }.map(Privacy.derivationLinks(of:)) ?? [])
+        let added = Privacy.derivationLinks(of: note).filter { !known.contains($0) && !$0.contains("://") }
+        guard !added.isEmpty else { return nil }
+        let visibility = NoteVisibility(vault: vault, hiddenBecause: hiddenBecause, isAgent: true)
+        guard visibility.unseenContext(added) != nil else { return nil }
+        return "a note named in its task, handoff or sources does not exist or is private (private notes are withheld when \(hiddenBecause))"
     }
 
     /// The run-write hook: what a write from within a run may not do to the note `current` (see `RunWriteGuard`).

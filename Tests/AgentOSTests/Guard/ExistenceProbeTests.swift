@@ -89,6 +89,37 @@ import Testing
         }
     }
 
+    /// Round 129: a note the agent wrote itself, made from a guessed name (`sources: [divorce.md]`,
+    /// `task: …`), was private — and unreadable to it — exactly when the guess was a private note.
+    /// Such an entry must name a note it may see; a web address names none and is let through.
+    @Test func aNoteMadeFromAGuessedNameIsRefusedAlikeForPrivateAndMissing() {
+        for (key, form) in [("sources", "[%@]"), ("sources", "[\"[[%@]]\"]"), ("task", "\"[[%@]]\""), ("handoff", "%@.md")] {
+            var answers: [String] = []
+            for (i, guess) in ["divorce.md", "dxvorce.md"].enumerated() {
+                let value = form.replacingOccurrences(of: "%@", with: guess)
+                let text = "---\ntype: result\n\(key): \(value)\n---\nA summary.\n"
+                let path = "Memory/made-\(key)-\(answers.count)-\(i).md"
+                let wrote = answer("write_note", [("path", .string(path)), ("text", .string(text)), ("create", .bool(true))], hiding: "\u{0}")
+                answers.append(wrote.replacingOccurrences(of: path, with: "P").replacingOccurrences(of: guess, with: "X"))
+                #expect(!FileManager.default.fileExists(atPath: v.root + "/" + path), "\(key) \(value)")
+            }
+            #expect(answers[0].hasPrefix("ERROR ") && answers[0] == answers[1], "\(key): \(answers)")
+        }
+        // Added later by a property edit: the same.
+        _ = answer("write_note", [("path", .string("Memory/Mine.md")), ("text", .string("# Mine\n")), ("create", .bool(true))], hiding: "\u{0}")
+        let hash = ContentHash(of: Array((try? String(contentsOfFile: v.root + "/Memory/Mine.md", encoding: .utf8))?.utf8 ?? "".utf8)).hex
+        let set = answer("set_properties", [("path", .string("Memory/Mine.md")), ("expect_hash", .string(hash)), ("set", .object([("sources", .array([.string("[[Divorce]]")]))]))], hiding: "\u{0}")
+        #expect(set.hasPrefix("ERROR ") && set.contains("does not exist or is private"), "\(set)")
+        // A note it may see, and a web address, may be named.
+        for (i, value) in ["[\"[[Tapir]]\"]", "[https://example.com/Divorce.md]"].enumerated() {
+            let path = "Memory/fine-\(i).md"
+            let wrote = answer("write_note", [("path", .string(path)), ("text", .string("---\ntype: result\nsources: \(value)\n---\nA summary.\n")), ("create", .bool(true))], hiding: "\u{0}")
+            #expect(!wrote.hasPrefix("ERROR "), "\(value): \(wrote)")
+            // …and it reads back: a web address made nothing private.
+            #expect(!answer("read_note", [("path", .string(path))], hiding: "\u{0}").hasPrefix("ERROR "), "\(value)")
+        }
+    }
+
     /// The person (and a local agent) is not refused: a missing name is theirs to write.
     @Test func aCallerThatSeesEverythingIsRoutedForAMissingName() throws {
         let local = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "ollama", environment: [:]))
