@@ -37,7 +37,8 @@ enum RouteCommand {
             // A note linking a private note and one linking none get one answer too.
             if let line = visibility.unseenLink(in: preview.facts) { throw CLIError.failure("\(relative): \(line)") }
         } else {
-            preview = RoutePreview.text(words.joined(separator: " "), vault: vault)
+            // (A name written without a link is not read inside a cloud run: `MCPTools.route`.)
+            preview = RoutePreview.text(words.joined(separator: " "), vault: vault, readingNames: visibility.hiddenBecause == nil)
             // Inside a cloud run, a link to a private note and a link to none get one answer.
             if let line = visibility.unseenLink(in: preview.facts) { throw CLIError.failure(line) }
         }

@@ -374,7 +374,10 @@ public final class MCPTools {
             preview = try RoutePreview.note(at: path, vault: vault)
             if let line = visibility.unseenLink(in: preview.facts) { throw Refused(description: "\(path): \(line)") }
         } else {
-            preview = RoutePreview.text(try required(args, "text"), vault: vault)
+            // A name written without a link is not read for a caller private notes are withheld
+            // from: a guess at a private note's name routed as private and one at a missing note's
+            // as public, one read-only call a guess (round 127).
+            preview = RoutePreview.text(try required(args, "text"), vault: vault, readingNames: visibility.hiddenBecause == nil)
             // A link to a private note and a link to none are refused alike (`NoteVisibility.unseenLink`).
             if let line = visibility.unseenLink(in: preview.facts) { throw Refused(description: line) }
         }

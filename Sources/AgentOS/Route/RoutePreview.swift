@@ -54,10 +54,13 @@ public struct RoutePreview: Sendable {
         return preview
     }
 
-    /// Routes `text` as the prompt of a new task.
-    public static func text(_ text: String, vault: Vault) -> RoutePreview {
+    /// Routes `text` as the prompt of a new task. `readingNames: false` leaves out what the text names
+    /// without a link (a bare `Name.md`, a path, a path on disk): for a caller private notes are
+    /// withheld from, whose guess at a private note's name would otherwise route as private and one
+    /// at a missing note's as public (`TaskFacts.from(text:readingNames:)`).
+    public static func text(_ text: String, vault: Vault, readingNames: Bool = true) -> RoutePreview {
         let book = RuleBook.load(vault: vault)
-        let facts = TaskFacts.from(text: text, vault: vault, ruleBook: book, links: LinkResolver(vault: vault))
+        let facts = TaskFacts.from(text: text, vault: vault, ruleBook: book, links: LinkResolver(vault: vault), readingNames: readingNames)
         return RoutePreview(book: book, facts: facts, approval: .none, wontRun: nil, vault: vault, carriedChain: nil)
     }
 

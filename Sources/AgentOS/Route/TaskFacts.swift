@@ -178,10 +178,12 @@ public struct TaskFacts: Sendable, Equatable {
     }
 
     /// Facts for a bare prompt (`route "summarize today's handoff"`); links in the text are followed too.
-    public static func from(text: String, vault: Vault, ruleBook: RuleBook, links: LinkResolver? = nil) -> TaskFacts {
+    /// `readingNames: false` judges the text's links alone, not the notes it names otherwise (a bare
+    /// `Name.md`, a path, a path on disk: `resolveContext`'s `texts`).
+    public static func from(text: String, vault: Vault, ruleBook: RuleBook, links: LinkResolver? = nil, readingNames: Bool = true) -> TaskFacts {
         var facts = TaskFacts(title: String(text.split(separator: "\n").first ?? "").trimmingWhitespaces(), body: text)
         facts.tags = inlineTags(in: text)
-        facts.resolveContext(WikiLink.links(in: text).map { (link: $0, from: nil) }, texts: [(text, nil)], vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
+        facts.resolveContext(WikiLink.links(in: text).map { (link: $0, from: nil) }, texts: readingNames ? [(text, nil)] : [], vault: vault, guardrails: ruleBook.guardrails, links: links ?? LinkResolver(vault: vault))
         return facts
     }
 

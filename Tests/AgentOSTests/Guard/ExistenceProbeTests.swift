@@ -72,6 +72,32 @@ import Testing
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: v.root + "/Tasks").sorted()) ?? []) == before)
     }
 
+    /// `route {text}` (read-only, no trace) reads no name written without a link for a cloud agent:
+    /// a private note's bare name, path, path on disk or Obsidian URL is routed as a missing one's.
+    @Test func routeOfATextAnswersABareNameOfAPrivateNoteAsOfAMissingOne() {
+        let root = v.root
+        let pairs: [(String, String, String, String)] = [
+            ("see Divorce.md please", "see Nothere.md please", "Divorce", "Nothere"),
+            ("see divorce.MD please", "see nothere.MD please", "divorce", "nothere"),
+            ("see x://Divorce.md", "see x://Nothere.md", "Divorce", "Nothere"),
+            ("Life/2019/Therapy/Divorce.md", "Life/2019/Therapy/Nothere.md", "Divorce", "Nothere"),
+            ("cat \(root)/Life/2019/Therapy/Divorce", "cat \(root)/Life/2019/Therapy/Nothere", "Divorce", "Nothere"),
+            ("ls \(root)/Life/2019/Therapy", "ls \(root)/Life/2019/Therxpy", "Therapy", "Therxpy"),
+            ("open obsidian://open?vault=v&file=Life%2F2019%2FTherapy%2FDivorce", "open obsidian://open?vault=v&file=Life%2F2019%2FTherapy%2FNothere", "Divorce", "Nothere"),
+            ("<a href=\"Life/2019/Therapy/Divorce.md\">x</a>", "<a href=\"Life/2019/Therapy/Nothere.md\">x</a>", "Divorce", "Nothere"),
+            ("read the Cancer diagnosis.md today", "read the Cancer diagnoxis.md today", "diagnosis", "diagnoxis"),
+            ("file:\(root)/Life/2019/Therapy/Divorce.md", "file:\(root)/Life/2019/Therapy/Nothere.md", "Divorce", "Nothere"),
+        ]
+        for (secret, missing, a, b) in pairs {
+            let one = answer("route", [("text", .string(secret))], hiding: a)
+            let other = answer("route", [("text", .string(missing))], hiding: b)
+            #expect(!one.hasPrefix("ERROR ") && one == other, "\(secret): \(one) | \(other)")
+        }
+        // The person still has such a text routed as private.
+        let person = FourthAttackTests.cli(["route", "summarise Life/2019/Therapy/Divorce.md for me"], v, runID: nil)
+        #expect(person.out.contains("private"), "\(person.out)")
+    }
+
     /// Texts an agent writes about code and files are routed as before: names of files that are no
     /// notes, paths outside the vault, web addresses, globs outside the vault.
     @Test func honestTextsStillRoute() {
@@ -136,6 +162,9 @@ import Testing
         let one = FourthAttackTests.cli(["route", "see \(v.root)/Life/2020/Lov*"], v, runID: run)
         let other = FourthAttackTests.cli(["route", "see \(v.root)/Life/2020/Lxv*"], v, runID: run)
         #expect(one.code == 1 && other.code == 1 && one.out.replacingOccurrences(of: "Lov", with: "X") == other.out.replacingOccurrences(of: "Lxv", with: "X"), "\(one) | \(other)")
+        let bare = FourthAttackTests.cli(["route", "look at Divorce.md today"], v, runID: run)
+        let none = FourthAttackTests.cli(["route", "look at Nothere.md today"], v, runID: run)
+        #expect(bare.code == 0 && bare.out.replacingOccurrences(of: "Divorce", with: "X") == none.out.replacingOccurrences(of: "Nothere", with: "X"), "\(bare) | \(none)")
         let tapir = FourthAttackTests.cli(["route", "look at Tapir.md today"], v, runID: run)
         #expect(tapir.code == 0, "\(tapir.out)")
     }
