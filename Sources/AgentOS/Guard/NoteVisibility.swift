@@ -183,8 +183,12 @@ public struct NoteVisibility {
     /// it may see, or the caller sees everything.
     public func unseenLink(in facts: TaskFacts) -> String? {
         guard let why = hiddenBecause else { return nil }
+        // (Asked first: the answer is the same whatever else the text names.)
+        if namesByGlob(facts.body) {
+            return "the text names notes of the vault by a glob on disk; name them one by one (a glob is not taken when \(why): it could spell out private notes' names)"
+        }
         let missing = facts.contextPaths.contains { (try? store.readIfPresent($0)) ?? nil == nil }
-        guard missing || !facts.privateSources.isEmpty || namesByGlob(facts.body) else { return nil }
+        guard missing || !facts.privateSources.isEmpty else { return nil }
         return "the text links a note that does not exist or is private (private notes are withheld when \(why))"
     }
 

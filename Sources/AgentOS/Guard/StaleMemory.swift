@@ -233,11 +233,19 @@ public enum StaleMemoryGuard {
     static func addedUnseenSource(_ bytes: [UInt8], replacing current: [UInt8]?, vault: Vault, hiddenBecause: String) -> String? {
         guard let note = try? Note.parse(bytes: bytes) else { return nil }
         let known = Set(current.flatMap { try? Note.parse(bytes: $0) }.map(Privacy.derivationLinks(of:)) ?? [])
-        let added = Privacy.derivationLinks(of: note).filter { !known.contains($0) && !$0.contains("://") }
+        // Read as privacy reads them (`NoteJudgement`): a link, a Markdown link, or a bare name. A
+        // web address, and a name with `:` (`doi:…`, `mailto:…`: no note Obsidian makes has one),
+        // name no note.
+        let added = Privacy.derivationLinks(of: note).filter { !known.contains($0) }.compactMap(WikiLink.parse).filter { !$0.target.contains(":") }
         guard !added.isEmpty else { return nil }
         let visibility = NoteVisibility(vault: vault, hiddenBecause: hiddenBecause, isAgent: true)
-        guard visibility.unseenContext(added) != nil else { return nil }
-        return "a note named in its task, handoff or sources does not exist or is private (private notes are withheld when \(hiddenBecause))"
+        let links = LinkResolver(vault: vault)
+        for link in added {
+            let resolution = links.resolve(link, from: nil)
+            if let path = resolution.path, visibility.shown(path) != nil, resolution.judged.allSatisfy({ visibility.withholding($0) == nil }) { continue }
+            return "a note named in its task, handoff or sources does not exist or is private (private notes are withheld when \(hiddenBecause))"
+        }
+        return nil
     }
 
     /// The run-write hook: what a write from within a run may not do to the note `current` (see `RunWriteGuard`).

@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// Narrows a search to notes with given properties. `nil` means no condition.
 public struct SearchFilters: Equatable, Sendable {
@@ -429,7 +430,13 @@ extension MemoryIndex {
         let after = IndexLinkTable(database: database, adding: path)
         var taken: [(source: String, target: String, opens: String)] = []
         var seen = Set<String>()
-        for key in keys {
+        // A link is kept as typed: its accents composed or not (macOS writes names decomposed), so
+        // each key is asked for in both forms (round 130: an NFD `Notes/Café.md` took `[[Café]]`).
+        // (Told apart by their bytes: Swift's `==` takes the two forms for one.)
+        var forms: [String] = []
+        for form in keys.flatMap({ [$0.precomposedStringWithCanonicalMapping, $0.decomposedStringWithCanonicalMapping] })
+        where !forms.contains(where: { $0.utf8.elementsEqual(form.utf8) }) { forms.append(form) }
+        for key in forms {
             let rows = try database.query("SELECT n.path, l.target FROM links l JOIN notes n ON n.id = l.source_id WHERE l.target_key = ? LIMIT 500", [.text(key)]) { ($0.text(0), $0.text(1)) }
             for (source, target) in rows where seen.insert(source + "\u{0}" + target).inserted {
                 guard let now = try LinkResolver.resolve(target, from: source, in: table).path, now != path else { continue }

@@ -59,7 +59,9 @@ public struct NewTask: Sendable {
             props.append(Property("context", .list(context.map { .string($0.hasPrefix("[[") ? $0 : "[[\($0)]]") })))
         }
         // Work agents make is bounded in number as well as depth (`SpawnLimit`).
-        if let runID = madeInRun ?? RunWriteGuard.runID(in: environment) { try SpawnLimit.count(madeBy: runID, vault: vault) }
+        let madeBy = madeInRun ?? RunWriteGuard.runID(in: environment)
+        let madeByAgent = madeBy != nil
+        if let runID = madeBy { try SpawnLimit.count(madeBy: runID, vault: vault) }
         let store = NoteStore(vault: vault)
         let text = try FrontmatterEditor.apply(set: props, to: "") + trimmed + "\n"
         let base = NoteName.sanitize(title ?? NewTask.defaultTitle(trimmed))
@@ -74,9 +76,13 @@ public struct NewTask: Sendable {
         // title at the same moment takes a name between a look and the write, and this one then
         // goes on to the next (it was refused with "already exists", and 16 of 20 prompts made at
         // once were lost: round 46).
+        // An agent's task does not take a name links already open elsewhere by (`Tasks/Plan.md` took
+        // `[[Plan]]` in `Tasks/Use.md` from `Memory/Plan.md`: round 130); it goes on to the next.
+        let takes = madeByAgent ? NewTask.takesLinks(vault: vault, environment: environment) : { _ in false }
         var n = 2
         while true {
             do {
+                if takes(path) { throw NoteWriteError.conflict(path: path, expected: .absent, found: nil) }
                 try store.create(text, at: path, refusingTwins: true)
                 return path
             } catch {
@@ -86,6 +92,17 @@ public struct NewTask: Sendable {
                 if let conflict = SyncConflict.parse(path) { throw NewTaskError.conflictName(base, tool: conflict.tool) }
             }
         }
+    }
+}
+
+extension NewTask {
+    /// Whether a note made at a path would change what a link opens (`MemoryIndex.linksTaken`), for
+    /// links between notes the maker may see (`NoteVisibility`: a private one is not told).
+    static func takesLinks(vault: Vault, environment: [String: String]) -> (String) -> Bool {
+        guard let index = (try? MemoryIndex.openForReading(vault: vault)) ?? nil else { return { _ in false } }
+        let visibility = NoteVisibility(vault: vault, environment: environment)
+        let visible: ((String) -> Bool)? = visibility.hiddenBecause == nil ? nil : { visibility.shows($0) }
+        return { path in !((try? index.linksTaken(byNewNoteAt: path, visible: visible)) ?? []).isEmpty }
     }
 }
 

@@ -118,6 +118,15 @@ public final class LinkResolver: @unchecked Sendable {
         return aliased.count == 1 ? done(aliased[0]) : done(nil, also: aliased)
     }
 
+    /// Whether the last part of `path` ends in an extension of one to eight letters or digits, with
+    /// at least one letter (`.png`, `.pdf`, `.canvas`; not `2024.01.05`'s `.05`).
+    static func hasOtherExtension(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last ?? ""
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
+        let ext = name[name.index(after: dot)...]
+        return (1...8).contains(ext.count) && ext.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } && ext.contains { $0.isLetter }
+    }
+
     /// `Shared/Bank.md` read through a symlink named `Shared` anywhere in the vault (the walk lists
     /// a symlink, never what is behind it): nothing is read there, privacy judges where it leads
     /// (round 54: such a link was judged nowhere). `nil` when no symlink has the first part's name.
@@ -128,15 +137,18 @@ public final class LinkResolver: @unchecked Sendable {
         return linked.isEmpty ? nil : linked.map { $0 + "/" + parts[1] }
     }
 
-    /// The vault paths a target may name exactly (with `.md` added first unless written), and whether
-    /// it is relative to the linking note; `nil` when it is empty or leaves the vault.
+    /// The vault paths a target may name exactly (with `.md` added first unless written, or unless
+    /// it ends in another extension: `[[Photo.png]]` is the image, as Obsidian opens it, before any
+    /// `Photo.png.md` — an agent's note of that name became the person's "linked note": round 130),
+    /// and whether it is relative to the linking note; `nil` when it is empty or leaves the vault.
     private static func candidates(_ target: String, from source: String?) -> ([String], relative: Bool)? {
         let written = target.trimmingWhitespaces()
         let relative = written.hasPrefix("./") || written.hasPrefix("../")
         var rest = Substring(written)
         while rest.hasPrefix("/") { rest = rest.dropFirst() }
         guard !rest.isEmpty, let joined = join(relative ? folder(of: source ?? "") : "", String(rest)) else { return nil }
-        return (joined.lowercased().hasSuffix(".md") ? [joined] : [joined + ".md", joined], relative)
+        if joined.lowercased().hasSuffix(".md") { return ([joined], relative) }
+        return (hasOtherExtension(joined) ? [joined, joined + ".md"] : [joined + ".md", joined], relative)
     }
 
     /// The notes among `paths` nearest `source`: those sharing the most leading folders with it.

@@ -23,6 +23,10 @@ import Testing
         v.write("Memory/Brew.md", "Brew as in [[Coffee]].\n")
         // A public note linking a private one by name.
         v.write("Memory/Week.md", "This week: [[Diary]].\n")
+        // A name with an accent, linked as typed (composed); an image embedded by its name.
+        v.write("Memory/Caf\u{E9}.md", "# Café\n")
+        v.write("Inbox/Visit.md", "See [[Caf\u{E9}]] and ![[Photo.png]].\n")
+        v.write("Attach/Photo.png", "PNG")
         // A private note and the private note linking it by name.
         v.write("Private/Diary.md", "# Diary\nPRIVATE\n")
         v.write("Private/Index.md", "See [[Diary]].\n")
@@ -47,6 +51,31 @@ import Testing
         // The person's task still opens the person's plan.
         let packet = FourthAttackTests.cli(["context", "Tasks/Use.md"], v, runID: nil)
         #expect(packet.out.contains("A PERSON'S PLAN") && !packet.out.contains("AGENT TEXT"), "\(packet.out)")
+    }
+
+    /// Round 130: the name spelled with its accent decomposed (as macOS writes names) took the link
+    /// too; a task's title took the name (`create_task {title: "Plan"}` made `Tasks/Plan.md`); and a
+    /// note named after an image (`Notes/Photo.png.md`) became the person's "linked note" for
+    /// `![[Photo.png]]`.
+    @Test func spellingsTaskTitlesAndAttachmentNamesDoNotTakeALink() throws {
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: [:]))
+        let nfd = create(tools, "Notes/Cafe\u{301}.md")
+        #expect(nfd.refused && nfd.text.contains("which opens Memory/Caf"), "\(nfd.text)")
+        // A task takes the next free name instead.
+        let reply = tools.call("create_task", arguments: .object([("title", .string("Plan")), ("prompt", .string("Plan the week."))]))
+        let made = reply.first { $0.0 == "structuredContent" }?.1["path"]?.stringValue
+        #expect(made == "Tasks/Plan 2.md", "\(reply)")
+        let run = try PrivacyTaintTests.run(of: "Tasks/Use.md", lane: "premium", in: v.vault)
+        let inRun = FourthAttackTests.cli(["task", "new", "--title", "Plan", "Plan again."], v, runID: run)
+        #expect(inRun.code == 0 && inRun.out.contains("Tasks/Plan 3.md") && !FileManager.default.fileExists(atPath: root + "/Tasks/Plan.md"), "\(inRun.out)")
+        // The image is what `![[Photo.png]]` opens, whatever note is named after it.
+        _ = create(tools, "Notes/Photo.png.md")
+        #expect(LinkResolver(vault: v.vault).resolve("Photo.png", from: "Inbox/Visit.md").path == "Attach/Photo.png")
+        let packet = FourthAttackTests.cli(["context", "Inbox/Visit.md"], v, runID: nil)
+        #expect(packet.code == 0 && !packet.out.contains("Linked note — Notes/Photo.png.md"), "\(packet.out)")
+        // The person's links still open the person's notes.
+        let use = FourthAttackTests.cli(["context", "Tasks/Use.md"], v, runID: nil)
+        #expect(use.out.contains("A PERSON'S PLAN"), "\(use.out)")
     }
 
     /// A name no link opens yet (a link to a missing note is filled, as Obsidian fills one), or one

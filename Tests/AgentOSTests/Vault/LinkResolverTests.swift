@@ -463,4 +463,19 @@ import Testing
         #expect(!Self.isPremiumRun(fromTasks))
         #expect(!fromTasks.prompt.contains("MARKER") && !fromTasks.prompt.contains("PUBLICREPORT"))
     }
+
+    /// A target ending in another extension is that file before a note named after it (round 130);
+    /// a dotted date or a title with a full stop is a note's name.
+    @Test func aTargetWithAnExtensionIsThatFileFirst() throws {
+        #expect(LinkResolver.hasOtherExtension("Attach/Photo.png") && LinkResolver.hasOtherExtension("Board.canvas") && LinkResolver.hasOtherExtension("scan.PDF"))
+        #expect(!LinkResolver.hasOtherExtension("Meeting 2024.01.05") && !LinkResolver.hasOtherExtension("Dr. Who") && !LinkResolver.hasOtherExtension("Plan"))
+        let v = RouteTestVault()
+        v.write("Attach/Photo.png", "PNG")
+        v.write("Notes/Photo.png.md", "# not the photo\n")
+        v.write("Meeting 2024.01.05.md", "# a meeting\n")
+        let links = LinkResolver(vault: v.vault)
+        #expect(links.resolve("Photo.png", from: "Inbox/A.md").path == "Attach/Photo.png")
+        #expect(links.resolve("Photo.png.md", from: "Inbox/A.md").path == "Notes/Photo.png.md")
+        #expect(links.resolve("Meeting 2024.01.05", from: "Inbox/A.md").path == "Meeting 2024.01.05.md")
+    }
 }
