@@ -53,7 +53,7 @@ public struct NoteTwinError: Error, CustomStringConvertible, Equatable, Sendable
     public var isFileOnTheWay = false
 
     public var description: String {
-        if isFileOnTheWay { return "\(path): not created: \(twin) is a note, not a folder; choose another name" }
+        if isFileOnTheWay { return "\(path): not created: \(twin) is a \(twin.lowercased().hasSuffix(".md") ? "note" : "file"), not a folder; choose another name" }
         return "\(path): not created: \(twin) exists, and a name that differs from it only in case, in how accents are encoded, by characters that show nothing or by a trailing dot or space is the same name to links, to Obsidian or to the disks of macOS and Windows; write to \(twin) instead, or choose another name"
     }
 }

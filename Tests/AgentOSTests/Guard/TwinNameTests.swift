@@ -179,5 +179,9 @@ import Testing
         // A public note used as a folder is said to be one, without the vault's place on disk.
         let publicFile = create("Memory/Plan.md/x.md")
         #expect(publicFile.contains("Memory/Plan.md is a note, not a folder") && !publicFile.contains(root), "\(publicFile)")
+        // An attachment is no note (round 127 F7: `photo.png` was called one).
+        try "PNG".replacingFile(root + "/Memory/photo.png")
+        let attachment = create("Memory/photo.png/x.md")
+        #expect(attachment.contains("Memory/photo.png is a file, not a folder"), "\(attachment)")
     }
 }
