@@ -294,7 +294,7 @@ public struct NoteStore: Sendable {
     /// fullwidth letters are names of their own to every disk and to links (round 126: NFKC and
     /// full case folding refused them).
     /// A no-break space (also narrow) counts as a space; final sigma as sigma (`ΛΟΓΟΣ`, `λογος`:
-    /// one file on macOS and Windows); blank fillers (halfwidth Hangul, Braille, Khmer) as nothing
+    /// one file on macOS and Windows), and so the micro sign as mu and the long s as s; blank fillers (halfwidth Hangul, Braille, Khmer) as nothing
     /// (round 127). Joiners, variation selectors and tag characters that shape what comes before
     /// them (`shapes`: a flag, `❤️`, a Persian or Hindi spelling, a kanji variant) are kept: they
     /// make names of their own; elsewhere they show nothing.
@@ -316,7 +316,10 @@ public struct NoteStore: Sendable {
             kept.append(scalar)
             previous = scalar
         }
+        // The small letters case folding takes for others, as macOS and Windows compare names: final
+        // sigma, the micro sign (`µg`, `μg`) and the long s (`Noteſ`, `Notes`; round 128).
         var key = String(kept).lowercased().replacingOccurrences(of: "\u{03C2}", with: "\u{03C3}")
+            .replacingOccurrences(of: "\u{00B5}", with: "\u{03BC}").replacingOccurrences(of: "\u{017F}", with: "s")
         while let last = key.last, last == " " || last == "." { key.removeLast() }
         return key
     }

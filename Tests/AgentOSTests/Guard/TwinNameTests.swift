@@ -18,6 +18,8 @@ import Testing
         try "---\nowner: Ada\n---\n# Plan\nA PERSON'S PLAN\n".replacingFile(temp.vault.root + "/Memory/Plan.md")
         try "# Café\nA PERSON'S CAFE NOTE\n".replacingFile(temp.vault.root + "/" + TwinNameTests.nfcCafe)
         try "# Keep\n".replacingFile(temp.vault.root + "/Memory/Keep.md")
+        try "# Kees\n".replacingFile(temp.vault.root + "/Memory/Kees.md")
+        try "# Dose\n".replacingFile(temp.vault.root + "/Memory/5\u{03BC}g dose.md")
         try "# My plan\n".replacingFile(temp.vault.root + "/Memory/My plan.md")
         for name in ["Bob\u{2019}s plan", "Vi\u{1EC7}t", "\u{4F1A}\u{8B70}", "\u{1F4DA} Reading"] {
             try "# \(name)\n".replacingFile(temp.vault.root + "/Memory/\(name).md")
@@ -68,6 +70,9 @@ import Testing
             ("Memory/Vi\u{1EC7}\u{200D}t.md", "Memory/Vi\u{1EC7}t.md"),
             ("Memory/\u{4F1A}\u{8B70}\u{200D}.md", "Memory/\u{4F1A}\u{8B70}.md"),
             ("Memory/\u{1F4DA}\u{E0020} Reading.md", "Memory/\u{1F4DA} Reading.md"),
+            // Round 128 F3: letters case folding takes for others (the micro sign, the long s).
+            ("Memory/5\u{00B5}g dose.md", "Memory/5\u{03BC}g dose.md"),
+            ("Memory/Kee\u{017F}.md", "Memory/Kees.md"),
         ]
         for (path, twin) in twins {
             let answer = create(path)
