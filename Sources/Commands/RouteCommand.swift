@@ -33,7 +33,7 @@ enum RouteCommand {
         let preview: RoutePreview
         if let relative = try notePath(words, vault: vault, visibility: visibility) {
             if let line = visibility.unseen(relative) { throw CLIError.failure(line) }
-            preview = try RoutePreview.note(at: relative, vault: vault)
+            preview = try RoutePreview.note(at: relative, vault: vault, readingNames: visibility.hiddenBecause == nil)
             // A note linking a private note and one linking none get one answer too.
             if let line = visibility.unseenLink(in: preview.facts) { throw CLIError.failure("\(relative): \(line)") }
         } else {

@@ -428,6 +428,7 @@ extension MemoryIndex {
         }
         let table = IndexLinkTable(database: database)
         let after = IndexLinkTable(database: database, adding: path)
+        let vaultFiles = LinkResolver(vault: vault)
         var taken: [(source: String, target: String, opens: String)] = []
         var seen = Set<String>()
         // A link is kept as typed: its accents composed or not (macOS writes names decomposed), so
@@ -439,7 +440,11 @@ extension MemoryIndex {
         for key in forms {
             let rows = try database.query("SELECT n.path, l.target FROM links l JOIN notes n ON n.id = l.source_id WHERE l.target_key = ? LIMIT 500", [.text(key)]) { ($0.text(0), $0.text(1)) }
             for (source, target) in rows where seen.insert(source + "\u{0}" + target).inserted {
-                guard let now = try LinkResolver.resolve(target, from: source, in: table).path, now != path else { continue }
+                // The index holds notes only: a link that opens an attachment (`![[Photo.png]]`) is
+                // looked up in the vault, which a note named after it (`Photo.png.md`, tried first)
+                // would take (round 130).
+                let attachment = LinkResolver.hasOtherExtension(target) ? vaultFiles.resolve(target, from: source).path : nil
+                guard let now = try LinkResolver.resolve(target, from: source, in: table).path ?? attachment, now != path else { continue }
                 if let visible, !visible(source) || !visible(now) { continue }
                 if try LinkResolver.resolve(target, from: source, in: after).path != now { taken.append((source, target, now)) }
             }

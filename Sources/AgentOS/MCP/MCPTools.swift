@@ -371,7 +371,7 @@ public final class MCPTools {
         if let given = try text(args, "path"), !given.isEmpty {
             let path = try path(args)
             try checkVisible(path)
-            preview = try RoutePreview.note(at: path, vault: vault)
+            preview = try RoutePreview.note(at: path, vault: vault, readingNames: visibility.hiddenBecause == nil)
             if let line = visibility.unseenLink(in: preview.facts) { throw Refused(description: "\(path): \(line)") }
         } else {
             // A name written without a link is not read for a caller private notes are withheld

@@ -26,14 +26,17 @@ public struct RoutePreview: Sendable {
 
     /// Routes the note at the vault-relative `path`, with its properties and the notes it links to.
     /// Throws `RoutePreviewError.badFrontmatter` when the note's frontmatter does not parse.
-    public static func note(at path: String, vault: Vault) throws -> RoutePreview {
+    /// `readingNames: false`: as `text(_:vault:readingNames:)` (a note a cloud agent wrote itself,
+    /// naming a guess without a link, was routed as private exactly when the guess was a private
+    /// note: round 131).
+    public static func note(at path: String, vault: Vault, readingNames: Bool = true) throws -> RoutePreview {
         let book = RuleBook.load(vault: vault)
         let snapshot = try NoteStore(vault: vault).read(path)
         let note: Note
         do { note = try Note.parse(bytes: snapshot.bytes) } catch {
             throw RoutePreviewError.badFrontmatter(path: path, line: error.line, message: error.message)
         }
-        var facts = TaskFacts.from(note: note, path: path, vault: vault, ruleBook: book, links: LinkResolver(vault: vault))
+        var facts = TaskFacts.from(note: note, path: path, vault: vault, ruleBook: book, links: LinkResolver(vault: vault), readingNames: readingNames)
         // The same truth the watcher acts on: `approved: true` counts only as a change made after the
         // OS showed the task in review (the run store says whether it did).
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: path) ?? .task)

@@ -75,7 +75,9 @@ public struct TaskFacts: Sendable, Equatable {
     ///
     /// `links` resolves the links; pass a shared one to avoid re-walking the vault for every task
     /// (a fresh one is made when `nil`).
-    public static func from(note: Note, path: String, vault: Vault, ruleBook: RuleBook, links: LinkResolver? = nil) -> TaskFacts {
+    /// `readingNames: false` judges the note's links alone, not the notes its text names otherwise
+    /// (`from(text:readingNames:)`).
+    public static func from(note: Note, path: String, vault: Vault, ruleBook: RuleBook, links: LinkResolver? = nil, readingNames: Bool = true) -> TaskFacts {
         let normalized = (try? Vault.normalize(path)) ?? path
         var facts = TaskFacts(path: normalized)
         facts.title = note.text("title") ?? RuleBook.name(of: normalized)
@@ -118,7 +120,7 @@ public struct TaskFacts: Sendable, Equatable {
         if TaskNote.kind(of: note, path: normalized) == .handoff, let original = originalTask(of: note, at: normalized, vault: vault, links: resolver) {
             texts.append((original.note.body, original.path))
         }
-        facts.resolveContext(pulled, texts: texts, vault: vault, guardrails: ruleBook.guardrails, links: resolver)
+        facts.resolveContext(pulled, texts: readingNames ? texts : [], vault: vault, guardrails: ruleBook.guardrails, links: resolver)
         facts.privateProject = ProjectTaint.folder(of: note, vault: vault)
         return facts
     }

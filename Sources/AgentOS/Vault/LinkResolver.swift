@@ -137,18 +137,17 @@ public final class LinkResolver: @unchecked Sendable {
         return linked.isEmpty ? nil : linked.map { $0 + "/" + parts[1] }
     }
 
-    /// The vault paths a target may name exactly (with `.md` added first unless written, or unless
-    /// it ends in another extension: `[[Photo.png]]` is the image, as Obsidian opens it, before any
-    /// `Photo.png.md` — an agent's note of that name became the person's "linked note": round 130),
-    /// and whether it is relative to the linking note; `nil` when it is empty or leaves the vault.
+    /// The vault paths a target may name exactly (with `.md` added first unless written), and whether
+    /// it is relative to the linking note; `nil` when it is empty or leaves the vault. (`[[setup.sh]]`
+    /// opens a person's `setup.sh.md` before a script of that name: round 131, when the file was
+    /// tried first, moved such links off people's notes.)
     private static func candidates(_ target: String, from source: String?) -> ([String], relative: Bool)? {
         let written = target.trimmingWhitespaces()
         let relative = written.hasPrefix("./") || written.hasPrefix("../")
         var rest = Substring(written)
         while rest.hasPrefix("/") { rest = rest.dropFirst() }
         guard !rest.isEmpty, let joined = join(relative ? folder(of: source ?? "") : "", String(rest)) else { return nil }
-        if joined.lowercased().hasSuffix(".md") { return ([joined], relative) }
-        return (hasOtherExtension(joined) ? [joined, joined + ".md"] : [joined + ".md", joined], relative)
+        return (joined.lowercased().hasSuffix(".md") ? [joined] : [joined + ".md", joined], relative)
     }
 
     /// The notes among `paths` nearest `source`: those sharing the most leading folders with it.

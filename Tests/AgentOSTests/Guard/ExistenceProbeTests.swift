@@ -93,6 +93,19 @@ import Testing
             let other = answer("route", [("text", .string(missing))], hiding: b)
             #expect(!one.hasPrefix("ERROR ") && one == other, "\(secret): \(one) | \(other)")
         }
+        // Nor a note it wrote itself naming the guess so (round 131): `route {path}` of it.
+        // (All written first: a note is shown once it has been unchanged for a second.)
+        for (i, (secret, missing, _, _)) in pairs.enumerated() {
+            for (j, text) in [secret, missing].enumerated() {
+                _ = answer("write_note", [("path", .string("Memory/guess-\(i)-\(j).md")), ("text", .string(text + "\n")), ("create", .bool(true))], hiding: "\u{0}")
+            }
+        }
+        for (i, (secret, _, a, b)) in pairs.enumerated() {
+            let answers = [(0, a), (1, b)].map { j, name in
+                answer("route", [("path", .string("Memory/guess-\(i)-\(j).md"))], hiding: name).replacingOccurrences(of: "guess-\(i)-\(j)", with: "P")
+            }
+            #expect(answers[0] == answers[1], "\(secret): \(answers)")
+        }
         // The person still has such a text routed as private.
         let person = FourthAttackTests.cli(["route", "summarise Life/2019/Therapy/Divorce.md for me"], v, runID: nil)
         #expect(person.out.contains("private"), "\(person.out)")

@@ -68,9 +68,10 @@ import Testing
         let run = try PrivacyTaintTests.run(of: "Tasks/Use.md", lane: "premium", in: v.vault)
         let inRun = FourthAttackTests.cli(["task", "new", "--title", "Plan", "Plan again."], v, runID: run)
         #expect(inRun.code == 0 && inRun.out.contains("Tasks/Plan 3.md") && !FileManager.default.fileExists(atPath: root + "/Tasks/Plan.md"), "\(inRun.out)")
-        // The image is what `![[Photo.png]]` opens, whatever note is named after it.
-        _ = create(tools, "Notes/Photo.png.md")
-        #expect(LinkResolver(vault: v.vault).resolve("Photo.png", from: "Inbox/Visit.md").path == "Attach/Photo.png")
+        // A note named after the image `![[Photo.png]]` opens would take the link (a name is tried
+        // with `.md` first): refused, and the packet keeps no agent's note for the image.
+        let photo = create(tools, "Notes/Photo.png.md")
+        #expect(photo.refused && photo.text.contains("Inbox/Visit.md links [[Photo.png]], which opens Attach/Photo.png"), "\(photo.text)")
         let packet = FourthAttackTests.cli(["context", "Inbox/Visit.md"], v, runID: nil)
         #expect(packet.code == 0 && !packet.out.contains("Linked note — Notes/Photo.png.md"), "\(packet.out)")
         // The person's links still open the person's notes.
