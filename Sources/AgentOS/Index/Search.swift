@@ -410,7 +410,6 @@ extension MemoryIndex {
     }
 }
 
-/// The index's tables as `LinkResolver` looks names up in them (notes only: the index holds no other files).
 extension MemoryIndex {
     /// The links of the vault that open a note now and would open another, or none, once a note is
     /// made at `path` (a file name or path ending they name too, resolved by `LinkResolver`'s rules:
@@ -443,8 +442,8 @@ extension MemoryIndex {
                 // The index holds notes only: a link that opens an attachment (`![[Photo.png]]`) is
                 // looked up in the vault, which a note named after it (`Photo.png.md`, tried first)
                 // would take (round 130).
-                let attachment = LinkResolver.hasOtherExtension(target) ? vaultFiles.resolve(target, from: source).path : nil
-                guard let now = try LinkResolver.resolve(target, from: source, in: table).path ?? attachment, now != path else { continue }
+                let indexed = try LinkResolver.resolve(target, from: source, in: table).path
+                guard let now = indexed ?? (LinkResolver.hasOtherExtension(target) ? vaultFiles.resolve(target, from: source).path : nil), now != path else { continue }
                 if let visible, !visible(source) || !visible(now) { continue }
                 if try LinkResolver.resolve(target, from: source, in: after).path != now { taken.append((source, target, now)) }
             }
@@ -453,6 +452,7 @@ extension MemoryIndex {
     }
 }
 
+/// The index's tables as `LinkResolver` looks names up in them (notes only: the index holds no other files).
 private struct IndexLinkTable: LinkTable {
     let database: Database
     /// A note taken to be there too (`linksTaken`).
