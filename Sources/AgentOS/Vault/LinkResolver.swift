@@ -61,8 +61,9 @@ public final class LinkResolver: @unchecked Sendable {
 
     /// Where a link target (the path part of a link) written in the note at `source` leads.
     public func resolve(_ target: String, from source: String?) -> LinkResolution {
-        // The common case, an exact path as written, needs no walk.
-        if let exact = LinkResolver.candidates(target, from: source) {
+        // The common case, an exact path as written, needs no walk (but for a name with another
+        // extension, whose file of that very name is judged too: `resolve(_:from:in:)`).
+        if !LinkResolver.hasOtherExtension(target), let exact = LinkResolver.candidates(target, from: source) {
             for candidate in exact.0 where isFile(candidate) {
                 return LinkResolution(path: candidate, judged: LinkResolver.merge([candidate], LinkResolver.literalPath(target, from: source)))
             }
@@ -90,8 +91,25 @@ public final class LinkResolver: @unchecked Sendable {
             LinkResolution(path: path, judged: merge((path.map { [$0] } ?? []) + also, literal))
         }
         guard let (candidates, relative) = candidates(target, from: source).map({ ($0.0, $0.relative) }) else { return done(nil) }
+        // The files a name matches, by exact path or else by name (or path ending).
+        func matching(_ candidate: String) throws -> [String] {
+            if let hit = try table.file(lowercasedPath: candidate.lowercased()) { return [hit] }
+            if relative { return [] }
+            let lowered = candidate.lowercased()
+            let name = lowered.split(separator: "/").last.map(String.init) ?? lowered
+            var matches = try table.files(lowercasedName: name)
+            if lowered.contains("/") { matches = matches.filter { $0.lowercased().hasSuffix("/" + lowered) } }
+            return matches
+        }
+        // A note named after a file (`Notes/Xray.png.md` for `![[Xray.png]]`) is opened before the
+        // file, as `.md` is tried first; the file of that very name is judged with it, so a note an
+        // agent names so does not make a person's task about a private image public (round 132).
+        func opened(_ hit: String) throws -> LinkResolution {
+            guard candidates.count == 2, hasOtherExtension(target), hit.lowercased().hasSuffix(".md") else { return done(hit) }
+            return done(hit, also: try matching(candidates[1]))
+        }
         for candidate in candidates {
-            if let hit = try table.file(lowercasedPath: candidate.lowercased()) { return done(hit) }
+            if let hit = try table.file(lowercasedPath: candidate.lowercased()) { return try opened(hit) }
         }
         if relative { return done(nil) }
         for candidate in candidates {
@@ -100,9 +118,9 @@ public final class LinkResolver: @unchecked Sendable {
             var matches = try table.files(lowercasedName: name)
             if lowered.contains("/") { matches = matches.filter { $0.lowercased().hasSuffix("/" + lowered) } }
             if matches.isEmpty { continue }
-            if matches.count == 1 { return done(matches[0]) }
+            if matches.count == 1 { return try opened(matches[0]) }
             let nearest = LinkResolver.nearest(matches, to: source)
-            if nearest.count == 1 { return done(nearest[0]) }
+            if nearest.count == 1 { return try opened(nearest[0]) }
             // A bare date (`[[2026-12-06]]`, as Obsidian's daily notes link a day) among the OS's
             // own day notes is the day's daily note, which Obsidian opens (the shortest path): the
             // telemetry notes and the private copies the OS writes beside it made every task linking
@@ -118,13 +136,14 @@ public final class LinkResolver: @unchecked Sendable {
         return aliased.count == 1 ? done(aliased[0]) : done(nil, also: aliased)
     }
 
-    /// Whether the last part of `path` ends in an extension of one to eight letters or digits, with
-    /// at least one letter (`.png`, `.pdf`, `.canvas`; not `2024.01.05`'s `.05`).
+    /// Whether the last part of `path` ends in an extension other than `.md`: up to 16 characters
+    /// after its last dot, without a space (`.png`, `.excalidraw`, `.001`; a dotted date's `.05`
+    /// too, which costs only a look for a file of that name; not `Dr. Who`).
     static func hasOtherExtension(_ path: String) -> Bool {
         let name = path.split(separator: "/").last ?? ""
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
         let ext = name[name.index(after: dot)...]
-        return (1...8).contains(ext.count) && ext.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } && ext.contains { $0.isLetter }
+        return (1...16).contains(ext.count) && !ext.contains(where: { $0.isWhitespace }) && ext.lowercased() != "md"
     }
 
     /// `Shared/Bank.md` read through a symlink named `Shared` anywhere in the vault (the walk lists

@@ -79,6 +79,33 @@ import Testing
         #expect(use.out.contains("A PERSON'S PLAN"), "\(use.out)")
     }
 
+    /// Round 132: a person's task about a private image (`![[Xray.png]]`, `Private/Xray.png`) was
+    /// made public by an agent's new `Notes/Xray.png.md`, which the link then opened (`.md` is
+    /// tried first), and ran on claude. The note is made (refusing it would tell the agent a
+    /// private image of that name is linked), and the file of that very name is judged with it.
+    @Test func aNoteNamedAfterAPrivateImageLeavesTheTaskPrivate() throws {
+        v.write("Private/Xray.png", "PNG")
+        v.write("Tasks/Xray.md", "---\ntype: task\nagent: claude\n---\nDescribe ![[Xray.png]] please.\n")
+        v.write("Tasks/Sketch.md", "---\ntype: task\nagent: claude\n---\nTidy ![[Sketch.excalidraw]].\n")
+        v.write("Private/Sketch.excalidraw", "{}")
+        // (At the vault's root, a note named so is the link's exact path.)
+        v.write("Tasks/Zray.md", "---\ntype: task\nagent: claude\n---\nDescribe ![[Zray.png]] please.\n")
+        v.write("Private/Zray.png", "PNG")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let before = v.facts("Tasks/Xray.md", try String(contentsOfFile: root + "/Tasks/Xray.md", encoding: .utf8)).privateSources
+        #expect(before == ["Private/Xray.png"])
+        let tools = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: "claude", environment: [:]))
+        for name in ["Notes/Xray.png.md", "Notes/Sketch.excalidraw.md", "Zray.png.md"] {
+            #expect(!create(tools, name).refused, "\(name)")
+        }
+        for task in ["Tasks/Xray.md", "Tasks/Sketch.md", "Tasks/Zray.md"] {
+            let facts = v.facts(task, try String(contentsOfFile: root + "/" + task, encoding: .utf8))
+            #expect(facts.privateSources.contains { $0.hasPrefix("Private/") }, "\(task): \(facts.privateSources)")
+            let routed = FourthAttackTests.cli(["route", task], v, runID: nil)
+            #expect(routed.out.contains("private"), "\(routed.out)")
+        }
+    }
+
     /// A name no link opens yet (a link to a missing note is filled, as Obsidian fills one), or one
     /// only private notes link, is made: the refusal would tell a private note's name is linked.
     @Test func namesNoSeenLinkOpensAreMade() throws {
