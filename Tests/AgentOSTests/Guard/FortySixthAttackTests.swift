@@ -71,8 +71,11 @@ import TestSupport
         let path = env.vault.root + "/Tasks/Held.md"
         let text = "---\ntype: task\nstatus: draft\n---\nHeld.\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
+        // Opened close-on-exec: a process another test starts meanwhile must not inherit it and keep
+        // it open for writing after this test closes it (the last write below was then refused).
+        var fd = open(path, O_WRONLY | O_CLOEXEC)
+        #expect(fd >= 0)
+        defer { if fd >= 0 { close(fd) } }
         // Where leases cannot tell (a file system or owner that does not allow them), there is no wait.
         guard FileSystem.waitUntilNoWriters(path, timeout: 0) == false else { return }
         var store = NoteStore(vault: env.vault)
@@ -86,7 +89,8 @@ import TestSupport
         }
         #expect(tries.withLock { $0 } == 1, "tried \(tries.withLock { $0 }) times")
         #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self) == text)
-        try handle.close()
+        close(fd)
+        fd = -1
         try store.updateProperties("Tasks/Held.md", set: [Property("priority", .string("low"))])
         #expect(try Note.parse(bytes: store.read("Tasks/Held.md").bytes).text("priority") == "low")
     }
