@@ -123,10 +123,15 @@ struct GitNotes {
                     round.pathsSettled = false
                     return round
                 }
-                let commit = git.gitStatus(["commit", "--quiet", "--no-verify", "-m", "fuckbigtech on \(git.machine): \(paths.count) note\(paths.count == 1 ? "" : "s")", "--"] + paths)
+                // Nothing of these paths to commit (already committed, by a person's commit or an
+                // earlier round) is settled: git's "no changes added to commit" when another note
+                // is modified was taken for a failure, and the round never went on to merge — two
+                // machines stopped converging for good (a clean CI run).
+                let staged = git.gitStatus(["diff", "--cached", "--quiet", "--"] + paths)
+                let commit = staged.code == 0 ? staged : git.gitStatus(["commit", "--quiet", "--no-verify", "-m", "fuckbigtech on \(git.machine): \(paths.count) note\(paths.count == 1 ? "" : "s")", "--"] + paths)
                 if commit.code == 0 {
-                    round.committed = paths.count
-                } else if !(commit.stdout + commit.error).contains("nothing") {
+                    if staged.code != 0 { round.committed = paths.count }
+                } else if !(commit.stdout + commit.error).contains("nothing"), !(commit.stdout + commit.error).contains("no changes added") {
                     round.problem = "cannot commit the OS's notes: \(GitNotes.explained(commit.error))"
                     round.pathsSettled = false
                     return round
