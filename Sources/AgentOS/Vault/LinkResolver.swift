@@ -91,15 +91,17 @@ public final class LinkResolver: @unchecked Sendable {
             LinkResolution(path: path, judged: merge((path.map { [$0] } ?? []) + also, literal))
         }
         guard let (candidates, relative) = candidates(target, from: source).map({ ($0.0, $0.relative) }) else { return done(nil) }
-        // The files a name matches, by exact path or else by name (or path ending).
-        func matching(_ candidate: String) throws -> [String] {
-            if let hit = try table.file(lowercasedPath: candidate.lowercased()) { return [hit] }
-            if relative { return [] }
+        // The files whose name (or path ending, for `Sub/A`) is `candidate`'s.
+        func named(_ candidate: String) throws -> [String] {
             let lowered = candidate.lowercased()
             let name = lowered.split(separator: "/").last.map(String.init) ?? lowered
-            var matches = try table.files(lowercasedName: name)
-            if lowered.contains("/") { matches = matches.filter { $0.lowercased().hasSuffix("/" + lowered) } }
-            return matches
+            let matches = try table.files(lowercasedName: name)
+            return lowered.contains("/") ? matches.filter { $0.lowercased().hasSuffix("/" + lowered) } : matches
+        }
+        // The files a name matches, by exact path or else by name.
+        func matching(_ candidate: String) throws -> [String] {
+            if let hit = try table.file(lowercasedPath: candidate.lowercased()) { return [hit] }
+            return relative ? [] : try named(candidate)
         }
         // A note named after a file (`Notes/Xray.png.md` for `![[Xray.png]]`) is opened before the
         // file, as `.md` is tried first; the file of that very name is judged with it, so a note an
@@ -113,10 +115,7 @@ public final class LinkResolver: @unchecked Sendable {
         }
         if relative { return done(nil) }
         for candidate in candidates {
-            let lowered = candidate.lowercased()
-            let name = lowered.split(separator: "/").last.map(String.init) ?? lowered
-            var matches = try table.files(lowercasedName: name)
-            if lowered.contains("/") { matches = matches.filter { $0.lowercased().hasSuffix("/" + lowered) } }
+            let matches = try named(candidate)
             if matches.isEmpty { continue }
             if matches.count == 1 { return try opened(matches[0]) }
             let nearest = LinkResolver.nearest(matches, to: source)
