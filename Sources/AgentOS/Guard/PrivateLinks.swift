@@ -63,7 +63,7 @@ enum PrivateLinks {
     /// `placeholder`; and how many were. `isPrivate` judges a vault path (the caller keeps its
     /// verdicts for the packet).
     static func redacting(_ text: String, in path: String, candidates: ([WikiLink]) -> [[String]], isPrivate: (String) -> Bool) -> (text: String, count: Int) {
-        guard text.contains("[") || text.range(of: "obsidian:", options: .caseInsensitive) != nil || text.contains("<") || holdsDotMD(text) else { return (text, 0) }
+        guard text.holdsByte("[") || text.holdsByte("<") || holdsDotMD(text) || text.range(of: "obsidian:", options: .caseInsensitive) != nil else { return (text, 0) }
         // Read as Obsidian renders it: `Private&#47;Bank.md` is a path too.
         let rendered = decodingEntities(text)
         let source = rendered as NSString
@@ -422,7 +422,7 @@ enum PrivateLinks {
 
     /// `text` with CommonMark's backslash escapes undone (`\(` is `(`): only before ASCII punctuation.
     static func unescaped(_ text: String) -> String {
-        guard text.contains("\\") else { return text }
+        guard text.holdsByte("\\") else { return text }
         var out = ""
         var escaping = false
         for character in text {
@@ -484,7 +484,7 @@ enum PrivateLinks {
     /// `text` with HTML character references decoded: numeric ones (`&#47;`, `&#x2F;`) and the
     /// named ones a path or URL is written with (`&amp;`, `&sol;`, `&period;`…).
     static func decodingEntities(_ text: String) -> String {
-        guard text.contains("&") else { return text }
+        guard text.holdsByte("&") else { return text }
         let named: [String: String] = ["amp": "&", "sol": "/", "period": ".", "lowbar": "_", "hyphen": "-", "colon": ":", "quest": "?",
                                        "equals": "=", "percnt": "%", "num": "#", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": " "]
         var out = ""

@@ -273,7 +273,7 @@ public struct ContextPacketBuilder: Sendable {
         // out: the agent could open it (a task naming it is private; TaskFacts reads it the same way).
         var diskJudge: DiskPathJudge?
         func namesPrivatePath(_ text: String) -> Bool {
-            guard offMachine, !alreadyPrivate, text.contains("/") || text.contains("~") || text.contains("$") else { return false }
+            guard offMachine, !alreadyPrivate, text.holdsByte("/") || text.holdsByte("~") || text.holdsByte("$") else { return false }
             let judge = diskJudge ?? DiskPathJudge(vault: vault, guardrails: guardrails, links: links, path: task.path)
             diskJudge = judge
             return !judge.privateNotes(namedIn: text, isPrivate: { noteReason($0) != nil }).isEmpty
@@ -327,8 +327,9 @@ public struct ContextPacketBuilder: Sendable {
                 return true
             }
             // A line a private note writes next to a link is private text: it may not decide which
-            // public notes a task that is not private gets.
-            let anchorsFrom: ((String) -> Bool)? = alreadyPrivate ? nil : { Privacy.reason(ofNoteAt: $0, store: store, guardrails: guardrails, links: links) == nil }
+            // public notes a task that is not private gets. (Judged as the pieces' links are, with
+            // their verdicts: the notes linking a hit are often the notes a piece links.)
+            let anchorsFrom: ((String) -> Bool)? = alreadyPrivate ? nil : { noteReason($0) == nil }
             let hits = memoryHits(for: task, facts: facts, index: index, limit: memoryMatches, anchorsFrom: anchorsFrom, admit: admit)
             var taken = 0
             for hit in hits where taken < memoryMatches && admit(hit) {

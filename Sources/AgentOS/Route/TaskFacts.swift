@@ -277,7 +277,7 @@ public struct TaskFacts: Sendable, Equatable {
         var readings = pathsOnDisk(reading: text, roots: roots, reachesVault: reachesVault)
         // Quotes a shell takes out inside a word (`~/Obsidian' 'Vault/Private`, `Pri''vate`,
         // `Priv"ate"`): the text read again without them, a space they held kept as `\ ` (round 58).
-        if text.contains("'") || text.contains("\""), text.contains("/") {
+        if text.holdsByte("'") || text.holdsByte("\""), text.holdsByte("/") {
             let unquoted = NSMutableString(string: text)
             for match in quoted.matches(in: text, range: NSRange(location: 0, length: unquoted.length)).reversed() {
                 let inner = (text as NSString).substring(with: match.range(at: 2)).replacingOccurrences(of: " ", with: "\\ ")
@@ -306,16 +306,16 @@ public struct TaskFacts: Sendable, Equatable {
             where seen.insert(reading.path + (reading.isGlob ? "*" + (reading.pattern ?? "") : "")).inserted { readings.append(reading) }
         }
         let whole = NSRange(location: 0, length: source.length)
-        var ranges = text.contains("/") ? pathOnDisk.matches(in: text, range: whole).map(\.range) : []
+        var ranges = text.holdsByte("/") ? pathOnDisk.matches(in: text, range: whole).map(\.range) : []
         // The vault's own path where it holds a space (`~/Obsidian Vault`, iCloud's `Mobile
         // Documents`), written with `\ ` or in quotes: read from its start (round 58: the path
         // reader stopped at the space, and `~/Obsidian\ Vault/Private/Salary.md` was public).
         if let spaced = rootPattern(roots) { ranges += spaced.matches(in: text, range: whole).map(\.range) }
         // A path in quotes, spaces and all (`"/Users/anna/./Obsidian Vault/Private"`).
-        if text.contains("\"") || text.contains("'") { ranges += quotedPath.matches(in: text, range: whole).map { $0.range(at: 2) } }
+        if text.holdsByte("\"") || text.holdsByte("'") { ranges += quotedPath.matches(in: text, range: whole).map { $0.range(at: 2) } }
         // `~` and `$HOME` alone name the home folder where a command takes it (`grep -r IBAN ~`,
         // `cd ~`, `ls $HOME`); in prose (`~ two days`, `X ~ N(0, 1)`, `echo $HOME`) they do not.
-        if text.contains("~") || text.contains("HOME"), !seen.contains("~/") {
+        if text.holdsByte("~") || text.holdsBytes("HOME"), !seen.contains("~/") {
             // (More than 256 of them are not judged one by one: the home folder, as if named.)
             for (i, match) in homeAlone.matches(in: text, range: whole).enumerated() {
                 guard i >= 256 || Self.isCommandArgument(at: match.range.location, in: source) else { continue }
