@@ -339,13 +339,6 @@ extension MemoryIndex {
         try LinkResolver.resolve(target, from: sourcePath, in: IndexLinkTable(database: database)).path
     }
 
-    /// Every alias key with the path of the note that has it (for `LinkResolver`'s alias lookups).
-    func aliasPaths() throws -> [(key: String, path: String)] {
-        // Statements left on a row would pin this connection to an old snapshot of the index.
-        defer { database.resetAllStatements() }
-        return try database.query("SELECT a.key, n.path FROM aliases a JOIN notes n ON n.id = a.note_id") { (key: $0.text(0), path: $0.text(1)) }
-    }
-
     /// The notes linking to `note` (a path, a path without `.md`, a file name or an alias). With
     /// `visible` (a caller that may not see every note), a note it may not see is answered as one
     /// that does not exist, and only the notes it may see count towards "several notes have that name".
@@ -390,13 +383,14 @@ extension MemoryIndex {
         return result
     }
 
-    /// The links written in the note at `path`, each with the note it resolves to.
-    /// Every note whose `aliases` hold `key` (a `LinkResolver.key`).
+    /// Every note whose `aliases` hold `key` (a `LinkResolver.key`), in the order the aliases were
+    /// indexed (the resolver's alias lookups, and `PrivateLinks`).
     func notes(withAlias key: String) throws -> [String] {
         defer { database.resetAllStatements() }
-        return try database.query("SELECT DISTINCT n.path FROM aliases a JOIN notes n ON n.id = a.note_id WHERE a.key = ?", [.text(key)]) { $0.text(0) }
+        return try database.query("SELECT DISTINCT n.path FROM aliases a JOIN notes n ON n.id = a.note_id WHERE a.key = ? ORDER BY a.rowid", [.text(key)]) { $0.text(0) }
     }
 
+    /// The links written in the note at `path`, each with the note it resolves to.
     public func links(from path: String) throws -> [ResolvedLink] {
         // Statements left on a row would pin this connection to an old snapshot of the index.
         defer { database.resetAllStatements() }
