@@ -157,7 +157,7 @@ final class WatchedVault: @unchecked Sendable {
     /// Writes a note in place: open (create, truncate), two writes, close — as Obsidian saves.
     func writeInPlace(_ path: String, _ text: String) throws {
         let absolute = vault.root + "/" + path
-        let fd = open(absolute, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = open(absolute, O_WRONLY | O_CLOEXEC | O_CREAT | O_TRUNC, 0o644)
         try #require(fd >= 0, "cannot open \(absolute): errno \(errno)")
         defer { close(fd) }
         let bytes = Array(text.utf8)

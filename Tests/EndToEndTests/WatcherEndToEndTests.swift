@@ -778,7 +778,7 @@ import Testing
         // The editor's save: open with truncate, hold it past the busy run's end, then write.
         let path = env.root + "/Tasks/Saved.md"
         let before = try String(contentsOfFile: path, encoding: .utf8)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let handle = try openHeldWriter(path)
         try handle.truncate(atOffset: 0)
         Thread.sleep(forTimeInterval: 3.5)
         try handle.write(contentsOf: Data((before + "SAVEDLINE added while saving.\n").utf8))

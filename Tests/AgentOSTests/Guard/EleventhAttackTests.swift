@@ -58,7 +58,7 @@ import TestSupport
         let saves = Locked(0)
         let writer = Thread {
             while !stop.withLock({ $0 }) {
-                let fd = open(path, O_WRONLY | O_TRUNC)
+                let fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC)
                 if fd >= 0 {
                     for (i, part) in parts.enumerated() {
                         if i > 0 { usleep(2_000) }

@@ -138,7 +138,7 @@ import TestSupport
         let kept = TaskEngine.stamps(of: ["Memory/Notes.md"], vault: v.vault)
         let before = try FileManager.default.attributesOfItem(atPath: v.root + "/Memory/Notes.md")[.modificationDate] as! Date
         usleep(20_000)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: v.root + "/Memory/Notes.md"))
+        let handle = try openHeldWriter(v.root + "/Memory/Notes.md")
         try handle.write(contentsOf: Data("# Notes\n\nPRIVATE notes.\n".utf8).prefix(24))
         try handle.close()
         try FileManager.default.setAttributes([.modificationDate: before], ofItemAtPath: v.root + "/Memory/Notes.md")

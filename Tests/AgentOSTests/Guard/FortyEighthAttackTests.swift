@@ -200,7 +200,7 @@ import TestSupport
         // `café.md` in Latin-1: the é is one byte, 0xE9.
         var raw = Array((v.root + "/Tasks/caf").utf8)
         raw += [0xE9] + Array(".md".utf8) + [0]
-        let fd = raw.withUnsafeBufferPointer { buffer in buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { open($0, O_WRONLY | O_CREAT | O_EXCL, 0o644) } }
+        let fd = raw.withUnsafeBufferPointer { buffer in buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { open($0, O_WRONLY | O_CLOEXEC | O_CREAT | O_EXCL, 0o644) } }
         #expect(fd >= 0)
         _ = "---\nagent: echo\n---\nhello\n".withCString { write(fd, $0, strlen($0)) }
         close(fd)
@@ -273,7 +273,7 @@ import TestSupport
         let engine = try env.engine()
         let path = env.vault.root + "/Tasks/Polled.md"
         try Data().write(to: URL(fileURLWithPath: path))
-        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let writer = try openHeldWriter(path)
         try writer.write(contentsOf: Data("---\ntype: task\nagent: echo\nstatus: new\n---\nSay hello.\n".utf8))
         #expect(engine.consider(path: "Tasks/Polled.md") == .beingWritten)
         try writer.close()

@@ -197,7 +197,7 @@ import TestSupport
         let done = Locked(false)
         let writer = Thread {
             while !done.withLock({ $0 }) {
-                let fd = open(path, O_WRONLY)
+                let fd = open(path, O_WRONLY | O_CLOEXEC)
                 if fd >= 0 { close(fd) }
             }
         }

@@ -265,7 +265,7 @@ private final class InPlaceSaver: AgentExecuting, @unchecked Sendable {
     func execute(agent: String, prompt: String, model: String?, approved: Bool, timeout: Double?, cancel: CancelToken, runEnvironment: [String: String], onStart: @escaping @Sendable (Int32) -> Void) -> AgentExecution {
         let old = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         let edited = old.replacingOccurrences(of: "login module.", with: "login module.\nUPDATE: the signup module, not login.")
-        let fd = open(file, O_WRONLY | O_TRUNC)
+        let fd = open(file, O_WRONLY | O_CLOEXEC | O_TRUNC)
         let saving = Thread { [finished] in
             Thread.sleep(forTimeInterval: 0.3)
             let bytes = Array(edited.utf8)

@@ -149,7 +149,7 @@ import TestSupport
         let folder = env.vault.root + "/Tasks"
         let path = folder + "/Held.md"
         try Data("---\ntype: task\nstatus: draft\n---\nHeld.\n".utf8).write(to: URL(fileURLWithPath: path))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let handle = try openHeldWriter(path)
         defer { try? handle.close() }
         // Where leases cannot tell (a file system or owner that does not allow them), there is no wait.
         guard FileSystem.waitUntilNoWriters(path, timeout: 0) == false else { return }

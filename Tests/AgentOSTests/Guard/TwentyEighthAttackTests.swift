@@ -111,7 +111,7 @@ import TestSupport
         let text = "---\ntype: task\nagent: echo\n---\nSay hello.\n"
         // The script's file, created and still open when the watcher looks.
         try Data().write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Script.md"))
-        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: env.vault.root + "/Tasks/Script.md"))
+        let writer = try openHeldWriter(env.vault.root + "/Tasks/Script.md")
         #expect(engine.consider(path: "Tasks/Script.md") == .ignored)
         try writer.write(contentsOf: Data(text.utf8))
         try writer.close()

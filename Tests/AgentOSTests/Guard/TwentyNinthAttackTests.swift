@@ -14,7 +14,7 @@ import TestSupport
         let env = try EngineTestVault()
         let engine = try env.engine()
         try Data().write(to: URL(fileURLWithPath: env.vault.root + "/Tasks/Slow.md"))
-        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: env.vault.root + "/Tasks/Slow.md"))
+        let writer = try openHeldWriter(env.vault.root + "/Tasks/Slow.md")
         try writer.write(contentsOf: Data("---\ntype: task\nagent: claude\n---\nDraft a reply to the landlord about the deposit.\n".utf8))
         #expect(engine.consider(path: "Tasks/Slow.md") == .beingWritten)
         engine.waitUntilIdle()
@@ -40,7 +40,7 @@ import TestSupport
         let path = env.vault.root + "/Tasks/Open.md"
         let first = "---\ntype: task\nstatus: draft\n---\nFirst half.\n"
         try Data(first.utf8).write(to: URL(fileURLWithPath: path))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let handle = try openHeldWriter(path)
         try handle.seekToEnd()
         let snapshot = try env.store.read("Tasks/Open.md")
         let outcome = Locked<Bool?>(nil)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AgentOS
+import TestSupport
 
 @Suite struct BadInputTests {
     @Test func badFilesAreSkippedWithReasonsAndNeverAbort() throws {
@@ -10,7 +11,7 @@ import Testing
         // One byte over the limit (sparse, so the test stays cheap).
         let huge = FileManager.default.createFile(atPath: temp.root + "/huge.md", contents: nil)
         #expect(huge)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temp.root + "/huge.md"))
+        let handle = try openHeldWriter(temp.root + "/huge.md")
         try handle.truncate(atOffset: UInt64(MemoryIndex.maxNoteBytes + 1))
         try handle.close()
         // Tests run as root, so permissions cannot make a file unreadable; a FIFO named like a note

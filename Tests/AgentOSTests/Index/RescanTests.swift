@@ -32,7 +32,7 @@ import Testing
     /// Overwrites a file's bytes in place (open, truncate, write, close: what Obsidian does), which
     /// changes nothing in its folder.
     static func writeInPlace(_ path: String, _ text: String) throws {
-        let fd = open(path, O_WRONLY | O_TRUNC)
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC)
         try #require(fd >= 0)
         defer { close(fd) }
         let bytes = Array(text.utf8)

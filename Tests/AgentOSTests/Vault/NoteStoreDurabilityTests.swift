@@ -27,7 +27,7 @@ import Glibc
 
     /// Saves `text` into the file at `path` as an editor that writes in place does (same inode).
     static func saveInPlace(_ path: String, _ text: String) {
-        let fd = open(path, O_WRONLY | O_TRUNC | O_CREAT, 0o644)
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC | O_CREAT, 0o644)
         guard fd >= 0 else {
             Issue.record("cannot open \(path) for writing: errno \(errno)")
             return
