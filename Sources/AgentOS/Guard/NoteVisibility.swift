@@ -189,7 +189,7 @@ public struct NoteVisibility {
         }
         let missing = facts.contextPaths.contains { (try? store.readIfPresent($0)) ?? nil == nil }
         guard missing || !facts.privateSources.isEmpty else { return nil }
-        return "the text links a note that does not exist or is private (private notes are withheld when \(why))"
+        return "the text links or names a note that does not exist or is private (private notes are withheld when \(why))"
     }
 
     /// Whether `text` names notes by a glob on disk into the vault (`DiskPathJudge.namesByGlob`).

@@ -115,6 +115,10 @@ import TestSupport
             let b = answer(tool, [("path", .string("Memory/ProbeB.md"))])
             #expect(a.hasPrefix("ERROR ") && a.replacingOccurrences(of: "ProbeA", with: "ProbeX") == b.replacingOccurrences(of: "ProbeB", with: "ProbeX"), "\(tool): \(a) | \(b)")
         }
+        // Named without a link (round 132 F4): the refusal does not say the note links one.
+        _ = answer("write_note", [("path", .string("Memory/ProbeD.md")), ("text", .string("See Diary.md for details.\n")), ("create", .bool(true))])
+        let bare = answer("context", [("path", .string("Memory/ProbeD.md"))])
+        #expect(bare.hasPrefix("ERROR ") && bare.contains("links or names a note"), "\(bare)")
         // A note linking only what the caller may see is answered as before.
         _ = answer("write_note", [("path", .string("Memory/ProbeC.md")), ("text", .string("see [[Tapir]] tapirs\n")), ("create", .bool(true))])
         #expect(!answer("context", [("path", .string("Memory/ProbeC.md"))]).hasPrefix("ERROR"))
