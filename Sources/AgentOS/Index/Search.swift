@@ -383,11 +383,33 @@ extension MemoryIndex {
         return result
     }
 
-    /// Every note whose `aliases` hold `key` (a `LinkResolver.key`), in the order the aliases were
-    /// indexed (the resolver's alias lookups, and `PrivateLinks`).
+    /// Every note whose `aliases` hold `key` (a `LinkResolver.key`), byte for byte.
     func notes(withAlias key: String) throws -> [String] {
         defer { database.resetAllStatements() }
-        return try database.query("SELECT DISTINCT n.path FROM aliases a JOIN notes n ON n.id = a.note_id WHERE a.key = ? ORDER BY a.rowid", [.text(key)]) { $0.text(0) }
+        return try database.query("SELECT DISTINCT n.path FROM aliases a JOIN notes n ON n.id = a.note_id WHERE a.key = ?", [.text(key)]) { $0.text(0) }
+    }
+
+    /// The aliases keyed exactly (byte for byte) as one of `keys`, each with its row and the path
+    /// of its note, in the order they were indexed.
+    func aliases(keyedAs keys: [String]) throws -> [IndexedAlias] {
+        defer { database.resetAllStatements() }
+        var rows: [IndexedAlias] = []
+        for key in keys {
+            rows += try database.query("SELECT a.rowid, a.key, n.path FROM aliases a JOIN notes n ON n.id = a.note_id WHERE a.key = ? ORDER BY a.rowid", [.text(key)]) {
+                IndexedAlias(row: $0.int64(0), key: $0.text(1), path: $0.text(2))
+            }
+        }
+        return rows
+    }
+
+    /// Every alias whose key is not plain ASCII (fewer characters than bytes), as `aliases(keyedAs:)`:
+    /// the only keys that can be canonically equal to another key without being its bytes, NFC or NFD
+    /// (an alias written with its marks in another order: `x` + acute + dot below).
+    func aliasesBeyondASCII() throws -> [IndexedAlias] {
+        defer { database.resetAllStatements() }
+        return try database.query("SELECT a.rowid, a.key, n.path FROM aliases a JOIN notes n ON n.id = a.note_id WHERE length(a.key) <> length(CAST(a.key AS BLOB)) ORDER BY a.rowid") {
+            IndexedAlias(row: $0.int64(0), key: $0.text(1), path: $0.text(2))
+        }
     }
 
     /// The links written in the note at `path`, each with the note it resolves to.

@@ -100,6 +100,54 @@ import Testing
         #expect(links.resolve("Private/Nothing", from: "Tasks/x.md") == LinkResolution(path: nil, judged: ["Private/Nothing.md"]))
     }
 
+    /// Round 133: an alias asked of the index by its bytes alone missed `[[Café Plan]]` typed
+    /// decomposed (macOS, many keyboards), and a task about a private note reached by its alias went
+    /// to a cloud agent. An alias is found in any canonically equal form, as Swift's `==` has it:
+    /// composed or not, its marks in any order, and through the three characters that are ASCII.
+    @Test func anAliasIsFoundInAnyCanonicalFormOfItsName() throws {
+        let v = RouteTestVault()
+        v.write("Journal/Divorce.md", "---\nprivate: true\naliases: [Caf\u{E9} Plan]\n---\nSECRET\n")
+        v.write("Journal/Loan.md", "---\naliases: [Vi\u{1EC7}t Money]\n---\nLoan.\n")
+        // Marks written out of their canonical order (acute before dot below).
+        v.write("Journal/Order.md", "---\naliases: [x\u{301}\u{323} Code]\n---\nOrder.\n")
+        v.write("Journal/Semi.md", "---\naliases: [a\u{37E}b]\n---\nGreek question mark.\n")
+        v.write("Journal/Plain.md", "---\naliases: [c;d]\n---\nSemicolon.\n")
+        _ = try MemoryIndex(vault: v.vault).reconcile()
+        let cases: [(String, String)] = [
+            ("Cafe\u{301} Plan", "Journal/Divorce.md"), ("Caf\u{E9} Plan", "Journal/Divorce.md"), ("CAFE\u{301} plan", "Journal/Divorce.md"),
+            ("Vie\u{323}\u{302}t Money", "Journal/Loan.md"), ("Vi\u{1EB9}\u{302}t Money", "Journal/Loan.md"),
+            ("x\u{323}\u{301} Code", "Journal/Order.md"), ("x\u{301}\u{323} Code", "Journal/Order.md"),
+            ("a;b", "Journal/Semi.md"), ("a\u{37E}b", "Journal/Semi.md"),
+            ("c\u{37E}d", "Journal/Plain.md"), ("c;d", "Journal/Plain.md"),
+        ]
+        for (link, note) in cases {
+            // A resolver of its own each time: what one looked up first, it keeps.
+            let resolution = LinkResolver(vault: v.vault).resolve(link, from: "Tasks/x.md")
+            #expect(resolution.path == note, "\(Array(link.unicodeScalars))")
+        }
+        // Not a near miss: the accent, or the order of other letters, still counts.
+        #expect(LinkResolver(vault: v.vault).resolve("Cafe Plan", from: "Tasks/x.md").path == nil)
+        #expect(LinkResolver(vault: v.vault).resolve("a:b", from: "Tasks/x.md").path == nil)
+        // And a task linking the private note so is private, as with the alias's own bytes.
+        for link in ["Cafe\u{301} Plan", "Caf\u{E9} Plan"] {
+            let facts = TaskFacts.from(text: "Summarize [[\(link)]] for me.", vault: v.vault, ruleBook: v.book, links: LinkResolver(vault: v.vault))
+            #expect(facts.privateSources == ["Journal/Divorce.md"], "\(Array(link.unicodeScalars))")
+        }
+    }
+
+    /// `IndexedAlias.asciiTwins` holds every character whose canonical decomposition is plain ASCII:
+    /// a key beyond ASCII is compared with an ASCII one only when it holds one of them.
+    @Test func everyCharacterThatIsCanonicallyASCIIIsATwin() {
+        var twins: Set<Character> = []
+        for value in UInt32(0x80)..<0x11_0000 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let decomposed = String(scalar).decomposedStringWithCanonicalMapping
+            if decomposed.utf8.allSatisfy({ $0 < 0x80 }) { twins.formUnion(decomposed) }
+        }
+        #expect(twins == IndexedAlias.asciiTwins)
+        #expect(IndexedAlias.mayEqualBeyondASCII("caf\u{E9}") && IndexedAlias.mayEqualBeyondASCII("a;b") && !IndexedAlias.mayEqualBeyondASCII("plain name"))
+    }
+
     @Test func theIndexResolvesNotesExactlyAsTheVaultWalkDoes() throws {
         let v = try Self.vault()
         let links = LinkResolver(vault: v.vault)
