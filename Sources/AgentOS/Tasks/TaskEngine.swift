@@ -1449,7 +1449,12 @@ public final class TaskEngine: Sendable {
         // on the note and in the log (a tour: a changed prompt, or `privacy: private` added, ended
         // `done` with no trace that the result answers the older text).
         let current = ((try? store.readSettled(currentPath(task.path))) ?? nil).flatMap { try? Note.parse(bytes: $0.bytes) }
-        let changed = current.map { TaskEngine.changedDuringRun(from: task.note, to: $0) } ?? []
+        var changed = current.map { TaskEngine.changedDuringRun(from: task.note, to: $0) } ?? []
+        // A person's word the run did not start with (`approved`, who and when, a `verdict`) that
+        // appeared while it went on is taken back: the agent's process can write the note itself
+        // (round 134: `approved: true` and `verdict: good` it wrote stayed on the finished task).
+        let claims = current.map { TaskEngine.approvalWrittenDuringRun(started: task, now: $0) } ?? (set: [], unset: [], changed: [])
+        changed += claims.changed
         // An editor's old copy saved over the note while the run went on took the run's first lines
         // away: its `run_id` (which `status: new` keeps to run it again), route, `attempts` and
         // `started` are written again with its end (attack123 F6).
@@ -1461,7 +1466,8 @@ public final class TaskEngine: Sendable {
         }
         if !changed.isEmpty {
             props.append(Property("changed_during_run", .list(changed.map { .string($0) })))
-            log(EngineEvent(level: .warning, message: "\(task.path): changed while \(plan.agent) ran (\(changed.joined(separator: ", "))); the result answers the task as it was when the run started: set status: new to run it again"))
+            let putBack = claims.changed.isEmpty ? "" : "; \(claims.changed.joined(separator: ", ")) put back as the run started (a person approves a task in review, not a running one)"
+            log(EngineEvent(level: .warning, message: "\(task.path): changed while \(plan.agent) ran (\(changed.joined(separator: ", "))); the result answers the task as it was when the run started: set status: new to run it again" + putBack))
         }
         if let cost = outcome.costUSD {
             props.append(Property("cost_usd", .double(cost)))
@@ -1470,7 +1476,8 @@ public final class TaskEngine: Sendable {
         if let t = outcome.tokensIn { props.append(Property("tokens_in", .int(t))) }
         if let t = outcome.tokensOut { props.append(Property("tokens_out", .int(t))) }
         if let resultPath = record.resultPath { props.append(Property("result", .string(TelemetryWriter.link(resultPath)))) }
-        var unset: [String] = []
+        var unset: [String] = claims.unset
+        props += claims.set
         if let error = record.error { props.append(Property("error", .string(TaskEngine.oneLine(error)))) } else { unset.append("error") }
         if changed.isEmpty, task.note["changed_during_run"] != nil { unset.append("changed_during_run") }
         // `failure` stays after a later success: it says why the task moved on (or was retried).
@@ -1526,6 +1533,34 @@ public final class TaskEngine: Sendable {
             changed.append(key)
         }
         return changed
+    }
+
+    /// A person's word written into a task while its run went on, which the run did not start with:
+    /// `approved: true` (and `approved_by`, `approved_at`) on a run no person approved, or a
+    /// `verdict` other than the one it started with. Nobody can tell the person's edit from the run's
+    /// own (its process may write the file), and a person approves a task in review, not a running
+    /// one: each is put back as the run started (`approved: false`, the rest unset or restored) and
+    /// named in `changed_during_run`.
+    static func approvalWrittenDuringRun(started task: TaskNote, now: Note) -> (set: [Property], unset: [String], changed: [String]) {
+        var set: [Property] = []
+        var unset: [String] = []
+        var changed: [String] = []
+        if task.approval == nil {
+            if now["approved"]?.bool == true {
+                set.append(Property("approved", .bool(false)))
+                changed.append("approved")
+            }
+            for key in ["approved_by", "approved_at"] where now[key] != nil && now[key] != task.note[key] {
+                unset.append(key)
+                changed.append(key)
+            }
+        }
+        let verdict = ResultVerdict.property
+        if now[verdict] != task.note[verdict] {
+            if let before = task.note[verdict] { set.append(Property(verdict, before)) } else { unset.append(verdict) }
+            changed.append(verdict)
+        }
+        return (set, unset, changed)
     }
 
     /// `reviewInputs`: for a task put in review, the notes its packet was made from (recorded with
