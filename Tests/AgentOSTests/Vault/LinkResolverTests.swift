@@ -338,6 +338,30 @@ import Testing
         #expect(VaultFiles.fullBuilds.withLock { $0[v.vault.root] ?? 0 } - buildsBefore <= 1)
     }
 
+    /// Folders that change at every task and hold many notes (a vault's `Tasks/` and `Results/` after
+    /// months of runs) stay in the overlay: the maps were built whole for nearly every packet of a
+    /// burst once the two held more than a quarter of the vault's files.
+    @Test func bigFoldersChangingAtEveryTaskDoNotRebuildTheMapsWhole() throws {
+        let v = RouteTestVault(rules: false)
+        for i in 0..<3000 { v.write("Base/F\(i % 30)/N\(i).md", "x\n") }
+        for i in 0..<1200 {
+            v.write("Tasks/T\(i).md", "x\n")
+            v.write("Results/R\(i).md", "x\n")
+        }
+        _ = VaultFiles.current(v.vault)
+        Thread.sleep(forTimeInterval: 0.25)
+        let before = VaultFiles.fullBuilds.withLock { $0[v.vault.root] ?? 0 }
+        for i in 0..<8 {
+            v.write("Tasks/New\(i).md", "x\n")
+            v.write("Results/New\(i).md", "x\n")
+            let table = VaultFiles.current(v.vault)
+            #expect(table.file(lowercasedPath: "tasks/new\(i).md") == "Tasks/New\(i).md")
+            #expect(table.files(lowercasedName: "new\(i).md").sorted() == ["Results/New\(i).md", "Tasks/New\(i).md"])
+            #expect(table.file(lowercasedPath: "base/f1/n1.md") == "Base/F1/N1.md")
+        }
+        #expect(VaultFiles.fullBuilds.withLock { $0[v.vault.root] ?? 0 } - before == 0)
+    }
+
     /// A folder listed again is mapped from its maps before, with only the files added and removed
     /// looked at; two names differing only by case share a key, and the one left keeps it.
     @Test func aFolderListedAgainKeepsTheFileLeftOfTwoThatDifferByCase() throws {
