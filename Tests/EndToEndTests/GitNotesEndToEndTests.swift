@@ -102,7 +102,7 @@ import Testing
         // Both copies end with every task done (each machine's results reach the other by git).
         let converged = eventually(within: 900, every: 1) { paths.allSatisfy { a.status($0) == "done" && b.status($0) == "done" } }
         let notDone = paths.filter { a.status($0) != "done" || b.status($0) != "done" }
-        #expect(converged, "\(notDone.count) tasks not done in both copies, e.g. \(notDone.prefix(3)): alpha \(notDone.first.flatMap { a.status($0) } ?? "?"), beta \(notDone.first.flatMap { b.status($0) } ?? "?")\n\(a.log.suffix(3000))\n\(b.log.suffix(3000))")
+        #expect(converged, "\(notDone.count) tasks not done in both copies, e.g. \(notDone.prefix(3)): alpha \(notDone.first.flatMap { a.status($0) } ?? "?"), beta \(notDone.first.flatMap { b.status($0) } ?? "?")\nalpha's copy: \(notDone.first.flatMap { a.text($0) } ?? "(none)")\nalpha's git status: \((try? ChildProcess.run("/usr/bin/git", ["status", "--short"], environment: ["PATH": "/usr/bin:/bin", "HOME": a.root], directory: a.root, timeout: 60).stdout.prefix(2000)) ?? "?")\n\(a.log.suffix(3000))\n\(b.log.suffix(3000))")
         _ = eventually(within: 3) { false }
         try a.stop(SIGTERM)
         try b.stop(SIGTERM)
