@@ -515,7 +515,7 @@ struct IndexedAlias: Sendable {
 
     /// The characters whose canonical decomposition is plain ASCII (GREEK QUESTION MARK is `;`,
     /// GREEK VARIA is `` ` ``, KELVIN SIGN is `K`): a key beyond ASCII can equal an ASCII key only
-    /// through them (`IndexedAliasTests` checks every scalar).
+    /// through them (`LinkResolverTests.everyCharacterThatIsCanonicallyASCIIIsATwin` checks every scalar).
     static let asciiTwins: Set<Character> = [";", "`", "K"]
 
     /// Whether a key canonically equal to `key` may hold a character beyond ASCII: `key` does, or
