@@ -37,11 +37,13 @@ protocol LinkTable {
 /// attachment under `Private/` is found) and shared by the resolvers of the process while no folder
 /// changed (`VaultFiles`); aliases from the memory index when it exists, checked against the walk (an
 /// alias of a note since moved resolves to nothing). A resolver keeps what it first looked up: a
-/// long-lived one must be told when files appear or move (`invalidate()`). Thread-safe.
+/// long-lived one must be told when files appear or move (`invalidate()`); only a link that finds
+/// nothing while a folder has changed since the walk makes it walk again, once. Thread-safe.
 public final class LinkResolver: @unchecked Sendable {
     /// The vault whose files links point into.
     public let vault: Vault
-    private let walked = Locked<ResolverTable?>(nil)
+    /// The walk links are looked up in, and whether it was made again for a link that found nothing.
+    private let walked = Locked<(table: ResolverTable?, again: Bool)>((nil, false))
 
     /// A resolver over `vault`.
     public init(vault: Vault) {
@@ -51,7 +53,7 @@ public final class LinkResolver: @unchecked Sendable {
     /// Forgets the walk so the next lookup walks the vault again (call after a file is created,
     /// renamed or deleted).
     public func invalidate() {
-        walked.withLock { $0 = nil }
+        walked.withLock { $0 = (nil, false) }
     }
 
     /// Where a link written in the note at `source` (`nil`: a bare prompt, read from the vault root) leads.
@@ -69,12 +71,30 @@ public final class LinkResolver: @unchecked Sendable {
             }
         }
         let table = walked.withLock { walked in
-            if let walked { return walked }
+            if let table = walked.table { return table }
             let fresh = ResolverTable(files: VaultFiles.current(vault), vault: vault)
-            walked = fresh
+            walked.table = fresh
             return fresh
         }
-        return (try? LinkResolver.resolve(target, from: source, in: table)) ?? LinkResolution(path: nil, judged: LinkResolver.literalPath(target, from: source).map { [$0] } ?? [])
+        let found = (try? LinkResolver.resolve(target, from: source, in: table)) ?? LinkResolution(path: nil, judged: LinkResolver.literalPath(target, from: source).map { [$0] } ?? [])
+        // A link that found no file while a folder of the walk has changed since it was listed: a
+        // note moved from a folder not listed yet into one listed already lies in neither listing
+        // (round 135: a private note moved every 10 ms was missed by 5 of 150 tasks linking it,
+        // which went to a cloud agent as public). The vault is walked again, once a resolver (a
+        // burst changes `Tasks/` all the time), and the link looked up in the new walk.
+        guard found.path == nil, let again = walkAgain(after: table) else { return found }
+        return (try? LinkResolver.resolve(target, from: source, in: again)) ?? found
+    }
+
+    /// A new walk, when `table` is still this resolver's walk, none was made again yet, and a folder
+    /// `table` listed has changed since; `nil` otherwise.
+    private func walkAgain(after table: ResolverTable) -> ResolverTable? {
+        walked.withLock { walked in
+            guard !walked.again, walked.table === table, table.walkChangedSinceListed() else { return nil }
+            let fresh = ResolverTable(files: VaultFiles.current(vault), vault: vault)
+            walked = (fresh, true)
+            return fresh
+        }
     }
 
     private func isFile(_ path: String) -> Bool {
@@ -357,6 +377,15 @@ final class VaultFiles: Sendable {
         overlayByLowerFolder = byLower
     }
 
+    /// Whether a folder this walk listed (or kept from the last) has another inode or `ctime` now,
+    /// or is gone: a file was created, removed or renamed in it since.
+    func changedSinceListed() -> Bool {
+        folders.contains { relative, folder in
+            guard let identity = FileSystem.identity(relative.isEmpty ? root : root + "/" + relative) else { return true }
+            return identity.inode != folder.inode || identity.changeNanoseconds != folder.ctime
+        }
+    }
+
     /// The file whose lower-cased vault path is `lowercasedPath`.
     func file(lowercasedPath: String) -> String? {
         if !overlay.isEmpty {
@@ -468,6 +497,9 @@ private final class ResolverTable: LinkTable, @unchecked Sendable {
     }
 
     func file(lowercasedPath: String) -> String? { files.file(lowercasedPath: lowercasedPath) }
+
+    /// Whether a folder of the walk changed since it was listed (`VaultFiles.changedSinceListed`).
+    func walkChangedSinceListed() -> Bool { files.changedSinceListed() }
 
     func files(lowercasedName: String) -> [String] { files.files(lowercasedName: lowercasedName) }
 

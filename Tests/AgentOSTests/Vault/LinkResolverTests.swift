@@ -135,6 +135,31 @@ import Testing
         }
     }
 
+    /// Round 135: a note moved from a folder the walk had not listed yet into one it had listed
+    /// already was in neither listing, the link to it led nowhere, and a task linking a private note
+    /// so went to a cloud agent as public. A link that finds nothing while a folder of the walk has
+    /// changed since makes the resolver walk again, once.
+    @Test func aLinkThatFindsNothingWhileAFolderChangedIsLookedUpInANewWalk() throws {
+        let v = RouteTestVault()
+        v.write("Notes/Other.md", "x\n")
+        v.write("Journal/Plan.md", "x\n")
+        let links = LinkResolver(vault: v.vault)
+        #expect(links.resolve("Other", from: "Tasks/x.md").path == "Notes/Other.md")
+        // After the walk: the private note comes into a folder it listed.
+        v.write("Journal/Sec.md", "---\nprivate: true\n---\nSECRET\n")
+        #expect(links.resolve("Sec", from: "Tasks/x.md").path == "Journal/Sec.md")
+        // Once: a second note after that is not seen by this resolver (as before), a new one sees it.
+        v.write("Journal/Later.md", "x\n")
+        #expect(links.resolve("Later", from: "Tasks/x.md").path == nil)
+        #expect(LinkResolver(vault: v.vault).resolve("Later", from: "Tasks/x.md").path == "Journal/Later.md")
+        // Routing reads it so: the task linking the private note is private.
+        let resolver = LinkResolver(vault: v.vault)
+        _ = resolver.resolve("Other", from: "Tasks/x.md")
+        v.write("Journal/Sec2.md", "---\nprivate: true\n---\nSECRET\n")
+        let facts = TaskFacts.from(text: "Ask about [[Sec2]]", vault: v.vault, ruleBook: v.book, links: resolver)
+        #expect(facts.privateSources == ["Journal/Sec2.md"])
+    }
+
     /// `IndexedAlias.asciiTwins` holds every character whose canonical decomposition is plain ASCII:
     /// a key beyond ASCII is compared with an ASCII one only when it holds one of them.
     @Test func everyCharacterThatIsCanonicallyASCIIIsATwin() {
