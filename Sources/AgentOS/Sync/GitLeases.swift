@@ -262,24 +262,20 @@ public final class GitLeases: Sendable {
     /// Commits the notes the OS wrote that still hold its bytes (and this machine's heartbeat note),
     /// merges the other machines' work and pushes (`GitNotes`).
     func syncNotes(_ sync: SyncSettings) {
-        let written = engine.gitWritten.withLock { written in
-            defer { written.removeAll() }
-            return written
-        }
         let store = engine.store
-        var paths = written.compactMap { path, hash -> String? in
-            // A note a person changed since the OS wrote it is theirs to commit.
-            ((try? store.readIfPresent(path)) ?? nil)?.hash == hash ? path : nil
+        // A note holding none of the OS's bytes (a person's change) waits a few rounds for them to
+        // come back (`GitWrites`), then is theirs to commit.
+        let written = engine.gitWritten.withLock { written in
+            written.takeMatching { path in ((try? store.readIfPresent(path)) ?? nil)?.hash }
         }
+        var paths = Array(written.keys)
         let heartbeat = MachineHeartbeat.path(for: machine)
         if !paths.contains(heartbeat), FileManager.default.fileExists(atPath: engine.vault.root + "/" + heartbeat) { paths.append(heartbeat) }
         let notes = GitNotes(git: GitClaims(vault: engine.vault, remote: sync.remote, machine: machine))
         let round = notes.round(paths: paths.sorted(), remote: sync.remote, log: log)
         if !round.pathsSettled {
             // Not committed: tried again next round (unless the OS wrote the note again meanwhile).
-            engine.gitWritten.withLock { now in
-                for (path, hash) in written where now[path] == nil { now[path] = hash }
-            }
+            engine.gitWritten.withLock { $0.putBack(written) }
         }
         let said = seen.withLock { seen -> Bool in
             defer { seen.notesProblem = round.problem }

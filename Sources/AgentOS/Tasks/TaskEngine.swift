@@ -100,9 +100,9 @@ public final class TaskEngine: Sendable {
     let state = Locked(Shared())
     /// The OS's recent writes, so that the watcher never reacts to its own (`OwnWrites`).
     let ownWrites = Locked(OwnWrites())
-    /// Notes the OS wrote and the hash it wrote, for `GitNotes` to commit with `sync: git` (only
-    /// while a note still holds exactly those bytes).
-    let gitWritten = Locked([String: ContentHash]())
+    /// Notes the OS wrote and the hashes it wrote them with, for `GitNotes` to commit with
+    /// `sync: git` (only while a note holds exactly bytes the OS wrote: `GitWrites`).
+    let gitWritten = Locked(GitWrites())
     /// Broadcast whenever a run leaves `inFlight`, for `shutdown` and `waitUntilIdle` to wait on.
     private let runEnded = NSCondition()
     let routingQueue: OperationQueue
@@ -228,10 +228,10 @@ public final class TaskEngine: Sendable {
         TaskEngine.recordGitWrite(path, hash, in: gitWritten, routing: routing)
     }
 
-    private static func recordGitWrite(_ path: String, _ hash: ContentHash, in written: Locked<[String: ContentHash]>, routing: any TaskRouting) {
+    private static func recordGitWrite(_ path: String, _ hash: ContentHash, in written: Locked<GitWrites>, routing: any TaskRouting) {
         let git = routing.sync?.mode == "git"
         written.withLock {
-            if git { $0[path] = hash } else if !$0.isEmpty { $0.removeAll() }
+            if git { $0.record(path, hash) } else if !$0.isEmpty { $0.removeAll() }
         }
     }
 
