@@ -265,9 +265,11 @@ public final class GitLeases: Sendable {
         let store = engine.store
         // A note holding none of the OS's bytes (a person's change) waits a few rounds for them to
         // come back (`GitWrites`), then is theirs to commit.
-        let written = engine.gitWritten.withLock { written in
-            written.takeMatching { path in ((try? store.readIfPresent(path)) ?? nil)?.hash }
-        }
+        // The notes are read outside the lock every write of the OS records under.
+        let waiting = engine.gitWritten.withLock { Array($0.entries.keys) }
+        var current: [String: ContentHash?] = [:]
+        for path in waiting { current[path] = .some(((try? store.readIfPresent(path)) ?? nil)?.hash) }
+        let written = engine.gitWritten.withLock { $0.takeMatching(current: current) }
         var paths = Array(written.keys)
         let heartbeat = MachineHeartbeat.path(for: machine)
         if !paths.contains(heartbeat), FileManager.default.fileExists(atPath: engine.vault.root + "/" + heartbeat) { paths.append(heartbeat) }

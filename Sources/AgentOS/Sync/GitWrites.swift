@@ -31,12 +31,14 @@ struct GitWrites: Sendable {
 
     mutating func removeAll() { entries.removeAll() }
 
-    /// The notes a round may commit — those whose `current` hash is one the OS wrote — taken out;
-    /// the others stay, one miss more (dropped after `patience`, or at once when gone).
-    mutating func takeMatching(current: (String) -> ContentHash?) -> [String: Entry] {
+    /// The notes a round may commit — those whose hash in `current` (read before, outside the lock
+    /// the writers record under; `nil`: gone) is one the OS wrote — taken out; the others read stay,
+    /// one miss more (dropped after `patience`, or at once when gone); a note not read is left alone.
+    mutating func takeMatching(current: [String: ContentHash?]) -> [String: Entry] {
         var taken: [String: Entry] = [:]
         for (path, entry) in entries {
-            guard let now = current(path) else {
+            guard let read = current[path] else { continue }
+            guard let now = read else {
                 entries[path] = nil
                 continue
             }

@@ -14,7 +14,7 @@ import Testing
         var writes = GitWrites()
         writes.record("Tasks/A.md", h1)
         writes.record("Tasks/A.md", h2)
-        let taken = writes.takeMatching { _ in h1 }
+        let taken = writes.takeMatching(current: ["Tasks/A.md": h1, "Tasks/B.md": h1])
         #expect(Array(taken.keys) == ["Tasks/A.md"] && writes.isEmpty)
     }
 
@@ -22,24 +22,26 @@ import Testing
         var writes = GitWrites()
         writes.record("Tasks/A.md", h1)
         for round in 1..<GitWrites.patience {
-            #expect(writes.takeMatching { _ in person }.isEmpty)
+            #expect(writes.takeMatching(current: ["Tasks/A.md": person]).isEmpty)
             #expect(writes.entries["Tasks/A.md"]?.misses == round)
         }
         // The OS's bytes come back within the patience: committed.
         var again = writes
-        #expect(Array(again.takeMatching { _ in h1 }.keys) == ["Tasks/A.md"])
+        #expect(Array(again.takeMatching(current: ["Tasks/A.md": h1]).keys) == ["Tasks/A.md"])
         // They never do: the note is the person's, and nothing is kept of it.
-        #expect(writes.takeMatching { _ in person }.isEmpty && writes.isEmpty)
+        #expect(writes.takeMatching(current: ["Tasks/A.md": person]).isEmpty && writes.isEmpty)
         // A note gone is dropped at once.
         writes.record("Tasks/B.md", h1)
-        #expect(writes.takeMatching { _ in nil }.isEmpty && writes.isEmpty)
+        let gone: [String: ContentHash?] = ["Tasks/B.md": nil]
+        #expect(gone.count == 1)
+        #expect(writes.takeMatching(current: gone).isEmpty && writes.isEmpty)
     }
 
     @Test func whatARoundDidNotSettleComesBackUnlessWrittenAgain() {
         var writes = GitWrites()
         writes.record("Tasks/A.md", h1)
         writes.record("Tasks/B.md", h1)
-        let taken = writes.takeMatching { _ in h1 }
+        let taken = writes.takeMatching(current: ["Tasks/A.md": h1, "Tasks/B.md": h1])
         writes.record("Tasks/A.md", h2)
         writes.putBack(taken)
         #expect(writes.entries["Tasks/A.md"]?.hashes == [h2])
@@ -47,5 +49,7 @@ import Testing
         // At most `kept` hashes a note.
         for i in 0..<20 { writes.record("Tasks/C.md", ContentHash(of: Array("v\(i)".utf8))) }
         #expect(writes.entries["Tasks/C.md"]?.hashes.count == GitWrites.kept)
+        // A note the round did not read (recorded after it looked) is left as it is.
+        #expect(writes.takeMatching(current: [:]).isEmpty && writes.entries["Tasks/C.md"]?.misses == 0)
     }
 }
