@@ -38,12 +38,20 @@ protocol LinkTable {
 /// changed (`VaultFiles`); aliases from the memory index when it exists, checked against the walk (an
 /// alias of a note since moved resolves to nothing). A resolver keeps what it first looked up: a
 /// long-lived one must be told when files appear or move (`invalidate()`); only a link that finds
-/// nothing while a folder has changed since the walk makes it walk again, once. Thread-safe.
+/// nothing while a folder has changed since the walk makes it walk again (`walksAgain`). Thread-safe.
 public final class LinkResolver: @unchecked Sendable {
     /// The vault whose files links point into.
     public let vault: Vault
-    /// The walk links are looked up in, and whether it was made again for a link that found nothing.
-    private let walked = Locked<(table: ResolverTable?, again: Bool)>((nil, false))
+    /// The walk links are looked up in, and how many times it was made again for a link that found
+    /// nothing (`walkAgain`).
+    private let walked = Locked<(table: ResolverTable?, again: Int)>((nil, 0))
+
+    /// The most walks made again for links that found nothing, over a resolver's life: each lists
+    /// again only the folders changed since (`VaultFiles.current`), and a folder that changes all
+    /// the time (`Tasks/` in a burst) is not walked without end.
+    static let walksAgain = 6
+    /// Called (in tests) after each walk a lookup made, with how many were made again before it.
+    var afterWalk: (@Sendable (_ again: Int) -> Void)?
 
     /// A resolver over `vault`.
     public init(vault: Vault) {
@@ -53,7 +61,7 @@ public final class LinkResolver: @unchecked Sendable {
     /// Forgets the walk so the next lookup walks the vault again (call after a file is created,
     /// renamed or deleted).
     public func invalidate() {
-        walked.withLock { $0 = (nil, false) }
+        walked.withLock { $0 = (nil, 0) }
     }
 
     /// Where a link written in the note at `source` (`nil`: a bare prompt, read from the vault root) leads.
@@ -74,25 +82,34 @@ public final class LinkResolver: @unchecked Sendable {
             if let table = walked.table { return table }
             let fresh = ResolverTable(files: VaultFiles.current(vault), vault: vault)
             walked.table = fresh
+            afterWalk?(0)
             return fresh
         }
         let found = (try? LinkResolver.resolve(target, from: source, in: table)) ?? LinkResolution(path: nil, judged: LinkResolver.literalPath(target, from: source).map { [$0] } ?? [])
         // A link that found no file while a folder of the walk has changed since it was listed: a
         // note moved from a folder not listed yet into one listed already lies in neither listing
         // (round 135: a private note moved every 10 ms was missed by 5 of 150 tasks linking it,
-        // which went to a cloud agent as public). The vault is walked again, once a resolver (a
-        // burst changes `Tasks/` all the time), and the link looked up in the new walk.
-        guard found.path == nil, let again = walkAgain(after: table) else { return found }
-        return (try? LinkResolver.resolve(target, from: source, in: again)) ?? found
+        // which went to a cloud agent as public). The folders changed since are listed again and
+        // the link looked up there, until it finds a file or a walk has no folder changed since
+        // (what it lists is then what was on disk), at most `walksAgain` times a resolver: one
+        // walk again left 2 of 150 under that churn (a move during the second walk too).
+        var answer = found
+        var last = table
+        while answer.path == nil, let again = walkAgain(after: last) {
+            answer = (try? LinkResolver.resolve(target, from: source, in: again)) ?? answer
+            last = again
+        }
+        return answer
     }
 
-    /// A new walk, when `table` is still this resolver's walk, none was made again yet, and a folder
-    /// `table` listed has changed since; `nil` otherwise.
+    /// A new walk, when `table` is still this resolver's walk, fewer than `walksAgain` were made
+    /// again, and a folder `table` listed has changed since; `nil` otherwise.
     private func walkAgain(after table: ResolverTable) -> ResolverTable? {
         walked.withLock { walked in
-            guard !walked.again, walked.table === table, table.walkChangedSinceListed() else { return nil }
+            guard walked.again < LinkResolver.walksAgain, walked.table === table, table.walkChangedSinceListed() else { return nil }
             let fresh = ResolverTable(files: VaultFiles.current(vault), vault: vault)
-            walked = (fresh, true)
+            walked = (fresh, walked.again + 1)
+            afterWalk?(walked.again)
             return fresh
         }
     }
