@@ -336,7 +336,7 @@ extension MemoryIndex {
     /// The note a link target written in `sourcePath` resolves to, by the one set of rules
     /// (`LinkResolver`) over the index's tables. `nil`: unresolved, the link is kept as written.
     func resolvedPath(_ target: String, from sourcePath: String?) throws -> String? {
-        try LinkResolver.resolve(target, from: sourcePath, in: IndexLinkTable(database: database)).path
+        try LinkResolver.resolve(target, from: sourcePath, in: IndexLinkTable(index: self)).path
     }
 
     /// The notes linking to `note` (a path, a path without `.md`, a file name or an alias). With
@@ -402,6 +402,20 @@ extension MemoryIndex {
         return rows
     }
 
+    /// Every alias whose key is canonically equal to `aliasKey` (Swift's `==`: Obsidian reads an
+    /// alias typed with its accents composed or not as one name), oldest row first: the rows keyed
+    /// as its bytes, its NFC or its NFD, and those `beyondASCII` gives (`aliasesBeyondASCII`, which
+    /// a caller may keep) that are equal to it, when it may equal a key beyond ASCII.
+    func aliases(equalTo aliasKey: String, beyondASCII: () throws -> [IndexedAlias]) throws -> [IndexedAlias] {
+        var forms: [String] = []
+        for form in [aliasKey, aliasKey.precomposedStringWithCanonicalMapping, aliasKey.decomposedStringWithCanonicalMapping]
+        where !forms.contains(where: { $0.utf8.elementsEqual(form.utf8) }) { forms.append(form) }
+        var rows = try aliases(keyedAs: forms)
+        if IndexedAlias.mayEqualBeyondASCII(aliasKey) { rows += try beyondASCII().filter { $0.key == aliasKey } }
+        var seen = Set<Int64>()
+        return rows.sorted { $0.row < $1.row }.filter { seen.insert($0.row).inserted }
+    }
+
     /// Every alias whose key is not plain ASCII (fewer characters than bytes), as `aliases(keyedAs:)`:
     /// the only keys that can be canonically equal to another key without being its bytes, NFC or NFD
     /// (an alias written with its marks in another order: `x` + acute + dot below).
@@ -441,8 +455,8 @@ extension MemoryIndex {
             rest = rest[rest.index(after: slash)...]
             keys.append(String(rest))
         }
-        let table = IndexLinkTable(database: database)
-        let after = IndexLinkTable(database: database, adding: path)
+        let table = IndexLinkTable(index: self)
+        let after = IndexLinkTable(index: self, adding: path)
         let vaultFiles = LinkResolver(vault: vault)
         var taken: [(source: String, target: String, opens: String)] = []
         var seen = Set<String>()
@@ -470,29 +484,45 @@ extension MemoryIndex {
 
 /// The index's tables as `LinkResolver` looks names up in them (notes only: the index holds no other files).
 private struct IndexLinkTable: LinkTable {
-    let database: Database
+    let index: MemoryIndex
     /// A note taken to be there too (`linksTaken`).
     var adding: String?
+    /// The aliases beyond ASCII, read once a table (`MemoryIndex.aliases(equalTo:beyondASCII:)`).
+    private let beyondASCII = Locked<[IndexedAlias]?>(nil)
 
-    init(database: Database, adding: String? = nil) {
-        self.database = database
+    init(index: MemoryIndex, adding: String? = nil) {
+        self.index = index
         self.adding = adding
     }
 
     func file(lowercasedPath: String) throws -> String? {
         guard lowercasedPath.hasSuffix(".md") else { return nil }
         if let adding, adding.lowercased() == lowercasedPath { return adding }
-        return try database.query("SELECT path FROM notes WHERE path_key = ? LIMIT 1", [.text(LinkResolver.key(lowercasedPath))]) { $0.text(0) }.first
+        return try index.database.query("SELECT path FROM notes WHERE path_key = ? LIMIT 1", [.text(LinkResolver.key(lowercasedPath))]) { $0.text(0) }.first
     }
 
     func files(lowercasedName: String) throws -> [String] {
         guard lowercasedName.hasSuffix(".md") else { return [] }
-        let found = try database.query("SELECT path FROM notes WHERE name_key = ?", [.text(LinkResolver.key(lowercasedName))]) { $0.text(0) }
+        let found = try index.database.query("SELECT path FROM notes WHERE name_key = ?", [.text(LinkResolver.key(lowercasedName))]) { $0.text(0) }
         guard let adding, adding.split(separator: "/").last.map({ $0.lowercased() }) == lowercasedName, !found.contains(adding) else { return found }
         return found + [adding]
     }
 
+    /// The notes with an alias canonically equal to `aliasKey` (at most two: one resolves the link,
+    /// more leave it unresolved), as the vault walk's resolver finds them: by bytes alone, a link
+    /// typed with its accents decomposed missed the alias in `backlinks` and `linksTaken`.
     func notes(aliasKey: String) throws -> [String] {
-        try database.query("SELECT DISTINCT n.path FROM aliases a JOIN notes n ON n.id = a.note_id WHERE a.key = ? LIMIT 2", [.text(aliasKey)]) { $0.text(0) }
+        let rows = try index.aliases(equalTo: aliasKey) {
+            if let known = beyondASCII.withLock({ $0 }) { return known }
+            let read = try index.aliasesBeyondASCII()
+            beyondASCII.withLock { $0 = read }
+            return read
+        }
+        var paths: [String] = []
+        for alias in rows where !paths.contains(alias.path) {
+            paths.append(alias.path)
+            if paths.count == 2 { break }
+        }
+        return paths
     }
 }

@@ -537,17 +537,12 @@ private final class ResolverTable: LinkTable, @unchecked Sendable {
             // is both forms), or else among the keys beyond ASCII, compared here (round 133: asked by
             // bytes alone, `[[Café Plan]]` typed decomposed missed a private note's alias, and a task
             // about it went to a cloud agent).
-            var forms: [String] = []
-            for form in [aliasKey, aliasKey.precomposedStringWithCanonicalMapping, aliasKey.decomposedStringWithCanonicalMapping]
-            where !forms.contains(where: { $0.utf8.elementsEqual(form.utf8) }) { forms.append(form) }
-            var rows = (try? index.aliases(keyedAs: forms)) ?? []
-            if IndexedAlias.mayEqualBeyondASCII(aliasKey) {
+            let rows = (try? index.aliases(equalTo: aliasKey) {
                 if aliases.beyondASCII == nil { aliases.beyondASCII = (try? index.aliasesBeyondASCII()) ?? [] }
-                rows += aliases.beyondASCII?.filter { $0.key == aliasKey } ?? []
-            }
-            var seen = Set<Int64>()
+                return aliases.beyondASCII ?? []
+            }) ?? []
             var found: [String] = []
-            for alias in rows.sorted(by: { $0.row < $1.row }) where seen.insert(alias.row).inserted {
+            for alias in rows {
                 if let file = files.file(lowercasedPath: alias.path.lowercased()) { found.append(file) }
             }
             aliases.byKey[aliasKey] = found

@@ -120,11 +120,15 @@ import Testing
             ("a;b", "Journal/Semi.md"), ("a\u{37E}b", "Journal/Semi.md"),
             ("c\u{37E}d", "Journal/Plain.md"), ("c;d", "Journal/Plain.md"),
         ]
+        let index = try #require(try MemoryIndex.openForReading(vault: v.vault))
         for (link, note) in cases {
             // A resolver of its own each time: what one looked up first, it keeps.
             let resolution = LinkResolver(vault: v.vault).resolve(link, from: "Tasks/x.md")
             #expect(resolution.path == note, "\(Array(link.unicodeScalars))")
+            // The index's tables (`backlinks`, `linksTaken`) read the alias alike (they compared bytes).
+            #expect(try index.resolvedPath(link, from: "Tasks/x.md") == note, "index: \(Array(link.unicodeScalars))")
         }
+        #expect(try index.resolvedPath("Cafe Plan", from: "Tasks/x.md") == nil)
         // Not a near miss: the accent, or the order of other letters, still counts.
         #expect(LinkResolver(vault: v.vault).resolve("Cafe Plan", from: "Tasks/x.md").path == nil)
         #expect(LinkResolver(vault: v.vault).resolve("a:b", from: "Tasks/x.md").path == nil)
