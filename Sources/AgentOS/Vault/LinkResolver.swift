@@ -93,9 +93,12 @@ public final class LinkResolver: @unchecked Sendable {
         // the link looked up there, until it finds a file or a walk has no folder changed since
         // (what it lists is then what was on disk), at most `walksAgain` times a resolver: one
         // walk again left 2 of 150 under that churn (a move during the second walk too).
+        // A file the walk found that is gone now was moved (or deleted) since its folder was
+        // listed: privacy then read nothing there and called the link public (3 of 150 still went
+        // out so); it is looked up again the same way.
         var answer = found
         var last = table
-        while answer.path == nil, let again = walkAgain(after: last) {
+        while answer.path.map({ !isFile($0) }) ?? true, let again = walkAgain(after: last) {
             answer = (try? LinkResolver.resolve(target, from: source, in: again)) ?? answer
             last = again
         }

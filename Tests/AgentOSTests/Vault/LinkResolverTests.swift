@@ -196,6 +196,26 @@ import Testing
         #expect(walks.withLock { $0 } == [0, 1, 2, 3])
     }
 
+    /// Round 135 once more: the walk listed the private note where it was, and it was moved before
+    /// the link was looked up: the link led to a file no longer there, privacy read nothing and the
+    /// task went to a cloud agent as public (3 of 150 under a move every 10 ms). A file the walk
+    /// found that is gone is looked up in a new walk.
+    @Test func aLinkToAFileMovedSinceItsFolderWasListedIsLookedUpAgain() throws {
+        let v = RouteTestVault()
+        // Private by its frontmatter, in folders that are not private.
+        v.write("Notes/Sec.md", "---\nprivacy: private\n---\nSECRET\n")
+        v.write("Work/Other.md", "x\n")
+        let root = v.vault.root
+        let links = LinkResolver(vault: v.vault)
+        links.afterWalk = { again in
+            guard again == 0 else { return }
+            rename(root + "/Notes/Sec.md", root + "/Work/Sec.md")
+        }
+        let facts = TaskFacts.from(text: "Ask about [[Sec]]", vault: v.vault, ruleBook: v.book, links: links)
+        #expect(facts.privateSources == ["Work/Sec.md"])
+        #expect(facts.contextPaths == ["Work/Sec.md"])
+    }
+
     /// `IndexedAlias.asciiTwins` holds every character whose canonical decomposition is plain ASCII:
     /// a key beyond ASCII is compared with an ASCII one only when it holds one of them.
     @Test func everyCharacterThatIsCanonicallyASCIIIsATwin() {
