@@ -1061,7 +1061,7 @@ public final class TaskEngine: Sendable {
             let shared = RunTouches.shareable(outcome.files, vault: vault)
             outcome.files = shared.files
             if shared.leftOut > 0 {
-                log(EngineEvent(level: .info, message: "\(task.path): \(shared.leftOut) private or deleted \(shared.leftOut == 1 ? "note" : "notes") changed during the run left out of its files"))
+                log(EngineEvent(level: .info, message: "\(task.path): \(shared.leftOut) private or deleted \(shared.leftOut == 1 ? "note" : "notes") left out of the files it shows: changed in the vault while it ran, by it or by anyone (the watcher cannot tell)"))
             }
         }
         // Whether money may have been spent: the agent process started, or it answered at all.
