@@ -130,8 +130,8 @@ public struct GitClaims: Sendable {
     private static let emptyTrees = Locked([String: String]())
 
     /// Runs git in the vault; the trimmed stdout, or why it failed (one line).
-    func git(_ arguments: [String], input: [UInt8]? = nil) -> Result<String, GitFailure> {
-        let options = Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: environment,
+    func git(_ arguments: [String], input: [UInt8]? = nil, also: [String: String] = [:]) -> Result<String, GitFailure> {
+        let options = Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: environment.merging(also) { $1 },
                                     input: input.map { .bytes($0) } ?? .none, timeout: 60)
         do {
             let result = try Spawn.run(options)
@@ -144,6 +144,13 @@ public struct GitClaims: Sendable {
         } catch {
             return .failure(GitFailure(text: "git: \(error)"))
         }
+    }
+
+    /// Runs git in the vault; its stdout as bytes (not trimmed: a file's content), or `nil` when it failed.
+    func gitBytes(_ arguments: [String]) -> [UInt8]? {
+        let options = Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: environment, input: .none, timeout: 60)
+        guard let result = try? Spawn.run(options), result.exitCode == 0 else { return nil }
+        return result.stdout
     }
 
     /// Runs git in the vault and returns its exit code (-1 when it did not exit), stdout, and its

@@ -266,15 +266,24 @@ public final class GitLeases: Sendable {
         // A note holding none of the OS's bytes (a person's change) waits a few rounds for them to
         // come back (`GitWrites`), then is theirs to commit.
         // The notes are read outside the lock every write of the OS records under.
+        // The bytes read are the bytes committed (`GitNotes.commitExactly`): a person's save after
+        // the read stays theirs, uncommitted.
         let waiting = engine.gitWritten.withLock { Array($0.entries.keys) }
         var current: [String: ContentHash?] = [:]
-        for path in waiting { current[path] = .some(((try? store.readIfPresent(path)) ?? nil)?.hash) }
+        var read: [String: [UInt8]] = [:]
+        for path in waiting {
+            let snapshot = (try? store.readIfPresent(path)) ?? nil
+            current[path] = .some(snapshot?.hash)
+            if let snapshot { read[path] = snapshot.bytes }
+        }
         let written = engine.gitWritten.withLock { $0.takeMatching(current: current) }
-        var paths = Array(written.keys)
+        var notes: [String: [UInt8]] = [:]
+        for path in written.keys { notes[path] = read[path] }
+        // The heartbeat note only the OS writes: as it is now.
         let heartbeat = MachineHeartbeat.path(for: machine)
-        if !paths.contains(heartbeat), FileManager.default.fileExists(atPath: engine.vault.root + "/" + heartbeat) { paths.append(heartbeat) }
-        let notes = GitNotes(git: GitClaims(vault: engine.vault, remote: sync.remote, machine: machine))
-        let round = notes.round(paths: paths.sorted(), remote: sync.remote, log: log)
+        if notes[heartbeat] == nil, let bytes = FileManager.default.contents(atPath: engine.vault.root + "/" + heartbeat) { notes[heartbeat] = Array(bytes) }
+        let git = GitNotes(git: GitClaims(vault: engine.vault, remote: sync.remote, machine: machine))
+        let round = git.round(notes: notes, remote: sync.remote, log: log)
         if !round.pathsSettled {
             // Not committed: tried again next round (unless the OS wrote the note again meanwhile).
             engine.gitWritten.withLock { $0.putBack(written) }

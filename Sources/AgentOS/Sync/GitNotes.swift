@@ -82,9 +82,20 @@ struct GitNotes {
         return true
     }
 
-    /// Commits `paths` (the OS's own notes), merges the remote's branch and pushes; a refused push is
-    /// merged again and retried, three times, waiting a little longer each time.
+    /// `round(notes:)` with the bytes each of `paths` holds now (the heartbeat note, which only the
+    /// OS writes; tests).
     func round(paths: [String], remote: String, log: (EngineEvent) -> Void) -> Round {
+        var notes: [String: [UInt8]] = [:]
+        for path in paths {
+            if let bytes = FileManager.default.contents(atPath: git.vault.root + "/" + path) { notes[path] = Array(bytes) }
+        }
+        return round(notes: notes, remote: remote, log: log)
+    }
+
+    /// Commits `notes` (the OS's own notes, each with exactly the bytes a round read and found to be
+    /// the OS's: `commitExactly`), merges the remote's branch and pushes; a refused push is merged
+    /// again and retried, three times, waiting a little longer each time.
+    func round(notes: [String: [UInt8]], remote: String, log: (EngineEvent) -> Void) -> Round {
         GitClaims.oneAtATime.withLock { _ in
             var round = Round()
             guard case .success(let branch) = git.git(["symbolic-ref", "--quiet", "--short", "HEAD"]) else {
@@ -99,12 +110,16 @@ struct GitNotes {
             // that was stopped in it): nothing is staged or committed meanwhile — git makes no
             // partial commit then, and staging a conflicted note marks it resolved with its
             // markers in it (round 62: a person then committed them to every machine).
-            if let problem = settleMergeUnderWay(log: log) {
+            var notes = notes
+            if let problem = settleMergeUnderWay(log: log, merged: { day in
+                // A day note the OS merged line by line just now: what it holds now is the OS's.
+                if notes[day] != nil, let bytes = FileManager.default.contents(atPath: git.vault.root + "/" + day) { notes[day] = Array(bytes) }
+            }) {
                 round.problem = problem
                 round.pathsSettled = false
                 return round
             }
-            var paths = paths
+            var paths = notes.keys.sorted()
             if !paths.isEmpty, case .success(let out) = git.git(["check-ignore", "-z", "--stdin"], input: Array(paths.joined(separator: "\0").utf8) + [0]) {
                 // Notes the person's `.gitignore` keeps out of git stay out (exit 1: none is ignored).
                 // Read unquoted (`-z`): git quotes a name that is not ASCII, and a `Café` result
@@ -115,24 +130,11 @@ struct GitNotes {
             if !paths.isEmpty {
                 // A person's git command holding the index lock for a moment fails these: the paths
                 // then go to the next round, never dropped.
-                let add = git.gitStatus(["add", "--"] + paths)
-                if add.code != 0 {
-                    // What the failed `add` staged is taken back: left staged, it held every merge back.
-                    _ = git.gitStatus(["reset", "--quiet", "--"] + paths)
-                    round.problem = "cannot stage the OS's notes: \(GitNotes.explained(add.error))"
-                    round.pathsSettled = false
-                    return round
-                }
-                // Nothing of these paths to commit (already committed, by a person's commit or an
-                // earlier round) is settled: git's "no changes added to commit" when another note
-                // is modified was taken for a failure, and the round never went on to merge — two
-                // machines stopped converging for good (a clean CI run).
-                let staged = git.gitStatus(["diff", "--cached", "--quiet", "--"] + paths)
-                let commit = staged.code == 0 ? staged : git.gitStatus(["commit", "--quiet", "--no-verify", "-m", "fuckbigtech on \(git.machine): \(paths.count) note\(paths.count == 1 ? "" : "s")", "--"] + paths)
-                if commit.code == 0 {
-                    if staged.code != 0 { round.committed = paths.count }
-                } else if !(commit.stdout + commit.error).contains("nothing"), !(commit.stdout + commit.error).contains("no changes added") {
-                    round.problem = "cannot commit the OS's notes: \(GitNotes.explained(commit.error))"
+                switch commitExactly(paths.map { ($0, notes[$0] ?? []) }) {
+                case .committed: round.committed = paths.count
+                case .nothingToCommit: break
+                case .failed(let why):
+                    round.problem = "cannot commit the OS's notes: \(GitNotes.explained(why))"
                     round.pathsSettled = false
                     return round
                 }
@@ -158,6 +160,113 @@ struct GitNotes {
             }
             return round
         }
+    }
+
+    /// What `commitExactly` came to.
+    enum ExactCommit: Equatable {
+        case committed
+        /// The branch already holds these bytes at these paths.
+        case nothingToCommit
+        case failed(String)
+    }
+
+    /// Commits `notes` — exactly these bytes at these paths, whatever the files hold by now — and
+    /// nothing else a person staged or changed. `git add` and `git commit -- paths` read the files
+    /// again when they run: a person's save in place between the round's read and git's (a few git
+    /// processes later) was committed and pushed under the OS's name, a task just made private
+    /// with its secret too (round 136: 5 of 6 result notes, 3 of 4 task notes). So the bytes are
+    /// written as blobs (`hash-object -w`, with the clean filters `git add` would apply when the
+    /// repository has any for the path), set in a temporary index made from `HEAD`, and committed
+    /// from its tree (`commit-tree`); the real index takes the same entries, then the branch moves
+    /// to the commit only if it has not moved meanwhile (`update-ref` with the old value). A file
+    /// changed since the read is left as it is: its change shows as the person's, uncommitted.
+    func commitExactly(_ notes: [(path: String, bytes: [UInt8])]) -> ExactCommit {
+        guard case .success(let gitDirectory) = git.git(["rev-parse", "--absolute-git-dir"]) else { return .failed("git cannot find the repository") }
+        let work = gitDirectory + "/fbt-commit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard (try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: false)) != nil else { return .failed("cannot make \(work)") }
+        defer { try? FileManager.default.removeItem(atPath: work) }
+
+        // The blobs. A path with a filter, text or eol attribute, or any path when `core.autocrlf`
+        // converts, is hashed as `git add` would (`--path`, one process each); the rest at once.
+        let converts = ["true", "input"].contains((try? git.git(["config", "--get", "core.autocrlf"]).get())?.lowercased() ?? "")
+        var filtered = Set<String>()
+        if converts {
+            filtered = Set(notes.map(\.path))
+        } else if case .success(let out) = git.git(["check-attr", "-z", "--stdin", "filter", "text", "eol", "crlf", "ident", "working-tree-encoding"],
+                                                    input: Array(notes.map(\.path).joined(separator: "\0").utf8) + [0]) {
+            let fields = out.split(separator: "\0", omittingEmptySubsequences: false)
+            var at = 0
+            while at + 2 < fields.count {
+                if fields[at + 2] != "unspecified" { filtered.insert(String(fields[at])) }
+                at += 3
+            }
+        } else {
+            filtered = Set(notes.map(\.path))
+        }
+        var blobs: [String: String] = [:]
+        let plain = notes.filter { !filtered.contains($0.path) }
+        if !plain.isEmpty {
+            var files: [String] = []
+            for (i, note) in plain.enumerated() {
+                let file = work + "/\(i)"
+                guard FileManager.default.createFile(atPath: file, contents: Data(note.bytes)) else { return .failed("cannot write \(file)") }
+                files.append(file)
+            }
+            switch git.git(["hash-object", "-w", "--no-filters", "--stdin-paths"], input: Array((files.joined(separator: "\n") + "\n").utf8)) {
+            case .success(let out):
+                let ids = out.split(separator: "\n").map(String.init)
+                guard ids.count == plain.count else { return .failed("git hash-object answered \(ids.count) ids for \(plain.count) notes") }
+                for (note, id) in zip(plain, ids) { blobs[note.path] = id }
+            case .failure(let why): return .failed(why.text)
+            }
+        }
+        for note in notes where filtered.contains(note.path) {
+            switch git.git(["hash-object", "-w", "--stdin", "--path=" + note.path], input: note.bytes) {
+            case .success(let id): blobs[note.path] = id
+            case .failure(let why): return .failed(why.text)
+            }
+        }
+        // Each path keeps its mode in the index (a note made executable stays so).
+        var modes: [String: String] = [:]
+        if case .success(let out) = git.git(["ls-files", "-s", "-z", "--"] + notes.map(\.path)) {
+            for entry in out.split(separator: "\0") {
+                guard let tab = entry.firstIndex(of: "\t"), let space = entry.firstIndex(of: " ") else { continue }
+                modes[String(entry[entry.index(after: tab)...])] = String(entry[..<space])
+            }
+        }
+        let entries = notes.map { "\(modes[$0.path] ?? "100644") \(blobs[$0.path] ?? "")\t\($0.path)" }.joined(separator: "\0") + "\0"
+        let head = try? git.git(["rev-parse", "--verify", "--quiet", "HEAD"]).get()
+        let index = ["GIT_INDEX_FILE": work + "/index"]
+        if case .failure(let why) = git.git(head == nil ? ["read-tree", "--empty"] : ["read-tree", "HEAD"], also: index) { return .failed(why.text) }
+        if case .failure(let why) = git.git(["update-index", "-z", "--index-info"], input: Array(entries.utf8), also: index) { return .failed(why.text) }
+        let tree: String
+        switch git.git(["write-tree"], also: index) {
+        case .success(let out): tree = out
+        case .failure(let why): return .failed(why.text)
+        }
+        if let head, case .success(let headTree) = git.git(["rev-parse", head + "^{tree}"]), headTree == tree {
+            // Committed already (by an earlier round or a person): the index takes the bytes
+            // anyway, so a person's older staged copy of the note does not undo them.
+            _ = git.git(["update-index", "-z", "--index-info"], input: Array(entries.utf8))
+            return .nothingToCommit
+        }
+        let message = "fuckbigtech on \(git.machine): \(notes.count) note\(notes.count == 1 ? "" : "s")"
+        let commit: String
+        switch git.git(["commit-tree", tree] + (head.map { ["-p", $0] } ?? []) + ["-m", message]) {
+        case .success(let out): commit = out
+        case .failure(let why): return .failed(why.text)
+        }
+        // The index first: a branch moved while the index still held the old copies would show
+        // them staged, and a person's next commit would undo the OS's.
+        if case .failure(let why) = git.git(["update-index", "-z", "--index-info"], input: Array(entries.utf8)) { return .failed(why.text) }
+        let moved = git.git(["update-ref", "-m", message, "HEAD", commit, head ?? ""])
+        if case .failure(let why) = moved {
+            // The branch moved meanwhile (a person's commit): the index goes back to it for these
+            // paths, and the notes go to the next round.
+            _ = git.gitStatus(["reset", "--quiet", "--"] + notes.map(\.path))
+            return .failed(why.text)
+        }
+        return .committed
     }
 
     /// Merges `upstream` into the branch; `nil` when the branch now contains it, else why not.
@@ -231,7 +340,8 @@ struct GitNotes {
     /// operation is never concluded nor undone for them — the line says what to run — and nothing of
     /// the OS's is staged or committed around it (git makes no partial commit then, and staging a
     /// conflicted note marks it resolved with its markers in it: rounds 62 and 63).
-    private func settleMergeUnderWay(log: (EngineEvent) -> Void) -> String? {
+    /// `merged` is told each day note merged line by line.
+    private func settleMergeUnderWay(log: (EngineEvent) -> Void, merged: (String) -> Void) -> String? {
         let operations = [("MERGE_HEAD", "merge", "git commit", "git merge --abort"),
                           ("CHERRY_PICK_HEAD", "cherry-pick", "git cherry-pick --continue", "git cherry-pick --abort"),
                           ("REVERT_HEAD", "revert", "git revert --continue", "git revert --abort")]
@@ -251,22 +361,23 @@ struct GitNotes {
         }
         if !days.isEmpty {
             if let problem = mergeLineByLine(days) { return problem }
+            days.forEach(merged)
             let add = git.gitStatus(["add", "--"] + days)
             if add.code != 0 { return "cannot stage the day notes it merged line by line: \(GitNotes.explained(add.error))" }
         }
-        let merged = days.isEmpty ? "" : " (the OS merged \(days.joined(separator: ", ")) line by line)"
+        let mergedDays = days.isEmpty ? "" : " (the OS merged \(days.joined(separator: ", ")) line by line)"
         if ownMerge {
             let commit = git.gitStatus(["commit", "--quiet", "--no-edit", "--no-verify"])
-            if commit.code != 0 { return "cannot conclude the merge a stopped watcher left under way\(merged): \(GitNotes.explained(commit.error))" }
-            log(EngineEvent(level: .info, message: "git: concluded the merge a stopped watcher had left under way\(merged)"))
+            if commit.code != 0 { return "cannot conclude the merge a stopped watcher left under way\(mergedDays): \(GitNotes.explained(commit.error))" }
+            log(EngineEvent(level: .info, message: "git: concluded the merge a stopped watcher had left under way\(mergedDays)"))
             return nil
         }
         if let (_, name, go, undo) = underWay {
             let conflicts = others.isEmpty ? "its conflicts resolved" : "conflicts in \(others.joined(separator: ", "))"
-            return "a \(name) is under way with \(conflicts)\(merged): \(others.isEmpty ? "" : "resolve them and ")run `\(go)`, or `\(undo)`; the OS commits and pushes its notes after"
+            return "a \(name) is under way with \(conflicts)\(mergedDays): \(others.isEmpty ? "" : "resolve them and ")run `\(go)`, or `\(undo)`; the OS commits and pushes its notes after"
         }
         if !others.isEmpty {
-            return "git left conflicts in \(others.joined(separator: ", "))\(merged) (a stash pop?): resolve them and `git add` them; the OS commits and pushes its notes after"
+            return "git left conflicts in \(others.joined(separator: ", "))\(mergedDays) (a stash pop?): resolve them and `git add` them; the OS commits and pushes its notes after"
         }
         if !days.isEmpty { log(EngineEvent(level: .info, message: "git: conflicts a person's git left in \(days.joined(separator: ", ")) merged line by line")) }
         return nil

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AgentOS
+
+/// Round 136 F1: a round read a note, found the OS's bytes in it, and then `git add` (and
+/// `git commit -- paths`) read the file again a few git processes later: a person's save in place
+/// in between was committed under the OS's name and pushed — a result note with the person's line
+/// (5 of 6), a task note the person had just made private, with its secret (3 of 4). A round now
+/// commits exactly the bytes it read (`GitNotes.commitExactly`); what the file holds later is the
+/// person's, left uncommitted.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/git"), "needs git"))
+struct GitExactCommitTests {
+    typealias G = GitRoundRecoveryTests
+
+    @Test func aPersonsSaveAfterTheRoundReadTheNoteIsNeitherCommittedNorPushed() throws {
+        let root = try G.clones()
+        let a = root + "/a"
+        try FileManager.default.createDirectory(atPath: a + "/Tasks", withIntermediateDirectories: true)
+        let os = "---\ntype: task\nstatus: done\nagent: echo\n---\nSummarize the week.\n"
+        // What the round read (the OS's write) …
+        try os.replacingFile(a + "/Tasks/T.md")
+        // … and what the person saved in place right after: private now, with a secret.
+        let person = "---\nprivacy: private\ntype: task\nstatus: done\nagent: echo\n---\nSummarize the week.\nMY-BANK-PIN 4711\n"
+        let handle = try #require(FileHandle(forUpdatingAtPath: a + "/Tasks/T.md"))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data(person.utf8))
+        try handle.close()
+
+        let round = G.notes(root, "a").round(notes: ["Tasks/T.md": Array(os.utf8)], remote: "origin", log: { _ in })
+        #expect(round.problem == nil, "\(round.problem ?? "")")
+        #expect(round.committed == 1 && round.pushed)
+        // The commit and the remote hold the OS's bytes; the file the person's, uncommitted.
+        #expect(G.output(["show", "HEAD:Tasks/T.md"], in: a) == os)
+        #expect(G.output(["--git-dir", root + "/remote.git", "show", "main:Tasks/T.md"], in: root) == os)
+        #expect(!G.output(["--git-dir", root + "/remote.git", "log", "-p", "main"], in: root).contains("MY-BANK-PIN"))
+        #expect(G.read(a + "/Tasks/T.md") == person)
+        #expect(G.output(["status", "--porcelain", "--", "Tasks/T.md"], in: a) == " M Tasks/T.md\n")
+        // The commit is the OS's, with HEAD as its parent, and took nothing else.
+        #expect(G.output(["log", "-1", "--format=%an|%s", "HEAD"], in: a) == "fuckbigtech on a|fuckbigtech on a: 1 note\n")
+        #expect(G.output(["show", "--name-only", "--format=", "HEAD"], in: a) == "Tasks/T.md\n")
+    }
+
+    /// Only the OS's paths: a change a person staged, or made, in another note stays as it was.
+    @Test func whatAPersonStagedElsewhereStaysStagedAndUncommitted() throws {
+        let root = try G.clones()
+        let a = root + "/a"
+        try "seed, edited by the person\n".replacingFile(a + "/seed.md")
+        try G.git(["add", "seed.md"], in: a)
+        try "a new note of the person's\n".replacingFile(a + "/Mine.md")
+        let line = G.read(a + "/" + G.day) + "- 10:00 [[Results/R]]\n"
+        try line.replacingFile(a + "/" + G.day)
+        let round = G.notes(root, "a").round(notes: [G.day: Array(line.utf8)], remote: "origin", log: { _ in })
+        #expect(round.problem == nil && round.committed == 1, "\(round)")
+        #expect(G.output(["show", "--name-only", "--format=", "HEAD"], in: a) == G.day + "\n")
+        #expect(G.output(["status", "--porcelain"], in: a) == "M  seed.md\n?? Mine.md\n")
+        // Committed already: a second round has nothing to commit and settles.
+        let again = G.notes(root, "a").round(notes: [G.day: Array(line.utf8)], remote: "origin", log: { _ in })
+        #expect(again.problem == nil && again.committed == 0 && again.pathsSettled, "\(again)")
+    }
+
+    /// A repository that converts line endings on `git add` (`core.autocrlf`, a `text`/`eol`
+    /// attribute) gets the bytes converted as `git add` would, so the note shows unchanged after.
+    @Test func aRepositoryThatConvertsLineEndingsGetsTheBytesAsGitAddWould() throws {
+        let root = try G.clones()
+        let a = root + "/a"
+        try "*.md text eol=lf\n".replacingFile(a + "/.gitattributes")
+        try G.git(["add", ".gitattributes"], in: a)
+        try G.git(["commit", "--quiet", "-m", "attributes"], in: a)
+        try FileManager.default.createDirectory(atPath: a + "/Results", withIntermediateDirectories: true)
+        let crlf = "---\r\ntype: result\r\n---\r\nanswer\r\n"
+        try crlf.replacingFile(a + "/Results/R.md")
+        let round = G.notes(root, "a").round(notes: ["Results/R.md": Array(crlf.utf8)], remote: "origin", log: { _ in })
+        #expect(round.problem == nil && round.committed == 1, "\(round)")
+        #expect(G.output(["show", "HEAD:Results/R.md"], in: a) == "---\ntype: result\n---\nanswer\n")
+        #expect(G.output(["status", "--porcelain", "--", "Results"], in: a).isEmpty)
+    }
+
+    /// A person's git command holding the index: nothing is committed, the note goes to the next
+    /// round, which commits it.
+    @Test func anIndexLockHeldByAPersonsGitLeavesTheNoteForTheNextRound() throws {
+        let root = try G.clones()
+        let a = root + "/a"
+        try FileManager.default.createDirectory(atPath: a + "/Results", withIntermediateDirectories: true)
+        try "R\n".replacingFile(a + "/Results/R.md")
+        try "".replacingFile(a + "/.git/index.lock")
+        let locked = G.notes(root, "a").round(notes: ["Results/R.md": Array("R\n".utf8)], remote: "origin", log: { _ in })
+        #expect(!locked.pathsSettled && locked.problem?.contains(".git/index.lock") == true, "\(locked)")
+        #expect(G.output(["log", "--format=%s"], in: a) == "seed\n", "nothing committed while the index was locked")
+        try FileManager.default.removeItem(atPath: a + "/.git/index.lock")
+        let round = G.notes(root, "a").round(notes: ["Results/R.md": Array("R\n".utf8)], remote: "origin", log: { _ in })
+        #expect(round.problem == nil && round.committed == 1 && round.pushed, "\(round)")
+        #expect(G.output(["status", "--porcelain"], in: a).isEmpty)
+    }
+}
