@@ -193,5 +193,35 @@ extension TaskEngine {
         // `interrupted`, in this machine's telemetry; the task note is the other machine's now.
         if agentStarted { telemetryBatch.record(record, duration: 0, time: Date(), execution: AgentExecution(succeeded: false, answer: "", error: "interrupted")) }
         log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted and is not run again here: \(why)"))
+        restoreClaimedCopy(of: record)
+    }
+
+    /// The keys a run's own writes (and what its agent may write into its task during the run: an
+    /// approval, a verdict, which `complete` puts back) change in a task note.
+    static let runWrittenKeys = lifecycleKeys.union(["approved", "approved_by", "approved_at", ResultVerdict.property])
+
+    /// The task of a run left to the fleet (`leaveToFleet`), as this machine's dead watcher left it:
+    /// its routed and running writes, and whatever its agent wrote into it, uncommitted — the record
+    /// of the OS's own writes died with the process, so no round commits them, and the note stood
+    /// in the way of every merge (the machine that took the task over changed the same lines): the
+    /// clones never converged, and the note kept the agent's `approved: true` (round 136). When the
+    /// committed copy (`HEAD`) is the very text the run was claimed from, or a write of this run a
+    /// round committed, and the note differs from it only in `runWrittenKeys` (its body the same),
+    /// the committed copy is put back, and the other machine's end of
+    /// the task arrives with the next merge. Any other difference (a person's edit) is left for the
+    /// person.
+    func restoreClaimedCopy(of record: RunRecord) {
+        guard let claims = gitClaims, let current = (try? store.readIfPresent(record.taskPath)) ?? nil,
+              let committed = claims.gitBytes(["show", "HEAD:./" + record.taskPath]), committed != current.bytes,
+              let now = try? Note.parse(bytes: current.bytes), let before = try? Note.parse(bytes: committed),
+              now.body == before.body,
+              // What the run was claimed from, or a write of this run's a round committed.
+              before.text("run_id") == record.runID
+                || ((try? runs.latestRun(taskPath: record.taskPath, claimedFrom: ContentHash(of: committed))) ?? nil)?.runID == record.runID else { return }
+        let keys = Set(now.properties.map(\.key)).union(before.properties.map(\.key))
+        guard keys.allSatisfy({ TaskEngine.runWrittenKeys.contains($0) || now[$0] == before[$0] }) else { return }
+        let expected = current.hash
+        guard (try? store.update(record.taskPath) { $0?.hash == expected ? .write(committed) : .keep }) != nil else { return }
+        log(EngineEvent(level: .info, message: "\(record.taskPath): put back as committed (the text run \(record.runID) was claimed from): the machine that took the task over writes its end, which the next merge brings"))
     }
 }

@@ -370,6 +370,10 @@ extension TaskEngine {
     /// Writes the end of run `runID` (`record`) back into an old copy of its task: its status (as
     /// its chain of failover handoffs ended), `run_id`, `result` and `handoffs`.
     func setBack(_ task: TaskNote, to record: RunRecord, runID: String, movedTo: String?) -> Consideration {
+        // A run another machine took over: that machine writes the task's end (written here too,
+        // the two conflicted, the merge stopped for good, and the note this machine committed kept
+        // what the run's agent had written into it: round 136).
+        if record.error?.hasPrefix(TaskEngine.leftToTheFleet) == true { return .ignored }
         // A run that failed over: the task ended as its chain of failover handoffs did (the OS
         // wrote that into the note; a stale save took it away — round 34).
         var last = record

@@ -1,0 +1,91 @@
+import AgentOS
+import Foundation
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// Round 136 F2, with the real binary and two clones: a machine killed early in a run whose agent
+/// wrote `approved: true` into its own task (so no round ever committed the run's writes, which
+/// the dead process alone knew to be the OS's). Another machine took the task over and finished
+/// it. Restarted, the killed machine wrote `status: failed` into the note, committed it as its own
+/// — with the agent's approval in it — and every later merge stopped on the conflict with the
+/// other machine's `done`: the clones never converged.
+@Suite(.serialized) struct GitTakenOverTaskEndToEndTests {
+    /// Writes an approval into its own task note, logs its start, sleeps as long as the file `pause`
+    /// beside it says, logs its end and answers.
+    static let agentScript = """
+        #!/usr/bin/env bash
+        set -u
+        note="$FBT_VAULT/$FBT_TASK"
+        sed -i '0,/^---$/s//---\\napproved: true\\napproved_by: alice/' "$note"
+        printf '{"event":"start","run":"%s","pid":%d}\\n' "$FBT_RUN_ID" "$$" >> "$FBT_FIXTURE_LOG"
+        sleep "$(cat "$(dirname "$0")/pause")"
+        printf '{"event":"end","run":"%s","pid":%d}\\n' "$FBT_RUN_ID" "$$" >> "$FBT_FIXTURE_LOG"
+        echo "approved myself"
+        """
+
+    @Test func aMachineKilledBeforeItsRunsWritesWereCommittedConvergesWithTheMachineThatTookOver() throws {
+        let (alpha, beta) = try GitNotesEndToEndTests.clones()
+        let script = alpha.sandbox.root + "/selfie"
+        let pause = alpha.sandbox.root + "/pause"
+        try Self.agentScript.replacingFile(script)
+        chmod(script, 0o755)
+        try "60".replacingFile(pause)
+        let agent = """
+            ---
+            type: agent
+            name: selfie
+            lane: local
+            command: [\(JSON.string(script).compact), "{prompt}"]
+            output: text
+            timeout: 120
+            env: [FBT_FIXTURE_LOG]
+            ---
+            Approves its own task.
+
+            """
+        try alpha.write("Rules/Agents/selfie.md", agent)
+        try alpha.write("Rules/Sync.md", "---\ntype: sync\nsync: git\nlease: 3s\n---\nClaims and notes go through the shared remote.\n")
+        let path = "Tasks/Selfie.md"
+        let task = "---\ntype: task\nagent: selfie\n---\nSummarize the week. SELFIE-1\n"
+        try alpha.write(path, task)
+        try #require(try GitNotesEndToEndTests.personGit(["add", "-A"], in: alpha.root) && GitNotesEndToEndTests.personGit(["commit", "--quiet", "-m", "person: a task"], in: alpha.root))
+        try #require(try GitNotesEndToEndTests.personGit(["push", "--quiet", "origin", "main"], in: alpha.root))
+        try #require(try GitNotesEndToEndTests.personGit(["pull", "--quiet", "--no-rebase", "origin", "main"], in: beta.root))
+        try #require(beta.text(path) == task)
+
+        try alpha.start(extraArguments: ["--machine", "alpha"])
+        try beta.start(extraArguments: ["--machine", "beta"])
+        let started = eventually(within: 30) { alpha.fixtureRuns().contains { $0["event"]?.stringValue == "start" } }
+        try #require(started, "alpha did not start the agent:\n\(alpha.log)")
+        #expect(eventually(within: 10) { alpha.note(path)?["approved"]?.bool == true }, "the agent did not write its approval")
+        // Killed mid-run, with its agent.
+        try alpha.stop(SIGKILL)
+        for run in alpha.fixtureRuns() { if let pid = run["pid"]?.intValue, pid > 0 { kill(-Int32(pid), SIGKILL) } }
+        try "0.2".replacingFile(pause)
+
+        // Beta takes the task over after the lease and finishes it (its own run's approval put back).
+        let done = eventually(within: 90, every: 0.25) { beta.status(path) == "done" }
+        try #require(done, "beta did not finish the task:\n\(beta.log)")
+        #expect(beta.note(path)?["approved"]?.bool == false, "\(beta.text(path) ?? "")")
+
+        // Alpha comes back: it writes nothing of its own into the task, and takes beta's end.
+        try alpha.start(extraArguments: ["--machine", "alpha"])
+        let converged = eventually(within: 60, every: 0.25) { alpha.text(path) == beta.text(path) }
+        let status = (try? ChildProcess.run("/usr/bin/git", ["status", "--porcelain"], environment: ["PATH": "/usr/bin:/bin", "HOME": alpha.root], directory: alpha.root, timeout: 30).stdout) ?? ""
+        #expect(converged, "alpha's copy:\n\(alpha.text(path) ?? "")\nbeta's:\n\(beta.text(path) ?? "")\ngit status on alpha:\n\(status)\nalpha's log:\n\(alpha.log)")
+        #expect(alpha.log.contains("\(path): put back as committed"), "\(alpha.log)")
+        #expect(!alpha.log.contains("set back to failed"), "\(alpha.log)")
+        // No commit anywhere holds the agent's approval with `approved: true`.
+        let history = (try? ChildProcess.run("/usr/bin/git", ["log", "--all", "-p", "--", path], environment: ["PATH": "/usr/bin:/bin", "HOME": alpha.root], directory: alpha.root, timeout: 30).stdout) ?? ""
+        #expect(!history.contains("+approved: true"), "\(history)")
+        // Exactly two runs started (alpha's, killed; beta's), one ended.
+        let starts = (alpha.fixtureRuns() + beta.fixtureRuns()).filter { $0["event"]?.stringValue == "start" }
+        let ends = (alpha.fixtureRuns() + beta.fixtureRuns()).filter { $0["event"]?.stringValue == "end" }
+        #expect(starts.count == 2 && ends.count == 1, "\(starts) \(ends)")
+        try alpha.stop(SIGTERM)
+        try beta.stop(SIGTERM)
+    }
+}
