@@ -89,3 +89,51 @@ import Testing
         try beta.stop(SIGTERM)
     }
 }
+
+/// Round 136 F3, one machine, no git: a watcher killed while its run's agent had written
+/// `approved: true`, `approved_by` and a `verdict` into its own task; restarted, recovery marked the
+/// run failed (interrupted) and the agent's word stayed, with no `changed_during_run` and no warning.
+/// It is put back as the run started, as when a run ends.
+@Suite(.serialized) struct KilledRunApprovalEndToEndTests {
+    @Test func aKilledRunsSelfWrittenApprovalIsPutBackByRecovery() throws {
+        let env = try WatchedVault()
+        let script = env.sandbox.root + "/selfie"
+        try GitTakenOverTaskEndToEndTests.agentScript.replacingFile(script)
+        chmod(script, 0o755)
+        try "60".replacingFile(env.sandbox.root + "/pause")
+        try env.write("Rules/Agents/selfie.md", """
+            ---
+            type: agent
+            name: selfie
+            lane: local
+            command: [\(JSON.string(script).compact), "{prompt}"]
+            output: text
+            timeout: 120
+            env: [FBT_FIXTURE_LOG]
+            ---
+            Approves its own task.
+
+            """)
+        try env.start()
+        let path = "Tasks/Selfie.md"
+        // A task no person approved, with a verdict of its person's; its agent approves it, and
+        // the verdict is changed while it runs.
+        try env.writeViaRename(path, "---\ntype: task\nagent: selfie\nverdict: meh\n---\nSummarize the week. SELFIE-2\n")
+        #expect(eventually(within: 30) { env.note(path)?["approved"]?.bool == true }, "the agent did not write its approval:\n\(env.log)")
+        let forged = try #require(env.text(path))
+        try (forged.replacingOccurrences(of: "verdict: meh", with: "verdict: pass")).replacingFile(env.root + "/" + path)
+        try env.stop(SIGKILL)
+        for run in env.fixtureRuns() { if let pid = run["pid"]?.intValue, pid > 0 { kill(-Int32(pid), SIGKILL) } }
+
+        try env.start()
+        let recovered = eventually(within: 30) { env.status(path) == "failed" }
+        let text = env.text(path) ?? ""
+        #expect(recovered, "\(text)\n\(env.log)")
+        let note = try #require(env.note(path))
+        #expect(note["approved"]?.bool != true && note["approved_by"] == nil, "\(text)")
+        #expect(note.text("verdict") == "meh", "\(text)")
+        #expect(Set(note.texts("changed_during_run")).isSuperset(of: ["approved", "approved_by", "verdict"]), "\(text)")
+        #expect(env.log.contains("put back as the run started"), "\(env.log)")
+        try env.stop(SIGTERM)
+    }
+}

@@ -118,6 +118,8 @@ public final class RunStore: @unchecked Sendable {
             for column in ["failure", "failover_to", "handoff_path"] {
                 try database.addColumnIfMissing("runs", column, "TEXT")
             }
+            // A person's word the run started with (`recordStartedWith`; NULL: not known).
+            try database.addColumnIfMissing("runs", "started_with", "TEXT")
             try database.execute("""
             CREATE TABLE IF NOT EXISTS spawns(
                 root TEXT PRIMARY KEY,
@@ -294,6 +296,22 @@ public final class RunStore: @unchecked Sendable {
         try connection.withLock { database in
             try database.run("UPDATE runs SET agent_pid=?, agent_start=? WHERE run_id=?", [.int(Int64(pid)), .int(Int64(bitPattern: startTime)), .text(runID)])
         }
+    }
+
+    /// Records what of a person's word (`approved`, who and when, `verdict`) the run's task held
+    /// when its agent was started, as JSON: recovery, finishing a run a dead watcher left, puts back
+    /// what appeared since as `complete` does (round 136: a killed run kept its agent's approval).
+    public func recordStartedWith(runID: String, _ json: JSON) throws {
+        try connection.withLock { database in
+            try database.run("UPDATE runs SET started_with=? WHERE run_id=?", [.text(json.compact), .text(runID)])
+        }
+    }
+
+    /// What `recordStartedWith` recorded for a run, if anything.
+    public func startedWith(runID: String) throws -> JSON? {
+        try connection.withLock { database in
+            try database.query("SELECT started_with FROM runs WHERE run_id=? AND started_with IS NOT NULL", [.text(runID)]) { $0.text(0) }.first
+        }.flatMap { try? JSON.parse($0) }
     }
 
     /// The agent process recorded for a run, if any.

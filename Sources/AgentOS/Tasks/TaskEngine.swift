@@ -1021,6 +1021,7 @@ public final class TaskEngine: Sendable {
             return
         }
         do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        try? runs.recordStartedWith(runID: record.runID, TaskEngine.personsWord(of: task))
 
         // A private run is recorded as one before its agent starts: what it makes through the OS's
         // tools is private whatever the task note is called by then (`Privacy.reason(ofRun:)` judged
@@ -1542,22 +1543,41 @@ public final class TaskEngine: Sendable {
     /// one: each is put back as the run started (`approved: false`, the rest unset or restored) and
     /// named in `changed_during_run`.
     static func approvalWrittenDuringRun(started task: TaskNote, now: Note) -> (set: [Property], unset: [String], changed: [String]) {
+        approvalWrittenDuringRun(started: personsWord(of: task), now: now, startedNote: task.note)
+    }
+
+    /// The keys of a person's word a run's put-back compares (`approvalWrittenDuringRun`).
+    static let personsWordKeys = ["approved_by", "approved_at", ResultVerdict.property]
+
+    /// What of a person's word `task` holds as its run starts: whether a person approved the run
+    /// (`approved`), and each of `personsWordKeys` as written (absent: JSON `null` is kept apart
+    /// from a missing key by leaving the key out).
+    static func personsWord(of task: TaskNote) -> JSON {
+        var pairs: [(String, JSON)] = [("approved", .bool(task.approval != nil))]
+        for key in personsWordKeys { if let value = task.note[key] { pairs.append((key, value.json)) } }
+        return .object(pairs)
+    }
+
+    /// `approvalWrittenDuringRun(started:now:)` from what the run started with (`personsWord`).
+    /// Values are compared as JSON (as recorded); one put back is `startedNote`'s when it is known.
+    static func approvalWrittenDuringRun(started word: JSON, now: Note, startedNote: Note? = nil) -> (set: [Property], unset: [String], changed: [String]) {
         var set: [Property] = []
         var unset: [String] = []
         var changed: [String] = []
-        if task.approval == nil {
+        func differs(_ key: String) -> Bool { now[key]?.json != word[key] }
+        if word["approved"]?.boolValue != true {
             if now["approved"]?.bool == true {
                 set.append(Property("approved", .bool(false)))
                 changed.append("approved")
             }
-            for key in ["approved_by", "approved_at"] where now[key] != nil && now[key] != task.note[key] {
+            for key in ["approved_by", "approved_at"] where now[key] != nil && differs(key) {
                 unset.append(key)
                 changed.append(key)
             }
         }
         let verdict = ResultVerdict.property
-        if now[verdict] != task.note[verdict] {
-            if let before = task.note[verdict] { set.append(Property(verdict, before)) } else { unset.append(verdict) }
+        if differs(verdict) {
+            if let was = startedNote?[verdict] ?? word[verdict].map(PropertyValue.init(json:)) { set.append(Property(verdict, was)) } else { unset.append(verdict) }
             changed.append(verdict)
         }
         return (set, unset, changed)

@@ -64,7 +64,8 @@ extension TaskEngine {
             for key in ["finished", "duration_s", "cost_usd", "tokens_in", "tokens_out"] {
                 if let value = result[key], value != .null { props.append(Property(key, value)) }
             }
-            _ = updateTask(record.taskPath, set: props, unset: state == .done ? ["error"] : []) { _ in nil }
+            let word = personsWordPutBack(record)
+            _ = updateTask(record.taskPath, set: props + word.set, unset: (state == .done ? ["error"] : []) + word.unset) { _ in nil }
             // The result note says how its cost is known; its files are kept as the note lists them.
             var execution = AgentExecution(succeeded: state == .done, answer: "", error: nil)
             execution.costSource = result.text("cost_source").flatMap(CostSource.init(rawValue:))
@@ -105,17 +106,32 @@ extension TaskEngine {
             interrupted.costSource = settlement.kind == .charged ? .reserved : nil
         }
         try? runs.update(record)
+        // What its agent wrote of a person's word goes, as when a run ends (`complete`).
+        let word = personsWordPutBack(record)
         if record.attempt <= retries {
             // The cut-off run happened (and may have cost its reservation): it gets its telemetry
             // line like any finished run, and the task runs again as a new run.
             telemetryBatch.record(record, duration: 0, time: Date(), execution: interrupted)
-            requeue(record.taskPath, set: [Property("status", .string("new")), Property("attempts", .int(record.attempt)), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))], unset: [])
+            requeue(record.taskPath, set: [Property("status", .string("new")), Property("attempts", .int(record.attempt)), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))] + word.set, unset: word.unset)
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
         } else {
-            _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string("interrupted")), Property("finished", .datetime(LocalTime.dateTime(Date())))], unset: []) { _ in nil }
+            _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string("interrupted")), Property("finished", .datetime(LocalTime.dateTime(Date())))] + word.set, unset: word.unset) { _ in nil }
             telemetryBatch.record(record, duration: 0, time: Date(), execution: interrupted)
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; marked failed"))
         }
+    }
+
+    /// What the agent of a run a dead watcher left wrote of a person's word into its task
+    /// (`approvalWrittenDuringRun`, from what the run started with: `RunStore.recordStartedWith`),
+    /// to put back with the run's end, listed in `changed_during_run` and the log (round 136: a
+    /// killed run's task kept `approved: true`, `approved_by` and `verdict` its agent wrote).
+    func personsWordPutBack(_ record: RunRecord) -> (set: [Property], unset: [String]) {
+        guard let word = (try? runs.startedWith(runID: record.runID)) ?? nil,
+              let note = ((try? store.readIfPresent(record.taskPath)) ?? nil).flatMap({ try? Note.parse(bytes: $0.bytes) }) else { return ([], []) }
+        let found = TaskEngine.approvalWrittenDuringRun(started: word, now: note)
+        guard !found.changed.isEmpty else { return ([], []) }
+        log(EngineEvent(level: .warning, message: "\(record.taskPath): changed while run \(record.runID) ran (\(found.changed.joined(separator: ", "))); put back as the run started (a person approves a task in review, not a running one)"))
+        return (found.set + [Property("changed_during_run", .list(found.changed.map { .string($0) }))], found.unset)
     }
 
     /// Puts a task back to `new`; the OS wrote that status, yet the watcher must pick it up.
