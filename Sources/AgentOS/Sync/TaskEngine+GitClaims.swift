@@ -210,16 +210,24 @@ extension TaskEngine {
     /// the committed copy is put back, and the other machine's end of
     /// the task arrives with the next merge. Any other difference (a person's edit) is left for the
     /// person.
+    /// Whether `now` is `before` with only what a run that has not ended (and its agent) writes
+    /// changed: the same text, other properties only among `runWrittenKeys`, and a status the run
+    /// writes before it ends (`routed`, `running`); another (`cancelled`, `new`) is a person's word.
+    static func differsOnlyByARun(_ now: Note, from before: Note) -> Bool {
+        guard now.body == before.body else { return false }
+        let keys = Set(now.properties.map(\.key)).union(before.properties.map(\.key))
+        guard keys.allSatisfy({ runWrittenKeys.contains($0) || now[$0] == before[$0] }) else { return false }
+        return now["status"] == before["status"] || [TaskStatus.routed, .running].contains(TaskStatus(property: now.text("status")))
+    }
+
     func restoreClaimedCopy(of record: RunRecord) {
         guard let claims = gitClaims, let current = (try? store.readIfPresent(record.taskPath)) ?? nil,
               let committed = claims.gitBytes(["show", "HEAD:./" + record.taskPath]), committed != current.bytes,
               let now = try? Note.parse(bytes: current.bytes), let before = try? Note.parse(bytes: committed),
-              now.body == before.body,
+              TaskEngine.differsOnlyByARun(now, from: before),
               // What the run was claimed from, or a write of this run's a round committed.
               before.text("run_id") == record.runID
                 || ((try? runs.latestRun(taskPath: record.taskPath, claimedFrom: ContentHash(of: committed))) ?? nil)?.runID == record.runID else { return }
-        let keys = Set(now.properties.map(\.key)).union(before.properties.map(\.key))
-        guard keys.allSatisfy({ TaskEngine.runWrittenKeys.contains($0) || now[$0] == before[$0] }) else { return }
         let expected = current.hash
         guard (try? store.update(record.taskPath) { $0?.hash == expected ? .write(committed) : .keep }) != nil else { return }
         log(EngineEvent(level: .info, message: "\(record.taskPath): put back as committed (the text run \(record.runID) was claimed from): the machine that took the task over writes its end, which the next merge brings"))

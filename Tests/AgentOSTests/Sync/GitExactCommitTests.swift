@@ -93,3 +93,21 @@ struct GitExactCommitTests {
         #expect(G.output(["status", "--porcelain"], in: a).isEmpty)
     }
 }
+
+/// Round 136 F2: what a killed machine puts back as committed when another machine took its run
+/// over — only a copy that differs by what the run and its agent write, never a person's word.
+@Suite struct TakenOverTaskRestoreTests {
+    static func note(_ text: String) throws -> Note { try Note.parse(bytes: Array(text.utf8)) }
+
+    @Test func onlyWhatARunWritesIsTakenBack() throws {
+        let committed = try Self.note("---\ntype: task\nagent: echo\n---\nSummarize the week.\n")
+        let running = try Self.note("---\ntype: task\nagent: echo\nrun_id: 20261207-1\nstatus: running\nroute_lane: local\nmachine: a\napproved: true\napproved_by: alice\nverdict: pass\n---\nSummarize the week.\n")
+        #expect(TaskEngine.differsOnlyByARun(running, from: committed))
+        // A person's edits on this machine stay theirs: the text, a routing key, a status of theirs.
+        let edited = try Self.note("---\ntype: task\nagent: echo\nstatus: running\n---\nSummarize the week and the month.\n")
+        let moved = try Self.note("---\ntype: task\nagent: claude\nstatus: running\n---\nSummarize the week.\n")
+        let cancelled = try Self.note("---\ntype: task\nagent: echo\nrun_id: 20261207-1\nstatus: cancelled\n---\nSummarize the week.\n")
+        let private_ = try Self.note("---\ntype: task\nagent: echo\nprivacy: private\nstatus: running\n---\nSummarize the week.\n")
+        for copy in [edited, moved, cancelled, private_] { #expect(!TaskEngine.differsOnlyByARun(copy, from: committed), "\(copy.properties)") }
+    }
+}
