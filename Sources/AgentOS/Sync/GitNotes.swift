@@ -271,6 +271,11 @@ struct GitNotes {
 
     /// Merges `upstream` into the branch; `nil` when the branch now contains it, else why not.
     private func merge(_ upstream: String, log: (EngineEvent) -> Void) -> String? {
+        // While it goes on, markers git writes into a note are the OS's own, gone when it is
+        // concluded or undone: no conflict note is written for them (`SyncConflict.surfaceMarkers`;
+        // round 136: an undone merge left a note saying a task held markers it no longer held).
+        GitNotes.merging.withLock { _ = $0.insert(git.vault.root) }
+        defer { GitNotes.merging.withLock { _ = $0.remove(git.vault.root) } }
         // Its own message says the merge is the OS's: a watcher stopped in it (kill -9, a crash)
         // knows it at its next start by git's MERGE_MSG, which only this merge wrote (a mark file
         // of the OS's own outlived it and took a person's later merge for one: round 63).
@@ -328,6 +333,12 @@ struct GitNotes {
         }
         return nil
     }
+
+    /// The vaults (roots) whose OS's own merge is under way in this process.
+    static let merging = Locked<Set<String>>([])
+
+    /// Whether this process's own merge is under way in the vault at `root`.
+    static func isMerging(_ root: String) -> Bool { merging.withLock { $0.contains(root) } }
 
     /// How the OS's own merge commits begin (`fuckbigtech on <machine>: merge …`).
     static let ownMergePrefix = "fuckbigtech on "

@@ -205,6 +205,9 @@ extension SyncConflict {
     @discardableResult
     public static func surfaceMarkers(_ path: String, store: NoteStore, guardrails: @autoclosure () -> Guardrails, log: (EngineEvent) -> Void) -> Bool {
         guard path.hasSuffix(".md"), let snapshot = (try? store.readIfPresent(path)) ?? nil, hasMergeMarkers(snapshot.bytes) else { return false }
+        // The OS's own merge under way wrote them: it concludes or undoes it before its round ends,
+        // and the note is looked at again then. It does not run meanwhile.
+        if GitNotes.isMerging(store.vault.root) { return true }
         let isRule = path.hasPrefix(Vault.Layout.rules + "/")
         guard isRule || TaskNote.isInWorkFolder(path)
               || (try? Note.parse(bytes: snapshot.bytes)).flatMap({ TaskNote.kind(of: $0, path: path) }) != nil else { return false }

@@ -112,6 +112,25 @@ import Testing
         #expect(executor.mostAtOnce == 0 && (try? Note.parse(bytes: store.read(path).bytes))?.text("status") == nil)
     }
 
+    /// Round 136 F4: the markers the OS's own merge writes for a moment (it undoes a merge that
+    /// conflicts in a task) got a conflict note saying the task held them, after they were gone.
+    /// While that merge goes on, the task does not run and no note is written.
+    @Test func markersOfTheOSsOwnMergeUnderWayGetNoConflictNote() throws {
+        let folder = TemporaryFolder()
+        let vault = Vault(root: folder.path)
+        let store = NoteStore(vault: vault)
+        let path = "Tasks/Merging.md"
+        _ = try store.create("---\ntype: task\n---\n<<<<<<< HEAD\nDo it this way.\n=======\nDo it that way.\n>>>>>>> theirs\n", at: path)
+        var logged: [String] = []
+        GitNotes.merging.withLock { _ = $0.insert(vault.root) }
+        #expect(SyncConflict.surfaceMarkers(path, store: store, guardrails: Guardrails(), log: { logged.append($0.message) }))
+        #expect(try logged.isEmpty && store.readIfPresent(SyncConflict.markersNotePath(path)) == nil)
+        GitNotes.merging.withLock { _ = $0.remove(vault.root) }
+        // Left by anyone else's merge, they are surfaced.
+        #expect(SyncConflict.surfaceMarkers(path, store: store, guardrails: Guardrails(), log: { logged.append($0.message) }))
+        #expect(try logged.count == 1 && store.readIfPresent(SyncConflict.markersNotePath(path)) != nil)
+    }
+
     @Test func conflictMarkersInOtherNotesTheWatcherActsOnAreSurfacedAndATypedTaskNeverRuns() throws {
         let folder = TemporaryFolder()
         let vault = Vault(root: folder.path)
