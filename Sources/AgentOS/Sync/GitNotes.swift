@@ -234,7 +234,10 @@ struct GitNotes {
                 modes[String(entry[entry.index(after: tab)...])] = String(entry[..<space])
             }
         }
-        let entries = notes.map { "\(modes[$0.path] ?? "100644") \(blobs[$0.path] ?? "")\t\($0.path)" }.joined(separator: "\0") + "\0"
+        // `--index-info` names paths from the top of the work tree, which may hold the vault in a
+        // folder of its own (the others here are read from the vault's folder).
+        let prefix = (try? git.git(["rev-parse", "--show-prefix"]).get()) ?? ""
+        let entries = notes.map { "\(modes[$0.path] ?? "100644") \(blobs[$0.path] ?? "")\t\(prefix)\($0.path)" }.joined(separator: "\0") + "\0"
         let head = try? git.git(["rev-parse", "--verify", "--quiet", "HEAD"]).get()
         let index = ["GIT_INDEX_FILE": work + "/index"]
         if case .failure(let why) = git.git(head == nil ? ["read-tree", "--empty"] : ["read-tree", "HEAD"], also: index) { return .failed(why.text) }

@@ -76,6 +76,27 @@ struct GitExactCommitTests {
         #expect(G.output(["status", "--porcelain", "--", "Results"], in: a).isEmpty)
     }
 
+    /// A vault in a folder of the work tree (`~/repo/vault`): the notes are committed at their
+    /// place in it, as `git add` run in the vault's folder puts them.
+    @Test func aVaultInAFolderOfTheWorkTreeHasItsNotesCommittedInThatFolder() throws {
+        let root = TemporaryFolder.make("fbt-git-sub")
+        defer { TemporaryFolder.remove(root) }
+        try G.git(["init", "--quiet", "--bare", "-b", "main", root + "/remote.git"], in: root)
+        try G.git(["clone", "--quiet", root + "/remote.git", root + "/repo"], in: root)
+        try G.git(["checkout", "--quiet", "-B", "main"], in: root + "/repo")
+        try FileManager.default.createDirectory(atPath: root + "/repo/vault/Tasks", withIntermediateDirectories: true)
+        try "seed\n".replacingFile(root + "/repo/README.md")
+        try G.git(["add", "-A"], in: root + "/repo")
+        try G.git(["commit", "--quiet", "-m", "seed"], in: root + "/repo")
+        let text = "---\ntype: task\nstatus: done\n---\nx\n"
+        try text.replacingFile(root + "/repo/vault/Tasks/T.md")
+        let notes = GitNotes(git: GitClaims(vault: Vault(root: root + "/repo/vault"), remote: "origin", machine: "a"))
+        let round = notes.round(notes: ["Tasks/T.md": Array(text.utf8)], remote: "origin", log: { _ in })
+        #expect(round.problem == nil && round.committed == 1 && round.pushed, "\(round)")
+        #expect(G.output(["show", "--name-only", "--format=", "HEAD"], in: root + "/repo") == "vault/Tasks/T.md\n")
+        #expect(G.output(["status", "--porcelain"], in: root + "/repo").isEmpty)
+    }
+
     /// A person's git command holding the index: nothing is committed, the note goes to the next
     /// round, which commits it.
     @Test func anIndexLockHeldByAPersonsGitLeavesTheNoteForTheNextRound() throws {
