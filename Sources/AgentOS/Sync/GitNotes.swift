@@ -236,7 +236,10 @@ struct GitNotes {
         }
         // `--index-info` names paths from the top of the work tree, which may hold the vault in a
         // folder of its own (the others here are read from the vault's folder).
-        let prefix = (try? git.git(["rev-parse", "--show-prefix"]).get()) ?? ""
+        // (Read as bytes: a folder's name may begin with a space, which trimming would take.)
+        var prefixBytes = git.gitBytes(["rev-parse", "--show-prefix"]) ?? []
+        if prefixBytes.last == 0x0A { prefixBytes.removeLast() }
+        let prefix = String(decoding: prefixBytes, as: UTF8.self)
         let entries = notes.map { "\(modes[$0.path] ?? "100644") \(blobs[$0.path] ?? "")\t\(prefix)\($0.path)" }.joined(separator: "\0") + "\0"
         let head = try? git.git(["rev-parse", "--verify", "--quiet", "HEAD"]).get()
         let index = ["GIT_INDEX_FILE": work + "/index"]
