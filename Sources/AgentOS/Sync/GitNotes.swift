@@ -226,12 +226,14 @@ struct GitNotes {
             case .failure(let why): return .failed(why.text)
             }
         }
-        // Each path keeps its mode in the index (a note made executable stays so).
+        // Each path keeps its executable mode in the index (a note made executable stays so).
         var modes: [String: String] = [:]
         if case .success(let out) = git.git(["ls-files", "-s", "-z", "--"] + notes.map(\.path)) {
             for entry in out.split(separator: "\0") {
                 guard let tab = entry.firstIndex(of: "\t"), let space = entry.firstIndex(of: " ") else { continue }
-                modes[String(entry[entry.index(after: tab)...])] = String(entry[..<space])
+                // A file's modes only: the note is a file (a symlink's mode would make its bytes a link).
+                let mode = String(entry[..<space])
+                if mode == "100755" { modes[String(entry[entry.index(after: tab)...])] = mode }
             }
         }
         // `--index-info` names paths from the top of the work tree, which may hold the vault in a
