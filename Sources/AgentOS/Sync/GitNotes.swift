@@ -12,6 +12,8 @@ import Foundation
 struct GitNotes {
     /// The git plumbing (environment, identity, the one-at-a-time lock).
     let git: GitClaims
+    /// Called (in tests) in `commitExactly` after the commit is made, before the index takes it.
+    var afterCommitTree: (() -> Void)? = nil
 
     /// Notes every machine appends to: a day's telemetry note and daily note (public or private).
     static func isAppendOnly(_ path: String) -> Bool { Vault.Layout.isDayNote(path) }
@@ -227,26 +229,30 @@ struct GitNotes {
             }
         }
         // Each path keeps its executable mode in the index (a note made executable stays so).
+        // (A file's modes only: the note is a file; a symlink's mode would make its bytes a link.)
+        let staged = stagedEntries(notes.map(\.path))
         var modes: [String: String] = [:]
-        if case .success(let out) = git.git(["ls-files", "-s", "-z", "--"] + notes.map(\.path)) {
-            for entry in out.split(separator: "\0") {
-                guard let tab = entry.firstIndex(of: "\t"), let space = entry.firstIndex(of: " ") else { continue }
-                // A file's modes only: the note is a file (a symlink's mode would make its bytes a link).
-                let mode = String(entry[..<space])
-                if mode == "100755" { modes[String(entry[entry.index(after: tab)...])] = mode }
-            }
-        }
+        for (path, entry) in staged where entry.hasPrefix("100755 ") { modes[path] = "100755" }
         // `--index-info` names paths from the top of the work tree, which may hold the vault in a
         // folder of its own (the others here are read from the vault's folder).
         // (Read as bytes: a folder's name may begin with a space, which trimming would take.)
         var prefixBytes = git.gitBytes(["rev-parse", "--show-prefix"]) ?? []
         if prefixBytes.last == 0x0A { prefixBytes.removeLast() }
         let prefix = String(decoding: prefixBytes, as: UTF8.self)
-        let entries = notes.map { "\(modes[$0.path] ?? "100644") \(blobs[$0.path] ?? "")\t\(prefix)\($0.path)" }.joined(separator: "\0") + "\0"
+        func entries(_ paths: [String]) -> [UInt8] {
+            Array((paths.map { "\(modes[$0] ?? "100644") \(blobs[$0] ?? "")\t\(prefix)\($0)" }.joined(separator: "\0") + "\0").utf8)
+        }
+        // The real index takes the OS's entries only where it holds what it held when the round
+        // began: a person's `git add` of the note meanwhile stays staged (round 137: it was put
+        // back to the OS's bytes, 6 of 6, and their next commit took nothing of it).
+        func unstagedMeanwhile() -> [String] {
+            let now = stagedEntries(notes.map(\.path))
+            return notes.map(\.path).filter { now[$0] == staged[$0] }
+        }
         let head = try? git.git(["rev-parse", "--verify", "--quiet", "HEAD"]).get()
         let index = ["GIT_INDEX_FILE": work + "/index"]
         if case .failure(let why) = git.git(head == nil ? ["read-tree", "--empty"] : ["read-tree", "HEAD"], also: index) { return .failed(why.text) }
-        if case .failure(let why) = git.git(["update-index", "-z", "--index-info"], input: Array(entries.utf8), also: index) { return .failed(why.text) }
+        if case .failure(let why) = git.git(["update-index", "-z", "--index-info"], input: entries(notes.map(\.path)), also: index) { return .failed(why.text) }
         let tree: String
         switch git.git(["write-tree"], also: index) {
         case .success(let out): tree = out
@@ -255,7 +261,7 @@ struct GitNotes {
         if let head, case .success(let headTree) = git.git(["rev-parse", head + "^{tree}"]), headTree == tree {
             // Committed already (by an earlier round or a person): the index takes the bytes
             // anyway, so a person's older staged copy of the note does not undo them.
-            _ = git.git(["update-index", "-z", "--index-info"], input: Array(entries.utf8))
+            _ = git.git(["update-index", "-z", "--index-info"], input: entries(unstagedMeanwhile()))
             return .nothingToCommit
         }
         let message = "fuckbigtech on \(git.machine): \(notes.count) note\(notes.count == 1 ? "" : "s")"
@@ -266,15 +272,28 @@ struct GitNotes {
         }
         // The index first: a branch moved while the index still held the old copies would show
         // them staged, and a person's next commit would undo the OS's.
-        if case .failure(let why) = git.git(["update-index", "-z", "--index-info"], input: Array(entries.utf8)) { return .failed(why.text) }
+        afterCommitTree?()
+        let keep = unstagedMeanwhile()
+        if !keep.isEmpty, case .failure(let why) = git.git(["update-index", "-z", "--index-info"], input: entries(keep)) { return .failed(why.text) }
         let moved = git.git(["update-ref", "-m", message, "HEAD", commit, head ?? ""])
         if case .failure(let why) = moved {
             // The branch moved meanwhile (a person's commit): the index goes back to it for these
             // paths, and the notes go to the next round.
-            _ = git.gitStatus(["reset", "--quiet", "--"] + notes.map(\.path))
+            _ = git.gitStatus(["reset", "--quiet", "--"] + keep)
             return .failed(why.text)
         }
         return .committed
+    }
+
+    /// The index's entries (`mode blob stage`) for `paths`, by vault path; a path not in the index is absent.
+    private func stagedEntries(_ paths: [String]) -> [String: String] {
+        guard !paths.isEmpty, case .success(let out) = git.git(["ls-files", "-s", "-z", "--"] + paths) else { return [:] }
+        var found: [String: String] = [:]
+        for entry in out.split(separator: "\0") {
+            guard let tab = entry.firstIndex(of: "\t") else { continue }
+            found[String(entry[entry.index(after: tab)...])] = String(entry[..<tab])
+        }
+        return found
     }
 
     /// Merges `upstream` into the branch; `nil` when the branch now contains it, else why not.

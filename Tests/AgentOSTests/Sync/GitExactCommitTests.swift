@@ -41,6 +41,27 @@ struct GitExactCommitTests {
         #expect(G.output(["show", "--name-only", "--format=", "HEAD"], in: a) == "Tasks/T.md\n")
     }
 
+    /// Round 137 F2: a person who edits the note and `git add`s it while the round commits keeps
+    /// it staged (the index took the OS's bytes over it, 6 of 6, and their next commit took
+    /// nothing of it).
+    @Test func aPersonsGitAddDuringTheRoundStaysStaged() throws {
+        let root = try G.clones()
+        let a = root + "/a"
+        try FileManager.default.createDirectory(atPath: a + "/Results", withIntermediateDirectories: true)
+        let os = "---\ntype: result\n---\nanswer\n"
+        try os.replacingFile(a + "/Results/R.md")
+        var notes = G.notes(root, "a")
+        notes.afterCommitTree = {
+            try? (os + "PERSON-STAGED\n").replacingFile(a + "/Results/R.md")
+            try? G.git(["add", "Results/R.md"], in: a)
+        }
+        let round = notes.round(notes: ["Results/R.md": Array(os.utf8)], remote: "origin", log: { _ in })
+        #expect(round.problem == nil && round.committed == 1, "\(round)")
+        #expect(G.output(["show", "HEAD:Results/R.md"], in: a) == os)
+        #expect(G.output(["show", ":Results/R.md"], in: a) == os + "PERSON-STAGED\n")
+        #expect(G.output(["status", "--porcelain", "--", "Results"], in: a) == "M  Results/R.md\n")
+    }
+
     /// Only the OS's paths: a change a person staged, or made, in another note stays as it was.
     @Test func whatAPersonStagedElsewhereStaysStagedAndUncommitted() throws {
         let root = try G.clones()
