@@ -90,6 +90,50 @@ import Testing
     }
 }
 
+extension GitTakenOverTaskEndToEndTests {
+    /// Round 137 F3: the person added a line to the task on the machine that was then killed: the
+    /// line stays theirs, the dead run's own lines go back to the committed ones, and once the
+    /// person commits it, the merge brings the other machine's end with no conflict.
+    @Test func aPersonsLineOnTheKilledMachineStaysAndMergesWithTheOtherMachinesEnd() throws {
+        let (alpha, beta) = try GitNotesEndToEndTests.clones()
+        let script = alpha.sandbox.root + "/selfie"
+        let pause = alpha.sandbox.root + "/pause"
+        try Self.agentScript.replacingFile(script)
+        chmod(script, 0o755)
+        try "60".replacingFile(pause)
+        try alpha.write("Rules/Agents/selfie.md", "---\ntype: agent\nname: selfie\nlane: local\ncommand: [\(JSON.string(script).compact), \"{prompt}\"]\noutput: text\ntimeout: 120\nenv: [FBT_FIXTURE_LOG]\n---\nApproves its own task.\n")
+        try alpha.write("Rules/Sync.md", "---\ntype: sync\nsync: git\nlease: 3s\n---\nClaims and notes go through the shared remote.\n")
+        let path = "Tasks/Edited.md"
+        try alpha.write(path, "---\ntype: task\nagent: selfie\n---\nSummarize the week. SELFIE-3\n\nThe week's notes are under Journal.\n")
+        try #require(try GitNotesEndToEndTests.personGit(["add", "-A"], in: alpha.root) && GitNotesEndToEndTests.personGit(["commit", "--quiet", "-m", "person: a task"], in: alpha.root))
+        try #require(try GitNotesEndToEndTests.personGit(["push", "--quiet", "origin", "main"], in: alpha.root))
+        try alpha.start(extraArguments: ["--machine", "alpha"])
+        try #require(eventually(within: 30) { alpha.fixtureRuns().contains { $0["event"]?.stringValue == "start" } }, "alpha did not start the agent:\n\(alpha.log)")
+        try beta.start(extraArguments: ["--machine", "beta"])
+        #expect(eventually(within: 30) { beta.text(path) != nil }, "the task did not reach beta:\n\(beta.log)")
+        // The person adds a line on alpha while it runs; alpha is killed.
+        try #require(eventually(within: 10) { alpha.note(path)?["approved"]?.bool == true })
+        try ((alpha.text(path) ?? "") + "PERSON-LINE: the appendix too.\n").replacingFile(alpha.root + "/" + path)
+        try alpha.stop(SIGKILL)
+        for run in alpha.fixtureRuns() { if let pid = run["pid"]?.intValue, pid > 0 { kill(-Int32(pid), SIGKILL) } }
+        try "0.2".replacingFile(pause)
+        try #require(eventually(within: 90, every: 0.25) { beta.status(path) == "done" }, "beta did not finish the task:\n\(beta.log)")
+
+        try alpha.start(extraArguments: ["--machine", "alpha"])
+        #expect(eventually(within: 30) { alpha.log.contains("\(path): run ") && alpha.log.contains("own lines put back as committed") }, "\(alpha.log)")
+        let kept = alpha.note(path)
+        #expect(alpha.text(path)?.contains("PERSON-LINE: the appendix too.") == true && kept?.text("run_id") == nil && kept?.text("status") == nil
+                && kept?["approved"] == nil, "\(alpha.text(path) ?? "")")
+        // The person commits their line, as the log says; the next merge brings beta's end.
+        try #require(try GitNotesEndToEndTests.personGit(["commit", "--quiet", "-m", "person: my line", "--", path], in: alpha.root))
+        let merged = eventually(within: 60, every: 0.25) { alpha.status(path) == "done" && alpha.text(path)?.contains("PERSON-LINE") == true }
+        #expect(merged, "alpha's copy:\n\(alpha.text(path) ?? "")\nalpha's log:\n\(alpha.log)")
+        #expect(GitNotesEndToEndTests.notesWithMarkers(alpha).isEmpty)
+        try alpha.stop(SIGTERM)
+        try beta.stop(SIGTERM)
+    }
+}
+
 /// Round 136 F3, one machine, no git: a watcher killed while its run's agent had written
 /// `approved: true`, `approved_by` and a `verdict` into its own task; restarted, recovery marked the
 /// run failed (interrupted) and the agent's word stayed, with no `changed_during_run` and no warning.

@@ -213,8 +213,8 @@ extension TaskEngine {
     /// Whether `now` is `before` with only what a run that has not ended (and its agent) writes
     /// changed: the same text, other properties only among `runWrittenKeys`, and a status the run
     /// writes before it ends (`routed`, `running`); another (`cancelled`, `new`) is a person's word.
-    static func differsOnlyByARun(_ now: Note, from before: Note) -> Bool {
-        guard now.body == before.body else { return false }
+    static func differsOnlyByARun(_ now: Note, from before: Note, textAside: Bool = false) -> Bool {
+        guard textAside || now.body == before.body else { return false }
         let keys = Set(now.properties.map(\.key)).union(before.properties.map(\.key))
         guard keys.allSatisfy({ runWrittenKeys.contains($0) || now[$0] == before[$0] }) else { return false }
         return now["status"] == before["status"] || [TaskStatus.routed, .running].contains(TaskStatus(property: now.text("status")))
@@ -224,12 +224,25 @@ extension TaskEngine {
         guard let claims = gitClaims, let current = (try? store.readIfPresent(record.taskPath)) ?? nil,
               let committed = claims.gitBytes(["show", "HEAD:./" + record.taskPath]), committed != current.bytes,
               let now = try? Note.parse(bytes: current.bytes), let before = try? Note.parse(bytes: committed),
-              TaskEngine.differsOnlyByARun(now, from: before),
+              TaskEngine.differsOnlyByARun(now, from: before, textAside: true),
               // What the run was claimed from, or a write of this run's a round committed.
               before.text("run_id") == record.runID
                 || ((try? runs.latestRun(taskPath: record.taskPath, claimedFrom: ContentHash(of: committed))) ?? nil)?.runID == record.runID else { return }
         let expected = current.hash
-        guard (try? store.update(record.taskPath) { $0?.hash == expected ? .write(committed) : .keep }) != nil else { return }
-        log(EngineEvent(level: .info, message: "\(record.taskPath): put back as committed (the text run \(record.runID) was claimed from): the machine that took the task over writes its end, which the next merge brings"))
+        if now.body == before.body {
+            guard (try? store.update(record.taskPath) { $0?.hash == expected ? .write(committed) : .keep }) != nil else { return }
+            log(EngineEvent(level: .info, message: "\(record.taskPath): put back as committed (the text run \(record.runID) was claimed from): the machine that took the task over writes its end, which the next merge brings"))
+            return
+        }
+        // A person changed its text here meanwhile: that stays, and only the run's own lines go back
+        // to the committed ones, so that committing the change merges with the other machine's end
+        // (round 137: the dead run's `status: running`, `run_id` and `machine` stayed in it, and the
+        // person's commit conflicted with the other machine's `done` in those very lines).
+        let keys = TaskEngine.runWrittenKeys.filter { now[$0] != before[$0] }.sorted()
+        let set = keys.compactMap { key in before[key].map { Property(key, $0) } }
+        let unset = keys.filter { before[$0] == nil }
+        guard !keys.isEmpty, let edited = try? FrontmatterEditor.apply(set: set, unset: unset, to: current.bytes),
+              (try? store.update(record.taskPath) { $0?.hash == expected ? .write(edited) : .keep }) != nil else { return }
+        log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID)'s own lines put back as committed; its text was changed here while it ran, which stays uncommitted: commit it, and the next merge brings the end the machine that took the task over writes"))
     }
 }
