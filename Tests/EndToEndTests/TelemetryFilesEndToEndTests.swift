@@ -108,7 +108,7 @@ import Testing
         let day = TelemetryWriter.notePath(Date())
         #expect(eventually(within: 20, every: 0.05) { env.text(day)?.contains("[[Tasks/Tidy health]]") == true })
         #expect(env.text(day)?.contains("PRIV") == false, "\(env.text(day) ?? "")")
-        #expect(env.allLogs.contains("left out of its files"))
+        #expect(env.allLogs.contains("left out of the files it shows"))
         try env.stop(SIGINT)
     }
 }
