@@ -26,33 +26,43 @@ import Testing
         echo "approved myself"
         """
 
-    @Test func aMachineKilledBeforeItsRunsWritesWereCommittedConvergesWithTheMachineThatTookOver() throws {
+    /// The agent note of `selfie`, running `script`.
+    static func agentNote(_ script: String) -> String {
+        """
+        ---
+        type: agent
+        name: selfie
+        lane: local
+        command: [\(JSON.string(script).compact), "{prompt}"]
+        output: text
+        timeout: 120
+        env: [FBT_FIXTURE_LOG]
+        ---
+        Approves its own task.
+
+        """
+    }
+
+    /// Two clones (`GitNotesEndToEndTests.clones`) with `selfie` and a 3 s lease, and the task `text`
+    /// at `path` committed and pushed by a person from alpha; the file that sets the agent's pause.
+    static func clones(committing path: String, _ text: String) throws -> (WatchedVault, WatchedVault, pause: String) {
         let (alpha, beta) = try GitNotesEndToEndTests.clones()
         let script = alpha.sandbox.root + "/selfie"
         let pause = alpha.sandbox.root + "/pause"
-        try Self.agentScript.replacingFile(script)
+        try agentScript.replacingFile(script)
         chmod(script, 0o755)
         try "60".replacingFile(pause)
-        let agent = """
-            ---
-            type: agent
-            name: selfie
-            lane: local
-            command: [\(JSON.string(script).compact), "{prompt}"]
-            output: text
-            timeout: 120
-            env: [FBT_FIXTURE_LOG]
-            ---
-            Approves its own task.
-
-            """
-        try alpha.write("Rules/Agents/selfie.md", agent)
+        try alpha.write("Rules/Agents/selfie.md", agentNote(script))
         try alpha.write("Rules/Sync.md", "---\ntype: sync\nsync: git\nlease: 3s\n---\nClaims and notes go through the shared remote.\n")
-        let path = "Tasks/Selfie.md"
-        let task = "---\ntype: task\nagent: selfie\n---\nSummarize the week. SELFIE-1\n"
-        try alpha.write(path, task)
+        try alpha.write(path, text)
         try #require(try GitNotesEndToEndTests.personGit(["add", "-A"], in: alpha.root) && GitNotesEndToEndTests.personGit(["commit", "--quiet", "-m", "person: a task"], in: alpha.root))
         try #require(try GitNotesEndToEndTests.personGit(["push", "--quiet", "origin", "main"], in: alpha.root))
+        return (alpha, beta, pause)
+    }
+
+    @Test func aMachineKilledBeforeItsRunsWritesWereCommittedConvergesWithTheMachineThatTookOver() throws {
+        let path = "Tasks/Selfie.md"
+        let (alpha, beta, pause) = try Self.clones(committing: path, "---\ntype: task\nagent: selfie\n---\nSummarize the week. SELFIE-1\n")
 
         // Alpha claims and runs it; beta starts after, and its first merge brings the task in.
         try alpha.start(extraArguments: ["--machine", "alpha"])
@@ -95,18 +105,8 @@ extension GitTakenOverTaskEndToEndTests {
     /// line stays theirs, the dead run's own lines go back to the committed ones, and once the
     /// person commits it, the merge brings the other machine's end with no conflict.
     @Test func aPersonsLineOnTheKilledMachineStaysAndMergesWithTheOtherMachinesEnd() throws {
-        let (alpha, beta) = try GitNotesEndToEndTests.clones()
-        let script = alpha.sandbox.root + "/selfie"
-        let pause = alpha.sandbox.root + "/pause"
-        try Self.agentScript.replacingFile(script)
-        chmod(script, 0o755)
-        try "60".replacingFile(pause)
-        try alpha.write("Rules/Agents/selfie.md", "---\ntype: agent\nname: selfie\nlane: local\ncommand: [\(JSON.string(script).compact), \"{prompt}\"]\noutput: text\ntimeout: 120\nenv: [FBT_FIXTURE_LOG]\n---\nApproves its own task.\n")
-        try alpha.write("Rules/Sync.md", "---\ntype: sync\nsync: git\nlease: 3s\n---\nClaims and notes go through the shared remote.\n")
         let path = "Tasks/Edited.md"
-        try alpha.write(path, "---\ntype: task\nagent: selfie\n---\nSummarize the week. SELFIE-3\n\nThe week's notes are under Journal.\n")
-        try #require(try GitNotesEndToEndTests.personGit(["add", "-A"], in: alpha.root) && GitNotesEndToEndTests.personGit(["commit", "--quiet", "-m", "person: a task"], in: alpha.root))
-        try #require(try GitNotesEndToEndTests.personGit(["push", "--quiet", "origin", "main"], in: alpha.root))
+        let (alpha, beta, pause) = try Self.clones(committing: path, "---\ntype: task\nagent: selfie\n---\nSummarize the week. SELFIE-3\n\nThe week's notes are under Journal.\n")
         try alpha.start(extraArguments: ["--machine", "alpha"])
         try #require(eventually(within: 30) { alpha.fixtureRuns().contains { $0["event"]?.stringValue == "start" } }, "alpha did not start the agent:\n\(alpha.log)")
         try beta.start(extraArguments: ["--machine", "beta"])
@@ -145,19 +145,7 @@ extension GitTakenOverTaskEndToEndTests {
         try GitTakenOverTaskEndToEndTests.agentScript.replacingFile(script)
         chmod(script, 0o755)
         try "60".replacingFile(env.sandbox.root + "/pause")
-        try env.write("Rules/Agents/selfie.md", """
-            ---
-            type: agent
-            name: selfie
-            lane: local
-            command: [\(JSON.string(script).compact), "{prompt}"]
-            output: text
-            timeout: 120
-            env: [FBT_FIXTURE_LOG]
-            ---
-            Approves its own task.
-
-            """)
+        try env.write("Rules/Agents/selfie.md", GitTakenOverTaskEndToEndTests.agentNote(script))
         try env.start()
         let path = "Tasks/Selfie.md"
         // A task no person approved, with a verdict of its person's; its agent approves it, and
