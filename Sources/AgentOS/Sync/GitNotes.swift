@@ -235,19 +235,27 @@ struct GitNotes {
         for (path, entry) in staged where entry.hasPrefix("100755 ") { modes[path] = "100755" }
         // `--index-info` names paths from the top of the work tree, which may hold the vault in a
         // folder of its own (the others here are read from the vault's folder).
-        // (Read as bytes: a folder's name may begin with a space, which trimming would take.)
-        var prefixBytes = git.gitBytes(["rev-parse", "--show-prefix"]) ?? []
-        if prefixBytes.last == 0x0A { prefixBytes.removeLast() }
-        let prefix = String(decoding: prefixBytes, as: UTF8.self)
+        let prefix = vaultFolder()
         func entries(_ paths: [String]) -> [UInt8] {
             Array((paths.map { "\(modes[$0] ?? "100644") \(blobs[$0] ?? "")\t\(prefix)\($0)" }.joined(separator: "\0") + "\0").utf8)
         }
-        // The real index takes the OS's entries only where it holds what it held when the round
-        // began: a person's `git add` of the note meanwhile stays staged (round 137: it was put
-        // back to the OS's bytes, 6 of 6, and their next commit took nothing of it).
-        func unstagedMeanwhile() -> [String] {
-            let now = stagedEntries(notes.map(\.path))
-            return notes.map(\.path).filter { now[$0] == staged[$0] }
+        // The real index takes the OS's entries only where nothing is staged (it holds what the
+        // old `HEAD` holds): a person's `git add` of the note stays staged (round 137: it was put
+        // back to the OS's bytes, 6 of 6, and their next commit took nothing of it; round 138: a
+        // check against the index as the round began missed an add made before that).
+        func notStaged(since head: String?) -> [String] {
+            let paths = notes.map(\.path)
+            var committed: [String: String] = [:]
+            if let head, case .success(let out) = git.git(["ls-tree", "-z", head, "--"] + paths) {
+                for entry in out.split(separator: "\0") {
+                    let fields = entry.split(separator: "\t", maxSplits: 1)
+                    let parts = fields.first?.split(separator: " ") ?? []
+                    guard fields.count == 2, parts.count == 3 else { continue }
+                    committed[String(fields[1])] = parts[0] + " " + parts[2]
+                }
+            }
+            let index = stagedEntries(paths).mapValues { $0.split(separator: " ").prefix(2).joined(separator: " ") }
+            return paths.filter { index[$0] == committed[$0] }
         }
         let head = try? git.git(["rev-parse", "--verify", "--quiet", "HEAD"]).get()
         let index = ["GIT_INDEX_FILE": work + "/index"]
@@ -259,9 +267,7 @@ struct GitNotes {
         case .failure(let why): return .failed(why.text)
         }
         if let head, case .success(let headTree) = git.git(["rev-parse", head + "^{tree}"]), headTree == tree {
-            // Committed already (by an earlier round or a person): the index takes the bytes
-            // anyway, so a person's older staged copy of the note does not undo them.
-            _ = git.git(["update-index", "-z", "--index-info"], input: entries(unstagedMeanwhile()))
+            // Committed already (by an earlier round or a person): the index is left as it is.
             return .nothingToCommit
         }
         let message = "fuckbigtech on \(git.machine): \(notes.count) note\(notes.count == 1 ? "" : "s")"
@@ -273,7 +279,7 @@ struct GitNotes {
         // The index first: a branch moved while the index still held the old copies would show
         // them staged, and a person's next commit would undo the OS's.
         afterCommitTree?()
-        let keep = unstagedMeanwhile()
+        let keep = notStaged(since: head)
         if !keep.isEmpty, case .failure(let why) = git.git(["update-index", "-z", "--index-info"], input: entries(keep)) { return .failed(why.text) }
         let moved = git.git(["update-ref", "-m", message, "HEAD", commit, head ?? ""])
         if case .failure(let why) = moved {
@@ -312,15 +318,15 @@ struct GitNotes {
             merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", "-m", message, upstream])
         }
         if merge.code == 0 { return nil }
-        let conflicted = (try? git.git(["diff", "--name-only", "--diff-filter=U", "-z"]).get())?
-            .split(separator: "\0").map(String.init) ?? []
-        if conflicted.isEmpty {
+        let found = conflictedPaths()
+        let conflicted = found.inVault
+        if conflicted.isEmpty && found.elsewhere.isEmpty {
             // Refused before it began (a person's uncommitted change in a file it would touch, or a
             // staged change): nothing was changed.
             if GitNotes.explained(merge.error) != merge.error { return "cannot merge \(upstream): \(GitNotes.explained(merge.error))" }
             return "cannot merge \(upstream): \(merge.error); commit or undo the change git names (a person's uncommitted change, or anything staged) and the OS merges at its next round"
         }
-        let others = conflicted.filter { !GitNotes.isAppendOnly($0) }
+        let others = conflicted.filter { !GitNotes.isAppendOnly($0) } + found.elsewhere
         if !others.isEmpty {
             abortMerge()
             return "merging \(upstream) conflicts in \(others.joined(separator: ", ")), which the OS does not merge; merge by hand (the OS pushes again after)"
@@ -344,8 +350,8 @@ struct GitNotes {
     private func mergeLineByLine(_ conflicted: [String]) -> String? {
         let store = NoteStore(vault: git.vault)
         for path in conflicted {
-            let ours = (try? git.git(["show", ":2:" + path]).get()) ?? ""
-            let theirs = (try? git.git(["show", ":3:" + path]).get()) ?? ""
+            let ours = (try? git.git(["show", ":2:./" + path]).get()) ?? ""
+            let theirs = (try? git.git(["show", ":3:./" + path]).get()) ?? ""
             do {
                 // Through the one write path: a line the telemetry batch appends meanwhile is kept.
                 try store.update(path) { snapshot in
@@ -359,6 +365,28 @@ struct GitNotes {
             }
         }
         return nil
+    }
+
+    /// The notes git reports in conflict: those in the vault, by their vault paths, and those
+    /// elsewhere in the work tree (a vault in a folder of its repository), by their paths from its
+    /// top. Read from the top, a person's `Daily/…` beside the vault was taken for the vault's day
+    /// note and merged into it — a line the person threw away went out in the OS's commit — and the
+    /// vault's own `vault/Daily/…` was no day note, so two machines stopped merging (round 138).
+    private func conflictedPaths() -> (inVault: [String], elsewhere: [String]) {
+        func list(_ arguments: [String]) -> [String] {
+            (try? git.git(["diff", "--name-only", "--diff-filter=U", "-z"] + arguments).get())?.split(separator: "\0").map(String.init) ?? []
+        }
+        let inVault = list(["--relative"])
+        let prefix = vaultFolder()
+        return (inVault, prefix.isEmpty ? [] : list([]).filter { !$0.hasPrefix(prefix) })
+    }
+
+    /// The vault's folder in the work tree, ending in `/` (`""` at its top). Read as bytes: a
+    /// folder's name may begin with a space, which trimming would take.
+    private func vaultFolder() -> String {
+        var bytes = git.gitBytes(["rev-parse", "--show-prefix"]) ?? []
+        if bytes.last == 0x0A { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The vaults (roots) whose OS's own merge is under way in this process.
@@ -384,11 +412,10 @@ struct GitNotes {
                           ("CHERRY_PICK_HEAD", "cherry-pick", "git cherry-pick --continue", "git cherry-pick --abort"),
                           ("REVERT_HEAD", "revert", "git revert --continue", "git revert --abort")]
         let underWay = operations.first { git.gitStatus(["rev-parse", "--quiet", "--verify", $0.0]).code == 0 }
-        let conflicted = (try? git.git(["diff", "--name-only", "--diff-filter=U", "-z"]).get())?
-            .split(separator: "\0").map(String.init) ?? []
-        guard underWay != nil || !conflicted.isEmpty else { return nil }
-        let days = conflicted.filter(GitNotes.isAppendOnly)
-        let others = conflicted.filter { !GitNotes.isAppendOnly($0) }
+        let found = conflictedPaths()
+        guard underWay != nil || !found.inVault.isEmpty || !found.elsewhere.isEmpty else { return nil }
+        let days = found.inVault.filter(GitNotes.isAppendOnly)
+        let others = found.inVault.filter { !GitNotes.isAppendOnly($0) } + found.elsewhere
         let gitDirectory = (try? git.git(["rev-parse", "--absolute-git-dir"]).get()) ?? (git.vault.root + "/.git")
         let ownMerge = underWay?.0 == "MERGE_HEAD"
             && ((try? String(contentsOfFile: gitDirectory + "/MERGE_MSG", encoding: .utf8))?.hasPrefix(GitNotes.ownMergePrefix + git.machine + ":") ?? false)
@@ -447,11 +474,11 @@ struct GitNotes {
     /// Whether any was removed.
     private func clearIdenticalUntracked(upstream: String, log: (EngineEvent) -> Void) -> Bool {
         guard case .success(let untrackedList) = git.git(["ls-files", "--others", "--exclude-standard", "-z"]),
-              case .success(let addedList) = git.git(["diff", "--name-only", "--no-renames", "-z", "--diff-filter=A", "HEAD", upstream]) else { return false }
+              case .success(let addedList) = git.git(["diff", "--name-only", "--relative", "--no-renames", "-z", "--diff-filter=A", "HEAD", upstream]) else { return false }
         let untracked = Set(untrackedList.split(separator: "\0").map(String.init))
         var removed: [String] = []
         for path in addedList.split(separator: "\0").map(String.init) where untracked.contains(path) {
-            guard case .success(let theirs) = git.git(["show", upstream + ":" + path]),
+            guard case .success(let theirs) = git.git(["show", upstream + ":./" + path]),
                   let absolute = try? git.vault.resolve(path),
                   let ours = FileManager.default.contents(atPath: absolute),
                   ours == Data(theirs.utf8) || ours == Data((theirs + "\n").utf8) else { continue }
