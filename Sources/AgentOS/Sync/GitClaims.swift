@@ -147,10 +147,20 @@ public struct GitClaims: Sendable {
     }
 
     /// Runs git in the vault; its stdout as bytes (not trimmed: a file's content), or `nil` when it failed.
-    func gitBytes(_ arguments: [String]) -> [UInt8]? {
-        let options = Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: environment, input: .none, timeout: 60)
-        guard let result = try? Spawn.run(options), result.exitCode == 0 else { return nil }
+    /// `exiting` lists the exit codes that are answers (`check-ignore` exits 1 when none is ignored).
+    func gitBytes(_ arguments: [String], input: [UInt8]? = nil, exiting: Set<Int32> = [0]) -> [UInt8]? {
+        let options = Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: environment,
+                                    input: input.map { .bytes($0) } ?? .none, timeout: 60)
+        guard let result = try? Spawn.run(options), let code = result.exitCode, exiting.contains(code) else { return nil }
         return result.stdout
+    }
+
+    /// The paths git lists for `arguments` (`-z`: each ended by NUL), exactly as written (a name
+    /// may begin or end with a space, which `git(_:)`'s trimming would take); `nil` when it failed.
+    func gitPaths(_ arguments: [String], input: [UInt8]? = nil, exiting: Set<Int32> = [0]) -> [String]? {
+        gitBytes(arguments, input: input, exiting: exiting).map { bytes in
+            bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        }
     }
 
     /// Runs git in the vault and returns its exit code (-1 when it did not exit), stdout, and its

@@ -122,11 +122,11 @@ struct GitNotes {
                 return round
             }
             var paths = notes.keys.sorted()
-            if !paths.isEmpty, case .success(let out) = git.git(["check-ignore", "-z", "--stdin"], input: Array(paths.joined(separator: "\0").utf8) + [0]) {
+            if !paths.isEmpty, let out = git.gitPaths(["check-ignore", "-z", "--stdin"], input: Array(paths.joined(separator: "\0").utf8) + [0], exiting: [0, 1]) {
                 // Notes the person's `.gitignore` keeps out of git stay out (exit 1: none is ignored).
                 // Read unquoted (`-z`): git quotes a name that is not ASCII, and a `Café` result
                 // under an ignored `Results/` then failed every `add` for good (round 62).
-                let ignored = Set(out.split(separator: "\0").map(String.init))
+                let ignored = Set(out)
                 paths.removeAll { ignored.contains($0) }
             }
             if !paths.isEmpty {
@@ -309,13 +309,29 @@ struct GitNotes {
         // round 136: an undone merge left a note saying a task held markers it no longer held).
         GitNotes.merging.withLock { _ = $0.insert(git.vault.root) }
         defer { GitNotes.merging.withLock { _ = $0.remove(git.vault.root) } }
+        var removed: [(path: String, bytes: Data)] = []
+        let problem = attemptMerge(upstream, removed: &removed, log: log)
+        // Not merged: an untracked note removed for it (its bytes were the merge's) is written
+        // back, or it was gone for good (round 139: the merge was undone over another note).
+        if problem != nil {
+            for (path, bytes) in removed {
+                guard let absolute = try? git.vault.resolve(path), TaskEngine.isGone(absolute) else { continue }
+                _ = FileManager.default.createFile(atPath: absolute, contents: bytes)
+            }
+        }
+        return problem
+    }
+
+    /// `merge`, telling which untracked notes it removed (`clearIdenticalUntracked`).
+    private func attemptMerge(_ upstream: String, removed: inout [(path: String, bytes: Data)], log: (EngineEvent) -> Void) -> String? {
         // Its own message says the merge is the OS's: a watcher stopped in it (kill -9, a crash)
         // knows it at its next start by git's MERGE_MSG, which only this merge wrote (a mark file
         // of the OS's own outlived it and took a person's later merge for one: round 63).
         let message = GitNotes.ownMergePrefix + git.machine + ": merge " + upstream
         var merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", "-m", message, upstream])
-        if merge.code != 0, clearIdenticalUntracked(upstream: upstream, log: log) {
-            merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", "-m", message, upstream])
+        if merge.code != 0 {
+            removed = clearIdenticalUntracked(upstream: upstream, log: log)
+            if !removed.isEmpty { merge = git.gitStatus(["merge", "--quiet", "--no-edit", "--no-verify", "-m", message, upstream]) }
         }
         if merge.code == 0 { return nil }
         let found = conflictedPaths()
@@ -372,13 +388,22 @@ struct GitNotes {
     /// top. Read from the top, a person's `Daily/…` beside the vault was taken for the vault's day
     /// note and merged into it — a line the person threw away went out in the OS's commit — and the
     /// vault's own `vault/Daily/…` was no day note, so two machines stopped merging (round 138).
+    /// (Read from the index's unmerged entries, `ls-files -u`, which no `diff.relative` setting of
+    /// the person's changes — with it, `git diff` named every conflict from the vault's folder, one
+    /// beside the vault was missed, and the OS concluded its merge with a person's staged file in
+    /// it: round 139 — and as bytes: a folder's name may begin with a space.)
     private func conflictedPaths() -> (inVault: [String], elsewhere: [String]) {
-        func list(_ arguments: [String]) -> [String] {
-            (try? git.git(["diff", "--name-only", "--diff-filter=U", "-z"] + arguments).get())?.split(separator: "\0").map(String.init) ?? []
+        func unmerged(_ arguments: [String]) -> [String] {
+            var seen = Set<String>()
+            return (git.gitPaths(["ls-files", "-u", "-z"] + arguments) ?? []).compactMap { entry in
+                guard let tab = entry.firstIndex(of: "\t") else { return nil }
+                let path = String(entry[entry.index(after: tab)...])
+                return seen.insert(path).inserted ? path : nil
+            }
         }
-        let inVault = list(["--relative"])
+        let inVault = unmerged([])
         let prefix = vaultFolder()
-        return (inVault, prefix.isEmpty ? [] : list([]).filter { !$0.hasPrefix(prefix) })
+        return (inVault, prefix.isEmpty ? [] : unmerged(["--full-name", "--", ":/"]).filter { !$0.hasPrefix(prefix) })
     }
 
     /// The vault's folder in the work tree, ending in `/` (`""` at its top). Read as bytes: a
@@ -471,23 +496,23 @@ struct GitNotes {
     /// those `upstream` brings is removed (the merge writes it back), so two machines never stop
     /// merging for good over copies of the same note (an aborted merge can leave the files it had
     /// written). A file that differs in any byte is left alone, and the merge stays refused.
-    /// Whether any was removed.
-    private func clearIdenticalUntracked(upstream: String, log: (EngineEvent) -> Void) -> Bool {
-        guard case .success(let untrackedList) = git.git(["ls-files", "--others", "--exclude-standard", "-z"]),
-              case .success(let addedList) = git.git(["diff", "--name-only", "--relative", "--no-renames", "-z", "--diff-filter=A", "HEAD", upstream]) else { return false }
-        let untracked = Set(untrackedList.split(separator: "\0").map(String.init))
-        var removed: [String] = []
-        for path in addedList.split(separator: "\0").map(String.init) where untracked.contains(path) {
-            guard case .success(let theirs) = git.git(["show", upstream + ":./" + path]),
+    /// The notes removed, with their bytes (`merge` writes them back when it does not merge).
+    private func clearIdenticalUntracked(upstream: String, log: (EngineEvent) -> Void) -> [(path: String, bytes: Data)] {
+        guard let untrackedList = git.gitPaths(["ls-files", "--others", "--exclude-standard", "-z"]),
+              let addedList = git.gitPaths(["diff", "--name-only", "--relative", "--no-renames", "-z", "--diff-filter=A", "HEAD", upstream]) else { return [] }
+        let untracked = Set(untrackedList)
+        var removed: [(path: String, bytes: Data)] = []
+        for path in addedList where untracked.contains(path) {
+            // Compared byte for byte (git's answer untrimmed).
+            guard let theirs = git.gitBytes(["show", upstream + ":./" + path]),
                   let absolute = try? git.vault.resolve(path),
-                  let ours = FileManager.default.contents(atPath: absolute),
-                  ours == Data(theirs.utf8) || ours == Data((theirs + "\n").utf8) else { continue }
-            if (try? FileSystem.remove(absolute)) != nil { removed.append(path) }
+                  let ours = FileManager.default.contents(atPath: absolute), ours == Data(theirs) else { continue }
+            if (try? FileSystem.remove(absolute)) != nil { removed.append((path, ours)) }
         }
         if !removed.isEmpty {
             log(EngineEvent(level: .info, message: "git: \(removed.count) untracked note(s) identical to those of \(upstream) were in the merge's way; merging again"))
         }
-        return !removed.isEmpty
+        return removed
     }
 
     /// `base` with every line of `other` it lacks, each put after the line it follows in `other` and

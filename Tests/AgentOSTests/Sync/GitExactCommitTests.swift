@@ -81,7 +81,8 @@ struct GitExactCommitTests {
 
     /// Two clones of a repository whose vault is its folder `v/` (a person's own `Daily/` beside
     /// it), each with the vault's day note committed.
-    static func subfolderClones() throws -> String {
+    /// (`folder` is the vault's folder; `relative` sets the person's `diff.relative`.)
+    static func subfolderClones(_ folder: String = "v", relative: Bool = false) throws -> String {
         let root = TemporaryFolder.make("fbt-git-subday")
         try G.git(["init", "--quiet", "--bare", "-b", "main", root + "/remote.git"], in: root)
         for name in ["a", "b"] {
@@ -89,37 +90,42 @@ struct GitExactCommitTests {
             try G.git(["checkout", "--quiet", "-B", "main"], in: root + "/" + name)
         }
         let a = root + "/a"
-        try FileManager.default.createDirectory(atPath: a + "/v/Daily", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: a + "/\(folder)/Daily", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: a + "/Daily", withIntermediateDirectories: true)
-        try "# 2026-12-06\n\n- 09:00 first\n".replacingFile(a + "/v/" + G.day)
+        try "# 2026-12-06\n\n- 09:00 first\n".replacingFile(a + "/\(folder)/" + G.day)
         try "My diary.\n".replacingFile(a + "/" + G.day)
         try G.git(["add", "-A"], in: a)
         try G.git(["commit", "--quiet", "-m", "seed"], in: a)
         try G.git(["push", "--quiet", "origin", "main"], in: a)
         try G.git(["pull", "--quiet", "origin", "main"], in: root + "/b")
+        if relative { for name in ["a", "b"] { try G.git(["config", "diff.relative", "true"], in: root + "/" + name) } }
         return root
     }
 
-    static func subfolderNotes(_ root: String, _ name: String) -> GitNotes {
-        GitNotes(git: GitClaims(vault: Vault(root: root + "/" + name + "/v"), remote: "origin", machine: name))
+    static func subfolderNotes(_ root: String, _ name: String, _ folder: String = "v") -> GitNotes {
+        GitNotes(git: GitClaims(vault: Vault(root: root + "/" + name + "/" + folder), remote: "origin", machine: name))
     }
+
+    /// The vault folders and settings the two tests below run with: round 139 found `diff.relative`
+    /// and a folder name beginning with a space each undoing round 138's fix.
+    static let layouts: [(String, Bool)] = [("v", false), ("v", true), (" v", false)]
 
     /// Round 138 F2: both machines appended to the vault's day note (`v/Daily/…`); git named the
     /// conflict from the top of the work tree, the OS did not see a day note in it, undid the merge
     /// and stopped converging. It is merged line by line.
-    @Test func dayNotesOfAVaultInAFolderAreMergedLineByLine() throws {
-        let root = try Self.subfolderClones()
+    @Test(arguments: layouts) func dayNotesOfAVaultInAFolderAreMergedLineByLine(folder: String, relative: Bool) throws {
+        let root = try Self.subfolderClones(folder, relative: relative)
         defer { TemporaryFolder.remove(root) }
         let b = root + "/b"
-        try (G.read(b + "/v/" + G.day) + "- 10:00 on b\n").replacingFile(b + "/v/" + G.day)
+        try (G.read(b + "/\(folder)/" + G.day) + "- 10:00 on b\n").replacingFile(b + "/\(folder)/" + G.day)
         try G.git(["commit", "--quiet", "-am", "b"], in: b)
         try G.git(["push", "--quiet", "origin", "main"], in: b)
         let a = root + "/a"
-        let line = G.read(a + "/v/" + G.day) + "- 10:00 on a\n"
-        try line.replacingFile(a + "/v/" + G.day)
-        let round = Self.subfolderNotes(root, "a").round(notes: [G.day: Array(line.utf8)], remote: "origin", log: { _ in })
+        let line = G.read(a + "/\(folder)/" + G.day) + "- 10:00 on a\n"
+        try line.replacingFile(a + "/\(folder)/" + G.day)
+        let round = Self.subfolderNotes(root, "a", folder).round(notes: [G.day: Array(line.utf8)], remote: "origin", log: { _ in })
         #expect(round.problem == nil && round.pushed, "\(round)")
-        let merged = G.read(a + "/v/" + G.day)
+        let merged = G.read(a + "/\(folder)/" + G.day)
         #expect(merged.contains("- 10:00 on a") && merged.contains("- 10:00 on b") && !SyncConflict.hasMergeMarkers(Array(merged.utf8)), "\(merged)")
         #expect(G.output(["status", "--porcelain"], in: a).isEmpty)
     }
@@ -128,8 +134,8 @@ struct GitExactCommitTests {
     /// took it for its day note, merged both sides (the line the person then threw away too) into
     /// the vault's and committed that. A conflict outside the vault is the person's: nothing of it
     /// is merged, and the OS's notes wait.
-    @Test func aConflictInThePersonsOwnDayNoteBesideTheVaultIsLeftToThem() throws {
-        let root = try Self.subfolderClones()
+    @Test(arguments: layouts) func aConflictInThePersonsOwnDayNoteBesideTheVaultIsLeftToThem(folder: String, relative: Bool) throws {
+        let root = try Self.subfolderClones(folder, relative: relative)
         defer { TemporaryFolder.remove(root) }
         let (a, b) = (root + "/a", root + "/b")
         try "My diary.\nFrom b.\n".replacingFile(b + "/" + G.day)
@@ -140,12 +146,33 @@ struct GitExactCommitTests {
         try G.git(["pull", "--quiet", "--no-rebase", "origin", "main"], in: a)
         _ = G.output(["stash", "pop"], in: a)
         #expect(SyncConflict.hasMergeMarkers(Array(G.read(a + "/" + G.day).utf8)), "the pop conflicted")
-        let line = G.read(a + "/v/" + G.day) + "- 11:00 on a\n"
-        try line.replacingFile(a + "/v/" + G.day)
-        let round = Self.subfolderNotes(root, "a").round(notes: [G.day: Array(line.utf8)], remote: "origin", log: { _ in })
+        let line = G.read(a + "/\(folder)/" + G.day) + "- 11:00 on a\n"
+        try line.replacingFile(a + "/\(folder)/" + G.day)
+        let round = Self.subfolderNotes(root, "a", folder).round(notes: [G.day: Array(line.utf8)], remote: "origin", log: { _ in })
         #expect(round.problem?.contains(G.day) == true && !round.pathsSettled, "\(round)")
-        #expect(!G.read(a + "/v/" + G.day).contains("SECRET-STASHED-LINE"))
+        #expect(!G.read(a + "/\(folder)/" + G.day).contains("SECRET-STASHED-LINE"))
         #expect(!G.output(["log", "-p", "--all"], in: a).contains("+SECRET-STASHED-LINE"))
+    }
+
+    /// Round 139 F4: an untracked note identical to one the merge brings is removed for it; the
+    /// merge was then undone over a conflict in another note, and the note was gone from the disk.
+    /// It is written back.
+    @Test func anUntrackedNoteRemovedForAMergeThatIsUndoneIsWrittenBack() throws {
+        let root = try G.clones()
+        let (a, b) = (root + "/a", root + "/b")
+        let copy = "---\ntype: note\n---\nThe same on both machines.\n"
+        try copy.replacingFile(b + "/Copy.md")
+        try "seed, as b has it\n".replacingFile(b + "/seed.md")
+        try G.git(["add", "-A"], in: b)
+        try G.git(["commit", "--quiet", "-m", "b"], in: b)
+        try G.git(["push", "--quiet", "origin", "main"], in: b)
+        try copy.replacingFile(a + "/Copy.md")
+        try "seed, as a has it\n".replacingFile(a + "/seed.md")
+        try G.git(["commit", "--quiet", "-am", "a"], in: a)
+        let round = G.notes(root, "a").round(notes: [:], remote: "origin", log: { _ in })
+        #expect(round.problem?.contains("seed.md") == true, "\(round)")
+        #expect(G.read(a + "/Copy.md") == copy)
+        #expect(G.output(["status", "--porcelain", "--", "Copy.md"], in: a) == "?? Copy.md\n")
     }
 
     /// Only the OS's paths: a change a person staged, or made, in another note stays as it was.
