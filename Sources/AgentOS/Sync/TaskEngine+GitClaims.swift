@@ -200,16 +200,6 @@ extension TaskEngine {
     /// approval, a verdict, which `complete` puts back) change in a task note.
     static let runWrittenKeys = lifecycleKeys.union(["approved", "approved_by", "approved_at", ResultVerdict.property])
 
-    /// The task of a run left to the fleet (`leaveToFleet`), as this machine's dead watcher left it:
-    /// its routed and running writes, and whatever its agent wrote into it, uncommitted — the record
-    /// of the OS's own writes died with the process, so no round commits them, and the note stood
-    /// in the way of every merge (the machine that took the task over changed the same lines): the
-    /// clones never converged, and the note kept the agent's `approved: true` (round 136). When the
-    /// committed copy (`HEAD`) is the very text the run was claimed from, or a write of this run a
-    /// round committed, and the note differs from it only in `runWrittenKeys` (its body the same),
-    /// the committed copy is put back, and the other machine's end of
-    /// the task arrives with the next merge. Any other difference (a person's edit) is left for the
-    /// person.
     /// Whether `now` is `before` with only what a run that has not ended (and its agent) writes
     /// changed: the same text, other properties only among `runWrittenKeys`, and a status the run
     /// writes before it ends (`routed`, `running`); another (`cancelled`, `new`) is a person's word.
@@ -220,6 +210,16 @@ extension TaskEngine {
         return now["status"] == before["status"] || [TaskStatus.routed, .running].contains(TaskStatus(property: now.text("status")))
     }
 
+    /// The task of a run left to the fleet (`leaveToFleet`), as this machine's dead watcher left it:
+    /// its routed and running writes, and whatever its agent wrote into it, uncommitted — the record
+    /// of the OS's own writes died with the process, so no round commits them, and the note stood
+    /// in the way of every merge (the machine that took the task over changed the same lines): the
+    /// clones never converged, and the note kept the agent's `approved: true` (round 136). When the
+    /// committed copy (`HEAD`) is the very text the run was claimed from, or a write of this run a
+    /// round committed, and the note differs from it only by a run (`differsOnlyByARun`), the
+    /// committed copy is put back, and the other machine's end of the task arrives with the next
+    /// merge; when a person also changed its text here, the text stays and only the run's lines go
+    /// back. Any other difference (a person's word) is left for the person.
     func restoreClaimedCopy(of record: RunRecord) {
         guard let claims = gitClaims, let current = (try? store.readIfPresent(record.taskPath)) ?? nil,
               let committed = claims.gitBytes(["show", "HEAD:./" + record.taskPath]), committed != current.bytes,
