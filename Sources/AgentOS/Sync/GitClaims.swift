@@ -129,18 +129,24 @@ public struct GitClaims: Sendable {
     /// The empty tree's id per vault, once written.
     private static let emptyTrees = Locked([String: String]())
 
+    /// Runs git in the vault (`also`: more environment), within `timeout` seconds.
+    private func spawn(_ arguments: [String], input: [UInt8]?, also: [String: String] = [:], timeout: Double = 60) throws -> Spawn.Result {
+        try Spawn.run(Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: also.isEmpty ? environment : environment.merging(also) { $1 },
+                                    input: input.map { .bytes($0) } ?? .none, timeout: timeout))
+    }
+
+    /// The last line of a run's stderr, after `git <command>: <termination>`.
+    private static func failure(_ arguments: [String], _ result: Spawn.Result) -> String {
+        let err = String(decoding: result.stderrTail, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        return "git \(arguments.first ?? ""): \(result.termination)" + (err.isEmpty ? "" : ": " + err)
+    }
+
     /// Runs git in the vault; the trimmed stdout, or why it failed (one line).
     func git(_ arguments: [String], input: [UInt8]? = nil, also: [String: String] = [:]) -> Result<String, GitFailure> {
-        let options = Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: environment.merging(also) { $1 },
-                                    input: input.map { .bytes($0) } ?? .none, timeout: 60)
         do {
-            let result = try Spawn.run(options)
-            let out = String(decoding: result.stdout, as: UTF8.self).trimmingWhitespacesAndNewlines()
-            guard result.exitCode == 0 else {
-                let err = String(decoding: result.stderrTail, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-                return .failure(GitFailure(text: "git \(arguments.first ?? ""): \(result.termination)" + (err.isEmpty ? "" : ": " + err)))
-            }
-            return .success(out)
+            let result = try spawn(arguments, input: input, also: also)
+            guard result.exitCode == 0 else { return .failure(GitFailure(text: GitClaims.failure(arguments, result))) }
+            return .success(String(decoding: result.stdout, as: UTF8.self).trimmingWhitespacesAndNewlines())
         } catch {
             return .failure(GitFailure(text: "git: \(error)"))
         }
@@ -149,9 +155,7 @@ public struct GitClaims: Sendable {
     /// Runs git in the vault; its stdout as bytes (not trimmed: a file's content), or `nil` when it failed.
     /// `exiting` lists the exit codes that are answers (`check-ignore` exits 1 when none is ignored).
     func gitBytes(_ arguments: [String], input: [UInt8]? = nil, exiting: Set<Int32> = [0]) -> [UInt8]? {
-        let options = Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: environment,
-                                    input: input.map { .bytes($0) } ?? .none, timeout: 60)
-        guard let result = try? Spawn.run(options), let code = result.exitCode, exiting.contains(code) else { return nil }
+        guard let result = try? spawn(arguments, input: input), let code = result.exitCode, exiting.contains(code) else { return nil }
         return result.stdout
     }
 
@@ -166,10 +170,8 @@ public struct GitClaims: Sendable {
     /// Runs git in the vault and returns its exit code (-1 when it did not exit), stdout, and its
     /// last line of stderr, whatever the code (for `push --porcelain`, whose refusals are on stdout).
     func gitStatus(_ arguments: [String]) -> (code: Int32, stdout: String, error: String) {
-        let options = Spawn.Options(executable: "git", arguments: ["-C", vault.root] + arguments, environment: environment, input: .none, timeout: 120)
-        guard let result = try? Spawn.run(options) else { return (-1, "", "git could not be started") }
-        let err = String(decoding: result.stderrTail, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-        return (result.exitCode ?? -1, String(decoding: result.stdout, as: UTF8.self), "git \(arguments.first ?? ""): \(result.termination)" + (err.isEmpty ? "" : ": " + err))
+        guard let result = try? spawn(arguments, input: nil, timeout: 120) else { return (-1, "", "git could not be started") }
+        return (result.exitCode ?? -1, String(decoding: result.stdout, as: UTF8.self), GitClaims.failure(arguments, result))
     }
 
     /// Why a git call failed, one line.

@@ -84,16 +84,6 @@ struct GitNotes {
         return true
     }
 
-    /// `round(notes:)` with the bytes each of `paths` holds now (the heartbeat note, which only the
-    /// OS writes; tests).
-    func round(paths: [String], remote: String, log: (EngineEvent) -> Void) -> Round {
-        var notes: [String: [UInt8]] = [:]
-        for path in paths {
-            if let bytes = FileManager.default.contents(atPath: git.vault.root + "/" + path) { notes[path] = Array(bytes) }
-        }
-        return round(notes: notes, remote: remote, log: log)
-    }
-
     /// Commits `notes` (the OS's own notes, each with exactly the bytes a round read and found to be
     /// the OS's: `commitExactly`), merges the remote's branch and pushes; a refused push is merged
     /// again and retried, three times, waiting a little longer each time.
@@ -194,12 +184,13 @@ struct GitNotes {
         var filtered = Set<String>()
         if converts {
             filtered = Set(notes.map(\.path))
-        } else if case .success(let out) = git.git(["check-attr", "-z", "--stdin", "filter", "text", "eol", "crlf", "ident", "working-tree-encoding"],
-                                                    input: Array(notes.map(\.path).joined(separator: "\0").utf8) + [0]) {
-            let fields = out.split(separator: "\0", omittingEmptySubsequences: false)
+        } else if let out = git.gitBytes(["check-attr", "-z", "--stdin", "filter", "text", "eol", "crlf", "ident", "working-tree-encoding"],
+                                         input: Array(notes.map(\.path).joined(separator: "\0").utf8) + [0]) {
+            // `path NUL attribute NUL value NUL`, read as bytes (a name may begin with a space).
+            let fields = out.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             var at = 0
             while at + 2 < fields.count {
-                if fields[at + 2] != "unspecified" { filtered.insert(String(fields[at])) }
+                if fields[at + 2] != "unspecified" { filtered.insert(fields[at]) }
                 at += 3
             }
         } else {

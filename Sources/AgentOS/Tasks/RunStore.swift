@@ -118,7 +118,7 @@ public final class RunStore: @unchecked Sendable {
             for column in ["failure", "failover_to", "handoff_path"] {
                 try database.addColumnIfMissing("runs", column, "TEXT")
             }
-            // A person's word the run started with (`recordStartedWith`; NULL: not known).
+            // A person's word the run started with (`update(_:startedWith:)`; NULL: not known).
             try database.addColumnIfMissing("runs", "started_with", "TEXT")
             try database.execute("""
             CREATE TABLE IF NOT EXISTS spawns(
@@ -182,19 +182,22 @@ public final class RunStore: @unchecked Sendable {
         }
     }
 
-    /// Records routing and start details, or a new state, for a run.
-    public func update(_ record: RunRecord) throws {
+    /// Records routing and start details, or a new state, for a run. `startedWith` (given when its
+    /// agent is about to start) is what its task held of a person's word then (`approved`, who and
+    /// when, `verdict`), as JSON: recovery, finishing a run a dead watcher left, puts back what
+    /// appeared since as `complete` does (round 136: a killed run kept its agent's approval).
+    public func update(_ record: RunRecord, startedWith: JSON? = nil) throws {
         try connection.withLock { database in
             try database.run("""
             UPDATE runs SET state=?, lane=?, agent=?, model=?, rule=?, reason=?, started_at=?, finished_at=?, result_path=?, error=?,
-                cost_usd=?, tokens_in=?, tokens_out=?, exit_code=?, attempt=?, failure=?, failover_to=? WHERE run_id=?
+                cost_usd=?, tokens_in=?, tokens_out=?, exit_code=?, attempt=?, failure=?, failover_to=?, started_with=COALESCE(?, started_with) WHERE run_id=?
             """, [
                 .text(record.state.rawValue), SQLValue(record.lane), SQLValue(record.agent), SQLValue(record.model), SQLValue(record.rule), SQLValue(record.reason),
                 record.startedAt.map { .double($0) } ?? .null, record.finishedAt.map { .double($0) } ?? .null,
                 SQLValue(record.resultPath), SQLValue(record.error), record.costUSD.map { .double($0) } ?? .null,
                 record.tokensIn.map { .int(Int64($0)) } ?? .null, record.tokensOut.map { .int(Int64($0)) } ?? .null,
                 record.exitCode.map { .int(Int64($0)) } ?? .null, .int(Int64(record.attempt)),
-                SQLValue(record.failure), SQLValue(record.failoverTo), .text(record.runID),
+                SQLValue(record.failure), SQLValue(record.failoverTo), SQLValue(startedWith?.compact), .text(record.runID),
             ])
         }
     }
@@ -298,16 +301,7 @@ public final class RunStore: @unchecked Sendable {
         }
     }
 
-    /// Records what of a person's word (`approved`, who and when, `verdict`) the run's task held
-    /// when its agent was started, as JSON: recovery, finishing a run a dead watcher left, puts back
-    /// what appeared since as `complete` does (round 136: a killed run kept its agent's approval).
-    public func recordStartedWith(runID: String, _ json: JSON) throws {
-        try connection.withLock { database in
-            try database.run("UPDATE runs SET started_with=? WHERE run_id=?", [.text(json.compact), .text(runID)])
-        }
-    }
-
-    /// What `recordStartedWith` recorded for a run, if anything.
+    /// What `update(_:startedWith:)` recorded for a run, if anything.
     public func startedWith(runID: String) throws -> JSON? {
         try connection.withLock { database in
             try database.query("SELECT started_with FROM runs WHERE run_id=? AND started_with IS NOT NULL", [.text(runID)]) { $0.text(0) }.first

@@ -1020,8 +1020,7 @@ public final class TaskEngine: Sendable {
             finishWithoutRun(task, record: ended, properties: nil)
             return
         }
-        do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
-        try? runs.recordStartedWith(runID: record.runID, TaskEngine.personsWord(of: task))
+        do { try runs.update(record, startedWith: TaskEngine.personsWord(of: task)) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
 
         // A private run is recorded as one before its agent starts: what it makes through the OS's
         // tools is private whatever the task note is called by then (`Privacy.reason(ofRun:)` judged

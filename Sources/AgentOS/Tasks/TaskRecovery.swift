@@ -122,7 +122,7 @@ extension TaskEngine {
     }
 
     /// What the agent of a run a dead watcher left wrote of a person's word into its task
-    /// (`approvalWrittenDuringRun`, from what the run started with: `RunStore.recordStartedWith`),
+    /// (`approvalWrittenDuringRun`, from what the run started with: `RunStore.update(_:startedWith:)`),
     /// to put back with the run's end, listed in `changed_during_run` and the log (round 136: a
     /// killed run's task kept `approved: true`, `approved_by` and `verdict` its agent wrote).
     func personsWordPutBack(_ record: RunRecord) -> (set: [Property], unset: [String]) {

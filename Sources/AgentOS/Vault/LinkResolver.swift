@@ -38,15 +38,16 @@ protocol LinkTable {
 /// changed (`VaultFiles`); aliases from the memory index when it exists, checked against the walk (an
 /// alias of a note since moved resolves to nothing). A resolver keeps what it first looked up: a
 /// long-lived one must be told when files appear or move (`invalidate()`); only a link that finds
-/// nothing while a folder has changed since the walk makes it walk again (`walksAgain`). Thread-safe.
+/// nothing, or a file that is gone, while a folder has changed since the walk makes it walk again
+/// (`walksAgain`). Thread-safe.
 public final class LinkResolver: @unchecked Sendable {
     /// The vault whose files links point into.
     public let vault: Vault
-    /// The walk links are looked up in, and how many times it was made again for a link that found
-    /// nothing (`walkAgain`).
+    /// The walk links are looked up in, and how many times it was made again (`walkAgain`).
     private let walked = Locked<(table: ResolverTable?, again: Int)>((nil, 0))
 
-    /// The most walks made again for links that found nothing, over a resolver's life: each lists
+    /// The most walks made again for links that found nothing or a file that is gone, over a
+    /// resolver's life: each lists
     /// again only the folders changed since (`VaultFiles.current`), and a folder that changes all
     /// the time (`Tasks/` in a burst) is not walked without end.
     static let walksAgain = 6

@@ -3,6 +3,17 @@ import Testing
 import TestSupport
 @testable import AgentOS
 
+extension GitNotes {
+    /// `round(notes:)` with the bytes each of `paths` holds now, as a round reads them.
+    func round(paths: [String], remote: String, log: (EngineEvent) -> Void) -> Round {
+        var notes: [String: [UInt8]] = [:]
+        for path in paths {
+            if let bytes = FileManager.default.contents(atPath: git.vault.root + "/" + path) { notes[path] = Array(bytes) }
+        }
+        return round(notes: notes, remote: remote, log: log)
+    }
+}
+
 /// Round 136 F1: a round read a note, found the OS's bytes in it, and then `git add` (and
 /// `git commit -- paths`) read the file again a few git processes later: a person's save in place
 /// in between was committed under the OS's name and pushed — a result note with the person's line
