@@ -122,7 +122,8 @@ extension TaskEngine {
         let lines = String(decoding: bytes, as: UTF8.self).split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         var quoted = ""
         if error.line >= 1, error.line <= lines.count {
-            var text = lines[error.line - 1].trimmingWhitespacesAndNewlines()
+            // Up to a lone CR: the rest of a note written with them is not this line.
+            var text = String(lines[error.line - 1].prefix { $0 != "\r" }).trimmingWhitespacesAndNewlines()
             if text.count > 60 { text = String(text.prefix(60)) + "…" }
             if !text.isEmpty { quoted = " (the line reads: \(text))" }
         }
@@ -146,20 +147,30 @@ extension TaskEngine {
             bytes = snapshot.bytes
             var start = 0
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
-            let newline: [UInt8] = bytes.firstIndex(of: 0x0A).map { $0 > 0 && bytes[$0 - 1] == 0x0D ? [0x0D, 0x0A] : [0x0A] } ?? [0x0A]
+            // A block whose lines end in a lone CR (old Mac line endings) is found and written in
+            // as a block of such lines: its lone CRs read as line ends (`lineView`, byte for byte
+            // the same length), the OS's lines ended with a CR. A new block in front of it made
+            // the person's properties body text once they saved the note with LF as the error
+            // said: `privacy: private` was gone and the task went to claude (an outside attack).
+            let loneCR = TaskEngine.opensWithLoneCR(bytes, from: start)
+            var view = loneCR ? TaskEngine.lineView(bytes) : bytes
+            let newline: [UInt8] = loneCR ? [0x0D] : bytes.firstIndex(of: 0x0A).map { $0 > 0 && bytes[$0 - 1] == 0x0D ? [0x0D, 0x0A] : [0x0A] } ?? [0x0A]
             let written = keepStatus ? [Property("error", .string(message))] : updates
-            if bytes[start...].starts(with: Array("---".utf8)), let eol = bytes[start...].firstIndex(of: 0x0A) {
-                if let earlier = TaskEngine.earlierErrors(in: bytes, from: eol + 1) { bytes.removeSubrange(earlier.range) }
+            if view[start...].starts(with: Array("---".utf8)), let eol = view[start...].firstIndex(of: 0x0A) {
+                if let earlier = TaskEngine.earlierErrors(in: view, from: eol + 1) {
+                    bytes.removeSubrange(earlier.range)
+                    view = loneCR ? TaskEngine.lineView(bytes) : bytes
+                }
                 // Written as the block is: with the indentation of its first line, or as members of
                 // its JSON object. At column 0 they broke an indented block or a JSON one, and the
                 // person's fix of the line the error named then failed on the OS's own lines,
                 // which piled up at every save (an outside attack).
-                switch TaskEngine.firstLine(ofBlockIn: bytes, from: eol + 1) {
+                switch TaskEngine.firstLine(ofBlockIn: view, from: eol + 1) {
                 case .json(let brace)?:
                     var members = written.map { property in
                         JSON.string(property.key).compact + ": " + JSON.string(property.value.text ?? "").compact
                     }.joined(separator: ", ")
-                    let next = bytes[(brace + 1)...].first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }
+                    let next = view[(brace + 1)...].first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }
                     if next != UInt8(ascii: "}") { members += ", " }
                     bytes.insert(contentsOf: Array(members.utf8), at: brace + 1)
                 case .yaml(let indent)?:
@@ -182,6 +193,25 @@ extension TaskEngine {
         let hash = outcome.hash ?? ContentHash(of: bytes)
         remember(path, hash)
         return hash
+    }
+}
+
+extension TaskEngine {
+    /// Whether the note (from `start`, after a BOM) opens with `---` and spaces ended by a lone CR,
+    /// as `Frontmatter.scan` refuses it.
+    static func opensWithLoneCR(_ bytes: [UInt8], from start: Int) -> Bool {
+        guard bytes[start...].starts(with: Array("---".utf8)) else { return false }
+        var after = start + 3
+        while after < bytes.count, bytes[after] == 0x20 || bytes[after] == 0x09 { after += 1 }
+        return after + 1 < bytes.count && bytes[after] == 0x0D && bytes[after + 1] != 0x0A
+    }
+
+    /// `bytes` with every lone CR (one not before an LF) made an LF: the same length, so a range
+    /// found in it is the same range of `bytes`.
+    static func lineView(_ bytes: [UInt8]) -> [UInt8] {
+        var view = bytes
+        for index in view.indices where view[index] == 0x0D && (index + 1 == view.count || view[index + 1] != 0x0A) { view[index] = 0x0A }
+        return view
     }
 }
 

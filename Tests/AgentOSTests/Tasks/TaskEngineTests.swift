@@ -412,6 +412,62 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(engine.consider(path: failed, wait: true) == .ignored)
     }
 
+    /// Attack (round 142, high): a task whose lines end in a lone CR (old Mac line endings) got
+    /// its `status: failed` and `error` as a new block in front of the person's; once the person
+    /// saved it with LF, as the error says, `type`, `agent`, `privacy: private` and `tags` were body
+    /// text after that block: `route` called it public and sent it to claude. The OS's lines go
+    /// inside the person's block, ended with a CR like its other lines, and every other byte stays.
+    @Test func aLoneCRTaskGetsItsErrorInsideItsOwnBlockAndStaysPrivateOnceSavedWithLF() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let original = "---\rtype: task\ragent: echo\rprivacy: private\rtags: [private]\r---\rFix the bug in my private code: the diary says X.\r"
+        try env.store.write(original, to: "Tasks/CR.md", expecting: .absent)
+        guard case .rejected(let why) = engine.consider(path: "Tasks/CR.md") else {
+            Issue.record("the lone-CR task was not rejected")
+            return
+        }
+        #expect(why.contains("(the line reads: ---)"), "\(why)")
+        let written = try env.store.read("Tasks/CR.md").bytes
+        // Only lines were added, right after the opening `---` and ended as the note's lines are.
+        #expect(!written.contains(0x0A), "\(String(decoding: written, as: UTF8.self).debugDescription)")
+        let opener = Array("---\r".utf8)
+        #expect(Array(written.prefix(opener.count)) == opener)
+        let added = String(decoding: written.dropFirst(opener.count).prefix(written.count - original.utf8.count), as: UTF8.self)
+        #expect(added.hasPrefix("status: failed\rerror: ") && added.hasSuffix("\r"), "\(added.debugDescription)")
+        #expect(Array(written.suffix(original.utf8.count - opener.count)) == Array(original.utf8.dropFirst(opener.count)))
+        // Considered again, the same text is not written again.
+        _ = engine.consider(path: "Tasks/CR.md", force: true)
+        #expect(try env.store.read("Tasks/CR.md").bytes == written)
+
+        // The person saves it with LF: one block, the person's properties in it, still private.
+        let fixed = String(decoding: written, as: UTF8.self).replacingOccurrences(of: "\r", with: "\n")
+        let snapshot = try env.store.read("Tasks/CR.md")
+        try env.store.write(fixed, to: "Tasks/CR.md", expecting: .hash(snapshot.hash))
+        let note = try env.note("Tasks/CR.md")
+        #expect(note.text("type") == "task" && note.text("agent") == "echo" && note.text("privacy") == "private", "\(fixed)")
+        #expect(!note.body.contains("type: task"), "\(note.body)")
+        let guardrails = RuleBook.load(vault: env.vault).guardrails
+        #expect(Privacy.reason(ofNoteAt: "Tasks/CR.md", store: env.store, guardrails: guardrails) != nil)
+        guard case .started = engine.consider(path: "Tasks/CR.md", wait: true) else {
+            Issue.record("the fixed task did not start: \((try? env.text("Tasks/CR.md")) ?? "")")
+            return
+        }
+        engine.waitUntilIdle()
+        let done = try env.note("Tasks/CR.md")
+        #expect(done.text("status") == "done" && done.text("route_agent") == "echo", "\((try? env.text("Tasks/CR.md")) ?? "")")
+        #expect(done["error"] == nil)
+
+        // Lone CRs in the block and an LF further down, in the body: the lines still go after `---`.
+        let mixed = "---\rtype: task\ragent: echo\r---\rFirst line.\nA line of the body\nthe person wrote with LF.\n"
+        try env.store.write(mixed, to: "Tasks/Mixed.md", expecting: .absent)
+        guard case .rejected = engine.consider(path: "Tasks/Mixed.md") else {
+            Issue.record("the mixed task was not rejected")
+            return
+        }
+        let mixedText = try env.text("Tasks/Mixed.md")
+        #expect(mixedText.hasPrefix("---\rstatus: failed\rerror: ") && mixedText.hasSuffix("\rtype: task\ragent: echo\r---\rFirst line.\nA line of the body\nthe person wrote with LF.\n"), "\(mixedText.debugDescription)")
+    }
+
     @Test func concurrentConsiderationsStartATaskExactlyOnce() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
