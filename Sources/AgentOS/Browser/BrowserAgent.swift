@@ -87,10 +87,14 @@ public enum BrowserAgent {
 
     /// Whether a target is a page on this machine or its network — loopback, private, link-local and
     /// carrier-grade addresses in any spelling `inet_aton` reads (`2130706433`, `0x7f.1`), IPv6
-    /// loopback, unique-local and link-local, `localhost`, `.local`, `.internal`, `.lan`,
-    /// `home.arpa` — or a vault file under a private folder or with another name on disk. A name
-    /// that a DNS server maps to a private address is not seen.
-    public static func isPrivateTarget(_ target: Target, vault: Vault, guardrails: Guardrails) -> Bool {
+    /// loopback, unique-local, link-local and the forms that carry an IPv4 address, `localhost`,
+    /// `.local`, `.internal`, `.lan`, `home.arpa` — or a vault file under a private folder or with
+    /// another name on disk. Any other name is a page here when it has no dot (the machine's own
+    /// name, an intranet host), when the system resolver (`/etc/hosts`, then DNS) gives it any such
+    /// address, or when it does not resolve at all (what it would lead to cannot be judged). A name
+    /// whose answer changes between this check and the run (DNS rebinding) is not seen.
+    public static func isPrivateTarget(_ target: Target, vault: Vault, guardrails: Guardrails,
+                                       resolve: (String) -> [[UInt8]]? = BrowserAgent.addresses(of:)) -> Bool {
         guard let hostPort = target.hostPort else {
             let path = target.label
             if Privacy.privateFolder(containing: path, guardrails: guardrails) != nil { return true }
@@ -105,16 +109,53 @@ public enum BrowserAgent {
         if host.contains(":") {
             var v6 = in6_addr()
             guard inet_pton(AF_INET6, host, &v6) == 1 else { return true }
-            let b = withUnsafeBytes(of: v6) { Array($0) }
-            let loopback = b[0..<15].allSatisfy { $0 == 0 } && (b[15] == 1 || b[15] == 0)
-            let mapped = b[0..<10].allSatisfy { $0 == 0 } && b[10] == 0xFF && b[11] == 0xFF
-            if loopback || (b[0] & 0xFE) == 0xFC || (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) { return true }
-            if mapped { return isPrivateIPv4(UInt32(b[12]) << 24 | UInt32(b[13]) << 16 | UInt32(b[14]) << 8 | UInt32(b[15])) }
-            return false
+            return isPrivateAddress(withUnsafeBytes(of: v6) { Array($0) })
         }
         var v4 = in_addr()
-        guard inet_aton(host, &v4) != 0 else { return false }
-        return isPrivateIPv4(UInt32(bigEndian: v4.s_addr))
+        if inet_aton(host, &v4) != 0 { return isPrivateAddress(withUnsafeBytes(of: v4) { Array($0) }) }
+        // A name: the machine's own (`vm` → 127.0.0.1 in /etc/hosts reached a loopback page without
+        // review, an outside attack), an intranet host, or whatever the resolver makes of it.
+        guard host.contains("."), let addresses = resolve(host), !addresses.isEmpty else { return true }
+        return addresses.contains(where: isPrivateAddress)
+    }
+
+    /// The addresses the system resolver gives `host` (4 or 16 bytes each), or `nil` when it gives none.
+    public static func addresses(of host: String) -> [[UInt8]]? {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return nil }
+        defer { freeaddrinfo(first) }
+        var found: [[UInt8]] = []
+        var next: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = next {
+            if let address = entry.pointee.ai_addr {
+                if entry.pointee.ai_family == AF_INET {
+                    found.append(address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in withUnsafeBytes(of: pointer.pointee.sin_addr) { Array($0) } })
+                } else if entry.pointee.ai_family == AF_INET6 {
+                    found.append(address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) } })
+                }
+            }
+            next = entry.pointee.ai_next
+        }
+        return found.isEmpty ? nil : found
+    }
+
+    /// Whether an address (4 bytes, or 16 for IPv6, in network order) is on this machine or its
+    /// network: the IPv4 ranges of `isPrivateIPv4`, multicast and reserved ones; IPv6 unspecified,
+    /// loopback, unique-local, link-local and multicast, and an IPv4 address carried in IPv6
+    /// (compatible `::a.b.c.d`, mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`)
+    /// judged as that IPv4 address.
+    static func isPrivateAddress(_ b: [UInt8]) -> Bool {
+        func v4(_ at: Int) -> UInt32 { UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3]) }
+        if b.count == 4 { return isPrivateIPv4(v4(0)) || b[0] >= 224 }
+        guard b.count == 16 else { return true }
+        if b[0..<12].allSatisfy({ $0 == 0 }) { return true }
+        if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xFF && b[11] == 0xFF { return isPrivateIPv4(v4(12)) || b[12] >= 224 }
+        if b[0..<12] == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0] { return isPrivateIPv4(v4(12)) || b[12] >= 224 }
+        if b[0] == 0x20 && b[1] == 0x02 { return isPrivateIPv4(v4(2)) || b[2] >= 224 }
+        return (b[0] & 0xFE) == 0xFC || (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) || b[0] == 0xFF
     }
 
     /// Loopback, "this network", private, link-local, carrier-grade NAT and benchmarking ranges.

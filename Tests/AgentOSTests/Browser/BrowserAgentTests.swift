@@ -23,6 +23,35 @@ import Testing
         #expect(BrowserAgent.targets(title: "Nothing", body: "Look at the pricing page", taskPath: "Tasks/N.md", vault: v.vault).isEmpty)
     }
 
+    /// Attack (round 140): the machine's own name (`vm`, 127.0.0.1 in /etc/hosts) got an agent's
+    /// page check of a loopback server past review, and its page text into a public result a cloud
+    /// agent searched; `::127.0.0.1` was judged public. A name is judged by the addresses the
+    /// resolver gives it, a name without a dot or without an answer is this machine's or its
+    /// network's, and an IPv4 address carried in IPv6 is judged as that address.
+    @Test func aNameIsJudgedByTheAddressesItResolvesTo() {
+        let v = RouteTestVault()
+        let answers: [String: [[UInt8]]] = [
+            "intranet.example.com": [[93, 184, 215, 14], [10, 0, 0, 7]],
+            "shop.example.com": [[93, 184, 215, 14], [0x26, 0x06, 0x28, 0, 2, 0x20, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]],
+            "rebind.example.com": [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 127, 0, 0, 1]],
+        ]
+        func judged(_ address: String) -> Bool {
+            let target = BrowserAgent.targets(title: "T", body: "Check \(address)", taskPath: "Tasks/T.md", vault: v.vault)[0]
+            return BrowserAgent.isPrivateTarget(target, vault: v.vault, guardrails: Guardrails(), resolve: { answers[$0] })
+        }
+        for local in ["http://vm:18081/admin.html", "http://runsc/", "http://intranet.example.com/", "http://rebind.example.com/",
+                      "http://nowhere.example.org/", "http://[::127.0.0.1]:18081/", "http://[::ffff:127.0.0.1]/", "http://[64:ff9b::a00:1]/",
+                      "http://[2002:7f00:1::]/", "http://[ff02::1]/", "http://224.0.0.1/", "http://[::]/"] {
+            #expect(judged(local), "\(local)")
+        }
+        for outside in ["https://shop.example.com/pricing", "http://93.184.215.14/", "http://[2606:2800:220:1::1]/", "http://[64:ff9b::5db8:d70e]/"] {
+            #expect(!judged(outside), "\(outside)")
+        }
+        // The system resolver's answer, read as addresses.
+        #expect(BrowserAgent.addresses(of: "127.0.0.1") == [[127, 0, 0, 1]])
+        #expect(BrowserAgent.addresses(of: "::1") == [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]])
+    }
+
     @Test func onlyTheNamedHostsAreReachable() {
         let arguments = Chromium.arguments(profile: "/tmp/p", allowedHosts: ["127.0.0.1:8080", "example.com:443"], windowWidth: 1280, windowHeight: 800, isRoot: false)
         #expect(arguments.contains("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE example.com"))
