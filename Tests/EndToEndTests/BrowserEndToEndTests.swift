@@ -143,6 +143,55 @@ import Testing
         #expect(handoff.body.contains("Opening hours: 9 to 5"))
     }
 
+    /// Attack (round 140, high): a public vault page loaded as a `file:` URL pulled `Private/`
+    /// notes in with `<script src>`, `<iframe>` and `<object>`: a private word in a console error of
+    /// the public result note (searched by a cloud agent over MCP), whole private notes in its
+    /// screenshot. The page's own public parts still load — its stylesheet, a frame beside it —
+    /// and nothing private, hidden or outside the vault does.
+    @Test(.enabled(if: ExternalTool.canRun("chromium"), needs))
+    func aVaultPageLoadsItsPublicPartsAndNothingPrivateOrOutsideTheVault() throws {
+        _ = try ExternalTool.require("chromium")
+        let sandbox = try EndToEndTests.Sandbox()
+        #expect(try EndToEndTests.run(["init", sandbox.vault], in: sandbox).code == 0)
+        let files = [
+            "Site/landing.html": """
+                <!doctype html><html><head><title>Landing</title><link rel="stylesheet" href="style.css">
+                <script src="../Private/Plain.md"></script><script src="file:///etc/hostname"></script></head>
+                <body style="margin:0;background:#ffffff">
+                <iframe src="green.html" style="position:absolute;left:0;top:0;width:200px;height:200px;border:0"></iframe>
+                <iframe src="../Private/red.html" style="position:absolute;left:300px;top:0;width:200px;height:200px;border:0"></iframe>
+                <object data="../Memory/Diagnosis.md" type="text/plain" style="position:absolute;left:0;top:300px;width:600px;height:100px"></object>
+                <iframe src="file:///etc/passwd" style="position:absolute;left:0;top:450px;width:600px;height:100px;border:0"></iframe>
+                <div class="blue" style="position:absolute;left:600px;top:0;width:100px;height:100px"></div>
+                </body></html>
+                """,
+            "Site/style.css": ".blue { background: #0000ff }\n",
+            "Site/green.html": "<!doctype html><body style=\"margin:0;background:#00ff00\"></body>",
+            "Private/red.html": "<!doctype html><body style=\"margin:0;background:#ff0000\">ZEBRAREDPAGE</body>",
+            "Private/Plain.md": "Divorce ZEBRASYNTAX lawyer\n",
+            "Memory/Diagnosis.md": "---\nprivacy: private\n---\nZEBRAPRIVATE2 chemotherapy schedule\n",
+            "Tasks/Landing.md": "---\ntype: task\nagent: browser\n---\nCheck [[Site/landing.html]] renders.\n",
+        ]
+        for (path, text) in files {
+            try FileManager.default.createDirectory(atPath: (sandbox.vault + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: sandbox.vault + "/" + path, atomically: false, encoding: .utf8)
+        }
+        let run = try EndToEndTests.run(["run", "--vault", sandbox.vault, "Tasks/Landing.md"], in: sandbox)
+        #expect(run.code == 0, "\(run.stdout)\(run.stderr)")
+        let resultLine = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("result: ") }, "\(run.stdout)")
+        let result = try String(contentsOfFile: sandbox.vault + "/" + String(resultLine.dropFirst("result: ".count)), encoding: .utf8)
+        #expect(result.contains("## Site/landing.html\n\n![[") && result.contains("- Title: Landing\n- HTTP status: (a file)\n"), "\(result)")
+        for secret in ["ZEBRASYNTAX", "ZEBRAPRIVATE2", "ZEBRAREDPAGE", "root:x:0:0", "127.0.0.1:"] {
+            #expect(!result.contains(secret), "\(secret) in:\n\(result)")
+        }
+        let imageName = try #require(result.split(separator: "\n").first { $0.hasPrefix("![[") }.map { String($0.dropFirst(3).dropLast(2)) })
+        let image = try PNGImage(Array(try Data(contentsOf: URL(fileURLWithPath: sandbox.vault + "/Results/" + imageName))))
+        let frame = image.pixel(100, 100), styled = image.pixel(650, 50), privateFrame = image.pixel(400, 100)
+        #expect(frame.0 < 50 && frame.1 > 200 && frame.2 < 50, "the public frame: \(frame)")
+        #expect(styled.0 < 50 && styled.1 < 50 && styled.2 > 200, "the stylesheet: \(styled)")
+        #expect(!(privateFrame.0 > 200 && privateFrame.1 < 50 && privateFrame.2 < 50), "the private frame showed: \(privateFrame)")
+    }
+
     @Test(.enabled(if: ExternalTool.canRun("chromium") && ExternalTool.canRun("python3"), needs))
     func aPageThatNeverAnswersEndsAtTheTimeoutAndLeavesNoBrowserBehind() throws {
         _ = try ExternalTool.require("chromium")

@@ -204,13 +204,32 @@ public enum BrowserAgent {
 
         var reports: [PageReport] = []
         do {
-            let browser = try Chromium(executable: executable, folder: folder.path, allowedHosts: targets.compactMap(\.hostPort),
+            // Vault pages are loaded from a server of the run's own that serves only what a page may
+            // show (`VaultPageServer`), never as `file:` URLs, which can load any file on the disk.
+            var server: VaultPageServer?
+            if targets.contains(where: { $0.hostPort == nil }) {
+                server = try VaultPageServer(vault: vault, guardrails: RuleBook.load(vault: vault).guardrails)
+            }
+            defer { server?.stop() }
+            let loaded = targets.map { target -> Target in
+                guard target.hostPort == nil, let server else { return target }
+                return Target(url: server.url(for: target.label), label: target.label, hostPort: "127.0.0.1:\(server.port)")
+            }
+            let browser = try Chromium(executable: executable, folder: folder.path, allowedHosts: Array(Set(loaded.compactMap(\.hostPort))).sorted(),
                                        deadline: deadline, cancel: cancel, onStart: onStart)
             defer { browser.stop() }
             let devtools = try DevTools(port: browser.port, path: browser.browserPath, deadline: deadline, cancel: cancel)
-            for target in targets {
+            for (target, load) in zip(targets, loaded) {
                 if cancel.isCancelled || Descriptor.monotonicSeconds() > deadline { break }
-                reports.append(PageCapture.capture(target.url, devtools: devtools, deadline: deadline))
+                var report = PageCapture.capture(load.url, devtools: devtools, deadline: deadline)
+                if let server, load.url != target.url {
+                    // Told as the vault paths they are: the server's address ends with the run.
+                    report.url = target.url
+                    report.finalURL = report.finalURL.map { $0 == load.url ? target.url : server.showingVaultPaths($0) }
+                    report.consoleErrors = report.consoleErrors.map(server.showingVaultPaths)
+                    report.loadError = report.loadError.map(server.showingVaultPaths)
+                }
+                reports.append(report)
             }
         } catch {
             if cancel.isCancelled { return failed("the run was cancelled") }
