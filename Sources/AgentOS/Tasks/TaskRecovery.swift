@@ -453,6 +453,13 @@ extension TaskEngine {
             if state.withLock({ $0.caughtUp.insert(latest.runID).inserted }) {
                 log(EngineEvent(level: .warning, message: "\(task.path): caught up with run \(latest.runID), which ended \(latest.state.rawValue)"))
             }
+        } else if let runID = task.note.text("run_id"), let original = ((try? runs.run(id: runID)) ?? nil)?.taskPath, original != task.path {
+            // A copy of another task's note, made while that task ran (Obsidian's "Make a copy"):
+            // its `run_id` is the other note's run. It never ran, and is not run unasked (a copy
+            // may be a backup); the error says so (it said "interrupted", as if it had crashed).
+            let why = "a copy of \(original), made while its run \(runID) was in flight: this note has not run; set status: new to run it"
+            _ = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string(why))], unset: []) { _ in nil }
+            log(EngineEvent(level: .warning, message: "\(task.path): \(why)"))
         } else {
             _ = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string("interrupted (no record of its run)"))], unset: []) { _ in nil }
             log(EngineEvent(level: .warning, message: "\(task.path): says it is in flight but no run of it is; marked failed"))

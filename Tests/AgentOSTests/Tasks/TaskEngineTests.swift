@@ -468,6 +468,31 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(mixedText.hasPrefix("---\rstatus: failed\rerror: ") && mixedText.hasSuffix("\rtype: task\ragent: echo\r---\rFirst line.\nA line of the body\nthe person wrote with LF.\n"), "\(mixedText.debugDescription)")
     }
 
+    /// Attack (round 141, medium): a person copied a task while it ran (Obsidian's "Make a copy");
+    /// the copy, carrying the other note's `status: running` and `run_id`, was marked failed as
+    /// "interrupted (no record of its run)", a crash it never had. It is told as a copy, not run
+    /// unasked, and the original's run ends once, on the original.
+    @Test func aCopyOfARunningTaskIsToldAsACopyAndNotRun() throws {
+        let env = try EngineTestVault()
+        let path = try env.writeTask("Cpy", properties: "type: task\nagent: echo", body: "Summarise the notes.")
+        let executor = HoldingExecutor()
+        let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault), executor: executor) { _ in }
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(executor.waitUntilInside(1, seconds: 300))
+        let running = try env.store.read(path)
+        let runID = try #require(try env.note(path).text("run_id"))
+        try env.store.write(running.text, to: "Tasks/Cpy copy.md", expecting: .absent)
+        _ = engine.consider(path: "Tasks/Cpy copy.md", wait: true)
+        let copy = try env.note("Tasks/Cpy copy.md")
+        #expect(copy.text("status") == "failed")
+        #expect(copy.text("error") == "a copy of \(path), made while its run \(runID) was in flight: this note has not run; set status: new to run it", "\(copy.text("error") ?? "")")
+        executor.release()
+        engine.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "done")
+        #expect(executor.peak == 1)
+        #expect(try env.note("Tasks/Cpy copy.md").text("status") == "failed")
+    }
+
     @Test func concurrentConsiderationsStartATaskExactlyOnce() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
