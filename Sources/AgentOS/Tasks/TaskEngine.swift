@@ -645,6 +645,28 @@ public final class TaskEngine: Sendable {
         }
     }
 
+    /// Records the end of a run in the run store. When that cannot be written (a full disk), it is
+    /// tried again as a failed claim is — after 5 s, then twice as long each time up to 5 minutes —
+    /// and the note is looked at again once it is: the run stayed `claimed` in the store, and the
+    /// task was skipped at every edit until the watcher restarted (an outside attack on a full disk).
+    private func recordEnd(_ record: RunRecord, path: String, attempt: Int = 1) {
+        do {
+            try runs.update(record)
+        } catch {
+            let delay = min(TaskEngine.claimRetryLongest, claimRetryFirst * pow(2, Double(min(attempt - 1, 16))))
+            log(EngineEvent(level: .error, message: "\(path): run store: cannot record the end of run \(record.runID): \(error); trying again in \(Int(delay.rounded(.up))) s"))
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+                guard state.withLock({ $0.accepting }) else { return }
+                recordEnd(record, path: path, attempt: attempt + 1)
+            }
+            return
+        }
+        guard attempt > 1 else { return }
+        log(EngineEvent(level: .info, message: "\(path): run store: recorded the end of run \(record.runID) (\(record.state.rawValue))"))
+        let current = currentPath(path)
+        DispatchQueue.global().async { [self] in _ = consider(path: current) }
+    }
+
     /// Why a waiting task is withdrawn when its note is no work note any more (moved out of `Tasks/`).
     static let noLongerATask = "no longer a task"
 
@@ -1495,7 +1517,7 @@ public final class TaskEngine: Sendable {
         let entry = telemetryBatch.journal(record, duration: duration, time: finished, contextTruncation: plan.contextTruncation, execution: outcome, isPrivate: plan.privacy != nil ? true : nil)
         // The run store before the note: if the process dies before the note is written, the note
         // catches up from the store; the other way round a finished run would look interrupted.
-        do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        recordEnd(record, path: task.path)
         gitClaimEnded(record)
         if retry != nil { endRun(task.path) }
         // A retry's write is not the OS's own to ignore: the watcher must see it and run the task again.
@@ -1591,7 +1613,7 @@ public final class TaskEngine: Sendable {
         }
         // Journal first, as in `complete`: a finished run in the store always has its telemetry.
         let entry = telemetryBatch.journal(record, duration: 0, time: Date())
-        do { try runs.update(record) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        recordEnd(record, path: task.path)
         gitClaimEnded(record)
         if record.state == .review, let reviewHash {
             // What the OS showed in review: only a later change to these bytes can approve the task.

@@ -165,6 +165,36 @@ import TestSupport
         #expect(try runs.withDatabase { try $0.scalarInt("SELECT count(*) FROM runs") } == 1)
     }
 
+    /// Attack (round 142, medium): the disk filled while a run ended: its end could not be written
+    /// to the run store, the run stayed `claimed` there, and the watcher skipped the task at every
+    /// edit (`status` said "routing…") until it restarted. The end is tried again until it is
+    /// recorded; then the task is a task again, and a person's `status: new` runs it.
+    @Test func aRunEndTheRunStoreCouldNotRecordIsRecordedOnceItCanBe() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        let executor = HoldingExecutor()
+        let engine = try env.engine(claimRetryFirst: 0.2, runs: runs, executor: executor)
+        let path = try env.writeTask("Full disk", properties: "type: task\nagent: echo", body: "Say hello.")
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(executor.waitUntilInside(1, seconds: 300))
+        try runs.withDatabase { try $0.execute("PRAGMA query_only = ON") }
+        executor.release()
+        #expect(eventually(within: 20, every: 0.05) { env.loggedEvents.contains { $0.message.contains("cannot record the end of run") && $0.message.contains("trying again") } }, "\(env.loggedEvents)")
+        #expect(try runs.activeRun(taskPath: path) != nil)
+        Thread.sleep(forTimeInterval: 0.3)
+        try runs.withDatabase { try $0.execute("PRAGMA query_only = OFF") }
+        #expect(eventually(within: 20, every: 0.05) { ((try? runs.activeRun(taskPath: path)) ?? nil) == nil }, "\(env.loggedEvents)")
+        engine.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "done")
+        #expect(try runs.latestRun(taskPath: path)?.state == .done)
+        // The person asks for it again: it runs, once more.
+        let done = try env.store.read(path)
+        try env.store.write(done.text.replacingOccurrences(of: "status: done", with: "status: new"), to: path, expecting: .hash(done.hash))
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        #expect(try runs.withDatabase { try $0.scalarInt("SELECT count(*) FROM runs WHERE state = 'done'") } == 2, "\(env.loggedEvents)")
+    }
+
     /// Attack 42a, finding 4 (low): `Status: draft`, `STATUS: draft` and `status: [draft]` were read
     /// as no status, and the half-written task ran at once. A status the OS cannot read is an error
     /// on the note, and nothing runs; written `status: new`, it runs.

@@ -33,10 +33,11 @@ final class EngineTestVault: @unchecked Sendable {
     deinit { TemporaryFolder.remove(root) }
 
     /// An engine over the vault, writing through `store` when given (a store with test hooks).
-    func engine(store: NoteStore? = nil, conflictWindow: Double = TaskEngine.conflictRenameWindow, claimRetryFirst: Double = TaskEngine.claimRetryFirst, runs given: RunStore? = nil) throws -> TaskEngine {
+    func engine(store: NoteStore? = nil, conflictWindow: Double = TaskEngine.conflictRenameWindow, claimRetryFirst: Double = TaskEngine.claimRetryFirst, runs given: RunStore? = nil,
+                executor: AgentExecuting? = nil) throws -> TaskEngine {
         let runs = try given ?? RunStore(vault: vault)
         // Each vault's fixture agents log to its own file (tests run in parallel).
-        let agents = VaultAgents(vault: vault, extraEnvironment: ["FBT_FIXTURE_LOG": fixtureLog])
+        let agents = executor ?? VaultAgents(vault: vault, extraEnvironment: ["FBT_FIXTURE_LOG": fixtureLog])
         return TaskEngine(vault: vault, runs: runs, routing: try VaultRouting(vault: vault), executor: agents, store: store ?? NoteStore(vault: vault), conflictWindow: conflictWindow, claimRetryFirst: claimRetryFirst) { [self] event in
             events.withLock { $0.append(event) }
         }
