@@ -275,7 +275,12 @@ public final class MCPTools {
     private func path(_ args: JSON, _ key: String = "path") throws -> String {
         let given = try required(args, key)
         let normalized = try Vault.normalize(given)
-        _ = try vault.resolve(normalized)
+        do { _ = try vault.resolve(normalized) } catch {
+            // A symlink on the way is told as a missing or private note is, to a client private
+            // notes are withheld from: "passes through a symlink" confirmed a name (round 140).
+            if case .symlink = error, let why = visibility.hiddenBecause { throw Refused(description: NoteVisibility.unseenLine(normalized, why)) }
+            throw error
+        }
         do { try RunWriteGuard.checkReadable(normalized, runID: scope.writer) } catch { throw Refused(description: error.description) }
         return normalized
     }

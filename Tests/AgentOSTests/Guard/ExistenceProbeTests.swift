@@ -183,4 +183,19 @@ import Testing
         let tapir = FourthAttackTests.cli(["route", "look at Tapir.md today"], v, runID: run)
         #expect(tapir.code == 0, "\(tapir.out)")
     }
+
+    /// Round 140 (low): `read_note` of a name that is a symlink (to a private note) answered
+    /// "passes through a symlink, which the OS never follows", unlike a missing note: a name
+    /// confirmed. A cloud client gets the one answer for both; a person's client still hears why.
+    @Test func aSymlinkedNameIsAnsweredAsAMissingOne() throws {
+        try FileManager.default.createSymbolicLink(atPath: v.root + "/Memory/Link.md", withDestinationPath: v.root + "/Life/Cancer diagnosis.md")
+        try FileManager.default.createSymbolicLink(atPath: v.root + "/Linked", withDestinationPath: v.root + "/Life")
+        let missing = answer("read_note", [("path", .string("Memory/Lxnk.md"))], hiding: "Lxnk")
+        #expect(missing.hasPrefix("ERROR ") && missing.contains("no such note, or a private one"), "\(missing)")
+        #expect(answer("read_note", [("path", .string("Memory/Link.md"))], hiding: "Link") == missing)
+        #expect(answer("read_note", [("path", .string("Linked/Walks.md"))], hiding: "Linked/Walks") == answer("read_note", [("path", .string("Lxnked/Walks.md"))], hiding: "Lxnked/Walks"))
+        let person = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: nil, environment: [:]))
+        let told = person.call("read_note", arguments: .object([("path", .string("Memory/Link.md"))]))
+        #expect("\(told)".contains("symlink"), "\(told)")
+    }
 }
