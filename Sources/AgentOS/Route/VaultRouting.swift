@@ -70,6 +70,13 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     public var problems: [String] { ruleBook.problems.map(\.description) }
 
     public func plan(_ task: TaskNote, runID: String) -> RoutePlan {
+        plan(task, runID: runID, packetOffMachine: nil)
+    }
+
+    /// `plan`, with the packet built for a lane off this machine (`packetOffMachine`), or, when
+    /// `nil`, for the lane the rules pick: the work is planned again with an off-machine packet if
+    /// the guardrails then send it off this machine.
+    private func plan(_ task: TaskNote, runID: String, packetOffMachine: Bool?) -> RoutePlan {
         let (book, router) = state.withLock { ($0.book, $0.router) }
         // The task's links are resolved once, into `facts`: privacy judges them and the packet is
         // built from them, so what privacy judged is exactly what the agent receives.
@@ -84,15 +91,20 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         var prompt = task.prompt
         var sources: [String] = []
         var packetHasPrivatePiece = false
-        // Built for a lane off this machine (retrieved pieces holding secrets left out) until the
-        // decision says the work stays local.
+        // Built for the lane the rules pick: for one off this machine, retrieved pieces holding
+        // secrets, naming private notes or linking them are left out or hidden; for one that keeps
+        // the work here, none of that is judged (a third of a local task's routing went into
+        // judging for a cloud agent it never went to). Privacy is judged alike in both.
         var _packet: ContextPacket?
+        var offMachine = packetOffMachine ?? true
         if usesContextPackets {
             // Within the budget of the agent the rules pick (`Router.choose` reads only what the task
             // says, not the packet), so a task a rule sends to claude gets claude's budget from the
             // start; a retry's own `context_tokens` wins.
-            let picked = task.note["context_tokens"] == nil ? router.choose(facts).agent.flatMap { (try? agents.definition(named: $0))?.contextTokens } : nil
-            let packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: picked, offMachine: true)
+            let choice = router.choose(facts)
+            offMachine = packetOffMachine ?? !choice.lane.keepsWorkLocal
+            let picked = task.note["context_tokens"] == nil ? choice.agent.flatMap { (try? agents.definition(named: $0))?.contextTokens } : nil
+            let packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: picked, offMachine: offMachine)
             prompt = packet.text
             sources = packet.sources
             packetHasPrivatePiece = !packet.privateSources.isEmpty
@@ -129,7 +141,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         // packet is kept only when the same agent and lane are chosen with the same privacy.
         if usesContextPackets, let first = _packet, task.note["context_tokens"] == nil, let chosen = decision.agent,
            let wanted = (try? agents.definition(named: chosen))?.contextTokens, wanted != first.budgetTokens {
-            let packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: wanted, offMachine: true)
+            let packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: wanted, offMachine: offMachine)
             var wider = facts
             for source in packet.privateSources where source != task.path && !wider.privateSources.contains(source) {
                 wider.privateSources.append(source)
@@ -144,6 +156,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
                 _packet = packet
             }
         }
+        let planned = decision
         // Lanes the ledger refused when this run was about to start: fall back from them.
         let refused = state.withLock { $0.refusedLanes[runID] ?? [:] }
         for _ in 0..<Lane.allCases.count {
@@ -157,6 +170,12 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         // An agent cooling down after a limit is skipped to the next agent of its chain, which the
         // guardrails judge again (a private task never moves off this machine).
         decision = skippingCoolingAgents(decision, task: task, facts: facts, prompt: prompt, spend: spend, book: book, router: router)
+        // Work the rules kept here that goes off this machine after all, or that the guardrails
+        // moved along a chain (a fallback; a cooling agent's next, judged on the packet it would
+        // get): planned again from the start, with the packet built for a lane off this machine.
+        if usesContextPackets, !offMachine, !decision.lane.keepsWorkLocal || decision != planned {
+            return plan(task, runID: runID, packetOffMachine: true)
+        }
         if decision.action != .run || decision.reservationUSD <= 0 {
             _ = state.withLock { $0.refusedLanes.removeValue(forKey: runID) }
         }
@@ -200,7 +219,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         if var packet = _packet {
             // A lane that keeps the work here is not scanned for secrets: its agent gets the retrieved
             // pieces the off-machine packet left out for holding one (privacy is judged alike in both).
-            if decision.lane.keepsWorkLocal, packet.leftOut.contains(where: { if case .secret = $0.reason { return true }; return false }) {
+            if offMachine, decision.lane.keepsWorkLocal, packet.leftOut.contains(where: { if case .secret = $0.reason { return true }; return false }) {
                 packet = contextPacket(for: task, facts: facts, book: book, scanner: router.scanner, links: links, budgetTokens: packet.budgetTokens, offMachine: false)
                 outgoing = packet.text
                 sources = packet.sources
