@@ -192,6 +192,30 @@ import Testing
         #expect(!(privateFrame.0 > 200 && privateFrame.1 < 50 && privateFrame.2 < 50), "the private frame showed: \(privateFrame)")
     }
 
+    /// Attack (round 143, medium): a vault page registered a service worker, which answered the
+    /// run's later vault pages with text it made up; the result recorded the forgery as those pages.
+    @Test(.enabled(if: ExternalTool.canRun("chromium"), needs))
+    func aServiceWorkerOfOnePageCannotAnswerForTheNext() throws {
+        _ = try ExternalTool.require("chromium")
+        let sandbox = try EndToEndTests.Sandbox()
+        #expect(try EndToEndTests.run(["init", sandbox.vault], in: sandbox).code == 0)
+        let files = [
+            "Site/sw.js": "self.addEventListener('install', e => self.skipWaiting()); self.addEventListener('activate', e => e.waitUntil(self.clients.claim()));\nself.addEventListener('fetch', e => e.respondWith(new Response('FORGEDBYWORKER', {headers: {'content-type': 'text/html'}})));\n",
+            "Site/a.html": "<!doctype html><title>A</title><body><p id=o>waiting</p><script>navigator.serviceWorker.register('sw.js', {scope: './'}).then(() => navigator.serviceWorker.ready).then(() => { document.getElementById('o').textContent = 'WORKERREADY' }).catch(e => { document.getElementById('o').textContent = 'no worker: ' + e.name })</script></body>",
+            "Site/b.html": "<!doctype html><title>B</title><body>The real page B</body>",
+            "Tasks/Worker.md": "---\ntype: task\nagent: browser\n---\nCheck [[Site/a.html]] and then [[Site/b.html]].\n",
+        ]
+        for (path, text) in files {
+            try FileManager.default.createDirectory(atPath: (sandbox.vault + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: sandbox.vault + "/" + path, atomically: false, encoding: .utf8)
+        }
+        let run = try EndToEndTests.run(["run", "--vault", sandbox.vault, "Tasks/Worker.md"], in: sandbox)
+        #expect(run.code == 0, "\(run.stdout)\(run.stderr)")
+        let resultLine = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("result: ") }, "\(run.stdout)")
+        let result = try String(contentsOfFile: sandbox.vault + "/" + String(resultLine.dropFirst("result: ".count)), encoding: .utf8)
+        #expect(result.contains("The real page B") && !result.contains("FORGEDBYWORKER") && !result.contains("WORKERREADY"), "\(result)")
+    }
+
     @Test(.enabled(if: ExternalTool.canRun("chromium") && ExternalTool.canRun("python3"), needs))
     func aPageThatNeverAnswersEndsAtTheTimeoutAndLeavesNoBrowserBehind() throws {
         _ = try ExternalTool.require("chromium")

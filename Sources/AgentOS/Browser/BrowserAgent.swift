@@ -225,6 +225,8 @@ public enum BrowserAgent {
                 if let server, load.url != target.url {
                     // Told as the vault paths they are: the server's address ends with the run.
                     report.url = target.url
+                    report.title = server.showingVaultPaths(report.title)
+                    report.text = server.showingVaultPaths(report.text)
                     report.finalURL = report.finalURL.map { $0 == load.url ? target.url : server.showingVaultPaths($0) }
                     report.consoleErrors = report.consoleErrors.map(server.showingVaultPaths)
                     report.loadError = report.loadError.map(server.showingVaultPaths)

@@ -14,8 +14,11 @@ import Glibc
 /// An `http:` page cannot reach `file:` at all, and this server answers `404` — the same answer as
 /// for a file that is not there — for a note (`.md`: notes reach agents through the OS, judged as
 /// notes, never as a page's parts), a name under a hidden folder (`.agentos`, `.obsidian`, `.git`),
-/// a private folder's file, a path through a symlink, a file with another name on disk (a hard
-/// link), and anything outside the vault.
+/// a private folder's file, a text file private by what it says (`privacy: private`, a private tag:
+/// a `.txt` or `.markdown` is judged as a note would be, as `skills` judges one), a path through a
+/// symlink, a file with another name on disk (a hard link), a file over `largestFile`, anything
+/// outside the vault, and a service worker's script (a worker registered by one page answered the
+/// run's later pages with text it made up: an outside attack).
 final class VaultPageServer: @unchecked Sendable {
     /// The loopback port it listens on.
     let port: Int
@@ -23,10 +26,11 @@ final class VaultPageServer: @unchecked Sendable {
     let base: String
     /// `/TOKEN/`: what a request's target starts with.
     private let pathPrefix: String
-    /// The largest file served (a page's video or font is not cut; a bigger file is not a page's part).
-    static let largestFile = 64 << 20
-    /// Connections answered at once; more wait in the listen queue.
-    static let connectionsAtOnce = 16
+    /// The largest file served; a bigger one gets `404` (each is read whole to be judged: twelve
+    /// loads of a 62 MB file at once took the watcher from 34 to 590 MB).
+    static let largestFile = 16 << 20
+    /// Connections answered at once (Chromium opens six to a host); more are closed unanswered.
+    static let connectionsAtOnce = 8
 
     private let listener: Int32
     private let vault: Vault
@@ -78,7 +82,13 @@ final class VaultPageServer: @unchecked Sendable {
             let tail = rest[range.upperBound...]
             let end = tail.firstIndex { $0 == " " || $0 == ")" || $0 == "\"" || $0 == "'" || $0 == "\n" } ?? tail.endIndex
             let served = String(tail[..<end])
-            out += served.removingPercentEncoding ?? served
+            let path = served.removingPercentEncoding ?? served
+            // A name the server never serves whatever is there — a note, a private folder's
+            // file, a hidden one — is not repeated: a page's broken link to `Private/…` made
+            // the run's handoff private (the same words for a missing and an existing file).
+            let unservable = path.lowercased().hasSuffix(".md") || Privacy.privateFolder(containing: path, guardrails: guardrails) != nil
+                || path.split(separator: "/").contains { $0.hasPrefix(".") }
+            out += unservable ? "(a file pages may not load)" : path
             rest = tail[end...]
         }
         return out + rest
@@ -148,7 +158,9 @@ final class VaultPageServer: @unchecked Sendable {
         let target = String(decoding: line[1], as: UTF8.self)
         // The icon Chromium asks every site for: no icon, and no error about one in the result.
         if target == "/favicon.ico" { return send(connection, status: "204 No Content", body: nil) }
-        guard let path = servedPath(target), let bytes = file(at: path) else {
+        let headers = String(decoding: request, as: UTF8.self).lowercased()
+        let asksForWorker = headers.contains("\r\nservice-worker:") || headers.contains("\nservice-worker:")
+        guard !asksForWorker, let path = servedPath(target), let bytes = file(at: path) else {
             return send(connection, status: "404 Not Found", body: method == "HEAD" ? nil : Array("not found\n".utf8), type: "text/plain; charset=utf-8")
         }
         send(connection, status: "200 OK", body: method == "HEAD" ? nil : bytes, length: bytes.count, type: Self.contentType(of: path))
@@ -176,7 +188,8 @@ final class VaultPageServer: @unchecked Sendable {
               case let (bytes, status)? = try? FileSystem.read(absolute, limit: Self.largestFile),
               status.kind == .file, Privacy.sharedFile(status) == nil,
               // A private folder's file, a symlink on the way.
-              Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails) == nil else { return nil }
+              Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails) == nil,
+              Privacy.reason(ofTextFile: bytes, at: path, guardrails: guardrails) == nil else { return nil }
         return bytes
     }
 

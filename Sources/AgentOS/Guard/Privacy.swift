@@ -467,6 +467,16 @@ public enum Privacy {
         return reason(following: judged.followed, from: path, store: store, guardrails: guardrails, links: links)
     }
 
+    /// Why a vault file that is not a note (`.txt`, `.markdown`, a page's part) is private by what
+    /// it says, or `nil`: text (`SkillFiles.text`: UTF-8, UTF-16, Latin-1…) is judged as a note
+    /// would be (`ownReason`: its properties, tags and inline tags), and one whose frontmatter does
+    /// not parse cannot be judged, and is; a file that is no text (an image) says nothing.
+    static func reason(ofTextFile bytes: [UInt8], at path: String, guardrails: Guardrails) -> String? {
+        guard let text = SkillFiles.text(of: bytes) else { return nil }
+        guard let note = try? Note.parse(bytes: Array(text.utf8)) else { return "its frontmatter does not parse, so its privacy cannot be judged" }
+        return ownReason(note: note, path: path, guardrails: guardrails)
+    }
+
     /// Why a note file with `status` counts as private whatever it says: it has another name on disk
     /// (a hard link), which may be a private note's (`ln Private/Bank.md Memory/x.md` shows the
     /// bank note's bytes under a public path). Finding the other names would mean searching the disk

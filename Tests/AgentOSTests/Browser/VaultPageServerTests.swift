@@ -55,6 +55,31 @@ import Testing
             #expect(answer.status == 404, "\(target): \(answer.status)")
         }
         #expect(try HTTPClient.send(HTTPClient.Request(method: "POST", url: server.url(for: "Site/page.html"), body: Array("x".utf8)), timeout: 10).status == 405)
+
+        // Round 143: a text file private by what it says, in a public folder, was served; so was a
+        // service worker's script, whose worker then answered the run's later pages.
+        v.write("Site/notes.txt", "---\nprivacy: private\n---\nZEBRATXTPRIV\n")
+        v.write("Site/diary.markdown", "Met the lawyer today. #private\n")
+        v.write("Site/broken.txt", "---\nprivacy: [private\n---\nZEBRABROKEN\n")
+        v.write("Site/readme.txt", "Opening hours: 9 to 5.\n")
+        v.write("Site/sw.js", "self.addEventListener('fetch', e => e.respondWith(new Response('forged')));\n")
+        for refused in ["Site/notes.txt", "Site/diary.markdown", "Site/broken.txt"] {
+            #expect(try HTTPClient.get(server.url(for: refused), timeout: 10).status == 404, "\(refused)")
+        }
+        #expect(try HTTPClient.get(server.url(for: "Site/readme.txt"), timeout: 10).status == 200)
+        #expect(try HTTPClient.get(server.url(for: "Site/sw.js"), timeout: 10).status == 200)
+        let worker = HTTPClient.Request(method: "GET", url: server.url(for: "Site/sw.js"), headers: [HTTPClient.Header("Service-Worker", "script")])
+        #expect(try HTTPClient.send(worker, timeout: 10).status == 404)
+        // Too big to be read whole and judged.
+        let big = FileManager.default.createFile(atPath: v.root + "/Site/big.bin", contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: v.root + "/Site/big.bin"))
+        try handle.truncate(atOffset: UInt64(VaultPageServer.largestFile + 1))
+        try handle.close()
+        #expect(big)
+        let bigAnswer = try HTTPClient.get(server.url(for: "Site/big.bin"), timeout: 10)
+        #expect(bigAnswer.status == 404)
+        // A name the server never serves is not repeated in the result.
+        #expect(server.showingVaultPaths("404 (\(server.url(for: "Private/Bank.md"))) and (\(server.url(for: "Site/gone.css")))") == "404 ((a file pages may not load)) and (Site/gone.css)")
         #expect(server.showingVaultPaths("Failed to load resource (\(server.url(for: "Site/My café page.html")))") == "Failed to load resource (Site/My café page.html)")
     }
 }
