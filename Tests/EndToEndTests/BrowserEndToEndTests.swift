@@ -143,6 +143,20 @@ import Testing
         #expect(handoff.body.contains("Opening hours: 9 to 5"))
     }
 
+    /// `init` a vault in `sandbox`, write `files` into it, `run` the task at `task` with the real
+    /// binary, and return its result note's text.
+    static func runTask(_ task: String, in sandbox: EndToEndTests.Sandbox, files: [String: String]) throws -> String {
+        #expect(try EndToEndTests.run(["init", sandbox.vault], in: sandbox).code == 0)
+        for (path, text) in files {
+            try FileManager.default.createDirectory(atPath: (sandbox.vault + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: sandbox.vault + "/" + path, atomically: false, encoding: .utf8)
+        }
+        let run = try EndToEndTests.run(["run", "--vault", sandbox.vault, task], in: sandbox)
+        #expect(run.code == 0, "\(run.stdout)\(run.stderr)")
+        let resultLine = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("result: ") }, "\(run.stdout)")
+        return try String(contentsOfFile: sandbox.vault + "/" + String(resultLine.dropFirst("result: ".count)), encoding: .utf8)
+    }
+
     /// Attack (round 140, high): a public vault page loaded as a `file:` URL pulled `Private/`
     /// notes in with `<script src>`, `<iframe>` and `<object>`: a private word in a console error of
     /// the public result note (searched by a cloud agent over MCP), whole private notes in its
@@ -152,8 +166,7 @@ import Testing
     func aVaultPageLoadsItsPublicPartsAndNothingPrivateOrOutsideTheVault() throws {
         _ = try ExternalTool.require("chromium")
         let sandbox = try EndToEndTests.Sandbox()
-        #expect(try EndToEndTests.run(["init", sandbox.vault], in: sandbox).code == 0)
-        let files = [
+        let result = try Self.runTask("Tasks/Landing.md", in: sandbox, files: [
             "Site/landing.html": """
                 <!doctype html><html><head><title>Landing</title><link rel="stylesheet" href="style.css">
                 <script src="../Private/Plain.md"></script><script src="file:///etc/hostname"></script></head>
@@ -171,15 +184,7 @@ import Testing
             "Private/Plain.md": "Divorce ZEBRASYNTAX lawyer\n",
             "Memory/Diagnosis.md": "---\nprivacy: private\n---\nZEBRAPRIVATE2 chemotherapy schedule\n",
             "Tasks/Landing.md": "---\ntype: task\nagent: browser\n---\nCheck [[Site/landing.html]] renders.\n",
-        ]
-        for (path, text) in files {
-            try FileManager.default.createDirectory(atPath: (sandbox.vault + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.write(toFile: sandbox.vault + "/" + path, atomically: false, encoding: .utf8)
-        }
-        let run = try EndToEndTests.run(["run", "--vault", sandbox.vault, "Tasks/Landing.md"], in: sandbox)
-        #expect(run.code == 0, "\(run.stdout)\(run.stderr)")
-        let resultLine = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("result: ") }, "\(run.stdout)")
-        let result = try String(contentsOfFile: sandbox.vault + "/" + String(resultLine.dropFirst("result: ".count)), encoding: .utf8)
+        ])
         #expect(result.contains("## Site/landing.html\n\n![[") && result.contains("- Title: Landing\n- HTTP status: (a file)\n"), "\(result)")
         for secret in ["ZEBRASYNTAX", "ZEBRAPRIVATE2", "ZEBRAREDPAGE", "root:x:0:0", "127.0.0.1:"] {
             #expect(!result.contains(secret), "\(secret) in:\n\(result)")
@@ -197,22 +202,12 @@ import Testing
     @Test(.enabled(if: ExternalTool.canRun("chromium"), needs))
     func aServiceWorkerOfOnePageCannotAnswerForTheNext() throws {
         _ = try ExternalTool.require("chromium")
-        let sandbox = try EndToEndTests.Sandbox()
-        #expect(try EndToEndTests.run(["init", sandbox.vault], in: sandbox).code == 0)
-        let files = [
+        let result = try Self.runTask("Tasks/Worker.md", in: try EndToEndTests.Sandbox(), files: [
             "Site/sw.js": "self.addEventListener('install', e => self.skipWaiting()); self.addEventListener('activate', e => e.waitUntil(self.clients.claim()));\nself.addEventListener('fetch', e => e.respondWith(new Response('FORGEDBYWORKER', {headers: {'content-type': 'text/html'}})));\n",
             "Site/a.html": "<!doctype html><title>A</title><body><p id=o>waiting</p><script>navigator.serviceWorker.register('sw.js', {scope: './'}).then(() => navigator.serviceWorker.ready).then(() => { document.getElementById('o').textContent = 'WORKERREADY' }).catch(e => { document.getElementById('o').textContent = 'no worker: ' + e.name })</script></body>",
             "Site/b.html": "<!doctype html><title>B</title><body>The real page B</body>",
             "Tasks/Worker.md": "---\ntype: task\nagent: browser\n---\nCheck [[Site/a.html]] and then [[Site/b.html]].\n",
-        ]
-        for (path, text) in files {
-            try FileManager.default.createDirectory(atPath: (sandbox.vault + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.write(toFile: sandbox.vault + "/" + path, atomically: false, encoding: .utf8)
-        }
-        let run = try EndToEndTests.run(["run", "--vault", sandbox.vault, "Tasks/Worker.md"], in: sandbox)
-        #expect(run.code == 0, "\(run.stdout)\(run.stderr)")
-        let resultLine = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("result: ") }, "\(run.stdout)")
-        let result = try String(contentsOfFile: sandbox.vault + "/" + String(resultLine.dropFirst("result: ".count)), encoding: .utf8)
+        ])
         #expect(result.contains("The real page B") && !result.contains("FORGEDBYWORKER") && !result.contains("WORKERREADY"), "\(result)")
     }
 
