@@ -776,8 +776,9 @@ public struct ContextPacketBuilder: Sendable {
         let start = max(1, hit.line, hit.heading.isEmpty ? bodyStart : 1)
         guard var text = ContextPacketBuilder.lines(of: snapshot.bytes, from: start, through: max(start, hit.endLine)) else { return nil }
         // Obsidian comments are never sent: the body read without them, line for line (a comment
-        // may open in an earlier section), and the same lines cut from it. Only notes holding `%%`.
-        if let note, snapshot.bytes.contains(UInt8(ascii: "%")), note.body.contains("%%") {
+        // may open in an earlier section), and the same lines cut from it. Only notes holding `%%`
+        // (as bytes, as Obsidian reads it: `String.contains` was a fiftieth of a burst's work).
+        if let note, ByteSearch.contains(snapshot.bytes, "%%"), note.body.holdsBytes("%%") {
             let visible = Array(ObsidianComments.removing(from: note.body, keepingLines: true).utf8)
             let offset = bodyStart - 1
             text = ContextPacketBuilder.lines(of: visible, from: max(1, start - offset), through: max(start, hit.endLine) - offset) ?? ""
