@@ -247,7 +247,12 @@ public struct Router: Sendable {
                 verdicts.append(GuardVerdict(name: "privacy", passed: true, detail: "private (\(why)); stays in the \(choice.lane) lane"))
             } else if choice.insisted {
                 let named = choice.agent.map { "agent \($0)" } ?? "the \(choice.lane) lane"
-                let message = "private (\(why)) but the task names \(named); private work never leaves this machine — remove agent/lane or choose a local agent"
+                // The browser calls no model, but its answer is a note cloud agents read, and it
+                // loads no private file (`VaultPageServer`): "never leaves this machine" misled.
+                let browser = choice.agent.flatMap { book.agent(named: $0) }?.output == .browser
+                let message = browser
+                    ? "private (\(why)) but the task names \(named); the browser loads no private file, and its result is a note cloud agents read — check a page that is not private"
+                    : "private (\(why)) but the task names \(named); private work never leaves this machine — remove agent/lane or choose a local agent"
                 verdicts.append(GuardVerdict(name: "privacy", passed: false, detail: message))
                 blocked.append(message)
             } else if let local = book.defaultAgent(for: .local) {

@@ -52,6 +52,19 @@ import Testing
         #expect(BrowserAgent.addresses(of: "::1") == [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]])
     }
 
+    /// Round 140 (low): a person's browser task on a page under `Private/` was blocked with
+    /// "private work never leaves this machine", which a browser that calls no model seemed to
+    /// contradict. It is still blocked (the page server loads no private file), and says why.
+    @Test func aPrivatePageCheckIsBlockedSayingWhy() throws {
+        let v = RouteTestVault()
+        v.write("Rules/Agents/browser.md", "---\ntype: agent\nname: browser\nlane: tool\ncommand: [chromium]\noutput: browser\n---\n")
+        v.write("Private/pp.html", "<title>Private page</title>")
+        v.write("Tasks/Check private page.md", "---\ntype: task\nagent: browser\n---\nCheck [[Private/pp.html]].\n")
+        let plan = try PrivacyTaintTests.plan(v.vault, "Tasks/Check private page.md").0
+        guard case .blocked(let why) = plan.action else { Issue.record("\(plan.action)"); return }
+        #expect(why.contains("the browser loads no private file") && !why.contains("never leaves this machine"), "\(why)")
+    }
+
     @Test func onlyTheNamedHostsAreReachable() {
         let arguments = Chromium.arguments(profile: "/tmp/p", allowedHosts: ["127.0.0.1:8080", "example.com:443"], windowWidth: 1280, windowHeight: 800, isRoot: false)
         #expect(arguments.contains("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE example.com"))
