@@ -246,8 +246,11 @@ public struct ContextPacketBuilder: Sendable {
         // The notes memory holds about the task's words (`memoryHits`). Retrieval never pulls a
         // private note into a task that is not private itself (a link does, and then the task is private).
         let alreadyPrivate = ownPrivate || candidates.contains(where: \.isPrivate)
-        // Off this machine, a public note's links to private notes go as `(a private note)`: their
-        // targets, headings and aliases name the private note (`PrivateLinks`). Verdicts kept per path.
+        // A public note's links to private notes go as `(a private note)`: their targets, headings
+        // and aliases name the private note (`PrivateLinks`). For a local agent too: what it
+        // writes from a task that is not private is public, and it wrote a private note's name
+        // into a handoff to a cloud agent as plain text, which no link form reads (an outside
+        // attack, round 144). Verdicts kept per path.
         var reasonOf: [String: String?] = [:]
         func noteReason(_ path: String) -> String? {
             if let known = reasonOf[path] { return known }
@@ -256,7 +259,7 @@ public struct ContextPacketBuilder: Sendable {
             return why
         }
         func withoutPrivateLinks(_ piece: ContextPiece) -> ContextPiece {
-            guard offMachine, !alreadyPrivate else { return piece }
+            guard !alreadyPrivate else { return piece }
             var piece = piece
             piece.text = PrivateLinks.redacting(piece.text, in: piece.path, candidates: { found in
                 // From the index when there is one (a walk of the vault per packet, while a burst
@@ -268,12 +271,13 @@ public struct ContextPacketBuilder: Sendable {
             return piece
         }
         for i in 1..<named { candidates[i] = withoutPrivateLinks(candidates[i]) }
-        // Off this machine, a retrieved piece that names a private note or folder by its path on
-        // disk (`~/Notes/Private/Salary`, `/vault/Work/Sha*/*`), which no link form reads, is left
-        // out: the agent could open it (a task naming it is private; TaskFacts reads it the same way).
+        // A retrieved piece that names a private note or folder by its path on disk
+        // (`~/Notes/Private/Salary`, `/vault/Work/Sha*/*`), which no link form reads, is left out:
+        // the agent could open it, or pass the name on (a task naming it is private; TaskFacts
+        // reads it the same way).
         var diskJudge: DiskPathJudge?
         func namesPrivatePath(_ text: String) -> Bool {
-            guard offMachine, !alreadyPrivate, text.holdsByte("/") || text.holdsByte("~") || text.holdsByte("$") else { return false }
+            guard !alreadyPrivate, text.holdsByte("/") || text.holdsByte("~") || text.holdsByte("$") else { return false }
             let judge = diskJudge ?? DiskPathJudge(vault: vault, guardrails: guardrails, links: links, path: task.path)
             diskJudge = judge
             return !judge.privateNotes(namedIn: text, isPrivate: { noteReason($0) != nil }).isEmpty

@@ -92,9 +92,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         var sources: [String] = []
         var packetHasPrivatePiece = false
         // Built for the lane the rules pick: for one off this machine, retrieved pieces holding
-        // secrets, naming private notes or linking them are left out or hidden; for one that keeps
-        // the work here, none of that is judged (a third of a local task's routing went into
-        // judging for a cloud agent it never went to). Privacy is judged alike in both.
+        // secrets are left out; for one that keeps the work here they are not scanned for (a
+        // quarter of a local task's routing went into scanning for a cloud agent it never went
+        // to). Privacy, and the names of private notes, are judged alike in both.
         var _packet: ContextPacket?
         var offMachine = packetOffMachine ?? true
         if usesContextPackets {
