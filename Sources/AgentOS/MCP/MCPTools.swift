@@ -473,9 +473,13 @@ public final class MCPTools {
     // MARK: - Write tools
 
     func writeNote(_ args: JSON) throws -> Outcome {
-        let path = try path(args)
-        guard let text = args["text"]?.stringValue else { throw Refused(description: "'text' is required (a string)") }
         let creating = args["create"]?.boolValue ?? false
+        let path: String
+        do { path = try self.path(args) } catch let refused as Refused where !creating && refused.description.contains(": no such note, or a private one") {
+            // A name through a symlink: answered as a missing or private one is, below (round 144).
+            throw Refused(description: refused.description + "; to make a new note, pass create: true")
+        }
+        guard let text = args["text"]?.stringValue else { throw Refused(description: "'text' is required (a string)") }
         // Before the answers below tell an existing note from a missing one. The hint about
         // `create` reveals nothing: `create: true` on a name taken is refused as well.
         do { try checkWritable(path, mustExist: !creating) } catch let refused as Refused where !creating {

@@ -194,6 +194,12 @@ import Testing
         #expect(missing.hasPrefix("ERROR ") && missing.contains("no such note, or a private one"), "\(missing)")
         #expect(answer("read_note", [("path", .string("Memory/Link.md"))], hiding: "Link") == missing)
         #expect(answer("read_note", [("path", .string("Linked/Walks.md"))], hiding: "Linked/Walks") == answer("read_note", [("path", .string("Lxnked/Walks.md"))], hiding: "Lxnked/Walks"))
+        // Round 144: write_note told it apart by a missing hint.
+        func write(_ path: String, create: Bool) -> String {
+            answer("write_note", [("path", .string(path)), ("text", .string("x")), ("create", .bool(create))], hiding: path)
+        }
+        #expect(write("Memory/Link.md", create: false) == write("Memory/Lxnk.md", create: false), "\(write("Memory/Link.md", create: false))")
+        #expect(write("Memory/Link.md", create: true) == write("Life/Cancer diagnosis.md", create: true), "\(write("Memory/Link.md", create: true))")
         let person = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: nil, environment: [:]))
         let told = person.call("read_note", arguments: .object([("path", .string("Memory/Link.md"))]))
         #expect("\(told)".contains("symlink"), "\(told)")
