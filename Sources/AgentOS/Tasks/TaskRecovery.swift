@@ -458,7 +458,8 @@ extension TaskEngine {
             // its `run_id` is the other note's run. It never ran, and is not run unasked (a copy
             // may be a backup); the error says so (it said "interrupted", as if it had crashed).
             let why = "a copy of \(original), made while its run \(runID) was in flight: this note has not run; set status: new to run it"
-            _ = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string(why))], unset: []) { _ in nil }
+            // Nor is the other note's count of attempts its own (it ran as attempt 2: round 144).
+            _ = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string(why))], unset: ["attempts"]) { _ in nil }
             log(EngineEvent(level: .warning, message: "\(task.path): \(why)"))
         } else {
             _ = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string("interrupted (no record of its run)"))], unset: []) { _ in nil }

@@ -487,6 +487,7 @@ final class EngineTestVault: @unchecked Sendable {
         let copy = try env.note("Tasks/Cpy copy.md")
         #expect(copy.text("status") == "failed")
         #expect(copy.text("error") == "a copy of \(path), made while its run \(runID) was in flight: this note has not run; set status: new to run it", "\(copy.text("error") ?? "")")
+        #expect(copy["attempts"] == nil)
         executor.release()
         engine.waitUntilIdle()
         #expect(try env.note(path).text("status") == "done")
