@@ -470,11 +470,27 @@ public enum Privacy {
     /// Why a vault file that is not a note (`.txt`, `.markdown`, a page's part) is private by what
     /// it says, or `nil`: text (`SkillFiles.text`: UTF-8, UTF-16, Latin-1…) is judged as a note
     /// would be (`ownReason`: its properties, tags and inline tags), and one whose frontmatter does
-    /// not parse cannot be judged, and is; a file that is no text (an image) says nothing.
+    /// not parse cannot be judged, and is. Bytes that do not read as text are judged in every
+    /// reading that could show them as text — UTF-8 with what does not decode replaced, UTF-16 of
+    /// either order — since a reader may still show them so: a `privacy: private` text with one
+    /// NUL byte, or in UTF-16 without a byte-order mark, was served to a page (round 145).
     static func reason(ofTextFile bytes: [UInt8], at path: String, guardrails: Guardrails) -> String? {
-        guard let text = SkillFiles.text(of: bytes) else { return nil }
-        guard let note = try? Note.parse(bytes: Array(text.utf8)) else { return "its frontmatter does not parse, so its privacy cannot be judged" }
-        return ownReason(note: note, path: path, guardrails: guardrails)
+        if let text = SkillFiles.text(of: bytes) {
+            guard let note = try? Note.parse(bytes: Array(text.utf8)) else { return "its frontmatter does not parse, so its privacy cannot be judged" }
+            return ownReason(note: note, path: path, guardrails: guardrails)
+        }
+        var readings = [String(decoding: bytes, as: UTF8.self)]
+        if bytes.count >= 2 {
+            let even = Data(bytes.prefix(bytes.count & ~1))
+            readings += [String(data: even, encoding: .utf16LittleEndian), String(data: even, encoding: .utf16BigEndian)].compactMap { $0 }
+        }
+        for reading in readings {
+            // NULs (and what else a reading makes of them) read as line ends, as a viewer shows them.
+            let shown = reading.replacingOccurrences(of: "\0", with: "\n")
+            if let note = try? Note.parse(bytes: Array(shown.utf8)), let why = ownReason(note: note, path: path, guardrails: guardrails) { return why }
+            if shown.hasPrefix("---"), (try? Note.parse(bytes: Array(shown.utf8))) == nil { return "its frontmatter does not parse, so its privacy cannot be judged" }
+        }
+        return nil
     }
 
     /// Why a note file with `status` counts as private whatever it says: it has another name on disk

@@ -121,6 +121,10 @@ public struct Skill: Sendable, Equatable {
                     if let why = Privacy.ownReason(note: parsed, path: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: guardrails) {
                         problems.append("\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
                     }
+                } else if let why = Privacy.reason(ofTextFile: other, at: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: guardrails) {
+                    // Bytes no rule reads as text that a reader may still show as text (a NUL in
+                    // a `privacy: private` file, UTF-16 without a byte-order mark: round 145).
+                    problems.append("\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
                 }
             }
         }

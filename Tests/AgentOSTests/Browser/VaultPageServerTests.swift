@@ -63,7 +63,14 @@ import Testing
         v.write("Site/broken.txt", "---\nprivacy: [private\n---\nZEBRABROKEN\n")
         v.write("Site/readme.txt", "Opening hours: 9 to 5.\n")
         v.write("Site/sw.js", "self.addEventListener('fetch', e => e.respondWith(new Response('forged')));\n")
-        for refused in ["Site/notes.txt", "Site/diary.markdown", "Site/broken.txt"] {
+        // Round 145: the same with one NUL byte in it, and in UTF-16 without a byte-order mark
+        // (mostly CJK, so no half of its bytes is all zeros), read as text by no rule above.
+        try Data(Array("---\nprivacy: private\n---\nZEBRANUL my therapist said\n".utf8) + [0] + Array("more\n".utf8)).write(to: URL(fileURLWithPath: v.root + "/Site/nul.txt"))
+        let cjk = "---\nprivacy: private\n---\n" + String(repeating: "我的治疗师说了很多话今天", count: 20) + "\n"
+        try Data(Array(cjk.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }).write(to: URL(fileURLWithPath: v.root + "/Site/cjk.txt"))
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52]).write(to: URL(fileURLWithPath: v.root + "/Site/pixel.png"))
+        #expect(try HTTPClient.get(server.url(for: "Site/pixel.png"), timeout: 10).status == 200)
+        for refused in ["Site/notes.txt", "Site/diary.markdown", "Site/broken.txt", "Site/nul.txt", "Site/cjk.txt"] {
             #expect(try HTTPClient.get(server.url(for: refused), timeout: 10).status == 404, "\(refused)")
         }
         #expect(try HTTPClient.get(server.url(for: "Site/readme.txt"), timeout: 10).status == 200)

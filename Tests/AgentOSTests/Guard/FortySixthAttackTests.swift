@@ -180,6 +180,24 @@ import TestSupport
         #expect(clean != nil, "\(name) reads as text")
     }
 
+    /// Round 145: a `privacy: private` file no rule reads as text — one NUL byte in it, or UTF-16
+    /// without a byte-order mark that is mostly CJK — was judged as no text, and public.
+    @Test(arguments: [
+        ("nul", Array("---\nprivacy: private\n---\nZEBRANUL my therapist said\n".utf8) + [0] + Array("more\n".utf8)),
+        ("utf16le-cjk", utf16("---\nprivacy: private\n---\n" + String(repeating: "我的治疗师说了很多话", count: 20) + "\n", bigEndian: false)),
+    ])
+    func aPrivateSkillFileNoRuleReadsAsTextKeepsTheSkillInTheVault(_ name: String, _ bytes: [UInt8]) throws {
+        #expect(SkillFiles.text(of: bytes) == nil, "\(name) reads as text: the test needs bytes that do not")
+        let root = TemporaryFolder.make("fbt-skill-binary")
+        defer { TemporaryFolder.remove(root) }
+        let skill = root + "/diary"
+        try FileManager.default.createDirectory(atPath: skill, withIntermediateDirectories: true)
+        try "---\nname: diary\ndescription: my notes\n---\n\nUse the notes.\n".replacingFile(skill + "/SKILL.md")
+        try Data(bytes).write(to: URL(fileURLWithPath: skill + "/ref.txt"))
+        let checked = Skill.check(folder: skill)
+        #expect(!checked.isValid && checked.problems.contains { $0.contains("private") }, "\(name): \(checked.problems)")
+    }
+
     /// A new user's check (round 50, low): `timeout: -5` or `0` started the agent, stopped it at
     /// once and ran it again (two failed runs, two result notes); `timeout: soon` and `retries:
     /// many` were dropped without a word. Such a task does not run and says why in `error`; fixed,
