@@ -189,7 +189,9 @@ final class VaultPageServer: @unchecked Sendable {
               status.kind == .file, Privacy.sharedFile(status) == nil,
               // A private folder's file, a symlink on the way.
               Privacy.reason(ofNoteAt: path, store: store, guardrails: guardrails) == nil,
-              Privacy.reason(ofTextFile: bytes, at: path, guardrails: guardrails) == nil else { return nil }
+              // Every reading of what the browser shows as text; a picture or a font, served with its
+              // type and `nosniff`, only as it reads (a page's script can decode anything it fetches).
+              Privacy.reason(ofTextFile: bytes, at: path, guardrails: guardrails, everyReading: Self.showsAsText(path)) == nil else { return nil }
         return bytes
     }
 
@@ -205,6 +207,14 @@ final class VaultPageServer: @unchecked Sendable {
             if n <= 0 { return }
             sent += n
         }
+    }
+
+    /// Whether the browser may show the file at `path` as text: its `Content-Type` is text, markup,
+    /// a script, JSON, SVG or XML — or unknown (`application/octet-stream`, which a frame may show).
+    static func showsAsText(_ path: String) -> Bool {
+        let type = contentType(of: path)
+        return !(type.hasPrefix("image/") && type != "image/svg+xml") && !type.hasPrefix("font/") && !type.hasPrefix("video/")
+            && !type.hasPrefix("audio/") && type != "application/wasm" && type != "application/pdf"
     }
 
     /// The `Content-Type` of a file a page loads, by its extension.

@@ -468,27 +468,21 @@ public enum Privacy {
     }
 
     /// Why a vault file that is not a note (`.txt`, `.markdown`, a page's part) is private by what
-    /// it says, or `nil`: text (`SkillFiles.text`: UTF-8, UTF-16, Latin-1…) is judged as a note
-    /// would be (`ownReason`: its properties, tags and inline tags), and one whose frontmatter does
-    /// not parse cannot be judged, and is. Bytes that do not read as text are judged in every
-    /// reading that could show them as text — UTF-8 with what does not decode replaced, UTF-16 of
-    /// either order — since a reader may still show them so: a `privacy: private` text with one
-    /// NUL byte, or in UTF-16 without a byte-order mark, was served to a page (round 145).
-    static func reason(ofTextFile bytes: [UInt8], at path: String, guardrails: Guardrails) -> String? {
-        if let text = SkillFiles.text(of: bytes) {
-            guard let note = try? Note.parse(bytes: Array(text.utf8)) else { return "its frontmatter does not parse, so its privacy cannot be judged" }
-            return ownReason(note: note, path: path, guardrails: guardrails)
-        }
-        var readings = [String(decoding: bytes, as: UTF8.self)]
-        if bytes.count >= 2 {
-            let even = Data(bytes.prefix(bytes.count & ~1))
-            readings += [String(data: even, encoding: .utf16LittleEndian), String(data: even, encoding: .utf16BigEndian)].compactMap { $0 }
-        }
+    /// it says, or `nil`: each reading that could show it as text (`SkillFiles.readings`: the one
+    /// `SkillFiles.text` picks, and every other, decoded leniently) is judged as a note would be
+    /// (`ownReason`: its properties, tags and inline tags), and one whose frontmatter does not
+    /// parse cannot be judged, and is. One guess was judged before: a NUL byte, UTF-16 without a
+    /// byte-order mark, a UTF-8 head before UTF-16 text or a lone surrogate hid `privacy: private`
+    /// from it while a browser showed the text (rounds 145, 146).
+    /// With `everyReading` false, only the reading `SkillFiles.text` picks (none for bytes it reads
+    /// as no text): for a file a browser shows as no text (an image, a font, served with its type).
+    static func reason(ofTextFile bytes: [UInt8], at path: String, guardrails: Guardrails, everyReading: Bool = true) -> String? {
+        let readings = everyReading ? SkillFiles.readings(of: bytes) : SkillFiles.text(of: bytes).map { [$0] } ?? []
         for reading in readings {
-            // NULs (and what else a reading makes of them) read as line ends, as a viewer shows them.
-            let shown = reading.replacingOccurrences(of: "\0", with: "\n")
-            if let note = try? Note.parse(bytes: Array(shown.utf8)), let why = ownReason(note: note, path: path, guardrails: guardrails) { return why }
-            if shown.hasPrefix("---"), (try? Note.parse(bytes: Array(shown.utf8))) == nil { return "its frontmatter does not parse, so its privacy cannot be judged" }
+            // NULs read as line ends, as a viewer shows them.
+            let lines = reading.utf8.map { $0 == 0 ? 0x0A : $0 }
+            guard let note = try? Note.parse(bytes: lines) else { return "its frontmatter does not parse, so its privacy cannot be judged" }
+            if let why = ownReason(note: note, path: path, guardrails: guardrails) { return why }
         }
         return nil
     }

@@ -104,7 +104,7 @@ public struct Skill: Sendable, Equatable {
                 // such: judged as UTF-8 only, `privacy: private` in UTF-16 was linked (round 50).
                 let decoded = SkillFiles.text(of: other)
                 let text = decoded ?? String(decoding: other, as: UTF8.self)
-                if !scanner.scan(text).isEmpty {
+                if SkillFiles.readings(of: other).contains(where: { !scanner.scan($0).isEmpty }) {
                     problems.append("\(relative) holds a secret; cloud harnesses would load the folder, so it is not linked")
                 } else if linksPrivateNote(text, relative) {
                     problems.append("\(relative) links a private note; cloud harnesses would load the folder, so it is not linked")
@@ -303,6 +303,30 @@ public struct SkillSyncError: Error, CustomStringConvertible, Sendable {
 
 /// How a skill's files are read as text.
 enum SkillFiles {
+    /// Every reading of `bytes` a reader could show as text, each to be judged: the one `text(of:)`
+    /// picks, then Latin-1, UTF-8, UTF-16 of either byte order at either byte alignment, and UTF-32
+    /// of either order, each decoded leniently (a unit that does not decode becomes U+FFFD and the
+    /// reading goes on). One guess was judged: a UTF-8 head with `privacy: private` followed by
+    /// UTF-16 text was guessed UTF-16 and judged public, and a lone surrogate made every UTF-16
+    /// reading fail while a browser still showed the text (round 146).
+    static func readings(of bytes: [UInt8]) -> [String] {
+        var found: [String] = []
+        if let text = text(of: bytes) { found.append(text) }
+        found.append(String(decoding: bytes, as: UTF8.self))
+        if let latin1 = String(data: Data(bytes), encoding: .isoLatin1) { found.append(latin1) }
+        for start in 0..<2 where bytes.count - start >= 2 {
+            let pairs = stride(from: start, to: bytes.count - 1, by: 2).map { (UInt16(bytes[$0]), UInt16(bytes[$0 + 1])) }
+            found.append(String(decoding: pairs.map { $0.0 | $0.1 << 8 }, as: UTF16.self))
+            found.append(String(decoding: pairs.map { $0.0 << 8 | $0.1 }, as: UTF16.self))
+        }
+        if bytes.count >= 4 {
+            let quads = stride(from: 0, to: bytes.count - 3, by: 4).map { (UInt32(bytes[$0]), UInt32(bytes[$0 + 1]), UInt32(bytes[$0 + 2]), UInt32(bytes[$0 + 3])) }
+            found.append(String(decoding: quads.map { $0.0 | $0.1 << 8 | $0.2 << 16 | $0.3 << 24 }, as: UTF32.self))
+            found.append(String(decoding: quads.map { $0.0 << 24 | $0.1 << 16 | $0.2 << 8 | $0.3 }, as: UTF32.self))
+        }
+        return found
+    }
+
     /// `bytes` as text: UTF-8 (with or without a byte-order mark), UTF-32 with one, UTF-16 with one or
     /// as Windows tools write mostly-ASCII text (every other byte zero), else Latin-1 when no byte
     /// is zero; `nil` for what is not text (an image).

@@ -198,6 +198,23 @@ import TestSupport
         #expect(!checked.isValid && checked.problems.contains { $0.contains("private") }, "\(name): \(checked.problems)")
     }
 
+    /// Round 146: a token in a UTF-8 head before UTF-16 text was read as UTF-16 and not found; the
+    /// skill was linked. Every reading of a file is scanned.
+    @Test func aSecretInAFileGuessedToBeAnotherEncodingKeepsTheSkillInTheVault() throws {
+        let root = TemporaryFolder.make("fbt-skill-mixed")
+        defer { TemporaryFolder.remove(root) }
+        let skill = root + "/notes"
+        try FileManager.default.createDirectory(atPath: skill, withIntermediateDirectories: true)
+        try "---\nname: notes\ndescription: my notes\n---\n\nUse the notes.\n".replacingFile(skill + "/SKILL.md")
+        let token = "ghp_" + "Zq8Vw2Lm5Rt7Yp3Kd9Hs4Fb6Nc1Xj0Ge8Ta2"
+        let tail = String(repeating: "Today I wrote a lot of things down. ", count: 40)
+        try Data(Array("deploy token: \(token) \n".utf8) + Self.utf16(tail, bigEndian: false)).write(to: URL(fileURLWithPath: skill + "/log.txt"))
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: skill + "/log.txt")))
+        #expect(SkillFiles.text(of: bytes).map { !$0.contains(token) } == true, "the test needs a file guessed to be UTF-16")
+        let checked = Skill.check(folder: skill)
+        #expect(!checked.isValid && checked.problems.contains { $0.contains("holds a secret") }, "\(checked.problems)")
+    }
+
     /// A new user's check (round 50, low): `timeout: -5` or `0` started the agent, stopped it at
     /// once and ran it again (two failed runs, two result notes); `timeout: soon` and `retries:
     /// many` were dropped without a word. Such a task does not run and says why in `error`; fixed,
