@@ -118,7 +118,10 @@ public struct Skill: Sendable, Equatable {
                         problems.append("\(relative)'s frontmatter does not parse, so its privacy cannot be judged; the skill is not linked")
                         continue
                     }
-                    if let why = Privacy.ownReason(note: parsed, path: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: guardrails) {
+                    // Its other readings too: a UTF-8 head with the mark before UTF-16 text reads
+                    // as UTF-16 here, and as the mark in a terminal (round 146).
+                    let at = Vault.Layout.skills + "/" + name + "/" + relative
+                    if let why = Privacy.ownReason(note: parsed, path: at, guardrails: guardrails) ?? Privacy.reason(ofTextFile: other, at: at, guardrails: guardrails) {
                         problems.append("\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
                     }
                 } else if let why = Privacy.reason(ofTextFile: other, at: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: guardrails) {

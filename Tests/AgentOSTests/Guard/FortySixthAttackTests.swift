@@ -213,6 +213,12 @@ import TestSupport
         #expect(SkillFiles.text(of: bytes).map { !$0.contains(token) } == true, "the test needs a file guessed to be UTF-16")
         let checked = Skill.check(folder: skill)
         #expect(!checked.isValid && checked.problems.contains { $0.contains("holds a secret") }, "\(checked.problems)")
+        // And `privacy: private` in such a head.
+        try Data(Array("---\nprivacy: private\n---\nmy diary  \n".utf8) + Self.utf16(tail, bigEndian: false)).write(to: URL(fileURLWithPath: skill + "/log.txt"))
+        let diary = try Array(Data(contentsOf: URL(fileURLWithPath: skill + "/log.txt")))
+        #expect(SkillFiles.text(of: diary).map { !$0.contains("privacy") } == true, "the test needs a file guessed to be UTF-16")
+        let judged = Skill.check(folder: skill)
+        #expect(!judged.isValid && judged.problems.contains { $0.contains("is private") }, "\(judged.problems)")
     }
 
     /// A new user's check (round 50, low): `timeout: -5` or `0` started the agent, stopped it at
