@@ -474,14 +474,17 @@ public enum Privacy {
     /// parse cannot be judged, and is. One guess was judged before: a NUL byte, UTF-16 without a
     /// byte-order mark, a UTF-8 head before UTF-16 text or a lone surrogate hid `privacy: private`
     /// from it while a browser showed the text (rounds 145, 146).
+    /// `reason(ofTextFile:)`'s answer for a file whose frontmatter does not parse.
+    static let unjudgeableText = "its frontmatter does not parse, so its privacy cannot be judged"
+
     /// With `everyReading` false, only the reading `SkillFiles.text` picks (none for bytes it reads
     /// as no text): for a file a browser shows as no text (an image, a font, served with its type).
     static func reason(ofTextFile bytes: [UInt8], at path: String, guardrails: Guardrails, everyReading: Bool = true) -> String? {
-        let readings = everyReading ? SkillFiles.readings(of: bytes) : SkillFiles.text(of: bytes).map { [$0] } ?? []
+        let readings: AnySequence<String> = everyReading ? AnySequence(SkillFiles.readings(of: bytes)) : AnySequence(SkillFiles.text(of: bytes).map { [$0] } ?? [])
         for reading in readings {
             // NULs read as line ends, as a viewer shows them.
             let lines = reading.utf8.map { $0 == 0 ? 0x0A : $0 }
-            guard let note = try? Note.parse(bytes: lines) else { return "its frontmatter does not parse, so its privacy cannot be judged" }
+            guard let note = try? Note.parse(bytes: lines) else { return unjudgeableText }
             if let why = ownReason(note: note, path: path, guardrails: guardrails) { return why }
         }
         return nil

@@ -114,6 +114,8 @@ public final class MCPTools {
     /// A tool call that failed in a way the agent should see (isError), in one line.
     struct Refused: Error, CustomStringConvertible {
         let description: String
+        /// The one answer for a note the caller may not see (`NoteVisibility.unseenLine`).
+        var unseen = false
     }
 
     /// Whether a tool of this name exists.
@@ -278,7 +280,7 @@ public final class MCPTools {
         do { _ = try vault.resolve(normalized) } catch {
             // A symlink on the way is told as a missing or private note is, to a client private
             // notes are withheld from: "passes through a symlink" confirmed a name (round 140).
-            if case .symlink = error, let why = visibility.hiddenBecause { throw Refused(description: NoteVisibility.unseenLine(normalized, why)) }
+            if case .symlink = error, let why = visibility.hiddenBecause { throw Refused(description: NoteVisibility.unseenLine(normalized, why), unseen: true) }
             throw error
         }
         do { try RunWriteGuard.checkReadable(normalized, runID: scope.writer) } catch { throw Refused(description: error.description) }
@@ -475,7 +477,7 @@ public final class MCPTools {
     func writeNote(_ args: JSON) throws -> Outcome {
         let creating = args["create"]?.boolValue ?? false
         let path: String
-        do { path = try self.path(args) } catch let refused as Refused where !creating && refused.description.contains(": no such note, or a private one") {
+        do { path = try self.path(args) } catch let refused as Refused where !creating && refused.unseen {
             // A name through a symlink: answered as a missing or private one is, below (round 144).
             throw Refused(description: refused.description + "; to make a new note, pass create: true")
         }

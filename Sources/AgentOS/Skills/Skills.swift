@@ -102,32 +102,21 @@ public struct Skill: Sendable, Equatable {
                 }
                 // Text in another encoding (UTF-16 as Windows tools write it, Latin-1) is read as
                 // such: judged as UTF-8 only, `privacy: private` in UTF-16 was linked (round 50).
-                let decoded = SkillFiles.text(of: other)
-                let text = decoded ?? String(decoding: other, as: UTF8.self)
+                let text = SkillFiles.text(of: other) ?? String(decoding: other, as: UTF8.self)
                 if SkillFiles.readings(of: other).contains(where: { !scanner.scan($0).isEmpty }) {
                     problems.append("\(relative) holds a secret; cloud harnesses would load the folder, so it is not linked")
                 } else if linksPrivateNote(text, relative) {
                     problems.append("\(relative) links a private note; cloud harnesses would load the folder, so it is not linked")
-                } else if relative.lowercased().hasSuffix(".md") || decoded != nil {
-                    // Every text file, not only `.md` (round 48: a `.markdown` saying `privacy:
-                    // private`, a `.txt` with `#private`, were linked): the harnesses read them all.
-                    // A note whose frontmatter does not parse cannot be judged, and counts as private,
-                    // as everywhere else (an outside attack: `privacy: private` above a `ref: *x` was
-                    // linked whole into the cloud harnesses' folders while MCP withheld the note).
-                    guard let parsed = try? Note.parse(bytes: decoded.map { Array($0.utf8) } ?? other) else {
-                        problems.append("\(relative)'s frontmatter does not parse, so its privacy cannot be judged; the skill is not linked")
-                        continue
-                    }
-                    // Its other readings too: a UTF-8 head with the mark before UTF-16 text reads
-                    // as UTF-16 here, and as the mark in a terminal (round 146).
-                    let at = Vault.Layout.skills + "/" + name + "/" + relative
-                    if let why = Privacy.ownReason(note: parsed, path: at, guardrails: guardrails) ?? Privacy.reason(ofTextFile: other, at: at, guardrails: guardrails) {
-                        problems.append("\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
-                    }
                 } else if let why = Privacy.reason(ofTextFile: other, at: Vault.Layout.skills + "/" + name + "/" + relative, guardrails: guardrails) {
-                    // Bytes no rule reads as text that a reader may still show as text (a NUL in
-                    // a `privacy: private` file, UTF-16 without a byte-order mark: round 145).
-                    problems.append("\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
+                    // Every file, not only `.md` (round 48: a `.markdown` saying `privacy: private`,
+                    // a `.txt` with `#private`, were linked): the harnesses read them all, in every
+                    // reading that could show them as text (rounds 145, 146). A file whose
+                    // frontmatter does not parse cannot be judged, and counts as private, as
+                    // everywhere else (an outside attack: `privacy: private` above a `ref: *x` was
+                    // linked whole into the cloud harnesses' folders while MCP withheld the note).
+                    problems.append(why == Privacy.unjudgeableText
+                        ? "\(relative)'s frontmatter does not parse, so its privacy cannot be judged; the skill is not linked"
+                        : "\(relative) is private (\(why)); cloud harnesses would load the folder, so it is not linked")
                 }
             }
         }
@@ -312,22 +301,34 @@ enum SkillFiles {
     /// reading goes on). One guess was judged: a UTF-8 head with `privacy: private` followed by
     /// UTF-16 text was guessed UTF-16 and judged public, and a lone surrogate made every UTF-16
     /// reading fail while a browser still showed the text (round 146).
-    static func readings(of bytes: [UInt8]) -> [String] {
-        var found: [String] = []
-        if let text = text(of: bytes) { found.append(text) }
-        found.append(String(decoding: bytes, as: UTF8.self))
-        if let latin1 = String(data: Data(bytes), encoding: .isoLatin1) { found.append(latin1) }
+    static func readings(of bytes: [UInt8]) -> some Sequence<String> {
+        // Made one at a time, as they are judged: eight readings of a 16 MB file at once, on each
+        // of the page server's connections, would be gigabytes.
+        func units16(from start: Int, bigEndian: Bool) -> [UInt16] {
+            stride(from: start, to: bytes.count - 1, by: 2).map { (at: Int) -> UInt16 in
+                let first = UInt16(bytes[at]), second = UInt16(bytes[at + 1])
+                return bigEndian ? first << 8 | second : second << 8 | first
+            }
+        }
+        func units32(bigEndian: Bool) -> [UInt32] {
+            stride(from: 0, to: bytes.count - 3, by: 4).map { (at: Int) -> UInt32 in
+                var value: UInt32 = 0
+                for offset in 0..<4 {
+                    let byte = UInt32(bytes[at + (bigEndian ? offset : 3 - offset)])
+                    value = value << 8 | byte
+                }
+                return value
+            }
+        }
+        var readers: [() -> String?] = [{ text(of: bytes) }, { String(decoding: bytes, as: UTF8.self) }, { String(data: Data(bytes), encoding: .isoLatin1) }]
         for start in 0..<2 where bytes.count - start >= 2 {
-            let pairs = stride(from: start, to: bytes.count - 1, by: 2).map { (UInt16(bytes[$0]), UInt16(bytes[$0 + 1])) }
-            found.append(String(decoding: pairs.map { $0.0 | $0.1 << 8 }, as: UTF16.self))
-            found.append(String(decoding: pairs.map { $0.0 << 8 | $0.1 }, as: UTF16.self))
+            readers += [{ String(decoding: units16(from: start, bigEndian: false), as: UTF16.self) },
+                        { String(decoding: units16(from: start, bigEndian: true), as: UTF16.self) }]
         }
         if bytes.count >= 4 {
-            let quads = stride(from: 0, to: bytes.count - 3, by: 4).map { (UInt32(bytes[$0]), UInt32(bytes[$0 + 1]), UInt32(bytes[$0 + 2]), UInt32(bytes[$0 + 3])) }
-            found.append(String(decoding: quads.map { $0.0 | $0.1 << 8 | $0.2 << 16 | $0.3 << 24 }, as: UTF32.self))
-            found.append(String(decoding: quads.map { $0.0 << 24 | $0.1 << 16 | $0.2 << 8 | $0.3 }, as: UTF32.self))
+            readers += [{ String(decoding: units32(bigEndian: false), as: UTF32.self) }, { String(decoding: units32(bigEndian: true), as: UTF32.self) }]
         }
-        return found
+        return readers.lazy.compactMap { $0() }
     }
 
     /// `bytes` as text: UTF-8 (with or without a byte-order mark), UTF-32 with one, UTF-16 with one or
