@@ -56,6 +56,7 @@ public enum CLI {
         TaskCommand.spec,
         HandoffCommand.spec,
         AgentCommand.spec,
+        BudgetCommand.spec,
         ContextCommand.spec,
         RouteCommand.spec,
         IndexCommand.spec,
@@ -178,6 +179,8 @@ public enum CLI {
         case ("mcp", "install"?), ("mcp", "uninstall"?): return "a run may not change an agent harness's MCP settings"
         case ("skills", "sync"?): return "a run may not change the agents' skill folders"
         case ("agent", "reset"?): return "a run may not end an agent's cooldown"
+        // An agent that reported an absurd cost would otherwise clear it from its own run.
+        case ("budget", _): return "a run may not change what the budget ledger counts"
         // The spend report is a note under `Telemetry/`, which no run writes (round 54).
         case ("report", _): return "report writes the spend report under Telemetry/, which a run may not change"
         default: return nil

@@ -94,7 +94,7 @@ enum StatusCommand {
             let next = reason.contains("need a person's approval") || reason.contains("lane human")
                 ? "set approved: true to run it"
                 : reason.contains("budget: ")
-                    ? "raise the cap (Rules/Guardrails.md, or the task's budget_usd) or wait for it to reset, then set status: new"
+                    ? "raise the cap (Rules/Guardrails.md, or the task's budget_usd), correct a run's cost that is wrong (budget correct), or wait for it to reset, then set status: new"
                     : reason.contains("set status: new") ? "set status: new to route it again" : "set approved: true to run it"
             c.print("  \(r.taskPath)  \(r.reason ?? "")  — \(next)")
         }

@@ -126,6 +126,8 @@ public struct SpendSnapshot: Sendable, Equatable {
     public var overCaps: [CapOverrun] = []
     /// This month's runs that reported more than they reserved, newest first (at most 10).
     public var overruns: [BudgetSettlement] = []
+    /// This month's runs whose cost a person corrected, newest correction first (at most 10).
+    public var corrections: [BudgetCorrection] = []
 
     /// An empty snapshot (nothing spent) for a day and month.
     public init(day: String, month: String, caps: BudgetCaps) {
@@ -191,7 +193,10 @@ public struct SpendSnapshot: Sendable, Equatable {
         if let task = caps.taskUSD { result.append("per task: at most \(BudgetLedger.dollars(task))") }
         result += overCaps.map(\.line)
         for overrun in overruns {
-            result.append("run \(overrun.runID)\(overrun.task.map { " (\($0))" } ?? "") reported \(BudgetLedger.dollars(overrun.actualUSD)) against \(BudgetLedger.dollars(overrun.reservedUSD)) reserved, \(BudgetLedger.dollars(overrun.overrunUSD)) over")
+            result.append("run \(overrun.runID)\(overrun.task.map { " (\($0))" } ?? "") reported \(BudgetLedger.dollars(overrun.actualUSD)) against \(BudgetLedger.dollars(overrun.reservedUSD)) reserved, \(BudgetLedger.dollars(overrun.overrunUSD)) over; if that is not what it cost: fuckbigtech budget correct \(overrun.runID) USD")
+        }
+        for correction in corrections {
+            result.append("run \(correction.runID)\(correction.task.map { " (\($0))" } ?? ""): corrected by a person from \(BudgetLedger.dollars(correction.fromUSD)) to \(BudgetLedger.dollars(correction.toUSD))")
         }
         return result
     }
@@ -220,6 +225,10 @@ public struct SpendSnapshot: Sendable, Equatable {
             ("overruns", .array(overruns.map { o in .object([
                 ("run_id", .string(o.runID)), ("task", o.task.map { .string($0) } ?? .null), ("lane", .string(o.lane.rawValue)),
                 ("reserved_usd", money(o.reservedUSD)), ("actual_usd", money(o.actualUSD)), ("overrun_usd", money(o.overrunUSD)),
+            ]) })),
+            ("corrections", .array(corrections.map { c in .object([
+                ("run_id", .string(c.runID)), ("task", c.task.map { .string($0) } ?? .null), ("lane", .string(c.lane.rawValue)),
+                ("from_usd", money(c.fromUSD)), ("to_usd", money(c.toUSD)),
             ]) })),
         ])
     }
@@ -254,6 +263,20 @@ public struct BudgetSettlement: Sendable, Equatable {
     public var overrunUSD: Double { BudgetLedger.dollarsValue(max(0, BudgetLedger.micros(actualUSD) - BudgetLedger.micros(reservedUSD))) }
 }
 
+/// A person's correction of a run's settled cost.
+public struct BudgetCorrection: Sendable, Equatable {
+    /// The run.
+    public let runID: String
+    /// The task the run belongs to.
+    public let task: String?
+    /// The lane the spend counts against.
+    public let lane: Lane
+    /// What the ledger counted for the run before.
+    public let fromUSD: Double
+    /// What it counts now.
+    public let toUSD: Double
+}
+
 /// A cap that settled spend went over: no paid run counts against it until a person raises it
 /// (or, for a day or month cap, the period ends).
 public struct CapOverrun: Sendable, Equatable {
@@ -277,7 +300,7 @@ public struct CapOverrun: Sendable, Equatable {
     public var line: String {
         let whose = task.map { " of \($0)" } ?? ""
         let raise = task == nil ? "raise \(key) in Rules/Guardrails.md" : "raise \(key) in Rules/Guardrails.md or the task's budget_usd"
-        return "\(cap)\(whose): over cap by \(BudgetLedger.dollars(overUSD)) (\(BudgetLedger.dollars(spentUSD)) spent of \(BudgetLedger.dollars(capUSD))) since \(LocalTime.dateTime(since)); no paid run on it until you \(raise)"
+        return "\(cap)\(whose): over cap by \(BudgetLedger.dollars(overUSD)) (\(BudgetLedger.dollars(spentUSD)) spent of \(BudgetLedger.dollars(capUSD))) since \(LocalTime.dateTime(since)); no paid run on it until you \(raise), or correct a run's cost that is wrong (fuckbigtech budget correct RUN_ID USD)"
     }
 }
 
@@ -289,6 +312,8 @@ public enum BudgetLedgerError: Error, CustomStringConvertible, Sendable {
     case runAlreadyClosed(String)
     /// The vault's `.agentos/` folder could not be created.
     case stateFolder(SystemError)
+    /// A correction named a run that has no settled cost.
+    case notSettled(String)
 
     /// The error as one line for stderr.
     public var description: String {
@@ -296,6 +321,7 @@ public enum BudgetLedgerError: Error, CustomStringConvertible, Sendable {
         case .database(let e): return "budget ledger: \(e.description)"
         case .runAlreadyClosed(let id): return "budget ledger: run \(id) was already settled or released; use a new run ID"
         case .stateFolder(let e): return "budget ledger: cannot create the state folder: \(e.description)"
+        case .notSettled(let id): return "budget ledger: run \(id) has no settled cost to correct (no such run, or it is still running, or its money was given back)"
         }
     }
 }
@@ -352,11 +378,18 @@ public final class BudgetLedger: Sendable {
                 // How a settled row got its amount: 'reported' (the run's real cost) or 'reservation'
                 // (charged in full: the run started and its cost is unknown). Older files get the column.
                 try database.addColumnIfMissing("budget_ledger", "basis", "TEXT")
+                // A person's correction of a settled cost ('corrected'): what the run had settled on,
+                // and when the person corrected it.
+                try database.addColumnIfMissing("budget_ledger", "corrected_from_micros", "INTEGER")
+                try database.addColumnIfMissing("budget_ledger", "corrected_at", "REAL")
             }
         } catch let error as DatabaseError {
             throw BudgetLedgerError.database(error)
         }
     }
+
+    // A row no person corrected (a correction stands against the run's later closes).
+    private static let notCorrected = "basis IS NOT 'corrected'"
 
     // What a row commits: its reservation while open, its real cost once settled, nothing if released.
     private static let committed = "CASE state WHEN 'open' THEN reserved_micros WHEN 'settled' THEN COALESCE(actual_micros, 0) ELSE 0 END"
@@ -432,7 +465,7 @@ public final class BudgetLedger: Sendable {
     public func settle(runID: String, actualUSD: Double, at date: Date = Date()) throws -> Bool {
         try locked { database in
             try database.transaction {
-                try database.run("UPDATE budget_ledger SET actual_micros = ?, state = 'settled', closed_at = ? WHERE run_id = ?",
+                try database.run("UPDATE budget_ledger SET actual_micros = ?, state = 'settled', closed_at = ? WHERE run_id = ? AND \(BudgetLedger.notCorrected)",
                                  [.int(BudgetLedger.micros(max(0, actualUSD))), .double(date.timeIntervalSince1970), .text(runID)])
                 return database.changes > 0
             }
@@ -452,7 +485,9 @@ public final class BudgetLedger: Sendable {
     public func close(runID: String, actualUSD: Double?, agentStarted: Bool, at date: Date = Date()) throws -> BudgetSettlement? {
         try locked { database in
             try database.transaction {
-                guard let row = try database.query("SELECT task, lane, reserved_micros, state FROM budget_ledger WHERE run_id = ?", [.text(runID)], row: { s in
+                // A cost a person corrected stands: a later close (the run store's retry of a run's
+                // end, recovery after a crash) does not put back what the run reported.
+                guard let row = try database.query("SELECT task, lane, reserved_micros, state FROM budget_ledger WHERE run_id = ? AND \(BudgetLedger.notCorrected)", [.text(runID)], row: { s in
                     (s.optionalText(0), s.text(1), s.int64(2), s.text(3))
                 }).first else { return nil }
                 let (task, laneName, reserved, state) = row
@@ -471,6 +506,39 @@ public final class BudgetLedger: Sendable {
                 try database.run("UPDATE budget_ledger SET state = 'released', closed_at = ? WHERE run_id = ?", [now, .text(runID)])
                 return BudgetSettlement(runID: runID, task: task, lane: lane, kind: .released, reservedUSD: BudgetLedger.dollarsValue(reserved), actualUSD: 0)
             }
+        }
+    }
+
+    /// A person's correction of what a settled run cost (`fuckbigtech budget correct`): an agent that
+    /// reported an absurd cost (a billion dollars) would otherwise hold every cap over for the rest of
+    /// the month, and the only way out was to raise the cap past it. The amount becomes the run's
+    /// settled cost for every cap and for `status` and `report`; what it had settled on is kept
+    /// beside it. Throws `notSettled` for a run the ledger does not know, or whose reservation is
+    /// still open or was given back (there is no cost to correct).
+    @discardableResult
+    public func correct(runID: String, actualUSD: Double, at date: Date = Date()) throws -> BudgetCorrection {
+        try locked { database in
+            try database.transaction {
+                guard let row = try database.query("SELECT task, lane, actual_micros, corrected_from_micros FROM budget_ledger WHERE run_id = ? AND state = 'settled'", [.text(runID)], row: { s in
+                    (s.optionalText(0), s.text(1), s.int64(2), s.isNull(3) ? nil : s.int64(3))
+                }).first else { throw BudgetLedgerError.notSettled(runID) }
+                let (task, laneName, was, firstFrom) = row
+                // Corrected twice, the figure the run itself settled on is the one kept.
+                try database.run("UPDATE budget_ledger SET actual_micros = ?, basis = 'corrected', corrected_from_micros = ?, corrected_at = ? WHERE run_id = ?",
+                                 [.int(BudgetLedger.micros(actualUSD)), .int(firstFrom ?? was), .double(date.timeIntervalSince1970), .text(runID)])
+                return BudgetCorrection(runID: runID, task: task, lane: Lane(rawValue: laneName) ?? .premium,
+                                        fromUSD: BudgetLedger.dollarsValue(was), toUSD: BudgetLedger.dollarsValue(BudgetLedger.micros(actualUSD)))
+            }
+        }
+    }
+
+    /// The costs people corrected, by run: what `report` and `status` count for those runs instead
+    /// of the figure the run's telemetry line holds.
+    public func corrections() throws -> [String: Double] {
+        try locked { database in
+            Dictionary(try database.query("SELECT run_id, actual_micros FROM budget_ledger WHERE basis = 'corrected' AND state = 'settled'") { s in
+                (s.text(0), BudgetLedger.dollarsValue(s.int64(1)))
+            }, uniquingKeysWith: { a, _ in a })
         }
     }
 
@@ -553,6 +621,13 @@ public final class BudgetLedger: Sendable {
                 """, [.text(month)]) { s in
                 BudgetSettlement(runID: s.text(0), task: s.optionalText(1), lane: Lane(rawValue: s.text(2)) ?? .premium, kind: .settled,
                                  reservedUSD: BudgetLedger.dollarsValue(s.int64(3)), actualUSD: BudgetLedger.dollarsValue(s.int64(4)))
+            }
+            snapshot.corrections = try database.query("""
+                SELECT run_id, task, lane, corrected_from_micros, actual_micros FROM budget_ledger
+                WHERE month = ? AND state = 'settled' AND basis = 'corrected' ORDER BY corrected_at DESC LIMIT 10
+                """, [.text(month)]) { s in
+                BudgetCorrection(runID: s.text(0), task: s.optionalText(1), lane: Lane(rawValue: s.text(2)) ?? .premium,
+                                 fromUSD: BudgetLedger.dollarsValue(s.int64(3)), toUSD: BudgetLedger.dollarsValue(s.int64(4)))
             }
             return snapshot
         }

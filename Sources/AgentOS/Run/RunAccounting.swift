@@ -10,6 +10,8 @@ public enum CostSource: String, Sendable, Equatable, CaseIterable {
     case estimated
     /// Nothing was known: the run's budget reservation was kept as its cost.
     case reserved
+    /// A person corrected the run's settled cost (`fuckbigtech budget correct`); the ledger holds it.
+    case corrected
 }
 
 /// One file a run created, changed or deleted, and how the OS knows.

@@ -11,7 +11,8 @@ public enum TelemetryJournal {
     }
 
     /// Every run recorded, once each (a run id seen twice is counted the first time), in file order.
-    /// Lines that do not parse (a line cut short by a crash) are skipped.
+    /// Lines that do not parse (a line cut short by a crash) are skipped. A run whose cost a person
+    /// corrected in the budget ledger (`fuckbigtech budget correct`) carries the corrected figure.
     public static func records(vault: Vault) -> [TelemetryRecord] {
         var seen = Set<String>()
         var records: [TelemetryRecord] = []
@@ -22,7 +23,20 @@ public enum TelemetryJournal {
                 records.append(record)
             }
         }
+        let corrected = corrections(vault: vault)
+        for i in records.indices {
+            guard let cost = corrected[records[i].runID] else { continue }
+            records[i].costUSD = cost
+            records[i].costSource = .corrected
+        }
         return records
+    }
+
+    /// The costs people corrected, by run, from the ledger when the vault has one (reading the
+    /// journal never creates it).
+    static func corrections(vault: Vault) -> [String: Double] {
+        guard FileManager.default.fileExists(atPath: BudgetLedger.path(for: vault)) else { return [:] }
+        return (try? BudgetLedger(vault: vault).corrections()) ?? [:]
     }
 
     /// Spend by cost source today and this month, from the journal (what `status` shows beside the ledger).

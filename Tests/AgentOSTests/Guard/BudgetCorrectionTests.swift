@@ -1,0 +1,98 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import AgentOS
+@testable import Commands
+
+/// Round 141 F1: an agent that reported an absurd cost (`"total_cost_usd": 9007199254740993`) was
+/// settled at the ledger's ceiling of a billion dollars, and every cap it counts against stayed over
+/// for the rest of the month. Nothing but raising the caps past it (no cap at all) let paid work go
+/// on. A person corrects the run's settled cost with `budget correct`; a run may not.
+@Suite struct BudgetCorrectionTests {
+    static func cli(_ arguments: [String], _ env: EngineTestVault, runID: String? = nil) -> (code: Int32, out: String) {
+        let (console, captured) = Console.capturing()
+        let code = CLI.run(arguments + ["--vault", env.root + "/vault"], console: console, environment: runID.map { ["FBT_RUN_ID": $0] } ?? [:], executablePath: "fuckbigtech")
+        return (code, captured.stdout + captured.stderr)
+    }
+
+    @Test func anAbsurdReportedCostIsCorrectedByAPersonAndPaidWorkGoesOn() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(0.03))])
+        let engine = try env.engine()
+        let absurd = try env.writeTask("Absurd", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_COST=9007199254740993")
+        _ = engine.consider(path: absurd, wait: true)
+        engine.waitUntilIdle()
+        let run = try #require(try env.note(absurd).text("run_id"))
+        let absurdText = try env.text(absurd)
+        #expect(try env.note(absurd)["cost_usd"]?.number == BudgetLedger.largestDollars, "\(absurdText)")
+
+        // The next paid task is held: every cap is over.
+        let next = try env.writeTask("Next", properties: "type: task\nagent: claude", body: "Review the lexer. FIXTURE_COST=0.01")
+        _ = engine.consider(path: next, wait: true)
+        engine.waitUntilIdle()
+        let heldText = try env.text(next)
+        #expect(try env.note(next).text("status") == "review", "\(heldText)")
+        let held = Self.cli(["status"], env)
+        #expect(held.out.contains("budget correct \(run) USD"), "\(held.out)")
+
+        // From within a run (the agent that reported it, or any other) the ledger is not the run's to change.
+        let refused = Self.cli(["budget", "correct", run, "0"], env, runID: run)
+        #expect(refused.code == 1 && refused.out.contains("refused from within run \(run)"), "\(refused.out)")
+        #expect(try BudgetLedger(vault: env.vault).settledUSD(runID: run) == BudgetLedger.largestDollars)
+
+        // A person's correction.
+        let corrected = Self.cli(["budget", "correct", run, "$0.02"], env)
+        #expect(corrected.code == 0 && corrected.out.contains("cost corrected from $1000000000.00 to $0.02"), "\(corrected.out)")
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.settledUSD(runID: run) == 0.02)
+        // The run's end written again (the run store's retry, recovery after a crash) keeps the person's word.
+        #expect(try ledger.close(runID: run, actualUSD: 9e15, agentStarted: true) == nil)
+        #expect(try ledger.settle(runID: run, actualUSD: 9e15) == false)
+        #expect(try ledger.settledUSD(runID: run) == 0.02)
+
+        // Paid work goes on.
+        try env.store.updateProperties(next, set: [Property("status", .string("new"))])
+        _ = engine.consider(path: next, wait: true)
+        engine.waitUntilIdle()
+        let ranText = try env.text(next)
+        #expect(try env.note(next).text("status") == "done", "\(ranText)")
+
+        // status and report count what the person said, and status says it was corrected.
+        let after = Self.cli(["status"], env).out
+        #expect(after.contains("run \(run) (\(absurd)): corrected by a person from $1000000000.00 to $0.02"), "\(after)")
+        #expect(!after.contains("over cap"), "\(after)")
+        let record = try #require(TelemetryJournal.records(vault: env.vault).first { $0.runID == run })
+        #expect(record.costUSD == 0.02 && record.costSource == .corrected)
+        #expect(TelemetryJournal.spendBySource(vault: env.vault).day[.corrected] == 0.02)
+        #expect(TelemetryReport.make(vault: env.vault, since: Date().addingTimeInterval(-3600)).total.costUSD < 1)
+
+        // Corrected twice, the figure the run settled on is the one kept beside it.
+        #expect(Self.cli(["budget", "correct", run, "0.03"], env).code == 0)
+        let snapshot = try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps, details: true)
+        #expect(snapshot.corrections.map(\.fromUSD) == [BudgetLedger.largestDollars] && snapshot.corrections.map(\.toUSD) == [0.03])
+    }
+
+    @Test func aCorrectionThatIsNotADollarAmountOrNamesNoSettledRunChangesNothing() throws {
+        let env = try EngineTestVault()
+        let ledger = try BudgetLedger(vault: env.vault)
+        _ = try ledger.reserve(runID: "open-run", lane: .premium, amount: 0.05, caps: BudgetCaps())
+        _ = try ledger.reserve(runID: "given-back", lane: .premium, amount: 0.05, caps: BudgetCaps())
+        try ledger.release(runID: "given-back")
+        _ = try ledger.reserve(runID: "settled", lane: .premium, amount: 0.05, caps: BudgetCaps())
+        try ledger.settle(runID: "settled", actualUSD: 0.04)
+        for amount in ["1,5", "-1", "nan", "inf", "1e3", "0x10", "", "2000000000", "ten"] {
+            let (code, out) = Self.cli(["budget", "correct", "settled", amount], env)
+            #expect(code == 64 && out.contains("must be a number of dollars"), "\(amount): \(out)")
+            #expect(out.split(separator: "\n").count == 1, "one line: \(out)")
+        }
+        for run in ["open-run", "given-back", "no-such-run", "settled' OR '1'='1"] {
+            let (code, out) = Self.cli(["budget", "correct", run, "0"], env)
+            #expect(code == 1 && out.contains("has no settled cost to correct"), "\(run): \(out)")
+        }
+        #expect(Self.cli(["budget", "correct", "settled"], env).code == 64)
+        #expect(Self.cli(["budget"], env).code == 64)
+        #expect(try ledger.settledUSD(runID: "settled") == 0.04)
+        #expect(try ledger.corrections().isEmpty)
+        #expect(try ledger.openReservations().map(\.runID) == ["open-run"])
+    }
+}
