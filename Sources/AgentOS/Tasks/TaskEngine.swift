@@ -1652,8 +1652,11 @@ public final class TaskEngine: Sendable {
                 let current = try? Note.parse(bytes: snapshot.bytes)
                 // A run's end is written only into the note its run was for: moved away while it ran
                 // (and `run` follows no rename), another note saved at the path is not its task.
-                // The very text the run was claimed from, put back by git while it ran, is its task.
-                if let runID, current?.text("run_id") != runID, !(current.map { isOldCopy($0, at: path, of: runID) } ?? false),
+                // The very text the run was claimed from, put back by git while it ran, is its task;
+                // so is the task saved from an editor's buffer opened before the run, edited or not
+                // (`isSavedOver`).
+                if let runID, current?.text("run_id") != runID,
+                   !(current.map { isOldCopy($0, at: path, of: runID) || (path == claimed && isSavedOver($0, at: path, of: runID)) } ?? false),
                    !(current.map(TaskEngine.mayBeOldCopy) == true && runClaimed(from: snapshot.bytes, at: path)?.runID == runID) {
                     stopped = "the note at \(path) is not run \(runID)'s task any more (moved away while it ran?); its result is kept in Results/"
                     return .keep

@@ -289,6 +289,20 @@ extension TaskEngine {
         return claimed.prompt.begins(TaskNote.removingComments(note.body).trimmingWhitespacesAndNewlines())
     }
 
+    /// Whether `note`, at the path run `runID` was claimed at, is that task saved over while it ran
+    /// from an editor's buffer opened before the run — without the OS's `run_id` and `status`
+    /// (`mayBeOldCopy`), its text perhaps edited — rather than a new note: the file was not deleted,
+    /// renamed away or made anew (`created`) since the claim. Its run's end is written into it
+    /// (`changed_during_run` says the text changed), and it does not run again unless a person sets
+    /// `status: new`, as when the same edit is saved from Obsidian, which has the OS's lines (round
+    /// 148: a stale buffer with one line edited ran the agent a second time, and the first result
+    /// was detached; with only lines added it ran once).
+    func isSavedOver(_ note: Note, at path: String, of runID: String) -> Bool {
+        guard TaskEngine.mayBeOldCopy(note), TaskNote.kind(of: note, path: path) != nil,
+              let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, claimed.movedTo == nil else { return false }
+        return !TaskEngine.isNew(note, since: claimed)
+    }
+
     /// How long after its run ended a status-less copy of a task counts as an editor's old copy:
     /// later, the same text saved again is new work (a script that writes a task at a fixed path
     /// every morning).

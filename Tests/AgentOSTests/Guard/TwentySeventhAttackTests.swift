@@ -213,6 +213,56 @@ import TestSupport
         #expect(env.fixturePrompts().count == 2 && last.text("status") == "done")
     }
 
+    /// Round 148 (high): the same editor's buffer, saved in place during the run with one of the
+    /// task's lines edited (not only lines added), ran the agent a second time on its own; the
+    /// first result was detached ("moved away while it ran?"). Saved from Obsidian, which has the
+    /// OS's lines, the same edit ran once. It is the task saved over: its run's end is written
+    /// into it, saying the text changed, and nothing runs again. A note deleted and made again
+    /// there, or one whose `created` is after the run began, is new work and runs after it.
+    @Test(arguments: ["edited in place", "deleted and made again", "made anew (created)"])
+    func aTaskSavedOverFromAnOldBufferWithAnEditedLineRunsOnce(_ how: String) throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = "Tasks/Stale.md"
+        let original = "---\ntype: task\nagent: claude\n---\nAnswer the question. FIXTURE_MODE=slow\nPerson line.\n"
+        try env.store.write(original, to: path, expecting: .absent)
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let file = env.vault.root + "/" + path
+        var buffer = original.replacingOccurrences(of: "Person line.", with: "Person line, edited.")
+        switch how {
+        case "edited in place":
+            try Data(buffer.utf8).write(to: URL(fileURLWithPath: file))
+        case "deleted and made again":
+            try FileManager.default.removeItem(atPath: file)
+            engine.noteRemoved(path)
+            try Data(buffer.utf8).write(to: URL(fileURLWithPath: file))
+        default:
+            let later = LocalTime.dateTime(Date().addingTimeInterval(1))
+            buffer = buffer.replacingOccurrences(of: "type: task\n", with: "type: task\ncreated: \(later)\n")
+            Thread.sleep(forTimeInterval: 1.2)
+            try Data(buffer.utf8).write(to: URL(fileURLWithPath: file))
+        }
+        #expect(engine.consider(path: path) == .alreadyActive)
+        engine.waitUntilIdle()
+        // Looked at again, as the watcher would on a later event: nothing more runs.
+        _ = engine.consider(path: path)
+        engine.waitUntilIdle()
+        let note = try env.note(path)
+        let text = try env.text(path)
+        #expect(note.body.contains("Person line, edited."), "the person's edit is kept: \(text)")
+        #expect(note.text("status") == "done" && note.text("result") != nil, "\(text)")
+        if how == "edited in place" {
+            #expect(env.fixturePrompts().count == 1, "ran \(env.fixturePrompts().count) times: \(env.loggedEvents.map(\.message))")
+            #expect(note.texts("changed_during_run").contains("text"), "\(text)")
+            #expect(!env.loggedEvents.contains { $0.message.contains("moved away") }, "\(env.loggedEvents.map(\.message))")
+            let runID = try #require(note.text("run_id"))
+            #expect(note.text("result")?.contains(runID) == true, "the task links the run that answered it: \(text)")
+        } else {
+            #expect(env.fixturePrompts().count == 2, "new work runs once the run ends: \(env.loggedEvents.map(\.message))")
+        }
+    }
+
     /// Tour: `status` told a person to "set approved: true to run it" for a task held by its spent
     /// task cap; the approval does not lift a cap, and the task stayed in review. It says to raise
     /// the cap (or wait for it to reset) first.
