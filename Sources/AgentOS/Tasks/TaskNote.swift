@@ -43,6 +43,11 @@ public struct TaskNote: Sendable {
         if let value = note["status"], value != .null, value.text == nil {
             return "the status is not one word; write status: new, draft, review or cancelled"
         }
+        // Read as the last of them, `status: new` above `status: draft` sat as a draft with no word
+        // (round 148).
+        if note.properties.filter({ $0.key == "status" }).count > 1 {
+            return "the status is written twice; YAML allows a key once: keep one status: line"
+        }
         return nil
     }
     /// The prompt: the body without Obsidian comments (`%% … %%`, which Obsidian hides when reading
@@ -95,6 +100,19 @@ public struct TaskNote: Sendable {
         if let value = note["retries"], value != .null {
             guard let count = value.wholeNumber, count >= 0, count <= 100, value.number == Double(count) else {
                 return "retries: \(value.text.map { "'\($0)'" } ?? "(a list)") is not a whole number from 0 to 100; write a number such as retries: 1, or remove it"
+            }
+        }
+        // A key written twice was read as its last line: `effects: [delete]` above `effects: [read]`
+        // ran with no review (round 148). YAML allows a key once; neither line is taken.
+        var seen = Set<String>()
+        for property in note.properties where !seen.insert(property.key).inserted {
+            return "'\(property.key):' is written twice; YAML allows a key once: keep one"
+        }
+        // A list or a map where one name belongs (`agent: [claude]`, as Obsidian writes a list
+        // property) was read as no agent, and routing chose another without a word (round 148).
+        for key in ["agent", "lane", "model"] {
+            if let value = note[key], value != .null, value.text == nil {
+                return "\(key): (a list or a map) is not one name; write it as \(key): NAME"
             }
         }
         // Written in another case (`Timeout: 5`), the property was read as none.

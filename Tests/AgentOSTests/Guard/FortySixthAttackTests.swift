@@ -248,6 +248,41 @@ import TestSupport
         #expect(try env.note(path).text("status") == "done", "\(fixed)")
     }
 
+    /// Round 148 (medium): a key written twice was read as its last line — `effects: [delete]`
+    /// above `effects: [read]` ran with no review, `status: new` above `status: draft` sat as a
+    /// draft with no word — and `agent` as a list or a map (`agent: [echo]`, as Obsidian writes a
+    /// list property) was read as no agent, routing choosing another without a word. Each task does
+    /// not run and says why in `error`, the person's lines kept; fixed, it runs with its own agent.
+    @Test(arguments: [
+        ("effects: [delete]\neffects: [read]\n", "'effects:' is written twice", "effects: [read]\n"),
+        ("status: new\nstatus: draft\n", "status is written twice", "status: new\n"),
+        ("context: [\"[[A]]\"]\ncontext: []\n", "'context:' is written twice", "context: []\n"),
+        ("agent: [echo]\n", "agent: (a list or a map) is not one name", "agent: echo\n"),
+        ("agent:\n  - echo\n", "agent: (a list or a map) is not one name", "agent: echo\n"),
+        ("agent: {name: echo}\n", "agent: (a list or a map) is not one name", "agent: echo\n"),
+        ("lane: [local]\nagent: echo\n", "lane: (a list or a map)", "lane: local\nagent: echo\n"),
+    ])
+    func aKeyWrittenTwiceOrANameWrittenAsAListKeepsTheTaskFromRunning(_ lines: String, _ error: String, _ fixed: String) throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = "Tasks/Twice.md"
+        let original = "---\ntype: task\n" + lines + (lines.contains("agent") ? "" : "agent: echo\n") + "---\nSay hello.\n"
+        try env.store.write(original, to: path, expecting: .absent)
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let written = try env.text(path)
+        #expect(try env.note(path).text("error")?.contains(error) == true, "\(lines): \(written)")
+        #expect(written.contains(lines), "the person's lines are kept: \(written)")
+        let runs = try RunStore(vault: env.vault).withDatabase { try $0.scalarInt("SELECT count(*) FROM runs WHERE task_path = ?", [.text(path)]) }
+        #expect(runs == 0, "\(lines): it ran")
+        try env.writeAsAnotherProgram(written.replacingOccurrences(of: lines, with: fixed), to: path)
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let after = try env.text(path)
+        let note = try env.note(path)
+        #expect(note.text("status") == "done" && note.text("route_agent") == "echo", "\(after)")
+    }
+
     /// Round 51 (low): `Timeout: 5` with a capital was read as no timeout, without a word.
     @Test func aTaskPropertyInAnotherCaseIsAnError() throws {
         let env = try EngineTestVault()
