@@ -349,9 +349,12 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         let caps = book.guardrails.caps.limitingTask(to: plan.taskBudgetUSD)
         do {
             // A run reserves at most what its task has left under its cap: a handoff continues a task
-            // that may have spent part of it already (an agent with `budget_args` is told that figure).
+            // that may have spent part of it already (an agent with `budget_args` is told that
+            // figure). One that cannot be told it reserves its maximum (`mayReserveLess`), which the
+            // ledger then refuses.
             var amount = plan.reservationUSD
-            if let cap = caps.taskUSD, case let room = cap - (try ledger.settled(task: task)), room > 0, room < amount { amount = room }
+            if let cap = caps.taskUSD, book.agent(named: plan.agent)?.mayReserveLess ?? true,
+               case let room = cap - (try ledger.settled(task: task)), room > 0, room < amount { amount = room }
             switch try ledger.tryReserve(runID: runID, lane: lane, amount: amount, caps: caps, task: task) {
             case .reserved(let reservation):
                 return .go(reservedUSD: reservation.amountUSD)

@@ -122,6 +122,13 @@ public struct AgentDefinition: Equatable, Sendable {
         (priceInPerMillionTokens ?? 0) > 0 || (priceOutPerMillionTokens ?? 0) > 0 || (maxCostUSD ?? 0) > 0
     }
 
+    /// Whether a run of this agent may reserve less than its `max_cost_usd` when its task has less
+    /// left under its cap: only when the agent is told the reservation (`budget_args`: Claude Code's
+    /// `--max-budget-usd`) and stops within it, or has no `max_cost_usd`. Any other spends up to its
+    /// maximum whatever was reserved (round 147: a codex-like agent reserved the $0.05 a task had
+    /// and spent $0.28), so it reserves its maximum, and a task with less left waits or goes to review.
+    public var mayReserveLess: Bool { !budgetArguments.isEmpty || (maxCostUSD ?? 0) <= 0 }
+
     /// The cost of a run from its token counts and the note's prices (`nil` when the note has no
     /// prices); used when the tool reports no cost of its own.
     public func cost(tokensIn: Int, tokensOut: Int) -> Double? {

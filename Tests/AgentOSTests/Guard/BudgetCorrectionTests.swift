@@ -95,4 +95,55 @@ import Testing
         #expect(try ledger.corrections().isEmpty)
         #expect(try ledger.openReservations().map(\.runID) == ["open-run"])
     }
+
+    /// Round 147 (high): a run reserved what its task had left under `budget_usd` ($0.05) even for
+    /// an agent that cannot be told that figure (no `budget_args`: codex, opencode, llm, a custom
+    /// agent), and that agent spent up to its `max_cost_usd`: $0.28 on a $0.05 cap, and a handoff
+    /// chain $0.87 on $0.60. Such an agent reserves its maximum; a task with less left waits for
+    /// review, as Rules/Guardrails.md says, and an agent told its reservation still runs within it.
+    @Test func anAgentThatCannotBeToldItsBudgetDoesNotRunOnLessThanItsMaximum() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(0.30))])
+        let claude = try env.text("Rules/Agents/claude.md")
+        #expect(claude.contains("budget_args"), "the test needs claude's budget_args")
+        let untold = claude.replacingOccurrences(of: "name: claude", with: "name: untold")
+            .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("budget_args") }.joined(separator: "\n")
+        try env.store.write(untold, to: "Rules/Agents/untold.md", expecting: .absent)
+        #expect(RuleBook.load(vault: env.vault).agent(named: "untold")?.mayReserveLess == false)
+        let engine = try env.engine()
+        let held = try env.writeTask("Small untold", properties: "type: task\nagent: untold\nbudget_usd: 0.05", body: "Review the parser. FIXTURE_COST=0.28")
+        let told = try env.writeTask("Small told", properties: "type: task\nagent: claude\nbudget_usd: 0.05", body: "Review the lexer. FIXTURE_COST=0.04")
+        for path in [held, told] { _ = engine.consider(path: path, wait: true) }
+        engine.waitUntilIdle()
+        let heldText = try env.text(held)
+        #expect(try env.note(held).text("status") == "review" && heldText.contains("task cap"), "\(heldText)")
+        #expect(!env.fixturePrompts().contains { $0.contains("Review the parser") }, "the agent that cannot be told ran")
+        let toldText = try env.text(told)
+        #expect(try env.note(told).text("status") == "done", "\(toldText)")
+        #expect(env.fixtureArgvs.contains { $0.contains("--max-budget-usd") && $0.contains("0.05") }, "\(env.fixtureArgvs)")
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.settled(task: held) == 0)
+        // `route` says so before anything runs.
+        let (console, captured) = Console.capturing()
+        _ = CLI.run(["route", held, "--vault", env.vault.root], console: console, environment: [:], executablePath: "fuckbigtech")
+        #expect(captured.stdout.contains("task cap"), "\(captured.stdout)")
+        // Routed with room, and the task spent part of its cap before the run started (a handoff of
+        // it settled meanwhile): the ledger is asked for the maximum, not for what is left.
+        let routing = try VaultRouting(vault: env.vault)
+        let plan = RoutePlan(lane: "premium", agent: "untold", model: nil, rule: "explicit", reason: "", action: .run, prompt: "p", reservationUSD: 0.30, taskBudgetUSD: 0.30)
+        _ = try ledger.reserve(runID: "earlier", lane: .premium, amount: 0.10, caps: BudgetCaps(), task: "Tasks/Chain.md")
+        try ledger.settle(runID: "earlier", actualUSD: 0.10)
+        let gate = routing.reserve(plan, task: "Tasks/Chain.md", runID: "later")
+        #expect(gate != .go(reservedUSD: 0.20), "\(gate)")
+        if case .go = gate { Issue.record("a run started on less than its maximum: \(gate)") }
+        var toldPlan = plan
+        toldPlan.agent = "claude"
+        #expect(routing.reserve(toldPlan, task: "Tasks/Chain.md", runID: "told") == .go(reservedUSD: 0.20))
+        // With room for its maximum, it runs.
+        try env.store.updateProperties(held, set: [Property("budget_usd", .double(0.30)), Property("status", .string("new"))])
+        _ = engine.consider(path: held, wait: true)
+        engine.waitUntilIdle()
+        let ranText = try env.text(held)
+        #expect(try env.note(held).text("status") == "done", "\(ranText)")
+    }
 }
