@@ -714,10 +714,15 @@ public final class BudgetLedger: Sendable {
 
     // SQLite's busy timeout covers waiting for the write lock; under heavy contention between many
     // connections a statement can still report SQLITE_BUSY, and the whole transaction is then retried.
+    // Retried for at most `busyRetrySeconds` in all: each try waits out the busy timeout (5 s) when
+    // another process holds the file locked, and fifty of them held a run's end for four minutes
+    // with nothing said (round 147); the caller then says why, and a run's end tries again later.
     private static func withBusyRetry<T>(_ body: () throws -> T) throws -> T {
         var attempt = 0
+        let start = DispatchTime.now().uptimeNanoseconds
         while true {
-            do { return try body() } catch let error as DatabaseError where (error.code & 0xff) == 5 && attempt < 50 {
+            do { return try body() } catch let error as DatabaseError where (error.code & 0xff) == 5 && attempt < 50
+                && Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < busyRetrySeconds {
                 attempt += 1
                 // A growing backoff against the other connections (other processes); there is
                 // nothing to wait on but time.
@@ -725,6 +730,9 @@ public final class BudgetLedger: Sendable {
             }
         }
     }
+
+    /// How long a ledger operation is retried while the database is busy.
+    static let busyRetrySeconds = 12.0
 
     /// Dollars as whole micro-dollars, the ledger's unit.
     static func micros(_ dollars: Double) -> Int64 {

@@ -373,9 +373,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         return .refused(why)
     }
 
-    public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement? {
+    public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) throws -> BudgetSettlement? {
         defer { closed(runID: runID) }
-        return try? ledger.close(runID: runID, actualUSD: cost, agentStarted: agentStarted)
+        return try ledger.close(runID: runID, actualUSD: cost, agentStarted: agentStarted)
     }
 
     public func waitForBudgetChange(timeout: Double) {
@@ -407,7 +407,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
                record.ownerPID == 0 || record.ownerPID == getpid() || ProcessLiveness.isAlive(record.ownerPID) { continue }
             let agentProcess = (try? runs?.agentProcess(runID: reservation.runID)) ?? nil
             let started = record == nil || agentProcess != nil || record?.startedAt != nil
-            _ = closeReservation(runID: reservation.runID, cost: record?.costUSD, agentStarted: started)
+            _ = try? closeReservation(runID: reservation.runID, cost: record?.costUSD, agentStarted: started)
         }
     }
 

@@ -185,7 +185,7 @@ extension TaskEngine {
         record.state = .failed
         record.error = TaskEngine.leftToTheFleet + why
         record.finishedAt = Date().timeIntervalSince1970
-        if let settlement = routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: agentStarted), settlement.kind != .released {
+        if let settlement = (try? routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: agentStarted)) ?? nil, settlement.kind != .released {
             record.costUSD = settlement.actualUSD
         }
         try? runs.update(record)

@@ -113,8 +113,9 @@ public protocol TaskRouting: Sendable {
     /// against the caps as they are now); the ledger's atomic check decides.
     func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate
     /// Closes a run's reservation: its real cost when known (even above the reservation), else its
-    /// whole reservation if the agent started, else nothing. Returns what was recorded.
-    func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement?
+    /// whole reservation if the agent started, else nothing. Returns what was recorded (`nil`: the
+    /// run has no open entry); throws when the ledger cannot be written (locked, a full disk).
+    func closeReservation(runID: String, cost: Double?, agentStarted: Bool) throws -> BudgetSettlement?
     /// Waits up to `timeout` seconds for a reservation to be closed (a waiting run then tries again).
     func waitForBudgetChange(timeout: Double)
     /// Where a task goes after its run on `failedAgent` failed with a class that fails over: the next
@@ -135,7 +136,7 @@ extension TaskRouting {
     /// Routing without a budget ledger lets every run start.
     public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate { .go(reservedUSD: plan.reservationUSD) }
     /// Routing without a budget ledger has nothing to close.
-    public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) -> BudgetSettlement? { nil }
+    public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) throws -> BudgetSettlement? { nil }
     /// Routing without rules has no failover chain.
     public func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String], privateRun: Bool) -> FailoverTarget {
         FailoverTarget(agent: nil, chain: [failedAgent], note: "no failover chain")

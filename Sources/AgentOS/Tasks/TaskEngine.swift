@@ -667,6 +667,34 @@ public final class TaskEngine: Sendable {
         DispatchQueue.global().async { [self] in _ = consider(path: current) }
     }
 
+    /// Closes a run's budget reservation (`TaskRouting.closeReservation`). When the ledger cannot
+    /// be written (another process holds it locked, a full disk), the run's end goes on with what
+    /// the ledger will record — the reported cost, else the whole reservation for a started agent —
+    /// and the close is tried again as a run's end is (`recordEnd`): before, the failure was
+    /// dropped, and the reservation stayed open, counted against the caps, while the task said
+    /// `done` with its cost, until the watcher restarted (round 147).
+    @discardableResult
+    private func closeReservation(_ runID: String, of path: String, reservedUSD: Double, cost: Double?, agentStarted: Bool, attempt: Int = 1) -> BudgetSettlement? {
+        do {
+            let settlement = try routing.closeReservation(runID: runID, cost: cost, agentStarted: agentStarted)
+            if attempt > 1 { log(EngineEvent(level: .info, message: "\(path): budget ledger: closed the reservation of run \(runID)")) }
+            return settlement
+        } catch {
+            let delay = min(TaskEngine.claimRetryLongest, claimRetryFirst * pow(2, Double(min(attempt - 1, 16))))
+            log(EngineEvent(level: .error, message: "\(path): budget ledger: cannot close the reservation of run \(runID): \(error); it counts as reserved until it is; trying again in \(Int(delay.rounded(.up))) s"))
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+                guard state.withLock({ $0.accepting }) else { return }
+                closeReservation(runID, of: path, reservedUSD: reservedUSD, cost: cost, agentStarted: agentStarted, attempt: attempt + 1)
+            }
+            guard attempt == 1 else { return nil }
+            let reserved = BudgetLedger.dollarsValue(BudgetLedger.micros(reservedUSD))
+            if let cost {
+                return BudgetSettlement(runID: runID, task: path, lane: .premium, kind: .settled, reservedUSD: reserved, actualUSD: BudgetLedger.dollarsValue(BudgetLedger.micros(max(0, cost))))
+            }
+            return agentStarted ? BudgetSettlement(runID: runID, task: path, lane: .premium, kind: .charged, reservedUSD: reserved, actualUSD: reserved) : nil
+        }
+    }
+
     /// Why a waiting task is withdrawn when its note is no work note any more (moved out of `Tasks/`).
     static let noLongerATask = "no longer a task"
 
@@ -1029,6 +1057,10 @@ public final class TaskEngine: Sendable {
             return
         }
         if case .stopped = running { token.cancel() }
+        if case .written = running, let inode = FileSystem.identity(vault.root + "/" + currentPath(task.path))?.inode {
+            // The file the run's task is now: saved over in place, it is still its task (`isSavedOver`).
+            state.withLock { $0.claimedPrompts[task.path]?.inode = inode }
+        }
         if case .failed = running {
             // The note is gone or cannot be written (read-only, a full disk): the agent is not
             // started. Run unseen, it would run again at every start, paid again each time, since
@@ -1092,7 +1124,7 @@ public final class TaskEngine: Sendable {
             // Stopped by the watcher's own shutdown, not by a person: recovery decides (interrupted,
             // or re-queued when the task allows retries), exactly as after a crash. A started agent
             // is charged its reservation (its cost is unknown), never given it back.
-            if let id = plan.reservationID { _ = routing.closeReservation(runID: id, cost: outcome.costUSD, agentStarted: agentStarted) }
+            if let id = plan.reservationID { closeReservation(id, of: task.path, reservedUSD: plan.reservationUSD, cost: outcome.costUSD, agentStarted: agentStarted) }
             endRun(task.path)
             log(EngineEvent(level: .warning, message: "\(task.path): stopped with the watcher"))
             return
@@ -1103,7 +1135,7 @@ public final class TaskEngine: Sendable {
         let cooldown = recordCooldown(task, plan: plan, outcome: outcome)
         // Settled as soon as the cost is known; a run that reports no cost is charged its reservation.
         // Telemetry, the result note and the task then show exactly the figure the ledger counts.
-        if let id = plan.reservationID, let settlement = routing.closeReservation(runID: id, cost: outcome.costUSD, agentStarted: agentStarted) {
+        if let id = plan.reservationID, let settlement = closeReservation(id, of: task.path, reservedUSD: plan.reservationUSD, cost: outcome.costUSD, agentStarted: agentStarted) {
             // A settled cost is the agent's own figure (the ledger keeps it to the millionth of a
             // dollar); a charged run costs what the ledger kept.
             if settlement.kind == .charged {
@@ -1656,7 +1688,7 @@ public final class TaskEngine: Sendable {
                 // so is the task saved from an editor's buffer opened before the run, edited or not
                 // (`isSavedOver`).
                 if let runID, current?.text("run_id") != runID,
-                   !(current.map { isOldCopy($0, at: path, of: runID) || (path == claimed && isSavedOver($0, at: path, of: runID)) } ?? false),
+                   !(current.map { isOldCopy($0, at: path, of: runID) || (path == claimed && isSavedOver($0, inode: snapshot.status.inode, at: path, of: runID)) } ?? false),
                    !(current.map(TaskEngine.mayBeOldCopy) == true && runClaimed(from: snapshot.bytes, at: path)?.runID == runID) {
                     stopped = "the note at \(path) is not run \(runID)'s task any more (moved away while it ran?); its result is kept in Results/"
                     return .keep

@@ -45,7 +45,9 @@ public struct TaskNote: Sendable {
         }
         // Read as the last of them, `status: new` above `status: draft` sat as a draft with no word
         // (round 148).
-        if note.properties.filter({ $0.key == "status" }).count > 1 {
+        // (JSON frontmatter is left out: the OS's own members go in front of a broken object's, a
+        // `status` of its own among them, and the person's fix of their line is read after them.)
+        if !note.isJSONFrontmatter, note.properties.filter({ $0.key == "status" }).count > 1 {
             return "the status is written twice; YAML allows a key once: keep one status: line"
         }
         return nil
@@ -103,9 +105,10 @@ public struct TaskNote: Sendable {
             }
         }
         // A key written twice was read as its last line: `effects: [delete]` above `effects: [read]`
-        // ran with no review (round 148). YAML allows a key once; neither line is taken.
+        // ran with no review (round 148). YAML allows a key once; neither line is taken. (JSON
+        // frontmatter: see `statusProblem`.)
         var seen = Set<String>()
-        for property in note.properties where !seen.insert(property.key).inserted {
+        for property in note.properties where !note.isJSONFrontmatter && !seen.insert(property.key).inserted {
             return "'\(property.key):' is written twice; YAML allows a key once: keep one"
         }
         // A list or a map where one name belongs (`agent: [claude]`, as Obsidian writes a list

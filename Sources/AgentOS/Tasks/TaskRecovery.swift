@@ -57,7 +57,7 @@ extension TaskEngine {
             record.failure = result.text("failure")
             record.failoverTo = result.text("failover_to")
             // The run finished and its result says what it cost: that is what the ledger counts.
-            _ = routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: true)
+            _ = try? routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: true)
             try? runs.update(record)
             var props = [Property("status", .string(record.failoverTo == nil ? state.rawValue : TaskStatus.handedOff.rawValue)), Property("result", .string(TelemetryWriter.link(resultPath)))]
             if let failure = record.failure { props.append(Property("failure", .string(failure))) }
@@ -101,7 +101,7 @@ extension TaskEngine {
         // Its agent started and its cost is unknown: the ledger keeps the reservation, and the run's
         // telemetry shows that same figure.
         var interrupted = AgentExecution(succeeded: false, answer: "", error: "interrupted")
-        if let settlement = routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: true), settlement.kind != .released {
+        if let settlement = (try? routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: true)) ?? nil, settlement.kind != .released {
             record.costUSD = settlement.actualUSD
             interrupted.costSource = settlement.kind == .charged ? .reserved : nil
         }
@@ -207,6 +207,8 @@ extension TaskEngine {
         var at: Double
         /// The note was deleted since (`noteRemoved`).
         var removed = false
+        /// The inode of the file the OS wrote `status: running` into (`isSavedOver`).
+        var inode: UInt64?
         /// The claim left at the name of a task renamed since in a way a sync tool resolves a
         /// conflict (`mayBeConflictRename`): where the task went; when the window for its old copy
         /// began (the rename; `nil` when the task's run was in flight then: until that run ends);
@@ -291,15 +293,18 @@ extension TaskEngine {
 
     /// Whether `note`, at the path run `runID` was claimed at, is that task saved over while it ran
     /// from an editor's buffer opened before the run — without the OS's `run_id` and `status`
-    /// (`mayBeOldCopy`), its text perhaps edited — rather than a new note: the file was not deleted,
-    /// renamed away or made anew (`created`) since the claim. Its run's end is written into it
+    /// (`mayBeOldCopy`), its text perhaps edited — rather than a new note: saved in place into the
+    /// very file (`inode`) the OS wrote `status: running` into, not deleted since, and not made
+    /// anew (`created` after the claim). A file put there by a rename (the task moved away and a
+    /// new note saved at its name, round 20) is new work. Its run's end is written into it
     /// (`changed_during_run` says the text changed), and it does not run again unless a person sets
     /// `status: new`, as when the same edit is saved from Obsidian, which has the OS's lines (round
     /// 148: a stale buffer with one line edited ran the agent a second time, and the first result
     /// was detached; with only lines added it ran once).
-    func isSavedOver(_ note: Note, at path: String, of runID: String) -> Bool {
+    func isSavedOver(_ note: Note, inode: UInt64, at path: String, of runID: String) -> Bool {
         guard TaskEngine.mayBeOldCopy(note), TaskNote.kind(of: note, path: path) != nil,
-              let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, claimed.movedTo == nil else { return false }
+              let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, claimed.movedTo == nil,
+              !claimed.removed, claimed.inode == inode else { return false }
         return !TaskEngine.isNew(note, since: claimed)
     }
 

@@ -809,7 +809,7 @@ here (the note would not load); register the server in OpenCode's own configurat
         TemplateFile(path: "Rules/Guardrails.md", contents: #"""
 ---
 type: guardrails
-budget_task_usd: 1.0
+budget_task_usd: 2.0
 max_handoffs: 20
 max_spawned_tasks: 50
 budget_day_usd: 5.0
@@ -839,7 +839,11 @@ These settings win over every rule and every task.
   A cap that spending went over stops paid runs until you raise it (`status` says which). A run cut
   off by a crash is charged its reservation unless its real cost is known. A cap that does not
   parse (`0,10`, `ten`) blocks every paid run until it is fixed; `doctor` names it. A handoff's
-  runs spend from its original task's `budget_task_usd`, however often it is handed on.
+  runs spend from its original task's `budget_task_usd`, however often it is handed on. An agent
+  told its reservation (`budget_args`: claude) may run on what a task has left; any other (codex,
+  opencode, `llm`, a command) cannot be told it and may spend up to its `max_cost_usd`, so it
+  reserves that, and a task with less left goes to review. `budget_task_usd: 2.0` holds a run and
+  a handoff at the shipped agents' $1.00 each.
 - **Handoffs**: a task may be handed on `max_handoffs` times; a handoff past that is written
   `blocked`, so agents handing work to each other (or one to itself) cannot loop. Agents' runs may
   make at most `max_spawned_tasks` tasks and handoffs for one task and what was made from it; past

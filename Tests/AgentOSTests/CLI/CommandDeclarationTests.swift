@@ -111,7 +111,7 @@ import Testing
 
     @Test func everyCommandWithActionsRejectsAMissingOrUnknownOneInOneLine() {
         let withActions = CLI.commands.filter { !$0.actions.isEmpty }
-        #expect(withActions.map(\.name).sorted() == ["agent", "completion", "mcp", "memory-test", "note", "service", "skills", "task"])
+        #expect(withActions.map(\.name).sorted() == ["agent", "budget", "completion", "mcp", "memory-test", "note", "service", "skills", "task"])
         // `mcp` alone serves (its form without an action word); the others need one.
         for spec in withActions where !spec.forms.contains(where: \.actions.isEmpty) {
             let missing = run([spec.name])

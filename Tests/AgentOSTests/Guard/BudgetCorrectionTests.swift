@@ -146,4 +146,34 @@ import Testing
         let ranText = try env.text(held)
         #expect(try env.note(held).text("status") == "done", "\(ranText)")
     }
+
+    /// Round 147 (medium): another process held `.agentos/runs.sqlite` locked when a run ended. The
+    /// ledger's close was retried fifty times over the 5 s busy timeout, so the task said `running`
+    /// for four minutes after its agent had exited, with nothing logged; then the failure was
+    /// dropped, and the reservation stayed open, counted against the caps while the task said
+    /// `done`, until the watcher restarted. Now the run ends saying why, and the close is tried
+    /// again until it is written.
+    @Test func aRunEndingWhileTheLedgerIsLockedEndsAndClosesItsReservationLater() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine(claimRetryFirst: 0.5)
+        let path = try env.writeTask("Locked", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_MODE=slow FIXTURE_COST=0.02")
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let holder = try Database(path: BudgetLedger.path(for: env.vault))
+        try holder.execute("BEGIN EXCLUSIVE")
+        // The run ends while the lock is held (the old code held it for ~250 s, beyond this wait).
+        let ended = eventually(within: 90) { try env.note(path).text("status") == "done" }
+        let during = env.loggedEvents.map(\.message)
+        try holder.execute("COMMIT")
+        let text = try env.text(path)
+        #expect(ended, "\(text)")
+        #expect(try env.note(path)["cost_usd"]?.number == 0.02, "\(text)")
+        #expect(during.contains { $0.contains("cannot close the reservation") && $0.contains("trying again") }, "\(during)")
+        // Once the lock is gone, the reservation is closed with the run's cost.
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(eventually(within: 60) { try ledger.openReservations().isEmpty }, "\(env.loggedEvents.map(\.message))")
+        let runID = try #require(try env.note(path).text("run_id"))
+        #expect(try ledger.settledUSD(runID: runID) == 0.02)
+        engine.waitUntilIdle()
+    }
 }

@@ -269,7 +269,7 @@ import TestSupport
     @Test func statusSaysHowToReleaseATaskHeldByItsBudget() throws {
         let env = try EngineTestVault()
         let guardrails = try env.text("Rules/Guardrails.md")
-        try env.store.write(guardrails.replacingOccurrences(of: "budget_task_usd: 1.0\n", with: "budget_task_usd: 0.01\n"), to: "Rules/Guardrails.md", expecting: .any)
+        try env.store.write(guardrails.replacingOccurrences(of: "budget_task_usd: 2.0\n", with: "budget_task_usd: 0.01\n"), to: "Rules/Guardrails.md", expecting: .any)
         let engine = try env.engine()
         let held = try env.writeTask("Held", properties: "type: task\nagent: claude", body: "Review the plan.")
         let reviewed = try env.writeTask("Deploy", properties: "type: task\nagent: echo\neffects: [deploy]", body: "Deploy the site.")

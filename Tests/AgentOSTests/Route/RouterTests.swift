@@ -215,9 +215,22 @@ import Testing
         #expect(held.reservationUSD == 0)
     }
 
-    @Test func taskBudgetLowersTheReservation() {
+    /// A task's `budget_usd` lowers the reservation of an agent told its reservation
+    /// (`budget_args`). One that cannot be told it may spend up to its `max_cost_usd` whatever is
+    /// reserved, so it reserves that, and a smaller cap sends the task to its rule's fallback lane or
+    /// to review (round 147).
+    @Test func taskBudgetLowersTheReservationOnlyOfAnAgentToldIt() throws {
         let v = RouteTestVault()
-        let d = v.route("Tasks/b.md", "---\nbudget_usd: 0.2\n---\nfix the bug\n")
-        #expect(d.reservationUSD == 0.2)
+        let task = "---\nbudget_usd: 0.2\n---\nfix the bug\n"
+        let untold = v.route("Tasks/b.md", task)
+        #expect(untold.agent == "claude" && untold.reservationUSD == 0.5)
+        let empty = SpendSnapshot(day: "2026-12-07", month: "2026-12", caps: v.book.guardrails.caps)
+        let held = v.route("Tasks/b.md", task, spend: empty)
+        // The coding rule's fallback lane takes it (else it would wait for review).
+        #expect(held.lane == .local && held.reservationUSD == 0 && held.reason.contains("task cap"), "\(held.reason)")
+        let claude = try String(contentsOfFile: v.root + "/Rules/Agents/claude.md", encoding: .utf8)
+        v.write("Rules/Agents/claude.md", claude.replacingOccurrences(of: "output: claude-json\n", with: "output: claude-json\nbudget_args: [--max-budget-usd, \"{budget}\"]\n"))
+        let told = v.route("Tasks/b.md", task, spend: empty)
+        #expect(told.reservationUSD == 0.2 && told.action == .run, "\(told.reason)")
     }
 }

@@ -224,7 +224,8 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
     /// a handoff is written blocked.
     @Test func handoffsOfOneTaskSpendFromItsOneCapAndCannotLoopForEver() throws {
         let env = try EngineTestVault()
-        try env.store.write("---\ntype: agent\nname: paid\nlane: premium\ncommand: [paid, \"{prompt}\"]\noutput: text\nmax_cost_usd: 0.02\n---\n", to: "Rules/Agents/paid.md", expecting: .absent)
+        // Told its reservation (`budget_args`), it may reserve what the task has left.
+        try env.store.write("---\ntype: agent\nname: paid\nlane: premium\ncommand: [paid, \"{prompt}\"]\noutput: text\nmax_cost_usd: 0.02\nbudget_args: [--max-budget-usd, \"{budget}\"]\n---\n", to: "Rules/Agents/paid.md", expecting: .absent)
         try setCaps(env, [Property("budget_task_usd", .double(0.05)), Property("budget_day_usd", .double(5)), Property("budget_premium_day_usd", .double(5)), Property("max_handoffs", .int(3))])
         let executor = BudgetTellingExecutor(cost: 0.02)
         let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault), executor: executor) { _ in }
@@ -271,7 +272,8 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
     /// and a run cannot write a task or handoff note by hand.
     @Test func tasksAgentsSpawnSpendFromTheSpawningTasksCap() throws {
         let env = try EngineTestVault()
-        try env.store.write("---\ntype: agent\nname: paid\nlane: premium\ncommand: [paid, \"{prompt}\"]\noutput: text\nmax_cost_usd: 0.02\n---\n", to: "Rules/Agents/paid.md", expecting: .absent)
+        // Told its reservation (`budget_args`), it may reserve what the task has left.
+        try env.store.write("---\ntype: agent\nname: paid\nlane: premium\ncommand: [paid, \"{prompt}\"]\noutput: text\nmax_cost_usd: 0.02\nbudget_args: [--max-budget-usd, \"{budget}\"]\n---\n", to: "Rules/Agents/paid.md", expecting: .absent)
         try setCaps(env, [Property("budget_task_usd", .double(0.05)), Property("budget_day_usd", .double(5)), Property("budget_premium_day_usd", .double(5)), Property("max_handoffs", .int(3))])
         let executor = BudgetTellingExecutor(cost: 0.02)
         let runs = try RunStore(vault: env.vault)

@@ -260,7 +260,8 @@ final class EngineTestVault: @unchecked Sendable {
         let again = try env.engine()
         _ = again.consider(path: path, wait: true)
         again.waitUntilIdle()
-        #expect(try env.note(path)["changed_during_run"] == nil)
+        let againText = try env.text(path)
+        #expect(try env.note(path)["changed_during_run"] == nil, "\(againText)")
         #expect(TaskEngine.changedDuringRun(from: try Note.parse("---\nagent: echo\nstatus: new\n---\nA  b\n"), to: try Note.parse("---\nagent: echo\nstatus: running\nroute_lane: local\n---\nA b\n")).isEmpty)
     }
 
@@ -724,7 +725,7 @@ private final class EditingExecutor: AgentExecuting, @unchecked Sendable {
         let store = NoteStore(vault: vault)
         if let snapshot = try? store.read(path), !snapshot.text.contains("UPDATE") {
             let edited = snapshot.text.replacingOccurrences(of: "login module.", with: "login module.\nUPDATE: the signup module, not login.")
-                .replacingOccurrences(of: "agent: echo\n", with: "agent: echo\ntags: [urgent]\n")
+                .replacingOccurrences(of: "type: task\nagent: echo\n", with: "type: task\nagent: echo\ntags: [urgent]\n")
             _ = try? store.write(edited, to: path, expecting: .hash(snapshot.hash))
         }
         return AgentExecution(succeeded: true, answer: "fixed", error: nil)
