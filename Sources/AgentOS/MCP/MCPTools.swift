@@ -277,13 +277,17 @@ public final class MCPTools {
     private func path(_ args: JSON, _ key: String = "path") throws -> String {
         let given = try required(args, key)
         let normalized = try Vault.normalize(given)
+        // Judged by its name first, which tells nothing of what is on disk: judged after the
+        // symlink check, a name without `.md` answered "no such note" for a symlink and "only
+        // Markdown notes" for anything else, and so confirmed a symlinked folder in a private one
+        // (round 147).
+        do { try RunWriteGuard.checkReadable(normalized, runID: scope.writer) } catch { throw Refused(description: error.description) }
         do { _ = try vault.resolve(normalized) } catch {
             // A symlink on the way is told as a missing or private note is, to a client private
             // notes are withheld from: "passes through a symlink" confirmed a name (round 140).
             if case .symlink = error, let why = visibility.hiddenBecause { throw Refused(description: NoteVisibility.unseenLine(normalized, why), unseen: true) }
             throw error
         }
-        do { try RunWriteGuard.checkReadable(normalized, runID: scope.writer) } catch { throw Refused(description: error.description) }
         return normalized
     }
 

@@ -92,7 +92,7 @@ public struct Guardrails: Sendable, Equatable {
     /// The note's path, or `nil` for the built-in settings.
     public var path: String?
     /// Most a single task may spend, over all its runs.
-    public var budgetTaskUSD: Double = 1
+    public var budgetTaskUSD: Double = 2
     /// The most handoffs one task may have (its `handoffs` list): a handoff past it is written
     /// `blocked`, so agents handing a task to each other (or one to itself) cannot loop for ever.
     public var maxHandoffs = 20

@@ -98,19 +98,27 @@ final class RunTouches: Sendable {
     /// telemetry row are read by agents off this machine: a private note's name is private text.
     /// A note seen deleted by the watcher cannot be judged any more (unless by its folder) and is left
     /// out too; what the agent itself reported or wrote through its MCP server it knows already.
-    /// Returns the files kept and how many were left out.
-    static func shareable(_ files: [TouchedFile], vault: Vault) -> (files: [TouchedFile], leftOut: Int) {
-        guard files.contains(where: \.inVault) else { return (files, 0) }
+    /// Returns the files kept and how many private and deleted notes were left out.
+    static func shareable(_ files: [TouchedFile], vault: Vault) -> (files: [TouchedFile], privateNotes: Int, deletedNotes: Int) {
+        guard files.contains(where: \.inVault) else { return (files, 0, 0) }
         let guardrails = RuleBook.load(vault: vault).guardrails
         let store = NoteStore(vault: vault)
         let links = LinkResolver(vault: vault)
+        var (privateNotes, deletedNotes) = (0, 0)
         let kept = files.filter { file in
             guard file.inVault else { return true }
-            if Privacy.reason(ofNoteAt: file.path, store: store, guardrails: guardrails, links: links) != nil { return false }
             let seenByWatcher = file.attribution == .watched || file.attribution == .during
-            return !(seenByWatcher && file.change == .deleted && file.path.lowercased().hasSuffix(".md"))
+            if seenByWatcher && file.change == .deleted && file.path.lowercased().hasSuffix(".md") {
+                deletedNotes += 1
+                return false
+            }
+            if Privacy.reason(ofNoteAt: file.path, store: store, guardrails: guardrails, links: links) != nil {
+                privateNotes += 1
+                return false
+            }
+            return true
         }
-        return (kept, files.count - kept.count)
+        return (kept, privateNotes, deletedNotes)
     }
 
     /// The agent's own report turned into vault paths where they point into the vault (an agent

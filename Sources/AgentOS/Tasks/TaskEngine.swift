@@ -446,7 +446,7 @@ public final class TaskEngine: Sendable {
         }
         let task = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
         guard let status = task.status else {
-            return reject(path: path, snapshot: snapshot, error: task.statusProblem ?? "unknown status '\(note.text("status") ?? "")'; use new, draft, review (with approved: true) or cancelled", keepStatus: true)
+            return reject(path: path, snapshot: snapshot, error: task.statusProblem ?? "unknown status '\(TaskNote.visible(note.text("status") ?? ""))'; use new, draft, review (with approved: true) or cancelled", keepStatus: true)
         }
         switch status {
         case .new:
@@ -1114,8 +1114,12 @@ public final class TaskEngine: Sendable {
             // A public run's result and telemetry row name no private note (taint follows the data).
             let shared = RunTouches.shareable(outcome.files, vault: vault)
             outcome.files = shared.files
-            if shared.leftOut > 0 {
-                log(EngineEvent(level: .info, message: "\(task.path): \(shared.leftOut) private or deleted \(shared.leftOut == 1 ? "note" : "notes") left out of the files it shows: changed in the vault while it ran, by it or by anyone (the watcher cannot tell)"))
+            // Said as it is: "private or deleted" on a public run in a vault with no private note
+            // read as if it had touched one (round 148).
+            let counts = [(shared.privateNotes, "private"), (shared.deletedNotes, "deleted")].filter { $0.0 > 0 }
+            if !counts.isEmpty {
+                let words = counts.map { "\($0.0) \($0.1) \($0.0 == 1 ? "note" : "notes")" }.joined(separator: " and ")
+                log(EngineEvent(level: .info, message: "\(task.path): \(words) left out of the files it shows: changed in the vault while it ran, by it or by anyone (the watcher cannot tell)"))
             }
         }
         // Whether money may have been spent: the agent process started, or it answered at all.

@@ -170,7 +170,7 @@ public struct TaskNote: Sendable {
         case .review?: return "it waits for review; a person sets approved: true to run it"
         case .done?: return "it is already done; set status: new to run it again"
         case .new?: return task.notReadyReason.map { "it is not ready: \($0)" } ?? task.propertyProblem
-        case nil: return task.statusProblem ?? "it has an unknown status '\(note.text("status") ?? "")'; use new, draft, review or cancelled"
+        case nil: return task.statusProblem ?? "it has an unknown status '\(TaskNote.visible(note.text("status") ?? ""))'; use new, draft, review or cancelled"
         case let status?: return "its status is \(status.rawValue); set status: new to run it again"
         }
     }
@@ -178,6 +178,23 @@ public struct TaskNote: Sendable {
     /// Whether a path could hold work without reading it (for malformed notes, where the type is unreadable).
     public static func isInWorkFolder(_ path: String) -> Bool {
         !path.hasPrefix(Vault.Layout.templates + "/") && path.hasPrefix(Vault.Layout.tasks + "/") || path.hasPrefix(Vault.Layout.handoffs + "/")
+    }
+
+    /// A value as an error quotes it, with the characters a reader cannot see named: `status:
+    /// draft` with a no-break space before `draft` was quoted as `' draft'`, which looks right
+    /// (round 148). Spaces other than U+0020, format characters (zero-width, bidirectional
+    /// marks) and controls are shown as `<U+00A0>`.
+    public static func visible(_ value: String) -> String {
+        var shown = ""
+        for scalar in value.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .spaceSeparator where scalar != " ", .format, .control, .lineSeparator, .paragraphSeparator:
+                shown += String(format: "<U+%04X>", scalar.value)
+            default:
+                shown.unicodeScalars.append(scalar)
+            }
+        }
+        return shown
     }
 
     /// Whether a line is a Markdown heading (`## Done`), not text (`#tag` is a tag, not a heading).

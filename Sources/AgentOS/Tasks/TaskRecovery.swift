@@ -478,7 +478,21 @@ extension TaskEngine {
             // may be a backup); the error says so (it said "interrupted", as if it had crashed).
             let why = "a copy of \(original), made while its run \(runID) was in flight: this note has not run; set status: new to run it"
             // Nor is the other note's count of attempts its own (it ran as attempt 2: round 144).
-            _ = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string(why))], unset: ["attempts"]) { _ in nil }
+            // A person who set `status: new` on the copy at once (before this look) asked for it to
+            // run: their word is not written over with `failed` and an error asking for what they
+            // did (round 147); the other note's run id and attempts go, and it runs as new work.
+            let asked = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string(why))], unset: ["attempts"]) { status in
+                status == .new ? "asked to run" : nil
+            }
+            if case .stopped = asked {
+                if case .written = updateTask(task.path, set: [], unset: ["attempts", "run_id"], stop: { $0 == .new ? nil : "changed again" }) {
+                    log(EngineEvent(level: .info, message: "\(task.path): a copy of \(original), made while its run \(runID) was in flight, set to status: new: it runs as a task of its own"))
+                    let path = task.path
+                    // Forced: the note as it is now is the OS's own write, which is otherwise nothing to do.
+                    DispatchQueue.global().async { [self] in _ = consider(path: path, force: true) }
+                }
+                return .ignored
+            }
             log(EngineEvent(level: .warning, message: "\(task.path): \(why)"))
         } else {
             _ = updateTask(task.path, set: [Property("status", .string("failed")), Property("error", .string("interrupted (no record of its run)"))], unset: []) { _ in nil }

@@ -200,6 +200,13 @@ import Testing
         }
         #expect(write("Memory/Link.md", create: false) == write("Memory/Lxnk.md", create: false), "\(write("Memory/Link.md", create: false))")
         #expect(write("Memory/Link.md", create: true) == write("Life/Cancer diagnosis.md", create: true), "\(write("Memory/Link.md", create: true))")
+        // Round 147: a name without `.md` answered "no such note" for a symlink (a symlinked folder
+        // in a private one) and "only Markdown notes" for anything else.
+        let symlinked = answer("read_note", [("path", .string("Linked"))], hiding: "Linked")
+        #expect(symlinked == answer("read_note", [("path", .string("Lxnked"))], hiding: "Lxnked"), "\(symlinked)")
+        #expect(symlinked == answer("read_note", [("path", .string("Memory"))], hiding: "Memory"), "\(symlinked)")
+        #expect(answer("write_note", [("path", .string("Linked")), ("text", .string("x")), ("create", .bool(true))], hiding: "Linked")
+                == answer("write_note", [("path", .string("Memory")), ("text", .string("x")), ("create", .bool(true))], hiding: "Memory"))
         let person = MCPTools(vault: v.vault, scope: MCPScope(vault: v.vault, agent: nil, environment: [:]))
         let told = person.call("read_note", arguments: .object([("path", .string("Memory/Link.md"))]))
         #expect("\(told)".contains("symlink"), "\(told)")

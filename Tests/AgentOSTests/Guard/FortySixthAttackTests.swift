@@ -253,6 +253,7 @@ import TestSupport
     /// draft with no word — and `agent` as a list or a map (`agent: [echo]`, as Obsidian writes a
     /// list property) was read as no agent, routing choosing another without a word. Each task does
     /// not run and says why in `error`, the person's lines kept; fixed, it runs with its own agent.
+    /// A character nobody can see is named in the error.
     @Test(arguments: [
         ("effects: [delete]\neffects: [read]\n", "'effects:' is written twice", "effects: [read]\n"),
         ("status: new\nstatus: draft\n", "status is written twice", "status: new\n"),
@@ -261,6 +262,8 @@ import TestSupport
         ("agent:\n  - echo\n", "agent: (a list or a map) is not one name", "agent: echo\n"),
         ("agent: {name: echo}\n", "agent: (a list or a map) is not one name", "agent: echo\n"),
         ("lane: [local]\nagent: echo\n", "lane: (a list or a map)", "lane: local\nagent: echo\n"),
+        // Round 148 (low): a no-break space before `draft` was quoted as `' draft'`, which looks right.
+        ("status: \u{A0}draft\n", "unknown status '<U+00A0>draft'", "status: new\n"),
     ])
     func aKeyWrittenTwiceOrANameWrittenAsAListKeepsTheTaskFromRunning(_ lines: String, _ error: String, _ fixed: String) throws {
         let env = try EngineTestVault()

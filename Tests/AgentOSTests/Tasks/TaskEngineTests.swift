@@ -496,6 +496,39 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(try env.note("Tasks/Cpy copy.md").text("status") == "failed")
     }
 
+    /// Round 147 (low-medium): the person set `status: new` on the copy at once, before the engine
+    /// looked at it; the engine, holding what the copy said first (`running`), wrote `failed` over
+    /// their word with an error asking them to set `status: new`. Their word stands: the copy runs
+    /// as a task of its own (attempt 1, its own run id), once, and the original's run is untouched.
+    @Test func aCopyOfARunningTaskSetToNewAtOnceRunsAsItsOwnTask() throws {
+        let env = try EngineTestVault()
+        let path = try env.writeTask("Cpy", properties: "type: task\nagent: echo", body: "Summarise the notes.")
+        let executor = HoldingExecutor()
+        let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault), executor: executor) { _ in }
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(executor.waitUntilInside(1, seconds: 300))
+        let running = try env.store.read(path)
+        let runID = try #require(try env.note(path).text("run_id"))
+        let copyPath = "Tasks/Cpy copy.md"
+        try env.store.write(running.text, to: copyPath, expecting: .absent)
+        // What the engine read first: the copy as made, `running`.
+        let seen = try env.store.read(copyPath)
+        let task = TaskNote(path: copyPath, snapshot: seen, note: try Note.parse(bytes: seen.bytes), kind: .task)
+        // Then the person's word lands.
+        try env.writeAsAnotherProgram(running.text.replacingOccurrences(of: "status: running", with: "status: new"), to: copyPath)
+        _ = engine.catchUp(task)
+        let started = executor.waitUntilInside(2, seconds: 60)
+        #expect(started, "the copy did not start: \((try? env.text(copyPath)) ?? "")")
+        executor.release()
+        engine.waitUntilIdle()
+        let copy = try env.note(copyPath)
+        let copyText = try env.text(copyPath)
+        #expect(copy.text("status") == "done" && copy.text("error") == nil, "\(copyText)")
+        #expect(copy.text("attempts") == "1" && copy.text("run_id") != runID, "\(copyText)")
+        let original = try env.note(path)
+        #expect(original.text("status") == "done" && original.text("run_id") == runID)
+    }
+
     @Test func concurrentConsiderationsStartATaskExactlyOnce() throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
