@@ -72,6 +72,8 @@ public final class TaskEngine: Sendable {
         /// claimed at, and the order it came in (`oldCopy`): at most `claimedPromptsKept`.
         var claimedPrompts: [String: ClaimedPrompt] = [:]
         var claimedOrder = 0
+        /// The words of each run in flight's prompt, by the path it was claimed at (`isSavedOver`).
+        var inFlightWords: [String: Set<String>] = [:]
         /// Tasks left for another machine, by path (`LeftTask`).
         var leftTasks: [String: LeftTask] = [:]
         /// Old copies already logged (once each run).
@@ -242,6 +244,7 @@ public final class TaskEngine: Sendable {
             _ = state.inFlight.removeValue(forKey: current)
             state.claimedHashes[path] = nil
             state.claimedHashes[current] = nil
+            state.inFlightWords[path] = nil
             state.moved = state.moved.filter { TaskEngine.follow($0.key, state.moved) != current }
             let freed = state.waitingForPath.filter { state.moved[$0] == nil }
             state.waitingForPath.subtract(freed)
@@ -674,7 +677,7 @@ public final class TaskEngine: Sendable {
     /// dropped, and the reservation stayed open, counted against the caps, while the task said
     /// `done` with its cost, until the watcher restarted (round 147).
     @discardableResult
-    private func closeReservation(_ runID: String, of path: String, reservedUSD: Double, cost: Double?, agentStarted: Bool, attempt: Int = 1) -> BudgetSettlement? {
+    private func closeReservation(_ runID: String, of path: String, lane: Lane, reservedUSD: Double, cost: Double?, agentStarted: Bool, attempt: Int = 1) -> BudgetSettlement? {
         do {
             let settlement = try routing.closeReservation(runID: runID, cost: cost, agentStarted: agentStarted)
             if attempt > 1 { log(EngineEvent(level: .info, message: "\(path): budget ledger: closed the reservation of run \(runID)")) }
@@ -684,14 +687,14 @@ public final class TaskEngine: Sendable {
             log(EngineEvent(level: .error, message: "\(path): budget ledger: cannot close the reservation of run \(runID): \(error); it counts as reserved until it is; trying again in \(Int(delay.rounded(.up))) s"))
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
                 guard state.withLock({ $0.accepting }) else { return }
-                closeReservation(runID, of: path, reservedUSD: reservedUSD, cost: cost, agentStarted: agentStarted, attempt: attempt + 1)
+                closeReservation(runID, of: path, lane: lane, reservedUSD: reservedUSD, cost: cost, agentStarted: agentStarted, attempt: attempt + 1)
             }
             guard attempt == 1 else { return nil }
             let reserved = BudgetLedger.dollarsValue(BudgetLedger.micros(reservedUSD))
             if let cost {
-                return BudgetSettlement(runID: runID, task: path, lane: .premium, kind: .settled, reservedUSD: reserved, actualUSD: BudgetLedger.dollarsValue(BudgetLedger.micros(max(0, cost))))
+                return BudgetSettlement(runID: runID, task: path, lane: lane, kind: .settled, reservedUSD: reserved, actualUSD: BudgetLedger.dollarsValue(BudgetLedger.micros(max(0, cost))))
             }
-            return agentStarted ? BudgetSettlement(runID: runID, task: path, lane: .premium, kind: .charged, reservedUSD: reserved, actualUSD: reserved) : nil
+            return agentStarted ? BudgetSettlement(runID: runID, task: path, lane: lane, kind: .charged, reservedUSD: reserved, actualUSD: reserved) : nil
         }
     }
 
@@ -744,7 +747,7 @@ public final class TaskEngine: Sendable {
         }()
         let claimed: RunRecord?
         do {
-            claimed = try runs.claim(taskPath: task.path, kind: task.kind.rawValue, taskHash: task.snapshot.hash, attempt: task.attempts + 1)
+            claimed = try runs.claim(taskPath: task.path, kind: task.kind.rawValue, taskHash: task.snapshot.hash, attempt: ownAttempts(task) + 1)
         } catch {
             retryClaim(task.path, after: error)
             return .ignored
@@ -779,6 +782,7 @@ public final class TaskEngine: Sendable {
             state.claimedHashes[task.path] = task.snapshot.hash
             state.claimedOrder += 1
             state.claimedPrompts[task.path] = ClaimedPrompt(runID: record.runID, prompt: mark, order: state.claimedOrder, at: Date().timeIntervalSince1970)
+            state.inFlightWords[task.path] = TaskEngine.words(of: task.prompt)
             if state.claimedPrompts.count > TaskEngine.claimedPromptsKept {
                 let cut = state.claimedOrder - TaskEngine.claimedPromptsKept * 3 / 4
                 state.claimedPrompts = state.claimedPrompts.filter { $0.value.order > cut }
@@ -1057,10 +1061,6 @@ public final class TaskEngine: Sendable {
             return
         }
         if case .stopped = running { token.cancel() }
-        if case .written = running, let inode = FileSystem.identity(vault.root + "/" + currentPath(task.path))?.inode {
-            // The file the run's task is now: saved over in place, it is still its task (`isSavedOver`).
-            state.withLock { $0.claimedPrompts[task.path]?.inode = inode }
-        }
         if case .failed = running {
             // The note is gone or cannot be written (read-only, a full disk): the agent is not
             // started. Run unseen, it would run again at every start, paid again each time, since
@@ -1128,7 +1128,7 @@ public final class TaskEngine: Sendable {
             // Stopped by the watcher's own shutdown, not by a person: recovery decides (interrupted,
             // or re-queued when the task allows retries), exactly as after a crash. A started agent
             // is charged its reservation (its cost is unknown), never given it back.
-            if let id = plan.reservationID { closeReservation(id, of: task.path, reservedUSD: plan.reservationUSD, cost: outcome.costUSD, agentStarted: agentStarted) }
+            if let id = plan.reservationID { closeReservation(id, of: task.path, lane: Lane(rawValue: plan.lane) ?? .premium, reservedUSD: plan.reservationUSD, cost: outcome.costUSD, agentStarted: agentStarted) }
             endRun(task.path)
             log(EngineEvent(level: .warning, message: "\(task.path): stopped with the watcher"))
             return
@@ -1139,7 +1139,7 @@ public final class TaskEngine: Sendable {
         let cooldown = recordCooldown(task, plan: plan, outcome: outcome)
         // Settled as soon as the cost is known; a run that reports no cost is charged its reservation.
         // Telemetry, the result note and the task then show exactly the figure the ledger counts.
-        if let id = plan.reservationID, let settlement = closeReservation(id, of: task.path, reservedUSD: plan.reservationUSD, cost: outcome.costUSD, agentStarted: agentStarted) {
+        if let id = plan.reservationID, let settlement = closeReservation(id, of: task.path, lane: Lane(rawValue: plan.lane) ?? .premium, reservedUSD: plan.reservationUSD, cost: outcome.costUSD, agentStarted: agentStarted) {
             // A settled cost is the agent's own figure (the ledger keeps it to the millionth of a
             // dollar); a charged run costs what the ledger kept.
             if settlement.kind == .charged {
@@ -1692,7 +1692,7 @@ public final class TaskEngine: Sendable {
                 // so is the task saved from an editor's buffer opened before the run, edited or not
                 // (`isSavedOver`).
                 if let runID, current?.text("run_id") != runID,
-                   !(current.map { isOldCopy($0, at: path, of: runID) || (path == claimed && isSavedOver($0, inode: snapshot.status.inode, at: path, of: runID)) } ?? false),
+                   !(current.map { isOldCopy($0, at: path, of: runID) || (path == claimed && isSavedOver($0, at: path, of: runID)) } ?? false),
                    !(current.map(TaskEngine.mayBeOldCopy) == true && runClaimed(from: snapshot.bytes, at: path)?.runID == runID) {
                     stopped = "the note at \(path) is not run \(runID)'s task any more (moved away while it ran?); its result is kept in Results/"
                     return .keep

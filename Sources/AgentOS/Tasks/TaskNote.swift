@@ -105,11 +105,12 @@ public struct TaskNote: Sendable {
             }
         }
         // A key written twice was read as its last line: `effects: [delete]` above `effects: [read]`
-        // ran with no review (round 148). YAML allows a key once; neither line is taken. (JSON
-        // frontmatter: see `statusProblem`.)
+        // ran with no review (round 148). YAML allows a key once; neither line is taken. In JSON
+        // frontmatter the OS's own keys are let be (see `statusProblem`); the person's are not
+        // (round 149: `"effects"` twice ran unreviewed).
         var seen = Set<String>()
-        for property in note.properties where !note.isJSONFrontmatter && !seen.insert(property.key).inserted {
-            return "'\(property.key):' is written twice; YAML allows a key once: keep one"
+        for property in note.properties where !seen.insert(property.key).inserted && !(note.isJSONFrontmatter && TaskEngine.lifecycleKeys.contains(property.key)) {
+            return "'\(property.key):' is written twice; a key counts once: keep one"
         }
         // A list or a map where one name belongs (`agent: [claude]`, as Obsidian writes a list
         // property) was read as no agent, and routing chose another without a word (round 148).

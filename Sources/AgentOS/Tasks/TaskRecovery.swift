@@ -207,8 +207,6 @@ extension TaskEngine {
         var at: Double
         /// The note was deleted since (`noteRemoved`).
         var removed = false
-        /// The inode of the file the OS wrote `status: running` into (`isSavedOver`).
-        var inode: UInt64?
         /// The claim left at the name of a task renamed since in a way a sync tool resolves a
         /// conflict (`mayBeConflictRename`): where the task went; when the window for its old copy
         /// began (the rename; `nil` when the task's run was in flight then: until that run ends);
@@ -293,19 +291,46 @@ extension TaskEngine {
 
     /// Whether `note`, at the path run `runID` was claimed at, is that task saved over while it ran
     /// from an editor's buffer opened before the run — without the OS's `run_id` and `status`
-    /// (`mayBeOldCopy`), its text perhaps edited — rather than a new note: saved in place into the
-    /// very file (`inode`) the OS wrote `status: running` into, not deleted since, and not made
-    /// anew (`created` after the claim). A file put there by a rename (the task moved away and a
-    /// new note saved at its name, round 20) is new work. Its run's end is written into it
+    /// (`mayBeOldCopy`), its text edited but mostly the task's own (`isMostly`: half its words or
+    /// more in common) — rather than a new note: not deleted since, not made anew (`created` after
+    /// the claim), not another task written over it (round 149: a different task written in place
+    /// got the old run's end and never ran), however the editor saved it (in place, or a new file
+    /// renamed over it: round 149). Its run's end is written into it
     /// (`changed_during_run` says the text changed), and it does not run again unless a person sets
     /// `status: new`, as when the same edit is saved from Obsidian, which has the OS's lines (round
     /// 148: a stale buffer with one line edited ran the agent a second time, and the first result
     /// was detached; with only lines added it ran once).
-    func isSavedOver(_ note: Note, inode: UInt64, at path: String, of runID: String) -> Bool {
+    func isSavedOver(_ note: Note, at path: String, of runID: String) -> Bool {
         guard TaskEngine.mayBeOldCopy(note), TaskNote.kind(of: note, path: path) != nil,
               let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, claimed.movedTo == nil,
-              !claimed.removed, claimed.inode == inode else { return false }
-        return !TaskEngine.isNew(note, since: claimed)
+              !claimed.removed, !TaskEngine.isNew(note, since: claimed),
+              let words = state.withLock({ $0.inFlightWords[path] }) else { return false }
+        return TaskEngine.isMostly(TaskEngine.words(of: TaskNote.removingComments(note.body)), words)
+    }
+
+    /// The words of a prompt, lower-cased (letters and digits; at most 4,096 of them).
+    static func words(of text: String) -> Set<String> {
+        var words = Set<String>()
+        for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) {
+            words.insert(String(word))
+            if words.count >= 4096 { break }
+        }
+        return words
+    }
+
+    /// Whether two texts' words are mostly the same: as many or more in common as apart.
+    static func isMostly(_ a: Set<String>, _ b: Set<String>) -> Bool {
+        guard !a.isEmpty || !b.isEmpty else { return true }
+        return a.intersection(b).count * 2 >= a.union(b).count
+    }
+
+    /// The attempts a note's own runs made: none for a copy of another note (its `run_id` is a run
+    /// of another path), whose count is that note's (round 149: a copy set to `status: new` ran as
+    /// attempt 2).
+    func ownAttempts(_ task: TaskNote) -> Int {
+        guard task.attempts > 0, let runID = task.note.text("run_id"), let record = (try? runs.run(id: runID)) ?? nil,
+              record.taskPath != task.path else { return task.attempts }
+        return 0
     }
 
     /// How long after its run ended a status-less copy of a task counts as an editor's old copy:

@@ -139,6 +139,13 @@ import Testing
         var toldPlan = plan
         toldPlan.agent = "claude"
         #expect(routing.reserve(toldPlan, task: "Tasks/Chain.md", runID: "told") == .go(reservedUSD: 0.20))
+        // Routed while the agent note had `budget_args`, then taken out while the task waited
+        // (round 149): the plan's smaller figure is not what starts it.
+        var stalePlan = plan
+        stalePlan.reservationUSD = 0.05
+        let late = routing.reserve(stalePlan, task: "Tasks/Late.md", runID: "late")
+        #expect(late != .go(reservedUSD: 0.05), "\(late)")
+        if case .go(let reserved) = late { #expect(reserved == 0.30, "\(late)") }
         // With room for its maximum, it runs.
         try env.store.updateProperties(held, set: [Property("budget_usd", .double(0.30)), Property("status", .string("new"))])
         _ = engine.consider(path: held, wait: true)

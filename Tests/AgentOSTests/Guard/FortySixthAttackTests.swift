@@ -264,12 +264,15 @@ import TestSupport
         ("lane: [local]\nagent: echo\n", "lane: (a list or a map)", "lane: local\nagent: echo\n"),
         // Round 148 (low): a no-break space before `draft` was quoted as `' draft'`, which looks right.
         ("status: \u{A0}draft\n", "unknown status '<U+00A0>draft'", "status: new\n"),
+        // Round 149: in JSON frontmatter too (the OS's own keys aside).
+        ("\"effects\": [\"delete\"], \"effects\": [\"read\"]", "'effects:' is written twice", "\"effects\": [\"read\"]"),
     ])
     func aKeyWrittenTwiceOrANameWrittenAsAListKeepsTheTaskFromRunning(_ lines: String, _ error: String, _ fixed: String) throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
         let path = "Tasks/Twice.md"
-        let original = "---\ntype: task\n" + lines + (lines.contains("agent") ? "" : "agent: echo\n") + "---\nSay hello.\n"
+        let original = lines.hasPrefix("\"") ? "---\n{\"type\": \"task\", \"agent\": \"echo\", " + lines + "}\n---\nSay hello.\n"
+            : "---\ntype: task\n" + lines + (lines.contains("agent") ? "" : "agent: echo\n") + "---\nSay hello.\n"
         try env.store.write(original, to: path, expecting: .absent)
         _ = engine.consider(path: path, wait: true)
         engine.waitUntilIdle()

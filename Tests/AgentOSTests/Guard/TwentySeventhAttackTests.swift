@@ -216,10 +216,12 @@ import TestSupport
     /// Round 148 (high): the same editor's buffer, saved in place during the run with one of the
     /// task's lines edited (not only lines added), ran the agent a second time on its own; the
     /// first result was detached ("moved away while it ran?"). Saved from Obsidian, which has the
-    /// OS's lines, the same edit ran once. It is the task saved over: its run's end is written
+    /// OS's lines, the same edit ran once. It is the task saved over, in place or as a new file
+    /// renamed over it (round 149: gedit, VS Code and Emacs save so): its run's end is written
     /// into it, saying the text changed, and nothing runs again. A note deleted and made again
-    /// there, or one whose `created` is after the run began, is new work and runs after it.
-    @Test(arguments: ["edited in place", "deleted and made again", "made anew (created)"])
+    /// there, one whose `created` is after the run began, or another task written over it (round
+    /// 149: it got the old run's end and never ran) is new work and runs after it.
+    @Test(arguments: ["edited in place", "edited, renamed over", "deleted and made again", "made anew (created)", "another task in place"])
     func aTaskSavedOverFromAnOldBufferWithAnEditedLineRunsOnce(_ how: String) throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
@@ -232,6 +234,11 @@ import TestSupport
         var buffer = original.replacingOccurrences(of: "Person line.", with: "Person line, edited.")
         switch how {
         case "edited in place":
+            try Data(buffer.utf8).write(to: URL(fileURLWithPath: file))
+        case "edited, renamed over":
+            try Data(buffer.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+        case "another task in place":
+            buffer = "---\ntype: task\nagent: claude\nstatus: new\n---\nWrite a haiku about tapirs.\n"
             try Data(buffer.utf8).write(to: URL(fileURLWithPath: file))
         case "deleted and made again":
             try FileManager.default.removeItem(atPath: file)
@@ -250,9 +257,9 @@ import TestSupport
         engine.waitUntilIdle()
         let note = try env.note(path)
         let text = try env.text(path)
-        #expect(note.body.contains("Person line, edited."), "the person's edit is kept: \(text)")
+        #expect(note.body.contains(how == "another task in place" ? "tapirs" : "Person line, edited."), "the person's text is kept: \(text)")
         #expect(note.text("status") == "done" && note.text("result") != nil, "\(text)")
-        if how == "edited in place" {
+        if how.hasPrefix("edited") {
             #expect(env.fixturePrompts().count == 1, "ran \(env.fixturePrompts().count) times: \(env.loggedEvents.map(\.message))")
             #expect(note.texts("changed_during_run").contains("text"), "\(text)")
             #expect(!env.loggedEvents.contains { $0.message.contains("moved away") }, "\(env.loggedEvents.map(\.message))")
@@ -260,6 +267,7 @@ import TestSupport
             #expect(note.text("result")?.contains(runID) == true, "the task links the run that answered it: \(text)")
         } else {
             #expect(env.fixturePrompts().count == 2, "new work runs once the run ends: \(env.loggedEvents.map(\.message))")
+            #expect(env.fixturePrompts().last?.contains(how == "another task in place" ? "tapirs" : "Person line, edited.") == true, "\(env.fixturePrompts())")
         }
     }
 

@@ -470,11 +470,8 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(mixedText.hasPrefix("---\rstatus: failed\rerror: ") && mixedText.hasSuffix("\rtype: task\ragent: echo\r---\rFirst line.\nA line of the body\nthe person wrote with LF.\n"), "\(mixedText.debugDescription)")
     }
 
-    /// Attack (round 141, medium): a person copied a task while it ran (Obsidian's "Make a copy");
-    /// the copy, carrying the other note's `status: running` and `run_id`, was marked failed as
-    /// "interrupted (no record of its run)", a crash it never had. It is told as a copy, not run
-    /// unasked, and the original's run ends once, on the original.
-    @Test func aCopyOfARunningTaskIsToldAsACopyAndNotRun() throws {
+    /// A task whose run `executor` holds: the engine, the task's path, its text while it runs, and its run id.
+    static func copyOfRunningTaskSetUp() throws -> (EngineTestVault, TaskEngine, HoldingExecutor, String, NoteSnapshot, String) {
         let env = try EngineTestVault()
         let path = try env.writeTask("Cpy", properties: "type: task\nagent: echo", body: "Summarise the notes.")
         let executor = HoldingExecutor()
@@ -483,6 +480,15 @@ final class EngineTestVault: @unchecked Sendable {
         #expect(executor.waitUntilInside(1, seconds: 300))
         let running = try env.store.read(path)
         let runID = try #require(try env.note(path).text("run_id"))
+        return (env, engine, executor, path, running, runID)
+    }
+
+    /// Attack (round 141, medium): a person copied a task while it ran (Obsidian's "Make a copy");
+    /// the copy, carrying the other note's `status: running` and `run_id`, was marked failed as
+    /// "interrupted (no record of its run)", a crash it never had. It is told as a copy, not run
+    /// unasked, and the original's run ends once, on the original.
+    @Test func aCopyOfARunningTaskIsToldAsACopyAndNotRun() throws {
+        let (env, engine, executor, path, running, runID) = try Self.copyOfRunningTaskSetUp()
         try env.store.write(running.text, to: "Tasks/Cpy copy.md", expecting: .absent)
         _ = engine.consider(path: "Tasks/Cpy copy.md", wait: true)
         let copy = try env.note("Tasks/Cpy copy.md")
@@ -501,14 +507,7 @@ final class EngineTestVault: @unchecked Sendable {
     /// their word with an error asking them to set `status: new`. Their word stands: the copy runs
     /// as a task of its own (attempt 1, its own run id), once, and the original's run is untouched.
     @Test func aCopyOfARunningTaskSetToNewAtOnceRunsAsItsOwnTask() throws {
-        let env = try EngineTestVault()
-        let path = try env.writeTask("Cpy", properties: "type: task\nagent: echo", body: "Summarise the notes.")
-        let executor = HoldingExecutor()
-        let engine = TaskEngine(vault: env.vault, runs: try RunStore(vault: env.vault), routing: try VaultRouting(vault: env.vault), executor: executor) { _ in }
-        #expect(engine.consider(path: path) != .ignored)
-        #expect(executor.waitUntilInside(1, seconds: 300))
-        let running = try env.store.read(path)
-        let runID = try #require(try env.note(path).text("run_id"))
+        let (env, engine, executor, path, running, runID) = try Self.copyOfRunningTaskSetUp()
         let copyPath = "Tasks/Cpy copy.md"
         try env.store.write(running.text, to: copyPath, expecting: .absent)
         // What the engine read first: the copy as made, `running`.
@@ -517,10 +516,18 @@ final class EngineTestVault: @unchecked Sendable {
         // Then the person's word lands.
         try env.writeAsAnotherProgram(running.text.replacingOccurrences(of: "status: running", with: "status: new"), to: copyPath)
         _ = engine.catchUp(task)
-        let started = executor.waitUntilInside(2, seconds: 60)
-        #expect(started, "the copy did not start: \((try? env.text(copyPath)) ?? "")")
+        // A second copy the engine first sees with the person's `status: new` (round 149: it ran as
+        // attempt 2, the other note's count).
+        let secondPath = "Tasks/Cpy copy 2.md"
+        try env.writeAsAnotherProgram(running.text.replacingOccurrences(of: "status: running", with: "status: new"), to: secondPath)
+        _ = engine.consider(path: secondPath)
+        let started = executor.waitUntilInside(3, seconds: 60)
+        #expect(started, "the copies did not start: \((try? env.text(copyPath)) ?? "")")
         executor.release()
         engine.waitUntilIdle()
+        let second = try env.note(secondPath)
+        let secondText = try env.text(secondPath)
+        #expect(second.text("status") == "done" && second.text("attempts") == "1" && second.text("run_id") != runID, "\(secondText)")
         let copy = try env.note(copyPath)
         let copyText = try env.text(copyPath)
         #expect(copy.text("status") == "done" && copy.text("error") == nil, "\(copyText)")
