@@ -1061,6 +1061,10 @@ public final class TaskEngine: Sendable {
             return
         }
         if case .stopped = running { token.cancel() }
+        if case .written = running, let inode = FileSystem.identity(vault.root + "/" + currentPath(task.path))?.inode {
+            // The file the run's task is now: saved over in place, it is still its task (`isSavedOver`).
+            state.withLock { $0.claimedPrompts[task.path]?.inode = inode }
+        }
         if case .failed = running {
             // The note is gone or cannot be written (read-only, a full disk): the agent is not
             // started. Run unseen, it would run again at every start, paid again each time, since
@@ -1692,7 +1696,7 @@ public final class TaskEngine: Sendable {
                 // so is the task saved from an editor's buffer opened before the run, edited or not
                 // (`isSavedOver`).
                 if let runID, current?.text("run_id") != runID,
-                   !(current.map { isOldCopy($0, at: path, of: runID) || (path == claimed && isSavedOver($0, at: path, of: runID)) } ?? false),
+                   !(current.map { isOldCopy($0, at: path, of: runID) || (path == claimed && isSavedOver($0, inode: snapshot.status.inode, at: path, of: runID)) } ?? false),
                    !(current.map(TaskEngine.mayBeOldCopy) == true && runClaimed(from: snapshot.bytes, at: path)?.runID == runID) {
                     stopped = "the note at \(path) is not run \(runID)'s task any more (moved away while it ran?); its result is kept in Results/"
                     return .keep

@@ -207,6 +207,8 @@ extension TaskEngine {
         var at: Double
         /// The note was deleted since (`noteRemoved`).
         var removed = false
+        /// The inode of the file the OS wrote `status: running` into (`isSavedOver`).
+        var inode: UInt64?
         /// The claim left at the name of a task renamed since in a way a sync tool resolves a
         /// conflict (`mayBeConflictRename`): where the task went; when the window for its old copy
         /// began (the rename; `nil` when the task's run was in flight then: until that run ends);
@@ -291,36 +293,45 @@ extension TaskEngine {
 
     /// Whether `note`, at the path run `runID` was claimed at, is that task saved over while it ran
     /// from an editor's buffer opened before the run — without the OS's `run_id` and `status`
-    /// (`mayBeOldCopy`), its text edited but mostly the task's own (`isMostly`: half its words or
-    /// more in common) — rather than a new note: not deleted since, not made anew (`created` after
-    /// the claim), not another task written over it (round 149: a different task written in place
-    /// got the old run's end and never ran), however the editor saved it (in place, or a new file
-    /// renamed over it: round 149). Its run's end is written into it
+    /// (`mayBeOldCopy`) — rather than a new note: not deleted since, not made anew (`created` after
+    /// the claim), and either written into the very file (`inode`) the OS wrote `status: running`
+    /// into, as Obsidian and most editors save, whatever it now says (an edit of a running task's
+    /// text in Obsidian is one too; round 150: a CJK sentence, an emoji, a typo or an emptied body
+    /// ran twice or lost the run's end when judged by words), or, for a new file renamed over it
+    /// (gedit, VS Code, Emacs: round 149), mostly the task's words (`isMostly`): a different task
+    /// put there so (a task moved away and a new note saved at its name, round 20) is new work.
+    /// Its run's end is written into it
     /// (`changed_during_run` says the text changed), and it does not run again unless a person sets
     /// `status: new`, as when the same edit is saved from Obsidian, which has the OS's lines (round
     /// 148: a stale buffer with one line edited ran the agent a second time, and the first result
     /// was detached; with only lines added it ran once).
-    func isSavedOver(_ note: Note, at path: String, of runID: String) -> Bool {
+    func isSavedOver(_ note: Note, inode: UInt64, at path: String, of runID: String) -> Bool {
         guard TaskEngine.mayBeOldCopy(note), TaskNote.kind(of: note, path: path) != nil,
               let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, claimed.movedTo == nil,
-              !claimed.removed, !TaskEngine.isNew(note, since: claimed),
-              let words = state.withLock({ $0.inFlightWords[path] }) else { return false }
+              !claimed.removed, !TaskEngine.isNew(note, since: claimed) else { return false }
+        if claimed.inode == inode { return true }
+        guard let words = state.withLock({ $0.inFlightWords[path] }) else { return false }
         return TaskEngine.isMostly(TaskEngine.words(of: TaskNote.removingComments(note.body)), words)
     }
 
-    /// The words of a prompt, lower-cased (letters and digits; at most 4,096 of them).
+    /// The words of a prompt, lower-cased (letters and digits), and each character outside ASCII
+    /// that is not a space or a mark of punctuation on its own: a CJK sentence has no spaces, and an
+    /// emoji is no letter (round 150). At most 4,096 of them.
     static func words(of text: String) -> Set<String> {
         var words = Set<String>()
-        for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) {
+        for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) where words.count < 4096 {
             words.insert(String(word))
-            if words.count >= 4096 { break }
+        }
+        for character in text where words.count < 4096 && !character.isASCII && !character.isWhitespace && !character.isPunctuation {
+            words.insert(String(character))
         }
         return words
     }
 
-    /// Whether two texts' words are mostly the same: as many or more in common as apart.
+    /// Whether two texts' words are mostly the same: as many or more in common as apart (two
+    /// texts without any are not).
     static func isMostly(_ a: Set<String>, _ b: Set<String>) -> Bool {
-        guard !a.isEmpty || !b.isEmpty else { return true }
+        guard !a.isEmpty || !b.isEmpty else { return false }
         return a.intersection(b).count * 2 >= a.union(b).count
     }
 

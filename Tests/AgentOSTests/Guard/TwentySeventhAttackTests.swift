@@ -216,12 +216,13 @@ import TestSupport
     /// Round 148 (high): the same editor's buffer, saved in place during the run with one of the
     /// task's lines edited (not only lines added), ran the agent a second time on its own; the
     /// first result was detached ("moved away while it ran?"). Saved from Obsidian, which has the
-    /// OS's lines, the same edit ran once. It is the task saved over, in place or as a new file
-    /// renamed over it (round 149: gedit, VS Code and Emacs save so): its run's end is written
-    /// into it, saying the text changed, and nothing runs again. A note deleted and made again
-    /// there, one whose `created` is after the run began, or another task written over it (round
-    /// 149: it got the old run's end and never ran) is new work and runs after it.
-    @Test(arguments: ["edited in place", "edited, renamed over", "deleted and made again", "made anew (created)", "another task in place"])
+    /// OS's lines, the same edit ran once. Whatever is written into the running task's file is an
+    /// edit of it, as in Obsidian; a new file renamed over it (round 149: gedit, VS Code and Emacs
+    /// save so) is one when its words are mostly the task's. Its run's end is written into it,
+    /// saying the text changed, and nothing runs again. A note deleted and made again there, one
+    /// whose `created` is after the run began, or another task renamed over it (round 149: it got
+    /// the old run's end and never ran) is new work and runs after it.
+    @Test(arguments: ["edited in place", "edited, renamed over", "another task in place", "deleted and made again", "made anew (created)", "another task renamed over"])
     func aTaskSavedOverFromAnOldBufferWithAnEditedLineRunsOnce(_ how: String) throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
@@ -237,9 +238,9 @@ import TestSupport
             try Data(buffer.utf8).write(to: URL(fileURLWithPath: file))
         case "edited, renamed over":
             try Data(buffer.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
-        case "another task in place":
+        case "another task in place", "another task renamed over":
             buffer = "---\ntype: task\nagent: claude\nstatus: new\n---\nWrite a haiku about tapirs.\n"
-            try Data(buffer.utf8).write(to: URL(fileURLWithPath: file))
+            try Data(buffer.utf8).write(to: URL(fileURLWithPath: file), options: how.hasSuffix("renamed over") ? .atomic : [])
         case "deleted and made again":
             try FileManager.default.removeItem(atPath: file)
             engine.noteRemoved(path)
@@ -257,9 +258,9 @@ import TestSupport
         engine.waitUntilIdle()
         let note = try env.note(path)
         let text = try env.text(path)
-        #expect(note.body.contains(how == "another task in place" ? "tapirs" : "Person line, edited."), "the person's text is kept: \(text)")
+        #expect(note.body.contains(how.hasPrefix("another") ? "tapirs" : "Person line, edited."), "the person's text is kept: \(text)")
         #expect(note.text("status") == "done" && note.text("result") != nil, "\(text)")
-        if how.hasPrefix("edited") {
+        if how.hasPrefix("edited") || how == "another task in place" {
             #expect(env.fixturePrompts().count == 1, "ran \(env.fixturePrompts().count) times: \(env.loggedEvents.map(\.message))")
             #expect(note.texts("changed_during_run").contains("text"), "\(text)")
             #expect(!env.loggedEvents.contains { $0.message.contains("moved away") }, "\(env.loggedEvents.map(\.message))")
@@ -267,8 +268,21 @@ import TestSupport
             #expect(note.text("result")?.contains(runID) == true, "the task links the run that answered it: \(text)")
         } else {
             #expect(env.fixturePrompts().count == 2, "new work runs once the run ends: \(env.loggedEvents.map(\.message))")
-            #expect(env.fixturePrompts().last?.contains(how == "another task in place" ? "tapirs" : "Person line, edited.") == true, "\(env.fixturePrompts())")
+            #expect(env.fixturePrompts().last?.contains(how.hasPrefix("another") ? "tapirs" : "Person line, edited.") == true, "\(env.fixturePrompts())")
         }
+    }
+
+    /// Round 150: the words a renamed-over save is judged by. A CJK sentence has no spaces and an
+    /// emoji is no letter: each such character counts, so one character edited keeps it mostly
+    /// the same, and two texts of other emoji, or without words, are not.
+    @Test func aSavedOverTextIsJudgedByItsWordsInEveryScript() {
+        func mostly(_ a: String, _ b: String) -> Bool { TaskEngine.isMostly(TaskEngine.words(of: a), TaskEngine.words(of: b)) }
+        #expect(mostly("请总结这份季度报告的要点。", "请总结这份年度报告的要点。"))
+        #expect(mostly("Summarise the notes. Person line.", "Summarise the notes. Person line, edited."))
+        #expect(!mostly("请总结这份季度报告的要点。", "写一首关于貘的俳句"))
+        #expect(!mostly("🚀🔥", "🎉🍕"))
+        #expect(!mostly("", ""))
+        #expect(!mostly("Summarise the changelog.", "A new task of the person's."))
     }
 
     /// Tour: `status` told a person to "set approved: true to run it" for a task held by its spent
