@@ -259,6 +259,19 @@ public struct BudgetSettlement: Sendable, Equatable {
     /// What is now counted for it (0 when released).
     public let actualUSD: Double
 
+    /// What closing a run's open reservation of `reservedMicros` records: a known cost (even above
+    /// the reservation), else the whole reservation when the agent started, else nothing
+    /// (released). `BudgetLedger.close` writes it; a run's end the ledger cannot be written at goes
+    /// on with it until the close is retried (`TaskEngine.closeReservation`).
+    static func closing(runID: String, task: String?, lane: Lane, reservedMicros: Int64, actualUSD: Double?, agentStarted: Bool) -> BudgetSettlement {
+        let reserved = BudgetLedger.dollarsValue(reservedMicros)
+        if let actualUSD {
+            return BudgetSettlement(runID: runID, task: task, lane: lane, kind: .settled, reservedUSD: reserved, actualUSD: BudgetLedger.dollarsValue(BudgetLedger.micros(max(0, actualUSD))))
+        }
+        return agentStarted ? BudgetSettlement(runID: runID, task: task, lane: lane, kind: .charged, reservedUSD: reserved, actualUSD: reserved)
+            : BudgetSettlement(runID: runID, task: task, lane: lane, kind: .released, reservedUSD: reserved, actualUSD: 0)
+    }
+
     /// How much more than its reservation the run cost (0 when it stayed within it).
     public var overrunUSD: Double { BudgetLedger.dollarsValue(max(0, BudgetLedger.micros(actualUSD) - BudgetLedger.micros(reservedUSD))) }
 }
@@ -491,20 +504,20 @@ public final class BudgetLedger: Sendable {
                     (s.optionalText(0), s.text(1), s.int64(2), s.text(3))
                 }).first else { return nil }
                 let (task, laneName, reserved, state) = row
-                let lane = Lane(rawValue: laneName) ?? .premium
+                // An unknown cost changes nothing on a reservation already closed.
+                guard actualUSD != nil || state == "open" else { return nil }
+                let settlement = BudgetSettlement.closing(runID: runID, task: task, lane: Lane(rawValue: laneName) ?? .premium, reservedMicros: reserved,
+                                                          actualUSD: actualUSD, agentStarted: agentStarted)
                 let now = SQLValue.double(date.timeIntervalSince1970)
-                if let actualUSD {
-                    let actual = BudgetLedger.micros(max(0, actualUSD))
-                    try database.run("UPDATE budget_ledger SET actual_micros = ?, state = 'settled', basis = 'reported', closed_at = ? WHERE run_id = ?", [.int(actual), now, .text(runID)])
-                    return BudgetSettlement(runID: runID, task: task, lane: lane, kind: .settled, reservedUSD: BudgetLedger.dollarsValue(reserved), actualUSD: BudgetLedger.dollarsValue(actual))
-                }
-                guard state == "open" else { return nil }
-                if agentStarted {
+                switch settlement.kind {
+                case .settled:
+                    try database.run("UPDATE budget_ledger SET actual_micros = ?, state = 'settled', basis = 'reported', closed_at = ? WHERE run_id = ?", [.int(BudgetLedger.micros(settlement.actualUSD)), now, .text(runID)])
+                case .charged:
                     try database.run("UPDATE budget_ledger SET actual_micros = reserved_micros, state = 'settled', basis = 'reservation', closed_at = ? WHERE run_id = ?", [now, .text(runID)])
-                    return BudgetSettlement(runID: runID, task: task, lane: lane, kind: .charged, reservedUSD: BudgetLedger.dollarsValue(reserved), actualUSD: BudgetLedger.dollarsValue(reserved))
+                case .released:
+                    try database.run("UPDATE budget_ledger SET state = 'released', closed_at = ? WHERE run_id = ?", [now, .text(runID)])
                 }
-                try database.run("UPDATE budget_ledger SET state = 'released', closed_at = ? WHERE run_id = ?", [now, .text(runID)])
-                return BudgetSettlement(runID: runID, task: task, lane: lane, kind: .released, reservedUSD: BudgetLedger.dollarsValue(reserved), actualUSD: 0)
+                return settlement
             }
         }
     }
@@ -536,9 +549,10 @@ public final class BudgetLedger: Sendable {
     /// of the figure the run's telemetry line holds.
     public func corrections() throws -> [String: Double] {
         try locked { database in
-            Dictionary(try database.query("SELECT run_id, actual_micros FROM budget_ledger WHERE basis = 'corrected' AND state = 'settled'") { s in
+            // `run_id` is the table's key: one row each.
+            Dictionary(uniqueKeysWithValues: try database.query("SELECT run_id, actual_micros FROM budget_ledger WHERE basis = 'corrected' AND state = 'settled'") { s in
                 (s.text(0), BudgetLedger.dollarsValue(s.int64(1)))
-            }, uniquingKeysWith: { a, _ in a })
+            })
         }
     }
 

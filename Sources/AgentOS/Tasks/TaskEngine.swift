@@ -690,11 +690,7 @@ public final class TaskEngine: Sendable {
                 closeReservation(runID, of: path, lane: lane, reservedUSD: reservedUSD, cost: cost, agentStarted: agentStarted, attempt: attempt + 1)
             }
             guard attempt == 1 else { return nil }
-            let reserved = BudgetLedger.dollarsValue(BudgetLedger.micros(reservedUSD))
-            if let cost {
-                return BudgetSettlement(runID: runID, task: path, lane: lane, kind: .settled, reservedUSD: reserved, actualUSD: BudgetLedger.dollarsValue(BudgetLedger.micros(max(0, cost))))
-            }
-            return agentStarted ? BudgetSettlement(runID: runID, task: path, lane: lane, kind: .charged, reservedUSD: reserved, actualUSD: reserved) : nil
+            return BudgetSettlement.closing(runID: runID, task: path, lane: lane, reservedMicros: BudgetLedger.micros(reservedUSD), actualUSD: cost, agentStarted: agentStarted)
         }
     }
 
