@@ -28,6 +28,7 @@ enum RuleNoteChecks {
         if book.guardrails.path == nil, book.guardrails.capErrors.isEmpty, book.guardrails.privacyErrors.isEmpty {
             findings.append(DoctorFinding(check: "rules", status: .warn, finding: "no guardrails note, so the built-in budget caps apply", fix: "run 'fuckbigtech init' to add Rules/Guardrails.md"))
         }
+        findings += budgetRoom(book)
         // Agents cooling down after a limit: routing skips them (read only when a run store exists,
         // so doctor never makes one).
         if ((try? FileSystem.status(context.vault.stateDirectory + "/runs.sqlite")) ?? nil) != nil {
@@ -39,6 +40,35 @@ enum RuleNoteChecks {
         if !findings.contains(where: { $0.status == .fail }) {
             let summary = "rules load: \(book.agents.count) agents, \(book.rules.count) rules, guardrails from \(book.guardrails.path ?? "the built-in defaults")"
             findings.insert(DoctorFinding(check: "rules", status: .ok, finding: summary), at: 0)
+        }
+        return findings
+    }
+}
+
+extension RuleNoteChecks {
+    /// An agent that cannot be told a smaller cap (no `budget_args`) reserves its whole
+    /// `max_cost_usd` each run (`AgentDefinition.mayReserveLess`): a cap below that sends every task
+    /// routed to it to review, and a task cap below twice that sends a task handed to it after the
+    /// first agent spent part of the cap to review (a vault made before the shipped task cap became
+    /// $2: claude → codex waited for a person after any spend, and nothing said why).
+    static func budgetRoom(_ book: RuleBook) -> [DoctorFinding] {
+        let caps = book.guardrails.caps
+        let note = book.guardrails.path ?? "Rules/Guardrails.md"
+        var findings: [DoctorFinding] = []
+        for agent in book.agents.sorted(by: { $0.name < $1.name }) where !agent.mayReserveLess {
+            guard let most = agent.maxCostUSD else { continue }
+            let named: [(key: String, cap: Double?)] = [
+                ("budget_task_usd", caps.taskUSD), ("budget_day_usd", caps.dayUSD), ("budget_month_usd", caps.monthUSD),
+                ("budget_\(agent.lane.rawValue)_day_usd", caps.laneDayUSD[agent.lane]), ("budget_\(agent.lane.rawValue)_month_usd", caps.laneMonthUSD[agent.lane]),
+            ]
+            let reserves = "agent '\(agent.name)' cannot be told a smaller cap (no budget_args), so each run reserves its max_cost_usd \(BudgetLedger.dollars(most))"
+            let fix = "lower max_cost_usd in \(agent.path), or raise the cap in \(note)"
+            if let low = named.first(where: { ($0.cap ?? .infinity) < most }) {
+                findings.append(DoctorFinding(check: "rules", status: .warn, finding: "\(reserves), more than \(low.key) \(BudgetLedger.dollars(low.cap ?? 0)): every task routed to it waits in review", fix: fix))
+            } else if let task = caps.taskUSD, task < 2 * most {
+                let after = task - most < 0.005 ? "any spend" : "more than \(BudgetLedger.dollars(task - most)) was spent"
+                findings.append(DoctorFinding(check: "rules", status: .warn, finding: "\(reserves) of budget_task_usd \(BudgetLedger.dollars(task)): a task handed to it after \(after) waits in review", fix: fix))
+            }
         }
         return findings
     }

@@ -65,6 +65,28 @@ import Testing
         #expect(report.findings.first { $0.check == "index" }?.status == .warn)
     }
 
+    /// A vault made when the shipped task cap was $1: an agent told nothing (codex, opencode, …)
+    /// reserves its whole $1 max_cost_usd, so a task handed to it after any spend waits in review,
+    /// and doctor says so; one that can be told a smaller cap (claude, with budget_args) is not named.
+    /// A cap below an agent's maximum means every task routed to it waits.
+    @Test func aCapThatLeavesAnAgentTheSameNoRoomIsAWarning() throws {
+        let temp = try Self.freshVault()
+        let shipped = Doctor.run(Self.isolatedContext(temp.path)).findings.filter { $0.check == "rules" && $0.status == .warn }
+        #expect(shipped.isEmpty, "\(shipped.map(\.finding))")
+        let path = temp.path + "/Rules/Guardrails.md"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try Self.write(text.replacingOccurrences(of: "budget_task_usd: 2.0", with: "budget_task_usd: 1.0"), to: path)
+        var warned = Doctor.run(Self.isolatedContext(temp.path)).findings.filter { $0.check == "rules" && $0.status == .warn }
+        let codex = try #require(warned.first { $0.finding.contains("'codex'") }, "\(warned.map(\.finding))")
+        #expect(codex.finding.contains("reserves its max_cost_usd $1.00 of budget_task_usd $1.00: a task handed to it after any spend waits in review"), "\(codex.finding)")
+        #expect(codex.fix?.contains("Rules/Agents/codex.md") == true)
+        #expect(!warned.contains { $0.finding.contains("'claude'") || $0.finding.contains("'llm'") }, "\(warned.map(\.finding))")
+        let agent = temp.path + "/Rules/Agents/codex.md"
+        try Self.write(try String(contentsOfFile: agent, encoding: .utf8).replacingOccurrences(of: "max_cost_usd: 1.0", with: "max_cost_usd: 6"), to: agent)
+        warned = Doctor.run(Self.isolatedContext(temp.path)).findings.filter { $0.check == "rules" && $0.status == .warn && $0.finding.contains("'codex'") }
+        #expect(warned.map(\.finding) == ["agent 'codex' cannot be told a smaller cap (no budget_args), so each run reserves its max_cost_usd $6.00, more than budget_task_usd $1.00: every task routed to it waits in review"])
+    }
+
     @Test func missingVaultFails() {
         let report = Doctor.run(Self.isolatedContext("/nonexistent/fbt-\(UUID().uuidString)"))
         let vault = report.findings.first { $0.check == "vault" }
