@@ -55,8 +55,13 @@ extension RuleNoteChecks {
         let caps = book.guardrails.caps
         let note = book.guardrails.path ?? "Rules/Guardrails.md"
         var findings: [DoctorFinding] = []
-        for agent in book.agents.sorted(by: { $0.name < $1.name }) where !agent.mayReserveLess {
-            guard let most = agent.maxCostUSD else { continue }
+        for agent in book.agents.sorted(by: { $0.name < $1.name }) where agent.lane == .premium || agent.isPaid {
+            guard let most = agent.mostPerRun(taskCapUSD: book.guardrails.budgetTaskUSD) else { continue }
+            guard (agent.maxCostUSD ?? 0) > 0 else {
+                // Nothing bounds what its run spends: it holds a whole task's cap.
+                findings.append(DoctorFinding(check: "rules", status: .warn, finding: "agent '\(agent.name)' is paid but has neither budget_args nor max_cost_usd, so each run reserves the whole budget_task_usd \(BudgetLedger.dollars(most)) and a task with a smaller budget_usd waits in review", fix: "set max_cost_usd (the most one run may spend) in \(agent.path)"))
+                continue
+            }
             let named: [(key: String, cap: Double?)] = [
                 ("budget_task_usd", caps.taskUSD), ("budget_day_usd", caps.dayUSD), ("budget_month_usd", caps.monthUSD),
                 ("budget_\(agent.lane.rawValue)_day_usd", caps.laneDayUSD[agent.lane]), ("budget_\(agent.lane.rawValue)_month_usd", caps.laneMonthUSD[agent.lane]),

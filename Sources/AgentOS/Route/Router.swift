@@ -348,8 +348,10 @@ public struct Router: Sendable {
         } else {
             let caps = guardrails.caps.limitingTask(to: facts.budgetUSD)
             var estimate = (agent?.maxCostUSD).flatMap { $0 > 0 ? $0 : nil } ?? facts.budgetUSD ?? guardrails.budgetTaskUSD
-            // An agent that cannot be told a smaller cap reserves its maximum (`mayReserveLess`).
-            if let taskCap = caps.taskUSD, agent?.mayReserveLess ?? true {
+            // An agent that cannot be told a smaller cap reserves its most (`mostPerRun`).
+            if let most = agent?.mostPerRun(taskCapUSD: guardrails.budgetTaskUSD) {
+                estimate = most
+            } else if let taskCap = caps.taskUSD {
                 estimate = min(estimate, taskCap)
                 // What the task has left (it may have spent part of its cap, before a handoff): the run
                 // reserves that much at most.

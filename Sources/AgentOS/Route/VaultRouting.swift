@@ -356,8 +356,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             let agent = book.agent(named: plan.agent)
             // Its note as it is now: `budget_args` taken out while the task waited, the plan's smaller
             // figure would start an agent that is told nothing (round 149: $0.60 on a $0.05 task).
-            if let agent, !agent.mayReserveLess, let most = agent.maxCostUSD, most > amount { amount = most }
-            if let cap = caps.taskUSD, agent?.mayReserveLess ?? true,
+            let most = agent?.mostPerRun(taskCapUSD: book.guardrails.budgetTaskUSD)
+            if let most, most > amount { amount = most }
+            if let cap = caps.taskUSD, most == nil,
                case let room = cap - (try ledger.settled(task: task)), room > 0, room < amount { amount = room }
             switch try ledger.tryReserve(runID: runID, lane: lane, amount: amount, caps: caps, task: task) {
             case .reserved(let reservation):

@@ -122,12 +122,23 @@ public struct AgentDefinition: Equatable, Sendable {
         (priceInPerMillionTokens ?? 0) > 0 || (priceOutPerMillionTokens ?? 0) > 0 || (maxCostUSD ?? 0) > 0
     }
 
-    /// Whether a run of this agent may reserve less than its `max_cost_usd` when its task has less
-    /// left under its cap: only when the agent is told the reservation (`budget_args`: Claude Code's
-    /// `--max-budget-usd`) and stops within it, or has no `max_cost_usd`. Any other spends up to its
-    /// maximum whatever was reserved (round 147: a codex-like agent reserved the $0.05 a task had
-    /// and spent $0.28), so it reserves its maximum, and a task with less left waits or goes to review.
-    public var mayReserveLess: Bool { !budgetArguments.isEmpty || (maxCostUSD ?? 0) <= 0 }
+    /// Whether a paid run of this agent may reserve less than its most when its task has less left
+    /// under its cap: only when the agent is told the reservation (`budget_args`: Claude Code's
+    /// `--max-budget-usd`) and stops within it. Any other spends up to its maximum whatever was
+    /// reserved (round 147: a codex-like agent reserved the $0.05 a task had and spent $0.28), so it
+    /// reserves `mostPerRun`, and a task with less left waits or goes to review.
+    public var mayReserveLess: Bool { !budgetArguments.isEmpty }
+
+    /// What a paid run of this agent reserves when it cannot be told less (`mayReserveLess` false):
+    /// its `max_cost_usd`, or with none, `taskCapUSD` (the guardrails' `budget_task_usd`, the most
+    /// one task may spend) — nothing else bounds it (round 151: a premium agent with neither
+    /// `budget_args` nor `max_cost_usd` reserved the $0.05 its task had and spent $0.90).
+    /// `nil` for an agent that may reserve less.
+    public func mostPerRun(taskCapUSD: Double) -> Double? {
+        guard !mayReserveLess else { return nil }
+        if let most = maxCostUSD, most > 0 { return most }
+        return taskCapUSD
+    }
 
     /// The cost of a run from its token counts and the note's prices (`nil` when the note has no
     /// prices); used when the tool reports no cost of its own.

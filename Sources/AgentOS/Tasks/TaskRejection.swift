@@ -38,7 +38,7 @@ extension TaskEngine {
             let cleaned = TaskEngine.withoutEarlierErrors(snapshot.bytes)
             var failure: FrontmatterError?
             if cleaned != snapshot.bytes {
-                do { _ = try Note.parse(bytes: cleaned) } catch let found as FrontmatterError { failure = found } catch {}
+                do { _ = try Note.parse(bytes: cleaned) } catch { failure = error }
             }
             if let failure {
                 message = TaskEngine.describe(failure, in: cleaned, shiftedBy: TaskEngine.errorLinesInsertedAtTop(cleaned))

@@ -146,6 +146,30 @@ import Testing
         let late = routing.reserve(stalePlan, task: "Tasks/Late.md", runID: "late")
         #expect(late != .go(reservedUSD: 0.05), "\(late)")
         if case .go(let reserved) = late { #expect(reserved == 0.30, "\(late)") }
+        // Round 151: a premium agent with neither `budget_args` nor `max_cost_usd` (a custom CLI) is
+        // bounded by nothing: it reserves a whole task's cap (`budget_task_usd`), so a $0.05 task
+        // waits for review instead of starting an agent told nothing that spent $0.90.
+        let unbounded = untold.replacingOccurrences(of: "name: untold", with: "name: unbounded")
+            .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("max_cost_usd") && !$0.hasPrefix("price_") }.joined(separator: "\n")
+        try env.store.write(unbounded, to: "Rules/Agents/unbounded.md", expecting: .absent)
+        let book = RuleBook.load(vault: env.vault)
+        #expect(book.agent(named: "unbounded")?.maxCostUSD == nil && book.agent(named: "unbounded")?.lane == .premium)
+        let custom = try env.writeTask("Small unbounded", properties: "type: task\nagent: unbounded\nbudget_usd: 0.05", body: "Review the tokenizer. FIXTURE_COST=0.90")
+        let engine2 = try env.engine()
+        _ = engine2.consider(path: custom, wait: true)
+        engine2.waitUntilIdle()
+        let customText = try env.text(custom)
+        #expect(try env.note(custom).text("status") == "review" && customText.contains("task cap"), "\(customText)")
+        #expect(!env.fixturePrompts().contains { $0.contains("Review the tokenizer") }, "the unbounded agent ran")
+        var unboundedPlan = plan
+        unboundedPlan.agent = "unbounded"
+        unboundedPlan.reservationUSD = 0.05
+        let fresh = try VaultRouting(vault: env.vault)
+        let capped = fresh.reserve(unboundedPlan, task: "Tasks/Capped.md", runID: "capped")
+        #expect("\(capped)".contains("task cap of $0.30 would be exceeded") && "\(capped)".contains("$2.00 for this run"), "\(capped)")
+        unboundedPlan.taskBudgetUSD = nil
+        let whole = fresh.reserve(unboundedPlan, task: "Tasks/Whole.md", runID: "whole")
+        #expect(whole == .go(reservedUSD: book.guardrails.budgetTaskUSD), "\(whole)")
         // With room for its maximum, it runs.
         try env.store.updateProperties(held, set: [Property("budget_usd", .double(0.30)), Property("status", .string("new"))])
         _ = engine.consider(path: held, wait: true)
