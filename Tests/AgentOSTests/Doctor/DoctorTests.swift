@@ -85,6 +85,10 @@ import Testing
         try Self.write(try String(contentsOfFile: agent, encoding: .utf8).replacingOccurrences(of: "max_cost_usd: 1.0", with: "max_cost_usd: 6"), to: agent)
         warned = Doctor.run(Self.isolatedContext(temp.path)).findings.filter { $0.check == "rules" && $0.status == .warn && $0.finding.contains("'codex'") }
         #expect(warned.map(\.finding) == ["agent 'codex' cannot be told a smaller cap (no budget_args), so each run reserves its max_cost_usd $6.00, more than budget_task_usd $1.00: every task routed to it waits in review"])
+        // A premium agent bounded by nothing (round 151) holds a whole task's cap.
+        try Self.write("---\ntype: agent\nname: custom\nlane: premium\ncommand: [custom-cli, \"{prompt}\"]\noutput: text\n---\nA custom CLI.\n", to: temp.path + "/Rules/Agents/custom.md")
+        let custom = Doctor.run(Self.isolatedContext(temp.path)).findings.filter { $0.check == "rules" && $0.status == .warn && $0.finding.contains("'custom'") }
+        #expect(custom.map(\.finding) == ["agent 'custom' is paid but has neither budget_args nor max_cost_usd, so each run reserves the whole budget_task_usd $1.00 and a task with a smaller budget_usd waits in review"], "\(custom.map(\.finding))")
     }
 
     @Test func missingVaultFails() {
