@@ -522,6 +522,30 @@ public final class BudgetLedger: Sendable {
         }
     }
 
+    /// Records what a run that reserved nothing reported spending: its agent note declares no prices
+    /// and no `max_cost_usd` outside the premium lane, so routing took it for free, yet its CLI
+    /// reported a cost (a cloud model behind a tool-lane agent). The money was spent: it counts
+    /// against every cap from now on, as a settled row with nothing reserved (round 151: two
+    /// reported $7.50 runs left the day's $5 cap at "$0.00 spent", and a premium run after them
+    /// still started). Returns the settlement (all of it over the reservation), or `nil` when the
+    /// cost is zero or the run is in the ledger already.
+    @discardableResult
+    public func recordUnreserved(runID: String, task: String?, lane: Lane, actualUSD: Double, at date: Date = Date()) throws -> BudgetSettlement? {
+        let micros = BudgetLedger.micros(max(0, actualUSD))
+        guard micros > 0 else { return nil }
+        let (day, month) = period(of: date)
+        return try locked { database in
+            try database.transaction {
+                guard try database.query("SELECT 1 FROM budget_ledger WHERE run_id = ?", [.text(runID)], row: { _ in true }).isEmpty else { return nil }
+                let now = SQLValue.double(date.timeIntervalSince1970)
+                try database.run(
+                    "INSERT INTO budget_ledger (run_id, task, lane, day, month, reserved_micros, actual_micros, state, basis, reserved_at, closed_at) VALUES (?, ?, ?, ?, ?, 0, ?, 'settled', 'reported', ?, ?)",
+                    [.text(runID), SQLValue(task), .text(lane.rawValue), .text(day), .text(month), .int(micros), now, now])
+                return BudgetSettlement.closing(runID: runID, task: task, lane: lane, reservedMicros: 0, actualUSD: actualUSD, agentStarted: true)
+            }
+        }
+    }
+
     /// A person's correction of what a settled run cost (`fuckbigtech budget correct`): an agent that
     /// reported an absurd cost (a billion dollars) would otherwise hold every cap over for the rest of
     /// the month, and the only way out was to raise the cap past it. The amount becomes the run's

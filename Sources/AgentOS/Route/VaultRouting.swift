@@ -383,6 +383,10 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         return try ledger.close(runID: runID, actualUSD: cost, agentStarted: agentStarted)
     }
 
+    public func recordUnreservedSpend(runID: String, task: String, lane: Lane, cost: Double) throws -> BudgetSettlement? {
+        try ledger.recordUnreserved(runID: runID, task: task, lane: lane, actualUSD: cost)
+    }
+
     public func waitForBudgetChange(timeout: Double) {
         budgetChanged.lock()
         defer { budgetChanged.unlock() }

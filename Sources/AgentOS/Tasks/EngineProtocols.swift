@@ -116,6 +116,9 @@ public protocol TaskRouting: Sendable {
     /// whole reservation if the agent started, else nothing. Returns what was recorded (`nil`: the
     /// run has no open entry); throws when the ledger cannot be written (locked, a full disk).
     func closeReservation(runID: String, cost: Double?, agentStarted: Bool) throws -> BudgetSettlement?
+    /// Records the cost a run that reserved nothing reported (`BudgetLedger.recordUnreserved`);
+    /// `nil` when nothing was recorded. Throws when the ledger cannot be written.
+    func recordUnreservedSpend(runID: String, task: String, lane: Lane, cost: Double) throws -> BudgetSettlement?
     /// Waits up to `timeout` seconds for a reservation to be closed (a waiting run then tries again).
     func waitForBudgetChange(timeout: Double)
     /// Where a task goes after its run on `failedAgent` failed with a class that fails over: the next
@@ -137,6 +140,8 @@ extension TaskRouting {
     public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate { .go(reservedUSD: plan.reservationUSD) }
     /// Routing without a budget ledger has nothing to close.
     public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) throws -> BudgetSettlement? { nil }
+    /// Routing without a budget ledger records no spend.
+    public func recordUnreservedSpend(runID: String, task: String, lane: Lane, cost: Double) throws -> BudgetSettlement? { nil }
     /// Routing without rules has no failover chain.
     public func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String], privateRun: Bool) -> FailoverTarget {
         FailoverTarget(agent: nil, chain: [failedAgent], note: "no failover chain")

@@ -676,10 +676,13 @@ public final class TaskEngine: Sendable {
     /// and the close is tried again as a run's end is (`recordEnd`): before, the failure was
     /// dropped, and the reservation stayed open, counted against the caps, while the task said
     /// `done` with its cost, until the watcher restarted (round 147).
+    /// `reserved: false`: the run reserved nothing and reported `cost`, recorded as spent
+    /// (`TaskRouting.recordUnreservedSpend`), with the same retries.
     @discardableResult
-    private func closeReservation(_ runID: String, of path: String, lane: Lane, reservedUSD: Double, cost: Double?, agentStarted: Bool, attempt: Int = 1) -> BudgetSettlement? {
+    private func closeReservation(_ runID: String, of path: String, lane: Lane, reservedUSD: Double, cost: Double?, agentStarted: Bool, reserved: Bool = true, attempt: Int = 1) -> BudgetSettlement? {
         do {
-            let settlement = try routing.closeReservation(runID: runID, cost: cost, agentStarted: agentStarted)
+            let settlement = reserved ? try routing.closeReservation(runID: runID, cost: cost, agentStarted: agentStarted)
+                : try cost.flatMap { try routing.recordUnreservedSpend(runID: runID, task: path, lane: lane, cost: $0) }
             if attempt > 1 { log(EngineEvent(level: .info, message: "\(path): budget ledger: closed the reservation of run \(runID)")) }
             return settlement
         } catch {
@@ -687,7 +690,7 @@ public final class TaskEngine: Sendable {
             log(EngineEvent(level: .error, message: "\(path): budget ledger: cannot close the reservation of run \(runID): \(error); it counts as reserved until it is; trying again in \(Int(delay.rounded(.up))) s"))
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
                 guard state.withLock({ $0.accepting }) else { return }
-                closeReservation(runID, of: path, lane: lane, reservedUSD: reservedUSD, cost: cost, agentStarted: agentStarted, attempt: attempt + 1)
+                closeReservation(runID, of: path, lane: lane, reservedUSD: reservedUSD, cost: cost, agentStarted: agentStarted, reserved: reserved, attempt: attempt + 1)
             }
             guard attempt == 1 else { return nil }
             return BudgetSettlement.closing(runID: runID, task: path, lane: lane, reservedMicros: BudgetLedger.micros(reservedUSD), actualUSD: cost, agentStarted: agentStarted)
@@ -1147,6 +1150,11 @@ public final class TaskEngine: Sendable {
                 outcome.costSource = .reserved
             }
             if settlement.overrunUSD > 0 { recordOverrun(task, settlement) }
+        } else if plan.reservationID == nil, let cost = outcome.costUSD, cost > 0, outcome.costSource == .reported,
+                  let settlement = closeReservation(record.runID, of: plan.budgetTask ?? task.path, lane: Lane(rawValue: plan.lane) ?? .premium, reservedUSD: 0, cost: cost, agentStarted: true, reserved: false) {
+            // Routed as free (no prices, no max_cost_usd, not premium), yet its CLI reported a cost:
+            // the money was spent, and counts against every cap from now on (round 151).
+            recordOverrun(task, settlement, unreserved: plan.agent)
         }
         if outcome.costUSD == nil { outcome.costSource = nil }
         // A failure class that fails over (a limit, a rate, an overload, a key, a timeout) cools the
@@ -1458,8 +1466,11 @@ public final class TaskEngine: Sendable {
 
     /// A run reported more than it reserved: the ledger already holds the real cost; the task says
     /// so, and the log says which caps now stop paid runs.
-    private func recordOverrun(_ task: TaskNote, _ settlement: BudgetSettlement) {
-        let line = "reported \(BudgetLedger.dollars(settlement.actualUSD)) against a reservation of \(BudgetLedger.dollars(settlement.reservedUSD)): \(BudgetLedger.dollars(settlement.overrunUSD)) over; the ledger counts the real cost, and a cap it went over stops paid runs until a person raises it (see 'fuckbigtech status')"
+    /// `unreserved`: the agent that ran as free (no prices, no `max_cost_usd`) and reported a cost.
+    private func recordOverrun(_ task: TaskNote, _ settlement: BudgetSettlement, unreserved agent: String? = nil) {
+        let reported = agent.map { "reported \(BudgetLedger.dollars(settlement.actualUSD)), but agent '\($0)' declares no prices and no max_cost_usd, so it ran as free and reserved nothing (set max_cost_usd in its note)" }
+            ?? "reported \(BudgetLedger.dollars(settlement.actualUSD)) against a reservation of \(BudgetLedger.dollars(settlement.reservedUSD)): \(BudgetLedger.dollars(settlement.overrunUSD)) over"
+        let line = reported + "; the ledger counts the real cost, and a cap it went over stops paid runs until a person raises it (see 'fuckbigtech status')"
         _ = updateTask(task.path, set: [Property("budget_overrun_usd", .double(settlement.overrunUSD)), Property("budget_overrun", .string(line))], unset: []) { _ in nil }
         log(EngineEvent(level: .warning, message: "\(task.path): budget overrun: \(line)"))
     }

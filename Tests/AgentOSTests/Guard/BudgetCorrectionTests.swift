@@ -178,6 +178,52 @@ import Testing
         #expect(try env.note(held).text("status") == "done", "\(ranText)")
     }
 
+    /// Round 151 F1: a tool-lane agent whose note declares no prices and no `max_cost_usd` runs as
+    /// free, yet its CLI (Claude Code's JSON here) reported $7.50 a run. Two such runs on a
+    /// `budget_usd: 0.05` task under a $5 day cap left the ledger at $0.00 spent, `status` said so
+    /// beside "reported $15.00", and a premium run after them still started. What a run reported
+    /// is spent: the ledger counts it, the task says so, a person can correct it, doctor names the
+    /// note, and the caps it went over stop paid runs.
+    @Test func aCostReportedByAnAgentThatRanAsFreeCountsAgainstTheCaps() throws {
+        let env = try EngineTestVault()
+        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
+        try env.store.write("---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n---\nA tool-lane agent whose CLI reports its own cost.\n",
+                            to: "Rules/Agents/tooly.md", expecting: .absent)
+        #expect(RuleBook.load(vault: env.vault).agent(named: "tooly")?.isPaid == false)
+        let engine = try env.engine()
+        let first = try env.writeTask("Tool1", properties: "type: task\nagent: tooly\nbudget_usd: 0.05", body: "Check the page layout. FIXTURE_COST=7.50")
+        _ = engine.consider(path: first, wait: true)
+        engine.waitUntilIdle()
+        let firstText = try env.text(first)
+        let note = try env.note(first)
+        #expect(note.text("status") == "done" && note["cost_usd"]?.number == 7.5, "\(firstText)")
+        #expect(note.text("budget_overrun")?.contains("agent 'tooly' declares no prices and no max_cost_usd") == true, "\(firstText)")
+        let run = try #require(note.text("run_id"))
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.settledUSD(runID: run) == 7.5)
+        #expect(try ledger.settled(task: first) == 7.5)
+        #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD == 7.5)
+        // The day's cap ($5) is over: a premium run waits for a person.
+        let premium = try env.writeTask("Prem1", properties: "type: task\nagent: claude", body: "Review the login code. FIXTURE_COST=0.40")
+        _ = engine.consider(path: premium, wait: true)
+        engine.waitUntilIdle()
+        let premiumText = try env.text(premium)
+        #expect(try env.note(premium).text("status") == "review" && premiumText.contains("daily cap"), "\(premiumText)")
+        #expect(!env.fixturePrompts().contains { $0.contains("Review the login code") })
+        // status counts it, and a person can correct it.
+        let status = Self.cli(["status"], env)
+        #expect(status.out.contains("$7.50 spent"), "\(status.out)")
+        let corrected = Self.cli(["budget", "correct", run, "0.01"], env)
+        #expect(corrected.code == 0, "\(corrected.out)")
+        #expect(try ledger.settledUSD(runID: run) == 0.01)
+        // doctor names the note before any of this happens.
+        var context = DoctorContext(vault: env.vault, environment: ["PATH": ""])
+        context.ollamaEndpoint = "http://127.0.0.1:9"
+        context.commandTimeout = 1
+        let warned = Doctor.run(context).findings.filter { $0.check == "rules" && $0.finding.contains("'tooly'") }
+        #expect(warned.count == 1 && warned[0].finding.contains("runs as free"), "\(warned.map(\.finding))")
+    }
+
     /// Round 147 (medium): another process held `.agentos/runs.sqlite` locked when a run ended. The
     /// ledger's close was retried fifty times over the 5 s busy timeout, so the task said `running`
     /// for four minutes after its agent had exited, with nothing logged; then the failure was
