@@ -73,7 +73,7 @@ public final class TaskEngine: Sendable {
         var claimedPrompts: [String: ClaimedPrompt] = [:]
         var claimedOrder = 0
         /// The words of each run in flight's prompt, by the path it was claimed at (`isSavedOver`).
-        var inFlightWords: [String: Set<String>] = [:]
+        var inFlightWords: [String: WordSketch] = [:]
         /// Tasks left for another machine, by path (`LeftTask`).
         var leftTasks: [String: LeftTask] = [:]
         /// Old copies already logged (once each run).
@@ -1705,7 +1705,7 @@ public final class TaskEngine: Sendable {
                 if let runID, current?.text("run_id") != runID,
                    !(current.map { isOldCopy($0, at: path, of: runID) || (path == claimed && isSavedOver($0, inode: snapshot.status.inode, at: path, of: runID)) } ?? false),
                    !(current.map(TaskEngine.mayBeOldCopy) == true && runClaimed(from: snapshot.bytes, at: path)?.runID == runID) {
-                    stopped = "the note at \(path) is not run \(runID)'s task any more (moved away while it ran?); its result is kept in Results/"
+                    stopped = "the note at \(path) is not run \(runID)'s task any more (another note was saved at its name, or the task moved away, while it ran); its result is kept in Results/"
                     return .keep
                 }
                 stopped = stop(current.flatMap { TaskStatus(property: $0.text("status")) })

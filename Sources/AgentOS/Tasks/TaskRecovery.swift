@@ -314,25 +314,23 @@ extension TaskEngine {
         return TaskEngine.isMostly(TaskEngine.words(of: TaskNote.removingComments(note.body)), words)
     }
 
-    /// The words of a prompt, lower-cased (letters and digits), and each character outside ASCII
-    /// that is not a space or a mark of punctuation on its own: a CJK sentence has no spaces, and an
-    /// emoji is no letter (round 150). At most 4,096 of them.
-    static func words(of text: String) -> Set<String> {
+    /// The words of a prompt (`WordSketch`): lower-cased runs of letters and digits, and each
+    /// character outside ASCII that is not a space or a mark of punctuation on its own (a CJK
+    /// sentence has no spaces, and an emoji is no letter: round 150).
+    static func words(of text: String) -> WordSketch {
         var words = Set<String>()
-        for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) where words.count < 4096 {
-            words.insert(String(word))
-        }
-        for character in text where words.count < 4096 && !character.isASCII && !character.isWhitespace && !character.isPunctuation {
-            words.insert(String(character))
-        }
-        return words
+        for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) { words.insert(String(word)) }
+        for character in text where !character.isASCII && !character.isWhitespace && !character.isPunctuation { words.insert(String(character)) }
+        return WordSketch(words)
     }
 
     /// Whether two texts' words are mostly the same: as many or more in common as apart (two
-    /// texts without any are not).
-    static func isMostly(_ a: Set<String>, _ b: Set<String>) -> Bool {
-        guard !a.isEmpty || !b.isEmpty else { return false }
-        return a.intersection(b).count * 2 >= a.union(b).count
+    /// texts without any are not). Exact while both have at most `WordSketch.size` words, else
+    /// estimated from the smallest hashes of both together (`WordSketch`).
+    static func isMostly(_ a: WordSketch, _ b: WordSketch) -> Bool {
+        guard !a.hashes.isEmpty || !b.hashes.isEmpty else { return false }
+        let (common, all) = a.overlap(b)
+        return common * 2 >= all
     }
 
     /// The attempts a note's own runs made: none for a copy of another note (its `run_id` is a run
@@ -599,5 +597,53 @@ extension TaskEngine {
             try? FileSystem.remove(keptResultsFolder + "/" + name)
             log(EngineEvent(level: .warning, message: "\(record.taskPath): recovered the answer of run \(runID) into \(resultPath)"))
         }
+    }
+}
+
+/// A text's distinct words as a bounded sketch: the 64-bit FNV-1a hashes of its words, only the
+/// `size` smallest kept (a bottom-k sketch). Two sketches tell how many words two texts share
+/// among the smallest hashes of both together, a fair sample of all their words: the first 4,096
+/// words in text order were kept before, and a long task edited by a save-by-rename that put new
+/// words first shared almost none of them, was taken for new work and ran twice (round 151).
+struct WordSketch: Sendable, Equatable {
+    /// How many hashes are kept: the word sets of a running task stay a few dozen KB at most.
+    static let size = 4096
+    /// The smallest hashes of the words, ascending.
+    let hashes: [UInt64]
+    /// Whether every word's hash is kept (the text has at most `size` distinct words).
+    let isComplete: Bool
+
+    init(_ words: Set<String>) {
+        let all = words.map(WordSketch.hash).sorted()
+        hashes = Array(all.prefix(WordSketch.size))
+        isComplete = all.count <= WordSketch.size
+    }
+
+    /// FNV-1a over the word's UTF-8: the same in every process and on every run.
+    static func hash(_ word: String) -> UInt64 {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in word.utf8 { value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return value
+    }
+
+    /// How many words the two share, out of how many looked at: all of both when both are
+    /// complete; else the `size` smallest hashes of both together, each of which either sketch
+    /// holds if its text has that word (each keeps its `size` smallest).
+    func overlap(_ other: WordSketch) -> (common: Int, all: Int) {
+        var i = 0, j = 0, common = 0, all = 0
+        let limit = isComplete && other.isComplete ? Int.max : WordSketch.size
+        while all < limit, i < hashes.count || j < other.hashes.count {
+            let a = i < hashes.count ? hashes[i] : .max
+            let b = j < other.hashes.count ? other.hashes[j] : .max
+            if i < hashes.count, j < other.hashes.count, a == b {
+                common += 1; i += 1; j += 1
+            } else if j >= other.hashes.count || (i < hashes.count && a < b) {
+                i += 1
+            } else {
+                j += 1
+            }
+            all += 1
+        }
+        return (common, all)
     }
 }

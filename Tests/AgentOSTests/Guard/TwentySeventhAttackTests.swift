@@ -285,6 +285,26 @@ import TestSupport
         #expect(!mostly("Summarise the changelog.", "A new task of the person's."))
     }
 
+    /// Round 151: only the first 4,096 words in text order were compared. A glossary of 5,000
+    /// terms with 4,000 new words pasted above it (5,010 of 9,013 words in common: mostly the same)
+    /// was taken for new work, and a save by rename ran it twice; and two long texts that begin
+    /// alike but differ after are not mostly the same.
+    @Test func longTextsAreJudgedByAllTheirWords() {
+        func mostly(_ a: String, _ b: String) -> Bool { TaskEngine.isMostly(TaskEngine.words(of: a), TaskEngine.words(of: b)) }
+        func words(_ prefix: String, _ range: Range<Int>) -> String { range.map { "\(prefix)\($0)" }.joined(separator: " ") }
+        let head = "Kilo long task: check this glossary for typos.\n"
+        let glossary = head + words("term", 0..<5_000)
+        let pasted = mostly(glossary, head + "Appendix pasted first:\n" + words("extra", 0..<4_000) + "\n" + words("term", 0..<5_000))
+        #expect(pasted, "5,010 of 9,013 words in common is mostly the same")
+        // The same beginning, then mostly other words.
+        let diverging = mostly(glossary, head + words("term", 0..<4_096) + " " + words("other", 0..<9_000))
+        #expect(!diverging)
+        // Exact while both are within the sketch: as many in common as apart is mostly the same.
+        let even = mostly(words("w", 0..<1_000), words("w", 0..<1_000) + " " + words("x", 0..<1_000))
+        let fewer = mostly(words("w", 0..<1_000), words("w", 0..<1_000) + " " + words("x", 0..<1_001))
+        #expect(even && !fewer)
+    }
+
     /// Tour: `status` told a person to "set approved: true to run it" for a task held by its spent
     /// task cap; the approval does not lift a cap, and the task stayed in review. It says to raise
     /// the cap (or wait for it to reset) first.
