@@ -1060,9 +1060,13 @@ public final class TaskEngine: Sendable {
             return
         }
         if case .stopped = running { token.cancel() }
-        if case .written = running, let inode = FileSystem.identity(vault.root + "/" + currentPath(task.path))?.inode {
+        if case .written = running, case let file = vault.root + "/" + currentPath(task.path), let inode = FileSystem.identity(file)?.inode {
             // The file the run's task is now: saved over in place, it is still its task (`isSavedOver`).
-            state.withLock { $0.claimedPrompts[task.path]?.inode = inode }
+            let generation = FileSystem.generation(file)
+            state.withLock {
+                $0.claimedPrompts[task.path]?.inode = inode
+                $0.claimedPrompts[task.path]?.generation = generation
+            }
         }
         if case .failed = running {
             // The note is gone or cannot be written (read-only, a full disk): the agent is not

@@ -207,8 +207,10 @@ extension TaskEngine {
         var at: Double
         /// The note was deleted since (`noteRemoved`).
         var removed = false
-        /// The inode of the file the OS wrote `status: running` into (`isSavedOver`).
+        /// The inode of the file the OS wrote `status: running` into (`isSavedOver`), and its
+        /// generation where the file system keeps one (`FileSystem.generation`).
         var inode: UInt64?
+        var generation: UInt32?
         /// The claim left at the name of a task renamed since in a way a sync tool resolves a
         /// conflict (`mayBeConflictRename`): where the task went; when the window for its old copy
         /// began (the rename; `nil` when the task's run was in flight then: until that run ends);
@@ -309,7 +311,9 @@ extension TaskEngine {
         guard TaskEngine.mayBeOldCopy(note), TaskNote.kind(of: note, path: path) != nil,
               let claimed = state.withLock({ $0.claimedPrompts[path] }), claimed.runID == runID, claimed.movedTo == nil,
               !claimed.removed, !TaskEngine.isNew(note, since: claimed) else { return false }
-        if claimed.inode == inode { return true }
+        // The same inode number, and the same generation where the file system tells it: a file made
+        // after a delete the watcher did not see (a polling one) may get the freed number.
+        if claimed.inode == inode, claimed.generation == nil || FileSystem.generation(vault.root + "/" + path) == claimed.generation { return true }
         guard let words = state.withLock({ $0.inFlightWords[path] }) else { return false }
         return TaskEngine.isMostly(TaskEngine.words(of: TaskNote.removingComments(note.body)), words)
     }

@@ -221,8 +221,11 @@ import TestSupport
     /// save so) is one when its words are mostly the task's. Its run's end is written into it,
     /// saying the text changed, and nothing runs again. A note deleted and made again there, one
     /// whose `created` is after the run began, or another task renamed over it (round 149: it got
-    /// the old run's end and never ran) is new work and runs after it.
-    @Test(arguments: ["edited in place", "edited, renamed over", "another task in place", "deleted and made again", "made anew (created)", "another task renamed over"])
+    /// the old run's end and never ran) is new work and runs after it. So is another task saved at
+    /// its name after a delete the watcher did not see (a polling one; round 151: ext4 gave the new
+    /// file the deleted one's inode number, and it was taken for the task edited in place).
+    @Test(arguments: ["edited in place", "edited, renamed over", "another task in place", "deleted and made again", "made anew (created)", "another task renamed over",
+                      "another task after a delete not seen"])
     func aTaskSavedOverFromAnOldBufferWithAnEditedLineRunsOnce(_ how: String) throws {
         let env = try EngineTestVault()
         let engine = try env.engine()
@@ -245,6 +248,24 @@ import TestSupport
             try FileManager.default.removeItem(atPath: file)
             engine.noteRemoved(path)
             try Data(buffer.utf8).write(to: URL(fileURLWithPath: file))
+        case "another task after a delete not seen":
+            // On ext4 the new file gets the freed inode number at once; its generation differs.
+            // On ext4 a file made in the folder soon gets the freed inode number (`rm` then
+            // `printf >` got it at once): files are made until one has it, which then takes the
+            // task's name with the new text, as a polling watcher sees it. Its generation differs.
+            let before = try #require(FileSystem.identity(file)?.inode)
+            buffer = "---\ntype: task\nagent: claude\n---\nWrite a haiku about tapirs.\n"
+            unlink(file)
+            var reused = false
+            for attempt in 0..<2_000 where !reused {
+                let probe = file + ".probe\(attempt)"
+                try Data(buffer.utf8).write(to: URL(fileURLWithPath: probe))
+                if FileSystem.identity(probe)?.inode == before {
+                    reused = rename(probe, file) == 0
+                }
+            }
+            for attempt in 0..<2_000 { unlink(file + ".probe\(attempt)") }
+            if !reused { try Data(buffer.utf8).write(to: URL(fileURLWithPath: file)) }
         default:
             let later = LocalTime.dateTime(Date().addingTimeInterval(1))
             buffer = buffer.replacingOccurrences(of: "type: task\n", with: "type: task\ncreated: \(later)\n")
