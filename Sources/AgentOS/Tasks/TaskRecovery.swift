@@ -417,7 +417,10 @@ extension TaskEngine {
         // morning) is new work.
         let written = Double(task.snapshot.status.mtimeNanoseconds) / 1e9
         guard written - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else { return nil }
-        if routing.sync?.mode == "git" { return setBack(task, to: record, runID: record.runID, movedTo: nil) }
+        // A run that was cancelled (its note deleted while it ran, then put back) did not do the
+        // work: left as it is, the note said nothing and never ran (round 151); its end is written
+        // back, so it says `cancelled` and why, and `status: new` runs it.
+        if routing.sync?.mode == "git" || record.state == .cancelled { return setBack(task, to: record, runID: record.runID, movedTo: nil) }
         if first {
             let result = record.resultPath.map { "; its result is \(TelemetryWriter.link($0))" } ?? ""
             log(EngineEvent(level: .info, message: "\(task.path): holds exactly the text run \(record.runID) was claimed from (put back by git restore, checkout, stash or reset?); it does not run again, and is left as it is\(result) — set status: new to run it again"))
@@ -459,6 +462,7 @@ extension TaskEngine {
         let status = last.failoverTo != nil || last.state.isActive ? TaskStatus.handedOff.rawValue : last.state.rawValue
         var set = [Property("status", .string(status)), Property("run_id", .string(runID))]
         if let result = (last.failoverTo == nil ? last : record).resultPath { set.append(Property("result", .string(TelemetryWriter.link(result)))) }
+        if last.state == .cancelled || last.state == .failed, let error = last.error { set.append(Property("error", .string(TaskEngine.oneLine(error)))) }
         if !handoffs.isEmpty, task.note.texts("handoffs").isEmpty { set.append(Property("handoffs", .list(handoffs.map { .string($0) }))) }
         if case .written = updateTask(task.path, set: set, unset: [], stop: { _ in nil }) {
             let why = movedTo.map { "whose task was renamed to \(currentPath($0)) (a sync tool's conflicting copy?)" } ?? "which has ended (an editor's old copy?)"

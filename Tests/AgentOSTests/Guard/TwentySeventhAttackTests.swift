@@ -293,6 +293,36 @@ import TestSupport
         }
     }
 
+    /// Round 151: a running task's note deleted (its run is cancelled) and put back with the same
+    /// bytes a moment later (`git restore`, a copy back) was taken for git putting back a task that
+    /// had run: left as it was, with no status, it never ran and said nothing. The cancelled run's
+    /// end is written into it, and it runs again only when a person says so.
+    @Test func aRunningTaskDeletedAndPutBackSaysItWasCancelled() throws {
+        let env = try EngineTestVault()
+        let engine = try env.engine()
+        let path = "Tasks/Undo.md"
+        let original = "---\ntype: task\nagent: claude\n---\nList the open questions of the design review. FIXTURE_MODE=slow\n"
+        try env.store.write(original, to: path, expecting: .absent)
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let file = env.vault.root + "/" + path
+        try FileManager.default.removeItem(atPath: file)
+        // The watcher's event for the delete: the run is stopped.
+        _ = engine.consider(path: path)
+        let runs = try RunStore(vault: env.vault)
+        #expect(eventually(within: 30) { (try? runs.latestRun(taskPath: path))??.state == .cancelled })
+        try Data(original.utf8).write(to: URL(fileURLWithPath: file))
+        _ = engine.consider(path: path)
+        engine.waitUntilIdle()
+        _ = engine.consider(path: path)
+        engine.waitUntilIdle()
+        let note = try env.note(path)
+        let text = try env.text(path)
+        #expect(note.text("status") == "cancelled" && note.text("error")?.contains("cancelled") == true && note.text("result") != nil, "\(text)")
+        #expect(env.fixturePrompts().count == 1, "\(env.loggedEvents.map(\.message))")
+        #expect(note.body.contains("List the open questions"), "\(text)")
+    }
+
     /// Round 150: the words a renamed-over save is judged by. A CJK sentence has no spaces and an
     /// emoji is no letter: each such character counts, so one character edited keeps it mostly
     /// the same, and two texts of other emoji, or without words, are not.
