@@ -26,14 +26,21 @@ enum BudgetCommand {
         let args = context.arguments.positionals
         guard args.first == "correct", args.count == 3 else { throw CLIError.usage("'budget correct' needs the run's ID and the dollars it cost, e.g. 'budget correct 20261207-121953-ab12cd 0.25'") }
         let runID = args[1]
-        guard let usd = Money.dollars(.string(args[2])), usd <= BudgetLedger.largestDollars else {
-            throw CLIError.usage("budget correct: the cost must be a number of dollars such as 0.25 (a dot, no comma; from 0 to \(Int(BudgetLedger.largestDollars))), not '\(args[2])'")
+        // As typed, with no spaces around it, and in whole millionths of a dollar (what the ledger
+        // keeps: 0.0000001 was taken as $0 without a word).
+        let places = args[2].split(separator: ".", omittingEmptySubsequences: false).dropFirst().first?.count ?? 0
+        guard args[2] == args[2].trimmingWhitespaces(), places <= 6, let usd = Money.dollars(.string(args[2])), usd <= BudgetLedger.largestDollars else {
+            throw CLIError.usage("budget correct: the cost must be a number of dollars such as 0.25 (a dot, no comma, at most six places; from 0 to \(Int(BudgetLedger.largestDollars))), not '\(args[2])'")
         }
         let correction: BudgetCorrection
         do {
             correction = try BudgetLedger(vault: context.vault).correct(runID: runID, actualUSD: usd)
         } catch let error as BudgetLedgerError {
             throw CLIError.failure(error.description)
+        }
+        if correction.fromUSD == correction.toUSD {
+            context.console.print("run \(correction.runID)\(correction.task.map { " (\($0))" } ?? "") already counts \(BudgetLedger.dollars(correction.toUSD)) in the budget ledger; nothing changed")
+            return 0
         }
         context.console.print("run \(correction.runID)\(correction.task.map { " (\($0))" } ?? ""): cost corrected from \(BudgetLedger.dollars(correction.fromUSD)) to \(BudgetLedger.dollars(correction.toUSD)) in the budget ledger")
         if let spend = (try? VaultRouting(vault: context.vault))?.spend() {

@@ -560,6 +560,10 @@ public final class BudgetLedger: Sendable {
                     (s.optionalText(0), s.text(1), s.int64(2), s.isNull(3) ? nil : s.int64(3))
                 }).first else { throw BudgetLedgerError.notSettled(runID) }
                 let (task, laneName, was, firstFrom) = row
+                // The figure it already counts: nothing to correct, and nothing recorded as corrected.
+                guard BudgetLedger.micros(actualUSD) != was else {
+                    return BudgetCorrection(runID: runID, task: task, lane: Lane(rawValue: laneName) ?? .premium, fromUSD: BudgetLedger.dollarsValue(was), toUSD: BudgetLedger.dollarsValue(was))
+                }
                 // Corrected twice, the figure the run itself settled on is the one kept.
                 try database.run("UPDATE budget_ledger SET actual_micros = ?, basis = 'corrected', corrected_from_micros = ?, corrected_at = ? WHERE run_id = ?",
                                  [.int(BudgetLedger.micros(actualUSD)), .int(firstFrom ?? was), .double(date.timeIntervalSince1970), .text(runID)])
@@ -787,11 +791,14 @@ public final class BudgetLedger: Sendable {
 
     /// Dollars for people: `$1.25`, `$0.0042` for sums under a cent, and as many places as a sum
     /// needs up to four (`$0.025`: a cap written so was shown as `$0.03`, above what it allows).
+    /// Under a cent, four places at least and up to six, the millionths the ledger keeps (a
+    /// millionth was shown as `$0.0000`).
     public static func dollars(_ amount: Double) -> String {
-        if amount != 0 && abs(amount) < 0.01 { return String(format: "$%.4f", amount) }
-        var text = String(format: "%.4f", amount)
-        // Places past the second are kept only when they are not zero.
-        while text.hasSuffix("0"), let dot = text.firstIndex(of: "."), text.distance(from: dot, to: text.endIndex) > 3 { text.removeLast() }
+        let small = amount != 0 && abs(amount) < 0.01
+        var text = String(format: small ? "%.6f" : "%.4f", amount)
+        // Places past the second (the fourth under a cent) are kept only when they are not zero.
+        let kept = small ? 5 : 3
+        while text.hasSuffix("0"), let dot = text.firstIndex(of: "."), text.distance(from: dot, to: text.endIndex) > kept { text.removeLast() }
         return "$" + text
     }
 }

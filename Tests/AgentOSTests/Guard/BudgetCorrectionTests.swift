@@ -80,7 +80,9 @@ import Testing
         try ledger.release(runID: "given-back")
         _ = try ledger.reserve(runID: "settled", lane: .premium, amount: 0.05, caps: BudgetCaps())
         try ledger.settle(runID: "settled", actualUSD: 0.04)
-        for amount in ["1,5", "-1", "nan", "inf", "1e3", "0x10", "", "2000000000", "ten"] {
+        // Round 151: spaces around it, and places past the millionths the ledger keeps (0.0000001
+        // was taken as $0 without a word).
+        for amount in ["1,5", "-1", "nan", "inf", "1e3", "0x10", "", "2000000000", "ten", " 1", "1 ", "0.0000001", "0.0000005"] {
             let (code, out) = Self.cli(["budget", "correct", "settled", amount], env)
             #expect(code == 64 && out.contains("must be a number of dollars"), "\(amount): \(out)")
             #expect(out.split(separator: "\n").count == 1, "one line: \(out)")
@@ -89,6 +91,9 @@ import Testing
             let (code, out) = Self.cli(["budget", "correct", run, "0"], env)
             #expect(code == 1 && out.contains("has no settled cost to correct"), "\(run): \(out)")
         }
+        // The figure it already counts is no correction.
+        let same = Self.cli(["budget", "correct", "settled", "0.040"], env)
+        #expect(same.code == 0 && same.out.contains("already counts $0.04 in the budget ledger; nothing changed"), "\(same.out)")
         #expect(Self.cli(["budget", "correct", "settled"], env).code == 64)
         #expect(Self.cli(["budget"], env).code == 64)
         #expect(try ledger.settledUSD(runID: "settled") == 0.04)

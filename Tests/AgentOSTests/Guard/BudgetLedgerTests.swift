@@ -257,6 +257,9 @@ import Testing
         #expect(BudgetLedger.dollars(1.25) == "$1.25")
         #expect(BudgetLedger.dollars(2) == "$2.00")
         #expect(BudgetLedger.dollars(0.0042) == "$0.0042")
+        // Round 151: a millionth, the least the ledger keeps, was "$0.0000".
+        #expect(BudgetLedger.dollars(0.000001) == "$0.000001")
+        #expect(BudgetLedger.dollars(0.00012) == "$0.00012")
         #expect(BudgetLedger.dollars(10.12345) == "$10.1235")
         let refusal = BudgetRefusal(cap: "task cap", capUSD: 0.025, committedUSD: 0.025, requestedUSD: 0.01)
         #expect(refusal.description.hasPrefix("the task cap of $0.025 is used up ($0.025 spent or reserved)"), "\(refusal.description)")
