@@ -318,7 +318,6 @@ extension FileSystem {
         try Syscall.check("link", to) { Glibc.link(from, to) }
     }
 
-    /// The inode number and change time (ns) of a path, without following a final symlink; `nil` if absent.
     /// The inode's generation number (`FS_IOC_GETVERSION`), or `nil` where the file system keeps
     /// none (tmpfs) or the file cannot be opened. ext4 gives a file made right after a delete the
     /// freed inode's number, and a new generation: the number alone does not tell a new file from
@@ -334,6 +333,7 @@ extension FileSystem {
         return result == 0 ? UInt32(truncatingIfNeeded: value) : nil
     }
 
+    /// The inode number and change time (ns) of a path, without following a final symlink; `nil` if absent.
     public static func identity(_ path: String) -> (inode: UInt64, changeNanoseconds: Int64, size: Int64)? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }

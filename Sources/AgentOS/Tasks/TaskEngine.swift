@@ -683,11 +683,12 @@ public final class TaskEngine: Sendable {
         do {
             let settlement = reserved ? try routing.closeReservation(runID: runID, cost: cost, agentStarted: agentStarted)
                 : try cost.flatMap { try routing.recordUnreservedSpend(runID: runID, task: path, lane: lane, cost: $0) }
-            if attempt > 1 { log(EngineEvent(level: .info, message: "\(path): budget ledger: closed the reservation of run \(runID)")) }
+            if attempt > 1 { log(EngineEvent(level: .info, message: "\(path): budget ledger: " + (reserved ? "closed the reservation of run \(runID)" : "recorded what run \(runID) reported spending"))) }
             return settlement
         } catch {
             let delay = min(TaskEngine.claimRetryLongest, claimRetryFirst * pow(2, Double(min(attempt - 1, 16))))
-            log(EngineEvent(level: .error, message: "\(path): budget ledger: cannot close the reservation of run \(runID): \(error); it counts as reserved until it is; trying again in \(Int(delay.rounded(.up))) s"))
+            let what = reserved ? "cannot close the reservation of run \(runID): \(error); it counts as reserved until it is" : "cannot record what run \(runID) reported spending: \(error); it is not counted until it is"
+            log(EngineEvent(level: .error, message: "\(path): budget ledger: \(what); trying again in \(Int(delay.rounded(.up))) s"))
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
                 guard state.withLock({ $0.accepting }) else { return }
                 closeReservation(runID, of: path, lane: lane, reservedUSD: reservedUSD, cost: cost, agentStarted: agentStarted, reserved: reserved, attempt: attempt + 1)
