@@ -99,7 +99,11 @@ public struct Router: Sendable {
         var choice = Choice(lane: book.guardrails.defaultLane, agent: nil, model: facts.model, rule: "explicit", reason: "", insisted: true, matched: matched, fallback: nil)
         if let name = facts.agent {
             guard let agent = book.agent(named: name) else {
-                choice.problem = "the task names agent '\(name)', which no agent note in Rules/ defines"
+                // Its note may be there but skipped (a bad `budget_args`, bad frontmatter): that is what
+                // to fix, not a missing note (round 149).
+                let skipped = book.problems.first { (($0.path as NSString).lastPathComponent as NSString).deletingPathExtension.lowercased() == name.lowercased() }
+                choice.problem = skipped.map { "the task names agent '\(name)', whose note \($0.path) is skipped: \($0.message)" }
+                    ?? "the task names agent '\(name)', which no agent note in Rules/ defines"
                 choice.reason = "the task names agent \"\(name)\", which is unknown"
                 if let lane = Lane(note: facts.lane) { choice.lane = lane }
                 return choice

@@ -42,6 +42,12 @@ import Testing
         let lane = v.route("Tasks/b.md", "---\nlane: turbo\n---\nhello\n")
         #expect(lane.action.name == "blocked")
         #expect(lane.action.reason!.contains("turbo"))
+        // An agent note that is there but skipped is named with what is wrong in it, not called
+        // missing (round 149: a bad budget_args).
+        v.write("Rules/Agents/Mine.md", "---\ntype: agent\nname: mine\nlane: premium\ncommand: [mine, \"{prompt}\"]\noutput: text\nbudget_args: [--cap]\n---\n")
+        let skipped = v.route("Tasks/c.md", "---\nagent: mine\n---\nhello\n")
+        #expect(skipped.action.reason?.hasPrefix("the task names agent 'mine', whose note Rules/Agents/Mine.md is skipped: ") == true, "\(skipped.action)")
+        #expect(skipped.action.reason?.contains("'budget_args' must hold {budget}") == true, "\(skipped.action)")
     }
 
     // MARK: Privacy
