@@ -341,8 +341,18 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     }
 
     public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate {
-        guard plan.reservationUSD > 0 else { return .go(reservedUSD: 0) }
         let book = ruleBook
+        guard plan.reservationUSD > 0 else {
+            // Routed as free, its agent's note as it is now may make it paid (`max_cost_usd` or
+            // prices added while the task waited, as doctor advises: round 152 started it with
+            // nothing reserved past a day cap already over). Routed again, the run reserves, or
+            // waits in review; the lane is not refused. (Judged as the router judges a run paid, so
+            // routing again never comes back here.)
+            if let agent = book.agent(named: plan.agent), agent.isPaid {
+                return .refused("agent '\(agent.name)' costs money by its note as it is now (routed as free)")
+            }
+            return .go(reservedUSD: 0)
+        }
         guard let lane = Lane(rawValue: plan.lane) else { return refuse(runID, .premium, "unknown lane '\(plan.lane)'") }
         // A cap that stopped parsing since the task was routed: route again, which blocks it.
         if let broken = book.guardrails.capErrors.first { return refuse(runID, lane, broken) }

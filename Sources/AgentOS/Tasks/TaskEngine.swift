@@ -1402,7 +1402,13 @@ public final class TaskEngine: Sendable {
     }
 
     private func holdBudget(_ task: TaskNote, runID: String, plan: inout RoutePlan, token: CancelToken) -> BudgetHold {
-        guard plan.reservationUSD > 0, plan.reservationID == nil else { return .proceed }
+        guard plan.reservationID == nil else { return .proceed }
+        // A free run holds nothing; routing says whether its agent is free still (`reserve`).
+        guard plan.reservationUSD > 0 else {
+            guard case .refused(let why) = routing.reserve(plan, task: plan.budgetTask ?? task.path, runID: runID) else { return .proceed }
+            log(EngineEvent(level: .info, message: "\(task.path): budget: \(why); routing again"))
+            return .reroute
+        }
         var announced = false
         var rounds = 0
         while true {
@@ -1473,7 +1479,7 @@ public final class TaskEngine: Sendable {
     /// so, and the log says which caps now stop paid runs.
     /// `unreserved`: the agent that ran as free (no prices, no `max_cost_usd`) and reported a cost.
     private func recordOverrun(_ task: TaskNote, _ settlement: BudgetSettlement, unreserved agent: String? = nil) {
-        let reported = agent.map { "reported \(BudgetLedger.dollars(settlement.actualUSD)), but agent '\($0)' declares no prices and no max_cost_usd, so it ran as free and reserved nothing (set max_cost_usd in its note)" }
+        let reported = agent.map { "reported \(BudgetLedger.dollars(settlement.actualUSD)), but agent '\($0)' ran as free (its note declared no prices and no max_cost_usd as the run started), so nothing was reserved (set max_cost_usd in its note)" }
             ?? "reported \(BudgetLedger.dollars(settlement.actualUSD)) against a reservation of \(BudgetLedger.dollars(settlement.reservedUSD)): \(BudgetLedger.dollars(settlement.overrunUSD)) over"
         let line = reported + "; the ledger counts the real cost, and a cap it went over stops paid runs until a person raises it (see 'fuckbigtech status')"
         _ = updateTask(task.path, set: [Property("budget_overrun_usd", .double(settlement.overrunUSD)), Property("budget_overrun", .string(line))], unset: []) { _ in nil }

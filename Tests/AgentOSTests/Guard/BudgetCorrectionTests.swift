@@ -202,7 +202,7 @@ import Testing
         let firstText = try env.text(first)
         let note = try env.note(first)
         #expect(note.text("status") == "done" && note["cost_usd"]?.number == 7.5, "\(firstText)")
-        #expect(note.text("budget_overrun")?.contains("agent 'tooly' declares no prices and no max_cost_usd") == true, "\(firstText)")
+        #expect(note.text("budget_overrun")?.contains("agent 'tooly' ran as free (its note declared no prices and no max_cost_usd as the run started)") == true, "\(firstText)")
         let run = try #require(note.text("run_id"))
         let ledger = try BudgetLedger(vault: env.vault)
         #expect(try ledger.settledUSD(runID: run) == 7.5)
@@ -227,6 +227,35 @@ import Testing
         context.commandTimeout = 1
         let warned = Doctor.run(context).findings.filter { $0.check == "rules" && $0.finding.contains("'tooly'") }
         #expect(warned.count == 1 && warned[0].finding.contains("runs as free"), "\(warned.map(\.finding))")
+    }
+
+    /// Round 152 F1: doctor says to give such an agent a `max_cost_usd`; a person did while a task
+    /// routed to it as free waited in its queue, and the task started with nothing reserved past a
+    /// day cap already over, and spent $3 on a `budget_usd: 0.05` task. Its agent's note as it is
+    /// when the run starts decides: routed again, it waits in review.
+    @Test func anAgentMadePaidWhileATaskWaitsForItReservesBeforeTheTaskRuns() throws {
+        let env = try EngineTestVault()
+        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
+        let free = "---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\nconcurrency: 1\n---\nA tool-lane agent.\n"
+        try env.store.write(free, to: "Rules/Agents/tooly.md", expecting: .absent)
+        let engine = try env.engine()
+        let over = try env.writeTask("T0", properties: "type: task\nagent: tooly", body: "Check the page layout. FIXTURE_COST=6")
+        _ = engine.consider(path: over, wait: true)
+        engine.waitUntilIdle()
+        // The day's $5 cap is over. One run goes on while the next waits for the agent's one slot.
+        let slow = try env.writeTask("T1", properties: "type: task\nagent: tooly", body: "Check the header layout. FIXTURE_MODE=slow FIXTURE_COST=0.5")
+        #expect(engine.consider(path: slow) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 2 })
+        let waiting = try env.writeTask("T2", properties: "type: task\nagent: tooly\nbudget_usd: 0.05", body: "Check the footer layout. FIXTURE_COST=3")
+        #expect(engine.consider(path: waiting) != .ignored)
+        #expect(eventually(within: 10) { (try? env.note(waiting).text("status")) == "routed" })
+        try env.store.write(free.replacingOccurrences(of: "concurrency: 1\n", with: "concurrency: 1\nmax_cost_usd: 3\n"), to: "Rules/Agents/tooly.md", expecting: .any)
+        try #require(engine.routing as? VaultRouting).reload()
+        engine.waitUntilIdle()
+        let text = try env.text(waiting)
+        #expect(try env.note(waiting).text("status") == "review", "\(text)")
+        #expect(!env.fixturePrompts().contains { $0.contains("Check the footer layout") }, "it ran: \(text)")
+        #expect(try BudgetLedger(vault: env.vault).settled(task: waiting) == 0)
     }
 
     /// Round 147 (medium): another process held `.agentos/runs.sqlite` locked when a run ended. The
