@@ -546,6 +546,11 @@ public final class BudgetLedger: Sendable {
         }
     }
 
+    /// Every run the ledger has a row for (open, settled or released).
+    public func runIDs() throws -> Set<String> {
+        try locked { database in Set(try database.query("SELECT run_id FROM budget_ledger") { $0.text(0) }) }
+    }
+
     /// A person's correction of what a settled run cost (`fuckbigtech budget correct`): an agent that
     /// reported an absurd cost (a billion dollars) would otherwise hold every cap over for the rest of
     /// the month, and the only way out was to raise the cap past it. The amount becomes the run's

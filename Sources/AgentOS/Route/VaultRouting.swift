@@ -397,6 +397,21 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         try ledger.recordUnreserved(runID: runID, task: task, lane: lane, actualUSD: cost)
     }
 
+    public func recordUnrecordedSpend(_ ended: [RunRecord]) -> Int {
+        // Every paid run has a row from its reservation on; a run with a cost and none is one that
+        // reserved nothing and whose reported cost was never written.
+        guard !ended.isEmpty, let known = try? ledger.runIDs() else { return 0 }
+        var recorded = 0
+        for record in ended where !known.contains(record.runID) {
+            guard let cost = record.costUSD, cost > 0 else { continue }
+            let note = ((try? NoteStore(vault: vault).readIfPresent(record.taskPath)) ?? nil).flatMap { try? Note.parse(bytes: $0.bytes) }
+            let task = note.map { Handoffs.budgetTask(of: $0, at: record.taskPath, vault: vault) } ?? record.taskPath
+            let when = Date(timeIntervalSince1970: record.finishedAt ?? Date().timeIntervalSince1970)
+            if (try? ledger.recordUnreserved(runID: record.runID, task: task, lane: record.lane.flatMap(Lane.init(rawValue:)) ?? .tool, actualUSD: cost, at: when)) != nil { recorded += 1 }
+        }
+        return recorded
+    }
+
     public func waitForBudgetChange(timeout: Double) {
         budgetChanged.lock()
         defer { budgetChanged.unlock() }

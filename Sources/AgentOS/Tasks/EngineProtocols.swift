@@ -119,6 +119,10 @@ public protocol TaskRouting: Sendable {
     /// Records the cost a run that reserved nothing reported (`BudgetLedger.recordUnreserved`);
     /// `nil` when nothing was recorded. Throws when the ledger cannot be written.
     func recordUnreservedSpend(runID: String, task: String, lane: Lane, cost: Double) throws -> BudgetSettlement?
+    /// Records the reported costs of ended runs the ledger has no row for (`recordUnreservedSpend`
+    /// that never got through: the ledger was locked as the run ended, and the watcher stopped
+    /// before a retry did). Returns how many were recorded.
+    func recordUnrecordedSpend(_ ended: [RunRecord]) -> Int
     /// Waits up to `timeout` seconds for a reservation to be closed (a waiting run then tries again).
     func waitForBudgetChange(timeout: Double)
     /// Where a task goes after its run on `failedAgent` failed with a class that fails over: the next
@@ -142,6 +146,8 @@ extension TaskRouting {
     public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) throws -> BudgetSettlement? { nil }
     /// Routing without a budget ledger records no spend.
     public func recordUnreservedSpend(runID: String, task: String, lane: Lane, cost: Double) throws -> BudgetSettlement? { nil }
+    /// Routing without a budget ledger records no spend.
+    public func recordUnrecordedSpend(_ ended: [RunRecord]) -> Int { 0 }
     /// Routing without rules has no failover chain.
     public func failoverTarget(_ task: TaskNote, failedAgent: String, rule: String?, tried: [String], privateRun: Bool) -> FailoverTarget {
         FailoverTarget(agent: nil, chain: [failedAgent], note: "no failover chain")

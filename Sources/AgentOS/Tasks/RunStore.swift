@@ -260,6 +260,14 @@ public final class RunStore: @unchecked Sendable {
         }
     }
 
+    /// Runs that ended at `since` or later having cost something (`cost_usd` above 0).
+    public func endedWithCost(since: Double) throws -> [RunRecord] {
+        try connection.withLock { database in
+            try database.query("SELECT \(RunStore.columns) FROM runs WHERE finished_at >= ? AND cost_usd > 0 AND state NOT IN ('claimed','running')",
+                               [.double(since)], row: RunStore.record)
+        }
+    }
+
     /// Counts of runs per state.
     public func counts() throws -> [RunState: Int] {
         try connection.withLock { database in

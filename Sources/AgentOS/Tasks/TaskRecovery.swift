@@ -25,6 +25,10 @@ extension TaskEngine {
             recoverRun(record)
         }
         routing.releaseAbandonedReservations(activeRunIDs: Set(((try? runs.runs(in: [.claimed, .running], limit: 100_000)) ?? []).map(\.runID)))
+        // What runs that reserved nothing reported spending and the ledger never heard of (locked
+        // as they ended, the watcher stopped before a retry got through: round 152), these 31 days.
+        let recorded = routing.recordUnrecordedSpend((try? runs.endedWithCost(since: Date().timeIntervalSince1970 - 31 * 86_400)) ?? [])
+        if recorded > 0 { log(EngineEvent(level: .warning, message: "budget ledger: recorded what \(recorded) \(recorded == 1 ? "run" : "runs") that reserved nothing reported spending, which it had not heard of")) }
         // Failed runs that chose their next agent but were stopped before its handoff was written.
         resumeFailovers()
         recoverKeptResults()

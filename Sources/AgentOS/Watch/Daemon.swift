@@ -196,7 +196,9 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         indexer.finish(log: log)
-        log(EngineEvent(level: .info, message: "stopping: waiting up to \(Int(options.shutdownGrace)) s for running agents"))
+        // A run ending as the watcher stops may wait longer for the run store (another process
+        // holding it locked: round 152 took 22 s), which the message says rather than promise 5 s.
+        log(EngineEvent(level: .info, message: "stopping: waiting up to \(Int(options.shutdownGrace)) s for running agents (and for the run store, should another process hold it locked)"))
         watcher.stop()
         engine.shutdown(grace: options.shutdownGrace)
         engine.recover()

@@ -287,4 +287,40 @@ import Testing
         #expect(try ledger.settledUSD(runID: runID) == 0.02)
         engine.waitUntilIdle()
     }
+
+    /// Round 152 F2: the ledger was locked as a free agent's run ended (its $4 could not be
+    /// recorded), and the watcher was stopped before a retry got through; the next start finished
+    /// the run but never recorded the cost: the task and `report` said $4, the caps $0, and
+    /// `budget correct` found no run. Recovery records what such runs reported.
+    @Test func aReportedCostTheLockedLedgerMissedIsRecordedAtTheNextStart() throws {
+        let env = try EngineTestVault()
+        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
+        try env.store.write("---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n---\nA tool-lane agent.\n",
+                            to: "Rules/Agents/tooly.md", expecting: .absent)
+        let engine = try env.engine(claimRetryFirst: 0.5)
+        let path = try env.writeTask("Menu", properties: "type: task\nagent: tooly", body: "Check the menu layout. FIXTURE_MODE=slow FIXTURE_COST=4")
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let holder = try Database(path: BudgetLedger.path(for: env.vault))
+        try holder.execute("BEGIN EXCLUSIVE")
+        let ended = eventually(within: 90) { try env.note(path).text("status") == "done" }
+        engine.shutdown(grace: 1)
+        try holder.execute("COMMIT")
+        let text = try env.text(path)
+        #expect(ended, "\(text)")
+        let runID = try #require(try env.note(path).text("run_id"))
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.settledUSD(runID: runID) == nil, "the retry got through before the stop: the test shows nothing")
+        // The next start.
+        let next = try env.engine()
+        next.recover()
+        #expect(try ledger.settledUSD(runID: runID) == 4)
+        #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD == 4)
+        #expect(env.loggedEvents.contains { $0.message.contains("reserved nothing reported spending") }, "\(env.loggedEvents.map(\.message))")
+        // Again: nothing more is recorded.
+        next.recover()
+        #expect(try ledger.settledUSD(runID: runID) == 4)
+        #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD == 4)
+        next.waitUntilIdle()
+    }
 }
