@@ -323,6 +323,40 @@ import TestSupport
         #expect(note.body.contains("List the open questions"), "\(text)")
     }
 
+    /// Round 152: a task of every morning copied from a template with `cp -p` (or `rsync -a`, `tar
+    /// x`) has the template's old modification time, from before yesterday's run: it was taken for
+    /// git putting back yesterday's task, and never ran again. Its change time, which no copy sets
+    /// back, says when it was written.
+    @Test func aRecurringTaskCopiedWithItsOldTimesRunsAgain() throws {
+        let env = try EngineTestVault()
+        let path = "Tasks/Standup.md"
+        let text = "---\ntype: task\nagent: claude\n---\nWrite the morning standup summary.\n"
+        let first = try env.engine()
+        try env.store.write(text, to: path, expecting: .absent)
+        _ = first.consider(path: path, wait: true)
+        first.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "done")
+        // The next morning: yesterday's run ended hours ago.
+        let runs = try RunStore(vault: env.vault)
+        var record = try #require(try runs.latestRun(taskPath: path))
+        record.createdAt -= 20 * 3_600
+        record.startedAt = record.startedAt.map { $0 - 20 * 3_600 }
+        record.finishedAt = record.finishedAt.map { $0 - 20 * 3_600 }
+        try runs.update(record)
+        let file = env.vault.root + "/" + path
+        try FileManager.default.removeItem(atPath: file)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        // `cp -p` of a template last edited the day before yesterday.
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-44 * 3_600)], ofItemAtPath: file)
+        // As the watcher sees it (not `run`, which a person asks for).
+        let next = try env.engine()
+        _ = next.consider(path: path)
+        next.waitUntilIdle()
+        let now = try env.text(path)
+        #expect(env.fixturePrompts().count == 2, "\(env.loggedEvents.map(\.message))")
+        #expect(try env.note(path).text("status") == "done", "\(now)")
+    }
+
     /// Round 150: the words a renamed-over save is judged by. A CJK sentence has no spaces and an
     /// emoji is no letter: each such character counts, so one character edited keeps it mostly
     /// the same, and two texts of other emoji, or without words, are not.
