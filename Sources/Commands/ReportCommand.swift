@@ -69,7 +69,8 @@ enum ReportCommand {
             c.print("  \(lane.key): \(lane.runs) \(lane.runs == 1 ? "run" : "runs"), " + String(format: "$%.4f", lane.costUSD) + (lane.verdicts.isEmpty ? "" : ", \(lane.verdicts[.good] ?? 0)/\(lane.verdicts.values.reduce(0, +)) good"))
         }
         if let premium = report.premiumAgent {
-            c.print("  saved " + String(format: "$%.4f", t.savingsUSD) + " against \(premium.name)'s prices")
+            c.print(t.savingsUSD < 0 ? "  cost " + String(format: "$%.4f", -t.savingsUSD) + " more than at \(premium.name)'s prices"
+                    : "  saved " + String(format: "$%.4f", t.savingsUSD) + " against \(premium.name)'s prices")
         } else {
             c.print("  savings not worked out: no premium agent note has prices")
         }

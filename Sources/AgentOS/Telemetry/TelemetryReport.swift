@@ -271,7 +271,10 @@ public struct TelemetryReport: Sendable {
         if let premium = premiumAgent {
             let priced = records.filter { saving($0) != nil }.count
             let offPremium = records.filter { $0.lane != Lane.premium.rawValue }.count
-            s += "Keeping work off the premium lane saved **\(TelemetryReport.money(t.savingsUSD))**: the \(priced) run(s) outside it that recorded tokens, priced with [[\(premium.sourcePath.map { String($0.dropLast($0.hasSuffix(".md") ? 3 : 0)) } ?? premium.name)|\(premium.name)]]'s prices ($\(premium.priceInPerMillionTokens ?? 0) in / $\(premium.priceOutPerMillionTokens ?? 0) out per million tokens), minus what they cost."
+            // Work off the premium lane can cost more than the premium agent would have (an agent
+            // that reported what a cloud model cost): said so, not as a negative saving (round 152).
+            let saved = t.savingsUSD < 0 ? "cost **\(TelemetryReport.money(-t.savingsUSD))** more than the premium lane would have" : "saved **\(TelemetryReport.money(t.savingsUSD))**"
+            s += "Keeping work off the premium lane \(saved): the \(priced) run(s) outside it that recorded tokens, priced with [[\(premium.sourcePath.map { String($0.dropLast($0.hasSuffix(".md") ? 3 : 0)) } ?? premium.name)|\(premium.name)]]'s prices ($\(premium.priceInPerMillionTokens ?? 0) in / $\(premium.priceOutPerMillionTokens ?? 0) out per million tokens), minus what they cost."
             if offPremium > priced { s += " \(offPremium - priced) run(s) outside the premium lane recorded no tokens and are not priced." }
             s += "\n\n"
         } else {

@@ -323,4 +323,24 @@ import Testing
         #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD == 4)
         next.waitUntilIdle()
     }
+
+    /// Round 152: after a tool-lane agent reported what a cloud model cost, `report` said "saved
+    /// $-8.4999 against claude's prices". Work off the premium lane that cost more is said so.
+    @Test func workThatCostMoreOffThePremiumLaneIsNoNegativeSaving() throws {
+        let env = try EngineTestVault()
+        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
+        try env.store.write("---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n---\nA tool-lane agent.\n",
+                            to: "Rules/Agents/tooly.md", expecting: .absent)
+        let engine = try env.engine()
+        let path = try env.writeTask("Dear", properties: "type: task\nagent: tooly", body: "Check the page layout. FIXTURE_COST=9")
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        let report = Self.cli(["report"], env)
+        #expect(report.code == 0, "\(report.out)")
+        #expect(report.out.contains("more than at claude's prices") && !report.out.contains("saved $-"), "\(report.out)")
+        let line = try #require(report.out.split(separator: "\n").first { $0.hasPrefix("Wrote ") })
+        let written = try #require(line.dropFirst("Wrote ".count).components(separatedBy: " (").first)
+        let note = try env.text(written)
+        #expect(note.contains("more than the premium lane would have") && !note.contains("saved **$-"), "\(note)")
+    }
 }
