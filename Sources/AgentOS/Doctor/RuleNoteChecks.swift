@@ -58,7 +58,7 @@ extension RuleNoteChecks {
         // A CLI that reports what it spent, in a note that declares nothing to spend: it runs as
         // free, so nothing is reserved before it starts (its reported cost is counted after).
         for agent in book.agents.sorted(by: { $0.name < $1.name }) where agent.lane != .premium && [.claudeJSON, .opencodeJSONL].contains(agent.output)
-            && agent.priceInPerMillionTokens == nil && agent.priceOutPerMillionTokens == nil && agent.maxCostUSD == nil {
+            && agent.priceInPerMillionTokens == nil && agent.priceOutPerMillionTokens == nil && (agent.maxCostUSD ?? 0) <= 0 {
             findings.append(DoctorFinding(check: "rules", status: .warn, finding: "agent '\(agent.name)' (output: \(agent.output.rawValue)) reports what its runs cost, but its note declares no prices and no max_cost_usd, so it runs as free: nothing is reserved before it starts and the caps do not hold it back (what it reports is counted after)", fix: "set max_cost_usd (the most one run may spend) in \(agent.path), or price_in_per_mtok: 0 if it only runs free models"))
         }
         for agent in book.agents.sorted(by: { $0.name < $1.name }) where agent.lane == .premium || agent.isPaid {

@@ -13,6 +13,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         /// Lanes whose reservation the ledger refused when a run was about to start, by run id, with
         /// the refusal: planning that run again falls back from them (or sends it to review).
         var refusedLanes: [String: [Lane: String]] = [:]
+        /// Runs routed as free whose agent's note made them paid before they started, routed again
+        /// once (`reserve`).
+        var reroutedAsPaid: Set<String> = []
     }
     private let state: Locked<State>
     /// Whether agents get a context packet (memory, links, daily log) rather than the bare prompt.
@@ -348,9 +351,14 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             // nothing reserved past a day cap already over). Routed again, the run reserves, or
             // waits in review; the lane is not refused. (Judged as the router judges a run paid, so
             // routing again never comes back here.)
-            if let agent = book.agent(named: plan.agent), agent.isPaid {
+            // Once a run: the plan made again from the notes as they are is the router's word, the
+            // same as for a task written now (round 153: a note moved to `lane: premium`; judged
+            // here every time, a rule that keeps the task on its lane would route it back for ever).
+            if let agent = book.agent(named: plan.agent), agent.isPaid || agent.lane == .premium,
+               state.withLock({ $0.reroutedAsPaid.insert(runID).inserted }) {
                 return .refused("agent '\(agent.name)' costs money by its note as it is now (routed as free)")
             }
+            state.withLock { _ = $0.reroutedAsPaid.remove(runID) }
             return .go(reservedUSD: 0)
         }
         guard let lane = Lane(rawValue: plan.lane) else { return refuse(runID, .premium, "unknown lane '\(plan.lane)'") }

@@ -1137,6 +1137,15 @@ public final class TaskEngine: Sendable {
             // or re-queued when the task allows retries), exactly as after a crash. A started agent
             // is charged its reservation (its cost is unknown), never given it back.
             if let id = plan.reservationID { closeReservation(id, of: task.path, lane: Lane(rawValue: plan.lane) ?? .premium, reservedUSD: plan.reservationUSD, cost: outcome.costUSD, agentStarted: agentStarted) }
+            // A run that reserved nothing and whose agent had printed what it spent before the stop
+            // (a CLI lingering after its result: round 153): recorded now, and kept on the run for
+            // the next start's sweep (`recordUnrecordedSpend`) should the ledger be locked.
+            if plan.reservationID == nil, let cost = outcome.costUSD, cost > 0, outcome.costSource == .reported {
+                var kept = record
+                kept.costUSD = cost
+                try? runs.update(kept)
+                closeReservation(record.runID, of: plan.budgetTask ?? task.path, lane: Lane(rawValue: plan.lane) ?? .premium, reservedUSD: 0, cost: cost, agentStarted: true, reserved: false)
+            }
             endRun(task.path)
             log(EngineEvent(level: .warning, message: "\(task.path): stopped with the watcher"))
             return

@@ -418,11 +418,12 @@ extension TaskEngine {
         // Put back within the hour after the run, by when the file was written (git sets it when it
         // puts a file back): judged by the clock instead, a note left as git put it ran again once
         // the hour had passed (round 125); a note written again later (a script's task of every
-        // morning) is new work. Its change time too, which no copy can set back: `cp -p`, `rsync
-        // -a` and `tar x` give a note of the morning the template's old modification time, and a
-        // recurring task never ran again (round 152).
-        let written = Double(max(task.snapshot.status.mtimeNanoseconds, task.snapshot.status.ctimeNanoseconds)) / 1e9
-        guard written - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else { return nil }
+        // morning) is new work. Git writes the file when it puts it back, after the run was claimed:
+        // a modification time from before the claim is a copy that kept an old one (`cp -p`, `rsync
+        // -a`, `tar x` of a template: round 152, a recurring task never ran again), not git. (Not
+        // the change time: a later `chmod` moves it, and a note held as put back ran again.)
+        let written = Double(task.snapshot.status.mtimeNanoseconds) / 1e9
+        guard written >= record.createdAt - 2, written - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else { return nil }
         // A run that was cancelled (its note deleted while it ran, then put back) did not do the
         // work: left as it is, the note said nothing and never ran (round 151); its end is written
         // back, so it says `cancelled` and why, and `status: new` runs it.

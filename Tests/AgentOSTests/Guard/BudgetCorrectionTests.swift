@@ -227,13 +227,20 @@ import Testing
         context.commandTimeout = 1
         let warned = Doctor.run(context).findings.filter { $0.check == "rules" && $0.finding.contains("'tooly'") }
         #expect(warned.count == 1 && warned[0].finding.contains("runs as free"), "\(warned.map(\.finding))")
+        // `max_cost_usd: 0` says nothing about what the CLI reports (round 153 F4): still named.
+        let zero = try env.text("Rules/Agents/tooly.md").replacingOccurrences(of: "timeout: 60\n", with: "timeout: 60\nmax_cost_usd: 0\n")
+        try env.store.write(zero, to: "Rules/Agents/tooly.md", expecting: .any)
+        #expect(Doctor.run(context).findings.contains { $0.check == "rules" && $0.finding.contains("'tooly'") && $0.finding.contains("runs as free") })
     }
 
     /// Round 152 F1: doctor says to give such an agent a `max_cost_usd`; a person did while a task
     /// routed to it as free waited in its queue, and the task started with nothing reserved past a
     /// day cap already over, and spent $3 on a `budget_usd: 0.05` task. Its agent's note as it is
     /// when the run starts decides: routed again, it waits in review.
-    @Test func anAgentMadePaidWhileATaskWaitsForItReservesBeforeTheTaskRuns() throws {
+    /// Round 153 F1: the same with the note moved to `lane: premium`, which the router counts as
+    /// paid whatever the note's prices.
+    @Test(arguments: ["max_cost_usd: 3", "lane: premium"])
+    func anAgentMadePaidWhileATaskWaitsForItReservesBeforeTheTaskRuns(_ edit: String) throws {
         let env = try EngineTestVault()
         let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
         let free = "---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\nconcurrency: 1\n---\nA tool-lane agent.\n"
@@ -249,7 +256,8 @@ import Testing
         let waiting = try env.writeTask("T2", properties: "type: task\nagent: tooly\nbudget_usd: 0.05", body: "Check the footer layout. FIXTURE_COST=3")
         #expect(engine.consider(path: waiting) != .ignored)
         #expect(eventually(within: 10) { (try? env.note(waiting).text("status")) == "routed" })
-        try env.store.write(free.replacingOccurrences(of: "concurrency: 1\n", with: "concurrency: 1\nmax_cost_usd: 3\n"), to: "Rules/Agents/tooly.md", expecting: .any)
+        let paid = edit.hasPrefix("lane") ? free.replacingOccurrences(of: "lane: tool\n", with: edit + "\n") : free.replacingOccurrences(of: "concurrency: 1\n", with: "concurrency: 1\n" + edit + "\n")
+        try env.store.write(paid, to: "Rules/Agents/tooly.md", expecting: .any)
         try #require(engine.routing as? VaultRouting).reload()
         engine.waitUntilIdle()
         let text = try env.text(waiting)
@@ -342,5 +350,58 @@ import Testing
         let written = try #require(line.dropFirst("Wrote ".count).components(separatedBy: " (").first)
         let note = try env.text(written)
         #expect(note.contains("more than the premium lane would have") && !note.contains("saved **$-"), "\(note)")
+    }
+
+    /// Round 153 F2: the watcher stopped while a free agent that had printed its result ($4)
+    /// lingered; the stop path closed only reservations, the run store kept no cost, and the next
+    /// start re-queued the task with the $4 nowhere. It is recorded at the stop (and kept on the
+    /// run for the next start's sweep).
+    @Test func aFreeAgentsReportedCostIsRecordedWhenTheWatcherStopsAsItLingers() throws {
+        let env = try EngineTestVault()
+        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
+        try env.store.write("---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n---\nA tool-lane agent.\n",
+                            to: "Rules/Agents/tooly.md", expecting: .absent)
+        let engine = try env.engine()
+        let path = try env.writeTask("Linger", properties: "type: task\nagent: tooly", body: "Check the menu layout. FIXTURE_MODE=linger FIXTURE_COST=4")
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 && (try? env.note(path).text("status")) == "running" })
+        let runID = try #require(try env.note(path).text("run_id"))
+        Thread.sleep(forTimeInterval: 0.5)
+        engine.shutdown(grace: 1)
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.settledUSD(runID: runID) == 4, "\(env.loggedEvents.map(\.message))")
+        #expect(try RunStore(vault: env.vault).run(id: runID)?.costUSD == 4)
+        // The next start adds nothing.
+        let next = try env.engine()
+        next.recover()
+        next.waitUntilIdle()
+        #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD == 4)
+        next.shutdown(grace: 1)
+    }
+
+    /// Round 153 F1's loop: a task a rule sent to a free agent whose note then moved to
+    /// `lane: premium` is routed again once, and the plan made from the notes as they are stands
+    /// (here the rule no longer applies, and the default lane cannot run here: review); it does not
+    /// go round between routing and its queue.
+    @Test func aTaskRoutedAgainByItsRuleIsRoutedAgainOnceAndDoesNotLoop() throws {
+        let env = try EngineTestVault()
+        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
+        let free = "---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\nconcurrency: 1\n---\nA tool-lane agent.\n"
+        try env.store.write(free, to: "Rules/Agents/tooly.md", expecting: .absent)
+        try env.store.write("---\ntype: rule\npriority: 1\nwhen_keywords: [zebra]\nlane: tool\nagent: tooly\n---\nZebra work stays on the tool lane.\n", to: "Rules/Routing/Zebra.md", expecting: .absent)
+        let engine = try env.engine()
+        let slow = try env.writeTask("Z1", properties: "type: task", body: "Check the zebra header. FIXTURE_MODE=slow FIXTURE_COST=0.01")
+        #expect(engine.consider(path: slow) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let waiting = try env.writeTask("Z2", properties: "type: task", body: "Check the zebra footer. FIXTURE_COST=0.02")
+        #expect(engine.consider(path: waiting) != .ignored)
+        #expect(eventually(within: 10) { (try? env.note(waiting).text("status")) == "routed" })
+        try env.store.write(free.replacingOccurrences(of: "lane: tool\n", with: "lane: premium\n"), to: "Rules/Agents/tooly.md", expecting: .any)
+        try #require(engine.routing as? VaultRouting).reload()
+        #expect(eventually(within: 30) { (try? env.note(waiting).text("status")) == "review" }, "\(env.loggedEvents.map(\.message))")
+        engine.waitUntilIdle()
+        #expect(!env.fixturePrompts().contains { $0.contains("Check the zebra footer") })
+        #expect(env.loggedEvents.filter { $0.message.contains("Tasks/Z2.md: budget: agent 'tooly' costs money") }.count == 1, "\(env.loggedEvents.map(\.message))")
+        #expect(try BudgetLedger(vault: env.vault).settled(task: waiting) == 0)
     }
 }
