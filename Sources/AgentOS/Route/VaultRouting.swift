@@ -429,7 +429,10 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     }
 
     private func closed(runID: String) {
-        _ = state.withLock { $0.refusedLanes.removeValue(forKey: runID) }
+        state.withLock {
+            _ = $0.refusedLanes.removeValue(forKey: runID)
+            _ = $0.reroutedAsPaid.remove(runID)
+        }
         budgetChanged.lock()
         budgetGeneration &+= 1
         budgetChanged.broadcast()
