@@ -546,9 +546,9 @@ public final class BudgetLedger: Sendable {
         }
     }
 
-    /// Every run the ledger has a row for (open, settled or released).
-    public func runIDs() throws -> Set<String> {
-        try locked { database in Set(try database.query("SELECT run_id FROM budget_ledger") { $0.text(0) }) }
+    /// The runs the ledger has a row for (open, settled or released) reserved at `since` or later.
+    public func runIDs(reservedSince since: Double) throws -> Set<String> {
+        try locked { database in Set(try database.query("SELECT run_id FROM budget_ledger WHERE reserved_at >= ?", [.double(since)]) { $0.text(0) }) }
     }
 
     /// A person's correction of what a settled run cost (`fuckbigtech budget correct`): an agent that

@@ -348,12 +348,11 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         guard plan.reservationUSD > 0 else {
             // Routed as free, its agent's note as it is now may make it paid (`max_cost_usd` or
             // prices added while the task waited, as doctor advises: round 152 started it with
-            // nothing reserved past a day cap already over). Routed again, the run reserves, or
-            // waits in review; the lane is not refused. (Judged as the router judges a run paid, so
-            // routing again never comes back here.)
-            // Once a run: the plan made again from the notes as they are is the router's word, the
-            // same as for a task written now (round 153: a note moved to `lane: premium`; judged
-            // here every time, a rule that keeps the task on its lane would route it back for ever).
+            // nothing reserved past a day cap already over; or moved to `lane: premium`: round 153).
+            // Routed again, the run reserves, or waits in review; the lane is not refused. Once a
+            // run: the plan made again from the notes as they are is the router's word, as for a
+            // task written now (a rule that keeps the task on its lane routes it as free again, and
+            // judged here every time, it would go round for ever).
             if let agent = book.agent(named: plan.agent), agent.isPaid || agent.lane == .premium,
                state.withLock({ $0.reroutedAsPaid.insert(runID).inserted }) {
                 return .refused("agent '\(agent.name)' costs money by its note as it is now (routed as free)")
@@ -408,7 +407,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     public func recordUnrecordedSpend(_ ended: [RunRecord]) -> Int {
         // Every paid run has a row from its reservation on; a run with a cost and none is one that
         // reserved nothing and whose reported cost was never written.
-        guard !ended.isEmpty, let known = try? ledger.runIDs() else { return 0 }
+        // (A run reserves right before its agent starts: a week before the earliest end is ample.)
+        guard let earliest = ended.compactMap(\.finishedAt).min(), let known = try? ledger.runIDs(reservedSince: earliest - 7 * 86_400) else { return 0 }
         var recorded = 0
         for record in ended where !known.contains(record.runID) {
             guard let cost = record.costUSD, cost > 0 else { continue }
