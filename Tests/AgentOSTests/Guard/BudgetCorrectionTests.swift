@@ -15,6 +15,17 @@ import Testing
         return (code, captured.stdout + captured.stderr)
     }
 
+    /// A tool-lane agent note `tooly` whose CLI (the claude fixture) reports its own cost, with no
+    /// prices and no `max_cost_usd` (it runs as free); `extra` lines go into its frontmatter.
+    /// Returns the note's text.
+    @discardableResult
+    static func writeFreeAgent(_ env: EngineTestVault, extra: String = "") throws -> String {
+        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
+        let note = "---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n\(extra)---\nA tool-lane agent whose CLI reports its own cost.\n"
+        try env.store.write(note, to: "Rules/Agents/tooly.md", expecting: .absent)
+        return note
+    }
+
     @Test func anAbsurdReportedCostIsCorrectedByAPersonAndPaidWorkGoesOn() throws {
         let env = try EngineTestVault()
         try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(0.03))])
@@ -191,9 +202,7 @@ import Testing
     /// note, and the caps it went over stop paid runs.
     @Test func aCostReportedByAnAgentThatRanAsFreeCountsAgainstTheCaps() throws {
         let env = try EngineTestVault()
-        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
-        try env.store.write("---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n---\nA tool-lane agent whose CLI reports its own cost.\n",
-                            to: "Rules/Agents/tooly.md", expecting: .absent)
+        try Self.writeFreeAgent(env)
         #expect(RuleBook.load(vault: env.vault).agent(named: "tooly")?.isPaid == false)
         let engine = try env.engine()
         let first = try env.writeTask("Tool1", properties: "type: task\nagent: tooly\nbudget_usd: 0.05", body: "Check the page layout. FIXTURE_COST=7.50")
@@ -242,9 +251,7 @@ import Testing
     @Test(arguments: ["max_cost_usd: 3", "lane: premium"])
     func anAgentMadePaidWhileATaskWaitsForItReservesBeforeTheTaskRuns(_ edit: String) throws {
         let env = try EngineTestVault()
-        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
-        let free = "---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\nconcurrency: 1\n---\nA tool-lane agent.\n"
-        try env.store.write(free, to: "Rules/Agents/tooly.md", expecting: .absent)
+        let free = try Self.writeFreeAgent(env, extra: "concurrency: 1\n")
         let engine = try env.engine()
         let over = try env.writeTask("T0", properties: "type: task\nagent: tooly", body: "Check the page layout. FIXTURE_COST=6")
         _ = engine.consider(path: over, wait: true)
@@ -305,9 +312,7 @@ import Testing
     /// `budget correct` found no run. Recovery records what such runs reported.
     @Test func aReportedCostTheLockedLedgerMissedIsRecordedAtTheNextStart() throws {
         let env = try EngineTestVault()
-        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
-        try env.store.write("---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n---\nA tool-lane agent.\n",
-                            to: "Rules/Agents/tooly.md", expecting: .absent)
+        try Self.writeFreeAgent(env)
         let engine = try env.engine(claimRetryFirst: 0.5)
         let path = try env.writeTask("Menu", properties: "type: task\nagent: tooly", body: "Check the menu layout. FIXTURE_MODE=slow FIXTURE_COST=4")
         #expect(engine.consider(path: path) != .ignored)
@@ -339,9 +344,7 @@ import Testing
     /// $-8.4999 against claude's prices". Work off the premium lane that cost more is said so.
     @Test func workThatCostMoreOffThePremiumLaneIsNoNegativeSaving() throws {
         let env = try EngineTestVault()
-        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
-        try env.store.write("---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n---\nA tool-lane agent.\n",
-                            to: "Rules/Agents/tooly.md", expecting: .absent)
+        try Self.writeFreeAgent(env)
         let engine = try env.engine()
         let path = try env.writeTask("Dear", properties: "type: task\nagent: tooly", body: "Check the page layout. FIXTURE_COST=9")
         _ = engine.consider(path: path, wait: true)
@@ -361,9 +364,7 @@ import Testing
     /// run for the next start's sweep).
     @Test func aFreeAgentsReportedCostIsRecordedWhenTheWatcherStopsAsItLingers() throws {
         let env = try EngineTestVault()
-        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
-        try env.store.write("---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n---\nA tool-lane agent.\n",
-                            to: "Rules/Agents/tooly.md", expecting: .absent)
+        try Self.writeFreeAgent(env)
         let engine = try env.engine()
         let path = try env.writeTask("Linger", properties: "type: task\nagent: tooly", body: "Check the menu layout. FIXTURE_MODE=linger FIXTURE_COST=4")
         #expect(engine.consider(path: path) != .ignored)
@@ -388,9 +389,7 @@ import Testing
     /// go round between routing and its queue.
     @Test func aTaskRoutedAgainByItsRuleIsRoutedAgainOnceAndDoesNotLoop() throws {
         let env = try EngineTestVault()
-        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
-        let free = "---\ntype: agent\nname: tooly\nlane: tool\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\nconcurrency: 1\n---\nA tool-lane agent.\n"
-        try env.store.write(free, to: "Rules/Agents/tooly.md", expecting: .absent)
+        let free = try Self.writeFreeAgent(env, extra: "concurrency: 1\n")
         try env.store.write("---\ntype: rule\npriority: 1\nwhen_keywords: [zebra]\nlane: tool\nagent: tooly\n---\nZebra work stays on the tool lane.\n", to: "Rules/Routing/Zebra.md", expecting: .absent)
         let engine = try env.engine()
         let slow = try env.writeTask("Z1", properties: "type: task", body: "Check the zebra header. FIXTURE_MODE=linger FIXTURE_COST=0.01")
