@@ -91,6 +91,9 @@ final class SignalStopper: @unchecked Sendable {
                     daemon.stop()
                 } else {
                     console.error("stopping at once")
+                    // The agents it started stop too: left running, one could spend on with
+                    // nobody reading what it reports (round 154). The next start recovers their runs.
+                    Spawn.signalLiveGroups(SIGTERM)
                     exit(130)
                 }
             }

@@ -55,6 +55,9 @@ public enum Spawn {
         public var cancel: CancelToken?
         /// Called with the child's pid (also its process group) as soon as it runs.
         public var onStart: (@Sendable (Int32) -> Void)?
+        /// A descriptor the kept stdout bytes are also written to as they arrive (`-1`: none), so
+        /// that what a child printed outlives a crash of ours (`AgentOutputCopy`).
+        public var stdoutCopy: Int32 = -1
 
         public init(
             executable: String, arguments: [String] = [], environment: [String: String] = [:],
@@ -210,8 +213,20 @@ public enum Spawn {
         } catch {
             throw .system(error)
         }
+        liveGroups.withLock { _ = $0.insert(child.pid) }
         options.onStart?(child.pid)
         return child.collect(options: options, executablePath: path)
+    }
+
+    /// The process groups of children `run` started and has not reaped yet.
+    static let liveGroups = Locked<Set<Int32>>([])
+
+    /// Sends `signal` to the process group of every child `run` has not reaped yet: a process
+    /// exiting at once (a second Ctrl-C) stops the agents it started instead of leaving them to run
+    /// (and spend) with nobody reading them (round 154). A group is taken out of the set before its
+    /// leader is reaped, under the same lock, so a pid freed for reuse is never signalled.
+    public static func signalLiveGroups(_ signal: Int32) {
+        liveGroups.withLock { groups in for group in groups { kill(-group, signal) } }
     }
 
     /// Starts the program in the background and returns at once (for a long-lived child such as the
@@ -286,6 +301,16 @@ public enum Spawn {
                 if !ended.wait(until: deadline) { break }
             }
             return state.withLock { $0 }
+        }
+    }
+
+    /// Writes all of `bytes` to a regular file, giving up on an error (a full disk loses the copy,
+    /// never the run).
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
         }
     }
 
@@ -496,7 +521,10 @@ private struct SpawnedChild {
                         if item.fd == stdoutFD {
                             stdoutTotal += n
                             let room = options.stdoutLimit - stdout.count
-                            if room > 0 { stdout.append(contentsOf: chunk.prefix(room)) }
+                            if room > 0 {
+                                stdout.append(contentsOf: chunk.prefix(room))
+                                if options.stdoutCopy >= 0 { Spawn.writeAll(options.stdoutCopy, UnsafeRawBufferPointer(rebasing: chunk.prefix(room))) }
+                            }
                         } else {
                             stderrTotal += n
                             stderr.append(contentsOf: chunk)
@@ -520,6 +548,7 @@ private struct SpawnedChild {
         if stderrFD >= 0 { Descriptor.close(stderrFD); stderrFD = -1 }
         // Leftovers of the group die before the leader is reaped; ESRCH (none left) is fine.
         kill(-pid, SIGKILL)
+        _ = Spawn.liveGroups.withLock { $0.remove(pid) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         if stderr.count > options.stderrLimit { stderr.removeFirst(stderr.count - options.stderrLimit) }

@@ -34,6 +34,10 @@ public struct AgentOutcome: Equatable, Sendable {
     /// Files the tool says it created, changed or deleted (Codex `file_change` items, OpenCode
     /// `write`/`edit`/`multiedit`/`apply_patch` tool parts), as it names them.
     public var files: [TouchedFile] = []
+    /// The tool printed the event that ends its run (claude's `result` object, codex's completed or
+    /// failed turn, OpenCode's last step finished with `reason: stop`, OpenClaw's result): what it
+    /// printed is whole even if its process is stopped before it exits. Plain text never says so.
+    public var isFinal = false
 
     public init(answer: String = "", isError: Bool = false, errorMessage: String? = nil, costUSD: Double? = nil,
                 tokensIn: Int? = nil, tokensOut: Int? = nil, model: String? = nil, sessionID: String? = nil) {
@@ -74,6 +78,7 @@ public enum AgentOutputParser {
             return AgentOutcome(isError: true, errorMessage: "claude printed no result object" + excerpt(text))
         }
         var outcome = AgentOutcome()
+        outcome.isFinal = true
         outcome.answer = result["result"]?.stringValue ?? ""
         let subtype = result["subtype"]?.stringValue ?? "success"
         outcome.isError = result["is_error"]?.boolValue == true || subtype != "success"
@@ -154,6 +159,7 @@ public enum AgentOutputParser {
             }
         }
         outcome.files = TouchedFile.merged(files)
+        outcome.isFinal = completed || failure != nil
         if sawUsage {
             outcome.tokensIn = tokensIn
             outcome.tokensOut = tokensOut
@@ -195,6 +201,8 @@ public enum AgentOutputParser {
                 if let part = event["part"] { files += openCodeFiles(part) }
             case "step_finish":
                 guard let part = event["part"] else { continue }
+                // `tool-calls` ends a step the run goes on from; `stop` ends the run.
+                outcome.isFinal = part["reason"]?.stringValue == "stop"
                 // A negative or non-finite step makes the whole figure none printed: summed, one
                 // negative step shaved the run's cost (round 54).
                 if let c = part["cost"]?.doubleValue {

@@ -120,7 +120,8 @@ public struct AgentRunner {
     public static func run(
         _ definition: AgentDefinition, prompt: String, model: String?, approved: Bool, workingDirectory: String,
         timeout: Double?, cancel: CancelToken?, environment: [String: String] = ProcessInfo.processInfo.environment,
-        extraEnvironment: [String: String] = [:], mcp: RunMCPServer? = nil, terminationGrace: Double = 2, onStart: (@Sendable (Int32) -> Void)? = nil
+        extraEnvironment: [String: String] = [:], mcp: RunMCPServer? = nil, terminationGrace: Double = 2, outputCopy: Int32 = -1,
+        onStart: (@Sendable (Int32) -> Void)? = nil
     ) -> AgentRunResult {
         let started = Descriptor.monotonicSeconds()
         let limit = timeout ?? definition.timeout
@@ -137,7 +138,7 @@ public struct AgentRunner {
         } else {
             runProcess(definition, prompt: prompt, model: chosenModel, approved: approved, workingDirectory: workingDirectory,
                        timeout: limit, cancel: cancel, environment: environment, extras: extraEnvironment, mcp: mcp,
-                       grace: terminationGrace, onStart: onStart, into: &result)
+                       grace: terminationGrace, outputCopy: outputCopy, onStart: onStart, into: &result)
         }
         if let reported = result.outcome.model { result.model = reported }
         // What a tool reports is taken within reason: a cost of 1e300 or infinity is kept as the
@@ -146,7 +147,7 @@ public struct AgentRunner {
         // $0 before, so such a run spent nothing against any cap); token counts as 0 to a trillion.
         // (`-0.0` is 0; a negative token count is none, as a negative cost is: counted as 0, it made
         // the run's estimate $0.)
-        result.outcome.costUSD = result.outcome.costUSD.flatMap { $0.isNaN || $0 < 0 ? nil : $0 == 0 ? 0 : min($0, BudgetLedger.largestDollars) }
+        result.outcome.costUSD = reportedCost(result.outcome.costUSD)
         result.outcome.tokensIn = result.outcome.tokensIn.flatMap { $0 < 0 ? nil : min($0, AgentOutcome.largestTokens) }
         result.outcome.tokensOut = result.outcome.tokensOut.flatMap { $0 < 0 ? nil : min($0, AgentOutcome.largestTokens) }
         if result.outcome.tokensIn == nil && result.outcome.tokensOut == nil && (result.exitCode != nil || !result.outcome.answer.isEmpty) {
@@ -174,10 +175,15 @@ public struct AgentRunner {
         return result
     }
 
+    /// A cost as a tool reported it, taken within reason (see `run`).
+    static func reportedCost(_ cost: Double?) -> Double? {
+        cost.flatMap { $0.isNaN || $0 < 0 ? nil : $0 == 0 ? 0 : min($0, BudgetLedger.largestDollars) }
+    }
+
     static func runProcess(
         _ definition: AgentDefinition, prompt: String, model: String?, approved: Bool, workingDirectory: String,
         timeout: Double?, cancel: CancelToken?, environment: [String: String], extras: [String: String], mcp: RunMCPServer?, grace: Double,
-        onStart: (@Sendable (Int32) -> Void)?,
+        outputCopy: Int32, onStart: (@Sendable (Int32) -> Void)?,
         into result: inout AgentRunResult
     ) {
         let built: (arguments: [String], promptOnStdin: Bool)
@@ -197,6 +203,7 @@ public struct AgentRunner {
             timeout: timeout, terminationGrace: grace, stdoutLimit: stdoutLimit, stderrLimit: stderrLimit, cancel: cancel
         )
         options.onStart = onStart
+        options.stdoutCopy = outputCopy
         let spawned: Spawn.Result
         do {
             spawned = try Spawn.run(options)

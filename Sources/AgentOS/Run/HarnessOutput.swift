@@ -34,6 +34,7 @@ extension AgentOutputParser {
             return AgentOutcome(isError: true, errorMessage: "openclaw printed no JSON result" + excerpt(text))
         }
         var outcome = AgentOutcome()
+        outcome.isFinal = true
         let texts = (object["payloads"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.filter { !$0.isEmpty }
         outcome.answer = texts.joined(separator: "\n\n")
         let agentMeta = object["meta"]?["agentMeta"]

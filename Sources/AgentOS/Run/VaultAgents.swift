@@ -113,9 +113,15 @@ public final class VaultAgents: AgentExecuting, Sendable {
             if let mcpFolder { RunWorkspace.finish(mcpFolder) }
             RunWorkspace.finish(workspace)
         }
+        // Kept on disk while the agent runs, for a start after a crash to read (`AgentOutputCopy`).
+        let copy = !AgentOutputCopy.formats.contains(definition.output) ? nil : runEnvironment["FBT_RUN_ID"].flatMap { AgentOutputCopy.open(runID: $0, format: definition.output, vault: vault) }
         let result = AgentRunner.run(definition, prompt: prompt, model: model, approved: approved, workingDirectory: workspace.path,
                                      timeout: timeout, cancel: cancel, extraEnvironment: extraEnvironment.merging(runEnvironment) { _, run in run },
-                                     mcp: mcp, onStart: onStart)
+                                     mcp: mcp, outputCopy: copy?.fd ?? -1, onStart: onStart)
+        if let copy {
+            Descriptor.close(copy.fd)
+            try? FileSystem.remove(copy.path)
+        }
         var execution = AgentExecution(
             succeeded: result.isSuccess,
             answer: result.outcome.answer,
@@ -131,6 +137,9 @@ public final class VaultAgents: AgentExecuting, Sendable {
         execution.costSource = result.costSource
         execution.tokensEstimated = result.tokensEstimated
         execution.files = result.outcome.files
+        // Stopped after it printed its whole, successful answer (a CLI lingering on hooks or MCP
+        // servers as the watcher stops): the answer stands (round 154).
+        execution.answeredBeforeStop = cancel.isCancelled && result.outcome.isFinal && !result.outcome.isError
         if let failure = result.failure, !cancel.isCancelled {
             execution.failure = FailureClassifier.classify(failure, message: result.outcome.errorMessage, stderr: result.stderrTail, signal: result.signal)
         }

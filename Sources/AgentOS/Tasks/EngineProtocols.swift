@@ -187,6 +187,9 @@ public struct AgentExecution: Sendable {
     /// Why a failed run failed, as a class (usage limit, rate limited, …) with any reset time the
     /// agent printed; nil when it succeeded or was cancelled.
     public var failure: FailureReport?
+    /// The run was stopped after its agent had printed its whole answer without error (see
+    /// `AgentOutcome.isFinal`): the engine finishes it from that answer.
+    public var answeredBeforeStop = false
 
     /// An execution; see the properties for each argument.
     public init(succeeded: Bool, answer: String, error: String?, costUSD: Double? = nil, tokensIn: Int? = nil, tokensOut: Int? = nil, exitCode: Int? = nil, stderrTail: String = "", model: String? = nil, cancelled: Bool = false) {

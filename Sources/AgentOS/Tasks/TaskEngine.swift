@@ -1132,6 +1132,16 @@ public final class TaskEngine: Sendable {
         }
         // Whether money may have been spent: the agent process started, or it answered at all.
         let agentStarted = agentStart.marked || outcome.costUSD != nil || outcome.exitCode != nil || outcome.succeeded
+        if outcome.cancelled && outcome.answeredBeforeStop && state.withLock({ !$0.accepting }) {
+            // Its agent had printed its whole answer and lingered (on hooks, MCP servers) as the
+            // watcher stopped: the answer was paid for, so the run ends from it like any other;
+            // before, it was dropped and the task ran (and paid) again (round 154).
+            outcome.cancelled = false
+            outcome.succeeded = true
+            outcome.error = nil
+            outcome.failure = nil
+            log(EngineEvent(level: .info, message: "\(task.path): \(plan.agent) had printed its whole answer when the watcher stopped it; the run ends from that answer"))
+        }
         if outcome.cancelled && state.withLock({ !$0.accepting }) {
             // Stopped by the watcher's own shutdown, not by a person: recovery decides (interrupted,
             // or re-queued when the task allows retries), exactly as after a crash. A started agent

@@ -24,7 +24,10 @@ extension TaskEngine {
             if record.ownerPID != getpid() && record.ownerPID != 0 && ProcessLiveness.isAlive(record.ownerPID) { continue }
             recoverRun(record)
         }
-        routing.releaseAbandonedReservations(activeRunIDs: Set(((try? runs.runs(in: [.claimed, .running], limit: 100_000)) ?? []).map(\.runID)))
+        let active = Set(((try? runs.runs(in: [.claimed, .running], limit: 100_000)) ?? []).map(\.runID))
+        routing.releaseAbandonedReservations(activeRunIDs: active)
+        // Output copies of runs no longer in flight were read above (or their run ended normally).
+        AgentOutputCopy.removeAll(except: active, vault: vault)
         // What runs that reserved nothing reported spending and the ledger never heard of (locked
         // as they ended, the watcher stopped before a retry got through: round 152), these 31 days.
         let recorded = routing.recordUnrecordedSpend((try? runs.endedWithCost(since: Date().timeIntervalSince1970 - 31 * 86_400)) ?? [])
@@ -81,11 +84,14 @@ extension TaskEngine {
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was cut off after its result was written; finished from \(resultPath)"))
             return
         }
+        // What its agent printed before the process that read it died (`AgentOutputCopy`): a cost
+        // it reported is counted, and a whole answer it paid for is not bought again unasked.
+        let printed = leftOutput(of: record)
         let note = (try? store.readIfPresent(record.taskPath)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) }
         // `retries` on the task decides; without it a read-only task (no effect declared or asked
         // for, not approved) runs again as often as its agent's note says (once by default), and a
         // task with effects never runs again unasked.
-        let retries = note.map { note in
+        let retries = printed?.answered == true ? 0 : note.map { note in
             if note["retries"] != nil { return note["retries"]?.wholeNumber ?? 0 }
             guard TaskEngine.isReadOnly(note, path: record.taskPath) else { return 0 }
             return max(0, record.agent.flatMap { routing.retries(agent: $0) } ?? 1)
@@ -101,13 +107,23 @@ extension TaskEngine {
             return
         }
         record.state = .failed
-        record.error = "interrupted"
+        record.error = printed?.answered == true ? "interrupted after its agent had answered; the answer was lost with the watcher" : "interrupted"
         // Its agent started and its cost is unknown: the ledger keeps the reservation, and the run's
-        // telemetry shows that same figure.
-        var interrupted = AgentExecution(succeeded: false, answer: "", error: "interrupted")
-        if let settlement = (try? routing.closeReservation(runID: record.runID, cost: record.costUSD, agentStarted: true)) ?? nil, settlement.kind != .released {
+        // telemetry shows that same figure — unless the agent printed its whole run's cost.
+        var interrupted = AgentExecution(succeeded: false, answer: "", error: record.error)
+        let reported = printed?.cost
+        if let settlement = (try? routing.closeReservation(runID: record.runID, cost: record.costUSD ?? (printed?.isFinal == true ? reported : nil), agentStarted: true)) ?? nil,
+           settlement.kind != .released {
             record.costUSD = settlement.actualUSD
-            interrupted.costSource = settlement.kind == .charged ? .reserved : nil
+            interrupted.costSource = settlement.kind == .charged ? .reserved : .reported
+        } else if record.costUSD == nil, let reported, reported > 0 {
+            // Reserved nothing (routed as free), yet its CLI reported spending: kept on the run,
+            // which the sweep of `recover` records in the ledger (round 154).
+            record.costUSD = reported
+            interrupted.costSource = .reported
+        }
+        if let cost = reported, cost > 0 {
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): the agent of run \(record.runID) had reported spending \(BudgetLedger.dollars(cost)) before it was cut off; counted"))
         }
         try? runs.update(record)
         // What its agent wrote of a person's word goes, as when a run ends (`complete`).
@@ -119,10 +135,21 @@ extension TaskEngine {
             requeue(record.taskPath, set: [Property("status", .string("new")), Property("attempts", .int(record.attempt)), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))] + word.set, unset: word.unset)
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
         } else {
-            _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string("interrupted")), Property("finished", .datetime(LocalTime.dateTime(Date())))] + word.set, unset: word.unset) { _ in nil }
+            let error = printed?.answered == true ? "interrupted after its agent had answered (the answer was lost with the watcher); set status: new to run it again" : "interrupted"
+            _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string(error)), Property("finished", .datetime(LocalTime.dateTime(Date())))] + word.set, unset: word.unset) { _ in nil }
             telemetryBatch.record(record, duration: 0, time: Date(), execution: interrupted)
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; marked failed"))
         }
+    }
+
+    /// What the agent of cut-off run `record` printed, from its `AgentOutputCopy` (removed once
+    /// read): the cost it reported (taken within reason), whether it printed its run's end, and
+    /// whether that end was a whole answer without error.
+    private func leftOutput(of record: RunRecord) -> (cost: Double?, isFinal: Bool, answered: Bool)? {
+        guard let left = AgentOutputCopy.left(runID: record.runID, vault: vault) else { return nil }
+        defer { try? FileSystem.remove(left.path) }
+        let outcome = AgentOutputParser.parse(left.format, output: left.bytes)
+        return (AgentRunner.reportedCost(outcome.costUSD), outcome.isFinal, outcome.isFinal && !outcome.isError)
     }
 
     /// What the agent of a run a dead watcher left wrote of a person's word into its task

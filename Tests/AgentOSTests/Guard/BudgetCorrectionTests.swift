@@ -366,7 +366,7 @@ import Testing
         let env = try EngineTestVault()
         try Self.writeFreeAgent(env)
         let engine = try env.engine()
-        let path = try env.writeTask("Linger", properties: "type: task\nagent: tooly", body: "Check the menu layout. FIXTURE_MODE=linger FIXTURE_COST=4")
+        let path = try env.writeTask("Linger", properties: "type: task\nagent: tooly", body: "Check the menu layout. FIXTURE_MODE=linger-failed FIXTURE_COST=4")
         #expect(engine.consider(path: path) != .ignored)
         #expect(eventually(within: 30) { env.fixturePrompts().count == 1 && (try? env.note(path).text("status")) == "running" })
         let runID = try #require(try env.note(path).text("run_id"))
@@ -380,6 +380,33 @@ import Testing
         next.recover()
         next.waitUntilIdle()
         #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD == 4)
+        next.shutdown(grace: 1)
+    }
+
+    /// Round 154 F2: an agent that printed its whole, successful answer and lingers as the watcher
+    /// stops was charged, its answer dropped, and the task ran (and paid) again. The run ends from
+    /// that answer: done, its result note written, counted once, and nothing runs again.
+    @Test func anAnswerPrintedBeforeTheWatcherStopsIsKept() throws {
+        let env = try EngineTestVault()
+        try Self.writeFreeAgent(env)
+        let engine = try env.engine()
+        let path = try env.writeTask("Answered", properties: "type: task\nagent: tooly", body: "Check the menu layout. FIXTURE_MODE=linger FIXTURE_COST=4")
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 && (try? env.note(path).text("status")) == "running" })
+        let runID = try #require(try env.note(path).text("run_id"))
+        Thread.sleep(forTimeInterval: 0.5)
+        engine.shutdown(grace: 1)
+        let task = try env.note(path)
+        let taskText = try env.text(path)
+        #expect(task.text("status") == "done", "\(taskText)\n\(env.loggedEvents.map(\.message))")
+        let result = try #require(task.text("result").map { String($0.dropFirst(2).dropLast(2)) + ".md" })
+        #expect((try? env.text(result))?.contains("claude fixture answer: ") == true)
+        #expect(try BudgetLedger(vault: env.vault).settledUSD(runID: runID) == 4)
+        let next = try env.engine()
+        next.recover()
+        next.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 1)
+        #expect(try BudgetLedger(vault: env.vault).spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD == 4)
         next.shutdown(grace: 1)
     }
 

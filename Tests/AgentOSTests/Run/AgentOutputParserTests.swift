@@ -7,8 +7,8 @@ import Testing
     @Test func claudeSuccess() {
         let line = #"{"type":"result","subtype":"success","is_error":false,"duration_ms":2710,"duration_api_ms":2654,"num_turns":1,"result":"Paris.\nIt is the capital.","stop_reason":"end_turn","session_id":"3f1c2a4e-8b7d-4c21-9e0a-5d6f7a8b9c10","total_cost_usd":0.0123405,"usage":{"input_tokens":4,"cache_creation_input_tokens":5123,"cache_read_input_tokens":12000,"output_tokens":42,"server_tool_use":{"web_search_requests":0,"web_fetch_requests":0},"service_tier":"standard"},"modelUsage":{"claude-sonnet-4-5-20250929":{"inputTokens":4,"outputTokens":42,"costUSD":0.0123405}},"permission_denials":[],"uuid":"9a8b"}"#
         let o = AgentOutputParser.parseClaude(line + "\n")
-        #expect(o == AgentOutcome(answer: "Paris.\nIt is the capital.", costUSD: 0.0123405, tokensIn: 17127, tokensOut: 42,
-                                  model: "claude-sonnet-4-5-20250929", sessionID: "3f1c2a4e-8b7d-4c21-9e0a-5d6f7a8b9c10"))
+        #expect(o == Self.final(AgentOutcome(answer: "Paris.\nIt is the capital.", costUSD: 0.0123405, tokensIn: 17127, tokensOut: 42,
+                                             model: "claude-sonnet-4-5-20250929", sessionID: "3f1c2a4e-8b7d-4c21-9e0a-5d6f7a8b9c10")))
     }
 
     @Test func claudeIsErrorWinsOverSubtypeSuccess() {
@@ -38,7 +38,32 @@ import Testing
 
     @Test func codexSuccessTakesTheLastMessageAndUsage() {
         let o = AgentOutputParser.parseCodex(AgentOutputParserTests.codexSuccess)
-        #expect(o == AgentOutcome(answer: "Final answer.", tokensIn: 24763, tokensOut: 122, sessionID: "0199a213-81c0-7800-8aa1-bbab2a035a53"))
+        #expect(o == Self.final(AgentOutcome(answer: "Final answer.", tokensIn: 24763, tokensOut: 122, sessionID: "0199a213-81c0-7800-8aa1-bbab2a035a53")))
+    }
+
+    /// `outcome`, said to be the whole of its run's output.
+    static func final(_ outcome: AgentOutcome) -> AgentOutcome {
+        var outcome = outcome
+        outcome.isFinal = true
+        return outcome
+    }
+
+    /// Whether a tool printed its run's end, which a run stopped after it may be finished from
+    /// (round 154): only the end event says so, never the output before it.
+    @Test func onlyTheEventThatEndsARunMakesItsOutputWhole() {
+        let claude = #"{"type":"result","subtype":"success","is_error":false,"result":"Done.","total_cost_usd":4}"#
+        #expect(AgentOutputParser.parseClaude(claude).isFinal)
+        #expect(!AgentOutputParser.parseClaude(#"{"type":"system","subtype":"init","session_id":"s"}"#).isFinal)
+        #expect(AgentOutputParser.parseCodex(Self.codexSuccess).isFinal)
+        let codexCut = Self.codexSuccess.components(separatedBy: "\n").filter { !$0.contains("turn.completed") }.joined(separator: "\n")
+        #expect(!AgentOutputParser.parseCodex(codexCut).isFinal)
+        let step = #"{"type":"step_finish","part":{"type":"step-finish","reason":"REASON","cost":0.5}}"#
+        let text = #"{"type":"text","part":{"type":"text","text":"OK"}}"#
+        #expect(!AgentOutputParser.parseOpencode(text + "\n" + step.replacingOccurrences(of: "REASON", with: "tool-calls")).isFinal)
+        #expect(AgentOutputParser.parseOpencode(text + "\n" + step.replacingOccurrences(of: "REASON", with: "stop")).isFinal)
+        // A step after the last `stop` (the run went on) is not the end.
+        #expect(!AgentOutputParser.parseOpencode([step.replacingOccurrences(of: "REASON", with: "stop"), text, step.replacingOccurrences(of: "REASON", with: "tool-calls")].joined(separator: "\n")).isFinal)
+        #expect(!AgentOutputParser.parse(.text, output: Array("an answer\n".utf8)).isFinal)
     }
 
     @Test func codexTurnFailedAndUnrecoveredErrorsFail() {
