@@ -125,6 +125,11 @@ public final class RunStore: @unchecked Sendable {
                 root TEXT PRIMARY KEY,
                 made INTEGER NOT NULL
             );
+            CREATE TABLE IF NOT EXISTS held_copies(
+                task_path TEXT PRIMARY KEY,
+                identity TEXT NOT NULL,
+                at REAL NOT NULL
+            );
             CREATE TABLE IF NOT EXISTS cooldowns(
                 agent TEXT PRIMARY KEY COLLATE NOCASE,
                 until REAL NOT NULL,
@@ -299,6 +304,22 @@ public final class RunStore: @unchecked Sendable {
         try connection.withLock { database in
             try database.run("INSERT INTO rejected_notes(task_path, task_hash, error, at) VALUES(?,?,?,?) ON CONFLICT(task_path) DO UPDATE SET task_hash=excluded.task_hash, error=excluded.error, at=excluded.at",
                              [.text(taskPath), .text(hash.hex), .text(error), .double(Date().timeIntervalSince1970)])
+        }
+    }
+
+    /// Whether the note at `taskPath` was held as a put-back copy while it was this very file with
+    /// these very bytes (`identity`: the run, the bytes' hash, the inode and its generation).
+    public func wasHeld(taskPath: String, identity: String) throws -> Bool {
+        try connection.withLock { database in
+            try database.scalarInt("SELECT 1 FROM held_copies WHERE task_path=? AND identity=?", [.text(taskPath), .text(identity)]) != nil
+        }
+    }
+
+    /// Remembers that the note at `taskPath` is held as a put-back copy (one verdict per path, the latest).
+    public func recordHeld(taskPath: String, identity: String) throws {
+        try connection.withLock { database in
+            try database.run("INSERT INTO held_copies(task_path, identity, at) VALUES(?,?,?) ON CONFLICT(task_path) DO UPDATE SET identity=excluded.identity, at=excluded.at",
+                             [.text(taskPath), .text(identity), .double(Date().timeIntervalSince1970)])
         }
     }
 

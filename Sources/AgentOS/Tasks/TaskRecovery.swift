@@ -450,11 +450,18 @@ extension TaskEngine {
         // -a`, `tar x` of a template: round 152, a recurring task never ran again), not git. (Not
         // the change time: a later `chmod` moves it, and a note held as put back ran again.)
         let written = Double(task.snapshot.status.mtimeNanoseconds) / 1e9
-        guard written >= record.createdAt - 2, written - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow else { return nil }
+        // Judged once: a note held stays held while it is the same file with the same bytes, so a
+        // `touch`, or a save that writes the same bytes in place, an hour later does not make it
+        // new work (round 154: it ran again, unasked). The same text written as a new file an hour
+        // after the run (a script's task of every morning) is judged by its time, as below.
+        let identity = "\(record.runID):\(task.snapshot.hash.hex):\(task.snapshot.status.inode):\(FileSystem.generation(vault.root + "/" + task.path).map(String.init) ?? "-")"
+        let heldBefore = (try? runs.wasHeld(taskPath: task.path, identity: identity)) == true
+        guard heldBefore || (written >= record.createdAt - 2 && written - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow) else { return nil }
         // A run that was cancelled (its note deleted while it ran, then put back) did not do the
         // work: left as it is, the note said nothing and never ran (round 151); its end is written
         // back, so it says `cancelled` and why, and `status: new` runs it.
         if routing.sync?.mode == "git" || record.state == .cancelled { return setBack(task, to: record, runID: record.runID, movedTo: nil) }
+        if !heldBefore { try? runs.recordHeld(taskPath: task.path, identity: identity) }
         if first {
             let result = record.resultPath.map { "; its result is \(TelemetryWriter.link($0))" } ?? ""
             log(EngineEvent(level: .info, message: "\(task.path): holds exactly the text run \(record.runID) was claimed from (put back by git restore, checkout, stash or reset?); it does not run again, and is left as it is\(result) — set status: new to run it again"))

@@ -357,6 +357,63 @@ import TestSupport
         #expect(try env.note(path).text("status") == "done", "\(now)")
     }
 
+    /// Round 154 F3: a note held as put back by git (its run's text, written again within the hour
+    /// after the run) ran again when, past that hour, a `touch` or a save of the same bytes moved
+    /// its modification time: the verdict was made again at every look. It is made once, for that
+    /// file with those bytes, also across a restart; the same text written as a new file later (a
+    /// script's task of every morning) is still new work.
+    @Test func aNoteHeldAsPutBackStaysHeldWhenItsTimeAloneMoves() throws {
+        let env = try EngineTestVault()
+        let path = "Tasks/Weekly.md"
+        let text = "---\ntype: task\nagent: claude\n---\nSummarize the weekly status for the team.\n"
+        let first = try env.engine()
+        try env.store.write(text, to: path, expecting: .absent)
+        _ = first.consider(path: path, wait: true)
+        first.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "done")
+        let runs = try RunStore(vault: env.vault)
+        func age(_ seconds: Double) throws {
+            var record = try #require(try runs.latestRun(taskPath: path))
+            record.createdAt -= seconds
+            record.startedAt = record.startedAt.map { $0 - seconds }
+            record.finishedAt = record.finishedAt.map { $0 - seconds }
+            try runs.update(record)
+        }
+        // Put back by git 59 minutes 50 s after the run, under a watcher started since.
+        try age(3_590)
+        let second = try env.engine()
+        let file = env.vault.root + "/" + path
+        try FileManager.default.removeItem(atPath: file)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        _ = second.consider(path: path)
+        second.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 1)
+        #expect(env.loggedEvents.contains { $0.message.contains("\(path): holds exactly the text run") }, "\(env.loggedEvents.map(\.message))")
+        // Hours later: a `touch`, then a save that writes the same bytes in place.
+        try age(5 * 3_600)
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: file)
+        _ = second.consider(path: path)
+        second.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 1, "ran again after a touch: \(env.loggedEvents.map(\.message))")
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data(text.utf8))
+        try handle.close()
+        let restarted = try env.engine()
+        restarted.recover()
+        _ = restarted.consider(path: path)
+        restarted.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 1, "ran again after a save of the same bytes: \(env.loggedEvents.map(\.message))")
+        #expect(try env.text(path) == text)
+        // The same text written as a new file (a script's task of every morning) is new work.
+        try FileManager.default.removeItem(atPath: file)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        _ = restarted.consider(path: path)
+        restarted.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 2, "\(env.loggedEvents.map(\.message))")
+        #expect(try env.note(path).text("status") == "done")
+    }
+
     /// Round 150: the words a renamed-over save is judged by. A CJK sentence has no spaces and an
     /// emoji is no letter: each such character counts, so one character edited keeps it mostly
     /// the same, and two texts of other emoji, or without words, are not.
