@@ -101,8 +101,12 @@ public struct Router: Sendable {
             guard let agent = book.agent(named: name) else {
                 // Its note may be there but skipped (a bad `budget_args`, bad frontmatter): that is what
                 // to fix, not a missing note (round 149).
-                let skipped = book.problems.first { (($0.path as NSString).lastPathComponent as NSString).deletingPathExtension.lowercased() == name.lowercased() }
+                func named(_ path: String) -> Bool { ((path as NSString).lastPathComponent as NSString).deletingPathExtension.lowercased() == name.lowercased() }
+                let skipped = book.problems.first { named($0.path) }
+                // Or the note of that name now names another agent (its `name:` edited: round 154).
+                let renamed = book.agents.first { $0.sourcePath.map(named) == true }
                 choice.problem = skipped.map { "the task names agent '\(name)', whose note \($0.path) is skipped: \($0.message)" }
+                    ?? renamed.map { "the task names agent '\(name)', which no agent note in Rules/ defines (\($0.sourcePath ?? "its note") now defines '\($0.name)')" }
                     ?? "the task names agent '\(name)', which no agent note in Rules/ defines"
                 choice.reason = "the task names agent \"\(name)\", which is unknown"
                 if let lane = Lane(note: facts.lane) { choice.lane = lane }

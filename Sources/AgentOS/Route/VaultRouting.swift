@@ -13,9 +13,9 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         /// Lanes whose reservation the ledger refused when a run was about to start, by run id, with
         /// the refusal: planning that run again falls back from them (or sends it to review).
         var refusedLanes: [String: [Lane: String]] = [:]
-        /// Runs routed as free whose agent's note made them paid before they started, routed again
-        /// once (`reserve`).
-        var reroutedAsPaid: Set<String> = []
+        /// Runs routed again once before they started (`reserve`): routed as free, their agent's note
+        /// made them paid; or their agent's note was renamed or removed.
+        var routedAgain: Set<String> = []
     }
     private let state: Locked<State>
     /// Whether agents get a context packet (memory, links, daily log) rather than the bare prompt.
@@ -345,6 +345,12 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
 
     public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate {
         let book = ruleBook
+        // Its agent's note renamed (`name:` edited) or removed while the task waited: routed again,
+        // once a run, so that the task is told what the notes say now (round 154: it failed with
+        // "define it in Rules/Agents/tooly.md", a note that was there).
+        if book.agent(named: plan.agent) == nil, state.withLock({ $0.routedAgain.insert(runID).inserted }) {
+            return .refused("agent '\(plan.agent)' is no longer defined by any agent note (renamed or removed while the task waited)")
+        }
         guard plan.reservationUSD > 0 else {
             // Routed as free, its agent's note as it is now may make it paid (`max_cost_usd` or
             // prices added while the task waited, as doctor advises: round 152 started it with
@@ -354,10 +360,10 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             // task written now (a rule that keeps the task on its lane routes it as free again, and
             // judged here every time, it would go round for ever).
             if let agent = book.agent(named: plan.agent), agent.isPaid || agent.lane == .premium,
-               state.withLock({ $0.reroutedAsPaid.insert(runID).inserted }) {
+               state.withLock({ $0.routedAgain.insert(runID).inserted }) {
                 return .refused("agent '\(agent.name)' costs money by its note as it is now (routed as free)")
             }
-            state.withLock { _ = $0.reroutedAsPaid.remove(runID) }
+            state.withLock { _ = $0.routedAgain.remove(runID) }
             return .go(reservedUSD: 0)
         }
         guard let lane = Lane(rawValue: plan.lane) else { return refuse(runID, .premium, "unknown lane '\(plan.lane)'") }
@@ -431,7 +437,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     private func closed(runID: String) {
         state.withLock {
             _ = $0.refusedLanes.removeValue(forKey: runID)
-            _ = $0.reroutedAsPaid.remove(runID)
+            _ = $0.routedAgain.remove(runID)
         }
         budgetChanged.lock()
         budgetGeneration &+= 1

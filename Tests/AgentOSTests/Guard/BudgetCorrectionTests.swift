@@ -410,6 +410,37 @@ import Testing
         next.shutdown(grace: 1)
     }
 
+    /// Round 154 F4: the agent note of a waiting task renamed (`name:` edited) or deleted: the task
+    /// failed with "define it in Rules/Agents/tooly.md", a note that was there. It is routed again
+    /// at its start, and told what the notes say now; no agent runs for it.
+    @Test(arguments: ["renamed", "deleted"]) func aTaskWhoseAgentWentAwayWhileItWaitedIsToldWhy(_ edit: String) throws {
+        let env = try EngineTestVault()
+        let free = try Self.writeFreeAgent(env, extra: "concurrency: 1\n")
+        let engine = try env.engine()
+        let slow = try env.writeTask("W1", properties: "type: task\nagent: tooly", body: "Check the menu header. FIXTURE_MODE=linger FIXTURE_COST=0")
+        #expect(engine.consider(path: slow) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let waiting = try env.writeTask("W2", properties: "type: task\nagent: tooly", body: "Check the menu footer. FIXTURE_COST=0")
+        #expect(engine.consider(path: waiting) != .ignored)
+        #expect(eventually(within: 10) { (try? env.note(waiting).text("status")) == "routed" })
+        if edit == "renamed" {
+            try env.store.write(free.replacingOccurrences(of: "name: tooly\n", with: "name: tooly-paid\n"), to: "Rules/Agents/tooly.md", expecting: .any)
+        } else {
+            try FileManager.default.removeItem(atPath: env.vault.root + "/Rules/Agents/tooly.md")
+        }
+        try #require(engine.routing as? VaultRouting).reload()
+        try env.store.updateProperties(slow, set: [Property("status", .string("cancelled"))])
+        _ = engine.consider(path: slow)
+        #expect(eventually(within: 30) { (try? env.note(waiting).text("status")) == "failed" }, "\(env.loggedEvents.map(\.message))")
+        engine.waitUntilIdle()
+        let error = try env.note(waiting).text("error") ?? ""
+        #expect(!error.contains("define it in"), "\(error)")
+        #expect(error.contains("which no agent note in Rules/ defines"), "\(error)")
+        if edit == "renamed" { #expect(error.contains("Rules/Agents/tooly.md now defines 'tooly-paid'"), "\(error)") }
+        #expect(env.loggedEvents.contains { $0.message.contains("Tasks/W2.md: budget: agent 'tooly' is no longer defined") }, "\(env.loggedEvents.map(\.message))")
+        #expect(!env.fixturePrompts().contains { $0.contains("Check the menu footer") })
+    }
+
     /// Round 153 F1's loop: a task a rule sent to a free agent whose note then moved to
     /// `lane: premium` is routed again once, and the plan made from the notes as they are stands
     /// (here the rule no longer applies, and the default lane cannot run here: review); it does not
