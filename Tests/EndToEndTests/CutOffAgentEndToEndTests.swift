@@ -28,11 +28,11 @@ import Testing
 
     /// Starts the watcher on a vault with the free agent, drops a task that makes it print its
     /// answer and $4, and waits until that answer is in the run's output copy.
-    static func lingering(_ mark: String) throws -> (env: WatchedVault, runID: String) {
+    static func lingering(_ mark: String, mode: String = "linger") throws -> (env: WatchedVault, runID: String) {
         let env = try WatchedVault()
         try env.write("Rules/Agents/tooly.md", agent)
         try env.start()
-        try env.writeViaRename("Tasks/X.md", "---\ntype: task\nagent: tooly\n---\nCheck the menu layout \(mark). FIXTURE_MODE=linger FIXTURE_COST=4\n")
+        try env.writeViaRename("Tasks/X.md", "---\ntype: task\nagent: tooly\n---\nCheck the menu layout \(mark). FIXTURE_MODE=\(mode) FIXTURE_COST=4\n")
         let output = env.root + "/.agentos/output"
         var runID = ""
         let printed = eventually(within: 30) {
@@ -85,7 +85,8 @@ import Testing
     }
 
     @Test func aSecondCtrlCStopsTheAgentsItStartedAndTheirCostIsCounted() throws {
-        let (env, runID) = try Self.lingering("TWICE-MARK")
+        // An agent deaf to SIGTERM too (round 155: it ran on with no watcher).
+        let (env, runID) = try Self.lingering("TWICE-MARK", mode: "linger-stubborn")
         #expect(!Self.processes(holding: "TWICE-MARK").isEmpty)
         kill(env.lastPID, SIGINT)
         _ = eventually(within: 0.3) { false }

@@ -14,7 +14,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         /// the refusal: planning that run again falls back from them (or sends it to review).
         var refusedLanes: [String: [Lane: String]] = [:]
         /// Runs routed again once before they started (`reserve`): routed as free, their agent's note
-        /// made them paid; or their agent's note was renamed or removed.
+        /// made them paid; their agent's note was renamed or removed; or it left a local lane.
         var routedAgain: Set<String> = []
     }
     private let state: Locked<State>
@@ -350,6 +350,14 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         // "define it in Rules/Agents/tooly.md", a note that was there).
         if book.agent(named: plan.agent) == nil, state.withLock({ $0.routedAgain.insert(runID).inserted }) {
             return .refused("agent '\(plan.agent)' is no longer defined by any agent note (renamed or removed while the task waited)")
+        }
+        // Routed to a lane that keeps work on this machine, its agent's note now puts it in one that
+        // does not: routed again, so that privacy is judged against the agent that would start
+        // (round 155: a private task waiting for a local agent ran on it after its note was set to
+        // `lane: tool` with a cloud command, and its records said "local lane").
+        if let agent = book.agent(named: plan.agent), Lane(rawValue: plan.lane)?.keepsWorkLocal == true, !agent.lane.keepsWorkLocal,
+           state.withLock({ $0.routedAgain.insert(runID).inserted }) {
+            return .refused("agent '\(agent.name)' is in the \(agent.lane) lane by its note as it is now (routed to the \(plan.lane) lane)")
         }
         guard plan.reservationUSD > 0 else {
             // Routed as free, its agent's note as it is now may make it paid (`max_cost_usd` or

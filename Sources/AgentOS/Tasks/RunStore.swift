@@ -307,8 +307,8 @@ public final class RunStore: @unchecked Sendable {
         }
     }
 
-    /// Whether the note at `taskPath` was held as a put-back copy while it was this very file with
-    /// these very bytes (`identity`: the run, the bytes' hash, the inode and its generation).
+    /// Whether the note at `taskPath` was held as a put-back copy with these very bytes (`identity`:
+    /// the run and the bytes' hash).
     public func wasHeld(taskPath: String, identity: String) throws -> Bool {
         try connection.withLock { database in
             try database.scalarInt("SELECT 1 FROM held_copies WHERE task_path=? AND identity=?", [.text(taskPath), .text(identity)]) != nil

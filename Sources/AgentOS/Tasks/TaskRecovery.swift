@@ -450,11 +450,11 @@ extension TaskEngine {
         // -a`, `tar x` of a template: round 152, a recurring task never ran again), not git. (Not
         // the change time: a later `chmod` moves it, and a note held as put back ran again.)
         let written = Double(task.snapshot.status.mtimeNanoseconds) / 1e9
-        // Judged once: a note held stays held while it is the same file with the same bytes, so a
-        // `touch`, or a save that writes the same bytes in place, an hour later does not make it
-        // new work (round 154: it ran again, unasked). The same text written as a new file an hour
-        // after the run (a script's task of every morning) is judged by its time, as below.
-        let identity = "\(record.runID):\(task.snapshot.hash.hex):\(task.snapshot.status.inode):\(FileSystem.generation(vault.root + "/" + task.path).map(String.init) ?? "-")"
+        // Judged once: a note held stays held while its path holds the same bytes, whatever writes
+        // them — a `touch` or a save of the same text an hour later, in place (round 154) or by a
+        // new file renamed over it as vim, `sed -i` and many editors save (round 155), ran it
+        // again, unasked. Other text, or `status: new`, is new work.
+        let identity = "\(record.runID):\(task.snapshot.hash.hex)"
         let heldBefore = (try? runs.wasHeld(taskPath: task.path, identity: identity)) == true
         guard heldBefore || (written >= record.createdAt - 2 && written - (record.finishedAt ?? 0) < TaskEngine.oldCopyWindow) else { return nil }
         // A run that was cancelled (its note deleted while it ran, then put back) did not do the

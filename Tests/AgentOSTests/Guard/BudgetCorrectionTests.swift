@@ -321,6 +321,10 @@ import Testing
         try holder.execute("BEGIN EXCLUSIVE")
         let ended = eventually(within: 90) { try env.note(path).text("status") == "done" }
         engine.shutdown(grace: 1)
+        // A retry begun before the stop may still wait on the lock (SQLite's 5 s busy timeout): the
+        // lock outlasts it, so that it fails and none follows (a loaded machine let one through
+        // between the check below and the next start).
+        Thread.sleep(forTimeInterval: 6)
         try holder.execute("COMMIT")
         let text = try env.text(path)
         #expect(ended, "\(text)")
@@ -439,6 +443,32 @@ import Testing
         if edit == "renamed" { #expect(error.contains("Rules/Agents/tooly.md now defines 'tooly-paid'"), "\(error)") }
         #expect(env.loggedEvents.contains { $0.message.contains("Tasks/W2.md: budget: agent 'tooly' is no longer defined") }, "\(env.loggedEvents.map(\.message))")
         #expect(!env.fixturePrompts().contains { $0.contains("Check the menu footer") })
+    }
+
+    /// Round 155 F1: a private task waiting for a local agent ran on it after its note was set to
+    /// `lane: tool` (a cloud command), and its records said "local lane". It is routed again
+    /// before it starts, and privacy blocks the agent as it is now; nothing is sent.
+    @Test func aPrivateTaskWaitingForALocalAgentThatLeftTheLocalLaneIsNotSent() throws {
+        let env = try EngineTestVault()
+        let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
+        let local = "---\ntype: agent\nname: loco\nlane: local\nconcurrency: 1\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n---\nA local model.\n"
+        try env.store.write(local, to: "Rules/Agents/loco.md", expecting: .absent)
+        let engine = try env.engine()
+        let busy = try env.writeTask("L1", properties: "type: task\nagent: loco", body: "First local job. FIXTURE_MODE=linger FIXTURE_COST=0")
+        #expect(engine.consider(path: busy) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let secret = try env.writeTask("L2", properties: "type: task\nagent: loco\nprivacy: private", body: "My bank PIN is 4711. Draft a note.")
+        #expect(engine.consider(path: secret) != .ignored)
+        #expect(eventually(within: 10) { (try? env.note(secret).text("status")) == "routed" })
+        try env.store.write(local.replacingOccurrences(of: "lane: local\n", with: "lane: tool\n"), to: "Rules/Agents/loco.md", expecting: .any)
+        try #require(engine.routing as? VaultRouting).reload()
+        try env.store.updateProperties(busy, set: [Property("status", .string("cancelled"))])
+        _ = engine.consider(path: busy)
+        #expect(eventually(within: 30) { (try? env.note(secret).text("status")) == "blocked" }, "\(env.loggedEvents.map(\.message))")
+        engine.waitUntilIdle()
+        #expect(!env.fixturePrompts().contains { $0.contains("My bank PIN") })
+        #expect(env.loggedEvents.contains { $0.message.contains("Tasks/L2.md: budget: agent 'loco' is in the tool lane by its note as it is now") }, "\(env.loggedEvents.map(\.message))")
+        #expect(try env.note(secret).text("error")?.contains("private work never leaves this machine") == true)
     }
 
     /// Round 153 F1's loop: a task a rule sent to a free agent whose note then moved to

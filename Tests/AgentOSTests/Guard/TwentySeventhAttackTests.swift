@@ -359,9 +359,9 @@ import TestSupport
 
     /// Round 154 F3: a note held as put back by git (its run's text, written again within the hour
     /// after the run) ran again when, past that hour, a `touch` or a save of the same bytes moved
-    /// its modification time: the verdict was made again at every look. It is made once, for that
-    /// file with those bytes, also across a restart; the same text written as a new file later (a
-    /// script's task of every morning) is still new work.
+    /// its modification time: the verdict was made again at every look. It is made once, for those
+    /// bytes at that path, also across a restart and a save by rename (round 155); `status: new`
+    /// runs it.
     @Test func aNoteHeldAsPutBackStaysHeldWhenItsTimeAloneMoves() throws {
         let env = try EngineTestVault()
         let path = "Tasks/Weekly.md"
@@ -405,9 +405,15 @@ import TestSupport
         restarted.waitUntilIdle()
         #expect(env.fixturePrompts().count == 1, "ran again after a save of the same bytes: \(env.loggedEvents.map(\.message))")
         #expect(try env.text(path) == text)
-        // The same text written as a new file (a script's task of every morning) is new work.
-        try FileManager.default.removeItem(atPath: file)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        // Saved as vim, `sed -i` and many editors save: a new file renamed over it (round 155).
+        let temporary = env.vault.root + "/Tasks/.Weekly.md.swp"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        #expect(rename(temporary, file) == 0)
+        _ = restarted.consider(path: path)
+        restarted.waitUntilIdle()
+        #expect(env.fixturePrompts().count == 1, "ran again after a save by rename: \(env.loggedEvents.map(\.message))")
+        // `status: new` is a person asking: it runs.
+        try env.store.updateProperties(path, set: [Property("status", .string("new"))])
         _ = restarted.consider(path: path)
         restarted.waitUntilIdle()
         #expect(env.fixturePrompts().count == 2, "\(env.loggedEvents.map(\.message))")
