@@ -13,9 +13,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         /// Lanes whose reservation the ledger refused when a run was about to start, by run id, with
         /// the refusal: planning that run again falls back from them (or sends it to review).
         var refusedLanes: [String: [Lane: String]] = [:]
-        /// Runs routed again once before they started (`reserve`): routed as free, their agent's note
-        /// made them paid; their agent's note was renamed or removed; or it left a local lane.
-        var routedAgain: Set<String> = []
+        /// How many times `reload` read `Rules/` again (a plan made before the latest is stale).
+        var rulesGeneration = 0
     }
     private let state: Locked<State>
     /// Whether agents get a context packet (memory, links, daily log) rather than the bare prompt.
@@ -56,6 +55,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         state.withLock {
             $0.book = fresh
             $0.router = router
+            $0.rulesGeneration += 1
         }
         agents.reload(fresh)
     }
@@ -80,7 +80,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     /// `nil`, for the lane the rules pick: the work is planned again with an off-machine packet if
     /// the guardrails then send it off this machine.
     private func plan(_ task: TaskNote, runID: String, packetOffMachine: Bool?) -> RoutePlan {
-        let (book, router) = state.withLock { ($0.book, $0.router) }
+        let (book, router, generation) = state.withLock { ($0.book, $0.router, $0.rulesGeneration) }
         // The task's links are resolved once, into `facts`: privacy judges them and the packet is
         // built from them, so what privacy judged is exactly what the agent receives.
         let links = LinkResolver(vault: vault)
@@ -260,6 +260,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
             taskBudgetUSD: facts.budgetUSD,
             privacy: privacy
         )
+        plan.rulesGeneration = generation
         plan.contextTruncation = truncation
         plan.budgetTask = budgetTask
         // Private work's telemetry names a model only as the vault's notes name it: the task's own
@@ -344,34 +345,18 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     }
 
     public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate {
-        let book = ruleBook
-        // Its agent's note renamed (`name:` edited) or removed while the task waited: routed again,
-        // once a run, so that the task is told what the notes say now (round 154: it failed with
-        // "define it in Rules/Agents/tooly.md", a note that was there).
-        if book.agent(named: plan.agent) == nil, state.withLock({ $0.routedAgain.insert(runID).inserted }) {
-            return .refused("agent '\(plan.agent)' is no longer defined by any agent note (renamed or removed while the task waited)")
-        }
-        // Routed to a lane that keeps work on this machine, its agent's note now puts it in one that
-        // does not: routed again, so that privacy is judged against the agent that would start
-        // (round 155: a private task waiting for a local agent ran on it after its note was set to
-        // `lane: tool` with a cloud command, and its records said "local lane").
-        if let agent = book.agent(named: plan.agent), Lane(rawValue: plan.lane)?.keepsWorkLocal == true, !agent.lane.keepsWorkLocal,
-           state.withLock({ $0.routedAgain.insert(runID).inserted }) {
-            return .refused("agent '\(agent.name)' is in the \(agent.lane) lane by its note as it is now (routed to the \(plan.lane) lane)")
+        let (book, generation) = state.withLock { ($0.book, $0.rulesGeneration) }
+        // A note in `Rules/` changed since the plan was made (an agent note's lane, command or name,
+        // a rule, a guardrails note under any name): planned again from the notes as they are, so
+        // that privacy, secrets, effects and budget are judged against what would run now (round
+        // 155: a private task waiting for a local agent ran on it after its note was set to `lane:
+        // tool`; only `Rules/Guardrails.md` itself was stamped). The new plan is of this generation.
+        if let planned = plan.rulesGeneration, planned != generation {
+            return .replan("the notes in \(Vault.Layout.rules)/ changed while it waited")
         }
         guard plan.reservationUSD > 0 else {
-            // Routed as free, its agent's note as it is now may make it paid (`max_cost_usd` or
-            // prices added while the task waited, as doctor advises: round 152 started it with
-            // nothing reserved past a day cap already over; or moved to `lane: premium`: round 153).
-            // Routed again, the run reserves, or waits in review; the lane is not refused. Once a
-            // run: the plan made again from the notes as they are is the router's word, as for a
-            // task written now (a rule that keeps the task on its lane routes it as free again, and
-            // judged here every time, it would go round for ever).
-            if let agent = book.agent(named: plan.agent), agent.isPaid || agent.lane == .premium,
-               state.withLock({ $0.routedAgain.insert(runID).inserted }) {
-                return .refused("agent '\(agent.name)' costs money by its note as it is now (routed as free)")
-            }
-            state.withLock { _ = $0.routedAgain.remove(runID) }
+            // Routed as free: nothing to hold. (An agent note made paid since — `max_cost_usd`,
+            // prices, `lane: premium` — was planned again above: rounds 152, 153.)
             return .go(reservedUSD: 0)
         }
         guard let lane = Lane(rawValue: plan.lane) else { return refuse(runID, .premium, "unknown lane '\(plan.lane)'") }
@@ -445,7 +430,6 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     private func closed(runID: String) {
         state.withLock {
             _ = $0.refusedLanes.removeValue(forKey: runID)
-            _ = $0.routedAgain.remove(runID)
         }
         budgetChanged.lock()
         budgetGeneration &+= 1

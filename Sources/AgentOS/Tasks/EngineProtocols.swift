@@ -59,6 +59,9 @@ public struct RoutePlan: Sendable {
     /// modification time, names on disk; a day's log by the bytes it had), taken when it was made: a
     /// run that waited for its lane starts only if they still hold (`TaskEngine.editedWhileWaiting`).
     public var inputStamps: [String: [Int64]] = [:]
+    /// Which reading of `Rules/` the plan was made from (`VaultRouting`): a run whose rules were
+    /// read again while it waited is planned again before it starts. `nil`: not known.
+    public var rulesGeneration: Int?
 
     /// A plan; see the properties for each argument.
     public init(lane: String, agent: String, model: String?, rule: String, reason: String, action: Action, prompt: String, sources: [String] = [], extraProperties: [Property] = [], reservationID: String? = nil, approved: Bool = false, reservationUSD: Double = 0, taskBudgetUSD: Double? = nil, privacy: String? = nil) {
@@ -90,6 +93,8 @@ public enum BudgetGate: Sendable, Equatable {
     /// Settled spend leaves no room (or the ledger cannot be used): route again, which falls back
     /// to the rule's fallback lane or sends the task to review.
     case refused(String)
+    /// What the plan was made from changed (a note in `Rules/`): plan the run again, as it is now.
+    case replan(String)
 }
 
 /// Decides routes and settles budgets; implemented over the rules engine and guardrails.

@@ -1424,9 +1424,16 @@ public final class TaskEngine: Sendable {
         guard plan.reservationID == nil else { return .proceed }
         // A free run holds nothing; routing says whether its agent is free still (`reserve`).
         guard plan.reservationUSD > 0 else {
-            guard case .refused(let why) = routing.reserve(plan, task: plan.budgetTask ?? task.path, runID: runID) else { return .proceed }
-            log(EngineEvent(level: .info, message: "\(task.path): budget: \(why); routing again"))
-            return .reroute
+            switch routing.reserve(plan, task: plan.budgetTask ?? task.path, runID: runID) {
+            case .refused(let why):
+                log(EngineEvent(level: .info, message: "\(task.path): budget: \(why); routing again"))
+                return .reroute
+            case .replan(let why):
+                log(EngineEvent(level: .info, message: "\(task.path): \(why); routing again"))
+                return .reroute
+            case .go, .wait:
+                return .proceed
+            }
         }
         var announced = false
         var rounds = 0
@@ -1446,6 +1453,9 @@ public final class TaskEngine: Sendable {
                 return .proceed
             case .refused(let why):
                 log(EngineEvent(level: .warning, message: "\(task.path): budget: \(why); routing again"))
+                return .reroute
+            case .replan(let why):
+                log(EngineEvent(level: .info, message: "\(task.path): \(why); routing again"))
                 return .reroute
             case .wait(let why):
                 if !state.withLock({ $0.accepting }) { return .stopped }
