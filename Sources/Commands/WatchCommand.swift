@@ -91,12 +91,8 @@ final class SignalStopper: @unchecked Sendable {
                     daemon.stop()
                 } else {
                     console.error("stopping at once")
-                    // The agents it started stop too: left running, one could spend on with
-                    // nobody reading what it reports (round 154). The next start recovers their runs.
-                    // One that ignores SIGTERM is killed a moment later (round 155).
-                    Spawn.signalLiveGroups(SIGTERM)
-                    usleep(300_000)
-                    Spawn.signalLiveGroups(SIGKILL)
+                    // The agents it started stop too; the next start recovers their runs.
+                    Spawn.stopAllAtOnce()
                     exit(130)
                 }
             }

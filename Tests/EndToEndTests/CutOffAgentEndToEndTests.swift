@@ -84,9 +84,11 @@ import Testing
         try Self.restartCounts(env, runID: runID, mark: "KILL9-MARK")
     }
 
-    @Test func aSecondCtrlCStopsTheAgentsItStartedAndTheirCostIsCounted() throws {
-        // An agent deaf to SIGTERM too (round 155: it ran on with no watcher).
-        let (env, runID) = try Self.lingering("TWICE-MARK", mode: "linger-stubborn")
+    /// Also an agent deaf to SIGTERM (round 155: it ran on with no watcher); and one that dies of
+    /// it is not recorded as a crash of its own before the exit (round 156: `failed (crashed)`,
+    /// "killed by SIGTERM", its printed answer thrown away, exit status 0).
+    @Test(arguments: ["linger", "linger-stubborn"]) func aSecondCtrlCStopsTheAgentsItStartedAndTheirCostIsCounted(_ mode: String) throws {
+        let (env, runID) = try Self.lingering("TWICE-MARK", mode: mode)
         #expect(!Self.processes(holding: "TWICE-MARK").isEmpty)
         kill(env.lastPID, SIGINT)
         _ = eventually(within: 0.3) { false }

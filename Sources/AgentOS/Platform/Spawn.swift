@@ -215,18 +215,37 @@ public enum Spawn {
         }
         liveGroups.withLock { _ = $0.insert(child.pid) }
         options.onStart?(child.pid)
-        return child.collect(options: options, executablePath: path)
+        let result = child.collect(options: options, executablePath: path)
+        // The process is exiting at once (`stopAllAtOnce`): a child that ended because we stopped
+        // it is not to be acted on — its run is left as a crash leaves it, for the next start.
+        while exitingAtOnce.withLock({ $0 }) { sleep(60) }
+        return result
     }
 
     /// The process groups of children `run` started and has not reaped yet.
     static let liveGroups = Locked<Set<Int32>>([])
+    /// Set by `stopAllAtOnce`.
+    static let exitingAtOnce = Locked(false)
 
-    /// Sends `signal` to the process group of every child `run` has not reaped yet: a process
-    /// exiting at once (a second Ctrl-C) stops the agents it started instead of leaving them to run
-    /// (and spend) with nobody reading them (round 154). A group is taken out of the set before its
-    /// leader is reaped, under the same lock, so a pid freed for reuse is never signalled.
-    public static func signalLiveGroups(_ signal: Int32) {
+    /// Sends `signal` to the process group of every child `run` has not reaped yet. A group is taken
+    /// out of the set before its leader is reaped, under the same lock, so a pid freed for reuse is
+    /// never signalled.
+    static func signalLiveGroups(_ signal: Int32) {
         liveGroups.withLock { groups in for group in groups { kill(-group, signal) } }
+    }
+
+    /// For a process about to exit at once (a second Ctrl-C): stops the process groups of the
+    /// children `run` started — SIGTERM, then SIGKILL 0.3 s later for one that ignores it — instead
+    /// of leaving them to run (and spend) with nobody reading them (rounds 154, 155), and keeps the
+    /// threads waiting on them from going on: a run whose agent died of it is not recorded as a
+    /// crash of its own (round 156: a read-only task was failed instead of re-queued, an answer
+    /// its agent had printed thrown away as "killed by SIGTERM"). Returns when they are stopped;
+    /// the caller exits.
+    public static func stopAllAtOnce() {
+        exitingAtOnce.withLock { $0 = true }
+        signalLiveGroups(SIGTERM)
+        usleep(300_000)
+        signalLiveGroups(SIGKILL)
     }
 
     /// Starts the program in the background and returns at once (for a long-lived child such as the

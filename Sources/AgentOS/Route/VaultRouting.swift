@@ -15,6 +15,8 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         var refusedLanes: [String: [Lane: String]] = [:]
         /// How many times `reload` read `Rules/` again (a plan made before the latest is stale).
         var rulesGeneration = 0
+        /// `VaultRouting.rulesStamp` when `Rules/` was last read.
+        var rulesStamp = 0
     }
     private let state: Locked<State>
     /// Whether agents get a context packet (memory, links, daily log) rather than the bare prompt.
@@ -42,22 +44,52 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         self.usesContextPackets = usesContextPackets
         ledger = try BudgetLedger(vault: vault)
         runs = try? RunStore(vault: vault)
+        let stamp = VaultRouting.rulesStamp(vault)
         let book = RuleBook.load(vault: vault)
-        state = Locked(State(book: book, router: Router(book: book)))
+        var initial = State(book: book, router: Router(book: book))
+        initial.rulesStamp = stamp
+        state = Locked(initial)
         agents = VaultAgents(vault: vault)
         agents.reload(book)
     }
 
     /// Reads `Rules/` again (the watcher calls this when a rule note changes).
     public func reload() {
+        // Stamped before it is read: a change in between is seen at the next look.
+        let stamp = VaultRouting.rulesStamp(vault)
         let fresh = RuleBook.load(vault: vault)
         let router = Router(book: fresh)
         state.withLock {
             $0.book = fresh
             $0.router = router
             $0.rulesGeneration += 1
+            $0.rulesStamp = stamp
         }
         agents.reload(fresh)
+    }
+
+    /// Reads `Rules/` again when a note in it changed on disk since it was last read. The watcher
+    /// reloads on its events; a foreground `run` has none, and waited in the budget queue under a
+    /// day cap lowered meanwhile, then reserved and spent past it (round 156).
+    public func reloadIfRulesChanged() {
+        if VaultRouting.rulesStamp(vault) != state.withLock({ $0.rulesStamp }) { reload() }
+    }
+
+    /// A hash of every note under `Rules/` as it is on disk (path, size, modification and change
+    /// times, inode) and of the entries the walk skipped (a symlink put there): any edit, rename,
+    /// move or removal changes it. A stat per note: cheap next to reading them.
+    static func rulesStamp(_ vault: Vault) -> Int {
+        let walked = VaultWalker.walk(vault, under: Vault.Layout.rules)
+        var hasher = Hasher()
+        for file in walked.files.sorted(by: { $0.path < $1.path }) {
+            hasher.combine(file.path)
+            hasher.combine(file.status.size)
+            hasher.combine(file.status.mtimeNanoseconds)
+            hasher.combine(file.status.ctimeNanoseconds)
+            hasher.combine(file.status.inode)
+        }
+        for skipped in walked.skipped.map(\.path).sorted() { hasher.combine(skipped) }
+        return hasher.finalize()
     }
 
     /// The current rule book.
@@ -345,6 +377,7 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     }
 
     public func reserve(_ plan: RoutePlan, task: String, runID: String) -> BudgetGate {
+        reloadIfRulesChanged()
         let (book, generation) = state.withLock { ($0.book, $0.rulesGeneration) }
         // A note in `Rules/` changed since the plan was made (an agent note's lane, command or name,
         // a rule, a guardrails note under any name): planned again from the notes as they are, so

@@ -1422,13 +1422,10 @@ public final class TaskEngine: Sendable {
 
     private func holdBudget(_ task: TaskNote, runID: String, plan: inout RoutePlan, token: CancelToken) -> BudgetHold {
         guard plan.reservationID == nil else { return .proceed }
-        // A free run holds nothing; routing says whether its agent is free still (`reserve`).
+        // A free run holds nothing; routing says whether its plan still stands (`reserve`).
         guard plan.reservationUSD > 0 else {
             switch routing.reserve(plan, task: plan.budgetTask ?? task.path, runID: runID) {
-            case .refused(let why):
-                log(EngineEvent(level: .info, message: "\(task.path): budget: \(why); routing again"))
-                return .reroute
-            case .replan(let why):
+            case .refused(let why), .replan(let why):
                 log(EngineEvent(level: .info, message: "\(task.path): \(why); routing again"))
                 return .reroute
             case .go, .wait:

@@ -412,27 +412,39 @@ import Testing
         next.shutdown(grace: 1)
     }
 
+    /// Runs task `busy` (its agent lingers in its one slot) and routes `waiting` behind it, then
+    /// `edit`s `Rules/`, has routing read it again (as the watcher does) and cancels `busy`: the
+    /// waiting task goes on. Returns the engine and the waiting task's path.
+    static func editRulesWhileWaiting(_ env: EngineTestVault, busy: (name: String, properties: String, body: String),
+                                      waiting: (name: String, properties: String, body: String), edit: () throws -> Void) throws -> (engine: TaskEngine, waiting: String) {
+        let engine = try env.engine()
+        let slow = try env.writeTask(busy.name, properties: busy.properties, body: busy.body + " FIXTURE_MODE=linger FIXTURE_COST=0")
+        #expect(engine.consider(path: slow) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let path = try env.writeTask(waiting.name, properties: waiting.properties, body: waiting.body)
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(eventually(within: 10) { (try? env.note(path).text("status")) == "routed" })
+        try edit()
+        try #require(engine.routing as? VaultRouting).reload()
+        try env.store.updateProperties(slow, set: [Property("status", .string("cancelled"))])
+        _ = engine.consider(path: slow)
+        return (engine, path)
+    }
+
     /// Round 154 F4: the agent note of a waiting task renamed (`name:` edited) or deleted: the task
     /// failed with "define it in Rules/Agents/tooly.md", a note that was there. It is routed again
     /// at its start, and told what the notes say now; no agent runs for it.
     @Test(arguments: ["renamed", "deleted"]) func aTaskWhoseAgentWentAwayWhileItWaitedIsToldWhy(_ edit: String) throws {
         let env = try EngineTestVault()
         let free = try Self.writeFreeAgent(env, extra: "concurrency: 1\n")
-        let engine = try env.engine()
-        let slow = try env.writeTask("W1", properties: "type: task\nagent: tooly", body: "Check the menu header. FIXTURE_MODE=linger FIXTURE_COST=0")
-        #expect(engine.consider(path: slow) != .ignored)
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
-        let waiting = try env.writeTask("W2", properties: "type: task\nagent: tooly", body: "Check the menu footer. FIXTURE_COST=0")
-        #expect(engine.consider(path: waiting) != .ignored)
-        #expect(eventually(within: 10) { (try? env.note(waiting).text("status")) == "routed" })
-        if edit == "renamed" {
-            try env.store.write(free.replacingOccurrences(of: "name: tooly\n", with: "name: tooly-paid\n"), to: "Rules/Agents/tooly.md", expecting: .any)
-        } else {
-            try FileManager.default.removeItem(atPath: env.vault.root + "/Rules/Agents/tooly.md")
+        let (engine, waiting) = try Self.editRulesWhileWaiting(env, busy: ("W1", "type: task\nagent: tooly", "Check the menu header."),
+                                                               waiting: ("W2", "type: task\nagent: tooly", "Check the menu footer. FIXTURE_COST=0")) {
+            if edit == "renamed" {
+                try env.store.write(free.replacingOccurrences(of: "name: tooly\n", with: "name: tooly-paid\n"), to: "Rules/Agents/tooly.md", expecting: .any)
+            } else {
+                try FileManager.default.removeItem(atPath: env.vault.root + "/Rules/Agents/tooly.md")
+            }
         }
-        try #require(engine.routing as? VaultRouting).reload()
-        try env.store.updateProperties(slow, set: [Property("status", .string("cancelled"))])
-        _ = engine.consider(path: slow)
         #expect(eventually(within: 30) { (try? env.note(waiting).text("status")) == "failed" }, "\(env.loggedEvents.map(\.message))")
         engine.waitUntilIdle()
         let error = try env.note(waiting).text("error") ?? ""
@@ -451,22 +463,40 @@ import Testing
         let command = "command: [\"\(RepositoryPaths.fixtureAgents)/claude\", -p, --output-format, json, --, \"{prompt}\"]"
         let local = "---\ntype: agent\nname: loco\nlane: local\nconcurrency: 1\n\(command)\nenv: [FBT_FIXTURE_LOG]\noutput: claude-json\ntimeout: 60\n---\nA local model.\n"
         try env.store.write(local, to: "Rules/Agents/loco.md", expecting: .absent)
-        let engine = try env.engine()
-        let busy = try env.writeTask("L1", properties: "type: task\nagent: loco", body: "First local job. FIXTURE_MODE=linger FIXTURE_COST=0")
-        #expect(engine.consider(path: busy) != .ignored)
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
-        let secret = try env.writeTask("L2", properties: "type: task\nagent: loco\nprivacy: private", body: "My bank PIN is 4711. Draft a note.")
-        #expect(engine.consider(path: secret) != .ignored)
-        #expect(eventually(within: 10) { (try? env.note(secret).text("status")) == "routed" })
-        try env.store.write(local.replacingOccurrences(of: "lane: local\n", with: "lane: tool\n"), to: "Rules/Agents/loco.md", expecting: .any)
-        try #require(engine.routing as? VaultRouting).reload()
-        try env.store.updateProperties(busy, set: [Property("status", .string("cancelled"))])
-        _ = engine.consider(path: busy)
+        let (engine, secret) = try Self.editRulesWhileWaiting(env, busy: ("L1", "type: task\nagent: loco", "First local job."),
+                                                              waiting: ("L2", "type: task\nagent: loco\nprivacy: private", "My bank PIN is 4711. Draft a note.")) {
+            try env.store.write(local.replacingOccurrences(of: "lane: local\n", with: "lane: tool\n"), to: "Rules/Agents/loco.md", expecting: .any)
+        }
         #expect(eventually(within: 30) { (try? env.note(secret).text("status")) == "blocked" }, "\(env.loggedEvents.map(\.message))")
         engine.waitUntilIdle()
         #expect(!env.fixturePrompts().contains { $0.contains("My bank PIN") })
         #expect(env.loggedEvents.contains { $0.message.contains("Tasks/L2.md: the notes in Rules/ changed while it waited; routing again") }, "\(env.loggedEvents.map(\.message))")
         #expect(try env.note(secret).text("error")?.contains("private work never leaves this machine") == true)
+    }
+
+    /// Round 156 F1: a foreground `run` has no watcher to read `Rules/` again. Its task waited in
+    /// the budget queue while the day cap was lowered below what it would reserve, then reserved
+    /// under the old cap and spent past the new one. Reserving reads `Rules/` again when it changed
+    /// on disk: the task is planned again and waits in review.
+    @Test func aCapLoweredWhileATaskWaitsForBudgetRoomHoldsWithoutAWatcher() throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(1.5))])
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(2.5)), Property("budget_task_usd", .double(5))])
+        let engine = try env.engine()
+        let first = try env.writeTask("A", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_MODE=linger FIXTURE_COST=0.5")
+        #expect(engine.consider(path: first) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let second = try env.writeTask("B", properties: "type: task\nagent: claude", body: "Review the lexer. FIXTURE_COST=0.5")
+        #expect(engine.consider(path: second) != .ignored)
+        #expect(eventually(within: 10) { env.loggedEvents.contains { $0.message.contains("Tasks/B.md: waiting in the queue for runs in flight to settle") } }, "\(env.loggedEvents.map(\.message))")
+        // Lowered on disk; nothing tells the routing (no watcher).
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(1))])
+        try env.store.updateProperties(first, set: [Property("status", .string("cancelled"))])
+        _ = engine.consider(path: first)
+        #expect(eventually(within: 30) { (try? env.note(second).text("status")) == "review" }, "\(env.loggedEvents.map(\.message))")
+        engine.waitUntilIdle()
+        #expect(!env.fixturePrompts().contains { $0.contains("Review the lexer") })
+        #expect(try BudgetLedger(vault: env.vault).spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD <= 1)
     }
 
     /// Round 153 F1's loop: a task a rule sent to a free agent whose note then moved to
@@ -477,17 +507,10 @@ import Testing
         let env = try EngineTestVault()
         let free = try Self.writeFreeAgent(env, extra: "concurrency: 1\n")
         try env.store.write("---\ntype: rule\npriority: 1\nwhen_keywords: [zebra]\nlane: tool\nagent: tooly\n---\nZebra work stays on the tool lane.\n", to: "Rules/Routing/Zebra.md", expecting: .absent)
-        let engine = try env.engine()
-        let slow = try env.writeTask("Z1", properties: "type: task", body: "Check the zebra header. FIXTURE_MODE=linger FIXTURE_COST=0.01")
-        #expect(engine.consider(path: slow) != .ignored)
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
-        let waiting = try env.writeTask("Z2", properties: "type: task", body: "Check the zebra footer. FIXTURE_COST=0.02")
-        #expect(engine.consider(path: waiting) != .ignored)
-        #expect(eventually(within: 10) { (try? env.note(waiting).text("status")) == "routed" })
-        try env.store.write(free.replacingOccurrences(of: "lane: tool\n", with: "lane: premium\n"), to: "Rules/Agents/tooly.md", expecting: .any)
-        try #require(engine.routing as? VaultRouting).reload()
-        try env.store.updateProperties(slow, set: [Property("status", .string("cancelled"))])
-        _ = engine.consider(path: slow)
+        let (engine, waiting) = try Self.editRulesWhileWaiting(env, busy: ("Z1", "type: task", "Check the zebra header."),
+                                                               waiting: ("Z2", "type: task", "Check the zebra footer. FIXTURE_COST=0.02")) {
+            try env.store.write(free.replacingOccurrences(of: "lane: tool\n", with: "lane: premium\n"), to: "Rules/Agents/tooly.md", expecting: .any)
+        }
         #expect(eventually(within: 30) { (try? env.note(waiting).text("status")) == "review" }, "\(env.loggedEvents.map(\.message))")
         engine.waitUntilIdle()
         #expect(!env.fixturePrompts().contains { $0.contains("Check the zebra footer") })

@@ -323,6 +323,25 @@ import TestSupport
         #expect(note.body.contains("List the open questions"), "\(text)")
     }
 
+    /// Writes `text` as a task at `path` and runs it to `done` with an engine of its own; the run store.
+    static func ranOnce(_ text: String, at path: String, _ env: EngineTestVault) throws -> RunStore {
+        let engine = try env.engine()
+        try env.store.write(text, to: path, expecting: .absent)
+        _ = engine.consider(path: path, wait: true)
+        engine.waitUntilIdle()
+        #expect(try env.note(path).text("status") == "done")
+        return try RunStore(vault: env.vault)
+    }
+
+    /// Moves the latest run of `path` `seconds` into the past (claim, start and end).
+    static func age(_ path: String, by seconds: Double, _ runs: RunStore) throws {
+        var record = try #require(try runs.latestRun(taskPath: path))
+        record.createdAt -= seconds
+        record.startedAt = record.startedAt.map { $0 - seconds }
+        record.finishedAt = record.finishedAt.map { $0 - seconds }
+        try runs.update(record)
+    }
+
     /// Round 152: a task of every morning copied from a template with `cp -p` (or `rsync -a`, `tar
     /// x`) has the template's old modification time, from before yesterday's run: it was taken for
     /// git putting back yesterday's task, and never ran again. Its change time, which no copy sets
@@ -331,18 +350,9 @@ import TestSupport
         let env = try EngineTestVault()
         let path = "Tasks/Standup.md"
         let text = "---\ntype: task\nagent: claude\n---\nWrite the morning standup summary.\n"
-        let first = try env.engine()
-        try env.store.write(text, to: path, expecting: .absent)
-        _ = first.consider(path: path, wait: true)
-        first.waitUntilIdle()
-        #expect(try env.note(path).text("status") == "done")
+        let runs = try Self.ranOnce(text, at: path, env)
         // The next morning: yesterday's run ended hours ago.
-        let runs = try RunStore(vault: env.vault)
-        var record = try #require(try runs.latestRun(taskPath: path))
-        record.createdAt -= 20 * 3_600
-        record.startedAt = record.startedAt.map { $0 - 20 * 3_600 }
-        record.finishedAt = record.finishedAt.map { $0 - 20 * 3_600 }
-        try runs.update(record)
+        try Self.age(path, by: 20 * 3_600, runs)
         let file = env.vault.root + "/" + path
         try FileManager.default.removeItem(atPath: file)
         try Data(text.utf8).write(to: URL(fileURLWithPath: file))
@@ -366,19 +376,8 @@ import TestSupport
         let env = try EngineTestVault()
         let path = "Tasks/Weekly.md"
         let text = "---\ntype: task\nagent: claude\n---\nSummarize the weekly status for the team.\n"
-        let first = try env.engine()
-        try env.store.write(text, to: path, expecting: .absent)
-        _ = first.consider(path: path, wait: true)
-        first.waitUntilIdle()
-        #expect(try env.note(path).text("status") == "done")
-        let runs = try RunStore(vault: env.vault)
-        func age(_ seconds: Double) throws {
-            var record = try #require(try runs.latestRun(taskPath: path))
-            record.createdAt -= seconds
-            record.startedAt = record.startedAt.map { $0 - seconds }
-            record.finishedAt = record.finishedAt.map { $0 - seconds }
-            try runs.update(record)
-        }
+        let runs = try Self.ranOnce(text, at: path, env)
+        func age(_ seconds: Double) throws { try Self.age(path, by: seconds, runs) }
         // Put back by git 59 minutes 50 s after the run, under a watcher started since.
         try age(3_590)
         let second = try env.engine()
