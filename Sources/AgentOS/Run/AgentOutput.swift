@@ -201,8 +201,10 @@ public enum AgentOutputParser {
                 if let part = event["part"] { files += openCodeFiles(part) }
             case "step_finish":
                 guard let part = event["part"] else { continue }
-                // `tool-calls` ends a step the run goes on from; `stop` ends the run.
-                outcome.isFinal = part["reason"]?.stringValue == "stop"
+                // `tool-calls` ends a step the run goes on from; `stop` ends the run — the run's own
+                // session's, not a sub-agent's (its events carry another `sessionID`).
+                let session = event["sessionID"]?.stringValue ?? part["sessionID"]?.stringValue
+                if session == nil || session == outcome.sessionID { outcome.isFinal = part["reason"]?.stringValue == "stop" }
                 // A negative or non-finite step makes the whole figure none printed: summed, one
                 // negative step shaved the run's cost (round 54).
                 if let c = part["cost"]?.doubleValue {

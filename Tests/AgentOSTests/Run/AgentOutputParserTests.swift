@@ -64,6 +64,11 @@ import Testing
         // A step after the last `stop` (the run went on) is not the end.
         #expect(!AgentOutputParser.parseOpencode([step.replacingOccurrences(of: "REASON", with: "stop"), text, step.replacingOccurrences(of: "REASON", with: "tool-calls")].joined(separator: "\n")).isFinal)
         #expect(!AgentOutputParser.parse(.text, output: Array("an answer\n".utf8)).isFinal)
+        // A sub-agent's session ending is not the run's end.
+        let mainStep = #"{"type":"step_finish","sessionID":"ses_main","part":{"type":"step-finish","reason":"tool-calls","cost":0.1}}"#
+        let subStop = #"{"type":"step_finish","sessionID":"ses_sub","part":{"type":"step-finish","reason":"stop","cost":0.2}}"#
+        #expect(!AgentOutputParser.parseOpencode(mainStep + "\n" + subStop).isFinal)
+        #expect(AgentOutputParser.parseOpencode(mainStep + "\n" + subStop + "\n" + mainStep.replacingOccurrences(of: "tool-calls", with: "stop")).isFinal)
     }
 
     @Test func codexTurnFailedAndUnrecoveredErrorsFail() {
