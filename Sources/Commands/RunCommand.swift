@@ -19,6 +19,11 @@ enum RunCommand {
         guard let given = context.arguments.positionals.first else { throw CLIError.usage("'run' needs a note path") }
         let console = context.console
         let json = context.json
+        // Ctrl-C (or SIGTERM) stops the run's agent with it (it runs in a process group of its own,
+        // which the terminal's signal does not reach: round 157, it ran on, unwatched, and spent);
+        // the run is left as a crash leaves it, and the next start recovers it.
+        let stopper = AtOnceStopper(console: console)
+        defer { withExtendedLifetime(stopper) {} }
         let record = try ForegroundRun.run(given, vault: context.vault, environment: context.environment, warn: { problem in
             if !json { console.error("warning: \(problem)") }
         }, log: { event in
@@ -36,5 +41,25 @@ enum RunCommand {
             }
         }
         return record.state == .done ? 0 : 1
+    }
+}
+
+
+/// Turns SIGINT and SIGTERM into stopping the agents this process started, then exiting (130).
+final class AtOnceStopper: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(console: Console) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                console.error("stopping: its agent is stopped, and the run is recovered at the next start ('fuckbigtech watch' or 'run')")
+                Spawn.stopAllAtOnce()
+                exit(130)
+            }
+            source.resume()
+            sources.append(source)
+        }
     }
 }

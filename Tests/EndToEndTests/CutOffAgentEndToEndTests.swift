@@ -32,7 +32,16 @@ import Testing
         let env = try WatchedVault()
         try env.write("Rules/Agents/tooly.md", agent)
         try env.start()
-        try env.writeViaRename("Tasks/X.md", "---\ntype: task\nagent: tooly\n---\nCheck the menu layout \(mark). FIXTURE_MODE=\(mode) FIXTURE_COST=4\n")
+        try env.writeViaRename("Tasks/X.md", task(mark, mode: mode))
+        return (env, try printed(env))
+    }
+
+    static func task(_ mark: String, mode: String) -> String {
+        "---\ntype: task\nagent: tooly\n---\nCheck the menu layout \(mark). FIXTURE_MODE=\(mode) FIXTURE_COST=4\n"
+    }
+
+    /// The run id of the run whose output copy holds the agent's answer and $4, once it does.
+    static func printed(_ env: WatchedVault) throws -> String {
         let output = env.root + "/.agentos/output"
         var runID = ""
         let printed = eventually(within: 30) {
@@ -42,7 +51,7 @@ import Testing
             return true
         }
         try #require(printed, "the agent's output was never copied:\n\(env.log)")
-        return (env, runID)
+        return runID
     }
 
     /// The pids of live processes whose command line holds `mark`.
@@ -75,6 +84,30 @@ import Testing
         _ = eventually(within: 2) { false }
         #expect(try spentToday(env) == 4)
         _ = try env.stop(SIGTERM)
+    }
+
+    /// Round 157: Ctrl-C on a foreground `fuckbigtech run` exited at once and left its agent (in
+    /// a process group of its own, which the terminal's signal does not reach) running unwatched.
+    /// It is stopped with the run, and the next start counts what it reported.
+    @Test func aCtrlCOnAForegroundRunStopsItsAgent() throws {
+        let env = try WatchedVault()
+        try env.write("Rules/Agents/tooly.md", Self.agent)
+        try env.write("Tasks/X.md", Self.task("FORE-MARK", mode: "linger"))
+        let run = try ChildProcess(try BuiltBinary.path(), ["run", "--vault", env.root, "Tasks/X.md"], environment: [
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": env.sandbox.home, "FBT_FIXTURE_LOG": env.fixtureLog, "NO_COLOR": "1", "TERM": "dumb",
+        ], directory: env.sandbox.root)
+        let runID = try Self.printed(env)
+        #expect(!Self.processes(holding: "FORE-MARK").isEmpty)
+        run.signal(SIGINT)
+        guard run.wait(seconds: 10) else {
+            Issue.record("the run did not exit: \(run.stderr)")
+            run.signal(SIGKILL)
+            _ = run.wait(seconds: 10)
+            return
+        }
+        #expect(run.terminationStatus == 130, "\(run.stderr)")
+        #expect(eventually(within: 10) { Self.processes(holding: "FORE-MARK").isEmpty }, "still running: \(Self.processes(holding: "FORE-MARK"))")
+        try Self.restartCounts(env, runID: runID, mark: "FORE-MARK")
     }
 
     @Test func aKilledWatchersFreeAgentsReportedCostIsCountedAndItsTaskNotBoughtAgain() throws {

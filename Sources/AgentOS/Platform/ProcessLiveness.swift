@@ -22,6 +22,12 @@ enum ProcessLiveness {
     /// only when `pid` is still the same process (same start time).
     static func stopOrphanedGroup(pid: Int32, startTime: UInt64, grace: Double = 2) -> Bool {
         guard pid > 1, ProcessLiveness.startTime(pid) == startTime else { return false }
+        // A zombie leader (killed already, not yet reaped) was not left running (round 157: logged
+        // as stopped); whatever may be left of its group goes all the same.
+        guard ProcessLiveness.isAlive(pid) else {
+            kill(-pid, SIGKILL)
+            return false
+        }
         kill(-pid, SIGTERM)
         let deadline = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 + grace
         while Double(DispatchTime.now().uptimeNanoseconds) / 1e9 < deadline {

@@ -75,20 +75,29 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         if VaultRouting.rulesStamp(vault) != state.withLock({ $0.rulesStamp }) { reload() }
     }
 
-    /// A hash of every note under `Rules/` as it is on disk (path, size, modification and change
-    /// times, inode) and of the entries the walk skipped (a symlink put there): any edit, rename,
-    /// move or removal changes it. A stat per note: cheap next to reading them.
+    /// A hash of everything under `Rules/` as it is on disk: each entry's path, size, modification
+    /// and change times and inode (`lstat`), whatever its name — `RuleBook` reads `Guardrails.MD`
+    /// too, which a walk of `*.md` notes missed (round 157) — so any edit, rename, move, removal or
+    /// symlink put there changes it. A stat per entry: cheap next to reading the notes.
     static func rulesStamp(_ vault: Vault) -> Int {
-        let walked = VaultWalker.walk(vault, under: Vault.Layout.rules)
         var hasher = Hasher()
-        for file in walked.files.sorted(by: { $0.path < $1.path }) {
-            hasher.combine(file.path)
-            hasher.combine(file.status.size)
-            hasher.combine(file.status.mtimeNanoseconds)
-            hasher.combine(file.status.ctimeNanoseconds)
-            hasher.combine(file.status.inode)
+        var pending = [Vault.Layout.rules]
+        var entries = 0
+        while let folder = pending.popLast(), entries < 100_000 {
+            hasher.combine(folder)
+            guard let listed = try? FileSystem.list(vault.root + "/" + folder) else { continue }
+            for (name, _) in listed.sorted(by: { $0.name < $1.name }) {
+                entries += 1
+                let path = folder + "/" + name
+                hasher.combine(name)
+                guard let status = (try? FileSystem.status(vault.root + "/" + path)) ?? nil else { continue }
+                hasher.combine(status.size)
+                hasher.combine(status.mtimeNanoseconds)
+                hasher.combine(status.ctimeNanoseconds)
+                hasher.combine(status.inode)
+                if status.kind == .directory { pending.append(path) }
+            }
         }
-        for skipped in walked.skipped.map(\.path).sorted() { hasher.combine(skipped) }
         return hasher.finalize()
     }
 

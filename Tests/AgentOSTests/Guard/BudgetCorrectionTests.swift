@@ -478,19 +478,29 @@ import Testing
     /// the budget queue while the day cap was lowered below what it would reserve, then reserved
     /// under the old cap and spent past the new one. Reserving reads `Rules/` again when it changed
     /// on disk: the task is planned again and waits in review.
-    @Test func aCapLoweredWhileATaskWaitsForBudgetRoomHoldsWithoutAWatcher() throws {
+    /// Also when the guardrails note is named `Guardrails.MD`, which the rules read and a stamp of
+    /// `*.md` notes missed (round 157).
+    @Test(arguments: ["Guardrails.md", "Guardrails.MD"]) func aCapLoweredWhileATaskWaitsForBudgetRoomHoldsWithoutAWatcher(_ name: String) throws {
         let env = try EngineTestVault()
         try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(1.5))])
         try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(2.5)), Property("budget_task_usd", .double(5))])
+        let guardrails = env.vault.root + "/Rules/" + name
+        if name != "Guardrails.md" { try FileManager.default.moveItem(atPath: env.vault.root + "/Rules/Guardrails.md", toPath: guardrails) }
         let engine = try env.engine()
+        #expect(RuleBook.load(vault: env.vault).guardrails.caps.dayUSD == 2.5, "the rules read \(name)")
         let first = try env.writeTask("A", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_MODE=linger FIXTURE_COST=0.5")
         #expect(engine.consider(path: first) != .ignored)
         #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
         let second = try env.writeTask("B", properties: "type: task\nagent: claude", body: "Review the lexer. FIXTURE_COST=0.5")
         #expect(engine.consider(path: second) != .ignored)
         #expect(eventually(within: 10) { env.loggedEvents.contains { $0.message.contains("Tasks/B.md: waiting in the queue for runs in flight to settle") } }, "\(env.loggedEvents.map(\.message))")
-        // Lowered on disk; nothing tells the routing (no watcher).
-        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(1))])
+        // Lowered on disk, in place; nothing tells the routing (no watcher).
+        let text = try String(contentsOfFile: guardrails, encoding: .utf8)
+        try #require(text.contains("budget_day_usd: 2.5\n"))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: guardrails))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data(text.replacingOccurrences(of: "budget_day_usd: 2.5\n", with: "budget_day_usd: 1\n").utf8))
+        try handle.close()
         try env.store.updateProperties(first, set: [Property("status", .string("cancelled"))])
         _ = engine.consider(path: first)
         #expect(eventually(within: 30) { (try? env.note(second).text("status")) == "review" }, "\(env.loggedEvents.map(\.message))")

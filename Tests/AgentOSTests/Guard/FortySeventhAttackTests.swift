@@ -404,6 +404,9 @@ import TestSupport
         #expect(ProcessLiveness.state(quitter) == "Z")
         #expect(!ProcessLiveness.isAlive(quitter))
         #expect(ProcessLiveness.isAlive(sleeper))
+        // Round 157: a zombie is not "left running", and is not said to have been stopped.
+        let started = try #require(ProcessLiveness.startTime(quitter))
+        #expect(!ProcessLiveness.stopOrphanedGroup(pid: quitter, startTime: started, grace: 0.1))
         kill(sleeper, SIGKILL)
         var status: Int32 = 0
         waitpid(quitter, &status, 0)
