@@ -19,7 +19,7 @@ enum RunCommand {
         guard let given = context.arguments.positionals.first else { throw CLIError.usage("'run' needs a note path") }
         let console = context.console
         let json = context.json
-        // Ctrl-C (or SIGTERM) stops the run's agent with it (it runs in a process group of its own,
+        // Ctrl-C (SIGTERM, a closed terminal) stops the run's agent with it (it runs in a process group of its own,
         // which the terminal's signal does not reach: round 157, it ran on, unwatched, and spent);
         // the run is left as a crash leaves it, and the next start recovers it.
         let stopper = AtOnceStopper(console: console)
@@ -45,12 +45,13 @@ enum RunCommand {
 }
 
 
-/// Turns SIGINT and SIGTERM into stopping the agents this process started, then exiting (130).
+/// Turns SIGINT, SIGTERM, SIGHUP (the terminal closed, ssh dropped: round 158) and SIGQUIT into
+/// stopping the agents this process started, then exiting (130).
 final class AtOnceStopper: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
 
     init(console: Console) {
-        for sig in [SIGINT, SIGTERM] {
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {

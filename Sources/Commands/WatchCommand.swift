@@ -76,13 +76,14 @@ enum WatchCommand {
     }
 }
 
-/// Turns SIGINT and SIGTERM into a clean stop; a second signal exits at once.
+/// Turns SIGINT, SIGTERM, SIGHUP (the terminal closed: round 158) and SIGQUIT into a clean stop; a
+/// second signal exits at once.
 final class SignalStopper: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let count = Locked(0)
 
     init(daemon: Daemon, console: Console) {
-        for sig in [SIGINT, SIGTERM] {
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in

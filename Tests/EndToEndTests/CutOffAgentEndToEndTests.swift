@@ -71,7 +71,7 @@ import Testing
     /// After the cut, a new start counts the $4 and does not buy the answer again.
     static func restartCounts(_ env: WatchedVault, runID: String, mark: String) throws {
         try env.start()
-        #expect(eventually(within: 30) { env.log.contains("the agent of run \(runID) had reported spending $4.00 before it was cut off; counted") }, "\(env.allLogs)")
+        #expect(eventually(within: 30) { env.log.contains("the agent of run \(runID) had reported spending $4.00 before it was cut off; the ledger counts $4.00") }, "\(env.allLogs)")
         #expect(eventually(within: 10) { env.status("Tasks/X.md") == "failed" }, "\(env.text("Tasks/X.md") ?? "")")
         #expect(env.note("Tasks/X.md")?.text("error")?.contains("after its agent had answered") == true, "\(env.text("Tasks/X.md") ?? "")")
         #expect(eventually(within: 10) { (try? spentToday(env)) == 4 }, "\(env.allLogs)")
@@ -89,7 +89,8 @@ import Testing
     /// Round 157: Ctrl-C on a foreground `fuckbigtech run` exited at once and left its agent (in
     /// a process group of its own, which the terminal's signal does not reach) running unwatched.
     /// It is stopped with the run, and the next start counts what it reported.
-    @Test func aCtrlCOnAForegroundRunStopsItsAgent() throws {
+    /// Also when its terminal closes (SIGHUP: round 158, it exited 129 and left the agent running).
+    @Test(arguments: [SIGINT, SIGHUP]) func aCtrlCOnAForegroundRunStopsItsAgent(_ signal: Int32) throws {
         let env = try WatchedVault()
         try env.write("Rules/Agents/tooly.md", Self.agent)
         try env.write("Tasks/X.md", Self.task("FORE-MARK", mode: "linger"))
@@ -98,7 +99,7 @@ import Testing
         ], directory: env.sandbox.root)
         let runID = try Self.printed(env)
         #expect(!Self.processes(holding: "FORE-MARK").isEmpty)
-        run.signal(SIGINT)
+        run.signal(signal)
         guard run.wait(seconds: 10) else {
             Issue.record("the run did not exit: \(run.stderr)")
             run.signal(SIGKILL)

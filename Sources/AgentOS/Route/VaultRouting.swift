@@ -441,6 +441,13 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
         return try ledger.close(runID: runID, actualUSD: cost, agentStarted: agentStarted)
     }
 
+    public func closeCutOffReservation(runID: String, reported: Double) throws -> BudgetSettlement? {
+        // What it reported is a floor (it may have spent more before it was cut off), never a
+        // reason to give back part of its reservation (round 158: $3 reported, $1 charged).
+        let reserved = try ledger.openReservations().first { $0.runID == runID }?.amountUSD
+        return try closeReservation(runID: runID, cost: reserved.flatMap { reported > $0 ? reported : nil }, agentStarted: true)
+    }
+
     public func recordUnreservedSpend(runID: String, task: String, lane: Lane, cost: Double) throws -> BudgetSettlement? {
         try ledger.recordUnreserved(runID: runID, task: task, lane: lane, actualUSD: cost)
     }

@@ -124,6 +124,9 @@ public protocol TaskRouting: Sendable {
     /// Records the cost a run that reserved nothing reported (`BudgetLedger.recordUnreserved`);
     /// `nil` when nothing was recorded. Throws when the ledger cannot be written.
     func recordUnreservedSpend(runID: String, task: String, lane: Lane, cost: Double) throws -> BudgetSettlement?
+    /// Closes the reservation of a run cut off before its agent printed its end, whose agent had
+    /// reported spending `reported` so far: charged its reservation, or `reported` when that is more.
+    func closeCutOffReservation(runID: String, reported: Double) throws -> BudgetSettlement?
     /// Records the reported costs of ended runs the ledger has no row for (`recordUnreservedSpend`
     /// that never got through: the ledger was locked as the run ended, and the watcher stopped
     /// before a retry did). Returns how many were recorded.
@@ -151,6 +154,8 @@ extension TaskRouting {
     public func closeReservation(runID: String, cost: Double?, agentStarted: Bool) throws -> BudgetSettlement? { nil }
     /// Routing without a budget ledger records no spend.
     public func recordUnreservedSpend(runID: String, task: String, lane: Lane, cost: Double) throws -> BudgetSettlement? { nil }
+    /// Routing without a budget ledger has nothing to close.
+    public func closeCutOffReservation(runID: String, reported: Double) throws -> BudgetSettlement? { nil }
     /// Routing without a budget ledger records no spend.
     public func recordUnrecordedSpend(_ ended: [RunRecord]) -> Int { 0 }
     /// Routing without rules has no failover chain.

@@ -992,32 +992,35 @@ public final class TaskEngine: Sendable {
         }
         // Edited while it waited for its turn: the run takes the note as it is now, not as it was
         // routed (set back to draft: it does not run; a new prompt or routing property: routed anew).
-        switch editedWhileWaiting(task, plan: plan) {
-        case .unchanged: break
-        case .withdrawn(let why):
-            // Nothing is written: the note stays as the person left it (a draft, or emptied) —
-            // but a note that is no longer a task (moved out of `Tasks/`) said `status: routed`,
-            // the OS's word, and went on claiming to wait for a turn that never came (an outside
-            // attack): that status becomes `cancelled`, with the reason.
-            routing.settle(plan, cost: nil)
-            var ended = initial
-            ended.state = .cancelled
-            ended.error = why + " before it started"
-            ended.finishedAt = Date().timeIntervalSince1970
-            if why == TaskEngine.noLongerATask {
-                _ = updateTask(task.path, set: [Property("status", .string(TaskStatus.cancelled.rawValue)),
-                                                Property("error", .string("\(why) before it started; set status: new where it runs to run it"))],
-                               unset: [], ofRun: initial.runID) { $0 == .routed ? nil : "its status is not the OS's routed" }
+        func editedMeanwhile() -> Bool {
+            switch editedWhileWaiting(task, plan: plan) {
+            case .unchanged: return false
+            case .withdrawn(let why):
+                // Nothing is written: the note stays as the person left it (a draft, or emptied) —
+                // but a note that is no longer a task (moved out of `Tasks/`) said `status: routed`,
+                // the OS's word, and went on claiming to wait for a turn that never came (an outside
+                // attack): that status becomes `cancelled`, with the reason.
+                routing.settle(plan, cost: nil)
+                var ended = initial
+                ended.state = .cancelled
+                ended.error = why + " before it started"
+                ended.finishedAt = Date().timeIntervalSince1970
+                if why == TaskEngine.noLongerATask {
+                    _ = updateTask(task.path, set: [Property("status", .string(TaskStatus.cancelled.rawValue)),
+                                                    Property("error", .string("\(why) before it started; set status: new where it runs to run it"))],
+                                   unset: [], ofRun: initial.runID) { $0 == .routed ? nil : "its status is not the OS's routed" }
+                }
+                log(EngineEvent(level: .info, message: "\(currentPath(task.path)): \(why) before it started; it runs when it says status: new again"))
+                finishWithoutRun(task, record: ended, properties: nil)
+                return true
+            case .edited(let fresh, let what):
+                routing.settle(plan, cost: nil)
+                log(EngineEvent(level: .info, message: "\(fresh.path): \(what) while it waited; routed again"))
+                route(fresh, record: initial, token: token, unapproved: nil, waitForRun: waitForRun)
+                return true
             }
-            log(EngineEvent(level: .info, message: "\(currentPath(task.path)): \(why) before it started; it runs when it says status: new again"))
-            finishWithoutRun(task, record: ended, properties: nil)
-            return
-        case .edited(let fresh, let what):
-            routing.settle(plan, cost: nil)
-            log(EngineEvent(level: .info, message: "\(fresh.path): \(what) while it waited; routed again"))
-            route(fresh, record: initial, token: token, unapproved: nil, waitForRun: waitForRun)
-            return
         }
+        if editedMeanwhile() { return }
         // An agent that began cooling down while this task waited for its turn is not called: the
         // task is routed again, past it, before any budget is held for it (round 54: claude
         // started 18 ms after its usage limit was recorded, for a task routed to it just before;
@@ -1031,6 +1034,11 @@ public final class TaskEngine: Sendable {
         // Budget: the reservation is taken now, right before the agent starts, not while queued.
         switch holdBudget(task, runID: initial.runID, plan: &plan, token: token) {
         case .proceed: break
+        case .proceedAfterWaiting:
+            // It waited for budget room: the note and the notes its packet holds are judged again
+            // (round 158: a task made private, or a note it links, while it waited went to a cloud
+            // agent with the private note's text in its packet). Edited, its reservation is given back.
+            if editedMeanwhile() { return }
         case .reroute:
             route(task, record: initial, token: token, unapproved: nil, waitForRun: waitForRun)
             return
@@ -1187,7 +1195,7 @@ public final class TaskEngine: Sendable {
         complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: finished, failover: step)
     }
 
-    private enum BudgetHold { case proceed, reroute, stopped }
+    private enum BudgetHold { case proceed, proceedAfterWaiting, reroute, stopped }
 
     /// What a person did to a routed task before its run started.
     private enum WaitingEdit {
@@ -1446,8 +1454,9 @@ public final class TaskEngine: Sendable {
             case .go(let reserved):
                 plan.reservationID = runID
                 plan.reservationUSD = reserved
-                if announced { log(EngineEvent(level: .info, message: "\(task.path): budget room is free again; starting")) }
-                return .proceed
+                guard announced else { return .proceed }
+                log(EngineEvent(level: .info, message: "\(task.path): budget room is free again; starting"))
+                return .proceedAfterWaiting
             case .refused(let why):
                 log(EngineEvent(level: .warning, message: "\(task.path): budget: \(why); routing again"))
                 return .reroute

@@ -112,8 +112,10 @@ extension TaskEngine {
         // telemetry shows that same figure — unless the agent printed its whole run's cost.
         var interrupted = AgentExecution(succeeded: false, answer: "", error: record.error)
         let reported = printed?.cost
-        if let settlement = (try? routing.closeReservation(runID: record.runID, cost: record.costUSD ?? (printed?.isFinal == true ? reported : nil), agentStarted: true)) ?? nil,
-           settlement.kind != .released {
+        let closed = record.costUSD == nil && printed?.isFinal != true && (reported ?? 0) > 0
+            ? try? routing.closeCutOffReservation(runID: record.runID, reported: reported ?? 0)
+            : try? routing.closeReservation(runID: record.runID, cost: record.costUSD ?? (printed?.isFinal == true ? reported : nil), agentStarted: true)
+        if let settlement = closed ?? nil, settlement.kind != .released {
             record.costUSD = settlement.actualUSD
             interrupted.costSource = settlement.kind == .charged ? .reserved : .reported
         } else if record.costUSD == nil, let reported, reported > 0 {
@@ -123,7 +125,8 @@ extension TaskEngine {
             interrupted.costSource = .reported
         }
         if let cost = reported, cost > 0 {
-            log(EngineEvent(level: .warning, message: "\(record.taskPath): the agent of run \(record.runID) had reported spending \(BudgetLedger.dollars(cost)) before it was cut off; counted"))
+            let counted = record.costUSD.map { "; the ledger counts \(BudgetLedger.dollars($0))" } ?? ""
+            log(EngineEvent(level: .warning, message: "\(record.taskPath): the agent of run \(record.runID) had reported spending \(BudgetLedger.dollars(cost)) before it was cut off\(counted)"))
         }
         try? runs.update(record)
         // What its agent wrote of a person's word goes, as when a run ends (`complete`).

@@ -360,20 +360,27 @@ import Testing
         #expect(note.contains("more than the premium lane would have") && !note.contains("saved **$-"), "\(note)")
     }
 
+    /// Runs a task on the free agent in fixture `mode` (it prints its result and $4, then lingers)
+    /// and stops the engine as the agent lingers; the task's path and run id.
+    static func stoppedAsItLingers(_ env: EngineTestVault, mode: String) throws -> (path: String, runID: String) {
+        try writeFreeAgent(env)
+        let engine = try env.engine()
+        let path = try env.writeTask("Linger", properties: "type: task\nagent: tooly", body: "Check the menu layout. FIXTURE_MODE=\(mode) FIXTURE_COST=4")
+        #expect(engine.consider(path: path) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 && (try? env.note(path).text("status")) == "running" })
+        let runID = try #require(try env.note(path).text("run_id"))
+        Thread.sleep(forTimeInterval: 0.5)
+        engine.shutdown(grace: 1)
+        return (path, runID)
+    }
+
     /// Round 153 F2: the watcher stopped while a free agent that had printed its result ($4)
     /// lingered; the stop path closed only reservations, the run store kept no cost, and the next
     /// start re-queued the task with the $4 nowhere. It is recorded at the stop (and kept on the
     /// run for the next start's sweep).
     @Test func aFreeAgentsReportedCostIsRecordedWhenTheWatcherStopsAsItLingers() throws {
         let env = try EngineTestVault()
-        try Self.writeFreeAgent(env)
-        let engine = try env.engine()
-        let path = try env.writeTask("Linger", properties: "type: task\nagent: tooly", body: "Check the menu layout. FIXTURE_MODE=linger-failed FIXTURE_COST=4")
-        #expect(engine.consider(path: path) != .ignored)
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 && (try? env.note(path).text("status")) == "running" })
-        let runID = try #require(try env.note(path).text("run_id"))
-        Thread.sleep(forTimeInterval: 0.5)
-        engine.shutdown(grace: 1)
+        let (_, runID) = try Self.stoppedAsItLingers(env, mode: "linger-failed")
         let ledger = try BudgetLedger(vault: env.vault)
         #expect(try ledger.settledUSD(runID: runID) == 4, "\(env.loggedEvents.map(\.message))")
         #expect(try RunStore(vault: env.vault).run(id: runID)?.costUSD == 4)
@@ -390,14 +397,7 @@ import Testing
     /// that answer: done, its result note written, counted once, and nothing runs again.
     @Test func anAnswerPrintedBeforeTheWatcherStopsIsKept() throws {
         let env = try EngineTestVault()
-        try Self.writeFreeAgent(env)
-        let engine = try env.engine()
-        let path = try env.writeTask("Answered", properties: "type: task\nagent: tooly", body: "Check the menu layout. FIXTURE_MODE=linger FIXTURE_COST=4")
-        #expect(engine.consider(path: path) != .ignored)
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 && (try? env.note(path).text("status")) == "running" })
-        let runID = try #require(try env.note(path).text("run_id"))
-        Thread.sleep(forTimeInterval: 0.5)
-        engine.shutdown(grace: 1)
+        let (path, runID) = try Self.stoppedAsItLingers(env, mode: "linger")
         let task = try env.note(path)
         let taskText = try env.text(path)
         #expect(task.text("status") == "done", "\(taskText)\n\(env.loggedEvents.map(\.message))")
@@ -507,6 +507,59 @@ import Testing
         engine.waitUntilIdle()
         #expect(!env.fixturePrompts().contains { $0.contains("Review the lexer") })
         #expect(try BudgetLedger(vault: env.vault).spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD <= 1)
+    }
+
+    /// Round 158 F1: a task waiting for budget room was not judged again when it, or a note it
+    /// links, was made private meanwhile: it ran on the cloud agent, the private note's text in its
+    /// packet. A task that waited for room is judged again as it starts; its reservation goes back.
+    @Test(arguments: ["link", "self"]) func aTaskMadePrivateWhileItWaitsForBudgetRoomIsNotSent(_ edit: String) throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(1.5))])
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(2.5)), Property("budget_task_usd", .double(5))])
+        try env.store.write("---\ntitle: Diagnosis\n---\nMy diagnosis is CONFIDENTIAL-MEDICAL-42.\n", to: "Memory/Diagnosis.md", expecting: .absent)
+        let engine = try env.engine()
+        let first = try env.writeTask("A", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_MODE=linger FIXTURE_COST=0.5")
+        #expect(engine.consider(path: first) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let second = try env.writeTask("B", properties: "type: task\nagent: claude", body: "Summarise [[Diagnosis]] for the doctor. FIXTURE_COST=0.5")
+        #expect(engine.consider(path: second) != .ignored)
+        #expect(eventually(within: 10) { env.loggedEvents.contains { $0.message.contains("Tasks/B.md: waiting in the queue for runs in flight to settle") } }, "\(env.loggedEvents.map(\.message))")
+        if edit == "link" {
+            try env.store.updateProperties("Memory/Diagnosis.md", set: [Property("privacy", .string("private"))])
+        } else {
+            try env.store.updateProperties(second, set: [Property("privacy", .string("private"))])
+        }
+        try env.store.updateProperties(first, set: [Property("status", .string("cancelled"))])
+        _ = engine.consider(path: first)
+        #expect(eventually(within: 30) { (try? env.note(second).text("status")) == "blocked" }, "\(env.loggedEvents.map(\.message))")
+        engine.waitUntilIdle()
+        #expect(!env.fixturePrompts().contains { $0.contains("CONFIDENTIAL-MEDICAL-42") || $0.contains("Summarise") })
+        #expect(try BudgetLedger(vault: env.vault).openReservations().isEmpty)
+    }
+
+    /// Round 158 F3: an agent cut off before it printed its end (OpenCode mid-run) had reported $3;
+    /// recovery charged its $1 reservation and said the $3 was counted. What it reported is a floor.
+    @Test func aCutOffRunIsChargedAtLeastWhatItsAgentReported() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        var record = try #require(try runs.claim(taskPath: "Tasks/Cut.md", taskHash: nil, attempt: 1))
+        record.state = .running
+        record.agent = "opencode"
+        record.lane = "premium"
+        record.startedAt = Date().timeIntervalSince1970
+        try runs.update(record)
+        try env.store.write("---\ntype: task\nagent: opencode\nstatus: running\nrun_id: \(record.runID)\n---\nRefactor the parser.\n", to: "Tasks/Cut.md", expecting: .absent)
+        let ledger = try BudgetLedger(vault: env.vault)
+        _ = try ledger.tryReserve(runID: record.runID, lane: .premium, amount: 1, caps: RuleBook.load(vault: env.vault).guardrails.caps, task: "Tasks/Cut.md")
+        let folder = env.vault.root + "/.agentos/output"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let step = #"{"type":"step_finish","sessionID":"ses_1","part":{"type":"step-finish","reason":"tool-calls","cost":3}}"#
+        try Data((step + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/\(record.runID).opencode-jsonl"))
+        let engine = try env.engine()
+        engine.recover()
+        engine.waitUntilIdle()
+        #expect(try ledger.settledUSD(runID: record.runID) == 3, "\(env.loggedEvents.map(\.message))")
+        #expect(env.loggedEvents.contains { $0.message.contains("had reported spending $3.00 before it was cut off; the ledger counts $3.00") }, "\(env.loggedEvents.map(\.message))")
     }
 
     /// Round 153 F1's loop: a task a rule sent to a free agent whose note then moved to
