@@ -107,7 +107,7 @@ extension TaskEngine {
             return
         }
         record.state = .failed
-        record.error = printed?.answered == true ? "interrupted after its agent had answered; the answer was lost with the watcher" : "interrupted"
+        record.error = printed?.answered == true ? "interrupted after its agent had answered; the answer was lost when the process running it stopped" : "interrupted"
         // Its agent started and its cost is unknown: the ledger keeps the reservation, and the run's
         // telemetry shows that same figure — unless the agent printed its whole run's cost.
         var interrupted = AgentExecution(succeeded: false, answer: "", error: record.error)
@@ -138,7 +138,7 @@ extension TaskEngine {
             requeue(record.taskPath, set: [Property("status", .string("new")), Property("attempts", .int(record.attempt)), Property("error", .string("interrupted; retrying (attempt \(record.attempt + 1) of \(retries + 1))"))] + word.set, unset: word.unset)
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
         } else {
-            let error = printed?.answered == true ? "interrupted after its agent had answered (the answer was lost with the watcher); set status: new to run it again" : "interrupted"
+            let error = printed?.answered == true ? "interrupted after its agent had answered (the answer was lost when the process running it stopped); set status: new to run it again" : "interrupted"
             _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string(error)), Property("finished", .datetime(LocalTime.dateTime(Date())))] + word.set, unset: word.unset) { _ in nil }
             telemetryBatch.record(record, duration: 0, time: Date(), execution: interrupted)
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; marked failed"))
