@@ -68,12 +68,17 @@ import Testing
         try BudgetLedger(vault: env.vault).spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD
     }
 
-    /// After the cut, a new start counts the $4 and does not buy the answer again.
+    /// After the cut, a new start counts the $4, writes the answer the agent had printed (round
+    /// 158 F4: the task failed with "the answer was lost") and does not buy it again.
     static func restartCounts(_ env: WatchedVault, runID: String, mark: String) throws {
         try env.start()
         #expect(eventually(within: 30) { env.log.contains("the agent of run \(runID) had reported spending $4.00 before it was cut off; the ledger counts $4.00") }, "\(env.allLogs)")
-        #expect(eventually(within: 10) { env.status("Tasks/X.md") == "failed" }, "\(env.text("Tasks/X.md") ?? "")")
-        #expect(env.note("Tasks/X.md")?.text("error")?.contains("after its agent had answered") == true, "\(env.text("Tasks/X.md") ?? "")")
+        #expect(eventually(within: 10) { env.status("Tasks/X.md") == "done" }, "\(env.text("Tasks/X.md") ?? "")\n\(env.allLogs)")
+        let task = env.note("Tasks/X.md")
+        #expect(task?.text("error") == nil && task?["cost_usd"]?.number == 4, "\(env.text("Tasks/X.md") ?? "")")
+        let result = try #require(task?.text("result").map { String($0.dropFirst(2).dropLast(2)) + ".md" }, "\(env.text("Tasks/X.md") ?? "")")
+        let answer = env.text(result) ?? ""
+        #expect(answer.contains("claude fixture answer: Check the menu layout \(mark)") && answer.contains("run_id: \(runID)") && answer.contains("status: done"), "\(answer)")
         #expect(eventually(within: 10) { (try? spentToday(env)) == 4 }, "\(env.allLogs)")
         _ = eventually(within: 2) { false }
         #expect(env.fixtureRuns().filter { ($0["prompt"]?.stringValue ?? "").contains(mark) }.count == 1, "ran again:\n\(env.allLogs)")

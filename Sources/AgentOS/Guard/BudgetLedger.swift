@@ -321,7 +321,7 @@ public struct CapOverrun: Sendable, Equatable {
 public enum BudgetLedgerError: Error, CustomStringConvertible, Sendable {
     /// The database could not be opened or used.
     case database(DatabaseError)
-    /// A run ID that was already settled or released was reserved again.
+    /// A run ID that was already settled was reserved again.
     case runAlreadyClosed(String)
     /// The vault's `.agentos/` folder could not be created.
     case stateFolder(SystemError)
@@ -332,7 +332,7 @@ public enum BudgetLedgerError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .database(let e): return "budget ledger: \(e.description)"
-        case .runAlreadyClosed(let id): return "budget ledger: run \(id) was already settled or released; use a new run ID"
+        case .runAlreadyClosed(let id): return "budget ledger: run \(id) was already settled; use a new run ID"
         case .stateFolder(let e): return "budget ledger: cannot create the state folder: \(e.description)"
         case .notSettled(let id): return "budget ledger: run \(id) has no settled cost to correct (no such run, or it is still running, or its money was given back)"
         }
@@ -425,8 +425,15 @@ public final class BudgetLedger: Sendable {
                 if let existing = try database.query("SELECT task, lane, day, month, reserved_micros, state FROM budget_ledger WHERE run_id = ?", [.text(runID)], row: { s in
                     (s.optionalText(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.text(5))
                 }).first {
-                    guard existing.5 == "open" else { throw BudgetLedgerError.runAlreadyClosed(runID) }
-                    return .reserved(Reservation(runID: runID, task: existing.0, lane: Lane(rawValue: existing.1) ?? lane, amountUSD: BudgetLedger.dollarsValue(existing.4), day: existing.2, month: existing.3))
+                    if existing.5 == "released" {
+                        // Given back before its agent started (nothing was spent): the run reserves
+                        // anew, against the caps as they are now (round 159: a task edited while it
+                        // waited for room, routed again under its run id, went to review).
+                        try database.run("DELETE FROM budget_ledger WHERE run_id = ? AND state = 'released'", [.text(runID)])
+                    } else {
+                        guard existing.5 == "open" else { throw BudgetLedgerError.runAlreadyClosed(runID) }
+                        return .reserved(Reservation(runID: runID, task: existing.0, lane: Lane(rawValue: existing.1) ?? lane, amountUSD: BudgetLedger.dollarsValue(existing.4), day: existing.2, month: existing.3))
+                    }
                 }
                 // Each cap with what is committed against it (settled + open) and what is settled.
                 var checks: [(String, Double?, String, [SQLValue])] = [
@@ -519,6 +526,36 @@ public final class BudgetLedger: Sendable {
                 }
                 return settlement
             }
+        }
+    }
+
+    /// Raises what a closed run counts to `floorUSD`, what its agent had reported spending when it
+    /// was cut off, if it counts less: a reservation charged by a sweep that did not know of the
+    /// report (round 159: a killed `run`'s $1 reservation, charged while another task waited for
+    /// room, stayed $1 though its agent had reported $3). A settled cost is a floor's equal or
+    /// more, or a person's correction: left as it is. Returns the settlement as it now stands, or
+    /// `nil` when nothing changed (no such row, still open, released, corrected, or not less).
+    @discardableResult
+    public func raiseClosed(runID: String, toAtLeast floorUSD: Double, at date: Date = Date()) throws -> BudgetSettlement? {
+        let floor = BudgetLedger.micros(max(0, floorUSD))
+        return try locked { database in
+            try database.transaction {
+                guard let row = try database.query("SELECT task, lane, reserved_micros, actual_micros FROM budget_ledger WHERE run_id = ? AND state = 'settled' AND \(BudgetLedger.notCorrected)", [.text(runID)], row: { s in
+                    (s.optionalText(0), s.text(1), s.int64(2), s.isNull(3) ? 0 : s.int64(3))
+                }).first, row.3 < floor else { return nil }
+                try database.run("UPDATE budget_ledger SET actual_micros = ?, basis = 'reported', closed_at = ? WHERE run_id = ?", [.int(floor), .double(date.timeIntervalSince1970), .text(runID)])
+                return BudgetSettlement.closing(runID: runID, task: row.0, lane: Lane(rawValue: row.1) ?? .premium, reservedMicros: row.2, actualUSD: BudgetLedger.dollarsValue(floor), agentStarted: true)
+            }
+        }
+    }
+
+    /// What a closed run counts, and whether that is its reservation, charged (its cost unknown);
+    /// `nil` when the run has no row, is open or was released.
+    public func closedCost(runID: String) throws -> (usd: Double, charged: Bool)? {
+        try locked { database in
+            try database.query("SELECT actual_micros, basis FROM budget_ledger WHERE run_id = ? AND state = 'settled'", [.text(runID)]) { s in
+                (BudgetLedger.dollarsValue(s.int64(0)), s.optionalText(1) == "reservation")
+            }.first
         }
     }
 

@@ -444,8 +444,16 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
     public func closeCutOffReservation(runID: String, reported: Double) throws -> BudgetSettlement? {
         // What it reported is a floor (it may have spent more before it was cut off), never a
         // reason to give back part of its reservation (round 158: $3 reported, $1 charged).
-        let reserved = try ledger.openReservations().first { $0.runID == runID }?.amountUSD
-        return try closeReservation(runID: runID, cost: reserved.flatMap { reported > $0 ? reported : nil }, agentStarted: true)
+        guard let reserved = try ledger.openReservations().first(where: { $0.runID == runID })?.amountUSD else {
+            // Closed already (charged by a sweep while a task waited for room, settled by a stop):
+            // raised to what its agent had reported when that is more (round 159).
+            return try ledger.raiseClosed(runID: runID, toAtLeast: reported)
+        }
+        return try closeReservation(runID: runID, cost: reported > reserved ? reported : nil, agentStarted: true)
+    }
+
+    public func closedCost(runID: String) -> (usd: Double, charged: Bool)? {
+        (try? ledger.closedCost(runID: runID)) ?? nil
     }
 
     public func recordUnreservedSpend(runID: String, task: String, lane: Lane, cost: Double) throws -> BudgetSettlement? {
@@ -499,6 +507,15 @@ public final class VaultRouting: TaskRouting, @unchecked Sendable {
                record.ownerPID == 0 || record.ownerPID == getpid() || ProcessLiveness.isAlive(record.ownerPID) { continue }
             let agentProcess = (try? runs?.agentProcess(runID: reservation.runID)) ?? nil
             let started = record == nil || agentProcess != nil || record?.startedAt != nil
+            // What its agent had reported before its process died (`AgentOutputCopy`, left for
+            // recovery to read too) is what it cost when it printed its run's end, else a floor
+            // (round 159: charged its $1 reservation here, its $3 report unread, and a task waiting
+            // for room started past the day's cap).
+            if started, record?.costUSD == nil, let printed = AgentOutputCopy.reported(runID: reservation.runID, vault: vault), let cost = printed.cost {
+                _ = try? (printed.isFinal ? closeReservation(runID: reservation.runID, cost: cost, agentStarted: true)
+                    : closeCutOffReservation(runID: reservation.runID, reported: cost))
+                continue
+            }
             _ = try? closeReservation(runID: reservation.runID, cost: record?.costUSD, agentStarted: started)
         }
     }

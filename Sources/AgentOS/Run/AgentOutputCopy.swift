@@ -37,6 +37,15 @@ enum AgentOutputCopy {
         return nil
     }
 
+    /// What the agent of run `runID` had printed, read from the copy it left: the cost it reported
+    /// (taken within reason), whether it printed its run's end, and the whole outcome.
+    static func reported(runID: String, vault: Vault) -> (cost: Double?, isFinal: Bool, outcome: AgentOutcome)? {
+        guard let left = left(runID: runID, vault: vault) else { return nil }
+        var outcome = AgentOutputParser.parse(left.format, output: left.bytes)
+        AgentRunner.takeWithinReason(&outcome)
+        return (outcome.costUSD, outcome.isFinal, outcome)
+    }
+
     /// Removes the copies of runs not in `active` (a start after those were read).
     static func removeAll(except active: Set<String>, vault: Vault) {
         guard let entries = try? FileSystem.list(folder(vault)) else { return }

@@ -147,9 +147,7 @@ public struct AgentRunner {
         // $0 before, so such a run spent nothing against any cap); token counts as 0 to a trillion.
         // (`-0.0` is 0; a negative token count is none, as a negative cost is: counted as 0, it made
         // the run's estimate $0.)
-        result.outcome.costUSD = reportedCost(result.outcome.costUSD)
-        result.outcome.tokensIn = result.outcome.tokensIn.flatMap { $0 < 0 ? nil : min($0, AgentOutcome.largestTokens) }
-        result.outcome.tokensOut = result.outcome.tokensOut.flatMap { $0 < 0 ? nil : min($0, AgentOutcome.largestTokens) }
+        takeWithinReason(&result.outcome)
         if result.outcome.tokensIn == nil && result.outcome.tokensOut == nil && (result.exitCode != nil || !result.outcome.answer.isEmpty) {
             // No counts from the tool: four characters a token, so savings and prices have something to go on.
             result.outcome.tokensIn = TokenEstimate.tokens(prompt)
@@ -173,6 +171,13 @@ public struct AgentRunner {
         }
         result.duration = Descriptor.monotonicSeconds() - started
         return result
+    }
+
+    /// The cost and token counts a tool reported, taken within reason (see `run`).
+    static func takeWithinReason(_ outcome: inout AgentOutcome) {
+        outcome.costUSD = reportedCost(outcome.costUSD)
+        outcome.tokensIn = outcome.tokensIn.flatMap { $0 < 0 ? nil : min($0, AgentOutcome.largestTokens) }
+        outcome.tokensOut = outcome.tokensOut.flatMap { $0 < 0 ? nil : min($0, AgentOutcome.largestTokens) }
     }
 
     /// A cost as a tool reported it, taken within reason (see `run`).

@@ -127,6 +127,9 @@ public protocol TaskRouting: Sendable {
     /// Closes the reservation of a run cut off before its agent printed its end, whose agent had
     /// reported spending `reported` so far: charged its reservation, or `reported` when that is more.
     func closeCutOffReservation(runID: String, reported: Double) throws -> BudgetSettlement?
+    /// What the ledger counts for a closed run, and whether that is its reservation, charged
+    /// (`BudgetLedger.closedCost`); `nil`: open, released, or unknown.
+    func closedCost(runID: String) -> (usd: Double, charged: Bool)?
     /// Records the reported costs of ended runs the ledger has no row for (`recordUnreservedSpend`
     /// that never got through: the ledger was locked as the run ended, and the watcher stopped
     /// before a retry did). Returns how many were recorded.
@@ -156,6 +159,8 @@ extension TaskRouting {
     public func recordUnreservedSpend(runID: String, task: String, lane: Lane, cost: Double) throws -> BudgetSettlement? { nil }
     /// Routing without a budget ledger has nothing to close.
     public func closeCutOffReservation(runID: String, reported: Double) throws -> BudgetSettlement? { nil }
+    /// Routing without a budget ledger counts nothing.
+    public func closedCost(runID: String) -> (usd: Double, charged: Bool)? { nil }
     /// Routing without a budget ledger records no spend.
     public func recordUnrecordedSpend(_ ended: [RunRecord]) -> Int { 0 }
     /// Routing without rules has no failover chain.

@@ -1090,7 +1090,7 @@ public final class TaskEngine: Sendable {
             finishWithoutRun(task, record: ended, properties: nil)
             return
         }
-        do { try runs.update(record, startedWith: TaskEngine.personsWord(of: task)) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
+        do { try runs.update(record, startedWith: TaskEngine.startFacts(of: task, plan: plan)) } catch { log(EngineEvent(level: .error, message: "\(task.path): run store: \(error)")) }
 
         // A private run is recorded as one before its agent starts: what it makes through the OS's
         // tools is private whatever the task note is called by then (`Privacy.reason(ofRun:)` judged
@@ -1264,7 +1264,9 @@ public final class TaskEngine: Sendable {
             what = "moved from \(task.path)"
         } else if let changedInput {
             what = "\(changedInput), which its packet holds, changed"
-        } else if fresh.prompt != task.prompt || routing(note) != routing(task.note) {
+        } else if note.body != task.note.body || routing(note) != routing(task.note) {
+            // The whole body, comments included: a tag in a comment (`%% #private %%`, hidden in
+            // reading view) makes a task private though its prompt is the same (round 159).
             what = "changed"
         } else {
             return .unchanged
@@ -1522,7 +1524,7 @@ public final class TaskEngine: Sendable {
     }
 
     /// Writes the result note, the task's final properties, the run store and telemetry.
-    private func complete(_ claimed: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date, failover: FailoverStep? = nil) {
+    func complete(_ claimed: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date, failover: FailoverStep? = nil) {
         // Renamed or moved during the run: the result, the daily line and telemetry name it where it is.
         let task = following(claimed)
         var record = initial

@@ -8,6 +8,8 @@ extension TaskEngine {
     ///
     /// - A run whose result note was written finishes from it (the answer is not lost).
     /// - A run that never started its agent (still `claimed`) goes back to `new`: nothing ran.
+    /// - A run whose agent had printed its whole answer (its `AgentOutputCopy`) ends from that
+    ///   answer, as it would have ended: result note, `done`.
     /// - A run whose agent had started is `failed` with error `interrupted`, or back to `new` when
     ///   the task allows `retries` (a read-only task, one retry by default; a task with effects,
     ///   none); an agent the dead watcher left running is stopped first.
@@ -85,9 +87,10 @@ extension TaskEngine {
             return
         }
         // What its agent printed before the process that read it died (`AgentOutputCopy`): a cost
-        // it reported is counted, and a whole answer it paid for is not bought again unasked.
+        // it reported is counted, and a whole answer it paid for is written, not bought again.
         let printed = leftOutput(of: record)
-        let note = (try? store.readIfPresent(record.taskPath)).flatMap { $0 }.flatMap { try? Note.parse(bytes: $0.bytes) }
+        let snapshot = (try? store.readIfPresent(record.taskPath)) ?? nil
+        let note = snapshot.flatMap { try? Note.parse(bytes: $0.bytes) }
         // `retries` on the task decides; without it a read-only task (no effect declared or asked
         // for, not approved) runs again as often as its agent's note says (once by default), and a
         // task with effects never runs again unasked.
@@ -118,6 +121,12 @@ extension TaskEngine {
         if let settlement = closed ?? nil, settlement.kind != .released {
             record.costUSD = settlement.actualUSD
             interrupted.costSource = settlement.kind == .charged ? .reserved : .reported
+        } else if let counted = routing.closedCost(runID: record.runID) {
+            // Closed before this start (by the watcher's stop, or by a sweep while another task
+            // waited for room): the run shows the figure the ledger counts (round 159: the ledger
+            // charged $3, the run, its task and telemetry showed no cost).
+            record.costUSD = counted.usd
+            interrupted.costSource = counted.charged ? .reserved : .reported
         } else if record.costUSD == nil, let reported, reported > 0 {
             // Reserved nothing (routed as free), yet its CLI reported spending: kept on the run,
             // which the sweep of `recover` records in the ledger (round 154).
@@ -127,6 +136,11 @@ extension TaskEngine {
         if let cost = reported, cost > 0 {
             let counted = record.costUSD.map { "; the ledger counts \(BudgetLedger.dollars($0))" } ?? ""
             log(EngineEvent(level: .warning, message: "\(record.taskPath): the agent of run \(record.runID) had reported spending \(BudgetLedger.dollars(cost)) before it was cut off\(counted)"))
+        }
+        if let printed, printed.answered, let snapshot, let note {
+            finishFromPrintedAnswer(record, outcome: printed.outcome, costSource: interrupted.costSource,
+                                    task: TaskNote(path: record.taskPath, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: record.taskPath) ?? .task))
+            return
         }
         try? runs.update(record)
         // What its agent wrote of a person's word goes, as when a run ends (`complete`).
@@ -139,20 +153,64 @@ extension TaskEngine {
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; re-queued"))
         } else {
             let error = printed?.answered == true ? "interrupted after its agent had answered (the answer was lost when the process running it stopped); set status: new to run it again" : "interrupted"
-            _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string(error)), Property("finished", .datetime(LocalTime.dateTime(Date())))] + word.set, unset: word.unset) { _ in nil }
+            // What the run counts, as a run that ends writes it on its task.
+            let cost = record.costUSD.map { [Property("cost_usd", .double($0))] + (interrupted.costSource.map { [Property("cost_source", .string($0.rawValue))] } ?? []) } ?? []
+            _ = updateTask(record.taskPath, set: [Property("status", .string("failed")), Property("error", .string(error)), Property("finished", .datetime(LocalTime.dateTime(Date())))] + cost + word.set, unset: word.unset) { _ in nil }
             telemetryBatch.record(record, duration: 0, time: Date(), execution: interrupted)
             log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was interrupted; marked failed"))
         }
     }
 
-    /// What the agent of cut-off run `record` printed, from its `AgentOutputCopy` (removed once
-    /// read): the cost it reported (taken within reason), whether it printed its run's end, and
-    /// whether that end was a whole answer without error.
-    private func leftOutput(of record: RunRecord) -> (cost: Double?, isFinal: Bool, answered: Bool)? {
-        guard let left = AgentOutputCopy.left(runID: record.runID, vault: vault) else { return nil }
-        defer { try? FileSystem.remove(left.path) }
-        let outcome = AgentOutputParser.parse(left.format, output: left.bytes)
-        return (AgentRunner.reportedCost(outcome.costUSD), outcome.isFinal, outcome.isFinal && !outcome.isError)
+    /// What the agent of cut-off run `record` printed, from its `AgentOutputCopy` (removed by
+    /// `recover` once every run is recovered: a start cut off in between reads it again): the cost
+    /// it reported (taken within reason), whether it printed its run's end, and whether that end was
+    /// a whole answer without error.
+    private func leftOutput(of record: RunRecord) -> (cost: Double?, isFinal: Bool, answered: Bool, outcome: AgentOutcome)? {
+        AgentOutputCopy.reported(runID: record.runID, vault: vault).map { ($0.cost, $0.isFinal, $0.isFinal && !$0.outcome.isError, $0.outcome) }
+    }
+
+    /// What a run starts with, recorded with it (`RunStore.update(_:startedWith:)`): a person's word
+    /// in its task (`personsWord`), and what of its plan the run's store does not keep — the notes
+    /// its packet carried and a cut to its agent's budget — for a run cut off after its agent
+    /// answered, which recovery ends from that answer (`finishFromPrintedAnswer`).
+    static func startFacts(of task: TaskNote, plan: RoutePlan) -> JSON {
+        guard case .object(var pairs) = personsWord(of: task) else { return personsWord(of: task) }
+        if !plan.sources.isEmpty { pairs.append(("sources", .array(plan.sources.map { .string($0) }))) }
+        if let cut = plan.contextTruncation {
+            pairs.append(("context_truncation", .array([.int(cut.tokensSent), .int(cut.tokensLeftOut), .bool(cut.ownTextCut)])))
+        }
+        if let budgetTask = plan.budgetTask { pairs.append(("budget_task", .string(budgetTask))) }
+        return .object(pairs)
+    }
+
+    /// Ends cut-off run `record`, whose agent had printed its whole answer without error before the
+    /// process reading it died (`AgentOutputCopy`), from that answer, as the run would have ended
+    /// (`complete`: its result note, the task `done`, telemetry, the daily line). Its cost was
+    /// settled by the caller (`record.costUSD`, `costSource`). The plan is made again from what the
+    /// run store kept (agent, lane, model, rule, reason) and `startFacts`; a run recorded as
+    /// private (`RunTaint`, written before its agent started) or whose task is private has a private
+    /// result, as it would have had. Round 158: the answer was paid for and thrown away, the task
+    /// `failed` with "the answer was lost".
+    private func finishFromPrintedAnswer(_ record: RunRecord, outcome printed: AgentOutcome, costSource: CostSource?, task: TaskNote) {
+        let facts = (try? runs.startedWith(runID: record.runID)) ?? nil
+        var plan = RoutePlan(lane: record.lane ?? "", agent: record.agent ?? "", model: record.model, rule: record.rule ?? "", reason: record.reason ?? "",
+                             action: .run, prompt: "", sources: facts?["sources"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        if let cut = facts?["context_truncation"]?.arrayValue, cut.count == 3, let sent = cut[0].intValue, let leftOut = cut[1].intValue {
+            plan.contextTruncation = ContextTruncation(tokensSent: sent, tokensLeftOut: leftOut, ownTextCut: cut[2].boolValue ?? false)
+        }
+        plan.budgetTask = facts?["budget_task"]?.stringValue
+        if RunTaint.isTainted(record.runID, vault: vault) { plan.privacy = "its run was private" }
+        var outcome = AgentExecution(succeeded: true, answer: printed.answer, error: nil, costUSD: record.costUSD, tokensIn: printed.tokensIn,
+                                     tokensOut: printed.tokensOut, model: plan.privacy == nil ? printed.model : nil)
+        outcome.costSource = record.costUSD == nil ? nil : costSource
+        outcome.files = RunTouches.reported(printed.files, vault: vault, workingDirectory: nil)
+        if plan.privacy == nil { outcome.files = RunTouches.shareable(outcome.files, vault: vault).files }
+        // What its agent wrote of a person's word goes first, as when a recovered run fails.
+        let word = personsWordPutBack(record)
+        if !word.set.isEmpty || !word.unset.isEmpty { _ = updateTask(record.taskPath, set: word.set, unset: word.unset) { _ in nil } }
+        let started = Date(timeIntervalSince1970: record.startedAt ?? record.createdAt)
+        log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was cut off after its agent had printed its whole answer; the run ends from that answer"))
+        complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: Date())
     }
 
     /// What the agent of a run a dead watcher left wrote of a person's word into its task

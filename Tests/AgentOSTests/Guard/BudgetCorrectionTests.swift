@@ -512,7 +512,9 @@ import Testing
     /// Round 158 F1: a task waiting for budget room was not judged again when it, or a note it
     /// links, was made private meanwhile: it ran on the cloud agent, the private note's text in its
     /// packet. A task that waited for room is judged again as it starts; its reservation goes back.
-    @Test(arguments: ["link", "self"]) func aTaskMadePrivateWhileItWaitsForBudgetRoomIsNotSent(_ edit: String) throws {
+    /// Round 159 F1: also made private by a tag in a comment (`%% #private %%`, hidden in Obsidian's
+    /// reading view), which the check took for no change (it compared the prompt, comments left out).
+    @Test(arguments: ["link", "self", "hidden tag"]) func aTaskMadePrivateWhileItWaitsForBudgetRoomIsNotSent(_ edit: String) throws {
         let env = try EngineTestVault()
         try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(1.5))])
         try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(2.5)), Property("budget_task_usd", .double(5))])
@@ -526,6 +528,8 @@ import Testing
         #expect(eventually(within: 10) { env.loggedEvents.contains { $0.message.contains("Tasks/B.md: waiting in the queue for runs in flight to settle") } }, "\(env.loggedEvents.map(\.message))")
         if edit == "link" {
             try env.store.updateProperties("Memory/Diagnosis.md", set: [Property("privacy", .string("private"))])
+        } else if edit == "hidden tag" {
+            try env.store.write(try env.text(second) + "%% #private %%\n", to: second, expecting: .any)
         } else {
             try env.store.updateProperties(second, set: [Property("privacy", .string("private"))])
         }
@@ -535,6 +539,38 @@ import Testing
         engine.waitUntilIdle()
         #expect(!env.fixturePrompts().contains { $0.contains("CONFIDENTIAL-MEDICAL-42") || $0.contains("Summarise") })
         #expect(try BudgetLedger(vault: env.vault).openReservations().isEmpty)
+    }
+
+    /// Round 159 F3: a public task whose text, or a note it links, was edited while it waited for
+    /// budget room was routed again under its run id, which the ledger had just closed ("already
+    /// settled or released; use a new run ID"): it went to review, told to raise a cap that had
+    /// room. Routed again, it runs from the edited text and pays once.
+    @Test(arguments: ["text", "link"]) func aTaskEditedWhileItWaitsForBudgetRoomRunsFromTheEditedText(_ edit: String) throws {
+        let env = try EngineTestVault()
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(1.5))])
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(2.5)), Property("budget_task_usd", .double(5))])
+        try env.store.write("---\ntitle: Menu\n---\nThe menu has three items.\n", to: "Memory/Menu.md", expecting: .absent)
+        let engine = try env.engine()
+        let first = try env.writeTask("A", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_MODE=linger FIXTURE_COST=0.5")
+        #expect(engine.consider(path: first) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let second = try env.writeTask("B", properties: "type: task\nagent: claude", body: "Summarise [[Menu]] for the manual. FIXTURE_COST=0.5")
+        #expect(engine.consider(path: second) != .ignored)
+        #expect(eventually(within: 10) { env.loggedEvents.contains { $0.message.contains("Tasks/B.md: waiting in the queue for runs in flight to settle") } }, "\(env.loggedEvents.map(\.message))")
+        if edit == "text" {
+            try env.store.write(try env.text(second).replacingOccurrences(of: "for the manual", with: "for the REWORDED manual"), to: second, expecting: .any)
+        } else {
+            try env.store.write("---\ntitle: Menu\n---\nThe menu has FOUR items.\n", to: "Memory/Menu.md", expecting: .any)
+        }
+        try env.store.updateProperties(first, set: [Property("status", .string("cancelled"))])
+        _ = engine.consider(path: first)
+        #expect(eventually(within: 30) { (try? env.note(second).text("status")) == "done" }, "\((try? env.text(second)) ?? "")\n\(env.loggedEvents.map(\.message))")
+        engine.waitUntilIdle()
+        let sent = env.fixturePrompts().filter { $0.contains("Summarise") }
+        #expect(sent.count == 1 && sent[0].contains(edit == "text" ? "REWORDED" : "FOUR items"), "\(sent)")
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.openReservations().isEmpty)
+        #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD <= 1.5 + 0.5)
     }
 
     /// Round 158 F3: an agent cut off before it printed its end (OpenCode mid-run) had reported $3;
@@ -560,6 +596,63 @@ import Testing
         engine.waitUntilIdle()
         #expect(try ledger.settledUSD(runID: record.runID) == 3, "\(env.loggedEvents.map(\.message))")
         #expect(env.loggedEvents.contains { $0.message.contains("had reported spending $3.00 before it was cut off; the ledger counts $3.00") }, "\(env.loggedEvents.map(\.message))")
+    }
+
+    /// Round 158 F4: a run cut off (the watcher `kill -9`ed) after its agent had printed its whole
+    /// answer ended `failed`, "the answer was lost", the answer it paid for thrown away. It ends from
+    /// that answer as it would have: result note, `done`, its cost settled once. A private run's
+    /// result is private (it was recorded so before its agent started, whatever the task says now),
+    /// and names no model the agent reported; the notes its packet carried are its sources.
+    @Test(arguments: [false, true]) func aRunCutOffAfterItsAgentAnsweredEndsFromThatAnswer(_ isPrivate: Bool) throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        var record = try #require(try runs.claim(taskPath: "Tasks/Cut.md", taskHash: nil, attempt: 1))
+        record.state = .running
+        record.agent = "claude"
+        record.lane = "premium"
+        record.rule = "default"
+        record.reason = "the premium lane"
+        record.startedAt = Date().timeIntervalSince1970 - 5
+        let taskText = "---\ntype: task\nagent: claude\nstatus: running\nrun_id: \(record.runID)\n---\nSummarise [[Plans]].\n"
+        try env.store.write(taskText, to: "Tasks/Cut.md", expecting: .absent)
+        let task = TaskNote(path: "Tasks/Cut.md", snapshot: try #require(try env.store.readIfPresent("Tasks/Cut.md")), note: try env.note("Tasks/Cut.md"), kind: .task)
+        var plan = RoutePlan(lane: "premium", agent: "claude", model: nil, rule: "default", reason: "the premium lane", action: .run, prompt: "", sources: ["Tasks/Cut.md", "Plans.md"])
+        plan.contextTruncation = ContextTruncation(tokensSent: 900, tokensLeftOut: 120, ownTextCut: false)
+        try runs.update(record, startedWith: TaskEngine.startFacts(of: task, plan: plan))
+        if isPrivate { try RunTaint.record(record.runID, vault: env.vault) }
+        let ledger = try BudgetLedger(vault: env.vault)
+        _ = try ledger.tryReserve(runID: record.runID, lane: .premium, amount: 5, caps: RuleBook.load(vault: env.vault).guardrails.caps, task: "Tasks/Cut.md")
+        let folder = env.vault.root + "/.agentos/output"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let printed = #"{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"The plan has three parts.","session_id":"s1","total_cost_usd":2,"usage":{"input_tokens":40,"output_tokens":7},"modelUsage":{"agent-chosen-model":{"costUSD":2}}}"#
+        try Data((printed + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/\(record.runID).claude-json"))
+        let engine = try env.engine()
+        engine.recover()
+        engine.waitUntilIdle()
+        let log = env.loggedEvents.map(\.message)
+        let note = try env.note("Tasks/Cut.md")
+        let noteText = try env.text("Tasks/Cut.md")
+        #expect(note.text("status") == "done" && note.text("error") == nil && note["cost_usd"]?.number == 2, "\(noteText)\n\(log)")
+        let resultPath = try #require(note.text("result").map { String($0.dropFirst(2).dropLast(2)) + ".md" })
+        let result = try env.note(resultPath)
+        let resultText = try env.text(resultPath)
+        #expect(resultText.contains("The plan has three parts."), "\(resultText)")
+        #expect(result.text("run_id") == record.runID && result.text("status") == "done" && result["cost_usd"]?.number == 2 && result.text("cost_source") == "reported")
+        #expect(result.texts("sources") == ["[[Tasks/Cut]]", "[[Plans]]"] && result["context_truncated"]?.bool == true, "\(resultText)")
+        #expect((result.text("privacy") == "private") == isPrivate, "\(resultText)")
+        #expect(isPrivate ? !resultText.contains("agent-chosen-model") : result.text("model") == "agent-chosen-model", "\(resultText)")
+        #expect(try ledger.settledUSD(runID: record.runID) == 2, "\(log)")
+        #expect(try runs.run(id: record.runID)?.state == .done)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).isEmpty)
+        // A second start finds nothing to do: the answer is not written twice, nothing more is counted.
+        let next = try env.engine()
+        next.recover()
+        next.waitUntilIdle()
+        let results = ((try? FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Results")) ?? []).filter { $0.contains(record.runID) }
+        #expect(results.count == 1, "\(results)")
+        #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD == 2)
+        next.shutdown(grace: 1)
+        engine.shutdown(grace: 1)
     }
 
     /// Round 153 F1's loop: a task a rule sent to a free agent whose note then moved to

@@ -167,6 +167,69 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
         #expect(try ledger.committed(task: dead.runID) == 0.03)
     }
 
+    /// Round 159 F2: while a task waited for room, the sweep charged a killed `run`'s $1
+    /// reservation without reading what its agent had printed ($3, OpenCode, cut off mid-run);
+    /// recovery then found the row closed, logged "the ledger counts $3.00" and left $1, and paid
+    /// runs started past the day's cap. The sweep reads the copy: the run counts $3 from then on.
+    /// Round 159 F4: a run whose row was closed before recovery (the watcher's stop settled it)
+    /// showed no cost on the run, its task and telemetry; it shows what the ledger counts.
+    /// `closedBefore`: the row was charged $1 before the copy was read (an older sweep): recovery
+    /// raises it to the $3 floor.
+    @Test(arguments: [false, true]) func aDeadRunsReportedSpendIsCountedByTheSweepAndShownByItsRun(_ closedBefore: Bool) throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        let routing = try VaultRouting(vault: env.vault)
+        let dead = try #require(try runs.claim(taskPath: "Tasks/Dead.md", taskHash: nil, attempt: 1))
+        try env.store.write("---\ntype: task\nagent: opencode\nstatus: running\nrun_id: \(dead.runID)\n---\nLook at the page.\n", to: "Tasks/Dead.md", expecting: .absent)
+        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', started_at=1, agent='opencode', lane='premium' WHERE run_id=?", [.int(Int64(Int32.max)), .text(dead.runID)]) }
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.reserve(runID: dead.runID, lane: .premium, amount: 1, caps: BudgetCaps(dayUSD: 5), task: "Tasks/Dead.md") != nil)
+        if closedBefore { _ = try ledger.close(runID: dead.runID, actualUSD: nil, agentStarted: true) }
+        let folder = env.vault.root + "/.agentos/output"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let step = #"{"type":"step_finish","sessionID":"ses_1","part":{"type":"step-finish","reason":"tool-calls","cost":1}}"#
+        try Data(((0..<3).map { _ in step }.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/\(dead.runID).opencode-jsonl"))
+        routing.releaseAbandonedReservations(activeRunIDs: [])
+        #expect(try ledger.openReservations().isEmpty)
+        #expect(try ledger.settledUSD(runID: dead.runID) == (closedBefore ? 1 : 3))
+        // A paid run that would pass the $3.50 day cap with the $3 counted does not get its room.
+        if !closedBefore { #expect(try ledger.reserve(runID: "next", lane: .premium, amount: 1, caps: BudgetCaps(dayUSD: 3.5), task: "Tasks/Next.md") == nil) }
+        let events = EventLog()
+        let engine = TaskEngine(vault: env.vault, runs: runs, routing: routing, executor: GatedExecutor(holding: "", cost: 0)) { events.add($0) }
+        engine.recover()
+        engine.waitUntilIdle()
+        #expect(try ledger.settledUSD(runID: dead.runID) == 3, "\(events.all)")
+        #expect(try runs.run(id: dead.runID)?.costUSD == 3)
+        #expect(events.contains("had reported spending $3.00 before it was cut off; the ledger counts $3.00"), "\(events.all)")
+        let telemetry = (try? String(contentsOfFile: env.vault.root + "/.agentos/telemetry.jsonl", encoding: .utf8)) ?? ""
+        #expect(telemetry.contains(dead.runID) && telemetry.contains("\"cost_usd\":3"), "\(telemetry)")
+    }
+
+    /// Round 159 F4, as SIGHUP on `watch` left it: the stop charged a run its $1 reservation (its
+    /// agent had reported nothing), then recovery showed no cost on the run, its task or telemetry.
+    @Test func aRunChargedAsTheWatcherStoppedShowsTheChargeAfterRecovery() throws {
+        let env = try EngineTestVault()
+        let runs = try RunStore(vault: env.vault)
+        let routing = try VaultRouting(vault: env.vault)
+        let dead = try #require(try runs.claim(taskPath: "Tasks/Dead.md", taskHash: nil, attempt: 1))
+        try env.store.write("---\ntype: task\nagent: claude\nstatus: running\nrun_id: \(dead.runID)\neffects: [write]\n---\nFix the page.\n", to: "Tasks/Dead.md", expecting: .absent)
+        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', started_at=1, agent='claude', lane='premium' WHERE run_id=?", [.int(Int64(Int32.max)), .text(dead.runID)]) }
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.reserve(runID: dead.runID, lane: .premium, amount: 1, caps: BudgetCaps(dayUSD: 5), task: "Tasks/Dead.md") != nil)
+        _ = try ledger.close(runID: dead.runID, actualUSD: nil, agentStarted: true)
+        let events = EventLog()
+        let engine = TaskEngine(vault: env.vault, runs: runs, routing: routing, executor: GatedExecutor(holding: "", cost: 0)) { events.add($0) }
+        engine.recover()
+        engine.waitUntilIdle()
+        #expect(try ledger.settledUSD(runID: dead.runID) == 1)
+        #expect(try runs.run(id: dead.runID)?.costUSD == 1, "\(events.all)")
+        let task = try env.note("Tasks/Dead.md")
+        let taskText = try env.text("Tasks/Dead.md")
+        #expect(task.text("status") == "failed" && task["cost_usd"]?.number == 1 && task.text("cost_source") == "reserved", "\(taskText)")
+        let telemetry = (try? String(contentsOfFile: env.vault.root + "/.agentos/telemetry.jsonl", encoding: .utf8)) ?? ""
+        #expect(telemetry.contains(dead.runID) && telemetry.contains("\"cost_usd\":1"), "\(telemetry)")
+    }
+
     /// Room held only by a run in flight: the second task waits in the queue and runs once the first
     /// settles, instead of going to review.
     @Test func aTaskWaitsForRunsInFlightInsteadOfGoingToReview() throws {
@@ -365,4 +428,5 @@ final class EventLog: @unchecked Sendable {
     private var messages: [String] = []
     func add(_ event: EngineEvent) { lock.withLock { messages.append(event.message) } }
     func contains(_ text: String) -> Bool { lock.withLock { messages.contains { $0.contains(text) } } }
+    var all: [String] { lock.withLock { messages } }
 }
