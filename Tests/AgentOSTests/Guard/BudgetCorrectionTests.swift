@@ -509,6 +509,23 @@ import Testing
         #expect(try BudgetLedger(vault: env.vault).spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD <= 1)
     }
 
+    /// With claude's reservation $1.50 and a $2.50 day cap, task `A` runs (its agent lingers, $0.50)
+    /// and task `B` (`task`, which links `Memory/<linked.name>.md`, holding `linked.text`) waits for
+    /// budget room. Returns the engine and both tasks' paths.
+    static func waitingForBudgetRoom(_ env: EngineTestVault, linked: (name: String, text: String), task: String) throws -> (engine: TaskEngine, first: String, second: String) {
+        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(1.5))])
+        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(2.5)), Property("budget_task_usd", .double(5))])
+        try env.store.write("---\ntitle: \(linked.name)\n---\n\(linked.text)\n", to: "Memory/\(linked.name).md", expecting: .absent)
+        let engine = try env.engine()
+        let first = try env.writeTask("A", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_MODE=linger FIXTURE_COST=0.5")
+        #expect(engine.consider(path: first) != .ignored)
+        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
+        let second = try env.writeTask("B", properties: "type: task\nagent: claude", body: task + " FIXTURE_COST=0.5")
+        #expect(engine.consider(path: second) != .ignored)
+        #expect(eventually(within: 10) { env.loggedEvents.contains { $0.message.contains("Tasks/B.md: waiting in the queue for runs in flight to settle") } }, "\(env.loggedEvents.map(\.message))")
+        return (engine, first, second)
+    }
+
     /// Round 158 F1: a task waiting for budget room was not judged again when it, or a note it
     /// links, was made private meanwhile: it ran on the cloud agent, the private note's text in its
     /// packet. A task that waited for room is judged again as it starts; its reservation goes back.
@@ -516,16 +533,7 @@ import Testing
     /// reading view), which the check took for no change (it compared the prompt, comments left out).
     @Test(arguments: ["link", "self", "hidden tag"]) func aTaskMadePrivateWhileItWaitsForBudgetRoomIsNotSent(_ edit: String) throws {
         let env = try EngineTestVault()
-        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(1.5))])
-        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(2.5)), Property("budget_task_usd", .double(5))])
-        try env.store.write("---\ntitle: Diagnosis\n---\nMy diagnosis is CONFIDENTIAL-MEDICAL-42.\n", to: "Memory/Diagnosis.md", expecting: .absent)
-        let engine = try env.engine()
-        let first = try env.writeTask("A", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_MODE=linger FIXTURE_COST=0.5")
-        #expect(engine.consider(path: first) != .ignored)
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
-        let second = try env.writeTask("B", properties: "type: task\nagent: claude", body: "Summarise [[Diagnosis]] for the doctor. FIXTURE_COST=0.5")
-        #expect(engine.consider(path: second) != .ignored)
-        #expect(eventually(within: 10) { env.loggedEvents.contains { $0.message.contains("Tasks/B.md: waiting in the queue for runs in flight to settle") } }, "\(env.loggedEvents.map(\.message))")
+        let (engine, first, second) = try Self.waitingForBudgetRoom(env, linked: ("Diagnosis", "My diagnosis is CONFIDENTIAL-MEDICAL-42."), task: "Summarise [[Diagnosis]] for the doctor.")
         if edit == "link" {
             try env.store.updateProperties("Memory/Diagnosis.md", set: [Property("privacy", .string("private"))])
         } else if edit == "hidden tag" {
@@ -547,16 +555,7 @@ import Testing
     /// room. Routed again, it runs from the edited text and pays once.
     @Test(arguments: ["text", "link"]) func aTaskEditedWhileItWaitsForBudgetRoomRunsFromTheEditedText(_ edit: String) throws {
         let env = try EngineTestVault()
-        try env.store.updateProperties("Rules/Agents/claude.md", set: [Property("max_cost_usd", .double(1.5))])
-        try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_day_usd", .double(2.5)), Property("budget_task_usd", .double(5))])
-        try env.store.write("---\ntitle: Menu\n---\nThe menu has three items.\n", to: "Memory/Menu.md", expecting: .absent)
-        let engine = try env.engine()
-        let first = try env.writeTask("A", properties: "type: task\nagent: claude", body: "Review the parser. FIXTURE_MODE=linger FIXTURE_COST=0.5")
-        #expect(engine.consider(path: first) != .ignored)
-        #expect(eventually(within: 30) { env.fixturePrompts().count == 1 })
-        let second = try env.writeTask("B", properties: "type: task\nagent: claude", body: "Summarise [[Menu]] for the manual. FIXTURE_COST=0.5")
-        #expect(engine.consider(path: second) != .ignored)
-        #expect(eventually(within: 10) { env.loggedEvents.contains { $0.message.contains("Tasks/B.md: waiting in the queue for runs in flight to settle") } }, "\(env.loggedEvents.map(\.message))")
+        let (engine, first, second) = try Self.waitingForBudgetRoom(env, linked: ("Menu", "The menu has three items."), task: "Summarise [[Menu]] for the manual.")
         if edit == "text" {
             try env.store.write(try env.text(second).replacingOccurrences(of: "for the manual", with: "for the REWORDED manual"), to: second, expecting: .any)
         } else {
@@ -573,18 +572,25 @@ import Testing
         #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD <= 1.5 + 0.5)
     }
 
+    /// Task `Tasks/Cut.md` (`agent`, `body`) with a run on the premium lane left `running`, its
+    /// agent started a few seconds ago.
+    static func cutOffRun(_ env: EngineTestVault, agent: String, body: String) throws -> (RunStore, RunRecord) {
+        let runs = try RunStore(vault: env.vault)
+        var record = try #require(try runs.claim(taskPath: "Tasks/Cut.md", taskHash: nil, attempt: 1))
+        record.state = .running
+        record.agent = agent
+        record.lane = "premium"
+        record.startedAt = Date().timeIntervalSince1970 - 5
+        try runs.update(record)
+        try env.store.write("---\ntype: task\nagent: \(agent)\nstatus: running\nrun_id: \(record.runID)\n---\n\(body)\n", to: "Tasks/Cut.md", expecting: .absent)
+        return (runs, record)
+    }
+
     /// Round 158 F3: an agent cut off before it printed its end (OpenCode mid-run) had reported $3;
     /// recovery charged its $1 reservation and said the $3 was counted. What it reported is a floor.
     @Test func aCutOffRunIsChargedAtLeastWhatItsAgentReported() throws {
         let env = try EngineTestVault()
-        let runs = try RunStore(vault: env.vault)
-        var record = try #require(try runs.claim(taskPath: "Tasks/Cut.md", taskHash: nil, attempt: 1))
-        record.state = .running
-        record.agent = "opencode"
-        record.lane = "premium"
-        record.startedAt = Date().timeIntervalSince1970
-        try runs.update(record)
-        try env.store.write("---\ntype: task\nagent: opencode\nstatus: running\nrun_id: \(record.runID)\n---\nRefactor the parser.\n", to: "Tasks/Cut.md", expecting: .absent)
+        let (_, record) = try Self.cutOffRun(env, agent: "opencode", body: "Refactor the parser.")
         let ledger = try BudgetLedger(vault: env.vault)
         _ = try ledger.tryReserve(runID: record.runID, lane: .premium, amount: 1, caps: RuleBook.load(vault: env.vault).guardrails.caps, task: "Tasks/Cut.md")
         let folder = env.vault.root + "/.agentos/output"
@@ -605,16 +611,9 @@ import Testing
     /// and names no model the agent reported; the notes its packet carried are its sources.
     @Test(arguments: [false, true]) func aRunCutOffAfterItsAgentAnsweredEndsFromThatAnswer(_ isPrivate: Bool) throws {
         let env = try EngineTestVault()
-        let runs = try RunStore(vault: env.vault)
-        var record = try #require(try runs.claim(taskPath: "Tasks/Cut.md", taskHash: nil, attempt: 1))
-        record.state = .running
-        record.agent = "claude"
-        record.lane = "premium"
+        var (runs, record) = try Self.cutOffRun(env, agent: "claude", body: "Summarise [[Plans]].")
         record.rule = "default"
         record.reason = "the premium lane"
-        record.startedAt = Date().timeIntervalSince1970 - 5
-        let taskText = "---\ntype: task\nagent: claude\nstatus: running\nrun_id: \(record.runID)\n---\nSummarise [[Plans]].\n"
-        try env.store.write(taskText, to: "Tasks/Cut.md", expecting: .absent)
         let task = TaskNote(path: "Tasks/Cut.md", snapshot: try #require(try env.store.readIfPresent("Tasks/Cut.md")), note: try env.note("Tasks/Cut.md"), kind: .task)
         var plan = RoutePlan(lane: "premium", agent: "claude", model: nil, rule: "default", reason: "the premium lane", action: .run, prompt: "", sources: ["Tasks/Cut.md", "Plans.md"])
         plan.contextTruncation = ContextTruncation(tokensSent: 900, tokensLeftOut: 120, ownTextCut: false)

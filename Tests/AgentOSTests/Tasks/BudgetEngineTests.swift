@@ -167,6 +167,18 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
         #expect(try ledger.committed(task: dead.runID) == 0.03)
     }
 
+    /// Task `Tasks/Dead.md` (`agent`, `properties`, `body`) whose run, on the premium lane, is left
+    /// `running` by a process that is gone, with $1 reserved.
+    static func deadRun(_ env: EngineTestVault, agent: String, properties: String, body: String) throws -> (RunStore, VaultRouting, BudgetLedger, RunRecord) {
+        let runs = try RunStore(vault: env.vault)
+        let dead = try #require(try runs.claim(taskPath: "Tasks/Dead.md", taskHash: nil, attempt: 1))
+        try env.store.write("---\ntype: task\nagent: \(agent)\nstatus: running\nrun_id: \(dead.runID)\n\(properties)---\n\(body)\n", to: "Tasks/Dead.md", expecting: .absent)
+        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', started_at=1, agent=?, lane='premium' WHERE run_id=?", [.int(Int64(Int32.max)), .text(agent), .text(dead.runID)]) }
+        let ledger = try BudgetLedger(vault: env.vault)
+        #expect(try ledger.reserve(runID: dead.runID, lane: .premium, amount: 1, caps: BudgetCaps(dayUSD: 5), task: "Tasks/Dead.md") != nil)
+        return (runs, try VaultRouting(vault: env.vault), ledger, dead)
+    }
+
     /// Round 159 F2: while a task waited for room, the sweep charged a killed `run`'s $1
     /// reservation without reading what its agent had printed ($3, OpenCode, cut off mid-run);
     /// recovery then found the row closed, logged "the ledger counts $3.00" and left $1, and paid
@@ -177,13 +189,7 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
     /// raises it to the $3 floor.
     @Test(arguments: [false, true]) func aDeadRunsReportedSpendIsCountedByTheSweepAndShownByItsRun(_ closedBefore: Bool) throws {
         let env = try EngineTestVault()
-        let runs = try RunStore(vault: env.vault)
-        let routing = try VaultRouting(vault: env.vault)
-        let dead = try #require(try runs.claim(taskPath: "Tasks/Dead.md", taskHash: nil, attempt: 1))
-        try env.store.write("---\ntype: task\nagent: opencode\nstatus: running\nrun_id: \(dead.runID)\n---\nLook at the page.\n", to: "Tasks/Dead.md", expecting: .absent)
-        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', started_at=1, agent='opencode', lane='premium' WHERE run_id=?", [.int(Int64(Int32.max)), .text(dead.runID)]) }
-        let ledger = try BudgetLedger(vault: env.vault)
-        #expect(try ledger.reserve(runID: dead.runID, lane: .premium, amount: 1, caps: BudgetCaps(dayUSD: 5), task: "Tasks/Dead.md") != nil)
+        let (runs, routing, ledger, dead) = try Self.deadRun(env, agent: "opencode", properties: "", body: "Look at the page.")
         if closedBefore { _ = try ledger.close(runID: dead.runID, actualUSD: nil, agentStarted: true) }
         let folder = env.vault.root + "/.agentos/output"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -209,13 +215,7 @@ final class BudgetTellingExecutor: AgentExecuting, @unchecked Sendable {
     /// agent had reported nothing), then recovery showed no cost on the run, its task or telemetry.
     @Test func aRunChargedAsTheWatcherStoppedShowsTheChargeAfterRecovery() throws {
         let env = try EngineTestVault()
-        let runs = try RunStore(vault: env.vault)
-        let routing = try VaultRouting(vault: env.vault)
-        let dead = try #require(try runs.claim(taskPath: "Tasks/Dead.md", taskHash: nil, attempt: 1))
-        try env.store.write("---\ntype: task\nagent: claude\nstatus: running\nrun_id: \(dead.runID)\neffects: [write]\n---\nFix the page.\n", to: "Tasks/Dead.md", expecting: .absent)
-        try runs.withDatabase { try $0.run("UPDATE runs SET owner_pid=?, state='running', started_at=1, agent='claude', lane='premium' WHERE run_id=?", [.int(Int64(Int32.max)), .text(dead.runID)]) }
-        let ledger = try BudgetLedger(vault: env.vault)
-        #expect(try ledger.reserve(runID: dead.runID, lane: .premium, amount: 1, caps: BudgetCaps(dayUSD: 5), task: "Tasks/Dead.md") != nil)
+        let (runs, routing, ledger, dead) = try Self.deadRun(env, agent: "claude", properties: "effects: [write]\n", body: "Fix the page.")
         _ = try ledger.close(runID: dead.runID, actualUSD: nil, agentStarted: true)
         let events = EventLog()
         let engine = TaskEngine(vault: env.vault, runs: runs, routing: routing, executor: GatedExecutor(holding: "", cost: 0)) { events.add($0) }
