@@ -180,6 +180,9 @@ extension TaskEngine {
             pairs.append(("context_truncation", .array([.int(cut.tokensSent), .int(cut.tokensLeftOut), .bool(cut.ownTextCut)])))
         }
         if let budgetTask = plan.budgetTask { pairs.append(("budget_task", .string(budgetTask))) }
+        // Also kept by `RunTaint`, which a failed write leaves silent: the answer of private input
+        // is private either way.
+        if plan.privacy != nil { pairs.append(("private", .bool(true))) }
         return .object(pairs)
     }
 
@@ -199,7 +202,7 @@ extension TaskEngine {
             plan.contextTruncation = ContextTruncation(tokensSent: sent, tokensLeftOut: leftOut, ownTextCut: cut[2].boolValue ?? false)
         }
         plan.budgetTask = facts?["budget_task"]?.stringValue
-        if RunTaint.isTainted(record.runID, vault: vault) { plan.privacy = "its run was private" }
+        if facts?["private"]?.boolValue == true || RunTaint.isTainted(record.runID, vault: vault) { plan.privacy = "its run was private" }
         var outcome = AgentExecution(succeeded: true, answer: printed.answer, error: nil, costUSD: record.costUSD, tokensIn: printed.tokensIn,
                                      tokensOut: printed.tokensOut, model: plan.privacy == nil ? printed.model : nil)
         outcome.costSource = record.costUSD == nil ? nil : costSource

@@ -609,7 +609,8 @@ import Testing
     /// that answer as it would have: result note, `done`, its cost settled once. A private run's
     /// result is private (it was recorded so before its agent started, whatever the task says now),
     /// and names no model the agent reported; the notes its packet carried are its sources.
-    @Test(arguments: [false, true]) func aRunCutOffAfterItsAgentAnsweredEndsFromThatAnswer(_ isPrivate: Bool) throws {
+    @Test(arguments: ["public", "tainted", "planned private"]) func aRunCutOffAfterItsAgentAnsweredEndsFromThatAnswer(_ how: String) throws {
+        let isPrivate = how != "public"
         let env = try EngineTestVault()
         var (runs, record) = try Self.cutOffRun(env, agent: "claude", body: "Summarise [[Plans]].")
         record.rule = "default"
@@ -617,8 +618,9 @@ import Testing
         let task = TaskNote(path: "Tasks/Cut.md", snapshot: try #require(try env.store.readIfPresent("Tasks/Cut.md")), note: try env.note("Tasks/Cut.md"), kind: .task)
         var plan = RoutePlan(lane: "premium", agent: "claude", model: nil, rule: "default", reason: "the premium lane", action: .run, prompt: "", sources: ["Tasks/Cut.md", "Plans.md"])
         plan.contextTruncation = ContextTruncation(tokensSent: 900, tokensLeftOut: 120, ownTextCut: false)
+        if how == "planned private" { plan.privacy = "tagged #private" }
         try runs.update(record, startedWith: TaskEngine.startFacts(of: task, plan: plan))
-        if isPrivate { try RunTaint.record(record.runID, vault: env.vault) }
+        if how == "tainted" { try RunTaint.record(record.runID, vault: env.vault) }
         let ledger = try BudgetLedger(vault: env.vault)
         _ = try ledger.tryReserve(runID: record.runID, lane: .premium, amount: 5, caps: RuleBook.load(vault: env.vault).guardrails.caps, task: "Tasks/Cut.md")
         let folder = env.vault.root + "/.agentos/output"
