@@ -1216,14 +1216,9 @@ public final class TaskEngine: Sendable {
         "handoffs", "failovers", "failover_tried", "failover_to", "failover_note", "context_retry", "files",
     ]
 
-    /// The properties routing reads (besides the prompt): a change to one while a task waits means
-    /// the route no longer holds.
-    static let routingKeys: Set<String> = ["agent", "lane", "model", "effects", "privacy", "private", "tags", "tag", "context",
-                                           "budget_usd", "timeout", "project", "retries", "context_tokens", "to", "task", "type"]
-
-    /// Whether the task note changed, as a person changes it, since it was routed: its prompt or a
-    /// property routing reads, or its status set back to `draft`. The OS's own writes (`routed`,
-    /// `route_*`) change neither.
+    /// Whether the task note changed, as a person changes it, since it was routed: its text
+    /// (comments too) or a property a person sets (`personsProperties`), or its status set back to
+    /// `draft`. The OS's own writes (`routed`, `route_*`) change neither.
     ///
     /// Nor may what the plan was made from have changed: the note moved (into `Private/`, say), or a
     /// note its packet carries was edited, moved or made private (a tag added) — a packet built
@@ -1258,15 +1253,17 @@ public final class TaskEngine: Sendable {
         var fresh = TaskNote(path: path, snapshot: snapshot, note: note, kind: kind)
         if fresh.status == .draft { return .withdrawn("set back to draft") }
         if fresh.notReadyReason != nil { return .withdrawn("its prompt was emptied") }
-        func routing(_ n: Note) -> [Property] { n.properties.filter { TaskEngine.routingKeys.contains($0.key.lowercased()) } }
         let what: String
         if moved {
             what = "moved from \(task.path)"
         } else if let changedInput {
             what = "\(changedInput), which its packet holds, changed"
-        } else if note.body != task.note.body || routing(note) != routing(task.note) {
+        } else if note.body != task.note.body || TaskEngine.personsProperties(note) != TaskEngine.personsProperties(task.note) {
             // The whole body, comments included: a tag in a comment (`%% #private %%`, hidden in
-            // reading view) makes a task private though its prompt is the same (round 159).
+            // reading view) makes a task private though its prompt is the same (round 159). Every
+            // property a person sets, not only those routing reads by name: privacy is read from a
+            // merge key (`<<: {privacy: private}`) and a padded key (`"privacy ": private`) too,
+            // which a comparison of named keys took for no change (round 160).
             what = "changed"
         } else {
             return .unchanged
@@ -1515,7 +1512,7 @@ public final class TaskEngine: Sendable {
     /// A run reported more than it reserved: the ledger already holds the real cost; the task says
     /// so, and the log says which caps now stop paid runs.
     /// `unreserved`: the agent that ran as free (no prices, no `max_cost_usd`) and reported a cost.
-    private func recordOverrun(_ task: TaskNote, _ settlement: BudgetSettlement, unreserved agent: String? = nil) {
+    func recordOverrun(_ task: TaskNote, _ settlement: BudgetSettlement, unreserved agent: String? = nil) {
         let reported = agent.map { "reported \(BudgetLedger.dollars(settlement.actualUSD)), but agent '\($0)' ran as free (its note declared no prices and no max_cost_usd as the run started), so nothing was reserved (set max_cost_usd in its note)" }
             ?? "reported \(BudgetLedger.dollars(settlement.actualUSD)) against a reservation of \(BudgetLedger.dollars(settlement.reservedUSD)): \(BudgetLedger.dollars(settlement.overrunUSD)) over"
         let line = reported + "; the ledger counts the real cost, and a cap it went over stops paid runs until a person raises it (see 'fuckbigtech status')"
@@ -1524,7 +1521,12 @@ public final class TaskEngine: Sendable {
     }
 
     /// Writes the result note, the task's final properties, the run store and telemetry.
-    func complete(_ claimed: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date, failover: FailoverStep? = nil) {
+    ///
+    /// Recovery, ending a cut-off run from the answer its agent printed (`finishFromPrintedAnswer`),
+    /// passes what changed since the run started (`alsoChanged`: the note it has is today's) and
+    /// `keepStatus` when a person set the task's status since (`cancelled`, `new`): theirs stands.
+    func complete(_ claimed: TaskNote, record initial: RunRecord, plan: RoutePlan, outcome: AgentExecution, started: Date, finished: Date, failover: FailoverStep? = nil,
+                  alsoChanged: [String] = [], keepStatus: Bool = false) {
         // Renamed or moved during the run: the result, the daily line and telemetry name it where it is.
         let task = following(claimed)
         var record = initial
@@ -1567,6 +1569,7 @@ public final class TaskEngine: Sendable {
         // `done` with no trace that the result answers the older text).
         let current = ((try? store.readSettled(currentPath(task.path))) ?? nil).flatMap { try? Note.parse(bytes: $0.bytes) }
         var changed = current.map { TaskEngine.changedDuringRun(from: task.note, to: $0) } ?? []
+        changed += alsoChanged.filter { !changed.contains($0) }
         // A person's word the run did not start with (`approved`, who and when, a `verdict`) that
         // appeared while it went on is taken back: the agent's process can write the note itself
         // (round 134: `approved: true` and `verdict: good` it wrote stayed on the finished task).
@@ -1606,6 +1609,10 @@ public final class TaskEngine: Sendable {
             let keys = Set(retry.map(\.key))
             props = props.filter { !keys.contains($0.key) } + retry
         }
+        if keepStatus {
+            props.removeAll { $0.key == "status" }
+            log(EngineEvent(level: .info, message: "\(task.path): its status was set to \(current?.text("status") ?? "nothing") since run \(record.runID) started; it stays, and the run's answer is in \(record.resultPath ?? "no result note")"))
+        }
         // The journal line first (fsynced), then the run store: a run the store calls finished always
         // has its telemetry; a kill between the two leaves a run that recovery finishes from its
         // result note, and the journal's run id keeps it from being recorded twice.
@@ -1617,7 +1624,7 @@ public final class TaskEngine: Sendable {
         if retry != nil { endRun(task.path) }
         // A retry's write is not the OS's own to ignore: the watcher must see it and run the task again.
         var replaced = false
-        if case .stopped(let why) = updateTask(task.path, set: props, unset: unset, remembering: retry == nil, ofRun: record.runID, stop: { _ in nil }) {
+        if case .stopped(let why) = updateTask(task.path, set: props, unset: unset, remembering: retry == nil && !keepStatus, ofRun: record.runID, stop: { _ in nil }) {
             log(EngineEvent(level: .warning, message: "\(task.path): \(why)"))
             replaced = true
         }
@@ -1643,13 +1650,46 @@ public final class TaskEngine: Sendable {
     /// `text` for its body, and each property that routes or guards it. The OS's own keys (status,
     /// route, run) are not counted.
     static func changedDuringRun(from started: Note, to now: Note) -> [String] {
+        changedDuringRun(from: runStartSummary(started), to: now)
+    }
+
+    /// The keys `changedDuringRun` names one by one.
+    static let watchedKeys = ["title", "agent", "lane", "model", "privacy", "private", "tags", "context", "effects"]
+
+    /// What `changedDuringRun` compares of a task, small enough to keep with its run
+    /// (`startFacts`): a hash of its body's words, each of `watchedKeys` as texts, and a hash of the
+    /// other properties a person sets (`personsProperties`).
+    static func runStartSummary(_ note: Note) -> JSON {
+        let words = note.body.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let others = personsProperties(note).filter { !watchedKeys.contains($0.key.trimmingWhitespaces().lowercased()) }
+            .map { $0.key + "\u{0}" + $0.value.json.compact }.joined(separator: "\u{1}")
+        return .object([
+            ("text", .string(String(WordSketch.hash(words), radix: 16))),
+            ("keys", .object(watchedKeys.map { ($0, .array(note.texts($0).map { .string($0) })) })),
+            ("others", .string(String(WordSketch.hash(others), radix: 16))),
+        ])
+    }
+
+    /// What a person changed in a task since `started` (`runStartSummary`): `text`, each of
+    /// `watchedKeys`, and `properties` for any other property a person sets (a privacy written as
+    /// a merge key `<<`, or under a padded key, is one: round 160).
+    static func changedDuringRun(from started: JSON, to now: Note) -> [String] {
+        let current = runStartSummary(now)
         var changed: [String] = []
-        func words(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
-        if words(started.body) != words(now.body) { changed.append("text") }
-        for key in ["title", "agent", "lane", "model", "privacy", "private", "tags", "context", "effects"] where started.texts(key) != now.texts(key) {
-            changed.append(key)
-        }
+        if started["text"] != current["text"] { changed.append("text") }
+        for key in watchedKeys where started["keys"]?[key] != current["keys"]?[key] { changed.append(key) }
+        if started["others"] != current["others"] { changed.append("properties") }
         return changed
+    }
+
+    /// The properties a person sets: all but the OS's lifecycle keys and a person's word (which
+    /// is judged on its own: `approvalWrittenDuringRun`), keys read as privacy reads them (trimmed,
+    /// any case).
+    static func personsProperties(_ note: Note) -> [Property] {
+        note.properties.filter { property in
+            let key = property.key.trimmingWhitespaces().lowercased()
+            return !lifecycleKeys.contains(key) && key != "approved" && !personsWordKeys.contains(key)
+        }
     }
 
     /// A person's word written into a task while its run went on, which the run did not start with:

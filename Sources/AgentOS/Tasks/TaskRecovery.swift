@@ -137,9 +137,8 @@ extension TaskEngine {
             let counted = record.costUSD.map { "; the ledger counts \(BudgetLedger.dollars($0))" } ?? ""
             log(EngineEvent(level: .warning, message: "\(record.taskPath): the agent of run \(record.runID) had reported spending \(BudgetLedger.dollars(cost)) before it was cut off\(counted)"))
         }
-        if let printed, printed.answered, let snapshot, let note {
-            finishFromPrintedAnswer(record, outcome: printed.outcome, costSource: interrupted.costSource,
-                                    task: TaskNote(path: record.taskPath, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: record.taskPath) ?? .task))
+        if let printed, printed.answered, snapshot != nil, note != nil {
+            finishFromPrintedAnswer(record, outcome: printed.outcome, costSource: interrupted.costSource, settlement: (closed ?? nil).flatMap { $0.kind == .released ? nil : $0 })
             return
         }
         try? runs.update(record)
@@ -180,6 +179,9 @@ extension TaskEngine {
             pairs.append(("context_truncation", .array([.int(cut.tokensSent), .int(cut.tokensLeftOut), .bool(cut.ownTextCut)])))
         }
         if let budgetTask = plan.budgetTask { pairs.append(("budget_task", .string(budgetTask))) }
+        // What a person may change of the task while it runs, to say what changed when it ends
+        // after a crash (`changedDuringRun`).
+        pairs.append(("summary", runStartSummary(task.note)))
         // Also kept by `RunTaint`, which a failed write leaves silent: the answer of private input
         // is private either way.
         if plan.privacy != nil { pairs.append(("private", .bool(true))) }
@@ -194,7 +196,7 @@ extension TaskEngine {
     /// private (`RunTaint`, written before its agent started) or whose task is private has a private
     /// result, as it would have had. Round 158: the answer was paid for and thrown away, the task
     /// `failed` with "the answer was lost".
-    private func finishFromPrintedAnswer(_ record: RunRecord, outcome printed: AgentOutcome, costSource: CostSource?, task: TaskNote) {
+    private func finishFromPrintedAnswer(_ record: RunRecord, outcome printed: AgentOutcome, costSource: CostSource?, settlement: BudgetSettlement?) {
         let facts = (try? runs.startedWith(runID: record.runID)) ?? nil
         var plan = RoutePlan(lane: record.lane ?? "", agent: record.agent ?? "", model: record.model, rule: record.rule ?? "", reason: record.reason ?? "",
                              action: .run, prompt: "", sources: facts?["sources"]?.arrayValue?.compactMap(\.stringValue) ?? [])
@@ -208,25 +210,41 @@ extension TaskEngine {
         outcome.costSource = record.costUSD == nil ? nil : costSource
         outcome.files = RunTouches.reported(printed.files, vault: vault, workingDirectory: nil)
         if plan.privacy == nil { outcome.files = RunTouches.shareable(outcome.files, vault: vault).files }
-        // What its agent wrote of a person's word goes first, as when a recovered run fails.
+        // What its agent wrote of a person's word goes first, as when a recovered run fails; the
+        // run then ends from the note as put back (given the note as it was read before, `complete`
+        // took the agent's `verdict: good` for what the run started with and wrote it back: round 160).
         let word = personsWordPutBack(record)
         if !word.set.isEmpty || !word.unset.isEmpty { _ = updateTask(record.taskPath, set: word.set, unset: word.unset) { _ in nil } }
+        guard let snapshot = (try? store.readIfPresent(record.taskPath)) ?? nil, let note = try? Note.parse(bytes: snapshot.bytes) else { return }
+        let task = TaskNote(path: record.taskPath, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: record.taskPath) ?? .task)
+        // What a person changed since the run started (the note at hand is today's), and a status
+        // they set since (`cancelled`, or `new` with a new text): it stands (round 160: both became
+        // `done`, and the new text never ran).
+        let changed = (facts?["summary"].map { TaskEngine.changedDuringRun(from: $0, to: note) } ?? []) + word.changed
+        let keepStatus = ![TaskStatus.routed, .running].contains(task.status)
         let started = Date(timeIntervalSince1970: record.startedAt ?? record.createdAt)
         log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was cut off after its agent had printed its whole answer; the run ends from that answer"))
-        complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: Date())
+        complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: Date(), alsoChanged: changed, keepStatus: keepStatus)
+        // More than it reserved, or reserved nothing: said on the task, as when a run ends (round 160).
+        if let settlement, settlement.overrunUSD > 0 {
+            recordOverrun(task, settlement)
+        } else if settlement == nil, routing.closedCost(runID: record.runID) == nil, let cost = record.costUSD, cost > 0,
+                  let unreserved = try? routing.recordUnreservedSpend(runID: record.runID, task: plan.budgetTask ?? record.taskPath, lane: Lane(rawValue: plan.lane) ?? .tool, cost: cost) {
+            recordOverrun(task, unreserved, unreserved: plan.agent)
+        }
     }
 
     /// What the agent of a run a dead watcher left wrote of a person's word into its task
     /// (`approvalWrittenDuringRun`, from what the run started with: `RunStore.update(_:startedWith:)`),
     /// to put back with the run's end, listed in `changed_during_run` and the log (round 136: a
     /// killed run's task kept `approved: true`, `approved_by` and `verdict` its agent wrote).
-    func personsWordPutBack(_ record: RunRecord) -> (set: [Property], unset: [String]) {
+    func personsWordPutBack(_ record: RunRecord) -> (set: [Property], unset: [String], changed: [String]) {
         guard let word = (try? runs.startedWith(runID: record.runID)) ?? nil,
-              let note = ((try? store.readIfPresent(record.taskPath)) ?? nil).flatMap({ try? Note.parse(bytes: $0.bytes) }) else { return ([], []) }
+              let note = ((try? store.readIfPresent(record.taskPath)) ?? nil).flatMap({ try? Note.parse(bytes: $0.bytes) }) else { return ([], [], []) }
         let found = TaskEngine.approvalWrittenDuringRun(started: word, now: note)
-        guard !found.changed.isEmpty else { return ([], []) }
+        guard !found.changed.isEmpty else { return ([], [], []) }
         log(EngineEvent(level: .warning, message: "\(record.taskPath): changed while run \(record.runID) ran (\(found.changed.joined(separator: ", "))); put back as the run started (a person approves a task in review, not a running one)"))
-        return (found.set + [Property("changed_during_run", .list(found.changed.map { .string($0) }))], found.unset)
+        return (found.set + [Property("changed_during_run", .list(found.changed.map { .string($0) }))], found.unset, found.changed)
     }
 
     /// Puts a task back to `new`; the OS wrote that status, yet the watcher must pick it up.

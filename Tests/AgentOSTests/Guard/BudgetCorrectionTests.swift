@@ -531,13 +531,18 @@ import Testing
     /// packet. A task that waited for room is judged again as it starts; its reservation goes back.
     /// Round 159 F1: also made private by a tag in a comment (`%% #private %%`, hidden in Obsidian's
     /// reading view), which the check took for no change (it compared the prompt, comments left out).
-    @Test(arguments: ["link", "self", "hidden tag"]) func aTaskMadePrivateWhileItWaitsForBudgetRoomIsNotSent(_ edit: String) throws {
+    /// Round 160 F1: also by a YAML merge key (`<<: {privacy: private}`) or a padded key
+    /// (`"privacy ": private`), which privacy reads and the check, comparing named keys, did not.
+    @Test(arguments: ["link", "self", "hidden tag", "merge key", "padded key"]) func aTaskMadePrivateWhileItWaitsForBudgetRoomIsNotSent(_ edit: String) throws {
         let env = try EngineTestVault()
         let (engine, first, second) = try Self.waitingForBudgetRoom(env, linked: ("Diagnosis", "My diagnosis is CONFIDENTIAL-MEDICAL-42."), task: "Summarise [[Diagnosis]] for the doctor.")
         if edit == "link" {
             try env.store.updateProperties("Memory/Diagnosis.md", set: [Property("privacy", .string("private"))])
         } else if edit == "hidden tag" {
             try env.store.write(try env.text(second) + "%% #private %%\n", to: second, expecting: .any)
+        } else if edit != "self" {
+            let line = edit == "merge key" ? "<<: {privacy: private}" : "\"privacy \": private"
+            try env.store.write(try env.text(second).replacingOccurrences(of: "agent: claude\n", with: "agent: claude\n\(line)\n"), to: second, expecting: .any)
         } else {
             try env.store.updateProperties(second, set: [Property("privacy", .string("private"))])
         }
@@ -604,6 +609,93 @@ import Testing
         #expect(env.loggedEvents.contains { $0.message.contains("had reported spending $3.00 before it was cut off; the ledger counts $3.00") }, "\(env.loggedEvents.map(\.message))")
     }
 
+    /// `Tasks/Cut.md` ("Summarise [[Plans]].") whose claude run was cut off after its agent printed
+    /// its whole answer ("The plan has three parts.", `cost` reported) to its output copy; the run
+    /// started with a plan carrying the task and `Plans.md` (changed by `plan`) and `reserve` USD
+    /// reserved (none: `nil`).
+    static func cutOffAfterAnswering(_ env: EngineTestVault, reserve: Double?, cost: Double, plan change: (inout RoutePlan) -> Void = { _ in }) throws -> (RunStore, RunRecord, BudgetLedger) {
+        var (runs, record) = try cutOffRun(env, agent: "claude", body: "Summarise [[Plans]].")
+        record.rule = "default"
+        record.reason = "the premium lane"
+        let task = TaskNote(path: "Tasks/Cut.md", snapshot: try #require(try env.store.readIfPresent("Tasks/Cut.md")), note: try env.note("Tasks/Cut.md"), kind: .task)
+        var plan = RoutePlan(lane: "premium", agent: "claude", model: nil, rule: "default", reason: "the premium lane", action: .run, prompt: "", sources: ["Tasks/Cut.md", "Plans.md"])
+        change(&plan)
+        try runs.update(record, startedWith: TaskEngine.startFacts(of: task, plan: plan))
+        let ledger = try BudgetLedger(vault: env.vault)
+        if let reserve {
+            #expect(try ledger.reserve(runID: record.runID, lane: .premium, amount: reserve, caps: BudgetCaps(dayUSD: 100), task: "Tasks/Cut.md") != nil)
+        }
+        let folder = env.vault.root + "/.agentos/output"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let printed = #"{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"The plan has three parts.","session_id":"s1","total_cost_usd":COST,"usage":{"input_tokens":40,"output_tokens":7},"modelUsage":{"agent-chosen-model":{"costUSD":COST}}}"#
+            .replacingOccurrences(of: "COST", with: "\(cost)")
+        try Data((printed + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/\(record.runID).claude-json"))
+        return (runs, record, ledger)
+    }
+
+    /// Round 160 F2/F3: the answer a cut-off run's agent printed was written over what happened
+    /// to its task since the run started. F2: the agent had written `verdict: good` into its own
+    /// task; it was put back, then `complete`, given the note as read before, wrote it again. F3: a
+    /// person set `status: cancelled`, or rewrote the task and set `status: new`, after the crash:
+    /// both ended `done`, with no word of what changed, and the new text never ran.
+    @Test(arguments: ["verdict by its agent", "cancelled", "rewritten and new"]) func aRecoveredAnswerKeepsWhatHappenedToItsTaskSinceItStarted(_ since: String) throws {
+        let env = try EngineTestVault()
+        let (_, record, _) = try Self.cutOffAfterAnswering(env, reserve: 5, cost: 2)
+        var text = try env.text("Tasks/Cut.md")
+        switch since {
+        case "verdict by its agent": text = text.replacingOccurrences(of: "status: running\n", with: "status: running\nverdict: good\n")
+        case "cancelled": text = text.replacingOccurrences(of: "status: running", with: "status: cancelled")
+        default:
+            text = text.replacingOccurrences(of: "status: running", with: "status: new").replacingOccurrences(of: "Summarise [[Plans]].", with: "Translate [[Plans]] into French.")
+            // Room for the new run beside the recovered one's $2.
+            try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_task_usd", .double(10))])
+        }
+        try env.store.write(text, to: "Tasks/Cut.md", expecting: .any)
+        let engine = try env.engine()
+        engine.recover()
+        engine.waitUntilIdle()
+        let note = try env.note("Tasks/Cut.md")
+        let noteText = try env.text("Tasks/Cut.md")
+        let log = env.loggedEvents.map(\.message)
+        // The answer is written and linked whatever happened.
+        let resultPath = try #require(note.text("result").map { String($0.dropFirst(2).dropLast(2)) + ".md" }, "\(noteText)\n\(log)")
+        #expect(try env.text(resultPath).contains("The plan has three parts."))
+        switch since {
+        case "verdict by its agent":
+            #expect(note.text("status") == "done" && note["verdict"] == nil && note.texts("changed_during_run") == ["verdict"], "\(noteText)\n\(log)")
+        case "cancelled":
+            #expect(note.text("status") == "cancelled", "\(noteText)\n\(log)")
+        default:
+            #expect(note.text("status") == "new" && note.texts("changed_during_run") == ["text"], "\(noteText)\n\(log)")
+            // The new text runs as a run of its own.
+            let considered = engine.consider(path: "Tasks/Cut.md")
+            engine.waitUntilIdle()
+            let after = try env.text("Tasks/Cut.md")
+            #expect(considered != .ignored, "\(considered)\n\(after)\n\(env.loggedEvents.map(\.message))")
+            #expect(env.fixturePrompts().contains { $0.contains("Translate [[Plans]] into French.") }, "\(after)\n\(env.loggedEvents.map(\.message))")
+            #expect((try? RunStore(vault: env.vault).latestRun(taskPath: "Tasks/Cut.md"))??.runID != record.runID)
+        }
+        engine.shutdown(grace: 1)
+    }
+
+    /// Round 160 F4: a cut-off run ended from its printed answer that cost more than it reserved,
+    /// or reserved nothing (routed as free), said nothing of it on its task, where a run that ends
+    /// so writes `budget_overrun`.
+    @Test(arguments: [0.5, nil]) func aRecoveredAnswerThatCostMoreThanItReservedSaysSoOnItsTask(_ reserved: Double?) throws {
+        let env = try EngineTestVault()
+        let (_, record, ledger) = try Self.cutOffAfterAnswering(env, reserve: reserved, cost: 3)
+        let engine = try env.engine()
+        engine.recover()
+        engine.waitUntilIdle()
+        let note = try env.note("Tasks/Cut.md")
+        let noteText = try env.text("Tasks/Cut.md")
+        #expect(note.text("status") == "done" && note["budget_overrun_usd"]?.number == (reserved == nil ? 3 : 2.5), "\(noteText)")
+        #expect(note.text("budget_overrun")?.contains(reserved == nil ? "ran as free" : "against a reservation of $0.50") == true, "\(noteText)")
+        #expect(try ledger.settledUSD(runID: record.runID) == 3)
+        #expect(try ledger.spend(caps: RuleBook.load(vault: env.vault).guardrails.caps).daySpentUSD == 3)
+        engine.shutdown(grace: 1)
+    }
+
     /// Round 158 F4: a run cut off (the watcher `kill -9`ed) after its agent had printed its whole
     /// answer ended `failed`, "the answer was lost", the answer it paid for thrown away. It ends from
     /// that answer as it would have: result note, `done`, its cost settled once. A private run's
@@ -612,21 +704,12 @@ import Testing
     @Test(arguments: ["public", "tainted", "planned private"]) func aRunCutOffAfterItsAgentAnsweredEndsFromThatAnswer(_ how: String) throws {
         let isPrivate = how != "public"
         let env = try EngineTestVault()
-        var (runs, record) = try Self.cutOffRun(env, agent: "claude", body: "Summarise [[Plans]].")
-        record.rule = "default"
-        record.reason = "the premium lane"
-        let task = TaskNote(path: "Tasks/Cut.md", snapshot: try #require(try env.store.readIfPresent("Tasks/Cut.md")), note: try env.note("Tasks/Cut.md"), kind: .task)
-        var plan = RoutePlan(lane: "premium", agent: "claude", model: nil, rule: "default", reason: "the premium lane", action: .run, prompt: "", sources: ["Tasks/Cut.md", "Plans.md"])
-        plan.contextTruncation = ContextTruncation(tokensSent: 900, tokensLeftOut: 120, ownTextCut: false)
-        if how == "planned private" { plan.privacy = "tagged #private" }
-        try runs.update(record, startedWith: TaskEngine.startFacts(of: task, plan: plan))
+        let (runs, record, ledger) = try Self.cutOffAfterAnswering(env, reserve: 5, cost: 2) { plan in
+            plan.contextTruncation = ContextTruncation(tokensSent: 900, tokensLeftOut: 120, ownTextCut: false)
+            if how == "planned private" { plan.privacy = "tagged #private" }
+        }
         if how == "tainted" { try RunTaint.record(record.runID, vault: env.vault) }
-        let ledger = try BudgetLedger(vault: env.vault)
-        _ = try ledger.tryReserve(runID: record.runID, lane: .premium, amount: 5, caps: RuleBook.load(vault: env.vault).guardrails.caps, task: "Tasks/Cut.md")
         let folder = env.vault.root + "/.agentos/output"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let printed = #"{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"The plan has three parts.","session_id":"s1","total_cost_usd":2,"usage":{"input_tokens":40,"output_tokens":7},"modelUsage":{"agent-chosen-model":{"costUSD":2}}}"#
-        try Data((printed + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/\(record.runID).claude-json"))
         let engine = try env.engine()
         engine.recover()
         engine.waitUntilIdle()
