@@ -1629,7 +1629,8 @@ public final class TaskEngine: Sendable {
             replaced = true
         }
         if status == .done { clearStrikes(agent: plan.agent) }
-        log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): \(status.rawValue)" + (record.failure.map { " (\($0))" } ?? "") + (record.error.map { " — \($0)" } ?? "")))
+        log(EngineEvent(level: status == .done ? .info : .warning, message: "\(task.path): " + (keepStatus ? "run \(record.runID) ended \(status.rawValue); the task keeps the status a person set" : status.rawValue)
+            + (record.failure.map { " (\($0))" } ?? "") + (record.error.map { " — \($0)" } ?? "")))
         // After the run store says which agent is next: a stop from here on is finished by
         // `resumeFailovers` at the next start, exactly once.
         if record.failoverTo != nil { handOver(record, chain: failover?.chain) }

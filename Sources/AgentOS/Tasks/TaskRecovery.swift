@@ -137,7 +137,15 @@ extension TaskEngine {
             let counted = record.costUSD.map { "; the ledger counts \(BudgetLedger.dollars($0))" } ?? ""
             log(EngineEvent(level: .warning, message: "\(record.taskPath): the agent of run \(record.runID) had reported spending \(BudgetLedger.dollars(cost)) before it was cut off\(counted)"))
         }
-        if let printed, printed.answered, snapshot != nil, note != nil {
+        if let printed, printed.answered {
+            // Renamed while nothing watched, the task is found by its run id; gone from `Tasks/`
+            // (moved into `Private/`, deleted), the answer is still written, as private (round 161:
+            // the paid answer was thrown away, and a note moved into `Private/` said `running` for good).
+            if snapshot == nil, let moved = movedTask(runID: record.runID) {
+                try? runs.renameTask(from: record.taskPath, to: moved)
+                log(EngineEvent(level: .info, message: "\(record.taskPath): moved to \(moved) while nothing watched; run \(record.runID) follows it"))
+                record.taskPath = moved
+            }
             finishFromPrintedAnswer(record, outcome: printed.outcome, costSource: interrupted.costSource, settlement: (closed ?? nil).flatMap { $0.kind == .released ? nil : $0 })
             return
         }
@@ -215,13 +223,28 @@ extension TaskEngine {
         // took the agent's `verdict: good` for what the run started with and wrote it back: round 160).
         let word = personsWordPutBack(record)
         if !word.set.isEmpty || !word.unset.isEmpty { _ = updateTask(record.taskPath, set: word.set, unset: word.unset) { _ in nil } }
-        guard let snapshot = (try? store.readIfPresent(record.taskPath)) ?? nil, let note = try? Note.parse(bytes: snapshot.bytes) else { return }
-        let task = TaskNote(path: record.taskPath, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: record.taskPath) ?? .task)
-        // What a person changed since the run started (the note at hand is today's), and a status
-        // they set since (`cancelled`, or `new` with a new text): it stands (round 160: both became
-        // `done`, and the new text never ran).
-        let changed = (facts?["summary"].map { TaskEngine.changedDuringRun(from: $0, to: note) } ?? []) + word.changed
-        let keepStatus = ![TaskStatus.routed, .running].contains(task.status)
+        let task: TaskNote
+        var changed: [String] = []
+        var keepStatus = false
+        if let snapshot = (try? store.readIfPresent(record.taskPath)) ?? nil, let note = try? Note.parse(bytes: snapshot.bytes) {
+            task = TaskNote(path: record.taskPath, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: record.taskPath) ?? .task)
+            // What a person changed since the run started (the note at hand is today's), and a
+            // status they set since: `cancelled` (or any but the OS's own) stands, and so does `new`
+            // with a text or property changed — a new request; `new` on the same text asks again
+            // for the answer that is here (and may be the agent's own write). Round 160: both became
+            // `done`, and the new text never ran.
+            let since = facts?["summary"].map { TaskEngine.changedDuringRun(from: $0, to: note) } ?? []
+            changed = since + word.changed
+            keepStatus = ![TaskStatus.routed, .running].contains(task.status) && (task.status != .new || !since.isEmpty)
+        } else {
+            // Its note is not in `Tasks/` any more: the answer is written all the same, private, as
+            // nobody can judge the note it answers now.
+            plan.privacy = plan.privacy ?? "its task note was not found when the run was recovered"
+            guard let empty = try? Note.parse(bytes: []) else { return }
+            task = TaskNote(path: record.taskPath, snapshot: NoteSnapshot(relativePath: record.taskPath, bytes: [], hash: ContentHash(value: 0),
+                                                                              status: FileStatus(kind: .file, size: 0, mtimeNanoseconds: 0, mode: 0, ownerUID: 0)),
+                            note: empty, kind: .task)
+        }
         let started = Date(timeIntervalSince1970: record.startedAt ?? record.createdAt)
         log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was cut off after its agent had printed its whole answer; the run ends from that answer"))
         complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: Date(), alsoChanged: changed, keepStatus: keepStatus)
@@ -232,6 +255,23 @@ extension TaskEngine {
                   let unreserved = try? routing.recordUnreservedSpend(runID: record.runID, task: plan.budgetTask ?? record.taskPath, lane: Lane(rawValue: plan.lane) ?? .tool, cost: cost) {
             recordOverrun(task, unreserved, unreserved: plan.agent)
         }
+        // A `new` that stands is work for this watcher: the writes above are not the OS's own to
+        // pass over (round 161: the rewritten task waited for the next start).
+        if keepStatus, task.status == .new { ownWrites.withLock { $0.forget(record.taskPath) } }
+    }
+
+    /// The work note in `Tasks/` or `Handoffs/` whose `run_id` is `runID`, when exactly one holds
+    /// it: a task renamed while no watcher ran.
+    private func movedTask(runID: String) -> String? {
+        var found: [String] = []
+        for folder in [Vault.Layout.tasks, Vault.Layout.handoffs] {
+            for path in VaultWalker.markdownFiles(in: vault, under: folder) {
+                guard let bytes = ((try? store.readIfPresent(path)) ?? nil)?.bytes, bytes.count < 1 << 20,
+                      let note = try? Note.parse(bytes: bytes), note.text("run_id") == runID else { continue }
+                found.append(path)
+            }
+        }
+        return found.count == 1 ? found[0] : nil
     }
 
     /// What the agent of a run a dead watcher left wrote of a person's word into its task

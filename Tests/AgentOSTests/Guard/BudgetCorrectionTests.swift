@@ -637,26 +637,47 @@ import Testing
     /// to its task since the run started. F2: the agent had written `verdict: good` into its own
     /// task; it was put back, then `complete`, given the note as read before, wrote it again. F3: a
     /// person set `status: cancelled`, or rewrote the task and set `status: new`, after the crash:
-    /// both ended `done`, with no word of what changed, and the new text never ran.
-    @Test(arguments: ["verdict by its agent", "cancelled", "rewritten and new"]) func aRecoveredAnswerKeepsWhatHappenedToItsTaskSinceItStarted(_ since: String) throws {
+    /// both ended `done`, with no word of what changed, and the new text never ran. Round 161 F1:
+    /// with the run's overrun written on the task (it ran as free), the watcher took that write for
+    /// its own and never ran the rewritten task; and `status: new` on the same text (which its agent
+    /// may have written) ran the paid task again. Round 161 F2: a task renamed, or moved out of
+    /// `Tasks/`, while nothing watched lost its answer.
+    @Test(arguments: ["verdict by its agent", "cancelled", "rewritten and new", "rewritten and new, ran as free", "new on the same text", "renamed", "moved into Private"])
+    func aRecoveredAnswerKeepsWhatHappenedToItsTaskSinceItStarted(_ since: String) throws {
         let env = try EngineTestVault()
-        let (_, record, _) = try Self.cutOffAfterAnswering(env, reserve: 5, cost: 2)
+        let (_, record, _) = try Self.cutOffAfterAnswering(env, reserve: since.hasSuffix("ran as free") ? nil : 5, cost: 2)
         var text = try env.text("Tasks/Cut.md")
+        var path = "Tasks/Cut.md"
         switch since {
         case "verdict by its agent": text = text.replacingOccurrences(of: "status: running\n", with: "status: running\nverdict: good\n")
         case "cancelled": text = text.replacingOccurrences(of: "status: running", with: "status: cancelled")
+        case "new on the same text": text = text.replacingOccurrences(of: "status: running", with: "status: new")
+        case "renamed", "moved into Private":
+            path = since == "renamed" ? "Tasks/Cut renamed.md" : "Private/Cut.md"
+            try FileManager.default.createDirectory(atPath: env.vault.root + "/Private", withIntermediateDirectories: true)
+            try FileManager.default.moveItem(atPath: env.vault.root + "/Tasks/Cut.md", toPath: env.vault.root + "/" + path)
         default:
             text = text.replacingOccurrences(of: "status: running", with: "status: new").replacingOccurrences(of: "Summarise [[Plans]].", with: "Translate [[Plans]] into French.")
             // Room for the new run beside the recovered one's $2.
             try env.store.updateProperties("Rules/Guardrails.md", set: [Property("budget_task_usd", .double(10))])
         }
-        try env.store.write(text, to: "Tasks/Cut.md", expecting: .any)
+        if path == "Tasks/Cut.md" { try env.store.write(text, to: path, expecting: .any) }
         let engine = try env.engine()
         engine.recover()
         engine.waitUntilIdle()
-        let note = try env.note("Tasks/Cut.md")
-        let noteText = try env.text("Tasks/Cut.md")
         let log = env.loggedEvents.map(\.message)
+        if since == "moved into Private" {
+            // Not a task any more: its answer is written all the same, private, and the note is left as it is.
+            let results = ((try? FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Results")) ?? []).filter { $0.contains(record.runID) }
+            let result = try env.text("Results/" + (try #require(results.first, "\(log)")))
+            #expect(result.contains("The plan has three parts.") && result.contains("privacy: private"), "\(result)")
+            #expect(try env.note(path).text("status") == "running")
+            #expect(try RunStore(vault: env.vault).run(id: record.runID)?.state == .done)
+            engine.shutdown(grace: 1)
+            return
+        }
+        let note = try env.note(path)
+        let noteText = try env.text(path)
         // The answer is written and linked whatever happened.
         let resultPath = try #require(note.text("result").map { String($0.dropFirst(2).dropLast(2)) + ".md" }, "\(noteText)\n\(log)")
         #expect(try env.text(resultPath).contains("The plan has three parts."))
@@ -665,15 +686,20 @@ import Testing
             #expect(note.text("status") == "done" && note["verdict"] == nil && note.texts("changed_during_run") == ["verdict"], "\(noteText)\n\(log)")
         case "cancelled":
             #expect(note.text("status") == "cancelled", "\(noteText)\n\(log)")
+        case "new on the same text", "renamed":
+            #expect(note.text("status") == "done" && note["changed_during_run"] == nil, "\(noteText)\n\(log)")
+            _ = engine.consider(path: path)
+            engine.waitUntilIdle()
+            #expect(env.fixturePrompts().isEmpty, "ran again:\n\(log)")
         default:
             #expect(note.text("status") == "new" && note.texts("changed_during_run") == ["text"], "\(noteText)\n\(log)")
-            // The new text runs as a run of its own.
-            let considered = engine.consider(path: "Tasks/Cut.md")
+            // The new text runs as a run of its own: the recovery's writes are not the OS's own to pass over.
+            let considered = engine.consider(path: path)
             engine.waitUntilIdle()
-            let after = try env.text("Tasks/Cut.md")
+            let after = try env.text(path)
             #expect(considered != .ignored, "\(considered)\n\(after)\n\(env.loggedEvents.map(\.message))")
             #expect(env.fixturePrompts().contains { $0.contains("Translate [[Plans]] into French.") }, "\(after)\n\(env.loggedEvents.map(\.message))")
-            #expect((try? RunStore(vault: env.vault).latestRun(taskPath: "Tasks/Cut.md"))??.runID != record.runID)
+            #expect((try? RunStore(vault: env.vault).latestRun(taskPath: path))??.runID != record.runID)
         }
         engine.shutdown(grace: 1)
     }
