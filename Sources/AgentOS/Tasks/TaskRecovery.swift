@@ -138,14 +138,10 @@ extension TaskEngine {
             log(EngineEvent(level: .warning, message: "\(record.taskPath): the agent of run \(record.runID) had reported spending \(BudgetLedger.dollars(cost)) before it was cut off\(counted)"))
         }
         if let printed, printed.answered {
-            // Renamed while nothing watched, the task is found by its run id; gone from `Tasks/`
-            // (moved into `Private/`, deleted), the answer is still written, as private (round 161:
-            // the paid answer was thrown away, and a note moved into `Private/` said `running` for good).
-            if snapshot == nil, let moved = movedTask(runID: record.runID) {
-                try? runs.renameTask(from: record.taskPath, to: moved)
-                log(EngineEvent(level: .info, message: "\(record.taskPath): moved to \(moved) while nothing watched; run \(record.runID) follows it"))
-                record.taskPath = moved
-            }
+            // Gone from its path (renamed, moved into `Private/`, deleted while nothing watched), the
+            // answer is still written, as private (round 161: the paid answer was thrown away). The
+            // note is not looked for by its `run_id`: a copy, or a note the agent wrote, holds it too
+            // (round 162: the answer went to either, public).
             finishFromPrintedAnswer(record, outcome: printed.outcome, costSource: interrupted.costSource, settlement: (closed ?? nil).flatMap { $0.kind == .released ? nil : $0 })
             return
         }
@@ -214,7 +210,7 @@ extension TaskEngine {
         plan.budgetTask = facts?["budget_task"]?.stringValue
         if facts?["private"]?.boolValue == true || RunTaint.isTainted(record.runID, vault: vault) { plan.privacy = "its run was private" }
         var outcome = AgentExecution(succeeded: true, answer: printed.answer, error: nil, costUSD: record.costUSD, tokensIn: printed.tokensIn,
-                                     tokensOut: printed.tokensOut, model: plan.privacy == nil ? printed.model : nil)
+                                     tokensOut: printed.tokensOut, model: printed.model)
         outcome.costSource = record.costUSD == nil ? nil : costSource
         outcome.files = RunTouches.reported(printed.files, vault: vault, workingDirectory: nil)
         if plan.privacy == nil { outcome.files = RunTouches.shareable(outcome.files, vault: vault).files }
@@ -228,14 +224,14 @@ extension TaskEngine {
         var keepStatus = false
         if let snapshot = (try? store.readIfPresent(record.taskPath)) ?? nil, let note = try? Note.parse(bytes: snapshot.bytes) {
             task = TaskNote(path: record.taskPath, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: record.taskPath) ?? .task)
-            // What a person changed since the run started (the note at hand is today's), and a
-            // status they set since: `cancelled` (or any but the OS's own) stands, and so does `new`
-            // with a text or property changed — a new request; `new` on the same text asks again
-            // for the answer that is here (and may be the agent's own write). Round 160: both became
-            // `done`, and the new text never ran.
-            let since = facts?["summary"].map { TaskEngine.changedDuringRun(from: $0, to: note) } ?? []
-            changed = since + word.changed
-            keepStatus = ![TaskStatus.routed, .running].contains(task.status) && (task.status != .new || !since.isEmpty)
+            // What changed since the run started (the note at hand is today's), and a status set
+            // since that asks for nothing to run (`cancelled`, `draft`): it stands (round 160: it
+            // became `done`). `new` does not: nobody can tell a person's from the agent's own write,
+            // and an agent that rewrote its task (its privacy line taken out, a cloud agent named)
+            // and set `new` had it run again, paid, with the private text (round 162). The task
+            // ends `done`, `changed_during_run` says what changed; a person sets `new` again.
+            changed = (facts?["summary"].map { TaskEngine.changedDuringRun(from: $0, to: note) } ?? []) + word.changed
+            keepStatus = ![TaskStatus.routed, .running, .new].contains(task.status)
         } else {
             // Its note is not in `Tasks/` any more: the answer is written all the same, private, as
             // nobody can judge the note it answers now.
@@ -245,6 +241,8 @@ extension TaskEngine {
                                                                               status: FileStatus(kind: .file, size: 0, mtimeNanoseconds: 0, mode: 0, ownerUID: 0)),
                             note: empty, kind: .task)
         }
+        // A private result names the configured model, not one the agent reported (its free text).
+        if plan.privacy != nil { outcome.model = nil }
         let started = Date(timeIntervalSince1970: record.startedAt ?? record.createdAt)
         log(EngineEvent(level: .warning, message: "\(record.taskPath): run \(record.runID) was cut off after its agent had printed its whole answer; the run ends from that answer"))
         complete(task, record: record, plan: plan, outcome: outcome, started: started, finished: Date(), alsoChanged: changed, keepStatus: keepStatus)
@@ -255,23 +253,6 @@ extension TaskEngine {
                   let unreserved = try? routing.recordUnreservedSpend(runID: record.runID, task: plan.budgetTask ?? record.taskPath, lane: Lane(rawValue: plan.lane) ?? .tool, cost: cost) {
             recordOverrun(task, unreserved, unreserved: plan.agent)
         }
-        // A `new` that stands is work for this watcher: the writes above are not the OS's own to
-        // pass over (round 161: the rewritten task waited for the next start).
-        if keepStatus, task.status == .new { ownWrites.withLock { $0.forget(record.taskPath) } }
-    }
-
-    /// The work note in `Tasks/` or `Handoffs/` whose `run_id` is `runID`, when exactly one holds
-    /// it: a task renamed while no watcher ran.
-    private func movedTask(runID: String) -> String? {
-        var found: [String] = []
-        for folder in [Vault.Layout.tasks, Vault.Layout.handoffs] {
-            for path in VaultWalker.markdownFiles(in: vault, under: folder) {
-                guard let bytes = ((try? store.readIfPresent(path)) ?? nil)?.bytes, bytes.count < 1 << 20,
-                      let note = try? Note.parse(bytes: bytes), note.text("run_id") == runID else { continue }
-                found.append(path)
-            }
-        }
-        return found.count == 1 ? found[0] : nil
     }
 
     /// What the agent of a run a dead watcher left wrote of a person's word into its task
@@ -677,11 +658,17 @@ extension TaskEngine {
             if state.withLock({ $0.caughtUp.insert(latest.runID).inserted }) {
                 log(EngineEvent(level: .warning, message: "\(task.path): caught up with run \(latest.runID), which ended \(latest.state.rawValue)"))
             }
-        } else if let runID = task.note.text("run_id"), let original = ((try? runs.run(id: runID)) ?? nil)?.taskPath, original != task.path {
+        } else if let runID = task.note.text("run_id"), let run = (try? runs.run(id: runID)) ?? nil, run.taskPath != task.path {
+            let original = run.taskPath
             // A copy of another task's note, made while that task ran (Obsidian's "Make a copy"):
             // its `run_id` is the other note's run. It never ran, and is not run unasked (a copy
             // may be a backup); the error says so (it said "interrupted", as if it had crashed).
-            let why = "a copy of \(original), made while its run \(runID) was in flight: this note has not run; set status: new to run it"
+            // With the other note gone, this may be it, renamed while nothing watched: said so, with
+            // where the run's answer is (round 162: told it "has not run", a person paid again).
+            let gone = ((try? store.readIfPresent(original)) ?? nil) == nil
+            let why = gone
+                ? "holds the run_id of run \(runID) of \(original), which is gone: if this is that note renamed, its run ended \(run.state.rawValue)" + (run.resultPath.map { " and its answer is in \($0)" } ?? "") + "; else it is a copy that has not run; set status: new to run it"
+                : "a copy of \(original), made while its run \(runID) was in flight: this note has not run; set status: new to run it"
             // Nor is the other note's count of attempts its own (it ran as attempt 2: round 144).
             // A person who set `status: new` on the copy at once (before this look) asked for it to
             // run: their word is not written over with `failed` and an error asking for what they
