@@ -222,18 +222,21 @@ extension TaskEngine {
         let task: TaskNote
         var changed: [String] = []
         var keepStatus = false
-        if let snapshot = (try? store.readIfPresent(record.taskPath)) ?? nil, let note = try? Note.parse(bytes: snapshot.bytes) {
+        // The run's task is the note at its path that holds its run id: another note saved at that
+        // name since (the task renamed, a new `Untitled.md` made) is not it (round 163).
+        if let snapshot = (try? store.readIfPresent(record.taskPath)) ?? nil, let note = try? Note.parse(bytes: snapshot.bytes), note.text("run_id") == record.runID {
             task = TaskNote(path: record.taskPath, snapshot: snapshot, note: note, kind: TaskNote.kind(of: note, path: record.taskPath) ?? .task)
             // What changed since the run started (the note at hand is today's), and a status set
             // since that asks for nothing to run (`cancelled`, `draft`): it stands (round 160: it
-            // became `done`). `new` does not: nobody can tell a person's from the agent's own write,
-            // and an agent that rewrote its task (its privacy line taken out, a cloud agent named)
-            // and set `new` had it run again, paid, with the private text (round 162). The task
-            // ends `done`, `changed_during_run` says what changed; a person sets `new` again.
+            // became `done`). No other does: nobody can tell a person's from the agent's own write.
+            // An agent that rewrote its task (its privacy line taken out, a cloud agent named) and
+            // set `new` had it run again, paid, with the private text (round 162); set `review`, one
+            // approval did the same; `handed_off` left it stuck (round 163). The task ends `done`,
+            // `changed_during_run` says what changed; a person sets `new` again.
             changed = (facts?["summary"].map { TaskEngine.changedDuringRun(from: $0, to: note) } ?? []) + word.changed
-            keepStatus = ![TaskStatus.routed, .running, .new].contains(task.status)
+            keepStatus = [TaskStatus.cancelled, .draft].contains(task.status)
         } else {
-            // Its note is not in `Tasks/` any more: the answer is written all the same, private, as
+            // Its note is not at its path any more: the answer is written all the same, private, as
             // nobody can judge the note it answers now.
             plan.privacy = plan.privacy ?? "its task note was not found when the run was recovered"
             guard let empty = try? Note.parse(bytes: []) else { return }
@@ -665,9 +668,10 @@ extension TaskEngine {
             // may be a backup); the error says so (it said "interrupted", as if it had crashed).
             // With the other note gone, this may be it, renamed while nothing watched: said so, with
             // where the run's answer is (round 162: told it "has not run", a person paid again).
-            let gone = ((try? store.readIfPresent(original)) ?? nil) == nil
+            let gone = ((try? store.readIfPresent(original)) ?? nil).flatMap { try? Note.parse(bytes: $0.bytes) }?.text("run_id") != runID
             let why = gone
-                ? "holds the run_id of run \(runID) of \(original), which is gone: if this is that note renamed, its run ended \(run.state.rawValue)" + (run.resultPath.map { " and its answer is in \($0)" } ?? "") + "; else it is a copy that has not run; set status: new to run it"
+                ? "holds the run_id of run \(runID) of \(original), which is gone: if this is that note renamed, its run " + (run.state.isActive ? "has not ended" : "ended \(run.state.rawValue)")
+                    + (run.resultPath.map { " and its answer is in \($0)" } ?? "") + "; else it is a copy that has not run; set status: new to run it"
                 : "a copy of \(original), made while its run \(runID) was in flight: this note has not run; set status: new to run it"
             // Nor is the other note's count of attempts its own (it ran as attempt 2: round 144).
             // A person who set `status: new` on the copy at once (before this look) asked for it to

@@ -643,7 +643,11 @@ import Testing
     /// what changed). Round 161 F2: a task renamed, or moved out of `Tasks/`, while nothing watched
     /// lost its answer; it is written private (round 162 F2: looked up by `run_id`, it went to a
     /// copy, or to a note the agent wrote, public).
-    @Test(arguments: ["verdict by its agent", "cancelled", "rewritten and new", "rewritten and new, ran as free", "new on the same text", "renamed", "moved into Private"])
+    /// Round 163: an agent that set `review` (one approval then sent its task, made public, to a
+    /// cloud agent) or `handed_off` (stuck) had that status kept as a person's; and with the task
+    /// renamed and a new note made at its name, the answer went to the new note.
+    @Test(arguments: ["verdict by its agent", "cancelled", "rewritten and new", "rewritten and new, ran as free", "new on the same text", "review by its agent",
+                      "handed_off by its agent", "renamed", "renamed, a new note at its name", "moved into Private"])
     func aRecoveredAnswerKeepsWhatHappenedToItsTaskSinceItStarted(_ since: String) throws {
         let env = try EngineTestVault()
         let (_, record, _) = try Self.cutOffAfterAnswering(env, reserve: since.hasSuffix("ran as free") ? nil : 5, cost: 2)
@@ -653,10 +657,15 @@ import Testing
         case "verdict by its agent": text = text.replacingOccurrences(of: "status: running\n", with: "status: running\nverdict: good\n")
         case "cancelled": text = text.replacingOccurrences(of: "status: running", with: "status: cancelled")
         case "new on the same text": text = text.replacingOccurrences(of: "status: running", with: "status: new")
-        case "renamed", "moved into Private":
-            path = since == "renamed" ? "Tasks/Cut renamed.md" : "Private/Cut.md"
+        case "review by its agent": text = text.replacingOccurrences(of: "status: running", with: "status: review")
+        case "handed_off by its agent": text = text.replacingOccurrences(of: "status: running", with: "status: handed_off")
+        case "renamed", "renamed, a new note at its name", "moved into Private":
+            path = since == "moved into Private" ? "Private/Cut.md" : "Tasks/Cut renamed.md"
             try FileManager.default.createDirectory(atPath: env.vault.root + "/Private", withIntermediateDirectories: true)
             try FileManager.default.moveItem(atPath: env.vault.root + "/Tasks/Cut.md", toPath: env.vault.root + "/" + path)
+            if since == "renamed, a new note at its name" {
+                try env.store.write("---\ntype: task\nagent: claude\nstatus: draft\n---\nSomething else entirely.\n", to: "Tasks/Cut.md", expecting: .absent)
+            }
         default:
             text = text.replacingOccurrences(of: "status: running", with: "status: new").replacingOccurrences(of: "Summarise [[Plans]].", with: "Translate [[Plans]] into French.")
             // Room for the new run beside the recovered one's $2.
@@ -667,14 +676,20 @@ import Testing
         engine.recover()
         engine.waitUntilIdle()
         let log = env.loggedEvents.map(\.message)
-        if since == "moved into Private" || since == "renamed" {
+        if since == "moved into Private" || since.hasPrefix("renamed") {
             // Not a task any more: its answer is written all the same, private, and the note is left as it is.
             let results = ((try? FileManager.default.contentsOfDirectory(atPath: env.vault.root + "/Results")) ?? []).filter { $0.contains(record.runID) }
             let result = try env.text("Results/" + (try #require(results.first, "\(log)")))
             #expect(result.contains("The plan has three parts.") && result.contains("privacy: private") && !result.contains("agent-chosen-model"), "\(result)")
             #expect(try env.note(path).text("status") == "running")
             #expect(try RunStore(vault: env.vault).run(id: record.runID)?.state == .done)
-            if since == "renamed" {
+            if since == "renamed, a new note at its name" {
+                // The new note at its name is not the run's task: nothing of the run is written into it.
+                let other = try env.note("Tasks/Cut.md")
+                let otherText = try env.text("Tasks/Cut.md")
+                #expect(other.text("status") == "draft" && other["result"] == nil && other["changed_during_run"] == nil, "\(otherText)")
+            }
+            if since.hasPrefix("renamed") {
                 // Looked at, the renamed note is told its run ended and where its answer is (it was
                 // told it "has not run", and a person paid again: round 162).
                 _ = engine.consider(path: path)
@@ -698,7 +713,7 @@ import Testing
             #expect(note.text("status") == "cancelled", "\(noteText)\n\(log)")
         default:
             // Ends `done`, saying what changed; nothing runs again unasked.
-            #expect(note.text("status") == "done" && note.texts("changed_during_run") == (since == "new on the same text" ? [] : ["text"]), "\(noteText)\n\(log)")
+            #expect(note.text("status") == "done" && note.texts("changed_during_run") == (since.hasPrefix("rewritten") ? ["text"] : []), "\(noteText)\n\(log)")
             _ = engine.consider(path: path)
             engine.waitUntilIdle()
             #expect(env.fixturePrompts().isEmpty, "ran again:\n\(log)")
